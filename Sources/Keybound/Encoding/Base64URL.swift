@@ -1,0 +1,91 @@
+/// Canonical, unpadded base64url (RFC 4648 §5) as JOSE requires (RFC 7515 §2).
+///
+/// The decoder accepts only the 64 URL-safe characters, no padding, no white space, no length
+/// that is 1 modulo 4, and no non-zero trailing bits: each byte string has exactly one encoding.
+public enum Base64URL {
+    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// 0xFF marks a byte outside the alphabet.
+    private static let decodeTable: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (index, character) in alphabet.enumerated() { table[Int(character)] = UInt8(index) }
+        return table
+    }()
+
+    /// Encodes bytes as unpadded base64url.
+    public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        let input = Array(bytes)
+        var output = [UInt8]()
+        output.reserveCapacity((input.count * 4 + 2) / 3)
+        var index = 0
+        while index + 3 <= input.count {
+            let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+            output.append(alphabet[Int(chunk >> 18 & 0x3F)])
+            output.append(alphabet[Int(chunk >> 12 & 0x3F)])
+            output.append(alphabet[Int(chunk >> 6 & 0x3F)])
+            output.append(alphabet[Int(chunk & 0x3F)])
+            index += 3
+        }
+        switch input.count - index {
+        case 1:
+            let chunk = UInt32(input[index]) << 16
+            output.append(alphabet[Int(chunk >> 18 & 0x3F)])
+            output.append(alphabet[Int(chunk >> 12 & 0x3F)])
+        case 2:
+            let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8
+            output.append(alphabet[Int(chunk >> 18 & 0x3F)])
+            output.append(alphabet[Int(chunk >> 12 & 0x3F)])
+            output.append(alphabet[Int(chunk >> 6 & 0x3F)])
+        default:
+            break
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Decodes canonical unpadded base64url, or returns `nil` for anything else.
+    public static func decode(_ text: String) -> [UInt8]? {
+        var text = text
+        return text.withUTF8 { decode(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Decodes canonical unpadded base64url from raw ASCII bytes, or returns `nil`.
+    public static func decode(_ input: UnsafeRawBufferPointer) -> [UInt8]? {
+        let count = input.count
+        if count % 4 == 1 { return nil }
+        let table = decodeTable
+        var output = [UInt8](repeating: 0, count: count * 3 / 4)
+        let ok: Bool = table.withUnsafeBufferPointer { table in
+            output.withUnsafeMutableBufferPointer { out in
+                var inIndex = 0
+                var outIndex = 0
+                while inIndex + 4 <= count {
+                    let a = table[Int(input[inIndex])], b = table[Int(input[inIndex + 1])]
+                    let c = table[Int(input[inIndex + 2])], d = table[Int(input[inIndex + 3])]
+                    if (a | b | c | d) & 0xC0 != 0 { return false }
+                    let chunk = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    out[outIndex] = UInt8(truncatingIfNeeded: chunk >> 16)
+                    out[outIndex + 1] = UInt8(truncatingIfNeeded: chunk >> 8)
+                    out[outIndex + 2] = UInt8(truncatingIfNeeded: chunk)
+                    inIndex += 4
+                    outIndex += 3
+                }
+                switch count - inIndex {
+                case 2:
+                    let a = table[Int(input[inIndex])], b = table[Int(input[inIndex + 1])]
+                    if (a | b) & 0xC0 != 0 || b & 0x0F != 0 { return false }
+                    out[outIndex] = a << 2 | b >> 4
+                case 3:
+                    let a = table[Int(input[inIndex])], b = table[Int(input[inIndex + 1])]
+                    let c = table[Int(input[inIndex + 2])]
+                    if (a | b | c) & 0xC0 != 0 || c & 0x03 != 0 { return false }
+                    out[outIndex] = a << 2 | b >> 4
+                    out[outIndex + 1] = (b & 0x0F) << 4 | c >> 2
+                default:
+                    break
+                }
+                return true
+            }
+        }
+        return ok ? output : nil
+    }
+}

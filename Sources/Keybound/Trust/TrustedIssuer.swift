@@ -1,0 +1,62 @@
+import Foundation
+
+/// One identity system whose tokens a verifier accepts: its `iss`, its tenant id, and its own keys.
+///
+/// A key added to an issuer belongs to it alone. A key whose JWK names a different `issuer`
+/// member cannot be added (``KeyImportError/Code/issuerBinding``).
+public struct TrustedIssuer: Sendable {
+    /// The issuer identifier, compared with the token's `iss` by exact string equality.
+    public let identifier: String
+    /// The tenant id (`tid`) every token of this issuer must carry, if the issuer is a tenant.
+    public let tenantID: String?
+    /// The longest `exp` − `iat` accepted for this issuer's tokens.
+    public let maximumTokenLifetime: TimeInterval
+    /// The issuer's keys by `kid`.
+    public private(set) var keys: [String: TrustedKey]
+
+    /// The default for ``maximumTokenLifetime``: one day.
+    public static let defaultMaximumTokenLifetime: TimeInterval = 86_400
+
+    /// Creates an issuer with no keys yet.
+    public init(identifier: String, tenantID: String? = nil, maximumTokenLifetime: TimeInterval = defaultMaximumTokenLifetime) {
+        self.identifier = identifier
+        self.tenantID = tenantID
+        self.maximumTokenLifetime = maximumTokenLifetime
+        self.keys = [:]
+    }
+
+    /// Creates an issuer trusting every key of `keySet` (usable or not) with an unbounded lifecycle.
+    ///
+    /// Refuses a set any of whose keys names another `issuer`.
+    public init(
+        identifier: String, tenantID: String? = nil,
+        maximumTokenLifetime: TimeInterval = defaultMaximumTokenLifetime, keySet: JWKSet
+    ) throws(KeyImportError) {
+        self.init(identifier: identifier, tenantID: tenantID, maximumTokenLifetime: maximumTokenLifetime)
+        for key in keySet.keys { try add(TrustedKey(key)) }
+        for unusable in keySet.unusableKeys {
+            if let other = unusable.issuer, other != identifier {
+                throw KeyImportError(.issuerBinding, "kid '\(unusable.keyID)' is bound to issuer '\(other)', not '\(identifier)'")
+            }
+            try add(TrustedKey(unusable: unusable))
+        }
+    }
+
+    /// Adds a key. Refuses a key bound to another issuer or a `kid` already in use.
+    public mutating func add(_ key: TrustedKey) throws(KeyImportError) {
+        if let other = key.declaredIssuer, other != identifier {
+            throw KeyImportError(.issuerBinding, "kid '\(key.keyID)' is bound to issuer '\(other)', not '\(identifier)'")
+        }
+        guard keys[key.keyID] == nil else {
+            throw KeyImportError(.duplicateKeyID, "issuer '\(identifier)' already has a key with kid '\(key.keyID)'")
+        }
+        keys[key.keyID] = key
+    }
+
+    /// Replaces the lifecycle of a key already trusted (for example after a revocation).
+    public mutating func updateLifecycle(ofKeyID keyID: String, to lifecycle: KeyLifecycle) -> Bool {
+        guard keys[keyID] != nil else { return false }
+        keys[keyID]!.lifecycle = lifecycle
+        return true
+    }
+}

@@ -1,0 +1,56 @@
+/// A token the verifier refused: a stable code and a one-line reason.
+public struct TokenRejection: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The stable code users can look up in `docs/errors.md`.
+    public let code: RejectionCode
+    /// One line for humans, without token secrets or key material.
+    public let reason: String
+    /// The token's `iss`, when it was readable.
+    public let tokenIssuer: String?
+    /// The token's `kid`, when it was readable.
+    public let keyID: String?
+    /// For `issuer_key_mismatch`: the issuer the key really belongs to.
+    public let keyIssuer: String?
+
+    /// Creates a rejection.
+    public init(_ code: RejectionCode, _ reason: String, tokenIssuer: String? = nil, keyID: String? = nil, keyIssuer: String? = nil) {
+        self.code = code
+        self.reason = reason.replacingOccurrences(of: "\n", with: " ")
+        self.tokenIssuer = tokenIssuer
+        self.keyID = keyID
+        self.keyIssuer = keyIssuer
+    }
+
+    /// Whether this rejection should raise a security alert rather than count as noise:
+    /// a real key used across issuers, or a good signature by a revoked or inactive key.
+    public var isAlert: Bool {
+        code == .issuerKeyMismatch || code == .keyRevoked || code == .keyNotActive
+    }
+
+    public var description: String { "\(code.rawValue): \(reason)" }
+}
+
+/// The outcome of verifying a token: a ``VerifiedToken`` or a ``TokenRejection``. "No" is a value, not a throw.
+public enum VerificationResult: Sendable {
+    case verified(VerifiedToken)
+    case rejected(TokenRejection)
+
+    /// The verified token, or `nil`.
+    public var token: VerifiedToken? {
+        if case .verified(let token) = self { return token }
+        return nil
+    }
+
+    /// The rejection, or `nil`.
+    public var rejection: TokenRejection? {
+        if case .rejected(let rejection) = self { return rejection }
+        return nil
+    }
+
+    /// The verified token, or throws the rejection.
+    public func get() throws(TokenRejection) -> VerifiedToken {
+        switch self {
+        case .verified(let token): return token
+        case .rejected(let rejection): throw rejection
+        }
+    }
+}

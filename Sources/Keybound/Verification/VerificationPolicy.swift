@@ -1,0 +1,68 @@
+import Foundation
+
+/// What a ``TokenVerifier`` demands of a token beyond a good signature by a trusted key.
+///
+/// There is no "accept any audience", "skip the issuer" or "allow none" setting: the audience is
+/// required, the issuer comes from the trust store, and the algorithms are fixed.
+public struct VerificationPolicy: Sendable {
+    /// The largest clock skew a policy may allow.
+    public static let maximumClockSkew: TimeInterval = 300
+    /// The default token size limit: 16 KiB.
+    public static let defaultMaximumTokenSize = 16 * 1024
+
+    /// The audience the token's `aud` must contain exactly.
+    public let audience: String
+    /// Which kind of token is accepted.
+    public let tokenType: ExpectedTokenType
+    /// How far clocks may disagree, applied to `exp`, `nbf`, `iat` and key windows.
+    public let clockSkew: TimeInterval
+    /// Claims required on top of those of ``tokenType``.
+    public let additionalRequiredClaims: [String]
+    /// Tokens larger than this many bytes are rejected before any parsing.
+    public let maximumTokenSize: Int
+    /// Further checks run after every built-in one, in order.
+    public let additionalChecks: [any TokenCheck]
+
+    /// A policy. Throws ``PolicyError`` for a skew outside 0…300 s, an empty audience, or a size limit outside 1…256 KiB.
+    public init(
+        audience: String,
+        tokenType: ExpectedTokenType = .accessToken,
+        clockSkew: TimeInterval = 60,
+        additionalRequiredClaims: [String] = [],
+        maximumTokenSize: Int = defaultMaximumTokenSize,
+        additionalChecks: [any TokenCheck] = []
+    ) throws(PolicyError) {
+        guard !audience.isEmpty else { throw PolicyError("the expected audience must not be empty") }
+        guard clockSkew >= 0, clockSkew <= Self.maximumClockSkew else {
+            throw PolicyError("clock skew must be between 0 and \(Int(Self.maximumClockSkew)) seconds")
+        }
+        guard (1...262_144).contains(maximumTokenSize) else {
+            throw PolicyError("the token size limit must be between 1 byte and 256 KiB")
+        }
+        self.audience = audience
+        self.tokenType = tokenType
+        self.clockSkew = clockSkew
+        self.additionalRequiredClaims = additionalRequiredClaims
+        self.maximumTokenSize = maximumTokenSize
+        self.additionalChecks = additionalChecks
+    }
+
+    /// Every claim that must be present.
+    var requiredClaims: [String] { tokenType.requiredClaims + additionalRequiredClaims }
+}
+
+/// A verification policy that cannot be built.
+public struct PolicyError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong with it.
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// An extra check a verifier runs on a token that passed every built-in check.
+///
+/// Return `nil` to accept, or a ``TokenRejection`` to refuse (for example, a ledger lookup that
+/// refuses tokens with no issuance record).
+public protocol TokenCheck: Sendable {
+    /// Judges a token whose signature, key and claims already passed.
+    func check(_ token: VerifiedToken, now: Date) -> TokenRejection?
+}

@@ -1,0 +1,1 @@
+@main struct KeyboundCommand { static func main() { print("hi") } }
