@@ -1,4 +1,4 @@
-// A weak `main` for the KeyboundFuzz executable.
+// A weak entry point for the KeyboundFuzz executable (SwiftPM links `main` to `KeyboundFuzz_main`).
 //
 // Built with `--sanitize fuzzer`, libFuzzer's strong `main` replaces this one. In a plain build
 // this replay driver runs each file named on the command line through LLVMFuzzerTestOneInput,
@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int keybound_fuzz_replay_marker(void) { return 0; }
 
-__attribute__((weak)) int main(int argc, char **argv) {
+__attribute__((weak)) int KeyboundFuzz_main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: KeyboundFuzz INPUT_FILE...\n"
                         "(build with `swift build --sanitize fuzzer --product KeyboundFuzz` to fuzz)\n");

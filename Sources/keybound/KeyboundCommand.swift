@@ -1,1 +1,54 @@
-@main struct KeyboundCommand { static func main() { print("hi") } }
+import ArgumentParser
+import Foundation
+
+/// `keybound`: issuer-bound token tooling. Exit codes: 0 success or valid, 1 token rejected,
+/// 2 bad flags, unreadable files or refused input.
+@main
+struct KeyboundCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keybound",
+        abstract: "Issuer-bound identity tokens: keys, signing, strict verification.",
+        discussion: "Exit codes: 0 = success or valid token, 1 = token rejected, 2 = bad flags, unreadable files or refused input.",
+        subcommands: [KeysCommand.self, TokenCommand.self, JWSCommand.self]
+    )
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch let error as CLIError {
+            FileHandle.standardError.write(Data("keybound: \(error.message)\n".utf8))
+            Foundation.exit(2)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let line = message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            FileHandle.standardError.write(Data("keybound: \(line)\n".utf8))
+            Foundation.exit(2)
+        }
+    }
+}
+
+/// `keybound keys ...`
+struct KeysCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys", abstract: "Create signing keys.", subcommands: [KeysGenerateCommand.self])
+}
+
+/// `keybound token ...`
+struct TokenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "Sign, verify and inspect tokens.",
+        subcommands: [TokenSignCommand.self, TokenVerifyCommand.self, TokenInspectCommand.self])
+}
+
+/// `keybound jws ...`
+struct JWSCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jws", abstract: "Signature-level JWS operations.", subcommands: [JWSVerifyCommand.self])
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Keybound
+
+extension JWSAlgorithm: ExpressibleByArgument {}
+
+/// `keybound keys generate`: an offline key pair for tests and tooling.
+struct KeysGenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate a signing key bound to one issuer.",
+        discussion: """
+            Writes the private JWK to OUT/<kid>.private.jwk.json (mode 0600, never overwritten) and the \
+            public key to OUT/jwks.json (appended to if it already holds keys of the same issuer). \
+            Prints the kid and file paths as JSON; private key material is never printed.
+            """
+    )
+
+    @Option(help: "Algorithm: ES256, ES384, EdDSA, RS256 or PS256.")
+    var alg: JWSAlgorithm
+
+    @Option(help: "The issuer URL the key belongs to (its 'issuer' member).")
+    var issuer: String
+
+    @Option(help: "Directory to write the key files to (created if needed).")
+    var out: String
+
+    @Option(help: "The kid (default: the RFC 7638 thumbprint).")
+    var kid: String?
+
+    func run() throws {
+        guard !issuer.isEmpty else { throw CLIError("--issuer must not be empty") }
+        let key: SigningKey
+        do {
+            key = try SigningKey.generate(algorithm: alg, issuer: issuer, keyID: kid)
+        } catch {
+            throw CLIError("key generation failed: \(error)")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        } catch {
+            throw CLIError("cannot create directory '\(out)'")
+        }
+        let directory = URL(fileURLWithPath: out)
+        let jwksPath = directory.appendingPathComponent("jwks.json").path
+        var publicKeys: [JSONValue] = []
+        if FileManager.default.fileExists(atPath: jwksPath) {
+            let existing = try CLIInput.jsonObject(try CLIInput.readFile(jwksPath, what: "key set"), what: "existing \(jwksPath)")
+            for entry in existing["keys"]?.arrayValue ?? [] {
+                if let other = entry.objectValue?["issuer"]?.stringValue, other != issuer {
+                    throw CLIError("\(jwksPath) holds keys of issuer '\(other)'; one JWKS never mixes issuers (use another --out)")
+                }
+                if entry.objectValue?["kid"]?.stringValue == key.keyID {
+                    throw CLIError("\(jwksPath) already holds a key with kid '\(key.keyID)'")
+                }
+                publicKeys.append(entry)
+            }
+        }
+        let safeName = key.keyID.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" }
+        guard safeName else { throw CLIError("--kid may contain only letters, digits, '-' and '_' for a file name") }
+        let privatePath = directory.appendingPathComponent("\(key.keyID).private.jwk.json").path
+        let privateJSON = JSONWriter(prettyPrinted: true).bytes(.object(key.exportPrivateJWK())) + [UInt8(ascii: "\n")]
+        try PrivateFile.create(atPath: privatePath, contents: privateJSON)
+
+        publicKeys.append(.object(key.publicJWK.publicJSON))
+        let jwks = JSONWriter(prettyPrinted: true).bytes(.object(JSONObject(["keys": .array(publicKeys)]))) + [UInt8(ascii: "\n")]
+        guard FileManager.default.createFile(atPath: jwksPath, contents: Data(jwks)) else {
+            throw CLIError("cannot write '\(jwksPath)'")
+        }
+        CLIOutput.printJSON(JSONObject([
+            "kid": .string(key.keyID), "alg": .string(key.algorithm.rawValue), "issuer": .string(issuer),
+            "thumbprint": .string(key.publicJWK.thumbprint), "private_jwk": .string(privatePath), "jwks": .string(jwksPath),
+        ]))
+    }
+}
+
+/// Creating files that hold private keys: owner-only from the first byte, never overwriting.
+enum PrivateFile {
+    static func create(atPath path: String, contents: [UInt8]) throws(CLIError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else {
+            throw CLIError("cannot create '\(path)' (\(String(cString: strerror(errno)))); an existing key file is never overwritten")
+        }
+        defer { close(descriptor) }
+        let written = contents.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == contents.count else { throw CLIError("cannot write '\(path)'") }
+    }
+}
