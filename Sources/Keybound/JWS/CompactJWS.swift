@@ -1,8 +1,9 @@
 /// A compact JWS (RFC 7515 §7.1) decoded under Keybound's policy, before any key is involved.
 ///
-/// Decoding checks, in order: size; exactly three segments; canonical base64url; UTF-8 header
-/// (and payload, for JWTs); a strict JSON object header; no forbidden header parameters; an
-/// accepted `alg`; `kid` and `typ` of the right type.
+/// Decoding checks, in order: size; exactly three non-empty-header-and-payload segments; the header
+/// (canonical base64url, UTF-8, a strict JSON object, no forbidden parameters, an accepted `alg`,
+/// `kid` and `typ` of the right type); then canonical base64url payload and signature, and a UTF-8
+/// payload for JWTs.
 struct CompactJWS {
     let header: JSONObject
     let payload: [UInt8]
@@ -39,20 +40,13 @@ struct CompactJWS {
         guard !headerPart.isEmpty, !payloadPart.isEmpty else {
             return .failure(TokenRejection(.malformedToken, "the header and payload segments must not be empty"))
         }
+        // The header is decoded and judged first, so a token announcing an unencoded payload
+        // (`b64`, RFC 7797) or another extension is refused for that, whatever its payload holds.
         guard let headerBytes = Base64URL.decode(headerPart) else {
             return .failure(TokenRejection(.malformedToken, "the header segment is not canonical unpadded base64url"))
         }
-        guard let payload = Base64URL.decode(payloadPart) else {
-            return .failure(TokenRejection(.malformedToken, "the payload segment is not canonical unpadded base64url"))
-        }
-        guard let signature = Base64URL.decode(signaturePart) else {
-            return .failure(TokenRejection(.malformedToken, "the signature segment is not canonical unpadded base64url"))
-        }
         guard UTF8Validation.isValid(headerBytes) else {
             return .failure(TokenRejection(.malformedToken, "the header is not valid UTF-8"))
-        }
-        if payloadMustBeUTF8, !UTF8Validation.isValid(payload) {
-            return .failure(TokenRejection(.malformedToken, "the payload is not valid UTF-8"))
         }
         let header: JSONObject
         do {
@@ -60,10 +54,22 @@ struct CompactJWS {
         } catch {
             return .failure(TokenRejection(.malformedHeader, "the header is not a strict JSON object: \(error)"))
         }
-        return checkHeader(header).map { fields in
-            CompactJWS(header: header, payload: payload, signature: signature, signingInputLength: dots[1],
-                       algorithm: fields.algorithm, keyID: fields.keyID, type: fields.type)
+        let fields: (algorithm: JWSAlgorithm, keyID: String?, type: String?)
+        switch checkHeader(header) {
+        case .success(let checked): fields = checked
+        case .failure(let rejection): return .failure(rejection)
         }
+        guard let payload = Base64URL.decode(payloadPart) else {
+            return .failure(TokenRejection(.malformedToken, "the payload segment is not canonical unpadded base64url"))
+        }
+        guard let signature = Base64URL.decode(signaturePart) else {
+            return .failure(TokenRejection(.malformedToken, "the signature segment is not canonical unpadded base64url"))
+        }
+        if payloadMustBeUTF8, !UTF8Validation.isValid(payload) {
+            return .failure(TokenRejection(.malformedToken, "the payload is not valid UTF-8"))
+        }
+        return .success(CompactJWS(header: header, payload: payload, signature: signature, signingInputLength: dots[1],
+                                   algorithm: fields.algorithm, keyID: fields.keyID, type: fields.type))
     }
 
     private static func checkHeader(_ header: JSONObject) -> Result<(algorithm: JWSAlgorithm, keyID: String?, type: String?), TokenRejection> {
