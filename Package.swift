@@ -41,8 +41,14 @@ let package = Package(
         ),
         .testTarget(
             name: "KeyboundTests",
-            dependencies: ["Keybound", "keybound"],
-            resources: []
+            dependencies: [
+                "Keybound",
+                "keybound",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
         ),
     ]
 )

@@ -53,6 +53,8 @@ public enum JSONValue: Sendable, Equatable {
 }
 
 /// A JSON object whose member names are unique and whose order is kept.
+///
+/// Names are compared by their exact code points (no Unicode normalization), as RFC 8259 does.
 public struct JSONObject: Sendable, Equatable {
     /// One member of an object.
     public struct Member: Sendable, Equatable {
@@ -86,11 +88,11 @@ public struct JSONObject: Sendable, Equatable {
     /// The value of the member `name`, or `nil`. Setting `nil` removes the member.
     public subscript(name: String) -> JSONValue? {
         get {
-            for member in members where member.name == name { return member.value }
+            for member in members where member.name.isExactly(name) { return member.value }
             return nil
         }
         set {
-            if let index = members.firstIndex(where: { $0.name == name }) {
+            if let index = members.firstIndex(where: { $0.name.isExactly(name) }) {
                 if let newValue { members[index].value = newValue } else { members.remove(at: index) }
             } else if let newValue {
                 members.append(Member(name: name, value: newValue))

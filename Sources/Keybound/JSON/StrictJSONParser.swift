@@ -92,21 +92,21 @@ private struct Reader {
             index += 1
             return JSONObject(uniqueMembers: members)
         }
-        var names: Set<String>? = nil
+        var names: Set<ExactString>? = nil
         while true {
             skipWhitespace()
             guard try peek() == UInt8(ascii: "\"") else { throw JSONParseError(.unexpectedCharacter, at: index) }
             let nameOffset = index
             let name = try readString()
             if members.count < 16 {
-                for member in members where member.name == name {
+                for member in members where member.name.isExactly(name) {
                     throw JSONParseError(.duplicateMember, at: nameOffset, detail: name)
                 }
             } else {
-                if names == nil { names = Set(members.map(\.name)) }
-                if names!.contains(name) { throw JSONParseError(.duplicateMember, at: nameOffset, detail: name) }
+                if names == nil { names = Set(members.map { ExactString($0.name) }) }
+                if names!.contains(ExactString(name)) { throw JSONParseError(.duplicateMember, at: nameOffset, detail: name) }
             }
-            names?.insert(name)
+            names?.insert(ExactString(name))
             skipWhitespace()
             guard try peek() == UInt8(ascii: ":") else { throw JSONParseError(.unexpectedCharacter, at: index) }
             index += 1

@@ -28,19 +28,20 @@ extension JWK {
 
         let publicKey: JWSPublicKey
         var publicMembers: [(String, JSONValue)]
-        switch kty {
-        case "EC":
-            (publicKey, publicMembers) = try Self.importEC(&reader)
-        case "OKP":
-            (publicKey, publicMembers) = try Self.importOKP(&reader)
-        case "RSA":
-            (publicKey, publicMembers) = try Self.importRSA(&reader)
-        case "oct":
+        if kty.isExactly("oct") {
             throw KeyImportError(.symmetricKey, "symmetric (oct) keys are never trusted")
-        default:
+        }
+        guard let keyType = KeyType.allCases.first(where: { $0.rawValue.isExactly(kty) }) else {
             throw KeyImportError(.unsupportedKeyType, "key type '\(kty)' is not supported")
         }
-        let keyType = KeyType(rawValue: kty)!
+        switch keyType {
+        case .ec:
+            (publicKey, publicMembers) = try Self.importEC(&reader)
+        case .okp:
+            (publicKey, publicMembers) = try Self.importOKP(&reader)
+        case .rsa:
+            (publicKey, publicMembers) = try Self.importRSA(&reader)
+        }
 
         let algorithm: JWSAlgorithm
         if let declaredAlgorithm {
@@ -57,16 +58,16 @@ extension JWK {
 
         let use = try reader.optionalString("use")
         let keyOperations = try reader.optionalStringArray("key_ops")
-        if let keyOperations, Set(keyOperations).count != keyOperations.count {
+        if let keyOperations, Set(keyOperations.map(ExactString.init)).count != keyOperations.count {
             throw KeyImportError(.malformed, "key_ops lists a value twice")
         }
         let issuer = try reader.optionalString("issuer")
         let certificateValidity = try Self.importCertificateChain(&reader, publicKey: publicKey)
 
         var restriction: String? = nil
-        if let use, use != "sig" {
+        if let use, !use.isExactly("sig") {
             restriction = "the key's use is '\(use)', not 'sig'"
-        } else if let keyOperations, !keyOperations.contains("verify") {
+        } else if let keyOperations, !keyOperations.contains(where: { $0.isExactly("verify") }) {
             restriction = "the key's key_ops \(keyOperations) do not include 'verify'"
         }
 
@@ -89,10 +90,12 @@ extension JWK {
     private static func importEC(_ reader: inout JWKMemberReader) throws(KeyImportError) -> (JWSPublicKey, [(String, JSONValue)]) {
         let curve = try reader.requiredString("crv")
         let coordinateSize: Int
-        switch curve {
-        case "P-256": coordinateSize = 32
-        case "P-384": coordinateSize = 48
-        default: throw KeyImportError(.unsupportedKeyType, "EC curve '\(curve)' is not supported (P-256 and P-384 are)")
+        if curve.isExactly("P-256") {
+            coordinateSize = 32
+        } else if curve.isExactly("P-384") {
+            coordinateSize = 48
+        } else {
+            throw KeyImportError(.unsupportedKeyType, "EC curve '\(curve)' is not supported (P-256 and P-384 are)")
         }
         let x = try reader.requiredBytes("x")
         let y = try reader.requiredBytes("y")
@@ -113,7 +116,7 @@ extension JWK {
 
     private static func importOKP(_ reader: inout JWKMemberReader) throws(KeyImportError) -> (JWSPublicKey, [(String, JSONValue)]) {
         let curve = try reader.requiredString("crv")
-        guard curve == "Ed25519" else {
+        guard curve.isExactly("Ed25519") else {
             throw KeyImportError(.unsupportedKeyType, "OKP curve '\(curve)' is not supported (Ed25519 is)")
         }
         let x = try reader.requiredBytes("x")
@@ -171,10 +174,10 @@ extension JWK {
         guard certificate.publicKey == Certificate.PublicKey(publicKey) else {
             throw KeyImportError(.invalidKey, "x5c[0] certifies a different public key than the JWK's")
         }
-        if let x5t = try reader.optionalString("x5t"), x5t != Base64URL.encode(Insecure.SHA1.hash(data: der)) {
+        if let x5t = try reader.optionalString("x5t"), !x5t.isExactly(Base64URL.encode(Insecure.SHA1.hash(data: der))) {
             throw KeyImportError(.invalidKey, "x5t is not the SHA-1 thumbprint of x5c[0]")
         }
-        if let x5tS256 = try reader.optionalString("x5t#S256"), x5tS256 != Base64URL.encode(SHA256.hash(data: der)) {
+        if let x5tS256 = try reader.optionalString("x5t#S256"), !x5tS256.isExactly(Base64URL.encode(SHA256.hash(data: der))) {
             throw KeyImportError(.invalidKey, "x5t#S256 is not the SHA-256 thumbprint of x5c[0]")
         }
         return CertificateValidity(

@@ -8,7 +8,7 @@ import Foundation
 /// (`use` or `key_ops`), and the trust model adds the issuer binding and lifecycle window.
 public struct JWK: Sendable {
     /// The key types Keybound supports.
-    public enum KeyType: String, Sendable {
+    public enum KeyType: String, Sendable, CaseIterable {
         case ec = "EC"
         case okp = "OKP"
         case rsa = "RSA"

@@ -26,10 +26,10 @@ public struct JWKSet: Sendable {
 
     /// Creates a set from keys already imported; refuses duplicate `kid`s.
     public init(keys: [JWK]) throws(KeyImportError) {
-        var seen: Set<String> = []
+        var seen: Set<ExactString> = []
         for key in keys {
             guard let keyID = key.keyID else { continue }
-            guard seen.insert(keyID).inserted else {
+            guard seen.insert(ExactString(keyID)).inserted else {
                 throw KeyImportError(.duplicateKeyID, "kid '\(keyID)' appears more than once in the set")
             }
         }
@@ -57,17 +57,17 @@ public struct JWKSet: Sendable {
         var keys: [JWK] = []
         var unusable: [UnusableKey] = []
         var warnings: [String] = []
-        var seenKeyIDs: Set<String> = []
+        var seenKeyIDs: Set<ExactString> = []
         for (position, element) in elements.enumerated() {
             guard case .object(let member) = element else {
                 throw KeyImportError(.malformed, "keys[\(position)] is not an object")
             }
             let keyID = member["kid"]?.stringValue
-            if let keyID, !seenKeyIDs.insert(keyID).inserted {
+            if let keyID, !seenKeyIDs.insert(ExactString(keyID)).inserted {
                 throw KeyImportError(.duplicateKeyID, "kid '\(keyID)' appears more than once in the set")
             }
             if member.names.contains(where: JWK.privateMemberNames.contains) {
-                let isSymmetric = member["kty"]?.stringValue == "oct"
+                let isSymmetric = member["kty"]?.stringValue?.isExactly("oct") == true
                 throw KeyImportError(
                     isSymmetric ? .symmetricKey : .privateKeyMaterial,
                     isSymmetric ? "keys[\(position)] is a symmetric (oct) key; a verification set must not mix them in"

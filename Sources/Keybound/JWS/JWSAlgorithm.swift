@@ -15,6 +15,7 @@ public enum JWSAlgorithm: String, Sendable, CaseIterable, Hashable {
 
     /// The algorithm whose name is exactly `name` (case-sensitive), or `nil`.
     public init?(headerValue name: String) {
-        self.init(rawValue: name)
+        guard let match = Self.allCases.first(where: { $0.rawValue.isExactly(name) }) else { return nil }
+        self = match
     }
 }

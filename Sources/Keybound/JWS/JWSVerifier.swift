@@ -51,7 +51,7 @@ public struct JWSVerifier: Sendable {
         let key: JWK
         switch keys {
         case .single(let only):
-            if let tokenKeyID = decoded.keyID, let keyID = only.keyID, tokenKeyID != keyID {
+            if let tokenKeyID = decoded.keyID, let keyID = only.keyID, !tokenKeyID.isExactly(keyID) {
                 return .failure(TokenRejection(.unknownKey, "the token names kid '\(tokenKeyID)' but the key is '\(keyID)'", keyID: tokenKeyID))
             }
             key = only
@@ -59,10 +59,10 @@ public struct JWSVerifier: Sendable {
             guard let keyID = decoded.keyID else {
                 return .failure(TokenRejection(.missingKeyID, "the header has no kid, which a key set needs to select a key"))
             }
-            if let unusable = set.unusableKeys.first(where: { $0.keyID == keyID }) {
+            if let unusable = set.unusableKeys.first(where: { $0.keyID.isExactly(keyID) }) {
                 return .failure(TokenRejection(.keyNotUsable, "key '\(keyID)' was refused at import: \(unusable.error.reason)", keyID: keyID))
             }
-            guard let found = set.keys.first(where: { $0.keyID == keyID }) else {
+            guard let found = set.keys.first(where: { $0.keyID?.isExactly(keyID) == true }) else {
                 return .failure(TokenRejection(.unknownKey, "the key set has no key '\(keyID)'", keyID: keyID))
             }
             key = found

@@ -25,7 +25,7 @@ public struct TokenSigner: Sendable {
         guard case .string(let issuer)? = claims["iss"] else {
             throw SigningError("the claims have no 'iss' string; a key signs only for its own issuer")
         }
-        guard issuer == key.issuer else {
+        guard issuer.isExactly(key.issuer) else {
             throw SigningError("key '\(key.keyID)' belongs to issuer '\(key.issuer)' and will not sign for '\(issuer)'")
         }
         let header = JSONObject(["alg": .string(key.algorithm.rawValue), "kid": .string(key.keyID), "typ": .string(type)])

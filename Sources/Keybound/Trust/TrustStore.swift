@@ -6,14 +6,14 @@ import Foundation
 /// of all keys. The `kid` index across issuers exists only to *name* a cross-issuer attempt
 /// (`issuer_key_mismatch`), never to accept one.
 public struct TrustStore: Sendable {
-    private var issuers: [String: TrustedIssuer] = [:]
+    private var issuers: [ExactString: TrustedIssuer] = [:]
     /// Keys of a common set whose `issuer` is a template such as
     /// `https://login.microsoftonline.com/{tenantid}/v2.0`, by `kid`.
-    private var templatedKeys: [String: [TemplatedKey]] = [:]
+    private var templatedKeys: [ExactString: [TemplatedKey]] = [:]
     /// Keys of a common set with no `issuer` member: they verify nothing, by `kid`.
-    private var unboundKeys: [String: TrustedKey] = [:]
+    private var unboundKeys: [ExactString: TrustedKey] = [:]
     /// For each `kid`, the exact issuers that have a key with it.
-    private var issuersByKeyID: [String: [String]] = [:]
+    private var issuersByKeyID: [ExactString: [String]] = [:]
 
     struct TemplatedKey: Sendable {
         let template: String
@@ -28,18 +28,19 @@ public struct TrustStore: Sendable {
     public init() {}
 
     /// The identifiers of the exactly named trusted issuers.
-    public var issuerIdentifiers: [String] { issuers.keys.sorted() }
+    public var issuerIdentifiers: [String] { issuers.keys.map(\.value).sorted() }
 
     /// The trusted issuer named exactly `identifier`.
-    public func issuer(_ identifier: String) -> TrustedIssuer? { issuers[identifier] }
+    public func issuer(_ identifier: String) -> TrustedIssuer? { issuers[ExactString(identifier)] }
 
     /// Trusts an issuer. Refuses a second issuer with the same identifier.
     public mutating func add(_ issuer: TrustedIssuer) throws(KeyImportError) {
-        guard issuers[issuer.identifier] == nil else {
+        let name = ExactString(issuer.identifier)
+        guard issuers[name] == nil else {
             throw KeyImportError(.issuerBinding, "issuer '\(issuer.identifier)' is already trusted")
         }
-        issuers[issuer.identifier] = issuer
-        for keyID in issuer.keys.keys { issuersByKeyID[keyID, default: []].append(issuer.identifier) }
+        issuers[name] = issuer
+        for keyID in issuer.keyIDs { issuersByKeyID[ExactString(keyID), default: []].append(issuer.identifier) }
     }
 
     /// Trusts a multi-issuer key set whose keys carry a per-key `issuer` member.
@@ -55,25 +56,26 @@ public struct TrustStore: Sendable {
         for unusable in keySet.unusableKeys { entries.append((unusable.issuer, TrustedKey(unusable: unusable))) }
         for (boundIssuer, key) in entries {
             guard let boundIssuer else {
-                unboundKeys[key.keyID] = key
+                unboundKeys[ExactString(key.keyID)] = key
                 continue
             }
             if boundIssuer.contains(Self.tenantPlaceholder) {
-                templatedKeys[key.keyID, default: []].append(
+                templatedKeys[ExactString(key.keyID), default: []].append(
                     TemplatedKey(template: boundIssuer, key: key, maximumTokenLifetime: maximumTokenLifetime))
                 continue
             }
-            var issuer = issuers[boundIssuer] ?? TrustedIssuer(identifier: boundIssuer, maximumTokenLifetime: maximumTokenLifetime)
+            let name = ExactString(boundIssuer)
+            var issuer = issuers[name] ?? TrustedIssuer(identifier: boundIssuer, maximumTokenLifetime: maximumTokenLifetime)
             try issuer.add(key)
-            issuers[boundIssuer] = issuer
-            issuersByKeyID[key.keyID, default: []].append(boundIssuer)
+            issuers[name] = issuer
+            issuersByKeyID[ExactString(key.keyID), default: []].append(boundIssuer)
         }
     }
 
     /// Replaces the lifecycle of one issuer's key, for example when a revocation arrives.
     @discardableResult
     public mutating func updateLifecycle(issuer identifier: String, keyID: String, to lifecycle: KeyLifecycle) -> Bool {
-        issuers[identifier]?.updateLifecycle(ofKeyID: keyID, to: lifecycle) ?? false
+        issuers[ExactString(identifier)]?.updateLifecycle(ofKeyID: keyID, to: lifecycle) ?? false
     }
 
     /// What a token's (`iss`, `kid`, `tid`) resolves to.
@@ -103,38 +105,39 @@ public struct TrustStore: Sendable {
     static let maximumForeignCandidates = 4
 
     func resolve(issuer identifier: String, keyID: String, tenantID: String?) -> Resolution {
-        let exact = issuers[identifier]
-        if let exact, let key = exact.keys[keyID] {
+        let exact = issuers[ExactString(identifier)]
+        let exactKeyID = ExactString(keyID)
+        if let exact, let key = exact.key(withID: keyID) {
             return .found(key, IssuerContext(identifier: exact.identifier, tenantID: exact.tenantID,
                                              maximumTokenLifetime: exact.maximumTokenLifetime))
         }
         var foreign: [(key: TrustedKey, issuer: String)] = []
-        if let templated = templatedKeys[keyID] {
+        if let templated = templatedKeys[exactKeyID] {
             guard let tenantID else { return .tenantRequired }
             for entry in templated {
                 let concrete = entry.template.replacingOccurrences(of: Self.tenantPlaceholder, with: tenantID)
-                if concrete == identifier {
+                if concrete.isExactly(identifier) {
                     return .found(entry.key, IssuerContext(identifier: concrete, tenantID: tenantID,
                                                            maximumTokenLifetime: entry.maximumTokenLifetime))
                 }
                 foreign.append((entry.key, concrete))
             }
         }
-        for other in issuersByKeyID[keyID] ?? [] where other != identifier {
-            if let key = issuers[other]?.keys[keyID] { foreign.append((key, other)) }
+        for other in issuersByKeyID[exactKeyID] ?? [] where !other.isExactly(identifier) {
+            if let key = issuers[ExactString(other)]?.key(withID: keyID) { foreign.append((key, other)) }
         }
         let issuerIsTrusted = exact != nil || isTemplatedIssuer(identifier, tenantID: tenantID)
         if !foreign.isEmpty {
             return .foreign(Array(foreign.prefix(Self.maximumForeignCandidates)), issuerIsTrusted: issuerIsTrusted)
         }
-        if let unbound = unboundKeys[keyID] { return .unbound(unbound) }
+        if let unbound = unboundKeys[exactKeyID] { return .unbound(unbound) }
         return issuerIsTrusted ? .unknownKey : .untrustedIssuer
     }
 
     private func isTemplatedIssuer(_ identifier: String, tenantID: String?) -> Bool {
         guard let tenantID else { return false }
         return templatedKeys.values.contains { entries in
-            entries.contains { $0.template.replacingOccurrences(of: Self.tenantPlaceholder, with: tenantID) == identifier }
+            entries.contains { $0.template.replacingOccurrences(of: Self.tenantPlaceholder, with: tenantID).isExactly(identifier) }
         }
     }
 }

@@ -11,8 +11,8 @@ public struct TrustedIssuer: Sendable {
     public let tenantID: String?
     /// The longest `exp` − `iat` accepted for this issuer's tokens.
     public let maximumTokenLifetime: TimeInterval
-    /// The issuer's keys by `kid`.
-    public private(set) var keys: [String: TrustedKey]
+    /// The issuer's keys by exact `kid`.
+    private var keysByID: [ExactString: TrustedKey]
 
     /// The default for ``maximumTokenLifetime``: one day.
     public static let defaultMaximumTokenLifetime: TimeInterval = 86_400
@@ -22,7 +22,7 @@ public struct TrustedIssuer: Sendable {
         self.identifier = identifier
         self.tenantID = tenantID
         self.maximumTokenLifetime = maximumTokenLifetime
-        self.keys = [:]
+        self.keysByID = [:]
     }
 
     /// Creates an issuer trusting every key of `keySet` (usable or not) with an unbounded lifecycle.
@@ -35,7 +35,7 @@ public struct TrustedIssuer: Sendable {
         self.init(identifier: identifier, tenantID: tenantID, maximumTokenLifetime: maximumTokenLifetime)
         for key in keySet.keys { try add(TrustedKey(key)) }
         for unusable in keySet.unusableKeys {
-            if let other = unusable.issuer, other != identifier {
+            if let other = unusable.issuer, !other.isExactly(identifier) {
                 throw KeyImportError(.issuerBinding, "kid '\(unusable.keyID)' is bound to issuer '\(other)', not '\(identifier)'")
             }
             try add(TrustedKey(unusable: unusable))
@@ -44,19 +44,25 @@ public struct TrustedIssuer: Sendable {
 
     /// Adds a key. Refuses a key bound to another issuer or a `kid` already in use.
     public mutating func add(_ key: TrustedKey) throws(KeyImportError) {
-        if let other = key.declaredIssuer, other != identifier {
+        if let other = key.declaredIssuer, !other.isExactly(identifier) {
             throw KeyImportError(.issuerBinding, "kid '\(key.keyID)' is bound to issuer '\(other)', not '\(identifier)'")
         }
-        guard keys[key.keyID] == nil else {
+        guard keysByID[ExactString(key.keyID)] == nil else {
             throw KeyImportError(.duplicateKeyID, "issuer '\(identifier)' already has a key with kid '\(key.keyID)'")
         }
-        keys[key.keyID] = key
+        keysByID[ExactString(key.keyID)] = key
     }
+
+    /// The key whose `kid` is exactly `keyID` (no Unicode normalization), if any.
+    public func key(withID keyID: String) -> TrustedKey? { keysByID[ExactString(keyID)] }
+
+    /// The `kid`s of all keys, sorted.
+    public var keyIDs: [String] { keysByID.keys.map(\.value).sorted() }
 
     /// Replaces the lifecycle of a key already trusted (for example after a revocation).
     public mutating func updateLifecycle(ofKeyID keyID: String, to lifecycle: KeyLifecycle) -> Bool {
-        guard keys[keyID] != nil else { return false }
-        keys[keyID]!.lifecycle = lifecycle
+        guard keysByID[ExactString(keyID)] != nil else { return false }
+        keysByID[ExactString(keyID)]!.lifecycle = lifecycle
         return true
     }
 }

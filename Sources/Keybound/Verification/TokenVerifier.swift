@@ -110,10 +110,10 @@ public struct TokenVerifier: Sendable {
                                                     maximumLifetime: issuerContext.maximumTokenLifetime) {
             return .failure(context.reject(rejection.code, rejection.reason))
         }
-        guard let audiences = registered.audience, audiences.contains(policy.audience) else {
+        guard let audiences = registered.audience, audiences.contains(where: { $0.isExactly(policy.audience) }) else {
             return .failure(context.reject(.audienceMismatch, "aud does not contain '\(policy.audience)'"))
         }
-        if let tenantID = issuerContext.tenantID, registered.tenantID != tenantID {
+        if let tenantID = issuerContext.tenantID, registered.tenantID?.isExactly(tenantID) != true {
             let shown = registered.tenantID.map { "'\($0.prefix(64))'" } ?? "absent"
             return .failure(context.reject(.tenantMismatch, "tid is \(shown); issuer '\(issuer)' is tenant '\(tenantID)'"))
         }

@@ -209,3 +209,9 @@ struct AttackFixture {
         return try sign(header: header(key), payload: claims(overrides), with: key)
     }
 }
+
+/// A precondition of an attack test could not be arranged.
+struct AttackTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
