@@ -1,5 +1,5 @@
 import Foundation
-import Keybound
+@testable import Keybound
 
 /// The fuzzing harness: fixed test keys, a trust store and verifiers, built once.
 ///
@@ -8,7 +8,8 @@ import Keybound
 /// import, and `TokenInspection`. Crashes, hangs and sanitizer reports are bugs; so are broken
 /// properties, which trap:
 /// - whatever the strict reader accepts, the writer writes back to an equal value;
-/// - a token that verifies verifies again to the same claims, and its claims round-trip.
+/// - a token that verifies verifies again to the same claims, and its claims round-trip;
+/// - the validating scanner the verifier uses for claims accepts exactly what the parser accepts.
 ///
 /// The keys are fixed *test* keys (never used anywhere else) so that seed tokens in
 /// `Fuzz/seeds/` are validly signed and the fuzzer reaches the claim checks.
@@ -36,7 +37,13 @@ enum FuzzHarness {
             checkRoundTrip(.object(token.claims))
         }
         _ = jwsVerifier.verify(bytes: input)
-        if let value = try? StrictJSONParser.parse(input) {
+        let parsed = try? StrictJSONParser.parse(input)
+        let parsedObject: Bool = if case .object? = parsed { true } else { false }
+        let scanned: Bool = if case .success = ScannedObject.scan(input) { true } else { false }
+        if parsedObject != scanned {
+            fatalError("the claims scanner and the parser disagree")
+        }
+        if let value = parsed {
             checkRoundTrip(value)
             if case .object(let object) = value {
                 _ = try? JWK(jsonObject: object)

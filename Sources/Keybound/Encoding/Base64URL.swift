@@ -14,32 +14,42 @@ public enum Base64URL {
 
     /// Encodes bytes as unpadded base64url.
     public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        let input = Array(bytes)
-        var output = [UInt8]()
-        output.reserveCapacity((input.count * 4 + 2) / 3)
-        var index = 0
-        while index + 3 <= input.count {
-            let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
-            output.append(alphabet[Int(chunk >> 18 & 0x3F)])
-            output.append(alphabet[Int(chunk >> 12 & 0x3F)])
-            output.append(alphabet[Int(chunk >> 6 & 0x3F)])
-            output.append(alphabet[Int(chunk & 0x3F)])
-            index += 3
+        String(decoding: encodedBytes(bytes), as: UTF8.self)
+    }
+
+    /// Encodes bytes as unpadded base64url ASCII bytes.
+    public static func encodedBytes<Bytes: Sequence>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
+        if let direct = bytes.withContiguousStorageIfAvailable({ encodedBytes(UnsafeRawBufferPointer($0)) }) {
+            return direct
         }
-        switch input.count - index {
-        case 1:
-            let chunk = UInt32(input[index]) << 16
-            output.append(alphabet[Int(chunk >> 18 & 0x3F)])
-            output.append(alphabet[Int(chunk >> 12 & 0x3F)])
-        case 2:
-            let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8
-            output.append(alphabet[Int(chunk >> 18 & 0x3F)])
-            output.append(alphabet[Int(chunk >> 12 & 0x3F)])
-            output.append(alphabet[Int(chunk >> 6 & 0x3F)])
-        default:
-            break
+        return Array(bytes).withUnsafeBytes { encodedBytes($0) }
+    }
+
+    /// Encodes raw bytes as unpadded base64url ASCII bytes.
+    public static func encodedBytes(_ input: UnsafeRawBufferPointer) -> [UInt8] {
+        let outputCount = (input.count * 4 + 2) / 3
+        return alphabet.withUnsafeBufferPointer { alphabet in
+            [UInt8](unsafeUninitializedCapacity: outputCount) { out, initialized in
+                var index = 0, position = 0
+                while index + 3 <= input.count {
+                    let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+                    out[position] = alphabet[Int(chunk >> 18 & 0x3F)]
+                    out[position + 1] = alphabet[Int(chunk >> 12 & 0x3F)]
+                    out[position + 2] = alphabet[Int(chunk >> 6 & 0x3F)]
+                    out[position + 3] = alphabet[Int(chunk & 0x3F)]
+                    index += 3
+                    position += 4
+                }
+                let remaining = input.count - index
+                if remaining > 0 {
+                    let chunk = UInt32(input[index]) << 16 | (remaining == 2 ? UInt32(input[index + 1]) << 8 : 0)
+                    out[position] = alphabet[Int(chunk >> 18 & 0x3F)]
+                    out[position + 1] = alphabet[Int(chunk >> 12 & 0x3F)]
+                    if remaining == 2 { out[position + 2] = alphabet[Int(chunk >> 6 & 0x3F)] }
+                }
+                initialized = outputCount
+            }
         }
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// Decodes canonical unpadded base64url, or returns `nil` for anything else.
@@ -53,9 +63,10 @@ public enum Base64URL {
         let count = input.count
         if count % 4 == 1 { return nil }
         let table = decodeTable
-        var output = [UInt8](repeating: 0, count: count * 3 / 4)
-        let ok: Bool = table.withUnsafeBufferPointer { table in
-            output.withUnsafeMutableBufferPointer { out in
+        var ok = false
+        let output = [UInt8](unsafeUninitializedCapacity: count * 3 / 4) { out, initialized in
+            initialized = 0
+            ok = table.withUnsafeBufferPointer { table in
                 var inIndex = 0
                 var outIndex = 0
                 while inIndex + 4 <= count {
@@ -85,6 +96,7 @@ public enum Base64URL {
                 }
                 return true
             }
+            if ok { initialized = count * 3 / 4 }
         }
         return ok ? output : nil
     }

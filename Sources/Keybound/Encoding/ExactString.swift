@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A string compared and hashed by its exact UTF-8 bytes.
 ///
 /// Swift's `String ==` and hashing follow Unicode canonical equivalence, so "\u{212A}" (KELVIN
@@ -21,11 +29,12 @@ struct ExactString: Hashable, Sendable, CustomStringConvertible {
 extension String {
     /// Whether the two strings have exactly the same UTF-8 bytes (no Unicode normalization).
     func isExactly(_ other: String) -> Bool {
-        utf8.count == other.utf8.count && utf8.elementsEqual(other.utf8)
+        var lhs = self, rhs = other
+        return lhs.withUTF8 { left in
+            rhs.withUTF8 { right in
+                left.count == right.count && (left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0)
+            }
+        }
     }
 
-    /// ASCII-only lowercasing (media types, RFC 2045): other characters are left as they are.
-    var asciiLowercased: String {
-        String(decoding: utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
-    }
 }

@@ -14,7 +14,7 @@ public struct JSONWriter: Sendable {
     /// The JSON text of `value` as UTF-8 bytes.
     public func bytes(_ value: JSONValue) -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(256)
+        output.reserveCapacity(1024)
         write(value, into: &output, level: 0)
         return output
     }
@@ -71,6 +71,17 @@ public struct JSONWriter: Sendable {
 
     static func writeString(_ string: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
+        var text = string
+        let appendedWhole: Bool = text.withUTF8 { bytes in
+            // Fast path: nothing to escape, append the bytes at once.
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            output.append(contentsOf: bytes)
+            return true
+        }
+        if appendedWhole {
+            output.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "\""): output.append(contentsOf: "\\\"".utf8)

@@ -40,7 +40,8 @@ public struct StrictJSONParser: Sendable {
     }
 }
 
-private struct Reader {
+/// The cursor both the parser and the validating scanner move over a document.
+struct Reader {
     let buffer: UnsafeRawBufferPointer
     var index = 0
 
@@ -87,6 +88,7 @@ private struct Reader {
         if depth > StrictJSONParser.maximumDepth { throw JSONParseError(.tooDeep, at: index) }
         index += 1
         var members: [JSONObject.Member] = []
+        members.reserveCapacity(12)
         skipWhitespace()
         if try peek() == UInt8(ascii: "}") {
             index += 1

@@ -14,33 +14,68 @@ public struct JWK: Sendable {
         case rsa = "RSA"
     }
 
+    /// Immutable fields in one reference, so copying a key (every verification does) is one retain.
+    private final class Storage: Sendable {
+        let keyType: KeyType
+        let keyID: String?
+        let algorithm: JWSAlgorithm
+        let algorithmIsDeclared: Bool
+        let use: String?
+        let keyOperations: [String]?
+        let issuer: String?
+        let certificateValidity: CertificateValidity?
+        let publicKey: JWSPublicKey
+        let thumbprint: String
+        let verificationRestriction: String?
+        let containedPrivateKeyMembers: Bool
+        let publicJSON: JSONObject
+
+        init(keyType: KeyType, keyID: String?, algorithm: JWSAlgorithm, algorithmIsDeclared: Bool, use: String?, keyOperations: [String]?, issuer: String?, certificateValidity: CertificateValidity?, publicKey: JWSPublicKey, thumbprint: String, verificationRestriction: String?, containedPrivateKeyMembers: Bool, publicJSON: JSONObject) {
+            self.keyType = keyType
+            self.keyID = keyID
+            self.algorithm = algorithm
+            self.algorithmIsDeclared = algorithmIsDeclared
+            self.use = use
+            self.keyOperations = keyOperations
+            self.issuer = issuer
+            self.certificateValidity = certificateValidity
+            self.publicKey = publicKey
+            self.thumbprint = thumbprint
+            self.verificationRestriction = verificationRestriction
+            self.containedPrivateKeyMembers = containedPrivateKeyMembers
+            self.publicJSON = publicJSON
+        }
+    }
+
+    private let storage: Storage
+
     /// `kty`.
-    public let keyType: KeyType
+    public var keyType: KeyType { storage.keyType }
     /// `kid`, if the JWK has one.
-    public let keyID: String?
+    public var keyID: String? { storage.keyID }
     /// The one algorithm this key verifies: its `alg`, or the one implied by its type and curve
     /// (P-256 → ES256, P-384 → ES384, Ed25519 → EdDSA, RSA → RS256).
-    public let algorithm: JWSAlgorithm
+    public var algorithm: JWSAlgorithm { storage.algorithm }
     /// Whether ``algorithm`` came from the JWK's own `alg` member.
-    public let algorithmIsDeclared: Bool
+    public var algorithmIsDeclared: Bool { storage.algorithmIsDeclared }
     /// `use`, if present.
-    public let use: String?
+    public var use: String? { storage.use }
     /// `key_ops`, if present.
-    public let keyOperations: [String]?
+    public var keyOperations: [String]? { storage.keyOperations }
     /// The per-key `issuer` member some key sets carry (Microsoft's common endpoint does).
-    public let issuer: String?
+    public var issuer: String? { storage.issuer }
     /// The validity period of the key's `x5c` certificate, if it has one.
-    public let certificateValidity: CertificateValidity?
+    public var certificateValidity: CertificateValidity? { storage.certificateValidity }
     /// The public key.
-    public let publicKey: JWSPublicKey
+    public var publicKey: JWSPublicKey { storage.publicKey }
     /// The RFC 7638 SHA-256 thumbprint, base64url.
-    public let thumbprint: String
+    public var thumbprint: String { storage.thumbprint }
     /// Why this key may not verify signatures (`use` or `key_ops` say otherwise), or `nil`.
-    public let verificationRestriction: String?
+    public var verificationRestriction: String? { storage.verificationRestriction }
     /// Whether the imported JSON also carried private key members (they are never kept here).
-    public let containedPrivateKeyMembers: Bool
+    public var containedPrivateKeyMembers: Bool { storage.containedPrivateKeyMembers }
     /// The public members, suitable for publishing in a JWKS.
-    public let publicJSON: JSONObject
+    public var publicJSON: JSONObject { storage.publicJSON }
 
     init(
         keyType: KeyType, keyID: String?, algorithm: JWSAlgorithm, algorithmIsDeclared: Bool,
@@ -48,19 +83,7 @@ public struct JWK: Sendable {
         publicKey: JWSPublicKey, thumbprint: String, verificationRestriction: String?,
         containedPrivateKeyMembers: Bool, publicJSON: JSONObject
     ) {
-        self.keyType = keyType
-        self.keyID = keyID
-        self.algorithm = algorithm
-        self.algorithmIsDeclared = algorithmIsDeclared
-        self.use = use
-        self.keyOperations = keyOperations
-        self.issuer = issuer
-        self.certificateValidity = certificateValidity
-        self.publicKey = publicKey
-        self.thumbprint = thumbprint
-        self.verificationRestriction = verificationRestriction
-        self.containedPrivateKeyMembers = containedPrivateKeyMembers
-        self.publicJSON = publicJSON
+        self.storage = Storage(keyType: keyType, keyID: keyID, algorithm: algorithm, algorithmIsDeclared: algorithmIsDeclared, use: use, keyOperations: keyOperations, issuer: issuer, certificateValidity: certificateValidity, publicKey: publicKey, thumbprint: thumbprint, verificationRestriction: verificationRestriction, containedPrivateKeyMembers: containedPrivateKeyMembers, publicJSON: publicJSON)
     }
 }
 

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A compact JWS (RFC 7515 §7.1) decoded under Keybound's policy, before any key is involved.
 ///
 /// Decoding checks, in order: size; exactly three non-empty-header-and-payload segments; the header
@@ -18,31 +26,73 @@ struct CompactJWS {
     static let forbiddenHeaderParameters = ["jwk", "jku", "x5u", "x5c", "crit", "b64", "zip"]
 
     static func decode(
-        _ token: UnsafeRawBufferPointer, maximumSize: Int, payloadMustBeUTF8: Bool
+        _ token: UnsafeRawBufferPointer, maximumSize: Int, payloadMustBeUTF8: Bool, headerCache: HeaderCache? = nil
     ) -> Result<CompactJWS, TokenRejection> {
         guard token.count <= maximumSize else {
             return .failure(TokenRejection(.tokenTooLarge, "the token is \(token.count) bytes; the limit is \(maximumSize)"))
         }
-        var dots: [Int] = []
-        for index in token.indices where token[index] == UInt8(ascii: ".") {
-            dots.append(index)
-            if dots.count > 4 { break }
+        // Two dots, found in one bounded pass: a dot flood costs no more than its length.
+        var firstDot = -1, secondDot = -1, dotCount = 0
+        if let base = token.baseAddress {
+            var searchFrom = 0
+            while searchFrom < token.count, let found = memchr(base + searchFrom, Int32(UInt8(ascii: ".")), token.count - searchFrom) {
+                let index = base.distance(to: UnsafeRawPointer(found))
+                dotCount += 1
+                if dotCount == 1 { firstDot = index } else if dotCount == 2 { secondDot = index } else if dotCount > 4 { break }
+                searchFrom = index + 1
+            }
         }
-        guard dots.count == 2 else {
-            let reason = dots.count == 4
+        guard dotCount == 2 else {
+            let reason = dotCount == 4
                 ? "five segments: a JWE is not accepted where a signed token is expected"
-                : "a compact JWS has exactly three segments, this token has \(dots.count + 1)"
+                : "a compact JWS has exactly three segments, this token has \(dotCount > 4 ? "more than five" : String(dotCount + 1))"
             return .failure(TokenRejection(.malformedToken, reason))
         }
-        let headerPart = UnsafeRawBufferPointer(rebasing: token[0..<dots[0]])
-        let payloadPart = UnsafeRawBufferPointer(rebasing: token[(dots[0] + 1)..<dots[1]])
-        let signaturePart = UnsafeRawBufferPointer(rebasing: token[(dots[1] + 1)...])
+        let headerPart = UnsafeRawBufferPointer(rebasing: token[0..<firstDot])
+        let payloadPart = UnsafeRawBufferPointer(rebasing: token[(firstDot + 1)..<secondDot])
+        let signaturePart = UnsafeRawBufferPointer(rebasing: token[(secondDot + 1)...])
         guard !headerPart.isEmpty, !payloadPart.isEmpty else {
             return .failure(TokenRejection(.malformedToken, "the header and payload segments must not be empty"))
         }
         // The header is decoded and judged first, so a token announcing an unencoded payload
         // (`b64`, RFC 7797) or another extension is refused for that, whatever its payload holds.
-        guard let headerBytes = Base64URL.decode(headerPart) else {
+        let decodedHeader: DecodedHeader
+        if let cached = headerCache?.lookup(headerPart) {
+            decodedHeader = cached
+        } else {
+            switch DecodedHeader.decode(headerPart) {
+            case .success(let decoded):
+                decodedHeader = decoded
+                headerCache?.insert(decoded, for: headerPart)
+            case .failure(let rejection):
+                return .failure(rejection)
+            }
+        }
+        guard let payload = Base64URL.decode(payloadPart) else {
+            return .failure(TokenRejection(.malformedToken, "the payload segment is not canonical unpadded base64url"))
+        }
+        guard let signature = Base64URL.decode(signaturePart) else {
+            return .failure(TokenRejection(.malformedToken, "the signature segment is not canonical unpadded base64url"))
+        }
+        if payloadMustBeUTF8, !UTF8Validation.isValid(payload) {
+            return .failure(TokenRejection(.malformedToken, "the payload is not valid UTF-8"))
+        }
+        return .success(CompactJWS(header: decodedHeader.header, payload: payload, signature: signature, signingInputLength: secondDot,
+                                   algorithm: decodedHeader.algorithm, keyID: decodedHeader.keyID, type: decodedHeader.type))
+    }
+}
+
+/// A protected header that passed Keybound's header policy.
+struct DecodedHeader: Sendable {
+    let header: JSONObject
+    let algorithm: JWSAlgorithm
+    let keyID: String?
+    let type: String?
+
+    /// Decodes and judges a header segment: canonical base64url, UTF-8, a strict JSON object,
+    /// no forbidden parameter, an accepted `alg`, and `kid`/`typ` strings.
+    static func decode(_ segment: UnsafeRawBufferPointer) -> Result<DecodedHeader, TokenRejection> {
+        guard let headerBytes = Base64URL.decode(segment) else {
             return .failure(TokenRejection(.malformedToken, "the header segment is not canonical unpadded base64url"))
         }
         guard UTF8Validation.isValid(headerBytes) else {
@@ -54,26 +104,12 @@ struct CompactJWS {
         } catch {
             return .failure(TokenRejection(.malformedHeader, "the header is not a strict JSON object: \(error)"))
         }
-        let fields: (algorithm: JWSAlgorithm, keyID: String?, type: String?)
-        switch checkHeader(header) {
-        case .success(let checked): fields = checked
-        case .failure(let rejection): return .failure(rejection)
-        }
-        guard let payload = Base64URL.decode(payloadPart) else {
-            return .failure(TokenRejection(.malformedToken, "the payload segment is not canonical unpadded base64url"))
-        }
-        guard let signature = Base64URL.decode(signaturePart) else {
-            return .failure(TokenRejection(.malformedToken, "the signature segment is not canonical unpadded base64url"))
-        }
-        if payloadMustBeUTF8, !UTF8Validation.isValid(payload) {
-            return .failure(TokenRejection(.malformedToken, "the payload is not valid UTF-8"))
-        }
-        return .success(CompactJWS(header: header, payload: payload, signature: signature, signingInputLength: dots[1],
-                                   algorithm: fields.algorithm, keyID: fields.keyID, type: fields.type))
+        return judge(header)
     }
 
-    private static func checkHeader(_ header: JSONObject) -> Result<(algorithm: JWSAlgorithm, keyID: String?, type: String?), TokenRejection> {
-        for name in forbiddenHeaderParameters where header[name] != nil {
+    private static func judge(_ header: JSONObject) -> Result<DecodedHeader, TokenRejection> {
+        for member in header.members where CompactJWS.forbiddenHeaderParameters.contains(where: { member.name.isExactly($0) }) {
+            let name = member.name
             return .failure(TokenRejection(.forbiddenHeader, "header parameter '\(name)' is not accepted: Keybound finds keys only in its trust store and supports no extensions"))
         }
         guard let algorithmValue = header["alg"] else {
@@ -99,6 +135,6 @@ struct CompactJWS {
             }
             type = string
         }
-        return .success((algorithm, keyID, type))
+        return .success(DecodedHeader(header: header, algorithm: algorithm, keyID: keyID, type: type))
     }
 }

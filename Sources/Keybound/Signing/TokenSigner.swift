@@ -16,9 +16,19 @@ public struct SigningError: Error, Sendable, Equatable, CustomStringConvertible 
 public struct TokenSigner: Sendable {
     /// The key used.
     public let key: SigningKey
+    /// The encoded header for the default type, computed once.
+    private let accessTokenHeader: [UInt8]
 
     /// A signer for `key`.
-    public init(key: SigningKey) { self.key = key }
+    public init(key: SigningKey) {
+        self.key = key
+        self.accessTokenHeader = Self.encodedHeader(key: key, type: ExpectedTokenType.accessToken.rawValue)
+    }
+
+    private static func encodedHeader(key: SigningKey, type: String) -> [UInt8] {
+        let header = JSONObject(["alg": .string(key.algorithm.rawValue), "kid": .string(key.keyID), "typ": .string(type)])
+        return Base64URL.encodedBytes(JSONWriter().bytes(.object(header)))
+    }
 
     /// Signs exactly `claims`, with a header of `alg`, `kid` and `typ`.
     public func sign(claims: JSONObject, type: String = ExpectedTokenType.accessToken.rawValue) throws(SigningError) -> String {
@@ -28,16 +38,24 @@ public struct TokenSigner: Sendable {
         guard issuer.isExactly(key.issuer) else {
             throw SigningError("key '\(key.keyID)' belongs to issuer '\(key.issuer)' and will not sign for '\(issuer)'")
         }
-        let header = JSONObject(["alg": .string(key.algorithm.rawValue), "kid": .string(key.keyID), "typ": .string(type)])
-        return try sign(header: header, payload: JSONWriter().bytes(.object(claims)))
+        let header = type.isExactly(ExpectedTokenType.accessToken.rawValue) ? accessTokenHeader : Self.encodedHeader(key: key, type: type)
+        return try sign(encodedHeader: header, payload: JSONWriter().bytes(.object(claims)))
     }
 
+    /// Signs an arbitrary header and payload (tests use it to build hostile tokens).
     func sign(header: JSONObject, payload: [UInt8]) throws(SigningError) -> String {
-        var signingInput = Array(Base64URL.encode(JSONWriter().bytes(.object(header))).utf8)
-        signingInput.append(UInt8(ascii: "."))
-        signingInput.append(contentsOf: Base64URL.encode(payload).utf8)
-        let signature = try signature(for: signingInput)
-        return String(decoding: signingInput, as: UTF8.self) + "." + Base64URL.encode(signature)
+        try sign(encodedHeader: Base64URL.encodedBytes(JSONWriter().bytes(.object(header))), payload: payload)
+    }
+
+    private func sign(encodedHeader: [UInt8], payload: [UInt8]) throws(SigningError) -> String {
+        var token = encodedHeader
+        token.reserveCapacity(encodedHeader.count + payload.count * 4 / 3 + 180)
+        token.append(UInt8(ascii: "."))
+        token.append(contentsOf: Base64URL.encodedBytes(payload))
+        let signature = try signature(for: token)
+        token.append(UInt8(ascii: "."))
+        token.append(contentsOf: Base64URL.encodedBytes(signature))
+        return String(decoding: token, as: UTF8.self)
     }
 
     /// The raw JWS signature of `signingInput` under the key.

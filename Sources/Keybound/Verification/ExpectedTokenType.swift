@@ -9,13 +9,26 @@ public enum ExpectedTokenType: String, Sendable, CaseIterable {
 
     /// Whether the header's `typ` (or its absence) fits.
     public func accepts(typ: String?) -> Bool {
-        guard let typ else { return self == .jwt }
-        var lowered = typ.asciiLowercased
-        if lowered.hasPrefix("application/") { lowered.removeFirst("application/".count) }
-        switch self {
-        case .accessToken: return lowered.isExactly("at+jwt")
-        case .jwt: return lowered.isExactly("jwt")
+        guard var typ else { return self == .jwt }
+        let expected: StaticString = self == .accessToken ? "at+jwt" : "jwt"
+        return typ.withUTF8 { bytes in
+            var rest = UnsafeRawBufferPointer(bytes)
+            if Self.equalsIgnoringASCIICase(UnsafeRawBufferPointer(rebasing: rest.prefix(12)), "application/") {
+                rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(12))
+            }
+            return Self.equalsIgnoringASCIICase(rest, expected)
         }
+    }
+
+    private static func equalsIgnoringASCIICase(_ bytes: UnsafeRawBufferPointer, _ expected: StaticString) -> Bool {
+        guard bytes.count == expected.utf8CodeUnitCount else { return false }
+        let pointer = expected.utf8Start
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            let folded = (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
+            if folded != pointer[index] { return false }
+        }
+        return true
     }
 
     /// The claims RFC 9068 (or Keybound's JWT profile) requires.

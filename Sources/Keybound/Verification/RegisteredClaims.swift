@@ -18,21 +18,43 @@ struct RegisteredClaims: Sendable {
     /// NumericDates above 2^53 seconds (or below −2^53) are taken as overflow and refused.
     static let numericDateLimit: Double = 9_007_199_254_740_992
 
-    init(_ claims: JSONObject) throws(TokenRejection) {
-        for member in claims.members {
-            switch member.name {
-            case "iss": issuer = try Self.string(member)
-            case "sub": subject = try Self.string(member)
-            case "jti": tokenID = try Self.string(member)
-            case "tid": tenantID = try Self.string(member)
-            case "client_id": clientID = try Self.string(member)
-            case "scope": scope = try Self.string(member)
-            case "exp": expiresAt = try Self.numericDate(member)
-            case "nbf": notBefore = try Self.numericDate(member)
-            case "iat": issuedAt = try Self.numericDate(member)
-            case "aud": audience = try Self.audience(member)
-            default: continue
+    /// The registered claims present, as a set of ``RegisteredClaimName`` bits.
+    private(set) var present: RegisteredClaimName.Set = []
+
+    /// Reads the registered claims of a scanned object, materializing only their values.
+    init(_ scanned: ScannedObject, in buffer: UnsafeRawBufferPointer) throws(TokenRejection) {
+        for member in scanned.members {
+            let name: RegisteredClaimName?
+            if member.nameIsEscaped {
+                var reader = Reader(buffer: buffer)
+                reader.index = member.nameStart - 1
+                name = (try? reader.readString()).flatMap(RegisteredClaimName.init(exactly:))
+            } else {
+                name = RegisteredClaimName(exactly: UnsafeRawBufferPointer(rebasing: buffer[member.nameStart..<member.nameEnd]))
             }
+            guard let name else { continue }
+            var reader = Reader(buffer: buffer)
+            reader.index = member.valueStart
+            guard let value = try? reader.readValue(depth: 2) else {
+                throw TokenRejection(.malformedClaims, "claim '\(name.text)' could not be read")
+            }
+            try read(name, JSONObject.Member(name: name.text, value: value))
+        }
+    }
+
+    private mutating func read(_ name: RegisteredClaimName, _ member: JSONObject.Member) throws(TokenRejection) {
+        present.insert(name.bit)
+        switch name {
+        case .iss: issuer = try Self.string(member)
+        case .sub: subject = try Self.string(member)
+        case .jti: tokenID = try Self.string(member)
+        case .tid: tenantID = try Self.string(member)
+        case .clientID: clientID = try Self.string(member)
+        case .scope: scope = try Self.string(member)
+        case .exp: expiresAt = try Self.numericDate(member)
+        case .nbf: notBefore = try Self.numericDate(member)
+        case .iat: issuedAt = try Self.numericDate(member)
+        case .aud: audience = try Self.audience(member)
         }
     }
 

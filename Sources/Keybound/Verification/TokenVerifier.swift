@@ -12,6 +12,8 @@ public struct TokenVerifier: Sendable {
     public let policy: VerificationPolicy
     /// Where the current time comes from.
     public let clock: VerificationClock
+    /// Judged headers by exact segment bytes (a pure function of the bytes; never a token cache).
+    private let headerCache = HeaderCache()
 
     /// Creates a verifier.
     public init(trust: TrustStore, policy: VerificationPolicy, clock: VerificationClock = .system) {
@@ -36,7 +38,7 @@ public struct TokenVerifier: Sendable {
 
     private func evaluate(_ token: UnsafeRawBufferPointer) -> Result<VerifiedToken, TokenRejection> {
         let jws: CompactJWS
-        switch CompactJWS.decode(token, maximumSize: policy.maximumTokenSize, payloadMustBeUTF8: true) {
+        switch CompactJWS.decode(token, maximumSize: policy.maximumTokenSize, payloadMustBeUTF8: false, headerCache: headerCache) {
         case .success(let decoded): jws = decoded
         case .failure(let rejection): return .failure(rejection)
         }
@@ -47,19 +49,31 @@ public struct TokenVerifier: Sendable {
         guard let keyID = jws.keyID else {
             return .failure(TokenRejection(.missingKeyID, "the header has no kid; Keybound never guesses a key"))
         }
-        let claims: JSONObject
-        let registered: RegisteredClaims
-        do {
-            claims = try StrictJSONParser.parseObject(jws.payload)
-            registered = try RegisteredClaims(claims)
-        } catch let error as JSONParseError {
-            return .failure(TokenRejection(.malformedClaims, "the claims are not a strict JSON object: \(error)", keyID: keyID))
-        } catch let rejection as TokenRejection {
-            return .failure(TokenRejection(rejection.code, rejection.reason, keyID: keyID))
-        } catch {
-            return .failure(TokenRejection(.malformedClaims, "the claims could not be read", keyID: keyID))
+        let payload = jws.payload
+        let claimsResult: Result<(ScannedObject, RegisteredClaims), TokenRejection> = payload.withUnsafeBytes { buffer in
+            switch ScannedObject.scan(buffer) {
+            case .success(let scanned):
+                do throws(TokenRejection) {
+                    return .success((scanned, try RegisteredClaims(scanned, in: buffer)))
+                } catch {
+                    return .failure(TokenRejection(error.code, error.reason, keyID: keyID))
+                }
+            case .failure(let error):
+                // The payload's UTF-8 is checked only when the claims fail: the scan validates it anyway.
+                if !UTF8Validation.isValid(payload) {
+                    return .failure(TokenRejection(.malformedToken, "the payload is not valid UTF-8", keyID: keyID))
+                }
+                return .failure(TokenRejection(.malformedClaims, "the claims are not a strict JSON object: \(error)", keyID: keyID))
+            }
         }
-        for name in policy.requiredClaims where claims[name] == nil {
+        let scanned: ScannedObject
+        let registered: RegisteredClaims
+        switch claimsResult {
+        case .success(let read): (scanned, registered) = read
+        case .failure(let rejection): return .failure(rejection)
+        }
+        let missing = payload.withUnsafeBytes { policy.missingClaim(registered, in: scanned, buffer: $0) }
+        if let name = missing {
             return .failure(TokenRejection(.missingClaim, "required claim '\(name)' is missing", tokenIssuer: registered.issuer, keyID: keyID))
         }
         guard let issuer = registered.issuer else {
@@ -117,7 +131,7 @@ public struct TokenVerifier: Sendable {
             let shown = registered.tenantID.map { "'\($0.prefix(64))'" } ?? "absent"
             return .failure(context.reject(.tenantMismatch, "tid is \(shown); issuer '\(issuer)' is tenant '\(tenantID)'"))
         }
-        let verified = VerifiedToken(header: jws.header, claims: claims, issuer: issuerContext.identifier, keyID: keyID,
+        let verified = VerifiedToken(header: jws.header, payload: payload, issuer: issuerContext.identifier, keyID: keyID,
                                      algorithm: jws.algorithm, keyThumbprint: key.thumbprint, registered: registered)
         for check in policy.additionalChecks {
             if let rejection = check.check(verified, now: now) {

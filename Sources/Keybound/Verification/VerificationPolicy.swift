@@ -45,10 +45,29 @@ public struct VerificationPolicy: Sendable {
         self.additionalRequiredClaims = additionalRequiredClaims
         self.maximumTokenSize = maximumTokenSize
         self.additionalChecks = additionalChecks
+        var registered: RegisteredClaimNameSet = []
+        var others: [String] = []
+        for name in tokenType.requiredClaims + additionalRequiredClaims {
+            if let known = RegisteredClaimName(exactly: name) { registered.insert(known.bit) } else { others.append(name) }
+        }
+        self.requiredRegisteredClaims = registered
+        self.requiredOtherClaims = others
     }
 
-    /// Every claim that must be present.
-    var requiredClaims: [String] { tokenType.requiredClaims + additionalRequiredClaims }
+    /// Required registered claims, checked against the bits ``RegisteredClaims`` records.
+    let requiredRegisteredClaims: RegisteredClaimNameSet
+    /// Required claims that are not registered ones, looked up by name.
+    let requiredOtherClaims: [String]
+
+    /// The first required claim missing from the scanned claims, if any.
+    func missingClaim(_ registered: RegisteredClaims, in claims: ScannedObject, buffer: UnsafeRawBufferPointer) -> String? {
+        if !registered.present.isSuperset(of: requiredRegisteredClaims) {
+            for name in RegisteredClaimName.allCases where requiredRegisteredClaims.contains(name.bit) && !registered.present.contains(name.bit) {
+                return name.text
+            }
+        }
+        return requiredOtherClaims.first { !claims.contains($0, in: buffer) }
+    }
 }
 
 /// A verification policy that cannot be built.

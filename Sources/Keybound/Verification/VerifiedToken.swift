@@ -4,8 +4,8 @@ import Foundation
 public struct VerifiedToken: Sendable {
     /// The protected header.
     public let header: JSONObject
-    /// The claims, exactly as signed.
-    public let claims: JSONObject
+    /// The payload bytes, exactly as signed.
+    public let payload: [UInt8]
     /// The issuer the key belongs to (equal to the token's `iss`).
     public let issuer: String
     /// The `kid` of the key that verified the signature.
@@ -16,15 +16,23 @@ public struct VerifiedToken: Sendable {
     public let keyThumbprint: String
     let registered: RegisteredClaims
 
-    init(header: JSONObject, claims: JSONObject, issuer: String, keyID: String, algorithm: JWSAlgorithm,
+    init(header: JSONObject, payload: [UInt8], issuer: String, keyID: String, algorithm: JWSAlgorithm,
          keyThumbprint: String, registered: RegisteredClaims) {
         self.header = header
-        self.claims = claims
+        self.payload = payload
         self.issuer = issuer
         self.keyID = keyID
         self.algorithm = algorithm
         self.keyThumbprint = keyThumbprint
         self.registered = registered
+    }
+
+    /// The claims, exactly as signed.
+    ///
+    /// Built from ``payload`` on each access (the verifier validated it strictly but reads only the
+    /// claims it checks); keep the result if you need it more than once.
+    public var claims: JSONObject {
+        (try? StrictJSONParser.parseObject(payload)) ?? JSONObject()
     }
 
     /// `sub`.

@@ -1,0 +1,199 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A validating pass over a JSON object that builds no values.
+///
+/// It enforces exactly the rules of ``StrictJSONParser`` (grammar, UTF-8, escapes, surrogates,
+/// finite numbers, depth, unique member names, nothing after the value) and records where each
+/// top-level member's name and value lie, so a verifier can read the few claims it checks without
+/// materializing the whole object. Anything it accepts, the parser accepts, and vice versa.
+struct ScannedObject {
+    /// One top-level member: byte ranges into the scanned buffer.
+    struct Member {
+        let nameStart: Int
+        let nameEnd: Int
+        let nameIsEscaped: Bool
+        let valueStart: Int
+        let valueEnd: Int
+    }
+
+    let members: [Member]
+
+    /// Whether a top-level member is named exactly `name`.
+    func contains(_ name: String, in buffer: UnsafeRawBufferPointer) -> Bool {
+        var wanted = name
+        return wanted.withUTF8 { wantedBytes in
+            members.contains { member in
+                if member.nameIsEscaped {
+                    var reader = Reader(buffer: buffer)
+                    reader.index = member.nameStart - 1
+                    return (try? reader.readString())?.isExactly(name) == true
+                }
+                let raw = UnsafeRawBufferPointer(rebasing: buffer[member.nameStart..<member.nameEnd])
+                return raw.elementsEqual(UnsafeRawBufferPointer(wantedBytes))
+            }
+        }
+    }
+
+    /// Scans `buffer`, which must hold one JSON object.
+    static func scan(_ buffer: UnsafeRawBufferPointer) -> Result<ScannedObject, JSONParseError> {
+        var scanner = Scanner(reader: Reader(buffer: buffer))
+        do throws(JSONParseError) {
+            scanner.reader.skipWhitespace()
+            guard try scanner.reader.peek() == UInt8(ascii: "{") else {
+                throw JSONParseError(.unexpectedCharacter, at: scanner.reader.index, detail: "expected an object")
+            }
+            try scanner.skipObject(depth: 1, topLevel: true)
+            scanner.reader.skipWhitespace()
+            if scanner.reader.index != buffer.count { throw JSONParseError(.trailingData, at: scanner.reader.index) }
+            return .success(ScannedObject(members: scanner.topLevel))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+private struct Scanner {
+    var reader: Reader
+    var topLevel: [ScannedObject.Member] = []
+    /// Names of the objects being scanned, innermost last: (start, end, escaped).
+    var nameStack: [(start: Int, end: Int, escaped: Bool)] = []
+
+    init(reader: Reader) {
+        self.reader = reader
+        topLevel.reserveCapacity(16)
+        nameStack.reserveCapacity(32)
+    }
+
+    mutating func skipValue(depth: Int) throws(JSONParseError) {
+        switch try reader.peek() {
+        case UInt8(ascii: "{"): try skipObject(depth: depth, topLevel: false)
+        case UInt8(ascii: "["): try skipArray(depth: depth)
+        case UInt8(ascii: "\""): _ = try skipString()
+        case UInt8(ascii: "t"): try reader.expectLiteral("true")
+        case UInt8(ascii: "f"): try reader.expectLiteral("false")
+        case UInt8(ascii: "n"): try reader.expectLiteral("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try reader.readNumber()
+        default: throw JSONParseError(.unexpectedCharacter, at: reader.index)
+        }
+    }
+
+    mutating func skipObject(depth: Int, topLevel isTopLevel: Bool) throws(JSONParseError) {
+        if depth > StrictJSONParser.maximumDepth { throw JSONParseError(.tooDeep, at: reader.index) }
+        reader.index += 1
+        let base = nameStack.count
+        defer { nameStack.removeSubrange(base...) }
+        reader.skipWhitespace()
+        if try reader.peek() == UInt8(ascii: "}") {
+            reader.index += 1
+            return
+        }
+        while true {
+            reader.skipWhitespace()
+            guard try reader.peek() == UInt8(ascii: "\"") else { throw JSONParseError(.unexpectedCharacter, at: reader.index) }
+            let nameOffset = reader.index
+            let name = try skipString()
+            for previous in nameStack[base...] where try sameName(previous, name) {
+                throw JSONParseError(.duplicateMember, at: nameOffset, detail: String(decoding: try decodedName(name), as: UTF8.self))
+            }
+            nameStack.append(name)
+            reader.skipWhitespace()
+            guard try reader.peek() == UInt8(ascii: ":") else { throw JSONParseError(.unexpectedCharacter, at: reader.index) }
+            reader.index += 1
+            reader.skipWhitespace()
+            let valueStart = reader.index
+            try skipValue(depth: depth + 1)
+            if isTopLevel {
+                topLevel.append(ScannedObject.Member(nameStart: name.start, nameEnd: name.end, nameIsEscaped: name.escaped,
+                                                     valueStart: valueStart, valueEnd: reader.index))
+            }
+            reader.skipWhitespace()
+            switch try reader.peek() {
+            case UInt8(ascii: ","): reader.index += 1
+            case UInt8(ascii: "}"): reader.index += 1; return
+            default: throw JSONParseError(.unexpectedCharacter, at: reader.index)
+            }
+        }
+    }
+
+    mutating func skipArray(depth: Int) throws(JSONParseError) {
+        if depth > StrictJSONParser.maximumDepth { throw JSONParseError(.tooDeep, at: reader.index) }
+        reader.index += 1
+        reader.skipWhitespace()
+        if try reader.peek() == UInt8(ascii: "]") {
+            reader.index += 1
+            return
+        }
+        while true {
+            reader.skipWhitespace()
+            try skipValue(depth: depth + 1)
+            reader.skipWhitespace()
+            switch try reader.peek() {
+            case UInt8(ascii: ","): reader.index += 1
+            case UInt8(ascii: "]"): reader.index += 1; return
+            default: throw JSONParseError(.unexpectedCharacter, at: reader.index)
+            }
+        }
+    }
+
+    /// Validates a string and returns the range of its raw contents (between the quotes).
+    mutating func skipString() throws(JSONParseError) -> (start: Int, end: Int, escaped: Bool) {
+        reader.index += 1
+        let start = reader.index
+        var escaped = false
+        let buffer = reader.buffer
+        while true {
+            // Fast path: printable ASCII other than the quote and the backslash.
+            var position = reader.index
+            while position < buffer.count {
+                let byte = buffer[position]
+                if byte < 0x20 || byte >= 0x80 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { break }
+                position += 1
+            }
+            reader.index = position
+            guard reader.index < buffer.count else { throw JSONParseError(.unexpectedEnd, at: reader.index) }
+            let byte = buffer[reader.index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                let end = reader.index
+                reader.index += 1
+                return (start, end, escaped)
+            case UInt8(ascii: "\\"):
+                escaped = true
+                reader.index += 1
+                var sink: [UInt8] = []
+                try reader.readEscape(into: &sink)
+            case 0..<0x20:
+                throw JSONParseError(.controlCharacterInString, at: reader.index)
+            case 0..<0x80:
+                reader.index += 1
+            default:
+                guard let length = UTF8Validation.sequenceLength(in: buffer, at: reader.index) else {
+                    throw JSONParseError(.invalidUTF8, at: reader.index)
+                }
+                reader.index += length
+            }
+        }
+    }
+
+    func sameName(_ a: (start: Int, end: Int, escaped: Bool), _ b: (start: Int, end: Int, escaped: Bool)) throws(JSONParseError) -> Bool {
+        if !a.escaped && !b.escaped {
+            let count = a.end - a.start
+            guard count == b.end - b.start else { return false }
+            return count == 0 || memcmp(reader.buffer.baseAddress! + a.start, reader.buffer.baseAddress! + b.start, count) == 0
+        }
+        return try decodedName(a) == decodedName(b)
+    }
+
+    /// The name's bytes with escapes resolved (the slow path for escaped names).
+    func decodedName(_ name: (start: Int, end: Int, escaped: Bool)) throws(JSONParseError) -> [UInt8] {
+        var copy = Reader(buffer: reader.buffer)
+        copy.index = name.start - 1
+        return Array(try copy.readString().utf8)
+    }
+}
