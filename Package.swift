@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Keybound", targets: ["Keybound"]),
+        .library(name: "KeyboundStore", targets: ["KeyboundStore"]),
         .executable(name: "keybound", targets: ["keybound"]),
         .executable(name: "KeyboundFuzz", targets: ["KeyboundFuzz"]),
     ],
@@ -14,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -25,10 +27,20 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        // Issuers, key lifecycle, sealed private keys and key events; SQLite (GRDB) by default.
+        .target(
+            name: "KeyboundStore",
+            dependencies: [
+                "Keybound",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .executableTarget(
             name: "keybound",
             dependencies: [
                 "Keybound",
+                "KeyboundStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,6 +55,7 @@ let package = Package(
             name: "KeyboundTests",
             dependencies: [
                 "Keybound",
+                "KeyboundStore",
                 "keybound",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

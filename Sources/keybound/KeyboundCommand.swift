@@ -9,7 +9,7 @@ struct KeyboundCommand: ParsableCommand {
         commandName: "keybound",
         abstract: "Issuer-bound identity tokens: keys, signing, strict verification.",
         discussion: "Exit codes: 0 = success or valid token, 1 = token rejected, 2 = bad flags, unreadable files or refused input.",
-        subcommands: [KeysCommand.self, TokenCommand.self, JWSCommand.self]
+        subcommands: [IssuerCommand.self, KeysCommand.self, KEKCommand.self, TokenCommand.self, JWSCommand.self, DevCommand.self]
     )
 
     static func main() {
@@ -37,7 +37,9 @@ struct KeyboundCommand: ParsableCommand {
 /// `keybound keys ...`
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "keys", abstract: "Create signing keys.", subcommands: [KeysGenerateCommand.self])
+        commandName: "keys", abstract: "Signing keys: offline generation, and the lifecycle of stored keys.",
+        subcommands: [KeysGenerateCommand.self, KeysListCommand.self, KeysShowCommand.self, KeysRotateCommand.self,
+                      KeysRevokeCommand.self, KeysTickCommand.self, KeysStatusCommand.self])
 }
 
 /// `keybound token ...`

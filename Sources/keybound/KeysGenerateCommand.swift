@@ -45,15 +45,25 @@ struct KeysGenerateCommand: ParsableCommand {
         let jwksPath = directory.appendingPathComponent("jwks.json").path
         var publicKeys: [JSONValue] = []
         if FileManager.default.fileExists(atPath: jwksPath) {
-            let existing = try CLIInput.jsonObject(try CLIInput.readFile(jwksPath, what: "key set"), what: "existing \(jwksPath)")
-            for entry in existing["keys"]?.arrayValue ?? [] {
-                if let other = entry.objectValue?["issuer"]?.stringValue, other != issuer {
-                    throw CLIError("\(jwksPath) holds keys of issuer '\(other)'; one JWKS never mixes issuers (use another --out)")
+            let existing: JWKSet
+            do {
+                existing = try JWKSet(json: try CLIInput.readFile(jwksPath, what: "key set"))
+            } catch let error as CLIError {
+                throw error
+            } catch {
+                throw CLIError("cannot add to '\(jwksPath)': \(error)")
+            }
+            guard existing.unusableKeys.isEmpty, existing.warnings.isEmpty else {
+                throw CLIError("\(jwksPath) holds keys Keybound cannot use; use another --out")
+            }
+            for entry in existing.keys {
+                guard let other = entry.issuer, Array(other.utf8) == Array(issuer.utf8) else {
+                    throw CLIError("\(jwksPath) holds a key of issuer '\(entry.issuer ?? "(none)")'; one JWKS never mixes issuers (use another --out)")
                 }
-                if entry.objectValue?["kid"]?.stringValue == key.keyID {
+                if let existingID = entry.keyID, Array(existingID.utf8) == Array(key.keyID.utf8) {
                     throw CLIError("\(jwksPath) already holds a key with kid '\(key.keyID)'")
                 }
-                publicKeys.append(entry)
+                publicKeys.append(.object(entry.publicJSON))
             }
         }
         let safeName = key.keyID.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" }

@@ -19,6 +19,10 @@ struct TokenInspectCommand: ParsableCommand {
     @Argument(help: "The token, or - to read it from standard input.")
     var token: String
 
+    func validate() throws {
+        if let now { try CLIInput.validateUnixTime(now, option: "--now") }
+    }
+
     func run() throws {
         let date = now.map { Date(timeIntervalSince1970: $0) } ?? Date()
         let inspection = TokenInspection(token: try CLIInput.readToken(token), now: date, tokenType: type)

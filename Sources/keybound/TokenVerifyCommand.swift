@@ -42,7 +42,11 @@ struct TokenVerifyCommand: ParsableCommand {
         guard !trusts.isEmpty || !commonKeySets.isEmpty else {
             throw ValidationError("give at least one --trust ISS=FILE or --jwks FILE")
         }
-        guard maxLifetime > 0 else { throw ValidationError("--max-lifetime must be positive") }
+        guard maxLifetime.isFinite, maxLifetime > 0, maxLifetime <= 31_536_000 else {
+            throw ValidationError("--max-lifetime must be a number of seconds between 1 and 31536000")
+        }
+        guard skew.isFinite else { throw ValidationError("--skew must be a number of seconds") }
+        if let now { try CLIInput.validateUnixTime(now, option: "--now") }
     }
 
     func run() throws {

@@ -62,16 +62,16 @@ public struct TokenInspection: Sendable {
         let missing = tokenType.requiredClaims.filter { claims[$0] == nil }
         notes.append(missing.isEmpty ? "required claims: all present" : "required claims: missing \(missing.joined(separator: ", ")) (missing_claim)")
         if let exp = claims["exp"]?.numberValue {
-            notes.append("exp: \(Int64(exp)) — \(exp > current ? "expires in \(Int64(exp - current)) s" : "expired \(Int64(current - exp)) s ago (token_expired)")")
+            notes.append("exp: \(SecondsText.of(exp)) — \(exp > current ? "expires in \(SecondsText.of(exp - current)) s" : "expired \(SecondsText.of(current - exp)) s ago (token_expired)")")
         }
         if let iat = claims["iat"]?.numberValue {
-            notes.append("iat: \(Int64(iat)) — must lie inside the signing key's active window (key_not_active)")
+            notes.append("iat: \(SecondsText.of(iat)) — must lie inside the signing key's active window (key_not_active)")
             if let exp = claims["exp"]?.numberValue {
-                notes.append("lifetime: \(Int64(exp - iat)) s — must not exceed the issuer's maximum (lifetime_too_long)")
+                notes.append("lifetime: \(SecondsText.of(exp - iat)) s — must not exceed the issuer's maximum (lifetime_too_long)")
             }
         }
         if let nbf = claims["nbf"]?.numberValue, nbf > current {
-            notes.append("nbf: \(Int64(nbf)) — not valid for another \(Int64(nbf - current)) s (token_not_yet_valid)")
+            notes.append("nbf: \(SecondsText.of(nbf)) — not valid for another \(SecondsText.of(nbf - current)) s (token_not_yet_valid)")
         }
         if let aud = claims["aud"] {
             notes.append("aud: \(JSONWriter().string(aud)) — must contain the verifier's audience exactly (audience_mismatch)")

@@ -61,8 +61,12 @@ struct ScannedObject {
 private struct Scanner {
     var reader: Reader
     var topLevel: [ScannedObject.Member] = []
-    /// Names of the objects being scanned, innermost last: (start, end, escaped).
-    var nameStack: [(start: Int, end: Int, escaped: Bool)] = []
+    /// Names of the objects being scanned, innermost last: raw range, and the decoded bytes of
+    /// names that contain escapes (decoded once).
+    var nameStack: [(start: Int, end: Int, decoded: [UInt8]?)] = []
+
+    /// Objects with more members than this switch from pairwise comparison to a set.
+    static let pairwiseLimit = 16
 
     init(reader: Reader) {
         self.reader = reader
@@ -88,6 +92,7 @@ private struct Scanner {
         reader.index += 1
         let base = nameStack.count
         defer { nameStack.removeSubrange(base...) }
+        var nameSet: Set<[UInt8]>? = nil
         reader.skipWhitespace()
         if try reader.peek() == UInt8(ascii: "}") {
             reader.index += 1
@@ -97,9 +102,17 @@ private struct Scanner {
             reader.skipWhitespace()
             guard try reader.peek() == UInt8(ascii: "\"") else { throw JSONParseError(.unexpectedCharacter, at: reader.index) }
             let nameOffset = reader.index
-            let name = try skipString()
-            for previous in nameStack[base...] where try sameName(previous, name) {
-                throw JSONParseError(.duplicateMember, at: nameOffset, detail: String(decoding: try decodedName(name), as: UTF8.self))
+            let raw = try skipString()
+            let name = (start: raw.start, end: raw.end, decoded: raw.escaped ? try decodedName(raw) : nil)
+            let isDuplicate: Bool
+            if nameStack.count - base < Self.pairwiseLimit {
+                isDuplicate = nameStack[base...].contains { sameName($0, name) }
+            } else {
+                if nameSet == nil { nameSet = Set(nameStack[base...].map(bytes(of:))) }
+                isDuplicate = !nameSet!.insert(bytes(of: name)).inserted
+            }
+            if isDuplicate {
+                throw JSONParseError(.duplicateMember, at: nameOffset, detail: String(decoding: bytes(of: name), as: UTF8.self))
             }
             nameStack.append(name)
             reader.skipWhitespace()
@@ -109,7 +122,7 @@ private struct Scanner {
             let valueStart = reader.index
             try skipValue(depth: depth + 1)
             if isTopLevel {
-                topLevel.append(ScannedObject.Member(nameStart: name.start, nameEnd: name.end, nameIsEscaped: name.escaped,
+                topLevel.append(ScannedObject.Member(nameStart: name.start, nameEnd: name.end, nameIsEscaped: raw.escaped,
                                                      valueStart: valueStart, valueEnd: reader.index))
             }
             reader.skipWhitespace()
@@ -181,13 +194,18 @@ private struct Scanner {
         }
     }
 
-    func sameName(_ a: (start: Int, end: Int, escaped: Bool), _ b: (start: Int, end: Int, escaped: Bool)) throws(JSONParseError) -> Bool {
-        if !a.escaped && !b.escaped {
+    func sameName(_ a: (start: Int, end: Int, decoded: [UInt8]?), _ b: (start: Int, end: Int, decoded: [UInt8]?)) -> Bool {
+        if a.decoded == nil && b.decoded == nil {
             let count = a.end - a.start
             guard count == b.end - b.start else { return false }
             return count == 0 || memcmp(reader.buffer.baseAddress! + a.start, reader.buffer.baseAddress! + b.start, count) == 0
         }
-        return try decodedName(a) == decodedName(b)
+        return bytes(of: a) == bytes(of: b)
+    }
+
+    /// A name's exact bytes: decoded if it had escapes, raw otherwise.
+    func bytes(of name: (start: Int, end: Int, decoded: [UInt8]?)) -> [UInt8] {
+        name.decoded ?? Array(UnsafeRawBufferPointer(rebasing: reader.buffer[name.start..<name.end]))
     }
 
     /// The name's bytes with escapes resolved (the slow path for escaped names).

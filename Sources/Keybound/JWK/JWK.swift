@@ -96,6 +96,8 @@ public struct CertificateValidity: Sendable, Equatable {
     /// The certificate's subject, for messages.
     public let subject: String
 
-    /// Whether `date` lies inside the period.
-    public func contains(_ date: Date) -> Bool { date >= notBefore && date <= notAfter }
+    /// Whether `date` lies inside the period, widened by `skew` on both sides.
+    public func contains(_ date: Date, skew: TimeInterval = 0) -> Bool {
+        date >= notBefore.addingTimeInterval(-skew) && date <= notAfter.addingTimeInterval(skew)
+    }
 }

@@ -78,6 +78,28 @@ public struct TrustStore: Sendable {
         issuers[ExactString(identifier)]?.updateLifecycle(ofKeyID: keyID, to: lifecycle) ?? false
     }
 
+    /// Replaces the lifecycle of a key of a common set (templated or unbound issuer), for example
+    /// to revoke a stolen key that a multi-tenant set publishes. Returns whether a key was found.
+    @discardableResult
+    public mutating func updateCommonKeyLifecycle(keyID: String, to lifecycle: KeyLifecycle) -> Bool {
+        let name = ExactString(keyID)
+        var found = false
+        if var entries = templatedKeys[name] {
+            for index in entries.indices {
+                var key = entries[index].key
+                key.lifecycle = lifecycle
+                entries[index] = TemplatedKey(template: entries[index].template, key: key, maximumTokenLifetime: entries[index].maximumTokenLifetime)
+            }
+            templatedKeys[name] = entries
+            found = true
+        }
+        if unboundKeys[name] != nil {
+            unboundKeys[name]!.lifecycle = lifecycle
+            found = true
+        }
+        return found
+    }
+
     /// What a token's (`iss`, `kid`, `tid`) resolves to.
     enum Resolution {
         /// The issuer's own key, with the issuer's settings.
@@ -112,9 +134,13 @@ public struct TrustStore: Sendable {
                                              maximumTokenLifetime: exact.maximumTokenLifetime))
         }
         var foreign: [(key: TrustedKey, issuer: String)] = []
+        var needsTenant = false
         if let templated = templatedKeys[exactKeyID] {
-            guard let tenantID else { return .tenantRequired }
             for entry in templated {
+                guard let tenantID else {
+                    needsTenant = true
+                    continue
+                }
                 let concrete = entry.template.replacingOccurrences(of: Self.tenantPlaceholder, with: tenantID)
                 if concrete.isExactly(identifier) {
                     return .found(entry.key, IssuerContext(identifier: concrete, tenantID: tenantID,
@@ -128,8 +154,10 @@ public struct TrustStore: Sendable {
         }
         let issuerIsTrusted = exact != nil || isTemplatedIssuer(identifier, tenantID: tenantID)
         if !foreign.isEmpty {
+            // Another issuer's real key is named: that alert outranks a missing tid.
             return .foreign(Array(foreign.prefix(Self.maximumForeignCandidates)), issuerIsTrusted: issuerIsTrusted)
         }
+        if needsTenant { return .tenantRequired }
         if let unbound = unboundKeys[exactKeyID] { return .unbound(unbound) }
         return issuerIsTrusted ? .unknownKey : .untrustedIssuer
     }

@@ -9,7 +9,8 @@ public struct TrustedIssuer: Sendable {
     public let identifier: String
     /// The tenant id (`tid`) every token of this issuer must carry, if the issuer is a tenant.
     public let tenantID: String?
-    /// The longest `exp` − `iat` accepted for this issuer's tokens.
+    /// The longest `exp` − `iat` accepted for this issuer's tokens. A value that is not a finite
+    /// positive number is taken as 0, which accepts no token (fail closed).
     public let maximumTokenLifetime: TimeInterval
     /// The issuer's keys by exact `kid`.
     private var keysByID: [ExactString: TrustedKey]
@@ -21,7 +22,7 @@ public struct TrustedIssuer: Sendable {
     public init(identifier: String, tenantID: String? = nil, maximumTokenLifetime: TimeInterval = defaultMaximumTokenLifetime) {
         self.identifier = identifier
         self.tenantID = tenantID
-        self.maximumTokenLifetime = maximumTokenLifetime
+        self.maximumTokenLifetime = maximumTokenLifetime.isFinite && maximumTokenLifetime > 0 ? maximumTokenLifetime : 0
         self.keysByID = [:]
     }
 

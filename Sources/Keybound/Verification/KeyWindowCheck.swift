@@ -17,8 +17,11 @@ enum KeyWindowCheck {
         if let verifyUntil = lifecycle.verifyUntil, now > verifyUntil.addingTimeInterval(skew) {
             return (.keyNotActive, "the key was retired at \(timestamp(verifyUntil))")
         }
+        if lifecycle.maximumAge != nil, lifecycle.activeFrom == nil {
+            return (.keyNotActive, "the key has a maximum age but no activation time, so its age cannot be checked")
+        }
         if let certificate {
-            if !certificate.contains(now) {
+            if !certificate.contains(now, skew: skew) {
                 return (.keyNotActive, "the key's certificate (\(certificate.subject)) is valid only from \(timestamp(certificate.notBefore)) to \(timestamp(certificate.notAfter))")
             }
         }
@@ -36,7 +39,7 @@ enum KeyWindowCheck {
             let why = lifecycle.activeUntil == end ? "stopped signing" : "reached its maximum age"
             return (.keyNotActive, "iat \(timestamp(issued)) is after the key \(why) at \(timestamp(end))")
         }
-        if let certificate, !certificate.contains(issued) {
+        if let certificate, !certificate.contains(issued, skew: skew) {
             return (.keyNotActive, "iat \(timestamp(issued)) is outside the key's certificate validity")
         }
         return nil

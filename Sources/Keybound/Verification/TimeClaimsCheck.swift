@@ -7,18 +7,18 @@ enum TimeClaimsCheck {
     ) -> (code: RejectionCode, reason: String)? {
         let current = now.timeIntervalSince1970
         if let expiresAt = claims.expiresAt, current >= expiresAt + skew {
-            return (.tokenExpired, "the token expired at \(Int64(expiresAt)) (now \(Int64(current)), skew \(Int(skew)) s)")
+            return (.tokenExpired, "the token expired at \(SecondsText.of(expiresAt)) (now \(SecondsText.of(current)), skew \(SecondsText.of(skew)) s)")
         }
         if let notBefore = claims.notBefore, current < notBefore - skew {
-            return (.tokenNotYetValid, "the token is not valid before \(Int64(notBefore)) (now \(Int64(current)), skew \(Int(skew)) s)")
+            return (.tokenNotYetValid, "the token is not valid before \(SecondsText.of(notBefore)) (now \(SecondsText.of(current)), skew \(SecondsText.of(skew)) s)")
         }
         if let issuedAt = claims.issuedAt, issuedAt > current + skew {
-            return (.issuedInFuture, "iat \(Int64(issuedAt)) is in the future (now \(Int64(current)), skew \(Int(skew)) s)")
+            return (.issuedInFuture, "iat \(SecondsText.of(issuedAt)) is in the future (now \(SecondsText.of(current)), skew \(SecondsText.of(skew)) s)")
         }
         if let expiresAt = claims.expiresAt {
             let lifetime = expiresAt - (claims.issuedAt ?? current)
             if lifetime > maximumLifetime {
-                return (.lifetimeTooLong, "the token lives \(Int64(lifetime)) s; the issuer allows at most \(Int64(maximumLifetime)) s")
+                return (.lifetimeTooLong, "the token lives \(SecondsText.of(lifetime)) s; the issuer allows at most \(SecondsText.of(maximumLifetime)) s")
             }
         }
         return nil

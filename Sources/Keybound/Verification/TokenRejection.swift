@@ -14,7 +14,7 @@ public struct TokenRejection: Error, Sendable, Equatable, CustomStringConvertibl
     /// Creates a rejection.
     public init(_ code: RejectionCode, _ reason: String, tokenIssuer: String? = nil, keyID: String? = nil, keyIssuer: String? = nil) {
         self.code = code
-        self.reason = reason.replacingOccurrences(of: "\n", with: " ")
+        self.reason = Self.oneLine(reason)
         self.tokenIssuer = tokenIssuer
         self.keyID = keyID
         self.keyIssuer = keyIssuer
@@ -27,6 +27,16 @@ public struct TokenRejection: Error, Sendable, Equatable, CustomStringConvertibl
     }
 
     public var description: String { "\(code.rawValue): \(reason)" }
+
+    /// Reasons quote attacker-chosen strings: keep them one printable line of bounded length.
+    static func oneLine(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars.prefix(512) {
+            let isControl = scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
+            scalars.append(isControl ? " " : scalar)
+        }
+        return String(scalars)
+    }
 }
 
 /// The outcome of verifying a token: a ``VerifiedToken`` or a ``TokenRejection``. "No" is a value, not a throw.

@@ -116,6 +116,10 @@ public struct TokenVerifier: Sendable {
         }
 
         let now = clock.now()
+        guard now.timeIntervalSince1970.isFinite, abs(now.timeIntervalSince1970) <= RegisteredClaims.numericDateLimit else {
+            // A broken clock must not turn every time check off: fail closed.
+            return .failure(context.reject(.tokenExpired, "the verifier's clock reading is unusable, so no token is accepted"))
+        }
         if let rejection = KeyWindowCheck.evaluate(trustedKey.lifecycle, certificate: key.certificateValidity,
                                                    issuedAt: registered.issuedAt, now: now, skew: policy.clockSkew) {
             return .failure(context.reject(rejection.code, rejection.reason))

@@ -1,0 +1,120 @@
+import Foundation
+import Keybound
+
+extension KeyManager {
+    /// Applies the engine's plan until nothing more is due, then checks the invariants; a
+    /// violation throws, which rolls the whole transaction back.
+    func applyPlan(_ session: any KeyStoreSession, now: Date, actor: String) throws -> [KeyTransition] {
+        var applied: [KeyTransition] = []
+        for _ in 0..<8 {
+            let plan = RotationEngine.plan(now: now, issuers: try session.issuers(), keys: try session.keys(issuerID: nil))
+            if plan.isEmpty { break }
+            for transition in plan {
+                try apply(transition, session: session, now: now, actor: actor)
+                applied.append(transition)
+            }
+        }
+        try checkInvariants(session)
+        return applied
+    }
+
+    func apply(_ transition: KeyTransition, session: any KeyStoreSession, now: Date, actor: String) throws {
+        guard let issuer = try session.issuer(id: transition.issuerID) else {
+            throw StoreError(.issuerNotFound, "no issuer '\(transition.issuerID)'")
+        }
+        switch transition {
+        case .createInitialKey:
+            try createActive(issuer, session: session, now: now, actor: actor, emergencyReason: nil, isInitial: true)
+        case .publishNextKey(_, let activateAt):
+            try publish(issuer, session: session, now: now, activateAt: activateAt, actor: actor, reason: "scheduled rotation")
+        case .activate(_, let keyID, let emergencyReason):
+            guard let pending = try session.key(issuerID: issuer.id, keyID: keyID), pending.state == .pending else {
+                throw StoreError(.invariantViolated, "key '\(keyID)' is not pending")
+            }
+            try promote(pending, issuer: issuer, session: session, now: now, actor: actor, emergencyReason: emergencyReason)
+        case .activateFreshKey(_, let emergencyReason):
+            try createActive(issuer, session: session, now: now, actor: actor, emergencyReason: emergencyReason, isInitial: false)
+        case .retire(_, let keyID):
+            guard var key = try session.key(issuerID: issuer.id, keyID: keyID), key.state == .verifyOnly else { return }
+            key.state = .retired
+            key.retiredAt = now
+            try session.update(key)
+            try session.appendEvent(issuerID: issuer.id, keyID: keyID, kind: .retired, at: now, actor: actor,
+                                    reason: "every token it can have signed has expired")
+        }
+    }
+
+    /// A new key, sealed, published as pending.
+    func publish(_ issuer: IssuerRecord, session: any KeyStoreSession, now: Date, activateAt: Date, actor: String, reason: String) throws {
+        var record = try newKeyRecord(issuer, session: session, now: now)
+        record.scheduledActivation = activateAt
+        try session.insert(record)
+        try session.appendEvent(issuerID: issuer.id, keyID: record.keyID, kind: .created, at: now, actor: actor,
+                                reason: "\(reason): published as pending, signs from \(activateAt.formatted(.iso8601))")
+    }
+
+    /// The current active key (if any) becomes verify-only, then `pending` becomes active.
+    func promote(_ pending: KeyRecord, issuer: IssuerRecord, session: any KeyStoreSession, now: Date, actor: String, emergencyReason: String?) throws {
+        try demoteActive(issuer, session: session, now: now, actor: actor)
+        var key = pending
+        key.state = .active
+        key.activatedAt = now
+        key.emergencyReason = emergencyReason
+        try session.update(key)
+        try session.appendEvent(issuerID: issuer.id, keyID: key.keyID, kind: .activated, at: now, actor: actor,
+                                reason: emergencyReason.map { "emergency activation: \($0)" } ?? "scheduled rotation")
+    }
+
+    /// A new key, active at once: the issuer's initial key, or an emergency replacement.
+    func createActive(_ issuer: IssuerRecord, session: any KeyStoreSession, now: Date, actor: String, emergencyReason: String?, isInitial: Bool) throws {
+        try demoteActive(issuer, session: session, now: now, actor: actor)
+        var record = try newKeyRecord(issuer, session: session, now: now)
+        record.state = .active
+        record.activatedAt = now
+        record.isInitial = isInitial
+        record.emergencyReason = emergencyReason
+        try session.insert(record)
+        try session.appendEvent(issuerID: issuer.id, keyID: record.keyID, kind: .created, at: now, actor: actor,
+                                reason: isInitial ? "initial key" : "replacement key")
+        try session.appendEvent(issuerID: issuer.id, keyID: record.keyID, kind: .activated, at: now, actor: actor,
+                                reason: isInitial ? "initial key: nothing to overlap with" : "emergency activation: \(emergencyReason ?? "")")
+    }
+
+    func demoteActive(_ issuer: IssuerRecord, session: any KeyStoreSession, now: Date, actor: String) throws {
+        guard var active = try session.keys(issuerID: issuer.id).first(where: { $0.state == .active }) else { return }
+        active.state = .verifyOnly
+        active.deactivatedAt = now
+        active.verifyUntil = RotationEngine.verifyUntil(deactivatedAt: now, issuer: issuer)
+        try session.update(active)
+        try session.appendEvent(issuerID: issuer.id, keyID: active.keyID, kind: .verifyOnly, at: now, actor: actor,
+                                reason: "stopped signing; verifies until \(active.verifyUntil!.formatted(.iso8601))")
+    }
+
+    func newKeyRecord(_ issuer: IssuerRecord, session: any KeyStoreSession, now: Date) throws -> KeyRecord {
+        let key = try SigningKey.generate(algorithm: issuer.algorithm, issuer: issuer.url)
+        let sealed = try sealer.seal(key, issuerID: issuer.id)
+        if try session.metadata(Self.kekFingerprintName) == nil {
+            try session.setMetadata(Self.kekFingerprintName, sealer.kek.fingerprint)
+        }
+        return KeyRecord(issuerID: issuer.id, keyID: key.keyID, algorithm: issuer.algorithm, state: .pending,
+                         publicJWK: JSONWriter().string(.object(key.publicJWK.publicJSON)), sealedPrivateKey: sealed,
+                         kekFingerprint: sealer.kek.fingerprint, createdAt: now)
+    }
+
+    /// Exactly one active key per issuer that has keys, at most one pending key, every key's public
+    /// JWK bound to its own issuer.
+    func checkInvariants(_ session: any KeyStoreSession) throws {
+        let keys = try session.keys(issuerID: nil)
+        for issuer in try session.issuers() {
+            let own = keys.filter { $0.issuerID == issuer.id }
+            guard !own.isEmpty else { continue }
+            let active = own.filter { $0.state == .active }.count
+            guard active == 1 else {
+                throw StoreError(.invariantViolated, "issuer '\(issuer.id)' would have \(active) active keys")
+            }
+            guard own.filter({ $0.state == .pending }).count <= 1 else {
+                throw StoreError(.invariantViolated, "issuer '\(issuer.id)' would have more than one pending key")
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Keybound
+
+extension KeyManager {
+    /// The trust model as the store has it now: per issuer its pending, active, verify-only and
+    /// revoked keys with their windows (retired keys are gone from it). A verifier in the same
+    /// process rebuilds it after every change to see the current state.
+    public func trustStore() throws(StoreError) -> TrustStore {
+        let (issuers, keys) = try read { session in (try session.issuers(), try session.keys(issuerID: nil)) }
+        var trust = TrustStore()
+        do {
+            for issuer in issuers {
+                var trusted = TrustedIssuer(identifier: issuer.url, tenantID: issuer.tenantID, maximumTokenLifetime: issuer.maximumTokenLifetime)
+                for key in keys where key.issuerID == issuer.id && key.state != .retired {
+                    try trusted.add(TrustedKey(try JWK(json: Array(key.publicJWK.utf8)), lifecycle: Self.lifecycle(of: key, issuer: issuer)))
+                }
+                try trust.add(trusted)
+            }
+        } catch {
+            throw StoreError(.storage, "a stored public key could not be trusted: \(error)")
+        }
+        return trust
+    }
+
+    /// The JWKS an issuer publishes: its pending, active and verify-only keys.
+    public func publishedKeySet(issuerID: String) throws(StoreError) -> JSONObject {
+        let keys = try self.keys(issuerID: issuerID).filter { [.pending, .active, .verifyOnly].contains($0.state) }
+        var published: [JSONValue] = []
+        for key in keys {
+            guard let object = try? StrictJSONParser.parseObject(Array(key.publicJWK.utf8)) else {
+                throw StoreError(.storage, "stored public key '\(key.keyID)' is not valid JSON")
+            }
+            published.append(.object(object))
+        }
+        return JSONObject(["keys": .array(published)])
+    }
+
+    static func lifecycle(of key: KeyRecord, issuer: IssuerRecord) -> KeyLifecycle {
+        KeyLifecycle(
+            isPending: key.state == .pending,
+            activeFrom: key.activatedAt,
+            activeUntil: key.deactivatedAt,
+            verifyUntil: key.verifyUntil,
+            maximumAge: issuer.maximumKeyAge,
+            revocation: key.revokedAt.map { KeyLifecycle.Revocation(at: $0, reason: key.revocationReason ?? "revoked") }
+        )
+    }
+}

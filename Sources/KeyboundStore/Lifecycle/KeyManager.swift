@@ -1,0 +1,206 @@
+import Foundation
+import Keybound
+
+/// Issuers and their keys through the whole lifecycle, over any ``KeyStore``.
+///
+/// Every change happens in one exclusive transaction that re-reads the state, applies the
+/// ``RotationEngine`` plan and checks the invariants before committing, so concurrent processes and
+/// crashes can never leave two active keys or lose a key.
+public struct KeyManager: Sendable {
+    /// The store.
+    public let store: any KeyStore
+    /// Seals and opens private keys.
+    public let sealer: KeySealer
+
+    static let kekFingerprintName = "kek_fingerprint"
+
+    /// A manager over `store` with `kek`. Throws ``StoreError/Code/wrongKEK`` if the store's keys
+    /// were sealed under another KEK; nothing is changed then.
+    public init(store: any KeyStore, kek: KeyEncryptionKey) throws(StoreError) {
+        self.store = store
+        self.sealer = KeySealer(kek: kek)
+        let fingerprint = kek.fingerprint
+        let problem: String? = try Self.storeCall {
+            try store.read { session in
+                if let stored = try session.metadata(Self.kekFingerprintName), stored != fingerprint {
+                    return "the store's keys are sealed under key-encryption key \(stored), not the one given (\(fingerprint))"
+                }
+                if let other = try session.keys(issuerID: nil).first(where: { $0.kekFingerprint != fingerprint }) {
+                    return "key '\(other.keyID)' is sealed under key-encryption key \(other.kekFingerprint), not the one given (\(fingerprint))"
+                }
+                return nil
+            }
+        }
+        if let problem { throw StoreError(.wrongKEK, problem + "; nothing was changed") }
+    }
+
+    /// Whether `store` holds any sealed key (a development KEK may be generated only if not).
+    public static func storeHasSealedKeys(_ store: any KeyStore) throws(StoreError) -> Bool {
+        try storeCall { try store.read { try !$0.keys(issuerID: nil).isEmpty } }
+    }
+
+    // MARK: Issuers
+
+    /// Creates an issuer and its initial key (active at once).
+    @discardableResult
+    public func createIssuer(_ issuer: IssuerRecord, actor: String = "admin") throws(StoreError) -> [KeyTransition] {
+        try issuer.validate()
+        return try write { session in
+            if try session.issuer(id: issuer.id) != nil {
+                throw StoreError(.issuerExists, "issuer '\(issuer.id)' already exists")
+            }
+            if try session.issuers().contains(where: { $0.url == issuer.url }) {
+                throw StoreError(.issuerExists, "another issuer already has the URL '\(issuer.url)'")
+            }
+            try session.insert(issuer)
+            return try applyPlan(session, now: issuer.createdAt, actor: actor)
+        }
+    }
+
+    /// All issuers, by id.
+    public func issuers() throws(StoreError) -> [IssuerRecord] {
+        try read { try $0.issuers() }
+    }
+
+    /// One issuer, or ``StoreError/Code/issuerNotFound``.
+    public func issuer(id: String) throws(StoreError) -> IssuerRecord {
+        try read { session in
+            guard let issuer = try session.issuer(id: id) else { throw StoreError(.issuerNotFound, "no issuer '\(id)'") }
+            return issuer
+        }
+    }
+
+    /// The keys of one issuer (or all), oldest first, in every state.
+    public func keys(issuerID: String? = nil) throws(StoreError) -> [KeyRecord] {
+        try read { session in
+            if let issuerID, try session.issuer(id: issuerID) == nil { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
+            return try session.keys(issuerID: issuerID)
+        }
+    }
+
+    /// The most recent key event.
+    public func latestEvent() throws(StoreError) -> KeyEvent? {
+        try read { try $0.latestEvent() }
+    }
+
+    /// Key events after `sequence`, oldest first.
+    public func events(after sequence: Int64 = 0, limit: Int = 1_000) throws(StoreError) -> [KeyEvent] {
+        try read { try $0.events(after: sequence, limit: limit) }
+    }
+
+    // MARK: Lifecycle
+
+    /// Applies every transition due at `now` (the scheduled rotation). Idempotent.
+    @discardableResult
+    public func tick(now: Date, actor: String = "engine") throws(StoreError) -> [KeyTransition] {
+        try write { session in try applyPlan(session, now: now, actor: actor) }
+    }
+
+    /// Starts a rotation on demand: the next key is published now (if not already) and takes over
+    /// once it has been published for the lead time.
+    @discardableResult
+    public func rotate(issuerID: String, now: Date, actor: String = "admin") throws(StoreError) -> [KeyTransition] {
+        try write { session in
+            guard let issuer = try session.issuer(id: issuerID) else { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
+            let keys = try session.keys(issuerID: issuerID)
+            if var pending = keys.first(where: { $0.state == .pending }) {
+                pending.scheduledActivation = max(pending.createdAt.addingTimeInterval(issuer.publishLeadTime), now)
+                try session.update(pending)
+            } else if keys.contains(where: { $0.state == .active }) {
+                try publish(issuer, session: session, now: now, activateAt: now.addingTimeInterval(issuer.publishLeadTime),
+                            actor: actor, reason: "rotation requested")
+            }
+            return try applyPlan(session, now: now, actor: actor)
+        }
+    }
+
+    /// Revokes a key at once. If it was the active key, a fresh key is activated immediately
+    /// (recorded as an emergency). Revoking a revoked key changes nothing.
+    @discardableResult
+    public func revoke(issuerID: String, keyID: String, reason: String, actor: String, now: Date) throws(StoreError) -> KeyRecord {
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw StoreError(.invalidIssuer, "a revocation needs a reason")
+        }
+        return try write { session in
+            guard let issuer = try session.issuer(id: issuerID) else { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
+            guard var key = try session.key(issuerID: issuerID, keyID: keyID) else {
+                throw StoreError(.keyNotFound, "issuer '\(issuerID)' has no key '\(keyID)'")
+            }
+            if key.state == .revoked { return key }
+            let wasActive = key.state == .active
+            key.state = .revoked
+            key.revokedAt = now
+            key.revocationReason = reason
+            key.revokedBy = actor
+            if wasActive { key.deactivatedAt = now }
+            try session.update(key)
+            try session.appendEvent(issuerID: issuerID, keyID: keyID, kind: .revoked, at: now, actor: actor, reason: reason)
+            if wasActive {
+                let emergency = "revocation of key '\(keyID)': \(reason)"
+                if let pending = try session.keys(issuerID: issuerID).first(where: { $0.state == .pending }) {
+                    try promote(pending, issuer: issuer, session: session, now: now, actor: actor, emergencyReason: emergency)
+                } else {
+                    try createActive(issuer, session: session, now: now, actor: actor, emergencyReason: emergency, isInitial: false)
+                }
+            }
+            _ = try applyPlan(session, now: now, actor: actor)
+            return key
+        }
+    }
+
+    /// Re-seals every private key under `newKEK` in one transaction. Returns how many were re-sealed.
+    /// After it, this manager's KEK no longer opens the store: use the new one.
+    public func rotateKEK(to newKEK: KeyEncryptionKey, now: Date, actor: String = "admin") throws(StoreError) -> Int {
+        let newSealer = KeySealer(kek: newKEK)
+        return try write { session in
+            var count = 0
+            for var key in try session.keys(issuerID: nil) {
+                let opened = try sealer.open(key.sealedPrivateKey, issuerID: key.issuerID, keyID: key.keyID)
+                key.sealedPrivateKey = try newSealer.seal(opened, issuerID: key.issuerID)
+                key.kekFingerprint = newKEK.fingerprint
+                try session.update(key)
+                try session.appendEvent(issuerID: key.issuerID, keyID: key.keyID, kind: .resealed, at: now, actor: actor,
+                                        reason: "re-sealed under key-encryption key \(newKEK.fingerprint)")
+                count += 1
+            }
+            try session.setMetadata(Self.kekFingerprintName, newKEK.fingerprint)
+            return count
+        }
+    }
+
+    /// The active signing key of an issuer, unsealed.
+    public func signingKey(issuerID: String) throws(StoreError) -> SigningKey {
+        let (issuer, record): (IssuerRecord, KeyRecord) = try read { session in
+            guard let issuer = try session.issuer(id: issuerID) else { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
+            guard let active = try session.keys(issuerID: issuerID).first(where: { $0.state == .active }) else {
+                throw StoreError(.noActiveKey, "issuer '\(issuerID)' has no active key")
+            }
+            return (issuer, active)
+        }
+        let key = try sealer.open(record.sealedPrivateKey, issuerID: record.issuerID, keyID: record.keyID)
+        guard key.issuer == issuer.url else {
+            throw StoreError(.invariantViolated, "key '\(record.keyID)' is bound to '\(key.issuer)', not to issuer '\(issuer.id)' (\(issuer.url))")
+        }
+        return key
+    }
+
+    // MARK: Transactions
+
+    func read<T>(_ body: (any KeyStoreSession) throws -> T) throws(StoreError) -> T {
+        try Self.storeCall { try store.read(body) }
+    }
+
+    func write<T>(_ body: (any KeyStoreSession) throws -> T) throws(StoreError) -> T {
+        try Self.storeCall { try store.write(body) }
+    }
+
+    static func storeCall<T>(_ body: () throws -> T) throws(StoreError) -> T {
+        do {
+            return try body()
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.storage, "storage failed: \(error)")
+        }
+    }
+}

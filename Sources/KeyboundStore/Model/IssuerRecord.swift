@@ -1,0 +1,89 @@
+import Foundation
+import Keybound
+
+/// A separate identity system: its URL, kind, tenant id, and the settings of its key lifecycle.
+public struct IssuerRecord: Sendable, Equatable {
+    /// Whether an issuer is a consumer realm or an enterprise tenant.
+    public enum Kind: String, Sendable, CaseIterable {
+        case consumer
+        case tenant
+    }
+
+    /// Short name used on the command line and in paths (`[a-z0-9-]`, 1–64 characters).
+    public var id: String
+    /// The issuer identifier (`iss`), exact.
+    public var url: String
+    /// Consumer realm or enterprise tenant.
+    public var kind: Kind
+    /// The tenant id (`tid`) of a tenant issuer; `nil` for a consumer realm.
+    public var tenantID: String?
+    /// The algorithm its keys sign with.
+    public var algorithm: JWSAlgorithm
+    /// How long a key signs before the next one takes over.
+    public var rotationPeriod: TimeInterval
+    /// How long a new key is published (pending) before it signs.
+    public var publishLeadTime: TimeInterval
+    /// The longest access or ID token lifetime; bounds how long a verify-only key stays.
+    public var maximumTokenLifetime: TimeInterval
+    /// The age at which an active key is replaced whatever else happens.
+    public var maximumKeyAge: TimeInterval
+    /// When the issuer was created.
+    public var createdAt: Date
+
+    /// Defaults: rotation every 30 days, published 24 h ahead, tokens live at most 1 h, keys at most 90 days.
+    public static let defaultRotationPeriod: TimeInterval = 30 * 86_400
+    public static let defaultPublishLeadTime: TimeInterval = 86_400
+    public static let defaultMaximumTokenLifetime: TimeInterval = 3_600
+    public static let defaultMaximumKeyAge: TimeInterval = 90 * 86_400
+
+    /// Creates an issuer record; call ``validate()`` before storing it.
+    public init(
+        id: String, url: String, kind: Kind, tenantID: String? = nil, algorithm: JWSAlgorithm = .es256,
+        rotationPeriod: TimeInterval = defaultRotationPeriod, publishLeadTime: TimeInterval = defaultPublishLeadTime,
+        maximumTokenLifetime: TimeInterval = defaultMaximumTokenLifetime, maximumKeyAge: TimeInterval = defaultMaximumKeyAge,
+        createdAt: Date
+    ) {
+        self.id = id
+        self.url = url
+        self.kind = kind
+        self.tenantID = tenantID
+        self.algorithm = algorithm
+        self.rotationPeriod = rotationPeriod
+        self.publishLeadTime = publishLeadTime
+        self.maximumTokenLifetime = maximumTokenLifetime
+        self.maximumKeyAge = maximumKeyAge
+        self.createdAt = createdAt
+    }
+
+    /// Checks the settings, with one clear message per problem.
+    public func validate() throws(StoreError) {
+        let idOK = !id.isEmpty && id.utf8.count <= 64 && id.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D }
+        guard idOK else { throw StoreError(.invalidIssuer, "issuer id '\(id)' must be 1-64 characters of a-z, 0-9 and '-'") }
+        guard let parsed = URL(string: url), let scheme = parsed.scheme, ["https", "http"].contains(scheme), parsed.host != nil else {
+            throw StoreError(.invalidIssuer, "issuer URL '\(url)' must be an absolute http(s) URL")
+        }
+        guard parsed.query == nil, parsed.fragment == nil else {
+            throw StoreError(.invalidIssuer, "issuer URL must not have a query or fragment (OpenID Connect Discovery §3)")
+        }
+        switch kind {
+        case .tenant:
+            guard let tenantID, !tenantID.isEmpty else { throw StoreError(.invalidIssuer, "a tenant issuer needs --tenant-id") }
+        case .consumer:
+            guard tenantID == nil else { throw StoreError(.invalidIssuer, "a consumer issuer has no tenant id") }
+        }
+        guard rotationPeriod >= 3_600 else { throw StoreError(.invalidIssuer, "rotation period must be at least 1 hour") }
+        guard publishLeadTime > 0 else { throw StoreError(.invalidIssuer, "publish lead time must be positive") }
+        guard publishLeadTime < rotationPeriod else {
+            throw StoreError(.invalidIssuer, "publish lead time (\(DurationText.text(publishLeadTime))) must be shorter than the rotation period (\(DurationText.text(rotationPeriod)))")
+        }
+        guard maximumTokenLifetime > 0, maximumTokenLifetime <= 86_400 else {
+            throw StoreError(.invalidIssuer, "maximum token lifetime must be between 1 second and 1 day")
+        }
+        guard maximumTokenLifetime < rotationPeriod else {
+            throw StoreError(.invalidIssuer, "maximum token lifetime must be shorter than the rotation period")
+        }
+        guard maximumKeyAge >= rotationPeriod else {
+            throw StoreError(.invalidIssuer, "maximum key age (\(DurationText.text(maximumKeyAge))) must be at least the rotation period (\(DurationText.text(rotationPeriod)))")
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Keybound
+
+/// Where a key is in its life.
+public enum KeyState: String, Sendable, CaseIterable {
+    /// Published in the JWKS, waiting out caches; never signs.
+    case pending
+    /// Signs new tokens. Exactly one per issuer.
+    case active
+    /// No longer signs; verifies tokens it signed until they have all expired.
+    case verifyOnly = "verify-only"
+    /// Out of the JWKS; verifies nothing. Its public part is kept forever.
+    case retired
+    /// Compromised or withdrawn; verifies nothing, and every token it signed is suspect.
+    case revoked
+}
+
+/// One signing key of one issuer, with its whole history. Keys are never deleted.
+public struct KeyRecord: Sendable, Equatable {
+    /// The issuer the key belongs to, forever.
+    public var issuerID: String
+    /// The `kid` (the RFC 7638 thumbprint).
+    public var keyID: String
+    /// The algorithm it signs with.
+    public var algorithm: JWSAlgorithm
+    /// Its state.
+    public var state: KeyState
+    /// The public JWK (with `kid`, `alg`, `use` and `issuer`), as published.
+    public var publicJWK: String
+    /// The private JWK sealed under the key-encryption key (AES-GCM, combined form).
+    public var sealedPrivateKey: [UInt8]
+    /// The fingerprint of the key-encryption key that sealed it.
+    public var kekFingerprint: String
+    /// When it was created and published.
+    public var createdAt: Date
+    /// When a pending key is scheduled to start signing.
+    public var scheduledActivation: Date?
+    /// When it started signing.
+    public var activatedAt: Date?
+    /// When it stopped signing.
+    public var deactivatedAt: Date?
+    /// Until when a verify-only key verifies.
+    public var verifyUntil: Date?
+    /// When it was retired.
+    public var retiredAt: Date?
+    /// When it was revoked, why, and by whom.
+    public var revokedAt: Date?
+    public var revocationReason: String?
+    public var revokedBy: String?
+    /// Why it was activated without waiting out the publish lead time, if it was.
+    public var emergencyReason: String?
+    /// Whether it was its issuer's very first key (active at once: nothing to overlap with).
+    public var isInitial: Bool
+
+    /// Creates a record.
+    public init(
+        issuerID: String, keyID: String, algorithm: JWSAlgorithm, state: KeyState, publicJWK: String,
+        sealedPrivateKey: [UInt8], kekFingerprint: String, createdAt: Date, scheduledActivation: Date? = nil,
+        activatedAt: Date? = nil, deactivatedAt: Date? = nil, verifyUntil: Date? = nil, retiredAt: Date? = nil,
+        revokedAt: Date? = nil, revocationReason: String? = nil, revokedBy: String? = nil,
+        emergencyReason: String? = nil, isInitial: Bool = false
+    ) {
+        self.issuerID = issuerID
+        self.keyID = keyID
+        self.algorithm = algorithm
+        self.state = state
+        self.publicJWK = publicJWK
+        self.sealedPrivateKey = sealedPrivateKey
+        self.kekFingerprint = kekFingerprint
+        self.createdAt = createdAt
+        self.scheduledActivation = scheduledActivation
+        self.activatedAt = activatedAt
+        self.deactivatedAt = deactivatedAt
+        self.verifyUntil = verifyUntil
+        self.retiredAt = retiredAt
+        self.revokedAt = revokedAt
+        self.revocationReason = revocationReason
+        self.revokedBy = revokedBy
+        self.emergencyReason = emergencyReason
+        self.isInitial = isInitial
+    }
+}
+
+/// A recorded key event: creation, activation, verify-only, retirement, revocation, re-sealing.
+/// The sequence number increases monotonically; validators resume from the last one they saw.
+public struct KeyEvent: Sendable, Equatable {
+    /// Event kinds.
+    public enum Kind: String, Sendable, CaseIterable {
+        case created, activated, verifyOnly = "verify-only", retired, revoked, resealed
+    }
+
+    /// Monotonically increasing sequence number.
+    public var sequence: Int64
+    public var issuerID: String
+    public var keyID: String
+    public var kind: Kind
+    public var at: Date
+    /// Who caused it: `engine`, a user name, `kek-rotate`.
+    public var actor: String
+    /// Why (free text, e.g. a revocation reason or "scheduled rotation").
+    public var reason: String
+
+    /// Creates an event record.
+    public init(sequence: Int64, issuerID: String, keyID: String, kind: Kind, at: Date, actor: String, reason: String) {
+        self.sequence = sequence
+        self.issuerID = issuerID
+        self.keyID = keyID
+        self.kind = kind
+        self.at = at
+        self.actor = actor
+        self.reason = reason
+    }
+}

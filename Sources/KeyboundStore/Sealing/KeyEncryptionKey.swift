@@ -1,0 +1,102 @@
+import Crypto
+import Foundation
+import Keybound
+
+/// The key-encryption key (KEK) that seals every private key at rest. It lives outside the database.
+///
+/// Its fingerprint (an HMAC of a fixed label under the KEK) is stored beside each sealed key, so a
+/// wrong KEK is recognised before anything is decrypted or changed; the fingerprint reveals nothing
+/// about the KEK itself.
+public struct KeyEncryptionKey: Sendable {
+    let key: SymmetricKey
+    /// A stable, non-secret identifier of this KEK.
+    public let fingerprint: String
+
+    /// A KEK from exactly 32 bytes.
+    public init(bytes: [UInt8]) throws(StoreError) {
+        guard bytes.count == 32 else {
+            throw StoreError(.invalidKEK, "a key-encryption key is 32 bytes (base64), not \(bytes.count)")
+        }
+        self.key = SymmetricKey(data: bytes)
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("keybound-kek-fingerprint-v1".utf8), using: key)
+        self.fingerprint = Base64URL.encode(Array(mac).prefix(12))
+    }
+
+    /// A KEK from its base64 text (white space around it is ignored).
+    public init(base64 text: String) throws(StoreError) {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let data = Data(base64Encoded: trimmed) else {
+            throw StoreError(.invalidKEK, "the key-encryption key is not valid base64")
+        }
+        try self.init(bytes: Array(data))
+    }
+
+    /// A fresh random KEK.
+    public static func generate() -> KeyEncryptionKey {
+        try! KeyEncryptionKey(bytes: SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+    }
+
+    /// The base64 text to store in a KEK file.
+    public var base64Text: String { key.withUnsafeBytes { Data($0).base64EncodedString() } }
+}
+
+/// Where the KEK comes from: `KEYBOUND_KEK_FILE`, `KEYBOUND_KEK`, or a development file beside the data.
+public enum KEKSource {
+    /// The development KEK file inside a data directory.
+    public static func developmentFile(in dataDirectory: URL) -> URL {
+        dataDirectory.appendingPathComponent("keybound-dev.kek")
+    }
+
+    /// Resolves the KEK. With no KEK configured and `allowDevelopmentKEK`, an existing development
+    /// file is used, or (only for a store that has no sealed key yet) one is generated, 0600, with a
+    /// warning through `warn`.
+    public static func resolve(
+        environment: [String: String], dataDirectory: URL, storeHasSealedKeys: Bool,
+        allowDevelopmentKEK: Bool = true, warn: (String) -> Void
+    ) throws(StoreError) -> KeyEncryptionKey {
+        if let path = environment["KEYBOUND_KEK_FILE"], !path.isEmpty {
+            return try read(file: URL(fileURLWithPath: path))
+        }
+        if let text = environment["KEYBOUND_KEK"], !text.isEmpty {
+            return try KeyEncryptionKey(base64: text)
+        }
+        let devFile = developmentFile(in: dataDirectory)
+        guard allowDevelopmentKEK else {
+            throw StoreError(.missingKEK, "no key-encryption key: set KEYBOUND_KEK_FILE or KEYBOUND_KEK (base64, 32 bytes)")
+        }
+        if FileManager.default.fileExists(atPath: devFile.path) {
+            return try read(file: devFile)
+        }
+        guard !storeHasSealedKeys else {
+            throw StoreError(.missingKEK, "the store holds sealed keys but no key-encryption key was given: set KEYBOUND_KEK_FILE or KEYBOUND_KEK")
+        }
+        let kek = KeyEncryptionKey.generate()
+        try SecretFile.create(Array((kek.base64Text + "\n").utf8), at: devFile)
+        warn("generated a development key-encryption key at \(devFile.path); for production set KEYBOUND_KEK_FILE or KEYBOUND_KEK")
+        return kek
+    }
+
+    /// Reads a KEK file holding base64 text.
+    public static func read(file: URL) throws(StoreError) -> KeyEncryptionKey {
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw StoreError(.missingKEK, "cannot read the key-encryption key file '\(file.path)'")
+        }
+        return try KeyEncryptionKey(base64: String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Files holding secrets: created owner-only (0600) from the first byte, never overwritten.
+public enum SecretFile {
+    /// Creates `url` with `contents`, mode 0600; fails if it exists.
+    public static func create(_ contents: [UInt8], at url: URL) throws(StoreError) {
+        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else {
+            throw StoreError(.storage, "cannot create '\(url.path)': \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        let written = contents.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == contents.count, fsync(descriptor) == 0 else {
+            throw StoreError(.storage, "cannot write '\(url.path)'")
+        }
+    }
+}

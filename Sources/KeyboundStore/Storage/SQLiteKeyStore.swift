@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+import Keybound
+
+/// The embedded default store: one SQLite file (WAL mode) through GRDB, with versioned migrations.
+///
+/// Writes run in `BEGIN IMMEDIATE` transactions, so several processes (a server, a cron `keys tick`,
+/// an operator's `keys revoke`) serialize on the database and never interleave half-done changes.
+public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
+    private let queue: DatabaseQueue
+    /// The database file.
+    public let path: String
+
+    /// The database file name inside a data directory.
+    public static let fileName = "keybound.sqlite"
+
+    /// Opens (creating if needed) the store in `directory`, and migrates it.
+    public init(directory: URL) throws(StoreError) {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StoreError(.storage, "cannot create the data directory '\(directory.path)'")
+        }
+        path = directory.appendingPathComponent(Self.fileName).path
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.busyMode = .timeout(30)
+        configuration.foreignKeysEnabled = true
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            try Self.migrator.migrate(queue)
+        } catch {
+            throw StoreError(.storage, "cannot open the store at '\(path)': \(error)")
+        }
+    }
+
+    public func read<T>(_ body: (any KeyStoreSession) throws -> T) throws -> T {
+        try queue.read { db in try body(SQLiteSession(db: db)) }
+    }
+
+    public func write<T>(_ body: (any KeyStoreSession) throws -> T) throws -> T {
+        try queue.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(SQLiteSession(db: db))
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    /// Runs SQLite's integrity check; `true` when the database is sound.
+    public func integrityCheck() throws -> Bool {
+        try queue.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok" }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: issuers, keys, key events") { db in
+            try db.execute(sql: """
+                CREATE TABLE issuer (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    url TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL CHECK (kind IN ('consumer', 'tenant')),
+                    tenant_id TEXT,
+                    algorithm TEXT NOT NULL,
+                    rotation_period REAL NOT NULL,
+                    publish_lead_time REAL NOT NULL,
+                    maximum_token_lifetime REAL NOT NULL,
+                    maximum_key_age REAL NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE signing_key (
+                    issuer_id TEXT NOT NULL REFERENCES issuer(id),
+                    kid TEXT NOT NULL,
+                    algorithm TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'verify-only', 'retired', 'revoked')),
+                    public_jwk TEXT NOT NULL,
+                    sealed_private_key BLOB NOT NULL,
+                    kek_fingerprint TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    scheduled_activation REAL,
+                    activated_at REAL,
+                    deactivated_at REAL,
+                    verify_until REAL,
+                    retired_at REAL,
+                    revoked_at REAL,
+                    revocation_reason TEXT,
+                    revoked_by TEXT,
+                    emergency_reason TEXT,
+                    is_initial INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (issuer_id, kid)
+                );
+                -- A kid names one key of one issuer, forever.
+                CREATE UNIQUE INDEX signing_key_kid ON signing_key(kid);
+                -- At most one active key per issuer, enforced by the database as well.
+                CREATE UNIQUE INDEX one_active_key ON signing_key(issuer_id) WHERE state = 'active';
+                CREATE TABLE key_event (
+                    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                    issuer_id TEXT NOT NULL,
+                    kid TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    actor TEXT NOT NULL,
+                    reason TEXT NOT NULL
+                );
+                CREATE TABLE metadata (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                -- Keys are never deleted.
+                CREATE TRIGGER signing_key_no_delete BEFORE DELETE ON signing_key
+                BEGIN SELECT RAISE(ABORT, 'keys are never deleted'); END;
+                CREATE TRIGGER key_event_append_only BEFORE DELETE ON key_event
+                BEGIN SELECT RAISE(ABORT, 'key events are append-only'); END;
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Keybound
+import KeyboundStore
+
+/// `keybound dev churn`: drives rotations and revocations in a loop on simulated time, one
+/// committed transaction per step. The crash test kills it with SIGKILL at random moments and
+/// checks the store afterwards. Hidden: it is a test and drill tool, not an operation.
+struct DevCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev", abstract: "Development and test tools.", shouldDisplay: false, subcommands: [ChurnCommand.self])
+}
+
+struct ChurnCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "churn", abstract: "Rotate and revoke keys in a loop on simulated time (crash tests).")
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Steps to run (0 = until killed).") var steps = 0
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+
+    func run() throws {
+        let manager = try store.openManager()
+        var generator = SplitMix64(seed: seed ^ UInt64(ProcessInfo.processInfo.processIdentifier))
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        if try storeCall({ () throws(StoreError) in try manager.issuers() }).isEmpty {
+            for (id, kind, tenant) in [("consumers", IssuerRecord.Kind.consumer, nil as String?), ("contoso", .tenant, "contoso-tid")] {
+                let issuer = IssuerRecord(id: id, url: "https://login.keybound.test/\(id)", kind: kind, tenantID: tenant,
+                                          algorithm: .es256, rotationPeriod: 86_400 * 3, publishLeadTime: 86_400,
+                                          maximumTokenLifetime: 3_600, maximumKeyAge: 86_400 * 6, createdAt: start)
+                _ = try storeCall { () throws(StoreError) in try manager.createIssuer(issuer, actor: "churn") }
+            }
+        }
+        var step = 0
+        while steps == 0 || step < steps {
+            step += 1
+            let last = try storeCall { () throws(StoreError) in try manager.latestEvent() }
+            let now = (last?.at ?? start).addingTimeInterval(Double(generator.next() % 36_000 + 600))
+            let issuerID = generator.next() % 2 == 0 ? "consumers" : "contoso"
+            switch generator.next() % 12 {
+            case 0:
+                let active = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuerID) }.first { $0.state == .active }
+                if let active {
+                    try storeCall { () throws(StoreError) in
+                        _ = try manager.revoke(issuerID: issuerID, keyID: active.keyID, reason: "churn step \(step)", actor: "churn", now: now)
+                    }
+                }
+            case 1:
+                try storeCall { () throws(StoreError) in _ = try manager.rotate(issuerID: issuerID, now: now, actor: "churn") }
+            default:
+                try storeCall { () throws(StoreError) in _ = try manager.tick(now: now, actor: "churn") }
+            }
+            FileHandle.standardOutput.write(Data("step \(step)\n".utf8))
+        }
+    }
+}
+
+/// A small deterministic generator (SplitMix64) for reproducible churn.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

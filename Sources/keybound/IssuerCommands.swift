@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Keybound
+import KeyboundStore
+
+extension IssuerRecord.Kind: ExpressibleByArgument {}
+
+/// `keybound issuer ...`
+struct IssuerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "issuer", abstract: "Create and list identity systems (issuers).",
+        subcommands: [IssuerCreateCommand.self, IssuerListCommand.self, IssuerShowCommand.self])
+}
+
+/// `keybound issuer create`
+struct IssuerCreateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create", abstract: "Create an issuer and its initial signing key.")
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Short name: a-z, 0-9 and '-'.") var id: String
+    @Option(help: "The issuer URL (the tokens' iss).") var url: String
+    @Option(help: "consumer or tenant.") var kind: IssuerRecord.Kind
+    @Option(name: .customLong("tenant-id"), help: "The tenant id (tid) of a tenant issuer.") var tenantID: String?
+    @Option(help: "Signing algorithm.") var alg: JWSAlgorithm = .es256
+    @Option(name: .customLong("rotation-period"), help: "e.g. 30d.") var rotationPeriod = "30d"
+    @Option(name: .customLong("publish-lead"), help: "How long a new key is published before it signs, e.g. 24h.") var publishLead = "24h"
+    @Option(name: .customLong("max-token-lifetime"), help: "e.g. 1h.") var maxTokenLifetime = "1h"
+    @Option(name: .customLong("max-key-age"), help: "e.g. 90d.") var maxKeyAge = "90d"
+
+    func run() throws {
+        func duration(_ text: String, _ option: String) throws(CLIError) -> TimeInterval {
+            guard let value = DurationText.parse(text) else { throw CLIError("\(option) takes a duration like 30d, 24h, 15m or 90s, not '\(text)'") }
+            return value
+        }
+        let issuer = IssuerRecord(
+            id: id, url: url, kind: kind, tenantID: tenantID, algorithm: alg,
+            rotationPeriod: try duration(rotationPeriod, "--rotation-period"), publishLeadTime: try duration(publishLead, "--publish-lead"),
+            maximumTokenLifetime: try duration(maxTokenLifetime, "--max-token-lifetime"), maximumKeyAge: try duration(maxKeyAge, "--max-key-age"),
+            createdAt: store.now)
+        let manager = try store.openManager()
+        _ = try storeCall { () throws(StoreError) in try manager.createIssuer(issuer, actor: store.actor) }
+        let keys = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuer.id) }
+        if store.json {
+            var object = StoreOutput.json(issuer)
+            object["keys"] = .array(keys.map { .object(StoreOutput.json($0, now: store.now)) })
+            CLIOutput.printJSON(object)
+        } else {
+            print("created issuer \(issuer.id) (\(issuer.url)) with active key \(keys.first?.keyID ?? "?")")
+        }
+    }
+}
+
+/// `keybound issuer list`
+struct IssuerListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List issuers.")
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let manager = try store.openManager()
+        let issuers = try storeCall { () throws(StoreError) in try manager.issuers() }
+        if store.json {
+            CLIOutput.printJSON(JSONObject(["issuers": .array(issuers.map { .object(StoreOutput.json($0)) })]))
+        } else {
+            print(StoreOutput.table(["ID", "KIND", "TENANT", "ALG", "URL"],
+                                    issuers.map { [$0.id, $0.kind.rawValue, $0.tenantID ?? "-", $0.algorithm.rawValue, $0.url] }))
+        }
+    }
+}
+
+/// `keybound issuer show`
+struct IssuerShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one issuer and its keys.")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The issuer id.") var issuer: String
+
+    func run() throws {
+        let manager = try store.openManager()
+        let record = try storeCall { () throws(StoreError) in try manager.issuer(id: issuer) }
+        let keys = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuer) }
+        var object = StoreOutput.json(record)
+        object["keys"] = .array(keys.map { .object(StoreOutput.json($0, now: store.now)) })
+        if store.json {
+            CLIOutput.printJSON(object)
+        } else {
+            print(JSONWriter(prettyPrinted: true).string(.object(object)))
+        }
+    }
+}

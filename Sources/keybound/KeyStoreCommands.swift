@@ -1,0 +1,179 @@
+import ArgumentParser
+import Foundation
+import Keybound
+import KeyboundStore
+
+/// `keybound keys list`
+struct KeysListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List keys in every state (keys are never deleted).")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Only this issuer's keys.") var issuer: String?
+
+    func run() throws {
+        let manager = try store.openManager()
+        let keys = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuer) }
+        if store.json {
+            CLIOutput.printJSON(JSONObject(["keys": .array(keys.map { .object(StoreOutput.json($0, now: store.now)) })]))
+        } else {
+            print(StoreOutput.table(["ISSUER", "KID", "STATE", "ALG", "AGE", "CREATED"], keys.map { key in
+                [key.issuerID, key.keyID, key.state.rawValue, key.algorithm.rawValue,
+                 key.activatedAt.map { DurationText.text(max(0, store.now.timeIntervalSince($0))) } ?? "-",
+                 key.createdAt.formatted(.iso8601)]
+            }))
+        }
+    }
+}
+
+/// `keybound keys show`
+struct KeysShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one key and its public JWK.")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The issuer id.") var issuer: String
+    @Option(help: "The key's kid.") var kid: String
+
+    func run() throws {
+        let manager = try store.openManager()
+        let keys = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuer) }
+        guard let key = keys.first(where: { $0.keyID == kid }) else { throw CLIError("issuer '\(issuer)' has no key '\(kid)'") }
+        var object = StoreOutput.json(key, now: store.now)
+        object["public_jwk"] = (try? StrictJSONParser.parse(Array(key.publicJWK.utf8))) ?? .null
+        print(JSONWriter(prettyPrinted: !store.json).string(.object(object)))
+    }
+}
+
+/// `keybound keys rotate`
+struct KeysRotateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate", abstract: "Rotate on demand: publish the next key now; it signs once the publish lead time has passed.")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The issuer id.") var issuer: String
+
+    func run() throws {
+        let manager = try store.openManager()
+        let applied = try storeCall { () throws(StoreError) in try manager.rotate(issuerID: issuer, now: store.now, actor: store.actor) }
+        let keys = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuer) }
+        let pending = keys.first { $0.state == .pending }
+        if store.json {
+            CLIOutput.printJSON(JSONObject([
+                "transitions": .array(applied.map(StoreOutput.json)),
+                "pending": pending.map { .object(StoreOutput.json($0, now: store.now)) } ?? .null,
+            ]))
+        } else if let pending, let at = pending.scheduledActivation {
+            print("issuer \(issuer): key \(pending.keyID) is published and signs from \(at.formatted(.iso8601))")
+        } else {
+            applied.forEach { print(StoreOutput.json($0).stringValue ?? "") }
+        }
+    }
+}
+
+/// `keybound keys revoke`
+struct KeysRevokeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke", abstract: "Revoke a key at once; if it was active, a fresh key takes over immediately.")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The issuer id.") var issuer: String
+    @Option(help: "The key's kid.") var kid: String
+    @Option(help: "Why (recorded with the revocation).") var reason: String
+
+    func run() throws {
+        let manager = try store.openManager()
+        let revoked = try storeCall { () throws(StoreError) in
+            try manager.revoke(issuerID: issuer, keyID: kid, reason: reason, actor: store.actor, now: store.now)
+        }
+        let active = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuer) }.first { $0.state == .active }
+        if store.json {
+            CLIOutput.printJSON(JSONObject([
+                "revoked": .object(StoreOutput.json(revoked, now: store.now)),
+                "active": active.map { .object(StoreOutput.json($0, now: store.now)) } ?? .null,
+            ]))
+        } else {
+            print("revoked key \(kid) of issuer \(issuer); active key is now \(active?.keyID ?? "none")")
+        }
+    }
+}
+
+/// `keybound keys tick`
+struct KeysTickCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tick", abstract: "Apply every scheduled transition that is due (run it from cron, or let the server do it).")
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let manager = try store.openManager()
+        let applied = try storeCall { () throws(StoreError) in try manager.tick(now: store.now, actor: "engine") }
+        if store.json {
+            CLIOutput.printJSON(JSONObject(["transitions": .array(applied.map(StoreOutput.json))]))
+        } else if applied.isEmpty {
+            print("nothing due")
+        } else {
+            applied.forEach { print(StoreOutput.json($0).stringValue ?? "") }
+        }
+    }
+}
+
+/// `keybound keys status`: a monitoring check.
+struct KeysStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show every issuer's keys, ages and next transitions.",
+        discussion: "Exits 1, with the reasons on stderr, when an active key is older than its issuer's maximum key age or a rotation is overdue: use it as a cron or monitoring check."
+    )
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let manager = try store.openManager()
+        let report = try storeCall { () throws(StoreError) in try manager.status(now: store.now) }
+        if store.json {
+            CLIOutput.printJSON(JSONObject([
+                "healthy": .bool(report.isHealthy),
+                "problems": .array(report.problems.map(JSONValue.string)),
+                "issuers": .array(report.issuers.map { status in
+                    var object = StoreOutput.json(status.issuer)
+                    object["next_transition"] = status.nextTransition.map(JSONValue.string) ?? .null
+                    object["keys"] = .array(status.keys.map { .object(StoreOutput.json($0, now: report.now)) })
+                    return .object(object)
+                }),
+            ]))
+        } else {
+            for status in report.issuers {
+                print("\(status.issuer.id) (\(status.issuer.url)): next: \(status.nextTransition ?? "-")")
+                let rows = status.keys.filter { $0.state != .retired }.map { key in
+                    [key.keyID, key.state.rawValue, key.activatedAt.map { DurationText.text(max(0, report.now.timeIntervalSince($0))) } ?? "-"]
+                }
+                print(StoreOutput.table(["  KID", "STATE", "AGE"], rows.map { ["  " + $0[0], $0[1], $0[2]] }))
+            }
+        }
+        guard report.isHealthy else {
+            for problem in report.problems { FileHandle.standardError.write(Data("keybound: \(problem)\n".utf8)) }
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `keybound kek ...`
+struct KEKCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kek", abstract: "Manage the key-encryption key.", subcommands: [KEKRotateCommand.self])
+}
+
+/// `keybound kek rotate`
+struct KEKRotateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate",
+        abstract: "Re-seal every private key under a new key-encryption key, in one transaction.",
+        discussion: "The current KEK comes from KEYBOUND_KEK_FILE / KEYBOUND_KEK (or the development file); afterwards configure the new one."
+    )
+    @OptionGroup var store: StoreOptions
+    @Option(name: .customLong("new-kek-file"), help: "File holding the new KEK (base64 of 32 bytes).") var newKEKFile: String
+
+    func run() throws {
+        let manager = try store.openManager()
+        let newKEK = try storeCall { () throws(StoreError) in try KEKSource.read(file: URL(fileURLWithPath: newKEKFile)) }
+        let count = try storeCall { () throws(StoreError) in try manager.rotateKEK(to: newKEK, now: store.now, actor: store.actor) }
+        if store.json {
+            CLIOutput.printJSON(JSONObject(["resealed": .number(Double(count)), "kek_fingerprint": .string(newKEK.fingerprint)]))
+        } else {
+            print("re-sealed \(count) keys under key-encryption key \(newKEK.fingerprint); configure the new KEK now")
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Keybound
+import KeyboundStore
+
+/// Options shared by every command that works on the key store.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .customLong("data"), help: "Data directory (default: $KEYBOUND_DATA or ./keybound-data).")
+    var dataDirectory: String?
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @Option(name: .customLong("now"), help: ArgumentHelp("Act as of this UNIX time (drills and tests).", visibility: .hidden))
+    var nowOverride: Double?
+
+    @Option(help: "Who is acting, for the key event log.")
+    var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "admin"
+
+    func validate() throws {
+        if let nowOverride { try CLIInput.validateUnixTime(nowOverride, option: "--now") }
+    }
+
+    var now: Date { nowOverride.map { Date(timeIntervalSince1970: $0) } ?? Date() }
+
+    var directory: URL {
+        let path = dataDirectory ?? ProcessInfo.processInfo.environment["KEYBOUND_DATA"] ?? "keybound-data"
+        return URL(fileURLWithPath: path)
+    }
+
+    /// Opens the store and the key manager, resolving the key-encryption key.
+    func openManager() throws(CLIError) -> KeyManager {
+        do {
+            let store = try SQLiteKeyStore(directory: directory)
+            let kek = try KEKSource.resolve(
+                environment: ProcessInfo.processInfo.environment, dataDirectory: directory,
+                storeHasSealedKeys: try KeyManager.storeHasSealedKeys(store)
+            ) { warning in
+                FileHandle.standardError.write(Data("keybound: warning: \(warning)\n".utf8))
+            }
+            return try KeyManager(store: store, kek: kek)
+        } catch {
+            throw CLIError(error.description)
+        }
+    }
+}
+
+extension CLIError {
+    /// Wraps a store error as one CLI line.
+    init(_ error: StoreError) { self.init(error.message) }
+}
+
+/// Runs a store call, turning its error into one CLI line.
+func storeCall<T>(_ body: () throws(StoreError) -> T) throws(CLIError) -> T {
+    do {
+        return try body()
+    } catch {
+        throw CLIError(error)
+    }
+}
