@@ -25,18 +25,44 @@ struct Sample: Sendable {
     var spreadPercent: Double { median > 0 ? (maximum - minimum) / 2 / median * 100 : 0 }
 }
 
-/// Times contenders with `ContinuousClock` on the calling task, one operation after another.
+/// What a measurement's duration is read from.
+enum TimeSource: String, Sendable {
+    /// Wall time from `ContinuousClock` (the default).
+    case wall
+    /// CPU time of the whole process (`CLOCK_PROCESS_CPUTIME_ID`): on a loaded, shared machine it
+    /// leaves out the time the benchmark thread spends preempted. Work is sequential, so it is
+    /// still one thread's time.
+    case processCPU = "cpu"
+
+    /// The current reading, in seconds.
+    func now() -> Double {
+        switch self {
+        case .wall:
+            let instant = ContinuousClock.now
+            let sinceStart = instant - Self.origin
+            return Double(sinceStart.components.seconds) + Double(sinceStart.components.attoseconds) * 1e-18
+        case .processCPU:
+            var spec = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
+            return Double(spec.tv_sec) + Double(spec.tv_nsec) * 1e-9
+        }
+    }
+
+    private static let origin = ContinuousClock.now
+}
+
+/// Times contenders on the calling task, one operation after another.
 struct Stopwatch: Sendable {
     /// Target duration of one measurement.
     let secondsPerMeasurement: Double
+    /// Wall (`ContinuousClock`) or process CPU time.
+    let source: TimeSource
 
     /// Runs `contender` for `operations` operations: elapsed seconds and checksum.
     func time(_ contender: Contender, operations: Int) async throws -> (seconds: Double, checksum: Int) {
-        let clock = ContinuousClock()
-        let start = clock.now
+        let start = source.now()
         let checksum = try await contender.run(operations)
-        let elapsed = start.duration(to: clock.now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = source.now() - start
         return (max(seconds, 1e-9), checksum)
     }
 

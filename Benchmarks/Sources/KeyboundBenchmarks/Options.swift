@@ -13,15 +13,24 @@ struct BenchmarkOptions: Sendable {
     var repetitions = 7
     /// The wall time one measurement aims for, in seconds.
     var secondsPerMeasurement = 0.4
+    /// Where durations are read from: `ContinuousClock` by default.
+    var timeSource = TimeSource.wall
     /// Distinct tokens each verify/sign loop cycles through. A power of two, at least 1,024.
     let tokenCount = 1024
+    /// For profilers: run only this contender (`verify.ES256:keybound`) this many times, untimed.
+    var profile: (caseName: String, label: String, operations: Int)?
 
     static let usage = """
-        usage: KeyboundBenchmarks [--quick] [--json FILE] [--repetitions N] [--seconds S]
+        usage: KeyboundBenchmarks [--quick] [--json FILE] [--repetitions N] [--seconds S] [--cpu-time]
           --quick          smoke run: 5 repetitions of ~0.03 s each (rough numbers)
           --json FILE      also write {"results":[...]} to FILE
           --repetitions N  interleaved repetitions per figure (default 7, minimum 5)
           --seconds S      target duration of one measurement (default 0.4)
+          --cpu-time       time with process CPU time instead of ContinuousClock (for a
+                           loaded, shared machine; see README)
+          --profile CASE:CONTENDER[:OPS]
+                           run only one contender OPS times (default 20000), untimed, for
+                           a sampling profiler (e.g. verify.RS256:keybound, sign.EdDSA:raw)
         """
 
     /// Parses `arguments` (without the program name); exits with status 2 on a usage error.
@@ -43,6 +52,14 @@ struct BenchmarkOptions: Sendable {
             case "--seconds":
                 guard let seconds = Double(value(for: argument)), seconds > 0, seconds <= 10 else { fail("--seconds must be in (0, 10]") }
                 explicitSeconds = seconds
+            case "--cpu-time": options.timeSource = .processCPU
+            case "--profile":
+                let parts = value(for: argument).split(separator: ":").map(String.init)
+                guard (2...3).contains(parts.count), ["keybound", "raw", "jwtkit"].contains(parts[1]),
+                      let operations = parts.count == 3 ? Int(parts[2]) : 20_000, operations > 0 else {
+                    fail("--profile needs CASE:keybound|raw|jwtkit[:OPS]")
+                }
+                options.profile = (parts[0], parts[1], operations)
             case "-h", "--help":
                 print(usage)
                 exit(0)
