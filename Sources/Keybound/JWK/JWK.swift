@@ -9,8 +9,11 @@ import Foundation
 public struct JWK: Sendable {
     /// The key types Keybound supports.
     public enum KeyType: String, Sendable, CaseIterable {
+        /// Elliptic curve (P-256, P-384).
         case ec = "EC"
+        /// Octet key pair (Ed25519).
         case okp = "OKP"
+        /// RSA.
         case rsa = "RSA"
     }
 

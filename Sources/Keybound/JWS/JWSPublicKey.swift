@@ -4,9 +4,13 @@ import _CryptoExtras
 
 /// A public key that can check JWS signatures; one case per key type Keybound supports.
 public enum JWSPublicKey: Sendable {
+    /// A P-256 key (ES256).
     case p256(P256.Signing.PublicKey)
+    /// A P-384 key (ES384).
     case p384(P384.Signing.PublicKey)
+    /// An Ed25519 key (EdDSA).
     case ed25519(Curve25519.Signing.PublicKey)
+    /// An RSA key of at least 2048 bits with e = 65537 (RS256 or PS256).
     case rsa(_RSA.Signing.PublicKey)
 
     /// The algorithms this key type can serve.

@@ -41,7 +41,9 @@ public struct TokenRejection: Error, Sendable, Equatable, CustomStringConvertibl
 
 /// The outcome of verifying a token: a ``VerifiedToken`` or a ``TokenRejection``. "No" is a value, not a throw.
 public enum VerificationResult: Sendable {
+    /// Every check passed.
     case verified(VerifiedToken)
+    /// A check failed; the rejection says which and why.
     case rejected(TokenRejection)
 
     /// The verified token, or `nil`.

@@ -6,7 +6,9 @@ import Keybound
 public struct KeyStatusReport: Sendable {
     /// One issuer's keys.
     public struct IssuerStatus: Sendable {
+        /// The issuer.
         public let issuer: IssuerRecord
+        /// Its keys in every state, oldest first.
         public let keys: [KeyRecord]
         /// The next transition the engine will make, and when.
         public let nextTransition: String?

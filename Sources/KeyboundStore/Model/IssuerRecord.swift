@@ -5,7 +5,9 @@ import Keybound
 public struct IssuerRecord: Sendable, Equatable {
     /// Whether an issuer is a consumer realm or an enterprise tenant.
     public enum Kind: String, Sendable, CaseIterable {
+        /// A consumer realm (like MSA).
         case consumer
+        /// An enterprise tenant (like an Azure AD tenant), with a tenant id.
         case tenant
     }
 
@@ -30,10 +32,13 @@ public struct IssuerRecord: Sendable, Equatable {
     /// When the issuer was created.
     public var createdAt: Date
 
-    /// Defaults: rotation every 30 days, published 24 h ahead, tokens live at most 1 h, keys at most 90 days.
+    /// Default rotation period: 30 days.
     public static let defaultRotationPeriod: TimeInterval = 30 * 86_400
+    /// Default publish lead time: 24 hours.
     public static let defaultPublishLeadTime: TimeInterval = 86_400
+    /// Default maximum token lifetime: 1 hour.
     public static let defaultMaximumTokenLifetime: TimeInterval = 3_600
+    /// Default maximum key age: 90 days.
     public static let defaultMaximumKeyAge: TimeInterval = 90 * 86_400
 
     /// Creates an issuer record; call ``validate()`` before storing it.

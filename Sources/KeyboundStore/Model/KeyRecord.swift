@@ -43,9 +43,11 @@ public struct KeyRecord: Sendable, Equatable {
     public var verifyUntil: Date?
     /// When it was retired.
     public var retiredAt: Date?
-    /// When it was revoked, why, and by whom.
+    /// When it was revoked.
     public var revokedAt: Date?
+    /// Why it was revoked.
     public var revocationReason: String?
+    /// Who revoked it.
     public var revokedBy: String?
     /// Why it was activated without waiting out the publish lead time, if it was.
     public var emergencyReason: String?
@@ -86,14 +88,19 @@ public struct KeyRecord: Sendable, Equatable {
 public struct KeyEvent: Sendable, Equatable {
     /// Event kinds.
     public enum Kind: String, Sendable, CaseIterable {
+        /// Created (and published), activated, made verify-only, retired, revoked, or re-sealed under a new KEK.
         case created, activated, verifyOnly = "verify-only", retired, revoked, resealed
     }
 
     /// Monotonically increasing sequence number.
     public var sequence: Int64
+    /// The issuer of the key.
     public var issuerID: String
+    /// The key's `kid`.
     public var keyID: String
+    /// What happened.
     public var kind: Kind
+    /// When.
     public var at: Date
     /// Who caused it: `engine`, a user name, `kek-rotate`.
     public var actor: String

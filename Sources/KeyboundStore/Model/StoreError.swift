@@ -5,15 +5,25 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
 
+        /// Issuer settings that do not hold together, or a bad argument.
         public static let invalidIssuer = Code(rawValue: "invalid_issuer")
+        /// An issuer with that id or URL exists.
         public static let issuerExists = Code(rawValue: "issuer_exists")
+        /// No such issuer.
         public static let issuerNotFound = Code(rawValue: "issuer_not_found")
+        /// No such key.
         public static let keyNotFound = Code(rawValue: "key_not_found")
+        /// The key-encryption key does not open the store's keys.
         public static let wrongKEK = Code(rawValue: "wrong_kek")
+        /// No key-encryption key was configured.
         public static let missingKEK = Code(rawValue: "missing_kek")
+        /// A key-encryption key that is not 32 bytes of base64.
         public static let invalidKEK = Code(rawValue: "invalid_kek")
+        /// A change would break a lifecycle invariant; it was rolled back.
         public static let invariantViolated = Code(rawValue: "invariant_violated")
+        /// The database or file system failed.
         public static let storage = Code(rawValue: "storage_error")
+        /// The issuer has no active key.
         public static let noActiveKey = Code(rawValue: "no_active_key")
     }
 

@@ -5,21 +5,30 @@ import Foundation
 /// Storage knows rows, not rules: every invariant is enforced by ``KeyManager`` above it, so a
 /// second backend (PostgreSQL) implements only this protocol.
 public protocol KeyStoreSession {
+    /// All issuers, by id.
     func issuers() throws -> [IssuerRecord]
+    /// One issuer, or `nil`.
     func issuer(id: String) throws -> IssuerRecord?
+    /// Stores a new issuer.
     func insert(_ issuer: IssuerRecord) throws
+    /// The keys of one issuer (or all, for `nil`), oldest first.
     func keys(issuerID: String?) throws -> [KeyRecord]
+    /// The key (issuer, kid), or `nil`.
     func key(issuerID: String, keyID: String) throws -> KeyRecord?
+    /// Stores a new key.
     func insert(_ key: KeyRecord) throws
+    /// Replaces a stored key's fields (never its issuer or kid).
     func update(_ key: KeyRecord) throws
     /// Appends an event and returns its sequence number.
     @discardableResult
     func appendEvent(issuerID: String, keyID: String, kind: KeyEvent.Kind, at: Date, actor: String, reason: String) throws -> Int64
+    /// Events after `sequence`, oldest first, at most `limit`.
     func events(after sequence: Int64, limit: Int) throws -> [KeyEvent]
     /// The event with the highest sequence number.
     func latestEvent() throws -> KeyEvent?
     /// A value kept in the store's metadata table (for example the KEK fingerprint).
     func metadata(_ name: String) throws -> String?
+    /// Stores a metadata value.
     func setMetadata(_ name: String, _ value: String) throws
 }
 

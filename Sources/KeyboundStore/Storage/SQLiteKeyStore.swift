@@ -35,10 +35,12 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
         }
     }
 
+    /// Runs `body` in a read transaction.
     public func read<T>(_ body: (any KeyStoreSession) throws -> T) throws -> T {
         try queue.read { db in try body(SQLiteSession(db: db)) }
     }
 
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction.
     public func write<T>(_ body: (any KeyStoreSession) throws -> T) throws -> T {
         try queue.writeWithoutTransaction { db in
             var result: T?
