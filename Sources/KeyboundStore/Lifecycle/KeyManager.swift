@@ -118,7 +118,7 @@ public struct KeyManager: Sendable {
     /// (recorded as an emergency). Revoking a revoked key changes nothing.
     @discardableResult
     public func revoke(issuerID: String, keyID: String, reason: String, actor: String, now: Date) throws(StoreError) -> KeyRecord {
-        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw StoreError(.invalidIssuer, "a revocation needs a reason")
         }
         return try write { session in
@@ -190,8 +190,18 @@ public struct KeyManager: Sendable {
         try Self.storeCall { try store.read(body) }
     }
 
+    /// Every write first checks, inside its transaction, that the store's keys are sealed under
+    /// this manager's KEK: a second process with another KEK cannot mix KEKs in one store.
     func write<T>(_ body: (any KeyStoreSession) throws -> T) throws(StoreError) -> T {
-        try Self.storeCall { try store.write(body) }
+        let fingerprint = sealer.kek.fingerprint
+        return try Self.storeCall {
+            try store.write { session in
+                if let stored = try session.metadata(Self.kekFingerprintName), stored != fingerprint {
+                    throw StoreError(.wrongKEK, "the store's keys are sealed under key-encryption key \(stored), not this one (\(fingerprint)); nothing was changed")
+                }
+                return try body(session)
+            }
+        }
     }
 
     static func storeCall<T>(_ body: () throws -> T) throws(StoreError) -> T {

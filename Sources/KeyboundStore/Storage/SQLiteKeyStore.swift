@@ -24,7 +24,9 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
         }
         path = directory.appendingPathComponent(Self.fileName).path
         var configuration = Configuration()
-        configuration.journalMode = .wal
+        // WAL is set with a plain pragma (a no-op once the file is in WAL mode), so opening an
+        // existing store writes nothing to it: a refused open leaves every byte as it was.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
         configuration.busyMode = .timeout(30)
         configuration.foreignKeysEnabled = true
         do {

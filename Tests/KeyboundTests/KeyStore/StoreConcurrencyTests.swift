@@ -1,0 +1,179 @@
+import Foundation
+import Keybound
+import KeyboundStore
+import Testing
+
+/// Concurrent ticks from several threads (each with its own SQLite connection) and several
+/// `keybound keys tick` processes apply each transition exactly once and never leave two active
+/// keys; the database's unique index refuses a second active key even when written directly.
+@Suite("Key store: concurrent ticks")
+struct StoreConcurrencyTests {
+    static let t0 = StoreClock.origin
+
+    /// Collects results from threads.
+    final class StoreCollector: @unchecked Sendable {
+        private let lock = NSLock()
+        private var transitions: [KeyTransition] = []
+        private var errors: [String] = []
+        func add(_ applied: [KeyTransition]) { lock.withLock { transitions += applied } }
+        func fail(_ error: any Error) { lock.withLock { errors.append("\(error)") } }
+        var results: ([KeyTransition], [String]) { lock.withLock { (transitions, errors) } }
+    }
+
+    /// Runs `body(thread)` on `count` threads released together; returns when all are done.
+    static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let start = DispatchSemaphore(value: 0)
+        let done = DispatchGroup()
+        for index in 0..<count {
+            done.enter()
+            let thread = Thread {
+                start.wait()
+                body(index)
+                done.leave()
+            }
+            thread.start()
+        }
+        for _ in 0..<count { start.signal() }
+        done.wait()
+    }
+
+    static func expectOneActive(_ manager: KeyManager, _ issuers: [IssuerRecord]) throws {
+        for issuer in issuers {
+            #expect(try manager.keys(issuer.id, in: .active).count == 1, "\(issuer.id)")
+            #expect(try manager.keys(issuer.id, in: .pending).count <= 1, "\(issuer.id)")
+        }
+    }
+
+    @Test("Threads ticking the same instant apply the due transition once")
+    func sameInstantThreads() throws {
+        let issuers = [StoreIssuers.consumer(), StoreIssuers.tenant()]
+        let fixture = try StoreFixture(issuers: issuers)
+        defer { fixture.remove() }
+        let rotation = Self.t0.addingTimeInterval(StoreIssuers.rotationPeriod)
+        // The publication is due at the rotation time itself (nobody ticked earlier); then the activation.
+        for (now, expectedKinds) in [(rotation, "publishNextKey"), (rotation.addingTimeInterval(StoreIssuers.publishLeadTime), "activate")] {
+            let collector = StoreCollector()
+            Self.onThreads(6) { _ in
+                do {
+                    collector.add(try fixture.open().tick(now: now))
+                } catch {
+                    collector.fail(error)
+                }
+            }
+            let (applied, errors) = collector.results
+            #expect(errors == [])
+            #expect(applied.count == issuers.count, "\(applied)")
+            #expect(applied.allSatisfy { "\($0)".hasPrefix(expectedKinds) }, "\(applied)")
+            try Self.expectOneActive(try fixture.open(), issuers)
+        }
+    }
+
+    @Test("Threads walking the same schedule concurrently apply every transition exactly once")
+    func walkingThreads() throws {
+        let issuers = [StoreIssuers.consumer(), StoreIssuers.tenant(algorithm: .edDSA)]
+        let fixture = try StoreFixture(issuers: issuers)
+        defer { fixture.remove() }
+        let collector = StoreCollector()
+        Self.onThreads(4) { _ in
+            do {
+                let manager = try fixture.open()
+                var clock = StoreClock()
+                while clock.now < StoreClock.at(5 * StoreClock.day) {
+                    clock.advance(StoreClock.hour)
+                    collector.add(try manager.tick(now: clock.now))
+                    for issuer in issuers {
+                        let active = try manager.keys(issuer.id, in: .active).count
+                        if active != 1 { collector.fail(StoreError(.invariantViolated, "\(issuer.id) had \(active) active keys at \(clock.now)")) }
+                    }
+                }
+            } catch {
+                collector.fail(error)
+            }
+        }
+        let (applied, errors) = collector.results
+        #expect(errors == [])
+        // Per issuer, two rotations (publish, activate) and two retirements.
+        #expect(applied.count == issuers.count * 6, "\(applied)")
+        let manager = try fixture.open()
+        try Self.expectOneActive(manager, issuers)
+        #expect(try manager.keys().count == issuers.count * 3)
+        #expect(RotationEngine.plan(now: StoreClock.at(5 * StoreClock.day), issuers: try manager.issuers(), keys: try manager.keys()) == [])
+    }
+
+    @Test("Revocation racing ticks still leaves exactly one active key")
+    func revokeRacingTicks() throws {
+        let issuer = StoreIssuers.consumer()
+        let fixture = try StoreFixture(issuers: [issuer])
+        defer { fixture.remove() }
+        let rotation = Self.t0.addingTimeInterval(issuer.rotationPeriod)
+        try fixture.open().tick(now: rotation.addingTimeInterval(-issuer.publishLeadTime))
+        let victim = try fixture.open().activeKey(issuer.id).keyID
+        let collector = StoreCollector()
+        Self.onThreads(5) { index in
+            do {
+                let manager = try fixture.open()
+                if index == 0 {
+                    try manager.revoke(issuerID: issuer.id, keyID: victim, reason: "race", actor: "ops", now: rotation)
+                } else {
+                    collector.add(try manager.tick(now: rotation))
+                }
+            } catch {
+                collector.fail(error)
+            }
+        }
+        #expect(collector.results.1 == [])
+        let manager = try fixture.open()
+        try Self.expectOneActive(manager, [issuer])
+        #expect(try manager.keys(issuerID: issuer.id).first { $0.keyID == victim }?.state == .revoked)
+    }
+
+    @Test("Several keybound processes ticking at once apply each transition once")
+    func processes() throws {
+        let issuer = StoreIssuers.consumer()
+        let fixture = try StoreFixture(issuers: [issuer])
+        defer { fixture.remove() }
+        let kekFile = try StoreCLI.writeKEKFile(fixture.kek.base64Text, near: fixture.directory)
+        defer { try? FileManager.default.removeItem(atPath: kekFile) }
+        let rotation = Self.t0.addingTimeInterval(issuer.rotationPeriod)
+        for (now, kind) in [(rotation.addingTimeInterval(-issuer.publishLeadTime), "publish"), (rotation, "activate")] {
+            let started = try (0..<4).map { _ in
+                try StoreCLI.start(["keys", "tick", "--data", fixture.directory.path, "--now", "\(Int(now.timeIntervalSince1970))", "--json"],
+                                   environment: ["KEYBOUND_KEK_FILE": kekFile])
+            }
+            var total = 0
+            for outcome in started.map(StoreCLI.finish) {
+                #expect(outcome.status == 0, "\(outcome.stderr)")
+                let json = try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]
+                total += (json?["transitions"] as? [Any])?.count ?? -100
+            }
+            #expect(total == 1, "\(kind): \(total) transitions applied across processes")
+            try Self.expectOneActive(try fixture.open(), [issuer])
+        }
+        #expect(try fixture.open().activeKey(issuer.id).activatedAt == rotation)
+    }
+
+    @Test("The unique index refuses a second active key written directly to the store")
+    func uniqueIndex() throws {
+        let issuer = StoreIssuers.consumer()
+        let fixture = try StoreFixture(issuers: [issuer])
+        defer { fixture.remove() }
+        let manager = try fixture.open()
+        let active = try manager.activeKey(issuer.id)
+        let other = try SigningKey.generate(algorithm: .es256, issuer: issuer.url)
+        var second = active
+        second.keyID = other.keyID
+        second.publicJWK = JSONWriter().string(.object(other.publicJWK.publicJSON))
+        second.sealedPrivateKey = try manager.sealer.seal(other, issuerID: issuer.id)
+        second.isInitial = false
+
+        #expect(throws: (any Error).self) { try manager.store.write { try $0.insert(second) } }
+        #expect(try manager.keys(issuerID: issuer.id) == [active])
+
+        // The same row, pending, is accepted: it is the second *active* key that is refused.
+        second.state = .pending
+        try manager.store.write { try $0.insert(second) }
+        second.state = .active
+        #expect(throws: (any Error).self) { try manager.store.write { try $0.update(second) } }
+        #expect(try manager.keys(issuer.id, in: .active) == [active])
+    }
+}

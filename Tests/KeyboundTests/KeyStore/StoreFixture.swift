@@ -1,0 +1,182 @@
+import Foundation
+import Keybound
+import KeyboundStore
+import Testing
+
+/// An injected clock: a `Date` the test chooses and moves by hand. Nothing in these suites reads `Date()`.
+struct StoreClock {
+    /// 2027-01-15T08:00:00Z, a whole hour, so the schedules below land on exact steps.
+    static let origin = Date(timeIntervalSince1970: 1_800_000_000)
+    static let minute: TimeInterval = 60
+    static let hour: TimeInterval = 3_600
+    static let day: TimeInterval = 86_400
+
+    private(set) var now: Date
+
+    init(_ start: Date = StoreClock.origin) { now = start }
+
+    /// `origin` + `seconds`.
+    static func at(_ seconds: TimeInterval) -> Date { origin.addingTimeInterval(seconds) }
+
+    mutating func advance(_ seconds: TimeInterval) { now = now.addingTimeInterval(seconds) }
+    mutating func set(_ date: Date) { now = date }
+}
+
+/// Issuer records with short, exact lifecycles so a walk through several rotations stays fast.
+enum StoreIssuers {
+    /// Rotation every 2 days, published 6 h ahead, tokens live at most 1 h, keys at most 6 days.
+    static let rotationPeriod: TimeInterval = 2 * StoreClock.day
+    static let publishLeadTime: TimeInterval = 6 * StoreClock.hour
+    static let maximumTokenLifetime: TimeInterval = StoreClock.hour
+    static let maximumKeyAge: TimeInterval = 6 * StoreClock.day
+
+    static func url(_ id: String) -> String { "https://login.keybound.test/\(id)/v2.0" }
+
+    static func consumer(_ id: String = "consumers", algorithm: JWSAlgorithm = .es256, at createdAt: Date = StoreClock.origin) -> IssuerRecord {
+        IssuerRecord(id: id, url: url(id), kind: .consumer, algorithm: algorithm, rotationPeriod: rotationPeriod,
+                     publishLeadTime: publishLeadTime, maximumTokenLifetime: maximumTokenLifetime,
+                     maximumKeyAge: maximumKeyAge, createdAt: createdAt)
+    }
+
+    static func tenant(_ id: String = "contoso", tenantID: String = "7f3c2a9e-contoso", algorithm: JWSAlgorithm = .es256,
+                       at createdAt: Date = StoreClock.origin) -> IssuerRecord {
+        IssuerRecord(id: id, url: url(id), kind: .tenant, tenantID: tenantID, algorithm: algorithm, rotationPeriod: rotationPeriod,
+                     publishLeadTime: publishLeadTime, maximumTokenLifetime: maximumTokenLifetime,
+                     maximumKeyAge: maximumKeyAge, createdAt: createdAt)
+    }
+}
+
+/// A fresh data directory and KEK. Each `open()` is a new SQLite connection (as another process would have).
+struct StoreFixture {
+    let directory: URL
+    let kek: KeyEncryptionKey
+
+    init(kek: KeyEncryptionKey = .generate()) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.kek = kek
+    }
+
+    /// A fixture with `issuers` already created (each at its own `createdAt`).
+    init(issuers: [IssuerRecord], kek: KeyEncryptionKey = .generate()) throws {
+        try self.init(kek: kek)
+        let manager = try open()
+        for issuer in issuers { try manager.createIssuer(issuer) }
+    }
+
+    /// A new store connection and manager over the data directory.
+    func open(kek: KeyEncryptionKey? = nil) throws -> KeyManager {
+        try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek ?? self.kek)
+    }
+
+    var databaseFile: URL { directory.appendingPathComponent(SQLiteKeyStore.fileName) }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
+}
+
+/// What a verifier said about a token.
+enum StoreVerdict: Equatable, CustomStringConvertible {
+    case verified
+    case rejected(RejectionCode)
+
+    var description: String {
+        switch self {
+        case .verified: "verified"
+        case .rejected(let code): code.rawValue
+        }
+    }
+}
+
+/// Signs access tokens and verifies them against the store's trust projection.
+enum StoreTokens {
+    static let audience = "https://api.keybound.test"
+
+    /// RFC 9068 claims for `issuer`, issued at `iat`, living `lifetime` seconds.
+    static func claims(_ issuer: IssuerRecord, iat: Date, lifetime: TimeInterval = 600, iss: String? = nil) -> JSONObject {
+        var claims = JSONObject()
+        claims["iss"] = .string(iss ?? issuer.url)
+        claims["sub"] = .string("alice")
+        claims["aud"] = .string(audience)
+        claims["iat"] = .number(iat.timeIntervalSince1970.rounded())
+        claims["exp"] = .number((iat.timeIntervalSince1970 + lifetime).rounded())
+        claims["jti"] = .string(UUID().uuidString)
+        claims["client_id"] = .string("store-tests")
+        if let tenantID = issuer.tenantID { claims["tid"] = .string(tenantID) }
+        return claims
+    }
+
+    static func sign(_ key: SigningKey, _ issuer: IssuerRecord, iat: Date, lifetime: TimeInterval = 600) throws -> String {
+        try TokenSigner(key: key).sign(claims: claims(issuer, iat: iat, lifetime: lifetime))
+    }
+
+    /// A verifier over the store's current trust projection, with its clock fixed at `now`.
+    static func verifier(_ manager: KeyManager, now: Date) throws -> TokenVerifier {
+        TokenVerifier(trust: try manager.trustStore(), policy: try VerificationPolicy(audience: audience), clock: .fixed(now))
+    }
+
+    static func verdict(_ verifier: TokenVerifier, _ token: String) -> StoreVerdict {
+        let result = verifier.verify(token)
+        if let rejection = result.rejection { return .rejected(rejection.code) }
+        return result.token == nil ? .rejected(RejectionCode(rawValue: "no_result")) : .verified
+    }
+
+    static func verdict(_ manager: KeyManager, _ token: String, now: Date) throws -> StoreVerdict {
+        verdict(try verifier(manager, now: now), token)
+    }
+}
+
+extension KeyManager {
+    /// The issuer's keys in `state`.
+    func keys(_ issuerID: String, in state: KeyState) throws -> [KeyRecord] {
+        try keys(issuerID: issuerID).filter { $0.state == state }
+    }
+
+    /// The issuer's single active key (fails the test if there is not exactly one).
+    func activeKey(_ issuerID: String) throws -> KeyRecord {
+        let active = try keys(issuerID, in: .active)
+        try #require(active.count == 1, "issuer '\(issuerID)' has \(active.count) active keys")
+        return active[0]
+    }
+
+    /// Unseals any key of the store (pending, verify-only, revoked...) with this manager's KEK.
+    func unsealed(_ record: KeyRecord) throws -> SigningKey {
+        try sealer.open(record.sealedPrivateKey, issuerID: record.issuerID, keyID: record.keyID)
+    }
+
+    /// The kids in an issuer's published JWKS.
+    func publishedKeyIDs(_ issuerID: String) throws -> Set<String> {
+        let keys = try publishedKeySet(issuerID: issuerID)["keys"]?.arrayValue ?? []
+        return Set(keys.compactMap { $0.objectValue?["kid"]?.stringValue })
+    }
+}
+
+/// Everything the store holds (issuers, keys with their sealed bytes, events, KEK fingerprint), read
+/// through a fresh connection: equal snapshots mean the data is untouched.
+struct StoreSnapshot: Equatable {
+    let issuers: [IssuerRecord]
+    let keys: [KeyRecord]
+    let events: [KeyEvent]
+    let kekFingerprint: String?
+
+    init(_ directory: URL) throws {
+        let store = try SQLiteKeyStore(directory: directory)
+        (issuers, keys, events, kekFingerprint) = try store.read { session in
+            (try session.issuers(), try session.keys(issuerID: nil), try session.events(after: 0, limit: 1_000_000),
+             try session.metadata("kek_fingerprint"))
+        }
+    }
+}
+
+/// A store with keys in several states (two issuers, one of them RSA; a rotation and a revocation), every connection closed.
+enum StorePopulated {
+    static func make() throws -> StoreFixture {
+        let issuers = [StoreIssuers.consumer(), StoreIssuers.tenant(algorithm: .rs256)]
+        let fixture = try StoreFixture(issuers: issuers)
+        let manager = try fixture.open()
+        let rotation = StoreClock.origin.addingTimeInterval(StoreIssuers.rotationPeriod)
+        try manager.tick(now: rotation.addingTimeInterval(-StoreIssuers.publishLeadTime))
+        try manager.tick(now: rotation)
+        try manager.revoke(issuerID: "consumers", keyID: try manager.activeKey("consumers").keyID, reason: "drill", actor: "ops", now: rotation.addingTimeInterval(60))
+        return fixture
+    }
+}

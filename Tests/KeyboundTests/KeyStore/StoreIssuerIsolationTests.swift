@@ -1,0 +1,132 @@
+import Foundation
+@testable import Keybound
+import KeyboundStore
+import Testing
+
+/// The key of one issuer can never be attached to, or sign for, another: the sealed key's
+/// associated data binds issuer and kid, a kid names one key of one issuer forever, the signer
+/// refuses another issuer's `iss`, each JWKS holds only its own issuer's keys, and a token forged
+/// across the border is rejected as `issuer_key_mismatch`.
+@Suite("Key store: issuer isolation")
+struct StoreIssuerIsolationTests {
+    static let t0 = StoreClock.origin
+    static let alpha = StoreIssuers.consumer("alpha")
+    static let beta = StoreIssuers.tenant("beta")
+
+    static func fixture() throws -> StoreFixture { try StoreFixture(issuers: [alpha, beta]) }
+
+    @Test("A sealed key copied into another issuer's row does not open")
+    func copiedSealedKey() throws {
+        let fixture = try Self.fixture()
+        defer { fixture.remove() }
+        let manager = try fixture.open()
+        let alphaKey = try manager.activeKey(Self.alpha.id)
+        var betaKey = try manager.activeKey(Self.beta.id)
+        let betaKeyBefore = betaKey
+        betaKey.sealedPrivateKey = alphaKey.sealedPrivateKey
+        try manager.store.write { try $0.update(betaKey) }
+
+        let error = try #require(throws: StoreError.self) { try manager.signingKey(issuerID: Self.beta.id) }
+        #expect(error.code == .wrongKEK)
+        #expect(try manager.signingKey(issuerID: Self.alpha.id).keyID == alphaKey.keyID, "the original still opens")
+
+        // The associated data binds both halves: neither another issuer nor another kid opens it.
+        #expect(throws: StoreError.self) { try manager.sealer.open(alphaKey.sealedPrivateKey, issuerID: Self.beta.id, keyID: alphaKey.keyID) }
+        #expect(throws: StoreError.self) { try manager.sealer.open(alphaKey.sealedPrivateKey, issuerID: Self.alpha.id, keyID: betaKeyBefore.keyID) }
+        #expect(throws: StoreError.self) { try manager.sealer.open(alphaKey.sealedPrivateKey, issuerID: Self.beta.id, keyID: betaKeyBefore.keyID) }
+        #expect(try manager.sealer.open(alphaKey.sealedPrivateKey, issuerID: Self.alpha.id, keyID: alphaKey.keyID).issuer == Self.alpha.url)
+    }
+
+    @Test("One issuer's kid cannot be attached to another issuer")
+    func kidIsGlobal() throws {
+        let fixture = try Self.fixture()
+        defer { fixture.remove() }
+        let manager = try fixture.open()
+        let alphaKey = try manager.activeKey(Self.alpha.id)
+        var attached = alphaKey
+        attached.issuerID = Self.beta.id
+        attached.state = .pending
+        attached.isInitial = false
+        #expect(throws: (any Error).self) { try manager.store.write { try $0.insert(attached) } }
+        #expect(try manager.keys(issuerID: Self.beta.id).allSatisfy { $0.keyID != alphaKey.keyID })
+    }
+
+    @Test("A key bound to another issuer's URL, sealed into this issuer's row, is refused for signing and trust")
+    func foreignBinding() throws {
+        let fixture = try Self.fixture()
+        defer { fixture.remove() }
+        let manager = try fixture.open()
+        let forged = try SigningKey.generate(algorithm: .es256, issuer: Self.alpha.url)
+        var betaActive = try manager.activeKey(Self.beta.id)
+        var row = betaActive
+        row.keyID = forged.keyID
+        row.publicJWK = JSONWriter().string(.object(forged.publicJWK.publicJSON))
+        row.sealedPrivateKey = try manager.sealer.seal(forged, issuerID: Self.beta.id)
+        row.isInitial = false
+        betaActive.state = .verifyOnly
+        try manager.store.write { session in
+            try session.update(betaActive)
+            try session.insert(row)
+        }
+        let error = try #require(throws: StoreError.self) { try manager.signingKey(issuerID: Self.beta.id) }
+        #expect(error.code == .invariantViolated)
+        #expect(throws: StoreError.self, "the trust projection must fail closed, not trust beta's key for alpha") { try manager.trustStore() }
+    }
+
+    @Test("The signer refuses claims for another issuer, or with no iss")
+    func signerRefusesOtherIssuer() throws {
+        let fixture = try Self.fixture()
+        defer { fixture.remove() }
+        let manager = try fixture.open()
+        let signer = TokenSigner(key: try manager.signingKey(issuerID: Self.alpha.id))
+        let now = Self.t0.addingTimeInterval(60)
+        #expect(throws: SigningError.self) { try signer.sign(claims: StoreTokens.claims(Self.beta, iat: now)) }
+        for lookalike in [Self.alpha.url + "/", Self.alpha.url.uppercased(), Self.beta.url] {
+            #expect(throws: SigningError.self, "\(lookalike)") { try signer.sign(claims: StoreTokens.claims(Self.alpha, iat: now, iss: lookalike)) }
+        }
+        var noIssuer = StoreTokens.claims(Self.alpha, iat: now)
+        noIssuer["iss"] = nil
+        #expect(throws: SigningError.self) { try signer.sign(claims: noIssuer) }
+        #expect(throws: Never.self) { try signer.sign(claims: StoreTokens.claims(Self.alpha, iat: now)) }
+    }
+
+    @Test("Each issuer's JWKS holds only its own keys, each bound to it, through rotations")
+    func separateKeySets() throws {
+        let fixture = try Self.fixture()
+        defer { fixture.remove() }
+        let manager = try fixture.open()
+        try manager.rotate(issuerID: Self.alpha.id, now: Self.t0.addingTimeInterval(StoreClock.hour))
+        let betaBefore = try manager.keys(issuerID: Self.beta.id)
+        try manager.tick(now: Self.t0.addingTimeInterval(StoreClock.hour + StoreIssuers.publishLeadTime))
+        #expect(try manager.keys(issuerID: Self.beta.id) == betaBefore, "rotating alpha touched beta")
+        var allPublished: [Set<String>] = []
+        for issuer in [Self.alpha, Self.beta] {
+            let set = try manager.publishedKeySet(issuerID: issuer.id)
+            let keys = try #require(set["keys"]?.arrayValue)
+            #expect(!keys.isEmpty)
+            for key in keys {
+                #expect(key.objectValue?["issuer"]?.stringValue == issuer.url)
+                #expect(key.objectValue?["d"] == nil)
+            }
+            allPublished.append(try manager.publishedKeyIDs(issuer.id))
+        }
+        #expect(allPublished[0].count == 2 && allPublished[1].count == 1)
+        #expect(allPublished[0].isDisjoint(with: allPublished[1]))
+    }
+
+    @Test("A token forged across the border (alpha's key, beta's iss) is rejected as issuer_key_mismatch")
+    func crossIssuerForgery() throws {
+        let fixture = try Self.fixture()
+        defer { fixture.remove() }
+        let manager = try fixture.open()
+        let alphaKey = try manager.signingKey(issuerID: Self.alpha.id)
+        let now = Self.t0.addingTimeInterval(StoreClock.hour)
+        let claims = StoreTokens.claims(Self.beta, iat: now)
+        let header = JSONObject(["alg": .string(alphaKey.algorithm.rawValue), "kid": .string(alphaKey.keyID), "typ": .string("at+jwt")])
+        let forged = try TokenSigner(key: alphaKey).sign(header: header, payload: JSONWriter().bytes(.object(claims)))
+        #expect(try StoreTokens.verdict(manager, forged, now: now) == .rejected(.issuerKeyMismatch))
+        // The same claims signed by beta's own key are fine.
+        let genuine = try StoreTokens.sign(try manager.signingKey(issuerID: Self.beta.id), Self.beta, iat: now)
+        #expect(try StoreTokens.verdict(manager, genuine, now: now) == .verified)
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Keybound
+import KeyboundStore
+import Testing
+
+/// The key lifecycle's invariants one at a time: the initial key is active at once and marked
+/// initial; every other key signs only after being published for the lead time, unless the
+/// activation is recorded as an emergency; keys and their public parts are never deleted.
+@Suite("Key store: lifecycle invariants")
+struct StoreLifecycleInvariantTests {
+    static let t0 = StoreClock.origin
+    static let lead = StoreIssuers.publishLeadTime
+
+    @Test("The first key is active at once, recorded as initial, and is the signing key", arguments: JWSAlgorithm.allCases)
+    func initialKey(algorithm: JWSAlgorithm) throws {
+        let issuer = StoreIssuers.tenant(algorithm: algorithm)
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        let manager = try fixture.open()
+        let applied = try manager.createIssuer(issuer)
+        #expect(applied == [.createInitialKey(issuerID: issuer.id)])
+        let keys = try manager.keys(issuerID: issuer.id)
+        try #require(keys.count == 1)
+        let key = keys[0]
+        #expect(key.state == .active)
+        #expect(key.isInitial)
+        #expect(key.emergencyReason == nil)
+        #expect(key.algorithm == algorithm)
+        #expect(key.createdAt == Self.t0 && key.activatedAt == Self.t0)
+        #expect(key.scheduledActivation == nil && key.deactivatedAt == nil && key.verifyUntil == nil)
+        let signing = try manager.signingKey(issuerID: issuer.id)
+        #expect(signing.keyID == key.keyID)
+        #expect(signing.issuer == issuer.url)
+        #expect(try manager.publishedKeyIDs(issuer.id) == [key.keyID])
+        let events = try manager.events()
+        #expect(events.map(\.kind) == [.created, .activated])
+        #expect(events.allSatisfy { $0.keyID == key.keyID && $0.at == Self.t0 })
+    }
+
+    @Test("Several issuers each have exactly one active key of their own")
+    func oneActivePerIssuer() throws {
+        let issuers = [StoreIssuers.consumer("alpha"), StoreIssuers.consumer("beta", algorithm: .edDSA), StoreIssuers.tenant("gamma", algorithm: .es384)]
+        let fixture = try StoreFixture(issuers: issuers)
+        defer { fixture.remove() }
+        let manager = try fixture.open()
+        for issuer in issuers {
+            let active = try manager.keys(issuer.id, in: .active)
+            #expect(active.count == 1, "\(issuer.id)")
+            #expect(active.first?.isInitial == true)
+        }
+        #expect(try manager.keys().count == 3)
+    }
+
+    @Test("A rotation on demand publishes a pending key that signs only after the lead time")
+    func rotationWaitsForLeadTime() throws {
+        let issuer = StoreIssuers.consumer()
+        let fixture = try StoreFixture(issuers: [issuer])
+        defer { fixture.remove() }
+        let manager = try fixture.open()
+        let first = try manager.activeKey(issuer.id)
+        let requested = Self.t0.addingTimeInterval(StoreClock.hour)
+
+        try manager.rotate(issuerID: issuer.id, now: requested)
+        let pending = try #require(try manager.keys(issuer.id, in: .pending).first)
+        #expect(pending.createdAt == requested)
+        #expect(pending.scheduledActivation == requested.addingTimeInterval(Self.lead))
+        #expect(try manager.publishedKeyIDs(issuer.id) == [first.keyID, pending.keyID], "a pending key is published")
+
+        try manager.rotate(issuerID: issuer.id, now: requested.addingTimeInterval(60))
+        #expect(try manager.keys(issuer.id, in: .pending).map(\.keyID) == [pending.keyID], "a second request adds no key")
+        #expect(try manager.keys(issuer.id, in: .pending).first?.scheduledActivation == requested.addingTimeInterval(Self.lead),
+                "a second request does not shorten the lead time")
+
+        let justBefore = requested.addingTimeInterval(Self.lead - 1)
+        #expect(try manager.tick(now: justBefore) == [])
+        #expect(try manager.signingKey(issuerID: issuer.id).keyID == first.keyID)
+
+        let due = requested.addingTimeInterval(Self.lead)
+        #expect(try manager.tick(now: due) == [.activate(issuerID: issuer.id, keyID: pending.keyID, emergencyReason: nil)])
+        let active = try manager.activeKey(issuer.id)
+        #expect(active.keyID == pending.keyID)
+        #expect(active.activatedAt == due)
+        #expect(active.emergencyReason == nil && !active.isInitial)
+        #expect(try #require(active.activatedAt).timeIntervalSince(active.createdAt) >= Self.lead)
+        #expect(try manager.signingKey(issuerID: issuer.id).keyID == pending.keyID)
+
+        let old = try #require(try manager.keys(issuer.id, in: .verifyOnly).first)
+        #expect(old.keyID == first.keyID)
+        #expect(old.deactivatedAt == due)
+        #expect(old.verifyUntil == RotationEngine.verifyUntil(deactivatedAt: due, issuer: issuer))
+    }
+
+    @Test("A key past the maximum age is replaced at once, and the skipped lead time is recorded as an emergency")
+    func maximumAgeEmergency() throws {
+        let issuer = StoreIssuers.consumer()
+        let fixture = try StoreFixture(issuers: [issuer])
+        defer { fixture.remove() }
+        let manager = try fixture.open()
+        let first = try manager.activeKey(issuer.id)
+        let late = Self.t0.addingTimeInterval(StoreIssuers.maximumKeyAge + StoreClock.minute)
+        let applied = try manager.tick(now: late)
+        #expect(applied.count == 1)
+        let active = try manager.activeKey(issuer.id)
+        #expect(active.keyID != first.keyID)
+        #expect(active.activatedAt == late)
+        #expect(!active.isInitial)
+        let reason = try #require(active.emergencyReason, "an activation without the lead time must say why")
+        #expect(reason.contains("maximum key age"))
+        #expect(try manager.keys(issuer.id, in: .verifyOnly).map(\.keyID) == [first.keyID])
+    }
+
+    @Test("Every activation waited out the lead time, or was initial, or carries an emergency reason")
+    func everyActivationAccountedFor() throws {
+        let issuer = StoreIssuers.consumer()
+        let fixture = try StoreFixture(issuers: [issuer])
+        defer { fixture.remove() }
+        let manager = try fixture.open()
+        // Regular rotations, an on-demand rotation, a revocation and an outage past the maximum age.
+        try manager.tick(now: Self.t0.addingTimeInterval(2 * StoreClock.day))
+        try manager.tick(now: Self.t0.addingTimeInterval(2 * StoreClock.day + Self.lead))
+        try manager.rotate(issuerID: issuer.id, now: Self.t0.addingTimeInterval(2.5 * StoreClock.day))
+        try manager.tick(now: Self.t0.addingTimeInterval(2.5 * StoreClock.day + Self.lead))
+        try manager.revoke(issuerID: issuer.id, keyID: try manager.activeKey(issuer.id).keyID, reason: "drill", actor: "ops",
+                           now: Self.t0.addingTimeInterval(3 * StoreClock.day))
+        try manager.tick(now: Self.t0.addingTimeInterval(20 * StoreClock.day))
+        let keys = try manager.keys(issuerID: issuer.id)
+        #expect(keys.filter(\.isInitial).count == 1)
+        #expect(keys.contains { $0.emergencyReason != nil }, "the scenario includes emergencies")
+        for key in keys {
+            guard let activatedAt = key.activatedAt else { continue }
+            let waited = activatedAt.timeIntervalSince(key.createdAt) >= Self.lead
+            #expect(key.isInitial || key.emergencyReason != nil || waited, "key \(key.keyID) signed after \(activatedAt.timeIntervalSince(key.createdAt)) s")
+            if key.isInitial { #expect(activatedAt == issuer.createdAt) }
+        }
+    }
+
+    @Test("The database itself refuses to delete a key or a key event", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3")))
+    func noDeletion() throws {
+        let fixture = try StoreFixture(issuers: [StoreIssuers.consumer()])
+        defer { fixture.remove() }
+        for statement in ["DELETE FROM signing_key;", "DELETE FROM key_event;"] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+            process.arguments = [fixture.databaseFile.path, statement]
+            let err = Pipe()
+            process.standardError = err
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus != 0, "\(statement) succeeded")
+            #expect(message.contains("never deleted") || message.contains("append-only"), "\(message)")
+        }
+        let manager = try fixture.open()
+        #expect(try manager.keys().count == 1)
+        #expect(try manager.events().count == 2)
+    }
+}
