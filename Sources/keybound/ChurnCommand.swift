@@ -23,19 +23,21 @@ struct ChurnCommand: ParsableCommand {
         let manager = try store.openManager()
         var generator = SplitMix64(seed: seed ^ UInt64(ProcessInfo.processInfo.processIdentifier))
         let start = Date(timeIntervalSince1970: 1_800_000_000)
-        if try storeCall({ () throws(StoreError) in try manager.issuers() }).isEmpty {
-            for (id, kind, tenant) in [("consumers", IssuerRecord.Kind.consumer, nil as String?), ("contoso", .tenant, "contoso-tid")] {
-                let issuer = IssuerRecord(id: id, url: "https://login.keybound.test/\(id)", kind: kind, tenantID: tenant,
-                                          algorithm: .es256, rotationPeriod: 86_400 * 3, publishLeadTime: 86_400,
-                                          maximumTokenLifetime: 3_600, maximumKeyAge: 86_400 * 6, createdAt: start)
-                _ = try storeCall { () throws(StoreError) in try manager.createIssuer(issuer, actor: "churn") }
-            }
+        let existing = Set(try storeCall({ () throws(StoreError) in try manager.issuers() }).map(\.id))
+        // Each issuer is created in its own transaction: create whichever a killed first run left out.
+        for (id, kind, tenant) in [("consumers", IssuerRecord.Kind.consumer, nil as String?), ("contoso", .tenant, "contoso-tid")]
+        where !existing.contains(id) {
+            let issuer = IssuerRecord(id: id, url: "https://login.keybound.test/\(id)", kind: kind, tenantID: tenant,
+                                      algorithm: .es256, rotationPeriod: 86_400 * 3, publishLeadTime: 86_400,
+                                      maximumTokenLifetime: 3_600, maximumKeyAge: 86_400 * 6, createdAt: start)
+            _ = try storeCall { () throws(StoreError) in try manager.createIssuer(issuer, actor: "churn") }
         }
         var step = 0
         while steps == 0 || step < steps {
             step += 1
             let last = try storeCall { () throws(StoreError) in try manager.latestEvent() }
-            let now = (last?.at ?? start).addingTimeInterval(Double(generator.next() % 36_000 + 600))
+            // Up to 30 h past the last event, so pending keys (24 h lead) regularly come due.
+            let now = (last?.at ?? start).addingTimeInterval(Double(generator.next() % 108_000 + 600))
             let issuerID = generator.next() % 2 == 0 ? "consumers" : "contoso"
             switch generator.next() % 12 {
             case 0:
