@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Keybound", targets: ["Keybound"]),
         .library(name: "KeyboundStore", targets: ["KeyboundStore"]),
+        .library(name: "KeyboundServer", targets: ["KeyboundServer"]),
         .executable(name: "keybound", targets: ["keybound"]),
         .executable(name: "KeyboundFuzz", targets: ["KeyboundFuzz"]),
     ],
@@ -16,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .target(
@@ -36,11 +40,23 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // The identity provider over HTTP: per-issuer discovery and JWKS, health, the rotation service.
+        .target(
+            name: "KeyboundServer",
+            dependencies: [
+                "Keybound",
+                "KeyboundStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "keybound",
             dependencies: [
                 "Keybound",
                 "KeyboundStore",
+                "KeyboundServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,7 +72,9 @@ let package = Package(
             dependencies: [
                 "Keybound",
                 "KeyboundStore",
+                "KeyboundServer",
                 "keybound",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -4,18 +4,22 @@ import Foundation
 /// `keybound`: issuer-bound token tooling. Exit codes: 0 success or valid, 1 token rejected,
 /// 2 bad flags, unreadable files or refused input.
 @main
-struct KeyboundCommand: ParsableCommand {
+struct KeyboundCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keybound",
         abstract: "Issuer-bound identity tokens: keys, signing, strict verification.",
         discussion: "Exit codes: 0 = success or valid token, 1 = token rejected, 2 = bad flags, unreadable files or refused input.",
-        subcommands: [IssuerCommand.self, KeysCommand.self, KEKCommand.self, TokenCommand.self, JWSCommand.self, DevCommand.self]
+        subcommands: [ServeCommand.self, IssuerCommand.self, KeysCommand.self, KEKCommand.self, TokenCommand.self, JWSCommand.self, DevCommand.self]
     )
 
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch let exit as ExitCode {
             Foundation.exit(exit.rawValue)
         } catch let error as CLIError {
