@@ -1,4 +1,5 @@
 import Foundation
+@testable import keybound
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -98,15 +99,5 @@ final class CrashChild {
     }
 }
 
-/// SplitMix64, seeded, so a failing run can be replayed with `KEYBOUND_CRASH_SEED`.
-struct CrashRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The churn tool's seeded generator (SplitMix64), so a failing run can be replayed with `KEYBOUND_CRASH_SEED`.
+typealias CrashRandom = SplitMix64

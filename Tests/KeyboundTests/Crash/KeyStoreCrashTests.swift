@@ -1,4 +1,5 @@
 import Foundation
+@testable import keybound
 import KeyboundStore
 import Testing
 
