@@ -23,6 +23,8 @@ struct ScannedObject {
     }
 
     let members: [Member]
+    /// The registered claims among the top-level members, read in the same pass.
+    let registered: [(name: RegisteredClaimName, value: JSONValue)]
 
     /// Whether a top-level member is named exactly `name`.
     func contains(_ name: String, in buffer: UnsafeRawBufferPointer) -> Bool {
@@ -51,7 +53,7 @@ struct ScannedObject {
             try scanner.skipObject(depth: 1, topLevel: true)
             scanner.reader.skipWhitespace()
             if scanner.reader.index != buffer.count { throw JSONParseError(.trailingData, at: scanner.reader.index) }
-            return .success(ScannedObject(members: scanner.topLevel))
+            return .success(ScannedObject(members: scanner.topLevel, registered: scanner.registered))
         } catch {
             return .failure(error)
         }
@@ -61,6 +63,7 @@ struct ScannedObject {
 private struct Scanner {
     var reader: Reader
     var topLevel: [ScannedObject.Member] = []
+    var registered: [(name: RegisteredClaimName, value: JSONValue)] = []
     /// Names of the objects being scanned, innermost last: raw range, and the decoded bytes of
     /// names that contain escapes (decoded once).
     var nameStack: [(start: Int, end: Int, decoded: [UInt8]?)] = []
@@ -120,7 +123,15 @@ private struct Scanner {
             reader.index += 1
             reader.skipWhitespace()
             let valueStart = reader.index
-            try skipValue(depth: depth + 1)
+            let claim: RegisteredClaimName? = isTopLevel
+                ? name.decoded.map { RegisteredClaimName(exactlyBytes: $0) } ?? RegisteredClaimName(exactly: UnsafeRawBufferPointer(rebasing: reader.buffer[name.start..<name.end]))
+                : nil
+            if let claim {
+                // A registered claim is read (and so validated) right away: no second pass over it.
+                registered.append((claim, try reader.readValue(depth: depth + 1)))
+            } else {
+                try skipValue(depth: depth + 1)
+            }
             if isTopLevel {
                 topLevel.append(ScannedObject.Member(nameStart: name.start, nameEnd: name.end, nameIsEscaped: raw.escaped,
                                                      valueStart: valueStart, valueEnd: reader.index))

@@ -33,6 +33,12 @@ enum RegisteredClaimName: CaseIterable {
     }
 
     /// The registered name whose UTF-8 bytes are exactly `bytes`.
+    init?(exactlyBytes bytes: [UInt8]) {
+        guard let match = bytes.withUnsafeBytes({ RegisteredClaimName(exactly: $0) }) else { return nil }
+        self = match
+    }
+
+    /// The registered name whose UTF-8 bytes are exactly `bytes`.
     init?(exactly bytes: UnsafeRawBufferPointer) {
         let match: RegisteredClaimName? = {
             switch bytes.count {

@@ -21,23 +21,9 @@ struct RegisteredClaims: Sendable {
     /// The registered claims present, as a set of ``RegisteredClaimName`` bits.
     private(set) var present: RegisteredClaimName.Set = []
 
-    /// Reads the registered claims of a scanned object, materializing only their values.
-    init(_ scanned: ScannedObject, in buffer: UnsafeRawBufferPointer) throws(TokenRejection) {
-        for member in scanned.members {
-            let name: RegisteredClaimName?
-            if member.nameIsEscaped {
-                var reader = Reader(buffer: buffer)
-                reader.index = member.nameStart - 1
-                name = (try? reader.readString()).flatMap(RegisteredClaimName.init(exactly:))
-            } else {
-                name = RegisteredClaimName(exactly: UnsafeRawBufferPointer(rebasing: buffer[member.nameStart..<member.nameEnd]))
-            }
-            guard let name else { continue }
-            var reader = Reader(buffer: buffer)
-            reader.index = member.valueStart
-            guard let value = try? reader.readValue(depth: 2) else {
-                throw TokenRejection(.malformedClaims, "claim '\(name.text)' could not be read")
-            }
+    /// Reads the registered claims the scanner collected.
+    init(_ scanned: ScannedObject) throws(TokenRejection) {
+        for (name, value) in scanned.registered {
             try read(name, JSONObject.Member(name: name.text, value: value))
         }
     }

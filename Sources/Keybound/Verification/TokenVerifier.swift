@@ -54,7 +54,7 @@ public struct TokenVerifier: Sendable {
             switch ScannedObject.scan(buffer) {
             case .success(let scanned):
                 do throws(TokenRejection) {
-                    return .success((scanned, try RegisteredClaims(scanned, in: buffer)))
+                    return .success((scanned, try RegisteredClaims(scanned)))
                 } catch {
                     return .failure(TokenRejection(error.code, error.reason, keyID: keyID))
                 }
