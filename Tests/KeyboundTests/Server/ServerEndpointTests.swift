@@ -45,6 +45,22 @@ struct ServerEndpointTests {
         }
     }
 
+    @Test("a live server on loopback answers health and JWKS over real HTTP")
+    func liveServer() async throws {
+        let setup = try Setup()
+        defer { setup.remove() }
+        let app = Application(router: KeyboundApplication.router(manager: setup.manager, configuration: setup.configuration),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let health = try await client.execute(uri: "/health", method: .get)
+            #expect(health.status == .ok)
+            let jwks = try await client.execute(uri: "/contoso/jwks", method: .get)
+            #expect(jwks.status == .ok)
+            let set = try JWKSet(json: Array(jwks.body.readableBytesView))
+            #expect(set.keys.map(\.issuer) == ["https://id.keybound.test/contoso"])
+        }
+    }
+
     @Test("each issuer has its own discovery document and issuer URL", arguments: ["consumers", "contoso"])
     func discovery(issuerID: String) async throws {
         let setup = try Setup()
