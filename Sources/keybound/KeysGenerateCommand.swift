@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Keybound
+import KeyboundStore
 
 extension JWSAlgorithm: ExpressibleByArgument {}
 
@@ -70,7 +71,7 @@ struct KeysGenerateCommand: ParsableCommand {
         guard safeName else { throw CLIError("--kid may contain only letters, digits, '-' and '_' for a file name") }
         let privatePath = directory.appendingPathComponent("\(key.keyID).private.jwk.json").path
         let privateJSON = JSONWriter(prettyPrinted: true).bytes(.object(key.exportPrivateJWK())) + [UInt8(ascii: "\n")]
-        try PrivateFile.create(atPath: privatePath, contents: privateJSON)
+        try storeCall { () throws(StoreError) in try SecretFile.create(privateJSON, at: URL(fileURLWithPath: privatePath)) }
 
         publicKeys.append(.object(key.publicJWK.publicJSON))
         let jwks = JSONWriter(prettyPrinted: true).bytes(.object(JSONObject(["keys": .array(publicKeys)]))) + [UInt8(ascii: "\n")]
@@ -81,18 +82,5 @@ struct KeysGenerateCommand: ParsableCommand {
             "kid": .string(key.keyID), "alg": .string(key.algorithm.rawValue), "issuer": .string(issuer),
             "thumbprint": .string(key.publicJWK.thumbprint), "private_jwk": .string(privatePath), "jwks": .string(jwksPath),
         ]))
-    }
-}
-
-/// Creating files that hold private keys: owner-only from the first byte, never overwriting.
-enum PrivateFile {
-    static func create(atPath path: String, contents: [UInt8]) throws(CLIError) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard descriptor >= 0 else {
-            throw CLIError("cannot create '\(path)' (\(String(cString: strerror(errno)))); an existing key file is never overwritten")
-        }
-        defer { close(descriptor) }
-        let written = contents.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == contents.count else { throw CLIError("cannot write '\(path)'") }
     }
 }

@@ -20,7 +20,7 @@ public struct TokenInspection: Sendable {
     public init(token: String, now: Date, tokenType: ExpectedTokenType = .accessToken) {
         var text = token
         let size = text.utf8.count
-        let decoded = text.withUTF8 { CompactJWS.decode(UnsafeRawBufferPointer($0), maximumSize: 262_144, payloadMustBeUTF8: false) }
+        let decoded = text.withUTF8 { CompactJWS.decode(UnsafeRawBufferPointer($0), maximumSize: 262_144) }
         var rejection: TokenRejection? = nil
         var checks: [String] = []
         if size > VerificationPolicy.defaultMaximumTokenSize {

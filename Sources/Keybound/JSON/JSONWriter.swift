@@ -63,7 +63,7 @@ public struct JSONWriter: Sendable {
 
     /// Integers up to 2^53 are written without a fraction; other numbers in Swift's shortest form.
     static func numberText(_ number: Double) -> String {
-        if number == number.rounded(), abs(number) <= 9_007_199_254_740_992 {
+        if number == number.rounded(), abs(number) <= SecondsText.safeIntegerLimit {
             return String(Int64(number))
         }
         return "\(number)"

@@ -13,13 +13,11 @@ import Darwin
 /// top-level member's name and value lie, so a verifier can read the few claims it checks without
 /// materializing the whole object. Anything it accepts, the parser accepts, and vice versa.
 struct ScannedObject {
-    /// One top-level member: byte ranges into the scanned buffer.
+    /// One top-level member's name: a byte range into the scanned buffer.
     struct Member {
         let nameStart: Int
         let nameEnd: Int
         let nameIsEscaped: Bool
-        let valueStart: Int
-        let valueEnd: Int
     }
 
     let members: [Member]
@@ -122,7 +120,6 @@ private struct Scanner {
             guard try reader.peek() == UInt8(ascii: ":") else { throw JSONParseError(.unexpectedCharacter, at: reader.index) }
             reader.index += 1
             reader.skipWhitespace()
-            let valueStart = reader.index
             let claim: RegisteredClaimName? = isTopLevel
                 ? name.decoded.map { RegisteredClaimName(exactlyBytes: $0) } ?? RegisteredClaimName(exactly: UnsafeRawBufferPointer(rebasing: reader.buffer[name.start..<name.end]))
                 : nil
@@ -133,8 +130,7 @@ private struct Scanner {
                 try skipValue(depth: depth + 1)
             }
             if isTopLevel {
-                topLevel.append(ScannedObject.Member(nameStart: name.start, nameEnd: name.end, nameIsEscaped: raw.escaped,
-                                                     valueStart: valueStart, valueEnd: reader.index))
+                topLevel.append(ScannedObject.Member(nameStart: name.start, nameEnd: name.end, nameIsEscaped: raw.escaped))
             }
             reader.skipWhitespace()
             switch try reader.peek() {

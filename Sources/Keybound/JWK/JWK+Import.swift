@@ -20,7 +20,7 @@ extension JWK {
 
     /// Imports a JWK from a parsed JSON object, refusing weak, invalid and unsupported keys.
     public init(jsonObject object: JSONObject) throws(KeyImportError) {
-        var reader = JWKMemberReader(object: object)
+        let reader = JWKMemberReader(object: object)
         let kty = try reader.requiredString("kty")
         let declaredAlgorithm = try reader.optionalString("alg")
         let keyID = try reader.optionalString("kid")
@@ -36,11 +36,11 @@ extension JWK {
         }
         switch keyType {
         case .ec:
-            (publicKey, publicMembers) = try Self.importEC(&reader)
+            (publicKey, publicMembers) = try Self.importEC(reader)
         case .okp:
-            (publicKey, publicMembers) = try Self.importOKP(&reader)
+            (publicKey, publicMembers) = try Self.importOKP(reader)
         case .rsa:
-            (publicKey, publicMembers) = try Self.importRSA(&reader)
+            (publicKey, publicMembers) = try Self.importRSA(reader)
         }
 
         let algorithm: JWSAlgorithm
@@ -62,7 +62,7 @@ extension JWK {
             throw KeyImportError(.malformed, "key_ops lists a value twice")
         }
         let issuer = try reader.optionalString("issuer")
-        let certificateValidity = try Self.importCertificateChain(&reader, publicKey: publicKey)
+        let certificateValidity = try Self.importCertificateChain(reader, publicKey: publicKey)
 
         var restriction: String? = nil
         if let use, !use.isExactly("sig") {
@@ -87,7 +87,7 @@ extension JWK {
         )
     }
 
-    private static func importEC(_ reader: inout JWKMemberReader) throws(KeyImportError) -> (JWSPublicKey, [(String, JSONValue)]) {
+    private static func importEC(_ reader: JWKMemberReader) throws(KeyImportError) -> (JWSPublicKey, [(String, JSONValue)]) {
         let curve = try reader.requiredString("crv")
         let coordinateSize: Int
         if curve.isExactly("P-256") {
@@ -114,7 +114,7 @@ extension JWK {
         return (key, [("crv", .string(curve)), ("kty", .string("EC")), ("x", .string(Base64URL.encode(x))), ("y", .string(Base64URL.encode(y)))])
     }
 
-    private static func importOKP(_ reader: inout JWKMemberReader) throws(KeyImportError) -> (JWSPublicKey, [(String, JSONValue)]) {
+    private static func importOKP(_ reader: JWKMemberReader) throws(KeyImportError) -> (JWSPublicKey, [(String, JSONValue)]) {
         let curve = try reader.requiredString("crv")
         guard curve.isExactly("Ed25519") else {
             throw KeyImportError(.unsupportedKeyType, "OKP curve '\(curve)' is not supported (Ed25519 is)")
@@ -132,7 +132,7 @@ extension JWK {
     /// The largest RSA modulus accepted, to bound verification cost.
     static let maximumRSAModulusBits = 16384
 
-    private static func importRSA(_ reader: inout JWKMemberReader) throws(KeyImportError) -> (JWSPublicKey, [(String, JSONValue)]) {
+    private static func importRSA(_ reader: JWKMemberReader) throws(KeyImportError) -> (JWSPublicKey, [(String, JSONValue)]) {
         let modulus = Array(try reader.requiredBytes("n").drop(while: { $0 == 0 }))
         let exponent = Array(try reader.requiredBytes("e").drop(while: { $0 == 0 }))
         guard exponent == [0x01, 0x00, 0x01] else {
@@ -158,7 +158,7 @@ extension JWK {
         return Base64URL.encode(SHA256.hash(data: canonical))
     }
 
-    private static func importCertificateChain(_ reader: inout JWKMemberReader, publicKey: JWSPublicKey) throws(KeyImportError) -> CertificateValidity? {
+    private static func importCertificateChain(_ reader: JWKMemberReader, publicKey: JWSPublicKey) throws(KeyImportError) -> CertificateValidity? {
         guard let chain = try reader.optionalStringArray("x5c") else {
             return nil
         }

@@ -10,8 +10,8 @@ import Darwin
 ///
 /// Decoding checks, in order: size; exactly three non-empty-header-and-payload segments; the header
 /// (canonical base64url, UTF-8, a strict JSON object, no forbidden parameters, an accepted `alg`,
-/// `kid` and `typ` of the right type); then canonical base64url payload and signature, and a UTF-8
-/// payload for JWTs.
+/// `kid` and `typ` of the right type); then canonical base64url payload and signature. The payload
+/// may be any bytes here; a token's claims scan checks its UTF-8.
 struct CompactJWS {
     let header: JSONObject
     let payload: [UInt8]
@@ -26,7 +26,7 @@ struct CompactJWS {
     static let forbiddenHeaderParameters = ["jwk", "jku", "x5u", "x5c", "crit", "b64", "zip"]
 
     static func decode(
-        _ token: UnsafeRawBufferPointer, maximumSize: Int, payloadMustBeUTF8: Bool, headerCache: HeaderCache? = nil
+        _ token: UnsafeRawBufferPointer, maximumSize: Int, headerCache: HeaderCache? = nil
     ) -> Result<CompactJWS, TokenRejection> {
         guard token.count <= maximumSize else {
             return .failure(TokenRejection(.tokenTooLarge, "the token is \(token.count) bytes; the limit is \(maximumSize)"))
@@ -73,9 +73,6 @@ struct CompactJWS {
         }
         guard let signature = Base64URL.decode(signaturePart) else {
             return .failure(TokenRejection(.malformedToken, "the signature segment is not canonical unpadded base64url"))
-        }
-        if payloadMustBeUTF8, !UTF8Validation.isValid(payload) {
-            return .failure(TokenRejection(.malformedToken, "the payload is not valid UTF-8"))
         }
         return .success(CompactJWS(header: decodedHeader.header, payload: payload, signature: signature, signingInputLength: secondDot,
                                    algorithm: decodedHeader.algorithm, keyID: decodedHeader.keyID, type: decodedHeader.type))

@@ -44,7 +44,7 @@ public struct JWSVerifier: Sendable {
     /// Verifies the bytes of a compact JWS.
     public func verify(bytes: UnsafeRawBufferPointer) -> Result<VerifiedJWS, TokenRejection> {
         let decoded: CompactJWS
-        switch CompactJWS.decode(bytes, maximumSize: maximumSize, payloadMustBeUTF8: false) {
+        switch CompactJWS.decode(bytes, maximumSize: maximumSize) {
         case .success(let value): decoded = value
         case .failure(let rejection): return .failure(rejection)
         }

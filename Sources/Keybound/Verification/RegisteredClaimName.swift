@@ -1,6 +1,6 @@
 /// The claim names Keybound reads with their types enforced, matched by exact bytes without
 /// allocating (this runs for every member of every token).
-enum RegisteredClaimName: CaseIterable {
+enum RegisteredClaimName: Int, CaseIterable {
     case iss, sub, aud, exp, nbf, iat, jti, tid, clientID, scope
 
     /// A set of names as bits.
@@ -22,7 +22,7 @@ enum RegisteredClaimName: CaseIterable {
     }
 
     var bit: RegisteredClaimNameSet {
-        RegisteredClaimNameSet(rawValue: 1 << UInt16(Self.allCases.firstIndex(of: self)!))
+        RegisteredClaimNameSet(rawValue: 1 << UInt16(rawValue))
     }
 
     /// The registered name whose UTF-8 bytes are exactly those of `name`.

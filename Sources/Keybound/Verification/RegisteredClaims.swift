@@ -16,7 +16,7 @@ struct RegisteredClaims: Sendable {
     var scope: String?
 
     /// NumericDates above 2^53 seconds (or below −2^53) are taken as overflow and refused.
-    static let numericDateLimit: Double = 9_007_199_254_740_992
+    static let numericDateLimit = SecondsText.safeIntegerLimit
 
     /// The registered claims present, as a set of ``RegisteredClaimName`` bits.
     private(set) var present: RegisteredClaimName.Set = []

@@ -38,7 +38,7 @@ public struct TokenVerifier: Sendable {
 
     private func evaluate(_ token: UnsafeRawBufferPointer) -> Result<VerifiedToken, TokenRejection> {
         let jws: CompactJWS
-        switch CompactJWS.decode(token, maximumSize: policy.maximumTokenSize, payloadMustBeUTF8: false, headerCache: headerCache) {
+        switch CompactJWS.decode(token, maximumSize: policy.maximumTokenSize, headerCache: headerCache) {
         case .success(let decoded): jws = decoded
         case .failure(let rejection): return .failure(rejection)
         }

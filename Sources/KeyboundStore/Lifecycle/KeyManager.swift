@@ -22,9 +22,7 @@ public struct KeyManager: Sendable {
         let fingerprint = kek.fingerprint
         let problem: String? = try Self.storeCall {
             try store.read { session in
-                if let stored = try session.metadata(Self.kekFingerprintName), stored != fingerprint {
-                    return "the store's keys are sealed under key-encryption key \(stored), not the one given (\(fingerprint))"
-                }
+                if let mismatch = try Self.kekMismatch(session, fingerprint: fingerprint) { return mismatch }
                 if let other = try session.keys(issuerID: nil).first(where: { $0.kekFingerprint != fingerprint }) {
                     return "key '\(other.keyID)' is sealed under key-encryption key \(other.kekFingerprint), not the one given (\(fingerprint))"
                 }
@@ -190,14 +188,20 @@ public struct KeyManager: Sendable {
         try Self.storeCall { try store.read(body) }
     }
 
+    /// Why the store's recorded KEK is not the one with `fingerprint`, or `nil` if it is (or none is recorded yet).
+    static func kekMismatch(_ session: any KeyStoreSession, fingerprint: String) throws -> String? {
+        guard let stored = try session.metadata(kekFingerprintName), stored != fingerprint else { return nil }
+        return "the store's keys are sealed under key-encryption key \(stored), not the one given (\(fingerprint))"
+    }
+
     /// Every write first checks, inside its transaction, that the store's keys are sealed under
     /// this manager's KEK: a second process with another KEK cannot mix KEKs in one store.
     func write<T>(_ body: (any KeyStoreSession) throws -> T) throws(StoreError) -> T {
         let fingerprint = sealer.kek.fingerprint
         return try Self.storeCall {
             try store.write { session in
-                if let stored = try session.metadata(Self.kekFingerprintName), stored != fingerprint {
-                    throw StoreError(.wrongKEK, "the store's keys are sealed under key-encryption key \(stored), not this one (\(fingerprint)); nothing was changed")
+                if let mismatch = try Self.kekMismatch(session, fingerprint: fingerprint) {
+                    throw StoreError(.wrongKEK, mismatch + "; nothing was changed")
                 }
                 return try body(session)
             }

@@ -91,7 +91,7 @@ public enum SecretFile {
     public static func create(_ contents: [UInt8], at url: URL) throws(StoreError) {
         let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else {
-            throw StoreError(.storage, "cannot create '\(url.path)': \(String(cString: strerror(errno)))")
+            throw StoreError(.storage, "cannot create '\(url.path)': \(String(cString: strerror(errno))); an existing secret file is never overwritten")
         }
         defer { close(descriptor) }
         let written = contents.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
