@@ -1,6 +1,7 @@
 import Foundation
 
-/// How `keybound serve` runs.
+/// How `keybound serve` runs. Every field has a default; `docs/configuration.md` lists them and the
+/// config-file keys and environment variables that set them.
 public struct ServerConfiguration: Sendable {
     /// The address to listen on.
     public var host: String
@@ -10,19 +11,45 @@ public struct ServerConfiguration: Sendable {
     public var publicURL: String
     /// How often the rotation engine runs.
     public var rotationInterval: Duration
-    /// Whether an empty store gets the development issuers (`consumers` and `contoso`).
+    /// Whether an empty store gets the development issuers, users and clients. Off means production mode.
     public var bootstrap: Bool
+    /// The admin API's bearer token. `nil` disables the admin API (there is never a default token).
+    public var adminToken: String?
+    /// Access and ID token lifetime (capped by each issuer's maximum token lifetime).
+    public var accessTokenLifetime: TimeInterval
+    /// Refresh token lifetime; each rotation issues a new one with a fresh lifetime, within the chain's.
+    public var refreshTokenLifetime: TimeInterval
+    /// The longest a refresh chain (one sign-in) lives, however often it is rotated.
+    public var refreshChainLifetime: TimeInterval
+    /// Authorization code lifetime.
+    public var authorizationCodeLifetime: TimeInterval
+    /// bcrypt cost for new user passwords.
+    public var passwordHashCost: UInt8
+    /// Whether `/metrics` serves Prometheus metrics.
+    public var metricsEnabled: Bool
 
-    /// Defaults: 127.0.0.1:8080, public URL `http://localhost:8080`, rotation checked every minute, bootstrap on.
+    /// Defaults: 127.0.0.1:8080, public URL `http://localhost:8080`, rotation checked every minute,
+    /// bootstrap on, no admin token, 10-minute access tokens, 14-day refresh tokens in 90-day chains,
+    /// 60-second codes, bcrypt cost 12, metrics on.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicURL: String? = nil,
-        rotationInterval: Duration = .seconds(60), bootstrap: Bool = true
+        rotationInterval: Duration = .seconds(60), bootstrap: Bool = true, adminToken: String? = nil,
+        accessTokenLifetime: TimeInterval = 600, refreshTokenLifetime: TimeInterval = 14 * 86_400,
+        refreshChainLifetime: TimeInterval = 90 * 86_400, authorizationCodeLifetime: TimeInterval = 60,
+        passwordHashCost: UInt8 = 12, metricsEnabled: Bool = true
     ) {
         self.host = host
         self.port = port
         self.publicURL = (publicURL ?? "http://localhost:\(port)").trimmingTrailingSlashes
         self.rotationInterval = rotationInterval
         self.bootstrap = bootstrap
+        self.adminToken = adminToken
+        self.accessTokenLifetime = accessTokenLifetime
+        self.refreshTokenLifetime = refreshTokenLifetime
+        self.refreshChainLifetime = refreshChainLifetime
+        self.authorizationCodeLifetime = authorizationCodeLifetime
+        self.passwordHashCost = passwordHashCost
+        self.metricsEnabled = metricsEnabled
     }
 
     /// The issuer URL of issuer `id`.

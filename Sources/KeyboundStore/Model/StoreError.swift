@@ -23,6 +23,20 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let invariantViolated = Code(rawValue: "invariant_violated")
         /// The database or file system failed.
         public static let storage = Code(rawValue: "storage_error")
+        /// Client settings that do not hold together.
+        public static let invalidClient = Code(rawValue: "invalid_client")
+        /// A client with that id exists at the issuer.
+        public static let clientExists = Code(rawValue: "client_exists")
+        /// No such client at the issuer.
+        public static let clientNotFound = Code(rawValue: "client_not_found")
+        /// User settings that do not hold together.
+        public static let invalidUser = Code(rawValue: "invalid_user")
+        /// A user with that name exists at the issuer.
+        public static let userExists = Code(rawValue: "user_exists")
+        /// No such user at the issuer.
+        public static let userNotFound = Code(rawValue: "user_not_found")
+        /// A token id that is already in the issuance ledger.
+        public static let duplicateToken = Code(rawValue: "duplicate_token")
         /// The issuer has no active key.
         public static let noActiveKey = Code(rawValue: "no_active_key")
     }

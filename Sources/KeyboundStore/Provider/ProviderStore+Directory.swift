@@ -1,0 +1,168 @@
+import Foundation
+import GRDB
+
+extension ProviderStore {
+    // MARK: Clients
+
+    /// Registers a client. Throws ``StoreError/Code/clientExists`` if the issuer has one with that id.
+    public func insert(_ client: ClientRecord) throws(StoreError) {
+        try client.validate()
+        try write { db in
+            if try Row.fetchOne(db, sql: "SELECT 1 FROM client WHERE issuer_id = ? AND client_id = ?",
+                                arguments: [client.issuerID, client.clientID]) != nil {
+                throw StoreError(.clientExists, "issuer '\(client.issuerID)' already has a client '\(client.clientID)'")
+            }
+            try db.execute(sql: """
+                INSERT INTO client (issuer_id, client_id, name, auth_method, secret_hash, jwks, redirect_uris, grant_types,
+                                    roles, first_party, created_at, disabled)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [client.issuerID, client.clientID, client.name, client.authenticationMethod.rawValue,
+                                 client.secretHash, client.jwks, StringList.encode(client.redirectURIs),
+                                 StringList.encode(client.grantTypes), StringList.encode(client.roles), client.isFirstParty,
+                                 client.createdAt.timeIntervalSince1970, client.isDisabled])
+        }
+    }
+
+    /// Replaces a client's settings (secret, roles, redirect URIs, disabled flag…).
+    public func update(_ client: ClientRecord) throws(StoreError) {
+        try client.validate()
+        try write { db in
+            try db.execute(sql: """
+                UPDATE client SET name = ?, auth_method = ?, secret_hash = ?, jwks = ?, redirect_uris = ?, grant_types = ?,
+                                  roles = ?, first_party = ?, disabled = ?
+                WHERE issuer_id = ? AND client_id = ?
+                """, arguments: [client.name, client.authenticationMethod.rawValue, client.secretHash, client.jwks,
+                                 StringList.encode(client.redirectURIs), StringList.encode(client.grantTypes),
+                                 StringList.encode(client.roles), client.isFirstParty, client.isDisabled,
+                                 client.issuerID, client.clientID])
+            guard db.changesCount == 1 else {
+                throw StoreError(.clientNotFound, "issuer '\(client.issuerID)' has no client '\(client.clientID)'")
+            }
+        }
+    }
+
+    /// The client `clientID` of issuer `issuerID`, or `nil`. Never another issuer's client.
+    public func client(issuerID: String, clientID: String) throws(StoreError) -> ClientRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM client WHERE issuer_id = ? AND client_id = ?",
+                             arguments: [issuerID, clientID]).map(Self.client(from:))
+        }
+    }
+
+    /// Every client of an issuer, by id.
+    public func clients(issuerID: String) throws(StoreError) -> [ClientRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM client WHERE issuer_id = ? ORDER BY client_id", arguments: [issuerID])
+                .map(Self.client(from:))
+        }
+    }
+
+    static func client(from row: Row) throws -> ClientRecord {
+        guard let method = ClientRecord.AuthenticationMethod(rawValue: row["auth_method"]) else {
+            throw StoreError(.storage, "client row '\(row["client_id"] as String? ?? "?")' is corrupt")
+        }
+        return ClientRecord(
+            issuerID: row["issuer_id"], clientID: row["client_id"], name: row["name"], authenticationMethod: method,
+            secretHash: row["secret_hash"], jwks: row["jwks"], redirectURIs: StringList.decode(row["redirect_uris"]),
+            grantTypes: StringList.decode(row["grant_types"]), roles: StringList.decode(row["roles"]),
+            isFirstParty: row["first_party"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            isDisabled: row["disabled"])
+    }
+
+    // MARK: Users
+
+    /// Creates a user. Throws ``StoreError/Code/userExists`` if the issuer has one with that name.
+    public func insert(_ user: UserRecord) throws(StoreError) {
+        guard !user.username.isEmpty, user.username.utf8.count <= 256, !user.username.contains(where: \.isNewline) else {
+            throw StoreError(.invalidUser, "a username is 1–256 bytes on one line")
+        }
+        try write { db in
+            if try Row.fetchOne(db, sql: "SELECT 1 FROM user WHERE issuer_id = ? AND username = ?",
+                                arguments: [user.issuerID, user.username]) != nil {
+                throw StoreError(.userExists, "issuer '\(user.issuerID)' already has a user '\(user.username)'")
+            }
+            try db.execute(sql: """
+                INSERT INTO user (issuer_id, subject, username, password_hash, display_name, email, created_at, disabled)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [user.issuerID, user.subject, user.username, user.passwordHash, user.displayName, user.email,
+                                 user.createdAt.timeIntervalSince1970, user.isDisabled])
+        }
+    }
+
+    /// Replaces a user's settings (password hash, names, disabled flag).
+    public func update(_ user: UserRecord) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE user SET password_hash = ?, display_name = ?, email = ?, disabled = ? WHERE issuer_id = ? AND subject = ?
+                """, arguments: [user.passwordHash, user.displayName, user.email, user.isDisabled, user.issuerID, user.subject])
+            guard db.changesCount == 1 else { throw StoreError(.userNotFound, "issuer '\(user.issuerID)' has no user '\(user.subject)'") }
+        }
+    }
+
+    /// The user signing in as `username` at issuer `issuerID`, or `nil`.
+    public func user(issuerID: String, username: String) throws(StoreError) -> UserRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM user WHERE issuer_id = ? AND username = ?",
+                             arguments: [issuerID, username]).map(Self.user(from:))
+        }
+    }
+
+    /// The user with subject `subject` at issuer `issuerID`, or `nil`.
+    public func user(issuerID: String, subject: String) throws(StoreError) -> UserRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM user WHERE issuer_id = ? AND subject = ?",
+                             arguments: [issuerID, subject]).map(Self.user(from:))
+        }
+    }
+
+    /// Every user of an issuer, by username.
+    public func users(issuerID: String) throws(StoreError) -> [UserRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM user WHERE issuer_id = ? ORDER BY username", arguments: [issuerID])
+                .map(Self.user(from:))
+        }
+    }
+
+    static func user(from row: Row) -> UserRecord {
+        UserRecord(issuerID: row["issuer_id"], subject: row["subject"], username: row["username"],
+                   passwordHash: row["password_hash"], displayName: row["display_name"], email: row["email"],
+                   createdAt: Date(timeIntervalSince1970: row["created_at"]), isDisabled: row["disabled"])
+    }
+
+    // MARK: Resources
+
+    /// Registers (or replaces) a resource of an issuer.
+    public func upsert(_ resource: ResourceRecord) throws(StoreError) {
+        guard !resource.audience.isEmpty, !resource.audience.contains(" ") else {
+            throw StoreError(.invalidClient, "a resource audience is a non-empty URI without spaces")
+        }
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO resource (issuer_id, audience, scopes, roles) VALUES (?, ?, ?, ?)
+                ON CONFLICT(issuer_id, audience) DO UPDATE SET scopes = excluded.scopes, roles = excluded.roles
+                """, arguments: [resource.issuerID, resource.audience, StringList.encode(resource.scopes),
+                                 StringList.encode(resource.roles)])
+        }
+    }
+
+    /// Every resource of an issuer.
+    public func resources(issuerID: String) throws(StoreError) -> [ResourceRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM resource WHERE issuer_id = ? ORDER BY audience", arguments: [issuerID]).map { row in
+                ResourceRecord(issuerID: row["issuer_id"], audience: row["audience"], scopes: StringList.decode(row["scopes"]),
+                               roles: StringList.decode(row["roles"]))
+            }
+        }
+    }
+}
+
+/// A list of strings stored as a JSON array in one column.
+enum StringList {
+    static func encode(_ list: [String]) -> String {
+        (try? String(decoding: JSONEncoder().encode(list), as: UTF8.self)) ?? "[]"
+    }
+
+    static func decode(_ text: String) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import GRDB
+
+/// Clients, users, resources, authorization codes, refresh tokens and the issuance ledger of the
+/// provider: one SQLite file (`provider.sqlite`, WAL) next to the key store, through a GRDB pool
+/// so reads never wait for the ledger's writes.
+///
+/// Ledger rows, refresh-token rows and revocations are never deleted (triggers refuse it).
+public final class ProviderStore: @unchecked Sendable {
+    let pool: DatabasePool
+    /// The database file.
+    public let path: String
+
+    /// The database file name inside a data directory.
+    public static let fileName = "provider.sqlite"
+
+    /// Opens (creating if needed) the provider store in `directory`, and migrates it.
+    public init(directory: URL) throws(StoreError) {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StoreError(.storage, "cannot create the data directory '\(directory.path)'")
+        }
+        path = directory.appendingPathComponent(Self.fileName).path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw StoreError(.storage, "cannot open the provider store at '\(path)': \(error)")
+        }
+    }
+
+    /// Runs `body` in a read transaction, mapping every database failure to ``StoreError``.
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.read(body) } catch { throw Self.storeError(error) }
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction.
+    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    static func storeError(_ error: any Error) -> StoreError {
+        if let error = error as? StoreError { return error }
+        return StoreError(.storage, "provider store: \(error)")
+    }
+
+    /// Runs SQLite's integrity check; `true` when the database is sound.
+    public func integrityCheck() throws(StoreError) -> Bool {
+        try read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok" }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: clients, users, resources, codes, refresh tokens, ledger") { db in
+            try db.execute(sql: """
+                CREATE TABLE client (
+                    issuer_id TEXT NOT NULL,
+                    client_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    auth_method TEXT NOT NULL,
+                    secret_hash TEXT,
+                    jwks TEXT,
+                    redirect_uris TEXT NOT NULL,
+                    grant_types TEXT NOT NULL,
+                    roles TEXT NOT NULL,
+                    first_party INTEGER NOT NULL,
+                    created_at REAL NOT NULL,
+                    disabled INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (issuer_id, client_id)
+                );
+                CREATE TABLE user (
+                    issuer_id TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    username TEXT NOT NULL,
+                    password_hash TEXT NOT NULL,
+                    display_name TEXT NOT NULL,
+                    email TEXT,
+                    created_at REAL NOT NULL,
+                    disabled INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (issuer_id, subject),
+                    UNIQUE (issuer_id, username)
+                );
+                CREATE TABLE resource (
+                    issuer_id TEXT NOT NULL,
+                    audience TEXT NOT NULL,
+                    scopes TEXT NOT NULL,
+                    roles TEXT NOT NULL,
+                    PRIMARY KEY (issuer_id, audience)
+                );
+                CREATE TABLE authorization_code (
+                    code_hash TEXT PRIMARY KEY NOT NULL,
+                    issuer_id TEXT NOT NULL,
+                    client_id TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    redirect_uri TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    resource TEXT,
+                    code_challenge TEXT NOT NULL,
+                    nonce TEXT,
+                    session_id TEXT NOT NULL,
+                    auth_time REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    used_at REAL,
+                    chain_id TEXT
+                );
+                CREATE TABLE refresh_token (
+                    token_hash TEXT PRIMARY KEY NOT NULL,
+                    token_id TEXT NOT NULL UNIQUE,
+                    issuer_id TEXT NOT NULL,
+                    client_id TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    resource TEXT,
+                    chain_id TEXT NOT NULL,
+                    parent_token_id TEXT,
+                    session_id TEXT,
+                    auth_time REAL,
+                    issued_at REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    spent_at REAL,
+                    revoked_at REAL,
+                    revocation_reason TEXT
+                );
+                CREATE INDEX refresh_token_chain ON refresh_token(chain_id);
+                CREATE TABLE issuance (
+                    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                    issuer_id TEXT NOT NULL,
+                    kid TEXT,
+                    jti TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    client_id TEXT NOT NULL,
+                    audience TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    roles TEXT NOT NULL,
+                    tenant_id TEXT,
+                    issued_at REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    parent_jti TEXT,
+                    session_id TEXT,
+                    chain_id TEXT,
+                    grant_type TEXT NOT NULL,
+                    claims_digest TEXT NOT NULL
+                );
+                CREATE INDEX issuance_chain ON issuance(chain_id) WHERE chain_id IS NOT NULL;
+                CREATE INDEX issuance_key ON issuance(issuer_id, kid);
+                CREATE TABLE token_revocation (
+                    jti TEXT PRIMARY KEY NOT NULL,
+                    revoked_at REAL NOT NULL,
+                    reason TEXT NOT NULL
+                );
+                CREATE TABLE client_assertion (
+                    issuer_id TEXT NOT NULL,
+                    client_id TEXT NOT NULL,
+                    jti TEXT NOT NULL,
+                    expires_at REAL NOT NULL,
+                    PRIMARY KEY (issuer_id, client_id, jti)
+                );
+                CREATE TRIGGER issuance_append_only_delete BEFORE DELETE ON issuance
+                BEGIN SELECT RAISE(ABORT, 'the issuance ledger is append-only'); END;
+                CREATE TRIGGER issuance_append_only_update BEFORE UPDATE ON issuance
+                BEGIN SELECT RAISE(ABORT, 'the issuance ledger is append-only'); END;
+                CREATE TRIGGER refresh_token_no_delete BEFORE DELETE ON refresh_token
+                BEGIN SELECT RAISE(ABORT, 'refresh tokens are never deleted'); END;
+                CREATE TRIGGER token_revocation_no_delete BEFORE DELETE ON token_revocation
+                BEGIN SELECT RAISE(ABORT, 'revocations are never deleted'); END;
+                """)
+        }
+        return migrator
+    }
+}
