@@ -3,7 +3,8 @@ import Keybound
 import KeyboundStore
 
 /// The development setup `keybound serve` creates on an empty store: two separate identity
-/// systems, like MSA and an Azure AD tenant, each with its own keys.
+/// systems, like MSA and an Azure AD tenant, each with its own keys, a test user, a confidential
+/// client, a public client, and the Keybound Mail resource (`api://mail`).
 public enum DevelopmentBootstrap {
     /// The consumer realm's id.
     public static let consumerIssuerID = "consumers"
@@ -11,18 +12,64 @@ public enum DevelopmentBootstrap {
     public static let tenantIssuerID = "contoso"
     /// The enterprise tenant's tenant id (`tid`).
     public static let tenantID = "6f2c3b1e-8a4d-4c2f-9a51-0d7e2b9c4a11"
+    /// Keybound Mail's audience.
+    public static let mailAudience = "api://mail"
+    /// Redirect URIs the development clients accept (loopback only).
+    public static let redirectURIs = ["http://127.0.0.1:8400/callback", "http://localhost:3000/callback"]
 
-    /// Creates the two issuers if the store has no issuer at all. Returns the issuers created.
+    /// What was created for one issuer, with the only copy of its secrets.
+    public struct Credentials: Sendable {
+        /// The issuer.
+        public let issuer: IssuerRecord
+        /// The test user's sign-in name and password.
+        public let username: String, password: String
+        /// The confidential client (`client_secret_basic`) and its secret.
+        public let confidentialClientID: String, clientSecret: String
+        /// The public client (PKCE, no secret).
+        public let publicClientID: String
+    }
+
+    /// Creates the two issuers and their users and clients if the store has no issuer at all.
     @discardableResult
-    public static func run(manager: KeyManager, configuration: ServerConfiguration, now: Date) throws(StoreError) -> [IssuerRecord] {
-        guard try manager.issuers().isEmpty else { return [] }
+    public static func run(context: ProviderContext, now: Date) throws(StoreError) -> [Credentials] {
+        guard try context.manager.issuers().isEmpty else { return [] }
+        let configuration = context.configuration
         let issuers = [
             IssuerRecord(id: consumerIssuerID, url: configuration.issuerURL(consumerIssuerID), kind: .consumer,
                          algorithm: .es256, createdAt: now),
             IssuerRecord(id: tenantIssuerID, url: configuration.issuerURL(tenantIssuerID), kind: .tenant,
                          tenantID: tenantID, algorithm: .es256, createdAt: now),
         ]
-        for issuer in issuers { try manager.createIssuer(issuer, actor: "bootstrap") }
-        return issuers
+        var created: [Credentials] = []
+        for issuer in issuers {
+            try context.manager.createIssuer(issuer, actor: "bootstrap")
+            created.append(try populate(issuer, context: context, now: now))
+        }
+        context.keys.invalidate()
+        return created
+    }
+
+    /// Registers Keybound Mail, a test user and two clients at `issuer`.
+    public static func populate(_ issuer: IssuerRecord, context: ProviderContext, now: Date) throws(StoreError) -> Credentials {
+        let store = context.store
+        try store.upsert(ResourceRecord(issuerID: issuer.id, audience: mailAudience, scopes: ["Mail.Read", "Mail.Send"],
+                                        roles: ["Mail.Read.All"]))
+        let username = issuer.kind == .consumer ? "alice" : "adele"
+        let password = Secrets.random256().prefix(20).description
+        try store.insert(UserRecord(
+            issuerID: issuer.id, subject: Secrets.uuid(), username: username,
+            passwordHash: PasswordHasher.hash(password, cost: context.configuration.passwordHashCost),
+            displayName: username.capitalized, email: "\(username)@\(issuer.id).example", createdAt: now))
+        let secret = Secrets.random256(prefix: "kbs_")
+        try store.insert(ClientRecord(
+            issuerID: issuer.id, clientID: "\(issuer.id)-daemon", name: "\(issuer.id.capitalized) mail daemon",
+            authenticationMethod: .clientSecretBasic, secretHash: Secrets.hexDigest(secret), redirectURIs: redirectURIs,
+            grantTypes: ClientRecord.supportedGrantTypes, roles: ["\(mailAudience)/Mail.Read.All"], createdAt: now))
+        try store.insert(ClientRecord(
+            issuerID: issuer.id, clientID: "\(issuer.id)-web", name: "\(issuer.id.capitalized) web mail",
+            authenticationMethod: .none, redirectURIs: redirectURIs, grantTypes: ["authorization_code", "refresh_token"],
+            createdAt: now))
+        return Credentials(issuer: issuer, username: username, password: password,
+                           confidentialClientID: "\(issuer.id)-daemon", clientSecret: secret, publicClientID: "\(issuer.id)-web")
     }
 }

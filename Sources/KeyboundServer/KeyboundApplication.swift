@@ -4,24 +4,29 @@ import Keybound
 import KeyboundStore
 import Logging
 
-/// Builds the Keybound HTTP application: health, and per-issuer discovery and JWKS.
+/// Builds the Keybound HTTP application: health, metrics, and per issuer discovery, JWKS and the
+/// OAuth 2 / OpenID Connect endpoints.
 public enum KeyboundApplication {
     /// The router with every Keybound route.
-    public static func router(manager: KeyManager, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
+    public static func router(context: ProviderContext) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: OAuthErrorMiddleware())
         router.get("/health") { _, _ in
             JSONResponse.make(JSONObject(["status": .string("ok")]), headers: [.cacheControl: "no-store"])
         }
-        IssuerEndpoints(manager: manager, configuration: configuration).register(on: router)
+        IssuerEndpoints(context: context).register(on: router)
+        ProviderEndpoints(context: context).register(on: router)
         return router
     }
 
     /// The application with the rotation service, listening as configured.
-    public static func make(manager: KeyManager, configuration: ServerConfiguration, logger: Logger) -> some ApplicationProtocol {
-        Application(
-            router: router(manager: manager, configuration: configuration),
+    public static func make(context: ProviderContext, logger: Logger) -> some ApplicationProtocol {
+        let configuration = context.configuration
+        return Application(
+            router: router(context: context),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keybound"),
-            services: [RotationService(manager: manager, interval: configuration.rotationInterval, logger: logger)],
+            services: [RotationService(manager: context.manager, interval: configuration.rotationInterval, logger: logger,
+                                       onChange: { context.keys.invalidate() })],
             logger: logger
         )
     }

@@ -47,14 +47,15 @@ struct ServeCommand: AsyncParsableCommand {
         options.json = false
         let manager = try options.openManager()
         let configuration = ServerConfiguration(host: host, port: port, publicURL: publicURL,
-                                                rotationInterval: .seconds(rotationInterval), bootstrap: !noBootstrap)
+                                                rotationInterval: .seconds(rotationInterval), bootstrap: !noBootstrap,
+                                                adminToken: ProcessInfo.processInfo.environment["KEYBOUND_ADMIN_TOKEN"])
         var logger = Logger(label: "keybound")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let providerStore = try storeCall { () throws(StoreError) in try ProviderStore(directory: options.directory) }
+        let context = ProviderContext(manager: manager, store: providerStore, configuration: configuration)
         if configuration.bootstrap {
-            let created = try storeCall { () throws(StoreError) in
-                try DevelopmentBootstrap.run(manager: manager, configuration: configuration, now: Date())
-            }
-            for issuer in created { say("created development issuer \(issuer.id): \(issuer.url)") }
+            let created = try storeCall { () throws(StoreError) in try DevelopmentBootstrap.run(context: context, now: Date()) }
+            printDevelopmentCredentials(created)
         }
         _ = try storeCall { () throws(StoreError) in try manager.tick(now: Date()) }
         let issuers = try storeCall { () throws(StoreError) in try manager.issuers() }
@@ -63,7 +64,19 @@ struct ServeCommand: AsyncParsableCommand {
         for issuer in issuers {
             say("  \(issuer.id) (\(issuer.kind.rawValue)): \(issuer.url)/.well-known/openid-configuration  jwks: \(configuration.issuerURL(issuer.id))/jwks")
         }
-        let app = KeyboundApplication.make(manager: manager, configuration: configuration, logger: logger)
+        let app = KeyboundApplication.make(context: context, logger: logger)
         try await app.runService()
+    }
+}
+
+/// Prints the development users and clients once, when they are created; the secrets are not stored anywhere.
+func printDevelopmentCredentials(_ created: [DevelopmentBootstrap.Credentials]) {
+    guard !created.isEmpty else { return }
+    say("Development credentials (shown once; only their hashes are stored):")
+    for item in created {
+        say("  \(item.issuer.id) (\(item.issuer.kind.rawValue)) \(item.issuer.url)")
+        say("    user:                \(item.username) / \(item.password)")
+        say("    confidential client: \(item.confidentialClientID) / \(item.clientSecret)  (client_secret_basic; role api://mail/Mail.Read.All)")
+        say("    public client:       \(item.publicClientID)  (PKCE S256; redirect \(DevelopmentBootstrap.redirectURIs.joined(separator: ", ")))")
     }
 }

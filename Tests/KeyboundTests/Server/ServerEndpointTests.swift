@@ -14,17 +14,19 @@ struct ServerEndpointTests {
     struct Setup {
         let directory: URL
         let manager: KeyManager
-        let configuration = ServerConfiguration(publicURL: "https://id.keybound.test")
+        let context: ProviderContext
+        let configuration = ServerConfiguration(publicURL: "https://id.keybound.test", passwordHashCost: 4)
         let now = Date(timeIntervalSince1970: 1_800_000_000)
 
         init() throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-server-\(UUID().uuidString)")
             manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
-            try DevelopmentBootstrap.run(manager: manager, configuration: configuration, now: now)
+            context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
+            try DevelopmentBootstrap.run(context: context, now: now)
         }
 
         var app: some ApplicationProtocol {
-            Application(router: KeyboundApplication.router(manager: manager, configuration: configuration))
+            Application(router: KeyboundApplication.router(context: context))
         }
 
         func remove() { try? FileManager.default.removeItem(at: directory) }
@@ -49,7 +51,7 @@ struct ServerEndpointTests {
     func liveServer() async throws {
         let setup = try Setup()
         defer { setup.remove() }
-        let app = Application(router: KeyboundApplication.router(manager: setup.manager, configuration: setup.configuration),
+        let app = Application(router: KeyboundApplication.router(context: setup.context),
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             let health = try await client.execute(uri: "/health", method: .get)

@@ -1,0 +1,10 @@
+import HTTPTypes
+
+extension HTTPField.Name {
+    /// `Pragma: no-cache`, which RFC 6749 §5.1 asks for beside `Cache-Control: no-store`.
+    static let pragma = HTTPField.Name("Pragma")!
+    /// `X-Frame-Options`.
+    static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+    /// `Referrer-Policy`.
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+}

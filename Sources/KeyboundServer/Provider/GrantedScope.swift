@@ -1,0 +1,136 @@
+import Foundation
+import KeyboundStore
+
+/// What a token grants: the resource it is for (its audience), delegated scopes on that resource,
+/// application roles, and the OpenID Connect scopes. One resource per token.
+struct GrantedScope: Sendable, Equatable {
+    /// The resource audience (`api://mail`), if any.
+    var resource: String?
+    /// Delegated scopes on the resource, as requested (`api://mail/Mail.Read`).
+    var resourceScopes: [String] = []
+    /// OpenID Connect scopes (`openid`, `profile`, `email`, `offline_access`).
+    var openIDScopes: [String] = []
+    /// Application roles on the resource (`Mail.Read.All`).
+    var roles: [String] = []
+
+    static let openIDScopeNames: Set<String> = ["openid", "profile", "email", "offline_access"]
+
+    /// The space-separated `scope` value: OpenID scopes, then resource scopes.
+    var scopeString: String { (openIDScopes + resourceScopes).joined(separator: " ") }
+
+    /// Delegated scopes without the resource prefix (`Mail.Read`), as the `scp`-style `scope` claim of
+    /// an access token carries them.
+    var shortResourceScopes: [String] {
+        guard let resource else { return [] }
+        return resourceScopes.map { String($0.dropFirst(resource.count + 1)) }
+    }
+
+    var includesOpenID: Bool { openIDScopes.contains("openid") }
+
+    /// Resolves a user's request (authorization code flow): OpenID scopes plus delegated scopes of
+    /// at most one registered resource. `resourceParameter` is RFC 8707's `resource`.
+    static func delegated(scope: String?, resourceParameter: String?, resources: [ResourceRecord]) throws(OAuthError) -> GrantedScope {
+        var granted = GrantedScope()
+        if let resourceParameter {
+            guard resources.contains(where: { $0.audience == resourceParameter }) else {
+                throw OAuthError.invalidTarget("'\(resourceParameter)' is not a resource of this issuer")
+            }
+            granted.resource = resourceParameter
+        }
+        for item in Self.items(scope) {
+            if openIDScopeNames.contains(item) {
+                if !granted.openIDScopes.contains(item) { granted.openIDScopes.append(item) }
+                continue
+            }
+            guard let (resource, name) = split(item, resources: resources), resource.scopes.contains(name) else {
+                throw OAuthError.invalidScope("unknown scope '\(item)'")
+            }
+            if let current = granted.resource, current != resource.audience {
+                throw OAuthError.invalidScope("a token is for one resource; '\(item)' is for another")
+            }
+            granted.resource = resource.audience
+            if !granted.resourceScopes.contains(item) { granted.resourceScopes.append(item) }
+        }
+        guard !granted.openIDScopes.isEmpty || !granted.resourceScopes.isEmpty else {
+            throw OAuthError.invalidScope("ask for at least one scope (e.g. openid, or api://mail/Mail.Read)")
+        }
+        return granted
+    }
+
+    /// Resolves an application's request (client credentials): roles of one resource, named by
+    /// `<resource>/.default`, by `<resource>/<role>` or by `resource`; only roles granted to the client.
+    static func application(scope: String?, resourceParameter: String?, client: ClientRecord,
+                            resources: [ResourceRecord]) throws(OAuthError) -> GrantedScope {
+        var granted = GrantedScope()
+        if let resourceParameter {
+            guard resources.contains(where: { $0.audience == resourceParameter }) else {
+                throw OAuthError.invalidTarget("'\(resourceParameter)' is not a resource of this issuer")
+            }
+            granted.resource = resourceParameter
+        }
+        var explicitRoles: [String] = []
+        for item in Self.items(scope) {
+            guard let (resource, name) = split(item, resources: resources) else {
+                throw OAuthError.invalidScope("unknown scope '\(item)' (an application asks for <resource>/.default or a role)")
+            }
+            if let current = granted.resource, current != resource.audience {
+                throw OAuthError.invalidScope("a token is for one resource; '\(item)' is for another")
+            }
+            granted.resource = resource.audience
+            if name == ".default" { continue }
+            guard resource.roles.contains(name) else { throw OAuthError.invalidScope("unknown role '\(item)'") }
+            guard client.roles.contains(item) else { throw OAuthError.invalidScope("the client has not been granted '\(item)'") }
+            explicitRoles.append(name)
+        }
+        if granted.resource == nil {
+            let audiences = Set(client.roles.compactMap { role in resources.first { role.hasPrefix($0.audience + "/") }?.audience })
+            guard audiences.count == 1 else {
+                throw OAuthError.invalidScope("name the resource: scope=<resource>/.default or resource=<resource>")
+            }
+            granted.resource = audiences.first
+        }
+        let resource = granted.resource!
+        granted.roles = explicitRoles.isEmpty
+            ? client.roles.filter { $0.hasPrefix(resource + "/") }.map { String($0.dropFirst(resource.count + 1)) }
+            : explicitRoles
+        guard !granted.roles.isEmpty else {
+            throw OAuthError.invalidScope("the client holds no role on '\(resource)'")
+        }
+        return granted
+    }
+
+    /// Narrows this grant to `scope` (a refresh request may ask for less, never more).
+    func narrowed(to scope: String?) throws(OAuthError) -> GrantedScope {
+        guard let scope else { return self }
+        let asked = Self.items(scope)
+        let held = Set(openIDScopes + resourceScopes)
+        for item in asked where !held.contains(item) {
+            throw OAuthError.invalidScope("'\(item)' was not part of the original grant")
+        }
+        var narrowed = self
+        narrowed.openIDScopes = openIDScopes.filter(asked.contains)
+        narrowed.resourceScopes = resourceScopes.filter(asked.contains)
+        if narrowed.resourceScopes.isEmpty { narrowed.resource = nil }
+        return narrowed
+    }
+
+    /// Rebuilds a stored grant (refresh tokens keep `scope` and `resource`).
+    static func stored(scope: String, resource: String?) -> GrantedScope {
+        var granted = GrantedScope(resource: resource)
+        for item in items(scope) {
+            if openIDScopeNames.contains(item) { granted.openIDScopes.append(item) } else { granted.resourceScopes.append(item) }
+        }
+        return granted
+    }
+
+    static func items(_ scope: String?) -> [String] {
+        (scope ?? "").split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+    }
+
+    /// `api://mail/Mail.Read` → (the `api://mail` resource, `Mail.Read`); the longest audience wins.
+    private static func split(_ item: String, resources: [ResourceRecord]) -> (ResourceRecord, String)? {
+        let matches = resources.filter { item.hasPrefix($0.audience + "/") && item.count > $0.audience.count + 1 }
+        guard let resource = matches.max(by: { $0.audience.count < $1.audience.count }) else { return nil }
+        return (resource, String(item.dropFirst(resource.audience.count + 1)))
+    }
+}

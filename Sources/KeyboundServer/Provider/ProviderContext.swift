@@ -1,0 +1,119 @@
+import Foundation
+import Keybound
+import KeyboundStore
+import Synchronization
+
+/// Everything the provider's endpoints share: the key manager, the provider store and ledger,
+/// the configuration, and a cache of signing keys and trust.
+public struct ProviderContext: Sendable {
+    /// Issuers and keys.
+    public let manager: KeyManager
+    /// Clients, users, codes, refresh tokens and the ledger's table.
+    public let store: ProviderStore
+    /// The issuance ledger writer (group commit).
+    public let ledger: IssuanceLedger
+    /// Settings.
+    public let configuration: ServerConfiguration
+    /// Unsealed signing keys and the trust projection, refreshed when the key store changes.
+    public let keys: KeyCache
+    /// The current time (injectable for tests and drills).
+    public let now: @Sendable () -> Date
+
+    /// A context. `now` defaults to the system clock.
+    public init(manager: KeyManager, store: ProviderStore, configuration: ServerConfiguration,
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.manager = manager
+        self.store = store
+        self.ledger = IssuanceLedger(store: store)
+        self.configuration = configuration
+        self.keys = KeyCache(manager: manager)
+        self.now = now
+    }
+
+    /// The issuer `id`, or 404 `not_found`.
+    func issuer(_ id: String) throws -> IssuerRecord {
+        let result: Result<IssuerRecord, StoreError> = Result { () throws(StoreError) in try keys.issuer(id) }
+        switch result {
+        case .success(let issuer): return issuer
+        case .failure(let error) where error.code == .issuerNotFound: throw OAuthError.notFound("no issuer '\(id)'")
+        case .failure(let error): throw error
+        }
+    }
+
+    /// The URL of one of an issuer's endpoints, as published in its discovery document.
+    func endpoint(_ issuer: IssuerRecord, _ name: String) -> String {
+        configuration.issuerURL(issuer.id) + "/" + name
+    }
+}
+
+/// Signing keys (unsealed once, not per token) and the provider's own trust store, rebuilt when
+/// the key store's event sequence moves. The sequence is re-read at most every `checkInterval`,
+/// and at once after ``invalidate()`` (which this process's own key changes call).
+public final class KeyCache: Sendable {
+    private struct State {
+        var sequence: Int64 = -1
+        var checkedAt: Date = .distantPast
+        var issuers: [String: IssuerRecord] = [:]
+        var signers: [String: TokenSigner] = [:]
+        var trust = TrustStore()
+    }
+
+    let manager: KeyManager
+    private let state = Mutex(State())
+    /// How long a read of the event sequence is trusted: a key revoked by another process is
+    /// seen within this time.
+    public let checkInterval: TimeInterval
+
+    init(manager: KeyManager, checkInterval: TimeInterval = 1) {
+        self.manager = manager
+        self.checkInterval = checkInterval
+    }
+
+    /// Forces a reload on next use.
+    public func invalidate() {
+        state.withLock { $0.checkedAt = .distantPast }
+    }
+
+    func issuer(_ id: String) throws(StoreError) -> IssuerRecord {
+        try refreshIfNeeded()
+        if let issuer = state.withLock({ $0.issuers[id] }) { return issuer }
+        throw StoreError(.issuerNotFound, "no issuer '\(id)'")
+    }
+
+    /// The signer of issuer `id`'s active key.
+    func signer(issuerID id: String) throws(StoreError) -> TokenSigner {
+        try refreshIfNeeded()
+        if let signer = state.withLock({ $0.signers[id] }) { return signer }
+        let signer = TokenSigner(key: try manager.signingKey(issuerID: id))
+        state.withLock { $0.signers[id] = signer }
+        return signer
+    }
+
+    /// The trust store of every issuer this provider runs (each with only its own keys).
+    func trust() throws(StoreError) -> TrustStore {
+        try refreshIfNeeded()
+        return state.withLock { $0.trust }
+    }
+
+    private func refreshIfNeeded() throws(StoreError) {
+        let now = Date()
+        let due = state.withLock { now.timeIntervalSince($0.checkedAt) >= checkInterval }
+        guard due else { return }
+        let sequence = try manager.latestEvent()?.sequence ?? 0
+        let unchanged = state.withLock { state -> Bool in
+            guard state.sequence == sequence else { return false }
+            state.checkedAt = now
+            return true
+        }
+        if unchanged { return }
+        let issuers = try manager.issuers()
+        let trust = try manager.trustStore()
+        state.withLock { state in
+            state.sequence = sequence
+            state.checkedAt = now
+            state.issuers = Dictionary(uniqueKeysWithValues: issuers.map { ($0.id, $0) })
+            state.signers = [:]
+            state.trust = trust
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Hummingbird
+import KeyboundStore
+
+/// The OAuth 2 / OpenID Connect endpoints of every issuer, each under the issuer's own path.
+struct ProviderEndpoints: Sendable {
+    let context: ProviderContext
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/:issuer/token") { request, routeContext in
+            try await TokenEndpoint(context: context).handle(request, issuerID: try routeContext.parameters.require("issuer"))
+        }
+        router.get("/:issuer/authorize") { request, routeContext in
+            try await AuthorizeEndpoint(context: context).show(request, issuerID: try routeContext.parameters.require("issuer"))
+        }
+        router.post("/:issuer/authorize") { request, routeContext in
+            try await AuthorizeEndpoint(context: context).submit(request, issuerID: try routeContext.parameters.require("issuer"))
+        }
+        router.post("/:issuer/introspect") { request, routeContext in
+            try await IntrospectionEndpoint(context: context).handle(request, issuerID: try routeContext.parameters.require("issuer"))
+        }
+        router.post("/:issuer/revoke") { request, routeContext in
+            try await RevocationEndpoint(context: context).handle(request, issuerID: try routeContext.parameters.require("issuer"))
+        }
+        router.get("/:issuer/userinfo") { request, routeContext in
+            try await UserinfoEndpoint(context: context).handle(request, issuerID: try routeContext.parameters.require("issuer"))
+        }
+        router.post("/:issuer/userinfo") { request, routeContext in
+            try await UserinfoEndpoint(context: context).handle(request, issuerID: try routeContext.parameters.require("issuer"))
+        }
+    }
+}
+
+/// Turns every error into an OAuth-style JSON body: Hummingbird's own HTTP errors keep their
+/// status, and anything unexpected becomes a 500 `server_error` whose details go to the log only.
+struct OAuthErrorMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as OAuthError {
+            throw error
+        } catch let error as HTTPError {
+            let code = error.status == .notFound ? "not_found" : (error.status.code >= 500 ? "server_error" : "invalid_request")
+            throw OAuthError(status: error.status, error: code, description: error.body ?? error.status.reasonPhrase)
+        } catch let error as StoreError {
+            context.logger.error("store error", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
+            throw OAuthError.serverError("the store failed (\(error.code.rawValue))")
+        } catch {
+            context.logger.error("unexpected error", metadata: ["error": "\(error)"])
+            throw OAuthError.serverError("an unexpected error occurred")
+        }
+    }
+}

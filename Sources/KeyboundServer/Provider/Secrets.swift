@@ -1,0 +1,37 @@
+import Crypto
+import Foundation
+import Keybound
+
+/// Random identifiers and secrets, and their stored digests.
+public enum Secrets {
+    /// A random 256-bit value, base64url without padding (43 characters), with an optional prefix
+    /// that secret scanners can match (`kbs_` client secrets, `kbr_` refresh tokens).
+    public static func random256(prefix: String = "") -> String {
+        prefix + SymmetricKey(size: .bits256).withUnsafeBytes { Base64URL.encode($0) }
+    }
+
+    /// Lowercase hex SHA-256 of `text`'s UTF-8 bytes: how client secrets, refresh tokens and codes are stored.
+    public static func hexDigest(_ text: String) -> String {
+        hexDigest(bytes: Array(text.utf8))
+    }
+
+    /// Lowercase hex SHA-256 of `bytes`.
+    public static func hexDigest<Bytes: DataProtocol>(bytes: Bytes) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Compares two strings in time that depends only on their lengths, not on where they differ.
+    public static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let left = Array(a.utf8), right = Array(b.utf8)
+        var difference = UInt8(truncatingIfNeeded: left.count ^ right.count)
+        for index in 0..<max(left.count, right.count) {
+            let x = index < left.count ? left[index] : 0
+            let y = index < right.count ? right[index] : 0
+            difference |= x ^ y
+        }
+        return difference == 0 && left.count == right.count
+    }
+
+    /// A random UUID string (lowercase): subjects, session ids, token ids.
+    public static func uuid() -> String { UUID().uuidString.lowercased() }
+}
