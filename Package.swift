@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Keybound",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Keybound", targets: ["Keybound"]),
         .library(name: "KeyboundStore", targets: ["KeyboundStore"]),

@@ -10,6 +10,11 @@ public enum KeyboundApplication {
     /// The router with every Keybound route.
     public static func router(context: ProviderContext) -> Router<BasicRequestContext> {
         let router = Router()
+        if context.configuration.metricsEnabled {
+            // The scrape route first, so scrapes are not counted; then the request metrics.
+            KeyboundMetrics.registerMetricsRoute(on: router)
+            KeyboundMetrics.addMetricsMiddleware(to: router)
+        }
         router.add(middleware: OAuthErrorMiddleware())
         router.get("/health") { _, _ in
             JSONResponse.make(JSONObject(["status": .string("ok")]), headers: [.cacheControl: "no-store"])

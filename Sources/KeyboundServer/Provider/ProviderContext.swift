@@ -24,7 +24,7 @@ public struct ProviderContext: Sendable {
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.manager = manager
         self.store = store
-        self.ledger = IssuanceLedger(store: store)
+        self.ledger = IssuanceLedger(store: store, onBatch: { size, seconds in ProviderMetrics.ledgerBatch(size: size, seconds: seconds) })
         self.configuration = configuration
         self.keys = KeyCache(manager: manager)
         self.now = now

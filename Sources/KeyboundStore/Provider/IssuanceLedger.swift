@@ -40,11 +40,14 @@ public final class IssuanceLedger: Sendable {
     private let queue = DispatchQueue(label: "keybound.issuance-ledger")
     /// The largest number of requests committed in one transaction.
     public let maximumBatch: Int
+    /// Told the size and duration (seconds) of each committed batch (for metrics).
+    private let onBatch: @Sendable (Int, Double) -> Void
 
     /// A ledger over `store`.
-    public init(store: ProviderStore, maximumBatch: Int = 512) {
+    public init(store: ProviderStore, maximumBatch: Int = 512, onBatch: @escaping @Sendable (Int, Double) -> Void = { _, _ in }) {
         self.store = store
         self.maximumBatch = maximumBatch
+        self.onBatch = onBatch
     }
 
     /// Commits `entry`; returns once it is durable. Throws ``StoreError`` if it could not be
@@ -80,7 +83,9 @@ public final class IssuanceLedger: Sendable {
             }
             if batch.isEmpty { return }
             do {
+                let started = DispatchTime.now().uptimeNanoseconds
                 try store.write { db in for waiting in batch { try Self.insert(waiting.entry, into: db) } }
+                onBatch(batch.count, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
                 for waiting in batch { waiting.continuation.resume() }
             } catch {
                 // One bad entry must not fail its neighbours: retry them one by one.
