@@ -25,7 +25,7 @@ struct IssuerEndpoints: Sendable {
         let issuer = try context.issuer(issuerID)
         func endpoint(_ name: String) -> JSONValue { .string(context.endpoint(issuer, name)) }
         func strings(_ values: [String]) -> JSONValue { .array(values.map(JSONValue.string)) }
-        let resources = try context.store.resources(issuerID: issuer.id)
+        let resources = try context.directory.resources(issuerID: issuer.id)
         let scopes = Array(GrantedScope.openIDScopeNames).sorted()
             + resources.flatMap { resource in resource.scopes.map { "\(resource.audience)/\($0)" } }
         let authMethods = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
@@ -62,8 +62,9 @@ struct IssuerEndpoints: Sendable {
     /// time (and at most an hour), so every validator has seen a key before it signs.
     func keySet(issuerID: String) throws -> Response {
         let issuer = try context.issuer(issuerID)
-        let keySet = try context.manager.publishedKeySet(issuerID: issuer.id)
+        let bytes = try context.keys.keySetBytes(issuerID: issuer.id)
         let maxAge = Int(min(issuer.publishLeadTime / 2, 3_600))
-        return JSONResponse.make(keySet, headers: [.cacheControl: "public, max-age=\(maxAge)", .contentType: "application/jwk-set+json"])
+        return Response(status: .ok, headers: [.cacheControl: "public, max-age=\(maxAge)", .contentType: "application/jwk-set+json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

@@ -47,7 +47,7 @@ struct ClientAuthenticator: Sendable {
 
     private func lookup(issuer: IssuerRecord, id: String) throws -> ClientRecord? {
         guard ClientRecord.isValidClientID(id) else { return nil }
-        return try context.store.client(issuerID: issuer.id, clientID: id)
+        return try context.directory.client(issuerID: issuer.id, clientID: id)
     }
 
     private func secretClient(issuer: IssuerRecord, id: String, secret: String, method: ClientRecord.AuthenticationMethod,

@@ -16,6 +16,8 @@ public struct ProviderContext: Sendable {
     public let configuration: ServerConfiguration
     /// Unsealed signing keys and the trust projection, refreshed when the key store changes.
     public let keys: KeyCache
+    /// Clients and resources, cached briefly for the token endpoint.
+    public let directory: DirectoryCache
     /// The current time (injectable for tests and drills).
     public let now: @Sendable () -> Date
 
@@ -27,6 +29,7 @@ public struct ProviderContext: Sendable {
         self.ledger = IssuanceLedger(store: store, onBatch: { size, seconds in ProviderMetrics.ledgerBatch(size: size, seconds: seconds) })
         self.configuration = configuration
         self.keys = KeyCache(manager: manager)
+        self.directory = DirectoryCache(store: store)
         self.now = now
     }
 
@@ -47,24 +50,24 @@ public struct ProviderContext: Sendable {
 }
 
 /// Signing keys (unsealed once, not per token) and the provider's own trust store, rebuilt when
-/// the key store's event sequence moves. The sequence is re-read at most every `checkInterval`,
-/// and at once after ``invalidate()`` (which this process's own key changes call).
+/// the key store's event sequence moves. The sequence is re-read on every use by default (one
+/// indexed read), so a key revoked by any process stops signing and leaves the JWKS at once.
 public final class KeyCache: Sendable {
     private struct State {
         var sequence: Int64 = -1
         var checkedAt: Date = .distantPast
         var issuers: [String: IssuerRecord] = [:]
         var signers: [String: TokenSigner] = [:]
+        var keySets: [String: [UInt8]] = [:]
         var trust = TrustStore()
     }
 
     let manager: KeyManager
     private let state = Mutex(State())
-    /// How long a read of the event sequence is trusted: a key revoked by another process is
-    /// seen within this time.
+    /// How long a read of the event sequence is trusted (0: re-read on every use).
     public let checkInterval: TimeInterval
 
-    init(manager: KeyManager, checkInterval: TimeInterval = 1) {
+    init(manager: KeyManager, checkInterval: TimeInterval = 0) {
         self.manager = manager
         self.checkInterval = checkInterval
     }
@@ -89,6 +92,15 @@ public final class KeyCache: Sendable {
         return signer
     }
 
+    /// The issuer's published key set, serialized once per key-store change.
+    func keySetBytes(issuerID id: String) throws(StoreError) -> [UInt8] {
+        try refreshIfNeeded()
+        if let bytes = state.withLock({ $0.keySets[id] }) { return bytes }
+        let bytes = JSONWriter().bytes(.object(try manager.publishedKeySet(issuerID: id)))
+        state.withLock { $0.keySets[id] = bytes }
+        return bytes
+    }
+
     /// The trust store of every issuer this provider runs (each with only its own keys).
     func trust() throws(StoreError) -> TrustStore {
         try refreshIfNeeded()
@@ -97,7 +109,7 @@ public final class KeyCache: Sendable {
 
     private func refreshIfNeeded() throws(StoreError) {
         let now = Date()
-        let due = state.withLock { now.timeIntervalSince($0.checkedAt) >= checkInterval }
+        let due = state.withLock { checkInterval <= 0 || now.timeIntervalSince($0.checkedAt) >= checkInterval }
         guard due else { return }
         let sequence = try manager.latestEvent()?.sequence ?? 0
         let unchanged = state.withLock { state -> Bool in
@@ -113,6 +125,7 @@ public final class KeyCache: Sendable {
             state.checkedAt = now
             state.issuers = Dictionary(uniqueKeysWithValues: issuers.map { ($0.id, $0) })
             state.signers = [:]
+            state.keySets = [:]
             state.trust = trust
         }
     }

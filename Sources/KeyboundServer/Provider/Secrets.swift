@@ -17,7 +17,19 @@ public enum Secrets {
 
     /// Lowercase hex SHA-256 of `bytes`.
     public static func hexDigest<Bytes: DataProtocol>(bytes: Bytes) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digits: StaticString = "0123456789abcdef"
+        let digest = SHA256.hash(data: bytes)
+        return String(unsafeUninitializedCapacity: 64) { buffer in
+            var index = 0
+            digest.withUnsafeBytes { bytes in
+                for byte in bytes {
+                    buffer[index] = digits.utf8Start[Int(byte >> 4)]
+                    buffer[index + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                    index += 2
+                }
+            }
+            return index
+        }
     }
 
     /// Compares two strings in time that depends only on their lengths, not on where they differ.

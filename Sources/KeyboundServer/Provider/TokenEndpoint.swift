@@ -40,7 +40,7 @@ struct TokenEndpoint: Sendable {
 
     private func clientCredentials(_ form: FormBody, issuer: IssuerRecord, client: ClientRecord) async throws -> Response {
         guard client.isConfidential else { throw OAuthError.unauthorizedClient("a public client cannot use client_credentials") }
-        let resources = try context.store.resources(issuerID: issuer.id)
+        let resources = try context.directory.resources(issuerID: issuer.id)
         let scope = try GrantedScope.application(scope: form["scope"], resourceParameter: form["resource"], client: client, resources: resources)
         let grant = TokenMinter.Grant(issuer: issuer, client: client, user: nil, scope: scope, grantType: "client_credentials")
         let access = try minter.accessToken(grant, now: context.now())

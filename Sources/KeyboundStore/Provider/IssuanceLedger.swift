@@ -104,11 +104,12 @@ public final class IssuanceLedger: Sendable {
     static func insert(_ entry: Entry, into db: Database) throws {
         for record in entry.records {
             do {
-                try db.execute(sql: """
+                let statement = try db.cachedStatement(sql: """
                     INSERT INTO issuance (issuer_id, kid, jti, kind, subject, client_id, audience, scope, roles, tenant_id,
                         issued_at, expires_at, parent_jti, session_id, chain_id, grant_type, claims_digest)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [record.issuerID, record.keyID, record.tokenID, record.kind.rawValue, record.subject,
+                    """)
+                try statement.execute(arguments: [record.issuerID, record.keyID, record.tokenID, record.kind.rawValue, record.subject,
                                      record.clientID, StringList.encode(record.audience), record.scope,
                                      StringList.encode(record.roles), record.tenantID, record.issuedAt.timeIntervalSince1970,
                                      record.expiresAt.timeIntervalSince1970, record.parentTokenID, record.sessionID,

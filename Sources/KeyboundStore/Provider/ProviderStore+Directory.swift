@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Keybound
 
 extension ProviderStore {
     // MARK: Clients
@@ -159,10 +160,11 @@ extension ProviderStore {
 /// A list of strings stored as a JSON array in one column.
 enum StringList {
     static func encode(_ list: [String]) -> String {
-        (try? String(decoding: JSONEncoder().encode(list), as: UTF8.self)) ?? "[]"
+        JSONWriter().string(.array(list.map(JSONValue.string)))
     }
 
     static func decode(_ text: String) -> [String] {
-        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+        guard case .array(let values)? = try? StrictJSONParser.parse(Array(text.utf8)) else { return [] }
+        return values.compactMap(\.stringValue)
     }
 }

@@ -65,7 +65,8 @@ struct SQLiteSession: KeyStoreSession {
     }
 
     func latestEvent() throws -> KeyEvent? {
-        try Row.fetchOne(db, sql: "SELECT * FROM key_event ORDER BY sequence DESC LIMIT 1").map(Self.event(from:))
+        // Read on every token request (to see revocations at once): a cached statement.
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM key_event ORDER BY sequence DESC LIMIT 1")).map(Self.event(from:))
     }
 
     private static func event(from row: Row) -> KeyEvent {

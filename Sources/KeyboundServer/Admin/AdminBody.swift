@@ -1,0 +1,133 @@
+import Foundation
+import Hummingbird
+import Keybound
+
+/// A JSON object request body of the admin API, read strictly: `Content-Type: application/json`
+/// (415 otherwise), at most 64 KiB, one object with no duplicate members (``StrictJSONParser``),
+/// and no member the route does not know. A route whose members are all optional also accepts
+/// no body at all (and no `Content-Type`), which reads as `{}`.
+struct AdminBody: Sendable {
+    /// The largest body the admin API reads.
+    static let maximumSize = 64 * 1024
+
+    let object: JSONObject
+
+    /// Wraps a parsed object, refusing members outside `allowed`.
+    init(_ object: JSONObject, allowed: Set<String>) throws(OAuthError) {
+        for name in object.names where !allowed.contains(name) {
+            let known = allowed.sorted().joined(separator: ", ")
+            throw OAuthError.invalidRequest("unknown member '\(Self.shown(name))'" + (known.isEmpty ? "; this route takes no members" : "; known members: \(known)"))
+        }
+        self.object = object
+    }
+
+    /// Reads and checks the body of `request`.
+    static func read(_ request: Request, allowed: Set<String>) async throws -> AdminBody {
+        let contentType = request.headers[.contentType]
+        if let contentType { try checkContentType(contentType) }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maximumSize)
+        } catch {
+            throw OAuthError(status: .contentTooLarge, error: "invalid_request", description: "the request body is larger than \(maximumSize) bytes")
+        }
+        let bytes = Array(buffer.readableBytesView)
+        if contentType == nil {
+            guard bytes.isEmpty else {
+                throw OAuthError(status: .unsupportedMediaType, error: "invalid_request", description: "the body must be application/json")
+            }
+            return try AdminBody(JSONObject(), allowed: allowed)
+        }
+        let object: JSONObject
+        do {
+            object = try StrictJSONParser.parseObject(bytes)
+        } catch {
+            throw OAuthError.invalidRequest("the body is not a valid JSON object: \(error)")
+        }
+        return try AdminBody(object, allowed: allowed)
+    }
+
+    /// `application/json`, with no parameter but an optional `charset=utf-8`.
+    static func checkContentType(_ value: String) throws(OAuthError) {
+        let parts = value.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let unsupported = OAuthError(status: .unsupportedMediaType, error: "invalid_request",
+                                     description: "the body must be application/json (UTF-8)")
+        guard parts.first == "application/json" else { throw unsupported }
+        for parameter in parts.dropFirst() where !parameter.isEmpty {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2, pair[0] == "charset", ["utf-8", "\"utf-8\""].contains(pair[1]) else { throw unsupported }
+        }
+    }
+
+    // MARK: Members
+
+    /// An optional string member (`null` counts as absent).
+    func string(_ name: String) throws(OAuthError) -> String? {
+        switch object[name] {
+        case nil, .null?: return nil
+        case .string(let value)?: return value
+        case let other?: throw Self.wrongType(name, "a string", other)
+        }
+    }
+
+    /// A string member that must be present and non-empty.
+    func requiredString(_ name: String) throws(OAuthError) -> String {
+        guard let value = try string(name) else { throw OAuthError.invalidRequest("the member '\(name)' is required") }
+        guard !value.isEmpty else { throw OAuthError.invalidRequest("the member '\(name)' must not be empty") }
+        return value
+    }
+
+    /// An optional array of strings, without repeats.
+    func strings(_ name: String) throws(OAuthError) -> [String]? {
+        switch object[name] {
+        case nil, .null?: return nil
+        case .array(let elements)?:
+            var result: [String] = []
+            for element in elements {
+                guard case .string(let value) = element else { throw Self.wrongType(name, "an array of strings", element) }
+                guard !result.contains(value) else { throw OAuthError.invalidRequest("'\(Self.shown(value))' appears twice in '\(name)'") }
+                result.append(value)
+            }
+            return result
+        case let other?: throw Self.wrongType(name, "an array of strings", other)
+        }
+    }
+
+    /// An optional Boolean member.
+    func bool(_ name: String) throws(OAuthError) -> Bool? {
+        switch object[name] {
+        case nil, .null?: return nil
+        case .bool(let value)?: return value
+        case let other?: throw Self.wrongType(name, "true or false", other)
+        }
+    }
+
+    /// An optional object member.
+    func jsonObject(_ name: String) throws(OAuthError) -> JSONObject? {
+        switch object[name] {
+        case nil, .null?: return nil
+        case .object(let value)?: return value
+        case let other?: throw Self.wrongType(name, "an object", other)
+        }
+    }
+
+    static func wrongType(_ name: String, _ expected: String, _ value: JSONValue) -> OAuthError {
+        OAuthError.invalidRequest("the member '\(name)' must be \(expected), not \(value.typeName == "array" || value.typeName == "object" ? "an" : "a") \(value.typeName)")
+    }
+
+    /// A name or value quoted in an error message: at most 64 characters, control characters escaped.
+    static func shown(_ text: String) -> String {
+        let clipped = text.count > 64 ? String(text.prefix(64)) + "…" : text
+        return clipped.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+    }
+
+    // MARK: Checks shared by the handlers
+
+    /// One line of text: no control characters, 1–`limit` characters.
+    static func checkLine(_ value: String, _ name: String, limit: Int = 200) throws(OAuthError) {
+        guard !value.isEmpty, value.count <= limit,
+              !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw OAuthError.invalidRequest("'\(name)' must be one line of 1–\(limit) characters without control characters")
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Hummingbird
+import Keybound
+import KeyboundStore
+import Logging
+
+/// The admin API: JSON over HTTP under `/admin/`, for issuers, their keys, clients and users, and
+/// the key event log. Every route needs `Authorization: Bearer <admin token>`; with no token
+/// configured the whole API is disabled and answers 404 (there is never a default token).
+/// See `docs/admin-api.md`.
+struct AdminEndpoints: Sendable {
+    let context: ProviderContext
+
+    /// Recorded as the actor of every key change made through the API.
+    static let actor = "admin-api"
+
+    /// Why a disabled admin API answers 404, and how to enable it.
+    static let disabledMessage = "the admin API is disabled: set an admin token of at least 32 characters with "
+        + "KEYBOUND_ADMIN_TOKEN or KEYBOUND_ADMIN_TOKEN_FILE (admin.token or admin.token_file in the config file) to enable it"
+
+    func register(on router: Router<BasicRequestContext>) {
+        let issuers = AdminIssuers(context: context)
+        let clients = AdminClients(context: context)
+        let users = AdminUsers(context: context)
+
+        route(router, .get, "/admin/issuers") { _, _ in try issuers.list() }
+        route(router, .post, "/admin/issuers") { request, route in try await issuers.create(request, route: route) }
+        route(router, .get, "/admin/issuers/:issuer") { _, route in try issuers.show(try route.issuer()) }
+        route(router, .get, "/admin/issuers/:issuer/keys") { _, route in try issuers.keys(try route.issuer()) }
+        route(router, .post, "/admin/issuers/:issuer/keys/rotate") { request, route in
+            try await issuers.rotate(request, issuerID: try route.issuer(), route: route)
+        }
+        route(router, .post, "/admin/issuers/:issuer/keys/:kid/revoke") { request, route in
+            try await issuers.revoke(request, issuerID: try route.issuer(), keyID: try route.decoded("kid"), route: route)
+        }
+
+        route(router, .get, "/admin/issuers/:issuer/clients") { _, route in try clients.list(issuerID: try route.issuer()) }
+        route(router, .post, "/admin/issuers/:issuer/clients") { request, route in
+            try await clients.create(request, issuerID: try route.issuer(), route: route)
+        }
+        route(router, .get, "/admin/issuers/:issuer/clients/:client") { _, route in
+            try clients.show(issuerID: try route.issuer(), clientID: try route.decoded("client"))
+        }
+        route(router, .post, "/admin/issuers/:issuer/clients/:client/secret") { request, route in
+            try await clients.rotateSecret(request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
+        }
+        route(router, .post, "/admin/issuers/:issuer/clients/:client/disable") { request, route in
+            try await clients.setDisabled(true, request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
+        }
+        route(router, .post, "/admin/issuers/:issuer/clients/:client/enable") { request, route in
+            try await clients.setDisabled(false, request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
+        }
+
+        route(router, .get, "/admin/issuers/:issuer/users") { _, route in try users.list(issuerID: try route.issuer()) }
+        route(router, .post, "/admin/issuers/:issuer/users") { request, route in
+            try await users.create(request, issuerID: try route.issuer(), route: route)
+        }
+        route(router, .get, "/admin/issuers/:issuer/users/:username") { _, route in
+            try users.show(issuerID: try route.issuer(), username: try route.decoded("username"))
+        }
+        route(router, .post, "/admin/issuers/:issuer/users/:username/disable") { request, route in
+            try await users.setDisabled(true, request, issuerID: try route.issuer(), username: try route.decoded("username"), route: route)
+        }
+        route(router, .post, "/admin/issuers/:issuer/users/:username/enable") { request, route in
+            try await users.setDisabled(false, request, issuerID: try route.issuer(), username: try route.decoded("username"), route: route)
+        }
+
+        route(router, .get, "/admin/events") { request, _ in try issuers.events(request) }
+
+        // Anything else under /admin: the same disabled / unauthorized answers first, then 404.
+        for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
+            route(router, method, "/admin/**") { request, _ in
+                throw OAuthError.notFound("no admin route \(request.method.rawValue) \(request.uri.path)")
+            }
+        }
+        route(router, .get, "/admin") { _, _ in throw OAuthError.notFound("the admin API's routes are under /admin/issuers and /admin/events") }
+    }
+
+    /// Registers `handler` behind the disabled check, the bearer check and the store error mapping.
+    private func route(_ router: Router<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
+                       _ handler: @escaping @Sendable (Request, AdminRoute) async throws -> Response) {
+        let context = self.context
+        router.on(path, method: method) { request, routeContext -> Response in
+            try Self.authorize(request, token: context.configuration.adminToken)
+            let route = AdminRoute(parameters: routeContext.parameters, logger: routeContext.logger)
+            do {
+                return try await handler(request, route)
+            } catch let error as StoreError {
+                throw Self.map(error, logger: routeContext.logger)
+            }
+        }
+    }
+
+    /// Checks `Authorization: Bearer <token>` against the configured admin token, or answers 404 when
+    /// the admin API is disabled. The comparison is of SHA-256 digests, in constant time, so neither
+    /// the token's content nor its length leaks through timing.
+    static func authorize(_ request: Request, token expected: String?) throws(OAuthError) {
+        // An empty token (possible only when the configuration is built in code) never authenticates.
+        guard let expected, !expected.isEmpty else { throw OAuthError.notFound(disabledMessage) }
+        let headers = request.headers[values: .authorization]
+        guard let header = headers.first else {
+            throw OAuthError.bearer(.unauthorized, "", "the admin API needs 'Authorization: Bearer <admin token>'")
+        }
+        guard headers.count == 1 else {
+            throw OAuthError.bearer(.badRequest, "invalid_request", "more than one Authorization header")
+        }
+        let trimmed = header.trimmingCharacters(in: .whitespaces)
+        let scheme = trimmed.prefix(while: { $0 != " " })
+        guard scheme.lowercased() == "bearer" else {
+            throw OAuthError.bearer(.unauthorized, "", "the admin API needs 'Authorization: Bearer <admin token>'")
+        }
+        let presented = trimmed.dropFirst(scheme.count).trimmingCharacters(in: .whitespaces)
+        guard !presented.isEmpty, Secrets.constantTimeEquals(Secrets.hexDigest(presented), Secrets.hexDigest(expected)) else {
+            throw OAuthError.bearer(.unauthorized, "invalid_token", "the admin token is not valid")
+        }
+    }
+
+    /// A store error as the admin API answers it: `*_not_found` → 404, `*_exists` → 409,
+    /// `invalid_*` (settings) → 400, anything else → 500 `server_error` with no detail (logged).
+    static func map(_ error: StoreError, logger: Logger) -> OAuthError {
+        let code = error.code.rawValue
+        if code.hasSuffix("_not_found") {
+            return OAuthError(status: .notFound, error: "not_found", description: error.message)
+        }
+        if code.hasSuffix("_exists") {
+            return OAuthError(status: .conflict, error: "conflict", description: error.message)
+        }
+        if code.hasPrefix("invalid_"), error.code != .invalidKEK {
+            return OAuthError.invalidRequest(error.message)
+        }
+        logger.error("admin API: store error", metadata: ["code": "\(code)", "error": "\(error.message)"])
+        return OAuthError.serverError("the store failed")
+    }
+}
+
+/// What a handler gets from its route: the path parameters, decoded, and the request's logger.
+struct AdminRoute: Sendable {
+    let parameters: Parameters
+    let logger: Logger
+
+    /// A path parameter, percent-decoded.
+    func decoded(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        guard let value = raw.removingPercentEncoding, !value.isEmpty else {
+            throw OAuthError.invalidRequest("the '\(name)' path segment is not valid percent-encoded UTF-8")
+        }
+        return value
+    }
+
+    /// The issuer id in the path.
+    func issuer() throws -> String { try decoded("issuer") }
+
+    /// Records an admin change in the log (never a secret).
+    func audit(_ message: String, _ metadata: Logger.Metadata = [:]) {
+        var metadata = metadata
+        metadata["actor"] = "\(AdminEndpoints.actor)"
+        logger.notice("admin: \(message)", metadata: metadata)
+    }
+}
+
+/// Admin API responses: JSON, never cached.
+enum AdminResponse {
+    static func make(_ object: JSONObject, status: HTTPResponse.Status = .ok, location: String? = nil) -> Response {
+        var headers: HTTPFields = [.cacheControl: "no-store", .pragma: "no-cache"]
+        if let location { headers[.location] = location }
+        return JSONResponse.make(object, status: status, headers: headers)
+    }
+
+    /// A path segment, percent-encoded for a `Location` header.
+    static func segment(_ text: String) -> String {
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}
