@@ -12,7 +12,7 @@ port=${KEYBOUND_BENCH_PORT:-18180}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
-swift build -c release --product keybound --package-path "$root" >/dev/null
+[ -n "${KEYBOUND_SKIP_BUILD:-}" ] || swift build -c release --product keybound --package-path "$root" >/dev/null
 data=$(mktemp -d)
 "$root/.build/release/keybound" serve --data "$data" --port "$port" >"$data/serve.log" 2>&1 &
 server=$!
