@@ -115,7 +115,22 @@ def main(argv):
     check(reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant", f"reuse answered {reuse.status_code} {reuse.text}")
     print("refresh rotation and reuse detection: ok")
 
-    # 4. A token from this issuer is not valid for another issuer name (PyJWT issuer check).
+    # 4. userinfo, introspection and revocation over real HTTP.
+    userinfo = requests.get(discovery["userinfo_endpoint"], headers={"Authorization": "Bearer " + refreshed["access_token"]}, timeout=10)
+    check(userinfo.status_code == 200 and userinfo.json()["sub"] == claims["sub"], f"userinfo {userinfo.status_code} {userinfo.text}")
+    check(userinfo.json().get("preferred_username") == username, "userinfo preferred_username")
+    auth = (client_id, client_secret)
+    active = requests.post(discovery["introspection_endpoint"], data={"token": refreshed["access_token"]}, auth=auth, timeout=10).json()
+    check(active.get("active") is True and active.get("sub") == claims["sub"], f"introspection {active}")
+    revoked = requests.post(discovery["revocation_endpoint"], data={"token": refreshed["refresh_token"], "client_id": public_client_id}, timeout=10)
+    check(revoked.status_code == 200, f"revocation {revoked.status_code} {revoked.text}")
+    after = requests.post(discovery["introspection_endpoint"], data={"token": refreshed["access_token"]}, auth=auth, timeout=10).json()
+    check(after == {"active": False}, f"introspection after revoking the chain {after}")
+    denied = requests.get(discovery["userinfo_endpoint"], headers={"Authorization": "Bearer " + refreshed["access_token"]}, timeout=10)
+    check(denied.status_code == 401 and "invalid_token" in denied.headers.get("WWW-Authenticate", ""), f"userinfo after revocation {denied.status_code}")
+    print("userinfo, introspection, revocation: ok")
+
+    # 5. A token from this issuer is not valid for another issuer name (PyJWT issuer check).
     try:
         jwt.decode(refreshed["access_token"], jwt.PyJWKClient(discovery["jwks_uri"]).get_signing_key_from_jwt(refreshed["access_token"]).key,
                    algorithms=["ES256"], audience="api://mail", issuer=issuer + "-other")

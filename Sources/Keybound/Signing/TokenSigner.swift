@@ -32,6 +32,19 @@ public struct TokenSigner: Sendable {
 
     /// Signs exactly `claims`, with a header of `alg`, `kid` and `typ`.
     public func sign(claims: JSONObject, type: String = ExpectedTokenType.accessToken.rawValue) throws(SigningError) -> String {
+        try signed(claims: claims, type: type).token
+    }
+
+    /// A compact JWS and the exact payload bytes it signs (what an issuance ledger digests).
+    public struct SignedToken: Sendable {
+        /// The compact serialization.
+        public let token: String
+        /// The JWS payload: the claims' JSON bytes, exactly as signed.
+        public let payload: [UInt8]
+    }
+
+    /// Signs exactly `claims` like ``sign(claims:type:)`` and also returns the signed payload bytes.
+    public func signed(claims: JSONObject, type: String = ExpectedTokenType.accessToken.rawValue) throws(SigningError) -> SignedToken {
         guard case .string(let issuer)? = claims["iss"] else {
             throw SigningError("the claims have no 'iss' string; a key signs only for its own issuer")
         }
@@ -39,7 +52,8 @@ public struct TokenSigner: Sendable {
             throw SigningError("key '\(key.keyID)' belongs to issuer '\(key.issuer)' and will not sign for '\(issuer)'")
         }
         let header = type.isExactly(ExpectedTokenType.accessToken.rawValue) ? accessTokenHeader : Self.encodedHeader(key: key, type: type)
-        return try sign(encodedHeader: header, payload: JSONWriter().bytes(.object(claims)))
+        let payload = JSONWriter().bytes(.object(claims))
+        return SignedToken(token: try sign(encodedHeader: header, payload: payload), payload: payload)
     }
 
     /// Signs an arbitrary header and payload (tests use it to build hostile tokens).

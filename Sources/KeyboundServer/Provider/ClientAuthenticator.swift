@@ -115,17 +115,15 @@ struct ClientAuthenticator: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "basic" else {
             throw OAuthError.invalidClient("only the Basic authorization scheme is accepted here", basic: true)
         }
-        guard let decoded = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
-              let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":") else {
+        let encoded = parts[1].drop(while: { $0 == " " })
+        guard let decoded = Data(base64Encoded: String(encoded)),
+              let text = String(validating: decoded, as: UTF8.self), let colon = text.firstIndex(of: ":") else {
             throw OAuthError.invalidClient("malformed Basic credentials", basic: true)
         }
-        do {
-            let id = try FormBody(parsing: Substring("v=" + text[..<colon]))["v"] ?? ""
-            let secret = try FormBody(parsing: Substring("v=" + text[text.index(after: colon)...]))["v"] ?? ""
-            guard !id.isEmpty else { throw OAuthError.invalidClient("malformed Basic credentials", basic: true) }
-            return (id, secret)
-        } catch {
+        guard let id = FormBody.decode(text[..<colon]), !id.isEmpty,
+              let secret = FormBody.decode(text[text.index(after: colon)...]) else {
             throw OAuthError.invalidClient("malformed Basic credentials", basic: true)
         }
+        return (id, secret)
     }
 }

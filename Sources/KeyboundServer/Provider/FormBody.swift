@@ -45,8 +45,7 @@ struct FormBody: Sendable {
         } catch {
             throw OAuthError(status: .contentTooLarge, error: "invalid_request", description: "the request body is larger than \(maximumSize) bytes")
         }
-        guard let text = buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes),
-              text.utf8.elementsEqual(buffer.readableBytesView) else {
+        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
             throw OAuthError.invalidRequest("the request body is not UTF-8")
         }
         return try FormBody(parsing: Substring(text))
@@ -57,7 +56,8 @@ struct FormBody: Sendable {
         try FormBody(parsing: Substring(request.uri.query ?? ""))
     }
 
-    private static func decode(_ text: Substring) -> String? {
+    /// One form-encoded component (`+` is a space), or `nil` if malformed or not UTF-8 or containing NUL.
+    static func decode(_ text: Substring) -> String? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var iterator = text.utf8.makeIterator()

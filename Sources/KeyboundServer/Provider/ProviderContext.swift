@@ -50,11 +50,14 @@ public struct ProviderContext: Sendable {
 }
 
 /// Signing keys (unsealed once, not per token) and the provider's own trust store, rebuilt when
-/// the key store's event sequence moves. The sequence is re-read on every use by default (one
-/// indexed read), so a key revoked by any process stops signing and leaves the JWKS at once.
+/// the key store changes. A change made in this process (admin API, rotation service, incident
+/// response) is seen at once through the store's write counter, with no database read; a change
+/// made by another process (`keybound keys revoke`) is seen when the event sequence is next
+/// re-read, at most `checkInterval` (250 ms) later.
 public final class KeyCache: Sendable {
     private struct State {
         var sequence: Int64 = -1
+        var localChanges = -1
         var checkedAt: Date = .distantPast
         var issuers: [String: IssuerRecord] = [:]
         var signers: [String: TokenSigner] = [:]
@@ -67,7 +70,7 @@ public final class KeyCache: Sendable {
     /// How long a read of the event sequence is trusted (0: re-read on every use).
     public let checkInterval: TimeInterval
 
-    init(manager: KeyManager, checkInterval: TimeInterval = 0) {
+    init(manager: KeyManager, checkInterval: TimeInterval = 0.25) {
         self.manager = manager
         self.checkInterval = checkInterval
     }
@@ -109,12 +112,16 @@ public final class KeyCache: Sendable {
 
     private func refreshIfNeeded() throws(StoreError) {
         let now = Date()
-        let due = state.withLock { checkInterval <= 0 || now.timeIntervalSince($0.checkedAt) >= checkInterval }
+        let localChanges = manager.localChangeCount
+        let due = state.withLock {
+            $0.localChanges != localChanges || checkInterval <= 0 || now.timeIntervalSince($0.checkedAt) >= checkInterval
+        }
         guard due else { return }
         let sequence = try manager.latestEvent()?.sequence ?? 0
         let unchanged = state.withLock { state -> Bool in
             guard state.sequence == sequence else { return false }
             state.checkedAt = now
+            state.localChanges = localChanges
             return true
         }
         if unchanged { return }
@@ -122,6 +129,7 @@ public final class KeyCache: Sendable {
         let trust = try manager.trustStore()
         state.withLock { state in
             state.sequence = sequence
+            state.localChanges = localChanges
             state.checkedAt = now
             state.issuers = Dictionary(uniqueKeysWithValues: issuers.map { ($0.id, $0) })
             state.signers = [:]

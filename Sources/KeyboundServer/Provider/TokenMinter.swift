@@ -70,15 +70,15 @@ struct TokenMinter: Sendable {
             claims["roles"] = .array(grant.scope.roles.map(JSONValue.string))
         }
         let signer = try context.keys.signer(issuerID: grant.issuer.id)
-        let token = try signer.sign(claims: claims, type: ExpectedTokenType.accessToken.rawValue)
+        let signed = try signer.signed(claims: claims, type: ExpectedTokenType.accessToken.rawValue)
         let record = IssuanceRecord(
             issuerID: grant.issuer.id, keyID: signer.key.keyID, tokenID: jti, kind: .access,
             subject: grant.user?.subject ?? grant.client.clientID, clientID: grant.client.clientID, audience: audience,
             scope: grant.user != nil ? scope : "", roles: grant.scope.roles, tenantID: tenantID(of: grant.issuer),
             issuedAt: Date(timeIntervalSince1970: issued), expiresAt: Date(timeIntervalSince1970: expires),
             parentTokenID: grant.parentTokenID, sessionID: grant.sessionID, chainID: grant.chainID,
-            grantType: grant.grantType, claimsDigest: Self.payloadDigest(of: token))
-        return Minted(token: token, record: record)
+            grantType: grant.grantType, claimsDigest: Secrets.hexDigest(bytes: signed.payload))
+        return Minted(token: signed.token, record: record)
     }
 
     /// An OpenID Connect ID token for `grant.user`, with `at_hash` of `accessToken`.
@@ -103,14 +103,14 @@ struct TokenMinter: Sendable {
         if let nonce = grant.nonce { claims["nonce"] = .string(nonce) }
         if let sessionID = grant.sessionID { claims["sid"] = .string(sessionID) }
         for (name, value) in UserClaims.claims(of: user, scopes: grant.scope.openIDScopes) { claims[name] = value }
-        let token = try signer.sign(claims: claims, type: "JWT")
+        let signed = try signer.signed(claims: claims, type: "JWT")
         let record = IssuanceRecord(
             issuerID: grant.issuer.id, keyID: signer.key.keyID, tokenID: jti, kind: .id, subject: user.subject,
             clientID: grant.client.clientID, audience: [grant.client.clientID], scope: grant.scope.openIDScopes.joined(separator: " "),
             roles: [], tenantID: tenantID(of: grant.issuer), issuedAt: Date(timeIntervalSince1970: issued),
             expiresAt: Date(timeIntervalSince1970: expires), parentTokenID: grant.parentTokenID, sessionID: grant.sessionID,
-            chainID: grant.chainID, grantType: grant.grantType, claimsDigest: Self.payloadDigest(of: token))
-        return Minted(token: token, record: record)
+            chainID: grant.chainID, grantType: grant.grantType, claimsDigest: Secrets.hexDigest(bytes: signed.payload))
+        return Minted(token: signed.token, record: record)
     }
 
     /// A new opaque refresh token of `grant.chainID`, its state and its ledger record.
@@ -134,13 +134,6 @@ struct TokenMinter: Sendable {
             tenantID: tenantID(of: grant.issuer), issuedAt: now, expiresAt: expires, parentTokenID: grant.parentTokenID,
             sessionID: grant.sessionID, chainID: chainID, grantType: grant.grantType, claimsDigest: hash)
         return (token, state, record)
-    }
-
-    /// Lowercase hex SHA-256 of a compact JWS's decoded payload: the signed claims bytes.
-    static func payloadDigest(of token: String) -> String {
-        let segments = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard segments.count == 3, let payload = Base64URL.decode(String(segments[1])) else { return "" }
-        return Secrets.hexDigest(bytes: payload)
     }
 
     /// OIDC Core §3.1.3.6 `at_hash`: the left half of the hash of the token's ASCII, base64url.

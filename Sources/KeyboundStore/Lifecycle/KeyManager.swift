@@ -76,6 +76,9 @@ public struct KeyManager: Sendable {
         }
     }
 
+    /// A counter that moves whenever this process changes the key store (see ``KeyStore/localWriteCount``).
+    public var localChangeCount: Int { store.localWriteCount }
+
     /// The most recent key event.
     public func latestEvent() throws(StoreError) -> KeyEvent? {
         try read { try $0.latestEvent() }

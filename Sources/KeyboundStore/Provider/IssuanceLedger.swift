@@ -40,6 +40,8 @@ public final class IssuanceLedger: Sendable {
     private let queue = DispatchQueue(label: "keybound.issuance-ledger")
     /// The largest number of requests committed in one transaction.
     public let maximumBatch: Int
+    /// How long the writer waits for company before a commit when requests arrive concurrently.
+    public let coalescingDelayMicroseconds: UInt32 = 1_000
     /// Told the size and duration (seconds) of each committed batch (for metrics).
     private let onBatch: @Sendable (Int, Double) -> Void
 
@@ -74,13 +76,20 @@ public final class IssuanceLedger: Sendable {
     }
 
     private func flush() {
+        var previousBatch = 0
         while true {
+            // Under concurrency (the last batch had company), wait a moment for more requests so
+            // one commit and one disk flush cover more tokens. A lone request never waits.
+            if previousBatch > 1 && state.withLock({ $0.waiting.count }) < maximumBatch {
+                usleep(coalescingDelayMicroseconds)
+            }
             let batch: [Waiting] = state.withLock { state in
                 let taken = Array(state.waiting.prefix(maximumBatch))
                 state.waiting.removeFirst(taken.count)
                 if taken.isEmpty { state.flushing = false }
                 return taken
             }
+            previousBatch = batch.count
             if batch.isEmpty { return }
             do {
                 let started = DispatchTime.now().uptimeNanoseconds

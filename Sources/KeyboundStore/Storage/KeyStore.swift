@@ -38,4 +38,7 @@ public protocol KeyStore: Sendable {
     func read<T>(_ body: (any KeyStoreSession) throws -> T) throws -> T
     /// Runs `body` in one exclusive write transaction: all of it commits, or none of it does.
     func write<T>(_ body: (any KeyStoreSession) throws -> T) throws -> T
+    /// How many write transactions this instance has committed: a change signal for caches in
+    /// this process that costs no database read. (Other processes' writes need a read to see.)
+    var localWriteCount: Int { get }
 }

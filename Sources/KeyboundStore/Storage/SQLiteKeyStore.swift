@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import Keybound
 
 /// The embedded default store: one SQLite file (WAL mode) through GRDB, with versioned migrations.
@@ -8,6 +9,7 @@ import Keybound
 /// an operator's `keys revoke`) serialize on the database and never interleave half-done changes.
 public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
     private let queue: DatabaseQueue
+    private let writes = Atomic<Int>(0)
     /// The database file.
     public let path: String
 
@@ -44,7 +46,8 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction.
     public func write<T>(_ body: (any KeyStoreSession) throws -> T) throws -> T {
-        try queue.writeWithoutTransaction { db in
+        defer { writes.add(1, ordering: .releasing) }
+        return try queue.writeWithoutTransaction { db in
             var result: T?
             try db.inTransaction(.immediate) {
                 result = try body(SQLiteSession(db: db))
@@ -53,6 +56,10 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
             return result!
         }
     }
+
+    /// Write transactions attempted through this instance (committed or not; a spurious change
+    /// signal only costs a cache reload).
+    public var localWriteCount: Int { writes.load(ordering: .acquiring) }
 
     /// Runs SQLite's integrity check; `true` when the database is sound.
     public func integrityCheck() throws -> Bool {

@@ -62,6 +62,8 @@ struct InteropTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [program] + arguments
+        // pip on a distribution's own Python refuses global installs unless told otherwise.
+        process.environment = ProcessInfo.processInfo.environment.merging(["PIP_BREAK_SYSTEM_PACKAGES": "1"]) { current, _ in current }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-run-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
