@@ -110,25 +110,29 @@ def main(argv):
     refreshed = web.refresh_token(discovery["token_endpoint"], refresh_token=old_refresh)
     check(refreshed["refresh_token"] != old_refresh, "refresh token rotated")
     validate_access_token(refreshed["access_token"], issuer, discovery["jwks_uri"], "api://mail")
-    reuse = requests.post(discovery["token_endpoint"], data={"grant_type": "refresh_token", "refresh_token": old_refresh,
-                                                             "client_id": public_client_id}, timeout=10)
-    check(reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant", f"reuse answered {reuse.status_code} {reuse.text}")
-    print("refresh rotation and reuse detection: ok")
+    print("refresh rotation: ok")
 
-    # 4. userinfo, introspection and revocation over real HTTP.
+    # 4. userinfo and introspection over real HTTP, then reuse detection: presenting the spent
+    #    refresh token again revokes the whole chain, including the tokens just refreshed.
     userinfo = requests.get(discovery["userinfo_endpoint"], headers={"Authorization": "Bearer " + refreshed["access_token"]}, timeout=10)
     check(userinfo.status_code == 200 and userinfo.json()["sub"] == claims["sub"], f"userinfo {userinfo.status_code} {userinfo.text}")
     check(userinfo.json().get("preferred_username") == username, "userinfo preferred_username")
     auth = (client_id, client_secret)
     active = requests.post(discovery["introspection_endpoint"], data={"token": refreshed["access_token"]}, auth=auth, timeout=10).json()
     check(active.get("active") is True and active.get("sub") == claims["sub"], f"introspection {active}")
+    reuse = requests.post(discovery["token_endpoint"], data={"grant_type": "refresh_token", "refresh_token": old_refresh,
+                                                             "client_id": public_client_id}, timeout=10)
+    check(reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant", f"reuse answered {reuse.status_code} {reuse.text}")
+    after = requests.post(discovery["introspection_endpoint"], data={"token": refreshed["access_token"]}, auth=auth, timeout=10).json()
+    check(after == {"active": False}, f"introspection after reuse {after}")
+    denied = requests.get(discovery["userinfo_endpoint"], headers={"Authorization": "Bearer " + refreshed["access_token"]}, timeout=10)
+    check(denied.status_code == 401 and "invalid_token" in denied.headers.get("WWW-Authenticate", ""), f"userinfo after reuse {denied.status_code}")
+    dead = requests.post(discovery["token_endpoint"], data={"grant_type": "refresh_token", "refresh_token": refreshed["refresh_token"],
+                                                       "client_id": public_client_id}, timeout=10)
+    check(dead.status_code == 400, f"the newer refresh token of a reused chain still works: {dead.status_code}")
     revoked = requests.post(discovery["revocation_endpoint"], data={"token": refreshed["refresh_token"], "client_id": public_client_id}, timeout=10)
     check(revoked.status_code == 200, f"revocation {revoked.status_code} {revoked.text}")
-    after = requests.post(discovery["introspection_endpoint"], data={"token": refreshed["access_token"]}, auth=auth, timeout=10).json()
-    check(after == {"active": False}, f"introspection after revoking the chain {after}")
-    denied = requests.get(discovery["userinfo_endpoint"], headers={"Authorization": "Bearer " + refreshed["access_token"]}, timeout=10)
-    check(denied.status_code == 401 and "invalid_token" in denied.headers.get("WWW-Authenticate", ""), f"userinfo after revocation {denied.status_code}")
-    print("userinfo, introspection, revocation: ok")
+    print("userinfo, introspection, reuse detection, revocation: ok")
 
     # 5. A token from this issuer is not valid for another issuer name (PyJWT issuer check).
     try:

@@ -101,7 +101,8 @@ struct GrantedScope: Sendable, Equatable {
 
     /// Narrows this grant to `scope` (a refresh request may ask for less, never more).
     func narrowed(to scope: String?) throws(OAuthError) -> GrantedScope {
-        guard let scope else { return self }
+        // Absent (or empty) means "the same as before" (RFC 6749 §6).
+        guard let scope, !Self.items(scope).isEmpty else { return self }
         let asked = Self.items(scope)
         let held = Set(openIDScopes + resourceScopes)
         for item in asked where !held.contains(item) {

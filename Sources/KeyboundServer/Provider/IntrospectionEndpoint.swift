@@ -17,7 +17,8 @@ struct IntrospectionEndpoint: Sendable {
         let inactive = JSONResponse.make(JSONObject(["active": .bool(false)]), headers: [.cacheControl: "no-store"])
         if token.hasPrefix("kbr_") {
             guard let refresh = try context.store.refreshToken(issuerID: issuer.id, tokenHash: Secrets.hexDigest(token)),
-                  refresh.spentAt == nil, refresh.revokedAt == nil, refresh.expiresAt > context.now() else { return inactive }
+                  refresh.spentAt == nil, refresh.revokedAt == nil, refresh.expiresAt > context.now(),
+                  try isActiveUser(issuer: issuer, subject: refresh.subject) else { return inactive }
             var body = JSONObject([
                 "active": .bool(true), "token_type": .string("refresh_token"), "scope": .string(refresh.scope),
                 "client_id": .string(refresh.clientID), "sub": .string(refresh.subject), "iss": .string(issuer.url),
@@ -27,14 +28,23 @@ struct IntrospectionEndpoint: Sendable {
             if let sessionID = refresh.sessionID { body["sid"] = .string(sessionID) }
             return JSONResponse.make(body, headers: [.cacheControl: "no-store"])
         }
-        guard case .active(let verified, _) = try IssuedTokenCheck(context: context)
+        guard case .active(let verified, let record) = try IssuedTokenCheck(context: context)
             .check(token, issuer: issuer, audience: nil, tokenType: .accessToken) else { return inactive }
+        // A user token stops being active when its user is disabled; application tokens have no user.
+        if verified.claims["idtyp"] == .string("user"), try !isActiveUser(issuer: issuer, subject: record.subject) { return inactive }
         var body = JSONObject(["active": .bool(true), "token_type": .string("Bearer")])
         for name in ["scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti", "tid", "sid", "roles", "idtyp"] {
             if let value = verified.claims[name] { body[name] = value }
         }
         body["kid"] = .string(verified.keyID)
         return JSONResponse.make(body, headers: [.cacheControl: "no-store"])
+    }
+}
+
+extension IntrospectionEndpoint {
+    func isActiveUser(issuer: IssuerRecord, subject: String) throws -> Bool {
+        guard let user = try context.store.user(issuerID: issuer.id, subject: subject) else { return false }
+        return !user.isDisabled
     }
 }
 

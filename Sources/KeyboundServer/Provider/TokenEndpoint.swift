@@ -116,7 +116,14 @@ struct TokenEndpoint: Sendable {
         var records = [access.record]
         if let idToken { records.append(idToken.record) }
         if let refresh { records.append(refresh.record) }
-        try await context.ledger.commit(.init(records: records, refreshToken: refresh?.state))
+        do {
+            try await context.ledger.commit(.init(records: records, refreshToken: refresh?.state))
+        } catch {
+            if error.code == .chainRevoked {
+                throw OAuthError.invalidGrant("the grant was revoked while it was being exchanged (reuse or replay detected)")
+            }
+            throw error
+        }
         for record in records { ProviderMetrics.tokenIssued(issuer: grant.issuer.id, grant: grant.grantType, kind: record.kind.rawValue) }
         return tokenResponse(access: access, idToken: idToken?.token, refreshToken: refresh?.token, scope: grant.scope.scopeString)
     }

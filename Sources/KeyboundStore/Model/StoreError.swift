@@ -37,6 +37,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let userNotFound = Code(rawValue: "user_not_found")
         /// A token id that is already in the issuance ledger.
         public static let duplicateToken = Code(rawValue: "duplicate_token")
+        /// The refresh chain was revoked (reuse or replay detected) before the tokens were committed.
+        public static let chainRevoked = Code(rawValue: "chain_revoked")
         /// The issuer has no active key.
         public static let noActiveKey = Code(rawValue: "no_active_key")
     }

@@ -111,6 +111,12 @@ public final class IssuanceLedger: Sendable {
     }
 
     static func insert(_ entry: Entry, into db: Database) throws {
+        // A chain revoked (refresh reuse, code replay) while these tokens waited for the commit:
+        // they must never be handed out. The check runs in the same serialized writer as the revocation.
+        let chains = Set(entry.records.compactMap(\.chainID) + [entry.refreshToken?.chainID].compactMap { $0 })
+        for chain in chains where try ProviderStore.isChainRevoked(db, chainID: chain) {
+            throw StoreError(.chainRevoked, "refresh chain '\(chain)' was revoked before its tokens were committed")
+        }
         for record in entry.records {
             do {
                 let statement = try db.cachedStatement(sql: """

@@ -104,12 +104,19 @@ extension ProviderStore {
         }
     }
 
+    /// Whether the refresh chain `chainID` has been revoked.
+    static func isChainRevoked(_ db: Database, chainID: String) throws -> Bool {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM chain_revocation WHERE chain_id = ?"), arguments: [chainID]) != nil
+    }
+
     /// Revokes every refresh token of a chain and every access and ID token issued in it.
     public func revokeChain(_ chainID: String, reason: String, now: Date) throws(StoreError) {
         try write { db in try Self.revokeChain(db, chainID: chainID, reason: reason, now: now) }
     }
 
     static func revokeChain(_ db: Database, chainID: String, reason: String, now: Date) throws {
+        try db.execute(sql: "INSERT OR IGNORE INTO chain_revocation (chain_id, revoked_at, reason) VALUES (?, ?, ?)",
+                       arguments: [chainID, now.timeIntervalSince1970, reason])
         try db.execute(sql: "UPDATE refresh_token SET revoked_at = ?, revocation_reason = ? WHERE chain_id = ? AND revoked_at IS NULL",
                        arguments: [now.timeIntervalSince1970, reason, chainID])
         try db.execute(sql: """

@@ -182,6 +182,19 @@ public final class ProviderStore: @unchecked Sendable {
                 BEGIN SELECT RAISE(ABORT, 'revocations are never deleted'); END;
                 """)
         }
+        migrator.registerMigration("v2: chain revocations") { db in
+            // A revoked refresh chain, so tokens of that chain still waiting for the ledger's
+            // group commit are refused in the same serialized writer.
+            try db.execute(sql: """
+                CREATE TABLE chain_revocation (
+                    chain_id TEXT PRIMARY KEY NOT NULL,
+                    revoked_at REAL NOT NULL,
+                    reason TEXT NOT NULL
+                );
+                CREATE TRIGGER chain_revocation_no_delete BEFORE DELETE ON chain_revocation
+                BEGIN SELECT RAISE(ABORT, 'revocations are never deleted'); END;
+                """)
+        }
         return migrator
     }
 }
