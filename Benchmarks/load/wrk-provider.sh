@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Load benchmark of `keybound serve` on loopback with wrk (Debian's `wrk` package):
-# a trivial route (/health), the JWKS endpoint and the client_credentials token endpoint, each
-# for the same bounded duration in the same run, reported as requests/s and as a ratio to the
-# trivial route. Uses a fresh temporary data directory and a release build.
+# a trivial route (/health), the JWKS endpoint and the client_credentials token endpoint, in
+# interleaved rounds (health, jwks, token, health, …) against the same server, each run for the
+# same bounded duration. Reports the median requests/s of each endpoint over the rounds and its
+# ratio to the trivial route's median, with the total non-2xx responses and socket errors.
+# Uses a fresh temporary data directory and a release build.
 #
-# Usage: Benchmarks/load/wrk-provider.sh [seconds per endpoint, default 10] [connections, default 32]
+# Usage: Benchmarks/load/wrk-provider.sh [seconds per run, default 5] [connections, default 128] [rounds, default 3]
 set -euo pipefail
-duration=${1:-10}
-connections=${2:-32}
+duration=${1:-5}
+connections=${2:-128}
+rounds=${3:-3}
 port=${KEYBOUND_BENCH_PORT:-18180}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
@@ -42,17 +45,29 @@ run() { # name, url, extra wrk arguments...
     echo "$name $rps $non2xx $errors $p99"
 }
 
-echo "wrk: 1 thread, $connections connections, ${duration}s per endpoint, loopback, release build" >&2
-trivial=$(run health "http://127.0.0.1:$port/health")
-jwks=$(run jwks "http://127.0.0.1:$port/contoso/jwks")
-token=$(run token "http://127.0.0.1:$port/contoso/token" -s "$root/Benchmarks/load/token.lua")
+echo "wrk: 1 thread, $connections connections, ${duration}s per run, $rounds interleaved rounds, loopback, release build" >&2
+results=()
+for _ in $(seq 1 "$rounds"); do
+    results+=("$(run health "http://127.0.0.1:$port/health")")
+    results+=("$(run jwks "http://127.0.0.1:$port/contoso/jwks")")
+    results+=("$(run token "http://127.0.0.1:$port/contoso/token" -s "$root/Benchmarks/load/token.lua")")
+done
 ledger=$(sqlite3 "$data/provider.sqlite" "SELECT count(*) FROM issuance" 2>/dev/null || echo "?")
 
-base=$(awk '{print $2}' <<<"$trivial")
-printf '| Endpoint | Requests/s | ÷ trivial route | non-2xx | socket errors | p99 latency |\n|---|---|---|---|---|---|\n'
-for line in "$trivial" "$jwks" "$token"; do
-    read -r name rps non2xx errors p99 <<<"$line"
-    ratio=$(awk -v a="$rps" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
-    printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$rps" "$ratio" "$non2xx" "$errors" "$p99"
+summary() { # name -> "median_rps non2xx_total errors_total all_rps"
+    local lines median bad err all
+    lines=$(printf '%s\n' "${results[@]}" | awk -v n="$1" '$1 == n')
+    median=$(awk '{print $2}' <<<"$lines" | sort -n | awk '{ r[NR] = $1 } END { printf "%.0f", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }')
+    bad=$(awk '{ s += $3 } END { print s + 0 }' <<<"$lines")
+    err=$(awk '{ s += $4 } END { print s + 0 }' <<<"$lines")
+    all=$(awk '{ printf "%s%d", (NR > 1 ? "/" : ""), $2 }' <<<"$lines")
+    echo "$median $bad $err $all"
+}
+base=$(summary health | awk '{print $1}')
+printf '| Endpoint | Median requests/s | ÷ trivial route | Runs (requests/s) | non-2xx | socket errors |\n|---|---|---|---|---|---|\n'
+for name in health jwks token; do
+    read -r median non2xx errors all <<<"$(summary "$name")"
+    ratio=$(awk -v a="$median" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$median" "$ratio" "$all" "$non2xx" "$errors"
 done
 echo "ledger records after the run: $ledger" >&2

@@ -45,5 +45,23 @@ public enum Secrets {
     }
 
     /// A random UUID string (lowercase): subjects, session ids, token ids.
-    public static func uuid() -> String { UUID().uuidString.lowercased() }
+    public static func uuid() -> String {
+        let digits: StaticString = "0123456789abcdef"
+        var bytes = UUID().uuid
+        return withUnsafeBytes(of: &bytes) { raw in
+            String(unsafeUninitializedCapacity: 36) { buffer in
+                var index = 0
+                for (position, byte) in raw.enumerated() {
+                    if position == 4 || position == 6 || position == 8 || position == 10 {
+                        buffer[index] = UInt8(ascii: "-")
+                        index += 1
+                    }
+                    buffer[index] = digits.utf8Start[Int(byte >> 4)]
+                    buffer[index + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                    index += 2
+                }
+                return index
+            }
+        }
+    }
 }

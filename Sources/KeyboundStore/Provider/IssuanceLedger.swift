@@ -26,7 +26,7 @@ public final class IssuanceLedger: Sendable {
 
     private struct Waiting {
         let entry: Entry
-        let continuation: CheckedContinuation<Void, any Error>
+        let continuation: UnsafeContinuation<Void, any Error>
     }
 
     private struct State {
@@ -56,7 +56,7 @@ public final class IssuanceLedger: Sendable {
     /// written (for example a duplicate `jti`); the caller must then not hand out the tokens.
     public func commit(_ entry: Entry) async throws(StoreError) {
         do {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 let startFlusher = state.withLock { state -> Bool in
                     state.waiting.append(Waiting(entry: entry, continuation: continuation))
                     guard !state.flushing else { return false }

@@ -159,7 +159,6 @@ public final class ProviderStore: @unchecked Sendable {
                     claims_digest TEXT NOT NULL
                 );
                 CREATE INDEX issuance_chain ON issuance(chain_id) WHERE chain_id IS NOT NULL;
-                CREATE INDEX issuance_key ON issuance(issuer_id, kid);
                 CREATE TABLE token_revocation (
                     jti TEXT PRIMARY KEY NOT NULL,
                     revoked_at REAL NOT NULL,
