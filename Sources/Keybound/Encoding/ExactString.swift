@@ -28,7 +28,7 @@ struct ExactString: Hashable, Sendable, CustomStringConvertible {
 
 extension String {
     /// Whether the two strings have exactly the same UTF-8 bytes (no Unicode normalization).
-    func isExactly(_ other: String) -> Bool {
+    public func isExactly(_ other: String) -> Bool {
         var lhs = self, rhs = other
         return lhs.withUTF8 { left in
             rhs.withUTF8 { right in
