@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Keybound", targets: ["Keybound"]),
         .library(name: "KeyboundStore", targets: ["KeyboundStore"]),
         .library(name: "KeyboundServer", targets: ["KeyboundServer"]),
+        .library(name: "KeyboundHummingbird", targets: ["KeyboundHummingbird"]),
         .executable(name: "keybound", targets: ["keybound"]),
         .executable(name: "KeyboundFuzz", targets: ["KeyboundFuzz"]),
     ],
@@ -61,6 +62,16 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Bearer-token authentication for Hummingbird resource servers: the verifier as middleware,
+        // a typed identity in the request context, enforcement of scopes, roles and issuers.
+        .target(
+            name: "KeyboundHummingbird",
+            dependencies: [
+                "Keybound",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "keybound",
             dependencies: [
@@ -83,6 +94,7 @@ let package = Package(
                 "Keybound",
                 "KeyboundStore",
                 "KeyboundServer",
+                "KeyboundHummingbird",
                 "keybound",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

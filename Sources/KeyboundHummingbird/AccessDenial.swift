@@ -1,0 +1,47 @@
+/// Why ``IdentityRequirement`` refused an identity, for the response and the audit hook.
+public struct AccessDenial: Sendable, CustomStringConvertible {
+    /// A stable code for a denial.
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// No verified identity: 401 with a challenge and no error code.
+        public static let unauthenticated = Code(rawValue: "unauthenticated")
+        /// The token's issuer is not among the allowed ones: 401 `invalid_token`.
+        public static let issuerNotAllowed = Code(rawValue: "issuer_not_allowed")
+        /// An application token where a user's is required, or the reverse: 403 `insufficient_scope`.
+        public static let wrongPrincipal = Code(rawValue: "wrong_principal")
+        /// None of the required scopes or roles: 403 `insufficient_scope`.
+        public static let insufficientScope = Code(rawValue: "insufficient_scope")
+    }
+
+    /// The code.
+    public let code: Code
+    /// One line for humans.
+    public let reason: String
+    /// The identity refused, if there was one.
+    public let identity: KeyboundIdentity?
+
+    init(_ code: Code, _ reason: String, identity: KeyboundIdentity?) {
+        self.code = code
+        self.reason = reason
+        self.identity = identity
+    }
+
+    public var description: String { "\(code.rawValue): \(reason)" }
+
+    /// The refusal to answer: 401 without error for `unauthenticated`, 401 `invalid_token` for
+    /// `issuer_not_allowed`, 403 `insufficient_scope` (with the required scopes in `scope`) otherwise.
+    public func error(requirement: IdentityRequirement, realm: String = KeyboundHummingbird.defaultRealm) -> BearerError {
+        switch code {
+        case .unauthenticated:
+            return .missingToken(realm: realm)
+        case .issuerNotAllowed:
+            return BearerError(status: .unauthorized, error: "invalid_token", description: reason, realm: realm)
+        default:
+            let scope = requirement.anyOfScopes.isEmpty ? nil : requirement.anyOfScopes.joined(separator: " ")
+            return BearerError(status: .forbidden, error: "insufficient_scope", description: reason, scope: scope, realm: realm)
+        }
+    }
+}

@@ -1,0 +1,15 @@
+/// Bearer-token authentication for Hummingbird resource servers, built on ``Keybound/TokenVerifier``.
+///
+/// - ``BearerAuthenticator`` reads `Authorization: Bearer …`, verifies the token and records a
+///   ``KeyboundIdentity`` and an ``AuthenticationOutcome`` in a ``KeyboundAuthenticatedContext``.
+/// - ``RequireIdentity`` (or ``IdentityRequirement`` in a route) enforces issuers, scopes, roles and
+///   the kind of principal.
+/// - ``VerifiedTokenCache`` with ``CachingTokenVerifier`` skips re-verifying a token seen recently,
+///   never beyond its `exp`, and forgets a key's tokens the moment ``VerifiedTokenCache/invalidate(issuer:keyID:)``
+///   is called for it.
+///
+/// See `docs/middleware.md`.
+public enum KeyboundHummingbird {
+    /// The realm named in `WWW-Authenticate` challenges unless another is given.
+    public static let defaultRealm = "keybound"
+}

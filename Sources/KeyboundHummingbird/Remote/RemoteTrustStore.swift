@@ -1,0 +1,197 @@
+import Foundation
+import Keybound
+import Synchronization
+
+/// Trust for validators in other processes than the provider: the issuers they trust are
+/// configured by URL (never "any issuer"); their keys are fetched from each issuer's discovery
+/// document and JWKS and kept as a ``TrustStore`` with only that issuer's keys.
+///
+/// - The JWKS is refreshed when its `Cache-Control: max-age` runs out (bounded by
+///   ``Configuration/maximumMaxAge``), and early when a token names an unknown `kid` — but at most
+///   once per ``Configuration/minimumRefreshInterval`` per issuer, so random kids cannot cause a
+///   fetch storm.
+/// - When the provider is unreachable, the last good key set keeps serving.
+/// - An issuer whose keys were never loaded is simply absent: its tokens are rejected
+///   (`untrusted_issuer`), the store fails closed.
+/// - ``revoke(issuer:keyID:)`` removes a key at once (the push channel calls it).
+public final class RemoteTrustStore: Sendable {
+    /// One trusted issuer.
+    public struct Issuer: Sendable, Hashable {
+        /// The issuer identifier, exactly as in `iss` and in its discovery document.
+        public let url: String
+        /// The tenant id its tokens must carry, if it is a tenant.
+        public let tenantID: String?
+
+        /// An issuer to trust.
+        public init(url: String, tenantID: String? = nil) {
+            self.url = url
+            self.tenantID = tenantID
+        }
+    }
+
+    /// Refresh behaviour.
+    public struct Configuration: Sendable {
+        /// The issuers to trust. Must not be empty.
+        public var issuers: [Issuer]
+        /// Key sets are considered fresh this long when the response has no `max-age`.
+        public var defaultMaxAge: TimeInterval = 300
+        /// No key set is trusted fresh longer than this, whatever `max-age` says.
+        public var maximumMaxAge: TimeInterval = 3_600
+        /// At most one unknown-`kid` refresh per issuer per this interval.
+        public var minimumRefreshInterval: TimeInterval = 30
+        /// The largest discovery document or JWKS accepted.
+        public var maximumDocumentBytes = 256 * 1024
+
+        /// A configuration. Throws if `issuers` is empty or names a URL that is not http(s).
+        public init(issuers: [Issuer]) throws(RemoteTrustError) {
+            guard !issuers.isEmpty else { throw RemoteTrustError("configure at least one trusted issuer; there is no 'any issuer'") }
+            for issuer in issuers {
+                guard let url = URL(string: issuer.url), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                    throw RemoteTrustError("'\(issuer.url)' is not an http(s) issuer URL")
+                }
+            }
+            self.issuers = issuers
+        }
+    }
+
+    private struct IssuerState {
+        var trusted: TrustedIssuer?
+        var freshUntil: Date = .distantPast
+        var lastAttempt: Date = .distantPast
+        var lastError: String?
+        var revoked: Set<String> = []
+    }
+
+    /// The configuration.
+    public let configuration: Configuration
+    let fetcher: any HTTPFetching
+    let now: @Sendable () -> Date
+    /// Cleared for a key the moment it is revoked or leaves the issuer's JWKS.
+    let cache: VerifiedTokenCache?
+    private let states: Mutex<[String: IssuerState]>
+
+    /// A store that fetches with `fetcher` (URLSession by default). Nothing is fetched until
+    /// ``refreshAll()`` or a verification asks. `cache`, if given, loses a key's entries the
+    /// moment that key is revoked or disappears from its issuer's JWKS.
+    public init(configuration: Configuration, fetcher: any HTTPFetching = URLSessionFetcher(),
+                cache: VerifiedTokenCache? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.configuration = configuration
+        self.fetcher = fetcher
+        self.cache = cache
+        self.now = now
+        self.states = Mutex(Dictionary(uniqueKeysWithValues: configuration.issuers.map { ($0.url, IssuerState()) }))
+    }
+
+    /// The trust store of every issuer loaded so far, without revoked keys.
+    public func trustStore() -> TrustStore {
+        states.withLock { states in
+            var trust = TrustStore()
+            for issuer in configuration.issuers {
+                guard var trusted = states[issuer.url]?.trusted else { continue }
+                for kid in states[issuer.url]?.revoked ?? [] { _ = trusted.updateLifecycle(ofKeyID: kid, to: KeyLifecycle(revocation: .init(at: .distantPast, reason: "revoked by the provider"))) }
+                try? trust.add(trusted)
+            }
+            return trust
+        }
+    }
+
+    /// Whether `issuer`'s keys have been loaded at least once.
+    public func isLoaded(_ issuer: String) -> Bool { states.withLock { $0[issuer]?.trusted != nil } }
+
+    /// The last refresh error of `issuer`, if its last attempt failed.
+    public func lastError(_ issuer: String) -> String? { states.withLock { $0[issuer]?.lastError } }
+
+    /// Refreshes every issuer whose key set is stale (all of them at first). Failures keep the
+    /// last good set and are reported by ``lastError(_:)``.
+    public func refreshAll() async {
+        for issuer in configuration.issuers where isStale(issuer.url) {
+            _ = await refresh(issuer)
+        }
+    }
+
+    /// Called when a token of a trusted issuer names a `kid` the store does not know: refreshes
+    /// that issuer unless it was tried within ``Configuration/minimumRefreshInterval``. Returns
+    /// whether the key is now known.
+    public func refreshForUnknownKey(issuer url: String, keyID: String) async -> Bool {
+        guard let issuer = configuration.issuers.first(where: { $0.url.isExactly(url) }) else { return false }
+        let current = now()
+        let allowed = states.withLock { states -> Bool in
+            guard let state = states[issuer.url] else { return false }
+            return current.timeIntervalSince(state.lastAttempt) >= configuration.minimumRefreshInterval
+        }
+        guard allowed else { return false }
+        _ = await refresh(issuer)
+        return states.withLock { $0[issuer.url]?.trusted?.key(withID: keyID) != nil }
+    }
+
+    /// Revokes a key at once (from the provider's push channel), whatever the cached JWKS says.
+    public func revoke(issuer: String, keyID: String) {
+        states.withLock { $0[issuer]?.revoked.insert(keyID) }
+        cache?.invalidate(issuer: issuer, keyID: keyID)
+    }
+
+    func isStale(_ url: String) -> Bool {
+        let current = now()
+        return states.withLock { ($0[url]?.freshUntil ?? .distantPast) <= current }
+    }
+
+    /// Fetches discovery and JWKS of `issuer`; on success replaces its keys.
+    @discardableResult
+    func refresh(_ issuer: Issuer) async -> Bool {
+        let started = now()
+        states.withLock { $0[issuer.url]?.lastAttempt = started }
+        do {
+            let (trusted, maxAge) = try await load(issuer)
+            let lifetime = min(maxAge ?? configuration.defaultMaxAge, configuration.maximumMaxAge)
+            let removed: [String] = states.withLock { states in
+                let before = states[issuer.url]?.trusted?.keyIDs ?? []
+                states[issuer.url]?.trusted = trusted
+                states[issuer.url]?.freshUntil = started.addingTimeInterval(lifetime)
+                states[issuer.url]?.lastError = nil
+                return before.filter { trusted.key(withID: $0) == nil }
+            }
+            for keyID in removed { cache?.invalidate(issuer: issuer.url, keyID: keyID) }
+            return true
+        } catch {
+            states.withLock { $0[issuer.url]?.lastError = "\(error)" }
+            return false
+        }
+    }
+
+    private func load(_ issuer: Issuer) async throws -> (TrustedIssuer, TimeInterval?) {
+        guard let discoveryURL = URL(string: issuer.url + "/.well-known/openid-configuration") else {
+            throw RemoteTrustError("cannot form the discovery URL of '\(issuer.url)'")
+        }
+        let discovery = try await fetchJSON(discoveryURL)
+        guard case .string(let declared)? = discovery.object["issuer"], declared.isExactly(issuer.url) else {
+            throw RemoteTrustError("the discovery document at \(discoveryURL.absoluteString) names another issuer")
+        }
+        guard case .string(let jwksText)? = discovery.object["jwks_uri"], let jwksURL = URL(string: jwksText),
+              ["http", "https"].contains(jwksURL.scheme ?? "") else {
+            throw RemoteTrustError("the discovery document of '\(issuer.url)' has no usable jwks_uri")
+        }
+        let keys = try await fetchJSON(jwksURL)
+        let keySet = try JWKSet(jsonObject: keys.object)
+        let trusted = try TrustedIssuer(identifier: issuer.url, tenantID: issuer.tenantID, keySet: keySet)
+        return (trusted, keys.maxAge)
+    }
+
+    private func fetchJSON(_ url: URL) async throws -> (object: JSONObject, maxAge: TimeInterval?) {
+        let result = try await fetcher.get(url, maximumBytes: configuration.maximumDocumentBytes)
+        guard result.status == 200 else { throw RemoteTrustError("GET \(url.absoluteString) answered \(result.status)") }
+        guard result.body.count <= configuration.maximumDocumentBytes else { throw RemoteTrustError("GET \(url.absoluteString): document too large") }
+        let object: JSONObject
+        do { object = try StrictJSONParser.parseObject(result.body) } catch {
+            throw RemoteTrustError("GET \(url.absoluteString): not a JSON object (\(error))")
+        }
+        return (object, CacheControl.maxAge(result.headers["cache-control"]))
+    }
+}
+
+/// Why the remote trust store could not be configured or refreshed.
+public struct RemoteTrustError: Error, Sendable, CustomStringConvertible {
+    /// One line.
+    public let description: String
+    /// An error.
+    public init(_ description: String) { self.description = description }
+}

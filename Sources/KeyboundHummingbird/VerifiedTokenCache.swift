@@ -1,0 +1,134 @@
+import Crypto
+import Foundation
+import Synchronization
+
+/// Identities of recently verified tokens, keyed by the SHA-256 of the whole token.
+///
+/// The rules:
+/// - Only successful verifications are stored (by ``CachingTokenVerifier``); rejections never are.
+/// - An entry expires at the earlier of the token's `exp` and its insertion time plus
+///   ``maximumAge``, and every hit re-checks that against the time the caller passes (the
+///   verifier's clock). An expired entry is removed and misses.
+/// - At most ``capacity`` entries: when full, the oldest inserted entry is evicted.
+/// - ``invalidate(issuer:keyID:)`` removes, at once, every entry verified under that key: call it
+///   the moment a revocation arrives, together with the trust store update. Until then the cache
+///   keeps answering for the key's tokens (up to ``maximumAge``).
+/// - ``removeAll()`` when the trust store is replaced wholesale.
+///
+/// Thread-safe; one instance is meant to be shared by every request of a verifier with one policy.
+public final class VerifiedTokenCache: Sendable {
+    /// The most entries held at once.
+    public let capacity: Int
+    /// How long an entry may live after insertion, whatever the token's `exp`.
+    public let maximumAge: TimeInterval
+
+    /// The default ``capacity``: 4,096 entries.
+    public static let defaultCapacity = 4_096
+    /// The default ``maximumAge``: 60 seconds.
+    public static let defaultMaximumAge: TimeInterval = 60
+
+    struct Entry: Sendable {
+        let identity: KeyboundIdentity
+        let expiresAt: Date
+        /// The policy the token was verified under: a hit needs the same audience and token type.
+        let policy: PolicyTag
+        let sequence: UInt64
+        let issuer: ExactBytes
+        let keyID: ExactBytes
+    }
+
+    /// What must match between the verifier that stored an entry and the one reading it.
+    struct PolicyTag: Hashable, Sendable {
+        let audience: ExactBytes
+        let tokenType: String
+    }
+
+    private struct State: ~Copyable {
+        var entries: [SHA256Digest: Entry] = [:]
+        /// Insertion order for eviction: (key, sequence); stale pairs are skipped.
+        var order: [(key: SHA256Digest, sequence: UInt64)] = []
+        var orderStart = 0
+        var nextSequence: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// A cache of at most `capacity` entries (at least 1), each living at most `maximumAge` seconds
+    /// (clamped to 0…3600; 0 stores nothing).
+    public init(capacity: Int = defaultCapacity, maximumAge: TimeInterval = defaultMaximumAge) {
+        self.capacity = max(1, capacity)
+        self.maximumAge = maximumAge.isFinite ? min(max(0, maximumAge), 3600) : 0
+    }
+
+    /// The number of entries held, expired ones included until they are next touched.
+    public var count: Int { state.withLock { $0.entries.count } }
+
+    /// The cached identity of `token` if an entry exists and has not expired at `now`.
+    public func identity(for token: String, now: Date) -> KeyboundIdentity? {
+        lookup(Self.key(for: token), policy: nil, now: now)
+    }
+
+    /// Removes every entry verified under the key `keyID` of `issuer` (exact bytes) and returns how many.
+    @discardableResult
+    public func invalidate(issuer: String, keyID: String) -> Int {
+        let issuer = ExactBytes(issuer), keyID = ExactBytes(keyID)
+        return state.withLock { state in
+            let doomed = state.entries.filter { $0.value.issuer == issuer && $0.value.keyID == keyID }.map(\.key)
+            for key in doomed { state.entries[key] = nil }
+            return doomed.count
+        }
+    }
+
+    /// Removes every entry (for example when the trust store is replaced).
+    public func removeAll() {
+        state.withLock { state in
+            state.entries.removeAll()
+            state.order.removeAll()
+            state.orderStart = 0
+        }
+    }
+
+    static func key(for token: String) -> SHA256Digest { SHA256.hash(data: Array(token.utf8)) }
+
+    /// The entry's identity if it exists, was stored under `policy` (when given) and has not expired.
+    func lookup(_ key: SHA256Digest, policy: PolicyTag?, now: Date) -> KeyboundIdentity? {
+        state.withLock { state in
+            guard let entry = state.entries[key] else { return nil }
+            guard now.timeIntervalSince1970.isFinite, now < entry.expiresAt else {
+                state.entries[key] = nil
+                return nil
+            }
+            if let policy, policy != entry.policy { return nil }
+            return entry.identity
+        }
+    }
+
+    /// Stores a verified identity until the earlier of its `exp` and `now` + ``maximumAge``.
+    func insert(_ identity: KeyboundIdentity, key: SHA256Digest, policy: PolicyTag, now: Date) {
+        guard now.timeIntervalSince1970.isFinite else { return }
+        var expiresAt = now.addingTimeInterval(maximumAge)
+        if let exp = identity.expiresAt { expiresAt = min(expiresAt, exp) }
+        guard expiresAt > now else { return }
+        let capacity = self.capacity
+        state.withLock { state in
+            if state.entries[key] == nil {
+                while state.entries.count >= capacity, state.orderStart < state.order.count {
+                    let oldest = state.order[state.orderStart]
+                    state.orderStart += 1
+                    if state.entries[oldest.key]?.sequence == oldest.sequence { state.entries[oldest.key] = nil }
+                }
+            }
+            let sequence = state.nextSequence
+            state.nextSequence += 1
+            state.entries[key] = Entry(identity: identity, expiresAt: expiresAt, policy: policy, sequence: sequence,
+                                       issuer: ExactBytes(identity.issuer), keyID: ExactBytes(identity.keyID))
+            state.order.append((key, sequence))
+            // Drop consumed and stale order records so the list stays within a small multiple of capacity.
+            if state.order.count - state.orderStart > 2 * capacity || state.orderStart > capacity {
+                let entries = state.entries
+                state.order = state.order[state.orderStart...].filter { entries[$0.key]?.sequence == $0.sequence }
+                state.orderStart = 0
+            }
+        }
+    }
+}
