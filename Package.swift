@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "KeyboundStore", targets: ["KeyboundStore"]),
         .library(name: "KeyboundServer", targets: ["KeyboundServer"]),
         .library(name: "KeyboundHummingbird", targets: ["KeyboundHummingbird"]),
+        .library(name: "KeyboundAudit", targets: ["KeyboundAudit"]),
         .executable(name: "keybound", targets: ["keybound"]),
         .executable(name: "KeyboundFuzz", targets: ["KeyboundFuzz"]),
     ],
@@ -72,12 +73,22 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The tamper-evident audit log: hash-chained records, signed checkpoints, verification.
+        .target(
+            name: "KeyboundAudit",
+            dependencies: [
+                "Keybound",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .executableTarget(
             name: "keybound",
             dependencies: [
                 "Keybound",
                 "KeyboundStore",
                 "KeyboundServer",
+                "KeyboundAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -95,8 +106,10 @@ let package = Package(
                 "KeyboundStore",
                 "KeyboundServer",
                 "KeyboundHummingbird",
+                "KeyboundAudit",
                 "keybound",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -1,0 +1,102 @@
+import Foundation
+
+/// One access attempt on a protected resource, allowed or denied.
+///
+/// Token fields are `nil` when the request carried no parsable token (and may be `nil` one by one
+/// when a parsable token lacked the claim). ``sequence`` and ``hash`` are assigned by
+/// ``AuditLog/append(_:)``; they are `0` and empty until then.
+///
+/// Times are kept to the millisecond: ``AuditLog`` rounds them before hashing and returns the
+/// rounded record. Strings have NUL characters replaced by U+FFFD and are cut to
+/// ``AuditConfiguration/maximumFieldBytes`` (see `docs/audit.md`).
+public struct AuditRecord: Sendable, Equatable {
+    /// Whether the attempt was allowed.
+    public enum Verdict: String, Sendable, CaseIterable {
+        /// The request was served.
+        case allowed
+        /// The request was refused (see ``AuditRecord/rejectionCode``).
+        case denied
+    }
+
+    /// The position in the log: contiguous from 1 (0 until appended).
+    public var sequence: Int64
+    /// The chain hash after this record: `SHA-256(previous hash || canonical bytes)` (empty until appended).
+    public var hash: [UInt8]
+
+    /// When the attempt was made.
+    public var time: Date
+    /// The tenant whose resource was addressed, if the request named one.
+    public var tenant: String?
+    /// The mailbox addressed, if any.
+    public var mailbox: String?
+    /// The operation attempted (for example `messages.list`, `messages.read`).
+    public var operation: String
+    /// The item ids the operation touched or asked for (empty when none).
+    public var itemIDs: [String]
+    /// The application or client id (`client_id`/`azp`, or the authenticated client).
+    public var clientID: String?
+    /// The client's IP address as the server saw it.
+    public var clientIP: String?
+    /// The `User-Agent` header.
+    public var userAgent: String?
+    /// The session id (`sid`), if any.
+    public var sessionID: String?
+    /// The token's `iss`.
+    public var tokenIssuer: String?
+    /// The `kid` of the key the token named.
+    public var tokenKeyID: String?
+    /// The token's `jti`.
+    public var tokenID: String?
+    /// The token's `sub`.
+    public var tokenSubject: String?
+    /// The token's `aud`, as a list.
+    public var tokenAudience: [String]?
+    /// The token's `scope`, space-separated, as in the token.
+    public var tokenScope: String?
+    /// The token's `roles`.
+    public var tokenRoles: [String]?
+    /// The token's `iat`.
+    public var tokenIssuedAt: Date?
+    /// The token's `exp`.
+    public var tokenExpiresAt: Date?
+    /// Lowercase hex SHA-256 of the token's claims (the JWS payload bytes).
+    public var claimsDigest: String?
+    /// Allowed or denied.
+    public var verdict: Verdict
+    /// The rejection code of a denied attempt (for example `issuer_key_mismatch`, `insufficient_scope`).
+    public var rejectionCode: String?
+
+    /// A record to append; ``sequence`` and ``hash`` are assigned by the log.
+    public init(
+        time: Date, tenant: String?, mailbox: String?, operation: String, itemIDs: [String] = [],
+        clientID: String?, clientIP: String?, userAgent: String?, sessionID: String?,
+        tokenIssuer: String?, tokenKeyID: String?, tokenID: String?, tokenSubject: String?,
+        tokenAudience: [String]?, tokenScope: String?, tokenRoles: [String]?,
+        tokenIssuedAt: Date?, tokenExpiresAt: Date?, claimsDigest: String?,
+        verdict: Verdict, rejectionCode: String?, sequence: Int64 = 0, hash: [UInt8] = []
+    ) {
+        self.sequence = sequence
+        self.hash = hash
+        self.time = time
+        self.tenant = tenant
+        self.mailbox = mailbox
+        self.operation = operation
+        self.itemIDs = itemIDs
+        self.clientID = clientID
+        self.clientIP = clientIP
+        self.userAgent = userAgent
+        self.sessionID = sessionID
+        self.tokenIssuer = tokenIssuer
+        self.tokenKeyID = tokenKeyID
+        self.tokenID = tokenID
+        self.tokenSubject = tokenSubject
+        self.tokenAudience = tokenAudience
+        self.tokenScope = tokenScope
+        self.tokenRoles = tokenRoles
+        self.tokenIssuedAt = tokenIssuedAt
+        self.tokenExpiresAt = tokenExpiresAt
+        self.claimsDigest = claimsDigest
+        self.verdict = verdict
+        self.rejectionCode = rejectionCode
+    }
+}

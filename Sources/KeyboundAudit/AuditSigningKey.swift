@@ -1,0 +1,127 @@
+import Crypto
+import Foundation
+import Keybound
+
+/// The public half of an audit signing key (Ed25519), as recorded in the log's database.
+public struct AuditPublicKey: Sendable, Equatable, CustomStringConvertible {
+    /// The algorithm; always `Ed25519`.
+    public static let algorithm = "Ed25519"
+    /// The 32-byte public key.
+    public let rawRepresentation: [UInt8]
+    /// The RFC 7638 thumbprint of the key's JWK (`{"crv":"Ed25519","kty":"OKP","x":…}`): pin it to trust a log.
+    public let keyID: String
+
+    /// A public key from its 32 raw bytes.
+    public init(rawRepresentation: [UInt8]) throws(AuditError) {
+        guard rawRepresentation.count == 32, (try? Curve25519.Signing.PublicKey(rawRepresentation: rawRepresentation)) != nil else {
+            throw AuditError(.signingKey, "an audit public key is 32 bytes of Ed25519")
+        }
+        self.rawRepresentation = rawRepresentation
+        let thumbprintInput = #"{"crv":"Ed25519","kty":"OKP","x":""# + Base64URL.encode(rawRepresentation) + #""}"#
+        self.keyID = Base64URL.encode(SHA256.hash(data: Array(thumbprintInput.utf8)))
+    }
+
+    /// Whether `signature` is this key's signature of `message`.
+    public func isValidSignature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
+        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: rawRepresentation) else { return false }
+        return key.isValidSignature(signature, for: message)
+    }
+
+    /// `Ed25519 audit key <kid>`.
+    public var description: String { "Ed25519 audit key \(keyID)" }
+}
+
+/// The dedicated key that signs an audit log's checkpoints and prune records.
+///
+/// It lives in `audit-signing-key.json` in the data directory (a private JWK, mode 0600, created
+/// with `O_EXCL` and never overwritten); its public key is also recorded in the database. Its
+/// description, errors and reflection never show the private key.
+public struct AuditSigningKey: Sendable, CustomStringConvertible, CustomReflectable {
+    /// The key file's name inside a data directory.
+    public static let fileName = "audit-signing-key.json"
+
+    private let privateKey: Curve25519.Signing.PrivateKey
+    /// The public key.
+    public let publicKey: AuditPublicKey
+
+    /// A fresh random key.
+    public static func generate() -> AuditSigningKey {
+        AuditSigningKey(privateKey: Curve25519.Signing.PrivateKey())
+    }
+
+    private init(privateKey: Curve25519.Signing.PrivateKey) {
+        self.privateKey = privateKey
+        self.publicKey = try! AuditPublicKey(rawRepresentation: Array(privateKey.publicKey.rawRepresentation))
+    }
+
+    /// The key file in `directory`.
+    public static func file(in directory: URL) -> URL { directory.appendingPathComponent(fileName) }
+
+    /// Reads the key file at `url`. Refuses a file readable or writable by anyone but its owner.
+    public static func load(from url: URL) throws(AuditError) -> AuditSigningKey {
+        var status = stat()
+        guard stat(url.path, &status) == 0 else {
+            throw AuditError(.signingKey, "cannot read the audit signing key file '\(url.path)': \(String(cString: strerror(errno)))")
+        }
+        guard status.st_mode & 0o077 == 0 else {
+            throw AuditError(.signingKey, "the audit signing key file '\(url.path)' has mode \(String(status.st_mode & 0o777, radix: 8)); it must be 0600")
+        }
+        guard let data = FileManager.default.contents(atPath: url.path), data.count <= 4_096 else {
+            throw AuditError(.signingKey, "cannot read the audit signing key file '\(url.path)'")
+        }
+        // Errors below never quote the file: it holds the private key.
+        guard let object = try? StrictJSONParser.parseObject(Array(data)),
+              object["kty"]?.stringValue == "OKP", object["crv"]?.stringValue == "Ed25519",
+              let d = object["d"]?.stringValue.flatMap(Base64URL.decode), d.count == 32,
+              let privateKey = try? Curve25519.Signing.PrivateKey(rawRepresentation: d) else {
+            throw AuditError(.signingKey, "the audit signing key file '\(url.path)' is not an Ed25519 private JWK")
+        }
+        let key = AuditSigningKey(privateKey: privateKey)
+        if let x = object["x"]?.stringValue, Base64URL.decode(x) != key.publicKey.rawRepresentation {
+            throw AuditError(.signingKey, "the audit signing key file '\(url.path)' is inconsistent (its public key does not match its private key)")
+        }
+        return key
+    }
+
+    /// Writes the key to `url` as a private JWK, mode 0600; fails if the file exists.
+    public func write(to url: URL) throws(AuditError) {
+        let object = JSONObject([
+            "kty": .string("OKP"), "crv": .string("Ed25519"), "use": .string("audit"), "kid": .string(publicKey.keyID),
+            "x": .string(Base64URL.encode(publicKey.rawRepresentation)),
+            "d": .string(Base64URL.encode(privateKey.rawRepresentation)),
+        ])
+        let contents = JSONWriter(prettyPrinted: true).bytes(.object(object)) + [UInt8(ascii: "\n")]
+        try SecretKeyFile.create(contents, at: url)
+    }
+
+    /// The signature of `message`.
+    func sign(_ message: [UInt8]) throws(AuditError) -> [UInt8] {
+        do {
+            return Array(try privateKey.signature(for: message))
+        } catch {
+            throw AuditError(.signingKey, "the audit signing key could not sign")
+        }
+    }
+
+    /// `audit signing key <kid>`; never the private key.
+    public var description: String { "audit signing key \(publicKey.keyID)" }
+
+    /// Only the public key id, so `dump` and debuggers never show the private key.
+    public var customMirror: Mirror { Mirror(self, children: ["keyID": publicKey.keyID]) }
+}
+
+/// Files holding a private key: created owner-only (0600) from the first byte, never overwritten.
+enum SecretKeyFile {
+    /// Creates `url` with `contents`, mode 0600, and flushes it; fails if it exists.
+    static func create(_ contents: [UInt8], at url: URL) throws(AuditError) {
+        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw AuditError(.signingKey, "cannot create '\(url.path)': \(String(cString: strerror(errno))); an existing key file is never overwritten")
+        }
+        defer { close(descriptor) }
+        let written = contents.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == contents.count, fsync(descriptor) == 0 else {
+            throw AuditError(.signingKey, "cannot write '\(url.path)'")
+        }
+    }
+}

@@ -1,0 +1,12 @@
+/// The tamper-evident audit log of Keybound resource servers (Keybound Mail).
+///
+/// - ``AuditRecord``: one access attempt, allowed or denied.
+/// - ``AuditLog``: the append-only, hash-chained log in `audit.sqlite`, written with group commit,
+///   with checkpoints signed by a dedicated audit key and whole-segment retention.
+/// - ``AuditVerifier``: recomputes the chain and the checkpoints and names the first problem.
+///
+/// The format, the chain and the limits are described in `docs/audit.md`.
+public enum KeyboundAudit {
+    /// The version of the record encoding and the database layout this library writes.
+    public static let formatVersion = 1
+}

@@ -1,0 +1,187 @@
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+@testable import KeyboundAudit
+
+@Suite("Audit log: appending, the chain and checkpoints")
+struct AuditAppendTests {
+    @Test("50 concurrent tasks × 20 records: one contiguous, intact chain; each call's records stay together")
+    func concurrentAppends() async throws {
+        let directory = try AuditFixture.temporaryDirectory()
+        defer { AuditFixture.cleanUp(directory) }
+        let batches = BatchCounter()
+        let log = try AuditLog(directory: directory, configuration: AuditConfiguration(checkpointInterval: 100),
+                               onBatch: { size, _ in batches.add(size) })
+        let results = try await withThrowingTaskGroup(of: [AuditRecord].self) { group in
+            for task in 0..<50 {
+                group.addTask {
+                    var appended: [AuditRecord] = []
+                    for index in 0..<20 {
+                        // Alternate single appends and pairs so both paths race.
+                        if index % 2 == 0 {
+                            appended.append(try await log.append(AuditFixture.record(task * 20 + index, tenant: "tenant-\(task % 7)")))
+                        } else {
+                            appended.append(contentsOf: try await log.append([AuditFixture.record(task * 20 + index, tenant: "tenant-\(task % 7)")]))
+                        }
+                    }
+                    return appended
+                }
+            }
+            var all: [[AuditRecord]] = []
+            for try await appended in group { all.append(appended) }
+            return all
+        }
+        let sequences = results.flatMap { $0.map(\.sequence) }.sorted()
+        #expect(sequences == Array(1...1_000))
+        for appended in results {
+            // Each task's own appends are in the order it made them.
+            #expect(appended.map(\.sequence) == appended.map(\.sequence).sorted())
+        }
+        // Group commit actually grouped: fewer commits than appends.
+        #expect(batches.commits < 1_000)
+        #expect(batches.appends == 1_000)
+
+        let stored = try log.records(after: 0, limit: 2_000)
+        #expect(stored.map(\.sequence) == Array(1...1_000))
+        let returnedHashes = Dictionary(uniqueKeysWithValues: results.flatMap { $0 }.map { ($0.sequence, $0.hash) })
+        var previous = AuditCanonical.genesis
+        for record in stored {
+            #expect(record.hash == returnedHashes[record.sequence])
+            #expect(record.hash == AuditCanonical.chain(previous, record.canonicalBytes))
+            previous = record.hash
+        }
+        let checkpoints = try log.checkpoints()
+        #expect(checkpoints.map(\.segment) == Array(1...10))
+        #expect(checkpoints.map(\.lastSequence) == stride(from: 100, through: 1_000, by: 100).map(Int64.init))
+
+        let report = try AuditFixture.verify(directory)
+        #expect(report.isIntact, "\(report.summary)")
+        #expect(report.recordsChecked == 1_000)
+        #expect(report.checkpointsChecked == 10)
+        #expect(report.uncheckpointedRecords == 0)
+        #expect(report.keyIDs == [log.publicKey.keyID])
+    }
+
+    @Test("A record reads back exactly as appended (after normalisation), token fields nil for a denied request")
+    func roundTrip() async throws {
+        let directory = try AuditFixture.temporaryDirectory()
+        defer { AuditFixture.cleanUp(directory) }
+        let log = try AuditLog(directory: directory)
+        var allowed = AuditFixture.record(1)
+        allowed.time = Date(timeIntervalSince1970: 1_800_000_000.123_4)
+        allowed.tokenRoles = ["Mail.ReadWrite.All", "weird \"quoted\" \\ role\n"]
+        allowed.itemIDs = []
+        let denied = AuditFixture.record(4)
+        let appended = try await log.append([allowed, denied])
+        let stored = try log.records()
+        #expect(stored == appended)
+        #expect(stored[0].time == Date(timeIntervalSince1970: 1_800_000_000.123))
+        #expect(stored[0].tokenRoles == ["Mail.ReadWrite.All", "weird \"quoted\" \\ role\n"])
+        #expect(stored[0].itemIDs == [])
+        #expect(stored[1].verdict == .denied)
+        #expect(stored[1].rejectionCode == "malformed_token")
+        #expect(stored[1].tokenIssuer == nil && stored[1].tokenAudience == nil && stored[1].tokenIssuedAt == nil)
+        #expect(stored.map(\.sequence) == [1, 2])
+    }
+
+    @Test("Hostile strings: NUL becomes U+FFFD, long values are cut, long lists end with a count; the chain still verifies")
+    func hostileStrings() async throws {
+        let directory = try AuditFixture.temporaryDirectory()
+        defer { AuditFixture.cleanUp(directory) }
+        let log = try AuditLog(directory: directory, configuration: AuditConfiguration(maximumFieldBytes: 64, maximumListCount: 3))
+        var record = AuditFixture.record(1)
+        record.userAgent = "evil\u{0}agent"
+        record.mailbox = String(repeating: "é", count: 100)
+        record.itemIDs = (0..<10).map { "item-\($0)" }
+        let appended = try await log.append(record)
+        #expect(appended.userAgent == "evil\u{FFFD}agent")
+        #expect(appended.mailbox!.utf8.count <= 64)
+        #expect(appended.mailbox!.hasSuffix("…"))
+        #expect(appended.itemIDs == ["item-0", "item-1", "…(+8 more)"])
+        #expect(try log.records() == [appended])
+        #expect(try AuditFixture.verify(directory).isIntact)
+    }
+
+    @Test("The canonical encoding is unambiguous: nil, empty, moved boundaries and lists all differ")
+    func canonicalEncoding() {
+        var base = AuditFixture.record(1)
+        base.sequence = 7
+        var variants: [AuditRecord] = []
+        var empty = base; empty.tenant = ""; variants.append(empty)
+        var none = base; none.tenant = nil; variants.append(none)
+        var shifted = base; shifted.tenant = base.tenant! + String(base.mailbox!.first!); shifted.mailbox = String(base.mailbox!.dropFirst()); variants.append(shifted)
+        var noAudience = base; noAudience.tokenAudience = nil; variants.append(noAudience)
+        var emptyAudience = base; emptyAudience.tokenAudience = []; variants.append(emptyAudience)
+        var joined = base; joined.itemIDs = [base.itemIDs.joined()]; variants.append(joined)
+        var renumbered = base; renumbered.sequence = 8; variants.append(renumbered)
+        var denied = base; denied.verdict = .denied; variants.append(denied)
+        let encodings = Set(([base] + variants).map(\.canonicalBytes))
+        #expect(encodings.count == variants.count + 1)
+        #expect(base.canonicalBytes.starts(with: Array("KBAUDIT".utf8) + [1, 0, 0, 0, 0, 0, 0, 0, 7]))
+    }
+
+    @Test("The database refuses UPDATE and DELETE of records, checkpoints and keys")
+    func triggersRefuseChanges() throws {
+        let (directory, log) = try AuditFixture.log(count: 25)
+        defer { AuditFixture.cleanUp(directory) }
+        #expect(try log.checkpoints().count == 2)
+        let queue = try DatabaseQueue(path: log.path)
+        for sql in ["UPDATE audit_record SET user_agent = 'x' WHERE sequence = 3", "DELETE FROM audit_record WHERE sequence = 3",
+                    "DELETE FROM audit_record WHERE sequence = 25", "UPDATE audit_checkpoint SET record_count = 1",
+                    "DELETE FROM audit_checkpoint WHERE segment = 2", "DELETE FROM audit_key", "UPDATE audit_key SET algorithm = 'none'"] {
+            #expect(throws: DatabaseError.self, "\(sql)") { try AuditFixture.execute(queue, sql) }
+        }
+        try queue.close()
+        #expect(try log.records().count == 25)
+        #expect(try AuditFixture.verify(directory).isIntact)
+    }
+
+    @Test("checkpoint() signs the tail now; with nothing new it returns the last one; later appends continue the segments")
+    func checkpointOnDemand() async throws {
+        let (directory, log) = try AuditFixture.log(count: 23)
+        defer { AuditFixture.cleanUp(directory) }
+        #expect(try AuditFixture.verify(directory).uncheckpointedRecords == 3)
+        let sealed = try #require(try await log.checkpoint())
+        #expect(sealed.segment == 3 && sealed.firstSequence == 21 && sealed.lastSequence == 23 && sealed.recordCount == 3)
+        #expect(try await log.checkpoint() == sealed)
+        try log.appendNow((23..<40).map { AuditFixture.record($0) })
+        let checkpoints = try log.checkpoints()
+        // Segment 4 starts after the on-demand checkpoint and is full at 10 records.
+        #expect(checkpoints.map(\.lastSequence) == [10, 20, 23, 33])
+        let report = try AuditFixture.verify(directory)
+        #expect(report.isIntact, "\(report.summary)")
+        #expect(report.uncheckpointedRecords == 7)
+        #expect(report.lastSequence == 40)
+
+        let empty = try AuditFixture.temporaryDirectory()
+        defer { AuditFixture.cleanUp(empty) }
+        #expect(try await AuditLog(directory: empty).checkpoint() == nil)
+        #expect(try AuditFixture.verify(empty).isIntact)
+    }
+
+    @Test("Tenants read only their own records, paged by sequence; forEach visits every record once in order")
+    func reading() throws {
+        let directory = try AuditFixture.temporaryDirectory()
+        defer { AuditFixture.cleanUp(directory) }
+        let log = try AuditLog(directory: directory)
+        try log.appendNow((0..<30).map { AuditFixture.record($0, tenant: $0 % 3 == 0 ? "fabrikam" : "contoso") })
+        let first = try log.records(tenant: "fabrikam", after: 0, limit: 4)
+        #expect(first.count == 4 && first.allSatisfy { $0.tenant == "fabrikam" })
+        let rest = try log.records(tenant: "fabrikam", after: first.last!.sequence, limit: 100)
+        #expect((first + rest).map(\.sequence) == stride(from: 1, through: 28, by: 3).map(Int64.init))
+        #expect(try log.records(tenant: "nobody").isEmpty)
+        var visited: [Int64] = []
+        try log.forEach(batchSize: 7) { visited.append($0.sequence) }
+        #expect(visited == Array(1...30))
+        #expect(try log.lastSequence() == 30)
+    }
+}
+
+/// Counts group-commit batches from the `onBatch` callback.
+final class BatchCounter: Sendable {
+    private let state = Mutex((commits: 0, appends: 0))
+    func add(_ size: Int) { state.withLock { $0.commits += 1; $0.appends += size } }
+    var commits: Int { state.withLock { $0.commits } }
+    var appends: Int { state.withLock { $0.appends } }
+}
