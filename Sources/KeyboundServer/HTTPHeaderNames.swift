@@ -5,6 +5,8 @@ extension HTTPField.Name {
     static let pragma = HTTPField.Name("Pragma")!
     /// `X-Frame-Options`.
     static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+    /// `Last-Event-ID`, sent by a reconnecting Server-Sent Events client.
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
     /// `Referrer-Policy`.
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
 }

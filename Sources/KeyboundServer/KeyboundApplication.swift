@@ -20,6 +20,7 @@ public enum KeyboundApplication {
             JSONResponse.make(JSONObject(["status": .string("ok")]), headers: [.cacheControl: "no-store"])
         }
         IssuerEndpoints(context: context).register(on: router)
+        KeyEventStream(context: context).register(on: router)
         ProviderEndpoints(context: context).register(on: router)
         AdminEndpoints(context: context).register(on: router)
         return router
