@@ -8,7 +8,7 @@ struct AdminIssuers: Sendable {
     let context: ProviderContext
 
     /// Issuer ids the admin API refuses because the server's own top-level routes use them.
-    static let reservedIDs: Set<String> = ["admin", "health", "metrics"]
+    static var reservedIDs: Set<String> { IssuerRecord.reservedIDs }
     /// The longest duration accepted for a lifecycle setting (ten years).
     static let maximumDuration: TimeInterval = 3_650 * 86_400
 

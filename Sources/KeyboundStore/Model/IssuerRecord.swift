@@ -60,10 +60,16 @@ public struct IssuerRecord: Sendable, Equatable {
         self.createdAt = createdAt
     }
 
+    /// Ids that would collide with `keybound serve`'s own top-level routes.
+    public static let reservedIDs: Set<String> = ["admin", "health", "metrics"]
+
     /// Checks the settings, with one clear message per problem.
     public func validate() throws(StoreError) {
         let idOK = !id.isEmpty && id.utf8.count <= 64 && id.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D }
         guard idOK else { throw StoreError(.invalidIssuer, "issuer id '\(id)' must be 1-64 characters of a-z, 0-9 and '-'") }
+        guard !Self.reservedIDs.contains(id) else {
+            throw StoreError(.invalidIssuer, "issuer id '\(id)' is reserved for the server's own routes (/\(id))")
+        }
         guard let parsed = URL(string: url), let scheme = parsed.scheme, ["https", "http"].contains(scheme), parsed.host != nil else {
             throw StoreError(.invalidIssuer, "issuer URL '\(url)' must be an absolute http(s) URL")
         }
