@@ -16,12 +16,7 @@ public final class ProviderStore: @unchecked Sendable {
 
     /// Opens (creating if needed) the provider store in `directory`, and migrates it.
     public init(directory: URL) throws(StoreError) {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw StoreError(.storage, "cannot create the data directory '\(directory.path)'")
-        }
+        try SQLiteSupport.createDataDirectory(directory)
         path = directory.appendingPathComponent(Self.fileName).path
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
@@ -42,14 +37,7 @@ public final class ProviderStore: @unchecked Sendable {
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction.
     func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
-            return try pool.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    return .commit
-                }
-                return result!
-            }
+            return try pool.writeImmediate(body)
         } catch {
             throw Self.storeError(error)
         }

@@ -18,12 +18,7 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
 
     /// Opens (creating if needed) the store in `directory`, and migrates it.
     public init(directory: URL) throws(StoreError) {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw StoreError(.storage, "cannot create the data directory '\(directory.path)'")
-        }
+        try SQLiteSupport.createDataDirectory(directory)
         path = directory.appendingPathComponent(Self.fileName).path
         var configuration = Configuration()
         // WAL is set with a plain pragma (a no-op once the file is in WAL mode), so opening an
@@ -47,14 +42,7 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction.
     public func write<T>(_ body: (any KeyStoreSession) throws -> T) throws -> T {
         defer { writes.add(1, ordering: .releasing) }
-        return try queue.writeWithoutTransaction { db in
-            var result: T?
-            try db.inTransaction(.immediate) {
-                result = try body(SQLiteSession(db: db))
-                return .commit
-            }
-            return result!
-        }
+        return try queue.writeImmediate { db in try body(SQLiteSession(db: db)) }
     }
 
     /// Write transactions attempted through this instance (committed or not; a spurious change
