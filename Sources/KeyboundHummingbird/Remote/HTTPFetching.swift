@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Synchronization
 
 /// One HTTP GET, as the remote trust store needs it. Swappable so tests can count and fail fetches.
 public protocol HTTPFetching: Sendable {
@@ -56,7 +57,7 @@ public struct URLSessionFetcher: HTTPFetching {
         request.setValue("application/json", forHTTPHeaderField: "Accept")
         let (data, response): (Data, URLResponse)
         do {
-            (data, response) = try await session.data(for: request)
+            (data, response) = try await Self.load(request, in: session)
         } catch {
             throw HTTPFetchError("GET \(url.absoluteString) failed: \(error.localizedDescription)")
         }
@@ -67,6 +68,30 @@ public struct URLSessionFetcher: HTTPFetching {
             if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
         }
         return HTTPFetchResult(status: http.statusCode, headers: headers, body: Array(data))
+    }
+}
+
+extension URLSessionFetcher {
+    /// `session.data(for:)`, but safe to cancel on Linux: swift-corelibs-foundation's own async
+    /// version cancels its task synchronously on the session's queue from inside the task's
+    /// cancellation handler, which deadlocks when that queue is at the same moment resuming the
+    /// awaiting task. Here the URLSession task is cancelled asynchronously instead.
+    static func load(_ request: URLRequest, in session: URLSession) async throws -> (Data, URLResponse) {
+        let task = Mutex<URLSessionDataTask?>(nil)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Data, URLResponse), any Error>) in
+                let dataTask = session.dataTask(with: request) { data, response, error in
+                    if let data, let response { continuation.resume(returning: (data, response)) } else {
+                        continuation.resume(throwing: error ?? HTTPFetchError("no response"))
+                    }
+                }
+                task.withLock { $0 = dataTask }
+                dataTask.resume()
+                if Task.isCancelled { DispatchQueue.global().async { dataTask.cancel() } }
+            }
+        } onCancel: {
+            if let dataTask = task.withLock({ $0 }) { DispatchQueue.global().async { dataTask.cancel() } }
+        }
     }
 }
 

@@ -13,7 +13,9 @@ import Synchronization
 /// - When the provider is unreachable, the last good key set keeps serving.
 /// - An issuer whose keys were never loaded is simply absent: its tokens are rejected
 ///   (`untrusted_issuer`), the store fails closed.
-/// - ``revoke(issuer:keyID:)`` removes a key at once (the push channel calls it).
+/// - ``revoke(issuer:keyID:)`` removes a key at once (``KeyEventSubscriber``, the push channel,
+///   calls it). A revoked key stays in the store as revoked even when it leaves the JWKS, so its
+///   tokens keep getting the alert code `key_revoked` rather than `unknown_key`.
 public final class RemoteTrustStore: Sendable {
     /// One trusted issuer.
     public struct Issuer: Sendable, Hashable {
@@ -60,7 +62,16 @@ public final class RemoteTrustStore: Sendable {
         var lastAttempt: Date = .distantPast
         var lastError: String?
         var revoked: Set<String> = []
+        /// Keys that recently left the JWKS (at most ``departedLimit``, oldest first): a revocation
+        /// that arrives after the JWKS already dropped its key brings the key back, as revoked.
+        var departed: [(keyID: String, key: TrustedKey)] = []
+        /// Refreshes started and the latest one applied: an older fetch never replaces a newer one.
+        var refreshesStarted: UInt64 = 0
+        var appliedRefresh: UInt64 = 0
     }
+
+    /// How many keys that left the JWKS are remembered per issuer.
+    static let departedLimit = 64
 
     /// The configuration.
     public let configuration: Configuration
@@ -69,6 +80,8 @@ public final class RemoteTrustStore: Sendable {
     /// Cleared for a key the moment it is revoked or leaves the issuer's JWKS.
     let cache: VerifiedTokenCache?
     private let states: Mutex<[String: IssuerState]>
+    /// Per issuer URL: the push channel's refreshes, coalesced.
+    private let pushRefreshes: [String: RefreshCoalescer]
 
     /// A store that fetches with `fetcher` (URLSession by default). Nothing is fetched until
     /// ``refreshAll()`` or a verification asks. `cache`, if given, loses a key's entries the
@@ -80,6 +93,7 @@ public final class RemoteTrustStore: Sendable {
         self.cache = cache
         self.now = now
         self.states = Mutex(Dictionary(uniqueKeysWithValues: configuration.issuers.map { ($0.url, IssuerState()) }))
+        self.pushRefreshes = Dictionary(uniqueKeysWithValues: configuration.issuers.map { ($0.url, RefreshCoalescer()) })
     }
 
     /// The trust store of every issuer loaded so far, without revoked keys.
@@ -125,9 +139,28 @@ public final class RemoteTrustStore: Sendable {
     }
 
     /// Revokes a key at once (from the provider's push channel), whatever the cached JWKS says.
+    /// The key stays revoked: a later JWKS without it keeps it in the store as revoked, and a key
+    /// that recently left the JWKS (a refresh got there before the event) comes back as revoked.
     public func revoke(issuer: String, keyID: String) {
-        states.withLock { $0[issuer]?.revoked.insert(keyID) }
+        states.withLock { states in
+            guard var state = states[issuer] else { return }
+            state.revoked.insert(keyID)
+            if state.trusted?.key(withID: keyID) == nil, let departed = state.departed.last(where: { $0.keyID == keyID }) {
+                try? state.trusted?.add(departed.key)
+            }
+            states[issuer] = state
+        }
         cache?.invalidate(issuer: issuer, keyID: keyID)
+    }
+
+    /// Refreshes `issuer` now, whatever ``Configuration/minimumRefreshInterval`` says (the push
+    /// channel learned that its key set changed). Concurrent calls are coalesced, but never answered
+    /// with a fetch that started before the call. Returns whether the refresh succeeded; an issuer
+    /// that is not configured is never fetched.
+    func refreshNow(issuer url: String) async -> Bool {
+        guard let issuer = configuration.issuers.first(where: { $0.url.isExactly(url) }),
+              let coalescer = pushRefreshes[issuer.url] else { return false }
+        return await coalescer.run { await self.refresh(issuer) }
     }
 
     func isStale(_ url: String) -> Bool {
@@ -139,16 +172,31 @@ public final class RemoteTrustStore: Sendable {
     @discardableResult
     func refresh(_ issuer: Issuer) async -> Bool {
         let started = now()
-        states.withLock { $0[issuer.url]?.lastAttempt = started }
+        let ticket = states.withLock { states -> UInt64 in
+            states[issuer.url]?.lastAttempt = started
+            states[issuer.url]?.refreshesStarted += 1
+            return states[issuer.url]?.refreshesStarted ?? 0
+        }
         do {
-            let (trusted, maxAge) = try await load(issuer)
+            let (fetched, maxAge) = try await load(issuer)
             let lifetime = min(maxAge ?? configuration.defaultMaxAge, configuration.maximumMaxAge)
             let removed: [String] = states.withLock { states in
-                let before = states[issuer.url]?.trusted?.keyIDs ?? []
+                guard let state = states[issuer.url], ticket > state.appliedRefresh else { return [] }  // a newer fetch is in place
+                let before = state.trusted?.keyIDs ?? []
+                var trusted = fetched
+                // A revoked key that left the JWKS stays, as revoked: its tokens keep their alert code.
+                for keyID in state.revoked where trusted.key(withID: keyID) == nil {
+                    if let old = state.trusted?.key(withID: keyID) { try? trusted.add(old) }
+                }
+                let removed = before.filter { trusted.key(withID: $0) == nil }
+                var departed = state.departed
+                for keyID in removed { if let key = state.trusted?.key(withID: keyID) { departed.append((keyID, key)) } }
+                states[issuer.url]?.departed = Array(departed.suffix(Self.departedLimit))
+                states[issuer.url]?.appliedRefresh = ticket
                 states[issuer.url]?.trusted = trusted
                 states[issuer.url]?.freshUntil = started.addingTimeInterval(lifetime)
                 states[issuer.url]?.lastError = nil
-                return before.filter { trusted.key(withID: $0) == nil }
+                return removed
             }
             for keyID in removed { cache?.invalidate(issuer: issuer.url, keyID: keyID) }
             return true

@@ -1,0 +1,78 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Keybound
+import KeyboundServer
+import KeyboundStore
+import Logging
+
+/// A Keybound provider in this process, on a free loopback port, over a temporary data directory,
+/// with one consumer issuer (`bench`).
+struct PropagationProvider: Sendable {
+    static let issuerID = "bench"
+    let directory: URL
+    let context: ProviderContext
+    let server: Task<Void, any Error>
+
+    var manager: KeyManager { context.manager }
+    var issuerURL: String { context.configuration.issuerURL(Self.issuerID) }
+
+    /// Creates the store and the issuer, and starts serving.
+    static func start() throws -> PropagationProvider {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-propagation-\(UUID().uuidString)")
+        let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
+        let port = try freePort()
+        let configuration = ServerConfiguration(host: "127.0.0.1", port: port, publicURL: "http://127.0.0.1:\(port)",
+                                                bootstrap: false, metricsEnabled: false)
+        let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
+        try manager.createIssuer(IssuerRecord(id: issuerID, url: configuration.issuerURL(issuerID), kind: .consumer, createdAt: Date()))
+        var logger = Logger(label: "keybound-propagation")
+        logger.logLevel = .warning
+        let app = KeyboundApplication.make(context: context, logger: logger)
+        let server = Task { try await app.runService() }
+        return PropagationProvider(directory: directory, context: context, server: server)
+    }
+
+    /// Stops the server and removes the data directory.
+    func stop() async {
+        server.cancel()
+        _ = await server.result
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// A token of the issuer's active key, and that key's id.
+    func activeKeyToken() throws -> (keyID: String, token: String) {
+        let key = try manager.signingKey(issuerID: Self.issuerID)
+        let at = Date().timeIntervalSince1970.rounded(.down)
+        let token = try TokenSigner(key: key).sign(claims: JSONObject([
+            "iss": .string(issuerURL), "sub": .string("bench-user"), "aud": .string("api://bench"), "exp": .number(at + 600),
+            "iat": .number(at), "jti": .string(UUID().uuidString), "client_id": .string("bench")]))
+        return (key.keyID, token)
+    }
+
+    /// A TCP port on 127.0.0.1 that was free a moment ago.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw PropagationError("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0 else { throw PropagationError("bind() failed") }
+        let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        guard named == 0 else { throw PropagationError("getsockname() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Why the benchmark could not run.
+struct PropagationError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
