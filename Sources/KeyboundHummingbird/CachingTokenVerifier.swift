@@ -25,6 +25,8 @@ public struct CachingTokenVerifier: Sendable {
 
     /// The identity of `token`, from the cache or from a full verification, or the verifier's rejection.
     public func verify(_ token: String) -> Result<KeyboundIdentity, TokenRejection> {
+        // Read before the trust snapshot: an invalidation between the two makes the insert a no-op.
+        let generation = cache.generation
         let verifier = self.verifier()
         // An oversized token is refused by the verifier before any work; do not hash it either.
         guard token.utf8.count <= verifier.policy.maximumTokenSize else { return Self.verify(token, with: verifier) }
@@ -34,7 +36,7 @@ public struct CachingTokenVerifier: Sendable {
         let now = verifier.clock.now()
         if let cached = cache.lookup(key, policy: policy, now: now) { return .success(cached) }
         let result = Self.verify(token, with: verifier)
-        if case .success(let identity) = result { cache.insert(identity, key: key, policy: policy, now: now) }
+        if case .success(let identity) = result { cache.insert(identity, key: key, policy: policy, now: now, generation: generation) }
         return result
     }
 

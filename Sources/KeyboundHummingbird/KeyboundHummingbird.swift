@@ -1,3 +1,5 @@
+import Hummingbird
+
 /// Bearer-token authentication for Hummingbird resource servers, built on ``Keybound/TokenVerifier``.
 ///
 /// - ``BearerAuthenticator`` reads `Authorization: Bearer …`, verifies the token and records a
@@ -12,4 +14,14 @@
 public enum KeyboundHummingbird {
     /// The realm named in `WWW-Authenticate` challenges unless another is given.
     public static let defaultRealm = "keybound"
+}
+
+extension KeyboundHummingbird {
+    /// The bearer token of a request's `Authorization` header, read exactly as
+    /// ``BearerAuthenticator`` reads it, or `nil` when there is none or the header is malformed.
+    /// For audit steps that must describe a refused token (its claims are then unverified).
+    public static func bearerToken(in headers: HTTPFields) -> String? {
+        if case .token(let token) = BearerCredentials.read(headers) { return token }
+        return nil
+    }
 }

@@ -49,6 +49,9 @@ public final class VerifiedTokenCache: Sendable {
         var order: [(key: SHA256Digest, sequence: UInt64)] = []
         var orderStart = 0
         var nextSequence: UInt64 = 0
+        /// Bumped by every invalidation, so a verification that started before one cannot store
+        /// its (possibly stale) result after it.
+        var generation: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -75,6 +78,7 @@ public final class VerifiedTokenCache: Sendable {
         return state.withLock { state in
             let doomed = state.entries.filter { $0.value.issuer == issuer && $0.value.keyID == keyID }.map(\.key)
             for key in doomed { state.entries[key] = nil }
+            state.generation &+= 1
             return doomed.count
         }
     }
@@ -85,8 +89,13 @@ public final class VerifiedTokenCache: Sendable {
             state.entries.removeAll()
             state.order.removeAll()
             state.orderStart = 0
+            state.generation &+= 1
         }
     }
+
+    /// The invalidation generation: read it before taking the trust snapshot a verification uses,
+    /// and pass it to ``insert(_:key:policy:now:generation:)``.
+    var generation: UInt64 { state.withLock { $0.generation } }
 
     static func key(for token: String) -> SHA256Digest { SHA256.hash(data: Array(token.utf8)) }
 
@@ -103,14 +112,17 @@ public final class VerifiedTokenCache: Sendable {
         }
     }
 
-    /// Stores a verified identity until the earlier of its `exp` and `now` + ``maximumAge``.
-    func insert(_ identity: KeyboundIdentity, key: SHA256Digest, policy: PolicyTag, now: Date) {
+    /// Stores a verified identity until the earlier of its `exp` and `now` + ``maximumAge`` — unless
+    /// an invalidation happened since `generation` was read (the verification may have used trust
+    /// that is gone; storing it would let a revoked key's token outlive the revocation).
+    func insert(_ identity: KeyboundIdentity, key: SHA256Digest, policy: PolicyTag, now: Date, generation: UInt64) {
         guard now.timeIntervalSince1970.isFinite else { return }
         var expiresAt = now.addingTimeInterval(maximumAge)
         if let exp = identity.expiresAt { expiresAt = min(expiresAt, exp) }
         guard expiresAt > now else { return }
         let capacity = self.capacity
         state.withLock { state in
+            guard state.generation == generation else { return }
             if state.entries[key] == nil {
                 while state.entries.count >= capacity, state.orderStart < state.order.count {
                     let oldest = state.order[state.orderStart]

@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+import Keybound
+import KeyboundAudit
+import KeyboundHummingbird
+import Logging
+
+/// Where an access attempt was aimed: the tenant and mailbox addressed and the items touched.
+struct AuditTarget: Sendable {
+    var tenant: String?
+    var mailbox: String?
+    var items: [String] = []
+}
+
+/// Writes one audit record per access attempt to Keybound Mail. A request is answered only after
+/// its record is durable (the log batches concurrent appends into one commit); if the record
+/// cannot be written the request is refused with 503, never served unrecorded.
+struct MailAuditor: Sendable {
+    /// `nil` only in the benchmark's baseline router (`MailService.benchmarkRouter`).
+    let log: AuditLog?
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    /// Records an attempt. `identity` is the verified token, if any; otherwise the request's
+    /// bearer token (if it has one) is described from its unverified contents.
+    func record(_ request: Request, _ context: MailRequestContext, operation: MailOperation, target: AuditTarget,
+                verdict: AuditRecord.Verdict, code: String?) async throws(MailError) {
+        guard log != nil else { return }
+        try await append(makeRecord(request, context, operation: operation, target: target, verdict: verdict, code: code))
+    }
+
+    /// The audit record of an attempt (not yet appended).
+    func makeRecord(_ request: Request, _ context: MailRequestContext, operation: MailOperation, target: AuditTarget,
+                    verdict: AuditRecord.Verdict, code: String?) -> AuditRecord {
+        let fields: AuditedTokenFields
+        if let identity = context.identity {
+            fields = AuditedTokenFields(identity)
+        } else if let token = KeyboundHummingbird.bearerToken(in: request.headers), token.utf8.count <= 65_536 {
+            fields = AuditedTokenFields(unverified: token)
+        } else {
+            fields = AuditedTokenFields(unverified: "")
+        }
+        return AuditRecord(
+            time: now(), tenant: target.tenant ?? fields.tenantID, mailbox: target.mailbox, operation: operation.rawValue,
+            itemIDs: target.items, clientID: fields.clientID, clientIP: context.remoteAddress?.ipAddress,
+            userAgent: request.headers[.userAgent], sessionID: fields.sessionID, tokenIssuer: fields.issuer,
+            tokenKeyID: fields.keyID, tokenID: fields.tokenID, tokenSubject: fields.subject, tokenAudience: fields.audience,
+            tokenScope: fields.scope, tokenRoles: fields.roles, tokenIssuedAt: fields.issuedAt, tokenExpiresAt: fields.expiresAt,
+            claimsDigest: fields.claimsDigest, verdict: verdict, rejectionCode: code)
+    }
+
+    /// Appends `record`; when that fails, logs it and throws the 503 refusal.
+    func append(_ record: AuditRecord) async throws(MailError) {
+        guard let log else { return }
+        do {
+            try await log.append(record)
+        } catch {
+            logger.error("audit append failed; refusing the request", metadata: ["error": "\(error)", "operation": "\(record.operation)"])
+            throw MailError.auditUnavailable
+        }
+    }
+
+    /// The record of a request the bearer authenticator refused (or found without a token), or
+    /// `nil` for an authenticated one.
+    func refusalRecord(_ request: Request, _ context: MailRequestContext, _ outcome: AuthenticationOutcome) -> AuditRecord? {
+        let code: String
+        switch outcome {
+        case .authenticated: return nil
+        case .rejected(let rejection): code = rejection.code.rawValue
+        case .missing: code = "missing_token"
+        case .malformedHeader: code = "invalid_request"
+        }
+        let (operation, mailbox, items) = MailOperation.classify(request)
+        return makeRecord(request, context, operation: operation, target: AuditTarget(tenant: nil, mailbox: mailbox, items: items),
+                          verdict: .denied, code: code)
+    }
+}

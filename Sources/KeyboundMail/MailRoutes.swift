@@ -1,0 +1,216 @@
+import Foundation
+import Hummingbird
+import Keybound
+import KeyboundAudit
+import KeyboundHummingbird
+
+/// Keybound Mail's protected routes. Every handler runs through ``serve(_:_:_:requirement:_:)``,
+/// which enforces the route's requirement and records exactly one audit record per request.
+struct MailRoutes: Sendable {
+    let service: MailService
+    let auditor: MailAuditor
+    private let readMine: IdentityRequirement
+    private let sendMine: IdentityRequirement
+    private let readUser: IdentityRequirement
+    private let readAudit: IdentityRequirement
+
+    init(service: MailService, auditor: MailAuditor) {
+        self.service = service
+        self.auditor = auditor
+        let issuers = service.configuration.allowedIssuers
+        // The issuer set is validated non-empty by MailConfiguration and the names are constants.
+        readMine = try! IdentityRequirement(allowedIssuers: issuers, anyOfScopes: [KeyboundMail.readScope], principal: .delegated)
+        sendMine = try! IdentityRequirement(allowedIssuers: issuers, anyOfScopes: [KeyboundMail.sendScope], principal: .delegated)
+        readUser = try! IdentityRequirement(allowedIssuers: issuers, anyOfScopes: [KeyboundMail.readScope],
+                                            anyOfRoles: [KeyboundMail.readAllRole])
+        readAudit = try! IdentityRequirement(allowedIssuers: issuers, anyOfRoles: [KeyboundMail.auditReadRole], principal: .application)
+    }
+
+    func register(on group: RouterGroup<MailRequestContext>) {
+        group.get("/me/messages") { request, context in
+            try await serve(request, context, .listMessages, requirement: readMine) { identity in
+                let mailbox = try ownMailbox(identity)
+                let size = try listSize(request)
+                let messages = try store { try service.store.messages(in: mailbox, limit: size) }
+                return (MailJSON.list(messages), AuditTarget(tenant: mailbox.tenantID, mailbox: mailbox.address, items: messages.map(\.id)))
+            }
+        }
+        group.get("/me/messages/:id") { request, context in
+            let id = try context.parameters.require("id")
+            return try await serve(request, context, .readMessage, requirement: readMine) { identity in
+                let mailbox = try ownMailbox(identity)
+                let target = AuditTarget(tenant: mailbox.tenantID, mailbox: mailbox.address, items: [id])
+                guard let message = try store({ try service.store.message(id: id) }) else {
+                    throw MailRefusal(.notFound("message_not_found", "no message '\(id)' in this mailbox"), target)
+                }
+                // Another mailbox's message answers exactly like a missing one; only the audit log tells them apart.
+                guard message.mailbox == mailbox.address else {
+                    throw MailRefusal(.notFound("message_not_owned", "no message '\(id)' in this mailbox"), target)
+                }
+                return (MailJSON.message(message), target)
+            }
+        }
+        group.post("/me/sendMail") { request, context in
+            try await serve(request, context, .sendMail, requirement: sendMine) { identity in
+                let mailbox = try ownMailbox(identity)
+                var target = AuditTarget(tenant: mailbox.tenantID, mailbox: mailbox.address)
+                let limit = service.configuration.maximumRequestBytes
+                let body: ByteBuffer
+                do { body = try await request.body.collect(upTo: limit) } catch {
+                    throw MailRefusal(MailError(.contentTooLarge, error: "invalid_request", code: "request_too_large",
+                                                "the request body is larger than \(limit) bytes"), target)
+                }
+                let draft: SendMailRequest
+                do { draft = try SendMailRequest.parse(Array(buffer: body), maximumRecipients: service.configuration.maximumRecipients) } catch {
+                    throw MailRefusal(.invalidRequest("\(error)"), target)
+                }
+                let sent = try send(draft, from: mailbox)
+                target.items = [sent.id]
+                return (MailJSON.accepted(sent), target)
+            }
+        }
+        group.get("/users/:user/messages") { request, context in
+            let user = try context.parameters.require("user")
+            return try await serve(request, context, .listMessages, requirement: readUser) { identity in
+                let mailbox = try addressedMailbox(user, identity)
+                let size = try listSize(request)
+                let messages = try store { try service.store.messages(in: mailbox, limit: size) }
+                return (MailJSON.list(messages), AuditTarget(tenant: mailbox.tenantID, mailbox: mailbox.address, items: messages.map(\.id)))
+            }
+        }
+        group.get("/audit/records") { request, context in
+            try await serve(request, context, .readAudit, requirement: readAudit) { identity in
+                guard let tenant = identity.tenantID else {
+                    throw MailRefusal(.accessDenied("tenant_missing", "the token names no tenant (tid)"), AuditTarget())
+                }
+                let target = AuditTarget(tenant: tenant)
+                let (after, limit) = try auditPage(request, target)
+                let records: [AuditRecord]
+                do { records = try service.audit.records(tenant: tenant, after: after, limit: limit) } catch {
+                    throw MailError.auditUnavailable
+                }
+                return (MailJSON.auditPage(records, limit: limit), target)
+            }
+        }
+    }
+
+    /// Enforces `requirement`, runs `body`, and records the attempt: denied with its code when the
+    /// requirement or `body` refuses, allowed (with the target `body` reports) otherwise. The
+    /// response is returned only once its record is durable.
+    private func serve(_ request: Request, _ context: MailRequestContext, _ operation: MailOperation,
+                       requirement: IdentityRequirement,
+                       _ body: (KeyboundIdentity) async throws -> (Response, AuditTarget)) async throws -> Response {
+        let classified = MailOperation.classify(request)
+        guard let identity = context.identity else { throw BearerError.missingToken(realm: KeyboundMail.realm) }
+        if let denial = requirement.evaluate(identity) {
+            let target = AuditTarget(tenant: identity.tenantID, mailbox: classified.mailbox, items: classified.items)
+            try await auditor.record(request, context, operation: operation, target: target, verdict: .denied, code: denial.code.rawValue)
+            throw denial.error(requirement: requirement, realm: KeyboundMail.realm)
+        }
+        do {
+            let (response, target) = try await body(identity)
+            try await auditor.record(request, context, operation: operation, target: target, verdict: .allowed, code: nil)
+            return response
+        } catch let refusal as MailRefusal {
+            try await auditor.record(request, context, operation: operation, target: refusal.target, verdict: .denied, code: refusal.error.code)
+            throw refusal.error
+        } catch let error as MailError {
+            let target = AuditTarget(tenant: identity.tenantID, mailbox: classified.mailbox, items: classified.items)
+            try await auditor.record(request, context, operation: operation, target: target, verdict: .denied, code: error.code)
+            throw error
+        }
+    }
+
+    /// The signed-in user's mailbox, created on first use when the configuration allows.
+    private func ownMailbox(_ identity: KeyboundIdentity) throws -> Mailbox {
+        let target = AuditTarget(tenant: identity.tenantID)
+        guard let subject = identity.subject, let tenant = identity.tenantID else {
+            throw MailRefusal(.accessDenied("mailbox_not_found", "the token names no user (sub) or tenant (tid)"), target)
+        }
+        if let mailbox = try store({ try service.store.mailbox(issuer: identity.issuer, subject: subject) }) { return mailbox }
+        guard service.configuration.provisionOnFirstUse else {
+            throw MailRefusal(.notFound("mailbox_not_found", "the signed-in user has no mailbox here"), target)
+        }
+        let created = Mailbox(issuer: identity.issuer, tenantID: tenant, subject: subject, address: "\(subject)@\(tenant)",
+                              displayName: subject, createdAt: service.now())
+        return try store { try service.store.provision(created, messages: MailSeed.messages(for: created, now: service.now())) }
+    }
+
+    /// The mailbox `user` names (address or owner subject), if the identity may read it: an
+    /// application of the same issuer and tenant with `Mail.Read.All`, or the owner with `Mail.Read`.
+    private func addressedMailbox(_ user: String, _ identity: KeyboundIdentity) throws -> Mailbox {
+        let candidates = try store { try service.store.mailboxes(named: user) }
+        let target = AuditTarget(tenant: identity.tenantID, mailbox: user)
+        if identity.isApplication {
+            guard identity.hasRole(KeyboundMail.readAllRole) else {
+                throw MailRefusal(.insufficientScope("insufficient_scope", "application tokens need the role \(KeyboundMail.readAllRole)", scope: nil), target)
+            }
+            if let mailbox = candidates.first(where: { $0.belongs(toIssuer: identity.issuer, tenantID: identity.tenantID) }) { return mailbox }
+            if !candidates.isEmpty {
+                throw MailRefusal(.accessDenied("cross_tenant", "the mailbox '\(user)' is not in the application's tenant"), target)
+            }
+        } else {
+            guard identity.hasScope(KeyboundMail.readScope) else {
+                throw MailRefusal(.insufficientScope("insufficient_scope", "delegated tokens need the scope \(KeyboundMail.readScope)",
+                                                     scope: KeyboundMail.readScope), target)
+            }
+            if let subject = identity.subject, let mailbox = candidates.first(where: { $0.isOwned(byIssuer: identity.issuer, subject: subject) }) {
+                return mailbox
+            }
+            if !candidates.isEmpty {
+                throw MailRefusal(.accessDenied("mailbox_not_owned", "a delegated token reads only its own user's mailbox"), target)
+            }
+        }
+        throw MailRefusal(.notFound("mailbox_not_found", "no mailbox '\(user)'"), target)
+    }
+
+    /// Stores the sender's copy and delivers a copy to each recipient with a mailbox here.
+    private func send(_ draft: SendMailRequest, from mailbox: Mailbox) throws -> MailMessage {
+        let now = service.now()
+        let sent = MailMessage(id: MailSeed.messageID(), mailbox: mailbox.address, folder: .sent, from: mailbox.address,
+                               to: draft.recipients, subject: draft.subject, body: draft.body, receivedAt: now)
+        var deliveries: [MailMessage] = []
+        for recipient in Set(draft.recipients) {
+            guard let box = try store({ try service.store.mailbox(address: recipient) }) else { continue }
+            deliveries.append(MailMessage(id: MailSeed.messageID(), mailbox: box.address, folder: .inbox, from: mailbox.address,
+                                          to: draft.recipients, subject: draft.subject, body: draft.body, receivedAt: now))
+        }
+        try store { try service.store.store(sent: sent, deliveries: deliveries) }
+        return sent
+    }
+
+    private func listSize(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters["$top"] ?? request.uri.queryParameters["top"] else {
+            return service.configuration.defaultListSize
+        }
+        guard let size = Int(String(text)), (1...service.configuration.maximumListSize).contains(size) else {
+            throw MailError.invalidRequest("$top must be an integer from 1 to \(service.configuration.maximumListSize)")
+        }
+        return size
+    }
+
+    private func auditPage(_ request: Request, _ target: AuditTarget) throws -> (after: Int64, limit: Int) {
+        let query = request.uri.queryParameters
+        var after: Int64 = 0
+        var limit = min(100, service.configuration.maximumAuditPage)
+        if let text = query["after"] {
+            guard let value = Int64(String(text)), value >= 0 else { throw MailRefusal(.invalidRequest("after must be a non-negative sequence number"), target) }
+            after = value
+        }
+        if let text = query["limit"] {
+            guard let value = Int(String(text)), (1...service.configuration.maximumAuditPage).contains(value) else {
+                throw MailRefusal(.invalidRequest("limit must be an integer from 1 to \(service.configuration.maximumAuditPage)"), target)
+            }
+            limit = value
+        }
+        return (after, limit)
+    }
+
+    /// Runs a store call; a storage failure is a 500 with no details beyond the log.
+    private func store<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as MailStoreError {
+            service.logger.error("mail store failure", metadata: ["error": "\(error)"])
+            throw MailError(.internalServerError, error: "server_error", code: "mail_store_unavailable", "the mail store could not be read or written")
+        }
+    }
+}

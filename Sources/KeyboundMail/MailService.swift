@@ -1,0 +1,95 @@
+import Foundation
+import Hummingbird
+import Keybound
+import KeyboundAudit
+import KeyboundHummingbird
+import Logging
+
+/// Keybound Mail: the routes, the bearer middleware in front of them, and the audit log behind.
+///
+/// The verifier comes from a closure called per request, so trust can change while the service
+/// runs: inside `keybound serve` it reads the provider's own key store, in `keybound mail serve`
+/// a ``KeyboundHummingbird/RemoteTrustStore`` kept current by the push channel.
+public struct MailService: Sendable {
+    /// Mailboxes and messages.
+    public let store: MailStore
+    /// Where every access attempt is recorded.
+    public let audit: AuditLog
+    /// Settings.
+    public let configuration: MailConfiguration
+    /// Verified tokens reused until their `exp` (at most 60 s), cleared per key on revocation.
+    public let cache: VerifiedTokenCache?
+    let verifier: @Sendable () -> TokenVerifier
+    let now: @Sendable () -> Date
+    let logger: Logger
+    let auditor: MailAuditor
+    let onRejection: @Sendable (TokenRejection) -> Void
+    /// Raises an alert for every refused token that shows a real key used where it does not belong.
+    public let alerts: AlertCenter?
+
+    /// A service over `store` and `audit`.
+    ///
+    /// - Parameters:
+    ///   - cache: A verified-token cache (recommended; see ``KeyboundHummingbird/VerifiedTokenCache``).
+    ///     Whoever revokes keys must clear it (the remote trust store and the provider adapter do).
+    ///   - alerts: Where alerts are raised (``Keybound/TokenRejection/isAlert`` codes), with
+    ///     the attempt's tenant, mailbox, client and address.
+    ///   - onRejection: Called for every refused token after its audit record is written (an
+    ///     `unknown_key` rejection is the moment to refresh a remote trust store).
+    ///   - verifier: Returns the verifier for this moment; its policy's audience should be
+    ///     ``KeyboundMail/audience`` (``MailService/policy()``).
+    public init(store: MailStore, audit: AuditLog, configuration: MailConfiguration, cache: VerifiedTokenCache? = VerifiedTokenCache(),
+                logger: Logger = Logger(label: "keybound.mail"), now: @escaping @Sendable () -> Date = { Date() },
+                alerts: AlertCenter? = nil, onRejection: @escaping @Sendable (TokenRejection) -> Void = { _ in },
+                verifier: @escaping @Sendable () -> TokenVerifier) {
+        self.store = store
+        self.audit = audit
+        self.configuration = configuration
+        self.cache = cache
+        self.verifier = verifier
+        self.now = now
+        self.logger = logger
+        self.onRejection = onRejection
+        self.alerts = alerts
+        self.auditor = MailAuditor(log: audit, now: now, logger: logger)
+    }
+
+    /// The verification policy Keybound Mail expects: an RFC 9068 access token for `api://mail`.
+    public static func policy(additionalChecks: [any TokenCheck] = []) -> VerificationPolicy {
+        // The audience is a non-empty constant and the other values are defaults: this cannot throw.
+        try! VerificationPolicy(audience: KeyboundMail.audience, additionalChecks: additionalChecks)
+    }
+
+    /// The router: bearer authentication on every route, each refusal and each served request
+    /// recorded in the audit log.
+    public func router() -> Router<MailRequestContext> { router(auditor: auditor) }
+
+    func router(auditor: MailAuditor) -> Router<MailRequestContext> {
+        let router = Router(context: MailRequestContext.self)
+        router.get("/health") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}"))) }
+        let logger = self.logger
+        let onRejection = self.onRejection
+        let alerts = self.alerts
+        let protected = router.group()
+            .add(middleware: BearerAuthenticator<MailRequestContext>(
+                realm: KeyboundMail.realm, required: true, cache: cache, verifier: verifier,
+                onOutcome: { request, context, outcome in
+                    guard let record = auditor.refusalRecord(request, context, outcome) else { return }
+                    do { try await auditor.append(record) } catch {
+                        logger.error("a refused request could not be audited", metadata: ["error": "\(error)"])
+                    }
+                    guard let rejection = outcome.rejection else { return }
+                    alerts?.raise(rejection, context: AlertContext(tokenID: record.tokenID, tenant: record.tenant, mailbox: record.mailbox,
+                                                                   clientID: record.clientID, clientIP: record.clientIP))
+                    onRejection(rejection)
+                }))
+        MailRoutes(service: self, auditor: auditor).register(on: protected)
+        return router
+    }
+
+    /// The application serving ``router()`` on `host`:`port`.
+    public func application(host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
+        Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "keybound-mail"),
+                    logger: logger)
+    }
+}

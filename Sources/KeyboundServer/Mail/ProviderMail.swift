@@ -1,0 +1,61 @@
+import Foundation
+import Keybound
+import KeyboundAudit
+import KeyboundHummingbird
+import KeyboundMail
+import KeyboundStore
+import Logging
+
+/// Keybound Mail running inside the provider's process (`keybound serve --with-mail`): it trusts
+/// the provider's own issuers, reads their keys straight from the key store (a revocation made in
+/// this process is seen by the next request; one made by another process within the key cache's
+/// check interval), and empties its verified-token cache on every key event.
+public enum ProviderMail {
+    /// Keybound Mail over `mail.sqlite` and `audit.sqlite` in `directory`, trusting every issuer the
+    /// provider runs now, with mailboxes for every user who has none.
+    ///
+    /// `ledgerCheck` (on by default) adds ``IssuanceLedgerCheck``: a token must be in the issuance
+    /// ledger with the same claims, so a forgery with a stolen key of the right issuer is refused
+    /// (`token_not_issued`) rather than only found later by a hunt.
+    ///
+    /// `clock` is the verifier's clock (token expiry, key windows); a drill on simulated time passes
+    /// the same clock as `now`.
+    public static func service(context: ProviderContext, directory: URL, logger: Logger,
+                               auditConfiguration: AuditConfiguration = AuditConfiguration(), ledgerCheck: Bool = true,
+                               now: @escaping @Sendable () -> Date = { Date() }, clock: VerificationClock = .system,
+                               onRejection: @escaping @Sendable (TokenRejection) -> Void = { _ in }) throws -> MailService {
+        let store = try MailStore(directory: directory)
+        let audit = try AuditLog(directory: directory, configuration: auditConfiguration)
+        let issuers = try context.manager.issuers()
+        let configuration = try MailConfiguration(allowedIssuers: Set(issuers.map(\.url)))
+        try provisionMailboxes(context: context, store: store, now: now())
+        let cache = VerifiedTokenCache()
+        let keys = context.keys
+        let issuerIDs = Dictionary(issuers.map { ($0.url, $0.id) }, uniquingKeysWith: { first, _ in first })
+        let checks: [any TokenCheck] = ledgerCheck ? [IssuanceLedgerCheck(store: context.store, issuerIDs: { issuerIDs })] : []
+        let trust = VersionedTrustVerifier(policy: MailService.policy(additionalChecks: checks), cache: cache, clock: clock) {
+            let current = try keys.currentTrust()
+            return (current.sequence, current.trust)
+        }
+        return MailService(store: store, audit: audit, configuration: configuration, cache: cache, logger: logger, now: now,
+                           alerts: context.alerts, onRejection: onRejection, verifier: { trust.verifier() })
+    }
+
+    /// Creates a mailbox (with the seed messages) for every user of every issuer who has none.
+    /// The address is the user's email, or `<username>@<issuer id>.example`. Returns how many were created.
+    @discardableResult
+    public static func provisionMailboxes(context: ProviderContext, store: MailStore, now: Date) throws -> Int {
+        var created = 0
+        for issuer in try context.manager.issuers() {
+            for user in try context.store.users(issuerID: issuer.id) {
+                guard try store.mailbox(issuer: issuer.url, subject: user.subject) == nil else { continue }
+                let mailbox = Mailbox(issuer: issuer.url, tenantID: context.tenantID(of: issuer), subject: user.subject,
+                                      address: user.email ?? "\(user.username)@\(issuer.id).example",
+                                      displayName: user.displayName, createdAt: now)
+                try store.provision(mailbox, messages: MailSeed.messages(for: mailbox, now: now))
+                created += 1
+            }
+        }
+        return created
+    }
+}
