@@ -4,7 +4,10 @@ import Hummingbird
 import Keybound
 import KeyboundServer
 import KeyboundStore
+import KeyboundHummingbird
+import KeyboundMail
 import Logging
+import ServiceLifecycle
 
 /// `keybound serve`: the identity provider on the embedded SQLite store.
 /// Writes a line to stdout at once (no buffering), so it appears before the server's log lines.
@@ -34,9 +37,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("rotation-interval"), help: "Seconds between rotation checks (default 60).") var rotationInterval: Int?
     @Flag(name: .customLong("no-bootstrap"), help: "Production mode: no development issuers, users or clients, and no generated admin token.")
     var noBootstrap = false
+    @Flag(name: .customLong("with-mail"), help: "Also run Keybound Mail (docs/mail.md) in this process, trusting this provider's issuers.")
+    var withMail = false
+    @Option(name: .customLong("mail-port"), help: "Keybound Mail's port with --with-mail (default 8081).") var mailPort = 8081
+    @Option(name: .customLong("alert-webhook"), help: "POST every security alert as JSON to this http(s) URL (default: $KEYBOUND_ALERT_WEBHOOK).")
+    var alertWebhook: String?
 
     func validate() throws {
         if let port { guard (1...65_535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") } }
+        guard (1...65_535).contains(mailPort) else { throw ValidationError("--mail-port must be between 1 and 65535") }
         if let rotationInterval { guard rotationInterval >= 1 else { throw ValidationError("--rotation-interval must be at least 1 second") } }
         if let publicURL {
             guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, url.query == nil else {
@@ -77,8 +86,20 @@ struct ServeCommand: AsyncParsableCommand {
         for issuer in issuers {
             say("  \(issuer.id) (\(issuer.kind.rawValue)): \(issuer.url)/.well-known/openid-configuration  jwks: \(configuration.issuerURL(issuer.id))/jwks")
         }
+        if let webhook = try alertWebhookSender(alertWebhook, logger: logger) {
+            context.alerts.setWebhook(webhook)
+            say("  security alerts: POSTed to \(webhook.url.absoluteString)")
+        }
         let app = KeyboundApplication.make(context: context, logger: logger)
-        try await app.runService()
+        var services: [any Service] = [app]
+        if withMail {
+            guard mailPort != configuration.port else { throw CLIError("--mail-port must differ from the provider's port") }
+            let mail = try ProviderMail.service(context: context, directory: options.directory, logger: Logger(label: "keybound.mail"))
+            say("  Keybound Mail: http://\(configuration.host):\(mailPort) (audience \(KeyboundMail.audience); audit log \(mail.audit.path))")
+            services.append(mail.application(host: configuration.host, port: mailPort, logger: logger))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }
 
@@ -105,6 +126,13 @@ extension ServeCommand {
         if noBootstrap { configuration.bootstrap = false }
         return configuration
     }
+}
+
+/// The alert webhook named by `flag` or `$KEYBOUND_ALERT_WEBHOOK`, if any.
+func alertWebhookSender(_ flag: String?, logger: Logger) throws -> AlertWebhook? {
+    guard let text = flag ?? ProcessInfo.processInfo.environment["KEYBOUND_ALERT_WEBHOOK"], !text.isEmpty else { return nil }
+    guard let url = URL(string: text) else { throw CLIError("--alert-webhook: '\(text)' is not a URL") }
+    do { return try AlertWebhook(url: url, logger: logger) } catch { throw CLIError("--alert-webhook: \(error.description)") }
 }
 
 /// Prints the development users and clients once, when they are created; the secrets are not stored anywhere.

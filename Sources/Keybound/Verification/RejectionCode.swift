@@ -55,11 +55,23 @@ public struct RejectionCode: RawRepresentable, Hashable, Sendable, CustomStringC
     /// `tid` differs from the issuer's tenant id.
     public static let tenantMismatch = Self(rawValue: "tenant_mismatch")
 
-    /// Every code defined by Keybound, in the order checks run.
+    /// Issuance-ledger check (online forgery detection): the token verifies under its issuer's key,
+    /// but no token with its `jti` was ever issued by that issuer. Someone holds a real key.
+    public static let tokenNotIssued = Self(rawValue: "token_not_issued")
+    /// Issuance-ledger check: a token with this `jti` was issued, but with other claims.
+    public static let tokenClaimsMismatch = Self(rawValue: "token_claims_mismatch")
+    /// Issuance-ledger check: the token (or its refresh chain) was revoked at the provider.
+    public static let tokenRevoked = Self(rawValue: "token_revoked")
+    /// Issuance-ledger check: the ledger could not be read, so the token is refused (fail closed).
+    public static let ledgerUnavailable = Self(rawValue: "ledger_unavailable")
+
+    /// Every code defined by Keybound, in the order checks run (the issuance-ledger codes last:
+    /// they come from an additional check, after every built-in one).
     public static let all: [RejectionCode] = [
         .tokenTooLarge, .malformedToken, .malformedHeader, .forbiddenHeader, .unsupportedAlgorithm, .wrongType,
         .missingKeyID, .malformedClaims, .missingClaim, .untrustedIssuer, .unknownKey, .issuerKeyMismatch,
         .keyNotUsable, .algorithmMismatch, .badSignature, .keyRevoked, .keyNotActive, .tokenExpired,
         .tokenNotYetValid, .issuedInFuture, .lifetimeTooLong, .audienceMismatch, .tenantMismatch,
+        .tokenNotIssued, .tokenClaimsMismatch, .tokenRevoked, .ledgerUnavailable,
     ]
 }

@@ -21,9 +21,11 @@ public struct TokenRejection: Error, Sendable, Equatable, CustomStringConvertibl
     }
 
     /// Whether this rejection should raise a security alert rather than count as noise:
-    /// a real key used across issuers, or a good signature by a revoked or inactive key.
+    /// a real key used across issuers, a good signature by a revoked or inactive key, or a token
+    /// with a good signature that its issuer never issued (or issued with other claims).
     public var isAlert: Bool {
         code == .issuerKeyMismatch || code == .keyRevoked || code == .keyNotActive
+            || code == .tokenNotIssued || code == .tokenClaimsMismatch
     }
 
     public var description: String { "\(code.rawValue): \(reason)" }

@@ -1,5 +1,6 @@
 import Foundation
 import Keybound
+import KeyboundHummingbird
 import KeyboundStore
 import Synchronization
 
@@ -20,6 +21,9 @@ public struct ProviderContext: Sendable {
     public let directory: DirectoryCache
     /// The current time (injectable for tests and drills).
     public let now: @Sendable () -> Date
+    /// Security alerts raised in this process (by Keybound Mail with `--with-mail`), read by the
+    /// admin API's event stream and sent to the alert webhook when one is set.
+    public let alerts: AlertCenter
 
     /// A context. `now` defaults to the system clock.
     public init(manager: KeyManager, store: ProviderStore, configuration: ServerConfiguration,
@@ -31,7 +35,12 @@ public struct ProviderContext: Sendable {
         self.keys = KeyCache(manager: manager)
         self.directory = DirectoryCache(store: store)
         self.now = now
+        self.alerts = AlertCenter(now: now)
     }
+
+    /// The tenant id (`tid`) this provider's tokens of `issuer` carry: the issuer's own, or for a
+    /// consumer realm the fixed consumer tenant id.
+    public func tenantID(of issuer: IssuerRecord) -> String { issuer.tenantID ?? TokenMinter.consumerTenantID }
 
     /// The issuer `id`, or 404 `not_found`.
     func issuer(_ id: String) throws -> IssuerRecord {
@@ -108,6 +117,14 @@ public final class KeyCache: Sendable {
     func trust() throws(StoreError) -> TrustStore {
         try refreshIfNeeded()
         return state.withLock { $0.trust }
+    }
+
+    /// The provider's trust store (as ``trust()``) with the key-event sequence it reflects, which
+    /// changes whenever any key is created, activated, retired or revoked. For validators inside
+    /// the provider's process (Keybound Mail in `keybound serve --with-mail`).
+    public func currentTrust() throws(StoreError) -> (sequence: Int64, trust: TrustStore) {
+        try refreshIfNeeded()
+        return state.withLock { ($0.sequence, $0.trust) }
     }
 
     private func refreshIfNeeded() throws(StoreError) {

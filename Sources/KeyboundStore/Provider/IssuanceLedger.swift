@@ -145,6 +145,26 @@ extension ProviderStore {
         }
     }
 
+    /// The ledger record of token `tokenID` and, if it was revoked, why — in one read (the
+    /// issuance-ledger check runs this for every token it has not seen).
+    public func issuanceStatus(tokenID: String) throws(StoreError) -> (record: IssuanceRecord, revocationReason: String?)? {
+        try read { db in
+            guard let record = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM issuance WHERE jti = ?"), arguments: [tokenID])
+                .map(Self.issuance(from:)) else { return nil }
+            let reason = try String.fetchOne(db.cachedStatement(sql: "SELECT reason FROM token_revocation WHERE jti = ?"), arguments: [tokenID])
+            return (record, reason)
+        }
+    }
+
+    /// Every access and ID token issuer `issuerID` signed with key `keyID`, in sequence order (a scan
+    /// of the ledger: for incident response, not for requests).
+    public func issuances(issuerID: String, keyID: String) throws(StoreError) -> [IssuanceRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM issuance WHERE issuer_id = ? AND kid = ? ORDER BY sequence",
+                             arguments: [issuerID, keyID]).map(Self.issuance(from:))
+        }
+    }
+
     /// Ledger records in sequence order, after `sequence`, at most `limit`.
     public func issuances(after sequence: Int64 = 0, limit: Int = 1_000) throws(StoreError) -> [IssuanceRecord] {
         try read { db in

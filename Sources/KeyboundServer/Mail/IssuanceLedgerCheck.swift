@@ -1,0 +1,51 @@
+import Foundation
+import Keybound
+import KeyboundStore
+
+/// Online forgery detection: a ``Keybound/TokenCheck`` that accepts a token only if the issuance
+/// ledger holds a token with its `jti`, issued by the same issuer, with the same claims digest
+/// (SHA-256 of the exact payload bytes, compared in constant time), and not revoked.
+///
+/// It runs after every built-in check, so the token already verified under its own issuer's key.
+/// What it adds is the case a signature cannot decide: a stolen key that *is* valid for its issuer
+/// signing claims Keybound never issued (`token_not_issued`, `token_claims_mismatch`, both alerts).
+/// A ledger that cannot be read refuses the token (`ledger_unavailable`): fail closed.
+///
+/// On by default for validators in the provider's process (Keybound Mail in
+/// `keybound serve --with-mail`); with a ``KeyboundHummingbird/VerifiedTokenCache`` in front it
+/// runs once per token, not once per request.
+public struct IssuanceLedgerCheck: TokenCheck {
+    let store: ProviderStore
+    let issuerIDs: @Sendable () -> [String: String]
+
+    /// A check against `store`'s ledger; `issuerIDs` maps issuer URLs (`iss`) to the ledger's issuer ids.
+    public init(store: ProviderStore, issuerIDs: @escaping @Sendable () -> [String: String]) {
+        self.store = store
+        self.issuerIDs = issuerIDs
+    }
+
+    public func check(_ token: VerifiedToken, now: Date) -> TokenRejection? {
+        let issuer = token.issuer
+        guard let tokenID = token.tokenID else {
+            return TokenRejection(.tokenNotIssued, "the token has no jti, so it cannot be in the issuance ledger",
+                                  tokenIssuer: issuer, keyID: token.keyID)
+        }
+        let status: (record: IssuanceRecord, revocationReason: String?)?
+        do { status = try store.issuanceStatus(tokenID: tokenID) } catch {
+            return TokenRejection(.ledgerUnavailable, "the issuance ledger could not be read", tokenIssuer: issuer, keyID: token.keyID)
+        }
+        guard let status, let expectedIssuerID = issuerIDs()[issuer], status.record.issuerID == expectedIssuerID,
+              status.record.kind == .access else {
+            return TokenRejection(.tokenNotIssued, "the issuer's ledger has no access token with this jti: a forgery with a real key",
+                                  tokenIssuer: issuer, keyID: token.keyID)
+        }
+        guard Secrets.constantTimeEquals(Secrets.hexDigest(bytes: token.payload), status.record.claimsDigest) else {
+            return TokenRejection(.tokenClaimsMismatch, "the claims differ from the token issued with this jti",
+                                  tokenIssuer: issuer, keyID: token.keyID)
+        }
+        if let reason = status.revocationReason {
+            return TokenRejection(.tokenRevoked, "the token was revoked: \(reason)", tokenIssuer: issuer, keyID: token.keyID)
+        }
+        return nil
+    }
+}
