@@ -1,0 +1,46 @@
+import Foundation
+@testable import Keybound
+import KeyboundAudit
+import KeyboundStore
+import Testing
+
+/// `keybound incident respond|list|show` through the real binary, killed midway with the hidden
+/// `--kill-after` and run again.
+@Suite("Incident response: CLI")
+struct IncidentCLITests {
+    @Test("Killed after revoking the key, the rerun completes; list and show report it")
+    func killAndResume() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-incident-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kek = KeyEncryptionKey.generate()
+        let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek)
+        try manager.createIssuer(IssuerRecord(id: "consumers", url: "https://id.test/consumers", kind: .consumer, algorithm: .es256, createdAt: Date()))
+        let kid = try #require(try manager.keys(issuerID: "consumers").first { $0.state == .active }?.keyID)
+        _ = try ProviderStore(directory: directory)
+        _ = try AuditLog(directory: directory)
+        let environment = ["KEYBOUND_KEK": kek.base64Text]
+        let base = ["incident", "respond", "--data", directory.path, "--issuer", "consumers", "--kid", kid, "--reason", "drill"]
+
+        let killed = try StoreCLI.run(base + ["--kill-after", "revoke_key"], environment: environment)
+        #expect(killed.status == 137)
+        let open = try StoreCLI.run(["incident", "list", "--data", directory.path], environment: environment)
+        #expect(open.status == 0)
+        #expect(open.stdout.contains("open at revoke_key"), "the kill came before the step was recorded: \(open.stdout)")
+
+        let done = try StoreCLI.run(base + ["--json"], environment: environment)
+        #expect(done.status == 0, "\(done.stderr)")
+        let object = try StrictJSONParser.parseObject(Array(done.stdout.utf8))
+        #expect(object["closed"] == .bool(true))
+        #expect(object["steps"]?.arrayValue?.count == 6)
+        let id = try #require(object["id"]?.stringValue)
+        #expect(try manager.keys(issuerID: "consumers").first { $0.keyID == kid }?.state == .revoked)
+
+        let show = try StoreCLI.run(["incident", "show", "--data", directory.path, id], environment: environment)
+        #expect(show.status == 0)
+        #expect(show.stdout.contains("closed"))
+        let missing = try StoreCLI.run(["incident", "show", "--data", directory.path, "INC-nope"], environment: environment)
+        #expect(missing.status == 2)
+        let badStep = try StoreCLI.run(base + ["--kill-after", "lunch"], environment: environment)
+        #expect(badStep.status == 2)
+    }
+}
