@@ -66,6 +66,11 @@ struct AdminEndpoints: Sendable {
         }
 
         route(router, .get, "/admin/events") { request, _ in try issuers.events(request) }
+        let hunt = AdminHunt(context: context)
+        route(router, .get, "/admin/hunt") { request, route in try await hunt.run(request, route: route) }
+        let alerts = AdminAlerts(context: context)
+        route(router, .get, "/admin/alerts") { request, _ in try alerts.list(request) }
+        route(router, .get, "/admin/alerts/stream") { request, _ in try alerts.stream(request) }
 
         // Anything else under /admin: the same disabled / unauthorized answers first, then 404.
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
