@@ -1,0 +1,119 @@
+import Foundation
+import KeyboundServer
+import KeyboundStore
+
+/// Which Keybound Mail front end a request goes to.
+enum FrontEnd: String, Sendable, CaseIterable {
+    /// Keybound Mail inside the provider's process (`keybound serve --with-mail`): the provider's own
+    /// trust and the issuance-ledger check.
+    case keyboundMail = "keybound_mail"
+    /// A second front end run like `keybound mail serve`: keys from the issuers' JWKS and the
+    /// key-event push channel, no access to the ledger.
+    case edge = "mail_edge"
+
+    var title: String {
+        switch self {
+        case .keyboundMail: "Keybound Mail"
+        case .edge: "Mail edge"
+        }
+    }
+}
+
+/// One person with a mailbox.
+struct DrillUser: Sendable {
+    let username: String
+    let displayName: String
+    let email: String
+    let subject: String
+    let password: String
+    /// The attacker's target in this organisation.
+    let isTarget: Bool
+}
+
+/// One organisation: an issuer with its users, a mail daemon and a web mail client.
+struct DrillTenant: Sendable {
+    let id: String
+    let kind: IssuerRecord.Kind
+    /// The `tid` its tokens carry.
+    let tenantID: String
+    let url: String
+    let users: [DrillUser]
+    let daemonSecret: String
+    /// Where its people and applications read mail.
+    let frontEnd: FrontEnd
+
+    var daemonID: String { "\(id)-daemon" }
+    var webClientID: String { "\(id)-web" }
+    var isEnterprise: Bool { kind == .tenant }
+    var target: DrillUser { users.first { $0.isTarget } ?? users[0] }
+}
+
+/// The people of the drill. Three separate identity systems, like MSA and two Azure AD tenants:
+/// the consumer realm (read through the mail edge, like a consumer webmail), and two enterprises
+/// whose executives the attacker is after.
+enum DrillCast {
+    static let consumers = "consumers"
+    static let contoso = "contoso"
+    static let fabrikam = "fabrikam"
+    static let fabrikamTenantID = "4b7e2d90-3c1a-4f6e-8d25-7a9c0e1b5f34"
+    /// A new application contoso registers on the last ordinary day.
+    static let newApplication = "contoso-archiver"
+
+    static func tenants(configuration: ServerConfiguration, consumerTenantID: String) -> [DrillTenant] {
+        func user(_ name: String, _ display: String, _ issuer: String, target: Bool = false) -> DrillUser {
+            DrillUser(username: name, displayName: display, email: "\(name)@\(issuer).example", subject: Secrets.uuid(),
+                      password: Secrets.random256().prefix(24).description, isTarget: target)
+        }
+        return [
+            DrillTenant(id: consumers, kind: .consumer, tenantID: consumerTenantID, url: configuration.issuerURL(consumers),
+                        users: [user("alice", "Alice Martin", consumers, target: true), user("bob", "Bob Kelly", consumers),
+                                user("chloe", "Chloe Dubois", consumers)],
+                        daemonSecret: Secrets.random256(prefix: "kbs_"), frontEnd: .edge),
+            DrillTenant(id: contoso, kind: .tenant, tenantID: DevelopmentBootstrap.tenantID, url: configuration.issuerURL(contoso),
+                        users: [user("adele", "Adele Vance", contoso), user("megan", "Megan Bowen", contoso),
+                                user("diego", "Diego Siciliani (CEO)", contoso, target: true)],
+                        daemonSecret: Secrets.random256(prefix: "kbs_"), frontEnd: .keyboundMail),
+            DrillTenant(id: fabrikam, kind: .tenant, tenantID: fabrikamTenantID, url: configuration.issuerURL(fabrikam),
+                        users: [user("lee", "Lee Gu", fabrikam), user("alex", "Alex Wilber", fabrikam),
+                                user("nestor", "Nestor Wilke (CFO)", fabrikam, target: true)],
+                        daemonSecret: Secrets.random256(prefix: "kbs_"), frontEnd: .keyboundMail),
+        ]
+    }
+
+    /// Creates the issuers (each with its first key, active at once), Keybound Mail's resource,
+    /// the users and the two clients of every tenant, through the provider's own stores.
+    static func register(_ tenants: [DrillTenant], context: ProviderContext, now: Date) throws(StoreError) {
+        let cost = context.configuration.passwordHashCost
+        let audience = DevelopmentBootstrap.mailAudience
+        for tenant in tenants {
+            try context.manager.createIssuer(IssuerRecord(id: tenant.id, url: tenant.url, kind: tenant.kind,
+                                                          tenantID: tenant.isEnterprise ? tenant.tenantID : nil,
+                                                          algorithm: .es256, createdAt: now), actor: "drill")
+            let store = context.store
+            try store.upsert(ResourceRecord(issuerID: tenant.id, audience: audience, scopes: ["Mail.Read", "Mail.Send"],
+                                            roles: ["Mail.Read.All"]))
+            for user in tenant.users {
+                try store.insert(UserRecord(issuerID: tenant.id, subject: user.subject, username: user.username,
+                                            passwordHash: PasswordHasher.hash(user.password, cost: cost), displayName: user.displayName,
+                                            email: user.email, createdAt: now))
+            }
+            try store.insert(ClientRecord(issuerID: tenant.id, clientID: tenant.daemonID, name: "\(tenant.id) mail daemon",
+                                          authenticationMethod: .clientSecretBasic, secretHash: Secrets.hexDigest(tenant.daemonSecret),
+                                          grantTypes: ["client_credentials"], roles: ["\(audience)/Mail.Read.All"], createdAt: now))
+            try store.insert(ClientRecord(issuerID: tenant.id, clientID: tenant.webClientID, name: "\(tenant.id) web mail",
+                                          authenticationMethod: .none, redirectURIs: [DrillOAuth.redirectURI],
+                                          grantTypes: ["authorization_code", "refresh_token"], createdAt: now))
+        }
+        context.keys.invalidate()
+    }
+
+    /// Registers the new application (a compliance archiver, role Mail.Read.All) at `tenant`; returns its secret.
+    static func registerNewApplication(at tenant: DrillTenant, context: ProviderContext, now: Date) throws(StoreError) -> String {
+        let secret = Secrets.random256(prefix: "kbs_")
+        try context.store.insert(ClientRecord(issuerID: tenant.id, clientID: newApplication, name: "Contoso mail archiver",
+                                              authenticationMethod: .clientSecretBasic, secretHash: Secrets.hexDigest(secret),
+                                              grantTypes: ["client_credentials"],
+                                              roles: ["\(DevelopmentBootstrap.mailAudience)/Mail.Read.All"], createdAt: now))
+        return secret
+    }
+}

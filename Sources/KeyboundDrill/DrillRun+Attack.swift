@@ -1,0 +1,142 @@
+import Foundation
+import Keybound
+import KeyboundMail
+
+/// Acts 2 to 4: the theft, the cross-issuer forgeries, the same-issuer forgeries, and what a
+/// kid-only validator would have made of them.
+extension DrillRun {
+    static let attackerAgent = "attacker-script/1.0"
+
+    func theft() async throws {
+        at(day: days, 0, 50)
+        let key = try world.manager.signingKey(issuerID: DrillCast.consumers)
+        stolenKeyID = key.keyID
+        attacker = DrillAttacker(stolen: key)
+        var keySets: [JSONObject] = []
+        for tenant in world.tenants {
+            let reply = try await world.http.get(tenant.url + "/jwks")
+            guard let keySet = reply.json else { throw StormDrillError("no JWKS at \(tenant.url)/jwks (\(reply.status))") }
+            keySets.append(keySet)
+        }
+        kidOnly = KidOnlyValidator(keySets: keySets)
+        heading("Act 2. The theft (\(label(clock.now())))")
+        paragraph("""
+            The attacker obtains the consumer realm's active signing key (kid \(key.keyID), \(key.algorithm.rawValue)). How the 2023 \
+            key leaked is still unknown (Microsoft withdrew its crash-dump theory in 2024): assume any key can leak. A Keybound \
+            signing key refuses to sign for another issuer, but that protects honest code only: holding the key bytes, the \
+            attacker relabels them for any issuer. Only the verifier can stop the forgery.
+            """)
+    }
+
+    func crossIssuerForgeries() async throws {
+        heading("Act 3. Forged enterprise tokens: the Storm-0558 forgery")
+        paragraph("""
+            Tokens that claim to come from contoso and fabrikam, signed with the stolen consumer key and aimed at the \
+            executives: an application token with Mail.Read.All, and a token in the executive's own name.
+            """)
+        var minute = 0
+        for tenant in world.tenants where tenant.isEnterprise {
+            let target = tenant.target
+            for delegated in [false, true] {
+                at(day: days, 1, minute)
+                minute += 2
+                try await use(label: "A\(forgeries.count + 1)", issuer: tenant, subject: delegated ? target.subject : nil,
+                              clientID: delegated ? tenant.webClientID : DrillAttacker.clientID, mailbox: target.email,
+                              claims: delegated ? "\(target.username) of \(tenant.id) (delegated)" : "a \(tenant.id) app, Mail.Read.All")
+            }
+        }
+        let crossIssuer = forgeries.filter { $0.label.hasPrefix("A") }
+        table(["Token", "Claims to be", "Aimed at", "Keybound Mail", "Mail edge"], crossIssuer.map { forgery in
+            [forgery.label, forgery.claims, forgery.mailbox, forgery.answers[.keyboundMail]!.verdict, forgery.answers[.edge]!.verdict]
+        })
+        let mainAlerts = world.context.alerts.alerts().filter { $0.code == "issuer_key_mismatch" }.count
+        let edgeAlerts = world.edgeAlerts.alerts().filter { $0.code == "issuer_key_mismatch" }.count
+        paragraph("""
+            Refused at both front ends with issuer_key_mismatch: the key belongs to consumers, not to the issuer the token \
+            names, and Keybound finds keys by (issuer, kid), never by kid alone. Each attempt raised an alert within \
+            the request: \(mainAlerts) at Keybound Mail, \(edgeAlerts) at the edge.
+            """)
+    }
+
+    func sameIssuerForgeries() async throws {
+        heading("Act 4. Forged consumer tokens: perfect signatures")
+        paragraph("""
+            The same key where it does belong: consumer tokens for Alice's and Bob's mail, and an application token for \
+            Chloe's. The signatures are genuine, so no signature check can tell them from real tokens. Keybound Mail asks the \
+            issuance ledger whether the provider ever issued them; the edge, like any validator in another process, cannot.
+            """)
+        let consumers = world.tenant(DrillCast.consumers)
+        for (index, user) in consumers.users.enumerated() {
+            at(day: days, 1, 10 + 2 * index)
+            let delegated = index < 2
+            try await use(label: "B\(index + 1)", issuer: consumers, subject: delegated ? user.subject : nil,
+                          clientID: DrillAttacker.clientID, mailbox: user.email,
+                          claims: delegated ? "\(user.username) (delegated)" : "a consumers app, Mail.Read.All")
+        }
+        let sameIssuer = forgeries.filter { $0.label.hasPrefix("B") }
+        table(["Token", "Claims to be", "Aimed at", "Signature", "Keybound Mail", "Mail edge"], sameIssuer.map { forgery in
+            let edge = forgery.answers[.edge]!
+            return [forgery.label, forgery.claims, forgery.mailbox, forgery.signatureCheck == "verified" ? "valid" : forgery.signatureCheck,
+                    forgery.answers[.keyboundMail]!.verdict, edge.served ? "served (\(edge.items) messages)" : edge.verdict]
+        })
+        let served = sameIssuer.filter { $0.answers[.edge]!.served }
+        paragraph("""
+            Keybound Mail refuses them (token_not_issued, each an alert). The edge served \(served.count) of \(sameIssuer.count), \
+            \(served.reduce(0) { $0 + $1.answers[.edge]!.items }) messages: the damage the hunt has to find.
+            """)
+    }
+
+    func kidOnlyComparison() {
+        heading("What a kid-only validator would have accepted")
+        paragraph("""
+            The validator of 2023, reduced to its mistake (written into this drill only to show it; it is not Keybound \
+            API): every issuer's JWKS merged into one key set, the key found by kid alone, then only the signature and \
+            the expiry checked.
+            """)
+        table(["Token", "Claims issuer", "Kid-only validator", "Keybound verifier", "Keybound Mail", "Mail edge"], forgeries.map { forgery in
+            let kidOnly: String = switch forgery.kidOnly {
+            case .accepted: "ACCEPTED"
+            case .rejected(let why): "rejected (\(why))"
+            }
+            return [forgery.label, forgery.claimedIssuer, kidOnly, forgery.signatureCheck, forgery.answers[.keyboundMail]!.verdict,
+                    forgery.answers[.edge]!.verdict]
+        })
+        let accepted = forgeries.filter { $0.kidOnly.isAccepted }.count
+        let refusedByMail = forgeries.filter { !$0.answers[.keyboundMail]!.served }.count
+        paragraph("""
+            The kid-only validator accepts \(accepted) of \(forgeries.count) forged tokens, the enterprise ones included. \
+            Keybound Mail refuses \(refusedByMail) of \(forgeries.count). ("Keybound verifier" is the signature and issuer-binding \
+            check alone, without the ledger: it lets the consumer forgeries through, as it must.)
+            """)
+    }
+
+    /// Forges one token, judges it with the kid-only validator and Keybound's plain verifier, and
+    /// presents it to both front ends.
+    private func use(label: String, issuer: DrillTenant, subject: String?, clientID: String, mailbox: String, claims: String) async throws {
+        guard let attacker, let kidOnly else { throw StormDrillError("the attacker has no key") }
+        attackStart = min(attackStart, clock.now())
+        let forgery = try attacker.forge(issuer: issuer.url, tenantID: issuer.tenantID, subject: subject, clientID: clientID, now: clock.now())
+        var answers: [FrontEnd: MailAnswer] = [:]
+        for frontEnd in FrontEnd.allCases {
+            let answer = try await world.readMail(at: frontEnd, mailbox: subject == nil ? mailbox : nil, token: forgery.token,
+                                                  userAgent: Self.attackerAgent)
+            answers[frontEnd] = answer
+            attempts.append(StormDrillResult.Attempt(token: label, tokenID: forgery.tokenID, claimedIssuer: issuer.id, mailbox: mailbox,
+                                                     frontEnd: frontEnd.rawValue, status: answer.status, code: answer.code,
+                                                     itemsRead: answer.items, at: clock.now()))
+        }
+        forgeries.append(ForgedToken(label: label, claimedIssuer: issuer.id, tokenID: forgery.tokenID, token: forgery.token, claims: claims,
+                                     mailbox: mailbox, at: clock.now(), kidOnly: kidOnly.validate(forgery.token, now: clock.now()),
+                                     signatureCheck: try plainVerdict(forgery.token), answers: answers))
+    }
+
+    /// Keybound's verifier over the provider's own per-issuer trust, without the ledger check.
+    func plainVerdict(_ token: String) throws -> String {
+        let verifier = TokenVerifier(trust: try world.context.keys.currentTrust().trust, policy: MailService.policy(),
+                                     clock: VerificationClock(clock.reader))
+        switch verifier.verify(token) {
+        case .verified: return "verified"
+        case .rejected(let rejection): return rejection.code.rawValue
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import Keybound
+import KeyboundHunt
+import KeyboundIncident
+import Synchronization
+
+/// Acts 5 to 7: the hunt, `keybound incident respond`, and the morning after.
+extension DrillRun {
+    /// The drill's on-call engineer answers the first alert after this long (simulated).
+    static let onCallDelay: TimeInterval = 30 * 60
+
+    func detection() throws {
+        clock.set(attackStart.addingTimeInterval(Self.onCallDelay))
+        heading("Act 5. Detection (\(label(clock.now())))")
+        // The first-time rule needs the look-back window inside the log: at most the simulated period.
+        lookbackDays = min(30, days - 1)
+        let report = try Hunt.run(HuntConfiguration(
+            auditDirectory: world.directory, keyStore: world.manager.store, ledger: world.context.store,
+            key: .init(issuer: DrillCast.consumers, keyID: stolenKeyID), lookback: TimeInterval(lookbackDays) * 86_400, now: clock.now()))
+        let attackerTokens = Set(forgeries.map(\.tokenID))
+        for (kind, count) in report.findingCounts where count > 0 { findings[kind.rawValue] = count }
+        forgedTokenIDs = report.findings.filter { $0.kind == .forgedToken }.compactMap(\.record.tokenID)
+        crossIssuerTokenIDs = report.findings.filter { $0.kind == .crossIssuerKey }.compactMap(\.record.tokenID)
+        falsePositives = report.findings.filter { !attackerTokens.contains($0.record.tokenID ?? "") }.count
+        leads = report.leads.map { lead in
+            StormDrillResult.Lead(clientID: lead.clientID, mailbox: lead.mailbox, isAttacker: attackerTokens.contains(lead.record.tokenID ?? ""))
+        }
+        let alertCount = world.context.alerts.alerts().count + world.edgeAlerts.alerts().count
+        paragraph("""
+            The on-call engineer answers the first of \(alertCount) alerts \(DrillText.duration(Self.onCallDelay)) later and hunts \
+            the key the alerts name, over the audit log (\(report.scan.recordsScanned) records), the issuance ledger \
+            (\(report.scan.ledgerTokens) tokens) and the key store.
+            """)
+        let forgedServed = report.findings.filter { $0.kind == .forgedToken && $0.accepted }.count
+        table(["Finding", "Count", "What it means"], HuntFinding.Kind.allCases.compactMap { kind in
+            guard let count = report.findingCounts[kind], count > 0 else { return nil }
+            let meaning = switch kind {
+            case .forgedToken: "valid signature, never issued (\(forgedServed) served by the edge)"
+            case .crossIssuerKey: "a consumer key under an enterprise issuer"
+            default: kind.title.lowercased()
+            }
+            return [kind.rawValue, "\(count)", meaning]
+        })
+        let missed = attempts.filter { !(forgedTokenIDs + crossIssuerTokenIDs).contains($0.tokenID) }.count
+        say("  Attacker requests found: \(attempts.count - missed) of \(attempts.count). Ordinary requests flagged: \(falsePositives).")
+        say("  First-time access, \(HuntLead.pluralLabel) (look-back \(lookbackDays) days):")
+        for lead in leads where !lead.isAttacker {
+            say("    \(lead.clientID) first read \(lead.mailbox): legitimate, contoso's new archiving app")
+        }
+        let attackerLeads = leads.filter(\.isAttacker)
+        if !attackerLeads.isEmpty {
+            DrillText.paragraph("""
+                \(Set(attackerLeads.map(\.clientID)).sorted().joined(separator: ", ")) first read \
+                \(attackerLeads.map(\.mailbox).joined(separator: ", ")): the attacker, as the forged-token findings say. First-time \
+                access is the rule that found the real intrusion; alone it cannot tell these from the new archiving app.
+                """, indent: 4).forEach(say)
+        }
+        if leads.isEmpty { say("    none") }
+    }
+
+    func response() async throws {
+        clock.advance(5 * 60)
+        heading("Act 6. Response (\(label(clock.now())))")
+        say("  $ keybound incident respond --issuer consumers --kid \(stolenKeyID) --reason \"consumer signing key stolen\"")
+        // Watch the edge while the command runs: the revocation reaches it over the key-event push channel.
+        let moments = Moments()
+        let world = self.world, consumersURL = world.tenant(DrillCast.consumers).url, kid = stolenKeyID
+        let watcher = Task {
+            while !Task.isCancelled && (moments.revoked == nil || moments.seen == nil) {
+                if moments.seen == nil && world.edgeSeesRevoked(issuer: consumersURL, keyID: kid) { moments.markSeen() }
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+        }
+        let responder = IncidentResponder(manager: world.manager, keyStore: world.manager.store, ledger: world.context.store,
+                                          now: clock.reader, afterEffect: { step in if step == .revokeKey { moments.markRevoked() } })
+        let started = ContinuousClock.now
+        let (record, folder) = try responder.respond(IncidentResponder.Request(
+            issuerID: DrillCast.consumers, keyID: stolenKeyID, reason: "consumer signing key stolen",
+            dataDirectory: world.directory, auditDirectory: world.directory, actor: "drill-on-call"))
+        let commandSeconds = (ContinuousClock.now - started).drillSeconds
+        let deadline = ContinuousClock.now + .seconds(10)
+        while moments.seen == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        watcher.cancel()
+        let propagation = moments.propagation
+        // The same channel announces the fresh key, and the edge fetches the JWKS again. Simulated
+        // hours pass in milliseconds here, so wait for it (in real time it takes milliseconds too).
+        if let fresh = record.freshKeyID {
+            while world.edgeTrust.trustStore().issuer(consumersURL)?.key(withID: fresh) == nil && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        let notices = noticeFiles(folder)
+        let containment = containmentSeconds(folder: folder, record: record)
+        incident = StormDrillResult.Incident(
+            id: record.id, closed: record.isClosed, steps: record.completed.map(\.step.rawValue), folder: folder.url.path,
+            notices: notices, containmentSeconds: containment, tokensRevoked: record.tokensRevoked ?? 0,
+            chainsRevoked: record.chainsRevoked ?? 0, freshKeyID: record.freshKeyID, commandSeconds: commandSeconds,
+            edgePropagationSeconds: propagation)
+        say("  Steps done: \(record.completed.map(\.step.rawValue).joined(separator: ", ")) (\(String(format: "%.2f", commandSeconds)) s).")
+        paragraph("""
+            The key is revoked and consumers signs with a fresh key (\(record.freshKeyID ?? "?")). \(record.tokensRevoked ?? 0) tokens \
+            signed with the stolen key are revoked and \(record.chainsRevoked ?? 0) refresh chains cut. The revocation reached the \
+            mail edge over the push channel in \(propagation.map { String(format: "%.0f ms", $0 * 1_000) } ?? "more than 10 s (not seen)").
+            """)
+        if let containment {
+            paragraph("""
+                Containment: \(DrillText.duration(containment)) from the first malicious request to the key's revocation \
+                (simulated; \(DrillText.duration(Self.onCallDelay)) of it is the drill's assumed on-call delay). In 2023 the \
+                forged tokens were used for about a month before anyone noticed.
+                """)
+        }
+        say("  Incident folder: \(folder.url.path)" + (keptDirectory ? "" : " (removed at the end; --keep DIR keeps it)"))
+        say("    timeline.md, affected.md, hunt.md, summary.json, and one notice per organisation (notices/<tenant id>.md, .json)")
+        say("    notices written for: " + world.tenants.filter { notices[$0.id] != nil }.map(\.id).joined(separator: ", "))
+        for tenant in [DrillCast.contoso, DrillCast.consumers] {
+            let text = (try? String(contentsOf: folder.noticesFolder.appendingPathComponent("\(world.tenant(tenant).tenantID).md"),
+                                    encoding: .utf8)) ?? ""
+            if let line = Self.firstLine(after: "## What you need to do", in: text) {
+                DrillText.paragraph("The \(tenant) notice, \"what you need to do\": \(line)", indent: 4).forEach(say)
+            }
+        }
+    }
+
+    func morningAfter() async throws {
+        at(day: days, 7)
+        heading("Act 7. The morning after (\(label(clock.now())))")
+        for tenant in world.tenants {
+            let token = try await world.oauth.clientCredentials(issuer: tenant.url, clientID: tenant.daemonID, secret: tenant.daemonSecret)
+            let daemon = try await world.readMail(at: tenant.frontEnd, mailbox: tenant.users[0].email, token: token, userAgent: "\(tenant.daemonID)/1.0")
+            var refreshed = 0, signedIn = 0, served = 0
+            for user in tenant.users {
+                var tokens: DrillOAuth.Tokens
+                if let old = sessions[user.email]?.refreshToken,
+                   let fresh = try await world.oauth.refresh(issuer: tenant.url, clientID: tenant.webClientID, refreshToken: old) {
+                    tokens = fresh
+                    refreshed += 1
+                } else {
+                    tokens = try await world.oauth.signIn(issuer: tenant.url, clientID: tenant.webClientID, username: user.username,
+                                                          password: user.password)
+                    signedIn += 1
+                }
+                sessions[user.email] = tokens
+                if try await world.readMail(at: tenant.frontEnd, mailbox: nil, token: tokens.accessToken, userAgent: "\(tenant.webClientID)/1.0").served {
+                    served += 1
+                }
+            }
+            aftermath.append(StormDrillResult.Aftermath(tenant: tenant.id, applicationWorks: daemon.served,
+                                                        applicationAnswer: daemon.verdict, peopleRefreshed: refreshed,
+                                                        peopleSignedInAgain: signedIn, peopleServed: served, people: tenant.users.count))
+        }
+        table(["Organisation", "Daemon", "People working", "Had to sign in again"], aftermath.map { entry in
+            [entry.tenant, entry.applicationWorks ? "works" : "REFUSED", "\(entry.peopleServed) of \(entry.people)", "\(entry.peopleSignedInAgain)"]
+        })
+        paragraph("""
+            What legitimate users had to do: nothing in contoso and fabrikam. In the consumer realm the people's refresh \
+            tokens descended from tokens signed with the stolen key, so the response cut those chains: their mail app \
+            signed them in once more. The consumer daemon just got a token from the fresh key.
+            """)
+        // The attacker tries again with a fresh forgery.
+        guard let attacker else { return }
+        let consumers = world.tenant(DrillCast.consumers)
+        let victim = consumers.target
+        let forgery = try attacker.forge(issuer: consumers.url, tenantID: consumers.tenantID, subject: victim.subject, now: clock.now())
+        var answers: [String] = []
+        for frontEnd in FrontEnd.allCases {
+            let answer = try await world.readMail(at: frontEnd, mailbox: nil, token: forgery.token, userAgent: Self.attackerAgent)
+            afterResponseAttempts.append(StormDrillResult.Attempt(
+                token: "C1", tokenID: forgery.tokenID, claimedIssuer: consumers.id, mailbox: victim.email, frontEnd: frontEnd.rawValue,
+                status: answer.status, code: answer.code, itemsRead: answer.items, at: clock.now()))
+            answers.append("\(frontEnd.title) \(answer.verdict)")
+        }
+        say("  A fresh forgery with the stolen key for \(victim.email): \(answers.joined(separator: ", ")).")
+    }
+
+    /// Notice files per issuer id (the folder names them by tenant id).
+    private func noticeFiles(_ folder: IncidentFolder) -> [String: [String]] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.noticesFolder.path)) ?? []
+        var result: [String: [String]] = [:]
+        for tenant in world.tenants {
+            let mine = names.filter { $0.hasPrefix(tenant.tenantID + ".") }.sorted()
+            if !mine.isEmpty { result[tenant.id] = mine.map { "notices/\($0)" } }
+        }
+        return result
+    }
+
+    /// The incident's own figure (`summary.json`), else computed from the hunt's first finding.
+    private func containmentSeconds(folder: IncidentFolder, record: IncidentRecord) -> Double? {
+        if let data = try? Data(contentsOf: folder.url.appendingPathComponent("summary.json")),
+           let summary = try? StrictJSONParser.parseObject(Array(data)), let seconds = summary["containment_seconds"]?.numberValue {
+            return seconds
+        }
+        guard let revoked = record.keyRevokedAt else { return nil }
+        return revoked.timeIntervalSince(attackStart)
+    }
+
+    static func firstLine(after heading: String, in text: String) -> String? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        guard let index = lines.firstIndex(of: heading), index + 1 < lines.count else { return nil }
+        return lines[index + 1]
+    }
+}
+
+extension Duration {
+    var drillSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// When the revocation happened and when the edge first held the key as revoked (real time).
+private final class Moments: Sendable {
+    private let state = Mutex<(revoked: ContinuousClock.Instant?, seen: ContinuousClock.Instant?)>((nil, nil))
+
+    var revoked: ContinuousClock.Instant? { state.withLock { $0.revoked } }
+    var seen: ContinuousClock.Instant? { state.withLock { $0.seen } }
+    func markRevoked() { state.withLock { if $0.revoked == nil { $0.revoked = .now } } }
+    func markSeen() { state.withLock { if $0.seen == nil { $0.seen = .now } } }
+
+    /// Seconds from the revocation to the edge seeing it (0 if it was seen first, within the polling step).
+    var propagation: Double? {
+        state.withLock { state in
+            guard let revoked = state.revoked, let seen = state.seen else { return nil }
+            return max(0, (seen - revoked).drillSeconds)
+        }
+    }
+}

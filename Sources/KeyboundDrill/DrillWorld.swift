@@ -1,0 +1,188 @@
+import Foundation
+import Hummingbird
+import Keybound
+import KeyboundAudit
+import KeyboundHummingbird
+import KeyboundMail
+import KeyboundServer
+import KeyboundStore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Everything the drill runs, in this process, on 127.0.0.1:
+///
+/// - the provider (`KeyboundApplication.router`) over a key store and provider store in the data
+///   directory, on the simulated clock;
+/// - Keybound Mail as `keybound serve --with-mail` runs it (``KeyboundServer/ProviderMail``): the
+///   provider's own trust and the issuance-ledger check;
+/// - the mail edge: a second front end over the same mailboxes and the same audit log, set up as
+///   `keybound mail serve` is — keys from each issuer's JWKS through ``RemoteTrustStore``,
+///   revocations over the key-event push channel, and no ledger.
+///
+/// The rotation service is not run: the drill rotates keys itself, on simulated time.
+final class DrillWorld: Sendable {
+    let directory: URL
+    let clock: DrillClock
+    let context: ProviderContext
+    let tenants: [DrillTenant]
+    let mail: MailService
+    let edge: MailService
+    let edgeTrust: RemoteTrustStore
+    let edgeAlerts: AlertCenter
+    let providerURL: String
+    let mailURL: String
+    let edgeURL: String
+    let http: DrillHTTP
+    private let services: Task<Void, any Error>
+    private let subscriber: Task<Void, Never>
+
+    private init(directory: URL, clock: DrillClock, context: ProviderContext, tenants: [DrillTenant], mail: MailService,
+                 edge: MailService, edgeTrust: RemoteTrustStore, edgeAlerts: AlertCenter, urls: [String], http: DrillHTTP,
+                 services: Task<Void, any Error>, subscriber: Task<Void, Never>) {
+        self.directory = directory
+        self.clock = clock
+        self.context = context
+        self.tenants = tenants
+        self.mail = mail
+        self.edge = edge
+        self.edgeTrust = edgeTrust
+        self.edgeAlerts = edgeAlerts
+        (providerURL, mailURL, edgeURL) = (urls[0], urls[1], urls[2])
+        self.http = http
+        self.services = services
+        self.subscriber = subscriber
+    }
+
+    var oauth: DrillOAuth { DrillOAuth(http: http) }
+    var manager: KeyManager { context.manager }
+    func tenant(_ id: String) -> DrillTenant { tenants.first { $0.id == id }! }
+    func url(of frontEnd: FrontEnd) -> String { frontEnd == .keyboundMail ? mailURL : edgeURL }
+
+    /// Creates the stores and the cast, starts the three servers and the push channel, and waits
+    /// until all answer and the edge has loaded every issuer's keys.
+    static func start(directory: URL, clock: DrillClock, verbose: Bool) async throws -> DrillWorld {
+        let ports = try DrillPorts.free(3)
+        let providerURL = "http://127.0.0.1:\(ports[0])"
+        let logger = Self.logger("keybound.drill", verbose: verbose)
+        let configuration = ServerConfiguration(host: "127.0.0.1", port: ports[0], publicURL: providerURL, bootstrap: false,
+                                                passwordHashCost: 4, metricsEnabled: false)
+        // A development KEK file in the data directory, as `keybound serve` makes one: with --keep, the
+        // other commands (`keybound keys list --data DIR`, `incident show`, `hunt`) open the store afterwards.
+        let kek = try KEKSource.resolve(environment: [:], dataDirectory: directory, storeHasSealedKeys: false, warn: { _ in })
+        let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek)
+        let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration,
+                                      now: clock.reader)
+        let consumerTenantID = context.tenantID(of: IssuerRecord(id: DrillCast.consumers, url: configuration.issuerURL(DrillCast.consumers),
+                                                                 kind: .consumer, createdAt: clock.now()))
+        let tenants = DrillCast.tenants(configuration: configuration, consumerTenantID: consumerTenantID)
+        try DrillCast.register(tenants, context: context, now: clock.now())
+
+        let verification = VerificationClock(clock.reader)
+        let mail = try ProviderMail.service(context: context, directory: directory, logger: logger, ledgerCheck: true,
+                                            now: clock.reader, clock: verification)
+        let cache = VerifiedTokenCache()
+        let edgeTrust = RemoteTrustStore(
+            configuration: try .init(issuers: tenants.map { RemoteTrustStore.Issuer(url: $0.url, tenantID: $0.isEnterprise ? $0.tenantID : nil) }),
+            cache: cache, now: clock.reader)
+        let edgeAlerts = AlertCenter(logger: Self.logger("keybound.alerts", verbose: verbose), now: clock.reader)
+        let edge = MailService(
+            store: mail.store, audit: mail.audit, configuration: try MailConfiguration(allowedIssuers: Set(tenants.map(\.url))),
+            cache: cache, logger: logger, now: clock.reader, alerts: edgeAlerts,
+            onRejection: { rejection in
+                guard rejection.code == .unknownKey, let issuer = rejection.tokenIssuer, let kid = rejection.keyID else { return }
+                Task { _ = await edgeTrust.refreshForUnknownKey(issuer: issuer, keyID: kid) }
+            },
+            verifier: { TokenVerifier(trust: edgeTrust.trustStore(), policy: MailService.policy(), clock: verification) })
+
+        let provider = Application(router: KeyboundApplication.router(context: context),
+                                   configuration: .init(address: .hostname("127.0.0.1", port: ports[0]), serverName: "keybound"),
+                                   logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [provider, mail.application(host: "127.0.0.1", port: ports[1], logger: logger),
+                       edge.application(host: "127.0.0.1", port: ports[2], logger: logger)],
+            logger: logger))
+        let services = Task { try await group.run() }
+        // The push channel runs apart from the servers so that it can be stopped first (see ``stop()``).
+        let push = KeyEventSubscriber(store: edgeTrust)
+        let subscriber = Task { await push.run() }
+        let world = DrillWorld(directory: directory, clock: clock, context: context, tenants: tenants, mail: mail, edge: edge,
+                               edgeTrust: edgeTrust, edgeAlerts: edgeAlerts, urls: ports.map { "http://127.0.0.1:\($0)" },
+                               http: DrillHTTP(), services: services, subscriber: subscriber)
+        do {
+            try await world.waitUntilReady()
+        } catch {
+            await world.stop()
+            throw error
+        }
+        return world
+    }
+
+    private func waitUntilReady() async throws {
+        for base in [providerURL, mailURL, edgeURL] {
+            var ready = false
+            for _ in 0..<200 where !ready {
+                ready = (try? await http.get(base + "/health"))?.status == 200
+                if !ready { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            guard ready else { throw StormDrillError("\(base) did not start") }
+        }
+        try await waitForEdgeKeys()
+    }
+
+    /// Waits until the edge has loaded every issuer's key set (the push channel loads it once
+    /// connected); after 5 s it fetches the key sets itself.
+    func waitForEdgeKeys() async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while tenants.contains(where: { !edgeTrust.isLoaded($0.url) }) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        await edgeTrust.refreshAll()
+        if let missing = tenants.first(where: { !edgeTrust.isLoaded($0.url) }) {
+            throw StormDrillError("the mail edge could not load the keys of \(missing.url): \(edgeTrust.lastError(missing.url) ?? "?")")
+        }
+    }
+
+    /// Whether the edge's trust store already holds `keyID` of `issuer` as revoked.
+    func edgeSeesRevoked(issuer: String, keyID: String) -> Bool {
+        edgeTrust.trustStore().issuer(issuer)?.key(withID: keyID)?.lifecycle.revocation != nil
+    }
+
+    /// Stops the push channel, then the servers (a few seconds at most).
+    ///
+    /// Order matters: a server task cancelled while a new connection waits to be accepted traps in
+    /// NIO ("Deinited NIOAsyncWriter without calling finish()"). So every client stops first — the
+    /// push channel, which would reconnect, and the drill's own URLSession — and only then are the
+    /// servers cancelled, with nothing left to connect to them.
+    func stop() async {
+        subscriber.cancel()
+        _ = await Self.wait(for: subscriber, seconds: 5)
+        http.invalidate()
+        services.cancel()
+        _ = await Self.wait(for: services, seconds: 5)
+    }
+
+    /// Waits for `task` to end, at most `seconds`; returns whether it ended.
+    private static func wait<Success: Sendable, Failure: Error>(for task: Task<Success, Failure>, seconds: Double) async -> Bool {
+        let done = Once()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            Task { _ = await task.result; if done.claim() { continuation.resume(returning: true) } }
+            Task { try? await Task.sleep(for: .seconds(seconds)); if done.claim() { continuation.resume(returning: false) } }
+        }
+    }
+
+    static func logger(_ label: String, verbose: Bool) -> Logger {
+        if verbose {
+            var logger = Logger(label: label)
+            logger.logLevel = .info
+            return logger
+        }
+        return Logger(label: label, factory: { _ in SwiftLogNoOpLogHandler() })
+    }
+}
+
+/// True for the first caller of ``claim()`` only.
+private final class Once: Sendable {
+    private let claimed = Mutex(false)
+    func claim() -> Bool { claimed.withLock { state in defer { state = true }; return !state } }
+}

@@ -1,0 +1,30 @@
+import Foundation
+
+/// How to run ``StormDrill``.
+public struct StormDrillOptions: Sendable {
+    /// Days of ordinary traffic before the attack (3 to 90; default 30, a month).
+    public var days: Int
+    /// Keep the data directory here instead of a temporary one that is removed at the end. It must
+    /// not exist yet, or be empty.
+    public var keepDirectory: URL?
+    /// Let the services' own log lines (alerts included) through to the logging system.
+    public var verbose: Bool
+
+    /// The allowed range of ``days``.
+    public static let dayRange = 3...90
+
+    /// Options; a month of traffic in a temporary directory by default.
+    public init(days: Int = 30, keepDirectory: URL? = nil, verbose: Bool = false) {
+        self.days = days
+        self.keepDirectory = keepDirectory
+        self.verbose = verbose
+    }
+}
+
+/// Why the drill could not run at all (as opposed to an expectation that did not hold, which is
+/// reported in ``StormDrillResult/expectations``).
+public struct StormDrillError: Error, Sendable, CustomStringConvertible {
+    /// One line for humans.
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
