@@ -10,6 +10,9 @@ let package = Package(
         .library(name: "KeyboundServer", targets: ["KeyboundServer"]),
         .library(name: "KeyboundHummingbird", targets: ["KeyboundHummingbird"]),
         .library(name: "KeyboundAudit", targets: ["KeyboundAudit"]),
+        .library(name: "KeyboundMail", targets: ["KeyboundMail"]),
+        .library(name: "KeyboundHunt", targets: ["KeyboundHunt"]),
+        .library(name: "KeyboundIncident", targets: ["KeyboundIncident"]),
         .executable(name: "keybound", targets: ["keybound"]),
         .executable(name: "KeyboundFuzz", targets: ["KeyboundFuzz"]),
     ],
@@ -52,6 +55,10 @@ let package = Package(
         .target(
             name: "KeyboundServer",
             dependencies: [
+                "KeyboundHunt",
+                "KeyboundHummingbird",
+                "KeyboundMail",
+                "KeyboundAudit",
                 "Keybound",
                 "KeyboundStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -71,6 +78,8 @@ let package = Package(
                 "Keybound",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The tamper-evident audit log: hash-chained records, signed checkpoints, verification.
@@ -82,14 +91,68 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .executableTarget(
-            name: "keybound",
+        // Keybound Mail: the protected resource (mailboxes per tenant) behind the bearer middleware,
+        // recording every access attempt in the audit log.
+        .target(
+            name: "KeyboundMail",
+            dependencies: [
+                "Keybound",
+                "KeyboundHummingbird",
+                "KeyboundAudit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The hunt: the audit log joined with the issuance ledger and the key store (forged tokens,
+        // cross-issuer keys, revoked keys, first-time access), one streaming pass.
+        .target(
+            name: "KeyboundHunt",
+            dependencies: [
+                "Keybound",
+                "KeyboundStore",
+                "KeyboundAudit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        // Incident response: contain a compromised key, hunt, and write the notices (resumable).
+        .target(
+            name: "KeyboundIncident",
+            dependencies: ["Keybound", "KeyboundStore", "KeyboundAudit", "KeyboundHunt"]
+        ),
+        // `keybound demo storm-0558`: the Storm-0558 drill, end to end in one process on simulated time.
+        .target(
+            name: "KeyboundDrill",
             dependencies: [
                 "Keybound",
                 "KeyboundStore",
                 "KeyboundServer",
                 "KeyboundAudit",
+                "KeyboundHummingbird",
+                "KeyboundMail",
+                "KeyboundHunt",
+                "KeyboundIncident",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "keybound",
+            dependencies: [
+                "KeyboundDrill",
+                "Keybound",
+                "KeyboundStore",
+                "KeyboundServer",
+                "KeyboundAudit",
+                "KeyboundHummingbird",
+                "KeyboundMail",
+                "KeyboundHunt",
+                "KeyboundIncident",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Fuzz entry point. A plain build links the replay driver in CKeyboundFuzzReplay;
@@ -102,13 +165,18 @@ let package = Package(
         .testTarget(
             name: "KeyboundTests",
             dependencies: [
+                "KeyboundDrill",
                 "Keybound",
                 "KeyboundStore",
                 "KeyboundServer",
                 "KeyboundHummingbird",
                 "KeyboundAudit",
+                "KeyboundMail",
+                "KeyboundHunt",
+                "KeyboundIncident",
                 "keybound",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

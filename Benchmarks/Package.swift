@@ -9,6 +9,10 @@ let package = Package(
         .package(path: ".."),
         .package(url: "https://github.com/vapor/jwt-kit.git", exact: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .executableTarget(
@@ -18,6 +22,43 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        // How fast a revocation reaches connected validators through the key-event push channel.
+        .executableTarget(
+            name: "KeyboundPropagation",
+            dependencies: [
+                .product(name: "Keybound", package: "main"),
+                .product(name: "KeyboundStore", package: "main"),
+                .product(name: "KeyboundServer", package: "main"),
+                .product(name: "KeyboundHummingbird", package: "main"),
+            ]
+        ),
+        // Keybound Mail under load, four configurations side by side (Benchmarks/load/wrk-mail.sh).
+        .executableTarget(
+            name: "KeyboundMailLoad",
+            dependencies: [
+                .product(name: "Keybound", package: "main"),
+                .product(name: "KeyboundStore", package: "main"),
+                .product(name: "KeyboundServer", package: "main"),
+                .product(name: "KeyboundHummingbird", package: "main"),
+                .product(name: "KeyboundMail", package: "main"),
+                .product(name: "KeyboundAudit", package: "main"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The hunt's full scan over a generated audit log of millions of records (docs/hunt.md).
+        .executableTarget(
+            name: "KeyboundHuntBench",
+            dependencies: [
+                .product(name: "Keybound", package: "main"),
+                .product(name: "KeyboundStore", package: "main"),
+                .product(name: "KeyboundAudit", package: "main"),
+                .product(name: "KeyboundHunt", package: "main"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
     ]
