@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Keybound
 import Synchronization
 
 /// Keybound Mail's mailboxes and messages: `mail.sqlite` (WAL, `synchronous = FULL`) in a data
@@ -70,19 +71,19 @@ public final class MailStore: Sendable {
 
     /// The mailbox of the user `subject` of `issuer`, if it exists.
     public func mailbox(issuer: String, subject: String) throws(MailStoreError) -> Mailbox? {
-        mailboxes.withLock { $0.bySubject[subject]?.first { $0.isOwned(byIssuer: issuer, subject: subject) } }
+        mailboxes.withLock { $0.bySubject[ExactString(subject)]?.first { $0.isOwned(byIssuer: issuer, subject: subject) } }
     }
 
     /// The mailbox whose address is `address` (compared exactly), if any.
     public func mailbox(address: String) throws(MailStoreError) -> Mailbox? {
-        mailboxes.withLock { $0.byAddress[ExactKey(address)] }
+        mailboxes.withLock { $0.byAddress[ExactString(address)] }
     }
 
     /// Mailboxes named `user`: by address, or by owner subject (at any issuer), by address.
     public func mailboxes(named user: String) throws(MailStoreError) -> [Mailbox] {
         mailboxes.withLock { directory in
-            var found = (directory.bySubject[user] ?? []).filter { ExactKey($0.subject) == ExactKey(user) }
-            if let byAddress = directory.byAddress[ExactKey(user)], !found.contains(byAddress) { found.append(byAddress) }
+            var found = directory.bySubject[ExactString(user)] ?? []
+            if let byAddress = directory.byAddress[ExactString(user)], !found.contains(byAddress) { found.append(byAddress) }
             return found.sorted { $0.address < $1.address }
         }
     }
@@ -172,21 +173,14 @@ public final class MailStore: Sendable {
 
 /// The in-memory index of mailboxes, by exact address and by owner subject.
 struct MailboxDirectory {
-    var byAddress: [ExactKey: Mailbox] = [:]
-    var bySubject: [String: [Mailbox]] = [:]
+    var byAddress: [ExactString: Mailbox] = [:]
+    var bySubject: [ExactString: [Mailbox]] = [:]
 
     mutating func add(_ mailbox: Mailbox) {
-        guard byAddress[ExactKey(mailbox.address)] == nil else { return }
-        byAddress[ExactKey(mailbox.address)] = mailbox
-        bySubject[mailbox.subject, default: []].append(mailbox)
+        guard byAddress[ExactString(mailbox.address)] == nil else { return }
+        byAddress[ExactString(mailbox.address)] = mailbox
+        bySubject[ExactString(mailbox.subject), default: []].append(mailbox)
     }
-}
-
-/// A string compared and hashed by its exact UTF-8 bytes (Swift's `String` equality is canonical
-/// equivalence, so two different byte sequences could otherwise name the same mailbox).
-struct ExactKey: Hashable {
-    let bytes: [UInt8]
-    init(_ text: String) { bytes = Array(text.utf8) }
 }
 
 extension Mailbox {

@@ -1,4 +1,5 @@
 import Foundation
+import Keybound
 
 /// One user's mailbox. It belongs to exactly one identity system: the issuer and tenant of the
 /// user's tokens, and the user's subject (`sub`) there.
@@ -28,13 +29,13 @@ public struct Mailbox: Sendable, Equatable {
 
     /// Whether the mailbox is owned by the user `subject` of `issuer`, compared byte for byte.
     public func isOwned(byIssuer issuer: String, subject: String) -> Bool {
-        Array(self.issuer.utf8) == Array(issuer.utf8) && Array(self.subject.utf8) == Array(subject.utf8)
+        self.issuer.isExactly(issuer) && self.subject.isExactly(subject)
     }
 
     /// Whether the mailbox belongs to the tenant `tenantID` of `issuer` (both byte for byte).
     public func belongs(toIssuer issuer: String, tenantID: String?) -> Bool {
         guard let tenantID else { return false }
-        return Array(self.issuer.utf8) == Array(issuer.utf8) && Array(self.tenantID.utf8) == Array(tenantID.utf8)
+        return self.issuer.isExactly(issuer) && self.tenantID.isExactly(tenantID)
     }
 }
 

@@ -11,19 +11,21 @@ import Darwin
 /// Swift's `String ==` and hashing follow Unicode canonical equivalence, so "\u{212A}" (KELVIN
 /// SIGN) equals "K". JOSE compares identifiers (`iss`, `aud`, `kid`, member names) code point by
 /// code point with no normalization (RFC 7519 §2, RFC 7515 §4), so Keybound compares them here.
-struct ExactString: Hashable, Sendable, CustomStringConvertible {
-    let value: String
+public struct ExactString: Hashable, Sendable, CustomStringConvertible {
+    /// The string.
+    public let value: String
 
-    init(_ value: String) { self.value = value }
+    /// Wraps `value`.
+    public init(_ value: String) { self.value = value }
 
-    static func == (lhs: ExactString, rhs: ExactString) -> Bool { lhs.value.isExactly(rhs.value) }
+    public static func == (lhs: ExactString, rhs: ExactString) -> Bool { lhs.value.isExactly(rhs.value) }
 
-    func hash(into hasher: inout Hasher) {
+    public func hash(into hasher: inout Hasher) {
         var copy = value
         copy.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 
-    var description: String { value }
+    public var description: String { value }
 }
 
 extension String {
