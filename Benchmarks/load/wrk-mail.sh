@@ -17,6 +17,7 @@ connections=${2:-128}
 rounds=${3:-3}
 base=${KEYBOUND_BENCH_PORT:-18280}
 root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$root/Benchmarks/load/wrk-common.sh"
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 scratch=${KEYBOUND_BENCH_SCRATCH:-$root/Benchmarks/.build}
 
@@ -39,34 +40,16 @@ done
 curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$((base + 1))$path" | grep -q 401 \
     || { echo "the authenticated configuration answered without a token" >&2; exit 1; }
 
-run() { # name, port
-    local out rps non2xx errors p99
-    out=$(wrk -t1 -c"$connections" -d"${duration}s" --latency -H "Authorization: Bearer $token" "http://127.0.0.1:$2$path")
-    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out"); non2xx=${non2xx:-0}
-    errors=$(awk '/Socket errors:/ {gsub(",", ""); print $4+$6+$8+$10}' <<<"$out"); errors=${errors:-0}
-    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-    echo "$1 $rps $non2xx $errors $p99"
-}
 
 echo "wrk: 1 thread, $connections connections, ${duration}s per run, $rounds interleaved rounds, loopback, release build" >&2
 results=()
 for _ in $(seq 1 "$rounds"); do
-    results+=("$(run no-auth $((base + 4)))")
-    results+=("$(run cached+audit $((base + 1)))")
-    results+=("$(run cached $((base + 3)))")
-    results+=("$(run verify+audit $((base + 2)))")
+    results+=("$(wrk_run no-auth "http://127.0.0.1:$((base + 4))$path" -H "Authorization: Bearer $token")")
+    results+=("$(wrk_run cached+audit "http://127.0.0.1:$((base + 1))$path" -H "Authorization: Bearer $token")")
+    results+=("$(wrk_run cached "http://127.0.0.1:$((base + 3))$path" -H "Authorization: Bearer $token")")
+    results+=("$(wrk_run verify+audit "http://127.0.0.1:$((base + 2))$path" -H "Authorization: Bearer $token")")
 done
 
-summary() { # name -> "median_rps non2xx_total errors_total all_rps"
-    local lines median bad err all
-    lines=$(printf '%s\n' "${results[@]}" | awk -v n="$1" '$1 == n')
-    median=$(awk '{print $2}' <<<"$lines" | sort -n | awk '{ r[NR] = $1 } END { printf "%.0f", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }')
-    bad=$(awk '{ s += $3 } END { print s + 0 }' <<<"$lines")
-    err=$(awk '{ s += $4 } END { print s + 0 }' <<<"$lines")
-    all=$(awk '{ printf "%s%d", (NR > 1 ? "/" : ""), $2 }' <<<"$lines")
-    echo "$median $bad $err $all"
-}
 baseline=$(summary no-auth | awk '{print $1}')
 printf '| Configuration | Median requests/s | ÷ no-auth | Runs (requests/s) | non-2xx | socket errors |\n|---|---|---|---|---|---|\n'
 for name in no-auth cached+audit cached verify+audit; do

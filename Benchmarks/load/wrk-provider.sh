@@ -13,6 +13,7 @@ connections=${2:-128}
 rounds=${3:-3}
 port=${KEYBOUND_BENCH_PORT:-18180}
 root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$root/Benchmarks/load/wrk-common.sh"
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
 [ -n "${KEYBOUND_SKIP_BUILD:-}" ] || swift build -c release --product keybound --package-path "$root" >/dev/null
@@ -33,36 +34,16 @@ export KEYBOUND_BASIC=$(printf 'contoso-daemon:%s' "$secret" | base64 -w0)
 curl -sf -u "contoso-daemon:$secret" -d grant_type=client_credentials -d scope=api://mail/.default \
     "http://127.0.0.1:$port/contoso/token" >/dev/null || { echo "the token endpoint refused the benchmark client" >&2; exit 1; }
 
-run() { # name, url, extra wrk arguments...
-    local name=$1 url=$2; shift 2
-    local out
-    out=$(wrk -t1 -c"$connections" -d"${duration}s" --latency "$@" "$url")
-    local rps errors non2xx p99
-    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out"); non2xx=${non2xx:-0}
-    errors=$(awk '/Socket errors:/ {gsub(",", ""); print $4+$6+$8+$10}' <<<"$out"); errors=${errors:-0}
-    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-    echo "$name $rps $non2xx $errors $p99"
-}
 
 echo "wrk: 1 thread, $connections connections, ${duration}s per run, $rounds interleaved rounds, loopback, release build" >&2
 results=()
 for _ in $(seq 1 "$rounds"); do
-    results+=("$(run health "http://127.0.0.1:$port/health")")
-    results+=("$(run jwks "http://127.0.0.1:$port/contoso/jwks")")
-    results+=("$(run token "http://127.0.0.1:$port/contoso/token" -s "$root/Benchmarks/load/token.lua")")
+    results+=("$(wrk_run health "http://127.0.0.1:$port/health")")
+    results+=("$(wrk_run jwks "http://127.0.0.1:$port/contoso/jwks")")
+    results+=("$(wrk_run token "http://127.0.0.1:$port/contoso/token" -s "$root/Benchmarks/load/token.lua")")
 done
 ledger=$(sqlite3 "$data/provider.sqlite" "SELECT count(*) FROM issuance" 2>/dev/null || echo "?")
 
-summary() { # name -> "median_rps non2xx_total errors_total all_rps"
-    local lines median bad err all
-    lines=$(printf '%s\n' "${results[@]}" | awk -v n="$1" '$1 == n')
-    median=$(awk '{print $2}' <<<"$lines" | sort -n | awk '{ r[NR] = $1 } END { printf "%.0f", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }')
-    bad=$(awk '{ s += $3 } END { print s + 0 }' <<<"$lines")
-    err=$(awk '{ s += $4 } END { print s + 0 }' <<<"$lines")
-    all=$(awk '{ printf "%s%d", (NR > 1 ? "/" : ""), $2 }' <<<"$lines")
-    echo "$median $bad $err $all"
-}
 base=$(summary health | awk '{print $1}')
 printf '| Endpoint | Median requests/s | ÷ trivial route | Runs (requests/s) | non-2xx | socket errors |\n|---|---|---|---|---|---|\n'
 for name in health jwks token; do

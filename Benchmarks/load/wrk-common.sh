@@ -1,0 +1,25 @@
+# Shared by the wrk load scripts (source it): one measured run, and the per-name summary of runs.
+# Expects $connections and $duration set, and collects lines in the array `results`.
+
+# wrk_run NAME URL [wrk arguments...] -> "NAME requests/s non2xx socket_errors p99"
+wrk_run() {
+    local name=$1 url=$2; shift 2
+    local out rps non2xx errors p99
+    out=$(wrk -t1 -c"$connections" -d"${duration}s" --latency "$@" "$url")
+    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out"); non2xx=${non2xx:-0}
+    errors=$(awk '/Socket errors:/ {gsub(",", ""); print $4+$6+$8+$10}' <<<"$out"); errors=${errors:-0}
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    echo "$name $rps $non2xx $errors $p99"
+}
+
+# summary NAME -> "median_rps non2xx_total errors_total all_rps" over the runs of NAME in `results`
+summary() {
+    local lines median bad err all
+    lines=$(printf '%s\n' "${results[@]}" | awk -v n="$1" '$1 == n')
+    median=$(awk '{print $2}' <<<"$lines" | sort -n | awk '{ r[NR] = $1 } END { printf "%.0f", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }')
+    bad=$(awk '{ s += $3 } END { print s + 0 }' <<<"$lines")
+    err=$(awk '{ s += $4 } END { print s + 0 }' <<<"$lines")
+    all=$(awk '{ printf "%s%d", (NR > 1 ? "/" : ""), $2 }' <<<"$lines")
+    echo "$median $bad $err $all"
+}
