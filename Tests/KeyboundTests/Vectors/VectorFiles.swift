@@ -2,15 +2,12 @@ import Foundation
 import Testing
 @testable import Keybound
 
-/// Locates the shared conformance vectors (`../shared/vectors` beside the repository root, or the
-/// folder named by the `KEYBOUND_VECTORS` environment variable).
+/// Locates the public conformance vectors, `Tests/Test Vectors/` in the repository, found from this
+/// file's `#filePath` as swift-crypto finds its Wycheproof files (the repository needs nothing beside it).
 ///
 /// Every accessor throws a descriptive error when the folder or a file is missing, so a test that
 /// reads vectors fails loudly instead of passing on nothing. Nothing here ever skips a test.
 enum VectorFiles {
-    /// The environment variable that overrides the vectors folder.
-    static let environmentVariable = "KEYBOUND_VECTORS"
-
     /// A missing vectors folder or file.
     struct Missing: Error, CustomStringConvertible {
         let description: String
@@ -33,17 +30,12 @@ enum VectorFiles {
 
     /// The vectors folder. Throws (failing the calling test) if it does not exist.
     static func directory() throws -> URL {
-        let url: URL
-        if let override = ProcessInfo.processInfo.environment[environmentVariable], !override.isEmpty {
-            url = URL(fileURLWithPath: override, isDirectory: true)
-        } else {
-            url = try repositoryRoot().deletingLastPathComponent().appendingPathComponent("shared/vectors", isDirectory: true)
-        }
+        let url = try repositoryRoot().appendingPathComponent("Tests/Test Vectors", isDirectory: true)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw Missing(description: """
-                conformance vectors not found at \(url.path): check out the shared vectors beside the \
-                repository or set \(environmentVariable) to their folder (tests never skip missing vectors)
+                conformance vectors not found at \(url.path): they are part of the repository \
+                (tests never skip missing vectors)
                 """)
         }
         return url
