@@ -20,21 +20,24 @@ enum CanonicalField: Sendable, Equatable {
 
 /// The canonical bytes of a record and the hash chain over them.
 ///
-/// `canonical(record) = "KBAUDIT" 0x01 || sequence (8 bytes big-endian) || field_1 || … || field_21`
+/// `canonical(record) = "KBAUDIT" 0x02 || sequence (8 bytes big-endian) || field_1 || … || field_24`
 /// with the fields in ``AuditColumns/all`` order, and `hash_n = SHA-256(hash_{n-1} || canonical(record_n))`
-/// from ``genesis`` (32 zero bytes).
+/// from ``genesis`` (32 zero bytes). A record whose three format 2 fields are all absent (written
+/// before they existed) is `"KBAUDIT" 0x01 || sequence || field_1 || … || field_21`. Writers always
+/// set `attribution`, so no format 2 record has that shape: a record cannot change format unseen.
 enum AuditCanonical {
     /// The chain hash before record 1.
     static let genesis = [UInt8](repeating: 0, count: 32)
-    /// The prefix of every canonical record: a magic and the format version.
-    static let prefix: [UInt8] = Array("KBAUDIT".utf8) + [1]
+    /// The magic at the start of every canonical record, before the format version byte.
+    static let magic: [UInt8] = Array("KBAUDIT".utf8)
 
     /// The canonical bytes of the record numbered `sequence` with `fields`.
     static func bytes(sequence: Int64, fields: [CanonicalField]) -> [UInt8] {
-        var output = prefix
+        let isFormat1 = fields.dropFirst(AuditColumns.format1Count).allSatisfy { $0 == .absent }
+        var output = magic + [isFormat1 ? 1 : 2]
         output.reserveCapacity(512)
         appendInteger(sequence, to: &output)
-        for field in fields { append(field, to: &output) }
+        for field in isFormat1 ? fields.prefix(AuditColumns.format1Count) : fields[...] { append(field, to: &output) }
         return output
     }
 

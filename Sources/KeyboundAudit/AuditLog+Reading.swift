@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Keybound
 
 extension AuditLog {
     static let selectSQL = "SELECT sequence, \(AuditColumns.names), hash FROM audit_record"
@@ -9,19 +10,30 @@ extension AuditLog {
                     hash: AuditStoredFields.hash(row))
     }
 
-    /// Records in sequence order after `sequence`, at most `limit`; only tenant `tenant`'s when it is given.
-    ///
-    /// A tenant's records are found through an index on (tenant, sequence): page with the last
-    /// sequence number returned.
-    public func records(tenant: String? = nil, after sequence: Int64 = 0, limit: Int = 1_000) throws(AuditError) -> [AuditRecord] {
+    /// Records in sequence order after `sequence`, at most `limit`.
+    public func records(after sequence: Int64 = 0, limit: Int = 1_000) throws(AuditError) -> [AuditRecord] {
         let limit = max(0, limit)
         return try read { db in
-            if let tenant {
-                return try Row.fetchAll(db, sql: "\(Self.selectSQL) WHERE tenant = ? AND sequence > ? ORDER BY sequence LIMIT ?",
-                                        arguments: [tenant, sequence, limit]).map(Self.record)
-            }
-            return try Row.fetchAll(db, sql: "\(Self.selectSQL) WHERE sequence > ? ORDER BY sequence LIMIT ?",
-                                    arguments: [sequence, limit]).map(Self.record)
+            try Row.fetchAll(db, sql: "\(Self.selectSQL) WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                             arguments: [sequence, limit]).map(Self.record)
+        }
+    }
+
+    /// The records of `tenant`'s feed in sequence order after `sequence`, at most `limit`: those
+    /// whose tenant is exactly (issuer, tid) on the strength of a *verified* token. A record of a
+    /// refused token says only what the token claimed, so it never enters a tenant's feed. (A
+    /// format 1 record, written before records said whether they were verified, counts when it was
+    /// allowed, since only verified tokens were served, and its token's issuer is the tenant's.)
+    ///
+    /// Found through the index on (tenant, sequence): page with the last sequence number returned.
+    public func records(of tenant: Tenant, after sequence: Int64 = 0, limit: Int = 1_000) throws(AuditError) -> [AuditRecord] {
+        let limit = max(0, limit)
+        return try read { db in
+            try Row.fetchAll(db, sql: """
+                \(Self.selectSQL) WHERE tenant = ? AND sequence > ?
+                AND ((attribution = 'verified' AND tenant_issuer = ?) OR (attribution IS NULL AND verdict = 'allowed' AND token_iss = ?))
+                ORDER BY sequence LIMIT ?
+                """, arguments: [tenant.tenantID, sequence, tenant.issuer, tenant.issuer, limit]).map(Self.record)
         }
     }
 

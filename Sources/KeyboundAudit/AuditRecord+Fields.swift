@@ -5,14 +5,19 @@ import Keybound
 enum AuditColumns {
     enum Kind { case text, integer, list }
 
-    /// The 21 fields after the sequence number, in the order they are hashed.
+    /// The fields after the sequence number, in the order they are hashed: the 21 of format 1,
+    /// then the 3 format 2 added (``format1Count``).
     static let all: [(name: String, kind: Kind)] = [
         ("time_ms", .integer), ("tenant", .text), ("mailbox", .text), ("operation", .text), ("item_ids", .list),
         ("client_id", .text), ("client_ip", .text), ("user_agent", .text), ("session_id", .text),
         ("token_iss", .text), ("token_kid", .text), ("token_jti", .text), ("token_sub", .text), ("token_aud", .list),
         ("token_scope", .text), ("token_roles", .list), ("token_iat_ms", .integer), ("token_exp_ms", .integer),
         ("claims_digest", .text), ("verdict", .text), ("rejection_code", .text),
+        ("tenant_issuer", .text), ("attribution", .text), ("attempt_count", .integer),
     ]
+
+    /// How many fields a format 1 record hashes.
+    static let format1Count = 21
 
     /// `time_ms, tenant, …, rejection_code`.
     static let names = all.map(\.name).joined(separator: ", ")
@@ -72,6 +77,7 @@ extension AuditRecord {
         record.tokenExpiresAt = tokenExpiresAt.map { AuditTime.date(AuditTime.milliseconds($0)) }
         record.claimsDigest = optional(claimsDigest)
         record.rejectionCode = optional(rejectionCode)
+        record.tenantIssuer = optional(tenantIssuer)
         return record
     }
 
@@ -93,7 +99,7 @@ extension AuditRecord {
         return text
     }
 
-    /// The 21 canonical fields, in ``AuditColumns/all`` order (of an already normalized record).
+    /// The canonical fields, in ``AuditColumns/all`` order (of an already normalized record).
     var canonicalFields: [CanonicalField] {
         func text(_ value: String?) -> CanonicalField { value.map(CanonicalField.text) ?? .absent }
         func list(_ value: [String]?) -> CanonicalField { value.map(CanonicalField.list) ?? .absent }
@@ -104,6 +110,7 @@ extension AuditRecord {
             text(tokenIssuer), text(tokenKeyID), text(tokenID), text(tokenSubject), list(tokenAudience),
             text(tokenScope), list(tokenRoles), instant(tokenIssuedAt), instant(tokenExpiresAt),
             text(claimsDigest), .text(verdict.rawValue), text(rejectionCode),
+            text(tenantIssuer), text(attribution?.rawValue), attemptCount.map(CanonicalField.integer) ?? .absent,
         ]
     }
 
@@ -121,6 +128,8 @@ extension AuditRecord {
             tokenIssuer: text(9), tokenKeyID: text(10), tokenID: text(11), tokenSubject: text(12), tokenAudience: list(13),
             tokenScope: text(14), tokenRoles: list(15), tokenIssuedAt: time(16), tokenExpiresAt: time(17),
             claimsDigest: text(18), verdict: text(19).flatMap(Verdict.init(rawValue:)) ?? .denied, rejectionCode: text(20),
+            tenantIssuer: text(21), attribution: text(22).flatMap(Attribution.init(rawValue:)),
+            attemptCount: { if case .integer(let value) = fields[23] { value } else { nil } }(),
             sequence: sequence, hash: hash)
     }
 }

@@ -13,6 +13,9 @@ extension AuditRecord {
         func put(_ name: String, _ values: [String]?) { if let values { object[name] = .array(values.map(JSONValue.string)) } }
         func put(_ name: String, _ date: Date?) { if let date { object[name] = .string(Self.iso8601(date)) } }
         put("tenant", tenant)
+        put("tenant_issuer", tenantIssuer)
+        put("attribution", attribution?.rawValue)
+        if let attemptCount { object["attempt_count"] = .number(Double(attemptCount)) }
         put("mailbox", mailbox)
         if !itemIDs.isEmpty { put("item_ids", itemIDs) }
         put("client_id", clientID)

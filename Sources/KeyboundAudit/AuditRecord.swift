@@ -18,6 +18,15 @@ public struct AuditRecord: Sendable, Equatable {
         case denied
     }
 
+    /// Whether the record's token fields and tenant come from a verified token.
+    public enum Attribution: String, Sendable, CaseIterable {
+        /// The token passed the verifier: its issuer, tenant and claims are facts.
+        case verified
+        /// The token was refused (or there was none): its fields are only what it claimed. Such a
+        /// record is evidence for the hunt, but never counts in a tenant's feed or notices.
+        case unverified
+    }
+
     /// The position in the log: contiguous from 1 (0 until appended).
     public var sequence: Int64
     /// The chain hash after this record: `SHA-256(previous hash || canonical bytes)` (empty until appended).
@@ -25,8 +34,17 @@ public struct AuditRecord: Sendable, Equatable {
 
     /// When the attempt was made.
     public var time: Date
-    /// The tenant whose resource was addressed, if the request named one.
+    /// The tenant id (`tid`) whose resource was addressed, if the request named one. A tenant is
+    /// (``tenantIssuer``, tenant): the id alone names no one.
     public var tenant: String?
+    /// The issuer of ``tenant``.
+    public var tenantIssuer: String?
+    /// Whether the token fields were verified. `nil` only in records of format 1, written before
+    /// records said so (read them as verified only when allowed).
+    public var attribution: Attribution?
+    /// How many identical attempts this record stands for, when repeats were folded into it
+    /// (`nil` for a single attempt; see `docs/audit.md`).
+    public var attemptCount: Int64?
     /// The mailbox addressed, if any.
     public var mailbox: String?
     /// The operation attempted (for example `messages.list`, `messages.read`).
@@ -66,15 +84,20 @@ public struct AuditRecord: Sendable, Equatable {
     /// The rejection code of a denied attempt (for example `issuer_key_mismatch`, `insufficient_scope`).
     public var rejectionCode: String?
 
-    /// A record to append; ``sequence`` and ``hash`` are assigned by the log.
+    /// A record to append; ``sequence`` and ``hash`` are assigned by the log. Writers set
+    /// ``attribution`` (format 2); a record without it is written in format 1.
     public init(
         time: Date, tenant: String?, mailbox: String?, operation: String, itemIDs: [String] = [],
         clientID: String?, clientIP: String?, userAgent: String?, sessionID: String?,
         tokenIssuer: String?, tokenKeyID: String?, tokenID: String?, tokenSubject: String?,
         tokenAudience: [String]?, tokenScope: String?, tokenRoles: [String]?,
         tokenIssuedAt: Date?, tokenExpiresAt: Date?, claimsDigest: String?,
-        verdict: Verdict, rejectionCode: String?, sequence: Int64 = 0, hash: [UInt8] = []
+        verdict: Verdict, rejectionCode: String?, tenantIssuer: String? = nil, attribution: Attribution? = nil,
+        attemptCount: Int64? = nil, sequence: Int64 = 0, hash: [UInt8] = []
     ) {
+        self.tenantIssuer = tenantIssuer
+        self.attribution = attribution
+        self.attemptCount = attemptCount
         self.sequence = sequence
         self.hash = hash
         self.time = time

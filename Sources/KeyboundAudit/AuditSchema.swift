@@ -85,6 +85,13 @@ enum AuditSchema {
                 BEGIN SELECT RAISE(ABORT, 'audit keys are never deleted'); END;
                 """)
         }
+        migrator.registerMigration("v2: tenant issuer, attribution, attempt count") { db in
+            try db.execute(sql: """
+                ALTER TABLE audit_record ADD COLUMN tenant_issuer TEXT;
+                ALTER TABLE audit_record ADD COLUMN attribution TEXT;
+                ALTER TABLE audit_record ADD COLUMN attempt_count INTEGER;
+                """)
+        }
         return migrator
     }
 

@@ -7,6 +7,7 @@
 ///
 /// The format, the chain and the limits are described in `docs/audit.md`.
 public enum KeyboundAudit {
-    /// The version of the record encoding and the database layout this library writes.
-    public static let formatVersion = 1
+    /// The version of the record encoding and the database layout this library writes (it reads
+    /// format 1 records too).
+    public static let formatVersion = 2
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Keybound
 import KeyboundServer
 import KeyboundStore
 
@@ -89,9 +90,11 @@ enum DrillCast {
             try context.manager.createIssuer(IssuerRecord(id: tenant.id, url: tenant.url, kind: tenant.kind,
                                                           tenantID: tenant.isEnterprise ? tenant.tenantID : nil,
                                                           algorithm: .es256, createdAt: now), actor: "drill")
+            guard try context.manager.issuer(id: tenant.id).tenantID?.isExactly(tenant.tenantID) == true else {
+                throw StoreError(.invalidIssuer, "issuer '\(tenant.id)' did not get the tenant id '\(tenant.tenantID)' the drill expects")
+            }
             let store = context.store
-            try store.upsert(ResourceRecord(issuerID: tenant.id, audience: audience, scopes: ["Mail.Read", "Mail.Send"],
-                                            roles: ["Mail.Read.All"]))
+            try store.upsert(DevelopmentBootstrap.mailResource(for: try context.manager.issuer(id: tenant.id)))
             for user in tenant.users {
                 try store.insert(UserRecord(issuerID: tenant.id, subject: user.subject, username: user.username,
                                             passwordHash: PasswordHasher.hash(user.password, cost: cost), displayName: user.displayName,
@@ -99,7 +102,9 @@ enum DrillCast {
             }
             try store.insert(ClientRecord(issuerID: tenant.id, clientID: tenant.daemonID, name: "\(tenant.id) mail daemon",
                                           authenticationMethod: .clientSecretBasic, secretHash: Secrets.hexDigest(tenant.daemonSecret),
-                                          grantTypes: ["client_credentials"], roles: ["\(audience)/Mail.Read.All"], createdAt: now))
+                                          grantTypes: ["client_credentials"],
+                                          // A consumer realm has no tenant-wide roles: its daemon reads no one's mail.
+                                          roles: tenant.isEnterprise ? ["\(audience)/Mail.Read.All"] : [], createdAt: now))
             try store.insert(ClientRecord(issuerID: tenant.id, clientID: tenant.webClientID, name: "\(tenant.id) web mail",
                                           authenticationMethod: .none, redirectURIs: [DrillOAuth.redirectURI],
                                           grantTypes: ["authorization_code", "refresh_token"], createdAt: now))

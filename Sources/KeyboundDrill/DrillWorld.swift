@@ -73,9 +73,8 @@ final class DrillWorld: Sendable {
         let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek)
         let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration,
                                       now: clock.reader)
-        let consumerTenantID = context.tenantID(of: IssuerRecord(id: DrillCast.consumers, url: configuration.issuerURL(DrillCast.consumers),
-                                                                 kind: .consumer, createdAt: clock.now()))
-        let tenants = DrillCast.tenants(configuration: configuration, consumerTenantID: consumerTenantID)
+        // The store is new, so the consumer realm, created first, gets the well-known consumer tid.
+        let tenants = DrillCast.tenants(configuration: configuration, consumerTenantID: IssuerRecord.wellKnownConsumerTenantID)
         try DrillCast.register(tenants, context: context, now: clock.now())
 
         let verification = VerificationClock(clock.reader)
@@ -83,7 +82,7 @@ final class DrillWorld: Sendable {
                                             now: clock.reader, clock: verification)
         let cache = VerifiedTokenCache()
         let edgeTrust = RemoteTrustStore(
-            configuration: try .init(issuers: tenants.map { RemoteTrustStore.Issuer(url: $0.url, tenantID: $0.isEnterprise ? $0.tenantID : nil) }),
+            configuration: try .init(issuers: tenants.map { RemoteTrustStore.Issuer(url: $0.url, tenantID: $0.tenantID) }),
             cache: cache, now: clock.reader)
         let edgeAlerts = AlertCenter(logger: Self.logger("keybound.alerts", verbose: verbose), now: clock.reader)
         let edge = MailService(

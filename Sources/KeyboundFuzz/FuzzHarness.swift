@@ -21,8 +21,8 @@ enum FuzzHarness {
 
     static let verifier: TokenVerifier = {
         var trust = TrustStore()
-        try! trust.add(TrustedIssuer(identifier: consumerKey.issuer, keySet: JWKSet(keys: [consumerKey.publicJWK])))
-        try! trust.add(TrustedIssuer(identifier: tenantKey.issuer, tenantID: "contoso", keySet: JWKSet(keys: [tenantKey.publicJWK])))
+        try! trust.add(TrustedIssuer(identifier: consumerKey.issuer, tenancy: .consumer("consumers"), keySet: JWKSet(keys: [consumerKey.publicJWK])))
+        try! trust.add(TrustedIssuer(identifier: tenantKey.issuer, tenancy: .tenant("contoso"), keySet: JWKSet(keys: [tenantKey.publicJWK])))
         let policy = try! VerificationPolicy(audience: "api://mail")
         return TokenVerifier(trust: trust, policy: policy, clock: .fixed(now))
     }()

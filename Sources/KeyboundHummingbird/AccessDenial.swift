@@ -14,6 +14,9 @@ public struct AccessDenial: Sendable, CustomStringConvertible {
         public static let wrongPrincipal = Code(rawValue: "wrong_principal")
         /// None of the required scopes or roles: 403 `insufficient_scope`.
         public static let insufficientScope = Code(rawValue: "insufficient_scope")
+        /// A consumer-realm token that carries roles: a consumer realm has no tenant-wide roles, so
+        /// such a token was never issued by a sound provider, whatever its signature. 403 `insufficient_scope`.
+        public static let consumerRealmRole = Code(rawValue: "consumer_realm_role")
     }
 
     /// The code.
@@ -32,16 +35,18 @@ public struct AccessDenial: Sendable, CustomStringConvertible {
     public var description: String { "\(code.rawValue): \(reason)" }
 
     /// The refusal to answer: 401 without error for `unauthenticated`, 401 `invalid_token` for
-    /// `issuer_not_allowed`, 403 `insufficient_scope` (with the required scopes in `scope`) otherwise.
+    /// `issuer_not_allowed`, 403 `insufficient_scope` (with the required scopes in `scope`) otherwise;
+    /// the body's `keybound_code` is the denial's code.
     public func error(requirement: IdentityRequirement, realm: String = KeyboundHummingbird.defaultRealm) -> BearerError {
         switch code {
         case .unauthenticated:
             return .missingToken(realm: realm)
         case .issuerNotAllowed:
-            return BearerError(status: .unauthorized, error: "invalid_token", description: reason, realm: realm)
+            return BearerError(status: .unauthorized, error: "invalid_token", description: reason, keyboundCode: code.rawValue, realm: realm)
         default:
             let scope = requirement.anyOfScopes.isEmpty ? nil : requirement.anyOfScopes.joined(separator: " ")
-            return BearerError(status: .forbidden, error: "insufficient_scope", description: reason, scope: scope, realm: realm)
+            return BearerError(status: .forbidden, error: "insufficient_scope", description: reason, keyboundCode: code.rawValue,
+                               scope: scope, realm: realm)
         }
     }
 }

@@ -14,15 +14,16 @@ public struct BearerError: HTTPResponseError, CustomStringConvertible {
     public let error: String?
     /// One line for the developer; never contains the token.
     public let errorDescription: String?
-    /// The Keybound rejection code, when a token was refused by the verifier.
-    public let keyboundCode: RejectionCode?
+    /// The Keybound code: the verifier's ``Keybound/RejectionCode`` for a refused token, or the
+    /// ``AccessDenial/Code`` of a refused identity (`docs/errors.md`, `docs/middleware.md`).
+    public let keyboundCode: String?
     /// The scopes that would have been enough, for `insufficient_scope`.
     public let scope: String?
     /// The realm of the challenge.
     public let realm: String
 
     /// A refusal.
-    public init(status: HTTPResponse.Status, error: String?, description: String?, keyboundCode: RejectionCode? = nil,
+    public init(status: HTTPResponse.Status, error: String?, description: String?, keyboundCode: String? = nil,
                 scope: String? = nil, realm: String = KeyboundHummingbird.defaultRealm) {
         self.status = status
         self.error = error
@@ -45,7 +46,7 @@ public struct BearerError: HTTPResponseError, CustomStringConvertible {
     /// 401 `invalid_token` for a verifier's rejection; the description is `<code>: <reason>`.
     public static func invalidToken(_ rejection: TokenRejection, realm: String = KeyboundHummingbird.defaultRealm) -> BearerError {
         BearerError(status: .unauthorized, error: "invalid_token", description: "\(rejection.code.rawValue): \(rejection.reason)",
-                    keyboundCode: rejection.code, realm: realm)
+                    keyboundCode: rejection.code.rawValue, realm: realm)
     }
 
     /// The `WWW-Authenticate` value: `Bearer realm="…"[, error="…", error_description="…"][, scope="…"]`, one line.
@@ -62,7 +63,7 @@ public struct BearerError: HTTPResponseError, CustomStringConvertible {
         var object = JSONObject()
         object["error"] = .string(error ?? "unauthorized")
         object["error_description"] = .string(errorDescription ?? "a bearer token is required")
-        if let keyboundCode { object["keybound_code"] = .string(keyboundCode.rawValue) }
+        if let keyboundCode { object["keybound_code"] = .string(keyboundCode) }
         if let scope { object["scope"] = .string(scope) }
         return object
     }

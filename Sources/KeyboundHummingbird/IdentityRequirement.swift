@@ -64,13 +64,21 @@ public struct IdentityRequirement: Sendable {
     }
 
     /// Why `identity` may not pass, or `nil` if it may. Checks run in this order: authenticated,
-    /// issuer, kind of principal, scopes and roles.
+    /// issuer, no roles from a consumer realm, kind of principal, scopes and roles.
+    ///
+    /// Roles are application permissions over a whole tenant (`Mail.Read.All`). A consumer realm
+    /// has no tenant-wide roles, so a consumer-realm token carrying any is refused
+    /// (``AccessDenial/Code/consumerRealmRole``) whatever this requirement asks for.
     public func evaluate(_ identity: KeyboundIdentity?) -> AccessDenial? {
         guard let identity else {
             return AccessDenial(.unauthenticated, "this resource requires a bearer token", identity: nil)
         }
         guard issuerSet.contains(ExactBytes(identity.issuer)) else {
             return AccessDenial(.issuerNotAllowed, "tokens of issuer '\(identity.issuer)' are not accepted here", identity: identity)
+        }
+        if identity.isConsumerRealm, !identity.roles.isEmpty {
+            return AccessDenial(.consumerRealmRole, "a consumer realm has no tenant-wide roles, but this token carries \(identity.roles.count)",
+                                identity: identity)
         }
         switch principal {
         case .any: break

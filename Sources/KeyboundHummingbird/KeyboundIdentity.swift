@@ -12,8 +12,11 @@ public struct KeyboundIdentity: Sendable {
     public let token: VerifiedToken
     /// `iss`: the issuer whose key verified the token.
     public let issuer: String
-    /// `tid`, if present.
+    /// `tid`, if present (checked against the issuer's tenancy by the verifier).
     public let tenantID: String?
+    /// The tenant the token speaks in: (issuer, tid) with the issuer's kind, or `nil` for an issuer
+    /// without tenants. Resources scope tenant data by this pair, never by ``tenantID`` alone.
+    public let tenant: Tenant?
     /// `sub`, if present.
     public let subject: String?
     /// `client_id`, if present.
@@ -45,6 +48,7 @@ public struct KeyboundIdentity: Sendable {
         self.token = token
         self.issuer = token.issuer
         self.tenantID = token.tenantID
+        self.tenant = token.tenant
         self.subject = token.subject
         self.clientID = token.clientID
         self.scopes = token.scopes
@@ -58,6 +62,9 @@ public struct KeyboundIdentity: Sendable {
         self.isApplication = appType || (scopes.isEmpty && !roles.isEmpty)
         self.claimsDigest = SHA256.hash(data: token.payload).map { Self.hexDigits[Int($0 >> 4)] + Self.hexDigits[Int($0 & 0x0F)] }.joined()
     }
+
+    /// Whether the token comes from a consumer realm (whose tokens never carry tenant-wide roles).
+    public var isConsumerRealm: Bool { tenant?.kind == .consumer }
 
     /// Whether the token speaks for a user through a client (the opposite of ``isApplication``).
     public var isDelegated: Bool { !isApplication }

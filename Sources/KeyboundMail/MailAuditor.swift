@@ -5,9 +5,9 @@ import KeyboundAudit
 import KeyboundHummingbird
 import Logging
 
-/// Where an access attempt was aimed: the tenant and mailbox addressed and the items touched.
+/// Where an access attempt was aimed: the tenant (issuer, tid) and mailbox addressed and the items touched.
 struct AuditTarget: Sendable {
-    var tenant: String?
+    var tenant: Tenant?
     var mailbox: String?
     var items: [String] = []
 }
@@ -33,20 +33,28 @@ struct MailAuditor: Sendable {
     func makeRecord(_ request: Request, _ context: MailRequestContext, operation: MailOperation, target: AuditTarget,
                     verdict: AuditRecord.Verdict, code: String?) -> AuditRecord {
         let fields: AuditedTokenFields
+        // A verified token's record names the tenant it was verified in; a refused token's names
+        // only what it claims, marked unverified, so it never enters that tenant's feed.
+        let tenantID: String?, tenantIssuer: String?, attribution: AuditRecord.Attribution
         if let identity = context.identity {
             fields = AuditedTokenFields(identity)
-        } else if let token = KeyboundHummingbird.bearerToken(in: request.headers), token.utf8.count <= 65_536 {
-            fields = AuditedTokenFields(unverified: token)
+            (tenantID, tenantIssuer, attribution) = (target.tenant?.tenantID, target.tenant?.issuer, .verified)
         } else {
-            fields = AuditedTokenFields(unverified: "")
+            if let token = KeyboundHummingbird.bearerToken(in: request.headers), token.utf8.count <= 65_536 {
+                fields = AuditedTokenFields(unverified: token)
+            } else {
+                fields = AuditedTokenFields(unverified: "")
+            }
+            (tenantID, tenantIssuer, attribution) = (fields.tenantID, fields.issuer, .unverified)
         }
         return AuditRecord(
-            time: now(), tenant: target.tenant ?? fields.tenantID, mailbox: target.mailbox, operation: operation.rawValue,
+            time: now(), tenant: tenantID, mailbox: target.mailbox, operation: operation.rawValue,
             itemIDs: target.items, clientID: fields.clientID, clientIP: context.remoteAddress?.ipAddress,
             userAgent: request.headers[.userAgent], sessionID: fields.sessionID, tokenIssuer: fields.issuer,
             tokenKeyID: fields.keyID, tokenID: fields.tokenID, tokenSubject: fields.subject, tokenAudience: fields.audience,
             tokenScope: fields.scope, tokenRoles: fields.roles, tokenIssuedAt: fields.issuedAt, tokenExpiresAt: fields.expiresAt,
-            claimsDigest: fields.claimsDigest, verdict: verdict, rejectionCode: code)
+            claimsDigest: fields.claimsDigest, verdict: verdict, rejectionCode: code,
+            tenantIssuer: tenantIssuer, attribution: attribution)
     }
 
     /// Appends `record`; when that fails, logs it and throws the 503 refusal.

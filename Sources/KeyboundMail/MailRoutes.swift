@@ -32,14 +32,14 @@ struct MailRoutes: Sendable {
                 let mailbox = try ownMailbox(identity)
                 let size = try listSize(request)
                 let messages = try store { try service.store.messages(in: mailbox, limit: size) }
-                return (MailJSON.list(messages), AuditTarget(tenant: mailbox.tenantID, mailbox: mailbox.address, items: messages.map(\.id)))
+                return (MailJSON.list(messages), AuditTarget(tenant: mailbox.tenant, mailbox: mailbox.address, items: messages.map(\.id)))
             }
         }
         group.get("/me/messages/:id") { request, context in
             let id = try context.parameters.require("id")
             return try await serve(request, context, .readMessage, requirement: readMine) { identity in
                 let mailbox = try ownMailbox(identity)
-                let target = AuditTarget(tenant: mailbox.tenantID, mailbox: mailbox.address, items: [id])
+                let target = AuditTarget(tenant: mailbox.tenant, mailbox: mailbox.address, items: [id])
                 guard let message = try store({ try service.store.message(id: id) }) else {
                     throw MailRefusal(.notFound("message_not_found", "no message '\(id)' in this mailbox"), target)
                 }
@@ -53,7 +53,7 @@ struct MailRoutes: Sendable {
         group.post("/me/sendMail") { request, context in
             try await serve(request, context, .sendMail, requirement: sendMine) { identity in
                 let mailbox = try ownMailbox(identity)
-                var target = AuditTarget(tenant: mailbox.tenantID, mailbox: mailbox.address)
+                var target = AuditTarget(tenant: mailbox.tenant, mailbox: mailbox.address)
                 let limit = service.configuration.maximumRequestBytes
                 let body: ByteBuffer
                 do { body = try await request.body.collect(upTo: limit) } catch {
@@ -75,18 +75,17 @@ struct MailRoutes: Sendable {
                 let mailbox = try addressedMailbox(user, identity)
                 let size = try listSize(request)
                 let messages = try store { try service.store.messages(in: mailbox, limit: size) }
-                return (MailJSON.list(messages), AuditTarget(tenant: mailbox.tenantID, mailbox: mailbox.address, items: messages.map(\.id)))
+                return (MailJSON.list(messages), AuditTarget(tenant: mailbox.tenant, mailbox: mailbox.address, items: messages.map(\.id)))
             }
         }
         group.get("/audit/records") { request, context in
             try await serve(request, context, .readAudit, requirement: readAudit) { identity in
-                guard let tenant = identity.tenantID else {
-                    throw MailRefusal(.accessDenied("tenant_missing", "the token names no tenant (tid)"), AuditTarget())
-                }
+                // The tenant is (issuer, tid) as verified: a tid claimed under another issuer's key reads nothing.
+                let tenant = try servedTenant(identity)
                 let target = AuditTarget(tenant: tenant)
                 let (after, limit) = try auditPage(request, target)
                 let records: [AuditRecord]
-                do { records = try service.audit.records(tenant: tenant, after: after, limit: limit) } catch {
+                do { records = try service.audit.records(of: tenant, after: after, limit: limit) } catch {
                     throw MailError.auditUnavailable
                 }
                 return (MailJSON.auditPage(records, limit: limit), target)
@@ -103,7 +102,7 @@ struct MailRoutes: Sendable {
         let classified = MailOperation.classify(request)
         guard let identity = context.identity else { throw BearerError.missingToken(realm: KeyboundMail.realm) }
         if let denial = requirement.evaluate(identity) {
-            let target = AuditTarget(tenant: identity.tenantID, mailbox: classified.mailbox, items: classified.items)
+            let target = AuditTarget(tenant: identity.tenant, mailbox: classified.mailbox, items: classified.items)
             try await auditor.record(request, context, operation: operation, target: target, verdict: .denied, code: denial.code.rawValue)
             throw denial.error(requirement: requirement, realm: KeyboundMail.realm)
         }
@@ -115,37 +114,64 @@ struct MailRoutes: Sendable {
             try await auditor.record(request, context, operation: operation, target: refusal.target, verdict: .denied, code: refusal.error.code)
             throw refusal.error
         } catch let error as MailError {
-            let target = AuditTarget(tenant: identity.tenantID, mailbox: classified.mailbox, items: classified.items)
+            let target = AuditTarget(tenant: identity.tenant, mailbox: classified.mailbox, items: classified.items)
             try await auditor.record(request, context, operation: operation, target: target, verdict: .denied, code: error.code)
             throw error
         }
     }
 
-    /// The signed-in user's mailbox, created on first use when the configuration allows.
-    private func ownMailbox(_ identity: KeyboundIdentity) throws -> Mailbox {
-        let target = AuditTarget(tenant: identity.tenantID)
-        guard let subject = identity.subject, let tenant = identity.tenantID else {
-            throw MailRefusal(.accessDenied("mailbox_not_found", "the token names no user (sub) or tenant (tid)"), target)
+    /// The tenant (issuer, tid) a verified token speaks in, if Keybound Mail serves it: an
+    /// enterprise tenant or a consumer realm. A token of an issuer without tenants (or of a
+    /// templated one) reaches no mailbox and no feed.
+    private func servedTenant(_ identity: KeyboundIdentity) throws -> Tenant {
+        guard let tenant = identity.tenant, tenant.kind == .tenant || tenant.kind == .consumer else {
+            throw MailRefusal(.accessDenied("tenant_not_served", "Keybound Mail serves enterprise tenants and consumer realms; this token names neither"),
+                              AuditTarget(tenant: identity.tenant))
         }
-        if let mailbox = try store({ try service.store.mailbox(issuer: identity.issuer, subject: subject) }) { return mailbox }
+        return tenant
+    }
+
+    /// The signed-in user's mailbox, created on first use when the configuration allows. The
+    /// mailbox is the user's at the token's own issuer, in the tenant that issuer's tokens carry.
+    private func ownMailbox(_ identity: KeyboundIdentity) throws -> Mailbox {
+        let tenant = try servedTenant(identity)
+        let target = AuditTarget(tenant: tenant)
+        guard let subject = identity.subject else {
+            throw MailRefusal(.accessDenied("mailbox_not_found", "the token names no user (sub)"), target)
+        }
+        if let mailbox = try store({ try service.store.mailbox(issuer: tenant.issuer, subject: subject) }) {
+            // A mailbox filed under another tenant of the same issuer is not this tenant's to serve.
+            guard mailbox.tenant == tenant else {
+                throw MailRefusal(.accessDenied("cross_tenant", "the user's mailbox is not in the token's tenant"), target)
+            }
+            return mailbox
+        }
         guard service.configuration.provisionOnFirstUse else {
             throw MailRefusal(.notFound("mailbox_not_found", "the signed-in user has no mailbox here"), target)
         }
-        let created = Mailbox(issuer: identity.issuer, tenantID: tenant, subject: subject, address: "\(subject)@\(tenant)",
+        let created = Mailbox(issuer: tenant.issuer, tenantID: tenant.tenantID, subject: subject, address: "\(subject)@\(tenant.tenantID)",
                               displayName: subject, createdAt: service.now())
-        return try store { try service.store.provision(created, messages: MailSeed.messages(for: created, now: service.now())) }
+        do {
+            return try service.store.provision(created, messages: MailSeed.messages(for: created, now: service.now()))
+        } catch where error.isAddressTaken {
+            // Someone else's mailbox has this address: never hand it over, never overwrite it.
+            throw MailRefusal(.accessDenied("mailbox_address_taken", "the address '\(created.address)' belongs to another mailbox"), target)
+        } catch {
+            throw storeFailure(error)
+        }
     }
 
     /// The mailbox `user` names (address or owner subject), if the identity may read it: an
-    /// application of the same issuer and tenant with `Mail.Read.All`, or the owner with `Mail.Read`.
+    /// application of the same tenant (issuer and tid) with `Mail.Read.All`, or the owner with `Mail.Read`.
     private func addressedMailbox(_ user: String, _ identity: KeyboundIdentity) throws -> Mailbox {
+        let tenant = try servedTenant(identity)
         let candidates = try store { try service.store.mailboxes(named: user) }
-        let target = AuditTarget(tenant: identity.tenantID, mailbox: user)
+        let target = AuditTarget(tenant: tenant, mailbox: user)
         if identity.isApplication {
             guard identity.hasRole(KeyboundMail.readAllRole) else {
                 throw MailRefusal(.insufficientScope("insufficient_scope", "application tokens need the role \(KeyboundMail.readAllRole)", scope: nil), target)
             }
-            if let mailbox = candidates.first(where: { $0.belongs(toIssuer: identity.issuer, tenantID: identity.tenantID) }) { return mailbox }
+            if let mailbox = candidates.first(where: { $0.tenant == tenant }) { return mailbox }
             if !candidates.isEmpty {
                 throw MailRefusal(.accessDenied("cross_tenant", "the mailbox '\(user)' is not in the application's tenant"), target)
             }
@@ -154,7 +180,8 @@ struct MailRoutes: Sendable {
                 throw MailRefusal(.insufficientScope("insufficient_scope", "delegated tokens need the scope \(KeyboundMail.readScope)",
                                                      scope: KeyboundMail.readScope), target)
             }
-            if let subject = identity.subject, let mailbox = candidates.first(where: { $0.isOwned(byIssuer: identity.issuer, subject: subject) }) {
+            if let subject = identity.subject,
+               let mailbox = candidates.first(where: { $0.isOwned(byIssuer: tenant.issuer, subject: subject) && $0.tenant == tenant }) {
                 return mailbox
             }
             if !candidates.isEmpty {
@@ -208,9 +235,11 @@ struct MailRoutes: Sendable {
 
     /// Runs a store call; a storage failure is a 500 with no details beyond the log.
     private func store<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as MailStoreError {
-            service.logger.error("mail store failure", metadata: ["error": "\(error)"])
-            throw MailError(.internalServerError, error: "server_error", code: "mail_store_unavailable", "the mail store could not be read or written")
-        }
+        do { return try body() } catch let error as MailStoreError { throw storeFailure(error) }
+    }
+
+    private func storeFailure(_ error: MailStoreError) -> MailError {
+        service.logger.error("mail store failure", metadata: ["error": "\(error)"])
+        return MailError(.internalServerError, error: "server_error", code: "mail_store_unavailable", "the mail store could not be read or written")
     }
 }

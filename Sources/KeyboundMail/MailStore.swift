@@ -103,7 +103,7 @@ public final class MailStore: Sendable {
                 return existing
             }
             guard try Row.fetchOne(try db.cachedStatement(sql: "SELECT 1 FROM mailbox WHERE address = ?"), arguments: [mailbox.address]) == nil else {
-                throw MailStoreError("the address '\(mailbox.address)' belongs to another mailbox")
+                throw MailStoreError("the address '\(mailbox.address)' belongs to another mailbox", addressTaken: true)
             }
             try db.execute(sql: """
                 INSERT INTO mailbox (address, issuer, tenant_id, subject, display_name, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)

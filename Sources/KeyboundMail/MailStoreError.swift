@@ -2,5 +2,11 @@
 public struct MailStoreError: Error, Sendable, CustomStringConvertible {
     /// One line, without message contents.
     public let description: String
-    init(_ description: String) { self.description = description }
+    /// Whether the operation was refused because an address belongs to another mailbox.
+    public let isAddressTaken: Bool
+
+    init(_ description: String, addressTaken: Bool = false) {
+        self.description = description
+        self.isAddressTaken = addressTaken
+    }
 }

@@ -32,11 +32,9 @@ public struct Mailbox: Sendable, Equatable {
         self.issuer.isExactly(issuer) && self.subject.isExactly(subject)
     }
 
-    /// Whether the mailbox belongs to the tenant `tenantID` of `issuer` (both byte for byte).
-    public func belongs(toIssuer issuer: String, tenantID: String?) -> Bool {
-        guard let tenantID else { return false }
-        return self.issuer.isExactly(issuer) && self.tenantID.isExactly(tenantID)
-    }
+    /// The tenant the mailbox belongs to: (issuer, tid). Compared byte for byte; its kind is not
+    /// stored, so it reads as `.tenant`, which equality ignores.
+    public var tenant: Tenant { Tenant(issuer: issuer, tenantID: tenantID, kind: .tenant) }
 }
 
 /// One message in a mailbox folder.

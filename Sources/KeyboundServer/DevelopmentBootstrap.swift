@@ -43,17 +43,24 @@ public enum DevelopmentBootstrap {
         var created: [Credentials] = []
         for issuer in issuers {
             try context.manager.createIssuer(issuer, actor: "bootstrap")
-            created.append(try populate(issuer, context: context, now: now))
+            created.append(try populate(try context.manager.issuer(id: issuer.id), context: context, now: now))
         }
         context.keys.invalidate()
         return created
     }
 
+    /// Keybound Mail as a resource of `issuer`: delegated scopes everywhere; the tenant-wide roles
+    /// (every mailbox, the tenant's audit feed) only in an enterprise tenant, since a consumer
+    /// realm has no tenant.
+    public static func mailResource(for issuer: IssuerRecord) -> ResourceRecord {
+        ResourceRecord(issuerID: issuer.id, audience: mailAudience, scopes: ["Mail.Read", "Mail.Send"],
+                       roles: issuer.kind == .tenant ? ["Mail.Read.All", "AuditLog.Read.All"] : [])
+    }
+
     /// Registers Keybound Mail, a test user and two clients at `issuer`.
     public static func populate(_ issuer: IssuerRecord, context: ProviderContext, now: Date) throws(StoreError) -> Credentials {
         let store = context.store
-        try store.upsert(ResourceRecord(issuerID: issuer.id, audience: mailAudience, scopes: ["Mail.Read", "Mail.Send"],
-                                        roles: ["Mail.Read.All"]))
+        try store.upsert(mailResource(for: issuer))
         let username = issuer.kind == .consumer ? "alice" : "adele"
         let password = Secrets.random256().prefix(20).description
         try store.insert(UserRecord(
@@ -64,7 +71,9 @@ public enum DevelopmentBootstrap {
         try store.insert(ClientRecord(
             issuerID: issuer.id, clientID: "\(issuer.id)-daemon", name: "\(issuer.id.capitalized) mail daemon",
             authenticationMethod: .clientSecretBasic, secretHash: Secrets.hexDigest(secret), redirectURIs: redirectURIs,
-            grantTypes: ClientRecord.supportedGrantTypes, roles: ["\(mailAudience)/Mail.Read.All"], createdAt: now))
+            grantTypes: ClientRecord.supportedGrantTypes,
+            // A consumer realm has no tenant-wide roles (a consumer app reads no one else's mail).
+            roles: issuer.kind == .tenant ? ["\(mailAudience)/Mail.Read.All"] : [], createdAt: now))
         try store.insert(ClientRecord(
             issuerID: issuer.id, clientID: "\(issuer.id)-web", name: "\(issuer.id.capitalized) web mail",
             authenticationMethod: .none, redirectURIs: redirectURIs, grantTypes: ["authorization_code", "refresh_token"],

@@ -51,6 +51,10 @@ struct IssuerEndpoints: Sendable {
             "claims_supported": strings(["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid", "tid", "azp",
                                          "at_hash", "name", "preferred_username", "email", "email_verified"]),
             "authorization_response_iss_parameter_supported": .bool(true),
+            // A tenant is (issuer, tid): validators bind this issuer to exactly this tid.
+            "tenant_id": .string(context.tenantID(of: issuer)),
+            "tenant_kind": .string(issuer.kind == .tenant ? "tenant" : "consumer"),
+            "max_token_lifetime": .number(issuer.maximumTokenLifetime.rounded(.down)),
             "claims_parameter_supported": .bool(false),
             "request_parameter_supported": .bool(false),
             "request_uri_parameter_supported": .bool(false),

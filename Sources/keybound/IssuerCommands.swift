@@ -21,7 +21,7 @@ struct IssuerCreateCommand: ParsableCommand {
     @Option(help: "Short name: a-z, 0-9 and '-'.") var id: String
     @Option(help: "The issuer URL (the tokens' iss).") var url: String
     @Option(help: "consumer or tenant.") var kind: IssuerRecord.Kind
-    @Option(name: .customLong("tenant-id"), help: "The tenant id (tid) of a tenant issuer.") var tenantID: String?
+    @Option(name: .customLong("tenant-id"), help: "The tenant id (tid) of a tenant issuer (a consumer realm's is generated).") var tenantID: String?
     @Option(help: "Signing algorithm.") var alg: JWSAlgorithm = .es256
     @Option(name: .customLong("rotation-period"), help: "e.g. 30d.") var rotationPeriod = "30d"
     @Option(name: .customLong("publish-lead"), help: "How long a new key is published before it signs, e.g. 24h.") var publishLead = "24h"
@@ -41,12 +41,13 @@ struct IssuerCreateCommand: ParsableCommand {
         let manager = try store.openManager()
         _ = try storeCall { () throws(StoreError) in try manager.createIssuer(issuer, actor: store.actor) }
         let keys = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuer.id) }
+        let created = try storeCall { () throws(StoreError) in try manager.issuer(id: issuer.id) }
         if store.json {
-            var object = StoreOutput.json(issuer)
+            var object = StoreOutput.json(created)
             object["keys"] = .array(keys.map { .object(StoreOutput.json($0, now: store.now)) })
             CLIOutput.printJSON(object)
         } else {
-            print("created issuer \(issuer.id) (\(issuer.url)) with active key \(keys.first?.keyID ?? "?")")
+            print("created issuer \(issuer.id) (\(issuer.url), tid \(created.tenantID ?? "?")) with active key \(keys.first?.keyID ?? "?")")
         }
     }
 }

@@ -23,16 +23,20 @@ struct MailServeCommand: AsyncParsableCommand {
         discussion: """
             Trusts exactly the issuers named with --trust (at least one). Keys come from each issuer's \
             discovery document and JWKS; revocations arrive at once over the issuer's key-event stream, \
-            resumed after a disconnect. Every access attempt is recorded in audit.sqlite in the data directory. \
-            Stops gracefully on SIGTERM or SIGINT.
+            resumed after a disconnect. Each issuer's tenant (tenant_id, tenant_kind) and maximum token \
+            lifetime come from its discovery document: it refuses to start when a document lacks them or \
+            disagrees with a tenant id given as URL#TID. Every access attempt is recorded in audit.sqlite \
+            in the data directory. Stops gracefully on SIGTERM or SIGINT.
             """)
 
     @Option(name: .customLong("trust"), help: ArgumentHelp(
-        "An issuer URL to trust, exactly as in its tokens' iss; append #TENANT_ID to require that tid. Repeat for more.",
+        "An issuer URL to trust, exactly as in its tokens' iss; append #TENANT_ID to pin the tid its discovery document must publish. Repeat for more.",
         valueName: "issuer-url[#tid]"))
     var trusted: [String] = []
     @Option(name: .customLong("data"), help: "Data directory for mail.sqlite and audit.sqlite (default: $KEYBOUND_DATA or ./keybound-mail-data).")
     var dataDirectory: String?
+    @Option(name: .customLong("startup-wait"), help: "Seconds to wait for every trusted issuer's discovery document and keys before refusing to start (default 30).")
+    var startupWait = 30
     @Option(help: "Address to listen on (default 127.0.0.1).") var host = "127.0.0.1"
     @Option(help: "Port to listen on (default 8081).") var port = 8081
     @Option(name: .customLong("alert-webhook"), help: "POST every security alert as JSON to this http(s) URL (default: $KEYBOUND_ALERT_WEBHOOK).")
@@ -41,6 +45,7 @@ struct MailServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard !trusted.isEmpty else { throw ValidationError("name at least one issuer with --trust; Keybound Mail trusts no issuer by default") }
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+        guard (0...3_600).contains(startupWait) else { throw ValidationError("--startup-wait must be between 0 and 3600 seconds") }
         _ = try remoteIssuers()
     }
 
@@ -64,6 +69,17 @@ struct MailServeCommand: AsyncParsableCommand {
         do { remote = RemoteTrustStore(configuration: try .init(issuers: issuers), cache: cache) } catch {
             throw CLIError(error.description)
         }
+        // Each issuer's tenancy comes from its discovery document: without it, nothing is served.
+        // A provider that is still starting gets --startup-wait seconds.
+        let deadline = ContinuousClock.now + .seconds(startupWait)
+        await remote.refreshAll()
+        while issuers.contains(where: { !remote.isLoaded($0.url) }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(250))
+            await remote.refreshAll()
+        }
+        for issuer in issuers where !remote.isLoaded(issuer.url) {
+            throw CLIError("cannot trust '\(issuer.url)': \(remote.lastError(issuer.url) ?? "its keys did not load")")
+        }
         let alerts = AlertCenter(logger: logger)
         if let webhook = try alertWebhookSender(alertWebhook, logger: logger) { alerts.setWebhook(webhook) }
         let service: MailService
@@ -83,7 +99,10 @@ struct MailServeCommand: AsyncParsableCommand {
             eventLogger.info("key event", metadata: ["iss": "\(notice.issuer)", "kid": "\(notice.keyID)", "kind": "\(notice.kind)"])
         }
         say("Keybound Mail listening on http://\(host):\(port) (data: \(directory.path))")
-        for issuer in issuers { say("  trusts \(issuer.url)\(issuer.tenantID.map { " (tid \($0))" } ?? "")") }
+        for issuer in issuers {
+            let tenancy = remote.tenancy(issuer.url)
+            say("  trusts \(issuer.url)\(tenancy?.fixedTenantID.map { " (\(tenancy == .consumer($0) ? "consumer realm" : "tenant") \($0))" } ?? "")")
+        }
         let app = service.application(host: host, port: port, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app, subscriber], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -10,7 +10,7 @@ struct TokenVerifyCommand: ParsableCommand {
         discussion: """
             Each --trust ISS=FILE trusts the keys of FILE (a JWKS) for issuer ISS only; a key naming \
             another 'issuer' makes the file unusable. --jwks trusts a multi-issuer set, each key for its \
-            own 'issuer' member only. Exit 0 valid, 1 rejected, 2 bad input.
+            own 'issuer' member only. A tenant is (issuer, tid): --tenant ISS=TID and --consumer ISS=TID             say which tid an issuer's tokens must carry; an issuer named without either has no tenant, so             a token of it that carries a tid is refused (tenant_mismatch). Keys whose 'issuer' is a             template ({tenantid}) take the tid the template needs. Exit 0 valid, 1 rejected, 2 bad input.
             """
     )
 
@@ -19,6 +19,12 @@ struct TokenVerifyCommand: ParsableCommand {
 
     @Option(name: .customLong("jwks"), help: "A common JWKS whose keys carry a per-key 'issuer' (repeatable).")
     var commonKeySets: [String] = []
+
+    @Option(name: .customLong("tenant"), help: "ISS=TID: issuer ISS is an enterprise tenant; its tokens carry exactly this tid (repeatable).")
+    var tenants: [String] = []
+
+    @Option(name: .customLong("consumer"), help: "ISS=TID: issuer ISS is a consumer realm; its tokens carry exactly this tid (repeatable).")
+    var consumers: [String] = []
 
     @Option(help: "The audience the token must be for (exact match).")
     var audience: String
@@ -73,15 +79,13 @@ struct TokenVerifyCommand: ParsableCommand {
 
     private func buildTrustStore() throws(CLIError) -> TrustStore {
         var store = TrustStore()
+        let tenancies = try statedTenancies()
         for entry in trusts {
-            guard let separator = entry.firstIndex(of: "="), separator != entry.startIndex, separator != entry.index(before: entry.endIndex) else {
-                throw CLIError("--trust takes ISS=JWKS_FILE, got '\(entry)'")
-            }
-            let issuer = String(entry[..<separator])
-            let path = String(entry[entry.index(after: separator)...])
+            let (issuer, path) = try Self.pair(entry, option: "--trust", shape: "ISS=JWKS_FILE")
             do {
                 let keySet = try JWKSet(json: try CLIInput.readFile(path, what: "key set"))
-                try store.add(TrustedIssuer(identifier: issuer, maximumTokenLifetime: maxLifetime, keySet: keySet))
+                let tenancy = tenancies[ExactString(issuer)] ?? .noTenant
+                try store.add(TrustedIssuer(identifier: issuer, tenancy: tenancy, maximumTokenLifetime: maxLifetime, keySet: keySet))
             } catch let error as CLIError {
                 throw error
             } catch {
@@ -91,7 +95,13 @@ struct TokenVerifyCommand: ParsableCommand {
         for path in commonKeySets {
             do {
                 let keySet = try JWKSet(json: try CLIInput.readFile(path, what: "key set"))
-                try store.addCommonKeySet(keySet, maximumTokenLifetime: maxLifetime)
+                // Concrete issuers of the set: as stated, or no tenant.
+                var stated: [String: Tenancy] = [:]
+                for issuer in keySet.keys.map(\.issuer) + keySet.unusableKeys.map(\.issuer) {
+                    guard let issuer, !issuer.contains(TrustStore.tenantPlaceholder) else { continue }
+                    stated[issuer] = tenancies[ExactString(issuer)] ?? .noTenant
+                }
+                try store.addCommonKeySet(keySet, tenancies: stated, maximumTokenLifetime: maxLifetime)
             } catch let error as CLIError {
                 throw error
             } catch {
@@ -99,5 +109,27 @@ struct TokenVerifyCommand: ParsableCommand {
             }
         }
         return store
+    }
+
+    /// The tenancies --tenant and --consumer state, by exact issuer.
+    private func statedTenancies() throws(CLIError) -> [ExactString: Tenancy] {
+        var stated: [ExactString: Tenancy] = [:]
+        for (entries, option, make) in [(tenants, "--tenant", Tenancy.tenant), (consumers, "--consumer", Tenancy.consumer)] {
+            for entry in entries {
+                let (issuer, tenantID) = try Self.pair(entry, option: option, shape: "ISS=TID")
+                guard stated.updateValue(make(tenantID), forKey: ExactString(issuer)) == nil else {
+                    throw CLIError("issuer '\(issuer)' is given a tenancy twice")
+                }
+            }
+        }
+        return stated
+    }
+
+    /// Splits `NAME=VALUE` at the first '='.
+    private static func pair(_ entry: String, option: String, shape: String) throws(CLIError) -> (String, String) {
+        guard let separator = entry.firstIndex(of: "="), separator != entry.startIndex, separator != entry.index(before: entry.endIndex) else {
+            throw CLIError("\(option) takes \(shape), got '\(entry)'")
+        }
+        return (String(entry[..<separator]), String(entry[entry.index(after: separator)...]))
     }
 }

@@ -12,7 +12,7 @@ import urllib.parse
 
 import jwt
 import requests
-from authlib.integrations.requests_client import OAuth2Session
+from authlib.integrations.requests_client import OAuth2Session, OAuthError
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from authlib.common.security import generate_token
 
@@ -66,15 +66,31 @@ def main(argv):
     check(issuer == f"{base}/{issuer_id}", f"discovery issuer {issuer!r}")
     check("S256" in discovery["code_challenge_methods_supported"], "S256 not advertised")
 
-    # 1. Client credentials, client_secret_basic, with authlib.
+    # The issuer's tenant: (issuer, tid), published for validators to bind.
+    tenant_id, tenant_kind = discovery.get("tenant_id"), discovery.get("tenant_kind")
+    check(isinstance(tenant_id, str) and tenant_id, f"discovery tenant_id {tenant_id!r}")
+    check(tenant_kind in ("tenant", "consumer"), f"discovery tenant_kind {tenant_kind!r}")
+    check(isinstance(discovery.get("max_token_lifetime"), (int, float)), "discovery max_token_lifetime")
+
+    # 1. Client credentials, client_secret_basic, with authlib. A consumer realm has no
+    # tenant-wide roles, so it grants no application token.
     service = OAuth2Session(client_id, client_secret, token_endpoint_auth_method="client_secret_basic",
                             scope="api://mail/.default")
-    token = service.fetch_token(discovery["token_endpoint"], grant_type="client_credentials")
-    check(token["token_type"].lower() == "bearer", "client credentials token_type")
-    claims = validate_access_token(token["access_token"], issuer, discovery["jwks_uri"], "api://mail")
-    check(claims["sub"] == client_id and claims["client_id"] == client_id, "application token sub/client_id")
-    check("Mail.Read.All" in claims.get("roles", []), f"application token roles {claims.get('roles')}")
-    print(f"client_credentials: ok (kid {jwt.get_unverified_header(token['access_token'])['kid']}, roles {claims['roles']})")
+    if tenant_kind == "consumer":
+        try:
+            service.fetch_token(discovery["token_endpoint"], grant_type="client_credentials")
+            check(False, "a consumer realm granted an application token")
+        except OAuthError as error:
+            check(error.error == "invalid_scope", f"consumer client_credentials error {error.error!r}")
+        print("client_credentials: refused (consumer realm, no tenant-wide roles)")
+    else:
+        token = service.fetch_token(discovery["token_endpoint"], grant_type="client_credentials")
+        check(token["token_type"].lower() == "bearer", "client credentials token_type")
+        claims = validate_access_token(token["access_token"], issuer, discovery["jwks_uri"], "api://mail")
+        check(claims["sub"] == client_id and claims["client_id"] == client_id, "application token sub/client_id")
+        check("Mail.Read.All" in claims.get("roles", []), f"application token roles {claims.get('roles')}")
+        check(claims.get("tid") == tenant_id, f"application token tid {claims.get('tid')!r}")
+        print(f"client_credentials: ok (kid {jwt.get_unverified_header(token['access_token'])['kid']}, roles {claims['roles']})")
 
     # 2. Authorization code + PKCE (S256) for the public client, signing in through the login page.
     verifier = generate_token(64)
@@ -99,7 +115,7 @@ def main(argv):
     token = web.fetch_token(discovery["token_endpoint"], authorization_response=callback, code_verifier=verifier)
     claims = validate_access_token(token["access_token"], issuer, discovery["jwks_uri"], "api://mail")
     check("Mail.Read" in claims["scope"].split(), f"delegated scope {claims['scope']}")
-    check("sid" in claims and "tid" in claims, "sid and tid in the access token")
+    check("sid" in claims and claims.get("tid") == tenant_id, f"sid, and tid {claims.get('tid')!r} = the issuer's own, in the access token")
     id_claims = jwt.decode(token["id_token"], jwt.PyJWKClient(discovery["jwks_uri"]).get_signing_key_from_jwt(token["id_token"]).key,
                            algorithms=["ES256"], audience=public_client_id, issuer=issuer)
     check(id_claims.get("nonce") == "interop-nonce", "ID token nonce")

@@ -8,7 +8,7 @@ enum KeyboundContenders {
     /// Keybound's verifier has no verified-token cache: every call parses and checks the signature.
     static func verifier(for fixtures: [AlgorithmFixture], now: Date) throws -> TokenVerifier {
         let issuer = try TrustedIssuer(
-            identifier: TokenClaims.issuer, tenantID: TokenClaims.tenantID,
+            identifier: TokenClaims.issuer, tenancy: .tenant(TokenClaims.tenantID),
             maximumTokenLifetime: TrustedIssuer.defaultMaximumTokenLifetime,
             keySet: JWKSet(keys: fixtures.map(\.signingKey.publicJWK)))
         var trust = TrustStore()

@@ -26,6 +26,8 @@ public struct KeyImportError: Error, Sendable, Equatable, CustomStringConvertibl
         public static let privateKeyMaterial = Code(rawValue: "private_key_material")
         /// A key bound to another issuer than the one it is being trusted for.
         public static let issuerBinding = Code(rawValue: "issuer_binding")
+        /// A key of a common set is bound to a concrete issuer whose tenancy the caller did not state.
+        public static let tenancyUnstated = Code(rawValue: "tenancy_unstated")
     }
 
     /// The stable code.

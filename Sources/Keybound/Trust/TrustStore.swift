@@ -33,8 +33,24 @@ public struct TrustStore: Sendable {
     /// The trusted issuer named exactly `identifier`.
     public func issuer(_ identifier: String) -> TrustedIssuer? { issuers[ExactString(identifier)] }
 
-    /// Trusts an issuer. Refuses a second issuer with the same identifier.
+    /// Trusts an issuer. Refuses a second issuer with the same identifier, and a tenancy that does
+    /// not fit the identifier: a ``Tenancy/templated`` issuer's identifier must hold
+    /// ``tenantPlaceholder``, and no other issuer's may.
     public mutating func add(_ issuer: TrustedIssuer) throws(KeyImportError) {
+        let isTemplate = issuer.identifier.contains(Self.tenantPlaceholder)
+        guard isTemplate == (issuer.tenancy == .templated) else {
+            throw KeyImportError(.issuerBinding, isTemplate
+                ? "issuer '\(issuer.identifier)' is a template, so its tenancy must be templated"
+                : "issuer '\(issuer.identifier)' is not a template (no \(Self.tenantPlaceholder)), so it cannot be templated")
+        }
+        if isTemplate {
+            for keyID in issuer.keyIDs {
+                guard let key = issuer.key(withID: keyID) else { continue }
+                templatedKeys[ExactString(keyID), default: []].append(
+                    TemplatedKey(template: issuer.identifier, key: key, maximumTokenLifetime: issuer.maximumTokenLifetime))
+            }
+            return
+        }
         let name = ExactString(issuer.identifier)
         guard issuers[name] == nil else {
             throw KeyImportError(.issuerBinding, "issuer '\(issuer.identifier)' is already trusted")
@@ -48,9 +64,16 @@ public struct TrustStore: Sendable {
     /// Each key is trusted for its own `issuer` only (created if not yet trusted). A key with a
     /// templated issuer serves any tenant whose token's `iss` equals the template with its `tid`
     /// substituted. A key with no `issuer` can verify nothing: validation fails closed.
+    ///
+    /// `tenancies` states the tenancy of every concrete (not templated) issuer the set names, by
+    /// exact identifier; a key of a concrete issuer missing from it is refused
+    /// (``KeyImportError/Code/tenancyUnstated``), since a tenancy is never assumed.
     public mutating func addCommonKeySet(
-        _ keySet: JWKSet, maximumTokenLifetime: TimeInterval = TrustedIssuer.defaultMaximumTokenLifetime
+        _ keySet: JWKSet, tenancies: [String: Tenancy],
+        maximumTokenLifetime: TimeInterval = TrustedIssuer.defaultMaximumTokenLifetime
     ) throws(KeyImportError) {
+        var stated: [ExactString: Tenancy] = [:]
+        for (identifier, tenancy) in tenancies { stated[ExactString(identifier)] = tenancy }
         var entries: [(String?, TrustedKey)] = []
         for key in keySet.keys { entries.append((key.issuer, try TrustedKey(key))) }
         for unusable in keySet.unusableKeys { entries.append((unusable.issuer, TrustedKey(unusable: unusable))) }
@@ -65,7 +88,13 @@ public struct TrustStore: Sendable {
                 continue
             }
             let name = ExactString(boundIssuer)
-            var issuer = issuers[name] ?? TrustedIssuer(identifier: boundIssuer, maximumTokenLifetime: maximumTokenLifetime)
+            guard let tenancy = issuers[name]?.tenancy ?? stated[name] else {
+                throw KeyImportError(.tenancyUnstated, "kid '\(key.keyID)' is bound to issuer '\(boundIssuer)', whose tenancy was not stated")
+            }
+            guard tenancy != .templated else {
+                throw KeyImportError(.issuerBinding, "issuer '\(boundIssuer)' is not a template, so it cannot be templated")
+            }
+            var issuer = issuers[name] ?? TrustedIssuer(identifier: boundIssuer, tenancy: tenancy, maximumTokenLifetime: maximumTokenLifetime)
             try issuer.add(key)
             issuers[name] = issuer
             issuersByKeyID[ExactString(key.keyID), default: []].append(boundIssuer)
@@ -119,7 +148,9 @@ public struct TrustStore: Sendable {
     /// The settings of the issuer a key was found under.
     struct IssuerContext {
         let identifier: String
-        let tenantID: String?
+        let tenancy: Tenancy
+        /// For a templated issuer, the token's `tid` that made the template equal its `iss`.
+        let templatedTenantID: String?
         let maximumTokenLifetime: TimeInterval
     }
 
@@ -130,7 +161,7 @@ public struct TrustStore: Sendable {
         let exact = issuers[ExactString(identifier)]
         let exactKeyID = ExactString(keyID)
         if let exact, let key = exact.key(withID: keyID) {
-            return .found(key, IssuerContext(identifier: exact.identifier, tenantID: exact.tenantID,
+            return .found(key, IssuerContext(identifier: exact.identifier, tenancy: exact.tenancy, templatedTenantID: nil,
                                              maximumTokenLifetime: exact.maximumTokenLifetime))
         }
         var foreign: [(key: TrustedKey, issuer: String)] = []
@@ -143,7 +174,7 @@ public struct TrustStore: Sendable {
                 }
                 let concrete = entry.template.replacingOccurrences(of: Self.tenantPlaceholder, with: tenantID)
                 if concrete.isExactly(identifier) {
-                    return .found(entry.key, IssuerContext(identifier: concrete, tenantID: tenantID,
+                    return .found(entry.key, IssuerContext(identifier: concrete, tenancy: .templated, templatedTenantID: tenantID,
                                                            maximumTokenLifetime: entry.maximumTokenLifetime))
                 }
                 foreign.append((entry.key, concrete))

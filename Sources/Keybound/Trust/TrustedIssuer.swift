@@ -1,14 +1,17 @@
 import Foundation
 
-/// One identity system whose tokens a verifier accepts: its `iss`, its tenant id, and its own keys.
+/// One identity system whose tokens a verifier accepts: its `iss`, its tenancy, and its own keys.
 ///
 /// A key added to an issuer belongs to it alone. A key whose JWK names a different `issuer`
 /// member cannot be added (``KeyImportError/Code/issuerBinding``).
 public struct TrustedIssuer: Sendable {
-    /// The issuer identifier, compared with the token's `iss` by exact string equality.
+    /// The issuer identifier, compared with the token's `iss` by exact string equality. For a
+    /// ``Tenancy/templated`` issuer, a template holding ``TrustStore/tenantPlaceholder``.
     public let identifier: String
-    /// The tenant id (`tid`) every token of this issuer must carry, if the issuer is a tenant.
-    public let tenantID: String?
+    /// How the issuer's tokens name their tenant.
+    public let tenancy: Tenancy
+    /// The tenant id (`tid`) every token of this issuer must carry, if the tenancy fixes one.
+    public var tenantID: String? { tenancy.fixedTenantID }
     /// The longest `exp` − `iat` accepted for this issuer's tokens. A value that is not a finite
     /// positive number is taken as 0, which accepts no token (fail closed).
     public let maximumTokenLifetime: TimeInterval
@@ -18,10 +21,11 @@ public struct TrustedIssuer: Sendable {
     /// The default for ``maximumTokenLifetime``: one day.
     public static let defaultMaximumTokenLifetime: TimeInterval = 86_400
 
-    /// Creates an issuer with no keys yet.
-    public init(identifier: String, tenantID: String? = nil, maximumTokenLifetime: TimeInterval = defaultMaximumTokenLifetime) {
+    /// Creates an issuer with no keys yet. The tenancy has no default: say what the issuer's tokens
+    /// carry as their `tid`.
+    public init(identifier: String, tenancy: Tenancy, maximumTokenLifetime: TimeInterval = defaultMaximumTokenLifetime) {
         self.identifier = identifier
-        self.tenantID = tenantID
+        self.tenancy = tenancy
         self.maximumTokenLifetime = maximumTokenLifetime.isFinite && maximumTokenLifetime > 0 ? maximumTokenLifetime : 0
         self.keysByID = [:]
     }
@@ -30,10 +34,10 @@ public struct TrustedIssuer: Sendable {
     ///
     /// Refuses a set any of whose keys names another `issuer`.
     public init(
-        identifier: String, tenantID: String? = nil,
+        identifier: String, tenancy: Tenancy,
         maximumTokenLifetime: TimeInterval = defaultMaximumTokenLifetime, keySet: JWKSet
     ) throws(KeyImportError) {
-        self.init(identifier: identifier, tenantID: tenantID, maximumTokenLifetime: maximumTokenLifetime)
+        self.init(identifier: identifier, tenancy: tenancy, maximumTokenLifetime: maximumTokenLifetime)
         for key in keySet.keys { try add(TrustedKey(key)) }
         for unusable in keySet.unusableKeys {
             if let other = unusable.issuer, !other.isExactly(identifier) {

@@ -131,12 +131,13 @@ public struct TokenVerifier: Sendable {
         guard let audiences = registered.audience, audiences.contains(where: { $0.isExactly(policy.audience) }) else {
             return .failure(context.reject(.audienceMismatch, "aud does not contain '\(policy.audience)'"))
         }
-        if let tenantID = issuerContext.tenantID, registered.tenantID?.isExactly(tenantID) != true {
-            let shown = registered.tenantID.map { "'\($0.prefix(64))'" } ?? "absent"
-            return .failure(context.reject(.tenantMismatch, "tid is \(shown); issuer '\(issuer)' is tenant '\(tenantID)'"))
+        let tenant: Tenant?
+        switch TenancyCheck.evaluate(issuerContext, tokenTenantID: registered.tenantID) {
+        case .success(let found): tenant = found
+        case .failure(let rejection): return .failure(context.reject(rejection.code, rejection.reason))
         }
         let verified = VerifiedToken(header: jws.header, payload: payload, issuer: issuerContext.identifier, keyID: keyID,
-                                     algorithm: jws.algorithm, keyThumbprint: key.thumbprint, registered: registered)
+                                     algorithm: jws.algorithm, keyThumbprint: key.thumbprint, registered: registered, tenant: tenant)
         for check in policy.additionalChecks {
             if let rejection = check.check(verified, now: now) {
                 return .failure(TokenRejection(rejection.code, rejection.reason, tokenIssuer: issuer, keyID: keyID, keyIssuer: rejection.keyIssuer))

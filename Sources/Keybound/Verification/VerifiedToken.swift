@@ -14,10 +14,14 @@ public struct VerifiedToken: Sendable {
     public let algorithm: JWSAlgorithm
     /// The RFC 7638 thumbprint of the verifying key.
     public let keyThumbprint: String
+    /// The tenant the token belongs to: its `tid` under its issuer's ``Tenancy``, checked by the
+    /// verifier. `nil` for an issuer whose tenancy is ``Tenancy/noTenant``.
+    public let tenant: Tenant?
     let registered: RegisteredClaims
 
     init(header: JSONObject, payload: [UInt8], issuer: String, keyID: String, algorithm: JWSAlgorithm,
-         keyThumbprint: String, registered: RegisteredClaims) {
+         keyThumbprint: String, registered: RegisteredClaims, tenant: Tenant?) {
+        self.tenant = tenant
         self.header = header
         self.payload = payload
         self.issuer = issuer
@@ -41,7 +45,7 @@ public struct VerifiedToken: Sendable {
     public var audience: [String] { registered.audience ?? [] }
     /// `jti`.
     public var tokenID: String? { registered.tokenID }
-    /// `tid`.
+    /// `tid` (checked against the issuer's tenancy; see ``tenant`` for the (issuer, tid) pair).
     public var tenantID: String? { registered.tenantID }
     /// `client_id`.
     public var clientID: String? { registered.clientID }

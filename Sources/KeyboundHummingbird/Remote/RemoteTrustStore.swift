@@ -21,10 +21,12 @@ public final class RemoteTrustStore: Sendable {
     public struct Issuer: Sendable, Hashable {
         /// The issuer identifier, exactly as in `iss` and in its discovery document.
         public let url: String
-        /// The tenant id its tokens must carry, if it is a tenant.
+        /// The tenant id its tokens must carry, if the operator pins it (`--trust URL#tid`). The
+        /// issuer's discovery document must say the same, or its keys are not loaded.
         public let tenantID: String?
 
-        /// An issuer to trust.
+        /// An issuer to trust. Its tenancy (`tenant_id`, `tenant_kind`) and maximum token lifetime
+        /// come from its discovery document; `tenantID`, if given, must agree with it.
         public init(url: String, tenantID: String? = nil) {
             self.url = url
             self.tenantID = tenantID
@@ -58,6 +60,8 @@ public final class RemoteTrustStore: Sendable {
 
     private struct IssuerState {
         var trusted: TrustedIssuer?
+        /// The tenancy of the first key set loaded: a later discovery document may not change it.
+        var tenancy: Tenancy?
         var freshUntil: Date = .distantPast
         var lastAttempt: Date = .distantPast
         var lastError: String?
@@ -111,6 +115,9 @@ public final class RemoteTrustStore: Sendable {
 
     /// Whether `issuer`'s keys have been loaded at least once.
     public func isLoaded(_ issuer: String) -> Bool { states.withLock { $0[issuer]?.trusted != nil } }
+
+    /// The tenancy `issuer`'s discovery document published, once its keys are loaded.
+    public func tenancy(_ issuer: String) -> Tenancy? { states.withLock { $0[issuer]?.tenancy } }
 
     /// The last refresh error of `issuer`, if its last attempt failed.
     public func lastError(_ issuer: String) -> String? { states.withLock { $0[issuer]?.lastError } }
@@ -194,6 +201,7 @@ public final class RemoteTrustStore: Sendable {
                 states[issuer.url]?.departed = Array(departed.suffix(Self.departedLimit))
                 states[issuer.url]?.appliedRefresh = ticket
                 states[issuer.url]?.trusted = trusted
+                states[issuer.url]?.tenancy = trusted.tenancy
                 states[issuer.url]?.freshUntil = started.addingTimeInterval(lifetime)
                 states[issuer.url]?.lastError = nil
                 return removed
@@ -218,9 +226,14 @@ public final class RemoteTrustStore: Sendable {
               ["http", "https"].contains(jwksURL.scheme ?? "") else {
             throw RemoteTrustError("the discovery document of '\(issuer.url)' has no usable jwks_uri")
         }
+        let published = try PublishedTenancy(discovery: discovery.object, issuer: issuer)
+        if let pinned = states.withLock({ $0[issuer.url]?.tenancy }), pinned != published.tenancy {
+            throw RemoteTrustError("the discovery document of '\(issuer.url)' changed its tenancy; the first one seen stays (restart to accept a new one)")
+        }
         let keys = try await fetchJSON(jwksURL)
         let keySet = try JWKSet(jsonObject: keys.object)
-        let trusted = try TrustedIssuer(identifier: issuer.url, tenantID: issuer.tenantID, keySet: keySet)
+        let trusted = try TrustedIssuer(identifier: issuer.url, tenancy: published.tenancy,
+                                        maximumTokenLifetime: published.maximumTokenLifetime, keySet: keySet)
         return (trusted, keys.maxAge)
     }
 

@@ -107,19 +107,14 @@ struct AdminClients: Sendable {
         return client
     }
 
-    /// Every role must be `<audience>/<role>` of a resource registered with the issuer.
+    /// Every role must be `<audience>/<role>` of a resource registered with the issuer, and a
+    /// consumer realm's clients hold none (``ClientRoles``).
     func checkRoles(_ roles: [String], issuerID: String) throws {
-        guard !roles.isEmpty else { return }
-        let resources = try context.store.resources(issuerID: issuerID)
-        for role in roles {
-            let known = resources.contains { resource in
-                resource.roles.contains { "\(resource.audience)/\($0)" == role }
-            }
-            guard known else {
-                let available = resources.flatMap { resource in resource.roles.map { "\(resource.audience)/\($0)" } }
-                throw OAuthError.invalidRequest("'\(AdminBody.shown(role))' is not a role of any resource of issuer '\(issuerID)'"
-                    + (available.isEmpty ? "" : "; known roles: \(available.joined(separator: ", "))"))
-            }
+        let issuer = try context.manager.issuer(id: issuerID)
+        do {
+            try ClientRoles.check(roles, issuer: issuer, resources: try context.store.resources(issuerID: issuer.id))
+        } catch where error.code == .invalidClient {
+            throw OAuthError.invalidRequest(error.message)
         }
     }
 

@@ -41,7 +41,12 @@ struct AdminIssuers: Sendable {
         let tenantID = try body.string("tenant_id")
         if let tenantID { try AdminBody.checkLine(tenantID, "tenant_id", limit: 128) }
         if kind == .tenant, tenantID == nil { throw OAuthError.invalidRequest("a tenant issuer needs 'tenant_id'") }
-        if kind == .consumer, tenantID != nil { throw OAuthError.invalidRequest("a consumer issuer has no 'tenant_id'") }
+        if kind == .consumer, tenantID != nil {
+            throw OAuthError.invalidRequest("a consumer realm's 'tenant_id' is generated when it is created, not given")
+        }
+        if let tenantID, !IssuerRecord.isValidTenantID(tenantID) {
+            throw OAuthError.invalidRequest("'tenant_id' must be 1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-'")
+        }
         var algorithm = JWSAlgorithm.es256
         if let name = try body.string("algorithm") {
             guard let parsed = JWSAlgorithm(headerValue: name) else {
@@ -66,12 +71,12 @@ struct AdminIssuers: Sendable {
             rotationPeriod: rotationPeriod, publishLeadTime: publishLeadTime, maximumTokenLifetime: maximumTokenLifetime,
             maximumKeyAge: maximumKeyAge, createdAt: context.now())
         let transitions = try context.manager.createIssuer(issuer, actor: AdminEndpoints.actor)
-        try context.store.upsert(ResourceRecord(issuerID: issuer.id, audience: DevelopmentBootstrap.mailAudience,
-                                                scopes: ["Mail.Read", "Mail.Send"], roles: ["Mail.Read.All"]))
+        let created = try context.manager.issuer(id: issuer.id)
+        try context.store.upsert(DevelopmentBootstrap.mailResource(for: created))
         context.keys.invalidate()
         context.directory.invalidate()
         route.audit("issuer created", ["issuer": "\(issuer.id)", "url": "\(issuer.url)"])
-        var object = try render(issuer)
+        var object = try render(created)
         object["transitions"] = .array(transitions.map { StoreJSON.json($0) })
         return AdminResponse.make(object, status: .created, location: "/admin/issuers/\(AdminResponse.segment(issuer.id))")
     }

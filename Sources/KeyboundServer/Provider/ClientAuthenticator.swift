@@ -78,7 +78,8 @@ struct ClientAuthenticator: Sendable {
         }
         let keySet: JWKSet
         do { keySet = try JWKSet(json: Array(jwksText.utf8)) } catch { throw OAuthError.serverError("the client's key set is unusable") }
-        var trusted = TrustedIssuer(identifier: id, maximumTokenLifetime: 600)
+        // A client assertion names no tenant: one that carries a tid is refused.
+        var trusted = TrustedIssuer(identifier: id, tenancy: .noTenant, maximumTokenLifetime: 600)
         for key in keySet.keys { try? trusted.add(TrustedKey(key)) }
         var trust = TrustStore()
         do { try trust.add(trusted) } catch { throw OAuthError.serverError("the client's key set is unusable") }

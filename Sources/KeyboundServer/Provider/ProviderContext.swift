@@ -38,9 +38,9 @@ public struct ProviderContext: Sendable {
         self.alerts = AlertCenter(now: now)
     }
 
-    /// The tenant id (`tid`) this provider's tokens of `issuer` carry: the issuer's own, or for a
-    /// consumer realm the fixed consumer tenant id.
-    public func tenantID(of issuer: IssuerRecord) -> String { issuer.tenantID ?? TokenMinter.consumerTenantID }
+    /// The tenant id (`tid`) this provider's tokens of `issuer` carry: the issuer's own, unique in
+    /// the store. (Every stored issuer has one; an empty value would match no verifier's tenancy.)
+    public func tenantID(of issuer: IssuerRecord) -> String { issuer.tenantID ?? "" }
 
     /// The issuer `id`, or 404 `not_found`.
     func issuer(_ id: String) throws -> IssuerRecord {

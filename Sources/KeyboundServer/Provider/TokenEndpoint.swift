@@ -40,6 +40,10 @@ struct TokenEndpoint: Sendable {
 
     private func clientCredentials(_ form: FormBody, issuer: IssuerRecord, client: ClientRecord) async throws -> Response {
         guard client.isConfidential else { throw OAuthError.unauthorizedClient("a public client cannot use client_credentials") }
+        // Application roles are tenant-wide; a consumer realm has none to grant, whatever its store says.
+        guard issuer.kind == .tenant else {
+            throw OAuthError.invalidScope("issuer '\(issuer.id)' is a consumer realm, which has no tenant-wide roles to grant")
+        }
         let resources = try context.directory.resources(issuerID: issuer.id)
         let scope = try GrantedScope.application(scope: form["scope"], resourceParameter: form["resource"], client: client, resources: resources)
         let grant = TokenMinter.Grant(issuer: issuer, client: client, user: nil, scope: scope, grantType: "client_credentials")

@@ -8,10 +8,6 @@ import KeyboundStore
 struct TokenMinter: Sendable {
     let context: ProviderContext
 
-    /// The consumer realm's tenant id, as Microsoft's consumer tokens carry: a fixed value, so
-    /// every access token has a `tid`.
-    static let consumerTenantID = "9188040d-6c67-4c5b-b112-36a304b66dad"
-
     /// Who a token is for and what it grants.
     struct Grant: Sendable {
         var issuer: IssuerRecord
@@ -33,7 +29,7 @@ struct TokenMinter: Sendable {
         let record: IssuanceRecord
     }
 
-    func tenantID(of issuer: IssuerRecord) -> String { issuer.tenantID ?? Self.consumerTenantID }
+    func tenantID(of issuer: IssuerRecord) -> String { context.tenantID(of: issuer) }
 
     func lifetime(_ issuer: IssuerRecord) -> TimeInterval {
         min(context.configuration.accessTokenLifetime, issuer.maximumTokenLifetime)

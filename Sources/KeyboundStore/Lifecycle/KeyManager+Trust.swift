@@ -10,7 +10,8 @@ extension KeyManager {
         var trust = TrustStore()
         do {
             for issuer in issuers {
-                var trusted = TrustedIssuer(identifier: issuer.url, tenantID: issuer.tenantID, maximumTokenLifetime: issuer.maximumTokenLifetime)
+                guard let tenancy = issuer.tenancy else { throw StoreError(.storage, "issuer '\(issuer.id)' has no tenant id") }
+                var trusted = TrustedIssuer(identifier: issuer.url, tenancy: tenancy, maximumTokenLifetime: issuer.maximumTokenLifetime)
                 for key in keys where key.issuerID == issuer.id && key.state != .retired {
                     try trusted.add(TrustedKey(try JWK(json: Array(key.publicJWK.utf8)), lifecycle: Self.lifecycle(of: key, issuer: issuer)))
                 }

@@ -42,13 +42,24 @@ public struct KeyManager: Sendable {
     /// Creates an issuer and its initial key (active at once).
     @discardableResult
     public func createIssuer(_ issuer: IssuerRecord, actor: String = "admin") throws(StoreError) -> [KeyTransition] {
+        if issuer.kind == .consumer, issuer.tenantID != nil {
+            throw StoreError(.invalidIssuer, "a consumer realm's tenant id is generated, not configured")
+        }
         try issuer.validate()
         return try write { session in
+            var issuer = issuer
             if try session.issuer(id: issuer.id) != nil {
                 throw StoreError(.issuerExists, "issuer '\(issuer.id)' already exists")
             }
-            if try session.issuers().contains(where: { $0.url == issuer.url }) {
-                throw StoreError(.issuerExists, "another issuer already has the URL '\(issuer.url)'")
+            let existing = try session.issuers()
+            if let other = existing.first(where: { $0.url.isExactly(issuer.url) }) {
+                throw StoreError(.issuerExists, "issuer '\(other.id)' already has the URL '\(issuer.url)'")
+            }
+            let taken = Set(existing.compactMap(\.tenantID).map(ExactString.init))
+            if issuer.tenantID == nil { issuer.tenantID = IssuerRecord.generatedConsumerTenantID(taken: taken) }
+            if let tenantID = issuer.tenantID, taken.contains(ExactString(tenantID)) {
+                let other = existing.first { $0.tenantID.map { $0.isExactly(tenantID) } ?? false }?.id ?? "?"
+                throw StoreError(.issuerExists, "issuer '\(other)' already has the tenant id '\(tenantID)'; every issuer's tid is its own")
             }
             try session.insert(issuer)
             return try applyPlan(session, now: issuer.createdAt, actor: actor)

@@ -17,7 +17,8 @@ public struct IssuerRecord: Sendable, Equatable {
     public var url: String
     /// Consumer realm or enterprise tenant.
     public var kind: Kind
-    /// The tenant id (`tid`) of a tenant issuer; `nil` for a consumer realm.
+    /// The tenant id (`tid`) every token of the issuer carries, unique in the store. Configured for a
+    /// tenant; generated for a consumer realm when it is created (`nil` until then, never stored so).
     public var tenantID: String?
     /// The algorithm its keys sign with.
     public var algorithm: JWSAlgorithm
@@ -60,10 +61,42 @@ public struct IssuerRecord: Sendable, Equatable {
         self.createdAt = createdAt
     }
 
+    /// The tenant id Microsoft's consumer realm (MSA) tokens carry. The first consumer realm of a
+    /// store keeps it, so tokens it issued before tenant ids were per issuer stay valid.
+    public static let wellKnownConsumerTenantID = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+    /// The tenant id for a new consumer realm: ``wellKnownConsumerTenantID`` if no issuer in the
+    /// store has it yet (`taken`), otherwise a fresh random UUID.
+    public static func generatedConsumerTenantID(taken: Set<ExactString>) -> String {
+        taken.contains(ExactString(wellKnownConsumerTenantID)) ? UUID().uuidString.lowercased() : wellKnownConsumerTenantID
+    }
+
+    /// How the issuer's tokens name their tenant, once it has a tenant id.
+    public var tenancy: Tenancy? {
+        guard let tenantID else { return nil }
+        switch kind {
+        case .tenant: return .tenant(tenantID)
+        case .consumer: return .consumer(tenantID)
+        }
+    }
+
+    /// The tenant of the issuer's tokens, once it has a tenant id.
+    public var tenant: Tenant? {
+        tenantID.map { Tenant(issuer: url, tenantID: $0, kind: kind == .tenant ? .tenant : .consumer) }
+    }
+
     /// Ids that would collide with `keybound serve`'s own top-level routes.
     public static let reservedIDs: Set<String> = ["admin", "health", "metrics"]
 
-    /// Checks the settings, with one clear message per problem.
+    /// Whether `tenantID` is 1–128 characters of `A-Z a-z 0-9 . _ -` (a UUID fits).
+    public static func isValidTenantID(_ tenantID: String) -> Bool {
+        !tenantID.isEmpty && tenantID.utf8.count <= 128 && tenantID.utf8.allSatisfy { byte in
+            (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2E || byte == 0x5F || byte == 0x2D
+        }
+    }
+
+    /// Checks the settings, with one clear message per problem. A consumer realm's tenant id may
+    /// still be unset: ``KeyManager/createIssuer(_:actor:)`` generates it.
     public func validate() throws(StoreError) {
         let idOK = !id.isEmpty && id.utf8.count <= 64 && id.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D }
         guard idOK else { throw StoreError(.invalidIssuer, "issuer id '\(id)' must be 1-64 characters of a-z, 0-9 and '-'") }
@@ -76,11 +109,9 @@ public struct IssuerRecord: Sendable, Equatable {
         guard parsed.query == nil, parsed.fragment == nil else {
             throw StoreError(.invalidIssuer, "issuer URL must not have a query or fragment (OpenID Connect Discovery §3)")
         }
-        switch kind {
-        case .tenant:
-            guard let tenantID, !tenantID.isEmpty else { throw StoreError(.invalidIssuer, "a tenant issuer needs --tenant-id") }
-        case .consumer:
-            guard tenantID == nil else { throw StoreError(.invalidIssuer, "a consumer issuer has no tenant id") }
+        if kind == .tenant, tenantID?.isEmpty ?? true { throw StoreError(.invalidIssuer, "a tenant issuer needs --tenant-id") }
+        if let tenantID, !Self.isValidTenantID(tenantID) {
+            throw StoreError(.invalidIssuer, "tenant id '\(tenantID.prefix(80))' must be 1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-'")
         }
         guard rotationPeriod >= 3_600 else { throw StoreError(.invalidIssuer, "rotation period must be at least 1 hour") }
         guard publishLeadTime > 0 else { throw StoreError(.invalidIssuer, "publish lead time must be positive") }

@@ -112,6 +112,25 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
                 BEGIN SELECT RAISE(ABORT, 'key events are append-only'); END;
                 """)
         }
+        migrator.registerMigration("v2: every issuer has its own tenant id") { db in
+            // Consumer realms had no tid (their tokens carried a shared constant). Each gets its own:
+            // the oldest keeps the well-known consumer tid its tokens already carry, the others a new one.
+            let consumers = try String.fetchAll(db, sql: "SELECT id FROM issuer WHERE tenant_id IS NULL ORDER BY created_at, id")
+            var taken = Set(try String.fetchAll(db, sql: "SELECT tenant_id FROM issuer WHERE tenant_id IS NOT NULL").map(ExactString.init))
+            for id in consumers {
+                let tenantID = IssuerRecord.generatedConsumerTenantID(taken: taken)
+                taken.insert(ExactString(tenantID))
+                try db.execute(sql: "UPDATE issuer SET tenant_id = ? WHERE id = ?", arguments: [tenantID, id])
+            }
+            try db.execute(sql: """
+                -- A tid names one issuer's tenant in the store, exactly (BINARY collation).
+                CREATE UNIQUE INDEX issuer_tenant_id ON issuer(tenant_id);
+                CREATE TRIGGER issuer_needs_tenant_id BEFORE INSERT ON issuer WHEN NEW.tenant_id IS NULL
+                BEGIN SELECT RAISE(ABORT, 'every issuer has a tenant id'); END;
+                CREATE TRIGGER issuer_tenant_id_fixed BEFORE UPDATE OF tenant_id ON issuer
+                BEGIN SELECT RAISE(ABORT, 'a tenant id never changes'); END;
+                """)
+        }
         return migrator
     }
 }

@@ -108,7 +108,7 @@ struct AttackFixture {
     ) throws {
         let keySet = try JWKSet(keys: algorithms.map { AttackKeys.trusted($0).publicJWK })
         var trust = TrustStore()
-        try trust.add(TrustedIssuer(identifier: Self.issuer, maximumTokenLifetime: maximumTokenLifetime, keySet: keySet))
+        try trust.add(TrustedIssuer(identifier: Self.issuer, tenancy: .noTenant, maximumTokenLifetime: maximumTokenLifetime, keySet: keySet))
         try self.init(trust: trust, tokenType: tokenType, clockSkew: clockSkew, maximumTokenSize: maximumTokenSize, now: now)
     }
 

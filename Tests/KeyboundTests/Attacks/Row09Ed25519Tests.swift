@@ -82,7 +82,7 @@ struct Row09Ed25519Tests {
         #expect(set.keys.isEmpty)
         #expect(set.unusableKeys.first?.error.code == .weakKey)
         var trust = TrustStore()
-        try trust.add(TrustedIssuer(identifier: AttackFixture.issuer, keySet: set))
+        try trust.add(TrustedIssuer(identifier: AttackFixture.issuer, tenancy: .noTenant, keySet: set))
         let fixture = try AttackFixture(trust: trust)
         let header = #"{"alg":"EdDSA","kid":"weak-eddsa","typ":"at+jwt"}"#
         let token = AttackEncoding.token(header: header, payload: AttackFixture.claims(),

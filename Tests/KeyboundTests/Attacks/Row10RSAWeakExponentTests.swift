@@ -34,7 +34,7 @@ struct Row10RSAWeakExponentTests {
         let set = try JWKSet(json: Array(#"{"keys":[\#(Self.rsaJSON(exponent: "Aw"))]}"#.utf8))
         #expect(set.unusableKeys.map(\.keyID) == ["weak-rsa"])
         var trust = TrustStore()
-        try trust.add(TrustedIssuer(identifier: AttackFixture.issuer, keySet: set))
+        try trust.add(TrustedIssuer(identifier: AttackFixture.issuer, tenancy: .noTenant, keySet: set))
         let fixture = try AttackFixture(trust: trust)
         let header = #"{"alg":"RS256","kid":"weak-rsa","typ":"at+jwt"}"#
         // A "cube-root" forgery would be some 256-byte value; which one is irrelevant here.

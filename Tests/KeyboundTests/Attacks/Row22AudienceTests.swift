@@ -45,7 +45,7 @@ struct Row22AudienceTests {
     @Test("The same near misses against the bare audience 'me' (the catalog's example)")
     func catalogExample() throws {
         var trust = TrustStore()
-        try trust.add(TrustedIssuer(identifier: AttackFixture.issuer, keySet: JWKSet(keys: [AttackKeys.es256.publicJWK])))
+        try trust.add(TrustedIssuer(identifier: AttackFixture.issuer, tenancy: .noTenant, keySet: JWKSet(keys: [AttackKeys.es256.publicJWK])))
         let policy = try VerificationPolicy(audience: "me", clockSkew: 0)
         let verifier = TokenVerifier(trust: trust, policy: policy, clock: .fixed(AttackFixture.now))
         #expect(verifier.verify(try token(aud: #"["other","me"]"#)).token != nil)

@@ -21,8 +21,8 @@ struct Row24CrossIssuerKeyTests {
     @Test("Per-issuer key sets: iss B, kid of A, signed by A → issuer_key_mismatch")
     func perIssuerSets() throws {
         var trust = TrustStore()
-        try trust.add(TrustedIssuer(identifier: Self.issuerA, keySet: JWKSet(keys: [Self.keyA.publicJWK])))
-        try trust.add(TrustedIssuer(identifier: Self.issuerB, keySet: JWKSet(keys: [Self.keyB.publicJWK])))
+        try trust.add(TrustedIssuer(identifier: Self.issuerA, tenancy: .noTenant, keySet: JWKSet(keys: [Self.keyA.publicJWK])))
+        try trust.add(TrustedIssuer(identifier: Self.issuerB, tenancy: .noTenant, keySet: JWKSet(keys: [Self.keyB.publicJWK])))
         let fixture = try AttackFixture(trust: trust)
         let legitB = try AttackFixture.sign(header: AttackFixture.header(Self.keyB),
                                             payload: AttackFixture.claims([("iss", AttackFixture.quoted(Self.issuerB))]), with: Self.keyB)
@@ -39,7 +39,7 @@ struct Row24CrossIssuerKeyTests {
         let json = "{\"keys\":[" + [Self.keyA, Self.keyB].map { JSONWriter().string(.object($0.publicJWK.publicJSON)) }
             .joined(separator: ",") + "]}"
         var trust = TrustStore()
-        try trust.addCommonKeySet(JWKSet(json: Array(json.utf8)))
+        try trust.addCommonKeySet(JWKSet(json: Array(json.utf8)), tenancies: [Self.issuerA: .noTenant, Self.issuerB: .noTenant])
         let fixture = try AttackFixture(trust: trust)
         fixture.expectRejected(try Self.forged(), .issuerKeyMismatch)
     }
@@ -47,7 +47,7 @@ struct Row24CrossIssuerKeyTests {
     @Test("iss B, kid of A, signed by A, but only A is trusted → issuer_key_mismatch (A's key used across the border)")
     func onlyATrusted() throws {
         var trust = TrustStore()
-        try trust.add(TrustedIssuer(identifier: Self.issuerA, keySet: JWKSet(keys: [Self.keyA.publicJWK])))
+        try trust.add(TrustedIssuer(identifier: Self.issuerA, tenancy: .noTenant, keySet: JWKSet(keys: [Self.keyA.publicJWK])))
         let fixture = try AttackFixture(trust: trust)
         fixture.expectRejected(try Self.forged(), .issuerKeyMismatch)
     }

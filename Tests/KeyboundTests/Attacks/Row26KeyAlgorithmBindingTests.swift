@@ -38,7 +38,7 @@ struct Row26KeyAlgorithmBindingTests {
         #expect(key.algorithm == .rs256)
         #expect(!key.algorithmIsDeclared)
         var trust = TrustStore()
-        try trust.add(TrustedIssuer(identifier: AttackFixture.issuer, keySet: JWKSet(keys: [key])))
+        try trust.add(TrustedIssuer(identifier: AttackFixture.issuer, tenancy: .noTenant, keySet: JWKSet(keys: [key])))
         let fixture = try AttackFixture(trust: trust)
         fixture.expectAccepted(try AttackFixture.legitToken(.rs256))
         let pss = try SigningKey(backing: AttackKeys.rs256.backing, keyID: AttackKeys.rs256.keyID, algorithm: .ps256,

@@ -10,7 +10,7 @@ struct Row27KeyUseTests {
         var json = AttackKeys.es256.publicJWK.publicJSON
         for (name, value) in members { json[name] = value }
         var trust = TrustStore()
-        try trust.add(TrustedIssuer(identifier: AttackFixture.issuer, keySet: JWKSet(keys: [JWK(jsonObject: json)])))
+        try trust.add(TrustedIssuer(identifier: AttackFixture.issuer, tenancy: .noTenant, keySet: JWKSet(keys: [JWK(jsonObject: json)])))
         return try AttackFixture(trust: trust)
     }
 

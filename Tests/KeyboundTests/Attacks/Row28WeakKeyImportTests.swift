@@ -84,7 +84,7 @@ struct Row28WeakKeyImportTests {
         let set = try JWKSet(json: Array(#"{"keys":[\#(Self.rsaJSON(modulusBits: 1024, kid: "rsa-1024"))]}"#.utf8))
         #expect(set.unusableKeys.first?.error.code == .weakKey)
         var trust = TrustStore()
-        try trust.add(TrustedIssuer(identifier: AttackFixture.issuer, keySet: set))
+        try trust.add(TrustedIssuer(identifier: AttackFixture.issuer, tenancy: .noTenant, keySet: set))
         let fixture = try AttackFixture(trust: trust)
         let token = AttackEncoding.token(header: #"{"alg":"RS256","kid":"rsa-1024","typ":"at+jwt"}"#,
                                          payload: AttackFixture.claims(), signature: [UInt8](repeating: 1, count: 128))

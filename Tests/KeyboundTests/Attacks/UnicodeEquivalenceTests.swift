@@ -16,7 +16,7 @@ struct UnicodeEquivalenceTests {
 
     static func verifier() throws -> TokenVerifier {
         var trust = TrustStore()
-        try trust.add(TrustedIssuer(identifier: issuer, keySet: JWKSet(keys: [key.publicJWK])))
+        try trust.add(TrustedIssuer(identifier: issuer, tenancy: .noTenant, keySet: JWKSet(keys: [key.publicJWK])))
         let policy = try VerificationPolicy(audience: audience, clockSkew: 0)
         return TokenVerifier(trust: trust, policy: policy, clock: .fixed(AttackFixture.now))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Keybound
 import Synchronization
 import Testing
 @testable import KeyboundAudit
@@ -116,9 +117,15 @@ struct AuditAppendTests {
         var joined = base; joined.itemIDs = [base.itemIDs.joined()]; variants.append(joined)
         var renumbered = base; renumbered.sequence = 8; variants.append(renumbered)
         var denied = base; denied.verdict = .denied; variants.append(denied)
+        // Format 2's fields: the tenant's issuer, the attribution and the fold count each count.
+        var otherIssuer = base; otherIssuer.tenantIssuer = "https://login.example.com/consumers"; variants.append(otherIssuer)
+        var unverified = base; unverified.attribution = .unverified; variants.append(unverified)
+        var folded = base; folded.attemptCount = 2; variants.append(folded)
+        var format1 = base; (format1.tenantIssuer, format1.attribution) = (nil, nil); variants.append(format1)
         let encodings = Set(([base] + variants).map(\.canonicalBytes))
         #expect(encodings.count == variants.count + 1)
-        #expect(base.canonicalBytes.starts(with: Array("KBAUDIT".utf8) + [1, 0, 0, 0, 0, 0, 0, 0, 7]))
+        #expect(base.canonicalBytes.starts(with: Array("KBAUDIT".utf8) + [2, 0, 0, 0, 0, 0, 0, 0, 7]))
+        #expect(format1.canonicalBytes.starts(with: Array("KBAUDIT".utf8) + [1, 0, 0, 0, 0, 0, 0, 0, 7]))
     }
 
     @Test("The database refuses UPDATE and DELETE of records, checkpoints and keys")
@@ -160,21 +167,65 @@ struct AuditAppendTests {
         #expect(try AuditFixture.verify(empty).isIntact)
     }
 
-    @Test("Tenants read only their own records, paged by sequence; forEach visits every record once in order")
+    @Test("Tenants read only their own verified records, paged by sequence; forEach visits every record once in order")
     func reading() throws {
         let directory = try AuditFixture.temporaryDirectory()
         defer { AuditFixture.cleanUp(directory) }
         let log = try AuditLog(directory: directory)
         try log.appendNow((0..<30).map { AuditFixture.record($0, tenant: $0 % 3 == 0 ? "fabrikam" : "contoso") })
-        let first = try log.records(tenant: "fabrikam", after: 0, limit: 4)
-        #expect(first.count == 4 && first.allSatisfy { $0.tenant == "fabrikam" })
-        let rest = try log.records(tenant: "fabrikam", after: first.last!.sequence, limit: 100)
-        #expect((first + rest).map(\.sequence) == stride(from: 1, through: 28, by: 3).map(Int64.init))
-        #expect(try log.records(tenant: "nobody").isEmpty)
+        let fabrikam = Tenant(issuer: AuditFixture.issuer(of: "fabrikam"), tenantID: "fabrikam", kind: .tenant)
+        let first = try log.records(of: fabrikam, after: 0, limit: 4)
+        #expect(first.count == 4 && first.allSatisfy { $0.tenant == "fabrikam" && $0.attribution == .verified })
+        let rest = try log.records(of: fabrikam, after: first.last!.sequence, limit: 100)
+        // Every third record is fabrikam's; every fifth is a refused, unverified attempt, which no feed shows.
+        let expected: [Int64] = (0..<30).filter { (index: Int) -> Bool in index % 3 == 0 && index % 5 != 4 }.map { Int64($0 + 1) }
+        #expect((first + rest).map(\.sequence) == expected)
+        #expect(try log.records(of: Tenant(issuer: AuditFixture.issuer(of: "nobody"), tenantID: "nobody", kind: .tenant)).isEmpty)
         var visited: [Int64] = []
         try log.forEach(batchSize: 7) { visited.append($0.sequence) }
         #expect(visited == Array(1...30))
         #expect(try log.lastSequence() == 30)
+    }
+
+    @Test("A tenant is (issuer, tid): the same tid under another issuer, or claimed by a refused token, reads nothing")
+    func tenantIsIssuerAndTenantID() throws {
+        let directory = try AuditFixture.temporaryDirectory()
+        defer { AuditFixture.cleanUp(directory) }
+        let log = try AuditLog(directory: directory)
+        var enterprise = AuditFixture.record(0, tenant: "contoso")
+        enterprise.tenantIssuer = "https://login.example.com/contoso"
+        // A consumer-realm token whose tid names the enterprise tenant, verified under its own issuer.
+        var squatter = AuditFixture.record(1, tenant: "contoso")
+        squatter.tenantIssuer = "https://login.example.com/consumers"
+        squatter.tokenIssuer = squatter.tenantIssuer
+        // A forged token refused by the verifier: it claims the enterprise tenant and issuer.
+        var forged = AuditFixture.record(2, tenant: "contoso")
+        (forged.verdict, forged.rejectionCode, forged.attribution) = (.denied, "issuer_key_mismatch", .unverified)
+        let composed = AuditFixture.record(3, tenant: "caf\u{E9}")
+        try log.appendNow([enterprise, squatter, forged, composed])
+        let contoso = Tenant(issuer: "https://login.example.com/contoso", tenantID: "contoso", kind: .tenant)
+        #expect(try log.records(of: contoso).map(\.sequence) == [1])
+        let consumers = Tenant(issuer: "https://login.example.com/consumers", tenantID: "contoso", kind: .consumer)
+        #expect(try log.records(of: consumers).map(\.sequence) == [2])
+        // Exact bytes: a tid canonically equivalent to another (e + U+0301 for U+00E9) is another tenant.
+        let issuer = AuditFixture.issuer(of: "caf\u{E9}")
+        #expect(try log.records(of: Tenant(issuer: issuer, tenantID: "caf\u{E9}", kind: .tenant)).map(\.sequence) == [4])
+        #expect(try log.records(of: Tenant(issuer: issuer, tenantID: "cafe\u{301}", kind: .tenant)).isEmpty)
+    }
+
+    @Test("Format 1 records (written before attribution) verify beside format 2 ones; only the allowed ones reach their tenant's feed")
+    func format1Records() throws {
+        let directory = try AuditFixture.temporaryDirectory()
+        defer { AuditFixture.cleanUp(directory) }
+        let log = try AuditLog(directory: directory)
+        try log.appendNow((0..<5).map { AuditFixture.record($0, format1: true) } + (5..<10).map { AuditFixture.record($0) })
+        let stored = try log.records()
+        #expect(stored.prefix(5).allSatisfy { $0.attribution == nil && $0.canonicalBytes[7] == 1 })
+        #expect(stored.suffix(5).allSatisfy { $0.attribution != nil && $0.canonicalBytes[7] == 2 })
+        #expect(try AuditFixture.verify(directory).isIntact)
+        let contoso = Tenant(issuer: AuditFixture.issuer(of: "contoso"), tenantID: "contoso", kind: .tenant)
+        // Records 4 and 9 (sequence 5 and 10) are refusals: neither format shows them.
+        #expect(try log.records(of: contoso).map(\.sequence) == [1, 2, 3, 4, 6, 7, 8, 9])
     }
 }
 

@@ -18,8 +18,12 @@ enum AuditFixture {
         for url in urls { try? FileManager.default.removeItem(at: url) }
     }
 
-    /// Record number `index`: allowed with a full token, every fifth one denied without a token.
-    static func record(_ index: Int, tenant: String = "contoso", time: Date? = nil) -> AuditRecord {
+    /// The issuer of `tenant`'s tokens in the fixture's records.
+    static func issuer(of tenant: String) -> String { "https://login.example.com/\(tenant)" }
+
+    /// Record number `index`: allowed with a full (verified) token, every fifth one denied without a
+    /// token (unverified). `format1` leaves out the fields format 2 added, as records written before it.
+    static func record(_ index: Int, tenant: String = "contoso", time: Date? = nil, format1: Bool = false) -> AuditRecord {
         let time = time ?? baseTime.addingTimeInterval(Double(index))
         if index % 5 == 4 {
             return AuditRecord(
@@ -27,16 +31,16 @@ enum AuditFixture {
                 itemIDs: ["msg-\(index)"], clientID: nil, clientIP: "203.0.113.\(index % 250)", userAgent: "curl/8.5",
                 sessionID: nil, tokenIssuer: nil, tokenKeyID: nil, tokenID: nil, tokenSubject: nil, tokenAudience: nil,
                 tokenScope: nil, tokenRoles: nil, tokenIssuedAt: nil, tokenExpiresAt: nil, claimsDigest: nil,
-                verdict: .denied, rejectionCode: "malformed_token")
+                verdict: .denied, rejectionCode: "malformed_token", attribution: format1 ? nil : .unverified)
         }
         return AuditRecord(
             time: time, tenant: tenant, mailbox: "alice@\(tenant).example", operation: "messages.list",
             itemIDs: ["msg-\(index)", "msg-\(index + 1)"], clientID: "mail-app", clientIP: "198.51.100.\(index % 250)",
-            userAgent: "KeyboundMail/1.0", sessionID: "sid-\(index / 10)", tokenIssuer: "https://login.example.com/\(tenant)",
+            userAgent: "KeyboundMail/1.0", sessionID: "sid-\(index / 10)", tokenIssuer: issuer(of: tenant),
             tokenKeyID: "kid-1", tokenID: "jti-\(index)", tokenSubject: "alice", tokenAudience: ["api://mail"],
             tokenScope: "Mail.Read", tokenRoles: [], tokenIssuedAt: time.addingTimeInterval(-60),
             tokenExpiresAt: time.addingTimeInterval(3_540), claimsDigest: String(repeating: "ab", count: 32),
-            verdict: .allowed, rejectionCode: nil)
+            verdict: .allowed, rejectionCode: nil, tenantIssuer: format1 ? nil : issuer(of: tenant), attribution: format1 ? nil : .verified)
     }
 
     /// A log in a fresh directory with `count` records appended in batches of 10.

@@ -17,7 +17,7 @@ struct FuzzRegressionTests {
         #expect(!files.isEmpty, "no regression inputs found at \(Self.directory.path)")
         let key = try SigningKey.generate(algorithm: .edDSA, issuer: "https://login.fuzz.test/contoso", keyID: "contoso-1")
         var trust = TrustStore()
-        try trust.add(TrustedIssuer(identifier: key.issuer, tenantID: "contoso", keySet: JWKSet(keys: [key.publicJWK])))
+        try trust.add(TrustedIssuer(identifier: key.issuer, tenancy: .tenant("contoso"), keySet: JWKSet(keys: [key.publicJWK])))
         let verifier = TokenVerifier(trust: trust, policy: try VerificationPolicy(audience: "api://mail"),
                                      clock: .fixed(Date(timeIntervalSince1970: 1_800_000_000)))
         for file in files {

@@ -20,12 +20,13 @@ struct IncidentResponseTests {
         let fixture = try MailFixture()
         let stolen = try fixture.context.manager.signingKey(issuerID: "consumers")
         let crossIssuer = try fixture.forge(with: stolen, issuer: fixture.issuerURL("contoso"), tenant: MailFixture.contosoTenant)
-        let sameIssuer = try fixture.forge(with: stolen, issuer: fixture.issuerURL("consumers"), tenant: TokenMinter.consumerTenantID)
+        let sameIssuer = try fixture.forge(with: stolen, issuer: fixture.issuerURL("consumers"), tenant: IssuerRecord.wellKnownConsumerTenantID)
         try await fixture.withClients { provider, mail in
             let contoso = try await MailFixture.appToken(provider, issuer: "contoso")
-            let consumers = try await MailFixture.appToken(provider, issuer: "consumers")
+            // A consumer realm has no tenant-wide roles: its people read their own mail.
+            let consumers = try await MailFixture.userToken(provider, issuer: "consumers")
             #expect(try await MailFixture.get(mail, "/users/\(MailFixture.otherUserAddress)/messages", token: contoso).status == .ok)
-            #expect(try await MailFixture.get(mail, "/users/user@consumers.example/messages", token: consumers).status == .ok)
+            #expect(try await MailFixture.get(mail, "/me/messages", token: consumers).status == .ok)
             #expect(try await MailFixture.get(mail, "/users/\(MailFixture.otherUserAddress)/messages", token: crossIssuer).status == .unauthorized)
             #expect(try await MailFixture.get(mail, "/users/user@consumers.example/messages", token: sameIssuer).status == .unauthorized)
         }
@@ -54,14 +55,14 @@ struct IncidentResponseTests {
         let fresh = try #require(record.freshKeyID)
         #expect(fresh != kid)
         #expect(keys.first { $0.keyID == fresh }?.state == .active)
-        #expect((record.tokensRevoked ?? 0) >= 1, "the consumers daemon's token was signed with the key")
+        #expect((record.tokensRevoked ?? 0) >= 1, "the consumers user's token was signed with the key")
         for name in ["incident.json", "timeline.md", "summary.json", "affected.md", "hunt.md", "hunt.json"] {
             #expect(FileManager.default.fileExists(atPath: folder.url.appendingPathComponent(name).path), "\(name)")
         }
         // The cross-issuer attempt targeted contoso; the same-issuer forgery the consumers tenant.
         let notices = try FileManager.default.contentsOfDirectory(atPath: folder.noticesFolder.path).sorted()
         #expect(notices.contains("\(MailFixture.contosoTenant).md"))
-        #expect(notices.contains("\(TokenMinter.consumerTenantID).json"))
+        #expect(notices.contains("\(IssuerRecord.wellKnownConsumerTenantID).json"))
         let contoso = try String(contentsOf: folder.noticesFolder.appendingPathComponent("\(MailFixture.contosoTenant).md"), encoding: .utf8)
         #expect(contoso.contains(MailFixture.otherUserAddress))
         #expect(contoso.contains("No mail was read"))

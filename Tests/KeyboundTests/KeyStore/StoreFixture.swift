@@ -101,7 +101,9 @@ enum StoreTokens {
         claims["exp"] = .number((iat.timeIntervalSince1970 + lifetime).rounded())
         claims["jti"] = .string(UUID().uuidString)
         claims["client_id"] = .string("store-tests")
-        if let tenantID = issuer.tenantID { claims["tid"] = .string(tenantID) }
+        // An unsaved consumer record has no tid yet: a fresh store gives its first consumer realm the well-known one.
+        let tenantID = issuer.tenantID ?? (issuer.kind == .consumer ? IssuerRecord.wellKnownConsumerTenantID : nil)
+        if let tenantID { claims["tid"] = .string(tenantID) }
         return claims
     }
 

@@ -20,7 +20,9 @@ struct StoreIssuerValidationTests {
         ("zero lead time", consumer { $0.publishLeadTime = 0 }, "publish lead time must be positive"),
         ("tenant without tenant id", consumer { $0.kind = .tenant }, "needs --tenant-id"),
         ("tenant with an empty tenant id", consumer { $0.kind = .tenant; $0.tenantID = "" }, "needs --tenant-id"),
-        ("consumer with a tenant id", consumer { $0.tenantID = "t-1" }, "consumer issuer has no tenant id"),
+        ("tenant id with a slash", consumer { $0.kind = .tenant; $0.tenantID = "a/b" }, "must be 1-128 characters"),
+        ("tenant id with a space", consumer { $0.kind = .tenant; $0.tenantID = "a b" }, "must be 1-128 characters"),
+        ("129-character tenant id", consumer { $0.kind = .tenant; $0.tenantID = String(repeating: "a", count: 129) }, "must be 1-128 characters"),
         ("empty id", consumer { $0.id = "" }, "must be 1-64 characters"),
         ("upper-case id", consumer { $0.id = "Consumers" }, "must be 1-64 characters"),
         ("id with a space", consumer { $0.id = "my issuer" }, "must be 1-64 characters"),
@@ -77,6 +79,35 @@ struct StoreIssuerValidationTests {
         #expect(try manager.issuers().isEmpty)
         #expect(try manager.keys().isEmpty)
         #expect(try manager.events().isEmpty)
+    }
+
+    @Test("A consumer realm's tid is generated: the first keeps the well-known one, the next gets its own; a given one is refused")
+    func consumerTenantIDs() throws {
+        let fixture = try StoreFixture(issuers: [StoreIssuers.consumer("alpha")])
+        defer { fixture.remove() }
+        let manager = try fixture.open()
+        try manager.createIssuer(StoreIssuers.consumer("beta"))
+        let alpha = try #require(try manager.issuer(id: "alpha").tenantID)
+        let beta = try #require(try manager.issuer(id: "beta").tenantID)
+        #expect(alpha == IssuerRecord.wellKnownConsumerTenantID)
+        #expect(beta != alpha && UUID(uuidString: beta) != nil)
+        let given = try #require(throws: StoreError.self) { try manager.createIssuer(Self.consumer { $0.id = "gamma"; $0.url += "/gamma"; $0.tenantID = "t-1" }) }
+        #expect(given.code == .invalidIssuer && given.message.contains("generated"))
+    }
+
+    @Test("Every issuer's tid is its own: a tenant may not take another issuer's tid, not even the consumer realm's")
+    func uniqueTenantID() throws {
+        let fixture = try StoreFixture(issuers: [StoreIssuers.consumer("alpha"), StoreIssuers.tenant("contoso")])
+        defer { fixture.remove() }
+        let manager = try fixture.open()
+        let contosoTID = try #require(try manager.issuer(id: "contoso").tenantID)
+        for taken in [contosoTID, IssuerRecord.wellKnownConsumerTenantID] {
+            var copy = StoreIssuers.tenant("copycat-\(taken.count)")
+            copy.tenantID = taken
+            let error = try #require(throws: StoreError.self) { try manager.createIssuer(copy) }
+            #expect(error.code == .issuerExists && error.message.contains("tenant id"), "\(error.message)")
+        }
+        #expect(try manager.issuers().map(\.id) == ["alpha", "contoso"])
     }
 
     @Test("Two issuers may not share an id or a URL")

@@ -50,6 +50,7 @@ struct MailAcceptanceTests {
         #expect(record.tokenIssuer == fixture.issuerURL("contoso"))
         #expect(record.tokenKeyID == stolen.keyID)
         #expect(record.tenant == MailFixture.contosoTenant)
+        #expect(record.attribution == .unverified, "a refused token's claimed tenant is not a fact")
         #expect(record.clientID == "attacker-app")
         #expect(record.claimsDigest?.count == 64)
         // And it raised an alert naming the key's real issuer and the mailbox aimed at.

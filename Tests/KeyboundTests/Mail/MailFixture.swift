@@ -19,7 +19,9 @@ struct MailFixture {
     static let contosoTenant = DevelopmentBootstrap.tenantID
     static let otherUserAddress = "megan@contoso.example"
 
-    init() throws {
+    /// `ledgerCheck: false` runs Keybound Mail as a validator without the issuance ledger (like
+    /// `keybound mail serve`), so a forgery with a real key reaches the checks behind the verifier.
+    init(ledgerCheck: Bool = true) throws {
         provider = try ProviderFixture()
         let store = provider.context.store
         try store.insert(UserRecord(issuerID: "contoso", subject: "contoso-megan-subject", username: "megan",
@@ -33,7 +35,7 @@ struct MailFixture {
         var audit = AuditConfiguration()
         audit.checkpointInterval = 1_000
         mail = try ProviderMail.service(context: provider.context, directory: provider.directory.appendingPathComponent("mail"),
-                                        logger: Logger(label: "test.mail"), auditConfiguration: audit)
+                                        logger: Logger(label: "test.mail"), auditConfiguration: audit, ledgerCheck: ledgerCheck)
     }
 
     var providerApp: some ApplicationProtocol { provider.app }

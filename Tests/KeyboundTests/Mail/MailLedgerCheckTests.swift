@@ -6,6 +6,7 @@ import HummingbirdTesting
 import KeyboundAudit
 @testable import KeyboundMail
 @testable import KeyboundServer
+import KeyboundStore
 import Testing
 
 /// The online forgery check in the provider's process: a token signed by its own issuer's real key
@@ -17,7 +18,7 @@ struct MailLedgerCheckTests {
         let fixture = try MailFixture()
         defer { fixture.remove() }
         let stolen = try fixture.context.manager.signingKey(issuerID: "consumers")
-        let token = try fixture.forge(with: stolen, issuer: fixture.issuerURL("consumers"), tenant: TokenMinter.consumerTenantID)
+        let token = try fixture.forge(with: stolen, issuer: fixture.issuerURL("consumers"), tenant: IssuerRecord.wellKnownConsumerTenantID)
         // The signature and every claim check pass: only the ledger can tell.
         let plain = TokenVerifier(trust: try fixture.context.keys.trust(), policy: MailService.policy())
         #expect(plain.verify(token).rejection == nil)

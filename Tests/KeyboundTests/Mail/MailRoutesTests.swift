@@ -95,15 +95,16 @@ struct MailRoutesTests {
         defer { fixture.remove() }
         try await fixture.withClients { provider, mail in
             let contoso = try await MailFixture.appToken(provider, issuer: "contoso")
-            let consumers = try await MailFixture.appToken(provider, issuer: "consumers")
+            let consumers = try await MailFixture.userToken(provider, issuer: "consumers")
             _ = try await MailFixture.get(mail, "/users/\(MailFixture.otherUserAddress)/messages", token: contoso)
-            _ = try await MailFixture.get(mail, "/users/user@consumers.example/messages", token: consumers)
+            _ = try await MailFixture.get(mail, "/me/messages", token: consumers)
             let auditor = try await MailFixture.appToken(provider, issuer: "contoso", clientID: "auditor")
             let page = try await MailFixture.get(mail, "/audit/records?limit=50", token: auditor)
             #expect(page.status == .ok)
             let records = try #require(try ProviderFixture.json(page)["records"]?.arrayValue?.compactMap(\.objectValue))
             #expect(!records.isEmpty)
             #expect(records.allSatisfy { $0["tenant"]?.stringValue == MailFixture.contosoTenant })
+            #expect(records.allSatisfy { $0["tenant_issuer"]?.stringValue == fixture.issuerURL("contoso") && $0["attribution"] == .string("verified") })
             #expect(records.contains { $0["mailbox"]?.stringValue == MailFixture.otherUserAddress })
             #expect(!records.contains { $0["mailbox"]?.stringValue == "user@consumers.example" })
             // Mail.Read.All does not include the audit log.

@@ -172,7 +172,7 @@ struct AdminAPITests {
             let kid = try #require(issuer["active_kid"]?.stringValue)
             let resources = try #require(issuer["resources"]?.arrayValue)
             #expect(resources.first?.objectValue?["audience"] == .string("api://mail"))
-            #expect(resources.first?.objectValue?["roles"] == .array([.string("Mail.Read.All")]))
+            #expect(resources.first?.objectValue?["roles"] == .array([.string("Mail.Read.All"), .string("AuditLog.Read.All")]))
             #expect(!text(response).contains("\"d\""))
 
             let jwks = try await client.execute(uri: "/fabrikam/jwks", method: .get)
@@ -186,6 +186,7 @@ struct AdminAPITests {
             #expect(duplicate.status == .conflict)
             for (json, fragment) in [(#"{"id": "admin", "kind": "consumer"}"#, "reserved"),
                                      (#"{"id": "x1", "kind": "consumer", "tenant_id": "t"}"#, "tenant_id"),
+                                     (#"{"id": "x7", "kind": "tenant", "tenant_id": "a/b"}"#, "tenant_id"),
                                      (#"{"id": "x2", "kind": "tenant"}"#, "tenant_id"),
                                      (#"{"id": "x3", "kind": "realm"}"#, "kind"),
                                      (#"{"id": "x4", "kind": "consumer", "algorithm": "HS256"}"#, "algorithm"),
@@ -196,6 +197,10 @@ struct AdminAPITests {
                 #expect(bad.status == .badRequest, "\(json)")
                 #expect(try body(bad)["error_description"]?.stringValue?.contains(fragment) == true, "\(json): \(text(bad))")
             }
+            // Every issuer's tid is its own: a second tenant cannot take fabrikam's.
+            let sameTenant = try await admin(client, .post, "/admin/issuers", json: #"{"id": "x8", "kind": "tenant", "tenant_id": "fab-1"}"#)
+            #expect(sameTenant.status == .conflict)
+            #expect(text(sameTenant).contains("tenant id"))
             #expect(try await admin(client, .get, "/admin/issuers/nobody").status == .notFound)
         }
         #expect(try fixture.context.manager.issuers().map(\.id) == ["consumers", "contoso", "fabrikam"])
@@ -206,10 +211,10 @@ struct AdminAPITests {
         let fixture = try AdminFixture()
         defer { fixture.remove() }
         try await fixture.app(withProvider: true).test(.router) { client in
-            let created = try await admin(client, .post, "/admin/issuers/consumers/clients", json: daemonJSON)
+            let created = try await admin(client, .post, "/admin/issuers/contoso/clients", json: daemonJSON)
             #expect(created.status == .created)
             #expect(created.headers[.cacheControl] == "no-store")
-            #expect(created.headers[.location] == "/admin/issuers/consumers/clients/reporter")
+            #expect(created.headers[.location] == "/admin/issuers/contoso/clients/reporter")
             let object = try body(created)
             let secret = try #require(object["client_secret"]?.stringValue)
             #expect(secret.hasPrefix("kbs_"))
@@ -217,10 +222,10 @@ struct AdminAPITests {
             #expect(object["first_party"] == .bool(false))
             let digest = Secrets.hexDigest(secret)
             #expect(!text(created).contains(digest))
-            let stored = try #require(try fixture.context.store.client(issuerID: "consumers", clientID: "reporter"))
+            let stored = try #require(try fixture.context.store.client(issuerID: "contoso", clientID: "reporter"))
             #expect(stored.secretHash == digest)
 
-            for uri in ["/admin/issuers/consumers/clients/reporter", "/admin/issuers/consumers/clients"] {
+            for uri in ["/admin/issuers/contoso/clients/reporter", "/admin/issuers/contoso/clients"] {
                 let response = try await admin(client, .get, uri)
                 #expect(response.status == .ok)
                 let all = text(response)
@@ -231,27 +236,27 @@ struct AdminAPITests {
             }
 
             // The secret works at the token endpoint.
-            #expect(try await clientCredentials(client, issuer: "consumers", id: "reporter", secret: secret).status == .ok)
+            #expect(try await clientCredentials(client, issuer: "contoso", id: "reporter", secret: secret).status == .ok)
 
-            let rotated = try await admin(client, .post, "/admin/issuers/consumers/clients/reporter/secret")
+            let rotated = try await admin(client, .post, "/admin/issuers/contoso/clients/reporter/secret")
             #expect(rotated.status == .ok)
             let newSecret = try #require(try body(rotated)["client_secret"]?.stringValue)
             #expect(newSecret != secret)
             #expect(!text(rotated).contains(Secrets.hexDigest(newSecret)))
-            let after = text(try await admin(client, .get, "/admin/issuers/consumers/clients/reporter"))
+            let after = text(try await admin(client, .get, "/admin/issuers/contoso/clients/reporter"))
             #expect(!after.contains(newSecret))
             #expect(!after.contains(Secrets.hexDigest(newSecret)))
-            #expect(try await clientCredentials(client, issuer: "consumers", id: "reporter", secret: secret).status == .unauthorized)
-            #expect(try await clientCredentials(client, issuer: "consumers", id: "reporter", secret: newSecret).status == .ok)
+            #expect(try await clientCredentials(client, issuer: "contoso", id: "reporter", secret: secret).status == .unauthorized)
+            #expect(try await clientCredentials(client, issuer: "contoso", id: "reporter", secret: newSecret).status == .ok)
 
-            let disabled = try await admin(client, .post, "/admin/issuers/consumers/clients/reporter/disable")
+            let disabled = try await admin(client, .post, "/admin/issuers/contoso/clients/reporter/disable")
             #expect(try body(disabled)["disabled"] == .bool(true))
-            #expect(try await clientCredentials(client, issuer: "consumers", id: "reporter", secret: newSecret).status == .unauthorized)
-            let enabled = try await admin(client, .post, "/admin/issuers/consumers/clients/reporter/enable")
+            #expect(try await clientCredentials(client, issuer: "contoso", id: "reporter", secret: newSecret).status == .unauthorized)
+            let enabled = try await admin(client, .post, "/admin/issuers/contoso/clients/reporter/enable")
             #expect(try body(enabled)["disabled"] == .bool(false))
-            #expect(try await clientCredentials(client, issuer: "consumers", id: "reporter", secret: newSecret).status == .ok)
+            #expect(try await clientCredentials(client, issuer: "contoso", id: "reporter", secret: newSecret).status == .ok)
 
-            let duplicate = try await admin(client, .post, "/admin/issuers/consumers/clients", json: daemonJSON)
+            let duplicate = try await admin(client, .post, "/admin/issuers/contoso/clients", json: daemonJSON)
             #expect(duplicate.status == .conflict)
             #expect(try body(duplicate)["error"] == .string("conflict"))
         }
@@ -376,33 +381,54 @@ struct AdminAPITests {
         }
     }
 
+    @Test("a consumer realm's client holds no tenant-wide role; a new consumer realm gets its own generated tid")
+    func consumerRealmRoles() async throws {
+        let fixture = try AdminFixture()
+        defer { fixture.remove() }
+        try await fixture.app().test(.router) { client in
+            for roles in [#"["api://mail/Mail.Read.All"]"#, #"["api://mail/AuditLog.Read.All"]"#] {
+                let json = #"{"client_id": "reader", "name": "Reader", "token_endpoint_auth_method": "client_secret_basic", "grant_types": ["client_credentials"], "roles": \#(roles)}"#
+                let refused = try await admin(client, .post, "/admin/issuers/consumers/clients", json: json)
+                #expect(refused.status == .badRequest, "\(roles)")
+                #expect(text(refused).contains("consumer realm"), "\(text(refused))")
+            }
+            #expect(try fixture.context.store.client(issuerID: "consumers", clientID: "reader") == nil)
+            // The same role is fine for an enterprise tenant's client.
+            let json = #"{"client_id": "reader", "name": "Reader", "token_endpoint_auth_method": "client_secret_basic", "grant_types": ["client_credentials"], "roles": ["api://mail/Mail.Read.All"]}"#
+            #expect(try await admin(client, .post, "/admin/issuers/contoso/clients", json: json).status == .created)
+            let created = try body(try await admin(client, .post, "/admin/issuers", json: #"{"id": "outlook", "kind": "consumer"}"#))
+            let tid = try #require(created["tenant_id"]?.stringValue)
+            #expect(UUID(uuidString: tid) != nil && tid != IssuerRecord.wellKnownConsumerTenantID)
+        }
+    }
+
     @Test("a client or user of one issuer is not reachable through another issuer's path")
     func crossIssuer() async throws {
         let fixture = try AdminFixture()
         defer { fixture.remove() }
         try await fixture.app().test(.router) { client in
-            #expect(try await admin(client, .post, "/admin/issuers/consumers/clients", json: daemonJSON).status == .created)
-            #expect(try await admin(client, .post, "/admin/issuers/consumers/users",
+            #expect(try await admin(client, .post, "/admin/issuers/contoso/clients", json: daemonJSON).status == .created)
+            #expect(try await admin(client, .post, "/admin/issuers/contoso/users",
                                     json: #"{"username": "alice", "password": "correct horse battery"}"#).status == .created)
-            for (method, uri) in [(HTTPRequest.Method.get, "/admin/issuers/contoso/clients/reporter"),
-                                  (.post, "/admin/issuers/contoso/clients/reporter/secret"),
-                                  (.post, "/admin/issuers/contoso/clients/reporter/disable"),
-                                  (.get, "/admin/issuers/contoso/users/alice"),
-                                  (.post, "/admin/issuers/contoso/users/alice/disable"),
+            for (method, uri) in [(HTTPRequest.Method.get, "/admin/issuers/consumers/clients/reporter"),
+                                  (.post, "/admin/issuers/consumers/clients/reporter/secret"),
+                                  (.post, "/admin/issuers/consumers/clients/reporter/disable"),
+                                  (.get, "/admin/issuers/consumers/users/alice"),
+                                  (.post, "/admin/issuers/consumers/users/alice/disable"),
                                   (.get, "/admin/issuers/nobody/clients/reporter"),
                                   (.get, "/admin/issuers/nobody/users")] {
                 let response = try await admin(client, method, uri)
                 #expect(response.status == .notFound, "\(method) \(uri)")
                 #expect(try body(response)["error"] == .string("not_found"))
             }
-            let contosoClients = try body(try await admin(client, .get, "/admin/issuers/contoso/clients"))
-            #expect(contosoClients["clients"] == .array([]))
-            let contosoUsers = try body(try await admin(client, .get, "/admin/issuers/contoso/users"))
-            #expect(contosoUsers["users"] == .array([]))
+            let consumersClients = try body(try await admin(client, .get, "/admin/issuers/consumers/clients"))
+            #expect(consumersClients["clients"] == .array([]))
+            let consumersUsers = try body(try await admin(client, .get, "/admin/issuers/consumers/users"))
+            #expect(consumersUsers["users"] == .array([]))
         }
-        let reporter = try #require(try fixture.context.store.client(issuerID: "consumers", clientID: "reporter"))
+        let reporter = try #require(try fixture.context.store.client(issuerID: "contoso", clientID: "reporter"))
         #expect(!reporter.isDisabled)
-        #expect(try fixture.context.store.user(issuerID: "consumers", username: "alice")?.isDisabled == false)
+        #expect(try fixture.context.store.user(issuerID: "contoso", username: "alice")?.isDisabled == false)
     }
 
     @Test("users: bcrypt-hashed, never shown; short passwords refused; disable works")

@@ -92,7 +92,7 @@ struct DiscoveryTests {
             #expect(response.headers[.cacheControl]?.hasPrefix("public, max-age=") == true)
             let keys = try ProviderFixture.json(response)["keys"]?.arrayValue ?? []
             let kids = keys.compactMap { $0.objectValue?["kid"]?.stringValue }
-            let token = try #require(try await ProviderFixture.clientCredentials(client, issuer: issuer)["access_token"]?.stringValue)
+            let token = try #require(try await ProviderFixture.codeFlow(client, issuer: issuer)["access_token"]?.stringValue)
             let kid = try #require(TokenInspection(token: token, now: Date()).header?["kid"]?.stringValue)
             #expect(kids.contains(kid))
             let other = issuer == "contoso" ? "consumers" : "contoso"

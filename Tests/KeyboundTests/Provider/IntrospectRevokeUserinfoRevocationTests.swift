@@ -153,7 +153,7 @@ struct IntrospectRevokeUserinfoRevocationTests {
         try await fixture.app.test(.router) { client in
             let app = try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)
             let user = try #require(try await ProviderFixture.codeFlow(client, issuer: "contoso")["access_token"]?.stringValue)
-            let consumers = try #require(try await ProviderFixture.clientCredentials(client, issuer: "consumers")["access_token"]?.stringValue)
+            let consumers = try #require(try await ProviderFixture.codeFlow(client, issuer: "consumers")["access_token"]?.stringValue)
             let oldKid = try Calls.activeKeyID(fixture)
             #expect(try await Calls.isActive(client, app))
 

@@ -65,13 +65,13 @@ struct IntrospectRevokeUserinfoTests {
         }
     }
 
-    @Test("an application token: roles, the client as subject, the consumer tenant id at consumers; poster may introspect too")
+    @Test("an application token: roles, the client as subject, the tenant id at contoso; poster may introspect too")
     func applicationToken() async throws {
         let fixture = try ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
-            let token = try #require(try await ProviderFixture.clientCredentials(client, issuer: "consumers")["access_token"]?.stringValue)
-            let body = try await Self.introspect(client, token, issuer: "consumers")
+            let token = try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)
+            let body = try await Self.introspect(client, token, issuer: "contoso")
             #expect(body["active"] == .bool(true))
             #expect(body["roles"] == .array([.string("Mail.Read.All")]))
             #expect(body["sub"] == .string("daemon"))
@@ -79,9 +79,9 @@ struct IntrospectRevokeUserinfoTests {
             #expect(body["aud"] == .string("api://mail"))
             #expect(body["scope"] == nil)
             #expect(body["idtyp"] == .string("app"))
-            #expect(body["tid"] == .string(TokenMinter.consumerTenantID))
-            #expect(body["kid"] == .string(try Self.activeKeyID(fixture, "consumers")))
-            let byPoster = try await ProviderFixture.post(client, "/consumers/introspect", [
+            #expect(body["tid"] == .string(DevelopmentBootstrap.tenantID))
+            #expect(body["kid"] == .string(try Self.activeKeyID(fixture, "contoso")))
+            let byPoster = try await ProviderFixture.post(client, "/contoso/introspect", [
                 ("token", token), ("client_id", "poster"), ("client_secret", ProviderFixture.secret)])
             #expect(try ProviderFixture.json(byPoster)["active"] == .bool(true))
         }
@@ -120,11 +120,14 @@ struct IntrospectRevokeUserinfoTests {
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let tokens = try await ProviderFixture.codeFlow(client, issuer: "consumers")
-            let app = try #require(try await ProviderFixture.clientCredentials(client, issuer: "consumers")["access_token"]?.stringValue)
-            for token in [tokens["access_token"]?.stringValue, tokens["refresh_token"]?.stringValue, app].compactMap({ $0 }) {
+            for token in [tokens["access_token"]?.stringValue, tokens["refresh_token"]?.stringValue].compactMap({ $0 }) {
                 #expect(try await !Self.isActive(client, token, issuer: "contoso"))
                 #expect(try await Self.isActive(client, token, issuer: "consumers"))
             }
+            // And the other way round, for an application token (a consumer realm issues none).
+            let app = try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)
+            #expect(try await !Self.isActive(client, app, issuer: "consumers"))
+            #expect(try await Self.isActive(client, app, issuer: "contoso"))
         }
     }
 

@@ -37,49 +37,68 @@ struct TokenGrantTests {
         }
     }
 
+    @Test("a consumer realm issues no application token, even to a client its store holds a role for: it has no tenant-wide roles")
+    func consumerRealmGrantsNoRoles() async throws {
+        let fixture = try ProviderFixture()
+        defer { fixture.remove() }
+        // The fixture's consumers daemon was stored with api://mail/Mail.Read.All, as an older store might hold.
+        #expect(try fixture.context.store.client(issuerID: "consumers", clientID: "daemon")?.roles.isEmpty == false)
+        try await fixture.app.test(.router) { client in
+            for scope in ["api://mail/.default", "api://mail/Mail.Read.All"] {
+                let response = try await ProviderFixture.post(client, "/consumers/token", [("grant_type", "client_credentials"), ("scope", scope)],
+                                                              authorization: ProviderFixture.basic("daemon", ProviderFixture.secret))
+                #expect(response.status == .badRequest, "\(scope)")
+                let body = try ProviderFixture.json(response)
+                #expect(body["error"] == .string("invalid_scope"))
+                #expect(body["error_description"]?.stringValue?.contains("consumer realm") == true)
+            }
+        }
+        #expect(try fixture.context.store.issuances().filter { $0.issuerID == "consumers" }.isEmpty)
+    }
+
     @Test("client_secret_post and private_key_jwt authenticate; a replayed assertion does not")
     func otherClientAuthentication() async throws {
         let fixture = try ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
-            let post = try await ProviderFixture.post(client, "/consumers/token", [
+            let post = try await ProviderFixture.post(client, "/contoso/token", [
                 ("grant_type", "client_credentials"), ("scope", "api://mail/.default"), ("client_id", "poster"),
                 ("client_secret", ProviderFixture.secret)])
             #expect(post.status == .ok)
-            let key = try #require(fixture.assertionKeys["consumers"])
+            let key = try #require(fixture.assertionKeys["contoso"])
             let now = Date().timeIntervalSince1970.rounded(.down)
             let assertion = try TokenSigner(key: key).sign(claims: JSONObject([
-                "iss": .string("signer"), "sub": .string("signer"), "aud": .string("https://id.keybound.test/consumers/token"),
+                "iss": .string("signer"), "sub": .string("signer"), "aud": .string("https://id.keybound.test/contoso/token"),
                 "exp": .number(now + 120), "iat": .number(now), "jti": .string(UUID().uuidString)]), type: "JWT")
             let parameters = [("grant_type", "client_credentials"), ("scope", "api://mail/.default"),
                               ("client_assertion_type", ClientAuthenticator.assertionType), ("client_assertion", assertion)]
-            let first = try await ProviderFixture.post(client, "/consumers/token", parameters)
+            let first = try await ProviderFixture.post(client, "/contoso/token", parameters)
             #expect(first.status == .ok)
-            let replay = try await ProviderFixture.post(client, "/consumers/token", parameters)
+            let replay = try await ProviderFixture.post(client, "/contoso/token", parameters)
             #expect(replay.status == .unauthorized)
             #expect(try ProviderFixture.json(replay)["error"] == .string("invalid_client"))
         }
     }
 
-    @Test("a client of consumers gets nothing from contoso's token endpoint, even with the same client id")
+    @Test("a client of contoso gets nothing from consumers's token endpoint, even with the same client id")
     func crossIssuer() async throws {
         let fixture = try ProviderFixture()
         defer { fixture.remove() }
-        // Give the consumers daemon a different secret: the contoso daemon keeps the fixture's.
-        var consumerDaemon = try #require(try fixture.context.store.client(issuerID: "consumers", clientID: "daemon"))
-        consumerDaemon.secretHash = Secrets.hexDigest("consumers-only-secret")
+        // Give the contoso daemon a different secret: the consumers daemon keeps the fixture's.
+        var consumerDaemon = try #require(try fixture.context.store.client(issuerID: "contoso", clientID: "daemon"))
+        consumerDaemon.secretHash = Secrets.hexDigest("contoso-only-secret")
         try fixture.context.store.update(consumerDaemon)
         try await fixture.app.test(.router) { client in
-            let response = try await ProviderFixture.post(client, "/contoso/token", [("grant_type", "client_credentials"), ("scope", "api://mail/.default")],
-                                                          authorization: ProviderFixture.basic("daemon", "consumers-only-secret"))
+            let response = try await ProviderFixture.post(client, "/consumers/token", [("grant_type", "client_credentials"), ("scope", "api://mail/.default")],
+                                                          authorization: ProviderFixture.basic("daemon", "contoso-only-secret"))
             #expect(response.status == .unauthorized)
             #expect(try ProviderFixture.json(response)["error"] == .string("invalid_client"))
             #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Basic") == true)
-            let good = try await ProviderFixture.post(client, "/consumers/token", [("grant_type", "client_credentials"), ("scope", "api://mail/.default")],
-                                                      authorization: ProviderFixture.basic("daemon", "consumers-only-secret"))
+            let good = try await ProviderFixture.post(client, "/contoso/token", [("grant_type", "client_credentials"), ("scope", "api://mail/.default")],
+                                                      authorization: ProviderFixture.basic("daemon", "contoso-only-secret"))
             #expect(good.status == .ok)
             let token = try #require(try ProviderFixture.json(good)["access_token"]?.stringValue)
-            #expect(ProviderFixture.claims(token)["iss"] == .string("https://id.keybound.test/consumers"))
+            #expect(ProviderFixture.claims(token)["iss"] == .string("https://id.keybound.test/contoso"))
         }
     }
 

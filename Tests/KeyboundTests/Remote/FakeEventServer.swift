@@ -24,12 +24,18 @@ final class FakeEventServer: Sendable {
 
     var requests: [(path: String, lastEventID: String?)] { log.withLock { $0 } }
 
+    /// The tenant id the fake issuer's discovery document publishes.
+    static let tenantID = RemoteTrustStoreTests.tenantID
+
+
     func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/health") { _, _ in "ok" }
         router.get("/iss/.well-known/openid-configuration") { _, _ in
             self.log.withLock { $0.append(("discovery", nil)) }
-            return JSONResponse.make(JSONObject(["issuer": .string(self.issuer), "jwks_uri": .string(self.issuer + "/jwks")]))
+            return JSONResponse.make(JSONObject(["issuer": .string(self.issuer), "jwks_uri": .string(self.issuer + "/jwks"),
+                                                 "tenant_id": .string(Self.tenantID), "tenant_kind": .string("tenant"),
+                                                 "max_token_lifetime": .number(3_600)]))
         }
         router.get("/iss/jwks") { _, _ in
             self.log.withLock { $0.append(("jwks", nil)) }

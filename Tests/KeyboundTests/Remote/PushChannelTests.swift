@@ -59,7 +59,7 @@ struct PushChannelLiveTests {
 
         let manager = fixture.context.manager
         let active = try manager.signingKey(issuerID: "consumers")
-        let token = try RemoteTrustStoreTests.token(active, issuer: issuer)
+        let token = try RemoteTrustStoreTests.token(active, issuer: issuer, tenantID: IssuerRecord.wellKnownConsumerTenantID)
         let policy = try VerificationPolicy(audience: "api://mail")
         let caching = CachingTokenVerifier(cache: cache) { TokenVerifier(trust: store.trustStore(), policy: policy) }
         #expect((try? caching.verify(token).get()) != nil)
@@ -82,7 +82,7 @@ struct PushChannelLiveTests {
         // key keeps its alert code though the provider no longer publishes it.
         let replacement = try manager.signingKey(issuerID: "consumers")
         #expect(replacement.keyID != active.keyID)
-        let fresh = try RemoteTrustStoreTests.token(replacement, issuer: issuer)
+        let fresh = try RemoteTrustStoreTests.token(replacement, issuer: issuer, tenantID: IssuerRecord.wellKnownConsumerTenantID)
         #expect(await eventually(within: 3) { (try? caching.verify(fresh).get()) != nil })
         #expect(await eventually(within: 3) {
             log.all.contains { $0.kind == "activated" && $0.keyID == replacement.keyID && $0.action == .refreshed(succeeded: true) }

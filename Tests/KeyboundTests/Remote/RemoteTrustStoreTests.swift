@@ -11,17 +11,23 @@ import Testing
 /// A fake provider: serves one issuer's discovery document and JWKS, counts fetches, can go down.
 final class FakeProvider: HTTPFetching, Sendable {
     let issuer: String
-    private let state: Mutex<(keys: [SigningKey], down: Bool, fetches: Int, maxAge: Int?, declaredIssuer: String?)>
+    private let state: Mutex<(keys: [SigningKey], down: Bool, fetches: Int, maxAge: Int?, declaredIssuer: String?, tenancy: JSONObject)>
+
+    /// The tenancy members a fake issuer's discovery document publishes by default.
+    static let tenancy = JSONObject(["tenant_id": .string(RemoteTrustStoreTests.tenantID), "tenant_kind": .string("tenant"),
+                                     "max_token_lifetime": .number(3_600)])
 
     init(issuer: String, keys: [SigningKey], maxAge: Int? = 600) {
         self.issuer = issuer
-        state = Mutex((keys, false, 0, maxAge, nil))
+        state = Mutex((keys, false, 0, maxAge, nil, Self.tenancy))
     }
 
     var fetches: Int { state.withLock { $0.fetches } }
     func setDown(_ down: Bool) { state.withLock { $0.down = down } }
     func setKeys(_ keys: [SigningKey]) { state.withLock { $0.keys = keys } }
     func declare(issuer: String) { state.withLock { $0.declaredIssuer = issuer } }
+    /// Replaces the tenancy members of the discovery document (an empty object publishes none).
+    func publish(tenancy: JSONObject) { state.withLock { $0.tenancy = tenancy } }
 
     func get(_ url: URL, maximumBytes: Int) async throws -> HTTPFetchResult {
         let snapshot = state.withLock { state in
@@ -32,7 +38,9 @@ final class FakeProvider: HTTPFetching, Sendable {
         let headers = snapshot.maxAge.map { ["cache-control": "public, max-age=\($0)"] } ?? [:]
         let body: JSONObject
         if url.absoluteString.hasSuffix("/.well-known/openid-configuration") {
-            body = JSONObject(["issuer": .string(snapshot.declaredIssuer ?? issuer), "jwks_uri": .string(issuer + "/jwks")])
+            var document = JSONObject(["issuer": .string(snapshot.declaredIssuer ?? issuer), "jwks_uri": .string(issuer + "/jwks")])
+            for member in snapshot.tenancy.members { document[member.name] = member.value }
+            body = document
         } else {
             body = JSONObject(["keys": .array(snapshot.keys.map { .object($0.publicJWK.publicJSON) })])
         }
@@ -47,12 +55,13 @@ extension Result where Failure == TokenRejection {
 @Suite("Resource side: remote trust store")
 struct RemoteTrustStoreTests {
     static let issuer = "https://id.example.test/contoso"
+    static let tenantID = "contoso-tid"
 
-    static func token(_ key: SigningKey, issuer: String = issuer, now: Date = Date()) throws -> String {
+    static func token(_ key: SigningKey, issuer: String = issuer, tenantID: String = tenantID, now: Date = Date()) throws -> String {
         let at = now.timeIntervalSince1970.rounded(.down)
         return try TokenSigner(key: key).sign(claims: JSONObject([
             "iss": .string(issuer), "sub": .string("user"), "aud": .string("api://mail"), "exp": .number(at + 300),
-            "iat": .number(at), "jti": .string(UUID().uuidString), "client_id": .string("app")]))
+            "iat": .number(at), "jti": .string(UUID().uuidString), "client_id": .string("app"), "tid": .string(tenantID)]))
     }
 
     static func verify(_ token: String, _ store: RemoteTrustStore) throws -> VerificationResult {

@@ -149,7 +149,7 @@ struct ServerEndpointTests {
             for issuerID in ["consumers", "contoso"] {
                 let response = try await client.execute(uri: "/\(issuerID)/jwks", method: .get)
                 let set = try JWKSet(json: Array(response.body.readableBytesView))
-                try trust.add(TrustedIssuer(identifier: "https://id.keybound.test/\(issuerID)", keySet: set))
+                try trust.add(TrustedIssuer(identifier: "https://id.keybound.test/\(issuerID)", tenancy: .noTenant, keySet: set))
             }
             let verifier = TokenVerifier(trust: trust, policy: try VerificationPolicy(audience: "api://mail"),
                                          clock: .fixed(setup.now.addingTimeInterval(30)))

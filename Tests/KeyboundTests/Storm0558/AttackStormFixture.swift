@@ -30,11 +30,15 @@ enum AttackStorm {
                                payload: claims(issuer: issuer, tenantID: tenantID, iat: iat, exp: exp, now: now), with: key)
     }
 
+    /// The tenancy of each concrete issuer a common key set of this cast names: the consumer realm's
+    /// tokens carry no `tid` here, the enterprise tenant's carry its own.
+    static let commonTenancies: [String: Tenancy] = [consumerIssuer: .noTenant, enterpriseIssuer: .tenant(enterpriseTenantID)]
+
     /// Per-issuer trust: each issuer with its own key set; the enterprise issuer is a tenant.
     static func perIssuerTrust() throws -> TrustStore {
         var trust = TrustStore()
-        try trust.add(TrustedIssuer(identifier: consumerIssuer, keySet: JWKSet(keys: [consumerKey.publicJWK])))
-        try trust.add(TrustedIssuer(identifier: enterpriseIssuer, tenantID: enterpriseTenantID,
+        try trust.add(TrustedIssuer(identifier: consumerIssuer, tenancy: .noTenant, keySet: JWKSet(keys: [consumerKey.publicJWK])))
+        try trust.add(TrustedIssuer(identifier: enterpriseIssuer, tenancy: .tenant(enterpriseTenantID),
                                     keySet: JWKSet(keys: [enterpriseKey.publicJWK])))
         return trust
     }

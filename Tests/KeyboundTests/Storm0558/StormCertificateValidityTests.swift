@@ -48,8 +48,8 @@ struct StormCertificateValidityTests {
 
     static func fixture(now: Date) throws -> AttackFixture {
         var trust = TrustStore()
-        try trust.add(TrustedIssuer(identifier: AttackStorm.consumerIssuer, keySet: JWKSet(keys: [lookAlike.jwk])))
-        try trust.add(TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, tenantID: AttackStorm.enterpriseTenantID,
+        try trust.add(TrustedIssuer(identifier: AttackStorm.consumerIssuer, tenancy: .noTenant, keySet: JWKSet(keys: [lookAlike.jwk])))
+        try trust.add(TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, tenancy: .tenant(AttackStorm.enterpriseTenantID),
                                     keySet: JWKSet(keys: [AttackStorm.enterpriseKey.publicJWK])))
         return try AttackFixture(trust: trust, now: now)
     }

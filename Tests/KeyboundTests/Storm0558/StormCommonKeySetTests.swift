@@ -3,7 +3,7 @@ import Testing
 @testable import Keybound
 
 /// Storm-0558 (b): one "common" JWKS publishing consumer and enterprise keys, each with a per-key
-/// `issuer` member. Loaded with ``TrustStore/addCommonKeySet(_:maximumTokenLifetime:)``, each key
+/// `issuer` member. Loaded with ``TrustStore/addCommonKeySet(_:tenancies:maximumTokenLifetime:)``, each key
 /// verifies only its own issuer's tokens; the forged enterprise token is `issuer_key_mismatch`.
 @Suite("Storm-0558 (b): common key set with per-key issuer")
 struct StormCommonKeySetTests {
@@ -13,7 +13,7 @@ struct StormCommonKeySetTests {
         let set = try JWKSet(json: Array(json.utf8))
         #expect(set.keys.count == 2)
         var trust = TrustStore()
-        try trust.addCommonKeySet(set)
+        try trust.addCommonKeySet(set, tenancies: AttackStorm.commonTenancies)
         return trust
     }
 

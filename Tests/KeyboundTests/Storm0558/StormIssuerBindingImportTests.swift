@@ -18,7 +18,7 @@ struct StormIssuerBindingImportTests {
     @Test("TrustedIssuer refuses a JWKS whose key carries another issuer's issuer member")
     func keySetWithForeignKey() {
         Self.expectIssuerBinding {
-            _ = try TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, tenantID: AttackStorm.enterpriseTenantID,
+            _ = try TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, tenancy: .tenant(AttackStorm.enterpriseTenantID),
                                   keySet: JWKSet(keys: [AttackStorm.enterpriseKey.publicJWK, AttackStorm.consumerKey.publicJWK]))
         }
     }
@@ -27,14 +27,14 @@ struct StormIssuerBindingImportTests {
     func keySetFromJSON() {
         let json = AttackStorm.jwksJSON([AttackStorm.consumerKey.publicJWK.publicJSON])
         Self.expectIssuerBinding {
-            _ = try TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, keySet: JWKSet(json: Array(json.utf8)))
+            _ = try TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, tenancy: .noTenant, keySet: JWKSet(json: Array(json.utf8)))
         }
     }
 
     @Test("TrustedIssuer.add refuses a single foreign key")
     func addForeignKey() {
         Self.expectIssuerBinding {
-            var issuer = TrustedIssuer(identifier: AttackStorm.enterpriseIssuer)
+            var issuer = TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, tenancy: .noTenant)
             try issuer.add(TrustedKey(AttackStorm.consumerKey.publicJWK))
         }
     }
@@ -45,20 +45,20 @@ struct StormIssuerBindingImportTests {
         let set = try JWKSet(json: Array(#"{"keys":[\#(weak)]}"#.utf8))
         #expect(set.unusableKeys.count == 1)
         Self.expectIssuerBinding {
-            _ = try TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, keySet: set)
+            _ = try TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, tenancy: .noTenant, keySet: set)
         }
     }
 
     @Test("Issuer binding compares exactly: a trailing-slash variant is another issuer")
     func exactComparison() {
         Self.expectIssuerBinding {
-            _ = try TrustedIssuer(identifier: AttackStorm.consumerIssuer + "/", keySet: JWKSet(keys: [AttackStorm.consumerKey.publicJWK]))
+            _ = try TrustedIssuer(identifier: AttackStorm.consumerIssuer + "/", tenancy: .noTenant, keySet: JWKSet(keys: [AttackStorm.consumerKey.publicJWK]))
         }
     }
 
     @Test("The consumer key is accepted for the consumer issuer")
     func ownIssuerAccepted() throws {
-        let issuer = try TrustedIssuer(identifier: AttackStorm.consumerIssuer, keySet: JWKSet(keys: [AttackStorm.consumerKey.publicJWK]))
+        let issuer = try TrustedIssuer(identifier: AttackStorm.consumerIssuer, tenancy: .noTenant, keySet: JWKSet(keys: [AttackStorm.consumerKey.publicJWK]))
         #expect(issuer.key(withID: AttackStorm.consumerKey.keyID) != nil)
     }
 
@@ -66,7 +66,7 @@ struct StormIssuerBindingImportTests {
     func duplicateIssuer() throws {
         var trust = try AttackStorm.perIssuerTrust()
         Self.expectIssuerBinding {
-            try trust.add(TrustedIssuer(identifier: AttackStorm.consumerIssuer))
+            try trust.add(TrustedIssuer(identifier: AttackStorm.consumerIssuer, tenancy: .noTenant))
         }
     }
 }

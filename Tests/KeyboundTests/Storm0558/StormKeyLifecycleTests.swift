@@ -16,7 +16,7 @@ struct StormKeyLifecycleTests {
 
     static func fixture(_ lifecycle: KeyLifecycle, tenantID: String? = AttackStorm.enterpriseTenantID,
                         maximumTokenLifetime: TimeInterval = 3_600, tokenType: ExpectedTokenType = .accessToken) throws -> AttackFixture {
-        var issuer = TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, tenantID: tenantID, maximumTokenLifetime: maximumTokenLifetime)
+        var issuer = TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, tenancy: tenantID.map(Tenancy.tenant) ?? .noTenant, maximumTokenLifetime: maximumTokenLifetime)
         try issuer.add(TrustedKey(key.publicJWK, lifecycle: lifecycle))
         var trust = TrustStore()
         try trust.add(issuer)

@@ -5,30 +5,28 @@ import Testing
 
 /// Storm-0558 (h): the real 2016 consumer (MSA) signing key, as Microsoft published it. It must load
 /// as a consumer-issuer key with its `x5c`, and its certificate (2016-04-05 to 2021-04-04) must make
-/// it unusable today. The fixture lives in `shared/fixtures` beside the repository (override with
-/// `KEYBOUND_FIXTURES`); a missing file fails the tests loudly.
+/// it unusable today. The fixture lives in the repository's `Tests/Fixtures`; a missing file fails
+/// the tests loudly.
 @Suite("Storm-0558 (h): the real 2016 MSA key")
 struct StormMSAFixtureTests {
     static let msaIssuer = "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0"
     static let kid = "1LTMzakihiRla_8z2BEJVXeWMqo"
+    static let msaTenantID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
-    /// The fixtures directory: `$KEYBOUND_FIXTURES`, or `<repo>/../shared/fixtures` found from this file.
+    /// The fixtures directory, `<repo>/Tests/Fixtures`, found from this file.
     static func fixturesDirectory(filePath: String = #filePath) -> URL {
-        if let override = ProcessInfo.processInfo.environment["KEYBOUND_FIXTURES"], !override.isEmpty {
-            return URL(fileURLWithPath: override, isDirectory: true)
-        }
         let repositoryRoot = URL(fileURLWithPath: filePath)
             .deletingLastPathComponent()  // Storm0558
             .deletingLastPathComponent()  // KeyboundTests
             .deletingLastPathComponent()  // Tests
             .deletingLastPathComponent()  // repository root
-        return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures", isDirectory: true)
+        return repositoryRoot.appendingPathComponent("Tests/Fixtures", isDirectory: true)
     }
 
     static func loadKeySet() throws -> JWKSet {
         let url = fixturesDirectory().appendingPathComponent("msa-2016-signing-key.jwks.json")
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            Issue.record("Storm-0558 fixture missing at \(url.path); set KEYBOUND_FIXTURES to the shared/fixtures directory")
+            Issue.record("Storm-0558 fixture missing at \(url.path); it belongs in the repository")
             throw AttackTestError("fixture missing: \(url.path)")
         }
         return try JWKSet(json: Array(data))
@@ -67,13 +65,13 @@ struct StormMSAFixtureTests {
     @Test("It can be trusted for the consumer issuer, per issuer or from a common set, and for no other issuer")
     func consumerIssuerKey() throws {
         let set = try Self.loadKeySet()
-        let issuer = try TrustedIssuer(identifier: Self.msaIssuer, keySet: set)
+        let issuer = try TrustedIssuer(identifier: Self.msaIssuer, tenancy: .consumer(Self.msaTenantID), keySet: set)
         #expect(issuer.key(withID: Self.kid) != nil)
         var common = TrustStore()
-        try common.addCommonKeySet(set)
+        try common.addCommonKeySet(set, tenancies: [Self.msaIssuer: .consumer(Self.msaTenantID)])
         #expect(common.issuerIdentifiers == [Self.msaIssuer])
         do {
-            _ = try TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, keySet: set)
+            _ = try TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, tenancy: .noTenant, keySet: set)
             Issue.record("the MSA key was trusted for an enterprise issuer")
         } catch {
             #expect(error.code == .issuerBinding)
@@ -83,8 +81,8 @@ struct StormMSAFixtureTests {
     @Test("A token naming the MSA key for an enterprise tenant, with a signature nobody can make, is not accepted")
     func forgedEnterpriseToken() throws {
         var trust = TrustStore()
-        try trust.addCommonKeySet(Self.loadKeySet())
-        try trust.add(TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, tenantID: AttackStorm.enterpriseTenantID,
+        try trust.addCommonKeySet(Self.loadKeySet(), tenancies: [Self.msaIssuer: .consumer(Self.msaTenantID)])
+        try trust.add(TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, tenancy: .tenant(AttackStorm.enterpriseTenantID),
                                     keySet: JWKSet(keys: [AttackStorm.enterpriseKey.publicJWK])))
         let fixture = try AttackFixture(trust: trust, now: AttackStorm.date(2023, 6, 15))
         let header = #"{"alg":"RS256","kid":"\#(Self.kid)","typ":"at+jwt"}"#

@@ -14,16 +14,19 @@ struct StormSharedKeyIDTests {
 
     static func perIssuer() throws -> AttackFixture {
         var trust = TrustStore()
-        try trust.add(TrustedIssuer(identifier: AttackStorm.consumerIssuer, keySet: JWKSet(keys: [consumerKey.publicJWK])))
-        try trust.add(TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, keySet: JWKSet(keys: [enterpriseKey.publicJWK])))
-        try trust.add(TrustedIssuer(identifier: thirdIssuer, keySet: JWKSet(keys: [thirdKey.publicJWK])))
+        try trust.add(TrustedIssuer(identifier: AttackStorm.consumerIssuer, tenancy: .noTenant, keySet: JWKSet(keys: [consumerKey.publicJWK])))
+        try trust.add(TrustedIssuer(identifier: AttackStorm.enterpriseIssuer, tenancy: .noTenant, keySet: JWKSet(keys: [enterpriseKey.publicJWK])))
+        try trust.add(TrustedIssuer(identifier: thirdIssuer, tenancy: .noTenant, keySet: JWKSet(keys: [thirdKey.publicJWK])))
         return try AttackFixture(trust: trust)
     }
 
+    /// These tokens carry no tid: the issuers of the common sets are stated to have none.
+    static let noTenants: [String: Tenancy] = [AttackStorm.consumerIssuer: .noTenant, AttackStorm.enterpriseIssuer: .noTenant]
+
     static func twoCommonSets() throws -> AttackFixture {
         var trust = TrustStore()
-        try trust.addCommonKeySet(JWKSet(json: Array(AttackStorm.jwksJSON([consumerKey.publicJWK.publicJSON]).utf8)))
-        try trust.addCommonKeySet(JWKSet(json: Array(AttackStorm.jwksJSON([enterpriseKey.publicJWK.publicJSON]).utf8)))
+        try trust.addCommonKeySet(JWKSet(json: Array(AttackStorm.jwksJSON([consumerKey.publicJWK.publicJSON]).utf8)), tenancies: Self.noTenants)
+        try trust.addCommonKeySet(JWKSet(json: Array(AttackStorm.jwksJSON([enterpriseKey.publicJWK.publicJSON]).utf8)), tenancies: Self.noTenants)
         return try AttackFixture(trust: trust)
     }
 

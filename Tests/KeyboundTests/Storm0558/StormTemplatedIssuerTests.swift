@@ -19,7 +19,7 @@ struct StormTemplatedIssuerTests {
 
     static func fixture() throws -> AttackFixture {
         var trust = TrustStore()
-        try trust.addCommonKeySet(JWKSet(json: Array(AttackStorm.jwksJSON([key.publicJWK.publicJSON]).utf8)))
+        try trust.addCommonKeySet(JWKSet(json: Array(AttackStorm.jwksJSON([key.publicJWK.publicJSON]).utf8)), tenancies: AttackStorm.commonTenancies)
         return try AttackFixture(trust: trust)
     }
 

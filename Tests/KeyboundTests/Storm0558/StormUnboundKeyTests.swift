@@ -17,7 +17,7 @@ struct StormUnboundKeyTests {
     static func fixture() throws -> AttackFixture {
         let json = AttackStorm.jwksJSON([AttackStorm.consumerKey.publicJWK.publicJSON, orphanJSON])
         var trust = TrustStore()
-        try trust.addCommonKeySet(JWKSet(json: Array(json.utf8)))
+        try trust.addCommonKeySet(JWKSet(json: Array(json.utf8)), tenancies: AttackStorm.commonTenancies)
         return try AttackFixture(trust: trust)
     }
 
@@ -37,7 +37,7 @@ struct StormUnboundKeyTests {
     @Test("The same key without issuer member, trusted per issuer, is bound by placement and verifies")
     func perIssuerPlacement() throws {
         var trust = TrustStore()
-        try trust.add(TrustedIssuer(identifier: AttackStorm.consumerIssuer, keySet: JWKSet(keys: [JWK(jsonObject: Self.orphanJSON)])))
+        try trust.add(TrustedIssuer(identifier: AttackStorm.consumerIssuer, tenancy: .noTenant, keySet: JWKSet(keys: [JWK(jsonObject: Self.orphanJSON)])))
         let fixture = try AttackFixture(trust: trust)
         fixture.expectAccepted(try AttackStorm.token(issuer: AttackStorm.consumerIssuer, signedBy: Self.orphan))
     }
