@@ -1,5 +1,5 @@
 import Foundation
-@testable import Keybound
+import Keybound
 
 /// The fuzzing harness: fixed test keys, a trust store and verifiers, built once.
 ///

@@ -12,7 +12,7 @@ import Darwin
 /// finite numbers, depth, unique member names, nothing after the value) and records where each
 /// top-level member's name and value lie, so a verifier can read the few claims it checks without
 /// materializing the whole object. Anything it accepts, the parser accepts, and vice versa.
-struct ScannedObject {
+package struct ScannedObject {
     /// One top-level member's name: a byte range into the scanned buffer.
     struct Member {
         let nameStart: Int
@@ -41,7 +41,7 @@ struct ScannedObject {
     }
 
     /// Scans `buffer`, which must hold one JSON object.
-    static func scan(_ buffer: UnsafeRawBufferPointer) -> Result<ScannedObject, JSONParseError> {
+    package static func scan(_ buffer: UnsafeRawBufferPointer) -> Result<ScannedObject, JSONParseError> {
         var scanner = Scanner(reader: Reader(buffer: buffer))
         do throws(JSONParseError) {
             scanner.reader.skipWhitespace()
