@@ -102,6 +102,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // The hunt: the audit log joined with the issuance ledger and the key store (forged tokens,
@@ -119,7 +120,7 @@ let package = Package(
         // Incident response: contain a compromised key, hunt, and write the notices (resumable).
         .target(
             name: "KeyboundIncident",
-            dependencies: ["Keybound", "KeyboundStore", "KeyboundAudit", "KeyboundHunt"]
+            dependencies: ["Keybound", "KeyboundStore", "KeyboundAudit", "KeyboundHunt", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // `keybound demo storm-0558`: the Storm-0558 drill, end to end in one process on simulated time.
         .target(

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Keybound
 import KeyboundAudit
@@ -7,9 +8,11 @@ import KeyboundStore
 /// The written outcome of an incident: a timeline, the affected organisations and accounts, and
 /// one notice per organisation (Markdown for people, JSON for systems).
 struct IncidentNotices {
-    /// One affected organisation (tenant) and what the attacker reached in it.
+    /// One affected organisation, a tenant (issuer, tid), and what the attacker reached in it.
     struct Organisation {
-        var tenant: String
+        var tenant: Tenant
+        /// The notice's file name (without extension), unique among the incident's notices.
+        var fileName = ""
         var mailboxes: [String: (items: Set<String>, allowed: Int, denied: Int)] = [:]
         var firstSeen: Date?
         var lastSeen: Date?
@@ -42,7 +45,11 @@ struct IncidentNotices {
 
     let record: IncidentRecord
     let report: HuntReport
+    /// Organisations whose data a *verified* token reached or aimed at: each gets a notice.
     let organisations: [Organisation]
+    /// Refused attempts by the tenant their unverified token claimed: evidence for the responder
+    /// (in `affected.md`), never a notice, since anyone can write any tid into a refused token.
+    let claimedOnly: [Organisation]
     let timeline: [TimelineEntry]
     let generatedAt: Date
 
@@ -50,12 +57,18 @@ struct IncidentNotices {
         self.record = record
         self.report = report
         self.generatedAt = generatedAt
-        var byTenant: [String: Organisation] = [:]
+        var verified: [Tenant: Organisation] = [:], claimed: [Tenant: Organisation] = [:]
         for finding in report.findings {
-            let tenant = finding.record.tenant ?? "unknown tenant"
-            byTenant[tenant, default: Organisation(tenant: tenant)].add(finding.record)
+            let record = finding.record
+            if let tenant = record.verifiedTenant {
+                verified[tenant, default: Organisation(tenant: tenant)].add(record)
+            } else {
+                let tenant = Tenant(issuer: record.tenantIssuer ?? record.tokenIssuer ?? "", tenantID: record.tenant ?? "", kind: .tenant)
+                claimed[tenant, default: Organisation(tenant: tenant)].add(record)
+            }
         }
-        organisations = byTenant.values.sorted { $0.tenant < $1.tenant }
+        organisations = Self.named(Array(verified.values))
+        claimedOnly = claimed.values.sorted(by: Self.order)
         var entries: [TimelineEntry] = []
         for event in keyEvents where event.keyID == record.keyID || (event.kind == .activated && event.keyID == record.freshKeyID) {
             entries.append(TimelineEntry(at: event.at, event: "key \(event.keyID) \(event.kind.rawValue) (\(event.actor): \(event.reason))"))
@@ -84,9 +97,27 @@ struct IncidentNotices {
         try folder.write(JSONWriter(prettyPrinted: true).string(.object(summaryJSON)) + "\n", named: "summary.json")
         try folder.write(affectedMarkdown, named: "affected.md")
         for organisation in organisations {
-            let name = Self.fileName(organisation.tenant)
-            try folder.write(notice(organisation), named: "notices/\(name).md")
-            try folder.write(JSONWriter(prettyPrinted: true).string(.object(noticeJSON(organisation))) + "\n", named: "notices/\(name).json")
+            try folder.write(notice(organisation), named: "notices/\(organisation.fileName).md")
+            try folder.write(JSONWriter(prettyPrinted: true).string(.object(noticeJSON(organisation))) + "\n",
+                             named: "notices/\(organisation.fileName).json")
+        }
+    }
+
+    static func order(_ lhs: Organisation, _ rhs: Organisation) -> Bool {
+        (lhs.tenant.tenantID, lhs.tenant.issuer) < (rhs.tenant.tenantID, rhs.tenant.issuer)
+    }
+
+    /// Sorted, each with its file name: the tid, made safe; when two issuers' tenants share a tid,
+    /// each name gets the first 8 hex digits of the SHA-256 of its issuer, so no notice overwrites another.
+    static func named(_ organisations: [Organisation]) -> [Organisation] {
+        let sorted = organisations.sorted(by: order)
+        var count: [String: Int] = [:]
+        for organisation in sorted { count[fileName(organisation.tenant.tenantID), default: 0] += 1 }
+        return sorted.map { organisation in
+            var named = organisation
+            let base = fileName(organisation.tenant.tenantID)
+            named.fileName = count[base, default: 0] > 1 ? "\(base)-\(SHA256.hash(data: Array(organisation.tenant.issuer.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined())" : base
+            return named
         }
     }
 
@@ -114,14 +145,25 @@ struct IncidentNotices {
 
     var affectedMarkdown: String {
         var lines = ["# Incident \(record.id): affected organisations and accounts", ""]
-        if organisations.isEmpty { lines.append("No organisation's data was reached or targeted with this key.") }
+        if organisations.isEmpty { lines.append("No organisation's data was reached or targeted with this key by a verified token.") }
         for organisation in organisations {
-            lines.append("## Tenant `\(organisation.tenant)`")
+            lines.append("## Tenant `\(organisation.tenant.tenantID)` of `\(organisation.tenant.issuer)`")
             lines.append("")
             lines.append("\(organisation.attempts) malicious requests (\(organisation.served) served), \(Self.time(organisation.firstSeen)) to \(Self.time(organisation.lastSeen)).")
             lines.append("")
             for (mailbox, entry) in organisation.mailboxes.sorted(by: { $0.key < $1.key }) {
                 lines.append("- `\(mailbox)`: \(entry.allowed) served, \(entry.denied) refused; items read: \(entry.items.isEmpty ? "none" : entry.items.sorted().joined(separator: ", "))")
+            }
+            lines.append("")
+        }
+        if !claimedOnly.isEmpty {
+            lines += ["## Refused attempts that only claimed a tenant", "",
+                      "These tokens were refused, so the tenant below is what each token claimed, not a fact: anyone can write any "
+                        + "tid into a token the verifier refuses. They are evidence for the hunt; no notice is sent for them.", ""]
+            for organisation in claimedOnly {
+                let codes = organisation.codes.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+                lines.append("- claimed tenant `\(organisation.tenant.tenantID)` of `\(organisation.tenant.issuer)`: "
+                             + "\(organisation.attempts) refused (\(codes)), \(Self.time(organisation.firstSeen)) to \(Self.time(organisation.lastSeen))")
             }
             lines.append("")
         }
@@ -131,7 +173,8 @@ struct IncidentNotices {
     func notice(_ organisation: Organisation) -> String {
         let served = organisation.served
         var lines = [
-            "# Security notice for tenant \(organisation.tenant)", "",
+            "# Security notice for tenant \(organisation.tenant.tenantID)", "",
+            "Identity system: `\(organisation.tenant.issuer)`.", "",
             "Incident \(record.id), written \(Self.time(generatedAt)).", "",
             "## What happened", "",
             "A signing key of the identity system `\(record.issuerID)` (key `\(record.keyID)`) was compromised. "
@@ -161,7 +204,8 @@ struct IncidentNotices {
 
     func noticeJSON(_ organisation: Organisation) -> JSONObject {
         JSONObject([
-            "incident": .string(record.id), "tenant": .string(organisation.tenant), "issuer": .string(record.issuerURL),
+            "incident": .string(record.id), "tenant": .string(organisation.tenant.tenantID),
+            "tenant_issuer": .string(organisation.tenant.issuer), "issuer": .string(record.issuerURL),
             "key_id": .string(record.keyID), "first_seen": .string(Self.time(organisation.firstSeen)),
             "last_seen": .string(Self.time(organisation.lastSeen)), "requests": .number(Double(organisation.attempts)),
             "served": .number(Double(organisation.served)),
@@ -183,7 +227,10 @@ struct IncidentNotices {
             "containment_seconds": containmentSeconds.map { .number($0.rounded()) } ?? .null,
             "malicious_findings": .number(Double(report.maliciousCount)), "leads": .number(Double(report.leadCount)),
             "tokens_revoked": .number(Double(record.tokensRevoked ?? 0)), "chains_revoked": .number(Double(record.chainsRevoked ?? 0)),
-            "organisations": .array(organisations.map { .string($0.tenant) }),
+            "organisations": .array(organisations.map { .object(JSONObject(["tenant": .string($0.tenant.tenantID),
+                                                                               "tenant_issuer": .string($0.tenant.issuer),
+                                                                               "notice": .string($0.fileName)])) }),
+            "refused_claims": .number(Double(claimedOnly.reduce(0) { $0 + $1.attempts })),
             "timeline": .array(timeline.map { .object(JSONObject(["at": .string(Self.time($0.at)), "event": .string($0.event)])) }),
         ])
     }

@@ -20,6 +20,8 @@ struct MailAuditor: Sendable {
     let log: AuditLog?
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Bounds the records of refused, unverified requests (rate limits, folded alert repeats).
+    let gate: UnverifiedAuditGate
 
     /// Records an attempt. `identity` is the verified token, if any; otherwise the request's
     /// bearer token (if it has one) is described from its unverified contents.
@@ -65,6 +67,20 @@ struct MailAuditor: Sendable {
         } catch {
             logger.error("audit append failed; refusing the request", metadata: ["error": "\(error)", "operation": "\(record.operation)"])
             throw MailError.auditUnavailable
+        }
+    }
+
+    /// Appends the record of a refused, unverified request if ``gate`` lets it through. A failure
+    /// is logged: the refusal is answered either way.
+    func appendUnverified(_ record: AuditRecord) async {
+        guard gate.admit(record, now: now()) == .write else { return }
+        await appendLogging(record)
+        gate.flushWhileFolding(now: now) { summary in await appendLogging(summary) }
+    }
+
+    private func appendLogging(_ record: AuditRecord) async {
+        do { try await append(record) } catch {
+            logger.error("a refused request could not be audited", metadata: ["error": "\(error)", "code": "\(record.rejectionCode ?? "-")"])
         }
     }
 

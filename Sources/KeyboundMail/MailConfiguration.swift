@@ -17,6 +17,9 @@ public struct MailConfiguration: Sendable {
     /// Whether a user's first delegated request creates their mailbox (with the seed messages).
     /// The address is `<sub>@<tenant id>` unless the mailbox was provisioned beforehand.
     public var provisionOnFirstUse = true
+    /// Bounds on the audit records of refused, unverified requests: rate limits per client
+    /// address and overall, and the window in which an alert attempt's repeats fold.
+    public var refusedAuditLimits = RefusedAuditLimits()
 
     /// A configuration accepting tokens of `allowedIssuers`. Throws when the set is empty.
     public init(allowedIssuers: Set<String>) throws(MailConfigurationError) {

@@ -10,11 +10,11 @@ extension MailService {
     @_spi(Benchmarking)
     public func benchmarkRouter(fixedIdentity: KeyboundIdentity?, auditing: Bool) -> Router<MailRequestContext> {
         guard let fixedIdentity else {
-            return auditing ? router() : router(auditor: MailAuditor(log: nil, now: now, logger: logger))
+            return auditing ? router() : router(auditor: MailAuditor(log: nil, now: now, logger: logger, gate: auditor.gate))
         }
         let router = Router(context: MailRequestContext.self)
         let group = router.group().add(middleware: FixedIdentity(identity: fixedIdentity))
-        MailRoutes(service: self, auditor: auditing ? auditor : MailAuditor(log: nil, now: now, logger: logger)).register(on: group)
+        MailRoutes(service: self, auditor: auditing ? auditor : MailAuditor(log: nil, now: now, logger: logger, gate: auditor.gate)).register(on: group)
         return router
     }
 }

@@ -51,7 +51,9 @@ public struct MailService: Sendable {
         self.logger = logger
         self.onRejection = onRejection
         self.alerts = alerts
-        self.auditor = MailAuditor(log: audit, now: now, logger: logger)
+        self.auditor = MailAuditor(log: audit, now: now, logger: logger,
+                                   gate: UnverifiedAuditGate(limits: configuration.refusedAuditLimits, now: now(),
+                                                             onDrop: { MailMetrics.auditRecordDropped() }))
     }
 
     /// The verification policy Keybound Mail expects: an RFC 9068 access token for `api://mail`.
@@ -75,9 +77,7 @@ public struct MailService: Sendable {
                 realm: KeyboundMail.realm, required: true, cache: cache, verifier: verifier,
                 onOutcome: { request, context, outcome in
                     guard let record = auditor.refusalRecord(request, context, outcome) else { return }
-                    do { try await auditor.append(record) } catch {
-                        logger.error("a refused request could not be audited", metadata: ["error": "\(error)"])
-                    }
+                    await auditor.appendUnverified(record)
                     guard let rejection = outcome.rejection else { return }
                     alerts?.raise(rejection, context: AlertContext(tokenID: record.tokenID, tenant: record.tenant, mailbox: record.mailbox,
                                                                    clientID: record.clientID, clientIP: record.clientIP))

@@ -21,12 +21,16 @@ public struct TokenRejection: Error, Sendable, Equatable, CustomStringConvertibl
     }
 
     /// Whether this rejection should raise a security alert rather than count as noise:
-    /// a real key used across issuers, a good signature by a revoked or inactive key, or a token
-    /// with a good signature that its issuer never issued (or issued with other claims).
-    public var isAlert: Bool {
-        code == .issuerKeyMismatch || code == .keyRevoked || code == .keyNotActive
-            || code == .tokenNotIssued || code == .tokenClaimsMismatch
-    }
+    /// a real key used across issuers, a good signature by a revoked or inactive key, a good
+    /// signature on a token naming another tenant than its issuer's (the tenant check runs after
+    /// the signature, so only a holder of the issuer's key can make one), or a token with a good
+    /// signature that its issuer never issued (or issued with other claims).
+    public var isAlert: Bool { Self.alertCodes.contains(code) }
+
+    /// The codes that are alerts (see ``isAlert``).
+    public static let alertCodes: Set<RejectionCode> = [
+        .issuerKeyMismatch, .keyRevoked, .keyNotActive, .tenantMismatch, .tokenNotIssued, .tokenClaimsMismatch,
+    ]
 
     public var description: String { "\(code.rawValue): \(reason)" }
 

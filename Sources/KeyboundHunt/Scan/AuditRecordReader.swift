@@ -44,6 +44,8 @@ enum AuditRecordReader {
             tokenSubject: text("token_sub"), tokenAudience: list("token_aud"), tokenScope: text("token_scope"),
             tokenRoles: list("token_roles"), tokenIssuedAt: date("token_iat_ms"), tokenExpiresAt: date("token_exp_ms"),
             claimsDigest: text("claims_digest"), verdict: text("verdict") == "allowed" ? .allowed : .denied,
-            rejectionCode: text("rejection_code"), sequence: integer("sequence") ?? 0, hash: hash)
+            rejectionCode: text("rejection_code"), tenantIssuer: text("tenant_issuer"),
+            attribution: text("attribution").flatMap(AuditRecord.Attribution.init(rawValue:)), attemptCount: integer("attempt_count"),
+            sequence: integer("sequence") ?? 0, hash: hash)
     }
 }

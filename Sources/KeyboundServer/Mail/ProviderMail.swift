@@ -22,12 +22,14 @@ public enum ProviderMail {
     /// the same clock as `now`.
     public static func service(context: ProviderContext, directory: URL, logger: Logger,
                                auditConfiguration: AuditConfiguration = AuditConfiguration(), ledgerCheck: Bool = true,
+                               refusedAuditLimits: RefusedAuditLimits = RefusedAuditLimits(),
                                now: @escaping @Sendable () -> Date = { Date() }, clock: VerificationClock = .system,
                                onRejection: @escaping @Sendable (TokenRejection) -> Void = { _ in }) throws -> MailService {
         let store = try MailStore(directory: directory)
         let audit = try AuditLog(directory: directory, configuration: auditConfiguration)
         let issuers = try context.manager.issuers()
-        let configuration = try MailConfiguration(allowedIssuers: Set(issuers.map(\.url)))
+        var configuration = try MailConfiguration(allowedIssuers: Set(issuers.map(\.url)))
+        configuration.refusedAuditLimits = refusedAuditLimits
         try provisionMailboxes(context: context, store: store, now: now())
         let cache = VerifiedTokenCache()
         let keys = context.keys

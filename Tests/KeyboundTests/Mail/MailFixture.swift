@@ -21,7 +21,7 @@ struct MailFixture {
 
     /// `ledgerCheck: false` runs Keybound Mail as a validator without the issuance ledger (like
     /// `keybound mail serve`), so a forgery with a real key reaches the checks behind the verifier.
-    init(ledgerCheck: Bool = true) throws {
+    init(ledgerCheck: Bool = true, refusedAuditLimits: RefusedAuditLimits = RefusedAuditLimits()) throws {
         provider = try ProviderFixture()
         let store = provider.context.store
         try store.insert(UserRecord(issuerID: "contoso", subject: "contoso-megan-subject", username: "megan",
@@ -35,7 +35,8 @@ struct MailFixture {
         var audit = AuditConfiguration()
         audit.checkpointInterval = 1_000
         mail = try ProviderMail.service(context: provider.context, directory: provider.directory.appendingPathComponent("mail"),
-                                        logger: Logger(label: "test.mail"), auditConfiguration: audit, ledgerCheck: ledgerCheck)
+                                        logger: Logger(label: "test.mail"), auditConfiguration: audit, ledgerCheck: ledgerCheck,
+                                        refusedAuditLimits: refusedAuditLimits)
     }
 
     var providerApp: some ApplicationProtocol { provider.app }
