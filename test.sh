@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Keybound's test command: installs what the tests need on a fresh machine, then runs `swift test`.
+#
+#   ./test.sh                 set up, then swift test (any extra arguments go to swift test)
+#   ./test.sh --setup-only    set up only (CI runs this before the release build)
+#
+# What it installs, only when missing: the SQLite headers GRDB links against (apt-get
+# libsqlite3-dev) and, for the interop tests, Python 3 with authlib, PyJWT, requests and
+# cryptography (pip, from Tests/Interop/requirements.txt). Everything else the tests need they
+# start themselves, on loopback, and stop.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+apt_install() {
+    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq "$@"
+    else apt-get update -qq && apt-get install -y -qq "$@"; fi
+}
+
+if [ ! -f /usr/include/sqlite3.h ]; then
+    echo "test.sh: installing libsqlite3-dev (GRDB links the system SQLite)"
+    apt_install libsqlite3-dev
+fi
+if ! command -v python3 >/dev/null; then
+    echo "test.sh: installing python3 and pip (interop tests)"
+    apt_install python3 python3-pip
+fi
+if ! python3 -c "import authlib, jwt, requests, cryptography" 2>/dev/null; then
+    echo "test.sh: installing the interop tests' Python packages"
+    PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet --disable-pip-version-check -r Tests/Interop/requirements.txt
+fi
+
+if [ "${1:-}" = "--setup-only" ]; then exit 0; fi
+exec swift test "$@"
