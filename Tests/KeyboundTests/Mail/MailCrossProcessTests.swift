@@ -16,18 +16,6 @@ import Testing
 /// refuse that key's tokens shortly after, through the key-event push channel.
 @Suite("Keybound Mail: a separate mail server process learns of a revocation", .serialized)
 struct MailCrossProcessTests {
-    struct Reply {
-        let status: Int
-        let challenge: String?
-    }
-
-    static func get(_ url: String, token: String?) async -> Reply? {
-        var request = URLRequest(url: URL(string: url)!, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: 5)
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        guard let (_, response) = try? await URLSession.shared.data(for: request), let http = response as? HTTPURLResponse else { return nil }
-        return Reply(status: http.statusCode, challenge: http.value(forHTTPHeaderField: "WWW-Authenticate"))
-    }
-
     static func token(base: String) async throws -> String {
         var request = URLRequest(url: URL(string: base + "/contoso/token")!)
         request.httpMethod = "POST"
@@ -47,72 +35,47 @@ struct MailCrossProcessTests {
 
     @Test("revoking the key on the provider: the mail process refuses its tokens within 5 s (key_revoked, audited)")
     func revocationReachesMailProcess() async throws {
-        let providerPort = try InteropTests.freePort()
-        let base = "http://127.0.0.1:\(providerPort)"
-        let fixture = try ProviderFixture(publicURL: base)
-        defer { fixture.remove() }
-        var quiet = Logger(label: "cross-process")
-        quiet.logLevel = .critical
-        let provider = Application(router: KeyboundApplication.router(context: fixture.context),
-                                   configuration: .init(address: .hostname("127.0.0.1", port: providerPort)), logger: quiet)
-        let server = Task { try await provider.runService() }
-        defer { server.cancel() }
-
-        // The mail server's data directory, with the contoso test user's mailbox provisioned.
-        let mailData = fixture.directory.appendingPathComponent("mail-process")
-        let contoso = base + "/contoso"
-        try MailStore(directory: mailData).provision(Mailbox(issuer: contoso, tenantID: DevelopmentBootstrap.tenantID,
+        // The mail server's data directory holds the contoso test user's mailbox.
+        let mail = try await StandaloneMail(trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)", base + "/consumers"] }) { base, data in
+            try MailStore(directory: data).provision(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
                                                              subject: "contoso-user-subject", address: "user@contoso.example",
                                                              displayName: "User", createdAt: Date()))
-        let mailPort = try InteropTests.freePort()
-        let process = Process()
-        process.executableURL = CLIRunner.executable
-        process.arguments = ["mail", "serve", "--trust", "\(contoso)#\(DevelopmentBootstrap.tenantID)", "--trust", base + "/consumers",
-                             "--port", "\(mailPort)", "--data", mailData.path]
-        let log = mailData.appendingPathComponent("mail-serve.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let logHandle = try FileHandle(forWritingTo: log)
-        process.standardOutput = logHandle
-        process.standardError = logHandle
-        try process.run()
-        defer {
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
         }
-
-        let mailbox = "http://127.0.0.1:\(mailPort)/users/user@contoso.example/messages"
-        let token = try await Self.token(base: base)
+        let mailbox = mail.mailBase + "/users/user@contoso.example/messages"
+        let token = try await Self.token(base: mail.base)
         // Wait until the mail process has connected and loaded the keys: the token is accepted.
         var accepted = false
-        for _ in 0..<200 where !accepted {
-            accepted = await Self.get(mailbox, token: token)?.status == 200
+        for _ in 0..<400 where !accepted {
+            accepted = await StandaloneMail.get(mailbox, token: token)?.status == 200
             if !accepted { try await Task.sleep(for: .milliseconds(50)) }
         }
-        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        try #require(accepted, "the mail process never accepted a valid token; its output:\n\(output)")
+        guard accepted else {
+            Issue.record("the mail process never accepted a valid token; its output:\n\(mail.output)")
+            await mail.stop()
+            return
+        }
 
         let kid = try #require(TokenInspection(token: token, now: Date()).header?["kid"]?.stringValue)
         let revokedAt = ContinuousClock.now
-        _ = try fixture.context.manager.revoke(issuerID: "contoso", keyID: kid, reason: "cross-process test", actor: "test", now: Date())
-        var refusal: Reply?
+        _ = try mail.fixture.context.manager.revoke(issuerID: "contoso", keyID: kid, reason: "cross-process test", actor: "test", now: Date())
+        var refusal: StandaloneMail.Reply?
         while ContinuousClock.now - revokedAt < .seconds(5) {
-            if let reply = await Self.get(mailbox, token: token), reply.status == 401 {
+            if let reply = await StandaloneMail.get(mailbox, token: token), reply.status == 401 {
                 refusal = reply
                 break
             }
             try await Task.sleep(for: .milliseconds(10))
         }
         let elapsed = ContinuousClock.now - revokedAt
-        let reply = try #require(refusal, "still accepted 5 s after the revocation")
-        #expect(reply.challenge?.contains("key_revoked") == true, "\(reply.challenge ?? "no challenge")")
+        #expect(refusal?.challenge?.contains("key_revoked") == true, "still accepted 5 s after the revocation: \(String(describing: refusal))")
         #expect(elapsed < .seconds(5))
         print("revocation reached the mail process after \(elapsed)")
 
-        process.terminate()
-        process.waitUntilExit()
-        let records = try AuditLog(directory: mailData).records(limit: 10_000)
+        await mail.stopMail()
+        let records = try AuditLog(directory: mail.dataDirectory).records(limit: 10_000)
         #expect(records.contains { $0.verdict == .allowed && $0.tokenKeyID == kid }, "the token was served before the revocation")
         #expect(records.last?.rejectionCode == "key_revoked")
         #expect(records.last?.tokenKeyID == kid)
+        await mail.stop()
     }
 }
