@@ -29,7 +29,8 @@ public struct HuntKeyUse: Sendable {
 
     /// One mailbox the key reached, with the item ids the allowed requests touched.
     public struct MailboxUse: Sendable {
-        /// The mailbox's tenant.
+        /// The mailbox's tenant, as `<tid> of <issuer>` (a tenant is (issuer, tid)); refused tokens'
+        /// claims are marked `(claimed by refused tokens)`.
         public var tenant: String?
         /// The mailbox.
         public var mailbox: String
@@ -66,7 +67,8 @@ public struct HuntKeyUse: Sendable {
     public var keyRevokedAt: Date?
     /// All records that name the key, in the window.
     public var total: Tally
-    /// Per tenant.
+    /// Per tenant, (issuer, tid), named `<tid> of <issuer>`; what refused tokens only claimed is
+    /// grouped apart and marked `(claimed by refused tokens)`.
     public var byTenant: [Group]
     /// Per mailbox.
     public var byMailbox: [MailboxUse]

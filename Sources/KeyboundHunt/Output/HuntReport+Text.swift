@@ -25,7 +25,7 @@ extension HuntReport {
             lines.append("\(kind.title) (\(findingCounts[kind] ?? 0)):")
             for finding in listed.prefix(20) {
                 let record = finding.record
-                lines.append("  #\(record.sequence) \(HuntTime.iso(record.time)) \(record.operation) tenant=\(record.tenant ?? "-") "
+                lines.append("  #\(record.sequence) \(HuntTime.iso(record.time)) \(record.operation) tenant=\(record.huntTenantText ?? "-") "
                     + "mailbox=\(record.mailbox ?? "-") client=\(record.clientID ?? "-") jti=\(record.tokenID ?? "-")")
                 lines.append("      \(finding.reason)")
             }

@@ -14,13 +14,19 @@ final class AuditScanner {
     private enum Column {
         static let sequence: Int32 = 0, time: Int32 = 1, allowed: Int32 = 2, rejectionCode: Int32 = 3, digest: Int32 = 4
         static let issuer: Int32 = 5, keyID: Int32 = 6, clientID: Int32 = 7, tenant: Int32 = 8, mailbox: Int32 = 9
-        static let expires: Int32 = 10, itemIDs: Int32 = 11
+        static let expires: Int32 = 10, tenantIssuer: Int32 = 11, verified: Int32 = 12, itemIDs: Int32 = 13
     }
 
-    static let selectSQL = """
-        SELECT sequence, time_ms, verdict = 'allowed', rejection_code, claims_digest, token_iss, token_kid, client_id, tenant,
-               mailbox, token_exp_ms
-        """
+    /// The columns the scan reads. A log of format 1 (no tenant issuer, no attribution) reads them as
+    /// `NULL`, which the scan takes as "the token's issuer" and "verified only if allowed".
+    static func selectSQL(format2: Bool, itemIDs: Bool) -> String {
+        let tenantColumns = format2 ? "tenant_issuer, attribution = 'verified' OR (attribution IS NULL AND verdict = 'allowed')"
+                                    : "NULL, verdict = 'allowed'"
+        return """
+            SELECT sequence, time_ms, verdict = 'allowed', rejection_code, claims_digest, token_iss, token_kid, client_id, tenant,
+                   mailbox, token_exp_ms, \(tenantColumns)\(itemIDs ? ", item_ids" : "") FROM audit_record ORDER BY sequence
+            """
+    }
 
     let sinceMS: Int64
     let untilMS: Int64
@@ -62,7 +68,8 @@ final class AuditScanner {
 
     /// Reads every record of `db`'s audit log once.
     func run(_ db: Database) throws {
-        let sql = Self.selectSQL + (keyUse != nil ? ", item_ids" : "") + " FROM audit_record ORDER BY sequence"
+        let format2 = try db.columns(in: "audit_record").contains { $0.name == "tenant_issuer" }
+        let sql = Self.selectSQL(format2: format2, itemIDs: keyUse != nil)
         let statement = try db.makeStatement(sql: sql)
         let handle = statement.sqliteStatement
         defer { sqlite3_reset(handle) }
@@ -139,9 +146,11 @@ final class AuditScanner {
             let digestKey = judged ? DigestKey.parse(digest, digestCount) : nil
             var pair: UInt64?
             if client != nil && mailbox != nil {
+                // A served request's tenant is the token issuer's: the place is (issuer, tid, mailbox).
                 let (tenant, tenantCount) = text(handle, Column.tenant)
                 let application = HuntHash.bytes(client, clientCount, seed: HuntHash.bytes(issuer, issuerCount, seed: seed))
-                let place = HuntHash.bytes(mailbox, mailboxCount, seed: HuntHash.bytes(tenant, tenantCount, seed: ~seed))
+                let tenantPlace = HuntHash.bytes(tenant, tenantCount, seed: HuntHash.bytes(issuer, issuerCount, seed: ~seed))
+                let place = HuntHash.bytes(mailbox, mailboxCount, seed: tenantPlace)
                 let combined = HuntHash.mix(application ^ HuntHash.rotate(place, 23))
                 pair = combined == .max ? .max - 1 : combined
             }
@@ -208,10 +217,24 @@ final class AuditScanner {
             return KeyUseAccumulator.Value(hash: HuntHash.bytes(bytes, count, seed: seed), bytes: bytes, count: count)
         }
         let issuerValue = KeyUseAccumulator.Value(hash: HuntHash.bytes(issuer, issuerCount, seed: seed), bytes: issuer, count: issuerCount)
-        let tenant = value(Column.tenant, seed: ~seed)
-        let mailbox = value(Column.mailbox, seed: tenant.hash)
+        // A tenant is (issuer, tid): its issuer is the recorded tenant issuer, or the token's; a
+        // refused token's tenant is only a claim, and is grouped apart from verified ones.
+        let verified = sqlite3_column_int64(handle, Column.verified) == 1
+        var tenantIssuer = value(Column.tenantIssuer, seed: ~seed)
+        if tenantIssuer.bytes == nil {
+            tenantIssuer = KeyUseAccumulator.Value(hash: HuntHash.bytes(issuer, issuerCount, seed: ~seed), bytes: issuer, count: issuerCount)
+        }
+        let pair = value(Column.tenant, seed: tenantIssuer.hash)
+        let tenant = KeyUseAccumulator.Value(hash: verified ? pair.hash : HuntHash.mix(pair.hash ^ 0x5A5A), bytes: pair.bytes, count: pair.count)
+        let tenantName = { () -> String? in
+            guard let tid = tenant.string else { return nil }
+            return "\(tid) of \(tenantIssuer.string ?? "no iss")\(verified ? "" : " (claimed by refused tokens)")"
+        }
+        // A mailbox is one place whoever aimed at it: keyed by (issuer, tid, mailbox), verified or not.
+        let mailbox = value(Column.mailbox, seed: pair.hash)
         let client = value(Column.clientID, seed: issuerValue.hash)
-        keyUse.add(allowed: allowed, time: time, tenant: tenant, mailbox: mailbox.bytes == nil ? nil : mailbox, mailboxName: mailbox.string,
+        keyUse.add(allowed: allowed, time: time, tenant: tenant, tenantName: tenantName(), mailbox: mailbox.bytes == nil ? nil : mailbox,
+                   mailboxName: mailbox.string,
                    issuer: issuerValue, client: client.bytes == nil ? nil : client,
                    clientName: client.string.map { "\($0) (\(issuerValue.string ?? "no iss"))" },
                    code: allowed ? nil : value(Column.rejectionCode, seed: seed &+ 5)) {

@@ -50,10 +50,11 @@ final class KeyUseAccumulator {
     }
 
     /// Adds one record. `itemIDs` is called only for an allowed request on a mailbox whose list is not full.
-    func add(allowed: Bool, time: Int64, tenant: Value, mailbox: Value?, mailboxName: @autoclosure () -> String?,
+    func add(allowed: Bool, time: Int64, tenant: Value, tenantName: @autoclosure () -> String?, mailbox: Value?,
+             mailboxName: @autoclosure () -> String?,
              issuer: Value, client: Value?, clientName: @autoclosure () -> String?, code: Value?, itemIDs: () -> [UInt8]?) {
         total.add(allowed: allowed, timeMS: time)
-        Self.count(&tenants, tenant.hash, allowed, time) { tenant.string }
+        Self.count(&tenants, tenant.hash, allowed, time, tenantName)
         Self.count(&claimedIssuers, issuer.hash, allowed, time) { issuer.string }
         if let client { Self.count(&clients, client.hash, allowed, time, clientName) }
         if let code { Self.count(&codes, code.hash, allowed, time) { code.string } }
@@ -62,7 +63,7 @@ final class KeyUseAccumulator {
         if let existing = mailboxes[mailbox.hash] {
             state = existing
         } else {
-            state = MailboxState(tenant: tenant.string, mailbox: mailboxName() ?? "")
+            state = MailboxState(tenant: tenantName(), mailbox: mailboxName() ?? "")
             mailboxes[mailbox.hash] = state
         }
         state.tally.add(allowed: allowed, timeMS: time)

@@ -60,4 +60,19 @@ struct HuntOutputTests {
         #expect(parsed == report.jsonObject)
         #expect(report.rendered(as: .text).contains(Self.hostileClient))
     }
+
+    @Test("Every format names a finding's tenant as (tid of issuer); a refused token's tenant is marked as only claimed")
+    func tenantIsIssuerAndTenantID() throws {
+        let scenario = try HuntScenario()
+        defer { scenario.remove() }
+        let report = try Hunt.run(try scenario.configuration())
+        let refused = try #require(report.findings.first { $0.record.verdict == .denied && $0.record.tenant != nil })
+        let served = try #require(report.findings.first { $0.record.verdict == .allowed && $0.record.tenant != nil })
+        let refusedText = "\(refused.record.tenant!) of \(refused.record.tokenIssuer!) (claimed)"
+        let servedText = "\(served.record.tenant!) of \(served.record.tokenIssuer!)"
+        for (format, text) in [("text", report.text), ("markdown", report.markdown)] {
+            #expect(text.contains(refusedText), "\(format)")
+            #expect(text.contains(servedText), "\(format)")
+        }
+    }
 }

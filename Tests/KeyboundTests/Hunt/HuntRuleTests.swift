@@ -133,7 +133,12 @@ struct HuntRuleTests {
         #expect(contoso.tally.total == 3 && contoso.tally.allowed == 1)
         let bob = try #require(use.byMailbox.first { $0.mailbox == "bob@consumers.example" })
         #expect(bob.itemIDs == ["bob-1", "bob-2"] && bob.tally.allowed == 1 && bob.tally.denied == 2)
-        #expect(Set(use.byTenant.compactMap(\.name)) == [HuntScenario.tenants["consumers"]!, "contoso-tid"])
+        // A tenant is (issuer, tid); what refused tokens only claimed is grouped apart from verified access.
+        let consumers = "\(HuntScenario.tenants["consumers"]!) of \(scenario.url("consumers"))"
+        let contosoTenant = "contoso-tid of \(scenario.url("contoso"))"
+        let claimed = " (claimed by refused tokens)"
+        #expect(Set(use.byTenant.compactMap(\.name)) == [consumers, consumers + claimed, contosoTenant, contosoTenant + claimed])
+        #expect(use.byTenant.first { $0.name == consumers + claimed }?.tally.allowed == 0)
         #expect(use.byClient.contains { $0.name?.hasPrefix("attacker-app") == true })
         #expect(use.byRejectionCode.contains { $0.name == "issuer_key_mismatch" && $0.tally.denied == 2 })
         // The same key given by issuer id.
