@@ -1,0 +1,163 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Dedicated threads for password hashing (bcrypt), with a bounded queue.
+///
+/// bcrypt is slow on purpose and holds a core for its whole run (a quarter of a second at cost 12).
+/// Run on the event loops or the Swift concurrency pool, a handful of concurrent sign-ins stall
+/// every endpoint. Here at most `threadCount` hashes run at once, each on a thread of the pool's own
+/// that runs at the lowest scheduling priority (so request handling always comes first), and at
+/// most `queueCapacity` more wait; anything beyond is refused at once with ``Saturated``, which
+/// the caller answers with 503 and `Retry-After`.
+///
+/// The threads start with the first job and end when the pool is released.
+final class PasswordHashPool: Sendable {
+    /// The pool is full: every thread busy and the queue full.
+    struct Saturated: Error, Sendable {
+        /// Roughly how long until there is room, in whole seconds (1–60).
+        let retryAfter: Int
+    }
+
+    /// How many hashes run at once.
+    var threadCount: Int { core.threadCount }
+    /// How many hashes may wait beyond those running.
+    var queueCapacity: Int { core.queueCapacity }
+
+    private let core: Core
+
+    /// At most `threads` threads (and never more than ``maximumThreads``) and `queueCapacity`
+    /// waiting jobs.
+    init(threads: Int, queueCapacity: Int) {
+        core = Core(threadCount: max(1, min(threads, Self.maximumThreads)), queueCapacity: max(0, queueCapacity))
+    }
+
+    deinit {
+        core.stop()
+    }
+
+    /// The most threads a pool has: one less than the cores, and at least one, so hashing can never
+    /// take every core.
+    static var maximumThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount - 1) }
+
+    /// Runs `work` on one of the pool's threads and returns its result, or throws ``Saturated`` at
+    /// once, without waiting, when `threadCount` jobs run and `queueCapacity` wait.
+    func run<Value: Sendable>(_ work: @escaping @Sendable () -> Value) async throws(Saturated) -> Value {
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome<Value>, Never>) in
+            let retryAfter = core.submit { continuation.resume(returning: .done(work())) }
+            if let retryAfter { continuation.resume(returning: .saturated(retryAfter)) }
+        }
+        switch outcome {
+        case .done(let value): return value
+        case .saturated(let retryAfter): throw Saturated(retryAfter: retryAfter)
+        }
+    }
+
+    /// Runs `job` on a pool thread without waiting for it; `false` when the pool is full.
+    /// For tests that need to hold the pool busy.
+    func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
+        core.submit(job) == nil
+    }
+
+    /// Jobs running and waiting now.
+    var pending: Int { core.pending }
+
+    private enum Outcome<Value: Sendable>: Sendable {
+        case done(Value)
+        case saturated(Int)
+    }
+}
+
+extension PasswordHashPool {
+    /// The queue and the threads. Separate from the pool, so that the threads (which hold the core)
+    /// do not keep the pool alive: releasing the pool stops them.
+    fileprivate final class Core: @unchecked Sendable {
+        let threadCount: Int
+        let queueCapacity: Int
+        // Everything below is guarded by `condition`.
+        private let condition = NSCondition()
+        private var jobs: [@Sendable () -> Void] = []
+        private var busy = 0
+        private var started = false
+        private var stopping = false
+        /// A moving average of one job's duration, for `Retry-After`.
+        private var averageSeconds = 0.25
+
+        init(threadCount: Int, queueCapacity: Int) {
+            self.threadCount = threadCount
+            self.queueCapacity = queueCapacity
+        }
+
+        var pending: Int {
+            condition.lock()
+            defer { condition.unlock() }
+            return jobs.count + busy
+        }
+
+        /// Queues `job`; `nil` when accepted, otherwise the seconds after which to try again.
+        func submit(_ job: @escaping @Sendable () -> Void) -> Int? {
+            condition.lock()
+            defer { condition.unlock() }
+            let pending = jobs.count + busy
+            guard !stopping, pending < threadCount + queueCapacity else {
+                let wait = averageSeconds * Double(max(1, pending)) / Double(threadCount)
+                return min(60, max(1, Int(wait.rounded(.up))))
+            }
+            if !started {
+                started = true
+                for index in 0..<threadCount { startThread(index) }
+            }
+            jobs.append(job)
+            condition.signal()
+            return nil
+        }
+
+        func stop() {
+            condition.lock()
+            stopping = true
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        private func startThread(_ index: Int) {
+            let thread = Thread { [self] in
+                // Linux keeps at most 15 bytes of a thread name.
+                Thread.current.name = "kb-bcrypt-\(index)"
+                Self.lowerPriority()
+                work()
+            }
+            thread.start()
+        }
+
+        /// Takes jobs until stopped, and then until the queue is empty (no caller is left waiting).
+        private func work() {
+            while true {
+                condition.lock()
+                while jobs.isEmpty && !stopping { condition.wait() }
+                if jobs.isEmpty {
+                    condition.unlock()
+                    return
+                }
+                let job = jobs.removeFirst()
+                busy += 1
+                condition.unlock()
+                let start = DispatchTime.now().uptimeNanoseconds
+                job()
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                condition.lock()
+                busy -= 1
+                averageSeconds = averageSeconds * 0.8 + seconds * 0.2
+                condition.unlock()
+            }
+        }
+
+        /// The calling thread gives way to every other thread of normal priority (Linux keeps a nice
+        /// value per thread). A sign-in then waits for CPU time that requests have left over.
+        private static func lowerPriority() {
+            #if os(Linux)
+            _ = nice(19)
+            #endif
+        }
+    }
+}
