@@ -45,7 +45,10 @@ final class PasswordHashPool: Sendable {
     /// once, without waiting, when `threadCount` jobs run and `queueCapacity` wait.
     func run<Value: Sendable>(_ work: @escaping @Sendable () -> Value) async throws(Saturated) -> Value {
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome<Value>, Never>) in
-            let retryAfter = core.submit { continuation.resume(returning: .done(work())) }
+            let retryAfter = core.submit {
+                let value = work()
+                return { continuation.resume(returning: .done(value)) }
+            }
             if let retryAfter { continuation.resume(returning: .saturated(retryAfter)) }
         }
         switch outcome {
@@ -57,8 +60,17 @@ final class PasswordHashPool: Sendable {
     /// Runs `job` on a pool thread without waiting for it; `false` when the pool is full.
     /// For tests that need to hold the pool busy.
     func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
-        core.submit(job) == nil
+        core.submit {
+            job()
+            return {}
+        } == nil
     }
+
+    /// The key of the pool threads' marker in their `threadDictionary`.
+    fileprivate static let threadMarker = "keybound.password-hash-pool"
+
+    /// Whether the calling thread is one of a pool's threads.
+    static var isPoolThread: Bool { Thread.current.threadDictionary[threadMarker] != nil }
 
     /// Jobs running and waiting now.
     var pending: Int { core.pending }
@@ -75,9 +87,14 @@ extension PasswordHashPool {
     fileprivate final class Core: @unchecked Sendable {
         let threadCount: Int
         let queueCapacity: Int
+        /// A job computes on a pool thread and returns how to hand its result over, which runs once
+        /// the thread counts as free again (so a caller that is answered and comes straight back
+        /// finds the room its job left).
+        typealias Job = @Sendable () -> @Sendable () -> Void
+
         // Everything below is guarded by `condition`.
         private let condition = NSCondition()
-        private var jobs: [@Sendable () -> Void] = []
+        private var jobs: [Job] = []
         private var busy = 0
         private var started = false
         private var stopping = false
@@ -96,7 +113,7 @@ extension PasswordHashPool {
         }
 
         /// Queues `job`; `nil` when accepted, otherwise the seconds after which to try again.
-        func submit(_ job: @escaping @Sendable () -> Void) -> Int? {
+        func submit(_ job: @escaping Job) -> Int? {
             condition.lock()
             defer { condition.unlock() }
             let pending = jobs.count + busy
@@ -122,8 +139,8 @@ extension PasswordHashPool {
 
         private func startThread(_ index: Int) {
             let thread = Thread { [self] in
-                // Linux keeps at most 15 bytes of a thread name.
-                Thread.current.name = "kb-bcrypt-\(index)"
+                Thread.current.threadDictionary[PasswordHashPool.threadMarker] = index
+                Self.setName("kb-bcrypt-\(index)")
                 Self.lowerPriority()
                 work()
             }
@@ -143,13 +160,28 @@ extension PasswordHashPool {
                 busy += 1
                 condition.unlock()
                 let start = DispatchTime.now().uptimeNanoseconds
-                job()
+                let deliver = job()
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 condition.lock()
                 busy -= 1
                 averageSeconds = averageSeconds * 0.8 + seconds * 0.2
                 condition.unlock()
+                deliver()
             }
+        }
+
+        /// Names the calling thread as `top -H` and debuggers show it (at most 15 bytes on Linux).
+        /// Linux: written to /proc, because Foundation's `Thread.name` setter is sometimes lost on a
+        /// thread that has just started.
+        private static func setName(_ name: String) {
+            #if os(Linux)
+            let descriptor = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { return }
+            _ = name.withCString { write(descriptor, $0, strlen($0)) }
+            close(descriptor)
+            #else
+            Thread.current.name = name
+            #endif
         }
 
         /// The calling thread gives way to every other thread of normal priority (Linux keeps a nice

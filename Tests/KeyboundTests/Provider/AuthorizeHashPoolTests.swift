@@ -43,7 +43,7 @@ struct AuthorizeHashPoolTests {
             let accepted = pool.submit {
                 let now = seen.running.add(1, ordering: .sequentiallyConsistent).newValue
                 _ = seen.maximum.max(now, ordering: .sequentiallyConsistent)
-                seen.names.withLock { _ = $0.insert(Thread.current.name ?? "") }
+                seen.names.withLock { _ = $0.insert(PasswordHashPool.isPoolThread ? Thread.current.name ?? "unnamed" : "not a pool thread") }
                 gate.wait()
                 seen.running.subtract(1, ordering: .sequentiallyConsistent)
             }
@@ -64,8 +64,9 @@ struct AuthorizeHashPoolTests {
         #expect(seen.maximum.load(ordering: .sequentiallyConsistent) == threads)
         #expect(seen.names.withLock { $0 }.allSatisfy { $0.hasPrefix("kb-bcrypt-") }, "\(seen.names.withLock { $0 })")
         // With room again, run hands the result back.
-        let name = try await pool.run { Thread.current.name ?? "" }
+        let name = try await pool.run { PasswordHashPool.isPoolThread ? Thread.current.name ?? "unnamed" : "not a pool thread" }
         #expect(name.hasPrefix("kb-bcrypt-"))
+        #expect(!PasswordHashPool.isPoolThread)
     }
 
     /// What the jobs saw (a class: the atomics cannot be captured themselves).
@@ -114,6 +115,32 @@ struct AuthorizeHashPoolTests {
             // The shed posts checked no password, so they are no failures: the account is not throttled.
             let response = try await ProviderFixture.signIn(client, issuer: "contoso", query: ProviderFixture.authorizeQuery())
             #expect(response.status == .seeOther)
+        }
+    }
+
+    @Test("the throttle is checked before the pool: with every hashing thread held, a throttled account still gets 429, not 503")
+    func throttleBeforeHashing() async throws {
+        let clock = TestClock()
+        let fixture = try ProviderFixture(clock: clock.function, configure: { configuration in
+            configuration.passwordHashThreads = 1
+            configuration.passwordHashQueue = 0
+        })
+        defer { fixture.remove() }
+        try await fixture.app.test(.router) { client in
+            for attempt in 1...AuthorizeThrottleTests.accountAllowance {
+                let response = try await ProviderFixture.signIn(client, issuer: "contoso", query: ProviderFixture.authorizeQuery(), password: "wrong \(attempt)")
+                #expect(response.status == .unauthorized)
+            }
+            let gate = DispatchSemaphore(value: 0)
+            #expect(fixture.context.passwordHashes.submit { gate.wait() })
+            #expect(try await Self.eventually { fixture.context.passwordHashes.pending == 1 })
+            let throttled = try await ProviderFixture.signIn(client, issuer: "contoso", query: ProviderFixture.authorizeQuery(), password: "wrong")
+            _ = try AuthorizeThrottleTests.expectThrottled(throttled)
+            // An account with no failures is let through the throttle and meets the full pool.
+            let shed = try await ProviderFixture.signIn(client, issuer: "contoso", query: ProviderFixture.authorizeQuery(), username: "nobody",
+                                                        password: "wrong")
+            #expect(shed.status == .serviceUnavailable)
+            gate.signal()
         }
     }
 }
