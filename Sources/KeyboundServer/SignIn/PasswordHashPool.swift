@@ -8,7 +8,8 @@ import Glibc
 /// bcrypt is slow on purpose and holds a core for its whole run (a quarter of a second at cost 12).
 /// Run on the event loops or the Swift concurrency pool, a handful of concurrent sign-ins stall
 /// every endpoint. Here at most `threadCount` hashes run at once, each on a thread of the pool's own
-/// that runs at the lowest scheduling priority (so request handling always comes first), and at
+/// that runs at a low scheduling priority (nice 10: request handling comes first, yet a sign-in
+/// still gets about a tenth of a core when every core is busy with requests), and at
 /// most `queueCapacity` more wait; anything beyond is refused at once with ``Saturated``, which
 /// the caller answers with 503 and `Retry-After`.
 ///
@@ -65,6 +66,9 @@ final class PasswordHashPool: Sendable {
             return {}
         } == nil
     }
+
+    /// The pool threads' nice value on Linux (see `Core.lowerPriority`).
+    static let niceValue: Int32 = 10
 
     /// The key of the pool threads' marker in their `threadDictionary`.
     fileprivate static let threadMarker = "keybound.password-hash-pool"
@@ -184,11 +188,14 @@ extension PasswordHashPool {
             #endif
         }
 
-        /// The calling thread gives way to every other thread of normal priority (Linux keeps a nice
-        /// value per thread). A sign-in then waits for CPU time that requests have left over.
+        /// The calling thread gives way to threads of normal priority (Linux keeps a nice value per
+        /// thread). Nice 10 weighs 110 against a normal thread's 1024 in the Linux scheduler: against
+        /// one busy request thread on its core, hashing gets about 10 % of it, so sign-in slows down
+        /// under request load but is never starved (nice 19 would leave it about 1.5 %).
+
         private static func lowerPriority() {
             #if os(Linux)
-            _ = nice(19)
+            _ = nice(PasswordHashPool.niceValue)
             #endif
         }
     }

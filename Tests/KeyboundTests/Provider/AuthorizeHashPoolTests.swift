@@ -67,6 +67,12 @@ struct AuthorizeHashPoolTests {
         let name = try await pool.run { PasswordHashPool.isPoolThread ? Thread.current.name ?? "unnamed" : "not a pool thread" }
         #expect(name.hasPrefix("kb-bcrypt-"))
         #expect(!PasswordHashPool.isPoolThread)
+        #if os(Linux)
+        // The pool's threads run at a lower priority than the caller's.
+        let nice = try await pool.run { Self.niceOfCallingThread() }
+        let callers = try #require(Self.niceOfCallingThread())
+        #expect(nice == min(19, callers + Int(PasswordHashPool.niceValue)), "nice \(String(describing: nice)), the caller's \(callers)")
+        #endif
     }
 
     /// What the jobs saw (a class: the atomics cannot be captured themselves).
@@ -74,6 +80,15 @@ struct AuthorizeHashPoolTests {
         let running = Atomic<Int>(0)
         let maximum = Atomic<Int>(0)
         let names = Mutex<Set<String>>([])
+    }
+
+    /// The calling thread's nice value, from /proc/thread-self/stat (field 19).
+    static func niceOfCallingThread() -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/thread-self/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command: state (3), ppid (4), … nice (19).
+        return fields.count > 16 ? Int(fields[16]) : nil
     }
 
     /// The value of `keybound_signin_attempts_total{issuer, outcome}` in the registry (0 when absent).
