@@ -1,6 +1,11 @@
 // swift-tools-version:6.1
 // A separate package so the benchmark's baselines (jwt-kit) never become dependencies of Keybound.
+import Foundation
 import PackageDescription
+
+/// The root package's identity: SwiftPM names a path dependency after its directory, `main` in the
+/// main checkout and the worktree's name in a worktree.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent.lowercased()
 
 let package = Package(
     name: "KeyboundBenchmarks",
@@ -18,7 +23,7 @@ let package = Package(
         .executableTarget(
             name: "KeyboundBenchmarks",
             dependencies: [
-                .product(name: "Keybound", package: "main"),
+                .product(name: "Keybound", package: root),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -28,22 +33,33 @@ let package = Package(
         .executableTarget(
             name: "KeyboundPropagation",
             dependencies: [
-                .product(name: "Keybound", package: "main"),
-                .product(name: "KeyboundStore", package: "main"),
-                .product(name: "KeyboundServer", package: "main"),
-                .product(name: "KeyboundHummingbird", package: "main"),
+                .product(name: "Keybound", package: root),
+                .product(name: "KeyboundStore", package: root),
+                .product(name: "KeyboundServer", package: root),
+                .product(name: "KeyboundHummingbird", package: root),
             ]
         ),
         // Keybound Mail under load, four configurations side by side (Benchmarks/load/wrk-mail.sh).
         .executableTarget(
             name: "KeyboundMailLoad",
             dependencies: [
-                .product(name: "Keybound", package: "main"),
-                .product(name: "KeyboundStore", package: "main"),
-                .product(name: "KeyboundServer", package: "main"),
-                .product(name: "KeyboundHummingbird", package: "main"),
-                .product(name: "KeyboundMail", package: "main"),
-                .product(name: "KeyboundAudit", package: "main"),
+                .product(name: "Keybound", package: root),
+                .product(name: "KeyboundStore", package: root),
+                .product(name: "KeyboundServer", package: root),
+                .product(name: "KeyboundHummingbird", package: root),
+                .product(name: "KeyboundMail", package: root),
+                .product(name: "KeyboundAudit", package: root),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Token and /health service during a flood of wrong-password sign-ins (Benchmarks/load/signin-flood.sh).
+        .executableTarget(
+            name: "KeyboundSignInLoad",
+            dependencies: [
+                .product(name: "KeyboundStore", package: root),
+                .product(name: "KeyboundServer", package: root),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -53,10 +69,10 @@ let package = Package(
         .executableTarget(
             name: "KeyboundHuntBench",
             dependencies: [
-                .product(name: "Keybound", package: "main"),
-                .product(name: "KeyboundStore", package: "main"),
-                .product(name: "KeyboundAudit", package: "main"),
-                .product(name: "KeyboundHunt", package: "main"),
+                .product(name: "Keybound", package: root),
+                .product(name: "KeyboundStore", package: root),
+                .product(name: "KeyboundAudit", package: root),
+                .product(name: "KeyboundHunt", package: root),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]

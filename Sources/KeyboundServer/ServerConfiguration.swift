@@ -27,16 +27,36 @@ public struct ServerConfiguration: Sendable {
     public var passwordHashCost: UInt8
     /// Whether `/metrics` serves Prometheus metrics.
     public var metricsEnabled: Bool
+    /// Threads that hash passwords (bcrypt) at sign-in. The pool never has more than one less than
+    /// the machine's cores (and at least one), whatever is set here.
+    public var passwordHashThreads: Int
+    /// Password hashes that may wait for a thread; a sign-in beyond that gets 503 at once.
+    public var passwordHashQueue: Int
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` headers name the client. Empty: the
+    /// TCP peer is the client.
+    public var trustedProxies: TrustedProxies
+    /// The secret the sign-in form's CSRF tokens are derived from, shared by every node behind one
+    /// public URL. `nil`: a random secret per process (forms shown by another process are refused).
+    public var csrfSecret: [UInt8]?
+
+    /// The default ``passwordHashThreads``: one less than the cores, at least one.
+    public static var defaultPasswordHashThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount - 1) }
+    /// The default ``passwordHashQueue``.
+    public static let defaultPasswordHashQueue = 16
 
     /// Defaults: 127.0.0.1:8080, public URL `http://localhost:8080`, rotation checked every minute,
     /// bootstrap on, no admin token, 10-minute access tokens, 14-day refresh tokens in 90-day chains,
-    /// 60-second codes, bcrypt cost 12, metrics on.
+    /// 60-second codes, bcrypt cost 12, metrics on, one hashing thread less than the cores with 16
+    /// hashes queued, no trusted proxies, a random CSRF secret.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicURL: String? = nil,
         rotationInterval: Duration = .seconds(60), bootstrap: Bool = true, adminToken: String? = nil,
         accessTokenLifetime: TimeInterval = 600, refreshTokenLifetime: TimeInterval = 14 * 86_400,
         refreshChainLifetime: TimeInterval = 90 * 86_400, authorizationCodeLifetime: TimeInterval = 60,
-        passwordHashCost: UInt8 = 12, metricsEnabled: Bool = true
+        passwordHashCost: UInt8 = 12, metricsEnabled: Bool = true,
+        passwordHashThreads: Int = ServerConfiguration.defaultPasswordHashThreads,
+        passwordHashQueue: Int = ServerConfiguration.defaultPasswordHashQueue,
+        trustedProxies: TrustedProxies = .none, csrfSecret: [UInt8]? = nil
     ) {
         self.host = host
         self.port = port
@@ -50,6 +70,10 @@ public struct ServerConfiguration: Sendable {
         self.authorizationCodeLifetime = authorizationCodeLifetime
         self.passwordHashCost = passwordHashCost
         self.metricsEnabled = metricsEnabled
+        self.passwordHashThreads = passwordHashThreads
+        self.passwordHashQueue = passwordHashQueue
+        self.trustedProxies = trustedProxies
+        self.csrfSecret = csrfSecret
     }
 
     /// The issuer URL of issuer `id`.

@@ -83,6 +83,10 @@ struct ServeCommand: AsyncParsableCommand {
             say("  admin API: disabled (set KEYBOUND_ADMIN_TOKEN or admin.token to enable it)")
         }
         say("  health: \(configuration.publicURL)/health   metrics: \(configuration.metricsEnabled ? configuration.publicURL + "/metrics" : "off")")
+        let proxies = configuration.trustedProxies.ranges.map(\.description)
+        say("  sign-in: \(context.passwordHashThreadCount) password-hashing thread(s), "
+            + "\(configuration.passwordHashQueue) queued at most; trusted proxies: \(proxies.isEmpty ? "none" : proxies.joined(separator: ", ")); "
+            + "CSRF secret: \(configuration.csrfSecret == nil ? "random for this process" : "from signin.csrf_secret_file")")
         for issuer in issuers {
             say("  \(issuer.id) (\(issuer.kind.rawValue)): \(issuer.url)/.well-known/openid-configuration  jwks: \(configuration.issuerURL(issuer.id))/jwks")
         }

@@ -18,7 +18,7 @@ struct AdminEndpoints: Sendable {
     static let disabledMessage = "the admin API is disabled: set an admin token of at least 32 characters with "
         + "KEYBOUND_ADMIN_TOKEN or KEYBOUND_ADMIN_TOKEN_FILE (admin.token or admin.token_file in the config file) to enable it"
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ProviderRequestContext>) {
         let issuers = AdminIssuers(context: context)
         let clients = AdminClients(context: context)
         let users = AdminUsers(context: context)
@@ -82,7 +82,7 @@ struct AdminEndpoints: Sendable {
     }
 
     /// Registers `handler` behind the disabled check, the bearer check and the store error mapping.
-    private func route(_ router: Router<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
+    private func route(_ router: Router<ProviderRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
                        _ handler: @escaping @Sendable (Request, AdminRoute) async throws -> Response) {
         let context = self.context
         router.on(path, method: method) { request, routeContext -> Response in

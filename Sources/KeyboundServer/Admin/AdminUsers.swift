@@ -52,7 +52,13 @@ struct AdminUsers: Sendable {
         if try context.store.user(issuerID: issuer.id, username: username) != nil {
             throw OAuthError(status: .conflict, error: "conflict", description: "issuer '\(issuer.id)' already has a user '\(AdminBody.shown(username))'")
         }
-        let hash = await AdminPasswordHashing.hash(password, cost: context.configuration.passwordHashCost)
+        let cost = context.configuration.passwordHashCost
+        let hash: String
+        do {
+            hash = try await context.passwordHashes.run { PasswordHasher.hash(password, cost: cost) }
+        } catch {
+            throw OAuthError.passwordHashingBusy(retryAfter: error.retryAfter)
+        }
         let user = UserRecord(issuerID: issuer.id, subject: Secrets.uuid(), username: username, passwordHash: hash,
                               displayName: name, email: email, createdAt: context.now())
         try context.store.insert(user)
@@ -80,17 +86,5 @@ struct AdminUsers: Sendable {
             throw OAuthError.notFound("issuer '\(issuer.id)' has no user '\(AdminBody.shown(username))'")
         }
         return user
-    }
-}
-
-/// bcrypt hashing on a background queue, as ``PasswordHasher/verify(_:hash:)`` verifies: a cost-12
-/// hash takes a quarter of a second and must not stall the concurrency pool.
-enum AdminPasswordHashing {
-    private static let queue = DispatchQueue(label: "keybound.admin.bcrypt", attributes: .concurrent)
-
-    static func hash(_ password: String, cost: UInt8) async -> String {
-        await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: PasswordHasher.hash(password, cost: cost)) }
-        }
     }
 }

@@ -78,7 +78,11 @@ public enum ConfigurationFile {
             refreshChainLifetime: chain,
             authorizationCodeLifetime: layer.authorizationCodeLifetime.map(TimeInterval.init) ?? base.authorizationCodeLifetime,
             passwordHashCost: layer.passwordHashCost.map { UInt8($0) } ?? base.passwordHashCost,
-            metricsEnabled: layer.metricsEnabled ?? base.metricsEnabled
+            metricsEnabled: layer.metricsEnabled ?? base.metricsEnabled,
+            passwordHashThreads: layer.passwordHashThreads ?? base.passwordHashThreads,
+            passwordHashQueue: layer.passwordHashQueue ?? base.passwordHashQueue,
+            trustedProxies: layer.trustedProxies ?? base.trustedProxies,
+            csrfSecret: layer.csrfSecret ?? base.csrfSecret
         )
     }
 

@@ -15,6 +15,10 @@ struct ConfigurationLayer {
     var authorizationCodeLifetime: Int?
     var passwordHashCost: Int?
     var metricsEnabled: Bool?
+    var passwordHashThreads: Int?
+    var passwordHashQueue: Int?
+    var trustedProxies: TrustedProxies?
+    var csrfSecret: [UInt8]?
     /// Where each set value came from; `adminToken`'s is `admin.token_file`'s when read from a file.
     var sources: [ConfigurationSetting: SettingSource] = [:]
 
@@ -27,6 +31,9 @@ struct ConfigurationLayer {
     static let minimumAdminTokenLength = 32
     static let maximumAdminTokenLength = 4_096
     static let maximumTokenFileSize = 64 * 1_024
+    static let passwordHashThreadsRange = 1...256
+    static let passwordHashQueueRange = 0...10_000
+    static let maximumTrustedProxies = 1_000
 
     /// A layer that sets nothing.
     init() {}
@@ -69,6 +76,13 @@ struct ConfigurationLayer {
                 guard Self.passwordHashCostRange.contains(cost) else { throw source.error("must be between 10 and 16, got \(cost)") }
                 passwordHashCost = cost
             case .metricsEnabled: metricsEnabled = try raw.bool()
+            case .passwordHashThreads: passwordHashThreads = try Self.integer(raw, Self.passwordHashThreadsRange)
+            case .passwordHashQueue: passwordHashQueue = try Self.integer(raw, Self.passwordHashQueueRange)
+            case .trustedProxies: trustedProxies = try Self.trustedProxies(raw)
+            case .csrfSecretFile:
+                let path = try raw.string()
+                guard !path.isEmpty else { throw source.error("is empty; give the path of a file holding the secret") }
+                csrfSecret = try CSRFSecretFile.read(path, directory: directory, source: source)
             }
             sources[raw.setting] = source
         }
@@ -104,6 +118,10 @@ struct ConfigurationLayer {
         result.authorizationCodeLifetime = higher.authorizationCodeLifetime ?? authorizationCodeLifetime
         result.passwordHashCost = higher.passwordHashCost ?? passwordHashCost
         result.metricsEnabled = higher.metricsEnabled ?? metricsEnabled
+        result.passwordHashThreads = higher.passwordHashThreads ?? passwordHashThreads
+        result.passwordHashQueue = higher.passwordHashQueue ?? passwordHashQueue
+        result.trustedProxies = higher.trustedProxies ?? trustedProxies
+        result.csrfSecret = higher.csrfSecret ?? csrfSecret
         result.sources.merge(higher.sources) { _, new in new }
         return result
     }
@@ -116,6 +134,28 @@ struct ConfigurationLayer {
             throw raw.source.error("must be between \(DurationText.shown(range.lowerBound)) and \(DurationText.shown(range.upperBound)), got \(DurationText.shown(seconds))")
         }
         return seconds
+    }
+
+    private static func integer(_ raw: RawSetting, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        let number = try raw.integer()
+        guard range.contains(number) else {
+            throw raw.source.error("must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+        }
+        return number
+    }
+
+    /// Addresses and CIDR blocks, e.g. `[10.0.0.0/8, "2001:db8::1"]` or `10.0.0.0/8,192.0.2.7`.
+    private static func trustedProxies(_ raw: RawSetting) throws(ConfigurationError) -> TrustedProxies {
+        let entries = try raw.stringList()
+        guard entries.count <= maximumTrustedProxies else {
+            throw raw.source.error("lists more than \(maximumTrustedProxies) entries")
+        }
+        switch TrustedProxies.parse(entries) {
+        case .success(let proxies):
+            return proxies
+        case .failure(let invalid):
+            throw raw.source.error("must list IP addresses or CIDR blocks such as 10.0.0.0/8 or 2001:db8::/32, got \(raw.shown(invalid.entry))")
+        }
     }
 
     private static func host(_ raw: RawSetting) throws(ConfigurationError) -> String {

@@ -13,6 +13,10 @@ enum ConfigurationSetting: String, CaseIterable, Sendable {
     case authorizationCodeLifetime = "tokens.code_lifetime"
     case passwordHashCost = "passwords.bcrypt_cost"
     case metricsEnabled = "metrics.enabled"
+    case passwordHashThreads = "passwords.hash_threads"
+    case passwordHashQueue = "passwords.hash_queue"
+    case trustedProxies = "server.trusted_proxies"
+    case csrfSecretFile = "signin.csrf_secret_file"
 
     /// The dotted YAML key, e.g. `server.port`.
     var key: String { rawValue }
@@ -33,6 +37,10 @@ enum ConfigurationSetting: String, CaseIterable, Sendable {
         case .authorizationCodeLifetime: "KEYBOUND_CODE_LIFETIME"
         case .passwordHashCost: "KEYBOUND_BCRYPT_COST"
         case .metricsEnabled: "KEYBOUND_METRICS"
+        case .passwordHashThreads: "KEYBOUND_PASSWORD_HASH_THREADS"
+        case .passwordHashQueue: "KEYBOUND_PASSWORD_HASH_QUEUE"
+        case .trustedProxies: "KEYBOUND_TRUSTED_PROXIES"
+        case .csrfSecretFile: "KEYBOUND_CSRF_SECRET_FILE"
         }
     }
 

@@ -54,6 +54,31 @@ struct RawSetting {
         }
     }
 
+    /// A list of strings: from the file a YAML list of strings (or one string of comma-separated
+    /// entries), from the environment comma-separated entries. Empty entries are dropped.
+    func stringList() throws(ConfigurationError) -> [String] {
+        func entries(_ text: String) -> [String] {
+            text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        switch value {
+        case .environment(let text):
+            return entries(text)
+        case .yaml(let node):
+            if node.resolvedTagName == .str, let scalar = node.scalar { return entries(scalar.string) }
+            guard case .sequence(let items) = node else {
+                throw mismatch(node, expected: "a list of strings", hint: "")
+            }
+            var result: [String] = []
+            for item in items {
+                guard item.resolvedTagName == .str, let scalar = item.scalar else {
+                    throw mismatch(item, expected: "a list of strings", hint: " (put each entry in quotes)")
+                }
+                result.append(scalar.string.trimmingCharacters(in: .whitespaces))
+            }
+            return result.filter { !$0.isEmpty }
+        }
+    }
+
     /// A boolean: YAML true/false (or yes/no, on/off); from the environment true/false, yes/no, on/off or 1/0.
     func bool() throws(ConfigurationError) -> Bool {
         switch value {

@@ -2,8 +2,8 @@ import KeyboundStore
 import Metrics
 import Synchronization
 
-/// Identity-provider metrics: tokens issued, token endpoint errors, ledger group commits and key
-/// events, recorded into `KeyboundMetrics.registry`.
+/// Identity-provider metrics: tokens issued, token endpoint errors, ledger group commits, key
+/// events and sign-in attempts, recorded into `KeyboundMetrics.registry`.
 ///
 /// Label cardinality is bounded: every label is mapped onto a fixed set before it is recorded.
 /// Issuer ids must have the issuer id form (`[a-z0-9-]`, 1–64 characters) and at most
@@ -21,6 +21,10 @@ public enum ProviderMetrics {
     public static let ledgerCommitSecondsName = "keybound_ledger_commit_seconds"
     /// Counter: key lifecycle events, by issuer and kind.
     public static let keyEventsName = "keybound_key_events_total"
+    /// Counter: sign-in posts, by issuer and outcome (`succeeded`, `failed`, `throttled_account`,
+    /// `throttled_address`, `shed`, `csrf_refused`). `succeeded` and `failed` are the posts whose
+    /// password was hashed.
+    public static let signInAttemptsName = "keybound_signin_attempts_total"
 
     /// The label value for anything outside a label's fixed set.
     public static let otherLabel = "_other"
@@ -77,6 +81,11 @@ public enum ProviderMetrics {
         keyEvent(issuer: issuer, kind: kind.rawValue)
     }
 
+    /// One sign-in post at `issuer` (an issuer id) that ended as `outcome`.
+    static func signIn(issuer: String, outcome: SignInOutcome) {
+        counter(.signInAttempts, issuer: issuer, outcome.rawValue).increment()
+    }
+
     // MARK: Storage
 
     private static let ledgerBatchSize = Recorder(label: ledgerBatchSizeName, aggregate: true, factory: KeyboundMetrics.factory)
@@ -84,13 +93,14 @@ public enum ProviderMetrics {
                                                    factory: KeyboundMetrics.factory)
 
     private enum Family: Sendable {
-        case tokensIssued, tokenErrors, keyEvents
+        case tokensIssued, tokenErrors, keyEvents, signInAttempts
 
         var name: String {
             switch self {
             case .tokensIssued: tokensIssuedName
             case .tokenErrors: tokenErrorsName
             case .keyEvents: keyEventsName
+            case .signInAttempts: signInAttemptsName
             }
         }
 
@@ -100,6 +110,7 @@ public enum ProviderMetrics {
             case .tokensIssued: ["grant", "kind"]
             case .tokenErrors: ["error"]
             case .keyEvents: ["kind"]
+            case .signInAttempts: ["outcome"]
             }
         }
     }

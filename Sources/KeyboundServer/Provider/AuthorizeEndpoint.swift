@@ -5,11 +5,11 @@ import Synchronization
 
 /// `GET /<issuer>/authorize` shows the sign-in page; `POST` checks the password and redirects back
 /// with a one-time code. Only the issuer's own users can sign in; consent is asked of third-party
-/// clients only. A double-submit cookie protects the form from cross-site posts.
+/// clients only. The form carries a CSRF token bound to its cookie and to the authorization request
+/// (``CSRFProtection``); a post is throttled per account and per client address before any password
+/// is hashed (``SignInThrottle``), and the hash runs on the bounded ``PasswordHashPool``.
 struct AuthorizeEndpoint: Sendable {
     let context: ProviderContext
-
-    static let csrfCookie = "kb_csrf"
 
     func show(_ request: Request, issuerID: String) async throws -> Response {
         let issuer = try context.issuer(issuerID)
@@ -18,13 +18,16 @@ struct AuthorizeEndpoint: Sendable {
         switch Result(catching: { () throws(AuthorizationRequest.Failure) in try AuthorizationRequest.validate(form, issuer: issuer, context: context) }) {
         case .failure(let failure): return respond(failure, issuer: issuer)
         case .success(let authorization):
-            let csrf = Secrets.random256()
-            return page(authorization, issuer: issuer, csrf: csrf, error: nil, status: .ok,
-                        setCookie: "\(Self.csrfCookie)=\(csrf); Path=/\(issuer.id)/authorize; HttpOnly; SameSite=Strict")
+            let csrf = context.csrf
+            // A cookie this browser already has is kept, so two sign-in tabs do not undo each other.
+            let cookieValue = csrf.cookie.value(in: request) ?? Secrets.random256()
+            let token = csrf.token(cookieValue: cookieValue, issuer: issuer.id, authorization: authorization)
+            return page(authorization, issuer: issuer, csrf: token, error: nil, status: .ok, setCookie: csrf.cookie.setting(cookieValue))
         }
     }
 
-    func submit(_ request: Request, issuerID: String) async throws -> Response {
+    /// `peer` is the TCP peer's address (`nil` without a socket).
+    func submit(_ request: Request, issuerID: String, peer: IPAddress?) async throws -> Response {
         let issuer = try context.issuer(issuerID)
         let form: FormBody
         do { form = try await FormBody.read(request) } catch let error as OAuthError { return LoginPage.error(error.errorDescription, status: error.status) }
@@ -33,20 +36,20 @@ struct AuthorizeEndpoint: Sendable {
         case .failure(let failure): return respond(failure, issuer: issuer)
         case .success(let validated): authorization = validated
         }
-        guard let cookie = Self.cookie(Self.csrfCookie, in: request), let field = form["csrf_token"],
-              Secrets.constantTimeEquals(cookie, field) else {
+        let csrf = context.csrf
+        guard let cookieValue = csrf.cookie.value(in: request), let token = form["csrf_token"],
+              csrf.isValid(token: token, cookieValue: cookieValue, issuer: issuer.id, authorization: authorization) else {
+            ProviderMetrics.signIn(issuer: issuer.id, outcome: .csrfRefused)
             return LoginPage.error("The sign-in form expired or was posted from another site. Start again from the application.", status: .forbidden)
         }
         let username = form["username"] ?? ""
         let password = form["password"] ?? ""
-        let user = try context.store.user(issuerID: issuer.id, username: username)
-        // Unknown users are checked against a dummy hash of the same cost: same time either way.
-        let matches = await PasswordHasher.verify(password, hash: user?.passwordHash ?? DummyHash.forCost(context.configuration.passwordHashCost))
-        guard let user, matches, !user.isDisabled, !password.isEmpty else {
-            return page(authorization, issuer: issuer, csrf: field, error: "Wrong username or password.", status: .unauthorized, setCookie: nil)
+        guard let user = try await checkPassword(issuer: issuer, username: username, password: password,
+                                                 client: context.clientAddresses.clientAddress(peer: peer, headers: request.headers)) else {
+            return page(authorization, issuer: issuer, csrf: token, error: "Wrong username or password.", status: .unauthorized, setCookie: nil)
         }
         if !authorization.client.isFirstParty && form["consent"] != "yes" {
-            return page(authorization, issuer: issuer, csrf: field, error: "Tick “Allow this” to continue.", status: .ok, setCookie: nil)
+            return page(authorization, issuer: issuer, csrf: token, error: "Tick “Allow this” to continue.", status: .ok, setCookie: nil)
         }
         let now = context.now()
         let code = Secrets.random256()
@@ -57,8 +60,43 @@ struct AuthorizeEndpoint: Sendable {
             expiresAt: now.addingTimeInterval(context.configuration.authorizationCodeLifetime)))
         let location = AuthorizationRequest.redirect(authorization.redirectURI,
                                                      [("code", code), ("state", authorization.state), ("iss", issuer.url)])
-        return Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store",
-                                                     .setCookie: "\(Self.csrfCookie)=; Path=/\(issuer.id)/authorize; Max-Age=0; HttpOnly; SameSite=Strict"])
+        return Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store", .setCookie: csrf.cookie.clearing])
+    }
+
+    /// The user, if `password` is theirs and they may sign in; `nil` for a wrong password, an unknown
+    /// or a disabled user (after the same bcrypt work). Throws 429 when the account or the client
+    /// address is throttled and 503 when the hashing pool is full, both before any hashing.
+    private func checkPassword(issuer: IssuerRecord, username: String, password: String, client: IPAddress?) async throws -> UserRecord? {
+        let throttle = context.signInThrottle
+        let ticket: SignInThrottle.Ticket
+        switch throttle.admit(issuer: issuer.id, username: username, address: client, now: context.now()) {
+        case .throttled(let retryAfter, let scope):
+            ProviderMetrics.signIn(issuer: issuer.id, outcome: scope == .account ? .throttledAccount : .throttledAddress)
+            throw OAuthError.signInThrottled(scope, retryAfter: retryAfter)
+        case .admitted(let admitted):
+            ticket = admitted
+        }
+        var failed: Bool?
+        defer { throttle.finish(ticket, failed: failed, now: context.now()) }
+        let user = try context.store.user(issuerID: issuer.id, username: username)
+        let hash = user?.passwordHash
+        let cost = context.configuration.passwordHashCost
+        let matches: Bool
+        do {
+            // Unknown users are checked against a dummy hash of the same cost: same time either way.
+            matches = try await context.passwordHashes.run { PasswordHasher.verify(password, hash: hash ?? DummyHash.forCost(cost)) }
+        } catch {
+            ProviderMetrics.signIn(issuer: issuer.id, outcome: .shed)
+            throw OAuthError.passwordHashingBusy(retryAfter: error.retryAfter)
+        }
+        guard let user, matches, !user.isDisabled, !password.isEmpty else {
+            failed = true
+            ProviderMetrics.signIn(issuer: issuer.id, outcome: .failed)
+            return nil
+        }
+        failed = false
+        ProviderMetrics.signIn(issuer: issuer.id, outcome: .succeeded)
+        return user
     }
 
     private func page(_ authorization: AuthorizationRequest, issuer: IssuerRecord, csrf: String, error: String?,
@@ -80,19 +118,10 @@ struct AuthorizeEndpoint: Sendable {
             return Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
         }
     }
-
-    static func cookie(_ name: String, in request: Request) -> String? {
-        for header in request.headers[values: .cookie] {
-            for pair in header.split(separator: ";") {
-                let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0] == name { return String(parts[1]) }
-            }
-        }
-        return nil
-    }
 }
 
-/// A bcrypt hash of a random password per cost, computed once, to check unknown users against.
+/// A bcrypt hash of a random password per cost, computed once (on a hashing thread), to check
+/// unknown users against.
 enum DummyHash {
     private static let hashes = Mutex<[UInt8: String]>([:])
 

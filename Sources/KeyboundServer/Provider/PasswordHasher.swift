@@ -1,21 +1,17 @@
-import Dispatch
 import Foundation
 import HummingbirdBcrypt
 
-/// bcrypt for user passwords, run off the Swift concurrency pool (a cost-12 hash takes a quarter
-/// of a second; it must not stall other requests).
+/// bcrypt for user passwords. Both calls hold the calling thread for the whole hash (a quarter of a
+/// second at cost 12): the server runs them only on its ``PasswordHashPool``, never on an event loop
+/// or the Swift concurrency pool.
 public enum PasswordHasher {
-    private static let queue = DispatchQueue(label: "keybound.bcrypt", attributes: .concurrent)
-
     /// A bcrypt hash of `password` at `cost`.
     public static func hash(_ password: String, cost: UInt8) -> String {
         Bcrypt.hash(password, cost: cost)
     }
 
-    /// Whether `password` matches `hash`, computed on a background queue.
-    public static func verify(_ password: String, hash: String) async -> Bool {
-        await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: Bcrypt.verify(password, hash: hash)) }
-        }
+    /// Whether `password` matches `hash`.
+    public static func verify(_ password: String, hash: String) -> Bool {
+        Bcrypt.verify(password, hash: hash)
     }
 }

@@ -24,6 +24,14 @@ public struct ProviderContext: Sendable {
     /// Security alerts raised in this process (by Keybound Mail with `--with-mail`), read by the
     /// admin API's event stream and sent to the alert webhook when one is set.
     public let alerts: AlertCenter
+    /// The threads that hash passwords at sign-in, with a bounded queue.
+    let passwordHashes: PasswordHashPool
+    /// Sign-in throttling per account and per client address.
+    let signInThrottle: SignInThrottle
+    /// The sign-in form's CSRF tokens and cookie.
+    let csrf: CSRFProtection
+    /// The client's address behind the trusted proxies.
+    let clientAddresses: ClientAddressResolver
 
     /// A context. `now` defaults to the system clock.
     public init(manager: KeyManager, store: ProviderStore, configuration: ServerConfiguration,
@@ -36,7 +44,15 @@ public struct ProviderContext: Sendable {
         self.directory = DirectoryCache(store: store)
         self.now = now
         self.alerts = AlertCenter(now: now)
+        self.passwordHashes = PasswordHashPool(threads: configuration.passwordHashThreads, queueCapacity: configuration.passwordHashQueue)
+        self.signInThrottle = SignInThrottle()
+        self.csrf = CSRFProtection(secret: configuration.csrfSecret, publicURL: configuration.publicURL)
+        self.clientAddresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
     }
+
+    /// How many threads hash passwords: `configuration.passwordHashThreads`, lowered to one less
+    /// than the cores (at least one).
+    public var passwordHashThreadCount: Int { passwordHashes.threadCount }
 
     /// The tenant id (`tid`) this provider's tokens of `issuer` carry: the issuer's own, unique in
     /// the store. (Every stored issuer has one; an empty value would match no verifier's tenancy.)

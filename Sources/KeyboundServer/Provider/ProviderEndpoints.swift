@@ -6,7 +6,7 @@ import KeyboundStore
 struct ProviderEndpoints: Sendable {
     let context: ProviderContext
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ProviderRequestContext>) {
         router.post("/:issuer/token") { request, routeContext in
             try await TokenEndpoint(context: context).handle(request, issuerID: try routeContext.parameters.require("issuer"))
         }
@@ -14,7 +14,8 @@ struct ProviderEndpoints: Sendable {
             try await AuthorizeEndpoint(context: context).show(request, issuerID: try routeContext.parameters.require("issuer"))
         }
         router.post("/:issuer/authorize") { request, routeContext in
-            try await AuthorizeEndpoint(context: context).submit(request, issuerID: try routeContext.parameters.require("issuer"))
+            try await AuthorizeEndpoint(context: context).submit(request, issuerID: try routeContext.parameters.require("issuer"),
+                                                                 peer: routeContext.peerAddress)
         }
         router.post("/:issuer/introspect") { request, routeContext in
             try await IntrospectionEndpoint(context: context).handle(request, issuerID: try routeContext.parameters.require("issuer"))
@@ -34,7 +35,7 @@ struct ProviderEndpoints: Sendable {
 /// Turns every error into an OAuth-style JSON body: Hummingbird's own HTTP errors keep their
 /// status, and anything unexpected becomes a 500 `server_error` whose details go to the log only.
 struct OAuthErrorMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = ProviderRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {

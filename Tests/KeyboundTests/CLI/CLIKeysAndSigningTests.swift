@@ -7,10 +7,10 @@ struct CLIKeysAndSigningTests {
     static let issuer = "https://login.keybound.test/consumers"
 
     @Test("keys generate writes a 0600 private JWK and a public JWKS bound to the issuer", arguments: ["ES256", "ES384", "EdDSA", "RS256", "PS256"])
-    func generate(alg: String) throws {
+    func generate(alg: String) async throws {
         let directory = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let outcome = try CLIRunner.run(["keys", "generate", "--alg", alg, "--issuer", Self.issuer, "--out", directory.path])
+        let outcome = try await CLIRunner.run(["keys", "generate", "--alg", alg, "--issuer", Self.issuer, "--out", directory.path])
         #expect(outcome.status == 0)
         #expect(!outcome.stdout.contains("\"d\""), "private key material printed")
         let json = try #require(outcome.json)
@@ -27,28 +27,28 @@ struct CLIKeysAndSigningTests {
     }
 
     @Test("a key file is never overwritten and one JWKS never mixes issuers")
-    func noOverwriteNoMixing() throws {
+    func noOverwriteNoMixing() async throws {
         let directory = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        _ = try CLIRunner.generateKey(alg: "ES256", issuer: Self.issuer, in: directory)
-        let again = try CLIRunner.run(["keys", "generate", "--alg", "ES256", "--issuer", Self.issuer, "--out", directory.path, "--kid", "fixed"])
+        _ = try await CLIRunner.generateKey(alg: "ES256", issuer: Self.issuer, in: directory)
+        let again = try await CLIRunner.run(["keys", "generate", "--alg", "ES256", "--issuer", Self.issuer, "--out", directory.path, "--kid", "fixed"])
         #expect(again.status == 0)
-        let duplicate = try CLIRunner.run(["keys", "generate", "--alg", "ES256", "--issuer", Self.issuer, "--out", directory.path, "--kid", "fixed"])
+        let duplicate = try await CLIRunner.run(["keys", "generate", "--alg", "ES256", "--issuer", Self.issuer, "--out", directory.path, "--kid", "fixed"])
         #expect(duplicate.status == 2)
-        let otherIssuer = try CLIRunner.run(["keys", "generate", "--alg", "ES256", "--issuer", "https://other.test", "--out", directory.path])
+        let otherIssuer = try await CLIRunner.run(["keys", "generate", "--alg", "ES256", "--issuer", "https://other.test", "--out", directory.path])
         #expect(otherIssuer.status == 2)
         #expect(otherIssuer.stderr.contains("mixes issuers"))
     }
 
     @Test("token sign signs exactly the given claims with typ at+jwt by default")
-    func signExactClaims() throws {
+    func signExactClaims() async throws {
         let directory = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let key = try CLIRunner.generateKey(alg: "EdDSA", issuer: Self.issuer, in: directory)
+        let key = try await CLIRunner.generateKey(alg: "EdDSA", issuer: Self.issuer, in: directory)
         let claimsPath = directory.appendingPathComponent("claims.json").path
         let claimsText = #"{"iss":"https://login.keybound.test/consumers","sub":"alice","custom":{"nested":[1,2.5,"x"]}}"#
         try Data(claimsText.utf8).write(to: URL(fileURLWithPath: claimsPath))
-        let outcome = try CLIRunner.run(["token", "sign", "--key", key.privateKey, "--claims", claimsPath])
+        let outcome = try await CLIRunner.run(["token", "sign", "--key", key.privateKey, "--claims", claimsPath])
         #expect(outcome.status == 0)
         let token = outcome.stdout.trimmingCharacters(in: .newlines)
         #expect(outcome.stdout.hasSuffix("\n"))
@@ -60,26 +60,26 @@ struct CLIKeysAndSigningTests {
     }
 
     @Test("token sign refuses claims whose iss is not the key's issuer (exit 2)")
-    func signRefusesOtherIssuer() throws {
+    func signRefusesOtherIssuer() async throws {
         let directory = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let key = try CLIRunner.generateKey(alg: "ES256", issuer: Self.issuer, in: directory)
+        let key = try await CLIRunner.generateKey(alg: "ES256", issuer: Self.issuer, in: directory)
         let claims = try CLIRunner.writeClaims(["iss": "https://login.keybound.test/contoso", "sub": "mallory"], in: directory)
-        let outcome = try CLIRunner.run(["token", "sign", "--key", key.privateKey, "--claims", claims])
+        let outcome = try await CLIRunner.run(["token", "sign", "--key", key.privateKey, "--claims", claims])
         #expect(outcome.status == 2)
         #expect(outcome.stdout.isEmpty)
         #expect(outcome.stderr.contains("will not sign"))
     }
 
     @Test("bad flags and unreadable files exit 2 with one line on stderr")
-    func badInput() throws {
-        let unknownFlag = try CLIRunner.run(["token", "verify", "--bogus"])
+    func badInput() async throws {
+        let unknownFlag = try await CLIRunner.run(["token", "verify", "--bogus"])
         #expect(unknownFlag.status == 2)
         #expect(unknownFlag.stderr.split(separator: "\n").count == 1)
-        let missingFile = try CLIRunner.run(["token", "sign", "--key", "/nonexistent/key.json", "--claims", "/nonexistent/c.json"])
+        let missingFile = try await CLIRunner.run(["token", "sign", "--key", "/nonexistent/key.json", "--claims", "/nonexistent/c.json"])
         #expect(missingFile.status == 2)
         #expect(missingFile.stderr.contains("/nonexistent/key.json"))
-        let badAlg = try CLIRunner.run(["keys", "generate", "--alg", "HS256", "--issuer", "x", "--out", "/tmp"])
+        let badAlg = try await CLIRunner.run(["keys", "generate", "--alg", "HS256", "--issuer", "x", "--out", "/tmp"])
         #expect(badAlg.status == 2)
     }
 

@@ -19,23 +19,9 @@ struct CLIRunner {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keybound")
     }
 
-    static func run(_ arguments: [String], stdin: String? = nil) throws -> Outcome {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus,
-                       stdout: String(decoding: stdoutData, as: UTF8.self),
-                       stderr: String(decoding: stderrData, as: UTF8.self))
+    static func run(_ arguments: [String], stdin: String? = nil) async throws -> Outcome {
+        let outcome = try await ChildProcess.run(executable, arguments, stdin: stdin)
+        return Outcome(status: outcome.status, stdout: outcome.stdout, stderr: outcome.stderr)
     }
 
     /// A fresh temporary directory, removed by the caller with `cleanUp`.
@@ -46,8 +32,8 @@ struct CLIRunner {
     }
 
     /// Generates a key with `keybound keys generate` and returns (private JWK path, JWKS path, kid).
-    static func generateKey(alg: String, issuer: String, in directory: URL) throws -> (privateKey: String, jwks: String, kid: String) {
-        let outcome = try run(["keys", "generate", "--alg", alg, "--issuer", issuer, "--out", directory.path])
+    static func generateKey(alg: String, issuer: String, in directory: URL) async throws -> (privateKey: String, jwks: String, kid: String) {
+        let outcome = try await run(["keys", "generate", "--alg", alg, "--issuer", issuer, "--out", directory.path])
         try #require(outcome.status == 0, "keys generate failed: \(outcome.stderr)")
         let json = try #require(outcome.json)
         return (try #require(json["private_jwk"] as? String), try #require(json["jwks"] as? String), try #require(json["kid"] as? String))

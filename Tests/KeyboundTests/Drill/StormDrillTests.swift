@@ -88,11 +88,11 @@ struct StormDrillTests {
     }
 
     @Test("keybound demo storm-0558 --days 3 --keep DIR: exit 0, a readable report, and the notices where it says")
-    func command() throws {
+    func command() async throws {
         let directory = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let kept = directory.appendingPathComponent("drill")
-        let outcome = try CLIRunner.run(["demo", "storm-0558", "--days", "3", "--keep", kept.path])
+        let outcome = try await CLIRunner.run(["demo", "storm-0558", "--days", "3", "--keep", kept.path])
         #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)")
         #expect(outcome.stderr.isEmpty, "\(outcome.stderr)")
         for phrase in ["Storm-0558 drill", "Act 3. Forged enterprise tokens", "ACCEPTED", "issuer_key_mismatch", "token_not_issued",
@@ -109,15 +109,15 @@ struct StormDrillTests {
     }
 
     @Test("--json prints the structured result; a bad --days is a usage error")
-    func json() throws {
-        let outcome = try CLIRunner.run(["demo", "storm-0558", "--days", "3", "--json"])
+    func json() async throws {
+        let outcome = try await CLIRunner.run(["demo", "storm-0558", "--days", "3", "--json"])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let json = try #require(outcome.json)
         #expect(json["passed"] as? Bool == true)
         #expect((json["verdicts"] as? [[String: Any]])?.count == 7)
         #expect((json["expectations"] as? [[String: Any]])?.allSatisfy { $0["held"] as? Bool == true } == true)
 
-        let bad = try CLIRunner.run(["demo", "storm-0558", "--days", "1"])
+        let bad = try await CLIRunner.run(["demo", "storm-0558", "--days", "1"])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("--days"))
     }

@@ -9,7 +9,7 @@ import Testing
 @Suite("Incident response: CLI")
 struct IncidentCLITests {
     @Test("Killed after revoking the key, the rerun completes; list and show report it")
-    func killAndResume() throws {
+    func killAndResume() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-incident-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let kek = KeyEncryptionKey.generate()
@@ -21,13 +21,13 @@ struct IncidentCLITests {
         let environment = ["KEYBOUND_KEK": kek.base64Text]
         let base = ["incident", "respond", "--data", directory.path, "--issuer", "consumers", "--kid", kid, "--reason", "drill"]
 
-        let killed = try StoreCLI.run(base + ["--kill-after", "revoke_key"], environment: environment)
+        let killed = try await StoreCLI.run(base + ["--kill-after", "revoke_key"], environment: environment)
         #expect(killed.status == 137)
-        let open = try StoreCLI.run(["incident", "list", "--data", directory.path], environment: environment)
+        let open = try await StoreCLI.run(["incident", "list", "--data", directory.path], environment: environment)
         #expect(open.status == 0)
         #expect(open.stdout.contains("open at revoke_key"), "the kill came before the step was recorded: \(open.stdout)")
 
-        let done = try StoreCLI.run(base + ["--json"], environment: environment)
+        let done = try await StoreCLI.run(base + ["--json"], environment: environment)
         #expect(done.status == 0, "\(done.stderr)")
         let object = try StrictJSONParser.parseObject(Array(done.stdout.utf8))
         #expect(object["closed"] == .bool(true))
@@ -35,12 +35,12 @@ struct IncidentCLITests {
         let id = try #require(object["id"]?.stringValue)
         #expect(try manager.keys(issuerID: "consumers").first { $0.keyID == kid }?.state == .revoked)
 
-        let show = try StoreCLI.run(["incident", "show", "--data", directory.path, id], environment: environment)
+        let show = try await StoreCLI.run(["incident", "show", "--data", directory.path, id], environment: environment)
         #expect(show.status == 0)
         #expect(show.stdout.contains("closed"))
-        let missing = try StoreCLI.run(["incident", "show", "--data", directory.path, "INC-nope"], environment: environment)
+        let missing = try await StoreCLI.run(["incident", "show", "--data", directory.path, "INC-nope"], environment: environment)
         #expect(missing.status == 2)
-        let badStep = try StoreCLI.run(base + ["--kill-after", "lunch"], environment: environment)
+        let badStep = try await StoreCLI.run(base + ["--kill-after", "lunch"], environment: environment)
         #expect(badStep.status == 2)
     }
 }

@@ -22,30 +22,17 @@ enum StoreCLI {
     }
 
     /// Starts a process (the caller waits with ``finish(_:)``).
-    static func start(_ arguments: [String], environment: [String: String]) throws -> (Process, Pipe, Pipe) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = Self.environment(environment)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return (process, out, err)
+    static func start(_ arguments: [String], environment: [String: String]) throws -> ChildProcess.Running {
+        try ChildProcess.start(executable, arguments, environment: Self.environment(environment))
     }
 
-    static func finish(_ started: (Process, Pipe, Pipe)) -> Outcome {
-        let (process, out, err) = started
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
+    static func finish(_ started: ChildProcess.Running) async -> Outcome {
+        let outcome = await started.wait()
+        return Outcome(status: outcome.status, stdout: outcome.stdout, stderr: outcome.stderr)
     }
 
-    static func run(_ arguments: [String], environment: [String: String]) throws -> Outcome {
-        finish(try start(arguments, environment: environment))
+    static func run(_ arguments: [String], environment: [String: String]) async throws -> Outcome {
+        await finish(try start(arguments, environment: environment))
     }
 
     /// Writes a KEK file (base64) beside, not inside, the data directory and returns its path.

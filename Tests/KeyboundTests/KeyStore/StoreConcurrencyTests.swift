@@ -128,7 +128,7 @@ struct StoreConcurrencyTests {
     }
 
     @Test("Several keybound processes ticking at once apply each transition once")
-    func processes() throws {
+    func processes() async throws {
         let issuer = StoreIssuers.consumer()
         let fixture = try StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
@@ -141,7 +141,8 @@ struct StoreConcurrencyTests {
                                    environment: ["KEYBOUND_KEK_FILE": kekFile])
             }
             var total = 0
-            for outcome in started.map(StoreCLI.finish) {
+            for running in started {
+                let outcome = await StoreCLI.finish(running)
                 #expect(outcome.status == 0, "\(outcome.stderr)")
                 let json = try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]
                 total += (json?["transitions"] as? [Any])?.count ?? -100

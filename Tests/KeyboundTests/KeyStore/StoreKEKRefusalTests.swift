@@ -130,7 +130,7 @@ struct StoreKEKRefusalTests {
     }
 
     @Test("keybound refuses a wrong or missing KEK with a clear message and changes no data")
-    func command() throws {
+    func command() async throws {
         let fixture = try StorePopulated.make()
         defer { fixture.remove() }
         let wrongFile = try StoreCLI.writeKEKFile(KeyEncryptionKey.generate().base64Text, near: fixture.directory)
@@ -139,7 +139,7 @@ struct StoreKEKRefusalTests {
         let snapshot = try StoreSnapshot(fixture.directory)
         for (environment, expected) in [(["KEYBOUND_KEK_FILE": wrongFile], "key-encryption key"), ([:], "KEYBOUND_KEK_FILE")] {
             let hashes = try StoreSecretScanner.hashes(of: fixture.directory)
-            let refused = try StoreCLI.run(["keys", "tick", "--data", fixture.directory.path, "--now", now], environment: environment)
+            let refused = try await StoreCLI.run(["keys", "tick", "--data", fixture.directory.path, "--now", now], environment: environment)
             #expect(refused.status != 0)
             #expect(refused.stderr.contains(expected), "\(refused.stderr)")
             #expect(!FileManager.default.fileExists(atPath: KEKSource.developmentFile(in: fixture.directory).path))

@@ -66,7 +66,7 @@ struct StoreKEKRotationTests {
     }
 
     @Test("keybound kek rotate --new-kek-file re-seals the store under the new KEK")
-    func command() throws {
+    func command() async throws {
         let fixture = try StorePopulated.make()
         defer { fixture.remove() }
         let oldFile = try StoreCLI.writeKEKFile(fixture.kek.base64Text, near: fixture.directory)
@@ -76,7 +76,7 @@ struct StoreKEKRotationTests {
         let before = try fixture.open().keys()
         let now = "\(Int(Self.t0.addingTimeInterval(3 * StoreClock.day).timeIntervalSince1970))"
 
-        let rotated = try StoreCLI.run(["kek", "rotate", "--data", fixture.directory.path, "--now", now, "--new-kek-file", newFile],
+        let rotated = try await StoreCLI.run(["kek", "rotate", "--data", fixture.directory.path, "--now", now, "--new-kek-file", newFile],
                                        environment: ["KEYBOUND_KEK_FILE": oldFile])
         #expect(rotated.status == 0, "\(rotated.stderr)")
         #expect(rotated.stdout.contains(newKEK.fingerprint))

@@ -135,21 +135,13 @@ struct StoreLifecycleInvariantTests {
     }
 
     @Test("The database itself refuses to delete a key or a key event", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3")))
-    func noDeletion() throws {
+    func noDeletion() async throws {
         let fixture = try StoreFixture(issuers: [StoreIssuers.consumer()])
         defer { fixture.remove() }
         for statement in ["DELETE FROM signing_key;", "DELETE FROM key_event;"] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-            process.arguments = [fixture.databaseFile.path, statement]
-            let err = Pipe()
-            process.standardError = err
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus != 0, "\(statement) succeeded")
-            #expect(message.contains("never deleted") || message.contains("append-only"), "\(message)")
+            let outcome = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/sqlite3"), [fixture.databaseFile.path, statement])
+            #expect(outcome.status != 0, "\(statement) succeeded")
+            #expect(outcome.stderr.contains("never deleted") || outcome.stderr.contains("append-only"), "\(outcome.stderr)")
         }
         let manager = try fixture.open()
         #expect(try manager.keys().count == 1)

@@ -79,26 +79,26 @@ struct StoreMonitoringTests {
     }
 
     @Test("keybound keys status exits 0 when healthy and 1 with the reasons on stderr")
-    func command() throws {
+    func command() async throws {
         let issuer = StoreIssuers.consumer()
         let fixture = try StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
         let kekFile = try StoreCLI.writeKEKFile(fixture.kek.base64Text, near: fixture.directory)
         defer { try? FileManager.default.removeItem(atPath: kekFile) }
-        func status(at offset: TimeInterval, json: Bool = false) throws -> StoreCLI.Outcome {
-            try StoreCLI.run(["keys", "status", "--data", fixture.directory.path, "--now", "\(Int(StoreClock.at(offset).timeIntervalSince1970))"] + (json ? ["--json"] : []),
+        func status(at offset: TimeInterval, json: Bool = false) async throws -> StoreCLI.Outcome {
+            try await StoreCLI.run(["keys", "status", "--data", fixture.directory.path, "--now", "\(Int(StoreClock.at(offset).timeIntervalSince1970))"] + (json ? ["--json"] : []),
                              environment: ["KEYBOUND_KEK_FILE": kekFile])
         }
-        let healthy = try status(at: StoreClock.hour)
+        let healthy = try await status(at: StoreClock.hour)
         #expect(healthy.status == 0, "\(healthy.stderr)")
         #expect(healthy.stdout.contains(issuer.id))
         #expect(healthy.stderr.isEmpty)
 
-        let overdue = try status(at: issuer.rotationPeriod + Self.tolerance + 60)
+        let overdue = try await status(at: issuer.rotationPeriod + Self.tolerance + 60)
         #expect(overdue.status == 1)
         #expect(overdue.stderr.contains("rotation overdue"), "\(overdue.stderr)")
 
-        let tooOld = try status(at: issuer.maximumKeyAge + 60, json: true)
+        let tooOld = try await status(at: issuer.maximumKeyAge + 60, json: true)
         #expect(tooOld.status == 1)
         #expect(tooOld.stderr.contains("maximum key age"), "\(tooOld.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(tooOld.stdout.utf8)) as? [String: Any]

@@ -32,6 +32,13 @@ final class StandaloneMail: Sendable {
         let provider = Application(router: KeyboundApplication.router(context: fixture.context),
                                    configuration: .init(address: .hostname("127.0.0.1", port: providerPort)), logger: quiet)
         server = Task { try await provider.runService() }
+        // The mail process needs the provider's discovery documents: start it once they answer.
+        var providerUp = false
+        for _ in 0..<600 where !providerUp {
+            providerUp = await Self.get(base + "/health", token: nil)?.status == 200
+            if !providerUp { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        try #require(providerUp, "the provider at \(base) never answered /health")
         dataDirectory = fixture.directory.appendingPathComponent("mail-process")
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         try prepare(base, dataDirectory)

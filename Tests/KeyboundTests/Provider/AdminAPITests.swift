@@ -32,7 +32,7 @@ private struct AdminFixture {
 
     /// The admin API alone, or with the issuer and OAuth endpoints too.
     func app(withProvider: Bool = false) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: ProviderRequestContext.self)
         router.add(middleware: OAuthErrorMiddleware())
         AdminEndpoints(context: context).register(on: router)
         if withProvider {
@@ -447,7 +447,7 @@ struct AdminAPITests {
             #expect(user["password"] == nil)
             let stored = try #require(try fixture.context.store.user(issuerID: "contoso", username: "adele"))
             #expect(stored.passwordHash.hasPrefix("$2"))
-            #expect(await PasswordHasher.verify(password, hash: stored.passwordHash))
+            #expect(PasswordHasher.verify(password, hash: stored.passwordHash))
             for response in [created, try await admin(client, .get, "/admin/issuers/contoso/users"),
                              try await admin(client, .get, "/admin/issuers/contoso/users/adele")] {
                 #expect(response.status.code < 300)

@@ -25,7 +25,7 @@ struct AuthorizeEndpointTests {
         let page = try await client.execute(uri: "/\(issuer)/authorize?\(query)", method: .get)
         #expect(page.status == .ok)
         let cookie = page.headers[.setCookie]?.split(separator: ";").first.map(String.init) ?? ""
-        #expect(cookie.hasPrefix("kb_csrf="))
+        #expect(cookie.hasPrefix("__Host-kb_csrf="))
         return (ProviderFixture.hiddenFields(Self.page(page)), cookie)
     }
 
@@ -126,7 +126,7 @@ struct AuthorizeEndpointTests {
                 (mismatched + credentials, cookie),
                 (fields + credentials, otherCookie),
                 (fields.filter { $0.0 != "csrf_token" } + credentials, cookie),
-                (fields + credentials, "kb_csrf="),
+                (fields + credentials, "__Host-kb_csrf="),
             ]
             for attempt in attempts {
                 let response = try await Self.postLogin(client, fields: attempt.fields, cookie: attempt.cookie)

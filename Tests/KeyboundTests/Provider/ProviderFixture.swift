@@ -20,14 +20,18 @@ struct ProviderFixture {
     /// The `private_key_jwt` client's key (per issuer).
     let assertionKeys: [String: SigningKey]
 
-    init(now: Date? = nil, publicURL: String = ProviderFixture.publicURL) throws {
+    /// A fixture at `now` (fixed), or on `clock` (e.g. a ``TestClock``), or on the system clock;
+    /// `configure` adjusts the configuration before the context is made.
+    init(now: Date? = nil, clock: (@Sendable () -> Date)? = nil, publicURL: String = ProviderFixture.publicURL,
+         configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-provider-\(UUID().uuidString)")
         let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
-        let configuration = ServerConfiguration(publicURL: publicURL, passwordHashCost: 4)
-        let clock: @Sendable () -> Date
-        if let now { clock = { now } } else { clock = { Date() } }
-        context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration, now: clock)
-        let created = now ?? Date()
+        var configuration = ServerConfiguration(publicURL: publicURL, passwordHashCost: 4)
+        configure(&configuration)
+        let time: @Sendable () -> Date
+        if let now { time = { now } } else if let clock { time = clock } else { time = { Date() } }
+        context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration, now: time)
+        let created = now ?? time()
         var keys: [String: SigningKey] = [:]
         for (id, kind, tenant) in [("consumers", IssuerRecord.Kind.consumer, nil as String?), ("contoso", .tenant, DevelopmentBootstrap.tenantID)] {
             let issuer = IssuerRecord(id: id, url: configuration.issuerURL(id), kind: kind, tenantID: tenant, algorithm: .es256,
@@ -58,6 +62,11 @@ struct ProviderFixture {
     }
 
     var app: some ApplicationProtocol { Application(router: KeyboundApplication.router(context: context)) }
+
+    /// The same application on a free loopback port, for `.live` tests (a real TCP peer address).
+    var liveApp: some ApplicationProtocol {
+        Application(router: KeyboundApplication.router(context: context), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
 

@@ -38,7 +38,9 @@ struct ConfigurationFileTests {
     static func fields(_ c: ServerConfiguration) -> [String] {
         [c.host, "\(c.port)", c.publicURL, "\(c.rotationInterval)", "\(c.bootstrap)", c.adminToken ?? "-",
          "\(c.accessTokenLifetime)", "\(c.refreshTokenLifetime)", "\(c.refreshChainLifetime)",
-         "\(c.authorizationCodeLifetime)", "\(c.passwordHashCost)", "\(c.metricsEnabled)"]
+         "\(c.authorizationCodeLifetime)", "\(c.passwordHashCost)", "\(c.metricsEnabled)",
+         "\(c.passwordHashThreads)", "\(c.passwordHashQueue)", c.trustedProxies.ranges.map(\.description).joined(separator: ","),
+         c.csrfSecret.map { String(decoding: $0, as: UTF8.self) } ?? "-"]
     }
 
     /// Loads `yaml` (if any) with `environment` over the defaults.
@@ -92,6 +94,7 @@ struct ConfigurationFileTests {
               host: 0.0.0.0
               port: 9443
               public_url: https://login.example.com/
+              trusted_proxies: [10.0.0.0/8, "2001:db8::/32", 192.0.2.7]
             rotation:
               interval: 30s
             bootstrap: false
@@ -104,6 +107,8 @@ struct ConfigurationFileTests {
               code_lifetime: 45
             passwords:
               bcrypt_cost: 13
+              hash_threads: 3
+              hash_queue: 40
             metrics:
               enabled: false
             """)
@@ -119,6 +124,9 @@ struct ConfigurationFileTests {
         #expect(configuration.authorizationCodeLifetime == 45)
         #expect(configuration.passwordHashCost == 13)
         #expect(configuration.metricsEnabled == false)
+        #expect(configuration.passwordHashThreads == 3)
+        #expect(configuration.passwordHashQueue == 40)
+        #expect(configuration.trustedProxies.ranges.map(\.description) == ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7/32"])
         #expect(configuration.issuerURL("contoso") == "https://login.example.com/contoso")
     }
 
@@ -129,11 +137,12 @@ struct ConfigurationFileTests {
             "KEYBOUND_ROTATION_INTERVAL": "2m", "KEYBOUND_BOOTSTRAP": "false", "KEYBOUND_ADMIN_TOKEN": Self.token,
             "KEYBOUND_ACCESS_TOKEN_LIFETIME": "1h", "KEYBOUND_REFRESH_TOKEN_LIFETIME": "1d",
             "KEYBOUND_REFRESH_CHAIN_LIFETIME": "2d", "KEYBOUND_CODE_LIFETIME": "30s", "KEYBOUND_BCRYPT_COST": "10",
-            "KEYBOUND_METRICS": "0",
+            "KEYBOUND_METRICS": "0", "KEYBOUND_PASSWORD_HASH_THREADS": "2", "KEYBOUND_PASSWORD_HASH_QUEUE": "0",
+            "KEYBOUND_TRUSTED_PROXIES": " 10.1.0.0/16 , ::1 ",
         ])
         #expect(Self.fields(configuration) == [
             "::1", "8443", "http://id.internal:8443", "\(Duration.seconds(120))", "false", Self.token,
-            "3600.0", "86400.0", "172800.0", "30.0", "10", "false",
+            "3600.0", "86400.0", "172800.0", "30.0", "10", "false", "2", "0", "10.1.0.0/16,::1/128", "-",
         ])
     }
 
@@ -200,6 +209,29 @@ struct ConfigurationFileTests {
     func environmentBooleans(text: String, value: Bool) throws {
         #expect(try Self.load(nil, ["KEYBOUND_METRICS": text]).metricsEnabled == value)
         #expect(try Self.load(nil, ["KEYBOUND_BOOTSTRAP": text]).bootstrap == value)
+    }
+
+    // MARK: The sign-in CSRF secret
+
+    @Test("the CSRF secret from a file, trimmed; relative to the config file; a short one is refused without being quoted")
+    func csrfSecretFile() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let secret = "c5rf" + String(repeating: "0123456789abcdef", count: 4)
+        let path = try scratch.write("\n\(secret)  \n", to: "csrf.secret")
+        let config = try scratch.write("signin:\n  csrf_secret_file: csrf.secret\n")
+        #expect(try ConfigurationFile.load(path: config, environment: [:], base: .init()).csrfSecret == Array(secret.utf8))
+        let fromVariable = try ConfigurationFile.load(path: nil, environment: ["KEYBOUND_CSRF_SECRET_FILE": path], base: .init())
+        #expect(fromVariable.csrfSecret == Array(secret.utf8))
+        #expect(try Self.load(nil).csrfSecret == nil)
+        let short = "tooShortSecret4567"
+        let shortPath = try scratch.write(short, to: "short.secret")
+        let error = Self.failure(nil, ["KEYBOUND_CSRF_SECRET_FILE": shortPath])
+        #expect(error?.subject == "KEYBOUND_CSRF_SECRET_FILE")
+        #expect(error?.description.contains(short) == false, "\(String(describing: error))")
+        let spaced = try scratch.write("two words " + secret, to: "spaced.secret")
+        let spacedError = Self.failure(nil, ["KEYBOUND_CSRF_SECRET_FILE": spaced])
+        #expect(spacedError?.description.contains(secret) == false, "\(String(describing: spacedError))")
     }
 
     // MARK: The admin token
@@ -341,6 +373,21 @@ struct ConfigurationFileTests {
         // bcrypt.
         ("passwords:\n  bcrypt_cost: 9\n", "passwords.bcrypt_cost"),
         ("passwords:\n  bcrypt_cost: 17\n", "passwords.bcrypt_cost"),
+        // Password hashing.
+        ("passwords:\n  hash_threads: 0\n", "passwords.hash_threads"),
+        ("passwords:\n  hash_threads: 257\n", "passwords.hash_threads"),
+        ("passwords:\n  hash_threads: \"4\"\n", "passwords.hash_threads"),
+        ("passwords:\n  hash_queue: -1\n", "passwords.hash_queue"),
+        ("passwords:\n  hash_queue: 10001\n", "passwords.hash_queue"),
+        // Trusted proxies.
+        ("server:\n  trusted_proxies: [10.0.0.1/8]\n", "server.trusted_proxies"),
+        ("server:\n  trusted_proxies: [proxy.internal]\n", "server.trusted_proxies"),
+        ("server:\n  trusted_proxies: [10, 11]\n", "server.trusted_proxies"),
+        ("server:\n  trusted_proxies: {a: 1}\n", "server.trusted_proxies"),
+        ("server:\n  trusted_proxies: \"10.0.0.0/8, ::/129\"\n", "server.trusted_proxies"),
+        // CSRF secret.
+        ("signin:\n  csrf_secret_file: /nonexistent/keybound/csrf.secret\n", "signin.csrf_secret_file"),
+        ("signin:\n  csrf_secret_file: \"\"\n", "signin.csrf_secret_file"),
         // Admin token.
         ("admin:\n  token: tooshort\n", "admin.token"),
         ("admin:\n  token: \"\"\n", "admin.token"),
@@ -373,6 +420,11 @@ struct ConfigurationFileTests {
         ("KEYBOUND_BCRYPT_COST", "4"),
         ("KEYBOUND_BCRYPT_COST", "twelve"),
         ("KEYBOUND_METRICS", "enabled"),
+        ("KEYBOUND_PASSWORD_HASH_THREADS", "all"),
+        ("KEYBOUND_PASSWORD_HASH_THREADS", "0"),
+        ("KEYBOUND_PASSWORD_HASH_QUEUE", "-3"),
+        ("KEYBOUND_TRUSTED_PROXIES", "10.0.0.0/8,not-an-address"),
+        ("KEYBOUND_CSRF_SECRET_FILE", "/nonexistent/keybound/csrf.secret"),
     ])
     func environmentRejections(variable: String, value: String) {
         let error = Self.failure(nil, [variable: value])
