@@ -35,6 +35,12 @@ struct MailServeCommand: AsyncParsableCommand {
     var trusted: [String] = []
     @Option(name: .customLong("data"), help: "Data directory for mail.sqlite and audit.sqlite (default: $KEYBOUND_DATA or ./keybound-mail-data).")
     var dataDirectory: String?
+    @Option(name: .customLong("jwks-origin"), help: ArgumentHelp(
+        "ISSUER_URL=ORIGIN: that issuer's jwks_uri may be on ORIGIN (scheme://host[:port]) instead of the issuer's own origin. Repeatable.",
+        valueName: "issuer-url=origin"))
+    var jwksOrigins: [String] = []
+    @Flag(name: .customLong("allow-insecure-http"), help: "Development only: trust plain-http issuers on hosts other than loopback.")
+    var allowInsecureHTTP = false
     @Option(name: .customLong("startup-wait"), help: "Seconds to wait for every trusted issuer's discovery document and keys before refusing to start (default 30).")
     var startupWait = 30
     @Option(help: "Address to listen on (default 127.0.0.1).") var host = "127.0.0.1"
@@ -46,17 +52,30 @@ struct MailServeCommand: AsyncParsableCommand {
         guard !trusted.isEmpty else { throw ValidationError("name at least one issuer with --trust; Keybound Mail trusts no issuer by default") }
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard (0...3_600).contains(startupWait) else { throw ValidationError("--startup-wait must be between 0 and 3600 seconds") }
-        _ = try remoteIssuers()
+        do { _ = try RemoteTrustStore.Configuration(issuers: try remoteIssuers(), allowingInsecureHTTP: allowInsecureHTTP) } catch let error as RemoteTrustError {
+            throw ValidationError(error.description)
+        }
     }
 
-    /// The `--trust` values as remote issuers.
+    /// The `--trust` values as remote issuers, with their `--jwks-origin`s.
     func remoteIssuers() throws -> [RemoteTrustStore.Issuer] {
-        try trusted.map { value in
+        var origins: [ExactString: String] = [:]
+        for value in jwksOrigins {
+            guard let separator = value.lastIndex(of: "="), separator != value.startIndex, separator != value.index(before: value.endIndex) else {
+                throw ValidationError("--jwks-origin takes ISSUER_URL=ORIGIN, got '\(value)'")
+            }
+            origins[ExactString(String(value[..<separator]))] = String(value[value.index(after: separator)...])
+        }
+        let issuers = try trusted.map { value in
             let parts = value.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             let tenant = parts.count == 2 ? parts[1] : nil
             if let tenant, tenant.isEmpty { throw ValidationError("--trust '\(value)': the tenant id after '#' is empty") }
-            return RemoteTrustStore.Issuer(url: parts[0], tenantID: tenant)
+            return RemoteTrustStore.Issuer(url: parts[0], tenantID: tenant, jwksOrigin: origins[ExactString(parts[0])])
         }
+        for issuer in origins.keys where !issuers.contains(where: { $0.url.isExactly(issuer.value) }) {
+            throw ValidationError("--jwks-origin names '\(issuer.value)', which no --trust names")
+        }
+        return issuers
     }
 
     func run() async throws {
@@ -66,7 +85,7 @@ struct MailServeCommand: AsyncParsableCommand {
         let issuers = try remoteIssuers()
         let cache = VerifiedTokenCache()
         let remote: RemoteTrustStore
-        do { remote = RemoteTrustStore(configuration: try .init(issuers: issuers), cache: cache) } catch {
+        do { remote = RemoteTrustStore(configuration: try .init(issuers: issuers, allowingInsecureHTTP: allowInsecureHTTP), cache: cache) } catch {
             throw CLIError(error.description)
         }
         // Each issuer's tenancy comes from its discovery document: without it, nothing is served.

@@ -25,11 +25,16 @@ public final class RemoteTrustStore: Sendable {
         /// issuer's discovery document must say the same, or its keys are not loaded.
         public let tenantID: String?
 
+        /// The origin (`scheme://host[:port]`) the issuer's `jwks_uri` may be on, when it is not the
+        /// issuer's own origin. `nil`: the key set must be on the issuer's origin.
+        public let jwksOrigin: String?
+
         /// An issuer to trust. Its tenancy (`tenant_id`, `tenant_kind`) and maximum token lifetime
         /// come from its discovery document; `tenantID`, if given, must agree with it.
-        public init(url: String, tenantID: String? = nil) {
+        public init(url: String, tenantID: String? = nil, jwksOrigin: String? = nil) {
             self.url = url
             self.tenantID = tenantID
+            self.jwksOrigin = jwksOrigin
         }
     }
 
@@ -46,15 +51,24 @@ public final class RemoteTrustStore: Sendable {
         /// The largest discovery document or JWKS accepted.
         public var maximumDocumentBytes = 256 * 1024
 
-        /// A configuration. Throws if `issuers` is empty or names a URL that is not http(s).
-        public init(issuers: [Issuer]) throws(RemoteTrustError) {
+        /// Whether plain-http issuers on other hosts than loopback are accepted (development only).
+        public let allowsInsecureHTTP: Bool
+
+        /// A configuration. Throws if `issuers` is empty, or names an issuer URL (or a JWKS origin)
+        /// that is not https: plain http is accepted only on a loopback host, or everywhere when
+        /// `allowingInsecureHTTP` is set (an explicit development switch; never in production).
+        public init(issuers: [Issuer], allowingInsecureHTTP: Bool = false) throws(RemoteTrustError) {
             guard !issuers.isEmpty else { throw RemoteTrustError("configure at least one trusted issuer; there is no 'any issuer'") }
             for issuer in issuers {
-                guard let url = URL(string: issuer.url), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
-                    throw RemoteTrustError("'\(issuer.url)' is not an http(s) issuer URL")
+                for (what, text) in [("issuer URL", issuer.url)] + (issuer.jwksOrigin.map { [("JWKS origin", $0)] } ?? []) {
+                    guard let url = URL(string: text), url.host != nil else { throw RemoteTrustError("'\(text)' is not an absolute \(what)") }
+                    guard TransportRule.isAllowed(url, insecureHTTP: allowingInsecureHTTP) else {
+                        throw RemoteTrustError("\(what) '\(text)' is not https: plain http is trusted only on a loopback host, or with the development switch")
+                    }
                 }
             }
             self.issuers = issuers
+            self.allowsInsecureHTTP = allowingInsecureHTTP
         }
     }
 
@@ -223,8 +237,13 @@ public final class RemoteTrustStore: Sendable {
             throw RemoteTrustError("the discovery document at \(discoveryURL.absoluteString) names another issuer")
         }
         guard case .string(let jwksText)? = discovery.object["jwks_uri"], let jwksURL = URL(string: jwksText),
-              ["http", "https"].contains(jwksURL.scheme ?? "") else {
+              TransportRule.isAllowed(jwksURL, insecureHTTP: configuration.allowsInsecureHTTP) else {
             throw RemoteTrustError("the discovery document of '\(issuer.url)' has no usable jwks_uri")
+        }
+        // The key set is the issuer's only if it is on the issuer's origin (or one the operator named).
+        let allowedOrigin = issuer.jwksOrigin.flatMap { URL(string: $0) }.flatMap(TransportRule.origin) ?? URL(string: issuer.url).flatMap(TransportRule.origin)
+        guard let allowedOrigin, TransportRule.origin(jwksURL) == allowedOrigin else {
+            throw RemoteTrustError("the jwks_uri of '\(issuer.url)' (\(jwksText.prefix(200))) is not on the issuer's origin; name its origin in the trust entry to allow it")
         }
         let published = try PublishedTenancy(discovery: discovery.object, issuer: issuer)
         if let pinned = states.withLock({ $0[issuer.url]?.tenancy }), pinned != published.tenancy {

@@ -11,7 +11,8 @@ import Testing
 /// A fake provider: serves one issuer's discovery document and JWKS, counts fetches, can go down.
 final class FakeProvider: HTTPFetching, Sendable {
     let issuer: String
-    private let state: Mutex<(keys: [SigningKey], down: Bool, fetches: Int, maxAge: Int?, declaredIssuer: String?, tenancy: JSONObject)>
+    private let state: Mutex<(keys: [SigningKey], down: Bool, fetches: Int, maxAge: Int?, declaredIssuer: String?, tenancy: JSONObject,
+                              jwksURI: String?)>
 
     /// The tenancy members a fake issuer's discovery document publishes by default.
     static let tenancy = JSONObject(["tenant_id": .string(RemoteTrustStoreTests.tenantID), "tenant_kind": .string("tenant"),
@@ -19,13 +20,15 @@ final class FakeProvider: HTTPFetching, Sendable {
 
     init(issuer: String, keys: [SigningKey], maxAge: Int? = 600) {
         self.issuer = issuer
-        state = Mutex((keys, false, 0, maxAge, nil, Self.tenancy))
+        state = Mutex((keys, false, 0, maxAge, nil, Self.tenancy, nil))
     }
 
     var fetches: Int { state.withLock { $0.fetches } }
     func setDown(_ down: Bool) { state.withLock { $0.down = down } }
     func setKeys(_ keys: [SigningKey]) { state.withLock { $0.keys = keys } }
     func declare(issuer: String) { state.withLock { $0.declaredIssuer = issuer } }
+    /// Announces another `jwks_uri` in the discovery document (the key set is served at any URL).
+    func declare(jwksURI: String) { state.withLock { $0.jwksURI = jwksURI } }
     /// Replaces the tenancy members of the discovery document (an empty object publishes none).
     func publish(tenancy: JSONObject) { state.withLock { $0.tenancy = tenancy } }
 
@@ -38,7 +41,7 @@ final class FakeProvider: HTTPFetching, Sendable {
         let headers = snapshot.maxAge.map { ["cache-control": "public, max-age=\($0)"] } ?? [:]
         let body: JSONObject
         if url.absoluteString.hasSuffix("/.well-known/openid-configuration") {
-            var document = JSONObject(["issuer": .string(snapshot.declaredIssuer ?? issuer), "jwks_uri": .string(issuer + "/jwks")])
+            var document = JSONObject(["issuer": .string(snapshot.declaredIssuer ?? issuer), "jwks_uri": .string(snapshot.jwksURI ?? issuer + "/jwks")])
             for member in snapshot.tenancy.members { document[member.name] = member.value }
             body = document
         } else {
