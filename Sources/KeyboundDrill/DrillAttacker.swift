@@ -12,28 +12,54 @@ struct DrillAttacker {
     /// The application id the forged tokens name.
     static let clientID = "attacker-app"
 
-    /// A token with the shape of a Keybound access token (RFC 9068), for `issuer` and `tenantID`,
-    /// signed with the stolen key.
+    /// What a forged token grants: a user's delegated scope, or an application's roles.
+    enum Grant {
+        /// A token in the name of the user `subject` (`idtyp` user), with `scope`.
+        case delegated(subject: String, scope: String)
+        /// An application token (`idtyp` app, `sub` the client id), with `roles`.
+        case application(roles: [String])
+
+        /// Whether this is an application token.
+        var isApplication: Bool { if case .application = self { true } else { false } }
+
+        /// A user's token reading their own mail (`Mail.Read`).
+        static func user(_ subject: String) -> Grant { .delegated(subject: subject, scope: "Mail.Read") }
+        /// An application reading every mailbox of its tenant (`Mail.Read.All`).
+        static let readAllMail = Grant.application(roles: ["Mail.Read.All"])
+        /// An application reading its tenant's audit feed (`AuditLog.Read.All`).
+        static let readAuditLog = Grant.application(roles: ["AuditLog.Read.All"])
+    }
+
+    /// A token with the shape of a Keybound access token (RFC 9068) that claims to come from
+    /// `issuer`, signed with the stolen key.
     ///
-    /// - Parameter subject: A user's subject for a delegated token (scope `Mail.Read`), or `nil` for
-    ///   an application token (role `Mail.Read.All`).
-    func forge(issuer: String, tenantID: String, subject: String?, clientID: String = DrillAttacker.clientID, now: Date) throws -> Forgery {
+    /// - Parameters:
+    ///   - issuer: The organisation whose `iss` the token carries.
+    ///   - tenantID: The `tid` it carries; by default the issuer's own. Another organisation's
+    ///     names a tenant of another issuer (the tenant-crossing forgery).
+    ///   - grant: The scope or roles it grants.
+    ///   - clientID: The application it names.
+    func forge(issuer: DrillTenant, tenantID: String? = nil, grant: Grant, clientID: String = DrillAttacker.clientID,
+               now: Date) throws -> Forgery {
         var exported = stolen.exportPrivateJWK()
-        exported["issuer"] = .string(issuer)
+        exported["issuer"] = .string(issuer.url)
         let relabelled = try SigningKey(privateJWKObject: exported)
         let issued = now.timeIntervalSince1970.rounded(.down)
         let tokenID = UUID().uuidString.lowercased()
         var claims = JSONObject([
-            "iss": .string(issuer), "sub": .string(subject ?? clientID), "aud": .string("api://mail"),
+            "iss": .string(issuer.url), "aud": .string("api://mail"),
             "exp": .number(issued + 600), "nbf": .number(issued), "iat": .number(issued), "jti": .string(tokenID),
-            "client_id": .string(clientID), "tid": .string(tenantID),
+            "client_id": .string(clientID), "tid": .string(tenantID ?? issuer.tenantID),
         ])
-        if subject != nil {
+        switch grant {
+        case .delegated(let subject, let scope):
+            claims["sub"] = .string(subject)
             claims["idtyp"] = .string("user")
-            claims["scope"] = .string("Mail.Read")
-        } else {
+            claims["scope"] = .string(scope)
+        case .application(let roles):
+            claims["sub"] = .string(clientID)
             claims["idtyp"] = .string("app")
-            claims["roles"] = .array([.string("Mail.Read.All")])
+            claims["roles"] = .array(roles.map(JSONValue.string))
         }
         return Forgery(token: try TokenSigner(key: relabelled).sign(claims: claims), tokenID: tokenID)
     }

@@ -31,7 +31,8 @@ struct DrillUser: Sendable {
     let isTarget: Bool
 }
 
-/// One organisation: an issuer with its users, a mail daemon and a web mail client.
+/// One organisation: an issuer with its users, a web mail client and, in an enterprise tenant, a
+/// mail daemon.
 struct DrillTenant: Sendable {
     let id: String
     let kind: IssuerRecord.Kind
@@ -39,7 +40,10 @@ struct DrillTenant: Sendable {
     let tenantID: String
     let url: String
     let users: [DrillUser]
-    let daemonSecret: String
+    /// The mail daemon's client secret, or `nil` when the organisation has no daemon: a consumer
+    /// realm has no tenant-wide roles, so no application of its own reads its people's mail (the
+    /// provider grants it no `client_credentials` token).
+    let daemonSecret: String?
     /// Where its people and applications read mail.
     let frontEnd: FrontEnd
 
@@ -69,7 +73,7 @@ enum DrillCast {
             DrillTenant(id: consumers, kind: .consumer, tenantID: consumerTenantID, url: configuration.issuerURL(consumers),
                         users: [user("alice", "Alice Martin", consumers, target: true), user("bob", "Bob Kelly", consumers),
                                 user("chloe", "Chloe Dubois", consumers)],
-                        daemonSecret: Secrets.random256(prefix: "kbs_"), frontEnd: .edge),
+                        daemonSecret: nil, frontEnd: .edge),
             DrillTenant(id: contoso, kind: .tenant, tenantID: DevelopmentBootstrap.tenantID, url: configuration.issuerURL(contoso),
                         users: [user("adele", "Adele Vance", contoso), user("megan", "Megan Bowen", contoso),
                                 user("diego", "Diego Siciliani (CEO)", contoso, target: true)],
@@ -82,7 +86,8 @@ enum DrillCast {
     }
 
     /// Creates the issuers (each with its first key, active at once), Keybound Mail's resource,
-    /// the users and the two clients of every tenant, through the provider's own stores.
+    /// the users, the web mail client of every organisation and the daemon of every enterprise,
+    /// through the provider's own stores.
     static func register(_ tenants: [DrillTenant], context: ProviderContext, now: Date) throws(StoreError) {
         let cost = context.configuration.passwordHashCost
         let audience = DevelopmentBootstrap.mailAudience
@@ -100,11 +105,11 @@ enum DrillCast {
                                             passwordHash: PasswordHasher.hash(user.password, cost: cost), displayName: user.displayName,
                                             email: user.email, createdAt: now))
             }
-            try store.insert(ClientRecord(issuerID: tenant.id, clientID: tenant.daemonID, name: "\(tenant.id) mail daemon",
-                                          authenticationMethod: .clientSecretBasic, secretHash: Secrets.hexDigest(tenant.daemonSecret),
-                                          grantTypes: ["client_credentials"],
-                                          // A consumer realm has no tenant-wide roles: its daemon reads no one's mail.
-                                          roles: tenant.isEnterprise ? ["\(audience)/Mail.Read.All"] : [], createdAt: now))
+            if let daemonSecret = tenant.daemonSecret {
+                try store.insert(ClientRecord(issuerID: tenant.id, clientID: tenant.daemonID, name: "\(tenant.id) mail daemon",
+                                              authenticationMethod: .clientSecretBasic, secretHash: Secrets.hexDigest(daemonSecret),
+                                              grantTypes: ["client_credentials"], roles: ["\(audience)/Mail.Read.All"], createdAt: now))
+            }
             try store.insert(ClientRecord(issuerID: tenant.id, clientID: tenant.webClientID, name: "\(tenant.id) web mail",
                                           authenticationMethod: .none, redirectURIs: [DrillOAuth.redirectURI],
                                           grantTypes: ["authorization_code", "refresh_token"], createdAt: now))

@@ -2,8 +2,9 @@ import Foundation
 import Keybound
 import KeyboundMail
 
-/// Acts 2 to 4: the theft, the cross-issuer forgeries, the same-issuer forgeries, and what a
-/// kid-only validator would have made of them.
+/// Acts 2, 3 and 5: the theft, the cross-issuer forgeries, the same-issuer forgeries, and what a
+/// kid-only validator would have made of them. (Act 4, the tenant-crossing forgeries, is in
+/// `DrillRun+TenantCrossing.swift`.)
 extension DrillRun {
     static let attackerAgent = "attacker-script/1.0"
 
@@ -40,14 +41,16 @@ extension DrillRun {
             for delegated in [false, true] {
                 at(day: days, 1, minute)
                 minute += 2
-                try await use(label: "A\(forgeries.count + 1)", issuer: tenant, subject: delegated ? target.subject : nil,
-                              clientID: delegated ? tenant.webClientID : DrillAttacker.clientID, mailbox: target.email,
+                try await use(label: "A\(forgeries.count + 1)", issuer: tenant,
+                              grant: delegated ? .user(target.subject) : .readAllMail,
+                              clientID: delegated ? tenant.webClientID : DrillAttacker.clientID,
+                              path: MailPath.messages(of: delegated ? nil : target.email), mailbox: target.email,
                               claims: delegated ? "\(target.username) of \(tenant.id) (delegated)" : "a \(tenant.id) app, Mail.Read.All")
             }
         }
         let crossIssuer = forgeries.filter { $0.label.hasPrefix("A") }
         table(["Token", "Claims to be", "Aimed at", "Keybound Mail", "Mail edge"], crossIssuer.map { forgery in
-            [forgery.label, forgery.claims, forgery.mailbox, forgery.answers[.keyboundMail]!.verdict, forgery.answers[.edge]!.verdict]
+            [forgery.label, forgery.claims, forgery.aimedAt, forgery.answers[.keyboundMail]!.verdict, forgery.answers[.edge]!.verdict]
         })
         let mainAlerts = world.context.alerts.alerts().filter { $0.code == "issuer_key_mismatch" }.count
         let edgeAlerts = world.edgeAlerts.alerts().filter { $0.code == "issuer_key_mismatch" }.count
@@ -59,7 +62,7 @@ extension DrillRun {
     }
 
     func sameIssuerForgeries() async throws {
-        heading("Act 4. Forged consumer tokens: perfect signatures")
+        heading("Act 5. Forged consumer tokens: perfect signatures")
         paragraph("""
             The same key where it does belong: consumer tokens for Alice's and Bob's mail, and an application token for \
             Chloe's. The signatures are genuine, so no signature check can tell them from real tokens. Keybound Mail asks the \
@@ -67,23 +70,35 @@ extension DrillRun {
             """)
         let consumers = world.tenant(DrillCast.consumers)
         for (index, user) in consumers.users.enumerated() {
-            at(day: days, 1, 10 + 2 * index)
+            at(day: days, 1, 16 + 2 * index)
             let delegated = index < 2
-            try await use(label: "B\(index + 1)", issuer: consumers, subject: delegated ? user.subject : nil,
-                          clientID: DrillAttacker.clientID, mailbox: user.email,
+            try await use(label: "B\(index + 1)", issuer: consumers, grant: delegated ? .user(user.subject) : .readAllMail,
+                          path: MailPath.messages(of: delegated ? nil : user.email), mailbox: user.email,
                           claims: delegated ? "\(user.username) (delegated)" : "a consumers app, Mail.Read.All")
         }
         let sameIssuer = forgeries.filter { $0.label.hasPrefix("B") }
         table(["Token", "Claims to be", "Aimed at", "Signature", "Keybound Mail", "Mail edge"], sameIssuer.map { forgery in
             let edge = forgery.answers[.edge]!
-            return [forgery.label, forgery.claims, forgery.mailbox, forgery.signatureCheck == "verified" ? "valid" : forgery.signatureCheck,
+            return [forgery.label, forgery.claims, forgery.aimedAt, forgery.signatureCheck == "verified" ? "valid" : forgery.signatureCheck,
                     forgery.answers[.keyboundMail]!.verdict, edge.served ? "served (\(edge.items) messages)" : edge.verdict]
         })
         let served = sameIssuer.filter { $0.answers[.edge]!.served }
+        let refusedAtEdge = sameIssuer.filter { !$0.answers[.edge]!.served }
         paragraph("""
             Keybound Mail refuses them (token_not_issued, each an alert). The edge served \(served.count) of \(sameIssuer.count), \
             \(served.reduce(0) { $0 + $1.answers[.edge]!.items }) messages: the damage the hunt has to find.
-            """)
+            """ + (refusedAtEdge.isEmpty ? "" : " " + Self.edgeRefusals(refusedAtEdge)))
+    }
+
+    /// Why the edge refused some consumer forgeries although it has no ledger.
+    private static func edgeRefusals(_ refused: [ForgedToken]) -> String {
+        let labels = refused.map(\.label).joined(separator: ", ")
+        let codes = Set(refused.map { $0.answers[.edge]!.verdict }).sorted().joined(separator: ", ")
+        guard codes == "consumer_realm_role" else { return "The edge refused \(labels): \(codes)." }
+        return """
+            The edge refused \(labels) (consumer_realm_role): a consumer realm has no tenant-wide roles, so no consumer \
+            token may carry Mail.Read.All, however perfect its signature. That rule needs no ledger.
+            """
     }
 
     func kidOnlyComparison() {
@@ -105,29 +120,44 @@ extension DrillRun {
         let refusedByMail = forgeries.filter { !$0.answers[.keyboundMail]!.served }.count
         paragraph("""
             The kid-only validator accepts \(accepted) of \(forgeries.count) forged tokens, the enterprise ones included. \
-            Keybound Mail refuses \(refusedByMail) of \(forgeries.count). ("Keybound verifier" is the signature and issuer-binding \
-            check alone, without the ledger: it lets the consumer forgeries through, as it must.)
+            Keybound Mail refuses \(refusedByMail) of \(forgeries.count). ("Keybound verifier" is the signature, issuer and \
+            tenant check alone, without the ledger: it lets the consumer forgeries through, as it must.)
             """)
     }
 
     /// Forges one token, judges it with the kid-only validator and Keybound's plain verifier, and
-    /// presents it to both front ends.
-    private func use(label: String, issuer: DrillTenant, subject: String?, clientID: String, mailbox: String, claims: String) async throws {
+    /// presents it to both front ends (`GET path`).
+    ///
+    /// - Parameters:
+    ///   - issuer: The organisation whose `iss` the token claims.
+    ///   - tenant: The organisation whose `tid` it carries; by default the issuer itself.
+    ///   - mailbox: The existing mailbox aimed at, if any (for the record).
+    ///   - aimedAt: What the request is after, for tables; by default the mailbox.
+    ///   - claims: What the token claims to be, for tables.
+    @discardableResult
+    func use(label: String, issuer: DrillTenant, naming tenant: DrillTenant? = nil, grant: DrillAttacker.Grant,
+             clientID: String = DrillAttacker.clientID, path: String, mailbox: String?, aimedAt: String? = nil,
+             claims: String) async throws -> ForgedToken {
         guard let attacker, let kidOnly else { throw StormDrillError("the attacker has no key") }
         attackStart = min(attackStart, clock.now())
-        let forgery = try attacker.forge(issuer: issuer.url, tenantID: issuer.tenantID, subject: subject, clientID: clientID, now: clock.now())
+        let named = tenant ?? issuer
+        let forgery = try attacker.forge(issuer: issuer, tenantID: named.tenantID, grant: grant, clientID: clientID, now: clock.now())
         var answers: [FrontEnd: MailAnswer] = [:]
         for frontEnd in FrontEnd.allCases {
-            let answer = try await world.readMail(at: frontEnd, mailbox: subject == nil ? mailbox : nil, token: forgery.token,
-                                                  userAgent: Self.attackerAgent)
+            let answer = try await world.get(path, at: frontEnd, token: forgery.token, userAgent: Self.attackerAgent)
             answers[frontEnd] = answer
-            attempts.append(StormDrillResult.Attempt(token: label, tokenID: forgery.tokenID, claimedIssuer: issuer.id, mailbox: mailbox,
+            attempts.append(StormDrillResult.Attempt(token: label, tokenID: forgery.tokenID, claimedIssuer: issuer.id,
+                                                     claimedTenant: named.id, mailbox: mailbox, path: path,
                                                      frontEnd: frontEnd.rawValue, status: answer.status, code: answer.code,
                                                      itemsRead: answer.items, at: clock.now()))
         }
-        forgeries.append(ForgedToken(label: label, claimedIssuer: issuer.id, tokenID: forgery.tokenID, token: forgery.token, claims: claims,
-                                     mailbox: mailbox, at: clock.now(), kidOnly: kidOnly.validate(forgery.token, now: clock.now()),
-                                     signatureCheck: try plainVerdict(forgery.token), answers: answers))
+        let judged = ForgedToken(label: label, claimedIssuer: issuer.id, claimedTenant: named.id, tokenID: forgery.tokenID,
+                                 token: forgery.token, claims: claims, aimedAt: aimedAt ?? mailbox ?? path,
+                                 isApplication: grant.isApplication, at: clock.now(),
+                                 kidOnly: kidOnly.validate(forgery.token, now: clock.now()),
+                                 signatureCheck: try plainVerdict(forgery.token), answers: answers)
+        forgeries.append(judged)
+        return judged
     }
 
     /// Keybound's verifier over the provider's own per-issuer trust, without the ledger check.

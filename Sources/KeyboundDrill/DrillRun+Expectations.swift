@@ -21,6 +21,7 @@ extension DrillRun {
         let perFrontEnd = crossIssuer.count / FrontEnd.allCases.count
         expect("every cross-issuer attempt raised an alert", mainAlerts == perFrontEnd && edgeAlerts == perFrontEnd,
                "\(mainAlerts) at Keybound Mail, \(edgeAlerts) at the edge, \(perFrontEnd) attempts each")
+        tenantCrossingExpectations(expect)
 
         let sameIssuer = forgeries.filter { $0.label.hasPrefix("B") }
         expect("the consumer forgeries are cryptographically valid (Keybound's verifier without the ledger accepts them)",
@@ -32,7 +33,10 @@ extension DrillRun {
         let notIssuedAlerts = world.context.alerts.alerts().filter { $0.code == "token_not_issued" }.count
         expect("every consumer forgery refused by the ledger check raised an alert", notIssuedAlerts == sameIssuer.count,
                "\(notIssuedAlerts) alerts")
-        expect("the mail edge (no ledger) served every consumer forgery", sameIssuer.allSatisfy { $0.answers[.edge]?.served == true },
+        let delegated = sameIssuer.filter { !$0.isApplication }, application = sameIssuer.filter(\.isApplication)
+        expect("the mail edge (no ledger) served the delegated consumer forgeries and refused the application one with consumer_realm_role",
+               !delegated.isEmpty && delegated.allSatisfy { $0.answers[.edge]?.served == true }
+               && !application.isEmpty && application.allSatisfy { $0.answers[.edge]?.status == 403 && $0.answers[.edge]?.code == "consumer_realm_role" },
                sameIssuer.map { "\($0.label): \($0.answers[.edge]?.verdict ?? "-")" }.joined(separator: ", "))
         expect("the kid-only validator accepted every attacker token", !forgeries.isEmpty && forgeries.allSatisfy { $0.kidOnly.isAccepted },
                "\(forgeries.filter { $0.kidOnly.isAccepted }.count) of \(forgeries.count)")
@@ -40,13 +44,21 @@ extension DrillRun {
         let forged = Set(forgedTokenIDs), cross = Set(crossIssuerTokenIDs)
         expect("the hunt found every consumer forgery as a forged token", sameIssuer.allSatisfy { forged.contains($0.tokenID) },
                "\(sameIssuer.filter { forged.contains($0.tokenID) }.count) of \(sameIssuer.count) tokens")
+        // A forged-token finding is a record of a consumer forgery that was served, or refused by the ledger check.
         let servedForgeries = attempts.filter { $0.served }
-        expect("the hunt found every request the edge served to the attacker",
-               servedForgeries.allSatisfy { forged.contains($0.tokenID) } && (findings["forged_token"] ?? 0) == sameIssuer.count * 2,
-               "\(servedForgeries.count) served, forged_token findings: \(findings["forged_token"] ?? 0)")
+        let forgedRecords = attempts.filter { $0.token.hasPrefix("B") && ($0.served || $0.code == "token_not_issued") }
+        expect("the hunt found every request served to the attacker and every ledger refusal, as forged tokens",
+               !servedForgeries.isEmpty && servedForgeries.allSatisfy { forged.contains($0.tokenID) && isFinding($0) }
+               && forgedRecords.allSatisfy(isFinding) && (findings["forged_token"] ?? 0) == forgedRecords.count,
+               "\(servedForgeries.count) served, \(forgedRecords.count) such requests, forged_token findings: \(findings["forged_token"] ?? 0)")
         expect("the hunt found every cross-issuer attempt", (findings["cross_issuer_key"] ?? 0) == crossIssuer.count
                && forgeries.filter { $0.label.hasPrefix("A") }.allSatisfy { cross.contains($0.tokenID) },
                "cross_issuer_key findings: \(findings["cross_issuer_key"] ?? 0) of \(crossIssuer.count)")
+        let outside = refusalsOutsideFindings
+        expect("every attacker request that is not a finding is in the hunt's trace of the key (by refusal code)",
+               outside["served"] == nil && outside.allSatisfy { tracedRefusals[$0.key] ?? 0 >= $0.value },
+               outside.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value) requests, \(tracedRefusals[$0.key] ?? 0) traced" }
+                   .joined(separator: ", "))
         expect("the hunt flagged no ordinary request", falsePositives == 0, "\(falsePositives) false positives")
         expect("the new application is a lead, not a finding",
                newApplicationServed && leads.contains { $0.clientID == DrillCast.newApplication && !$0.isAttacker },
@@ -58,18 +70,23 @@ extension DrillRun {
             let fresh = keys.first { $0.keyID == incident.freshKeyID }?.state == .active
             expect("the incident closed with the key revoked and a fresh key active", incident.closed && revoked && fresh,
                    "\(incident.id): \(incident.steps.joined(separator: ", "))")
+            // Notices go where the audit log shows, from verified records, the attacker reached or
+            // targeted an organisation; a refused token's tid is only a claim.
             let noticed = Set(incident.notices.keys)
-            expect("a notice was written for every attacked organisation (consumers, contoso, fabrikam)",
-                   noticed.isSuperset(of: [DrillCast.consumers, DrillCast.contoso, DrillCast.fabrikam]),
-                   noticed.sorted().joined(separator: ", "))
+            expect("a notice was written for every organisation whose data the attacker reached or that a verified token targeted",
+                   !incident.mustNotify.isEmpty && noticed.isSuperset(of: incident.mustNotify),
+                   "needed: \(incident.mustNotify.joined(separator: ", ")); written: \(noticed.sorted().joined(separator: ", "))")
             expect("the mail edge learned of the revocation within 5 s (push channel)",
                    (incident.edgePropagationSeconds ?? .infinity) < 5,
                    incident.edgePropagationSeconds.map { String(format: "%.3f s", $0) } ?? "not seen")
         } else {
             expect("the incident response ran", false, "no incident")
         }
-        expect("after the response, every organisation's daemon and people work with fresh tokens",
-               aftermath.count == world.tenants.count && aftermath.allSatisfy { $0.applicationWorks && $0.peopleServed == $0.people },
+        let daemonsAsCast = aftermath.allSatisfy { entry in
+            world.tenant(entry.tenant).daemonSecret == nil ? entry.applicationWorks == nil : entry.applicationWorks == true
+        }
+        expect("after the response, every enterprise daemon and all people work with fresh tokens",
+               aftermath.count == world.tenants.count && daemonsAsCast && aftermath.allSatisfy { $0.peopleServed == $0.people },
                aftermath.map { "\($0.tenant): daemon \($0.applicationAnswer), \($0.peopleServed)/\($0.people)" }.joined(separator: "; "))
         expect("enterprise people had nothing to do (their refresh tokens kept working)",
                aftermath.filter { $0.tenant != DrillCast.consumers }.allSatisfy { $0.peopleSignedInAgain == 0 },
@@ -78,5 +95,24 @@ extension DrillRun {
                afterResponseAttempts.count == FrontEnd.allCases.count && afterResponseAttempts.allSatisfy { $0.code == "key_revoked" },
                afterResponseAttempts.map { "\($0.frontEnd): \($0.code ?? "served")" }.joined(separator: ", "))
         return list
+    }
+
+    /// Act 4: every tenant-crossing forgery refused with `tenant_mismatch`, and nothing of the
+    /// enterprises' reached: no mailbox squatted, no record of the attempts in their feeds.
+    private func tenantCrossingExpectations(_ expect: (String, Bool, String) -> Void) {
+        let crossing = attempts.filter { $0.token.hasPrefix("T") }
+        let enterprises = world.tenants.filter(\.isEnterprise)
+        let tokens = Set(crossing.map(\.tokenID)).count
+        expect("every consumer token naming an enterprise tenant was refused with tenant_mismatch, at both front ends",
+               tokens == 3 * enterprises.count && crossing.count == tokens * FrontEnd.allCases.count
+               && crossing.allSatisfy { $0.status == 401 && $0.code == "tenant_mismatch" && $0.itemsRead == 0 },
+               "\(crossing.count { $0.code == "tenant_mismatch" }) of \(crossing.count) requests (\(tokens) tokens)")
+        let squatted = tenantBoundary.squattedMailboxes
+        expect("no mailbox was created for the consumer issuer in an enterprise tenant", squatted.isEmpty,
+               squatted.isEmpty ? "none in the mail store" : squatted.joined(separator: ", "))
+        let feeds = enterprises.map { ($0.id, tenantBoundary.feedRecords[$0.id] ?? 0, tenantBoundary.attemptsInFeeds[$0.id]) }
+        expect("no enterprise tenant's own audit feed holds a request of those tokens",
+               feeds.allSatisfy { $0.1 > 0 && $0.2 == 0 },
+               feeds.map { "\($0.0): \($0.2.map(String.init) ?? "not read") of \($0.1) records" }.joined(separator: ", "))
     }
 }

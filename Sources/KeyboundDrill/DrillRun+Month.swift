@@ -9,9 +9,10 @@ extension DrillRun {
     func ordinaryMonth() async throws {
         heading("Act 1. Ordinary work (\(days) days)")
         paragraph("""
-            Every day each organisation's mail daemon gets a token and reads its colleagues' mailboxes, and every \
+            Every day each enterprise's mail daemon gets a token and reads its colleagues' mailboxes, and every \
             person's mail app refreshes its token and reads their own mail (the first day they sign in through the \
-            login page). On day \(rotationDay) every issuer starts a scheduled key rotation; the new keys sign from \
+            login page). The consumer realm has no daemon: a consumer realm has no tenant-wide roles, so no application \
+            there reads other people's mail (the provider grants it no client_credentials token). On day \(rotationDay) every issuer starts a scheduled key rotation; the new keys sign from \
             day \(rotationDay + 1). On day \(days - 1) contoso's new archiving app reads a mailbox for the first time.
             """)
         for day in 0..<days {
@@ -33,11 +34,12 @@ extension DrillRun {
             }
         }
         rotations = try world.manager.events(after: 0, limit: 100_000).filter { $0.kind == .activated && $0.at > start }.count
-        table(["Organisation", "Kind", "People", "Reads mail at", "Tokens issued", "Requests served", "Refused"],
+        table(["Organisation", "Kind", "People", "Daemon", "Reads mail at", "Tokens", "Served", "Refused"],
               world.tenants.map { tenant in
                   let counts = traffic[tenant.id]!
                   return [tenant.id, tenant.isEnterprise ? "enterprise tenant" : "consumer realm", "\(tenant.users.count)",
-                          tenant.frontEnd.title, "\(counts.tokensIssued)", "\(counts.requestsServed)", "\(counts.requestsRefused)"]
+                          tenant.daemonSecret == nil ? "none" : "yes", tenant.frontEnd.title, "\(counts.tokensIssued)",
+                          "\(counts.requestsServed)", "\(counts.requestsRefused)"]
               })
         let refused = legitimateRefusals.count
         say("  Key rotations completed: \(rotations). " + (refused == 0
@@ -45,15 +47,16 @@ extension DrillRun {
             : "\(refused) ordinary requests were refused (unexpected): \(legitimateRefusals.prefix(3).joined(separator: "; "))"))
     }
 
-    /// Each organisation's daemon: a client-credentials token, then every colleague's mailbox.
+    /// Each enterprise's daemon: a client-credentials token, then every colleague's mailbox.
     private func daemonsRead() async throws {
         let world = self.world
         let results = try await withThrowingTaskGroup(of: (String, StormDrillResult.Traffic, [String]).self) { group in
             for tenant in world.tenants {
+                guard let secret = tenant.daemonSecret else { continue }
                 group.addTask {
                     var counts = StormDrillResult.Traffic(tenant: tenant.id)
                     var refusals: [String] = []
-                    let token = try await world.oauth.clientCredentials(issuer: tenant.url, clientID: tenant.daemonID, secret: tenant.daemonSecret)
+                    let token = try await world.oauth.clientCredentials(issuer: tenant.url, clientID: tenant.daemonID, secret: secret)
                     counts.tokensIssued += 1
                     for user in tenant.users {
                         let answer = try await world.readMail(at: tenant.frontEnd, mailbox: user.email, token: token, userAgent: "\(tenant.daemonID)/1.0")

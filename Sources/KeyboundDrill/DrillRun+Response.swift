@@ -4,14 +4,14 @@ import KeyboundHunt
 import KeyboundIncident
 import Synchronization
 
-/// Acts 5 to 7: the hunt, `keybound incident respond`, and the morning after.
+/// Acts 6 to 8: the hunt, `keybound incident respond`, and the morning after.
 extension DrillRun {
     /// The drill's on-call engineer answers the first alert after this long (simulated).
     static let onCallDelay: TimeInterval = 30 * 60
 
     func detection() throws {
         clock.set(attackStart.addingTimeInterval(Self.onCallDelay))
-        heading("Act 5. Detection (\(label(clock.now())))")
+        heading("Act 6. Detection (\(label(clock.now())))")
         // The first-time rule needs the look-back window inside the log: at most the simulated period.
         lookbackDays = min(30, days - 1)
         let report = try Hunt.run(HuntConfiguration(
@@ -19,6 +19,11 @@ extension DrillRun {
             key: .init(issuer: DrillCast.consumers, keyID: stolenKeyID), lookback: TimeInterval(lookbackDays) * 86_400, now: clock.now()))
         let attackerTokens = Set(forgeries.map(\.tokenID))
         for (kind, count) in report.findingCounts where count > 0 { findings[kind.rawValue] = count }
+        findingRequests = Set(report.findings.compactMap { finding in
+            finding.record.tokenID.map { FindingKey(tokenID: $0, code: finding.record.rejectionCode) }
+        })
+        tracedRefusals = Dictionary((report.keyUse?.byRejectionCode ?? []).compactMap { group in group.name.map { ($0, group.tally.total) } },
+                                    uniquingKeysWith: +)
         forgedTokenIDs = report.findings.filter { $0.kind == .forgedToken }.compactMap(\.record.tokenID)
         crossIssuerTokenIDs = report.findings.filter { $0.kind == .crossIssuerKey }.compactMap(\.record.tokenID)
         falsePositives = report.findings.filter { !attackerTokens.contains($0.record.tokenID ?? "") }.count
@@ -41,8 +46,7 @@ extension DrillRun {
             }
             return [kind.rawValue, "\(count)", meaning]
         })
-        let missed = attempts.filter { !(forgedTokenIDs + crossIssuerTokenIDs).contains($0.tokenID) }.count
-        say("  Attacker requests found: \(attempts.count - missed) of \(attempts.count). Ordinary requests flagged: \(falsePositives).")
+        describeCoverage(report)
         say("  First-time access, \(HuntLead.pluralLabel) (look-back \(lookbackDays) days):")
         for lead in leads where !lead.isAttacker {
             say("    \(lead.clientID) first read \(lead.mailbox): legitimate, contoso's new archiving app")
@@ -60,7 +64,7 @@ extension DrillRun {
 
     func response() async throws {
         clock.advance(5 * 60)
-        heading("Act 6. Response (\(label(clock.now())))")
+        heading("Act 7. Response (\(label(clock.now())))")
         say("  $ keybound incident respond --issuer consumers --kid \(stolenKeyID) --reason \"consumer signing key stolen\"")
         // Watch the edge while the command runs: the revocation reaches it over the key-event push channel.
         let moments = Moments()
@@ -90,10 +94,11 @@ extension DrillRun {
             }
         }
         let notices = noticeFiles(folder)
+        let mustNotify = try organisationsToNotify()
         let containment = containmentSeconds(folder: folder, record: record)
         incident = StormDrillResult.Incident(
             id: record.id, closed: record.isClosed, steps: record.completed.map(\.step.rawValue), folder: folder.url.path,
-            notices: notices, containmentSeconds: containment, tokensRevoked: record.tokensRevoked ?? 0,
+            notices: notices, mustNotify: mustNotify, containmentSeconds: containment, tokensRevoked: record.tokensRevoked ?? 0,
             chainsRevoked: record.chainsRevoked ?? 0, freshKeyID: record.freshKeyID, commandSeconds: commandSeconds,
             edgePropagationSeconds: propagation)
         say("  Steps done: \(record.completed.map(\.step.rawValue).joined(separator: ", ")) (\(String(format: "%.2f", commandSeconds)) s).")
@@ -110,8 +115,8 @@ extension DrillRun {
                 """)
         }
         say("  Incident folder: \(folder.url.path)" + (keptDirectory ? "" : " (removed at the end; --keep DIR keeps it)"))
-        say("    timeline.md, affected.md, hunt.md, summary.json, and one notice per organisation (notices/<tenant id>.md, .json)")
-        say("    notices written for: " + world.tenants.filter { notices[$0.id] != nil }.map(\.id).joined(separator: ", "))
+        say("    timeline.md, affected.md, hunt.md, summary.json, and one notice per affected organisation (notices/<tenant id>.md, .json)")
+        describeNotices(notices, mustNotify: mustNotify, folder: folder)
         for tenant in [DrillCast.contoso, DrillCast.consumers] {
             let text = (try? String(contentsOf: folder.noticesFolder.appendingPathComponent("\(world.tenant(tenant).tenantID).md"),
                                     encoding: .utf8)) ?? ""
@@ -123,10 +128,14 @@ extension DrillRun {
 
     func morningAfter() async throws {
         at(day: days, 7)
-        heading("Act 7. The morning after (\(label(clock.now())))")
+        heading("Act 8. The morning after (\(label(clock.now())))")
         for tenant in world.tenants {
-            let token = try await world.oauth.clientCredentials(issuer: tenant.url, clientID: tenant.daemonID, secret: tenant.daemonSecret)
-            let daemon = try await world.readMail(at: tenant.frontEnd, mailbox: tenant.users[0].email, token: token, userAgent: "\(tenant.daemonID)/1.0")
+            var daemon: MailAnswer?
+            if let secret = tenant.daemonSecret {
+                let token = try await world.oauth.clientCredentials(issuer: tenant.url, clientID: tenant.daemonID, secret: secret)
+                daemon = try await world.readMail(at: tenant.frontEnd, mailbox: tenant.users[0].email, token: token,
+                                                  userAgent: "\(tenant.daemonID)/1.0")
+            }
             var refreshed = 0, signedIn = 0, served = 0
             for user in tenant.users {
                 var tokens: DrillOAuth.Tokens
@@ -144,29 +153,31 @@ extension DrillRun {
                     served += 1
                 }
             }
-            aftermath.append(StormDrillResult.Aftermath(tenant: tenant.id, applicationWorks: daemon.served,
-                                                        applicationAnswer: daemon.verdict, peopleRefreshed: refreshed,
+            aftermath.append(StormDrillResult.Aftermath(tenant: tenant.id, applicationWorks: daemon?.served,
+                                                        applicationAnswer: daemon?.verdict ?? "none", peopleRefreshed: refreshed,
                                                         peopleSignedInAgain: signedIn, peopleServed: served, people: tenant.users.count))
         }
         table(["Organisation", "Daemon", "People working", "Had to sign in again"], aftermath.map { entry in
-            [entry.tenant, entry.applicationWorks ? "works" : "REFUSED", "\(entry.peopleServed) of \(entry.people)", "\(entry.peopleSignedInAgain)"]
+            [entry.tenant, entry.applicationWorks.map { $0 ? "works" : "REFUSED" } ?? "n/a (none)", "\(entry.peopleServed) of \(entry.people)",
+             "\(entry.peopleSignedInAgain)"]
         })
         paragraph("""
-            What legitimate users had to do: nothing in contoso and fabrikam. In the consumer realm the people's refresh \
-            tokens descended from tokens signed with the stolen key, so the response cut those chains: their mail app \
-            signed them in once more. The consumer daemon just got a token from the fresh key.
+            What legitimate users had to do: nothing in contoso and fabrikam, whose daemons got fresh tokens as usual. In \
+            the consumer realm (which has no daemon) the people's refresh tokens descended from tokens signed with the \
+            stolen key, so the response cut those chains: their mail app signed them in once more.
             """)
         // The attacker tries again with a fresh forgery.
         guard let attacker else { return }
         let consumers = world.tenant(DrillCast.consumers)
         let victim = consumers.target
-        let forgery = try attacker.forge(issuer: consumers.url, tenantID: consumers.tenantID, subject: victim.subject, now: clock.now())
+        let forgery = try attacker.forge(issuer: consumers, grant: .user(victim.subject), now: clock.now())
+        let path = MailPath.messages(of: nil)
         var answers: [String] = []
         for frontEnd in FrontEnd.allCases {
-            let answer = try await world.readMail(at: frontEnd, mailbox: nil, token: forgery.token, userAgent: Self.attackerAgent)
+            let answer = try await world.get(path, at: frontEnd, token: forgery.token, userAgent: Self.attackerAgent)
             afterResponseAttempts.append(StormDrillResult.Attempt(
-                token: "C1", tokenID: forgery.tokenID, claimedIssuer: consumers.id, mailbox: victim.email, frontEnd: frontEnd.rawValue,
-                status: answer.status, code: answer.code, itemsRead: answer.items, at: clock.now()))
+                token: "C1", tokenID: forgery.tokenID, claimedIssuer: consumers.id, claimedTenant: consumers.id, mailbox: victim.email,
+                path: path, frontEnd: frontEnd.rawValue, status: answer.status, code: answer.code, itemsRead: answer.items, at: clock.now()))
             answers.append("\(frontEnd.title) \(answer.verdict)")
         }
         say("  A fresh forgery with the stolen key for \(victim.email): \(answers.joined(separator: ", ")).")
@@ -180,12 +191,13 @@ extension DrillRun {
         _ = try await world.mail.audit.checkpoint(now: clock.now())
     }
 
-    /// Notice files per issuer id (the folder names them by tenant id).
+    /// Notice files per issuer id (the folder names them by tenant id, with a suffix only when two
+    /// issuers share one; the drill's tenant ids are distinct and none is a prefix of another).
     private func noticeFiles(_ folder: IncidentFolder) -> [String: [String]] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.noticesFolder.path)) ?? []
         var result: [String: [String]] = [:]
         for tenant in world.tenants {
-            let mine = names.filter { $0.hasPrefix(tenant.tenantID + ".") }.sorted()
+            let mine = names.filter { $0.hasPrefix(tenant.tenantID) }.sorted()
             if !mine.isEmpty { result[tenant.id] = mine.map { "notices/\($0)" } }
         }
         return result

@@ -18,18 +18,23 @@ final class DrillRun {
     var rotations = 0
     var newApplicationServed = false
 
-    // Acts 2 to 4
+    // Acts 2 to 5
     var stolenKeyID = ""
     var attacker: DrillAttacker?
     var attempts: [StormDrillResult.Attempt] = []
     var forgeries: [ForgedToken] = []
     var kidOnly: KidOnlyValidator?
     var attackStart = Date.distantFuture
+    var tenantBoundary = StormDrillResult.TenantBoundary(squattedMailboxes: [], feedRecords: [:], attemptsInFeeds: [:], tidOnlyFeedRecords: [:])
 
-    // Acts 5 to 7
+    // Acts 6 to 8
     var findings: [String: Int] = [:]
     var forgedTokenIDs: [String] = []
     var crossIssuerTokenIDs: [String] = []
+    /// The attacker requests whose own audit record the hunt listed as a finding.
+    var findingRequests: Set<FindingKey> = []
+    /// The hunt's trace of the stolen key: records refused, per rejection code.
+    var tracedRefusals: [String: Int] = [:]
     var falsePositives = 0
     var leads: [StormDrillResult.Lead] = []
     var lookbackDays = 30
@@ -80,11 +85,17 @@ final class DrillRun {
 /// One attacker token and what every validator made of it.
 struct ForgedToken {
     let label: String
+    /// The issuer id of its `iss`.
     let claimedIssuer: String
+    /// The organisation whose `tid` it carries.
+    let claimedTenant: String
     let tokenID: String
     let token: String
     let claims: String
-    let mailbox: String
+    /// What the request was after, for tables.
+    let aimedAt: String
+    /// Whether it is an application token (roles), rather than a user's (scope).
+    let isApplication: Bool
     let at: Date
     /// The kid-only validator's verdict at the moment of use.
     let kidOnly: KidOnlyValidator.Verdict

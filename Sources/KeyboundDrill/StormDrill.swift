@@ -7,9 +7,10 @@ import Foundation
 /// tenants `contoso` and `fabrikam`), Keybound Mail inside the provider, and a second mail front
 /// end set up like a standalone validator, in a fresh data directory. It runs a month of ordinary
 /// traffic, then plays the attacker with the consumer realm's signing key: tokens claiming the
-/// enterprise tenants (refused, `issuer_key_mismatch`, alerted), and consumer tokens with perfect
-/// signatures (refused by the ledger check; served by the validator without it, and found by the
-/// hunt). It compares every forged token with what a kid-only validator would have accepted, runs
+/// enterprise tenants (refused, `issuer_key_mismatch`, alerted), consumer tokens naming an
+/// enterprise tenant's `tid` (refused, `tenant_mismatch`: a tenant is (issuer, tid)), and consumer
+/// tokens with perfect signatures (refused by the ledger check; the delegated ones served by the
+/// validator without it and found by the hunt). It compares every forged token with what a kid-only validator would have accepted, runs
 /// the hunt and `incident respond`, and checks that legitimate users keep working.
 public enum StormDrill {
     /// Runs the drill, calling `output` with each line of the report as it happens.
@@ -60,6 +61,7 @@ public enum StormDrill {
         try await run.ordinaryMonth()
         try await run.theft()
         try await run.crossIssuerForgeries()
+        try await run.tenantCrossingForgeries()
         try await run.sameIssuerForgeries()
         run.kidOnlyComparison()
         try run.detection()
@@ -76,7 +78,8 @@ public enum StormDrill {
             days: options.days, simulatedStart: run.start, attackStart: run.attackStart,
             dataDirectory: options.keepDirectory.map { _ in directory.path }, stolenKeyID: run.stolenKeyID,
             traffic: world.tenants.compactMap { run.traffic[$0.id] }, rotations: run.rotations,
-            attempts: run.attempts + run.afterResponseAttempts, verdicts: run.verdicts, alerts: alertCounts(world),
+            attempts: run.attempts + run.afterResponseAttempts, verdicts: run.verdicts, tenantBoundary: run.tenantBoundary,
+            alerts: alertCounts(world),
             findings: run.findings, forgedTokenIDs: run.forgedTokenIDs, crossIssuerTokenIDs: run.crossIssuerTokenIDs,
             falsePositives: run.falsePositives, leads: run.leads, lookbackDays: run.lookbackDays,
             incident: run.incident ?? StormDrillResult.Incident.missing, aftermath: run.aftermath, expectations: run.expectations(),
@@ -164,6 +167,6 @@ public enum StormDrill {
 
 extension StormDrillResult.Incident {
     static let missing = StormDrillResult.Incident(
-        id: "", closed: false, steps: [], folder: "", notices: [:], containmentSeconds: nil, tokensRevoked: 0, chainsRevoked: 0,
+        id: "", closed: false, steps: [], folder: "", notices: [:], mustNotify: [], containmentSeconds: nil, tokensRevoked: 0, chainsRevoked: 0,
         freshKeyID: nil, commandSeconds: 0, edgePropagationSeconds: nil)
 }

@@ -30,7 +30,8 @@ extension StormDrillResult {
             }),
             "attempts": .array(attempts.map { attempt in
                 .object(JSONObject(["token": .string(attempt.token), "jti": .string(attempt.tokenID), "claimed_issuer": .string(attempt.claimedIssuer),
-                                    "mailbox": .string(attempt.mailbox), "front_end": .string(attempt.frontEnd), "status": number(attempt.status),
+                                    "claimed_tenant": .string(attempt.claimedTenant), "mailbox": attempt.mailbox.map(JSONValue.string) ?? .null,
+                                    "path": .string(attempt.path), "front_end": .string(attempt.frontEnd), "status": number(attempt.status),
                                     "code": attempt.code.map(JSONValue.string) ?? .null, "items_read": number(attempt.itemsRead),
                                     "at": time(attempt.at)]))
             }),
@@ -41,6 +42,12 @@ extension StormDrillResult {
                                     "keybound_mail": .string(verdict.keyboundMail), "mail_edge": .string(verdict.mailEdge)]))
             }),
             "alerts": .object(alertsObject),
+            "tenant_boundary": .object(JSONObject([
+                "squatted_mailboxes": .array(tenantBoundary.squattedMailboxes.map(JSONValue.string)),
+                "feed_records": counts(tenantBoundary.feedRecords),
+                "attempts_in_feeds": counts(tenantBoundary.attemptsInFeeds),
+                "tid_only_feed_records": counts(tenantBoundary.tidOnlyFeedRecords),
+            ])),
         ])
         object["hunt"] = .object(JSONObject([
             "findings": counts(findings), "false_positives": number(falsePositives), "lookback_days": number(lookbackDays),
@@ -54,13 +61,14 @@ extension StormDrillResult {
         object["incident"] = .object(JSONObject([
             "id": .string(incident.id), "closed": .bool(incident.closed), "steps": .array(incident.steps.map(JSONValue.string)),
             "folder": .string(incident.folder), "notices": .object(noticesObject),
+            "must_notify": .array(incident.mustNotify.map(JSONValue.string)),
             "containment_seconds": incident.containmentSeconds.map(JSONValue.number) ?? .null,
             "tokens_revoked": number(incident.tokensRevoked), "chains_revoked": number(incident.chainsRevoked),
             "fresh_kid": incident.freshKeyID.map(JSONValue.string) ?? .null, "command_seconds": .number(incident.commandSeconds),
             "edge_propagation_seconds": incident.edgePropagationSeconds.map(JSONValue.number) ?? .null,
         ]))
         object["aftermath"] = .array(aftermath.map { entry in
-            .object(JSONObject(["tenant": .string(entry.tenant), "application_works": .bool(entry.applicationWorks),
+            .object(JSONObject(["tenant": .string(entry.tenant), "application_works": entry.applicationWorks.map(JSONValue.bool) ?? .null,
                                 "application_answer": .string(entry.applicationAnswer),
                                 "people": number(entry.people), "people_served": number(entry.peopleServed),
                                 "people_refreshed": number(entry.peopleRefreshed), "people_signed_in_again": number(entry.peopleSignedInAgain)]))

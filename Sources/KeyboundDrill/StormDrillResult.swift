@@ -28,21 +28,27 @@ public struct StormDrillResult: Sendable {
 
     /// One attacker request and the answer of one front end.
     public struct Attempt: Sendable {
-        /// The token's label (`A1`…: cross-issuer, `B1`…: same issuer, `C1`: after the response).
+        /// The token's label (`A1`…: cross-issuer, `T1`…: the consumer issuer naming an enterprise
+        /// tenant, `B1`…: same issuer, `C1`: after the response).
         public let token: String
         /// The token's `jti`.
         public let tokenID: String
-        /// The issuer id the token claims.
+        /// The issuer id the token claims (`iss`).
         public let claimedIssuer: String
-        /// The mailbox aimed at.
-        public let mailbox: String
+        /// The organisation whose tenant id the token carries (`tid`): the claimed issuer's own,
+        /// except for the tenant-crossing tokens `T…`.
+        public let claimedTenant: String
+        /// The existing mailbox aimed at, or `nil` (the audit feed, or a mailbox first use would create).
+        public let mailbox: String?
+        /// The request's path (`/users/…/messages`, `/me/messages`, `/audit/records`), query included.
+        public let path: String
         /// `keybound_mail` or `mail_edge`.
         public let frontEnd: String
         /// The HTTP status.
         public let status: Int
         /// The refusal code (`keybound_code`), or `nil` when served.
         public let code: String?
-        /// Messages returned.
+        /// Messages (or audit records) returned.
         public let itemsRead: Int
         /// Simulated time of the request.
         public let at: Date
@@ -88,6 +94,9 @@ public struct StormDrillResult: Sendable {
         public let folder: String
         /// Notice files written, by issuer id of the organisation (`notices/<tid>.md`).
         public let notices: [String: [String]]
+        /// The organisations (issuer ids) whose data the attacker reached or that a verified
+        /// attacker token targeted, from the audit log: those a notice must go to.
+        public let mustNotify: [String]
         /// From the first malicious request to the key's revocation, simulated seconds.
         public let containmentSeconds: Double?
         /// Tokens signed with the key that were revoked, and refresh chains cut.
@@ -100,13 +109,29 @@ public struct StormDrillResult: Sendable {
         public let edgePropagationSeconds: Double?
     }
 
+    /// What the tenant-crossing forgeries (`T…`) left behind, read from the stores themselves.
+    public struct TenantBoundary: Sendable {
+        /// Mailboxes of the consumer issuer filed under an enterprise tenant's id (addresses; none expected).
+        public let squattedMailboxes: [String]
+        /// Per enterprise issuer id: the records of that tenant's own audit feed, (issuer, tid),
+        /// after the act (its month of traffic).
+        public let feedRecords: [String: Int]
+        /// Per enterprise issuer id: records of that tenant's own audit feed that carry the `jti`
+        /// of a tenant-crossing forgery (0 expected).
+        public let attemptsInFeeds: [String: Int]
+        /// Per enterprise issuer id: the records a feed selected by `tid` alone would have held when
+        /// the forgery asked for it (what the pair keeps from the consumer key).
+        public let tidOnlyFeedRecords: [String: Int]
+    }
+
     /// One check after the response.
     public struct Aftermath: Sendable {
         /// The issuer id.
         public let tenant: String
-        /// The daemon's fresh token was served.
-        public let applicationWorks: Bool
-        /// The daemon's answer: `served` or the refusal code.
+        /// The daemon's fresh token was served; `nil` when the organisation has no daemon (a
+        /// consumer realm has no tenant-wide roles).
+        public let applicationWorks: Bool?
+        /// The daemon's answer: `served`, the refusal code, or `none` (no daemon).
         public let applicationAnswer: String
         /// People whose mail app still refreshed its token.
         public let peopleRefreshed: Int
@@ -134,6 +159,8 @@ public struct StormDrillResult: Sendable {
     public let attempts: [Attempt]
     /// Every attacker token before the response, judged three ways.
     public let verdicts: [Verdict]
+    /// What the tenant-crossing forgeries left behind.
+    public let tenantBoundary: TenantBoundary
     /// Alerts raised, per front end (`keybound_mail`, `mail_edge`) and code.
     public let alerts: [String: [String: Int]]
     /// The hunt's malicious findings per kind (`forged_token`, `cross_issuer_key`, …).

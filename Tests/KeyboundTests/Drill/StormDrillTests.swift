@@ -1,5 +1,9 @@
 import Foundation
+import Keybound
+import KeyboundAudit
 import KeyboundDrill
+import KeyboundMail
+import KeyboundStore
 import Synchronization
 import Testing
 
@@ -20,9 +24,12 @@ struct StormDrillTests {
         let result = try await StormDrill.run(StormDrillOptions(days: 5)) { lines.append($0) }
         #expect(result.passed, "\(result.failures.map { "\($0.name): \($0.detail)" })")
 
-        // A month (here 5 days) of ordinary traffic, all served, one rotation per issuer.
+        // A month (here 5 days) of ordinary traffic, all served, one rotation per issuer. Only the
+        // enterprises run a daemon: per day 3 people, plus in an enterprise the daemon's token.
         #expect(result.traffic.count == 3)
         #expect(result.traffic.allSatisfy { $0.requestsServed > 0 && $0.requestsRefused == 0 })
+        #expect(result.traffic.first { $0.tenant == "consumers" }?.tokensIssued == 5 * 3)
+        #expect(result.traffic.first { $0.tenant == "fabrikam" }?.tokensIssued == 5 * 4)
         #expect(result.rotations == 3)
 
         // (a) Cross-issuer forgeries: refused everywhere with issuer_key_mismatch, each one alerted.
@@ -33,24 +40,50 @@ struct StormDrillTests {
         #expect(result.alerts["keybound_mail"]?["issuer_key_mismatch"] == 4)
         #expect(result.alerts["mail_edge"]?["issuer_key_mismatch"] == 4)
 
-        // (b) Same-issuer forgeries: cryptographically valid, refused by the ledger check, served by
-        // the validator without it, and found by the hunt as forged tokens.
+        // The same mistake one level up: consumer-issuer tokens with perfect signatures naming an
+        // enterprise tenant's tid, for its audit feed, its executive's mail and a squatted mailbox:
+        // refused with tenant_mismatch at both front ends, and nothing of the enterprises reached.
+        let crossing = result.attempts.filter { $0.token.hasPrefix("T") }
+        #expect(crossing.count == 12, "3 tokens per enterprise, each to both front ends")
+        #expect(crossing.allSatisfy { $0.status == 401 && $0.code == "tenant_mismatch" && $0.itemsRead == 0 && $0.claimedIssuer == "consumers" })
+        for frontEnd in ["keybound_mail", "mail_edge"] {
+            #expect(Set(crossing.filter { $0.frontEnd == frontEnd }.map(\.path)) == [
+                "/audit/records?limit=100", "/me/messages?$top=5",
+                "/users/diego@contoso.example/messages?$top=5", "/users/nestor@fabrikam.example/messages?$top=5",
+            ])
+            #expect(Set(crossing.filter { $0.frontEnd == frontEnd }.map(\.claimedTenant)) == ["contoso", "fabrikam"])
+        }
+        let crossingVerdicts = result.verdicts.filter { $0.token.hasPrefix("T") }
+        #expect(crossingVerdicts.count == 6)
+        #expect(crossingVerdicts.allSatisfy { $0.kidOnlyAccepted && $0.keyboundSignatureCheck == "tenant_mismatch" })
+        #expect(result.tenantBoundary.squattedMailboxes.isEmpty)
+        #expect(result.tenantBoundary.attemptsInFeeds == ["contoso": 0, "fabrikam": 0])
+        #expect(result.tenantBoundary.feedRecords["contoso"] ?? 0 > 0 && result.tenantBoundary.feedRecords["fabrikam"] ?? 0 > 0)
+        #expect(result.tenantBoundary.tidOnlyFeedRecords["contoso"] ?? 0 >= result.tenantBoundary.feedRecords["contoso"] ?? 0,
+                "a feed by tid alone holds at least the tenant's own records")
+
+        // (b) Same-issuer forgeries: cryptographically valid, refused by the ledger check. The
+        // validator without it serves the delegated ones (B1, B2) and refuses the application token
+        // (B3): a consumer realm has no tenant-wide roles. The hunt finds them as forged tokens.
         let sameIssuer = result.verdicts.filter { $0.token.hasPrefix("B") }
         #expect(sameIssuer.count == 3)
         #expect(sameIssuer.allSatisfy { $0.keyboundSignatureCheck == "verified" })
         let consumer = result.attempts.filter { $0.token.hasPrefix("B") }
         #expect(consumer.filter { $0.frontEnd == "keybound_mail" }.allSatisfy { $0.code == "token_not_issued" })
         #expect(result.alerts["keybound_mail"]?["token_not_issued"] == 3)
-        let served = consumer.filter { $0.frontEnd == "mail_edge" }
-        #expect(served.count == 3 && served.allSatisfy { $0.served && $0.itemsRead > 0 })
+        let atEdge = consumer.filter { $0.frontEnd == "mail_edge" }
+        let served = atEdge.filter(\.served)
+        #expect(served.map(\.token) == ["B1", "B2"] && served.allSatisfy { $0.itemsRead > 0 })
+        #expect(atEdge.filter { !$0.served }.map { "\($0.token) \($0.status) \($0.code ?? "-")" } == ["B3 403 consumer_realm_role"])
         #expect(Set(served.map(\.tokenID)).isSubset(of: Set(result.forgedTokenIDs)), "every served forgery is a forged-token finding")
-        #expect(result.findings["forged_token"] == 6)
+        #expect(Set(consumer.map(\.tokenID)).isSubset(of: Set(result.forgedTokenIDs)), "every consumer forgery is a forged-token finding")
+        #expect(result.findings["forged_token"] == 5, "3 ledger refusals at Keybound Mail, 2 served at the edge")
         #expect(result.findings["cross_issuer_key"] == 8)
         #expect(Set(crossIssuer.map(\.tokenID)).isSubset(of: Set(result.crossIssuerTokenIDs)))
         #expect(result.falsePositives == 0)
 
         // (c) The kid-only validator accepts every attacker token.
-        #expect(result.verdicts.count == 7)
+        #expect(result.verdicts.count == 13)
         #expect(result.verdicts.allSatisfy { $0.kidOnlyAccepted })
         #expect(result.verdicts.allSatisfy { $0.keyboundMail != "served" })
 
@@ -62,7 +95,10 @@ struct StormDrillTests {
         let incident = result.incident
         #expect(incident.closed)
         #expect(incident.steps == ["revoke_key", "activate_fresh_key", "revoke_tokens", "hunt", "write_notices", "close"])
-        #expect(Set(incident.notices.keys) == ["consumers", "contoso", "fabrikam"])
+        // A notice goes wherever verified records show the attacker reached or targeted: the consumer
+        // realm, whose mail the edge served. Refused tokens naming contoso or fabrikam prove nothing.
+        #expect(incident.mustNotify == ["consumers"])
+        #expect(incident.notices.keys.contains("consumers"))
         #expect(incident.notices.values.allSatisfy { $0.count == 2 }, "Markdown and JSON")
         #expect(incident.containmentSeconds == Double(35 * 60), "first malicious request at 01:00, revocation at 01:35 (simulated)")
         #expect(incident.freshKeyID != nil && incident.freshKeyID != result.stolenKeyID)
@@ -71,17 +107,21 @@ struct StormDrillTests {
         #expect(!FileManager.default.fileExists(atPath: incident.folder), "the temporary directory is removed")
 
         // Afterwards: legitimate tokens work, the stolen key does not.
-        #expect(result.aftermath.allSatisfy { $0.applicationWorks && $0.peopleServed == $0.people })
+        #expect(result.aftermath.allSatisfy { $0.peopleServed == $0.people })
+        #expect(result.aftermath.filter { $0.tenant != "consumers" }.allSatisfy { $0.applicationWorks == true })
+        #expect(result.aftermath.first { $0.tenant == "consumers" }.map { $0.applicationWorks == nil && $0.applicationAnswer == "none" } == true)
         #expect(result.aftermath.filter { $0.tenant != "consumers" }.allSatisfy { $0.peopleSignedInAgain == 0 })
         let after = result.attempts.filter { $0.token == "C1" }
         #expect(after.count == 2 && after.allSatisfy { $0.status == 401 && $0.code == "key_revoked" })
 
         // The report a newcomer reads.
         let report = lines.all
-        #expect(report.count < 125, "\(report.count) lines")
-        let text = report.joined(separator: "\n")
+        #expect(report.count < 165, "\(report.count) lines")
+        // Paragraphs wrap at 100 columns: match phrases on the text with its lines joined.
+        let text = report.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
         for phrase in ["What a kid-only validator would have accepted", "ACCEPTED", "issuer_key_mismatch", "token_not_issued",
-                       "lead", "Containment: 35 min", "notices written for: consumers, contoso, fabrikam", "key_revoked",
+                       "Act 4. The same mistake one level up", "tenant_mismatch", "consumer_realm_role", "a tenant is (issuer, tid)",
+                       "lead", "Containment: 35 min", "notices written for: consumers", "key_revoked", "n/a (none)",
                        "Result: all \(result.expectations.count) expectations held"] {
             #expect(text.contains(phrase), "\(phrase)")
         }
@@ -95,17 +135,32 @@ struct StormDrillTests {
         let outcome = try await CLIRunner.run(["demo", "storm-0558", "--days", "3", "--keep", kept.path])
         #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)")
         #expect(outcome.stderr.isEmpty, "\(outcome.stderr)")
-        for phrase in ["Storm-0558 drill", "Act 3. Forged enterprise tokens", "ACCEPTED", "issuer_key_mismatch", "token_not_issued",
-                       "served (5 messages)", "Containment:", "Incident folder: \(kept.path)/incidents/INC-", "key_revoked",
-                       "Result: all"] {
+        for phrase in ["Storm-0558 drill", "Act 3. Forged enterprise tokens", "ACCEPTED", "issuer_key_mismatch", "tenant_mismatch",
+                       "token_not_issued", "served (5 messages)", "Containment:", "Incident folder: \(kept.path)/incidents/INC-",
+                       "key_revoked", "Result: all"] {
             #expect(outcome.stdout.contains(phrase), "\(phrase)")
         }
         let incidents = try FileManager.default.contentsOfDirectory(atPath: kept.appendingPathComponent("incidents").path)
         let incident = try #require(incidents.first)
         let notices = try FileManager.default.contentsOfDirectory(
             atPath: kept.appendingPathComponent("incidents/\(incident)/notices").path)
-        #expect(notices.count == 6, "\(notices)")
+        #expect(notices.contains("\(IssuerRecord.wellKnownConsumerTenantID).md"), "the consumer realm's notice: \(notices)")
+        #expect(notices.count { $0.hasSuffix(".md") } == notices.count { $0.hasSuffix(".json") }, "\(notices)")
         #expect(FileManager.default.fileExists(atPath: kept.appendingPathComponent("audit.sqlite").path))
+
+        // The stores themselves: the 9 people's mailboxes and no other (no mailbox squatted by a
+        // consumer token naming an enterprise tid), one (issuer, tid) per issuer, and every record
+        // of an enterprise's own feed made with a token of that enterprise's issuer.
+        let mailboxes = try MailStore(directory: kept).allMailboxes()
+        #expect(mailboxes.count == 9, "\(mailboxes.map(\.address))")
+        let tenants = Dictionary(grouping: mailboxes, by: \.tenant)
+        #expect(tenants.count == 3 && Set(tenants.keys.map(\.issuer)).count == 3)
+        let audit = try AuditLog(directory: kept)
+        for tenant in tenants.keys where !tenant.tenantID.isExactly(IssuerRecord.wellKnownConsumerTenantID) {
+            let feed = try audit.records(of: tenant, limit: 100_000)
+            #expect(!feed.isEmpty)
+            #expect(feed.allSatisfy { $0.tokenIssuer?.isExactly(tenant.issuer) == true }, "\(tenant)")
+        }
     }
 
     @Test("--json prints the structured result; a bad --days is a usage error")
@@ -114,7 +169,10 @@ struct StormDrillTests {
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let json = try #require(outcome.json)
         #expect(json["passed"] as? Bool == true)
-        #expect((json["verdicts"] as? [[String: Any]])?.count == 7)
+        #expect((json["verdicts"] as? [[String: Any]])?.count == 13)
+        let boundary = try #require(json["tenant_boundary"] as? [String: Any])
+        #expect((boundary["squatted_mailboxes"] as? [Any])?.isEmpty == true)
+        #expect((boundary["attempts_in_feeds"] as? [String: Int]) == ["contoso": 0, "fabrikam": 0])
         #expect((json["expectations"] as? [[String: Any]])?.allSatisfy { $0["held"] as? Bool == true } == true)
 
         let bad = try await CLIRunner.run(["demo", "storm-0558", "--days", "1"])
