@@ -20,14 +20,16 @@ struct ProviderFixture {
     /// The `private_key_jwt` client's key (per issuer).
     let assertionKeys: [String: SigningKey]
 
-    init(now: Date? = nil, publicURL: String = ProviderFixture.publicURL) throws {
+    /// `now` fixes the provider's clock; `clock` (which wins) lets a test move it.
+    init(now: Date? = nil, clock movable: (@Sendable () -> Date)? = nil, publicURL: String = ProviderFixture.publicURL,
+         adminToken: String? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-provider-\(UUID().uuidString)")
         let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
-        let configuration = ServerConfiguration(publicURL: publicURL, passwordHashCost: 4)
+        let configuration = ServerConfiguration(publicURL: publicURL, adminToken: adminToken, passwordHashCost: 4)
         let clock: @Sendable () -> Date
-        if let now { clock = { now } } else { clock = { Date() } }
+        if let movable { clock = movable } else if let now { clock = { now } } else { clock = { Date() } }
         context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration, now: clock)
-        let created = now ?? Date()
+        let created = movable?() ?? now ?? Date()
         var keys: [String: SigningKey] = [:]
         for (id, kind, tenant) in [("consumers", IssuerRecord.Kind.consumer, nil as String?), ("contoso", .tenant, DevelopmentBootstrap.tenantID)] {
             let issuer = IssuerRecord(id: id, url: configuration.issuerURL(id), kind: kind, tenantID: tenant, algorithm: .es256,
