@@ -10,7 +10,7 @@ extension MailService {
     @_spi(Benchmarking)
     public func benchmarkRouter(fixedIdentity: KeyboundIdentity?, auditing: Bool) -> Router<MailRequestContext> {
         guard let fixedIdentity else {
-            return auditing ? router() : router(auditor: MailAuditor(log: nil, now: now, logger: logger, gate: auditor.gate))
+            return router(auditor: auditing ? auditor : MailAuditor(log: nil, now: now, logger: logger, gate: auditor.gate))
         }
         let router = Router(context: MailRequestContext.self)
         let group = router.group().add(middleware: FixedIdentity(identity: fixedIdentity))
