@@ -14,9 +14,6 @@ import KeyboundStore
 struct IssuerEndpoints: Sendable {
     let context: ProviderContext
 
-    /// RFC 8414 §3's well-known URI suffix.
-    static let authorizationServerMetadata = ".well-known/oauth-authorization-server"
-
     func register(on router: Router<BasicRequestContext>) {
         router.get("/:issuer/.well-known/openid-configuration") { request, routeContext in
             try discovery(issuerID: try routeContext.parameters.require("issuer"))

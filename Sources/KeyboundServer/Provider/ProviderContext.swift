@@ -59,10 +59,10 @@ public struct ProviderContext: Sendable {
 }
 
 /// Signing keys (unsealed once, not per token) per (issuer, purpose), and the provider's own trust
-/// store of access-token keys, rebuilt when the key store changes. A change made in this process (admin API, rotation service, incident
-/// response) is seen at once through the store's write counter, with no database read; a change
-/// made by another process (`keybound keys revoke`) is seen when the event sequence is next
-/// re-read, at most `checkInterval` (250 ms) later.
+/// store of access-token keys, rebuilt when the key store changes. A change made in this process
+/// (admin API, rotation service, incident response) is seen at once through the store's write
+/// counter, with no database read; a change made by another process (`keybound keys revoke`) is
+/// seen when the event sequence is next re-read, at most `checkInterval` (250 ms) later.
 public final class KeyCache: Sendable {
     private struct State {
         var sequence: Int64 = -1
