@@ -33,7 +33,11 @@ extension DrillRun {
                 try await newApplicationReads()
             }
         }
-        rotations = try world.manager.events(after: 0, limit: 100_000).filter { $0.kind == .activated && $0.at > start }.count
+        // The access-token keys' rotations (each issuer's RS256 ID-token key rotates on its own schedule too).
+        let accessKeys = Set(try world.manager.keys().filter { $0.purpose == .accessToken }.map { ExactString($0.issuerID + "\u{0}" + $0.keyID) })
+        rotations = try world.manager.events(after: 0, limit: 100_000).filter { event in
+            event.kind == .activated && event.at > start && accessKeys.contains(ExactString(event.issuerID + "\u{0}" + event.keyID))
+        }.count
         table(["Organisation", "Kind", "People", "Daemon", "Reads mail at", "Tokens", "Served", "Refused"],
               world.tenants.map { tenant in
                   let counts = traffic[tenant.id]!

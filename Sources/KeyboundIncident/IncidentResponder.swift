@@ -111,14 +111,22 @@ public struct IncidentResponder: Sendable {
             record.keyRevokedAt = key.revokedAt
             return "key \(request.keyID) revoked at \(key.revokedAt.map { "\($0)" } ?? "?") (\(key.revocationReason ?? request.reason))"
         case .activateFreshKey:
-            var active = try manager.keys(issuerID: request.issuerID).first { $0.state == .active && $0.keyID != request.keyID }
+            // The fresh key takes over the revoked key's purpose (access tokens or ID tokens).
+            let keys = try manager.keys(issuerID: request.issuerID)
+            guard let purpose = keys.first(where: { $0.keyID == request.keyID })?.purpose else {
+                throw IncidentError("issuer '\(request.issuerID)' has no key '\(request.keyID)'")
+            }
+            func freshKey() throws -> KeyRecord? {
+                try manager.keys(issuerID: request.issuerID).first { $0.state == .active && $0.purpose == purpose && $0.keyID != request.keyID }
+            }
+            var active = try freshKey()
             if active == nil {
                 _ = try manager.tick(now: now(), actor: request.actor)
-                active = try manager.keys(issuerID: request.issuerID).first { $0.state == .active && $0.keyID != request.keyID }
+                active = try freshKey()
             }
-            guard let active else { throw IncidentError("issuer '\(request.issuerID)' has no active key after the revocation") }
+            guard let active else { throw IncidentError("issuer '\(request.issuerID)' has no active \(purpose.keyName) after the revocation") }
             record.freshKeyID = active.keyID
-            return "issuer \(request.issuerID) signs with key \(active.keyID)"
+            return "issuer \(request.issuerID) signs with \(purpose.keyName) \(active.keyID)"
         case .revokeTokens:
             let tokens = try ledger.issuances(issuerID: request.issuerID, keyID: request.keyID)
             let reason = "incident \(record.id): signing key \(request.keyID) compromised"

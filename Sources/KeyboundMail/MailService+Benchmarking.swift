@@ -8,14 +8,14 @@ extension MailService {
     /// benchmark can report the authenticated, audited endpoint beside the same endpoint without
     /// authentication or without auditing, in one run.
     @_spi(Benchmarking)
-    public func benchmarkRouter(fixedIdentity: KeyboundIdentity?, auditing: Bool) -> Router<MailRequestContext> {
+    public func benchmarkRouter(fixedIdentity: KeyboundIdentity?, auditing: Bool) -> HeadAnsweringRouter<MailRequestContext> {
         guard let fixedIdentity else {
-            return auditing ? router() : router(auditor: MailAuditor(log: nil, now: now, logger: logger, gate: auditor.gate))
+            return HeadAnsweringRouter(router(auditor: auditing ? auditor : MailAuditor(log: nil, now: now, logger: logger, gate: auditor.gate)))
         }
         let router = Router(context: MailRequestContext.self)
         let group = router.group().add(middleware: FixedIdentity(identity: fixedIdentity))
         MailRoutes(service: self, auditor: auditing ? auditor : MailAuditor(log: nil, now: now, logger: logger, gate: auditor.gate)).register(on: group)
-        return router
+        return HeadAnsweringRouter(router)
     }
 }
 

@@ -63,8 +63,10 @@ public struct MailService: Sendable {
     }
 
     /// The router: bearer authentication on every route, each refusal and each served request
-    /// recorded in the audit log.
-    public func router() -> Router<MailRequestContext> { router(auditor: auditor) }
+    /// recorded in the audit log. Every `GET` route also answers `HEAD` (RFC 9110 §9.3.2,
+    /// ``HeadAnsweringRouter``): the same status and headers, no body; a `HEAD` is authenticated
+    /// and audited as the read it is.
+    public func router() -> HeadAnsweringRouter<MailRequestContext> { HeadAnsweringRouter(router(auditor: auditor)) }
 
     func router(auditor: MailAuditor) -> Router<MailRequestContext> {
         let router = Router(context: MailRequestContext.self)

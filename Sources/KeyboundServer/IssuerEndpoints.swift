@@ -5,6 +5,12 @@ import KeyboundStore
 
 /// Per-issuer discovery and key-set endpoints. Each issuer lives under its own path and publishes
 /// only its own keys: there is no common key set.
+///
+/// The metadata of issuer `https://host[/prefix]/<id>` is served where both standards look for it:
+/// `<issuer>/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4) and
+/// `https://host/.well-known/oauth-authorization-server[/prefix]/<id>` (RFC 8414 §3.1: the
+/// well-known segment between the host and the issuer's path), plus, for clients that append it,
+/// `<issuer>/.well-known/oauth-authorization-server`. All three answer the same document.
 struct IssuerEndpoints: Sendable {
     let context: ProviderContext
 
@@ -15,9 +21,28 @@ struct IssuerEndpoints: Sendable {
         router.get("/:issuer/.well-known/oauth-authorization-server") { request, routeContext in
             try discovery(issuerID: try routeContext.parameters.require("issuer"))
         }
+        router.get("/.well-known/oauth-authorization-server/**") { request, routeContext in
+            try discovery(issuerID: try Self.issuerID(insertedPath: routeContext.parameters.getCatchAll(), context: context))
+        }
         router.get("/:issuer/jwks") { request, routeContext in
             try keySet(issuerID: try routeContext.parameters.require("issuer"))
         }
+    }
+
+    /// The issuer id named by the path after `/.well-known/oauth-authorization-server/`, which must
+    /// be exactly the issuer URL's own path (`<id>`, or `<prefix>/<id>` when the public URL has a
+    /// path). Anything else is 404: RFC 8414 §3.3 makes the document's `issuer` exactly the URL the
+    /// well-known segment was inserted into, so no other spelling may answer it.
+    static func issuerID(insertedPath segments: [Substring], context: ProviderContext) throws -> String {
+        guard let last = segments.last, !last.isEmpty else { throw OAuthError.notFound("the well-known URI names no issuer") }
+        let id = String(last)
+        let issuer = try context.issuer(id)
+        let issuerPath = URL(string: issuer.url)?.path ?? ""
+        let requested = "/" + segments.joined(separator: "/")
+        guard requested.isExactly(issuerPath) else {
+            throw OAuthError.notFound("no issuer at '\(AdminBody.shown(requested))'")
+        }
+        return id
     }
 
     /// OpenID Connect Discovery 1.0 / RFC 8414 metadata.
@@ -29,6 +54,7 @@ struct IssuerEndpoints: Sendable {
         let scopes = Array(GrantedScope.openIDScopeNames).sorted()
             + resources.flatMap { resource in resource.scopes.map { "\(resource.audience)/\($0)" } }
         let authMethods = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+        let assertionAlgorithms = JWSAlgorithm.allCases.map(\.rawValue)
         let document = JSONObject([
             "issuer": .string(issuer.url),
             "authorization_endpoint": endpoint("authorize"),
@@ -42,11 +68,15 @@ struct IssuerEndpoints: Sendable {
             "response_modes_supported": strings(["query"]),
             "grant_types_supported": strings(ClientRecord.supportedGrantTypes),
             "subject_types_supported": strings(["public"]),
-            "id_token_signing_alg_values_supported": strings([issuer.algorithm.rawValue]),
+            // RS256 first: OIDC Discovery §3 requires it, OIDC Core §15.1 requires signing with it.
+            "id_token_signing_alg_values_supported": strings(IDTokenSigning.supportedAlgorithms(of: issuer).map(\.rawValue)),
             "token_endpoint_auth_methods_supported": strings(authMethods),
-            "token_endpoint_auth_signing_alg_values_supported": strings(JWSAlgorithm.allCases.map(\.rawValue)),
+            // RFC 8414 §2: present wherever private_key_jwt is offered, and never `none`.
+            "token_endpoint_auth_signing_alg_values_supported": strings(assertionAlgorithms),
             "introspection_endpoint_auth_methods_supported": strings(Array(authMethods.dropLast())),
+            "introspection_endpoint_auth_signing_alg_values_supported": strings(assertionAlgorithms),
             "revocation_endpoint_auth_methods_supported": strings(authMethods),
+            "revocation_endpoint_auth_signing_alg_values_supported": strings(assertionAlgorithms),
             "code_challenge_methods_supported": strings(["S256"]),
             "claims_supported": strings(["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid", "tid", "azp",
                                          "at_hash", "name", "preferred_username", "email", "email_verified"]),

@@ -1,14 +1,16 @@
 import Foundation
 import Hummingbird
 import Keybound
+import KeyboundHummingbird
 import KeyboundStore
 import Logging
 
 /// Builds the Keybound HTTP application: health, metrics, and per issuer discovery, JWKS and the
 /// OAuth 2 / OpenID Connect endpoints.
 public enum KeyboundApplication {
-    /// The router with every Keybound route.
-    public static func router(context: ProviderContext) -> Router<ProviderRequestContext> {
+    /// The router with every Keybound route. Every `GET` route also answers `HEAD` (RFC 9110
+    /// §9.3.2, ``HeadAnsweringRouter``): status and headers of the `GET`, no body.
+    public static func router(context: ProviderContext) -> HeadAnsweringRouter<ProviderRequestContext> {
         let router = Router(context: ProviderRequestContext.self)
         if context.configuration.metricsEnabled {
             // The scrape route first, so scrapes are not counted; then the request metrics.
@@ -23,7 +25,7 @@ public enum KeyboundApplication {
         KeyEventStream(context: context).register(on: router)
         ProviderEndpoints(context: context).register(on: router)
         AdminEndpoints(context: context).register(on: router)
-        return router
+        return HeadAnsweringRouter(router)
     }
 
     /// The application with the rotation service, listening as configured.

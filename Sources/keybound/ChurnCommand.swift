@@ -41,7 +41,8 @@ struct ChurnCommand: ParsableCommand {
             let issuerID = generator.next() % 2 == 0 ? "consumers" : "contoso"
             switch generator.next() % 12 {
             case 0:
-                let active = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuerID) }.first { $0.state == .active }
+                let purpose: KeyPurpose = generator.next() % 2 == 0 ? .accessToken : .idToken
+                let active = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuerID) }.first { $0.state == .active && $0.purpose == purpose }
                 if let active {
                     try storeCall { () throws(StoreError) in
                         _ = try manager.revoke(issuerID: issuerID, keyID: active.keyID, reason: "churn step \(step)", actor: "churn", now: now)

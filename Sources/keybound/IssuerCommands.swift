@@ -47,7 +47,8 @@ struct IssuerCreateCommand: ParsableCommand {
             object["keys"] = .array(keys.map { .object(StoreOutput.json($0, now: store.now)) })
             CLIOutput.printJSON(object)
         } else {
-            print("created issuer \(issuer.id) (\(issuer.url), tid \(created.tenantID ?? "?")) with active key \(keys.first?.keyID ?? "?")")
+            let active = { (purpose: KeyPurpose) in keys.first { $0.purpose == purpose && $0.state == .active }?.keyID ?? "?" }
+            print("created issuer \(issuer.id) (\(issuer.url), tid \(created.tenantID ?? "?")) with active key \(active(.accessToken)) and ID-token key \(active(.idToken)) (RS256)")
         }
     }
 }

@@ -31,6 +31,8 @@ struct JWSVerifyCommand: ParsableCommand {
             CLIOutput.printJSON(JSONObject([
                 "valid": .bool(true), "alg": .string(verified.algorithm.rawValue),
                 "kid": verified.keyID.map(JSONValue.string) ?? .null,
+                // RFC 7515 allows an empty payload: 0 here is a valid JWS, though no token.
+                "payload_bytes": .number(Double(verified.payload.count)),
             ]))
         case .failure(let rejection):
             CLIOutput.printJSON(CLIOutput.rejection(rejection))

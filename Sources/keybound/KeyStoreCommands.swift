@@ -3,6 +3,8 @@ import Foundation
 import Keybound
 import KeyboundStore
 
+extension KeyPurpose: ExpressibleByArgument {}
+
 /// `keybound keys list`
 struct KeysListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List keys in every state (keys are never deleted).")
@@ -15,8 +17,8 @@ struct KeysListCommand: ParsableCommand {
         if store.json {
             CLIOutput.printJSON(JSONObject(["keys": .array(keys.map { .object(StoreOutput.json($0, now: store.now)) })]))
         } else {
-            print(StoreOutput.table(["ISSUER", "KID", "STATE", "ALG", "AGE", "CREATED"], keys.map { key in
-                [key.issuerID, key.keyID, key.state.rawValue, key.algorithm.rawValue,
+            print(StoreOutput.table(["ISSUER", "PURPOSE", "KID", "STATE", "ALG", "AGE", "CREATED"], keys.map { key in
+                [key.issuerID, key.purpose.rawValue, key.keyID, key.state.rawValue, key.algorithm.rawValue,
                  key.activatedAt.map { DurationText.text(max(0, store.now.timeIntervalSince($0))) } ?? "-",
                  key.createdAt.formatted(.iso8601)]
             }))
@@ -44,22 +46,32 @@ struct KeysShowCommand: ParsableCommand {
 /// `keybound keys rotate`
 struct KeysRotateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rotate", abstract: "Rotate on demand: publish the next key now; it signs once the publish lead time has passed.")
+        commandName: "rotate", abstract: "Rotate on demand: publish the next key now; it signs once the publish lead time has passed.",
+        discussion: "Rotates the issuer's access-token key and its ID-token key, or only the one --purpose names.")
     @OptionGroup var store: StoreOptions
     @Option(help: "The issuer id.") var issuer: String
+    @Option(help: "Only this key purpose: access-token or id-token (default: both).") var purpose: KeyPurpose?
 
     func run() throws {
         let manager = try store.openManager()
-        let applied = try storeCall { () throws(StoreError) in try manager.rotate(issuerID: issuer, now: store.now, actor: store.actor) }
+        let purposes = purpose.map { Set([$0]) } ?? Set(KeyPurpose.allCases)
+        let applied = try storeCall { () throws(StoreError) in
+            try manager.rotate(issuerID: issuer, purposes: purposes, now: store.now, actor: store.actor)
+        }
         let keys = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuer) }
-        let pending = keys.first { $0.state == .pending }
+        let pending = keys.filter { $0.state == .pending && purposes.contains($0.purpose) }.sorted { $0.purpose < $1.purpose }
         if store.json {
-            CLIOutput.printJSON(JSONObject([
+            var object = JSONObject([
                 "transitions": .array(applied.map(StoreOutput.json)),
-                "pending": pending.map { .object(StoreOutput.json($0, now: store.now)) } ?? .null,
-            ]))
-        } else if let pending, let at = pending.scheduledActivation {
-            print("issuer \(issuer): key \(pending.keyID) is published and signs from \(at.formatted(.iso8601))")
+                "pending_keys": .array(pending.map { .object(StoreOutput.json($0, now: store.now)) }),
+            ])
+            // The access-token key's, as before key purposes.
+            object["pending"] = pending.first { $0.purpose == .accessToken }.map { .object(StoreOutput.json($0, now: store.now)) } ?? .null
+            CLIOutput.printJSON(object)
+        } else if !pending.isEmpty {
+            for key in pending {
+                print("issuer \(issuer): \(key.purpose.keyName) \(key.keyID) is published and signs from \(key.scheduledActivation?.formatted(.iso8601) ?? "?")")
+            }
         } else {
             applied.forEach { print(StoreOutput.json($0).stringValue ?? "") }
         }
@@ -69,7 +81,7 @@ struct KeysRotateCommand: ParsableCommand {
 /// `keybound keys revoke`
 struct KeysRevokeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "revoke", abstract: "Revoke a key at once; if it was active, a fresh key takes over immediately.")
+        commandName: "revoke", abstract: "Revoke a key at once; if it was active, a fresh key of the same purpose takes over immediately.")
     @OptionGroup var store: StoreOptions
     @Option(help: "The issuer id.") var issuer: String
     @Option(help: "The key's kid.") var kid: String
@@ -80,14 +92,15 @@ struct KeysRevokeCommand: ParsableCommand {
         let revoked = try storeCall { () throws(StoreError) in
             try manager.revoke(issuerID: issuer, keyID: kid, reason: reason, actor: store.actor, now: store.now)
         }
-        let active = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuer) }.first { $0.state == .active }
+        let active = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuer) }
+            .first { $0.state == .active && $0.purpose == revoked.purpose }
         if store.json {
             CLIOutput.printJSON(JSONObject([
                 "revoked": .object(StoreOutput.json(revoked, now: store.now)),
                 "active": active.map { .object(StoreOutput.json($0, now: store.now)) } ?? .null,
             ]))
         } else {
-            print("revoked key \(kid) of issuer \(issuer); active key is now \(active?.keyID ?? "none")")
+            print("revoked \(revoked.purpose.keyName) \(kid) of issuer \(issuer); active \(revoked.purpose.keyName) is now \(active?.keyID ?? "none")")
         }
     }
 }
@@ -137,10 +150,11 @@ struct KeysStatusCommand: ParsableCommand {
         } else {
             for status in report.issuers {
                 print("\(status.issuer.id) (\(status.issuer.url)): next: \(status.nextTransition ?? "-")")
-                let rows = status.keys.filter { $0.state != .retired }.map { key in
-                    [key.keyID, key.state.rawValue, key.activatedAt.map { DurationText.text(max(0, report.now.timeIntervalSince($0))) } ?? "-"]
+                let rows = status.keys.filter { $0.state != .retired }.sorted { $0.purpose < $1.purpose }.map { key in
+                    [key.purpose.rawValue, key.keyID, key.state.rawValue, key.algorithm.rawValue,
+                     key.activatedAt.map { DurationText.text(max(0, report.now.timeIntervalSince($0))) } ?? "-"]
                 }
-                print(StoreOutput.table(["  KID", "STATE", "AGE"], rows.map { ["  " + $0[0], $0[1], $0[2]] }))
+                print(StoreOutput.table(["  PURPOSE", "KID", "STATE", "ALG", "AGE"], rows.map { ["  " + $0[0]] + $0.dropFirst() }))
             }
         }
         guard report.isHealthy else {

@@ -116,8 +116,11 @@ def main(argv):
     claims = validate_access_token(token["access_token"], issuer, discovery["jwks_uri"], "api://mail")
     check("Mail.Read" in claims["scope"].split(), f"delegated scope {claims['scope']}")
     check("sid" in claims and claims.get("tid") == tenant_id, f"sid, and tid {claims.get('tid')!r} = the issuer's own, in the access token")
+    # A relying party's default: ID tokens in RS256 (OpenID Connect Core §15.1), as discovery promises.
+    check("RS256" in discovery["id_token_signing_alg_values_supported"], "discovery lists RS256 for ID tokens")
+    check(jwt.get_unverified_header(token["id_token"])["alg"] == "RS256", "ID token signed RS256")
     id_claims = jwt.decode(token["id_token"], jwt.PyJWKClient(discovery["jwks_uri"]).get_signing_key_from_jwt(token["id_token"]).key,
-                           algorithms=["ES256"], audience=public_client_id, issuer=issuer)
+                           algorithms=["RS256"], audience=public_client_id, issuer=issuer)
     check(id_claims.get("nonce") == "interop-nonce", "ID token nonce")
     print(f"authorization_code + PKCE: ok (sub {claims['sub']}, scope {claims['scope']!r})")
 

@@ -129,7 +129,7 @@ struct HuntBenchGenerator {
 
     private func activeKeys(_ keys: KeyManager, _ world: HuntBenchWorld) throws -> [String] {
         let all = try keys.keys()
-        return world.issuers.map { issuer in all.first { $0.issuerID == issuer.id && $0.state == .active }!.keyID }
+        return world.issuers.map { issuer in all.first { $0.issuerID == issuer.id && $0.state == .active && $0.purpose == .accessToken }!.keyID }
     }
 
     private mutating func newSession(world: inout HuntBenchWorld, time: Int64, kids: [String], issued: inout [Issued]) -> Session {

@@ -8,10 +8,11 @@ import Darwin
 
 /// A compact JWS (RFC 7515 §7.1) decoded under Keybound's policy, before any key is involved.
 ///
-/// Decoding checks, in order: size; exactly three non-empty-header-and-payload segments; the header
+/// Decoding checks, in order: size; exactly three segments with a non-empty header; the header
 /// (canonical base64url, UTF-8, a strict JSON object, no forbidden parameters, an accepted `alg`,
 /// `kid` and `typ` of the right type); then canonical base64url payload and signature. The payload
-/// may be any bytes here; a token's claims scan checks its UTF-8.
+/// may be any bytes here, none included (RFC 7515 allows an empty payload); a token's claims scan
+/// checks its UTF-8 and refuses an empty one (`malformed_claims`).
 struct CompactJWS {
     let header: JSONObject
     let payload: [UInt8]
@@ -51,8 +52,8 @@ struct CompactJWS {
         let headerPart = UnsafeRawBufferPointer(rebasing: token[0..<firstDot])
         let payloadPart = UnsafeRawBufferPointer(rebasing: token[(firstDot + 1)..<secondDot])
         let signaturePart = UnsafeRawBufferPointer(rebasing: token[(secondDot + 1)...])
-        guard !headerPart.isEmpty, !payloadPart.isEmpty else {
-            return .failure(TokenRejection(.malformedToken, "the header and payload segments must not be empty"))
+        guard !headerPart.isEmpty else {
+            return .failure(TokenRejection(.malformedToken, "the header segment must not be empty"))
         }
         // The header is decoded and judged first, so a token announcing an unencoded payload
         // (`b64`, RFC 7797) or another extension is refused for that, whatever its payload holds.

@@ -75,6 +75,9 @@ public struct HuntFinding: Sendable {
     public var keyState: String?
     /// When the key was revoked, if it was.
     public var keyRevokedAt: Date?
+    /// What the key signs (`access-token`, `id-token`), if the key is known. An access token signed
+    /// with an ID-token key is itself a sign of a stolen key.
+    public var keyPurpose: String? = nil
     /// Whether the issuance ledger holds exactly these claims (a genuinely issued token).
     public var tokenInLedger: Bool?
 

@@ -87,7 +87,7 @@ enum HuntJSON {
             "accepted": .bool(finding.accepted), "reason_code": .string(finding.reasonCode), "reason": .string(finding.reason),
             "claimed_issuer_id": string(finding.claimedIssuerID),
             "key_owner_issuer_ids": .array(finding.keyOwnerIssuerIDs.map(JSONValue.string)),
-            "key_state": string(finding.keyState), "key_revoked_at": time(finding.keyRevokedAt),
+            "key_state": string(finding.keyState), "key_purpose": string(finding.keyPurpose), "key_revoked_at": time(finding.keyRevokedAt),
             "token_in_ledger": finding.tokenInLedger.map(JSONValue.bool) ?? .null,
             "record": .object(record(finding.record)),
         ])

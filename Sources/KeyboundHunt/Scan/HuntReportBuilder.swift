@@ -54,8 +54,9 @@ struct HuntReportBuilder {
         var finding = HuntFinding(kind: candidate.kind, record: record, reason: "", reasonCode: record.rejectionCode ?? "",
                                   claimedIssuerID: claimed?.id, keyOwnerIssuerIDs: owners, keyState: key?.state.rawValue,
                                   keyRevokedAt: key?.revokedAt, tokenInLedger: candidate.inLedger)
+        finding.keyPurpose = key?.purpose.rawValue
         let served = record.verdict == .allowed ? "ACCEPTED" : "refused (\(record.rejectionCode ?? "denied"))"
-        let keyName = "key \(kid ?? "(no kid)")"
+        let keyName = "\(key?.purpose == .idToken ? "ID-token key" : "key") \(kid ?? "(no kid)")"
         switch candidate.kind {
         case .forgedToken:
             try explainForgery(&finding, record: record, claimed: claimed, served: served)

@@ -26,6 +26,7 @@ struct AdminClients: Sendable {
     func create(_ request: Request, issuerID: String, route: AdminRoute) async throws -> Response {
         let body = try await AdminBody.read(request, allowed: [
             "client_id", "name", "token_endpoint_auth_method", "redirect_uris", "grant_types", "roles", "first_party", "jwks",
+            "id_token_signed_response_alg",
         ])
         let issuer = try context.manager.issuer(id: issuerID)
         let clientID = try body.string("client_id") ?? Secrets.uuid()
@@ -55,10 +56,12 @@ struct AdminClients: Sendable {
 
         let redirectURIs = try body.strings("redirect_uris") ?? []
         let isFirstParty = try body.bool("first_party") ?? false
-        let client = ClientRecord(
+        let idTokenAlgorithm = try Self.idTokenAlgorithm(body.string("id_token_signed_response_alg"), issuer: issuer)
+        var client = ClientRecord(
             issuerID: issuer.id, clientID: clientID, name: name, authenticationMethod: method,
             secretHash: secret.map { Secrets.hexDigest($0) }, jwks: jwks, redirectURIs: redirectURIs,
             grantTypes: grantTypes, roles: roles, isFirstParty: isFirstParty, createdAt: context.now())
+        client.idTokenSignedResponseAlgorithm = idTokenAlgorithm
         try context.store.insert(client)
         context.directory.invalidate()
         route.audit("client created", ["issuer": "\(issuer.id)", "client_id": "\(clientID)", "method": "\(method.rawValue)"])
@@ -116,6 +119,17 @@ struct AdminClients: Sendable {
         } catch where error.code == .invalidClient {
             throw OAuthError.invalidRequest(error.message)
         }
+    }
+
+    /// `id_token_signed_response_alg`: absent for the default (RS256), else one of the algorithms
+    /// the issuer signs ID tokens with (``IDTokenSigning/supportedAlgorithms(of:)``).
+    static func idTokenAlgorithm(_ name: String?, issuer: IssuerRecord) throws(OAuthError) -> JWSAlgorithm? {
+        guard let name else { return nil }
+        let supported = IDTokenSigning.supportedAlgorithms(of: issuer)
+        guard let algorithm = JWSAlgorithm(headerValue: name), supported.contains(algorithm) else {
+            throw OAuthError.invalidRequest("'id_token_signed_response_alg' must be one of \(supported.map(\.rawValue).joined(separator: ", ")) for issuer '\(issuer.id)', not '\(AdminBody.shown(name))'")
+        }
+        return algorithm
     }
 
     /// A `private_key_jwt` key set: public keys only, every key usable, at least one. Returned as JSON text.

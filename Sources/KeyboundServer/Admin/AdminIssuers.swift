@@ -81,11 +81,12 @@ struct AdminIssuers: Sendable {
         return AdminResponse.make(object, status: .created, location: "/admin/issuers/\(AdminResponse.segment(issuer.id))")
     }
 
-    /// An issuer with its active key id and its resources.
+    /// An issuer with its active key ids (access tokens: `active_kid`; ID tokens: `active_id_token_kid`) and its resources.
     func render(_ issuer: IssuerRecord) throws -> JSONObject {
         var object = StoreJSON.json(issuer)
         let keys = try context.manager.keys(issuerID: issuer.id)
-        object["active_kid"] = keys.first(where: { $0.state == .active }).map { JSONValue.string($0.keyID) } ?? JSONValue.null
+        object["active_kid"] = keys.first(where: { $0.state == .active && $0.purpose == .accessToken }).map { JSONValue.string($0.keyID) } ?? JSONValue.null
+        object["active_id_token_kid"] = keys.first(where: { $0.state == .active && $0.purpose == .idToken }).map { JSONValue.string($0.keyID) } ?? JSONValue.null
         object["resources"] = .array(try context.store.resources(issuerID: issuer.id).map { resource in
             .object(JSONObject([
                 "audience": .string(resource.audience), "scopes": .array(resource.scopes.map(JSONValue.string)),

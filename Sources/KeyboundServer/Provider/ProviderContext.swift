@@ -74,20 +74,26 @@ public struct ProviderContext: Sendable {
     }
 }
 
-/// Signing keys (unsealed once, not per token) and the provider's own trust store, rebuilt when
-/// the key store changes. A change made in this process (admin API, rotation service, incident
-/// response) is seen at once through the store's write counter, with no database read; a change
-/// made by another process (`keybound keys revoke`) is seen when the event sequence is next
-/// re-read, at most `checkInterval` (250 ms) later.
+/// Signing keys (unsealed once, not per token) per (issuer, purpose), and the provider's own trust
+/// store of access-token keys, rebuilt when the key store changes. A change made in this process
+/// (admin API, rotation service, incident response) is seen at once through the store's write
+/// counter, with no database read; a change made by another process (`keybound keys revoke`) is
+/// seen when the event sequence is next re-read, at most `checkInterval` (250 ms) later.
 public final class KeyCache: Sendable {
     private struct State {
         var sequence: Int64 = -1
         var localChanges = -1
         var checkedAt: Date = .distantPast
         var issuers: [String: IssuerRecord] = [:]
-        var signers: [String: TokenSigner] = [:]
+        var signers: [SignerID: TokenSigner] = [:]
         var keySets: [String: [UInt8]] = [:]
         var trust = TrustStore()
+    }
+
+    /// A signer's cache key: one issuer's key of one purpose.
+    private struct SignerID: Hashable {
+        let issuerID: String
+        let purpose: KeyPurpose
     }
 
     let manager: KeyManager
@@ -111,12 +117,23 @@ public final class KeyCache: Sendable {
         throw StoreError(.issuerNotFound, "no issuer '\(id)'")
     }
 
-    /// The signer of issuer `id`'s active key.
-    func signer(issuerID id: String) throws(StoreError) -> TokenSigner {
+    /// The signer of issuer `id`'s active key of `purpose` (access tokens by default). A store from
+    /// before key purposes has no ID-token key until its next rotation tick; asked for one, this
+    /// runs that tick (which creates it) rather than fail the request.
+    func signer(issuerID id: String, purpose: KeyPurpose = .accessToken) throws(StoreError) -> TokenSigner {
         try refreshIfNeeded()
-        if let signer = state.withLock({ $0.signers[id] }) { return signer }
-        let signer = TokenSigner(key: try manager.signingKey(issuerID: id))
-        state.withLock { $0.signers[id] = signer }
+        let cacheKey = SignerID(issuerID: id, purpose: purpose)
+        if let signer = state.withLock({ $0.signers[cacheKey] }) { return signer }
+        let key: SigningKey
+        do {
+            key = try manager.signingKey(issuerID: id, purpose: purpose)
+        } catch where error.code == .noActiveKey && purpose == .idToken {
+            try manager.tick(now: Date())
+            try refreshIfNeeded()
+            key = try manager.signingKey(issuerID: id, purpose: purpose)
+        }
+        let signer = TokenSigner(key: key)
+        state.withLock { $0.signers[cacheKey] = signer }
         return signer
     }
 
@@ -129,7 +146,9 @@ public final class KeyCache: Sendable {
         return bytes
     }
 
-    /// The trust store of every issuer this provider runs (each with only its own keys).
+    /// The trust store of every issuer this provider runs (each with only its own keys), for access
+    /// tokens: only access-token keys are in it, so a token signed with an ID-token key is never
+    /// taken for an access token here (`unknown_key`).
     func trust() throws(StoreError) -> TrustStore {
         try refreshIfNeeded()
         return state.withLock { $0.trust }
@@ -159,7 +178,7 @@ public final class KeyCache: Sendable {
         }
         if unchanged { return }
         let issuers = try manager.issuers()
-        let trust = try manager.trustStore()
+        let trust = try manager.trustStore(purposes: [.accessToken])
         state.withLock { state in
             state.sequence = sequence
             state.localChanges = localChanges

@@ -77,13 +77,20 @@ struct TokenMinter: Sendable {
         return Minted(token: signed.token, record: record)
     }
 
-    /// An OpenID Connect ID token for `grant.user`, with `at_hash` of `accessToken`.
+    /// An OpenID Connect ID token for `grant.user`, with `at_hash` of `accessToken`, signed with the
+    /// issuer's ID-token key (RS256) or, if the client's `id_token_signed_response_alg` asks for
+    /// the issuer's own algorithm, its access-token key.
     func idToken(_ grant: Grant, accessToken: String, now: Date) throws -> Minted? {
         guard let user = grant.user, grant.scope.includesOpenID else { return nil }
         let issued = now.timeIntervalSince1970.rounded(.down)
         let expires = issued + lifetime(grant.issuer).rounded(.down)
         let jti = Secrets.uuid()
-        let signer = try context.keys.signer(issuerID: grant.issuer.id)
+        let requested = grant.client.idTokenSignedResponseAlgorithm
+        guard let purpose = IDTokenSigning.purpose(for: requested, issuer: grant.issuer) else {
+            // Refused at registration; only a client stored before its issuer changed could get here.
+            throw OAuthError.invalidClient("client '\(grant.client.clientID)' asks for ID tokens in \(requested?.rawValue ?? "?"), which issuer '\(grant.issuer.id)' does not sign")
+        }
+        let signer = try context.keys.signer(issuerID: grant.issuer.id, purpose: purpose)
         var claims = JSONObject([
             "iss": .string(grant.issuer.url),
             "sub": .string(user.subject),

@@ -22,19 +22,20 @@ extension KeyManager {
         guard let issuer = try session.issuer(id: transition.issuerID) else {
             throw StoreError(.issuerNotFound, "no issuer '\(transition.issuerID)'")
         }
+        let purpose = transition.purpose
         switch transition {
         case .createInitialKey:
-            try createActive(issuer, session: session, now: now, actor: actor, emergencyReason: nil, isInitial: true)
-        case .publishNextKey(_, let activateAt):
-            try publish(issuer, session: session, now: now, activateAt: activateAt, actor: actor, reason: "scheduled rotation")
-        case .activate(_, let keyID, let emergencyReason):
-            guard let pending = try session.key(issuerID: issuer.id, keyID: keyID), pending.state == .pending else {
-                throw StoreError(.invariantViolated, "key '\(keyID)' is not pending")
+            try createActive(issuer, purpose: purpose, session: session, now: now, actor: actor, emergencyReason: nil, isInitial: true)
+        case .publishNextKey(_, let activateAt, _):
+            try publish(issuer, purpose: purpose, session: session, now: now, activateAt: activateAt, actor: actor, reason: "scheduled rotation")
+        case .activate(_, let keyID, let emergencyReason, _):
+            guard let pending = try session.key(issuerID: issuer.id, keyID: keyID), pending.state == .pending, pending.purpose == purpose else {
+                throw StoreError(.invariantViolated, "key '\(keyID)' is not a pending \(purpose.keyName)")
             }
             try promote(pending, issuer: issuer, session: session, now: now, actor: actor, emergencyReason: emergencyReason)
-        case .activateFreshKey(_, let emergencyReason):
-            try createActive(issuer, session: session, now: now, actor: actor, emergencyReason: emergencyReason, isInitial: false)
-        case .retire(_, let keyID):
+        case .activateFreshKey(_, let emergencyReason, _):
+            try createActive(issuer, purpose: purpose, session: session, now: now, actor: actor, emergencyReason: emergencyReason, isInitial: false)
+        case .retire(_, let keyID, _):
             guard var key = try session.key(issuerID: issuer.id, keyID: keyID), key.state == .verifyOnly else { return }
             key.state = .retired
             key.retiredAt = now
@@ -44,18 +45,19 @@ extension KeyManager {
         }
     }
 
-    /// A new key, sealed, published as pending.
-    func publish(_ issuer: IssuerRecord, session: any KeyStoreSession, now: Date, activateAt: Date, actor: String, reason: String) throws {
-        var record = try newKeyRecord(issuer, session: session, now: now)
+    /// A new key of `purpose`, sealed, published as pending.
+    func publish(_ issuer: IssuerRecord, purpose: KeyPurpose, session: any KeyStoreSession, now: Date, activateAt: Date,
+                 actor: String, reason: String) throws {
+        var record = try newKeyRecord(issuer, purpose: purpose, session: session, now: now)
         record.scheduledActivation = activateAt
         try session.insert(record)
         try session.appendEvent(issuerID: issuer.id, keyID: record.keyID, kind: .created, at: now, actor: actor,
-                                reason: "\(reason): published as pending, signs from \(activateAt.formatted(.iso8601))")
+                                reason: "\(reason): \(purpose.keyName) published as pending, signs from \(activateAt.formatted(.iso8601))")
     }
 
-    /// The current active key (if any) becomes verify-only, then `pending` becomes active.
+    /// The current active key of `pending`'s purpose (if any) becomes verify-only, then `pending` becomes active.
     func promote(_ pending: KeyRecord, issuer: IssuerRecord, session: any KeyStoreSession, now: Date, actor: String, emergencyReason: String?) throws {
-        try demoteActive(issuer, session: session, now: now, actor: actor)
+        try demoteActive(issuer, purpose: pending.purpose, session: session, now: now, actor: actor)
         var key = pending
         key.state = .active
         key.activatedAt = now
@@ -65,23 +67,25 @@ extension KeyManager {
                                 reason: emergencyReason.map { "emergency activation: \($0)" } ?? "scheduled rotation")
     }
 
-    /// A new key, active at once: the issuer's initial key, or an emergency replacement.
-    func createActive(_ issuer: IssuerRecord, session: any KeyStoreSession, now: Date, actor: String, emergencyReason: String?, isInitial: Bool) throws {
-        try demoteActive(issuer, session: session, now: now, actor: actor)
-        var record = try newKeyRecord(issuer, session: session, now: now)
+    /// A new key of `purpose`, active at once: the issuer's initial key of that purpose, or an
+    /// emergency replacement.
+    func createActive(_ issuer: IssuerRecord, purpose: KeyPurpose, session: any KeyStoreSession, now: Date, actor: String,
+                      emergencyReason: String?, isInitial: Bool) throws {
+        try demoteActive(issuer, purpose: purpose, session: session, now: now, actor: actor)
+        var record = try newKeyRecord(issuer, purpose: purpose, session: session, now: now)
         record.state = .active
         record.activatedAt = now
         record.isInitial = isInitial
         record.emergencyReason = emergencyReason
         try session.insert(record)
         try session.appendEvent(issuerID: issuer.id, keyID: record.keyID, kind: .created, at: now, actor: actor,
-                                reason: isInitial ? "initial key" : "replacement key")
+                                reason: isInitial ? "initial \(purpose.keyName)" : "replacement \(purpose.keyName)")
         try session.appendEvent(issuerID: issuer.id, keyID: record.keyID, kind: .activated, at: now, actor: actor,
-                                reason: isInitial ? "initial key: nothing to overlap with" : "emergency activation: \(emergencyReason ?? "")")
+                                reason: isInitial ? "initial \(purpose.keyName): nothing to overlap with" : "emergency activation: \(emergencyReason ?? "")")
     }
 
-    func demoteActive(_ issuer: IssuerRecord, session: any KeyStoreSession, now: Date, actor: String) throws {
-        guard var active = try session.keys(issuerID: issuer.id).first(where: { $0.state == .active }) else { return }
+    func demoteActive(_ issuer: IssuerRecord, purpose: KeyPurpose, session: any KeyStoreSession, now: Date, actor: String) throws {
+        guard var active = try session.keys(issuerID: issuer.id).first(where: { $0.state == .active && $0.purpose == purpose }) else { return }
         active.state = .verifyOnly
         active.deactivatedAt = now
         active.verifyUntil = RotationEngine.verifyUntil(deactivatedAt: now, issuer: issuer)
@@ -90,30 +94,36 @@ extension KeyManager {
                                 reason: "stopped signing; verifies until \(active.verifyUntil!.formatted(.iso8601))")
     }
 
-    func newKeyRecord(_ issuer: IssuerRecord, session: any KeyStoreSession, now: Date) throws -> KeyRecord {
-        let key = try SigningKey.generate(algorithm: issuer.algorithm, issuer: issuer.url)
+    func newKeyRecord(_ issuer: IssuerRecord, purpose: KeyPurpose, session: any KeyStoreSession, now: Date) throws -> KeyRecord {
+        let algorithm = purpose.algorithm(of: issuer)
+        let key = try SigningKey.generate(algorithm: algorithm, issuer: issuer.url)
         let sealed = try sealer.seal(key, issuerID: issuer.id)
         if try session.metadata(Self.kekFingerprintName) == nil {
             try session.setMetadata(Self.kekFingerprintName, sealer.kek.fingerprint)
         }
-        return KeyRecord(issuerID: issuer.id, keyID: key.keyID, algorithm: issuer.algorithm, state: .pending,
+        return KeyRecord(issuerID: issuer.id, keyID: key.keyID, algorithm: algorithm, purpose: purpose, state: .pending,
                          publicJWK: JSONWriter().string(.object(key.publicJWK.publicJSON)), sealedPrivateKey: sealed,
                          kekFingerprint: sealer.kek.fingerprint, createdAt: now)
     }
 
-    /// Exactly one active key per issuer that has keys, at most one pending key, every key's public
-    /// JWK bound to its own issuer.
+    /// Per (issuer, purpose) that has keys: exactly one active key and at most one pending key; every
+    /// key signs in its purpose's algorithm.
     func checkInvariants(_ session: any KeyStoreSession) throws {
         let keys = try session.keys(issuerID: nil)
         for issuer in try session.issuers() {
-            let own = keys.filter { $0.issuerID == issuer.id }
-            guard !own.isEmpty else { continue }
-            let active = own.filter { $0.state == .active }.count
-            guard active == 1 else {
-                throw StoreError(.invariantViolated, "issuer '\(issuer.id)' would have \(active) active keys")
-            }
-            guard own.filter({ $0.state == .pending }).count <= 1 else {
-                throw StoreError(.invariantViolated, "issuer '\(issuer.id)' would have more than one pending key")
+            for purpose in KeyPurpose.allCases {
+                let own = keys.filter { $0.issuerID == issuer.id && $0.purpose == purpose }
+                guard !own.isEmpty else { continue }
+                let active = own.filter { $0.state == .active }
+                guard active.count == 1 else {
+                    throw StoreError(.invariantViolated, "issuer '\(issuer.id)' would have \(active.count) active \(purpose.keyName)s")
+                }
+                guard own.filter({ $0.state == .pending }).count <= 1 else {
+                    throw StoreError(.invariantViolated, "issuer '\(issuer.id)' would have more than one pending \(purpose.keyName)")
+                }
+                if purpose == .idToken, active[0].algorithm != purpose.algorithm(of: issuer) {
+                    throw StoreError(.invariantViolated, "issuer '\(issuer.id)''s active \(purpose.keyName) would sign \(active[0].algorithm.rawValue), not \(purpose.algorithm(of: issuer).rawValue)")
+                }
             }
         }
     }

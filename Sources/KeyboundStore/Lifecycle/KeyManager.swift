@@ -39,7 +39,7 @@ public struct KeyManager: Sendable {
 
     // MARK: Issuers
 
-    /// Creates an issuer and its initial key (active at once).
+    /// Creates an issuer and its initial keys, one per purpose (``KeyPurpose``), active at once.
     @discardableResult
     public func createIssuer(_ issuer: IssuerRecord, actor: String = "admin") throws(StoreError) -> [KeyTransition] {
         if issuer.kind == .consumer, issuer.tenantID != nil {
@@ -108,26 +108,30 @@ public struct KeyManager: Sendable {
         try write { session in try applyPlan(session, now: now, actor: actor) }
     }
 
-    /// Starts a rotation on demand: the next key is published now (if not already) and takes over
-    /// once it has been published for the lead time.
+    /// Starts a rotation on demand, of the `purposes` given (every purpose by default): the next
+    /// key of each is published now (if not already) and takes over once it has been published for
+    /// the lead time.
     @discardableResult
-    public func rotate(issuerID: String, now: Date, actor: String = "admin") throws(StoreError) -> [KeyTransition] {
+    public func rotate(issuerID: String, purposes: Set<KeyPurpose> = Set(KeyPurpose.allCases), now: Date,
+                       actor: String = "admin") throws(StoreError) -> [KeyTransition] {
         try write { session in
             guard let issuer = try session.issuer(id: issuerID) else { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
-            let keys = try session.keys(issuerID: issuerID)
-            if var pending = keys.first(where: { $0.state == .pending }) {
-                pending.scheduledActivation = max(pending.createdAt.addingTimeInterval(issuer.publishLeadTime), now)
-                try session.update(pending)
-            } else if keys.contains(where: { $0.state == .active }) {
-                try publish(issuer, session: session, now: now, activateAt: now.addingTimeInterval(issuer.publishLeadTime),
-                            actor: actor, reason: "rotation requested")
+            for purpose in purposes.sorted() {
+                let keys = try session.keys(issuerID: issuerID).filter { $0.purpose == purpose }
+                if var pending = keys.first(where: { $0.state == .pending }) {
+                    pending.scheduledActivation = max(pending.createdAt.addingTimeInterval(issuer.publishLeadTime), now)
+                    try session.update(pending)
+                } else if keys.contains(where: { $0.state == .active }) {
+                    try publish(issuer, purpose: purpose, session: session, now: now,
+                                activateAt: now.addingTimeInterval(issuer.publishLeadTime), actor: actor, reason: "rotation requested")
+                }
             }
             return try applyPlan(session, now: now, actor: actor)
         }
     }
 
-    /// Revokes a key at once. If it was the active key, a fresh key is activated immediately
-    /// (recorded as an emergency). Revoking a revoked key changes nothing.
+    /// Revokes a key at once. If it was the active key of its purpose, a fresh key of the same
+    /// purpose is activated immediately (recorded as an emergency). Revoking a revoked key changes nothing.
     @discardableResult
     public func revoke(issuerID: String, keyID: String, reason: String, actor: String, now: Date) throws(StoreError) -> KeyRecord {
         guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
@@ -149,10 +153,10 @@ public struct KeyManager: Sendable {
             try session.appendEvent(issuerID: issuerID, keyID: keyID, kind: .revoked, at: now, actor: actor, reason: reason)
             if wasActive {
                 let emergency = "revocation of key '\(keyID)': \(reason)"
-                if let pending = try session.keys(issuerID: issuerID).first(where: { $0.state == .pending }) {
+                if let pending = try session.keys(issuerID: issuerID).first(where: { $0.state == .pending && $0.purpose == key.purpose }) {
                     try promote(pending, issuer: issuer, session: session, now: now, actor: actor, emergencyReason: emergency)
                 } else {
-                    try createActive(issuer, session: session, now: now, actor: actor, emergencyReason: emergency, isInitial: false)
+                    try createActive(issuer, purpose: key.purpose, session: session, now: now, actor: actor, emergencyReason: emergency, isInitial: false)
                 }
             }
             _ = try applyPlan(session, now: now, actor: actor)
@@ -180,12 +184,12 @@ public struct KeyManager: Sendable {
         }
     }
 
-    /// The active signing key of an issuer, unsealed.
-    public func signingKey(issuerID: String) throws(StoreError) -> SigningKey {
+    /// The active signing key of an issuer for `purpose` (access tokens by default), unsealed.
+    public func signingKey(issuerID: String, purpose: KeyPurpose = .accessToken) throws(StoreError) -> SigningKey {
         let (issuer, record): (IssuerRecord, KeyRecord) = try read { session in
             guard let issuer = try session.issuer(id: issuerID) else { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
-            guard let active = try session.keys(issuerID: issuerID).first(where: { $0.state == .active }) else {
-                throw StoreError(.noActiveKey, "issuer '\(issuerID)' has no active key")
+            guard let active = try session.keys(issuerID: issuerID).first(where: { $0.state == .active && $0.purpose == purpose }) else {
+                throw StoreError(.noActiveKey, "issuer '\(issuerID)' has no active \(purpose.keyName) (the next rotation tick creates one)")
             }
             return (issuer, active)
         }

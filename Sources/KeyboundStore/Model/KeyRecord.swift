@@ -5,7 +5,7 @@ import Keybound
 public enum KeyState: String, Sendable, CaseIterable {
     /// Published in the JWKS, waiting out caches; never signs.
     case pending
-    /// Signs new tokens. Exactly one per issuer.
+    /// Signs new tokens. Exactly one per (issuer, purpose).
     case active
     /// No longer signs; verifies tokens it signed until they have all expired.
     case verifyOnly = "verify-only"
@@ -23,6 +23,8 @@ public struct KeyRecord: Sendable, Equatable {
     public var keyID: String
     /// The algorithm it signs with.
     public var algorithm: JWSAlgorithm
+    /// What it signs: access tokens or ID tokens. Fixed for the key's whole life.
+    public var purpose: KeyPurpose
     /// Its state.
     public var state: KeyState
     /// The public JWK (with `kid`, `alg`, `use` and `issuer`), as published.
@@ -56,7 +58,7 @@ public struct KeyRecord: Sendable, Equatable {
 
     /// Creates a record.
     public init(
-        issuerID: String, keyID: String, algorithm: JWSAlgorithm, state: KeyState, publicJWK: String,
+        issuerID: String, keyID: String, algorithm: JWSAlgorithm, purpose: KeyPurpose = .accessToken, state: KeyState, publicJWK: String,
         sealedPrivateKey: [UInt8], kekFingerprint: String, createdAt: Date, scheduledActivation: Date? = nil,
         activatedAt: Date? = nil, deactivatedAt: Date? = nil, verifyUntil: Date? = nil, retiredAt: Date? = nil,
         revokedAt: Date? = nil, revocationReason: String? = nil, revokedBy: String? = nil,
@@ -65,6 +67,7 @@ public struct KeyRecord: Sendable, Equatable {
         self.issuerID = issuerID
         self.keyID = keyID
         self.algorithm = algorithm
+        self.purpose = purpose
         self.state = state
         self.publicJWK = publicJWK
         self.sealedPrivateKey = sealedPrivateKey

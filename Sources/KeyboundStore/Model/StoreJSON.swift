@@ -26,7 +26,7 @@ public enum StoreJSON {
     public static func json(_ key: KeyRecord, now: Date) -> JSONObject {
         var object = JSONObject([
             "issuer": .string(key.issuerID), "kid": .string(key.keyID), "alg": .string(key.algorithm.rawValue),
-            "state": .string(key.state.rawValue), "created_at": time(key.createdAt),
+            "purpose": .string(key.purpose.rawValue), "state": .string(key.state.rawValue), "created_at": time(key.createdAt),
             "scheduled_activation": time(key.scheduledActivation), "activated_at": time(key.activatedAt),
             "deactivated_at": time(key.deactivatedAt), "verify_until": time(key.verifyUntil), "retired_at": time(key.retiredAt),
             "age": key.activatedAt.map { .string(DurationText.text(max(0, now.timeIntervalSince($0)))) } ?? .null,
@@ -42,12 +42,13 @@ public enum StoreJSON {
 
     /// One line describing a lifecycle transition.
     public static func json(_ transition: KeyTransition) -> JSONValue {
-        switch transition {
-        case .createInitialKey(let issuer): .string("\(issuer): initial key created and active")
-        case .publishNextKey(let issuer, let at): .string("\(issuer): next key published, signs from \(at.formatted(.iso8601))")
-        case .activate(let issuer, let kid, let emergency): .string("\(issuer): key \(kid) activated\(emergency.map { " (emergency: \($0))" } ?? "")")
-        case .activateFreshKey(let issuer, let reason): .string("\(issuer): fresh key activated (emergency: \(reason))")
-        case .retire(let issuer, let kid): .string("\(issuer): key \(kid) retired")
+        let key = transition.purpose.keyName
+        return switch transition {
+        case .createInitialKey(let issuer, _): .string("\(issuer): initial \(key) created and active")
+        case .publishNextKey(let issuer, let at, _): .string("\(issuer): next \(key) published, signs from \(at.formatted(.iso8601))")
+        case .activate(let issuer, let kid, let emergency, _): .string("\(issuer): \(key) \(kid) activated\(emergency.map { " (emergency: \($0))" } ?? "")")
+        case .activateFreshKey(let issuer, let reason, _): .string("\(issuer): fresh \(key) activated (emergency: \(reason))")
+        case .retire(let issuer, let kid, _): .string("\(issuer): \(key) \(kid) retired")
         }
     }
 
@@ -60,6 +61,7 @@ public enum StoreJSON {
             "redirect_uris": .array(client.redirectURIs.map(JSONValue.string)),
             "grant_types": .array(client.grantTypes.map(JSONValue.string)), "roles": .array(client.roles.map(JSONValue.string)),
             "first_party": .bool(client.isFirstParty), "disabled": .bool(client.isDisabled), "created_at": time(client.createdAt),
+            "id_token_signed_response_alg": .string((client.idTokenSignedResponseAlgorithm ?? IDTokenSigning.defaultAlgorithm).rawValue),
         ])
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Keybound
 
 /// An OAuth client registered with one issuer. A client belongs to exactly one issuer: its id is
 /// looked up together with the issuer, so a client of `consumers` does not exist for `contoso`.
@@ -39,6 +40,10 @@ public struct ClientRecord: Sendable, Equatable {
     public var createdAt: Date
     /// A disabled client cannot authenticate.
     public var isDisabled: Bool
+    /// The algorithm its ID tokens are signed with (OpenID Connect client metadata
+    /// `id_token_signed_response_alg`): `nil` for the default, RS256 (the issuer's ID-token key), or
+    /// the issuer's own algorithm (its access-token key). See ``IDTokenSigning``.
+    public var idTokenSignedResponseAlgorithm: JWSAlgorithm? = nil
 
     /// Whether the client authenticates with a secret or a key.
     public var isConfidential: Bool { authenticationMethod != .none }

@@ -21,6 +21,7 @@ extension ProviderStore {
                                  client.secretHash, client.jwks, StringList.encode(client.redirectURIs),
                                  StringList.encode(client.grantTypes), StringList.encode(client.roles), client.isFirstParty,
                                  client.createdAt.timeIntervalSince1970, client.isDisabled])
+            try Self.storeIDTokenAlgorithm(of: client, db)
         }
     }
 
@@ -39,7 +40,14 @@ extension ProviderStore {
             guard db.changesCount == 1 else {
                 throw StoreError(.clientNotFound, "issuer '\(client.issuerID)' has no client '\(client.clientID)'")
             }
+            try Self.storeIDTokenAlgorithm(of: client, db)
         }
+    }
+
+    /// Stores the client's `id_token_signed_response_alg` (`NULL`: the default, RS256).
+    static func storeIDTokenAlgorithm(of client: ClientRecord, _ db: Database) throws {
+        try db.execute(sql: "UPDATE client SET id_token_signed_response_alg = ? WHERE issuer_id = ? AND client_id = ?",
+                       arguments: [client.idTokenSignedResponseAlgorithm?.rawValue, client.issuerID, client.clientID])
     }
 
     /// The client `clientID` of issuer `issuerID`, or `nil`. Never another issuer's client.
@@ -59,15 +67,18 @@ extension ProviderStore {
     }
 
     static func client(from row: Row) throws -> ClientRecord {
-        guard let method = ClientRecord.AuthenticationMethod(rawValue: row["auth_method"]) else {
+        let idTokenAlgorithm = (row["id_token_signed_response_alg"] as String?).map { JWSAlgorithm(rawValue: $0) }
+        guard let method = ClientRecord.AuthenticationMethod(rawValue: row["auth_method"]), idTokenAlgorithm != .some(nil) else {
             throw StoreError(.storage, "client row '\(row["client_id"] as String? ?? "?")' is corrupt")
         }
-        return ClientRecord(
+        var client = ClientRecord(
             issuerID: row["issuer_id"], clientID: row["client_id"], name: row["name"], authenticationMethod: method,
             secretHash: row["secret_hash"], jwks: row["jwks"], redirectURIs: StringList.decode(row["redirect_uris"]),
             grantTypes: StringList.decode(row["grant_types"]), roles: StringList.decode(row["roles"]),
             isFirstParty: row["first_party"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
             isDisabled: row["disabled"])
+        client.idTokenSignedResponseAlgorithm = idTokenAlgorithm ?? nil
+        return client
     }
 
     // MARK: Users

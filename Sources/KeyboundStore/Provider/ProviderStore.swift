@@ -182,6 +182,10 @@ public final class ProviderStore: @unchecked Sendable {
                 BEGIN SELECT RAISE(ABORT, 'revocations are never deleted'); END;
                 """)
         }
+        migrator.registerMigration("v3: client id_token_signed_response_alg") { db in
+            // NULL: the default, RS256 (OpenID Connect Dynamic Client Registration §2).
+            try db.execute(sql: "ALTER TABLE client ADD COLUMN id_token_signed_response_alg TEXT")
+        }
         return migrator
     }
 }

@@ -2,8 +2,10 @@ import Foundation
 
 /// The rotation schedule as a pure function from (now, issuers, keys) to the transitions due.
 ///
-/// For each issuer:
-/// - no key at all → its initial key, active at once;
+/// Each (issuer, purpose) is its own lifecycle (``KeyPurpose``): the rules below apply to the
+/// issuer's keys of one purpose, ignoring the other's. For each issuer and purpose:
+/// - no key at all → its initial key, active at once (so an issuer that had only access-token keys
+///   gets its ID-token key at the next tick);
 /// - no active key (all revoked or retired) → a pending key is activated, or a fresh one is, as an emergency;
 /// - the active key has reached the maximum key age → the next key takes over now (an emergency if
 ///   it has not been published for the lead time);
@@ -22,23 +24,29 @@ public enum RotationEngine {
         let keysByIssuer = Dictionary(grouping: keys, by: \.issuerID)
         var transitions: [KeyTransition] = []
         for issuer in issuers.sorted(by: { $0.id < $1.id }) {
-            transitions += plan(now: now, issuer: issuer, keys: keysByIssuer[issuer.id] ?? [])
+            let own = keysByIssuer[issuer.id] ?? []
+            for purpose in KeyPurpose.allCases {
+                transitions += plan(now: now, issuer: issuer, purpose: purpose, keys: own.filter { $0.purpose == purpose })
+            }
         }
         return transitions
     }
 
-    static func plan(now: Date, issuer: IssuerRecord, keys: [KeyRecord]) -> [KeyTransition] {
+    /// The transitions due for one (issuer, purpose), given only that purpose's keys.
+    static func plan(now: Date, issuer: IssuerRecord, purpose: KeyPurpose, keys: [KeyRecord]) -> [KeyTransition] {
         var transitions: [KeyTransition] = []
         for key in keys where key.state == .verifyOnly {
-            if let until = key.verifyUntil, now >= until { transitions.append(.retire(issuerID: issuer.id, keyID: key.keyID)) }
+            if let until = key.verifyUntil, now >= until {
+                transitions.append(.retire(issuerID: issuer.id, keyID: key.keyID, purpose: purpose))
+            }
         }
-        guard !keys.isEmpty else { return [.createInitialKey(issuerID: issuer.id)] }
+        guard !keys.isEmpty else { return [.createInitialKey(issuerID: issuer.id, purpose: purpose)] }
         let pending = keys.filter { $0.state == .pending }.min { $0.createdAt < $1.createdAt }
         guard let active = keys.first(where: { $0.state == .active }), let activatedAt = active.activatedAt else {
             if let pending {
-                transitions.append(.activate(issuerID: issuer.id, keyID: pending.keyID, emergencyReason: "no active key"))
+                transitions.append(.activate(issuerID: issuer.id, keyID: pending.keyID, emergencyReason: "no active key", purpose: purpose))
             } else {
-                transitions.append(.activateFreshKey(issuerID: issuer.id, emergencyReason: "no active key"))
+                transitions.append(.activateFreshKey(issuerID: issuer.id, emergencyReason: "no active key", purpose: purpose))
             }
             return transitions
         }
@@ -47,20 +55,20 @@ public enum RotationEngine {
             let reason = "active key '\(active.keyID)' reached the maximum key age of \(DurationText.text(issuer.maximumKeyAge))"
             if let pending {
                 let ready = now.timeIntervalSince(pending.createdAt) >= issuer.publishLeadTime
-                transitions.append(.activate(issuerID: issuer.id, keyID: pending.keyID, emergencyReason: ready ? nil : reason))
+                transitions.append(.activate(issuerID: issuer.id, keyID: pending.keyID, emergencyReason: ready ? nil : reason, purpose: purpose))
             } else {
-                transitions.append(.activateFreshKey(issuerID: issuer.id, emergencyReason: reason))
+                transitions.append(.activateFreshKey(issuerID: issuer.id, emergencyReason: reason, purpose: purpose))
             }
             return transitions
         }
         let rotationDue = activatedAt.addingTimeInterval(issuer.rotationPeriod)
         if let pending {
             if let scheduled = pending.scheduledActivation, now >= scheduled {
-                transitions.append(.activate(issuerID: issuer.id, keyID: pending.keyID, emergencyReason: nil))
+                transitions.append(.activate(issuerID: issuer.id, keyID: pending.keyID, emergencyReason: nil, purpose: purpose))
             }
         } else if now >= rotationDue.addingTimeInterval(-issuer.publishLeadTime) {
             let activateAt = max(rotationDue, now.addingTimeInterval(issuer.publishLeadTime))
-            transitions.append(.publishNextKey(issuerID: issuer.id, activateAt: activateAt))
+            transitions.append(.publishNextKey(issuerID: issuer.id, activateAt: activateAt, purpose: purpose))
         }
         return transitions
     }

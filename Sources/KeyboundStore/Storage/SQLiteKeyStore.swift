@@ -131,6 +131,20 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
                 BEGIN SELECT RAISE(ABORT, 'a tenant id never changes'); END;
                 """)
         }
+        migrator.registerMigration("v3: key purposes, one active key per (issuer, purpose)") { db in
+            // Every existing key signs access tokens. Each issuer's RS256 ID-token key is created by
+            // the next rotation tick (`keybound serve` ticks at start, `keybound keys tick` too): it
+            // needs the key-encryption key, which the store never sees.
+            try db.execute(sql: """
+                ALTER TABLE signing_key ADD COLUMN purpose TEXT NOT NULL DEFAULT 'access-token'
+                    CHECK (purpose IN ('access-token', 'id-token'));
+                DROP INDEX one_active_key;
+                -- At most one active key per (issuer, purpose), enforced by the database as well.
+                CREATE UNIQUE INDEX one_active_key ON signing_key(issuer_id, purpose) WHERE state = 'active';
+                CREATE TRIGGER signing_key_purpose_fixed BEFORE UPDATE OF purpose ON signing_key
+                BEGIN SELECT RAISE(ABORT, 'a key''s purpose never changes'); END;
+                """)
+        }
         return migrator
     }
 }

@@ -39,9 +39,9 @@ struct SQLiteSession: KeyStoreSession {
         try db.execute(sql: """
             INSERT INTO signing_key (issuer_id, kid, algorithm, state, public_jwk, sealed_private_key, kek_fingerprint,
                 created_at, scheduled_activation, activated_at, deactivated_at, verify_until, retired_at, revoked_at,
-                revocation_reason, revoked_by, emergency_reason, is_initial)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: StatementArguments(Self.values(key)))
+                revocation_reason, revoked_by, emergency_reason, is_initial, purpose)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: StatementArguments(Self.values(key) + [key.purpose.rawValue]))
     }
 
     func update(_ key: KeyRecord) throws {
@@ -103,12 +103,13 @@ struct SQLiteSession: KeyStoreSession {
     }
 
     private static func key(from row: Row) throws -> KeyRecord {
-        guard let state = KeyState(rawValue: row["state"]), let algorithm = JWSAlgorithm(rawValue: row["algorithm"]) else {
+        guard let state = KeyState(rawValue: row["state"]), let algorithm = JWSAlgorithm(rawValue: row["algorithm"]),
+              let purpose = KeyPurpose(rawValue: row["purpose"]) else {
             throw StoreError(.storage, "key row '\(row["kid"] as String? ?? "?")' is corrupt")
         }
         func date(_ column: String) -> Date? { (row[column] as Double?).map(Date.init(timeIntervalSince1970:)) }
         return KeyRecord(
-            issuerID: row["issuer_id"], keyID: row["kid"], algorithm: algorithm, state: state, publicJWK: row["public_jwk"],
+            issuerID: row["issuer_id"], keyID: row["kid"], algorithm: algorithm, purpose: purpose, state: state, publicJWK: row["public_jwk"],
             sealedPrivateKey: Array(row["sealed_private_key"] as Data), kekFingerprint: row["kek_fingerprint"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]), scheduledActivation: date("scheduled_activation"),
             activatedAt: date("activated_at"), deactivatedAt: date("deactivated_at"), verifyUntil: date("verify_until"),

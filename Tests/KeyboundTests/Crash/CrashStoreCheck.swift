@@ -83,16 +83,16 @@ enum CrashStoreCheck {
         }
         let issuerURL = Dictionary(uniqueKeysWithValues: issuers.map { ($0.id, $0.url) })
 
-        // One active key per issuer, at most one pending; the active one unseals through the manager.
-        for issuerID in issuerIDs {
-            let own = keys.filter { $0.issuerID == issuerID }
+        // One active key per (issuer, purpose), at most one pending; the active one unseals through the manager.
+        for issuerID in issuerIDs { for purpose in KeyPurpose.allCases {
+            let own = keys.filter { $0.issuerID == issuerID && $0.purpose == purpose }
             let active = own.filter { $0.state == .active }
-            if active.count != 1 { problems.append("issuer '\(issuerID)' has \(active.count) active keys") }
+            if active.count != 1 { problems.append("issuer '\(issuerID)' has \(active.count) active \(purpose.keyName)s") }
             let pending = own.filter { $0.state == .pending }.count
-            if pending > 1 { problems.append("issuer '\(issuerID)' has \(pending) pending keys") }
+            if pending > 1 { problems.append("issuer '\(issuerID)' has \(pending) pending \(purpose.keyName)s") }
             if active.count == 1 {
                 do {
-                    let signing = try manager.signingKey(issuerID: issuerID)
+                    let signing = try manager.signingKey(issuerID: issuerID, purpose: purpose)
                     if signing.keyID != active[0].keyID {
                         problems.append("signingKey(\(issuerID)) is '\(signing.keyID)', the active key is '\(active[0].keyID)'")
                     }
@@ -100,7 +100,7 @@ enum CrashStoreCheck {
                     problems.append("the active key of '\(issuerID)' does not open: \(error)")
                 }
             }
-        }
+        } }
 
         var byID: [String: KeyRecord] = [:]
         for key in keys {

@@ -1,4 +1,5 @@
 import Foundation
+import Keybound
 import KeyboundAudit
 import KeyboundHunt
 import KeyboundStore
@@ -72,6 +73,10 @@ struct HuntRuleTests {
         let accepted = try #require(report.findings.first { $0.kind == .revokedKeyAccepted })
         #expect(accepted.accepted && accepted.keyState == "revoked" && accepted.keyRevokedAt == scenario.revokedAt)
         #expect(accepted.reason.contains("ACCEPTED"))
+        // The key directory knows what the key signed: the stolen key is the realm's access-token key.
+        #expect(revoked.allSatisfy { $0.keyPurpose == KeyPurpose.accessToken.rawValue } && accepted.keyPurpose == "access-token")
+        let findingsJSON = report.jsonObject["findings"]?.arrayValue?.compactMap(\.objectValue) ?? []
+        #expect(findingsJSON.contains { $0["key_purpose"] == .string("access-token") })
         let inactive = try #require(report.findings.first { $0.kind == .inactiveKeyUse })
         #expect(inactive.tokenInLedger == false && inactive.record.clientIP == HuntScenario.attackerIP)
         // A normal rotation's expired token of a retired key is counted, not flagged.

@@ -15,7 +15,7 @@ struct IncidentCLITests {
         let kek = KeyEncryptionKey.generate()
         let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek)
         try manager.createIssuer(IssuerRecord(id: "consumers", url: "https://id.test/consumers", kind: .consumer, algorithm: .es256, createdAt: Date()))
-        let kid = try #require(try manager.keys(issuerID: "consumers").first { $0.state == .active }?.keyID)
+        let kid = try #require(try manager.keys(issuerID: "consumers").first { $0.state == .active && $0.purpose == .accessToken }?.keyID)
         _ = try ProviderStore(directory: directory)
         _ = try AuditLog(directory: directory)
         let environment = ["KEYBOUND_KEK": kek.base64Text]

@@ -62,7 +62,8 @@ struct StoreConcurrencyTests {
             }
             let (applied, errors) = collector.results
             #expect(errors == [])
-            #expect(applied.count == issuers.count, "\(applied)")
+            // One per (issuer, purpose): both lifecycles started together, so they rotate together.
+            #expect(applied.count == issuers.count * KeyPurpose.allCases.count, "\(applied)")
             #expect(applied.allSatisfy { "\($0)".hasPrefix(expectedKinds) }, "\(applied)")
             try Self.expectOneActive(try fixture.open(), issuers)
         }
@@ -92,11 +93,11 @@ struct StoreConcurrencyTests {
         }
         let (applied, errors) = collector.results
         #expect(errors == [])
-        // Per issuer, two rotations (publish, activate) and two retirements.
-        #expect(applied.count == issuers.count * 6, "\(applied)")
+        // Per (issuer, purpose), two rotations (publish, activate) and two retirements.
+        #expect(applied.count == issuers.count * KeyPurpose.allCases.count * 6, "\(applied)")
         let manager = try fixture.open()
         try Self.expectOneActive(manager, issuers)
-        #expect(try manager.keys().count == issuers.count * 3)
+        #expect(try manager.keys().count == issuers.count * KeyPurpose.allCases.count * 3)
         #expect(RotationEngine.plan(now: StoreClock.at(5 * StoreClock.day), issuers: try manager.issuers(), keys: try manager.keys()) == [])
     }
 
@@ -147,7 +148,7 @@ struct StoreConcurrencyTests {
                 let json = try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]
                 total += (json?["transitions"] as? [Any])?.count ?? -100
             }
-            #expect(total == 1, "\(kind): \(total) transitions applied across processes")
+            #expect(total == KeyPurpose.allCases.count, "\(kind): \(total) transitions applied across processes (one per key purpose)")
             try Self.expectOneActive(try fixture.open(), [issuer])
         }
         #expect(try fixture.open().activeKey(issuer.id).activatedAt == rotation)
@@ -168,7 +169,7 @@ struct StoreConcurrencyTests {
         second.isInitial = false
 
         #expect(throws: (any Error).self) { try manager.store.write { try $0.insert(second) } }
-        #expect(try manager.keys(issuerID: issuer.id) == [active])
+        #expect(try manager.keys(issuerID: issuer.id).filter { $0.purpose == .accessToken } == [active])
 
         // The same row, pending, is accepted: it is the second *active* key that is refused.
         second.state = .pending

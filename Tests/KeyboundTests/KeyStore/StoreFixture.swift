@@ -128,15 +128,16 @@ enum StoreTokens {
 }
 
 extension KeyManager {
-    /// The issuer's keys in `state`.
-    func keys(_ issuerID: String, in state: KeyState) throws -> [KeyRecord] {
-        try keys(issuerID: issuerID).filter { $0.state == state }
+    /// The issuer's keys of `purpose` (access tokens unless told) in `state`.
+    func keys(_ issuerID: String, in state: KeyState, purpose: KeyPurpose = .accessToken) throws -> [KeyRecord] {
+        try keys(issuerID: issuerID).filter { $0.state == state && $0.purpose == purpose }
     }
 
-    /// The issuer's single active key (fails the test if there is not exactly one).
-    func activeKey(_ issuerID: String) throws -> KeyRecord {
-        let active = try keys(issuerID, in: .active)
-        try #require(active.count == 1, "issuer '\(issuerID)' has \(active.count) active keys")
+    /// The issuer's single active key of `purpose` (access tokens unless told; fails the test if
+    /// there is not exactly one).
+    func activeKey(_ issuerID: String, purpose: KeyPurpose = .accessToken) throws -> KeyRecord {
+        let active = try keys(issuerID, in: .active, purpose: purpose)
+        try #require(active.count == 1, "issuer '\(issuerID)' has \(active.count) active \(purpose.keyName)s")
         return active[0]
     }
 

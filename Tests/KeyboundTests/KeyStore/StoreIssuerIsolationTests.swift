@@ -110,7 +110,8 @@ struct StoreIssuerIsolationTests {
             }
             allPublished.append(try manager.publishedKeyIDs(issuer.id))
         }
-        #expect(allPublished[0].count == 2 && allPublished[1].count == 1)
+        // alpha: both purposes rotated (active + verify-only each); beta: its two initial keys.
+        #expect(allPublished[0].count == 4 && allPublished[1].count == 2)
         #expect(allPublished[0].isDisjoint(with: allPublished[1]))
     }
 

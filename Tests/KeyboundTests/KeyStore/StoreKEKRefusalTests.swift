@@ -60,7 +60,8 @@ struct StoreKEKRefusalTests {
         defer { fixture.remove() }
         let wrong = KeySealer(kek: .generate())
         let records = try fixture.open().keys()
-        #expect(records.count == 5)
+        #expect(records.count == 9, "5 access-token keys and 4 ID-token keys (the rotations rotate both)")
+        #expect(records.filter { $0.purpose == .accessToken }.count == 5)
         for record in records {
             let error = try #require(throws: StoreError.self) { try wrong.open(record.sealedPrivateKey, issuerID: record.issuerID, keyID: record.keyID) }
             #expect(error.code == .wrongKEK)

@@ -18,8 +18,8 @@ struct StoreLifecycleInvariantTests {
         defer { fixture.remove() }
         let manager = try fixture.open()
         let applied = try manager.createIssuer(issuer)
-        #expect(applied == [.createInitialKey(issuerID: issuer.id)])
-        let keys = try manager.keys(issuerID: issuer.id)
+        #expect(applied == [.createInitialKey(issuerID: issuer.id), .createInitialKey(issuerID: issuer.id, purpose: .idToken)])
+        let keys = try manager.keys(issuerID: issuer.id).filter { $0.purpose == .accessToken }
         try #require(keys.count == 1)
         let key = keys[0]
         #expect(key.state == .active)
@@ -31,10 +31,12 @@ struct StoreLifecycleInvariantTests {
         let signing = try manager.signingKey(issuerID: issuer.id)
         #expect(signing.keyID == key.keyID)
         #expect(signing.issuer == issuer.url)
-        #expect(try manager.publishedKeyIDs(issuer.id) == [key.keyID])
+        let idKey = try manager.activeKey(issuer.id, purpose: .idToken)
+        #expect(try manager.publishedKeyIDs(issuer.id) == [key.keyID, idKey.keyID])
         let events = try manager.events()
-        #expect(events.map(\.kind) == [.created, .activated])
-        #expect(events.allSatisfy { $0.keyID == key.keyID && $0.at == Self.t0 })
+        #expect(events.filter { $0.keyID == key.keyID }.map(\.kind) == [.created, .activated])
+        #expect(events.filter { $0.keyID == idKey.keyID }.map(\.kind) == [.created, .activated])
+        #expect(events.count == 4 && events.allSatisfy { $0.at == Self.t0 })
     }
 
     @Test("Several issuers each have exactly one active key of their own")
@@ -48,7 +50,7 @@ struct StoreLifecycleInvariantTests {
             #expect(active.count == 1, "\(issuer.id)")
             #expect(active.first?.isInitial == true)
         }
-        #expect(try manager.keys().count == 3)
+        #expect(try manager.keys().count == 3 * KeyPurpose.allCases.count, "an access-token and an ID-token key each")
     }
 
     @Test("A rotation on demand publishes a pending key that signs only after the lead time")
@@ -60,13 +62,14 @@ struct StoreLifecycleInvariantTests {
         let first = try manager.activeKey(issuer.id)
         let requested = Self.t0.addingTimeInterval(StoreClock.hour)
 
-        try manager.rotate(issuerID: issuer.id, now: requested)
+        try manager.rotate(issuerID: issuer.id, purposes: [.accessToken], now: requested)
         let pending = try #require(try manager.keys(issuer.id, in: .pending).first)
         #expect(pending.createdAt == requested)
         #expect(pending.scheduledActivation == requested.addingTimeInterval(Self.lead))
-        #expect(try manager.publishedKeyIDs(issuer.id) == [first.keyID, pending.keyID], "a pending key is published")
+        let idKey = try manager.activeKey(issuer.id, purpose: .idToken)
+        #expect(try manager.publishedKeyIDs(issuer.id) == [first.keyID, pending.keyID, idKey.keyID], "a pending key is published")
 
-        try manager.rotate(issuerID: issuer.id, now: requested.addingTimeInterval(60))
+        try manager.rotate(issuerID: issuer.id, purposes: [.accessToken], now: requested.addingTimeInterval(60))
         #expect(try manager.keys(issuer.id, in: .pending).map(\.keyID) == [pending.keyID], "a second request adds no key")
         #expect(try manager.keys(issuer.id, in: .pending).first?.scheduledActivation == requested.addingTimeInterval(Self.lead),
                 "a second request does not shorten the lead time")
@@ -99,7 +102,7 @@ struct StoreLifecycleInvariantTests {
         let first = try manager.activeKey(issuer.id)
         let late = Self.t0.addingTimeInterval(StoreIssuers.maximumKeyAge + StoreClock.minute)
         let applied = try manager.tick(now: late)
-        #expect(applied.count == 1)
+        #expect(applied.count == KeyPurpose.allCases.count, "each purpose's key reached its maximum age")
         let active = try manager.activeKey(issuer.id)
         #expect(active.keyID != first.keyID)
         #expect(active.activatedAt == late)
@@ -123,7 +126,7 @@ struct StoreLifecycleInvariantTests {
         try manager.revoke(issuerID: issuer.id, keyID: try manager.activeKey(issuer.id).keyID, reason: "drill", actor: "ops",
                            now: Self.t0.addingTimeInterval(3 * StoreClock.day))
         try manager.tick(now: Self.t0.addingTimeInterval(20 * StoreClock.day))
-        let keys = try manager.keys(issuerID: issuer.id)
+        let keys = try manager.keys(issuerID: issuer.id).filter { $0.purpose == .accessToken }
         #expect(keys.filter(\.isInitial).count == 1)
         #expect(keys.contains { $0.emergencyReason != nil }, "the scenario includes emergencies")
         for key in keys {
@@ -144,7 +147,8 @@ struct StoreLifecycleInvariantTests {
             #expect(outcome.stderr.contains("never deleted") || outcome.stderr.contains("append-only"), "\(outcome.stderr)")
         }
         let manager = try fixture.open()
-        #expect(try manager.keys().count == 1)
-        #expect(try manager.events().count == 2)
+        // The initial access-token and ID-token keys, each created and activated.
+        #expect(try manager.keys().count == 2)
+        #expect(try manager.events().count == 4)
     }
 }

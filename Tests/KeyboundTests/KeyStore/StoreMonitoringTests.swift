@@ -37,7 +37,9 @@ struct StoreMonitoringTests {
         let threshold = Self.t0.addingTimeInterval(issuer.rotationPeriod + Self.tolerance)
         #expect(try manager.status(now: threshold).isHealthy)
         let report = try manager.status(now: threshold.addingTimeInterval(1))
-        #expect(report.problems.count == 1)
+        // One per key purpose: both lifecycles started together; the ID-token one names its purpose.
+        #expect(report.problems.count == KeyPurpose.allCases.count)
+        #expect(report.problems.last?.contains("(ID-token key): rotation overdue") == true, "\(report.problems)")
         let problem = try #require(report.problems.first)
         #expect(problem.contains("rotation overdue") && problem.contains(issuer.id))
         #expect(problem.contains(try manager.activeKey(issuer.id).keyID))

@@ -32,7 +32,8 @@ struct StoreRevocationTests {
         let emergency = try #require(active.emergencyReason)
         #expect(emergency.contains(old.keyID) && emergency.contains("key material exposed"))
         #expect(try manager.signingKey(issuerID: issuer.id).keyID == active.keyID)
-        #expect(try manager.publishedKeyIDs(issuer.id) == [active.keyID], "a revoked key leaves the JWKS at once")
+        let idKey = try manager.activeKey(issuer.id, purpose: .idToken)
+        #expect(try manager.publishedKeyIDs(issuer.id) == [active.keyID, idKey.keyID], "a revoked key leaves the JWKS at once; the ID-token key stays")
 
         let events = try manager.events(after: before)
         #expect(events.map(\.kind) == [.revoked, .created, .activated])
@@ -56,7 +57,7 @@ struct StoreRevocationTests {
         #expect(active.keyID == pending.keyID)
         #expect(active.activatedAt == now)
         #expect(active.emergencyReason?.contains("suspected leak") == true)
-        #expect(try manager.keys(issuerID: issuer.id).count == 2, "no extra key was created")
+        #expect(try manager.keys(issuerID: issuer.id).filter { $0.purpose == .accessToken }.count == 2, "no extra key was created")
     }
 
     @Test("Revoking a verify-only or pending key leaves the active key alone and keeps the lead time for the next one")

@@ -19,8 +19,10 @@ struct StoreRotationEngineTests {
                   deactivatedAt: deactivated, verifyUntil: verifyUntil)
     }
 
+    /// The access-token lifecycle's transitions (the keys built here are access-token keys; the
+    /// ID-token lifecycle runs the same rules on its own keys, see ``StoreKeyPurposeTests``).
     static func plan(_ now: Date, _ keys: [KeyRecord], issuers: [IssuerRecord] = [issuer]) -> [KeyTransition] {
-        RotationEngine.plan(now: now, issuers: issuers, keys: keys)
+        RotationEngine.plan(now: now, issuers: issuers, keys: keys).filter { $0.purpose == .accessToken }
     }
 
     static let active = key("k1", .active, activated: t0)
@@ -89,7 +91,7 @@ struct StoreRotationEngineTests {
         #expect(Self.plan(limit.addingTimeInterval(-1), [Self.active, Self.key("k2", .pending, created: limit.addingTimeInterval(-Self.lead - 60), scheduled: limit.addingTimeInterval(3_600))]) == [])
 
         let fresh = Self.plan(limit, [Self.active])
-        guard case .activateFreshKey("consumers", let reason)? = fresh.first, fresh.count == 1 else {
+        guard case .activateFreshKey("consumers", let reason, .accessToken)? = fresh.first, fresh.count == 1 else {
             Issue.record("expected one activateFreshKey, got \(fresh)")
             return
         }
@@ -100,7 +102,7 @@ struct StoreRotationEngineTests {
 
         let early = Self.key("k2", .pending, created: limit.addingTimeInterval(-Self.lead + 1), scheduled: limit.addingTimeInterval(3_600))
         let rushed = Self.plan(limit, [Self.active, early])
-        guard case .activate("consumers", "k2", let why?)? = rushed.first, rushed.count == 1 else {
+        guard case .activate("consumers", "k2", let why?, .accessToken)? = rushed.first, rushed.count == 1 else {
             Issue.record("expected an emergency activation, got \(rushed)")
             return
         }

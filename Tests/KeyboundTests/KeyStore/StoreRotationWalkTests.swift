@@ -57,16 +57,27 @@ struct StoreRotationWalkTests {
         }
     }
 
+    /// The invariants of every key purpose (each its own lifecycle), then those of the whole JWKS.
     static func checkInvariants(_ manager: KeyManager, issuer: IssuerRecord, now: Date, seen: inout [String: KeyRecord]) throws {
-        let keys = try manager.keys(issuerID: issuer.id)
-        let at = "\(issuer.id) at +\(Int(now.timeIntervalSince(StoreClock.origin) / 60)) min"
+        for purpose in KeyPurpose.allCases {
+            try checkInvariants(manager, issuer: issuer, purpose: purpose, now: now, seen: &seen)
+        }
+        let all = try manager.keys(issuerID: issuer.id)
+        let published = try manager.publishedKeyIDs(issuer.id)
+        #expect(published == Set(all.filter { [.pending, .active, .verifyOnly].contains($0.state) }.map(\.keyID)), "\(issuer.id): JWKS")
+    }
+
+    static func checkInvariants(_ manager: KeyManager, issuer: IssuerRecord, purpose: KeyPurpose, now: Date, seen: inout [String: KeyRecord]) throws {
+        let keys = try manager.keys(issuerID: issuer.id).filter { $0.purpose == purpose }
+        let at = "\(issuer.id) (\(purpose.rawValue)) at +\(Int(now.timeIntervalSince(StoreClock.origin) / 60)) min"
 
         // Exactly one active key, at most one pending, and the signing key is the active one.
         let active = keys.filter { $0.state == .active }
         #expect(active.count == 1, "\(at): \(active.count) active keys")
         #expect(keys.filter { $0.state == .pending }.count <= 1, "\(at): several pending keys")
         if let active = active.first {
-            #expect(try manager.signingKey(issuerID: issuer.id).keyID == active.keyID, "\(at)")
+            #expect(try manager.signingKey(issuerID: issuer.id, purpose: purpose).keyID == active.keyID, "\(at)")
+            #expect(active.algorithm == purpose.algorithm(of: issuer), "\(at)")
         }
 
         // Only the first key is initial; every other one waited out the lead time.
@@ -81,7 +92,7 @@ struct StoreRotationWalkTests {
         // The JWKS is exactly pending + active + verify-only, and holds every key that may still have
         // an unexpired token: its last signing time + maximum token lifetime + skew is still ahead.
         let published = try manager.publishedKeyIDs(issuer.id)
-        #expect(published == Set(keys.filter { [.pending, .active, .verifyOnly].contains($0.state) }.map(\.keyID)), "\(at)")
+        #expect(published.isSuperset(of: keys.filter { [.pending, .active, .verifyOnly].contains($0.state) }.map(\.keyID)), "\(at)")
         for key in keys {
             if let stopped = key.deactivatedAt, now < stopped.addingTimeInterval(issuer.maximumTokenLifetime + RotationEngine.verificationSkew) {
                 #expect(published.contains(key.keyID), "\(at): \(key.keyID) left the JWKS while its tokens may be alive")
@@ -99,7 +110,7 @@ struct StoreRotationWalkTests {
         }
 
         // Keys are never deleted; the public part of a key never changes; it stays bound to its issuer.
-        for (kid, first) in seen where first.issuerID == issuer.id {
+        for (kid, first) in seen where first.issuerID == issuer.id && first.purpose == purpose {
             let current = keys.first { $0.keyID == kid }
             #expect(current != nil, "\(at): key \(kid) disappeared")
             #expect(current?.publicJWK == first.publicJWK, "\(at): public part of \(kid) changed")

@@ -59,12 +59,15 @@ struct StoreSealingTests {
         for record in records {
             let key = try manager.unsealed(record)
             let components = StoreSecret.privateComponents(of: key)
-            #expect(components.count == ([.rs256, .ps256].contains(algorithm) ? 6 : 1), "\(record.keyID)")
+            // ID-token keys are RS256 whatever the issuer's algorithm.
+            #expect(components.count == ([.rs256, .ps256].contains(record.algorithm) ? 6 : 1), "\(record.keyID)")
+            #expect(record.algorithm == record.purpose.algorithm(of: issuer))
             #expect(components.allSatisfy { $0.bytes.count >= 32 })
             secrets += components
             #expect(!record.publicJWK.contains("\"d\""))
         }
         secrets += StoreSecret.privateComponents(of: try manager.signingKey(issuerID: issuer.id))
+        secrets += StoreSecret.privateComponents(of: try manager.signingKey(issuerID: issuer.id, purpose: .idToken))
         let kekBytes = try #require(Data(base64Encoded: fixture.kek.base64Text))
         secrets.append(StoreSecret(label: "KEK", bytes: Array(kekBytes)))
 

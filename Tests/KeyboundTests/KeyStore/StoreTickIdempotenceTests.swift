@@ -35,8 +35,8 @@ struct StoreTickIdempotenceTests {
             applied += try manager.tick(now: clock.now)
             try Self.expectSettled(manager, at: clock.now, "tick")
         }
-        // Per issuer: three rotations (publish, activate) and three retirements.
-        #expect(applied.count == 2 * 9, "\(applied)")
+        // Per (issuer, purpose): three rotations (publish, activate) and three retirements.
+        #expect(applied.count == 2 * KeyPurpose.allCases.count * 9, "\(applied)")
     }
 
     @Test("Rotation and revocation leave nothing due at their own time")

@@ -319,8 +319,10 @@ struct AdminAPITests {
         let fixture = try AdminFixture()
         defer { fixture.remove() }
         try await fixture.app(withProvider: true).test(.router) { client in
+            // The access-token keys (the ID-token keys rotate alongside, see IDTokenSigningTests).
             func keys(_ issuer: String) async throws -> [JSONObject] {
-                try body(try await admin(client, .get, "/admin/issuers/\(issuer)/keys"))["keys"]?.arrayValue?.compactMap(\.objectValue) ?? []
+                (try body(try await admin(client, .get, "/admin/issuers/\(issuer)/keys"))["keys"]?.arrayValue?.compactMap(\.objectValue) ?? [])
+                    .filter { $0["purpose"] == .string("access-token") }
             }
             let before = try await keys("consumers")
             #expect(before.map { $0["state"] } == [.string("active")])
@@ -331,7 +333,9 @@ struct AdminAPITests {
             #expect(rotated.status == .ok)
             let rotation = try body(rotated)
             #expect(rotation["reason"] == .string("quarterly drill"))
-            #expect(rotation["keys"]?.arrayValue?.last?.objectValue?["state"] == .string("pending"))
+            let rotatedKeys = rotation["keys"]?.arrayValue?.compactMap(\.objectValue) ?? []
+            #expect(Set(rotatedKeys.filter { $0["state"] == .string("pending") }.compactMap { $0["purpose"]?.stringValue }) == ["access-token", "id-token"],
+                    "both purposes are rotated")
             let afterRotate = try await keys("consumers")
             #expect(afterRotate.map { $0["state"] } == [.string("active"), .string("pending")])
             let pendingKid = try #require(afterRotate.last?["kid"]?.stringValue)

@@ -39,7 +39,7 @@ struct DiscoveryTests {
                 == ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])
             #expect(!Self.strings(document["introspection_endpoint_auth_methods_supported"]).contains("none"))
             #expect(Self.strings(document["revocation_endpoint_auth_methods_supported"]).contains("client_secret_basic"))
-            #expect(Self.strings(document["id_token_signing_alg_values_supported"]) == ["ES256"])
+            #expect(Self.strings(document["id_token_signing_alg_values_supported"]) == ["RS256", "ES256"])
             let assertionAlgorithms = Self.strings(document["token_endpoint_auth_signing_alg_values_supported"])
             #expect(!assertionAlgorithms.isEmpty && !assertionAlgorithms.contains { $0 == "none" || $0.hasPrefix("HS") })
             #expect(Self.strings(document["subject_types_supported"]) == ["public"])

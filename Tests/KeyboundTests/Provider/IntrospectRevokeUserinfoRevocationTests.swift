@@ -180,7 +180,7 @@ struct IntrospectRevokeUserinfoRevocationTests {
         defer { fixture.remove() }
         // Tamper with the key store underneath the manager (no API leaves an issuer without an active key).
         try fixture.context.manager.store.write { session in
-            var key = try #require(try session.keys(issuerID: "contoso").first { $0.state == .active })
+            var key = try #require(try session.keys(issuerID: "contoso").first { $0.state == .active && $0.purpose == .accessToken })
             key.state = .retired
             try session.update(key)
             _ = try session.appendEvent(issuerID: "contoso", keyID: key.keyID, kind: .retired, at: Date(), actor: "test", reason: "tampered")

@@ -34,7 +34,7 @@ struct IntrospectRevokeUserinfoTests {
     }
 
     static func activeKeyID(_ fixture: ProviderFixture, _ issuer: String = "contoso") throws -> String {
-        try #require(try fixture.context.manager.keys(issuerID: issuer).first { $0.state == .active }).keyID
+        try #require(try fixture.context.manager.keys(issuerID: issuer).first { $0.state == .active && $0.purpose == .accessToken }).keyID
     }
 
     @Test("an active user access token: every field, and the kid of the key that signed it")

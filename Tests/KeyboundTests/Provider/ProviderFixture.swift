@@ -20,18 +20,18 @@ struct ProviderFixture {
     /// The `private_key_jwt` client's key (per issuer).
     let assertionKeys: [String: SigningKey]
 
-    /// A fixture at `now` (fixed), or on `clock` (e.g. a ``TestClock``), or on the system clock;
-    /// `configure` adjusts the configuration before the context is made.
+    /// A fixture on `clock` (e.g. a ``TestClock``; it wins), or fixed at `now`, or on the system
+    /// clock; `configure` adjusts the configuration before the context is made.
     init(now: Date? = nil, clock: (@Sendable () -> Date)? = nil, publicURL: String = ProviderFixture.publicURL,
-         configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+         adminToken: String? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-provider-\(UUID().uuidString)")
         let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
-        var configuration = ServerConfiguration(publicURL: publicURL, passwordHashCost: 4)
+        var configuration = ServerConfiguration(publicURL: publicURL, adminToken: adminToken, passwordHashCost: 4)
         configure(&configuration)
         let time: @Sendable () -> Date
-        if let now { time = { now } } else if let clock { time = clock } else { time = { Date() } }
+        if let clock { time = clock } else if let now { time = { now } } else { time = { Date() } }
         context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration, now: time)
-        let created = now ?? time()
+        let created = time()
         var keys: [String: SigningKey] = [:]
         for (id, kind, tenant) in [("consumers", IssuerRecord.Kind.consumer, nil as String?), ("contoso", .tenant, DevelopmentBootstrap.tenantID)] {
             let issuer = IssuerRecord(id: id, url: configuration.issuerURL(id), kind: kind, tenantID: tenant, algorithm: .es256,

@@ -59,7 +59,9 @@ struct ServerEndpointTests {
             let jwks = try await client.execute(uri: "/contoso/jwks", method: .get)
             #expect(jwks.status == .ok)
             let set = try JWKSet(json: Array(jwks.body.readableBytesView))
-            #expect(set.keys.map(\.issuer) == ["https://id.keybound.test/contoso"])
+            // The access-token key and the ID-token key, both bound to contoso.
+            #expect(set.keys.map(\.issuer) == ["https://id.keybound.test/contoso", "https://id.keybound.test/contoso"])
+            #expect(Set(set.keys.map(\.algorithm)) == [.es256, .rs256])
         }
     }
 
@@ -119,12 +121,13 @@ struct ServerEndpointTests {
     func keySetFollowsLifecycle() async throws {
         let setup = try Setup()
         defer { setup.remove() }
-        let active = try #require(try setup.manager.keys(issuerID: "consumers").first { $0.state == .active })
-        try setup.manager.rotate(issuerID: "consumers", now: setup.now.addingTimeInterval(60))
+        let active = try #require(try setup.manager.keys(issuerID: "consumers").first { $0.state == .active && $0.purpose == .accessToken })
+        try setup.manager.rotate(issuerID: "consumers", purposes: [.accessToken], now: setup.now.addingTimeInterval(60))
         let pending = try #require(try setup.manager.keys(issuerID: "consumers").first { $0.state == .pending })
+        let idKey = try #require(try setup.manager.keys(issuerID: "consumers").first { $0.state == .active && $0.purpose == .idToken })
         try await setup.app.test(.router) { client in
             let before = try await client.execute(uri: "/consumers/jwks", method: .get)
-            #expect(Set(try JWKSet(json: Array(before.body.readableBytesView)).keys.compactMap(\.keyID)) == [active.keyID, pending.keyID])
+            #expect(Set(try JWKSet(json: Array(before.body.readableBytesView)).keys.compactMap(\.keyID)) == [active.keyID, pending.keyID, idKey.keyID])
             try setup.manager.revoke(issuerID: "consumers", keyID: active.keyID, reason: "test", actor: "test",
                                      now: setup.now.addingTimeInterval(120))
             let response = try await client.execute(uri: "/consumers/jwks", method: .get)
