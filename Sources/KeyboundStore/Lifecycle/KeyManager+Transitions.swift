@@ -106,7 +106,7 @@ extension KeyManager {
     func checkInvariants(_ session: any KeyStoreSession) throws {
         let keys = try session.keys(issuerID: nil)
         for issuer in try session.issuers() {
-            let own = keys.filter { $0.issuerID == issuer.id }
+            let own = keys.filter { $0.issuerID.isExactly(issuer.id) }
             guard !own.isEmpty else { continue }
             let active = own.filter { $0.state == .active }.count
             guard active == 1 else {

@@ -32,7 +32,7 @@ public struct KeyStatusReport: Sendable {
         var statuses: [IssuerStatus] = []
         var problems: [String] = []
         for issuer in issuers {
-            let own = keys.filter { $0.issuerID == issuer.id }
+            let own = keys.filter { $0.issuerID.isExactly(issuer.id) }
             let active = own.first { $0.state == .active }
             let pending = own.first { $0.state == .pending }
             var next: String? = nil
