@@ -25,8 +25,13 @@ public struct ServerConfiguration: Sendable {
     public var authorizationCodeLifetime: TimeInterval
     /// bcrypt cost for new user passwords.
     public var passwordHashCost: UInt8
-    /// Whether `/metrics` serves Prometheus metrics.
+    /// Whether Prometheus metrics are recorded and served (on ``metricsListener``).
     public var metricsEnabled: Bool
+    /// Where `GET /metrics` is served: its own listener, never the public one. `nil` serves it
+    /// nowhere. Default `127.0.0.1:9464`.
+    public var metricsListener: MetricsListener? = MetricsListener.default
+    /// How often expired codes, client-assertion ids and dead refresh tokens are pruned.
+    public var pruneInterval: Duration = .seconds(300)
 
     /// Defaults: 127.0.0.1:8080, public URL `http://localhost:8080`, rotation checked every minute,
     /// bootstrap on, no admin token, 10-minute access tokens, 14-day refresh tokens in 90-day chains,

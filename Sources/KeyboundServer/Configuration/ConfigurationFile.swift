@@ -66,7 +66,7 @@ public enum ConfigurationFile {
         // The default public URL follows the port; one that was set somewhere stays.
         let basePublicURLIsDerived = base.publicURL == ServerConfiguration(port: base.port).publicURL
         let publicURL = layer.publicURL ?? (basePublicURLIsDerived ? nil : base.publicURL)
-        return ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: layer.host ?? base.host,
             port: port,
             publicURL: publicURL,
@@ -80,6 +80,9 @@ public enum ConfigurationFile {
             passwordHashCost: layer.passwordHashCost.map { UInt8($0) } ?? base.passwordHashCost,
             metricsEnabled: layer.metricsEnabled ?? base.metricsEnabled
         )
+        configuration.metricsListener = layer.metricsListen ?? base.metricsListener
+        configuration.pruneInterval = layer.pruneInterval.map { .seconds($0) } ?? base.pruneInterval
+        return configuration
     }
 
     // MARK: The file

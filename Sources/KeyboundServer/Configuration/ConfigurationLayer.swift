@@ -15,6 +15,9 @@ struct ConfigurationLayer {
     var authorizationCodeLifetime: Int?
     var passwordHashCost: Int?
     var metricsEnabled: Bool?
+    /// `metrics.listen`: the metrics listener's address, or `nil` inside for `off`.
+    var metricsListen: MetricsListener??
+    var pruneInterval: Int?
     /// Where each set value came from; `adminToken`'s is `admin.token_file`'s when read from a file.
     var sources: [ConfigurationSetting: SettingSource] = [:]
 
@@ -24,6 +27,7 @@ struct ConfigurationLayer {
     static let authorizationCodeLifetimeRange = 1...600
     static let refreshLifetimeRange = 1...(3_650 * 86_400)
     static let passwordHashCostRange = 10...16
+    static let pruneIntervalRange = 1...86_400
     static let minimumAdminTokenLength = 32
     static let maximumAdminTokenLength = 4_096
     static let maximumTokenFileSize = 64 * 1_024
@@ -69,6 +73,10 @@ struct ConfigurationLayer {
                 guard Self.passwordHashCostRange.contains(cost) else { throw source.error("must be between 10 and 16, got \(cost)") }
                 passwordHashCost = cost
             case .metricsEnabled: metricsEnabled = try raw.bool()
+            case .metricsListen:
+                let text = try raw.string()
+                do { metricsListen = .some(try MetricsListener.parse(text)) } catch { throw source.error(error.message) }
+            case .pruneInterval: pruneInterval = try Self.duration(raw, Self.pruneIntervalRange)
             }
             sources[raw.setting] = source
         }
@@ -104,6 +112,8 @@ struct ConfigurationLayer {
         result.authorizationCodeLifetime = higher.authorizationCodeLifetime ?? authorizationCodeLifetime
         result.passwordHashCost = higher.passwordHashCost ?? passwordHashCost
         result.metricsEnabled = higher.metricsEnabled ?? metricsEnabled
+        result.metricsListen = higher.metricsListen ?? metricsListen
+        result.pruneInterval = higher.pruneInterval ?? pruneInterval
         result.sources.merge(higher.sources) { _, new in new }
         return result
     }

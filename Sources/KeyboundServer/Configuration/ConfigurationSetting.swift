@@ -13,6 +13,8 @@ enum ConfigurationSetting: String, CaseIterable, Sendable {
     case authorizationCodeLifetime = "tokens.code_lifetime"
     case passwordHashCost = "passwords.bcrypt_cost"
     case metricsEnabled = "metrics.enabled"
+    case metricsListen = "metrics.listen"
+    case pruneInterval = "prune.interval"
 
     /// The dotted YAML key, e.g. `server.port`.
     var key: String { rawValue }
@@ -33,6 +35,8 @@ enum ConfigurationSetting: String, CaseIterable, Sendable {
         case .authorizationCodeLifetime: "KEYBOUND_CODE_LIFETIME"
         case .passwordHashCost: "KEYBOUND_BCRYPT_COST"
         case .metricsEnabled: "KEYBOUND_METRICS"
+        case .metricsListen: "KEYBOUND_METRICS_LISTEN"
+        case .pruneInterval: "KEYBOUND_PRUNE_INTERVAL"
         }
     }
 

@@ -5,7 +5,8 @@ import GRDB
 /// provider: one SQLite file (`provider.sqlite`, WAL) next to the key store, through a GRDB pool
 /// so reads never wait for the ledger's writes.
 ///
-/// Ledger rows, refresh-token rows and revocations are never deleted (triggers refuse it).
+/// Ledger rows and revocations are never deleted (triggers refuse it); expired codes, assertion
+/// ids and dead refresh chains are pruned (``prune(now:margin:)``).
 public final class ProviderStore: @unchecked Sendable {
     let pool: DatabasePool
     /// The database file.
@@ -182,6 +183,7 @@ public final class ProviderStore: @unchecked Sendable {
                 BEGIN SELECT RAISE(ABORT, 'revocations are never deleted'); END;
                 """)
         }
+        registerPruningMigration(&migrator)
         return migrator
     }
 }

@@ -19,10 +19,12 @@ struct CLIRunner {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keybound")
     }
 
-    static func run(_ arguments: [String], stdin: String? = nil) throws -> Outcome {
+    /// Runs `keybound` with `arguments`; `environment` (when given) replaces the inherited one.
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil) throws -> Outcome {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err
