@@ -131,7 +131,8 @@ struct AdminBody: Sendable {
     static func checkLine(_ value: String, _ name: String, limit: Int = 200) throws(OAuthError) {
         let scalars = value.unicodeScalars
         guard !scalars.isEmpty, scalars.count <= limit, !scalars.contains(where: isControl) else {
-            throw OAuthError.invalidRequest("'\(name)' must be one line of 1–\(limit) characters without control characters")
+            throw OAuthError.invalidRequest("'\(name)' must be one line of " + (limit == .max ? "text" : "1–\(limit) characters")
+                + " without control characters")
         }
     }
 

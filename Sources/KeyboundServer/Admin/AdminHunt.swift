@@ -62,8 +62,8 @@ struct AdminHunt: Sendable {
         for name in query.values.keys where !Self.parameters.contains(name) {
             throw OAuthError.invalidRequest("unknown query parameter '\(AdminBody.shown(name))'; known: \(Self.parameters.joined(separator: ", "))")
         }
-        for name in ["issuer", "kid"] where query[name]?.isEmpty == true {
-            throw OAuthError.invalidRequest("'\(name)' must not be empty")
+        for name in ["issuer", "kid"] {
+            if let value = query[name] { try AdminBody.checkLine(value, name, limit: Int.max) }
         }
         // Well formed one by one, refused together: `invalid_settings` (docs/admin-api.md).
         guard (query["issuer"] == nil) == (query["kid"] == nil) else {

@@ -69,7 +69,8 @@ struct KeyCacheRaceTests {
         let revokedKeys = shared.revoked.withLock { $0 }
         let seen = shared.observations.withLock { $0 }
         #expect(revokedKeys.count == rounds)
-        #expect(seen.count > rounds * 8, "the readers ran too little to interleave (\(seen.count) reads)")
+        // The readers really ran between the revocations (how often depends on the machine's load).
+        #expect(Set(seen.map(\.revocationsBefore)).count > rounds / 2, "the readers ran too little to interleave (\(seen.count) reads)")
         var stale: [String] = []
         for observation in seen {
             let alreadyRevoked = Set(revokedKeys.prefix(observation.revocationsBefore))
