@@ -21,12 +21,17 @@ public struct DirectoryAdministration: Sendable {
     public struct NewClient: Sendable {
         /// The client id; a random UUID when `nil`.
         public var clientID: String?
+        /// The display name.
         public var name: String
+        /// How the client authenticates at the token endpoint.
         public var method: ClientRecord.AuthenticationMethod
+        /// The grant types it may use.
         public var grantTypes: [String]
+        /// Its exact redirect URIs.
         public var redirectURIs: [String] = []
         /// Application roles, `<audience>/<role>` of the issuer's resources.
         public var roles: [String] = []
+        /// Whether it skips the consent page.
         public var isFirstParty = false
         /// The public key set of a `private_key_jwt` client, as JSON text (already checked).
         public var jwks: String?
