@@ -6,7 +6,8 @@
 #
 # What it installs, only when missing: the SQLite headers GRDB links against (apt-get
 # libsqlite3-dev) and, for the interop tests, Python 3 with authlib, PyJWT, requests and
-# cryptography (pip, from Tests/Interop/requirements.txt). Everything else the tests need they
+# cryptography (pip, from Tests/Interop/requirements.txt), and schemathesis for the admin API fuzz
+# (pip, from Tests/AdminFuzz/requirements.txt). Everything else the tests need they
 # start themselves, on loopback, and stop.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -27,6 +28,11 @@ fi
 if ! python3 -c "import authlib, jwt, requests, cryptography" 2>/dev/null; then
     echo "test.sh: installing the interop tests' Python packages"
     PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet --disable-pip-version-check -r Tests/Interop/requirements.txt
+fi
+
+if ! python3 -c "import schemathesis" 2>/dev/null; then
+    echo "test.sh: installing schemathesis (the admin API fuzz)"
+    PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet --disable-pip-version-check -r Tests/AdminFuzz/requirements.txt
 fi
 
 if [ "${1:-}" = "--setup-only" ]; then exit 0; fi

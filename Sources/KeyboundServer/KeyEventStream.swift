@@ -45,7 +45,7 @@ struct KeyEventStream: Sendable {
                 let events = try manager.events(after: after, limit: 500)
                 for event in events {
                     after = event.sequence
-                    guard event.issuerID == issuer.id else { continue }
+                    guard event.issuerID.isExactly(issuer.id) else { continue }
                     try await writer.write(ByteBuffer(string: Self.format(event, issuerURL: issuer.url)))
                     lastWrite = .now
                 }

@@ -4,17 +4,17 @@ import Keybound
 import KeyboundHummingbird
 import KeyboundStore
 import Logging
+import ServiceLifecycle
 
-/// Builds the Keybound HTTP application: health, metrics, and per issuer discovery, JWKS and the
-/// OAuth 2 / OpenID Connect endpoints.
+/// Builds the Keybound HTTP application: health and per issuer discovery, JWKS and the OAuth 2 /
+/// OpenID Connect endpoints on the public listener; `/metrics` on a listener of its own.
 public enum KeyboundApplication {
-    /// The router with every Keybound route. Every `GET` route also answers `HEAD` (RFC 9110
-    /// §9.3.2, ``HeadAnsweringRouter``): status and headers of the `GET`, no body.
+    /// The router with every public Keybound route. Every `GET` route also answers `HEAD` (RFC 9110
+    /// §9.3.2, ``HeadAnsweringRouter``): status and headers of the `GET`, no body. It never serves
+    /// `/metrics` (404 there): the scrape route is on ``metricsRouter()``, served on the metrics listener.
     public static func router(context: ProviderContext) -> HeadAnsweringRouter<ProviderRequestContext> {
         let router = Router(context: ProviderRequestContext.self)
         if context.configuration.metricsEnabled {
-            // The scrape route first, so scrapes are not counted; then the request metrics.
-            KeyboundMetrics.registerMetricsRoute(on: router)
             KeyboundMetrics.addMetricsMiddleware(to: router)
         }
         router.add(middleware: OAuthErrorMiddleware())
@@ -28,15 +28,33 @@ public enum KeyboundApplication {
         return HeadAnsweringRouter(router)
     }
 
-    /// The application with the rotation service, listening as configured.
+    /// The metrics listener's router: `GET /metrics` (Prometheus text format) and nothing else.
+    public static func metricsRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        KeyboundMetrics.registerMetricsRoute(on: router)
+        return router
+    }
+
+    /// The application with the rotation and pruning services, listening as configured.
     public static func make(context: ProviderContext, logger: Logger) -> some ApplicationProtocol {
         let configuration = context.configuration
         return Application(
             router: router(context: context),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keybound"),
-            services: [RotationService(manager: context.manager, interval: configuration.rotationInterval, logger: logger,
-                                       onChange: { context.keys.invalidate() })],
+            services: [
+                RotationService(manager: context.manager, interval: configuration.rotationInterval, logger: logger,
+                                onChange: { context.keys.invalidate() }),
+                PruningService(store: context.store, interval: configuration.pruneInterval, logger: logger, now: context.now),
+            ],
             logger: logger
         )
+    }
+
+    /// The metrics listener, when metrics are on and a listener is configured.
+    public static func metricsApplication(configuration: ServerConfiguration, logger: Logger) -> (any Service)? {
+        guard configuration.metricsEnabled, let listener = configuration.metricsListener else { return nil }
+        return Application(router: metricsRouter(),
+                           configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "keybound-metrics"),
+                           logger: logger)
     }
 }

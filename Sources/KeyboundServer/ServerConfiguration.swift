@@ -25,7 +25,7 @@ public struct ServerConfiguration: Sendable {
     public var authorizationCodeLifetime: TimeInterval
     /// bcrypt cost for new user passwords.
     public var passwordHashCost: UInt8
-    /// Whether `/metrics` serves Prometheus metrics.
+    /// Whether Prometheus metrics are recorded and served (on ``metricsListener``).
     public var metricsEnabled: Bool
     /// Threads that hash passwords (bcrypt) at sign-in. The pool never has more than one less than
     /// the machine's cores (and at least one), whatever is set here.
@@ -43,6 +43,11 @@ public struct ServerConfiguration: Sendable {
     public static var defaultPasswordHashThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount - 1) }
     /// The default ``passwordHashQueue``.
     public static let defaultPasswordHashQueue = 16
+    /// Where `GET /metrics` is served: its own listener, never the public one. `nil` serves it
+    /// nowhere. Default `127.0.0.1:9464`.
+    public var metricsListener: MetricsListener? = MetricsListener.default
+    /// How often expired codes, client-assertion ids and dead refresh tokens are pruned.
+    public var pruneInterval: Duration = .seconds(300)
 
     /// Defaults: 127.0.0.1:8080, public URL `http://localhost:8080`, rotation checked every minute,
     /// bootstrap on, no admin token, 10-minute access tokens, 14-day refresh tokens in 90-day chains,

@@ -40,6 +40,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("with-mail"), help: "Also run Keybound Mail (docs/mail.md) in this process, trusting this provider's issuers.")
     var withMail = false
     @Option(name: .customLong("mail-port"), help: "Keybound Mail's port with --with-mail (default 8081).") var mailPort = 8081
+    @Option(name: .customLong("metrics-listen"), help: "Where GET /metrics is served: HOST:PORT or off (default 127.0.0.1:9464; never the public port).")
+    var metricsListen: String?
     @Option(name: .customLong("alert-webhook"), help: "POST every security alert as JSON to this http(s) URL (default: $KEYBOUND_ALERT_WEBHOOK).")
     var alertWebhook: String?
 
@@ -57,8 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var options = try StoreOptions.parse(dataDirectory.map { ["--data", $0] } ?? [])
         options.json = false
-        let manager = try options.openManager()
         var configuration = try serverConfiguration()
+        // Production mode (--no-bootstrap, or bootstrap: false) never uses a development KEK.
+        let manager = try options.openManager(allowDevelopmentKEK: configuration.bootstrap)
         var generatedAdminToken: String?
         if configuration.bootstrap && configuration.adminToken == nil {
             // Development only: a random admin token for this process, printed below. Production
@@ -82,7 +85,8 @@ struct ServeCommand: AsyncParsableCommand {
         } else if configuration.adminToken == nil {
             say("  admin API: disabled (set KEYBOUND_ADMIN_TOKEN or admin.token to enable it)")
         }
-        say("  health: \(configuration.publicURL)/health   metrics: \(configuration.metricsEnabled ? configuration.publicURL + "/metrics" : "off")")
+        let metricsURL = configuration.metricsListener.map { "http://\($0.authority)/metrics" }
+        say("  health: \(configuration.publicURL)/health   metrics: \(configuration.metricsEnabled ? metricsURL ?? "off" : "off")")
         let proxies = configuration.trustedProxies.ranges.map(\.description)
         say("  sign-in: \(context.passwordHashThreadCount) password-hashing thread(s), "
             + "\(configuration.passwordHashQueue) queued at most; trusted proxies: \(proxies.isEmpty ? "none" : proxies.joined(separator: ", ")); "
@@ -96,6 +100,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let app = KeyboundApplication.make(context: context, logger: logger)
         var services: [any Service] = [app]
+        if let metrics = KeyboundApplication.metricsApplication(configuration: configuration, logger: logger) {
+            services.append(metrics)
+        }
         if withMail {
             guard mailPort != configuration.port else { throw CLIError("--mail-port must differ from the provider's port") }
             let mail = try ProviderMail.service(context: context, directory: options.directory, logger: Logger(label: "keybound.mail"))
@@ -127,6 +134,14 @@ extension ServeCommand {
             configuration.publicURL = "http://localhost:\(configuration.port)"
         }
         if let rotationInterval { configuration.rotationInterval = .seconds(rotationInterval) }
+        if let metricsListen {
+            do { configuration.metricsListener = try MetricsListener.parse(metricsListen) } catch {
+                throw CLIError("--metrics-listen \(error.message)")
+            }
+        }
+        if let listener = configuration.metricsListener, configuration.metricsEnabled, listener.port == configuration.port {
+            throw CLIError("the metrics listener (\(listener.authority)) must not use the public port \(configuration.port)")
+        }
         if noBootstrap { configuration.bootstrap = false }
         return configuration
     }

@@ -28,13 +28,19 @@ struct StoreOptions: ParsableArguments {
         return URL(fileURLWithPath: path)
     }
 
-    /// Opens the store and the key manager, resolving the key-encryption key.
-    func openManager() throws(CLIError) -> KeyManager {
+    /// Opens the store and the key manager, resolving the key-encryption key. In production
+    /// (`allowDevelopmentKEK: false`) the KEK must be configured and live outside the data directory,
+    /// checked before the store is opened or created.
+    func openManager(allowDevelopmentKEK: Bool = true) throws(CLIError) -> KeyManager {
         do {
+            if !allowDevelopmentKEK {
+                _ = try KEKSource.resolve(environment: ProcessInfo.processInfo.environment, dataDirectory: directory,
+                                          storeHasSealedKeys: true, allowDevelopmentKEK: false, warn: { _ in })
+            }
             let store = try SQLiteKeyStore(directory: directory)
             let kek = try KEKSource.resolve(
                 environment: ProcessInfo.processInfo.environment, dataDirectory: directory,
-                storeHasSealedKeys: try KeyManager.storeHasSealedKeys(store)
+                storeHasSealedKeys: try KeyManager.storeHasSealedKeys(store), allowDevelopmentKEK: allowDevelopmentKEK
             ) { warning in
                 FileHandle.standardError.write(Data("keybound: warning: \(warning)\n".utf8))
             }

@@ -1,11 +1,13 @@
 import Foundation
 import Hummingbird
 import Keybound
+import KeyboundStore
 
 /// A JSON object request body of the admin API, read strictly: `Content-Type: application/json`
 /// (415 otherwise), at most 64 KiB, one object with no duplicate members (``StrictJSONParser``),
 /// and no member the route does not know. A route whose members are all optional also accepts
-/// no body at all (and no `Content-Type`), which reads as `{}`.
+/// no body at all (and no `Content-Type`), which reads as `{}`. No member is nullable: `null` is a
+/// wrong type, as docs/admin-api.openapi.yaml says (it lists no nullable request member).
 struct AdminBody: Sendable {
     /// The largest body the admin API reads.
     static let maximumSize = 64 * 1024
@@ -61,10 +63,10 @@ struct AdminBody: Sendable {
 
     // MARK: Members
 
-    /// An optional string member (`null` counts as absent).
+    /// An optional string member (`null` is refused, not read as absent).
     func string(_ name: String) throws(OAuthError) -> String? {
         switch object[name] {
-        case nil, .null?: return nil
+        case nil: return nil
         case .string(let value)?: return value
         case let other?: throw Self.wrongType(name, "a string", other)
         }
@@ -77,15 +79,15 @@ struct AdminBody: Sendable {
         return value
     }
 
-    /// An optional array of strings, without repeats.
+    /// An optional array of strings, without repeats (by exact bytes, as JSON Schema's `uniqueItems`).
     func strings(_ name: String) throws(OAuthError) -> [String]? {
         switch object[name] {
-        case nil, .null?: return nil
+        case nil: return nil
         case .array(let elements)?:
             var result: [String] = []
             for element in elements {
                 guard case .string(let value) = element else { throw Self.wrongType(name, "an array of strings", element) }
-                guard !result.contains(value) else { throw OAuthError.invalidRequest("'\(Self.shown(value))' appears twice in '\(name)'") }
+                guard !result.containsExactly(value) else { throw OAuthError.invalidRequest("'\(Self.shown(value))' appears twice in '\(name)'") }
                 result.append(value)
             }
             return result
@@ -96,7 +98,7 @@ struct AdminBody: Sendable {
     /// An optional Boolean member.
     func bool(_ name: String) throws(OAuthError) -> Bool? {
         switch object[name] {
-        case nil, .null?: return nil
+        case nil: return nil
         case .bool(let value)?: return value
         case let other?: throw Self.wrongType(name, "true or false", other)
         }
@@ -105,7 +107,7 @@ struct AdminBody: Sendable {
     /// An optional object member.
     func jsonObject(_ name: String) throws(OAuthError) -> JSONObject? {
         switch object[name] {
-        case nil, .null?: return nil
+        case nil: return nil
         case .object(let value)?: return value
         case let other?: throw Self.wrongType(name, "an object", other)
         }
@@ -123,11 +125,26 @@ struct AdminBody: Sendable {
 
     // MARK: Checks shared by the handlers
 
-    /// One line of text: no control characters, 1–`limit` characters.
+    /// One line of text, as the document's `Line` schemas: 1–`limit` code points (JSON Schema's
+    /// `maxLength` counts code points, not grapheme clusters), none a control character
+    /// (U+0000–U+001F, U+007F–U+009F).
     static func checkLine(_ value: String, _ name: String, limit: Int = 200) throws(OAuthError) {
-        guard !value.isEmpty, value.count <= limit,
-              !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw OAuthError.invalidRequest("'\(name)' must be one line of 1–\(limit) characters without control characters")
+        let scalars = value.unicodeScalars
+        guard !scalars.isEmpty, scalars.count <= limit, !scalars.contains(where: isControl) else {
+            throw OAuthError.invalidRequest("'\(name)' must be one line of " + (limit == .max ? "text" : "1–\(limit) characters")
+                + " without control characters")
+        }
+    }
+
+    /// U+0000–U+001F and U+007F–U+009F (Unicode's `Cc`).
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value <= 0x1F || (0x7F...0x9F).contains(scalar.value)
+    }
+
+    /// A string of 1–`limit` bytes, each in `allowed` (ASCII patterns such as `^[a-z0-9-]{1,64}$`).
+    static func checkASCII(_ value: String, _ name: String, limit: Int, allowed: (UInt8) -> Bool, shape: String) throws(OAuthError) {
+        guard !value.isEmpty, value.utf8.count <= limit, value.utf8.allSatisfy(allowed) else {
+            throw OAuthError.invalidRequest("'\(name)' must be \(shape), not '\(shown(value))'")
         }
     }
 }

@@ -22,65 +22,67 @@ struct AdminClients: Sendable {
         AdminResponse.make(StoreJSON.json(try lookup(issuerID: issuerID, clientID: clientID)))
     }
 
+    /// The operations shared with the CLI.
+    var directory: DirectoryAdministration { DirectoryAdministration(manager: context.manager, store: context.store) }
+
     /// `POST /admin/issuers/{id}/clients`
     func create(_ request: Request, issuerID: String, route: AdminRoute) async throws -> Response {
         let body = try await AdminBody.read(request, allowed: [
             "client_id", "name", "token_endpoint_auth_method", "redirect_uris", "grant_types", "roles", "first_party", "jwks",
             "id_token_signed_response_alg",
         ])
-        let issuer = try context.manager.issuer(id: issuerID)
-        let clientID = try body.string("client_id") ?? Secrets.uuid()
-        guard ClientRecord.isValidClientID(clientID) else {
+        let clientID = try body.string("client_id")
+        if let clientID, !ClientRecord.isValidClientID(clientID) {
             throw OAuthError.invalidRequest("a client id is 1–128 characters of a-z, A-Z, 0-9, '-' and '_'")
         }
         let name = try body.requiredString("name")
         try AdminBody.checkLine(name, "name")
         let methodName = try body.requiredString("token_endpoint_auth_method")
-        guard let method = ClientRecord.AuthenticationMethod(rawValue: methodName) else {
+        guard let method = ClientRecord.AuthenticationMethod.allCases.first(where: { $0.rawValue.isExactly(methodName) }) else {
             let names = ClientRecord.AuthenticationMethod.allCases.map(\.rawValue).joined(separator: ", ")
             throw OAuthError.invalidRequest("'token_endpoint_auth_method' must be one of \(names), not '\(AdminBody.shown(methodName))'")
         }
         guard let grantTypes = try body.strings("grant_types"), !grantTypes.isEmpty else {
             throw OAuthError.invalidRequest("the member 'grant_types' is required: one or more of \(ClientRecord.supportedGrantTypes.joined(separator: ", "))")
         }
-        let roles = try body.strings("roles") ?? []
-        try checkRoles(roles, issuerID: issuer.id)
-
-        var jwks: String?
-        if let keySet = try body.jsonObject("jwks") {
-            guard method == .privateKeyJWT else { throw OAuthError.invalidRequest("'jwks' is only for private_key_jwt clients") }
-            jwks = try Self.checkedKeySet(keySet)
+        for grant in grantTypes where !ClientRecord.supportedGrantTypes.containsExactly(grant) {
+            throw OAuthError.invalidRequest("unsupported grant type '\(AdminBody.shown(grant))'; one or more of \(ClientRecord.supportedGrantTypes.joined(separator: ", "))")
         }
-        var secret: String?
-        if method == .clientSecretBasic || method == .clientSecretPost { secret = Secrets.random256(prefix: "kbs_") }
-
-        let redirectURIs = try body.strings("redirect_uris") ?? []
-        let isFirstParty = try body.bool("first_party") ?? false
-        let idTokenAlgorithm = try Self.idTokenAlgorithm(body.string("id_token_signed_response_alg"), issuer: issuer)
-        var client = ClientRecord(
-            issuerID: issuer.id, clientID: clientID, name: name, authenticationMethod: method,
-            secretHash: secret.map { Secrets.hexDigest($0) }, jwks: jwks, redirectURIs: redirectURIs,
-            grantTypes: grantTypes, roles: roles, isFirstParty: isFirstParty, createdAt: context.now())
-        client.idTokenSignedResponseAlgorithm = idTokenAlgorithm
-        try context.store.insert(client)
+        var new = DirectoryAdministration.NewClient(clientID: clientID, name: name, method: method, grantTypes: grantTypes)
+        new.roles = try body.strings("roles") ?? []
+        new.redirectURIs = try body.strings("redirect_uris") ?? []
+        new.isFirstParty = try body.bool("first_party") ?? false
+        if let keySet = try body.jsonObject("jwks") {
+            guard method == .privateKeyJWT else { throw OAuthError.invalidSettings("'jwks' is only for private_key_jwt clients") }
+            new.jwks = try Self.checkedKeySet(keySet)
+        }
+        new.idTokenSignedResponseAlgorithm = try Self.idTokenAlgorithm(body.string("id_token_signed_response_alg"),
+                                                                       issuer: try context.manager.issuer(id: issuerID))
+        let (client, secret) = try directory.createClient(new, issuerID: issuerID, now: context.now())
         context.directory.invalidate()
-        route.audit("client created", ["issuer": "\(issuer.id)", "client_id": "\(clientID)", "method": "\(method.rawValue)"])
+        route.audit("client created", ["issuer": "\(client.issuerID)", "client_id": "\(client.clientID)", "method": "\(method.rawValue)"])
         var object = StoreJSON.json(client)
         if let secret { object["client_secret"] = .string(secret) }
         return AdminResponse.make(object, status: .created,
-                                  location: "/admin/issuers/\(AdminResponse.segment(issuer.id))/clients/\(AdminResponse.segment(clientID))")
+                                  location: "/admin/issuers/\(AdminResponse.segment(client.issuerID))/clients/\(AdminResponse.segment(client.clientID))")
+    }
+
+    /// `POST /admin/issuers/{id}/clients/{client_id}/roles`: grants roles (added to those held).
+    func grantRoles(_ request: Request, issuerID: String, clientID: String, route: AdminRoute) async throws -> Response {
+        let body = try await AdminBody.read(request, allowed: ["roles"])
+        guard let roles = try body.strings("roles"), !roles.isEmpty else {
+            throw OAuthError.invalidRequest("the member 'roles' is required: one or more '<audience>/<role>'")
+        }
+        let client = try directory.grantRoles(roles, issuerID: issuerID, clientID: clientID)
+        context.directory.invalidate()
+        route.audit("client roles granted", ["issuer": "\(issuerID)", "client_id": "\(clientID)", "roles": "\(roles.joined(separator: " "))"])
+        return AdminResponse.make(StoreJSON.json(client))
     }
 
     /// `POST /admin/issuers/{id}/clients/{client_id}/secret`: a new secret, returned once; the old one stops working at once.
     func rotateSecret(_ request: Request, issuerID: String, clientID: String, route: AdminRoute) async throws -> Response {
         _ = try await AdminBody.read(request, allowed: [])
-        var client = try lookup(issuerID: issuerID, clientID: clientID)
-        guard client.authenticationMethod == .clientSecretBasic || client.authenticationMethod == .clientSecretPost else {
-            throw OAuthError.invalidRequest("client '\(clientID)' authenticates with \(client.authenticationMethod.rawValue) and has no secret")
-        }
-        let secret = Secrets.random256(prefix: "kbs_")
-        client.secretHash = Secrets.hexDigest(secret)
-        try context.store.update(client)
+        let (client, secret) = try directory.rotateSecret(issuerID: issuerID, clientID: clientID)
         context.directory.invalidate()
         route.audit("client secret rotated", ["issuer": "\(issuerID)", "client_id": "\(clientID)"])
         var object = StoreJSON.json(client)
@@ -91,10 +93,8 @@ struct AdminClients: Sendable {
     /// `POST /admin/issuers/{id}/clients/{client_id}/disable` and `…/enable`.
     func setDisabled(_ disabled: Bool, _ request: Request, issuerID: String, clientID: String, route: AdminRoute) async throws -> Response {
         _ = try await AdminBody.read(request, allowed: [])
-        var client = try lookup(issuerID: issuerID, clientID: clientID)
-        if client.isDisabled != disabled {
-            client.isDisabled = disabled
-            try context.store.update(client)
+        let (client, changed) = try directory.setClientDisabled(disabled, issuerID: issuerID, clientID: clientID)
+        if changed {
             context.directory.invalidate()
             route.audit(disabled ? "client disabled" : "client enabled", ["issuer": "\(issuerID)", "client_id": "\(clientID)"])
         }
@@ -103,22 +103,7 @@ struct AdminClients: Sendable {
 
     /// The client `clientID` of issuer `issuerID`, or 404 (for an unknown issuer, too).
     func lookup(issuerID: String, clientID: String) throws -> ClientRecord {
-        let issuer = try context.manager.issuer(id: issuerID)
-        guard let client = try context.store.client(issuerID: issuer.id, clientID: clientID) else {
-            throw OAuthError.notFound("issuer '\(issuer.id)' has no client '\(AdminBody.shown(clientID))'")
-        }
-        return client
-    }
-
-    /// Every role must be `<audience>/<role>` of a resource registered with the issuer, and a
-    /// consumer realm's clients hold none (``ClientRoles``).
-    func checkRoles(_ roles: [String], issuerID: String) throws {
-        let issuer = try context.manager.issuer(id: issuerID)
-        do {
-            try ClientRoles.check(roles, issuer: issuer, resources: try context.store.resources(issuerID: issuer.id))
-        } catch where error.code == .invalidClient {
-            throw OAuthError.invalidRequest(error.message)
-        }
+        try directory.client(issuerID: issuerID, clientID: clientID)
     }
 
     /// `id_token_signed_response_alg`: absent for the default (RS256), else one of the algorithms
@@ -138,13 +123,13 @@ struct AdminClients: Sendable {
         do {
             keySet = try JWKSet(jsonObject: object)
         } catch {
-            throw OAuthError.invalidRequest("'jwks' is not an acceptable key set: \(error)")
+            throw OAuthError.invalidSettings("'jwks' is not an acceptable key set: \(error)")
         }
         if let unusable = keySet.unusableKeys.first {
-            throw OAuthError.invalidRequest("'jwks' key '\(AdminBody.shown(unusable.keyID))' is not usable: \(unusable.error)")
+            throw OAuthError.invalidSettings("'jwks' key '\(AdminBody.shown(unusable.keyID))' is not usable: \(unusable.error)")
         }
         guard !keySet.keys.isEmpty else {
-            throw OAuthError.invalidRequest("'jwks' has no usable key (each key needs a 'kid' and a supported type)")
+            throw OAuthError.invalidSettings("'jwks' has no usable key (each key needs a 'kid' and a supported type)")
         }
         return JSONWriter().string(.object(object))
     }

@@ -50,6 +50,15 @@ struct AdminEndpoints: Sendable {
         route(router, .post, "/admin/issuers/:issuer/clients/:client/enable") { request, route in
             try await clients.setDisabled(false, request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
         }
+        route(router, .post, "/admin/issuers/:issuer/clients/:client/roles") { request, route in
+            try await clients.grantRoles(request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
+        }
+
+        let resources = AdminResources(context: context)
+        route(router, .get, "/admin/issuers/:issuer/resources") { _, route in try resources.list(issuerID: try route.issuer()) }
+        route(router, .post, "/admin/issuers/:issuer/resources/roles") { request, route in
+            try await resources.addRole(request, issuerID: try route.issuer(), route: route)
+        }
 
         route(router, .get, "/admin/issuers/:issuer/users") { _, route in try users.list(issuerID: try route.issuer()) }
         route(router, .post, "/admin/issuers/:issuer/users") { request, route in
@@ -121,7 +130,7 @@ struct AdminEndpoints: Sendable {
     }
 
     /// A store error as the admin API answers it: `*_not_found` → 404, `*_exists` → 409,
-    /// `invalid_*` (settings) → 400, anything else → 500 `server_error` with no detail (logged).
+    /// `invalid_*` (settings) → 400 `invalid_settings`, anything else → 500 `server_error` with no detail (logged).
     static func map(_ error: StoreError, logger: Logger) -> OAuthError {
         let code = error.code.rawValue
         if code.hasSuffix("_not_found") {
@@ -131,7 +140,8 @@ struct AdminEndpoints: Sendable {
             return OAuthError(status: .conflict, error: "conflict", description: error.message)
         }
         if code.hasPrefix("invalid_"), error.code != .invalidKEK {
-            return OAuthError.invalidRequest(error.message)
+            // The request matched the document; the store refused its values (docs/admin-api.md).
+            return OAuthError.invalidSettings(error.message)
         }
         logger.error("admin API: store error", metadata: ["code": "\(code)", "error": "\(error.message)"])
         return OAuthError.serverError("the store failed")

@@ -40,22 +40,46 @@ struct AdminHunt: Sendable {
         }
     }
 
+    /// The document's pattern for `since` and `until`:
+    /// `^([0-9]{1,10}|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z)?)$`.
+    static func isTimeShape(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        func digits(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= bytes.count, range.allSatisfy({ (0x30...0x39).contains(bytes[$0]) }) else { return nil }
+            return Int(String(decoding: bytes[range], as: UTF8.self))
+        }
+        if (1...10).contains(bytes.count), digits(0..<bytes.count) != nil { return true }
+        guard bytes.count == 10 || bytes.count == 20, digits(0..<4) != nil, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              let month = digits(5..<7), (1...12).contains(month), let day = digits(8..<10), (1...31).contains(day) else { return false }
+        if bytes.count == 10 { return true }
+        guard bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "Z"),
+              let hour = digits(11..<13), hour <= 23, let minute = digits(14..<16), minute <= 59, let second = digits(17..<19), second <= 59
+        else { return false }
+        return true
+    }
+
     private func configuration(_ query: FormBody) throws -> HuntConfiguration {
         for name in query.values.keys where !Self.parameters.contains(name) {
             throw OAuthError.invalidRequest("unknown query parameter '\(AdminBody.shown(name))'; known: \(Self.parameters.joined(separator: ", "))")
         }
+        for name in ["issuer", "kid"] {
+            if let value = query[name] { try AdminBody.checkLine(value, name, limit: Int.max) }
+        }
+        // Well formed one by one, refused together: `invalid_settings` (docs/admin-api.md).
         guard (query["issuer"] == nil) == (query["kid"] == nil) else {
-            throw OAuthError.invalidRequest("'issuer' and 'kid' go together: they name one key")
+            throw OAuthError.invalidSettings("'issuer' and 'kid' go together: they name one key")
         }
         var key: HuntConfiguration.KeySelector?
         if let issuer = query["issuer"], let kid = query["kid"] {
-            guard !issuer.isEmpty, !kid.isEmpty else { throw OAuthError.invalidRequest("'issuer' and 'kid' must not be empty") }
             key = HuntConfiguration.KeySelector(issuer: issuer, keyID: kid)
         }
         func time(_ name: String) throws -> Date? {
             guard let text = query[name] else { return nil }
+            guard Self.isTimeShape(text) else {
+                throw OAuthError.invalidRequest("'\(name)' must be UNIX seconds (up to 10 digits), YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ")
+            }
             guard let date = HuntTimeText.parse(text) else {
-                throw OAuthError.invalidRequest("'\(name)' must be UNIX seconds or an ISO 8601 date or time")
+                throw OAuthError.invalidSettings("'\(name)' names no such date or time")
             }
             return date
         }
@@ -74,7 +98,7 @@ struct AdminHunt: Sendable {
             maximumListed = value
         }
         let since = try time("since"), until = try time("until")
-        if let since, let until, since > until { throw OAuthError.invalidRequest("'since' is after 'until'") }
+        if let since, let until, since > until { throw OAuthError.invalidSettings("'since' is after 'until'") }
         return HuntConfiguration(auditDirectory: dataDirectory, keyStore: context.manager.store, ledger: context.store, key: key,
                                  since: since, until: until, lookback: lookback, maximumListed: maximumListed, now: context.now())
     }

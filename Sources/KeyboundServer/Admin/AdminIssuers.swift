@@ -31,21 +31,25 @@ struct AdminIssuers: Sendable {
             "id", "kind", "tenant_id", "algorithm", "rotation_period", "publish_lead_time", "maximum_token_lifetime", "maximum_key_age",
         ])
         let id = try body.requiredString("id")
-        guard !Self.reservedIDs.contains(id) else {
+        try AdminBody.checkASCII(id, "id", limit: 64, allowed: { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D },
+                                 shape: "1-64 characters of a-z, 0-9 and '-'")
+        guard !Self.reservedIDs.containsExactly(id) else {
             throw OAuthError.invalidRequest("the issuer id '\(id)' is reserved for the server's own routes")
         }
         let kindText = try body.requiredString("kind")
-        guard let kind = IssuerRecord.Kind(rawValue: kindText) else {
+        guard let kind = IssuerRecord.Kind.allCases.first(where: { $0.rawValue.isExactly(kindText) }) else {
             throw OAuthError.invalidRequest("'kind' must be 'consumer' or 'tenant', not '\(AdminBody.shown(kindText))'")
         }
         let tenantID = try body.string("tenant_id")
-        if let tenantID { try AdminBody.checkLine(tenantID, "tenant_id", limit: 128) }
-        if kind == .tenant, tenantID == nil { throw OAuthError.invalidRequest("a tenant issuer needs 'tenant_id'") }
-        if kind == .consumer, tenantID != nil {
-            throw OAuthError.invalidRequest("a consumer realm's 'tenant_id' is generated when it is created, not given")
-        }
-        if let tenantID, !IssuerRecord.isValidTenantID(tenantID) {
-            throw OAuthError.invalidRequest("'tenant_id' must be 1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-'")
+        switch (kind, tenantID) {
+        case (.tenant, nil): throw OAuthError.invalidRequest("a tenant issuer needs 'tenant_id'")
+        case (.consumer, _?): throw OAuthError.invalidRequest("a consumer realm's 'tenant_id' is generated when it is created, not given")
+        case (.tenant, let tenantID?):
+            try AdminBody.checkASCII(tenantID, "tenant_id", limit: 128, allowed: { byte in
+                (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
+                    || byte == 0x2E || byte == 0x5F || byte == 0x2D
+            }, shape: "1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-'")
+        case (.consumer, nil): break
         }
         var algorithm = JWSAlgorithm.es256
         if let name = try body.string("algorithm") {
@@ -55,17 +59,14 @@ struct AdminIssuers: Sendable {
             }
             algorithm = parsed
         }
-        func duration(_ name: String, _ fallback: TimeInterval) throws -> TimeInterval {
-            guard let text = try body.string(name) else { return fallback }
-            guard let value = DurationText.parse(text), value.isFinite, value <= Self.maximumDuration else {
-                throw OAuthError.invalidRequest("'\(name)' must be a positive duration such as 30d, 24h, 15m or 90s (at most 3650d), not '\(AdminBody.shown(text))'")
-            }
-            return value
-        }
-        let rotationPeriod = try duration("rotation_period", IssuerRecord.defaultRotationPeriod)
-        let publishLeadTime = try duration("publish_lead_time", IssuerRecord.defaultPublishLeadTime)
-        let maximumTokenLifetime = try duration("maximum_token_lifetime", IssuerRecord.defaultMaximumTokenLifetime)
-        let maximumKeyAge = try duration("maximum_key_age", IssuerRecord.defaultMaximumKeyAge)
+        // The ranges of docs/admin-api.openapi.yaml, chosen so that any combination holds together
+        // (lead time and token lifetime < 1 day <= rotation period <= 30 days <= key age).
+        let rotationPeriod = try Self.duration(body, "rotation_period", [(UInt8(ascii: "d"), 1...30)]) ?? IssuerRecord.defaultRotationPeriod
+        let publishLeadTime = try Self.duration(body, "publish_lead_time", [(UInt8(ascii: "h"), 1...23)])
+            ?? min(IssuerRecord.defaultPublishLeadTime, rotationPeriod / 2)
+        let maximumTokenLifetime = try Self.duration(body, "maximum_token_lifetime", [(UInt8(ascii: "m"), 1...59), (UInt8(ascii: "h"), 1...23)])
+            ?? IssuerRecord.defaultMaximumTokenLifetime
+        let maximumKeyAge = try Self.duration(body, "maximum_key_age", [(UInt8(ascii: "d"), 30...3_650)]) ?? IssuerRecord.defaultMaximumKeyAge
         let issuer = IssuerRecord(
             id: id, url: context.configuration.issuerURL(id), kind: kind, tenantID: tenantID, algorithm: algorithm,
             rotationPeriod: rotationPeriod, publishLeadTime: publishLeadTime, maximumTokenLifetime: maximumTokenLifetime,
@@ -81,18 +82,29 @@ struct AdminIssuers: Sendable {
         return AdminResponse.make(object, status: .created, location: "/admin/issuers/\(AdminResponse.segment(issuer.id))")
     }
 
+    /// A duration member in one of `units`, written `<n><unit>` with no leading zero (`7d`, `12h`),
+    /// `n` within the unit's range; `nil` when absent.
+    static func duration(_ body: AdminBody, _ name: String, _ units: [(unit: UInt8, range: ClosedRange<Int>)]) throws(OAuthError) -> TimeInterval? {
+        guard let text = try body.string(name) else { return nil }
+        let bytes = Array(text.utf8)
+        let shape = units.map { "\($0.range.lowerBound)\(Character(Unicode.Scalar($0.unit)))–\($0.range.upperBound)\(Character(Unicode.Scalar($0.unit)))" }
+            .joined(separator: " or ")
+        let refused = OAuthError.invalidRequest("'\(name)' must be \(shape), not '\(AdminBody.shown(text))'")
+        guard let unitByte = bytes.last, bytes.count >= 2, bytes.count <= 6, bytes[0] != UInt8(ascii: "0"),
+              bytes.dropLast().allSatisfy({ (0x30...0x39).contains($0) }),
+              let number = Int(String(decoding: bytes.dropLast(), as: UTF8.self)),
+              let unit = units.first(where: { $0.unit == unitByte }), unit.range.contains(number) else { throw refused }
+        let seconds: [UInt8: TimeInterval] = [UInt8(ascii: "d"): 86_400, UInt8(ascii: "h"): 3_600, UInt8(ascii: "m"): 60]
+        return TimeInterval(number) * (seconds[unitByte] ?? 1)
+    }
+
     /// An issuer with its active key ids (access tokens: `active_kid`; ID tokens: `active_id_token_kid`) and its resources.
     func render(_ issuer: IssuerRecord) throws -> JSONObject {
         var object = StoreJSON.json(issuer)
         let keys = try context.manager.keys(issuerID: issuer.id)
         object["active_kid"] = keys.first(where: { $0.state == .active && $0.purpose == .accessToken }).map { JSONValue.string($0.keyID) } ?? JSONValue.null
         object["active_id_token_kid"] = keys.first(where: { $0.state == .active && $0.purpose == .idToken }).map { JSONValue.string($0.keyID) } ?? JSONValue.null
-        object["resources"] = .array(try context.store.resources(issuerID: issuer.id).map { resource in
-            .object(JSONObject([
-                "audience": .string(resource.audience), "scopes": .array(resource.scopes.map(JSONValue.string)),
-                "roles": .array(resource.roles.map(JSONValue.string)),
-            ]))
-        })
+        object["resources"] = .array(try context.store.resources(issuerID: issuer.id).map { .object(AdminResources.json($0)) })
         return object
     }
 
@@ -121,10 +133,10 @@ struct AdminIssuers: Sendable {
     func revoke(_ request: Request, issuerID: String, keyID: String, route: AdminRoute) async throws -> Response {
         let body = try await AdminBody.read(request, allowed: ["reason"])
         let reason = try body.requiredString("reason")
-        guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        try AdminBody.checkLine(reason, "reason", limit: 500)
+        guard reason.unicodeScalars.contains(where: { $0 != " " }) else {
             throw OAuthError.invalidRequest("the member 'reason' must not be blank")
         }
-        try AdminBody.checkLine(reason, "reason", limit: 500)
         let now = context.now()
         let key = try context.manager.revoke(issuerID: issuerID, keyID: keyID, reason: reason, actor: AdminEndpoints.actor, now: now)
         context.keys.invalidate()

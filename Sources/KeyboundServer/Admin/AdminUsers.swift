@@ -9,21 +9,17 @@ import KeyboundStore
 struct AdminUsers: Sendable {
     let context: ProviderContext
 
-    /// The shortest password accepted, in characters.
-    static let minimumPasswordLength = 12
-    /// bcrypt reads at most 72 bytes; a longer password would be silently truncated, so it is refused.
-    static let maximumPasswordBytes = 72
+    var directory: DirectoryAdministration { DirectoryAdministration(manager: context.manager, store: context.store) }
 
     /// `GET /admin/issuers/{id}/users`
     func list(issuerID: String) throws -> Response {
-        let issuer = try context.manager.issuer(id: issuerID)
-        let users = try context.store.users(issuerID: issuer.id)
-        return AdminResponse.make(JSONObject(["issuer": .string(issuer.id), "users": .array(users.map { .object(StoreJSON.json($0)) })]))
+        let users = try directory.users(issuerID: issuerID)
+        return AdminResponse.make(JSONObject(["issuer": .string(issuerID), "users": .array(users.map { .object(StoreJSON.json($0)) })]))
     }
 
     /// `GET /admin/issuers/{id}/users/{username}`
     func show(issuerID: String, username: String) throws -> Response {
-        AdminResponse.make(StoreJSON.json(try lookup(issuerID: issuerID, username: username)))
+        AdminResponse.make(StoreJSON.json(try directory.user(issuerID: issuerID, username: username)))
     }
 
     /// `POST /admin/issuers/{id}/users`
@@ -31,24 +27,10 @@ struct AdminUsers: Sendable {
         let body = try await AdminBody.read(request, allowed: ["username", "password", "name", "email"])
         let issuer = try context.manager.issuer(id: issuerID)
         let username = try body.requiredString("username")
-        try AdminBody.checkLine(username, "username", limit: 256)
         let password = try body.requiredString("password")
-        guard password.count >= Self.minimumPasswordLength else {
-            throw OAuthError.invalidRequest("a password needs at least \(Self.minimumPasswordLength) characters")
-        }
-        guard password.utf8.count <= Self.maximumPasswordBytes else {
-            throw OAuthError.invalidRequest("a password is at most \(Self.maximumPasswordBytes) bytes of UTF-8 (bcrypt reads no more)")
-        }
         let name = try body.string("name") ?? username
-        try AdminBody.checkLine(name, "name")
         let email = try body.string("email")
-        if let email {
-            try AdminBody.checkLine(email, "email", limit: 254)
-            let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !email.contains(" ") else {
-                throw OAuthError.invalidRequest("'email' must be an address like name@example.com")
-            }
-        }
+        try DirectoryAdministration.checkNewUser(username: username, password: password, name: name, email: email)
         if try context.store.user(issuerID: issuer.id, username: username) != nil {
             throw OAuthError(status: .conflict, error: "conflict", description: "issuer '\(issuer.id)' already has a user '\(AdminBody.shown(username))'")
         }
@@ -59,9 +41,8 @@ struct AdminUsers: Sendable {
         } catch {
             throw OAuthError.passwordHashingBusy(retryAfter: error.retryAfter)
         }
-        let user = UserRecord(issuerID: issuer.id, subject: Secrets.uuid(), username: username, passwordHash: hash,
-                              displayName: name, email: email, createdAt: context.now())
-        try context.store.insert(user)
+        let user = try directory.createUser(username: username, passwordHash: hash, name: name, email: email, issuerID: issuer.id,
+                                            now: context.now())
         route.audit("user created", ["issuer": "\(issuer.id)", "username": "\(username)", "sub": "\(user.subject)"])
         return AdminResponse.make(StoreJSON.json(user), status: .created,
                                   location: "/admin/issuers/\(AdminResponse.segment(issuer.id))/users/\(AdminResponse.segment(username))")
@@ -70,21 +51,10 @@ struct AdminUsers: Sendable {
     /// `POST /admin/issuers/{id}/users/{username}/disable` and `…/enable`.
     func setDisabled(_ disabled: Bool, _ request: Request, issuerID: String, username: String, route: AdminRoute) async throws -> Response {
         _ = try await AdminBody.read(request, allowed: [])
-        var user = try lookup(issuerID: issuerID, username: username)
-        if user.isDisabled != disabled {
-            user.isDisabled = disabled
-            try context.store.update(user)
+        let (user, changed) = try directory.setUserDisabled(disabled, issuerID: issuerID, username: username)
+        if changed {
             route.audit(disabled ? "user disabled" : "user enabled", ["issuer": "\(issuerID)", "username": "\(username)"])
         }
         return AdminResponse.make(StoreJSON.json(user))
-    }
-
-    /// The user `username` of issuer `issuerID`, or 404 (for an unknown issuer, too).
-    func lookup(issuerID: String, username: String) throws -> UserRecord {
-        let issuer = try context.manager.issuer(id: issuerID)
-        guard let user = try context.store.user(issuerID: issuer.id, username: username) else {
-            throw OAuthError.notFound("issuer '\(issuer.id)' has no user '\(AdminBody.shown(username))'")
-        }
-        return user
     }
 }

@@ -66,7 +66,7 @@ public enum ConfigurationFile {
         // The default public URL follows the port; one that was set somewhere stays.
         let basePublicURLIsDerived = base.publicURL == ServerConfiguration(port: base.port).publicURL
         let publicURL = layer.publicURL ?? (basePublicURLIsDerived ? nil : base.publicURL)
-        return ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: layer.host ?? base.host,
             port: port,
             publicURL: publicURL,
@@ -84,6 +84,9 @@ public enum ConfigurationFile {
             trustedProxies: layer.trustedProxies ?? base.trustedProxies,
             csrfSecret: layer.csrfSecret ?? base.csrfSecret
         )
+        configuration.metricsListener = layer.metricsListen ?? base.metricsListener
+        configuration.pruneInterval = layer.pruneInterval.map { .seconds($0) } ?? base.pruneInterval
+        return configuration
     }
 
     // MARK: The file

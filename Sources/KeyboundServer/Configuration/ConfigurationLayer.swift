@@ -19,6 +19,9 @@ struct ConfigurationLayer {
     var passwordHashQueue: Int?
     var trustedProxies: TrustedProxies?
     var csrfSecret: [UInt8]?
+    /// `metrics.listen`: the metrics listener's address, or `nil` inside for `off`.
+    var metricsListen: MetricsListener??
+    var pruneInterval: Int?
     /// Where each set value came from; `adminToken`'s is `admin.token_file`'s when read from a file.
     var sources: [ConfigurationSetting: SettingSource] = [:]
 
@@ -28,6 +31,7 @@ struct ConfigurationLayer {
     static let authorizationCodeLifetimeRange = 1...600
     static let refreshLifetimeRange = 1...(3_650 * 86_400)
     static let passwordHashCostRange = 10...16
+    static let pruneIntervalRange = 1...86_400
     static let minimumAdminTokenLength = 32
     static let maximumAdminTokenLength = 4_096
     static let maximumTokenFileSize = 64 * 1_024
@@ -83,6 +87,10 @@ struct ConfigurationLayer {
                 let path = try raw.string()
                 guard !path.isEmpty else { throw source.error("is empty; give the path of a file holding the secret") }
                 csrfSecret = try CSRFSecretFile.read(path, directory: directory, source: source)
+            case .metricsListen:
+                let text = try raw.string()
+                do { metricsListen = .some(try MetricsListener.parse(text)) } catch { throw source.error(error.message) }
+            case .pruneInterval: pruneInterval = try Self.duration(raw, Self.pruneIntervalRange)
             }
             sources[raw.setting] = source
         }
@@ -122,6 +130,8 @@ struct ConfigurationLayer {
         result.passwordHashQueue = higher.passwordHashQueue ?? passwordHashQueue
         result.trustedProxies = higher.trustedProxies ?? trustedProxies
         result.csrfSecret = higher.csrfSecret ?? csrfSecret
+        result.metricsListen = higher.metricsListen ?? metricsListen
+        result.pruneInterval = higher.pruneInterval ?? pruneInterval
         result.sources.merge(higher.sources) { _, new in new }
         return result
     }

@@ -17,6 +17,8 @@ enum ConfigurationSetting: String, CaseIterable, Sendable {
     case passwordHashQueue = "passwords.hash_queue"
     case trustedProxies = "server.trusted_proxies"
     case csrfSecretFile = "signin.csrf_secret_file"
+    case metricsListen = "metrics.listen"
+    case pruneInterval = "prune.interval"
 
     /// The dotted YAML key, e.g. `server.port`.
     var key: String { rawValue }
@@ -41,6 +43,8 @@ enum ConfigurationSetting: String, CaseIterable, Sendable {
         case .passwordHashQueue: "KEYBOUND_PASSWORD_HASH_QUEUE"
         case .trustedProxies: "KEYBOUND_TRUSTED_PROXIES"
         case .csrfSecretFile: "KEYBOUND_CSRF_SECRET_FILE"
+        case .metricsListen: "KEYBOUND_METRICS_LISTEN"
+        case .pruneInterval: "KEYBOUND_PRUNE_INTERVAL"
         }
     }
 

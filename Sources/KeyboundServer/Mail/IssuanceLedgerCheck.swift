@@ -16,10 +16,10 @@ import KeyboundStore
 /// runs once per token, not once per request.
 public struct IssuanceLedgerCheck: TokenCheck {
     let store: ProviderStore
-    let issuerIDs: @Sendable () -> [String: String]
+    let issuerIDs: @Sendable () -> [ExactString: String]
 
     /// A check against `store`'s ledger; `issuerIDs` maps issuer URLs (`iss`) to the ledger's issuer ids.
-    public init(store: ProviderStore, issuerIDs: @escaping @Sendable () -> [String: String]) {
+    public init(store: ProviderStore, issuerIDs: @escaping @Sendable () -> [ExactString: String]) {
         self.store = store
         self.issuerIDs = issuerIDs
     }
@@ -34,7 +34,7 @@ public struct IssuanceLedgerCheck: TokenCheck {
         do { status = try store.issuanceStatus(tokenID: tokenID) } catch {
             return TokenRejection(.ledgerUnavailable, "the issuance ledger could not be read", tokenIssuer: issuer, keyID: token.keyID)
         }
-        guard let status, let expectedIssuerID = issuerIDs()[issuer], status.record.issuerID == expectedIssuerID,
+        guard let status, let expectedIssuerID = issuerIDs()[ExactString(issuer)], status.record.issuerID.isExactly(expectedIssuerID),
               status.record.kind == .access else {
             return TokenRejection(.tokenNotIssued, "the issuer's ledger has no access token with this jti: a forgery with a real key",
                                   tokenIssuer: issuer, keyID: token.keyID)

@@ -33,7 +33,7 @@ public enum ProviderMail {
         try provisionMailboxes(context: context, store: store, now: now())
         let cache = VerifiedTokenCache()
         let keys = context.keys
-        let issuerIDs = Dictionary(issuers.map { ($0.url, $0.id) }, uniquingKeysWith: { first, _ in first })
+        let issuerIDs = Dictionary(issuers.map { (ExactString($0.url), $0.id) }, uniquingKeysWith: { first, _ in first })
         let checks: [any TokenCheck] = ledgerCheck ? [IssuanceLedgerCheck(store: context.store, issuerIDs: { issuerIDs })] : []
         let trust = VersionedTrustVerifier(policy: MailService.policy(additionalChecks: checks), cache: cache, clock: clock) {
             let current = try keys.currentTrust()

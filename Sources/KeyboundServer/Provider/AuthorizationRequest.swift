@@ -42,7 +42,7 @@ struct AuthorizationRequest: Sendable {
         }
         let redirectURI: String
         if let given = form["redirect_uri"] {
-            guard client.redirectURIs.contains(given) else { throw .page("The redirect_uri is not registered for this client.") }
+            guard client.redirectURIs.containsExactly(given) else { throw .page("The redirect_uri is not registered for this client.") }
             redirectURI = given
         } else {
             guard client.redirectURIs.count == 1 else { throw .page("The request needs a redirect_uri.") }

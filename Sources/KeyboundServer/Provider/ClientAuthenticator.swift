@@ -71,7 +71,7 @@ struct ClientAuthenticator: Sendable {
         guard case .string(let id)? = inspection.claims?["iss"] else {
             throw OAuthError.invalidClient("the client assertion has no 'iss'")
         }
-        if let claimedID, claimedID != id { throw OAuthError.invalidClient("client_id differs from the assertion's issuer") }
+        if let claimedID, !claimedID.isExactly(id) { throw OAuthError.invalidClient("client_id differs from the assertion's issuer") }
         guard let client = try lookup(issuer: issuer, id: id), !client.isDisabled,
               client.authenticationMethod == .privateKeyJWT, let jwksText = client.jwks else {
             throw OAuthError.invalidClient("client authentication failed")
@@ -97,7 +97,7 @@ struct ClientAuthenticator: Sendable {
         guard let token = verified else {
             throw OAuthError.invalidClient("the client assertion was rejected: \(lastRejection?.code.rawValue ?? "invalid")")
         }
-        guard token.subject == id, let jti = token.tokenID, let expiresAt = token.expiresAt else {
+        guard token.subject?.isExactly(id) == true, let jti = token.tokenID, let expiresAt = token.expiresAt else {
             throw OAuthError.invalidClient("the client assertion's 'sub' must equal its 'iss' and it needs 'jti' and 'exp'")
         }
         guard expiresAt.timeIntervalSince(context.now()) <= 600 else {

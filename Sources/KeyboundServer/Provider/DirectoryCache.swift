@@ -1,4 +1,5 @@
 import Foundation
+import Keybound
 import KeyboundStore
 import Synchronization
 
@@ -12,8 +13,15 @@ public final class DirectoryCache: Sendable {
     }
 
     private struct State {
-        var clients: [String: Entry<ClientRecord?>] = [:]
-        var resources: [String: Entry<[ResourceRecord]>] = [:]
+        /// Keyed by (issuer, client) id by exact bytes: canonically equivalent ids are different ids.
+        var clients: [ClientKey: Entry<ClientRecord?>] = [:]
+        var resources: [ExactString: Entry<[ResourceRecord]>] = [:]
+    }
+
+    /// A client's cache key: its issuer and its id, each by exact bytes.
+    private struct ClientKey: Hashable {
+        let issuer: ExactString
+        let client: ExactString
     }
 
     let store: ProviderStore
@@ -34,7 +42,7 @@ public final class DirectoryCache: Sendable {
     }
 
     func client(issuerID: String, clientID: String) throws(StoreError) -> ClientRecord? {
-        let key = issuerID + "\u{0}" + clientID
+        let key = ClientKey(issuer: ExactString(issuerID), client: ExactString(clientID))
         let now = Date()
         if let entry = state.withLock({ $0.clients[key] }), now.timeIntervalSince(entry.readAt) < lifetime { return entry.value }
         let client = try store.client(issuerID: issuerID, clientID: clientID)
@@ -47,9 +55,10 @@ public final class DirectoryCache: Sendable {
 
     func resources(issuerID: String) throws(StoreError) -> [ResourceRecord] {
         let now = Date()
-        if let entry = state.withLock({ $0.resources[issuerID] }), now.timeIntervalSince(entry.readAt) < lifetime { return entry.value }
+        let key = ExactString(issuerID)
+        if let entry = state.withLock({ $0.resources[key] }), now.timeIntervalSince(entry.readAt) < lifetime { return entry.value }
         let resources = try store.resources(issuerID: issuerID)
-        state.withLock { $0.resources[issuerID] = Entry(value: resources, readAt: now) }
+        state.withLock { $0.resources[key] = Entry(value: resources, readAt: now) }
         return resources
     }
 }

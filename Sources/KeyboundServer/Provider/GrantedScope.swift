@@ -1,4 +1,5 @@
 import Foundation
+import Keybound
 import KeyboundStore
 
 /// What a token grants: the resource it is for (its audience), delegated scopes on that resource,
@@ -22,34 +23,37 @@ struct GrantedScope: Sendable, Equatable {
     /// an access token carries them.
     var shortResourceScopes: [String] {
         guard let resource else { return [] }
-        return resourceScopes.map { String($0.dropFirst(resource.count + 1)) }
+        return resourceScopes.compactMap { $0.droppingExactPrefix(resource + "/") }
     }
 
-    var includesOpenID: Bool { openIDScopes.contains("openid") }
+    var includesOpenID: Bool { openIDScopes.containsExactly("openid") }
+
+    /// Whether `name` is an OpenID Connect scope, by exact bytes.
+    static func isOpenIDScope(_ name: String) -> Bool { openIDScopeNames.containsExactly(name) }
 
     /// Resolves a user's request (authorization code flow): OpenID scopes plus delegated scopes of
     /// at most one registered resource. `resourceParameter` is RFC 8707's `resource`.
     static func delegated(scope: String?, resourceParameter: String?, resources: [ResourceRecord]) throws(OAuthError) -> GrantedScope {
         var granted = GrantedScope()
         if let resourceParameter {
-            guard resources.contains(where: { $0.audience == resourceParameter }) else {
+            guard resources.contains(where: { $0.audience.isExactly(resourceParameter) }) else {
                 throw OAuthError.invalidTarget("'\(resourceParameter)' is not a resource of this issuer")
             }
             granted.resource = resourceParameter
         }
         for item in Self.items(scope) {
-            if openIDScopeNames.contains(item) {
-                if !granted.openIDScopes.contains(item) { granted.openIDScopes.append(item) }
+            if isOpenIDScope(item) {
+                if !granted.openIDScopes.containsExactly(item) { granted.openIDScopes.append(item) }
                 continue
             }
-            guard let (resource, name) = split(item, resources: resources), resource.scopes.contains(name) else {
+            guard let (resource, name) = split(item, resources: resources), resource.scopes.containsExactly(name) else {
                 throw OAuthError.invalidScope("unknown scope '\(item)'")
             }
-            if let current = granted.resource, current != resource.audience {
+            if let current = granted.resource, !current.isExactly(resource.audience) {
                 throw OAuthError.invalidScope("a token is for one resource; '\(item)' is for another")
             }
             granted.resource = resource.audience
-            if !granted.resourceScopes.contains(item) { granted.resourceScopes.append(item) }
+            if !granted.resourceScopes.containsExactly(item) { granted.resourceScopes.append(item) }
         }
         guard !granted.openIDScopes.isEmpty || !granted.resourceScopes.isEmpty else {
             throw OAuthError.invalidScope("ask for at least one scope (e.g. openid, or api://mail/Mail.Read)")
@@ -63,7 +67,7 @@ struct GrantedScope: Sendable, Equatable {
                             resources: [ResourceRecord]) throws(OAuthError) -> GrantedScope {
         var granted = GrantedScope()
         if let resourceParameter {
-            guard resources.contains(where: { $0.audience == resourceParameter }) else {
+            guard resources.contains(where: { $0.audience.isExactly(resourceParameter) }) else {
                 throw OAuthError.invalidTarget("'\(resourceParameter)' is not a resource of this issuer")
             }
             granted.resource = resourceParameter
@@ -73,25 +77,27 @@ struct GrantedScope: Sendable, Equatable {
             guard let (resource, name) = split(item, resources: resources) else {
                 throw OAuthError.invalidScope("unknown scope '\(item)' (an application asks for <resource>/.default or a role)")
             }
-            if let current = granted.resource, current != resource.audience {
+            if let current = granted.resource, !current.isExactly(resource.audience) {
                 throw OAuthError.invalidScope("a token is for one resource; '\(item)' is for another")
             }
             granted.resource = resource.audience
-            if name == ".default" { continue }
-            guard resource.roles.contains(name) else { throw OAuthError.invalidScope("unknown role '\(item)'") }
-            guard client.roles.contains(item) else { throw OAuthError.invalidScope("the client has not been granted '\(item)'") }
+            if name.isExactly(".default") { continue }
+            guard resource.roles.containsExactly(name) else { throw OAuthError.invalidScope("unknown role '\(item)'") }
+            guard client.roles.containsExactly(item) else { throw OAuthError.invalidScope("the client has not been granted '\(item)'") }
             explicitRoles.append(name)
         }
         if granted.resource == nil {
-            let audiences = Set(client.roles.compactMap { role in resources.first { role.hasPrefix($0.audience + "/") }?.audience })
+            let audiences = Set(client.roles.compactMap { role in
+                resources.first { role.hasExactPrefix($0.audience + "/") }.map { ExactString($0.audience) }
+            })
             guard audiences.count == 1 else {
                 throw OAuthError.invalidScope("name the resource: scope=<resource>/.default or resource=<resource>")
             }
-            granted.resource = audiences.first
+            granted.resource = audiences.first?.value
         }
         let resource = granted.resource!
         granted.roles = explicitRoles.isEmpty
-            ? client.roles.filter { $0.hasPrefix(resource + "/") }.map { String($0.dropFirst(resource.count + 1)) }
+            ? client.roles.compactMap { $0.droppingExactPrefix(resource + "/") }
             : explicitRoles
         guard !granted.roles.isEmpty else {
             throw OAuthError.invalidScope("the client holds no role on '\(resource)'")
@@ -104,13 +110,13 @@ struct GrantedScope: Sendable, Equatable {
         // Absent (or empty) means "the same as before" (RFC 6749 §6).
         guard let scope, !Self.items(scope).isEmpty else { return self }
         let asked = Self.items(scope)
-        let held = Set(openIDScopes + resourceScopes)
-        for item in asked where !held.contains(item) {
+        let held = openIDScopes + resourceScopes
+        for item in asked where !held.containsExactly(item) {
             throw OAuthError.invalidScope("'\(item)' was not part of the original grant")
         }
         var narrowed = self
-        narrowed.openIDScopes = openIDScopes.filter(asked.contains)
-        narrowed.resourceScopes = resourceScopes.filter(asked.contains)
+        narrowed.openIDScopes = openIDScopes.filter(asked.containsExactly)
+        narrowed.resourceScopes = resourceScopes.filter(asked.containsExactly)
         if narrowed.resourceScopes.isEmpty { narrowed.resource = nil }
         return narrowed
     }
@@ -119,7 +125,7 @@ struct GrantedScope: Sendable, Equatable {
     static func stored(scope: String, resource: String?) -> GrantedScope {
         var granted = GrantedScope(resource: resource)
         for item in items(scope) {
-            if openIDScopeNames.contains(item) { granted.openIDScopes.append(item) } else { granted.resourceScopes.append(item) }
+            if isOpenIDScope(item) { granted.openIDScopes.append(item) } else { granted.resourceScopes.append(item) }
         }
         return granted
     }
@@ -130,8 +136,9 @@ struct GrantedScope: Sendable, Equatable {
 
     /// `api://mail/Mail.Read` → (the `api://mail` resource, `Mail.Read`); the longest audience wins.
     private static func split(_ item: String, resources: [ResourceRecord]) -> (ResourceRecord, String)? {
-        let matches = resources.filter { item.hasPrefix($0.audience + "/") && item.count > $0.audience.count + 1 }
-        guard let resource = matches.max(by: { $0.audience.count < $1.audience.count }) else { return nil }
-        return (resource, String(item.dropFirst(resource.audience.count + 1)))
+        let matches = resources.filter { item.hasExactPrefix($0.audience + "/") && item.utf8.count > $0.audience.utf8.count + 1 }
+        guard let resource = matches.max(by: { $0.audience.utf8.count < $1.audience.utf8.count }),
+              let name = item.droppingExactPrefix(resource.audience + "/") else { return nil }
+        return (resource, name)
     }
 }

@@ -65,11 +65,11 @@ struct RevocationEndpoint: Sendable {
         let now = context.now()
         if token.hasPrefix("kbr_") {
             if let refresh = try context.store.refreshToken(issuerID: issuer.id, tokenHash: Secrets.hexDigest(token)),
-               refresh.clientID == client.clientID {
+               refresh.clientID.isExactly(client.clientID) {
                 try context.store.revokeChain(refresh.chainID, reason: "revoked by the client (RFC 7009)", now: now)
             }
         } else if case .active(_, let record) = try IssuedTokenCheck(context: context)
-            .check(token, issuer: issuer, audience: nil, tokenType: .accessToken), record.clientID == client.clientID {
+            .check(token, issuer: issuer, audience: nil, tokenType: .accessToken), record.clientID.isExactly(client.clientID) {
             try context.store.revokeToken(record.tokenID, reason: "revoked by the client (RFC 7009)", now: now)
         }
         return Response(status: .ok, headers: [.cacheControl: "no-store"])

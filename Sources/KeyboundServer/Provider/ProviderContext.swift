@@ -79,20 +79,29 @@ public struct ProviderContext: Sendable {
 /// (admin API, rotation service, incident response) is seen at once through the store's write
 /// counter, with no database read; a change made by another process (`keybound keys revoke`) is
 /// seen when the event sequence is next re-read, at most `checkInterval` (250 ms) later.
+///
+/// A signer or key set is built outside the lock (unsealing is slow). It is stored only if the
+/// cache's generation, read before the build began, is still current: a reload or
+/// ``invalidate()`` bumps the generation, so a value read before a key event is never stored after
+/// it (the pattern of `VerifiedTokenCache`). A reload never replaces newer state with older.
 public final class KeyCache: Sendable {
     private struct State {
+        var generation: UInt64 = 0
         var sequence: Int64 = -1
         var localChanges = -1
         var checkedAt: Date = .distantPast
-        var issuers: [String: IssuerRecord] = [:]
+        /// Keyed by issuer id, by exact bytes.
+        var issuers: [ExactString: IssuerRecord] = [:]
         var signers: [SignerID: TokenSigner] = [:]
-        var keySets: [String: [UInt8]] = [:]
+        var keySets: [ExactString: [UInt8]] = [:]
         var trust = TrustStore()
+        /// Tests only: runs after a signer or key set is built and before it is stored.
+        var afterLoadForTesting: (@Sendable () -> Void)?
     }
 
     /// A signer's cache key: one issuer's key of one purpose.
     private struct SignerID: Hashable {
-        let issuerID: String
+        let issuerID: ExactString
         let purpose: KeyPurpose
     }
 
@@ -106,14 +115,23 @@ public final class KeyCache: Sendable {
         self.checkInterval = checkInterval
     }
 
+    /// Tests only: `hook` runs after each signer or key set is built from the store and before it
+    /// is stored, so a test can put a key event exactly there.
+    func setAfterLoadHookForTesting(_ hook: (@Sendable () -> Void)?) {
+        state.withLock { $0.afterLoadForTesting = hook }
+    }
+
     /// Forces a reload on next use.
     public func invalidate() {
-        state.withLock { $0.checkedAt = .distantPast }
+        state.withLock { state in
+            state.checkedAt = .distantPast
+            state.generation &+= 1
+        }
     }
 
     func issuer(_ id: String) throws(StoreError) -> IssuerRecord {
         try refreshIfNeeded()
-        if let issuer = state.withLock({ $0.issuers[id] }) { return issuer }
+        if let issuer = state.withLock({ $0.issuers[ExactString(id)] }) { return issuer }
         throw StoreError(.issuerNotFound, "no issuer '\(id)'")
     }
 
@@ -122,27 +140,33 @@ public final class KeyCache: Sendable {
     /// runs that tick (which creates it) rather than fail the request.
     func signer(issuerID id: String, purpose: KeyPurpose = .accessToken) throws(StoreError) -> TokenSigner {
         try refreshIfNeeded()
-        let cacheKey = SignerID(issuerID: id, purpose: purpose)
-        if let signer = state.withLock({ $0.signers[cacheKey] }) { return signer }
+        let cacheKey = SignerID(issuerID: ExactString(id), purpose: purpose)
+        let (generation, cached) = state.withLock { ($0.generation, $0.signers[cacheKey]) }
+        if let cached { return cached }
         let key: SigningKey
         do {
             key = try manager.signingKey(issuerID: id, purpose: purpose)
         } catch where error.code == .noActiveKey && purpose == .idToken {
+            // A store from before ID-token keys: the tick creates the issuer's first one.
             try manager.tick(now: Date())
             try refreshIfNeeded()
             key = try manager.signingKey(issuerID: id, purpose: purpose)
         }
         let signer = TokenSigner(key: key)
-        state.withLock { $0.signers[cacheKey] = signer }
+        state.withLock { $0.afterLoadForTesting }?()
+        state.withLock { if $0.generation == generation { $0.signers[cacheKey] = signer } }
         return signer
     }
 
     /// The issuer's published key set, serialized once per key-store change.
     func keySetBytes(issuerID id: String) throws(StoreError) -> [UInt8] {
         try refreshIfNeeded()
-        if let bytes = state.withLock({ $0.keySets[id] }) { return bytes }
+        let key = ExactString(id)
+        let (generation, cached) = state.withLock { ($0.generation, $0.keySets[key]) }
+        if let cached { return cached }
         let bytes = JSONWriter().bytes(.object(try manager.publishedKeySet(issuerID: id)))
-        state.withLock { $0.keySets[id] = bytes }
+        state.withLock { $0.afterLoadForTesting }?()
+        state.withLock { if $0.generation == generation { $0.keySets[key] = bytes } }
         return bytes
     }
 
@@ -180,10 +204,13 @@ public final class KeyCache: Sendable {
         let issuers = try manager.issuers()
         let trust = try manager.trustStore(purposes: [.accessToken])
         state.withLock { state in
+            // A slower reload that read an older sequence never overwrites a newer one.
+            guard sequence >= state.sequence else { return }
+            state.generation &+= 1
             state.sequence = sequence
             state.localChanges = localChanges
             state.checkedAt = now
-            state.issuers = Dictionary(uniqueKeysWithValues: issuers.map { ($0.id, $0) })
+            state.issuers = Dictionary(issuers.map { (ExactString($0.id), $0) }, uniquingKeysWith: { first, _ in first })
             state.signers = [:]
             state.keySets = [:]
             state.trust = trust

@@ -70,9 +70,9 @@ struct TokenEndpoint: Sendable {
         case .replayed: throw OAuthError.invalidGrant("the authorization code was already used; the tokens it produced are revoked")
         case .redeemed(let redeemed): record = redeemed
         }
-        guard record.clientID == client.clientID else { throw OAuthError.invalidGrant("the code was issued to another client") }
+        guard record.clientID.isExactly(client.clientID) else { throw OAuthError.invalidGrant("the code was issued to another client") }
         guard record.expiresAt > now else { throw OAuthError.invalidGrant("the authorization code expired") }
-        guard record.redirectURI == redirectURI else { throw OAuthError.invalidGrant("redirect_uri differs from the authorization request") }
+        guard record.redirectURI.isExactly(redirectURI) else { throw OAuthError.invalidGrant("redirect_uri differs from the authorization request") }
         guard Secrets.constantTimeEquals(PKCE.challenge(for: verifier), record.codeChallenge) else {
             throw OAuthError.invalidGrant("the code_verifier does not match the code_challenge")
         }
@@ -97,7 +97,7 @@ struct TokenEndpoint: Sendable {
         case .reused: throw OAuthError.invalidGrant("the refresh token was already used; its whole chain is now revoked")
         case .exchanged(let record): spent = record
         }
-        guard spent.clientID == client.clientID else {
+        guard spent.clientID.isExactly(client.clientID) else {
             try context.store.revokeChain(spent.chainID, reason: "refresh token presented by another client", now: now)
             throw OAuthError.invalidGrant("the refresh token was issued to another client")
         }

@@ -112,7 +112,7 @@ extension KeyManager {
         let keys = try session.keys(issuerID: nil)
         for issuer in try session.issuers() {
             for purpose in KeyPurpose.allCases {
-                let own = keys.filter { $0.issuerID == issuer.id && $0.purpose == purpose }
+                let own = keys.filter { $0.issuerID.isExactly(issuer.id) && $0.purpose == purpose }
                 guard !own.isEmpty else { continue }
                 let active = own.filter { $0.state == .active }
                 guard active.count == 1 else {

@@ -15,7 +15,7 @@ extension KeyManager {
             for issuer in issuers {
                 guard let tenancy = issuer.tenancy else { throw StoreError(.storage, "issuer '\(issuer.id)' has no tenant id") }
                 var trusted = TrustedIssuer(identifier: issuer.url, tenancy: tenancy, maximumTokenLifetime: issuer.maximumTokenLifetime)
-                for key in keys where key.issuerID == issuer.id && key.state != .retired && purposes.contains(key.purpose) {
+                for key in keys where key.issuerID.isExactly(issuer.id) && key.state != .retired && purposes.contains(key.purpose) {
                     try trusted.add(TrustedKey(try JWK(json: Array(key.publicJWK.utf8)), lifecycle: Self.lifecycle(of: key, issuer: issuer)))
                 }
                 try trust.add(trusted)

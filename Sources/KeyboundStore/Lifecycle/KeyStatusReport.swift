@@ -35,7 +35,7 @@ public struct KeyStatusReport: Sendable {
         var statuses: [IssuerStatus] = []
         var problems: [String] = []
         for issuer in issuers {
-            let own = keys.filter { $0.issuerID == issuer.id }
+            let own = keys.filter { $0.issuerID.isExactly(issuer.id) }
             var next: [String] = []
             for purpose in KeyPurpose.allCases {
                 let judged = Self.judge(issuer, purpose: purpose, keys: own.filter { $0.purpose == purpose }, now: now)

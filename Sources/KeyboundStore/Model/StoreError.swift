@@ -41,6 +41,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let chainRevoked = Code(rawValue: "chain_revoked")
         /// The issuer has no active key.
         public static let noActiveKey = Code(rawValue: "no_active_key")
+        /// No such resource (audience) at the issuer.
+        public static let resourceNotFound = Code(rawValue: "resource_not_found")
     }
 
     /// The stable code.

@@ -5,7 +5,8 @@ import GRDB
 /// provider: one SQLite file (`provider.sqlite`, WAL) next to the key store, through a GRDB pool
 /// so reads never wait for the ledger's writes.
 ///
-/// Ledger rows, refresh-token rows and revocations are never deleted (triggers refuse it).
+/// Ledger rows and revocations are never deleted (triggers refuse it); expired codes, assertion
+/// ids and dead refresh chains are pruned (``prune(now:margin:)``).
 public final class ProviderStore: @unchecked Sendable {
     let pool: DatabasePool
     /// The database file.
@@ -186,6 +187,7 @@ public final class ProviderStore: @unchecked Sendable {
             // NULL: the default, RS256 (OpenID Connect Dynamic Client Registration §2).
             try db.execute(sql: "ALTER TABLE client ADD COLUMN id_token_signed_response_alg TEXT")
         }
+        registerPruningMigration(&migrator)
         return migrator
     }
 }

@@ -50,12 +50,21 @@ public enum KEKSource {
     /// Resolves the KEK. With no KEK configured and `allowDevelopmentKEK`, an existing development
     /// file is used, or (only for a store that has no sealed key yet) one is generated, 0600, with a
     /// warning through `warn`.
+    ///
+    /// Production (`allowDevelopmentKEK: false`) needs `KEYBOUND_KEK_FILE` or `KEYBOUND_KEK`: it
+    /// never creates or reads `keybound-dev.kek`, and it refuses a KEK file inside the data
+    /// directory (a copy or backup of the data would carry the key that unseals it).
     public static func resolve(
         environment: [String: String], dataDirectory: URL, storeHasSealedKeys: Bool,
         allowDevelopmentKEK: Bool = true, warn: (String) -> Void
     ) throws(StoreError) -> KeyEncryptionKey {
         if let path = environment["KEYBOUND_KEK_FILE"], !path.isEmpty {
-            return try read(file: URL(fileURLWithPath: path))
+            let file = URL(fileURLWithPath: path)
+            if !allowDevelopmentKEK, isInside(file, directory: dataDirectory) {
+                throw StoreError(.invalidKEK, "KEYBOUND_KEK_FILE '\(path)' is inside the data directory '\(dataDirectory.path)': "
+                    + "in production the key-encryption key must live apart from the data it unseals")
+            }
+            return try read(file: file)
         }
         if let text = environment["KEYBOUND_KEK"], !text.isEmpty {
             return try KeyEncryptionKey(base64: text)
@@ -74,6 +83,14 @@ public enum KEKSource {
         try SecretFile.create(Array((kek.base64Text + "\n").utf8), at: devFile)
         warn("generated a development key-encryption key at \(devFile.path); for production set KEYBOUND_KEK_FILE or KEYBOUND_KEK")
         return kek
+    }
+
+    /// Whether `file` (symbolic links resolved) is `directory` or lies under it.
+    static func isInside(_ file: URL, directory: URL) -> Bool {
+        let filePath = file.standardizedFileURL.resolvingSymlinksInPath().path
+        let directoryPath = directory.standardizedFileURL.resolvingSymlinksInPath().path
+        let prefix = directoryPath.hasSuffix("/") ? directoryPath : directoryPath + "/"
+        return filePath.isExactly(directoryPath) || filePath.utf8.starts(with: prefix.utf8)
     }
 
     /// Reads a KEK file holding base64 text.

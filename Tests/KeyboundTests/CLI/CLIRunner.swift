@@ -19,8 +19,10 @@ struct CLIRunner {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keybound")
     }
 
-    static func run(_ arguments: [String], stdin: String? = nil) async throws -> Outcome {
-        let outcome = try await ChildProcess.run(executable, arguments, stdin: stdin)
+    /// Runs `keybound` with `arguments`; `environment` (when given) replaces the inherited one.
+    /// Never blocks a Swift concurrency thread (see ``ChildProcess``).
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil) async throws -> Outcome {
+        let outcome = try await ChildProcess.run(executable, arguments, environment: environment, stdin: stdin)
         return Outcome(status: outcome.status, stdout: outcome.stdout, stderr: outcome.stderr)
     }
 

@@ -191,8 +191,8 @@ struct AdminAPITests {
                                      (#"{"id": "x3", "kind": "realm"}"#, "kind"),
                                      (#"{"id": "x4", "kind": "consumer", "algorithm": "HS256"}"#, "algorithm"),
                                      (#"{"id": "x5", "kind": "consumer", "rotation_period": "soon"}"#, "rotation_period"),
-                                     (#"{"id": "x6", "kind": "consumer", "rotation_period": "1d", "publish_lead_time": "2d"}"#, "publish lead time"),
-                                     (#"{"id": "Upper", "kind": "consumer"}"#, "issuer id")] {
+                                     (#"{"id": "x6", "kind": "consumer", "rotation_period": "1d", "publish_lead_time": "2d"}"#, "publish_lead_time"),
+                                     (#"{"id": "Upper", "kind": "consumer"}"#, "'id'")] {
                 let bad = try await admin(client, .post, "/admin/issuers", json: json)
                 #expect(bad.status == .badRequest, "\(json)")
                 #expect(try body(bad)["error_description"]?.stringValue?.contains(fragment) == true, "\(json): \(text(bad))")

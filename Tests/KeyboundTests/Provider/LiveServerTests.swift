@@ -7,7 +7,7 @@ import KeyboundStore
 import Testing
 
 /// Endpoints the Python interop test does not reach, over real HTTP on loopback: the admin API,
-/// `/metrics`, client_secret_post and a malformed request, through the server's real HTTP parser.
+/// `/metrics` (off the public listener), client_secret_post and a malformed request, through the server's real HTTP parser.
 @Suite("Provider: live server")
 struct LiveServerTests {
     @Test("admin API, metrics, client_secret_post and a malformed request over real HTTP")
@@ -43,12 +43,17 @@ struct LiveServerTests {
             #expect(malformed.status == .badRequest)
             #expect(try ProviderFixture.json(malformed)["error"] == .string("invalid_request"))
 
-            let metrics = try await client.execute(uri: "/metrics", method: .get)
-            #expect(metrics.status == .ok)
-            let text = String(buffer: metrics.body)
-            #expect(text.contains("keybound_tokens_issued_total"))
-            #expect(text.contains(#"issuer="contoso""#))
-            #expect(!text.contains(secret))
+            // The public listener never serves the metrics; the metrics listener's router does.
+            let publicMetrics = try await client.execute(uri: "/metrics", method: .get)
+            #expect(publicMetrics.status == .notFound)
+            try await Application(router: KeyboundApplication.metricsRouter()).test(.router) { metricsClient in
+                let metrics = try await metricsClient.execute(uri: "/metrics", method: .get)
+                #expect(metrics.status == .ok)
+                let text = String(buffer: metrics.body)
+                #expect(text.contains("keybound_tokens_issued_total"))
+                #expect(text.contains(#"issuer="contoso""#))
+                #expect(!text.contains(secret))
+            }
         }
     }
 }
