@@ -28,11 +28,11 @@ public enum KeyboundApplication {
         return HeadAnsweringRouter(router)
     }
 
-    /// The metrics listener's router: `GET /metrics` (Prometheus text format) and nothing else.
-    public static func metricsRouter() -> Router<BasicRequestContext> {
+    /// The metrics listener's router: `GET /metrics` (Prometheus text format, and `HEAD`) and nothing else.
+    public static func metricsRouter() -> HeadAnsweringRouter<BasicRequestContext> {
         let router = Router()
         KeyboundMetrics.registerMetricsRoute(on: router)
-        return router
+        return HeadAnsweringRouter(router)
     }
 
     /// The application with the rotation and pruning services, listening as configured.

@@ -107,12 +107,18 @@ struct AdminClients: Sendable {
     }
 
     /// `id_token_signed_response_alg`: absent for the default (RS256), else one of the algorithms
-    /// the issuer signs ID tokens with (``IDTokenSigning/supportedAlgorithms(of:)``).
+    /// the issuer signs ID tokens with (``IDTokenSigning/supportedAlgorithms(of:)``). A name that is
+    /// no algorithm at all is `invalid_request` (the document's enum refuses it); an algorithm this
+    /// issuer does not sign ID tokens with is `invalid_settings`.
     static func idTokenAlgorithm(_ name: String?, issuer: IssuerRecord) throws(OAuthError) -> JWSAlgorithm? {
         guard let name else { return nil }
         let supported = IDTokenSigning.supportedAlgorithms(of: issuer)
-        guard let algorithm = JWSAlgorithm(headerValue: name), supported.contains(algorithm) else {
-            throw OAuthError.invalidRequest("'id_token_signed_response_alg' must be one of \(supported.map(\.rawValue).joined(separator: ", ")) for issuer '\(issuer.id)', not '\(AdminBody.shown(name))'")
+        guard let algorithm = JWSAlgorithm(headerValue: name) else {
+            let names = JWSAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
+            throw OAuthError.invalidRequest("'id_token_signed_response_alg' must be one of \(names), not '\(AdminBody.shown(name))'")
+        }
+        guard supported.contains(algorithm) else {
+            throw OAuthError.invalidSettings("'id_token_signed_response_alg' must be one of \(supported.map(\.rawValue).joined(separator: ", ")) for issuer '\(issuer.id)', not '\(AdminBody.shown(name))'")
         }
         return algorithm
     }

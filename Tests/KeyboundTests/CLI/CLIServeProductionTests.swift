@@ -52,7 +52,7 @@ struct CLIServeProductionTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let data = directory.appendingPathComponent("data")
         // A development store: its keys are sealed under a generated keybound-dev.kek.
-        let created = try CLIRunner.run(["issuer", "create", "--data", data.path, "--id", "contoso", "--url", "https://id.example/contoso",
+        let created = try await CLIRunner.run(["issuer", "create", "--data", data.path, "--id", "contoso", "--url", "https://id.example/contoso",
                                          "--kind", "tenant", "--tenant-id", "t-1"], environment: CLIServer.environment())
         try #require(created.status == 0, "\(created.stderr)")
         #expect(FileManager.default.fileExists(atPath: data.appendingPathComponent("keybound-dev.kek").path))

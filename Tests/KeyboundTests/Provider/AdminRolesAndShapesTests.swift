@@ -21,7 +21,7 @@ struct AdminRolesAndShapesTests {
         var configuration = fixture.context.configuration
         configuration.adminToken = token
         let context = ProviderContext(manager: fixture.context.manager, store: fixture.context.store, configuration: configuration)
-        let router = Router()
+        let router = Router(context: ProviderRequestContext.self)
         router.add(middleware: OAuthErrorMiddleware())
         AdminEndpoints(context: context).register(on: router)
         return Application(router: router)

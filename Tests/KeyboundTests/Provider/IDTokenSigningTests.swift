@@ -107,10 +107,13 @@ struct IDTokenSigningTests {
             #expect(asked.status == .created)
             #expect(try ProviderFixture.json(asked)["id_token_signed_response_alg"] == .string("ES256"))
             #expect(try fixture.context.store.client(issuerID: "contoso", clientID: "rp-es256")?.idTokenSignedResponseAlgorithm == .es256)
-            for refused in ["PS256", "none", "HS256", "rs256"] {
-                let response = try await create("rp-\(refused.lowercased())", refused)
+            // No algorithm at all (the document's enum refuses it): invalid_request; an algorithm this
+            // issuer does not sign ID tokens with (the document allows it): invalid_settings.
+            for (refused, error) in [("PS256", "invalid_settings"), ("none", "invalid_request"), ("HS256", "invalid_request"),
+                                     ("rs256", "invalid_request"), ("", "invalid_request")] {
+                let response = try await create("rp-\(refused.lowercased())x", refused)
                 #expect(response.status == .badRequest, "\(refused)")
-                #expect(try ProviderFixture.json(response)["error"] == .string("invalid_request"), "\(refused)")
+                #expect(try ProviderFixture.json(response)["error"] == .string(error), "\(refused)")
             }
 
             let keys = try await client.execute(uri: "/admin/issuers/contoso/keys", method: .get,

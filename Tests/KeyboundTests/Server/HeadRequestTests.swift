@@ -68,7 +68,7 @@ struct HeadRequestTests {
         Set(router.routes.filter { $0.method == .get }.map(\.path.description))
     }
 
-    @Test("the provider: every GET route (discovery, JWKS, authorize, userinfo, key events, health, metrics, admin) answers HEAD")
+    @Test("the provider: every GET route (discovery, JWKS, authorize, userinfo, key events, health, admin, and metrics on its own listener) answers HEAD")
     func provider() async throws {
         let fixture = try ProviderFixture(adminToken: Self.adminToken)
         defer { fixture.remove() }
@@ -79,7 +79,6 @@ struct HeadRequestTests {
             let user = try #require(try await ProviderFixture.codeFlow(client, issuer: "contoso")["access_token"]?.stringValue)
             let probes: [String: Probe] = [
                 "/health": Probe(uri: "/health"),
-                "/metrics": Probe(uri: "/metrics", volatile: [.contentLength]),
                 "/{issuer}/.well-known/openid-configuration": Probe(uri: "/contoso/.well-known/openid-configuration"),
                 "/{issuer}/.well-known/oauth-authorization-server": Probe(uri: "/contoso/.well-known/oauth-authorization-server"),
                 "/.well-known/oauth-authorization-server/**": Probe(uri: "/.well-known/oauth-authorization-server/contoso"),
@@ -94,6 +93,7 @@ struct HeadRequestTests {
                 "/admin/issuers/{issuer}/keys": Probe(uri: "/admin/issuers/contoso/keys", headers: admin),
                 "/admin/issuers/{issuer}/clients": Probe(uri: "/admin/issuers/contoso/clients", headers: admin),
                 "/admin/issuers/{issuer}/clients/{client}": Probe(uri: "/admin/issuers/contoso/clients/web", headers: admin),
+                "/admin/issuers/{issuer}/resources": Probe(uri: "/admin/issuers/contoso/resources", headers: admin),
                 "/admin/issuers/{issuer}/users": Probe(uri: "/admin/issuers/contoso/users", headers: admin),
                 "/admin/issuers/{issuer}/users/{username}": Probe(uri: "/admin/issuers/contoso/users/user", headers: admin),
                 "/admin/events": Probe(uri: "/admin/events", headers: admin),
@@ -110,6 +110,12 @@ struct HeadRequestTests {
             // Unauthenticated HEAD gets GET's refusal, headers included (WWW-Authenticate).
             try await Self.check(client, route: "/admin/issuers (no token)", Probe(uri: "/admin/issuers"))
             try await Self.check(client, route: "/{issuer}/userinfo (no token)", Probe(uri: "/contoso/userinfo"))
+        }
+        // The metrics listener's one route answers HEAD too.
+        let metricsRouter = KeyboundApplication.metricsRouter()
+        #expect(Self.getRoutes(metricsRouter) == ["/metrics"])
+        try await Application(router: metricsRouter).test(.router) { client in
+            try await Self.check(client, route: "/metrics", Probe(uri: "/metrics", volatile: [.contentLength]))
         }
         // HEAD is a GET route's only extra method: POST-only routes do not answer it.
         try await Application(router: KeyboundApplication.router(context: fixture.context)).test(.live) { client in
