@@ -8,7 +8,7 @@ import KeyboundStore
 struct IssuerEndpoints: Sendable {
     let context: ProviderContext
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ProviderRequestContext>) {
         router.get("/:issuer/.well-known/openid-configuration") { request, routeContext in
             try discovery(issuerID: try routeContext.parameters.require("issuer"))
         }

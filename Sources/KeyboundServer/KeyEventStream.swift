@@ -17,7 +17,7 @@ struct KeyEventStream: Sendable {
     /// A comment line is sent this often so proxies keep the connection open.
     static let heartbeat: Duration = .seconds(15)
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ProviderRequestContext>) {
         router.get("/:issuer/key-events") { request, routeContext in
             try stream(request, issuerID: try routeContext.parameters.require("issuer"))
         }

@@ -8,8 +8,8 @@ import Logging
 /// OAuth 2 / OpenID Connect endpoints.
 public enum KeyboundApplication {
     /// The router with every Keybound route.
-    public static func router(context: ProviderContext) -> Router<BasicRequestContext> {
-        let router = Router()
+    public static func router(context: ProviderContext) -> Router<ProviderRequestContext> {
+        let router = Router(context: ProviderRequestContext.self)
         if context.configuration.metricsEnabled {
             // The scrape route first, so scrapes are not counted; then the request metrics.
             KeyboundMetrics.registerMetricsRoute(on: router)

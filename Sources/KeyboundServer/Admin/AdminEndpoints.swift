@@ -4,7 +4,7 @@ import Keybound
 import KeyboundStore
 import Logging
 
-/// The admin API: JSON over HTTP under `/admin/`, for issuers, their keys, clients and users, and
+/// The admin API: JSON over HTTP under `/admin/`, for issuers, their keys, clients, resources and users, and
 /// the key event log. Every route needs `Authorization: Bearer <admin token>`; with no token
 /// configured the whole API is disabled and answers 404 (there is never a default token).
 /// See `docs/admin-api.md`.
@@ -18,7 +18,7 @@ struct AdminEndpoints: Sendable {
     static let disabledMessage = "the admin API is disabled: set an admin token of at least 32 characters with "
         + "KEYBOUND_ADMIN_TOKEN or KEYBOUND_ADMIN_TOKEN_FILE (admin.token or admin.token_file in the config file) to enable it"
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ProviderRequestContext>) {
         let issuers = AdminIssuers(context: context)
         let clients = AdminClients(context: context)
         let users = AdminUsers(context: context)
@@ -49,6 +49,18 @@ struct AdminEndpoints: Sendable {
         }
         route(router, .post, "/admin/issuers/:issuer/clients/:client/enable") { request, route in
             try await clients.setDisabled(false, request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
+        }
+
+        let resources = AdminResources(context: context)
+        route(router, .get, "/admin/issuers/:issuer/resources") { _, route in try resources.list(issuerID: try route.issuer()) }
+        route(router, .post, "/admin/issuers/:issuer/resources") { request, route in
+            try await resources.upsert(request, issuerID: try route.issuer(), route: route)
+        }
+        route(router, .get, "/admin/issuers/:issuer/resources/:audience") { _, route in
+            try resources.show(issuerID: try route.issuer(), audience: try route.decoded("audience"))
+        }
+        route(router, .post, "/admin/issuers/:issuer/resources/:audience/server-clients") { request, route in
+            try await resources.setServerClients(request, issuerID: try route.issuer(), audience: try route.decoded("audience"), route: route)
         }
 
         route(router, .get, "/admin/issuers/:issuer/users") { _, route in try users.list(issuerID: try route.issuer()) }
@@ -82,7 +94,7 @@ struct AdminEndpoints: Sendable {
     }
 
     /// Registers `handler` behind the disabled check, the bearer check and the store error mapping.
-    private func route(_ router: Router<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
+    private func route(_ router: Router<ProviderRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
                        _ handler: @escaping @Sendable (Request, AdminRoute) async throws -> Response) {
         let context = self.context
         router.on(path, method: method) { request, routeContext -> Response in

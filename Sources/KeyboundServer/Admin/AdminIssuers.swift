@@ -82,10 +82,9 @@ struct AdminIssuers: Sendable {
         let keys = try context.manager.keys(issuerID: issuer.id)
         object["active_kid"] = keys.first(where: { $0.state == .active }).map { JSONValue.string($0.keyID) } ?? JSONValue.null
         object["resources"] = .array(try context.store.resources(issuerID: issuer.id).map { resource in
-            .object(JSONObject([
-                "audience": .string(resource.audience), "scopes": .array(resource.scopes.map(JSONValue.string)),
-                "roles": .array(resource.roles.map(JSONValue.string)),
-            ]))
+            var rendered = AdminResources.render(resource)
+            rendered["issuer"] = nil
+            return .object(rendered)
         })
         return object
     }

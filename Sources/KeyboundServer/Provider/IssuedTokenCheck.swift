@@ -17,7 +17,7 @@ struct IssuedTokenCheck: Sendable {
     func check(_ token: String, issuer: IssuerRecord, audience: String?, tokenType: ExpectedTokenType) throws -> Outcome {
         let inspection = TokenInspection(token: token, now: context.now(), tokenType: tokenType)
         guard case .string(let jti)? = inspection.claims?["jti"] else { return .inactive("the token has no jti") }
-        guard let record = try context.store.issuance(tokenID: jti), record.issuerID == issuer.id else {
+        guard let record = try context.store.issuance(tokenID: jti), record.issuerID.isExactly(issuer.id) else {
             return .inactive("the token is not in this issuer's issuance ledger")
         }
         guard let expected = audience ?? record.audience.first else { return .inactive("the ledger record has no audience") }

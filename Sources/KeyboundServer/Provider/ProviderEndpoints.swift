@@ -6,7 +6,7 @@ import KeyboundStore
 struct ProviderEndpoints: Sendable {
     let context: ProviderContext
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<ProviderRequestContext>) {
         router.post("/:issuer/token") { request, routeContext in
             try await TokenEndpoint(context: context).handle(request, issuerID: try routeContext.parameters.require("issuer"))
         }
@@ -34,7 +34,7 @@ struct ProviderEndpoints: Sendable {
 /// Turns every error into an OAuth-style JSON body: Hummingbird's own HTTP errors keep their
 /// status, and anything unexpected becomes a 500 `server_error` whose details go to the log only.
 struct OAuthErrorMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = ProviderRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {

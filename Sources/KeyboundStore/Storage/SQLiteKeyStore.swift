@@ -12,6 +12,8 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
     private let writes = Atomic<Int>(0)
     /// The database file.
     public let path: String
+    /// Told after every committed write transaction of this instance.
+    public let commits = StoreObservers<Void>()
 
     /// The database file name inside a data directory.
     public static let fileName = "keybound.sqlite"
@@ -42,7 +44,9 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction.
     public func write<T>(_ body: (any KeyStoreSession) throws -> T) throws -> T {
         defer { writes.add(1, ordering: .releasing) }
-        return try queue.writeImmediate { db in try body(SQLiteSession(db: db)) }
+        let result = try queue.writeImmediate { db in try body(SQLiteSession(db: db)) }
+        commits.notify(())
+        return result
     }
 
     /// Write transactions attempted through this instance (committed or not; a spurious change

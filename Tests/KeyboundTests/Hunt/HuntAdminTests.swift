@@ -16,7 +16,7 @@ struct HuntAdminTests {
         let configuration = ServerConfiguration(publicURL: HuntScenario.publicURL, adminToken: token, passwordHashCost: 4)
         let context = ProviderContext(manager: scenario.manager, store: scenario.provider, configuration: configuration,
                                       now: { HuntScenario.day(HuntScenario.days) })
-        let router = Router()
+        let router = Router(context: ProviderRequestContext.self)
         router.add(middleware: OAuthErrorMiddleware())
         AdminEndpoints(context: context).register(on: router)
         return Application(router: router)

@@ -32,7 +32,7 @@ private struct AdminFixture {
 
     /// The admin API alone, or with the issuer and OAuth endpoints too.
     func app(withProvider: Bool = false) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: ProviderRequestContext.self)
         router.add(middleware: OAuthErrorMiddleware())
         AdminEndpoints(context: context).register(on: router)
         if withProvider {
