@@ -27,16 +27,18 @@ public struct ServerConfiguration: Sendable {
     public var passwordHashCost: UInt8
     /// Whether `/metrics` serves Prometheus metrics.
     public var metricsEnabled: Bool
+    /// Caps on open event streams, and the streams' poll of other processes' writes.
+    public var streamLimits: StreamLimits
 
     /// Defaults: 127.0.0.1:8080, public URL `http://localhost:8080`, rotation checked every minute,
     /// bootstrap on, no admin token, 10-minute access tokens, 14-day refresh tokens in 90-day chains,
-    /// 60-second codes, bcrypt cost 12, metrics on.
+    /// 60-second codes, bcrypt cost 12, metrics on, the default ``StreamLimits``.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicURL: String? = nil,
         rotationInterval: Duration = .seconds(60), bootstrap: Bool = true, adminToken: String? = nil,
         accessTokenLifetime: TimeInterval = 600, refreshTokenLifetime: TimeInterval = 14 * 86_400,
         refreshChainLifetime: TimeInterval = 90 * 86_400, authorizationCodeLifetime: TimeInterval = 60,
-        passwordHashCost: UInt8 = 12, metricsEnabled: Bool = true
+        passwordHashCost: UInt8 = 12, metricsEnabled: Bool = true, streamLimits: StreamLimits = StreamLimits()
     ) {
         self.host = host
         self.port = port
@@ -50,6 +52,7 @@ public struct ServerConfiguration: Sendable {
         self.authorizationCodeLifetime = authorizationCodeLifetime
         self.passwordHashCost = passwordHashCost
         self.metricsEnabled = metricsEnabled
+        self.streamLimits = streamLimits
     }
 
     /// The issuer URL of issuer `id`.

@@ -15,6 +15,10 @@ struct ConfigurationLayer {
     var authorizationCodeLifetime: Int?
     var passwordHashCost: Int?
     var metricsEnabled: Bool?
+    var streamsAnonymousPerAddress: Int?
+    var streamsAnonymousTotal: Int?
+    var streamsAuthenticatedTotal: Int?
+    var streamsAuthenticatedPerClient: Int?
     /// Where each set value came from; `adminToken`'s is `admin.token_file`'s when read from a file.
     var sources: [ConfigurationSetting: SettingSource] = [:]
 
@@ -69,6 +73,10 @@ struct ConfigurationLayer {
                 guard Self.passwordHashCostRange.contains(cost) else { throw source.error("must be between 10 and 16, got \(cost)") }
                 passwordHashCost = cost
             case .metricsEnabled: metricsEnabled = try raw.bool()
+            case .streamsAnonymousPerAddress: streamsAnonymousPerAddress = try Self.count(raw)
+            case .streamsAnonymousTotal: streamsAnonymousTotal = try Self.count(raw)
+            case .streamsAuthenticatedTotal: streamsAuthenticatedTotal = try Self.count(raw)
+            case .streamsAuthenticatedPerClient: streamsAuthenticatedPerClient = try Self.count(raw)
             }
             sources[raw.setting] = source
         }
@@ -104,11 +112,25 @@ struct ConfigurationLayer {
         result.authorizationCodeLifetime = higher.authorizationCodeLifetime ?? authorizationCodeLifetime
         result.passwordHashCost = higher.passwordHashCost ?? passwordHashCost
         result.metricsEnabled = higher.metricsEnabled ?? metricsEnabled
+        result.streamsAnonymousPerAddress = higher.streamsAnonymousPerAddress ?? streamsAnonymousPerAddress
+        result.streamsAnonymousTotal = higher.streamsAnonymousTotal ?? streamsAnonymousTotal
+        result.streamsAuthenticatedTotal = higher.streamsAuthenticatedTotal ?? streamsAuthenticatedTotal
+        result.streamsAuthenticatedPerClient = higher.streamsAuthenticatedPerClient ?? streamsAuthenticatedPerClient
         result.sources.merge(higher.sources) { _, new in new }
         return result
     }
 
     // MARK: Checks
+
+    /// A stream cap: a whole number in ``StreamLimits/countRange``.
+    private static func count(_ raw: RawSetting) throws(ConfigurationError) -> Int {
+        let number = try raw.integer()
+        let range = StreamLimits.countRange
+        guard range.contains(number) else {
+            throw raw.source.error("must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+        }
+        return number
+    }
 
     private static func duration(_ raw: RawSetting, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         let seconds = try raw.seconds()

@@ -13,6 +13,10 @@ enum ConfigurationSetting: String, CaseIterable, Sendable {
     case authorizationCodeLifetime = "tokens.code_lifetime"
     case passwordHashCost = "passwords.bcrypt_cost"
     case metricsEnabled = "metrics.enabled"
+    case streamsAnonymousPerAddress = "streams.anonymous_per_address"
+    case streamsAnonymousTotal = "streams.anonymous_total"
+    case streamsAuthenticatedTotal = "streams.authenticated_total"
+    case streamsAuthenticatedPerClient = "streams.authenticated_per_client"
 
     /// The dotted YAML key, e.g. `server.port`.
     var key: String { rawValue }
@@ -33,6 +37,10 @@ enum ConfigurationSetting: String, CaseIterable, Sendable {
         case .authorizationCodeLifetime: "KEYBOUND_CODE_LIFETIME"
         case .passwordHashCost: "KEYBOUND_BCRYPT_COST"
         case .metricsEnabled: "KEYBOUND_METRICS"
+        case .streamsAnonymousPerAddress: "KEYBOUND_STREAMS_ANONYMOUS_PER_ADDRESS"
+        case .streamsAnonymousTotal: "KEYBOUND_STREAMS_ANONYMOUS_TOTAL"
+        case .streamsAuthenticatedTotal: "KEYBOUND_STREAMS_AUTHENTICATED_TOTAL"
+        case .streamsAuthenticatedPerClient: "KEYBOUND_STREAMS_AUTHENTICATED_PER_CLIENT"
         }
     }
 

@@ -24,6 +24,10 @@ public struct ProviderContext: Sendable {
     /// Security alerts raised in this process (by Keybound Mail with `--with-mail`), read by the
     /// admin API's event stream and sent to the alert webhook when one is set.
     public let alerts: AlertCenter
+    /// Wakes the event streams when the stores change (one poller per followed issuer for other processes).
+    public let streams: EventStreamHub
+    /// Open event streams against ``ServerConfiguration/streamLimits``.
+    let streamLimiter: StreamLimiter
 
     /// A context. `now` defaults to the system clock.
     public init(manager: KeyManager, store: ProviderStore, configuration: ServerConfiguration,
@@ -36,6 +40,8 @@ public struct ProviderContext: Sendable {
         self.directory = DirectoryCache(store: store)
         self.now = now
         self.alerts = AlertCenter(now: now)
+        self.streams = EventStreamHub(manager: manager, store: store, pollInterval: configuration.streamLimits.pollInterval)
+        self.streamLimiter = StreamLimiter(limits: configuration.streamLimits)
     }
 
     /// The tenant id (`tid`) this provider's tokens of `issuer` carry: the issuer's own, or for a

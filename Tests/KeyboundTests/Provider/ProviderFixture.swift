@@ -21,10 +21,10 @@ struct ProviderFixture {
     /// The `private_key_jwt` client's key (per issuer).
     let assertionKeys: [String: SigningKey]
 
-    init(now: Date? = nil, publicURL: String = ProviderFixture.publicURL) throws {
+    init(now: Date? = nil, publicURL: String = ProviderFixture.publicURL, streamLimits: StreamLimits = StreamLimits()) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-provider-\(UUID().uuidString)")
         let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
-        let configuration = ServerConfiguration(publicURL: publicURL, passwordHashCost: 4)
+        let configuration = ServerConfiguration(publicURL: publicURL, passwordHashCost: 4, streamLimits: streamLimits)
         let clock: @Sendable () -> Date
         if let now { clock = { now } } else { clock = { Date() } }
         context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration, now: clock)
