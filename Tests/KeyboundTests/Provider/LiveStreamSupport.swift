@@ -52,7 +52,7 @@ final class LiveEventStream: Sendable {
         let opener = URLSessionEventStreamOpener(idleTimeout: 30, maximumBufferedChunks: 1_024)
         var all = ["Accept": "text/event-stream"]
         all.merge(headers) { _, new in new }
-        let response = try await opener.open(try #require(URL(string: url)), headers: all)
+        let response = try await opener.open(try #require(URL(string: url)), headers: all, body: body)
         let stream = LiveEventStream(response: response)
         let task = Task {
             var parser = ServerSentEventParser()
