@@ -24,19 +24,23 @@ public enum StormDrill {
         }
         let started = ContinuousClock.now
         let directory = try dataDirectory(options)
-        let result: StormDrillResult
-        do {
-            result = try await perform(options, directory: directory, started: started, output: output)
-        } catch {
-            if options.keepDirectory == nil { await remove(directory) }
-            throw error
-        }
+        // One path to the cleanup, whether the drill ran or threw: no `catch` that awaits
+        // (see `docs/compiler-notes.md`).
+        let outcome = await capture { try await perform(options, directory: directory, started: started, output: output) }
         if options.keepDirectory == nil { await remove(directory) }
+        let result = try outcome.get()
         conclude(result, say: output)
         return result
     }
 
-    /// Runs the acts; every store and server is released when it returns.
+    /// Starts the world, plays the acts and stops the world; every store and server is released
+    /// when it returns, whether the acts completed or threw.
+    ///
+    /// Keep this shape (see `docs/compiler-notes.md`): the acts' error is caught in a ``Result`` by
+    /// ``capture(_:)``, `world.stop()` is awaited once on the one path that follows, and the result
+    /// is built by the synchronous ``result(of:options:directory:started:)``. A `do` block of the
+    /// acts' `try await`s with a typed-throws call among them, whose `catch` awaited the cleanup and
+    /// rethrew, crashed Swift 6.3.1 in release builds (signal 11 in LLVM's CoroSplit).
     private static func perform(_ options: StormDrillOptions, directory: URL, started: ContinuousClock.Instant,
                                 output: @escaping (String) -> Void) async throws -> StormDrillResult {
         // Day 0 starts at midnight UTC, days + 1 days ago: the whole drill lies in the past.
@@ -44,23 +48,30 @@ public enum StormDrill {
         let clock = DrillClock(Date(timeIntervalSince1970: today - TimeInterval(options.days + 1) * 86_400))
         let world = try await DrillWorld.start(directory: directory, clock: clock, verbose: options.verbose)
         let run = DrillRun(world: world, days: options.days, keptDirectory: options.keepDirectory != nil, say: output)
-        do {
-            introduce(run)
-            try await run.ordinaryMonth()
-            try await run.theft()
-            try await run.crossIssuerForgeries()
-            try await run.sameIssuerForgeries()
-            run.kidOnlyComparison()
-            try run.detection()
-            try await run.response()
-            try await run.morningAfter()
-            // Sign a checkpoint over the tail of the audit log, as a mail server does on shutdown.
-            _ = try await world.mail.audit.checkpoint(now: clock.now())
-        } catch {
-            await world.stop()
-            throw error
-        }
+        let acts = await capture { try await play(run) }
         await world.stop()
+        try acts.get()
+        return result(of: run, options: options, directory: directory, started: started)
+    }
+
+    /// The acts in order; the first error ends the drill.
+    private static func play(_ run: DrillRun) async throws {
+        introduce(run)
+        try await run.ordinaryMonth()
+        try await run.theft()
+        try await run.crossIssuerForgeries()
+        try await run.sameIssuerForgeries()
+        run.kidOnlyComparison()
+        try run.detection()
+        try await run.response()
+        try await run.morningAfter()
+        try await run.signCheckpoint()
+    }
+
+    /// What the drill did and saw, once the world has stopped.
+    private static func result(of run: DrillRun, options: StormDrillOptions, directory: URL,
+                               started: ContinuousClock.Instant) -> StormDrillResult {
+        let world = run.world
         return StormDrillResult(
             days: options.days, simulatedStart: run.start, attackStart: run.attackStart,
             dataDirectory: options.keepDirectory.map { _ in directory.path }, stolenKeyID: run.stolenKeyID,
@@ -70,6 +81,16 @@ public enum StormDrill {
             falsePositives: run.falsePositives, leads: run.leads, lookbackDays: run.lookbackDays,
             incident: run.incident ?? StormDrillResult.Incident.missing, aftermath: run.aftermath, expectations: run.expectations(),
             runtimeSeconds: (ContinuousClock.now - started).drillSeconds)
+    }
+
+    /// The outcome of `body`, its error caught rather than thrown, so that the caller reaches its
+    /// cleanup on one path.
+    private static func capture<Success>(_ body: () async throws -> Success) async -> Result<Success, any Error> {
+        do {
+            return .success(try await body())
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// Removes the temporary data directory. A database connection still closing can put a file
