@@ -24,10 +24,11 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
-        // How fast a revocation reaches connected validators through the key-event push channel.
+        // How fast a revocation reaches connected validators: keys through key-events, tokens through token-events.
         .executableTarget(
             name: "KeyboundPropagation",
             dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Keybound", package: "main"),
                 .product(name: "KeyboundStore", package: "main"),
                 .product(name: "KeyboundServer", package: "main"),
