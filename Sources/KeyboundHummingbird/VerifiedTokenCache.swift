@@ -13,6 +13,10 @@ import Synchronization
 /// - ``invalidate(issuer:keyID:)`` removes, at once, every entry verified under that key: call it
 ///   the moment a revocation arrives, together with the trust store update. Until then the cache
 ///   keeps answering for the key's tokens (up to ``maximumAge``).
+/// - ``invalidate(issuer:tokenID:)`` removes, at once, the entries of one token (`iss`, `jti`,
+///   exact bytes; an index, not a scan): call it the moment a token revocation arrives.
+/// - Every invalidation bumps a generation: a verification that began before it cannot store its
+///   result after it (``CachingTokenVerifier`` reads the generation before it verifies).
 /// - ``removeAll()`` when the trust store is replaced wholesale.
 ///
 /// Thread-safe; one instance is meant to be shared by every request of a verifier with one policy.
@@ -35,6 +39,14 @@ public final class VerifiedTokenCache: Sendable {
         let sequence: UInt64
         let issuer: ExactBytes
         let keyID: ExactBytes
+        /// The token's (`iss`, `jti`), for the token index.
+        let token: TokenKey?
+    }
+
+    /// One token of one issuer: (`iss`, `jti`) by exact bytes.
+    struct TokenKey: Hashable, Sendable {
+        let issuer: ExactBytes
+        let tokenID: ExactBytes
     }
 
     /// What must match between the verifier that stored an entry and the one reading it.
@@ -45,6 +57,9 @@ public final class VerifiedTokenCache: Sendable {
 
     private struct State: ~Copyable {
         var entries: [SHA256Digest: Entry] = [:]
+        /// The entries of each (`iss`, `jti`): usually one, more when the same `jti` came in
+        /// several token strings.
+        var byToken: [TokenKey: [SHA256Digest]] = [:]
         /// Insertion order for eviction: (key, sequence); stale pairs are skipped.
         var order: [(key: SHA256Digest, sequence: UInt64)] = []
         var orderStart = 0
@@ -52,6 +67,14 @@ public final class VerifiedTokenCache: Sendable {
         /// Bumped by every invalidation, so a verification that started before one cannot store
         /// its (possibly stale) result after it.
         var generation: UInt64 = 0
+
+        /// Removes the entry `key` and its token index record.
+        mutating func remove(_ key: SHA256Digest) {
+            guard let entry = entries.removeValue(forKey: key), let token = entry.token else { return }
+            guard var keys = byToken[token] else { return }
+            keys.removeAll { $0 == key }
+            byToken[token] = keys.isEmpty ? nil : keys
+        }
     }
 
     private let state = Mutex(State())
@@ -77,7 +100,21 @@ public final class VerifiedTokenCache: Sendable {
         let issuer = ExactBytes(issuer), keyID = ExactBytes(keyID)
         return state.withLock { state in
             let doomed = state.entries.filter { $0.value.issuer == issuer && $0.value.keyID == keyID }.map(\.key)
-            for key in doomed { state.entries[key] = nil }
+            for key in doomed { state.remove(key) }
+            state.generation &+= 1
+            return doomed.count
+        }
+    }
+
+    /// Removes the entries of the token whose `iss` is `issuer` and whose `jti` is `tokenID`
+    /// (exact bytes) and returns how many. A verification of that token already under way cannot
+    /// store its result afterwards.
+    @discardableResult
+    public func invalidate(issuer: String, tokenID: String) -> Int {
+        let token = TokenKey(issuer: ExactBytes(issuer), tokenID: ExactBytes(tokenID))
+        return state.withLock { state in
+            let doomed = state.byToken[token] ?? []
+            for key in doomed { state.remove(key) }
             state.generation &+= 1
             return doomed.count
         }
@@ -87,6 +124,7 @@ public final class VerifiedTokenCache: Sendable {
     public func removeAll() {
         state.withLock { state in
             state.entries.removeAll()
+            state.byToken.removeAll()
             state.order.removeAll()
             state.orderStart = 0
             state.generation &+= 1
@@ -104,7 +142,7 @@ public final class VerifiedTokenCache: Sendable {
         state.withLock { state in
             guard let entry = state.entries[key] else { return nil }
             guard now.timeIntervalSince1970.isFinite, now < entry.expiresAt else {
-                state.entries[key] = nil
+                state.remove(key)
                 return nil
             }
             if let policy, policy != entry.policy { return nil }
@@ -127,13 +165,15 @@ public final class VerifiedTokenCache: Sendable {
                 while state.entries.count >= capacity, state.orderStart < state.order.count {
                     let oldest = state.order[state.orderStart]
                     state.orderStart += 1
-                    if state.entries[oldest.key]?.sequence == oldest.sequence { state.entries[oldest.key] = nil }
+                    if state.entries[oldest.key]?.sequence == oldest.sequence { state.remove(oldest.key) }
                 }
             }
             let sequence = state.nextSequence
             state.nextSequence += 1
+            let token = identity.tokenID.map { TokenKey(issuer: ExactBytes(identity.issuer), tokenID: ExactBytes($0)) }
+            if let token, state.entries[key] == nil { state.byToken[token, default: []].append(key) }
             state.entries[key] = Entry(identity: identity, expiresAt: expiresAt, policy: policy, sequence: sequence,
-                                       issuer: ExactBytes(identity.issuer), keyID: ExactBytes(identity.keyID))
+                                       issuer: ExactBytes(identity.issuer), keyID: ExactBytes(identity.keyID), token: token)
             state.order.append((key, sequence))
             // Drop consumed and stale order records so the list stays within a small multiple of capacity.
             if state.order.count - state.orderStart > 2 * capacity || state.orderStart > capacity {
