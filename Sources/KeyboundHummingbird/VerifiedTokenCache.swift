@@ -67,6 +67,9 @@ public final class VerifiedTokenCache: Sendable {
         /// Bumped by every invalidation, so a verification that started before one cannot store
         /// its (possibly stale) result after it.
         var generation: UInt64 = 0
+        /// Lookups by ``CachingTokenVerifier`` answered from the cache, and not.
+        var hits: UInt64 = 0
+        var misses: UInt64 = 0
 
         /// Removes the entry `key` and its token index record.
         mutating func remove(_ key: SHA256Digest) {
@@ -75,6 +78,18 @@ public final class VerifiedTokenCache: Sendable {
             keys.removeAll { $0 == key }
             byToken[token] = keys.isEmpty ? nil : keys
         }
+    }
+
+    /// How often the cache answered: lookups made by ``CachingTokenVerifier`` (one per token
+    /// verification it is asked for) that found a live entry (`hits`) or did not (`misses`, each
+    /// followed by a full verification). ``identity(for:now:)`` is not counted.
+    public struct Statistics: Sendable, Equatable {
+        /// Lookups answered from the cache.
+        public var hits: UInt64
+        /// Lookups that found no live entry under the verifier's policy.
+        public var misses: UInt64
+        /// `hits ÷ (hits + misses)`, or 0 before any lookup.
+        public var hitRate: Double { hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses) }
     }
 
     private let state = Mutex(State())
@@ -89,10 +104,14 @@ public final class VerifiedTokenCache: Sendable {
     /// The number of entries held, expired ones included until they are next touched.
     public var count: Int { state.withLock { $0.entries.count } }
 
-    /// The cached identity of `token` if an entry exists and has not expired at `now`.
+    /// The cached identity of `token` if an entry exists and has not expired at `now` (not counted
+    /// in ``statistics``).
     public func identity(for token: String, now: Date) -> KeyboundIdentity? {
-        lookup(Self.key(for: token), policy: nil, now: now)
+        lookup(Self.key(for: token), policy: nil, now: now, counted: false)
     }
+
+    /// The hits and misses counted so far.
+    public var statistics: Statistics { state.withLock { Statistics(hits: $0.hits, misses: $0.misses) } }
 
     /// Removes every entry verified under the key `keyID` of `issuer` (exact bytes) and returns how many.
     @discardableResult
@@ -138,16 +157,25 @@ public final class VerifiedTokenCache: Sendable {
     static func key(for token: String) -> SHA256Digest { SHA256.hash(data: Array(token.utf8)) }
 
     /// The entry's identity if it exists, was stored under `policy` (when given) and has not expired.
-    func lookup(_ key: SHA256Digest, policy: PolicyTag?, now: Date) -> KeyboundIdentity? {
+    /// `counted` lookups add to ``statistics``.
+    func lookup(_ key: SHA256Digest, policy: PolicyTag?, now: Date, counted: Bool = true) -> KeyboundIdentity? {
         state.withLock { state in
-            guard let entry = state.entries[key] else { return nil }
-            guard now.timeIntervalSince1970.isFinite, now < entry.expiresAt else {
-                state.remove(key)
-                return nil
+            let found = Self.live(&state, key, policy: policy, now: now)
+            if counted {
+                if found == nil { state.misses &+= 1 } else { state.hits &+= 1 }
             }
-            if let policy, policy != entry.policy { return nil }
-            return entry.identity
+            return found
         }
+    }
+
+    private static func live(_ state: inout State, _ key: SHA256Digest, policy: PolicyTag?, now: Date) -> KeyboundIdentity? {
+        guard let entry = state.entries[key] else { return nil }
+        guard now.timeIntervalSince1970.isFinite, now < entry.expiresAt else {
+            state.remove(key)
+            return nil
+        }
+        if let policy, policy != entry.policy { return nil }
+        return entry.identity
     }
 
     /// Stores a verified identity until the earlier of its `exp` and `now` + ``maximumAge`` — unless
