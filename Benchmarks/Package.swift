@@ -29,10 +29,11 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
-        // How fast a revocation reaches connected validators through the key-event push channel.
+        // How fast a revocation reaches connected validators: keys through key-events, tokens through token-events.
         .executableTarget(
             name: "KeyboundPropagation",
             dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Keybound", package: root),
                 .product(name: "KeyboundStore", package: root),
                 .product(name: "KeyboundServer", package: root),

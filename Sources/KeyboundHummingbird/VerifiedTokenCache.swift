@@ -13,6 +13,10 @@ import Synchronization
 /// - ``invalidate(issuer:keyID:)`` removes, at once, every entry verified under that key: call it
 ///   the moment a revocation arrives, together with the trust store update. Until then the cache
 ///   keeps answering for the key's tokens (up to ``maximumAge``).
+/// - ``invalidate(issuer:tokenID:)`` removes, at once, the entries of one token (`iss`, `jti`,
+///   exact bytes; an index, not a scan): call it the moment a token revocation arrives.
+/// - Every invalidation bumps a generation: a verification that began before it cannot store its
+///   result after it (``CachingTokenVerifier`` reads the generation before it verifies).
 /// - ``removeAll()`` when the trust store is replaced wholesale.
 ///
 /// Thread-safe; one instance is meant to be shared by every request of a verifier with one policy.
@@ -35,6 +39,14 @@ public final class VerifiedTokenCache: Sendable {
         let sequence: UInt64
         let issuer: ExactBytes
         let keyID: ExactBytes
+        /// The token's (`iss`, `jti`), for the token index.
+        let token: TokenKey?
+    }
+
+    /// One token of one issuer: (`iss`, `jti`) by exact bytes.
+    struct TokenKey: Hashable, Sendable {
+        let issuer: ExactBytes
+        let tokenID: ExactBytes
     }
 
     /// What must match between the verifier that stored an entry and the one reading it.
@@ -45,6 +57,9 @@ public final class VerifiedTokenCache: Sendable {
 
     private struct State: ~Copyable {
         var entries: [SHA256Digest: Entry] = [:]
+        /// The entries of each (`iss`, `jti`): usually one, more when the same `jti` came in
+        /// several token strings.
+        var byToken: [TokenKey: [SHA256Digest]] = [:]
         /// Insertion order for eviction: (key, sequence); stale pairs are skipped.
         var order: [(key: SHA256Digest, sequence: UInt64)] = []
         var orderStart = 0
@@ -52,6 +67,29 @@ public final class VerifiedTokenCache: Sendable {
         /// Bumped by every invalidation, so a verification that started before one cannot store
         /// its (possibly stale) result after it.
         var generation: UInt64 = 0
+        /// Lookups by ``CachingTokenVerifier`` answered from the cache, and not.
+        var hits: UInt64 = 0
+        var misses: UInt64 = 0
+
+        /// Removes the entry `key` and its token index record.
+        mutating func remove(_ key: SHA256Digest) {
+            guard let entry = entries.removeValue(forKey: key), let token = entry.token else { return }
+            guard var keys = byToken[token] else { return }
+            keys.removeAll { $0 == key }
+            byToken[token] = keys.isEmpty ? nil : keys
+        }
+    }
+
+    /// How often the cache answered: lookups made by ``CachingTokenVerifier`` (one per token
+    /// verification it is asked for) that found a live entry (`hits`) or did not (`misses`, each
+    /// followed by a full verification). ``identity(for:now:)`` is not counted.
+    public struct Statistics: Sendable, Equatable {
+        /// Lookups answered from the cache.
+        public var hits: UInt64
+        /// Lookups that found no live entry under the verifier's policy.
+        public var misses: UInt64
+        /// `hits ÷ (hits + misses)`, or 0 before any lookup.
+        public var hitRate: Double { hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses) }
     }
 
     private let state = Mutex(State())
@@ -66,10 +104,14 @@ public final class VerifiedTokenCache: Sendable {
     /// The number of entries held, expired ones included until they are next touched.
     public var count: Int { state.withLock { $0.entries.count } }
 
-    /// The cached identity of `token` if an entry exists and has not expired at `now`.
+    /// The cached identity of `token` if an entry exists and has not expired at `now` (not counted
+    /// in ``statistics``).
     public func identity(for token: String, now: Date) -> KeyboundIdentity? {
-        lookup(Self.key(for: token), policy: nil, now: now)
+        lookup(Self.key(for: token), policy: nil, now: now, counted: false)
     }
+
+    /// The hits and misses counted so far.
+    public var statistics: Statistics { state.withLock { Statistics(hits: $0.hits, misses: $0.misses) } }
 
     /// Removes every entry verified under the key `keyID` of `issuer` (exact bytes) and returns how many.
     @discardableResult
@@ -77,7 +119,21 @@ public final class VerifiedTokenCache: Sendable {
         let issuer = ExactBytes(issuer), keyID = ExactBytes(keyID)
         return state.withLock { state in
             let doomed = state.entries.filter { $0.value.issuer == issuer && $0.value.keyID == keyID }.map(\.key)
-            for key in doomed { state.entries[key] = nil }
+            for key in doomed { state.remove(key) }
+            state.generation &+= 1
+            return doomed.count
+        }
+    }
+
+    /// Removes the entries of the token whose `iss` is `issuer` and whose `jti` is `tokenID`
+    /// (exact bytes) and returns how many. A verification of that token already under way cannot
+    /// store its result afterwards.
+    @discardableResult
+    public func invalidate(issuer: String, tokenID: String) -> Int {
+        let token = TokenKey(issuer: ExactBytes(issuer), tokenID: ExactBytes(tokenID))
+        return state.withLock { state in
+            let doomed = state.byToken[token] ?? []
+            for key in doomed { state.remove(key) }
             state.generation &+= 1
             return doomed.count
         }
@@ -87,6 +143,7 @@ public final class VerifiedTokenCache: Sendable {
     public func removeAll() {
         state.withLock { state in
             state.entries.removeAll()
+            state.byToken.removeAll()
             state.order.removeAll()
             state.orderStart = 0
             state.generation &+= 1
@@ -100,16 +157,25 @@ public final class VerifiedTokenCache: Sendable {
     static func key(for token: String) -> SHA256Digest { SHA256.hash(data: Array(token.utf8)) }
 
     /// The entry's identity if it exists, was stored under `policy` (when given) and has not expired.
-    func lookup(_ key: SHA256Digest, policy: PolicyTag?, now: Date) -> KeyboundIdentity? {
+    /// `counted` lookups add to ``statistics``.
+    func lookup(_ key: SHA256Digest, policy: PolicyTag?, now: Date, counted: Bool = true) -> KeyboundIdentity? {
         state.withLock { state in
-            guard let entry = state.entries[key] else { return nil }
-            guard now.timeIntervalSince1970.isFinite, now < entry.expiresAt else {
-                state.entries[key] = nil
-                return nil
+            let found = Self.live(&state, key, policy: policy, now: now)
+            if counted {
+                if found == nil { state.misses &+= 1 } else { state.hits &+= 1 }
             }
-            if let policy, policy != entry.policy { return nil }
-            return entry.identity
+            return found
         }
+    }
+
+    private static func live(_ state: inout State, _ key: SHA256Digest, policy: PolicyTag?, now: Date) -> KeyboundIdentity? {
+        guard let entry = state.entries[key] else { return nil }
+        guard now.timeIntervalSince1970.isFinite, now < entry.expiresAt else {
+            state.remove(key)
+            return nil
+        }
+        if let policy, policy != entry.policy { return nil }
+        return entry.identity
     }
 
     /// Stores a verified identity until the earlier of its `exp` and `now` + ``maximumAge`` — unless
@@ -127,13 +193,15 @@ public final class VerifiedTokenCache: Sendable {
                 while state.entries.count >= capacity, state.orderStart < state.order.count {
                     let oldest = state.order[state.orderStart]
                     state.orderStart += 1
-                    if state.entries[oldest.key]?.sequence == oldest.sequence { state.entries[oldest.key] = nil }
+                    if state.entries[oldest.key]?.sequence == oldest.sequence { state.remove(oldest.key) }
                 }
             }
             let sequence = state.nextSequence
             state.nextSequence += 1
+            let token = identity.tokenID.map { TokenKey(issuer: ExactBytes(identity.issuer), tokenID: ExactBytes($0)) }
+            if let token, state.entries[key] == nil { state.byToken[token, default: []].append(key) }
             state.entries[key] = Entry(identity: identity, expiresAt: expiresAt, policy: policy, sequence: sequence,
-                                       issuer: ExactBytes(identity.issuer), keyID: ExactBytes(identity.keyID))
+                                       issuer: ExactBytes(identity.issuer), keyID: ExactBytes(identity.keyID), token: token)
             state.order.append((key, sequence))
             // Drop consumed and stale order records so the list stays within a small multiple of capacity.
             if state.order.count - state.orderStart > 2 * capacity || state.orderStart > capacity {

@@ -130,9 +130,9 @@ public struct IncidentResponder: Sendable {
         case .revokeTokens:
             let tokens = try ledger.issuances(issuerID: request.issuerID, keyID: request.keyID)
             let reason = "incident \(record.id): signing key \(request.keyID) compromised"
-            for token in tokens { try ledger.revokeToken(token.tokenID, reason: reason, now: now()) }
+            for token in tokens { try ledger.revokeToken(token.tokenID, reason: reason, kind: .incidentResponse, now: now()) }
             let chains = Set(tokens.compactMap(\.chainID))
-            for chain in chains.sorted() { try ledger.revokeChain(chain, reason: reason, now: now()) }
+            for chain in chains.sorted() { try ledger.revokeChain(chain, reason: reason, kind: .incidentResponse, now: now()) }
             record.tokensRevoked = tokens.count
             record.chainsRevoked = chains.count
             return "\(tokens.count) tokens signed with \(request.keyID) revoked, \(chains.count) refresh chains cut"

@@ -4,7 +4,7 @@ import KeyboundStore
 
 /// The development setup `keybound serve` creates on an empty store: two separate identity
 /// systems, like MSA and an Azure AD tenant, each with its own keys, a test user, a confidential
-/// client, a public client, and the Keybound Mail resource (`api://mail`).
+/// client, a public client, and the Keybound Mail resource (`api://mail`) with its server client.
 public enum DevelopmentBootstrap {
     /// The consumer realm's id.
     public static let consumerIssuerID = "consumers"
@@ -27,6 +27,9 @@ public enum DevelopmentBootstrap {
         public let confidentialClientID: String, clientSecret: String
         /// The public client (PKCE, no secret).
         public let publicClientID: String
+        /// Keybound Mail's own server client (`client_secret_basic`) and its secret: it serves
+        /// `api://mail` (introspection, `/<issuer>/token-events`).
+        public let mailServerClientID: String, mailServerSecret: String
     }
 
     /// Creates the two issuers and their users and clients if the store has no issuer at all.
@@ -52,15 +55,23 @@ public enum DevelopmentBootstrap {
     /// Keybound Mail as a resource of `issuer`: delegated scopes everywhere; the tenant-wide roles
     /// (every mailbox, the tenant's audit feed) only in an enterprise tenant, since a consumer
     /// realm has no tenant.
-    public static func mailResource(for issuer: IssuerRecord) -> ResourceRecord {
+    /// `serverClients` are the confidential clients of `issuer` that serve it (introspection,
+    /// `/<issuer>/token-events`).
+    public static func mailResource(for issuer: IssuerRecord, serverClients: [String] = []) -> ResourceRecord {
         ResourceRecord(issuerID: issuer.id, audience: mailAudience, scopes: ["Mail.Read", "Mail.Send"],
-                       roles: issuer.kind == .tenant ? ["Mail.Read.All", "AuditLog.Read.All"] : [])
+                       roles: issuer.kind == .tenant ? ["Mail.Read.All", "AuditLog.Read.All"] : [],
+                       serverClients: serverClients)
     }
 
     /// Registers Keybound Mail, a test user and two clients at `issuer`.
     public static func populate(_ issuer: IssuerRecord, context: ProviderContext, now: Date) throws(StoreError) -> Credentials {
         let store = context.store
-        try store.upsert(mailResource(for: issuer))
+        let mailSecret = Secrets.random256(prefix: "kbs_")
+        let mailClientID = "\(issuer.id)-mail"
+        try store.insert(ClientRecord(
+            issuerID: issuer.id, clientID: mailClientID, name: "Keybound Mail (resource server)", authenticationMethod: .clientSecretBasic,
+            secretHash: Secrets.hexDigest(mailSecret), grantTypes: [], createdAt: now))
+        try store.upsert(mailResource(for: issuer, serverClients: [mailClientID]))
         let username = issuer.kind == .consumer ? "alice" : "adele"
         let password = Secrets.random256().prefix(20).description
         try store.insert(UserRecord(
@@ -79,6 +90,7 @@ public enum DevelopmentBootstrap {
             authenticationMethod: .none, redirectURIs: redirectURIs, grantTypes: ["authorization_code", "refresh_token"],
             createdAt: now))
         return Credentials(issuer: issuer, username: username, password: password,
-                           confidentialClientID: "\(issuer.id)-daemon", clientSecret: secret, publicClientID: "\(issuer.id)-web")
+                           confidentialClientID: "\(issuer.id)-daemon", clientSecret: secret, publicClientID: "\(issuer.id)-web",
+                           mailServerClientID: mailClientID, mailServerSecret: mailSecret)
     }
 }

@@ -23,6 +23,7 @@ public enum KeyboundApplication {
         }
         IssuerEndpoints(context: context).register(on: router)
         KeyEventStream(context: context).register(on: router)
+        TokenEventStream(context: context).register(on: router)
         ProviderEndpoints(context: context).register(on: router)
         AdminEndpoints(context: context).register(on: router)
         return HeadAnsweringRouter(router)

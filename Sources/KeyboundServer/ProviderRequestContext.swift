@@ -1,8 +1,9 @@
 import Hummingbird
 import NIOCore
 
-/// The request context of Keybound's provider routes: Hummingbird's own values and the TCP peer's
-/// address, which sign-in throttling keys on.
+/// The request context of Keybound's provider routes: Hummingbird's own values and the connected
+/// peer's address, which sign-in throttling (behind ``ClientAddressResolver``'s trusted proxies) and
+/// the event streams' caps (never from a header) key on.
 public struct ProviderRequestContext: RequestContext, RemoteAddressRequestContext {
     /// Hummingbird's own per-request values.
     public var coreContext: CoreRequestContextStorage
@@ -18,5 +19,11 @@ public struct ProviderRequestContext: RequestContext, RemoteAddressRequestContex
     /// The peer's IP address, if it has one.
     var peerAddress: IPAddress? {
         remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+    }
+
+    /// The peer's IP address (or socket path) as text, or `nil` when unknown.
+    var clientAddress: String? {
+        guard let remoteAddress else { return nil }
+        return remoteAddress.ipAddress ?? remoteAddress.pathname
     }
 }

@@ -38,6 +38,8 @@ public struct ServerConfiguration: Sendable {
     /// The secret the sign-in form's CSRF tokens are derived from, shared by every node behind one
     /// public URL. `nil`: a random secret per process (forms shown by another process are refused).
     public var csrfSecret: [UInt8]?
+    /// Caps on open event streams, and the streams' poll of other processes' writes.
+    public var streamLimits: StreamLimits
 
     /// The default ``passwordHashThreads``: one less than the cores, at least one.
     public static var defaultPasswordHashThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount - 1) }
@@ -52,7 +54,7 @@ public struct ServerConfiguration: Sendable {
     /// Defaults: 127.0.0.1:8080, public URL `http://localhost:8080`, rotation checked every minute,
     /// bootstrap on, no admin token, 10-minute access tokens, 14-day refresh tokens in 90-day chains,
     /// 60-second codes, bcrypt cost 12, metrics on, one hashing thread less than the cores with 16
-    /// hashes queued, no trusted proxies, a random CSRF secret.
+    /// hashes queued, no trusted proxies, a random CSRF secret, the default ``StreamLimits``.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, publicURL: String? = nil,
         rotationInterval: Duration = .seconds(60), bootstrap: Bool = true, adminToken: String? = nil,
@@ -61,7 +63,8 @@ public struct ServerConfiguration: Sendable {
         passwordHashCost: UInt8 = 12, metricsEnabled: Bool = true,
         passwordHashThreads: Int = ServerConfiguration.defaultPasswordHashThreads,
         passwordHashQueue: Int = ServerConfiguration.defaultPasswordHashQueue,
-        trustedProxies: TrustedProxies = .none, csrfSecret: [UInt8]? = nil
+        trustedProxies: TrustedProxies = .none, csrfSecret: [UInt8]? = nil,
+        streamLimits: StreamLimits = StreamLimits()
     ) {
         self.host = host
         self.port = port
@@ -79,6 +82,7 @@ public struct ServerConfiguration: Sendable {
         self.passwordHashQueue = passwordHashQueue
         self.trustedProxies = trustedProxies
         self.csrfSecret = csrfSecret
+        self.streamLimits = streamLimits
     }
 
     /// The issuer URL of issuer `id`.

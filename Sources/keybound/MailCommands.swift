@@ -22,11 +22,13 @@ struct MailServeCommand: AsyncParsableCommand {
         abstract: "Run Keybound Mail against remote Keybound providers.",
         discussion: """
             Trusts exactly the issuers named with --trust (at least one). Keys come from each issuer's \
-            discovery document and JWKS; revocations arrive at once over the issuer's key-event stream, \
-            resumed after a disconnect. Each issuer's tenant (tenant_id, tenant_kind) and maximum token \
-            lifetime come from its discovery document: it refuses to start when a document lacks them or \
-            disagrees with a tenant id given as URL#TID. Every access attempt is recorded in audit.sqlite \
-            in the data directory. Stops gracefully on SIGTERM or SIGINT.
+            discovery document and JWKS; key revocations arrive at once over the issuer's key-event stream, \
+            resumed after a disconnect. With server client credentials for an issuer (--credentials-file, \
+            $KEYBOUND_MAIL_CREDENTIALS_FILE or $KEYBOUND_MAIL_CREDENTIALS; never on the command line), token \
+            revocations arrive at once over its token-event stream too. Each issuer's tenant (tenant_id, \
+            tenant_kind) and maximum token lifetime come from its discovery document: it refuses to start when \
+            a document lacks them or disagrees with a tenant id given as URL#TID. Every access attempt is \
+            recorded in audit.sqlite in the data directory. Stops gracefully on SIGTERM or SIGINT.
             """)
 
     @Option(name: .customLong("trust"), help: ArgumentHelp(
@@ -45,6 +47,10 @@ struct MailServeCommand: AsyncParsableCommand {
     var startupWait = 30
     @Option(help: "Address to listen on (default 127.0.0.1).") var host = "127.0.0.1"
     @Option(help: "Port to listen on (default 8081).") var port = 8081
+    @Option(name: .customLong("credentials-file"), help: ArgumentHelp(
+        "A JSON file of server client credentials per trusted issuer (default: $KEYBOUND_MAIL_CREDENTIALS_FILE); see docs/mail.md.",
+        valueName: "path"))
+    var credentialsFile: String?
     @Option(name: .customLong("alert-webhook"), help: "POST every security alert as JSON to this http(s) URL (default: $KEYBOUND_ALERT_WEBHOOK).")
     var alertWebhook: String?
 
@@ -83,7 +89,10 @@ struct MailServeCommand: AsyncParsableCommand {
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let directory = URL(fileURLWithPath: dataDirectory ?? ProcessInfo.processInfo.environment["KEYBOUND_DATA"] ?? "keybound-mail-data")
         let issuers = try remoteIssuers()
+        let credentials = try MailCredentials.load(file: credentialsFile, environment: ProcessInfo.processInfo.environment,
+                                                   trusted: issuers.map(\.url))
         let cache = VerifiedTokenCache()
+        let revoked = RevokedTokens()
         let remote: RemoteTrustStore
         do { remote = RemoteTrustStore(configuration: try .init(issuers: issuers, allowingInsecureHTTP: allowInsecureHTTP), cache: cache) } catch {
             throw CLIError(error.description)
@@ -101,6 +110,7 @@ struct MailServeCommand: AsyncParsableCommand {
         }
         let alerts = AlertCenter(logger: logger)
         if let webhook = try alertWebhookSender(alertWebhook, logger: logger) { alerts.setWebhook(webhook) }
+        let policy = MailService.policy(additionalChecks: [RevokedTokenCheck(revoked)])
         let service: MailService
         do {
             service = MailService(store: try MailStore(directory: directory), audit: try AuditLog(directory: directory),
@@ -109,21 +119,33 @@ struct MailServeCommand: AsyncParsableCommand {
                                       // A kid this store does not know may be a fresh key: refresh (rate-limited per issuer).
                                       guard rejection.code == .unknownKey, let issuer = rejection.tokenIssuer, let kid = rejection.keyID else { return }
                                       Task { _ = await remote.refreshForUnknownKey(issuer: issuer, keyID: kid) }
-                                  }, verifier: { TokenVerifier(trust: remote.trustStore(), policy: MailService.policy()) })
+                                  }, verifier: { TokenVerifier(trust: remote.trustStore(), policy: policy) })
         } catch {
             throw CLIError("\(error)")
         }
         let eventLogger = logger
-        let subscriber = KeyEventSubscriber(store: remote) { notice in
+        let subscriber = KeyEventSubscriber(store: remote, credentials: credentials) { notice in
             eventLogger.info("key event", metadata: ["iss": "\(notice.issuer)", "kid": "\(notice.keyID)", "kind": "\(notice.kind)"])
+        }
+        var services: [any Service] = [subscriber]
+        let followed = issuers.compactMap { issuer in credentials[issuer.url].map { TokenEventSubscriber.Issuer(url: issuer.url, credentials: $0) } }
+        if !followed.isEmpty {
+            services.append(TokenEventSubscriber(issuers: followed, revoked: revoked, cache: cache) { notice in
+                eventLogger.info("token revoked", metadata: ["iss": "\(notice.issuer)", "jti": "\(notice.tokenID)", "reason": "\(notice.reason)"])
+            })
         }
         say("Keybound Mail listening on http://\(host):\(port) (data: \(directory.path))")
         for issuer in issuers {
             let tenancy = remote.tenancy(issuer.url)
             say("  trusts \(issuer.url)\(tenancy?.fixedTenantID.map { " (\(tenancy == .consumer($0) ? "consumer realm" : "tenant") \($0))" } ?? "")")
+            if let client = credentials[issuer.url] {
+                say("    token revocations: followed as server client '\(client.clientID)'")
+            } else {
+                say("    token revocations: NOT followed (no server client credentials): a revoked token stays valid here until it expires")
+            }
         }
         let app = service.application(host: host, port: port, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app, subscriber], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: [app] + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

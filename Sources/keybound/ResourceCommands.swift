@@ -4,35 +4,57 @@ import Keybound
 import KeyboundServer
 import KeyboundStore
 
-/// `keybound resource ...`: an issuer's resources (token audiences) and the roles they define.
+/// `keybound resource ...`: an issuer's resources (protected APIs), the roles they define and the
+/// clients that serve them.
 struct ResourceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "resource", abstract: "List an issuer's resources and define roles on them.",
-        subcommands: [ResourceListCommand.self, ResourceAddRoleCommand.self])
+        commandName: "resource", abstract: "Manage an issuer's resources (protected APIs), their roles and their server clients.",
+        discussion: "Works on the provider store of the data directory, like the admin API's /admin/issuers/{id}/resources. See docs/provider.md.",
+        subcommands: [ResourceListCommand.self, ResourceSetCommand.self, ResourceAddRoleCommand.self, ResourceServerClientsCommand.self])
 }
 
-/// `keybound resource list`
+/// `keybound resource list --issuer ID`
 struct ResourceListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List an issuer's resources with their scopes and roles.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List an issuer's resources.")
     @OptionGroup var store: StoreOptions
     @Option(help: "The issuer id.") var issuer: String
 
     func run() throws {
-        let directory = try store.openDirectory()
-        let resources = try storeCall { () throws(StoreError) in try directory.resources(issuerID: issuer) }
-        store.emit(JSONObject(["issuer": .string(issuer), "resources": .array(resources.map { .object(Self.json($0)) })]),
-                   text: StoreOutput.table(["AUDIENCE", "SCOPES", "ROLES"], resources.map {
-                       [$0.audience, $0.scopes.joined(separator: ","), $0.roles.isEmpty ? "-" : $0.roles.joined(separator: ",")]
-                   }))
-    }
-
-    static func json(_ resource: ResourceRecord) -> JSONObject {
-        JSONObject(["audience": .string(resource.audience), "scopes": .array(resource.scopes.map(JSONValue.string)),
-                    "roles": .array(resource.roles.map(JSONValue.string))])
+        let (_, resources) = try ResourceCommand.open(store, issuer: issuer)
+        let list = try storeCall { () throws(StoreError) in try resources.resources(issuerID: issuer) }
+        if store.json {
+            CLIOutput.printJSON(JSONObject(["issuer": .string(issuer), "resources": .array(list.map { .object(ResourceCommand.json($0)) })]))
+        } else {
+            print(StoreOutput.table(["AUDIENCE", "SCOPES", "ROLES", "SERVER CLIENTS"], list.map { resource in
+                [resource.audience, resource.scopes.joined(separator: " "), resource.roles.joined(separator: " "),
+                 resource.serverClients.isEmpty ? "-" : resource.serverClients.joined(separator: " ")]
+            }))
+        }
     }
 }
 
-/// `keybound resource add-role`
+/// `keybound resource set --issuer ID --audience AUD [--scope S]… [--role R]… [--server-client C]…`
+struct ResourceSetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set", abstract: "Register a resource, or replace the one with that audience (scopes, roles and server clients).")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The issuer id.") var issuer: String
+    @Option(help: "The audience (aud), e.g. api://mail.") var audience: String
+    @Option(name: .customLong("scope"), help: "A delegated scope, e.g. Mail.Read. Repeat for more.") var scopes: [String] = []
+    @Option(name: .customLong("role"), help: "An application role, e.g. Mail.Read.All. Repeat for more.") var roles: [String] = []
+    @Option(name: .customLong("server-client"), help: ArgumentHelp(
+        "A confidential client of the same issuer that serves this audience. Repeat for more.", valueName: "client-id"))
+    var serverClients: [String] = []
+
+    func run() throws {
+        let (_, provider) = try ResourceCommand.open(store, issuer: issuer)
+        let resource = ResourceRecord(issuerID: issuer, audience: audience, scopes: scopes, roles: roles, serverClients: serverClients)
+        try storeCall { () throws(StoreError) in try provider.upsert(resource) }
+        ResourceCommand.report(resource, json: store.json)
+    }
+}
+
+/// `keybound resource add-role --issuer ID --audience AUD --role R`
 struct ResourceAddRoleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add-role", abstract: "Define an application role on a resource (nothing changes if it is defined already).")
@@ -46,7 +68,53 @@ struct ResourceAddRoleCommand: ParsableCommand {
         let (resource, changed) = try storeCall { () throws(StoreError) in
             try directory.addResourceRole(role, audience: audience, issuerID: issuer)
         }
-        store.emit(ResourceListCommand.json(resource),
+        store.emit(ResourceCommand.json(resource),
                    text: changed ? "defined \(audience)/\(role) at \(issuer)" : "\(audience)/\(role) was already defined at \(issuer)")
+    }
+}
+
+/// `keybound resource server-clients --issuer ID --audience AUD [--client C]…`
+struct ResourceServerClientsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server-clients",
+        abstract: "Set which confidential clients serve a resource (none given: remove them all).",
+        discussion: """
+            A server client may introspect the access tokens of the resource's audience and follow their \
+            revocations on /<issuer>/token-events; it also gets a reserved key-events stream.
+            """)
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The issuer id.") var issuer: String
+    @Option(help: "The audience (aud) of an existing resource.") var audience: String
+    @Option(name: .customLong("client"), help: "A confidential client id of the same issuer. Repeat for more.") var clients: [String] = []
+
+    func run() throws {
+        let (_, provider) = try ResourceCommand.open(store, issuer: issuer)
+        guard var resource = try storeCall({ () throws(StoreError) in try provider.resource(issuerID: issuer, audience: audience) }) else {
+            throw CLIError("issuer '\(issuer)' has no resource '\(audience)' (create it with `keybound resource set`)")
+        }
+        resource.serverClients = clients
+        try storeCall { () throws(StoreError) in try provider.upsert(resource) }
+        ResourceCommand.report(resource, json: store.json)
+    }
+}
+
+extension ResourceCommand {
+    /// The key manager (checking that `issuer` exists) and the provider store of the data directory.
+    static func open(_ store: StoreOptions, issuer: String) throws(CLIError) -> (KeyManager, ProviderStore) {
+        let manager = try store.openManager()
+        _ = try storeCall { () throws(StoreError) in try manager.issuer(id: issuer) }
+        let provider = try storeCall { () throws(StoreError) in try ProviderStore(directory: store.directory) }
+        return (manager, provider)
+    }
+
+    static func json(_ resource: ResourceRecord) -> JSONObject { StoreJSON.json(resource) }
+
+    static func report(_ resource: ResourceRecord, json: Bool) {
+        if json {
+            CLIOutput.printJSON(Self.json(resource))
+        } else {
+            let served = resource.serverClients.isEmpty ? "no server clients" : "served by \(resource.serverClients.joined(separator: ", "))"
+            print("resource \(resource.audience) of issuer \(resource.issuerID): \(served)")
+        }
     }
 }

@@ -163,5 +163,6 @@ func printDevelopmentCredentials(_ created: [DevelopmentBootstrap.Credentials]) 
         say("    user:                \(item.username) / \(item.password)")
         say("    confidential client: \(item.confidentialClientID) / \(item.clientSecret)  (client_secret_basic; role api://mail/Mail.Read.All)")
         say("    public client:       \(item.publicClientID)  (PKCE S256; redirect \(DevelopmentBootstrap.redirectURIs.joined(separator: ", ")))")
+        say("    mail server client:  \(item.mailServerClientID) / \(item.mailServerSecret)  (serves \(DevelopmentBootstrap.mailAudience): introspection, token-events)")
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 import JWTKit
 
 /// The jwt-kit payload equivalent to Keybound's access-token policy: after jwt-kit checks the
-/// signature, it checks `exp`, `nbf`, the audience, the issuer and the tenant id.
+/// signature, it checks `exp`, `nbf`, the audience, that the issuer is one of the trusted ones and
+/// that the tenant id is that issuer's.
 struct AccessTokenPayload: JWTPayload, Equatable {
     var iss: IssuerClaim
     var sub: SubjectClaim
@@ -27,7 +28,7 @@ struct AccessTokenPayload: JWTPayload, Equatable {
         try exp.verifyNotExpired()
         try nbf.verifyNotBefore()
         try aud.verifyIntendedAudience(includes: TokenClaims.audience)
-        guard iss.value == TokenClaims.issuer else { throw PolicyFailure(reason: "wrong issuer") }
-        guard tid.value == TokenClaims.tenantID else { throw PolicyFailure(reason: "wrong tenant") }
+        guard let tenantID = BenchmarkIssuer.tenantIDs[iss.value] else { throw PolicyFailure(reason: "untrusted issuer") }
+        guard tid.value == tenantID else { throw PolicyFailure(reason: "wrong tenant") }
     }
 }

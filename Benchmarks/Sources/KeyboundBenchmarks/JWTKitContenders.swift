@@ -20,14 +20,14 @@ enum JWTKitContenders {
         }
     }
 
-    /// `JWTKeyCollection.sign(_:kid:header:)` over the fixture's payloads.
+    /// `JWTKeyCollection.sign(_:kid:header:)` over the fixture's payloads, each with its token's key.
     static func sign(_ fixture: AlgorithmFixture) -> Contender {
         let keys = fixture.jwtkitSigning, payloads = fixture.payloads, mask = payloads.count - 1
-        let kid = JWKIdentifier(string: fixture.keyID), header = AlgorithmFixture.jwtkitHeader
+        let kids = fixture.signed.tokenKeys.map { JWKIdentifier(string: fixture.signed.keyIDs[$0]) }, header = AlgorithmFixture.jwtkitHeader
         return Contender(label: "jwtkit") { operations in
             var checksum = 0
             for index in 0..<operations {
-                checksum &+= try await keys.sign(payloads[index & mask], kid: kid, header: header).utf8.count
+                checksum &+= try await keys.sign(payloads[index & mask], kid: kids[index & mask], header: header).utf8.count
             }
             return checksum
         }

@@ -8,6 +8,13 @@ import Keybound
 struct KeyboundBenchmarks {
     static func main() async throws {
         let options = BenchmarkOptions.parse(Array(CommandLine.arguments.dropFirst()))
+        if let count = options.instructionCount {
+            // Synchronously, on the main thread: valgrind 3.19 crashes when the concurrency runtime
+            // starts a worker thread, so this mode never leaves the main thread.
+            try InstructionCount.run(caseName: count.caseName, label: count.label, operations: count.operations,
+                                     tokenCount: options.tokenCount)
+            return
+        }
         try await run(options)
     }
 
@@ -28,11 +35,12 @@ struct KeyboundBenchmarks {
             fixtures.append(try await AlgorithmFixture.make(algorithm: algorithm, claims: claims))
         }
         for fixture in fixtures {
-            print("  \(fixture.algorithm.rawValue): Keybound token \(fixture.keyboundTokens[0].utf8.count) B "
-                  + "(signing input \(fixture.signingInputs[0].count) B), jwt-kit token \(fixture.jwtkitTokens[0].utf8.count) B")
+            print("  \(fixture.algorithm.rawValue): \(fixture.signed.keyIDs.count) keys (\(BenchmarkIssuer.all.count) issuers), "
+                  + "Keybound token \(fixture.signed.tokens[0].utf8.count) B "
+                  + "(signing input \(fixture.signed.signingInputs[0].count) B), jwt-kit token \(fixture.jwtkitTokens[0].utf8.count) B")
         }
         let verifier = try KeyboundContenders.verifier(
-            for: fixtures, now: Date(timeIntervalSince1970: Double(issuedAt + 60)))
+            for: fixtures.map(\.signed), now: Date(timeIntervalSince1970: Double(issuedAt + 60)))
 
         let cases = makeCases(fixtures, verifier: verifier)
         if let profile = options.profile {

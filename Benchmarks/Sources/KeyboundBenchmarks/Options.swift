@@ -19,6 +19,8 @@ struct BenchmarkOptions: Sendable {
     let tokenCount = 1024
     /// For profilers: run only this contender (`verify.ES256:keybound`) this many times, untimed.
     var profile: (caseName: String, label: String, operations: Int)?
+    /// For callgrind: run only this Keybound or raw contender this many times, synchronously.
+    var instructionCount: (caseName: String, label: String, operations: Int)?
 
     static let usage = """
         usage: KeyboundBenchmarks [--quick] [--json FILE] [--repetitions N] [--seconds S] [--cpu-time]
@@ -31,6 +33,10 @@ struct BenchmarkOptions: Sendable {
           --profile CASE:CONTENDER[:OPS]
                            run only one contender OPS times (default 20000), untimed, for
                            a sampling profiler (e.g. verify.RS256:keybound, sign.EdDSA:raw)
+          --instructions CASE:keybound|raw:OPS
+                           prepare only CASE's algorithm and run one contender OPS times on
+                           the main thread, without the concurrency runtime or jwt-kit, for
+                           valgrind --tool=callgrind (see README)
         """
 
     /// Parses `arguments` (without the program name); exits with status 2 on a usage error.
@@ -60,6 +66,12 @@ struct BenchmarkOptions: Sendable {
                     fail("--profile needs CASE:keybound|raw|jwtkit[:OPS]")
                 }
                 options.profile = (parts[0], parts[1], operations)
+            case "--instructions":
+                let parts = value(for: argument).split(separator: ":").map(String.init)
+                guard parts.count == 3, ["keybound", "raw"].contains(parts[1]), let operations = Int(parts[2]), operations > 0 else {
+                    fail("--instructions needs CASE:keybound|raw:OPS")
+                }
+                options.instructionCount = (parts[0], parts[1], operations)
             case "-h", "--help":
                 print(usage)
                 exit(0)

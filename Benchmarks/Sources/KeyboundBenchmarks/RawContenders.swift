@@ -2,42 +2,66 @@ import Crypto
 import Foundation
 import _CryptoExtras
 
-/// The best case with swift-crypto alone: the key is parsed once; per operation only the
-/// signature object is built from its raw bytes and checked (or the signing input is signed).
+/// The best case with swift-crypto alone: the keys are parsed once; per operation the token's key
+/// is taken by index (no lookup), only the signature object is built from its raw bytes and
+/// checked (or the signing input is signed) — the same signature work, with the same key, as
+/// Keybound does for that token.
 enum RawContenders {
-    /// Verifies the signing input and signature bytes of the fixture's Keybound tokens; traps on failure.
     static func verify(_ fixture: AlgorithmFixture) -> Contender {
+        let loop = verifyLoop(fixture.signed)
+        return Contender(label: "raw") { try loop($0) }
+    }
+
+    static func sign(_ fixture: AlgorithmFixture) -> Contender {
+        let loop = signLoop(fixture.signed)
+        return Contender(label: "raw") { try loop($0) }
+    }
+
+    /// Verifies the signing input and signature bytes of Keybound's tokens; traps on failure.
+    static func verifyLoop(_ fixture: SignedTokens) -> @Sendable (Int) throws -> Int {
         let inputs = fixture.signingInputs, signatures = fixture.signatures, mask = inputs.count - 1
-        switch fixture.rawKey {
-        case .p256(let privateKey):
-            let publicKey = privateKey.publicKey
-            return Contender(label: "raw") { operations in
+        let keys = fixture.tokenKeys
+        switch fixture.algorithm {
+        case .es256:
+            let publicKeys = fixture.rawKeys.map { key -> P256.Signing.PublicKey in
+                guard case .p256(let privateKey) = key else { preconditionFailure("an ES256 fixture with another key type") }
+                return privateKey.publicKey
+            }
+            return { operations in
                 var checksum = 0
                 for index in 0..<operations {
                     let signature = try P256.Signing.ECDSASignature(rawRepresentation: signatures[index & mask])
-                    precondition(publicKey.isValidSignature(signature, for: inputs[index & mask]), "raw ES256 verification failed")
+                    precondition(publicKeys[keys[index & mask]].isValidSignature(signature, for: inputs[index & mask]), "raw ES256 verification failed")
                     checksum &+= 1
                 }
                 return checksum
             }
-        case .ed25519(let privateKey):
-            let publicKey = privateKey.publicKey
-            return Contender(label: "raw") { operations in
+        case .edDSA:
+            let publicKeys = fixture.rawKeys.map { key -> Curve25519.Signing.PublicKey in
+                guard case .ed25519(let privateKey) = key else { preconditionFailure("an EdDSA fixture with another key type") }
+                return privateKey.publicKey
+            }
+            return { operations in
                 var checksum = 0
                 for index in 0..<operations {
-                    precondition(publicKey.isValidSignature(signatures[index & mask], for: inputs[index & mask]), "raw EdDSA verification failed")
+                    precondition(publicKeys[keys[index & mask]].isValidSignature(signatures[index & mask], for: inputs[index & mask]),
+                                 "raw EdDSA verification failed")
                     checksum &+= 1
                 }
                 return checksum
             }
-        case .rsa(let privateKey):
-            let publicKey = privateKey.publicKey
-            return Contender(label: "raw") { operations in
+        default:
+            let publicKeys = fixture.rawKeys.map { key -> _RSA.Signing.PublicKey in
+                guard case .rsa(let privateKey) = key else { preconditionFailure("an RS256 fixture with another key type") }
+                return privateKey.publicKey
+            }
+            return { operations in
                 var checksum = 0
                 for index in 0..<operations {
                     let signature = _RSA.Signing.RSASignature(rawRepresentation: signatures[index & mask])
                     let digest = SHA256.hash(data: inputs[index & mask])
-                    precondition(publicKey.isValidSignature(signature, for: digest, padding: .insecurePKCS1v1_5), "raw RS256 verification failed")
+                    precondition(publicKeys[keys[index & mask]].isValidSignature(signature, for: digest, padding: .insecurePKCS1v1_5),
+                                 "raw RS256 verification failed")
                     checksum &+= 1
                 }
                 return checksum
@@ -45,35 +69,23 @@ enum RawContenders {
         }
     }
 
-    /// `privateKey.signature(for: signingInput)` over the fixture's signing inputs (ES256, EdDSA).
-    static func sign(_ fixture: AlgorithmFixture) -> Contender {
-        let inputs = fixture.signingInputs, mask = inputs.count - 1
-        switch fixture.rawKey {
-        case .p256(let privateKey):
-            return Contender(label: "raw") { operations in
-                var checksum = 0
-                for index in 0..<operations {
+    /// `privateKey.signature(for: signingInput)` over the signing inputs, each with its token's key.
+    static func signLoop(_ fixture: SignedTokens) -> @Sendable (Int) throws -> Int {
+        let inputs = fixture.signingInputs, mask = inputs.count - 1, keys = fixture.tokenKeys, rawKeys = fixture.rawKeys
+        return { operations in
+            var checksum = 0
+            for index in 0..<operations {
+                switch rawKeys[keys[index & mask]] {
+                case .p256(let privateKey):
                     checksum &+= try privateKey.signature(for: inputs[index & mask]).rawRepresentation.count
-                }
-                return checksum
-            }
-        case .ed25519(let privateKey):
-            return Contender(label: "raw") { operations in
-                var checksum = 0
-                for index in 0..<operations {
+                case .ed25519(let privateKey):
                     checksum &+= try privateKey.signature(for: inputs[index & mask]).count
-                }
-                return checksum
-            }
-        case .rsa(let privateKey):
-            return Contender(label: "raw") { operations in
-                var checksum = 0
-                for index in 0..<operations {
+                case .rsa(let privateKey):
                     let digest = SHA256.hash(data: inputs[index & mask])
                     checksum &+= try privateKey.signature(for: digest, padding: .insecurePKCS1v1_5).rawRepresentation.count
                 }
-                return checksum
             }
+            return checksum
         }
     }
 }

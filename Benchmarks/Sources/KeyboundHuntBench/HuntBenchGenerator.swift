@@ -91,8 +91,8 @@ struct HuntBenchGenerator {
             let insert = try db.makeStatement(sql: """
                 INSERT INTO audit_record (sequence, time_ms, tenant, mailbox, operation, item_ids, client_id, client_ip, user_agent,
                     session_id, token_iss, token_kid, token_jti, token_sub, token_aud, token_scope, token_roles, token_iat_ms,
-                    token_exp_ms, claims_digest, verdict, rejection_code, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    token_exp_ms, claims_digest, verdict, rejection_code, hash, tenant_issuer, attribution)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let row = RowWriter(statement: insert.sqliteStatement)
             var sessions: [Session] = []
@@ -169,7 +169,12 @@ struct HuntBenchGenerator {
             }
         }
         let hasToken = code != "missing_token"
-        row.bind(sequence, time, tenant: issuer.tenantID, mailbox: mailbox, operation: operation,
+        // As the mail server records it (format 2): a request whose token verified names the tenant
+        // it was served in (the token's issuer and tid), attributed `verified`; a refused token's
+        // record names only what the token claims, attributed `unverified`.
+        let verified = code == nil || code == "insufficient_scope" || code == "cross_tenant" || code == "mailbox_not_owned"
+            || code == "message_not_found"
+        row.bind(sequence, time, tenant: hasToken ? issuer.tenantID : nil, mailbox: mailbox, operation: operation,
                  items: verdict == "allowed" ? itemIDs(operation) : "[]", client: hasToken ? client : nil,
                  ip: "10.\(session.issuer % 250).\(session.user % 250).\(7 + session.issuer % 200)",
                  userAgent: world.userAgents[(session.issuer + session.user) % world.userAgents.count],
@@ -180,7 +185,8 @@ struct HuntBenchGenerator {
                  scope: hasToken && !isApplication ? "Mail.Read Mail.Send" : nil,
                  roles: hasToken && isApplication ? #"["Mail.Read.All"]"# : nil,
                  issuedAt: hasToken ? session.token.issuedAt : nil, expiresAt: hasToken ? session.token.expiresAt : nil,
-                 digest: hasToken ? session.token.digest : nil, verdict: verdict, code: code, hash: random.bytes32())
+                 digest: hasToken ? session.token.digest : nil, verdict: verdict, code: code, hash: random.bytes32(),
+                 tenantIssuer: hasToken ? issuer.url : nil, verified: verified)
     }
 
     private mutating func itemIDs(_ operation: String) -> String {
@@ -227,7 +233,8 @@ struct HuntBenchGenerator {
                  items: verdict == "allowed" ? itemIDs("messages.list") : "[]", client: client, ip: "203.0.113.66",
                  userAgent: "python-requests/2.31", session: nil, issuer: issuer.url, kid: kid, jti: jti, subject: client,
                  audience: #"["api://mail"]"#, scope: nil, roles: #"["Mail.Read.All"]"#, issuedAt: time, expiresAt: time + 3_600_000,
-                 digest: digest, verdict: verdict, code: code, hash: random.bytes32())
+                 digest: digest, verdict: verdict, code: code, hash: random.bytes32(),
+                 tenantIssuer: issuer.url, verified: verdict == "allowed")
     }
 
     /// The ledger: one row per token, through a raw insert into the real `issuance` table.
@@ -285,7 +292,7 @@ struct RowWriter {
     func bind(_ sequence: Int64, _ time: Int64, tenant: String?, mailbox: String?, operation: String, items: String, client: String?,
               ip: String?, userAgent: String?, session: String?, issuer: String?, kid: String?, jti: String?, subject: String?,
               audience: String?, scope: String?, roles: String?, issuedAt: Int64?, expiresAt: Int64?, digest: String?, verdict: String,
-              code: String?, hash: [UInt8]) {
+              code: String?, hash: [UInt8], tenantIssuer: String?, verified: Bool) {
         integer(1, sequence)
         integer(2, time)
         text(3, tenant)
@@ -309,5 +316,7 @@ struct RowWriter {
         text(21, verdict)
         text(22, code)
         hash.withUnsafeBytes { _ = sqlite3_bind_blob(statement, 23, $0.baseAddress, 32, Self.transient) }
+        text(24, tenantIssuer)
+        text(25, verified ? "verified" : "unverified")
     }
 }

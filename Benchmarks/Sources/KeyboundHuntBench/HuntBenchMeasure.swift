@@ -18,11 +18,20 @@ enum HuntBenchMeasure {
         return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 
-    /// Peak resident set size of this process, in bytes (Linux reports KiB).
+    /// Peak resident set size of this process's own address space, in bytes: `VmHWM` from
+    /// `/proc/self/status`. Not `ru_maxrss`: Linux carries a process's `ru_maxrss` across `exec`,
+    /// and a child started with `posix_spawn` (as `run` starts `measure`, through `Process`) shares
+    /// its parent's address space until then, so its `ru_maxrss` starts at the parent's peak —
+    /// the generator's, which grows with the log.
     static func peakResidentBytes() -> Int {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kibibytes = Int(line.split(separator: " ").dropFirst().first ?? "") {
+            return kibibytes * 1_024
+        }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Int(usage.ru_maxrss) * 1_024
+        return Int(usage.ru_maxrss) * 1_024  // KiB on Linux
     }
 
     static func run(_ options: HuntBenchOptions, directory: URL) throws -> Int32 {
@@ -64,7 +73,7 @@ enum HuntBenchMeasure {
             String(format: "  scan, median:      %.3f s  = %.0f records/s", medianScan, Double(planted.records) / medianScan),
             String(format: "  hunt CPU, median:  %.3f s  = %.0f records per CPU-second (per core)", medianCPU, Double(planted.records) / medianCPU),
             String(format: "  hunt total, best:  %.3f s (key store, ledger digests %d tokens, scan, details)", runs.map(\.totalSeconds).min()!, report.scan.ledgerTokens),
-            String(format: "  peak RSS:          %.1f MiB (this process, everything included)", Double(peak) / 1_048_576),
+            String(format: "  peak RSS:          %.1f MiB (VmHWM of this process, everything included)", Double(peak) / 1_048_576),
             "  found: \(report.count(.forgedToken)) forged, \(report.count(.crossIssuer)) cross-issuer, \(report.count(.revokedOrInactiveKey)) revoked-key, "
                 + "\(report.leadCount) leads; key use \(report.keyUse?.total.total ?? 0) records",
         ] + problems.map { "  PROBLEM: \($0)" }

@@ -18,17 +18,24 @@ import FoundationNetworking
 /// | Port | Configuration |
 /// |---|---|
 /// | base | the provider (development bootstrap) |
-/// | base+1 | bearer validation with the verified-token cache, and auditing: what `keybound serve --with-mail` runs |
-/// | base+2 | bearer validation on every request (no cache), and auditing |
-/// | base+3 | bearer validation with the cache, no auditing |
+/// | base+1 | bearer validation with the verified-token cache and the issuance-ledger check, and auditing: what `keybound serve --with-mail` runs |
+/// | base+2 | bearer validation with the ledger check on every request (no cache), and auditing |
+/// | base+3 | bearer validation with a cache of its own and the ledger check, no auditing |
 /// | base+4 | no authentication and no auditing: a fixed identity (the baseline) |
+/// | base+5 | `GET /cache`: the two caches' hit and miss counts |
 ///
-/// Prints `TOKEN <access token>` and `READY` on stdout once everything listens.
+/// Before serving, it registers `--applications` applications at contoso (default 100) and has the
+/// provider issue `--tokens` distinct access tokens (default 10,000) to them over HTTP, each in the
+/// issuance ledger; it writes them, one a line, to `--token-file`, then prints `READY`.
 @main
 struct MailLoadServer {
     static func main() async throws {
         let arguments = CommandLine.arguments
-        let base = arguments.firstIndex(of: "--base-port").flatMap { Int(arguments[$0 + 1]) } ?? 18_280
+        func option(_ name: String) -> String? { arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
+        let base = option("--base-port").flatMap { Int($0) } ?? 18_280
+        let tokenCount = max(1, option("--tokens").flatMap { Int($0) } ?? 10_000)
+        let applicationCount = max(1, option("--applications").flatMap { Int($0) } ?? 100)
+        guard let tokenFile = option("--token-file") else { fatalError("usage: KeyboundMailLoad --token-file FILE [--base-port N] [--tokens N] [--applications N]") }
         var logger = Logger(label: "mail-load")
         logger.logLevel = .warning
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-mail-load-\(UUID().uuidString)")
@@ -38,58 +45,66 @@ struct MailLoadServer {
         var configuration = ServerConfiguration(publicURL: "http://127.0.0.1:\(base)")
         configuration.port = base
         configuration.metricsEnabled = false
+        // Long enough that no token expires during a run of several minutes.
+        configuration.accessTokenLifetime = 3_600
         let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
-        let credentials = try DevelopmentBootstrap.run(context: context, now: Date())
-        guard let contoso = credentials.first(where: { $0.issuer.id == DevelopmentBootstrap.tenantIssuerID }) else {
-            fatalError("the development bootstrap created no contoso issuer")
-        }
+        _ = try DevelopmentBootstrap.run(context: context, now: Date())
+        let contoso = try manager.issuer(id: DevelopmentBootstrap.tenantIssuerID)
+        let applications = try MailLoadTokens.registerApplications(applicationCount, issuer: contoso, store: context.store, now: Date())
+        // What ships: Keybound Mail as `keybound serve --with-mail` builds it (cache and ledger check).
         let audited = try ProviderMail.service(context: context, directory: directory, logger: logger)
+        guard let auditedCache = audited.cache else { fatalError("ProviderMail.service has no verified-token cache") }
         let keys = context.keys
-        let uncachedTrust = VersionedTrustVerifier(policy: MailService.policy(), cache: nil) {
+        let issuerIDs = Dictionary(try manager.issuers().map { ($0.url, $0.id) }, uniquingKeysWith: { first, _ in first })
+        let shippedPolicy = MailService.policy(additionalChecks: [IssuanceLedgerCheck(store: context.store, issuerIDs: { issuerIDs })])
+        let source: VersionedTrustVerifier.Source = {
             let current = try keys.currentTrust()
             return (current.sequence, current.trust)
         }
+        let uncachedTrust = VersionedTrustVerifier(policy: shippedPolicy, cache: nil, source: source)
         let uncached = MailService(store: audited.store, audit: audited.audit, configuration: audited.configuration, cache: nil,
                                    logger: logger, verifier: { uncachedTrust.verifier() })
+        // The unaudited configuration has a cache of its own, so each cache's hit rate is its own traffic's.
+        let ownCache = VerifiedTokenCache()
+        let cachedTrust = VersionedTrustVerifier(policy: shippedPolicy, cache: ownCache, source: source)
+        let cachedOnly = MailService(store: audited.store, audit: audited.audit, configuration: audited.configuration, cache: ownCache,
+                                     logger: logger, verifier: { cachedTrust.verifier() })
 
         let provider = KeyboundApplication.make(context: context, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [provider], logger: logger))
         let running = Task { try await group.run() }
-        let token = try await fetchToken(base: base, clientID: contoso.confidentialClientID, secret: contoso.clientSecret)
-        guard case .verified(let verified) = TokenVerifier(trust: try keys.currentTrust().trust, policy: MailService.policy()).verify(token) else {
-            fatalError("the benchmark token does not verify")
+        let started = ContinuousClock.now
+        let tokens = try await MailLoadTokens.issue(tokenCount, applications: applications, base: base, issuerID: contoso.id)
+        let issuedIn = ContinuousClock.now - started
+        let verifier = TokenVerifier(trust: try keys.currentTrust().trust, policy: shippedPolicy)
+        // Every token must pass the shipped policy, ledger check included, or the load measures refusals.
+        for token in tokens {
+            guard case .verified = verifier.verify(token) else { fatalError("an issued token does not verify with the ledger check") }
         }
+        guard case .verified(let verified) = verifier.verify(tokens[0]) else { fatalError("the benchmark token does not verify") }
+        guard Set(tokens).count == tokens.count else { fatalError("the provider issued a token twice") }
+        try Data(tokens.map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: tokenFile))
         let identity = KeyboundIdentity(verified)
+        let report = MailLoadCacheReport(caches: [("cached+audit", auditedCache), ("cached", ownCache)])
         let routers = [
             audited.router(),
             uncached.router(),
-            audited.benchmarkRouter(fixedIdentity: nil, auditing: false),
+            cachedOnly.benchmarkRouter(fixedIdentity: nil, auditing: false),
             audited.benchmarkRouter(fixedIdentity: identity, auditing: false),
         ]
-        let mailApps: [any Service] = routers.enumerated().map { index, router in
+        var mailApps: [any Service] = routers.enumerated().map { index, router in
             Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: base + 1 + index)), logger: logger)
         }
+        mailApps.append(Application(router: report.router(), configuration: .init(address: .hostname("127.0.0.1", port: base + 5)), logger: logger))
         let mailGroup = ServiceGroup(configuration: .init(services: mailApps, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        FileHandle.standardOutput.write(Data("TOKEN \(token)\nREADY\n".utf8))
+        FileHandle.standardOutput.write(Data("""
+            TOKENS \(tokens.count) distinct, \(applicationCount) applications, issued over HTTP in \(issuedIn), each verified with the ledger check
+            READY
+
+            """.utf8))
         try await mailGroup.run()
         running.cancel()
         print("records audited: \(try audited.audit.lastSequence())")
-    }
-
-    /// A client-credentials token of the contoso daemon for Keybound Mail, over HTTP.
-    static func fetchToken(base: Int, clientID: String, secret: String) async throws -> String {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(base)/contoso/token")!)
-        request.httpMethod = "POST"
-        request.setValue("Basic " + Data("\(clientID):\(secret)".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
-        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data("grant_type=client_credentials&scope=api%3A%2F%2Fmail%2F.default".utf8)
-        for _ in 0..<100 {
-            if let (data, _) = try? await URLSession.shared.data(for: request),
-               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let token = object["access_token"] as? String {
-                return token
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        fatalError("no token from the provider on port \(base)")
+        print(report.text, terminator: "")
     }
 }

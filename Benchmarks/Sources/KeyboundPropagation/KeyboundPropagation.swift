@@ -3,12 +3,16 @@ import Keybound
 import KeyboundHummingbird
 import Synchronization
 
-/// How fast a revocation reaches connected validators through the push channel: a provider in
-/// this process, N validators (each a `RemoteTrustStore` with a `KeyEventSubscriber`) connected
-/// over loopback HTTP, M revocations one after the other; per (revocation, validator) the time
-/// from the return of `KeyManager.revoke` to the validator having applied it.
+/// How fast a revocation reaches connected validators: a provider in this process, N validators
+/// connected over loopback HTTP, M revocations one after the other; per (revocation, validator)
+/// the time from the return of the revoking call to the validator having applied it.
 ///
-/// `swift run -c release KeyboundPropagation [--subscribers N] [--revocations M] [--json FILE]`; see README.md.
+/// - keys: each validator a `RemoteTrustStore` with a `KeyEventSubscriber` (`/<issuer>/key-events`),
+///   each revocation `KeyManager.revoke` of the active key;
+/// - tokens: each validator a `TokenEventSubscriber` (`/<issuer>/token-events`, as a server
+///   client) with its cache and revocation list; see ``TokenPropagation``.
+///
+/// `swift run -c release KeyboundPropagation [--kind keys|tokens|both] [--subscribers N] [--revocations M] [--json FILE]`; see README.md.
 @main
 struct KeyboundPropagation {
     static func main() async throws {
@@ -17,16 +21,17 @@ struct KeyboundPropagation {
         print("warning: debug build; use `swift run -c release` for meaningful numbers")
         #endif
         let provider = try PropagationProvider.start()
-        let report: PropagationReport
+        var reports: [PropagationReport] = []
         do {
-            report = try await measure(provider, options)
+            if options.kind != .tokens { reports.append(try await measure(provider, options)) }
+            if options.kind != .keys { reports.append(try await TokenPropagation.measure(provider, options)) }
         } catch {
             await provider.stop()
             throw error
         }
         await provider.stop()
-        print(report.table())
-        let json = report.json()
+        for report in reports { print(report.table() + "\n") }
+        let json = "[" + reports.map { $0.json() }.joined(separator: ",") + "]"
         print(json)
         if let path = options.jsonPath {
             try Data(json.utf8).write(to: URL(fileURLWithPath: path))
@@ -85,8 +90,9 @@ struct KeyboundPropagation {
         }
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
-        return PropagationReport(subscribers: options.subscribers, revocations: options.revocations, samples: samples, missed: missed,
-                                 revokeCalls: callDurations, verdicts: verdicts)
+        return PropagationReport(kind: "keys", expectedVerdict: "key_revoked", subscribers: options.subscribers,
+                                 revocations: options.revocations, samples: samples, missed: missed, revokeCalls: callDurations,
+                                 verdicts: verdicts)
     }
 
     static func milliseconds(_ duration: Duration) -> Double {

@@ -1,8 +1,13 @@
 import Foundation
 
 /// Command-line options of the propagation benchmark (plain `CommandLine` parsing, as in
-/// `KeyboundBenchmarks`): `--subscribers N`, `--revocations M`, `--timeout S`, `--json FILE`.
+/// `KeyboundBenchmarks`): `--kind keys|tokens|both`, `--subscribers N`, `--revocations M`,
+/// `--timeout S`, `--json FILE`.
 struct PropagationOptions: Sendable {
+    /// What is revoked: signing keys (key-events), access tokens (token-events), or both in turn.
+    enum Kind: String, Sendable { case keys, tokens, both }
+
+    var kind = Kind.both
     /// Validators, each with its own `RemoteTrustStore` and `KeyEventSubscriber`.
     var subscribers = 8
     /// Revocations, one after the other.
@@ -16,7 +21,8 @@ struct PropagationOptions: Sendable {
     var jsonPath: String?
 
     static let usage = """
-        usage: KeyboundPropagation [--subscribers N] [--revocations M] [--timeout S] [--json FILE]
+        usage: KeyboundPropagation [--kind keys|tokens|both] [--subscribers N] [--revocations M] [--timeout S] [--json FILE]
+          --kind K         keys (key-events), tokens (token-events) or both, one after the other (default both)
           --subscribers N  connected validators (default 8)
           --revocations M  revocations performed one after the other (default 200)
           --timeout S      seconds one revocation may take to reach every validator (default 10)
@@ -33,6 +39,9 @@ struct PropagationOptions: Sendable {
         }
         while let argument = iterator.next() {
             switch argument {
+            case "--kind":
+                guard let kind = Kind(rawValue: value(for: argument)) else { fail("--kind is keys, tokens or both") }
+                options.kind = kind
             case "--subscribers":
                 guard let count = Int(value(for: argument)), (1...256).contains(count) else { fail("--subscribers must be 1…256") }
                 options.subscribers = count

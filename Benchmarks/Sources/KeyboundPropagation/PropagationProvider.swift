@@ -4,15 +4,21 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Crypto
 import Keybound
 import KeyboundServer
 import KeyboundStore
 import Logging
 
 /// A Keybound provider in this process, on a free loopback port, over a temporary data directory,
-/// with one consumer issuer (`bench`).
+/// with one consumer issuer (`bench`), a resource `api://bench` and its server client
+/// `bench-validator` (client_secret_basic), which every validator follows token-events as.
 struct PropagationProvider: Sendable {
     static let issuerID = "bench"
+    static let audience = "api://bench"
+    static let serverClientID = "bench-validator"
+    /// The server client's secret (generated per run, never printed).
+    let serverClientSecret: String
     let directory: URL
     let context: ProviderContext
     let server: Task<Void, any Error>
@@ -29,11 +35,16 @@ struct PropagationProvider: Sendable {
                                                 bootstrap: false, metricsEnabled: false)
         let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
         try manager.createIssuer(IssuerRecord(id: issuerID, url: configuration.issuerURL(issuerID), kind: .consumer, createdAt: Date()))
+        let secret = UUID().uuidString + UUID().uuidString
+        try context.store.insert(ClientRecord(issuerID: issuerID, clientID: serverClientID, name: "Propagation validators",
+                                              authenticationMethod: .clientSecretBasic, secretHash: Self.hexSHA256(secret), grantTypes: [],
+                                              createdAt: Date()))
+        try context.store.upsert(ResourceRecord(issuerID: issuerID, audience: audience, scopes: [], roles: [], serverClients: [serverClientID]))
         var logger = Logger(label: "keybound-propagation")
         logger.logLevel = .warning
         let app = KeyboundApplication.make(context: context, logger: logger)
         let server = Task { try await app.runService() }
-        return PropagationProvider(directory: directory, context: context, server: server)
+        return PropagationProvider(serverClientSecret: secret, directory: directory, context: context, server: server)
     }
 
     /// Stops the server and removes the data directory.
@@ -51,6 +62,31 @@ struct PropagationProvider: Sendable {
             "iss": .string(issuerURL), "sub": .string("bench-user"), "aud": .string("api://bench"), "exp": .number(at + 600),
             "iat": .number(at), "jti": .string(UUID().uuidString), "client_id": .string("bench")]))
         return (key.keyID, token)
+    }
+
+    /// A signed access token of the issuer's active key, committed to the issuance ledger as
+    /// Keybound would (so that revoking it records a token event), and its `jti`.
+    func ledgerToken() throws -> (tokenID: String, token: String) {
+        let key = try manager.signingKey(issuerID: Self.issuerID)
+        let now = Date()
+        let at = now.timeIntervalSince1970.rounded(.down)
+        let tokenID = UUID().uuidString
+        let signed = try TokenSigner(key: key).signed(claims: JSONObject([
+            "iss": .string(issuerURL), "sub": .string("bench-user"), "aud": .string(Self.audience), "exp": .number(at + 600),
+            "iat": .number(at), "jti": .string(tokenID), "client_id": .string("bench")]))
+        let record = IssuanceRecord(issuerID: Self.issuerID, keyID: key.keyID, tokenID: tokenID, kind: .access, subject: "bench-user",
+                                    clientID: "bench", audience: [Self.audience], scope: "", roles: [], tenantID: nil,
+                                    issuedAt: Date(timeIntervalSince1970: at), expiresAt: Date(timeIntervalSince1970: at + 600),
+                                    parentTokenID: nil, sessionID: nil, chainID: nil, grantType: "client_credentials",
+                                    claimsDigest: Self.hexSHA256(bytes: signed.payload))
+        try context.ledger.commitNow(.init(records: [record]))
+        return (tokenID, signed.token)
+    }
+
+    static func hexSHA256(_ text: String) -> String { hexSHA256(bytes: Array(text.utf8)) }
+
+    static func hexSHA256(bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
     /// A TCP port on 127.0.0.1 that was free a moment ago.

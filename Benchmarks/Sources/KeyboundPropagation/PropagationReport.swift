@@ -2,6 +2,10 @@ import Foundation
 
 /// Latency figures over every (revocation, subscriber) sample.
 struct PropagationReport: Sendable {
+    /// What was revoked: `keys` (key-events) or `tokens` (token-events).
+    let kind: String
+    /// The verdict every validator must give afterwards (`key_revoked`, `token_revoked`).
+    let expectedVerdict: String
     let subscribers: Int
     let revocations: Int
     /// Milliseconds from the return of `KeyManager.revoke` to the subscriber's `onEvent`, sorted.
@@ -16,7 +20,10 @@ struct PropagationReport: Sendable {
     /// Target: p99 under this many milliseconds.
     static let targetMilliseconds = 1_000.0
 
-    init(subscribers: Int, revocations: Int, samples: [Double], missed: Int, revokeCalls: [Double], verdicts: [String: Int]) {
+    init(kind: String, expectedVerdict: String, subscribers: Int, revocations: Int, samples: [Double], missed: Int,
+         revokeCalls: [Double], verdicts: [String: Int]) {
+        self.kind = kind
+        self.expectedVerdict = expectedVerdict
         self.subscribers = subscribers
         self.revocations = revocations
         self.samples = samples.sorted()
@@ -33,21 +40,21 @@ struct PropagationReport: Sendable {
     }
 
     var mean: Double? { samples.isEmpty ? nil : samples.reduce(0, +) / Double(samples.count) }
-    /// p99 under the target, nothing missed, and every revoked key's token rejected as `key_revoked`.
+    /// p99 under the target, nothing missed, and every revoked token rejected with ``expectedVerdict``.
     var meetsTarget: Bool {
-        missed == 0 && (percentile(0.99) ?? .infinity) < Self.targetMilliseconds && verdicts.keys.allSatisfy { $0 == "key_revoked" }
+        missed == 0 && (percentile(0.99) ?? .infinity) < Self.targetMilliseconds && verdicts.keys.allSatisfy { $0 == expectedVerdict }
     }
 
     func table() -> String {
         func ms(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
         let rows: [(String, String)] = [
-            ("subscribers (N)", "\(subscribers)"), ("revocations (M)", "\(revocations)"),
+            ("revoked", kind), ("subscribers (N)", "\(subscribers)"), ("revocations (M)", "\(revocations)"),
             ("samples (N×M)", "\(samples.count)"), ("missed", "\(missed)"),
             ("p50 ms", ms(percentile(0.50))), ("p90 ms", ms(percentile(0.90))), ("p99 ms", ms(percentile(0.99))),
             ("max ms", ms(samples.last)), ("mean ms", ms(mean)), ("min ms", ms(samples.first)),
             ("revoke call p50 ms", ms(revokeCalls.isEmpty ? nil : revokeCalls[(revokeCalls.count - 1) / 2])),
             ("verdicts after", verdicts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")),
-            ("target", "p99 < \(Int(Self.targetMilliseconds)) ms, none missed, all key_revoked: \(meetsTarget ? "ok" : "MISSED")"),
+            ("target", "p99 < \(Int(Self.targetMilliseconds)) ms, none missed, all \(expectedVerdict): \(meetsTarget ? "ok" : "MISSED")"),
         ]
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
@@ -55,9 +62,9 @@ struct PropagationReport: Sendable {
 
     func json() -> String {
         func number(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "null" }
-        return "{\"subscribers\":\(subscribers),\"revocations\":\(revocations),\"samples\":\(samples.count),\"missed\":\(missed),"
+        return "{\"kind\":\"\(kind)\",\"subscribers\":\(subscribers),\"revocations\":\(revocations),\"samples\":\(samples.count),\"missed\":\(missed),"
             + "\"p50_ms\":\(number(percentile(0.50))),\"p90_ms\":\(number(percentile(0.90))),\"p99_ms\":\(number(percentile(0.99))),"
             + "\"max_ms\":\(number(samples.last)),\"mean_ms\":\(number(mean)),"
-            + "\"key_revoked\":\(verdicts["key_revoked"] ?? 0),\"target_met\":\(meetsTarget)}"
+            + "\"\(expectedVerdict)\":\(verdicts[expectedVerdict] ?? 0),\"target_met\":\(meetsTarget)}"
     }
 }

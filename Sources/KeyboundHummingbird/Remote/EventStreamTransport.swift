@@ -4,7 +4,7 @@ import FoundationNetworking
 #endif
 import Synchronization
 
-/// The response to a streaming GET: its head, then the body chunk by chunk as it arrives.
+/// The response to a streaming request: its head, then the body chunk by chunk as it arrives.
 struct EventStreamResponse: Sendable {
     /// The HTTP status code.
     let status: Int
@@ -16,13 +16,14 @@ struct EventStreamResponse: Sendable {
     let close: @Sendable () -> Void
 }
 
-/// Opens streaming GETs for ``KeyEventSubscriber``. Swappable for tests.
+/// Opens streaming requests for ``KeyEventSubscriber`` and ``TokenEventSubscriber``. Swappable for tests.
 protocol EventStreamOpening: Sendable {
-    /// Sends a GET and returns once the response head has arrived. Cancellation closes the connection.
-    func open(_ url: URL, headers: [String: String]) async throws -> EventStreamResponse
+    /// Sends a GET (or, with a `body`, a POST of it) and returns once the response head has
+    /// arrived. Cancellation closes the connection.
+    func open(_ url: URL, headers: [String: String], body: [UInt8]?) async throws -> EventStreamResponse
 }
 
-/// Streaming GETs over Foundation's `URLSession` with a data delegate: on Linux that is
+/// Streaming requests over Foundation's `URLSession` with a data delegate: on Linux that is
 /// swift-corelibs-foundation over libcurl (http and https), which hands each chunk over as it
 /// arrives. One ephemeral session per connection, invalidated when the connection closes.
 struct URLSessionEventStreamOpener: EventStreamOpening {
@@ -32,7 +33,7 @@ struct URLSessionEventStreamOpener: EventStreamOpening {
     /// cannot keep up must not buffer without bound).
     let maximumBufferedChunks: Int
 
-    func open(_ url: URL, headers: [String: String]) async throws -> EventStreamResponse {
+    func open(_ url: URL, headers: [String: String], body: [UInt8]?) async throws -> EventStreamResponse {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = idleTimeout
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
@@ -41,6 +42,10 @@ struct URLSessionEventStreamOpener: EventStreamOpening {
         let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: idleTimeout)
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        if let body {
+            request.httpMethod = "POST"
+            request.httpBody = Data(body)
+        }
         let task = session.dataTask(with: request)
         // Asynchronously: this can run inside a task's cancellation handler, where a synchronous
         // call into the session's queue can deadlock (see `URLSessionFetcher.load`).
@@ -63,7 +68,7 @@ struct URLSessionEventStreamOpener: EventStreamOpening {
     }
 }
 
-/// The data delegate of one streaming GET: the response head resumes ``awaitHead(_:)``, body
+/// The data delegate of one streaming request: the response head resumes ``awaitHead(_:)``, body
 /// chunks are yielded to ``body`` in order.
 private final class EventStreamDelegate: NSObject, URLSessionDataDelegate, Sendable {
     typealias Head = (status: Int, headers: [String: String])

@@ -52,19 +52,3 @@ public struct KeyEventNotice: Sendable, Equatable {
         return (sequence, issuer, keyID, kind, at)
     }
 }
-
-extension KeyEventSubscriber {
-    /// The push channel of one issuer.
-    public enum ConnectionState: Sendable, Equatable {
-        /// ``KeyEventSubscriber/run()`` has not started yet.
-        case idle
-        /// Opening the stream.
-        case connecting
-        /// The stream answered 200 and is open: revocations arrive as they happen.
-        case connected
-        /// The stream failed or closed; the next attempt follows after `retryAfter`.
-        case waiting(retryAfter: Duration)
-        /// ``KeyEventSubscriber/run()`` ended (its task was cancelled).
-        case stopped
-    }
-}

@@ -17,14 +17,16 @@ final class AuditScanner {
         static let expires: Int32 = 10, tenantIssuer: Int32 = 11, verified: Int32 = 12, itemIDs: Int32 = 13
     }
 
-    /// The columns the scan reads. A log of format 1 (no tenant issuer, no attribution) reads them as
-    /// `NULL`, which the scan takes as "the token's issuer" and "verified only if allowed".
-    static func selectSQL(format2: Bool, itemIDs: Bool) -> String {
+    /// The columns the scan reads. SQLite extracts every column of the `SELECT` for every row, read
+    /// or not, so the two that only tracing a key needs (the tenant issuer and the attribution) and
+    /// the item ids are selected only then. A log of format 1 (no tenant issuer, no attribution)
+    /// reads them as `NULL`, which the scan takes as "the token's issuer" and "verified only if allowed".
+    static func selectSQL(format2: Bool, tracing: Bool) -> String {
         let tenantColumns = format2 ? "tenant_issuer, attribution = 'verified' OR (attribution IS NULL AND verdict = 'allowed')"
                                     : "NULL, verdict = 'allowed'"
         return """
             SELECT sequence, time_ms, verdict = 'allowed', rejection_code, claims_digest, token_iss, token_kid, client_id, tenant,
-                   mailbox, token_exp_ms, \(tenantColumns)\(itemIDs ? ", item_ids" : "") FROM audit_record ORDER BY sequence
+                   mailbox, token_exp_ms\(tracing ? ", \(tenantColumns), item_ids" : "") FROM audit_record ORDER BY sequence
             """
     }
 
@@ -69,7 +71,7 @@ final class AuditScanner {
     /// Reads every record of `db`'s audit log once.
     func run(_ db: Database) throws {
         let format2 = try db.columns(in: "audit_record").contains { $0.name == "tenant_issuer" }
-        let sql = Self.selectSQL(format2: format2, itemIDs: keyUse != nil)
+        let sql = Self.selectSQL(format2: format2, tracing: keyUse != nil)
         let statement = try db.makeStatement(sql: sql)
         let handle = statement.sqliteStatement
         defer { sqlite3_reset(handle) }
@@ -116,7 +118,11 @@ final class AuditScanner {
     @inline(__always)
     private func keyRef(_ issuer: UnsafeRawPointer?, _ issuerCount: Int, _ kid: UnsafeRawPointer?, _ kidCount: Int) -> Int32 {
         let (id, isNew) = keyPairs.id(issuer, issuerCount, kid, kidCount)
-        if isNew { facts.append(makeFacts(id)) }
+        if isNew {
+            // Hashed from the bytes as read (exactly), not from the interned string (which repairs invalid UTF-8).
+            facts.append(makeFacts(id, applicationSeed: HuntHash.bytes(issuer, issuerCount, seed: seed),
+                                   tenantSeed: HuntHash.bytes(issuer, issuerCount, seed: ~seed)))
+        }
         return id
     }
 
@@ -147,9 +153,10 @@ final class AuditScanner {
             var pair: UInt64?
             if client != nil && mailbox != nil {
                 // A served request's tenant is the token issuer's: the place is (issuer, tid, mailbox).
+                // The issuer's two hashes were computed once, when its (iss, kid) was first interned.
                 let (tenant, tenantCount) = text(handle, Column.tenant)
-                let application = HuntHash.bytes(client, clientCount, seed: HuntHash.bytes(issuer, issuerCount, seed: seed))
-                let tenantPlace = HuntHash.bytes(tenant, tenantCount, seed: HuntHash.bytes(issuer, issuerCount, seed: ~seed))
+                let application = HuntHash.bytes(client, clientCount, seed: fact.applicationSeed)
+                let tenantPlace = HuntHash.bytes(tenant, tenantCount, seed: fact.tenantSeed)
                 let place = HuntHash.bytes(mailbox, mailboxCount, seed: tenantPlace)
                 let combined = HuntHash.mix(application ^ HuntHash.rotate(place, 23))
                 pair = combined == .max ? .max - 1 : combined
@@ -270,17 +277,19 @@ final class AuditScanner {
     }
 
     /// The facts of interned (iss, kid) pair `id`.
-    private func makeFacts(_ id: Int32) -> KeyFacts {
+    private func makeFacts(_ id: Int32, applicationSeed: UInt64, tenantSeed: UInt64) -> KeyFacts {
         let (issuerURL, kid) = keyPairs.strings(id)
         let traced = kid != nil && kid == keyUse?.keyID
-        guard let issuerURL, let issuer = directory.issuer(url: issuerURL) else {
-            return KeyFacts(covered: false, revokedAt: .max, retiredAt: .max, foreign: false, traced: traced)
-        }
+        var facts = KeyFacts(covered: false, revokedAt: .max, retiredAt: .max, foreign: false, traced: traced,
+                             applicationSeed: applicationSeed, tenantSeed: tenantSeed)
+        guard let issuerURL, let issuer = directory.issuer(url: issuerURL) else { return facts }
+        facts.covered = true
         guard let kid, let key = directory.key(issuerID: issuer.id, keyID: kid) else {
-            let foreign = kid.map { !directory.keys(keyID: $0).isEmpty } ?? false
-            return KeyFacts(covered: true, revokedAt: .max, retiredAt: .max, foreign: foreign, traced: traced)
+            facts.foreign = kid.map { !directory.keys(keyID: $0).isEmpty } ?? false
+            return facts
         }
-        return KeyFacts(covered: true, revokedAt: key.revokedAt.map(HuntTime.milliseconds) ?? .max,
-                        retiredAt: key.retiredAt.map(HuntTime.milliseconds) ?? .max, foreign: false, traced: traced)
+        facts.revokedAt = key.revokedAt.map(HuntTime.milliseconds) ?? .max
+        facts.retiredAt = key.retiredAt.map(HuntTime.milliseconds) ?? .max
+        return facts
     }
 }

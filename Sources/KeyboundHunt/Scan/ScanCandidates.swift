@@ -29,4 +29,8 @@ struct KeyFacts {
     var foreign: Bool
     /// The `kid` is the traced key's (finding 1).
     var traced: Bool
+    /// The seeds of an application's and a tenant's hash in the first-time map: the issuer's bytes
+    /// hashed with the scan's seed and with its complement, once per pair instead of per record.
+    var applicationSeed: UInt64
+    var tenantSeed: UInt64
 }

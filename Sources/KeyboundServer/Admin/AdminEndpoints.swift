@@ -4,7 +4,7 @@ import Keybound
 import KeyboundStore
 import Logging
 
-/// The admin API: JSON over HTTP under `/admin/`, for issuers, their keys, clients and users, and
+/// The admin API: JSON over HTTP under `/admin/`, for issuers, their keys, clients, resources and users, and
 /// the key event log. Every route needs `Authorization: Bearer <admin token>`; with no token
 /// configured the whole API is disabled and answers 404 (there is never a default token).
 /// See `docs/admin-api.md`.
@@ -58,6 +58,16 @@ struct AdminEndpoints: Sendable {
         route(router, .get, "/admin/issuers/:issuer/resources") { _, route in try resources.list(issuerID: try route.issuer()) }
         route(router, .post, "/admin/issuers/:issuer/resources/roles") { request, route in
             try await resources.addRole(request, issuerID: try route.issuer(), route: route)
+        }
+
+        route(router, .post, "/admin/issuers/:issuer/resources") { request, route in
+            try await resources.upsert(request, issuerID: try route.issuer(), route: route)
+        }
+        route(router, .get, "/admin/issuers/:issuer/resources/:audience") { _, route in
+            try resources.show(issuerID: try route.issuer(), audience: try route.decoded("audience"))
+        }
+        route(router, .post, "/admin/issuers/:issuer/resources/:audience/server-clients") { request, route in
+            try await resources.setServerClients(request, issuerID: try route.issuer(), audience: try route.decoded("audience"), route: route)
         }
 
         route(router, .get, "/admin/issuers/:issuer/users") { _, route in try users.list(issuerID: try route.issuer()) }

@@ -104,7 +104,11 @@ struct AdminIssuers: Sendable {
         let keys = try context.manager.keys(issuerID: issuer.id)
         object["active_kid"] = keys.first(where: { $0.state == .active && $0.purpose == .accessToken }).map { JSONValue.string($0.keyID) } ?? JSONValue.null
         object["active_id_token_kid"] = keys.first(where: { $0.state == .active && $0.purpose == .idToken }).map { JSONValue.string($0.keyID) } ?? JSONValue.null
-        object["resources"] = .array(try context.store.resources(issuerID: issuer.id).map { .object(AdminResources.json($0)) })
+        object["resources"] = .array(try context.store.resources(issuerID: issuer.id).map { resource in
+            var rendered = AdminResources.render(resource)
+            rendered["issuer"] = nil
+            return .object(rendered)
+        })
         return object
     }
 

@@ -62,6 +62,18 @@ public enum ConfigurationFile {
                     + "\(refreshName) (\(DurationText.text(refresh))) must not be longer than \(chainName) (\(DurationText.text(chain))): "
                     + "a refresh token cannot outlive its chain")
         }
+        var streamLimits = base.streamLimits
+        if let value = layer.streamsAnonymousPerAddress { streamLimits.anonymousPerAddress = value }
+        if let value = layer.streamsAnonymousTotal { streamLimits.anonymousTotal = value }
+        if let value = layer.streamsAuthenticatedTotal { streamLimits.authenticatedTotal = value }
+        if let value = layer.streamsAuthenticatedPerClient { streamLimits.authenticatedPerClient = value }
+        if streamLimits.anonymousPerAddress > streamLimits.anonymousTotal,
+           let blamed = layer.sources[.streamsAnonymousPerAddress] ?? layer.sources[.streamsAnonymousTotal] {
+            throw ConfigurationError(
+                subject: blamed.name,
+                (blamed.location.map { "\($0): " } ?? "") + "streams.anonymous_per_address (\(streamLimits.anonymousPerAddress)) "
+                    + "must not be above streams.anonymous_total (\(streamLimits.anonymousTotal))")
+        }
         let port = layer.port ?? base.port
         // The default public URL follows the port; one that was set somewhere stays.
         let basePublicURLIsDerived = base.publicURL == ServerConfiguration(port: base.port).publicURL
@@ -82,7 +94,8 @@ public enum ConfigurationFile {
             passwordHashThreads: layer.passwordHashThreads ?? base.passwordHashThreads,
             passwordHashQueue: layer.passwordHashQueue ?? base.passwordHashQueue,
             trustedProxies: layer.trustedProxies ?? base.trustedProxies,
-            csrfSecret: layer.csrfSecret ?? base.csrfSecret
+            csrfSecret: layer.csrfSecret ?? base.csrfSecret,
+            streamLimits: streamLimits
         )
         configuration.metricsListener = layer.metricsListen ?? base.metricsListener
         configuration.pruneInterval = layer.pruneInterval.map { .seconds($0) } ?? base.pruneInterval

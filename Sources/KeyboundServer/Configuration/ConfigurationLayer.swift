@@ -22,6 +22,10 @@ struct ConfigurationLayer {
     /// `metrics.listen`: the metrics listener's address, or `nil` inside for `off`.
     var metricsListen: MetricsListener??
     var pruneInterval: Int?
+    var streamsAnonymousPerAddress: Int?
+    var streamsAnonymousTotal: Int?
+    var streamsAuthenticatedTotal: Int?
+    var streamsAuthenticatedPerClient: Int?
     /// Where each set value came from; `adminToken`'s is `admin.token_file`'s when read from a file.
     var sources: [ConfigurationSetting: SettingSource] = [:]
 
@@ -91,6 +95,10 @@ struct ConfigurationLayer {
                 let text = try raw.string()
                 do { metricsListen = .some(try MetricsListener.parse(text)) } catch { throw source.error(error.message) }
             case .pruneInterval: pruneInterval = try Self.duration(raw, Self.pruneIntervalRange)
+            case .streamsAnonymousPerAddress: streamsAnonymousPerAddress = try Self.count(raw)
+            case .streamsAnonymousTotal: streamsAnonymousTotal = try Self.count(raw)
+            case .streamsAuthenticatedTotal: streamsAuthenticatedTotal = try Self.count(raw)
+            case .streamsAuthenticatedPerClient: streamsAuthenticatedPerClient = try Self.count(raw)
             }
             sources[raw.setting] = source
         }
@@ -132,11 +140,25 @@ struct ConfigurationLayer {
         result.csrfSecret = higher.csrfSecret ?? csrfSecret
         result.metricsListen = higher.metricsListen ?? metricsListen
         result.pruneInterval = higher.pruneInterval ?? pruneInterval
+        result.streamsAnonymousPerAddress = higher.streamsAnonymousPerAddress ?? streamsAnonymousPerAddress
+        result.streamsAnonymousTotal = higher.streamsAnonymousTotal ?? streamsAnonymousTotal
+        result.streamsAuthenticatedTotal = higher.streamsAuthenticatedTotal ?? streamsAuthenticatedTotal
+        result.streamsAuthenticatedPerClient = higher.streamsAuthenticatedPerClient ?? streamsAuthenticatedPerClient
         result.sources.merge(higher.sources) { _, new in new }
         return result
     }
 
     // MARK: Checks
+
+    /// A stream cap: a whole number in ``StreamLimits/countRange``.
+    private static func count(_ raw: RawSetting) throws(ConfigurationError) -> Int {
+        let number = try raw.integer()
+        let range = StreamLimits.countRange
+        guard range.contains(number) else {
+            throw raw.source.error("must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+        }
+        return number
+    }
 
     private static func duration(_ raw: RawSetting, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         let seconds = try raw.seconds()

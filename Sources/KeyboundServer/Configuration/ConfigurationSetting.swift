@@ -19,6 +19,10 @@ enum ConfigurationSetting: String, CaseIterable, Sendable {
     case csrfSecretFile = "signin.csrf_secret_file"
     case metricsListen = "metrics.listen"
     case pruneInterval = "prune.interval"
+    case streamsAnonymousPerAddress = "streams.anonymous_per_address"
+    case streamsAnonymousTotal = "streams.anonymous_total"
+    case streamsAuthenticatedTotal = "streams.authenticated_total"
+    case streamsAuthenticatedPerClient = "streams.authenticated_per_client"
 
     /// The dotted YAML key, e.g. `server.port`.
     var key: String { rawValue }
@@ -45,6 +49,10 @@ enum ConfigurationSetting: String, CaseIterable, Sendable {
         case .csrfSecretFile: "KEYBOUND_CSRF_SECRET_FILE"
         case .metricsListen: "KEYBOUND_METRICS_LISTEN"
         case .pruneInterval: "KEYBOUND_PRUNE_INTERVAL"
+        case .streamsAnonymousPerAddress: "KEYBOUND_STREAMS_ANONYMOUS_PER_ADDRESS"
+        case .streamsAnonymousTotal: "KEYBOUND_STREAMS_ANONYMOUS_TOTAL"
+        case .streamsAuthenticatedTotal: "KEYBOUND_STREAMS_AUTHENTICATED_TOTAL"
+        case .streamsAuthenticatedPerClient: "KEYBOUND_STREAMS_AUTHENTICATED_PER_CLIENT"
         }
     }
 

@@ -10,6 +10,12 @@ import Logging
 /// the provider's own issuers, reads their keys straight from the key store (a revocation made in
 /// this process is seen by the next request; one made by another process within the key cache's
 /// check interval), and empties its verified-token cache on every key event.
+///
+/// Token revocations made in this process (RFC 7009, refresh-token reuse, code replay) evict the
+/// token from the verified-token cache as they commit, so the very next request with it is refused
+/// (`token_revoked`, by the issuance-ledger check). One made by another process (an operator's
+/// `keybound incident respond`) is refused at once for an uncached token and at the latest after
+/// the cache's maximum age (60 s) for a cached one.
 public enum ProviderMail {
     /// Keybound Mail over `mail.sqlite` and `audit.sqlite` in `directory`, trusting every issuer the
     /// provider runs now, with mailboxes for every user who has none.
@@ -35,6 +41,13 @@ public enum ProviderMail {
         let keys = context.keys
         let issuerIDs = Dictionary(issuers.map { (ExactString($0.url), $0.id) }, uniquingKeysWith: { first, _ in first })
         let checks: [any TokenCheck] = ledgerCheck ? [IssuanceLedgerCheck(store: context.store, issuerIDs: { issuerIDs })] : []
+        let issuerURLs = Dictionary(issuers.map { (ExactString($0.id), $0.url) }, uniquingKeysWith: { first, _ in first })
+        context.store.tokenRevocations.observe { [weak cache] events in
+            for event in events {
+                guard let url = issuerURLs[ExactString(event.issuerID)] else { continue }
+                cache?.invalidate(issuer: url, tokenID: event.tokenID)
+            }
+        }
         let trust = VersionedTrustVerifier(policy: MailService.policy(additionalChecks: checks), cache: cache, clock: clock) {
             let current = try keys.currentTrust()
             return (current.sequence, current.trust)

@@ -3,20 +3,23 @@ import Hummingbird
 import Keybound
 import KeyboundStore
 
-/// `POST /<issuer>/introspect` (RFC 7662). Confidential clients of the issuer only. Access tokens
-/// are active when they verify, match the ledger and are not revoked; refresh tokens when they are
-/// unspent, unrevoked and unexpired. Anything else is `{"active": false}`.
+/// `POST /<issuer>/introspect` (RFC 7662). Confidential clients of the issuer only, and each only
+/// about its own tokens and the access tokens of audiences it serves (``IntrospectionAccess``).
+/// Access tokens are active when they verify, match the ledger and are not revoked; refresh tokens
+/// when they are unspent, unrevoked and unexpired. Anything else is `{"active": false}`.
 struct IntrospectionEndpoint: Sendable {
     let context: ProviderContext
 
     func handle(_ request: Request, issuerID: String) async throws -> Response {
         let issuer = try context.issuer(issuerID)
         let form = try await FormBody.read(request)
-        _ = try ClientAuthenticator(context: context).authenticate(request, form: form, issuer: issuer, allowPublic: false)
+        let caller = try ClientAuthenticator(context: context).authenticate(request, form: form, issuer: issuer, allowPublic: false)
         let token = try form.require("token")
+        let access = IntrospectionAccess(caller: caller, resources: try context.directory.resources(issuerID: issuer.id))
         let inactive = JSONResponse.make(JSONObject(["active": .bool(false)]), headers: [.cacheControl: "no-store"])
         if token.hasPrefix("kbr_") {
             guard let refresh = try context.store.refreshToken(issuerID: issuer.id, tokenHash: Secrets.hexDigest(token)),
+                  access.mayIntrospectRefreshToken(issuedTo: refresh.clientID),
                   refresh.spentAt == nil, refresh.revokedAt == nil, refresh.expiresAt > context.now(),
                   try isActiveUser(issuer: issuer, subject: refresh.subject) else { return inactive }
             var body = JSONObject([
@@ -29,7 +32,8 @@ struct IntrospectionEndpoint: Sendable {
             return JSONResponse.make(body, headers: [.cacheControl: "no-store"])
         }
         guard case .active(let verified, let record) = try IssuedTokenCheck(context: context)
-            .check(token, issuer: issuer, audience: nil, tokenType: .accessToken) else { return inactive }
+            .check(token, issuer: issuer, audience: nil, tokenType: .accessToken),
+              access.mayIntrospectAccessToken(issuedTo: record.clientID, audience: verified.audience) else { return inactive }
         // A user token stops being active when its user is disabled; application tokens have no user.
         if verified.claims["idtyp"] == .string("user"), try !isActiveUser(issuer: issuer, subject: record.subject) { return inactive }
         var body = JSONObject(["active": .bool(true), "token_type": .string("Bearer")])
@@ -66,11 +70,11 @@ struct RevocationEndpoint: Sendable {
         if token.hasPrefix("kbr_") {
             if let refresh = try context.store.refreshToken(issuerID: issuer.id, tokenHash: Secrets.hexDigest(token)),
                refresh.clientID.isExactly(client.clientID) {
-                try context.store.revokeChain(refresh.chainID, reason: "revoked by the client (RFC 7009)", now: now)
+                try context.store.revokeChain(refresh.chainID, reason: "revoked by the client (RFC 7009)", kind: .clientRequest, now: now)
             }
         } else if case .active(_, let record) = try IssuedTokenCheck(context: context)
             .check(token, issuer: issuer, audience: nil, tokenType: .accessToken), record.clientID.isExactly(client.clientID) {
-            try context.store.revokeToken(record.tokenID, reason: "revoked by the client (RFC 7009)", now: now)
+            try context.store.revokeToken(record.tokenID, reason: "revoked by the client (RFC 7009)", kind: .clientRequest, now: now)
         }
         return Response(status: .ok, headers: [.cacheControl: "no-store"])
     }

@@ -32,6 +32,10 @@ public struct ProviderContext: Sendable {
     let csrf: CSRFProtection
     /// The client's address behind the trusted proxies.
     let clientAddresses: ClientAddressResolver
+    /// Wakes the event streams when the stores change (one poller per followed issuer for other processes).
+    public let streams: EventStreamHub
+    /// Open event streams against ``ServerConfiguration/streamLimits``.
+    let streamLimiter: StreamLimiter
 
     /// A context. `now` defaults to the system clock.
     public init(manager: KeyManager, store: ProviderStore, configuration: ServerConfiguration,
@@ -48,6 +52,8 @@ public struct ProviderContext: Sendable {
         self.signInThrottle = SignInThrottle()
         self.csrf = CSRFProtection(secret: configuration.csrfSecret, publicURL: configuration.publicURL)
         self.clientAddresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
+        self.streams = EventStreamHub(manager: manager, store: store, pollInterval: configuration.streamLimits.pollInterval)
+        self.streamLimiter = StreamLimiter(limits: configuration.streamLimits)
     }
 
     /// How many threads hash passwords: `configuration.passwordHashThreads`, lowered to one less

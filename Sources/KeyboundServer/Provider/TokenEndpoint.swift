@@ -98,7 +98,8 @@ struct TokenEndpoint: Sendable {
         case .exchanged(let record): spent = record
         }
         guard spent.clientID.isExactly(client.clientID) else {
-            try context.store.revokeChain(spent.chainID, reason: "refresh token presented by another client", now: now)
+            try context.store.revokeChain(spent.chainID, reason: "refresh token presented by another client", kind: .refreshTokenMisuse,
+                                          now: now)
             throw OAuthError.invalidGrant("the refresh token was issued to another client")
         }
         guard let user = try context.store.user(issuerID: issuer.id, subject: spent.subject), !user.isDisabled else {

@@ -65,6 +65,15 @@ public enum StoreJSON {
         ])
     }
 
+    /// A resource: its audience, scopes, roles and server clients.
+    public static func json(_ resource: ResourceRecord) -> JSONObject {
+        JSONObject([
+            "issuer": .string(resource.issuerID), "audience": .string(resource.audience),
+            "scopes": .array(resource.scopes.map(JSONValue.string)), "roles": .array(resource.roles.map(JSONValue.string)),
+            "server_clients": .array(resource.serverClients.map(JSONValue.string)),
+        ])
+    }
+
     /// A user's profile; never the password hash.
     public static func json(_ user: UserRecord) -> JSONObject {
         JSONObject([

@@ -143,28 +143,61 @@ extension ProviderStore {
 
     // MARK: Resources
 
-    /// Registers (or replaces) a resource of an issuer.
+    /// Registers (or replaces, server clients included) a resource of an issuer. Every server
+    /// client must be a confidential client of the same issuer (looked up by exact bytes inside the
+    /// write transaction), each named once; otherwise ``StoreError/Code/invalidResource``.
     public func upsert(_ resource: ResourceRecord) throws(StoreError) {
         guard !resource.audience.isEmpty, !resource.audience.contains(" ") else {
-            throw StoreError(.invalidClient, "a resource audience is a non-empty URI without spaces")
+            throw StoreError(.invalidResource, "a resource audience is a non-empty URI without spaces")
+        }
+        for (index, clientID) in resource.serverClients.enumerated() {
+            guard ClientRecord.isValidClientID(clientID) else {
+                throw StoreError(.invalidResource, "server client '\(clientID)' is not a valid client id")
+            }
+            guard !resource.serverClients[..<index].contains(where: { $0.utf8.elementsEqual(clientID.utf8) }) else {
+                throw StoreError(.invalidResource, "server client '\(clientID)' is named twice")
+            }
         }
         try write { db in
+            for clientID in resource.serverClients {
+                // `=` on TEXT compares bytes (SQLite's BINARY collation): no case folding, no normalization.
+                let method = try String.fetchOne(db, sql: "SELECT auth_method FROM client WHERE issuer_id = ? AND client_id = ?",
+                                                 arguments: [resource.issuerID, clientID])
+                guard let method else {
+                    throw StoreError(.invalidResource, "issuer '\(resource.issuerID)' has no client '\(clientID)' to serve '\(resource.audience)'")
+                }
+                guard method != ClientRecord.AuthenticationMethod.none.rawValue else {
+                    throw StoreError(.invalidResource, "client '\(clientID)' is a public client; a server client must be confidential")
+                }
+            }
             try db.execute(sql: """
-                INSERT INTO resource (issuer_id, audience, scopes, roles) VALUES (?, ?, ?, ?)
-                ON CONFLICT(issuer_id, audience) DO UPDATE SET scopes = excluded.scopes, roles = excluded.roles
+                INSERT INTO resource (issuer_id, audience, scopes, roles, server_clients) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(issuer_id, audience) DO UPDATE SET scopes = excluded.scopes, roles = excluded.roles,
+                    server_clients = excluded.server_clients
                 """, arguments: [resource.issuerID, resource.audience, StringList.encode(resource.scopes),
-                                 StringList.encode(resource.roles)])
+                                 StringList.encode(resource.roles), StringList.encode(resource.serverClients)])
         }
     }
 
     /// Every resource of an issuer.
     public func resources(issuerID: String) throws(StoreError) -> [ResourceRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM resource WHERE issuer_id = ? ORDER BY audience", arguments: [issuerID]).map { row in
-                ResourceRecord(issuerID: row["issuer_id"], audience: row["audience"], scopes: StringList.decode(row["scopes"]),
-                               roles: StringList.decode(row["roles"]))
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM resource WHERE issuer_id = ? ORDER BY audience", arguments: [issuerID])
+                .map(Self.resource(from:))
         }
+    }
+
+    /// The resource `audience` of issuer `issuerID` (exact bytes), or `nil`.
+    public func resource(issuerID: String, audience: String) throws(StoreError) -> ResourceRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM resource WHERE issuer_id = ? AND audience = ?", arguments: [issuerID, audience])
+                .map(Self.resource(from:))
+        }
+    }
+
+    static func resource(from row: Row) -> ResourceRecord {
+        ResourceRecord(issuerID: row["issuer_id"], audience: row["audience"], scopes: StringList.decode(row["scopes"]),
+                       roles: StringList.decode(row["roles"]), serverClients: StringList.decode(row["server_clients"]))
     }
 }
 

@@ -30,20 +30,26 @@ extension ProviderStore {
     /// Atomically marks the code `codeHash` of `issuerID` used. A second redemption revokes the
     /// refresh chain (and the tokens) the first one created (RFC 6749 §4.1.2).
     public func redeemCode(issuerID: String, codeHash: String, chainID: String, now: Date) throws(StoreError) -> CodeRedemption {
-        try write { db in
+        let (redemption, events): (CodeRedemption, [TokenEvent]) = try write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM authorization_code WHERE code_hash = ? AND issuer_id = ?",
-                                             arguments: [codeHash, issuerID]) else { return .unknown }
+                                             arguments: [codeHash, issuerID]) else { return (.unknown, []) }
             var code = Self.code(from: row)
             if code.usedAt != nil {
-                if let chain = code.chainID { try Self.revokeChain(db, chainID: chain, reason: "authorization code replayed", now: now) }
-                return .replayed(code)
+                var events: [TokenEvent] = []
+                if let chain = code.chainID {
+                    events = try Self.revokeChain(db, chainID: chain, reason: "authorization code replayed",
+                                                  kind: .authorizationCodeReplay, now: now)
+                }
+                return (.replayed(code), events)
             }
             code.usedAt = now
             code.chainID = chainID
             try db.execute(sql: "UPDATE authorization_code SET used_at = ?, chain_id = ? WHERE code_hash = ?",
                            arguments: [now.timeIntervalSince1970, chainID, codeHash])
-            return .redeemed(code)
+            return (.redeemed(code), [])
         }
+        publish(events)
+        return redemption
     }
 
     static func code(from row: Row) -> AuthorizationCodeRecord {
@@ -72,20 +78,23 @@ extension ProviderStore {
     /// Atomically spends the refresh token `tokenHash` of `issuerID`. Presenting a spent token
     /// revokes every token of its chain (OAuth 2.0 Security BCP §4.14.2).
     public func spendRefreshToken(issuerID: String, tokenHash: String, now: Date) throws(StoreError) -> RefreshExchange {
-        try write { db in
+        let (exchange, events): (RefreshExchange, [TokenEvent]) = try write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM refresh_token WHERE token_hash = ? AND issuer_id = ?",
-                                             arguments: [tokenHash, issuerID]) else { return .unknown }
+                                             arguments: [tokenHash, issuerID]) else { return (.unknown, []) }
             var token = Self.refreshToken(from: row)
-            if token.revokedAt != nil || token.expiresAt <= now { return .inactive(token) }
+            if token.revokedAt != nil || token.expiresAt <= now { return (.inactive(token), []) }
             if token.spentAt != nil {
-                try Self.revokeChain(db, chainID: token.chainID, reason: "refresh token reused", now: now)
-                return .reused(token)
+                let events = try Self.revokeChain(db, chainID: token.chainID, reason: "refresh token reused",
+                                                  kind: .refreshTokenReuse, now: now)
+                return (.reused(token), events)
             }
             token.spentAt = now
             try db.execute(sql: "UPDATE refresh_token SET spent_at = ? WHERE token_hash = ?",
                            arguments: [now.timeIntervalSince1970, tokenHash])
-            return .exchanged(token)
+            return (.exchanged(token), [])
         }
+        publish(events)
+        return exchange
     }
 
     /// The refresh token with hash `tokenHash` at issuer `issuerID`, or `nil`.
@@ -109,20 +118,27 @@ extension ProviderStore {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM chain_revocation WHERE chain_id = ?"), arguments: [chainID]) != nil
     }
 
-    /// Revokes every refresh token of a chain and every access and ID token issued in it.
-    public func revokeChain(_ chainID: String, reason: String, now: Date) throws(StoreError) {
-        try write { db in try Self.revokeChain(db, chainID: chainID, reason: reason, now: now) }
+    /// Revokes every refresh token of a chain and every access and ID token issued in it; each
+    /// access token not yet expired gets a token event of its issuer (`kind` is the published reason).
+    public func revokeChain(_ chainID: String, reason: String, kind: TokenRevocationReason = .administrative,
+                            now: Date) throws(StoreError) {
+        let events = try write { db in try Self.revokeChain(db, chainID: chainID, reason: reason, kind: kind, now: now) }
+        publish(events)
     }
 
-    static func revokeChain(_ db: Database, chainID: String, reason: String, now: Date) throws {
+    static func revokeChain(_ db: Database, chainID: String, reason: String, kind: TokenRevocationReason, now: Date) throws -> [TokenEvent] {
         try db.execute(sql: "INSERT OR IGNORE INTO chain_revocation (chain_id, revoked_at, reason) VALUES (?, ?, ?)",
                        arguments: [chainID, now.timeIntervalSince1970, reason])
         try db.execute(sql: "UPDATE refresh_token SET revoked_at = ?, revocation_reason = ? WHERE chain_id = ? AND revoked_at IS NULL",
                        arguments: [now.timeIntervalSince1970, reason, chainID])
-        try db.execute(sql: """
-            INSERT OR IGNORE INTO token_revocation (jti, revoked_at, reason)
-            SELECT jti, ?, ? FROM issuance WHERE chain_id = ?
-            """, arguments: [now.timeIntervalSince1970, reason, chainID])
+        let tokenIDs = try String.fetchAll(db, sql: """
+            SELECT jti FROM issuance WHERE chain_id = ? AND jti NOT IN (SELECT jti FROM token_revocation) ORDER BY sequence
+            """, arguments: [chainID])
+        var events: [TokenEvent] = []
+        for tokenID in tokenIDs {
+            if let event = try revokeToken(db, tokenID: tokenID, reason: reason, kind: kind, now: now) { events.append(event) }
+        }
+        return events
     }
 
     static func insert(_ db: Database, refreshToken token: RefreshTokenRecord) throws {
@@ -148,12 +164,12 @@ extension ProviderStore {
 
     // MARK: Revocation
 
-    /// Records that the token `tokenID` is revoked (idempotent).
-    public func revokeToken(_ tokenID: String, reason: String, now: Date) throws(StoreError) {
-        try write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO token_revocation (jti, revoked_at, reason) VALUES (?, ?, ?)",
-                           arguments: [tokenID, now.timeIntervalSince1970, reason])
-        }
+    /// Records that the token `tokenID` is revoked (idempotent). If it is an access token of the
+    /// ledger that has not expired, its issuer's token event is recorded in the same transaction.
+    public func revokeToken(_ tokenID: String, reason: String, kind: TokenRevocationReason = .administrative,
+                            now: Date) throws(StoreError) {
+        let event = try write { db in try Self.revokeToken(db, tokenID: tokenID, reason: reason, kind: kind, now: now) }
+        publish(event.map { [$0] } ?? [])
     }
 
     /// When and why the token `tokenID` was revoked, or `nil`.

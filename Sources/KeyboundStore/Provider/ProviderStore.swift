@@ -14,6 +14,9 @@ public final class ProviderStore: @unchecked Sendable {
 
     /// The database file name inside a data directory.
     public static let fileName = "provider.sqlite"
+    /// Told, in this process and after the commit, of every batch of token revocation events
+    /// (RFC 7009 revocation, refresh-token reuse, code replay, incident response).
+    public let tokenRevocations = StoreObservers<[TokenEvent]>()
 
     /// Opens (creating if needed) the provider store in `directory`, and migrates it.
     public init(directory: URL) throws(StoreError) {
@@ -188,6 +191,30 @@ public final class ProviderStore: @unchecked Sendable {
             try db.execute(sql: "ALTER TABLE client ADD COLUMN id_token_signed_response_alg TEXT")
         }
         registerPruningMigration(&migrator)
+        migrator.registerMigration("v4: server clients, token events") { db in
+            // The confidential clients (of the same issuer) that serve a resource: they may
+            // introspect its tokens and follow its token revocations.
+            // A token event: one revoked access token, numbered by one sequence per issuer in
+            // commit order (the number is taken inside the revocation's write transaction).
+            try db.execute(sql: """
+                ALTER TABLE resource ADD COLUMN server_clients TEXT NOT NULL DEFAULT '[]';
+                CREATE TABLE token_event (
+                    issuer_id TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    jti TEXT NOT NULL,
+                    audience TEXT NOT NULL,
+                    expires_at REAL NOT NULL,
+                    reason TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    PRIMARY KEY (issuer_id, sequence)
+                );
+                CREATE INDEX token_event_expiry ON token_event(issuer_id, expires_at);
+                CREATE TRIGGER token_event_append_only_delete BEFORE DELETE ON token_event
+                BEGIN SELECT RAISE(ABORT, 'token events are append-only'); END;
+                CREATE TRIGGER token_event_append_only_update BEFORE UPDATE ON token_event
+                BEGIN SELECT RAISE(ABORT, 'token events are append-only'); END;
+                """)
+        }
         return migrator
     }
 }

@@ -32,24 +32,3 @@ public struct UserRecord: Sendable, Equatable {
         self.isDisabled = isDisabled
     }
 }
-
-/// A protected API registered with an issuer: its audience and the delegated scopes and
-/// application roles it defines. Keybound Mail is `api://mail`.
-public struct ResourceRecord: Sendable, Equatable {
-    /// The issuer's id.
-    public var issuerID: String
-    /// The audience (`aud`) of tokens for this resource, e.g. `api://mail`.
-    public var audience: String
-    /// Delegated scopes, e.g. `Mail.Read`, requested as `api://mail/Mail.Read`.
-    public var scopes: [String]
-    /// Application roles, e.g. `Mail.Read.All`.
-    public var roles: [String]
-
-    /// A resource record.
-    public init(issuerID: String, audience: String, scopes: [String], roles: [String]) {
-        self.issuerID = issuerID
-        self.audience = audience
-        self.scopes = scopes
-        self.roles = roles
-    }
-}

@@ -41,4 +41,7 @@ public protocol KeyStore: Sendable {
     /// How many write transactions this instance has committed: a change signal for caches in
     /// this process that costs no database read. (Other processes' writes need a read to see.)
     var localWriteCount: Int { get }
+    /// Told after every write transaction this instance committed (in this process only): the
+    /// in-process wake-up of key-event streams. Other processes' writes need a poll to be seen.
+    var commits: StoreObservers<Void> { get }
 }

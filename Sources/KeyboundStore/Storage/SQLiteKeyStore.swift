@@ -12,6 +12,8 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
     private let writes = Atomic<Int>(0)
     /// The database file.
     public let path: String
+    /// Told after every committed write transaction of this instance.
+    public let commits = StoreObservers<Void>()
 
     /// The database file name inside a data directory.
     public static let fileName = "keybound.sqlite"
@@ -39,10 +41,20 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
         try queue.read { db in try body(SQLiteSession(db: db)) }
     }
 
-    /// Runs `body` in one `BEGIN IMMEDIATE` transaction.
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction. After a commit, the write counter moves
+    /// first and the commit observers are told second: an observer that wakes a reader (an event
+    /// stream, then a validator fetching the JWKS) must find the caches keyed on the counter stale.
     public func write<T>(_ body: (any KeyStoreSession) throws -> T) throws -> T {
-        defer { writes.add(1, ordering: .releasing) }
-        return try queue.writeImmediate { db in try body(SQLiteSession(db: db)) }
+        let result: T
+        do {
+            result = try queue.writeImmediate { db in try body(SQLiteSession(db: db)) }
+        } catch {
+            writes.add(1, ordering: .releasing)
+            throw error
+        }
+        writes.add(1, ordering: .releasing)
+        commits.notify(())
+        return result
     }
 
     /// Write transactions attempted through this instance (committed or not; a spurious change

@@ -65,7 +65,7 @@ struct IntrospectRevokeUserinfoTests {
         }
     }
 
-    @Test("an application token: roles, the client as subject, the tenant id at contoso; poster may introspect too")
+    @Test("an application token: roles, the client as subject, the tenant id at contoso; poster (neither owner nor server client) sees it inactive")
     func applicationToken() async throws {
         let fixture = try ProviderFixture()
         defer { fixture.remove() }
@@ -83,31 +83,37 @@ struct IntrospectRevokeUserinfoTests {
             #expect(body["kid"] == .string(try Self.activeKeyID(fixture, "contoso")))
             let byPoster = try await ProviderFixture.post(client, "/contoso/introspect", [
                 ("token", token), ("client_id", "poster"), ("client_secret", ProviderFixture.secret)])
-            #expect(try ProviderFixture.json(byPoster)["active"] == .bool(true))
+            #expect(byPoster.status == .ok)
+            #expect(try ProviderFixture.json(byPoster) == JSONObject(["active": .bool(false)]))
         }
     }
 
-    @Test("a refresh token introspects as refresh_token until it is spent; the ID token is not an access token")
+    @Test("a refresh token introspects as refresh_token, to its own client only, until it is spent; the ID token is not an access token")
     func refreshToken() async throws {
         let fixture = try ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
-            let tokens = try await ProviderFixture.codeFlow(client, issuer: "contoso")
+            // daemon is confidential, so it can introspect the refresh tokens issued to it.
+            let tokens = try await ProviderFixture.codeFlow(client, issuer: "contoso", clientID: "daemon", authorization: Self.daemon)
             let refresh = try #require(tokens["refresh_token"]?.stringValue)
             let access = ProviderFixture.claims(try #require(tokens["access_token"]?.stringValue))
             let body = try await Self.introspect(client, refresh)
             #expect(body["active"] == .bool(true))
             #expect(body["token_type"] == .string("refresh_token"))
-            #expect(body["client_id"] == .string("web"))
+            #expect(body["client_id"] == .string("daemon"))
             #expect(body["sub"] == .string("contoso-user-subject"))
             #expect(body["iss"] == .string(Self.contosoURL))
             #expect(body["scope"] == .string("openid profile email offline_access api://mail/Mail.Read"))
             #expect(body["sid"] == access["sid"])
             #expect((body["exp"]?.numberValue ?? 0) > (body["iat"]?.numberValue ?? .infinity))
             #expect(try await !Self.isActive(client, try #require(tokens["id_token"]?.stringValue)))
+            // Another confidential client of the issuer learns nothing about it.
+            let byPoster = try await ProviderFixture.post(client, "/contoso/introspect", [
+                ("token", refresh), ("client_id", "poster"), ("client_secret", ProviderFixture.secret)])
+            #expect(try ProviderFixture.json(byPoster) == JSONObject(["active": .bool(false)]))
 
             let rotated = try await ProviderFixture.post(client, "/contoso/token", [
-                ("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", "web")])
+                ("grant_type", "refresh_token"), ("refresh_token", refresh)], authorization: Self.daemon)
             let next = try #require(try ProviderFixture.json(rotated)["refresh_token"]?.stringValue)
             #expect(try await !Self.isActive(client, refresh), "a spent refresh token is inactive")
             #expect(try await Self.isActive(client, next))
@@ -122,8 +128,11 @@ struct IntrospectRevokeUserinfoTests {
             let tokens = try await ProviderFixture.codeFlow(client, issuer: "consumers")
             for token in [tokens["access_token"]?.stringValue, tokens["refresh_token"]?.stringValue].compactMap({ $0 }) {
                 #expect(try await !Self.isActive(client, token, issuer: "contoso"))
-                #expect(try await Self.isActive(client, token, issuer: "consumers"))
             }
+            // At its own issuer daemon sees the access token (one for the audience it serves); web's
+            // refresh token is web's business only, and stays live.
+            #expect(try await Self.isActive(client, try #require(tokens["access_token"]?.stringValue), issuer: "consumers"))
+            #expect(try fixture.isRefreshTokenLive(try #require(tokens["refresh_token"]?.stringValue), issuer: "consumers"))
             // And the other way round, for an application token (a consumer realm issues none).
             let app = try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)
             #expect(try await !Self.isActive(client, app, issuer: "consumers"))

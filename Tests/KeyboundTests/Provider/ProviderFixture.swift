@@ -8,7 +8,8 @@ import KeyboundStore
 import Testing
 
 /// A provider over a fresh data directory with two issuers (`consumers`, `contoso`), each with a
-/// known user, a secret client, a public client, a `private_key_jwt` client and Keybound Mail.
+/// known user, a secret client, a public client, a `private_key_jwt` client and Keybound Mail,
+/// whose server client (RFC 7662 introspection, token events) is `daemon`.
 struct ProviderFixture {
     let directory: URL
     let context: ProviderContext
@@ -21,12 +22,14 @@ struct ProviderFixture {
     let assertionKeys: [String: SigningKey]
 
     /// A fixture on `clock` (e.g. a ``TestClock``; it wins), or fixed at `now`, or on the system
-    /// clock; `configure` adjusts the configuration before the context is made.
+    /// clock, with `streamLimits` on its event streams; `configure` adjusts the configuration before
+    /// the context is made.
     init(now: Date? = nil, clock: (@Sendable () -> Date)? = nil, publicURL: String = ProviderFixture.publicURL,
-         adminToken: String? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+         adminToken: String? = nil, streamLimits: StreamLimits = StreamLimits(),
+         configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-provider-\(UUID().uuidString)")
         let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
-        var configuration = ServerConfiguration(publicURL: publicURL, adminToken: adminToken, passwordHashCost: 4)
+        var configuration = ServerConfiguration(publicURL: publicURL, adminToken: adminToken, passwordHashCost: 4, streamLimits: streamLimits)
         configure(&configuration)
         let time: @Sendable () -> Date
         if let clock { time = clock } else if let now { time = { now } } else { time = { Date() } }
@@ -57,6 +60,8 @@ struct ProviderFixture {
             let jwks = JSONWriter().string(.object(JSONObject(["keys": .array([.object(key.publicJWK.publicJSON)])])))
             try store.insert(ClientRecord(issuerID: id, clientID: "signer", name: "Signer", authenticationMethod: .privateKeyJWT, jwks: jwks,
                                           grantTypes: ["client_credentials"], roles: ["api://mail/Mail.Read.All"], createdAt: created))
+            try store.upsert(ResourceRecord(issuerID: id, audience: "api://mail", scopes: ["Mail.Read", "Mail.Send"], roles: ["Mail.Read.All"],
+                                            serverClients: ["daemon"]))
         }
         assertionKeys = keys
     }
@@ -157,16 +162,26 @@ struct ProviderFixture {
         return result
     }
 
-    /// A full authorization code flow for the public client; returns the token response.
+    /// A full authorization code flow for the public client (or, with `authorization`, a
+    /// confidential one authenticating with it); returns the token response.
     static func codeFlow(_ client: some TestClientProtocol, issuer: String, clientID: String = "web",
-                         scope: String = "openid profile email offline_access api://mail/Mail.Read") async throws -> JSONObject {
+                         scope: String = "openid profile email offline_access api://mail/Mail.Read",
+                         authorization: String? = nil) async throws -> JSONObject {
         let login = try await signIn(client, issuer: issuer, query: authorizeQuery(clientID: clientID, scope: scope))
         #expect(login.status == .seeOther)
         let code = try #require(redirectParameters(login)["code"])
         let response = try await post(client, "/\(issuer)/token", [("grant_type", "authorization_code"), ("code", code),
-                                                                   ("redirect_uri", redirect), ("code_verifier", verifier), ("client_id", clientID)])
+                                                                   ("redirect_uri", redirect), ("code_verifier", verifier), ("client_id", clientID)],
+                                      authorization: authorization)
         #expect(response.status == .ok)
         return try json(response)
+    }
+
+    /// Whether the refresh token `token` of `issuer` is live in the store: unspent, unrevoked,
+    /// unexpired. (The public client that owns most test refresh tokens cannot introspect them.)
+    func isRefreshTokenLive(_ token: String, issuer: String = "contoso") throws -> Bool {
+        guard let record = try context.store.refreshToken(issuerID: issuer, tokenHash: Secrets.hexDigest(token)) else { return false }
+        return record.spentAt == nil && record.revokedAt == nil && record.expiresAt > context.now()
     }
 
     /// The claims of a compact JWS, unverified.

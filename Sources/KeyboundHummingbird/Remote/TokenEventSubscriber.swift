@@ -1,0 +1,132 @@
+import Foundation
+import Keybound
+import ServiceLifecycle
+
+/// Follows `/<issuer>/token-events` of each configured issuer as one of its server clients and
+/// applies every token revocation at once:
+///
+/// - the (`iss`, `jti`) goes into ``RevokedTokens`` until the token's `exp`, so ``RevokedTokenCheck``
+///   in the verifier's policy refuses it (`token_revoked`) even when no cache held it;
+/// - then its ``VerifiedTokenCache`` entries are removed (``VerifiedTokenCache/invalidate(issuer:tokenID:)``),
+///   which also stops a verification already under way from caching it afterwards.
+///
+/// The provider only sends revocations of tokens for audiences this client serves. An event whose
+/// `iss` is not exactly the configured issuer, or that was applied before (its sequence is not
+/// above the last one applied), is ignored. The first connection has no `Last-Event-ID`, so the
+/// provider replays every revocation of a token that has not expired; reconnects resume after the
+/// last event id. Reconnection and back-off are those of ``KeyEventSubscriber``
+/// (``EventStreamFollower``).
+///
+/// Run it as a ServiceLifecycle `Service`, or call ``run()`` in a task, until cancelled.
+public final class TokenEventSubscriber: Service, Sendable {
+    /// One issuer followed, and the server client credentials used for it.
+    public struct Issuer: Sendable {
+        /// The issuer URL, exactly as in its tokens' `iss`.
+        public let url: String
+        /// A server client of that issuer.
+        public let credentials: StreamCredentials
+
+        /// An issuer to follow with `credentials`.
+        public init(url: String, credentials: StreamCredentials) {
+            self.url = url
+            self.credentials = credentials
+        }
+    }
+
+    /// The issuers followed.
+    public let issuers: [Issuer]
+    /// Where revocations are kept until the tokens expire.
+    public let revoked: RevokedTokens
+    /// The cache whose entries revocations remove.
+    public let cache: VerifiedTokenCache?
+    /// The configuration.
+    public let configuration: EventStreamConfiguration
+    let opener: any EventStreamOpening
+    let onEvent: @Sendable (TokenEventNotice) -> Void
+    let board: EventStreamStatusBoard
+
+    /// A subscriber for `issuers`, filling `revoked` and evicting from `cache`. `onEvent` is called
+    /// after each revocation was applied (keep it quick).
+    public convenience init(issuers: [Issuer], revoked: RevokedTokens, cache: VerifiedTokenCache?,
+                            configuration: EventStreamConfiguration = EventStreamConfiguration(),
+                            onEvent: @escaping @Sendable (TokenEventNotice) -> Void = { _ in }) {
+        self.init(issuers: issuers, revoked: revoked, cache: cache, configuration: configuration,
+                  opener: URLSessionEventStreamOpener(idleTimeout: configuration.idleTimeout, maximumBufferedChunks: 256),
+                  onEvent: onEvent)
+    }
+
+    init(issuers: [Issuer], revoked: RevokedTokens, cache: VerifiedTokenCache?, configuration: EventStreamConfiguration,
+         opener: any EventStreamOpening, onEvent: @escaping @Sendable (TokenEventNotice) -> Void) {
+        self.issuers = issuers
+        self.revoked = revoked
+        self.cache = cache
+        self.configuration = configuration
+        self.opener = opener
+        self.onEvent = onEvent
+        self.board = EventStreamStatusBoard(issuers: issuers.map(\.url))
+    }
+
+    /// The state of `issuer`'s stream (`nil` for an issuer that is not configured).
+    public func state(of issuer: String) -> EventStreamState? { board.status(of: issuer)?.state }
+
+    /// Whether every issuer's stream is open.
+    public var isConnected: Bool { board.allConnected }
+
+    /// The last event id received from `issuer`.
+    public func lastEventID(of issuer: String) -> String? { board.status(of: issuer)?.lastEventID }
+
+    /// Why `issuer`'s stream last failed or closed, if it did.
+    public func lastError(of issuer: String) -> String? { board.status(of: issuer)?.lastError }
+
+    /// How many times `issuer`'s stream has answered 200 so far.
+    public func connectionCount(of issuer: String) -> Int { board.status(of: issuer)?.connections ?? 0 }
+
+    /// Follows every issuer until the task is cancelled or a graceful shutdown begins.
+    public func run() async {
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                for issuer in self.issuers {
+                    group.addTask { await self.follow(issuer) }
+                }
+            }
+        }
+    }
+
+    private func follow(_ issuer: Issuer) async {
+        guard let url = URL(string: issuer.url + "/token-events") else {
+            board.update(issuer.url) {
+                $0.lastError = "cannot form the token-events URL of '\(issuer.url)'"
+                $0.state = .stopped
+            }
+            return
+        }
+        let follower = EventStreamFollower(issuer: issuer.url, url: url, configuration: configuration, opener: opener,
+                                           credentials: issuer.credentials, board: board)
+        await follower.run(TokenEventConsumer(subscriber: self, issuer: issuer.url))
+    }
+}
+
+/// What ``TokenEventSubscriber`` does with one issuer's token-event stream.
+struct TokenEventConsumer: EventStreamConsumer {
+    let subscriber: TokenEventSubscriber
+    let issuer: String
+
+    func streamOpened() -> Task<Void, Never>? { nil }
+
+    func apply(_ event: ServerSentEvent, position: inout StreamPosition, group: inout DiscardingTaskGroup) -> Bool {
+        guard let parsed = TokenEventNotice.parse(event) else {
+            subscriber.board.update(issuer) { $0.lastError = "a malformed token event was ignored" }
+            return false
+        }
+        guard parsed.issuer.isExactly(issuer) else { return false }
+        if let through = position.appliedThrough, parsed.sequence <= through { return false }
+        position.appliedThrough = parsed.sequence
+        // The list first, then the cache: a verification that misses the list has begun before,
+        // and the eviction's generation bump keeps it from caching its result.
+        subscriber.revoked.revoke(issuer: issuer, tokenID: parsed.tokenID, expiresAt: parsed.expiresAt)
+        let evicted = subscriber.cache?.invalidate(issuer: issuer, tokenID: parsed.tokenID) ?? 0
+        subscriber.onEvent(TokenEventNotice(issuer: issuer, sequence: parsed.sequence, tokenID: parsed.tokenID,
+                                            expiresAt: parsed.expiresAt, reason: parsed.reason, evicted: evicted))
+        return true
+    }
+}

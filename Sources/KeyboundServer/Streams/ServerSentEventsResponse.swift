@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+import KeyboundStore
+
+/// What one read of a stream's store found.
+struct EventStreamBatch: Sendable {
+    /// SSE text to send (possibly empty).
+    var text = ""
+    /// Whether a full batch was read, so more may be waiting at once.
+    var more = false
+    /// Whether the stream must end (its caller lost the right to it).
+    var end = false
+}
+
+/// The response of an event stream: `text/event-stream`, one store read at the start and after
+/// every wake-up of the issuer's ``ChangeBeacon`` (never on a timer of its own), a keep-alive
+/// comment after `heartbeat` of silence (``StreamLimits/keepAliveInterval``). The stream's slot and
+/// its hold on the beacon are released when the body ends (or, should it never run, when the
+/// response is gone); a client that went away is noticed when a write fails.
+enum ServerSentEventsResponse {
+    /// A streaming response. `read` gets the position (the last event id sent or skipped) and
+    /// advances it.
+    static func make(slot: StreamSlot, following: StreamFollowing, start: Int64, follow: Bool, heartbeat: Duration,
+                     read: @escaping @Sendable (inout Int64) throws -> EventStreamBatch) -> Response {
+        let body = ResponseBody { writer in
+            defer {
+                slot.release()
+                following.end()
+            }
+            var position = start
+            var lastWrite = ContinuousClock.now
+            repeat {
+                // Read the version before the store: a change after the read moves it past `seen`.
+                let seen = following.beacon.version
+                let batch = try read(&position)
+                if !batch.text.isEmpty {
+                    try await writer.write(ByteBuffer(string: batch.text))
+                    lastWrite = .now
+                }
+                if batch.end || !follow { break }
+                if batch.more { continue }
+                let quiet = ContinuousClock.now - lastWrite
+                if quiet >= heartbeat {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    lastWrite = .now
+                    continue
+                }
+                _ = await following.beacon.wait(after: seen, timeout: heartbeat - quiet)
+            } while !Task.isCancelled
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
+    }
+
+    /// The resume point of a stream request: `Last-Event-ID`, else `?after=N`, else `nil`.
+    static func resumePoint(_ request: Request, query: FormBody) throws(OAuthError) -> Int64? {
+        guard let text = request.headers[.lastEventID] ?? query["after"] else { return nil }
+        guard let value = Int64(text), value >= 0 else {
+            throw OAuthError.invalidRequest("Last-Event-ID / after must be a non-negative event sequence number")
+        }
+        return value
+    }
+
+    /// 503 `temporarily_unavailable` with `Retry-After`, for a stream over its cap.
+    static func refused(_ why: String, limits: StreamLimits) -> OAuthError {
+        OAuthError(status: .serviceUnavailable, error: "temporarily_unavailable", description: why,
+                   headers: [.retryAfter: "\(limits.retryAfterSeconds)"])
+    }
+}

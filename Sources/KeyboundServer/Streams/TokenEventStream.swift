@@ -1,0 +1,74 @@
+import Foundation
+import Hummingbird
+import Keybound
+import KeyboundStore
+
+/// `GET|POST /<issuer>/token-events`: revocations of the issuer's access tokens as Server-Sent
+/// Events, for the validators that cache verified tokens (``KeyboundHummingbird/TokenEventSubscriber``).
+///
+/// Authenticated: the caller is a server client of the issuer (in a resource's `server_clients`),
+/// with `client_secret_basic` (GET or POST) or `private_key_jwt` / `client_secret_post` in a form
+/// body (POST). It receives only revocations of tokens whose `aud` contains an audience it serves,
+/// re-checked at every read (a client removed from `server_clients` or disabled loses the stream).
+///
+/// Each event's `id` is the issuer's token-event sequence, assigned in commit order inside the
+/// transaction that recorded the revocation, so `Last-Event-ID` (or `?after=N`) resumes without a
+/// gap. Without either, the stream starts with every revocation of a token that has not expired
+/// yet, then follows. `?follow=false` answers the backlog and closes. The data is public facts
+/// only: `sequence`, `iss`, `jti`, `exp`, `reason` (a code of ``KeyboundStore/TokenRevocationReason``).
+struct TokenEventStream: Sendable {
+    let context: ProviderContext
+
+    func register(on router: Router<ProviderRequestContext>) {
+        router.get("/:issuer/token-events") { request, routeContext in
+            try await stream(request, issuerID: try routeContext.parameters.require("issuer"))
+        }
+        router.post("/:issuer/token-events") { request, routeContext in
+            try await stream(request, issuerID: try routeContext.parameters.require("issuer"))
+        }
+    }
+
+    func stream(_ request: Request, issuerID: String) async throws -> Response {
+        let issuer = try context.issuer(issuerID)
+        let query = try FormBody.query(request)
+        let resume = try ServerSentEventsResponse.resumePoint(request, query: query)
+        let follow = query["follow"] != "false"
+        guard StreamAuthentication.presentsCredentials(request) else {
+            throw OAuthError.invalidClient("the token-events stream needs a server client's credentials", basic: true)
+        }
+        let caller = try await StreamAuthentication(context: context).serverClient(request, issuer: issuer)
+        let clientID = caller.client.clientID
+        guard let slot = context.streamLimiter.admit(.authenticated(issuerID: issuer.id, clientID: clientID)) else {
+            throw ServerSentEventsResponse.refused("client '\(clientID)' has too many open event streams", limits: context.streamLimiter.limits)
+        }
+        let following = context.streams.follow(issuer.id)
+        let context = self.context
+        let start = try resume ?? context.store.firstLiveTokenEventSequence(issuerID: issuer.id, now: context.now()) - 1
+        return ServerSentEventsResponse.make(slot: slot, following: following, start: start, follow: follow,
+                                             heartbeat: context.configuration.streamLimits.keepAliveInterval) { position in
+            // The caller's rights as they are now: removed from server_clients or disabled ends the stream.
+            guard let client = try context.directory.client(issuerID: issuer.id, clientID: clientID),
+                  let current = try StreamAuthentication.caller(client, resources: try context.directory.resources(issuerID: issuer.id)) else {
+                return EventStreamBatch(end: true)
+            }
+            let events = try context.store.tokenEvents(issuerID: issuer.id, after: position, limit: 500)
+            var batch = EventStreamBatch(more: events.count == 500)
+            let now = context.now()
+            for event in events {
+                position = event.sequence
+                guard event.expiresAt > now, current.serves(any: event.audience) else { continue }
+                batch.text += Self.format(event, issuerURL: issuer.url)
+            }
+            return batch
+        }
+    }
+
+    /// One SSE event: `id` = the issuer's token-event sequence, `event: revoked`, one-line JSON data.
+    static func format(_ event: TokenEvent, issuerURL: String) -> String {
+        let data = JSONWriter().string(.object(JSONObject([
+            "sequence": .number(Double(event.sequence)), "iss": .string(issuerURL), "jti": .string(event.tokenID),
+            "exp": .number(event.expiresAt.timeIntervalSince1970.rounded(.down)), "reason": .string(event.reason.rawValue),
+        ])))
+        return "id: \(event.sequence)\nevent: revoked\ndata: \(data)\n\n"
+    }
+}

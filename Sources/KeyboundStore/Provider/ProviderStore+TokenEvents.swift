@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+
+extension ProviderStore {
+    /// Records the revocation of `tokenID` (once) and, for an access token of the ledger that has
+    /// not expired at `now`, appends its issuer's next token event. Runs inside the caller's
+    /// `BEGIN IMMEDIATE` transaction, so the event numbers follow commit order.
+    static func revokeToken(_ db: Database, tokenID: String, reason: String, kind: TokenRevocationReason,
+                            now: Date) throws -> TokenEvent? {
+        try db.execute(sql: "INSERT OR IGNORE INTO token_revocation (jti, revoked_at, reason) VALUES (?, ?, ?)",
+                       arguments: [tokenID, now.timeIntervalSince1970, reason])
+        guard db.changesCount == 1,
+              let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT issuer_id, kind, audience, expires_at FROM issuance WHERE jti = ?"),
+                                         arguments: [tokenID]),
+              row["kind"] as String == IssuanceRecord.TokenKind.access.rawValue,
+              (row["expires_at"] as Double) > now.timeIntervalSince1970 else { return nil }
+        let issuerID: String = row["issuer_id"]
+        let sequence = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(sequence), 0) + 1 FROM token_event WHERE issuer_id = ?"),
+                                          arguments: [issuerID]) ?? 1
+        let event = TokenEvent(issuerID: issuerID, sequence: sequence, tokenID: tokenID, audience: StringList.decode(row["audience"]),
+                               expiresAt: Date(timeIntervalSince1970: row["expires_at"]), reason: kind, at: now)
+        try db.execute(sql: """
+            INSERT INTO token_event (issuer_id, sequence, jti, audience, expires_at, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [issuerID, sequence, tokenID, row["audience"] as String, row["expires_at"] as Double, kind.rawValue,
+                             now.timeIntervalSince1970])
+        return event
+    }
+
+    /// Tells this process's observers of `events`, after their transaction committed.
+    func publish(_ events: [TokenEvent]) {
+        guard !events.isEmpty else { return }
+        tokenRevocations.notify(events)
+    }
+
+    /// Issuer `issuerID`'s token events after `sequence`, oldest first, at most `limit`.
+    public func tokenEvents(issuerID: String, after sequence: Int64, limit: Int = 500) throws(StoreError) -> [TokenEvent] {
+        try read { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM token_event WHERE issuer_id = ? AND sequence > ? ORDER BY sequence LIMIT ?"),
+                             arguments: [issuerID, sequence, limit]).map(Self.tokenEvent(from:))
+        }
+    }
+
+    /// The sequence number of issuer `issuerID`'s latest token event (0 when it has none).
+    public func latestTokenEventSequence(issuerID: String) throws(StoreError) -> Int64 {
+        try read { db in
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(sequence), 0) FROM token_event WHERE issuer_id = ?"),
+                               arguments: [issuerID]) ?? 0
+        }
+    }
+
+    /// The sequence number of issuer `issuerID`'s first token event whose token has not expired at
+    /// `now`, or, when there is none, the number the next event will get: where a stream with no
+    /// resume point starts (every revocation that still matters, then what follows).
+    public func firstLiveTokenEventSequence(issuerID: String, now: Date) throws(StoreError) -> Int64 {
+        try read { db in
+            if let first = try Int64.fetchOne(db, sql: "SELECT MIN(sequence) FROM token_event WHERE issuer_id = ? AND expires_at > ?",
+                                              arguments: [issuerID, now.timeIntervalSince1970]) {
+                return first
+            }
+            return (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM token_event WHERE issuer_id = ?",
+                                       arguments: [issuerID]) ?? 0) + 1
+        }
+    }
+
+    static func tokenEvent(from row: Row) throws -> TokenEvent {
+        guard let reason = TokenRevocationReason(rawValue: row["reason"]) else {
+            throw StoreError(.storage, "token event \(row["sequence"] as Int64? ?? 0) has an unknown reason")
+        }
+        return TokenEvent(issuerID: row["issuer_id"], sequence: row["sequence"], tokenID: row["jti"],
+                          audience: StringList.decode(row["audience"]), expiresAt: Date(timeIntervalSince1970: row["expires_at"]),
+                          reason: reason, at: Date(timeIntervalSince1970: row["at"]))
+    }
+}
