@@ -33,7 +33,10 @@ struct AdminResources: Sendable {
         try AdminBody.checkLine(audience, "audience", limit: 512)
         let scopes = try body.strings("scopes") ?? []
         let roles = try body.strings("roles") ?? []
-        for name in scopes + roles { try AdminBody.checkLine(name, "scopes and roles", limit: 128) }
+        for scope in scopes { try AdminBody.checkLine(scope, "scopes", limit: 128) }
+        for role in roles where !DirectoryAdministration.isValidRoleName(role) {
+            throw OAuthError.invalidRequest("a role name is 1–128 characters of A-Z, a-z, 0-9, '.', '_' and '-', not '\(AdminBody.shown(role))'")
+        }
         let resource = ResourceRecord(issuerID: issuer.id, audience: audience, scopes: scopes, roles: roles,
                                       serverClients: try body.strings("server_clients") ?? [])
         let existed = try context.store.resource(issuerID: issuer.id, audience: audience) != nil

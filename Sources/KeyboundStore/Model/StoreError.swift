@@ -42,8 +42,6 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         /// Resource settings that do not hold together (for example a server client that is not a
         /// confidential client of the resource's issuer).
         public static let invalidResource = Code(rawValue: "invalid_resource")
-        /// No such resource at the issuer.
-        public static let resourceNotFound = Code(rawValue: "resource_not_found")
         /// The issuer has no active key.
         public static let noActiveKey = Code(rawValue: "no_active_key")
         /// No such resource (audience) at the issuer.

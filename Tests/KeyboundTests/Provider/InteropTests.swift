@@ -5,6 +5,7 @@ import Keybound
 @testable import KeyboundServer
 import KeyboundStore
 import Logging
+import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -81,7 +82,23 @@ struct InteropTests {
     }
 
     /// A loopback port the kernel says is free right now.
+    struct NoFreePort: Error {}
+
+    /// Ports handed out by ``freePort()`` in this process.
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// A loopback port that is free now and that no other test of this process was given: the
+    /// kernel may hand a port it just reported free to the next `bind(0)`, and two tests that start
+    /// servers on the same port would talk to one server (the second bind fails quietly in a task).
     static func freePort() throws -> Int {
+        for _ in 0..<100 {
+            let port = try unusedPort()
+            if handedOut.withLock({ $0.insert(port).inserted }) { return port }
+        }
+        throw NoFreePort()
+    }
+
+    private static func unusedPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

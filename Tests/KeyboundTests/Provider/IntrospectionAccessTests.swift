@@ -111,7 +111,9 @@ struct IntrospectionAccessTests {
                                         serverClients: ["daemon", "consumers-server"]))
         try await fixture.app.test(.router) { client in
             let contosoToken = try await Self.token(client, "daemon", scope: "api://mail/.default")
-            let consumersToken = try await Self.token(client, "daemon", scope: "api://mail/.default", issuer: "consumers")
+            // A consumer realm issues no application tokens: consumers' daemon gets a user's token for api://mail.
+            let consumersToken = try #require(try await ProviderFixture.codeFlow(client, issuer: "consumers", clientID: "daemon",
+                                                                                 authorization: IntrospectRevokeUserinfoTests.daemon)["access_token"]?.stringValue)
             // consumers-server exists only at consumers: at contoso it does not authenticate at all.
             let foreign = try await ProviderFixture.post(client, "/contoso/introspect", [("token", contosoToken)],
                                                          authorization: ProviderFixture.basic("consumers-server", ProviderFixture.secret))

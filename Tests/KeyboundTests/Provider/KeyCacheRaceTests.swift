@@ -52,7 +52,7 @@ struct KeyCacheRaceTests {
             group.addTask {
                 for _ in 0..<rounds {
                     try await Task.sleep(for: .milliseconds(8))
-                    let active = try #require(try context.manager.keys(issuerID: "contoso").first { $0.state == .active })
+                    let active = try #require(try context.manager.keys(issuerID: "contoso").first { $0.state == .active && $0.purpose == .accessToken })
                     // As the admin API revokes: the store, then the cache.
                     _ = try context.manager.revoke(issuerID: "contoso", keyID: active.keyID, reason: "race test",
                                                    actor: "test", now: Date())
@@ -89,7 +89,7 @@ struct KeyCacheRaceTests {
         let fixture = try ProviderFixture()
         defer { fixture.remove() }
         let context = fixture.context
-        let before = try #require(try context.manager.keys(issuerID: "contoso").first { $0.state == .active })
+        let before = try #require(try context.manager.keys(issuerID: "contoso").first { $0.state == .active && $0.purpose == .accessToken })
         // The revocation (and another reader's reload) lands after the old key was read from the
         // store and before the cache stores what it built from it.
         let once = Shared()
@@ -108,7 +108,7 @@ struct KeyCacheRaceTests {
         }
 
         once.completed.store(0, ordering: .relaxed)
-        let second = try #require(try context.manager.keys(issuerID: "contoso").first { $0.state == .active })
+        let second = try #require(try context.manager.keys(issuerID: "contoso").first { $0.state == .active && $0.purpose == .accessToken })
         context.keys.setAfterLoadHookForTesting {
             guard once.completed.add(1, ordering: .relaxed).oldValue == 0 else { return }
             _ = try? context.manager.revoke(issuerID: "contoso", keyID: second.keyID, reason: "test", actor: "test", now: Date())

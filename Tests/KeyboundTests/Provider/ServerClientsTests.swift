@@ -86,12 +86,16 @@ struct ServerClientsTests {
             let issuer = try ProviderFixture.json(try await Self.admin(client, .get, "/admin/issuers/contoso"))
             #expect(issuer["resources"]?.arrayValue?.contains { $0.objectValue?["server_clients"] == .array([.string("daemon")]) } == true)
 
-            for (json, fragment) in [(#"{"server_clients": ["web"]}"#, "public client"), (#"{"server_clients": ["nobody"]}"#, "no client"),
-                                     (#"{"server_clients": "daemon"}"#, "array of strings"), (#"{}"#, "required")] {
+            // Well formed but refused against the store: invalid_settings; refused by the document's
+            // shape: invalid_request (docs/admin-api.md).
+            for (json, fragment, code) in [(#"{"server_clients": ["web"]}"#, "public client", "invalid_settings"),
+                                           (#"{"server_clients": ["nobody"]}"#, "no client", "invalid_settings"),
+                                           (#"{"server_clients": "daemon"}"#, "array of strings", "invalid_request"),
+                                           (#"{}"#, "required", "invalid_request")] {
                 let refused = try await Self.admin(client, .post, "/admin/issuers/contoso/resources/api%3A%2F%2Fcalendar/server-clients", json: json)
                 #expect(refused.status == .badRequest, "\(json)")
                 let error = try ProviderFixture.json(refused)
-                #expect(error["error"] == .string("invalid_request"))
+                #expect(error["error"] == .string(code), "\(json)")
                 #expect(error["error_description"]?.stringValue?.contains(fragment) == true, "\(error)")
             }
             #expect(try fixture.context.store.resource(issuerID: "contoso", audience: "api://calendar")?.serverClients == ["signer", "poster"])
@@ -107,14 +111,14 @@ struct ServerClientsTests {
     }
 
     @Test("keybound resource set, server-clients and list work on the data directory and refuse what the store refuses")
-    func cli() throws {
+    func cli() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-resource-cli-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let kek = KeyEncryptionKey.generate()
         let kekFile = try StoreCLI.writeKEKFile(kek.base64Text, near: directory)
         defer { try? FileManager.default.removeItem(atPath: kekFile) }
         let environment = ["KEYBOUND_KEK_FILE": kekFile]
-        let created = try StoreCLI.run(["issuer", "create", "--data", directory.path, "--id", "contoso", "--url", "https://id.example/contoso",
+        let created = try await StoreCLI.run(["issuer", "create", "--data", directory.path, "--id", "contoso", "--url", "https://id.example/contoso",
                                         "--kind", "tenant", "--tenant-id", "t-1"], environment: environment)
         #expect(created.status == 0, "\(created.stderr)")
         let store = try ProviderStore(directory: directory)
@@ -123,23 +127,23 @@ struct ServerClientsTests {
         try store.insert(ClientRecord(issuerID: "contoso", clientID: "spa", name: "SPA", authenticationMethod: .none,
                                       redirectURIs: ["https://spa.example/cb"], grantTypes: ["authorization_code"], createdAt: Date()))
 
-        let set = try StoreCLI.run(["resource", "set", "--data", directory.path, "--issuer", "contoso", "--audience", "api://mail",
+        let set = try await StoreCLI.run(["resource", "set", "--data", directory.path, "--issuer", "contoso", "--audience", "api://mail",
                                     "--scope", "Mail.Read", "--role", "Mail.Read.All", "--server-client", "mail-server", "--json"], environment: environment)
         #expect(set.status == 0, "\(set.stderr)")
         #expect(try store.resource(issuerID: "contoso", audience: "api://mail")?.serverClients == ["mail-server"])
-        let publicClient = try StoreCLI.run(["resource", "server-clients", "--data", directory.path, "--issuer", "contoso",
+        let publicClient = try await StoreCLI.run(["resource", "server-clients", "--data", directory.path, "--issuer", "contoso",
                                              "--audience", "api://mail", "--client", "spa"], environment: environment)
         #expect(publicClient.status != 0)
         #expect(publicClient.stderr.contains("public client"), "\(publicClient.stderr)")
-        let cleared = try StoreCLI.run(["resource", "server-clients", "--data", directory.path, "--issuer", "contoso", "--audience", "api://mail"],
+        let cleared = try await StoreCLI.run(["resource", "server-clients", "--data", directory.path, "--issuer", "contoso", "--audience", "api://mail"],
                                        environment: environment)
         #expect(cleared.status == 0, "\(cleared.stderr)")
         #expect(try store.resource(issuerID: "contoso", audience: "api://mail")?.serverClients == [])
-        let list = try StoreCLI.run(["resource", "list", "--data", directory.path, "--issuer", "contoso", "--json"], environment: environment)
+        let list = try await StoreCLI.run(["resource", "list", "--data", directory.path, "--issuer", "contoso", "--json"], environment: environment)
         #expect(list.status == 0)
         let json = try StrictJSONParser.parseObject(Array(list.stdout.utf8))
         #expect(json["resources"]?.arrayValue?.first?.objectValue?["audience"] == .string("api://mail"))
-        let unknownIssuer = try StoreCLI.run(["resource", "list", "--data", directory.path, "--issuer", "nope"], environment: environment)
+        let unknownIssuer = try await StoreCLI.run(["resource", "list", "--data", directory.path, "--issuer", "nope"], environment: environment)
         #expect(unknownIssuer.status != 0)
     }
 }

@@ -24,7 +24,9 @@ struct TokenEventLedgerTests {
         store.tokenRevocations.observe { events in observed.withLock { $0 += events } }
         try await fixture.app.test(.router) { client in
             let app = try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)
-            let consumersApp = try #require(try await ProviderFixture.clientCredentials(client, issuer: "consumers")["access_token"]?.stringValue)
+            // A consumer realm issues no application tokens: a user's access token, issued to daemon.
+            let consumersApp = try #require(try await ProviderFixture.codeFlow(client, issuer: "consumers", clientID: "daemon",
+                                                                               authorization: IntrospectRevokeUserinfoTests.daemon)["access_token"]?.stringValue)
             try await IntrospectRevokeUserinfoRevocationTests.revoke(client, app, as: [], authorization: IntrospectRevokeUserinfoTests.daemon)
             try await IntrospectRevokeUserinfoRevocationTests.revoke(client, app, as: [], authorization: IntrospectRevokeUserinfoTests.daemon)
 

@@ -73,6 +73,7 @@ struct HeadRequestTests {
         let fixture = try ProviderFixture(adminToken: Self.adminToken)
         defer { fixture.remove() }
         let admin: HTTPFields = [.authorization: "Bearer \(Self.adminToken)"]
+        let daemon = ProviderFixture.basic("daemon", ProviderFixture.secret)
         let router = KeyboundApplication.router(context: fixture.context)
         let routes = Self.getRoutes(router)
         try await Application(router: router).test(.live) { client in
@@ -84,6 +85,8 @@ struct HeadRequestTests {
                 "/.well-known/oauth-authorization-server/**": Probe(uri: "/.well-known/oauth-authorization-server/contoso"),
                 "/{issuer}/jwks": Probe(uri: "/contoso/jwks"),
                 "/{issuer}/key-events": Probe(uri: "/contoso/key-events?after=0&follow=false"),
+                // daemon serves contoso's api://mail, so it may read contoso's token events.
+                "/{issuer}/token-events": Probe(uri: "/contoso/token-events?after=0&follow=false", headers: [.authorization: daemon]),
                 "/{issuer}/authorize": Probe(uri: "/contoso/authorize?" + ProviderFixture.authorizeQuery(), volatile: [.setCookie]),
                 "/{issuer}/userinfo": Probe(uri: "/contoso/userinfo", headers: [.authorization: "Bearer \(user)"]),
                 "/admin": Probe(uri: "/admin", headers: admin),
@@ -94,6 +97,7 @@ struct HeadRequestTests {
                 "/admin/issuers/{issuer}/clients": Probe(uri: "/admin/issuers/contoso/clients", headers: admin),
                 "/admin/issuers/{issuer}/clients/{client}": Probe(uri: "/admin/issuers/contoso/clients/web", headers: admin),
                 "/admin/issuers/{issuer}/resources": Probe(uri: "/admin/issuers/contoso/resources", headers: admin),
+                "/admin/issuers/{issuer}/resources/{audience}": Probe(uri: "/admin/issuers/contoso/resources/api%3A%2F%2Fmail", headers: admin),
                 "/admin/issuers/{issuer}/users": Probe(uri: "/admin/issuers/contoso/users", headers: admin),
                 "/admin/issuers/{issuer}/users/{username}": Probe(uri: "/admin/issuers/contoso/users/user", headers: admin),
                 "/admin/events": Probe(uri: "/admin/events", headers: admin),
@@ -110,6 +114,7 @@ struct HeadRequestTests {
             // Unauthenticated HEAD gets GET's refusal, headers included (WWW-Authenticate).
             try await Self.check(client, route: "/admin/issuers (no token)", Probe(uri: "/admin/issuers"))
             try await Self.check(client, route: "/{issuer}/userinfo (no token)", Probe(uri: "/contoso/userinfo"))
+            try await Self.check(client, route: "/{issuer}/token-events (no credentials)", Probe(uri: "/contoso/token-events?follow=false"))
         }
         // The metrics listener's one route answers HEAD too.
         let metricsRouter = KeyboundApplication.metricsRouter()
