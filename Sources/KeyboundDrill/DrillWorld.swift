@@ -152,12 +152,12 @@ final class DrillWorld: Sendable {
     ///
     /// Order matters: a server task cancelled while a new connection waits to be accepted traps in
     /// NIO ("Deinited NIOAsyncWriter without calling finish()"). So every client stops first — the
-    /// push channel, which would reconnect, and the drill's own URLSession — and only then are the
+    /// push channel, which would reconnect, and the drill's own HTTP client — and only then are the
     /// servers cancelled, with nothing left to connect to them.
     func stop() async {
         subscriber.cancel()
         _ = await Self.wait(for: subscriber, seconds: 5)
-        http.invalidate()
+        await http.shutdown()
         services.cancel()
         _ = await Self.wait(for: services, seconds: 5)
     }

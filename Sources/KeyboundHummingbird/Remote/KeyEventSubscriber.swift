@@ -46,7 +46,7 @@ public final class KeyEventSubscriber: Service, Sendable {
                             credentials: [String: StreamCredentials] = [:],
                             onEvent: @escaping @Sendable (KeyEventNotice) -> Void = { _ in }) {
         self.init(store: store, configuration: configuration,
-                  opener: URLSessionEventStreamOpener(idleTimeout: configuration.idleTimeout, maximumBufferedChunks: 256),
+                  opener: AsyncHTTPClientEventStreamOpener(idleTimeout: configuration.idleTimeout, maximumBufferedChunks: 256),
                   credentials: credentials, onEvent: onEvent)
     }
 
