@@ -1,11 +1,14 @@
 import AsyncHTTPClient
 import Foundation
 import Keybound
+import KeyboundHummingbird
 import NIOCore
 
 /// Real HTTP over loopback with AsyncHTTPClient: no cookies kept (the client has no cookie jar), no
 /// caching, and redirects are not followed (the login form answers with a redirect to the client,
-/// which carries the code). The client is the drill's own; ``shutdown()`` closes its connections.
+/// which carries the code). The client is the drill's own; so is ``edgeClient``, through which the
+/// mail edge's trust store and push channel reach the provider. ``shutdown()`` closes both clients'
+/// connections, even those still being made, before the drill stops its servers.
 struct DrillHTTP: Sendable {
     struct Reply: Sendable {
         let status: Int
@@ -22,6 +25,8 @@ struct DrillHTTP: Sendable {
     /// The largest answer the drill reads.
     static let maximumBodyBytes = 16 * 1024 * 1024
     private let client: HTTPClient
+    /// The mail edge's outgoing HTTP (configured as the library's shared client: no redirects).
+    let edgeClient = OutgoingHTTP.makeOwnedClient()
 
     init() {
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: HTTPClient.Configuration(
@@ -29,7 +34,10 @@ struct DrillHTTP: Sendable {
     }
 
     /// Closes the client's connections; called once, when the drill stops.
-    func shutdown() async { try? await client.shutdown() }
+    func shutdown() async {
+        try? await client.shutdown()
+        try? await edgeClient.shutdown()
+    }
 
     func get(_ url: String, bearer: String? = nil, userAgent: String = "keybound-drill") async throws -> Reply {
         var request = HTTPClientRequest(url: url)

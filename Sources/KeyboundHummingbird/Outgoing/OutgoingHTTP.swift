@@ -14,7 +14,7 @@ import NIOCore
 /// - The client runs on NIO's process-wide event loop group and lives as long as the process, like
 ///   `HTTPClient.shared` (which follows redirects, and has no per-request way to refuse them): there
 ///   is nothing to shut down and no event loop group of its own to leak.
-enum OutgoingHTTP {
+package enum OutgoingHTTP {
     /// The process-wide client.
     static let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
 
@@ -22,6 +22,14 @@ enum OutgoingHTTP {
     /// limit is well above what a validator follows (two streams per trusted issuer, and issuers
     /// often share a host); requests beyond the limit would wait for a free connection.
     static let connectionsPerHost = 256
+
+    /// A client configured like ``client`` but owned by the caller, who must shut it down
+    /// (`shutdown()`, which waits until its connections, even those still being made, are closed).
+    /// For a process that must know that no connection of its own is left, e.g. before it stops
+    /// servers in the same process (the drill).
+    package static func makeOwnedClient() -> HTTPClient {
+        HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
 
     static var configuration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(

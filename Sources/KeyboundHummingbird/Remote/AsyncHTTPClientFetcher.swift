@@ -21,7 +21,8 @@ public struct AsyncHTTPClientFetcher: HTTPFetching {
         self.init(timeout: timeout, client: OutgoingHTTP.client)
     }
 
-    init(timeout: TimeInterval, client: HTTPClient) {
+    /// A fetcher on `client`, which must not follow redirects (see ``OutgoingHTTP/makeOwnedClient()``).
+    package init(timeout: TimeInterval, client: HTTPClient) {
         self.timeout = timeout
         self.client = client
     }

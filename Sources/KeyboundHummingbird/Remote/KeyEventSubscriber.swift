@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Keybound
 import ServiceLifecycle
@@ -48,6 +49,15 @@ public final class KeyEventSubscriber: Service, Sendable {
         self.init(store: store, configuration: configuration,
                   opener: AsyncHTTPClientEventStreamOpener(idleTimeout: configuration.idleTimeout, maximumBufferedChunks: 256),
                   credentials: credentials, onEvent: onEvent)
+    }
+
+    /// A subscriber whose streams go through `client`, which must not follow redirects (see
+    /// ``OutgoingHTTP/makeOwnedClient()``).
+    package convenience init(store: RemoteTrustStore, client: HTTPClient, configuration: Configuration = Configuration()) {
+        self.init(store: store, configuration: configuration,
+                  opener: AsyncHTTPClientEventStreamOpener(idleTimeout: configuration.idleTimeout, maximumBufferedChunks: 256,
+                                                           client: client),
+                  onEvent: { _ in })
     }
 
     init(store: RemoteTrustStore, configuration: Configuration, opener: any EventStreamOpening,
