@@ -1,11 +1,14 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Keybound
+import KeyboundHummingbird
+import NIOCore
 
-/// Real HTTP over loopback with URLSession: no cookies kept, no caching, and redirects are not
-/// followed (the login form answers with a redirect to the client, which carries the code).
+/// Real HTTP over loopback with AsyncHTTPClient: no cookies kept (the client has no cookie jar), no
+/// caching, and redirects are not followed (the login form answers with a redirect to the client,
+/// which carries the code). The client is the drill's own; so is ``edgeClient``, through which the
+/// mail edge's trust store and push channel reach the provider. ``shutdown()`` closes both clients'
+/// connections, even those still being made, before the drill stops its servers.
 struct DrillHTTP: Sendable {
     struct Reply: Sendable {
         let status: Int
@@ -19,69 +22,61 @@ struct DrillHTTP: Sendable {
         }
     }
 
-    private let session: URLSession
+    /// The largest answer the drill reads.
+    static let maximumBodyBytes = 16 * 1024 * 1024
+    private let client: HTTPClient
+    /// The mail edge's outgoing HTTP (configured as the library's shared client: no redirects).
+    let edgeClient = OutgoingHTTP.makeOwnedClient()
 
     init() {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpShouldSetCookies = false
-        configuration.httpCookieAcceptPolicy = .never
-        configuration.httpCookieStorage = nil
-        configuration.urlCache = nil
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.timeoutIntervalForRequest = 10
-        session = URLSession(configuration: configuration, delegate: RedirectRefuser(), delegateQueue: nil)
+        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(10))))
     }
 
-    func invalidate() { session.finishTasksAndInvalidate() }
+    /// Closes the client's connections; called once, when the drill stops.
+    func shutdown() async {
+        try? await client.shutdown()
+        try? await edgeClient.shutdown()
+    }
 
     func get(_ url: String, bearer: String? = nil, userAgent: String = "keybound-drill") async throws -> Reply {
-        var request = try Self.request(url)
-        request.setValue(userAgent, forHTTPHeaderField: "User-Agent")
-        if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "User-Agent", value: userAgent)
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
         return try await send(request)
     }
 
     func postForm(_ url: String, _ fields: [(String, String)], basic: (String, String)? = nil, cookie: String? = nil,
                   userAgent: String = "keybound-drill") async throws -> Reply {
-        var request = try Self.request(url)
-        request.httpMethod = "POST"
-        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-        request.setValue(userAgent, forHTTPHeaderField: "User-Agent")
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "User-Agent", value: userAgent)
         if let (id, secret) = basic {
-            request.setValue("Basic " + Data("\(id):\(secret)".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+            request.headers.add(name: "Authorization", value: "Basic " + Data("\(id):\(secret)".utf8).base64EncodedString())
         }
-        if let cookie { request.setValue(cookie, forHTTPHeaderField: "Cookie") }
-        request.httpBody = Data(Self.form(fields).utf8)
+        if let cookie { request.headers.add(name: "Cookie", value: cookie) }
+        request.body = .bytes(Array(Self.form(fields).utf8))
         return try await send(request)
     }
 
-    private func send(_ request: URLRequest) async throws -> Reply {
-        let (data, response) = try await session.data(for: request)
-        guard let http = response as? HTTPURLResponse else { throw StormDrillError("\(request.url?.absoluteString ?? "?"): not an HTTP response") }
-        var headers: [String: String] = [:]
-        for (name, value) in http.allHeaderFields {
-            if let name = name as? String, let value = value as? String { headers[name] = value }
+    private func send(_ request: HTTPClientRequest) async throws -> Reply {
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            response = try await client.execute(request, timeout: .seconds(10))
+            body = try await response.body.collect(upTo: Self.maximumBodyBytes)
+        } catch {
+            throw StormDrillError("\(request.method.rawValue) \(request.url): \(error)")
         }
-        return Reply(status: http.statusCode, headers: headers, body: Array(data))
-    }
-
-    private static func request(_ url: String) throws -> URLRequest {
-        guard let parsed = URL(string: url) else { throw StormDrillError("not a URL: \(url)") }
-        return URLRequest(url: parsed, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: 10)
+        var headers: [String: String] = [:]
+        for (name, value) in response.headers { headers[name] = headers[name].map { $0 + ", " + value } ?? value }
+        return Reply(status: Int(response.status.code), headers: headers, body: Array(buffer: body))
     }
 
     static func form(_ fields: [(String, String)]) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         return fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
-    }
-}
-
-/// Answers every redirect with "do not follow": the drill reads the `Location` itself.
-private final class RedirectRefuser: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
-    // No state: @unchecked only because NSObject is not Sendable.
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
-        completionHandler(nil)
     }
 }

@@ -81,12 +81,16 @@ final class DrillWorld: Sendable {
         let mail = try ProviderMail.service(context: context, directory: directory, logger: logger, ledgerCheck: true,
                                             now: clock.reader, clock: verification)
         let cache = VerifiedTokenCache()
-        let edgeTrust = RemoteTrustStore(
-            configuration: try .init(issuers: tenants.map { RemoteTrustStore.Issuer(url: $0.url, tenantID: $0.tenantID) }),
-            cache: cache, now: clock.reader)
+        let edgeIssuers = try RemoteTrustStore.Configuration(
+            issuers: tenants.map { RemoteTrustStore.Issuer(url: $0.url, tenantID: $0.tenantID) })
+        let edgeConfiguration = try MailConfiguration(allowedIssuers: Set(tenants.map(\.url)))
+        // Nothing below throws until the world exists, whose stop() shuts the HTTP clients down.
+        let http = DrillHTTP()
+        let edgeTrust = RemoteTrustStore(configuration: edgeIssuers, fetcher: AsyncHTTPClientFetcher(timeout: 5, client: http.edgeClient),
+                                         cache: cache, now: clock.reader)
         let edgeAlerts = AlertCenter(logger: Self.logger("keybound.alerts", verbose: verbose), now: clock.reader)
         let edge = MailService(
-            store: mail.store, audit: mail.audit, configuration: try MailConfiguration(allowedIssuers: Set(tenants.map(\.url))),
+            store: mail.store, audit: mail.audit, configuration: edgeConfiguration,
             cache: cache, logger: logger, now: clock.reader, alerts: edgeAlerts,
             onRejection: { rejection in
                 guard rejection.code == .unknownKey, let issuer = rejection.tokenIssuer, let kid = rejection.keyID else { return }
@@ -103,11 +107,11 @@ final class DrillWorld: Sendable {
             logger: logger))
         let services = Task { try await group.run() }
         // The push channel runs apart from the servers so that it can be stopped first (see ``stop()``).
-        let push = KeyEventSubscriber(store: edgeTrust)
+        let push = KeyEventSubscriber(store: edgeTrust, client: http.edgeClient)
         let subscriber = Task { await push.run() }
         let world = DrillWorld(directory: directory, clock: clock, context: context, tenants: tenants, mail: mail, edge: edge,
                                edgeTrust: edgeTrust, edgeAlerts: edgeAlerts, urls: ports.map { "http://127.0.0.1:\($0)" },
-                               http: DrillHTTP(), services: services, subscriber: subscriber)
+                               http: http, services: services, subscriber: subscriber)
         do {
             try await world.waitUntilReady()
         } catch {
@@ -151,12 +155,14 @@ final class DrillWorld: Sendable {
     ///
     /// Order matters: a server task cancelled while a new connection waits to be accepted traps in
     /// NIO ("Deinited NIOAsyncWriter without calling finish()"). So every client stops first — the
-    /// push channel, which would reconnect, and the drill's own URLSession — and only then are the
+    /// push channel, which would reconnect, and the drill's own HTTP clients (the edge's among them:
+    /// AsyncHTTPClient may finish making a connection after its request was cancelled, and
+    /// shutting the client down waits for it) — and only then are the
     /// servers cancelled, with nothing left to connect to them.
     func stop() async {
         subscriber.cancel()
         _ = await Self.wait(for: subscriber, seconds: 5)
-        http.invalidate()
+        await http.shutdown()
         services.cancel()
         _ = await Self.wait(for: services, seconds: 5)
     }

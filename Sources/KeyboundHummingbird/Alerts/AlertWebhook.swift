@@ -1,7 +1,5 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Keybound
 import Logging
 import Synchronization
@@ -9,13 +7,15 @@ import Synchronization
 /// Delivers alerts to an HTTP endpoint: one `POST` of the alert's JSON per alert, in order, off the
 /// request path. A failed delivery (no 2xx) is retried 3 times with 0.5 s, 1 s and 2 s pauses,
 /// then logged and dropped; at most ``maximumQueued`` alerts wait (the oldest is dropped beyond).
+/// Each attempt has 5 s; redirects are never followed (a 3xx is a failed delivery) and at most
+/// 64 KiB of the answer is read. Sent with the process-wide ``OutgoingHTTP/client``.
 public final class AlertWebhook: Sendable {
     /// The endpoint.
     public let url: URL
     /// The most alerts waiting for delivery.
     public let maximumQueued: Int
     private let logger: Logger
-    private let session: URLSession
+    private let client: HTTPClient
     private let queue: Mutex<(pending: [SecurityAlert], sending: Bool)> = Mutex(([], false))
 
     /// A webhook posting to `url` (http or https). Throws for any other URL.
@@ -26,9 +26,7 @@ public final class AlertWebhook: Sendable {
         self.url = url
         self.maximumQueued = max(1, maximumQueued)
         self.logger = logger
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 5
-        self.session = URLSession(configuration: configuration)
+        self.client = OutgoingHTTP.client
     }
 
     /// Queues `alert` for delivery and returns at once.
@@ -59,19 +57,27 @@ public final class AlertWebhook: Sendable {
     }
 
     private func deliver(_ alert: SecurityAlert) async {
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(JSONWriter().bytes(.object(alert.jsonObject)))
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(JSONWriter().bytes(.object(alert.jsonObject)))
         for pause in [0.5, 1, 2, nil] as [Double?] {
-            if let (_, response) = try? await session.data(for: request), let http = response as? HTTPURLResponse,
-               (200..<300).contains(http.statusCode) {
-                return
-            }
+            if let status = try? await post(request), (200..<300).contains(status) { return }
             guard let pause else { break }
             try? await Task.sleep(for: .seconds(pause))
         }
         logger.error("alert webhook delivery failed after 4 attempts", metadata: ["alert": "\(alert.code)", "sequence": "\(alert.sequence)"])
+    }
+
+    /// One attempt, within 5 s: the status, after reading at most 64 KiB of the answer (a longer
+    /// answer is cut off, which closes the connection, and does not fail the delivery).
+    private func post(_ request: HTTPClientRequest) async throws -> Int {
+        let client = self.client
+        return try await OutgoingHTTP.withTimeLimit(.seconds(5), "POST \(url.absoluteString)") { [request] in
+            let response = try await client.execute(request, deadline: OutgoingHTTP.deadline(in: 5))
+            _ = try? await AsyncHTTPClientFetcher.read(response, maximumBytes: 64 * 1024, target: request.url)
+            return Int(response.status.code)
+        }
     }
 }
 

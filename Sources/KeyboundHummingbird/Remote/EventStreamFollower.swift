@@ -83,7 +83,8 @@ struct EventStreamFollower: Sendable {
         guard response.status == 200 else {
             // A refused resume point: start where the provider decides next time.
             if response.status == 400, resuming { position.lastEventID = "" }
-            board.update(issuer) { $0.lastError = "\(method) \(url.absoluteString) answered \(response.status)" }
+            let redirect = (300..<400).contains(response.status) ? ", a redirect; redirects are never followed" : ""
+            board.update(issuer) { $0.lastError = "\(method) \(url.absoluteString) answered \(response.status)\(redirect)" }
             return false
         }
         guard (response.headers["content-type"] ?? "").lowercased().hasPrefix("text/event-stream") else {

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Keybound
 import ServiceLifecycle
@@ -46,8 +47,17 @@ public final class KeyEventSubscriber: Service, Sendable {
                             credentials: [String: StreamCredentials] = [:],
                             onEvent: @escaping @Sendable (KeyEventNotice) -> Void = { _ in }) {
         self.init(store: store, configuration: configuration,
-                  opener: URLSessionEventStreamOpener(idleTimeout: configuration.idleTimeout, maximumBufferedChunks: 256),
+                  opener: AsyncHTTPClientEventStreamOpener(idleTimeout: configuration.idleTimeout, maximumBufferedChunks: 256),
                   credentials: credentials, onEvent: onEvent)
+    }
+
+    /// A subscriber whose streams go through `client`, which must not follow redirects (see
+    /// ``OutgoingHTTP/makeOwnedClient()``).
+    package convenience init(store: RemoteTrustStore, client: HTTPClient, configuration: Configuration = Configuration()) {
+        self.init(store: store, configuration: configuration,
+                  opener: AsyncHTTPClientEventStreamOpener(idleTimeout: configuration.idleTimeout, maximumBufferedChunks: 256,
+                                                           client: client),
+                  onEvent: { _ in })
     }
 
     init(store: RemoteTrustStore, configuration: Configuration, opener: any EventStreamOpening,

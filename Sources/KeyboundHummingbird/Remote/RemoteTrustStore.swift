@@ -101,10 +101,11 @@ public final class RemoteTrustStore: Sendable {
     /// Per issuer URL: the push channel's refreshes, coalesced.
     private let pushRefreshes: [String: RefreshCoalescer]
 
-    /// A store that fetches with `fetcher` (URLSession by default). Nothing is fetched until
+    /// A store that fetches with `fetcher` (``AsyncHTTPClientFetcher`` by default: no redirects,
+    /// the size cap enforced while the body streams in). Nothing is fetched until
     /// ``refreshAll()`` or a verification asks. `cache`, if given, loses a key's entries the
     /// moment that key is revoked or disappears from its issuer's JWKS.
-    public init(configuration: Configuration, fetcher: any HTTPFetching = URLSessionFetcher(),
+    public init(configuration: Configuration, fetcher: any HTTPFetching = AsyncHTTPClientFetcher(),
                 cache: VerifiedTokenCache? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.configuration = configuration
         self.fetcher = fetcher
@@ -258,6 +259,9 @@ public final class RemoteTrustStore: Sendable {
 
     private func fetchJSON(_ url: URL) async throws -> (object: JSONObject, maxAge: TimeInterval?) {
         let result = try await fetcher.get(url, maximumBytes: configuration.maximumDocumentBytes)
+        if (300..<400).contains(result.status) {
+            throw RemoteTrustError("GET \(url.absoluteString) answered \(result.status), a redirect; redirects are never followed (configure the issuer by its final URL)")
+        }
         guard result.status == 200 else { throw RemoteTrustError("GET \(url.absoluteString) answered \(result.status)") }
         guard result.body.count <= configuration.maximumDocumentBytes else { throw RemoteTrustError("GET \(url.absoluteString): document too large") }
         let object: JSONObject

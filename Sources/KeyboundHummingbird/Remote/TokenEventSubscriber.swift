@@ -51,7 +51,7 @@ public final class TokenEventSubscriber: Service, Sendable {
                             configuration: EventStreamConfiguration = EventStreamConfiguration(),
                             onEvent: @escaping @Sendable (TokenEventNotice) -> Void = { _ in }) {
         self.init(issuers: issuers, revoked: revoked, cache: cache, configuration: configuration,
-                  opener: URLSessionEventStreamOpener(idleTimeout: configuration.idleTimeout, maximumBufferedChunks: 256),
+                  opener: AsyncHTTPClientEventStreamOpener(idleTimeout: configuration.idleTimeout, maximumBufferedChunks: 256),
                   onEvent: onEvent)
     }
 

@@ -60,6 +60,36 @@ struct MailAlertTests {
         #expect(throws: AlertWebhookError.self) { try AlertWebhook(url: URL(string: "file:///etc/passwd")!) }
     }
 
+    @Test("The webhook never follows a redirect: a 307 is a failed delivery, retried at the same URL, never posted elsewhere")
+    func webhookRefusesRedirects() async throws {
+        let elsewhere = TransportLog()
+        let otherRouter = Router()
+        otherRouter.post("/hook") { request, _ -> HTTPResponse.Status in
+            elsewhere.request(request.uri.path)
+            return .noContent
+        }
+        let other = try await LoopbackServer.start(otherRouter)
+        defer { Task { await other.stop() } }
+        let attempts = TransportLog()
+        let router = Router()
+        router.post("/hook") { request, _ in
+            attempts.request(request.uri.path)
+            return Response(status: .temporaryRedirect, headers: [.location: other.base + "/hook"])
+        }
+        let server = try await LoopbackServer.start(router)
+        defer { Task { await server.stop() } }
+        var quiet = Logger(label: "hook")
+        quiet.logLevel = .critical
+        let center = AlertCenter(logger: quiet)
+        center.setWebhook(try AlertWebhook(url: try #require(URL(string: server.base + "/hook")), logger: quiet))
+        center.raise(Self.mismatch, context: AlertContext(tokenID: "jti-1"))
+        // 4 attempts with 0.5 s, 1 s and 2 s pauses between them.
+        #expect(await eventually(within: 30) { attempts.requests.count == 4 }, "\(attempts.requests.count) attempts")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(attempts.requests.count == 4)
+        #expect(elsewhere.requests.isEmpty, "the redirect was followed: \(elsewhere.requests)")
+    }
+
     @Test("Alerts are listed by the admin API (admin token required), after a given sequence")
     func adminAlerts() async throws {
         let fixture = try MailFixture()

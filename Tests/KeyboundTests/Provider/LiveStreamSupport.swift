@@ -23,7 +23,7 @@ struct LiveProvider {
                               configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quiet)
         let server = Task { try await app.runService() }
         let provider = LiveProvider(fixture: fixture, base: base, server: server)
-        let fetcher = URLSessionFetcher(timeout: 1)
+        let fetcher = AsyncHTTPClientFetcher(timeout: 1)
         for _ in 0..<250 {
             if let health = URL(string: base + "/health"), (try? await fetcher.get(health, maximumBytes: 100))?.status == 200 { return provider }
             try await Task.sleep(for: .milliseconds(20))
@@ -49,7 +49,7 @@ final class LiveEventStream: Sendable {
 
     /// Opens `url`; a non-200 answer's body is read whole into ``text``.
     static func open(_ url: String, headers: [String: String] = [:], body: [UInt8]? = nil) async throws -> LiveEventStream {
-        let opener = URLSessionEventStreamOpener(idleTimeout: 30, maximumBufferedChunks: 1_024)
+        let opener = AsyncHTTPClientEventStreamOpener(idleTimeout: 30, maximumBufferedChunks: 1_024)
         var all = ["Accept": "text/event-stream"]
         all.merge(headers) { _, new in new }
         let response = try await opener.open(try #require(URL(string: url)), headers: all, body: body)

@@ -64,7 +64,7 @@ final class FakeEventServer: Sendable {
     /// Waits until the server answers (so that nothing the client does happens before it listens).
     func waitUntilListening() async -> Bool {
         guard let url = URL(string: base + "/health") else { return false }
-        let fetcher = URLSessionFetcher(timeout: 1)
+        let fetcher = AsyncHTTPClientFetcher(timeout: 1)
         for _ in 0..<200 {
             if (try? await fetcher.get(url, maximumBytes: 100))?.status == 200 { return true }
             try? await Task.sleep(for: .milliseconds(20))

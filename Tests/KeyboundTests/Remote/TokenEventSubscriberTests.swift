@@ -1,7 +1,5 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HTTPTypes
 import Hummingbird
 @testable import Keybound
@@ -39,13 +37,14 @@ struct TokenEventSubscriberLiveTests {
     }
 
     static func appToken(_ base: String, issuer: String = "contoso") async throws -> String {
-        var request = URLRequest(url: try #require(URL(string: "\(base)/\(issuer)/token")))
-        request.httpMethod = "POST"
-        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-        request.setValue(ProviderFixture.basic("daemon", ProviderFixture.secret), forHTTPHeaderField: "Authorization")
-        request.httpBody = Data("grant_type=client_credentials&scope=api%3A%2F%2Fmail%2F.default".utf8)
-        let (data, _) = try await URLSessionFetcher.load(request, in: URLSession(configuration: .ephemeral))
-        return try #require(try StrictJSONParser.parseObject(Array(data))["access_token"]?.stringValue)
+        var request = HTTPClientRequest(url: "\(base)/\(issuer)/token")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "Authorization", value: ProviderFixture.basic("daemon", ProviderFixture.secret))
+        request.body = .bytes(Array("grant_type=client_credentials&scope=api%3A%2F%2Fmail%2F.default".utf8))
+        let response = try await OutgoingHTTP.client.execute(request, timeout: .seconds(10))
+        let body = try await AsyncHTTPClientFetcher.read(response, maximumBytes: 64 * 1024, target: request.url)
+        return try #require(try StrictJSONParser.parseObject(body)["access_token"]?.stringValue)
     }
 
     @Test("a cached token revoked at the provider is refused (token_revoked) and evicted; an uncached revoked token is refused too",
