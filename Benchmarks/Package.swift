@@ -38,6 +38,7 @@ let package = Package(
                 .product(name: "KeyboundStore", package: root),
                 .product(name: "KeyboundServer", package: root),
                 .product(name: "KeyboundHummingbird", package: root),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Keybound Mail under load, four configurations side by side (Benchmarks/load/wrk-mail.sh).

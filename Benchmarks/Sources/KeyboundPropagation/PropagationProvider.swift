@@ -9,6 +9,7 @@ import Keybound
 import KeyboundServer
 import KeyboundStore
 import Logging
+import ServiceLifecycle
 
 /// A Keybound provider in this process, on a free loopback port, over a temporary data directory,
 /// with one consumer issuer (`bench`), a resource `api://bench` and its server client
@@ -21,6 +22,7 @@ struct PropagationProvider: Sendable {
     let serverClientSecret: String
     let directory: URL
     let context: ProviderContext
+    let group: ServiceGroup
     let server: Task<Void, any Error>
 
     var manager: KeyManager { context.manager }
@@ -43,13 +45,16 @@ struct PropagationProvider: Sendable {
         var logger = Logger(label: "keybound-propagation")
         logger.logLevel = .warning
         let app = KeyboundApplication.make(context: context, logger: logger)
-        let server = Task { try await app.runService() }
-        return PropagationProvider(serverClientSecret: secret, directory: directory, context: context, server: server)
+        // Stopped by graceful shutdown, as `keybound serve` is: cancelling the serving task can trap
+        // in NIO when a validator's reconnect was accepted but not yet served (swift-nio#2637).
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        let server = Task { try await group.run() }
+        return PropagationProvider(serverClientSecret: secret, directory: directory, context: context, group: group, server: server)
     }
 
     /// Stops the server and removes the data directory.
     func stop() async {
-        server.cancel()
+        await group.triggerGracefulShutdown()
         _ = await server.result
         try? FileManager.default.removeItem(at: directory)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KeyboundStore
+import ServiceLifecycle
 
 /// What one read of a stream's store found.
 struct EventStreamBatch: Sendable {
@@ -16,7 +17,8 @@ struct EventStreamBatch: Sendable {
 /// every wake-up of the issuer's ``ChangeBeacon`` (never on a timer of its own), a keep-alive
 /// comment after `heartbeat` of silence (``StreamLimits/keepAliveInterval``). The stream's slot and
 /// its hold on the beacon are released when the body ends (or, should it never run, when the
-/// response is gone); a client that went away is noticed when a write fails.
+/// response is gone); a client that went away is noticed when a write fails. A graceful shutdown
+/// of the server ends every open stream at once, so SIGTERM is never held up by a validator.
 enum ServerSentEventsResponse {
     /// A streaming response. `read` gets the position (the last event id sent or skipped) and
     /// advances it.
@@ -45,8 +47,12 @@ enum ServerSentEventsResponse {
                     lastWrite = .now
                     continue
                 }
-                _ = await following.beacon.wait(after: seen, timeout: heartbeat - quiet)
-            } while !Task.isCancelled
+                let beacon = following.beacon, timeout = heartbeat - quiet
+                _ = await cancelWhenGracefulShutdown { await beacon.wait(after: seen, timeout: timeout) }
+            } while !Task.isCancelled && !Task.isShuttingDownGracefully
+            // Ended by the client's request (follow=false), its lost right to the stream, or the
+            // server's graceful shutdown: an open stream must never hold a shutdown up. A client
+            // resumes elsewhere with Last-Event-ID.
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)

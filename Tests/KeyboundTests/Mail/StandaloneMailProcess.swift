@@ -16,7 +16,7 @@ final class StandaloneMail: Sendable {
     let mailBase: String
     let dataDirectory: URL
     let log: URL
-    private let server: Task<Void, any Error>
+    private let server: GracefulServer
     let process: Process
 
     /// Starts the provider and the mail process with `trust` (`--trust` values, built from the
@@ -31,7 +31,7 @@ final class StandaloneMail: Sendable {
         quiet.logLevel = .critical
         let provider = Application(router: KeyboundApplication.router(context: fixture.context),
                                    configuration: .init(address: .hostname("127.0.0.1", port: providerPort)), logger: quiet)
-        server = Task { try await provider.runService() }
+        server = GracefulServer(provider)
         // The mail process needs the provider's discovery documents: start it once they answer.
         var providerUp = false
         for _ in 0..<600 where !providerUp {
@@ -78,7 +78,7 @@ final class StandaloneMail: Sendable {
     /// Stops both processes' servers and removes all their data.
     func stop() async {
         await stopMail()
-        server.cancel()
+        _ = await server.result
         fixture.remove()
     }
 

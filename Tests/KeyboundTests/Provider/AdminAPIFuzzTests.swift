@@ -46,7 +46,7 @@ struct AdminAPIFuzzTests {
         quiet.logLevel = .critical
         let app = Application(router: KeyboundApplication.router(context: context),
                               configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quiet)
-        let server = Task { try await app.runService() }
+        let server = GracefulServer(app)
         defer { server.cancel() }
         try await Self.waitUntilListening(base)
 

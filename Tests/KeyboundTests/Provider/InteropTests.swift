@@ -33,7 +33,7 @@ struct InteropTests {
                               configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quiet)
         // The issuer URLs name the port, so the server must listen on exactly that port (the
         // testing framework's live mode picks its own): run the service directly.
-        let server = Task { try await app.runService() }
+        let server = GracefulServer(app)
         let result = try await Self.run("python3", [
             Self.interopDirectory.appendingPathComponent("interop.py").path, base, issuer, "daemon", ProviderFixture.secret,
             "web", "user", ProviderFixture.password, ProviderFixture.redirect])

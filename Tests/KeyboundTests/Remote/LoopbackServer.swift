@@ -9,7 +9,7 @@ import Synchronization
 struct LoopbackServer {
     /// `http://127.0.0.1:<port>`.
     let base: String
-    private let server: Task<Void, any Error>
+    private let server: GracefulServer
 
     /// Starts `router` and returns once the server listens (throws if it did not within 10 s).
     static func start(_ router: Router<BasicRequestContext>) async throws -> LoopbackServer {
@@ -18,7 +18,7 @@ struct LoopbackServer {
         quiet.logLevel = .critical
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }, logger: quiet)
-        let server = Task { try await app.runService() }
+        let server = GracefulServer(app)
         for _ in 0..<500 {
             if let port = port.withLock({ $0 }) { return LoopbackServer(base: "http://127.0.0.1:\(port)", server: server) }
             try await Task.sleep(for: .milliseconds(20))

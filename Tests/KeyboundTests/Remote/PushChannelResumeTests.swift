@@ -28,7 +28,7 @@ struct PushChannelResumeTests {
         var quiet = Logger(label: "fake-sse")
         quiet.logLevel = .critical
         let app = Application(router: server.router(), configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quiet)
-        let serving = Task { try await app.runService() }
+        let serving = GracefulServer(app)
         defer { serving.cancel() }
         #expect(await server.waitUntilListening())
 
@@ -84,7 +84,7 @@ struct PushChannelResumeTests {
         var quiet = Logger(label: "fake-sse")
         quiet.logLevel = .critical
         let app = Application(router: server.router(), configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quiet)
-        let serving = Task { try await app.runService() }
+        let serving = GracefulServer(app)
         defer { serving.cancel() }
         #expect(await server.waitUntilListening())
         let store = RemoteTrustStore(configuration: try .init(issuers: [.init(url: server.issuer)]))
@@ -113,7 +113,7 @@ struct PushChannelResumeTests {
         var quiet = Logger(label: "fake-sse")
         quiet.logLevel = .critical
         let app = Application(router: server.router(), configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quiet)
-        let serving = Task { try await app.runService() }
+        let serving = GracefulServer(app)
         defer { serving.cancel() }
         #expect(await server.waitUntilListening())
         let subscriber = KeyEventSubscriber(store: RemoteTrustStore(configuration: try .init(issuers: [.init(url: server.issuer)])))

@@ -45,7 +45,7 @@ struct PushChannelLiveTests {
         quiet.logLevel = .critical
         let app = Application(router: KeyboundApplication.router(context: fixture.context),
                               configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quiet)
-        let server = Task { try await app.runService() }
+        let server = GracefulServer(app)
         defer { server.cancel() }
 
         let cache = VerifiedTokenCache()

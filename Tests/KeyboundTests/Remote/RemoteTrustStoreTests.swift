@@ -201,7 +201,7 @@ struct RemoteTrustStoreTests {
         quiet.logLevel = .critical
         let app = Application(router: KeyboundApplication.router(context: fixture.context),
                               configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quiet)
-        let server = Task { try await app.runService() }
+        let server = GracefulServer(app)
         let store = RemoteTrustStore(configuration: try .init(issuers: [
             .init(url: base + "/consumers"), .init(url: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID)]))
         for _ in 0..<100 where !store.isLoaded(base + "/contoso") || !store.isLoaded(base + "/consumers") {

@@ -153,7 +153,7 @@ struct TokenEventSubscriberScriptTests {
         var quiet = Logger(label: "fake-token-events")
         quiet.logLevel = .critical
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quiet)
-        let serving = Task { try await app.runService() }
+        let serving = GracefulServer(app)
         defer { serving.cancel() }
 
         let revoked = RevokedTokens()
