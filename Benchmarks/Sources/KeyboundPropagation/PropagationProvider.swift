@@ -64,23 +64,26 @@ struct PropagationProvider: Sendable {
         let key = try manager.signingKey(issuerID: Self.issuerID)
         let at = Date().timeIntervalSince1970.rounded(.down)
         let token = try TokenSigner(key: key).sign(claims: JSONObject([
-            "iss": .string(issuerURL), "sub": .string("bench-user"), "aud": .string("api://bench"), "exp": .number(at + 600),
+            "iss": .string(issuerURL), "tid": .string(try tenantID()), "sub": .string("bench-user"), "aud": .string("api://bench"), "exp": .number(at + 600),
             "iat": .number(at), "jti": .string(UUID().uuidString), "client_id": .string("bench")]))
         return (key.keyID, token)
     }
 
     /// A signed access token of the issuer's active key, committed to the issuance ledger as
     /// Keybound would (so that revoking it records a token event), and its `jti`.
+    /// The issuer's tenant id, which every token of it carries (a consumer realm has one too).
+    func tenantID() throws -> String { try manager.issuer(id: Self.issuerID).tenantID ?? "" }
+
     func ledgerToken() throws -> (tokenID: String, token: String) {
         let key = try manager.signingKey(issuerID: Self.issuerID)
         let now = Date()
         let at = now.timeIntervalSince1970.rounded(.down)
         let tokenID = UUID().uuidString
         let signed = try TokenSigner(key: key).signed(claims: JSONObject([
-            "iss": .string(issuerURL), "sub": .string("bench-user"), "aud": .string(Self.audience), "exp": .number(at + 600),
+            "iss": .string(issuerURL), "tid": .string(try tenantID()), "sub": .string("bench-user"), "aud": .string(Self.audience), "exp": .number(at + 600),
             "iat": .number(at), "jti": .string(tokenID), "client_id": .string("bench")]))
         let record = IssuanceRecord(issuerID: Self.issuerID, keyID: key.keyID, tokenID: tokenID, kind: .access, subject: "bench-user",
-                                    clientID: "bench", audience: [Self.audience], scope: "", roles: [], tenantID: nil,
+                                    clientID: "bench", audience: [Self.audience], scope: "", roles: [], tenantID: try tenantID(),
                                     issuedAt: Date(timeIntervalSince1970: at), expiresAt: Date(timeIntervalSince1970: at + 600),
                                     parentTokenID: nil, sessionID: nil, chainID: nil, grantType: "client_credentials",
                                     claimsDigest: Self.hexSHA256(bytes: signed.payload))

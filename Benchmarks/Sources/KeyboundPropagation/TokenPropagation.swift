@@ -25,7 +25,6 @@ enum TokenPropagation {
             }
             try await Task.sleep(for: .milliseconds(10))
         }
-        let trust = try provider.manager.trustStore()
         print("revoking \(options.revocations) tokens one after the other…")
         var samples: [Double] = []
         var missed = 0
@@ -34,6 +33,9 @@ enum TokenPropagation {
         for round in 0..<options.revocations {
             try await Task.sleep(for: options.maximumPause * Double.random(in: 0..<1))
             let (tokenID, token) = try provider.ledgerToken()
+            // The provider's keys as of this token: the rotation engine may have replaced the
+            // emergency keys the key phase left behind since the last round.
+            let trust = try provider.manager.trustStore()
             // Every validator verified (and cached) the token before it is revoked.
             for validator in validators {
                 guard case .success = validator.verifier(trust).verify(token) else { throw PropagationError("a fresh token was refused") }

@@ -82,12 +82,12 @@ struct HuntCLITests {
     func keyTrace() async throws {
         let scenario = try HuntScenario()
         defer { scenario.remove() }
-        let outcome = try await Self.hunt(scenario, ["--issuer", "consumers", "--kid", scenario.stolenKeyID, "--format", "json"])
+        let outcome = try await Self.hunt(scenario, ["--issuer", "consumers", "--kid=\(scenario.stolenKeyID)", "--format", "json"])
         let use = try #require(outcome.json?["key_use"] as? [String: Any])
         #expect(use["issuer_id"] as? String == "consumers" && use["key_state"] as? String == "revoked")
         let total = try #require(use["total"] as? [String: Any])
         #expect(total["total"] as? Int == scenario.recordsByKeyID[scenario.stolenKeyID]?.count)
-        let text = try await Self.hunt(scenario, ["--issuer", scenario.url("consumers"), "--kid", scenario.stolenKeyID])
+        let text = try await Self.hunt(scenario, ["--issuer", scenario.url("consumers"), "--kid=\(scenario.stolenKeyID)"])
         #expect(text.stdout.contains("Key \(scenario.stolenKeyID) of consumers (state revoked"))
     }
 

@@ -19,7 +19,7 @@ struct IncidentCLITests {
         _ = try ProviderStore(directory: directory)
         _ = try AuditLog(directory: directory)
         let environment = ["KEYBOUND_KEK": kek.base64Text]
-        let base = ["incident", "respond", "--data", directory.path, "--issuer", "consumers", "--kid", kid, "--reason", "drill"]
+        let base = ["incident", "respond", "--data", directory.path, "--issuer", "consumers", "--kid=\(kid)", "--reason", "drill"]
 
         let killed = try await StoreCLI.run(base + ["--kill-after", "revoke_key"], environment: environment)
         #expect(killed.status == 137)

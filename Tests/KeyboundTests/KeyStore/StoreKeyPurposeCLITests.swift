@@ -42,7 +42,7 @@ struct StoreKeyPurposeCLITests {
         #expect(try await run(["keys", "rotate", "--issuer", "consumers", "--purpose", "refresh-token"]).status != 0)
 
         let kid = try #require(idKey["kid"] as? String)
-        let revoked = try await run(["keys", "revoke", "--issuer", "consumers", "--kid", kid, "--reason", "leaked", "--json"])
+        let revoked = try await run(["keys", "revoke", "--issuer", "consumers", "--kid=\(kid)", "--reason", "leaked", "--json"])
         #expect(revoked.status == 0, "\(revoked.stderr)")
         let answer = Self.json(revoked)
         #expect((answer?["revoked"] as? [String: Any])?["state"] as? String == "revoked")
