@@ -38,6 +38,7 @@ package final class GroupCommitWriter<Item: Sendable, Outcome: Sendable>: Sendab
     private let queue: DispatchQueue
     private let batch: Batch
     private let onBatch: @Sendable (Int, Double) -> Void
+    private let pause: @Sendable (UInt32) -> Void
     /// The largest number of items committed in one transaction.
     package let maximumBatch: Int
     /// How long the writer waits for company before a commit when items arrive concurrently.
@@ -48,15 +49,19 @@ package final class GroupCommitWriter<Item: Sendable, Outcome: Sendable>: Sendab
     /// - Parameters:
     ///   - onBatch: told the size and duration (seconds) of each committed batch (for metrics);
     ///     not told of the one-by-one retries after a failed batch.
+    ///   - pause: how the writer waits for company, given microseconds: `usleep`, on the writer's
+    ///     queue (tests record the calls instead).
     ///   - batch: writes one batch; called once per transaction, on the writer's queue.
     package init(database: any DatabaseWriter, label: String, maximumBatch: Int, coalescingDelayMicroseconds: UInt32,
-                 onBatch: @escaping @Sendable (Int, Double) -> Void = { _, _ in }, batch: @escaping Batch) {
+                 onBatch: @escaping @Sendable (Int, Double) -> Void = { _, _ in },
+                 pause: @escaping @Sendable (UInt32) -> Void = { usleep($0) }, batch: @escaping Batch) {
         precondition(maximumBatch >= 1, "a group commit batch holds at least one item")
         self.database = database
         self.queue = DispatchQueue(label: label)
         self.maximumBatch = maximumBatch
         self.coalescingDelayMicroseconds = coalescingDelayMicroseconds
         self.onBatch = onBatch
+        self.pause = pause
         self.batch = batch
     }
 
@@ -77,13 +82,16 @@ package final class GroupCommitWriter<Item: Sendable, Outcome: Sendable>: Sendab
     /// Items submitted and not yet taken into a transaction (for tests and diagnostics).
     package var waitingCount: Int { state.withLock { $0.waiting.count } }
 
+    /// Whether the writer's queue is committing or waiting for company (for tests and diagnostics).
+    package var isFlushing: Bool { state.withLock { $0.flushing } }
+
     private func flush() {
         var previousBatch = 0
         while true {
             // Under concurrency (the last batch had company), wait a moment for more items so one
             // commit and one disk flush cover more of them. A lone item never waits.
             if previousBatch > 1 && state.withLock({ $0.waiting.count }) < maximumBatch {
-                usleep(coalescingDelayMicroseconds)
+                pause(coalescingDelayMicroseconds)
             }
             let taken: [Waiting] = state.withLock { state in
                 let taken = Array(state.waiting.prefix(maximumBatch))

@@ -32,6 +32,8 @@ final class GroupCommitFixture: Sendable {
         let failing = Mutex(false)
         /// Set while the batch closure holds a transaction open at the gate.
         let holding = Mutex(false)
+        /// Every wait for company the writer made (microseconds asked for).
+        let pauses = Mutex<[UInt32]>([])
         let gate = DispatchSemaphore(value: 0)
     }
 
@@ -39,6 +41,8 @@ final class GroupCommitFixture: Sendable {
     var transactionSizes: [Int] { recorder.transactions.withLock { $0 } }
     /// The sizes the writer reported through `onBatch` (committed batches only).
     var reportedBatchSizes: [Int] { recorder.reportedBatches.withLock { $0 } }
+    /// Every wait for company the writer made (it sleeps for real too, after recording it).
+    var pauses: [UInt32] { recorder.pauses.withLock { $0 } }
     /// While `true`, every transaction fails with ``Outage`` (checked before the gate).
     func setFailing(_ failing: Bool) { recorder.failing.withLock { $0 = failing } }
 
@@ -54,7 +58,11 @@ final class GroupCommitFixture: Sendable {
         let recorder = recorder
         writer = GroupCommitWriter(database: pool, label: "keybound.test.group-commit", maximumBatch: maximumBatch,
                                    coalescingDelayMicroseconds: coalescingDelayMicroseconds,
-                                   onBatch: { size, _ in recorder.reportedBatches.withLock { $0.append(size) } }) { items, db in
+                                   onBatch: { size, _ in recorder.reportedBatches.withLock { $0.append(size) } },
+                                   pause: { microseconds in
+                                       recorder.pauses.withLock { $0.append(microseconds) }
+                                       usleep(microseconds)
+                                   }) { items, db in
             recorder.transactions.withLock { $0.append(items.count) }
             if recorder.failing.withLock({ $0 }) { throw Outage() }
             if items.contains(where: \.holdsTransaction) {
@@ -77,12 +85,18 @@ final class GroupCommitFixture: Sendable {
         return task
     }
 
+    /// Waits until the writer's queue has nothing left to do.
+    func waitUntilIdle() async throws {
+        try await waitUntil("the writer to go idle") { !self.writer.isFlushing }
+    }
+
     /// Lets the held transaction go on.
     func release() { recorder.gate.signal() }
 
-    /// Waits (suspending, never blocking) until `condition` holds; fails after a generous deadline.
+    /// Waits (suspending, never blocking) until `condition` holds; fails after a generous deadline
+    /// (the whole suite runs in parallel on 2 shared cores: tasks can wait a long time for a thread).
     func waitUntil(_ what: String, _ condition: @Sendable () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(180)
         while !condition() {
             guard ContinuousClock.now < deadline else { throw FixtureTimeout(what: what) }
             try await Task.sleep(for: .milliseconds(5))
