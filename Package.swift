@@ -46,11 +46,20 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        // The internal SQLite core (no product): one opener (WAL, synchronous = FULL, migrations),
+        // one `BEGIN IMMEDIATE` helper and the group-commit writer of the ledger and the audit log.
+        .target(
+            name: "KeyboundSQLite",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         // Issuers, key lifecycle, sealed private keys and key events; SQLite (GRDB) by default.
         .target(
             name: "KeyboundStore",
             dependencies: [
                 "Keybound",
+                "KeyboundSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -94,6 +103,7 @@ let package = Package(
             name: "KeyboundAudit",
             dependencies: [
                 "Keybound",
+                "KeyboundSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -104,6 +114,7 @@ let package = Package(
             name: "KeyboundMail",
             dependencies: [
                 "Keybound",
+                "KeyboundSQLite",
                 "KeyboundHummingbird",
                 "KeyboundAudit",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -118,6 +129,7 @@ let package = Package(
             name: "KeyboundHunt",
             dependencies: [
                 "Keybound",
+                "KeyboundSQLite",
                 "KeyboundStore",
                 "KeyboundAudit",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -175,6 +187,7 @@ let package = Package(
             name: "KeyboundTests",
             dependencies: [
                 "KeyboundDrill",
+                "KeyboundSQLite",
                 "Keybound",
                 "KeyboundStore",
                 "KeyboundServer",

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KeyboundSQLite
 
 /// What a pruning removed.
 public struct AuditPruneResult: Sendable, Equatable {
@@ -24,13 +25,8 @@ extension AuditLog {
     public func prune(olderThan cutoff: Date, now: Date = Date()) async throws(AuditError) -> AuditPruneResult {
         let cutoffMilliseconds = AuditTime.milliseconds(cutoff)
         do {
-            return try await pool.writeWithoutTransaction { db in
-                var result = AuditPruneResult(segmentsRemoved: 0, recordsRemoved: 0, pruneRecord: nil)
-                try db.inTransaction(.immediate) {
-                    result = try self.prune(db, cutoffMilliseconds: cutoffMilliseconds, now: now)
-                    return .commit
-                }
-                return result
+            return try await pool.writeImmediate { db in
+                try self.prune(db, cutoffMilliseconds: cutoffMilliseconds, now: now)
             }
         } catch {
             throw Self.storageError(error)

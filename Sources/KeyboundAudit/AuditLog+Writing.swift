@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KeyboundSQLite
 
 /// The head of the chain as committed: read inside each write transaction, never cached.
 struct AuditHead {
@@ -38,9 +39,15 @@ extension AuditLog {
     /// Appends every group of `groups` in order inside the current transaction, signing a checkpoint
     /// each time a segment fills up; returns the groups with sequence numbers and hashes.
     func insert(_ groups: [[AuditRecord]], into db: Database) throws -> [[AuditRecord]] {
+        try Self.insert(groups, into: db, signingKey: signingKey, checkpointInterval: configuration.checkpointInterval)
+    }
+
+    /// ``insert(_:into:)`` for the group-commit writer, which must not hold on to the log itself.
+    static func insert(_ groups: [[AuditRecord]], into db: Database, signingKey: AuditSigningKey,
+                       checkpointInterval: Int) throws -> [[AuditRecord]] {
         var head = try AuditHead.read(db)
         let statement = try db.cachedStatement(sql: Self.insertSQL)
-        let interval = Int64(configuration.checkpointInterval)
+        let interval = Int64(checkpointInterval)
         var result: [[AuditRecord]] = []
         result.reserveCapacity(groups.count)
         for group in groups {
@@ -57,7 +64,7 @@ extension AuditLog {
                 record.hash = hash
                 appended.append(record)
                 if sequence - head.uncheckpointedFrom + 1 >= interval {
-                    head.lastCheckpoint = try signCheckpoint(db, head: head, now: Date())
+                    head.lastCheckpoint = try signCheckpoint(db, head: head, now: Date(), signingKey: signingKey)
                 }
             }
             result.append(appended)
@@ -66,7 +73,7 @@ extension AuditLog {
     }
 
     /// Signs and stores the checkpoint closing the segment that ends at `head`.
-    func signCheckpoint(_ db: Database, head: AuditHead, now: Date) throws -> AuditCheckpoint {
+    static func signCheckpoint(_ db: Database, head: AuditHead, now: Date, signingKey: AuditSigningKey) throws -> AuditCheckpoint {
         let first = head.uncheckpointedFrom
         let times = try Row.fetchOne(db, sql: "SELECT MIN(time_ms) AS oldest, MAX(time_ms) AS newest FROM audit_record WHERE sequence BETWEEN ? AND ?",
                                      arguments: [first, head.sequence]).map(RowValues.init)
@@ -94,16 +101,12 @@ extension AuditLog {
     /// Call it on shutdown and before exporting checkpoints, so the tail is covered too.
     @discardableResult
     public func checkpoint(now: Date = Date()) async throws(AuditError) -> AuditCheckpoint? {
+        let signingKey = signingKey
         do {
-            return try await pool.writeWithoutTransaction { db in
-                var result: AuditCheckpoint?
-                try db.inTransaction(.immediate) {
-                    let head = try AuditHead.read(db)
-                    result = head.sequence >= head.uncheckpointedFrom
-                        ? try self.signCheckpoint(db, head: head, now: now) : head.lastCheckpoint
-                    return .commit
-                }
-                return result
+            return try await pool.writeImmediate { db in
+                let head = try AuditHead.read(db)
+                return head.sequence >= head.uncheckpointedFrom
+                    ? try Self.signCheckpoint(db, head: head, now: now, signingKey: signingKey) : head.lastCheckpoint
             }
         } catch {
             throw Self.storageError(error)

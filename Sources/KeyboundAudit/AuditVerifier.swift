@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KeyboundSQLite
 
 /// Verifies an audit log offline: recomputes the hash chain from the first retained record,
 /// checks that sequence numbers are contiguous, that every checkpoint and prune record is signed by
@@ -25,11 +26,8 @@ public enum AuditVerifier {
         guard FileManager.default.fileExists(atPath: path) else {
             throw AuditError(.storage, "no audit log at '\(path)'")
         }
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(30)
         do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            let queue = try SQLiteDatabase.openReadOnly(path: path)
             return try queue.read { db in try verify(db, trustedKeyID: trustedKeyID, anchor: anchor) }
         } catch {
             throw AuditLog.storageError(error)

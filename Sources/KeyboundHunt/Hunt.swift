@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KeyboundSQLite
 import KeyboundAudit
 import KeyboundStore
 
@@ -52,16 +53,12 @@ public enum Hunt {
     private static func openAuditLog(_ configuration: HuntConfiguration) throws(HuntError) -> DatabaseQueue {
         let path = configuration.auditDirectory.appendingPathComponent(AuditLog.fileName).path
         guard FileManager.default.fileExists(atPath: path) else { throw HuntError(.auditUnavailable, "no audit log at '\(path)'") }
-        var database = Configuration()
-        database.readonly = true
-        database.busyMode = .timeout(30)
         let cache = max(64, configuration.cacheKiB), map = max(0, configuration.memoryMapBytes)
-        database.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA cache_size = -\(cache)")
-            try db.execute(sql: "PRAGMA mmap_size = \(map)")
-        }
         do {
-            let queue = try DatabaseQueue(path: path, configuration: database)
+            let queue = try SQLiteDatabase.openReadOnly(path: path) { db in
+                try db.execute(sql: "PRAGMA cache_size = -\(cache)")
+                try db.execute(sql: "PRAGMA mmap_size = \(map)")
+            }
             let hasTable = try queue.read { db in try db.tableExists("audit_record") }
             guard hasTable else { throw HuntError(.auditUnavailable, "'\(path)' is not an audit log (no audit_record table)") }
             return queue

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KeyboundSQLite
 import Keybound
 import Synchronization
 
@@ -19,18 +20,13 @@ public final class MailStore: Sendable {
     /// Opens (creating if needed) the mail store in `directory`.
     public init(directory: URL) throws(MailStoreError) {
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try SQLiteDatabase.createDataDirectory(directory)
         } catch {
             throw MailStoreError("cannot create the data directory '\(directory.path)'")
         }
         path = directory.appendingPathComponent(Self.fileName).path
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(30)
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            pool = try SQLiteDatabase.openPool(path: path, migrator: Self.migrator)
             let all = try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM mailbox").map(Self.mailbox) }
             var directory = MailboxDirectory()
             for mailbox in all { directory.add(mailbox) }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KeyboundSQLite
 import GRDBSQLite
 import KeyboundStore
 
@@ -21,10 +22,7 @@ final class LedgerIndex {
             throw HuntError(.ledgerUnavailable, "no issuance ledger at '\(store.path)'")
         }
         do {
-            var configuration = Configuration()
-            configuration.readonly = true
-            configuration.busyMode = .timeout(30)
-            let queue = try DatabaseQueue(path: store.path, configuration: configuration)
+            let queue = try SQLiteDatabase.openReadOnly(path: store.path)
             defer { try? queue.close() }
             let digests = try queue.read { db -> DigestSet in
                 let estimate = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM issuance") ?? 0

@@ -1,14 +1,13 @@
-import Dispatch
 import Foundation
 import GRDB
-import Synchronization
+import KeyboundSQLite
 
 /// The issuance ledger's writer. Every issued token is committed here before it is handed out;
 /// concurrent requests are gathered into one transaction (group commit), so a burst of grants
 /// costs one `fsync`-bounded commit, not one each.
 ///
-/// Commits run on a dedicated queue, never on the caller's thread: a request waits, it does not
-/// block a Swift concurrency thread.
+/// The batching is the SQLite core's `GroupCommitWriter`: commits run on a dedicated queue, never
+/// on the caller's thread, so a request waits, it does not block a Swift concurrency thread.
 public final class IssuanceLedger: Sendable {
     /// One request's records: its tokens and, if any, the refresh token to store with them.
     public struct Entry: Sendable {
@@ -24,47 +23,30 @@ public final class IssuanceLedger: Sendable {
         }
     }
 
-    private struct Waiting {
-        let entry: Entry
-        let continuation: UnsafeContinuation<Void, any Error>
-    }
-
-    private struct State {
-        var waiting: [Waiting] = []
-        var flushing = false
-    }
-
     /// The store the ledger lives in.
     public let store: ProviderStore
-    private let state = Mutex(State())
-    private let queue = DispatchQueue(label: "keybound.issuance-ledger")
+    private let writer: GroupCommitWriter<Entry, Void>
     /// The largest number of requests committed in one transaction.
-    public let maximumBatch: Int
+    public var maximumBatch: Int { writer.maximumBatch }
     /// How long the writer waits for company before a commit when requests arrive concurrently.
-    public let coalescingDelayMicroseconds: UInt32 = 1_000
-    /// Told the size and duration (seconds) of each committed batch (for metrics).
-    private let onBatch: @Sendable (Int, Double) -> Void
+    public var coalescingDelayMicroseconds: UInt32 { writer.coalescingDelayMicroseconds }
 
-    /// A ledger over `store`.
+    /// A ledger over `store`; `onBatch` is told the size and duration (seconds) of each committed
+    /// batch (for metrics).
     public init(store: ProviderStore, maximumBatch: Int = 512, onBatch: @escaping @Sendable (Int, Double) -> Void = { _, _ in }) {
         self.store = store
-        self.maximumBatch = maximumBatch
-        self.onBatch = onBatch
+        writer = GroupCommitWriter(database: store.pool, label: "keybound.issuance-ledger", maximumBatch: maximumBatch,
+                                   coalescingDelayMicroseconds: 1_000, onBatch: onBatch) { entries, db in
+            for entry in entries { try Self.insert(entry, into: db) }
+            return Array(repeating: (), count: entries.count)
+        }
     }
 
     /// Commits `entry`; returns once it is durable. Throws ``StoreError`` if it could not be
     /// written (for example a duplicate `jti`); the caller must then not hand out the tokens.
     public func commit(_ entry: Entry) async throws(StoreError) {
         do {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                let startFlusher = state.withLock { state -> Bool in
-                    state.waiting.append(Waiting(entry: entry, continuation: continuation))
-                    guard !state.flushing else { return false }
-                    state.flushing = true
-                    return true
-                }
-                if startFlusher { queue.async { self.flush() } }
-            }
+            try await writer.submit(entry)
         } catch {
             throw ProviderStore.storeError(error)
         }
@@ -73,41 +55,6 @@ public final class IssuanceLedger: Sendable {
     /// Commits `entry` synchronously (for tools and tests outside a server).
     public func commitNow(_ entry: Entry) throws(StoreError) {
         try store.write { db in try Self.insert(entry, into: db) }
-    }
-
-    private func flush() {
-        var previousBatch = 0
-        while true {
-            // Under concurrency (the last batch had company), wait a moment for more requests so
-            // one commit and one disk flush cover more tokens. A lone request never waits.
-            if previousBatch > 1 && state.withLock({ $0.waiting.count }) < maximumBatch {
-                usleep(coalescingDelayMicroseconds)
-            }
-            let batch: [Waiting] = state.withLock { state in
-                let taken = Array(state.waiting.prefix(maximumBatch))
-                state.waiting.removeFirst(taken.count)
-                if taken.isEmpty { state.flushing = false }
-                return taken
-            }
-            previousBatch = batch.count
-            if batch.isEmpty { return }
-            do {
-                let started = DispatchTime.now().uptimeNanoseconds
-                try store.write { db in for waiting in batch { try Self.insert(waiting.entry, into: db) } }
-                onBatch(batch.count, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
-                for waiting in batch { waiting.continuation.resume() }
-            } catch {
-                // One bad entry must not fail its neighbours: retry them one by one.
-                for waiting in batch {
-                    do {
-                        try store.write { db in try Self.insert(waiting.entry, into: db) }
-                        waiting.continuation.resume()
-                    } catch {
-                        waiting.continuation.resume(throwing: error)
-                    }
-                }
-            }
-        }
     }
 
     static func insert(_ entry: Entry, into db: Database) throws {

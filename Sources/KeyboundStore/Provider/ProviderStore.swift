@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KeyboundSQLite
 
 /// Clients, users, resources, authorization codes, refresh tokens and the issuance ledger of the
 /// provider: one SQLite file (`provider.sqlite`, WAL) next to the key store, through a GRDB pool
@@ -22,12 +23,8 @@ public final class ProviderStore: @unchecked Sendable {
     public init(directory: URL) throws(StoreError) {
         try SQLiteSupport.createDataDirectory(directory)
         path = directory.appendingPathComponent(Self.fileName).path
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(30)
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            pool = try SQLiteDatabase.openPool(path: path, migrator: Self.migrator)
         } catch {
             throw StoreError(.storage, "cannot open the provider store at '\(path)': \(error)")
         }

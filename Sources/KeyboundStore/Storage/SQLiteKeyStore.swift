@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KeyboundSQLite
 import Synchronization
 import Keybound
 
@@ -26,7 +27,7 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
         // WAL is set with a plain pragma (a no-op once the file is in WAL mode), so opening an
         // existing store writes nothing to it: a refused open leaves every byte as it was.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
-        configuration.busyMode = .timeout(30)
+        configuration.busyMode = .timeout(SQLiteDatabase.busyTimeout)
         configuration.foreignKeysEnabled = true
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
