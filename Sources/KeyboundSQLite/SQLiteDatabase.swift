@@ -21,6 +21,10 @@ package enum SQLiteDatabase {
         configuration.busyMode = .timeout(busyTimeout)
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB's WAL set-up runs after `prepareDatabase` on the pool's one writer connection and
+        // sets `synchronous = NORMAL` there (a commit may then be lost to a power loss or an OS
+        // crash). Every write goes through that connection: set FULL on it again, once.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try migrator.migrate(pool)
         return pool
     }

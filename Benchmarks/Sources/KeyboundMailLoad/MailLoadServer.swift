@@ -55,7 +55,7 @@ struct MailLoadServer {
         let audited = try ProviderMail.service(context: context, directory: directory, logger: logger)
         guard let auditedCache = audited.cache else { fatalError("ProviderMail.service has no verified-token cache") }
         let keys = context.keys
-        let issuerIDs = Dictionary(try manager.issuers().map { ($0.url, $0.id) }, uniquingKeysWith: { first, _ in first })
+        let issuerIDs = Dictionary(try manager.issuers().map { (ExactString($0.url), $0.id) }, uniquingKeysWith: { first, _ in first })
         let shippedPolicy = MailService.policy(additionalChecks: [IssuanceLedgerCheck(store: context.store, issuerIDs: { issuerIDs })])
         let source: VersionedTrustVerifier.Source = {
             let current = try keys.currentTrust()

@@ -161,7 +161,7 @@ struct GroupCommitWriterTests {
         try other.close()
     }
 
-    @Test("The opener makes a WAL pool; its writer connection's synchronous setting is a known gap")
+    @Test("The opener makes a WAL pool whose writer commits with synchronous = FULL")
     func openerSettings() throws {
         let fixture = try GroupCommitFixture()
         defer { fixture.cleanUp() }
@@ -171,11 +171,9 @@ struct GroupCommitWriterTests {
         let readerSynchronous = try fixture.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
         #expect(journal == "wal")
         #expect(readerSynchronous == 2)
-        // GRDB's pool runs its WAL set-up (`synchronous = NORMAL`) after `prepareDatabase`, so the
-        // writer commits with NORMAL although the stores ask for FULL. Unchanged by the SQLite core
-        // (the same as before it); reported to the lead. Fixing it makes this known issue fail.
-        withKnownIssue("the writer connection runs with synchronous = NORMAL (1), not FULL (2)") {
-            #expect(writerSynchronous == 2)
-        }
+        // GRDB's pool runs its WAL set-up (`synchronous = NORMAL`) after `prepareDatabase`: the
+        // opener sets FULL on the writer again, so every commit is flushed to disk (this failed,
+        // 1 instead of 2, before it did).
+        #expect(writerSynchronous == 2)
     }
 }
