@@ -4,19 +4,15 @@ import Keybound
 @testable import KeyboundHummingbird
 @testable import KeyboundServer
 import Logging
-import ServiceLifecycle
 import Synchronization
 import Testing
 
-/// A provider serving on a free loopback port (issuer URLs name the port), for stream tests. It
-/// runs in a ServiceGroup and stops by graceful shutdown, as `keybound serve` does on SIGTERM
-/// (cancelling the serving task instead can trap in NIO when a connection is still queued,
-/// swift-nio#2637).
+/// A provider serving on a free loopback port (issuer URLs name the port), for stream tests,
+/// stopped by graceful shutdown as `keybound serve` is on SIGTERM (``GracefulServer``).
 struct LiveProvider {
     let fixture: ProviderFixture
     let base: String
-    let group: ServiceGroup
-    let server: Task<Void, any Error>
+    let server: GracefulServer
 
     static func start(streamLimits: StreamLimits = StreamLimits()) async throws -> LiveProvider {
         let port = try InteropTests.freePort()
@@ -26,9 +22,7 @@ struct LiveProvider {
         quiet.logLevel = .critical
         let app = Application(router: KeyboundApplication.router(context: fixture.context),
                               configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quiet)
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: quiet))
-        let server = Task { try await group.run() }
-        let provider = LiveProvider(fixture: fixture, base: base, group: group, server: server)
+        let provider = LiveProvider(fixture: fixture, base: base, server: GracefulServer(app))
         let fetcher = AsyncHTTPClientFetcher(timeout: 1)
         for _ in 0..<250 {
             if let health = URL(string: base + "/health"), (try? await fetcher.get(health, maximumBytes: 100))?.status == 200 { return provider }
@@ -39,18 +33,7 @@ struct LiveProvider {
 
     /// Begins a graceful shutdown and waits up to `limit` for the server to end; returns whether
     /// it did (if not, the serving task is cancelled so nothing is left running).
-    func shutDownGracefully(within limit: Duration) async -> Bool {
-        await group.triggerGracefulShutdown()
-        let server = self.server
-        return await withTaskGroup(of: Bool.self) { waiting in
-            waiting.addTask { _ = await server.result; return true }
-            waiting.addTask { try? await Task.sleep(for: limit); return false }
-            let ended = await waiting.next() ?? false
-            if !ended { server.cancel() }
-            waiting.cancelAll()
-            return ended
-        }
-    }
+    func shutDownGracefully(within limit: Duration) async -> Bool { await server.stop(within: limit) }
 
     func stop() async {
         _ = await shutDownGracefully(within: .seconds(10))

@@ -28,21 +28,25 @@ final class GracefulServer: Sendable {
         Task { await group.triggerGracefulShutdown() }
     }
 
-    /// Begins the graceful shutdown (if not begun) and waits until the server has ended: at most
-    /// ``shutdownLimit``, then the serving task is cancelled.
+    /// Begins the graceful shutdown (if not begun) and waits until the server has ended, at most
+    /// `limit`; returns whether it ended by itself (if not, the serving task is cancelled).
+    func stop(within limit: Duration) async -> Bool {
+        await group.triggerGracefulShutdown()
+        let task = self.task
+        return await withTaskGroup(of: Bool.self) { waiting in
+            waiting.addTask { _ = await task.result; return true }
+            waiting.addTask { try? await Task.sleep(for: limit); return false }
+            let ended = await waiting.next() ?? false
+            if !ended { task.cancel() }
+            waiting.cancelAll()
+            return ended
+        }
+    }
+
+    /// Stops the server as ``stop(within:)`` does with ``shutdownLimit``, and answers how it ended.
     var result: Result<Void, any Error> {
         get async {
-            await group.triggerGracefulShutdown()
-            let task = self.task, limit = shutdownLimit
-            let ended = await withTaskGroup(of: Bool.self) { waiting in
-                waiting.addTask { _ = await task.result; return true }
-                waiting.addTask { try? await Task.sleep(for: limit); return false }
-                let ended = await waiting.next() ?? false
-                if !ended { task.cancel() }
-                waiting.cancelAll()
-                return ended
-            }
-            _ = ended
+            _ = await stop(within: shutdownLimit)
             return await task.result
         }
     }
