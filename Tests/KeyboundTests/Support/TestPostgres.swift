@@ -104,12 +104,7 @@ actor TestPostgres {
             [ -f '\(pidFile)' ] && kill -INT "$(head -1 '\(pidFile)')" 2>/dev/null
             wait $server
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", watchdog]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try SpawnedProcess("/bin/sh", ["-c", watchdog], stdout: .null, stderr: .null)
         TestPostgresExit.register(directory: directory, pidFile: pidFile)
 
         let deadline = ContinuousClock.now + .seconds(60)
