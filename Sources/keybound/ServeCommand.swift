@@ -59,9 +59,17 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var options = try StoreOptions.parse((dataDirectory.map { ["--data", $0] } ?? []) + (database.map { ["--database", $0] } ?? []))
-        options.json = false
         var configuration = try serverConfiguration()
+        // The one storage setting: flags, then the environment, then the config file's `database`.
+        let location: DatabaseLocation
+        do {
+            location = try DatabaseLocation.resolve(database: database, data: dataDirectory, environment: ProcessInfo.processInfo.environment,
+                                                    configured: configuration.database)
+        } catch {
+            throw CLIError(error)
+        }
+        var options = try StoreOptions.parse(["--database", location.description])
+        options.json = false
         // Production mode (--no-bootstrap, or bootstrap: false) never uses a development KEK.
         let manager = try options.openManager(allowDevelopmentKEK: configuration.bootstrap)
         var generatedAdminToken: String?

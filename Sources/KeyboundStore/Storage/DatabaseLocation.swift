@@ -8,10 +8,10 @@ import KeyboundPostgres
 /// | `sqlite:DIR` | the embedded default: SQLite files in directory `DIR` |
 /// | `postgres://USER@HOST[:PORT]/DATABASE[?sslmode=…]` | PostgreSQL (``PostgresConnectionSettings``; the password comes from a file, never the URL) |
 ///
-/// ``resolve(database:data:environment:)`` takes the first source that is set: the command line
-/// (`--database`, or `--data DIR` as shorthand for `sqlite:DIR`), then the environment
-/// (`KEYBOUND_DATABASE`, or `KEYBOUND_DATA`), then `sqlite:keybound-data`. Giving both forms at one
-/// level is an error rather than a guess.
+/// ``resolve(database:data:environment:configured:defaultDirectory:)`` takes the first source that
+/// is set: the command line (`--database`, or `--data DIR` as shorthand for `sqlite:DIR`), then
+/// the environment (`KEYBOUND_DATABASE`, or `KEYBOUND_DATA`), then the config file's `database`,
+/// then `sqlite:keybound-data`. Giving both forms at one level is an error rather than a guess.
 package enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     /// SQLite files in a directory.
     case sqlite(directory: URL)
@@ -39,11 +39,14 @@ package enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Resolves the setting from the command line's `--database` and `--data`, then `environment`.
-    package static func resolve(database: String?, data: String?, environment: [String: String]) throws(StoreError) -> DatabaseLocation {
+    /// Resolves the setting from the command line's `--database` and `--data`, then `environment`,
+    /// then `configured` (the config file's `database`), then `sqlite:` `defaultDirectory`.
+    package static func resolve(database: String?, data: String?, environment: [String: String], configured: String? = nil,
+                                defaultDirectory: String = defaultDirectory) throws(StoreError) -> DatabaseLocation {
         if let location = try level(database: database, data: data, names: ("--database", "--data")) { return location }
         if let location = try level(database: environment["KEYBOUND_DATABASE"], data: environment["KEYBOUND_DATA"],
                                     names: ("KEYBOUND_DATABASE", "KEYBOUND_DATA")) { return location }
+        if let configured, !configured.isEmpty { return try DatabaseLocation(parsing: configured) }
         return .sqlite(directory: URL(fileURLWithPath: defaultDirectory))
     }
 

@@ -27,5 +27,10 @@ struct CLIDatabaseOptionTests {
         let serve = try await CLIRunner.run(["serve", "--database", "postgres://kb@db.example/identity", "--port", "1"], environment: environment)
         #expect(serve.status == 2 && serve.stderr.contains("SQLite only"), "\(serve.stderr)")
         #expect(serve.stderr.split(separator: "\n").count == 1, "one line: \(serve.stderr)")
+        // The config file's database is below the flags and the environment, and checked the same way.
+        let config = directory.appendingPathComponent("keybound.yaml")
+        try Data("database: postgres://kb@db.example/identity\n".utf8).write(to: config)
+        let configured = try await CLIRunner.run(["serve", "--config", config.path, "--port", "1"], environment: environment)
+        #expect(configured.status == 2 && configured.stderr.contains("SQLite only"), "\(configured.stderr)")
     }
 }
