@@ -27,23 +27,12 @@ struct StoreOptions: ParsableArguments {
 
     /// The storage setting, resolved once for every command (``DatabaseLocation``).
     func location() throws(CLIError) -> DatabaseLocation {
-        do {
-            return try DatabaseLocation.resolve(database: database, data: dataDirectory, environment: ProcessInfo.processInfo.environment)
-        } catch {
-            throw CLIError(error)
-        }
+        try resolveLocation(database: database, data: dataDirectory)
     }
 
-    /// The SQLite directory the stores live in. A PostgreSQL location is refused with one line:
-    /// this build opens its stores on SQLite only.
+    /// The SQLite directory the stores live in (see ``sqliteDirectory(database:data:defaultDirectory:)``).
     func sqliteDirectory() throws(CLIError) -> URL {
-        switch try location() {
-        case .sqlite(let directory):
-            return directory
-        case .postgres(let settings):
-            throw CLIError("the stores of this build run on SQLite only; \(settings) is a valid PostgreSQL location, "
-                           + "but use --database sqlite:DIR (or --data DIR) until the PostgreSQL stores land")
-        }
+        try KeyboundCLI.sqliteDirectory(database: database, data: dataDirectory)
     }
 
     var now: Date { nowOverride.map { Date(timeIntervalSince1970: $0) } ?? Date() }
@@ -72,6 +61,33 @@ struct StoreOptions: ParsableArguments {
             return try KeyManager(store: store, kek: kek)
         } catch {
             throw CLIError(error.description)
+        }
+    }
+}
+
+/// The storage setting from `--database`, `--data`, then the environment (``DatabaseLocation``).
+func resolveLocation(database: String?, data: String?, defaultDirectory: String = DatabaseLocation.defaultDirectory) throws(CLIError)
+    -> DatabaseLocation {
+    do {
+        return try DatabaseLocation.resolve(database: database, data: data, environment: ProcessInfo.processInfo.environment,
+                                            defaultDirectory: defaultDirectory)
+    } catch {
+        throw CLIError(error)
+    }
+}
+
+/// Namespace for the storage helpers, so option groups can name them without shadowing.
+enum KeyboundCLI {
+    /// The SQLite directory the setting names. A PostgreSQL location is refused with one line:
+    /// this build opens its stores on SQLite only.
+    static func sqliteDirectory(database: String?, data: String?,
+                                defaultDirectory: String = DatabaseLocation.defaultDirectory) throws(CLIError) -> URL {
+        switch try resolveLocation(database: database, data: data, defaultDirectory: defaultDirectory) {
+        case .sqlite(let directory):
+            return directory
+        case .postgres(let settings):
+            throw CLIError("the stores of this build run on SQLite only; \(settings) is a valid PostgreSQL location, "
+                           + "but use --database sqlite:DIR (or --data DIR) until the PostgreSQL stores land")
         }
     }
 }

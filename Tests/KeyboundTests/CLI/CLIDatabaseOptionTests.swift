@@ -33,4 +33,23 @@ struct CLIDatabaseOptionTests {
         let configured = try await CLIRunner.run(["serve", "--config", config.path, "--port", "1"], environment: environment)
         #expect(configured.status == 2 && configured.stderr.contains("SQLite only"), "\(configured.stderr)")
     }
+
+    @Test("mail serve, audit and hunt read the same setting, and refuse the same way", arguments: [
+        ["mail", "serve", "--trust", "https://id.example/contoso"], ["audit", "verify"], ["hunt"],
+    ])
+    func otherCommands(command: [String]) async throws {
+        let directory = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let environment = CLIServer.environment()
+        let both = try await CLIRunner.run(command + ["--data", directory.path, "--database", "sqlite:\(directory.path)"],
+                                           environment: environment)
+        #expect(both.status == 2 && both.stderr.contains("not both"), "\(command): \(both.stderr)")
+        let postgres = try await CLIRunner.run(command + ["--database", "postgres://kb@127.0.0.1/identity"], environment: environment)
+        #expect(postgres.status == 2 && postgres.stderr.contains("SQLite only"), "\(command): \(postgres.stderr)")
+        // The directory it names is the one the command looks in (mail serve would start and wait for its issuers).
+        if command.first != "mail" {
+            let named = try await CLIRunner.run(command + ["--database", "sqlite:\(directory.path)/nowhere"], environment: environment)
+            #expect(named.status != 0 && named.stderr.contains("\(directory.path)/nowhere"), "\(command): \(named.stderr)")
+        }
+    }
 }
