@@ -31,9 +31,7 @@ package struct CommitOrderedLog: Sendable {
     /// insert; append several rows by counting on from it.
     package func nextSequence(_ connection: PostgresConnection, logger: Logger) async throws -> Int64 {
         try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: "SELECT COALESCE(MAX(sequence), 0) + 1 FROM \(table)"),
-                                              logger: logger)
-        for try await next in rows.decode(Int64.self) { return next }
-        return 1
+        return try await connection.single(Int64.self, PostgresQuery(unsafeSQL: "SELECT COALESCE(MAX(sequence), 0) + 1 FROM \(table)"),
+                                           logger: logger) ?? 1
     }
 }

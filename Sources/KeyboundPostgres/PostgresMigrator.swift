@@ -114,10 +114,9 @@ package struct PostgresMigrator: Sendable {
     }
 
     private static func version(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
-        let exists = try await connection.query("SELECT to_regclass('keybound_schema_version') IS NOT NULL", logger: logger)
-        for try await present in exists.decode(Bool.self) where !present { return 0 }
-        let rows = try await connection.query("SELECT COALESCE(MAX(version), 0) FROM keybound_schema_version", logger: logger)
-        for try await version in rows.decode(Int.self) { return version }
-        return 0
+        guard try await connection.single(Bool.self, "SELECT to_regclass('keybound_schema_version') IS NOT NULL", logger: logger) == true else {
+            return 0
+        }
+        return try await connection.single(Int.self, "SELECT COALESCE(MAX(version), 0) FROM keybound_schema_version", logger: logger) ?? 0
     }
 }

@@ -4,7 +4,7 @@ import PostgresNIO
 import Testing
 
 /// Versioned migrations on a real PostgreSQL: applied once, by one node, and never under an older node.
-@Suite("PostgreSQL migrations")
+@Suite("PostgreSQL migrations", .timeLimit(.minutes(3)))
 struct PostgresMigratorTests {
     static let migrations = [
         PostgresMigration(version: 1, name: "notes", statements: ["CREATE TABLE note (id bigint PRIMARY KEY, body text NOT NULL)"]),

@@ -95,15 +95,14 @@ struct HealthEndpointTests {
         #expect(counter.calls.load(ordering: .relaxed) == 3)
     }
 
-    @Test("a probe that hangs counts as failing once its time is up")
+    @Test("a probe that hangs counts as failing once its time is up (the run's time limit fails a report that waits for it)",
+          .timeLimit(.minutes(1)))
     func hangingProbe() async throws {
         let readiness = Readiness(probes: [Readiness.Probe(name: "stuck") {
-            try? await Task.sleep(for: .seconds(30))
+            try? await Task.sleep(for: .seconds(3_600))
             return true
         }], probeTimeoutSeconds: 0.2)
-        let started = ContinuousClock.now
         let report = await readiness.report()
         #expect(!report.isReady && report.checks.map(\.name) == ["stuck"])
-        #expect(ContinuousClock.now - started < .seconds(10), "the report did not wait for the stuck probe")
     }
 }
