@@ -35,6 +35,10 @@ let package = Package(
         // Outgoing HTTP of the library (remote trust: discovery, JWKS, event streams; the alert
         // webhook): redirects refused, bodies streamed under a size cap, safe to cancel.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // PostgreSQL, the store for production and for many nodes (PostgresClient: a pooled,
+        // async client on SwiftNIO; TLS through swift-nio-ssl).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .target(
@@ -54,12 +58,24 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // The internal PostgreSQL core (no product): connection settings (`postgres://` URLs, the
+        // password from a file, TLS verify-full off loopback), versioned migrations under an
+        // advisory lock, and commit-ordered logs.
+        .target(
+            name: "KeyboundPostgres",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Issuers, key lifecycle, sealed private keys and key events; SQLite (GRDB) by default.
         .target(
             name: "KeyboundStore",
             dependencies: [
                 "Keybound",
                 "KeyboundSQLite",
+                "KeyboundPostgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -188,6 +204,7 @@ let package = Package(
             dependencies: [
                 "KeyboundDrill",
                 "KeyboundSQLite",
+                "KeyboundPostgres",
                 "Keybound",
                 "KeyboundStore",
                 "KeyboundServer",
@@ -205,6 +222,8 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

@@ -5,7 +5,8 @@ import Keybound
 ///
 /// For each request it reads `Authorization` (the `Bearer` scheme in any letter case, exactly one
 /// b64token), verifies the token with the ``Keybound/TokenVerifier`` the provider returns for this
-/// request (through a ``VerifiedTokenCache`` when one is given), records the
+/// request (through a ``VerifiedTokenCache`` when one is given), runs the ``OnlineTokenCheck``s on
+/// a token the cache did not hold, records the
 /// ``AuthenticationOutcome`` (and on success the ``KeyboundIdentity``) in the context, calls
 /// `onOutcome` exactly once, and then:
 ///
@@ -26,7 +27,7 @@ public struct BearerAuthenticator<Context: KeyboundAuthenticatedContext>: Router
     public let realm: String
     /// Whether a request without bearer credentials is refused (401) rather than passed on unauthenticated.
     public let required: Bool
-    private let verify: @Sendable (String) -> Result<KeyboundIdentity, TokenRejection>
+    private let verify: @Sendable (String) async -> Result<KeyboundIdentity, TokenRejection>
     private let onOutcome: OutcomeHook?
 
     /// An authenticator over the verifier `provider` returns for each request, so that a remote
@@ -37,19 +38,22 @@ public struct BearerAuthenticator<Context: KeyboundAuthenticatedContext>: Router
     ///   - required: `false` lets requests without bearer credentials through unauthenticated.
     ///   - cache: Verified tokens to reuse; see ``VerifiedTokenCache`` for its rules. `nil` verifies every time.
     ///   - provider: Returns the verifier to use now.
+    ///   - onlineChecks: Checks that may wait (a ledger lookup), run after the verifier on tokens the
+    ///     cache did not hold (``OnlineTokenCheck``).
     ///   - onOutcome: Called once per request with its outcome, for audit logs.
     public init(
         realm: String = KeyboundHummingbird.defaultRealm, required: Bool = true, cache: VerifiedTokenCache? = nil,
-        verifier provider: @escaping @Sendable () -> TokenVerifier, onOutcome: OutcomeHook? = nil
+        verifier provider: @escaping @Sendable () -> TokenVerifier, onlineChecks: [any OnlineTokenCheck] = [],
+        onOutcome: OutcomeHook? = nil
     ) {
         self.realm = realm
         self.required = required
         self.onOutcome = onOutcome
         if let cache {
             let caching = CachingTokenVerifier(cache: cache, verifier: provider)
-            self.verify = { caching.verify($0) }
+            self.verify = { await caching.verify($0, onlineChecks: onlineChecks) }
         } else {
-            self.verify = { CachingTokenVerifier.verify($0, with: provider()) }
+            self.verify = { await CachingTokenVerifier.verify($0, with: provider(), onlineChecks: onlineChecks) }
         }
     }
 
@@ -67,7 +71,7 @@ public struct BearerAuthenticator<Context: KeyboundAuthenticatedContext>: Router
         var refusal: BearerError?
         switch BearerCredentials.read(request.headers) {
         case .token(let token):
-            switch verify(token) {
+            switch await verify(token) {
             case .success(let identity):
                 outcome = .authenticated(identity)
                 context.identity = identity

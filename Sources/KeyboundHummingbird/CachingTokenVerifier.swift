@@ -40,6 +40,37 @@ public struct CachingTokenVerifier: Sendable {
         return result
     }
 
+    /// As ``verify(_:)``, then, for a token the cache did not hold, `onlineChecks` in order (see
+    /// ``OnlineTokenCheck``): the token is cached only when it passed them too.
+    public func verify(_ token: String, onlineChecks: [any OnlineTokenCheck]) async -> Result<KeyboundIdentity, TokenRejection> {
+        guard !onlineChecks.isEmpty else { return verify(token) }
+        let generation = cache.generation
+        let verifier = self.verifier()
+        guard token.utf8.count <= verifier.policy.maximumTokenSize else {
+            return await Self.verify(token, with: verifier, onlineChecks: onlineChecks)
+        }
+        let key = VerifiedTokenCache.key(for: token)
+        let policy = VerifiedTokenCache.PolicyTag(audience: ExactBytes(verifier.policy.audience),
+                                                  tokenType: verifier.policy.tokenType.rawValue)
+        let now = verifier.clock.now()
+        if let cached = cache.lookup(key, policy: policy, now: now) { return .success(cached) }
+        let result = await Self.verify(token, with: verifier, onlineChecks: onlineChecks)
+        if case .success(let identity) = result { cache.insert(identity, key: key, policy: policy, now: now, generation: generation) }
+        return result
+    }
+
+    /// A full verification and then `onlineChecks`, as an identity.
+    static func verify(_ token: String, with verifier: TokenVerifier,
+                       onlineChecks: [any OnlineTokenCheck]) async -> Result<KeyboundIdentity, TokenRejection> {
+        let result = verify(token, with: verifier)
+        guard case .success(let identity) = result, !onlineChecks.isEmpty else { return result }
+        let now = verifier.clock.now()
+        for check in onlineChecks {
+            if let rejection = await check.check(identity.token, now: now) { return .failure(rejection) }
+        }
+        return result
+    }
+
     /// A full verification, as an identity.
     static func verify(_ token: String, with verifier: TokenVerifier) -> Result<KeyboundIdentity, TokenRejection> {
         switch verifier.verify(token) {

@@ -20,6 +20,8 @@ public struct MailService: Sendable {
     /// Verified tokens reused until their `exp` (at most 60 s), cleared per key on revocation.
     public let cache: VerifiedTokenCache?
     let verifier: @Sendable () -> TokenVerifier
+    /// Checks that may wait, run after the verifier (for example the issuance-ledger check).
+    let onlineChecks: [any OnlineTokenCheck]
     let now: @Sendable () -> Date
     let logger: Logger
     let auditor: MailAuditor
@@ -36,17 +38,20 @@ public struct MailService: Sendable {
     ///     the attempt's tenant, mailbox, client and address.
     ///   - onRejection: Called for every refused token after its audit record is written (an
     ///     `unknown_key` rejection is the moment to refresh a remote trust store).
+    ///   - onlineChecks: Checks that may wait, run after the verifier on tokens the cache did not
+    ///     hold (``KeyboundHummingbird/OnlineTokenCheck``), for example the issuance-ledger check.
     ///   - verifier: Returns the verifier for this moment; its policy's audience should be
     ///     ``KeyboundMail/audience`` (``MailService/policy()``).
     public init(store: MailStore, audit: AuditLog, configuration: MailConfiguration, cache: VerifiedTokenCache? = VerifiedTokenCache(),
                 logger: Logger = Logger(label: "keybound.mail"), now: @escaping @Sendable () -> Date = { Date() },
                 alerts: AlertCenter? = nil, onRejection: @escaping @Sendable (TokenRejection) -> Void = { _ in },
-                verifier: @escaping @Sendable () -> TokenVerifier) {
+                onlineChecks: [any OnlineTokenCheck] = [], verifier: @escaping @Sendable () -> TokenVerifier) {
         self.store = store
         self.audit = audit
         self.configuration = configuration
         self.cache = cache
         self.verifier = verifier
+        self.onlineChecks = onlineChecks
         self.now = now
         self.logger = logger
         self.onRejection = onRejection
@@ -76,7 +81,7 @@ public struct MailService: Sendable {
         let alerts = self.alerts
         let protected = router.group()
             .add(middleware: BearerAuthenticator<MailRequestContext>(
-                realm: KeyboundMail.realm, required: true, cache: cache, verifier: verifier,
+                realm: KeyboundMail.realm, required: true, cache: cache, verifier: verifier, onlineChecks: onlineChecks,
                 onOutcome: { request, context, outcome in
                     guard let record = auditor.refusalRecord(request, context, outcome) else { return }
                     await auditor.appendUnverified(record)

@@ -6,7 +6,7 @@ import KeyboundStore
 import Logging
 import ServiceLifecycle
 
-/// Builds the Keybound HTTP application: health and per issuer discovery, JWKS and the OAuth 2 /
+/// Builds the Keybound HTTP application: health (``HealthEndpoints``) and per issuer discovery, JWKS and the OAuth 2 /
 /// OpenID Connect endpoints on the public listener; `/metrics` on a listener of its own.
 public enum KeyboundApplication {
     /// The router with every public Keybound route. Every `GET` route also answers `HEAD` (RFC 9110
@@ -18,9 +18,7 @@ public enum KeyboundApplication {
             KeyboundMetrics.addMetricsMiddleware(to: router)
         }
         router.add(middleware: OAuthErrorMiddleware())
-        router.get("/health") { _, _ in
-            JSONResponse.make(JSONObject(["status": .string("ok")]), headers: [.cacheControl: "no-store"])
-        }
+        HealthEndpoints(readiness: context.readiness).register(on: router)
         IssuerEndpoints(context: context).register(on: router)
         KeyEventStream(context: context).register(on: router)
         TokenEventStream(context: context).register(on: router)
@@ -44,7 +42,7 @@ public enum KeyboundApplication {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keybound"),
             services: [
                 RotationService(manager: context.manager, interval: configuration.rotationInterval, logger: logger,
-                                onChange: { context.keys.invalidate() }),
+                                alerts: context.alerts, now: context.now, onChange: { context.keys.invalidate() }),
                 PruningService(store: context.store, interval: configuration.pruneInterval, logger: logger, now: context.now),
             ],
             logger: logger

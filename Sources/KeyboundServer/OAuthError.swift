@@ -61,6 +61,14 @@ public struct OAuthError: HTTPResponseError, CustomStringConvertible {
         OAuthError(status: .badRequest, error: "invalid_target", description: why)
     }
 
+    /// 503 `temporarily_unavailable`, `Retry-After: 5`: the database cannot be used right now.
+    static func storeUnavailable() -> OAuthError {
+        var error = OAuthError(status: .serviceUnavailable, error: "temporarily_unavailable",
+                               description: "the provider's database is unavailable; try again shortly")
+        error.headers[.retryAfter] = "5"
+        return error
+    }
+
     static func serverError(_ why: String) -> OAuthError {
         OAuthError(status: .internalServerError, error: "server_error", description: why)
     }

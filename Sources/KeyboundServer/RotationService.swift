@@ -1,33 +1,74 @@
 import Foundation
+import KeyboundHummingbird
 import KeyboundStore
 import Logging
 import ServiceLifecycle
 
 /// Runs the rotation engine periodically until graceful shutdown.
+///
+/// After every tick it judges each issuer's keys (``KeyboundStore/KeyStatusReport``), sets the
+/// rotation gauges (``RotationMetrics``) and raises a `rotation_overdue` alert when an issuer
+/// turns unhealthy: a rotation that stopped must never stop silently.
 public struct RotationService: Service {
     let manager: KeyManager
     let interval: Duration
     let logger: Logger
+    let alerts: AlertCenter?
+    let now: @Sendable () -> Date
     let onChange: @Sendable () -> Void
 
-    /// A service ticking `manager` every `interval`; `onChange` runs after a tick that changed a key.
-    public init(manager: KeyManager, interval: Duration, logger: Logger, onChange: @escaping @Sendable () -> Void = {}) {
+    /// A service ticking `manager` every `interval`; `onChange` runs after a tick that changed a
+    /// key; overdue rotations are raised on `alerts`.
+    public init(manager: KeyManager, interval: Duration, logger: Logger, alerts: AlertCenter? = nil,
+                now: @escaping @Sendable () -> Date = { Date() }, onChange: @escaping @Sendable () -> Void = {}) {
         self.manager = manager
         self.interval = interval
         self.logger = logger
+        self.alerts = alerts
+        self.now = now
         self.onChange = onChange
     }
 
     public func run() async throws {
+        var unhealthy: Set<String> = []
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let applied = try manager.tick(now: Date())
-                for transition in applied { logger.notice("key transition", metadata: ["transition": "\(transition)"]) }
-                if !applied.isEmpty { onChange() }
-            } catch {
-                logger.error("rotation tick failed", metadata: ["error": "\(error)"])
-            }
+            unhealthy = tickOnce(previouslyUnhealthy: unhealthy)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
+        RotationMetrics.stepDown()
     }
+
+    /// One tick, its gauges and alerts; returns the issuers now unhealthy. A tick that fails (the
+    /// store cannot be written) still has the keys judged, so an overdue rotation shows.
+    func tickOnce(previouslyUnhealthy: Set<String>) -> Set<String> {
+        let time = now()
+        do {
+            let applied = try manager.tick(now: time)
+            for transition in applied { logger.notice("key transition", metadata: ["transition": "\(transition)"]) }
+            if !applied.isEmpty { onChange() }
+        } catch {
+            logger.error("rotation tick failed", metadata: ["error": "\(error)"])
+        }
+        let report: KeyStatusReport
+        do {
+            report = try manager.status(now: time)
+        } catch {
+            logger.error("key status unreadable", metadata: ["error": "\(error)"])
+            RotationMetrics.stepDown()
+            if !previouslyUnhealthy.contains(Self.unreadable) {
+                alerts?.raise(code: "rotation_overdue", summary: "the key store cannot be read to judge rotation: \(error)", issuer: nil)
+            }
+            return previouslyUnhealthy.union([Self.unreadable])
+        }
+        RotationMetrics.update(report, leader: true)
+        for issuer in report.issuersWithProblems.subtracting(previouslyUnhealthy).sorted() {
+            let lines = report.problems.filter { $0.hasPrefix("issuer '\(issuer)'") }
+            logger.critical("rotation overdue", metadata: ["issuer": "\(issuer)", "problems": "\(lines)"])
+            alerts?.raise(code: "rotation_overdue", summary: lines.joined(separator: "; "), issuer: issuer)
+        }
+        return report.issuersWithProblems
+    }
+
+    /// Stands for "the store could not be read" among the unhealthy issuers.
+    static let unreadable = "\u{0}unreadable"
 }

@@ -48,6 +48,9 @@ public struct ServerConfiguration: Sendable {
     /// Where `GET /metrics` is served: its own listener, never the public one. `nil` serves it
     /// nowhere. Default `127.0.0.1:9464`.
     public var metricsListener: MetricsListener? = MetricsListener.default
+    /// The storage setting from the config file or `KEYBOUND_DATABASE` (`sqlite:DIR` or
+    /// `postgres://…`), below `--database` and `--data`; `nil`: not set there.
+    public var database: String?
     /// How often expired codes, client-assertion ids and dead refresh tokens are pruned.
     public var pruneInterval: Duration = .seconds(300)
 

@@ -16,6 +16,8 @@ struct AuditCommand: ParsableCommand {
 struct AuditOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: "Data directory holding audit.sqlite (default: $KEYBOUND_DATA or ./keybound-data).")
     var dataDirectory: String?
+    @Option(name: .customLong("database"), help: "Where the stores live: sqlite:DIR (default: $KEYBOUND_DATABASE, else as --data).")
+    var database: String?
 
     @Flag(help: "Print JSON.")
     var json = false
@@ -25,12 +27,14 @@ struct AuditOptions: ParsableArguments {
 
     func validate() throws {
         if let nowOverride { try CLIInput.validateUnixTime(nowOverride, option: "--now") }
+        do { _ = try KeyboundCLI.sqliteDirectory(database: database, data: dataDirectory) } catch { throw ValidationError(error.message) }
     }
 
     var now: Date { nowOverride.map { Date(timeIntervalSince1970: $0) } ?? Date() }
 
+    /// The SQLite data directory (``validate()`` has checked that the setting names one).
     var directory: URL {
-        URL(fileURLWithPath: dataDirectory ?? ProcessInfo.processInfo.environment["KEYBOUND_DATA"] ?? "keybound-data")
+        (try? KeyboundCLI.sqliteDirectory(database: database, data: dataDirectory)) ?? URL(fileURLWithPath: DatabaseLocation.defaultDirectory)
     }
 
     /// Opens the existing log (never creates one) with its signing key.

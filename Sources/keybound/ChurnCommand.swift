@@ -33,7 +33,10 @@ struct ChurnCommand: ParsableCommand {
             _ = try storeCall { () throws(StoreError) in try manager.createIssuer(issuer, actor: "churn") }
         }
         var step = 0
-        while steps == 0 || step < steps {
+        // Run until killed, but never outlive the process that started it: a test run that died
+        // must not leave a churn loop burning a core.
+        let parent = getppid()
+        while (steps == 0 || step < steps) && getppid() == parent {
             step += 1
             let last = try storeCall { () throws(StoreError) in try manager.latestEvent() }
             // Up to 30 h past the last event, so pending keys (24 h lead) regularly come due.

@@ -20,6 +20,8 @@ struct HuntCommand: ParsableCommand {
 
     @Option(name: .customLong("data"), help: "Data directory of the provider: keys and ledger (default: $KEYBOUND_DATA or ./keybound-data).")
     var dataDirectory: String?
+    @Option(name: .customLong("database"), help: "Where the provider's stores live: sqlite:DIR (default: $KEYBOUND_DATABASE, else as --data).")
+    var database: String?
     @Option(name: .customLong("audit"), help: "Directory holding audit.sqlite (default: the data directory).")
     var auditDirectory: String?
     @Option(help: "Trace a key: its issuer's URL (or issuer id). Needs --kid.")
@@ -60,7 +62,7 @@ struct HuntCommand: ParsableCommand {
     func outcome() throws(CLIError) -> HuntOutcome {
         let window: (since: Date?, until: Date?)
         do { window = try times() } catch { throw CLIError("\(error)") }
-        let data = URL(fileURLWithPath: dataDirectory ?? ProcessInfo.processInfo.environment["KEYBOUND_DATA"] ?? "keybound-data")
+        let data = try KeyboundCLI.sqliteDirectory(database: database, data: dataDirectory)
         let audit = auditDirectory.map { URL(fileURLWithPath: $0) } ?? data
         for (directory, file, what) in [(data, SQLiteKeyStore.fileName, "key store"), (data, ProviderStore.fileName, "issuance ledger"),
                                         (audit, AuditLog.fileName, "audit log")] {

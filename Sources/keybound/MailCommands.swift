@@ -37,6 +37,8 @@ struct MailServeCommand: AsyncParsableCommand {
     var trusted: [String] = []
     @Option(name: .customLong("data"), help: "Data directory for mail.sqlite and audit.sqlite (default: $KEYBOUND_DATA or ./keybound-mail-data).")
     var dataDirectory: String?
+    @Option(name: .customLong("database"), help: "Where mail and the audit log live: sqlite:DIR (default: $KEYBOUND_DATABASE, else as --data).")
+    var database: String?
     @Option(name: .customLong("jwks-origin"), help: ArgumentHelp(
         "ISSUER_URL=ORIGIN: that issuer's jwks_uri may be on ORIGIN (scheme://host[:port]) instead of the issuer's own origin. Repeatable.",
         valueName: "issuer-url=origin"))
@@ -87,7 +89,7 @@ struct MailServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "keybound.mail")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let directory = URL(fileURLWithPath: dataDirectory ?? ProcessInfo.processInfo.environment["KEYBOUND_DATA"] ?? "keybound-mail-data")
+        let directory = try KeyboundCLI.sqliteDirectory(database: database, data: dataDirectory, defaultDirectory: "keybound-mail-data")
         let issuers = try remoteIssuers()
         let credentials = try MailCredentials.load(file: credentialsFile, environment: ProcessInfo.processInfo.environment,
                                                    trusted: issuers.map(\.url))

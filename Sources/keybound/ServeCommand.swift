@@ -26,8 +26,10 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .customLong("data"), help: "Data directory (default: $KEYBOUND_DATA or ./keybound-data).")
+    @Option(name: .customLong("data"), help: "Data directory: short for --database sqlite:DIR (default: $KEYBOUND_DATA or ./keybound-data).")
     var dataDirectory: String?
+    @Option(name: .customLong("database"), help: "Where the stores live: sqlite:DIR (default: $KEYBOUND_DATABASE, else as --data).")
+    var database: String?
     @Option(name: .customLong("config"), help: "YAML config file (default: $KEYBOUND_CONFIG); see docs/configuration.md.")
     var configFile: String?
     @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
@@ -57,9 +59,17 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var options = try StoreOptions.parse(dataDirectory.map { ["--data", $0] } ?? [])
-        options.json = false
         var configuration = try serverConfiguration()
+        // The one storage setting: flags, then the environment, then the config file's `database`.
+        let location: DatabaseLocation
+        do {
+            location = try DatabaseLocation.resolve(database: database, data: dataDirectory, environment: ProcessInfo.processInfo.environment,
+                                                    configured: configuration.database)
+        } catch {
+            throw CLIError(error)
+        }
+        var options = try StoreOptions.parse(["--database", location.description])
+        options.json = false
         // Production mode (--no-bootstrap, or bootstrap: false) never uses a development KEK.
         let manager = try options.openManager(allowDevelopmentKEK: configuration.bootstrap)
         var generatedAdminToken: String?

@@ -5,8 +5,11 @@ import KeyboundStore
 
 /// Options shared by every command that works on the key store.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .customLong("data"), help: "Data directory (default: $KEYBOUND_DATA or ./keybound-data).")
+    @Option(name: .customLong("data"), help: "Data directory: short for --database sqlite:DIR (default: $KEYBOUND_DATA or ./keybound-data).")
     var dataDirectory: String?
+
+    @Option(name: .customLong("database"), help: "Where the stores live: sqlite:DIR (default: $KEYBOUND_DATABASE, else as --data).")
+    var database: String?
 
     @Flag(help: "Print JSON instead of a table.")
     var json = false
@@ -19,13 +22,24 @@ struct StoreOptions: ParsableArguments {
 
     func validate() throws {
         if let nowOverride { try CLIInput.validateUnixTime(nowOverride, option: "--now") }
+        do { _ = try sqliteDirectory() } catch { throw ValidationError(error.message) }
+    }
+
+    /// The storage setting, resolved once for every command (``DatabaseLocation``).
+    func location() throws(CLIError) -> DatabaseLocation {
+        try resolveLocation(database: database, data: dataDirectory)
+    }
+
+    /// The SQLite directory the stores live in (see ``sqliteDirectory(database:data:defaultDirectory:)``).
+    func sqliteDirectory() throws(CLIError) -> URL {
+        try KeyboundCLI.sqliteDirectory(database: database, data: dataDirectory)
     }
 
     var now: Date { nowOverride.map { Date(timeIntervalSince1970: $0) } ?? Date() }
 
+    /// The SQLite data directory (``validate()`` has checked that the setting names one).
     var directory: URL {
-        let path = dataDirectory ?? ProcessInfo.processInfo.environment["KEYBOUND_DATA"] ?? "keybound-data"
-        return URL(fileURLWithPath: path)
+        (try? sqliteDirectory()) ?? URL(fileURLWithPath: DatabaseLocation.defaultDirectory)
     }
 
     /// Opens the store and the key manager, resolving the key-encryption key. In production
@@ -47,6 +61,33 @@ struct StoreOptions: ParsableArguments {
             return try KeyManager(store: store, kek: kek)
         } catch {
             throw CLIError(error.description)
+        }
+    }
+}
+
+/// The storage setting from `--database`, `--data`, then the environment (``DatabaseLocation``).
+func resolveLocation(database: String?, data: String?, defaultDirectory: String = DatabaseLocation.defaultDirectory) throws(CLIError)
+    -> DatabaseLocation {
+    do {
+        return try DatabaseLocation.resolve(database: database, data: data, environment: ProcessInfo.processInfo.environment,
+                                            defaultDirectory: defaultDirectory)
+    } catch {
+        throw CLIError(error)
+    }
+}
+
+/// Namespace for the storage helpers, so option groups can name them without shadowing.
+enum KeyboundCLI {
+    /// The SQLite directory the setting names. A PostgreSQL location is refused with one line:
+    /// this build opens its stores on SQLite only.
+    static func sqliteDirectory(database: String?, data: String?,
+                                defaultDirectory: String = DatabaseLocation.defaultDirectory) throws(CLIError) -> URL {
+        switch try resolveLocation(database: database, data: data, defaultDirectory: defaultDirectory) {
+        case .sqlite(let directory):
+            return directory
+        case .postgres(let settings):
+            throw CLIError("the stores of this build run on SQLite only; \(settings) is a valid PostgreSQL location, "
+                           + "but use --database sqlite:DIR (or --data DIR) until the PostgreSQL stores land")
         }
     }
 }

@@ -56,19 +56,20 @@ struct MailLoadServer {
         guard let auditedCache = audited.cache else { fatalError("ProviderMail.service has no verified-token cache") }
         let keys = context.keys
         let issuerIDs = Dictionary(try manager.issuers().map { (ExactString($0.url), $0.id) }, uniquingKeysWith: { first, _ in first })
-        let shippedPolicy = MailService.policy(additionalChecks: [IssuanceLedgerCheck(store: context.store, issuerIDs: { issuerIDs })])
+        let shippedPolicy = MailService.policy()
+        let ledgerCheck = IssuanceLedgerCheck(store: context.store, issuerIDs: { issuerIDs })
         let source: VersionedTrustVerifier.Source = {
             let current = try keys.currentTrust()
             return (current.sequence, current.trust)
         }
         let uncachedTrust = VersionedTrustVerifier(policy: shippedPolicy, cache: nil, source: source)
         let uncached = MailService(store: audited.store, audit: audited.audit, configuration: audited.configuration, cache: nil,
-                                   logger: logger, verifier: { uncachedTrust.verifier() })
+                                   logger: logger, onlineChecks: [ledgerCheck], verifier: { uncachedTrust.verifier() })
         // The unaudited configuration has a cache of its own, so each cache's hit rate is its own traffic's.
         let ownCache = VerifiedTokenCache()
         let cachedTrust = VersionedTrustVerifier(policy: shippedPolicy, cache: ownCache, source: source)
         let cachedOnly = MailService(store: audited.store, audit: audited.audit, configuration: audited.configuration, cache: ownCache,
-                                     logger: logger, verifier: { cachedTrust.verifier() })
+                                     logger: logger, onlineChecks: [ledgerCheck], verifier: { cachedTrust.verifier() })
 
         let provider = KeyboundApplication.make(context: context, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [provider], logger: logger))
@@ -79,7 +80,9 @@ struct MailLoadServer {
         let verifier = TokenVerifier(trust: try keys.currentTrust().trust, policy: shippedPolicy)
         // Every token must pass the shipped policy, ledger check included, or the load measures refusals.
         for token in tokens {
-            guard case .verified = verifier.verify(token) else { fatalError("an issued token does not verify with the ledger check") }
+            guard case .verified(let verified) = verifier.verify(token), await ledgerCheck.check(verified, now: Date()) == nil else {
+                fatalError("an issued token does not verify with the ledger check")
+            }
         }
         guard case .verified(let verified) = verifier.verify(tokens[0]) else { fatalError("the benchmark token does not verify") }
         guard Set(tokens).count == tokens.count else { fatalError("the provider issued a token twice") }

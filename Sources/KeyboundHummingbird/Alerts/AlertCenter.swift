@@ -49,8 +49,21 @@ public final class AlertCenter: Sendable {
     @discardableResult
     public func raise(_ rejection: TokenRejection, context: AlertContext = AlertContext()) -> SecurityAlert? {
         guard rejection.isAlert else { return nil }
+        return record(code: rejection.code.rawValue, summary: rejection.reason, tokenIssuer: rejection.tokenIssuer,
+                      keyID: rejection.keyID, keyIssuer: rejection.keyIssuer, context: context)
+    }
+
+    /// Raises an operational alert that no token caused, for example `rotation_overdue`: the same
+    /// log line, ring, webhook and folding as a token's. `issuer` is the issuer (URL or id) concerned.
+    @discardableResult
+    public func raise(code: String, summary: String, issuer: String?, keyID: String? = nil) -> SecurityAlert? {
+        record(code: code, summary: summary, tokenIssuer: issuer, keyID: keyID, keyIssuer: nil, context: AlertContext())
+    }
+
+    private func record(code: String, summary: String, tokenIssuer: String?, keyID: String?, keyIssuer: String?,
+                        context: AlertContext) -> SecurityAlert? {
         let time = now()
-        let key = [rejection.code.rawValue, rejection.tokenIssuer ?? "", rejection.keyID ?? "", context.tenant ?? ""].joined(separator: "\u{0}")
+        let key = [code, tokenIssuer ?? "", keyID ?? "", context.tenant ?? ""].joined(separator: "\u{0}")
         let alert: SecurityAlert? = state.withLock { state in
             if let last = state.lastRaised[key], time.timeIntervalSince(last) < repeatWindow {
                 state.folded[key, default: 0] += 1
@@ -58,8 +71,8 @@ public final class AlertCenter: Sendable {
             }
             state.lastRaised[key] = time
             let alert = SecurityAlert(
-                sequence: state.nextSequence, time: time, code: rejection.code.rawValue, summary: rejection.reason,
-                tokenIssuer: rejection.tokenIssuer, keyID: rejection.keyID, keyIssuer: rejection.keyIssuer, tokenID: context.tokenID,
+                sequence: state.nextSequence, time: time, code: code, summary: summary,
+                tokenIssuer: tokenIssuer, keyID: keyID, keyIssuer: keyIssuer, tokenID: context.tokenID,
                 tenant: context.tenant, mailbox: context.mailbox, clientID: context.clientID, clientIP: context.clientIP,
                 suppressed: state.folded.removeValue(forKey: key) ?? 0)
             state.nextSequence += 1

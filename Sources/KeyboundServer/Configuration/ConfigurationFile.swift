@@ -98,6 +98,7 @@ public enum ConfigurationFile {
             streamLimits: streamLimits
         )
         configuration.metricsListener = layer.metricsListen ?? base.metricsListener
+        configuration.database = layer.database ?? base.database
         configuration.pruneInterval = layer.pruneInterval.map { .seconds($0) } ?? base.pruneInterval
         return configuration
     }

@@ -21,6 +21,9 @@ struct ConfigurationLayer {
     var csrfSecret: [UInt8]?
     /// `metrics.listen`: the metrics listener's address, or `nil` inside for `off`.
     var metricsListen: MetricsListener??
+    /// The storage setting (``DatabaseLocation``), checked; a relative `sqlite:` path from a file is
+    /// made relative to the file's directory.
+    var database: String?
     var pruneInterval: Int?
     var streamsAnonymousPerAddress: Int?
     var streamsAnonymousTotal: Int?
@@ -94,6 +97,14 @@ struct ConfigurationLayer {
             case .metricsListen:
                 let text = try raw.string()
                 do { metricsListen = .some(try MetricsListener.parse(text)) } catch { throw source.error(error.message) }
+            case .database:
+                let text = try raw.string()
+                do { _ = try DatabaseLocation(parsing: text) } catch { throw source.error(error.message) }
+                if let directory, text.hasPrefix("sqlite:"), !text.dropFirst("sqlite:".count).hasPrefix("/") {
+                    database = "sqlite:" + URL(fileURLWithPath: directory).appendingPathComponent(String(text.dropFirst("sqlite:".count))).path
+                } else {
+                    database = text
+                }
             case .pruneInterval: pruneInterval = try Self.duration(raw, Self.pruneIntervalRange)
             case .streamsAnonymousPerAddress: streamsAnonymousPerAddress = try Self.count(raw)
             case .streamsAnonymousTotal: streamsAnonymousTotal = try Self.count(raw)
@@ -139,6 +150,7 @@ struct ConfigurationLayer {
         result.trustedProxies = higher.trustedProxies ?? trustedProxies
         result.csrfSecret = higher.csrfSecret ?? csrfSecret
         result.metricsListen = higher.metricsListen ?? metricsListen
+        result.database = higher.database ?? database
         result.pruneInterval = higher.pruneInterval ?? pruneInterval
         result.streamsAnonymousPerAddress = higher.streamsAnonymousPerAddress ?? streamsAnonymousPerAddress
         result.streamsAnonymousTotal = higher.streamsAnonymousTotal ?? streamsAnonymousTotal

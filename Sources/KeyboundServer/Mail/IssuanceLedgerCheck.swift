@@ -1,12 +1,14 @@
 import Foundation
 import Keybound
+import KeyboundHummingbird
 import KeyboundStore
 
-/// Online forgery detection: a ``Keybound/TokenCheck`` that accepts a token only if the issuance
-/// ledger holds a token with its `jti`, issued by the same issuer, with the same claims digest
+/// Online forgery detection: an ``KeyboundHummingbird/OnlineTokenCheck`` that accepts a token only
+/// if the issuance ledger holds, for the token's issuer, a token with its `jti` and the same claims digest
 /// (SHA-256 of the exact payload bytes, compared in constant time), and not revoked.
 ///
-/// It runs after every built-in check, so the token already verified under its own issuer's key.
+/// It runs after the (synchronous, pure) verifier, so the token already verified under its own
+/// issuer's key; its ledger read does not block a concurrency thread.
 /// What it adds is the case a signature cannot decide: a stolen key that *is* valid for its issuer
 /// signing claims Keybound never issued (`token_not_issued`, `token_claims_mismatch`, both alerts).
 /// A ledger that cannot be read refuses the token (`ledger_unavailable`): fail closed.
@@ -14,7 +16,7 @@ import KeyboundStore
 /// On by default for validators in the provider's process (Keybound Mail in
 /// `keybound serve --with-mail`); with a ``KeyboundHummingbird/VerifiedTokenCache`` in front it
 /// runs once per token, not once per request.
-public struct IssuanceLedgerCheck: TokenCheck {
+public struct IssuanceLedgerCheck: OnlineTokenCheck {
     let store: ProviderStore
     let issuerIDs: @Sendable () -> [ExactString: String]
 
@@ -24,18 +26,21 @@ public struct IssuanceLedgerCheck: TokenCheck {
         self.issuerIDs = issuerIDs
     }
 
-    public func check(_ token: VerifiedToken, now: Date) -> TokenRejection? {
+    public func check(_ token: VerifiedToken, now: Date) async -> TokenRejection? {
         let issuer = token.issuer
         guard let tokenID = token.tokenID else {
             return TokenRejection(.tokenNotIssued, "the token has no jti, so it cannot be in the issuance ledger",
                                   tokenIssuer: issuer, keyID: token.keyID)
         }
+        guard let issuerID = issuerIDs()[ExactString(issuer)] else {
+            return TokenRejection(.tokenNotIssued, "the issuer has no issuance ledger here: a forgery with a real key",
+                                  tokenIssuer: issuer, keyID: token.keyID)
+        }
         let status: (record: IssuanceRecord, revocationReason: String?)?
-        do { status = try store.issuanceStatus(tokenID: tokenID) } catch {
+        do { status = try await store.issuanceStatus(issuerID: issuerID, tokenID: tokenID) } catch {
             return TokenRejection(.ledgerUnavailable, "the issuance ledger could not be read", tokenIssuer: issuer, keyID: token.keyID)
         }
-        guard let status, let expectedIssuerID = issuerIDs()[ExactString(issuer)], status.record.issuerID.isExactly(expectedIssuerID),
-              status.record.kind == .access else {
+        guard let status, status.record.issuerID.isExactly(issuerID), status.record.kind == .access else {
             return TokenRejection(.tokenNotIssued, "the issuer's ledger has no access token with this jti: a forgery with a real key",
                                   tokenIssuer: issuer, keyID: token.keyID)
         }

@@ -40,7 +40,7 @@ public enum ProviderMail {
         let cache = VerifiedTokenCache()
         let keys = context.keys
         let issuerIDs = Dictionary(issuers.map { (ExactString($0.url), $0.id) }, uniquingKeysWith: { first, _ in first })
-        let checks: [any TokenCheck] = ledgerCheck ? [IssuanceLedgerCheck(store: context.store, issuerIDs: { issuerIDs })] : []
+        let checks: [any OnlineTokenCheck] = ledgerCheck ? [IssuanceLedgerCheck(store: context.store, issuerIDs: { issuerIDs })] : []
         let issuerURLs = Dictionary(issuers.map { (ExactString($0.id), $0.url) }, uniquingKeysWith: { first, _ in first })
         context.store.tokenRevocations.observe { [weak cache] events in
             for event in events {
@@ -48,12 +48,12 @@ public enum ProviderMail {
                 cache?.invalidate(issuer: url, tokenID: event.tokenID)
             }
         }
-        let trust = VersionedTrustVerifier(policy: MailService.policy(additionalChecks: checks), cache: cache, clock: clock) {
+        let trust = VersionedTrustVerifier(policy: MailService.policy(), cache: cache, clock: clock) {
             let current = try keys.currentTrust()
             return (current.sequence, current.trust)
         }
         return MailService(store: store, audit: audit, configuration: configuration, cache: cache, logger: logger, now: now,
-                           alerts: context.alerts, onRejection: onRejection, verifier: { trust.verifier() })
+                           alerts: context.alerts, onRejection: onRejection, onlineChecks: checks, verifier: { trust.verifier() })
     }
 
     /// Creates a mailbox (with the seed messages) for every user of every issuer who has none.

@@ -34,6 +34,8 @@ public struct ProviderContext: Sendable {
     let clientAddresses: ClientAddressResolver
     /// Wakes the event streams when the stores change (one poller per followed issuer for other processes).
     public let streams: EventStreamHub
+    /// Whether this node's stores answer (`/health/ready`).
+    public let readiness: Readiness
     /// Open event streams against ``ServerConfiguration/streamLimits``.
     let streamLimiter: StreamLimiter
 
@@ -54,6 +56,10 @@ public struct ProviderContext: Sendable {
         self.clientAddresses = ClientAddressResolver(trustedProxies: configuration.trustedProxies)
         self.streams = EventStreamHub(manager: manager, store: store, pollInterval: configuration.streamLimits.pollInterval)
         self.streamLimiter = StreamLimiter(limits: configuration.streamLimits)
+        self.readiness = Readiness(probes: [
+            Readiness.Probe(name: "key_store") { (try? manager.probeStore()) != nil },
+            Readiness.Probe(name: "provider_store") { (try? store.probe()) != nil },
+        ])
     }
 
     /// How many threads hash passwords: `configuration.passwordHashThreads`, lowered to one less

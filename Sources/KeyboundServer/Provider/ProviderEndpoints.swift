@@ -33,7 +33,9 @@ struct ProviderEndpoints: Sendable {
 }
 
 /// Turns every error into an OAuth-style JSON body: Hummingbird's own HTTP errors keep their
-/// status, and anything unexpected becomes a 500 `server_error` whose details go to the log only.
+/// status; a store that cannot be used (`storage_error`: the database is down, full or gone)
+/// becomes 503 `temporarily_unavailable` with `Retry-After`, so issuance fails closed and clients
+/// retry; anything else unexpected becomes a 500 `server_error`. Details go to the log only.
 struct OAuthErrorMiddleware: RouterMiddleware {
     typealias Context = ProviderRequestContext
 
@@ -45,6 +47,9 @@ struct OAuthErrorMiddleware: RouterMiddleware {
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : (error.status.code >= 500 ? "server_error" : "invalid_request")
             throw OAuthError(status: error.status, error: code, description: error.body ?? error.status.reasonPhrase)
+        } catch let error as StoreError where error.code == .storage {
+            context.logger.error("store unavailable", metadata: ["error": "\(error.message)"])
+            throw OAuthError.storeUnavailable()
         } catch let error as StoreError {
             context.logger.error("store error", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
             throw OAuthError.serverError("the store failed (\(error.code.rawValue))")

@@ -90,6 +90,11 @@ public struct KeyManager: Sendable {
     /// A counter that moves whenever this process changes the key store (see ``KeyStore/localWriteCount``).
     public var localChangeCount: Int { store.localWriteCount }
 
+    /// Reads one row from the key store: throws when the store cannot be read (readiness checks).
+    public func probeStore() throws(StoreError) {
+        _ = try latestEvent()
+    }
+
     /// The most recent key event.
     public func latestEvent() throws(StoreError) -> KeyEvent? {
         try read { try $0.latestEvent() }

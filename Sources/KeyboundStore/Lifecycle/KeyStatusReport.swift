@@ -20,6 +20,9 @@ public struct KeyStatusReport: Sendable {
     public let issuers: [IssuerStatus]
     /// Problems, one line each; empty when healthy.
     public let problems: [String]
+    /// The ids of the issuers with at least one problem (an overdue rotation, activation or
+    /// retirement, a key past its maximum age, no active key).
+    public let issuersWithProblems: Set<String>
     /// When the report was made.
     public let now: Date
 
@@ -34,18 +37,21 @@ public struct KeyStatusReport: Sendable {
     public init(issuers: [IssuerRecord], keys: [KeyRecord], now: Date) {
         var statuses: [IssuerStatus] = []
         var problems: [String] = []
+        var troubled: Set<String> = []
         for issuer in issuers {
             let own = keys.filter { $0.issuerID.isExactly(issuer.id) }
             var next: [String] = []
             for purpose in KeyPurpose.allCases {
                 let judged = Self.judge(issuer, purpose: purpose, keys: own.filter { $0.purpose == purpose }, now: now)
                 problems += judged.problems
+                if !judged.problems.isEmpty { troubled.insert(issuer.id) }
                 if let transition = judged.next { next.append(purpose == .accessToken ? transition : "\(purpose.rawValue): \(transition)") }
             }
             statuses.append(IssuerStatus(issuer: issuer, keys: own, nextTransition: next.isEmpty ? nil : next.joined(separator: "; ")))
         }
         self.issuers = statuses
         self.problems = problems
+        self.issuersWithProblems = troubled
         self.now = now
     }
 

@@ -92,14 +92,21 @@ extension ProviderStore {
         }
     }
 
-    /// The ledger record of token `tokenID` and, if it was revoked, why — in one read (the
-    /// issuance-ledger check runs this for every token it has not seen).
-    public func issuanceStatus(tokenID: String) throws(StoreError) -> (record: IssuanceRecord, revocationReason: String?)? {
-        try read { db in
-            guard let record = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM issuance WHERE jti = ?"), arguments: [tokenID])
-                .map(Self.issuance(from:)) else { return nil }
-            let reason = try String.fetchOne(db.cachedStatement(sql: "SELECT reason FROM token_revocation WHERE jti = ?"), arguments: [tokenID])
-            return (record, reason)
+    /// The ledger record of issuer `issuerID`'s token `tokenID` and, if it was revoked, why, read
+    /// off the calling thread (the online ledger check runs this for every token it has not seen).
+    /// Looked up as (issuer, jti): another issuer's token with the same `jti` is not this one.
+    public func issuanceStatus(issuerID: String, tokenID: String) async throws(StoreError)
+        -> (record: IssuanceRecord, revocationReason: String?)? {
+        do {
+            return try await pool.read { db in
+                guard let record = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM issuance WHERE issuer_id = ? AND jti = ?"),
+                                                    arguments: [issuerID, tokenID]).map(Self.issuance(from:)) else { return nil }
+                let reason = try String.fetchOne(db.cachedStatement(sql: "SELECT reason FROM token_revocation WHERE jti = ?"),
+                                                 arguments: [tokenID])
+                return (record, reason)
+            }
+        } catch {
+            throw Self.storeError(error)
         }
     }
 

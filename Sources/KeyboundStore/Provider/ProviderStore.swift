@@ -49,6 +49,11 @@ public final class ProviderStore: @unchecked Sendable {
         return StoreError(.storage, "provider store: \(error)")
     }
 
+    /// Reads from the database: throws when it cannot be read (readiness checks). Cheap: one page.
+    public func probe() throws(StoreError) {
+        _ = try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE name = 'issuance'") }
+    }
+
     /// Runs SQLite's integrity check; `true` when the database is sound.
     public func integrityCheck() throws(StoreError) -> Bool {
         try read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok" }

@@ -1,36 +1,19 @@
 import Foundation
-import Synchronization
 import Testing
 
 /// A `keybound serve` process started by a test: its output is collected as it arrives, so the
 /// test can wait for the listening line, talk to it over loopback, and stop it with SIGTERM.
 final class CLIServer: Sendable {
-    /// The output collected so far, shared with the pipe's handler.
-    final class Collected: Sendable {
-        let text = Mutex("")
-    }
-
-    let process: Process
-    private let output = Collected()
+    let process: SpawnedProcess
 
     /// Starts `keybound` with `arguments` and exactly `environment`.
     init(_ arguments: [String], environment: [String: String]) throws {
-        process = Process()
-        process.executableURL = CLIRunner.executable
-        process.arguments = arguments
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        pipe.fileHandleForReading.readabilityHandler = { [output] handle in
-            let data = handle.availableData
-            if !data.isEmpty { output.text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-        }
-        try process.run()
+        process = try SpawnedProcess(CLIRunner.executable.path, arguments, environment: environment,
+                                     stdout: .capture, stderr: .standardOutput)
     }
 
     /// Everything printed so far (stdout and stderr).
-    var text: String { output.text.withLock { $0 } }
+    var text: String { process.capturedOutput }
 
     /// Waits until the output contains `marker` (true) or the process exits or `seconds` pass (false).
     func waitFor(_ marker: String, seconds: Double = 120) async throws -> Bool {
@@ -43,12 +26,11 @@ final class CLIServer: Sendable {
         return false
     }
 
-    /// Sends SIGTERM and waits for the exit; returns the status.
+    /// Sends SIGTERM and waits for the exit; returns the status (128 + the signal if a signal ended it).
     @discardableResult
     func stop() -> Int32 {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return process.terminationStatus
+        process.send(SIGTERM)
+        return process.waitBlocking().status
     }
 
     /// A minimal environment for a child: PATH and HOME only, plus `extra` (no inherited KEK or token).

@@ -11,7 +11,7 @@ import Darwin
 /// Its stdout goes to a file (not a pipe), so an unread pipe can never stall the child and every
 /// `step N` line the child wrote before it died is still there to read.
 final class CrashChild {
-    let process = Process()
+    let process: SpawnedProcess
     let stdoutURL: URL
     let stderrURL: URL
     let startedAt = ContinuousClock.now
@@ -25,25 +25,12 @@ final class CrashChild {
     init(dataDirectory: URL, kekBase64: String, logDirectory: URL, run: Int, seed: UInt64) throws {
         stdoutURL = logDirectory.appendingPathComponent("churn-\(run).out")
         stderrURL = logDirectory.appendingPathComponent("churn-\(run).err")
-        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: stdoutURL)
-        let err = try FileHandle(forWritingTo: stderrURL)
-        defer {
-            try? out.close()
-            try? err.close()
-        }
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "KEYBOUND_KEK_FILE")
         environment.removeValue(forKey: "KEYBOUND_DATA")
         environment["KEYBOUND_KEK"] = kekBase64
-        process.executableURL = Self.executable
-        process.arguments = ["dev", "churn", "--data", dataDirectory.path, "--seed", String(seed)]
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        process = try SpawnedProcess(Self.executable.path, ["dev", "churn", "--data", dataDirectory.path, "--seed", String(seed)],
+                                     environment: environment, stdout: .file(stdoutURL.path), stderr: .file(stderrURL.path))
     }
 
     /// The highest `step N` the child printed: each is printed only after its transaction committed.
@@ -85,18 +72,13 @@ final class CrashChild {
 
     /// Sends SIGKILL; `false` if the child had already exited by itself.
     func kill() -> Bool {
-        guard process.isRunning else { return false }
-        #if canImport(Glibc)
-        return Glibc.kill(process.processIdentifier, SIGKILL) == 0
-        #else
-        return Darwin.kill(process.processIdentifier, SIGKILL) == 0
-        #endif
+        let wasRunning = process.isRunning
+        process.send(SIGKILL)
+        return wasRunning
     }
 
     /// Whether the child ended by SIGKILL (and not by exiting on its own).
-    var diedOfSIGKILL: Bool {
-        process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
-    }
+    var diedOfSIGKILL: Bool { process.termination == .signalled(SIGKILL) }
 }
 
 /// The churn tool's seeded generator (SplitMix64), so a failing run can be replayed with `KEYBOUND_CRASH_SEED`.

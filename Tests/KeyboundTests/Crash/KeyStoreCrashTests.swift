@@ -58,7 +58,7 @@ struct KeyStoreCrashTests {
                       let sequence = CrashStoreCheck.waitForEvent(after: Int64(before), directory: data, timeout: .seconds(30),
                                                                   while: { child.process.isRunning }) else {
                     _ = child.kill()
-                    child.process.waitUntilExit()
+                    child.process.waitBlocking()
                     keepDirectory = true
                     Issue.record("the child committed no new event (printed \(child.stepsPrinted) steps; \(context)); stderr: \(child.stderrText)")
                     return
@@ -69,12 +69,12 @@ struct KeyStoreCrashTests {
                 child.sleep(untilSinceStart: .milliseconds(Int(5 + random.next() % 296)))
             }
             let wasRunning = child.kill()
-            child.process.waitUntilExit()
+            child.process.waitBlocking()
             if wasRunning && child.diedOfSIGKILL {
                 realKills += 1
             } else {
                 keepDirectory = true
-                Issue.record("the child exited by itself, status \(child.process.terminationStatus) (\(context)); stderr: \(child.stderrText)")
+                Issue.record("the child exited by itself, ending \(child.process.termination.map { "\($0)" } ?? "none") (\(context)); stderr: \(child.stderrText)")
             }
             let steps = child.stepsPrinted
             totalSteps += steps

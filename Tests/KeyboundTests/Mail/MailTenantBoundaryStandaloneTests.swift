@@ -57,7 +57,7 @@ struct MailTenantBoundaryStandaloneTests {
         let mail = try await StandaloneMail(trust: { base in ["\(Self.contoso(base))#not-contoso"] }, extraArguments: ["--startup-wait", "2"])
         let listening = await mail.waitUntilListening(seconds: 20)
         let output = mail.output
-        let status = mail.process.isRunning ? nil : mail.process.terminationStatus
+        let status = mail.process.termination?.status
         await mail.stop()
         #expect(!listening)
         #expect(status != nil && status != 0, "exit status \(String(describing: status))")

@@ -17,7 +17,7 @@ final class StandaloneMail: Sendable {
     let dataDirectory: URL
     let log: URL
     private let server: GracefulServer
-    let process: Process
+    let process: SpawnedProcess
 
     /// Starts the provider and the mail process with `trust` (`--trust` values, built from the
     /// provider's base URL); `prepare` gets the provider's base URL and the mail data directory
@@ -44,16 +44,10 @@ final class StandaloneMail: Sendable {
         try prepare(base, dataDirectory)
         let mailPort = try InteropTests.freePort()
         mailBase = "http://127.0.0.1:\(mailPort)"
-        process = Process()
-        process.executableURL = CLIRunner.executable
-        process.arguments = ["mail", "serve"] + trust(base).flatMap { ["--trust", $0] }
-            + ["--port", "\(mailPort)", "--data", dataDirectory.path] + extraArguments
         log = dataDirectory.appendingPathComponent("mail-serve.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        process = try SpawnedProcess(CLIRunner.executable.path, ["mail", "serve"] + trust(base).flatMap { ["--trust", $0] }
+                                         + ["--port", "\(mailPort)", "--data", dataDirectory.path] + extraArguments,
+                                     stdout: .file(log.path), stderr: .standardOutput)
     }
 
     /// Waits until the mail process answers `/health`, or it exits; returns whether it answers.
@@ -71,8 +65,8 @@ final class StandaloneMail: Sendable {
 
     /// Stops the mail process and waits until it has exited (its data stays for inspection).
     func stopMail() async {
-        if process.isRunning { process.terminate() }
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        process.send(SIGTERM)
+        await process.wait()
     }
 
     /// Stops both processes' servers and removes all their data.

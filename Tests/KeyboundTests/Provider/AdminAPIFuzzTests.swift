@@ -96,35 +96,24 @@ struct AdminAPIFuzzTests {
     /// Runs schemathesis's CLI with the hooks module, stopped (and failed) after ``timeLimit``.
     static func run(arguments: [String]) async throws -> (status: Int32, output: String) {
         let script = "import sys; from schemathesis.cli import schemathesis; sys.argv = ['schemathesis'] + sys.argv[1:]; schemathesis()"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["SCHEMATHESIS_HOOKS"] = "admin_fuzz_hooks"
         environment["PYTHONPATH"] = fuzzDirectory.path + (environment["PYTHONPATH"].map { ":" + $0 } ?? "")
         environment["NO_COLOR"] = "1"
         environment["COLUMNS"] = "200"
-        process.environment = environment
         // Its example database and reports go to a scratch directory, never into the repository.
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-schemathesis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        process.currentDirectoryURL = scratch
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-fuzz-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
+        let process = try SpawnedProcess("/usr/bin/env", ["python3", "-c", script] + arguments, environment: environment,
+                                         directory: scratch.path, stdout: .file(output.path), stderr: .standardOutput)
         let watchdog = Task {
             try await Task.sleep(for: timeLimit)
-            if process.isRunning { process.terminate() }
+            process.send(SIGTERM)
         }
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
+        let status = await process.wait().status
         watchdog.cancel()
-        try handle.close()
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(at: output)
         return (status, text)

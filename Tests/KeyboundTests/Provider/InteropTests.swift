@@ -61,21 +61,12 @@ struct InteropTests {
 
     /// Runs a program to completion without blocking a concurrency thread; returns its status and combined output.
     static func run(_ program: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [program] + arguments
         // pip on a distribution's own Python refuses global installs unless told otherwise.
-        process.environment = ProcessInfo.processInfo.environment.merging(["PIP_BREAK_SYSTEM_PACKAGES": "1"]) { current, _ in current }
+        let environment = ProcessInfo.processInfo.environment.merging(["PIP_BREAK_SYSTEM_PACKAGES": "1"]) { current, _ in current }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-run-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
-        try handle.close()
+        let process = try SpawnedProcess("/usr/bin/env", [program] + arguments, environment: environment,
+                                         stdout: .file(output.path), stderr: .standardOutput)
+        let status = await process.wait().status
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(at: output)
         return (status, text)

@@ -80,6 +80,8 @@ struct HeadRequestTests {
             let user = try #require(try await ProviderFixture.codeFlow(client, issuer: "contoso")["access_token"]?.stringValue)
             let probes: [String: Probe] = [
                 "/health": Probe(uri: "/health"),
+                "/health/live": Probe(uri: "/health/live"),
+                "/health/ready": Probe(uri: "/health/ready"),
                 "/{issuer}/.well-known/openid-configuration": Probe(uri: "/contoso/.well-known/openid-configuration"),
                 "/{issuer}/.well-known/oauth-authorization-server": Probe(uri: "/contoso/.well-known/oauth-authorization-server"),
                 "/.well-known/oauth-authorization-server/**": Probe(uri: "/.well-known/oauth-authorization-server/contoso"),

@@ -4,8 +4,9 @@ import Foundation
 ///
 /// Swift Testing runs tests concurrently on the cooperative pool (two threads on a two-core
 /// machine). A test that blocked one of them waiting for a process (`waitUntilExit`, a pipe read)
-/// would stall every in-process server the other tests run, and could deadlock the run. Here the
-/// pipes are drained on threads of their own and the exit arrives through `terminationHandler`.
+/// would stall every in-process server the other tests run, and could deadlock the run. The child
+/// is a ``SpawnedProcess``: its pipes are drained on threads of their own and its exit is
+/// collected on another.
 struct ChildProcess: Sendable {
     /// Exit status and everything written to standard output and standard error.
     struct Outcome: Sendable {
@@ -15,55 +16,20 @@ struct ChildProcess: Sendable {
     }
 
     /// A process that was started; ``wait()`` collects its outcome.
-    final class Running: @unchecked Sendable {
-        private let process: Process
-        private let exited: Task<Int32, Never>
-        private let output: Task<Data, Never>
-        private let errors: Task<Data, Never>
-
-        fileprivate init(process: Process, exited: Task<Int32, Never>, out: Pipe, err: Pipe) {
-            self.process = process
-            self.exited = exited
-            output = Task.detached { await Self.drain(out) }
-            errors = Task.detached { await Self.drain(err) }
-        }
+    struct Running: Sendable {
+        let process: SpawnedProcess
 
         /// Waits for the exit and for both pipes to close.
         func wait() async -> Outcome {
-            let status = await exited.value
-            return Outcome(status: status, stdout: String(decoding: await output.value, as: UTF8.self),
-                           stderr: String(decoding: await errors.value, as: UTF8.self))
-        }
-
-        /// Reads a pipe to its end on a dedicated thread.
-        private static func drain(_ pipe: Pipe) async -> Data {
-            await withCheckedContinuation { continuation in
-                Thread.detachNewThread { continuation.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }
-            }
+            let termination = await process.wait()
+            return Outcome(status: termination.status, stdout: process.capturedOutput, stderr: process.capturedErrors)
         }
     }
 
     /// Starts `executable` with `arguments`, `environment` (inherited when `nil`) and `stdin`.
     static func start(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
                       stdin: String? = nil) throws -> Running {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
-        process.terminationHandler = { continuation.yield($0.terminationStatus); continuation.finish() }
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let exited = Task<Int32, Never> {
-            for await status in stream { return status }
-            return -1
-        }
-        return Running(process: process, exited: exited, out: out, err: err)
+        Running(process: try SpawnedProcess(executable.path, arguments, environment: environment, input: stdin ?? ""))
     }
 
     /// Runs `executable` to completion.

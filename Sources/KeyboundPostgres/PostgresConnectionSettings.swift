@@ -1,0 +1,134 @@
+import Foundation
+
+/// Where and how to reach one PostgreSQL database, read from a `postgres://` URL.
+///
+/// ```
+/// postgres://USER@HOST[:PORT]/DATABASE[?sslmode=verify-full&sslrootcert=/path/ca.pem]
+/// ```
+///
+/// - The URL never carries the password: it comes from ``PostgresPasswordSource`` (a file), so it
+///   cannot leak through a command line, a process listing or a log. A URL with one is refused.
+/// - A database that is not on loopback is reached only over TLS with `sslmode=verify-full` (the
+///   default there): the server's certificate must chain to a trusted root and name the host.
+///   On loopback `sslmode` defaults to `disable`.
+/// - ``description`` is the URL as it may be logged.
+package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConvertible {
+    /// How the connection is protected.
+    package enum TLSMode: String, Sendable, Equatable {
+        /// Plain TCP: loopback only.
+        case disable
+        /// TLS; the certificate must chain to a trusted root and name the host.
+        case verifyFull = "verify-full"
+    }
+
+    /// Host name or IP address.
+    package var host: String
+    /// TCP port.
+    package var port: Int
+    /// The database role to connect as.
+    package var username: String
+    /// The database name.
+    package var database: String
+    /// TLS mode.
+    package var tls: TLSMode
+    /// A PEM file of the roots that may sign the server's certificate (`nil`: the system's roots).
+    package var rootCertificatePath: String?
+
+    /// Settings for a database (checked as ``init(url:)`` checks a URL's).
+    package init(host: String, port: Int = 5432, username: String, database: String, tls: TLSMode? = nil,
+                 rootCertificatePath: String? = nil) throws(PostgresStorageError) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.database = database
+        self.tls = tls ?? (Self.isLoopback(host) ? .disable : .verifyFull)
+        self.rootCertificatePath = rootCertificatePath
+        try validate()
+    }
+
+    /// Reads a `postgres://` (or `postgresql://`) URL.
+    package init(url text: String) throws(PostgresStorageError) {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+              scheme == "postgres" || scheme == "postgresql" else {
+            throw PostgresStorageError(.badLocation, "not a postgres:// URL: '\(Self.redact(text))'")
+        }
+        if components.password != nil {
+            throw PostgresStorageError(.badLocation,
+                "the database URL must not carry a password: put it in the file named by KEYBOUND_DATABASE_PASSWORD_FILE or in a PGPASSFILE")
+        }
+        guard let user = components.user, !user.isEmpty else {
+            throw PostgresStorageError(.badLocation, "name the database user in the URL: postgres://USER@HOST/DATABASE")
+        }
+        guard var host = components.host, !host.isEmpty else {
+            throw PostgresStorageError(.badLocation, "name the database host in the URL: postgres://USER@HOST/DATABASE")
+        }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let name = String(components.path.drop(while: { $0 == "/" }))
+        guard !name.isEmpty, !name.contains("/") else {
+            throw PostgresStorageError(.badLocation, "name one database in the URL: postgres://USER@HOST/DATABASE")
+        }
+        var tls: TLSMode?
+        var rootCertificatePath: String?
+        for item in components.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                guard let mode = item.value.flatMap(TLSMode.init(rawValue:)) else {
+                    throw PostgresStorageError(.badLocation,
+                        "sslmode '\(item.value ?? "")' is not supported: use verify-full (or disable, on loopback only)")
+                }
+                tls = mode
+            case "sslrootcert":
+                guard let path = item.value, !path.isEmpty else {
+                    throw PostgresStorageError(.badLocation, "sslrootcert needs a file path")
+                }
+                rootCertificatePath = path
+            default:
+                throw PostgresStorageError(.badLocation,
+                    "unknown database URL parameter '\(item.name)' (known: sslmode, sslrootcert)")
+            }
+        }
+        try self.init(host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
+                      database: name.removingPercentEncoding ?? name, tls: tls, rootCertificatePath: rootCertificatePath)
+    }
+
+    /// Whether the host is this machine (`localhost`, 127.0.0.0/8 or `::1`).
+    package var isLoopback: Bool { Self.isLoopback(host) }
+
+    /// The URL as it may be logged (it never holds a password).
+    package var description: String {
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        var text = "postgres://\(username)@\(shownHost):\(port)/\(database)?sslmode=\(tls.rawValue)"
+        if let rootCertificatePath { text += "&sslrootcert=\(rootCertificatePath)" }
+        return text
+    }
+
+    private func validate() throws(PostgresStorageError) {
+        guard (1...65_535).contains(port) else {
+            throw PostgresStorageError(.badLocation, "database port \(port) is out of range")
+        }
+        if tls == .disable && !isLoopback {
+            throw PostgresStorageError(.badLocation,
+                "the database at '\(host)' is not on loopback: it must be reached with sslmode=verify-full")
+        }
+        if rootCertificatePath != nil && tls == .disable {
+            throw PostgresStorageError(.badLocation, "sslrootcert is only used with sslmode=verify-full")
+        }
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        let lowered = host.lowercased()
+        if lowered == "localhost" || lowered == "::1" { return true }
+        let octets = lowered.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// A URL with any password replaced, for error messages.
+    static func redact(_ text: String) -> String {
+        guard let components = URLComponents(string: text), components.password != nil else {
+            return text.contains("@") ? "(a URL with credentials)" : text
+        }
+        var redacted = components
+        redacted.password = "***"
+        return redacted.string ?? "(a URL with credentials)"
+    }
+}

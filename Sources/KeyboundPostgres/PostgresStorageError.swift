@@ -1,0 +1,29 @@
+/// Why the PostgreSQL backend refused or failed: a code for programs and one line for people.
+///
+/// Messages name the database by its redacted URL (``PostgresConnectionSettings/description``)
+/// and never carry a password.
+package struct PostgresStorageError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    package enum Code: String, Sendable {
+        /// The `postgres://` URL or one of its parameters is not acceptable.
+        case badLocation = "bad_database_location"
+        /// The password file is missing, unreadable or readable by others.
+        case passwordFile = "database_password_file"
+        /// The database refused or failed a statement, or could not be reached.
+        case database = "database_error"
+        /// The database's schema is newer than this build knows: an older node must not write to it.
+        case schemaTooNew = "database_schema_too_new"
+    }
+
+    /// The failure's code.
+    package let code: Code
+    /// One line for an operator.
+    package let message: String
+
+    package init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    package var description: String { message }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import KeyboundPostgres
+import Testing
+
+/// `postgres://` URLs: what a node accepts, what it refuses, and what it logs.
+@Suite("PostgreSQL connection settings")
+struct PostgresConnectionSettingsTests {
+    @Test("a loopback URL reads as written; TLS defaults to off on loopback only")
+    func loopback() throws {
+        let settings = try PostgresConnectionSettings(url: "postgres://keybound@127.0.0.1:6543/identity")
+        #expect(settings.host == "127.0.0.1" && settings.port == 6543)
+        #expect(settings.username == "keybound" && settings.database == "identity")
+        #expect(settings.tls == .disable && settings.isLoopback)
+        let defaults = try PostgresConnectionSettings(url: "postgresql://kb@localhost/db")
+        #expect(defaults.port == 5432 && defaults.tls == .disable)
+        let ipv6 = try PostgresConnectionSettings(url: "postgres://kb@[::1]:5433/db")
+        #expect(ipv6.host == "::1" && ipv6.isLoopback && ipv6.description.contains("[::1]:5433"))
+    }
+
+    @Test("off loopback, TLS with verify-full is the default and the only choice")
+    func remoteNeedsVerifiedTLS() throws {
+        let remote = try PostgresConnectionSettings(url: "postgres://kb@db.internal.example/identity")
+        #expect(remote.tls == .verifyFull && !remote.isLoopback)
+        let rooted = try PostgresConnectionSettings(url: "postgres://kb@10.0.0.5/identity?sslmode=verify-full&sslrootcert=/etc/kb/ca.pem")
+        #expect(rooted.tls == .verifyFull && rooted.rootCertificatePath == "/etc/kb/ca.pem")
+        for url in ["postgres://kb@db.example/identity?sslmode=disable", "postgres://kb@128.0.0.1/identity?sslmode=disable",
+                    "postgres://kb@127.0.0.1.example.com/identity?sslmode=disable"] {
+            let error = #expect(throws: PostgresStorageError.self) { try PostgresConnectionSettings(url: url) }
+            #expect(error?.code == .badLocation && error?.message.contains("verify-full") == true, "\(url)")
+        }
+        for mode in ["require", "prefer", "verify-ca", "allow"] {
+            let error = #expect(throws: PostgresStorageError.self) {
+                try PostgresConnectionSettings(url: "postgres://kb@db.example/identity?sslmode=\(mode)")
+            }
+            #expect(error?.code == .badLocation, "sslmode=\(mode) does not check the host name")
+        }
+    }
+
+    @Test("a password in the URL is refused, and the error does not repeat it")
+    func passwordInURL() {
+        let error = #expect(throws: PostgresStorageError.self) {
+            try PostgresConnectionSettings(url: "postgres://kb:hunter2-secret@127.0.0.1/identity")
+        }
+        #expect(error?.code == .badLocation)
+        #expect(error?.message.contains("KEYBOUND_DATABASE_PASSWORD_FILE") == true)
+        #expect(error?.message.contains("hunter2") == false)
+        let garbled = #expect(throws: PostgresStorageError.self) { try PostgresConnectionSettings(url: "mysql://kb:hunter2@x/y") }
+        #expect(garbled?.message.contains("hunter2") == false)
+    }
+
+    @Test("incomplete or unknown parts are refused with what to write", arguments: [
+        ("postgres://127.0.0.1/identity", "USER"),
+        ("postgres://kb@/identity", "host"),
+        ("postgres://kb@127.0.0.1", "DATABASE"),
+        ("postgres://kb@127.0.0.1/a/b", "DATABASE"),
+        ("postgres://kb@127.0.0.1/identity?sslmod=disable", "sslmod"),
+        ("postgres://kb@127.0.0.1/identity?sslrootcert=/ca.pem", "sslrootcert"),
+        ("sqlite:/var/lib/keybound", "postgres://"),
+    ])
+    func refused(url: String, hint: String) {
+        let error = #expect(throws: PostgresStorageError.self) { try PostgresConnectionSettings(url: url) }
+        #expect(error?.code == .badLocation)
+        #expect(error?.message.contains(hint) == true, "\(error?.message ?? "")")
+    }
+
+    @Test("the logged form names the database and never a password")
+    func description() throws {
+        let settings = try PostgresConnectionSettings(url: "postgres://kb@db.example:6000/identity?sslrootcert=/ca.pem")
+        #expect(settings.description == "postgres://kb@db.example:6000/identity?sslmode=verify-full&sslrootcert=/ca.pem")
+    }
+}
+
+/// Where the password comes from: a file named by the environment, never the URL.
+@Suite("PostgreSQL password files")
+struct PostgresPasswordSourceTests {
+    let settings = try! PostgresConnectionSettings(url: "postgres://kb@127.0.0.1:5432/identity")
+
+    private func file(_ contents: String, mode: mode_t = 0o600) throws -> String {
+        let path = NSTemporaryDirectory() + "kb-pw-\(UUID().uuidString)"
+        try Data(contents.utf8).write(to: URL(fileURLWithPath: path))
+        chmod(path, mode)
+        return path
+    }
+
+    @Test("KEYBOUND_DATABASE_PASSWORD_FILE: its contents, less one trailing newline")
+    func passwordFile() throws {
+        let path = try file("s3cret:with:colons\n")
+        defer { unlink(path) }
+        #expect(try PostgresPasswordSource.password(for: settings, environment: ["KEYBOUND_DATABASE_PASSWORD_FILE": path])
+                == "s3cret:with:colons")
+        #expect(try PostgresPasswordSource.password(for: settings, environment: ["HOME": "/nonexistent"]) == nil)
+    }
+
+    @Test("a password file others may read, a missing one and an empty one are refused")
+    func refusedFiles() throws {
+        let open = try file("s3cret\n", mode: 0o644), empty = try file("")
+        defer { unlink(open); unlink(empty) }
+        for (path, hint) in [(open, "chmod 600"), ("/nonexistent/pw", "does not exist"), (empty, "empty")] {
+            let error = #expect(throws: PostgresStorageError.self) {
+                try PostgresPasswordSource.password(for: settings, environment: ["KEYBOUND_DATABASE_PASSWORD_FILE": path])
+            }
+            #expect(error?.code == .passwordFile && error?.message.contains(hint) == true, "\(error?.message ?? "")")
+            #expect(error?.message.contains("s3cret") == false)
+        }
+        let loosePgpass = try file("*:*:*:*:s3cret\n", mode: 0o640)
+        defer { unlink(loosePgpass) }
+        let error = #expect(throws: PostgresStorageError.self) {
+            try PostgresPasswordSource.password(for: settings, environment: ["PGPASSFILE": loosePgpass])
+        }
+        #expect(error?.code == .passwordFile)
+    }
+
+    @Test("PGPASSFILE: the first matching line wins; * matches anything; \\: and \\\\ escape")
+    func pgpass() throws {
+        let text = """
+            # comment
+            otherhost:5432:identity:kb:wrong
+            127.0.0.1:5432:other:kb:wrong-database
+            127.0.0.1:*:identity:kb:pa\\:ss\\\\word
+            *:*:*:*:fallback
+            """
+        #expect(PostgresPasswordSource.lookup(settings, in: text) == "pa:ss\\word")
+        let other = try PostgresConnectionSettings(url: "postgres://someone@127.0.0.1/elsewhere")
+        #expect(PostgresPasswordSource.lookup(other, in: text) == "fallback")
+        #expect(PostgresPasswordSource.lookup(other, in: "127.0.0.1:5432:identity:kb:x") == nil)
+        let path = try file(text)
+        defer { unlink(path) }
+        #expect(try PostgresPasswordSource.password(for: settings, environment: ["PGPASSFILE": path]) == "pa:ss\\word")
+    }
+}

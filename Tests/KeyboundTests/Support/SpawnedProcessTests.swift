@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+
+/// The tests' process spawner: what the child gets, and what the test learns of its end.
+@Suite("Test support: spawned processes")
+struct SpawnedProcessTests {
+    @Test("the child inherits standard streams only, however many descriptors the test process holds")
+    func inheritsNothingElse() async throws {
+        let held = (0..<64).map { _ in open("/dev/null", O_RDONLY) }
+        defer { held.forEach { close($0) } }
+        #expect(held.allSatisfy { $0 > 2 })
+        let child = try SpawnedProcess("/bin/sh", ["-c", "ls /proc/$$/fd"])
+        #expect(await child.wait() == .exited(0))
+        let descriptors = Set(child.capturedOutput.split(separator: "\n").compactMap { Int($0) })
+        // 0-2, and the directory descriptor ls holds while it lists.
+        #expect(descriptors.subtracting([0, 1, 2]).count <= 1, "\(descriptors.sorted())")
+        #expect(descriptors.isSuperset(of: [0, 1, 2]))
+    }
+
+    @Test("input, captured output, exit status and signals")
+    func streamsAndEndings() async throws {
+        let echo = try SpawnedProcess("/bin/sh", ["-c", "cat; echo err >&2; exit 3"], input: "hello")
+        #expect(await echo.wait() == .exited(3))
+        #expect(echo.capturedOutput == "hello" && echo.capturedErrors == "err\n")
+        let sleeper = try SpawnedProcess("sleep", ["30"], stdout: .null, stderr: .null)
+        #expect(sleeper.isRunning)
+        sleeper.send(SIGKILL)
+        #expect(await sleeper.wait() == .signalled(SIGKILL))
+        #expect(!sleeper.isRunning && sleeper.termination?.status == 128 + SIGKILL)
+        #expect(throws: SpawnedProcess.SpawnFailure.self) { try SpawnedProcess("/nonexistent/program", []) }
+    }
+}

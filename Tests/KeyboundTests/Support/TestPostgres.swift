@@ -1,0 +1,157 @@
+import Foundation
+import KeyboundPostgres
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// The tests' PostgreSQL 15 server: one for the whole test run, started on first use, with a new
+/// database for each suite that asks (``makeDatabase(_:)``).
+///
+/// - The server binaries come from Debian's `postgresql-15` (`/usr/lib/postgresql/15/bin`, not on
+///   `PATH`). When they are missing the test fails with one line that names the package.
+/// - `initdb` runs as the `postgres` user when the tests run as root (CI does): PostgreSQL refuses
+///   to run as root.
+/// - It listens on a free loopback port, with `fsync=off` (a test run need not survive a power
+///   cut), and asks for a password (SCRAM), which the tests' clients read from a file through
+///   `KEYBOUND_DATABASE_PASSWORD_FILE`, as a node would.
+/// - It stops when the test process exits (an `atexit` handler), and a watchdog shell stops it if
+///   the test process dies without exiting (a crash, SIGKILL).
+actor TestPostgres {
+    /// The one server of this test run.
+    static let shared = TestPostgres()
+
+    /// A database made for one suite: its settings and the environment that holds its password.
+    struct Database: Sendable {
+        let settings: PostgresConnectionSettings
+        let environment: [String: String]
+        /// Runs `body` with the database's pool running.
+        func withRunning<T: Sendable>(_ body: @Sendable (PostgresBackend) async throws -> T) async throws -> T {
+            try await PostgresBackend.withRunning(settings, environment: environment, logger: TestPostgres.logger, body)
+        }
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static let binaries = "/usr/lib/postgresql/15/bin"
+    static let logger = Logger(label: "keybound.tests.postgres")
+
+    private struct Server: Sendable {
+        let directory: URL
+        let port: Int
+        let passwordFile: URL
+    }
+
+    private var starting: Task<Server, any Error>?
+    private var databases = 0
+
+    /// A new, empty database on the run's server (started on the first call).
+    func makeDatabase(_ label: String) async throws -> Database {
+        let server = try await server()
+        databases += 1
+        let name = "kb_\(databases)_" + label.lowercased().filter { $0.isASCII && ($0.isLetter || $0.isNumber) }.prefix(40)
+        let environment = [PostgresPasswordSource.passwordFileVariable: server.passwordFile.path]
+        let maintenance = Database(
+            settings: try PostgresConnectionSettings(host: "127.0.0.1", port: server.port, username: "keybound", database: "postgres"),
+            environment: environment)
+        try await maintenance.withRunning { database in
+            try await database.client.query(PostgresQueryText.createDatabase(name), logger: Self.logger)
+        }
+        return Database(
+            settings: try PostgresConnectionSettings(host: "127.0.0.1", port: server.port, username: "keybound", database: name),
+            environment: environment)
+    }
+
+    private func server() async throws -> Server {
+        if let starting { return try await starting.value }
+        let task = Task { try await Self.start() }
+        starting = task
+        return try await task.value
+    }
+
+    private static func start() async throws -> Server {
+        for tool in ["initdb", "postgres"] where !FileManager.default.isExecutableFile(atPath: "\(binaries)/\(tool)") {
+            throw Failure(description: "PostgreSQL 15 is not installed (no \(binaries)/\(tool)): apt-get install postgresql-15")
+        }
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("keybound-pg-\(UUID().uuidString.prefix(8))")
+        let data = directory.appendingPathComponent("data"), passwordFile = directory.appendingPathComponent("password")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data(UUID().uuidString.utf8).write(to: passwordFile)
+        chmod(passwordFile.path, 0o600)
+        let asRoot = getuid() == 0
+        if asRoot {
+            for path in [directory.path, passwordFile.path] where chown(path, postgresUser().uid, postgresUser().gid) != 0 {
+                throw Failure(description: "cannot hand \(path) to the postgres user")
+            }
+        }
+        let prefix = asRoot ? ["runuser", "-u", "postgres", "--"] : []
+        let initdb = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), prefix + [
+            "\(binaries)/initdb", "-D", data.path, "-U", "keybound", "--auth=scram-sha-256", "--pwfile=\(passwordFile.path)",
+            "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"])
+        guard initdb.status == 0 else { throw Failure(description: "initdb failed: \(initdb.stderr)") }
+
+        let port = try InteropTests.freePort()
+        let serverCommand = (prefix + ["\(binaries)/postgres", "-D", data.path, "-p", "\(port)", "-k", directory.path,
+            "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
+            "-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=32MB"]).joined(separator: " ")
+        let pidFile = data.appendingPathComponent("postmaster.pid").path
+        // The watchdog: stop the server when this process is gone, whatever way it went.
+        let watchdog = """
+            \(serverCommand) >'\(directory.path)/server.log' 2>&1 &
+            server=$!
+            while kill -0 \(getpid()) 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 1; done
+            [ -f '\(pidFile)' ] && kill -INT "$(head -1 '\(pidFile)')" 2>/dev/null
+            wait $server
+            """
+        let process = try SpawnedProcess("/bin/sh", ["-c", watchdog], stdout: .null, stderr: .null)
+        TestPostgresExit.register(directory: directory, pidFile: pidFile)
+
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            // postmaster.pid's eighth line says "ready" once the server accepts connections.
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+               text.split(separator: "\n").dropFirst(7).first?.hasPrefix("ready") == true {
+                return Server(directory: directory, port: port, passwordFile: passwordFile)
+            }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let log = (try? String(contentsOfFile: directory.path + "/server.log", encoding: .utf8)) ?? ""
+        throw Failure(description: "the test PostgreSQL did not start: \(log.suffix(2_000))")
+    }
+
+    private static func postgresUser() -> (uid: uid_t, gid: gid_t) {
+        guard let entry = getpwnam("postgres") else { return (0, 0) }
+        return (entry.pointee.pw_uid, entry.pointee.pw_gid)
+    }
+}
+
+/// Statements the harness runs (names are made of letters, digits and `_` only).
+enum PostgresQueryText {
+    static func createDatabase(_ name: String) -> PostgresQuery { PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)") }
+}
+
+/// Stops the run's server at exit and removes its directory.
+enum TestPostgresExit {
+    private static let state = Mutex<(directory: String, pidFile: String)?>(nil)
+
+    static func register(directory: URL, pidFile: String) {
+        let first = state.withLock { current -> Bool in
+            defer { current = (directory.path, pidFile) }
+            return current == nil
+        }
+        if first { atexit { TestPostgresExit.stop() } }
+    }
+
+    static func stop() {
+        guard let (directory, pidFile) = state.withLock({ $0 }) else { return }
+        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+           let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }) {
+            kill(pid, SIGINT)
+            for _ in 0..<200 where kill(pid, 0) == 0 { usleep(50_000) }
+            if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
