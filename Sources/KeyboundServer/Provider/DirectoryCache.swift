@@ -61,17 +61,4 @@ public final class DirectoryCache: Sendable {
         state.withLock { $0.resources[key] = Entry(value: resources, readAt: now) }
         return resources
     }
-
-    /// ``resources(issuerID:)`` for what is published (the discovery document's scopes): while the
-    /// store cannot be read (`storage_error`), the last list read is served, however old, so
-    /// discovery keeps answering through a database outage. Token requests never use this: they
-    /// need the store anyway and fail closed.
-    func publishedResources(issuerID: String) throws(StoreError) -> [ResourceRecord] {
-        do {
-            return try resources(issuerID: issuerID)
-        } catch where error.code == .storage {
-            guard let last = state.withLock({ $0.resources[ExactString(issuerID)] }) else { throw error }
-            return last.value
-        }
-    }
 }

@@ -7,8 +7,8 @@ import Keybound
 @testable import KeyboundStore
 import Testing
 
-/// While the provider's database cannot be used, issuance fails closed with 503 and an OAuth error
-/// body (`temporarily_unavailable`, `Retry-After`), never a 500; discovery and JWKS keep serving.
+/// While the provider's database cannot take writes, issuance fails closed with 503 and an OAuth
+/// error body (`temporarily_unavailable`, `Retry-After`), never a 500; discovery and JWKS keep serving.
 @Suite("Provider: a database outage")
 struct StoreOutageTests {
     @Test("token requests get 503 temporarily_unavailable with Retry-After; discovery and JWKS still answer")
@@ -22,9 +22,9 @@ struct StoreOutageTests {
             #expect(try await client.execute(uri: "/contoso/.well-known/openid-configuration", method: .get).status == .ok)
             #expect(try await client.execute(uri: "/contoso/jwks", method: .get).status == .ok)
 
-            try fixture.context.store.pool.close()
-            // Past the directory cache's lifetime, so discovery has to fall back on what it last read.
-            try await Task.sleep(for: .seconds(fixture.context.directory.lifetime + 0.2))
+            // The database stops taking writes (as a full disk or a lost primary would). Closing
+            // the pool instead would leave GRDB's readers waiting forever on the closed pool.
+            try await fixture.context.store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = ON") }
             let response = try await ProviderFixture.post(client, "/contoso/token",
                                                           [("grant_type", "client_credentials"), ("scope", "api://mail/.default")],
                                                           authorization: ProviderFixture.basic("daemon", ProviderFixture.secret))
