@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Keybound
 
@@ -25,38 +26,55 @@ public struct CachingTokenVerifier: Sendable {
 
     /// The identity of `token`, from the cache or from a full verification, or the verifier's rejection.
     public func verify(_ token: String) -> Result<KeyboundIdentity, TokenRejection> {
-        // Read before the trust snapshot: an invalidation between the two makes the insert a no-op.
-        let generation = cache.generation
-        let verifier = self.verifier()
-        // An oversized token is refused by the verifier before any work; do not hash it either.
-        guard token.utf8.count <= verifier.policy.maximumTokenSize else { return Self.verify(token, with: verifier) }
-        let key = VerifiedTokenCache.key(for: token)
-        let policy = VerifiedTokenCache.PolicyTag(audience: ExactBytes(verifier.policy.audience),
-                                                  tokenType: verifier.policy.tokenType.rawValue)
-        let now = verifier.clock.now()
-        if let cached = cache.lookup(key, policy: policy, now: now) { return .success(cached) }
-        let result = Self.verify(token, with: verifier)
-        if case .success(let identity) = result { cache.insert(identity, key: key, policy: policy, now: now, generation: generation) }
-        return result
+        let attempt = begin(token)
+        if let cached = attempt.cached { return .success(cached) }
+        return attempt.finish(Self.verify(token, with: attempt.verifier), in: cache)
     }
 
     /// As ``verify(_:)``, then, for a token the cache did not hold, `onlineChecks` in order (see
     /// ``OnlineTokenCheck``): the token is cached only when it passed them too.
     public func verify(_ token: String, onlineChecks: [any OnlineTokenCheck]) async -> Result<KeyboundIdentity, TokenRejection> {
-        guard !onlineChecks.isEmpty else { return verify(token) }
+        let attempt = begin(token)
+        if let cached = attempt.cached { return .success(cached) }
+        return attempt.finish(await Self.verify(token, with: attempt.verifier, onlineChecks: onlineChecks), in: cache)
+    }
+
+    /// One verification's use of the cache: the verifier it runs with, the cached identity when
+    /// the cache held the token, and where a success is stored.
+    private struct Attempt {
+        /// Where a result is stored: absent for a token too large to hash.
+        struct Slot {
+            let key: SHA256Digest
+            let policy: VerifiedTokenCache.PolicyTag
+            let now: Date
+            let generation: UInt64
+        }
+
+        let verifier: TokenVerifier
+        let cached: KeyboundIdentity?
+        let slot: Slot?
+
+        /// Stores a success (a no-op if the cache was invalidated since ``begin(_:)``) and returns `result`.
+        func finish(_ result: Result<KeyboundIdentity, TokenRejection>, in cache: VerifiedTokenCache) -> Result<KeyboundIdentity, TokenRejection> {
+            if case .success(let identity) = result, let slot {
+                cache.insert(identity, key: slot.key, policy: slot.policy, now: slot.now, generation: slot.generation)
+            }
+            return result
+        }
+    }
+
+    private func begin(_ token: String) -> Attempt {
+        // Read before the trust snapshot: an invalidation between the two makes the insert a no-op.
         let generation = cache.generation
         let verifier = self.verifier()
-        guard token.utf8.count <= verifier.policy.maximumTokenSize else {
-            return await Self.verify(token, with: verifier, onlineChecks: onlineChecks)
-        }
+        // An oversized token is refused by the verifier before any work; do not hash it either.
+        guard token.utf8.count <= verifier.policy.maximumTokenSize else { return Attempt(verifier: verifier, cached: nil, slot: nil) }
         let key = VerifiedTokenCache.key(for: token)
         let policy = VerifiedTokenCache.PolicyTag(audience: ExactBytes(verifier.policy.audience),
                                                   tokenType: verifier.policy.tokenType.rawValue)
         let now = verifier.clock.now()
-        if let cached = cache.lookup(key, policy: policy, now: now) { return .success(cached) }
-        let result = await Self.verify(token, with: verifier, onlineChecks: onlineChecks)
-        if case .success(let identity) = result { cache.insert(identity, key: key, policy: policy, now: now, generation: generation) }
-        return result
+        return Attempt(verifier: verifier, cached: cache.lookup(key, policy: policy, now: now),
+                       slot: Attempt.Slot(key: key, policy: policy, now: now, generation: generation))
     }
 
     /// A full verification and then `onlineChecks`, as an identity.

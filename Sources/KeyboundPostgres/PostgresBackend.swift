@@ -24,7 +24,7 @@ package final class PostgresBackend: Sendable {
             database: settings.database, tls: try Self.tls(for: settings))
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
-        if settings.tls == .verifyFull && !Self.isIPAddress(settings.host) {
+        if settings.tls == .verifyFull && !settings.isIPAddress {
             configuration.options.tlsServerName = settings.host
         }
         self.settings = settings
@@ -86,9 +86,5 @@ package final class PostgresBackend: Sendable {
             }
             return .require(configuration)
         }
-    }
-
-    private static func isIPAddress(_ host: String) -> Bool {
-        host.contains(":") || host.split(separator: ".").count == 4 && host.split(separator: ".").allSatisfy { UInt8($0) != nil }
     }
 }

@@ -118,8 +118,17 @@ package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConv
     static func isLoopback(_ host: String) -> Bool {
         let lowered = host.lowercased()
         if lowered == "localhost" || lowered == "::1" { return true }
-        let octets = lowered.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+        return ipv4Octets(lowered)?.first == 127
+    }
+
+    /// Whether the host is written as an IP address (IPv4 dotted quad, or IPv6), not a name.
+    var isIPAddress: Bool { host.contains(":") || Self.ipv4Octets(host) != nil }
+
+    /// The four octets of a dotted-quad IPv4 address, or `nil`.
+    private static func ipv4Octets(_ host: String) -> [UInt8]? {
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false).map { UInt8($0) }
+        guard parts.count == 4, parts.allSatisfy({ $0 != nil }) else { return nil }
+        return parts.compactMap { $0 }
     }
 
     /// A URL with any password replaced, for error messages.

@@ -25,11 +25,6 @@ struct StoreOptions: ParsableArguments {
         do { _ = try sqliteDirectory() } catch { throw ValidationError(error.message) }
     }
 
-    /// The storage setting, resolved once for every command (``DatabaseLocation``).
-    func location() throws(CLIError) -> DatabaseLocation {
-        try resolveLocation(database: database, data: dataDirectory)
-    }
-
     /// The SQLite directory the stores live in (see ``sqliteDirectory(database:data:defaultDirectory:)``).
     func sqliteDirectory() throws(CLIError) -> URL {
         try KeyboundCLI.sqliteDirectory(database: database, data: dataDirectory)
@@ -65,24 +60,21 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
-/// The storage setting from `--database`, `--data`, then the environment (``DatabaseLocation``).
-func resolveLocation(database: String?, data: String?, defaultDirectory: String = DatabaseLocation.defaultDirectory) throws(CLIError)
-    -> DatabaseLocation {
-    do {
-        return try DatabaseLocation.resolve(database: database, data: data, environment: ProcessInfo.processInfo.environment,
-                                            defaultDirectory: defaultDirectory)
-    } catch {
-        throw CLIError(error)
-    }
-}
-
-/// Namespace for the storage helpers, so option groups can name them without shadowing.
+/// The storage setting from `--database`, `--data`, then the environment (``DatabaseLocation``),
+/// for every command; a namespace, so option groups can name it without shadowing.
 enum KeyboundCLI {
     /// The SQLite directory the setting names. A PostgreSQL location is refused with one line:
     /// this build opens its stores on SQLite only.
     static func sqliteDirectory(database: String?, data: String?,
                                 defaultDirectory: String = DatabaseLocation.defaultDirectory) throws(CLIError) -> URL {
-        switch try resolveLocation(database: database, data: data, defaultDirectory: defaultDirectory) {
+        let location: DatabaseLocation
+        do {
+            location = try DatabaseLocation.resolve(database: database, data: data, environment: ProcessInfo.processInfo.environment,
+                                                    defaultDirectory: defaultDirectory)
+        } catch {
+            throw CLIError(error)
+        }
+        switch location {
         case .sqlite(let directory):
             return directory
         case .postgres(let settings):

@@ -41,22 +41,20 @@ enum RotationMetrics {
                 gauge.destroy()
                 gauges[series] = nil
             }
-            for (series, value) in wanted {
-                let gauge = gauges[series] ?? Gauge(label: series.name, dimensions: pairs(series.dimensions), factory: KeyboundMetrics.factory)
-                gauges[series] = gauge
-                gauge.record(value)
-            }
+            for (series, value) in wanted { record(value, series, in: &gauges) }
         }
     }
 
     /// Says this node no longer runs the engine.
     static func stepDown() {
-        gauges.withLock { gauges in
-            let series = Series(name: leaderName, dimensions: [])
-            let gauge = gauges[series] ?? Gauge(label: leaderName, dimensions: [], factory: KeyboundMetrics.factory)
-            gauges[series] = gauge
-            gauge.record(0)
-        }
+        gauges.withLock { gauges in record(0, Series(name: leaderName, dimensions: []), in: &gauges) }
+    }
+
+    /// Sets `series` to `value`, making its gauge on first use.
+    private static func record(_ value: Double, _ series: Series, in gauges: inout [Series: Gauge]) {
+        let gauge = gauges[series] ?? Gauge(label: series.name, dimensions: pairs(series.dimensions), factory: KeyboundMetrics.factory)
+        gauges[series] = gauge
+        gauge.record(value)
     }
 
     private static func pairs(_ flat: [String]) -> [(String, String)] {
