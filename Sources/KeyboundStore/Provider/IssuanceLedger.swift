@@ -95,19 +95,27 @@ extension ProviderStore {
     /// The ledger record of issuer `issuerID`'s token `tokenID` and, if it was revoked, why, read
     /// off the calling thread (the online ledger check runs this for every token it has not seen).
     /// Looked up as (issuer, jti): another issuer's token with the same `jti` is not this one.
+    ///
+    /// The read runs synchronously on a dispatch thread, not through GRDB's async `read`: that one
+    /// holds a reader connection while it waits to resume on a Swift concurrency thread, and with
+    /// the synchronous reads other code makes on those threads (the token-event poll) the two
+    /// deadlocked, every cooperative thread waiting for a reader and every reader for a thread.
     public func issuanceStatus(issuerID: String, tokenID: String) async throws(StoreError)
         -> (record: IssuanceRecord, revocationReason: String?)? {
-        do {
-            return try await pool.read { db in
-                guard let record = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM issuance WHERE issuer_id = ? AND jti = ?"),
-                                                    arguments: [issuerID, tokenID]).map(Self.issuance(from:)) else { return nil }
-                let reason = try String.fetchOne(db.cachedStatement(sql: "SELECT reason FROM token_revocation WHERE jti = ?"),
-                                                 arguments: [tokenID])
-                return (record, reason)
+        let result: Result<(record: IssuanceRecord, revocationReason: String?)?, StoreError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Result { () throws(StoreError) in
+                    try self.read { db in
+                        guard let record = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM issuance WHERE issuer_id = ? AND jti = ?"),
+                                                            arguments: [issuerID, tokenID]).map(Self.issuance(from:)) else { return nil }
+                        let reason = try String.fetchOne(db.cachedStatement(sql: "SELECT reason FROM token_revocation WHERE jti = ?"),
+                                                         arguments: [tokenID])
+                        return (record, reason)
+                    }
+                })
             }
-        } catch {
-            throw Self.storeError(error)
         }
+        return try result.get()
     }
 
     /// Every access and ID token issuer `issuerID` signed with key `keyID`, in sequence order (a scan
