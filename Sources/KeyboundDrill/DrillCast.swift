@@ -88,18 +88,18 @@ enum DrillCast {
     /// Creates the issuers (each with its first key, active at once), Keybound Mail's resource,
     /// the users, the web mail client of every organisation and the daemon of every enterprise,
     /// through the provider's own stores.
-    static func register(_ tenants: [DrillTenant], context: ProviderContext, now: Date) throws(StoreError) {
+    static func register(_ tenants: [DrillTenant], context: ProviderContext, now: Date) async throws(StoreError) {
         let cost = context.configuration.passwordHashCost
         let audience = DevelopmentBootstrap.mailAudience
         for tenant in tenants {
-            try context.manager.createIssuer(IssuerRecord(id: tenant.id, url: tenant.url, kind: tenant.kind,
+            try await context.manager.createIssuer(IssuerRecord(id: tenant.id, url: tenant.url, kind: tenant.kind,
                                                           tenantID: tenant.isEnterprise ? tenant.tenantID : nil,
                                                           algorithm: .es256, createdAt: now), actor: "drill")
-            guard try context.manager.issuer(id: tenant.id).tenantID?.isExactly(tenant.tenantID) == true else {
+            guard try await context.manager.issuer(id: tenant.id).tenantID?.isExactly(tenant.tenantID) == true else {
                 throw StoreError(.invalidIssuer, "issuer '\(tenant.id)' did not get the tenant id '\(tenant.tenantID)' the drill expects")
             }
             let store = context.store
-            try store.upsert(DevelopmentBootstrap.mailResource(for: try context.manager.issuer(id: tenant.id)))
+            try store.upsert(DevelopmentBootstrap.mailResource(for: try await context.manager.issuer(id: tenant.id)))
             for user in tenant.users {
                 try store.insert(UserRecord(issuerID: tenant.id, subject: user.subject, username: user.username,
                                             passwordHash: PasswordHasher.hash(user.password, cost: cost), displayName: user.displayName,

@@ -10,7 +10,7 @@ extension DrillRun {
 
     func theft() async throws {
         at(day: days, 0, 50)
-        let key = try world.manager.signingKey(issuerID: DrillCast.consumers)
+        let key = try await world.manager.signingKey(issuerID: DrillCast.consumers)
         stolenKeyID = key.keyID
         attacker = DrillAttacker(stolen: key)
         var keySets: [JSONObject] = []
@@ -151,7 +151,7 @@ extension DrillRun {
                                                      frontEnd: frontEnd.rawValue, status: answer.status, code: answer.code,
                                                      itemsRead: answer.items, at: clock.now()))
         }
-        let judged = ForgedToken(label: label, claimedIssuer: issuer.id, claimedTenant: named.id, tokenID: forgery.tokenID,
+        let judged = await ForgedToken(label: label, claimedIssuer: issuer.id, claimedTenant: named.id, tokenID: forgery.tokenID,
                                  token: forgery.token, claims: claims, aimedAt: aimedAt ?? mailbox ?? path,
                                  isApplication: grant.isApplication, at: clock.now(),
                                  kidOnly: kidOnly.validate(forgery.token, now: clock.now()),
@@ -161,8 +161,8 @@ extension DrillRun {
     }
 
     /// Keybound's verifier over the provider's own per-issuer trust, without the ledger check.
-    func plainVerdict(_ token: String) throws -> String {
-        let verifier = TokenVerifier(trust: try world.context.keys.currentTrust().trust, policy: MailService.policy(),
+    func plainVerdict(_ token: String) async throws -> String {
+        let verifier = TokenVerifier(trust: try await world.context.keys.currentTrust().trust, policy: MailService.policy(),
                                      clock: VerificationClock(clock.reader))
         switch verifier.verify(token) {
         case .verified: return "verified"

@@ -2,7 +2,8 @@ import Foundation
 
 /// What the drill expects of Keybound, checked against what happened.
 extension DrillRun {
-    func expectations() -> [StormDrillResult.Expectation] {
+    func expectations() async -> [StormDrillResult.Expectation] {
+        let consumerKeys = (try? await world.manager.keys(issuerID: DrillCast.consumers)) ?? []
         var list: [StormDrillResult.Expectation] = []
         func expect(_ name: String, _ held: Bool, _ detail: String) {
             list.append(StormDrillResult.Expectation(name: name, held: held, detail: detail))
@@ -65,7 +66,7 @@ extension DrillRun {
                leads.map { "\($0.clientID) → \($0.mailbox)" }.joined(separator: ", "))
 
         if let incident {
-            let keys = (try? world.manager.keys(issuerID: DrillCast.consumers)) ?? []
+            let keys = consumerKeys
             let revoked = keys.first { $0.keyID == stolenKeyID }?.state == .revoked
             let fresh = keys.first { $0.keyID == incident.freshKeyID }?.state == .active
             expect("the incident closed with the key revoked and a fresh key active", incident.closed && revoked && fresh,

@@ -18,9 +18,9 @@ extension DrillRun {
         for day in 0..<days {
             at(day: day, 7)
             if day == rotationDay {
-                for tenant in world.tenants { try world.manager.rotate(issuerID: tenant.id, now: clock.now(), actor: "scheduled-rotation") }
+                for tenant in world.tenants { try await world.manager.rotate(issuerID: tenant.id, now: clock.now(), actor: "scheduled-rotation") }
             }
-            try world.manager.tick(now: clock.now())
+            try await world.manager.tick(now: clock.now())
             // The edge's key sets have expired overnight (max-age): fetch them again. The push channel
             // announces every key change too, but a simulated night passes in milliseconds.
             await world.edgeTrust.refreshAll()
@@ -34,8 +34,8 @@ extension DrillRun {
             }
         }
         // The access-token keys' rotations (each issuer's RS256 ID-token key rotates on its own schedule too).
-        let accessKeys = Set(try world.manager.keys().filter { $0.purpose == .accessToken }.map { ExactString($0.issuerID + "\u{0}" + $0.keyID) })
-        rotations = try world.manager.events(after: 0, limit: 100_000).filter { event in
+        let accessKeys = await Set(try world.manager.keys().filter { $0.purpose == .accessToken }.map { ExactString($0.issuerID + "\u{0}" + $0.keyID) })
+        rotations = try await world.manager.events(after: 0, limit: 100_000).filter { event in
             event.kind == .activated && event.at > start && accessKeys.contains(ExactString(event.issuerID + "\u{0}" + event.keyID))
         }.count
         table(["Organisation", "Kind", "People", "Daemon", "Reads mail at", "Tokens", "Served", "Refused"],

@@ -9,12 +9,12 @@ extension DrillRun {
     /// The drill's on-call engineer answers the first alert after this long (simulated).
     static let onCallDelay: TimeInterval = 30 * 60
 
-    func detection() throws {
+    func detection() async throws {
         clock.set(attackStart.addingTimeInterval(Self.onCallDelay))
         heading("Act 6. Detection (\(label(clock.now())))")
         // The first-time rule needs the look-back window inside the log: at most the simulated period.
         lookbackDays = min(30, days - 1)
-        let report = try Hunt.run(HuntConfiguration(
+        let report = try await Hunt.run(HuntConfiguration(
             auditDirectory: world.directory, keyStore: world.manager.store, ledger: world.context.store,
             key: .init(issuer: DrillCast.consumers, keyID: stolenKeyID), lookback: TimeInterval(lookbackDays) * 86_400, now: clock.now()))
         let attackerTokens = Set(forgeries.map(\.tokenID))
@@ -78,7 +78,7 @@ extension DrillRun {
         let responder = IncidentResponder(manager: world.manager, keyStore: world.manager.store, ledger: world.context.store,
                                           now: clock.reader, afterEffect: { step in if step == .revokeKey { moments.markRevoked() } })
         let started = ContinuousClock.now
-        let (record, folder) = try responder.respond(IncidentResponder.Request(
+        let (record, folder) = try await responder.respond(IncidentResponder.Request(
             issuerID: DrillCast.consumers, keyID: stolenKeyID, reason: "consumer signing key stolen",
             dataDirectory: world.directory, auditDirectory: world.directory, actor: "drill-on-call"))
         let commandSeconds = (ContinuousClock.now - started).drillSeconds

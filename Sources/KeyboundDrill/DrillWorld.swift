@@ -70,15 +70,15 @@ final class DrillWorld: Sendable {
         // A development KEK file in the data directory, as `keybound serve` makes one: with --keep, the
         // other commands (`keybound keys list --data DIR`, `incident show`, `hunt`) open the store afterwards.
         let kek = try KEKSource.resolve(environment: [:], dataDirectory: directory, storeHasSealedKeys: false, warn: { _ in })
-        let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek)
+        let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek)
         let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration,
                                       now: clock.reader)
         // The store is new, so the consumer realm, created first, gets the well-known consumer tid.
         let tenants = DrillCast.tenants(configuration: configuration, consumerTenantID: IssuerRecord.wellKnownConsumerTenantID)
-        try DrillCast.register(tenants, context: context, now: clock.now())
+        try await DrillCast.register(tenants, context: context, now: clock.now())
 
         let verification = VerificationClock(clock.reader)
-        let mail = try ProviderMail.service(context: context, directory: directory, logger: logger, ledgerCheck: true,
+        let mail = try await ProviderMail.service(context: context, directory: directory, logger: logger, ledgerCheck: true,
                                             now: clock.reader, clock: verification)
         let cache = VerifiedTokenCache()
         let edgeIssuers = try RemoteTrustStore.Configuration(

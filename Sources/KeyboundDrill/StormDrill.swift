@@ -52,7 +52,7 @@ public enum StormDrill {
         let acts = await capture { try await play(run) }
         await world.stop()
         try acts.get()
-        return result(of: run, options: options, directory: directory, started: started)
+        return await result(of: run, options: options, directory: directory, started: started)
     }
 
     /// The acts in order; the first error ends the drill.
@@ -64,7 +64,7 @@ public enum StormDrill {
         try await run.tenantCrossingForgeries()
         try await run.sameIssuerForgeries()
         run.kidOnlyComparison()
-        try run.detection()
+        try await run.detection()
         try await run.response()
         try await run.morningAfter()
         try await run.signCheckpoint()
@@ -72,7 +72,7 @@ public enum StormDrill {
 
     /// What the drill did and saw, once the world has stopped.
     private static func result(of run: DrillRun, options: StormDrillOptions, directory: URL,
-                               started: ContinuousClock.Instant) -> StormDrillResult {
+                               started: ContinuousClock.Instant) async -> StormDrillResult {
         let world = run.world
         return StormDrillResult(
             days: options.days, simulatedStart: run.start, attackStart: run.attackStart,
@@ -82,7 +82,7 @@ public enum StormDrill {
             alerts: alertCounts(world),
             findings: run.findings, forgedTokenIDs: run.forgedTokenIDs, crossIssuerTokenIDs: run.crossIssuerTokenIDs,
             falsePositives: run.falsePositives, leads: run.leads, lookbackDays: run.lookbackDays,
-            incident: run.incident ?? StormDrillResult.Incident.missing, aftermath: run.aftermath, expectations: run.expectations(),
+            incident: run.incident ?? StormDrillResult.Incident.missing, aftermath: run.aftermath, expectations: await run.expectations(),
             runtimeSeconds: (ContinuousClock.now - started).drillSeconds)
     }
 

@@ -43,7 +43,7 @@ public struct BearerAuthenticator<Context: KeyboundAuthenticatedContext>: Router
     ///   - onOutcome: Called once per request with its outcome, for audit logs.
     public init(
         realm: String = KeyboundHummingbird.defaultRealm, required: Bool = true, cache: VerifiedTokenCache? = nil,
-        verifier provider: @escaping @Sendable () -> TokenVerifier, onlineChecks: [any OnlineTokenCheck] = [],
+        verifier provider: @escaping @Sendable () async -> TokenVerifier, onlineChecks: [any OnlineTokenCheck] = [],
         onOutcome: OutcomeHook? = nil
     ) {
         self.realm = realm
@@ -53,7 +53,7 @@ public struct BearerAuthenticator<Context: KeyboundAuthenticatedContext>: Router
             let caching = CachingTokenVerifier(cache: cache, verifier: provider)
             self.verify = { await caching.verify($0, onlineChecks: onlineChecks) }
         } else {
-            self.verify = { await CachingTokenVerifier.verify($0, with: provider(), onlineChecks: onlineChecks) }
+            self.verify = { await CachingTokenVerifier.verify($0, with: await provider(), onlineChecks: onlineChecks) }
         }
     }
 

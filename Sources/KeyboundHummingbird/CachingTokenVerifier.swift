@@ -11,10 +11,11 @@ import Keybound
 public struct CachingTokenVerifier: Sendable {
     /// The cache consulted and filled.
     public let cache: VerifiedTokenCache
-    private let verifier: @Sendable () -> TokenVerifier
+    private let verifier: @Sendable () async -> TokenVerifier
 
-    /// A caching verifier over the verifier `provider` returns at each call (so trust can be swapped).
-    public init(cache: VerifiedTokenCache, verifier provider: @escaping @Sendable () -> TokenVerifier) {
+    /// A caching verifier over the verifier `provider` returns at each call (so trust can be swapped;
+    /// the provider may read a store, so it is awaited).
+    public init(cache: VerifiedTokenCache, verifier provider: @escaping @Sendable () async -> TokenVerifier) {
         self.cache = cache
         self.verifier = provider
     }
@@ -25,8 +26,8 @@ public struct CachingTokenVerifier: Sendable {
     }
 
     /// The identity of `token`, from the cache or from a full verification, or the verifier's rejection.
-    public func verify(_ token: String) -> Result<KeyboundIdentity, TokenRejection> {
-        let attempt = begin(token)
+    public func verify(_ token: String) async -> Result<KeyboundIdentity, TokenRejection> {
+        let attempt = await begin(token)
         if let cached = attempt.cached { return .success(cached) }
         return attempt.finish(Self.verify(token, with: attempt.verifier), in: cache)
     }
@@ -34,7 +35,7 @@ public struct CachingTokenVerifier: Sendable {
     /// As ``verify(_:)``, then, for a token the cache did not hold, `onlineChecks` in order (see
     /// ``OnlineTokenCheck``): the token is cached only when it passed them too.
     public func verify(_ token: String, onlineChecks: [any OnlineTokenCheck]) async -> Result<KeyboundIdentity, TokenRejection> {
-        let attempt = begin(token)
+        let attempt = await begin(token)
         if let cached = attempt.cached { return .success(cached) }
         return attempt.finish(await Self.verify(token, with: attempt.verifier, onlineChecks: onlineChecks), in: cache)
     }
@@ -63,10 +64,10 @@ public struct CachingTokenVerifier: Sendable {
         }
     }
 
-    private func begin(_ token: String) -> Attempt {
+    private func begin(_ token: String) async -> Attempt {
         // Read before the trust snapshot: an invalidation between the two makes the insert a no-op.
         let generation = cache.generation
-        let verifier = self.verifier()
+        let verifier = await self.verifier()
         // An oversized token is refused by the verifier before any work; do not hash it either.
         guard token.utf8.count <= verifier.policy.maximumTokenSize else { return Attempt(verifier: verifier, cached: nil, slot: nil) }
         let key = VerifiedTokenCache.key(for: token)

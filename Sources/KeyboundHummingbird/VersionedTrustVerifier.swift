@@ -10,7 +10,7 @@ import Synchronization
 /// an empty trust store rejects everything (`untrusted_issuer`): it fails closed.
 public final class VersionedTrustVerifier: Sendable {
     /// Returns the current trust and its version; throws when the source cannot be read.
-    public typealias Source = @Sendable () throws -> (version: Int64, trust: TrustStore)
+    public typealias Source = @Sendable () async throws -> (version: Int64, trust: TrustStore)
 
     private let source: Source
     private let policy: VerificationPolicy
@@ -28,8 +28,8 @@ public final class VersionedTrustVerifier: Sendable {
     }
 
     /// The verifier for the current trust.
-    public func verifier() -> TokenVerifier {
-        guard let (version, trust) = try? source() else { return current.withLock { $0.verifier } }
+    public func verifier() async -> TokenVerifier {
+        guard let (version, trust) = try? await source() else { return current.withLock { $0.verifier } }
         return current.withLock { current in
             if current.version == version { return current.verifier }
             cache?.removeAll()

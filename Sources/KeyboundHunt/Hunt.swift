@@ -16,25 +16,26 @@ import KeyboundStore
 /// One streaming pass reads every record; memory does not grow with the log.
 public enum Hunt {
     /// Runs a hunt. Reads the stores only; never writes to them.
-    public static func run(_ configuration: HuntConfiguration) throws(HuntError) -> HuntReport {
+    public static func run(_ configuration: HuntConfiguration) async throws(HuntError) -> HuntReport {
         try configuration.validate()
         let started = ContinuousClock.now
-        let directory = try HuntKeyDirectory(store: configuration.keyStore)
+        return try run(configuration, directory: try await HuntKeyDirectory(store: configuration.keyStore), started: started)
+    }
+
+    /// Runs a hunt over a key directory already read: the scan itself, synchronous and CPU-bound
+    /// (a server runs it off the concurrency pool).
+    public static func run(_ configuration: HuntConfiguration, directory: HuntKeyDirectory,
+                           started: ContinuousClock.Instant = .now) throws(HuntError) -> HuntReport {
+        try configuration.validate()
         let seed = HuntHash.randomSeed()
         let ledger = try LedgerIndex.load(store: configuration.ledger, seed: seed)
         let queue = try openAuditLog(configuration)
         defer { try? queue.close() }
         let scanner = AuditScanner(configuration: configuration, directory: directory, ledger: ledger.digests, seed: seed)
-        var scanSeconds = 0.0
+        let scanSeconds: Double
         let records: [Int64: AuditRecord]
         do {
-            records = try queue.read { db in
-                let scanStarted = ContinuousClock.now
-                try scanner.run(db)
-                scanSeconds = (ContinuousClock.now - scanStarted).seconds
-                let wanted = Set(scanner.findings.map(\.sequence) + scanner.leads.map(\.sequence))
-                return try AuditRecordReader.records(db, sequences: wanted)
-            }
+            (records, scanSeconds) = try scan(queue, with: scanner)
         } catch let error as HuntError {
             throw error
         } catch {
@@ -47,6 +48,18 @@ public enum Hunt {
         report.scan.scanSeconds = scanSeconds
         report.scan.totalSeconds = (ContinuousClock.now - started).seconds
         return report
+    }
+
+    /// The scanning pass, in one synchronous read of the audit log: the records the findings and
+    /// leads name, and the pass's duration in seconds.
+    private static func scan(_ queue: DatabaseQueue, with scanner: AuditScanner) throws -> ([Int64: AuditRecord], Double) {
+        try queue.read { db in
+            let scanStarted = ContinuousClock.now
+            try scanner.run(db)
+            let seconds = (ContinuousClock.now - scanStarted).seconds
+            let wanted = Set(scanner.findings.map(\.sequence) + scanner.leads.map(\.sequence))
+            return (try AuditRecordReader.records(db, sequences: wanted), seconds)
+        }
     }
 
     /// The audit log, read-only, with read settings for one long sequential scan.

@@ -58,16 +58,16 @@ public struct IncidentResponder: Sendable {
     public static func incidentsRoot(_ dataDirectory: URL) -> URL { dataDirectory.appendingPathComponent("incidents", isDirectory: true) }
 
     /// Runs (or resumes) the response; returns the final state and the folder.
-    public func respond(_ request: Request) throws -> (IncidentRecord, IncidentFolder) {
-        let issuer = try manager.issuer(id: request.issuerID)
-        guard try manager.keys(issuerID: issuer.id).contains(where: { $0.keyID == request.keyID }) else {
+    public func respond(_ request: Request) async throws -> (IncidentRecord, IncidentFolder) {
+        let issuer = try await manager.issuer(id: request.issuerID)
+        guard try await manager.keys(issuerID: issuer.id).contains(where: { $0.keyID == request.keyID }) else {
             throw IncidentError("issuer '\(issuer.id)' has no key '\(request.keyID)'")
         }
         let root = Self.incidentsRoot(request.dataDirectory)
         var (record, folder) = try openOrResume(request, issuerURL: issuer.url, root: root)
         var report: HuntReport?
         while let step = record.nextStep {
-            let detail = try perform(step, &record, report: &report, request: request, folder: folder)
+            let detail = try await perform(step, &record, report: &report, request: request, folder: folder)
             try afterEffect(step)
             record.completed.append(.init(step: step, completedAt: now(), detail: detail))
             try folder.save(record)
@@ -75,8 +75,8 @@ public struct IncidentResponder: Sendable {
         return (record, folder)
     }
 
-    private func hunt(_ record: IncidentRecord, _ request: Request) throws -> HuntReport {
-        try Hunt.run(HuntConfiguration(auditDirectory: request.auditDirectory, keyStore: keyStore, ledger: ledger,
+    private func hunt(_ record: IncidentRecord, _ request: Request) async throws -> HuntReport {
+        try await Hunt.run(HuntConfiguration(auditDirectory: request.auditDirectory, keyStore: keyStore, ledger: ledger,
                                        key: .init(issuer: record.issuerURL, keyID: request.keyID), now: now()))
     }
 
@@ -103,26 +103,26 @@ public struct IncidentResponder: Sendable {
     }
 
     private func perform(_ step: IncidentStep, _ record: inout IncidentRecord, report: inout HuntReport?, request: Request,
-                         folder: IncidentFolder) throws -> String {
+                         folder: IncidentFolder) async throws -> String {
         switch step {
         case .revokeKey:
-            let key = try manager.revoke(issuerID: request.issuerID, keyID: request.keyID, reason: request.reason,
+            let key = try await manager.revoke(issuerID: request.issuerID, keyID: request.keyID, reason: request.reason,
                                          actor: request.actor, now: now())
             record.keyRevokedAt = key.revokedAt
             return "key \(request.keyID) revoked at \(key.revokedAt.map { "\($0)" } ?? "?") (\(key.revocationReason ?? request.reason))"
         case .activateFreshKey:
             // The fresh key takes over the revoked key's purpose (access tokens or ID tokens).
-            let keys = try manager.keys(issuerID: request.issuerID)
+            let keys = try await manager.keys(issuerID: request.issuerID)
             guard let purpose = keys.first(where: { $0.keyID == request.keyID })?.purpose else {
                 throw IncidentError("issuer '\(request.issuerID)' has no key '\(request.keyID)'")
             }
-            func freshKey() throws -> KeyRecord? {
-                try manager.keys(issuerID: request.issuerID).first { $0.state == .active && $0.purpose == purpose && $0.keyID != request.keyID }
+            func freshKey() async throws -> KeyRecord? {
+                try await manager.keys(issuerID: request.issuerID).first { $0.state == .active && $0.purpose == purpose && $0.keyID != request.keyID }
             }
-            var active = try freshKey()
+            var active = try await freshKey()
             if active == nil {
-                _ = try manager.tick(now: now(), actor: request.actor)
-                active = try freshKey()
+                _ = try await manager.tick(now: now(), actor: request.actor)
+                active = try await freshKey()
             }
             guard let active else { throw IncidentError("issuer '\(request.issuerID)' has no active \(purpose.keyName) after the revocation") }
             record.freshKeyID = active.keyID
@@ -137,15 +137,16 @@ public struct IncidentResponder: Sendable {
             record.chainsRevoked = chains.count
             return "\(tokens.count) tokens signed with \(request.keyID) revoked, \(chains.count) refresh chains cut"
         case .hunt:
-            let found = try hunt(record, request)
+            let found = try await hunt(record, request)
             report = found
             try folder.write(found.markdown, named: "hunt.md")
             try folder.write(JSONWriter(prettyPrinted: true).string(.object(found.jsonObject)) + "\n", named: "hunt.json")
             return "\(found.maliciousCount) malicious findings, \(found.leadCount) leads, \(found.keyUse?.total.total ?? 0) uses of the key"
         case .writeNotices:
             // A resumed run that starts here hunts again (the log only grows, the key is revoked).
-            let found = try report ?? hunt(record, request)
-            let events = try manager.events(after: 0, limit: 1_000_000).filter { $0.issuerID == request.issuerID }
+            let found: HuntReport
+            if let report { found = report } else { found = try await hunt(record, request) }
+            let events = try await manager.events(after: 0, limit: 1_000_000).filter { $0.issuerID == request.issuerID }
             let notices = IncidentNotices(record: record, report: found, keyEvents: events, generatedAt: now())
             try notices.write(to: folder)
             return "timeline and \(notices.organisations.count) organisation notices written"

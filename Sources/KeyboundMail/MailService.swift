@@ -19,7 +19,7 @@ public struct MailService: Sendable {
     public let configuration: MailConfiguration
     /// Verified tokens reused until their `exp` (at most 60 s), cleared per key on revocation.
     public let cache: VerifiedTokenCache?
-    let verifier: @Sendable () -> TokenVerifier
+    let verifier: @Sendable () async -> TokenVerifier
     /// Checks that may wait, run after the verifier (for example the issuance-ledger check).
     let onlineChecks: [any OnlineTokenCheck]
     let now: @Sendable () -> Date
@@ -45,7 +45,7 @@ public struct MailService: Sendable {
     public init(store: MailStore, audit: AuditLog, configuration: MailConfiguration, cache: VerifiedTokenCache? = VerifiedTokenCache(),
                 logger: Logger = Logger(label: "keybound.mail"), now: @escaping @Sendable () -> Date = { Date() },
                 alerts: AlertCenter? = nil, onRejection: @escaping @Sendable (TokenRejection) -> Void = { _ in },
-                onlineChecks: [any OnlineTokenCheck] = [], verifier: @escaping @Sendable () -> TokenVerifier) {
+                onlineChecks: [any OnlineTokenCheck] = [], verifier: @escaping @Sendable () async -> TokenVerifier) {
         self.store = store
         self.audit = audit
         self.configuration = configuration

@@ -34,8 +34,8 @@ public enum DevelopmentBootstrap {
 
     /// Creates the two issuers and their users and clients if the store has no issuer at all.
     @discardableResult
-    public static func run(context: ProviderContext, now: Date) throws(StoreError) -> [Credentials] {
-        guard try context.manager.issuers().isEmpty else { return [] }
+    public static func run(context: ProviderContext, now: Date) async throws(StoreError) -> [Credentials] {
+        guard try await context.manager.issuers().isEmpty else { return [] }
         let configuration = context.configuration
         let issuers = [
             IssuerRecord(id: consumerIssuerID, url: configuration.issuerURL(consumerIssuerID), kind: .consumer,
@@ -45,8 +45,8 @@ public enum DevelopmentBootstrap {
         ]
         var created: [Credentials] = []
         for issuer in issuers {
-            try context.manager.createIssuer(issuer, actor: "bootstrap")
-            created.append(try populate(try context.manager.issuer(id: issuer.id), context: context, now: now))
+            try await context.manager.createIssuer(issuer, actor: "bootstrap")
+            await created.append(try populate(try context.manager.issuer(id: issuer.id), context: context, now: now))
         }
         context.keys.invalidate()
         return created

@@ -16,16 +16,16 @@ struct IssuerEndpoints: Sendable {
 
     func register(on router: Router<ProviderRequestContext>) {
         router.get("/:issuer/.well-known/openid-configuration") { request, routeContext in
-            try discovery(issuerID: try routeContext.parameters.require("issuer"))
+            try await discovery(issuerID: try routeContext.parameters.require("issuer"))
         }
         router.get("/:issuer/.well-known/oauth-authorization-server") { request, routeContext in
-            try discovery(issuerID: try routeContext.parameters.require("issuer"))
+            try await discovery(issuerID: try routeContext.parameters.require("issuer"))
         }
         router.get("/.well-known/oauth-authorization-server/**") { request, routeContext in
-            try discovery(issuerID: try Self.issuerID(insertedPath: routeContext.parameters.getCatchAll(), context: context))
+            try await discovery(issuerID: try Self.issuerID(insertedPath: routeContext.parameters.getCatchAll(), context: context))
         }
         router.get("/:issuer/jwks") { request, routeContext in
-            try keySet(issuerID: try routeContext.parameters.require("issuer"))
+            try await keySet(issuerID: try routeContext.parameters.require("issuer"))
         }
     }
 
@@ -33,10 +33,10 @@ struct IssuerEndpoints: Sendable {
     /// be exactly the issuer URL's own path (`<id>`, or `<prefix>/<id>` when the public URL has a
     /// path). Anything else is 404: RFC 8414 §3.3 makes the document's `issuer` exactly the URL the
     /// well-known segment was inserted into, so no other spelling may answer it.
-    static func issuerID(insertedPath segments: [Substring], context: ProviderContext) throws -> String {
+    static func issuerID(insertedPath segments: [Substring], context: ProviderContext) async throws -> String {
         guard let last = segments.last, !last.isEmpty else { throw OAuthError.notFound("the well-known URI names no issuer") }
         let id = String(last)
-        let issuer = try context.issuer(id)
+        let issuer = try await context.issuer(id)
         let issuerPath = URL(string: issuer.url)?.path ?? ""
         let requested = "/" + segments.joined(separator: "/")
         guard requested.isExactly(issuerPath) else {
@@ -46,8 +46,8 @@ struct IssuerEndpoints: Sendable {
     }
 
     /// OpenID Connect Discovery 1.0 / RFC 8414 metadata.
-    func discovery(issuerID: String) throws -> Response {
-        let issuer = try context.issuer(issuerID)
+    func discovery(issuerID: String) async throws -> Response {
+        let issuer = try await context.issuer(issuerID)
         func endpoint(_ name: String) -> JSONValue { .string(context.endpoint(issuer, name)) }
         func strings(_ values: [String]) -> JSONValue { .array(values.map(JSONValue.string)) }
         let resources = try context.directory.resources(issuerID: issuer.id)
@@ -94,9 +94,9 @@ struct IssuerEndpoints: Sendable {
 
     /// The issuer's pending, active and verify-only keys. Cached no longer than the publish lead
     /// time (and at most an hour), so every validator has seen a key before it signs.
-    func keySet(issuerID: String) throws -> Response {
-        let issuer = try context.issuer(issuerID)
-        let bytes = try context.keys.keySetBytes(issuerID: issuer.id)
+    func keySet(issuerID: String) async throws -> Response {
+        let issuer = try await context.issuer(issuerID)
+        let bytes = try await context.keys.keySetBytes(issuerID: issuer.id)
         let maxAge = Int(min(issuer.publishLeadTime / 2, 3_600))
         return Response(status: .ok, headers: [.cacheControl: "public, max-age=\(maxAge)", .contentType: "application/jwk-set+json"],
                         body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

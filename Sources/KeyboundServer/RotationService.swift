@@ -32,7 +32,7 @@ public struct RotationService: Service {
     public func run() async throws {
         var unhealthy: Set<String> = []
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            unhealthy = tickOnce(previouslyUnhealthy: unhealthy)
+            unhealthy = await tickOnce(previouslyUnhealthy: unhealthy)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
         RotationMetrics.stepDown()
@@ -40,10 +40,10 @@ public struct RotationService: Service {
 
     /// One tick, its gauges and alerts; returns the issuers now unhealthy. A tick that fails (the
     /// store cannot be written) still has the keys judged, so an overdue rotation shows.
-    func tickOnce(previouslyUnhealthy: Set<String>) -> Set<String> {
+    func tickOnce(previouslyUnhealthy: Set<String>) async -> Set<String> {
         let time = now()
         do {
-            let applied = try manager.tick(now: time)
+            let applied = try await manager.tick(now: time)
             for transition in applied { logger.notice("key transition", metadata: ["transition": "\(transition)"]) }
             if !applied.isEmpty { onChange() }
         } catch {
@@ -51,7 +51,7 @@ public struct RotationService: Service {
         }
         let report: KeyStatusReport
         do {
-            report = try manager.status(now: time)
+            report = try await manager.status(now: time)
         } catch {
             logger.error("key status unreadable", metadata: ["error": "\(error)"])
             RotationMetrics.stepDown()

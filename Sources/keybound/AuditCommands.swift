@@ -64,7 +64,7 @@ struct AuditOutcome {
 }
 
 /// `keybound audit verify`
-struct AuditVerifyCommand: ParsableCommand {
+struct AuditVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify", abstract: "Recompute the hash chain and check every checkpoint signature.",
         discussion: "Exits 0 when the log is intact and 1, naming the first problem on stderr (\"record 1234 was changed\"), when it is not. Records after the last checkpoint are chained but not signed: export checkpoints (audit checkpoints --seal --last) and pass one back with --anchor to detect a cut tail.")
@@ -74,7 +74,7 @@ struct AuditVerifyCommand: ParsableCommand {
     @Option(help: "A checkpoint exported earlier (JSON from `audit checkpoints --last`); it must still be in the log, unchanged.")
     var anchor: String?
 
-    func run() throws { try outcome().finish() }
+    func run() async throws { try outcome().finish() }
 
     func outcome() throws(CLIError) -> AuditOutcome {
         var anchorCheckpoint: AuditCheckpoint?

@@ -11,7 +11,7 @@ struct DevCommand: ParsableCommand {
         commandName: "dev", abstract: "Development and test tools.", shouldDisplay: false, subcommands: [ChurnCommand.self])
 }
 
-struct ChurnCommand: ParsableCommand {
+struct ChurnCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "churn", abstract: "Rotate and revoke keys in a loop on simulated time (crash tests).")
 
@@ -19,18 +19,18 @@ struct ChurnCommand: ParsableCommand {
     @Option(help: "Steps to run (0 = until killed).") var steps = 0
     @Option(help: "Random seed.") var seed: UInt64 = 1
 
-    func run() throws {
-        let manager = try store.openManager()
+    func run() async throws {
+        let manager = try await store.openManager()
         var generator = SplitMix64(seed: seed ^ UInt64(ProcessInfo.processInfo.processIdentifier))
         let start = Date(timeIntervalSince1970: 1_800_000_000)
-        let existing = Set(try storeCall({ () throws(StoreError) in try manager.issuers() }).map(\.id))
+        let existing = Set(try await storeCall({ () async throws(StoreError) in try await manager.issuers() }).map(\.id))
         // Each issuer is created in its own transaction: create whichever a killed first run left out.
         for (id, kind, tenant) in [("consumers", IssuerRecord.Kind.consumer, nil as String?), ("contoso", .tenant, "contoso-tid")]
         where !existing.contains(id) {
             let issuer = IssuerRecord(id: id, url: "https://login.keybound.test/\(id)", kind: kind, tenantID: tenant,
                                       algorithm: .es256, rotationPeriod: 86_400 * 3, publishLeadTime: 86_400,
                                       maximumTokenLifetime: 3_600, maximumKeyAge: 86_400 * 6, createdAt: start)
-            _ = try storeCall { () throws(StoreError) in try manager.createIssuer(issuer, actor: "churn") }
+            _ = try await storeCall { () async throws(StoreError) in try await manager.createIssuer(issuer, actor: "churn") }
         }
         var step = 0
         // Run until killed, but never outlive the process that started it: a test run that died
@@ -38,23 +38,23 @@ struct ChurnCommand: ParsableCommand {
         let parent = getppid()
         while (steps == 0 || step < steps) && getppid() == parent {
             step += 1
-            let last = try storeCall { () throws(StoreError) in try manager.latestEvent() }
+            let last = try await storeCall { () async throws(StoreError) in try await manager.latestEvent() }
             // Up to 30 h past the last event, so pending keys (24 h lead) regularly come due.
             let now = (last?.at ?? start).addingTimeInterval(Double(generator.next() % 108_000 + 600))
             let issuerID = generator.next() % 2 == 0 ? "consumers" : "contoso"
             switch generator.next() % 12 {
             case 0:
                 let purpose: KeyPurpose = generator.next() % 2 == 0 ? .accessToken : .idToken
-                let active = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuerID) }.first { $0.state == .active && $0.purpose == purpose }
+                let active = try await storeCall { () async throws(StoreError) in try await manager.keys(issuerID: issuerID) }.first { $0.state == .active && $0.purpose == purpose }
                 if let active {
-                    try storeCall { () throws(StoreError) in
-                        _ = try manager.revoke(issuerID: issuerID, keyID: active.keyID, reason: "churn step \(step)", actor: "churn", now: now)
+                    try await storeCall { () async throws(StoreError) in
+                        _ = try await manager.revoke(issuerID: issuerID, keyID: active.keyID, reason: "churn step \(step)", actor: "churn", now: now)
                     }
                 }
             case 1:
-                try storeCall { () throws(StoreError) in _ = try manager.rotate(issuerID: issuerID, now: now, actor: "churn") }
+                try await storeCall { () async throws(StoreError) in _ = try await manager.rotate(issuerID: issuerID, now: now, actor: "churn") }
             default:
-                try storeCall { () throws(StoreError) in _ = try manager.tick(now: now, actor: "churn") }
+                try await storeCall { () async throws(StoreError) in _ = try await manager.tick(now: now, actor: "churn") }
             }
             FileHandle.standardOutput.write(Data("step \(step)\n".utf8))
         }

@@ -15,7 +15,7 @@ struct ClientCommand: ParsableCommand {
 }
 
 /// `keybound client create`
-struct ClientCreateCommand: ParsableCommand {
+struct ClientCreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create", abstract: "Register a client; a secret client's secret is printed once.")
     @OptionGroup var store: StoreOptions
@@ -31,8 +31,8 @@ struct ClientCreateCommand: ParsableCommand {
     @Flag(name: .customLong("first-party"), help: "A first-party client (no consent page).") var firstParty = false
     @Option(name: .customLong("jwks"), help: "A file with the public JWK Set of a private_key_jwt client.") var jwksFile: String?
 
-    func run() throws {
-        let directory = try store.openDirectory()
+    func run() async throws {
+        let directory = try await store.openDirectory()
         var new = DirectoryAdministration.NewClient(clientID: clientID, name: name, method: method, grantTypes: grantTypes)
         new.redirectURIs = redirectURIs
         new.roles = roles
@@ -44,7 +44,7 @@ struct ClientCreateCommand: ParsableCommand {
             guard keySet.unusableKeys.isEmpty, !keySet.keys.isEmpty else { throw CLIError("--jwks: every key must be usable, and one at least") }
             new.jwks = String(decoding: data, as: UTF8.self)
         }
-        let (client, secret) = try storeCall { () throws(StoreError) in try directory.createClient(new, issuerID: issuer, now: store.now) }
+        let (client, secret) = try await storeCall { () async throws(StoreError) in try await directory.createClient(new, issuerID: issuer, now: store.now) }
         var object = StoreJSON.json(client)
         if let secret { object["client_secret"] = .string(secret) }
         store.emit(object, text: "created client \(client.clientID) of \(client.issuerID)" + (secret.map { "\nclient secret (shown once): \($0)" } ?? ""))
@@ -52,14 +52,14 @@ struct ClientCreateCommand: ParsableCommand {
 }
 
 /// `keybound client list`
-struct ClientListCommand: ParsableCommand {
+struct ClientListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List an issuer's clients.")
     @OptionGroup var store: StoreOptions
     @Option(help: "The issuer id.") var issuer: String
 
-    func run() throws {
-        let directory = try store.openDirectory()
-        let clients = try storeCall { () throws(StoreError) in try directory.clients(issuerID: issuer) }
+    func run() async throws {
+        let directory = try await store.openDirectory()
+        let clients = try await storeCall { () async throws(StoreError) in try await directory.clients(issuerID: issuer) }
         store.emit(JSONObject(["issuer": .string(issuer), "clients": .array(clients.map { .object(StoreJSON.json($0)) })]),
                    text: StoreOutput.table(["CLIENT", "METHOD", "GRANTS", "ROLES", "DISABLED"], clients.map {
                        [$0.clientID, $0.authenticationMethod.rawValue, $0.grantTypes.joined(separator: ","),
@@ -75,60 +75,60 @@ struct ClientSelection: ParsableArguments {
 }
 
 /// `keybound client show`
-struct ClientShowCommand: ParsableCommand {
+struct ClientShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one client (never its secret).")
     @OptionGroup var store: StoreOptions
     @OptionGroup var selection: ClientSelection
 
-    func run() throws {
-        let directory = try store.openDirectory()
-        let client = try storeCall { () throws(StoreError) in try directory.client(issuerID: selection.issuer, clientID: selection.clientID) }
+    func run() async throws {
+        let directory = try await store.openDirectory()
+        let client = try await storeCall { () async throws(StoreError) in try await directory.client(issuerID: selection.issuer, clientID: selection.clientID) }
         let object = StoreJSON.json(client)
         store.emit(object, text: JSONWriter(prettyPrinted: true).string(.object(object)))
     }
 }
 
 /// `keybound client disable`
-struct ClientDisableCommand: ParsableCommand {
+struct ClientDisableCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "disable", abstract: "Disable a client: it can no longer get tokens.")
     @OptionGroup var store: StoreOptions
     @OptionGroup var selection: ClientSelection
 
-    func run() throws {
-        let directory = try store.openDirectory()
-        let (client, _) = try storeCall { () throws(StoreError) in
-            try directory.setClientDisabled(true, issuerID: selection.issuer, clientID: selection.clientID)
+    func run() async throws {
+        let directory = try await store.openDirectory()
+        let (client, _) = try await storeCall { () async throws(StoreError) in
+            try await directory.setClientDisabled(true, issuerID: selection.issuer, clientID: selection.clientID)
         }
         store.emit(StoreJSON.json(client), text: "client \(client.clientID) of \(client.issuerID) is disabled")
     }
 }
 
 /// `keybound client enable`
-struct ClientEnableCommand: ParsableCommand {
+struct ClientEnableCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "enable", abstract: "Enable a disabled client again.")
     @OptionGroup var store: StoreOptions
     @OptionGroup var selection: ClientSelection
 
-    func run() throws {
-        let directory = try store.openDirectory()
-        let (client, _) = try storeCall { () throws(StoreError) in
-            try directory.setClientDisabled(false, issuerID: selection.issuer, clientID: selection.clientID)
+    func run() async throws {
+        let directory = try await store.openDirectory()
+        let (client, _) = try await storeCall { () async throws(StoreError) in
+            try await directory.setClientDisabled(false, issuerID: selection.issuer, clientID: selection.clientID)
         }
         store.emit(StoreJSON.json(client), text: "client \(client.clientID) of \(client.issuerID) is enabled")
     }
 }
 
 /// `keybound client rotate-secret`
-struct ClientRotateSecretCommand: ParsableCommand {
+struct ClientRotateSecretCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rotate-secret", abstract: "Replace a secret client's secret (printed once; the old one stops working).")
     @OptionGroup var store: StoreOptions
     @OptionGroup var selection: ClientSelection
 
-    func run() throws {
-        let directory = try store.openDirectory()
-        let (client, secret) = try storeCall { () throws(StoreError) in
-            try directory.rotateSecret(issuerID: selection.issuer, clientID: selection.clientID)
+    func run() async throws {
+        let directory = try await store.openDirectory()
+        let (client, secret) = try await storeCall { () async throws(StoreError) in
+            try await directory.rotateSecret(issuerID: selection.issuer, clientID: selection.clientID)
         }
         var object = StoreJSON.json(client)
         object["client_secret"] = .string(secret)
@@ -137,17 +137,17 @@ struct ClientRotateSecretCommand: ParsableCommand {
 }
 
 /// `keybound client grant-role`
-struct ClientGrantRoleCommand: ParsableCommand {
+struct ClientGrantRoleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grant-role", abstract: "Grant application roles '<audience>/<role>' to a client (never to a consumer realm's).")
     @OptionGroup var store: StoreOptions
     @OptionGroup var selection: ClientSelection
     @Option(name: .customLong("role"), help: "A role '<audience>/<role>' (repeat for several).") var roles: [String] = []
 
-    func run() throws {
-        let directory = try store.openDirectory()
-        let client = try storeCall { () throws(StoreError) in
-            try directory.grantRoles(roles, issuerID: selection.issuer, clientID: selection.clientID)
+    func run() async throws {
+        let directory = try await store.openDirectory()
+        let client = try await storeCall { () async throws(StoreError) in
+            try await directory.grantRoles(roles, issuerID: selection.issuer, clientID: selection.clientID)
         }
         store.emit(StoreJSON.json(client), text: "client \(client.clientID) of \(client.issuerID) holds: \(client.roles.joined(separator: ", "))")
     }

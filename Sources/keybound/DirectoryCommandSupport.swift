@@ -5,9 +5,9 @@ import KeyboundStore
 
 extension StoreOptions {
     /// The key manager and provider store of the data directory, as the shared directory operations.
-    func openDirectory() throws(CLIError) -> DirectoryAdministration {
-        let manager = try openManager()
-        let store = try storeCall { () throws(StoreError) in try ProviderStore(directory: directory) }
+    func openDirectory() async throws(CLIError) -> DirectoryAdministration {
+        let manager = try await openManager()
+        let store = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: directory) }
         return DirectoryAdministration(manager: manager, store: store)
     }
 

@@ -7,7 +7,7 @@ import KeyboundStore
 extension HuntFormat: ExpressibleByArgument {}
 
 /// `keybound hunt`: the audit log joined with the issuance ledger and the key store.
-struct HuntCommand: ParsableCommand {
+struct HuntCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hunt",
         abstract: "Hunt the audit log: forged tokens, cross-issuer and revoked keys, a key's every use, first-time access.",
@@ -56,10 +56,10 @@ struct HuntCommand: ParsableCommand {
         if let nowOverride { try CLIInput.validateUnixTime(nowOverride, option: "--now") }
     }
 
-    func run() throws { try outcome().finish() }
+    func run() async throws { try await outcome().finish() }
 
     /// Runs the hunt and says what to print and how to exit (tests call it in-process).
-    func outcome() throws(CLIError) -> HuntOutcome {
+    func outcome() async throws(CLIError) -> HuntOutcome {
         let window: (since: Date?, until: Date?)
         do { window = try times() } catch { throw CLIError("\(error)") }
         let data = try KeyboundCLI.sqliteDirectory(database: database, data: dataDirectory)
@@ -78,7 +78,7 @@ struct HuntCommand: ParsableCommand {
                 key: issuer.flatMap { issuer in kid.map { HuntConfiguration.KeySelector(issuer: issuer, keyID: $0) } },
                 since: window.since, until: window.until, lookback: lookbackDays * 86_400, maximumListed: maximumListed,
                 now: nowOverride.map { Date(timeIntervalSince1970: $0) } ?? Date())
-            report = try Hunt.run(configuration)
+            report = try await Hunt.run(configuration)
         } catch let error as HuntError {
             throw CLIError(error.message)
         } catch let error as StoreError {

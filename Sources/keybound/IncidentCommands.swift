@@ -13,7 +13,7 @@ struct IncidentCommand: ParsableCommand {
 }
 
 /// `keybound incident respond --issuer ID --kid KID --reason TEXT`.
-struct IncidentRespondCommand: ParsableCommand {
+struct IncidentRespondCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "respond",
         abstract: "Revoke the key, activate a fresh one, revoke its tokens, hunt, and write the incident folder.",
@@ -39,10 +39,10 @@ struct IncidentRespondCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let manager = try store.openManager()
-        let keyStore = try storeCall { () throws(StoreError) in try SQLiteKeyStore(directory: store.directory) }
-        let ledger = try storeCall { () throws(StoreError) in try ProviderStore(directory: store.directory) }
+    func run() async throws {
+        let manager = try await store.openManager()
+        let keyStore = try await storeCall { () async throws(StoreError) in try SQLiteKeyStore(directory: store.directory) }
+        let ledger = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: store.directory) }
         let kill = killAfter.flatMap(IncidentStep.init(rawValue:))
         let now = store.now
         let responder = IncidentResponder(manager: manager, keyStore: keyStore, ledger: ledger, now: { now }) { step in
@@ -52,7 +52,7 @@ struct IncidentRespondCommand: ParsableCommand {
             issuerID: issuer, keyID: keyID, reason: reason, dataDirectory: store.directory,
             auditDirectory: auditDirectory.map { URL(fileURLWithPath: $0) }, actor: store.actor)
         let (record, folder): (IncidentRecord, IncidentFolder)
-        do { (record, folder) = try responder.respond(request) } catch let error as StoreError {
+        do { (record, folder) = try await responder.respond(request) } catch let error as StoreError {
             throw CLIError(error)
         } catch {
             throw CLIError("\(error)")
@@ -66,11 +66,11 @@ struct IncidentRespondCommand: ParsableCommand {
 }
 
 /// `keybound incident list`.
-struct IncidentListCommand: ParsableCommand {
+struct IncidentListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the incidents of a data directory.")
     @OptionGroup var store: StoreOptions
 
-    func run() throws {
+    func run() async throws {
         let records: [IncidentRecord]
         do { records = try IncidentCatalog.list(root: IncidentResponder.incidentsRoot(store.directory)) } catch { throw CLIError(error.description) }
         if store.json {
@@ -85,12 +85,12 @@ struct IncidentListCommand: ParsableCommand {
 }
 
 /// `keybound incident show ID`.
-struct IncidentShowCommand: ParsableCommand {
+struct IncidentShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one incident's steps and files.")
     @OptionGroup var store: StoreOptions
     @Argument(help: "The incident id (see `keybound incident list`).") var id: String
 
-    func run() throws {
+    func run() async throws {
         guard id.hasPrefix("INC-"), !id.contains("/"), !id.contains("..") else { throw CLIError("'\(id)' is not an incident id") }
         let folder = IncidentFolder(root: IncidentResponder.incidentsRoot(store.directory), id: id)
         let loaded: IncidentRecord?

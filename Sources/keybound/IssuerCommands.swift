@@ -13,7 +13,7 @@ struct IssuerCommand: ParsableCommand {
 }
 
 /// `keybound issuer create`
-struct IssuerCreateCommand: ParsableCommand {
+struct IssuerCreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create", abstract: "Create an issuer and its initial signing key.")
 
@@ -28,7 +28,7 @@ struct IssuerCreateCommand: ParsableCommand {
     @Option(name: .customLong("max-token-lifetime"), help: "e.g. 1h.") var maxTokenLifetime = "1h"
     @Option(name: .customLong("max-key-age"), help: "e.g. 90d.") var maxKeyAge = "90d"
 
-    func run() throws {
+    func run() async throws {
         func duration(_ text: String, _ option: String) throws(CLIError) -> TimeInterval {
             guard let value = DurationText.parse(text) else { throw CLIError("\(option) takes a duration like 30d, 24h, 15m or 90s, not '\(text)'") }
             return value
@@ -38,10 +38,10 @@ struct IssuerCreateCommand: ParsableCommand {
             rotationPeriod: try duration(rotationPeriod, "--rotation-period"), publishLeadTime: try duration(publishLead, "--publish-lead"),
             maximumTokenLifetime: try duration(maxTokenLifetime, "--max-token-lifetime"), maximumKeyAge: try duration(maxKeyAge, "--max-key-age"),
             createdAt: store.now)
-        let manager = try store.openManager()
-        _ = try storeCall { () throws(StoreError) in try manager.createIssuer(issuer, actor: store.actor) }
-        let keys = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuer.id) }
-        let created = try storeCall { () throws(StoreError) in try manager.issuer(id: issuer.id) }
+        let manager = try await store.openManager()
+        _ = try await storeCall { () async throws(StoreError) in try await manager.createIssuer(issuer, actor: store.actor) }
+        let keys = try await storeCall { () async throws(StoreError) in try await manager.keys(issuerID: issuer.id) }
+        let created = try await storeCall { () async throws(StoreError) in try await manager.issuer(id: issuer.id) }
         if store.json {
             var object = StoreOutput.json(created)
             object["keys"] = .array(keys.map { .object(StoreOutput.json($0, now: store.now)) })
@@ -54,13 +54,13 @@ struct IssuerCreateCommand: ParsableCommand {
 }
 
 /// `keybound issuer list`
-struct IssuerListCommand: ParsableCommand {
+struct IssuerListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List issuers.")
     @OptionGroup var store: StoreOptions
 
-    func run() throws {
-        let manager = try store.openManager()
-        let issuers = try storeCall { () throws(StoreError) in try manager.issuers() }
+    func run() async throws {
+        let manager = try await store.openManager()
+        let issuers = try await storeCall { () async throws(StoreError) in try await manager.issuers() }
         if store.json {
             CLIOutput.printJSON(JSONObject(["issuers": .array(issuers.map { .object(StoreOutput.json($0)) })]))
         } else {
@@ -71,15 +71,15 @@ struct IssuerListCommand: ParsableCommand {
 }
 
 /// `keybound issuer show`
-struct IssuerShowCommand: ParsableCommand {
+struct IssuerShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one issuer and its keys.")
     @OptionGroup var store: StoreOptions
     @Option(help: "The issuer id.") var issuer: String
 
-    func run() throws {
-        let manager = try store.openManager()
-        let record = try storeCall { () throws(StoreError) in try manager.issuer(id: issuer) }
-        let keys = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuer) }
+    func run() async throws {
+        let manager = try await store.openManager()
+        let record = try await storeCall { () async throws(StoreError) in try await manager.issuer(id: issuer) }
+        let keys = try await storeCall { () async throws(StoreError) in try await manager.keys(issuerID: issuer) }
         var object = StoreOutput.json(record)
         object["keys"] = .array(keys.map { .object(StoreOutput.json($0, now: store.now)) })
         if store.json {

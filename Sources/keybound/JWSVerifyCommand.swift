@@ -3,7 +3,7 @@ import Foundation
 import Keybound
 
 /// `keybound jws verify`: signature-level verification, no claim checks.
-struct JWSVerifyCommand: ParsableCommand {
+struct JWSVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify a compact JWS signature with a JWK or a JWKS (no claim checks).",
@@ -16,7 +16,7 @@ struct JWSVerifyCommand: ParsableCommand {
     @Argument(help: "The compact JWS, or - to read it from standard input.")
     var token: String
 
-    func run() throws {
+    func run() async throws {
         let bytes = try CLIInput.readFile(jwk, what: "key file")
         let object = try CLIInput.jsonObject(bytes, what: "key file '\(jwk)'")
         let verifier: JWSVerifier

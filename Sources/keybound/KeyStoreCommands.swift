@@ -6,14 +6,14 @@ import KeyboundStore
 extension KeyPurpose: ExpressibleByArgument {}
 
 /// `keybound keys list`
-struct KeysListCommand: ParsableCommand {
+struct KeysListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List keys in every state (keys are never deleted).")
     @OptionGroup var store: StoreOptions
     @Option(help: "Only this issuer's keys.") var issuer: String?
 
-    func run() throws {
-        let manager = try store.openManager()
-        let keys = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuer) }
+    func run() async throws {
+        let manager = try await store.openManager()
+        let keys = try await storeCall { () async throws(StoreError) in try await manager.keys(issuerID: issuer) }
         if store.json {
             CLIOutput.printJSON(JSONObject(["keys": .array(keys.map { .object(StoreOutput.json($0, now: store.now)) })]))
         } else {
@@ -27,15 +27,15 @@ struct KeysListCommand: ParsableCommand {
 }
 
 /// `keybound keys show`
-struct KeysShowCommand: ParsableCommand {
+struct KeysShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one key and its public JWK.")
     @OptionGroup var store: StoreOptions
     @Option(help: "The issuer id.") var issuer: String
     @Option(help: "The key's kid.") var kid: String
 
-    func run() throws {
-        let manager = try store.openManager()
-        let keys = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuer) }
+    func run() async throws {
+        let manager = try await store.openManager()
+        let keys = try await storeCall { () async throws(StoreError) in try await manager.keys(issuerID: issuer) }
         guard let key = keys.first(where: { $0.keyID == kid }) else { throw CLIError("issuer '\(issuer)' has no key '\(kid)'") }
         var object = StoreOutput.json(key, now: store.now)
         object["public_jwk"] = (try? StrictJSONParser.parse(Array(key.publicJWK.utf8))) ?? .null
@@ -44,7 +44,7 @@ struct KeysShowCommand: ParsableCommand {
 }
 
 /// `keybound keys rotate`
-struct KeysRotateCommand: ParsableCommand {
+struct KeysRotateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rotate", abstract: "Rotate on demand: publish the next key now; it signs once the publish lead time has passed.",
         discussion: "Rotates the issuer's access-token key and its ID-token key, or only the one --purpose names.")
@@ -52,13 +52,13 @@ struct KeysRotateCommand: ParsableCommand {
     @Option(help: "The issuer id.") var issuer: String
     @Option(help: "Only this key purpose: access-token or id-token (default: both).") var purpose: KeyPurpose?
 
-    func run() throws {
-        let manager = try store.openManager()
+    func run() async throws {
+        let manager = try await store.openManager()
         let purposes = purpose.map { Set([$0]) } ?? Set(KeyPurpose.allCases)
-        let applied = try storeCall { () throws(StoreError) in
-            try manager.rotate(issuerID: issuer, purposes: purposes, now: store.now, actor: store.actor)
+        let applied = try await storeCall { () async throws(StoreError) in
+            try await manager.rotate(issuerID: issuer, purposes: purposes, now: store.now, actor: store.actor)
         }
-        let keys = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuer) }
+        let keys = try await storeCall { () async throws(StoreError) in try await manager.keys(issuerID: issuer) }
         let pending = keys.filter { $0.state == .pending && purposes.contains($0.purpose) }.sorted { $0.purpose < $1.purpose }
         if store.json {
             var object = JSONObject([
@@ -79,7 +79,7 @@ struct KeysRotateCommand: ParsableCommand {
 }
 
 /// `keybound keys revoke`
-struct KeysRevokeCommand: ParsableCommand {
+struct KeysRevokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revoke", abstract: "Revoke a key at once; if it was active, a fresh key of the same purpose takes over immediately.")
     @OptionGroup var store: StoreOptions
@@ -87,12 +87,12 @@ struct KeysRevokeCommand: ParsableCommand {
     @Option(help: "The key's kid.") var kid: String
     @Option(help: "Why (recorded with the revocation).") var reason: String
 
-    func run() throws {
-        let manager = try store.openManager()
-        let revoked = try storeCall { () throws(StoreError) in
-            try manager.revoke(issuerID: issuer, keyID: kid, reason: reason, actor: store.actor, now: store.now)
+    func run() async throws {
+        let manager = try await store.openManager()
+        let revoked = try await storeCall { () async throws(StoreError) in
+            try await manager.revoke(issuerID: issuer, keyID: kid, reason: reason, actor: store.actor, now: store.now)
         }
-        let active = try storeCall { () throws(StoreError) in try manager.keys(issuerID: issuer) }
+        let active = try await storeCall { () async throws(StoreError) in try await manager.keys(issuerID: issuer) }
             .first { $0.state == .active && $0.purpose == revoked.purpose }
         if store.json {
             CLIOutput.printJSON(JSONObject([
@@ -106,14 +106,14 @@ struct KeysRevokeCommand: ParsableCommand {
 }
 
 /// `keybound keys tick`
-struct KeysTickCommand: ParsableCommand {
+struct KeysTickCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tick", abstract: "Apply every scheduled transition that is due (run it from cron, or let the server do it).")
     @OptionGroup var store: StoreOptions
 
-    func run() throws {
-        let manager = try store.openManager()
-        let applied = try storeCall { () throws(StoreError) in try manager.tick(now: store.now, actor: "engine") }
+    func run() async throws {
+        let manager = try await store.openManager()
+        let applied = try await storeCall { () async throws(StoreError) in try await manager.tick(now: store.now, actor: "engine") }
         if store.json {
             CLIOutput.printJSON(JSONObject(["transitions": .array(applied.map(StoreOutput.json))]))
         } else if applied.isEmpty {
@@ -125,7 +125,7 @@ struct KeysTickCommand: ParsableCommand {
 }
 
 /// `keybound keys status`: a monitoring check.
-struct KeysStatusCommand: ParsableCommand {
+struct KeysStatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show every issuer's keys, ages and next transitions.",
@@ -133,9 +133,9 @@ struct KeysStatusCommand: ParsableCommand {
     )
     @OptionGroup var store: StoreOptions
 
-    func run() throws {
-        let manager = try store.openManager()
-        let report = try storeCall { () throws(StoreError) in try manager.status(now: store.now) }
+    func run() async throws {
+        let manager = try await store.openManager()
+        let report = try await storeCall { () async throws(StoreError) in try await manager.status(now: store.now) }
         if store.json {
             CLIOutput.printJSON(JSONObject([
                 "healthy": .bool(report.isHealthy),
@@ -171,7 +171,7 @@ struct KEKCommand: ParsableCommand {
 }
 
 /// `keybound kek rotate`
-struct KEKRotateCommand: ParsableCommand {
+struct KEKRotateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rotate",
         abstract: "Re-seal every private key under a new key-encryption key, in one transaction.",
@@ -180,10 +180,10 @@ struct KEKRotateCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(name: .customLong("new-kek-file"), help: "File holding the new KEK (base64 of 32 bytes).") var newKEKFile: String
 
-    func run() throws {
-        let manager = try store.openManager()
-        let newKEK = try storeCall { () throws(StoreError) in try KEKSource.read(file: URL(fileURLWithPath: newKEKFile)) }
-        let count = try storeCall { () throws(StoreError) in try manager.rotateKEK(to: newKEK, now: store.now, actor: store.actor) }
+    func run() async throws {
+        let manager = try await store.openManager()
+        let newKEK = try await storeCall { () async throws(StoreError) in try KEKSource.read(file: URL(fileURLWithPath: newKEKFile)) }
+        let count = try await storeCall { () async throws(StoreError) in try await manager.rotateKEK(to: newKEK, now: store.now, actor: store.actor) }
         if store.json {
             CLIOutput.printJSON(JSONObject(["resealed": .number(Double(count)), "kek_fingerprint": .string(newKEK.fingerprint)]))
         } else {

@@ -6,7 +6,7 @@ import KeyboundStore
 extension JWSAlgorithm: ExpressibleByArgument {}
 
 /// `keybound keys generate`: an offline key pair for tests and tooling.
-struct KeysGenerateCommand: ParsableCommand {
+struct KeysGenerateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generate a signing key bound to one issuer.",
@@ -29,7 +29,7 @@ struct KeysGenerateCommand: ParsableCommand {
     @Option(help: "The kid (default: the RFC 7638 thumbprint).")
     var kid: String?
 
-    func run() throws {
+    func run() async throws {
         guard !issuer.isEmpty else { throw CLIError("--issuer must not be empty") }
         let key: SigningKey
         do {
@@ -71,7 +71,7 @@ struct KeysGenerateCommand: ParsableCommand {
         guard safeName else { throw CLIError("--kid may contain only letters, digits, '-' and '_' for a file name") }
         let privatePath = directory.appendingPathComponent("\(key.keyID).private.jwk.json").path
         let privateJSON = JSONWriter(prettyPrinted: true).bytes(.object(key.exportPrivateJWK())) + [UInt8(ascii: "\n")]
-        try storeCall { () throws(StoreError) in try SecretFile.create(privateJSON, at: URL(fileURLWithPath: privatePath)) }
+        try await storeCall { () async throws(StoreError) in try SecretFile.create(privateJSON, at: URL(fileURLWithPath: privatePath)) }
 
         publicKeys.append(.object(key.publicJWK.publicJSON))
         let jwks = JSONWriter(prettyPrinted: true).bytes(.object(JSONObject(["keys": .array(publicKeys)]))) + [UInt8(ascii: "\n")]

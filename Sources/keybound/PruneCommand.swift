@@ -5,16 +5,16 @@ import KeyboundStore
 
 /// `keybound prune`: one pruning pass over the provider store (what `keybound serve` does every
 /// `prune.interval`): expired authorization codes, expired client-assertion ids, dead refresh chains.
-struct PruneCommand: ParsableCommand {
+struct PruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Delete expired authorization codes, client-assertion ids and dead refresh chains (docs/provider.md).")
 
     @OptionGroup var store: StoreOptions
 
-    func run() throws {
-        let providerStore = try storeCall { () throws(StoreError) in try ProviderStore(directory: store.directory) }
-        let report = try storeCall { () throws(StoreError) in try providerStore.prune(now: store.now) }
+    func run() async throws {
+        let providerStore = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: store.directory) }
+        let report = try await storeCall { () async throws(StoreError) in try providerStore.prune(now: store.now) }
         if store.json {
             CLIOutput.printJSON(JSONObject([
                 "authorization_codes": .number(Double(report.authorizationCodes)),

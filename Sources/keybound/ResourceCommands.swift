@@ -14,14 +14,14 @@ struct ResourceCommand: ParsableCommand {
 }
 
 /// `keybound resource list --issuer ID`
-struct ResourceListCommand: ParsableCommand {
+struct ResourceListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List an issuer's resources.")
     @OptionGroup var store: StoreOptions
     @Option(help: "The issuer id.") var issuer: String
 
-    func run() throws {
-        let (_, resources) = try ResourceCommand.open(store, issuer: issuer)
-        let list = try storeCall { () throws(StoreError) in try resources.resources(issuerID: issuer) }
+    func run() async throws {
+        let (_, resources) = try await ResourceCommand.open(store, issuer: issuer)
+        let list = try await storeCall { () async throws(StoreError) in try resources.resources(issuerID: issuer) }
         if store.json {
             CLIOutput.printJSON(JSONObject(["issuer": .string(issuer), "resources": .array(list.map { .object(ResourceCommand.json($0)) })]))
         } else {
@@ -34,7 +34,7 @@ struct ResourceListCommand: ParsableCommand {
 }
 
 /// `keybound resource set --issuer ID --audience AUD [--scope S]… [--role R]… [--server-client C]…`
-struct ResourceSetCommand: ParsableCommand {
+struct ResourceSetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "set", abstract: "Register a resource, or replace the one with that audience (scopes, roles and server clients).")
     @OptionGroup var store: StoreOptions
@@ -46,16 +46,16 @@ struct ResourceSetCommand: ParsableCommand {
         "A confidential client of the same issuer that serves this audience. Repeat for more.", valueName: "client-id"))
     var serverClients: [String] = []
 
-    func run() throws {
-        let (_, provider) = try ResourceCommand.open(store, issuer: issuer)
+    func run() async throws {
+        let (_, provider) = try await ResourceCommand.open(store, issuer: issuer)
         let resource = ResourceRecord(issuerID: issuer, audience: audience, scopes: scopes, roles: roles, serverClients: serverClients)
-        try storeCall { () throws(StoreError) in try provider.upsert(resource) }
+        try await storeCall { () async throws(StoreError) in try provider.upsert(resource) }
         ResourceCommand.report(resource, json: store.json)
     }
 }
 
 /// `keybound resource add-role --issuer ID --audience AUD --role R`
-struct ResourceAddRoleCommand: ParsableCommand {
+struct ResourceAddRoleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add-role", abstract: "Define an application role on a resource (nothing changes if it is defined already).")
     @OptionGroup var store: StoreOptions
@@ -63,10 +63,10 @@ struct ResourceAddRoleCommand: ParsableCommand {
     @Option(help: "The resource audience, e.g. api://mail.") var audience: String
     @Option(help: "The role name, e.g. AuditLog.Read.All.") var role: String
 
-    func run() throws {
-        let directory = try store.openDirectory()
-        let (resource, changed) = try storeCall { () throws(StoreError) in
-            try directory.addResourceRole(role, audience: audience, issuerID: issuer)
+    func run() async throws {
+        let directory = try await store.openDirectory()
+        let (resource, changed) = try await storeCall { () async throws(StoreError) in
+            try await directory.addResourceRole(role, audience: audience, issuerID: issuer)
         }
         store.emit(ResourceCommand.json(resource),
                    text: changed ? "defined \(audience)/\(role) at \(issuer)" : "\(audience)/\(role) was already defined at \(issuer)")
@@ -74,7 +74,7 @@ struct ResourceAddRoleCommand: ParsableCommand {
 }
 
 /// `keybound resource server-clients --issuer ID --audience AUD [--client C]…`
-struct ResourceServerClientsCommand: ParsableCommand {
+struct ResourceServerClientsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server-clients",
         abstract: "Set which confidential clients serve a resource (none given: remove them all).",
@@ -87,23 +87,23 @@ struct ResourceServerClientsCommand: ParsableCommand {
     @Option(help: "The audience (aud) of an existing resource.") var audience: String
     @Option(name: .customLong("client"), help: "A confidential client id of the same issuer. Repeat for more.") var clients: [String] = []
 
-    func run() throws {
-        let (_, provider) = try ResourceCommand.open(store, issuer: issuer)
-        guard var resource = try storeCall({ () throws(StoreError) in try provider.resource(issuerID: issuer, audience: audience) }) else {
+    func run() async throws {
+        let (_, provider) = try await ResourceCommand.open(store, issuer: issuer)
+        guard var resource = try await storeCall({ () async throws(StoreError) in try provider.resource(issuerID: issuer, audience: audience) }) else {
             throw CLIError("issuer '\(issuer)' has no resource '\(audience)' (create it with `keybound resource set`)")
         }
         resource.serverClients = clients
-        try storeCall { () throws(StoreError) in try provider.upsert(resource) }
+        try await storeCall { () async throws(StoreError) in try provider.upsert(resource) }
         ResourceCommand.report(resource, json: store.json)
     }
 }
 
 extension ResourceCommand {
     /// The key manager (checking that `issuer` exists) and the provider store of the data directory.
-    static func open(_ store: StoreOptions, issuer: String) throws(CLIError) -> (KeyManager, ProviderStore) {
-        let manager = try store.openManager()
-        _ = try storeCall { () throws(StoreError) in try manager.issuer(id: issuer) }
-        let provider = try storeCall { () throws(StoreError) in try ProviderStore(directory: store.directory) }
+    static func open(_ store: StoreOptions, issuer: String) async throws(CLIError) -> (KeyManager, ProviderStore) {
+        let manager = try await store.openManager()
+        _ = try await storeCall { () async throws(StoreError) in try await manager.issuer(id: issuer) }
+        let provider = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: store.directory) }
         return (manager, provider)
     }
 

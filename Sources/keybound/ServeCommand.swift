@@ -71,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
         var options = try StoreOptions.parse(["--database", location.description])
         options.json = false
         // Production mode (--no-bootstrap, or bootstrap: false) never uses a development KEK.
-        let manager = try options.openManager(allowDevelopmentKEK: configuration.bootstrap)
+        let manager = try await options.openManager(allowDevelopmentKEK: configuration.bootstrap)
         var generatedAdminToken: String?
         if configuration.bootstrap && configuration.adminToken == nil {
             // Development only: a random admin token for this process, printed below. Production
@@ -81,14 +81,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "keybound")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let providerStore = try storeCall { () throws(StoreError) in try ProviderStore(directory: options.directory) }
+        let providerStore = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: options.directory) }
         let context = ProviderContext(manager: manager, store: providerStore, configuration: configuration)
         if configuration.bootstrap {
-            let created = try storeCall { () throws(StoreError) in try DevelopmentBootstrap.run(context: context, now: Date()) }
+            let created = try await storeCall { () async throws(StoreError) in try await DevelopmentBootstrap.run(context: context, now: Date()) }
             printDevelopmentCredentials(created)
         }
-        _ = try storeCall { () throws(StoreError) in try manager.tick(now: Date()) }
-        let issuers = try storeCall { () throws(StoreError) in try manager.issuers() }
+        _ = try await storeCall { () async throws(StoreError) in try await manager.tick(now: Date()) }
+        let issuers = try await storeCall { () async throws(StoreError) in try await manager.issuers() }
         say("Keybound listening on http://\(configuration.host):\(configuration.port) (data: \(options.directory.path))")
         if let generatedAdminToken {
             say("  admin API: \(configuration.publicURL)/admin (development token for this run: \(generatedAdminToken))")
@@ -115,7 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if withMail {
             guard mailPort != configuration.port else { throw CLIError("--mail-port must differ from the provider's port") }
-            let mail = try ProviderMail.service(context: context, directory: options.directory, logger: Logger(label: "keybound.mail"))
+            let mail = try await ProviderMail.service(context: context, directory: options.directory, logger: Logger(label: "keybound.mail"))
             say("  Keybound Mail: http://\(configuration.host):\(mailPort) (audience \(KeyboundMail.audience); audit log \(mail.audit.path))")
             services.append(mail.application(host: configuration.host, port: mailPort, logger: logger))
         }

@@ -40,7 +40,7 @@ struct StoreOptions: ParsableArguments {
     /// Opens the store and the key manager, resolving the key-encryption key. In production
     /// (`allowDevelopmentKEK: false`) the KEK must be configured and live outside the data directory,
     /// checked before the store is opened or created.
-    func openManager(allowDevelopmentKEK: Bool = true) throws(CLIError) -> KeyManager {
+    func openManager(allowDevelopmentKEK: Bool = true) async throws(CLIError) -> KeyManager {
         do {
             if !allowDevelopmentKEK {
                 _ = try KEKSource.resolve(environment: ProcessInfo.processInfo.environment, dataDirectory: directory,
@@ -49,11 +49,11 @@ struct StoreOptions: ParsableArguments {
             let store = try SQLiteKeyStore(directory: directory)
             let kek = try KEKSource.resolve(
                 environment: ProcessInfo.processInfo.environment, dataDirectory: directory,
-                storeHasSealedKeys: try KeyManager.storeHasSealedKeys(store), allowDevelopmentKEK: allowDevelopmentKEK
+                storeHasSealedKeys: try await KeyManager.storeHasSealedKeys(store), allowDevelopmentKEK: allowDevelopmentKEK
             ) { warning in
                 FileHandle.standardError.write(Data("keybound: warning: \(warning)\n".utf8))
             }
-            return try KeyManager(store: store, kek: kek)
+            return try await KeyManager(store: store, kek: kek)
         } catch {
             throw CLIError(error.description)
         }
@@ -93,6 +93,15 @@ extension CLIError {
 func storeCall<T>(_ body: () throws(StoreError) -> T) throws(CLIError) -> T {
     do {
         return try body()
+    } catch {
+        throw CLIError(error)
+    }
+}
+
+/// Runs an async store call, turning its error into one CLI line.
+func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(CLIError) -> T {
+    do {
+        return try await body()
     } catch {
         throw CLIError(error)
     }

@@ -3,7 +3,7 @@ import Foundation
 import Keybound
 
 /// `keybound token inspect`: decode without trusting, and explain what a verifier checks.
-struct TokenInspectCommand: ParsableCommand {
+struct TokenInspectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Decode a token without trusting it and explain what a verifier would check.",
@@ -23,7 +23,7 @@ struct TokenInspectCommand: ParsableCommand {
         if let now { try CLIInput.validateUnixTime(now, option: "--now") }
     }
 
-    func run() throws {
+    func run() async throws {
         let date = now.map { Date(timeIntervalSince1970: $0) } ?? Date()
         let inspection = TokenInspection(token: try CLIInput.readToken(token), now: date, tokenType: type)
         var output = JSONObject([

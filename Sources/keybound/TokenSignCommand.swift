@@ -5,7 +5,7 @@ import Keybound
 extension ExpectedTokenType: ExpressibleByArgument {}
 
 /// `keybound token sign`: signs exactly the claims given.
-struct TokenSignCommand: ParsableCommand {
+struct TokenSignCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign",
         abstract: "Sign a claims file with a private JWK and print the compact token.",
@@ -21,7 +21,7 @@ struct TokenSignCommand: ParsableCommand {
     @Option(help: "The typ header: at+jwt or JWT.")
     var type: ExpectedTokenType = .accessToken
 
-    func run() throws {
+    func run() async throws {
         let signingKey: SigningKey
         do {
             signingKey = try SigningKey(privateJWK: try CLIInput.readFile(key, what: "private key"))

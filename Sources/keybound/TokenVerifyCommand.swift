@@ -3,7 +3,7 @@ import Foundation
 import Keybound
 
 /// `keybound token verify`: full validation against trusted issuers.
-struct TokenVerifyCommand: ParsableCommand {
+struct TokenVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify a token against trusted issuers and print the verdict as JSON.",
@@ -55,7 +55,7 @@ struct TokenVerifyCommand: ParsableCommand {
         if let now { try CLIInput.validateUnixTime(now, option: "--now") }
     }
 
-    func run() throws {
+    func run() async throws {
         let trust = try buildTrustStore()
         let policy: VerificationPolicy
         do {

@@ -12,7 +12,7 @@ struct UserCommand: ParsableCommand {
 }
 
 /// `keybound user create`
-struct UserCreateCommand: ParsableCommand {
+struct UserCreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create", abstract: "Create a user; the password is read from standard input (first line), never from a flag.")
     @OptionGroup var store: StoreOptions
@@ -22,32 +22,32 @@ struct UserCreateCommand: ParsableCommand {
     @Option(help: "The e-mail address.") var email: String?
     @Option(name: .customLong("bcrypt-cost"), help: "bcrypt cost (10-16, default 12).") var cost: Int = 12
 
-    func run() throws {
+    func run() async throws {
         guard (10...16).contains(cost) else { throw CLIError("--bcrypt-cost must be between 10 and 16") }
         let input = FileHandle.standardInput.readDataToEndOfFile()
         let password = String(decoding: input, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        let directory = try store.openDirectory()
+        let directory = try await store.openDirectory()
         let displayName = name ?? username
-        try storeCall { () throws(StoreError) in
+        try await storeCall { () async throws(StoreError) in
             try DirectoryAdministration.checkNewUser(username: username, password: password, name: displayName, email: email)
         }
         let hash = PasswordHasher.hash(password, cost: UInt8(cost))
-        let user = try storeCall { () throws(StoreError) in
-            try directory.createUser(username: username, passwordHash: hash, name: displayName, email: email, issuerID: issuer, now: store.now)
+        let user = try await storeCall { () async throws(StoreError) in
+            try await directory.createUser(username: username, passwordHash: hash, name: displayName, email: email, issuerID: issuer, now: store.now)
         }
         store.emit(StoreJSON.json(user), text: "created user \(user.username) of \(user.issuerID) (sub \(user.subject))")
     }
 }
 
 /// `keybound user list`
-struct UserListCommand: ParsableCommand {
+struct UserListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List an issuer's users.")
     @OptionGroup var store: StoreOptions
     @Option(help: "The issuer id.") var issuer: String
 
-    func run() throws {
-        let directory = try store.openDirectory()
-        let users = try storeCall { () throws(StoreError) in try directory.users(issuerID: issuer) }
+    func run() async throws {
+        let directory = try await store.openDirectory()
+        let users = try await storeCall { () async throws(StoreError) in try await directory.users(issuerID: issuer) }
         store.emit(JSONObject(["issuer": .string(issuer), "users": .array(users.map { .object(StoreJSON.json($0)) })]),
                    text: StoreOutput.table(["USERNAME", "SUB", "NAME", "DISABLED"], users.map {
                        [$0.username, $0.subject, $0.displayName, $0.isDisabled ? "yes" : "no"]
@@ -56,15 +56,15 @@ struct UserListCommand: ParsableCommand {
 }
 
 /// `keybound user disable`
-struct UserDisableCommand: ParsableCommand {
+struct UserDisableCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "disable", abstract: "Disable a user: no sign-in, no refresh.")
     @OptionGroup var store: StoreOptions
     @Option(help: "The issuer id.") var issuer: String
     @Option(help: "The sign-in name.") var username: String
 
-    func run() throws {
-        let directory = try store.openDirectory()
-        let (user, _) = try storeCall { () throws(StoreError) in try directory.setUserDisabled(true, issuerID: issuer, username: username) }
+    func run() async throws {
+        let directory = try await store.openDirectory()
+        let (user, _) = try await storeCall { () async throws(StoreError) in try await directory.setUserDisabled(true, issuerID: issuer, username: username) }
         store.emit(StoreJSON.json(user), text: "user \(user.username) of \(user.issuerID) is disabled")
     }
 }

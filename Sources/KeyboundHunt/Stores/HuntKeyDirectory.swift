@@ -15,16 +15,16 @@ public struct HuntKeyDirectory: Sendable {
     private let keysByID: [String: [KeyRecord]]
 
     /// Reads `store` in one read transaction.
-    public init(store: any KeyStore) throws(HuntError) {
+    public init(store: any KeyStore) async throws(HuntError) {
         do {
-            let read: ([IssuerRecord], [KeyRecord], [KeyEvent]) = try store.read { session in
+            let read: ([IssuerRecord], [KeyRecord], [KeyEvent]) = try await store.read { session in
                 var events: [KeyEvent] = []
                 while true {
-                    let page = try session.events(after: events.last?.sequence ?? 0, limit: 1_000)
+                    let page = try await session.events(after: events.last?.sequence ?? 0, limit: 1_000)
                     events += page
                     if page.count < 1_000 { break }
                 }
-                return (try session.issuers(), try session.keys(issuerID: nil), events)
+                return (try await session.issuers(), try await session.keys(issuerID: nil), events)
             }
             self.init(issuers: read.0, keys: read.1, events: read.2)
         } catch {

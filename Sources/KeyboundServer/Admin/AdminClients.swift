@@ -11,15 +11,15 @@ struct AdminClients: Sendable {
     let context: ProviderContext
 
     /// `GET /admin/issuers/{id}/clients`
-    func list(issuerID: String) throws -> Response {
-        let issuer = try context.manager.issuer(id: issuerID)
+    func list(issuerID: String) async throws -> Response {
+        let issuer = try await context.manager.issuer(id: issuerID)
         let clients = try context.store.clients(issuerID: issuer.id)
         return AdminResponse.make(JSONObject(["issuer": .string(issuer.id), "clients": .array(clients.map { .object(StoreJSON.json($0)) })]))
     }
 
     /// `GET /admin/issuers/{id}/clients/{client_id}`
-    func show(issuerID: String, clientID: String) throws -> Response {
-        AdminResponse.make(StoreJSON.json(try lookup(issuerID: issuerID, clientID: clientID)))
+    func show(issuerID: String, clientID: String) async throws -> Response {
+        AdminResponse.make(StoreJSON.json(try await lookup(issuerID: issuerID, clientID: clientID)))
     }
 
     /// The operations shared with the CLI.
@@ -56,9 +56,9 @@ struct AdminClients: Sendable {
             guard method == .privateKeyJWT else { throw OAuthError.invalidSettings("'jwks' is only for private_key_jwt clients") }
             new.jwks = try Self.checkedKeySet(keySet)
         }
-        new.idTokenSignedResponseAlgorithm = try Self.idTokenAlgorithm(body.string("id_token_signed_response_alg"),
+        new.idTokenSignedResponseAlgorithm = try await Self.idTokenAlgorithm(body.string("id_token_signed_response_alg"),
                                                                        issuer: try context.manager.issuer(id: issuerID))
-        let (client, secret) = try directory.createClient(new, issuerID: issuerID, now: context.now())
+        let (client, secret) = try await directory.createClient(new, issuerID: issuerID, now: context.now())
         context.directory.invalidate()
         route.audit("client created", ["issuer": "\(client.issuerID)", "client_id": "\(client.clientID)", "method": "\(method.rawValue)"])
         var object = StoreJSON.json(client)
@@ -73,7 +73,7 @@ struct AdminClients: Sendable {
         guard let roles = try body.strings("roles"), !roles.isEmpty else {
             throw OAuthError.invalidRequest("the member 'roles' is required: one or more '<audience>/<role>'")
         }
-        let client = try directory.grantRoles(roles, issuerID: issuerID, clientID: clientID)
+        let client = try await directory.grantRoles(roles, issuerID: issuerID, clientID: clientID)
         context.directory.invalidate()
         route.audit("client roles granted", ["issuer": "\(issuerID)", "client_id": "\(clientID)", "roles": "\(roles.joined(separator: " "))"])
         return AdminResponse.make(StoreJSON.json(client))
@@ -82,7 +82,7 @@ struct AdminClients: Sendable {
     /// `POST /admin/issuers/{id}/clients/{client_id}/secret`: a new secret, returned once; the old one stops working at once.
     func rotateSecret(_ request: Request, issuerID: String, clientID: String, route: AdminRoute) async throws -> Response {
         _ = try await AdminBody.read(request, allowed: [])
-        let (client, secret) = try directory.rotateSecret(issuerID: issuerID, clientID: clientID)
+        let (client, secret) = try await directory.rotateSecret(issuerID: issuerID, clientID: clientID)
         context.directory.invalidate()
         route.audit("client secret rotated", ["issuer": "\(issuerID)", "client_id": "\(clientID)"])
         var object = StoreJSON.json(client)
@@ -93,7 +93,7 @@ struct AdminClients: Sendable {
     /// `POST /admin/issuers/{id}/clients/{client_id}/disable` and `…/enable`.
     func setDisabled(_ disabled: Bool, _ request: Request, issuerID: String, clientID: String, route: AdminRoute) async throws -> Response {
         _ = try await AdminBody.read(request, allowed: [])
-        let (client, changed) = try directory.setClientDisabled(disabled, issuerID: issuerID, clientID: clientID)
+        let (client, changed) = try await directory.setClientDisabled(disabled, issuerID: issuerID, clientID: clientID)
         if changed {
             context.directory.invalidate()
             route.audit(disabled ? "client disabled" : "client enabled", ["issuer": "\(issuerID)", "client_id": "\(clientID)"])
@@ -102,8 +102,8 @@ struct AdminClients: Sendable {
     }
 
     /// The client `clientID` of issuer `issuerID`, or 404 (for an unknown issuer, too).
-    func lookup(issuerID: String, clientID: String) throws -> ClientRecord {
-        try directory.client(issuerID: issuerID, clientID: clientID)
+    func lookup(issuerID: String, clientID: String) async throws -> ClientRecord {
+        try await directory.client(issuerID: issuerID, clientID: clientID)
     }
 
     /// `id_token_signed_response_alg`: absent for the default (RS256), else one of the algorithms

@@ -23,10 +23,10 @@ struct AdminEndpoints: Sendable {
         let clients = AdminClients(context: context)
         let users = AdminUsers(context: context)
 
-        route(router, .get, "/admin/issuers") { _, _ in try issuers.list() }
+        route(router, .get, "/admin/issuers") { _, _ in try await issuers.list() }
         route(router, .post, "/admin/issuers") { request, route in try await issuers.create(request, route: route) }
-        route(router, .get, "/admin/issuers/:issuer") { _, route in try issuers.show(try route.issuer()) }
-        route(router, .get, "/admin/issuers/:issuer/keys") { _, route in try issuers.keys(try route.issuer()) }
+        route(router, .get, "/admin/issuers/:issuer") { _, route in try await issuers.show(try route.issuer()) }
+        route(router, .get, "/admin/issuers/:issuer/keys") { _, route in try await issuers.keys(try route.issuer()) }
         route(router, .post, "/admin/issuers/:issuer/keys/rotate") { request, route in
             try await issuers.rotate(request, issuerID: try route.issuer(), route: route)
         }
@@ -34,12 +34,12 @@ struct AdminEndpoints: Sendable {
             try await issuers.revoke(request, issuerID: try route.issuer(), keyID: try route.decoded("kid"), route: route)
         }
 
-        route(router, .get, "/admin/issuers/:issuer/clients") { _, route in try clients.list(issuerID: try route.issuer()) }
+        route(router, .get, "/admin/issuers/:issuer/clients") { _, route in try await clients.list(issuerID: try route.issuer()) }
         route(router, .post, "/admin/issuers/:issuer/clients") { request, route in
             try await clients.create(request, issuerID: try route.issuer(), route: route)
         }
         route(router, .get, "/admin/issuers/:issuer/clients/:client") { _, route in
-            try clients.show(issuerID: try route.issuer(), clientID: try route.decoded("client"))
+            try await clients.show(issuerID: try route.issuer(), clientID: try route.decoded("client"))
         }
         route(router, .post, "/admin/issuers/:issuer/clients/:client/secret") { request, route in
             try await clients.rotateSecret(request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
@@ -55,7 +55,7 @@ struct AdminEndpoints: Sendable {
         }
 
         let resources = AdminResources(context: context)
-        route(router, .get, "/admin/issuers/:issuer/resources") { _, route in try resources.list(issuerID: try route.issuer()) }
+        route(router, .get, "/admin/issuers/:issuer/resources") { _, route in try await resources.list(issuerID: try route.issuer()) }
         route(router, .post, "/admin/issuers/:issuer/resources/roles") { request, route in
             try await resources.addRole(request, issuerID: try route.issuer(), route: route)
         }
@@ -64,18 +64,18 @@ struct AdminEndpoints: Sendable {
             try await resources.upsert(request, issuerID: try route.issuer(), route: route)
         }
         route(router, .get, "/admin/issuers/:issuer/resources/:audience") { _, route in
-            try resources.show(issuerID: try route.issuer(), audience: try route.decoded("audience"))
+            try await resources.show(issuerID: try route.issuer(), audience: try route.decoded("audience"))
         }
         route(router, .post, "/admin/issuers/:issuer/resources/:audience/server-clients") { request, route in
             try await resources.setServerClients(request, issuerID: try route.issuer(), audience: try route.decoded("audience"), route: route)
         }
 
-        route(router, .get, "/admin/issuers/:issuer/users") { _, route in try users.list(issuerID: try route.issuer()) }
+        route(router, .get, "/admin/issuers/:issuer/users") { _, route in try await users.list(issuerID: try route.issuer()) }
         route(router, .post, "/admin/issuers/:issuer/users") { request, route in
             try await users.create(request, issuerID: try route.issuer(), route: route)
         }
         route(router, .get, "/admin/issuers/:issuer/users/:username") { _, route in
-            try users.show(issuerID: try route.issuer(), username: try route.decoded("username"))
+            try await users.show(issuerID: try route.issuer(), username: try route.decoded("username"))
         }
         route(router, .post, "/admin/issuers/:issuer/users/:username/disable") { request, route in
             try await users.setDisabled(true, request, issuerID: try route.issuer(), username: try route.decoded("username"), route: route)
@@ -84,7 +84,7 @@ struct AdminEndpoints: Sendable {
             try await users.setDisabled(false, request, issuerID: try route.issuer(), username: try route.decoded("username"), route: route)
         }
 
-        route(router, .get, "/admin/events") { request, _ in try issuers.events(request) }
+        route(router, .get, "/admin/events") { request, _ in try await issuers.events(request) }
         let hunt = AdminHunt(context: context)
         route(router, .get, "/admin/hunt") { request, route in try await hunt.run(request, route: route) }
         let alerts = AdminAlerts(context: context)

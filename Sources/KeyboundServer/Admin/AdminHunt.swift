@@ -23,11 +23,17 @@ struct AdminHunt: Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw OAuthError.notFound("no audit log in the provider's data directory (run Keybound Mail with `keybound serve --with-mail`)")
         }
-        // A hunt reads the whole log: run it off the concurrency pool.
-        let result: Result<HuntReport, HuntError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
-                continuation.resume(returning: Result { () throws(HuntError) in try Hunt.run(configuration) })
+        // A hunt reads the whole log: the scan runs off the concurrency pool.
+        let result: Result<HuntReport, HuntError>
+        do {
+            let directory = try await HuntKeyDirectory(store: configuration.keyStore)
+            result = await withCheckedContinuation { continuation in
+                DispatchQueue.global(qos: .utility).async {
+                    continuation.resume(returning: Result { () throws(HuntError) in try Hunt.run(configuration, directory: directory) })
+                }
             }
+        } catch {
+            result = .failure(error)
         }
         switch result {
         case .success(let report):

@@ -15,14 +15,16 @@ struct AdminIssuers: Sendable {
     // MARK: Issuers
 
     /// `GET /admin/issuers`
-    func list() throws -> Response {
-        let issuers = try context.manager.issuers()
-        return AdminResponse.make(JSONObject(["issuers": .array(try issuers.map { .object(try render($0)) })]))
+    func list() async throws -> Response {
+        let issuers = try await context.manager.issuers()
+        var rendered: [JSONValue] = []
+        for issuer in issuers { rendered.append(.object(try await render(issuer))) }
+        return AdminResponse.make(JSONObject(["issuers": .array(rendered)]))
     }
 
     /// `GET /admin/issuers/{id}`
-    func show(_ id: String) throws -> Response {
-        AdminResponse.make(try render(try context.manager.issuer(id: id)))
+    func show(_ id: String) async throws -> Response {
+        await AdminResponse.make(try render(try await context.manager.issuer(id: id)))
     }
 
     /// `POST /admin/issuers`
@@ -71,13 +73,13 @@ struct AdminIssuers: Sendable {
             id: id, url: context.configuration.issuerURL(id), kind: kind, tenantID: tenantID, algorithm: algorithm,
             rotationPeriod: rotationPeriod, publishLeadTime: publishLeadTime, maximumTokenLifetime: maximumTokenLifetime,
             maximumKeyAge: maximumKeyAge, createdAt: context.now())
-        let transitions = try context.manager.createIssuer(issuer, actor: AdminEndpoints.actor)
-        let created = try context.manager.issuer(id: issuer.id)
+        let transitions = try await context.manager.createIssuer(issuer, actor: AdminEndpoints.actor)
+        let created = try await context.manager.issuer(id: issuer.id)
         try context.store.upsert(DevelopmentBootstrap.mailResource(for: created))
         context.keys.invalidate()
         context.directory.invalidate()
         route.audit("issuer created", ["issuer": "\(issuer.id)", "url": "\(issuer.url)"])
-        var object = try render(created)
+        var object = try await render(created)
         object["transitions"] = .array(transitions.map { StoreJSON.json($0) })
         return AdminResponse.make(object, status: .created, location: "/admin/issuers/\(AdminResponse.segment(issuer.id))")
     }
@@ -99,9 +101,9 @@ struct AdminIssuers: Sendable {
     }
 
     /// An issuer with its active key ids (access tokens: `active_kid`; ID tokens: `active_id_token_kid`) and its resources.
-    func render(_ issuer: IssuerRecord) throws -> JSONObject {
+    func render(_ issuer: IssuerRecord) async throws -> JSONObject {
         var object = StoreJSON.json(issuer)
-        let keys = try context.manager.keys(issuerID: issuer.id)
+        let keys = try await context.manager.keys(issuerID: issuer.id)
         object["active_kid"] = keys.first(where: { $0.state == .active && $0.purpose == .accessToken }).map { JSONValue.string($0.keyID) } ?? JSONValue.null
         object["active_id_token_kid"] = keys.first(where: { $0.state == .active && $0.purpose == .idToken }).map { JSONValue.string($0.keyID) } ?? JSONValue.null
         object["resources"] = .array(try context.store.resources(issuerID: issuer.id).map { resource in
@@ -115,8 +117,8 @@ struct AdminIssuers: Sendable {
     // MARK: Keys
 
     /// `GET /admin/issuers/{id}/keys`
-    func keys(_ issuerID: String) throws -> Response {
-        AdminResponse.make(try renderKeys(issuerID))
+    func keys(_ issuerID: String) async throws -> Response {
+        AdminResponse.make(try await renderKeys(issuerID))
     }
 
     /// `POST /admin/issuers/{id}/keys/rotate`
@@ -124,10 +126,10 @@ struct AdminIssuers: Sendable {
         let body = try await AdminBody.read(request, allowed: ["reason"])
         let reason = try body.string("reason")
         if let reason { try AdminBody.checkLine(reason, "reason", limit: 500) }
-        let transitions = try context.manager.rotate(issuerID: issuerID, now: context.now(), actor: AdminEndpoints.actor)
+        let transitions = try await context.manager.rotate(issuerID: issuerID, now: context.now(), actor: AdminEndpoints.actor)
         context.keys.invalidate()
         route.audit("rotation requested", ["issuer": "\(issuerID)", "reason": "\(reason ?? "")"])
-        var object = try renderKeys(issuerID)
+        var object = try await renderKeys(issuerID)
         object["transitions"] = .array(transitions.map { StoreJSON.json($0) })
         if let reason { object["reason"] = .string(reason) }
         return AdminResponse.make(object)
@@ -142,22 +144,22 @@ struct AdminIssuers: Sendable {
             throw OAuthError.invalidRequest("the member 'reason' must not be blank")
         }
         let now = context.now()
-        let key = try context.manager.revoke(issuerID: issuerID, keyID: keyID, reason: reason, actor: AdminEndpoints.actor, now: now)
+        let key = try await context.manager.revoke(issuerID: issuerID, keyID: keyID, reason: reason, actor: AdminEndpoints.actor, now: now)
         context.keys.invalidate()
         route.audit("key revoked", ["issuer": "\(issuerID)", "kid": "\(keyID)", "reason": "\(reason)"])
         return AdminResponse.make(StoreJSON.json(key, now: now))
     }
 
-    func renderKeys(_ issuerID: String) throws -> JSONObject {
+    func renderKeys(_ issuerID: String) async throws -> JSONObject {
         let now = context.now()
-        let keys = try context.manager.keys(issuerID: issuerID)
+        let keys = try await context.manager.keys(issuerID: issuerID)
         return JSONObject(["issuer": .string(issuerID), "keys": .array(keys.map { .object(StoreJSON.json($0, now: now)) })])
     }
 
     // MARK: Events
 
     /// `GET /admin/events?after=N&limit=M`
-    func events(_ request: Request) throws -> Response {
+    func events(_ request: Request) async throws -> Response {
         let query = try FormBody.query(request)
         for name in query.values.keys where !["after", "limit"].contains(name) {
             throw OAuthError.invalidRequest("unknown query parameter '\(AdminBody.shown(name))'; known: after, limit")
@@ -172,7 +174,7 @@ struct AdminIssuers: Sendable {
             guard let value = Int(text), (1...1_000).contains(value) else { throw OAuthError.invalidRequest("'limit' must be between 1 and 1000") }
             limit = value
         }
-        let events = try context.manager.events(after: after, limit: limit)
+        let events = try await context.manager.events(after: after, limit: limit)
         return AdminResponse.make(JSONObject([
             "events": .array(events.map { .object(StoreJSON.json($0)) }),
             "next_after": .number(Double(events.last?.sequence ?? after)),

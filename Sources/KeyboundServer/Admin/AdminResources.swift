@@ -13,22 +13,22 @@ struct AdminResources: Sendable {
     var directory: DirectoryAdministration { DirectoryAdministration(manager: context.manager, store: context.store) }
 
     /// `GET /admin/issuers/{id}/resources`
-    func list(issuerID: String) throws -> Response {
-        let issuer = try context.manager.issuer(id: issuerID)
+    func list(issuerID: String) async throws -> Response {
+        let issuer = try await context.manager.issuer(id: issuerID)
         let resources = try context.store.resources(issuerID: issuer.id)
         return AdminResponse.make(JSONObject(["issuer": .string(issuer.id), "resources": .array(resources.map { .object(Self.render($0)) })]))
     }
 
     /// `GET /admin/issuers/{id}/resources/{audience}`
-    func show(issuerID: String, audience: String) throws -> Response {
-        AdminResponse.make(Self.render(try lookup(issuerID: issuerID, audience: audience)))
+    func show(issuerID: String, audience: String) async throws -> Response {
+        AdminResponse.make(Self.render(try await lookup(issuerID: issuerID, audience: audience)))
     }
 
     /// `POST /admin/issuers/{id}/resources`: registers a resource, or replaces one with that audience
     /// (201 when new, 200 when replaced).
     func upsert(_ request: Request, issuerID: String, route: AdminRoute) async throws -> Response {
         let body = try await AdminBody.read(request, allowed: ["audience", "scopes", "roles", "server_clients"])
-        let issuer = try context.manager.issuer(id: issuerID)
+        let issuer = try await context.manager.issuer(id: issuerID)
         let audience = try body.requiredString("audience")
         try AdminBody.checkLine(audience, "audience", limit: 512)
         let scopes = try body.strings("scopes") ?? []
@@ -53,7 +53,7 @@ struct AdminResources: Sendable {
         let body = try await AdminBody.read(request, allowed: ["audience", "role"])
         let audience = try body.requiredString("audience")
         let role = try body.requiredString("role")
-        let (resource, changed) = try directory.addResourceRole(role, audience: audience, issuerID: issuerID)
+        let (resource, changed) = try await directory.addResourceRole(role, audience: audience, issuerID: issuerID)
         if changed {
             context.directory.invalidate()
             route.audit("resource role defined", ["issuer": "\(issuerID)", "audience": "\(audience)", "role": "\(role)"])
@@ -67,7 +67,7 @@ struct AdminResources: Sendable {
         guard let serverClients = try body.strings("server_clients") else {
             throw OAuthError.invalidRequest("the member 'server_clients' is required (an empty array removes every server client)")
         }
-        var resource = try lookup(issuerID: issuerID, audience: audience)
+        var resource = try await lookup(issuerID: issuerID, audience: audience)
         resource.serverClients = serverClients
         try context.store.upsert(resource)
         context.directory.invalidate()
@@ -77,8 +77,8 @@ struct AdminResources: Sendable {
     }
 
     /// The resource `audience` of issuer `issuerID`, or 404 (for an unknown issuer, too).
-    func lookup(issuerID: String, audience: String) throws -> ResourceRecord {
-        let issuer = try context.manager.issuer(id: issuerID)
+    func lookup(issuerID: String, audience: String) async throws -> ResourceRecord {
+        let issuer = try await context.manager.issuer(id: issuerID)
         guard let resource = try context.store.resource(issuerID: issuer.id, audience: audience) else {
             throw OAuthError.notFound("issuer '\(issuer.id)' has no resource '\(AdminBody.shown(audience))'")
         }

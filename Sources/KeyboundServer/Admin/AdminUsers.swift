@@ -12,20 +12,20 @@ struct AdminUsers: Sendable {
     var directory: DirectoryAdministration { DirectoryAdministration(manager: context.manager, store: context.store) }
 
     /// `GET /admin/issuers/{id}/users`
-    func list(issuerID: String) throws -> Response {
-        let users = try directory.users(issuerID: issuerID)
+    func list(issuerID: String) async throws -> Response {
+        let users = try await directory.users(issuerID: issuerID)
         return AdminResponse.make(JSONObject(["issuer": .string(issuerID), "users": .array(users.map { .object(StoreJSON.json($0)) })]))
     }
 
     /// `GET /admin/issuers/{id}/users/{username}`
-    func show(issuerID: String, username: String) throws -> Response {
-        AdminResponse.make(StoreJSON.json(try directory.user(issuerID: issuerID, username: username)))
+    func show(issuerID: String, username: String) async throws -> Response {
+        AdminResponse.make(StoreJSON.json(try await directory.user(issuerID: issuerID, username: username)))
     }
 
     /// `POST /admin/issuers/{id}/users`
     func create(_ request: Request, issuerID: String, route: AdminRoute) async throws -> Response {
         let body = try await AdminBody.read(request, allowed: ["username", "password", "name", "email"])
-        let issuer = try context.manager.issuer(id: issuerID)
+        let issuer = try await context.manager.issuer(id: issuerID)
         let username = try body.requiredString("username")
         let password = try body.requiredString("password")
         let name = try body.string("name") ?? username
@@ -41,7 +41,7 @@ struct AdminUsers: Sendable {
         } catch {
             throw OAuthError.passwordHashingBusy(retryAfter: error.retryAfter)
         }
-        let user = try directory.createUser(username: username, passwordHash: hash, name: name, email: email, issuerID: issuer.id,
+        let user = try await directory.createUser(username: username, passwordHash: hash, name: name, email: email, issuerID: issuer.id,
                                             now: context.now())
         route.audit("user created", ["issuer": "\(issuer.id)", "username": "\(username)", "sub": "\(user.subject)"])
         return AdminResponse.make(StoreJSON.json(user), status: .created,
@@ -51,7 +51,7 @@ struct AdminUsers: Sendable {
     /// `POST /admin/issuers/{id}/users/{username}/disable` and `…/enable`.
     func setDisabled(_ disabled: Bool, _ request: Request, issuerID: String, username: String, route: AdminRoute) async throws -> Response {
         _ = try await AdminBody.read(request, allowed: [])
-        let (user, changed) = try directory.setUserDisabled(disabled, issuerID: issuerID, username: username)
+        let (user, changed) = try await directory.setUserDisabled(disabled, issuerID: issuerID, username: username)
         if changed {
             route.audit(disabled ? "user disabled" : "user enabled", ["issuer": "\(issuerID)", "username": "\(username)"])
         }

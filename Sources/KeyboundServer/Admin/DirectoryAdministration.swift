@@ -48,8 +48,8 @@ public struct DirectoryAdministration: Sendable {
     }
 
     /// Registers a client; returns it and, for a secret client, its secret (shown once, never stored).
-    public func createClient(_ new: NewClient, issuerID: String, now: Date) throws(StoreError) -> (client: ClientRecord, secret: String?) {
-        let issuer = try manager.issuer(id: issuerID)
+    public func createClient(_ new: NewClient, issuerID: String, now: Date) async throws(StoreError) -> (client: ClientRecord, secret: String?) {
+        let issuer = try await manager.issuer(id: issuerID)
         let clientID = new.clientID ?? Secrets.uuid()
         guard ClientRecord.isValidClientID(clientID) else {
             throw StoreError(.invalidClient, "a client id is 1–128 characters of a-z, A-Z, 0-9, '-' and '_'")
@@ -73,9 +73,9 @@ public struct DirectoryAdministration: Sendable {
     }
 
     /// Grants `roles` (added to those it holds) to client `clientID` of `issuerID`.
-    public func grantRoles(_ roles: [String], issuerID: String, clientID: String) throws(StoreError) -> ClientRecord {
-        let issuer = try manager.issuer(id: issuerID)
-        var client = try self.client(issuerID: issuer.id, clientID: clientID)
+    public func grantRoles(_ roles: [String], issuerID: String, clientID: String) async throws(StoreError) -> ClientRecord {
+        let issuer = try await manager.issuer(id: issuerID)
+        var client = try await self.client(issuerID: issuer.id, clientID: clientID)
         guard !roles.isEmpty else { throw StoreError(.invalidClient, "name at least one role to grant") }
         var all = client.roles
         for role in roles where !all.containsExactly(role) { all.append(role) }
@@ -87,8 +87,8 @@ public struct DirectoryAdministration: Sendable {
     }
 
     /// Replaces the secret of a secret client; returns the client and the new secret (shown once).
-    public func rotateSecret(issuerID: String, clientID: String) throws(StoreError) -> (client: ClientRecord, secret: String) {
-        var client = try self.client(issuerID: issuerID, clientID: clientID)
+    public func rotateSecret(issuerID: String, clientID: String) async throws(StoreError) -> (client: ClientRecord, secret: String) {
+        var client = try await self.client(issuerID: issuerID, clientID: clientID)
         guard client.authenticationMethod == .clientSecretBasic || client.authenticationMethod == .clientSecretPost else {
             throw StoreError(.invalidClient, "client '\(clientID)' authenticates with \(client.authenticationMethod.rawValue) and has no secret")
         }
@@ -99,8 +99,8 @@ public struct DirectoryAdministration: Sendable {
     }
 
     /// Disables or enables a client; returns it and whether it changed.
-    public func setClientDisabled(_ disabled: Bool, issuerID: String, clientID: String) throws(StoreError) -> (client: ClientRecord, changed: Bool) {
-        var client = try self.client(issuerID: issuerID, clientID: clientID)
+    public func setClientDisabled(_ disabled: Bool, issuerID: String, clientID: String) async throws(StoreError) -> (client: ClientRecord, changed: Bool) {
+        var client = try await self.client(issuerID: issuerID, clientID: clientID)
         guard client.isDisabled != disabled else { return (client, false) }
         client.isDisabled = disabled
         try store.update(client)
@@ -108,8 +108,8 @@ public struct DirectoryAdministration: Sendable {
     }
 
     /// The client `clientID` of `issuerID` (`issuer_not_found` / `client_not_found` otherwise).
-    public func client(issuerID: String, clientID: String) throws(StoreError) -> ClientRecord {
-        let issuer = try manager.issuer(id: issuerID)
+    public func client(issuerID: String, clientID: String) async throws(StoreError) -> ClientRecord {
+        let issuer = try await manager.issuer(id: issuerID)
         guard let client = try store.client(issuerID: issuer.id, clientID: clientID) else {
             throw StoreError(.clientNotFound, "issuer '\(issuer.id)' has no client '\(Self.shown(clientID))'")
         }
@@ -117,8 +117,8 @@ public struct DirectoryAdministration: Sendable {
     }
 
     /// Every client of `issuerID`.
-    public func clients(issuerID: String) throws(StoreError) -> [ClientRecord] {
-        try store.clients(issuerID: try manager.issuer(id: issuerID).id)
+    public func clients(issuerID: String) async throws(StoreError) -> [ClientRecord] {
+        try store.clients(issuerID: try await manager.issuer(id: issuerID).id)
     }
 
     // MARK: Users
@@ -160,8 +160,8 @@ public struct DirectoryAdministration: Sendable {
 
     /// Creates a user whose password is already hashed (bcrypt) by the caller.
     public func createUser(username: String, passwordHash: String, name: String, email: String?, issuerID: String,
-                           now: Date) throws(StoreError) -> UserRecord {
-        let issuer = try manager.issuer(id: issuerID)
+                           now: Date) async throws(StoreError) -> UserRecord {
+        let issuer = try await manager.issuer(id: issuerID)
         if try store.user(issuerID: issuer.id, username: username) != nil {
             throw StoreError(.userExists, "issuer '\(issuer.id)' already has a user '\(Self.shown(username))'")
         }
@@ -172,8 +172,8 @@ public struct DirectoryAdministration: Sendable {
     }
 
     /// Disables or enables a user; returns it and whether it changed.
-    public func setUserDisabled(_ disabled: Bool, issuerID: String, username: String) throws(StoreError) -> (user: UserRecord, changed: Bool) {
-        var user = try self.user(issuerID: issuerID, username: username)
+    public func setUserDisabled(_ disabled: Bool, issuerID: String, username: String) async throws(StoreError) -> (user: UserRecord, changed: Bool) {
+        var user = try await self.user(issuerID: issuerID, username: username)
         guard user.isDisabled != disabled else { return (user, false) }
         user.isDisabled = disabled
         try store.update(user)
@@ -181,8 +181,8 @@ public struct DirectoryAdministration: Sendable {
     }
 
     /// The user `username` of `issuerID` (`issuer_not_found` / `user_not_found` otherwise).
-    public func user(issuerID: String, username: String) throws(StoreError) -> UserRecord {
-        let issuer = try manager.issuer(id: issuerID)
+    public func user(issuerID: String, username: String) async throws(StoreError) -> UserRecord {
+        let issuer = try await manager.issuer(id: issuerID)
         guard let user = try store.user(issuerID: issuer.id, username: username) else {
             throw StoreError(.userNotFound, "issuer '\(issuer.id)' has no user '\(Self.shown(username))'")
         }
@@ -190,16 +190,16 @@ public struct DirectoryAdministration: Sendable {
     }
 
     /// Every user of `issuerID`.
-    public func users(issuerID: String) throws(StoreError) -> [UserRecord] {
-        try store.users(issuerID: try manager.issuer(id: issuerID).id)
+    public func users(issuerID: String) async throws(StoreError) -> [UserRecord] {
+        try store.users(issuerID: try await manager.issuer(id: issuerID).id)
     }
 
     // MARK: Resources
 
     /// Defines `role` on the resource `audience` of `issuerID` (exact bytes; nothing changes if it
     /// is there already). Returns the resource and whether it changed.
-    public func addResourceRole(_ role: String, audience: String, issuerID: String) throws(StoreError) -> (resource: ResourceRecord, changed: Bool) {
-        let issuer = try manager.issuer(id: issuerID)
+    public func addResourceRole(_ role: String, audience: String, issuerID: String) async throws(StoreError) -> (resource: ResourceRecord, changed: Bool) {
+        let issuer = try await manager.issuer(id: issuerID)
         guard Self.isValidRoleName(role) else {
             throw StoreError(.invalidClient, "a role name is 1–128 characters of A-Z, a-z, 0-9, '.', '_' and '-' (e.g. AuditLog.Read.All)")
         }
@@ -213,8 +213,8 @@ public struct DirectoryAdministration: Sendable {
     }
 
     /// Every resource of `issuerID`.
-    public func resources(issuerID: String) throws(StoreError) -> [ResourceRecord] {
-        try store.resources(issuerID: try manager.issuer(id: issuerID).id)
+    public func resources(issuerID: String) async throws(StoreError) -> [ResourceRecord] {
+        try store.resources(issuerID: try await manager.issuer(id: issuerID).id)
     }
 
     /// 1–128 characters of `A-Z a-z 0-9 . _ -`.

@@ -30,13 +30,13 @@ public enum ProviderMail {
                                auditConfiguration: AuditConfiguration = AuditConfiguration(), ledgerCheck: Bool = true,
                                refusedAuditLimits: RefusedAuditLimits = RefusedAuditLimits(),
                                now: @escaping @Sendable () -> Date = { Date() }, clock: VerificationClock = .system,
-                               onRejection: @escaping @Sendable (TokenRejection) -> Void = { _ in }) throws -> MailService {
+                               onRejection: @escaping @Sendable (TokenRejection) -> Void = { _ in }) async throws -> MailService {
         let store = try MailStore(directory: directory)
         let audit = try AuditLog(directory: directory, configuration: auditConfiguration)
-        let issuers = try context.manager.issuers()
+        let issuers = try await context.manager.issuers()
         var configuration = try MailConfiguration(allowedIssuers: Set(issuers.map(\.url)))
         configuration.refusedAuditLimits = refusedAuditLimits
-        try provisionMailboxes(context: context, store: store, now: now())
+        try await provisionMailboxes(context: context, store: store, now: now())
         let cache = VerifiedTokenCache()
         let keys = context.keys
         let issuerIDs = Dictionary(issuers.map { (ExactString($0.url), $0.id) }, uniquingKeysWith: { first, _ in first })
@@ -49,19 +49,19 @@ public enum ProviderMail {
             }
         }
         let trust = VersionedTrustVerifier(policy: MailService.policy(), cache: cache, clock: clock) {
-            let current = try keys.currentTrust()
+            let current = try await keys.currentTrust()
             return (current.sequence, current.trust)
         }
         return MailService(store: store, audit: audit, configuration: configuration, cache: cache, logger: logger, now: now,
-                           alerts: context.alerts, onRejection: onRejection, onlineChecks: checks, verifier: { trust.verifier() })
+                           alerts: context.alerts, onRejection: onRejection, onlineChecks: checks, verifier: { await trust.verifier() })
     }
 
     /// Creates a mailbox (with the seed messages) for every user of every issuer who has none.
     /// The address is the user's email, or `<username>@<issuer id>.example`. Returns how many were created.
     @discardableResult
-    public static func provisionMailboxes(context: ProviderContext, store: MailStore, now: Date) throws -> Int {
+    public static func provisionMailboxes(context: ProviderContext, store: MailStore, now: Date) async throws -> Int {
         var created = 0
-        for issuer in try context.manager.issuers() {
+        for issuer in try await context.manager.issuers() {
             for user in try context.store.users(issuerID: issuer.id) {
                 guard try store.mailbox(issuer: issuer.url, subject: user.subject) == nil else { continue }
                 let mailbox = Mailbox(issuer: issuer.url, tenantID: context.tenantID(of: issuer), subject: user.subject,

@@ -12,7 +12,7 @@ struct AuthorizeEndpoint: Sendable {
     let context: ProviderContext
 
     func show(_ request: Request, issuerID: String) async throws -> Response {
-        let issuer = try context.issuer(issuerID)
+        let issuer = try await context.issuer(issuerID)
         let form: FormBody
         do { form = try FormBody.query(request) } catch { return LoginPage.error(error.errorDescription) }
         switch Result(catching: { () throws(AuthorizationRequest.Failure) in try AuthorizationRequest.validate(form, issuer: issuer, context: context) }) {
@@ -28,7 +28,7 @@ struct AuthorizeEndpoint: Sendable {
 
     /// `peer` is the TCP peer's address (`nil` without a socket).
     func submit(_ request: Request, issuerID: String, peer: IPAddress?) async throws -> Response {
-        let issuer = try context.issuer(issuerID)
+        let issuer = try await context.issuer(issuerID)
         let form: FormBody
         do { form = try await FormBody.read(request) } catch let error as OAuthError { return LoginPage.error(error.errorDescription, status: error.status) }
         let authorization: AuthorizationRequest

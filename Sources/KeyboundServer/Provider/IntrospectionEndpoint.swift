@@ -11,7 +11,7 @@ struct IntrospectionEndpoint: Sendable {
     let context: ProviderContext
 
     func handle(_ request: Request, issuerID: String) async throws -> Response {
-        let issuer = try context.issuer(issuerID)
+        let issuer = try await context.issuer(issuerID)
         let form = try await FormBody.read(request)
         let caller = try ClientAuthenticator(context: context).authenticate(request, form: form, issuer: issuer, allowPublic: false)
         let token = try form.require("token")
@@ -31,7 +31,7 @@ struct IntrospectionEndpoint: Sendable {
             if let sessionID = refresh.sessionID { body["sid"] = .string(sessionID) }
             return JSONResponse.make(body, headers: [.cacheControl: "no-store"])
         }
-        guard case .active(let verified, let record) = try IssuedTokenCheck(context: context)
+        guard case .active(let verified, let record) = try await IssuedTokenCheck(context: context)
             .check(token, issuer: issuer, audience: nil, tokenType: .accessToken),
               access.mayIntrospectAccessToken(issuedTo: record.clientID, audience: verified.audience) else { return inactive }
         // A user token stops being active when its user is disabled; application tokens have no user.
@@ -59,7 +59,7 @@ struct RevocationEndpoint: Sendable {
     let context: ProviderContext
 
     func handle(_ request: Request, issuerID: String) async throws -> Response {
-        let issuer = try context.issuer(issuerID)
+        let issuer = try await context.issuer(issuerID)
         let form = try await FormBody.read(request)
         let client = try ClientAuthenticator(context: context).authenticate(request, form: form, issuer: issuer, allowPublic: true)
         let token = try form.require("token")
@@ -72,7 +72,7 @@ struct RevocationEndpoint: Sendable {
                refresh.clientID.isExactly(client.clientID) {
                 try context.store.revokeChain(refresh.chainID, reason: "revoked by the client (RFC 7009)", kind: .clientRequest, now: now)
             }
-        } else if case .active(_, let record) = try IssuedTokenCheck(context: context)
+        } else if case .active(_, let record) = try await IssuedTokenCheck(context: context)
             .check(token, issuer: issuer, audience: nil, tokenType: .accessToken), record.clientID.isExactly(client.clientID) {
             try context.store.revokeToken(record.tokenID, reason: "revoked by the client (RFC 7009)", kind: .clientRequest, now: now)
         }
@@ -86,7 +86,7 @@ struct UserinfoEndpoint: Sendable {
     let context: ProviderContext
 
     func handle(_ request: Request, issuerID: String) async throws -> Response {
-        let issuer = try context.issuer(issuerID)
+        let issuer = try await context.issuer(issuerID)
         guard let header = request.headers[.authorization] else {
             throw OAuthError.bearer(.unauthorized, "", "a bearer access token is required")
         }
@@ -94,7 +94,7 @@ struct UserinfoEndpoint: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
             throw OAuthError.bearer(.badRequest, "invalid_request", "use the Bearer scheme")
         }
-        let outcome = try IssuedTokenCheck(context: context)
+        let outcome = try await IssuedTokenCheck(context: context)
             .check(String(parts[1]), issuer: issuer, audience: issuer.url, tokenType: .accessToken)
         guard case .active(let verified, let record) = outcome else {
             if case .inactive(let why) = outcome { throw OAuthError.bearer(.unauthorized, "invalid_token", why) }

@@ -17,7 +17,7 @@ struct IssuedTokenCheck: Sendable {
     }
 
     /// `audience` is the audience the caller requires; `nil` takes the one the ledger recorded.
-    func check(_ token: String, issuer: IssuerRecord, audience: String?, tokenType: ExpectedTokenType) throws -> Outcome {
+    func check(_ token: String, issuer: IssuerRecord, audience: String?, tokenType: ExpectedTokenType) async throws -> Outcome {
         let now = context.now()
         let inspection = TokenInspection(token: token, now: now, tokenType: tokenType)
         guard case .string(let jti)? = inspection.claims?["jti"] else { return .inactive("the token has no jti") }
@@ -27,7 +27,7 @@ struct IssuedTokenCheck: Sendable {
         guard let expected = audience ?? record.audience.first else { return .inactive("the ledger record has no audience") }
         let policy = try VerificationPolicy(audience: expected, tokenType: tokenType)
         var trust = TrustStore()
-        if let trusted = try context.keys.trust().issuer(issuer.url) { try trust.add(trusted) }
+        if let trusted = try await context.keys.trust().issuer(issuer.url) { try trust.add(trusted) }
         // The verifier's skew still covers the key's window (iat is whole seconds); exp is checked below, exactly.
         switch TokenVerifier(trust: trust, policy: policy, clock: .fixed(now)).verify(token) {
         case .rejected(let rejection):

@@ -57,7 +57,7 @@ public struct ProviderContext: Sendable {
         self.streams = EventStreamHub(manager: manager, store: store, pollInterval: configuration.streamLimits.pollInterval)
         self.streamLimiter = StreamLimiter(limits: configuration.streamLimits)
         self.readiness = Readiness(probes: [
-            Readiness.Probe(name: "key_store") { (try? manager.probeStore()) != nil },
+            Readiness.Probe(name: "key_store") { await (try? manager.probeStore()) != nil },
             Readiness.Probe(name: "provider_store") { (try? store.probe()) != nil },
         ])
     }
@@ -71,8 +71,9 @@ public struct ProviderContext: Sendable {
     public func tenantID(of issuer: IssuerRecord) -> String { issuer.tenantID ?? "" }
 
     /// The issuer `id`, or 404 `not_found`.
-    func issuer(_ id: String) throws -> IssuerRecord {
-        let result: Result<IssuerRecord, StoreError> = Result { () throws(StoreError) in try keys.issuer(id) }
+    func issuer(_ id: String) async throws -> IssuerRecord {
+        let result: Result<IssuerRecord, StoreError>
+        do { result = .success(try await keys.issuer(id)) } catch { result = .failure(error) }
         switch result {
         case .success(let issuer): return issuer
         case .failure(let error) where error.code == .issuerNotFound: throw OAuthError.notFound("no issuer '\(id)'")
@@ -108,7 +109,7 @@ public final class KeyCache: Sendable {
         var keySets: [ExactString: [UInt8]] = [:]
         var trust = TrustStore()
         /// Tests only: runs after a signer or key set is built and before it is stored.
-        var afterLoadForTesting: (@Sendable () -> Void)?
+        var afterLoadForTesting: (@Sendable () async -> Void)?
     }
 
     /// A signer's cache key: one issuer's key of one purpose.
@@ -129,7 +130,7 @@ public final class KeyCache: Sendable {
 
     /// Tests only: `hook` runs after each signer or key set is built from the store and before it
     /// is stored, so a test can put a key event exactly there.
-    func setAfterLoadHookForTesting(_ hook: (@Sendable () -> Void)?) {
+    func setAfterLoadHookForTesting(_ hook: (@Sendable () async -> Void)?) {
         state.withLock { $0.afterLoadForTesting = hook }
     }
 
@@ -141,8 +142,8 @@ public final class KeyCache: Sendable {
         }
     }
 
-    func issuer(_ id: String) throws(StoreError) -> IssuerRecord {
-        try refreshIfNeeded()
+    func issuer(_ id: String) async throws(StoreError) -> IssuerRecord {
+        try await refreshIfNeeded()
         if let issuer = state.withLock({ $0.issuers[ExactString(id)] }) { return issuer }
         throw StoreError(.issuerNotFound, "no issuer '\(id)'")
     }
@@ -150,34 +151,37 @@ public final class KeyCache: Sendable {
     /// The signer of issuer `id`'s active key of `purpose` (access tokens by default). A store from
     /// before key purposes has no ID-token key until its next rotation tick; asked for one, this
     /// runs that tick (which creates it) rather than fail the request.
-    func signer(issuerID id: String, purpose: KeyPurpose = .accessToken) throws(StoreError) -> TokenSigner {
-        try refreshIfNeeded()
+    func signer(issuerID id: String, purpose: KeyPurpose = .accessToken) async throws(StoreError) -> TokenSigner {
+        try await refreshIfNeeded()
         let cacheKey = SignerID(issuerID: ExactString(id), purpose: purpose)
         let (generation, cached) = state.withLock { ($0.generation, $0.signers[cacheKey]) }
         if let cached { return cached }
-        let key: SigningKey
-        do {
-            key = try manager.signingKey(issuerID: id, purpose: purpose)
-        } catch where error.code == .noActiveKey && purpose == .idToken {
-            // A store from before ID-token keys: the tick creates the issuer's first one.
-            try manager.tick(now: Date())
-            try refreshIfNeeded()
-            key = try manager.signingKey(issuerID: id, purpose: purpose)
-        }
-        let signer = TokenSigner(key: key)
-        state.withLock { $0.afterLoadForTesting }?()
+        let signer = TokenSigner(key: try await signingKey(issuerID: id, purpose: purpose))
+        await state.withLock { $0.afterLoadForTesting }?()
         state.withLock { if $0.generation == generation { $0.signers[cacheKey] = signer } }
         return signer
     }
 
+    /// The active key of `purpose`, unsealed; for an ID-token key missing from a store made before
+    /// key purposes, after the rotation tick that creates it.
+    private func signingKey(issuerID id: String, purpose: KeyPurpose) async throws(StoreError) -> SigningKey {
+        let first: Result<SigningKey, StoreError>
+        do { first = .success(try await manager.signingKey(issuerID: id, purpose: purpose)) } catch { first = .failure(error) }
+        guard case .failure(let error) = first, error.code == .noActiveKey, purpose == .idToken else { return try first.get() }
+        // A store from before ID-token keys: the tick creates the issuer's first one.
+        try await manager.tick(now: Date())
+        try await refreshIfNeeded()
+        return try await manager.signingKey(issuerID: id, purpose: purpose)
+    }
+
     /// The issuer's published key set, serialized once per key-store change.
-    func keySetBytes(issuerID id: String) throws(StoreError) -> [UInt8] {
-        try refreshIfNeeded()
+    func keySetBytes(issuerID id: String) async throws(StoreError) -> [UInt8] {
+        try await refreshIfNeeded()
         let key = ExactString(id)
         let (generation, cached) = state.withLock { ($0.generation, $0.keySets[key]) }
         if let cached { return cached }
-        let bytes = JSONWriter().bytes(.object(try manager.publishedKeySet(issuerID: id)))
-        state.withLock { $0.afterLoadForTesting }?()
+        let bytes = JSONWriter().bytes(.object(try await manager.publishedKeySet(issuerID: id)))
+        await state.withLock { $0.afterLoadForTesting }?()
         state.withLock { if $0.generation == generation { $0.keySets[key] = bytes } }
         return bytes
     }
@@ -185,27 +189,27 @@ public final class KeyCache: Sendable {
     /// The trust store of every issuer this provider runs (each with only its own keys), for access
     /// tokens: only access-token keys are in it, so a token signed with an ID-token key is never
     /// taken for an access token here (`unknown_key`).
-    func trust() throws(StoreError) -> TrustStore {
-        try refreshIfNeeded()
+    func trust() async throws(StoreError) -> TrustStore {
+        try await refreshIfNeeded()
         return state.withLock { $0.trust }
     }
 
     /// The provider's trust store (as ``trust()``) with the key-event sequence it reflects, which
     /// changes whenever any key is created, activated, retired or revoked. For validators inside
     /// the provider's process (Keybound Mail in `keybound serve --with-mail`).
-    public func currentTrust() throws(StoreError) -> (sequence: Int64, trust: TrustStore) {
-        try refreshIfNeeded()
+    public func currentTrust() async throws(StoreError) -> (sequence: Int64, trust: TrustStore) {
+        try await refreshIfNeeded()
         return state.withLock { ($0.sequence, $0.trust) }
     }
 
-    private func refreshIfNeeded() throws(StoreError) {
+    private func refreshIfNeeded() async throws(StoreError) {
         let now = Date()
         let localChanges = manager.localChangeCount
         let due = state.withLock {
             $0.localChanges != localChanges || checkInterval <= 0 || now.timeIntervalSince($0.checkedAt) >= checkInterval
         }
         guard due else { return }
-        let sequence = try manager.latestEvent()?.sequence ?? 0
+        let sequence = try await manager.latestEvent()?.sequence ?? 0
         let unchanged = state.withLock { state -> Bool in
             guard state.sequence == sequence else { return false }
             state.checkedAt = now
@@ -213,8 +217,8 @@ public final class KeyCache: Sendable {
             return true
         }
         if unchanged { return }
-        let issuers = try manager.issuers()
-        let trust = try manager.trustStore(purposes: [.accessToken])
+        let issuers = try await manager.issuers()
+        let trust = try await manager.trustStore(purposes: [.accessToken])
         state.withLock { state in
             // A slower reload that read an older sequence never overwrites a newer one.
             guard sequence >= state.sequence else { return }

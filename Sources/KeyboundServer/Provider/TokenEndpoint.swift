@@ -12,7 +12,7 @@ struct TokenEndpoint: Sendable {
     var minter: TokenMinter { TokenMinter(context: context) }
 
     func handle(_ request: Request, issuerID: String) async throws -> Response {
-        let issuer = try context.issuer(issuerID)
+        let issuer = try await context.issuer(issuerID)
         do {
             let form = try await FormBody.read(request)
             let grantType = try form.require("grant_type")
@@ -47,7 +47,7 @@ struct TokenEndpoint: Sendable {
         let resources = try context.directory.resources(issuerID: issuer.id)
         let scope = try GrantedScope.application(scope: form["scope"], resourceParameter: form["resource"], client: client, resources: resources)
         let grant = TokenMinter.Grant(issuer: issuer, client: client, user: nil, scope: scope, grantType: "client_credentials")
-        let access = try minter.accessToken(grant, now: context.now())
+        let access = try await minter.accessToken(grant, now: context.now())
         try await context.ledger.commit(.init(records: [access.record]))
         ProviderMetrics.tokenIssued(issuer: issuer.id, grant: "client_credentials", kind: "access")
         return tokenResponse(access: access, idToken: nil, refreshToken: nil,
@@ -115,8 +115,8 @@ struct TokenEndpoint: Sendable {
 
     /// Access token, ID token (with `openid`) and a rotated refresh token, committed together.
     private func issueDelegated(_ grant: TokenMinter.Grant, chainStartedAt: Date, now: Date) async throws -> Response {
-        let access = try minter.accessToken(grant, now: now)
-        let idToken = try minter.idToken(grant, accessToken: access.token, now: now)
+        let access = try await minter.accessToken(grant, now: now)
+        let idToken = try await minter.idToken(grant, accessToken: access.token, now: now)
         let refresh = minter.refreshToken(grant, chainStartedAt: chainStartedAt, now: now)
         var records = [access.record]
         if let idToken { records.append(idToken.record) }

@@ -36,7 +36,7 @@ struct TokenMinter: Sendable {
     }
 
     /// An RFC 9068 access token.
-    func accessToken(_ grant: Grant, now: Date) throws -> Minted {
+    func accessToken(_ grant: Grant, now: Date) async throws -> Minted {
         let issued = now.timeIntervalSince1970.rounded(.down)
         let expires = issued + lifetime(grant.issuer).rounded(.down)
         let jti = Secrets.uuid()
@@ -65,7 +65,7 @@ struct TokenMinter: Sendable {
             claims["idtyp"] = .string("app")
             claims["roles"] = .array(grant.scope.roles.map(JSONValue.string))
         }
-        let signer = try context.keys.signer(issuerID: grant.issuer.id)
+        let signer = try await context.keys.signer(issuerID: grant.issuer.id)
         let signed = try signer.signed(claims: claims, type: ExpectedTokenType.accessToken.rawValue)
         let record = IssuanceRecord(
             issuerID: grant.issuer.id, keyID: signer.key.keyID, tokenID: jti, kind: .access,
@@ -80,7 +80,7 @@ struct TokenMinter: Sendable {
     /// An OpenID Connect ID token for `grant.user`, with `at_hash` of `accessToken`, signed with the
     /// issuer's ID-token key (RS256) or, if the client's `id_token_signed_response_alg` asks for
     /// the issuer's own algorithm, its access-token key.
-    func idToken(_ grant: Grant, accessToken: String, now: Date) throws -> Minted? {
+    func idToken(_ grant: Grant, accessToken: String, now: Date) async throws -> Minted? {
         guard let user = grant.user, grant.scope.includesOpenID else { return nil }
         let issued = now.timeIntervalSince1970.rounded(.down)
         let expires = issued + lifetime(grant.issuer).rounded(.down)
@@ -90,7 +90,7 @@ struct TokenMinter: Sendable {
             // Refused at registration; only a client stored before its issuer changed could get here.
             throw OAuthError.invalidClient("client '\(grant.client.clientID)' asks for ID tokens in \(requested?.rawValue ?? "?"), which issuer '\(grant.issuer.id)' does not sign")
         }
-        let signer = try context.keys.signer(issuerID: grant.issuer.id, purpose: purpose)
+        let signer = try await context.keys.signer(issuerID: grant.issuer.id, purpose: purpose)
         var claims = JSONObject([
             "iss": .string(grant.issuer.url),
             "sub": .string(user.subject),

@@ -35,7 +35,11 @@ public final class EventStreamHub: Sendable {
         self.manager = manager
         self.store = store
         self.pollInterval = pollInterval
-        manager.store.commits.observe { [weak self] in self?.keyStoreCommitted() }
+        // Observers run on the committing thread and may not wait: the re-read runs in a task.
+        manager.store.commits.observe { [weak self] in
+            guard let self else { return }
+            Task { await self.keyStoreCommitted() }
+        }
         store.tokenRevocations.observe { [weak self] events in
             guard let self else { return }
             var woken: Set<ExactString> = []
@@ -44,7 +48,7 @@ public final class EventStreamHub: Sendable {
     }
 
     /// The beacon of issuer `issuerID`'s streams; its poller runs until ``StreamFollowing/end()``.
-    func follow(_ issuerID: String) -> StreamFollowing {
+    func follow(_ issuerID: String) async -> StreamFollowing {
         let key = ExactString(issuerID)
         let (beacon, startPoller) = state.withLock { state -> (ChangeBeacon, Bool) in
             var issuer = state.issuers[key] ?? Issuer()
@@ -52,7 +56,7 @@ public final class EventStreamHub: Sendable {
             state.issuers[key] = issuer
             return (issuer.beacon, issuer.poller == nil)
         }
-        if startPoller { startPolling(issuerID, beacon: beacon) }
+        if startPoller { await startPolling(issuerID, beacon: beacon) }
         return StreamFollowing(beacon: beacon) { [weak self] in self?.unfollow(key) }
     }
 
@@ -83,8 +87,8 @@ public final class EventStreamHub: Sendable {
     }
 
     /// A key store commit in this process: wake every issuer's streams if it added key events.
-    private func keyStoreCommitted() {
-        guard let latest = try? manager.latestEvent()?.sequence else { return }
+    private func keyStoreCommitted() async {
+        guard let latest = try? await manager.latestEvent()?.sequence else { return }
         let (changed, beacons) = state.withLock { state -> (Bool, [ChangeBeacon]) in
             guard latest != state.keySequence else { return (false, []) }
             state.keySequence = latest
@@ -95,15 +99,15 @@ public final class EventStreamHub: Sendable {
 
     /// Starts issuer `issuerID`'s poller. Its starting point is read before this returns, so a
     /// change made after a stream's first query is always seen.
-    private func startPolling(_ issuerID: String, beacon: ChangeBeacon) {
+    private func startPolling(_ issuerID: String, beacon: ChangeBeacon) async {
         let manager = self.manager, store = self.store, interval = pollInterval
-        let startKey = try? manager.latestEvent()?.sequence
+        let startKey = try? await manager.latestEvent()?.sequence
         let startToken = try? store.latestTokenEventSequence(issuerID: issuerID)
         let poller = Task {
             var lastKey = startKey, lastToken = startToken
             while !Task.isCancelled {
                 do { try await Task.sleep(for: interval) } catch { return }
-                let key = try? manager.latestEvent()?.sequence
+                let key = try? await manager.latestEvent()?.sequence
                 let token = try? store.latestTokenEventSequence(issuerID: issuerID)
                 if key != lastKey || token != lastToken { beacon.signal() }
                 lastKey = key

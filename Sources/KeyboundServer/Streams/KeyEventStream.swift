@@ -28,7 +28,7 @@ struct KeyEventStream: Sendable {
     }
 
     func stream(_ request: Request, issuerID: String, address: String?) async throws -> Response {
-        let issuer = try context.issuer(issuerID)
+        let issuer = try await context.issuer(issuerID)
         let query = try FormBody.query(request)
         let resume = try ServerSentEventsResponse.resumePoint(request, query: query)
         let follow = query["follow"] != "false"
@@ -46,13 +46,13 @@ struct KeyEventStream: Sendable {
             }
             slot = admitted
         }
-        let following = context.streams.follow(issuer.id)
+        let following = await context.streams.follow(issuer.id)
         let start: Int64
-        if let resume { start = resume } else { start = try context.manager.latestEvent()?.sequence ?? 0 }
+        if let resume { start = resume } else { start = try await context.manager.latestEvent()?.sequence ?? 0 }
         let manager = context.manager
         return ServerSentEventsResponse.make(slot: slot, following: following, start: start, follow: follow,
                                              heartbeat: context.configuration.streamLimits.keepAliveInterval) { position in
-            let events = try manager.events(after: position, limit: 500)
+            let events = try await manager.events(after: position, limit: 500)
             var batch = EventStreamBatch(more: events.count == 500)
             for event in events {
                 position = event.sequence

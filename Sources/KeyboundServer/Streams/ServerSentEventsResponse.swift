@@ -23,7 +23,7 @@ enum ServerSentEventsResponse {
     /// A streaming response. `read` gets the position (the last event id sent or skipped) and
     /// advances it.
     static func make(slot: StreamSlot, following: StreamFollowing, start: Int64, follow: Bool, heartbeat: Duration,
-                     read: @escaping @Sendable (inout Int64) throws -> EventStreamBatch) -> Response {
+                     read: @escaping @Sendable (inout Int64) async throws -> EventStreamBatch) -> Response {
         let body = ResponseBody { writer in
             defer {
                 slot.release()
@@ -34,7 +34,7 @@ enum ServerSentEventsResponse {
             repeat {
                 // Read the version before the store: a change after the read moves it past `seen`.
                 let seen = following.beacon.version
-                let batch = try read(&position)
+                let batch = try await read(&position)
                 if !batch.text.isEmpty {
                     try await writer.write(ByteBuffer(string: batch.text))
                     lastWrite = .now

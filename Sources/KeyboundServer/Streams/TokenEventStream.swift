@@ -29,7 +29,7 @@ struct TokenEventStream: Sendable {
     }
 
     func stream(_ request: Request, issuerID: String) async throws -> Response {
-        let issuer = try context.issuer(issuerID)
+        let issuer = try await context.issuer(issuerID)
         let query = try FormBody.query(request)
         let resume = try ServerSentEventsResponse.resumePoint(request, query: query)
         let follow = query["follow"] != "false"
@@ -41,7 +41,7 @@ struct TokenEventStream: Sendable {
         guard let slot = context.streamLimiter.admit(.authenticated(issuerID: issuer.id, clientID: clientID)) else {
             throw ServerSentEventsResponse.refused("client '\(clientID)' has too many open event streams", limits: context.streamLimiter.limits)
         }
-        let following = context.streams.follow(issuer.id)
+        let following = await context.streams.follow(issuer.id)
         let context = self.context
         let start = try resume ?? context.store.firstLiveTokenEventSequence(issuerID: issuer.id, now: context.now()) - 1
         return ServerSentEventsResponse.make(slot: slot, following: following, start: start, follow: follow,

@@ -4,102 +4,102 @@ import Keybound
 extension KeyManager {
     /// Applies the engine's plan until nothing more is due, then checks the invariants; a
     /// violation throws, which rolls the whole transaction back.
-    func applyPlan(_ session: any KeyStoreSession, now: Date, actor: String) throws -> [KeyTransition] {
+    func applyPlan(_ session: any KeyStoreSession, now: Date, actor: String) async throws -> [KeyTransition] {
         var applied: [KeyTransition] = []
         for _ in 0..<8 {
-            let plan = RotationEngine.plan(now: now, issuers: try session.issuers(), keys: try session.keys(issuerID: nil))
+            let plan = RotationEngine.plan(now: now, issuers: try await session.issuers(), keys: try await session.keys(issuerID: nil))
             if plan.isEmpty { break }
             for transition in plan {
-                try apply(transition, session: session, now: now, actor: actor)
+                try await apply(transition, session: session, now: now, actor: actor)
                 applied.append(transition)
             }
         }
-        try checkInvariants(session)
+        try await checkInvariants(session)
         return applied
     }
 
-    func apply(_ transition: KeyTransition, session: any KeyStoreSession, now: Date, actor: String) throws {
-        guard let issuer = try session.issuer(id: transition.issuerID) else {
+    func apply(_ transition: KeyTransition, session: any KeyStoreSession, now: Date, actor: String) async throws {
+        guard let issuer = try await session.issuer(id: transition.issuerID) else {
             throw StoreError(.issuerNotFound, "no issuer '\(transition.issuerID)'")
         }
         let purpose = transition.purpose
         switch transition {
         case .createInitialKey:
-            try createActive(issuer, purpose: purpose, session: session, now: now, actor: actor, emergencyReason: nil, isInitial: true)
+            try await createActive(issuer, purpose: purpose, session: session, now: now, actor: actor, emergencyReason: nil, isInitial: true)
         case .publishNextKey(_, let activateAt, _):
-            try publish(issuer, purpose: purpose, session: session, now: now, activateAt: activateAt, actor: actor, reason: "scheduled rotation")
+            try await publish(issuer, purpose: purpose, session: session, now: now, activateAt: activateAt, actor: actor, reason: "scheduled rotation")
         case .activate(_, let keyID, let emergencyReason, _):
-            guard let pending = try session.key(issuerID: issuer.id, keyID: keyID), pending.state == .pending, pending.purpose == purpose else {
+            guard let pending = try await session.key(issuerID: issuer.id, keyID: keyID), pending.state == .pending, pending.purpose == purpose else {
                 throw StoreError(.invariantViolated, "key '\(keyID)' is not a pending \(purpose.keyName)")
             }
-            try promote(pending, issuer: issuer, session: session, now: now, actor: actor, emergencyReason: emergencyReason)
+            try await promote(pending, issuer: issuer, session: session, now: now, actor: actor, emergencyReason: emergencyReason)
         case .activateFreshKey(_, let emergencyReason, _):
-            try createActive(issuer, purpose: purpose, session: session, now: now, actor: actor, emergencyReason: emergencyReason, isInitial: false)
+            try await createActive(issuer, purpose: purpose, session: session, now: now, actor: actor, emergencyReason: emergencyReason, isInitial: false)
         case .retire(_, let keyID, _):
-            guard var key = try session.key(issuerID: issuer.id, keyID: keyID), key.state == .verifyOnly else { return }
+            guard var key = try await session.key(issuerID: issuer.id, keyID: keyID), key.state == .verifyOnly else { return }
             key.state = .retired
             key.retiredAt = now
-            try session.update(key)
-            try session.appendEvent(issuerID: issuer.id, keyID: keyID, kind: .retired, at: now, actor: actor,
+            try await session.update(key)
+            try await session.appendEvent(issuerID: issuer.id, keyID: keyID, kind: .retired, at: now, actor: actor,
                                     reason: "every token it can have signed has expired")
         }
     }
 
     /// A new key of `purpose`, sealed, published as pending.
     func publish(_ issuer: IssuerRecord, purpose: KeyPurpose, session: any KeyStoreSession, now: Date, activateAt: Date,
-                 actor: String, reason: String) throws {
-        var record = try newKeyRecord(issuer, purpose: purpose, session: session, now: now)
+                 actor: String, reason: String) async throws {
+        var record = try await newKeyRecord(issuer, purpose: purpose, session: session, now: now)
         record.scheduledActivation = activateAt
-        try session.insert(record)
-        try session.appendEvent(issuerID: issuer.id, keyID: record.keyID, kind: .created, at: now, actor: actor,
+        try await session.insert(record)
+        try await session.appendEvent(issuerID: issuer.id, keyID: record.keyID, kind: .created, at: now, actor: actor,
                                 reason: "\(reason): \(purpose.keyName) published as pending, signs from \(activateAt.formatted(.iso8601))")
     }
 
     /// The current active key of `pending`'s purpose (if any) becomes verify-only, then `pending` becomes active.
-    func promote(_ pending: KeyRecord, issuer: IssuerRecord, session: any KeyStoreSession, now: Date, actor: String, emergencyReason: String?) throws {
-        try demoteActive(issuer, purpose: pending.purpose, session: session, now: now, actor: actor)
+    func promote(_ pending: KeyRecord, issuer: IssuerRecord, session: any KeyStoreSession, now: Date, actor: String, emergencyReason: String?) async throws {
+        try await demoteActive(issuer, purpose: pending.purpose, session: session, now: now, actor: actor)
         var key = pending
         key.state = .active
         key.activatedAt = now
         key.emergencyReason = emergencyReason
-        try session.update(key)
-        try session.appendEvent(issuerID: issuer.id, keyID: key.keyID, kind: .activated, at: now, actor: actor,
+        try await session.update(key)
+        try await session.appendEvent(issuerID: issuer.id, keyID: key.keyID, kind: .activated, at: now, actor: actor,
                                 reason: emergencyReason.map { "emergency activation: \($0)" } ?? "scheduled rotation")
     }
 
     /// A new key of `purpose`, active at once: the issuer's initial key of that purpose, or an
     /// emergency replacement.
     func createActive(_ issuer: IssuerRecord, purpose: KeyPurpose, session: any KeyStoreSession, now: Date, actor: String,
-                      emergencyReason: String?, isInitial: Bool) throws {
-        try demoteActive(issuer, purpose: purpose, session: session, now: now, actor: actor)
-        var record = try newKeyRecord(issuer, purpose: purpose, session: session, now: now)
+                      emergencyReason: String?, isInitial: Bool) async throws {
+        try await demoteActive(issuer, purpose: purpose, session: session, now: now, actor: actor)
+        var record = try await newKeyRecord(issuer, purpose: purpose, session: session, now: now)
         record.state = .active
         record.activatedAt = now
         record.isInitial = isInitial
         record.emergencyReason = emergencyReason
-        try session.insert(record)
-        try session.appendEvent(issuerID: issuer.id, keyID: record.keyID, kind: .created, at: now, actor: actor,
+        try await session.insert(record)
+        try await session.appendEvent(issuerID: issuer.id, keyID: record.keyID, kind: .created, at: now, actor: actor,
                                 reason: isInitial ? "initial \(purpose.keyName)" : "replacement \(purpose.keyName)")
-        try session.appendEvent(issuerID: issuer.id, keyID: record.keyID, kind: .activated, at: now, actor: actor,
+        try await session.appendEvent(issuerID: issuer.id, keyID: record.keyID, kind: .activated, at: now, actor: actor,
                                 reason: isInitial ? "initial \(purpose.keyName): nothing to overlap with" : "emergency activation: \(emergencyReason ?? "")")
     }
 
-    func demoteActive(_ issuer: IssuerRecord, purpose: KeyPurpose, session: any KeyStoreSession, now: Date, actor: String) throws {
-        guard var active = try session.keys(issuerID: issuer.id).first(where: { $0.state == .active && $0.purpose == purpose }) else { return }
+    func demoteActive(_ issuer: IssuerRecord, purpose: KeyPurpose, session: any KeyStoreSession, now: Date, actor: String) async throws {
+        guard var active = try await session.keys(issuerID: issuer.id).first(where: { $0.state == .active && $0.purpose == purpose }) else { return }
         active.state = .verifyOnly
         active.deactivatedAt = now
         active.verifyUntil = RotationEngine.verifyUntil(deactivatedAt: now, issuer: issuer)
-        try session.update(active)
-        try session.appendEvent(issuerID: issuer.id, keyID: active.keyID, kind: .verifyOnly, at: now, actor: actor,
+        try await session.update(active)
+        try await session.appendEvent(issuerID: issuer.id, keyID: active.keyID, kind: .verifyOnly, at: now, actor: actor,
                                 reason: "stopped signing; verifies until \(active.verifyUntil!.formatted(.iso8601))")
     }
 
-    func newKeyRecord(_ issuer: IssuerRecord, purpose: KeyPurpose, session: any KeyStoreSession, now: Date) throws -> KeyRecord {
+    func newKeyRecord(_ issuer: IssuerRecord, purpose: KeyPurpose, session: any KeyStoreSession, now: Date) async throws -> KeyRecord {
         let algorithm = purpose.algorithm(of: issuer)
         let key = try SigningKey.generate(algorithm: algorithm, issuer: issuer.url)
         let sealed = try sealer.seal(key, issuerID: issuer.id)
-        if try session.metadata(Self.kekFingerprintName) == nil {
-            try session.setMetadata(Self.kekFingerprintName, sealer.kek.fingerprint)
+        if try await session.metadata(Self.kekFingerprintName) == nil {
+            try await session.setMetadata(Self.kekFingerprintName, sealer.kek.fingerprint)
         }
         return KeyRecord(issuerID: issuer.id, keyID: key.keyID, algorithm: algorithm, purpose: purpose, state: .pending,
                          publicJWK: JSONWriter().string(.object(key.publicJWK.publicJSON)), sealedPrivateKey: sealed,
@@ -108,9 +108,9 @@ extension KeyManager {
 
     /// Per (issuer, purpose) that has keys: exactly one active key and at most one pending key; every
     /// key signs in its purpose's algorithm.
-    func checkInvariants(_ session: any KeyStoreSession) throws {
-        let keys = try session.keys(issuerID: nil)
-        for issuer in try session.issuers() {
+    func checkInvariants(_ session: any KeyStoreSession) async throws {
+        let keys = try await session.keys(issuerID: nil)
+        for issuer in try await session.issuers() {
             for purpose in KeyPurpose.allCases {
                 let own = keys.filter { $0.issuerID.isExactly(issuer.id) && $0.purpose == purpose }
                 guard !own.isEmpty else { continue }

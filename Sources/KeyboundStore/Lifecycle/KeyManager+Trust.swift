@@ -8,8 +8,8 @@ extension KeyManager {
     /// rebuilds it after every change to see the current state. A verifier of access tokens asks
     /// for ``KeyPurpose/accessToken`` alone, so a token signed with an ID-token key is no access
     /// token to it (`unknown_key`).
-    public func trustStore(purposes: Set<KeyPurpose> = Set(KeyPurpose.allCases)) throws(StoreError) -> TrustStore {
-        let (issuers, keys) = try read { session in (try session.issuers(), try session.keys(issuerID: nil)) }
+    public func trustStore(purposes: Set<KeyPurpose> = Set(KeyPurpose.allCases)) async throws(StoreError) -> TrustStore {
+        let (issuers, keys) = try await read { session in (try await session.issuers(), try await session.keys(issuerID: nil)) }
         var trust = TrustStore()
         do {
             for issuer in issuers {
@@ -28,8 +28,8 @@ extension KeyManager {
 
     /// The JWKS an issuer publishes: its pending, active and verify-only keys of every purpose,
     /// each with its own `kid`, `use: sig` and `alg`.
-    public func publishedKeySet(issuerID: String) throws(StoreError) -> JSONObject {
-        let keys = try self.keys(issuerID: issuerID).filter { [.pending, .active, .verifyOnly].contains($0.state) }
+    public func publishedKeySet(issuerID: String) async throws(StoreError) -> JSONObject {
+        let keys = try await self.keys(issuerID: issuerID).filter { [.pending, .active, .verifyOnly].contains($0.state) }
         var published: [JSONValue] = []
         for key in keys {
             guard let object = try? StrictJSONParser.parseObject(Array(key.publicJWK.utf8)) else {

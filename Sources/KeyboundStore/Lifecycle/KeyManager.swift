@@ -16,14 +16,14 @@ public struct KeyManager: Sendable {
 
     /// A manager over `store` with `kek`. Throws ``StoreError/Code/wrongKEK`` if the store's keys
     /// were sealed under another KEK; nothing is changed then.
-    public init(store: any KeyStore, kek: KeyEncryptionKey) throws(StoreError) {
+    public init(store: any KeyStore, kek: KeyEncryptionKey) async throws(StoreError) {
         self.store = store
         self.sealer = KeySealer(kek: kek)
         let fingerprint = kek.fingerprint
-        let problem: String? = try Self.storeCall {
-            try store.read { session in
-                if let mismatch = try Self.kekMismatch(session, fingerprint: fingerprint) { return mismatch }
-                if let other = try session.keys(issuerID: nil).first(where: { $0.kekFingerprint != fingerprint }) {
+        let problem: String? = try await Self.storeCall {
+            try await store.read { session in
+                if let mismatch = try await Self.kekMismatch(session, fingerprint: fingerprint) { return mismatch }
+                if let other = try await session.keys(issuerID: nil).first(where: { $0.kekFingerprint != fingerprint }) {
                     return "key '\(other.keyID)' is sealed under key-encryption key \(other.kekFingerprint), not the one given (\(fingerprint))"
                 }
                 return nil
@@ -33,25 +33,25 @@ public struct KeyManager: Sendable {
     }
 
     /// Whether `store` holds any sealed key (a development KEK may be generated only if not).
-    public static func storeHasSealedKeys(_ store: any KeyStore) throws(StoreError) -> Bool {
-        try storeCall { try store.read { try !$0.keys(issuerID: nil).isEmpty } }
+    public static func storeHasSealedKeys(_ store: any KeyStore) async throws(StoreError) -> Bool {
+        try await storeCall { try await store.read { try await !$0.keys(issuerID: nil).isEmpty } }
     }
 
     // MARK: Issuers
 
     /// Creates an issuer and its initial keys, one per purpose (``KeyPurpose``), active at once.
     @discardableResult
-    public func createIssuer(_ issuer: IssuerRecord, actor: String = "admin") throws(StoreError) -> [KeyTransition] {
+    public func createIssuer(_ issuer: IssuerRecord, actor: String = "admin") async throws(StoreError) -> [KeyTransition] {
         if issuer.kind == .consumer, issuer.tenantID != nil {
             throw StoreError(.invalidIssuer, "a consumer realm's tenant id is generated, not configured")
         }
         try issuer.validate()
-        return try write { session in
+        return try await write { session in
             var issuer = issuer
-            if try session.issuer(id: issuer.id) != nil {
+            if try await session.issuer(id: issuer.id) != nil {
                 throw StoreError(.issuerExists, "issuer '\(issuer.id)' already exists")
             }
-            let existing = try session.issuers()
+            let existing = try await session.issuers()
             if let other = existing.first(where: { $0.url.isExactly(issuer.url) }) {
                 throw StoreError(.issuerExists, "issuer '\(other.id)' already has the URL '\(issuer.url)'")
             }
@@ -61,29 +61,29 @@ public struct KeyManager: Sendable {
                 let other = existing.first { $0.tenantID.map { $0.isExactly(tenantID) } ?? false }?.id ?? "?"
                 throw StoreError(.issuerExists, "issuer '\(other)' already has the tenant id '\(tenantID)'; every issuer's tid is its own")
             }
-            try session.insert(issuer)
-            return try applyPlan(session, now: issuer.createdAt, actor: actor)
+            try await session.insert(issuer)
+            return try await applyPlan(session, now: issuer.createdAt, actor: actor)
         }
     }
 
     /// All issuers, by id.
-    public func issuers() throws(StoreError) -> [IssuerRecord] {
-        try read { try $0.issuers() }
+    public func issuers() async throws(StoreError) -> [IssuerRecord] {
+        try await read { try await $0.issuers() }
     }
 
     /// One issuer, or ``StoreError/Code/issuerNotFound``.
-    public func issuer(id: String) throws(StoreError) -> IssuerRecord {
-        try read { session in
-            guard let issuer = try session.issuer(id: id) else { throw StoreError(.issuerNotFound, "no issuer '\(id)'") }
+    public func issuer(id: String) async throws(StoreError) -> IssuerRecord {
+        try await read { session in
+            guard let issuer = try await session.issuer(id: id) else { throw StoreError(.issuerNotFound, "no issuer '\(id)'") }
             return issuer
         }
     }
 
     /// The keys of one issuer (or all), oldest first, in every state.
-    public func keys(issuerID: String? = nil) throws(StoreError) -> [KeyRecord] {
-        try read { session in
-            if let issuerID, try session.issuer(id: issuerID) == nil { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
-            return try session.keys(issuerID: issuerID)
+    public func keys(issuerID: String? = nil) async throws(StoreError) -> [KeyRecord] {
+        try await read { session in
+            if let issuerID, try await session.issuer(id: issuerID) == nil { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
+            return try await session.keys(issuerID: issuerID)
         }
     }
 
@@ -91,26 +91,26 @@ public struct KeyManager: Sendable {
     public var localChangeCount: Int { store.localWriteCount }
 
     /// Reads one row from the key store: throws when the store cannot be read (readiness checks).
-    public func probeStore() throws(StoreError) {
-        _ = try latestEvent()
+    public func probeStore() async throws(StoreError) {
+        _ = try await latestEvent()
     }
 
     /// The most recent key event.
-    public func latestEvent() throws(StoreError) -> KeyEvent? {
-        try read { try $0.latestEvent() }
+    public func latestEvent() async throws(StoreError) -> KeyEvent? {
+        try await read { try await $0.latestEvent() }
     }
 
     /// Key events after `sequence`, oldest first.
-    public func events(after sequence: Int64 = 0, limit: Int = 1_000) throws(StoreError) -> [KeyEvent] {
-        try read { try $0.events(after: sequence, limit: limit) }
+    public func events(after sequence: Int64 = 0, limit: Int = 1_000) async throws(StoreError) -> [KeyEvent] {
+        try await read { try await $0.events(after: sequence, limit: limit) }
     }
 
     // MARK: Lifecycle
 
     /// Applies every transition due at `now` (the scheduled rotation). Idempotent.
     @discardableResult
-    public func tick(now: Date, actor: String = "engine") throws(StoreError) -> [KeyTransition] {
-        try write { session in try applyPlan(session, now: now, actor: actor) }
+    public func tick(now: Date, actor: String = "engine") async throws(StoreError) -> [KeyTransition] {
+        try await write { session in try await applyPlan(session, now: now, actor: actor) }
     }
 
     /// Starts a rotation on demand, of the `purposes` given (every purpose by default): the next
@@ -118,33 +118,33 @@ public struct KeyManager: Sendable {
     /// the lead time.
     @discardableResult
     public func rotate(issuerID: String, purposes: Set<KeyPurpose> = Set(KeyPurpose.allCases), now: Date,
-                       actor: String = "admin") throws(StoreError) -> [KeyTransition] {
-        try write { session in
-            guard let issuer = try session.issuer(id: issuerID) else { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
+                       actor: String = "admin") async throws(StoreError) -> [KeyTransition] {
+        try await write { session in
+            guard let issuer = try await session.issuer(id: issuerID) else { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
             for purpose in purposes.sorted() {
-                let keys = try session.keys(issuerID: issuerID).filter { $0.purpose == purpose }
+                let keys = try await session.keys(issuerID: issuerID).filter { $0.purpose == purpose }
                 if var pending = keys.first(where: { $0.state == .pending }) {
                     pending.scheduledActivation = max(pending.createdAt.addingTimeInterval(issuer.publishLeadTime), now)
-                    try session.update(pending)
+                    try await session.update(pending)
                 } else if keys.contains(where: { $0.state == .active }) {
-                    try publish(issuer, purpose: purpose, session: session, now: now,
+                    try await publish(issuer, purpose: purpose, session: session, now: now,
                                 activateAt: now.addingTimeInterval(issuer.publishLeadTime), actor: actor, reason: "rotation requested")
                 }
             }
-            return try applyPlan(session, now: now, actor: actor)
+            return try await applyPlan(session, now: now, actor: actor)
         }
     }
 
     /// Revokes a key at once. If it was the active key of its purpose, a fresh key of the same
     /// purpose is activated immediately (recorded as an emergency). Revoking a revoked key changes nothing.
     @discardableResult
-    public func revoke(issuerID: String, keyID: String, reason: String, actor: String, now: Date) throws(StoreError) -> KeyRecord {
+    public func revoke(issuerID: String, keyID: String, reason: String, actor: String, now: Date) async throws(StoreError) -> KeyRecord {
         guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw StoreError(.invalidIssuer, "a revocation needs a reason")
         }
-        return try write { session in
-            guard let issuer = try session.issuer(id: issuerID) else { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
-            guard var key = try session.key(issuerID: issuerID, keyID: keyID) else {
+        return try await write { session in
+            guard let issuer = try await session.issuer(id: issuerID) else { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
+            guard var key = try await session.key(issuerID: issuerID, keyID: keyID) else {
                 throw StoreError(.keyNotFound, "issuer '\(issuerID)' has no key '\(keyID)'")
             }
             if key.state == .revoked { return key }
@@ -154,46 +154,46 @@ public struct KeyManager: Sendable {
             key.revocationReason = reason
             key.revokedBy = actor
             if wasActive { key.deactivatedAt = now }
-            try session.update(key)
-            try session.appendEvent(issuerID: issuerID, keyID: keyID, kind: .revoked, at: now, actor: actor, reason: reason)
+            try await session.update(key)
+            try await session.appendEvent(issuerID: issuerID, keyID: keyID, kind: .revoked, at: now, actor: actor, reason: reason)
             if wasActive {
                 let emergency = "revocation of key '\(keyID)': \(reason)"
-                if let pending = try session.keys(issuerID: issuerID).first(where: { $0.state == .pending && $0.purpose == key.purpose }) {
-                    try promote(pending, issuer: issuer, session: session, now: now, actor: actor, emergencyReason: emergency)
+                if let pending = try await session.keys(issuerID: issuerID).first(where: { $0.state == .pending && $0.purpose == key.purpose }) {
+                    try await promote(pending, issuer: issuer, session: session, now: now, actor: actor, emergencyReason: emergency)
                 } else {
-                    try createActive(issuer, purpose: key.purpose, session: session, now: now, actor: actor, emergencyReason: emergency, isInitial: false)
+                    try await createActive(issuer, purpose: key.purpose, session: session, now: now, actor: actor, emergencyReason: emergency, isInitial: false)
                 }
             }
-            _ = try applyPlan(session, now: now, actor: actor)
+            _ = try await applyPlan(session, now: now, actor: actor)
             return key
         }
     }
 
     /// Re-seals every private key under `newKEK` in one transaction. Returns how many were re-sealed.
     /// After it, this manager's KEK no longer opens the store: use the new one.
-    public func rotateKEK(to newKEK: KeyEncryptionKey, now: Date, actor: String = "admin") throws(StoreError) -> Int {
+    public func rotateKEK(to newKEK: KeyEncryptionKey, now: Date, actor: String = "admin") async throws(StoreError) -> Int {
         let newSealer = KeySealer(kek: newKEK)
-        return try write { session in
+        return try await write { session in
             var count = 0
-            for var key in try session.keys(issuerID: nil) {
+            for var key in try await session.keys(issuerID: nil) {
                 let opened = try sealer.open(key.sealedPrivateKey, issuerID: key.issuerID, keyID: key.keyID)
                 key.sealedPrivateKey = try newSealer.seal(opened, issuerID: key.issuerID)
                 key.kekFingerprint = newKEK.fingerprint
-                try session.update(key)
-                try session.appendEvent(issuerID: key.issuerID, keyID: key.keyID, kind: .resealed, at: now, actor: actor,
+                try await session.update(key)
+                try await session.appendEvent(issuerID: key.issuerID, keyID: key.keyID, kind: .resealed, at: now, actor: actor,
                                         reason: "re-sealed under key-encryption key \(newKEK.fingerprint)")
                 count += 1
             }
-            try session.setMetadata(Self.kekFingerprintName, newKEK.fingerprint)
+            try await session.setMetadata(Self.kekFingerprintName, newKEK.fingerprint)
             return count
         }
     }
 
     /// The active signing key of an issuer for `purpose` (access tokens by default), unsealed.
-    public func signingKey(issuerID: String, purpose: KeyPurpose = .accessToken) throws(StoreError) -> SigningKey {
-        let (issuer, record): (IssuerRecord, KeyRecord) = try read { session in
-            guard let issuer = try session.issuer(id: issuerID) else { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
-            guard let active = try session.keys(issuerID: issuerID).first(where: { $0.state == .active && $0.purpose == purpose }) else {
+    public func signingKey(issuerID: String, purpose: KeyPurpose = .accessToken) async throws(StoreError) -> SigningKey {
+        let (issuer, record): (IssuerRecord, KeyRecord) = try await read { session in
+            guard let issuer = try await session.issuer(id: issuerID) else { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
+            guard let active = try await session.keys(issuerID: issuerID).first(where: { $0.state == .active && $0.purpose == purpose }) else {
                 throw StoreError(.noActiveKey, "issuer '\(issuerID)' has no active \(purpose.keyName) (the next rotation tick creates one)")
             }
             return (issuer, active)
@@ -207,33 +207,33 @@ public struct KeyManager: Sendable {
 
     // MARK: Transactions
 
-    func read<T>(_ body: (any KeyStoreSession) throws -> T) throws(StoreError) -> T {
-        try Self.storeCall { try store.read(body) }
+    func read<T>(_ body: (any KeyStoreSession) async throws -> T) async throws(StoreError) -> T {
+        try await Self.storeCall { try await store.read(body) }
     }
 
     /// Why the store's recorded KEK is not the one with `fingerprint`, or `nil` if it is (or none is recorded yet).
-    static func kekMismatch(_ session: any KeyStoreSession, fingerprint: String) throws -> String? {
-        guard let stored = try session.metadata(kekFingerprintName), stored != fingerprint else { return nil }
+    static func kekMismatch(_ session: any KeyStoreSession, fingerprint: String) async throws -> String? {
+        guard let stored = try await session.metadata(kekFingerprintName), stored != fingerprint else { return nil }
         return "the store's keys are sealed under key-encryption key \(stored), not the one given (\(fingerprint))"
     }
 
     /// Every write first checks, inside its transaction, that the store's keys are sealed under
     /// this manager's KEK: a second process with another KEK cannot mix KEKs in one store.
-    func write<T>(_ body: (any KeyStoreSession) throws -> T) throws(StoreError) -> T {
+    func write<T>(_ body: (any KeyStoreSession) async throws -> T) async throws(StoreError) -> T {
         let fingerprint = sealer.kek.fingerprint
-        return try Self.storeCall {
-            try store.write { session in
-                if let mismatch = try Self.kekMismatch(session, fingerprint: fingerprint) {
+        return try await Self.storeCall {
+            try await store.write { session in
+                if let mismatch = try await Self.kekMismatch(session, fingerprint: fingerprint) {
                     throw StoreError(.wrongKEK, mismatch + "; nothing was changed")
                 }
-                return try body(session)
+                return try await body(session)
             }
         }
     }
 
-    static func storeCall<T>(_ body: () throws -> T) throws(StoreError) -> T {
+    static func storeCall<T>(_ body: () async throws -> T) async throws(StoreError) -> T {
         do {
-            return try body()
+            return try await body()
         } catch let error as StoreError {
             throw error
         } catch {

@@ -95,8 +95,8 @@ public struct KeyStatusReport: Sendable {
 
 extension KeyManager {
     /// The status of every issuer's keys at `now`.
-    public func status(now: Date) throws(StoreError) -> KeyStatusReport {
-        let (issuers, keys) = try read { session in (try session.issuers(), try session.keys(issuerID: nil)) }
+    public func status(now: Date) async throws(StoreError) -> KeyStatusReport {
+        let (issuers, keys) = try await read { session in (try await session.issuers(), try await session.keys(issuerID: nil)) }
         return KeyStatusReport(issuers: issuers, keys: keys, now: now)
     }
 }

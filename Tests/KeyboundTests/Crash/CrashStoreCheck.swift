@@ -42,37 +42,37 @@ enum CrashStoreCheck {
 
     /// Polls the store (a reader beside the running child) until its latest event is past
     /// `sequence`; returns that event's sequence, or `nil` on timeout or once `alive` is false.
-    static func waitForEvent(after sequence: Int64, directory: URL, timeout: Duration, while alive: () -> Bool) -> Int64? {
+    static func waitForEvent(after sequence: Int64, directory: URL, timeout: Duration, while alive: () -> Bool) async -> Int64? {
         guard let store = try? SQLiteKeyStore(directory: directory) else { return nil }
         let deadline = ContinuousClock.now + timeout
         while alive(), ContinuousClock.now < deadline {
-            if let latest = try? store.read({ try $0.latestEvent()?.sequence }), latest > sequence { return latest }
+            if let latest = try? await store.read({ try await $0.latestEvent()?.sequence }), latest > sequence { return latest }
             usleep(2_000)
         }
         return nil
     }
 
-    static func check(directory: URL, kek: KeyEncryptionKey, previous: CrashSnapshot) -> (CrashSnapshot, [String]) {
+    static func check(directory: URL, kek: KeyEncryptionKey, previous: CrashSnapshot) async -> (CrashSnapshot, [String]) {
         var problems: [String] = []
         let store: SQLiteKeyStore
         let manager: KeyManager
         do {
             store = try SQLiteKeyStore(directory: directory)
-            manager = try KeyManager(store: store, kek: kek)
+            manager = try await KeyManager(store: store, kek: kek)
         } catch {
             return (previous, ["the store does not reopen: \(error)"])
         }
         do {
-            if try !store.integrityCheck() { problems.append("PRAGMA integrity_check is not ok") }
+            if try await !store.integrityCheck() { problems.append("PRAGMA integrity_check is not ok") }
         } catch {
             problems.append("integrity check failed to run: \(error)")
         }
 
         let issuers: [IssuerRecord], keys: [KeyRecord], events: [KeyEvent]
         do {
-            issuers = try manager.issuers()
-            keys = try manager.keys()
-            events = try manager.events(after: 0, limit: 100_000_000)
+            issuers = try await manager.issuers()
+            keys = try await manager.keys()
+            events = try await manager.events(after: 0, limit: 100_000_000)
         } catch {
             return (previous, problems + ["the store cannot be read: \(error)"])
         }
@@ -92,7 +92,7 @@ enum CrashStoreCheck {
             if pending > 1 { problems.append("issuer '\(issuerID)' has \(pending) pending \(purpose.keyName)s") }
             if active.count == 1 {
                 do {
-                    let signing = try manager.signingKey(issuerID: issuerID, purpose: purpose)
+                    let signing = try await manager.signingKey(issuerID: issuerID, purpose: purpose)
                     if signing.keyID != active[0].keyID {
                         problems.append("signingKey(\(issuerID)) is '\(signing.keyID)', the active key is '\(active[0].keyID)'")
                     }

@@ -26,7 +26,7 @@ struct KeyStoreCrashTests {
 
     @Test("churn killed with SIGKILL at random moments never leaves the store broken or a key lost",
           .timeLimit(.minutes(3)))
-    func sigkillDuringChurn() throws {
+    func sigkillDuringChurn() async throws {
         let seed = ProcessInfo.processInfo.environment["KEYBOUND_CRASH_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 1...UInt64.max)
         var random = CrashRandom(seed: seed)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-crash-\(UUID().uuidString)")
@@ -55,7 +55,7 @@ struct KeyStoreCrashTests {
             var observed: Int64 = 0
             if run == 0 || random.next() % 8 != 0 {
                 guard child.waitForSteps(1, timeout: .seconds(30)),
-                      let sequence = CrashStoreCheck.waitForEvent(after: Int64(before), directory: data, timeout: .seconds(30),
+                      let sequence = await CrashStoreCheck.waitForEvent(after: Int64(before), directory: data, timeout: .seconds(30),
                                                                   while: { child.process.isRunning }) else {
                     _ = child.kill()
                     child.process.waitBlocking()
@@ -80,7 +80,7 @@ struct KeyStoreCrashTests {
             totalSteps += steps
             if steps > 0 { killsAfterSteps += 1 }
 
-            var (next, problems) = CrashStoreCheck.check(directory: data, kek: kek, previous: snapshot)
+            var (next, problems) = await CrashStoreCheck.check(directory: data, kek: kek, previous: snapshot)
             if Int64(next.events.count) < observed {
                 problems.append("event \(observed) was seen committed before the kill, but the log now ends at \(next.events.count)")
             }

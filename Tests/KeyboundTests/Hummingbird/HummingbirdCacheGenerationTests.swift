@@ -7,7 +7,7 @@ import Testing
 @Suite("Resource side: cache generations and versioned trust")
 struct HummingbirdCacheGenerationTests {
     @Test("A verification that began before an invalidation does not store its result after it")
-    func noStaleInsertAfterInvalidation() throws {
+    func noStaleInsertAfterInvalidation() async throws {
         let fixture = try HBFixture()
         let cache = VerifiedTokenCache()
         let token = try fixture.userToken()
@@ -17,16 +17,16 @@ struct HummingbirdCacheGenerationTests {
             cache.invalidate(issuer: HBFixture.issuerA, keyID: fixture.keyA.keyID)
             return snapshot
         }
-        #expect((try? verifier.verify(token).get()) != nil, "the snapshot still trusted the key")
+        await #expect((try? verifier.verify(token).get()) != nil, "the snapshot still trusted the key")
         #expect(cache.count == 0, "the stale success must not be cached")
         // Without an invalidation in between, the same flow does cache.
         let plain = CachingTokenVerifier(cache: cache, verifier: try fixture.verifier())
-        _ = plain.verify(token)
+        _ = await plain.verify(token)
         #expect(cache.count == 1)
     }
 
     @Test("VersionedTrustVerifier rebuilds and empties the cache only when the version changes")
-    func versionChangeEmptiesCache() throws {
+    func versionChangeEmptiesCache() async throws {
         let fixture = try HBFixture()
         let cache = VerifiedTokenCache()
         let version = Mutex<Int64>(1)
@@ -36,13 +36,13 @@ struct HummingbirdCacheGenerationTests {
             builds.withLock { $0 += 1 }
             return (version.withLock { $0 }, trust)
         }
-        let caching = CachingTokenVerifier(cache: cache) { versioned.verifier() }
+        let caching = CachingTokenVerifier(cache: cache) { await versioned.verifier() }
         let token = try fixture.userToken()
-        #expect((try? caching.verify(token).get()) != nil)
-        #expect((try? caching.verify(token).get()) != nil)
+        await #expect((try? caching.verify(token).get()) != nil)
+        await #expect((try? caching.verify(token).get()) != nil)
         #expect(cache.count == 1, "same version: the cache keeps its entry")
         version.withLock { $0 = 2 }
-        _ = versioned.verifier()
+        _ = await versioned.verifier()
         #expect(cache.count == 0, "a new version empties the cache")
         #expect(builds.withLock { $0 } >= 3)
     }

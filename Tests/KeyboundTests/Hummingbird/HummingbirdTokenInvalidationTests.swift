@@ -46,12 +46,12 @@ struct HummingbirdTokenInvalidationTests {
     }
 
     @Test("evicted entries leave no index behind; capacity eviction and expiry keep the index in step")
-    func indexFollowsEntries() throws {
+    func indexFollowsEntries() async throws {
         let fixture = try HBFixture()
         let cache = VerifiedTokenCache(capacity: 2)
         let verifier = CachingTokenVerifier(cache: cache, verifier: try fixture.verifier())
         let ids = (0..<3).map { _ in UUID().uuidString }
-        for id in ids { _ = verifier.verify(try fixture.userToken(tokenID: id)) }
+        for id in ids { _ = await verifier.verify(try fixture.userToken(tokenID: id)) }
         #expect(cache.count == 2)
         #expect(cache.invalidate(issuer: HBFixture.issuerA, tokenID: ids[0]) == 0, "the oldest was evicted by capacity")
         #expect(cache.invalidate(issuer: HBFixture.issuerA, tokenID: ids[2]) == 1)

@@ -61,7 +61,7 @@ struct HummingbirdVerifiedTokenCacheTests {
     }
 
     @Test("the cache never holds more than its capacity; the oldest entries go first")
-    func bounded() throws {
+    func bounded() async throws {
         let fixture = try HBFixture()
         let cache = VerifiedTokenCache(capacity: 3)
         let caching = CachingTokenVerifier(cache: cache, verifier: fixture.provider)
@@ -69,31 +69,31 @@ struct HummingbirdVerifiedTokenCacheTests {
         for index in 0..<10 {
             let token = try fixture.userToken(tokenID: "jti-\(index)")
             tokens.append(token)
-            #expect((try? caching.verify(token).get())?.tokenID == "jti-\(index)")
+            await #expect((try? caching.verify(token).get())?.tokenID == "jti-\(index)")
             #expect(cache.count <= 3)
         }
         #expect(cache.count == 3)
         for token in tokens.prefix(7) { #expect(cache.identity(for: token, now: fixture.now) == nil) }
         for token in tokens.suffix(3) { #expect(cache.identity(for: token, now: fixture.now) != nil) }
         // Re-verifying a cached token does not grow the cache.
-        _ = caching.verify(tokens[9])
+        _ = await caching.verify(tokens[9])
         #expect(cache.count == 3)
         cache.removeAll()
         #expect(cache.count == 0)
     }
 
     @Test("an entry ends at the token's exp: a clock moved past it misses, and the verifier refuses")
-    func expiresWithToken() throws {
+    func expiresWithToken() async throws {
         let fixture = try HBFixture(clockSkew: 0)
         let cache = VerifiedTokenCache(maximumAge: 3600)
         let caching = CachingTokenVerifier(cache: cache, verifier: fixture.provider)
         let token = try fixture.userToken(lifetime: 300)
-        #expect((try? caching.verify(token).get()) != nil)
+        await #expect((try? caching.verify(token).get()) != nil)
         fixture.setNow(HBFixture.t0.addingTimeInterval(299))
         #expect(cache.identity(for: token, now: fixture.now) != nil)
         fixture.setNow(HBFixture.t0.addingTimeInterval(300))
         #expect(cache.identity(for: token, now: fixture.now) == nil)
-        if case .failure(let rejection) = caching.verify(token) {
+        if case .failure(let rejection) = await caching.verify(token) {
             #expect(rejection.code == .tokenExpired)
         } else {
             Issue.record("an expired token was accepted")
@@ -142,15 +142,15 @@ struct HummingbirdVerifiedTokenCacheTests {
     }
 
     @Test("an entry stored under one audience does not answer a verifier for another")
-    func audienceBound() throws {
+    func audienceBound() async throws {
         let fixture = try HBFixture()
         let cache = VerifiedTokenCache()
         let mail = CachingTokenVerifier(cache: cache, verifier: try fixture.verifier())
         let calendar = CachingTokenVerifier(cache: cache, verifier: try fixture.verifier(audience: "api://calendar"))
         let token = try fixture.userToken()
-        #expect((try? mail.verify(token).get()) != nil)
+        await #expect((try? mail.verify(token).get()) != nil)
         #expect(cache.count == 1)
-        if case .failure(let rejection) = calendar.verify(token) {
+        if case .failure(let rejection) = await calendar.verify(token) {
             #expect(rejection.code == .audienceMismatch)
         } else {
             Issue.record("a token cached for api://mail was accepted for api://calendar")

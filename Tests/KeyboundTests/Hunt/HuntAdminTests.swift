@@ -34,7 +34,7 @@ struct HuntAdminTests {
 
     @Test("the report as JSON, the same findings as the library; key tracing, windows and look-back by query")
     func report() async throws {
-        let scenario = try HuntScenario()
+        let scenario = try await HuntScenario()
         defer { scenario.remove() }
         let expected = scenario.expectedFindings.count
         let kid = scenario.stolenKeyID
@@ -57,7 +57,7 @@ struct HuntAdminTests {
 
     @Test("bad queries are 400, no token is 401, no audit log is 404")
     func errors() async throws {
-        let scenario = try HuntScenario()
+        let scenario = try await HuntScenario()
         defer { scenario.remove() }
         try await Self.app(scenario).test(.router) { client in
             // Malformed (the OpenAPI document refuses them): invalid_request. Well formed one by one

@@ -11,7 +11,7 @@ struct HuntCLITests {
 
     @Test("exit 1 with findings; JSON has stable fields, every expected finding and the leads labelled as leads")
     func json() async throws {
-        let scenario = try HuntScenario()
+        let scenario = try await HuntScenario()
         defer { scenario.remove() }
         let outcome = try await Self.hunt(scenario, ["--format", "json"])
         #expect(outcome.status == 1, "\(outcome.stderr)")
@@ -43,7 +43,7 @@ struct HuntCLITests {
 
     @Test("text, markdown and html all carry the verdict, the findings and the leads as leads")
     func formats() async throws {
-        let scenario = try HuntScenario()
+        let scenario = try await HuntScenario()
         defer { scenario.remove() }
         let text = try await Self.hunt(scenario, [])
         #expect(text.status == 1)
@@ -65,7 +65,7 @@ struct HuntCLITests {
 
     @Test("exit 0 when nothing malicious is in the window, even with leads; --out writes the report and prints one line")
     func cleanWindowAndOut() async throws {
-        let scenario = try HuntScenario()
+        let scenario = try await HuntScenario()
         defer { scenario.remove() }
         let clean = try await Self.hunt(scenario, ["--until", "2027-03-06", "--format", "json"])
         #expect(clean.status == 0, "\(clean.stderr)")
@@ -80,7 +80,7 @@ struct HuntCLITests {
 
     @Test("--issuer and --kid trace a key; the issuer may be given by id")
     func keyTrace() async throws {
-        let scenario = try HuntScenario()
+        let scenario = try await HuntScenario()
         defer { scenario.remove() }
         let outcome = try await Self.hunt(scenario, ["--issuer", "consumers", "--kid=\(scenario.stolenKeyID)", "--format", "json"])
         let use = try #require(outcome.json?["key_use"] as? [String: Any])
@@ -93,7 +93,7 @@ struct HuntCLITests {
 
     @Test("exit 2 for bad flags and unreadable stores, one line on stderr")
     func usageErrors() async throws {
-        let scenario = try HuntScenario()
+        let scenario = try await HuntScenario()
         defer { scenario.remove() }
         let empty = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: empty) }

@@ -11,9 +11,9 @@ struct HuntOutputTests {
     static let hostileMailbox = "<img src=x onerror=alert(2)>|*[x](javascript:alert(3))*@contoso.example"
 
     /// The scenario plus one forged, accepted record full of markup.
-    static func hostileReport() throws -> (HuntScenario, HuntReport) {
-        let scenario = try HuntScenario()
-        let key = try scenario.manager.signingKey(issuerID: "contoso")
+    static func hostileReport() async throws -> (HuntScenario, HuntReport) {
+        let scenario = try await HuntScenario()
+        let key = try await scenario.manager.signingKey(issuerID: "contoso")
         let claims = JSONObject([
             "iss": .string(scenario.url("contoso")), "sub": .string("x"), "aud": .string("api://mail"), "jti": .string("j</title><svg onload=alert(4)>"),
             "client_id": .string(hostileClient), "tid": .string("contoso-tid"), "iat": .number(HuntScenario.day(69, 1).timeIntervalSince1970),
@@ -21,12 +21,12 @@ struct HuntOutputTests {
         ])
         let token = HuntScenario.Token(claims: claims, keyID: key.keyID, digest: HuntScenario.hex(JSONWriter().bytes(.object(claims))))
         try scenario.access(HuntScenario.day(69, 1.5), token, mailbox: hostileMailbox, items: ["<b>item</b>"])
-        return (scenario, try Hunt.run(try scenario.configuration()))
+        return (scenario, try await Hunt.run(try scenario.configuration()))
     }
 
     @Test("HTML: no markup from the log survives; the SVG chart is inline with escaped tooltips")
-    func html() throws {
-        let (scenario, report) = try Self.hostileReport()
+    func html() async throws {
+        let (scenario, report) = try await Self.hostileReport()
         defer { scenario.remove() }
         #expect(report.findings.contains { $0.record.clientID == Self.hostileClient && $0.kind == .forgedToken })
         let html = report.html
@@ -39,8 +39,8 @@ struct HuntOutputTests {
     }
 
     @Test("Markdown: table cells cannot be broken, links and HTML stay text")
-    func markdown() throws {
-        let (scenario, report) = try Self.hostileReport()
+    func markdown() async throws {
+        let (scenario, report) = try await Self.hostileReport()
         defer { scenario.remove() }
         let markdown = report.markdown
         #expect(!markdown.contains("<script") && !markdown.contains("<img"))
@@ -52,8 +52,8 @@ struct HuntOutputTests {
     }
 
     @Test("JSON: the text of every format is the report's, and JSON round-trips through a strict parser")
-    func json() throws {
-        let (scenario, report) = try Self.hostileReport()
+    func json() async throws {
+        let (scenario, report) = try await Self.hostileReport()
         defer { scenario.remove() }
         let rendered = report.rendered(as: .json)
         let parsed = try StrictJSONParser.parseObject(Array(rendered.utf8))
@@ -62,10 +62,10 @@ struct HuntOutputTests {
     }
 
     @Test("Every format names a finding's tenant as (tid of issuer); a refused token's tenant is marked as only claimed")
-    func tenantIsIssuerAndTenantID() throws {
-        let scenario = try HuntScenario()
+    func tenantIsIssuerAndTenantID() async throws {
+        let scenario = try await HuntScenario()
         defer { scenario.remove() }
-        let report = try Hunt.run(try scenario.configuration())
+        let report = try await Hunt.run(try scenario.configuration())
         let refused = try #require(report.findings.first { $0.record.verdict == .denied && $0.record.tenant != nil })
         let served = try #require(report.findings.first { $0.record.verdict == .allowed && $0.record.tenant != nil })
         let refusedText = "\(refused.record.tenant!) of \(refused.record.tokenIssuer!) (claimed)"

@@ -10,10 +10,10 @@ import Testing
 @Suite("Hunt: rules over a seeded ledger and audit log")
 struct HuntRuleTests {
     @Test("every malicious record is found, with the right kind, and nothing else is flagged except by design")
-    func findsEveryMaliciousItem() throws {
-        let scenario = try HuntScenario()
+    func findsEveryMaliciousItem() async throws {
+        let scenario = try await HuntScenario()
         defer { scenario.remove() }
-        let report = try Hunt.run(try scenario.configuration())
+        let report = try await Hunt.run(try scenario.configuration())
         let found = Set(report.findings.map { HuntScenario.Expected(kind: $0.kind, sequence: $0.record.sequence) })
         // No false negatives …
         #expect(scenario.malicious.subtracting(found).isEmpty, "missed: \(scenario.malicious.subtracting(found))")
@@ -29,10 +29,10 @@ struct HuntRuleTests {
     }
 
     @Test("forged tokens: a valid key of its own issuer, not in the ledger — accepted or refused by the ledger check — and altered claims")
-    func forgedTokens() throws {
-        let scenario = try HuntScenario()
+    func forgedTokens() async throws {
+        let scenario = try await HuntScenario()
         defer { scenario.remove() }
-        let report = try Hunt.run(try scenario.configuration())
+        let report = try await Hunt.run(try scenario.configuration())
         let forged = report.findings.filter { $0.kind == .forgedToken }
         #expect(forged.count == scenario.malicious.filter { $0.kind == .forgedToken }.count)
         // Signed with the consumer realm's own active key (the signature alone cannot tell).
@@ -46,10 +46,10 @@ struct HuntRuleTests {
     }
 
     @Test("cross-issuer keys: issuer_key_mismatch refusals and the one a kid-only validator accepted name the real owner")
-    func crossIssuer() throws {
-        let scenario = try HuntScenario()
+    func crossIssuer() async throws {
+        let scenario = try await HuntScenario()
         defer { scenario.remove() }
-        let report = try Hunt.run(try scenario.configuration())
+        let report = try await Hunt.run(try scenario.configuration())
         let cross = report.findings.filter { $0.kind == .crossIssuerKey }
         #expect(cross.count == 3)
         #expect(cross.allSatisfy { $0.claimedIssuerID == "contoso" && $0.keyOwnerIssuerIDs == ["consumers"] })
@@ -59,10 +59,10 @@ struct HuntRuleTests {
     }
 
     @Test("revoked and inactive keys: refusals, a lagging validator's acceptance, and the genuine token flagged by design")
-    func revokedAndInactiveKeys() throws {
-        let scenario = try HuntScenario()
+    func revokedAndInactiveKeys() async throws {
+        let scenario = try await HuntScenario()
         defer { scenario.remove() }
-        let report = try Hunt.run(try scenario.configuration())
+        let report = try await Hunt.run(try scenario.configuration())
         let revoked = report.findings.filter { $0.kind == .revokedKeyUse }
         #expect(revoked.count == 3)
         // By design: the genuine token (in the ledger) is still reported, and marked as genuine.
@@ -85,10 +85,10 @@ struct HuntRuleTests {
     }
 
     @Test("first-time access: leads (not verdicts) for the new application and the monthly job by design, and for the attacker's application")
-    func firstTimeAccess() throws {
-        let scenario = try HuntScenario()
+    func firstTimeAccess() async throws {
+        let scenario = try await HuntScenario()
         defer { scenario.remove() }
-        let report = try Hunt.run(try scenario.configuration())
+        let report = try await Hunt.run(try scenario.configuration())
         let leads = Set(report.leads.map(\.record.sequence))
         #expect(leads == Set(scenario.legitimateLeads.keys).union(scenario.attackLeads))
         #expect(report.leadCount == leads.count)
@@ -99,20 +99,20 @@ struct HuntRuleTests {
         // Pairs first seen before the log covers a whole look-back window are not "new".
         #expect(!report.leads.contains { $0.clientID == "partner-app" || $0.clientID == "contoso-daemon" })
         // Leads never make a hunt malicious: without the attack's window it is clean, leads and all.
-        let quiet = try Hunt.run(try scenario.configuration(until: HuntScenario.day(50)))
+        let quiet = try await Hunt.run(try scenario.configuration(until: HuntScenario.day(50)))
         #expect(!quiet.isMalicious && quiet.maliciousCount == 0)
         #expect(Set(quiet.leads.map(\.clientID)) == ["quarterly-report", "backup-app"])
     }
 
     @Test("a shorter look-back finds more leads; a longer one fewer; a window limits findings but not the look-back")
-    func lookbackAndWindow() throws {
-        let scenario = try HuntScenario()
+    func lookbackAndWindow() async throws {
+        let scenario = try await HuntScenario()
         defer { scenario.remove() }
         var long = try scenario.configuration()
         long.lookback = 45 * 86_400
-        let longReport = try Hunt.run(long)
+        let longReport = try await Hunt.run(long)
         #expect(!longReport.leads.contains { $0.clientID == "quarterly-report" })
-        let window = try Hunt.run(try scenario.configuration(since: HuntScenario.day(55), until: HuntScenario.day(56)))
+        let window = try await Hunt.run(try scenario.configuration(since: HuntScenario.day(55), until: HuntScenario.day(56)))
         #expect(window.findings.allSatisfy { $0.record.time >= HuntScenario.day(55) && $0.record.time <= HuntScenario.day(56) })
         #expect(window.count(.forgedToken) == 5 && window.count(.revokedOrInactiveKey) == 1)
         #expect(window.scan.recordsScanned == scenario.recordCount)
@@ -122,11 +122,11 @@ struct HuntRuleTests {
     }
 
     @Test("key use: every record naming the stolen key, first and last seen, per tenant, mailbox, claimed issuer and client")
-    func keyUse() throws {
-        let scenario = try HuntScenario()
+    func keyUse() async throws {
+        let scenario = try await HuntScenario()
         defer { scenario.remove() }
         let selector = HuntConfiguration.KeySelector(issuer: scenario.url("consumers"), keyID: scenario.stolenKeyID)
-        let report = try Hunt.run(try scenario.configuration(key: selector))
+        let report = try await Hunt.run(try scenario.configuration(key: selector))
         let use = try #require(report.keyUse)
         let expected = try #require(scenario.recordsByKeyID[scenario.stolenKeyID])
         #expect(use.issuerID == "consumers" && use.keyState == "revoked" && use.keyRevokedAt == scenario.revokedAt)
@@ -147,21 +147,21 @@ struct HuntRuleTests {
         #expect(use.byClient.contains { $0.name?.hasPrefix("attacker-app") == true })
         #expect(use.byRejectionCode.contains { $0.name == "issuer_key_mismatch" && $0.tally.denied == 2 })
         // The same key given by issuer id.
-        let byID = try Hunt.run(try scenario.configuration(key: .init(issuer: "consumers", keyID: scenario.stolenKeyID)))
+        let byID = try await Hunt.run(try scenario.configuration(key: .init(issuer: "consumers", keyID: scenario.stolenKeyID)))
         #expect(byID.keyUse?.total == use.total)
     }
 
     @Test("a hunt of an empty log is clean; a missing audit log or ledger is an error, and the hunt never creates one")
-    func emptyAndMissing() throws {
+    func emptyAndMissing() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-hunt-empty-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let keys = try SQLiteKeyStore(directory: directory)
         let ledger = try ProviderStore(directory: directory)
         let missing = HuntConfiguration(auditDirectory: directory, keyStore: keys, ledger: ledger)
-        #expect(throws: HuntError.self) { try Hunt.run(missing) }
+        await #expect(throws: HuntError.self) { try await Hunt.run(missing) }
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent(AuditLog.fileName).path))
         _ = try AuditLog(directory: directory)
-        let report = try Hunt.run(missing)
+        let report = try await Hunt.run(missing)
         #expect(!report.isMalicious && report.scan.recordsScanned == 0 && report.leads.isEmpty)
         var inverted = missing
         inverted.since = Date(timeIntervalSince1970: 2_000)

@@ -77,17 +77,17 @@ final class HuntScenario {
 
     static func day(_ day: Int, _ hour: Double = 0) -> Date { start.addingTimeInterval(Double(day) * 86_400 + hour * 3_600) }
 
-    init() throws {
+    init() async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-hunt-\(UUID().uuidString)")
-        manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
+        manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
         provider = try ProviderStore(directory: directory)
         ledger = IssuanceLedger(store: provider)
         audit = try AuditLog(directory: directory)
         for (id, kind) in [("consumers", IssuerRecord.Kind.consumer), ("contoso", .tenant), ("fabrikam", .tenant)] {
-            try manager.createIssuer(IssuerRecord(id: id, url: url(id), kind: kind, tenantID: kind == .tenant ? Self.tenants[id] : nil,
+            try await manager.createIssuer(IssuerRecord(id: id, url: url(id), kind: kind, tenantID: kind == .tenant ? Self.tenants[id] : nil,
                                                   createdAt: Self.day(-1)))
         }
-        try seed()
+        try await seed()
     }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
@@ -105,26 +105,26 @@ final class HuntScenario {
 
     // MARK: Seeding
 
-    private func seed() throws {
+    private func seed() async throws {
         var lateContosoToken: Token?
         var staleToken: Token?
         for day in 0..<Self.days {
             // In time order within each day (hours after 08:00 UTC), so sequence order follows time.
-            try manager.tick(now: Self.day(day))
+            try await manager.tick(now: Self.day(day))
             if let late = lateContosoToken {
                 // Minted before the tick, used after it: on a rotation day its key has just become verify-only.
                 try access(Self.day(day, 0.05), late, mailbox: "adele@contoso.example", items: ["adele-\(day)-0"])
-                if try manager.signingKey(issuerID: "contoso").keyID != late.keyID { verifyOnlyUses += 1 }
+                if try await manager.signingKey(issuerID: "contoso").keyID != late.keyID { verifyOnlyUses += 1 }
             }
-            if day == 55 { try attack() }
-            let daemon = try issue("contoso", client: "contoso-daemon", roles: ["Mail.Read.All"], at: Self.day(day, 8))
+            if day == 55 { try await attack() }
+            let daemon = try await issue("contoso", client: "contoso-daemon", roles: ["Mail.Read.All"], at: Self.day(day, 8))
             try access(Self.day(day, 8.02), daemon, mailbox: "adele@contoso.example", items: ["adele-\(day)-1", "adele-\(day)-2"])
             try access(Self.day(day, 8.03), daemon, mailbox: "megan@contoso.example", items: ["megan-\(day)-1"])
             try access(Self.day(day, 8.5), daemon, mailbox: "adele@contoso.example", operation: "messages.read", items: ["adele-\(day)-1"])
-            let reporter = try issue("fabrikam", client: "fabrikam-reporter", roles: ["Mail.Read.All"], at: Self.day(day, 9))
+            let reporter = try await issue("fabrikam", client: "fabrikam-reporter", roles: ["Mail.Read.All"], at: Self.day(day, 9))
             try access(Self.day(day, 9.02), reporter, mailbox: "lee@fabrikam.example", items: ["lee-\(day)-1"])
-            if day == 58 { try incidentResponse() }
-            let alice = try issue("consumers", client: "outlook-web", subject: "alice-sub", scope: "Mail.Read", at: Self.day(day, 10),
+            if day == 58 { try await incidentResponse() }
+            let alice = try await issue("consumers", client: "outlook-web", subject: "alice-sub", scope: "Mail.Read", at: Self.day(day, 10),
                                   session: "alice-session-\(day)")
             try access(Self.day(day, 10.02), alice, mailbox: "alice@consumers.example", items: ["alice-\(day)-1"])
             try access(Self.day(day, 10.1), alice, mailbox: "alice@consumers.example", operation: "messages.read", items: ["alice-\(day)-1"])
@@ -135,16 +135,16 @@ final class HuntScenario {
                 try access(Self.day(day, 11.2), alice, mailbox: nil, operation: "audit.read", denied: "insufficient_scope")
             }
             if day == 58 { try attackAfterRevocation() }
-            try legitimateHardCases(day: day, staleToken: staleToken)
-            lateContosoToken = try issue("contoso", client: "contoso-daemon", roles: ["Mail.Read.All"], at: Self.day(day, 23.92))
+            try await legitimateHardCases(day: day, staleToken: staleToken)
+            lateContosoToken = try await issue("contoso", client: "contoso-daemon", roles: ["Mail.Read.All"], at: Self.day(day, 23.92))
         }
     }
 
-    private func legitimateHardCases(day: Int, staleToken: Token?) throws {
+    private func legitimateHardCases(day: Int, staleToken: Token?) async throws {
         switch day {
         case 0, 40:
             // A monthly job whose gap (40 days) exceeds the look-back: a lead on day 40 by design.
-            let job = try issue("contoso", client: "quarterly-report", roles: ["Mail.Read.All"], at: Self.day(day, 12))
+            let job = try await issue("contoso", client: "quarterly-report", roles: ["Mail.Read.All"], at: Self.day(day, 12))
             let sequence = try access(Self.day(day, 12.01), job, mailbox: "megan@contoso.example", items: ["megan-\(day)-1"])
             if day == 40 { legitimateLeads[sequence] = "a monthly job, back after more than the look-back" }
         case 20:
@@ -160,30 +160,30 @@ final class HuntScenario {
             if let staleToken { try access(Self.day(day, 10.5), staleToken, mailbox: "alice@consumers.example", denied: "key_not_active") }
         case 45...:
             // A new application, legitimately reading a mailbox for the first time: a lead by design.
-            let backup = try issue("contoso", client: "backup-app", roles: ["Mail.Read.All"], at: Self.day(day, 14))
+            let backup = try await issue("contoso", client: "backup-app", roles: ["Mail.Read.All"], at: Self.day(day, 14))
             let sequence = try access(Self.day(day, 14.01), backup, mailbox: "adele@contoso.example", items: ["adele-\(day)-1", "adele-\(day)-2"])
             if day == 45 { legitimateLeads[sequence] = "a new application reading a mailbox for the first time" }
-            if day == 50 { try revokedAndReissued(day: day) }
+            if day == 50 { try await revokedAndReissued(day: day) }
         default:
             break
         }
     }
 
     /// A sign-out revokes the user's refresh chain; the old token is refused, a new sign-in works.
-    private func revokedAndReissued(day: Int) throws {
-        let old = try issue("consumers", client: "outlook-web", subject: "alice-sub", scope: "Mail.Read", at: Self.day(day, 15),
+    private func revokedAndReissued(day: Int) async throws {
+        let old = try await issue("consumers", client: "outlook-web", subject: "alice-sub", scope: "Mail.Read", at: Self.day(day, 15),
                             session: "alice-chain-session", chain: "alice-chain-\(day)")
         try access(Self.day(day, 15.01), old, mailbox: "alice@consumers.example", items: ["alice-\(day)-5"])
         try provider.revokeChain("alice-chain-\(day)", reason: "signed out everywhere", now: Self.day(day, 15.02))
         try access(Self.day(day, 15.03), old, mailbox: "alice@consumers.example", denied: "token_revoked")
-        let fresh = try issue("consumers", client: "outlook-web", subject: "alice-sub", scope: "Mail.Read", at: Self.day(day, 15.04),
+        let fresh = try await issue("consumers", client: "outlook-web", subject: "alice-sub", scope: "Mail.Read", at: Self.day(day, 15.04),
                               session: "alice-new-session", chain: "alice-chain-\(day)-b")
         try access(Self.day(day, 15.05), fresh, mailbox: "alice@consumers.example", items: ["alice-\(day)-5"])
     }
 
     /// Day 55, 10:00 UTC: the consumer realm's active signing key is in the attacker's hands.
-    private func attack() throws {
-        let stolen = try manager.signingKey(issuerID: "consumers")
+    private func attack() async throws {
+        let stolen = try await manager.signingKey(issuerID: "consumers")
         stolenKeyID = stolen.keyID
         let consumersTID = Self.tenants["consumers"]!
         // (a) consumer tokens forged with the consumer realm's own, valid key.
@@ -223,16 +223,16 @@ final class HuntScenario {
     }
 
     /// Day 58, 09:00: the stolen key is revoked (a fresh key takes over at once).
-    private func incidentResponse() throws {
+    private func incidentResponse() async throws {
         // A genuine token of the key about to be revoked, minted just before the revocation.
-        let alice = try issue("consumers", client: "outlook-web", subject: "alice-sub", scope: "Mail.Read", at: Self.day(58, 8.9),
+        let alice = try await issue("consumers", client: "outlook-web", subject: "alice-sub", scope: "Mail.Read", at: Self.day(58, 8.9),
                               session: "alice-session-58-early")
         revokedAt = Self.day(58, 9)
-        try manager.revoke(issuerID: "consumers", keyID: stolenKeyID, reason: "signing key stolen", actor: "incident", now: revokedAt)
+        try await manager.revoke(issuerID: "consumers", keyID: stolenKeyID, reason: "signing key stolen", actor: "incident", now: revokedAt)
         // Its own client presents it once more: refused key_revoked, and flagged by design.
         flaggedByDesign.insert(Expected(kind: .revokedKeyUse, sequence: try access(Self.day(58, 9.5), alice, mailbox: "alice@consumers.example",
                                                                                   denied: "key_revoked")))
-        let reissued = try issue("consumers", client: "outlook-web", subject: "alice-sub", scope: "Mail.Read", at: Self.day(58, 9.55),
+        let reissued = try await issue("consumers", client: "outlook-web", subject: "alice-sub", scope: "Mail.Read", at: Self.day(58, 9.55),
                                  session: "alice-session-58-new")
         try access(Self.day(58, 9.6), reissued, mailbox: "alice@consumers.example", items: ["alice-58-0"])
     }
@@ -258,9 +258,9 @@ final class HuntScenario {
 
     @discardableResult
     func issue(_ issuerID: String, client: String, subject: String? = nil, roles: [String]? = nil, scope: String? = nil, at time: Date,
-               session: String? = nil, chain: String? = nil) throws -> Token {
-        let issuer = try manager.issuer(id: issuerID)
-        let key = try manager.signingKey(issuerID: issuerID)
+               session: String? = nil, chain: String? = nil) async throws -> Token {
+        let issuer = try await manager.issuer(id: issuerID)
+        let key = try await manager.signingKey(issuerID: issuerID)
         let issued = time.timeIntervalSince1970.rounded(.down)
         let jti = UUID().uuidString.lowercased()
         var claims = JSONObject([

@@ -13,9 +13,9 @@ struct IncidentCLITests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-incident-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let kek = KeyEncryptionKey.generate()
-        let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek)
-        try manager.createIssuer(IssuerRecord(id: "consumers", url: "https://id.test/consumers", kind: .consumer, algorithm: .es256, createdAt: Date()))
-        let kid = try #require(try manager.keys(issuerID: "consumers").first { $0.state == .active && $0.purpose == .accessToken }?.keyID)
+        let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek)
+        try await manager.createIssuer(IssuerRecord(id: "consumers", url: "https://id.test/consumers", kind: .consumer, algorithm: .es256, createdAt: Date()))
+        let kid = try await #require(try manager.keys(issuerID: "consumers").first { $0.state == .active && $0.purpose == .accessToken }?.keyID)
         _ = try ProviderStore(directory: directory)
         _ = try AuditLog(directory: directory)
         let environment = ["KEYBOUND_KEK": kek.base64Text]
@@ -33,7 +33,7 @@ struct IncidentCLITests {
         #expect(object["closed"] == .bool(true))
         #expect(object["steps"]?.arrayValue?.count == 6)
         let id = try #require(object["id"]?.stringValue)
-        #expect(try manager.keys(issuerID: "consumers").first { $0.keyID == kid }?.state == .revoked)
+        await #expect(try manager.keys(issuerID: "consumers").first { $0.keyID == kid }?.state == .revoked)
 
         let show = try await StoreCLI.run(["incident", "show", "--data", directory.path, id], environment: environment)
         #expect(show.status == 0)

@@ -12,23 +12,23 @@ import Testing
 struct IncidentIDTokenKeyTests {
     @Test("revoking a compromised ID-token key activates a fresh ID-token key, revokes the ID tokens it signed, and leaves access tokens alone")
     func idTokenKey() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         let idToken = try await fixture.providerApp.test(.router) { client in
             try #require(try await ProviderFixture.codeFlow(client, issuer: "consumers")["id_token"]?.stringValue)
         }
         let idTokenID = try #require(ProviderFixture.claims(idToken)["jti"]?.stringValue)
         let manager = fixture.context.manager
-        let keys = try manager.keys(issuerID: "consumers")
+        let keys = try await manager.keys(issuerID: "consumers")
         let idKey = try #require(keys.first { $0.purpose == .idToken && $0.state == .active })
         let accessKey = try #require(keys.first { $0.purpose == .accessToken && $0.state == .active })
         let responder = IncidentResponder(manager: manager, keyStore: try SQLiteKeyStore(directory: fixture.provider.directory),
                                           ledger: fixture.context.store)
-        let (record, _) = try responder.respond(IncidentResponder.Request(
+        let (record, _) = try await responder.respond(IncidentResponder.Request(
             issuerID: "consumers", keyID: idKey.keyID, reason: "ID-token key leaked",
             dataDirectory: fixture.provider.directory, auditDirectory: fixture.mail.audit.directory))
         #expect(record.isClosed)
-        let after = try manager.keys(issuerID: "consumers")
+        let after = try await manager.keys(issuerID: "consumers")
         #expect(after.first { $0.keyID == idKey.keyID }?.state == .revoked)
         let fresh = try #require(after.first { $0.keyID == record.freshKeyID })
         #expect(fresh.purpose == .idToken && fresh.state == .active && fresh.algorithm == .rs256)

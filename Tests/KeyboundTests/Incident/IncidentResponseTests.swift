@@ -20,9 +20,9 @@ struct IncidentResponseTests {
     /// a cross-issuer token for contoso (refused), an application token of the consumer realm
     /// (refused: no tenant-wide roles there) and a token in a consumer user's name (served).
     static func attackedFixture() async throws -> (MailFixture, stolenKeyID: String) {
-        let fixture = try MailFixture(ledgerCheck: false)
-        let stolen = try fixture.context.manager.signingKey(issuerID: "consumers")
-        let consumerTID = try #require(try fixture.context.manager.issuer(id: "consumers").tenantID)
+        let fixture = try await MailFixture(ledgerCheck: false)
+        let stolen = try await fixture.context.manager.signingKey(issuerID: "consumers")
+        let consumerTID = try await #require(try fixture.context.manager.issuer(id: "consumers").tenantID)
         let crossIssuer = try fixture.forge(with: stolen, issuer: fixture.issuerURL("contoso"), tenant: MailFixture.contosoTenant)
         let consumerApp = try fixture.forge(with: stolen, issuer: fixture.issuerURL("consumers"), tenant: consumerTID)
         let consumerUser = try fixture.forge(with: stolen, issuer: fixture.issuerURL("consumers"), tenant: consumerTID,
@@ -54,10 +54,10 @@ struct IncidentResponseTests {
     func fullResponse() async throws {
         let (fixture, kid) = try await Self.attackedFixture()
         defer { fixture.remove() }
-        let (record, folder) = try Self.responder(fixture).respond(Self.request(fixture, kid: kid))
+        let (record, folder) = try await Self.responder(fixture).respond(Self.request(fixture, kid: kid))
         #expect(record.isClosed)
         #expect(record.completed.map(\.step) == IncidentStep.allCases)
-        let keys = try fixture.context.manager.keys(issuerID: "consumers")
+        let keys = try await fixture.context.manager.keys(issuerID: "consumers")
         #expect(keys.first { $0.keyID == kid }?.state == .revoked)
         let fresh = try #require(record.freshKeyID)
         #expect(fresh != kid)
@@ -80,11 +80,11 @@ struct IncidentResponseTests {
         #expect(affected.contains("Refused attempts that only claimed a tenant"))
         #expect(affected.contains("claimed tenant `\(MailFixture.contosoTenant)`"))
         // Running it again changes nothing.
-        let events = try fixture.context.manager.events(after: 0, limit: 10_000).count
-        let (again, _) = try Self.responder(fixture).respond(Self.request(fixture, kid: kid))
+        let events = try await fixture.context.manager.events(after: 0, limit: 10_000).count
+        let (again, _) = try await Self.responder(fixture).respond(Self.request(fixture, kid: kid))
         #expect(again.id == record.id)
         #expect(again.completed.map(\.detail) == record.completed.map(\.detail), "no step ran again")
-        #expect(try fixture.context.manager.events(after: 0, limit: 10_000).count == events)
+        await #expect(try fixture.context.manager.events(after: 0, limit: 10_000).count == events)
     }
 
     @Test("Killed after any step's effect and run again, it completes without repeating or losing a step",
@@ -93,12 +93,12 @@ struct IncidentResponseTests {
         let (fixture, kid) = try await Self.attackedFixture()
         defer { fixture.remove() }
         #expect(throws: Killed.self) { try Self.responder(fixture, kill: step).respond(Self.request(fixture, kid: kid)) }
-        let (record, folder) = try Self.responder(fixture).respond(Self.request(fixture, kid: kid))
+        let (record, folder) = try await Self.responder(fixture).respond(Self.request(fixture, kid: kid))
         #expect(record.completed.map(\.step) == IncidentStep.allCases, "each step recorded exactly once, in order")
-        let events = try fixture.context.manager.events(after: 0, limit: 10_000).filter { $0.issuerID == "consumers" }
+        let events = try await fixture.context.manager.events(after: 0, limit: 10_000).filter { $0.issuerID == "consumers" }
         #expect(events.filter { $0.keyID == kid && $0.kind == .revoked }.count == 1)
         // The fresh key is of the stolen key's purpose (access tokens); the ID-token key keeps its one initial activation.
-        let accessKeys = Set(try fixture.context.manager.keys(issuerID: "consumers").filter { $0.purpose == .accessToken }.map(\.keyID))
+        let accessKeys = await Set(try fixture.context.manager.keys(issuerID: "consumers").filter { $0.purpose == .accessToken }.map(\.keyID))
         #expect(events.filter { $0.kind == .activated && $0.keyID != kid && accessKeys.contains($0.keyID) }.count == 1,
                 "exactly one fresh key activated")
         #expect((record.tokensRevoked ?? 0) >= 1)

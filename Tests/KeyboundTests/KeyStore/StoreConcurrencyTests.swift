@@ -20,21 +20,13 @@ struct StoreConcurrencyTests {
         var results: ([KeyTransition], [String]) { lock.withLock { (transitions, errors) } }
     }
 
-    /// Runs `body(thread)` on `count` threads released together; returns when all are done.
-    static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-        let start = DispatchSemaphore(value: 0)
-        let done = DispatchGroup()
-        for index in 0..<count {
-            done.enter()
-            let thread = Thread {
-                start.wait()
-                body(index)
-                done.leave()
-            }
-            thread.start()
+    /// Runs `body(index)` in `count` concurrent tasks; returns when all are done. Each body opens
+    /// its own store (its own connection, as another process would), so the transactions really
+    /// contend on SQLite's lock: their statements run on each connection's own queue.
+    static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) async -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<count { group.addTask { await body(index) } }
         }
-        for _ in 0..<count { start.signal() }
-        done.wait()
     }
 
     static func expectOneActive(_ manager: KeyManager, _ issuers: [IssuerRecord]) throws {
@@ -45,17 +37,17 @@ struct StoreConcurrencyTests {
     }
 
     @Test("Threads ticking the same instant apply the due transition once")
-    func sameInstantThreads() throws {
+    func sameInstantThreads() async throws {
         let issuers = [StoreIssuers.consumer(), StoreIssuers.tenant()]
-        let fixture = try StoreFixture(issuers: issuers)
+        let fixture = try await StoreFixture(issuers: issuers)
         defer { fixture.remove() }
         let rotation = Self.t0.addingTimeInterval(StoreIssuers.rotationPeriod)
         // The publication is due at the rotation time itself (nobody ticked earlier); then the activation.
         for (now, expectedKinds) in [(rotation, "publishNextKey"), (rotation.addingTimeInterval(StoreIssuers.publishLeadTime), "activate")] {
             let collector = StoreCollector()
-            Self.onThreads(6) { _ in
+            await Self.onThreads(6) { _ in
                 do {
-                    collector.add(try fixture.open().tick(now: now))
+                    collector.add(try await fixture.open().tick(now: now))
                 } catch {
                     collector.fail(error)
                 }
@@ -65,25 +57,25 @@ struct StoreConcurrencyTests {
             // One per (issuer, purpose): both lifecycles started together, so they rotate together.
             #expect(applied.count == issuers.count * KeyPurpose.allCases.count, "\(applied)")
             #expect(applied.allSatisfy { "\($0)".hasPrefix(expectedKinds) }, "\(applied)")
-            try Self.expectOneActive(try fixture.open(), issuers)
+            try Self.expectOneActive(try await fixture.open(), issuers)
         }
     }
 
     @Test("Threads walking the same schedule concurrently apply every transition exactly once")
-    func walkingThreads() throws {
+    func walkingThreads() async throws {
         let issuers = [StoreIssuers.consumer(), StoreIssuers.tenant(algorithm: .edDSA)]
-        let fixture = try StoreFixture(issuers: issuers)
+        let fixture = try await StoreFixture(issuers: issuers)
         defer { fixture.remove() }
         let collector = StoreCollector()
-        Self.onThreads(4) { _ in
+        await Self.onThreads(4) { _ in
             do {
-                let manager = try fixture.open()
+                let manager = try await fixture.open()
                 var clock = StoreClock()
                 while clock.now < StoreClock.at(5 * StoreClock.day) {
                     clock.advance(StoreClock.hour)
-                    collector.add(try manager.tick(now: clock.now))
+                    collector.add(try await manager.tick(now: clock.now))
                     for issuer in issuers {
-                        let active = try manager.keys(issuer.id, in: .active).count
+                        let active = try await manager.keys(issuer.id, in: .active).count
                         if active != 1 { collector.fail(StoreError(.invariantViolated, "\(issuer.id) had \(active) active keys at \(clock.now)")) }
                     }
                 }
@@ -95,43 +87,43 @@ struct StoreConcurrencyTests {
         #expect(errors == [])
         // Per (issuer, purpose), two rotations (publish, activate) and two retirements.
         #expect(applied.count == issuers.count * KeyPurpose.allCases.count * 6, "\(applied)")
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         try Self.expectOneActive(manager, issuers)
-        #expect(try manager.keys().count == issuers.count * KeyPurpose.allCases.count * 3)
-        #expect(RotationEngine.plan(now: StoreClock.at(5 * StoreClock.day), issuers: try manager.issuers(), keys: try manager.keys()) == [])
+        await #expect(try manager.keys().count == issuers.count * KeyPurpose.allCases.count * 3)
+        await #expect(RotationEngine.plan(now: StoreClock.at(5 * StoreClock.day), issuers: try manager.issuers(), keys: try manager.keys()) == [])
     }
 
     @Test("Revocation racing ticks still leaves exactly one active key")
-    func revokeRacingTicks() throws {
+    func revokeRacingTicks() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
         let rotation = Self.t0.addingTimeInterval(issuer.rotationPeriod)
-        try fixture.open().tick(now: rotation.addingTimeInterval(-issuer.publishLeadTime))
-        let victim = try fixture.open().activeKey(issuer.id).keyID
+        try await fixture.open().tick(now: rotation.addingTimeInterval(-issuer.publishLeadTime))
+        let victim = try await fixture.open().activeKey(issuer.id).keyID
         let collector = StoreCollector()
-        Self.onThreads(5) { index in
+        await Self.onThreads(5) { index in
             do {
-                let manager = try fixture.open()
+                let manager = try await fixture.open()
                 if index == 0 {
-                    try manager.revoke(issuerID: issuer.id, keyID: victim, reason: "race", actor: "ops", now: rotation)
+                    try await manager.revoke(issuerID: issuer.id, keyID: victim, reason: "race", actor: "ops", now: rotation)
                 } else {
-                    collector.add(try manager.tick(now: rotation))
+                    collector.add(try await manager.tick(now: rotation))
                 }
             } catch {
                 collector.fail(error)
             }
         }
         #expect(collector.results.1 == [])
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         try Self.expectOneActive(manager, [issuer])
-        #expect(try manager.keys(issuerID: issuer.id).first { $0.keyID == victim }?.state == .revoked)
+        await #expect(try manager.keys(issuerID: issuer.id).first { $0.keyID == victim }?.state == .revoked)
     }
 
     @Test("Several keybound processes ticking at once apply each transition once")
     func processes() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
         let kekFile = try StoreCLI.writeKEKFile(fixture.kek.base64Text, near: fixture.directory)
         defer { try? FileManager.default.removeItem(atPath: kekFile) }
@@ -149,18 +141,18 @@ struct StoreConcurrencyTests {
                 total += (json?["transitions"] as? [Any])?.count ?? -100
             }
             #expect(total == KeyPurpose.allCases.count, "\(kind): \(total) transitions applied across processes (one per key purpose)")
-            try Self.expectOneActive(try fixture.open(), [issuer])
+            try await Self.expectOneActive(try fixture.open(), [issuer])
         }
-        #expect(try fixture.open().activeKey(issuer.id).activatedAt == rotation)
+        await #expect(try fixture.open().activeKey(issuer.id).activatedAt == rotation)
     }
 
     @Test("The unique index refuses a second active key written directly to the store")
-    func uniqueIndex() throws {
+    func uniqueIndex() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let active = try manager.activeKey(issuer.id)
+        let manager = try await fixture.open()
+        let active = try await manager.activeKey(issuer.id)
         let other = try SigningKey.generate(algorithm: .es256, issuer: issuer.url)
         var second = active
         second.keyID = other.keyID
@@ -169,13 +161,13 @@ struct StoreConcurrencyTests {
         second.isInitial = false
 
         #expect(throws: (any Error).self) { try manager.store.write { try $0.insert(second) } }
-        #expect(try manager.keys(issuerID: issuer.id).filter { $0.purpose == .accessToken } == [active])
+        await #expect(try manager.keys(issuerID: issuer.id).filter { $0.purpose == .accessToken } == [active])
 
         // The same row, pending, is accepted: it is the second *active* key that is refused.
         second.state = .pending
-        try manager.store.write { try $0.insert(second) }
+        try await manager.store.write { try await $0.insert(second) }
         second.state = .active
         #expect(throws: (any Error).self) { try manager.store.write { try $0.update(second) } }
-        #expect(try manager.keys(issuer.id, in: .active) == [active])
+        await #expect(try manager.keys(issuer.id, in: .active) == [active])
     }
 }

@@ -58,15 +58,15 @@ struct StoreFixture {
     }
 
     /// A fixture with `issuers` already created (each at its own `createdAt`).
-    init(issuers: [IssuerRecord], kek: KeyEncryptionKey = .generate()) throws {
+    init(issuers: [IssuerRecord], kek: KeyEncryptionKey = .generate()) async throws {
         try self.init(kek: kek)
-        let manager = try open()
-        for issuer in issuers { try manager.createIssuer(issuer) }
+        let manager = try await open()
+        for issuer in issuers { try await manager.createIssuer(issuer) }
     }
 
     /// A new store connection and manager over the data directory.
-    func open(kek: KeyEncryptionKey? = nil) throws -> KeyManager {
-        try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek ?? self.kek)
+    func open(kek: KeyEncryptionKey? = nil) async throws -> KeyManager {
+        try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek ?? self.kek)
     }
 
     var databaseFile: URL { directory.appendingPathComponent(SQLiteKeyStore.fileName) }
@@ -112,8 +112,8 @@ enum StoreTokens {
     }
 
     /// A verifier over the store's current trust projection, with its clock fixed at `now`.
-    static func verifier(_ manager: KeyManager, now: Date) throws -> TokenVerifier {
-        TokenVerifier(trust: try manager.trustStore(), policy: try VerificationPolicy(audience: audience), clock: .fixed(now))
+    static func verifier(_ manager: KeyManager, now: Date) async throws -> TokenVerifier {
+        TokenVerifier(trust: try await manager.trustStore(), policy: try VerificationPolicy(audience: audience), clock: .fixed(now))
     }
 
     static func verdict(_ verifier: TokenVerifier, _ token: String) -> StoreVerdict {
@@ -122,21 +122,21 @@ enum StoreTokens {
         return result.token == nil ? .rejected(RejectionCode(rawValue: "no_result")) : .verified
     }
 
-    static func verdict(_ manager: KeyManager, _ token: String, now: Date) throws -> StoreVerdict {
-        verdict(try verifier(manager, now: now), token)
+    static func verdict(_ manager: KeyManager, _ token: String, now: Date) async throws -> StoreVerdict {
+        verdict(try await verifier(manager, now: now), token)
     }
 }
 
 extension KeyManager {
     /// The issuer's keys of `purpose` (access tokens unless told) in `state`.
-    func keys(_ issuerID: String, in state: KeyState, purpose: KeyPurpose = .accessToken) throws -> [KeyRecord] {
-        try keys(issuerID: issuerID).filter { $0.state == state && $0.purpose == purpose }
+    func keys(_ issuerID: String, in state: KeyState, purpose: KeyPurpose = .accessToken) async throws -> [KeyRecord] {
+        try await keys(issuerID: issuerID).filter { $0.state == state && $0.purpose == purpose }
     }
 
     /// The issuer's single active key of `purpose` (access tokens unless told; fails the test if
     /// there is not exactly one).
-    func activeKey(_ issuerID: String, purpose: KeyPurpose = .accessToken) throws -> KeyRecord {
-        let active = try keys(issuerID, in: .active, purpose: purpose)
+    func activeKey(_ issuerID: String, purpose: KeyPurpose = .accessToken) async throws -> KeyRecord {
+        let active = try await keys(issuerID, in: .active, purpose: purpose)
         try #require(active.count == 1, "issuer '\(issuerID)' has \(active.count) active \(purpose.keyName)s")
         return active[0]
     }
@@ -147,8 +147,8 @@ extension KeyManager {
     }
 
     /// The kids in an issuer's published JWKS.
-    func publishedKeyIDs(_ issuerID: String) throws -> Set<String> {
-        let keys = try publishedKeySet(issuerID: issuerID)["keys"]?.arrayValue ?? []
+    func publishedKeyIDs(_ issuerID: String) async throws -> Set<String> {
+        let keys = try await publishedKeySet(issuerID: issuerID)["keys"]?.arrayValue ?? []
         return Set(keys.compactMap { $0.objectValue?["kid"]?.stringValue })
     }
 }
@@ -161,10 +161,10 @@ struct StoreSnapshot: Equatable {
     let events: [KeyEvent]
     let kekFingerprint: String?
 
-    init(_ directory: URL) throws {
+    init(_ directory: URL) async throws {
         let store = try SQLiteKeyStore(directory: directory)
-        (issuers, keys, events, kekFingerprint) = try store.read { session in
-            (try session.issuers(), try session.keys(issuerID: nil), try session.events(after: 0, limit: 1_000_000),
+        (issuers, keys, events, kekFingerprint) = try await store.read { session in
+            await (try session.issuers(), try session.keys(issuerID: nil), try session.events(after: 0, limit: 1_000_000),
              try session.metadata("kek_fingerprint"))
         }
     }
@@ -172,14 +172,14 @@ struct StoreSnapshot: Equatable {
 
 /// A store with keys in several states (two issuers, one of them RSA; a rotation and a revocation), every connection closed.
 enum StorePopulated {
-    static func make() throws -> StoreFixture {
+    static func make() async throws -> StoreFixture {
         let issuers = [StoreIssuers.consumer(), StoreIssuers.tenant(algorithm: .rs256)]
-        let fixture = try StoreFixture(issuers: issuers)
-        let manager = try fixture.open()
+        let fixture = try await StoreFixture(issuers: issuers)
+        let manager = try await fixture.open()
         let rotation = StoreClock.origin.addingTimeInterval(StoreIssuers.rotationPeriod)
-        try manager.tick(now: rotation.addingTimeInterval(-StoreIssuers.publishLeadTime))
-        try manager.tick(now: rotation)
-        try manager.revoke(issuerID: "consumers", keyID: try manager.activeKey("consumers").keyID, reason: "drill", actor: "ops", now: rotation.addingTimeInterval(60))
+        try await manager.tick(now: rotation.addingTimeInterval(-StoreIssuers.publishLeadTime))
+        try await manager.tick(now: rotation)
+        try await manager.revoke(issuerID: "consumers", keyID: try manager.activeKey("consumers").keyID, reason: "drill", actor: "ops", now: rotation.addingTimeInterval(60))
         return fixture
     }
 }

@@ -13,22 +13,22 @@ struct StoreIssuerIsolationTests {
     static let alpha = StoreIssuers.consumer("alpha")
     static let beta = StoreIssuers.tenant("beta")
 
-    static func fixture() throws -> StoreFixture { try StoreFixture(issuers: [alpha, beta]) }
+    static func fixture() async throws -> StoreFixture { try await StoreFixture(issuers: [alpha, beta]) }
 
     @Test("A sealed key copied into another issuer's row does not open")
-    func copiedSealedKey() throws {
-        let fixture = try Self.fixture()
+    func copiedSealedKey() async throws {
+        let fixture = try await Self.fixture()
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let alphaKey = try manager.activeKey(Self.alpha.id)
-        var betaKey = try manager.activeKey(Self.beta.id)
+        let manager = try await fixture.open()
+        let alphaKey = try await manager.activeKey(Self.alpha.id)
+        var betaKey = try await manager.activeKey(Self.beta.id)
         let betaKeyBefore = betaKey
         betaKey.sealedPrivateKey = alphaKey.sealedPrivateKey
-        try manager.store.write { try $0.update(betaKey) }
+        try await manager.store.write { try await $0.update(betaKey) }
 
         let error = try #require(throws: StoreError.self) { try manager.signingKey(issuerID: Self.beta.id) }
         #expect(error.code == .wrongKEK)
-        #expect(try manager.signingKey(issuerID: Self.alpha.id).keyID == alphaKey.keyID, "the original still opens")
+        await #expect(try manager.signingKey(issuerID: Self.alpha.id).keyID == alphaKey.keyID, "the original still opens")
 
         // The associated data binds both halves: neither another issuer nor another kid opens it.
         #expect(throws: StoreError.self) { try manager.sealer.open(alphaKey.sealedPrivateKey, issuerID: Self.beta.id, keyID: alphaKey.keyID) }
@@ -38,35 +38,35 @@ struct StoreIssuerIsolationTests {
     }
 
     @Test("One issuer's kid cannot be attached to another issuer")
-    func kidIsGlobal() throws {
-        let fixture = try Self.fixture()
+    func kidIsGlobal() async throws {
+        let fixture = try await Self.fixture()
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let alphaKey = try manager.activeKey(Self.alpha.id)
+        let manager = try await fixture.open()
+        let alphaKey = try await manager.activeKey(Self.alpha.id)
         var attached = alphaKey
         attached.issuerID = Self.beta.id
         attached.state = .pending
         attached.isInitial = false
         #expect(throws: (any Error).self) { try manager.store.write { try $0.insert(attached) } }
-        #expect(try manager.keys(issuerID: Self.beta.id).allSatisfy { $0.keyID != alphaKey.keyID })
+        await #expect(try manager.keys(issuerID: Self.beta.id).allSatisfy { $0.keyID != alphaKey.keyID })
     }
 
     @Test("A key bound to another issuer's URL, sealed into this issuer's row, is refused for signing and trust")
-    func foreignBinding() throws {
-        let fixture = try Self.fixture()
+    func foreignBinding() async throws {
+        let fixture = try await Self.fixture()
         defer { fixture.remove() }
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         let forged = try SigningKey.generate(algorithm: .es256, issuer: Self.alpha.url)
-        var betaActive = try manager.activeKey(Self.beta.id)
+        var betaActive = try await manager.activeKey(Self.beta.id)
         var row = betaActive
         row.keyID = forged.keyID
         row.publicJWK = JSONWriter().string(.object(forged.publicJWK.publicJSON))
         row.sealedPrivateKey = try manager.sealer.seal(forged, issuerID: Self.beta.id)
         row.isInitial = false
         betaActive.state = .verifyOnly
-        try manager.store.write { session in
-            try session.update(betaActive)
-            try session.insert(row)
+        try await manager.store.write { session in
+            try await session.update(betaActive)
+            try await session.insert(row)
         }
         let error = try #require(throws: StoreError.self) { try manager.signingKey(issuerID: Self.beta.id) }
         #expect(error.code == .invariantViolated)
@@ -74,11 +74,11 @@ struct StoreIssuerIsolationTests {
     }
 
     @Test("The signer refuses claims for another issuer, or with no iss")
-    func signerRefusesOtherIssuer() throws {
-        let fixture = try Self.fixture()
+    func signerRefusesOtherIssuer() async throws {
+        let fixture = try await Self.fixture()
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let signer = TokenSigner(key: try manager.signingKey(issuerID: Self.alpha.id))
+        let manager = try await fixture.open()
+        let signer = TokenSigner(key: try await manager.signingKey(issuerID: Self.alpha.id))
         let now = Self.t0.addingTimeInterval(60)
         #expect(throws: SigningError.self) { try signer.sign(claims: StoreTokens.claims(Self.beta, iat: now)) }
         for lookalike in [Self.alpha.url + "/", Self.alpha.url.uppercased(), Self.beta.url] {
@@ -91,24 +91,24 @@ struct StoreIssuerIsolationTests {
     }
 
     @Test("Each issuer's JWKS holds only its own keys, each bound to it, through rotations")
-    func separateKeySets() throws {
-        let fixture = try Self.fixture()
+    func separateKeySets() async throws {
+        let fixture = try await Self.fixture()
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        try manager.rotate(issuerID: Self.alpha.id, now: Self.t0.addingTimeInterval(StoreClock.hour))
-        let betaBefore = try manager.keys(issuerID: Self.beta.id)
-        try manager.tick(now: Self.t0.addingTimeInterval(StoreClock.hour + StoreIssuers.publishLeadTime))
-        #expect(try manager.keys(issuerID: Self.beta.id) == betaBefore, "rotating alpha touched beta")
+        let manager = try await fixture.open()
+        try await manager.rotate(issuerID: Self.alpha.id, now: Self.t0.addingTimeInterval(StoreClock.hour))
+        let betaBefore = try await manager.keys(issuerID: Self.beta.id)
+        try await manager.tick(now: Self.t0.addingTimeInterval(StoreClock.hour + StoreIssuers.publishLeadTime))
+        await #expect(try manager.keys(issuerID: Self.beta.id) == betaBefore, "rotating alpha touched beta")
         var allPublished: [Set<String>] = []
         for issuer in [Self.alpha, Self.beta] {
-            let set = try manager.publishedKeySet(issuerID: issuer.id)
+            let set = try await manager.publishedKeySet(issuerID: issuer.id)
             let keys = try #require(set["keys"]?.arrayValue)
             #expect(!keys.isEmpty)
             for key in keys {
                 #expect(key.objectValue?["issuer"]?.stringValue == issuer.url)
                 #expect(key.objectValue?["d"] == nil)
             }
-            allPublished.append(try manager.publishedKeyIDs(issuer.id))
+            await allPublished.append(try manager.publishedKeyIDs(issuer.id))
         }
         // alpha: both purposes rotated (active + verify-only each); beta: its two initial keys.
         #expect(allPublished[0].count == 4 && allPublished[1].count == 2)
@@ -116,18 +116,18 @@ struct StoreIssuerIsolationTests {
     }
 
     @Test("A token forged across the border (alpha's key, beta's iss) is rejected as issuer_key_mismatch")
-    func crossIssuerForgery() throws {
-        let fixture = try Self.fixture()
+    func crossIssuerForgery() async throws {
+        let fixture = try await Self.fixture()
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let alphaKey = try manager.signingKey(issuerID: Self.alpha.id)
+        let manager = try await fixture.open()
+        let alphaKey = try await manager.signingKey(issuerID: Self.alpha.id)
         let now = Self.t0.addingTimeInterval(StoreClock.hour)
         let claims = StoreTokens.claims(Self.beta, iat: now)
         let header = JSONObject(["alg": .string(alphaKey.algorithm.rawValue), "kid": .string(alphaKey.keyID), "typ": .string("at+jwt")])
         let forged = try TokenSigner(key: alphaKey).sign(header: header, payload: JSONWriter().bytes(.object(claims)))
-        #expect(try StoreTokens.verdict(manager, forged, now: now) == .rejected(.issuerKeyMismatch))
+        await #expect(try StoreTokens.verdict(manager, forged, now: now) == .rejected(.issuerKeyMismatch))
         // The same claims signed by beta's own key are fine.
-        let genuine = try StoreTokens.sign(try manager.signingKey(issuerID: Self.beta.id), Self.beta, iat: now)
-        #expect(try StoreTokens.verdict(manager, genuine, now: now) == .verified)
+        let genuine = try StoreTokens.sign(try await manager.signingKey(issuerID: Self.beta.id), Self.beta, iat: now)
+        await #expect(try StoreTokens.verdict(manager, genuine, now: now) == .verified)
     }
 }

@@ -68,27 +68,27 @@ struct StoreIssuerValidationTests {
     }
 
     @Test("createIssuer refuses an invalid record and stores nothing")
-    func createRefusesInvalid() throws {
+    func createRefusesInvalid() async throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         let error = try #require(throws: StoreError.self) {
             try manager.createIssuer(Self.consumer { $0.publishLeadTime = $0.rotationPeriod })
         }
         #expect(error.code == .invalidIssuer)
-        #expect(try manager.issuers().isEmpty)
-        #expect(try manager.keys().isEmpty)
-        #expect(try manager.events().isEmpty)
+        await #expect(try manager.issuers().isEmpty)
+        await #expect(try manager.keys().isEmpty)
+        await #expect(try manager.events().isEmpty)
     }
 
     @Test("A consumer realm's tid is generated: the first keeps the well-known one, the next gets its own; a given one is refused")
-    func consumerTenantIDs() throws {
-        let fixture = try StoreFixture(issuers: [StoreIssuers.consumer("alpha")])
+    func consumerTenantIDs() async throws {
+        let fixture = try await StoreFixture(issuers: [StoreIssuers.consumer("alpha")])
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        try manager.createIssuer(StoreIssuers.consumer("beta"))
-        let alpha = try #require(try manager.issuer(id: "alpha").tenantID)
-        let beta = try #require(try manager.issuer(id: "beta").tenantID)
+        let manager = try await fixture.open()
+        try await manager.createIssuer(StoreIssuers.consumer("beta"))
+        let alpha = try await #require(try manager.issuer(id: "alpha").tenantID)
+        let beta = try await #require(try manager.issuer(id: "beta").tenantID)
         #expect(alpha == IssuerRecord.wellKnownConsumerTenantID)
         #expect(beta != alpha && UUID(uuidString: beta) != nil)
         let given = try #require(throws: StoreError.self) { try manager.createIssuer(Self.consumer { $0.id = "gamma"; $0.url += "/gamma"; $0.tenantID = "t-1" }) }
@@ -96,32 +96,32 @@ struct StoreIssuerValidationTests {
     }
 
     @Test("Every issuer's tid is its own: a tenant may not take another issuer's tid, not even the consumer realm's")
-    func uniqueTenantID() throws {
-        let fixture = try StoreFixture(issuers: [StoreIssuers.consumer("alpha"), StoreIssuers.tenant("contoso")])
+    func uniqueTenantID() async throws {
+        let fixture = try await StoreFixture(issuers: [StoreIssuers.consumer("alpha"), StoreIssuers.tenant("contoso")])
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let contosoTID = try #require(try manager.issuer(id: "contoso").tenantID)
+        let manager = try await fixture.open()
+        let contosoTID = try await #require(try manager.issuer(id: "contoso").tenantID)
         for taken in [contosoTID, IssuerRecord.wellKnownConsumerTenantID] {
             var copy = StoreIssuers.tenant("copycat-\(taken.count)")
             copy.tenantID = taken
             let error = try #require(throws: StoreError.self) { try manager.createIssuer(copy) }
             #expect(error.code == .issuerExists && error.message.contains("tenant id"), "\(error.message)")
         }
-        #expect(try manager.issuers().map(\.id) == ["alpha", "contoso"])
+        await #expect(try manager.issuers().map(\.id) == ["alpha", "contoso"])
     }
 
     @Test("Two issuers may not share an id or a URL")
-    func uniqueIDAndURL() throws {
-        let fixture = try StoreFixture(issuers: [StoreIssuers.consumer("alpha")])
+    func uniqueIDAndURL() async throws {
+        let fixture = try await StoreFixture(issuers: [StoreIssuers.consumer("alpha")])
         defer { fixture.remove() }
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         let sameID = try #require(throws: StoreError.self) { try manager.createIssuer(StoreIssuers.consumer("alpha")) }
         #expect(sameID.code == .issuerExists)
         var sameURL = StoreIssuers.consumer("beta")
         sameURL.url = StoreIssuers.url("alpha")
         let urlError = try #require(throws: StoreError.self) { try manager.createIssuer(sameURL) }
         #expect(urlError.code == .issuerExists)
-        #expect(try manager.issuers().map(\.id) == ["alpha"])
-        #expect(try manager.keys().count == KeyPurpose.allCases.count, "alpha's initial keys only")
+        await #expect(try manager.issuers().map(\.id) == ["alpha"])
+        await #expect(try manager.keys().count == KeyPurpose.allCases.count, "alpha's initial keys only")
     }
 }

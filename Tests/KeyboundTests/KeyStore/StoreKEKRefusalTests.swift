@@ -8,10 +8,10 @@ import Testing
 @Suite("Key store: wrong or missing KEK")
 struct StoreKEKRefusalTests {
     @Test("A wrong KEK is refused with wrong_kek, names no secret, and changes no data")
-    func wrongKEK() throws {
-        let fixture = try StorePopulated.make()
+    func wrongKEK() async throws {
+        let fixture = try await StorePopulated.make()
         defer { fixture.remove() }
-        let snapshot = try StoreSnapshot(fixture.directory)
+        let snapshot = try await StoreSnapshot(fixture.directory)
         let before = try StoreSecretScanner.hashes(of: fixture.directory)
         let other = KeyEncryptionKey.generate()
         let error = try #require(throws: StoreError.self) { try fixture.open(kek: other) }
@@ -19,47 +19,47 @@ struct StoreKEKRefusalTests {
         #expect(error.message.contains("key-encryption key") && error.message.contains("nothing was changed"))
         #expect(!error.message.contains(other.base64Text) && !error.message.contains(fixture.kek.base64Text))
         let after = try StoreSecretScanner.hashes(of: fixture.directory)
-        #expect(try StoreSnapshot(fixture.directory) == snapshot, "the stored data changed")
+        await #expect(try StoreSnapshot(fixture.directory) == snapshot, "the stored data changed")
         #expect(after == before, "the bytes of the data directory changed")
         // The right KEK still works afterwards.
-        #expect(try fixture.open().signingKey(issuerID: "consumers").issuer == StoreIssuers.url("consumers"))
+        await #expect(try fixture.open().signingKey(issuerID: "consumers").issuer == StoreIssuers.url("consumers"))
     }
 
     @Test("While the store is in use, a wrong-KEK open writes nothing to the database or its WAL")
-    func wrongKEKWhileOpen() throws {
-        let fixture = try StorePopulated.make()
+    func wrongKEKWhileOpen() async throws {
+        let fixture = try await StorePopulated.make()
         defer { fixture.remove() }
-        let running = try fixture.open()   // a server holding the store open
+        let running = try await fixture.open()   // a server holding the store open
         func dataFiles() throws -> [String: String] { try StoreSecretScanner.hashes(of: fixture.directory).filter { !$0.key.hasSuffix("-shm") } }
         let before = try dataFiles()
         #expect(before.keys.contains(SQLiteKeyStore.fileName + "-wal"))
         let error = try #require(throws: StoreError.self) { try fixture.open(kek: .generate()) }
         #expect(error.code == .wrongKEK)
         #expect(try dataFiles() == before)
-        #expect(try running.activeKey("consumers").state == .active)
+        await #expect(try running.activeKey("consumers").state == .active)
     }
 
     @Test("A manager opened on an empty store cannot seal keys under a KEK other than the one the store has since adopted")
-    func lateWrongKEK() throws {
+    func lateWrongKEK() async throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
         let otherKEK = KeyEncryptionKey.generate()
-        let first = try fixture.open()                 // KEK A: both open an empty store, so both pass the check
-        let second = try fixture.open(kek: otherKEK)   // KEK B
-        try first.createIssuer(StoreIssuers.consumer("alpha"))
-        let snapshot = try StoreSnapshot(fixture.directory)
+        let first = try await fixture.open()                 // KEK A: both open an empty store, so both pass the check
+        let second = try await fixture.open(kek: otherKEK)   // KEK B
+        try await first.createIssuer(StoreIssuers.consumer("alpha"))
+        let snapshot = try await StoreSnapshot(fixture.directory)
         let refusal = #expect(throws: StoreError.self) { try second.createIssuer(StoreIssuers.consumer("beta")) }
         #expect(refusal?.code == .wrongKEK)
-        #expect(try StoreSnapshot(fixture.directory) == snapshot)
+        await #expect(try StoreSnapshot(fixture.directory) == snapshot)
         #expect(throws: Never.self, "the store's own KEK still opens it") { try fixture.open() }
     }
 
     @Test("A wrong KEK opens no sealed key")
-    func wrongKEKSealer() throws {
-        let fixture = try StorePopulated.make()
+    func wrongKEKSealer() async throws {
+        let fixture = try await StorePopulated.make()
         defer { fixture.remove() }
         let wrong = KeySealer(kek: .generate())
-        let records = try fixture.open().keys()
+        let records = try await fixture.open().keys()
         #expect(records.count == 9, "5 access-token keys and 4 ID-token keys (the rotations rotate both)")
         #expect(records.filter { $0.purpose == .accessToken }.count == 5)
         for record in records {
@@ -69,11 +69,11 @@ struct StoreKEKRefusalTests {
     }
 
     @Test("With no KEK configured and sealed keys in the store, resolving fails with missing_kek and writes nothing")
-    func missingKEK() throws {
-        let fixture = try StorePopulated.make()
+    func missingKEK() async throws {
+        let fixture = try await StorePopulated.make()
         defer { fixture.remove() }
         let store = try SQLiteKeyStore(directory: fixture.directory)
-        let hasKeys = try KeyManager.storeHasSealedKeys(store)
+        let hasKeys = try await KeyManager.storeHasSealedKeys(store)
         #expect(hasKeys)
         let before = try StoreSecretScanner.hashes(of: fixture.directory)
         var warnings: [String] = []
@@ -132,12 +132,12 @@ struct StoreKEKRefusalTests {
 
     @Test("keybound refuses a wrong or missing KEK with a clear message and changes no data")
     func command() async throws {
-        let fixture = try StorePopulated.make()
+        let fixture = try await StorePopulated.make()
         defer { fixture.remove() }
         let wrongFile = try StoreCLI.writeKEKFile(KeyEncryptionKey.generate().base64Text, near: fixture.directory)
         defer { try? FileManager.default.removeItem(atPath: wrongFile) }
         let now = "\(Int(StoreClock.at(3 * StoreClock.day).timeIntervalSince1970))"
-        let snapshot = try StoreSnapshot(fixture.directory)
+        let snapshot = try await StoreSnapshot(fixture.directory)
         for (environment, expected) in [(["KEYBOUND_KEK_FILE": wrongFile], "key-encryption key"), ([:], "KEYBOUND_KEK_FILE")] {
             let hashes = try StoreSecretScanner.hashes(of: fixture.directory)
             let refused = try await StoreCLI.run(["keys", "tick", "--data", fixture.directory.path, "--now", now], environment: environment)
@@ -145,7 +145,7 @@ struct StoreKEKRefusalTests {
             #expect(refused.stderr.contains(expected), "\(refused.stderr)")
             #expect(!FileManager.default.fileExists(atPath: KEKSource.developmentFile(in: fixture.directory).path))
             let after = try StoreSecretScanner.hashes(of: fixture.directory)
-            #expect(try StoreSnapshot(fixture.directory) == snapshot, "a refused command changed the stored data")
+            await #expect(try StoreSnapshot(fixture.directory) == snapshot, "a refused command changed the stored data")
             #expect(after == hashes, "a refused command changed the bytes of the data directory")
         }
     }

@@ -11,18 +11,18 @@ struct StoreKEKRotationTests {
     static let t0 = StoreClock.origin
 
     @Test("rotateKEK re-seals every key: they open under the new KEK, not the old, with the same kids and public keys")
-    func rotate() throws {
-        let fixture = try StorePopulated.make()
+    func rotate() async throws {
+        let fixture = try await StorePopulated.make()
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let before = try manager.keys()
-        let lastEvent = try #require(try manager.latestEvent()).sequence
+        let manager = try await fixture.open()
+        let before = try await manager.keys()
+        let lastEvent = try await #require(try manager.latestEvent()).sequence
         let newKEK = KeyEncryptionKey.generate()
         let now = Self.t0.addingTimeInterval(3 * StoreClock.day)
 
-        #expect(try manager.rotateKEK(to: newKEK, now: now, actor: "ops") == before.count)
+        await #expect(try manager.rotateKEK(to: newKEK, now: now, actor: "ops") == before.count)
 
-        let after = try fixture.open(kek: newKEK).keys()
+        let after = try await fixture.open(kek: newKEK).keys()
         #expect(after.map(\.keyID) == before.map(\.keyID))
         #expect(after.map(\.publicJWK) == before.map(\.publicJWK))
         #expect(after.map(\.state) == before.map(\.state))
@@ -35,52 +35,52 @@ struct StoreKEKRotationTests {
             #expect(opened.publicJWK.thumbprint == (try manager.sealer.open(old.sealedPrivateKey, issuerID: old.issuerID, keyID: old.keyID)).publicJWK.thumbprint)
             #expect(throws: StoreError.self) { try manager.sealer.open(new.sealedPrivateKey, issuerID: new.issuerID, keyID: new.keyID) }
         }
-        let resealed = try fixture.open(kek: newKEK).events(after: lastEvent)
+        let resealed = try await fixture.open(kek: newKEK).events(after: lastEvent)
         #expect(resealed.count == before.count && resealed.allSatisfy { $0.kind == .resealed && $0.actor == "ops" && $0.at == now })
 
         let oldError = try #require(throws: StoreError.self) { try fixture.open() }
         #expect(oldError.code == .wrongKEK)
         #expect(throws: StoreError.self) { try manager.signingKey(issuerID: "contoso") }
 
-        let renewed = try fixture.open(kek: newKEK)
+        let renewed = try await fixture.open(kek: newKEK)
         let issuer = StoreIssuers.tenant(algorithm: .rs256)
-        let token = try StoreTokens.sign(try renewed.signingKey(issuerID: issuer.id), issuer, iat: now)
-        #expect(try StoreTokens.verdict(renewed, token, now: now) == .verified)
+        let token = try StoreTokens.sign(try await renewed.signingKey(issuerID: issuer.id), issuer, iat: now)
+        await #expect(try StoreTokens.verdict(renewed, token, now: now) == .verified)
     }
 
     @Test("rotateKEK is all or nothing: one unreadable key leaves every key sealed under the old KEK")
-    func rotateAtomic() throws {
-        let fixture = try StorePopulated.make()
+    func rotateAtomic() async throws {
+        let fixture = try await StorePopulated.make()
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        var broken = try #require(try manager.keys().last)
+        let manager = try await fixture.open()
+        var broken = try await #require(try manager.keys().last)
         broken.sealedPrivateKey[broken.sealedPrivateKey.count - 1] ^= 0x80
-        try manager.store.write { try $0.update(broken) }
-        let before = try manager.keys()
+        try await manager.store.write { try await $0.update(broken) }
+        let before = try await manager.keys()
 
         let error = try #require(throws: StoreError.self) { try manager.rotateKEK(to: .generate(), now: Self.t0.addingTimeInterval(3 * StoreClock.day)) }
         #expect(error.code == .wrongKEK)
-        #expect(try manager.keys() == before)
-        #expect(try fixture.open().keys().allSatisfy { $0.kekFingerprint == fixture.kek.fingerprint })
-        #expect(try manager.events().allSatisfy { $0.kind != .resealed })
+        await #expect(try manager.keys() == before)
+        await #expect(try fixture.open().keys().allSatisfy { $0.kekFingerprint == fixture.kek.fingerprint })
+        await #expect(try manager.events().allSatisfy { $0.kind != .resealed })
     }
 
     @Test("keybound kek rotate --new-kek-file re-seals the store under the new KEK")
     func command() async throws {
-        let fixture = try StorePopulated.make()
+        let fixture = try await StorePopulated.make()
         defer { fixture.remove() }
         let oldFile = try StoreCLI.writeKEKFile(fixture.kek.base64Text, near: fixture.directory)
         let newKEK = KeyEncryptionKey.generate()
         let newFile = try StoreCLI.writeKEKFile(newKEK.base64Text, near: fixture.directory)
         defer { for file in [oldFile, newFile] { try? FileManager.default.removeItem(atPath: file) } }
-        let before = try fixture.open().keys()
+        let before = try await fixture.open().keys()
         let now = "\(Int(Self.t0.addingTimeInterval(3 * StoreClock.day).timeIntervalSince1970))"
 
         let rotated = try await StoreCLI.run(["kek", "rotate", "--data", fixture.directory.path, "--now", now, "--new-kek-file", newFile],
                                        environment: ["KEYBOUND_KEK_FILE": oldFile])
         #expect(rotated.status == 0, "\(rotated.stderr)")
         #expect(rotated.stdout.contains(newKEK.fingerprint))
-        let after = try fixture.open(kek: newKEK).keys()
+        let after = try await fixture.open(kek: newKEK).keys()
         #expect(after.map(\.keyID) == before.map(\.keyID))
         #expect(after.map(\.publicJWK) == before.map(\.publicJWK))
         #expect(after.allSatisfy { $0.kekFingerprint == newKEK.fingerprint })

@@ -12,7 +12,7 @@ struct StoreKeyPurposeCLITests {
 
     @Test("list and status show each key's purpose; rotate --purpose id-token publishes an ID-token key only; revoke replaces an ID-token key with one")
     func commands() async throws {
-        let fixture = try StoreFixture(issuers: [StoreIssuers.consumer()])
+        let fixture = try await StoreFixture(issuers: [StoreIssuers.consumer()])
         defer { fixture.remove() }
         let kekFile = try StoreCLI.writeKEKFile(fixture.kek.base64Text, near: fixture.directory)
         defer { try? FileManager.default.removeItem(atPath: kekFile) }

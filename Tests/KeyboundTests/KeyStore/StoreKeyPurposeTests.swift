@@ -11,27 +11,27 @@ import Testing
 struct StoreKeyPurposeTests {
     static let t0 = StoreClock.origin
 
-    static func active(_ manager: KeyManager, _ issuerID: String, _ purpose: KeyPurpose) throws -> [KeyRecord] {
-        try manager.keys(issuerID: issuerID).filter { $0.state == .active && $0.purpose == purpose }
+    static func active(_ manager: KeyManager, _ issuerID: String, _ purpose: KeyPurpose) async throws -> [KeyRecord] {
+        try await manager.keys(issuerID: issuerID).filter { $0.state == .active && $0.purpose == purpose }
     }
 
     @Test("a new issuer gets one active key per purpose: its own algorithm for access tokens, RS256 for ID tokens",
           arguments: [JWSAlgorithm.es256, .edDSA, .rs256])
-    func initialKeys(algorithm: JWSAlgorithm) throws {
+    func initialKeys(algorithm: JWSAlgorithm) async throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let applied = try manager.createIssuer(StoreIssuers.consumer(algorithm: algorithm))
+        let manager = try await fixture.open()
+        let applied = try await manager.createIssuer(StoreIssuers.consumer(algorithm: algorithm))
         #expect(applied == [.createInitialKey(issuerID: "consumers", purpose: .accessToken),
                             .createInitialKey(issuerID: "consumers", purpose: .idToken)])
-        let access = try Self.active(manager, "consumers", .accessToken)
-        let id = try Self.active(manager, "consumers", .idToken)
+        let access = try await Self.active(manager, "consumers", .accessToken)
+        let id = try await Self.active(manager, "consumers", .idToken)
         #expect(access.count == 1 && id.count == 1)
         #expect(access.first?.algorithm == algorithm)
         #expect(id.first?.algorithm == .rs256)
         #expect(access.first?.keyID != id.first?.keyID)
         // Both are published, each with its own kid, use: sig and alg, bound to the issuer.
-        let published = try manager.publishedKeySet(issuerID: "consumers")["keys"]?.arrayValue?.compactMap(\.objectValue) ?? []
+        let published = try await manager.publishedKeySet(issuerID: "consumers")["keys"]?.arrayValue?.compactMap(\.objectValue) ?? []
         #expect(published.count == 2)
         for (record, expected) in [(access[0], algorithm), (id[0], JWSAlgorithm.rs256)] {
             let jwk = try #require(published.first { $0["kid"] == .string(record.keyID) })
@@ -41,67 +41,67 @@ struct StoreKeyPurposeTests {
             #expect(jwk["d"] == nil)
         }
         // The signing keys open to the right purpose and are sealed to the issuer.
-        #expect(try manager.signingKey(issuerID: "consumers", purpose: .idToken).keyID == id[0].keyID)
-        #expect(try manager.signingKey(issuerID: "consumers").keyID == access[0].keyID)
-        #expect(try manager.signingKey(issuerID: "consumers", purpose: .idToken).issuer == StoreIssuers.url("consumers"))
+        await #expect(try manager.signingKey(issuerID: "consumers", purpose: .idToken).keyID == id[0].keyID)
+        await #expect(try manager.signingKey(issuerID: "consumers").keyID == access[0].keyID)
+        await #expect(try manager.signingKey(issuerID: "consumers", purpose: .idToken).issuer == StoreIssuers.url("consumers"))
     }
 
     @Test("the ID-token key rotates on its own: published, activated after the lead time, the old one verify-only, then retired")
-    func rotationPerPurpose() throws {
-        let fixture = try StoreFixture(issuers: [StoreIssuers.consumer()])
+    func rotationPerPurpose() async throws {
+        let fixture = try await StoreFixture(issuers: [StoreIssuers.consumer()])
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let accessKey = try Self.active(manager, "consumers", .accessToken)[0]
-        let oldID = try Self.active(manager, "consumers", .idToken)[0]
+        let manager = try await fixture.open()
+        let accessKey = try await Self.active(manager, "consumers", .accessToken)[0]
+        let oldID = try await Self.active(manager, "consumers", .idToken)[0]
         let now = Self.t0.addingTimeInterval(StoreClock.hour)
-        let applied = try manager.rotate(issuerID: "consumers", purposes: [.idToken], now: now)
+        let applied = try await manager.rotate(issuerID: "consumers", purposes: [.idToken], now: now)
         #expect(applied.isEmpty)
-        let pending = try manager.keys("consumers", in: .pending, purpose: .idToken)
+        let pending = try await manager.keys("consumers", in: .pending, purpose: .idToken)
         #expect(pending.count == 1 && pending.first?.algorithm == .rs256)
-        #expect(try manager.keys("consumers", in: .pending).isEmpty, "no access-token key was published")
+        await #expect(try manager.keys("consumers", in: .pending).isEmpty, "no access-token key was published")
         let due = now.addingTimeInterval(StoreIssuers.publishLeadTime)
-        #expect(try manager.tick(now: due) == [.activate(issuerID: "consumers", keyID: pending[0].keyID, emergencyReason: nil, purpose: .idToken)])
-        #expect(try Self.active(manager, "consumers", .idToken).map(\.keyID) == [pending[0].keyID])
-        #expect(try Self.active(manager, "consumers", .accessToken).map(\.keyID) == [accessKey.keyID], "the access-token key is untouched")
-        let demoted = try #require(try manager.keys(issuerID: "consumers").first { $0.keyID == oldID.keyID })
+        await #expect(try manager.tick(now: due) == [.activate(issuerID: "consumers", keyID: pending[0].keyID, emergencyReason: nil, purpose: .idToken)])
+        await #expect(try Self.active(manager, "consumers", .idToken).map(\.keyID) == [pending[0].keyID])
+        await #expect(try Self.active(manager, "consumers", .accessToken).map(\.keyID) == [accessKey.keyID], "the access-token key is untouched")
+        let demoted = try await #require(try manager.keys(issuerID: "consumers").first { $0.keyID == oldID.keyID })
         #expect(demoted.state == .verifyOnly)
         let until = try #require(demoted.verifyUntil)
-        #expect(try manager.tick(now: until) == [.retire(issuerID: "consumers", keyID: oldID.keyID, purpose: .idToken)])
+        await #expect(try manager.tick(now: until) == [.retire(issuerID: "consumers", keyID: oldID.keyID, purpose: .idToken)])
         // The scheduled rotation of each purpose follows its own key's age.
-        let report = try manager.status(now: due)
+        let report = try await manager.status(now: due)
         #expect(report.isHealthy, "\(report.problems)")
         #expect(report.issuers[0].nextTransition?.contains("id-token: publish the next key") == true)
     }
 
     @Test("revoking the active ID-token key makes a fresh RS256 ID-token key take over; the access-token key stays")
-    func revocationPerPurpose() throws {
-        let fixture = try StoreFixture(issuers: [StoreIssuers.consumer()])
+    func revocationPerPurpose() async throws {
+        let fixture = try await StoreFixture(issuers: [StoreIssuers.consumer()])
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let accessKey = try Self.active(manager, "consumers", .accessToken)[0]
-        let idKey = try Self.active(manager, "consumers", .idToken)[0]
+        let manager = try await fixture.open()
+        let accessKey = try await Self.active(manager, "consumers", .accessToken)[0]
+        let idKey = try await Self.active(manager, "consumers", .idToken)[0]
         let at = Self.t0.addingTimeInterval(StoreClock.minute)
-        let revoked = try manager.revoke(issuerID: "consumers", keyID: idKey.keyID, reason: "leaked", actor: "ops", now: at)
+        let revoked = try await manager.revoke(issuerID: "consumers", keyID: idKey.keyID, reason: "leaked", actor: "ops", now: at)
         #expect(revoked.state == .revoked && revoked.purpose == .idToken)
-        let fresh = try Self.active(manager, "consumers", .idToken)
+        let fresh = try await Self.active(manager, "consumers", .idToken)
         #expect(fresh.count == 1 && fresh[0].keyID != idKey.keyID && fresh[0].algorithm == .rs256)
         #expect(fresh[0].emergencyReason?.contains(idKey.keyID) == true)
-        #expect(try Self.active(manager, "consumers", .accessToken).map(\.keyID) == [accessKey.keyID])
+        await #expect(try Self.active(manager, "consumers", .accessToken).map(\.keyID) == [accessKey.keyID])
         // The revoked key verifies nothing, and the trust projection says so.
-        let trusted = try #require(try manager.trustStore().issuer(StoreIssuers.url("consumers"))?.key(withID: idKey.keyID))
+        let trusted = try await #require(try manager.trustStore().issuer(StoreIssuers.url("consumers"))?.key(withID: idKey.keyID))
         #expect(trusted.lifecycle.revocation != nil)
         // Access-token verifiers can ask for access-token keys alone.
-        let accessOnly = try manager.trustStore(purposes: [.accessToken]).issuer(StoreIssuers.url("consumers"))
+        let accessOnly = try await manager.trustStore(purposes: [.accessToken]).issuer(StoreIssuers.url("consumers"))
         #expect(accessOnly?.key(withID: fresh[0].keyID) == nil)
         #expect(accessOnly?.key(withID: accessKey.keyID) != nil)
     }
 
     @Test("the database allows one active key per (issuer, purpose), not two, and a purpose never changes")
-    func schemaInvariant() throws {
-        let fixture = try StoreFixture(issuers: [StoreIssuers.consumer()])
+    func schemaInvariant() async throws {
+        let fixture = try await StoreFixture(issuers: [StoreIssuers.consumer()])
         defer { fixture.remove() }
         let store = try SQLiteKeyStore(directory: fixture.directory)
-        let idKey = try store.read { try $0.keys(issuerID: "consumers") }.first { $0.purpose == .idToken && $0.state == .active }!
+        let idKey = try await store.read { try await $0.keys(issuerID: "consumers") }.first { $0.purpose == .idToken && $0.state == .active }!
         var second = idKey
         second.keyID = "second-active-id-token-key"
         #expect(throws: (any Error).self, "a second active ID-token key") { try store.write { try $0.insert(second) } }
@@ -109,7 +109,7 @@ struct StoreKeyPurposeTests {
         otherPurpose.keyID = "retired-access-token-key"
         otherPurpose.purpose = .accessToken
         otherPurpose.state = .retired
-        try store.write { try $0.insert(otherPurpose) }
+        try await store.write { try await $0.insert(otherPurpose) }
         let queue = try DatabaseQueue(path: fixture.databaseFile.path)
         #expect(throws: (any Error).self, "a purpose is fixed") {
             try queue.write { db in
@@ -120,16 +120,16 @@ struct StoreKeyPurposeTests {
 
     /// A store in the schema before key purposes (migrations v1 and v2), holding `issuer` and its
     /// access-token keys and events as that store had them.
-    static func storeBeforePurposes(kek: KeyEncryptionKey) throws -> StoreFixture {
-        let source = try StoreFixture(issuers: [StoreIssuers.consumer(), StoreIssuers.tenant()], kek: kek)
+    static func storeBeforePurposes(kek: KeyEncryptionKey) async throws -> StoreFixture {
+        let source = try await StoreFixture(issuers: [StoreIssuers.consumer(), StoreIssuers.tenant()], kek: kek)
         defer { source.remove() }
-        let manager = try source.open()
-        let issuers = try manager.issuers()
-        let keys = try manager.keys().filter { $0.purpose == .accessToken }
+        let manager = try await source.open()
+        let issuers = try await manager.issuers()
+        let keys = try await manager.keys().filter { $0.purpose == .accessToken }
         let old = try StoreFixture(kek: kek)
         let queue = try DatabaseQueue(path: old.databaseFile.path)
         try SQLiteKeyStore.migrator.migrate(queue, upTo: "v2: every issuer has its own tenant id")
-        try queue.write { db in
+        try await queue.write { db in
             for issuer in issuers {
                 try db.execute(sql: """
                     INSERT INTO issuer (id, url, kind, tenant_id, algorithm, rotation_period, publish_lead_time,
@@ -154,27 +154,27 @@ struct StoreKeyPurposeTests {
     }
 
     @Test("a store from before key purposes migrates: its keys sign access tokens, and the next tick gives every issuer an active RS256 ID-token key")
-    func migration() throws {
+    func migration() async throws {
         let kek = KeyEncryptionKey.generate()
-        let old = try Self.storeBeforePurposes(kek: kek)
+        let old = try await Self.storeBeforePurposes(kek: kek)
         defer { old.remove() }
-        let manager = try old.open()
-        let keys = try manager.keys()
+        let manager = try await old.open()
+        let keys = try await manager.keys()
         #expect(keys.count == 2 && keys.allSatisfy { $0.purpose == .accessToken && $0.state == .active })
         #expect(throws: StoreError.self) { try manager.signingKey(issuerID: "consumers", purpose: .idToken) }
-        let before = try manager.status(now: Self.t0)
+        let before = try await manager.status(now: Self.t0)
         #expect(before.isHealthy, "\(before.problems)")
         #expect(before.issuers.allSatisfy { $0.nextTransition?.contains("create the initial ID-token key") == true })
 
-        let applied = try manager.tick(now: Self.t0.addingTimeInterval(StoreClock.minute))
+        let applied = try await manager.tick(now: Self.t0.addingTimeInterval(StoreClock.minute))
         #expect(applied == [.createInitialKey(issuerID: "consumers", purpose: .idToken), .createInitialKey(issuerID: "contoso", purpose: .idToken)])
         for issuer in ["consumers", "contoso"] {
-            let id = try Self.active(manager, issuer, .idToken)
+            let id = try await Self.active(manager, issuer, .idToken)
             #expect(id.count == 1 && id.first?.algorithm == .rs256, "\(issuer)")
-            #expect(try manager.signingKey(issuerID: issuer, purpose: .idToken).keyID == id.first?.keyID)
-            #expect(try manager.publishedKeyIDs(issuer).contains(id[0].keyID))
-            #expect(try Self.active(manager, issuer, .accessToken).count == 1)
+            await #expect(try manager.signingKey(issuerID: issuer, purpose: .idToken).keyID == id.first?.keyID)
+            await #expect(try manager.publishedKeyIDs(issuer).contains(id[0].keyID))
+            await #expect(try Self.active(manager, issuer, .accessToken).count == 1)
         }
-        #expect(try manager.tick(now: Self.t0.addingTimeInterval(2 * StoreClock.minute)).isEmpty, "idempotent")
+        await #expect(try manager.tick(now: Self.t0.addingTimeInterval(2 * StoreClock.minute)).isEmpty, "idempotent")
     }
 }

@@ -12,14 +12,14 @@ struct StoreLifecycleInvariantTests {
     static let lead = StoreIssuers.publishLeadTime
 
     @Test("The first key is active at once, recorded as initial, and is the signing key", arguments: JWSAlgorithm.allCases)
-    func initialKey(algorithm: JWSAlgorithm) throws {
+    func initialKey(algorithm: JWSAlgorithm) async throws {
         let issuer = StoreIssuers.tenant(algorithm: algorithm)
         let fixture = try StoreFixture()
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let applied = try manager.createIssuer(issuer)
+        let manager = try await fixture.open()
+        let applied = try await manager.createIssuer(issuer)
         #expect(applied == [.createInitialKey(issuerID: issuer.id), .createInitialKey(issuerID: issuer.id, purpose: .idToken)])
-        let keys = try manager.keys(issuerID: issuer.id).filter { $0.purpose == .accessToken }
+        let keys = try await manager.keys(issuerID: issuer.id).filter { $0.purpose == .accessToken }
         try #require(keys.count == 1)
         let key = keys[0]
         #expect(key.state == .active)
@@ -28,105 +28,105 @@ struct StoreLifecycleInvariantTests {
         #expect(key.algorithm == algorithm)
         #expect(key.createdAt == Self.t0 && key.activatedAt == Self.t0)
         #expect(key.scheduledActivation == nil && key.deactivatedAt == nil && key.verifyUntil == nil)
-        let signing = try manager.signingKey(issuerID: issuer.id)
+        let signing = try await manager.signingKey(issuerID: issuer.id)
         #expect(signing.keyID == key.keyID)
         #expect(signing.issuer == issuer.url)
-        let idKey = try manager.activeKey(issuer.id, purpose: .idToken)
-        #expect(try manager.publishedKeyIDs(issuer.id) == [key.keyID, idKey.keyID])
-        let events = try manager.events()
+        let idKey = try await manager.activeKey(issuer.id, purpose: .idToken)
+        await #expect(try manager.publishedKeyIDs(issuer.id) == [key.keyID, idKey.keyID])
+        let events = try await manager.events()
         #expect(events.filter { $0.keyID == key.keyID }.map(\.kind) == [.created, .activated])
         #expect(events.filter { $0.keyID == idKey.keyID }.map(\.kind) == [.created, .activated])
         #expect(events.count == 4 && events.allSatisfy { $0.at == Self.t0 })
     }
 
     @Test("Several issuers each have exactly one active key of their own")
-    func oneActivePerIssuer() throws {
+    func oneActivePerIssuer() async throws {
         let issuers = [StoreIssuers.consumer("alpha"), StoreIssuers.consumer("beta", algorithm: .edDSA), StoreIssuers.tenant("gamma", algorithm: .es384)]
-        let fixture = try StoreFixture(issuers: issuers)
+        let fixture = try await StoreFixture(issuers: issuers)
         defer { fixture.remove() }
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         for issuer in issuers {
-            let active = try manager.keys(issuer.id, in: .active)
+            let active = try await manager.keys(issuer.id, in: .active)
             #expect(active.count == 1, "\(issuer.id)")
             #expect(active.first?.isInitial == true)
         }
-        #expect(try manager.keys().count == 3 * KeyPurpose.allCases.count, "an access-token and an ID-token key each")
+        await #expect(try manager.keys().count == 3 * KeyPurpose.allCases.count, "an access-token and an ID-token key each")
     }
 
     @Test("A rotation on demand publishes a pending key that signs only after the lead time")
-    func rotationWaitsForLeadTime() throws {
+    func rotationWaitsForLeadTime() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let first = try manager.activeKey(issuer.id)
+        let manager = try await fixture.open()
+        let first = try await manager.activeKey(issuer.id)
         let requested = Self.t0.addingTimeInterval(StoreClock.hour)
 
-        try manager.rotate(issuerID: issuer.id, purposes: [.accessToken], now: requested)
-        let pending = try #require(try manager.keys(issuer.id, in: .pending).first)
+        try await manager.rotate(issuerID: issuer.id, purposes: [.accessToken], now: requested)
+        let pending = try await #require(try manager.keys(issuer.id, in: .pending).first)
         #expect(pending.createdAt == requested)
         #expect(pending.scheduledActivation == requested.addingTimeInterval(Self.lead))
-        let idKey = try manager.activeKey(issuer.id, purpose: .idToken)
-        #expect(try manager.publishedKeyIDs(issuer.id) == [first.keyID, pending.keyID, idKey.keyID], "a pending key is published")
+        let idKey = try await manager.activeKey(issuer.id, purpose: .idToken)
+        await #expect(try manager.publishedKeyIDs(issuer.id) == [first.keyID, pending.keyID, idKey.keyID], "a pending key is published")
 
-        try manager.rotate(issuerID: issuer.id, purposes: [.accessToken], now: requested.addingTimeInterval(60))
-        #expect(try manager.keys(issuer.id, in: .pending).map(\.keyID) == [pending.keyID], "a second request adds no key")
-        #expect(try manager.keys(issuer.id, in: .pending).first?.scheduledActivation == requested.addingTimeInterval(Self.lead),
+        try await manager.rotate(issuerID: issuer.id, purposes: [.accessToken], now: requested.addingTimeInterval(60))
+        await #expect(try manager.keys(issuer.id, in: .pending).map(\.keyID) == [pending.keyID], "a second request adds no key")
+        await #expect(try manager.keys(issuer.id, in: .pending).first?.scheduledActivation == requested.addingTimeInterval(Self.lead),
                 "a second request does not shorten the lead time")
 
         let justBefore = requested.addingTimeInterval(Self.lead - 1)
-        #expect(try manager.tick(now: justBefore) == [])
-        #expect(try manager.signingKey(issuerID: issuer.id).keyID == first.keyID)
+        await #expect(try manager.tick(now: justBefore) == [])
+        await #expect(try manager.signingKey(issuerID: issuer.id).keyID == first.keyID)
 
         let due = requested.addingTimeInterval(Self.lead)
-        #expect(try manager.tick(now: due) == [.activate(issuerID: issuer.id, keyID: pending.keyID, emergencyReason: nil)])
-        let active = try manager.activeKey(issuer.id)
+        await #expect(try manager.tick(now: due) == [.activate(issuerID: issuer.id, keyID: pending.keyID, emergencyReason: nil)])
+        let active = try await manager.activeKey(issuer.id)
         #expect(active.keyID == pending.keyID)
         #expect(active.activatedAt == due)
         #expect(active.emergencyReason == nil && !active.isInitial)
         #expect(try #require(active.activatedAt).timeIntervalSince(active.createdAt) >= Self.lead)
-        #expect(try manager.signingKey(issuerID: issuer.id).keyID == pending.keyID)
+        await #expect(try manager.signingKey(issuerID: issuer.id).keyID == pending.keyID)
 
-        let old = try #require(try manager.keys(issuer.id, in: .verifyOnly).first)
+        let old = try await #require(try manager.keys(issuer.id, in: .verifyOnly).first)
         #expect(old.keyID == first.keyID)
         #expect(old.deactivatedAt == due)
         #expect(old.verifyUntil == RotationEngine.verifyUntil(deactivatedAt: due, issuer: issuer))
     }
 
     @Test("A key past the maximum age is replaced at once, and the skipped lead time is recorded as an emergency")
-    func maximumAgeEmergency() throws {
+    func maximumAgeEmergency() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let first = try manager.activeKey(issuer.id)
+        let manager = try await fixture.open()
+        let first = try await manager.activeKey(issuer.id)
         let late = Self.t0.addingTimeInterval(StoreIssuers.maximumKeyAge + StoreClock.minute)
-        let applied = try manager.tick(now: late)
+        let applied = try await manager.tick(now: late)
         #expect(applied.count == KeyPurpose.allCases.count, "each purpose's key reached its maximum age")
-        let active = try manager.activeKey(issuer.id)
+        let active = try await manager.activeKey(issuer.id)
         #expect(active.keyID != first.keyID)
         #expect(active.activatedAt == late)
         #expect(!active.isInitial)
         let reason = try #require(active.emergencyReason, "an activation without the lead time must say why")
         #expect(reason.contains("maximum key age"))
-        #expect(try manager.keys(issuer.id, in: .verifyOnly).map(\.keyID) == [first.keyID])
+        await #expect(try manager.keys(issuer.id, in: .verifyOnly).map(\.keyID) == [first.keyID])
     }
 
     @Test("Every activation waited out the lead time, or was initial, or carries an emergency reason")
-    func everyActivationAccountedFor() throws {
+    func everyActivationAccountedFor() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         // Regular rotations, an on-demand rotation, a revocation and an outage past the maximum age.
-        try manager.tick(now: Self.t0.addingTimeInterval(2 * StoreClock.day))
-        try manager.tick(now: Self.t0.addingTimeInterval(2 * StoreClock.day + Self.lead))
-        try manager.rotate(issuerID: issuer.id, now: Self.t0.addingTimeInterval(2.5 * StoreClock.day))
-        try manager.tick(now: Self.t0.addingTimeInterval(2.5 * StoreClock.day + Self.lead))
-        try manager.revoke(issuerID: issuer.id, keyID: try manager.activeKey(issuer.id).keyID, reason: "drill", actor: "ops",
+        try await manager.tick(now: Self.t0.addingTimeInterval(2 * StoreClock.day))
+        try await manager.tick(now: Self.t0.addingTimeInterval(2 * StoreClock.day + Self.lead))
+        try await manager.rotate(issuerID: issuer.id, now: Self.t0.addingTimeInterval(2.5 * StoreClock.day))
+        try await manager.tick(now: Self.t0.addingTimeInterval(2.5 * StoreClock.day + Self.lead))
+        try await manager.revoke(issuerID: issuer.id, keyID: try manager.activeKey(issuer.id).keyID, reason: "drill", actor: "ops",
                            now: Self.t0.addingTimeInterval(3 * StoreClock.day))
-        try manager.tick(now: Self.t0.addingTimeInterval(20 * StoreClock.day))
-        let keys = try manager.keys(issuerID: issuer.id).filter { $0.purpose == .accessToken }
+        try await manager.tick(now: Self.t0.addingTimeInterval(20 * StoreClock.day))
+        let keys = try await manager.keys(issuerID: issuer.id).filter { $0.purpose == .accessToken }
         #expect(keys.filter(\.isInitial).count == 1)
         #expect(keys.contains { $0.emergencyReason != nil }, "the scenario includes emergencies")
         for key in keys {
@@ -139,16 +139,16 @@ struct StoreLifecycleInvariantTests {
 
     @Test("The database itself refuses to delete a key or a key event", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3")))
     func noDeletion() async throws {
-        let fixture = try StoreFixture(issuers: [StoreIssuers.consumer()])
+        let fixture = try await StoreFixture(issuers: [StoreIssuers.consumer()])
         defer { fixture.remove() }
         for statement in ["DELETE FROM signing_key;", "DELETE FROM key_event;"] {
             let outcome = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/sqlite3"), [fixture.databaseFile.path, statement])
             #expect(outcome.status != 0, "\(statement) succeeded")
             #expect(outcome.stderr.contains("never deleted") || outcome.stderr.contains("append-only"), "\(outcome.stderr)")
         }
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         // The initial access-token and ID-token keys, each created and activated.
-        #expect(try manager.keys().count == 2)
-        #expect(try manager.events().count == 4)
+        await #expect(try manager.keys().count == 2)
+        await #expect(try manager.events().count == 4)
     }
 }

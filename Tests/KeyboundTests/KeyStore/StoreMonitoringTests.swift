@@ -12,15 +12,15 @@ struct StoreMonitoringTests {
     static let tolerance = KeyStatusReport.tolerance
 
     @Test("Healthy at every step while ticks keep the schedule")
-    func healthyWhileTicking() throws {
+    func healthyWhileTicking() async throws {
         let issuers = [StoreIssuers.consumer(), StoreIssuers.tenant()]
-        let fixture = try StoreFixture(issuers: issuers)
+        let fixture = try await StoreFixture(issuers: issuers)
         defer { fixture.remove() }
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         var clock = StoreClock()
         while clock.now <= StoreClock.at(7 * StoreClock.day) {
-            try manager.tick(now: clock.now)
-            let report = try manager.status(now: clock.now)
+            try await manager.tick(now: clock.now)
+            let report = try await manager.status(now: clock.now)
             #expect(report.isHealthy, "\(report.problems)")
             #expect(report.issuers.map(\.issuer.id) == issuers.map(\.id).sorted())
             #expect(report.issuers.allSatisfy { $0.nextTransition != nil })
@@ -29,61 +29,61 @@ struct StoreMonitoringTests {
     }
 
     @Test("Without ticks, a rotation becomes overdue one tolerance after the rotation period")
-    func rotationOverdue() throws {
+    func rotationOverdue() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         let threshold = Self.t0.addingTimeInterval(issuer.rotationPeriod + Self.tolerance)
-        #expect(try manager.status(now: threshold).isHealthy)
-        let report = try manager.status(now: threshold.addingTimeInterval(1))
+        await #expect(try manager.status(now: threshold).isHealthy)
+        let report = try await manager.status(now: threshold.addingTimeInterval(1))
         // One per key purpose: both lifecycles started together; the ID-token one names its purpose.
         #expect(report.problems.count == KeyPurpose.allCases.count)
         #expect(report.problems.last?.contains("(ID-token key): rotation overdue") == true, "\(report.problems)")
         let problem = try #require(report.problems.first)
         #expect(problem.contains("rotation overdue") && problem.contains(issuer.id))
-        #expect(problem.contains(try manager.activeKey(issuer.id).keyID))
+        await #expect(problem.contains(try manager.activeKey(issuer.id).keyID))
     }
 
     @Test("An active key older than the maximum key age is reported")
-    func keyTooOld() throws {
+    func keyTooOld() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         let limit = Self.t0.addingTimeInterval(issuer.maximumKeyAge)
-        let report = try manager.status(now: limit.addingTimeInterval(1))
+        let report = try await manager.status(now: limit.addingTimeInterval(1))
         #expect(!report.isHealthy)
         #expect(report.problems.contains { $0.contains("maximum key age") && $0.contains(issuer.id) }, "\(report.problems)")
-        try manager.tick(now: limit.addingTimeInterval(1))
-        #expect(try manager.status(now: limit.addingTimeInterval(1)).isHealthy, "a tick repairs it")
+        try await manager.tick(now: limit.addingTimeInterval(1))
+        await #expect(try manager.status(now: limit.addingTimeInterval(1)).isHealthy, "a tick repairs it")
     }
 
     @Test("An overdue activation and an overdue retirement are reported")
-    func overdueTransitions() throws {
+    func overdueTransitions() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         let rotation = Self.t0.addingTimeInterval(issuer.rotationPeriod)
-        try manager.tick(now: rotation.addingTimeInterval(-issuer.publishLeadTime))
-        let pending = try #require(try manager.keys(issuer.id, in: .pending).first)
-        #expect(try manager.status(now: rotation.addingTimeInterval(Self.tolerance)).isHealthy)
-        let late = try manager.status(now: rotation.addingTimeInterval(Self.tolerance + 1))
+        try await manager.tick(now: rotation.addingTimeInterval(-issuer.publishLeadTime))
+        let pending = try await #require(try manager.keys(issuer.id, in: .pending).first)
+        await #expect(try manager.status(now: rotation.addingTimeInterval(Self.tolerance)).isHealthy)
+        let late = try await manager.status(now: rotation.addingTimeInterval(Self.tolerance + 1))
         #expect(late.problems.contains { $0.contains("activation of pending key '\(pending.keyID)'") }, "\(late.problems)")
 
-        try manager.tick(now: rotation)
-        let old = try #require(try manager.keys(issuer.id, in: .verifyOnly).first)
+        try await manager.tick(now: rotation)
+        let old = try await #require(try manager.keys(issuer.id, in: .verifyOnly).first)
         let until = try #require(old.verifyUntil)
-        #expect(try manager.status(now: until.addingTimeInterval(Self.tolerance)).isHealthy)
-        let stale = try manager.status(now: until.addingTimeInterval(Self.tolerance + 1))
+        await #expect(try manager.status(now: until.addingTimeInterval(Self.tolerance)).isHealthy)
+        let stale = try await manager.status(now: until.addingTimeInterval(Self.tolerance + 1))
         #expect(stale.problems.contains { $0.contains("retirement of verify-only key '\(old.keyID)'") }, "\(stale.problems)")
     }
 
     @Test("keybound keys status exits 0 when healthy and 1 with the reasons on stderr")
     func command() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
         let kekFile = try StoreCLI.writeKEKFile(fixture.kek.base64Text, near: fixture.directory)
         defer { try? FileManager.default.removeItem(atPath: kekFile) }

@@ -11,31 +11,31 @@ struct StoreRevocationTests {
     static let t0 = StoreClock.origin
 
     @Test("Revoking the active key activates a fresh key at once, recorded as an emergency")
-    func revokeActive() throws {
+    func revokeActive() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let old = try manager.activeKey(issuer.id)
-        let before = try #require(try manager.latestEvent()).sequence
+        let manager = try await fixture.open()
+        let old = try await manager.activeKey(issuer.id)
+        let before = try await #require(try manager.latestEvent()).sequence
         let now = Self.t0.addingTimeInterval(StoreClock.hour)
 
-        let revoked = try manager.revoke(issuerID: issuer.id, keyID: old.keyID, reason: "key material exposed", actor: "secops", now: now)
+        let revoked = try await manager.revoke(issuerID: issuer.id, keyID: old.keyID, reason: "key material exposed", actor: "secops", now: now)
         #expect(revoked.state == .revoked)
         #expect(revoked.revokedAt == now && revoked.deactivatedAt == now)
         #expect(revoked.revocationReason == "key material exposed" && revoked.revokedBy == "secops")
 
-        let active = try manager.activeKey(issuer.id)
+        let active = try await manager.activeKey(issuer.id)
         #expect(active.keyID != old.keyID)
         #expect(active.activatedAt == now && active.createdAt == now)
         #expect(!active.isInitial)
         let emergency = try #require(active.emergencyReason)
         #expect(emergency.contains(old.keyID) && emergency.contains("key material exposed"))
-        #expect(try manager.signingKey(issuerID: issuer.id).keyID == active.keyID)
-        let idKey = try manager.activeKey(issuer.id, purpose: .idToken)
-        #expect(try manager.publishedKeyIDs(issuer.id) == [active.keyID, idKey.keyID], "a revoked key leaves the JWKS at once; the ID-token key stays")
+        await #expect(try manager.signingKey(issuerID: issuer.id).keyID == active.keyID)
+        let idKey = try await manager.activeKey(issuer.id, purpose: .idToken)
+        await #expect(try manager.publishedKeyIDs(issuer.id) == [active.keyID, idKey.keyID], "a revoked key leaves the JWKS at once; the ID-token key stays")
 
-        let events = try manager.events(after: before)
+        let events = try await manager.events(after: before)
         #expect(events.map(\.kind) == [.revoked, .created, .activated])
         let event = try #require(events.first)
         #expect(event.keyID == old.keyID && event.actor == "secops" && event.reason == "key material exposed" && event.at == now)
@@ -43,122 +43,122 @@ struct StoreRevocationTests {
     }
 
     @Test("Revoking the active key while a key is pending activates that key at once, as an emergency")
-    func revokeActiveWithPending() throws {
+    func revokeActiveWithPending() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let old = try manager.activeKey(issuer.id)
-        try manager.tick(now: Self.t0.addingTimeInterval(issuer.rotationPeriod - issuer.publishLeadTime))
-        let pending = try #require(try manager.keys(issuer.id, in: .pending).first)
+        let manager = try await fixture.open()
+        let old = try await manager.activeKey(issuer.id)
+        try await manager.tick(now: Self.t0.addingTimeInterval(issuer.rotationPeriod - issuer.publishLeadTime))
+        let pending = try await #require(try manager.keys(issuer.id, in: .pending).first)
         let now = Self.t0.addingTimeInterval(issuer.rotationPeriod - StoreClock.hour)
-        try manager.revoke(issuerID: issuer.id, keyID: old.keyID, reason: "suspected leak", actor: "secops", now: now)
-        let active = try manager.activeKey(issuer.id)
+        try await manager.revoke(issuerID: issuer.id, keyID: old.keyID, reason: "suspected leak", actor: "secops", now: now)
+        let active = try await manager.activeKey(issuer.id)
         #expect(active.keyID == pending.keyID)
         #expect(active.activatedAt == now)
         #expect(active.emergencyReason?.contains("suspected leak") == true)
-        #expect(try manager.keys(issuerID: issuer.id).filter { $0.purpose == .accessToken }.count == 2, "no extra key was created")
+        await #expect(try manager.keys(issuerID: issuer.id).filter { $0.purpose == .accessToken }.count == 2, "no extra key was created")
     }
 
     @Test("Revoking a verify-only or pending key leaves the active key alone and keeps the lead time for the next one")
-    func revokeInactive() throws {
+    func revokeInactive() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         let rotation = Self.t0.addingTimeInterval(issuer.rotationPeriod)
-        try manager.tick(now: rotation.addingTimeInterval(-issuer.publishLeadTime))
-        try manager.tick(now: rotation)
-        let active = try manager.activeKey(issuer.id)
-        let verifyOnly = try #require(try manager.keys(issuer.id, in: .verifyOnly).first)
-        try manager.revoke(issuerID: issuer.id, keyID: verifyOnly.keyID, reason: "cleanup", actor: "ops", now: rotation.addingTimeInterval(60))
-        #expect(try manager.activeKey(issuer.id) == active)
-        #expect(try !manager.publishedKeyIDs(issuer.id).contains(verifyOnly.keyID))
+        try await manager.tick(now: rotation.addingTimeInterval(-issuer.publishLeadTime))
+        try await manager.tick(now: rotation)
+        let active = try await manager.activeKey(issuer.id)
+        let verifyOnly = try await #require(try manager.keys(issuer.id, in: .verifyOnly).first)
+        try await manager.revoke(issuerID: issuer.id, keyID: verifyOnly.keyID, reason: "cleanup", actor: "ops", now: rotation.addingTimeInterval(60))
+        await #expect(try manager.activeKey(issuer.id) == active)
+        await #expect(try !manager.publishedKeyIDs(issuer.id).contains(verifyOnly.keyID))
 
         let nextPublish = rotation.addingTimeInterval(issuer.rotationPeriod - issuer.publishLeadTime)
-        try manager.tick(now: nextPublish)
-        let pending = try #require(try manager.keys(issuer.id, in: .pending).first)
+        try await manager.tick(now: nextPublish)
+        let pending = try await #require(try manager.keys(issuer.id, in: .pending).first)
         let revokeAt = nextPublish.addingTimeInterval(StoreClock.hour)
-        try manager.revoke(issuerID: issuer.id, keyID: pending.keyID, reason: "bad hardware", actor: "ops", now: revokeAt)
-        #expect(try manager.activeKey(issuer.id) == active)
-        let replacement = try #require(try manager.keys(issuer.id, in: .pending).first, "the engine publishes a replacement")
+        try await manager.revoke(issuerID: issuer.id, keyID: pending.keyID, reason: "bad hardware", actor: "ops", now: revokeAt)
+        await #expect(try manager.activeKey(issuer.id) == active)
+        let replacement = try await #require(try manager.keys(issuer.id, in: .pending).first, "the engine publishes a replacement")
         #expect(replacement.keyID != pending.keyID)
         let scheduled = try #require(replacement.scheduledActivation)
         #expect(scheduled.timeIntervalSince(replacement.createdAt) >= issuer.publishLeadTime)
     }
 
     @Test("A revocation is permanent and its record (time, reason, actor, public key) is kept forever")
-    func keptForever() throws {
+    func keptForever() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let key = try manager.signingKey(issuerID: issuer.id)
-        let original = try manager.activeKey(issuer.id)
+        let manager = try await fixture.open()
+        let key = try await manager.signingKey(issuerID: issuer.id)
+        let original = try await manager.activeKey(issuer.id)
         let revokeAt = Self.t0.addingTimeInterval(StoreClock.hour)
         let token = try StoreTokens.sign(key, issuer, iat: revokeAt.addingTimeInterval(-60))
-        try manager.revoke(issuerID: issuer.id, keyID: key.keyID, reason: "incident 42", actor: "alice", now: revokeAt)
-        let eventsAfterFirst = try manager.events()
+        try await manager.revoke(issuerID: issuer.id, keyID: key.keyID, reason: "incident 42", actor: "alice", now: revokeAt)
+        let eventsAfterFirst = try await manager.events()
 
-        let again = try manager.revoke(issuerID: issuer.id, keyID: key.keyID, reason: "other reason", actor: "mallory", now: revokeAt.addingTimeInterval(60))
+        let again = try await manager.revoke(issuerID: issuer.id, keyID: key.keyID, reason: "other reason", actor: "mallory", now: revokeAt.addingTimeInterval(60))
         #expect(again.revokedAt == revokeAt && again.revocationReason == "incident 42" && again.revokedBy == "alice")
-        #expect(try manager.events() == eventsAfterFirst, "revoking a revoked key records nothing")
+        await #expect(try manager.events() == eventsAfterFirst, "revoking a revoked key records nothing")
 
         var clock = StoreClock(revokeAt)
         for _ in 0..<30 {
             clock.advance(StoreClock.day)
-            try manager.tick(now: clock.now)
+            try await manager.tick(now: clock.now)
         }
-        let record = try #require(try manager.keys(issuerID: issuer.id).first { $0.keyID == key.keyID })
+        let record = try await #require(try manager.keys(issuerID: issuer.id).first { $0.keyID == key.keyID })
         #expect(record.state == .revoked)
         #expect(record.revokedAt == revokeAt && record.revocationReason == "incident 42" && record.revokedBy == "alice")
         #expect(record.publicJWK == original.publicJWK)
-        #expect(try StoreTokens.verdict(manager, token, now: clock.now) == .rejected(.keyRevoked), "still known, still revoked")
-        #expect(try !manager.publishedKeyIDs(issuer.id).contains(key.keyID))
+        await #expect(try StoreTokens.verdict(manager, token, now: clock.now) == .rejected(.keyRevoked), "still known, still revoked")
+        await #expect(try !manager.publishedKeyIDs(issuer.id).contains(key.keyID))
     }
 
     @Test("Key events have strictly increasing sequence numbers, and events(after:) resumes exactly")
-    func eventSequence() throws {
+    func eventSequence() async throws {
         let issuers = [StoreIssuers.consumer("alpha"), StoreIssuers.tenant("beta")]
-        let fixture = try StoreFixture(issuers: issuers)
+        let fixture = try await StoreFixture(issuers: issuers)
         defer { fixture.remove() }
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         var clock = StoreClock()
         var revocations: [(String, String)] = []
         for round in 0..<3 {
             for issuer in issuers {
                 clock.advance(StoreClock.minute)
-                let kid = try manager.activeKey(issuer.id).keyID
-                try manager.revoke(issuerID: issuer.id, keyID: kid, reason: "round \(round)", actor: "drill", now: clock.now)
+                let kid = try await manager.activeKey(issuer.id).keyID
+                try await manager.revoke(issuerID: issuer.id, keyID: kid, reason: "round \(round)", actor: "drill", now: clock.now)
                 revocations.append((issuer.id, kid))
             }
         }
-        let events = try manager.events()
+        let events = try await manager.events()
         #expect(zip(events, events.dropFirst()).allSatisfy { $0.sequence < $1.sequence })
         #expect(Set(events.map(\.sequence)).count == events.count)
         let revoked = events.filter { $0.kind == .revoked }
         #expect(revoked.map { [$0.issuerID, $0.keyID] } == revocations.map { [$0.0, $0.1] })
         #expect(revoked.allSatisfy { $0.actor == "drill" && $0.reason.hasPrefix("round ") })
         #expect(zip(revoked, revoked.dropFirst()).allSatisfy { $0.at < $1.at })
-        #expect(try manager.latestEvent() == events.last)
+        await #expect(try manager.latestEvent() == events.last)
 
         for cut in [0, 3, events.count / 2, events.count - 1, events.count] {
             let after = cut == 0 ? Int64(0) : events[cut - 1].sequence
-            #expect(try manager.events(after: after) == Array(events.dropFirst(cut)), "resume after \(after)")
+            await #expect(try manager.events(after: after) == Array(events.dropFirst(cut)), "resume after \(after)")
         }
-        #expect(try manager.events(after: 0, limit: 2) == Array(events.prefix(2)))
-        #expect(try manager.events(after: try #require(events.last).sequence) == [])
+        await #expect(try manager.events(after: 0, limit: 2) == Array(events.prefix(2)))
+        await #expect(try manager.events(after: try #require(events.last).sequence) == [])
     }
 
     @Test("Revocations that name nothing, or another issuer's key, or give no reason, change nothing")
-    func refusedRevocations() throws {
+    func refusedRevocations() async throws {
         let issuers = [StoreIssuers.consumer("alpha"), StoreIssuers.consumer("beta")]
-        let fixture = try StoreFixture(issuers: issuers)
+        let fixture = try await StoreFixture(issuers: issuers)
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let alphaKey = try manager.activeKey("alpha")
-        let keysBefore = try manager.keys()
-        let eventsBefore = try manager.events()
+        let manager = try await fixture.open()
+        let alphaKey = try await manager.activeKey("alpha")
+        let keysBefore = try await manager.keys()
+        let eventsBefore = try await manager.events()
         let now = Self.t0.addingTimeInterval(60)
 
         let crossIssuer = try #require(throws: StoreError.self) {
@@ -178,16 +178,16 @@ struct StoreRevocationTests {
                 try manager.revoke(issuerID: "alpha", keyID: alphaKey.keyID, reason: reason, actor: "ops", now: now)
             }
         }
-        #expect(try manager.keys() == keysBefore)
-        #expect(try manager.events() == eventsBefore)
+        await #expect(try manager.keys() == keysBefore)
+        await #expect(try manager.events() == eventsBefore)
     }
 
     @Test("A reason made only of line breaks is no reason")
-    func newlineReason() throws {
-        let fixture = try StoreFixture(issuers: [StoreIssuers.consumer()])
+    func newlineReason() async throws {
+        let fixture = try await StoreFixture(issuers: [StoreIssuers.consumer()])
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let kid = try manager.activeKey("consumers").keyID
+        let manager = try await fixture.open()
+        let kid = try await manager.activeKey("consumers").keyID
         #expect(throws: StoreError.self) {
             try manager.revoke(issuerID: "consumers", keyID: kid, reason: "\n", actor: "ops", now: StoreClock.at(60))
         }

@@ -27,19 +27,19 @@ struct StoreRotationWalkTests {
     ]
 
     @Test("Every invariant holds after every tick", arguments: schedules)
-    func walk(schedule: Schedule) throws {
-        let fixture = try StoreFixture(issuers: schedule.issuers)
+    func walk(schedule: Schedule) async throws {
+        let fixture = try await StoreFixture(issuers: schedule.issuers)
         defer { fixture.remove() }
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         var clock = StoreClock()
         var seen: [String: KeyRecord] = [:]          // every key ever observed, as first seen
         var activations: [String: [Date]] = [:]      // per issuer, when the active key changed
         var lastActive: [String: String] = [:]
         while clock.now <= StoreClock.origin.addingTimeInterval(schedule.duration) {
-            try manager.tick(now: clock.now)
+            try await manager.tick(now: clock.now)
             for issuer in schedule.issuers {
-                try Self.checkInvariants(manager, issuer: issuer, now: clock.now, seen: &seen)
-                let active = try manager.activeKey(issuer.id)
+                try await Self.checkInvariants(manager, issuer: issuer, now: clock.now, seen: &seen)
+                let active = try await manager.activeKey(issuer.id)
                 if lastActive[issuer.id] != active.keyID {
                     activations[issuer.id, default: []].append(clock.now)
                     lastActive[issuer.id] = active.keyID
@@ -50,7 +50,7 @@ struct StoreRotationWalkTests {
         for issuer in schedule.issuers {
             let expected = (0...3).map { issuer.createdAt.addingTimeInterval(Double($0) * issuer.rotationPeriod) }
             #expect(activations[issuer.id] == expected, "\(issuer.id): a new key signs every rotation period, exactly on time")
-            let keys = try manager.keys(issuerID: issuer.id)
+            let keys = try await manager.keys(issuerID: issuer.id)
             #expect(keys.count >= 4)
             #expect(keys.filter { $0.state == .retired }.count >= 3)
             #expect(keys.allSatisfy { $0.emergencyReason == nil }, "a regular schedule has no emergency")
@@ -58,17 +58,17 @@ struct StoreRotationWalkTests {
     }
 
     /// The invariants of every key purpose (each its own lifecycle), then those of the whole JWKS.
-    static func checkInvariants(_ manager: KeyManager, issuer: IssuerRecord, now: Date, seen: inout [String: KeyRecord]) throws {
+    static func checkInvariants(_ manager: KeyManager, issuer: IssuerRecord, now: Date, seen: inout [String: KeyRecord]) async throws {
         for purpose in KeyPurpose.allCases {
-            try checkInvariants(manager, issuer: issuer, purpose: purpose, now: now, seen: &seen)
+            try await checkInvariants(manager, issuer: issuer, purpose: purpose, now: now, seen: &seen)
         }
-        let all = try manager.keys(issuerID: issuer.id)
-        let published = try manager.publishedKeyIDs(issuer.id)
+        let all = try await manager.keys(issuerID: issuer.id)
+        let published = try await manager.publishedKeyIDs(issuer.id)
         #expect(published == Set(all.filter { [.pending, .active, .verifyOnly].contains($0.state) }.map(\.keyID)), "\(issuer.id): JWKS")
     }
 
-    static func checkInvariants(_ manager: KeyManager, issuer: IssuerRecord, purpose: KeyPurpose, now: Date, seen: inout [String: KeyRecord]) throws {
-        let keys = try manager.keys(issuerID: issuer.id).filter { $0.purpose == purpose }
+    static func checkInvariants(_ manager: KeyManager, issuer: IssuerRecord, purpose: KeyPurpose, now: Date, seen: inout [String: KeyRecord]) async throws {
+        let keys = try await manager.keys(issuerID: issuer.id).filter { $0.purpose == purpose }
         let at = "\(issuer.id) (\(purpose.rawValue)) at +\(Int(now.timeIntervalSince(StoreClock.origin) / 60)) min"
 
         // Exactly one active key, at most one pending, and the signing key is the active one.
@@ -76,7 +76,7 @@ struct StoreRotationWalkTests {
         #expect(active.count == 1, "\(at): \(active.count) active keys")
         #expect(keys.filter { $0.state == .pending }.count <= 1, "\(at): several pending keys")
         if let active = active.first {
-            #expect(try manager.signingKey(issuerID: issuer.id, purpose: purpose).keyID == active.keyID, "\(at)")
+            await #expect(try manager.signingKey(issuerID: issuer.id, purpose: purpose).keyID == active.keyID, "\(at)")
             #expect(active.algorithm == purpose.algorithm(of: issuer), "\(at)")
         }
 
@@ -91,7 +91,7 @@ struct StoreRotationWalkTests {
 
         // The JWKS is exactly pending + active + verify-only, and holds every key that may still have
         // an unexpired token: its last signing time + maximum token lifetime + skew is still ahead.
-        let published = try manager.publishedKeyIDs(issuer.id)
+        let published = try await manager.publishedKeyIDs(issuer.id)
         #expect(published.isSuperset(of: keys.filter { [.pending, .active, .verifyOnly].contains($0.state) }.map(\.keyID)), "\(at)")
         for key in keys {
             if let stopped = key.deactivatedAt, now < stopped.addingTimeInterval(issuer.maximumTokenLifetime + RotationEngine.verificationSkew) {

@@ -40,20 +40,20 @@ struct StoreSealingTests {
 
     /// Builds keys in every state for an issuer of `algorithm`, returns every secret, and checks
     /// the directory while this connection is still open (the WAL holds the writes).
-    static func populateAndScanOpen(_ fixture: StoreFixture, algorithm: JWSAlgorithm) throws -> [StoreSecret] {
+    static func populateAndScanOpen(_ fixture: StoreFixture, algorithm: JWSAlgorithm) async throws -> [StoreSecret] {
         let issuer = StoreIssuers.tenant("sealed", algorithm: algorithm)
-        let manager = try fixture.open()
-        try manager.createIssuer(issuer)
+        let manager = try await fixture.open()
+        try await manager.createIssuer(issuer)
         let rotation = Self.t0.addingTimeInterval(issuer.rotationPeriod)
-        try manager.tick(now: rotation.addingTimeInterval(-issuer.publishLeadTime))            // pending
-        try manager.tick(now: rotation)                                                        // active + verify-only
-        try manager.tick(now: rotation.addingTimeInterval(2 * StoreClock.hour))                 // retired
-        try manager.rotate(issuerID: issuer.id, now: rotation.addingTimeInterval(3 * StoreClock.hour))
-        let doomed = try #require(try manager.keys(issuer.id, in: .pending).first)
-        try manager.revoke(issuerID: issuer.id, keyID: doomed.keyID, reason: "test", actor: "ops", now: rotation.addingTimeInterval(4 * StoreClock.hour))
-        try manager.rotate(issuerID: issuer.id, now: rotation.addingTimeInterval(5 * StoreClock.hour))  // pending again
+        try await manager.tick(now: rotation.addingTimeInterval(-issuer.publishLeadTime))            // pending
+        try await manager.tick(now: rotation)                                                        // active + verify-only
+        try await manager.tick(now: rotation.addingTimeInterval(2 * StoreClock.hour))                 // retired
+        try await manager.rotate(issuerID: issuer.id, now: rotation.addingTimeInterval(3 * StoreClock.hour))
+        let doomed = try await #require(try manager.keys(issuer.id, in: .pending).first)
+        try await manager.revoke(issuerID: issuer.id, keyID: doomed.keyID, reason: "test", actor: "ops", now: rotation.addingTimeInterval(4 * StoreClock.hour))
+        try await manager.rotate(issuerID: issuer.id, now: rotation.addingTimeInterval(5 * StoreClock.hour))  // pending again
 
-        let records = try manager.keys(issuerID: issuer.id)
+        let records = try await manager.keys(issuerID: issuer.id)
         #expect(Set(records.map(\.state)) == [.retired, .active, .revoked, .pending])
         var secrets: [StoreSecret] = []
         for record in records {
@@ -66,8 +66,8 @@ struct StoreSealingTests {
             secrets += components
             #expect(!record.publicJWK.contains("\"d\""))
         }
-        secrets += StoreSecret.privateComponents(of: try manager.signingKey(issuerID: issuer.id))
-        secrets += StoreSecret.privateComponents(of: try manager.signingKey(issuerID: issuer.id, purpose: .idToken))
+        secrets += StoreSecret.privateComponents(of: try await manager.signingKey(issuerID: issuer.id))
+        secrets += StoreSecret.privateComponents(of: try await manager.signingKey(issuerID: issuer.id, purpose: .idToken))
         let kekBytes = try #require(Data(base64Encoded: fixture.kek.base64Text))
         secrets.append(StoreSecret(label: "KEK", bytes: Array(kekBytes)))
 
@@ -79,18 +79,18 @@ struct StoreSealingTests {
     }
 
     @Test("No private key material in the data directory, with the WAL and after closing", arguments: JWSAlgorithm.allCases)
-    func noCleartext(algorithm: JWSAlgorithm) throws {
+    func noCleartext(algorithm: JWSAlgorithm) async throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
-        let secrets = try Self.populateAndScanOpen(fixture, algorithm: algorithm)
+        let secrets = try await Self.populateAndScanOpen(fixture, algorithm: algorithm)
         // Every connection is closed now: SQLite has checkpointed the WAL into the database file.
         let files = try StoreSecretScanner.files(in: fixture.directory).map(\.lastPathComponent)
         #expect(files.contains(SQLiteKeyStore.fileName))
         #expect(try StoreSecretScanner.findings(in: fixture.directory, secrets: secrets) == [], "store closed: \(files)")
         // And the sealed keys still open after the round trip through the file.
-        let manager = try fixture.open()
-        #expect(try SQLiteKeyStore(directory: fixture.directory).integrityCheck())
-        #expect(try manager.signingKey(issuerID: "sealed").algorithm == algorithm)
+        let manager = try await fixture.open()
+        await #expect(try SQLiteKeyStore(directory: fixture.directory).integrityCheck())
+        await #expect(try manager.signingKey(issuerID: "sealed").algorithm == algorithm)
     }
 
     @Test("Each seal uses a fresh nonce: the same key sealed twice gives different bytes that both open")

@@ -13,122 +13,122 @@ struct StoreTrustProjectionTests {
     static let skew: TimeInterval = 60   // VerificationPolicy's default clock skew
 
     @Test("The active key's tokens verify for every algorithm and issuer kind", arguments: JWSAlgorithm.allCases)
-    func everyAlgorithm(algorithm: JWSAlgorithm) throws {
+    func everyAlgorithm(algorithm: JWSAlgorithm) async throws {
         let issuers = [StoreIssuers.consumer("consumers", algorithm: algorithm), StoreIssuers.tenant("contoso", algorithm: algorithm)]
-        let fixture = try StoreFixture(issuers: issuers)
+        let fixture = try await StoreFixture(issuers: issuers)
         defer { fixture.remove() }
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         let now = Self.t0.addingTimeInterval(StoreClock.hour)
         for issuer in issuers {
-            let token = try StoreTokens.sign(try manager.signingKey(issuerID: issuer.id), issuer, iat: now)
-            #expect(try StoreTokens.verdict(manager, token, now: now) == .verified, "\(issuer.id) \(algorithm.rawValue)")
-            #expect(try StoreTokens.verdict(manager, token, now: now.addingTimeInterval(600 + Self.skew)) == .rejected(.tokenExpired))
+            let token = try StoreTokens.sign(try await manager.signingKey(issuerID: issuer.id), issuer, iat: now)
+            await #expect(try StoreTokens.verdict(manager, token, now: now) == .verified, "\(issuer.id) \(algorithm.rawValue)")
+            await #expect(try StoreTokens.verdict(manager, token, now: now.addingTimeInterval(600 + Self.skew)) == .rejected(.tokenExpired))
         }
     }
 
     @Test("After a rotation the old key's token verifies until exp, then token_expired, then unknown_key once retired")
-    func oldKeyTimeline() throws {
+    func oldKeyTimeline() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         let rotation = Self.t0.addingTimeInterval(issuer.rotationPeriod)
-        let oldKey = try manager.signingKey(issuerID: issuer.id)
+        let oldKey = try await manager.signingKey(issuerID: issuer.id)
 
-        try manager.tick(now: rotation.addingTimeInterval(-issuer.publishLeadTime))
-        let pending = try #require(try manager.keys(issuer.id, in: .pending).first)
+        try await manager.tick(now: rotation.addingTimeInterval(-issuer.publishLeadTime))
+        let pending = try await #require(try manager.keys(issuer.id, in: .pending).first)
         let fromPending = try StoreTokens.sign(try manager.unsealed(pending), issuer, iat: rotation.addingTimeInterval(-600))
-        #expect(try StoreTokens.verdict(manager, fromPending, now: rotation.addingTimeInterval(-590)) == .rejected(.keyNotActive))
+        await #expect(try StoreTokens.verdict(manager, fromPending, now: rotation.addingTimeInterval(-590)) == .rejected(.keyNotActive))
 
         let lastOld = try StoreTokens.sign(oldKey, issuer, iat: rotation.addingTimeInterval(-600), lifetime: issuer.maximumTokenLifetime)
         let exp = rotation.addingTimeInterval(-600 + issuer.maximumTokenLifetime)
-        try manager.tick(now: rotation)
-        #expect(try manager.signingKey(issuerID: issuer.id).keyID == pending.keyID)
-        #expect(try StoreTokens.verdict(manager, fromPending, now: rotation.addingTimeInterval(30)) == .rejected(.keyNotActive),
+        try await manager.tick(now: rotation)
+        await #expect(try manager.signingKey(issuerID: issuer.id).keyID == pending.keyID)
+        await #expect(try StoreTokens.verdict(manager, fromPending, now: rotation.addingTimeInterval(30)) == .rejected(.keyNotActive),
                 "a token the key signed while pending stays forged after it activates")
-        #expect(try StoreTokens.verdict(manager, lastOld, now: rotation.addingTimeInterval(60)) == .verified)
-        #expect(try StoreTokens.verdict(manager, lastOld, now: exp.addingTimeInterval(-1)) == .verified)
-        #expect(try StoreTokens.verdict(manager, lastOld, now: exp.addingTimeInterval(Self.skew - 1)) == .verified)
-        #expect(try StoreTokens.verdict(manager, lastOld, now: exp.addingTimeInterval(Self.skew)) == .rejected(.tokenExpired))
+        await #expect(try StoreTokens.verdict(manager, lastOld, now: rotation.addingTimeInterval(60)) == .verified)
+        await #expect(try StoreTokens.verdict(manager, lastOld, now: exp.addingTimeInterval(-1)) == .verified)
+        await #expect(try StoreTokens.verdict(manager, lastOld, now: exp.addingTimeInterval(Self.skew - 1)) == .verified)
+        await #expect(try StoreTokens.verdict(manager, lastOld, now: exp.addingTimeInterval(Self.skew)) == .rejected(.tokenExpired))
         let afterStop = try StoreTokens.sign(oldKey, issuer, iat: rotation.addingTimeInterval(Self.skew + 1))
-        #expect(try StoreTokens.verdict(manager, afterStop, now: rotation.addingTimeInterval(Self.skew + 2)) == .rejected(.keyNotActive))
+        await #expect(try StoreTokens.verdict(manager, afterStop, now: rotation.addingTimeInterval(Self.skew + 2)) == .rejected(.keyNotActive))
         let atStop = try StoreTokens.sign(oldKey, issuer, iat: rotation)
-        #expect(try StoreTokens.verdict(manager, atStop, now: rotation.addingTimeInterval(1)) == .verified, "the last signing second is inside the window")
+        await #expect(try StoreTokens.verdict(manager, atStop, now: rotation.addingTimeInterval(1)) == .verified, "the last signing second is inside the window")
 
         let verifyUntil = RotationEngine.verifyUntil(deactivatedAt: rotation, issuer: issuer)
-        #expect(try manager.tick(now: verifyUntil.addingTimeInterval(-1)) == [])
-        #expect(try manager.publishedKeyIDs(issuer.id).contains(oldKey.keyID))
-        #expect(try manager.tick(now: verifyUntil).filter { $0.purpose == .accessToken } == [.retire(issuerID: issuer.id, keyID: oldKey.keyID)])
-        #expect(try !manager.publishedKeyIDs(issuer.id).contains(oldKey.keyID))
-        #expect(try manager.trustStore().issuer(issuer.url)?.key(withID: oldKey.keyID) == nil, "retired keys leave the trust store")
-        #expect(try StoreTokens.verdict(manager, lastOld, now: verifyUntil) == .rejected(.unknownKey))
-        #expect(try manager.keys(issuerID: issuer.id).contains { $0.keyID == oldKey.keyID && $0.state == .retired }, "but the key is kept")
+        await #expect(try manager.tick(now: verifyUntil.addingTimeInterval(-1)) == [])
+        await #expect(try manager.publishedKeyIDs(issuer.id).contains(oldKey.keyID))
+        await #expect(try manager.tick(now: verifyUntil).filter { $0.purpose == .accessToken } == [.retire(issuerID: issuer.id, keyID: oldKey.keyID)])
+        await #expect(try !manager.publishedKeyIDs(issuer.id).contains(oldKey.keyID))
+        await #expect(try manager.trustStore().issuer(issuer.url)?.key(withID: oldKey.keyID) == nil, "retired keys leave the trust store")
+        await #expect(try StoreTokens.verdict(manager, lastOld, now: verifyUntil) == .rejected(.unknownKey))
+        await #expect(try manager.keys(issuerID: issuer.id).contains { $0.keyID == oldKey.keyID && $0.state == .retired }, "but the key is kept")
     }
 
     @Test("A verify-only key past verifyUntil verifies nothing even if the retiring tick has not run yet")
-    func missedRetirementTick() throws {
+    func missedRetirementTick() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let oldKey = try manager.signingKey(issuerID: issuer.id)
+        let manager = try await fixture.open()
+        let oldKey = try await manager.signingKey(issuerID: issuer.id)
         let rotation = Self.t0.addingTimeInterval(issuer.rotationPeriod)
-        try manager.tick(now: rotation.addingTimeInterval(-issuer.publishLeadTime))
-        try manager.tick(now: rotation)
+        try await manager.tick(now: rotation.addingTimeInterval(-issuer.publishLeadTime))
+        try await manager.tick(now: rotation)
         let token = try StoreTokens.sign(oldKey, issuer, iat: rotation, lifetime: issuer.maximumTokenLifetime)
-        let old = try #require(try manager.keys(issuerID: issuer.id).first { $0.keyID == oldKey.keyID })
+        let old = try await #require(try manager.keys(issuerID: issuer.id).first { $0.keyID == oldKey.keyID })
         #expect(old.state == .verifyOnly)
         let until = try #require(old.verifyUntil)
-        #expect(try StoreTokens.verdict(manager, token, now: rotation.addingTimeInterval(60)) == .verified)
-        #expect(try StoreTokens.verdict(manager, token, now: until.addingTimeInterval(Self.skew + 1)) == .rejected(.keyNotActive))
+        await #expect(try StoreTokens.verdict(manager, token, now: rotation.addingTimeInterval(60)) == .verified)
+        await #expect(try StoreTokens.verdict(manager, token, now: until.addingTimeInterval(Self.skew + 1)) == .rejected(.keyNotActive))
     }
 
     @Test("A key past its maximum age vouches for nothing issued after that age, even before a tick replaces it")
-    func maximumAgeWithoutTick() throws {
+    func maximumAgeWithoutTick() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let key = try manager.signingKey(issuerID: issuer.id)
+        let manager = try await fixture.open()
+        let key = try await manager.signingKey(issuerID: issuer.id)
         let limit = Self.t0.addingTimeInterval(issuer.maximumKeyAge)
         let inside = try StoreTokens.sign(key, issuer, iat: limit.addingTimeInterval(-120))
         let outside = try StoreTokens.sign(key, issuer, iat: limit.addingTimeInterval(Self.skew + 1))
-        #expect(try manager.activeKey(issuer.id).keyID == key.keyID, "no tick ran: the store still calls it active")
-        #expect(try StoreTokens.verdict(manager, inside, now: limit) == .verified)
-        #expect(try StoreTokens.verdict(manager, outside, now: limit.addingTimeInterval(Self.skew + 2)) == .rejected(.keyNotActive))
+        await #expect(try manager.activeKey(issuer.id).keyID == key.keyID, "no tick ran: the store still calls it active")
+        await #expect(try StoreTokens.verdict(manager, inside, now: limit) == .verified)
+        await #expect(try StoreTokens.verdict(manager, outside, now: limit.addingTimeInterval(Self.skew + 2)) == .rejected(.keyNotActive))
     }
 
     @Test("A revoked key's tokens are rejected with key_revoked, even those issued before the revocation")
-    func revokedKey() throws {
+    func revokedKey() async throws {
         let issuer = StoreIssuers.tenant()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let key = try manager.signingKey(issuerID: issuer.id)
+        let manager = try await fixture.open()
+        let key = try await manager.signingKey(issuerID: issuer.id)
         let issuedAt = Self.t0.addingTimeInterval(StoreClock.hour)
         let token = try StoreTokens.sign(key, issuer, iat: issuedAt)
-        #expect(try StoreTokens.verdict(manager, token, now: issuedAt.addingTimeInterval(60)) == .verified)
-        try manager.revoke(issuerID: issuer.id, keyID: key.keyID, reason: "key material exposed", actor: "secops", now: issuedAt.addingTimeInterval(120))
-        #expect(try StoreTokens.verdict(manager, token, now: issuedAt.addingTimeInterval(121)) == .rejected(.keyRevoked))
-        let replacement = try manager.signingKey(issuerID: issuer.id)
+        await #expect(try StoreTokens.verdict(manager, token, now: issuedAt.addingTimeInterval(60)) == .verified)
+        try await manager.revoke(issuerID: issuer.id, keyID: key.keyID, reason: "key material exposed", actor: "secops", now: issuedAt.addingTimeInterval(120))
+        await #expect(try StoreTokens.verdict(manager, token, now: issuedAt.addingTimeInterval(121)) == .rejected(.keyRevoked))
+        let replacement = try await manager.signingKey(issuerID: issuer.id)
         #expect(replacement.keyID != key.keyID)
         let fresh = try StoreTokens.sign(replacement, issuer, iat: issuedAt.addingTimeInterval(121))
-        #expect(try StoreTokens.verdict(manager, fresh, now: issuedAt.addingTimeInterval(122)) == .verified)
+        await #expect(try StoreTokens.verdict(manager, fresh, now: issuedAt.addingTimeInterval(122)) == .verified)
     }
 
     @Test("exp − iat is bounded by the issuer's maximum token lifetime, exactly")
-    func lifetimeBoundary() throws {
+    func lifetimeBoundary() async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
-        let key = try manager.signingKey(issuerID: issuer.id)
+        let manager = try await fixture.open()
+        let key = try await manager.signingKey(issuerID: issuer.id)
         let now = Self.t0.addingTimeInterval(5 * StoreClock.hour)   // a backdated iat still falls inside the key's window
         let atLimit = try StoreTokens.sign(key, issuer, iat: now, lifetime: issuer.maximumTokenLifetime)
         let overLimit = try StoreTokens.sign(key, issuer, iat: now, lifetime: issuer.maximumTokenLifetime + 1)
         let backdated = try StoreTokens.sign(key, issuer, iat: now.addingTimeInterval(-2 * StoreClock.hour), lifetime: 3 * StoreClock.hour)
-        #expect(try StoreTokens.verdict(manager, atLimit, now: now) == .verified)
-        #expect(try StoreTokens.verdict(manager, overLimit, now: now) == .rejected(.lifetimeTooLong))
-        #expect(try StoreTokens.verdict(manager, backdated, now: now) == .rejected(.lifetimeTooLong))
+        await #expect(try StoreTokens.verdict(manager, atLimit, now: now) == .verified)
+        await #expect(try StoreTokens.verdict(manager, overLimit, now: now) == .rejected(.lifetimeTooLong))
+        await #expect(try StoreTokens.verdict(manager, backdated, now: now) == .rejected(.lifetimeTooLong))
     }
 }

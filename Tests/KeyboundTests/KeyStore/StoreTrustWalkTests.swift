@@ -23,10 +23,10 @@ struct StoreTrustWalkTests {
     @Test("Walking three rotations, every token verifies exactly during its window", arguments: [
         StoreIssuers.consumer(), StoreIssuers.tenant(algorithm: .edDSA),
     ])
-    func walk(issuer: IssuerRecord) throws {
-        let fixture = try StoreFixture(issuers: [issuer])
+    func walk(issuer: IssuerRecord) async throws {
+        let fixture = try await StoreFixture(issuers: [issuer])
         defer { fixture.remove() }
-        let manager = try fixture.open()
+        let manager = try await fixture.open()
         var clock = StoreClock()
         var issued: [Issued] = []
         var firstOfKey: [String: Issued] = [:]
@@ -45,14 +45,14 @@ struct StoreTrustWalkTests {
 
         while clock.now <= Self.t0.addingTimeInterval(7 * StoreClock.day) {
             let now = clock.now
-            try manager.tick(now: now)
-            let active = try manager.signingKey(issuerID: issuer.id)
+            try await manager.tick(now: now)
+            let active = try await manager.signingKey(issuerID: issuer.id)
             if lastActive != active.keyID {
                 if let last = lastActive { stoppedAt[last] = now }
                 lastActive = active.keyID
                 signers[active.keyID] = active
             }
-            let verifier = try StoreTokens.verifier(manager, now: now)
+            let verifier = try await StoreTokens.verifier(manager, now: now)
 
             // A fresh token of the period, with the longest lifetime allowed.
             let fresh = Issued(token: try StoreTokens.sign(active, issuer, iat: now, lifetime: issuer.maximumTokenLifetime),
@@ -62,14 +62,14 @@ struct StoreTrustWalkTests {
 
             // Recent tokens (alive, just expired, signed by the previous key) and the first token of every key.
             for token in issued.suffix(4) + firstOfKey.values {
-                let want = expected(token, now: now)
+                let want = await expected(token, now: now)
                 let got = StoreTokens.verdict(verifier, token.token)
                 #expect(got == want, "token of \(token.keyID) issued \(token.iat), checked at \(now)")
                 checked[want.description, default: 0] += 1
             }
 
             // A pending key never signs: anything it signed is forged.
-            for pending in try manager.keys(issuer.id, in: .pending) {
+            for pending in try await manager.keys(issuer.id, in: .pending) {
                 let forged = try StoreTokens.sign(try manager.unsealed(pending), issuer, iat: now)
                 #expect(StoreTokens.verdict(verifier, forged) == .rejected(.keyNotActive), "pending \(pending.keyID) at \(now)")
                 checked["pending", default: 0] += 1

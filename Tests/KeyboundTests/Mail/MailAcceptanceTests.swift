@@ -15,7 +15,7 @@ import Testing
 struct MailAcceptanceTests {
     @Test("A token from an issuer Keybound Mail does not trust is refused: untrusted_issuer")
     func untrustedIssuer() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         let outsider = try SigningKey.generate(algorithm: .es256, issuer: "https://evil.example", keyID: "evil-1")
         let token = try fixture.forge(with: outsider, issuer: "https://evil.example", tenant: MailFixture.contosoTenant)
@@ -35,9 +35,9 @@ struct MailAcceptanceTests {
 
     @Test("The consumer issuer's real key signing a contoso token (Storm-0558) is refused: issuer_key_mismatch")
     func crossIssuerForgery() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
-        let stolen = try fixture.context.manager.signingKey(issuerID: "consumers")
+        let stolen = try await fixture.context.manager.signingKey(issuerID: "consumers")
         let token = try fixture.forge(with: stolen, issuer: fixture.issuerURL("contoso"), tenant: MailFixture.contosoTenant)
         try await fixture.withClients { _, mail in
             let response = try await MailFixture.get(mail, "/users/\(MailFixture.otherUserAddress)/messages", token: token)
@@ -64,7 +64,7 @@ struct MailAcceptanceTests {
 
     @Test("A token of a key revoked after it was cached is refused at once: key_revoked")
     func revokedKey() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         let context = fixture.context
         try await fixture.withClients { provider, mail in
@@ -74,7 +74,7 @@ struct MailAcceptanceTests {
             #expect(try await MailFixture.get(mail, uri, token: token).status == .ok)
             #expect(fixture.mail.cache?.identity(for: token, now: Date()) != nil, "the second request was answered from the cache")
             let kid = try #require(TokenInspection(token: token, now: Date()).header?["kid"]?.stringValue)
-            _ = try context.manager.revoke(issuerID: "contoso", keyID: kid, reason: "test", actor: "test", now: Date())
+            _ = try await context.manager.revoke(issuerID: "contoso", keyID: kid, reason: "test", actor: "test", now: Date())
             let refused = try await MailFixture.get(mail, uri, token: token)
             #expect(refused.status == .unauthorized)
             #expect(refused.headers[.wwwAuthenticate]?.contains("key_revoked") == true)
@@ -86,9 +86,9 @@ struct MailAcceptanceTests {
 
     @Test("A real contoso token for another audience is refused: audience_mismatch")
     func wrongAudience() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
-        let key = try fixture.context.manager.signingKey(issuerID: "contoso")
+        let key = try await fixture.context.manager.signingKey(issuerID: "contoso")
         let token = try fixture.forge(with: key, issuer: fixture.issuerURL("contoso"), tenant: MailFixture.contosoTenant,
                                       audience: "api://payroll")
         try await fixture.withClients { _, mail in
@@ -103,7 +103,7 @@ struct MailAcceptanceTests {
 
     @Test("A delegated token cannot read another user's mailbox or message: mailbox_not_owned, message_not_owned")
     func delegatedOtherMailbox() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         let megan = try #require(try fixture.mail.store.mailbox(address: MailFixture.otherUserAddress))
         let meganMessage = try #require(try fixture.mail.store.messages(in: megan, limit: 1).first)
@@ -130,7 +130,7 @@ struct MailAcceptanceTests {
 
     @Test("An application token of one tenant cannot read another tenant's mailbox: cross_tenant")
     func crossTenantApplication() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         try await fixture.withClients { provider, mail in
             let token = try await MailFixture.appToken(provider, issuer: "contoso")
@@ -148,7 +148,7 @@ struct MailAcceptanceTests {
 
     @Test("Every attempt, allowed or denied, is one record, and the log verifies intact")
     func everyAttemptRecorded() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         try await fixture.withClients { provider, mail in
             let app = try await MailFixture.appToken(provider, issuer: "contoso")

@@ -92,7 +92,7 @@ struct MailAlertTests {
 
     @Test("Alerts are listed by the admin API (admin token required), after a given sequence")
     func adminAlerts() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         var configuration = fixture.context.configuration
         configuration.adminToken = String(repeating: "a", count: 40)

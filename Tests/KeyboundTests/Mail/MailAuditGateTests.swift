@@ -82,9 +82,9 @@ struct MailAuditGateTests {
     func throughTheService() async throws {
         var limits = RefusedAuditLimits()
         limits.foldWindow = 1
-        let fixture = try MailFixture(refusedAuditLimits: limits)
+        let fixture = try await MailFixture(refusedAuditLimits: limits)
         defer { fixture.remove() }
-        let stolen = try fixture.context.manager.signingKey(issuerID: "consumers")
+        let stolen = try await fixture.context.manager.signingKey(issuerID: "consumers")
         let forged = try fixture.forge(with: stolen, issuer: fixture.issuerURL("contoso"), tenant: MailFixture.contosoTenant)
         let before = try fixture.mail.audit.lastSequence()
         let started = ContinuousClock.now

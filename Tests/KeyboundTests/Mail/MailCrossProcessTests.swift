@@ -74,7 +74,7 @@ struct MailCrossProcessTests {
 
         let kid = try #require(TokenInspection(token: token, now: Date()).header?["kid"]?.stringValue)
         let revokedAt = ContinuousClock.now
-        _ = try mail.fixture.context.manager.revoke(issuerID: "contoso", keyID: kid, reason: "cross-process test", actor: "test", now: Date())
+        _ = try await mail.fixture.context.manager.revoke(issuerID: "contoso", keyID: kid, reason: "cross-process test", actor: "test", now: Date())
         // The first refusal ends acceptance for good; its reason is key_revoked, or, in the moment
         // between a key-set reload that no longer lists the key and the revocation event (a stream
         // that reconnected under load), unknown_key until the event is applied.

@@ -21,8 +21,8 @@ struct MailFixture {
 
     /// `ledgerCheck: false` runs Keybound Mail as a validator without the issuance ledger (like
     /// `keybound mail serve`), so a forgery with a real key reaches the checks behind the verifier.
-    init(ledgerCheck: Bool = true, refusedAuditLimits: RefusedAuditLimits = RefusedAuditLimits()) throws {
-        provider = try ProviderFixture()
+    init(ledgerCheck: Bool = true, refusedAuditLimits: RefusedAuditLimits = RefusedAuditLimits()) async throws {
+        provider = try await ProviderFixture()
         let store = provider.context.store
         try store.insert(UserRecord(issuerID: "contoso", subject: "contoso-megan-subject", username: "megan",
                                     passwordHash: PasswordHasher.hash(ProviderFixture.password, cost: 4), displayName: "Megan",
@@ -34,7 +34,7 @@ struct MailFixture {
                                         roles: ["Mail.Read.All", "AuditLog.Read.All"]))
         var audit = AuditConfiguration()
         audit.checkpointInterval = 1_000
-        mail = try ProviderMail.service(context: provider.context, directory: provider.directory.appendingPathComponent("mail"),
+        mail = try await ProviderMail.service(context: provider.context, directory: provider.directory.appendingPathComponent("mail"),
                                         logger: Logger(label: "test.mail"), auditConfiguration: audit, ledgerCheck: ledgerCheck,
                                         refusedAuditLimits: refusedAuditLimits)
     }

@@ -15,12 +15,12 @@ import Testing
 struct MailLedgerCheckTests {
     @Test("A consumer token forged with the consumer issuer's own key is refused: token_not_issued (an alert)")
     func forgedWithValidKey() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
-        let stolen = try fixture.context.manager.signingKey(issuerID: "consumers")
+        let stolen = try await fixture.context.manager.signingKey(issuerID: "consumers")
         let token = try fixture.forge(with: stolen, issuer: fixture.issuerURL("consumers"), tenant: IssuerRecord.wellKnownConsumerTenantID)
         // The signature and every claim check pass: only the ledger can tell.
-        let plain = TokenVerifier(trust: try fixture.context.keys.trust(), policy: MailService.policy())
+        let plain = await TokenVerifier(trust: try fixture.context.keys.trust(), policy: MailService.policy())
         #expect(plain.verify(token).rejection == nil)
         try await fixture.withClients { _, mail in
             let response = try await MailFixture.get(mail, "/users/user@consumers.example/messages", token: token)
@@ -34,9 +34,9 @@ struct MailLedgerCheckTests {
 
     @Test("A real jti with altered claims is refused: token_claims_mismatch")
     func alteredClaims() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
-        let key = try fixture.context.manager.signingKey(issuerID: "contoso")
+        let key = try await fixture.context.manager.signingKey(issuerID: "contoso")
         try await fixture.withClients { provider, mail in
             let real = try await MailFixture.appToken(provider, issuer: "contoso")
             var claims = ProviderFixture.claims(real)
@@ -52,7 +52,7 @@ struct MailLedgerCheckTests {
 
     @Test("A token revoked at the provider (RFC 7009) is refused by the mail service: token_revoked")
     func revokedToken() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         try await fixture.withClients { provider, mail in
             let token = try await MailFixture.appToken(provider, issuer: "contoso")

@@ -12,7 +12,7 @@ import Testing
 struct MailRoutesTests {
     @Test("A user reads their own messages and one message, and each read is audited with its items")
     func readOwnMail() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         try await fixture.withClients { provider, mail in
             let token = try await MailFixture.userToken(provider, issuer: "contoso")
@@ -44,7 +44,7 @@ struct MailRoutesTests {
 
     @Test("sendMail stores the sender's copy and delivers to a local mailbox; a bad body is 400 and audited")
     func sendMail() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         try await fixture.withClients { provider, mail in
             let token = try await MailFixture.userToken(provider, issuer: "contoso")
@@ -76,7 +76,7 @@ struct MailRoutesTests {
 
     @Test("A token with Mail.Read but not Mail.Send cannot send: insufficient_scope")
     func sendNeedsScope() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         try await fixture.withClients { provider, mail in
             let response = try await ProviderFixture.codeFlow(provider, issuer: "contoso", scope: "openid api://mail/Mail.Read")
@@ -91,7 +91,7 @@ struct MailRoutesTests {
 
     @Test("A tenant's audit reader sees only its own tenant's records; others are refused")
     func tenantAuditRead() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         try await fixture.withClients { provider, mail in
             let contoso = try await MailFixture.appToken(provider, issuer: "contoso")

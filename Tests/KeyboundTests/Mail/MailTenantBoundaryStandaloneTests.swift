@@ -26,8 +26,8 @@ struct MailTenantBoundaryStandaloneTests {
         }
         #expect(output.contains("consumer realm \(IssuerRecord.wellKnownConsumerTenantID)"), "\(output)")
         let manager = mail.fixture.context.manager
-        let stolen = try manager.signingKey(issuerID: "consumers")
-        let consumerTID = try #require(try manager.issuer(id: "consumers").tenantID)
+        let stolen = try await manager.signingKey(issuerID: "consumers")
+        let consumerTID = try await #require(try manager.issuer(id: "consumers").tenantID)
         let forge = MailFixtureForgery(issuerURL: mail.base + "/consumers", key: stolen)
         let auditRead = try forge.token(tid: DevelopmentBootstrap.tenantID, ["roles": .array([.string("AuditLog.Read.All")]), "idtyp": .string("app")])
         let squat = try forge.token(tid: DevelopmentBootstrap.tenantID, ["scope": .string("Mail.Read"), "sub": .string("squatter")])

@@ -17,8 +17,8 @@ import Testing
 @Suite("Keybound Mail: the tenant is bound to its issuer")
 struct MailTenantBoundaryTests {
     /// A token of the consumer realm, signed with its real (stolen) key, that names contoso's tid.
-    static func forgedEnterpriseTenant(_ fixture: MailFixture, _ extra: [String: JSONValue]) throws -> String {
-        let stolen = try fixture.context.manager.signingKey(issuerID: "consumers")
+    static func forgedEnterpriseTenant(_ fixture: MailFixture, _ extra: [String: JSONValue]) async throws -> String {
+        let stolen = try await fixture.context.manager.signingKey(issuerID: "consumers")
         return try fixture.forge(with: stolen, issuer: fixture.issuerURL("consumers"), tenant: MailFixture.contosoTenant, extra: extra)
     }
 
@@ -37,9 +37,9 @@ struct MailTenantBoundaryTests {
     @Test("A consumer-key token naming contoso's tid reads no audit record of contoso: tenant_mismatch, audited unverified",
           arguments: [true, false])
     func forgedTenantAuditRead(ledgerCheck: Bool) async throws {
-        let fixture = try MailFixture(ledgerCheck: ledgerCheck)
+        let fixture = try await MailFixture(ledgerCheck: ledgerCheck)
         defer { fixture.remove() }
-        let token = try Self.forgedEnterpriseTenant(fixture, Self.auditReader)
+        let token = try await Self.forgedEnterpriseTenant(fixture, Self.auditReader)
         try await fixture.withClients { provider, mail in
             // Something for the feed to hold: contoso's daemon reads a mailbox.
             let daemon = try await MailFixture.appToken(provider, issuer: "contoso")
@@ -61,9 +61,9 @@ struct MailTenantBoundaryTests {
     @Test("A consumer-key token naming contoso's tid creates no mailbox in contoso (no squatting): tenant_mismatch",
           arguments: [true, false])
     func mailboxSquat(ledgerCheck: Bool) async throws {
-        let fixture = try MailFixture(ledgerCheck: ledgerCheck)
+        let fixture = try await MailFixture(ledgerCheck: ledgerCheck)
         defer { fixture.remove() }
-        let token = try Self.forgedEnterpriseTenant(fixture, Self.person)
+        let token = try await Self.forgedEnterpriseTenant(fixture, Self.person)
         let before = try fixture.mail.store.allMailboxes()
         try await fixture.withClients { _, mail in
             for uri in ["/me/messages", "/users/squatter@\(MailFixture.contosoTenant)/messages"] {
@@ -80,10 +80,10 @@ struct MailTenantBoundaryTests {
     @Test("A consumer-realm token with a tenant-wide role and its own tid, validly signed, is refused 403 consumer_realm_role, audited")
     func consumerRealmRole() async throws {
         // Without the ledger (as a remote validator runs) the forgery reaches the role rule.
-        let fixture = try MailFixture(ledgerCheck: false)
+        let fixture = try await MailFixture(ledgerCheck: false)
         defer { fixture.remove() }
-        let stolen = try fixture.context.manager.signingKey(issuerID: "consumers")
-        let consumerTID = try #require(try fixture.context.manager.issuer(id: "consumers").tenantID)
+        let stolen = try await fixture.context.manager.signingKey(issuerID: "consumers")
+        let consumerTID = try await #require(try fixture.context.manager.issuer(id: "consumers").tenantID)
         for extra in [Self.mailReader, Self.auditReader] {
             let token = try fixture.forge(with: stolen, issuer: fixture.issuerURL("consumers"), tenant: consumerTID, extra: extra)
             try await fixture.withClients { _, mail in
@@ -102,10 +102,10 @@ struct MailTenantBoundaryTests {
 
     @Test("Inside the provider the ledger refuses the same forgery first: token_not_issued, still never served")
     func consumerRealmRoleWithLedger() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
-        let stolen = try fixture.context.manager.signingKey(issuerID: "consumers")
-        let consumerTID = try #require(try fixture.context.manager.issuer(id: "consumers").tenantID)
+        let stolen = try await fixture.context.manager.signingKey(issuerID: "consumers")
+        let consumerTID = try await #require(try fixture.context.manager.issuer(id: "consumers").tenantID)
         let token = try fixture.forge(with: stolen, issuer: fixture.issuerURL("consumers"), tenant: consumerTID, extra: Self.mailReader)
         try await fixture.withClients { _, mail in
             let response = try await MailFixture.get(mail, "/users/user@consumers.example/messages", token: token)
@@ -116,7 +116,7 @@ struct MailTenantBoundaryTests {
 
     @Test("The consumer realm's own users still read their own mail, and their records name the consumer tenant")
     func consumerUsersUnaffected() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         try await fixture.withClients { provider, mail in
             let token = try await MailFixture.userToken(provider, issuer: "consumers")
@@ -125,6 +125,6 @@ struct MailTenantBoundaryTests {
         let record = try fixture.lastAudit()
         #expect(record.verdict == .allowed && record.attribution == .verified)
         #expect(record.tenantIssuer == fixture.issuerURL("consumers"))
-        #expect(record.tenant == (try fixture.context.manager.issuer(id: "consumers").tenantID))
+        await #expect(record.tenant == (try fixture.context.manager.issuer(id: "consumers").tenantID))
     }
 }

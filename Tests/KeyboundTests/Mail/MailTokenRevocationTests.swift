@@ -34,7 +34,7 @@ struct MailTokenRevocationTests {
 
     @Test("RFC 7009: a cached application token is refused on the next request (token_revoked)")
     func revokedByClient() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         try await fixture.withClients { provider, mail in
             let token = try await MailFixture.appToken(provider, issuer: "contoso")
@@ -48,7 +48,7 @@ struct MailTokenRevocationTests {
 
     @Test("refresh-token reuse: the cached access tokens of the chain are refused on the next request")
     func refreshReuse() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         try await fixture.withClients { provider, mail in
             let tokens = try await ProviderFixture.codeFlow(provider, issuer: "contoso", scope: "openid offline_access api://mail/Mail.Read")
@@ -69,7 +69,7 @@ struct MailTokenRevocationTests {
 
     @Test("authorization-code replay: the cached access token of the first redemption is refused on the next request")
     func codeReplay() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         try await fixture.withClients { provider, mail in
             let code = try await AuthorizeEndpointCodeTests.code(provider, scope: "openid api://mail/Mail.Read")

@@ -26,7 +26,7 @@ final class StandaloneMail: Sendable {
          prepare: (_ base: String, _ dataDirectory: URL) throws -> Void = { _, _ in }) async throws {
         let providerPort = try InteropTests.freePort()
         base = "http://127.0.0.1:\(providerPort)"
-        fixture = try ProviderFixture(publicURL: base)
+        fixture = try await ProviderFixture(publicURL: base)
         var quiet = Logger(label: "standalone-mail")
         quiet.logLevel = .critical
         let provider = Application(router: KeyboundApplication.router(context: fixture.context),

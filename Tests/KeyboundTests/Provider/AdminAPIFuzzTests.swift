@@ -39,9 +39,9 @@ struct AdminAPIFuzzTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-fuzz-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let configuration = ServerConfiguration(publicURL: base, adminToken: Self.token, passwordHashCost: 4)
-        let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
+        let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
         let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
-        try DevelopmentBootstrap.run(context: context, now: Date())
+        try await DevelopmentBootstrap.run(context: context, now: Date())
         var quiet = Logger(label: "fuzz")
         quiet.logLevel = .critical
         let app = Application(router: KeyboundApplication.router(context: context),

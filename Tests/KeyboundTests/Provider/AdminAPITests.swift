@@ -15,14 +15,14 @@ private struct AdminFixture {
     let directory: URL
     let context: ProviderContext
 
-    init(adminToken: String? = AdminFixture.token) throws {
+    init(adminToken: String? = AdminFixture.token) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-admin-\(UUID().uuidString)")
-        let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
+        let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
         let configuration = ServerConfiguration(publicURL: Self.publicURL, adminToken: adminToken, passwordHashCost: 4)
         context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
         let now = Date().addingTimeInterval(-60)
-        try manager.createIssuer(IssuerRecord(id: "consumers", url: configuration.issuerURL("consumers"), kind: .consumer, createdAt: now))
-        try manager.createIssuer(IssuerRecord(id: "contoso", url: configuration.issuerURL("contoso"), kind: .tenant,
+        try await manager.createIssuer(IssuerRecord(id: "consumers", url: configuration.issuerURL("consumers"), kind: .consumer, createdAt: now))
+        try await manager.createIssuer(IssuerRecord(id: "contoso", url: configuration.issuerURL("contoso"), kind: .tenant,
                                               tenantID: "tenant-1", createdAt: now))
         for id in ["consumers", "contoso"] {
             try context.store.upsert(ResourceRecord(issuerID: id, audience: "api://mail", scopes: ["Mail.Read", "Mail.Send"],
@@ -80,7 +80,7 @@ private let daemonJSON = """
 struct AdminAPITests {
     @Test("with no admin token the API is disabled: every /admin route is 404 and says how to enable it")
     func disabled() async throws {
-        let fixture = try AdminFixture(adminToken: nil)
+        let fixture = try await AdminFixture(adminToken: nil)
         defer { fixture.remove() }
         try await fixture.app().test(.router) { client in
             for (method, uri) in [(HTTPRequest.Method.get, "/admin/issuers"), (.get, "/admin/issuers/consumers/clients"),
@@ -95,12 +95,12 @@ struct AdminAPITests {
             let create = try await admin(client, .post, "/admin/issuers", json: #"{"id": "fabrikam", "kind": "consumer"}"#, token: nil)
             #expect(create.status == .notFound)
         }
-        #expect(try fixture.context.manager.issuers().map(\.id) == ["consumers", "contoso"])
+        await #expect(try fixture.context.manager.issuers().map(\.id) == ["consumers", "contoso"])
     }
 
     @Test("an empty admin token (only possible in code) disables the API too; 'Bearer ' never authenticates")
     func emptyToken() async throws {
-        let fixture = try AdminFixture(adminToken: "")
+        let fixture = try await AdminFixture(adminToken: "")
         defer { fixture.remove() }
         try await fixture.app().test(.router) { client in
             let response = try await client.execute(uri: "/admin/issuers", method: .get, headers: [.authorization: "Bearer "])
@@ -111,7 +111,7 @@ struct AdminAPITests {
 
     @Test("a missing, foreign-scheme or wrong token is 401 with a Bearer challenge; the right one is 200")
     func authentication() async throws {
-        let fixture = try AdminFixture()
+        let fixture = try await AdminFixture()
         defer { fixture.remove() }
         try await fixture.app().test(.router) { client in
             let missing = try await admin(client, .get, "/admin/issuers", token: nil)
@@ -151,7 +151,7 @@ struct AdminAPITests {
 
     @Test("creating an issuer: 201 with its URL, settings, active key and Keybound Mail; JWKS served at once; errors mapped")
     func createIssuer() async throws {
-        let fixture = try AdminFixture()
+        let fixture = try await AdminFixture()
         defer { fixture.remove() }
         try await fixture.app(withProvider: true).test(.router) { client in
             // Load the key cache, so that serving the new issuer's JWKS at once needs the invalidation.
@@ -203,12 +203,12 @@ struct AdminAPITests {
             #expect(text(sameTenant).contains("tenant id"))
             #expect(try await admin(client, .get, "/admin/issuers/nobody").status == .notFound)
         }
-        #expect(try fixture.context.manager.issuers().map(\.id) == ["consumers", "contoso", "fabrikam"])
+        await #expect(try fixture.context.manager.issuers().map(\.id) == ["consumers", "contoso", "fabrikam"])
     }
 
     @Test("a client secret is shown once: never by GET or list, not even its digest; rotation replaces it")
     func clientSecretOnce() async throws {
-        let fixture = try AdminFixture()
+        let fixture = try await AdminFixture()
         defer { fixture.remove() }
         try await fixture.app(withProvider: true).test(.router) { client in
             let created = try await admin(client, .post, "/admin/issuers/contoso/clients", json: daemonJSON)
@@ -264,7 +264,7 @@ struct AdminAPITests {
 
     @Test("clients: public and private_key_jwt have no secret; bad settings are 400 with the reason")
     func clientKinds() async throws {
-        let fixture = try AdminFixture()
+        let fixture = try await AdminFixture()
         defer { fixture.remove() }
         let key = try SigningKey.generate(algorithm: .es256, issuer: "partner", keyID: "partner-1")
         let publicJWKS = JSONWriter().string(.object(JSONObject(["keys": .array([.object(key.publicJWK.publicJSON)])])))
@@ -316,7 +316,7 @@ struct AdminAPITests {
 
     @Test("rotate publishes a pending key; revoke revokes it by (issuer, kid) and records admin-api; events list it")
     func rotateAndRevoke() async throws {
-        let fixture = try AdminFixture()
+        let fixture = try await AdminFixture()
         defer { fixture.remove() }
         try await fixture.app(withProvider: true).test(.router) { client in
             // The access-token keys (the ID-token keys rotate alongside, see IDTokenSigningTests).
@@ -387,7 +387,7 @@ struct AdminAPITests {
 
     @Test("a consumer realm's client holds no tenant-wide role; a new consumer realm gets its own generated tid")
     func consumerRealmRoles() async throws {
-        let fixture = try AdminFixture()
+        let fixture = try await AdminFixture()
         defer { fixture.remove() }
         try await fixture.app().test(.router) { client in
             for roles in [#"["api://mail/Mail.Read.All"]"#, #"["api://mail/AuditLog.Read.All"]"#] {
@@ -408,7 +408,7 @@ struct AdminAPITests {
 
     @Test("a client or user of one issuer is not reachable through another issuer's path")
     func crossIssuer() async throws {
-        let fixture = try AdminFixture()
+        let fixture = try await AdminFixture()
         defer { fixture.remove() }
         try await fixture.app().test(.router) { client in
             #expect(try await admin(client, .post, "/admin/issuers/contoso/clients", json: daemonJSON).status == .created)
@@ -437,7 +437,7 @@ struct AdminAPITests {
 
     @Test("users: bcrypt-hashed, never shown; short passwords refused; disable works")
     func users() async throws {
-        let fixture = try AdminFixture()
+        let fixture = try await AdminFixture()
         defer { fixture.remove() }
         let password = "correct horse battery staple"
         try await fixture.app().test(.router) { client in
@@ -486,7 +486,7 @@ struct AdminAPITests {
 
     @Test("bodies: malformed JSON, duplicate or unknown members, wrong types → 400; other media types → 415; over 64 KiB → 413")
     func strictBodies() async throws {
-        let fixture = try AdminFixture()
+        let fixture = try await AdminFixture()
         defer { fixture.remove() }
         try await fixture.app().test(.router) { client in
             let cases: [(String, String, String)] = [
@@ -535,6 +535,6 @@ struct AdminAPITests {
             let none = try await admin(client, .post, "/admin/issuers/consumers/keys/rotate")
             #expect(none.status == .ok)
         }
-        #expect(try fixture.context.manager.issuers().map(\.id) == ["consumers", "contoso", "okay"])
+        await #expect(try fixture.context.manager.issuers().map(\.id) == ["consumers", "contoso", "okay"])
     }
 }

@@ -12,8 +12,8 @@ import Testing
 struct AdminRolesAndShapesTests {
     static let token = String(repeating: "t", count: 40)
 
-    static func fixture() throws -> ProviderFixture {
-        let fixture = try ProviderFixture()
+    static func fixture() async throws -> ProviderFixture {
+        let fixture = try await ProviderFixture()
         return fixture
     }
 
@@ -40,7 +40,7 @@ struct AdminRolesAndShapesTests {
 
     @Test("AuditLog.Read.All: refused until the resource defines it, then granted on a tenant; never to a consumer realm's client")
     func auditRole() async throws {
-        let fixture = try Self.fixture()
+        let fixture = try await Self.fixture()
         defer { fixture.remove() }
         try await Self.app(fixture).test(.router) { client in
             let undefined = try await Self.post(client, "/admin/issuers/contoso/clients", Self.auditor("auditor", roles: #"["api://mail/AuditLog.Read.All"]"#))
@@ -81,7 +81,7 @@ struct AdminRolesAndShapesTests {
 
     @Test("null is refused for every request member the document does not make nullable")
     func nulls() async throws {
-        let fixture = try Self.fixture()
+        let fixture = try await Self.fixture()
         defer { fixture.remove() }
         try await Self.app(fixture).test(.router) { client in
             for (uri, json) in [
@@ -95,13 +95,13 @@ struct AdminRolesAndShapesTests {
                 #expect(response.status == .badRequest, "\(json)")
                 #expect(response.body["error"] == .string("invalid_request"), "\(json)")
             }
-            #expect(try fixture.context.manager.issuers().map(\.id) == ["consumers", "contoso"])
+            await #expect(try fixture.context.manager.issuers().map(\.id) == ["consumers", "contoso"])
         }
     }
 
     @Test("requests the document accepts are not refused for their shape")
     func documentedShapes() async throws {
-        let fixture = try Self.fixture()
+        let fixture = try await Self.fixture()
         defer { fixture.remove() }
         try await Self.app(fixture).test(.router) { client in
             // A 256-character username with no name: the default display name is the username.

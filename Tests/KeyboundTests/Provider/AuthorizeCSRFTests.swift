@@ -46,7 +46,7 @@ struct AuthorizeCSRFTests {
 
     @Test("a cookie and csrf_token that are equal but were not minted by the server (what the old double-submit accepted): 403")
     func unmintedPair() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let (fields, _, _) = try await Self.page(client, query: Self.query())
@@ -63,7 +63,7 @@ struct AuthorizeCSRFTests {
 
     @Test("a token minted for one authorization request is refused for another (state, redirect_uri, client, code_challenge, issuer)")
     func tokenBoundToRequest() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         let second = "http://127.0.0.1:8400/other-callback"
         for issuer in ["contoso", "consumers"] {
@@ -105,7 +105,7 @@ struct AuthorizeCSRFTests {
     @Test("over https the cookie is __Host-kb_csrf with Path=/, Secure, HttpOnly, SameSite=Strict and no Domain",
           arguments: ["https://id.keybound.test", "http://id.internal:8080"])
     func secureCookie(publicURL: String) async throws {
-        let fixture = try ProviderFixture(publicURL: publicURL)
+        let fixture = try await ProviderFixture(publicURL: publicURL)
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let page = try await Self.page(client, query: Self.query())
@@ -130,7 +130,7 @@ struct AuthorizeCSRFTests {
     @Test("development over http on loopback: kb_csrf without Secure (a __Host- cookie needs Secure), still HttpOnly and SameSite=Strict",
           arguments: ["http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"])
     func loopbackDevelopmentCookie(publicURL: String) async throws {
-        let fixture = try ProviderFixture(publicURL: publicURL)
+        let fixture = try await ProviderFixture(publicURL: publicURL)
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let page = try await Self.page(client, query: Self.query())

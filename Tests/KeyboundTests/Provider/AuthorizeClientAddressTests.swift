@@ -109,7 +109,7 @@ struct AuthorizeClientAddressTests {
     @Test("from an untrusted peer a forged X-Forwarded-For is ignored: a new forged address per attempt still hits the peer's limit")
     func forgedHeaderIgnored() async throws {
         let clock = TestClock()
-        let fixture = try ProviderFixture(clock: clock.function)
+        let fixture = try await ProviderFixture(clock: clock.function)
         defer { fixture.remove() }
         try await fixture.liveApp.test(.live) { client in
             for attempt in 1...AuthorizeThrottleTests.addressAllowance {
@@ -124,7 +124,7 @@ struct AuthorizeClientAddressTests {
     @Test("behind a trusted proxy, X-Forwarded-For names the client: one client's limit does not throttle another behind the same proxy")
     func trustedProxyHonoured() async throws {
         let clock = TestClock()
-        let fixture = try ProviderFixture(clock: clock.function) { configuration in
+        let fixture = try await ProviderFixture(clock: clock.function) { configuration in
             configuration.trustedProxies = try! TrustedProxies.parse(["127.0.0.1"]).get()
         }
         defer { fixture.remove() }

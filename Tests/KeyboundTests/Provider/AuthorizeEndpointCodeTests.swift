@@ -40,7 +40,7 @@ struct AuthorizeEndpointCodeTests {
 
     @Test("a code works once; the second exchange fails and revokes everything the first produced")
     func singleUse() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let code = try await Self.code(client)
@@ -67,7 +67,7 @@ struct AuthorizeEndpointCodeTests {
 
     @Test("a code issued to web cannot be redeemed by partner")
     func otherClient() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let code = try await Self.code(client)
@@ -85,7 +85,7 @@ struct AuthorizeEndpointCodeTests {
         "http://127.0.0.1:8400/other", "http://127.0.0.1:8400/callback/", "http://localhost:8400/callback",
     ])
     func otherRedirect(redirect: String) async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let code = try await Self.code(client)
@@ -95,7 +95,7 @@ struct AuthorizeEndpointCodeTests {
 
     @Test("a code of contoso means nothing at consumers")
     func otherIssuer() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let code = try await Self.code(client, issuer: "contoso")
@@ -107,7 +107,7 @@ struct AuthorizeEndpointCodeTests {
 
     @Test("an expired code fails; the same code unexpired works")
     func expired() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         let now = Date()
         func record(_ code: String, expiresAt: Date) -> AuthorizationCodeRecord {
@@ -132,7 +132,7 @@ struct AuthorizeEndpointCodeTests {
     @Test("a code from a fixed-clock provider expires after the configured lifetime")
     func expiresWithClock() async throws {
         let start = Date(timeIntervalSince1970: 1_900_000_000)
-        let early = try ProviderFixture(now: start)
+        let early = try await ProviderFixture(now: start)
         defer { early.remove() }
         let lifetime = early.configuration.authorizationCodeLifetime
         // A second provider over the same store, later than the code's lifetime.

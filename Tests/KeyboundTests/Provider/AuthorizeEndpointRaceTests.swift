@@ -27,7 +27,7 @@ struct AuthorizeEndpointRaceTests {
 
     @Test("concurrent redemptions of one code: one succeeds at most, and its tokens do not survive the replays")
     func codeReplayRace() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             var survivors: [Int] = []
@@ -52,7 +52,7 @@ struct AuthorizeEndpointRaceTests {
 
     @Test("concurrent spends of one refresh token: one succeeds at most, and what it returned does not survive the reuse")
     func refreshReuseRace() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             var survivors: [Int] = []
@@ -84,13 +84,13 @@ struct AuthorizeEndpointRaceTests {
     /// access and refresh tokens and commit them (TokenEndpoint.issueDelegated).
     static func finishExchange(_ fixture: ProviderFixture, chainID: String, scope: String) async throws -> (access: String, refresh: String) {
         let context = fixture.context
-        let grant = TokenMinter.Grant(
+        let grant = await TokenMinter.Grant(
             issuer: try context.issuer("contoso"), client: try #require(try context.store.client(issuerID: "contoso", clientID: "web")),
             user: try #require(try context.store.user(issuerID: "contoso", username: "user")),
             scope: .stored(scope: scope, resource: "api://mail"), grantType: "authorization_code", sessionID: Secrets.uuid(),
             authTime: context.now(), nonce: nil, chainID: chainID, parentTokenID: nil)
         let minter = TokenMinter(context: context)
-        let access = try minter.accessToken(grant, now: context.now())
+        let access = try await minter.accessToken(grant, now: context.now())
         let refresh = try #require(minter.refreshToken(grant, chainStartedAt: context.now(), now: context.now()))
         try await context.ledger.commit(.init(records: [access.record, refresh.record], refreshToken: refresh.state))
         return (access.token, refresh.token)
@@ -98,7 +98,7 @@ struct AuthorizeEndpointRaceTests {
 
     @Test("a code replay that lands between the first redemption and its ledger commit still revokes what the first exchange returns")
     func codeReplayBeforeCommit() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         let store = fixture.context.store
         let now = Date()
@@ -137,7 +137,7 @@ struct AuthorizeEndpointRaceTests {
 
     @Test("a refresh reuse that lands between the first spend and its ledger commit still revokes what the first spend returns")
     func refreshReuseBeforeCommit() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         let store = fixture.context.store
         let refresh = try await fixture.app.test(.router) { client in

@@ -49,7 +49,7 @@ struct AuthorizeEndpointTests {
               "response_type=code&client_id=web&redirect_uri=http%3A%2F%2F127.0.0.1%40evil.example%3A8400%2Fcallback",
           ])
     func untrustworthyRequests(query: String) async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try fixture.context.store.insert(ClientRecord(issuerID: "consumers", clientID: "consumer-only", name: "Consumer only",
                                                       authenticationMethod: .none, redirectURIs: [ProviderFixture.redirect],
@@ -66,7 +66,7 @@ struct AuthorizeEndpointTests {
 
     @Test("response_type=token and prompt=none go back to the client with the error, state and iss")
     func redirectedErrors() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let token = ProviderFixture.authorizeQuery().replacingOccurrences(of: "response_type=code", with: "response_type=token")
@@ -88,7 +88,7 @@ struct AuthorizeEndpointTests {
 
     @Test("a wrong password, an unknown user and a disabled user get the same 401 page and no code")
     func wrongCredentials() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try fixture.context.store.insert(UserRecord(issuerID: "contoso", subject: "ghost-subject", username: "ghost",
                                                     passwordHash: PasswordHasher.hash(ProviderFixture.password, cost: 4),
@@ -114,7 +114,7 @@ struct AuthorizeEndpointTests {
 
     @Test("a missing CSRF cookie, a mismatched csrf_token or another page's cookie: 403, no code")
     func csrf() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let (fields, cookie) = try await Self.loginForm(client)
@@ -143,7 +143,7 @@ struct AuthorizeEndpointTests {
 
     @Test("a third-party client needs consent: without it the page asks again; with it a code is issued")
     func consent() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let query = ProviderFixture.authorizeQuery(clientID: "partner")
@@ -166,7 +166,7 @@ struct AuthorizeEndpointTests {
 
     @Test("a user of consumers cannot sign in at contoso")
     func crossIssuerUser() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try fixture.context.store.insert(UserRecord(issuerID: "consumers", subject: "alice-subject", username: "alice",
                                                     passwordHash: PasswordHasher.hash("alice's password", cost: 4),
@@ -185,7 +185,7 @@ struct AuthorizeEndpointTests {
 
     @Test("the login page escapes a hostile state; the redirect returns it verbatim and it cannot inject parameters")
     func hostileState() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             for state in ["\"><script>alert(1)</script>", "x&code=evil&iss=https://evil.example", "a+b c%20d#e'f"] {

@@ -103,7 +103,7 @@ struct AuthorizeHashPoolTests {
 
     @Test("a sign-in while the one thread is busy and the one queue slot taken: 503 temporarily_unavailable with Retry-After; it counts as no failure, and works once there is room")
     func saturatedSignIn() async throws {
-        let fixture = try ProviderFixture(configure: { configuration in
+        let fixture = try await ProviderFixture(configure: { configuration in
             configuration.passwordHashThreads = 1
             configuration.passwordHashQueue = 1
         })
@@ -136,7 +136,7 @@ struct AuthorizeHashPoolTests {
     @Test("the throttle is checked before the pool: with every hashing thread held, a throttled account still gets 429, not 503")
     func throttleBeforeHashing() async throws {
         let clock = TestClock()
-        let fixture = try ProviderFixture(clock: clock.function, configure: { configuration in
+        let fixture = try await ProviderFixture(clock: clock.function, configure: { configuration in
             configuration.passwordHashThreads = 1
             configuration.passwordHashQueue = 0
         })

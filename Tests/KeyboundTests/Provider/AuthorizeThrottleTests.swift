@@ -40,7 +40,7 @@ struct AuthorizeThrottleTests {
     @Test("after the allowance of failures an account gets 429 + Retry-After, even with the right password; other issuers and usernames are not affected; after the delay the right password works")
     func accountBackoff() async throws {
         let clock = TestClock()
-        let fixture = try ProviderFixture(clock: clock.function)
+        let fixture = try await ProviderFixture(clock: clock.function)
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             for attempt in 1...Self.accountAllowance {
@@ -69,7 +69,7 @@ struct AuthorizeThrottleTests {
     @Test("the delay doubles after each further failure and stops at the cap; the right password still works after the delay")
     func backoffCapsWithoutLockout() async throws {
         let clock = TestClock()
-        let fixture = try ProviderFixture(clock: clock.function)
+        let fixture = try await ProviderFixture(clock: clock.function)
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             for attempt in 1...Self.accountAllowance {
@@ -96,7 +96,7 @@ struct AuthorizeThrottleTests {
     @Test("failures decay: a day later the account has its whole allowance again")
     func failuresDecay() async throws {
         let clock = TestClock()
-        let fixture = try ProviderFixture(clock: clock.function)
+        let fixture = try await ProviderFixture(clock: clock.function)
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             for attempt in 1...Self.accountAllowance {
@@ -113,7 +113,7 @@ struct AuthorizeThrottleTests {
     @Test("usernames are compared exactly: failures for 'cafe\\u{301}' do not throttle 'caf\\u{E9}', which Swift's == calls equal")
     func exactUsernames() async throws {
         let clock = TestClock()
-        let fixture = try ProviderFixture(clock: clock.function)
+        let fixture = try await ProviderFixture(clock: clock.function)
         defer { fixture.remove() }
         let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
         #expect(composed == decomposed && !composed.isExactly(decomposed))
@@ -133,7 +133,7 @@ struct AuthorizeThrottleTests {
     @Test("one client address gets 429 after its allowance of failures, whatever username it tries next; after the delay it may try again")
     func addressThrottle() async throws {
         let clock = TestClock()
-        let fixture = try ProviderFixture(clock: clock.function)
+        let fixture = try await ProviderFixture(clock: clock.function)
         defer { fixture.remove() }
         try await fixture.liveApp.test(.live) { client in
             // Each username fails once, so no account reaches its own allowance.

@@ -119,7 +119,7 @@ struct DiscoveryConformanceTests {
 
     @Test("every MUST holds for every issuer at every well-known location", arguments: publicURLs)
     func requirementsHold(publicURL: String) async throws {
-        let fixture = try ProviderFixture(publicURL: publicURL)
+        let fixture = try await ProviderFixture(publicURL: publicURL)
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             for id in ["consumers", "contoso"] {
@@ -145,7 +145,7 @@ struct DiscoveryConformanceTests {
 
     @Test("the RFC 8414 location answers only the exact issuer path: no other spelling reaches an issuer's metadata")
     func insertedPathIsExact() async throws {
-        let fixture = try ProviderFixture(publicURL: "https://login.keybound.test/idp")
+        let fixture = try await ProviderFixture(publicURL: "https://login.keybound.test/idp")
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             for path in ["/.well-known/oauth-authorization-server/contoso",       // the issuer has the /idp prefix
@@ -163,7 +163,7 @@ struct DiscoveryConformanceTests {
 
     @Test("the JWKS behind jwks_uri: every key has kid, use: sig and alg; the ID-token algorithms listed are the keys'")
     func keySetMatchesMetadata() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let document = try ProviderFixture.json(try await client.execute(uri: "/contoso/.well-known/openid-configuration", method: .get))

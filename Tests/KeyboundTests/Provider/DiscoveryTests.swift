@@ -14,7 +14,7 @@ struct DiscoveryTests {
 
     @Test("the discovery document lists the issuer's own endpoints and what it supports", arguments: ["consumers", "contoso"])
     func document(issuer: String) async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let response = try await client.execute(uri: "/\(issuer)/.well-known/openid-configuration", method: .get)
@@ -54,7 +54,7 @@ struct DiscoveryTests {
 
     @Test("the RFC 8414 path returns the same document", arguments: ["consumers", "contoso"])
     func rfc8414(issuer: String) async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let oidc = try await client.execute(uri: "/\(issuer)/.well-known/openid-configuration", method: .get)
@@ -67,7 +67,7 @@ struct DiscoveryTests {
 
     @Test("scopes_supported follows the registered resources")
     func scopesFollowResources() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try fixture.context.store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://files", scopes: ["Files.Read"], roles: []))
         try await fixture.app.test(.router) { client in
@@ -80,7 +80,7 @@ struct DiscoveryTests {
 
     @Test("jwks_uri publishes the key that signs the issuer's tokens and no other issuer's", arguments: ["consumers", "contoso"])
     func keySet(issuer: String) async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let document = try ProviderFixture.json(try await client.execute(uri: "/\(issuer)/.well-known/openid-configuration", method: .get))
@@ -96,7 +96,7 @@ struct DiscoveryTests {
             let kid = try #require(TokenInspection(token: token, now: Date()).header?["kid"]?.stringValue)
             #expect(kids.contains(kid))
             let other = issuer == "contoso" ? "consumers" : "contoso"
-            let otherKids = try fixture.context.manager.keys(issuerID: other).map(\.keyID)
+            let otherKids = try await fixture.context.manager.keys(issuerID: other).map(\.keyID)
             #expect(Set(kids).isDisjoint(with: otherKids))
             // Public keys only.
             for key in keys { #expect(key.objectValue?["d"] == nil) }

@@ -43,8 +43,8 @@ struct EventStreamBoundsTests {
         #expect(wrong.status == 401)
 
         let manager = live.fixture.context.manager
-        let active = try manager.signingKey(issuerID: "contoso")
-        try manager.revoke(issuerID: "contoso", keyID: active.keyID, reason: "drill", actor: "test", now: Date())
+        let active = try await manager.signingKey(issuerID: "contoso")
+        try await manager.revoke(issuerID: "contoso", keyID: active.keyID, reason: "drill", actor: "test", now: Date())
         #expect(await eventually(within: 10) { validator.data.contains { $0["kind"] == .string("revoked") && $0["kid"] == .string(active.keyID) } },
                 "received: \(validator.text)")
         // So do the anonymous streams that got in.
@@ -65,8 +65,8 @@ struct EventStreamBoundsTests {
         defer { stream.close() }
         #expect(stream.status == 200)
         let manager = live.fixture.context.manager
-        let active = try manager.signingKey(issuerID: "consumers")
-        try manager.revoke(issuerID: "consumers", keyID: active.keyID, reason: "drill", actor: "test", now: Date())
+        let active = try await manager.signingKey(issuerID: "consumers")
+        try await manager.revoke(issuerID: "consumers", keyID: active.keyID, reason: "drill", actor: "test", now: Date())
         #expect(await eventually(within: 10) { stream.data.contains { $0["kid"] == .string(active.keyID) && $0["kind"] == .string("revoked") } },
                 "received: \(stream.text)")
     }
@@ -85,9 +85,9 @@ struct EventStreamBoundsTests {
 
         // "Another process": a second key store instance over the same file, whose commits this
         // process's hub is not told of.
-        let other = try KeyManager(store: try SQLiteKeyStore(directory: live.fixture.directory), kek: live.fixture.context.manager.sealer.kek)
-        let active = try other.signingKey(issuerID: "contoso")
-        try other.revoke(issuerID: "contoso", keyID: active.keyID, reason: "from the CLI", actor: "test", now: Date())
+        let other = try await KeyManager(store: try SQLiteKeyStore(directory: live.fixture.directory), kek: live.fixture.context.manager.sealer.kek)
+        let active = try await other.signingKey(issuerID: "contoso")
+        try await other.revoke(issuerID: "contoso", keyID: active.keyID, reason: "from the CLI", actor: "test", now: Date())
         #expect(await eventually(within: 10) {
             streams.prefix(5).allSatisfy { $0.data.contains { $0["kid"] == .string(active.keyID) && $0["kind"] == .string("revoked") } }
         })

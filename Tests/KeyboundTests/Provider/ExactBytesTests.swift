@@ -17,8 +17,8 @@ struct ExactBytesTests {
 
     /// The fixture plus a resource `api://Kiosk` and `api://café` on contoso, a client `Kiosk` holding
     /// their roles, and a public client redirecting to `https://app.example/Kiosk`.
-    static func fixture() throws -> ProviderFixture {
-        let fixture = try ProviderFixture()
+    static func fixture() async throws -> ProviderFixture {
+        let fixture = try await ProviderFixture()
         let store = fixture.context.store
         try store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://Kiosk", scopes: ["Menu.Read"], roles: ["Reports.Read"]))
         try store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://\(composedCafe)", scopes: ["Menu.Read"], roles: ["Menu.Read.All"]))
@@ -32,7 +32,7 @@ struct ExactBytesTests {
 
     @Test("a canonically equivalent audience in scope or resource is refused, the exact one works")
     func audiences() async throws {
-        let fixture = try Self.fixture()
+        let fixture = try await Self.fixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let basic = ProviderFixture.basic("Kiosk", ProviderFixture.secret)
@@ -77,7 +77,7 @@ struct ExactBytesTests {
 
     @Test("a redirect URI equivalent to a registered one is not registered")
     func redirectURIs() async throws {
-        let fixture = try Self.fixture()
+        let fixture = try await Self.fixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let base: [(String, String)] = [("response_type", "code"), ("client_id", "kiosk-web"), ("scope", "openid"),
@@ -96,7 +96,7 @@ struct ExactBytesTests {
 
     @Test("a client id equivalent to another is unknown, and does not poison the directory cache for the real one")
     func clientIDs() async throws {
-        let fixture = try Self.fixture()
+        let fixture = try await Self.fixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let parameters = [("grant_type", "client_credentials"), ("scope", "api://Kiosk/.default")]

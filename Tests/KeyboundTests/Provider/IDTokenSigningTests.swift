@@ -23,7 +23,7 @@ struct IDTokenSigningTests {
     @Test("the ID token is RS256 with the ID-token key and verifies with the issuer's JWKS; the access token keeps ES256",
           arguments: ["consumers", "contoso"])
     func defaultRS256(issuer: String) async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let tokens = try await ProviderFixture.codeFlow(client, issuer: issuer)
@@ -53,7 +53,7 @@ struct IDTokenSigningTests {
 
     @Test("a client that asks for the issuer's algorithm gets ID tokens signed with the access-token key")
     func clientAsksForIssuerAlgorithm() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         var web = try #require(try fixture.context.store.client(issuerID: "contoso", clientID: "web"))
         web.idTokenSignedResponseAlgorithm = .es256
@@ -72,13 +72,13 @@ struct IDTokenSigningTests {
 
     @Test("an access token re-signed with the ID-token key is not an access token at the provider")
     func idTokenKeySignsNoAccessToken() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let token = try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)
             #expect(try await IntrospectRevokeUserinfoTests.isActive(client, token))
             // Same payload (so same ledger digest), signed with the issuer's own ID-token key.
-            let idKey = try fixture.context.manager.signingKey(issuerID: "contoso", purpose: .idToken)
+            let idKey = try await fixture.context.manager.signingKey(issuerID: "contoso", purpose: .idToken)
             let payload = try #require(Base64URL.decode(String(token.split(separator: ".")[1])))
             let header = JSONObject(["alg": .string("RS256"), "kid": .string(idKey.keyID), "typ": .string("at+jwt")])
             let resigned = try TokenSigner(key: idKey).sign(header: header, payload: payload)
@@ -88,7 +88,7 @@ struct IDTokenSigningTests {
 
     @Test("admin API: id_token_signed_response_alg is RS256 by default, the issuer's algorithm if asked, anything else 400; keys show their purpose")
     func adminAPI() async throws {
-        let fixture = try ProviderFixture(adminToken: Self.adminToken)
+        let fixture = try await ProviderFixture(adminToken: Self.adminToken)
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             func create(_ id: String, _ alg: String?) async throws -> TestResponse {
@@ -129,15 +129,15 @@ struct IDTokenSigningTests {
     }
 
     @Test("a provider over a store from before key purposes signs ID tokens at once: the key cache runs the tick that creates the key")
-    func oldStoreNeedsNoOperator() throws {
+    func oldStoreNeedsNoOperator() async throws {
         let kek = KeyEncryptionKey.generate()
-        let old = try StoreKeyPurposeTests.storeBeforePurposes(kek: kek)
+        let old = try await StoreKeyPurposeTests.storeBeforePurposes(kek: kek)
         defer { old.remove() }
-        let context = ProviderContext(manager: try old.open(), store: try ProviderStore(directory: old.directory),
+        let context = await ProviderContext(manager: try old.open(), store: try ProviderStore(directory: old.directory),
                                       configuration: ServerConfiguration(publicURL: "https://login.keybound.test"))
-        #expect(try context.manager.keys(issuerID: "consumers").allSatisfy { $0.purpose == .accessToken })
-        let signer = try context.keys.signer(issuerID: "consumers", purpose: .idToken)
+        await #expect(try context.manager.keys(issuerID: "consumers").allSatisfy { $0.purpose == .accessToken })
+        let signer = try await context.keys.signer(issuerID: "consumers", purpose: .idToken)
         #expect(signer.key.algorithm == .rs256)
-        #expect(try context.manager.signingKey(issuerID: "consumers", purpose: .idToken).keyID == signer.key.keyID)
+        await #expect(try context.manager.signingKey(issuerID: "consumers", purpose: .idToken).keyID == signer.key.keyID)
     }
 }

@@ -25,7 +25,7 @@ struct InteropTests {
         try await Self.ensurePythonPackages()
         let port = try Self.freePort()
         let base = "http://127.0.0.1:\(port)"
-        let fixture = try ProviderFixture(publicURL: base)
+        let fixture = try await ProviderFixture(publicURL: base)
         defer { fixture.remove() }
         var quiet = Logger(label: "interop")
         quiet.logLevel = .critical

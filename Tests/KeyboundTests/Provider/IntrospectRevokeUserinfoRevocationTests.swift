@@ -27,7 +27,7 @@ struct IntrospectRevokeUserinfoRevocationTests {
 
     @Test("a revoked access token is inactive and refused by userinfo; the record says why")
     func revokeAccessToken() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let tokens = try await ProviderFixture.codeFlow(client, issuer: "contoso")
@@ -49,7 +49,7 @@ struct IntrospectRevokeUserinfoRevocationTests {
     @Test("a revoked refresh token kills its chain: no refresh, and the access and ID tokens of the chain are inactive",
           arguments: [nil, "refresh_token", "access_token"])
     func revokeRefreshToken(hint: String?) async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let tokens = try await ProviderFixture.codeFlow(client, issuer: "contoso")
@@ -75,7 +75,7 @@ struct IntrospectRevokeUserinfoRevocationTests {
 
     @Test("revoking another client's token is a 200 that changes nothing")
     func otherClientsTokens() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let app = try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)
@@ -105,7 +105,7 @@ struct IntrospectRevokeUserinfoRevocationTests {
         ("openid", ["sub", "tid"]),
     ])
     func userinfoClaims(scope: String, names: [String]) async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let tokens = try await ProviderFixture.codeFlow(client, issuer: "contoso", scope: scope)
@@ -129,7 +129,7 @@ struct IntrospectRevokeUserinfoRevocationTests {
 
     @Test("userinfo refuses a token without openid (its audience is only the API) and the token of a disabled user")
     func userinfoRefusals() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let apiOnly = try #require(try await ProviderFixture.codeFlow(client, issuer: "contoso", scope: "api://mail/Mail.Read")["access_token"]?.stringValue)
@@ -149,7 +149,7 @@ struct IntrospectRevokeUserinfoRevocationTests {
 
     @Test("revoking the active key: its tokens are inactive at once, new tokens come from a fresh key, the other issuer is unaffected")
     func keyRevocation() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let app = try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)
@@ -158,7 +158,7 @@ struct IntrospectRevokeUserinfoRevocationTests {
             let oldKid = try Calls.activeKeyID(fixture)
             #expect(try await Calls.isActive(client, app))
 
-            try fixture.context.manager.revoke(issuerID: "contoso", keyID: oldKid, reason: "compromised in a test", actor: "test", now: Date())
+            try await fixture.context.manager.revoke(issuerID: "contoso", keyID: oldKid, reason: "compromised in a test", actor: "test", now: Date())
             #expect(try await !Calls.isActive(client, app))
             #expect(try await !Calls.isActive(client, user))
             #expect(try await Calls.userinfo(client, user).status == .unauthorized)
@@ -177,14 +177,14 @@ struct IntrospectRevokeUserinfoRevocationTests {
 
     @Test("an issuer left without an active key answers 500 server_error JSON and issues nothing")
     func noActiveKey() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         // Tamper with the key store underneath the manager (no API leaves an issuer without an active key).
-        try fixture.context.manager.store.write { session in
-            var key = try #require(try session.keys(issuerID: "contoso").first { $0.state == .active && $0.purpose == .accessToken })
+        try await fixture.context.manager.store.write { session in
+            var key = try await #require(try session.keys(issuerID: "contoso").first { $0.state == .active && $0.purpose == .accessToken })
             key.state = .retired
-            try session.update(key)
-            _ = try session.appendEvent(issuerID: "contoso", keyID: key.keyID, kind: .retired, at: Date(), actor: "test", reason: "tampered")
+            try await session.update(key)
+            _ = try await session.appendEvent(issuerID: "contoso", keyID: key.keyID, kind: .retired, at: Date(), actor: "test", reason: "tampered")
         }
         try await fixture.app.test(.router) { client in
             let response = try await ProviderFixture.post(client, "/contoso/token", [("grant_type", "client_credentials"), ("scope", "api://mail/.default")],

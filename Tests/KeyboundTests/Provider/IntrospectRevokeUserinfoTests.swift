@@ -39,7 +39,7 @@ struct IntrospectRevokeUserinfoTests {
 
     @Test("an active user access token: every field, and the kid of the key that signed it")
     func activeAccessToken() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let tokens = try await ProviderFixture.codeFlow(client, issuer: "contoso")
@@ -67,7 +67,7 @@ struct IntrospectRevokeUserinfoTests {
 
     @Test("an application token: roles, the client as subject, the tenant id at contoso; poster (neither owner nor server client) sees it inactive")
     func applicationToken() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let token = try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)
@@ -90,7 +90,7 @@ struct IntrospectRevokeUserinfoTests {
 
     @Test("a refresh token introspects as refresh_token, to its own client only, until it is spent; the ID token is not an access token")
     func refreshToken() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             // daemon is confidential, so it can introspect the refresh tokens issued to it.
@@ -122,7 +122,7 @@ struct IntrospectRevokeUserinfoTests {
 
     @Test("tokens of consumers are inactive at contoso's introspection endpoint")
     func otherIssuer() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let tokens = try await ProviderFixture.codeFlow(client, issuer: "consumers")
@@ -142,10 +142,10 @@ struct IntrospectRevokeUserinfoTests {
 
     @Test("forgeries signed with the issuer's real key: a new jti, or the same jti with altered claims, are inactive")
     func forgeries() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
-            let signer = TokenSigner(key: try fixture.context.manager.signingKey(issuerID: "contoso"))
+            let signer = await TokenSigner(key: try fixture.context.manager.signingKey(issuerID: "contoso"))
             let app = try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)
             let user = try #require(try await ProviderFixture.codeFlow(client, issuer: "contoso")["access_token"]?.stringValue)
             let appClaims = ProviderFixture.claims(app)
@@ -166,7 +166,7 @@ struct IntrospectRevokeUserinfoTests {
             let forged = [try signer.sign(claims: newJTI, type: type), try signer.sign(claims: extraRole, type: type),
                           try signer.sign(claims: otherSubject, type: type), try signer.sign(claims: widerScope, type: type),
                           try signer.sign(claims: shorter, type: type)]
-            let trust = try fixture.context.manager.trustStore()
+            let trust = try await fixture.context.manager.trustStore()
             for token in forged {
                 // Each forgery is cryptographically perfect: only the ledger can tell.
                 let audience = ProviderFixture.claims(token)["aud"]?.stringValue ?? "api://mail"

@@ -52,7 +52,7 @@ struct IntrospectionAccessTests {
 
     @Test("a confidential client of the same issuer that neither owns nor serves gets exactly {\"active\": false}, as for garbage")
     func neitherOwnerNorServer() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let app = try await Self.token(client, "daemon", scope: "api://mail/.default")
@@ -77,7 +77,7 @@ struct IntrospectionAccessTests {
 
     @Test("a server client sees the access tokens of its audience, and only of its audience")
     func serverClientAudienceOnly() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try Self.addCalendar(fixture)
         try await fixture.app.test(.router) { client in
@@ -102,7 +102,7 @@ struct IntrospectionAccessTests {
 
     @Test("a client of another issuer never learns anything: unknown at this issuer, and a same-named client sees no foreign token")
     func otherIssuerNever() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         let store = fixture.context.store
         try store.insert(ClientRecord(issuerID: "consumers", clientID: "consumers-server", name: "Consumers API", authenticationMethod: .clientSecretBasic,
@@ -133,7 +133,7 @@ struct IntrospectionAccessTests {
 
     @Test("a refresh token is introspectable by its own client only, not by the server client of its audience")
     func refreshTokensOwnClientOnly() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             // web's refresh token for api://mail: daemon serves api://mail, but it is not daemon's token.

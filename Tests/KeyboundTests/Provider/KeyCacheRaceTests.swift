@@ -22,7 +22,7 @@ struct KeyCacheRaceTests {
 
     @Test("after a revocation returns, no signer or JWKS from the cache carries the revoked key")
     func revocationInterleavedWithReads() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         let context = fixture.context
         let rounds = 30
@@ -38,10 +38,10 @@ struct KeyCacheRaceTests {
                     while !shared.stop.load(ordering: .acquiring) {
                         let before = shared.completed.load(ordering: .acquiring)
                         if reader % 2 == 0 {
-                            let signer = try context.keys.signer(issuerID: "contoso")
+                            let signer = try await context.keys.signer(issuerID: "contoso")
                             seen.append(Observation(revocationsBefore: before, signingKeyID: signer.key.keyID, publishedKeyIDs: []))
                         } else {
-                            let bytes = try context.keys.keySetBytes(issuerID: "contoso")
+                            let bytes = try await context.keys.keySetBytes(issuerID: "contoso")
                             seen.append(Observation(revocationsBefore: before, signingKeyID: nil, publishedKeyIDs: Self.keyIDs(bytes)))
                         }
                         await Task.yield()
@@ -52,9 +52,9 @@ struct KeyCacheRaceTests {
             group.addTask {
                 for _ in 0..<rounds {
                     try await Task.sleep(for: .milliseconds(8))
-                    let active = try #require(try context.manager.keys(issuerID: "contoso").first { $0.state == .active && $0.purpose == .accessToken })
+                    let active = try await #require(try context.manager.keys(issuerID: "contoso").first { $0.state == .active && $0.purpose == .accessToken })
                     // As the admin API revokes: the store, then the cache.
-                    _ = try context.manager.revoke(issuerID: "contoso", keyID: active.keyID, reason: "race test",
+                    _ = try await context.manager.revoke(issuerID: "contoso", keyID: active.keyID, reason: "race test",
                                                    actor: "test", now: Date())
                     context.keys.invalidate()
                     shared.revoked.withLock { $0.append(active.keyID) }
@@ -79,46 +79,46 @@ struct KeyCacheRaceTests {
         }
         #expect(stale.isEmpty, "reads begun after a revocation returned still used the revoked key: \(stale.prefix(5))")
         // And the cache's settled state is right too.
-        let finalSigner = try context.keys.signer(issuerID: "contoso")
+        let finalSigner = try await context.keys.signer(issuerID: "contoso")
         #expect(!revokedKeys.contains(finalSigner.key.keyID))
-        #expect(Set(Self.keyIDs(try context.keys.keySetBytes(issuerID: "contoso"))).isDisjoint(with: revokedKeys))
+        await #expect(Set(Self.keyIDs(try context.keys.keySetBytes(issuerID: "contoso"))).isDisjoint(with: revokedKeys))
     }
 
     @Test("a signer and a key set built before a revocation are not stored after it")
-    func loadSpanningRevocation() throws {
-        let fixture = try ProviderFixture()
+    func loadSpanningRevocation() async throws {
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         let context = fixture.context
-        let before = try #require(try context.manager.keys(issuerID: "contoso").first { $0.state == .active && $0.purpose == .accessToken })
+        let before = try await #require(try context.manager.keys(issuerID: "contoso").first { $0.state == .active && $0.purpose == .accessToken })
         // The revocation (and another reader's reload) lands after the old key was read from the
         // store and before the cache stores what it built from it.
         let once = Shared()
         context.keys.setAfterLoadHookForTesting {
             guard once.completed.add(1, ordering: .relaxed).oldValue == 0 else { return }
-            _ = try? context.manager.revoke(issuerID: "contoso", keyID: before.keyID, reason: "test", actor: "test", now: Date())
+            _ = try? await context.manager.revoke(issuerID: "contoso", keyID: before.keyID, reason: "test", actor: "test", now: Date())
             context.keys.invalidate()
-            _ = try? context.keys.trust()   // another reader reloads the cache in between
+            _ = try? await context.keys.trust()   // another reader reloads the cache in between
         }
-        let stale = try context.keys.signer(issuerID: "contoso")
+        let stale = try await context.keys.signer(issuerID: "contoso")
         #expect(stale.key.keyID == before.keyID)   // the call that spanned the revocation used what it read
         context.keys.setAfterLoadHookForTesting(nil)
         // Every call after the revocation returned: the replacement key, never the revoked one.
         for _ in 0..<3 {
-            #expect(try context.keys.signer(issuerID: "contoso").key.keyID != before.keyID)
+            await #expect(try context.keys.signer(issuerID: "contoso").key.keyID != before.keyID)
         }
 
         once.completed.store(0, ordering: .relaxed)
-        let second = try #require(try context.manager.keys(issuerID: "contoso").first { $0.state == .active && $0.purpose == .accessToken })
+        let second = try await #require(try context.manager.keys(issuerID: "contoso").first { $0.state == .active && $0.purpose == .accessToken })
         context.keys.setAfterLoadHookForTesting {
             guard once.completed.add(1, ordering: .relaxed).oldValue == 0 else { return }
-            _ = try? context.manager.revoke(issuerID: "contoso", keyID: second.keyID, reason: "test", actor: "test", now: Date())
+            _ = try? await context.manager.revoke(issuerID: "contoso", keyID: second.keyID, reason: "test", actor: "test", now: Date())
             context.keys.invalidate()
-            _ = try? context.keys.trust()
+            _ = try? await context.keys.trust()
         }
-        _ = try context.keys.keySetBytes(issuerID: "contoso")
+        _ = try await context.keys.keySetBytes(issuerID: "contoso")
         context.keys.setAfterLoadHookForTesting(nil)
         for _ in 0..<3 {
-            #expect(!Self.keyIDs(try context.keys.keySetBytes(issuerID: "contoso")).contains(second.keyID))
+            await #expect(!Self.keyIDs(try context.keys.keySetBytes(issuerID: "contoso")).contains(second.keyID))
         }
     }
 

@@ -26,12 +26,12 @@ struct KeyEventStreamTests {
 
     @Test("a revocation appears in the issuer's stream with its sequence number; the other issuer's stream does not carry it")
     func revocationEvent() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         let manager = fixture.context.manager
-        let active = try manager.signingKey(issuerID: "contoso")
-        let before = try #require(try manager.latestEvent()).sequence
-        _ = try manager.revoke(issuerID: "contoso", keyID: active.keyID, reason: "leaked", actor: "test", now: Date())
+        let active = try await manager.signingKey(issuerID: "contoso")
+        let before = try await #require(try manager.latestEvent()).sequence
+        _ = try await manager.revoke(issuerID: "contoso", keyID: active.keyID, reason: "leaked", actor: "test", now: Date())
         try await fixture.app.test(.router) { client in
             let response = try await client.execute(uri: "/contoso/key-events?after=\(before)&follow=false", method: .get)
             #expect(response.status == .ok)
@@ -56,7 +56,7 @@ struct KeyEventStreamTests {
 
     @Test("from sequence 0 the stream replays the issuer's whole key history; a bad resume point is a 400")
     func replayAndBadInput() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let response = try await client.execute(uri: "/consumers/key-events?after=0&follow=false", method: .get)

@@ -9,21 +9,29 @@ import Testing
 @Suite("Key store: commit observers and the write counter")
 struct KeyStoreCommitObserverTests {
     @Test("an observer of a key revocation already gets the new JWKS (with the emergency key) from the provider's key cache")
-    func observersSeeFreshKeys() throws {
-        let fixture = try ProviderFixture()
+    func observersSeeFreshKeys() async throws {
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         let context = fixture.context
-        let revoked = try context.manager.signingKey(issuerID: "contoso").keyID
-        _ = try context.keys.keySetBytes(issuerID: "contoso")  // warm: the cache trusts itself for 250 ms
-        let seen = Mutex<(count: Int, jwks: String)?>(nil)
+        let revoked = try await context.manager.signingKey(issuerID: "contoso").keyID
+        _ = try await context.keys.keySetBytes(issuerID: "contoso")  // warm: the cache trusts itself for 250 ms
+        // An observer runs on the committing thread and may not wait; what it wakes (an event
+        // stream, then a validator's JWKS fetch) reads the cache afterwards, as this task does.
+        let seen = Mutex<Task<(count: Int, jwks: String), Never>?>(nil)
         let observation = context.manager.store.commits.observe {
-            let jwks = (try? context.keys.keySetBytes(issuerID: "contoso")).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            seen.withLock { $0 = (context.manager.localChangeCount, jwks) }
+            let count = context.manager.localChangeCount
+            seen.withLock { seen in
+                guard seen == nil else { return }
+                seen = Task {
+                    let jwks = (try? await context.keys.keySetBytes(issuerID: "contoso")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                    return (count, jwks)
+                }
+            }
         }
         defer { observation.cancel() }
-        try context.manager.revoke(issuerID: "contoso", keyID: revoked, reason: "test", actor: "test", now: Date())
-        let replacement = try context.manager.signingKey(issuerID: "contoso").keyID
-        let observed = try #require(seen.withLock { $0 })
+        try await context.manager.revoke(issuerID: "contoso", keyID: revoked, reason: "test", actor: "test", now: Date())
+        let replacement = try await context.manager.signingKey(issuerID: "contoso").keyID
+        let observed = await (try #require(seen.withLock { $0 })).value
         #expect(observed.count == context.manager.localChangeCount, "the counter moved before the observers ran")
         #expect(observed.jwks.contains(replacement), "the JWKS an observer sees already has the replacement key")
         #expect(!observed.jwks.contains(revoked), "and no longer the revoked one")

@@ -16,9 +16,9 @@ struct LiveServerTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let adminToken = Secrets.random256(prefix: "kba_")
         let configuration = ServerConfiguration(publicURL: "https://id.keybound.test", adminToken: adminToken, passwordHashCost: 4)
-        let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
+        let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
         let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
-        try DevelopmentBootstrap.run(context: context, now: Date())
+        try await DevelopmentBootstrap.run(context: context, now: Date())
         let app = Application(router: KeyboundApplication.router(context: context), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             // The admin API registers a client_secret_post client; the secret is shown once.

@@ -17,7 +17,7 @@ struct LiveProvider {
     static func start(streamLimits: StreamLimits = StreamLimits()) async throws -> LiveProvider {
         let port = try InteropTests.freePort()
         let base = "http://127.0.0.1:\(port)"
-        let fixture = try ProviderFixture(publicURL: base, streamLimits: streamLimits)
+        let fixture = try await ProviderFixture(publicURL: base, streamLimits: streamLimits)
         var quiet = Logger(label: "live-streams")
         quiet.logLevel = .critical
         let app = Application(router: KeyboundApplication.router(context: fixture.context),

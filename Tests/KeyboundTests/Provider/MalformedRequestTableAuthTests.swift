@@ -21,7 +21,7 @@ struct MalformedRequestTableAuthTests {
         ("daemon", ProviderFixture.secret + "&"),
     ])
     func basicIsNotAForm(id: String, secret: String) async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let response = try await ProviderFixture.post(client, "/contoso/token", Self.clientCredentials,
@@ -33,7 +33,7 @@ struct MalformedRequestTableAuthTests {
 
     @Test("Basic credentials that are percent-encoded as RFC 6749 §2.3.1 asks still authenticate")
     func basicPercentEncoded() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let encoded = ProviderFixture.secret.replacingOccurrences(of: "_", with: "%5F").replacingOccurrences(of: "-", with: "%2D")
@@ -45,7 +45,7 @@ struct MalformedRequestTableAuthTests {
 
     @Test("private_key_jwt: an assertion for contoso is refused at consumers; a long-lived or subject-less one anywhere")
     func assertions() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let now = Date().timeIntervalSince1970.rounded(.down)
@@ -81,7 +81,7 @@ struct MalformedRequestTableAuthTests {
 
     @Test("refresh by another client fails and revokes the chain for its owner too")
     func refreshByAnotherClient() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let tokens = try await ProviderFixture.codeFlow(client, issuer: "contoso")
@@ -103,7 +103,7 @@ struct MalformedRequestTableAuthTests {
     /// original grant (as if absent) or is refused. It must not silently shrink the chain to no scope.
     @Test("refresh with an empty scope parameter does not issue a scopeless token")
     func refreshWithEmptyScope() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let tokens = try await ProviderFixture.codeFlow(client, issuer: "contoso")

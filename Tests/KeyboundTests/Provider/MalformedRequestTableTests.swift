@@ -72,7 +72,7 @@ struct MalformedRequestTableTests {
     func other(_ row: MalformedCase) async throws { try await Self.run(row) }
 
     static func run(_ row: MalformedCase) async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         // A second resource, so a request can name two.
         try fixture.context.store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://files", scopes: ["Files.Read"], roles: ["Files.Read.All"]))

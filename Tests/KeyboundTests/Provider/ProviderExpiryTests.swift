@@ -31,7 +31,7 @@ struct ProviderExpiryTests {
     @Test("introspection: active one second before exp, inactive at exp and at exp + 1 s")
     func introspection() async throws {
         let clock = MovableClock(Self.start)
-        let fixture = try ProviderFixture(clock: clock.reader)
+        let fixture = try await ProviderFixture(clock: clock.reader)
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let token = try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)
@@ -48,7 +48,7 @@ struct ProviderExpiryTests {
     @Test("userinfo: 200 one second before exp, 401 invalid_token at exp and at exp + 1 s")
     func userinfo() async throws {
         let clock = MovableClock(Self.start)
-        let fixture = try ProviderFixture(clock: clock.reader)
+        let fixture = try await ProviderFixture(clock: clock.reader)
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let token = try #require(try await ProviderFixture.codeFlow(client, issuer: "contoso")["access_token"]?.stringValue)
@@ -67,7 +67,7 @@ struct ProviderExpiryTests {
     @Test("revocation at exp changes nothing: the token is already dead")
     func revocation() async throws {
         let clock = MovableClock(Self.start)
-        let fixture = try ProviderFixture(clock: clock.reader)
+        let fixture = try await ProviderFixture(clock: clock.reader)
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let token = try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)

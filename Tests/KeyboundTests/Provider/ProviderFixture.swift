@@ -26,9 +26,9 @@ struct ProviderFixture {
     /// the context is made.
     init(now: Date? = nil, clock: (@Sendable () -> Date)? = nil, publicURL: String = ProviderFixture.publicURL,
          adminToken: String? = nil, streamLimits: StreamLimits = StreamLimits(),
-         configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+         configure: (inout ServerConfiguration) -> Void = { _ in }) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-provider-\(UUID().uuidString)")
-        let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
+        let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
         var configuration = ServerConfiguration(publicURL: publicURL, adminToken: adminToken, passwordHashCost: 4, streamLimits: streamLimits)
         configure(&configuration)
         let time: @Sendable () -> Date
@@ -39,7 +39,7 @@ struct ProviderFixture {
         for (id, kind, tenant) in [("consumers", IssuerRecord.Kind.consumer, nil as String?), ("contoso", .tenant, DevelopmentBootstrap.tenantID)] {
             let issuer = IssuerRecord(id: id, url: configuration.issuerURL(id), kind: kind, tenantID: tenant, algorithm: .es256,
                                       createdAt: created.addingTimeInterval(-60))
-            try manager.createIssuer(issuer)
+            try await manager.createIssuer(issuer)
             let store = context.store
             try store.upsert(ResourceRecord(issuerID: id, audience: "api://mail", scopes: ["Mail.Read", "Mail.Send"], roles: ["Mail.Read.All"]))
             try store.insert(UserRecord(issuerID: id, subject: "\(id)-user-subject", username: "user", passwordHash: PasswordHasher.hash(Self.password, cost: 4),

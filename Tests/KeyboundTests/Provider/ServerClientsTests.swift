@@ -21,8 +21,8 @@ struct ServerClientsTests {
         (["web"], "public client"), (["nobody"], "no client"), (["Daemon"], "no client"), (["daemon", "daemon"], "named twice"),
         (["consumers-only"], "no client"), (["bad id"], "not a valid client id"),
     ])
-    func storeValidation(serverClients: [String], reason: String) throws {
-        let fixture = try ProviderFixture()
+    func storeValidation(serverClients: [String], reason: String) async throws {
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         let store = fixture.context.store
         try store.insert(ClientRecord(issuerID: "consumers", clientID: "consumers-only", name: "Other issuer", authenticationMethod: .clientSecretBasic,
@@ -35,8 +35,8 @@ struct ServerClientsTests {
     }
 
     @Test("a valid list round-trips, replaces the previous one, and a private_key_jwt client may serve too")
-    func storeRoundTrip() throws {
-        let fixture = try ProviderFixture()
+    func storeRoundTrip() async throws {
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         let store = fixture.context.store
         try store.upsert(Self.mail(["signer", "poster"]))
@@ -62,7 +62,7 @@ struct ServerClientsTests {
 
     @Test("the admin API registers resources with server clients, replaces them, and refuses clients that may not serve")
     func adminAPI() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await Self.adminApp(fixture).test(.router) { client in
             let created = try await Self.admin(client, .post, "/admin/issuers/contoso/resources",

@@ -13,7 +13,7 @@ import Testing
 struct StoreOutageTests {
     @Test("token requests get 503 temporarily_unavailable with Retry-After; discovery and JWKS still answer")
     func failsClosed() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         let app = Application(router: KeyboundApplication.router(context: fixture.context))
         try await app.test(.router) { client in

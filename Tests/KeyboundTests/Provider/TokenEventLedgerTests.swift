@@ -17,7 +17,7 @@ struct TokenEventLedgerTests {
 
     @Test("RFC 7009 revocation, refresh reuse and code replay each record events of the revoked access tokens, numbered per issuer")
     func eventsPerReason() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         let store = fixture.context.store
         let observed = Mutex<[TokenEvent]>([])
@@ -70,7 +70,7 @@ struct TokenEventLedgerTests {
 
     @Test("concurrent revocations get distinct, gapless sequence numbers in commit order")
     func concurrentRevocations() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         let store = fixture.context.store
         let count = 40
@@ -97,7 +97,7 @@ struct TokenEventLedgerTests {
 
     @Test("an expired or unknown token's revocation records no event; a fresh stream starts at the first live revocation")
     func expiredAndLive() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         let store = fixture.context.store
         let tokens = try await fixture.app.test(.router) { client in

@@ -32,7 +32,7 @@ struct TokenEventStreamTests {
 
     @Test("a server client receives the revocations of its audiences only, as public facts, numbered by the issuer's sequence")
     func audienceFiltered() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try IntrospectionAccessTests.addCalendar(fixture)
         try await fixture.app.test(.router) { client in
@@ -71,7 +71,7 @@ struct TokenEventStreamTests {
 
     @Test("no credentials, wrong credentials, another issuer's client: 401; a client that serves nothing: 403; bad resume point: 400")
     func refusals() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try fixture.context.store.insert(ClientRecord(issuerID: "consumers", clientID: "consumers-only", name: "Other", authenticationMethod: .clientSecretBasic,
                                                       secretHash: Secrets.hexDigest(ProviderFixture.secret), grantTypes: [], createdAt: Date()))
@@ -103,7 +103,7 @@ struct TokenEventStreamTests {
 
     @Test("private_key_jwt over POST; a fresh stream starts with every revocation of a token not yet expired")
     func privateKeyJWTAndStart() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try fixture.context.store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://mail", scopes: ["Mail.Read", "Mail.Send"],
                                                         roles: ["Mail.Read.All"], serverClients: ["daemon", "signer"]))

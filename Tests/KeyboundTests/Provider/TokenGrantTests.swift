@@ -12,7 +12,7 @@ import Testing
 struct TokenGrantTests {
     @Test("client_credentials: an RFC 9068 application token with roles, tid and jti, verified by the issuer's own keys, in the ledger")
     func clientCredentials() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let body = try await ProviderFixture.clientCredentials(client, issuer: "contoso")
@@ -20,7 +20,7 @@ struct TokenGrantTests {
             #expect(body["refresh_token"] == nil)
             let token = try #require(body["access_token"]?.stringValue)
             let policy = try VerificationPolicy(audience: "api://mail")
-            let verified = try TokenVerifier(trust: try fixture.context.manager.trustStore(), policy: policy).verify(token).get()
+            let verified = try await TokenVerifier(trust: try fixture.context.manager.trustStore(), policy: policy).verify(token).get()
             #expect(verified.issuer == "https://id.keybound.test/contoso")
             #expect(verified.header["typ"] == .string("at+jwt"))
             #expect(verified.subject == "daemon")
@@ -39,7 +39,7 @@ struct TokenGrantTests {
 
     @Test("a consumer realm issues no application token, even to a client its store holds a role for: it has no tenant-wide roles")
     func consumerRealmGrantsNoRoles() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         // The fixture's consumers daemon was stored with api://mail/Mail.Read.All, as an older store might hold.
         #expect(try fixture.context.store.client(issuerID: "consumers", clientID: "daemon")?.roles.isEmpty == false)
@@ -58,7 +58,7 @@ struct TokenGrantTests {
 
     @Test("client_secret_post and private_key_jwt authenticate; a replayed assertion does not")
     func otherClientAuthentication() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let post = try await ProviderFixture.post(client, "/contoso/token", [
@@ -82,7 +82,7 @@ struct TokenGrantTests {
 
     @Test("a client of contoso gets nothing from consumers's token endpoint, even with the same client id")
     func crossIssuer() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         // Give the contoso daemon a different secret: the consumers daemon keeps the fixture's.
         var consumerDaemon = try #require(try fixture.context.store.client(issuerID: "contoso", clientID: "daemon"))
@@ -104,7 +104,7 @@ struct TokenGrantTests {
 
     @Test("authorization code + PKCE: access, ID and refresh tokens; the ID token carries nonce, sid and at_hash")
     func authorizationCode() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let body = try await ProviderFixture.codeFlow(client, issuer: "consumers")
@@ -125,7 +125,7 @@ struct TokenGrantTests {
 
     @Test("refresh rotation: each refresh token works once; presenting a spent one revokes the whole chain")
     func refreshReuse() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let first = try await ProviderFixture.codeFlow(client, issuer: "contoso")
@@ -154,7 +154,7 @@ struct TokenGrantTests {
 
     @Test("PKCE: a wrong verifier, plain, and a missing challenge all fail")
     func pkceFailures() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let login = try await ProviderFixture.signIn(client, issuer: "contoso", query: ProviderFixture.authorizeQuery())

@@ -13,12 +13,12 @@ import Testing
 /// polls are counted rather than the wall time, so that when the test process's threads are busy
 /// with other tests (all suites run in parallel), the code under test, which waits in the same
 /// queue as this loop, is not declared late before it could run.
-func eventually(within seconds: Double, _ condition: () throws -> Bool) async rethrows -> Bool {
+func eventually(within seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
     for _ in 0..<Int(seconds * 50) {
-        if try condition() { return true }
+        if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(20))
     }
-    return try condition()
+    return try await condition()
 }
 
 /// The notices a subscriber reported, in order.
@@ -39,7 +39,7 @@ struct PushChannelLiveTests {
         let port = try InteropTests.freePort()
         let base = "http://127.0.0.1:\(port)"
         let issuer = base + "/consumers"
-        let fixture = try ProviderFixture(publicURL: base)
+        let fixture = try await ProviderFixture(publicURL: base)
         defer { fixture.remove() }
         var quiet = Logger(label: "push-channel")
         quiet.logLevel = .critical
@@ -58,17 +58,18 @@ struct PushChannelLiveTests {
                 "\(String(describing: subscriber.state(of: issuer))), \(subscriber.connectionCount(of: issuer)) connections: \(subscriber.lastError(of: issuer) ?? "") / \(store.lastError(issuer) ?? "")")
 
         let manager = fixture.context.manager
-        let active = try manager.signingKey(issuerID: "consumers")
+        let active = try await manager.signingKey(issuerID: "consumers")
         let token = try RemoteTrustStoreTests.token(active, issuer: issuer, tenantID: IssuerRecord.wellKnownConsumerTenantID)
         let policy = try VerificationPolicy(audience: "api://mail")
         let caching = CachingTokenVerifier(cache: cache) { TokenVerifier(trust: store.trustStore(), policy: policy) }
-        #expect((try? caching.verify(token).get()) != nil)
+        await #expect((try? caching.verify(token).get()) != nil)
         #expect(cache.identity(for: token, now: Date()) != nil)
 
-        try manager.revoke(issuerID: "consumers", keyID: active.keyID, reason: "drill", actor: "test", now: Date())
+        try await manager.revoke(issuerID: "consumers", keyID: active.keyID, reason: "drill", actor: "test", now: Date())
         let revokedAt = ContinuousClock.now
-        let rejected = await eventually(within: 3) { caching.verify(token).failureCode == .keyRevoked }
-        #expect(rejected, "still \(caching.verify(token)) after 3 s")
+        let rejected = await eventually(within: 3) { await caching.verify(token).failureCode == .keyRevoked }
+        let last = await caching.verify(token)
+        #expect(rejected, "still \(last) after 3 s")
         #expect(cache.identity(for: token, now: Date()) == nil)
         let notice = try #require(log.first { $0.kind == "revoked" })
         #expect(notice.notice.keyID == active.keyID && notice.notice.action == .revoked && notice.notice.issuer == issuer)
@@ -80,14 +81,14 @@ struct PushChannelLiveTests {
 
         // The emergency replacement key is picked up through the events that follow, and the revoked
         // key keeps its alert code though the provider no longer publishes it.
-        let replacement = try manager.signingKey(issuerID: "consumers")
+        let replacement = try await manager.signingKey(issuerID: "consumers")
         #expect(replacement.keyID != active.keyID)
         let fresh = try RemoteTrustStoreTests.token(replacement, issuer: issuer, tenantID: IssuerRecord.wellKnownConsumerTenantID)
         #expect(await eventually(within: 3) { (try? caching.verify(fresh).get()) != nil })
         #expect(await eventually(within: 3) {
             log.all.contains { $0.kind == "activated" && $0.keyID == replacement.keyID && $0.action == .refreshed(succeeded: true) }
         })
-        #expect(caching.verify(token).failureCode == .keyRevoked)
+        await #expect(caching.verify(token).failureCode == .keyRevoked)
 
         subscription.cancel()
         await subscription.value

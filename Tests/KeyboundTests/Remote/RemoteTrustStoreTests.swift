@@ -167,12 +167,12 @@ struct RemoteTrustStoreTests {
         let caching = CachingTokenVerifier(cache: cache) {
             TokenVerifier(trust: store.trustStore(), policy: try! VerificationPolicy(audience: "api://mail"))
         }
-        #expect((try? caching.verify(token).get()) != nil)
+        await #expect((try? caching.verify(token).get()) != nil)
         #expect(cache.count == 1)
         store.revoke(issuer: Self.issuer, keyID: key.keyID)
         #expect(cache.count == 0)
         #expect(try Self.verify(token, store).rejection?.code == .keyRevoked)
-        #expect(caching.verify(token).failureCode == .keyRevoked)
+        await #expect(caching.verify(token).failureCode == .keyRevoked)
     }
 
     @Test("a key that leaves the JWKS on refresh leaves the verified-token cache too")
@@ -185,7 +185,7 @@ struct RemoteTrustStoreTests {
         let caching = CachingTokenVerifier(cache: cache) {
             TokenVerifier(trust: store.trustStore(), policy: try! VerificationPolicy(audience: "api://mail"))
         }
-        #expect((try? caching.verify(try Self.token(key)).get()) != nil)
+        await #expect((try? caching.verify(try Self.token(key)).get()) != nil)
         provider.setKeys([try SigningKey.generate(algorithm: .es256, issuer: Self.issuer)])
         await store.refreshAll()
         #expect(cache.count == 0)
@@ -195,7 +195,7 @@ struct RemoteTrustStoreTests {
     func liveProvider() async throws {
         let port = try InteropTests.freePort()
         let base = "http://127.0.0.1:\(port)"
-        let fixture = try ProviderFixture(publicURL: base)
+        let fixture = try await ProviderFixture(publicURL: base)
         defer { fixture.remove() }
         var quiet = Logger(label: "remote-trust")
         quiet.logLevel = .critical
@@ -211,8 +211,8 @@ struct RemoteTrustStoreTests {
         #expect(store.isLoaded(base + "/contoso"), "\(store.lastError(base + "/contoso") ?? "")")
         #expect(store.isLoaded(base + "/consumers"))
         let trust = store.trustStore()
-        let contosoKey = try fixture.context.manager.signingKey(issuerID: "contoso")
-        let consumersKey = try fixture.context.manager.signingKey(issuerID: "consumers")
+        let contosoKey = try await fixture.context.manager.signingKey(issuerID: "contoso")
+        let consumersKey = try await fixture.context.manager.signingKey(issuerID: "consumers")
         #expect(trust.issuer(base + "/contoso")?.keyIDs.contains(contosoKey.keyID) == true)
         #expect(trust.issuer(base + "/contoso")?.keyIDs.contains(consumersKey.keyID) == false)
         // A consumer key forging a contoso token: refused with the alert code.

@@ -72,7 +72,7 @@ struct TokenEventSubscriberLiveTests {
 
         let cached = try await Self.appToken(live.base)
         let uncached = try await Self.appToken(live.base)
-        #expect((try? validator.verifier.verify(cached).get()) != nil)
+        await #expect((try? validator.verifier.verify(cached).get()) != nil)
         #expect(validator.cache.identity(for: cached, now: Date()) != nil)
 
         for token in [cached, uncached] {
@@ -81,8 +81,8 @@ struct TokenEventSubscriberLiveTests {
         }
         #expect(await eventually(within: 10) { log.all.count == 2 }, "notices: \(log.all), error: \(tokens.lastError(of: issuer) ?? "")")
         #expect(validator.cache.identity(for: cached, now: Date()) == nil, "evicted")
-        #expect(validator.verifier.verify(cached).failureCode == .tokenRevoked)
-        #expect(validator.verifier.verify(uncached).failureCode == .tokenRevoked, "refused without ever having been cached")
+        await #expect(validator.verifier.verify(cached).failureCode == .tokenRevoked)
+        await #expect(validator.verifier.verify(uncached).failureCode == .tokenRevoked, "refused without ever having been cached")
         #expect(log.all.map(\.reason) == ["client_revocation", "client_revocation"])
         #expect(log.all.first?.evicted == 1)
         #expect(tokens.connectionCount(of: issuer) == 1, "applied while the stream stayed open")
@@ -109,8 +109,8 @@ struct TokenEventSubscriberLiveTests {
         #expect(await eventually(within: 10) { anonymousKeys.lastError(of: issuer)?.contains("503") == true },
                 "the anonymous subscriber is refused: \(anonymousKeys.lastError(of: issuer) ?? "")")
         #expect(!anonymousKeys.isConnected)
-        let active = try live.fixture.context.manager.signingKey(issuerID: "contoso")
-        try live.fixture.context.manager.revoke(issuerID: "contoso", keyID: active.keyID, reason: "drill", actor: "test", now: Date())
+        let active = try await live.fixture.context.manager.signingKey(issuerID: "contoso")
+        try await live.fixture.context.manager.revoke(issuerID: "contoso", keyID: active.keyID, reason: "drill", actor: "test", now: Date())
         #expect(await eventually(within: 10) { log.all.contains { $0.keyID == active.keyID && $0.action == .revoked } })
     }
 }

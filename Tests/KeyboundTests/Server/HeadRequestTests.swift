@@ -70,7 +70,7 @@ struct HeadRequestTests {
 
     @Test("the provider: every GET route (discovery, JWKS, authorize, userinfo, key events, health, admin, and metrics on its own listener) answers HEAD")
     func provider() async throws {
-        let fixture = try ProviderFixture(adminToken: Self.adminToken)
+        let fixture = try await ProviderFixture(adminToken: Self.adminToken)
         defer { fixture.remove() }
         let admin: HTTPFields = [.authorization: "Bearer \(Self.adminToken)"]
         let daemon = ProviderFixture.basic("daemon", ProviderFixture.secret)
@@ -133,7 +133,7 @@ struct HeadRequestTests {
 
     @Test("Keybound Mail: every GET route answers HEAD, authenticated and audited like its GET")
     func mail() async throws {
-        let fixture = try MailFixture()
+        let fixture = try await MailFixture()
         defer { fixture.remove() }
         let router = fixture.mail.router()
         let providerApp = fixture.providerApp

@@ -13,7 +13,7 @@ import Testing
 struct HealthEndpointTests {
     @Test("live and ready answer 200 on a sound node, and ready names each store it checked")
     func soundNode() async throws {
-        let setup = try ServerEndpointTests.Setup()
+        let setup = try await ServerEndpointTests.Setup()
         defer { setup.remove() }
         try await setup.app.test(.router) { client in
             for path in ["/health", "/health/live"] {

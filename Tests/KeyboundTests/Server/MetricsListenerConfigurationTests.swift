@@ -47,7 +47,7 @@ struct MetricsListenerConfigurationTests {
 
     @Test("the public router answers 404 at /metrics; the metrics router serves it")
     func routers() async throws {
-        let fixture = try ProviderFixture()
+        let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         try await fixture.app.test(.router) { client in
             let metrics = try await client.execute(uri: "/metrics", method: .get)

@@ -16,10 +16,10 @@ struct RotationServiceTests {
         let inner: SQLiteKeyStore
         let failing = Atomic<Bool>(false)
         init(_ inner: SQLiteKeyStore) { self.inner = inner }
-        func read<T>(_ body: (any KeyStoreSession) throws -> T) throws -> T { try inner.read(body) }
-        func write<T>(_ body: (any KeyStoreSession) throws -> T) throws -> T {
+        func read<T>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T { try await inner.read(body) }
+        func write<T>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
             if failing.load(ordering: .relaxed) { throw StoreError(.storage, "disk full (test)") }
-            return try inner.write(body)
+            return try await inner.write(body)
         }
         var localWriteCount: Int { inner.localWriteCount }
         var commits: StoreObservers<Void> { inner.commits }
@@ -32,23 +32,23 @@ struct RotationServiceTests {
     }
 
     @Test("a healthy tick sets the gauges; a stalled rotation raises one alert per issuer until it recovers")
-    func overdue() throws {
+    func overdue() async throws {
         let fixture = try StoreFixture()
         defer { try? FileManager.default.removeItem(at: fixture.directory) }
         let store = FailingKeyStore(try SQLiteKeyStore(directory: fixture.directory))
-        let manager = try KeyManager(store: store, kek: fixture.kek)
+        let manager = try await KeyManager(store: store, kek: fixture.kek)
         let issuerID = "rot-\(UUID().uuidString.prefix(8).lowercased())"
-        _ = try manager.createIssuer(StoreIssuers.consumer(issuerID))
+        _ = try await manager.createIssuer(StoreIssuers.consumer(issuerID))
         let clock = Mutex(StoreClock.origin)
         let alerts = AlertCenter(repeatWindow: 0, now: { clock.withLock { $0 } })
         let service = RotationService(manager: manager, interval: .seconds(60), logger: Logger(label: "test.rotation"),
                                       alerts: alerts, now: { clock.withLock { $0 } })
 
-        var unhealthy = service.tickOnce(previouslyUnhealthy: [])
+        var unhealthy = await service.tickOnce(previouslyUnhealthy: [])
         #expect(unhealthy.isEmpty)
         #expect(Self.gauge(RotationMetrics.leaderName, "") == 1)
         #expect(Self.gauge(RotationMetrics.overdueName, "issuer=\"\(issuerID)\"") == 0)
-        let active = try manager.activeKey(issuerID)
+        let active = try await manager.activeKey(issuerID)
         #expect(Self.gauge(RotationMetrics.keyAgeName, "issuer=\"\(issuerID)\",kid=\"\(active.keyID)\",state=\"active\"") == 0)
         #expect(alerts.alerts().isEmpty)
 
@@ -56,26 +56,26 @@ struct RotationServiceTests {
         // are judged anyway, and the issuer is reported once.
         store.failing.store(true, ordering: .relaxed)
         clock.withLock { $0 = $0.addingTimeInterval(StoreIssuers.rotationPeriod + 2 * StoreClock.hour) }
-        unhealthy = service.tickOnce(previouslyUnhealthy: unhealthy)
+        unhealthy = await service.tickOnce(previouslyUnhealthy: unhealthy)
         #expect(unhealthy == [issuerID])
         #expect(Self.gauge(RotationMetrics.overdueName, "issuer=\"\(issuerID)\"") == 1)
         let raised = alerts.alerts()
         #expect(raised.count == 1 && raised.first?.code == "rotation_overdue" && raised.first?.tokenIssuer == issuerID)
         #expect(raised.first?.summary.contains("rotation overdue") == true, "\(raised.first?.summary ?? "")")
-        unhealthy = service.tickOnce(previouslyUnhealthy: unhealthy)
+        unhealthy = await service.tickOnce(previouslyUnhealthy: unhealthy)
         #expect(alerts.alerts().count == 1, "still overdue: no second alert")
 
         // Writes come back: the engine publishes the next key and, once the lead time has passed,
         // activates it; the issuer is healthy again and the old key's series moves on.
         store.failing.store(false, ordering: .relaxed)
-        unhealthy = service.tickOnce(previouslyUnhealthy: unhealthy)
+        unhealthy = await service.tickOnce(previouslyUnhealthy: unhealthy)
         clock.withLock { $0 = $0.addingTimeInterval(StoreIssuers.publishLeadTime + StoreClock.hour) }
-        unhealthy = service.tickOnce(previouslyUnhealthy: unhealthy)
+        unhealthy = await service.tickOnce(previouslyUnhealthy: unhealthy)
         #expect(unhealthy.isEmpty)
         #expect(alerts.alerts().count == 1)
         #expect(Self.gauge(RotationMetrics.overdueName, "issuer=\"\(issuerID)\"") == 0)
         #expect(Self.gauge(RotationMetrics.keyAgeName, "issuer=\"\(issuerID)\",kid=\"\(active.keyID)\",state=\"active\"") == nil)
-        let next = try manager.activeKey(issuerID)
+        let next = try await manager.activeKey(issuerID)
         #expect(next.keyID != active.keyID)
         #expect(Self.gauge(RotationMetrics.keyAgeName, "issuer=\"\(issuerID)\",kid=\"\(next.keyID)\",state=\"active\"") != nil)
     }

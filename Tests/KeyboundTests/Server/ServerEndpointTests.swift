@@ -18,11 +18,11 @@ struct ServerEndpointTests {
         let configuration = ServerConfiguration(publicURL: "https://id.keybound.test", passwordHashCost: 4)
         let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-        init() throws {
+        init() async throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-server-\(UUID().uuidString)")
-            manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
+            manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
             context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
-            try DevelopmentBootstrap.run(context: context, now: now)
+            try await DevelopmentBootstrap.run(context: context, now: now)
         }
 
         var app: some ApplicationProtocol {
@@ -38,7 +38,7 @@ struct ServerEndpointTests {
 
     @Test("health answers ok")
     func health() async throws {
-        let setup = try Setup()
+        let setup = try await Setup()
         defer { setup.remove() }
         try await setup.app.test(.router) { client in
             let response = try await client.execute(uri: "/health", method: .get)
@@ -49,7 +49,7 @@ struct ServerEndpointTests {
 
     @Test("a live server on loopback answers health and JWKS over real HTTP")
     func liveServer() async throws {
-        let setup = try Setup()
+        let setup = try await Setup()
         defer { setup.remove() }
         let app = Application(router: KeyboundApplication.router(context: setup.context),
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)))
@@ -67,7 +67,7 @@ struct ServerEndpointTests {
 
     @Test("each issuer has its own discovery document and issuer URL", arguments: ["consumers", "contoso"])
     func discovery(issuerID: String) async throws {
-        let setup = try Setup()
+        let setup = try await Setup()
         defer { setup.remove() }
         try await setup.app.test(.router) { client in
             let response = try await client.execute(uri: "/\(issuerID)/.well-known/openid-configuration", method: .get)
@@ -82,7 +82,7 @@ struct ServerEndpointTests {
 
     @Test("an unknown issuer gets 404 with an OAuth error body")
     func unknownIssuer() async throws {
-        let setup = try Setup()
+        let setup = try await Setup()
         defer { setup.remove() }
         try await setup.app.test(.router) { client in
             for path in ["/nobody/jwks", "/nobody/.well-known/openid-configuration", "/..%2Fconsumers/jwks"] {
@@ -95,7 +95,7 @@ struct ServerEndpointTests {
 
     @Test("each JWKS holds only its own issuer's keys, and caches no longer than the lead time")
     func separateKeySets() async throws {
-        let setup = try Setup()
+        let setup = try await Setup()
         defer { setup.remove() }
         try await setup.app.test(.router) { client in
             var kidsByIssuer: [String: Set<String>] = [:]
@@ -119,16 +119,16 @@ struct ServerEndpointTests {
 
     @Test("the JWKS follows the lifecycle: pending keys appear, revoked keys vanish at once")
     func keySetFollowsLifecycle() async throws {
-        let setup = try Setup()
+        let setup = try await Setup()
         defer { setup.remove() }
-        let active = try #require(try setup.manager.keys(issuerID: "consumers").first { $0.state == .active && $0.purpose == .accessToken })
-        try setup.manager.rotate(issuerID: "consumers", purposes: [.accessToken], now: setup.now.addingTimeInterval(60))
-        let pending = try #require(try setup.manager.keys(issuerID: "consumers").first { $0.state == .pending })
-        let idKey = try #require(try setup.manager.keys(issuerID: "consumers").first { $0.state == .active && $0.purpose == .idToken })
+        let active = try await #require(try setup.manager.keys(issuerID: "consumers").first { $0.state == .active && $0.purpose == .accessToken })
+        try await setup.manager.rotate(issuerID: "consumers", purposes: [.accessToken], now: setup.now.addingTimeInterval(60))
+        let pending = try await #require(try setup.manager.keys(issuerID: "consumers").first { $0.state == .pending })
+        let idKey = try await #require(try setup.manager.keys(issuerID: "consumers").first { $0.state == .active && $0.purpose == .idToken })
         try await setup.app.test(.router) { client in
             let before = try await client.execute(uri: "/consumers/jwks", method: .get)
             #expect(Set(try JWKSet(json: Array(before.body.readableBytesView)).keys.compactMap(\.keyID)) == [active.keyID, pending.keyID, idKey.keyID])
-            try setup.manager.revoke(issuerID: "consumers", keyID: active.keyID, reason: "test", actor: "test",
+            try await setup.manager.revoke(issuerID: "consumers", keyID: active.keyID, reason: "test", actor: "test",
                                      now: setup.now.addingTimeInterval(120))
             let response = try await client.execute(uri: "/consumers/jwks", method: .get)
             let after = Set(try JWKSet(json: Array(response.body.readableBytesView)).keys.compactMap(\.keyID))
@@ -139,9 +139,9 @@ struct ServerEndpointTests {
 
     @Test("a token signed with the active key verifies against the served JWKS; the other issuer's JWKS refuses it")
     func tokenAgainstServedKeys() async throws {
-        let setup = try Setup()
+        let setup = try await Setup()
         defer { setup.remove() }
-        let signer = TokenSigner(key: try setup.manager.signingKey(issuerID: "consumers"))
+        let signer = await TokenSigner(key: try setup.manager.signingKey(issuerID: "consumers"))
         let iat = setup.now.timeIntervalSince1970 + 10
         let token = try signer.sign(claims: JSONObject([
             "iss": .string("https://id.keybound.test/consumers"), "sub": .string("alice"), "aud": .string("api://mail"),

@@ -10,6 +10,8 @@ import Keybound
 /// an operator's `keys revoke`) serialize on the database and never interleave half-done changes.
 public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
     private let queue: DatabaseQueue
+    /// One session at a time on the connection (see ``session(begin:_:)``).
+    private let sessions = AsyncSerialLock()
     private let writes = Atomic<Int>(0)
     /// The database file.
     public let path: String
@@ -29,6 +31,8 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
         configuration.busyMode = .timeout(SQLiteDatabase.busyTimeout)
         configuration.foreignKeysEnabled = true
+        // Sessions open and end their transactions themselves, across several GRDB accesses.
+        configuration.allowsUnsafeTransactions = true
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
             try Self.migrator.migrate(queue)
@@ -37,18 +41,18 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
         }
     }
 
-    /// Runs `body` in a read transaction.
-    public func read<T>(_ body: (any KeyStoreSession) throws -> T) throws -> T {
-        try queue.read { db in try body(SQLiteSession(db: db)) }
+    /// Runs `body` in one read transaction (`BEGIN DEFERRED`).
+    public func read<T>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
+        try await session(begin: "BEGIN DEFERRED TRANSACTION", body)
     }
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction. After a commit, the write counter moves
     /// first and the commit observers are told second: an observer that wakes a reader (an event
     /// stream, then a validator fetching the JWKS) must find the caches keyed on the counter stale.
-    public func write<T>(_ body: (any KeyStoreSession) throws -> T) throws -> T {
+    public func write<T>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
         let result: T
         do {
-            result = try queue.writeImmediate { db in try body(SQLiteSession(db: db)) }
+            result = try await session(begin: "BEGIN IMMEDIATE TRANSACTION", body)
         } catch {
             writes.add(1, ordering: .releasing)
             throw error
@@ -58,13 +62,36 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
         return result
     }
 
+    /// One transaction made of async steps on the store's one connection. GRDB runs a transaction
+    /// inside one synchronous closure; a session's steps are awaited one by one instead, so this
+    /// store opens and ends the transaction itself, and the session lock keeps every other session
+    /// of this instance off the connection until it has. (Other processes serialise on SQLite's
+    /// own lock, which `BEGIN IMMEDIATE` takes for a writer.)
+    private func session<T>(begin: String, _ body: (any KeyStoreSession) async throws -> T) async throws -> T {
+        try await sessions.withLock {
+            let session = SQLiteKeySession(queue: queue)
+            try await session.execute(begin)
+            let result: T
+            do {
+                result = try await body(session)
+                try await session.execute("COMMIT TRANSACTION")
+            } catch {
+                try? await session.rollBackIfOpen()
+                throw error
+            }
+            return result
+        }
+    }
+
     /// Write transactions attempted through this instance (committed or not; a spurious change
     /// signal only costs a cache reload).
     public var localWriteCount: Int { writes.load(ordering: .acquiring) }
 
     /// Runs SQLite's integrity check; `true` when the database is sound.
-    public func integrityCheck() throws -> Bool {
-        try queue.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok" }
+    public func integrityCheck() async throws -> Bool {
+        try await sessions.withLock {
+            try await queue.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok" }
+        }
     }
 
     static var migrator: DatabaseMigrator {

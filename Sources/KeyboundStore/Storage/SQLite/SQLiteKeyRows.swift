@@ -2,8 +2,8 @@ import Foundation
 import GRDB
 import Keybound
 
-/// Rows ↔ records for ``SQLiteKeyStore``; one instance per transaction.
-struct SQLiteSession: KeyStoreSession {
+/// Rows ↔ records for ``SQLiteKeyStore``: the statements of one session step, on the store's connection.
+struct SQLiteKeyRows {
     let db: Database
 
     func issuers() throws -> [IssuerRecord] {
