@@ -5,7 +5,7 @@ import Foundation
 /// the hunt's, not the generator's). See Benchmarks/README.md and docs/hunt.md.
 @main
 struct HuntBench {
-    static func main() throws {
+    static func main() async throws {
         let options = HuntBenchOptions.parse(Array(CommandLine.arguments.dropFirst()))
         #if DEBUG
         FileHandle.standardError.write(Data("KeyboundHuntBench: warning: a debug build; its numbers mean nothing (use -c release)\n".utf8))
@@ -15,16 +15,16 @@ struct HuntBench {
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("keybound-hunt-bench-\(options.records)").path)
         switch options.mode {
         case "generate":
-            try generate(options, directory: directory)
+            try await generate(options, directory: directory)
         case "measure":
-            exit(try HuntBenchMeasure.run(options, directory: directory))
+            await exit(try HuntBenchMeasure.run(options, directory: directory))
         case "floor":
             try HuntBenchFloor.run(directory: directory, cacheKiB: options.cacheKiB)
         default:
             let existing = try? JSONDecoder().decode(Planted.self, from: Data(contentsOf: Planted.file(in: directory)))
             if existing?.records != options.records {
                 try? FileManager.default.removeItem(at: directory)
-                try generate(options, directory: directory)
+                try await generate(options, directory: directory)
             } else {
                 say("reusing \(directory.path) (\(options.records) records)")
             }
@@ -43,10 +43,10 @@ struct HuntBench {
         }
     }
 
-    static func generate(_ options: HuntBenchOptions, directory: URL) throws {
+    static func generate(_ options: HuntBenchOptions, directory: URL) async throws {
         let started = ContinuousClock.now
         var generator = HuntBenchGenerator(records: options.records, directory: directory)
-        let planted = try generator.generate()
+        let planted = try await generator.generate()
         let elapsed = ContinuousClock.now - started
         say("generated \(planted.records) audit records and \(planted.tokens) ledger tokens in \(elapsed) at \(directory.path)")
     }

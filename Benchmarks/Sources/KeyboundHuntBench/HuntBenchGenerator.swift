@@ -61,23 +61,23 @@ struct HuntBenchGenerator {
         let token: Token
     }
 
-    mutating func generate() throws -> Planted {
+    mutating func generate() async throws -> Planted {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var world = HuntBenchWorld(random: &random)
-        let keys = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
+        let keys = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
         let day: Int64 = 86_400_000
         func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1_000) }
         for issuer in world.issuers {
-            try keys.createIssuer(IssuerRecord(id: issuer.id, url: issuer.url, kind: issuer.id == "consumers" ? .consumer : .tenant,
+            try await keys.createIssuer(IssuerRecord(id: issuer.id, url: issuer.url, kind: issuer.id == "consumers" ? .consumer : .tenant,
                                                tenantID: issuer.id == "consumers" ? nil : issuer.tenantID, createdAt: date(Self.startMS - day)))
         }
-        let before = try activeKeys(keys, world)
-        for offset in [28 * day + 3_600_000, 29 * day + 3_600_000, 30 * day + 7_200_000] { try keys.tick(now: date(Self.startMS + offset)) }
-        let after = try activeKeys(keys, world)
+        let before = try await activeKeys(keys, world)
+        for offset in [28 * day + 3_600_000, 29 * day + 3_600_000, 30 * day + 7_200_000] { try await keys.tick(now: date(Self.startMS + offset)) }
+        let after = try await activeKeys(keys, world)
         let rotationMS = Self.startMS + 29 * day + 3_600_000
         // An old key revoked on day 40 (after the rotation retired it), to be named by refused tokens.
         let revokedIssuer = world.issuers[8]
-        try keys.revoke(issuerID: revokedIssuer.id, keyID: before[8], reason: "benchmark: retired key reported lost", actor: "bench",
+        try await keys.revoke(issuerID: revokedIssuer.id, keyID: before[8], reason: "benchmark: retired key reported lost", actor: "bench",
                         now: date(Self.startMS + 40 * day))
 
         _ = try AuditLog(directory: directory)  // the real schema and signing key
@@ -86,7 +86,7 @@ struct HuntBenchGenerator {
         let audit = try DatabaseQueue(path: directory.appendingPathComponent(AuditLog.fileName).path)
         var issued: [Issued] = []
         issued.reserveCapacity(records / 15)
-        try audit.writeWithoutTransaction { db in
+        try Self.writeSynchronously(audit) { db in
             try db.execute(sql: "PRAGMA synchronous = OFF; PRAGMA cache_size = -65536")
             let insert = try db.makeStatement(sql: """
                 INSERT INTO audit_record (sequence, time_ms, tenant, mailbox, operation, item_ids, client_id, client_ip, user_agent,
@@ -127,8 +127,13 @@ struct HuntBenchGenerator {
         return planted
     }
 
-    private func activeKeys(_ keys: KeyManager, _ world: HuntBenchWorld) throws -> [String] {
-        let all = try keys.keys()
+    /// One synchronous access to `queue` (GRDB's async overload would make the body `@Sendable`).
+    private static func writeSynchronously(_ queue: DatabaseQueue, _ body: (Database) throws -> Void) throws {
+        try queue.writeWithoutTransaction(body)
+    }
+
+    private func activeKeys(_ keys: KeyManager, _ world: HuntBenchWorld) async throws -> [String] {
+        let all = try await keys.keys()
         return world.issuers.map { issuer in all.first { $0.issuerID == issuer.id && $0.state == .active && $0.purpose == .accessToken }!.keyID }
     }
 

@@ -34,7 +34,7 @@ enum HuntBenchMeasure {
         return Int(usage.ru_maxrss) * 1_024  // KiB on Linux
     }
 
-    static func run(_ options: HuntBenchOptions, directory: URL) throws -> Int32 {
+    static func run(_ options: HuntBenchOptions, directory: URL) async throws -> Int32 {
         let planted = try JSONDecoder().decode(Planted.self, from: Data(contentsOf: Planted.file(in: directory)))
         let keys = try SQLiteKeyStore(directory: directory)
         let ledger = try ProviderStore(directory: directory)
@@ -47,7 +47,7 @@ enum HuntBenchMeasure {
                 key: options.traceKey ? .init(issuer: planted.stolenIssuerURL, keyID: planted.stolenKeyID) : nil,
                 memoryMapBytes: options.memoryMapBytes, cacheKiB: options.cacheKiB, now: Date(timeIntervalSince1970: 1_806_000_000))
             let cpuBefore = cpuSeconds()
-            let report = try Hunt.run(configuration)
+            let report = try await Hunt.run(configuration)
             runs.append(Run(scanSeconds: report.scan.scanSeconds, totalSeconds: report.scan.totalSeconds,
                             cpuSeconds: cpuSeconds() - cpuBefore, records: report.scan.recordsScanned))
             last = report

@@ -41,35 +41,35 @@ struct MailLoadServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-mail-load-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
 
-        let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
+        let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
         var configuration = ServerConfiguration(publicURL: "http://127.0.0.1:\(base)")
         configuration.port = base
         configuration.metricsEnabled = false
         // Long enough that no token expires during a run of several minutes.
         configuration.accessTokenLifetime = 3_600
         let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
-        _ = try DevelopmentBootstrap.run(context: context, now: Date())
-        let contoso = try manager.issuer(id: DevelopmentBootstrap.tenantIssuerID)
+        _ = try await DevelopmentBootstrap.run(context: context, now: Date())
+        let contoso = try await manager.issuer(id: DevelopmentBootstrap.tenantIssuerID)
         let applications = try MailLoadTokens.registerApplications(applicationCount, issuer: contoso, store: context.store, now: Date())
         // What ships: Keybound Mail as `keybound serve --with-mail` builds it (cache and ledger check).
-        let audited = try ProviderMail.service(context: context, directory: directory, logger: logger)
+        let audited = try await ProviderMail.service(context: context, directory: directory, logger: logger)
         guard let auditedCache = audited.cache else { fatalError("ProviderMail.service has no verified-token cache") }
         let keys = context.keys
-        let issuerIDs = Dictionary(try manager.issuers().map { (ExactString($0.url), $0.id) }, uniquingKeysWith: { first, _ in first })
+        let issuerIDs = await Dictionary(try manager.issuers().map { (ExactString($0.url), $0.id) }, uniquingKeysWith: { first, _ in first })
         let shippedPolicy = MailService.policy()
         let ledgerCheck = IssuanceLedgerCheck(store: context.store, issuerIDs: { issuerIDs })
         let source: VersionedTrustVerifier.Source = {
-            let current = try keys.currentTrust()
+            let current = try await keys.currentTrust()
             return (current.sequence, current.trust)
         }
         let uncachedTrust = VersionedTrustVerifier(policy: shippedPolicy, cache: nil, source: source)
         let uncached = MailService(store: audited.store, audit: audited.audit, configuration: audited.configuration, cache: nil,
-                                   logger: logger, onlineChecks: [ledgerCheck], verifier: { uncachedTrust.verifier() })
+                                   logger: logger, onlineChecks: [ledgerCheck], verifier: { await uncachedTrust.verifier() })
         // The unaudited configuration has a cache of its own, so each cache's hit rate is its own traffic's.
         let ownCache = VerifiedTokenCache()
         let cachedTrust = VersionedTrustVerifier(policy: shippedPolicy, cache: ownCache, source: source)
         let cachedOnly = MailService(store: audited.store, audit: audited.audit, configuration: audited.configuration, cache: ownCache,
-                                     logger: logger, onlineChecks: [ledgerCheck], verifier: { cachedTrust.verifier() })
+                                     logger: logger, onlineChecks: [ledgerCheck], verifier: { await cachedTrust.verifier() })
 
         let provider = KeyboundApplication.make(context: context, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [provider], logger: logger))
@@ -77,7 +77,7 @@ struct MailLoadServer {
         let started = ContinuousClock.now
         let tokens = try await MailLoadTokens.issue(tokenCount, applications: applications, base: base, issuerID: contoso.id)
         let issuedIn = ContinuousClock.now - started
-        let verifier = TokenVerifier(trust: try keys.currentTrust().trust, policy: shippedPolicy)
+        let verifier = await TokenVerifier(trust: try keys.currentTrust().trust, policy: shippedPolicy)
         // Every token must pass the shipped policy, ledger check included, or the load measures refusals.
         for token in tokens {
             guard case .verified(let verified) = verifier.verify(token), await ledgerCheck.check(verified, now: Date()) == nil else {

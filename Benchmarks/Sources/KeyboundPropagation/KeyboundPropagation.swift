@@ -20,7 +20,7 @@ struct KeyboundPropagation {
         #if DEBUG
         print("warning: debug build; use `swift run -c release` for meaningful numbers")
         #endif
-        let provider = try PropagationProvider.start()
+        let provider = try await PropagationProvider.start()
         var reports: [PropagationReport] = []
         do {
             if options.kind != .tokens { reports.append(try await measure(provider, options)) }
@@ -61,7 +61,7 @@ struct KeyboundPropagation {
         for round in 0..<options.revocations {
             // A random pause, so that revocations do not fall in step with the provider's poll.
             try await Task.sleep(for: options.maximumPause * Double.random(in: 0..<1))
-            let (keyID, token) = try provider.activeKeyToken()
+            let (keyID, token) = try await provider.activeKeyToken()
             // Revoke a key every validator knows (as a key in use would be): a key revoked before a
             // validator fetched it is rejected too, but as unknown_key.
             let known = ContinuousClock.now + options.timeout
@@ -69,7 +69,7 @@ struct KeyboundPropagation {
                 try await Task.sleep(for: .milliseconds(1))
             }
             let calling = ContinuousClock.now
-            try provider.manager.revoke(issuerID: PropagationProvider.issuerID, keyID: keyID, reason: "propagation benchmark",
+            try await provider.manager.revoke(issuerID: PropagationProvider.issuerID, keyID: keyID, reason: "propagation benchmark",
                                         actor: "benchmark", now: Date())
             let revoked = ContinuousClock.now
             callDurations.append(milliseconds(revoked - calling))

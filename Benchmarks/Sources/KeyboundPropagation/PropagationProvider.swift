@@ -29,14 +29,14 @@ struct PropagationProvider: Sendable {
     var issuerURL: String { context.configuration.issuerURL(Self.issuerID) }
 
     /// Creates the store and the issuer, and starts serving.
-    static func start() throws -> PropagationProvider {
+    static func start() async throws -> PropagationProvider {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-propagation-\(UUID().uuidString)")
-        let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
+        let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
         let port = try freePort()
         let configuration = ServerConfiguration(host: "127.0.0.1", port: port, publicURL: "http://127.0.0.1:\(port)",
                                                 bootstrap: false, metricsEnabled: false)
         let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
-        try manager.createIssuer(IssuerRecord(id: issuerID, url: configuration.issuerURL(issuerID), kind: .consumer, createdAt: Date()))
+        try await manager.createIssuer(IssuerRecord(id: issuerID, url: configuration.issuerURL(issuerID), kind: .consumer, createdAt: Date()))
         let secret = UUID().uuidString + UUID().uuidString
         try context.store.insert(ClientRecord(issuerID: issuerID, clientID: serverClientID, name: "Propagation validators",
                                               authenticationMethod: .clientSecretBasic, secretHash: Self.hexSHA256(secret), grantTypes: [],
@@ -60,10 +60,10 @@ struct PropagationProvider: Sendable {
     }
 
     /// A token of the issuer's active key, and that key's id.
-    func activeKeyToken() throws -> (keyID: String, token: String) {
-        let key = try manager.signingKey(issuerID: Self.issuerID)
+    func activeKeyToken() async throws -> (keyID: String, token: String) {
+        let key = try await manager.signingKey(issuerID: Self.issuerID)
         let at = Date().timeIntervalSince1970.rounded(.down)
-        let token = try TokenSigner(key: key).sign(claims: JSONObject([
+        let token = try await TokenSigner(key: key).sign(claims: JSONObject([
             "iss": .string(issuerURL), "tid": .string(try tenantID()), "sub": .string("bench-user"), "aud": .string("api://bench"), "exp": .number(at + 600),
             "iat": .number(at), "jti": .string(UUID().uuidString), "client_id": .string("bench")]))
         return (key.keyID, token)
@@ -72,17 +72,17 @@ struct PropagationProvider: Sendable {
     /// A signed access token of the issuer's active key, committed to the issuance ledger as
     /// Keybound would (so that revoking it records a token event), and its `jti`.
     /// The issuer's tenant id, which every token of it carries (a consumer realm has one too).
-    func tenantID() throws -> String { try manager.issuer(id: Self.issuerID).tenantID ?? "" }
+    func tenantID() async throws -> String { try await manager.issuer(id: Self.issuerID).tenantID ?? "" }
 
-    func ledgerToken() throws -> (tokenID: String, token: String) {
-        let key = try manager.signingKey(issuerID: Self.issuerID)
+    func ledgerToken() async throws -> (tokenID: String, token: String) {
+        let key = try await manager.signingKey(issuerID: Self.issuerID)
         let now = Date()
         let at = now.timeIntervalSince1970.rounded(.down)
         let tokenID = UUID().uuidString
-        let signed = try TokenSigner(key: key).signed(claims: JSONObject([
+        let signed = try await TokenSigner(key: key).signed(claims: JSONObject([
             "iss": .string(issuerURL), "tid": .string(try tenantID()), "sub": .string("bench-user"), "aud": .string(Self.audience), "exp": .number(at + 600),
             "iat": .number(at), "jti": .string(tokenID), "client_id": .string("bench")]))
-        let record = IssuanceRecord(issuerID: Self.issuerID, keyID: key.keyID, tokenID: tokenID, kind: .access, subject: "bench-user",
+        let record = await IssuanceRecord(issuerID: Self.issuerID, keyID: key.keyID, tokenID: tokenID, kind: .access, subject: "bench-user",
                                     clientID: "bench", audience: [Self.audience], scope: "", roles: [], tenantID: try tenantID(),
                                     issuedAt: Date(timeIntervalSince1970: at), expiresAt: Date(timeIntervalSince1970: at + 600),
                                     parentTokenID: nil, sessionID: nil, chainID: nil, grantType: "client_credentials",

@@ -32,13 +32,13 @@ enum TokenPropagation {
         var callDurations: [Double] = []
         for round in 0..<options.revocations {
             try await Task.sleep(for: options.maximumPause * Double.random(in: 0..<1))
-            let (tokenID, token) = try provider.ledgerToken()
+            let (tokenID, token) = try await provider.ledgerToken()
             // The provider's keys as of this token: the rotation engine may have replaced the
             // emergency keys the key phase left behind since the last round.
-            let trust = try provider.manager.trustStore()
+            let trust = try await provider.manager.trustStore()
             // Every validator verified (and cached) the token before it is revoked.
             for validator in validators {
-                guard case .success = validator.verifier(trust).verify(token) else { throw PropagationError("a fresh token was refused") }
+                guard case .success = await validator.verifier(trust).verify(token) else { throw PropagationError("a fresh token was refused") }
             }
             let calling = ContinuousClock.now
             try provider.context.store.revokeToken(tokenID, reason: "propagation benchmark", kind: .administrative, now: Date())
@@ -55,7 +55,7 @@ enum TokenPropagation {
                 }
                 samples.append(KeyboundPropagation.milliseconds(applied - revoked))
                 var verdict: String
-                switch validator.verifier(trust).verify(token) {
+                switch await validator.verifier(trust).verify(token) {
                 case .success: verdict = "verified"
                 case .failure(let rejection): verdict = rejection.code.rawValue
                 }

@@ -15,13 +15,13 @@ enum SignInLoadServer {
         logger.logLevel = .warning
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-signin-load-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let manager = try KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
+        let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
         var configuration = ServerConfiguration(port: options.port, publicURL: "https://login.bench.invalid")
         configuration.passwordHashCost = UInt8(options.bcryptCost)
         if let threads = options.hashThreads { configuration.passwordHashThreads = threads }
         if let queue = options.hashQueue { configuration.passwordHashQueue = queue }
         let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
-        let credentials = try DevelopmentBootstrap.run(context: context, now: Date())
+        let credentials = try await DevelopmentBootstrap.run(context: context, now: Date())
         guard let contoso = credentials.first(where: { $0.issuer.id == DevelopmentBootstrap.tenantIssuerID }) else {
             fatalError("the development bootstrap created no contoso issuer")
         }
