@@ -69,7 +69,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Issuers, key lifecycle, sealed private keys and key events; SQLite (GRDB) by default.
+        // Issuers, key lifecycle, sealed private keys and key events; SQLite (GRDB) by default,
+        // PostgreSQL (postgres-nio) for many nodes.
         .target(
             name: "KeyboundStore",
             dependencies: [
@@ -78,6 +79,8 @@ let package = Package(
                 "KeyboundPostgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // The identity provider over HTTP: per-issuer discovery and JWKS, health, the rotation service.

@@ -1,9 +1,10 @@
 import Foundation
+import KeyboundStore
 
 /// What the drill expects of Keybound, checked against what happened.
 extension DrillRun {
-    func expectations() async -> [StormDrillResult.Expectation] {
-        let consumerKeys = (try? await world.manager.keys(issuerID: DrillCast.consumers)) ?? []
+    /// `consumerKeys` are the consumer realm's keys as the world left them (read before it stopped).
+    func expectations(consumerKeys: [KeyRecord]) -> [StormDrillResult.Expectation] {
         var list: [StormDrillResult.Expectation] = []
         func expect(_ name: String, _ held: Bool, _ detail: String) {
             list.append(StormDrillResult.Expectation(name: name, held: held, detail: detail))

@@ -1,4 +1,5 @@
 import Foundation
+import KeyboundStore
 
 /// `keybound demo storm-0558`: the Storm-0558 attack replayed against Keybound, end to end, in
 /// this process, on simulated time (see `docs/demo.md`).
@@ -50,9 +51,11 @@ public enum StormDrill {
         let world = try await DrillWorld.start(directory: directory, clock: clock, verbose: options.verbose)
         let run = DrillRun(world: world, days: options.days, keptDirectory: options.keepDirectory != nil, say: output)
         let acts = await capture { try await play(run) }
+        // Read while the world runs; an empty list fails the incident's expectation, as it should.
+        let consumerKeys = (try? await world.manager.keys(issuerID: DrillCast.consumers)) ?? []
         await world.stop()
         try acts.get()
-        return await result(of: run, options: options, directory: directory, started: started)
+        return result(of: run, options: options, directory: directory, started: started, consumerKeys: consumerKeys)
     }
 
     /// The acts in order; the first error ends the drill.
@@ -72,7 +75,7 @@ public enum StormDrill {
 
     /// What the drill did and saw, once the world has stopped.
     private static func result(of run: DrillRun, options: StormDrillOptions, directory: URL,
-                               started: ContinuousClock.Instant) async -> StormDrillResult {
+                               started: ContinuousClock.Instant, consumerKeys: [KeyRecord]) -> StormDrillResult {
         let world = run.world
         return StormDrillResult(
             days: options.days, simulatedStart: run.start, attackStart: run.attackStart,
@@ -82,7 +85,7 @@ public enum StormDrill {
             alerts: alertCounts(world),
             findings: run.findings, forgedTokenIDs: run.forgedTokenIDs, crossIssuerTokenIDs: run.crossIssuerTokenIDs,
             falsePositives: run.falsePositives, leads: run.leads, lookbackDays: run.lookbackDays,
-            incident: run.incident ?? StormDrillResult.Incident.missing, aftermath: run.aftermath, expectations: await run.expectations(),
+            incident: run.incident ?? StormDrillResult.Incident.missing, aftermath: run.aftermath, expectations: run.expectations(consumerKeys: consumerKeys),
             runtimeSeconds: (ContinuousClock.now - started).drillSeconds)
     }
 

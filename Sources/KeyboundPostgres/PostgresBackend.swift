@@ -88,3 +88,23 @@ package final class PostgresBackend: Sendable {
         }
     }
 }
+
+extension PostgresBackend {
+    /// Runs `body` in one read-only transaction at `REPEATABLE READ`: every statement in it sees the
+    /// same snapshot, taken at its first statement. It ends with `COMMIT`, or `ROLLBACK` when
+    /// `body` throws.
+    package func withReadTransaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await withConnection { connection in
+            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            let result: T
+            do {
+                result = try await body(connection)
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+            try await connection.query("COMMIT", logger: logger)
+            return result
+        }
+    }
+}

@@ -96,7 +96,7 @@ extension KeyManager {
 
     func newKeyRecord(_ issuer: IssuerRecord, purpose: KeyPurpose, session: any KeyStoreSession, now: Date) async throws -> KeyRecord {
         let algorithm = purpose.algorithm(of: issuer)
-        let key = try SigningKey.generate(algorithm: algorithm, issuer: issuer.url)
+        let key = try await KeyGeneration.generate(algorithm: algorithm, issuer: issuer.url)
         let sealed = try sealer.seal(key, issuerID: issuer.id)
         if try await session.metadata(Self.kekFingerprintName) == nil {
             try await session.setMetadata(Self.kekFingerprintName, sealer.kek.fingerprint)

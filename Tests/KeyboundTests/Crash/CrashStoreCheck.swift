@@ -47,7 +47,7 @@ enum CrashStoreCheck {
         let deadline = ContinuousClock.now + timeout
         while alive(), ContinuousClock.now < deadline {
             if let latest = try? await store.read({ try await $0.latestEvent()?.sequence }), latest > sequence { return latest }
-            usleep(2_000)
+            try? await Task.sleep(for: .milliseconds(2))
         }
         return nil
     }

@@ -48,7 +48,7 @@ struct HummingbirdCacheGenerationTests {
     }
 
     @Test("VersionedTrustVerifier fails closed before its first success and keeps the last good trust after")
-    func failureBehaviour() throws {
+    func failureBehaviour() async throws {
         let fixture = try HBFixture()
         let failing = Mutex(true)
         let trust = try fixture.verifier().trust
@@ -57,10 +57,10 @@ struct HummingbirdCacheGenerationTests {
             return (7, trust)
         }
         let token = try fixture.userToken()
-        #expect(versioned.verifier().verify(token).rejection?.code == .untrustedIssuer)
+        await #expect(versioned.verifier().verify(token).rejection?.code == .untrustedIssuer)
         failing.withLock { $0 = false }
-        #expect(versioned.verifier().verify(token).rejection == nil)
+        await #expect(versioned.verifier().verify(token).rejection == nil)
         failing.withLock { $0 = true }
-        #expect(versioned.verifier().verify(token).rejection == nil, "the last good trust keeps serving")
+        await #expect(versioned.verifier().verify(token).rejection == nil, "the last good trust keeps serving")
     }
 }

@@ -8,7 +8,7 @@ import Testing
 @Suite("Resource side: token revocations in the verified-token cache")
 struct HummingbirdTokenInvalidationTests {
     @Test("invalidate(issuer:tokenID:) removes exactly that token's entries: not another jti, not the same jti of another issuer")
-    func evictsExactlyOneToken() throws {
+    func evictsExactlyOneToken() async throws {
         let fixture = try HBFixture()
         let cache = VerifiedTokenCache()
         let verifier = CachingTokenVerifier(cache: cache, verifier: try fixture.verifier())
@@ -17,7 +17,7 @@ struct HummingbirdTokenInvalidationTests {
         let sameIDOtherIssuer = try TokenSigner(key: fixture.keyB).sign(claims: HBFixture.claims(
             issuer: HBFixture.issuerB, tenant: HBFixture.tenantB, tokenID: id))
         let other = try fixture.userToken()
-        for token in [revoked, sameIDOtherIssuer, other] { #expect((try? verifier.verify(token).get()) != nil) }
+        for token in [revoked, sameIDOtherIssuer, other] { await #expect((try? verifier.verify(token).get()) != nil) }
         #expect(cache.count == 3)
         // Issuer A is ".../Kontoso" with a K; the Kelvin sign (U+212A) is canonically equivalent, not the same bytes.
         #expect(cache.invalidate(issuer: HBFixture.issuerA.replacingOccurrences(of: "K", with: "\u{212A}"), tokenID: id) == 0)
@@ -31,7 +31,7 @@ struct HummingbirdTokenInvalidationTests {
     }
 
     @Test("a verification that began before a token revocation does not cache its result after it")
-    func noStaleInsertAfterTokenInvalidation() throws {
+    func noStaleInsertAfterTokenInvalidation() async throws {
         let fixture = try HBFixture()
         let cache = VerifiedTokenCache()
         let id = UUID().uuidString
@@ -41,7 +41,7 @@ struct HummingbirdTokenInvalidationTests {
             cache.invalidate(issuer: HBFixture.issuerA, tokenID: id)
             return snapshot
         }
-        #expect((try? verifier.verify(token).get()) != nil)
+        await #expect((try? verifier.verify(token).get()) != nil)
         #expect(cache.count == 0, "the result of a verification begun before the revocation must not be cached")
     }
 

@@ -46,12 +46,12 @@ struct HummingbirdVerifiedTokenCacheTests {
     }
 
     @Test("invalidate matches issuer and kid exactly, both together")
-    func invalidateIsExact() throws {
+    func invalidateIsExact() async throws {
         let fixture = try HBFixture()
         let cache = VerifiedTokenCache()
         let caching = CachingTokenVerifier(cache: cache, verifier: fixture.provider)
         let token = try fixture.userToken()
-        #expect((try? caching.verify(token).get()) != nil)
+        await #expect((try? caching.verify(token).get()) != nil)
         #expect(cache.invalidate(issuer: HBFixture.issuerB, keyID: fixture.keyA.keyID) == 0)
         #expect(cache.invalidate(issuer: HBFixture.issuerA, keyID: fixture.keyB.keyID) == 0)
         #expect(cache.invalidate(issuer: HBFixture.issuerA.replacingOccurrences(of: "K", with: "\u{212A}"), keyID: fixture.keyA.keyID) == 0)
@@ -102,41 +102,41 @@ struct HummingbirdVerifiedTokenCacheTests {
     }
 
     @Test("a hit re-checks expiry against the verifier's clock, not the time of insertion")
-    func hitRechecksClock() throws {
+    func hitRechecksClock() async throws {
         let fixture = try HBFixture(clockSkew: 0)
         let cache = VerifiedTokenCache(maximumAge: 3600)
         let caching = CachingTokenVerifier(cache: cache, verifier: fixture.provider)
         let token = try fixture.userToken(lifetime: 300)
-        #expect((try? caching.verify(token).get()) != nil)
+        await #expect((try? caching.verify(token).get()) != nil)
         #expect(cache.count == 1)
         fixture.setNow(HBFixture.t0.addingTimeInterval(301))
-        #expect(caching.verify(token).isFailure)
+        await #expect(caching.verify(token).isFailure)
     }
 
     @Test("an entry lives at most maximumAge, even while the token is valid")
-    func maximumAge() throws {
+    func maximumAge() async throws {
         let fixture = try HBFixture()
         let cache = VerifiedTokenCache(maximumAge: 30)
         let caching = CachingTokenVerifier(cache: cache, verifier: fixture.provider)
         let token = try fixture.userToken(lifetime: 600)
-        #expect((try? caching.verify(token).get()) != nil)
+        await #expect((try? caching.verify(token).get()) != nil)
         #expect(cache.identity(for: token, now: HBFixture.t0.addingTimeInterval(29)) != nil)
         #expect(cache.identity(for: token, now: HBFixture.t0.addingTimeInterval(30)) == nil)
         // Still valid: a fresh verification stores it again.
         fixture.setNow(HBFixture.t0.addingTimeInterval(31))
-        #expect((try? caching.verify(token).get()) != nil)
+        await #expect((try? caching.verify(token).get()) != nil)
         #expect(cache.identity(for: token, now: fixture.now) != nil)
     }
 
     @Test("rejections are never cached")
-    func rejectionsNotCached() throws {
+    func rejectionsNotCached() async throws {
         let fixture = try HBFixture()
         let cache = VerifiedTokenCache()
         let caching = CachingTokenVerifier(cache: cache, verifier: fixture.provider)
         let wrongAudience = try TokenSigner(key: fixture.keyA).sign(claims: HBFixture.claims(audience: "api://calendar"))
         for token in [wrongAudience, "junk", "a.b.c"] {
-            #expect(caching.verify(token).isFailure)
-            #expect(caching.verify(token).isFailure)
+            await #expect(caching.verify(token).isFailure)
+            await #expect(caching.verify(token).isFailure)
         }
         #expect(cache.count == 0)
     }

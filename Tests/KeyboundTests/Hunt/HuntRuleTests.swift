@@ -166,6 +166,6 @@ struct HuntRuleTests {
         var inverted = missing
         inverted.since = Date(timeIntervalSince1970: 2_000)
         inverted.until = Date(timeIntervalSince1970: 1_000)
-        #expect(throws: HuntError.self) { try Hunt.run(inverted) }
+        await #expect(throws: HuntError.self) { try await Hunt.run(inverted) }
     }
 }

@@ -92,7 +92,7 @@ struct IncidentResponseTests {
     func resumesAfterKill(at step: IncidentStep) async throws {
         let (fixture, kid) = try await Self.attackedFixture()
         defer { fixture.remove() }
-        #expect(throws: Killed.self) { try Self.responder(fixture, kill: step).respond(Self.request(fixture, kid: kid)) }
+        await #expect(throws: Killed.self) { try await Self.responder(fixture, kill: step).respond(Self.request(fixture, kid: kid)) }
         let (record, folder) = try await Self.responder(fixture).respond(Self.request(fixture, kid: kid))
         #expect(record.completed.map(\.step) == IncidentStep.allCases, "each step recorded exactly once, in order")
         let events = try await fixture.context.manager.events(after: 0, limit: 10_000).filter { $0.issuerID == "consumers" }

@@ -20,34 +20,40 @@ struct StoreConcurrencyTests {
         var results: ([KeyTransition], [String]) { lock.withLock { (transitions, errors) } }
     }
 
-    /// Runs `body(index)` in `count` concurrent tasks; returns when all are done. Each body opens
-    /// its own store (its own connection, as another process would), so the transactions really
-    /// contend on SQLite's lock: their statements run on each connection's own queue.
-    static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) async -> Void) async {
+    /// Opens `count` store instances (each with its own connections, as another process or node
+    /// would have), then runs `body(index, manager)` for each in concurrent tasks; returns when all
+    /// are done. The stores open first, one by one: opening an SQLite store migrates it, which
+    /// waits synchronously for the database lock, and must not do so on the concurrency pool while
+    /// the other instances hold it. The transactions themselves then really contend on the
+    /// database's lock: their statements run on each connection's own queue.
+    static func onStores(_ fixture: StoreFixture, _ count: Int,
+                         _ body: @escaping @Sendable (Int, KeyManager) async -> Void) async throws {
+        var managers: [KeyManager] = []
+        for _ in 0..<count { managers.append(try await fixture.open()) }
         await withTaskGroup(of: Void.self) { group in
-            for index in 0..<count { group.addTask { await body(index) } }
+            for (index, manager) in managers.enumerated() { group.addTask { await body(index, manager) } }
         }
     }
 
-    static func expectOneActive(_ manager: KeyManager, _ issuers: [IssuerRecord]) throws {
+    static func expectOneActive(_ manager: KeyManager, _ issuers: [IssuerRecord]) async throws {
         for issuer in issuers {
-            #expect(try manager.keys(issuer.id, in: .active).count == 1, "\(issuer.id)")
-            #expect(try manager.keys(issuer.id, in: .pending).count <= 1, "\(issuer.id)")
+            await #expect(try manager.keys(issuer.id, in: .active).count == 1, "\(issuer.id)")
+            await #expect(try manager.keys(issuer.id, in: .pending).count <= 1, "\(issuer.id)")
         }
     }
 
-    @Test("Threads ticking the same instant apply the due transition once")
-    func sameInstantThreads() async throws {
+    @Test("Stores ticking the same instant apply the due transition once", arguments: StoreBackend.allCases)
+    func sameInstantThreads(backend: StoreBackend) async throws {
         let issuers = [StoreIssuers.consumer(), StoreIssuers.tenant()]
-        let fixture = try await StoreFixture(issuers: issuers)
+        let fixture = try await StoreFixture(backend, issuers: issuers)
         defer { fixture.remove() }
         let rotation = Self.t0.addingTimeInterval(StoreIssuers.rotationPeriod)
         // The publication is due at the rotation time itself (nobody ticked earlier); then the activation.
         for (now, expectedKinds) in [(rotation, "publishNextKey"), (rotation.addingTimeInterval(StoreIssuers.publishLeadTime), "activate")] {
             let collector = StoreCollector()
-            await Self.onThreads(6) { _ in
+            try await Self.onStores(fixture, 6) { _, manager in
                 do {
-                    collector.add(try await fixture.open().tick(now: now))
+                    collector.add(try await manager.tick(now: now))
                 } catch {
                     collector.fail(error)
                 }
@@ -57,19 +63,18 @@ struct StoreConcurrencyTests {
             // One per (issuer, purpose): both lifecycles started together, so they rotate together.
             #expect(applied.count == issuers.count * KeyPurpose.allCases.count, "\(applied)")
             #expect(applied.allSatisfy { "\($0)".hasPrefix(expectedKinds) }, "\(applied)")
-            try Self.expectOneActive(try await fixture.open(), issuers)
+            try await Self.expectOneActive(try await fixture.open(), issuers)
         }
     }
 
-    @Test("Threads walking the same schedule concurrently apply every transition exactly once")
-    func walkingThreads() async throws {
+    @Test("Stores walking the same schedule concurrently apply every transition exactly once", arguments: StoreBackend.allCases)
+    func walkingThreads(backend: StoreBackend) async throws {
         let issuers = [StoreIssuers.consumer(), StoreIssuers.tenant(algorithm: .edDSA)]
-        let fixture = try await StoreFixture(issuers: issuers)
+        let fixture = try await StoreFixture(backend, issuers: issuers)
         defer { fixture.remove() }
         let collector = StoreCollector()
-        await Self.onThreads(4) { _ in
+        try await Self.onStores(fixture, 4) { _, manager in
             do {
-                let manager = try await fixture.open()
                 var clock = StoreClock()
                 while clock.now < StoreClock.at(5 * StoreClock.day) {
                     clock.advance(StoreClock.hour)
@@ -88,23 +93,22 @@ struct StoreConcurrencyTests {
         // Per (issuer, purpose), two rotations (publish, activate) and two retirements.
         #expect(applied.count == issuers.count * KeyPurpose.allCases.count * 6, "\(applied)")
         let manager = try await fixture.open()
-        try Self.expectOneActive(manager, issuers)
+        try await Self.expectOneActive(manager, issuers)
         await #expect(try manager.keys().count == issuers.count * KeyPurpose.allCases.count * 3)
         await #expect(RotationEngine.plan(now: StoreClock.at(5 * StoreClock.day), issuers: try manager.issuers(), keys: try manager.keys()) == [])
     }
 
-    @Test("Revocation racing ticks still leaves exactly one active key")
-    func revokeRacingTicks() async throws {
+    @Test("Revocation racing ticks still leaves exactly one active key", arguments: StoreBackend.allCases)
+    func revokeRacingTicks(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let rotation = Self.t0.addingTimeInterval(issuer.rotationPeriod)
         try await fixture.open().tick(now: rotation.addingTimeInterval(-issuer.publishLeadTime))
         let victim = try await fixture.open().activeKey(issuer.id).keyID
         let collector = StoreCollector()
-        await Self.onThreads(5) { index in
+        try await Self.onStores(fixture, 5) { index, manager in
             do {
-                let manager = try await fixture.open()
                 if index == 0 {
                     try await manager.revoke(issuerID: issuer.id, keyID: victim, reason: "race", actor: "ops", now: rotation)
                 } else {
@@ -116,7 +120,7 @@ struct StoreConcurrencyTests {
         }
         #expect(collector.results.1 == [])
         let manager = try await fixture.open()
-        try Self.expectOneActive(manager, [issuer])
+        try await Self.expectOneActive(manager, [issuer])
         await #expect(try manager.keys(issuerID: issuer.id).first { $0.keyID == victim }?.state == .revoked)
     }
 
@@ -146,10 +150,10 @@ struct StoreConcurrencyTests {
         await #expect(try fixture.open().activeKey(issuer.id).activatedAt == rotation)
     }
 
-    @Test("The unique index refuses a second active key written directly to the store")
-    func uniqueIndex() async throws {
+    @Test("The unique index refuses a second active key written directly to the store", arguments: StoreBackend.allCases)
+    func uniqueIndex(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let active = try await manager.activeKey(issuer.id)
@@ -160,14 +164,14 @@ struct StoreConcurrencyTests {
         second.sealedPrivateKey = try manager.sealer.seal(other, issuerID: issuer.id)
         second.isInitial = false
 
-        #expect(throws: (any Error).self) { try manager.store.write { try $0.insert(second) } }
+        await #expect(throws: (any Error).self) { try await manager.store.write { try await $0.insert(second) } }
         await #expect(try manager.keys(issuerID: issuer.id).filter { $0.purpose == .accessToken } == [active])
 
         // The same row, pending, is accepted: it is the second *active* key that is refused.
         second.state = .pending
         try await manager.store.write { try await $0.insert(second) }
         second.state = .active
-        #expect(throws: (any Error).self) { try manager.store.write { try $0.update(second) } }
+        await #expect(throws: (any Error).self) { try await manager.store.write { try await $0.update(second) } }
         await #expect(try manager.keys(issuer.id, in: .active) == [active])
     }
 }

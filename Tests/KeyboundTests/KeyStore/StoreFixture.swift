@@ -1,6 +1,9 @@
 import Foundation
 import Keybound
-import KeyboundStore
+@testable import KeyboundStore
+import KeyboundPostgres
+import GRDB
+import PostgresNIO
 import Testing
 
 /// An injected clock: a `Date` the test chooses and moves by hand. Nothing in these suites reads `Date()`.
@@ -46,32 +49,109 @@ enum StoreIssuers {
     }
 }
 
-/// A fresh data directory and KEK. Each `open()` is a new SQLite connection (as another process would have).
+/// Where a store test's key store lives. Every lifecycle test runs on both: one suite, two backends.
+enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    /// SQLite files in a temporary directory.
+    case sqlite
+    /// A fresh database on the tests' own PostgreSQL 15.
+    case postgres
+
+    var testDescription: String { rawValue }
+}
+
+/// A fresh key store and KEK on one backend. Each `open()` is a new store instance with its own
+/// connections (as another process or node would have): on SQLite a new connection to the file, on
+/// PostgreSQL a new store over the fixture's pool (its transactions take their own pool connections).
 struct StoreFixture {
+    let backend: StoreBackend
+    /// The data directory (SQLite files; on PostgreSQL it holds nothing of the store).
     let directory: URL
     let kek: KeyEncryptionKey
+    /// The PostgreSQL database and its running pool (``StoreBackend/postgres`` only).
+    private let postgres: (database: PostgresBackend, pool: Task<Void, Never>)?
 
-    init(kek: KeyEncryptionKey = .generate()) throws {
+    init(_ backend: StoreBackend = .sqlite, kek: KeyEncryptionKey = .generate()) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.backend = backend
         self.kek = kek
+        switch backend {
+        case .sqlite:
+            postgres = nil
+        case .postgres:
+            await Self.postgresPermits.acquire()
+            do {
+                postgres = try await Self.startPostgres()
+            } catch {
+                Self.postgresPermits.release()
+                throw error
+            }
+        }
+    }
+
+    /// A fresh, migrated database and its running pool.
+    private static func startPostgres() async throws -> (database: PostgresBackend, pool: Task<Void, Never>) {
+        let created = try await TestPostgres.shared.makeDatabase("keys")
+        let database = try PostgresBackend(settings: created.settings, environment: created.environment, logger: TestPostgres.logger)
+        let pool = Task { await database.run() }
+        do {
+            try await KeyboundPostgresSchema.migrate(database)
+        } catch {
+            pool.cancel()
+            throw error
+        }
+        return (database, pool)
     }
 
     /// A fixture with `issuers` already created (each at its own `createdAt`).
-    init(issuers: [IssuerRecord], kek: KeyEncryptionKey = .generate()) async throws {
-        try self.init(kek: kek)
-        let manager = try await open()
-        for issuer in issuers { try await manager.createIssuer(issuer) }
+    init(_ backend: StoreBackend = .sqlite, issuers: [IssuerRecord], kek: KeyEncryptionKey = .generate()) async throws {
+        try await self.init(backend, kek: kek)
+        do {
+            let manager = try await open()
+            for issuer in issuers { try await manager.createIssuer(issuer) }
+        } catch {
+            remove()
+            throw error
+        }
     }
 
-    /// A new store connection and manager over the data directory.
+    /// A new store instance over the fixture's database.
+    func openStore() throws -> any KeyStore {
+        if let postgres { return PostgresKeyStore(database: postgres.database) }
+        return try SQLiteKeyStore(directory: directory)
+    }
+
+    /// A new store instance and manager.
     func open(kek: KeyEncryptionKey? = nil) async throws -> KeyManager {
-        try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek ?? self.kek)
+        try await KeyManager(store: try openStore(), kek: kek ?? self.kek)
     }
 
     var databaseFile: URL { directory.appendingPathComponent(SQLiteKeyStore.fileName) }
 
-    func remove() { try? FileManager.default.removeItem(at: directory) }
+    /// Runs one SQL statement straight on the database, past every Keybound check (as a person with
+    /// a database shell would): for tests of what the schema itself refuses.
+    func executeRaw(_ sql: String) async throws {
+        if let postgres {
+            try await postgres.database.withConnection { connection in
+                try await connection.query(PostgresQuery(unsafeSQL: sql), logger: TestPostgres.logger)
+            }
+        } else {
+            let queue = try DatabaseQueue(path: databaseFile.path)
+            try await queue.write { db in try db.execute(sql: sql) }
+        }
+    }
+
+    /// At most two PostgreSQL fixtures at a time (see ``TestPermits``).
+    static let postgresPermits = TestPermits(2)
+
+    /// Removes the directory and stops the PostgreSQL pool (the test server drops with the run).
+    func remove() {
+        if let postgres {
+            postgres.pool.cancel()
+            Self.postgresPermits.release()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
 }
 
 /// What a verifier said about a token.
@@ -162,7 +242,14 @@ struct StoreSnapshot: Equatable {
     let kekFingerprint: String?
 
     init(_ directory: URL) async throws {
-        let store = try SQLiteKeyStore(directory: directory)
+        try await self.init(store: try SQLiteKeyStore(directory: directory))
+    }
+
+    init(_ fixture: StoreFixture) async throws {
+        try await self.init(store: try fixture.openStore())
+    }
+
+    init(store: any KeyStore) async throws {
         (issuers, keys, events, kekFingerprint) = try await store.read { session in
             await (try session.issuers(), try session.keys(issuerID: nil), try session.events(after: 0, limit: 1_000_000),
              try session.metadata("kek_fingerprint"))
@@ -172,9 +259,9 @@ struct StoreSnapshot: Equatable {
 
 /// A store with keys in several states (two issuers, one of them RSA; a rotation and a revocation), every connection closed.
 enum StorePopulated {
-    static func make() async throws -> StoreFixture {
+    static func make(_ backend: StoreBackend = .sqlite) async throws -> StoreFixture {
         let issuers = [StoreIssuers.consumer(), StoreIssuers.tenant(algorithm: .rs256)]
-        let fixture = try await StoreFixture(issuers: issuers)
+        let fixture = try await StoreFixture(backend, issuers: issuers)
         let manager = try await fixture.open()
         let rotation = StoreClock.origin.addingTimeInterval(StoreIssuers.rotationPeriod)
         try await manager.tick(now: rotation.addingTimeInterval(-StoreIssuers.publishLeadTime))

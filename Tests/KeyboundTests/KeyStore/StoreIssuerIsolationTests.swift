@@ -13,11 +13,11 @@ struct StoreIssuerIsolationTests {
     static let alpha = StoreIssuers.consumer("alpha")
     static let beta = StoreIssuers.tenant("beta")
 
-    static func fixture() async throws -> StoreFixture { try await StoreFixture(issuers: [alpha, beta]) }
+    static func fixture(_ backend: StoreBackend) async throws -> StoreFixture { try await StoreFixture(backend, issuers: [alpha, beta]) }
 
-    @Test("A sealed key copied into another issuer's row does not open")
-    func copiedSealedKey() async throws {
-        let fixture = try await Self.fixture()
+    @Test("A sealed key copied into another issuer's row does not open", arguments: StoreBackend.allCases)
+    func copiedSealedKey(backend: StoreBackend) async throws {
+        let fixture = try await Self.fixture(backend)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let alphaKey = try await manager.activeKey(Self.alpha.id)
@@ -26,7 +26,7 @@ struct StoreIssuerIsolationTests {
         betaKey.sealedPrivateKey = alphaKey.sealedPrivateKey
         try await manager.store.write { try await $0.update(betaKey) }
 
-        let error = try #require(throws: StoreError.self) { try manager.signingKey(issuerID: Self.beta.id) }
+        let error = try await #require(throws: StoreError.self) { try await manager.signingKey(issuerID: Self.beta.id) }
         #expect(error.code == .wrongKEK)
         await #expect(try manager.signingKey(issuerID: Self.alpha.id).keyID == alphaKey.keyID, "the original still opens")
 
@@ -37,9 +37,9 @@ struct StoreIssuerIsolationTests {
         #expect(try manager.sealer.open(alphaKey.sealedPrivateKey, issuerID: Self.alpha.id, keyID: alphaKey.keyID).issuer == Self.alpha.url)
     }
 
-    @Test("One issuer's kid cannot be attached to another issuer")
-    func kidIsGlobal() async throws {
-        let fixture = try await Self.fixture()
+    @Test("One issuer's kid cannot be attached to another issuer", arguments: StoreBackend.allCases)
+    func kidIsGlobal(backend: StoreBackend) async throws {
+        let fixture = try await Self.fixture(backend)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let alphaKey = try await manager.activeKey(Self.alpha.id)
@@ -47,13 +47,13 @@ struct StoreIssuerIsolationTests {
         attached.issuerID = Self.beta.id
         attached.state = .pending
         attached.isInitial = false
-        #expect(throws: (any Error).self) { try manager.store.write { try $0.insert(attached) } }
+        await #expect(throws: (any Error).self) { try await manager.store.write { try await $0.insert(attached) } }
         await #expect(try manager.keys(issuerID: Self.beta.id).allSatisfy { $0.keyID != alphaKey.keyID })
     }
 
-    @Test("A key bound to another issuer's URL, sealed into this issuer's row, is refused for signing and trust")
-    func foreignBinding() async throws {
-        let fixture = try await Self.fixture()
+    @Test("A key bound to another issuer's URL, sealed into this issuer's row, is refused for signing and trust", arguments: StoreBackend.allCases)
+    func foreignBinding(backend: StoreBackend) async throws {
+        let fixture = try await Self.fixture(backend)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let forged = try SigningKey.generate(algorithm: .es256, issuer: Self.alpha.url)
@@ -68,14 +68,14 @@ struct StoreIssuerIsolationTests {
             try await session.update(betaActive)
             try await session.insert(row)
         }
-        let error = try #require(throws: StoreError.self) { try manager.signingKey(issuerID: Self.beta.id) }
+        let error = try await #require(throws: StoreError.self) { try await manager.signingKey(issuerID: Self.beta.id) }
         #expect(error.code == .invariantViolated)
-        #expect(throws: StoreError.self, "the trust projection must fail closed, not trust beta's key for alpha") { try manager.trustStore() }
+        await #expect(throws: StoreError.self, "the trust projection must fail closed, not trust beta's key for alpha") { try await manager.trustStore() }
     }
 
-    @Test("The signer refuses claims for another issuer, or with no iss")
-    func signerRefusesOtherIssuer() async throws {
-        let fixture = try await Self.fixture()
+    @Test("The signer refuses claims for another issuer, or with no iss", arguments: StoreBackend.allCases)
+    func signerRefusesOtherIssuer(backend: StoreBackend) async throws {
+        let fixture = try await Self.fixture(backend)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let signer = TokenSigner(key: try await manager.signingKey(issuerID: Self.alpha.id))
@@ -90,9 +90,9 @@ struct StoreIssuerIsolationTests {
         #expect(throws: Never.self) { try signer.sign(claims: StoreTokens.claims(Self.alpha, iat: now)) }
     }
 
-    @Test("Each issuer's JWKS holds only its own keys, each bound to it, through rotations")
-    func separateKeySets() async throws {
-        let fixture = try await Self.fixture()
+    @Test("Each issuer's JWKS holds only its own keys, each bound to it, through rotations", arguments: StoreBackend.allCases)
+    func separateKeySets(backend: StoreBackend) async throws {
+        let fixture = try await Self.fixture(backend)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         try await manager.rotate(issuerID: Self.alpha.id, now: Self.t0.addingTimeInterval(StoreClock.hour))
@@ -115,9 +115,9 @@ struct StoreIssuerIsolationTests {
         #expect(allPublished[0].isDisjoint(with: allPublished[1]))
     }
 
-    @Test("A token forged across the border (alpha's key, beta's iss) is rejected as issuer_key_mismatch")
-    func crossIssuerForgery() async throws {
-        let fixture = try await Self.fixture()
+    @Test("A token forged across the border (alpha's key, beta's iss) is rejected as issuer_key_mismatch", arguments: StoreBackend.allCases)
+    func crossIssuerForgery(backend: StoreBackend) async throws {
+        let fixture = try await Self.fixture(backend)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let alphaKey = try await manager.signingKey(issuerID: Self.alpha.id)

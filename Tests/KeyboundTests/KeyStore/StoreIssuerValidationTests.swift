@@ -67,23 +67,23 @@ struct StoreIssuerValidationTests {
         try IssuerRecord(id: "defaults", url: "https://login.keybound.test/defaults", kind: .consumer, createdAt: StoreClock.origin).validate()
     }
 
-    @Test("createIssuer refuses an invalid record and stores nothing")
-    func createRefusesInvalid() async throws {
-        let fixture = try StoreFixture()
+    @Test("createIssuer refuses an invalid record and stores nothing", arguments: StoreBackend.allCases)
+    func createRefusesInvalid(backend: StoreBackend) async throws {
+        let fixture = try await StoreFixture(backend)
         defer { fixture.remove() }
         let manager = try await fixture.open()
-        let error = try #require(throws: StoreError.self) {
-            try manager.createIssuer(Self.consumer { $0.publishLeadTime = $0.rotationPeriod })
+        let error = try await #require(throws: StoreError.self) {
+            try await manager.createIssuer(Self.consumer { $0.publishLeadTime = $0.rotationPeriod })
         }
-        #expect(error.code == .invalidIssuer)
+        await #expect(error.code == .invalidIssuer)
         await #expect(try manager.issuers().isEmpty)
         await #expect(try manager.keys().isEmpty)
         await #expect(try manager.events().isEmpty)
     }
 
-    @Test("A consumer realm's tid is generated: the first keeps the well-known one, the next gets its own; a given one is refused")
-    func consumerTenantIDs() async throws {
-        let fixture = try await StoreFixture(issuers: [StoreIssuers.consumer("alpha")])
+    @Test("A consumer realm's tid is generated: the first keeps the well-known one, the next gets its own; a given one is refused", arguments: StoreBackend.allCases)
+    func consumerTenantIDs(backend: StoreBackend) async throws {
+        let fixture = try await StoreFixture(backend, issuers: [StoreIssuers.consumer("alpha")])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         try await manager.createIssuer(StoreIssuers.consumer("beta"))
@@ -91,35 +91,35 @@ struct StoreIssuerValidationTests {
         let beta = try await #require(try manager.issuer(id: "beta").tenantID)
         #expect(alpha == IssuerRecord.wellKnownConsumerTenantID)
         #expect(beta != alpha && UUID(uuidString: beta) != nil)
-        let given = try #require(throws: StoreError.self) { try manager.createIssuer(Self.consumer { $0.id = "gamma"; $0.url += "/gamma"; $0.tenantID = "t-1" }) }
+        let given = try await #require(throws: StoreError.self) { try await manager.createIssuer(Self.consumer { $0.id = "gamma"; $0.url += "/gamma"; $0.tenantID = "t-1" }) }
         #expect(given.code == .invalidIssuer && given.message.contains("generated"))
     }
 
-    @Test("Every issuer's tid is its own: a tenant may not take another issuer's tid, not even the consumer realm's")
-    func uniqueTenantID() async throws {
-        let fixture = try await StoreFixture(issuers: [StoreIssuers.consumer("alpha"), StoreIssuers.tenant("contoso")])
+    @Test("Every issuer's tid is its own: a tenant may not take another issuer's tid, not even the consumer realm's", arguments: StoreBackend.allCases)
+    func uniqueTenantID(backend: StoreBackend) async throws {
+        let fixture = try await StoreFixture(backend, issuers: [StoreIssuers.consumer("alpha"), StoreIssuers.tenant("contoso")])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let contosoTID = try await #require(try manager.issuer(id: "contoso").tenantID)
         for taken in [contosoTID, IssuerRecord.wellKnownConsumerTenantID] {
             var copy = StoreIssuers.tenant("copycat-\(taken.count)")
             copy.tenantID = taken
-            let error = try #require(throws: StoreError.self) { try manager.createIssuer(copy) }
+            let error = try await #require(throws: StoreError.self) { try await manager.createIssuer(copy) }
             #expect(error.code == .issuerExists && error.message.contains("tenant id"), "\(error.message)")
         }
         await #expect(try manager.issuers().map(\.id) == ["alpha", "contoso"])
     }
 
-    @Test("Two issuers may not share an id or a URL")
-    func uniqueIDAndURL() async throws {
-        let fixture = try await StoreFixture(issuers: [StoreIssuers.consumer("alpha")])
+    @Test("Two issuers may not share an id or a URL", arguments: StoreBackend.allCases)
+    func uniqueIDAndURL(backend: StoreBackend) async throws {
+        let fixture = try await StoreFixture(backend, issuers: [StoreIssuers.consumer("alpha")])
         defer { fixture.remove() }
         let manager = try await fixture.open()
-        let sameID = try #require(throws: StoreError.self) { try manager.createIssuer(StoreIssuers.consumer("alpha")) }
+        let sameID = try await #require(throws: StoreError.self) { try await manager.createIssuer(StoreIssuers.consumer("alpha")) }
         #expect(sameID.code == .issuerExists)
         var sameURL = StoreIssuers.consumer("beta")
         sameURL.url = StoreIssuers.url("alpha")
-        let urlError = try #require(throws: StoreError.self) { try manager.createIssuer(sameURL) }
+        let urlError = try await #require(throws: StoreError.self) { try await manager.createIssuer(sameURL) }
         #expect(urlError.code == .issuerExists)
         await #expect(try manager.issuers().map(\.id) == ["alpha"])
         await #expect(try manager.keys().count == KeyPurpose.allCases.count, "alpha's initial keys only")

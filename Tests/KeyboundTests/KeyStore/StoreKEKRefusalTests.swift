@@ -14,7 +14,7 @@ struct StoreKEKRefusalTests {
         let snapshot = try await StoreSnapshot(fixture.directory)
         let before = try StoreSecretScanner.hashes(of: fixture.directory)
         let other = KeyEncryptionKey.generate()
-        let error = try #require(throws: StoreError.self) { try fixture.open(kek: other) }
+        let error = try await #require(throws: StoreError.self) { try await fixture.open(kek: other) }
         #expect(error.code == .wrongKEK)
         #expect(error.message.contains("key-encryption key") && error.message.contains("nothing was changed"))
         #expect(!error.message.contains(other.base64Text) && !error.message.contains(fixture.kek.base64Text))
@@ -33,7 +33,7 @@ struct StoreKEKRefusalTests {
         func dataFiles() throws -> [String: String] { try StoreSecretScanner.hashes(of: fixture.directory).filter { !$0.key.hasSuffix("-shm") } }
         let before = try dataFiles()
         #expect(before.keys.contains(SQLiteKeyStore.fileName + "-wal"))
-        let error = try #require(throws: StoreError.self) { try fixture.open(kek: .generate()) }
+        let error = try await #require(throws: StoreError.self) { try await fixture.open(kek: .generate()) }
         #expect(error.code == .wrongKEK)
         #expect(try dataFiles() == before)
         await #expect(try running.activeKey("consumers").state == .active)
@@ -41,17 +41,17 @@ struct StoreKEKRefusalTests {
 
     @Test("A manager opened on an empty store cannot seal keys under a KEK other than the one the store has since adopted")
     func lateWrongKEK() async throws {
-        let fixture = try StoreFixture()
+        let fixture = try await StoreFixture()
         defer { fixture.remove() }
         let otherKEK = KeyEncryptionKey.generate()
         let first = try await fixture.open()                 // KEK A: both open an empty store, so both pass the check
         let second = try await fixture.open(kek: otherKEK)   // KEK B
         try await first.createIssuer(StoreIssuers.consumer("alpha"))
         let snapshot = try await StoreSnapshot(fixture.directory)
-        let refusal = #expect(throws: StoreError.self) { try second.createIssuer(StoreIssuers.consumer("beta")) }
+        let refusal = await #expect(throws: StoreError.self) { try await second.createIssuer(StoreIssuers.consumer("beta")) }
         #expect(refusal?.code == .wrongKEK)
         await #expect(try StoreSnapshot(fixture.directory) == snapshot)
-        #expect(throws: Never.self, "the store's own KEK still opens it") { try fixture.open() }
+        await #expect(throws: Never.self, "the store's own KEK still opens it") { try await fixture.open() }
     }
 
     @Test("A wrong KEK opens no sealed key")
@@ -92,8 +92,8 @@ struct StoreKEKRefusalTests {
         (["KEYBOUND_KEK": Data(repeating: 7, count: 16).base64EncodedString()], "invalid_kek"),
         (["KEYBOUND_KEK_FILE": "/nonexistent/keybound.kek"], "missing_kek"),
     ])
-    func badConfiguration(environment: [String: String], code: String) throws {
-        let fixture = try StoreFixture()
+    func badConfiguration(environment: [String: String], code: String) async throws {
+        let fixture = try await StoreFixture()
         defer { fixture.remove() }
         let error = try #require(throws: StoreError.self) {
             try KEKSource.resolve(environment: environment, dataDirectory: fixture.directory, storeHasSealedKeys: false) { _ in }
@@ -103,8 +103,8 @@ struct StoreKEKRefusalTests {
     }
 
     @Test("Without development KEKs allowed, an empty store still needs a configured KEK")
-    func developmentDisallowed() throws {
-        let fixture = try StoreFixture()
+    func developmentDisallowed() async throws {
+        let fixture = try await StoreFixture()
         defer { fixture.remove() }
         let error = try #require(throws: StoreError.self) {
             try KEKSource.resolve(environment: [:], dataDirectory: fixture.directory, storeHasSealedKeys: false, allowDevelopmentKEK: false) { _ in }
@@ -113,8 +113,8 @@ struct StoreKEKRefusalTests {
     }
 
     @Test("An empty store gets a 0600 development KEK with a warning, reused afterwards; a configured KEK wins")
-    func developmentKEK() throws {
-        let fixture = try StoreFixture()
+    func developmentKEK() async throws {
+        let fixture = try await StoreFixture()
         defer { fixture.remove() }
         var warnings: [String] = []
         let generated = try KEKSource.resolve(environment: [:], dataDirectory: fixture.directory, storeHasSealedKeys: false) { warnings.append($0) }

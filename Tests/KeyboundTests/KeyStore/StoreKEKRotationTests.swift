@@ -10,9 +10,9 @@ import Testing
 struct StoreKEKRotationTests {
     static let t0 = StoreClock.origin
 
-    @Test("rotateKEK re-seals every key: they open under the new KEK, not the old, with the same kids and public keys")
-    func rotate() async throws {
-        let fixture = try await StorePopulated.make()
+    @Test("rotateKEK re-seals every key: they open under the new KEK, not the old, with the same kids and public keys", arguments: StoreBackend.allCases)
+    func rotate(backend: StoreBackend) async throws {
+        let fixture = try await StorePopulated.make(backend)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let before = try await manager.keys()
@@ -38,9 +38,9 @@ struct StoreKEKRotationTests {
         let resealed = try await fixture.open(kek: newKEK).events(after: lastEvent)
         #expect(resealed.count == before.count && resealed.allSatisfy { $0.kind == .resealed && $0.actor == "ops" && $0.at == now })
 
-        let oldError = try #require(throws: StoreError.self) { try fixture.open() }
+        let oldError = try await #require(throws: StoreError.self) { try await fixture.open() }
         #expect(oldError.code == .wrongKEK)
-        #expect(throws: StoreError.self) { try manager.signingKey(issuerID: "contoso") }
+        await #expect(throws: StoreError.self) { try await manager.signingKey(issuerID: "contoso") }
 
         let renewed = try await fixture.open(kek: newKEK)
         let issuer = StoreIssuers.tenant(algorithm: .rs256)
@@ -48,9 +48,9 @@ struct StoreKEKRotationTests {
         await #expect(try StoreTokens.verdict(renewed, token, now: now) == .verified)
     }
 
-    @Test("rotateKEK is all or nothing: one unreadable key leaves every key sealed under the old KEK")
-    func rotateAtomic() async throws {
-        let fixture = try await StorePopulated.make()
+    @Test("rotateKEK is all or nothing: one unreadable key leaves every key sealed under the old KEK", arguments: StoreBackend.allCases)
+    func rotateAtomic(backend: StoreBackend) async throws {
+        let fixture = try await StorePopulated.make(backend)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         var broken = try await #require(try manager.keys().last)
@@ -58,7 +58,7 @@ struct StoreKEKRotationTests {
         try await manager.store.write { try await $0.update(broken) }
         let before = try await manager.keys()
 
-        let error = try #require(throws: StoreError.self) { try manager.rotateKEK(to: .generate(), now: Self.t0.addingTimeInterval(3 * StoreClock.day)) }
+        let error = try await #require(throws: StoreError.self) { try await manager.rotateKEK(to: .generate(), now: Self.t0.addingTimeInterval(3 * StoreClock.day)) }
         #expect(error.code == .wrongKEK)
         await #expect(try manager.keys() == before)
         await #expect(try fixture.open().keys().allSatisfy { $0.kekFingerprint == fixture.kek.fingerprint })
@@ -84,7 +84,7 @@ struct StoreKEKRotationTests {
         #expect(after.map(\.keyID) == before.map(\.keyID))
         #expect(after.map(\.publicJWK) == before.map(\.publicJWK))
         #expect(after.allSatisfy { $0.kekFingerprint == newKEK.fingerprint })
-        let error = try #require(throws: StoreError.self) { try fixture.open() }
+        let error = try await #require(throws: StoreError.self) { try await fixture.open() }
         #expect(error.code == .wrongKEK)
     }
 }

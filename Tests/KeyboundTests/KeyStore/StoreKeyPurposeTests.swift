@@ -16,9 +16,9 @@ struct StoreKeyPurposeTests {
     }
 
     @Test("a new issuer gets one active key per purpose: its own algorithm for access tokens, RS256 for ID tokens",
-          arguments: [JWSAlgorithm.es256, .edDSA, .rs256])
-    func initialKeys(algorithm: JWSAlgorithm) async throws {
-        let fixture = try StoreFixture()
+          arguments: StoreBackend.allCases, [JWSAlgorithm.es256, .edDSA, .rs256])
+    func initialKeys(backend: StoreBackend, algorithm: JWSAlgorithm) async throws {
+        let fixture = try await StoreFixture(backend)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let applied = try await manager.createIssuer(StoreIssuers.consumer(algorithm: algorithm))
@@ -46,9 +46,9 @@ struct StoreKeyPurposeTests {
         await #expect(try manager.signingKey(issuerID: "consumers", purpose: .idToken).issuer == StoreIssuers.url("consumers"))
     }
 
-    @Test("the ID-token key rotates on its own: published, activated after the lead time, the old one verify-only, then retired")
-    func rotationPerPurpose() async throws {
-        let fixture = try await StoreFixture(issuers: [StoreIssuers.consumer()])
+    @Test("the ID-token key rotates on its own: published, activated after the lead time, the old one verify-only, then retired", arguments: StoreBackend.allCases)
+    func rotationPerPurpose(backend: StoreBackend) async throws {
+        let fixture = try await StoreFixture(backend, issuers: [StoreIssuers.consumer()])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let accessKey = try await Self.active(manager, "consumers", .accessToken)[0]
@@ -73,9 +73,9 @@ struct StoreKeyPurposeTests {
         #expect(report.issuers[0].nextTransition?.contains("id-token: publish the next key") == true)
     }
 
-    @Test("revoking the active ID-token key makes a fresh RS256 ID-token key take over; the access-token key stays")
-    func revocationPerPurpose() async throws {
-        let fixture = try await StoreFixture(issuers: [StoreIssuers.consumer()])
+    @Test("revoking the active ID-token key makes a fresh RS256 ID-token key take over; the access-token key stays", arguments: StoreBackend.allCases)
+    func revocationPerPurpose(backend: StoreBackend) async throws {
+        let fixture = try await StoreFixture(backend, issuers: [StoreIssuers.consumer()])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let accessKey = try await Self.active(manager, "consumers", .accessToken)[0]
@@ -104,7 +104,7 @@ struct StoreKeyPurposeTests {
         let idKey = try await store.read { try await $0.keys(issuerID: "consumers") }.first { $0.purpose == .idToken && $0.state == .active }!
         var second = idKey
         second.keyID = "second-active-id-token-key"
-        #expect(throws: (any Error).self, "a second active ID-token key") { try store.write { try $0.insert(second) } }
+        await #expect(throws: (any Error).self, "a second active ID-token key") { try await store.write { try await $0.insert(second) } }
         var otherPurpose = idKey
         otherPurpose.keyID = "retired-access-token-key"
         otherPurpose.purpose = .accessToken
@@ -126,7 +126,7 @@ struct StoreKeyPurposeTests {
         let manager = try await source.open()
         let issuers = try await manager.issuers()
         let keys = try await manager.keys().filter { $0.purpose == .accessToken }
-        let old = try StoreFixture(kek: kek)
+        let old = try await StoreFixture(kek: kek)
         let queue = try DatabaseQueue(path: old.databaseFile.path)
         try SQLiteKeyStore.migrator.migrate(queue, upTo: "v2: every issuer has its own tenant id")
         try await queue.write { db in
@@ -161,7 +161,7 @@ struct StoreKeyPurposeTests {
         let manager = try await old.open()
         let keys = try await manager.keys()
         #expect(keys.count == 2 && keys.allSatisfy { $0.purpose == .accessToken && $0.state == .active })
-        #expect(throws: StoreError.self) { try manager.signingKey(issuerID: "consumers", purpose: .idToken) }
+        await #expect(throws: StoreError.self) { try await manager.signingKey(issuerID: "consumers", purpose: .idToken) }
         let before = try await manager.status(now: Self.t0)
         #expect(before.isHealthy, "\(before.problems)")
         #expect(before.issuers.allSatisfy { $0.nextTransition?.contains("create the initial ID-token key") == true })

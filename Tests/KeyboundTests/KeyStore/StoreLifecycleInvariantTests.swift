@@ -11,10 +11,10 @@ struct StoreLifecycleInvariantTests {
     static let t0 = StoreClock.origin
     static let lead = StoreIssuers.publishLeadTime
 
-    @Test("The first key is active at once, recorded as initial, and is the signing key", arguments: JWSAlgorithm.allCases)
-    func initialKey(algorithm: JWSAlgorithm) async throws {
+    @Test("The first key is active at once, recorded as initial, and is the signing key", arguments: StoreBackend.allCases, JWSAlgorithm.allCases)
+    func initialKey(backend: StoreBackend, algorithm: JWSAlgorithm) async throws {
         let issuer = StoreIssuers.tenant(algorithm: algorithm)
-        let fixture = try StoreFixture()
+        let fixture = try await StoreFixture(backend)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let applied = try await manager.createIssuer(issuer)
@@ -39,10 +39,10 @@ struct StoreLifecycleInvariantTests {
         #expect(events.count == 4 && events.allSatisfy { $0.at == Self.t0 })
     }
 
-    @Test("Several issuers each have exactly one active key of their own")
-    func oneActivePerIssuer() async throws {
+    @Test("Several issuers each have exactly one active key of their own", arguments: StoreBackend.allCases)
+    func oneActivePerIssuer(backend: StoreBackend) async throws {
         let issuers = [StoreIssuers.consumer("alpha"), StoreIssuers.consumer("beta", algorithm: .edDSA), StoreIssuers.tenant("gamma", algorithm: .es384)]
-        let fixture = try await StoreFixture(issuers: issuers)
+        let fixture = try await StoreFixture(backend, issuers: issuers)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         for issuer in issuers {
@@ -53,10 +53,10 @@ struct StoreLifecycleInvariantTests {
         await #expect(try manager.keys().count == 3 * KeyPurpose.allCases.count, "an access-token and an ID-token key each")
     }
 
-    @Test("A rotation on demand publishes a pending key that signs only after the lead time")
-    func rotationWaitsForLeadTime() async throws {
+    @Test("A rotation on demand publishes a pending key that signs only after the lead time", arguments: StoreBackend.allCases)
+    func rotationWaitsForLeadTime(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let first = try await manager.activeKey(issuer.id)
@@ -93,10 +93,10 @@ struct StoreLifecycleInvariantTests {
         #expect(old.verifyUntil == RotationEngine.verifyUntil(deactivatedAt: due, issuer: issuer))
     }
 
-    @Test("A key past the maximum age is replaced at once, and the skipped lead time is recorded as an emergency")
-    func maximumAgeEmergency() async throws {
+    @Test("A key past the maximum age is replaced at once, and the skipped lead time is recorded as an emergency", arguments: StoreBackend.allCases)
+    func maximumAgeEmergency(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let first = try await manager.activeKey(issuer.id)
@@ -112,10 +112,10 @@ struct StoreLifecycleInvariantTests {
         await #expect(try manager.keys(issuer.id, in: .verifyOnly).map(\.keyID) == [first.keyID])
     }
 
-    @Test("Every activation waited out the lead time, or was initial, or carries an emergency reason")
-    func everyActivationAccountedFor() async throws {
+    @Test("Every activation waited out the lead time, or was initial, or carries an emergency reason", arguments: StoreBackend.allCases)
+    func everyActivationAccountedFor(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         // Regular rotations, an on-demand rotation, a revocation and an outage past the maximum age.

@@ -11,10 +11,10 @@ struct StoreMonitoringTests {
     static let t0 = StoreClock.origin
     static let tolerance = KeyStatusReport.tolerance
 
-    @Test("Healthy at every step while ticks keep the schedule")
-    func healthyWhileTicking() async throws {
+    @Test("Healthy at every step while ticks keep the schedule", arguments: StoreBackend.allCases)
+    func healthyWhileTicking(backend: StoreBackend) async throws {
         let issuers = [StoreIssuers.consumer(), StoreIssuers.tenant()]
-        let fixture = try await StoreFixture(issuers: issuers)
+        let fixture = try await StoreFixture(backend, issuers: issuers)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         var clock = StoreClock()
@@ -28,10 +28,10 @@ struct StoreMonitoringTests {
         }
     }
 
-    @Test("Without ticks, a rotation becomes overdue one tolerance after the rotation period")
-    func rotationOverdue() async throws {
+    @Test("Without ticks, a rotation becomes overdue one tolerance after the rotation period", arguments: StoreBackend.allCases)
+    func rotationOverdue(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let threshold = Self.t0.addingTimeInterval(issuer.rotationPeriod + Self.tolerance)
@@ -45,10 +45,10 @@ struct StoreMonitoringTests {
         await #expect(problem.contains(try manager.activeKey(issuer.id).keyID))
     }
 
-    @Test("An active key older than the maximum key age is reported")
-    func keyTooOld() async throws {
+    @Test("An active key older than the maximum key age is reported", arguments: StoreBackend.allCases)
+    func keyTooOld(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let limit = Self.t0.addingTimeInterval(issuer.maximumKeyAge)
@@ -59,10 +59,10 @@ struct StoreMonitoringTests {
         await #expect(try manager.status(now: limit.addingTimeInterval(1)).isHealthy, "a tick repairs it")
     }
 
-    @Test("An overdue activation and an overdue retirement are reported")
-    func overdueTransitions() async throws {
+    @Test("An overdue activation and an overdue retirement are reported", arguments: StoreBackend.allCases)
+    func overdueTransitions(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let rotation = Self.t0.addingTimeInterval(issuer.rotationPeriod)

@@ -10,10 +10,10 @@ import Testing
 struct StoreRevocationTests {
     static let t0 = StoreClock.origin
 
-    @Test("Revoking the active key activates a fresh key at once, recorded as an emergency")
-    func revokeActive() async throws {
+    @Test("Revoking the active key activates a fresh key at once, recorded as an emergency", arguments: StoreBackend.allCases)
+    func revokeActive(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let old = try await manager.activeKey(issuer.id)
@@ -42,10 +42,10 @@ struct StoreRevocationTests {
         #expect(events.dropFirst().allSatisfy { $0.keyID == active.keyID && $0.at == now })
     }
 
-    @Test("Revoking the active key while a key is pending activates that key at once, as an emergency")
-    func revokeActiveWithPending() async throws {
+    @Test("Revoking the active key while a key is pending activates that key at once, as an emergency", arguments: StoreBackend.allCases)
+    func revokeActiveWithPending(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let old = try await manager.activeKey(issuer.id)
@@ -60,10 +60,10 @@ struct StoreRevocationTests {
         await #expect(try manager.keys(issuerID: issuer.id).filter { $0.purpose == .accessToken }.count == 2, "no extra key was created")
     }
 
-    @Test("Revoking a verify-only or pending key leaves the active key alone and keeps the lead time for the next one")
-    func revokeInactive() async throws {
+    @Test("Revoking a verify-only or pending key leaves the active key alone and keeps the lead time for the next one", arguments: StoreBackend.allCases)
+    func revokeInactive(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let rotation = Self.t0.addingTimeInterval(issuer.rotationPeriod)
@@ -87,10 +87,10 @@ struct StoreRevocationTests {
         #expect(scheduled.timeIntervalSince(replacement.createdAt) >= issuer.publishLeadTime)
     }
 
-    @Test("A revocation is permanent and its record (time, reason, actor, public key) is kept forever")
-    func keptForever() async throws {
+    @Test("A revocation is permanent and its record (time, reason, actor, public key) is kept forever", arguments: StoreBackend.allCases)
+    func keptForever(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let key = try await manager.signingKey(issuerID: issuer.id)
@@ -117,10 +117,10 @@ struct StoreRevocationTests {
         await #expect(try !manager.publishedKeyIDs(issuer.id).contains(key.keyID))
     }
 
-    @Test("Key events have strictly increasing sequence numbers, and events(after:) resumes exactly")
-    func eventSequence() async throws {
+    @Test("Key events have strictly increasing sequence numbers, and events(after:) resumes exactly", arguments: StoreBackend.allCases)
+    func eventSequence(backend: StoreBackend) async throws {
         let issuers = [StoreIssuers.consumer("alpha"), StoreIssuers.tenant("beta")]
-        let fixture = try await StoreFixture(issuers: issuers)
+        let fixture = try await StoreFixture(backend, issuers: issuers)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         var clock = StoreClock()
@@ -150,10 +150,10 @@ struct StoreRevocationTests {
         await #expect(try manager.events(after: try #require(events.last).sequence) == [])
     }
 
-    @Test("Revocations that name nothing, or another issuer's key, or give no reason, change nothing")
-    func refusedRevocations() async throws {
+    @Test("Revocations that name nothing, or another issuer's key, or give no reason, change nothing", arguments: StoreBackend.allCases)
+    func refusedRevocations(backend: StoreBackend) async throws {
         let issuers = [StoreIssuers.consumer("alpha"), StoreIssuers.consumer("beta")]
-        let fixture = try await StoreFixture(issuers: issuers)
+        let fixture = try await StoreFixture(backend, issuers: issuers)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let alphaKey = try await manager.activeKey("alpha")
@@ -161,35 +161,35 @@ struct StoreRevocationTests {
         let eventsBefore = try await manager.events()
         let now = Self.t0.addingTimeInterval(60)
 
-        let crossIssuer = try #require(throws: StoreError.self) {
-            try manager.revoke(issuerID: "beta", keyID: alphaKey.keyID, reason: "wrong issuer", actor: "ops", now: now)
+        let crossIssuer = try await #require(throws: StoreError.self) {
+            try await manager.revoke(issuerID: "beta", keyID: alphaKey.keyID, reason: "wrong issuer", actor: "ops", now: now)
         }
         #expect(crossIssuer.code == .keyNotFound)
-        let unknownKey = try #require(throws: StoreError.self) {
-            try manager.revoke(issuerID: "alpha", keyID: "no-such-kid", reason: "typo", actor: "ops", now: now)
+        let unknownKey = try await #require(throws: StoreError.self) {
+            try await manager.revoke(issuerID: "alpha", keyID: "no-such-kid", reason: "typo", actor: "ops", now: now)
         }
         #expect(unknownKey.code == .keyNotFound)
-        let unknownIssuer = try #require(throws: StoreError.self) {
-            try manager.revoke(issuerID: "gamma", keyID: alphaKey.keyID, reason: "typo", actor: "ops", now: now)
+        let unknownIssuer = try await #require(throws: StoreError.self) {
+            try await manager.revoke(issuerID: "gamma", keyID: alphaKey.keyID, reason: "typo", actor: "ops", now: now)
         }
         #expect(unknownIssuer.code == .issuerNotFound)
         for reason in ["", "   ", "\t"] {
-            #expect(throws: StoreError.self, "reason \(reason.debugDescription)") {
-                try manager.revoke(issuerID: "alpha", keyID: alphaKey.keyID, reason: reason, actor: "ops", now: now)
+            await #expect(throws: StoreError.self, "reason \(reason.debugDescription)") {
+                try await manager.revoke(issuerID: "alpha", keyID: alphaKey.keyID, reason: reason, actor: "ops", now: now)
             }
         }
         await #expect(try manager.keys() == keysBefore)
         await #expect(try manager.events() == eventsBefore)
     }
 
-    @Test("A reason made only of line breaks is no reason")
-    func newlineReason() async throws {
-        let fixture = try await StoreFixture(issuers: [StoreIssuers.consumer()])
+    @Test("A reason made only of line breaks is no reason", arguments: StoreBackend.allCases)
+    func newlineReason(backend: StoreBackend) async throws {
+        let fixture = try await StoreFixture(backend, issuers: [StoreIssuers.consumer()])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let kid = try await manager.activeKey("consumers").keyID
-        #expect(throws: StoreError.self) {
-            try manager.revoke(issuerID: "consumers", keyID: kid, reason: "\n", actor: "ops", now: StoreClock.at(60))
+        await #expect(throws: StoreError.self) {
+            try await manager.revoke(issuerID: "consumers", keyID: kid, reason: "\n", actor: "ops", now: StoreClock.at(60))
         }
     }
 }

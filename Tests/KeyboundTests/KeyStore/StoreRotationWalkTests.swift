@@ -26,9 +26,9 @@ struct StoreRotationWalkTests {
                  step: 3 * StoreClock.hour, duration: 95 * StoreClock.day),
     ]
 
-    @Test("Every invariant holds after every tick", arguments: schedules)
-    func walk(schedule: Schedule) async throws {
-        let fixture = try await StoreFixture(issuers: schedule.issuers)
+    @Test("Every invariant holds after every tick", arguments: StoreBackend.allCases, schedules)
+    func walk(backend: StoreBackend, schedule: Schedule) async throws {
+        let fixture = try await StoreFixture(backend, issuers: schedule.issuers)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         var clock = StoreClock()

@@ -11,8 +11,8 @@ struct StoreSealingTests {
     static let t0 = StoreClock.origin
 
     @Test("The scanner finds a secret planted in each encoding, at every alignment")
-    func scannerFindsPlantedSecrets() throws {
-        let directory = try StoreFixture().directory
+    func scannerFindsPlantedSecrets() async throws {
+        let directory = try await StoreFixture().directory
         defer { try? FileManager.default.removeItem(at: directory) }
         let key = try SigningKey.generate(algorithm: .es256, issuer: StoreIssuers.url("planted"))
         let secret = try #require(StoreSecret.privateComponents(of: key).first)
@@ -80,7 +80,7 @@ struct StoreSealingTests {
 
     @Test("No private key material in the data directory, with the WAL and after closing", arguments: JWSAlgorithm.allCases)
     func noCleartext(algorithm: JWSAlgorithm) async throws {
-        let fixture = try StoreFixture()
+        let fixture = try await StoreFixture()
         defer { fixture.remove() }
         let secrets = try await Self.populateAndScanOpen(fixture, algorithm: algorithm)
         // Every connection is closed now: SQLite has checkpointed the WAL into the database file.

@@ -21,10 +21,10 @@ struct StoreTickIdempotenceTests {
         await #expect(try manager.latestEvent() == lastEvent, "\(context): second tick recorded an event")
     }
 
-    @Test("Ticking twice at every step of three rotations applies nothing the second time")
-    func tickTwice() async throws {
+    @Test("Ticking twice at every step of three rotations applies nothing the second time", arguments: StoreBackend.allCases)
+    func tickTwice(backend: StoreBackend) async throws {
         let issuers = [StoreIssuers.consumer(), StoreIssuers.tenant()]
-        let fixture = try await StoreFixture(issuers: issuers)
+        let fixture = try await StoreFixture(backend, issuers: issuers)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         try await Self.expectSettled(manager, at: Self.t0, "after creation")
@@ -39,10 +39,10 @@ struct StoreTickIdempotenceTests {
         #expect(applied.count == 2 * KeyPurpose.allCases.count * 9, "\(applied)")
     }
 
-    @Test("Rotation and revocation leave nothing due at their own time")
-    func settledAfterCommands() async throws {
+    @Test("Rotation and revocation leave nothing due at their own time", arguments: StoreBackend.allCases)
+    func settledAfterCommands(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let rotateAt = Self.t0.addingTimeInterval(StoreClock.day)
@@ -53,10 +53,10 @@ struct StoreTickIdempotenceTests {
         try await Self.expectSettled(manager, at: revokeAt, "after revoke")
     }
 
-    @Test("One tick after a long outage catches up in full and is then idempotent")
-    func outage() async throws {
+    @Test("One tick after a long outage catches up in full and is then idempotent", arguments: StoreBackend.allCases)
+    func outage(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let later = Self.t0.addingTimeInterval(40 * StoreClock.day)

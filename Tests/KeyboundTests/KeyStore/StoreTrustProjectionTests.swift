@@ -12,10 +12,10 @@ struct StoreTrustProjectionTests {
     static let t0 = StoreClock.origin
     static let skew: TimeInterval = 60   // VerificationPolicy's default clock skew
 
-    @Test("The active key's tokens verify for every algorithm and issuer kind", arguments: JWSAlgorithm.allCases)
-    func everyAlgorithm(algorithm: JWSAlgorithm) async throws {
+    @Test("The active key's tokens verify for every algorithm and issuer kind", arguments: StoreBackend.allCases, JWSAlgorithm.allCases)
+    func everyAlgorithm(backend: StoreBackend, algorithm: JWSAlgorithm) async throws {
         let issuers = [StoreIssuers.consumer("consumers", algorithm: algorithm), StoreIssuers.tenant("contoso", algorithm: algorithm)]
-        let fixture = try await StoreFixture(issuers: issuers)
+        let fixture = try await StoreFixture(backend, issuers: issuers)
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let now = Self.t0.addingTimeInterval(StoreClock.hour)
@@ -26,10 +26,10 @@ struct StoreTrustProjectionTests {
         }
     }
 
-    @Test("After a rotation the old key's token verifies until exp, then token_expired, then unknown_key once retired")
-    func oldKeyTimeline() async throws {
+    @Test("After a rotation the old key's token verifies until exp, then token_expired, then unknown_key once retired", arguments: StoreBackend.allCases)
+    func oldKeyTimeline(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let rotation = Self.t0.addingTimeInterval(issuer.rotationPeriod)
@@ -65,10 +65,10 @@ struct StoreTrustProjectionTests {
         await #expect(try manager.keys(issuerID: issuer.id).contains { $0.keyID == oldKey.keyID && $0.state == .retired }, "but the key is kept")
     }
 
-    @Test("A verify-only key past verifyUntil verifies nothing even if the retiring tick has not run yet")
-    func missedRetirementTick() async throws {
+    @Test("A verify-only key past verifyUntil verifies nothing even if the retiring tick has not run yet", arguments: StoreBackend.allCases)
+    func missedRetirementTick(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let oldKey = try await manager.signingKey(issuerID: issuer.id)
@@ -83,10 +83,10 @@ struct StoreTrustProjectionTests {
         await #expect(try StoreTokens.verdict(manager, token, now: until.addingTimeInterval(Self.skew + 1)) == .rejected(.keyNotActive))
     }
 
-    @Test("A key past its maximum age vouches for nothing issued after that age, even before a tick replaces it")
-    func maximumAgeWithoutTick() async throws {
+    @Test("A key past its maximum age vouches for nothing issued after that age, even before a tick replaces it", arguments: StoreBackend.allCases)
+    func maximumAgeWithoutTick(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let key = try await manager.signingKey(issuerID: issuer.id)
@@ -98,10 +98,10 @@ struct StoreTrustProjectionTests {
         await #expect(try StoreTokens.verdict(manager, outside, now: limit.addingTimeInterval(Self.skew + 2)) == .rejected(.keyNotActive))
     }
 
-    @Test("A revoked key's tokens are rejected with key_revoked, even those issued before the revocation")
-    func revokedKey() async throws {
+    @Test("A revoked key's tokens are rejected with key_revoked, even those issued before the revocation", arguments: StoreBackend.allCases)
+    func revokedKey(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.tenant()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let key = try await manager.signingKey(issuerID: issuer.id)
@@ -116,10 +116,10 @@ struct StoreTrustProjectionTests {
         await #expect(try StoreTokens.verdict(manager, fresh, now: issuedAt.addingTimeInterval(122)) == .verified)
     }
 
-    @Test("exp − iat is bounded by the issuer's maximum token lifetime, exactly")
-    func lifetimeBoundary() async throws {
+    @Test("exp − iat is bounded by the issuer's maximum token lifetime, exactly", arguments: StoreBackend.allCases)
+    func lifetimeBoundary(backend: StoreBackend) async throws {
         let issuer = StoreIssuers.consumer()
-        let fixture = try await StoreFixture(issuers: [issuer])
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         let key = try await manager.signingKey(issuerID: issuer.id)

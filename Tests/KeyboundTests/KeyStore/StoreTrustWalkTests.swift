@@ -20,11 +20,11 @@ struct StoreTrustWalkTests {
         let exp: Date
     }
 
-    @Test("Walking three rotations, every token verifies exactly during its window", arguments: [
+    @Test("Walking three rotations, every token verifies exactly during its window", arguments: StoreBackend.allCases, [
         StoreIssuers.consumer(), StoreIssuers.tenant(algorithm: .edDSA),
     ])
-    func walk(issuer: IssuerRecord) async throws {
-        let fixture = try await StoreFixture(issuers: [issuer])
+    func walk(backend: StoreBackend, issuer: IssuerRecord) async throws {
+        let fixture = try await StoreFixture(backend, issuers: [issuer])
         defer { fixture.remove() }
         let manager = try await fixture.open()
         var clock = StoreClock()

@@ -155,7 +155,7 @@ struct IntrospectRevokeUserinfoRevocationTests {
             let app = try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)
             let user = try #require(try await ProviderFixture.codeFlow(client, issuer: "contoso")["access_token"]?.stringValue)
             let consumers = try #require(try await ProviderFixture.codeFlow(client, issuer: "consumers")["access_token"]?.stringValue)
-            let oldKid = try Calls.activeKeyID(fixture)
+            let oldKid = try await Calls.activeKeyID(fixture)
             #expect(try await Calls.isActive(client, app))
 
             try await fixture.context.manager.revoke(issuerID: "contoso", keyID: oldKid, reason: "compromised in a test", actor: "test", now: Date())
@@ -167,7 +167,7 @@ struct IntrospectRevokeUserinfoRevocationTests {
             let fresh = try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)
             let newKid = try #require(TokenInspection(token: fresh, now: Date()).header?["kid"]?.stringValue)
             #expect(newKid != oldKid)
-            #expect(newKid == (try Calls.activeKeyID(fixture)))
+            await await #expect(newKid == (try Calls.activeKeyID(fixture)))
             #expect(try await Calls.isActive(client, fresh), "a token of the replacement key must verify at once")
             let jwks = String(buffer: try await client.execute(uri: "/contoso/jwks", method: .get).body)
             #expect(!jwks.contains(oldKid))

@@ -33,8 +33,8 @@ struct IntrospectRevokeUserinfoTests {
         return try await client.execute(uri: "/\(issuer)/userinfo", method: method, headers: headers, body: method == .post ? ByteBuffer() : nil)
     }
 
-    static func activeKeyID(_ fixture: ProviderFixture, _ issuer: String = "contoso") throws -> String {
-        try #require(try fixture.context.manager.keys(issuerID: issuer).first { $0.state == .active && $0.purpose == .accessToken }).keyID
+    static func activeKeyID(_ fixture: ProviderFixture, _ issuer: String = "contoso") async throws -> String {
+        try await #require(try fixture.context.manager.keys(issuerID: issuer).first { $0.state == .active && $0.purpose == .accessToken }).keyID
     }
 
     @Test("an active user access token: every field, and the kid of the key that signed it")
@@ -59,7 +59,7 @@ struct IntrospectRevokeUserinfoTests {
             #expect(body["tid"] == .string(DevelopmentBootstrap.tenantID))
             #expect(body["sid"] != nil && body["sid"] == claims["sid"])
             #expect(body["idtyp"] == .string("user"))
-            let kid = try Self.activeKeyID(fixture)
+            let kid = try await Self.activeKeyID(fixture)
             #expect(body["kid"] == .string(kid))
             #expect(TokenInspection(token: token, now: Date()).header?["kid"] == .string(kid))
         }
@@ -80,7 +80,7 @@ struct IntrospectRevokeUserinfoTests {
             #expect(body["scope"] == nil)
             #expect(body["idtyp"] == .string("app"))
             #expect(body["tid"] == .string(DevelopmentBootstrap.tenantID))
-            #expect(body["kid"] == .string(try Self.activeKeyID(fixture, "contoso")))
+            await await #expect(body["kid"] == .string(try Self.activeKeyID(fixture, "contoso")))
             let byPoster = try await ProviderFixture.post(client, "/contoso/introspect", [
                 ("token", token), ("client_id", "poster"), ("client_secret", ProviderFixture.secret)])
             #expect(byPoster.status == .ok)
@@ -180,7 +180,7 @@ struct IntrospectRevokeUserinfoTests {
                 #expect(try ProviderFixture.json(response)["error"] == .string("invalid_token"))
             }
             // A key that merely claims the real kid does not verify.
-            let impostor = try SigningKey.generate(algorithm: .es256, issuer: Self.contosoURL, keyID: try Self.activeKeyID(fixture))
+            let impostor = try await SigningKey.generate(algorithm: .es256, issuer: Self.contosoURL, keyID: try Self.activeKeyID(fixture))
             #expect(try await !Self.isActive(client, try TokenSigner(key: impostor).sign(claims: appClaims, type: type)))
             // The genuine tokens are untouched.
             #expect(try await Self.isActive(client, app))

@@ -84,7 +84,7 @@ struct PushChannelLiveTests {
         let replacement = try await manager.signingKey(issuerID: "consumers")
         #expect(replacement.keyID != active.keyID)
         let fresh = try RemoteTrustStoreTests.token(replacement, issuer: issuer, tenantID: IssuerRecord.wellKnownConsumerTenantID)
-        #expect(await eventually(within: 3) { (try? caching.verify(fresh).get()) != nil })
+        #expect(await eventually(within: 3) { (try? await caching.verify(fresh).get()) != nil })
         #expect(await eventually(within: 3) {
             log.all.contains { $0.kind == "activated" && $0.keyID == replacement.keyID && $0.action == .refreshed(succeeded: true) }
         })

@@ -16,8 +16,8 @@ struct RotationServiceTests {
         let inner: SQLiteKeyStore
         let failing = Atomic<Bool>(false)
         init(_ inner: SQLiteKeyStore) { self.inner = inner }
-        func read<T>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T { try await inner.read(body) }
-        func write<T>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
+        func read<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T { try await inner.read(body) }
+        func write<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
             if failing.load(ordering: .relaxed) { throw StoreError(.storage, "disk full (test)") }
             return try await inner.write(body)
         }
@@ -33,7 +33,7 @@ struct RotationServiceTests {
 
     @Test("a healthy tick sets the gauges; a stalled rotation raises one alert per issuer until it recovers")
     func overdue() async throws {
-        let fixture = try StoreFixture()
+        let fixture = try await StoreFixture()
         defer { try? FileManager.default.removeItem(at: fixture.directory) }
         let store = FailingKeyStore(try SQLiteKeyStore(directory: fixture.directory))
         let manager = try await KeyManager(store: store, kek: fixture.kek)

@@ -42,14 +42,14 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
     }
 
     /// Runs `body` in one read transaction (`BEGIN DEFERRED`).
-    public func read<T>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
         try await session(begin: "BEGIN DEFERRED TRANSACTION", body)
     }
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction. After a commit, the write counter moves
     /// first and the commit observers are told second: an observer that wakes a reader (an event
     /// stream, then a validator fetching the JWKS) must find the caches keyed on the counter stale.
-    public func write<T>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
         let result: T
         do {
             result = try await session(begin: "BEGIN IMMEDIATE TRANSACTION", body)
@@ -62,21 +62,21 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
         return result
     }
 
-    /// One transaction made of async steps on the store's one connection. GRDB runs a transaction
-    /// inside one synchronous closure; a session's steps are awaited one by one instead, so this
-    /// store opens and ends the transaction itself, and the session lock keeps every other session
-    /// of this instance off the connection until it has. (Other processes serialise on SQLite's
+    /// One transaction made of steps on the store's one connection, with awaits between them (the
+    /// lifecycle's code in between is async). GRDB runs a transaction inside one synchronous
+    /// closure; here the store opens and ends the transaction itself, and the session lock keeps
+    /// every other session of this instance off the connection until it has. (Other processes serialise on SQLite's
     /// own lock, which `BEGIN IMMEDIATE` takes for a writer.)
-    private func session<T>(begin: String, _ body: (any KeyStoreSession) async throws -> T) async throws -> T {
+    private func session<T: Sendable>(begin: String, _ body: (any KeyStoreSession) async throws -> T) async throws -> T {
         try await sessions.withLock {
             let session = SQLiteKeySession(queue: queue)
-            try await session.execute(begin)
+            try await session.begin(begin)
             let result: T
             do {
                 result = try await body(session)
-                try await session.execute("COMMIT TRANSACTION")
+                try session.commit()
             } catch {
-                try? await session.rollBackIfOpen()
+                try? session.rollBackIfOpen()
                 throw error
             }
             return result
@@ -183,6 +183,14 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
                 CREATE UNIQUE INDEX one_active_key ON signing_key(issuer_id, purpose) WHERE state = 'active';
                 CREATE TRIGGER signing_key_purpose_fixed BEFORE UPDATE OF purpose ON signing_key
                 BEGIN SELECT RAISE(ABORT, 'a key''s purpose never changes'); END;
+                """)
+        }
+        migrator.registerMigration("v4: key events are never updated, issuers never deleted") { db in
+            try db.execute(sql: """
+                CREATE TRIGGER key_event_no_update BEFORE UPDATE ON key_event
+                BEGIN SELECT RAISE(ABORT, 'key events are append-only'); END;
+                CREATE TRIGGER issuer_no_delete BEFORE DELETE ON issuer
+                BEGIN SELECT RAISE(ABORT, 'issuers are never deleted'); END;
                 """)
         }
         return migrator
