@@ -6,6 +6,7 @@ import KeyboundStore
 extension StoreOptions {
     /// The key manager and provider store of the data directory, as the shared directory operations.
     func openDirectory() async throws(CLIError) -> DirectoryAdministration {
+        let directory = try sqliteDirectory()
         let manager = try await openManager()
         let store = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: directory) }
         return DirectoryAdministration(manager: manager, store: store)

@@ -40,16 +40,17 @@ struct IncidentRespondCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let directory = try store.sqliteDirectory()
         let manager = try await store.openManager()
-        let keyStore = try await storeCall { () async throws(StoreError) in try SQLiteKeyStore(directory: store.directory) }
-        let ledger = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: store.directory) }
+        let keyStore = try await storeCall { () async throws(StoreError) in try SQLiteKeyStore(directory: directory) }
+        let ledger = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: directory) }
         let kill = killAfter.flatMap(IncidentStep.init(rawValue:))
         let now = store.now
         let responder = IncidentResponder(manager: manager, keyStore: keyStore, ledger: ledger, now: { now }) { step in
             if step == kill { Foundation.exit(137) }
         }
         let request = IncidentResponder.Request(
-            issuerID: issuer, keyID: keyID, reason: reason, dataDirectory: store.directory,
+            issuerID: issuer, keyID: keyID, reason: reason, dataDirectory: directory,
             auditDirectory: auditDirectory.map { URL(fileURLWithPath: $0) }, actor: store.actor)
         let (record, folder): (IncidentRecord, IncidentFolder)
         do { (record, folder) = try await responder.respond(request) } catch let error as StoreError {
@@ -71,8 +72,9 @@ struct IncidentListCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
+        let directory = try store.sqliteDirectory()
         let records: [IncidentRecord]
-        do { records = try IncidentCatalog.list(root: IncidentResponder.incidentsRoot(store.directory)) } catch { throw CLIError(error.description) }
+        do { records = try IncidentCatalog.list(root: IncidentResponder.incidentsRoot(directory)) } catch { throw CLIError(error.description) }
         if store.json {
             print(JSONWriter().string(.object(JSONObject(["incidents": .array(records.map { .object(IncidentOutput.object($0)) })]))))
             return
@@ -91,11 +93,12 @@ struct IncidentShowCommand: AsyncParsableCommand {
     @Argument(help: "The incident id (see `keybound incident list`).") var id: String
 
     func run() async throws {
+        let directory = try store.sqliteDirectory()
         guard id.hasPrefix("INC-"), !id.contains("/"), !id.contains("..") else { throw CLIError("'\(id)' is not an incident id") }
-        let folder = IncidentFolder(root: IncidentResponder.incidentsRoot(store.directory), id: id)
+        let folder = IncidentFolder(root: IncidentResponder.incidentsRoot(directory), id: id)
         let loaded: IncidentRecord?
         do { loaded = try folder.load() } catch { throw CLIError(error.description) }
-        guard let record = loaded else { throw CLIError("no incident '\(id)' in \(store.directory.path)") }
+        guard let record = loaded else { throw CLIError("no incident '\(id)' in \(directory.path)") }
         print(store.json ? IncidentOutput.json(record, folder: folder) : IncidentOutput.text(record, folder: folder))
     }
 }

@@ -13,7 +13,8 @@ struct PruneCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let providerStore = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: store.directory) }
+        let directory = try store.sqliteDirectory()
+        let providerStore = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: directory) }
         let report = try await storeCall { () async throws(StoreError) in try providerStore.prune(now: store.now) }
         if store.json {
             CLIOutput.printJSON(JSONObject([

@@ -103,7 +103,8 @@ extension ResourceCommand {
     static func open(_ store: StoreOptions, issuer: String) async throws(CLIError) -> (KeyManager, ProviderStore) {
         let manager = try await store.openManager()
         _ = try await storeCall { () async throws(StoreError) in try await manager.issuer(id: issuer) }
-        let provider = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: store.directory) }
+        let directory = try store.sqliteDirectory()
+        let provider = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: directory) }
         return (manager, provider)
     }
 

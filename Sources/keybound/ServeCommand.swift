@@ -70,6 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var options = try StoreOptions.parse(["--database", location.description])
         options.json = false
+        let directory = try options.sqliteDirectory()
         // Production mode (--no-bootstrap, or bootstrap: false) never uses a development KEK.
         let manager = try await options.openManager(allowDevelopmentKEK: configuration.bootstrap)
         var generatedAdminToken: String?
@@ -81,7 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "keybound")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let providerStore = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: options.directory) }
+        let providerStore = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: directory) }
         let context = ProviderContext(manager: manager, store: providerStore, configuration: configuration)
         if configuration.bootstrap {
             let created = try await storeCall { () async throws(StoreError) in try await DevelopmentBootstrap.run(context: context, now: Date()) }
@@ -89,7 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         _ = try await storeCall { () async throws(StoreError) in try await manager.tick(now: Date()) }
         let issuers = try await storeCall { () async throws(StoreError) in try await manager.issuers() }
-        say("Keybound listening on http://\(configuration.host):\(configuration.port) (data: \(options.directory.path))")
+        say("Keybound listening on http://\(configuration.host):\(configuration.port) (data: \(directory.path))")
         if let generatedAdminToken {
             say("  admin API: \(configuration.publicURL)/admin (development token for this run: \(generatedAdminToken))")
         } else if configuration.adminToken == nil {
@@ -115,7 +116,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if withMail {
             guard mailPort != configuration.port else { throw CLIError("--mail-port must differ from the provider's port") }
-            let mail = try await ProviderMail.service(context: context, directory: options.directory, logger: Logger(label: "keybound.mail"))
+            let mail = try await ProviderMail.service(context: context, directory: directory, logger: Logger(label: "keybound.mail"))
             say("  Keybound Mail: http://\(configuration.host):\(mailPort) (audience \(KeyboundMail.audience); audit log \(mail.audit.path))")
             services.append(mail.application(host: configuration.host, port: mailPort, logger: logger))
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Keybound
 import KeyboundStore
+import Logging
 
 /// Options shared by every command that works on the key store.
 struct StoreOptions: ParsableArguments {
@@ -22,40 +23,54 @@ struct StoreOptions: ParsableArguments {
 
     func validate() throws {
         if let nowOverride { try CLIInput.validateUnixTime(nowOverride, option: "--now") }
-        do { _ = try sqliteDirectory() } catch { throw ValidationError(error.message) }
+        do { _ = try location() } catch { throw ValidationError(error.message) }
     }
 
-    /// The SQLite directory the stores live in (see ``sqliteDirectory(database:data:defaultDirectory:)``).
+    /// Where the stores are (``DatabaseLocation``).
+    func location() throws(CLIError) -> DatabaseLocation {
+        try KeyboundCLI.location(database: database, data: dataDirectory)
+    }
+
+    /// The SQLite directory the stores live in, for the commands whose stores run on SQLite only
+    /// (the provider's directory, ledger, incidents): a PostgreSQL location is refused with one line.
     func sqliteDirectory() throws(CLIError) -> URL {
         try KeyboundCLI.sqliteDirectory(database: database, data: dataDirectory)
     }
 
     var now: Date { nowOverride.map { Date(timeIntervalSince1970: $0) } ?? Date() }
 
-    /// The SQLite data directory (``validate()`` has checked that the setting names one).
-    var directory: URL {
-        (try? sqliteDirectory()) ?? URL(fileURLWithPath: DatabaseLocation.defaultDirectory)
-    }
-
-    /// Opens the store and the key manager, resolving the key-encryption key. In production
-    /// (`allowDevelopmentKEK: false`) the KEK must be configured and live outside the data directory,
-    /// checked before the store is opened or created.
+    /// Opens the key store and the key manager, resolving the key-encryption key: from SQLite files
+    /// (with a development KEK beside them unless `allowDevelopmentKEK` is false, when the KEK must
+    /// be configured and live outside the data directory, checked before the store is opened or
+    /// created), or from PostgreSQL (where the KEK must always be configured).
     func openManager(allowDevelopmentKEK: Bool = true) async throws(CLIError) -> KeyManager {
+        let environment = ProcessInfo.processInfo.environment
         do {
-            if !allowDevelopmentKEK {
-                _ = try KEKSource.resolve(environment: ProcessInfo.processInfo.environment, dataDirectory: directory,
-                                          storeHasSealedKeys: true, allowDevelopmentKEK: false, warn: { _ in })
+            switch try location() {
+            case .postgres(let settings):
+                let kek = try KEKSource.resolveForDatabase(environment: environment)
+                let store = try await PostgresKeyStore.openForCommand(settings, environment: environment, logger: Logger(label: "keybound.database"))
+                return try await KeyManager(store: store, kek: kek)
+            case .sqlite(let directory):
+                if !allowDevelopmentKEK {
+                    _ = try KEKSource.resolve(environment: environment, dataDirectory: directory,
+                                              storeHasSealedKeys: true, allowDevelopmentKEK: false, warn: { _ in })
+                }
+                let store = try SQLiteKeyStore(directory: directory)
+                let kek = try KEKSource.resolve(
+                    environment: environment, dataDirectory: directory,
+                    storeHasSealedKeys: try await KeyManager.storeHasSealedKeys(store), allowDevelopmentKEK: allowDevelopmentKEK
+                ) { warning in
+                    FileHandle.standardError.write(Data("keybound: warning: \(warning)\n".utf8))
+                }
+                return try await KeyManager(store: store, kek: kek)
             }
-            let store = try SQLiteKeyStore(directory: directory)
-            let kek = try KEKSource.resolve(
-                environment: ProcessInfo.processInfo.environment, dataDirectory: directory,
-                storeHasSealedKeys: try await KeyManager.storeHasSealedKeys(store), allowDevelopmentKEK: allowDevelopmentKEK
-            ) { warning in
-                FileHandle.standardError.write(Data("keybound: warning: \(warning)\n".utf8))
-            }
-            return try await KeyManager(store: store, kek: kek)
-        } catch {
+        } catch let error as CLIError {
+            throw error
+        } catch let error as StoreError {
             throw CLIError(error.description)
+        } catch {
+            throw CLIError("\(error)")
         }
     }
 }
@@ -65,21 +80,24 @@ struct StoreOptions: ParsableArguments {
 enum KeyboundCLI {
     /// The SQLite directory the setting names. A PostgreSQL location is refused with one line:
     /// this build opens its stores on SQLite only.
-    static func sqliteDirectory(database: String?, data: String?,
-                                defaultDirectory: String = DatabaseLocation.defaultDirectory) throws(CLIError) -> URL {
-        let location: DatabaseLocation
+    static func location(database: String?, data: String?,
+                         defaultDirectory: String = DatabaseLocation.defaultDirectory) throws(CLIError) -> DatabaseLocation {
         do {
-            location = try DatabaseLocation.resolve(database: database, data: data, environment: ProcessInfo.processInfo.environment,
-                                                    defaultDirectory: defaultDirectory)
+            return try DatabaseLocation.resolve(database: database, data: data, environment: ProcessInfo.processInfo.environment,
+                                                defaultDirectory: defaultDirectory)
         } catch {
             throw CLIError(error)
         }
-        switch location {
+    }
+
+    static func sqliteDirectory(database: String?, data: String?,
+                                defaultDirectory: String = DatabaseLocation.defaultDirectory) throws(CLIError) -> URL {
+        switch try location(database: database, data: data, defaultDirectory: defaultDirectory) {
         case .sqlite(let directory):
             return directory
         case .postgres(let settings):
-            throw CLIError("the stores of this build run on SQLite only; \(settings) is a valid PostgreSQL location, "
-                           + "but use --database sqlite:DIR (or --data DIR) until the PostgreSQL stores land")
+            throw CLIError("this command's stores run on SQLite only in this build (on PostgreSQL, only the key store does so far: "
+                           + "issuer and keys commands); \(settings) is a valid PostgreSQL location, but use --database sqlite:DIR here")
         }
     }
 }

@@ -54,6 +54,23 @@ public enum KEKSource {
     /// Production (`allowDevelopmentKEK: false`) needs `KEYBOUND_KEK_FILE` or `KEYBOUND_KEK`: it
     /// never creates or reads `keybound-dev.kek`, and it refuses a KEK file inside the data
     /// directory (a copy or backup of the data would carry the key that unseals it).
+    /// The KEK configured in `environment` (`KEYBOUND_KEK_FILE`, else `KEYBOUND_KEK`), or `nil`.
+    public static func configured(environment: [String: String]) throws(StoreError) -> KeyEncryptionKey? {
+        if let path = environment["KEYBOUND_KEK_FILE"], !path.isEmpty { return try read(file: URL(fileURLWithPath: path)) }
+        if let text = environment["KEYBOUND_KEK"], !text.isEmpty { return try KeyEncryptionKey(base64: text) }
+        return nil
+    }
+
+    /// The KEK of a store in a database (PostgreSQL): it must be configured, since a database has
+    /// no data directory to keep a development KEK in, and every node must use the same one.
+    public static func resolveForDatabase(environment: [String: String]) throws(StoreError) -> KeyEncryptionKey {
+        guard let kek = try configured(environment: environment) else {
+            throw StoreError(.missingKEK, "no key-encryption key: a store in PostgreSQL needs KEYBOUND_KEK_FILE or KEYBOUND_KEK "
+                             + "(base64, 32 bytes), the same on every node")
+        }
+        return kek
+    }
+
     public static func resolve(
         environment: [String: String], dataDirectory: URL, storeHasSealedKeys: Bool,
         allowDevelopmentKEK: Bool = true, warn: (String) -> Void

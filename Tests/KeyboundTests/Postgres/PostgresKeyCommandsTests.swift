@@ -1,0 +1,70 @@
+import Foundation
+import Keybound
+@testable import KeyboundStore
+import KeyboundPostgres
+import Testing
+
+/// The key commands on PostgreSQL: `keybound issuer` and `keybound keys` with `--database postgres://…`
+/// work on the shared key store; the commands whose stores are still SQLite-only refuse it in one line.
+@Suite("PostgreSQL: the key commands", .timeLimit(.minutes(3)))
+struct PostgresKeyCommandsTests {
+    @Test("issuer create, keys rotate, keys revoke and keys list on PostgreSQL; every node sees the same keys")
+    func keyCommands() async throws {
+        let database = try await TestPostgres.shared.makeDatabase("key_commands")
+        let url = database.settings.description
+        let directory = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kek = KeyEncryptionKey.generate()
+        let kekFile = directory.appendingPathComponent("keybound.kek")
+        try Data((kek.base64Text + "\n").utf8).write(to: kekFile)
+        let environment = CLIServer.environment(database.environment.merging(["KEYBOUND_KEK_FILE": kekFile.path]) { _, new in new })
+
+        let created = try await CLIRunner.run(["issuer", "create", "--database", url, "--id", "contoso", "--url", "https://id.contoso.test",
+                                               "--kind", "tenant", "--tenant-id", "t-contoso"], environment: environment)
+        #expect(created.status == 0, "\(created.stderr)")
+        // The setting also comes from the environment, as for SQLite.
+        let listed = try await CLIRunner.run(["issuer", "list", "--json"], environment: environment.merging(["KEYBOUND_DATABASE": url]) { _, new in new })
+        #expect(listed.status == 0 && listed.stdout.contains("\"contoso\""), "\(listed.stderr)")
+        let rotated = try await CLIRunner.run(["keys", "rotate", "--database", url, "--issuer", "contoso", "--json"], environment: environment)
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+
+        // What the commands wrote is in the database, read by another node's store.
+        let keys = try await database.withRunning { db in
+            try await PostgresKeyStore(database: db).read { try await $0.keys(issuerID: "contoso") }
+        }
+        let active = try #require(keys.first { $0.state == .active && $0.purpose == .accessToken })
+        #expect(keys.filter { $0.state == .pending }.count == 2, "one pending key per purpose after the rotation")
+        #expect(keys.allSatisfy { $0.kekFingerprint == kek.fingerprint })
+
+        let revoked = try await CLIRunner.run(["keys", "revoke", "--database", url, "--issuer", "contoso", "--kid", active.keyID,
+                                               "--reason", "drill"], environment: environment)
+        #expect(revoked.status == 0, "\(revoked.stderr)")
+        let after = try await CLIRunner.run(["keys", "list", "--database", url, "--issuer", "contoso", "--json"], environment: environment)
+        #expect(after.status == 0, "\(after.stderr)")
+        let listedKeys = try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [String: Any]
+        let states = (listedKeys?["keys"] as? [[String: Any]] ?? []).reduce(into: [String: String]()) {
+            $0[$1["kid"] as? String ?? "?"] = $1["state"] as? String
+        }
+        #expect(states[active.keyID] == "revoked", "\(states)")
+        #expect(states.values.filter { $0 == "active" }.count == 2, "an emergency key took over: one active key per purpose")
+        let events = try await database.withRunning { db in
+            try await PostgresKeyStore(database: db).read { try await $0.events(after: 0, limit: 100) }
+        }
+        #expect(events.map(\.sequence) == Array(1...Int64(events.count)), "key events are numbered 1, 2, 3, … in commit order")
+        #expect(events.contains { $0.kind == .revoked && $0.keyID == active.keyID && $0.actor.isEmpty == false })
+    }
+
+    @Test("without a configured KEK, or for a store still on SQLite only, a PostgreSQL location is refused in one line")
+    func refusals() async throws {
+        let database = try await TestPostgres.shared.makeDatabase("key_refusals")
+        let url = database.settings.description
+        let noKEK = try await CLIRunner.run(["issuer", "list", "--database", url], environment: CLIServer.environment(database.environment))
+        #expect(noKEK.status == 2 && noKEK.stderr.contains("KEYBOUND_KEK_FILE"), "\(noKEK.stderr)")
+        #expect(noKEK.stderr.split(separator: "\n").count == 1, "one line: \(noKEK.stderr)")
+        let environment = CLIServer.environment(database.environment.merging(["KEYBOUND_KEK": KeyEncryptionKey.generate().base64Text]) { _, new in new })
+        for command in [["client", "list", "--issuer", "contoso"], ["prune"], ["incident", "list"]] {
+            let refused = try await CLIRunner.run(command + ["--database", url], environment: environment)
+            #expect(refused.status == 2 && refused.stderr.contains("SQLite only"), "\(command): \(refused.stderr)")
+        }
+    }
+}
