@@ -132,7 +132,7 @@ struct StoreFixture {
     /// a database shell would): for tests of what the schema itself refuses.
     func executeRaw(_ sql: String) async throws {
         if let postgres {
-            try await postgres.database.withConnection { connection in
+            _ = try await postgres.database.withConnection { connection in
                 try await connection.query(PostgresQuery(unsafeSQL: sql), logger: TestPostgres.logger)
             }
         } else {

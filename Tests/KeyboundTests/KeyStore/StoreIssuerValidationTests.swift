@@ -75,7 +75,7 @@ struct StoreIssuerValidationTests {
         let error = try await #require(throws: StoreError.self) {
             try await manager.createIssuer(Self.consumer { $0.publishLeadTime = $0.rotationPeriod })
         }
-        await #expect(error.code == .invalidIssuer)
+        #expect(error.code == .invalidIssuer)
         await #expect(try manager.issuers().isEmpty)
         await #expect(try manager.keys().isEmpty)
         await #expect(try manager.events().isEmpty)

@@ -96,27 +96,8 @@ struct StoreKeyPurposeTests {
         #expect(accessOnly?.key(withID: accessKey.keyID) != nil)
     }
 
-    @Test("the database allows one active key per (issuer, purpose), not two, and a purpose never changes")
-    func schemaInvariant() async throws {
-        let fixture = try await StoreFixture(issuers: [StoreIssuers.consumer()])
-        defer { fixture.remove() }
-        let store = try SQLiteKeyStore(directory: fixture.directory)
-        let idKey = try await store.read { try await $0.keys(issuerID: "consumers") }.first { $0.purpose == .idToken && $0.state == .active }!
-        var second = idKey
-        second.keyID = "second-active-id-token-key"
-        await #expect(throws: (any Error).self, "a second active ID-token key") { try await store.write { try await $0.insert(second) } }
-        var otherPurpose = idKey
-        otherPurpose.keyID = "retired-access-token-key"
-        otherPurpose.purpose = .accessToken
-        otherPurpose.state = .retired
-        try await store.write { try await $0.insert(otherPurpose) }
-        let queue = try DatabaseQueue(path: fixture.databaseFile.path)
-        #expect(throws: (any Error).self, "a purpose is fixed") {
-            try queue.write { db in
-                try db.execute(sql: "UPDATE signing_key SET purpose = 'access-token' WHERE kid = ?", arguments: [idKey.keyID])
-            }
-        }
-    }
+    // What the schema itself refuses (a second active key per purpose, a changed purpose) is
+    // tested on both backends in StoreSchemaTests.
 
     /// A store in the schema before key purposes (migrations v1 and v2), holding `issuer` and its
     /// access-token keys and events as that store had them.

@@ -62,7 +62,7 @@ struct StoreTrustWalkTests {
 
             // Recent tokens (alive, just expired, signed by the previous key) and the first token of every key.
             for token in issued.suffix(4) + firstOfKey.values {
-                let want = await expected(token, now: now)
+                let want = expected(token, now: now)
                 let got = StoreTokens.verdict(verifier, token.token)
                 #expect(got == want, "token of \(token.keyID) issued \(token.iat), checked at \(now)")
                 checked[want.description, default: 0] += 1

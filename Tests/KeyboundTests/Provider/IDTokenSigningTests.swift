@@ -30,9 +30,9 @@ struct IDTokenSigningTests {
             let idToken = try #require(tokens["id_token"]?.stringValue)
             let accessToken = try #require(tokens["access_token"]?.stringValue)
             #expect(Self.header(idToken)["alg"] == .string("RS256"))
-            await await #expect(Self.header(idToken)["kid"] == .string(try Self.activeKeyID(fixture, issuer, .idToken)))
+            await #expect(Self.header(idToken)["kid"] == .string(try Self.activeKeyID(fixture, issuer, .idToken)))
             #expect(Self.header(accessToken)["alg"] == .string("ES256"))
-            await await #expect(Self.header(accessToken)["kid"] == .string(try Self.activeKeyID(fixture, issuer, .accessToken)))
+            await #expect(Self.header(accessToken)["kid"] == .string(try Self.activeKeyID(fixture, issuer, .accessToken)))
 
             // What a relying party does: fetch the JWKS and verify the RS256 signature with the ID token's kid.
             let jwks = try await client.execute(uri: "/\(issuer)/jwks", method: .get)
@@ -47,7 +47,7 @@ struct IDTokenSigningTests {
             #expect(claims["at_hash"] == .string(Base64URL.encode(digest.prefix(16))))
             // The ledger records the ID token under the key that signed it.
             let jti = try #require(claims["jti"]?.stringValue)
-            await await #expect(try fixture.context.store.issuance(tokenID: jti)?.keyID == (try Self.activeKeyID(fixture, issuer, .idToken)))
+            await #expect(try fixture.context.store.issuance(tokenID: jti)?.keyID == (try Self.activeKeyID(fixture, issuer, .idToken)))
         }
     }
 
@@ -63,7 +63,7 @@ struct IDTokenSigningTests {
             let tokens = try await ProviderFixture.codeFlow(client, issuer: "contoso")
             let idToken = try #require(tokens["id_token"]?.stringValue)
             #expect(Self.header(idToken)["alg"] == .string("ES256"))
-            await await #expect(Self.header(idToken)["kid"] == .string(try Self.activeKeyID(fixture, "contoso", .accessToken)))
+            await #expect(Self.header(idToken)["kid"] == .string(try Self.activeKeyID(fixture, "contoso", .accessToken)))
             // The other issuer's client of the same id is untouched: RS256.
             let other = try await ProviderFixture.codeFlow(client, issuer: "consumers")
             #expect(Self.header(try #require(other["id_token"]?.stringValue))["alg"] == .string("RS256"))
@@ -123,8 +123,8 @@ struct IDTokenSigningTests {
             #expect(listed.first { $0["purpose"] == .string("id-token") }?["alg"] == .string("RS256"))
             let shown = try ProviderFixture.json(try await client.execute(uri: "/admin/issuers/contoso", method: .get,
                                                                           headers: [.authorization: "Bearer \(Self.adminToken)"]))
-            await await #expect(shown["active_id_token_kid"] == .string(try Self.activeKeyID(fixture, "contoso", .idToken)))
-            await await #expect(shown["active_kid"] == .string(try Self.activeKeyID(fixture, "contoso", .accessToken)))
+            await #expect(shown["active_id_token_kid"] == .string(try Self.activeKeyID(fixture, "contoso", .idToken)))
+            await #expect(shown["active_kid"] == .string(try Self.activeKeyID(fixture, "contoso", .accessToken)))
         }
     }
 

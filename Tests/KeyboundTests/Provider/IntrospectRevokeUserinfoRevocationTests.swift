@@ -167,7 +167,7 @@ struct IntrospectRevokeUserinfoRevocationTests {
             let fresh = try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)
             let newKid = try #require(TokenInspection(token: fresh, now: Date()).header?["kid"]?.stringValue)
             #expect(newKid != oldKid)
-            await await #expect(newKid == (try Calls.activeKeyID(fixture)))
+            await #expect(newKid == (try Calls.activeKeyID(fixture)))
             #expect(try await Calls.isActive(client, fresh), "a token of the replacement key must verify at once")
             let jwks = String(buffer: try await client.execute(uri: "/contoso/jwks", method: .get).body)
             #expect(!jwks.contains(oldKid))

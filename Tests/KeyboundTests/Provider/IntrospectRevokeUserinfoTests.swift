@@ -80,7 +80,7 @@ struct IntrospectRevokeUserinfoTests {
             #expect(body["scope"] == nil)
             #expect(body["idtyp"] == .string("app"))
             #expect(body["tid"] == .string(DevelopmentBootstrap.tenantID))
-            await await #expect(body["kid"] == .string(try Self.activeKeyID(fixture, "contoso")))
+            await #expect(body["kid"] == .string(try Self.activeKeyID(fixture, "contoso")))
             let byPoster = try await ProviderFixture.post(client, "/contoso/introspect", [
                 ("token", token), ("client_id", "poster"), ("client_secret", ProviderFixture.secret)])
             #expect(byPoster.status == .ok)

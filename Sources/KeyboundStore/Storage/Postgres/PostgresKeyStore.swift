@@ -21,9 +21,9 @@ package final class PostgresKeyStore: KeyStore {
 
     /// The database.
     package let database: PostgresBackend
-    private let writes = Atomic<Int>(0)
+    private let recorder = KeyStoreCommits()
     /// Told after every committed write transaction of this instance.
-    package let commits = StoreObservers<Void>()
+    package var commits: StoreObservers<Void> { recorder.observers }
 
     /// The key store in `database`, whose schema ``KeyboundPostgresSchema/migrate(_:)`` has brought up to date.
     package init(database: PostgresBackend) {
@@ -44,25 +44,18 @@ package final class PostgresKeyStore: KeyStore {
     /// The write counter moves and the commit observers are told as on SQLite.
     package func write<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
         let logger = database.logger
-        let result: T
-        do {
-            result = try await Self.storageCall {
+        return try await recorder.recording {
+            try await Self.storageCall {
                 try await database.withTransaction { connection in
                     try await connection.query("SELECT pg_advisory_xact_lock(\(Self.writeLock))", logger: logger)
                     return try await body(PostgresKeySession(connection: connection, logger: logger)) as T
                 }
             }
-        } catch {
-            writes.add(1, ordering: .releasing)
-            throw error
         }
-        writes.add(1, ordering: .releasing)
-        commits.notify(())
-        return result
     }
 
     /// Write transactions attempted through this instance (committed or not).
-    package var localWriteCount: Int { writes.load(ordering: .acquiring) }
+    package var localWriteCount: Int { recorder.count }
 
     /// A store error passes as it is; a database error becomes ``StoreError/Code/storage`` with the
     /// server's message (a constraint's or trigger's words, never a bound value).

@@ -12,11 +12,11 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
     private let queue: DatabaseQueue
     /// One session at a time on the connection (see ``session(begin:_:)``).
     private let sessions = AsyncSerialLock()
-    private let writes = Atomic<Int>(0)
+    private let recorder = KeyStoreCommits()
     /// The database file.
     public let path: String
     /// Told after every committed write transaction of this instance.
-    public let commits = StoreObservers<Void>()
+    public var commits: StoreObservers<Void> { recorder.observers }
 
     /// The database file name inside a data directory.
     public static let fileName = "keybound.sqlite"
@@ -46,20 +46,9 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
         try await session(begin: "BEGIN DEFERRED TRANSACTION", body)
     }
 
-    /// Runs `body` in one `BEGIN IMMEDIATE` transaction. After a commit, the write counter moves
-    /// first and the commit observers are told second: an observer that wakes a reader (an event
-    /// stream, then a validator fetching the JWKS) must find the caches keyed on the counter stale.
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction (the counter and observers as ``KeyStoreCommits``).
     public func write<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
-        let result: T
-        do {
-            result = try await session(begin: "BEGIN IMMEDIATE TRANSACTION", body)
-        } catch {
-            writes.add(1, ordering: .releasing)
-            throw error
-        }
-        writes.add(1, ordering: .releasing)
-        commits.notify(())
-        return result
+        try await recorder.recording { try await session(begin: "BEGIN IMMEDIATE TRANSACTION", body) }
     }
 
     /// One transaction made of steps on the store's one connection, with awaits between them (the
@@ -85,7 +74,7 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
 
     /// Write transactions attempted through this instance (committed or not; a spurious change
     /// signal only costs a cache reload).
-    public var localWriteCount: Int { writes.load(ordering: .acquiring) }
+    public var localWriteCount: Int { recorder.count }
 
     /// Runs SQLite's integrity check; `true` when the database is sound.
     public func integrityCheck() async throws -> Bool {
