@@ -31,7 +31,9 @@ public final class VersionedTrustVerifier: Sendable {
     public func verifier() async -> TokenVerifier {
         guard let (version, trust) = try? await source() else { return current.withLock { $0.verifier } }
         return current.withLock { current in
-            if current.version == version { return current.verifier }
+            // Only newer trust replaces the current one: a slow read of older trust that finishes
+            // after a newer one was installed (a key revoked since) never puts the old trust back.
+            if let installed = current.version, version <= installed { return current.verifier }
             cache?.removeAll()
             current = (version, TokenVerifier(trust: trust, policy: policy, clock: clock))
             return current.verifier

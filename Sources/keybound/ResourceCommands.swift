@@ -101,9 +101,9 @@ struct ResourceServerClientsCommand: AsyncParsableCommand {
 extension ResourceCommand {
     /// The key manager (checking that `issuer` exists) and the provider store of the data directory.
     static func open(_ store: StoreOptions, issuer: String) async throws(CLIError) -> (KeyManager, ProviderStore) {
+        let directory = try store.sqliteDirectory()
         let manager = try await store.openManager()
         _ = try await storeCall { () async throws(StoreError) in try await manager.issuer(id: issuer) }
-        let directory = try store.sqliteDirectory()
         let provider = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: directory) }
         return (manager, provider)
     }

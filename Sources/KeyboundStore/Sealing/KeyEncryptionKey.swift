@@ -47,13 +47,6 @@ public enum KEKSource {
         dataDirectory.appendingPathComponent("keybound-dev.kek")
     }
 
-    /// Resolves the KEK. With no KEK configured and `allowDevelopmentKEK`, an existing development
-    /// file is used, or (only for a store that has no sealed key yet) one is generated, 0600, with a
-    /// warning through `warn`.
-    ///
-    /// Production (`allowDevelopmentKEK: false`) needs `KEYBOUND_KEK_FILE` or `KEYBOUND_KEK`: it
-    /// never creates or reads `keybound-dev.kek`, and it refuses a KEK file inside the data
-    /// directory (a copy or backup of the data would carry the key that unseals it).
     /// The KEK configured in `environment` (`KEYBOUND_KEK_FILE`, else `KEYBOUND_KEK`), or `nil`.
     public static func configured(environment: [String: String]) throws(StoreError) -> KeyEncryptionKey? {
         if let path = environment["KEYBOUND_KEK_FILE"], !path.isEmpty { return try read(file: URL(fileURLWithPath: path)) }
@@ -71,6 +64,13 @@ public enum KEKSource {
         return kek
     }
 
+    /// Resolves the KEK. With no KEK configured and `allowDevelopmentKEK`, an existing development
+    /// file is used, or (only for a store that has no sealed key yet) one is generated, 0600, with a
+    /// warning through `warn`.
+    ///
+    /// Production (`allowDevelopmentKEK: false`) needs `KEYBOUND_KEK_FILE` or `KEYBOUND_KEK`: it
+    /// never creates or reads `keybound-dev.kek`, and it refuses a KEK file inside the data
+    /// directory (a copy or backup of the data would carry the key that unseals it).
     public static func resolve(
         environment: [String: String], dataDirectory: URL, storeHasSealedKeys: Bool,
         allowDevelopmentKEK: Bool = true, warn: (String) -> Void

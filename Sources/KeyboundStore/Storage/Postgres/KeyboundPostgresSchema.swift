@@ -56,6 +56,10 @@ package enum KeyboundPostgresSchema {
             FOR EACH ROW EXECUTE FUNCTION keybound_refuse('issuers are never deleted')
         """,
         """
+        CREATE TRIGGER issuer_no_truncate BEFORE TRUNCATE ON issuer
+            FOR EACH STATEMENT EXECUTE FUNCTION keybound_refuse('issuers are never deleted')
+        """,
+        """
         CREATE TABLE signing_key (
             issuer_id text COLLATE "C" NOT NULL REFERENCES issuer (id),
             kid text COLLATE "C" NOT NULL,
@@ -85,6 +89,10 @@ package enum KeyboundPostgresSchema {
         """
         CREATE TRIGGER signing_key_no_delete BEFORE DELETE ON signing_key
             FOR EACH ROW EXECUTE FUNCTION keybound_refuse('keys are never deleted')
+        """,
+        """
+        CREATE TRIGGER signing_key_no_truncate BEFORE TRUNCATE ON signing_key
+            FOR EACH STATEMENT EXECUTE FUNCTION keybound_refuse('keys are never deleted')
         """,
         """
         CREATE TRIGGER signing_key_identity_fixed BEFORE UPDATE OF issuer_id, kid, purpose ON signing_key

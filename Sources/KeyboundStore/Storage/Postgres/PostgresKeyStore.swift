@@ -47,6 +47,9 @@ package final class PostgresKeyStore: KeyStore {
         return try await recorder.recording {
             try await Self.storageCall {
                 try await database.withTransaction { connection in
+                    // READ COMMITTED whatever the server's default: each statement after the lock
+                    // must see what the previous writer committed while this one waited.
+                    try await connection.query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED", logger: logger)
                     try await connection.query("SELECT pg_advisory_xact_lock(\(Self.writeLock))", logger: logger)
                     return try await body(PostgresKeySession(connection: connection, logger: logger)) as T
                 }
