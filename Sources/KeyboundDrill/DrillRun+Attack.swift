@@ -151,11 +151,12 @@ extension DrillRun {
                                                      frontEnd: frontEnd.rawValue, status: answer.status, code: answer.code,
                                                      itemsRead: answer.items, at: clock.now()))
         }
-        let judged = await ForgedToken(label: label, claimedIssuer: issuer.id, claimedTenant: named.id, tokenID: forgery.tokenID,
+        let signatureCheck = try await plainVerdict(forgery.token)
+        let judged = ForgedToken(label: label, claimedIssuer: issuer.id, claimedTenant: named.id, tokenID: forgery.tokenID,
                                  token: forgery.token, claims: claims, aimedAt: aimedAt ?? mailbox ?? path,
                                  isApplication: grant.isApplication, at: clock.now(),
                                  kidOnly: kidOnly.validate(forgery.token, now: clock.now()),
-                                 signatureCheck: try plainVerdict(forgery.token), answers: answers)
+                                 signatureCheck: signatureCheck, answers: answers)
         forgeries.append(judged)
         return judged
     }

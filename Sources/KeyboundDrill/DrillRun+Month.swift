@@ -34,7 +34,7 @@ extension DrillRun {
             }
         }
         // The access-token keys' rotations (each issuer's RS256 ID-token key rotates on its own schedule too).
-        let accessKeys = await Set(try world.manager.keys().filter { $0.purpose == .accessToken }.map { ExactString($0.issuerID + "\u{0}" + $0.keyID) })
+        let accessKeys = Set(try await world.manager.keys().filter { $0.purpose == .accessToken }.map { ExactString($0.issuerID + "\u{0}" + $0.keyID) })
         rotations = try await world.manager.events(after: 0, limit: 100_000).filter { event in
             event.kind == .activated && event.at > start && accessKeys.contains(ExactString(event.issuerID + "\u{0}" + event.keyID))
         }.count

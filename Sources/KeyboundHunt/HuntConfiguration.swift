@@ -66,7 +66,9 @@ public struct HuntConfiguration: Sendable {
         self.now = now
     }
 
-    func validate() throws(HuntError) {
+    /// Throws ``HuntError/Code/invalidConfiguration`` for settings that cannot describe a hunt
+    /// (checked before any store is read).
+    public func validate() throws(HuntError) {
         if let since, let until, since > until {
             throw HuntError(.invalidConfiguration, "the window's start (since) is after its end (until)")
         }

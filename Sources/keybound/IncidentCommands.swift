@@ -42,8 +42,8 @@ struct IncidentRespondCommand: AsyncParsableCommand {
     func run() async throws {
         let directory = try store.sqliteDirectory()
         let manager = try await store.openManager()
-        let keyStore = try await storeCall { () async throws(StoreError) in try SQLiteKeyStore(directory: directory) }
-        let ledger = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: directory) }
+        let keyStore = try storeCall { () throws(StoreError) in try SQLiteKeyStore(directory: directory) }
+        let ledger = try storeCall { () throws(StoreError) in try ProviderStore(directory: directory) }
         let kill = killAfter.flatMap(IncidentStep.init(rawValue:))
         let now = store.now
         let responder = IncidentResponder(manager: manager, keyStore: keyStore, ledger: ledger, now: { now }) { step in

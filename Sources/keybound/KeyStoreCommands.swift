@@ -182,7 +182,7 @@ struct KEKRotateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let manager = try await store.openManager()
-        let newKEK = try await storeCall { () async throws(StoreError) in try KEKSource.read(file: URL(fileURLWithPath: newKEKFile)) }
+        let newKEK = try storeCall { () throws(StoreError) in try KEKSource.read(file: URL(fileURLWithPath: newKEKFile)) }
         let count = try await storeCall { () async throws(StoreError) in try await manager.rotateKEK(to: newKEK, now: store.now, actor: store.actor) }
         if store.json {
             CLIOutput.printJSON(JSONObject(["resealed": .number(Double(count)), "kek_fingerprint": .string(newKEK.fingerprint)]))

@@ -71,7 +71,7 @@ struct KeysGenerateCommand: AsyncParsableCommand {
         guard safeName else { throw CLIError("--kid may contain only letters, digits, '-' and '_' for a file name") }
         let privatePath = directory.appendingPathComponent("\(key.keyID).private.jwk.json").path
         let privateJSON = JSONWriter(prettyPrinted: true).bytes(.object(key.exportPrivateJWK())) + [UInt8(ascii: "\n")]
-        try await storeCall { () async throws(StoreError) in try SecretFile.create(privateJSON, at: URL(fileURLWithPath: privatePath)) }
+        try storeCall { () throws(StoreError) in try SecretFile.create(privateJSON, at: URL(fileURLWithPath: privatePath)) }
 
         publicKeys.append(.object(key.publicJWK.publicJSON))
         let jwks = JSONWriter(prettyPrinted: true).bytes(.object(JSONObject(["keys": .array(publicKeys)]))) + [UInt8(ascii: "\n")]

@@ -21,7 +21,7 @@ struct ResourceListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (_, resources) = try await ResourceCommand.open(store, issuer: issuer)
-        let list = try await storeCall { () async throws(StoreError) in try resources.resources(issuerID: issuer) }
+        let list = try storeCall { () throws(StoreError) in try resources.resources(issuerID: issuer) }
         if store.json {
             CLIOutput.printJSON(JSONObject(["issuer": .string(issuer), "resources": .array(list.map { .object(ResourceCommand.json($0)) })]))
         } else {
@@ -49,7 +49,7 @@ struct ResourceSetCommand: AsyncParsableCommand {
     func run() async throws {
         let (_, provider) = try await ResourceCommand.open(store, issuer: issuer)
         let resource = ResourceRecord(issuerID: issuer, audience: audience, scopes: scopes, roles: roles, serverClients: serverClients)
-        try await storeCall { () async throws(StoreError) in try provider.upsert(resource) }
+        try storeCall { () throws(StoreError) in try provider.upsert(resource) }
         ResourceCommand.report(resource, json: store.json)
     }
 }
@@ -93,7 +93,7 @@ struct ResourceServerClientsCommand: AsyncParsableCommand {
             throw CLIError("issuer '\(issuer)' has no resource '\(audience)' (create it with `keybound resource set`)")
         }
         resource.serverClients = clients
-        try await storeCall { () async throws(StoreError) in try provider.upsert(resource) }
+        try storeCall { () throws(StoreError) in try provider.upsert(resource) }
         ResourceCommand.report(resource, json: store.json)
     }
 }
@@ -104,7 +104,7 @@ extension ResourceCommand {
         let directory = try store.sqliteDirectory()
         let manager = try await store.openManager()
         _ = try await storeCall { () async throws(StoreError) in try await manager.issuer(id: issuer) }
-        let provider = try await storeCall { () async throws(StoreError) in try ProviderStore(directory: directory) }
+        let provider = try storeCall { () throws(StoreError) in try ProviderStore(directory: directory) }
         return (manager, provider)
     }
 

@@ -56,8 +56,8 @@ struct AdminClients: Sendable {
             guard method == .privateKeyJWT else { throw OAuthError.invalidSettings("'jwks' is only for private_key_jwt clients") }
             new.jwks = try Self.checkedKeySet(keySet)
         }
-        new.idTokenSignedResponseAlgorithm = try await Self.idTokenAlgorithm(body.string("id_token_signed_response_alg"),
-                                                                       issuer: try context.manager.issuer(id: issuerID))
+        let issuer = try await context.manager.issuer(id: issuerID)
+        new.idTokenSignedResponseAlgorithm = try Self.idTokenAlgorithm(body.string("id_token_signed_response_alg"), issuer: issuer)
         let (client, secret) = try await directory.createClient(new, issuerID: issuerID, now: context.now())
         context.directory.invalidate()
         route.audit("client created", ["issuer": "\(client.issuerID)", "client_id": "\(client.clientID)", "method": "\(method.rawValue)"])

@@ -26,6 +26,7 @@ struct AdminHunt: Sendable {
         // A hunt reads the whole log: the scan runs off the concurrency pool.
         let result: Result<HuntReport, HuntError>
         do {
+            try configuration.validate()  // a bad request costs no read of the key store
             let directory = try await HuntKeyDirectory(store: configuration.keyStore)
             result = await withCheckedContinuation { continuation in
                 DispatchQueue.global(qos: .utility).async {

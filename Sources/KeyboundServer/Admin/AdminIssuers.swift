@@ -24,7 +24,7 @@ struct AdminIssuers: Sendable {
 
     /// `GET /admin/issuers/{id}`
     func show(_ id: String) async throws -> Response {
-        await AdminResponse.make(try render(try await context.manager.issuer(id: id)))
+        AdminResponse.make(try await render(try await context.manager.issuer(id: id)))
     }
 
     /// `POST /admin/issuers`

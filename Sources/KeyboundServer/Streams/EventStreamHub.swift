@@ -5,9 +5,10 @@ import Synchronization
 
 /// Wakes the provider's event streams when the stores change, so that no open stream polls.
 ///
-/// - Writes made in this process wake an issuer's streams at once, after the commit: a key store
-///   commit that added key events wakes every issuer's streams (the key event sequence is one for
-///   all issuers), a token revocation wakes its issuer's streams.
+/// - Writes made in this process wake an issuer's streams at once, before the write returns: a key
+///   store commit wakes every issuer's streams (the key event sequence is one for all issuers; a
+///   commit that added no event costs each stream one empty read), a token revocation wakes its
+///   issuer's streams.
 /// - Writes made by other processes (`keybound keys revoke`, `keybound incident respond`) are found
 ///   by one poller per issuer that has open streams (not one per stream): every
 ///   ``StreamLimits/pollInterval`` it reads the latest key event and the issuer's latest token event,
@@ -21,8 +22,6 @@ public final class EventStreamHub: Sendable {
 
     private struct State {
         var issuers: [ExactString: Issuer] = [:]
-        /// The latest key event sequence seen by this process's commits.
-        var keySequence: Int64 = -1
     }
 
     let manager: KeyManager
@@ -35,11 +34,7 @@ public final class EventStreamHub: Sendable {
         self.manager = manager
         self.store = store
         self.pollInterval = pollInterval
-        // Observers run on the committing thread and may not wait: the re-read runs in a task.
-        manager.store.commits.observe { [weak self] in
-            guard let self else { return }
-            Task { await self.keyStoreCommitted() }
-        }
+        manager.store.commits.observe { [weak self] in self?.keyStoreCommitted() }
         store.tokenRevocations.observe { [weak self] events in
             guard let self else { return }
             var woken: Set<ExactString> = []
@@ -86,15 +81,11 @@ public final class EventStreamHub: Sendable {
         poller?.cancel()
     }
 
-    /// A key store commit in this process: wake every issuer's streams if it added key events.
-    private func keyStoreCommitted() async {
-        guard let latest = try? await manager.latestEvent()?.sequence else { return }
-        let (changed, beacons) = state.withLock { state -> (Bool, [ChangeBeacon]) in
-            guard latest != state.keySequence else { return (false, []) }
-            state.keySequence = latest
-            return (true, state.issuers.values.map(\.beacon))
-        }
-        if changed { for beacon in beacons { beacon.signal() } }
+    /// A key store commit in this process: wake every issuer's streams. (Reading whether the commit
+    /// added events would need the store, which an observer on the committing thread must not wait
+    /// for; a stream woken for nothing reads no event and sleeps again.)
+    private func keyStoreCommitted() {
+        for beacon in state.withLock({ $0.issuers.values.map(\.beacon) }) { beacon.signal() }
     }
 
     /// Starts issuer `issuerID`'s poller. Its starting point is read before this returns, so a

@@ -75,17 +75,12 @@ public enum KEKSource {
         environment: [String: String], dataDirectory: URL, storeHasSealedKeys: Bool,
         allowDevelopmentKEK: Bool = true, warn: (String) -> Void
     ) throws(StoreError) -> KeyEncryptionKey {
-        if let path = environment["KEYBOUND_KEK_FILE"], !path.isEmpty {
-            let file = URL(fileURLWithPath: path)
-            if !allowDevelopmentKEK, isInside(file, directory: dataDirectory) {
-                throw StoreError(.invalidKEK, "KEYBOUND_KEK_FILE '\(path)' is inside the data directory '\(dataDirectory.path)': "
-                    + "in production the key-encryption key must live apart from the data it unseals")
-            }
-            return try read(file: file)
+        if !allowDevelopmentKEK, let path = environment["KEYBOUND_KEK_FILE"], !path.isEmpty,
+           isInside(URL(fileURLWithPath: path), directory: dataDirectory) {
+            throw StoreError(.invalidKEK, "KEYBOUND_KEK_FILE '\(path)' is inside the data directory '\(dataDirectory.path)': "
+                + "in production the key-encryption key must live apart from the data it unseals")
         }
-        if let text = environment["KEYBOUND_KEK"], !text.isEmpty {
-            return try KeyEncryptionKey(base64: text)
-        }
+        if let kek = try configured(environment: environment) { return kek }
         let devFile = developmentFile(in: dataDirectory)
         guard allowDevelopmentKEK else {
             throw StoreError(.missingKEK, "no key-encryption key: set KEYBOUND_KEK_FILE or KEYBOUND_KEK (base64, 32 bytes)")
