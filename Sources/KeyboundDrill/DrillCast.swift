@@ -99,18 +99,18 @@ enum DrillCast {
                 throw StoreError(.invalidIssuer, "issuer '\(tenant.id)' did not get the tenant id '\(tenant.tenantID)' the drill expects")
             }
             let store = context.store
-            try store.upsert(DevelopmentBootstrap.mailResource(for: try await context.manager.issuer(id: tenant.id)))
+            try await store.upsert(DevelopmentBootstrap.mailResource(for: try await context.manager.issuer(id: tenant.id)))
             for user in tenant.users {
-                try store.insert(UserRecord(issuerID: tenant.id, subject: user.subject, username: user.username,
+                try await store.insert(UserRecord(issuerID: tenant.id, subject: user.subject, username: user.username,
                                             passwordHash: PasswordHasher.hash(user.password, cost: cost), displayName: user.displayName,
                                             email: user.email, createdAt: now))
             }
             if let daemonSecret = tenant.daemonSecret {
-                try store.insert(ClientRecord(issuerID: tenant.id, clientID: tenant.daemonID, name: "\(tenant.id) mail daemon",
+                try await store.insert(ClientRecord(issuerID: tenant.id, clientID: tenant.daemonID, name: "\(tenant.id) mail daemon",
                                               authenticationMethod: .clientSecretBasic, secretHash: Secrets.hexDigest(daemonSecret),
                                               grantTypes: ["client_credentials"], roles: ["\(audience)/Mail.Read.All"], createdAt: now))
             }
-            try store.insert(ClientRecord(issuerID: tenant.id, clientID: tenant.webClientID, name: "\(tenant.id) web mail",
+            try await store.insert(ClientRecord(issuerID: tenant.id, clientID: tenant.webClientID, name: "\(tenant.id) web mail",
                                           authenticationMethod: .none, redirectURIs: [DrillOAuth.redirectURI],
                                           grantTypes: ["authorization_code", "refresh_token"], createdAt: now))
         }
@@ -118,9 +118,9 @@ enum DrillCast {
     }
 
     /// Registers the new application (a compliance archiver, role Mail.Read.All) at `tenant`; returns its secret.
-    static func registerNewApplication(at tenant: DrillTenant, context: ProviderContext, now: Date) throws(StoreError) -> String {
+    static func registerNewApplication(at tenant: DrillTenant, context: ProviderContext, now: Date) async throws(StoreError) -> String {
         let secret = Secrets.random256(prefix: "kbs_")
-        try context.store.insert(ClientRecord(issuerID: tenant.id, clientID: newApplication, name: "Contoso mail archiver",
+        try await context.store.insert(ClientRecord(issuerID: tenant.id, clientID: newApplication, name: "Contoso mail archiver",
                                               authenticationMethod: .clientSecretBasic, secretHash: Secrets.hexDigest(secret),
                                               grantTypes: ["client_credentials"],
                                               roles: ["\(DevelopmentBootstrap.mailAudience)/Mail.Read.All"], createdAt: now))

@@ -104,7 +104,7 @@ extension DrillRun {
     /// The hard case for the first-time rule: a legitimately new application.
     private func newApplicationReads() async throws {
         let contoso = world.tenant(DrillCast.contoso)
-        let secret = try DrillCast.registerNewApplication(at: contoso, context: world.context, now: clock.now())
+        let secret = try await DrillCast.registerNewApplication(at: contoso, context: world.context, now: clock.now())
         world.context.directory.invalidate()
         var counts = StormDrillResult.Traffic(tenant: contoso.id)
         var refusals: [String] = []

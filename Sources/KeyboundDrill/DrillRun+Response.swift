@@ -15,7 +15,7 @@ extension DrillRun {
         // The first-time rule needs the look-back window inside the log: at most the simulated period.
         lookbackDays = min(30, days - 1)
         let report = try await Hunt.run(HuntConfiguration(
-            auditDirectory: world.directory, keyStore: world.manager.store, ledger: world.context.store,
+            auditDirectory: world.directory, keyStore: world.manager.store, ledger: world.ledger,
             key: .init(issuer: DrillCast.consumers, keyID: stolenKeyID), lookback: TimeInterval(lookbackDays) * 86_400, now: clock.now()))
         let attackerTokens = Set(forgeries.map(\.tokenID))
         for (kind, count) in report.findingCounts where count > 0 { findings[kind.rawValue] = count }
@@ -75,7 +75,7 @@ extension DrillRun {
                 try? await Task.sleep(for: .milliseconds(2))
             }
         }
-        let responder = IncidentResponder(manager: world.manager, keyStore: world.manager.store, ledger: world.context.store,
+        let responder = IncidentResponder(manager: world.manager, keyStore: world.manager.store, ledger: world.ledger,
                                           now: clock.reader, afterEffect: { step in if step == .revokeKey { moments.markRevoked() } })
         let started = ContinuousClock.now
         let (record, folder) = try await responder.respond(IncidentResponder.Request(

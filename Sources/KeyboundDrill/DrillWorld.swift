@@ -25,6 +25,8 @@ final class DrillWorld: Sendable {
     let directory: URL
     let clock: DrillClock
     let context: ProviderContext
+    /// The provider's store (the drill runs on SQLite: the hunt and incident response read its file).
+    let ledger: SQLiteProviderStore
     let tenants: [DrillTenant]
     let mail: MailService
     let edge: MailService
@@ -37,12 +39,13 @@ final class DrillWorld: Sendable {
     private let services: Task<Void, any Error>
     private let subscriber: Task<Void, Never>
 
-    private init(directory: URL, clock: DrillClock, context: ProviderContext, tenants: [DrillTenant], mail: MailService,
+    private init(directory: URL, clock: DrillClock, context: ProviderContext, ledger: SQLiteProviderStore, tenants: [DrillTenant], mail: MailService,
                  edge: MailService, edgeTrust: RemoteTrustStore, edgeAlerts: AlertCenter, urls: [String], http: DrillHTTP,
                  services: Task<Void, any Error>, subscriber: Task<Void, Never>) {
         self.directory = directory
         self.clock = clock
         self.context = context
+        self.ledger = ledger
         self.tenants = tenants
         self.mail = mail
         self.edge = edge
@@ -71,7 +74,8 @@ final class DrillWorld: Sendable {
         // other commands (`keybound keys list --data DIR`, `incident show`, `hunt`) open the store afterwards.
         let kek = try KEKSource.resolve(environment: [:], dataDirectory: directory, storeHasSealedKeys: false, warn: { _ in })
         let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek)
-        let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration,
+        let ledger = try SQLiteProviderStore(directory: directory)
+        let context = ProviderContext(manager: manager, store: ledger, configuration: configuration,
                                       now: clock.reader)
         // The store is new, so the consumer realm, created first, gets the well-known consumer tid.
         let tenants = DrillCast.tenants(configuration: configuration, consumerTenantID: IssuerRecord.wellKnownConsumerTenantID)
@@ -109,7 +113,7 @@ final class DrillWorld: Sendable {
         // The push channel runs apart from the servers so that it can be stopped first (see ``stop()``).
         let push = KeyEventSubscriber(store: edgeTrust, client: http.edgeClient)
         let subscriber = Task { await push.run() }
-        let world = DrillWorld(directory: directory, clock: clock, context: context, tenants: tenants, mail: mail, edge: edge,
+        let world = DrillWorld(directory: directory, clock: clock, context: context, ledger: ledger, tenants: tenants, mail: mail, edge: edge,
                                edgeTrust: edgeTrust, edgeAlerts: edgeAlerts, urls: ports.map { "http://127.0.0.1:\($0)" },
                                http: http, services: services, subscriber: subscriber)
         do {

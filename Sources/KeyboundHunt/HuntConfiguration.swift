@@ -22,7 +22,7 @@ public struct HuntConfiguration: Sendable {
     /// The key store (issuers, keys with their states, key events). Read only.
     public var keyStore: any KeyStore
     /// The provider store whose `issuance` table is the ledger. Read only.
-    public var ledger: ProviderStore
+    public var ledger: SQLiteProviderStore
     /// The key to trace, if any (finding 1, key use).
     public var key: KeySelector?
     /// Only records at or after this time are reported (the look-back still reads earlier ones).
@@ -49,7 +49,7 @@ public struct HuntConfiguration: Sendable {
     public static let defaultCacheKiB = 256
 
     /// A configuration over the three stores; everything else has its default.
-    public init(auditDirectory: URL, keyStore: any KeyStore, ledger: ProviderStore, key: KeySelector? = nil,
+    public init(auditDirectory: URL, keyStore: any KeyStore, ledger: SQLiteProviderStore, key: KeySelector? = nil,
                 since: Date? = nil, until: Date? = nil, lookback: TimeInterval = HuntConfiguration.defaultLookback,
                 maximumListed: Int = 1_000, memoryMapBytes: Int = 0, cacheKiB: Int = HuntConfiguration.defaultCacheKiB,
                 now: Date = Date()) {

@@ -38,14 +38,14 @@ public struct IncidentResponder: Sendable {
 
     let manager: KeyManager
     let keyStore: any KeyStore
-    let ledger: ProviderStore
+    let ledger: SQLiteProviderStore
     let now: @Sendable () -> Date
     /// Called after a step's effect and before its completion is recorded (tests use it to
     /// simulate a kill at the worst moment).
     let afterEffect: @Sendable (IncidentStep) throws -> Void
 
     /// A responder over the stores of one data directory.
-    public init(manager: KeyManager, keyStore: any KeyStore, ledger: ProviderStore, now: @escaping @Sendable () -> Date = { Date() },
+    public init(manager: KeyManager, keyStore: any KeyStore, ledger: SQLiteProviderStore, now: @escaping @Sendable () -> Date = { Date() },
                 afterEffect: @escaping @Sendable (IncidentStep) throws -> Void = { _ in }) {
         self.manager = manager
         self.keyStore = keyStore
@@ -130,9 +130,9 @@ public struct IncidentResponder: Sendable {
         case .revokeTokens:
             let tokens = try ledger.issuances(issuerID: request.issuerID, keyID: request.keyID)
             let reason = "incident \(record.id): signing key \(request.keyID) compromised"
-            for token in tokens { try ledger.revokeToken(token.tokenID, reason: reason, kind: .incidentResponse, now: now()) }
+            for token in tokens { try ledger.revokeToken(issuerID: request.issuerID, tokenID: token.tokenID, reason: reason, kind: .incidentResponse, now: now()) }
             let chains = Set(tokens.compactMap(\.chainID))
-            for chain in chains.sorted() { try ledger.revokeChain(chain, reason: reason, kind: .incidentResponse, now: now()) }
+            for chain in chains.sorted() { try ledger.revokeChain(issuerID: request.issuerID, chainID: chain, reason: reason, kind: .incidentResponse, now: now()) }
             record.tokensRevoked = tokens.count
             record.chainsRevoked = chains.count
             return "\(tokens.count) tokens signed with \(request.keyID) revoked, \(chains.count) refresh chains cut"

@@ -46,7 +46,7 @@ public enum DevelopmentBootstrap {
         var created: [Credentials] = []
         for issuer in issuers {
             try await context.manager.createIssuer(issuer, actor: "bootstrap")
-            await created.append(try populate(try context.manager.issuer(id: issuer.id), context: context, now: now))
+            created.append(try await populate(try await context.manager.issuer(id: issuer.id), context: context, now: now))
         }
         context.keys.invalidate()
         return created
@@ -64,28 +64,28 @@ public enum DevelopmentBootstrap {
     }
 
     /// Registers Keybound Mail, a test user and two clients at `issuer`.
-    public static func populate(_ issuer: IssuerRecord, context: ProviderContext, now: Date) throws(StoreError) -> Credentials {
+    public static func populate(_ issuer: IssuerRecord, context: ProviderContext, now: Date) async throws(StoreError) -> Credentials {
         let store = context.store
         let mailSecret = Secrets.random256(prefix: "kbs_")
         let mailClientID = "\(issuer.id)-mail"
-        try store.insert(ClientRecord(
+        try await store.insert(ClientRecord(
             issuerID: issuer.id, clientID: mailClientID, name: "Keybound Mail (resource server)", authenticationMethod: .clientSecretBasic,
             secretHash: Secrets.hexDigest(mailSecret), grantTypes: [], createdAt: now))
-        try store.upsert(mailResource(for: issuer, serverClients: [mailClientID]))
+        try await store.upsert(mailResource(for: issuer, serverClients: [mailClientID]))
         let username = issuer.kind == .consumer ? "alice" : "adele"
         let password = Secrets.random256().prefix(20).description
-        try store.insert(UserRecord(
+        try await store.insert(UserRecord(
             issuerID: issuer.id, subject: Secrets.uuid(), username: username,
             passwordHash: PasswordHasher.hash(password, cost: context.configuration.passwordHashCost),
             displayName: username.capitalized, email: "\(username)@\(issuer.id).example", createdAt: now))
         let secret = Secrets.random256(prefix: "kbs_")
-        try store.insert(ClientRecord(
+        try await store.insert(ClientRecord(
             issuerID: issuer.id, clientID: "\(issuer.id)-daemon", name: "\(issuer.id.capitalized) mail daemon",
             authenticationMethod: .clientSecretBasic, secretHash: Secrets.hexDigest(secret), redirectURIs: redirectURIs,
             grantTypes: ClientRecord.supportedGrantTypes,
             // A consumer realm has no tenant-wide roles (a consumer app reads no one else's mail).
             roles: issuer.kind == .tenant ? ["\(mailAudience)/Mail.Read.All"] : [], createdAt: now))
-        try store.insert(ClientRecord(
+        try await store.insert(ClientRecord(
             issuerID: issuer.id, clientID: "\(issuer.id)-web", name: "\(issuer.id.capitalized) web mail",
             authenticationMethod: .none, redirectURIs: redirectURIs, grantTypes: ["authorization_code", "refresh_token"],
             createdAt: now))

@@ -3,16 +3,16 @@ import KeyboundStore
 import Logging
 import ServiceLifecycle
 
-/// Runs ``KeyboundStore/ProviderStore/prune(now:margin:)`` periodically until graceful shutdown:
+/// Runs ``KeyboundStore/GrantStore/prune(now:margin:)`` periodically until graceful shutdown:
 /// expired authorization codes, expired client-assertion ids and dead refresh chains.
 public struct PruningService: Service {
-    let store: ProviderStore
+    let store: any ProviderStore
     let interval: Duration
     let logger: Logger
     let now: @Sendable () -> Date
 
     /// A service pruning `store` every `interval`, as of `now()`.
-    public init(store: ProviderStore, interval: Duration, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: any ProviderStore, interval: Duration, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.interval = interval
         self.logger = logger
@@ -21,9 +21,9 @@ public struct PruningService: Service {
 
     /// One pass; logs what it deleted. Returns the report, or `nil` when the store failed (logged).
     @discardableResult
-    public func pruneOnce() -> PruneReport? {
+    public func pruneOnce() async -> PruneReport? {
         do {
-            let report = try store.prune(now: now())
+            let report = try await store.prune(now: now())
             if report.total > 0 {
                 logger.info("pruned", metadata: [
                     "authorization_codes": "\(report.authorizationCodes)", "client_assertions": "\(report.clientAssertions)",
@@ -39,7 +39,7 @@ public struct PruningService: Service {
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            pruneOnce()
+            await pruneOnce()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }

@@ -8,7 +8,7 @@ extension StoreOptions {
     func openDirectory() async throws(CLIError) -> DirectoryAdministration {
         let directory = try sqliteDirectory()
         let manager = try await openManager()
-        let store = try storeCall { () throws(StoreError) in try ProviderStore(directory: directory) }
+        let store = try storeCall { () throws(StoreError) in try SQLiteProviderStore(directory: directory) }
         return DirectoryAdministration(manager: manager, store: store)
     }
 

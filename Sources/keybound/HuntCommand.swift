@@ -64,7 +64,7 @@ struct HuntCommand: AsyncParsableCommand {
         do { window = try times() } catch { throw CLIError("\(error)") }
         let data = try KeyboundCLI.sqliteDirectory(database: database, data: dataDirectory)
         let audit = auditDirectory.map { URL(fileURLWithPath: $0) } ?? data
-        for (directory, file, what) in [(data, SQLiteKeyStore.fileName, "key store"), (data, ProviderStore.fileName, "issuance ledger"),
+        for (directory, file, what) in [(data, SQLiteKeyStore.fileName, "key store"), (data, SQLiteProviderStore.fileName, "issuance ledger"),
                                         (audit, AuditLog.fileName, "audit log")] {
             let path = directory.appendingPathComponent(file).path
             guard FileManager.default.fileExists(atPath: path) else { throw CLIError("no \(what) at '\(path)'") }
@@ -72,7 +72,7 @@ struct HuntCommand: AsyncParsableCommand {
         let report: HuntReport
         do {
             let keys = try SQLiteKeyStore(directory: data)
-            let ledger = try ProviderStore(directory: data)
+            let ledger = try SQLiteProviderStore(directory: data)
             let configuration = HuntConfiguration(
                 auditDirectory: audit, keyStore: keys, ledger: ledger,
                 key: issuer.flatMap { issuer in kid.map { HuntConfiguration.KeySelector(issuer: issuer, keyID: $0) } },

@@ -43,7 +43,7 @@ struct IncidentRespondCommand: AsyncParsableCommand {
         let directory = try store.sqliteDirectory()
         let manager = try await store.openManager()
         let keyStore = try storeCall { () throws(StoreError) in try SQLiteKeyStore(directory: directory) }
-        let ledger = try storeCall { () throws(StoreError) in try ProviderStore(directory: directory) }
+        let ledger = try storeCall { () throws(StoreError) in try SQLiteProviderStore(directory: directory) }
         let kill = killAfter.flatMap(IncidentStep.init(rawValue:))
         let now = store.now
         let responder = IncidentResponder(manager: manager, keyStore: keyStore, ledger: ledger, now: { now }) { step in

@@ -14,8 +14,8 @@ struct PruneCommand: AsyncParsableCommand {
 
     func run() async throws {
         let directory = try store.sqliteDirectory()
-        let providerStore = try storeCall { () throws(StoreError) in try ProviderStore(directory: directory) }
-        let report = try storeCall { () throws(StoreError) in try providerStore.prune(now: store.now) }
+        let providerStore = try storeCall { () throws(StoreError) in try SQLiteProviderStore(directory: directory) }
+        let report = try storeCall { () throws(StoreError) in try providerStore.prune(now: store.now, margin: PruneReport.defaultMargin) }
         if store.json {
             CLIOutput.printJSON(JSONObject([
                 "authorization_codes": .number(Double(report.authorizationCodes)),

@@ -89,7 +89,7 @@ struct ResourceServerClientsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (_, provider) = try await ResourceCommand.open(store, issuer: issuer)
-        guard var resource = try await storeCall({ () async throws(StoreError) in try provider.resource(issuerID: issuer, audience: audience) }) else {
+        guard var resource = try storeCall({ () throws(StoreError) in try provider.resource(issuerID: issuer, audience: audience) }) else {
             throw CLIError("issuer '\(issuer)' has no resource '\(audience)' (create it with `keybound resource set`)")
         }
         resource.serverClients = clients
@@ -100,11 +100,11 @@ struct ResourceServerClientsCommand: AsyncParsableCommand {
 
 extension ResourceCommand {
     /// The key manager (checking that `issuer` exists) and the provider store of the data directory.
-    static func open(_ store: StoreOptions, issuer: String) async throws(CLIError) -> (KeyManager, ProviderStore) {
+    static func open(_ store: StoreOptions, issuer: String) async throws(CLIError) -> (KeyManager, SQLiteProviderStore) {
         let directory = try store.sqliteDirectory()
         let manager = try await store.openManager()
         _ = try await storeCall { () async throws(StoreError) in try await manager.issuer(id: issuer) }
-        let provider = try storeCall { () throws(StoreError) in try ProviderStore(directory: directory) }
+        let provider = try storeCall { () throws(StoreError) in try SQLiteProviderStore(directory: directory) }
         return (manager, provider)
     }
 

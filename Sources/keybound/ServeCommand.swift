@@ -82,7 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "keybound")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let providerStore = try storeCall { () throws(StoreError) in try ProviderStore(directory: directory) }
+        let providerStore = try storeCall { () throws(StoreError) in try SQLiteProviderStore(directory: directory) }
         let context = ProviderContext(manager: manager, store: providerStore, configuration: configuration)
         if configuration.bootstrap {
             let created = try await storeCall { () async throws(StoreError) in try await DevelopmentBootstrap.run(context: context, now: Date()) }

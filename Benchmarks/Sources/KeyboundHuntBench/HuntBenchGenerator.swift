@@ -81,7 +81,7 @@ struct HuntBenchGenerator {
                         now: date(Self.startMS + 40 * day))
 
         _ = try AuditLog(directory: directory)  // the real schema and signing key
-        _ = try ProviderStore(directory: directory)
+        _ = try SQLiteProviderStore(directory: directory)
         var planted = Planted(records: records, stolenIssuerURL: world.issuers[0].url, stolenKeyID: after[0])
         let audit = try DatabaseQueue(path: directory.appendingPathComponent(AuditLog.fileName).path)
         var issued: [Issued] = []
@@ -244,7 +244,7 @@ struct HuntBenchGenerator {
 
     /// The ledger: one row per token, through a raw insert into the real `issuance` table.
     private func writeLedger(_ issued: [Issued]) throws {
-        let ledger = try DatabaseQueue(path: directory.appendingPathComponent(ProviderStore.fileName).path)
+        let ledger = try DatabaseQueue(path: directory.appendingPathComponent(SQLiteProviderStore.fileName).path)
         try ledger.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = OFF")
             let insert = try db.makeStatement(sql: """

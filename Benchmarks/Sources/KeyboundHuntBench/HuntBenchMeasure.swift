@@ -37,7 +37,7 @@ enum HuntBenchMeasure {
     static func run(_ options: HuntBenchOptions, directory: URL) async throws -> Int32 {
         let planted = try JSONDecoder().decode(Planted.self, from: Data(contentsOf: Planted.file(in: directory)))
         let keys = try SQLiteKeyStore(directory: directory)
-        let ledger = try ProviderStore(directory: directory)
+        let ledger = try SQLiteProviderStore(directory: directory)
         var runs: [Run] = []
         var problems: [String] = []
         var last: HuntReport?

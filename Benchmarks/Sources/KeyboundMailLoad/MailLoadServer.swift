@@ -47,10 +47,10 @@ struct MailLoadServer {
         configuration.metricsEnabled = false
         // Long enough that no token expires during a run of several minutes.
         configuration.accessTokenLifetime = 3_600
-        let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
+        let context = ProviderContext(manager: manager, store: try SQLiteProviderStore(directory: directory), configuration: configuration)
         _ = try await DevelopmentBootstrap.run(context: context, now: Date())
         let contoso = try await manager.issuer(id: DevelopmentBootstrap.tenantIssuerID)
-        let applications = try MailLoadTokens.registerApplications(applicationCount, issuer: contoso, store: context.store, now: Date())
+        let applications = try await MailLoadTokens.registerApplications(applicationCount, issuer: contoso, store: context.store, now: Date())
         // What ships: Keybound Mail as `keybound serve --with-mail` builds it (cache and ledger check).
         let audited = try await ProviderMail.service(context: context, directory: directory, logger: logger)
         guard let auditedCache = audited.cache else { fatalError("ProviderMail.service has no verified-token cache") }

@@ -17,15 +17,17 @@ enum MailLoadTokens {
     }
 
     /// Registers `count` confidential applications at `issuer` with Keybound Mail's tenant-wide read role.
-    static func registerApplications(_ count: Int, issuer: IssuerRecord, store: ProviderStore, now: Date) throws -> [Application] {
-        try (0..<count).map { index in
+    static func registerApplications(_ count: Int, issuer: IssuerRecord, store: any ProviderStore, now: Date) async throws -> [Application] {
+        var applications: [Application] = []
+        for index in 0..<count {
             let application = Application(clientID: String(format: "\(issuer.id)-load-app-%03d", index), secret: Secrets.random256(prefix: "kbs_"))
-            try store.insert(ClientRecord(
+            try await store.insert(ClientRecord(
                 issuerID: issuer.id, clientID: application.clientID, name: "Load application \(index)",
                 authenticationMethod: .clientSecretBasic, secretHash: Secrets.hexDigest(application.secret),
                 grantTypes: ["client_credentials"], roles: ["\(DevelopmentBootstrap.mailAudience)/Mail.Read.All"], createdAt: now))
-            return application
+            applications.append(application)
         }
+        return applications
     }
 
     /// `count` distinct tokens, issued round-robin over `applications` by `concurrency` parallel

@@ -35,13 +35,13 @@ struct PropagationProvider: Sendable {
         let port = try freePort()
         let configuration = ServerConfiguration(host: "127.0.0.1", port: port, publicURL: "http://127.0.0.1:\(port)",
                                                 bootstrap: false, metricsEnabled: false)
-        let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
+        let context = ProviderContext(manager: manager, store: try SQLiteProviderStore(directory: directory), configuration: configuration)
         try await manager.createIssuer(IssuerRecord(id: issuerID, url: configuration.issuerURL(issuerID), kind: .consumer, createdAt: Date()))
         let secret = UUID().uuidString + UUID().uuidString
-        try context.store.insert(ClientRecord(issuerID: issuerID, clientID: serverClientID, name: "Propagation validators",
+        try await context.store.insert(ClientRecord(issuerID: issuerID, clientID: serverClientID, name: "Propagation validators",
                                               authenticationMethod: .clientSecretBasic, secretHash: Self.hexSHA256(secret), grantTypes: [],
                                               createdAt: Date()))
-        try context.store.upsert(ResourceRecord(issuerID: issuerID, audience: audience, scopes: [], roles: [], serverClients: [serverClientID]))
+        try await context.store.upsert(ResourceRecord(issuerID: issuerID, audience: audience, scopes: [], roles: [], serverClients: [serverClientID]))
         var logger = Logger(label: "keybound-propagation")
         logger.logLevel = .warning
         let app = KeyboundApplication.make(context: context, logger: logger)
@@ -87,7 +87,7 @@ struct PropagationProvider: Sendable {
                                     issuedAt: Date(timeIntervalSince1970: at), expiresAt: Date(timeIntervalSince1970: at + 600),
                                     parentTokenID: nil, sessionID: nil, chainID: nil, grantType: "client_credentials",
                                     claimsDigest: Self.hexSHA256(bytes: signed.payload))
-        try context.ledger.commitNow(.init(records: [record]))
+        try await context.store.commit(IssuanceEntry(records: [record]))
         return (tokenID, signed.token)
     }
 

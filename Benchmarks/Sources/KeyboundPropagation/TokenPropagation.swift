@@ -41,7 +41,7 @@ enum TokenPropagation {
                 guard case .success = await validator.verifier(trust).verify(token) else { throw PropagationError("a fresh token was refused") }
             }
             let calling = ContinuousClock.now
-            try provider.context.store.revokeToken(tokenID, reason: "propagation benchmark", kind: .administrative, now: Date())
+            try await provider.context.store.revokeToken(issuerID: PropagationProvider.issuerID, tokenID: tokenID, reason: "propagation benchmark", kind: .administrative, now: Date())
             let revoked = ContinuousClock.now
             callDurations.append(KeyboundPropagation.milliseconds(revoked - calling))
             let deadline = revoked + options.timeout

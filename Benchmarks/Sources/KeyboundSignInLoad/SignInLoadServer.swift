@@ -20,14 +20,14 @@ enum SignInLoadServer {
         configuration.passwordHashCost = UInt8(options.bcryptCost)
         if let threads = options.hashThreads { configuration.passwordHashThreads = threads }
         if let queue = options.hashQueue { configuration.passwordHashQueue = queue }
-        let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
+        let context = ProviderContext(manager: manager, store: try SQLiteProviderStore(directory: directory), configuration: configuration)
         let credentials = try await DevelopmentBootstrap.run(context: context, now: Date())
         guard let contoso = credentials.first(where: { $0.issuer.id == DevelopmentBootstrap.tenantIssuerID }) else {
             fatalError("the development bootstrap created no contoso issuer")
         }
         let hash = PasswordHasher.hash(Secrets.random256(), cost: configuration.passwordHashCost)
         for index in 0..<options.knownUsers {
-            try context.store.insert(UserRecord(issuerID: contoso.issuer.id, subject: Secrets.uuid(), username: "known-\(index)",
+            try await context.store.insert(UserRecord(issuerID: contoso.issuer.id, subject: Secrets.uuid(), username: "known-\(index)",
                                                 passwordHash: hash, displayName: "Known \(index)", email: nil, createdAt: Date()))
         }
         let app = KeyboundApplication.make(context: context, logger: logger)

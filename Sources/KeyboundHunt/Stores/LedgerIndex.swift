@@ -8,16 +8,16 @@ import KeyboundStore
 /// tokens) in memory for the scan, and the full record of a `jti` when a finding must be explained.
 final class LedgerIndex {
     let digests: DigestSet
-    let store: ProviderStore
+    let store: SQLiteProviderStore
     private var cache: [String: IssuanceRecord?] = [:]
 
-    private init(digests: DigestSet, store: ProviderStore) {
+    private init(digests: DigestSet, store: SQLiteProviderStore) {
         self.digests = digests
         self.store = store
     }
 
     /// Reads every digest of `store`'s ledger through a read-only connection of its own.
-    static func load(store: ProviderStore, seed: UInt64) throws(HuntError) -> LedgerIndex {
+    static func load(store: SQLiteProviderStore, seed: UInt64) throws(HuntError) -> LedgerIndex {
         guard FileManager.default.fileExists(atPath: store.path) else {
             throw HuntError(.ledgerUnavailable, "no issuance ledger at '\(store.path)'")
         }
@@ -53,7 +53,7 @@ final class LedgerIndex {
     func issuance(tokenID: String) throws(HuntError) -> IssuanceRecord? {
         if let cached = cache[tokenID] { return cached }
         do {
-            let record = try store.issuance(tokenID: tokenID)
+            let record = try store.issuanceOfAnyIssuer(tokenID: tokenID)
             cache[tokenID] = record
             return record
         } catch {

@@ -13,7 +13,7 @@ struct AdminClients: Sendable {
     /// `GET /admin/issuers/{id}/clients`
     func list(issuerID: String) async throws -> Response {
         let issuer = try await context.manager.issuer(id: issuerID)
-        let clients = try context.store.clients(issuerID: issuer.id)
+        let clients = try await context.store.clients(issuerID: issuer.id)
         return AdminResponse.make(JSONObject(["issuer": .string(issuer.id), "clients": .array(clients.map { .object(StoreJSON.json($0)) })]))
     }
 

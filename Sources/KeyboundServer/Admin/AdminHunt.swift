@@ -4,6 +4,7 @@ import Hummingbird
 import Keybound
 import KeyboundAudit
 import KeyboundHunt
+import KeyboundStore
 
 /// `GET /admin/hunt`: the hunt (see `docs/hunt.md`) over the audit log in the provider's data
 /// directory (Keybound Mail's, with `keybound serve --with-mail`), the issuance ledger and the key
@@ -13,8 +14,15 @@ struct AdminHunt: Sendable {
 
     static let parameters = ["issuer", "kid", "since", "until", "lookback_days", "max_listed"]
 
-    /// The directory holding `provider.sqlite`, where `--with-mail` keeps `audit.sqlite` too.
-    var dataDirectory: URL { URL(fileURLWithPath: context.store.path).deletingLastPathComponent() }
+    /// The SQLite ledger the hunt reads (on PostgreSQL the hunt is not served yet: 404).
+    var ledger: SQLiteProviderStore {
+        get throws {
+            guard let store = context.store as? SQLiteProviderStore else {
+                throw OAuthError.notFound("the admin hunt reads an SQLite data directory; on PostgreSQL the hunt is not available yet")
+            }
+            return store
+        }
+    }
 
     /// `GET /admin/hunt?issuer=&kid=&since=&until=&lookback_days=&max_listed=`
     func run(_ request: Request, route: AdminRoute) async throws -> Response {
@@ -106,7 +114,10 @@ struct AdminHunt: Sendable {
         }
         let since = try time("since"), until = try time("until")
         if let since, let until, since > until { throw OAuthError.invalidSettings("'since' is after 'until'") }
-        return HuntConfiguration(auditDirectory: dataDirectory, keyStore: context.manager.store, ledger: context.store, key: key,
+        let ledger = try ledger
+        // The directory holding `provider.sqlite`, where `--with-mail` keeps `audit.sqlite` too.
+        let dataDirectory = URL(fileURLWithPath: ledger.path).deletingLastPathComponent()
+        return HuntConfiguration(auditDirectory: dataDirectory, keyStore: context.manager.store, ledger: ledger, key: key,
                                  since: since, until: until, lookback: lookback, maximumListed: maximumListed, now: context.now())
     }
 }

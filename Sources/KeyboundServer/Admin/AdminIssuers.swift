@@ -75,7 +75,7 @@ struct AdminIssuers: Sendable {
             maximumKeyAge: maximumKeyAge, createdAt: context.now())
         let transitions = try await context.manager.createIssuer(issuer, actor: AdminEndpoints.actor)
         let created = try await context.manager.issuer(id: issuer.id)
-        try context.store.upsert(DevelopmentBootstrap.mailResource(for: created))
+        try await context.store.upsert(DevelopmentBootstrap.mailResource(for: created))
         context.keys.invalidate()
         context.directory.invalidate()
         route.audit("issuer created", ["issuer": "\(issuer.id)", "url": "\(issuer.url)"])
@@ -106,7 +106,7 @@ struct AdminIssuers: Sendable {
         let keys = try await context.manager.keys(issuerID: issuer.id)
         object["active_kid"] = keys.first(where: { $0.state == .active && $0.purpose == .accessToken }).map { JSONValue.string($0.keyID) } ?? JSONValue.null
         object["active_id_token_kid"] = keys.first(where: { $0.state == .active && $0.purpose == .idToken }).map { JSONValue.string($0.keyID) } ?? JSONValue.null
-        object["resources"] = .array(try context.store.resources(issuerID: issuer.id).map { resource in
+        object["resources"] = .array(try await context.store.resources(issuerID: issuer.id).map { resource in
             var rendered = AdminResources.render(resource)
             rendered["issuer"] = nil
             return .object(rendered)

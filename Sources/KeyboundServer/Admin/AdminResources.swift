@@ -15,7 +15,7 @@ struct AdminResources: Sendable {
     /// `GET /admin/issuers/{id}/resources`
     func list(issuerID: String) async throws -> Response {
         let issuer = try await context.manager.issuer(id: issuerID)
-        let resources = try context.store.resources(issuerID: issuer.id)
+        let resources = try await context.store.resources(issuerID: issuer.id)
         return AdminResponse.make(JSONObject(["issuer": .string(issuer.id), "resources": .array(resources.map { .object(Self.render($0)) })]))
     }
 
@@ -39,8 +39,8 @@ struct AdminResources: Sendable {
         }
         let resource = ResourceRecord(issuerID: issuer.id, audience: audience, scopes: scopes, roles: roles,
                                       serverClients: try body.strings("server_clients") ?? [])
-        let existed = try context.store.resource(issuerID: issuer.id, audience: audience) != nil
-        try context.store.upsert(resource)
+        let existed = try await context.store.resource(issuerID: issuer.id, audience: audience) != nil
+        try await context.store.upsert(resource)
         context.directory.invalidate()
         route.audit(existed ? "resource replaced" : "resource registered",
                     ["issuer": "\(issuer.id)", "audience": "\(audience)", "server_clients": "\(resource.serverClients.joined(separator: " "))"])
@@ -69,7 +69,7 @@ struct AdminResources: Sendable {
         }
         var resource = try await lookup(issuerID: issuerID, audience: audience)
         resource.serverClients = serverClients
-        try context.store.upsert(resource)
+        try await context.store.upsert(resource)
         context.directory.invalidate()
         route.audit("resource server clients set", ["issuer": "\(resource.issuerID)", "audience": "\(resource.audience)",
                                                      "server_clients": "\(serverClients.joined(separator: " "))"])
@@ -79,7 +79,7 @@ struct AdminResources: Sendable {
     /// The resource `audience` of issuer `issuerID`, or 404 (for an unknown issuer, too).
     func lookup(issuerID: String, audience: String) async throws -> ResourceRecord {
         let issuer = try await context.manager.issuer(id: issuerID)
-        guard let resource = try context.store.resource(issuerID: issuer.id, audience: audience) else {
+        guard let resource = try await context.store.resource(issuerID: issuer.id, audience: audience) else {
             throw OAuthError.notFound("issuer '\(issuer.id)' has no resource '\(AdminBody.shown(audience))'")
         }
         return resource

@@ -31,7 +31,7 @@ struct AdminUsers: Sendable {
         let name = try body.string("name") ?? username
         let email = try body.string("email")
         try DirectoryAdministration.checkNewUser(username: username, password: password, name: name, email: email)
-        if try context.store.user(issuerID: issuer.id, username: username) != nil {
+        if try await context.store.user(issuerID: issuer.id, username: username) != nil {
             throw OAuthError(status: .conflict, error: "conflict", description: "issuer '\(issuer.id)' already has a user '\(AdminBody.shown(username))'")
         }
         let cost = context.configuration.passwordHashCost

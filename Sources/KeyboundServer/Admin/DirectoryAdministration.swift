@@ -9,10 +9,10 @@ import KeyboundStore
 /// (`invalid_*` → 400 / exit 2, `*_not_found` → 404, `*_exists` → 409).
 public struct DirectoryAdministration: Sendable {
     let manager: KeyManager
-    let store: ProviderStore
+    let store: any ProviderStore
 
     /// Operations over `manager`'s issuers and `store`'s directory.
-    public init(manager: KeyManager, store: ProviderStore) {
+    public init(manager: KeyManager, store: any ProviderStore) {
         self.manager = manager
         self.store = store
     }
@@ -57,7 +57,7 @@ public struct DirectoryAdministration: Sendable {
         guard !new.grantTypes.isEmpty else {
             throw StoreError(.invalidClient, "a client needs one or more grant types: \(ClientRecord.supportedGrantTypes.joined(separator: ", "))")
         }
-        try ClientRoles.check(new.roles, issuer: issuer, resources: try store.resources(issuerID: issuer.id))
+        try ClientRoles.check(new.roles, issuer: issuer, resources: try await store.resources(issuerID: issuer.id))
         if new.jwks != nil, new.method != .privateKeyJWT {
             throw StoreError(.invalidClient, "a key set ('jwks') is only for private_key_jwt clients")
         }
@@ -68,7 +68,7 @@ public struct DirectoryAdministration: Sendable {
             secretHash: secret.map { Secrets.hexDigest($0) }, jwks: new.jwks, redirectURIs: new.redirectURIs,
             grantTypes: new.grantTypes, roles: new.roles, isFirstParty: new.isFirstParty, createdAt: now)
         client.idTokenSignedResponseAlgorithm = new.idTokenSignedResponseAlgorithm
-        try store.insert(client)
+        try await store.insert(client)
         return (client, secret)
     }
 
@@ -79,10 +79,10 @@ public struct DirectoryAdministration: Sendable {
         guard !roles.isEmpty else { throw StoreError(.invalidClient, "name at least one role to grant") }
         var all = client.roles
         for role in roles where !all.containsExactly(role) { all.append(role) }
-        try ClientRoles.check(all, issuer: issuer, resources: try store.resources(issuerID: issuer.id))
+        try ClientRoles.check(all, issuer: issuer, resources: try await store.resources(issuerID: issuer.id))
         guard all.count != client.roles.count else { return client }
         client.roles = all
-        try store.update(client)
+        try await store.update(client)
         return client
     }
 
@@ -94,7 +94,7 @@ public struct DirectoryAdministration: Sendable {
         }
         let secret = Secrets.random256(prefix: "kbs_")
         client.secretHash = Secrets.hexDigest(secret)
-        try store.update(client)
+        try await store.update(client)
         return (client, secret)
     }
 
@@ -103,14 +103,14 @@ public struct DirectoryAdministration: Sendable {
         var client = try await self.client(issuerID: issuerID, clientID: clientID)
         guard client.isDisabled != disabled else { return (client, false) }
         client.isDisabled = disabled
-        try store.update(client)
+        try await store.update(client)
         return (client, true)
     }
 
     /// The client `clientID` of `issuerID` (`issuer_not_found` / `client_not_found` otherwise).
     public func client(issuerID: String, clientID: String) async throws(StoreError) -> ClientRecord {
         let issuer = try await manager.issuer(id: issuerID)
-        guard let client = try store.client(issuerID: issuer.id, clientID: clientID) else {
+        guard let client = try await store.client(issuerID: issuer.id, clientID: clientID) else {
             throw StoreError(.clientNotFound, "issuer '\(issuer.id)' has no client '\(Self.shown(clientID))'")
         }
         return client
@@ -118,7 +118,7 @@ public struct DirectoryAdministration: Sendable {
 
     /// Every client of `issuerID`.
     public func clients(issuerID: String) async throws(StoreError) -> [ClientRecord] {
-        try store.clients(issuerID: try await manager.issuer(id: issuerID).id)
+        try await store.clients(issuerID: try await manager.issuer(id: issuerID).id)
     }
 
     // MARK: Users
@@ -162,12 +162,12 @@ public struct DirectoryAdministration: Sendable {
     public func createUser(username: String, passwordHash: String, name: String, email: String?, issuerID: String,
                            now: Date) async throws(StoreError) -> UserRecord {
         let issuer = try await manager.issuer(id: issuerID)
-        if try store.user(issuerID: issuer.id, username: username) != nil {
+        if try await store.user(issuerID: issuer.id, username: username) != nil {
             throw StoreError(.userExists, "issuer '\(issuer.id)' already has a user '\(Self.shown(username))'")
         }
         let user = UserRecord(issuerID: issuer.id, subject: Secrets.uuid(), username: username, passwordHash: passwordHash,
                               displayName: name, email: email, createdAt: now)
-        try store.insert(user)
+        try await store.insert(user)
         return user
     }
 
@@ -176,14 +176,14 @@ public struct DirectoryAdministration: Sendable {
         var user = try await self.user(issuerID: issuerID, username: username)
         guard user.isDisabled != disabled else { return (user, false) }
         user.isDisabled = disabled
-        try store.update(user)
+        try await store.update(user)
         return (user, true)
     }
 
     /// The user `username` of `issuerID` (`issuer_not_found` / `user_not_found` otherwise).
     public func user(issuerID: String, username: String) async throws(StoreError) -> UserRecord {
         let issuer = try await manager.issuer(id: issuerID)
-        guard let user = try store.user(issuerID: issuer.id, username: username) else {
+        guard let user = try await store.user(issuerID: issuer.id, username: username) else {
             throw StoreError(.userNotFound, "issuer '\(issuer.id)' has no user '\(Self.shown(username))'")
         }
         return user
@@ -191,7 +191,7 @@ public struct DirectoryAdministration: Sendable {
 
     /// Every user of `issuerID`.
     public func users(issuerID: String) async throws(StoreError) -> [UserRecord] {
-        try store.users(issuerID: try await manager.issuer(id: issuerID).id)
+        try await store.users(issuerID: try await manager.issuer(id: issuerID).id)
     }
 
     // MARK: Resources
@@ -203,18 +203,18 @@ public struct DirectoryAdministration: Sendable {
         guard Self.isValidRoleName(role) else {
             throw StoreError(.invalidClient, "a role name is 1–128 characters of A-Z, a-z, 0-9, '.', '_' and '-' (e.g. AuditLog.Read.All)")
         }
-        guard var resource = try store.resources(issuerID: issuer.id).first(where: { $0.audience.isExactly(audience) }) else {
+        guard var resource = try await store.resources(issuerID: issuer.id).first(where: { $0.audience.isExactly(audience) }) else {
             throw StoreError(.resourceNotFound, "issuer '\(issuer.id)' has no resource '\(Self.shown(audience))'")
         }
         guard !resource.roles.containsExactly(role) else { return (resource, false) }
         resource.roles.append(role)
-        try store.upsert(resource)
+        try await store.upsert(resource)
         return (resource, true)
     }
 
     /// Every resource of `issuerID`.
     public func resources(issuerID: String) async throws(StoreError) -> [ResourceRecord] {
-        try store.resources(issuerID: try await manager.issuer(id: issuerID).id)
+        try await store.resources(issuerID: try await manager.issuer(id: issuerID).id)
     }
 
     /// 1–128 characters of `A-Z a-z 0-9 . _ -`.

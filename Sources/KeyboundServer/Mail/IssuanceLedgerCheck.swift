@@ -17,11 +17,11 @@ import KeyboundStore
 /// `keybound serve --with-mail`); with a ``KeyboundHummingbird/VerifiedTokenCache`` in front it
 /// runs once per token, not once per request.
 public struct IssuanceLedgerCheck: OnlineTokenCheck {
-    let store: ProviderStore
+    let store: any ProviderStore
     let issuerIDs: @Sendable () -> [ExactString: String]
 
     /// A check against `store`'s ledger; `issuerIDs` maps issuer URLs (`iss`) to the ledger's issuer ids.
-    public init(store: ProviderStore, issuerIDs: @escaping @Sendable () -> [ExactString: String]) {
+    public init(store: any ProviderStore, issuerIDs: @escaping @Sendable () -> [ExactString: String]) {
         self.store = store
         self.issuerIDs = issuerIDs
     }
@@ -36,7 +36,7 @@ public struct IssuanceLedgerCheck: OnlineTokenCheck {
             return TokenRejection(.tokenNotIssued, "the issuer has no issuance ledger here: a forgery with a real key",
                                   tokenIssuer: issuer, keyID: token.keyID)
         }
-        let status: (record: IssuanceRecord, revocationReason: String?)?
+        let status: IssuanceStatus?
         do { status = try await store.issuanceStatus(issuerID: issuerID, tokenID: tokenID) } catch {
             return TokenRejection(.ledgerUnavailable, "the issuance ledger could not be read", tokenIssuer: issuer, keyID: token.keyID)
         }

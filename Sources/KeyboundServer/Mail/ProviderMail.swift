@@ -62,7 +62,7 @@ public enum ProviderMail {
     public static func provisionMailboxes(context: ProviderContext, store: MailStore, now: Date) async throws -> Int {
         var created = 0
         for issuer in try await context.manager.issuers() {
-            for user in try context.store.users(issuerID: issuer.id) {
+            for user in try await context.store.users(issuerID: issuer.id) {
                 guard try store.mailbox(issuer: issuer.url, subject: user.subject) == nil else { continue }
                 let mailbox = Mailbox(issuer: issuer.url, tenantID: context.tenantID(of: issuer), subject: user.subject,
                                       address: user.email ?? "\(user.username)@\(issuer.id).example",

@@ -31,12 +31,21 @@ struct AuthorizationRequest: Sendable {
         return fields
     }
 
-    static func validate(_ form: FormBody, issuer: IssuerRecord, context: ProviderContext) throws(Failure) -> AuthorizationRequest {
+    /// ``validate(_:issuer:context:)``'s outcome as a value.
+    static func result(_ form: FormBody, issuer: IssuerRecord, context: ProviderContext) async -> Result<AuthorizationRequest, Failure> {
+        do {
+            return .success(try await validate(form, issuer: issuer, context: context))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    static func validate(_ form: FormBody, issuer: IssuerRecord, context: ProviderContext) async throws(Failure) -> AuthorizationRequest {
         guard let clientID = form["client_id"], ClientRecord.isValidClientID(clientID) else {
             throw .page("The request names no valid client_id.")
         }
         let found: ClientRecord?
-        do { found = try context.store.client(issuerID: issuer.id, clientID: clientID) } catch { throw .page("The client could not be looked up.") }
+        do { found = try await context.store.client(issuerID: issuer.id, clientID: clientID) } catch { throw .page("The client could not be looked up.") }
         guard let client = found, !client.isDisabled, client.grantTypes.contains("authorization_code") else {
             throw .page("'\(clientID)' is not a client of \(issuer.id) that may use the authorization code flow.")
         }
@@ -68,7 +77,7 @@ struct AuthorizationRequest: Sendable {
         }
         let scope: GrantedScope
         do {
-            let resources = try context.store.resources(issuerID: issuer.id)
+            let resources = try await context.store.resources(issuerID: issuer.id)
             scope = try GrantedScope.delegated(scope: form["scope"], resourceParameter: form["resource"], resources: resources)
         } catch let error as OAuthError {
             throw fail(error.error, error.errorDescription)

@@ -15,7 +15,7 @@ struct AuthorizeEndpoint: Sendable {
         let issuer = try await context.issuer(issuerID)
         let form: FormBody
         do { form = try FormBody.query(request) } catch { return LoginPage.error(error.errorDescription) }
-        switch Result(catching: { () throws(AuthorizationRequest.Failure) in try AuthorizationRequest.validate(form, issuer: issuer, context: context) }) {
+        switch await AuthorizationRequest.result(form, issuer: issuer, context: context) {
         case .failure(let failure): return respond(failure, issuer: issuer)
         case .success(let authorization):
             let csrf = context.csrf
@@ -32,7 +32,7 @@ struct AuthorizeEndpoint: Sendable {
         let form: FormBody
         do { form = try await FormBody.read(request) } catch let error as OAuthError { return LoginPage.error(error.errorDescription, status: error.status) }
         let authorization: AuthorizationRequest
-        switch Result(catching: { () throws(AuthorizationRequest.Failure) in try AuthorizationRequest.validate(form, issuer: issuer, context: context) }) {
+        switch await AuthorizationRequest.result(form, issuer: issuer, context: context) {
         case .failure(let failure): return respond(failure, issuer: issuer)
         case .success(let validated): authorization = validated
         }
@@ -53,7 +53,7 @@ struct AuthorizeEndpoint: Sendable {
         }
         let now = context.now()
         let code = Secrets.random256()
-        try context.store.insert(AuthorizationCodeRecord(
+        try await context.store.insert(AuthorizationCodeRecord(
             codeHash: Secrets.hexDigest(code), issuerID: issuer.id, clientID: authorization.client.clientID, subject: user.subject,
             redirectURI: authorization.redirectURI, scope: authorization.scope.scopeString, resource: authorization.scope.resource,
             codeChallenge: authorization.codeChallenge, nonce: authorization.nonce, sessionID: Secrets.uuid(), authTime: now,
@@ -78,7 +78,7 @@ struct AuthorizeEndpoint: Sendable {
         }
         var failed: Bool?
         defer { throttle.finish(ticket, failed: failed, now: context.now()) }
-        let user = try context.store.user(issuerID: issuer.id, username: username)
+        let user = try await context.store.user(issuerID: issuer.id, username: username)
         let hash = user?.passwordHash
         let cost = context.configuration.passwordHashCost
         let matches: Bool

@@ -14,7 +14,7 @@ struct ClientAuthenticator: Sendable {
     static let absentSecretHash = Secrets.hexDigest(Secrets.random256())
 
     /// The authenticated client. `allowPublic` lets a public client identify itself by `client_id`.
-    func authenticate(_ request: Request, form: FormBody, issuer: IssuerRecord, allowPublic: Bool) throws -> ClientRecord {
+    func authenticate(_ request: Request, form: FormBody, issuer: IssuerRecord, allowPublic: Bool) async throws -> ClientRecord {
         let basic = try Self.basicCredentials(request)
         let postSecret = form["client_secret"]
         let assertion = form["client_assertion"]
@@ -23,19 +23,19 @@ struct ClientAuthenticator: Sendable {
 
         if let (id, secret) = basic {
             if let bodyID = form["client_id"], bodyID != id { throw OAuthError.invalidRequest("client_id differs from the Basic credentials") }
-            return try secretClient(issuer: issuer, id: id, secret: secret, method: .clientSecretBasic, basic: true)
+            return try await secretClient(issuer: issuer, id: id, secret: secret, method: .clientSecretBasic, basic: true)
         }
         if let postSecret {
-            return try secretClient(issuer: issuer, id: try form.require("client_id"), secret: postSecret, method: .clientSecretPost, basic: false)
+            return try await secretClient(issuer: issuer, id: try form.require("client_id"), secret: postSecret, method: .clientSecretPost, basic: false)
         }
         if let assertion {
             guard form["client_assertion_type"] == Self.assertionType else {
                 throw OAuthError.invalidRequest("client_assertion_type must be \(Self.assertionType)")
             }
-            return try assertedClient(issuer: issuer, assertion: assertion, claimedID: form["client_id"])
+            return try await assertedClient(issuer: issuer, assertion: assertion, claimedID: form["client_id"])
         }
         guard let id = form["client_id"] else { throw OAuthError.invalidClient("client authentication is required", basic: true) }
-        guard let client = try lookup(issuer: issuer, id: id), !client.isDisabled else {
+        guard let client = try await lookup(issuer: issuer, id: id), !client.isDisabled else {
             throw OAuthError.invalidClient("unknown client")
         }
         guard client.authenticationMethod == .none else {
@@ -45,14 +45,14 @@ struct ClientAuthenticator: Sendable {
         return client
     }
 
-    private func lookup(issuer: IssuerRecord, id: String) throws -> ClientRecord? {
+    private func lookup(issuer: IssuerRecord, id: String) async throws -> ClientRecord? {
         guard ClientRecord.isValidClientID(id) else { return nil }
-        return try context.directory.client(issuerID: issuer.id, clientID: id)
+        return try await context.directory.client(issuerID: issuer.id, clientID: id)
     }
 
     private func secretClient(issuer: IssuerRecord, id: String, secret: String, method: ClientRecord.AuthenticationMethod,
-                              basic: Bool) throws -> ClientRecord {
-        let client = try lookup(issuer: issuer, id: id)
+                              basic: Bool) async throws -> ClientRecord {
+        let client = try await lookup(issuer: issuer, id: id)
         let presented = Secrets.hexDigest(secret)
         let matches = Secrets.constantTimeEquals(presented, client?.secretHash ?? Self.absentSecretHash)
         guard let client, matches, client.secretHash != nil, !client.isDisabled else {
@@ -66,13 +66,13 @@ struct ClientAuthenticator: Sendable {
 
     /// RFC 7523 §3: `iss` and `sub` are the client id, `aud` is this issuer or its token endpoint,
     /// `exp` within five minutes, a `jti` that is never accepted twice, signed by a registered key.
-    private func assertedClient(issuer: IssuerRecord, assertion: String, claimedID: String?) throws -> ClientRecord {
+    private func assertedClient(issuer: IssuerRecord, assertion: String, claimedID: String?) async throws -> ClientRecord {
         let inspection = TokenInspection(token: assertion, now: context.now(), tokenType: .jwt)
         guard case .string(let id)? = inspection.claims?["iss"] else {
             throw OAuthError.invalidClient("the client assertion has no 'iss'")
         }
         if let claimedID, !claimedID.isExactly(id) { throw OAuthError.invalidClient("client_id differs from the assertion's issuer") }
-        guard let client = try lookup(issuer: issuer, id: id), !client.isDisabled,
+        guard let client = try await lookup(issuer: issuer, id: id), !client.isDisabled,
               client.authenticationMethod == .privateKeyJWT, let jwksText = client.jwks else {
             throw OAuthError.invalidClient("client authentication failed")
         }
@@ -103,7 +103,7 @@ struct ClientAuthenticator: Sendable {
         guard expiresAt.timeIntervalSince(context.now()) <= 600 else {
             throw OAuthError.invalidClient("the client assertion lives longer than ten minutes")
         }
-        guard try context.store.recordAssertion(issuerID: issuer.id, clientID: id, tokenID: jti, expiresAt: expiresAt) else {
+        guard try await context.store.recordAssertion(issuerID: issuer.id, clientID: id, tokenID: jti, expiresAt: expiresAt) else {
             throw OAuthError.invalidClient("the client assertion was used before")
         }
         return client

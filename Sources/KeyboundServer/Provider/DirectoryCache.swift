@@ -24,14 +24,14 @@ public final class DirectoryCache: Sendable {
         let client: ExactString
     }
 
-    let store: ProviderStore
+    let store: any ProviderStore
     /// How long an entry is trusted.
     public let lifetime: TimeInterval
     private let state = Mutex(State())
     /// Bounds memory under a flood of unknown client ids.
     private static let maximumClients = 10_000
 
-    init(store: ProviderStore, lifetime: TimeInterval = 1) {
+    init(store: any ProviderStore, lifetime: TimeInterval = 1) {
         self.store = store
         self.lifetime = lifetime
     }
@@ -41,11 +41,11 @@ public final class DirectoryCache: Sendable {
         state.withLock { $0 = State() }
     }
 
-    func client(issuerID: String, clientID: String) throws(StoreError) -> ClientRecord? {
+    func client(issuerID: String, clientID: String) async throws(StoreError) -> ClientRecord? {
         let key = ClientKey(issuer: ExactString(issuerID), client: ExactString(clientID))
         let now = Date()
         if let entry = state.withLock({ $0.clients[key] }), now.timeIntervalSince(entry.readAt) < lifetime { return entry.value }
-        let client = try store.client(issuerID: issuerID, clientID: clientID)
+        let client = try await store.client(issuerID: issuerID, clientID: clientID)
         state.withLock { state in
             if state.clients.count >= Self.maximumClients { state.clients.removeAll(keepingCapacity: true) }
             state.clients[key] = Entry(value: client, readAt: now)
@@ -53,11 +53,11 @@ public final class DirectoryCache: Sendable {
         return client
     }
 
-    func resources(issuerID: String) throws(StoreError) -> [ResourceRecord] {
+    func resources(issuerID: String) async throws(StoreError) -> [ResourceRecord] {
         let now = Date()
         let key = ExactString(issuerID)
         if let entry = state.withLock({ $0.resources[key] }), now.timeIntervalSince(entry.readAt) < lifetime { return entry.value }
-        let resources = try store.resources(issuerID: issuerID)
+        let resources = try await store.resources(issuerID: issuerID)
         state.withLock { $0.resources[key] = Entry(value: resources, readAt: now) }
         return resources
     }

@@ -13,15 +13,15 @@ struct IntrospectionEndpoint: Sendable {
     func handle(_ request: Request, issuerID: String) async throws -> Response {
         let issuer = try await context.issuer(issuerID)
         let form = try await FormBody.read(request)
-        let caller = try ClientAuthenticator(context: context).authenticate(request, form: form, issuer: issuer, allowPublic: false)
+        let caller = try await ClientAuthenticator(context: context).authenticate(request, form: form, issuer: issuer, allowPublic: false)
         let token = try form.require("token")
-        let access = IntrospectionAccess(caller: caller, resources: try context.directory.resources(issuerID: issuer.id))
+        let access = await IntrospectionAccess(caller: caller, resources: try context.directory.resources(issuerID: issuer.id))
         let inactive = JSONResponse.make(JSONObject(["active": .bool(false)]), headers: [.cacheControl: "no-store"])
         if token.hasPrefix("kbr_") {
-            guard let refresh = try context.store.refreshToken(issuerID: issuer.id, tokenHash: Secrets.hexDigest(token)),
+            guard let refresh = try await context.store.refreshToken(issuerID: issuer.id, tokenHash: Secrets.hexDigest(token)),
                   access.mayIntrospectRefreshToken(issuedTo: refresh.clientID),
                   refresh.spentAt == nil, refresh.revokedAt == nil, refresh.expiresAt > context.now(),
-                  try isActiveUser(issuer: issuer, subject: refresh.subject) else { return inactive }
+                  try await isActiveUser(issuer: issuer, subject: refresh.subject) else { return inactive }
             var body = JSONObject([
                 "active": .bool(true), "token_type": .string("refresh_token"), "scope": .string(refresh.scope),
                 "client_id": .string(refresh.clientID), "sub": .string(refresh.subject), "iss": .string(issuer.url),
@@ -35,7 +35,7 @@ struct IntrospectionEndpoint: Sendable {
             .check(token, issuer: issuer, audience: nil, tokenType: .accessToken),
               access.mayIntrospectAccessToken(issuedTo: record.clientID, audience: verified.audience) else { return inactive }
         // A user token stops being active when its user is disabled; application tokens have no user.
-        if verified.claims["idtyp"] == .string("user"), try !isActiveUser(issuer: issuer, subject: record.subject) { return inactive }
+        if verified.claims["idtyp"] == .string("user"), try await !isActiveUser(issuer: issuer, subject: record.subject) { return inactive }
         var body = JSONObject(["active": .bool(true), "token_type": .string("Bearer")])
         for name in ["scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti", "tid", "sid", "roles", "idtyp"] {
             if let value = verified.claims[name] { body[name] = value }
@@ -46,8 +46,8 @@ struct IntrospectionEndpoint: Sendable {
 }
 
 extension IntrospectionEndpoint {
-    func isActiveUser(issuer: IssuerRecord, subject: String) throws -> Bool {
-        guard let user = try context.store.user(issuerID: issuer.id, subject: subject) else { return false }
+    func isActiveUser(issuer: IssuerRecord, subject: String) async throws -> Bool {
+        guard let user = try await context.store.user(issuerID: issuer.id, subject: subject) else { return false }
         return !user.isDisabled
     }
 }
@@ -61,20 +61,20 @@ struct RevocationEndpoint: Sendable {
     func handle(_ request: Request, issuerID: String) async throws -> Response {
         let issuer = try await context.issuer(issuerID)
         let form = try await FormBody.read(request)
-        let client = try ClientAuthenticator(context: context).authenticate(request, form: form, issuer: issuer, allowPublic: true)
+        let client = try await ClientAuthenticator(context: context).authenticate(request, form: form, issuer: issuer, allowPublic: true)
         let token = try form.require("token")
         if let hint = form["token_type_hint"], !["access_token", "refresh_token"].contains(hint) {
             throw OAuthError(status: .badRequest, error: "unsupported_token_type", description: "token_type_hint '\(hint)' is not supported")
         }
         let now = context.now()
         if token.hasPrefix("kbr_") {
-            if let refresh = try context.store.refreshToken(issuerID: issuer.id, tokenHash: Secrets.hexDigest(token)),
+            if let refresh = try await context.store.refreshToken(issuerID: issuer.id, tokenHash: Secrets.hexDigest(token)),
                refresh.clientID.isExactly(client.clientID) {
-                try context.store.revokeChain(refresh.chainID, reason: "revoked by the client (RFC 7009)", kind: .clientRequest, now: now)
+                try await context.store.revokeChain(issuerID: issuer.id, chainID: refresh.chainID, reason: "revoked by the client (RFC 7009)", kind: .clientRequest, now: now)
             }
         } else if case .active(_, let record) = try await IssuedTokenCheck(context: context)
             .check(token, issuer: issuer, audience: nil, tokenType: .accessToken), record.clientID.isExactly(client.clientID) {
-            try context.store.revokeToken(record.tokenID, reason: "revoked by the client (RFC 7009)", kind: .clientRequest, now: now)
+            try await context.store.revokeToken(issuerID: issuer.id, tokenID: record.tokenID, reason: "revoked by the client (RFC 7009)", kind: .clientRequest, now: now)
         }
         return Response(status: .ok, headers: [.cacheControl: "no-store"])
     }
@@ -103,7 +103,7 @@ struct UserinfoEndpoint: Sendable {
         guard verified.scopes.contains("openid") else {
             throw OAuthError.bearer(.forbidden, "insufficient_scope", "the token lacks the openid scope")
         }
-        guard let user = try context.store.user(issuerID: issuer.id, subject: record.subject), !user.isDisabled else {
+        guard let user = try await context.store.user(issuerID: issuer.id, subject: record.subject), !user.isDisabled else {
             throw OAuthError.bearer(.unauthorized, "invalid_token", "the token's user is not active")
         }
         var body = JSONObject(["sub": .string(user.subject), "tid": .string(TokenMinter(context: context).tenantID(of: issuer))])

@@ -21,7 +21,7 @@ struct IssuedTokenCheck: Sendable {
         let now = context.now()
         let inspection = TokenInspection(token: token, now: now, tokenType: tokenType)
         guard case .string(let jti)? = inspection.claims?["jti"] else { return .inactive("the token has no jti") }
-        guard let record = try context.store.issuance(tokenID: jti), record.issuerID.isExactly(issuer.id) else {
+        guard let record = try await context.store.issuance(issuerID: issuer.id, tokenID: jti), record.issuerID.isExactly(issuer.id) else {
             return .inactive("the token is not in this issuer's issuance ledger")
         }
         guard let expected = audience ?? record.audience.first else { return .inactive("the ledger record has no audience") }
@@ -39,7 +39,7 @@ struct IssuedTokenCheck: Sendable {
             guard Secrets.constantTimeEquals(Secrets.hexDigest(bytes: verified.payload), record.claimsDigest) else {
                 return .inactive("the token's claims differ from the issued token")
             }
-            if let revocation = try context.store.revocation(of: jti) {
+            if let revocation = try await context.store.revocation(issuerID: issuer.id, tokenID: jti) {
                 return .inactive("the token was revoked: \(revocation.reason)")
             }
             return .active(verified, record)

@@ -9,10 +9,8 @@ import Synchronization
 public struct ProviderContext: Sendable {
     /// Issuers and keys.
     public let manager: KeyManager
-    /// Clients, users, codes, refresh tokens and the ledger's table.
-    public let store: ProviderStore
-    /// The issuance ledger writer (group commit).
-    public let ledger: IssuanceLedger
+    /// Clients, users, codes, refresh tokens and the issuance ledger (SQLite or PostgreSQL).
+    public let store: any ProviderStore
     /// Settings.
     public let configuration: ServerConfiguration
     /// Unsealed signing keys and the trust projection, refreshed when the key store changes.
@@ -40,11 +38,11 @@ public struct ProviderContext: Sendable {
     let streamLimiter: StreamLimiter
 
     /// A context. `now` defaults to the system clock.
-    public init(manager: KeyManager, store: ProviderStore, configuration: ServerConfiguration,
+    public init(manager: KeyManager, store: any ProviderStore, configuration: ServerConfiguration,
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.manager = manager
         self.store = store
-        self.ledger = IssuanceLedger(store: store, onBatch: { size, seconds in ProviderMetrics.ledgerBatch(size: size, seconds: seconds) })
+        store.ledgerBatches.observe { batch in ProviderMetrics.ledgerBatch(size: batch.size, seconds: batch.seconds) }
         self.configuration = configuration
         self.keys = KeyCache(manager: manager)
         self.directory = DirectoryCache(store: store)
@@ -58,7 +56,7 @@ public struct ProviderContext: Sendable {
         self.streamLimiter = StreamLimiter(limits: configuration.streamLimits)
         self.readiness = Readiness(probes: [
             Readiness.Probe(name: "key_store") { await (try? manager.probeStore()) != nil },
-            Readiness.Probe(name: "provider_store") { (try? store.probe()) != nil },
+            Readiness.Probe(name: "provider_store") { await (try? store.probe()) != nil },
         ])
     }
 

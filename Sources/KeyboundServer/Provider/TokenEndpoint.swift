@@ -16,7 +16,7 @@ struct TokenEndpoint: Sendable {
         do {
             let form = try await FormBody.read(request)
             let grantType = try form.require("grant_type")
-            let client = try ClientAuthenticator(context: context).authenticate(request, form: form, issuer: issuer, allowPublic: true)
+            let client = try await ClientAuthenticator(context: context).authenticate(request, form: form, issuer: issuer, allowPublic: true)
             guard ClientRecord.supportedGrantTypes.contains(grantType) else {
                 throw OAuthError(status: .badRequest, error: "unsupported_grant_type", description: "grant type '\(grantType)' is not supported")
             }
@@ -44,11 +44,11 @@ struct TokenEndpoint: Sendable {
         guard issuer.kind == .tenant else {
             throw OAuthError.invalidScope("issuer '\(issuer.id)' is a consumer realm, which has no tenant-wide roles to grant")
         }
-        let resources = try context.directory.resources(issuerID: issuer.id)
+        let resources = try await context.directory.resources(issuerID: issuer.id)
         let scope = try GrantedScope.application(scope: form["scope"], resourceParameter: form["resource"], client: client, resources: resources)
         let grant = TokenMinter.Grant(issuer: issuer, client: client, user: nil, scope: scope, grantType: "client_credentials")
         let access = try await minter.accessToken(grant, now: context.now())
-        try await context.ledger.commit(.init(records: [access.record]))
+        try await context.store.commit(IssuanceEntry(records: [access.record]))
         ProviderMetrics.tokenIssued(issuer: issuer.id, grant: "client_credentials", kind: "access")
         return tokenResponse(access: access, idToken: nil, refreshToken: nil,
                              scope: scope.roles.map { "\(scope.resource!)/\($0)" }.joined(separator: " "))
@@ -63,7 +63,7 @@ struct TokenEndpoint: Sendable {
         }
         let now = context.now()
         let chainID = Secrets.uuid()
-        let redemption = try context.store.redeemCode(issuerID: issuer.id, codeHash: Secrets.hexDigest(code), chainID: chainID, now: now)
+        let redemption = try await context.store.redeemCode(issuerID: issuer.id, codeHash: Secrets.hexDigest(code), chainID: chainID, now: now)
         let record: AuthorizationCodeRecord
         switch redemption {
         case .unknown: throw OAuthError.invalidGrant("unknown authorization code")
@@ -76,7 +76,7 @@ struct TokenEndpoint: Sendable {
         guard Secrets.constantTimeEquals(PKCE.challenge(for: verifier), record.codeChallenge) else {
             throw OAuthError.invalidGrant("the code_verifier does not match the code_challenge")
         }
-        guard let user = try context.store.user(issuerID: issuer.id, subject: record.subject), !user.isDisabled else {
+        guard let user = try await context.store.user(issuerID: issuer.id, subject: record.subject), !user.isDisabled else {
             throw OAuthError.invalidGrant("the user is no longer active")
         }
         let grant = TokenMinter.Grant(
@@ -89,7 +89,7 @@ struct TokenEndpoint: Sendable {
     private func refresh(_ form: FormBody, issuer: IssuerRecord, client: ClientRecord) async throws -> Response {
         let presented = try form.require("refresh_token")
         let now = context.now()
-        let exchange = try context.store.spendRefreshToken(issuerID: issuer.id, tokenHash: Secrets.hexDigest(presented), now: now)
+        let exchange = try await context.store.spendRefreshToken(issuerID: issuer.id, tokenHash: Secrets.hexDigest(presented), now: now)
         let spent: RefreshTokenRecord
         switch exchange {
         case .unknown: throw OAuthError.invalidGrant("unknown refresh token")
@@ -98,15 +98,15 @@ struct TokenEndpoint: Sendable {
         case .exchanged(let record): spent = record
         }
         guard spent.clientID.isExactly(client.clientID) else {
-            try context.store.revokeChain(spent.chainID, reason: "refresh token presented by another client", kind: .refreshTokenMisuse,
+            try await context.store.revokeChain(issuerID: issuer.id, chainID: spent.chainID, reason: "refresh token presented by another client", kind: .refreshTokenMisuse,
                                           now: now)
             throw OAuthError.invalidGrant("the refresh token was issued to another client")
         }
-        guard let user = try context.store.user(issuerID: issuer.id, subject: spent.subject), !user.isDisabled else {
+        guard let user = try await context.store.user(issuerID: issuer.id, subject: spent.subject), !user.isDisabled else {
             throw OAuthError.invalidGrant("the user is no longer active")
         }
         let scope = try GrantedScope.stored(scope: spent.scope, resource: spent.resource).narrowed(to: form["scope"])
-        let chainStart = try context.store.refreshChain(spent.chainID).first?.issuedAt ?? spent.issuedAt
+        let chainStart = try await context.store.refreshChain(issuerID: issuer.id, chainID: spent.chainID).first?.issuedAt ?? spent.issuedAt
         let grant = TokenMinter.Grant(
             issuer: issuer, client: client, user: user, scope: scope, grantType: "refresh_token", sessionID: spent.sessionID,
             authTime: spent.authTime, nonce: nil, chainID: spent.chainID, parentTokenID: spent.tokenID)
@@ -122,7 +122,7 @@ struct TokenEndpoint: Sendable {
         if let idToken { records.append(idToken.record) }
         if let refresh { records.append(refresh.record) }
         do {
-            try await context.ledger.commit(.init(records: records, refreshToken: refresh?.state))
+            try await context.store.commit(IssuanceEntry(records: records, refreshToken: refresh?.state))
         } catch {
             if error.code == .chainRevoked {
                 throw OAuthError.invalidGrant("the grant was revoked while it was being exchanged (reuse or replay detected)")

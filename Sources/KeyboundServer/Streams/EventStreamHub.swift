@@ -25,12 +25,12 @@ public final class EventStreamHub: Sendable {
     }
 
     let manager: KeyManager
-    let store: ProviderStore
+    let store: any ProviderStore
     let pollInterval: Duration
     private let state = Mutex(State())
 
     /// A hub over `manager`'s key store and `store`, polling for other processes every `pollInterval`.
-    init(manager: KeyManager, store: ProviderStore, pollInterval: Duration) {
+    init(manager: KeyManager, store: any ProviderStore, pollInterval: Duration) {
         self.manager = manager
         self.store = store
         self.pollInterval = pollInterval
@@ -93,13 +93,13 @@ public final class EventStreamHub: Sendable {
     private func startPolling(_ issuerID: String, beacon: ChangeBeacon) async {
         let manager = self.manager, store = self.store, interval = pollInterval
         let startKey = try? await manager.latestEvent()?.sequence
-        let startToken = try? store.latestTokenEventSequence(issuerID: issuerID)
+        let startToken = try? await store.latestTokenEventSequence(issuerID: issuerID)
         let poller = Task {
             var lastKey = startKey, lastToken = startToken
             while !Task.isCancelled {
                 do { try await Task.sleep(for: interval) } catch { return }
                 let key = try? await manager.latestEvent()?.sequence
-                let token = try? store.latestTokenEventSequence(issuerID: issuerID)
+                let token = try? await store.latestTokenEventSequence(issuerID: issuerID)
                 if key != lastKey || token != lastToken { beacon.signal() }
                 lastKey = key
                 lastToken = token

@@ -32,8 +32,8 @@ struct StreamAuthentication: Sendable {
     /// credentials fail, 403 `unauthorized_client` when the client serves no resource of the issuer.
     func serverClient(_ request: Request, issuer: IssuerRecord) async throws -> ServerClientCaller {
         let form = request.method == .post ? try await FormBody.read(request) : try FormBody(parsing: "")
-        let client = try ClientAuthenticator(context: context).authenticate(request, form: form, issuer: issuer, allowPublic: false)
-        guard let caller = try Self.caller(client, resources: try context.directory.resources(issuerID: issuer.id)) else {
+        let client = try await ClientAuthenticator(context: context).authenticate(request, form: form, issuer: issuer, allowPublic: false)
+        guard let caller = try await Self.caller(client, resources: try context.directory.resources(issuerID: issuer.id)) else {
             throw OAuthError(status: .forbidden, error: "unauthorized_client",
                              description: "client '\(client.clientID)' serves no resource of issuer '\(issuer.id)' (it is in no resource's server_clients)")
         }

@@ -43,15 +43,20 @@ struct TokenEventStream: Sendable {
         }
         let following = await context.streams.follow(issuer.id)
         let context = self.context
-        let start = try resume ?? context.store.firstLiveTokenEventSequence(issuerID: issuer.id, now: context.now()) - 1
+        let start: Int64
+        if let resume {
+            start = resume
+        } else {
+            start = try await context.store.firstLiveTokenEventSequence(issuerID: issuer.id, now: context.now()) - 1
+        }
         return ServerSentEventsResponse.make(slot: slot, following: following, start: start, follow: follow,
                                              heartbeat: context.configuration.streamLimits.keepAliveInterval) { position in
             // The caller's rights as they are now: removed from server_clients or disabled ends the stream.
-            guard let client = try context.directory.client(issuerID: issuer.id, clientID: clientID),
-                  let current = try StreamAuthentication.caller(client, resources: try context.directory.resources(issuerID: issuer.id)) else {
+            guard let client = try await context.directory.client(issuerID: issuer.id, clientID: clientID),
+                  let current = try await StreamAuthentication.caller(client, resources: try context.directory.resources(issuerID: issuer.id)) else {
                 return EventStreamBatch(end: true)
             }
-            let events = try context.store.tokenEvents(issuerID: issuer.id, after: position, limit: 500)
+            let events = try await context.store.tokenEvents(issuerID: issuer.id, after: position, limit: 500)
             var batch = EventStreamBatch(more: events.count == 500)
             let now = context.now()
             for event in events {

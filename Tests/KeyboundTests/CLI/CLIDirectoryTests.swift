@@ -14,7 +14,7 @@ struct CLIDirectoryTests {
             let created = try await CLIRunner.run(["issuer", "create", "--data", data.path] + arguments, environment: environment)
             try #require(created.status == 0, "\(created.stderr)")
         }
-        let store = try ProviderStore(directory: data)
+        let store = try SQLiteProviderStore(directory: data)
         for issuer in ["contoso", "consumers"] {
             try store.upsert(ResourceRecord(issuerID: issuer, audience: "api://mail", scopes: ["Mail.Read"], roles: ["Mail.Read.All"]))
         }
@@ -85,7 +85,7 @@ struct CLIDirectoryTests {
         #expect(rotated.status == 0, "\(rotated.stderr)")
         let secondSecret = try #require(rotated.json?["client_secret"] as? String)
         #expect(secondSecret != firstSecret)
-        let stored = try #require(try ProviderStore(directory: data).client(issuerID: "contoso", clientID: "auditor"))
+        let stored = try #require(try SQLiteProviderStore(directory: data).client(issuerID: "contoso", clientID: "auditor"))
         #expect(stored.secretHash != nil && !stored.secretHash!.isEmpty)
 
         let disabled = try await Self.keybound(["client", "disable", "--data", data.path, "--json", "--issuer", "contoso", "--client", "auditor"])

@@ -156,7 +156,7 @@ struct HuntRuleTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-hunt-empty-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let keys = try SQLiteKeyStore(directory: directory)
-        let ledger = try ProviderStore(directory: directory)
+        let ledger = try SQLiteProviderStore(directory: directory)
         let missing = HuntConfiguration(auditDirectory: directory, keyStore: keys, ledger: ledger)
         await #expect(throws: HuntError.self) { try await Hunt.run(missing) }
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent(AuditLog.fileName).path))

@@ -8,7 +8,7 @@ import Testing
 
 /// Seventy days of known activity in one provider data directory (keys, issuance ledger and audit
 /// log together, as `keybound serve --with-mail` keeps them), seeded through the real stores:
-/// `KeyManager` (issuers, scheduled rotations by `tick`, a revocation), `IssuanceLedger.commitNow`
+/// `KeyManager` (issuers, scheduled rotations by `tick`, a revocation), `SQLiteProviderStore.commitNow`
 /// for every token issued, `AuditLog.appendNow` for every access attempt.
 ///
 /// Legitimate activity, with the hard cases:
@@ -52,8 +52,7 @@ final class HuntScenario {
 
     let directory: URL
     let manager: KeyManager
-    let provider: ProviderStore
-    let ledger: IssuanceLedger
+    let provider: SQLiteProviderStore
     let audit: AuditLog
 
     /// Malicious records, by the finding each must produce.
@@ -80,8 +79,7 @@ final class HuntScenario {
     init() async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-hunt-\(UUID().uuidString)")
         manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
-        provider = try ProviderStore(directory: directory)
-        ledger = IssuanceLedger(store: provider)
+        provider = try SQLiteProviderStore(directory: directory)
         audit = try AuditLog(directory: directory)
         for (id, kind) in [("consumers", IssuerRecord.Kind.consumer), ("contoso", .tenant), ("fabrikam", .tenant)] {
             try await manager.createIssuer(IssuerRecord(id: id, url: url(id), kind: kind, tenantID: kind == .tenant ? Self.tenants[id] : nil,
@@ -174,7 +172,7 @@ final class HuntScenario {
         let old = try await issue("consumers", client: "outlook-web", subject: "alice-sub", scope: "Mail.Read", at: Self.day(day, 15),
                             session: "alice-chain-session", chain: "alice-chain-\(day)")
         try access(Self.day(day, 15.01), old, mailbox: "alice@consumers.example", items: ["alice-\(day)-5"])
-        try provider.revokeChain("alice-chain-\(day)", reason: "signed out everywhere", now: Self.day(day, 15.02))
+        try provider.revokeChain(issuerID: "consumers", chainID: "alice-chain-\(day)", reason: "signed out everywhere", kind: .administrative, now: Self.day(day, 15.02))
         try access(Self.day(day, 15.03), old, mailbox: "alice@consumers.example", denied: "token_revoked")
         let fresh = try await issue("consumers", client: "outlook-web", subject: "alice-sub", scope: "Mail.Read", at: Self.day(day, 15.04),
                               session: "alice-new-session", chain: "alice-chain-\(day)-b")
@@ -278,7 +276,7 @@ final class HuntScenario {
         }
         let signed = try TokenSigner(key: key).signed(claims: claims)
         let digest = Self.hex(signed.payload)
-        try ledger.commitNow(IssuanceLedger.Entry(records: [IssuanceRecord(
+        try provider.commitNow(IssuanceEntry(records: [IssuanceRecord(
             issuerID: issuerID, keyID: key.keyID, tokenID: jti, kind: .access, subject: subject ?? client, clientID: client,
             audience: ["api://mail"], scope: roles == nil ? (scope ?? "Mail.Read") : "", roles: roles ?? [], tenantID: Self.tenants[issuerID],
             issuedAt: Date(timeIntervalSince1970: issued), expiresAt: Date(timeIntervalSince1970: issued + 600), parentTokenID: nil,

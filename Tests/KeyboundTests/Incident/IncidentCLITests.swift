@@ -16,7 +16,7 @@ struct IncidentCLITests {
         let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek)
         try await manager.createIssuer(IssuerRecord(id: "consumers", url: "https://id.test/consumers", kind: .consumer, algorithm: .es256, createdAt: Date()))
         let kid = try await #require(try manager.keys(issuerID: "consumers").first { $0.state == .active && $0.purpose == .accessToken }?.keyID)
-        _ = try ProviderStore(directory: directory)
+        _ = try SQLiteProviderStore(directory: directory)
         _ = try AuditLog(directory: directory)
         let environment = ["KEYBOUND_KEK": kek.base64Text]
         let base = ["incident", "respond", "--data", directory.path, "--issuer", "consumers", "--kid=\(kid)", "--reason", "drill"]

@@ -23,7 +23,7 @@ struct IncidentIDTokenKeyTests {
         let idKey = try #require(keys.first { $0.purpose == .idToken && $0.state == .active })
         let accessKey = try #require(keys.first { $0.purpose == .accessToken && $0.state == .active })
         let responder = IncidentResponder(manager: manager, keyStore: try SQLiteKeyStore(directory: fixture.provider.directory),
-                                          ledger: fixture.context.store)
+                                          ledger: fixture.provider.store)
         let (record, _) = try await responder.respond(IncidentResponder.Request(
             issuerID: "consumers", keyID: idKey.keyID, reason: "ID-token key leaked",
             dataDirectory: fixture.provider.directory, auditDirectory: fixture.mail.audit.directory))
@@ -33,7 +33,7 @@ struct IncidentIDTokenKeyTests {
         let fresh = try #require(after.first { $0.keyID == record.freshKeyID })
         #expect(fresh.purpose == .idToken && fresh.state == .active && fresh.algorithm == .rs256)
         #expect(after.first { $0.keyID == accessKey.keyID }?.state == .active, "the access-token key is not the incident's")
-        #expect(try fixture.context.store.revocation(of: idTokenID) != nil, "the ID tokens signed with the key are revoked")
+        #expect(try fixture.provider.store.revocation(issuerID: "consumers", tokenID: idTokenID) != nil, "the ID tokens signed with the key are revoked")
         #expect(record.tokensRevoked == 1)
     }
 }

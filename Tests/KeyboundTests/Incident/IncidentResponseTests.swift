@@ -42,7 +42,7 @@ struct IncidentResponseTests {
 
     static func responder(_ fixture: MailFixture, kill: IncidentStep? = nil) throws -> IncidentResponder {
         IncidentResponder(manager: fixture.context.manager, keyStore: try SQLiteKeyStore(directory: fixture.provider.directory),
-                          ledger: fixture.context.store, afterEffect: { step in if step == kill { throw Killed() } })
+                          ledger: fixture.provider.store, afterEffect: { step in if step == kill { throw Killed() } })
     }
 
     static func request(_ fixture: MailFixture, kid: String) -> IncidentResponder.Request {

@@ -121,6 +121,13 @@ struct StoreFixture {
         return try SQLiteKeyStore(directory: directory)
     }
 
+    /// A new provider store instance over the fixture's database (another node's, on PostgreSQL:
+    /// its own ledger writer, its own observers).
+    func openProviderStore() throws -> any ProviderStore {
+        if let postgres { return PostgresProviderStore(database: postgres.database) }
+        return try SQLiteProviderStore(directory: directory)
+    }
+
     /// A new store instance and manager.
     func open(kek: KeyEncryptionKey? = nil) async throws -> KeyManager {
         try await KeyManager(store: try openStore(), kek: kek ?? self.kek)
@@ -130,13 +137,14 @@ struct StoreFixture {
 
     /// Runs one SQL statement straight on the database, past every Keybound check (as a person with
     /// a database shell would): for tests of what the schema itself refuses.
-    func executeRaw(_ sql: String) async throws {
+    /// On SQLite, `file` names the database file (the key store's unless told).
+    func executeRaw(_ sql: String, file: String = SQLiteKeyStore.fileName) async throws {
         if let postgres {
             _ = try await postgres.database.withConnection { connection in
                 try await connection.query(PostgresQuery(unsafeSQL: sql), logger: TestPostgres.logger)
             }
         } else {
-            let queue = try DatabaseQueue(path: databaseFile.path)
+            let queue = try DatabaseQueue(path: directory.appendingPathComponent(file).path)
             try await queue.write { db in try db.execute(sql: sql) }
         }
     }

@@ -23,7 +23,7 @@ struct MailFixture {
     /// `keybound mail serve`), so a forgery with a real key reaches the checks behind the verifier.
     init(ledgerCheck: Bool = true, refusedAuditLimits: RefusedAuditLimits = RefusedAuditLimits()) async throws {
         provider = try await ProviderFixture()
-        let store = provider.context.store
+        let store = provider.store
         try store.insert(UserRecord(issuerID: "contoso", subject: "contoso-megan-subject", username: "megan",
                                     passwordHash: PasswordHasher.hash(ProviderFixture.password, cost: 4), displayName: "Megan",
                                     email: Self.otherUserAddress, createdAt: Date()))

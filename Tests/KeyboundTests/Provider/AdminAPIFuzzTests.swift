@@ -40,7 +40,7 @@ struct AdminAPIFuzzTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let configuration = ServerConfiguration(publicURL: base, adminToken: Self.token, passwordHashCost: 4)
         let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
-        let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
+        let context = ProviderContext(manager: manager, store: try SQLiteProviderStore(directory: directory), configuration: configuration)
         try await DevelopmentBootstrap.run(context: context, now: Date())
         var quiet = Logger(label: "fuzz")
         quiet.logLevel = .critical

@@ -14,18 +14,20 @@ private struct AdminFixture {
 
     let directory: URL
     let context: ProviderContext
+    let store: SQLiteProviderStore
 
     init(adminToken: String? = AdminFixture.token) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-admin-\(UUID().uuidString)")
         let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
         let configuration = ServerConfiguration(publicURL: Self.publicURL, adminToken: adminToken, passwordHashCost: 4)
-        context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
+        store = try SQLiteProviderStore(directory: directory)
+        context = ProviderContext(manager: manager, store: store, configuration: configuration)
         let now = Date().addingTimeInterval(-60)
         try await manager.createIssuer(IssuerRecord(id: "consumers", url: configuration.issuerURL("consumers"), kind: .consumer, createdAt: now))
         try await manager.createIssuer(IssuerRecord(id: "contoso", url: configuration.issuerURL("contoso"), kind: .tenant,
                                               tenantID: "tenant-1", createdAt: now))
         for id in ["consumers", "contoso"] {
-            try context.store.upsert(ResourceRecord(issuerID: id, audience: "api://mail", scopes: ["Mail.Read", "Mail.Send"],
+            try store.upsert(ResourceRecord(issuerID: id, audience: "api://mail", scopes: ["Mail.Read", "Mail.Send"],
                                                     roles: ["Mail.Read.All"]))
         }
     }
@@ -222,7 +224,7 @@ struct AdminAPITests {
             #expect(object["first_party"] == .bool(false))
             let digest = Secrets.hexDigest(secret)
             #expect(!text(created).contains(digest))
-            let stored = try #require(try fixture.context.store.client(issuerID: "contoso", clientID: "reporter"))
+            let stored = try #require(try fixture.store.client(issuerID: "contoso", clientID: "reporter"))
             #expect(stored.secretHash == digest)
 
             for uri in ["/admin/issuers/contoso/clients/reporter", "/admin/issuers/contoso/clients"] {
@@ -396,7 +398,7 @@ struct AdminAPITests {
                 #expect(refused.status == .badRequest, "\(roles)")
                 #expect(text(refused).contains("consumer realm"), "\(text(refused))")
             }
-            #expect(try fixture.context.store.client(issuerID: "consumers", clientID: "reader") == nil)
+            #expect(try fixture.store.client(issuerID: "consumers", clientID: "reader") == nil)
             // The same role is fine for an enterprise tenant's client.
             let json = #"{"client_id": "reader", "name": "Reader", "token_endpoint_auth_method": "client_secret_basic", "grant_types": ["client_credentials"], "roles": ["api://mail/Mail.Read.All"]}"#
             #expect(try await admin(client, .post, "/admin/issuers/contoso/clients", json: json).status == .created)
@@ -430,9 +432,9 @@ struct AdminAPITests {
             let consumersUsers = try body(try await admin(client, .get, "/admin/issuers/consumers/users"))
             #expect(consumersUsers["users"] == .array([]))
         }
-        let reporter = try #require(try fixture.context.store.client(issuerID: "contoso", clientID: "reporter"))
+        let reporter = try #require(try fixture.store.client(issuerID: "contoso", clientID: "reporter"))
         #expect(!reporter.isDisabled)
-        #expect(try fixture.context.store.user(issuerID: "contoso", username: "alice")?.isDisabled == false)
+        #expect(try fixture.store.user(issuerID: "contoso", username: "alice")?.isDisabled == false)
     }
 
     @Test("users: bcrypt-hashed, never shown; short passwords refused; disable works")
@@ -449,7 +451,7 @@ struct AdminAPITests {
             #expect(user["name"] == .string("Adele V"))
             #expect(user["sub"]?.stringValue?.count == 36)
             #expect(user["password"] == nil)
-            let stored = try #require(try fixture.context.store.user(issuerID: "contoso", username: "adele"))
+            let stored = try #require(try fixture.store.user(issuerID: "contoso", username: "adele"))
             #expect(stored.passwordHash.hasPrefix("$2"))
             #expect(PasswordHasher.verify(password, hash: stored.passwordHash))
             for response in [created, try await admin(client, .get, "/admin/issuers/contoso/users"),
@@ -480,7 +482,7 @@ struct AdminAPITests {
             let disabled = try await admin(client, .post, "/admin/issuers/contoso/users/adele/disable")
             #expect(disabled.status == .ok)
             #expect(try body(disabled)["disabled"] == .bool(true))
-            #expect(try fixture.context.store.user(issuerID: "contoso", username: "adele")?.isDisabled == true)
+            #expect(try fixture.store.user(issuerID: "contoso", username: "adele")?.isDisabled == true)
         }
     }
 

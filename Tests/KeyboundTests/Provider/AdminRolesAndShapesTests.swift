@@ -74,8 +74,8 @@ struct AdminRolesAndShapesTests {
                 #expect(grant.status == .badRequest)
                 #expect(grant.body["error_description"]?.stringValue?.contains("consumer realm") == true)
             }
-            #expect(try fixture.context.store.client(issuerID: "consumers", clientID: "auditor") == nil)
-            #expect(try fixture.context.store.client(issuerID: "consumers", clientID: "web")?.roles == [])
+            #expect(try fixture.store.client(issuerID: "consumers", clientID: "auditor") == nil)
+            #expect(try fixture.store.client(issuerID: "consumers", clientID: "web")?.roles == [])
         }
     }
 

@@ -67,7 +67,7 @@ struct AuthorizeCSRFTests {
         defer { fixture.remove() }
         let second = "http://127.0.0.1:8400/other-callback"
         for issuer in ["contoso", "consumers"] {
-            try fixture.context.store.insert(ClientRecord(issuerID: issuer, clientID: "multi", name: "Multi", authenticationMethod: .none,
+            try fixture.store.insert(ClientRecord(issuerID: issuer, clientID: "multi", name: "Multi", authenticationMethod: .none,
                                                           redirectURIs: [ProviderFixture.redirect, second],
                                                           grantTypes: ["authorization_code"], createdAt: Date()))
         }

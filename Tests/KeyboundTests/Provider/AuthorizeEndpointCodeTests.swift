@@ -56,7 +56,7 @@ struct AuthorizeEndpointCodeTests {
             #expect(try !fixture.isRefreshTokenLive(refresh))
             let idToken = try #require(tokens["id_token"]?.stringValue)
             let idJTI = try #require(ProviderFixture.claims(idToken)["jti"]?.stringValue)
-            #expect(try fixture.context.store.revocation(of: idJTI)?.reason == "authorization code replayed")
+            #expect(try fixture.store.revocation(issuerID: "contoso", tokenID: idJTI)?.reason == "authorization code replayed")
             let refreshed = try await ProviderFixture.post(client, "/contoso/token", [
                 ("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", "web")])
             try Self.expectInvalidGrant(refreshed, "refresh token of a replayed code")
@@ -116,8 +116,8 @@ struct AuthorizeEndpointCodeTests {
                                     codeChallenge: ProviderFixture.challenge, nonce: nil, sessionID: Secrets.uuid(),
                                     authTime: now.addingTimeInterval(-700), expiresAt: expiresAt)
         }
-        try fixture.context.store.insert(record("expired-code", expiresAt: now.addingTimeInterval(-1)))
-        try fixture.context.store.insert(record("live-code", expiresAt: now.addingTimeInterval(120)))
+        try fixture.store.insert(record("expired-code", expiresAt: now.addingTimeInterval(-1)))
+        try fixture.store.insert(record("live-code", expiresAt: now.addingTimeInterval(120)))
         try await fixture.app.test(.router) { client in
             let expired = try await Self.exchange(client, code: "expired-code")
             try Self.expectInvalidGrant(expired)

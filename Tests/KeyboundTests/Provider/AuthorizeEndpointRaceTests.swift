@@ -85,14 +85,14 @@ struct AuthorizeEndpointRaceTests {
     static func finishExchange(_ fixture: ProviderFixture, chainID: String, scope: String) async throws -> (access: String, refresh: String) {
         let context = fixture.context
         let grant = await TokenMinter.Grant(
-            issuer: try context.issuer("contoso"), client: try #require(try context.store.client(issuerID: "contoso", clientID: "web")),
-            user: try #require(try context.store.user(issuerID: "contoso", username: "user")),
+            issuer: try context.issuer("contoso"), client: try #require(try fixture.store.client(issuerID: "contoso", clientID: "web")),
+            user: try #require(try fixture.store.user(issuerID: "contoso", username: "user")),
             scope: .stored(scope: scope, resource: "api://mail"), grantType: "authorization_code", sessionID: Secrets.uuid(),
             authTime: context.now(), nonce: nil, chainID: chainID, parentTokenID: nil)
         let minter = TokenMinter(context: context)
         let access = try await minter.accessToken(grant, now: context.now())
         let refresh = try #require(minter.refreshToken(grant, chainStartedAt: context.now(), now: context.now()))
-        try await context.ledger.commit(.init(records: [access.record, refresh.record], refreshToken: refresh.state))
+        try await context.store.commit(IssuanceEntry(records: [access.record, refresh.record], refreshToken: refresh.state))
         return (access.token, refresh.token)
     }
 
@@ -100,7 +100,7 @@ struct AuthorizeEndpointRaceTests {
     func codeReplayBeforeCommit() async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
-        let store = fixture.context.store
+        let store = fixture.store
         let now = Date()
         try store.insert(AuthorizationCodeRecord(
             codeHash: Secrets.hexDigest("raced-code"), issuerID: "contoso", clientID: "web", subject: "contoso-user-subject",
@@ -121,7 +121,7 @@ struct AuthorizeEndpointRaceTests {
 
     /// The commit of a revoked chain's tokens must fail with `chain_revoked`, leaving nothing in the ledger.
     static func expectChainRevoked(_ fixture: ProviderFixture, chainID: String, scope: String) async {
-        func chainRecords() -> Int { ((try? fixture.context.store.issuances(limit: 10_000)) ?? []).filter { $0.chainID == chainID }.count }
+        func chainRecords() -> Int { ((try? fixture.store.issuances(after: 0, limit: 10_000)) ?? []).filter { $0.chainID == chainID }.count }
         let before = chainRecords()
         do {
             _ = try await finishExchange(fixture, chainID: chainID, scope: scope)
@@ -132,14 +132,14 @@ struct AuthorizeEndpointRaceTests {
             Issue.record("unexpected error \(error)")
         }
         #expect(chainRecords() == before, "tokens of the revoked chain reached the ledger")
-        #expect((try? fixture.context.store.refreshChain(chainID))?.allSatisfy { $0.revokedAt != nil } == true)
+        #expect((try? fixture.store.refreshChain(issuerID: "contoso", chainID: chainID))?.allSatisfy { $0.revokedAt != nil } == true)
     }
 
     @Test("a refresh reuse that lands between the first spend and its ledger commit still revokes what the first spend returns")
     func refreshReuseBeforeCommit() async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
-        let store = fixture.context.store
+        let store = fixture.store
         let refresh = try await fixture.app.test(.router) { client in
             try #require(try await ProviderFixture.codeFlow(client, issuer: "contoso")["refresh_token"]?.stringValue)
         }

@@ -51,7 +51,7 @@ struct AuthorizeEndpointTests {
     func untrustworthyRequests(query: String) async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
-        try fixture.context.store.insert(ClientRecord(issuerID: "consumers", clientID: "consumer-only", name: "Consumer only",
+        try fixture.store.insert(ClientRecord(issuerID: "consumers", clientID: "consumer-only", name: "Consumer only",
                                                       authenticationMethod: .none, redirectURIs: [ProviderFixture.redirect],
                                                       grantTypes: ["authorization_code"], createdAt: Date()))
         try await fixture.app.test(.router) { client in
@@ -90,7 +90,7 @@ struct AuthorizeEndpointTests {
     func wrongCredentials() async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
-        try fixture.context.store.insert(UserRecord(issuerID: "contoso", subject: "ghost-subject", username: "ghost",
+        try fixture.store.insert(UserRecord(issuerID: "contoso", subject: "ghost-subject", username: "ghost",
                                                     passwordHash: PasswordHasher.hash(ProviderFixture.password, cost: 4),
                                                     displayName: "Ghost", email: nil, createdAt: Date(), isDisabled: true))
         try await fixture.app.test(.router) { client in
@@ -168,7 +168,7 @@ struct AuthorizeEndpointTests {
     func crossIssuerUser() async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
-        try fixture.context.store.insert(UserRecord(issuerID: "consumers", subject: "alice-subject", username: "alice",
+        try fixture.store.insert(UserRecord(issuerID: "consumers", subject: "alice-subject", username: "alice",
                                                     passwordHash: PasswordHasher.hash("alice's password", cost: 4),
                                                     displayName: "Alice", email: nil, createdAt: Date()))
         try await fixture.app.test(.router) { client in

@@ -117,7 +117,7 @@ struct AuthorizeThrottleTests {
         defer { fixture.remove() }
         let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
         #expect(composed == decomposed && !composed.isExactly(decomposed))
-        try fixture.context.store.insert(UserRecord(issuerID: "contoso", subject: "cafe-subject", username: composed,
+        try fixture.store.insert(UserRecord(issuerID: "contoso", subject: "cafe-subject", username: composed,
                                                     passwordHash: PasswordHasher.hash(ProviderFixture.password, cost: 4),
                                                     displayName: "Café", email: nil, createdAt: clock.now))
         try await fixture.app.test(.router) { client in

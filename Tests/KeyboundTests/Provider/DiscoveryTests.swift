@@ -69,7 +69,7 @@ struct DiscoveryTests {
     func scopesFollowResources() async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
-        try fixture.context.store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://files", scopes: ["Files.Read"], roles: []))
+        try fixture.store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://files", scopes: ["Files.Read"], roles: []))
         try await fixture.app.test(.router) { client in
             let contoso = try ProviderFixture.json(try await client.execute(uri: "/contoso/.well-known/openid-configuration", method: .get))
             let consumers = try ProviderFixture.json(try await client.execute(uri: "/consumers/.well-known/openid-configuration", method: .get))

@@ -19,7 +19,7 @@ struct ExactBytesTests {
     /// their roles, and a public client redirecting to `https://app.example/Kiosk`.
     static func fixture() async throws -> ProviderFixture {
         let fixture = try await ProviderFixture()
-        let store = fixture.context.store
+        let store = fixture.store
         try store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://Kiosk", scopes: ["Menu.Read"], roles: ["Reports.Read"]))
         try store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://\(composedCafe)", scopes: ["Menu.Read"], roles: ["Menu.Read.All"]))
         try store.insert(ClientRecord(issuerID: "contoso", clientID: "Kiosk", name: "Kiosk", authenticationMethod: .clientSecretBasic,

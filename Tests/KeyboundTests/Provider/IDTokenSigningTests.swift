@@ -47,7 +47,7 @@ struct IDTokenSigningTests {
             #expect(claims["at_hash"] == .string(Base64URL.encode(digest.prefix(16))))
             // The ledger records the ID token under the key that signed it.
             let jti = try #require(claims["jti"]?.stringValue)
-            await #expect(try fixture.context.store.issuance(tokenID: jti)?.keyID == (try Self.activeKeyID(fixture, issuer, .idToken)))
+            await #expect(try fixture.store.issuance(issuerID: issuer, tokenID: jti)?.keyID == (try Self.activeKeyID(fixture, issuer, .idToken)))
         }
     }
 
@@ -55,10 +55,10 @@ struct IDTokenSigningTests {
     func clientAsksForIssuerAlgorithm() async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
-        var web = try #require(try fixture.context.store.client(issuerID: "contoso", clientID: "web"))
+        var web = try #require(try fixture.store.client(issuerID: "contoso", clientID: "web"))
         web.idTokenSignedResponseAlgorithm = .es256
-        try fixture.context.store.update(web)
-        #expect(try fixture.context.store.client(issuerID: "contoso", clientID: "web")?.idTokenSignedResponseAlgorithm == .es256)
+        try fixture.store.update(web)
+        #expect(try fixture.store.client(issuerID: "contoso", clientID: "web")?.idTokenSignedResponseAlgorithm == .es256)
         try await fixture.app.test(.router) { client in
             let tokens = try await ProviderFixture.codeFlow(client, issuer: "contoso")
             let idToken = try #require(tokens["id_token"]?.stringValue)
@@ -106,7 +106,7 @@ struct IDTokenSigningTests {
             let asked = try await create("rp-es256", "ES256")
             #expect(asked.status == .created)
             #expect(try ProviderFixture.json(asked)["id_token_signed_response_alg"] == .string("ES256"))
-            #expect(try fixture.context.store.client(issuerID: "contoso", clientID: "rp-es256")?.idTokenSignedResponseAlgorithm == .es256)
+            #expect(try fixture.store.client(issuerID: "contoso", clientID: "rp-es256")?.idTokenSignedResponseAlgorithm == .es256)
             // No algorithm at all (the document's enum refuses it): invalid_request; an algorithm this
             // issuer does not sign ID tokens with (the document allows it): invalid_settings.
             for (refused, error) in [("PS256", "invalid_settings"), ("none", "invalid_request"), ("HS256", "invalid_request"),
@@ -133,7 +133,7 @@ struct IDTokenSigningTests {
         let kek = KeyEncryptionKey.generate()
         let old = try await StoreKeyPurposeTests.storeBeforePurposes(kek: kek)
         defer { old.remove() }
-        let context = await ProviderContext(manager: try old.open(), store: try ProviderStore(directory: old.directory),
+        let context = await ProviderContext(manager: try old.open(), store: try SQLiteProviderStore(directory: old.directory),
                                       configuration: ServerConfiguration(publicURL: "https://login.keybound.test"))
         await #expect(try context.manager.keys(issuerID: "consumers").allSatisfy { $0.purpose == .accessToken })
         let signer = try await context.keys.signer(issuerID: "consumers", purpose: .idToken)

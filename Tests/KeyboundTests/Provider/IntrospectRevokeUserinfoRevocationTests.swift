@@ -40,7 +40,7 @@ struct IntrospectRevokeUserinfoRevocationTests {
             #expect(try ProviderFixture.json(userinfo)["error"] == .string("invalid_token"))
             #expect(userinfo.headers[.wwwAuthenticate]?.contains("error=\"invalid_token\"") == true)
             let jti = try #require(ProviderFixture.claims(access)["jti"]?.stringValue)
-            #expect(try fixture.context.store.revocation(of: jti)?.reason == "revoked by the client (RFC 7009)")
+            #expect(try fixture.store.revocation(issuerID: "contoso", tokenID: jti)?.reason == "revoked by the client (RFC 7009)")
             // Revoking again is a no-op 200.
             try await Self.revoke(client, access)
         }
@@ -68,7 +68,7 @@ struct IntrospectRevokeUserinfoRevocationTests {
             #expect(try !fixture.isRefreshTokenLive(second))
             let idToken = try #require(rotated["id_token"]?.stringValue)
             let idJTI = try #require(ProviderFixture.claims(idToken)["jti"]?.stringValue)
-            #expect(try fixture.context.store.revocation(of: idJTI) != nil)
+            #expect(try fixture.store.revocation(issuerID: "contoso", tokenID: idJTI) != nil)
             #expect(try await Calls.userinfo(client, secondAccess).status == .unauthorized)
         }
     }
@@ -138,9 +138,9 @@ struct IntrospectRevokeUserinfoRevocationTests {
             #expect(try ProviderFixture.json(noOpenID)["error"] == .string("invalid_token"))
 
             let access = try #require(try await ProviderFixture.codeFlow(client, issuer: "contoso")["access_token"]?.stringValue)
-            var user = try #require(try fixture.context.store.user(issuerID: "contoso", username: "user"))
+            var user = try #require(try fixture.store.user(issuerID: "contoso", username: "user"))
             user.isDisabled = true
-            try fixture.context.store.update(user)
+            try fixture.store.update(user)
             let disabled = try await Calls.userinfo(client, access)
             #expect(disabled.status == .unauthorized)
             #expect(try ProviderFixture.json(disabled)["error"] == .string("invalid_token"))
@@ -194,7 +194,7 @@ struct IntrospectRevokeUserinfoRevocationTests {
             #expect(body["error"] == .string("server_error"))
             #expect(body["access_token"] == nil)
             #expect(response.headers[.cacheControl] == "no-store")
-            #expect(try fixture.context.store.issuances(limit: 100).filter { $0.issuerID == "contoso" }.isEmpty)
+            #expect(try fixture.store.issuances(after: 0, limit: 100).filter { $0.issuerID == "contoso" }.isEmpty)
         }
     }
 }

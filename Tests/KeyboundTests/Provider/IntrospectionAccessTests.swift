@@ -15,7 +15,7 @@ struct IntrospectionAccessTests {
     /// A second resource at contoso, `api://calendar`, with a client holding its role, and a client
     /// (`calendar-server`) that serves it. Returns calendar-server's secret.
     static func addCalendar(_ fixture: ProviderFixture) throws {
-        let store = fixture.context.store
+        let store = fixture.store
         let now = Date()
         try store.insert(ClientRecord(issuerID: "contoso", clientID: "calendar-app", name: "Calendar app", authenticationMethod: .clientSecretBasic,
                                       secretHash: Secrets.hexDigest(ProviderFixture.secret), grantTypes: ["client_credentials"],
@@ -93,7 +93,7 @@ struct IntrospectionAccessTests {
             #expect(try await Self.introspect(client, mailToken, as: "daemon")["active"] == .bool(true))
             #expect(try await Self.introspect(client, calendarToken, as: "daemon") == Self.inactive)
             // Taken off api://mail's server clients, daemon sees nothing of poster's token any more.
-            try fixture.context.store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://mail", scopes: ["Mail.Read", "Mail.Send"],
+            try fixture.store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://mail", scopes: ["Mail.Read", "Mail.Send"],
                                                             roles: ["Mail.Read.All"], serverClients: []))
             fixture.context.directory.invalidate()
             #expect(try await Self.introspect(client, mailToken, as: "daemon") == Self.inactive)
@@ -104,7 +104,7 @@ struct IntrospectionAccessTests {
     func otherIssuerNever() async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
-        let store = fixture.context.store
+        let store = fixture.store
         try store.insert(ClientRecord(issuerID: "consumers", clientID: "consumers-server", name: "Consumers API", authenticationMethod: .clientSecretBasic,
                                       secretHash: Secrets.hexDigest(ProviderFixture.secret), grantTypes: [], createdAt: Date()))
         try store.upsert(ResourceRecord(issuerID: "consumers", audience: "api://mail", scopes: ["Mail.Read", "Mail.Send"], roles: ["Mail.Read.All"],

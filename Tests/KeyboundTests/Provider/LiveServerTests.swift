@@ -17,7 +17,7 @@ struct LiveServerTests {
         let adminToken = Secrets.random256(prefix: "kba_")
         let configuration = ServerConfiguration(publicURL: "https://id.keybound.test", adminToken: adminToken, passwordHashCost: 4)
         let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
-        let context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
+        let context = ProviderContext(manager: manager, store: try SQLiteProviderStore(directory: directory), configuration: configuration)
         try await DevelopmentBootstrap.run(context: context, now: Date())
         let app = Application(router: KeyboundApplication.router(context: context), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in

@@ -95,7 +95,7 @@ struct MalformedRequestTableAuthTests {
             #expect(owner.status == .badRequest)
             let access = try #require(tokens["access_token"]?.stringValue)
             let jti = try #require(ProviderFixture.claims(access)["jti"]?.stringValue)
-            #expect(try fixture.context.store.revocation(of: jti)?.reason == "refresh token presented by another client")
+            #expect(try fixture.store.revocation(issuerID: "contoso", tokenID: jti)?.reason == "refresh token presented by another client")
         }
     }
 

@@ -75,7 +75,7 @@ struct MalformedRequestTableTests {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         // A second resource, so a request can name two.
-        try fixture.context.store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://files", scopes: ["Files.Read"], roles: ["Files.Read.All"]))
+        try fixture.store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://files", scopes: ["Files.Read"], roles: ["Files.Read.All"]))
         try await fixture.app.test(.router) { client in
             var values: [String: String] = [:]
             if row.usesPlaceholders {

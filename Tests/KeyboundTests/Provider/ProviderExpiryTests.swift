@@ -75,7 +75,7 @@ struct ProviderExpiryTests {
             clock.set(try Self.expiry(of: token))
             let response = try await ProviderFixture.post(client, "/contoso/revoke", [("token", token)], authorization: IntrospectRevokeUserinfoTests.daemon)
             #expect(response.status == .ok)
-            #expect(try fixture.context.store.revocation(of: jti) == nil)
+            #expect(try fixture.store.revocation(issuerID: "contoso", tokenID: jti) == nil)
         }
     }
 }

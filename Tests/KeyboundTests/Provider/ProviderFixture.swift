@@ -13,6 +13,8 @@ import Testing
 struct ProviderFixture {
     let directory: URL
     let context: ProviderContext
+    /// The provider store, as its SQLite self: tests call it synchronously.
+    let store: SQLiteProviderStore
     var configuration: ServerConfiguration { context.configuration }
     static let publicURL = "https://id.keybound.test"
     static let password = "correct horse battery staple"
@@ -33,14 +35,14 @@ struct ProviderFixture {
         configure(&configuration)
         let time: @Sendable () -> Date
         if let clock { time = clock } else if let now { time = { now } } else { time = { Date() } }
-        context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration, now: time)
+        store = try SQLiteProviderStore(directory: directory)
+        context = ProviderContext(manager: manager, store: store, configuration: configuration, now: time)
         let created = time()
         var keys: [String: SigningKey] = [:]
         for (id, kind, tenant) in [("consumers", IssuerRecord.Kind.consumer, nil as String?), ("contoso", .tenant, DevelopmentBootstrap.tenantID)] {
             let issuer = IssuerRecord(id: id, url: configuration.issuerURL(id), kind: kind, tenantID: tenant, algorithm: .es256,
                                       createdAt: created.addingTimeInterval(-60))
             try await manager.createIssuer(issuer)
-            let store = context.store
             try store.upsert(ResourceRecord(issuerID: id, audience: "api://mail", scopes: ["Mail.Read", "Mail.Send"], roles: ["Mail.Read.All"]))
             try store.insert(UserRecord(issuerID: id, subject: "\(id)-user-subject", username: "user", passwordHash: PasswordHasher.hash(Self.password, cost: 4),
                                         displayName: "Test User", email: "user@\(id).example", createdAt: created))
@@ -180,7 +182,7 @@ struct ProviderFixture {
     /// Whether the refresh token `token` of `issuer` is live in the store: unspent, unrevoked,
     /// unexpired. (The public client that owns most test refresh tokens cannot introspect them.)
     func isRefreshTokenLive(_ token: String, issuer: String = "contoso") throws -> Bool {
-        guard let record = try context.store.refreshToken(issuerID: issuer, tokenHash: Secrets.hexDigest(token)) else { return false }
+        guard let record = try store.refreshToken(issuerID: issuer, tokenHash: Secrets.hexDigest(token)) else { return false }
         return record.spentAt == nil && record.revokedAt == nil && record.expiresAt > context.now()
     }
 

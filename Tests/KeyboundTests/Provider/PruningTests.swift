@@ -12,11 +12,11 @@ import Testing
 @Suite("Provider: pruning expired codes, assertion ids and dead refresh chains")
 struct PruningTests {
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
-    static let margin = ProviderStore.pruneMargin
+    static let margin = PruneReport.defaultMargin
 
-    static func store() throws -> (ProviderStore, URL) {
+    static func store() throws -> (SQLiteProviderStore, URL) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-prune-\(UUID().uuidString)")
-        return (try ProviderStore(directory: directory), directory)
+        return (try SQLiteProviderStore(directory: directory), directory)
     }
 
     static func code(_ name: String, expiresAt: Date) -> AuthorizationCodeRecord {
@@ -31,11 +31,11 @@ struct PruningTests {
                            issuedAt: issuedAt, expiresAt: issuedAt.addingTimeInterval(lifetime))
     }
 
-    static func insert(_ store: ProviderStore, _ tokens: [RefreshTokenRecord]) throws {
-        try store.pool.write { db in for token in tokens { try ProviderStore.insert(db, refreshToken: token) } }
+    static func insert(_ store: SQLiteProviderStore, _ tokens: [RefreshTokenRecord]) throws {
+        try store.pool.write { db in for token in tokens { try SQLiteProviderStore.insert(db, refreshToken: token) } }
     }
 
-    static func count(_ store: ProviderStore, _ table: String) throws -> Int {
+    static func count(_ store: SQLiteProviderStore, _ table: String) throws -> Int {
         try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? -1 }
     }
 
@@ -45,16 +45,16 @@ struct PruningTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(try store.recordAssertion(issuerID: "contoso", clientID: "signer", tokenID: "j1", expiresAt: Self.t0.addingTimeInterval(300)))
         #expect(try store.recordAssertion(issuerID: "contoso", clientID: "signer", tokenID: "j2", expiresAt: Self.t0.addingTimeInterval(7_200)))
-        #expect(try store.prune(now: Self.t0.addingTimeInterval(300 + Self.margin - 1)).clientAssertions == 0)
+        #expect(try store.prune(now: Self.t0.addingTimeInterval(300 + Self.margin - 1), margin: PruneReport.defaultMargin).clientAssertions == 0)
         // Still a replay within the margin.
         #expect(try store.recordAssertion(issuerID: "contoso", clientID: "signer", tokenID: "j1", expiresAt: Self.t0.addingTimeInterval(300)) == false)
-        #expect(try store.prune(now: Self.t0.addingTimeInterval(300 + Self.margin)).clientAssertions == 1)
+        #expect(try store.prune(now: Self.t0.addingTimeInterval(300 + Self.margin), margin: PruneReport.defaultMargin).clientAssertions == 1)
         #expect(try Self.count(store, "client_assertion") == 1)
         #expect(try store.recordAssertion(issuerID: "contoso", clientID: "signer", tokenID: "j2", expiresAt: Self.t0.addingTimeInterval(7_200)) == false)
     }
 
     @Test("an unused code goes after expiry plus the margin; a redeemed one stays while its chain lives")
-    func codes() throws {
+    func codes() async throws {
         let (store, directory) = try Self.store()
         defer { try? FileManager.default.removeItem(at: directory) }
         try store.insert(Self.code("unused", expiresAt: Self.t0.addingTimeInterval(60)))
@@ -65,25 +65,25 @@ struct PruningTests {
         let day: TimeInterval = 86_400
         try Self.insert(store, [Self.refresh("rc1", chain: "chain-c", issuedAt: Self.t0, lifetime: 14 * day)])
 
-        #expect(try store.prune(now: Self.t0.addingTimeInterval(60 + Self.margin - 1)).authorizationCodes == 0)
-        #expect(try store.prune(now: Self.t0.addingTimeInterval(60 + Self.margin)).authorizationCodes == 1)   // the unused one
+        await #expect(try store.prune(now: Self.t0.addingTimeInterval(60 + Self.margin - 1), margin: PruneReport.defaultMargin).authorizationCodes == 0)
+        await #expect(try store.prune(now: Self.t0.addingTimeInterval(60 + Self.margin), margin: PruneReport.defaultMargin).authorizationCodes == 1)   // the unused one
         // Two days on, the redeemed code's chain still has a live refresh token: the code stays, and
         // a replay of it still revokes the chain.
         let later = Self.t0.addingTimeInterval(2 * day)
-        #expect(try store.prune(now: later).authorizationCodes == 0)
+        await #expect(try store.prune(now: later, margin: PruneReport.defaultMargin).authorizationCodes == 0)
         guard case .replayed = try store.redeemCode(issuerID: "contoso", codeHash: "redeemed", chainID: "other", now: later) else {
             Issue.record("the replay was not detected"); return
         }
-        #expect(try store.refreshChain("chain-c").allSatisfy { $0.revokedAt != nil })
+        #expect(try store.refreshChain(issuerID: "contoso", chainID: "chain-c").allSatisfy { $0.revokedAt != nil })
         // Revoked more than the margin ago: the chain is dead, its code and tokens go.
-        let report = try store.prune(now: later.addingTimeInterval(Self.margin))
+        let report = try await store.prune(now: later.addingTimeInterval(Self.margin), margin: PruneReport.defaultMargin)
         #expect(report.authorizationCodes == 1)
         #expect(report.refreshTokens == 1)
         #expect(try Self.count(store, "authorization_code") == 0)
     }
 
     @Test("a spent token of a live chain is kept, so reuse is still detected; a dead chain goes whole")
-    func refreshChains() throws {
+    func refreshChains() async throws {
         let (store, directory) = try Self.store()
         defer { try? FileManager.default.removeItem(at: directory) }
         let day: TimeInterval = 86_400
@@ -103,19 +103,19 @@ struct PruningTests {
             }
         }
         let day20 = Self.t0.addingTimeInterval(20 * day)
-        let report = try store.prune(now: day20)
+        let report = try await store.prune(now: day20, margin: PruneReport.defaultMargin)
         #expect(report.refreshTokens == 1, "only the dead chain B goes")
         #expect(try store.refreshToken(issuerID: "contoso", tokenHash: "hash-b0") == nil)
         // Every row of the live chain is kept: its first token dates the chain (lifetime cap)...
-        #expect(try store.refreshChain("chain-a").count == 20)
-        #expect(try store.refreshChain("chain-a").first?.issuedAt == Self.t0)
+        #expect(try store.refreshChain(issuerID: "contoso", chainID: "chain-a").count == 20)
+        #expect(try store.refreshChain(issuerID: "contoso", chainID: "chain-a").first?.issuedAt == Self.t0)
         // ...and a spent, unexpired token presented again is reuse: the chain is revoked.
         guard case .reused = try store.spendRefreshToken(issuerID: "contoso", tokenHash: "hash-a10", now: day20) else {
             Issue.record("reuse was not detected after pruning"); return
         }
-        #expect(try store.refreshChain("chain-a").allSatisfy { $0.revokedAt != nil })
-        #expect(try store.prune(now: day20.addingTimeInterval(Self.margin - 1)).refreshTokens == 0)
-        #expect(try store.prune(now: day20.addingTimeInterval(Self.margin)).refreshTokens == 20)
+        #expect(try store.refreshChain(issuerID: "contoso", chainID: "chain-a").allSatisfy { $0.revokedAt != nil })
+        await #expect(try store.prune(now: day20.addingTimeInterval(Self.margin - 1), margin: PruneReport.defaultMargin).refreshTokens == 0)
+        await #expect(try store.prune(now: day20.addingTimeInterval(Self.margin), margin: PruneReport.defaultMargin).refreshTokens == 20)
         #expect(try Self.count(store, "refresh_token") == 0)
         // What pruning never touches: the revocations.
         #expect(try Self.count(store, "chain_revocation") == 1)
@@ -127,18 +127,18 @@ struct PruningTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         try Self.insert(store, [Self.refresh("c0", chain: "chain-c", issuedAt: Self.t0, lifetime: 100),
                                 Self.refresh("c1", chain: "chain-c", issuedAt: Self.t0.addingTimeInterval(50), lifetime: 100)])
-        #expect(try store.prune(now: Self.t0.addingTimeInterval(150 + Self.margin - 1)).refreshTokens == 0)
-        #expect(try store.prune(now: Self.t0.addingTimeInterval(150 + Self.margin)).refreshTokens == 2)
+        #expect(try store.prune(now: Self.t0.addingTimeInterval(150 + Self.margin - 1), margin: PruneReport.defaultMargin).refreshTokens == 0)
+        #expect(try store.prune(now: Self.t0.addingTimeInterval(150 + Self.margin), margin: PruneReport.defaultMargin).refreshTokens == 2)
     }
 
     @Test("the pruning service prunes on its own clock")
-    func service() throws {
+    func service() async throws {
         let (store, directory) = try Self.store()
         defer { try? FileManager.default.removeItem(at: directory) }
         try store.insert(Self.code("old", expiresAt: Self.t0))
         let clock = Self.t0.addingTimeInterval(Self.margin + 1)
         let service = PruningService(store: store, interval: .seconds(60), logger: Logger(label: "test"), now: { clock })
-        #expect(service.pruneOnce()?.authorizationCodes == 1)
+        await #expect(service.pruneOnce()?.authorizationCodes == 1)
         #expect(try Self.count(store, "authorization_code") == 0)
     }
 }

@@ -24,7 +24,7 @@ struct ServerClientsTests {
     func storeValidation(serverClients: [String], reason: String) async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
-        let store = fixture.context.store
+        let store = fixture.store
         try store.insert(ClientRecord(issuerID: "consumers", clientID: "consumers-only", name: "Other issuer", authenticationMethod: .clientSecretBasic,
                                       secretHash: Secrets.hexDigest(ProviderFixture.secret), grantTypes: [], createdAt: Date()))
         let error = #expect(throws: StoreError.self) { try store.upsert(Self.mail(serverClients)) }
@@ -38,7 +38,7 @@ struct ServerClientsTests {
     func storeRoundTrip() async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
-        let store = fixture.context.store
+        let store = fixture.store
         try store.upsert(Self.mail(["signer", "poster"]))
         #expect(try store.resource(issuerID: "contoso", audience: "api://mail")?.serverClients == ["signer", "poster"])
         #expect(try store.resource(issuerID: "consumers", audience: "api://mail")?.serverClients == ["daemon"], "the other issuer is untouched")
@@ -79,7 +79,7 @@ struct ServerClientsTests {
             let replaced = try await Self.admin(client, .post, "/admin/issuers/contoso/resources/api%3A%2F%2Fcalendar/server-clients",
                                                 json: #"{"server_clients": ["signer", "poster"]}"#)
             #expect(replaced.status == .ok)
-            #expect(try fixture.context.store.resource(issuerID: "contoso", audience: "api://calendar")?.serverClients == ["signer", "poster"])
+            #expect(try fixture.store.resource(issuerID: "contoso", audience: "api://calendar")?.serverClients == ["signer", "poster"])
 
             let list = try ProviderFixture.json(try await Self.admin(client, .get, "/admin/issuers/contoso/resources"))
             #expect(list["resources"]?.arrayValue?.count == 2)
@@ -98,7 +98,7 @@ struct ServerClientsTests {
                 #expect(error["error"] == .string(code), "\(json)")
                 #expect(error["error_description"]?.stringValue?.contains(fragment) == true, "\(error)")
             }
-            #expect(try fixture.context.store.resource(issuerID: "contoso", audience: "api://calendar")?.serverClients == ["signer", "poster"])
+            #expect(try fixture.store.resource(issuerID: "contoso", audience: "api://calendar")?.serverClients == ["signer", "poster"])
             let missing = try await Self.admin(client, .post, "/admin/issuers/contoso/resources/api%3A%2F%2Fnone/server-clients",
                                                json: #"{"server_clients": []}"#)
             #expect(missing.status == .notFound)
@@ -121,7 +121,7 @@ struct ServerClientsTests {
         let created = try await StoreCLI.run(["issuer", "create", "--data", directory.path, "--id", "contoso", "--url", "https://id.example/contoso",
                                         "--kind", "tenant", "--tenant-id", "t-1"], environment: environment)
         #expect(created.status == 0, "\(created.stderr)")
-        let store = try ProviderStore(directory: directory)
+        let store = try SQLiteProviderStore(directory: directory)
         try store.insert(ClientRecord(issuerID: "contoso", clientID: "mail-server", name: "Mail", authenticationMethod: .clientSecretBasic,
                                       secretHash: Secrets.hexDigest(ProviderFixture.secret), grantTypes: [], createdAt: Date()))
         try store.insert(ClientRecord(issuerID: "contoso", clientID: "spa", name: "SPA", authenticationMethod: .none,

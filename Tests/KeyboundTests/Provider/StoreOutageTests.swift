@@ -24,7 +24,7 @@ struct StoreOutageTests {
 
             // The database stops taking writes (as a full disk or a lost primary would). Closing
             // the pool instead would leave GRDB's readers waiting forever on the closed pool.
-            try await fixture.context.store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = ON") }
+            try await fixture.store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = ON") }
             let response = try await ProviderFixture.post(client, "/contoso/token",
                                                           [("grant_type", "client_credentials"), ("scope", "api://mail/.default")],
                                                           authorization: ProviderFixture.basic("daemon", ProviderFixture.secret))

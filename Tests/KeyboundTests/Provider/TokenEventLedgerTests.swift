@@ -19,7 +19,7 @@ struct TokenEventLedgerTests {
     func eventsPerReason() async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
-        let store = fixture.context.store
+        let store = fixture.store
         let observed = Mutex<[TokenEvent]>([])
         store.tokenRevocations.observe { events in observed.withLock { $0 += events } }
         try await fixture.app.test(.router) { client in
@@ -41,7 +41,7 @@ struct TokenEventLedgerTests {
             let redeemed = try ProviderFixture.json(try await AuthorizeEndpointCodeTests.exchange(client, code: code))
             #expect(try await AuthorizeEndpointCodeTests.exchange(client, code: code).status == .badRequest)
 
-            let events = try store.tokenEvents(issuerID: "contoso", after: 0)
+            let events = try await store.tokenEvents(issuerID: "contoso", after: 0)
             #expect(events.map(\.sequence) == [1, 2, 3, 4], "one sequence, no gaps, nothing twice: \(events.map(\.sequence))")
             #expect(events.map(\.reason) == [.clientRequest, .refreshTokenReuse, .refreshTokenReuse, .authorizationCodeReplay])
             let expected = [try Self.jti(app), try Self.jti(try #require(first["access_token"]?.stringValue)),
@@ -54,17 +54,17 @@ struct TokenEventLedgerTests {
             #expect(events[0].expiresAt.timeIntervalSince1970 == appExp)
             // The ID tokens were revoked too (the ledger check refuses them), without an event.
             let idJTI = try Self.jti(try #require(rotated["id_token"]?.stringValue))
-            #expect(try store.revocation(of: idJTI) != nil)
+            #expect(try store.revocation(issuerID: "contoso", tokenID: idJTI) != nil)
             // This process's observers were told of exactly the committed events.
             #expect(observed.withLock { $0.map(\.sequence) } == events.map(\.sequence))
             #expect(observed.withLock { $0.map(\.tokenID) } == events.map(\.tokenID))
             // The other issuer's sequence is its own.
-            #expect(try store.tokenEvents(issuerID: "consumers", after: 0).isEmpty)
+            await #expect(try store.tokenEvents(issuerID: "consumers", after: 0).isEmpty)
             try await IntrospectRevokeUserinfoRevocationTests.revoke(client, consumersApp, as: [],
                                                                       authorization: IntrospectRevokeUserinfoTests.daemon, issuer: "consumers")
-            #expect(try store.tokenEvents(issuerID: "consumers", after: 0).map(\.sequence) == [1])
+            await #expect(try store.tokenEvents(issuerID: "consumers", after: 0).map(\.sequence) == [1])
             #expect(try store.latestTokenEventSequence(issuerID: "contoso") == 4)
-            #expect(try store.tokenEvents(issuerID: "contoso", after: 2).map(\.sequence) == [3, 4])
+            await #expect(try store.tokenEvents(issuerID: "contoso", after: 2).map(\.sequence) == [3, 4])
         }
     }
 
@@ -72,7 +72,7 @@ struct TokenEventLedgerTests {
     func concurrentRevocations() async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
-        let store = fixture.context.store
+        let store = fixture.store
         let count = 40
         let tokens = try await fixture.app.test(.router) { client in
             var tokens: [String] = []
@@ -84,7 +84,7 @@ struct TokenEventLedgerTests {
         let ids = try tokens.map(Self.jti)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for id in ids {
-                group.addTask { try store.revokeToken(id, reason: "test", kind: .administrative, now: Date()) }
+                group.addTask { try store.revokeToken(issuerID: "contoso", tokenID: id, reason: "test", kind: .administrative, now: Date()) }
             }
             try await group.waitForAll()
         }
@@ -99,16 +99,16 @@ struct TokenEventLedgerTests {
     func expiredAndLive() async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
-        let store = fixture.context.store
+        let store = fixture.store
         let tokens = try await fixture.app.test(.router) { client in
             [try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue),
              try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)]
         }
-        try store.revokeToken("no-such-token", reason: "test", now: Date())
-        try store.revokeToken(try Self.jti(tokens[0]), reason: "test", now: Date().addingTimeInterval(3_600))
-        #expect(try store.tokenEvents(issuerID: "contoso", after: 0).isEmpty)
+        try store.revokeToken(issuerID: "contoso", tokenID: "no-such-token", reason: "test", kind: .administrative, now: Date())
+        try store.revokeToken(issuerID: "contoso", tokenID: try Self.jti(tokens[0]), reason: "test", kind: .administrative, now: Date().addingTimeInterval(3_600))
+        await #expect(try store.tokenEvents(issuerID: "contoso", after: 0).isEmpty)
         #expect(try store.firstLiveTokenEventSequence(issuerID: "contoso", now: Date()) == 1)
-        try store.revokeToken(try Self.jti(tokens[1]), reason: "test", now: Date())
+        try store.revokeToken(issuerID: "contoso", tokenID: try Self.jti(tokens[1]), reason: "test", kind: .administrative, now: Date())
         #expect(try store.firstLiveTokenEventSequence(issuerID: "contoso", now: Date()) == 1)
         #expect(try store.firstLiveTokenEventSequence(issuerID: "contoso", now: Date().addingTimeInterval(3_600)) == 2)
     }

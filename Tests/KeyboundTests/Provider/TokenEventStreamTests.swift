@@ -73,7 +73,7 @@ struct TokenEventStreamTests {
     func refusals() async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
-        try fixture.context.store.insert(ClientRecord(issuerID: "consumers", clientID: "consumers-only", name: "Other", authenticationMethod: .clientSecretBasic,
+        try fixture.store.insert(ClientRecord(issuerID: "consumers", clientID: "consumers-only", name: "Other", authenticationMethod: .clientSecretBasic,
                                                       secretHash: Secrets.hexDigest(ProviderFixture.secret), grantTypes: [], createdAt: Date()))
         try await fixture.app.test(.router) { client in
             let anonymous = try await Self.get(client, as: nil)
@@ -95,7 +95,7 @@ struct TokenEventStreamTests {
             #expect(bad.status == .badRequest)
             #expect(try await Self.get(client, "nobody").status == .notFound)
             // Off the server clients, daemon loses the stream.
-            try fixture.context.store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://mail", scopes: ["Mail.Read"], roles: ["Mail.Read.All"]))
+            try fixture.store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://mail", scopes: ["Mail.Read"], roles: ["Mail.Read.All"]))
             fixture.context.directory.invalidate()
             #expect(try await Self.get(client).status == .forbidden)
         }
@@ -105,7 +105,7 @@ struct TokenEventStreamTests {
     func privateKeyJWTAndStart() async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
-        try fixture.context.store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://mail", scopes: ["Mail.Read", "Mail.Send"],
+        try fixture.store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://mail", scopes: ["Mail.Read", "Mail.Send"],
                                                         roles: ["Mail.Read.All"], serverClients: ["daemon", "signer"]))
         try await fixture.app.test(.router) { client in
             let token = try await IntrospectionAccessTests.token(client, "daemon", scope: "api://mail/.default")

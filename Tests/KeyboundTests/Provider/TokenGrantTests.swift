@@ -29,7 +29,7 @@ struct TokenGrantTests {
             #expect(verified.tenantID == DevelopmentBootstrap.tenantID)
             #expect(verified.claims["scope"] == nil)
             let tokenID = try #require(verified.tokenID)
-            let record = try #require(try fixture.context.store.issuance(tokenID: tokenID))
+            let record = try #require(try fixture.store.issuance(issuerID: "contoso", tokenID: tokenID))
             #expect(record.kind == .access)
             #expect(record.keyID == verified.keyID)
             #expect(record.claimsDigest == Secrets.hexDigest(bytes: verified.payload))
@@ -42,7 +42,7 @@ struct TokenGrantTests {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         // The fixture's consumers daemon was stored with api://mail/Mail.Read.All, as an older store might hold.
-        #expect(try fixture.context.store.client(issuerID: "consumers", clientID: "daemon")?.roles.isEmpty == false)
+        #expect(try fixture.store.client(issuerID: "consumers", clientID: "daemon")?.roles.isEmpty == false)
         try await fixture.app.test(.router) { client in
             for scope in ["api://mail/.default", "api://mail/Mail.Read.All"] {
                 let response = try await ProviderFixture.post(client, "/consumers/token", [("grant_type", "client_credentials"), ("scope", scope)],
@@ -53,7 +53,7 @@ struct TokenGrantTests {
                 #expect(body["error_description"]?.stringValue?.contains("consumer realm") == true)
             }
         }
-        #expect(try fixture.context.store.issuances().filter { $0.issuerID == "consumers" }.isEmpty)
+        #expect(try fixture.store.issuances(after: 0, limit: 1_000).filter { $0.issuerID == "consumers" }.isEmpty)
     }
 
     @Test("client_secret_post and private_key_jwt authenticate; a replayed assertion does not")
@@ -85,9 +85,9 @@ struct TokenGrantTests {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
         // Give the contoso daemon a different secret: the consumers daemon keeps the fixture's.
-        var consumerDaemon = try #require(try fixture.context.store.client(issuerID: "contoso", clientID: "daemon"))
+        var consumerDaemon = try #require(try fixture.store.client(issuerID: "contoso", clientID: "daemon"))
         consumerDaemon.secretHash = Secrets.hexDigest("contoso-only-secret")
-        try fixture.context.store.update(consumerDaemon)
+        try fixture.store.update(consumerDaemon)
         try await fixture.app.test(.router) { client in
             let response = try await ProviderFixture.post(client, "/consumers/token", [("grant_type", "client_credentials"), ("scope", "api://mail/.default")],
                                                           authorization: ProviderFixture.basic("daemon", "contoso-only-secret"))
@@ -148,7 +148,7 @@ struct TokenGrantTests {
                                                                authorization: ProviderFixture.basic("daemon", ProviderFixture.secret))
             #expect(try ProviderFixture.json(introspection)["active"] == .bool(false))
             let jti = try #require(ProviderFixture.claims(access2)["jti"]?.stringValue)
-            #expect(try fixture.context.store.revocation(of: jti)?.reason == "refresh token reused")
+            #expect(try fixture.store.revocation(issuerID: "contoso", tokenID: jti)?.reason == "refresh token reused")
         }
     }
 

@@ -53,7 +53,7 @@ struct TokenEventSubscriberLiveTests {
         let live = try await LiveProvider.start()
         defer { Task { await live.stop() } }
         let issuer = live.base + "/contoso"
-        let store = live.fixture.context.store
+        let store = live.fixture.store
         try store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://mail", scopes: ["Mail.Read", "Mail.Send"],
                                         roles: ["Mail.Read.All"], serverClients: ["daemon", "signer"]))
         live.fixture.context.directory.invalidate()
@@ -77,7 +77,7 @@ struct TokenEventSubscriberLiveTests {
 
         for token in [cached, uncached] {
             let jti = try #require(ProviderFixture.claims(token)["jti"]?.stringValue)
-            try store.revokeToken(jti, reason: "test", kind: .clientRequest, now: Date())
+            try store.revokeToken(issuerID: "contoso", tokenID: jti, reason: "test", kind: .clientRequest, now: Date())
         }
         #expect(await eventually(within: 10) { log.all.count == 2 }, "notices: \(log.all), error: \(tokens.lastError(of: issuer) ?? "")")
         #expect(validator.cache.identity(for: cached, now: Date()) == nil, "evicted")

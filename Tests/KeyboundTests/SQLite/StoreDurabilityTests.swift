@@ -14,7 +14,7 @@ struct StoreDurabilityTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-durability-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let pools: [(String, any DatabaseWriter)] = [
-            ("provider", try ProviderStore(directory: directory).pool),
+            ("provider", try SQLiteProviderStore(directory: directory).pool),
             ("audit", try AuditLog(directory: directory).pool),
             ("mail", try MailStore(directory: directory).pool),
         ]

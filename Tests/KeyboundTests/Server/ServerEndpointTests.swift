@@ -21,7 +21,7 @@ struct ServerEndpointTests {
         init() async throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-server-\(UUID().uuidString)")
             manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
-            context = ProviderContext(manager: manager, store: try ProviderStore(directory: directory), configuration: configuration)
+            context = ProviderContext(manager: manager, store: try SQLiteProviderStore(directory: directory), configuration: configuration)
             try await DevelopmentBootstrap.run(context: context, now: now)
         }
 

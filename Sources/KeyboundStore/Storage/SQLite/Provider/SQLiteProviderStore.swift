@@ -2,14 +2,18 @@ import Foundation
 import GRDB
 import KeyboundSQLite
 
-/// Clients, users, resources, authorization codes, refresh tokens and the issuance ledger of the
-/// provider: one SQLite file (`provider.sqlite`, WAL) next to the key store, through a GRDB pool
-/// so reads never wait for the ledger's writes.
+/// The ``ProviderStore`` on SQLite, the embedded default: one file (`provider.sqlite`, WAL) next
+/// to the key store, through a GRDB pool so reads never wait for the ledger's writes.
 ///
 /// Ledger rows and revocations are never deleted (triggers refuse it); expired codes, assertion
 /// ids and dead refresh chains are pruned (``prune(now:margin:)``).
-public final class ProviderStore: @unchecked Sendable {
+///
+/// Its calls are synchronous (a synchronous function satisfies the protocol's async requirement):
+/// command-line tools call them directly, the server through ``ProviderStore``.
+public final class SQLiteProviderStore: ProviderStore, @unchecked Sendable {
     let pool: DatabasePool
+    /// The ledger's group-commit writer.
+    let ledgerWriter: GroupCommitWriter<IssuanceEntry, Void>
     /// The database file.
     public let path: String
 
@@ -18,6 +22,8 @@ public final class ProviderStore: @unchecked Sendable {
     /// Told, in this process and after the commit, of every batch of token revocation events
     /// (RFC 7009 revocation, refresh-token reuse, code replay, incident response).
     public let tokenRevocations = StoreObservers<[TokenEvent]>()
+    /// Told of each committed ledger batch.
+    public let ledgerBatches = StoreObservers<LedgerBatch>()
 
     /// Opens (creating if needed) the provider store in `directory`, and migrates it.
     public init(directory: URL) throws(StoreError) {
@@ -28,6 +34,7 @@ public final class ProviderStore: @unchecked Sendable {
         } catch {
             throw StoreError(.storage, "cannot open the provider store at '\(path)': \(error)")
         }
+        ledgerWriter = Self.makeLedgerWriter(pool: pool, observers: ledgerBatches)
     }
 
     /// Runs `body` in a read transaction, mapping every database failure to ``StoreError``.
@@ -215,6 +222,22 @@ public final class ProviderStore: @unchecked Sendable {
                 BEGIN SELECT RAISE(ABORT, 'token events are append-only'); END;
                 CREATE TRIGGER token_event_append_only_update BEFORE UPDATE ON token_event
                 BEGIN SELECT RAISE(ABORT, 'token events are append-only'); END;
+                """)
+        }
+        migrator.registerMigration("v5: revocations name their issuer") { db in
+            // Revocations are looked up as (issuer, jti) and (issuer, chain). Older rows get
+            // their issuer from the ledger or the chain's refresh tokens.
+            try db.execute(sql: """
+                ALTER TABLE token_revocation ADD COLUMN issuer_id TEXT;
+                UPDATE token_revocation SET issuer_id = (SELECT issuer_id FROM issuance WHERE issuance.jti = token_revocation.jti);
+                ALTER TABLE chain_revocation ADD COLUMN issuer_id TEXT;
+                UPDATE chain_revocation SET issuer_id = COALESCE(
+                    (SELECT issuer_id FROM refresh_token WHERE refresh_token.chain_id = chain_revocation.chain_id LIMIT 1),
+                    (SELECT issuer_id FROM issuance WHERE issuance.chain_id = chain_revocation.chain_id LIMIT 1));
+                CREATE TRIGGER token_revocation_no_update BEFORE UPDATE ON token_revocation
+                BEGIN SELECT RAISE(ABORT, 'revocations are never updated'); END;
+                CREATE TRIGGER chain_revocation_no_update BEFORE UPDATE ON chain_revocation
+                BEGIN SELECT RAISE(ABORT, 'revocations are never updated'); END;
                 """)
         }
         return migrator

@@ -1,17 +1,22 @@
 import Foundation
 import GRDB
 
-extension ProviderStore {
-    /// Records the revocation of `tokenID` (once) and, for an access token of the ledger that has
-    /// not expired at `now`, appends its issuer's next token event. Runs inside the caller's
-    /// `BEGIN IMMEDIATE` transaction, so the event numbers follow commit order.
-    static func revokeToken(_ db: Database, tokenID: String, reason: String, kind: TokenRevocationReason,
+extension SQLiteProviderStore {
+    /// Records the revocation of issuer `issuerID`'s `tokenID` (once) and, for an access token of
+    /// the ledger that has not expired at `now`, appends the issuer's next token event. Runs inside
+    /// the caller's `BEGIN IMMEDIATE` transaction, so the event numbers follow commit order.
+    ///
+    /// The file keeps v1's one `jti` namespace for revocations: a `jti` another issuer already
+    /// revoked is not recorded again (ledger `jti`s are unique in the file, so only a `jti` the
+    /// ledger does not hold can meet this).
+    static func revokeToken(_ db: Database, issuerID: String, tokenID: String, reason: String, kind: TokenRevocationReason,
                             now: Date) throws -> TokenEvent? {
-        try db.execute(sql: "INSERT OR IGNORE INTO token_revocation (jti, revoked_at, reason) VALUES (?, ?, ?)",
-                       arguments: [tokenID, now.timeIntervalSince1970, reason])
+        try db.execute(sql: "INSERT OR IGNORE INTO token_revocation (jti, issuer_id, revoked_at, reason) VALUES (?, ?, ?, ?)",
+                       arguments: [tokenID, issuerID, now.timeIntervalSince1970, reason])
         guard db.changesCount == 1,
-              let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT issuer_id, kind, audience, expires_at FROM issuance WHERE jti = ?"),
-                                         arguments: [tokenID]),
+              let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT issuer_id, kind, audience, expires_at FROM issuance WHERE jti = ? AND issuer_id = ?"),
+                arguments: [tokenID, issuerID]),
               row["kind"] as String == IssuanceRecord.TokenKind.access.rawValue,
               (row["expires_at"] as Double) > now.timeIntervalSince1970 else { return nil }
         let issuerID: String = row["issuer_id"]
@@ -33,7 +38,7 @@ extension ProviderStore {
     }
 
     /// Issuer `issuerID`'s token events after `sequence`, oldest first, at most `limit`.
-    public func tokenEvents(issuerID: String, after sequence: Int64, limit: Int = 500) throws(StoreError) -> [TokenEvent] {
+    public func tokenEvents(issuerID: String, after sequence: Int64, limit: Int) throws(StoreError) -> [TokenEvent] {
         try read { db in
             try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM token_event WHERE issuer_id = ? AND sequence > ? ORDER BY sequence LIMIT ?"),
                              arguments: [issuerID, sequence, limit]).map(Self.tokenEvent(from:))

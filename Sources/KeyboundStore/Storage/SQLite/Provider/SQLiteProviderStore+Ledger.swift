@@ -2,67 +2,41 @@ import Foundation
 import GRDB
 import KeyboundSQLite
 
-/// The issuance ledger's writer. Every issued token is committed here before it is handed out;
-/// concurrent requests are gathered into one transaction (group commit), so a burst of grants
-/// costs one `fsync`-bounded commit, not one each.
-///
-/// The batching is the SQLite core's `GroupCommitWriter`: commits run on a dedicated queue, never
-/// on the caller's thread, so a request waits, it does not block a Swift concurrency thread.
-public final class IssuanceLedger: Sendable {
-    /// One request's records: its tokens and, if any, the refresh token to store with them.
-    public struct Entry: Sendable {
-        /// Ledger rows (access, ID and refresh tokens).
-        public var records: [IssuanceRecord]
-        /// The refresh token state to store, if the grant issued one.
-        public var refreshToken: RefreshTokenRecord?
-
-        /// An entry.
-        public init(records: [IssuanceRecord], refreshToken: RefreshTokenRecord? = nil) {
-            self.records = records
-            self.refreshToken = refreshToken
-        }
-    }
-
-    /// The store the ledger lives in.
-    public let store: ProviderStore
-    private let writer: GroupCommitWriter<Entry, Void>
-    /// The largest number of requests committed in one transaction.
-    public var maximumBatch: Int { writer.maximumBatch }
-    /// How long the writer waits for company before a commit when requests arrive concurrently.
-    public var coalescingDelayMicroseconds: UInt32 { writer.coalescingDelayMicroseconds }
-
-    /// A ledger over `store`; `onBatch` is told the size and duration (seconds) of each committed
-    /// batch (for metrics).
-    public init(store: ProviderStore, maximumBatch: Int = 512, onBatch: @escaping @Sendable (Int, Double) -> Void = { _, _ in }) {
-        self.store = store
-        writer = GroupCommitWriter(database: store.pool, label: "keybound.issuance-ledger", maximumBatch: maximumBatch,
-                                   coalescingDelayMicroseconds: 1_000, onBatch: onBatch) { entries, db in
-            for entry in entries { try Self.insert(entry, into: db) }
+extension SQLiteProviderStore {
+    /// The ledger's writer: the SQLite core's `GroupCommitWriter`. Commits run on a dedicated
+    /// queue, never on the caller's thread, so a request waits, it does not block a Swift
+    /// concurrency thread.
+    static func makeLedgerWriter(pool: DatabasePool, observers: StoreObservers<LedgerBatch>) -> GroupCommitWriter<IssuanceEntry, Void> {
+        GroupCommitWriter(database: pool, label: "keybound.issuance-ledger", maximumBatch: 512, coalescingDelayMicroseconds: 1_000,
+                          onBatch: { size, seconds in observers.notify(LedgerBatch(size: size, seconds: seconds)) }) { entries, db in
+            for entry in entries { try insert(entry, into: db) }
             return Array(repeating: (), count: entries.count)
         }
     }
 
-    /// Commits `entry`; returns once it is durable. Throws ``StoreError`` if it could not be
-    /// written (for example a duplicate `jti`); the caller must then not hand out the tokens.
-    public func commit(_ entry: Entry) async throws(StoreError) {
+    /// Commits `entry` with others waiting at the same time; returns once it is durable.
+    public func commit(_ entry: IssuanceEntry) async throws(StoreError) {
         do {
-            try await writer.submit(entry)
+            try await ledgerWriter.submit(entry)
         } catch {
-            throw ProviderStore.storeError(error)
+            throw Self.storeError(error)
         }
     }
 
-    /// Commits `entry` synchronously (for tools and tests outside a server).
-    public func commitNow(_ entry: Entry) throws(StoreError) {
-        try store.write { db in try Self.insert(entry, into: db) }
+    /// Commits `entry` synchronously, in a transaction of its own (for tools and tests outside a server).
+    public func commitNow(_ entry: IssuanceEntry) throws(StoreError) {
+        try write { db in try Self.insert(entry, into: db) }
     }
 
-    static func insert(_ entry: Entry, into db: Database) throws {
+    static func insert(_ entry: IssuanceEntry, into db: Database) throws {
         // A chain revoked (refresh reuse, code replay) while these tokens waited for the commit:
         // they must never be handed out. The check runs in the same serialized writer as the revocation.
-        let chains = Set(entry.records.compactMap(\.chainID) + [entry.refreshToken?.chainID].compactMap { $0 })
-        for chain in chains where try ProviderStore.isChainRevoked(db, chainID: chain) {
-            throw StoreError(.chainRevoked, "refresh chain '\(chain)' was revoked before its tokens were committed")
+        var chains: [(issuerID: String, chainID: String)] = entry.records.compactMap { record in
+            record.chainID.map { (record.issuerID, $0) }
+        }
+        if let refresh = entry.refreshToken { chains.append((refresh.issuerID, refresh.chainID)) }
+        for chain in chains where try isChainRevoked(db, issuerID: chain.issuerID, chainID: chain.chainID) {
+            throw StoreError(.chainRevoked, "refresh chain '\(chain.chainID)' was revoked before its tokens were committed")
         }
         for record in entry.records {
             do {
@@ -77,16 +51,25 @@ public final class IssuanceLedger: Sendable {
                                      record.expiresAt.timeIntervalSince1970, record.parentTokenID, record.sessionID,
                                      record.chainID, record.grantType, record.claimsDigest])
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+                // The file keeps one jti namespace for every issuer (v1's UNIQUE); a random
+                // 128-bit jti never meets another issuer's.
                 throw StoreError(.duplicateToken, "token id '\(record.tokenID)' is already in the issuance ledger")
             }
         }
-        if let refresh = entry.refreshToken { try ProviderStore.insert(db, refreshToken: refresh) }
+        if let refresh = entry.refreshToken { try insert(db, refreshToken: refresh) }
     }
-}
 
-extension ProviderStore {
-    /// The ledger record of token `tokenID`, or `nil` if Keybound never issued it.
-    public func issuance(tokenID: String) throws(StoreError) -> IssuanceRecord? {
+    /// The ledger record of issuer `issuerID`'s token `tokenID`, or `nil`.
+    public func issuance(issuerID: String, tokenID: String) throws(StoreError) -> IssuanceRecord? {
+        try read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM issuance WHERE issuer_id = ? AND jti = ?"),
+                             arguments: [issuerID, tokenID]).map(Self.issuance(from:))
+        }
+    }
+
+    /// The ledger record of token `tokenID` whichever issuer issued it, or `nil`: for the hunt,
+    /// which explains a forgery that reuses another issuer's `jti`. Requests never use it.
+    public func issuanceOfAnyIssuer(tokenID: String) throws(StoreError) -> IssuanceRecord? {
         try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM issuance WHERE jti = ?", arguments: [tokenID]).map(Self.issuance(from:))
         }
@@ -94,23 +77,22 @@ extension ProviderStore {
 
     /// The ledger record of issuer `issuerID`'s token `tokenID` and, if it was revoked, why, read
     /// off the calling thread (the online ledger check runs this for every token it has not seen).
-    /// Looked up as (issuer, jti): another issuer's token with the same `jti` is not this one.
     ///
     /// The read runs synchronously on a dispatch thread, not through GRDB's async `read`: that one
     /// holds a reader connection while it waits to resume on a Swift concurrency thread, and with
     /// the synchronous reads other code makes on those threads (the token-event poll) the two
     /// deadlocked, every cooperative thread waiting for a reader and every reader for a thread.
-    public func issuanceStatus(issuerID: String, tokenID: String) async throws(StoreError)
-        -> (record: IssuanceRecord, revocationReason: String?)? {
-        let result: Result<(record: IssuanceRecord, revocationReason: String?)?, StoreError> = await withCheckedContinuation { continuation in
+    public func issuanceStatus(issuerID: String, tokenID: String) async throws(StoreError) -> IssuanceStatus? {
+        let result: Result<IssuanceStatus?, StoreError> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(returning: Result { () throws(StoreError) in
                     try self.read { db in
                         guard let record = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM issuance WHERE issuer_id = ? AND jti = ?"),
                                                             arguments: [issuerID, tokenID]).map(Self.issuance(from:)) else { return nil }
-                        let reason = try String.fetchOne(db.cachedStatement(sql: "SELECT reason FROM token_revocation WHERE jti = ?"),
-                                                         arguments: [tokenID])
-                        return (record, reason)
+                        let reason = try String.fetchOne(
+                            db.cachedStatement(sql: "SELECT reason FROM token_revocation WHERE jti = ? AND issuer_id = ?"),
+                            arguments: [tokenID, issuerID])
+                        return IssuanceStatus(record: record, revocationReason: reason)
                     }
                 })
             }
@@ -118,8 +100,7 @@ extension ProviderStore {
         return try result.get()
     }
 
-    /// Every access and ID token issuer `issuerID` signed with key `keyID`, in sequence order (a scan
-    /// of the ledger: for incident response, not for requests).
+    /// Every access and ID token issuer `issuerID` signed with key `keyID`, in sequence order.
     public func issuances(issuerID: String, keyID: String) throws(StoreError) -> [IssuanceRecord] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM issuance WHERE issuer_id = ? AND kid = ? ORDER BY sequence",
@@ -128,7 +109,7 @@ extension ProviderStore {
     }
 
     /// Ledger records in sequence order, after `sequence`, at most `limit`.
-    public func issuances(after sequence: Int64 = 0, limit: Int = 1_000) throws(StoreError) -> [IssuanceRecord] {
+    public func issuances(after sequence: Int64, limit: Int) throws(StoreError) -> [IssuanceRecord] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM issuance WHERE sequence > ? ORDER BY sequence LIMIT ?",
                              arguments: [sequence, limit]).map(Self.issuance(from:))

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Keybound
 
-extension ProviderStore {
+extension SQLiteProviderStore {
     // MARK: Clients
 
     /// Registers a client. Throws ``StoreError/Code/clientExists`` if the issuer has one with that id.
@@ -85,9 +85,7 @@ extension ProviderStore {
 
     /// Creates a user. Throws ``StoreError/Code/userExists`` if the issuer has one with that name.
     public func insert(_ user: UserRecord) throws(StoreError) {
-        guard !user.username.isEmpty, user.username.utf8.count <= 256, !user.username.contains(where: \.isNewline) else {
-            throw StoreError(.invalidUser, "a username is 1–256 bytes on one line")
-        }
+        try ProviderRecordRules.validate(user)
         try write { db in
             if try Row.fetchOne(db, sql: "SELECT 1 FROM user WHERE issuer_id = ? AND username = ?",
                                 arguments: [user.issuerID, user.username]) != nil {
@@ -147,28 +145,13 @@ extension ProviderStore {
     /// client must be a confidential client of the same issuer (looked up by exact bytes inside the
     /// write transaction), each named once; otherwise ``StoreError/Code/invalidResource``.
     public func upsert(_ resource: ResourceRecord) throws(StoreError) {
-        guard !resource.audience.isEmpty, !resource.audience.contains(" ") else {
-            throw StoreError(.invalidResource, "a resource audience is a non-empty URI without spaces")
-        }
-        for (index, clientID) in resource.serverClients.enumerated() {
-            guard ClientRecord.isValidClientID(clientID) else {
-                throw StoreError(.invalidResource, "server client '\(clientID)' is not a valid client id")
-            }
-            guard !resource.serverClients[..<index].contains(where: { $0.utf8.elementsEqual(clientID.utf8) }) else {
-                throw StoreError(.invalidResource, "server client '\(clientID)' is named twice")
-            }
-        }
+        try ProviderRecordRules.validate(resource)
         try write { db in
             for clientID in resource.serverClients {
                 // `=` on TEXT compares bytes (SQLite's BINARY collation): no case folding, no normalization.
                 let method = try String.fetchOne(db, sql: "SELECT auth_method FROM client WHERE issuer_id = ? AND client_id = ?",
                                                  arguments: [resource.issuerID, clientID])
-                guard let method else {
-                    throw StoreError(.invalidResource, "issuer '\(resource.issuerID)' has no client '\(clientID)' to serve '\(resource.audience)'")
-                }
-                guard method != ClientRecord.AuthenticationMethod.none.rawValue else {
-                    throw StoreError(.invalidResource, "client '\(clientID)' is a public client; a server client must be confidential")
-                }
+                try ProviderRecordRules.checkServerClient(clientID, method: method, of: resource)
             }
             try db.execute(sql: """
                 INSERT INTO resource (issuer_id, audience, scopes, roles, server_clients) VALUES (?, ?, ?, ?, ?)

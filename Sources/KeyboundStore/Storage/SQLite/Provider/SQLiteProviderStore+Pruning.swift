@@ -13,25 +13,25 @@ public struct PruneReport: Sendable, Equatable {
     /// An empty report.
     public init() {}
 
-    /// Rows deleted in all.
-    public var total: Int { authorizationCodes + clientAssertions + refreshTokens }
-}
-
-extension ProviderStore {
     /// How long past its expiry a row is kept before pruning may delete it: one hour. It covers
     /// any clock skew allowed on a client assertion's `exp` and a clock stepped back a little.
-    public static let pruneMargin: TimeInterval = 3_600
+    public static let defaultMargin: TimeInterval = 3_600
 
     /// How long past its expiry a redeemed code is kept at least: one day, the longest an access
     /// token can live, so a replay within that time still revokes the tokens the code produced.
     public static let redeemedCodeRetention: TimeInterval = 86_400
 
+    /// Rows deleted in all.
+    public var total: Int { authorizationCodes + clientAssertions + refreshTokens }
+}
+
+extension SQLiteProviderStore {
     /// Deletes what can no longer matter, as of `now` (docs/provider.md, "Pruning"):
     ///
     /// - **Client assertion ids** whose assertion expired more than `margin` ago: an expired assertion
     ///   is refused whatever its `jti`, so its replay-cache entry has done its job.
     /// - **Authorization codes**: an unused one that expired more than `margin` ago; a redeemed one
-    ///   that expired more than ``redeemedCodeRetention`` (and `margin`) ago and whose refresh chain
+    ///   that expired more than ``PruneReport/redeemedCodeRetention`` (and `margin`) ago and whose refresh chain
     ///   has no live token left (or was revoked): a replay of a redeemed code must still revoke what
     ///   it produced (RFC 6749 §4.1.2), so it is kept while any of that can still be used.
     /// - **Refresh tokens**, a whole chain at a time, and only once the chain is dead: every token of
@@ -43,7 +43,7 @@ extension ProviderStore {
     ///
     /// Never deleted: the issuance ledger, token and chain revocations (append-only, by trigger).
     @discardableResult
-    public func prune(now: Date, margin: TimeInterval = ProviderStore.pruneMargin) throws(StoreError) -> PruneReport {
+    public func prune(now: Date, margin: TimeInterval) throws(StoreError) -> PruneReport {
         let cutoff = now.timeIntervalSince1970 - max(0, margin)
         let current = now.timeIntervalSince1970
         return try write { db in
@@ -58,7 +58,7 @@ extension ProviderStore {
                         SELECT 1 FROM refresh_token r
                         WHERE r.chain_id = authorization_code.chain_id AND r.revoked_at IS NULL AND r.expires_at > :now)
                       OR EXISTS (SELECT 1 FROM chain_revocation c WHERE c.chain_id = authorization_code.chain_id)))
-                """, arguments: ["cutoff": cutoff, "usedCutoff": min(cutoff, current - Self.redeemedCodeRetention), "now": current])
+                """, arguments: ["cutoff": cutoff, "usedCutoff": min(cutoff, current - PruneReport.redeemedCodeRetention), "now": current])
             report.authorizationCodes = db.changesCount
             try db.execute(sql: """
                 DELETE FROM refresh_token WHERE chain_id IN (

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-extension ProviderStore {
+extension SQLiteProviderStore {
     // MARK: Authorization codes
 
     /// Stores a new authorization code.
@@ -17,16 +17,6 @@ extension ProviderStore {
         }
     }
 
-    /// What redeeming an authorization code found.
-    public enum CodeRedemption: Sendable, Equatable {
-        /// The code was unused; it is now marked used, with `chainID` recorded for replay detection.
-        case redeemed(AuthorizationCodeRecord)
-        /// The code had been redeemed before: a replay. The chain it created has been revoked.
-        case replayed(AuthorizationCodeRecord)
-        /// No such code at this issuer.
-        case unknown
-    }
-
     /// Atomically marks the code `codeHash` of `issuerID` used. A second redemption revokes the
     /// refresh chain (and the tokens) the first one created (RFC 6749 §4.1.2).
     public func redeemCode(issuerID: String, codeHash: String, chainID: String, now: Date) throws(StoreError) -> CodeRedemption {
@@ -37,7 +27,7 @@ extension ProviderStore {
             if code.usedAt != nil {
                 var events: [TokenEvent] = []
                 if let chain = code.chainID {
-                    events = try Self.revokeChain(db, chainID: chain, reason: "authorization code replayed",
+                    events = try Self.revokeChain(db, issuerID: issuerID, chainID: chain, reason: "authorization code replayed",
                                                   kind: .authorizationCodeReplay, now: now)
                 }
                 return (.replayed(code), events)
@@ -63,18 +53,6 @@ extension ProviderStore {
 
     // MARK: Refresh tokens
 
-    /// What exchanging a refresh token found.
-    public enum RefreshExchange: Sendable, Equatable {
-        /// The token was live; it is now spent.
-        case exchanged(RefreshTokenRecord)
-        /// The token had been spent before: reuse. Its whole chain has been revoked.
-        case reused(RefreshTokenRecord)
-        /// The token (or its chain) was revoked, or it expired.
-        case inactive(RefreshTokenRecord)
-        /// No such token at this issuer.
-        case unknown
-    }
-
     /// Atomically spends the refresh token `tokenHash` of `issuerID`. Presenting a spent token
     /// revokes every token of its chain (OAuth 2.0 Security BCP §4.14.2).
     public func spendRefreshToken(issuerID: String, tokenHash: String, now: Date) throws(StoreError) -> RefreshExchange {
@@ -84,7 +62,7 @@ extension ProviderStore {
             var token = Self.refreshToken(from: row)
             if token.revokedAt != nil || token.expiresAt <= now { return (.inactive(token), []) }
             if token.spentAt != nil {
-                let events = try Self.revokeChain(db, chainID: token.chainID, reason: "refresh token reused",
+                let events = try Self.revokeChain(db, issuerID: issuerID, chainID: token.chainID, reason: "refresh token reused",
                                                   kind: .refreshTokenReuse, now: now)
                 return (.reused(token), events)
             }
@@ -105,38 +83,46 @@ extension ProviderStore {
         }
     }
 
-    /// Every refresh token of a chain, oldest first.
-    public func refreshChain(_ chainID: String) throws(StoreError) -> [RefreshTokenRecord] {
+    /// Every refresh token of issuer `issuerID`'s chain `chainID`, oldest first.
+    public func refreshChain(issuerID: String, chainID: String) throws(StoreError) -> [RefreshTokenRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM refresh_token WHERE chain_id = ? ORDER BY issued_at, rowid",
-                             arguments: [chainID]).map(Self.refreshToken(from:))
+            try Row.fetchAll(db, sql: "SELECT * FROM refresh_token WHERE chain_id = ? AND issuer_id = ? ORDER BY issued_at, rowid",
+                             arguments: [chainID, issuerID]).map(Self.refreshToken(from:))
         }
     }
 
-    /// Whether the refresh chain `chainID` has been revoked.
-    static func isChainRevoked(_ db: Database, chainID: String) throws -> Bool {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM chain_revocation WHERE chain_id = ?"), arguments: [chainID]) != nil
+    /// Whether issuer `issuerID`'s refresh chain `chainID` has been revoked.
+    static func isChainRevoked(_ db: Database, issuerID: String, chainID: String) throws -> Bool {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM chain_revocation WHERE chain_id = ? AND issuer_id = ?"),
+                         arguments: [chainID, issuerID]) != nil
     }
 
-    /// Revokes every refresh token of a chain and every access and ID token issued in it; each
-    /// access token not yet expired gets a token event of its issuer (`kind` is the published reason).
-    public func revokeChain(_ chainID: String, reason: String, kind: TokenRevocationReason = .administrative,
+    /// Revokes every refresh token of issuer `issuerID`'s chain and every access and ID token issued
+    /// in it; each access token not yet expired gets a token event (`kind` is the published reason).
+    public func revokeChain(issuerID: String, chainID: String, reason: String, kind: TokenRevocationReason,
                             now: Date) throws(StoreError) {
-        let events = try write { db in try Self.revokeChain(db, chainID: chainID, reason: reason, kind: kind, now: now) }
+        let events = try write { db in
+            try Self.revokeChain(db, issuerID: issuerID, chainID: chainID, reason: reason, kind: kind, now: now)
+        }
         publish(events)
     }
 
-    static func revokeChain(_ db: Database, chainID: String, reason: String, kind: TokenRevocationReason, now: Date) throws -> [TokenEvent] {
-        try db.execute(sql: "INSERT OR IGNORE INTO chain_revocation (chain_id, revoked_at, reason) VALUES (?, ?, ?)",
-                       arguments: [chainID, now.timeIntervalSince1970, reason])
-        try db.execute(sql: "UPDATE refresh_token SET revoked_at = ?, revocation_reason = ? WHERE chain_id = ? AND revoked_at IS NULL",
-                       arguments: [now.timeIntervalSince1970, reason, chainID])
+    static func revokeChain(_ db: Database, issuerID: String, chainID: String, reason: String, kind: TokenRevocationReason,
+                            now: Date) throws -> [TokenEvent] {
+        try db.execute(sql: "INSERT OR IGNORE INTO chain_revocation (chain_id, issuer_id, revoked_at, reason) VALUES (?, ?, ?, ?)",
+                       arguments: [chainID, issuerID, now.timeIntervalSince1970, reason])
+        try db.execute(sql: """
+            UPDATE refresh_token SET revoked_at = ?, revocation_reason = ? WHERE chain_id = ? AND issuer_id = ? AND revoked_at IS NULL
+            """, arguments: [now.timeIntervalSince1970, reason, chainID, issuerID])
         let tokenIDs = try String.fetchAll(db, sql: """
-            SELECT jti FROM issuance WHERE chain_id = ? AND jti NOT IN (SELECT jti FROM token_revocation) ORDER BY sequence
-            """, arguments: [chainID])
+            SELECT jti FROM issuance WHERE chain_id = ? AND issuer_id = ? AND jti NOT IN (SELECT jti FROM token_revocation)
+            ORDER BY sequence
+            """, arguments: [chainID, issuerID])
         var events: [TokenEvent] = []
         for tokenID in tokenIDs {
-            if let event = try revokeToken(db, tokenID: tokenID, reason: reason, kind: kind, now: now) { events.append(event) }
+            if let event = try revokeToken(db, issuerID: issuerID, tokenID: tokenID, reason: reason, kind: kind, now: now) {
+                events.append(event)
+            }
         }
         return events
     }
@@ -164,19 +150,22 @@ extension ProviderStore {
 
     // MARK: Revocation
 
-    /// Records that the token `tokenID` is revoked (idempotent). If it is an access token of the
-    /// ledger that has not expired, its issuer's token event is recorded in the same transaction.
-    public func revokeToken(_ tokenID: String, reason: String, kind: TokenRevocationReason = .administrative,
+    /// Records that issuer `issuerID`'s token `tokenID` is revoked (idempotent). If it is an access
+    /// token of the ledger that has not expired, its token event is recorded in the same transaction.
+    public func revokeToken(issuerID: String, tokenID: String, reason: String, kind: TokenRevocationReason,
                             now: Date) throws(StoreError) {
-        let event = try write { db in try Self.revokeToken(db, tokenID: tokenID, reason: reason, kind: kind, now: now) }
+        let event = try write { db in
+            try Self.revokeToken(db, issuerID: issuerID, tokenID: tokenID, reason: reason, kind: kind, now: now)
+        }
         publish(event.map { [$0] } ?? [])
     }
 
-    /// When and why the token `tokenID` was revoked, or `nil`.
-    public func revocation(of tokenID: String) throws(StoreError) -> (at: Date, reason: String)? {
+    /// When and why issuer `issuerID`'s token `tokenID` was revoked, or `nil`.
+    public func revocation(issuerID: String, tokenID: String) throws(StoreError) -> TokenRevocation? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM token_revocation WHERE jti = ?", arguments: [tokenID]).map { row in
-                (Date(timeIntervalSince1970: row["revoked_at"]), row["reason"])
+            try Row.fetchOne(db, sql: "SELECT * FROM token_revocation WHERE jti = ? AND issuer_id = ?",
+                             arguments: [tokenID, issuerID]).map { row in
+                TokenRevocation(at: Date(timeIntervalSince1970: row["revoked_at"]), reason: row["reason"])
             }
         }
     }

@@ -1,0 +1,143 @@
+import Foundation
+import PostgresNIO
+
+extension PostgresProviderStore {
+    package func commit(_ entry: IssuanceEntry) async throws(StoreError) {
+        let outcome: Result<Void, StoreError>
+        do {
+            outcome = try await ledgerWriter.submit(entry)
+        } catch {
+            throw Self.storeError(error)
+        }
+        try outcome.get()
+    }
+
+    /// Writes one batch of entries in the writer's open transaction. An entry whose chain was
+    /// revoked gets its own failure and is left out; the others are written. A duplicate `jti`
+    /// fails the whole transaction, and the writer retries each entry alone.
+    static func insertLedgerBatch(_ entries: [IssuanceEntry], connection: PostgresConnection,
+                                  logger: Logger) async throws -> [Result<Void, StoreError>] {
+        try await connection.query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED", logger: logger)
+        // Every chain of the batch is locked in one order, so two batches never wait on each other
+        // in a cycle; a chain's revocation takes the same lock.
+        var chains = Set<ChainKey>()
+        for entry in entries { chains.formUnion(chainKeys(of: entry)) }
+        for chain in chains.sorted() {
+            try await lockChain(issuerID: chain.issuerID, chainID: chain.chainID, connection, logger: logger)
+        }
+        var revoked = Set<ChainKey>()
+        for chain in chains.sorted() {
+            let found = try await connection.single(Int32.self, """
+                SELECT 1 FROM chain_revocation WHERE issuer_id = \(chain.issuerID) AND chain_id = \(chain.chainID)
+                """, logger: logger)
+            if found != nil { revoked.insert(chain) }
+        }
+        var outcomes: [Result<Void, StoreError>] = []
+        var accepted: [IssuanceEntry] = []
+        for entry in entries {
+            if let chain = chainKeys(of: entry).first(where: revoked.contains) {
+                outcomes.append(.failure(StoreError(.chainRevoked,
+                                                    "refresh chain '\(chain.chainID)' was revoked before its tokens were committed")))
+            } else {
+                outcomes.append(.success(()))
+                accepted.append(entry)
+            }
+        }
+        let records = accepted.flatMap(\.records)
+        if !records.isEmpty {
+            var sequence = try await ledgerLog.nextSequence(connection, logger: logger)
+            for record in records {
+                try await insert(record, sequence: sequence, connection, logger: logger)
+                sequence += 1
+            }
+        }
+        for refresh in accepted.compactMap(\.refreshToken) {
+            try await insert(refresh, connection, logger: logger)
+        }
+        return outcomes
+    }
+
+    /// A refresh chain of an issuer, hashed and ordered by exact bytes (Swift's `String` equality
+    /// would merge canonically equivalent ids).
+    struct ChainKey: Hashable, Comparable {
+        let issuerID: String
+        let chainID: String
+        private let bytes: [UInt8]
+
+        init(issuerID: String, chainID: String) {
+            self.issuerID = issuerID
+            self.chainID = chainID
+            bytes = Array(issuerID.utf8) + [0] + Array(chainID.utf8)
+        }
+
+        static func == (lhs: ChainKey, rhs: ChainKey) -> Bool { lhs.bytes == rhs.bytes }
+        func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
+        static func < (lhs: ChainKey, rhs: ChainKey) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
+    }
+
+    static func chainKeys(of entry: IssuanceEntry) -> [ChainKey] {
+        var keys = entry.records.compactMap { record in record.chainID.map { ChainKey(issuerID: record.issuerID, chainID: $0) } }
+        if let refresh = entry.refreshToken { keys.append(ChainKey(issuerID: refresh.issuerID, chainID: refresh.chainID)) }
+        return keys
+    }
+
+    private static func insert(_ record: IssuanceRecord, sequence: Int64, _ connection: PostgresConnection, logger: Logger) async throws {
+        do {
+            try await connection.query("""
+                INSERT INTO issuance (sequence, issuer_id, jti, kid, kind, subject, client_id, audience, scope, roles, tenant_id,
+                    issued_at, expires_at, parent_jti, session_id, chain_id, grant_type, claims_digest)
+                VALUES (\(sequence), \(record.issuerID), \(record.tokenID), \(record.keyID), \(record.kind.rawValue), \(record.subject),
+                        \(record.clientID), \(StringList.encode(record.audience)), \(record.scope), \(StringList.encode(record.roles)),
+                        \(record.tenantID), \(record.issuedAt.timeIntervalSince1970), \(record.expiresAt.timeIntervalSince1970),
+                        \(record.parentTokenID), \(record.sessionID), \(record.chainID), \(record.grantType), \(record.claimsDigest))
+                """, logger: logger)
+        } catch let error as PSQLError {
+            guard error.serverInfo?[.sqlState] == "23505" else { throw error }
+            throw StoreError(.duplicateToken, "token id '\(record.tokenID)' is already in issuer '\(record.issuerID)''s ledger")
+        }
+    }
+
+    private static func insert(_ token: RefreshTokenRecord, _ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("""
+            INSERT INTO refresh_token (issuer_id, token_hash, token_id, client_id, subject, scope, resource, chain_id,
+                parent_token_id, session_id, auth_time, issued_at, expires_at, spent_at, revoked_at, revocation_reason)
+            VALUES (\(token.issuerID), \(token.tokenHash), \(token.tokenID), \(token.clientID), \(token.subject), \(token.scope),
+                    \(token.resource), \(token.chainID), \(token.parentTokenID), \(token.sessionID), \(token.authTime?.timeIntervalSince1970),
+                    \(token.issuedAt.timeIntervalSince1970), \(token.expiresAt.timeIntervalSince1970), NULL, NULL, NULL)
+            """, logger: logger)
+    }
+
+    package func issuance(issuerID: String, tokenID: String) async throws(StoreError) -> IssuanceRecord? {
+        try await read { connection, logger in
+            try await Self.rows("SELECT * FROM issuance WHERE issuer_id = \(issuerID) AND jti = \(tokenID)", connection, logger: logger)
+                .first.map(PostgresProviderRows.issuance(from:))
+        }
+    }
+
+    package func issuanceStatus(issuerID: String, tokenID: String) async throws(StoreError) -> IssuanceStatus? {
+        try await read { connection, logger in
+            try await Self.rows("""
+                SELECT i.*, r.reason AS revocation_reason FROM issuance i
+                LEFT JOIN token_revocation r ON r.issuer_id = i.issuer_id AND r.jti = i.jti
+                WHERE i.issuer_id = \(issuerID) AND i.jti = \(tokenID)
+                """, connection, logger: logger).first.map { row in
+                IssuanceStatus(record: try PostgresProviderRows.issuance(from: row),
+                               revocationReason: try row["revocation_reason"].decode(String?.self))
+            }
+        }
+    }
+
+    package func issuances(issuerID: String, keyID: String) async throws(StoreError) -> [IssuanceRecord] {
+        try await read { connection, logger in
+            try await Self.rows("SELECT * FROM issuance WHERE issuer_id = \(issuerID) AND kid = \(keyID) ORDER BY sequence",
+                                connection, logger: logger).map(PostgresProviderRows.issuance(from:))
+        }
+    }
+
+    package func issuances(after sequence: Int64, limit: Int) async throws(StoreError) -> [IssuanceRecord] {
+        try await read { connection, logger in
+            try await Self.rows("SELECT * FROM issuance WHERE sequence > \(sequence) ORDER BY sequence LIMIT \(Int64(max(0, limit)))",
+                                connection, logger: logger).map(PostgresProviderRows.issuance(from:))
+        }
+    }
+}
