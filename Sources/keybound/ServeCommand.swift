@@ -9,7 +9,7 @@ import KeyboundMail
 import Logging
 import ServiceLifecycle
 
-/// `keybound serve`: the identity provider on the embedded SQLite store.
+/// `keybound serve`: the identity provider, on the embedded SQLite store or on PostgreSQL.
 /// Writes a line to stdout at once (no buffering), so it appears before the server's log lines.
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("data"), help: "Data directory: short for --database sqlite:DIR (default: $KEYBOUND_DATA or ./keybound-data).")
     var dataDirectory: String?
-    @Option(name: .customLong("database"), help: "Where the stores live: sqlite:DIR (default: $KEYBOUND_DATABASE, else as --data).")
+    @Option(name: .customLong("database"), help: "Where the stores live: sqlite:DIR or postgres://… (default: $KEYBOUND_DATABASE, else as --data).")
     var database: String?
     @Option(name: .customLong("config"), help: "YAML config file (default: $KEYBOUND_CONFIG); see docs/configuration.md.")
     var configFile: String?
@@ -68,11 +68,10 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError(error)
         }
-        var options = try StoreOptions.parse(["--database", location.description])
-        options.json = false
-        let directory = try options.sqliteDirectory()
+        if withMail, case .postgres = location { throw Self.mailNeedsSQLite }
         // Production mode (--no-bootstrap, or bootstrap: false) never uses a development KEK.
-        let manager = try await options.openManager(allowDevelopmentKEK: configuration.bootstrap)
+        let stores = try await ServeStores.open(location, allowDevelopmentKEK: configuration.bootstrap)
+        let manager = stores.manager
         var generatedAdminToken: String?
         if configuration.bootstrap && configuration.adminToken == nil {
             // Development only: a random admin token for this process, printed below. Production
@@ -82,15 +81,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "keybound")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let providerStore = try storeCall { () throws(StoreError) in try SQLiteProviderStore(directory: directory) }
-        let context = ProviderContext(manager: manager, store: providerStore, configuration: configuration)
+        let context = ProviderContext(manager: manager, store: stores.provider, configuration: configuration)
         if configuration.bootstrap {
             let created = try await storeCall { () async throws(StoreError) in try await DevelopmentBootstrap.run(context: context, now: Date()) }
             printDevelopmentCredentials(created)
         }
         _ = try await storeCall { () async throws(StoreError) in try await manager.tick(now: Date()) }
         let issuers = try await storeCall { () async throws(StoreError) in try await manager.issuers() }
-        say("Keybound listening on http://\(configuration.host):\(configuration.port) (data: \(directory.path))")
+        say("Keybound listening on http://\(configuration.host):\(configuration.port) (data: \(stores.description))")
         if let generatedAdminToken {
             say("  admin API: \(configuration.publicURL)/admin (development token for this run: \(generatedAdminToken))")
         } else if configuration.adminToken == nil {
@@ -116,6 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if withMail {
             guard mailPort != configuration.port else { throw CLIError("--mail-port must differ from the provider's port") }
+            guard let directory = stores.directory else { throw Self.mailNeedsSQLite }
             let mail = try await ProviderMail.service(context: context, directory: directory, logger: Logger(label: "keybound.mail"))
             say("  Keybound Mail: http://\(configuration.host):\(mailPort) (audience \(KeyboundMail.audience); audit log \(mail.audit.path))")
             services.append(mail.application(host: configuration.host, port: mailPort, logger: logger))
@@ -126,6 +125,9 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension ServeCommand {
+    static let mailNeedsSQLite = CLIError("--with-mail keeps Keybound Mail's mailboxes and audit log in SQLite only in this build; "
+                                          + "on PostgreSQL run `keybound mail serve --data DIR` beside the provider")
+
     /// Defaults, then the config file, then the environment (docs/configuration.md), then the flags given.
     func serverConfiguration() throws -> ServerConfiguration {
         var configuration: ServerConfiguration

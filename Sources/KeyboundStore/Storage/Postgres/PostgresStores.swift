@@ -1,0 +1,31 @@
+import Foundation
+import KeyboundPostgres
+import Logging
+
+/// Every store Keybound keeps on one PostgreSQL database, opened by a server node: one pool,
+/// shared by the key store and the provider store.
+package struct PostgresStores: Sendable {
+    /// The database and its pool.
+    package let database: PostgresBackend
+    /// Issuers, keys and key events.
+    package let keys: PostgresKeyStore
+    /// Clients, users, resources, grants and the issuance ledger.
+    package let provider: PostgresProviderStore
+
+    /// Connects to `settings` (the password from `environment`), starts the pool for the rest of
+    /// the process, and brings the schema up to date (one node at a time; a newer schema is refused).
+    package static func open(_ settings: PostgresConnectionSettings, environment: [String: String], logger: Logger,
+                             maximumConnections: Int = 20) async throws(StoreError) -> PostgresStores {
+        let database: PostgresBackend
+        do {
+            database = try PostgresBackend(settings: settings, environment: environment, logger: logger,
+                                           maximumConnections: maximumConnections)
+        } catch {
+            throw StoreError(.storage, error.message)
+        }
+        Task.detached { await database.run() }
+        try await KeyboundPostgresSchema.migrate(database)
+        return PostgresStores(database: database, keys: PostgresKeyStore(database: database),
+                              provider: PostgresProviderStore(database: database))
+    }
+}

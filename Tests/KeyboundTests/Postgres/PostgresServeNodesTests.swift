@@ -1,0 +1,99 @@
+import Foundation
+import Keybound
+@testable import KeyboundDrill
+import KeyboundStore
+import Testing
+
+/// `keybound serve --database postgres://…`: two processes on one database act as one provider.
+/// Time limits are generous deadlines for a loaded machine, not latency targets.
+@Suite("PostgreSQL: serve nodes", .timeLimit(.minutes(5)))
+struct PostgresServeNodesTests {
+    /// The development credentials node A prints for `issuer`: (label → "id / secret").
+    static func credentials(_ output: String, issuer: String) -> [String: (String, String)] {
+        var found: [String: (String, String)] = [:]
+        var inIssuer = false
+        for line in output.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if line.hasSuffix(")") == false, line.contains(" (consumer) ") || line.contains(" (tenant) ") {
+                inIssuer = line.hasPrefix("\(issuer) (")
+                continue
+            }
+            guard inIssuer, let colon = line.firstIndex(of: ":") else { continue }
+            let label = String(line[..<colon])
+            let parts = line[line.index(after: colon)...].split(separator: " ", omittingEmptySubsequences: true)
+            guard parts.count >= 3, parts[1] == "/" else { continue }
+            found[label] = (String(parts[0]), String(parts[2]))
+        }
+        return found
+    }
+
+    /// A `serve` node on `url`, started and listening (fails the test otherwise).
+    static func node(_ url: String, port: Int, environment: [String: String]) async throws -> CLIServer {
+        let server = try CLIServer(["serve", "--database", url, "--port", "\(port)", "--public-url", "https://id.keybound.test",
+                                    "--metrics-listen", "off"], environment: environment)
+        let started = try await server.waitFor("Keybound listening", seconds: 120)
+        if !started { server.stop() }
+        try #require(started, "a serve node on PostgreSQL did not start:\n\(server.text)")
+        return server
+    }
+
+    @Test("a token issued on node A is introspected, refreshed and revoked on node B, and A sees the revocation")
+    func oneProviderAcrossNodes() async throws {
+        let database = try await TestPostgres.shared.makeDatabase("serve_nodes")
+        let directory = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kekFile = directory.appendingPathComponent("keybound.kek")
+        try Data((KeyEncryptionKey.generate().base64Text + "\n").utf8).write(to: kekFile)
+        let environment = CLIServer.environment(database.environment.merging(["KEYBOUND_KEK_FILE": kekFile.path]) { _, new in new })
+        let (portA, portB) = try CLIServeProductionTests.ports()
+
+        let nodeA = try await Self.node(database.settings.description, port: portA, environment: environment)
+        defer { nodeA.stop() }
+        #expect(!nodeA.text.contains(database.environment["PGPASSWORD"] ?? "\u{0}"), "the password is never printed")
+        let printed = Self.credentials(nodeA.text, issuer: "contoso")
+        let user = try #require(printed["user"], "node A printed the development credentials:\n\(nodeA.text)")
+        let server = try #require(printed["mail server client"])
+        let nodeB = try await Self.node(database.settings.description, port: portB, environment: environment)
+        defer { nodeB.stop() }
+        #expect(!nodeB.text.contains("Development credentials"), "node B found the issuers node A created: no second bootstrap")
+
+        let http = DrillHTTP()
+        defer { Task { await http.shutdown() } }
+        let oauth = DrillOAuth(http: http)
+        let issuerA = "http://127.0.0.1:\(portA)/contoso", issuerB = "http://127.0.0.1:\(portB)/contoso"
+        let first = try await oauth.signIn(issuer: issuerA, clientID: "contoso-web", username: user.0, password: user.1)
+        let firstRefresh = try #require(first.refreshToken)
+
+        func active(_ issuer: String, _ token: String) async throws -> Bool {
+            let reply = try await http.postForm(issuer + "/introspect", [("token", token)], basic: server)
+            try #require(reply.status == 200, "introspection at \(issuer): \(reply.status) \(reply.text)")
+            return reply.json?["active"] == .bool(true)
+        }
+        #expect(try await active(issuerB, first.accessToken), "B finds A's token in the shared ledger")
+
+        let second = try #require(try await oauth.refresh(issuer: issuerB, clientID: "contoso-web", refreshToken: firstRefresh),
+                                  "B exchanges the refresh token A issued")
+        #expect(try await oauth.refresh(issuer: issuerA, clientID: "contoso-web", refreshToken: firstRefresh) == nil,
+                "A refuses the refresh token B spent: its reuse revokes the chain")
+        #expect(try await active(issuerA, second.accessToken) == false, "the reuse on A revoked what B issued")
+
+        // A fresh grant, revoked on B (RFC 7009), is inactive on A.
+        let third = try await oauth.signIn(issuer: issuerA, clientID: "contoso-web", username: user.0, password: user.1)
+        let revoked = try await http.postForm(issuerB + "/revoke", [("token", third.accessToken), ("client_id", "contoso-web")])
+        #expect(revoked.status == 200, "\(revoked.status) \(revoked.text)")
+        #expect(try await active(issuerA, third.accessToken) == false)
+        #expect(try await active(issuerB, third.accessToken) == false)
+
+        // Every node serves the same keys.
+        let jwksA = try await http.get(issuerA + "/jwks"), jwksB = try await http.get(issuerB + "/jwks")
+        #expect(jwksA.status == 200 && jwksA.body == jwksB.body)
+    }
+
+    @Test("--with-mail on PostgreSQL is refused in one line before anything is opened")
+    func mailNeedsSQLite() async throws {
+        let database = try await TestPostgres.shared.makeDatabase("serve_mail")
+        let environment = CLIServer.environment(database.environment.merging(["KEYBOUND_KEK": KeyEncryptionKey.generate().base64Text]) { _, new in new })
+        let refused = try await CLIRunner.run(["serve", "--database", database.settings.description, "--with-mail", "--port", "1"],
+                                              environment: environment)
+        #expect(refused.status != 0 && refused.stderr.contains("SQLite only"), "\(refused.status): \(refused.stderr)")
+    }
+}
