@@ -2,14 +2,28 @@ import Foundation
 import Keybound
 import KeyboundServer
 import KeyboundStore
+import Logging
 
 extension StoreOptions {
-    /// The key manager and provider store of the data directory, as the shared directory operations.
+    /// The key manager and provider store, as the shared directory operations.
     func openDirectory() async throws(CLIError) -> DirectoryAdministration {
-        let directory = try sqliteDirectory()
         let manager = try await openManager()
-        let store = try storeCall { () throws(StoreError) in try SQLiteProviderStore(directory: directory) }
-        return DirectoryAdministration(manager: manager, store: store)
+        return DirectoryAdministration(manager: manager, store: try await openProviderStore())
+    }
+
+    /// The provider store (clients, users, resources, grants, ledger) at the storage setting: the
+    /// SQLite file in the data directory, or the PostgreSQL database (its schema brought up to date).
+    func openProviderStore() async throws(CLIError) -> any ProviderStore {
+        switch try location() {
+        case .sqlite(let directory):
+            return try storeCall { () throws(StoreError) in try SQLiteProviderStore(directory: directory) }
+        case .postgres(let settings):
+            let environment = ProcessInfo.processInfo.environment
+            return try await storeCall { () async throws(StoreError) in
+                try await PostgresStores.open(settings, environment: environment, logger: Logger(label: "keybound.database"),
+                                              maximumConnections: 2).provider
+            }
+        }
     }
 
     /// Prints `object` as JSON, or `text` without --json.

@@ -13,9 +13,9 @@ struct PruneCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let directory = try store.sqliteDirectory()
-        let providerStore = try storeCall { () throws(StoreError) in try SQLiteProviderStore(directory: directory) }
-        let report = try storeCall { () throws(StoreError) in try providerStore.prune(now: store.now, margin: PruneReport.defaultMargin) }
+        let providerStore = try await store.openProviderStore()
+        let now = store.now
+        let report = try await storeCall { () async throws(StoreError) in try await providerStore.prune(now: now) }
         if store.json {
             CLIOutput.printJSON(JSONObject([
                 "authorization_codes": .number(Double(report.authorizationCodes)),

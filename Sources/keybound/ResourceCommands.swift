@@ -9,7 +9,7 @@ import KeyboundStore
 struct ResourceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resource", abstract: "Manage an issuer's resources (protected APIs), their roles and their server clients.",
-        discussion: "Works on the provider store of the data directory, like the admin API's /admin/issuers/{id}/resources. See docs/provider.md.",
+        discussion: "Works on the provider store (SQLite or PostgreSQL), like the admin API's /admin/issuers/{id}/resources. See docs/provider.md.",
         subcommands: [ResourceListCommand.self, ResourceSetCommand.self, ResourceAddRoleCommand.self, ResourceServerClientsCommand.self])
 }
 
@@ -21,7 +21,7 @@ struct ResourceListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (_, resources) = try await ResourceCommand.open(store, issuer: issuer)
-        let list = try storeCall { () throws(StoreError) in try resources.resources(issuerID: issuer) }
+        let list = try await storeCall { () async throws(StoreError) in try await resources.resources(issuerID: issuer) }
         if store.json {
             CLIOutput.printJSON(JSONObject(["issuer": .string(issuer), "resources": .array(list.map { .object(ResourceCommand.json($0)) })]))
         } else {
@@ -49,7 +49,7 @@ struct ResourceSetCommand: AsyncParsableCommand {
     func run() async throws {
         let (_, provider) = try await ResourceCommand.open(store, issuer: issuer)
         let resource = ResourceRecord(issuerID: issuer, audience: audience, scopes: scopes, roles: roles, serverClients: serverClients)
-        try storeCall { () throws(StoreError) in try provider.upsert(resource) }
+        try await storeCall { () async throws(StoreError) in try await provider.upsert(resource) }
         ResourceCommand.report(resource, json: store.json)
     }
 }
@@ -89,22 +89,21 @@ struct ResourceServerClientsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (_, provider) = try await ResourceCommand.open(store, issuer: issuer)
-        guard var resource = try storeCall({ () throws(StoreError) in try provider.resource(issuerID: issuer, audience: audience) }) else {
+        guard var resource = try await storeCall({ () async throws(StoreError) in try await provider.resource(issuerID: issuer, audience: audience) }) else {
             throw CLIError("issuer '\(issuer)' has no resource '\(audience)' (create it with `keybound resource set`)")
         }
         resource.serverClients = clients
-        try storeCall { () throws(StoreError) in try provider.upsert(resource) }
+        try await storeCall { () async throws(StoreError) in try await provider.upsert(resource) }
         ResourceCommand.report(resource, json: store.json)
     }
 }
 
 extension ResourceCommand {
     /// The key manager (checking that `issuer` exists) and the provider store of the data directory.
-    static func open(_ store: StoreOptions, issuer: String) async throws(CLIError) -> (KeyManager, SQLiteProviderStore) {
-        let directory = try store.sqliteDirectory()
+    static func open(_ store: StoreOptions, issuer: String) async throws(CLIError) -> (KeyManager, any ProviderStore) {
         let manager = try await store.openManager()
         _ = try await storeCall { () async throws(StoreError) in try await manager.issuer(id: issuer) }
-        let provider = try storeCall { () throws(StoreError) in try SQLiteProviderStore(directory: directory) }
+        let provider = try await store.openProviderStore()
         return (manager, provider)
     }
 

@@ -32,7 +32,7 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// The SQLite directory the stores live in, for the commands whose stores run on SQLite only
-    /// (the provider's directory, ledger, incidents): a PostgreSQL location is refused with one line.
+    /// (incidents, the audit log, mail, the hunt): a PostgreSQL location is refused with one line.
     func sqliteDirectory() throws(CLIError) -> URL {
         try KeyboundCLI.sqliteDirectory(database: database, data: dataDirectory)
     }
@@ -96,8 +96,8 @@ enum KeyboundCLI {
         case .sqlite(let directory):
             return directory
         case .postgres(let settings):
-            throw CLIError("this command's stores run on SQLite only in this build (on PostgreSQL, only the key store does so far: "
-                           + "issuer and keys commands); \(settings) is a valid PostgreSQL location, but use --database sqlite:DIR here")
+            throw CLIError("this command's stores run on SQLite only in this build (on PostgreSQL so far: serve, issuer, keys, kek, "
+                           + "client, user, resource and prune); \(settings) is a valid PostgreSQL location, but use --database sqlite:DIR here")
         }
     }
 }
