@@ -82,6 +82,8 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "keybound")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let context = ProviderContext(manager: manager, store: stores.provider, configuration: configuration)
+        // Other nodes' commits wake this node's key cache and event streams (LISTEN/NOTIFY).
+        stores.postgres?.listen { change in context.storeChanged(change) }
         if configuration.bootstrap {
             let created = try await storeCall { () async throws(StoreError) in try await DevelopmentBootstrap.run(context: context, now: Date()) }
             printDevelopmentCredentials(created)
@@ -100,6 +102,10 @@ struct ServeCommand: AsyncParsableCommand {
         say("  sign-in: \(context.passwordHashThreadCount) password-hashing thread(s), "
             + "\(configuration.passwordHashQueue) queued at most; trusted proxies: \(proxies.isEmpty ? "none" : proxies.joined(separator: ", ")); "
             + "CSRF secret: \(configuration.csrfSecret == nil ? "random for this process" : "from signin.csrf_secret_file")")
+        if stores.postgres != nil && configuration.csrfSecret == nil {
+            say("  warning: behind one load balancer every node needs the same signin.csrf_secret_file, "
+                + "or a sign-in form posted to another node is refused")
+        }
         for issuer in issuers {
             say("  \(issuer.id) (\(issuer.kind.rawValue)): \(issuer.url)/.well-known/openid-configuration  jwks: \(configuration.issuerURL(issuer.id))/jwks")
         }

@@ -13,6 +13,8 @@ struct ServeStores {
     let directory: URL?
     /// Where the stores are, for the listening line (a PostgreSQL password is never shown).
     let description: String
+    /// The PostgreSQL stores, whose change notices the node follows; `nil` on SQLite.
+    let postgres: PostgresStores?
 
     /// Opens the stores at `location`. SQLite may use a development KEK beside the files when
     /// `allowDevelopmentKEK`; PostgreSQL always needs a configured KEK, the same on every node.
@@ -24,7 +26,7 @@ struct ServeStores {
             options.json = false
             let manager = try await options.openManager(allowDevelopmentKEK: allowDevelopmentKEK)
             let provider = try storeCall { () throws(StoreError) in try SQLiteProviderStore(directory: directory) }
-            return ServeStores(manager: manager, provider: provider, directory: directory, description: directory.path)
+            return ServeStores(manager: manager, provider: provider, directory: directory, description: directory.path, postgres: nil)
         case .postgres(let settings):
             let environment = ProcessInfo.processInfo.environment
             let opened = await Result { () async throws(StoreError) -> (PostgresStores, KeyManager) in
@@ -34,7 +36,8 @@ struct ServeStores {
             }
             switch opened {
             case .success(let (stores, manager)):
-                return ServeStores(manager: manager, provider: stores.provider, directory: nil, description: settings.description)
+                return ServeStores(manager: manager, provider: stores.provider, directory: nil, description: settings.description,
+                                   postgres: stores)
             case .failure(let error):
                 throw CLIError(error)
             }

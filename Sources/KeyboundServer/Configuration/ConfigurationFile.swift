@@ -67,6 +67,7 @@ public enum ConfigurationFile {
         if let value = layer.streamsAnonymousTotal { streamLimits.anonymousTotal = value }
         if let value = layer.streamsAuthenticatedTotal { streamLimits.authenticatedTotal = value }
         if let value = layer.streamsAuthenticatedPerClient { streamLimits.authenticatedPerClient = value }
+        if let value = layer.streamsPollIntervalMilliseconds { streamLimits.pollInterval = .milliseconds(value) }
         if streamLimits.anonymousPerAddress > streamLimits.anonymousTotal,
            let blamed = layer.sources[.streamsAnonymousPerAddress] ?? layer.sources[.streamsAnonymousTotal] {
             throw ConfigurationError(

@@ -29,6 +29,7 @@ struct ConfigurationLayer {
     var streamsAnonymousTotal: Int?
     var streamsAuthenticatedTotal: Int?
     var streamsAuthenticatedPerClient: Int?
+    var streamsPollIntervalMilliseconds: Int?
     /// Where each set value came from; `adminToken`'s is `admin.token_file`'s when read from a file.
     var sources: [ConfigurationSetting: SettingSource] = [:]
 
@@ -39,6 +40,8 @@ struct ConfigurationLayer {
     static let refreshLifetimeRange = 1...(3_650 * 86_400)
     static let passwordHashCostRange = 10...16
     static let pruneIntervalRange = 1...86_400
+    /// Milliseconds.
+    static let streamsPollIntervalRange = 10...3_600_000
     static let minimumAdminTokenLength = 32
     static let maximumAdminTokenLength = 4_096
     static let maximumTokenFileSize = 64 * 1_024
@@ -110,6 +113,7 @@ struct ConfigurationLayer {
             case .streamsAnonymousTotal: streamsAnonymousTotal = try Self.count(raw)
             case .streamsAuthenticatedTotal: streamsAuthenticatedTotal = try Self.count(raw)
             case .streamsAuthenticatedPerClient: streamsAuthenticatedPerClient = try Self.count(raw)
+            case .streamsPollIntervalMilliseconds: streamsPollIntervalMilliseconds = try Self.integer(raw, Self.streamsPollIntervalRange)
             }
             sources[raw.setting] = source
         }
@@ -156,6 +160,7 @@ struct ConfigurationLayer {
         result.streamsAnonymousTotal = higher.streamsAnonymousTotal ?? streamsAnonymousTotal
         result.streamsAuthenticatedTotal = higher.streamsAuthenticatedTotal ?? streamsAuthenticatedTotal
         result.streamsAuthenticatedPerClient = higher.streamsAuthenticatedPerClient ?? streamsAuthenticatedPerClient
+        result.streamsPollIntervalMilliseconds = higher.streamsPollIntervalMilliseconds ?? streamsPollIntervalMilliseconds
         result.sources.merge(higher.sources) { _, new in new }
         return result
     }

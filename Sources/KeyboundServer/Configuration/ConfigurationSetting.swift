@@ -23,6 +23,7 @@ enum ConfigurationSetting: String, CaseIterable, Sendable {
     case streamsAnonymousTotal = "streams.anonymous_total"
     case streamsAuthenticatedTotal = "streams.authenticated_total"
     case streamsAuthenticatedPerClient = "streams.authenticated_per_client"
+    case streamsPollIntervalMilliseconds = "streams.poll_interval_ms"
     case database = "database"
 
     /// The dotted YAML key, e.g. `server.port`.
@@ -54,6 +55,7 @@ enum ConfigurationSetting: String, CaseIterable, Sendable {
         case .streamsAnonymousTotal: "KEYBOUND_STREAMS_ANONYMOUS_TOTAL"
         case .streamsAuthenticatedTotal: "KEYBOUND_STREAMS_AUTHENTICATED_TOTAL"
         case .streamsAuthenticatedPerClient: "KEYBOUND_STREAMS_AUTHENTICATED_PER_CLIENT"
+        case .streamsPollIntervalMilliseconds: "KEYBOUND_STREAMS_POLL_INTERVAL_MS"
         case .database: "KEYBOUND_DATABASE"
         }
     }

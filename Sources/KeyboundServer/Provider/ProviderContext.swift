@@ -45,7 +45,9 @@ public struct ProviderContext: Sendable {
         store.ledgerBatches.observe { batch in ProviderMetrics.ledgerBatch(size: batch.size, seconds: batch.seconds) }
         self.configuration = configuration
         self.keys = KeyCache(manager: manager)
-        self.directory = DirectoryCache(store: store)
+        // Shared by several nodes, the directory is read for every request: a client disabled on
+        // one node is refused by all of them from the next request on.
+        self.directory = DirectoryCache(store: store, lifetime: store.isSharedByNodes ? 0 : 1)
         self.now = now
         self.alerts = AlertCenter(now: now)
         self.passwordHashes = PasswordHashPool(threads: configuration.passwordHashThreads, queueCapacity: configuration.passwordHashQueue)
@@ -58,6 +60,21 @@ public struct ProviderContext: Sendable {
             Readiness.Probe(name: "key_store") { await (try? manager.probeStore()) != nil },
             Readiness.Probe(name: "provider_store") { await (try? store.probe()) != nil },
         ])
+    }
+
+    /// Applies a change another node announced (`nil`: anything may have changed, for example
+    /// after the notices were lost for a while): key caches reload and event streams re-read.
+    public func storeChanged(_ change: PostgresStoreChange?) {
+        switch change {
+        case .keys:
+            keys.invalidate()
+            streams.wakeAll()
+        case .tokenEvents(let issuerID):
+            streams.signal(issuerID)
+        case nil:
+            keys.invalidate()
+            streams.wakeAll()
+        }
     }
 
     /// How many threads hash passwords: `configuration.passwordHashThreads`, lowered to one less

@@ -84,6 +84,9 @@ public final class EventStreamHub: Sendable {
     /// A key store commit in this process: wake every issuer's streams. (Reading whether the commit
     /// added events would need the store, which an observer on the committing thread must not wait
     /// for; a stream woken for nothing reads no event and sleeps again.)
+    /// Wakes every followed issuer's streams (another node changed keys, or notices were lost).
+    func wakeAll() { keyStoreCommitted() }
+
     private func keyStoreCommitted() {
         for beacon in state.withLock({ $0.issuers.values.map(\.beacon) }) { beacon.signal() }
     }

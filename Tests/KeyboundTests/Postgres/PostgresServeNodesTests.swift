@@ -1,6 +1,7 @@
 import Foundation
 import Keybound
 @testable import KeyboundDrill
+import KeyboundHummingbird
 import KeyboundStore
 import Testing
 
@@ -27,8 +28,9 @@ struct PostgresServeNodesTests {
     }
 
     /// A `serve` node on `url`, started and listening (fails the test otherwise).
-    static func node(_ url: String, port: Int, environment: [String: String]) async throws -> CLIServer {
-        let server = try CLIServer(["serve", "--database", url, "--port", "\(port)", "--public-url", "https://id.keybound.test",
+    static func node(_ url: String, port: Int, publicURL: String = "https://id.keybound.test",
+                     environment: [String: String]) async throws -> CLIServer {
+        let server = try CLIServer(["serve", "--database", url, "--port", "\(port)", "--public-url", publicURL,
                                     "--metrics-listen", "off"], environment: environment)
         let started = try await server.waitFor("Keybound listening", seconds: 120)
         if !started { server.stop() }
@@ -86,6 +88,75 @@ struct PostgresServeNodesTests {
         // Every node serves the same keys.
         let jwksA = try await http.get(issuerA + "/jwks"), jwksB = try await http.get(issuerB + "/jwks")
         #expect(jwksA.status == 200 && jwksA.body == jwksB.body)
+    }
+
+    @Test("with the poll fallback at one hour, B's streams carry a token and a key revoked on A; a client disabled on A is refused by B at once")
+    func changesReachTheOtherNode() async throws {
+        let database = try await TestPostgres.shared.makeDatabase("serve_notify")
+        let url = database.settings.description
+        let directory = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kekFile = directory.appendingPathComponent("keybound.kek")
+        try Data((KeyEncryptionKey.generate().base64Text + "\n").utf8).write(to: kekFile)
+        let environment = CLIServer.environment(database.environment.merging([
+            "KEYBOUND_KEK_FILE": kekFile.path, "KEYBOUND_STREAMS_POLL_INTERVAL_MS": "3600000",
+        ]) { _, new in new })
+        let (portA, portB) = try CLIServeProductionTests.ports()
+        // One provider, one public URL (B's here): a validator that follows B trusts what A issues.
+        let publicURL = "http://127.0.0.1:\(portB)"
+        let nodeA = try await Self.node(url, port: portA, publicURL: publicURL, environment: environment)
+        defer { nodeA.stop() }
+        let printed = Self.credentials(nodeA.text, issuer: "contoso")
+        let daemon = try #require(printed["confidential client"], "\(nodeA.text)")
+        let server = try #require(printed["mail server client"])
+        let nodeB = try await Self.node(url, port: portB, publicURL: publicURL, environment: environment)
+        defer { nodeB.stop() }
+        let issuerA = "http://127.0.0.1:\(portA)/contoso", issuerB = publicURL + "/contoso"
+
+        let validator = try TokenEventSubscriberLiveTests.Validator(issuer: issuerB)
+        let notices = TokenNoticeLog()
+        let keyEvents = KeyEventSubscriber(store: validator.store)
+        let tokenEvents = TokenEventSubscriber(issuers: [.init(url: issuerB, credentials: .clientSecretBasic(clientID: server.0, secret: server.1))],
+                                               revoked: validator.revoked, cache: validator.cache, onEvent: { notices.record($0) })
+        let running = [Task { await keyEvents.run() }, Task { await tokenEvents.run() }]
+        defer { for task in running { task.cancel() } }
+        #expect(await eventually(within: 30) { keyEvents.isConnected && tokenEvents.isConnected && validator.store.isLoaded(issuerB) })
+
+        let http = DrillHTTP()
+        defer { Task { await http.shutdown() } }
+        let oauth = DrillOAuth(http: http)
+        let revokedToken = try await oauth.clientCredentials(issuer: issuerA, clientID: daemon.0, secret: daemon.1)
+        let keptToken = try await oauth.clientCredentials(issuer: issuerA, clientID: daemon.0, secret: daemon.1)
+        #expect((try? await validator.verifier.verify(keptToken).get()) != nil, "B's validator trusts A's token")
+        let revocation = try await http.postForm(issuerA + "/revoke", [("token", revokedToken)], basic: daemon)
+        #expect(revocation.status == 200)
+        let jti = try #require(ProviderFixture.claims(revokedToken)["jti"]?.stringValue)
+        // 8 s: a stream re-reads the store anyway at its 15 s keep-alive, and polls hourly here, so
+        // only a notice from A's commit can bring the event sooner.
+        #expect(await eventually(within: 8) { notices.all.contains { $0.tokenID == jti } },
+                "only NOTIFY can have woken B's stream: its poll is an hour")
+        if case .success = await validator.verifier.verify(revokedToken) { Issue.record("a token revoked on A still verifies after B's event") }
+
+        // A client disabled through another node: B refuses it on the next request, although B
+        // served it a moment before (no directory cache outlives a request on a shared store).
+        _ = try await oauth.clientCredentials(issuer: issuerB, clientID: daemon.0, secret: daemon.1)
+        let disabled = try await CLIRunner.run(["client", "disable", "--database", url, "--issuer", "contoso", "--client", daemon.0],
+                                               environment: environment)
+        #expect(disabled.status == 0, "\(disabled.stderr)")
+        let refused = try await http.postForm(issuerB + "/token", [("grant_type", "client_credentials"), ("scope", "api://mail/.default")],
+                                              basic: daemon)
+        #expect(refused.status == 401, "\(refused.status) \(refused.text)")
+
+        // A key revoked on A (by its admin CLI): B's key-event stream tells the validator at once.
+        let header = try #require(TokenInspection(token: keptToken, now: Date(), tokenType: .accessToken).header)
+        let kid = try #require(header["kid"]?.stringValue)
+        let keyRevoked = try await CLIRunner.run(["keys", "revoke", "--database", url, "--issuer", "contoso", "--kid", kid, "--reason", "drill"],
+                                                 environment: environment)
+        #expect(keyRevoked.status == 0, "\(keyRevoked.stderr)")
+        #expect(await eventually(within: 8) {
+            if case .failure = await validator.verifier.verify(keptToken) { return true }
+            return false
+        }, "a token signed with the revoked key is refused once B's key-event stream delivers the revocation")
     }
 
     @Test("--with-mail on PostgreSQL is refused in one line before anything is opened")

@@ -51,7 +51,10 @@ package final class PostgresKeyStore: KeyStore {
                     // must see what the previous writer committed while this one waited.
                     try await connection.query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED", logger: logger)
                     try await connection.query("SELECT pg_advisory_xact_lock(\(Self.writeLock))", logger: logger)
-                    return try await body(PostgresKeySession(connection: connection, logger: logger)) as T
+                    let result = try await body(PostgresKeySession(connection: connection, logger: logger)) as T
+                    // Every node's key caches and key-event streams wake when this commits.
+                    try await PostgresChangeChannel.announce(PostgresStoreChange.keys.payload, connection, logger: logger)
+                    return result
                 }
             }
         }

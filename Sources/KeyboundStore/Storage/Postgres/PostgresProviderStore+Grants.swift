@@ -1,4 +1,5 @@
 import Foundation
+import KeyboundPostgres
 import PostgresNIO
 
 extension PostgresProviderStore {
@@ -26,6 +27,7 @@ extension PostgresProviderStore {
                 guard let chain = code.chainID else { return (.replayed(code), []) }
                 let events = try await Self.revokeChain(issuerID: issuerID, chainID: chain, reason: "authorization code replayed",
                                                         kind: .authorizationCodeReplay, now: now, connection, logger: logger)
+                try await Self.announce(events, connection, logger: logger)
                 return (.replayed(code), events)
             }
             code.usedAt = now
@@ -52,6 +54,7 @@ extension PostgresProviderStore {
             if token.spentAt != nil {
                 let events = try await Self.revokeChain(issuerID: issuerID, chainID: token.chainID, reason: "refresh token reused",
                                                         kind: .refreshTokenReuse, now: now, connection, logger: logger)
+                try await Self.announce(events, connection, logger: logger)
                 return (.reused(token), events)
             }
             token.spentAt = now
@@ -82,7 +85,10 @@ extension PostgresProviderStore {
     package func revokeChain(issuerID: String, chainID: String, reason: String, kind: TokenRevocationReason,
                              now: Date) async throws(StoreError) {
         let events = try await write { connection, logger in
-            try await Self.revokeChain(issuerID: issuerID, chainID: chainID, reason: reason, kind: kind, now: now, connection, logger: logger)
+            let events = try await Self.revokeChain(issuerID: issuerID, chainID: chainID, reason: reason, kind: kind, now: now,
+                                                    connection, logger: logger)
+            try await Self.announce(events, connection, logger: logger)
+            return events
         }
         publish(events)
     }
@@ -120,7 +126,10 @@ extension PostgresProviderStore {
     package func revokeToken(issuerID: String, tokenID: String, reason: String, kind: TokenRevocationReason,
                              now: Date) async throws(StoreError) {
         let event = try await write { connection, logger in
-            try await Self.revokeToken(issuerID: issuerID, tokenID: tokenID, reason: reason, kind: kind, now: now, connection, logger: logger)
+            let event = try await Self.revokeToken(issuerID: issuerID, tokenID: tokenID, reason: reason, kind: kind, now: now,
+                                                   connection, logger: logger)
+            try await Self.announce(event.map { [$0] } ?? [], connection, logger: logger)
+            return event
         }
         publish(event.map { [$0] } ?? [])
     }
@@ -192,6 +201,16 @@ extension PostgresProviderStore {
                 SELECT COALESCE(MIN(sequence) FILTER (WHERE expires_at > \(now.timeIntervalSince1970)), MAX(sequence) + 1, 1)
                 FROM token_event WHERE issuer_id = \(issuerID)
                 """, logger: logger) ?? 1
+        }
+    }
+
+    /// Announces, inside the transaction, that `events` were appended: every node's streams of
+    /// their issuers wake when it commits.
+    static func announce(_ events: [TokenEvent], _ connection: PostgresConnection, logger: Logger) async throws {
+        var issuers: [[UInt8]: String] = [:]
+        for event in events { issuers[Array(event.issuerID.utf8)] = event.issuerID }
+        for issuerID in issuers.values {
+            try await PostgresChangeChannel.announce(PostgresStoreChange.tokenEvents(issuerID: issuerID).payload, connection, logger: logger)
         }
     }
 

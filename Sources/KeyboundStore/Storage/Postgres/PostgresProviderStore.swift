@@ -44,6 +44,9 @@ package final class PostgresProviderStore: ProviderStore {
         })
     }
 
+    /// Every node of a deployment serves from these rows.
+    package var isSharedByNodes: Bool { true }
+
     package func probe() async throws(StoreError) {
         _ = try await read { connection, logger in
             try await connection.single(Int64.self, "SELECT count(*) FROM keybound_schema_version", logger: logger)

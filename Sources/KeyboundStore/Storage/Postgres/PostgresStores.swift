@@ -28,4 +28,13 @@ package struct PostgresStores: Sendable {
         return PostgresStores(database: database, keys: PostgresKeyStore(database: database),
                               provider: PostgresProviderStore(database: database))
     }
+
+    /// Listens for every node's change notices for the rest of the process: `onChange` gets each
+    /// change, or `nil` when anything may have changed (a notice this build does not know, or a
+    /// reconnection after which notices may have been lost).
+    package func listen(_ onChange: @escaping @Sendable (PostgresStoreChange?) -> Void) {
+        let listener = PostgresChangeListener(database: database, onChange: { payload in onChange(PostgresStoreChange(payload: payload)) },
+                                              onReconnect: { onChange(nil) })
+        Task.detached { await listener.run() }
+    }
 }

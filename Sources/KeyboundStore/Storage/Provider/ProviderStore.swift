@@ -13,4 +13,13 @@ import Foundation
 public protocol ProviderStore: ProviderDirectory, GrantStore, IssuanceLedgerStore {
     /// Reads from the database: throws when it cannot be read (readiness checks). Cheap.
     func probe() async throws(StoreError)
+    /// Whether other nodes serve requests from the same rows at the same time (PostgreSQL). A
+    /// change made on one node then takes effect on every node for the next request, so nothing
+    /// read from the directory may be cached across requests.
+    var isSharedByNodes: Bool { get }
+}
+
+extension ProviderStore {
+    /// Not shared, unless the backend says so.
+    public var isSharedByNodes: Bool { false }
 }
