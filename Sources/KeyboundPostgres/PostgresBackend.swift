@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// The PostgreSQL backend: one database, through a pool of connections (postgres-nio's `PostgresClient`).
 ///
@@ -14,10 +15,24 @@ package final class PostgresBackend: Sendable {
     package let client: PostgresClient
     /// The logger queries report to.
     package let logger: Logger
+    /// How long one store operation may take, waiting for a connection included, before it is
+    /// abandoned with ``PostgresStorageError/Code/unavailable``: while the database is down,
+    /// requests fail (503) instead of waiting for the pool's own circuit breaker (a minute).
+    package let operationDeadline: Duration
+    /// Fails operations fast while the database is unreachable (see ``withDeadline(_:_:)``).
+    private let breaker = Mutex(Breaker())
+    /// While the database is unreachable, one operation a second tries it; the others fail at once.
+    package static let probeInterval: Duration = .seconds(1)
+
+    private struct Breaker {
+        var unreachableSince: ContinuousClock.Instant?
+        var probing = false
+        var lastProbe: ContinuousClock.Instant?
+    }
 
     /// A pool for `settings`, with the password from `environment` (see ``PostgresPasswordSource``).
     package init(settings: PostgresConnectionSettings, environment: [String: String], logger: Logger,
-                 maximumConnections: Int = 20) throws(PostgresStorageError) {
+                 maximumConnections: Int = 20, operationDeadline: Duration = .seconds(5)) throws(PostgresStorageError) {
         let password = try PostgresPasswordSource.password(for: settings, environment: environment)
         var configuration = PostgresClient.Configuration(
             host: settings.host, port: settings.port, username: settings.username, password: password,
@@ -29,6 +44,7 @@ package final class PostgresBackend: Sendable {
         }
         self.settings = settings
         self.logger = logger
+        self.operationDeadline = operationDeadline
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
 
@@ -57,18 +73,87 @@ package final class PostgresBackend: Sendable {
     /// Runs `body` in one transaction: it commits when `body` returns and rolls back when it throws.
     /// An error `body` throws reaches the caller as it was thrown (not wrapped in postgres-nio's
     /// transaction error), so typed errors such as a duplicate token survive the transaction.
-    package func withTransaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    /// Abandoned (and so rolled back) after `deadline`, ``operationDeadline`` unless told.
+    package func withTransaction<T: Sendable>(deadline: Duration? = nil,
+                                              _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await withDeadline(deadline ?? operationDeadline) {
+            do {
+                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            } catch let error as PostgresTransactionError {
+                if let closureError = error.closureError { throw closureError }
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` on one connection of the pool, outside any transaction it does not open itself,
+    /// abandoned after ``operationDeadline``.
+    package func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await withDeadline(operationDeadline) {
+            try await client.withConnection { connection in try await body(connection) }
+        }
+    }
+
+    /// Runs `body` on one connection for as long as it takes (a change listener, a migration
+    /// waiting for another node's): no deadline.
+    package func withLongConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in try await body(connection) }
+    }
+
+    /// Runs `body`, cancelling it and throwing ``PostgresStorageError/Code/unavailable`` when it
+    /// has not finished after `limit`. A cancelled transaction is rolled back by postgres-nio.
+    ///
+    /// Once an operation found the database unreachable, the others fail at once (503 for a
+    /// request, not a wait of `limit` each) while one operation a second (``probeInterval``)
+    /// tries the database; the first that reaches it closes the breaker.
+    private func withDeadline<T: Sendable>(_ limit: Duration, _ body: () async throws -> T) async throws -> T {
+        let now = ContinuousClock.now
+        let refused = breaker.withLock { state -> ContinuousClock.Instant? in
+            guard let since = state.unreachableSince else { return nil }
+            if state.probing || state.lastProbe.map({ now - $0 < Self.probeInterval }) == true { return since }
+            state.probing = true
+            state.lastProbe = now
+            return nil
+        }
+        if let refused {
+            throw PostgresStorageError(.unavailable, "the database \(settings) has been unreachable for \(ContinuousClock.now - refused)")
+        }
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            if let closureError = error.closureError { throw closureError }
+            let value = try await runWithDeadline(limit, body)
+            breaker.withLock { $0 = Breaker() }
+            return value
+        } catch {
+            let unreachable = PostgresStorageError.isUnreachable(error)
+            breaker.withLock { state in
+                state.probing = false
+                if unreachable {
+                    if state.unreachableSince == nil { state.unreachableSince = ContinuousClock.now }
+                } else if !(error is CancellationError) {
+                    state = Breaker()  // the server answered
+                }
+            }
             throw error
         }
     }
 
-    /// Runs `body` on one connection of the pool, outside any transaction it does not open itself.
-    package func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in try await body(connection) }
+    private func runWithDeadline<T: Sendable>(_ limit: Duration, _ body: () async throws -> T) async throws -> T {
+        try await withoutActuallyEscaping(body) { escapable in
+            let work = UncheckedWork(run: escapable)
+            return try await withThrowingTaskGroup(of: DeadlineOutcome<T>.self) { group in
+                group.addTask { .finished(try await work.run()) }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    return .expired
+                }
+                defer { group.cancelAll() }
+                switch try await group.next() {
+                case .finished(let value)?:
+                    return value
+                case .expired?, nil:
+                    throw PostgresStorageError(.unavailable, "the database \(settings) did not answer within \(limit)")
+                }
+            }
+        }
     }
 
     private static func tls(for settings: PostgresConnectionSettings) throws(PostgresStorageError) -> PostgresClient.Configuration.TLS {
@@ -107,4 +192,16 @@ extension PostgresBackend {
             return result
         }
     }
+}
+
+/// What came first: the work or its deadline.
+private enum DeadlineOutcome<T: Sendable>: Sendable {
+    case finished(T)
+    case expired
+}
+
+/// The caller's work, run in a child task of the deadline's task group while the caller waits for
+/// that group: it never runs concurrently with the caller, so passing it across is safe.
+private struct UncheckedWork<T>: @unchecked Sendable {
+    let run: () async throws -> T
 }

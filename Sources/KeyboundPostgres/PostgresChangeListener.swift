@@ -43,7 +43,7 @@ package final class PostgresChangeListener: Sendable {
         var connected = false
         while !Task.isCancelled {
             do {
-                try await database.withConnection { connection in
+                try await database.withLongConnection { connection in
                     try await connection.listen(on: PostgresChangeChannel.name) { notices in
                         self.listening.withLock { $0 = true }
                         if connected { self.onReconnect() }

@@ -10,7 +10,8 @@ import Synchronization
 /// - ``submit(_:)`` returns once its item's transaction has committed, with the outcome the batch
 ///   closure gave for it.
 /// - When a batch's transaction fails it has rolled back, and every item of it is retried alone in
-///   a transaction of its own, so one bad item fails only its own submitter.
+///   a transaction of its own, so one bad item fails only its own submitter. When the database
+///   could not be reached at all, every item of the batch fails at once instead.
 /// - A submitter that is cancelled still gets its item written or refused: the commit runs in a
 ///   task of the writer's, never half-way.
 package final class PostgresGroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
@@ -88,8 +89,10 @@ package final class PostgresGroupCommit<Item: Sendable, Outcome: Sendable>: Send
             onBatch(items.count, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             for (waiting, outcome) in zip(items, outcomes) { waiting.continuation.resume(returning: outcome) }
         } catch {
-            guard items.count > 1 else {
-                items[0].continuation.resume(throwing: error)
+            // One item, or an unreachable database (alone, each item would only wait for the same
+            // deadline again): every item fails with the batch's error.
+            guard items.count > 1, !PostgresStorageError.isUnreachable(error) else {
+                for waiting in items { waiting.continuation.resume(throwing: error) }
                 return
             }
             for waiting in items {

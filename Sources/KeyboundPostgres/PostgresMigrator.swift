@@ -59,7 +59,7 @@ package struct PostgresMigrator: Sendable {
     package func migrate(_ database: PostgresBackend) async throws(PostgresStorageError) -> Outcome {
         let logger = database.logger
         do {
-            return try await database.withConnection { connection in
+            return try await database.withLongConnection { connection in
                 try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
                 do {
                     let outcome = try await migrateLocked(connection, logger: logger)

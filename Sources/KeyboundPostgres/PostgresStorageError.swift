@@ -1,3 +1,5 @@
+import PostgresNIO
+
 /// Why the PostgreSQL backend refused or failed: a code for programs and one line for people.
 ///
 /// Messages name the database by its redacted URL (``PostgresConnectionSettings/description``)
@@ -13,6 +15,8 @@ package struct PostgresStorageError: Error, Sendable, CustomStringConvertible {
         case database = "database_error"
         /// The database's schema is newer than this build knows: an older node must not write to it.
         case schemaTooNew = "database_schema_too_new"
+        /// No answer within the operation's deadline (the database is down or unreachable).
+        case unavailable = "database_unavailable"
     }
 
     /// The failure's code.
@@ -26,4 +30,14 @@ package struct PostgresStorageError: Error, Sendable, CustomStringConvertible {
     }
 
     package var description: String { message }
+
+    /// Whether `error` says the database could not be reached (a deadline passed, or the
+    /// connection failed before the server answered), rather than that the server refused
+    /// something: retrying a statement alone then cannot help.
+    package static func isUnreachable(_ error: any Error) -> Bool {
+        if let error = error as? PostgresStorageError { return error.code == .unavailable }
+        if let error = error as? PSQLError { return error.serverInfo == nil && error.code != .queryCancelled }
+        // The pool's own failure (its circuit breaker open), a type postgres-nio does not re-export.
+        return String(describing: type(of: error)) == "ConnectionPoolError"
+    }
 }

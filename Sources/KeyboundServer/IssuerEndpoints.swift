@@ -50,7 +50,7 @@ struct IssuerEndpoints: Sendable {
         let issuer = try await context.issuer(issuerID)
         func endpoint(_ name: String) -> JSONValue { .string(context.endpoint(issuer, name)) }
         func strings(_ values: [String]) -> JSONValue { .array(values.map(JSONValue.string)) }
-        let resources = try await context.directory.resources(issuerID: issuer.id)
+        let resources = try await context.directory.resourcesForDiscovery(issuerID: issuer.id)
         let scopes = Array(GrantedScope.openIDScopeNames).sorted()
             + resources.flatMap { resource in resource.scopes.map { "\(resource.audience)/\($0)" } }
         let authMethods = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]

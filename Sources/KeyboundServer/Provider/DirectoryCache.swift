@@ -53,6 +53,21 @@ public final class DirectoryCache: Sendable {
         return client
     }
 
+    /// The issuer's resources for its discovery document: as ``resources(issuerID:)``, but when the
+    /// store cannot be read, the last list read (however old) rather than an error, so discovery
+    /// keeps serving from memory while the database is down.
+    func resourcesForDiscovery(issuerID: String) async throws(StoreError) -> [ResourceRecord] {
+        let read: Result<[ResourceRecord], StoreError>
+        do { read = .success(try await resources(issuerID: issuerID)) } catch { read = .failure(error) }
+        switch read {
+        case .success(let resources):
+            return resources
+        case .failure(let error):
+            guard error.code == .storage, let last = state.withLock({ $0.resources[ExactString(issuerID)] }) else { throw error }
+            return last.value
+        }
+    }
+
     func resources(issuerID: String) async throws(StoreError) -> [ResourceRecord] {
         let now = Date()
         let key = ExactString(issuerID)

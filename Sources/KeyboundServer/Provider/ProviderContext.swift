@@ -158,7 +158,7 @@ public final class KeyCache: Sendable {
     }
 
     func issuer(_ id: String) async throws(StoreError) -> IssuerRecord {
-        try await refreshIfNeeded()
+        try await refreshOrKeepLoaded()
         if let issuer = state.withLock({ $0.issuers[ExactString(id)] }) { return issuer }
         throw StoreError(.issuerNotFound, "no issuer '\(id)'")
     }
@@ -191,7 +191,7 @@ public final class KeyCache: Sendable {
 
     /// The issuer's published key set, serialized once per key-store change.
     func keySetBytes(issuerID id: String) async throws(StoreError) -> [UInt8] {
-        try await refreshIfNeeded()
+        try await refreshOrKeepLoaded()
         let key = ExactString(id)
         let (generation, cached) = state.withLock { ($0.generation, $0.keySets[key]) }
         if let cached { return cached }
@@ -215,6 +215,18 @@ public final class KeyCache: Sendable {
     public func currentTrust() async throws(StoreError) -> (sequence: Int64, trust: TrustStore) {
         try await refreshIfNeeded()
         return state.withLock { ($0.sequence, $0.trust) }
+    }
+
+    /// Refreshes, or, when the store cannot be read and the issuers and keys were loaded before,
+    /// keeps what was loaded: discovery and the JWKS keep serving from memory while the database is
+    /// down. (Issuance still fails closed: it needs the ledger.)
+    private func refreshOrKeepLoaded() async throws(StoreError) {
+        do {
+            try await refreshIfNeeded()
+        } catch {
+            let loaded = state.withLock { $0.sequence >= 0 }
+            guard error.code == .storage, loaded else { throw error }
+        }
     }
 
     private func refreshIfNeeded() async throws(StoreError) {

@@ -64,7 +64,8 @@ package final class PostgresKeyStore: KeyStore {
     package var localWriteCount: Int { recorder.count }
 
     /// A store error passes as it is; a database error becomes ``StoreError/Code/storage`` with the
-    /// server's message (a constraint's or trigger's words, never a bound value).
+    /// server's message (a constraint's or trigger's words, never a bound value), and so does any
+    /// other failure to reach the database. Cancellation stays cancellation.
     static func storageCall<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
@@ -72,6 +73,12 @@ package final class PostgresKeyStore: KeyStore {
             throw error
         } catch let error as PSQLError {
             throw StoreError(.storage, "the database refused: \(error.serverInfo?[.message] ?? "\(error.code)")")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // The pool's own errors (no connection could be made, its circuit breaker is open):
+            // the database is unreachable, which callers answer with 503, never 500.
+            throw StoreError(.storage, "the database cannot be reached: \(String(reflecting: type(of: error)))")
         }
     }
 }

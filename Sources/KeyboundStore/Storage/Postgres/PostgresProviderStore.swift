@@ -91,7 +91,7 @@ package final class PostgresProviderStore: ProviderStore {
             if let conflict, error.serverInfo?[.sqlState] == "23505" { return conflict }
             return StoreError(.storage, "the database refused: \(error.serverInfo?[.message] ?? "\(error.code)")")
         }
-        return StoreError(.storage, "provider store: \(error)")
+        return StoreError(.storage, "the database cannot be reached: \(String(reflecting: type(of: error)))")
     }
 
     /// Takes the transaction advisory lock of issuer `issuerID`'s refresh chain `chainID`.
