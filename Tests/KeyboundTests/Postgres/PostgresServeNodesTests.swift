@@ -2,7 +2,7 @@ import Foundation
 import Keybound
 @testable import KeyboundDrill
 import KeyboundHummingbird
-import KeyboundStore
+@testable import KeyboundStore
 import Testing
 
 /// `keybound serve --database postgres://…`: two processes on one database act as one provider.
@@ -157,6 +157,59 @@ struct PostgresServeNodesTests {
             if case .failure = await validator.verifier.verify(keptToken) { return true }
             return false
         }, "a token signed with the revoked key is refused once B's key-event stream delivers the revocation")
+    }
+
+    @Test("node A killed (SIGKILL) mid-load: every token a client received from A is in the ledger, and B keeps serving")
+    func nodeKilledMidLoad() async throws {
+        let database = try await TestPostgres.shared.makeDatabase("serve_kill")
+        let url = database.settings.description
+        let directory = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kekFile = directory.appendingPathComponent("keybound.kek")
+        try Data((KeyEncryptionKey.generate().base64Text + "\n").utf8).write(to: kekFile)
+        let environment = CLIServer.environment(database.environment.merging(["KEYBOUND_KEK_FILE": kekFile.path]) { _, new in new })
+        let (portA, portB) = try CLIServeProductionTests.ports()
+        let nodeA = try await Self.node(url, port: portA, environment: environment)
+        defer { nodeA.stop() }
+        let daemon = try #require(Self.credentials(nodeA.text, issuer: "contoso")["confidential client"])
+        let nodeB = try await Self.node(url, port: portB, environment: environment)
+        defer { nodeB.stop() }
+        let http = DrillHTTP()
+        defer { Task { await http.shutdown() } }
+
+        let load = PostgresOutageTests.Load()
+        let stop = PostgresOutageTests.StopFlag()
+        let workers = (0..<4).map { _ in
+            Task {
+                while !stop.isRaised {
+                    let reply = try? await http.postForm("http://127.0.0.1:\(portA)/contoso/token",
+                                                         [("grant_type", "client_credentials"), ("scope", "api://mail/.default")], basic: daemon)
+                    load.record(reply?.status ?? -1, token: reply?.status == 200 ? reply?.json?["access_token"]?.stringValue : nil,
+                                body: reply?.text ?? "")
+                    if reply == nil { try? await Task.sleep(for: .milliseconds(20)) }
+                }
+            }
+        }
+        #expect(await eventually(within: 30) { load.count(200) >= 20 }, "\(load.statuses)")
+        nodeA.process.send(SIGKILL)
+        _ = await nodeA.process.wait()
+        stop.raise()
+        for worker in workers { await worker.value }
+
+        let fromB = try await http.postForm("http://127.0.0.1:\(portB)/contoso/token",
+                                            [("grant_type", "client_credentials"), ("scope", "api://mail/.default")], basic: daemon)
+        #expect(fromB.status == 200, "B keeps serving: \(fromB.status) \(fromB.text)")
+        let tokens = load.tokens
+        let missing = try await database.withRunning { db in
+            let store = PostgresProviderStore(database: db)
+            var missing = 0
+            for token in tokens {
+                let jti = try ProviderFixture.claims(token)["jti"]?.stringValue ?? ""
+                if try await store.issuance(issuerID: "contoso", tokenID: jti) == nil { missing += 1 }
+            }
+            return missing
+        }
+        #expect(missing == 0, "\(missing) of \(tokens.count) tokens handed out by A before its death are not in the ledger")
     }
 
     @Test("--with-mail on PostgreSQL is refused in one line before anything is opened")
