@@ -42,7 +42,8 @@ public enum KeyboundApplication {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keybound"),
             services: [
                 RotationService(manager: context.manager, interval: configuration.rotationInterval, logger: logger,
-                                alerts: context.alerts, now: context.now, onChange: { context.keys.invalidate() }),
+                                alerts: context.alerts, leadership: context.rotationLeadership, now: context.now,
+                                onChange: { context.keys.invalidate() }),
                 PruningService(store: context.store, interval: configuration.pruneInterval, logger: logger, now: context.now),
             ],
             logger: logger

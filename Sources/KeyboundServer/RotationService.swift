@@ -6,11 +6,17 @@ import ServiceLifecycle
 
 /// Runs the rotation engine periodically until graceful shutdown.
 ///
-/// After every tick it judges each issuer's keys (``KeyboundStore/KeyStatusReport``), sets the
-/// rotation gauges (``RotationMetrics``) and raises a `rotation_overdue` alert when an issuer
-/// turns unhealthy: a rotation that stopped must never stop silently.
+/// Before each tick it claims the leadership (``KeyboundStore/RotationLeadership``): on several
+/// nodes only the holder ticks, and its claim is its heartbeat; a lease of three intervals lets
+/// another node take over from a holder that stopped. Every node, leader or not, then judges each
+/// issuer's keys (``KeyboundStore/KeyStatusReport``), sets the rotation gauges (``RotationMetrics``)
+/// and raises a `rotation_overdue` alert when an issuer turns unhealthy: a rotation that stopped
+/// must never stop silently, least of all because its leader hangs.
 public struct RotationService: Service {
     let manager: KeyManager
+    let leadership: any RotationLeadership
+    /// This node's name in the leadership lease.
+    let node: String
     let interval: Duration
     let logger: Logger
     let alerts: AlertCenter?
@@ -20,8 +26,11 @@ public struct RotationService: Service {
     /// A service ticking `manager` every `interval`; `onChange` runs after a tick that changed a
     /// key; overdue rotations are raised on `alerts`.
     public init(manager: KeyManager, interval: Duration, logger: Logger, alerts: AlertCenter? = nil,
+                leadership: any RotationLeadership = SingleNodeLeadership(), node: String = RotationService.defaultNodeName(),
                 now: @escaping @Sendable () -> Date = { Date() }, onChange: @escaping @Sendable () -> Void = {}) {
         self.manager = manager
+        self.leadership = leadership
+        self.node = node
         self.interval = interval
         self.logger = logger
         self.alerts = alerts
@@ -35,19 +44,40 @@ public struct RotationService: Service {
             unhealthy = await tickOnce(previouslyUnhealthy: unhealthy)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
+        await leadership.resign(node: node)
         RotationMetrics.stepDown()
+    }
+
+    /// How long a leader's claim holds without renewal: three intervals, and at least ten seconds.
+    var lease: TimeInterval {
+        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        return max(10, 3 * seconds)
+    }
+
+    /// A name for this process in the leadership lease: host, process id and a random suffix.
+    public static func defaultNodeName() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UInt32.random(in: 0...UInt32.max))"
     }
 
     /// One tick, its gauges and alerts; returns the issuers now unhealthy. A tick that fails (the
     /// store cannot be written) still has the keys judged, so an overdue rotation shows.
     func tickOnce(previouslyUnhealthy: Set<String>) async -> Set<String> {
         let time = now()
+        let leads: Bool
         do {
-            let applied = try await manager.tick(now: time)
-            for transition in applied { logger.notice("key transition", metadata: ["transition": "\(transition)"]) }
-            if !applied.isEmpty { onChange() }
+            leads = try await leadership.claim(node: node, lease: lease)
         } catch {
-            logger.error("rotation tick failed", metadata: ["error": "\(error)"])
+            logger.error("rotation leadership unknown", metadata: ["error": "\(error)"])
+            leads = false
+        }
+        if leads {
+            do {
+                let applied = try await manager.tick(now: time)
+                for transition in applied { logger.notice("key transition", metadata: ["transition": "\(transition)"]) }
+                if !applied.isEmpty { onChange() }
+            } catch {
+                logger.error("rotation tick failed", metadata: ["error": "\(error)"])
+            }
         }
         let report: KeyStatusReport
         do {
@@ -60,7 +90,7 @@ public struct RotationService: Service {
             }
             return previouslyUnhealthy.union([Self.unreadable])
         }
-        RotationMetrics.update(report, leader: true)
+        RotationMetrics.update(report, leader: leads)
         for issuer in report.issuersWithProblems.subtracting(previouslyUnhealthy).sorted() {
             let lines = report.problems.filter { $0.hasPrefix("issuer '\(issuer)'") }
             logger.critical("rotation overdue", metadata: ["issuer": "\(issuer)", "problems": "\(lines)"])

@@ -81,7 +81,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "keybound")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let context = ProviderContext(manager: manager, store: stores.provider, configuration: configuration)
+        let context = ProviderContext(manager: manager, store: stores.provider, configuration: configuration,
+                                      rotationLeadership: stores.postgres?.rotationLeadership ?? SingleNodeLeadership())
         // Other nodes' commits wake this node's key cache and event streams (LISTEN/NOTIFY).
         stores.postgres?.listen { change in context.storeChanged(change) }
         if configuration.bootstrap {

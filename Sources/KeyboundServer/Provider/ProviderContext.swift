@@ -32,6 +32,8 @@ public struct ProviderContext: Sendable {
     let clientAddresses: ClientAddressResolver
     /// Wakes the event streams when the stores change (one poller per followed issuer for other processes).
     public let streams: EventStreamHub
+    /// Which node runs the rotation engine (this one alone on SQLite).
+    public let rotationLeadership: any RotationLeadership
     /// Whether this node's stores answer (`/health/ready`).
     public let readiness: Readiness
     /// Open event streams against ``ServerConfiguration/streamLimits``.
@@ -39,8 +41,9 @@ public struct ProviderContext: Sendable {
 
     /// A context. `now` defaults to the system clock.
     public init(manager: KeyManager, store: any ProviderStore, configuration: ServerConfiguration,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                rotationLeadership: any RotationLeadership = SingleNodeLeadership(), now: @escaping @Sendable () -> Date = { Date() }) {
         self.manager = manager
+        self.rotationLeadership = rotationLeadership
         self.store = store
         store.ledgerBatches.observe { batch in ProviderMetrics.ledgerBatch(size: batch.size, seconds: batch.seconds) }
         self.configuration = configuration

@@ -11,6 +11,8 @@ package struct PostgresStores: Sendable {
     package let keys: PostgresKeyStore
     /// Clients, users, resources, grants and the issuance ledger.
     package let provider: PostgresProviderStore
+    /// Which node runs the rotation engine.
+    package var rotationLeadership: PostgresRotationLeadership { PostgresRotationLeadership(database: database) }
 
     /// Connects to `settings` (the password from `environment`), starts the pool for the rest of
     /// the process, and brings the schema up to date (one node at a time; a newer schema is refused).
