@@ -54,9 +54,10 @@ package final class PostgresBackend: Sendable {
     /// Runs `body` with a database whose pool runs for the call's duration.
     package static func withRunning<T: Sendable>(
         _ settings: PostgresConnectionSettings, environment: [String: String], logger: Logger,
-        _ body: @Sendable (PostgresBackend) async throws -> T
+        operationDeadline: Duration = .seconds(5), _ body: @Sendable (PostgresBackend) async throws -> T
     ) async throws -> T {
-        let database = try PostgresBackend(settings: settings, environment: environment, logger: logger)
+        let database = try PostgresBackend(settings: settings, environment: environment, logger: logger,
+                                           operationDeadline: operationDeadline)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             await withCheckedContinuation { (started: CheckedContinuation<Void, Never>) in
                 group.addTask {
@@ -76,9 +77,12 @@ package final class PostgresBackend: Sendable {
     /// Abandoned (and so rolled back) after `deadline`, ``operationDeadline`` unless told.
     package func withTransaction<T: Sendable>(deadline: Duration? = nil,
                                               _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await withDeadline(deadline ?? operationDeadline) {
+        try await withDeadline(deadline ?? operationDeadline) { lease in
             do {
-                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+                return try await client.withTransaction(logger: logger) { connection in
+                    lease.granted()
+                    return try await body(connection)
+                }
             } catch let error as PostgresTransactionError {
                 if let closureError = error.closureError { throw closureError }
                 throw error
@@ -89,8 +93,11 @@ package final class PostgresBackend: Sendable {
     /// Runs `body` on one connection of the pool, outside any transaction it does not open itself,
     /// abandoned after ``operationDeadline``.
     package func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await withDeadline(operationDeadline) {
-            try await client.withConnection { connection in try await body(connection) }
+        try await withDeadline(operationDeadline) { lease in
+            try await client.withConnection { connection in
+                lease.granted()
+                return try await body(connection)
+            }
         }
     }
 
@@ -100,13 +107,16 @@ package final class PostgresBackend: Sendable {
         try await client.withConnection { connection in try await body(connection) }
     }
 
-    /// Runs `body`, cancelling it and throwing ``PostgresStorageError/Code/unavailable`` when it
-    /// has not finished after `limit`. A cancelled transaction is rolled back by postgres-nio.
+    /// Runs `body`, cancelling it when it has not finished after `limit`: with
+    /// ``PostgresStorageError/Code/unavailable`` when no connection was had by then (the database
+    /// is down, or every connection is busy), with ``PostgresStorageError/Code/database`` when the
+    /// statements were too slow. A cancelled transaction is rolled back by postgres-nio.
     ///
-    /// Once an operation found the database unreachable, the others fail at once (503 for a
-    /// request, not a wait of `limit` each) while one operation a second (``probeInterval``)
-    /// tries the database; the first that reaches it closes the breaker.
-    private func withDeadline<T: Sendable>(_ limit: Duration, _ body: () async throws -> T) async throws -> T {
+    /// Once an operation found the database unreachable (no connection within the deadline, or a
+    /// connection lost before the server answered), the others fail at once (503 for a request,
+    /// not a wait of `limit` each) while one operation a second (``probeInterval``) tries the
+    /// database; the first that reaches it closes the breaker. A slow statement opens nothing.
+    private func withDeadline<T: Sendable>(_ limit: Duration, _ body: (LeaseSignal) async throws -> T) async throws -> T {
         let now = ContinuousClock.now
         let refused = breaker.withLock { state -> ContinuousClock.Instant? in
             guard let since = state.unreachableSince else { return nil }
@@ -136,11 +146,12 @@ package final class PostgresBackend: Sendable {
         }
     }
 
-    private func runWithDeadline<T: Sendable>(_ limit: Duration, _ body: () async throws -> T) async throws -> T {
-        try await withoutActuallyEscaping(body) { escapable in
+    private func runWithDeadline<T: Sendable>(_ limit: Duration, _ body: (LeaseSignal) async throws -> T) async throws -> T {
+        let lease = LeaseSignal()
+        return try await withoutActuallyEscaping(body) { escapable in
             let work = UncheckedWork(run: escapable)
             return try await withThrowingTaskGroup(of: DeadlineOutcome<T>.self) { group in
-                group.addTask { .finished(try await work.run()) }
+                group.addTask { .finished(try await work.run(lease)) }
                 group.addTask {
                     try await Task.sleep(for: limit)
                     return .expired
@@ -150,7 +161,10 @@ package final class PostgresBackend: Sendable {
                 case .finished(let value)?:
                     return value
                 case .expired?, nil:
-                    throw PostgresStorageError(.unavailable, "the database \(settings) did not answer within \(limit)")
+                    guard lease.wasGranted else {
+                        throw PostgresStorageError(.unavailable, "no connection to the database \(settings) within \(limit)")
+                    }
+                    throw PostgresStorageError(.database, "the database \(settings) did not finish within \(limit)")
                 }
             }
         }
@@ -203,5 +217,12 @@ private enum DeadlineOutcome<T: Sendable>: Sendable {
 /// The caller's work, run in a child task of the deadline's task group while the caller waits for
 /// that group: it never runs concurrently with the caller, so passing it across is safe.
 private struct UncheckedWork<T>: @unchecked Sendable {
-    let run: () async throws -> T
+    let run: (LeaseSignal) async throws -> T
+}
+
+/// Set once the operation has its connection.
+private final class LeaseSignal: Sendable {
+    private let flag = Mutex(false)
+    func granted() { flag.withLock { $0 = true } }
+    var wasGranted: Bool { flag.withLock { $0 } }
 }

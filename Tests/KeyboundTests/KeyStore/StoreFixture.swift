@@ -92,7 +92,8 @@ struct StoreFixture {
     /// A fresh, migrated database and its running pool.
     private static func startPostgres() async throws -> (database: PostgresBackend, pool: Task<Void, Never>) {
         let created = try await TestPostgres.shared.makeDatabase("keys")
-        let database = try PostgresBackend(settings: created.settings, environment: created.environment, logger: TestPostgres.logger)
+        let database = try PostgresBackend(settings: created.settings, environment: created.environment, logger: TestPostgres.logger,
+                                           operationDeadline: TestPostgres.operationDeadline)
         let pool = Task { await database.run() }
         do {
             try await KeyboundPostgresSchema.migrate(database)

@@ -26,7 +26,8 @@ actor TestPostgres {
         let environment: [String: String]
         /// Runs `body` with the database's pool running.
         func withRunning<T: Sendable>(_ body: @Sendable (PostgresBackend) async throws -> T) async throws -> T {
-            try await PostgresBackend.withRunning(settings, environment: environment, logger: TestPostgres.logger, body)
+            try await PostgresBackend.withRunning(settings, environment: environment, logger: TestPostgres.logger,
+                                                  operationDeadline: TestPostgres.operationDeadline, body)
         }
     }
 
@@ -35,6 +36,10 @@ actor TestPostgres {
     }
 
     static let binaries = "/usr/lib/postgresql/15/bin"
+    /// The tests' own pools wait longer than a server's (5 s): a debug build on two busy cores can
+    /// take seconds for a statement, and these suites test rules, not deadlines (the outage suite
+    /// tests the server's).
+    static let operationDeadline: Duration = .seconds(60)
     static let logger = Logger(label: "keybound.tests.postgres")
 
     private struct Server: Sendable {
