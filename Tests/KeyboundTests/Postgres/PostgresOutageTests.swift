@@ -54,13 +54,10 @@ struct PostgresOutageTests {
 
     @Test("503 while the database is gone, never 500; discovery and JWKS from memory; every token handed out is in the ledger; recovery without a restart")
     func outageMidLoad() async throws {
-        let database = try await TestPostgres.shared.makeDatabase("serve_outage")
+        let deployment = try await PostgresServeNodesTests.Deployment("serve_outage")
+        defer { deployment.remove() }
+        let database = deployment.database, environment = deployment.environment
         let name = database.settings.database
-        let directory = try CLIRunner.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let kekFile = directory.appendingPathComponent("keybound.kek")
-        try Data((KeyEncryptionKey.generate().base64Text + "\n").utf8).write(to: kekFile)
-        let environment = CLIServer.environment(database.environment.merging(["KEYBOUND_KEK_FILE": kekFile.path]) { _, new in new })
         let (port, _) = try CLIServeProductionTests.ports()
         let node = try await PostgresServeNodesTests.node(database.settings.description, port: port, environment: environment)
         defer { node.stop() }
@@ -117,7 +114,7 @@ struct PostgresOutageTests {
             let store = PostgresProviderStore(database: db)
             var missing: [String] = []
             for token in tokens {
-                guard let jti = try ProviderFixture.claims(token)["jti"]?.stringValue,
+                guard let jti = ProviderFixture.claims(token)["jti"]?.stringValue,
                       try await store.issuance(issuerID: "contoso", tokenID: jti) != nil else {
                     missing.append(String(token.prefix(24)))
                     continue

@@ -27,6 +27,25 @@ struct PostgresServeNodesTests {
         return found
     }
 
+    /// A fresh database, a KEK file for it, and the environment serve nodes on it run with.
+    struct Deployment {
+        let database: TestPostgres.Database
+        let directory: URL
+        let environment: [String: String]
+        var url: String { database.settings.description }
+
+        init(_ label: String, extra: [String: String] = [:]) async throws {
+            database = try await TestPostgres.shared.makeDatabase(label)
+            directory = try CLIRunner.temporaryDirectory()
+            let kekFile = directory.appendingPathComponent("keybound.kek")
+            try Data((KeyEncryptionKey.generate().base64Text + "\n").utf8).write(to: kekFile)
+            environment = CLIServer.environment(database.environment.merging(extra.merging(["KEYBOUND_KEK_FILE": kekFile.path]) { old, _ in old })
+                                                { _, new in new })
+        }
+
+        func remove() { try? FileManager.default.removeItem(at: directory) }
+    }
+
     /// A `serve` node on `url`, started and listening (fails the test otherwise).
     static func node(_ url: String, port: Int, publicURL: String = "https://id.keybound.test",
                      environment: [String: String]) async throws -> CLIServer {
@@ -40,12 +59,9 @@ struct PostgresServeNodesTests {
 
     @Test("a token issued on node A is introspected, refreshed and revoked on node B, and A sees the revocation")
     func oneProviderAcrossNodes() async throws {
-        let database = try await TestPostgres.shared.makeDatabase("serve_nodes")
-        let directory = try CLIRunner.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let kekFile = directory.appendingPathComponent("keybound.kek")
-        try Data((KeyEncryptionKey.generate().base64Text + "\n").utf8).write(to: kekFile)
-        let environment = CLIServer.environment(database.environment.merging(["KEYBOUND_KEK_FILE": kekFile.path]) { _, new in new })
+        let deployment = try await Deployment("serve_nodes")
+        defer { deployment.remove() }
+        let database = deployment.database, environment = deployment.environment
         let (portA, portB) = try CLIServeProductionTests.ports()
 
         let nodeA = try await Self.node(database.settings.description, port: portA, environment: environment)
@@ -92,15 +108,9 @@ struct PostgresServeNodesTests {
 
     @Test("with the poll fallback at one hour, B's streams carry a token and a key revoked on A; a client disabled on A is refused by B at once")
     func changesReachTheOtherNode() async throws {
-        let database = try await TestPostgres.shared.makeDatabase("serve_notify")
-        let url = database.settings.description
-        let directory = try CLIRunner.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let kekFile = directory.appendingPathComponent("keybound.kek")
-        try Data((KeyEncryptionKey.generate().base64Text + "\n").utf8).write(to: kekFile)
-        let environment = CLIServer.environment(database.environment.merging([
-            "KEYBOUND_KEK_FILE": kekFile.path, "KEYBOUND_STREAMS_POLL_INTERVAL_MS": "3600000",
-        ]) { _, new in new })
+        let deployment = try await Deployment("serve_notify", extra: ["KEYBOUND_STREAMS_POLL_INTERVAL_MS": "3600000"])
+        defer { deployment.remove() }
+        let url = deployment.url, environment = deployment.environment
         let (portA, portB) = try CLIServeProductionTests.ports()
         // One provider, one public URL (B's here): a validator that follows B trusts what A issues.
         let publicURL = "http://127.0.0.1:\(portB)"
@@ -161,13 +171,9 @@ struct PostgresServeNodesTests {
 
     @Test("node A killed (SIGKILL) mid-load: every token a client received from A is in the ledger, and B keeps serving")
     func nodeKilledMidLoad() async throws {
-        let database = try await TestPostgres.shared.makeDatabase("serve_kill")
-        let url = database.settings.description
-        let directory = try CLIRunner.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let kekFile = directory.appendingPathComponent("keybound.kek")
-        try Data((KeyEncryptionKey.generate().base64Text + "\n").utf8).write(to: kekFile)
-        let environment = CLIServer.environment(database.environment.merging(["KEYBOUND_KEK_FILE": kekFile.path]) { _, new in new })
+        let deployment = try await Deployment("serve_kill")
+        defer { deployment.remove() }
+        let database = deployment.database, url = deployment.url, environment = deployment.environment
         let (portA, portB) = try CLIServeProductionTests.ports()
         let nodeA = try await Self.node(url, port: portA, environment: environment)
         defer { nodeA.stop() }
@@ -204,7 +210,7 @@ struct PostgresServeNodesTests {
             let store = PostgresProviderStore(database: db)
             var missing = 0
             for token in tokens {
-                let jti = try ProviderFixture.claims(token)["jti"]?.stringValue ?? ""
+                let jti = ProviderFixture.claims(token)["jti"]?.stringValue ?? ""
                 if try await store.issuance(issuerID: "contoso", tokenID: jti) == nil { missing += 1 }
             }
             return missing

@@ -42,7 +42,7 @@ package enum StoreMigration {
                  events: try await session.events(after: 0, limit: Int.max),
                  kekFingerprint: try await session.metadata(KeyManager.kekFingerprintName))
             }
-            let tables = try await provider.pool.read { db in try ProviderTableCopy.all.map { ($0, try $0.read(db)) } }
+            let tables = try provider.pool.read { db in try ProviderTableCopy.all.map { ($0, try $0.read(db)) } }
             return try await database.withTransaction(deadline: .seconds(3_600)) { connection in
                 try await refuseNonEmpty(connection, logger: logger)
                 var report = Report()

@@ -63,6 +63,7 @@ package final class PostgresProviderStore: ProviderStore {
 
     /// Runs `body` in one READ COMMITTED transaction. A unique-key violation becomes `conflict`
     /// when it is given.
+    @discardableResult
     func write<T: Sendable>(conflict: StoreError? = nil,
                             _ body: (PostgresConnection, Logger) async throws -> T) async throws(StoreError) -> T {
         let logger = database.logger
