@@ -7,8 +7,8 @@ import Logging
 extension StoreOptions {
     /// The key manager and provider store, as the shared directory operations.
     func openDirectory() async throws(CLIError) -> DirectoryAdministration {
-        let manager = try await openManager()
-        return DirectoryAdministration(manager: manager, store: try await openProviderStore())
+        let (manager, store) = try await openManagerAndProviderStore()
+        return DirectoryAdministration(manager: manager, store: store)
     }
 
     /// The provider store (clients, users, resources, grants, ledger) at the storage setting: the

@@ -99,11 +99,10 @@ struct ResourceServerClientsCommand: AsyncParsableCommand {
 }
 
 extension ResourceCommand {
-    /// The key manager (checking that `issuer` exists) and the provider store of the data directory.
+    /// The key manager (checking that `issuer` exists) and the provider store.
     static func open(_ store: StoreOptions, issuer: String) async throws(CLIError) -> (KeyManager, any ProviderStore) {
-        let manager = try await store.openManager()
+        let (manager, provider) = try await store.openManagerAndProviderStore()
         _ = try await storeCall { () async throws(StoreError) in try await manager.issuer(id: issuer) }
-        let provider = try await store.openProviderStore()
         return (manager, provider)
     }
 

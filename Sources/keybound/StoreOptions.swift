@@ -44,13 +44,26 @@ struct StoreOptions: ParsableArguments {
     /// be configured and live outside the data directory, checked before the store is opened or
     /// created), or from PostgreSQL (where the KEK must always be configured).
     func openManager(allowDevelopmentKEK: Bool = true) async throws(CLIError) -> KeyManager {
+        try await openKeyStores(allowDevelopmentKEK: allowDevelopmentKEK).manager
+    }
+
+    /// The key manager and the provider store, on one pool on PostgreSQL.
+    func openManagerAndProviderStore() async throws(CLIError) -> (KeyManager, any ProviderStore) {
+        let (manager, postgres) = try await openKeyStores(allowDevelopmentKEK: true)
+        if let postgres { return (manager, postgres.provider) }
+        return (manager, try await openProviderStore())
+    }
+
+    /// As ``openManager(allowDevelopmentKEK:)``, with the PostgreSQL stores it opened (`nil` on SQLite).
+    private func openKeyStores(allowDevelopmentKEK: Bool) async throws(CLIError) -> (manager: KeyManager, postgres: PostgresStores?) {
         let environment = ProcessInfo.processInfo.environment
         do {
             switch try location() {
             case .postgres(let settings):
                 let kek = try KEKSource.resolveForDatabase(environment: environment)
-                let store = try await PostgresKeyStore.openForCommand(settings, environment: environment, logger: Logger(label: "keybound.database"))
-                return try await KeyManager(store: store, kek: kek)
+                let stores = try await PostgresStores.open(settings, environment: environment, logger: Logger(label: "keybound.database"),
+                                                           maximumConnections: 2)
+                return (try await KeyManager(store: stores.keys, kek: kek), stores)
             case .sqlite(let directory):
                 if !allowDevelopmentKEK {
                     _ = try KEKSource.resolve(environment: environment, dataDirectory: directory,
@@ -63,7 +76,7 @@ struct StoreOptions: ParsableArguments {
                 ) { warning in
                     FileHandle.standardError.write(Data("keybound: warning: \(warning)\n".utf8))
                 }
-                return try await KeyManager(store: store, kek: kek)
+                return (try await KeyManager(store: store, kek: kek), nil)
             }
         } catch let error as CLIError {
             throw error

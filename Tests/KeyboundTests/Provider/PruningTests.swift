@@ -54,7 +54,7 @@ struct PruningTests {
     }
 
     @Test("an unused code goes after expiry plus the margin; a redeemed one stays while its chain lives")
-    func codes() async throws {
+    func codes() throws {
         let (store, directory) = try Self.store()
         defer { try? FileManager.default.removeItem(at: directory) }
         try store.insert(Self.code("unused", expiresAt: Self.t0.addingTimeInterval(60)))
@@ -65,25 +65,25 @@ struct PruningTests {
         let day: TimeInterval = 86_400
         try Self.insert(store, [Self.refresh("rc1", chain: "chain-c", issuedAt: Self.t0, lifetime: 14 * day)])
 
-        await #expect(try store.prune(now: Self.t0.addingTimeInterval(60 + Self.margin - 1), margin: PruneReport.defaultMargin).authorizationCodes == 0)
-        await #expect(try store.prune(now: Self.t0.addingTimeInterval(60 + Self.margin), margin: PruneReport.defaultMargin).authorizationCodes == 1)   // the unused one
+        #expect(try store.prune(now: Self.t0.addingTimeInterval(60 + Self.margin - 1), margin: PruneReport.defaultMargin).authorizationCodes == 0)
+        #expect(try store.prune(now: Self.t0.addingTimeInterval(60 + Self.margin), margin: PruneReport.defaultMargin).authorizationCodes == 1)   // the unused one
         // Two days on, the redeemed code's chain still has a live refresh token: the code stays, and
         // a replay of it still revokes the chain.
         let later = Self.t0.addingTimeInterval(2 * day)
-        await #expect(try store.prune(now: later, margin: PruneReport.defaultMargin).authorizationCodes == 0)
+        #expect(try store.prune(now: later, margin: PruneReport.defaultMargin).authorizationCodes == 0)
         guard case .replayed = try store.redeemCode(issuerID: "contoso", codeHash: "redeemed", chainID: "other", now: later) else {
             Issue.record("the replay was not detected"); return
         }
         #expect(try store.refreshChain(issuerID: "contoso", chainID: "chain-c").allSatisfy { $0.revokedAt != nil })
         // Revoked more than the margin ago: the chain is dead, its code and tokens go.
-        let report = try await store.prune(now: later.addingTimeInterval(Self.margin), margin: PruneReport.defaultMargin)
+        let report = try store.prune(now: later.addingTimeInterval(Self.margin), margin: PruneReport.defaultMargin)
         #expect(report.authorizationCodes == 1)
         #expect(report.refreshTokens == 1)
         #expect(try Self.count(store, "authorization_code") == 0)
     }
 
     @Test("a spent token of a live chain is kept, so reuse is still detected; a dead chain goes whole")
-    func refreshChains() async throws {
+    func refreshChains() throws {
         let (store, directory) = try Self.store()
         defer { try? FileManager.default.removeItem(at: directory) }
         let day: TimeInterval = 86_400
@@ -103,7 +103,7 @@ struct PruningTests {
             }
         }
         let day20 = Self.t0.addingTimeInterval(20 * day)
-        let report = try await store.prune(now: day20, margin: PruneReport.defaultMargin)
+        let report = try store.prune(now: day20, margin: PruneReport.defaultMargin)
         #expect(report.refreshTokens == 1, "only the dead chain B goes")
         #expect(try store.refreshToken(issuerID: "contoso", tokenHash: "hash-b0") == nil)
         // Every row of the live chain is kept: its first token dates the chain (lifetime cap)...
@@ -114,8 +114,8 @@ struct PruningTests {
             Issue.record("reuse was not detected after pruning"); return
         }
         #expect(try store.refreshChain(issuerID: "contoso", chainID: "chain-a").allSatisfy { $0.revokedAt != nil })
-        await #expect(try store.prune(now: day20.addingTimeInterval(Self.margin - 1), margin: PruneReport.defaultMargin).refreshTokens == 0)
-        await #expect(try store.prune(now: day20.addingTimeInterval(Self.margin), margin: PruneReport.defaultMargin).refreshTokens == 20)
+        #expect(try store.prune(now: day20.addingTimeInterval(Self.margin - 1), margin: PruneReport.defaultMargin).refreshTokens == 0)
+        #expect(try store.prune(now: day20.addingTimeInterval(Self.margin), margin: PruneReport.defaultMargin).refreshTokens == 20)
         #expect(try Self.count(store, "refresh_token") == 0)
         // What pruning never touches: the revocations.
         #expect(try Self.count(store, "chain_revocation") == 1)

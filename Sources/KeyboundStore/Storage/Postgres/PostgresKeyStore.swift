@@ -63,22 +63,16 @@ package final class PostgresKeyStore: KeyStore {
     /// Write transactions attempted through this instance (committed or not).
     package var localWriteCount: Int { recorder.count }
 
-    /// A store error passes as it is; a database error becomes ``StoreError/Code/storage`` with the
-    /// server's message (a constraint's or trigger's words, never a bound value), and so does any
-    /// other failure to reach the database. Cancellation stays cancellation.
+    /// Every error as ``PostgresProviderStore/storeError(_:conflict:)`` makes it (so a database
+    /// that cannot be reached is `storage_error`, answered with 503, never 500); cancellation stays
+    /// cancellation.
     static func storageCall<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as StoreError {
-            throw error
-        } catch let error as PSQLError {
-            throw StoreError(.storage, "the database refused: \(error.serverInfo?[.message] ?? "\(error.code)")")
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            // The pool's own errors (no connection could be made, its circuit breaker is open):
-            // the database is unreachable, which callers answer with 503, never 500.
-            throw StoreError(.storage, "the database cannot be reached: \(String(reflecting: type(of: error)))")
+            throw PostgresProviderStore.storeError(error)
         }
     }
 }

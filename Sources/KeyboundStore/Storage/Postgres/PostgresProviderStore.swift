@@ -86,6 +86,10 @@ package final class PostgresProviderStore: ProviderStore {
         }
     }
 
+    /// `error` as a ``StoreError``: a store error as it is; a unique-key violation as `conflict`
+    /// (when given); any other database error as ``StoreError/Code/storage`` with the server's
+    /// message (a constraint's or trigger's words, never a bound value); anything else (the
+    /// pool's own errors, a deadline) as a database that cannot be reached, also `storage`.
     static func storeError(_ error: any Error, conflict: StoreError? = nil) -> StoreError {
         if let error = error as? StoreError { return error }
         if let error = error as? PSQLError {
