@@ -8,11 +8,25 @@ import Synchronization
 ///
 /// The pool works while ``run()`` runs, as a swift-service-lifecycle service would: start it in a
 /// task (or use ``withRunning(_:environment:logger:_:)``) and cancel that task to close it.
+///
+/// After a long outage the pool is replaced: postgres-nio's pool retries a failed connection with
+/// a back-off that grows to a minute, so a pool that saw the database down for a while could wait
+/// that long after the database is back. Instead, while the database is unreachable, one
+/// operation a second probes it with a connection of its own; once that probe connects after
+/// ``renewAfter`` of outage, a fresh pool takes over and the old one is shut down.
 package final class PostgresBackend: Sendable {
     /// Where the database is (its ``PostgresConnectionSettings/description`` may be logged).
     package let settings: PostgresConnectionSettings
-    /// The pool.
-    package let client: PostgresClient
+    /// The pool now in use (a new one after a long outage).
+    package var client: PostgresClient { pool.withLock { $0 } }
+    private let pool: Mutex<PostgresClient>
+    private let configuration: PostgresClient.Configuration
+    private let probeConfiguration: PostgresConnection.Configuration
+    /// New pools for ``run()`` to run, in order.
+    private let renewals: AsyncStream<PostgresClient>
+    private let renewalsInput: AsyncStream<PostgresClient>.Continuation
+    /// How long the database must have been unreachable before a probe that reaches it replaces the pool.
+    package static let renewAfter: Duration = .seconds(2)
     /// The logger queries report to.
     package let logger: Logger
     /// How long one store operation may take, waiting for a connection included, before it is
@@ -30,26 +44,89 @@ package final class PostgresBackend: Sendable {
         var lastProbe: ContinuousClock.Instant?
     }
 
+    /// What the breaker says about one operation.
+    private enum Admission {
+        /// Run it: the database is not known to be unreachable.
+        case run
+        /// Run it as this second's probe of an unreachable database.
+        case probe
+        /// Fail it at once: the database has been unreachable since then.
+        case refuse(ContinuousClock.Instant)
+        /// Probe the database with a connection of its own first; if that reaches it, renew the
+        /// pool and run the operation on the fresh one.
+        case probeThenRenew(ContinuousClock.Instant)
+    }
+
     /// A pool for `settings`, with the password from `environment` (see ``PostgresPasswordSource``).
     package init(settings: PostgresConnectionSettings, environment: [String: String], logger: Logger,
                  maximumConnections: Int = 20, operationDeadline: Duration = .seconds(5)) throws(PostgresStorageError) {
         let password = try PostgresPasswordSource.password(for: settings, environment: environment)
+        let tls = try Self.tls(for: settings)
         var configuration = PostgresClient.Configuration(
             host: settings.host, port: settings.port, username: settings.username, password: password,
-            database: settings.database, tls: try Self.tls(for: settings))
+            database: settings.database, tls: tls.map { .require($0) } ?? .disable)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
+        var probe = PostgresConnection.Configuration(
+            host: settings.host, port: settings.port, username: settings.username, password: password,
+            database: settings.database, tls: .disable)
+        if let tls {
+            do {
+                probe.tls = .require(try NIOSSLContext(configuration: tls))
+            } catch {
+                throw PostgresStorageError(.badLocation, "cannot set up TLS for the database \(settings): \(error)")
+            }
+        }
+        probe.options.connectTimeout = .seconds(2)
         if settings.tls == .verifyFull && !settings.isIPAddress {
             configuration.options.tlsServerName = settings.host
+            probe.options.tlsServerName = settings.host
         }
         self.settings = settings
         self.logger = logger
         self.operationDeadline = operationDeadline
-        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.configuration = configuration
+        probeConfiguration = probe
+        pool = Mutex(PostgresClient(configuration: configuration, backgroundLogger: logger))
+        (renewals, renewalsInput) = AsyncStream.makeStream(of: PostgresClient.self)
     }
 
-    /// Runs the pool until the calling task is cancelled.
-    package func run() async { await client.run() }
+    /// Runs the pool, and each pool that replaces it, until the calling task is cancelled. Call it once.
+    package func run() async {
+        let first = client
+        var running = (pool: ObjectIdentifier(first), task: Task { await first.run() })
+        await withTaskCancellationHandler {
+            for await next in renewals where ObjectIdentifier(next) != running.pool {
+                let previous = running.task
+                running = (ObjectIdentifier(next), Task { await next.run() })
+                previous.cancel()  // its leased connections close; its waiting operations fail
+            }
+        } onCancel: {
+            renewalsInput.finish()
+        }
+        running.task.cancel()
+        await running.task.value
+    }
+
+    /// Replaces the pool with a fresh one (see the type's documentation).
+    private func renewPool() {
+        let fresh = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        pool.withLock { $0 = fresh }
+        renewalsInput.yield(fresh)
+        logger.notice("the database \(settings) is reachable again: a fresh connection pool replaces the old one")
+    }
+
+    /// Whether a connection of its own, outside the pool, reaches the database and runs `SELECT 1`.
+    private func probeConnects() async -> Bool {
+        do {
+            let connection = try await PostgresConnection.connect(configuration: probeConfiguration, id: 0, logger: logger)
+            defer { Task { try? await connection.close() } }
+            try await connection.query("SELECT 1", logger: logger)
+            return true
+        } catch {
+            return false
+        }
+    }
 
     /// Runs `body` with a database whose pool runs for the call's duration.
     package static func withRunning<T: Sendable>(
@@ -114,19 +191,37 @@ package final class PostgresBackend: Sendable {
     ///
     /// Once an operation found the database unreachable (no connection within the deadline, or a
     /// connection lost before the server answered), the others fail at once (503 for a request,
-    /// not a wait of `limit` each) while one operation a second (``probeInterval``) tries the
-    /// database; the first that reaches it closes the breaker. A slow statement opens nothing.
+    /// not a wait of `limit` each) while one operation a second (``probeInterval``, counted from
+    /// the end of the last probe) tries the database; the first that reaches it closes the
+    /// breaker. After ``renewAfter`` of outage a probe first connects on its own and, if that
+    /// works, renews the pool. A slow statement opens nothing.
     private func withDeadline<T: Sendable>(_ limit: Duration, _ body: (LeaseSignal) async throws -> T) async throws -> T {
         let now = ContinuousClock.now
-        let refused = breaker.withLock { state -> ContinuousClock.Instant? in
-            guard let since = state.unreachableSince else { return nil }
-            if state.probing || state.lastProbe.map({ now - $0 < Self.probeInterval }) == true { return since }
+        let admission = breaker.withLock { state -> Admission in
+            guard let since = state.unreachableSince else { return .run }
+            if state.probing || state.lastProbe.map({ now - $0 < Self.probeInterval }) == true { return .refuse(since) }
             state.probing = true
             state.lastProbe = now
-            return nil
+            return now - since >= Self.renewAfter ? .probeThenRenew(since) : .probe
         }
-        if let refused {
-            throw PostgresStorageError(.unavailable, "the database \(settings) has been unreachable for \(ContinuousClock.now - refused)")
+        let probing: Bool
+        switch admission {
+        case .run:
+            probing = false
+        case .probe:
+            probing = true
+        case .refuse(let since):
+            throw PostgresStorageError(.unavailable, "the database \(settings) has been unreachable for \(ContinuousClock.now - since)")
+        case .probeThenRenew(let since):
+            guard await probeConnects() else {
+                breaker.withLock { state in
+                    state.probing = false
+                    state.lastProbe = ContinuousClock.now
+                }
+                throw PostgresStorageError(.unavailable, "the database \(settings) has been unreachable for \(ContinuousClock.now - since)")
+            }
+            renewPool()
+            probing = true
         }
         do {
             let value = try await runWithDeadline(limit, body)
@@ -135,7 +230,10 @@ package final class PostgresBackend: Sendable {
         } catch {
             let unreachable = PostgresStorageError.isUnreachable(error)
             breaker.withLock { state in
-                state.probing = false
+                if probing {
+                    state.probing = false
+                    state.lastProbe = ContinuousClock.now  // the next probe a second after this one ended
+                }
                 if unreachable {
                     if state.unreachableSince == nil { state.unreachableSince = ContinuousClock.now }
                 } else if !(error is CancellationError) {
@@ -170,10 +268,11 @@ package final class PostgresBackend: Sendable {
         }
     }
 
-    private static func tls(for settings: PostgresConnectionSettings) throws(PostgresStorageError) -> PostgresClient.Configuration.TLS {
+    /// The TLS configuration `settings` ask for, or `nil` for none (loopback only).
+    private static func tls(for settings: PostgresConnectionSettings) throws(PostgresStorageError) -> TLSConfiguration? {
         switch settings.tls {
         case .disable:
-            return .disable
+            return nil
         case .verifyFull:
             var configuration = TLSConfiguration.makeClientConfiguration()
             configuration.certificateVerification = .fullVerification
@@ -183,7 +282,7 @@ package final class PostgresBackend: Sendable {
                 }
                 configuration.trustRoots = .file(path)
             }
-            return .require(configuration)
+            return configuration
         }
     }
 }

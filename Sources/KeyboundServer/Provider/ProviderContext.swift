@@ -125,6 +125,9 @@ public final class KeyCache: Sendable {
         var issuers: [ExactString: IssuerRecord] = [:]
         var signers: [SignerID: TokenSigner] = [:]
         var keySets: [ExactString: [UInt8]] = [:]
+        /// The key set last served per issuer, kept across reloads: served while the store
+        /// cannot be read (discovery and the JWKS keep serving from memory during an outage).
+        var lastServedKeySets: [ExactString: [UInt8]] = [:]
         var trust = TrustStore()
         /// Tests only: runs after a signer or key set is built and before it is stored.
         var afterLoadForTesting: (@Sendable () async -> Void)?
@@ -198,9 +201,20 @@ public final class KeyCache: Sendable {
         let key = ExactString(id)
         let (generation, cached) = state.withLock { ($0.generation, $0.keySets[key]) }
         if let cached { return cached }
-        let bytes = JSONWriter().bytes(.object(try await manager.publishedKeySet(issuerID: id)))
+        let published: JSONObject
+        do {
+            published = try await manager.publishedKeySet(issuerID: id)
+        } catch {
+            guard error.code == .storage, let last = state.withLock({ $0.lastServedKeySets[key] }) else { throw error }
+            return last
+        }
+        let bytes = JSONWriter().bytes(.object(published))
         await state.withLock { $0.afterLoadForTesting }?()
-        state.withLock { if $0.generation == generation { $0.keySets[key] = bytes } }
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            state.keySets[key] = bytes
+            state.lastServedKeySets[key] = bytes
+        }
         return bytes
     }
 

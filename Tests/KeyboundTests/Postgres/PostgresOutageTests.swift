@@ -3,7 +3,6 @@ import Keybound
 @testable import KeyboundDrill
 import KeyboundPostgres
 @testable import KeyboundStore
-import PostgresNIO
 import Synchronization
 import Testing
 
@@ -11,9 +10,8 @@ import Testing
 /// OAuth error body, never 500), keeps discovery and the JWKS from memory, loses no ledger record
 /// of a token it handed out, and recovers by itself.
 ///
-/// The outage is the node's database refusing connections (`ALLOW_CONNECTIONS false`, and every
-/// open connection terminated), which to the node is a database that is down, without stopping the
-/// server the other suites share.
+/// The outage is the PostgreSQL server itself stopped (a fast shutdown, which ends every session)
+/// and started again: a server of the suite's own, so the suites that share the run's server go on.
 @Suite("PostgreSQL: a serve node through a database outage", .timeLimit(.minutes(5)))
 struct PostgresOutageTests {
     /// What the load saw.
@@ -41,23 +39,12 @@ struct PostgresOutageTests {
         var isRaised: Bool { raised.withLock { $0 } }
     }
 
-    /// Runs `statement` as the server's superuser on its maintenance database.
-    static func administer(_ database: TestPostgres.Database, _ statement: String) async throws {
-        let maintenance = TestPostgres.Database(
-            settings: try PostgresConnectionSettings(host: database.settings.host, port: database.settings.port,
-                                                     username: database.settings.username, database: "postgres"),
-            environment: database.environment)
-        try await maintenance.withRunning { db in
-            _ = try await db.client.query(PostgresQuery(unsafeSQL: statement), logger: TestPostgres.logger)
-        }
-    }
-
     @Test("503 while the database is gone, never 500; discovery and JWKS from memory; every token handed out is in the ledger; recovery without a restart")
     func outageMidLoad() async throws {
-        let deployment = try await PostgresServeNodesTests.Deployment("serve_outage")
+        let server = try await TestPostgres.dedicatedServer()
+        let deployment = try PostgresServeNodesTests.Deployment(on: server.database)
         defer { deployment.remove() }
         let database = deployment.database, environment = deployment.environment
-        let name = database.settings.database
         let (port, _) = try CLIServeProductionTests.ports()
         let node = try await PostgresServeNodesTests.node(database.settings.description, port: port, environment: environment)
         defer { node.stop() }
@@ -65,9 +52,6 @@ struct PostgresOutageTests {
         let base = "http://127.0.0.1:\(port)", issuer = base + "/contoso"
         let http = DrillHTTP()
         defer { Task { await http.shutdown() } }
-        // Discovery and JWKS are served once before the outage, as a relying party would have.
-        #expect(try await http.get(issuer + "/.well-known/openid-configuration").status == 200)
-        #expect(try await http.get(issuer + "/jwks").status == 200)
 
         let load = Load()
         let stop = StopFlag()
@@ -87,20 +71,31 @@ struct PostgresOutageTests {
             }
         }
         #expect(await eventually(within: 30) { load.count(200) >= 5 }, "the node issues tokens before the outage: \(load.statuses)")
+        // Discovery and JWKS are served before the outage, as a relying party would have fetched them.
+        let jwks = try await http.get(issuer + "/jwks")
+        #expect(jwks.status == 200)
+        #expect(try await http.get(issuer + "/.well-known/openid-configuration").status == 200)
 
-        try await Self.administer(database, "ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
-        try await Self.administer(database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
+        try await server.stop()
+        let stopped = ContinuousClock.now
         let before503 = load.count(503)
         #expect(await eventually(within: 30) { load.count(503) >= before503 + 3 }, "token requests fail closed: \(load.statuses)")
         let ready = try await http.get(base + "/health/ready")
         #expect(ready.status == 503, "ready: \(ready.status) \(ready.text)")
         #expect(try await http.get(base + "/health/live").status == 200)
         #expect(try await http.get(issuer + "/.well-known/openid-configuration").status == 200, "discovery from memory")
-        #expect(try await http.get(issuer + "/jwks").status == 200, "JWKS from memory")
+        let jwksDuring = try await http.get(issuer + "/jwks")
+        #expect(jwksDuring.status == 200 && jwksDuring.text == jwks.text, "the JWKS from memory: \(jwksDuring.status)")
 
-        try await Self.administer(database, "ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
-        let before200 = load.count(200)
+        // 45 s down at least: long enough for the pool's own back-off to grow to several seconds
+        // (without the pool's renewal the node took 8.5 s to issue again, and a request waited
+        // out the client's 10 s).
+        try await Task.sleep(until: stopped + .seconds(45))
+        try await server.start()
+        let restarted = ContinuousClock.now, before200 = load.count(200)
         #expect(await eventually(within: 60) { load.count(200) >= before200 + 5 }, "the node recovers by itself: \(load.statuses)")
+        // Not a latency target (that is the benchmarks'): printed for the note.
+        print("PostgresOutageTests: tokens again \(ContinuousClock.now - restarted) after the restart")
         #expect(await eventually(within: 30) { (try? await http.get(base + "/health/ready").status) == 200 })
         stop.raise()
         for worker in workers { await worker.value }

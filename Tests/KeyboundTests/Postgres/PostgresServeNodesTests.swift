@@ -35,7 +35,12 @@ struct PostgresServeNodesTests {
         var url: String { database.settings.description }
 
         init(_ label: String, extra: [String: String] = [:]) async throws {
-            database = try await TestPostgres.shared.makeDatabase(label)
+            try self.init(on: try await TestPostgres.shared.makeDatabase(label), extra: extra)
+        }
+
+        /// A deployment on `database` (one of a dedicated server, say).
+        init(on database: TestPostgres.Database, extra: [String: String] = [:]) throws {
+            self.database = database
             directory = try CLIRunner.temporaryDirectory()
             let kekFile = directory.appendingPathComponent("keybound.kek")
             try Data((KeyEncryptionKey.generate().base64Text + "\n").utf8).write(to: kekFile)

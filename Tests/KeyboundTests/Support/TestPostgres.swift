@@ -42,10 +42,12 @@ actor TestPostgres {
     static let operationDeadline: Duration = .seconds(60)
     static let logger = Logger(label: "keybound.tests.postgres")
 
-    private struct Server: Sendable {
+    fileprivate struct Server: Sendable {
         let directory: URL
         let port: Int
         let passwordFile: URL
+        var data: URL { directory.appendingPathComponent("data") }
+        var pidFile: String { data.appendingPathComponent("postmaster.pid").path }
     }
 
     private var starting: Task<Server, any Error>?
@@ -75,7 +77,49 @@ actor TestPostgres {
         return try await task.value
     }
 
-    private static func start() async throws -> Server {
+    /// A server of its own, which its suite may stop and start again (``DedicatedServer``): an
+    /// outage test cannot stop the server the other suites share.
+    static func dedicatedServer() async throws -> DedicatedServer {
+        let server = DedicatedServer(try await start())
+        try await server.maintenance.withRunning { database in
+            try await database.client.query(PostgresQueryText.createDatabase("keybound"), logger: Self.logger)
+        }
+        return server
+    }
+
+    /// A server the caller stops and starts, on the same data and port, with one database, `keybound`.
+    final class DedicatedServer: Sendable {
+        private let server: Server
+        /// The database `keybound`.
+        let database: Database
+        /// The maintenance database `postgres`, for statements about the server.
+        let maintenance: Database
+
+        fileprivate init(_ server: Server) {
+            self.server = server
+            database = Self.database("keybound", on: server)
+            maintenance = Self.database("postgres", on: server)
+        }
+
+        private static func database(_ name: String, on server: Server) -> Database {
+            // The host, port and names are fixed and valid: the settings cannot be refused.
+            Database(settings: try! PostgresConnectionSettings(host: "127.0.0.1", port: server.port, username: "keybound",
+                                                               database: name),
+                     environment: [PostgresPasswordSource.passwordFileVariable: server.passwordFile.path])
+        }
+
+        /// Stops the server (a fast shutdown: every session is ended), and waits until it is gone.
+        func stop() async throws {
+            try await TestPostgres.stop(server)
+        }
+
+        /// Starts the stopped server again, and waits until it accepts connections.
+        func start() async throws {
+            try await TestPostgres.launch(server)
+        }
+    }
+
+    fileprivate static func start() async throws -> Server {
         for tool in ["initdb", "postgres"] where !FileManager.default.isExecutableFile(atPath: "\(binaries)/\(tool)") {
             throw Failure(description: "PostgreSQL 15 is not installed (no \(binaries)/\(tool)): apt-get install postgresql-15")
         }
@@ -84,46 +128,65 @@ actor TestPostgres {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Data(UUID().uuidString.utf8).write(to: passwordFile)
         chmod(passwordFile.path, 0o600)
-        let asRoot = getuid() == 0
-        if asRoot {
+        if getuid() == 0 {
             for path in [directory.path, passwordFile.path] where chown(path, postgresUser().uid, postgresUser().gid) != 0 {
                 throw Failure(description: "cannot hand \(path) to the postgres user")
             }
         }
-        let prefix = asRoot ? ["runuser", "-u", "postgres", "--"] : []
-        let initdb = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), prefix + [
+        let initdb = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), asPostgresUser + [
             "\(binaries)/initdb", "-D", data.path, "-U", "keybound", "--auth=scram-sha-256", "--pwfile=\(passwordFile.path)",
             "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"])
         guard initdb.status == 0 else { throw Failure(description: "initdb failed: \(initdb.stderr)") }
+        let server = Server(directory: directory, port: try InteropTests.freePort(), passwordFile: passwordFile)
+        TestPostgresExit.register(directory: directory, pidFile: server.pidFile)
+        try await launch(server)
+        return server
+    }
 
-        let port = try InteropTests.freePort()
-        let serverCommand = (prefix + ["\(binaries)/postgres", "-D", data.path, "-p", "\(port)", "-k", directory.path,
+    /// `runuser -u postgres --` when the tests run as root (PostgreSQL refuses to run as root).
+    private static var asPostgresUser: [String] { getuid() == 0 ? ["runuser", "-u", "postgres", "--"] : [] }
+
+    /// Starts `server`'s postgres on its data directory and waits until it accepts connections.
+    fileprivate static func launch(_ server: Server) async throws {
+        let directory = server.directory
+        let serverCommand = (asPostgresUser + ["\(binaries)/postgres", "-D", server.data.path, "-p", "\(server.port)", "-k", directory.path,
             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
             "-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=32MB"]).joined(separator: " ")
-        let pidFile = data.appendingPathComponent("postmaster.pid").path
+        let pidFile = server.pidFile
         // The watchdog: stop the server when this process is gone, whatever way it went.
         let watchdog = """
-            \(serverCommand) >'\(directory.path)/server.log' 2>&1 &
+            \(serverCommand) >>'\(directory.path)/server.log' 2>&1 &
             server=$!
             while kill -0 \(getpid()) 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 1; done
             [ -f '\(pidFile)' ] && kill -INT "$(head -1 '\(pidFile)')" 2>/dev/null
             wait $server
             """
         let process = try SpawnedProcess("/bin/sh", ["-c", watchdog], stdout: .null, stderr: .null)
-        TestPostgresExit.register(directory: directory, pidFile: pidFile)
-
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             // postmaster.pid's eighth line says "ready" once the server accepts connections.
             if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
                text.split(separator: "\n").dropFirst(7).first?.hasPrefix("ready") == true {
-                return Server(directory: directory, port: port, passwordFile: passwordFile)
+                return
             }
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         let log = (try? String(contentsOfFile: directory.path + "/server.log", encoding: .utf8)) ?? ""
         throw Failure(description: "the test PostgreSQL did not start: \(log.suffix(2_000))")
+    }
+
+    /// Stops `server` with a fast shutdown and waits until its postmaster is gone.
+    fileprivate static func stop(_ server: Server) async throws {
+        guard let pid = TestPostgresExit.postmaster(server.pidFile) else {
+            throw Failure(description: "the test PostgreSQL is not running (no \(server.pidFile))")
+        }
+        kill(pid, SIGINT)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while kill(pid, 0) == 0 || FileManager.default.fileExists(atPath: server.pidFile) {
+            guard ContinuousClock.now < deadline else { throw Failure(description: "the test PostgreSQL did not stop within 60 s") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     private static func postgresUser() -> (uid: uid_t, gid: gid_t) {
@@ -137,26 +200,32 @@ enum PostgresQueryText {
     static func createDatabase(_ name: String) -> PostgresQuery { PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)") }
 }
 
-/// Stops the run's server at exit and removes its directory.
+/// Stops the run's servers at exit and removes their directories.
 enum TestPostgresExit {
-    private static let state = Mutex<(directory: String, pidFile: String)?>(nil)
+    private static let servers = Mutex<[(directory: String, pidFile: String)]>([])
 
     static func register(directory: URL, pidFile: String) {
-        let first = state.withLock { current -> Bool in
-            defer { current = (directory.path, pidFile) }
-            return current == nil
+        let first = servers.withLock { servers -> Bool in
+            defer { servers.append((directory.path, pidFile)) }
+            return servers.isEmpty
         }
         if first { atexit { TestPostgresExit.stop() } }
     }
 
+    /// The postmaster's process id, from its pid file.
+    static func postmaster(_ pidFile: String) -> pid_t? {
+        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first.flatMap { pid_t($0) }
+    }
+
     static func stop() {
-        guard let (directory, pidFile) = state.withLock({ $0 }) else { return }
-        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-           let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }) {
-            kill(pid, SIGINT)
-            for _ in 0..<200 where kill(pid, 0) == 0 { usleep(50_000) }
-            if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        for (directory, pidFile) in servers.withLock({ $0 }) {
+            if let pid = postmaster(pidFile) {
+                kill(pid, SIGINT)
+                for _ in 0..<200 where kill(pid, 0) == 0 { usleep(50_000) }
+                if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+            }
+            try? FileManager.default.removeItem(atPath: directory)
         }
-        try? FileManager.default.removeItem(atPath: directory)
     }
 }
