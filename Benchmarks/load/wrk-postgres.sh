@@ -20,14 +20,12 @@ rounds=${3:-3}
 build=${KEYBOUND_BUILD:-release}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$root/Benchmarks/load/wrk-common.sh"
+source "$root/Benchmarks/load/postgres-common.sh"
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
-pg=/usr/lib/postgresql/15/bin
-[ -x "$pg/initdb" ] || { echo "PostgreSQL 15 is not installed (apt-get install postgresql-15)" >&2; exit 2; }
 
 binary="$root/.build/$build/keybound"
 [ -n "${KEYBOUND_SKIP_BUILD:-}" ] || swift build -c "$build" --product keybound --package-path "$root" >/dev/null
 work=$(mktemp -d)
-chmod 755 "$work"
 servers=()
 pgpid=""
 cleanup() {
@@ -36,25 +34,9 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-
-# PostgreSQL: as the postgres user when run as root.
-as_pg=()
-[ "$(id -u)" = 0 ] && as_pg=(runuser -u postgres --)
-head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$work/pgpass"
-chmod 600 "$work/pgpass"
-[ "$(id -u)" = 0 ] && chown postgres "$work/pgpass"
-mkdir -p "$work/pg" && [ "$(id -u)" = 0 ] && chown postgres "$work/pg"
-"${as_pg[@]}" "$pg/initdb" -D "$work/pg/data" -U keybound --auth=scram-sha-256 --pwfile="$work/pgpass" -E UTF8 --locale=C >/dev/null
-pgport=$(( 20000 + RANDOM % 20000 ))
-"${as_pg[@]}" "$pg/postgres" -D "$work/pg/data" -p "$pgport" -k "$work/pg" -c listen_addresses=127.0.0.1 \
-    -c max_connections=200 >"$work/pg/log" 2>&1 &
-pgpid=$!
-for _ in $(seq 1 100); do grep -q "ready to accept" "$work/pg/log" && break; sleep 0.1; done
-[ "$(id -u)" = 0 ] && chown root "$work/pgpass"
-export KEYBOUND_DATABASE_PASSWORD_FILE="$work/pgpass"
+start_postgres
 head -c 32 /dev/urandom | base64 >"$work/kek"
 export KEYBOUND_KEK_FILE="$work/kek"
-psql_run() { PGPASSWORD=$(cat "$work/pgpass") "$pg/psql" -h 127.0.0.1 -p "$pgport" -U keybound -d postgres -qAt -c "$1"; }
 
 port_a=18290; port_b=18291; metrics_a=18292
 # start NAME STORE PORT [METRICS]: a serve node; waits for its health.

@@ -34,18 +34,21 @@ public enum KeyboundApplication {
         return HeadAnsweringRouter(router)
     }
 
-    /// The application with the rotation and pruning services, listening as configured.
+    /// The application with the rotation and pruning services (and, on a shared store, the writer
+    /// of the shared alert log), listening as configured.
     public static func make(context: ProviderContext, logger: Logger) -> some ApplicationProtocol {
         let configuration = context.configuration
+        var services: [any Service] = [
+            RotationService(manager: context.manager, interval: configuration.rotationInterval, logger: logger,
+                            alerts: context.alerts, leadership: context.rotationLeadership, node: context.node, now: context.now,
+                            onChange: { context.keys.invalidate() }),
+            PruningService(store: context.store, interval: configuration.pruneInterval, logger: logger, now: context.now),
+        ]
+        if let sharedAlerts = context.sharedAlerts { services.append(SharedAlertLogService(log: sharedAlerts, logger: logger)) }
         return Application(
             router: router(context: context),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keybound"),
-            services: [
-                RotationService(manager: context.manager, interval: configuration.rotationInterval, logger: logger,
-                                alerts: context.alerts, leadership: context.rotationLeadership, now: context.now,
-                                onChange: { context.keys.invalidate() }),
-                PruningService(store: context.store, interval: configuration.pruneInterval, logger: logger, now: context.now),
-            ],
+            services: services,
             logger: logger
         )
     }

@@ -12,6 +12,8 @@ import Synchronization
 /// - tokens: each validator a `TokenEventSubscriber` (`/<issuer>/token-events`, as a server
 ///   client) with its cache and revocation list; see ``TokenPropagation``.
 ///
+/// - keys across nodes (``NodePropagation``): revoked on node A's admin API, followed on node B.
+///
 /// `swift run -c release KeyboundPropagation [--kind keys|tokens|both] [--subscribers N] [--revocations M] [--json FILE]`; see README.md.
 @main
 struct KeyboundPropagation {
@@ -20,6 +22,10 @@ struct KeyboundPropagation {
         #if DEBUG
         print("warning: debug build; use `swift run -c release` for meaningful numbers")
         #endif
+        if let nodes = try NodePropagation.Nodes.from(options, environment: ProcessInfo.processInfo.environment) {
+            try report([try await NodePropagation.measure(nodes, options)], options)
+            return
+        }
         let provider = try await PropagationProvider.start()
         var reports: [PropagationReport] = []
         do {
@@ -30,6 +36,10 @@ struct KeyboundPropagation {
             throw error
         }
         await provider.stop()
+        try report(reports, options)
+    }
+
+    static func report(_ reports: [PropagationReport], _ options: PropagationOptions) throws {
         for report in reports { print(report.table() + "\n") }
         let json = "[" + reports.map { $0.json() }.joined(separator: ",") + "]"
         print(json)

@@ -88,8 +88,8 @@ struct AdminEndpoints: Sendable {
         let hunt = AdminHunt(context: context)
         route(router, .get, "/admin/hunt") { request, route in try await hunt.run(request, route: route) }
         let alerts = AdminAlerts(context: context)
-        route(router, .get, "/admin/alerts") { request, _ in try alerts.list(request) }
-        route(router, .get, "/admin/alerts/stream") { request, _ in try alerts.stream(request) }
+        route(router, .get, "/admin/alerts") { request, _ in try await alerts.list(request) }
+        route(router, .get, "/admin/alerts/stream") { request, _ in try await alerts.stream(request) }
 
         // Anything else under /admin: the same disabled / unauthorized answers first, then 404.
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
@@ -140,9 +140,14 @@ struct AdminEndpoints: Sendable {
     }
 
     /// A store error as the admin API answers it: `*_not_found` → 404, `*_exists` → 409,
-    /// `invalid_*` (settings) → 400 `invalid_settings`, anything else → 500 `server_error` with no detail (logged).
+    /// `invalid_*` (settings) → 400 `invalid_settings`, a database that cannot be used (`storage`)
+    /// → 503 `temporarily_unavailable`, anything else → 500 `server_error` with no detail (logged).
     static func map(_ error: StoreError, logger: Logger) -> OAuthError {
         let code = error.code.rawValue
+        if error.code == .storage {
+            logger.error("admin API: store unavailable", metadata: ["error": "\(error.message)"])
+            return OAuthError.storeUnavailable()
+        }
         if code.hasSuffix("_not_found") {
             return OAuthError(status: .notFound, error: "not_found", description: error.message)
         }

@@ -22,6 +22,12 @@ public struct ProviderContext: Sendable {
     /// Security alerts raised in this process (by Keybound Mail with `--with-mail`), read by the
     /// admin API's event stream and sent to the alert webhook when one is set.
     public let alerts: AlertCenter
+    /// This node's name (its host, process id and a random part): the rotation leader's name, and
+    /// the `node` of its alerts in a shared alert log.
+    public let node: String
+    /// When the store is shared by nodes: every node's recent alerts, which the admin API lists
+    /// instead of this process's own.
+    let sharedAlerts: SharedAlertLog?
     /// The threads that hash passwords at sign-in, with a bounded queue.
     let passwordHashes: PasswordHashPool
     /// Sign-in throttling per account and per client address.
@@ -52,7 +58,11 @@ public struct ProviderContext: Sendable {
         // one node is refused by all of them from the next request on.
         self.directory = DirectoryCache(store: store, lifetime: store.isSharedByNodes ? 0 : 1)
         self.now = now
-        self.alerts = AlertCenter(now: now)
+        let alerts = AlertCenter(now: now)
+        self.alerts = alerts
+        let node = RotationService.defaultNodeName()
+        self.node = node
+        self.sharedAlerts = store.isSharedByNodes ? SharedAlertLog(store: store, node: node, alerts: alerts) : nil
         self.passwordHashes = PasswordHashPool(threads: configuration.passwordHashThreads, queueCapacity: configuration.passwordHashQueue)
         self.signInThrottle = SignInThrottle()
         self.csrf = CSRFProtection(secret: configuration.csrfSecret, publicURL: configuration.publicURL)

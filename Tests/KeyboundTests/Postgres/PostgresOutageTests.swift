@@ -84,6 +84,11 @@ struct PostgresOutageTests {
         #expect(ready.status == 503, "ready: \(ready.status) \(ready.text)")
         #expect(try await http.get(base + "/health/live").status == 200)
         #expect(try await http.get(issuer + "/.well-known/openid-configuration").status == 200, "discovery from memory")
+        // The admin API fails closed too: 503 with an OAuth error body, not 500.
+        let adminToken = try #require(node.text.split(separator: " ").first { $0.hasPrefix("kba_") }.map { String($0.prefix { $0 != ")" }) })
+        let adminDuring = try await http.get(base + "/admin/alerts", bearer: adminToken)
+        #expect(adminDuring.status == 503 && adminDuring.text.contains("temporarily_unavailable"),
+                "admin during the outage: \(adminDuring.status) \(adminDuring.text)")
         let jwksDuring = try await http.get(issuer + "/jwks")
         #expect(jwksDuring.status == 200 && jwksDuring.text == jwks.text, "the JWKS from memory: \(jwksDuring.status)")
 

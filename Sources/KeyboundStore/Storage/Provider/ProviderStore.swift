@@ -1,7 +1,8 @@
 import Foundation
 
 /// Everything the provider keeps besides keys: its directory (clients, users, resources), the
-/// grants it hands out (codes, refresh tokens, revocations, token events) and the issuance ledger.
+/// grants it hands out (codes, refresh tokens, revocations, token events), the issuance ledger and
+/// the recent security alerts.
 ///
 /// Two backends implement it: ``SQLiteProviderStore`` (one file next to the key store, the embedded
 /// default) and ``PostgresProviderStore`` (shared by every node). Every identifier is looked up
@@ -10,7 +11,7 @@ import Foundation
 /// Storage knows rows, not rules. The few checks that protect the rows themselves (a client's
 /// settings, a resource's server clients) run before either backend writes, through
 /// ``ProviderRecordRules``.
-public protocol ProviderStore: ProviderDirectory, GrantStore, IssuanceLedgerStore {
+public protocol ProviderStore: ProviderDirectory, GrantStore, IssuanceLedgerStore, AlertLogStore {
     /// Reads from the database: throws when it cannot be read (readiness checks). Cheap.
     func probe() async throws(StoreError)
     /// Whether other nodes serve requests from the same rows at the same time (PostgreSQL). A

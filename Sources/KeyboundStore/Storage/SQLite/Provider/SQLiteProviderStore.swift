@@ -240,6 +240,17 @@ public final class SQLiteProviderStore: ProviderStore, @unchecked Sendable {
                 BEGIN SELECT RAISE(ABORT, 'revocations are never updated'); END;
                 """)
         }
+        migrator.registerMigration("v6: recent security alerts") { db in
+            try db.execute(sql: """
+                CREATE TABLE alert (
+                    sequence INTEGER PRIMARY KEY,
+                    node TEXT NOT NULL,
+                    raised_at REAL NOT NULL,
+                    code TEXT NOT NULL,
+                    issuer TEXT,
+                    body TEXT NOT NULL)
+                """)
+        }
         return migrator
     }
 }
