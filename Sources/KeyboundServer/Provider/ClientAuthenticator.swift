@@ -8,6 +8,15 @@ import KeyboundStore
 /// (RFC 7523), or `none` for public clients. Clients are looked up within the issuer only.
 struct ClientAuthenticator: Sendable {
     let context: ProviderContext
+    /// When set, a secret or public client is read from a copy of the directory whose version the
+    /// request's ledger commit checks. (A client assertion is always checked against a fresh read:
+    /// its `jti` is recorded, so the request could not be tried again.)
+    var copies: DirectoryCopies?
+
+    init(context: ProviderContext, copies: DirectoryCopies? = nil) {
+        self.context = context
+        self.copies = copies
+    }
 
     static let assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
     /// Compared against when the client is unknown, so unknown and known clients take the same time.
@@ -45,9 +54,20 @@ struct ClientAuthenticator: Sendable {
         return client
     }
 
-    private func lookup(issuer: IssuerRecord, id: String) async throws -> ClientRecord? {
+    private func lookup(issuer: IssuerRecord, id: String, fresh: Bool = false) async throws -> ClientRecord? {
         guard ClientRecord.isValidClientID(id) else { return nil }
+        if let copies, !fresh {
+            let (client, version) = try await context.directory.copiedClient(issuerID: issuer.id, clientID: id)
+            copies.record(version)
+            return client
+        }
         return try await context.directory.client(issuerID: issuer.id, clientID: id)
+    }
+
+    /// Whether `request` authenticates its client with a secret (Basic or `client_secret` in the
+    /// form), which can be checked again without side effects.
+    static func presentsSecret(_ request: Request, form: FormBody) -> Bool {
+        request.headers[.authorization] != nil || form["client_secret"] != nil
     }
 
     private func secretClient(issuer: IssuerRecord, id: String, secret: String, method: ClientRecord.AuthenticationMethod,
@@ -72,7 +92,7 @@ struct ClientAuthenticator: Sendable {
             throw OAuthError.invalidClient("the client assertion has no 'iss'")
         }
         if let claimedID, !claimedID.isExactly(id) { throw OAuthError.invalidClient("client_id differs from the assertion's issuer") }
-        guard let client = try await lookup(issuer: issuer, id: id), !client.isDisabled,
+        guard let client = try await lookup(issuer: issuer, id: id, fresh: true), !client.isDisabled,
               client.authenticationMethod == .privateKeyJWT, let jwksText = client.jwks else {
             throw OAuthError.invalidClient("client authentication failed")
         }

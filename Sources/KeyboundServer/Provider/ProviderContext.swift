@@ -84,8 +84,11 @@ public struct ProviderContext: Sendable {
             streams.wakeAll()
         case .tokenEvents(let issuerID):
             streams.signal(issuerID)
+        case .directory(let issuerID):
+            directory.invalidate(issuerID: issuerID)
         case nil:
             keys.invalidate()
+            directory.invalidate()
             streams.wakeAll()
         }
     }

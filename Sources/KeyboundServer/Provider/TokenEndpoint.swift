@@ -11,44 +11,72 @@ struct TokenEndpoint: Sendable {
     let context: ProviderContext
     var minter: TokenMinter { TokenMinter(context: context) }
 
+    /// On a store shared by nodes, a `client_credentials` request with a client secret reads the
+    /// client and resources from a copy of the issuer's directory (no database read), and its
+    /// ledger commit checks that the directory has not changed since. If it has, nothing was handed
+    /// out, and the request runs again on fresh reads; so does a request the copy refuses (the
+    /// copy may predate a new secret, client or role). The other grants read fresh: their codes
+    /// and refresh tokens are spent before the commit, so they could not run again.
     func handle(_ request: Request, issuerID: String) async throws -> Response {
         let issuer = try await context.issuer(issuerID)
         do {
             let form = try await FormBody.read(request)
             let grantType = try form.require("grant_type")
-            let client = try await ClientAuthenticator(context: context).authenticate(request, form: form, issuer: issuer, allowPublic: true)
-            guard ClientRecord.supportedGrantTypes.contains(grantType) else {
-                throw OAuthError(status: .badRequest, error: "unsupported_grant_type", description: "grant type '\(grantType)' is not supported")
+            if grantType == "client_credentials", context.store.isSharedByNodes, ClientAuthenticator.presentsSecret(request, form: form) {
+                do {
+                    return try await respond(request, form: form, grantType: grantType, issuer: issuer,
+                                             copies: DirectoryCopies(issuerID: issuer.id))
+                } catch let error as StoreError where error.code == .directoryChanged {
+                    context.directory.invalidate(issuerID: issuer.id)
+                } catch is OAuthError {
+                    // Refused by the copy: the fresh reads below decide.
+                }
             }
-            guard client.grantTypes.contains(grantType) else {
-                throw OAuthError.unauthorizedClient("client '\(client.clientID)' may not use the \(grantType) grant")
-            }
-            let response: Response
-            switch grantType {
-            case "client_credentials": response = try await clientCredentials(form, issuer: issuer, client: client)
-            case "authorization_code": response = try await authorizationCode(form, issuer: issuer, client: client)
-            default: response = try await refresh(form, issuer: issuer, client: client)
-            }
-            return response
+            return try await respond(request, form: form, grantType: grantType, issuer: issuer, copies: nil)
         } catch let error as OAuthError {
             ProviderMetrics.tokenRequestFailed(issuer: issuer.id, error: error.error)
             throw error
         }
     }
 
+    private func respond(_ request: Request, form: FormBody, grantType: String, issuer: IssuerRecord,
+                         copies: DirectoryCopies?) async throws -> Response {
+        let client = try await ClientAuthenticator(context: context, copies: copies)
+            .authenticate(request, form: form, issuer: issuer, allowPublic: true)
+        guard ClientRecord.supportedGrantTypes.contains(grantType) else {
+            throw OAuthError(status: .badRequest, error: "unsupported_grant_type", description: "grant type '\(grantType)' is not supported")
+        }
+        guard client.grantTypes.contains(grantType) else {
+            throw OAuthError.unauthorizedClient("client '\(client.clientID)' may not use the \(grantType) grant")
+        }
+        switch grantType {
+        case "client_credentials": return try await clientCredentials(form, issuer: issuer, client: client, copies: copies)
+        case "authorization_code": return try await authorizationCode(form, issuer: issuer, client: client)
+        default: return try await refresh(form, issuer: issuer, client: client)
+        }
+    }
+
     // MARK: Grants
 
-    private func clientCredentials(_ form: FormBody, issuer: IssuerRecord, client: ClientRecord) async throws -> Response {
+    private func clientCredentials(_ form: FormBody, issuer: IssuerRecord, client: ClientRecord,
+                                   copies: DirectoryCopies?) async throws -> Response {
         guard client.isConfidential else { throw OAuthError.unauthorizedClient("a public client cannot use client_credentials") }
         // Application roles are tenant-wide; a consumer realm has none to grant, whatever its store says.
         guard issuer.kind == .tenant else {
             throw OAuthError.invalidScope("issuer '\(issuer.id)' is a consumer realm, which has no tenant-wide roles to grant")
         }
-        let resources = try await context.directory.resources(issuerID: issuer.id)
+        let resources: [ResourceRecord]
+        if let copies {
+            let copied = try await context.directory.copiedResources(issuerID: issuer.id)
+            copies.record(copied.version)
+            resources = copied.resources
+        } else {
+            resources = try await context.directory.resources(issuerID: issuer.id)
+        }
         let scope = try GrantedScope.application(scope: form["scope"], resourceParameter: form["resource"], client: client, resources: resources)
         let grant = TokenMinter.Grant(issuer: issuer, client: client, user: nil, scope: scope, grantType: "client_credentials")
         let access = try await minter.accessToken(grant, now: context.now())
-        try await context.store.commit(IssuanceEntry(records: [access.record]))
+        try await context.store.commit(IssuanceEntry(records: [access.record], directoryVersion: copies?.version))
         ProviderMetrics.tokenIssued(issuer: issuer.id, grant: "client_credentials", kind: "access")
         return tokenResponse(access: access, idToken: nil, refreshToken: nil,
                              scope: scope.roles.map { "\(scope.resource!)/\($0)" }.joined(separator: " "))

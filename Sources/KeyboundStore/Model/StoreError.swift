@@ -39,6 +39,9 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let duplicateToken = Code(rawValue: "duplicate_token")
         /// The refresh chain was revoked (reuse or replay detected) before the tokens were committed.
         public static let chainRevoked = Code(rawValue: "chain_revoked")
+        /// The issuer's directory (clients, users, resources) changed after the tokens were minted
+        /// from a copy of it: they were not committed, and must be minted again from a fresh read.
+        public static let directoryChanged = Code(rawValue: "directory_changed")
         /// Resource settings that do not hold together (for example a server client that is not a
         /// confidential client of the resource's issuer).
         public static let invalidResource = Code(rawValue: "invalid_resource")

@@ -13,7 +13,8 @@ extension PostgresProviderStore {
     }
 
     /// Writes one batch of entries in the writer's open transaction. An entry whose chain was
-    /// revoked gets its own failure and is left out; the others are written. A duplicate `jti`
+    /// revoked, or that was minted from a copy of a directory that has changed since, gets its own
+    /// failure and is left out; the others are written. A duplicate `jti`
     /// fails the whole transaction, and the writer retries each entry alone.
     static func insertLedgerBatch(_ entries: [IssuanceEntry], connection: PostgresConnection,
                                   logger: Logger) async throws -> [Result<Void, StoreError>] {
@@ -32,10 +33,17 @@ extension PostgresProviderStore {
                 """, logger: logger)
             if found != nil { revoked.insert(chain) }
         }
+        // Tokens minted from a copy of a directory that has changed since are refused: read now,
+        // after every change that committed before this statement.
+        let expected = entries.compactMap(\.directoryVersion)
+        let current = expected.isEmpty ? [:] : try await directoryVersions(expected.map(\.issuerID), connection, logger: logger)
         var outcomes: [Result<Void, StoreError>] = []
         var accepted: [IssuanceEntry] = []
         for entry in entries {
-            if let chain = chainKeys(of: entry).first(where: revoked.contains) {
+            if let version = entry.directoryVersion, current[Array(version.issuerID.utf8)] != version.version {
+                outcomes.append(.failure(StoreError(.directoryChanged,
+                                                    "issuer '\(version.issuerID)''s directory changed after the tokens were minted")))
+            } else if let chain = chainKeys(of: entry).first(where: revoked.contains) {
                 outcomes.append(.failure(StoreError(.chainRevoked,
                                                     "refresh chain '\(chain.chainID)' was revoked before its tokens were committed")))
             } else {

@@ -4,12 +4,15 @@ public enum PostgresStoreChange: Sendable, Equatable {
     case keys
     /// Issuer `issuerID` appended token events.
     case tokenEvents(issuerID: String)
+    /// Issuer `issuerID`'s clients, users or resources changed (announced by the database's triggers).
+    case directory(issuerID: String)
 
-    /// The notice's text: `keys`, or `tokens ` and the issuer id.
+    /// The notice's text: `keys`, or `tokens ` or `directory ` and the issuer id.
     public var payload: String {
         switch self {
         case .keys: "keys"
         case .tokenEvents(let issuerID): "tokens " + issuerID
+        case .directory(let issuerID): "directory " + issuerID
         }
     }
 
@@ -20,6 +23,8 @@ public enum PostgresStoreChange: Sendable, Equatable {
             self = .keys
         } else if payload.hasPrefix("tokens "), payload.utf8.count > 7 {
             self = .tokenEvents(issuerID: String(payload.dropFirst(7)))
+        } else if payload.hasPrefix("directory "), payload.utf8.count > 10 {
+            self = .directory(issuerID: String(payload.dropFirst(10)))
         } else {
             return nil
         }

@@ -6,11 +6,31 @@ public struct IssuanceEntry: Sendable {
     public var records: [IssuanceRecord]
     /// The refresh token state to store, if the grant issued one.
     public var refreshToken: RefreshTokenRecord?
+    /// When the tokens were minted from a copy of the issuer's directory: that copy's version.
+    /// The commit is refused with ``StoreError/Code/directoryChanged`` when the issuer's
+    /// directory has changed since (see ``ProviderDirectory/directoryVersion(issuerID:)``).
+    public var directoryVersion: DirectoryVersion?
 
     /// An entry.
-    public init(records: [IssuanceRecord], refreshToken: RefreshTokenRecord? = nil) {
+    public init(records: [IssuanceRecord], refreshToken: RefreshTokenRecord? = nil, directoryVersion: DirectoryVersion? = nil) {
         self.records = records
         self.refreshToken = refreshToken
+        self.directoryVersion = directoryVersion
+    }
+}
+
+/// A version of one issuer's directory: it grows with every change to the issuer's clients, users
+/// or resources, whoever makes it (the database's triggers count them).
+public struct DirectoryVersion: Sendable, Equatable {
+    /// The issuer.
+    public let issuerID: String
+    /// The count of changes (0 before the first).
+    public let version: Int64
+
+    /// A version.
+    public init(issuerID: String, version: Int64) {
+        self.issuerID = issuerID
+        self.version = version
     }
 }
 

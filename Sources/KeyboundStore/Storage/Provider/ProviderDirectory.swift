@@ -2,6 +2,11 @@ import Foundation
 
 /// An issuer's clients, users and resources.
 public protocol ProviderDirectory: Sendable {
+    /// Issuer `issuerID`'s directory version: the count of changes to its clients, users and
+    /// resources, kept by the database's triggers (0 before the first). Read it before reading the
+    /// rows a copy is made of, so that a change between the two shows as a newer version.
+    func directoryVersion(issuerID: String) async throws(StoreError) -> Int64
+
     /// Registers a client. Throws ``StoreError/Code/clientExists`` if the issuer has one with that id.
     func insert(_ client: ClientRecord) async throws(StoreError)
     /// Replaces a client's settings (secret, roles, redirect URIs, disabled flag…); throws

@@ -195,3 +195,14 @@ enum StringList {
         return values.compactMap(\.stringValue)
     }
 }
+
+extension SQLiteProviderStore {
+    /// Issuer `issuerID`'s directory version (the v7 migration's triggers count the changes).
+    public func directoryVersion(issuerID: String) throws(StoreError) -> Int64 {
+        try read { db in try Self.directoryVersion(db, issuerID: issuerID) }
+    }
+
+    static func directoryVersion(_ db: Database, issuerID: String) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM directory_version WHERE issuer_id = ?"), arguments: [issuerID]) ?? 0
+    }
+}

@@ -29,6 +29,10 @@ extension SQLiteProviderStore {
     }
 
     static func insert(_ entry: IssuanceEntry, into db: Database) throws {
+        // Minted from a copy of the directory that has changed since: never handed out.
+        if let expected = entry.directoryVersion, try directoryVersion(db, issuerID: expected.issuerID) != expected.version {
+            throw StoreError(.directoryChanged, "issuer '\(expected.issuerID)''s directory changed after the tokens were minted")
+        }
         // A chain revoked (refresh reuse, code replay) while these tokens waited for the commit:
         // they must never be handed out. The check runs in the same serialized writer as the revocation.
         var chains: [(issuerID: String, chainID: String)] = entry.records.compactMap { record in

@@ -251,6 +251,21 @@ public final class SQLiteProviderStore: ProviderStore, @unchecked Sendable {
                     body TEXT NOT NULL)
                 """)
         }
+        migrator.registerMigration("v7: directory versions") { db in
+            try db.execute(sql: "CREATE TABLE directory_version (issuer_id TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+            try db.execute(sql: "INSERT INTO directory_version SELECT issuer_id, 1 FROM (SELECT issuer_id FROM client UNION SELECT issuer_id FROM user UNION SELECT issuer_id FROM resource)")
+            for table in ["client", "user", "resource"] {
+                for (event, row) in [("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")] {
+                    try db.execute(sql: """
+                        CREATE TRIGGER \(table)_\(event.lowercased())_directory_version AFTER \(event) ON \(table)
+                        BEGIN
+                            INSERT INTO directory_version (issuer_id, version) VALUES (\(row).issuer_id, 1)
+                            ON CONFLICT (issuer_id) DO UPDATE SET version = version + 1;
+                        END
+                        """)
+                }
+            }
+        }
         return migrator
     }
 }
