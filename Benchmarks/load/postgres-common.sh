@@ -1,7 +1,7 @@
 # Shared by the load scripts that need PostgreSQL (source it after setting $work, a temporary
 # directory the script removes at exit): start_postgres starts a PostgreSQL 15 of the script's own
 # (Debian's postgresql-15, initdb in $work/pg, on loopback, fsync on), as the postgres user when
-# run as root, and sets $pgport and $pgpid (stop it with `kill -INT $pgpid` at exit);
+# run as root, and sets $pgport and $pgpid; stop_postgres stops it (call it at exit);
 # psql_run SQL runs one statement on its maintenance database.
 pg=/usr/lib/postgresql/15/bin
 
@@ -23,6 +23,16 @@ start_postgres() {
     grep -q "ready to accept" "$work/pg/log" || { echo "PostgreSQL did not start:" >&2; cat "$work/pg/log" >&2; exit 1; }
     if [ "$(id -u)" = 0 ]; then chown root "$work/pgpass"; fi
     export KEYBOUND_DATABASE_PASSWORD_FILE="$work/pgpass"
+}
+
+# A fast shutdown of the postmaster itself (runuser does not pass signals on), then its end.
+stop_postgres() {
+    [ -n "${pgpid:-}" ] || return 0
+    local postmaster
+    postmaster=$(head -1 "$work/pg/data/postmaster.pid" 2>/dev/null || true)
+    [ -z "$postmaster" ] || kill -INT "$postmaster" 2>/dev/null || true
+    wait "$pgpid" 2>/dev/null || true
+    pgpid=""
 }
 
 psql_run() { PGPASSWORD=$(cat "$work/pgpass") "$pg/psql" -h 127.0.0.1 -p "$pgport" -U keybound -d postgres -qAt -c "$1"; }

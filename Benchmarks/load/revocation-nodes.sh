@@ -25,7 +25,7 @@ servers=()
 pgpid=""
 cleanup() {
     for pid in "${servers[@]:-}"; do [ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }; done
-    [ -z "$pgpid" ] || { kill -INT "$pgpid" 2>/dev/null; wait "$pgpid" 2>/dev/null || true; }
+    stop_postgres
     rm -rf "$work"
 }
 trap cleanup EXIT
