@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Keybound", targets: ["Keybound"]),
         .library(name: "KeyboundStore", targets: ["KeyboundStore"]),
         .library(name: "KeyboundServer", targets: ["KeyboundServer"]),
+        .library(name: "KeyboundApp", targets: ["KeyboundApp"]),
         .library(name: "KeyboundHummingbird", targets: ["KeyboundHummingbird"]),
         .library(name: "KeyboundAudit", targets: ["KeyboundAudit"]),
         .library(name: "KeyboundMail", targets: ["KeyboundMail"]),
@@ -87,10 +88,7 @@ let package = Package(
         .target(
             name: "KeyboundServer",
             dependencies: [
-                "KeyboundHunt",
                 "KeyboundHummingbird",
-                "KeyboundMail",
-                "KeyboundAudit",
                 "Keybound",
                 "KeyboundStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -102,6 +100,23 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The composition root: the provider with Keybound Mail in its process and the admin hunt,
+        // as `serve`, the drill, the tests and the benchmarks assemble it.
+        .target(
+            name: "KeyboundApp",
+            dependencies: [
+                "Keybound",
+                "KeyboundStore",
+                "KeyboundServer",
+                "KeyboundHummingbird",
+                "KeyboundMail",
+                "KeyboundAudit",
+                "KeyboundHunt",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Bearer-token authentication for Hummingbird resource servers: the verifier as middleware,
@@ -167,6 +182,7 @@ let package = Package(
                 "Keybound",
                 "KeyboundStore",
                 "KeyboundServer",
+                "KeyboundApp",
                 "KeyboundAudit",
                 "KeyboundHummingbird",
                 "KeyboundMail",
@@ -186,6 +202,7 @@ let package = Package(
                 "Keybound",
                 "KeyboundStore",
                 "KeyboundServer",
+                "KeyboundApp",
                 "KeyboundAudit",
                 "KeyboundHummingbird",
                 "KeyboundMail",
@@ -211,6 +228,7 @@ let package = Package(
                 "Keybound",
                 "KeyboundStore",
                 "KeyboundServer",
+                "KeyboundApp",
                 "KeyboundHummingbird",
                 "KeyboundAudit",
                 "KeyboundMail",

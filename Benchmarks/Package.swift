@@ -46,6 +46,7 @@ let package = Package(
             name: "KeyboundMailLoad",
             dependencies: [
                 .product(name: "Keybound", package: root),
+                .product(name: "KeyboundApp", package: root),
                 .product(name: "KeyboundStore", package: root),
                 .product(name: "KeyboundServer", package: root),
                 .product(name: "KeyboundHummingbird", package: root),

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Keybound
+import KeyboundApp
 import KeyboundAudit
 import KeyboundHummingbird
 import KeyboundMail
@@ -12,9 +13,9 @@ import Synchronization
 
 /// Everything the drill runs, in this process, on 127.0.0.1:
 ///
-/// - the provider (`KeyboundApplication.router`) over a key store and provider store in the data
+/// - the provider (`KeyboundApp.router`) over a key store and provider store in the data
 ///   directory, on the simulated clock;
-/// - Keybound Mail as `keybound serve --with-mail` runs it (``KeyboundServer/ProviderMail``): the
+/// - Keybound Mail as `keybound serve --with-mail` runs it (``KeyboundApp/ProviderMail``): the
 ///   provider's own trust and the issuance-ledger check;
 /// - the mail edge: a second front end over the same mailboxes and the same audit log, set up as
 ///   `keybound mail serve` is — keys from each issuer's JWKS through ``RemoteTrustStore``,
@@ -102,7 +103,7 @@ final class DrillWorld: Sendable {
             },
             verifier: { TokenVerifier(trust: edgeTrust.trustStore(), policy: MailService.policy(), clock: verification) })
 
-        let provider = Application(router: KeyboundApplication.router(context: context),
+        let provider = Application(router: KeyboundApp.router(context: context),
                                    configuration: .init(address: .hostname("127.0.0.1", port: ports[0]), serverName: "keybound"),
                                    logger: logger)
         let group = ServiceGroup(configuration: .init(

@@ -13,6 +13,11 @@ public enum KeyboundApplication {
     /// §9.3.2, ``HeadAnsweringRouter``): status and headers of the `GET`, no body. It never serves
     /// `/metrics` (404 there): the scrape route is on ``metricsRouter()``, served on the metrics listener.
     public static func router(context: ProviderContext) -> HeadAnsweringRouter<ProviderRequestContext> {
+        router(context: context, adminExtensions: [])
+    }
+
+    /// As ``router(context:)``, with the admin routes other modules add (`KeyboundApp`'s hunt).
+    package static func router(context: ProviderContext, adminExtensions: [AdminExtensionRoute]) -> HeadAnsweringRouter<ProviderRequestContext> {
         let router = Router(context: ProviderRequestContext.self)
         if context.configuration.metricsEnabled {
             KeyboundMetrics.addMetricsMiddleware(to: router)
@@ -23,7 +28,7 @@ public enum KeyboundApplication {
         KeyEventStream(context: context).register(on: router)
         TokenEventStream(context: context).register(on: router)
         ProviderEndpoints(context: context).register(on: router)
-        AdminEndpoints(context: context).register(on: router)
+        AdminEndpoints(context: context, extensions: adminExtensions).register(on: router)
         return HeadAnsweringRouter(router)
     }
 
@@ -37,6 +42,11 @@ public enum KeyboundApplication {
     /// The application with the rotation and pruning services (and, on a shared store, the writer
     /// of the shared alert log), listening as configured.
     public static func make(context: ProviderContext, logger: Logger) -> some ApplicationProtocol {
+        make(context: context, logger: logger, adminExtensions: [])
+    }
+
+    /// As ``make(context:logger:)``, with the admin routes other modules add.
+    package static func make(context: ProviderContext, logger: Logger, adminExtensions: [AdminExtensionRoute]) -> some ApplicationProtocol {
         let configuration = context.configuration
         var services: [any Service] = [
             RotationService(manager: context.manager, interval: configuration.rotationInterval, logger: logger,
@@ -46,7 +56,7 @@ public enum KeyboundApplication {
         ]
         if let sharedAlerts = context.sharedAlerts { services.append(SharedAlertLogService(log: sharedAlerts, logger: logger)) }
         return Application(
-            router: router(context: context),
+            router: router(context: context, adminExtensions: adminExtensions),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keybound"),
             services: services,
             logger: logger

@@ -31,11 +31,11 @@ public struct OAuthError: HTTPResponseError, CustomStringConvertible {
         return JSONResponse.make(body, status: status, headers: fields)
     }
 
-    static func notFound(_ what: String) -> OAuthError {
+    package static func notFound(_ what: String) -> OAuthError {
         OAuthError(status: .notFound, error: "not_found", description: what)
     }
 
-    static func invalidRequest(_ why: String) -> OAuthError {
+    package static func invalidRequest(_ why: String) -> OAuthError {
         OAuthError(status: .badRequest, error: "invalid_request", description: why)
     }
 
@@ -69,7 +69,7 @@ public struct OAuthError: HTTPResponseError, CustomStringConvertible {
         return error
     }
 
-    static func serverError(_ why: String) -> OAuthError {
+    package static func serverError(_ why: String) -> OAuthError {
         OAuthError(status: .internalServerError, error: "server_error", description: why)
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Keybound
+import KeyboundApp
 import KeyboundServer
 import KeyboundStore
 import KeyboundHummingbird
@@ -114,7 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
             context.alerts.setWebhook(webhook)
             say("  security alerts: POSTed to \(webhook.url.absoluteString)")
         }
-        let app = KeyboundApplication.make(context: context, logger: logger)
+        let app = KeyboundApp.make(context: context, logger: logger)
         var services: [any Service] = [app]
         if let metrics = KeyboundApplication.metricsApplication(configuration: configuration, logger: logger) {
             services.append(metrics)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Keybound
+import KeyboundApp
 import KeyboundAudit
 import KeyboundHummingbird
 @_spi(Benchmarking) import KeyboundMail

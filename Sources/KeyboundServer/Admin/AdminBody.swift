@@ -8,7 +8,7 @@ import KeyboundStore
 /// and no member the route does not know. A route whose members are all optional also accepts
 /// no body at all (and no `Content-Type`), which reads as `{}`. No member is nullable: `null` is a
 /// wrong type, as docs/admin-api.openapi.yaml says (it lists no nullable request member).
-struct AdminBody: Sendable {
+package struct AdminBody: Sendable {
     /// The largest body the admin API reads.
     static let maximumSize = 64 * 1024
 
@@ -118,7 +118,7 @@ struct AdminBody: Sendable {
     }
 
     /// A name or value quoted in an error message: at most 64 characters, control characters escaped.
-    static func shown(_ text: String) -> String {
+    package static func shown(_ text: String) -> String {
         let clipped = text.count > 64 ? String(text.prefix(64)) + "…" : text
         return clipped.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
     }
@@ -128,7 +128,7 @@ struct AdminBody: Sendable {
     /// One line of text, as the document's `Line` schemas: 1–`limit` code points (JSON Schema's
     /// `maxLength` counts code points, not grapheme clusters), none a control character
     /// (U+0000–U+001F, U+007F–U+009F).
-    static func checkLine(_ value: String, _ name: String, limit: Int = 200) throws(OAuthError) {
+    package static func checkLine(_ value: String, _ name: String, limit: Int = 200) throws(OAuthError) {
         let scalars = value.unicodeScalars
         guard !scalars.isEmpty, scalars.count <= limit, !scalars.contains(where: isControl) else {
             throw OAuthError.invalidRequest("'\(name)' must be one line of " + (limit == .max ? "text" : "1–\(limit) characters")

@@ -10,6 +10,8 @@ import Logging
 /// See `docs/admin-api.md`.
 struct AdminEndpoints: Sendable {
     let context: ProviderContext
+    /// Routes other modules add (the hunt, from `KeyboundApp`), served like these.
+    var extensions: [AdminExtensionRoute] = []
 
     /// Recorded as the actor of every key change made through the API.
     static let actor = "admin-api"
@@ -85,8 +87,9 @@ struct AdminEndpoints: Sendable {
         }
 
         route(router, .get, "/admin/events") { request, _ in try await issuers.events(request) }
-        let hunt = AdminHunt(context: context)
-        route(router, .get, "/admin/hunt") { request, route in try await hunt.run(request, route: route) }
+        for extensionRoute in extensions {
+            route(router, extensionRoute.method, extensionRoute.path, extensionRoute.handler)
+        }
         let alerts = AdminAlerts(context: context)
         route(router, .get, "/admin/alerts") { request, _ in try await alerts.list(request) }
         route(router, .get, "/admin/alerts/stream") { request, _ in try await alerts.stream(request) }
@@ -163,10 +166,24 @@ struct AdminEndpoints: Sendable {
     }
 }
 
+/// An admin route another module adds (the extension point of the admin API): served behind the
+/// admin token and the store error mapping, like every admin route, before the catch-all 404.
+package struct AdminExtensionRoute: Sendable {
+    package let method: HTTPRequest.Method
+    package let path: RouterPath
+    package let handler: @Sendable (Request, AdminRoute) async throws -> Response
+
+    package init(_ method: HTTPRequest.Method, _ path: RouterPath, handler: @escaping @Sendable (Request, AdminRoute) async throws -> Response) {
+        self.method = method
+        self.path = path
+        self.handler = handler
+    }
+}
+
 /// What a handler gets from its route: the path parameters, decoded, and the request's logger.
-struct AdminRoute: Sendable {
+package struct AdminRoute: Sendable {
     let parameters: Parameters
-    let logger: Logger
+    package let logger: Logger
 
     /// A path parameter, percent-decoded.
     func decoded(_ name: String) throws -> String {
@@ -181,7 +198,7 @@ struct AdminRoute: Sendable {
     func issuer() throws -> String { try decoded("issuer") }
 
     /// Records an admin change in the log (never a secret).
-    func audit(_ message: String, _ metadata: Logger.Metadata = [:]) {
+    package func audit(_ message: String, _ metadata: Logger.Metadata = [:]) {
         var metadata = metadata
         metadata["actor"] = "\(AdminEndpoints.actor)"
         logger.notice("admin: \(message)", metadata: metadata)
@@ -189,8 +206,8 @@ struct AdminRoute: Sendable {
 }
 
 /// Admin API responses: JSON, never cached.
-enum AdminResponse {
-    static func make(_ object: JSONObject, status: HTTPResponse.Status = .ok, location: String? = nil) -> Response {
+package enum AdminResponse {
+    package static func make(_ object: JSONObject, status: HTTPResponse.Status = .ok, location: String? = nil) -> Response {
         var headers: HTTPFields = [.cacheControl: "no-store", .pragma: "no-cache"]
         if let location { headers[.location] = location }
         return JSONResponse.make(object, status: status, headers: headers)

@@ -4,7 +4,7 @@ extension OAuthError {
     /// not define, any role for a consumer realm's client, a public client with client_credentials,
     /// a redirect URI that is not https, `since` after `until`. (`invalid_request` is for a request
     /// the document itself refuses.)
-    static func invalidSettings(_ why: String) -> OAuthError {
+    package static func invalidSettings(_ why: String) -> OAuthError {
         OAuthError(status: .badRequest, error: "invalid_settings", description: why)
     }
 }

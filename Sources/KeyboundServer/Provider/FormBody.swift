@@ -3,13 +3,13 @@ import Hummingbird
 
 /// An `application/x-www-form-urlencoded` body or query, strictly parsed: every parameter at most
 /// once (RFC 6749 §3.1), valid percent-escapes and UTF-8 only, bounded size.
-struct FormBody: Sendable {
-    private(set) var values: [String: String] = [:]
+package struct FormBody: Sendable {
+    package private(set) var values: [String: String] = [:]
 
     /// The largest form Keybound reads (client assertions and PKCE fit easily).
     static let maximumSize = 64 * 1024
 
-    subscript(name: String) -> String? { values[name] }
+    package subscript(name: String) -> String? { values[name] }
 
     /// A parameter that must be present and non-empty.
     func require(_ name: String) throws(OAuthError) -> String {
@@ -52,7 +52,7 @@ struct FormBody: Sendable {
     }
 
     /// The request's query string, parsed the same way.
-    static func query(_ request: Request) throws(OAuthError) -> FormBody {
+    package static func query(_ request: Request) throws(OAuthError) -> FormBody {
         try FormBody(parsing: Substring(request.uri.query ?? ""))
     }
 

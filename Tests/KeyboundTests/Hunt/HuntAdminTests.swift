@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Keybound
+import KeyboundApp
 @testable import KeyboundServer
 import KeyboundStore
 import Testing
@@ -16,10 +17,7 @@ struct HuntAdminTests {
         let configuration = ServerConfiguration(publicURL: HuntScenario.publicURL, adminToken: token, passwordHashCost: 4)
         let context = ProviderContext(manager: scenario.manager, store: scenario.provider, configuration: configuration,
                                       now: { HuntScenario.day(HuntScenario.days) })
-        let router = Router(context: ProviderRequestContext.self)
-        router.add(middleware: OAuthErrorMiddleware())
-        AdminEndpoints(context: context).register(on: router)
-        return Application(router: router)
+        return Application(router: KeyboundApp.router(context: context))
     }
 
     static func get(_ client: some TestClientProtocol, _ uri: String, token: String? = HuntAdminTests.token) async throws -> TestResponse {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 @testable import Keybound
+import KeyboundApp
 import KeyboundAudit
 @testable import KeyboundMail
 @testable import KeyboundServer

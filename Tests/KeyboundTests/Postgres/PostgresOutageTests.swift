@@ -16,7 +16,7 @@ import Testing
 struct PostgresOutageTests {
     /// What the load saw.
     final class Load: Sendable {
-        private let state = Mutex<(statuses: [Int: Int], tokens: [String], badBodies: [String])>(([:], [], []))
+        private let state = Mutex<(statuses: [Int: Int], tokens: [String], badBodies: [String], failures: [String])>(([:], [], [], []))
 
         func record(_ status: Int, token: String?, body: String) {
             state.withLock { state in
@@ -26,9 +26,18 @@ struct PostgresOutageTests {
             }
         }
 
+        /// A request that got no answer (status -1), with what the client said and when.
+        func recordFailure(_ error: any Error, at instant: ContinuousClock.Instant, started: ContinuousClock.Instant) {
+            state.withLock { state in
+                state.statuses[-1, default: 0] += 1
+                state.failures.append("\(error) after \(instant - started)")
+            }
+        }
+
         var statuses: [Int: Int] { state.withLock { $0.statuses } }
         var tokens: [String] { state.withLock { $0.tokens } }
         var badBodies: [String] { state.withLock { $0.badBodies } }
+        var failures: [String] { state.withLock { $0.failures } }
         func count(_ status: Int) -> Int { statuses[status] ?? 0 }
     }
 
@@ -58,13 +67,14 @@ struct PostgresOutageTests {
         let workers = (0..<2).map { _ in
             Task {
                 while !stop.isRaised {
+                    let sent = ContinuousClock.now
                     do {
                         let reply = try await http.postForm(issuer + "/token", [("grant_type", "client_credentials"),
                                                                                 ("scope", "api://mail/.default")], basic: daemon)
                         load.record(reply.status, token: reply.status == 200 ? reply.json?["access_token"]?.stringValue : nil,
                                     body: reply.text)
                     } catch {
-                        load.record(-1, token: nil, body: "\(error)")
+                        load.recordFailure(error, at: ContinuousClock.now, started: sent)
                     }
                     try? await Task.sleep(for: .milliseconds(20))
                 }
@@ -107,7 +117,7 @@ struct PostgresOutageTests {
 
         #expect(load.count(500) == 0, "never a 500: \(load.statuses)")
         #expect(load.badBodies.isEmpty, "every 503 has an OAuth error body: \(load.badBodies.prefix(2))")
-        #expect(Set(load.statuses.keys).isSubset(of: [200, 503]), "\(load.statuses)")
+        #expect(Set(load.statuses.keys).isSubset(of: [200, 503]), "\(load.statuses); no answer: \(load.failures)")
         // Every token a client received is in the ledger.
         let tokens = load.tokens
         let missing = try await database.withRunning { db in

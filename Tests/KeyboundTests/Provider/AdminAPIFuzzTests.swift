@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Keybound
+import KeyboundApp
 @testable import KeyboundServer
 import KeyboundStore
 import Logging
@@ -44,7 +45,7 @@ struct AdminAPIFuzzTests {
         try await DevelopmentBootstrap.run(context: context, now: Date())
         var quiet = Logger(label: "fuzz")
         quiet.logLevel = .critical
-        let app = Application(router: KeyboundApplication.router(context: context),
+        let app = Application(router: KeyboundApp.router(context: context),
                               configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quiet)
         let server = GracefulServer(app)
         defer { server.cancel() }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Keybound
+import KeyboundApp
 import KeyboundHummingbird
 @testable import KeyboundMail
 @testable import KeyboundServer
@@ -74,7 +75,7 @@ struct HeadRequestTests {
         defer { fixture.remove() }
         let admin: HTTPFields = [.authorization: "Bearer \(Self.adminToken)"]
         let daemon = ProviderFixture.basic("daemon", ProviderFixture.secret)
-        let router = KeyboundApplication.router(context: fixture.context)
+        let router = KeyboundApp.router(context: fixture.context)
         let routes = Self.getRoutes(router)
         try await Application(router: router).test(.live) { client in
             let user = try #require(try await ProviderFixture.codeFlow(client, issuer: "contoso")["access_token"]?.stringValue)

@@ -4,13 +4,20 @@ import Hummingbird
 import Keybound
 import KeyboundAudit
 import KeyboundHunt
+import KeyboundServer
 import KeyboundStore
 
 /// `GET /admin/hunt`: the hunt (see `docs/hunt.md`) over the audit log in the provider's data
 /// directory (Keybound Mail's, with `keybound serve --with-mail`), the issuance ledger and the key
-/// store. Answers the report as JSON (`HuntReport.jsonObject`).
+/// store. Answers the report as JSON (`HuntReport.jsonObject`). Mounted on the admin API by
+/// ``KeyboundApp`` (``route``).
 struct AdminHunt: Sendable {
     let context: ProviderContext
+
+    /// The route, for the admin API's extension point.
+    var route: AdminExtensionRoute {
+        AdminExtensionRoute(.get, "/admin/hunt") { request, route in try await run(request, route: route) }
+    }
 
     static let parameters = ["issuer", "kid", "since", "until", "lookback_days", "max_listed"]
 

@@ -3,6 +3,7 @@ import Keybound
 import KeyboundAudit
 import KeyboundHummingbird
 import KeyboundMail
+import KeyboundServer
 import KeyboundStore
 import Logging
 
