@@ -114,6 +114,7 @@ let package = Package(
                 "KeyboundMail",
                 "KeyboundAudit",
                 "KeyboundHunt",
+                "KeyboundPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -138,8 +139,11 @@ let package = Package(
             dependencies: [
                 "Keybound",
                 "KeyboundSQLite",
+                "KeyboundPostgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Keybound Mail: the protected resource (mailboxes per tenant) behind the bearer middleware,
@@ -149,10 +153,12 @@ let package = Package(
             dependencies: [
                 "Keybound",
                 "KeyboundSQLite",
+                "KeyboundPostgres",
                 "KeyboundHummingbird",
                 "KeyboundAudit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]

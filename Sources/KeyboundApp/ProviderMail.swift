@@ -3,6 +3,7 @@ import Keybound
 import KeyboundAudit
 import KeyboundHummingbird
 import KeyboundMail
+import KeyboundPostgres
 import KeyboundServer
 import KeyboundStore
 import Logging
@@ -32,8 +33,29 @@ public enum ProviderMail {
                                refusedAuditLimits: RefusedAuditLimits = RefusedAuditLimits(),
                                now: @escaping @Sendable () -> Date = { Date() }, clock: VerificationClock = .system,
                                onRejection: @escaping @Sendable (TokenRejection) -> Void = { _ in }) async throws -> MailService {
-        let store = try MailStore(directory: directory)
-        let audit = try AuditLog(directory: directory, configuration: auditConfiguration)
+        try await service(context: context, store: try MailStore(directory: directory),
+                          audit: try AuditLog(directory: directory, configuration: auditConfiguration), logger: logger,
+                          ledgerCheck: ledgerCheck, refusedAuditLimits: refusedAuditLimits, now: now, clock: clock, onRejection: onRejection)
+    }
+
+    /// Keybound Mail with its mailboxes and audit log in `database` (PostgreSQL, shared by every
+    /// node; its schema already migrated by the key store). The audit log is signed by the key
+    /// store's sealed secret `audit-signing-key`, made by the first node that needs it, so every
+    /// node signs the one chain with the same key.
+    package static func service(context: ProviderContext, database: PostgresBackend, logger: Logger,
+                                auditConfiguration: AuditConfiguration = AuditConfiguration(), ledgerCheck: Bool = true,
+                                now: @escaping @Sendable () -> Date = { Date() }) async throws -> MailService {
+        let secret = try await context.manager.sealedSecret(.auditSigningKey) { AuditSigningKey.generatePrivateKeyBytes() }
+        let audit = try await AuditLog.open(database: database, signingKey: try AuditSigningKey(privateKeyBytes: secret),
+                                            configuration: auditConfiguration)
+        return try await service(context: context, store: try await MailStore.open(database: database), audit: audit, logger: logger,
+                                 ledgerCheck: ledgerCheck, now: now)
+    }
+
+    private static func service(context: ProviderContext, store: MailStore, audit: AuditLog, logger: Logger, ledgerCheck: Bool,
+                                refusedAuditLimits: RefusedAuditLimits = RefusedAuditLimits(),
+                                now: @escaping @Sendable () -> Date, clock: VerificationClock = .system,
+                                onRejection: @escaping @Sendable (TokenRejection) -> Void = { _ in }) async throws -> MailService {
         let issuers = try await context.manager.issuers()
         var configuration = try MailConfiguration(allowedIssuers: Set(issuers.map(\.url)))
         configuration.refusedAuditLimits = refusedAuditLimits
@@ -64,11 +86,11 @@ public enum ProviderMail {
         var created = 0
         for issuer in try await context.manager.issuers() {
             for user in try await context.store.users(issuerID: issuer.id) {
-                guard try store.mailbox(issuer: issuer.url, subject: user.subject) == nil else { continue }
+                guard try await store.mailbox(issuer: issuer.url, subject: user.subject) == nil else { continue }
                 let mailbox = Mailbox(issuer: issuer.url, tenantID: context.tenantID(of: issuer), subject: user.subject,
                                       address: user.email ?? "\(user.username)@\(issuer.id).example",
                                       displayName: user.displayName, createdAt: now)
-                try store.provision(mailbox, messages: MailSeed.messages(for: mailbox, now: now))
+                try await store.provision(mailbox, messages: MailSeed.messages(for: mailbox, now: now))
                 created += 1
             }
         }

@@ -1,32 +1,38 @@
 import Foundation
 import GRDB
+import KeyboundPostgres
 import KeyboundSQLite
+import PostgresNIO
 
-/// The append-only, hash-chained audit log of a protected resource: `audit.sqlite` (WAL, one
-/// `DatabasePool`) in a data directory, with checkpoints signed by the audit key in
-/// `audit-signing-key.json` beside it.
+/// The append-only, hash-chained audit log of a protected resource, with checkpoints signed by
+/// the log's own audit key.
 ///
-/// Appends from concurrent requests are gathered into one transaction on a dedicated queue (group
-/// commit, through the SQLite core's `GroupCommitWriter`, as the issuance ledger does), so a burst
-/// costs one durable commit, not one each. Sequence numbers and chain hashes are computed inside
-/// that `BEGIN IMMEDIATE` transaction from the last committed record, so no two writers (threads
-/// or processes) can fork the chain.
+/// Its rows live in an ``AuditStorage``: `audit.sqlite` in a data directory (the embedded
+/// default, its key in `audit-signing-key.json` beside it), or PostgreSQL for many nodes (its key
+/// sealed under the KEK in the database). Appends from concurrent requests are gathered into one
+/// transaction (group commit), so a burst costs one durable commit, not one each. Sequence
+/// numbers and chain hashes are computed inside that transaction from the last committed record,
+/// with writers serialised, so no two writers (threads, processes or nodes) can fork the chain.
 public final class AuditLog: Sendable {
     /// The database file name inside a data directory.
     public static let fileName = "audit.sqlite"
 
-    let pool: DatabasePool
+    let storage: any AuditStorage
     let signingKey: AuditSigningKey
-    /// The data directory.
-    public let directory: URL
-    /// The database file.
-    public let path: String
+    /// Where the log lives: the database file, or the PostgreSQL database (never its password).
+    public var location: String { storage.location }
+    /// The data directory of a log kept in SQLite (`audit.sqlite` and its key file); `nil` on PostgreSQL.
+    public var directory: URL? { (storage as? SQLiteAuditStorage)?.directory }
     /// The settings.
     public let configuration: AuditConfiguration
     /// The public key that signs this log's checkpoints (pin its ``AuditPublicKey/keyID``).
     public var publicKey: AuditPublicKey { signingKey.publicKey }
-    /// The group-commit writer: one item is one `append` call's records.
-    let writer: GroupCommitWriter<[AuditRecord], [AuditRecord]>
+
+    init(storage: any AuditStorage, signingKey: AuditSigningKey, configuration: AuditConfiguration) {
+        self.storage = storage
+        self.signingKey = signingKey
+        self.configuration = configuration
+    }
 
     /// Opens (creating if needed) the audit log in `directory`.
     ///
@@ -34,29 +40,38 @@ public final class AuditLog: Sendable {
     /// An existing log must find its key there: a missing key file, or a key the log does not know,
     /// is refused rather than replaced. `onBatch` is told the number of appends and the duration
     /// (seconds) of each committed batch (for metrics).
-    public init(directory: URL, configuration: AuditConfiguration = AuditConfiguration(),
-                onBatch: @escaping @Sendable (Int, Double) -> Void = { _, _ in }) throws(AuditError) {
+    public convenience init(directory: URL, configuration: AuditConfiguration = AuditConfiguration(),
+                            onBatch: @escaping @Sendable (Int, Double) -> Void = { _, _ in }) throws(AuditError) {
         try configuration.validate()
         do {
             try SQLiteDatabase.createDataDirectory(directory)
         } catch {
             throw AuditError(.storage, "cannot create the data directory '\(directory.path)'")
         }
-        self.directory = directory
-        self.configuration = configuration
-        path = directory.appendingPathComponent(Self.fileName).path
+        let path = directory.appendingPathComponent(Self.fileName).path
+        let pool: DatabasePool
         do {
             pool = try SQLiteDatabase.openPool(path: path, migrator: AuditSchema.migrator)
         } catch {
             throw AuditError(.storage, "cannot open the audit log at '\(path)': \(error)")
         }
         let signingKey = try Self.setUpSigningKey(pool: pool, directory: directory)
-        self.signingKey = signingKey
-        let checkpointInterval = configuration.checkpointInterval
-        writer = GroupCommitWriter(database: pool, label: "keybound.audit-log", maximumBatch: configuration.maximumBatch,
-                                   coalescingDelayMicroseconds: configuration.coalescingDelayMicroseconds, onBatch: onBatch) { groups, db in
-            try Self.insert(groups, into: db, signingKey: signingKey, checkpointInterval: checkpointInterval)
-        }
+        self.init(storage: SQLiteAuditStorage(pool: pool, directory: directory, signingKey: signingKey, configuration: configuration, onBatch: onBatch),
+                  signingKey: signingKey, configuration: configuration)
+    }
+
+    /// Opens the audit log kept in `database` (PostgreSQL, shared by every node), signed by
+    /// `signingKey`: the key store's sealed secret `audit-signing-key`, the same on every node.
+    ///
+    /// The database must already be at schema version 6 (opening the key store migrates it). A
+    /// log already signed by another key is refused, never given a second one.
+    package static func open(database: PostgresBackend, signingKey: AuditSigningKey,
+                             configuration: AuditConfiguration = AuditConfiguration(),
+                             onBatch: @escaping @Sendable (Int, Double) -> Void = { _, _ in }) async throws(AuditError) -> AuditLog {
+        try configuration.validate()
+        try await PostgresAuditStorage.register(signingKey, in: database)
+        return AuditLog(storage: PostgresAuditStorage(database: database, signingKey: signingKey, configuration: configuration, onBatch: onBatch),
+                        signingKey: signingKey, configuration: configuration)
     }
 
     /// Loads the key file, or creates it for a log that has no key yet, and records its public key.
@@ -101,44 +116,13 @@ public final class AuditLog: Sendable {
         return key
     }
 
-    /// Appends `records` (in order, contiguously) and returns them with their sequence numbers and
-    /// hashes once they are durable. Concurrent calls share one transaction.
-    @discardableResult
-    public func append(_ records: [AuditRecord]) async throws(AuditError) -> [AuditRecord] {
-        let normalized = records.map { $0.normalized(configuration) }
-        guard !normalized.isEmpty else { return [] }
-        do {
-            return try await writer.submit(normalized)
-        } catch {
-            throw Self.storageError(error)
-        }
-    }
-
-    /// Appends one record and returns it with its sequence number and hash.
-    @discardableResult
-    public func append(_ record: AuditRecord) async throws(AuditError) -> AuditRecord {
-        try await append([record])[0]
-    }
-
-    /// Appends `records` synchronously in their own transaction (for tools and tests).
-    @discardableResult
-    public func appendNow(_ records: [AuditRecord]) throws(AuditError) -> [AuditRecord] {
-        let normalized = records.map { $0.normalized(configuration) }
-        return try write { db in try self.insert([normalized], into: db)[0] }
-    }
-
-    /// Runs `body` in one `BEGIN IMMEDIATE` transaction.
-    func write<T>(_ body: (Database) throws -> T) throws(AuditError) -> T {
-        do { return try pool.writeImmediate(body) } catch { throw Self.storageError(error) }
-    }
-
-    /// Runs `body` in a read transaction.
-    func read<T>(_ body: (Database) throws -> T) throws(AuditError) -> T {
-        do { return try pool.read(body) } catch { throw Self.storageError(error) }
-    }
-
     static func storageError(_ error: any Error) -> AuditError {
         if let error = error as? AuditError { return error }
+        if let error = error as? PSQLError {
+            // postgres-nio's description hides the server's message; the message names no secret.
+            return AuditError(.storage, "audit log: the database refused: \(error.serverInfo?[.message] ?? "\(error.code)")")
+        }
+        if let error = error as? PostgresStorageError { return AuditError(.storage, "audit log: \(error.message)") }
         return AuditError(.storage, "audit log: \(error)")
     }
 }

@@ -54,6 +54,19 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible, CustomReflecta
         self.publicKey = try! AuditPublicKey(rawRepresentation: Array(privateKey.publicKey.rawRepresentation))
     }
 
+    /// The key from its 32 private bytes (a key unsealed from the key store).
+    package init(privateKeyBytes: [UInt8]) throws(AuditError) {
+        guard privateKeyBytes.count == 32, let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: privateKeyBytes) else {
+            throw AuditError(.signingKey, "an audit signing key is 32 bytes of Ed25519")
+        }
+        self.init(privateKey: key)
+    }
+
+    /// 32 fresh random private bytes, for a key to be sealed before it is ever used.
+    package static func generatePrivateKeyBytes() -> [UInt8] {
+        Array(Curve25519.Signing.PrivateKey().rawRepresentation)
+    }
+
     /// The key file in `directory`.
     public static func file(in directory: URL) -> URL { directory.appendingPathComponent(fileName) }
 

@@ -50,7 +50,7 @@ struct ChainWalk {
 
     /// Walks every record; the first problem, or `nil`.
     mutating func run() throws -> AuditProblem? {
-        cursor = try Row.fetchCursor(db, sql: "\(AuditLog.selectSQL) ORDER BY sequence, rowid")
+        cursor = try Row.fetchCursor(db, sql: "\(SQLiteAuditStorage.selectSQL) ORDER BY sequence, rowid")
         while expected < limit, let row = try peek(0) {
             let sequence = row.sequence ?? expected
             if firstSequence == nil { firstSequence = sequence }

@@ -47,10 +47,10 @@ extension DrillRun {
     /// The organisations (issuer ids) whose data the attacker reached or that a verified attacker
     /// token targeted: the tenants, (issuer, tid), of the audit records that carry an attacker
     /// token's `jti` and are marked verified. A refused token's record says only what it claimed.
-    func organisationsToNotify() throws -> [String] {
+    func organisationsToNotify() async throws -> [String] {
         let attackerTokens = Set(forgeries.map { ExactString($0.tokenID) })
         var tenants: Set<Tenant> = []
-        try world.mail.audit.forEach { record in
+        try await world.mail.audit.forEach { record in
             guard record.attribution == .verified, let tokenID = record.tokenID, attackerTokens.contains(ExactString(tokenID)),
                   let tenantID = record.tenant, let issuer = record.tenantIssuer else { return }
             tenants.insert(Tenant(issuer: issuer, tenantID: tenantID, kind: .tenant))

@@ -94,7 +94,7 @@ extension DrillRun {
             }
         }
         let notices = noticeFiles(folder)
-        let mustNotify = try organisationsToNotify()
+        let mustNotify = try await organisationsToNotify()
         let containment = containmentSeconds(folder: folder, record: record)
         incident = StormDrillResult.Incident(
             id: record.id, closed: record.isClosed, steps: record.completed.map(\.step.rawValue), folder: folder.url.path,

@@ -24,7 +24,7 @@ extension DrillRun {
         for tenant in enterprises {
             let executive = tenant.target
             // What a feed chosen by tid alone would hold for this tenant at the moment it is asked for.
-            tidOnlyRecords[tenant.id] = try recordsFiled(underTenantID: tenant.tenantID)
+            tidOnlyRecords[tenant.id] = try await recordsFiled(underTenantID: tenant.tenantID)
             let squatter = UUID().uuidString.lowercased()
             squatters.insert(ExactString(squatter))
             let requests: [(grant: DrillAttacker.Grant, path: String, mailbox: String?, aimedAt: String)] = [
@@ -44,23 +44,23 @@ extension DrillRun {
         table(["Token", "tid of", "Asks for", "Keybound Mail", "Mail edge"], crossing.map { forgery in
             [forgery.label, forgery.claimedTenant, forgery.aimedAt, forgery.answers[.keyboundMail]!.verdict, forgery.answers[.edge]!.verdict]
         })
-        tenantBoundary = try boundary(after: crossing, squatters: squatters, tidOnlyRecords: tidOnlyRecords, enterprises: enterprises)
-        explainTenantCrossing(crossing, consumers: consumers, enterprises: enterprises)
+        tenantBoundary = try await boundary(after: crossing, squatters: squatters, tidOnlyRecords: tidOnlyRecords, enterprises: enterprises)
+        await explainTenantCrossing(crossing, consumers: consumers, enterprises: enterprises)
     }
 
     /// What the stores show after the act: squatted mailboxes and the attempts in each enterprise feed.
     private func boundary(after crossing: [ForgedToken], squatters: Set<ExactString>, tidOnlyRecords: [String: Int],
-                          enterprises: [DrillTenant]) throws -> StormDrillResult.TenantBoundary {
+                          enterprises: [DrillTenant]) async throws -> StormDrillResult.TenantBoundary {
         let consumersURL = world.tenant(DrillCast.consumers).url
         let enterpriseTenantIDs = Set(enterprises.map { ExactString($0.tenantID) })
-        let squatted = try mailboxes().filter { mailbox in
+        let squatted = try await mailboxes().filter { mailbox in
             squatters.contains(ExactString(mailbox.subject))
                 || (mailbox.issuer.isExactly(consumersURL) && enterpriseTenantIDs.contains(ExactString(mailbox.tenantID)))
         }
         let tokenIDs = Set(crossing.map { ExactString($0.tokenID) })
         var inFeeds: [String: Int] = [:], feedSizes: [String: Int] = [:]
         for tenant in enterprises {
-            let feed = try feedRecords(of: Tenant(issuer: tenant.url, tenantID: tenant.tenantID, kind: .tenant))
+            let feed = try await feedRecords(of: Tenant(issuer: tenant.url, tenantID: tenant.tenantID, kind: .tenant))
             feedSizes[tenant.id] = feed.count
             inFeeds[tenant.id] = feed.count { $0.tokenID.map { tokenIDs.contains(ExactString($0)) } ?? false }
         }
@@ -69,7 +69,7 @@ extension DrillRun {
                                                tidOnlyFeedRecords: tidOnlyRecords)
     }
 
-    private func explainTenantCrossing(_ crossing: [ForgedToken], consumers: DrillTenant, enterprises: [DrillTenant]) {
+    private func explainTenantCrossing(_ crossing: [ForgedToken], consumers: DrillTenant, enterprises: [DrillTenant]) async {
         let answers = crossing.flatMap { $0.answers.values }
         let mismatches = answers.count { $0.code == "tenant_mismatch" }
         let codes = Set(answers.map(\.verdict)).sorted().joined(separator: ", ")
@@ -88,7 +88,7 @@ extension DrillRun {
         let tidOnly = names.map { "\($0)'s \(tenantBoundary.tidOnlyFeedRecords[$0] ?? 0) records" }.joined(separator: " and ")
         let accepted = crossing.count { $0.kidOnly.isAccepted }
         let alerts = (world.context.alerts.alerts() + world.edgeAlerts.alerts()).count { $0.code == "tenant_mismatch" }
-        let unverified = (try? unverifiedRecords(of: Set(crossing.map { ExactString($0.tokenID) }))) ?? 0
+        let unverified = (try? await unverifiedRecords(of: Set(crossing.map { ExactString($0.tokenID) }))) ?? 0
         paragraph("""
             In the stores afterwards, the tenants' own audit feeds hold \(held == 0 ? "none" : "\(held)") of these requests \
             (\(inFeeds.joined(separator: ", ")) records). \(squatted.isEmpty ? "No mailbox was created for a consumers user in \(names.joined(separator: " or "))"
@@ -102,15 +102,15 @@ extension DrillRun {
     }
 
     /// Every mailbox in the mail store.
-    private func mailboxes() throws -> [Mailbox] {
-        try world.mail.store.allMailboxes()
+    private func mailboxes() async throws -> [Mailbox] {
+        try await world.mail.store.allMailboxes()
     }
 
     /// `tenant`'s own audit feed, every page.
-    private func feedRecords(of tenant: Tenant) throws -> [AuditRecord] {
+    private func feedRecords(of tenant: Tenant) async throws -> [AuditRecord] {
         var records: [AuditRecord] = []
         while true {
-            let page = try world.mail.audit.records(of: tenant, after: records.last?.sequence ?? 0, limit: 1_000)
+            let page = try await world.mail.audit.records(of: tenant, after: records.last?.sequence ?? 0, limit: 1_000)
             records += page
             if page.count < 1_000 { return records }
         }
@@ -118,16 +118,16 @@ extension DrillRun {
 
     /// How many records of the whole log carry `tenantID` as their tenant, whatever the issuer or
     /// attribution: what a feed selected by tid alone would hand over.
-    private func recordsFiled(underTenantID tenantID: String) throws -> Int {
+    private func recordsFiled(underTenantID tenantID: String) async throws -> Int {
         var count = 0
-        try world.mail.audit.forEach { if $0.tenant?.isExactly(tenantID) == true { count += 1 } }
+        try await world.mail.audit.forEach { if $0.tenant?.isExactly(tenantID) == true { count += 1 } }
         return count
     }
 
     /// How many records carry one of `tokenIDs` and are marked unverified.
-    private func unverifiedRecords(of tokenIDs: Set<ExactString>) throws -> Int {
+    private func unverifiedRecords(of tokenIDs: Set<ExactString>) async throws -> Int {
         var count = 0
-        try world.mail.audit.forEach { record in
+        try await world.mail.audit.forEach { record in
             if record.attribution == .unverified, let tokenID = record.tokenID, tokenIDs.contains(ExactString(tokenID)) { count += 1 }
         }
         return count

@@ -29,18 +29,18 @@ struct MailRoutes: Sendable {
     func register(on group: RouterGroup<MailRequestContext>) {
         group.get("/me/messages") { request, context in
             try await serve(request, context, .listMessages, requirement: readMine) { identity in
-                let mailbox = try ownMailbox(identity)
+                let mailbox = try await ownMailbox(identity)
                 let size = try listSize(request)
-                let messages = try store { try service.store.messages(in: mailbox, limit: size) }
+                let messages = try await store { try await service.store.messages(in: mailbox, limit: size) }
                 return (MailJSON.list(messages), AuditTarget(tenant: mailbox.tenant, mailbox: mailbox.address, items: messages.map(\.id)))
             }
         }
         group.get("/me/messages/:id") { request, context in
             let id = try context.parameters.require("id")
             return try await serve(request, context, .readMessage, requirement: readMine) { identity in
-                let mailbox = try ownMailbox(identity)
+                let mailbox = try await ownMailbox(identity)
                 let target = AuditTarget(tenant: mailbox.tenant, mailbox: mailbox.address, items: [id])
-                guard let message = try store({ try service.store.message(id: id) }) else {
+                guard let message = try await store({ try await service.store.message(id: id) }) else {
                     throw MailRefusal(.notFound("message_not_found", "no message '\(id)' in this mailbox"), target)
                 }
                 // Another mailbox's message answers exactly like a missing one; only the audit log tells them apart.
@@ -52,7 +52,7 @@ struct MailRoutes: Sendable {
         }
         group.post("/me/sendMail") { request, context in
             try await serve(request, context, .sendMail, requirement: sendMine) { identity in
-                let mailbox = try ownMailbox(identity)
+                let mailbox = try await ownMailbox(identity)
                 var target = AuditTarget(tenant: mailbox.tenant, mailbox: mailbox.address)
                 let limit = service.configuration.maximumRequestBytes
                 let body: ByteBuffer
@@ -64,7 +64,7 @@ struct MailRoutes: Sendable {
                 do { draft = try SendMailRequest.parse(Array(buffer: body), maximumRecipients: service.configuration.maximumRecipients) } catch {
                     throw MailRefusal(.invalidRequest("\(error)"), target)
                 }
-                let sent = try send(draft, from: mailbox)
+                let sent = try await send(draft, from: mailbox)
                 target.items = [sent.id]
                 return (MailJSON.accepted(sent), target)
             }
@@ -72,9 +72,9 @@ struct MailRoutes: Sendable {
         group.get("/users/:user/messages") { request, context in
             let user = try context.parameters.require("user")
             return try await serve(request, context, .listMessages, requirement: readUser) { identity in
-                let mailbox = try addressedMailbox(user, identity)
+                let mailbox = try await addressedMailbox(user, identity)
                 let size = try listSize(request)
-                let messages = try store { try service.store.messages(in: mailbox, limit: size) }
+                let messages = try await store { try await service.store.messages(in: mailbox, limit: size) }
                 return (MailJSON.list(messages), AuditTarget(tenant: mailbox.tenant, mailbox: mailbox.address, items: messages.map(\.id)))
             }
         }
@@ -85,7 +85,7 @@ struct MailRoutes: Sendable {
                 let target = AuditTarget(tenant: tenant)
                 let (after, limit) = try auditPage(request, target)
                 let records: [AuditRecord]
-                do { records = try service.audit.records(of: tenant, after: after, limit: limit) } catch {
+                do { records = try await service.audit.records(of: tenant, after: after, limit: limit) } catch {
                     throw MailError.auditUnavailable
                 }
                 return (MailJSON.auditPage(records, limit: limit), target)
@@ -133,13 +133,13 @@ struct MailRoutes: Sendable {
 
     /// The signed-in user's mailbox, created on first use when the configuration allows. The
     /// mailbox is the user's at the token's own issuer, in the tenant that issuer's tokens carry.
-    private func ownMailbox(_ identity: KeyboundIdentity) throws -> Mailbox {
+    private func ownMailbox(_ identity: KeyboundIdentity) async throws -> Mailbox {
         let tenant = try servedTenant(identity)
         let target = AuditTarget(tenant: tenant)
         guard let subject = identity.subject else {
             throw MailRefusal(.accessDenied("mailbox_not_found", "the token names no user (sub)"), target)
         }
-        if let mailbox = try store({ try service.store.mailbox(issuer: tenant.issuer, subject: subject) }) {
+        if let mailbox = try await store({ try await service.store.mailbox(issuer: tenant.issuer, subject: subject) }) {
             // A mailbox filed under another tenant of the same issuer is not this tenant's to serve.
             guard mailbox.tenant == tenant else {
                 throw MailRefusal(.accessDenied("cross_tenant", "the user's mailbox is not in the token's tenant"), target)
@@ -152,7 +152,7 @@ struct MailRoutes: Sendable {
         let created = Mailbox(issuer: tenant.issuer, tenantID: tenant.tenantID, subject: subject, address: "\(subject)@\(tenant.tenantID)",
                               displayName: subject, createdAt: service.now())
         do {
-            return try service.store.provision(created, messages: MailSeed.messages(for: created, now: service.now()))
+            return try await service.store.provision(created, messages: MailSeed.messages(for: created, now: service.now()))
         } catch where error.isAddressTaken {
             // Someone else's mailbox has this address: never hand it over, never overwrite it.
             throw MailRefusal(.accessDenied("mailbox_address_taken", "the address '\(created.address)' belongs to another mailbox"), target)
@@ -163,9 +163,9 @@ struct MailRoutes: Sendable {
 
     /// The mailbox `user` names (address or owner subject), if the identity may read it: an
     /// application of the same tenant (issuer and tid) with `Mail.Read.All`, or the owner with `Mail.Read`.
-    private func addressedMailbox(_ user: String, _ identity: KeyboundIdentity) throws -> Mailbox {
+    private func addressedMailbox(_ user: String, _ identity: KeyboundIdentity) async throws -> Mailbox {
         let tenant = try servedTenant(identity)
-        let candidates = try store { try service.store.mailboxes(named: user) }
+        let candidates = try await store { try await service.store.mailboxes(named: user) }
         let target = AuditTarget(tenant: tenant, mailbox: user)
         if identity.isApplication {
             guard identity.hasRole(KeyboundMail.readAllRole) else {
@@ -192,17 +192,17 @@ struct MailRoutes: Sendable {
     }
 
     /// Stores the sender's copy and delivers a copy to each recipient with a mailbox here.
-    private func send(_ draft: SendMailRequest, from mailbox: Mailbox) throws -> MailMessage {
+    private func send(_ draft: SendMailRequest, from mailbox: Mailbox) async throws -> MailMessage {
         let now = service.now()
         let sent = MailMessage(id: MailSeed.messageID(), mailbox: mailbox.address, folder: .sent, from: mailbox.address,
                                to: draft.recipients, subject: draft.subject, body: draft.body, receivedAt: now)
         var deliveries: [MailMessage] = []
         for recipient in Set(draft.recipients) {
-            guard let box = try store({ try service.store.mailbox(address: recipient) }) else { continue }
+            guard let box = try await store({ try await service.store.mailbox(address: recipient) }) else { continue }
             deliveries.append(MailMessage(id: MailSeed.messageID(), mailbox: box.address, folder: .inbox, from: mailbox.address,
                                           to: draft.recipients, subject: draft.subject, body: draft.body, receivedAt: now))
         }
-        try store { try service.store.store(sent: sent, deliveries: deliveries) }
+        try await store { try await service.store.store(sent: sent, deliveries: deliveries) }
         return sent
     }
 
@@ -233,13 +233,14 @@ struct MailRoutes: Sendable {
         return (after, limit)
     }
 
-    /// Runs a store call; a storage failure is a 500 with no details beyond the log.
-    private func store<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as MailStoreError { throw storeFailure(error) }
+    /// Runs a store call; a storage failure is a 503 with no details beyond the log.
+    private func store<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let error as MailStoreError { throw storeFailure(error) }
     }
 
     private func storeFailure(_ error: MailStoreError) -> MailError {
         service.logger.error("mail store failure", metadata: ["error": "\(error)"])
-        return MailError(.internalServerError, error: "server_error", code: "mail_store_unavailable", "the mail store could not be read or written")
+        return MailError(.serviceUnavailable, error: "temporarily_unavailable", code: "mail_store_unavailable",
+                         "the mail store could not be read or written")
     }
 }

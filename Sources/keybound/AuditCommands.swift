@@ -158,7 +158,7 @@ struct AuditCheckpointsCommand: AsyncParsableCommand {
         let checkpoints: [AuditCheckpoint]
         do {
             if seal { try await log.checkpoint(now: options.now) }
-            checkpoints = try log.checkpoints()
+            checkpoints = try await log.checkpoints()
         } catch {
             throw CLIError(error.message)
         }

@@ -69,7 +69,6 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError(error)
         }
-        if withMail, case .postgres = location { throw Self.mailNeedsSQLite }
         // Production mode (--no-bootstrap, or bootstrap: false) never uses a development KEK.
         let stores = try await ServeStores.open(location, allowDevelopmentKEK: configuration.bootstrap)
         let manager = stores.manager
@@ -122,9 +121,17 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if withMail {
             guard mailPort != configuration.port else { throw CLIError("--mail-port must differ from the provider's port") }
-            guard let directory = stores.directory else { throw Self.mailNeedsSQLite }
-            let mail = try await ProviderMail.service(context: context, directory: directory, logger: Logger(label: "keybound.mail"))
-            say("  Keybound Mail: http://\(configuration.host):\(mailPort) (audience \(KeyboundMail.audience); audit log \(mail.audit.path))")
+            let mailLogger = Logger(label: "keybound.mail")
+            let mail: MailService
+            if let postgres = stores.postgres {
+                // Mailboxes and the audit log in the shared database; the audit key sealed in the key store.
+                mail = try await ProviderMail.service(context: context, database: postgres.database, logger: mailLogger)
+            } else if let directory = stores.directory {
+                mail = try await ProviderMail.service(context: context, directory: directory, logger: mailLogger)
+            } else {
+                throw CLIError("--with-mail needs a data directory or a PostgreSQL database")
+            }
+            say("  Keybound Mail: http://\(configuration.host):\(mailPort) (audience \(KeyboundMail.audience); audit log \(mail.audit.location))")
             services.append(mail.application(host: configuration.host, port: mailPort, logger: logger))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -133,9 +140,6 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension ServeCommand {
-    static let mailNeedsSQLite = CLIError("--with-mail keeps Keybound Mail's mailboxes and audit log in SQLite only in this build; "
-                                          + "on PostgreSQL run `keybound mail serve --data DIR` beside the provider")
-
     /// Defaults, then the config file, then the environment (docs/configuration.md), then the flags given.
     func serverConfiguration() throws -> ServerConfiguration {
         var configuration: ServerConfiguration

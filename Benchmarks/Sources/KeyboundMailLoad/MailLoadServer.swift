@@ -108,7 +108,7 @@ struct MailLoadServer {
             """.utf8))
         try await mailGroup.run()
         running.cancel()
-        print("records audited: \(try audited.audit.lastSequence())")
+        print("records audited: \(try await audited.audit.lastSequence())")
         print(report.text, terminator: "")
     }
 }

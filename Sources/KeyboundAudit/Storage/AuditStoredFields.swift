@@ -10,12 +10,12 @@ enum AuditStoredFields {
         case .absent: return .null
         case .text(let text): return text.databaseValue
         case .integer(let value): return value.databaseValue
-        case .list(let items): return JSONWriter().string(.array(items.map(JSONValue.string))).databaseValue
+        case .list(let items): return listText(items).databaseValue
         case .foreign(let bytes): return String(decoding: bytes, as: UTF8.self).databaseValue
         }
     }
 
-    /// The arguments of ``AuditLog/insertSQL`` for one record. (GRDB's existential initializer: its
+    /// The arguments of `SQLiteAuditStorage.insertSQL` for one record. (GRDB's existential initializer: its
     /// generic one maps through a key path, which cost an eighth of the writer's time.)
     static func arguments(sequence: Int64, fields: [CanonicalField], hash: [UInt8]) -> StatementArguments {
         var values: [(any DatabaseValueConvertible)?] = []
@@ -39,11 +39,7 @@ enum AuditStoredFields {
         case (.int64(let integer), .integer):
             return .integer(integer)
         case (.string(let text), .list):
-            if case .array(let items)? = try? StrictJSONParser.parse(Array(text.utf8)) {
-                let strings = items.compactMap(\.stringValue)
-                if strings.count == items.count { return .list(strings) }
-            }
-            return .foreign(Array("unparsable list \(text)".utf8))
+            return listField(text)
         case (.string(let text), _):
             return .foreign(Array("text \(text)".utf8))
         case (.int64(let integer), _):
@@ -55,7 +51,21 @@ enum AuditStoredFields {
         }
     }
 
-    /// All 21 fields of `row`.
+    /// A stored list (a JSON array of strings), or a foreign field when it is not one.
+    static func listField(_ text: String) -> CanonicalField {
+        if case .array(let items)? = try? StrictJSONParser.parse(Array(text.utf8)) {
+            let strings = items.compactMap(\.stringValue)
+            if strings.count == items.count { return .list(strings) }
+        }
+        return .foreign(Array("unparsable list \(text)".utf8))
+    }
+
+    /// The stored text of a list field.
+    static func listText(_ items: [String]) -> String {
+        JSONWriter().string(.array(items.map(JSONValue.string)))
+    }
+
+    /// All 24 fields of `row`.
     static func fields(_ row: Row) -> [CanonicalField] {
         AuditColumns.all.indices.map { field(row, column: $0) }
     }

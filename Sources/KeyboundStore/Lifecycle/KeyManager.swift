@@ -169,7 +169,8 @@ public struct KeyManager: Sendable {
         }
     }
 
-    /// Re-seals every private key under `newKEK` in one transaction. Returns how many were re-sealed.
+    /// Re-seals every private key, and every ``SealedSecret`` (the audit signing key on
+    /// PostgreSQL), under `newKEK` in one transaction. Returns how many were re-sealed.
     /// After it, this manager's KEK no longer opens the store: use the new one.
     public func rotateKEK(to newKEK: KeyEncryptionKey, now: Date, actor: String = "admin") async throws(StoreError) -> Int {
         let newSealer = KeySealer(kek: newKEK)
@@ -184,6 +185,7 @@ public struct KeyManager: Sendable {
                                         reason: "re-sealed under key-encryption key \(newKEK.fingerprint)")
                 count += 1
             }
+            count += try await resealSecrets(session, to: newSealer)
             try await session.setMetadata(Self.kekFingerprintName, newKEK.fingerprint)
             return count
         }

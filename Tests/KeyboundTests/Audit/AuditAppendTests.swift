@@ -43,7 +43,7 @@ struct AuditAppendTests {
         #expect(batches.commits < 1_000)
         #expect(batches.appends == 1_000)
 
-        let stored = try log.records(after: 0, limit: 2_000)
+        let stored = try await log.records(after: 0, limit: 2_000)
         #expect(stored.map(\.sequence) == Array(1...1_000))
         let returnedHashes = Dictionary(uniqueKeysWithValues: results.flatMap { $0 }.map { ($0.sequence, $0.hash) })
         var previous = AuditCanonical.genesis
@@ -52,7 +52,7 @@ struct AuditAppendTests {
             #expect(record.hash == AuditCanonical.chain(previous, record.canonicalBytes))
             previous = record.hash
         }
-        let checkpoints = try log.checkpoints()
+        let checkpoints = try await log.checkpoints()
         #expect(checkpoints.map(\.segment) == Array(1...10))
         #expect(checkpoints.map(\.lastSequence) == stride(from: 100, through: 1_000, by: 100).map(Int64.init))
 
@@ -75,7 +75,7 @@ struct AuditAppendTests {
         allowed.itemIDs = []
         let denied = AuditFixture.record(4)
         let appended = try await log.append([allowed, denied])
-        let stored = try log.records()
+        let stored = try await log.records()
         #expect(stored == appended)
         #expect(stored[0].time == Date(timeIntervalSince1970: 1_800_000_000.123))
         #expect(stored[0].tokenRoles == ["Mail.ReadWrite.All", "weird \"quoted\" \\ role\n"])
@@ -100,7 +100,7 @@ struct AuditAppendTests {
         #expect(appended.mailbox!.utf8.count <= 64)
         #expect(appended.mailbox!.hasSuffix("…"))
         #expect(appended.itemIDs == ["item-0", "item-1", "…(+8 more)"])
-        #expect(try log.records() == [appended])
+        #expect(try await log.records() == [appended])
         #expect(try AuditFixture.verify(directory).isIntact)
     }
 
@@ -129,18 +129,18 @@ struct AuditAppendTests {
     }
 
     @Test("The database refuses UPDATE and DELETE of records, checkpoints and keys")
-    func triggersRefuseChanges() throws {
+    func triggersRefuseChanges() async throws {
         let (directory, log) = try AuditFixture.log(count: 25)
         defer { AuditFixture.cleanUp(directory) }
-        #expect(try log.checkpoints().count == 2)
-        let queue = try DatabaseQueue(path: log.path)
+        #expect(try await log.checkpoints().count == 2)
+        let queue = try DatabaseQueue(path: log.location)
         for sql in ["UPDATE audit_record SET user_agent = 'x' WHERE sequence = 3", "DELETE FROM audit_record WHERE sequence = 3",
                     "DELETE FROM audit_record WHERE sequence = 25", "UPDATE audit_checkpoint SET record_count = 1",
                     "DELETE FROM audit_checkpoint WHERE segment = 2", "DELETE FROM audit_key", "UPDATE audit_key SET algorithm = 'none'"] {
             #expect(throws: DatabaseError.self, "\(sql)") { try AuditFixture.execute(queue, sql) }
         }
         try queue.close()
-        #expect(try log.records().count == 25)
+        #expect(try await log.records().count == 25)
         #expect(try AuditFixture.verify(directory).isIntact)
     }
 
@@ -152,8 +152,8 @@ struct AuditAppendTests {
         let sealed = try #require(try await log.checkpoint())
         #expect(sealed.segment == 3 && sealed.firstSequence == 21 && sealed.lastSequence == 23 && sealed.recordCount == 3)
         #expect(try await log.checkpoint() == sealed)
-        try log.appendNow((23..<40).map { AuditFixture.record($0) })
-        let checkpoints = try log.checkpoints()
+        try await log.appendAlone((23..<40).map { AuditFixture.record($0) })
+        let checkpoints = try await log.checkpoints()
         // Segment 4 starts after the on-demand checkpoint and is full at 10 records.
         #expect(checkpoints.map(\.lastSequence) == [10, 20, 23, 33])
         let report = try AuditFixture.verify(directory)
@@ -168,27 +168,27 @@ struct AuditAppendTests {
     }
 
     @Test("Tenants read only their own verified records, paged by sequence; forEach visits every record once in order")
-    func reading() throws {
+    func reading() async throws {
         let directory = try AuditFixture.temporaryDirectory()
         defer { AuditFixture.cleanUp(directory) }
         let log = try AuditLog(directory: directory)
-        try log.appendNow((0..<30).map { AuditFixture.record($0, tenant: $0 % 3 == 0 ? "fabrikam" : "contoso") })
+        try await log.appendAlone((0..<30).map { AuditFixture.record($0, tenant: $0 % 3 == 0 ? "fabrikam" : "contoso") })
         let fabrikam = Tenant(issuer: AuditFixture.issuer(of: "fabrikam"), tenantID: "fabrikam", kind: .tenant)
-        let first = try log.records(of: fabrikam, after: 0, limit: 4)
+        let first = try await log.records(of: fabrikam, after: 0, limit: 4)
         #expect(first.count == 4 && first.allSatisfy { $0.tenant == "fabrikam" && $0.attribution == .verified })
-        let rest = try log.records(of: fabrikam, after: first.last!.sequence, limit: 100)
+        let rest = try await log.records(of: fabrikam, after: first.last!.sequence, limit: 100)
         // Every third record is fabrikam's; every fifth is a refused, unverified attempt, which no feed shows.
         let expected: [Int64] = (0..<30).filter { (index: Int) -> Bool in index % 3 == 0 && index % 5 != 4 }.map { Int64($0 + 1) }
         #expect((first + rest).map(\.sequence) == expected)
-        #expect(try log.records(of: Tenant(issuer: AuditFixture.issuer(of: "nobody"), tenantID: "nobody", kind: .tenant)).isEmpty)
+        #expect(try await log.records(of: Tenant(issuer: AuditFixture.issuer(of: "nobody"), tenantID: "nobody", kind: .tenant)).isEmpty)
         var visited: [Int64] = []
-        try log.forEach(batchSize: 7) { visited.append($0.sequence) }
+        try await log.forEach(batchSize: 7) { visited.append($0.sequence) }
         #expect(visited == Array(1...30))
-        #expect(try log.lastSequence() == 30)
+        #expect(try await log.lastSequence() == 30)
     }
 
     @Test("A tenant is (issuer, tid): the same tid under another issuer, or claimed by a refused token, reads nothing")
-    func tenantIsIssuerAndTenantID() throws {
+    func tenantIsIssuerAndTenantID() async throws {
         let directory = try AuditFixture.temporaryDirectory()
         defer { AuditFixture.cleanUp(directory) }
         let log = try AuditLog(directory: directory)
@@ -202,30 +202,30 @@ struct AuditAppendTests {
         var forged = AuditFixture.record(2, tenant: "contoso")
         (forged.verdict, forged.rejectionCode, forged.attribution) = (.denied, "issuer_key_mismatch", .unverified)
         let composed = AuditFixture.record(3, tenant: "caf\u{E9}")
-        try log.appendNow([enterprise, squatter, forged, composed])
+        try await log.appendAlone([enterprise, squatter, forged, composed])
         let contoso = Tenant(issuer: "https://login.example.com/contoso", tenantID: "contoso", kind: .tenant)
-        #expect(try log.records(of: contoso).map(\.sequence) == [1])
+        #expect(try await log.records(of: contoso).map(\.sequence) == [1])
         let consumers = Tenant(issuer: "https://login.example.com/consumers", tenantID: "contoso", kind: .consumer)
-        #expect(try log.records(of: consumers).map(\.sequence) == [2])
+        #expect(try await log.records(of: consumers).map(\.sequence) == [2])
         // Exact bytes: a tid canonically equivalent to another (e + U+0301 for U+00E9) is another tenant.
         let issuer = AuditFixture.issuer(of: "caf\u{E9}")
-        #expect(try log.records(of: Tenant(issuer: issuer, tenantID: "caf\u{E9}", kind: .tenant)).map(\.sequence) == [4])
-        #expect(try log.records(of: Tenant(issuer: issuer, tenantID: "cafe\u{301}", kind: .tenant)).isEmpty)
+        #expect(try await log.records(of: Tenant(issuer: issuer, tenantID: "caf\u{E9}", kind: .tenant)).map(\.sequence) == [4])
+        #expect(try await log.records(of: Tenant(issuer: issuer, tenantID: "cafe\u{301}", kind: .tenant)).isEmpty)
     }
 
     @Test("Format 1 records (written before attribution) verify beside format 2 ones; only the allowed ones reach their tenant's feed")
-    func format1Records() throws {
+    func format1Records() async throws {
         let directory = try AuditFixture.temporaryDirectory()
         defer { AuditFixture.cleanUp(directory) }
         let log = try AuditLog(directory: directory)
-        try log.appendNow((0..<5).map { AuditFixture.record($0, format1: true) } + (5..<10).map { AuditFixture.record($0) })
-        let stored = try log.records()
+        try await log.appendAlone((0..<5).map { AuditFixture.record($0, format1: true) } + (5..<10).map { AuditFixture.record($0) })
+        let stored = try await log.records()
         #expect(stored.prefix(5).allSatisfy { $0.attribution == nil && $0.canonicalBytes[7] == 1 })
         #expect(stored.suffix(5).allSatisfy { $0.attribution != nil && $0.canonicalBytes[7] == 2 })
         #expect(try AuditFixture.verify(directory).isIntact)
         let contoso = Tenant(issuer: AuditFixture.issuer(of: "contoso"), tenantID: "contoso", kind: .tenant)
         // Records 4 and 9 (sequence 5 and 10) are refusals: neither format shows them.
-        #expect(try log.records(of: contoso).map(\.sequence) == [1, 2, 3, 4, 6, 7, 8, 9])
+        #expect(try await log.records(of: contoso).map(\.sequence) == [1, 2, 3, 4, 6, 7, 8, 9])
     }
 }
 

@@ -61,14 +61,14 @@ struct AuditCLITests {
         defer { AuditFixture.cleanUp(directory) }
         let log = try AuditLog(directory: directory, configuration: AuditConfiguration(checkpointInterval: 1_000))
         let old = AuditFixture.baseTime.addingTimeInterval(-200 * 86_400)
-        try log.appendNow((1...1_500).map { AuditFixture.record($0, time: old.addingTimeInterval(Double($0))) })
+        try await log.appendAlone((1...1_500).map { AuditFixture.record($0, time: old.addingTimeInterval(Double($0))) })
         let now = String(Int(AuditFixture.baseTime.timeIntervalSince1970))
         let parsed = try Self.command(["prune", "--data", directory.path, "--now", now, "--json"])
         let outcome = try await #require(parsed as? AuditPruneCommand).outcome()
         #expect(outcome.status == 0)
         let object = try Self.json(outcome.stdout)
         #expect(object["segments_removed"] as? Int == 1 && object["records_removed"] as? Int == 1_000)
-        #expect(try log.records().first?.sequence == 1_001)
+        #expect(try await log.records().first?.sequence == 1_001)
         #expect(try Self.verify(["--data", directory.path]).status == 0)
 
         let nothing = try await #require(try Self.command(["prune", "--data", directory.path, "--older-than", "365d", "--now", now])

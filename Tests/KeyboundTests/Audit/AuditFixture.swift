@@ -87,7 +87,7 @@ enum AuditFixture {
 
     /// Inserts a record row with `fields` at `sequence`, with `hash`.
     static func insertRow(_ db: Database, sequence: Int64, fields: [CanonicalField], hash: [UInt8]) throws {
-        try db.execute(sql: AuditLog.insertSQL, arguments: AuditStoredFields.arguments(sequence: sequence, fields: fields, hash: hash))
+        try db.execute(sql: SQLiteAuditStorage.insertSQL, arguments: AuditStoredFields.arguments(sequence: sequence, fields: fields, hash: hash))
     }
 
     /// Moves records `from...` up by `offset` (through negative numbers, so the primary key never collides).

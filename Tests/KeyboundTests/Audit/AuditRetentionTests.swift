@@ -22,8 +22,8 @@ struct AuditRetentionTests {
         let first = try await log.prune(olderThan: Self.hours(15))
         #expect(first.segmentsRemoved == 1 && first.recordsRemoved == 10)
         #expect(first.pruneRecord?.throughSequence == 10 && first.pruneRecord?.throughSegment == 1)
-        #expect(try log.records().first?.sequence == 11)
-        #expect(try log.checkpoints().count == 3)
+        #expect(try await log.records().first?.sequence == 11)
+        #expect(try await log.checkpoints().count == 3)
         var report = try AuditFixture.verify(directory)
         #expect(report.isIntact, "\(report.summary)")
         #expect(report.segmentsPruned == 1 && report.firstSequence == 11 && report.recordsChecked == 25)
@@ -34,11 +34,11 @@ struct AuditRetentionTests {
 
         let second = try await log.prune(olderThan: Self.hours(10_000))
         #expect(second.segmentsRemoved == 2 && second.recordsRemoved == 20 && second.pruneRecord?.id == 2)
-        #expect(try log.records().map(\.sequence) == Array(31...35))
+        #expect(try await log.records().map(\.sequence) == Array(31...35))
         report = try AuditFixture.verify(directory)
         #expect(report.isIntact, "\(report.summary)")
         #expect(report.segmentsPruned == 3 && report.firstSequence == 31 && report.uncheckpointedRecords == 5)
-        #expect(try log.pruneRecords().map(\.throughSequence) == [10, 30])
+        #expect(try await log.pruneRecords().map(\.throughSequence) == [10, 30])
     }
 
     @Test("Appends continue the chain after pruning, even after every record was pruned")
@@ -48,8 +48,8 @@ struct AuditRetentionTests {
         try await log.checkpoint()
         let result = try await log.prune(olderThan: Self.hours(10_000))
         #expect(result.recordsRemoved == 35 && result.segmentsRemoved == 4)
-        #expect(try log.records().isEmpty)
-        #expect(try log.lastSequence() == 35)
+        #expect(try await log.records().isEmpty)
+        #expect(try await log.lastSequence() == 35)
         #expect(try AuditFixture.verify(directory).isIntact)
         let appended = try await log.append(AuditFixture.record(36))
         #expect(appended.sequence == 36)
@@ -67,7 +67,7 @@ struct AuditRetentionTests {
         try log.appendNow((1...20).map { AuditFixture.record($0, time: Self.hours($0 == 5 ? 500 : Double($0))) })
         let result = try await log.prune(olderThan: Self.hours(100))
         #expect(result.recordsRemoved == 0 && result.pruneRecord == nil)
-        #expect(try log.records().count == 20)
+        #expect(try await log.records().count == 20)
     }
 
     @Test("pruneExpired uses the configured retention, 180 days by default")
@@ -115,10 +115,10 @@ struct AuditRetentionTests {
         let (directory, log) = try Self.hourlyLog()
         defer { AuditFixture.cleanUp(directory) }
         try await log.prune(olderThan: Self.hours(15))
-        let queue = try DatabaseQueue(path: log.path)
+        let queue = try DatabaseQueue(path: log.location)
         defer { try? queue.close() }
         #expect(throws: DatabaseError.self) { try AuditFixture.execute(queue, "DELETE FROM audit_record WHERE sequence = 11") }
         #expect(throws: DatabaseError.self) { try AuditFixture.execute(queue, "DELETE FROM audit_prune") }
-        #expect(try log.records().count == 25)
+        #expect(try await log.records().count == 25)
     }
 }

@@ -47,7 +47,7 @@ struct AuditSigningKeyTests {
         let report = try AuditFixture.verify(directory)
         texts.append(report.summary)
         texts.append(JSONWriter().string(.object(report.jsonObject)))
-        texts.append(contentsOf: try log.checkpoints().map { JSONWriter().string(.object($0.jsonObject)) })
+        texts.append(contentsOf: try await log.checkpoints().map { JSONWriter().string(.object($0.jsonObject)) })
 
         // Errors: a key file that is too open, one that is not the log's key, one that is corrupt, a missing one.
         let keyFile = AuditSigningKey.file(in: directory)

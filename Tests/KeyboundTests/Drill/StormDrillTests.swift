@@ -151,13 +151,13 @@ struct StormDrillTests {
         // The stores themselves: the 9 people's mailboxes and no other (no mailbox squatted by a
         // consumer token naming an enterprise tid), one (issuer, tid) per issuer, and every record
         // of an enterprise's own feed made with a token of that enterprise's issuer.
-        let mailboxes = try MailStore(directory: kept).allMailboxes()
+        let mailboxes = try await MailStore(directory: kept).allMailboxes()
         #expect(mailboxes.count == 9, "\(mailboxes.map(\.address))")
         let tenants = Dictionary(grouping: mailboxes, by: \.tenant)
         #expect(tenants.count == 3 && Set(tenants.keys.map(\.issuer)).count == 3)
         let audit = try AuditLog(directory: kept)
         for tenant in tenants.keys where !tenant.tenantID.isExactly(IssuerRecord.wellKnownConsumerTenantID) {
-            let feed = try audit.records(of: tenant, limit: 100_000)
+            let feed = try await audit.records(of: tenant, limit: 100_000)
             #expect(!feed.isEmpty)
             #expect(feed.allSatisfy { $0.tokenIssuer?.isExactly(tenant.issuer) == true }, "\(tenant)")
         }

@@ -47,7 +47,7 @@ struct IncidentResponseTests {
 
     static func request(_ fixture: MailFixture, kid: String) -> IncidentResponder.Request {
         IncidentResponder.Request(issuerID: "consumers", keyID: kid, reason: "consumer signing key stolen",
-                                  dataDirectory: fixture.provider.directory, auditDirectory: fixture.mail.audit.directory)
+                                  dataDirectory: fixture.provider.directory, auditDirectory: fixture.mail.audit.directory!)
     }
 
     @Test("One run revokes the key, signs with a fresh one, revokes its tokens, hunts, and writes a notice per organisation")

@@ -116,6 +116,9 @@ struct StoreFixture {
         }
     }
 
+    /// The PostgreSQL database with its running pool; `nil` on SQLite.
+    var postgresDatabase: PostgresBackend? { postgres?.database }
+
     /// A new store instance over the fixture's database.
     func openStore() throws -> any KeyStore {
         if let postgres { return PostgresKeyStore(database: postgres.database) }

@@ -105,8 +105,8 @@ struct MailAcceptanceTests {
     func delegatedOtherMailbox() async throws {
         let fixture = try await MailFixture()
         defer { fixture.remove() }
-        let megan = try #require(try fixture.mail.store.mailbox(address: MailFixture.otherUserAddress))
-        let meganMessage = try #require(try fixture.mail.store.messages(in: megan, limit: 1).first)
+        let megan = try await #require(try await fixture.mail.store.mailbox(address: MailFixture.otherUserAddress))
+        let meganMessage = try await #require(try await fixture.mail.store.messages(in: megan, limit: 1).first)
         try await fixture.withClients { provider, mail in
             let token = try await MailFixture.userToken(provider, issuer: "contoso")
             let own = try await MailFixture.get(mail, "/users/user@contoso.example/messages", token: token)
@@ -157,11 +157,11 @@ struct MailAcceptanceTests {
             _ = try await MailFixture.get(mail, "/me/messages", token: nil)
             _ = try await MailFixture.get(mail, "/me/messages", token: "not-a-token")
         }
-        let records = try fixture.mail.audit.records(limit: 100)
+        let records = try await fixture.mail.audit.records(limit: 100)
         #expect(records.map(\.verdict) == [.allowed, .denied, .denied, .denied])
         #expect(records.map(\.rejectionCode) == [nil, "wrong_principal", "missing_token", "malformed_token"])
         #expect(records[0].itemIDs.count == 5, "the listed message ids are recorded")
-        let report = try AuditVerifier.verify(directory: fixture.mail.audit.directory)
+        let report = try AuditVerifier.verify(directory: try #require(fixture.mail.audit.directory))
         #expect(report.isIntact)
     }
 }

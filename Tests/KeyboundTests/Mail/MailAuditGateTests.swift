@@ -86,7 +86,7 @@ struct MailAuditGateTests {
         defer { fixture.remove() }
         let stolen = try await fixture.context.manager.signingKey(issuerID: "consumers")
         let forged = try fixture.forge(with: stolen, issuer: fixture.issuerURL("contoso"), tenant: MailFixture.contosoTenant)
-        let before = try fixture.mail.audit.lastSequence()
+        let before = try await fixture.mail.audit.lastSequence()
         let started = ContinuousClock.now
         try await fixture.withClients { _, mail in
             for index in 0..<300 {
@@ -94,12 +94,12 @@ struct MailAuditGateTests {
             }
         }
         let elapsed = Double((ContinuousClock.now - started).components.seconds) + 1
-        let junk = try fixture.mail.audit.records(after: before, limit: 10_000)
+        let junk = try await fixture.mail.audit.records(after: before, limit: 10_000)
         // The burst, plus what the bucket refilled while the requests ran.
         #expect(junk.count >= Int(limits.perAddressBurst) && Double(junk.count) <= limits.perAddressBurst + limits.perAddressRate * elapsed,
                 "\(junk.count) junk records in \(elapsed) s")
         #expect(junk.allSatisfy { $0.attribution == .unverified && $0.rejectionCode == "malformed_token" })
-        let afterJunk = try fixture.mail.audit.lastSequence()
+        let afterJunk = try await fixture.mail.audit.lastSequence()
         try await fixture.withClients { _, mail in
             for _ in 0..<300 {
                 let response = try await MailFixture.get(mail, "/users/\(MailFixture.otherUserAddress)/messages", token: forged)
@@ -110,7 +110,7 @@ struct MailAuditGateTests {
         // slow machine may split 300 requests over two windows: every attempt is still counted).
         var forgeries: [AuditRecord] = []
         for _ in 0..<50 {
-            forgeries = try fixture.mail.audit.records(after: afterJunk, limit: 10_000)
+            forgeries = try await fixture.mail.audit.records(after: afterJunk, limit: 10_000)
             if forgeries.reduce(0, { $0 + ($1.attemptCount ?? 1) }) >= 300 { break }
             try await Task.sleep(for: .milliseconds(100))
         }

@@ -47,7 +47,7 @@ struct MailCrossProcessTests {
     func revocationReachesMailProcess() async throws {
         // The mail server's data directory holds the contoso test user's mailbox.
         let mail = try await StandaloneMail(trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)", base + "/consumers"] }) { base, data in
-            try MailStore(directory: data).provision(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
+            try MailStore(directory: data).provisionNow(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
                                                              subject: "contoso-user-subject", address: "user@contoso.example",
                                                              displayName: "User", createdAt: Date()))
         }
@@ -103,7 +103,7 @@ struct MailCrossProcessTests {
         print("revocation reached the mail process after \(elapsed)")
 
         await mail.stopMail()
-        let records = try AuditLog(directory: mail.dataDirectory).records(limit: 10_000)
+        let records = try await AuditLog(directory: mail.dataDirectory).records(limit: 10_000)
         #expect(records.contains { $0.verdict == .allowed && $0.tokenKeyID == kid }, "the token was served before the revocation")
         #expect(records.last?.rejectionCode == "key_revoked")
         #expect(records.last?.tokenKeyID == kid)

@@ -25,7 +25,7 @@ struct MailCrossProcessTokenTests {
             trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)", base + "/consumers"] },
             extraArguments: ["--credentials-file", credentials.path]
         ) { base, data in
-            try MailStore(directory: data).provision(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
+            try MailStore(directory: data).provisionNow(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
                                                              subject: "contoso-user-subject", address: "user@contoso.example",
                                                              displayName: "User", createdAt: Date()))
             try Data(#"{"\#(base)/contoso": {"client_id": "daemon", "client_secret": "\#(ProviderFixture.secret)"}}"#.utf8)
@@ -80,7 +80,7 @@ struct MailCrossProcessTokenTests {
         print("token revocation reached the mail process after \(elapsed)")
 
         await mail.stopMail()
-        let records = try AuditLog(directory: mailData).records(limit: 10_000)
+        let records = try await AuditLog(directory: mailData).records(limit: 10_000)
         #expect(records.last?.rejectionCode == "token_revoked")
         await mail.stop()
     }

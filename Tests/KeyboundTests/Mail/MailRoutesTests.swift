@@ -58,8 +58,8 @@ struct MailRoutesTests {
             #expect(record.operation == "mail.send")
             #expect(record.verdict == .allowed)
             #expect(record.itemIDs == [id])
-            let megan = try #require(try fixture.mail.store.mailbox(address: MailFixture.otherUserAddress))
-            #expect(try fixture.mail.store.messages(in: megan, limit: 10).contains { $0.subject == "Hello Megan" && $0.folder == .inbox })
+            let megan = try await #require(try await fixture.mail.store.mailbox(address: MailFixture.otherUserAddress))
+            #expect(try await fixture.mail.store.messages(in: megan, limit: 10).contains { $0.subject == "Hello Megan" && $0.folder == .inbox })
 
             for bad in ["{}", "not json", #"{"message":{"toRecipients":[{"emailAddress":{"address":"no at sign"}}]}}"#] {
                 let refused = try await mail.execute(uri: "/me/sendMail", method: .post, headers: [.authorization: "Bearer \(token)"],

@@ -41,14 +41,14 @@ struct MailTenantBoundaryStandaloneTests {
         #expect(refusedRole.status == 403 && refusedRole.body.contains("consumer_realm_role"), "\(refusedRole)")
 
         await mail.stopMail()
-        let records = try AuditLog(directory: mail.dataDirectory).records(limit: 100)
+        let records = try await AuditLog(directory: mail.dataDirectory).records(limit: 100)
         let codes = records.map { $0.rejectionCode ?? "-" }
         #expect(codes == ["tenant_mismatch", "tenant_mismatch", "consumer_realm_role"], "\(codes)")
         #expect(records.prefix(2).allSatisfy { $0.attribution == .unverified && $0.tenant == DevelopmentBootstrap.tenantID })
         #expect(records.last?.attribution == .verified && records.last?.tenant == consumerTID)
         let contosoTenant = Tenant(issuer: Self.contoso(mail.base), tenantID: DevelopmentBootstrap.tenantID, kind: .tenant)
-        #expect(try AuditLog(directory: mail.dataDirectory).records(of: contosoTenant).isEmpty, "nothing entered contoso's feed")
-        #expect(try MailStore(directory: mail.dataDirectory).allMailboxes().allSatisfy { $0.subject != "squatter" }, "no mailbox was squatted")
+        #expect(try await AuditLog(directory: mail.dataDirectory).records(of: contosoTenant).isEmpty, "nothing entered contoso's feed")
+        #expect(try await MailStore(directory: mail.dataDirectory).allMailboxes().allSatisfy { $0.subject != "squatter" }, "no mailbox was squatted")
         await mail.stop()
     }
 

@@ -64,7 +64,7 @@ struct MailTenantBoundaryTests {
         let fixture = try await MailFixture(ledgerCheck: ledgerCheck)
         defer { fixture.remove() }
         let token = try await Self.forgedEnterpriseTenant(fixture, Self.person)
-        let before = try fixture.mail.store.allMailboxes()
+        let before = try await fixture.mail.store.allMailboxes()
         try await fixture.withClients { _, mail in
             for uri in ["/me/messages", "/users/squatter@\(MailFixture.contosoTenant)/messages"] {
                 let response = try await MailFixture.get(mail, uri, token: token)
@@ -73,8 +73,8 @@ struct MailTenantBoundaryTests {
                 #expect(try fixture.lastAudit().rejectionCode == "tenant_mismatch")
             }
         }
-        #expect(try fixture.mail.store.allMailboxes() == before, "no mailbox was provisioned")
-        #expect(try fixture.mail.store.mailbox(issuer: fixture.issuerURL("consumers"), subject: "squatter") == nil)
+        #expect(try await fixture.mail.store.allMailboxes() == before, "no mailbox was provisioned")
+        #expect(try await fixture.mail.store.mailbox(issuer: fixture.issuerURL("consumers"), subject: "squatter") == nil)
     }
 
     @Test("A consumer-realm token with a tenant-wide role and its own tid, validly signed, is refused 403 consumer_realm_role, audited")

@@ -3,6 +3,8 @@ import Keybound
 @testable import KeyboundDrill
 import KeyboundHummingbird
 @testable import KeyboundStore
+@testable import KeyboundAudit
+import KeyboundPostgres
 import Testing
 
 /// `keybound serve --database postgres://…`: two processes on one database act as one provider.
@@ -223,12 +225,57 @@ struct PostgresServeNodesTests {
         #expect(missing == 0, "\(missing) of \(tokens.count) tokens handed out by A before its death are not in the ledger")
     }
 
-    @Test("--with-mail on PostgreSQL is refused in one line before anything is opened")
-    func mailNeedsSQLite() async throws {
-        let database = try await TestPostgres.shared.makeDatabase("serve_mail")
-        let environment = CLIServer.environment(database.environment.merging(["KEYBOUND_KEK": KeyEncryptionKey.generate().base64Text]) { _, new in new })
-        let refused = try await CLIRunner.run(["serve", "--database", database.settings.description, "--with-mail", "--port", "1"],
-                                              environment: environment)
-        #expect(refused.status != 0 && refused.stderr.contains("SQLite only"), "\(refused.status): \(refused.stderr)")
+    @Test("--with-mail on PostgreSQL: two nodes serve one mail store and write one audit chain, signed by one sealed key")
+    func mailAcrossNodes() async throws {
+        let deployment = try await Deployment("serve_mail")
+        defer { deployment.remove() }
+        let url = deployment.url, environment = deployment.environment
+        let (portA, portB) = try CLIServeProductionTests.ports()
+        var (mailA, mailB) = try CLIServeProductionTests.ports()
+        while [portA, portB].contains(mailA) || [portA, portB, mailA].contains(mailB) { (mailA, mailB) = try CLIServeProductionTests.ports() }
+        func node(_ port: Int, mail: Int) async throws -> CLIServer {
+            let server = try CLIServer(["serve", "--database", url, "--port", "\(port)", "--public-url", "https://id.keybound.test",
+                                        "--metrics-listen", "off", "--with-mail", "--mail-port", "\(mail)"], environment: environment)
+            let started = try await server.waitFor("Keybound Mail:", seconds: 120)
+            if !started { server.stop() }
+            try #require(started, "a serve --with-mail node on PostgreSQL did not start:\n\(server.text)")
+            return server
+        }
+        let nodeA = try await node(portA, mail: mailA)
+        defer { nodeA.stop() }
+        let nodeB = try await node(portB, mail: mailB)
+        defer { nodeB.stop() }
+        #expect(!nodeA.text.contains(deployment.database.environment["PGPASSWORD"] ?? "\u{0}"), "the password is never printed")
+        let daemon = try #require(Self.credentials(nodeA.text, issuer: "contoso")["confidential client"], "\(nodeA.text)")
+
+        let http = DrillHTTP()
+        defer { Task { await http.shutdown() } }
+        let tokenReply = try await http.postForm("http://127.0.0.1:\(portA)/contoso/token",
+                                                 [("grant_type", "client_credentials"), ("scope", "api://mail/.default")], basic: daemon)
+        let token = try #require(tokenReply.json?["access_token"]?.stringValue, "\(tokenReply.status) \(tokenReply.text)")
+        // The token from node A reads the same mailbox (provisioned once, though both nodes seeded
+        // their users' mailboxes at start) on both nodes' mail; each read is audited.
+        var listings: [String] = []
+        for port in [mailA, mailB, mailA] {
+            let reply = try await http.get("http://127.0.0.1:\(port)/users/adele@contoso.example/messages", bearer: token)
+            #expect(reply.status == 200, "\(port): \(reply.status) \(reply.text)")
+            listings.append(reply.text)
+        }
+        #expect(Set(listings).count == 1 && listings[0].contains("\"id\""), "one mailbox, the same messages on both nodes: \(listings)")
+
+        // One chain in the database, from both nodes, with no gap, signed by the key sealed in the key store.
+        let settings = try PostgresConnectionSettings(url: url)
+        let stores = try await PostgresStores.open(settings, environment: environment, logger: TestPostgres.logger, maximumConnections: 2)
+        let kek = try KEKSource.resolveForDatabase(environment: environment)
+        let manager = try await KeyManager(store: stores.keys, kek: kek)
+        let secret = try await manager.sealedSecret(.auditSigningKey) { Issue.record("the nodes made the audit key"); return [] }
+        let log = try await AuditLog.open(database: stores.database, signingKey: try AuditSigningKey(privateKeyBytes: secret))
+        let reads = try await log.records(after: 0, limit: 100).filter { $0.verdict == .allowed && $0.mailbox == "adele@contoso.example" }
+        #expect(reads.count == 3, "the three reads, from both nodes, in one log: \(reads.map(\.operation))")
+        let walked = try await AuditStorageContractTests.expectUnbrokenChain(log)
+        let last = try await log.lastSequence()
+        #expect(walked >= 3 && Int64(walked) == last)
+        #expect(try await log.checkpoint() != nil, "the open segment closes with a checkpoint signed by the sealed key")
+        #expect(try await log.checkpoints().allSatisfy { $0.keyID == log.publicKey.keyID })
     }
 }

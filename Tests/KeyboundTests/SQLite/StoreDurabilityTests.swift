@@ -15,8 +15,8 @@ struct StoreDurabilityTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let pools: [(String, any DatabaseWriter)] = [
             ("provider", try SQLiteProviderStore(directory: directory).pool),
-            ("audit", try AuditLog(directory: directory).pool),
-            ("mail", try MailStore(directory: directory).pool),
+            ("audit", try AuditLog(directory: directory).sqlitePool),
+            ("mail", try MailStore(directory: directory).sqlitePool),
         ]
         for (name, pool) in pools {
             let synchronous = try pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }

@@ -31,6 +31,15 @@ package enum StoreMigration {
         return try await copy(from: directory, to: stores.database)
     }
 
+    /// The store's sealed secrets as (metadata name, sealed text).
+    private static func sealedSecrets(_ session: any KeyStoreSession) async throws -> [(String, String)] {
+        var secrets: [(String, String)] = []
+        for name in SealedSecret.allCases {
+            if let sealed = try await session.metadata(name.metadataName) { secrets.append((name.metadataName, sealed)) }
+        }
+        return secrets
+    }
+
     /// Copies the stores in `directory` into `database` (whose schema is up to date).
     package static func copy(from directory: URL, to database: PostgresBackend) async throws(StoreError) -> Report {
         let keys = try SQLiteKeyStore(directory: directory)
@@ -40,7 +49,8 @@ package enum StoreMigration {
             let source = try await keys.read { session in
                 (issuers: try await session.issuers(), keys: try await session.keys(issuerID: nil),
                  events: try await session.events(after: 0, limit: Int.max),
-                 kekFingerprint: try await session.metadata(KeyManager.kekFingerprintName))
+                 kekFingerprint: try await session.metadata(KeyManager.kekFingerprintName),
+                 secrets: try await sealedSecrets(session))
             }
             let tables = try provider.pool.read { db in try ProviderTableCopy.all.map { ($0, try $0.read(db)) } }
             return try await database.withTransaction(deadline: .seconds(3_600)) { connection in
@@ -57,6 +67,8 @@ package enum StoreMigration {
                         """, logger: logger)
                 }
                 if let fingerprint = source.kekFingerprint { try await session.setMetadata(KeyManager.kekFingerprintName, fingerprint) }
+                // Sealed secrets as they are: the same KEK opens them on the other side.
+                for (name, sealed) in source.secrets { try await session.setMetadata(name, sealed) }
                 for (table, expected) in [("issuer", source.issuers.count), ("signing_key", source.keys.count), ("key_event", source.events.count)] {
                     let found = try await connection.single(Int64.self, PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger)
                     try check(table, expected: expected, found: Int(found ?? 0))
