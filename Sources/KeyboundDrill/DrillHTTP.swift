@@ -28,9 +28,14 @@ struct DrillHTTP: Sendable {
     /// The mail edge's outgoing HTTP (configured as the library's shared client: no redirects).
     let edgeClient = OutgoingHTTP.makeOwnedClient()
 
-    init() {
+    /// How long one request may take, answer included.
+    let requestTimeout: TimeAmount
+
+    /// A client whose requests give up after `requestTimeout` (10 s unless told).
+    init(requestTimeout: TimeAmount = .seconds(10)) {
+        self.requestTimeout = requestTimeout
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: HTTPClient.Configuration(
-            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(10))))
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: requestTimeout)))
     }
 
     /// Closes the client's connections; called once, when the drill stops.
@@ -64,7 +69,7 @@ struct DrillHTTP: Sendable {
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
-            response = try await client.execute(request, timeout: .seconds(10))
+            response = try await client.execute(request, timeout: requestTimeout)
             body = try await response.body.collect(upTo: Self.maximumBodyBytes)
         } catch {
             throw StormDrillError("\(request.method.rawValue) \(request.url): \(error)")

@@ -37,10 +37,14 @@ package final class PostgresBackend: Sendable {
     private let breaker = Mutex(Breaker())
     /// While the database is unreachable, one operation a second tries it; the others fail at once.
     package static let probeInterval: Duration = .seconds(1)
+    /// How long a probe's own connection may take to connect and answer `SELECT 1`.
+    package static let probeDeadline: Duration = .seconds(2)
 
     private struct Breaker {
         var unreachableSince: ContinuousClock.Instant?
         var probing = false
+        /// When the probe running now started.
+        var probeStarted: ContinuousClock.Instant?
         var lastProbe: ContinuousClock.Instant?
     }
 
@@ -117,12 +121,18 @@ package final class PostgresBackend: Sendable {
     }
 
     /// Whether a connection of its own, outside the pool, reaches the database and runs `SELECT 1`.
+    /// Bounded as a whole (connecting, starting up, the query) by ``probeDeadline``: a server that
+    /// accepts the connection but does not answer (one still starting, say) fails the probe in
+    /// time, and the request that probed gets its 503 rather than waiting.
     private func probeConnects() async -> Bool {
+        let configuration = probeConfiguration, logger = logger
         do {
-            let connection = try await PostgresConnection.connect(configuration: probeConfiguration, id: 0, logger: logger)
-            defer { Task { try? await connection.close() } }
-            try await connection.query("SELECT 1", logger: logger)
-            return true
+            return try await abandoning(after: Self.probeDeadline, expired: { CancellationError() }) {
+                let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+                defer { Task { try? await connection.close() } }
+                try await connection.query("SELECT 1", logger: logger)
+                return true
+            }
         } catch {
             return false
         }
@@ -153,27 +163,43 @@ package final class PostgresBackend: Sendable {
     /// transaction error), so typed errors such as a duplicate token survive the transaction.
     /// Abandoned (and so rolled back) after `deadline`, ``operationDeadline`` unless told.
     package func withTransaction<T: Sendable>(deadline: Duration? = nil,
-                                              _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await withDeadline(deadline ?? operationDeadline) { lease in
-            do {
-                return try await client.withTransaction(logger: logger) { connection in
-                    lease.granted()
-                    return try await body(connection)
-                }
-            } catch let error as PostgresTransactionError {
-                if let closureError = error.closureError { throw closureError }
-                throw error
+                                              _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await withDeadline(deadline ?? operationDeadline) { limit in
+            try await runWithDeadline(limit) { [self] lease in try await transaction(lease, body) }
+        }
+    }
+
+    /// ``withTransaction(deadline:_:)`` for a body that cannot be handed to another task (it is not
+    /// `@Sendable`): at the deadline it is cancelled and waited for, not abandoned, so a statement
+    /// that ignores cancellation holds its caller until it ends.
+    package func withTransactionWaiting<T: Sendable>(deadline: Duration? = nil,
+                                                     _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await withDeadline(deadline ?? operationDeadline) { limit in
+            try await runWaiting(limit) { lease in try await transaction(lease, body) }
+        }
+    }
+
+    private func transaction<T: Sendable>(_ lease: LeaseSignal, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                lease.granted()
+                return try await body(connection)
             }
+        } catch let error as PostgresTransactionError {
+            if let closureError = error.closureError { throw closureError }
+            throw error
         }
     }
 
     /// Runs `body` on one connection of the pool, outside any transaction it does not open itself,
     /// abandoned after ``operationDeadline``.
-    package func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await withDeadline(operationDeadline) { lease in
-            try await client.withConnection { connection in
-                lease.granted()
-                return try await body(connection)
+    package func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await withDeadline(operationDeadline) { limit in
+            try await runWithDeadline(limit) { [self] lease in
+                try await client.withConnection { connection in
+                    lease.granted()
+                    return try await body(connection)
+                }
             }
         }
     }
@@ -195,12 +221,16 @@ package final class PostgresBackend: Sendable {
     /// the end of the last probe) tries the database; the first that reaches it closes the
     /// breaker. After ``renewAfter`` of outage a probe first connects on its own and, if that
     /// works, renews the pool. A slow statement opens nothing.
-    private func withDeadline<T: Sendable>(_ limit: Duration, _ body: (LeaseSignal) async throws -> T) async throws -> T {
+    private func withDeadline<T: Sendable>(_ limit: Duration, _ run: (Duration) async throws -> T) async throws -> T {
         let now = ContinuousClock.now
         let admission = breaker.withLock { state -> Admission in
             guard let since = state.unreachableSince else { return .run }
-            if state.probing || state.lastProbe.map({ now - $0 < Self.probeInterval }) == true { return .refuse(since) }
+            // A probe that outlived its deadline (one whose work did not end when cancelled) no
+            // longer holds the others back: the next operation probes again.
+            let probeIsLive = state.probing && state.probeStarted.map { now - $0 < limit + Self.probeInterval } != false
+            if probeIsLive || (!state.probing && state.lastProbe.map({ now - $0 < Self.probeInterval }) == true) { return .refuse(since) }
             state.probing = true
+            state.probeStarted = now
             state.lastProbe = now
             return now - since >= Self.renewAfter ? .probeThenRenew(since) : .probe
         }
@@ -224,7 +254,7 @@ package final class PostgresBackend: Sendable {
             probing = true
         }
         do {
-            let value = try await runWithDeadline(limit, body)
+            let value = try await run(limit)
             breaker.withLock { $0 = Breaker() }
             return value
         } catch {
@@ -244,7 +274,24 @@ package final class PostgresBackend: Sendable {
         }
     }
 
-    private func runWithDeadline<T: Sendable>(_ limit: Duration, _ body: (LeaseSignal) async throws -> T) async throws -> T {
+    /// Runs `body`, and answers at `limit` whether or not it has ended: work that does not end when
+    /// cancelled (a statement on a connection the server dropped, say) is abandoned, never waited
+    /// out, so a caller waits at most `limit` for its 503.
+    private func runWithDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable (LeaseSignal) async throws -> T) async throws -> T {
+        let lease = LeaseSignal()
+        let settings = settings
+        return try await abandoning(after: limit, expired: {
+            lease.wasGranted
+                ? PostgresStorageError(.database, "the database \(settings) did not finish within \(limit)")
+                : PostgresStorageError(.unavailable, "no connection to the database \(settings) within \(limit)")
+        }) {
+            try await body(lease)
+        }
+    }
+
+    /// Runs `body` under a structured deadline: at `limit` it is cancelled, and the caller waits for
+    /// it to end (for bodies that cannot be handed to another task: the key store's sessions).
+    private func runWaiting<T: Sendable>(_ limit: Duration, _ body: (LeaseSignal) async throws -> T) async throws -> T {
         let lease = LeaseSignal()
         return try await withoutActuallyEscaping(body) { escapable in
             let work = UncheckedWork(run: escapable)
@@ -291,23 +338,50 @@ extension PostgresBackend {
     /// Runs `body` in one read-only transaction at `REPEATABLE READ`: every statement in it sees the
     /// same snapshot, taken at its first statement. It ends with `COMMIT`, or `ROLLBACK` when
     /// `body` throws.
-    package func withReadTransaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await withConnection { connection in
-            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-            let result: T
-            do {
-                result = try await body(connection)
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
+    package func withReadTransaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await withConnection { [self] connection in try await readTransaction(connection, body) }
+    }
+
+    /// ``withReadTransaction(_:)`` for a body that is not `@Sendable` (see
+    /// ``withTransactionWaiting(deadline:_:)``).
+    package func withReadTransactionWaiting<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await withDeadline(operationDeadline) { limit in
+            try await runWaiting(limit) { lease in
+                try await client.withConnection { connection in
+                    lease.granted()
+                    try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+                    let result: T
+                    do {
+                        result = try await body(connection)
+                    } catch {
+                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                        throw error
+                    }
+                    try await connection.query("COMMIT", logger: logger)
+                    return result
+                }
             }
-            try await connection.query("COMMIT", logger: logger)
-            return result
         }
+    }
+
+    private func readTransaction<T: Sendable>(_ connection: PostgresConnection, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+        let result: T
+        do {
+            result = try await body(connection)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+        try await connection.query("COMMIT", logger: logger)
+        return result
     }
 }
 
 /// What came first: the work or its deadline.
+/// The caller's work, run in a child task of the deadline's task group while the caller waits for
+/// that group: it never runs concurrently with the caller, so passing it across is safe.
+/// Set once the operation has its connection.
 private enum DeadlineOutcome<T: Sendable>: Sendable {
     case finished(T)
     case expired

@@ -106,8 +106,18 @@ package final class PostgresGroupCommit<Item: Sendable, Outcome: Sendable>: Send
         }
     }
 
+    /// Commits `items` in one transaction. The writer never waits past the database's deadline
+    /// (and a second): a transaction that has not ended by then is abandoned (cancelled, left to
+    /// end on its own), its items fail as unreachable, and the next batch goes on. A transaction
+    /// whose work ignores cancellation would otherwise hold every later request of the node.
     private func run(_ items: [Item]) async throws -> [Outcome] {
-        let outcomes = try await database.withTransaction { connection in try await batch(items, connection) }
+        let database = database, batch = batch
+        let limit = database.operationDeadline + .seconds(1)
+        let outcomes = try await abandoning(after: limit, expired: {
+            PostgresStorageError(.unavailable, "the database \(database.settings) did not commit within \(limit)")
+        }) {
+            try await database.withTransaction { connection in try await batch(items, connection) }
+        }
         precondition(outcomes.count == items.count, "a batch returns one outcome per item")
         return outcomes
     }

@@ -240,7 +240,7 @@ final class PostgresAuditStorage: AuditStorage {
 
     // MARK: Rows
 
-    private func read<T: Sendable>(_ body: @escaping (PostgresConnection, Logger) async throws -> T) async throws(AuditError) -> T {
+    private func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws(AuditError) -> T {
         let logger = database.logger
         return try await Self.auditCall { try await database.withReadTransaction { connection in try await body(connection, logger) } }
     }

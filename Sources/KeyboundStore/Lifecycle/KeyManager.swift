@@ -209,7 +209,7 @@ public struct KeyManager: Sendable {
 
     // MARK: Transactions
 
-    func read<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws(StoreError) -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (any KeyStoreSession) async throws -> T) async throws(StoreError) -> T {
         try await Self.storeCall { try await store.read(body) }
     }
 
@@ -221,7 +221,7 @@ public struct KeyManager: Sendable {
 
     /// Every write first checks, inside its transaction, that the store's keys are sealed under
     /// this manager's KEK: a second process with another KEK cannot mix KEKs in one store.
-    func write<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws(StoreError) -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (any KeyStoreSession) async throws -> T) async throws(StoreError) -> T {
         let fingerprint = sealer.kek.fingerprint
         return try await Self.storeCall {
             try await store.write { session in

@@ -40,9 +40,9 @@ public protocol KeyStoreSession {
 /// then changes it never interleaves with another writer.
 public protocol KeyStore: Sendable {
     /// Runs `body` in one read transaction: every read in it sees the same committed state.
-    func read<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T
+    func read<T: Sendable>(_ body: @escaping @Sendable (any KeyStoreSession) async throws -> T) async throws -> T
     /// Runs `body` in one exclusive write transaction: all of it commits, or none of it does.
-    func write<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T
+    func write<T: Sendable>(_ body: @escaping @Sendable (any KeyStoreSession) async throws -> T) async throws -> T
     /// How many write transactions this instance has committed: a change signal for caches in
     /// this process that costs no database read. (Other processes' writes need a read to see.)
     var localWriteCount: Int { get }

@@ -27,9 +27,17 @@ final class CLIServer: Sendable {
     }
 
     /// Sends SIGTERM and waits for the exit; returns the status (128 + the signal if a signal ended it).
+    /// A server still running after `grace` seconds is killed (SIGKILL, status 137), so a stuck
+    /// child never holds the test's thread for good (this wait blocks it: `defer` cannot await).
     @discardableResult
-    func stop() -> Int32 {
+    func stop(grace: Double = 20) -> Int32 {
         process.send(SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while Date() < deadline {
+            if let termination = process.termination { return termination.status }
+            usleep(5_000)
+        }
+        process.send(SIGKILL)
         return process.waitBlocking().status
     }
 

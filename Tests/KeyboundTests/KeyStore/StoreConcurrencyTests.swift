@@ -164,14 +164,17 @@ struct StoreConcurrencyTests {
         second.sealedPrivateKey = try manager.sealer.seal(other, issuerID: issuer.id)
         second.isInitial = false
 
-        await #expect(throws: (any Error).self) { try await manager.store.write { try await $0.insert(second) } }
+        let secondRow = second
+        await #expect(throws: (any Error).self) { try await manager.store.write { try await $0.insert(secondRow) } }
         await #expect(try manager.keys(issuerID: issuer.id).filter { $0.purpose == .accessToken } == [active])
 
         // The same row, pending, is accepted: it is the second *active* key that is refused.
         second.state = .pending
-        try await manager.store.write { try await $0.insert(second) }
+        let pendingRow = second
+        try await manager.store.write { try await $0.insert(pendingRow) }
         second.state = .active
-        await #expect(throws: (any Error).self) { try await manager.store.write { try await $0.update(second) } }
+        let activeRow = second
+        await #expect(throws: (any Error).self) { try await manager.store.write { try await $0.update(activeRow) } }
         await #expect(try manager.keys(issuer.id, in: .active) == [active])
     }
 }

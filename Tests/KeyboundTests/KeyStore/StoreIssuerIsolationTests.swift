@@ -24,7 +24,8 @@ struct StoreIssuerIsolationTests {
         var betaKey = try await manager.activeKey(Self.beta.id)
         let betaKeyBefore = betaKey
         betaKey.sealedPrivateKey = alphaKey.sealedPrivateKey
-        try await manager.store.write { try await $0.update(betaKey) }
+        let swapped = betaKey
+        try await manager.store.write { try await $0.update(swapped) }
 
         let error = try await #require(throws: StoreError.self) { try await manager.signingKey(issuerID: Self.beta.id) }
         #expect(error.code == .wrongKEK)
@@ -47,7 +48,8 @@ struct StoreIssuerIsolationTests {
         attached.issuerID = Self.beta.id
         attached.state = .pending
         attached.isInitial = false
-        await #expect(throws: (any Error).self) { try await manager.store.write { try await $0.insert(attached) } }
+        let attachedRow = attached
+        await #expect(throws: (any Error).self) { try await manager.store.write { try await $0.insert(attachedRow) } }
         await #expect(try manager.keys(issuerID: Self.beta.id).allSatisfy { $0.keyID != alphaKey.keyID })
     }
 
@@ -64,9 +66,10 @@ struct StoreIssuerIsolationTests {
         row.sealedPrivateKey = try manager.sealer.seal(forged, issuerID: Self.beta.id)
         row.isInitial = false
         betaActive.state = .verifyOnly
+        let (demoted, forgedRow) = (betaActive, row)
         try await manager.store.write { session in
-            try await session.update(betaActive)
-            try await session.insert(row)
+            try await session.update(demoted)
+            try await session.insert(forgedRow)
         }
         let error = try await #require(throws: StoreError.self) { try await manager.signingKey(issuerID: Self.beta.id) }
         #expect(error.code == .invariantViolated)

@@ -55,7 +55,8 @@ struct StoreKEKRotationTests {
         let manager = try await fixture.open()
         var broken = try await #require(try manager.keys().last)
         broken.sealedPrivateKey[broken.sealedPrivateKey.count - 1] ^= 0x80
-        try await manager.store.write { try await $0.update(broken) }
+        let brokenRow = broken
+        try await manager.store.write { try await $0.update(brokenRow) }
         let before = try await manager.keys()
 
         let error = try await #require(throws: StoreError.self) { try await manager.rotateKEK(to: .generate(), now: Self.t0.addingTimeInterval(3 * StoreClock.day)) }

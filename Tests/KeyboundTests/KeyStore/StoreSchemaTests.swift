@@ -15,13 +15,15 @@ struct StoreSchemaTests {
         let active = try await store.read { try await $0.keys(issuerID: "consumers") }.first { $0.purpose == .idToken && $0.state == .active }!
         var second = active
         second.keyID = "second-active-id-token-key"
-        await #expect(throws: (any Error).self, "a second active ID-token key") { try await store.write { try await $0.insert(second) } }
+        let secondRow = second
+        await #expect(throws: (any Error).self, "a second active ID-token key") { try await store.write { try await $0.insert(secondRow) } }
         // The same key as a retired access-token key is a row like any other.
         var retired = active
         retired.keyID = "retired-access-token-key"
         retired.purpose = .accessToken
         retired.state = .retired
-        try await store.write { try await $0.insert(retired) }
+        let retiredRow = retired
+        try await store.write { try await $0.insert(retiredRow) }
         #expect(try await store.read { try await $0.key(issuerID: "consumers", keyID: "retired-access-token-key") } == retired)
     }
 

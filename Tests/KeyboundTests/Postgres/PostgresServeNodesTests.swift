@@ -277,5 +277,12 @@ struct PostgresServeNodesTests {
         #expect(walked >= 3 && Int64(walked) == last)
         #expect(try await log.checkpoint() != nil, "the open segment closes with a checkpoint signed by the sealed key")
         #expect(try await log.checkpoints().allSatisfy { $0.keyID == log.publicKey.keyID })
+        // Both nodes stop on SIGTERM, each with its mail listener and its pools.
+        for node in [nodeA, nodeB] {
+            let started = ContinuousClock.now
+            let status = node.stop()
+            print("mailAcrossNodes: a node stopped with \(status) after \(ContinuousClock.now - started)")
+            #expect(status == 0, "a --with-mail node on PostgreSQL stops on SIGTERM (137: it had to be killed)")
+        }
     }
 }

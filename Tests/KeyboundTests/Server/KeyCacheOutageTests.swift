@@ -15,11 +15,11 @@ struct KeyCacheOutageTests {
         let inner: SQLiteKeyStore
         let failing = Atomic<Bool>(false)
         init(_ inner: SQLiteKeyStore) { self.inner = inner }
-        func read<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
+        func read<T: Sendable>(_ body: @escaping @Sendable (any KeyStoreSession) async throws -> T) async throws -> T {
             if failing.load(ordering: .relaxed) { throw StoreError(.storage, "the database is unreachable (test)") }
             return try await inner.read(body)
         }
-        func write<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T { try await inner.write(body) }
+        func write<T: Sendable>(_ body: @escaping @Sendable (any KeyStoreSession) async throws -> T) async throws -> T { try await inner.write(body) }
         var localWriteCount: Int { inner.localWriteCount }
         var commits: StoreObservers<Void> { inner.commits }
     }

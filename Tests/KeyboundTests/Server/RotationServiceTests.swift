@@ -16,8 +16,8 @@ struct RotationServiceTests {
         let inner: SQLiteKeyStore
         let failing = Atomic<Bool>(false)
         init(_ inner: SQLiteKeyStore) { self.inner = inner }
-        func read<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T { try await inner.read(body) }
-        func write<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
+        func read<T: Sendable>(_ body: @escaping @Sendable (any KeyStoreSession) async throws -> T) async throws -> T { try await inner.read(body) }
+        func write<T: Sendable>(_ body: @escaping @Sendable (any KeyStoreSession) async throws -> T) async throws -> T {
             if failing.load(ordering: .relaxed) { throw StoreError(.storage, "disk full (test)") }
             return try await inner.write(body)
         }

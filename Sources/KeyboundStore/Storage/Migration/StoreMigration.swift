@@ -53,7 +53,7 @@ package enum StoreMigration {
                  secrets: try await sealedSecrets(session))
             }
             let tables = try provider.pool.read { db in try ProviderTableCopy.all.map { ($0, try $0.read(db)) } }
-            return try await database.withTransaction(deadline: .seconds(3_600)) { connection in
+            return try await database.withTransactionWaiting(deadline: .seconds(3_600)) { connection in
                 try await refuseNonEmpty(connection, logger: logger)
                 var report = Report()
                 let session = PostgresKeySession(connection: connection, logger: logger)

@@ -31,7 +31,7 @@ package final class PostgresKeyStore: KeyStore {
     }
 
     /// Runs `body` in one read-only snapshot.
-    package func read<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
+    package func read<T: Sendable>(_ body: @escaping @Sendable (any KeyStoreSession) async throws -> T) async throws -> T {
         let logger = database.logger
         return try await Self.storageCall {
             try await database.withReadTransaction { connection in
@@ -42,7 +42,7 @@ package final class PostgresKeyStore: KeyStore {
 
     /// Runs `body` in one transaction, after every other node's key-store writer has finished.
     /// The write counter moves and the commit observers are told as on SQLite.
-    package func write<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
+    package func write<T: Sendable>(_ body: @escaping @Sendable (any KeyStoreSession) async throws -> T) async throws -> T {
         let logger = database.logger
         return try await recorder.recording {
             try await Self.storageCall {

@@ -56,7 +56,7 @@ package final class PostgresProviderStore: ProviderStore {
     // MARK: Transactions
 
     /// Runs `body` on one pooled connection, outside a transaction (one statement reads are atomic).
-    func read<T: Sendable>(_ body: (PostgresConnection, Logger) async throws -> T) async throws(StoreError) -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws(StoreError) -> T {
         let logger = database.logger
         return try await Self.call { try await self.database.withConnection { connection in try await body(connection, logger) } }.get()
     }
@@ -65,7 +65,7 @@ package final class PostgresProviderStore: ProviderStore {
     /// when it is given.
     @discardableResult
     func write<T: Sendable>(conflict: StoreError? = nil,
-                            _ body: (PostgresConnection, Logger) async throws -> T) async throws(StoreError) -> T {
+                            _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws(StoreError) -> T {
         let logger = database.logger
         return try await Self.call(conflict: conflict) {
             try await self.database.withTransaction { connection in

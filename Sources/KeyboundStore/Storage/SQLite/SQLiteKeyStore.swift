@@ -42,12 +42,12 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
     }
 
     /// Runs `body` in one read transaction (`BEGIN DEFERRED`).
-    public func read<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any KeyStoreSession) async throws -> T) async throws -> T {
         try await session(begin: "BEGIN DEFERRED TRANSACTION", body)
     }
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction (the counter and observers as ``KeyStoreCommits``).
-    public func write<T: Sendable>(_ body: (any KeyStoreSession) async throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any KeyStoreSession) async throws -> T) async throws -> T {
         try await recorder.recording { try await session(begin: "BEGIN IMMEDIATE TRANSACTION", body) }
     }
 
@@ -56,7 +56,7 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
     /// closure; here the store opens and ends the transaction itself, and the session lock keeps
     /// every other session of this instance off the connection until it has. (Other processes serialise on SQLite's
     /// own lock, which `BEGIN IMMEDIATE` takes for a writer.)
-    private func session<T: Sendable>(begin: String, _ body: (any KeyStoreSession) async throws -> T) async throws -> T {
+    private func session<T: Sendable>(begin: String, _ body: @escaping @Sendable (any KeyStoreSession) async throws -> T) async throws -> T {
         try await sessions.withLock {
             let session = SQLiteKeySession(queue: queue)
             try await session.begin(begin)
