@@ -342,28 +342,6 @@ extension PostgresBackend {
         try await withConnection { [self] connection in try await readTransaction(connection, body) }
     }
 
-    /// ``withReadTransaction(_:)`` for a body that is not `@Sendable` (see
-    /// ``withTransactionWaiting(deadline:_:)``).
-    package func withReadTransactionWaiting<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await withDeadline(operationDeadline) { limit in
-            try await runWaiting(limit) { lease in
-                try await client.withConnection { connection in
-                    lease.granted()
-                    try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-                    let result: T
-                    do {
-                        result = try await body(connection)
-                    } catch {
-                        _ = try? await connection.query("ROLLBACK", logger: logger)
-                        throw error
-                    }
-                    try await connection.query("COMMIT", logger: logger)
-                    return result
-                }
-            }
-        }
-    }
-
     private func readTransaction<T: Sendable>(_ connection: PostgresConnection, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
         let result: T
