@@ -11,7 +11,9 @@ struct AuditHead: Sendable {
     /// The last checkpoint, if any.
     var lastCheckpoint: AuditCheckpoint?
     /// The oldest and newest record times (ms) of the open segment (the records after the last
-    /// checkpoint), or `nil` when it holds none.
+    /// checkpoint), or `nil` when it holds none. Read from the database only when a segment
+    /// closes (``AuditChain/closesSegment(_:appending:checkpointInterval:)``): a batch that closes
+    /// none has no use for them.
     var openSegmentTimes: ClosedRange<Int64>?
 
     /// The first sequence number not yet covered by a checkpoint.
@@ -45,6 +47,12 @@ struct AuditChainExtension: Sendable {
 /// signing a checkpoint each time a segment fills up. A backend reads the head inside its write
 /// transaction (serialised across writers), calls this, and writes what it returns.
 enum AuditChain {
+    /// Whether appending `count` records after `head` closes its open segment, so that the
+    /// segment's stored record times must be read first.
+    static func closesSegment(_ head: AuditHead, appending count: Int, checkpointInterval: Int) -> Bool {
+        head.sequence + Int64(count) - head.uncheckpointedFrom + 1 >= Int64(checkpointInterval)
+    }
+
     /// Appends every group of `groups` after `head` (updated to the new head), closing a segment
     /// each time it reaches `checkpointInterval` records.
     static func extend(_ head: inout AuditHead, with groups: [[AuditRecord]], checkpointInterval: Int,

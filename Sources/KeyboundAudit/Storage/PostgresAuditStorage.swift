@@ -81,7 +81,7 @@ final class PostgresAuditStorage: AuditStorage {
         let signingKey = signingKey, logger = database.logger
         return try await Self.auditCall {
             try await database.withTransaction { connection in
-                var head = try await Self.lockedHead(connection, logger: logger)
+                var head = try await Self.lockedHead(connection, logger: logger, readingTimes: true)
                 guard head.sequence >= head.uncheckpointedFrom else { return head.lastCheckpoint }
                 let checkpoint = try AuditChain.closeSegment(&head, signingKey: signingKey, now: now)
                 try await Self.insert(checkpoint, connection, logger: logger)
@@ -95,6 +95,9 @@ final class PostgresAuditStorage: AuditStorage {
     static func insert(_ groups: [[AuditRecord]], _ connection: PostgresConnection, logger: Logger,
                        signingKey: AuditSigningKey, checkpointInterval: Int) async throws -> [[AuditRecord]] {
         var head = try await lockedHead(connection, logger: logger)
+        if AuditChain.closesSegment(head, appending: groups.reduce(0) { $0 + $1.count }, checkpointInterval: checkpointInterval) {
+            head.openSegmentTimes = try await openSegmentTimes(connection, logger: logger, from: head.uncheckpointedFrom)
+        }
         let written = try AuditChain.extend(&head, with: groups, checkpointInterval: checkpointInterval, signingKey: signingKey, now: Date())
         let records = written.groups.flatMap { $0 }
         var start = 0
@@ -113,11 +116,7 @@ final class PostgresAuditStorage: AuditStorage {
     /// One multi-row `INSERT` for `records` (one round trip).
     private static func insert(_ records: ArraySlice<AuditRecord>, _ connection: PostgresConnection, logger: Logger) async throws {
         var binds = PostgresBindings(capacity: records.count * recordColumnCount)
-        var tuples: [String] = []
-        tuples.reserveCapacity(records.count)
-        for (offset, record) in records.enumerated() {
-            let base = offset * recordColumnCount
-            tuples.append("(" + (1...recordColumnCount).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
+        for record in records {
             binds.append(record.sequence)
             for field in record.canonicalFields {
                 switch field {
@@ -130,7 +129,7 @@ final class PostgresAuditStorage: AuditStorage {
             }
             binds.append(ByteBuffer(bytes: record.hash))
         }
-        try await connection.query(PostgresQuery(unsafeSQL: "INSERT INTO audit_record (\(recordColumns)) VALUES \(tuples.joined(separator: ", "))",
+        try await connection.query(PostgresQuery(unsafeSQL: "INSERT INTO audit_record (\(recordColumns)) VALUES \(valuesPlaceholders(rows: records.count, columns: recordColumnCount))",
                                                  binds: binds), logger: logger)
     }
 
@@ -146,24 +145,30 @@ final class PostgresAuditStorage: AuditStorage {
     }
 
     /// Takes the write lock for the rest of the transaction, then reads the head as committed.
-    static func lockedHead(_ connection: PostgresConnection, logger: Logger) async throws -> AuditHead {
+    static func lockedHead(_ connection: PostgresConnection, logger: Logger, readingTimes: Bool = false) async throws -> AuditHead {
         try await connection.query("SELECT pg_advisory_xact_lock(\(writeLock))", logger: logger)
-        return try await head(connection, logger: logger)
+        return try await head(connection, logger: logger, readingTimes: readingTimes)
     }
 
-    static func head(_ connection: PostgresConnection, logger: Logger) async throws -> AuditHead {
+    /// The head as committed; with the open segment's record times when `readingTimes`.
+    static func head(_ connection: PostgresConnection, logger: Logger, readingTimes: Bool = false) async throws -> AuditHead {
         let checkpoint = try await rows("SELECT * FROM audit_checkpoint ORDER BY segment DESC LIMIT 1", connection, logger: logger)
             .first.map(checkpoint(from:))
         let last = try await rows("SELECT sequence, hash FROM audit_record ORDER BY sequence DESC LIMIT 1", connection, logger: logger)
             .first.map { row in (sequence: try row["sequence"].decode(Int64.self), hash: bytes(try row["hash"].decode(ByteBuffer.self))) }
-        let from = (checkpoint?.lastSequence ?? 0) + 1
-        let times = try await rows("SELECT MIN(time_ms) AS oldest, MAX(time_ms) AS newest FROM audit_record WHERE sequence >= \(from)",
-                                   connection, logger: logger).first
-        var openSegmentTimes: ClosedRange<Int64>?
-        if let times, let oldest = try times["oldest"].decode(Int64?.self), let newest = try times["newest"].decode(Int64?.self), oldest <= newest {
-            openSegmentTimes = oldest...newest
+        var head = try AuditHead.make(last: last, lastCheckpoint: checkpoint, openSegmentTimes: nil)
+        if readingTimes { head.openSegmentTimes = try await openSegmentTimes(connection, logger: logger, from: head.uncheckpointedFrom) }
+        return head
+    }
+
+    /// The oldest and newest record times of the records from `first` on.
+    static func openSegmentTimes(_ connection: PostgresConnection, logger: Logger, from first: Int64) async throws -> ClosedRange<Int64>? {
+        guard let times = try await rows("SELECT MIN(time_ms) AS oldest, MAX(time_ms) AS newest FROM audit_record WHERE sequence >= \(first)",
+                                         connection, logger: logger).first,
+              let oldest = try times["oldest"].decode(Int64?.self), let newest = try times["newest"].decode(Int64?.self), oldest <= newest else {
+            return nil
         }
-        return try AuditHead.make(last: last, lastCheckpoint: checkpoint, openSegmentTimes: openSegmentTimes)
+        return oldest...newest
     }
 
     // MARK: Reading

@@ -57,7 +57,7 @@ final class SQLiteAuditStorage: AuditStorage {
         let signingKey = signingKey
         return try await Self.auditCall {
             try await pool.writeImmediate { db in
-                var head = try Self.head(db)
+                var head = try Self.head(db, readingTimes: true)
                 guard head.sequence >= head.uncheckpointedFrom else { return head.lastCheckpoint }
                 let checkpoint = try AuditChain.closeSegment(&head, signingKey: signingKey, now: now)
                 try Self.insert(checkpoint, into: db)
@@ -70,6 +70,9 @@ final class SQLiteAuditStorage: AuditStorage {
     static func insert(_ groups: [[AuditRecord]], into db: Database, signingKey: AuditSigningKey,
                        checkpointInterval: Int) throws -> [[AuditRecord]] {
         var head = try head(db)
+        if AuditChain.closesSegment(head, appending: groups.reduce(0) { $0 + $1.count }, checkpointInterval: checkpointInterval) {
+            head.openSegmentTimes = try openSegmentTimes(db, from: head.uncheckpointedFrom)
+        }
         let written = try AuditChain.extend(&head, with: groups, checkpointInterval: checkpointInterval,
                                             signingKey: signingKey, now: Date())
         let statement = try db.cachedStatement(sql: insertSQL)
@@ -99,8 +102,9 @@ final class SQLiteAuditStorage: AuditStorage {
                              AuditTime.milliseconds(checkpoint.createdAt), checkpoint.keyID, Data(checkpoint.signature)])
     }
 
-    /// The head as committed, read inside the transaction.
-    static func head(_ db: Database) throws -> AuditHead {
+    /// The head as committed, read inside the transaction; with the open segment's record times
+    /// when `readingTimes` (a segment closes).
+    static func head(_ db: Database, readingTimes: Bool = false) throws -> AuditHead {
         let checkpoint = try Row.fetchOne(db, sql: "SELECT * FROM audit_checkpoint ORDER BY segment DESC LIMIT 1")
             .map(AuditCheckpoint.init(row:))
         var last: (sequence: Int64, hash: [UInt8])?
@@ -108,14 +112,17 @@ final class SQLiteAuditStorage: AuditStorage {
             guard let sequence = AuditStoredFields.sequence(row) else { throw AuditError(.storage, "the audit log's last record has no sequence number") }
             last = (sequence, AuditStoredFields.hash(row))
         }
-        let from = (checkpoint?.lastSequence ?? 0) + 1
+        var head = try AuditHead.make(last: last, lastCheckpoint: checkpoint, openSegmentTimes: nil)
+        if readingTimes { head.openSegmentTimes = try openSegmentTimes(db, from: head.uncheckpointedFrom) }
+        return head
+    }
+
+    /// The oldest and newest record times of the records from `first` on.
+    static func openSegmentTimes(_ db: Database, from first: Int64) throws -> ClosedRange<Int64>? {
         let times = try Row.fetchOne(db, sql: "SELECT MIN(time_ms) AS oldest, MAX(time_ms) AS newest FROM audit_record WHERE sequence >= ?",
-                                     arguments: [from])
-        var openSegmentTimes: ClosedRange<Int64>?
-        if let times, let oldest = times["oldest"] as Int64?, let newest = times["newest"] as Int64?, oldest <= newest {
-            openSegmentTimes = oldest...newest
-        }
-        return try AuditHead.make(last: last, lastCheckpoint: checkpoint, openSegmentTimes: openSegmentTimes)
+                                     arguments: [first])
+        guard let times, let oldest = times["oldest"] as Int64?, let newest = times["newest"] as Int64?, oldest <= newest else { return nil }
+        return oldest...newest
     }
 
     // MARK: Reading

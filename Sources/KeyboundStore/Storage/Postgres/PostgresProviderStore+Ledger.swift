@@ -1,4 +1,5 @@
 import Foundation
+import KeyboundPostgres
 import PostgresNIO
 
 extension PostgresProviderStore {
@@ -100,11 +101,7 @@ extension PostgresProviderStore {
     private static func insert(_ records: [IssuanceRecord], firstSequence: Int64, _ connection: PostgresConnection,
                                logger: Logger) async throws {
         var binds = PostgresBindings(capacity: records.count * issuanceColumnCount)
-        var tuples: [String] = []
-        tuples.reserveCapacity(records.count)
         for (offset, record) in records.enumerated() {
-            let base = offset * issuanceColumnCount
-            tuples.append("(" + (1...issuanceColumnCount).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
             binds.append(firstSequence + Int64(offset))
             binds.append(record.issuerID)
             binds.append(record.tokenID)
@@ -125,7 +122,7 @@ extension PostgresProviderStore {
             binds.append(record.claimsDigest)
         }
         do {
-            try await connection.query(PostgresQuery(unsafeSQL: "INSERT INTO issuance (\(issuanceColumns)) VALUES \(tuples.joined(separator: ", "))",
+            try await connection.query(PostgresQuery(unsafeSQL: "INSERT INTO issuance (\(issuanceColumns)) VALUES \(valuesPlaceholders(rows: records.count, columns: issuanceColumnCount))",
                                                      binds: binds), logger: logger)
         } catch let error as PSQLError {
             guard error.serverInfo?[.sqlState] == "23505" else { throw error }
