@@ -44,6 +44,7 @@ struct KeyCacheRaceTests {
                             let bytes = try await context.keys.keySetBytes(issuerID: "contoso")
                             seen.append(Observation(revocationsBefore: before, signingKeyID: nil, publishedKeyIDs: Self.keyIDs(bytes)))
                         }
+                        shared.reads.add(1, ordering: .releasing)
                         await Task.yield()
                     }
                     shared.observations.withLock { $0.append(contentsOf: seen) }
@@ -52,6 +53,15 @@ struct KeyCacheRaceTests {
             group.addTask {
                 for _ in 0..<rounds {
                     try await Task.sleep(for: .milliseconds(8))
+                    // Each round waits (up to 10 s on a loaded machine) until more reads have ended
+                    // than the eight readers could have had in flight: at least one of them began
+                    // after the last revocation returned. The readers then interleave with every
+                    // round by construction, not by the machine's luck.
+                    let readsBefore = shared.reads.load(ordering: .acquiring)
+                    let waitUntil = ContinuousClock.now + .seconds(10)
+                    while shared.reads.load(ordering: .acquiring) < readsBefore + 9, ContinuousClock.now < waitUntil {
+                        try await Task.sleep(for: .milliseconds(1))
+                    }
                     let active = try await #require(try context.manager.keys(issuerID: "contoso").first { $0.state == .active && $0.purpose == .accessToken })
                     // As the admin API revokes: the store, then the cache.
                     _ = try await context.manager.revoke(issuerID: "contoso", keyID: active.keyID, reason: "race test",
@@ -130,6 +140,8 @@ struct KeyCacheRaceTests {
         let completed = Atomic<Int>(0)
         let observations = Mutex<[Observation]>([])
         let stop = Atomic<Bool>(false)
+        /// Reads finished so far, by every reader.
+        let reads = Atomic<Int>(0)
     }
 
     static func keyIDs(_ bytes: [UInt8]) -> [String] {
