@@ -179,7 +179,8 @@ let package = Package(
         // Incident response: contain a compromised key, hunt, and write the notices (resumable).
         .target(
             name: "KeyboundIncident",
-            dependencies: ["Keybound", "KeyboundStore", "KeyboundAudit", "KeyboundHunt", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Keybound", "KeyboundStore", "KeyboundAudit", "KeyboundHunt", "KeyboundPostgres",
+                           .product(name: "Crypto", package: "swift-crypto"), .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         // `keybound demo storm-0558`: the Storm-0558 drill, end to end in one process on simulated time.
         .target(
@@ -214,6 +215,7 @@ let package = Package(
                 "KeyboundMail",
                 "KeyboundHunt",
                 "KeyboundIncident",
+                "KeyboundPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

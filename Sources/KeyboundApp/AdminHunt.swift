@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Hummingbird
 import Keybound
@@ -7,12 +6,14 @@ import KeyboundHunt
 import KeyboundServer
 import KeyboundStore
 
-/// `GET /admin/hunt`: the hunt (see `docs/hunt.md`) over the audit log in the provider's data
-/// directory (Keybound Mail's, with `keybound serve --with-mail`), the issuance ledger and the key
-/// store. Answers the report as JSON (`HuntReport.jsonObject`). Mounted on the admin API by
-/// ``KeyboundApp`` (``route``).
+/// `GET /admin/hunt`: the hunt (see `docs/hunt.md`) over the provider's audit log (Keybound
+/// Mail's, with `keybound serve --with-mail`: `audit.sqlite` in the data directory, or the shared
+/// log on PostgreSQL), the issuance ledger and the key store. Answers the report as JSON
+/// (`HuntReport.jsonObject`). Mounted on the admin API by ``KeyboundApp`` (``route``).
 struct AdminHunt: Sendable {
     let context: ProviderContext
+    /// The audit log on PostgreSQL (the in-process mail's); `nil` when the provider runs none there.
+    let sharedAuditLog: AuditLog?
 
     /// The route, for the admin API's extension point.
     var route: AdminExtensionRoute {
@@ -21,36 +22,26 @@ struct AdminHunt: Sendable {
 
     static let parameters = ["issuer", "kid", "since", "until", "lookback_days", "max_listed"]
 
-    /// The SQLite ledger the hunt reads (on PostgreSQL the hunt is not served yet: 404).
-    var ledger: SQLiteProviderStore {
-        get throws {
-            guard let store = context.store as? SQLiteProviderStore else {
-                throw OAuthError.notFound("the admin hunt reads an SQLite data directory; on PostgreSQL the hunt is not available yet")
+    /// Where the audit log is: `audit.sqlite` beside an SQLite provider store, else the shared log.
+    func auditSource() throws -> HuntAuditSource {
+        if let store = context.store as? SQLiteProviderStore {
+            let directory = URL(fileURLWithPath: store.path).deletingLastPathComponent()
+            guard FileManager.default.fileExists(atPath: directory.appendingPathComponent(AuditLog.fileName).path) else {
+                throw OAuthError.notFound("no audit log in the provider's data directory (run Keybound Mail with `keybound serve --with-mail`)")
             }
-            return store
+            return .sqliteDirectory(directory)
         }
+        guard let sharedAuditLog else {
+            throw OAuthError.notFound("this node runs no audit log (run Keybound Mail with `keybound serve --with-mail`)")
+        }
+        return .log(sharedAuditLog)
     }
 
     /// `GET /admin/hunt?issuer=&kid=&since=&until=&lookback_days=&max_listed=`
     func run(_ request: Request, route: AdminRoute) async throws -> Response {
         let configuration = try configuration(FormBody.query(request))
-        let path = configuration.auditDirectory.appendingPathComponent(AuditLog.fileName).path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw OAuthError.notFound("no audit log in the provider's data directory (run Keybound Mail with `keybound serve --with-mail`)")
-        }
-        // A hunt reads the whole log: the scan runs off the concurrency pool.
         let result: Result<HuntReport, HuntError>
-        do {
-            try configuration.validate()  // a bad request costs no read of the key store
-            let directory = try await HuntKeyDirectory(store: configuration.keyStore)
-            result = await withCheckedContinuation { continuation in
-                DispatchQueue.global(qos: .utility).async {
-                    continuation.resume(returning: Result { () throws(HuntError) in try Hunt.run(configuration, directory: directory) })
-                }
-            }
-        } catch {
-            result = .failure(error)
-        }
+        do { result = .success(try await Hunt.run(configuration)) } catch { result = .failure(error) }
         switch result {
         case .success(let report):
             route.audit("hunt run", ["findings": "\(report.maliciousCount)", "leads": "\(report.leadCount)"])
@@ -58,7 +49,8 @@ struct AdminHunt: Sendable {
         case .failure(let error):
             if error.code == .invalidConfiguration { throw OAuthError.invalidRequest(error.message) }
             route.logger.error("admin API: hunt failed", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
-            throw OAuthError.serverError("the hunt could not read its stores")
+            // The stores could not be read (a database that is down, a file that cannot be opened): 503, try again.
+            throw OAuthError.storeUnavailable()
         }
     }
 
@@ -121,10 +113,7 @@ struct AdminHunt: Sendable {
         }
         let since = try time("since"), until = try time("until")
         if let since, let until, since > until { throw OAuthError.invalidSettings("'since' is after 'until'") }
-        let ledger = try ledger
-        // The directory holding `provider.sqlite`, where `--with-mail` keeps `audit.sqlite` too.
-        let dataDirectory = URL(fileURLWithPath: ledger.path).deletingLastPathComponent()
-        return HuntConfiguration(auditDirectory: dataDirectory, keyStore: context.manager.store, ledger: ledger, key: key,
+        return HuntConfiguration(audit: try auditSource(), keyStore: context.manager.store, ledger: context.store, key: key,
                                  since: since, until: until, lookback: lookback, maximumListed: maximumListed, now: context.now())
     }
 }

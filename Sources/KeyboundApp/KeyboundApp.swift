@@ -1,4 +1,5 @@
 import Hummingbird
+import KeyboundAudit
 import KeyboundHummingbird
 import KeyboundServer
 import Logging
@@ -8,18 +9,19 @@ import Logging
 /// the provider here, so that `KeyboundServer` itself depends on no resource, hunt or audit module.
 public enum KeyboundApp {
     /// The provider's router (``KeyboundServer/KeyboundApplication/router(context:)``) with
-    /// `GET /admin/hunt`.
-    public static func router(context: ProviderContext) -> HeadAnsweringRouter<ProviderRequestContext> {
-        KeyboundApplication.router(context: context, adminExtensions: adminExtensions(context))
+    /// `GET /admin/hunt`. `auditLog` is the in-process mail's log on PostgreSQL, which the hunt
+    /// reads (on SQLite it reads `audit.sqlite` in the data directory).
+    public static func router(context: ProviderContext, auditLog: AuditLog? = nil) -> HeadAnsweringRouter<ProviderRequestContext> {
+        KeyboundApplication.router(context: context, adminExtensions: adminExtensions(context, auditLog))
     }
 
     /// The provider's application with its services (``KeyboundServer/KeyboundApplication/make(context:logger:)``)
-    /// and `GET /admin/hunt`.
-    public static func make(context: ProviderContext, logger: Logger) -> some ApplicationProtocol {
-        KeyboundApplication.make(context: context, logger: logger, adminExtensions: adminExtensions(context))
+    /// and `GET /admin/hunt` (see ``router(context:auditLog:)``).
+    public static func make(context: ProviderContext, logger: Logger, auditLog: AuditLog? = nil) -> some ApplicationProtocol {
+        KeyboundApplication.make(context: context, logger: logger, adminExtensions: adminExtensions(context, auditLog))
     }
 
-    static func adminExtensions(_ context: ProviderContext) -> [AdminExtensionRoute] {
-        [AdminHunt(context: context).route]
+    static func adminExtensions(_ context: ProviderContext, _ auditLog: AuditLog?) -> [AdminExtensionRoute] {
+        [AdminHunt(context: context, sharedAuditLog: auditLog).route]
     }
 }

@@ -18,17 +18,18 @@ public final class AuditLog: Sendable {
     public static let fileName = "audit.sqlite"
 
     let storage: any AuditStorage
-    let signingKey: AuditSigningKey
+    let signingKey: AuditSigningKey?
     /// Where the log lives: the database file, or the PostgreSQL database (never its password).
     public var location: String { storage.location }
     /// The data directory of a log kept in SQLite (`audit.sqlite` and its key file); `nil` on PostgreSQL.
     public var directory: URL? { (storage as? SQLiteAuditStorage)?.directory }
     /// The settings.
     public let configuration: AuditConfiguration
-    /// The public key that signs this log's checkpoints (pin its ``AuditPublicKey/keyID``).
-    public var publicKey: AuditPublicKey { signingKey.publicKey }
+    /// The public key that signs this log's checkpoints (pin its ``AuditPublicKey/keyID``); `nil`
+    /// for a log opened for reading only.
+    public var publicKey: AuditPublicKey? { signingKey?.publicKey }
 
-    init(storage: any AuditStorage, signingKey: AuditSigningKey, configuration: AuditConfiguration) {
+    init(storage: any AuditStorage, signingKey: AuditSigningKey?, configuration: AuditConfiguration) {
         self.storage = storage
         self.signingKey = signingKey
         self.configuration = configuration
@@ -72,6 +73,15 @@ public final class AuditLog: Sendable {
         try await PostgresAuditStorage.register(signingKey, in: database)
         return AuditLog(storage: PostgresAuditStorage(database: database, signingKey: signingKey, configuration: configuration, onBatch: onBatch),
                         signingKey: signingKey, configuration: configuration)
+    }
+
+    /// Opens the audit log kept in `database` for reading only (the hunt, `audit verify`): no
+    /// signing key, so no key-encryption key is needed; every write is refused. The database must
+    /// have the audit tables (schema version 6).
+    package static func openForReading(database: PostgresBackend) async throws(AuditError) -> AuditLog {
+        try await PostgresAuditStorage.requireTables(in: database)
+        return AuditLog(storage: PostgresAuditStorage(database: database, signingKey: nil, configuration: AuditConfiguration()) { _, _ in },
+                        signingKey: nil, configuration: AuditConfiguration())
     }
 
     /// Loads the key file, or creates it for a log that has no key yet, and records its public key.

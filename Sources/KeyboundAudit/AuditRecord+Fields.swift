@@ -133,3 +133,9 @@ extension AuditRecord {
             sequence: sequence, hash: hash)
     }
 }
+
+extension AuditRecord {
+    /// How a list field is stored (a compact JSON array of strings), for readers that scan stored
+    /// values (the hunt).
+    package static func storedListText(_ items: [String]) -> String { AuditStoredFields.listText(items) }
+}

@@ -62,6 +62,10 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible, CustomReflecta
         self.init(privateKey: key)
     }
 
+    /// The 32 private bytes, to be sealed under the KEK (`keybound migrate` moving a key file
+    /// into the key store); never logged, never printed.
+    package var privateKeyBytes: [UInt8] { Array(privateKey.rawRepresentation) }
+
     /// 32 fresh random private bytes, for a key to be sealed before it is ever used.
     package static func generatePrivateKeyBytes() -> [UInt8] {
         Array(Curve25519.Signing.PrivateKey().rawRepresentation)

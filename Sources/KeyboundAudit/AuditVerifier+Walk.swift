@@ -1,7 +1,7 @@
 import GRDB
 
 /// One stored record as the verifier sees it: whatever the row holds.
-struct StoredRecordRow {
+struct StoredRecordRow: Sendable {
     let sequence: Int64?
     let fields: [CanonicalField]
     let hash: [UInt8]
@@ -10,6 +10,12 @@ struct StoredRecordRow {
         sequence = AuditStoredFields.sequence(row)
         fields = AuditStoredFields.fields(row)
         hash = AuditStoredFields.hash(row)
+    }
+
+    init(sequence: Int64?, fields: [CanonicalField], hash: [UInt8]) {
+        self.sequence = sequence
+        self.fields = fields
+        self.hash = hash
     }
 
     /// Whether this row is the genuine record numbered `sequence` following chain hash `previous`.
@@ -21,11 +27,10 @@ struct StoredRecordRow {
 /// The record walk: recomputes the chain in sequence order and, at the first row that does not
 /// fit, works out from its neighbours what happened to it.
 struct ChainWalk {
-    private let db: Database
+    private let next: () throws -> StoredRecordRow?
     private let byLastSequence: [Int64: AuditCheckpoint]
     private let lastCheckpointed: Int64
     private let limit: Int64
-    private var cursor: RowCursor?
     private var buffer: [StoredRecordRow] = []
     private var expected: Int64
     private var previous: [UInt8]
@@ -38,9 +43,10 @@ struct ChainWalk {
     /// The last record that matched.
     private(set) var lastSequence: Int64?
 
-    /// A walk from record `start` after hash `startHash`, stopping before record `limit`.
-    init(db: Database, checkpoints: [AuditCheckpoint], start: Int64, startHash: [UInt8], limit: Int64) {
-        self.db = db
+    /// A walk from record `start` after hash `startHash`, stopping before record `limit`, over the
+    /// stored rows `next` gives in sequence order (`nil` at the end).
+    init(next: @escaping () throws -> StoredRecordRow?, checkpoints: [AuditCheckpoint], start: Int64, startHash: [UInt8], limit: Int64) {
+        self.next = next
         self.byLastSequence = Dictionary(checkpoints.map { ($0.lastSequence, $0) }, uniquingKeysWith: { first, _ in first })
         self.lastCheckpointed = checkpoints.last?.lastSequence ?? 0
         self.limit = limit
@@ -50,7 +56,6 @@ struct ChainWalk {
 
     /// Walks every record; the first problem, or `nil`.
     mutating func run() throws -> AuditProblem? {
-        cursor = try Row.fetchCursor(db, sql: "\(SQLiteAuditStorage.selectSQL) ORDER BY sequence, rowid")
         while expected < limit, let row = try peek(0) {
             let sequence = row.sequence ?? expected
             if firstSequence == nil { firstSequence = sequence }
@@ -76,8 +81,8 @@ struct ChainWalk {
 
     private mutating func peek(_ index: Int) throws -> StoredRecordRow? {
         while buffer.count <= index {
-            guard let row = try cursor?.next() else { return nil }
-            buffer.append(StoredRecordRow(row))
+            guard let row = try next() else { return nil }
+            buffer.append(row)
         }
         return buffer[index]
     }

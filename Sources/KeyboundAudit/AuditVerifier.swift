@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KeyboundPostgres
 import KeyboundSQLite
 
 /// Verifies an audit log offline: recomputes the hash chain from the first retained record,
@@ -28,22 +29,42 @@ public enum AuditVerifier {
         }
         do {
             let queue = try SQLiteDatabase.openReadOnly(path: path)
-            return try queue.read { db in try verify(db, trustedKeyID: trustedKeyID, anchor: anchor) }
+            return try queue.read { db in
+                try verify(SQLiteVerificationSource(db: db), trustedKeyID: trustedKeyID, anchor: anchor)
+            }
         } catch {
             throw AuditLog.storageError(error)
         }
     }
 
-    static func verify(_ db: Database, trustedKeyID: String?, anchor: AuditCheckpoint?) throws -> AuditVerificationReport {
+    /// Verifies the log kept in `database` (PostgreSQL), as ``verify(directory:trustedKeyID:anchor:)``
+    /// does a file: in pages, on a thread of its own (the walk is synchronous and CPU-bound).
+    package static func verify(database: PostgresBackend, trustedKeyID: String? = nil,
+                               anchor: AuditCheckpoint? = nil) async throws(AuditError) -> AuditVerificationReport {
+        let result: Result<AuditVerificationReport, AuditError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(returning: Result { () throws(AuditError) in
+                    do {
+                        return try verify(PostgresVerificationSource(database: database), trustedKeyID: trustedKeyID, anchor: anchor)
+                    } catch {
+                        throw AuditLog.storageError(error)
+                    }
+                })
+            }
+        }
+        return try result.get()
+    }
+
+    static func verify<Source: AuditVerificationSource>(_ source: Source, trustedKeyID: String?,
+                                                        anchor: AuditCheckpoint?) throws -> AuditVerificationReport {
         var report = AuditVerificationReport()
-        let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
-        for table in ["audit_record", "audit_checkpoint", "audit_prune", "audit_key"] where !tables.contains(table) {
-            report.problem = .structure("table \(table) is missing")
+        if let missing = try source.missingTable() {
+            report.problem = .structure("table \(missing) is missing")
             return report
         }
-        let keys = try trustedKeys(db, pinned: trustedKeyID)
-        let checkpoints = try Row.fetchAll(db, sql: "SELECT * FROM audit_checkpoint ORDER BY segment").map(AuditCheckpoint.init(row:))
-        let prunes = try Row.fetchAll(db, sql: "SELECT * FROM audit_prune ORDER BY id").map(AuditPruneRecord.init(row:))
+        let keys = trustedKeys(try source.keys(), pinned: trustedKeyID)
+        let checkpoints = try source.checkpoints()
+        let prunes = try source.pruneRecords()
 
         // The checkpoint chain on its own: the first broken link and where it starts.
         let chain = CheckpointChain.check(checkpoints, keys: keys)
@@ -62,7 +83,7 @@ public enum AuditVerifier {
         }
         report.segmentsPruned = pruned.throughSegment
 
-        var walk = ChainWalk(db: db, checkpoints: chain.valid, start: pruned.throughSequence + 1, startHash: pruned.startHash,
+        var walk = ChainWalk(next: { try source.nextRecord() }, checkpoints: chain.valid, start: pruned.throughSequence + 1, startHash: pruned.startHash,
                              limit: chain.problem?.position ?? Int64.max)
         let walkProblem = try walk.run()
         report.recordsChecked = walk.recordsChecked
@@ -86,13 +107,11 @@ public enum AuditVerifier {
     }
 
     /// The keys that may sign: those recorded in the log (each must match its id), or only the pinned one.
-    static func trustedKeys(_ db: Database, pinned: String?) throws -> [String: AuditPublicKey] {
+    static func trustedKeys(_ rows: [AuditKeyRow], pinned: String?) -> [String: AuditPublicKey] {
         var keys: [String: AuditPublicKey] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT key_id, algorithm, public_key FROM audit_key") {
-            let values = RowValues(row)
-            guard values.text("algorithm") == AuditPublicKey.algorithm,
-                  let key = try? AuditPublicKey(rawRepresentation: values.bytes("public_key")),
-                  key.keyID == values.text("key_id"), pinned == nil || pinned == key.keyID else { continue }
+        for row in rows {
+            guard row.algorithm == AuditPublicKey.algorithm, let key = try? AuditPublicKey(rawRepresentation: row.publicKey),
+                  key.keyID == row.keyID, pinned == nil || pinned == key.keyID else { continue }
             keys[key.keyID] = key
         }
         return keys

@@ -75,12 +75,15 @@ extension DrillRun {
                 try? await Task.sleep(for: .milliseconds(2))
             }
         }
-        let responder = IncidentResponder(manager: world.manager, keyStore: world.manager.store, ledger: world.ledger,
-                                          now: clock.reader, afterEffect: { step in if step == .revokeKey { moments.markRevoked() } })
+        let incidents = FolderIncidentStore(dataDirectory: world.directory)
+        let stores = IncidentResponder.Stores(keyStore: world.manager.store, ledger: world.ledger, audit: .sqliteDirectory(world.directory),
+                                              incidents: incidents)
+        let responder = IncidentResponder(manager: world.manager, stores: stores, now: clock.reader,
+                                          afterEffect: { step in if step == .revokeKey { moments.markRevoked() } })
         let started = ContinuousClock.now
-        let (record, folder) = try await responder.respond(IncidentResponder.Request(
-            issuerID: DrillCast.consumers, keyID: stolenKeyID, reason: "consumer signing key stolen",
-            dataDirectory: world.directory, auditDirectory: world.directory, actor: "drill-on-call"))
+        let record = try await responder.respond(IncidentResponder.Request(
+            issuerID: DrillCast.consumers, keyID: stolenKeyID, reason: "consumer signing key stolen", actor: "drill-on-call"))
+        let folder = incidents.folder(id: record.id)
         let commandSeconds = (ContinuousClock.now - started).drillSeconds
         let deadline = ContinuousClock.now + .seconds(10)
         while moments.seen == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }

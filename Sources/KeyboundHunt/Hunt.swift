@@ -1,6 +1,4 @@
 import Foundation
-import GRDB
-import KeyboundSQLite
 import KeyboundAudit
 import KeyboundStore
 
@@ -15,32 +13,28 @@ import KeyboundStore
 ///
 /// One streaming pass reads every record; memory does not grow with the log.
 public enum Hunt {
-    /// Runs a hunt. Reads the stores only; never writes to them.
+    /// Runs a hunt. Reads the stores only; never writes to them. The SQLite scan runs on a thread
+    /// of its own, off the concurrency pool.
     public static func run(_ configuration: HuntConfiguration) async throws(HuntError) -> HuntReport {
-        try configuration.validate()
+        try configuration.validate()  // a bad request costs no read of any store
         let started = ContinuousClock.now
-        return try run(configuration, directory: try await HuntKeyDirectory(store: configuration.keyStore), started: started)
-    }
-
-    /// Runs a hunt over a key directory already read: the scan itself, synchronous and CPU-bound
-    /// (a server runs it off the concurrency pool).
-    public static func run(_ configuration: HuntConfiguration, directory: HuntKeyDirectory,
-                           started: ContinuousClock.Instant = .now) throws(HuntError) -> HuntReport {
-        try configuration.validate()
+        let directory = try await HuntKeyDirectory(store: configuration.keyStore)
         let seed = HuntHash.randomSeed()
-        let ledger = try LedgerIndex.load(store: configuration.ledger, seed: seed)
-        let queue = try openAuditLog(configuration)
-        defer { try? queue.close() }
+        let ledger = try await LedgerIndex.load(store: configuration.ledger, seed: seed)
         let scanner = AuditScanner(configuration: configuration, directory: directory, ledger: ledger.digests, seed: seed)
-        let scanSeconds: Double
+        let scanStarted = ContinuousClock.now
         let records: [Int64: AuditRecord]
-        do {
-            (records, scanSeconds) = try scan(queue, with: scanner)
-        } catch let error as HuntError {
-            throw error
-        } catch {
-            throw HuntError(.auditUnavailable, "cannot read the audit log in '\(configuration.auditDirectory.path)': \(error)")
+        switch configuration.audit {
+        case .sqliteDirectory(let auditDirectory):
+            records = try await SQLiteHuntSource.scan(directory: auditDirectory, configuration: configuration, with: scanner)
+        case .log(let log):
+            records = try await StorageHuntSource.scan(log, with: scanner)
         }
+        let scanSeconds = (ContinuousClock.now - scanStarted).seconds
+        try await ledger.explain(scanner.findings.filter { $0.kind == .forgedToken }.compactMap { candidate in
+            guard let record = records[candidate.sequence], let tokenID = record.tokenID else { return nil }
+            return (record.tokenIssuer.flatMap(directory.issuer(url:))?.id, tokenID)
+        }, directory: directory)
         var builder = HuntReportBuilder(configuration: configuration, directory: directory, ledger: ledger, scanner: scanner,
                                         records: records)
         var report = try builder.build()
@@ -48,38 +42,6 @@ public enum Hunt {
         report.scan.scanSeconds = scanSeconds
         report.scan.totalSeconds = (ContinuousClock.now - started).seconds
         return report
-    }
-
-    /// The scanning pass, in one synchronous read of the audit log: the records the findings and
-    /// leads name, and the pass's duration in seconds.
-    private static func scan(_ queue: DatabaseQueue, with scanner: AuditScanner) throws -> ([Int64: AuditRecord], Double) {
-        try queue.read { db in
-            let scanStarted = ContinuousClock.now
-            try scanner.run(db)
-            let seconds = (ContinuousClock.now - scanStarted).seconds
-            let wanted = Set(scanner.findings.map(\.sequence) + scanner.leads.map(\.sequence))
-            return (try AuditRecordReader.records(db, sequences: wanted), seconds)
-        }
-    }
-
-    /// The audit log, read-only, with read settings for one long sequential scan.
-    private static func openAuditLog(_ configuration: HuntConfiguration) throws(HuntError) -> DatabaseQueue {
-        let path = configuration.auditDirectory.appendingPathComponent(AuditLog.fileName).path
-        guard FileManager.default.fileExists(atPath: path) else { throw HuntError(.auditUnavailable, "no audit log at '\(path)'") }
-        let cache = max(64, configuration.cacheKiB), map = max(0, configuration.memoryMapBytes)
-        do {
-            let queue = try SQLiteDatabase.openReadOnly(path: path) { db in
-                try db.execute(sql: "PRAGMA cache_size = -\(cache)")
-                try db.execute(sql: "PRAGMA mmap_size = \(map)")
-            }
-            let hasTable = try queue.read { db in try db.tableExists("audit_record") }
-            guard hasTable else { throw HuntError(.auditUnavailable, "'\(path)' is not an audit log (no audit_record table)") }
-            return queue
-        } catch let error as HuntError {
-            throw error
-        } catch {
-            throw HuntError(.auditUnavailable, "cannot open the audit log at '\(path)': \(error)")
-        }
     }
 }
 

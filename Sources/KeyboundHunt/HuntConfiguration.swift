@@ -1,5 +1,22 @@
 import Foundation
+import KeyboundAudit
 import KeyboundStore
+
+/// Where the hunt reads the audit log.
+public enum HuntAuditSource: Sendable {
+    /// `audit.sqlite` in this directory, read-only, through the SQLite fast path.
+    case sqliteDirectory(URL)
+    /// An open log of any backend (PostgreSQL), read in pages through its storage.
+    case log(AuditLog)
+
+    /// Where the log is, for messages (no secret).
+    public var location: String {
+        switch self {
+        case .sqliteDirectory(let directory): directory.appendingPathComponent(AuditLog.fileName).path
+        case .log(let log): log.location
+        }
+    }
+}
 
 /// What to hunt over and for.
 public struct HuntConfiguration: Sendable {
@@ -17,12 +34,13 @@ public struct HuntConfiguration: Sendable {
         }
     }
 
-    /// The directory holding `audit.sqlite`.
-    public var auditDirectory: URL
+    /// The audit log.
+    public var audit: HuntAuditSource
     /// The key store (issuers, keys with their states, key events). Read only.
     public var keyStore: any KeyStore
-    /// The provider store whose `issuance` table is the ledger. Read only.
-    public var ledger: SQLiteProviderStore
+    /// The provider store whose issuances are the ledger. Read only. An SQLite store's ledger is
+    /// read through a fast path of its own.
+    public var ledger: any ProviderStore
     /// The key to trace, if any (finding 1, key use).
     public var key: KeySelector?
     /// Only records at or after this time are reported (the look-back still reads earlier ones).
@@ -34,10 +52,10 @@ public struct HuntConfiguration: Sendable {
     /// At most this many findings of each kind, and this many leads, are listed in full
     /// (their counts are always exact).
     public var maximumListed: Int
-    /// SQLite `mmap_size` for the audit log's read connection, in bytes (0: plain reads). Pages
+    /// SQLite only: `mmap_size` for the audit log's read connection, in bytes (0: plain reads). Pages
     /// mapped in count towards the process's resident memory, so the default stays modest.
     public var memoryMapBytes: Int
-    /// SQLite page cache of the read connection, in KiB.
+    /// SQLite only: the page cache of the read connection, in KiB.
     public var cacheKiB: Int
     /// The report's generation time.
     public var now: Date
@@ -48,12 +66,22 @@ public struct HuntConfiguration: Sendable {
     /// scan stay in the CPU caches (measured faster than 8 MiB).
     public static let defaultCacheKiB = 256
 
-    /// A configuration over the three stores; everything else has its default.
-    public init(auditDirectory: URL, keyStore: any KeyStore, ledger: SQLiteProviderStore, key: KeySelector? = nil,
+    /// A configuration over the three stores, with `audit.sqlite` in `auditDirectory`; everything
+    /// else has its default.
+    public init(auditDirectory: URL, keyStore: any KeyStore, ledger: any ProviderStore, key: KeySelector? = nil,
                 since: Date? = nil, until: Date? = nil, lookback: TimeInterval = HuntConfiguration.defaultLookback,
                 maximumListed: Int = 1_000, memoryMapBytes: Int = 0, cacheKiB: Int = HuntConfiguration.defaultCacheKiB,
                 now: Date = Date()) {
-        self.auditDirectory = auditDirectory
+        self.init(audit: .sqliteDirectory(auditDirectory), keyStore: keyStore, ledger: ledger, key: key, since: since, until: until,
+                  lookback: lookback, maximumListed: maximumListed, memoryMapBytes: memoryMapBytes, cacheKiB: cacheKiB, now: now)
+    }
+
+    /// A configuration over the three stores; everything else has its default.
+    public init(audit: HuntAuditSource, keyStore: any KeyStore, ledger: any ProviderStore, key: KeySelector? = nil,
+                since: Date? = nil, until: Date? = nil, lookback: TimeInterval = HuntConfiguration.defaultLookback,
+                maximumListed: Int = 1_000, memoryMapBytes: Int = 0, cacheKiB: Int = HuntConfiguration.defaultCacheKiB,
+                now: Date = Date()) {
+        self.audit = audit
         self.keyStore = keyStore
         self.ledger = ledger
         self.key = key

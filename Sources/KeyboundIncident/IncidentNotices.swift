@@ -92,14 +92,15 @@ struct IncidentNotices {
         return max(0, revoked.timeIntervalSince(first))
     }
 
-    func write(to folder: IncidentFolder) throws(IncidentError) {
-        try folder.write(timelineMarkdown, named: "timeline.md")
-        try folder.write(JSONWriter(prettyPrinted: true).string(.object(summaryJSON)) + "\n", named: "summary.json")
-        try folder.write(affectedMarkdown, named: "affected.md")
+    func write(to store: any IncidentStore) async throws(IncidentError) {
+        let id = record.id
+        try await store.write(timelineMarkdown, named: "timeline.md", incidentID: id)
+        try await store.write(JSONWriter(prettyPrinted: true).string(.object(summaryJSON)) + "\n", named: "summary.json", incidentID: id)
+        try await store.write(affectedMarkdown, named: "affected.md", incidentID: id)
         for organisation in organisations {
-            try folder.write(notice(organisation), named: "notices/\(organisation.fileName).md")
-            try folder.write(JSONWriter(prettyPrinted: true).string(.object(noticeJSON(organisation))) + "\n",
-                             named: "notices/\(organisation.fileName).json")
+            try await store.write(notice(organisation), named: "notices/\(organisation.fileName).md", incidentID: id)
+            try await store.write(JSONWriter(prettyPrinted: true).string(.object(noticeJSON(organisation))) + "\n",
+                                  named: "notices/\(organisation.fileName).json", incidentID: id)
         }
     }
 

@@ -7,9 +7,10 @@ import KeyboundStore
 /// idempotent, resumable run (see ``IncidentStep``).
 ///
 /// Started again for the same issuer and key, it resumes the open incident at its first
-/// unfinished step; for a closed one it changes nothing and returns it.
+/// unfinished step, wherever it runs (on PostgreSQL the incident is in the shared database); for a
+/// closed one it changes nothing and returns it.
 public struct IncidentResponder: Sendable {
-    /// What to respond to and where.
+    /// What to respond to.
     public struct Request: Sendable {
         /// The issuer id.
         public var issuerID: String
@@ -17,81 +18,80 @@ public struct IncidentResponder: Sendable {
         public var keyID: String
         /// Why (recorded with the revocation).
         public var reason: String
-        /// The data directory: the key store, `provider.sqlite`, and `incidents/`.
-        public var dataDirectory: URL
-        /// Where `audit.sqlite` is (the data directory for `keybound serve --with-mail`).
-        public var auditDirectory: URL
         /// Recorded as the revocation's actor.
         public var actor: String
 
-        /// A request; the audit log defaults to the data directory.
-        public init(issuerID: String, keyID: String, reason: String, dataDirectory: URL, auditDirectory: URL? = nil,
-                    actor: String = "incident-response") {
+        /// A request.
+        public init(issuerID: String, keyID: String, reason: String, actor: String = "incident-response") {
             self.issuerID = issuerID
             self.keyID = keyID
             self.reason = reason
-            self.dataDirectory = dataDirectory
-            self.auditDirectory = auditDirectory ?? dataDirectory
             self.actor = actor
         }
     }
 
+    /// Where a response reads and writes: the key store, the provider's ledger and grants, the
+    /// audit log the hunt reads, and the incidents. One data directory's files, or one
+    /// PostgreSQL database.
+    public struct Stores: Sendable {
+        /// The key store (revocation, the fresh key, key events).
+        public var keyStore: any KeyStore
+        /// The issuance ledger, token revocations and refresh chains.
+        public var ledger: any ProviderStore
+        /// The audit log the hunt reads.
+        public var audit: HuntAuditSource
+        /// Where the incident and its documents are kept.
+        public var incidents: any IncidentStore
+
+        /// The stores.
+        public init(keyStore: any KeyStore, ledger: any ProviderStore, audit: HuntAuditSource, incidents: any IncidentStore) {
+            self.keyStore = keyStore
+            self.ledger = ledger
+            self.audit = audit
+            self.incidents = incidents
+        }
+    }
+
     let manager: KeyManager
-    let keyStore: any KeyStore
-    let ledger: SQLiteProviderStore
+    let stores: Stores
     let now: @Sendable () -> Date
     /// Called after a step's effect and before its completion is recorded (tests use it to
     /// simulate a kill at the worst moment).
     let afterEffect: @Sendable (IncidentStep) throws -> Void
 
-    /// A responder over the stores of one data directory.
-    public init(manager: KeyManager, keyStore: any KeyStore, ledger: SQLiteProviderStore, now: @escaping @Sendable () -> Date = { Date() },
+    /// A responder over `stores`; `manager` manages `stores.keyStore`.
+    public init(manager: KeyManager, stores: Stores, now: @escaping @Sendable () -> Date = { Date() },
                 afterEffect: @escaping @Sendable (IncidentStep) throws -> Void = { _ in }) {
         self.manager = manager
-        self.keyStore = keyStore
-        self.ledger = ledger
+        self.stores = stores
         self.now = now
         self.afterEffect = afterEffect
     }
 
-    /// The incidents folder of a data directory.
-    public static func incidentsRoot(_ dataDirectory: URL) -> URL { dataDirectory.appendingPathComponent("incidents", isDirectory: true) }
-
-    /// Runs (or resumes) the response; returns the final state and the folder.
-    public func respond(_ request: Request) async throws -> (IncidentRecord, IncidentFolder) {
+    /// Runs (or resumes) the response; returns the final state (its documents are in
+    /// `stores.incidents`).
+    public func respond(_ request: Request) async throws -> IncidentRecord {
         let issuer = try await manager.issuer(id: request.issuerID)
         guard try await manager.keys(issuerID: issuer.id).contains(where: { $0.keyID == request.keyID }) else {
             throw IncidentError("issuer '\(issuer.id)' has no key '\(request.keyID)'")
         }
-        let root = Self.incidentsRoot(request.dataDirectory)
-        var (record, folder) = try openOrResume(request, issuerURL: issuer.url, root: root)
+        let opened = now()
+        var record = try await stores.incidents.open(IncidentRecord(
+            id: Self.identifier(issuerID: request.issuerID, keyID: request.keyID, at: opened), issuerID: request.issuerID,
+            issuerURL: issuer.url, keyID: request.keyID, reason: request.reason, openedAt: opened, completed: []))
         var report: HuntReport?
         while let step = record.nextStep {
-            let detail = try await perform(step, &record, report: &report, request: request, folder: folder)
+            let detail = try await perform(step, &record, report: &report, request: request)
             try afterEffect(step)
             record.completed.append(.init(step: step, completedAt: now(), detail: detail))
-            try folder.save(record)
+            try await stores.incidents.save(record)
         }
-        return (record, folder)
+        return record
     }
 
     private func hunt(_ record: IncidentRecord, _ request: Request) async throws -> HuntReport {
-        try await Hunt.run(HuntConfiguration(auditDirectory: request.auditDirectory, keyStore: keyStore, ledger: ledger,
-                                       key: .init(issuer: record.issuerURL, keyID: request.keyID), now: now()))
-    }
-
-    /// The open (or closed) incident of this issuer and key, or a new one.
-    func openOrResume(_ request: Request, issuerURL: String, root: URL) throws -> (IncidentRecord, IncidentFolder) {
-        for existing in try IncidentCatalog.list(root: root) where existing.issuerID == request.issuerID && existing.keyID == request.keyID {
-            return (existing, IncidentFolder(root: root, id: existing.id))
-        }
-        let opened = now()
-        let id = Self.identifier(issuerID: request.issuerID, keyID: request.keyID, at: opened)
-        let record = IncidentRecord(id: id, issuerID: request.issuerID, issuerURL: issuerURL, keyID: request.keyID,
-                                    reason: request.reason, openedAt: opened, completed: [])
-        let folder = IncidentFolder(root: root, id: id)
-        try folder.save(record)
-        return (record, folder)
+        try await Hunt.run(HuntConfiguration(audit: stores.audit, keyStore: stores.keyStore, ledger: stores.ledger,
+                                             key: .init(issuer: record.issuerURL, keyID: request.keyID), now: now()))
     }
 
     /// `INC-<yyyyMMdd>-<issuer>-<first 8 characters of the kid, alphanumerics only>`.
@@ -102,8 +102,8 @@ public struct IncidentResponder: Sendable {
         return "INC-\(day)-\(issuer)-\(kid)"
     }
 
-    private func perform(_ step: IncidentStep, _ record: inout IncidentRecord, report: inout HuntReport?, request: Request,
-                         folder: IncidentFolder) async throws -> String {
+    private func perform(_ step: IncidentStep, _ record: inout IncidentRecord, report: inout HuntReport?,
+                         request: Request) async throws -> String {
         switch step {
         case .revokeKey:
             let key = try await manager.revoke(issuerID: request.issuerID, keyID: request.keyID, reason: request.reason,
@@ -128,19 +128,25 @@ public struct IncidentResponder: Sendable {
             record.freshKeyID = active.keyID
             return "issuer \(request.issuerID) signs with \(purpose.keyName) \(active.keyID)"
         case .revokeTokens:
-            let tokens = try ledger.issuances(issuerID: request.issuerID, keyID: request.keyID)
+            let ledger = stores.ledger
+            let tokens = try await ledger.issuances(issuerID: request.issuerID, keyID: request.keyID)
             let reason = "incident \(record.id): signing key \(request.keyID) compromised"
-            for token in tokens { try ledger.revokeToken(issuerID: request.issuerID, tokenID: token.tokenID, reason: reason, kind: .incidentResponse, now: now()) }
+            for token in tokens {
+                try await ledger.revokeToken(issuerID: request.issuerID, tokenID: token.tokenID, reason: reason, kind: .incidentResponse, now: now())
+            }
             let chains = Set(tokens.compactMap(\.chainID))
-            for chain in chains.sorted() { try ledger.revokeChain(issuerID: request.issuerID, chainID: chain, reason: reason, kind: .incidentResponse, now: now()) }
+            for chain in chains.sorted() {
+                try await ledger.revokeChain(issuerID: request.issuerID, chainID: chain, reason: reason, kind: .incidentResponse, now: now())
+            }
             record.tokensRevoked = tokens.count
             record.chainsRevoked = chains.count
             return "\(tokens.count) tokens signed with \(request.keyID) revoked, \(chains.count) refresh chains cut"
         case .hunt:
             let found = try await hunt(record, request)
             report = found
-            try folder.write(found.markdown, named: "hunt.md")
-            try folder.write(JSONWriter(prettyPrinted: true).string(.object(found.jsonObject)) + "\n", named: "hunt.json")
+            try await stores.incidents.write(found.markdown, named: "hunt.md", incidentID: record.id)
+            try await stores.incidents.write(JSONWriter(prettyPrinted: true).string(.object(found.jsonObject)) + "\n", named: "hunt.json",
+                                             incidentID: record.id)
             return "\(found.maliciousCount) malicious findings, \(found.leadCount) leads, \(found.keyUse?.total.total ?? 0) uses of the key"
         case .writeNotices:
             // A resumed run that starts here hunts again (the log only grows, the key is revoked).
@@ -148,7 +154,7 @@ public struct IncidentResponder: Sendable {
             if let report { found = report } else { found = try await hunt(record, request) }
             let events = try await manager.events(after: 0, limit: 1_000_000).filter { $0.issuerID == request.issuerID }
             let notices = IncidentNotices(record: record, report: found, keyEvents: events, generatedAt: now())
-            try notices.write(to: folder)
+            try await notices.write(to: stores.incidents)
             return "timeline and \(notices.organisations.count) organisation notices written"
         case .close:
             return "closed"

@@ -62,7 +62,7 @@ public struct OAuthError: HTTPResponseError, CustomStringConvertible {
     }
 
     /// 503 `temporarily_unavailable`, `Retry-After: 5`: the database cannot be used right now.
-    static func storeUnavailable() -> OAuthError {
+    package static func storeUnavailable() -> OAuthError {
         var error = OAuthError(status: .serviceUnavailable, error: "temporarily_unavailable",
                                description: "the provider's database is unavailable; try again shortly")
         error.headers[.retryAfter] = "5"

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Keybound
 import KeyboundAudit
+import KeyboundPostgres
 import KeyboundStore
+import Logging
 
 /// `keybound audit ...`: the tamper-evident audit log of a protected resource.
 struct AuditCommand: ParsableCommand {
@@ -16,7 +18,7 @@ struct AuditCommand: ParsableCommand {
 struct AuditOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: "Data directory holding audit.sqlite (default: $KEYBOUND_DATA or ./keybound-data).")
     var dataDirectory: String?
-    @Option(name: .customLong("database"), help: "Where the stores live: sqlite:DIR (default: $KEYBOUND_DATABASE, else as --data).")
+    @Option(name: .customLong("database"), help: "Where the stores live: sqlite:DIR or postgres://… (default: $KEYBOUND_DATABASE, else as --data).")
     var database: String?
 
     @Flag(help: "Print JSON.")
@@ -27,24 +29,49 @@ struct AuditOptions: ParsableArguments {
 
     func validate() throws {
         if let nowOverride { try CLIInput.validateUnixTime(nowOverride, option: "--now") }
-        do { _ = try KeyboundCLI.sqliteDirectory(database: database, data: dataDirectory) } catch { throw ValidationError(error.message) }
+        do { _ = try location() } catch { throw ValidationError(error.message) }
     }
 
     var now: Date { nowOverride.map { Date(timeIntervalSince1970: $0) } ?? Date() }
 
-    /// The SQLite data directory (``validate()`` has checked that the setting names one).
-    var directory: URL {
-        (try? KeyboundCLI.sqliteDirectory(database: database, data: dataDirectory)) ?? URL(fileURLWithPath: DatabaseLocation.defaultDirectory)
+    /// Where the log is: `audit.sqlite` in a data directory, or the shared PostgreSQL database.
+    func location() throws(CLIError) -> DatabaseLocation { try KeyboundCLI.location(database: database, data: dataDirectory) }
+
+    /// The database of a PostgreSQL location (a small pool; the schema brought up to date).
+    func openDatabase(_ settings: PostgresConnectionSettings) async throws(CLIError) -> PostgresStores {
+        try await storeCall { () async throws(StoreError) in
+            try await PostgresStores.open(settings, environment: ProcessInfo.processInfo.environment,
+                                          logger: Logger(label: "keybound.database"), maximumConnections: 2)
+        }
     }
 
-    /// Opens the existing log (never creates one) with its signing key.
-    func openLog() throws(CLIError) -> AuditLog {
-        let file = directory.appendingPathComponent(AuditLog.fileName)
-        guard FileManager.default.fileExists(atPath: file.path) else { throw CLIError("no audit log at '\(file.path)'") }
-        do {
-            return try AuditLog(directory: directory)
-        } catch {
-            throw CLIError(error.message)
+    /// Opens the existing log (never creates one). On SQLite with its key file; on PostgreSQL with
+    /// the audit key sealed in the key store (the KEK must be configured), since pruning and
+    /// sealing sign.
+    func openLog() async throws(CLIError) -> AuditLog {
+        switch try location() {
+        case .sqlite(let directory):
+            let file = directory.appendingPathComponent(AuditLog.fileName)
+            guard FileManager.default.fileExists(atPath: file.path) else { throw CLIError("no audit log at '\(file.path)'") }
+            do {
+                return try AuditLog(directory: directory)
+            } catch {
+                throw CLIError(error.message)
+            }
+        case .postgres(let settings):
+            let stores = try await openDatabase(settings)
+            do {
+                let kek = try KEKSource.resolveForDatabase(environment: ProcessInfo.processInfo.environment)
+                let manager = try await KeyManager(store: stores.keys, kek: kek)
+                let secret = try await manager.sealedSecret(.auditSigningKey) { AuditSigningKey.generatePrivateKeyBytes() }
+                return try await AuditLog.open(database: stores.database, signingKey: try AuditSigningKey(privateKeyBytes: secret))
+            } catch let error as StoreError {
+                throw CLIError(error)
+            } catch let error as AuditError {
+                throw CLIError(error.message)
+            } catch {
+                throw CLIError("\(error)")
+            }
         }
     }
 }
@@ -74,9 +101,9 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     @Option(help: "A checkpoint exported earlier (JSON from `audit checkpoints --last`); it must still be in the log, unchanged.")
     var anchor: String?
 
-    func run() async throws { try outcome().finish() }
+    func run() async throws { try await outcome().finish() }
 
-    func outcome() throws(CLIError) -> AuditOutcome {
+    func outcome() async throws(CLIError) -> AuditOutcome {
         var anchorCheckpoint: AuditCheckpoint?
         if let anchor {
             let object = try CLIInput.jsonObject(try CLIInput.readFile(anchor, what: "anchor checkpoint"), what: "the anchor checkpoint")
@@ -84,10 +111,21 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             anchorCheckpoint = checkpoint
         }
         let report: AuditVerificationReport
-        do {
-            report = try AuditVerifier.verify(directory: options.directory, trustedKeyID: keyID, anchor: anchorCheckpoint)
-        } catch {
-            throw CLIError(error.message)
+        switch try options.location() {
+        case .sqlite(let directory):
+            do {
+                report = try AuditVerifier.verify(directory: directory, trustedKeyID: keyID, anchor: anchorCheckpoint)
+            } catch {
+                throw CLIError(error.message)
+            }
+        case .postgres(let settings):
+            // Read only: the public keys are in the log; no KEK is needed.
+            let stores = try await options.openDatabase(settings)
+            do {
+                report = try await AuditVerifier.verify(database: stores.database, trustedKeyID: keyID, anchor: anchorCheckpoint)
+            } catch {
+                throw CLIError(error.message)
+            }
         }
         var outcome = AuditOutcome()
         outcome.stdout = options.json ? JSONWriter().string(.object(report.jsonObject)) : report.summary
@@ -118,7 +156,7 @@ struct AuditPruneCommand: AsyncParsableCommand {
 
     func outcome() async throws(CLIError) -> AuditOutcome {
         guard let retention = DurationText.parse(olderThan) else { throw CLIError("--older-than must be a positive duration") }
-        let log = try options.openLog()
+        let log = try await options.openLog()
         let cutoff = options.now.addingTimeInterval(-retention)
         let result: AuditPruneResult
         do {
@@ -154,7 +192,7 @@ struct AuditCheckpointsCommand: AsyncParsableCommand {
     func run() async throws { try await outcome().finish() }
 
     func outcome() async throws(CLIError) -> AuditOutcome {
-        let log = try options.openLog()
+        let log = try await options.openLog()
         let checkpoints: [AuditCheckpoint]
         do {
             if seal { try await log.checkpoint(now: options.now) }

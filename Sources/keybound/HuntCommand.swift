@@ -3,6 +3,7 @@ import Foundation
 import KeyboundAudit
 import KeyboundHunt
 import KeyboundStore
+import Logging
 
 extension HuntFormat: ExpressibleByArgument {}
 
@@ -13,14 +14,15 @@ struct HuntCommand: AsyncParsableCommand {
         abstract: "Hunt the audit log: forged tokens, cross-issuer and revoked keys, a key's every use, first-time access.",
         discussion: """
             Reads keybound.sqlite (keys) and provider.sqlite (the issuance ledger) in --data, and audit.sqlite in \
-            --audit (default: the same directory, as with `keybound serve --with-mail`). Read only. See docs/hunt.md. \
+            --audit (default: the same directory, as with `keybound serve --with-mail`); or, with --database postgres://…, \
+            all three in the shared database. Read only. See docs/hunt.md. \
             Exit codes: 0 = nothing malicious (first-time-access leads alone never change that), 1 = forged tokens, \
             cross-issuer keys or revoked/inactive keys found, 2 = bad flags or unreadable stores.
             """)
 
     @Option(name: .customLong("data"), help: "Data directory of the provider: keys and ledger (default: $KEYBOUND_DATA or ./keybound-data).")
     var dataDirectory: String?
-    @Option(name: .customLong("database"), help: "Where the provider's stores live: sqlite:DIR (default: $KEYBOUND_DATABASE, else as --data).")
+    @Option(name: .customLong("database"), help: "Where the provider's stores live: sqlite:DIR or postgres://… (default: $KEYBOUND_DATABASE, else as --data).")
     var database: String?
     @Option(name: .customLong("audit"), help: "Directory holding audit.sqlite (default: the data directory).")
     var auditDirectory: String?
@@ -62,26 +64,22 @@ struct HuntCommand: AsyncParsableCommand {
     func outcome() async throws(CLIError) -> HuntOutcome {
         let window: (since: Date?, until: Date?)
         do { window = try times() } catch { throw CLIError("\(error)") }
-        let data = try KeyboundCLI.sqliteDirectory(database: database, data: dataDirectory)
-        let audit = auditDirectory.map { URL(fileURLWithPath: $0) } ?? data
-        for (directory, file, what) in [(data, SQLiteKeyStore.fileName, "key store"), (data, SQLiteProviderStore.fileName, "issuance ledger"),
-                                        (audit, AuditLog.fileName, "audit log")] {
-            let path = directory.appendingPathComponent(file).path
-            guard FileManager.default.fileExists(atPath: path) else { throw CLIError("no \(what) at '\(path)'") }
-        }
         let report: HuntReport
         do {
-            let keys = try SQLiteKeyStore(directory: data)
-            let ledger = try SQLiteProviderStore(directory: data)
+            let stores = try await openStores()
             let configuration = HuntConfiguration(
-                auditDirectory: audit, keyStore: keys, ledger: ledger,
+                audit: stores.audit, keyStore: stores.keys, ledger: stores.ledger,
                 key: issuer.flatMap { issuer in kid.map { HuntConfiguration.KeySelector(issuer: issuer, keyID: $0) } },
                 since: window.since, until: window.until, lookback: lookbackDays * 86_400, maximumListed: maximumListed,
                 now: nowOverride.map { Date(timeIntervalSince1970: $0) } ?? Date())
             report = try await Hunt.run(configuration)
+        } catch let error as CLIError {
+            throw error
         } catch let error as HuntError {
             throw CLIError(error.message)
         } catch let error as StoreError {
+            throw CLIError(error.message)
+        } catch let error as AuditError {
             throw CLIError(error.message)
         } catch {
             throw CLIError("\(error)")
@@ -100,6 +98,26 @@ struct HuntCommand: AsyncParsableCommand {
             outcome.stdout = rendered
         }
         return outcome
+    }
+
+    /// The three stores, read only: files in an SQLite data directory (the audit log in `--audit`
+    /// if given), or the shared PostgreSQL database (where `--audit` has no meaning).
+    func openStores() async throws -> (keys: any KeyStore, ledger: any ProviderStore, audit: HuntAuditSource) {
+        switch try KeyboundCLI.location(database: database, data: dataDirectory) {
+        case .sqlite(let data):
+            let audit = auditDirectory.map { URL(fileURLWithPath: $0) } ?? data
+            for (directory, file, what) in [(data, SQLiteKeyStore.fileName, "key store"), (data, SQLiteProviderStore.fileName, "issuance ledger"),
+                                            (audit, AuditLog.fileName, "audit log")] {
+                let path = directory.appendingPathComponent(file).path
+                guard FileManager.default.fileExists(atPath: path) else { throw CLIError("no \(what) at '\(path)'") }
+            }
+            return (try SQLiteKeyStore(directory: data), try SQLiteProviderStore(directory: data), .sqliteDirectory(audit))
+        case .postgres(let settings):
+            guard auditDirectory == nil else { throw CLIError("--audit names an SQLite directory; on PostgreSQL the audit log is in the database") }
+            let stores = try await PostgresStores.open(settings, environment: ProcessInfo.processInfo.environment,
+                                                       logger: Logger(label: "keybound.database"), maximumConnections: 2)
+            return (stores.keys, stores.provider, .log(try await AuditLog.openForReading(database: stores.database)))
+        }
     }
 
     /// `--since` and `--until` as dates.

@@ -1,20 +1,27 @@
 import ArgumentParser
 import Foundation
 import Keybound
+import KeyboundAudit
+import KeyboundIncident
+import KeyboundMail
+import KeyboundPostgres
 import KeyboundStore
 import Logging
 
-/// `keybound migrate --from sqlite:DIR --to postgres://…`: copies a data directory's key store and
-/// provider store into an empty PostgreSQL database (docs/storage.md, "Moving to PostgreSQL").
+/// `keybound migrate --from sqlite:DIR --to postgres://…`: copies a data directory's stores (keys,
+/// provider, audit log, mail, incidents) into an empty PostgreSQL database (docs/storage.md,
+/// "Moving to PostgreSQL").
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Copy the key and provider stores of a SQLite data directory into an empty PostgreSQL database.",
+        abstract: "Copy every store of a SQLite data directory into an empty PostgreSQL database.",
         discussion: """
             Keys are copied sealed, under the KEK they have: every node on the database needs that KEK. \
-            Sequence numbers (key events, the ledger, token events) are kept. The copy is one transaction: \
-            all of it, or nothing. A database that is not empty is refused. Keybound Mail's mailboxes, \
-            the audit log and incidents stay in the directory for now.
+            Sequence numbers (key events, the ledger, token events, the audit chain) are kept. The audit log \
+            must pass `audit verify` first; it is copied as stored, with its checkpoints, and its key file's \
+            private key is sealed into the key store under the KEK (KEYBOUND_KEK_FILE, the store's own). \
+            Keybound Mail's mailboxes and messages and the incidents come along. The copy is one transaction: \
+            all of it, or nothing. A database that is not empty is refused.
             """)
 
     @Option(help: "The source: sqlite:DIR.") var from: String
@@ -39,8 +46,27 @@ struct MigrateCommand: AsyncParsableCommand {
             throw CLIError("no key store in '\(source.path)' (\(SQLiteKeyStore.fileName))")
         }
         let environment = ProcessInfo.processInfo.environment
+        var parts: [MigrationPart] = []
+        var sealing: [(SealedSecret, [UInt8])] = []
+        var kek: KeyEncryptionKey?
+        do {
+            if let audit = try AuditMigration.part(directory: source) {
+                parts.append(audit.part)
+                sealing.append((.auditSigningKey, audit.signingKey))
+                kek = try KEKSource.resolveForDatabase(environment: environment)
+            }
+            if let mail = MailMigration.part(directory: source) { parts.append(mail) }
+            if let incidents = try await IncidentMigration.part(dataDirectory: source) { parts.append(incidents) }
+        } catch let error as AuditError {
+            throw CLIError(error.message)
+        } catch let error as StoreError {
+            throw CLIError(error)
+        } catch {
+            throw CLIError("\(error)")
+        }
         let report = try await storeCall { () async throws(StoreError) in
-            try await StoreMigration.copy(from: source, to: target, environment: environment, logger: Logger(label: "keybound.database"))
+            try await StoreMigration.copy(from: source, to: target, environment: environment, logger: Logger(label: "keybound.database"),
+                                          sealing: sealing, kek: kek, parts: parts)
         }
         if json {
             var copied = JSONObject(), leftBehind = JSONObject()

@@ -114,15 +114,11 @@ struct ServeCommand: AsyncParsableCommand {
             context.alerts.setWebhook(webhook)
             say("  security alerts: POSTed to \(webhook.url.absoluteString)")
         }
-        let app = KeyboundApp.make(context: context, logger: logger)
-        var services: [any Service] = [app]
-        if let metrics = KeyboundApplication.metricsApplication(configuration: configuration, logger: logger) {
-            services.append(metrics)
-        }
+        var services: [any Service] = []
+        var mail: MailService?
         if withMail {
             guard mailPort != configuration.port else { throw CLIError("--mail-port must differ from the provider's port") }
             let mailLogger = Logger(label: "keybound.mail")
-            let mail: MailService
             if let postgres = stores.postgres {
                 // Mailboxes and the audit log in the shared database; the audit key sealed in the key store.
                 mail = try await ProviderMail.service(context: context, database: postgres.database, logger: mailLogger)
@@ -131,6 +127,12 @@ struct ServeCommand: AsyncParsableCommand {
             } else {
                 throw CLIError("--with-mail needs a data directory or a PostgreSQL database")
             }
+        }
+        services.append(KeyboundApp.make(context: context, logger: logger, auditLog: stores.postgres == nil ? nil : mail?.audit))
+        if let metrics = KeyboundApplication.metricsApplication(configuration: configuration, logger: logger) {
+            services.append(metrics)
+        }
+        if let mail {
             say("  Keybound Mail: http://\(configuration.host):\(mailPort) (audience \(KeyboundMail.audience); audit log \(mail.audit.location))")
             services.append(mail.application(host: configuration.host, port: mailPort, logger: logger))
         }

@@ -55,7 +55,7 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// As ``openManager(allowDevelopmentKEK:)``, with the PostgreSQL stores it opened (`nil` on SQLite).
-    private func openKeyStores(allowDevelopmentKEK: Bool) async throws(CLIError) -> (manager: KeyManager, postgres: PostgresStores?) {
+    func openKeyStores(allowDevelopmentKEK: Bool) async throws(CLIError) -> (manager: KeyManager, postgres: PostgresStores?) {
         let environment = ProcessInfo.processInfo.environment
         do {
             switch try location() {

@@ -18,24 +18,39 @@ final class PostgresAuditStorage: AuditStorage {
     static let recordsPerStatement = 1_000
 
     let database: PostgresBackend
-    let signingKey: AuditSigningKey
+    /// `nil` for a log opened for reading only (``AuditLog/openForReading(database:)``).
+    let signingKey: AuditSigningKey?
     let checkpointInterval: Int
     let writer: PostgresGroupCommit<[AuditRecord], [AuditRecord]>
 
     var location: String { database.settings.description }
 
-    init(database: PostgresBackend, signingKey: AuditSigningKey, configuration: AuditConfiguration,
+    init(database: PostgresBackend, signingKey: AuditSigningKey?, configuration: AuditConfiguration,
          onBatch: @escaping @Sendable (Int, Double) -> Void) {
         self.database = database
         self.signingKey = signingKey
         let checkpointInterval = configuration.checkpointInterval
         self.checkpointInterval = checkpointInterval
         writer = PostgresGroupCommit(database: database, maximumBatch: configuration.maximumBatch, onBatch: onBatch) { groups, connection in
-            try await Self.insert(groups, connection, logger: database.logger, signingKey: signingKey, checkpointInterval: checkpointInterval)
+            try await Self.insert(groups, connection, logger: database.logger, signingKey: try Self.writable(signingKey),
+                                  checkpointInterval: checkpointInterval)
         }
     }
 
     // MARK: Opening
+
+    /// Refuses a database without the audit tables (schema version 6).
+    static func requireTables(in database: PostgresBackend) async throws(AuditError) {
+        let logger = database.logger
+        let present = try await auditCall {
+            try await database.withConnection { connection in
+                try await connection.single(Bool.self, "SELECT to_regclass('audit_record') IS NOT NULL", logger: logger) == true
+            }
+        }
+        guard present else {
+            throw AuditError(.storage, "the database at \(database.settings) has no audit tables: open it through the key store first, which migrates it (schema version 6)")
+        }
+    }
 
     /// Records `key` as the log's signing key, or refuses a key the log does not know when it has
     /// one already (one key per log: every node opens the same sealed key).
@@ -64,12 +79,18 @@ final class PostgresAuditStorage: AuditStorage {
 
     // MARK: Writing
 
+    /// The signing key, or the refusal of a log opened for reading only.
+    static func writable(_ key: AuditSigningKey?) throws(AuditError) -> AuditSigningKey {
+        guard let key else { throw AuditError(.signingKey, "this audit log was opened for reading only: it cannot sign") }
+        return key
+    }
+
     func append(_ records: [AuditRecord]) async throws(AuditError) -> [AuditRecord] {
         try await Self.auditCall { try await writer.submit(records) }
     }
 
     func appendAlone(_ records: [AuditRecord]) async throws(AuditError) -> [AuditRecord] {
-        let signingKey = signingKey, checkpointInterval = checkpointInterval, logger = database.logger
+        let signingKey = try Self.writable(signingKey), checkpointInterval = checkpointInterval, logger = database.logger
         return try await Self.auditCall {
             try await database.withTransaction { connection in
                 try await Self.insert([records], connection, logger: logger, signingKey: signingKey, checkpointInterval: checkpointInterval)[0]
@@ -78,7 +99,7 @@ final class PostgresAuditStorage: AuditStorage {
     }
 
     func checkpoint(now: Date) async throws(AuditError) -> AuditCheckpoint? {
-        let signingKey = signingKey, logger = database.logger
+        let signingKey = try Self.writable(signingKey), logger = database.logger
         return try await Self.auditCall {
             try await database.withTransaction { connection in
                 var head = try await Self.lockedHead(connection, logger: logger, readingTimes: true)
@@ -115,25 +136,32 @@ final class PostgresAuditStorage: AuditStorage {
 
     /// One multi-row `INSERT` for `records` (one round trip).
     private static func insert(_ records: ArraySlice<AuditRecord>, _ connection: PostgresConnection, logger: Logger) async throws {
-        var binds = PostgresBindings(capacity: records.count * recordColumnCount)
-        for record in records {
-            binds.append(record.sequence)
-            for field in record.canonicalFields {
+        try await insertRows(records.map { ($0.sequence, $0.canonicalFields, $0.hash) }, connection, logger: logger)
+    }
+
+    /// One multi-row `INSERT` of rows given as their stored fields (`keybound migrate` copies
+    /// rows exactly as they were stored).
+    static func insertRows(_ rows: [(sequence: Int64, fields: [CanonicalField], hash: [UInt8])], _ connection: PostgresConnection,
+                           logger: Logger) async throws {
+        var binds = PostgresBindings(capacity: rows.count * recordColumnCount)
+        for row in rows {
+            binds.append(row.sequence)
+            for field in row.fields {
                 switch field {
                 case .absent: binds.appendNull()
                 case .text(let text): binds.append(text)
                 case .integer(let value): binds.append(value)
                 case .list(let items): binds.append(AuditStoredFields.listText(items))
-                case .foreign: throw AuditError(.storage, "a record to append holds a value of no known type")
+                case .foreign: throw AuditError(.storage, "a record to write holds a value of no known type")
                 }
             }
-            binds.append(ByteBuffer(bytes: record.hash))
+            binds.append(ByteBuffer(bytes: row.hash))
         }
-        try await connection.query(PostgresQuery(unsafeSQL: "INSERT INTO audit_record (\(recordColumns)) VALUES \(valuesPlaceholders(rows: records.count, columns: recordColumnCount))",
+        try await connection.query(PostgresQuery(unsafeSQL: "INSERT INTO audit_record (\(recordColumns)) VALUES \(valuesPlaceholders(rows: rows.count, columns: recordColumnCount))",
                                                  binds: binds), logger: logger)
     }
 
-    private static func insert(_ checkpoint: AuditCheckpoint, _ connection: PostgresConnection, logger: Logger) async throws {
+    static func insert(_ checkpoint: AuditCheckpoint, _ connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("""
             INSERT INTO audit_checkpoint (segment, first_sequence, last_sequence, record_count, previous_hash, last_hash,
                 oldest_record_ms, newest_record_ms, created_at_ms, key_id, signature)
@@ -173,7 +201,7 @@ final class PostgresAuditStorage: AuditStorage {
 
     // MARK: Reading
 
-    private static let selectSQL = "SELECT \(recordColumns) FROM audit_record"
+    static let selectSQL = "SELECT \(recordColumns) FROM audit_record"
 
     func records(after sequence: Int64, limit: Int) async throws(AuditError) -> [AuditRecord] {
         try await read { connection, logger in
@@ -216,7 +244,7 @@ final class PostgresAuditStorage: AuditStorage {
     // MARK: Retention
 
     func prune(cutoffMilliseconds: Int64, now: Date) async throws(AuditError) -> AuditPruneResult {
-        let signingKey = signingKey, logger = database.logger
+        let signingKey = try Self.writable(signingKey), logger = database.logger
         return try await Self.auditCall {
             try await database.withTransaction { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.writeLock))", logger: logger)
@@ -250,7 +278,7 @@ final class PostgresAuditStorage: AuditStorage {
         return try await Self.auditCall { try await database.withReadTransaction { connection in try await body(connection, logger) } }
     }
 
-    private static func bindings(_ values: Int64...) -> PostgresBindings {
+    static func bindings(_ values: Int64...) -> PostgresBindings {
         var binds = PostgresBindings()
         for value in values { binds.append(value) }
         return binds
@@ -260,9 +288,19 @@ final class PostgresAuditStorage: AuditStorage {
         try await connection.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
     }
 
-    private static func bytes(_ buffer: ByteBuffer) -> [UInt8] { Array(buffer.readableBytesView) }
+    static func bytes(_ buffer: ByteBuffer) -> [UInt8] { Array(buffer.readableBytesView) }
 
-    static func record(from row: PostgresRandomAccessRow) throws -> AuditRecord {
+    /// Stored records as the verifier reads them, after `sequence`, at most `limit`: each row's
+    /// fields exactly as stored (a list that is not a JSON array of strings stays foreign).
+    static func storedRows(after sequence: Int64, limit: Int, _ connection: PostgresConnection, logger: Logger) async throws -> [StoredRecordRow] {
+        try await rows(PostgresQuery(unsafeSQL: "\(selectSQL) WHERE sequence > $1 ORDER BY sequence LIMIT $2", binds: bindings(sequence, Int64(limit))),
+                       connection, logger: logger).map { row in
+            StoredRecordRow(sequence: try row["sequence"].decode(Int64?.self), fields: try fields(row),
+                            hash: (try row["hash"].decode(ByteBuffer?.self)).map(bytes) ?? [])
+        }
+    }
+
+    static func fields(_ row: PostgresRandomAccessRow) throws -> [CanonicalField] {
         var fields: [CanonicalField] = []
         fields.reserveCapacity(AuditColumns.all.count)
         for column in AuditColumns.all {
@@ -272,7 +310,11 @@ final class PostgresAuditStorage: AuditStorage {
             case .list: fields.append(try row[column.name].decode(String?.self).map(AuditStoredFields.listField) ?? .absent)
             }
         }
-        return AuditRecord(sequence: try row["sequence"].decode(Int64.self), fields: fields, hash: bytes(try row["hash"].decode(ByteBuffer.self)))
+        return fields
+    }
+
+    static func record(from row: PostgresRandomAccessRow) throws -> AuditRecord {
+        AuditRecord(sequence: try row["sequence"].decode(Int64.self), fields: try fields(row), hash: bytes(try row["hash"].decode(ByteBuffer.self)))
     }
 
     static func checkpoint(from row: PostgresRandomAccessRow) throws -> AuditCheckpoint {

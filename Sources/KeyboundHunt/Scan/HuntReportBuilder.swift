@@ -94,7 +94,7 @@ struct HuntReportBuilder {
             finding.reason = "the token has no jti, and every token Keybound issues has one: \(served)"
             return
         }
-        guard let issued = try ledger.issuance(tokenID: jti) else {
+        guard let issued = ledger.issuance(tokenID: jti) else {
             finding.reasonCode = "not_issued"
             finding.reason = "\(issuerName) never issued a token with jti \(jti), yet its signature verified: someone holds a real signing key. \(served)"
             return

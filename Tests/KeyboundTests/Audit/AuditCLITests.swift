@@ -18,16 +18,16 @@ struct AuditCLITests {
         return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
-    static func verify(_ arguments: [String]) throws -> AuditOutcome {
+    static func verify(_ arguments: [String]) async throws -> AuditOutcome {
         let parsed = try command(["verify"] + arguments)
-        return try #require(parsed as? AuditVerifyCommand).outcome()
+        return try await #require(parsed as? AuditVerifyCommand).outcome()
     }
 
     @Test("verify: exit 0 when intact, 1 with the precise message when tampered, 2 (CLIError) with no log")
-    func verifyExitCodes() throws {
+    func verifyExitCodes() async throws {
         let (directory, _) = try AuditFixture.log(count: 25)
         defer { AuditFixture.cleanUp(directory) }
-        let intact = try Self.verify(["--data", directory.path])
+        let intact = try await Self.verify(["--data", directory.path])
         #expect(intact.status == 0)
         #expect(intact.stdout?.hasPrefix("audit log intact: records 1 to 25") == true)
         #expect(intact.stderr == nil)
@@ -36,11 +36,11 @@ struct AuditCLITests {
             try db.execute(sql: "UPDATE audit_record SET token_sub = 'someone-else' WHERE sequence = 14")
         }
         defer { AuditFixture.cleanUp(copy) }
-        let tampered = try Self.verify(["--data", copy.path])
+        let tampered = try await Self.verify(["--data", copy.path])
         #expect(tampered.status == 1)
         #expect(tampered.stderr == "audit log tampered: record 14 was changed")
         #expect(tampered.stdout == nil)
-        let json = try Self.verify(["--data", copy.path, "--json"])
+        let json = try await Self.verify(["--data", copy.path, "--json"])
         #expect(json.status == 1)
         let object = try Self.json(json.stdout)
         #expect(object["intact"] as? Bool == false)
@@ -48,10 +48,10 @@ struct AuditCLITests {
         #expect(object["sequence"] as? Int == 14)
         #expect(object["message"] as? String == "record 14 was changed")
 
-        #expect(throws: CLIError.self) { try Self.verify(["--data", directory.appendingPathComponent("missing").path]) }
-        #expect(throws: CLIError.self) { try Self.verify(["--data", directory.path, "--anchor", "/nonexistent/anchor.json"]) }
+        await #expect(throws: CLIError.self) { try await Self.verify(["--data", directory.appendingPathComponent("missing").path]) }
+        await #expect(throws: CLIError.self) { try await Self.verify(["--data", directory.path, "--anchor", "/nonexistent/anchor.json"]) }
         // A pinned key that is not the log's.
-        let pinned = try Self.verify(["--data", directory.path, "--key-id", "not-the-key"])
+        let pinned = try await Self.verify(["--data", directory.path, "--key-id", "not-the-key"])
         #expect(pinned.status == 1 && pinned.stderr?.contains("checkpoint 1 is signed by key") == true)
     }
 
@@ -69,7 +69,7 @@ struct AuditCLITests {
         let object = try Self.json(outcome.stdout)
         #expect(object["segments_removed"] as? Int == 1 && object["records_removed"] as? Int == 1_000)
         #expect(try await log.records().first?.sequence == 1_001)
-        #expect(try Self.verify(["--data", directory.path]).status == 0)
+        #expect(try await Self.verify(["--data", directory.path]).status == 0)
 
         let nothing = try await #require(try Self.command(["prune", "--data", directory.path, "--older-than", "365d", "--now", now])
             as? AuditPruneCommand).outcome()
@@ -89,15 +89,15 @@ struct AuditCLITests {
         let anchorFile = directory.deletingLastPathComponent().appendingPathComponent("anchor-\(UUID().uuidString).json")
         try Data(anchorText.utf8).write(to: anchorFile)
         defer { AuditFixture.cleanUp(anchorFile) }
-        #expect(try Self.verify(["--data", directory.path, "--anchor", anchorFile.path]).status == 0)
+        #expect(try await Self.verify(["--data", directory.path, "--anchor", anchorFile.path]).status == 0)
 
         let copy = try AuditFixture.tamperedCopy(of: directory) { db in
             try db.execute(sql: "DELETE FROM audit_checkpoint WHERE segment = 3")
             try db.execute(sql: "DELETE FROM audit_record WHERE sequence > 20")
         }
         defer { AuditFixture.cleanUp(copy) }
-        #expect(try Self.verify(["--data", copy.path]).status == 0)
-        let cut = try Self.verify(["--data", copy.path, "--anchor", anchorFile.path])
+        #expect(try await Self.verify(["--data", copy.path]).status == 0)
+        let cut = try await Self.verify(["--data", copy.path, "--anchor", anchorFile.path])
         #expect(cut.status == 1)
         #expect(cut.stderr?.contains("exported checkpoint 3 is missing from the log") == true)
 

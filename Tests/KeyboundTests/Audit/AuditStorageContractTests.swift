@@ -42,10 +42,11 @@ struct AuditStorageContractTests {
             hashes[record.sequence] = record.hash
             expected += 1
         }
+        let publicKey = try #require(log.publicKey)
         for checkpoint in try await log.checkpoints() where checkpoint.lastSequence >= start {
             #expect(hashes[checkpoint.lastSequence] == checkpoint.lastHash, "checkpoint \(checkpoint.segment) ends at the chain's hash")
-            #expect(checkpoint.keyID == log.publicKey.keyID)
-            #expect(log.publicKey.isValidSignature(checkpoint.signature, for: checkpoint.signedBytes))
+            #expect(checkpoint.keyID == publicKey.keyID)
+            #expect(publicKey.isValidSignature(checkpoint.signature, for: checkpoint.signedBytes))
         }
         return Int(expected - start)
     }
@@ -177,7 +178,7 @@ struct AuditStorageContractTests {
             await #expect(throws: AuditError.self) {
                 _ = try await AuditLog.open(database: database, signingKey: .generate(), configuration: Self.configuration)
             }
-            let again = try await AuditLog.open(database: database, signingKey: log.signingKey, configuration: Self.configuration)
+            let again = try await AuditLog.open(database: database, signingKey: try #require(log.signingKey), configuration: Self.configuration)
             #expect(try await again.lastSequence() == 1)
         }
     }

@@ -194,7 +194,7 @@ struct AuditTamperTests {
         defer { AuditFixture.cleanUp(copy) }
         // Without a pin the re-signed log is self-consistent: the documented limit.
         #expect(try AuditFixture.verify(copy).isIntact)
-        #expect(try AuditFixture.verify(copy, trustedKeyID: log.publicKey.keyID).problem
+        #expect(try AuditFixture.verify(copy, trustedKeyID: try #require(log.publicKey).keyID).problem
             == .checkpointUntrustedKey(segment: 1, keyID: attacker.publicKey.keyID))
         // A key row whose id is not its key's thumbprint is ignored.
         #expect(try problem { db in

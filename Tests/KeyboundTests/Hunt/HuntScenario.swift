@@ -76,9 +76,10 @@ final class HuntScenario {
 
     static func day(_ day: Int, _ hour: Double = 0) -> Date { start.addingTimeInterval(Double(day) * 86_400 + hour * 3_600) }
 
-    init() async throws {
+    /// A seeded directory, its keys sealed under `kek`.
+    init(kek: KeyEncryptionKey = .generate()) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-hunt-\(UUID().uuidString)")
-        manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
+        manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek)
         provider = try SQLiteProviderStore(directory: directory)
         audit = try AuditLog(directory: directory)
         for (id, kind) in [("consumers", IssuerRecord.Kind.consumer), ("contoso", .tenant), ("fabrikam", .tenant)] {

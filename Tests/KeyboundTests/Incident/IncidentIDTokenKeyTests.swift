@@ -22,11 +22,8 @@ struct IncidentIDTokenKeyTests {
         let keys = try await manager.keys(issuerID: "consumers")
         let idKey = try #require(keys.first { $0.purpose == .idToken && $0.state == .active })
         let accessKey = try #require(keys.first { $0.purpose == .accessToken && $0.state == .active })
-        let responder = IncidentResponder(manager: manager, keyStore: try SQLiteKeyStore(directory: fixture.provider.directory),
-                                          ledger: fixture.provider.store)
-        let (record, _) = try await responder.respond(IncidentResponder.Request(
-            issuerID: "consumers", keyID: idKey.keyID, reason: "ID-token key leaked",
-            dataDirectory: fixture.provider.directory, auditDirectory: fixture.mail.audit.directory))
+        let responder = IncidentResponder(manager: manager, stores: try IncidentResponseTests.stores(fixture))
+        let record = try await responder.respond(IncidentResponder.Request(issuerID: "consumers", keyID: idKey.keyID, reason: "ID-token key leaked"))
         #expect(record.isClosed)
         let after = try await manager.keys(issuerID: "consumers")
         #expect(after.first { $0.keyID == idKey.keyID }?.state == .revoked)

@@ -41,20 +41,30 @@ struct IncidentResponseTests {
     }
 
     static func responder(_ fixture: MailFixture, kill: IncidentStep? = nil) throws -> IncidentResponder {
-        IncidentResponder(manager: fixture.context.manager, keyStore: try SQLiteKeyStore(directory: fixture.provider.directory),
-                          ledger: fixture.provider.store, afterEffect: { step in if step == kill { throw Killed() } })
+        IncidentResponder(manager: fixture.context.manager, stores: try stores(fixture),
+                          afterEffect: { step in if step == kill { throw Killed() } })
+    }
+
+    static func stores(_ fixture: MailFixture) throws -> IncidentResponder.Stores {
+        IncidentResponder.Stores(keyStore: try SQLiteKeyStore(directory: fixture.provider.directory), ledger: fixture.provider.store,
+                                 audit: .sqliteDirectory(try #require(fixture.mail.audit.directory)),
+                                 incidents: FolderIncidentStore(dataDirectory: fixture.provider.directory))
+    }
+
+    static func folder(_ fixture: MailFixture, _ record: IncidentRecord) -> IncidentFolder {
+        FolderIncidentStore(dataDirectory: fixture.provider.directory).folder(id: record.id)
     }
 
     static func request(_ fixture: MailFixture, kid: String) -> IncidentResponder.Request {
-        IncidentResponder.Request(issuerID: "consumers", keyID: kid, reason: "consumer signing key stolen",
-                                  dataDirectory: fixture.provider.directory, auditDirectory: fixture.mail.audit.directory!)
+        IncidentResponder.Request(issuerID: "consumers", keyID: kid, reason: "consumer signing key stolen")
     }
 
     @Test("One run revokes the key, signs with a fresh one, revokes its tokens, hunts, and writes a notice per organisation")
     func fullResponse() async throws {
         let (fixture, kid) = try await Self.attackedFixture()
         defer { fixture.remove() }
-        let (record, folder) = try await Self.responder(fixture).respond(Self.request(fixture, kid: kid))
+        let record = try await Self.responder(fixture).respond(Self.request(fixture, kid: kid))
+        let folder = Self.folder(fixture, record)
         #expect(record.isClosed)
         #expect(record.completed.map(\.step) == IncidentStep.allCases)
         let keys = try await fixture.context.manager.keys(issuerID: "consumers")
@@ -81,7 +91,7 @@ struct IncidentResponseTests {
         #expect(affected.contains("claimed tenant `\(MailFixture.contosoTenant)`"))
         // Running it again changes nothing.
         let events = try await fixture.context.manager.events(after: 0, limit: 10_000).count
-        let (again, _) = try await Self.responder(fixture).respond(Self.request(fixture, kid: kid))
+        let again = try await Self.responder(fixture).respond(Self.request(fixture, kid: kid))
         #expect(again.id == record.id)
         #expect(again.completed.map(\.detail) == record.completed.map(\.detail), "no step ran again")
         await #expect(try fixture.context.manager.events(after: 0, limit: 10_000).count == events)
@@ -93,7 +103,8 @@ struct IncidentResponseTests {
         let (fixture, kid) = try await Self.attackedFixture()
         defer { fixture.remove() }
         await #expect(throws: Killed.self) { try await Self.responder(fixture, kill: step).respond(Self.request(fixture, kid: kid)) }
-        let (record, folder) = try await Self.responder(fixture).respond(Self.request(fixture, kid: kid))
+        let record = try await Self.responder(fixture).respond(Self.request(fixture, kid: kid))
+        let folder = Self.folder(fixture, record)
         #expect(record.completed.map(\.step) == IncidentStep.allCases, "each step recorded exactly once, in order")
         let events = try await fixture.context.manager.events(after: 0, limit: 10_000).filter { $0.issuerID == "consumers" }
         #expect(events.filter { $0.keyID == kid && $0.kind == .revoked }.count == 1)
@@ -103,6 +114,6 @@ struct IncidentResponseTests {
                 "exactly one fresh key activated")
         #expect((record.tokensRevoked ?? 0) >= 1)
         #expect(FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("summary.json").path))
-        #expect(try IncidentCatalog.list(root: IncidentResponder.incidentsRoot(fixture.provider.directory)).count == 1)
+        #expect(try await FolderIncidentStore(dataDirectory: fixture.provider.directory).incidents().count == 1)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Keybound
 @testable import KeyboundDrill
 import KeyboundHummingbird
+import KeyboundServer
 @testable import KeyboundStore
 @testable import KeyboundAudit
 import KeyboundPostgres
@@ -227,7 +228,8 @@ struct PostgresServeNodesTests {
 
     @Test("--with-mail on PostgreSQL: two nodes serve one mail store and write one audit chain, signed by one sealed key")
     func mailAcrossNodes() async throws {
-        let deployment = try await Deployment("serve_mail")
+        let adminToken = Secrets.random256()
+        let deployment = try await Deployment("serve_mail", extra: ["KEYBOUND_ADMIN_TOKEN": adminToken])
         defer { deployment.remove() }
         let url = deployment.url, environment = deployment.environment
         let (portA, portB) = try CLIServeProductionTests.ports()
@@ -262,6 +264,11 @@ struct PostgresServeNodesTests {
             listings.append(reply.text)
         }
         #expect(Set(listings).count == 1 && listings[0].contains("\"id\""), "one mailbox, the same messages on both nodes: \(listings)")
+        // The admin hunt of either node reads the shared log.
+        let hunt = try await http.get("http://127.0.0.1:\(portB)/admin/hunt", bearer: adminToken)
+        #expect(hunt.status == 200, "\(hunt.status) \(hunt.text)")
+        let scanned = hunt.json?["scan"]?.objectValue?["records_scanned"]?.numberValue ?? 0
+        #expect(scanned >= 3, "the hunt on node B saw the reads made through both nodes: \(hunt.text.prefix(300))")
 
         // One chain in the database, from both nodes, with no gap, signed by the key sealed in the key store.
         let settings = try PostgresConnectionSettings(url: url)
@@ -276,7 +283,7 @@ struct PostgresServeNodesTests {
         let last = try await log.lastSequence()
         #expect(walked >= 3 && Int64(walked) == last)
         #expect(try await log.checkpoint() != nil, "the open segment closes with a checkpoint signed by the sealed key")
-        #expect(try await log.checkpoints().allSatisfy { $0.keyID == log.publicKey.keyID })
+        #expect(try await log.checkpoints().allSatisfy { $0.keyID == log.publicKey?.keyID })
         // Both nodes stop on SIGTERM, each with its mail listener and its pools.
         for node in [nodeA, nodeB] {
             let started = ContinuousClock.now

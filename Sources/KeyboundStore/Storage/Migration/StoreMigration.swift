@@ -22,13 +22,14 @@ package enum StoreMigration {
 
     /// Copies the stores in `directory` into the PostgreSQL database at `location`, bringing its
     /// schema up to date first (a newer schema is refused).
-    package static func copy(from directory: URL, to location: DatabaseLocation, environment: [String: String],
-                             logger: Logger) async throws(StoreError) -> Report {
+    package static func copy(from directory: URL, to location: DatabaseLocation, environment: [String: String], logger: Logger,
+                             sealing: [(SealedSecret, [UInt8])] = [], kek: KeyEncryptionKey? = nil,
+                             parts: [MigrationPart] = []) async throws(StoreError) -> Report {
         guard case .postgres(let settings) = location else {
             throw StoreError(.invalidIssuer, "migrate copies into a PostgreSQL database")
         }
         let stores = try await PostgresStores.open(settings, environment: environment, logger: logger, maximumConnections: 2)
-        return try await copy(from: directory, to: stores.database)
+        return try await copy(from: directory, to: stores.database, sealing: sealing, kek: kek, parts: parts)
     }
 
     /// The store's sealed secrets as (metadata name, sealed text).
@@ -40,8 +41,13 @@ package enum StoreMigration {
         return secrets
     }
 
-    /// Copies the stores in `directory` into `database` (whose schema is up to date).
-    package static func copy(from directory: URL, to database: PostgresBackend) async throws(StoreError) -> Report {
+    /// Copies the stores in `directory` into `database` (whose schema is up to date), then each of
+    /// `parts` (the audit log, mail, incidents), all in one transaction.
+    ///
+    /// `sealing` are secrets the directory keeps unsealed (the audit log's key file): each is
+    /// sealed under `kek`, which must be the store's own KEK, as the key store's sealed secret.
+    package static func copy(from directory: URL, to database: PostgresBackend, sealing: [(SealedSecret, [UInt8])] = [],
+                             kek: KeyEncryptionKey? = nil, parts: [MigrationPart] = []) async throws(StoreError) -> Report {
         let keys = try SQLiteKeyStore(directory: directory)
         let provider = try SQLiteProviderStore(directory: directory)
         let logger = database.logger
@@ -54,7 +60,7 @@ package enum StoreMigration {
             }
             let tables = try provider.pool.read { db in try ProviderTableCopy.all.map { ($0, try $0.read(db)) } }
             return try await database.withTransactionWaiting(deadline: .seconds(3_600)) { connection in
-                try await refuseNonEmpty(connection, logger: logger)
+                try await refuseNonEmpty(connection, logger: logger, also: parts.flatMap(\.tables))
                 var report = Report()
                 let session = PostgresKeySession(connection: connection, logger: logger)
                 for issuer in source.issuers { try await session.insert(issuer) }
@@ -69,6 +75,17 @@ package enum StoreMigration {
                 if let fingerprint = source.kekFingerprint { try await session.setMetadata(KeyManager.kekFingerprintName, fingerprint) }
                 // Sealed secrets as they are: the same KEK opens them on the other side.
                 for (name, sealed) in source.secrets { try await session.setMetadata(name, sealed) }
+                for (name, secret) in sealing {
+                    guard let kek else { throw StoreError(.missingKEK, "sealing the \(name.rawValue) needs the key store's KEK (KEYBOUND_KEK_FILE)") }
+                    guard source.kekFingerprint == nil || source.kekFingerprint == kek.fingerprint else {
+                        throw StoreError(.wrongKEK, "the KEK given is not the key store's: the \(name.rawValue) must be sealed under the KEK every node uses")
+                    }
+                    guard !source.secrets.contains(where: { $0.0 == name.metadataName }) else {
+                        throw StoreError(.invariantViolated, "the key store has a sealed \(name.rawValue) already, and the directory another")
+                    }
+                    try await session.setMetadata(name.metadataName, Data(try KeySealer(kek: kek).seal(secret, as: name)).base64EncodedString())
+                    report.copied.append(("sealed secret \(name.rawValue)", 1))
+                }
                 for (table, expected) in [("issuer", source.issuers.count), ("signing_key", source.keys.count), ("key_event", source.events.count)] {
                     let found = try await connection.single(Int64.self, PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger)
                     try check(table, expected: expected, found: Int(found ?? 0))
@@ -80,14 +97,15 @@ package enum StoreMigration {
                     report.copied.append((table.target, read.rows.count))
                     if read.leftBehind > 0 { report.leftBehind.append((table.source, read.leftBehind)) }
                 }
+                for part in parts { report.copied += try await part.copy(connection, logger) }
                 return report
             }
         }
         return try result.get()
     }
 
-    private static func refuseNonEmpty(_ connection: PostgresConnection, logger: Logger) async throws {
-        for table in ["issuer", "signing_key", "key_event"] + ProviderTableCopy.all.map(\.target) {
+    private static func refuseNonEmpty(_ connection: PostgresConnection, logger: Logger, also: [String]) async throws {
+        for table in ["issuer", "signing_key", "key_event"] + ProviderTableCopy.all.map(\.target) + also {
             let rows = try await connection.single(Int64.self, PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger) ?? 0
             guard rows == 0 else {
                 throw StoreError(.invariantViolated, "the target database is not empty (\(table) has \(rows) rows): migrate copies into an empty database only")
