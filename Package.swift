@@ -195,6 +195,7 @@ let package = Package(
                 "KeyboundMail",
                 "KeyboundHunt",
                 "KeyboundIncident",
+                "KeyboundPostgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -44,12 +44,12 @@ public enum ProviderMail {
     /// node signs the one chain with the same key.
     package static func service(context: ProviderContext, database: PostgresBackend, logger: Logger,
                                 auditConfiguration: AuditConfiguration = AuditConfiguration(), ledgerCheck: Bool = true,
-                                now: @escaping @Sendable () -> Date = { Date() }) async throws -> MailService {
+                                now: @escaping @Sendable () -> Date = { Date() }, clock: VerificationClock = .system) async throws -> MailService {
         let secret = try await context.manager.sealedSecret(.auditSigningKey) { AuditSigningKey.generatePrivateKeyBytes() }
         let audit = try await AuditLog.open(database: database, signingKey: try AuditSigningKey(privateKeyBytes: secret),
                                             configuration: auditConfiguration)
         return try await service(context: context, store: try await MailStore.open(database: database), audit: audit, logger: logger,
-                                 ledgerCheck: ledgerCheck, now: now)
+                                 ledgerCheck: ledgerCheck, now: now, clock: clock)
     }
 
     private static func service(context: ProviderContext, store: MailStore, audit: AuditLog, logger: Logger, ledgerCheck: Bool,

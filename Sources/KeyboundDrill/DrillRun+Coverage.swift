@@ -59,7 +59,7 @@ extension DrillRun {
     }
 
     /// Prints who got a notice, who must, and where the attempts on everyone else are.
-    func describeNotices(_ notices: [String: [String]], mustNotify: [String], folder: IncidentFolder) {
+    func describeNotices(_ notices: [String: [String]], mustNotify: [String], hunt: String) {
         let noticed = world.tenants.filter { notices[$0.id] != nil }.map(\.id)
         say("    notices written for: " + (noticed.isEmpty ? "none" : noticed.joined(separator: ", ")))
         let extra = noticed.filter { !mustNotify.contains($0) }
@@ -75,7 +75,6 @@ extension DrillRun {
         guard !unnoticed.isEmpty else { return }
         let unnoticedIDs = Set(unnoticed.map(\.id))
         let naming = attempts.filter { unnoticedIDs.contains($0.claimedTenant) }
-        let hunt = (try? String(contentsOf: folder.url.appendingPathComponent("hunt.md"), encoding: .utf8)) ?? ""
         let listed = naming.count { hunt.contains($0.tokenID) && isFinding($0) }
         DrillText.paragraph("""
             No notice for \(unnoticed.map(\.id).joined(separator: ", ")): nothing of theirs was reached, and only refused tokens \

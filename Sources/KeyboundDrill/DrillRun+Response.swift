@@ -15,7 +15,7 @@ extension DrillRun {
         // The first-time rule needs the look-back window inside the log: at most the simulated period.
         lookbackDays = min(30, days - 1)
         let report = try await Hunt.run(HuntConfiguration(
-            auditDirectory: world.directory, keyStore: world.manager.store, ledger: world.ledger,
+            audit: world.auditSource, keyStore: world.manager.store, ledger: world.ledger,
             key: .init(issuer: DrillCast.consumers, keyID: stolenKeyID), lookback: TimeInterval(lookbackDays) * 86_400, now: clock.now()))
         let attackerTokens = Set(forgeries.map(\.tokenID))
         for (kind, count) in report.findingCounts where count > 0 { findings[kind.rawValue] = count }
@@ -75,15 +75,18 @@ extension DrillRun {
                 try? await Task.sleep(for: .milliseconds(2))
             }
         }
-        let incidents = FolderIncidentStore(dataDirectory: world.directory)
-        let stores = IncidentResponder.Stores(keyStore: world.manager.store, ledger: world.ledger, audit: .sqliteDirectory(world.directory),
+        let incidents = world.incidents
+        let stores = IncidentResponder.Stores(keyStore: world.manager.store, ledger: world.ledger, audit: world.auditSource,
                                               incidents: incidents)
         let responder = IncidentResponder(manager: world.manager, stores: stores, now: clock.reader,
                                           afterEffect: { step in if step == .revokeKey { moments.markRevoked() } })
         let started = ContinuousClock.now
         let record = try await responder.respond(IncidentResponder.Request(
             issuerID: DrillCast.consumers, keyID: stolenKeyID, reason: "consumer signing key stolen", actor: "drill-on-call"))
-        let folder = incidents.folder(id: record.id)
+        let documents = try await incidents.documentNames(incidentID: record.id)
+        let summary = try await incidents.document(named: "summary.json", incidentID: record.id)
+        let huntText = try await incidents.document(named: "hunt.md", incidentID: record.id) ?? ""
+        let place = (incidents as? FolderIncidentStore)?.folder(id: record.id).url.path ?? "\(record.id) in \(incidents.location)"
         let commandSeconds = (ContinuousClock.now - started).drillSeconds
         let deadline = ContinuousClock.now + .seconds(10)
         while moments.seen == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
@@ -96,11 +99,11 @@ extension DrillRun {
                 try await Task.sleep(for: .milliseconds(5))
             }
         }
-        let notices = noticeFiles(folder)
+        let notices = noticeFiles(documents)
         let mustNotify = try await organisationsToNotify()
-        let containment = containmentSeconds(folder: folder, record: record)
+        let containment = containmentSeconds(summary: summary, record: record)
         incident = StormDrillResult.Incident(
-            id: record.id, closed: record.isClosed, steps: record.completed.map(\.step.rawValue), folder: folder.url.path,
+            id: record.id, closed: record.isClosed, steps: record.completed.map(\.step.rawValue), folder: place,
             notices: notices, mustNotify: mustNotify, containmentSeconds: containment, tokensRevoked: record.tokensRevoked ?? 0,
             chainsRevoked: record.chainsRevoked ?? 0, freshKeyID: record.freshKeyID, commandSeconds: commandSeconds,
             edgePropagationSeconds: propagation)
@@ -117,12 +120,11 @@ extension DrillRun {
                 forged tokens were used for about a month before anyone noticed.
                 """)
         }
-        say("  Incident folder: \(folder.url.path)" + (keptDirectory ? "" : " (removed at the end; --keep DIR keeps it)"))
+        say("  Incident: \(place)" + (keptDirectory || incidents is PostgresIncidentStore ? "" : " (removed at the end; --keep DIR keeps it)"))
         say("    timeline.md, affected.md, hunt.md, summary.json, and one notice per affected organisation (notices/<tenant id>.md, .json)")
-        describeNotices(notices, mustNotify: mustNotify, folder: folder)
+        describeNotices(notices, mustNotify: mustNotify, hunt: huntText)
         for tenant in [DrillCast.contoso, DrillCast.consumers] {
-            let text = (try? String(contentsOf: folder.noticesFolder.appendingPathComponent("\(world.tenant(tenant).tenantID).md"),
-                                    encoding: .utf8)) ?? ""
+            let text = try await incidents.document(named: "notices/\(world.tenant(tenant).tenantID).md", incidentID: record.id) ?? ""
             if let line = Self.firstLine(after: "## What you need to do", in: text) {
                 DrillText.paragraph("The \(tenant) notice, \"what you need to do\": \(line)", indent: 4).forEach(say)
             }
@@ -194,10 +196,10 @@ extension DrillRun {
         _ = try await world.mail.audit.checkpoint(now: clock.now())
     }
 
-    /// Notice files per issuer id (the folder names them by tenant id, with a suffix only when two
-    /// issuers share one; the drill's tenant ids are distinct and none is a prefix of another).
-    private func noticeFiles(_ folder: IncidentFolder) -> [String: [String]] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.noticesFolder.path)) ?? []
+    /// Notice documents per issuer id (named by tenant id, with a suffix only when two issuers
+    /// share one; the drill's tenant ids are distinct and none is a prefix of another).
+    private func noticeFiles(_ documents: [String]) -> [String: [String]] {
+        let names = documents.filter { $0.hasPrefix("notices/") }.map { String($0.dropFirst("notices/".count)) }
         var result: [String: [String]] = [:]
         for tenant in world.tenants {
             let mine = names.filter { $0.hasPrefix(tenant.tenantID) }.sorted()
@@ -207,9 +209,8 @@ extension DrillRun {
     }
 
     /// The incident's own figure (`summary.json`), else computed from the hunt's first finding.
-    private func containmentSeconds(folder: IncidentFolder, record: IncidentRecord) -> Double? {
-        if let data = try? Data(contentsOf: folder.url.appendingPathComponent("summary.json")),
-           let summary = try? StrictJSONParser.parseObject(Array(data)), let seconds = summary["containment_seconds"]?.numberValue {
+    private func containmentSeconds(summary text: String?, record: IncidentRecord) -> Double? {
+        if let text, let summary = try? StrictJSONParser.parseObject(Array(text.utf8)), let seconds = summary["containment_seconds"]?.numberValue {
             return seconds
         }
         guard let revoked = record.keyRevokedAt else { return nil }

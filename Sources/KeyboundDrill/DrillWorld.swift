@@ -4,7 +4,10 @@ import Keybound
 import KeyboundApp
 import KeyboundAudit
 import KeyboundHummingbird
+import KeyboundHunt
+import KeyboundIncident
 import KeyboundMail
+import KeyboundPostgres
 import KeyboundServer
 import KeyboundStore
 import Logging
@@ -14,7 +17,7 @@ import Synchronization
 /// Everything the drill runs, in this process, on 127.0.0.1:
 ///
 /// - the provider (`KeyboundApp.router`) over a key store and provider store in the data
-///   directory, on the simulated clock;
+///   directory, or in a PostgreSQL database, on the simulated clock;
 /// - Keybound Mail as `keybound serve --with-mail` runs it (``KeyboundApp/ProviderMail``): the
 ///   provider's own trust and the issuance-ledger check;
 /// - the mail edge: a second front end over the same mailboxes and the same audit log, set up as
@@ -26,8 +29,14 @@ final class DrillWorld: Sendable {
     let directory: URL
     let clock: DrillClock
     let context: ProviderContext
-    /// The provider's store (the drill runs on SQLite: the hunt and incident response read its file).
-    let ledger: SQLiteProviderStore
+    /// The provider's store (the issuance ledger the hunt and the response read).
+    let ledger: any ProviderStore
+    /// Where the stores are: the data directory, or the database (no password).
+    let storeDescription: String
+    /// The audit log both front ends write, as the hunt reads it.
+    let auditSource: HuntAuditSource
+    /// Where incidents are kept: the data directory's `incidents/`, or the database.
+    let incidents: any IncidentStore
     let tenants: [DrillTenant]
     let mail: MailService
     let edge: MailService
@@ -40,13 +49,16 @@ final class DrillWorld: Sendable {
     private let services: Task<Void, any Error>
     private let subscriber: Task<Void, Never>
 
-    private init(directory: URL, clock: DrillClock, context: ProviderContext, ledger: SQLiteProviderStore, tenants: [DrillTenant], mail: MailService,
+    private init(directory: URL, clock: DrillClock, context: ProviderContext, stores: Stores, tenants: [DrillTenant], mail: MailService,
                  edge: MailService, edgeTrust: RemoteTrustStore, edgeAlerts: AlertCenter, urls: [String], http: DrillHTTP,
                  services: Task<Void, any Error>, subscriber: Task<Void, Never>) {
         self.directory = directory
         self.clock = clock
         self.context = context
-        self.ledger = ledger
+        self.ledger = stores.ledger
+        self.storeDescription = stores.description
+        self.auditSource = stores.postgres == nil ? .sqliteDirectory(directory) : .log(mail.audit)
+        self.incidents = stores.incidents
         self.tenants = tenants
         self.mail = mail
         self.edge = edge
@@ -65,26 +77,30 @@ final class DrillWorld: Sendable {
 
     /// Creates the stores and the cast, starts the three servers and the push channel, and waits
     /// until all answer and the edge has loaded every issuer's keys.
-    static func start(directory: URL, clock: DrillClock, verbose: Bool) async throws -> DrillWorld {
+    static func start(directory: URL, clock: DrillClock, verbose: Bool, database: PostgresConnectionSettings? = nil,
+                      environment: [String: String] = [:]) async throws -> DrillWorld {
         let ports = try DrillPorts.free(3)
         let providerURL = "http://127.0.0.1:\(ports[0])"
         let logger = Self.logger("keybound.drill", verbose: verbose)
         let configuration = ServerConfiguration(host: "127.0.0.1", port: ports[0], publicURL: providerURL, bootstrap: false,
                                                 passwordHashCost: 4, metricsEnabled: false)
-        // A development KEK file in the data directory, as `keybound serve` makes one: with --keep, the
-        // other commands (`keybound keys list --data DIR`, `incident show`, `hunt`) open the store afterwards.
-        let kek = try KEKSource.resolve(environment: [:], dataDirectory: directory, storeHasSealedKeys: false, warn: { _ in })
-        let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek)
-        let ledger = try SQLiteProviderStore(directory: directory)
-        let context = ProviderContext(manager: manager, store: ledger, configuration: configuration,
+        let stores = try await Stores.open(directory: directory, database: database, environment: environment, logger: logger)
+        let context = ProviderContext(manager: stores.manager, store: stores.ledger, configuration: configuration,
                                       now: clock.reader)
+        stores.postgres?.listen { change in context.storeChanged(change) }
         // The store is new, so the consumer realm, created first, gets the well-known consumer tid.
         let tenants = DrillCast.tenants(configuration: configuration, consumerTenantID: IssuerRecord.wellKnownConsumerTenantID)
         try await DrillCast.register(tenants, context: context, now: clock.now())
 
         let verification = VerificationClock(clock.reader)
-        let mail = try await ProviderMail.service(context: context, directory: directory, logger: logger, ledgerCheck: true,
-                                            now: clock.reader, clock: verification)
+        let mail: MailService
+        if let postgres = stores.postgres {
+            mail = try await ProviderMail.service(context: context, database: postgres.database, logger: logger, ledgerCheck: true,
+                                                  now: clock.reader, clock: verification)
+        } else {
+            mail = try await ProviderMail.service(context: context, directory: directory, logger: logger, ledgerCheck: true,
+                                                  now: clock.reader, clock: verification)
+        }
         let cache = VerifiedTokenCache()
         let edgeIssuers = try RemoteTrustStore.Configuration(
             issuers: tenants.map { RemoteTrustStore.Issuer(url: $0.url, tenantID: $0.tenantID) })
@@ -103,7 +119,7 @@ final class DrillWorld: Sendable {
             },
             verifier: { TokenVerifier(trust: edgeTrust.trustStore(), policy: MailService.policy(), clock: verification) })
 
-        let provider = Application(router: KeyboundApp.router(context: context),
+        let provider = Application(router: KeyboundApp.router(context: context, auditLog: stores.postgres == nil ? nil : mail.audit),
                                    configuration: .init(address: .hostname("127.0.0.1", port: ports[0]), serverName: "keybound"),
                                    logger: logger)
         let group = ServiceGroup(configuration: .init(
@@ -114,7 +130,7 @@ final class DrillWorld: Sendable {
         // The push channel runs apart from the servers so that it can be stopped first (see ``stop()``).
         let push = KeyEventSubscriber(store: edgeTrust, client: http.edgeClient)
         let subscriber = Task { await push.run() }
-        let world = DrillWorld(directory: directory, clock: clock, context: context, ledger: ledger, tenants: tenants, mail: mail, edge: edge,
+        let world = DrillWorld(directory: directory, clock: clock, context: context, stores: stores, tenants: tenants, mail: mail, edge: edge,
                                edgeTrust: edgeTrust, edgeAlerts: edgeAlerts, urls: ports.map { "http://127.0.0.1:\($0)" },
                                http: http, services: services, subscriber: subscriber)
         do {

@@ -1,4 +1,5 @@
 import Foundation
+import KeyboundPostgres
 import KeyboundStore
 
 /// `keybound demo storm-0558`: the Storm-0558 attack replayed against Keybound, end to end, in
@@ -48,7 +49,19 @@ public enum StormDrill {
         // Day 0 starts at midnight UTC, days + 1 days ago: the whole drill lies in the past.
         let today = floor(Date().timeIntervalSince1970 / 86_400) * 86_400
         let clock = DrillClock(Date(timeIntervalSince1970: today - TimeInterval(options.days + 1) * 86_400))
-        let world = try await DrillWorld.start(directory: directory, clock: clock, verbose: options.verbose)
+        var database: PostgresConnectionSettings?
+        if let url = options.databaseURL {
+            do {
+                guard case .postgres(let settings) = try DatabaseLocation(parsing: url) else {
+                    throw StormDrillError("the drill's database must be a postgres:// URL (the data directory is SQLite already)")
+                }
+                database = settings
+            } catch let error as StoreError {
+                throw StormDrillError(error.message)
+            }
+        }
+        let world = try await DrillWorld.start(directory: directory, clock: clock, verbose: options.verbose, database: database,
+                                               environment: options.environment)
         let run = DrillRun(world: world, days: options.days, keptDirectory: options.keepDirectory != nil, say: output)
         let acts = await capture { try await play(run) }
         // Read while the world runs; an empty list fails the incident's expectation, as it should.
@@ -126,7 +139,8 @@ public enum StormDrill {
             ["Keybound Mail", world.mailURL, "inside the provider: its trust, plus the issuance-ledger check"],
             ["Mail edge", world.edgeURL, "like `keybound mail serve`: keys from JWKS and push, no ledger"],
         ])
-        run.say("  Both mail front ends write one audit log. Data: \(world.directory.path)" + (run.keptDirectory ? "" : " (removed at the end)"))
+        run.say("  Both mail front ends write one audit log. Data: \(world.storeDescription)"
+                + (run.keptDirectory || world.storeDescription != world.directory.path ? "" : " (removed at the end)"))
     }
 
     private static func conclude(_ result: StormDrillResult, say: (String) -> Void) {

@@ -9,15 +9,24 @@ public struct StormDrillOptions: Sendable {
     public var keepDirectory: URL?
     /// Let the services' own log lines (alerts included) through to the logging system.
     public var verbose: Bool
+    /// Run the provider's stores (keys, ledger, mail, the audit log, incidents) in this PostgreSQL
+    /// database instead of the data directory (`postgres://…`); it must hold no issuer yet.
+    public var databaseURL: String?
+    /// Where the database password (`KEYBOUND_DATABASE_PASSWORD_FILE`, `PGPASSFILE`) and the KEK
+    /// (`KEYBOUND_KEK_FILE`, `KEYBOUND_KEK`) come from, for ``databaseURL``.
+    public var environment: [String: String]
 
     /// The allowed range of ``days``.
     public static let dayRange = 3...90
 
     /// Options; a month of traffic in a temporary directory by default.
-    public init(days: Int = 30, keepDirectory: URL? = nil, verbose: Bool = false) {
+    public init(days: Int = 30, keepDirectory: URL? = nil, verbose: Bool = false, databaseURL: String? = nil,
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.days = days
         self.keepDirectory = keepDirectory
         self.verbose = verbose
+        self.databaseURL = databaseURL
+        self.environment = environment
     }
 }
 

@@ -138,6 +138,34 @@ package final class PostgresBackend: Sendable {
         }
     }
 
+    /// Throws, within `deadline`, unless a connection of its own reaches the database and runs
+    /// `SELECT 1`: a tool or a node starting against a database that is down, or refuses its
+    /// credentials, stops with the reason in one line instead of waiting for the pool to give up.
+    package func checkReachable(deadline: Duration = .seconds(10)) async throws(PostgresStorageError) {
+        let configuration = probeConfiguration, logger = logger
+        do {
+            _ = try await abandoning(after: deadline, expired: { PostgresStorageError(.unavailable, "no answer within \(deadline)") }) {
+                let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+                defer { Task { try? await connection.close() } }
+                try await connection.query("SELECT 1", logger: logger)
+                return true
+            }
+        } catch {
+            throw PostgresStorageError(.unavailable, "cannot reach the database at \(settings): \(Self.reason(error))")
+        }
+    }
+
+    /// One line on why a connection failed: the server's message, else the connection error.
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? PostgresStorageError { return error.message }
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            if let underlying = error.underlying { return "\(underlying)" }
+            return "\(error.code)"
+        }
+        return "\(error)"
+    }
+
     /// Runs `body` with a database whose pool runs for the call's duration.
     package static func withRunning<T: Sendable>(
         _ settings: PostgresConnectionSettings, environment: [String: String], logger: Logger,

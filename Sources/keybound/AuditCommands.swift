@@ -41,7 +41,7 @@ struct AuditOptions: ParsableArguments {
     func openDatabase(_ settings: PostgresConnectionSettings) async throws(CLIError) -> PostgresStores {
         try await storeCall { () async throws(StoreError) in
             try await PostgresStores.open(settings, environment: ProcessInfo.processInfo.environment,
-                                          logger: Logger(label: "keybound.database"), maximumConnections: 2)
+                                          logger: KeyboundCLI.databaseLogger, maximumConnections: 2)
         }
     }
 

@@ -30,6 +30,9 @@ struct StormDemoCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Keep the data directory (store, audit log, incident folder and notices) here; it must be new or empty.",
                                valueName: "dir"))
     var keep: String?
+    @Option(help: ArgumentHelp("Run the provider's stores (keys, ledger, mail, audit log, incidents) in this empty PostgreSQL database; the KEK from KEYBOUND_KEK_FILE.",
+                               valueName: "postgres://…"))
+    var database: String?
     @Flag(help: "Print the result as JSON instead of the report.") var json = false
     @Flag(help: "Let the services' log lines (alerts included) through to stderr.") var verbose = false
 
@@ -49,7 +52,8 @@ struct StormDemoCommand: AsyncParsableCommand {
             handler.logLevel = .error
             return handler
         }
-        let options = StormDrillOptions(days: days, keepDirectory: keep.map { URL(fileURLWithPath: $0, isDirectory: true) }, verbose: verbose)
+        let options = StormDrillOptions(days: days, keepDirectory: keep.map { URL(fileURLWithPath: $0, isDirectory: true) }, verbose: verbose,
+                                        databaseURL: database)
         let json = self.json
         let result: StormDrillResult
         do {

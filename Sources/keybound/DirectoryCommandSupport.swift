@@ -20,7 +20,7 @@ extension StoreOptions {
         case .postgres(let settings):
             let environment = ProcessInfo.processInfo.environment
             return try await storeCall { () async throws(StoreError) in
-                try await PostgresStores.open(settings, environment: environment, logger: Logger(label: "keybound.database"),
+                try await PostgresStores.open(settings, environment: environment, logger: KeyboundCLI.databaseLogger,
                                               maximumConnections: 2).provider
             }
         }

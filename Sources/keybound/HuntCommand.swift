@@ -115,7 +115,7 @@ struct HuntCommand: AsyncParsableCommand {
         case .postgres(let settings):
             guard auditDirectory == nil else { throw CLIError("--audit names an SQLite directory; on PostgreSQL the audit log is in the database") }
             let stores = try await PostgresStores.open(settings, environment: ProcessInfo.processInfo.environment,
-                                                       logger: Logger(label: "keybound.database"), maximumConnections: 2)
+                                                       logger: KeyboundCLI.databaseLogger, maximumConnections: 2)
             return (stores.keys, stores.provider, .log(try await AuditLog.openForReading(database: stores.database)))
         }
     }

@@ -139,7 +139,7 @@ extension StoreOptions {
         case .postgres(let settings):
             do {
                 let stores = try await PostgresStores.open(settings, environment: ProcessInfo.processInfo.environment,
-                                                           logger: Logger(label: "keybound.database"), maximumConnections: 2)
+                                                           logger: KeyboundCLI.databaseLogger, maximumConnections: 2)
                 return try await PostgresIncidentStore.open(database: stores.database)
             } catch let error as StoreError {
                 throw CLIError(error)

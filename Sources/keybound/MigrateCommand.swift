@@ -65,7 +65,7 @@ struct MigrateCommand: AsyncParsableCommand {
             throw CLIError("\(error)")
         }
         let report = try await storeCall { () async throws(StoreError) in
-            try await StoreMigration.copy(from: source, to: target, environment: environment, logger: Logger(label: "keybound.database"),
+            try await StoreMigration.copy(from: source, to: target, environment: environment, logger: KeyboundCLI.databaseLogger,
                                           sealing: sealing, kek: kek, parts: parts)
         }
         if json {

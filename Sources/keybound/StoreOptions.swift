@@ -32,7 +32,7 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// The SQLite directory the stores live in, for the commands whose stores run on SQLite only
-    /// (incidents, the audit log, mail, the hunt): a PostgreSQL location is refused with one line.
+    /// (`mail serve`, the drill): a PostgreSQL location is refused with one line.
     func sqliteDirectory() throws(CLIError) -> URL {
         try KeyboundCLI.sqliteDirectory(database: database, data: dataDirectory)
     }
@@ -61,7 +61,7 @@ struct StoreOptions: ParsableArguments {
             switch try location() {
             case .postgres(let settings):
                 let kek = try KEKSource.resolveForDatabase(environment: environment)
-                let stores = try await PostgresStores.open(settings, environment: environment, logger: Logger(label: "keybound.database"),
+                let stores = try await PostgresStores.open(settings, environment: environment, logger: KeyboundCLI.databaseLogger,
                                                            maximumConnections: 2)
                 return (try await KeyManager(store: stores.keys, kek: kek), stores)
             case .sqlite(let directory):
@@ -91,6 +91,14 @@ struct StoreOptions: ParsableArguments {
 /// The storage setting from `--database`, `--data`, then the environment (``DatabaseLocation``),
 /// for every command; a namespace, so option groups can name it without shadowing.
 enum KeyboundCLI {
+    /// The database logger of a command-line tool: warnings and errors only (the pool's routine
+    /// notes, such as each failed connection attempt, are for servers' logs, not a tool's output).
+    static var databaseLogger: Logger {
+        var logger = Logger(label: "keybound.database")
+        logger.logLevel = .warning
+        return logger
+    }
+
     /// The SQLite directory the setting names. A PostgreSQL location is refused with one line:
     /// this build opens its stores on SQLite only.
     static func location(database: String?, data: String?,
@@ -109,8 +117,8 @@ enum KeyboundCLI {
         case .sqlite(let directory):
             return directory
         case .postgres(let settings):
-            throw CLIError("this command's stores run on SQLite only in this build (on PostgreSQL so far: serve, issuer, keys, kek, "
-                           + "client, user, resource and prune); \(settings) is a valid PostgreSQL location, but use --database sqlite:DIR here")
+            throw CLIError("this command's stores run on SQLite only in this build (every other command runs on PostgreSQL too); "
+                           + "\(settings) is a valid PostgreSQL location, but use --database sqlite:DIR here")
         }
     }
 }

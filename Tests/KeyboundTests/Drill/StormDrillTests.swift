@@ -136,7 +136,7 @@ struct StormDrillTests {
         #expect(outcome.status == 0, "\(outcome.stdout)\n\(outcome.stderr)")
         #expect(outcome.stderr.isEmpty, "\(outcome.stderr)")
         for phrase in ["Storm-0558 drill", "Act 3. Forged enterprise tokens", "ACCEPTED", "issuer_key_mismatch", "tenant_mismatch",
-                       "token_not_issued", "served (5 messages)", "Containment:", "Incident folder: \(kept.path)/incidents/INC-",
+                       "token_not_issued", "served (5 messages)", "Containment:", "Incident: \(kept.path)/incidents/INC-",
                        "key_revoked", "Result: all"] {
             #expect(outcome.stdout.contains(phrase), "\(phrase)")
         }
@@ -161,6 +161,32 @@ struct StormDrillTests {
             #expect(!feed.isEmpty)
             #expect(feed.allSatisfy { $0.tokenIssuer?.isExactly(tenant.issuer) == true }, "\(tenant)")
         }
+    }
+
+    @Test("keybound demo storm-0558 --database postgres://…: every claim holds with the stores in PostgreSQL, whose audit log verifies and which keeps the incident",
+          .timeLimit(.minutes(5)))
+    func onPostgres() async throws {
+        let database = try await TestPostgres.shared.makeDatabase("drill")
+        let url = database.settings.description
+        let environment = CLIServer.environment(database.environment.merging(["KEYBOUND_KEK": KeyEncryptionKey.generate().base64Text]) { _, new in new })
+        let outcome = try await CLIRunner.run(["demo", "storm-0558", "--days", "3", "--database", url, "--json"], environment: environment)
+        #expect(outcome.status == 0, "\(outcome.stdout.suffix(2_000))\n\(outcome.stderr)")
+        let result = try StrictJSONParser.parseObject(Array(outcome.stdout.utf8))
+        #expect(result["passed"] == .bool(true), "\(result["failures"].map { "\($0)" } ?? "")")
+        let incident = try #require(result["incident"]?.objectValue)
+        #expect(incident["closed"] == .bool(true))
+        let id = try #require(incident["id"]?.stringValue)
+        #expect(incident["folder"]?.stringValue?.contains("\(id) in postgres://") == true, "the incident is in the database: \(incident)")
+        // The database holds what the drill did: a log that verifies, and the incident with its notices.
+        let verified = try await CLIRunner.run(["audit", "verify", "--database", url, "--json"], environment: environment)
+        #expect(verified.status == 0, "\(verified.stderr)")
+        let checked = try StrictJSONParser.parseObject(Array(verified.stdout.utf8))["records_checked"]?.numberValue ?? 0
+        #expect(checked > 30, "every request of the drill is in the log: \(verified.stdout)")
+        let shown = try await CLIRunner.run(["incident", "show", id, "--database", url], environment: environment)
+        #expect(shown.stdout.contains("closed") && shown.stdout.contains("notices/\(IssuerRecord.wellKnownConsumerTenantID).md"), "\(shown.stdout)")
+        // A second drill refuses the database it already filled.
+        let again = try await CLIRunner.run(["demo", "storm-0558", "--days", "3", "--database", url], environment: environment)
+        #expect(again.status == 2 && again.stderr.contains("needs an empty database"), "\(again.stderr)")
     }
 
     @Test("--json prints the structured result; a bad --days is a usage error")

@@ -27,6 +27,7 @@ package struct PostgresStores: Sendable {
             throw StoreError(.storage, error.message)
         }
         Task.detached { await database.run() }
+        do { try await database.checkReachable() } catch { throw StoreError(.storage, error.message) }
         try await KeyboundPostgresSchema.migrate(database)
         return PostgresStores(database: database, keys: PostgresKeyStore(database: database),
                               provider: PostgresProviderStore(database: database))
