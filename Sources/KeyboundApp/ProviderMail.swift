@@ -84,9 +84,11 @@ public enum ProviderMail {
     @discardableResult
     public static func provisionMailboxes(context: ProviderContext, store: MailStore, now: Date) async throws -> Int {
         var created = 0
+        // Every mailbox read once (one query at start, not one per user); an owner is (issuer, subject).
+        let existing = Set(try await store.allMailboxes().map { [$0.issuer, $0.subject] })
         for issuer in try await context.manager.issuers() {
             for user in try await context.store.users(issuerID: issuer.id) {
-                guard try await store.mailbox(issuer: issuer.url, subject: user.subject) == nil else { continue }
+                guard !existing.contains([issuer.url, user.subject]) else { continue }
                 let mailbox = Mailbox(issuer: issuer.url, tenantID: context.tenantID(of: issuer), subject: user.subject,
                                       address: user.email ?? "\(user.username)@\(issuer.id).example",
                                       displayName: user.displayName, createdAt: now)

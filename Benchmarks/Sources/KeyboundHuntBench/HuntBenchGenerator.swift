@@ -64,7 +64,10 @@ struct HuntBenchGenerator {
     mutating func generate() async throws -> Planted {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var world = HuntBenchWorld(random: &random)
-        let keys = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
+        // A development KEK file beside the stores, as `keybound serve` makes one: `keybound migrate`
+        // (KEYBOUND_KEK_FILE=DIR/keybound-dev.kek) can then seal the audit key into PostgreSQL.
+        let kek = try KEKSource.resolve(environment: [:], dataDirectory: directory, storeHasSealedKeys: false, warn: { _ in })
+        let keys = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek)
         let day: Int64 = 86_400_000
         func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1_000) }
         for issuer in world.issuers {

@@ -148,7 +148,7 @@ struct AdminEndpoints: Sendable {
     static func map(_ error: StoreError, logger: Logger) -> OAuthError {
         let code = error.code.rawValue
         if error.code == .storage {
-            logger.error("admin API: store unavailable", metadata: ["error": "\(error.message)"])
+            LogThrottle.storeUnavailable.error(logger, "admin API: store unavailable", metadata: ["error": "\(error.message)"])
             return OAuthError.storeUnavailable()
         }
         if code.hasSuffix("_not_found") {

@@ -48,7 +48,8 @@ struct OAuthErrorMiddleware: RouterMiddleware {
             let code = error.status == .notFound ? "not_found" : (error.status.code >= 500 ? "server_error" : "invalid_request")
             throw OAuthError(status: error.status, error: code, description: error.body ?? error.status.reasonPhrase)
         } catch let error as StoreError where error.code == .storage {
-            context.logger.error("store unavailable", metadata: ["error": "\(error.message)"])
+            // One line every few seconds during an outage, with how many were held back.
+            LogThrottle.storeUnavailable.error(context.logger, "store unavailable", metadata: ["error": "\(error.message)"])
             throw OAuthError.storeUnavailable()
         } catch let error as StoreError {
             context.logger.error("store error", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
