@@ -104,20 +104,23 @@ final class DrillWorld: Sendable {
         let cache = VerifiedTokenCache()
         let edgeIssuers = try RemoteTrustStore.Configuration(
             issuers: tenants.map { RemoteTrustStore.Issuer(url: $0.url, tenantID: $0.tenantID) })
-        let edgeConfiguration = try MailConfiguration(allowedIssuers: Set(tenants.map(\.url)))
         // Nothing below throws until the world exists, whose stop() shuts the HTTP clients down.
         let http = DrillHTTP()
         let edgeTrust = RemoteTrustStore(configuration: edgeIssuers, fetcher: AsyncHTTPClientFetcher(timeout: 5, client: http.edgeClient),
                                          cache: cache, now: clock.reader)
         let edgeAlerts = AlertCenter(logger: Self.logger("keybound.alerts", verbose: verbose), now: clock.reader)
-        let edge = MailService(
-            store: mail.store, audit: mail.audit, configuration: edgeConfiguration,
-            cache: cache, logger: logger, now: clock.reader, alerts: edgeAlerts,
-            onRejection: { rejection in
-                guard rejection.code == .unknownKey, let issuer = rejection.tokenIssuer, let kid = rejection.keyID else { return }
-                Task { _ = await edgeTrust.refreshForUnknownKey(issuer: issuer, keyID: kid) }
-            },
-            verifier: { TokenVerifier(trust: edgeTrust.trustStore(), policy: MailService.policy(), clock: verification) })
+        // The edge is `keybound mail serve`'s assembly (``RemoteMail``) over the same mailboxes and audit log.
+        // (A Result, not a `catch` that awaits: see docs/compiler-notes.md.)
+        let remote: RemoteMail
+        switch Result(catching: { try RemoteMail.make(store: mail.store, audit: mail.audit, trust: edgeTrust, cache: cache, client: http.edgeClient,
+                                                      logger: logger, alerts: edgeAlerts, now: clock.reader, clock: verification) }) {
+        case .success(let made):
+            remote = made
+        case .failure(let error):
+            await http.shutdown()
+            throw error
+        }
+        let edge = remote.service
 
         let provider = Application(router: KeyboundApp.router(context: context, auditLog: stores.postgres == nil ? nil : mail.audit),
                                    configuration: .init(address: .hostname("127.0.0.1", port: ports[0]), serverName: "keybound"),
@@ -128,8 +131,8 @@ final class DrillWorld: Sendable {
             logger: logger))
         let services = Task { try await group.run() }
         // The push channel runs apart from the servers so that it can be stopped first (see ``stop()``).
-        let push = KeyEventSubscriber(store: edgeTrust, client: http.edgeClient)
-        let subscriber = Task { await push.run() }
+        let push = remote.subscribers
+        let subscriber = Task { for channel in push { try? await channel.run() } }
         let world = DrillWorld(directory: directory, clock: clock, context: context, stores: stores, tenants: tenants, mail: mail, edge: edge,
                                edgeTrust: edgeTrust, edgeAlerts: edgeAlerts, urls: ports.map { "http://127.0.0.1:\($0)" },
                                http: http, services: services, subscriber: subscriber)

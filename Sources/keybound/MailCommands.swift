@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Keybound
+import KeyboundApp
 import KeyboundAudit
 import KeyboundHummingbird
 import KeyboundMail
@@ -94,7 +95,6 @@ struct MailServeCommand: AsyncParsableCommand {
         let credentials = try MailCredentials.load(file: credentialsFile, environment: ProcessInfo.processInfo.environment,
                                                    trusted: issuers.map(\.url))
         let cache = VerifiedTokenCache()
-        let revoked = RevokedTokens()
         let remote: RemoteTrustStore
         do { remote = RemoteTrustStore(configuration: try .init(issuers: issuers, allowingInsecureHTTP: allowInsecureHTTP), cache: cache) } catch {
             throw CLIError(error.description)
@@ -112,29 +112,20 @@ struct MailServeCommand: AsyncParsableCommand {
         }
         let alerts = AlertCenter(logger: logger)
         if let webhook = try alertWebhookSender(alertWebhook, logger: logger) { alerts.setWebhook(webhook) }
-        let policy = MailService.policy(additionalChecks: [RevokedTokenCheck(revoked)])
-        let service: MailService
+        let eventLogger = logger
+        let mail: RemoteMail
         do {
-            service = MailService(store: try MailStore(directory: directory), audit: try AuditLog(directory: directory),
-                                  configuration: try MailConfiguration(allowedIssuers: Set(issuers.map(\.url))), cache: cache,
-                                  logger: logger, alerts: alerts, onRejection: { rejection in
-                                      // A kid this store does not know may be a fresh key: refresh (rate-limited per issuer).
-                                      guard rejection.code == .unknownKey, let issuer = rejection.tokenIssuer, let kid = rejection.keyID else { return }
-                                      Task { _ = await remote.refreshForUnknownKey(issuer: issuer, keyID: kid) }
-                                  }, verifier: { TokenVerifier(trust: remote.trustStore(), policy: policy) })
+            mail = try RemoteMail.make(
+                store: try MailStore(directory: directory), audit: try AuditLog(directory: directory), trust: remote, cache: cache,
+                credentials: credentials, logger: logger, alerts: alerts,
+                onKeyEvent: { notice in
+                    eventLogger.info("key event", metadata: ["iss": "\(notice.issuer)", "kid": "\(notice.keyID)", "kind": "\(notice.kind)"])
+                },
+                onTokenRevoked: { notice in
+                    eventLogger.info("token revoked", metadata: ["iss": "\(notice.issuer)", "jti": "\(notice.tokenID)", "reason": "\(notice.reason)"])
+                })
         } catch {
             throw CLIError("\(error)")
-        }
-        let eventLogger = logger
-        let subscriber = KeyEventSubscriber(store: remote, credentials: credentials) { notice in
-            eventLogger.info("key event", metadata: ["iss": "\(notice.issuer)", "kid": "\(notice.keyID)", "kind": "\(notice.kind)"])
-        }
-        var services: [any Service] = [subscriber]
-        let followed = issuers.compactMap { issuer in credentials[issuer.url].map { TokenEventSubscriber.Issuer(url: issuer.url, credentials: $0) } }
-        if !followed.isEmpty {
-            services.append(TokenEventSubscriber(issuers: followed, revoked: revoked, cache: cache) { notice in
-                eventLogger.info("token revoked", metadata: ["iss": "\(notice.issuer)", "jti": "\(notice.tokenID)", "reason": "\(notice.reason)"])
-            })
         }
         say("Keybound Mail listening on http://\(host):\(port) (data: \(directory.path))")
         for issuer in issuers {
@@ -146,8 +137,9 @@ struct MailServeCommand: AsyncParsableCommand {
                 say("    token revocations: NOT followed (no server client credentials): a revoked token stays valid here until it expires")
             }
         }
-        let app = service.application(host: host, port: port, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app] + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let app = mail.service.application(host: host, port: port, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app] + mail.subscribers, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
         try await group.run()
     }
 }

@@ -1,0 +1,73 @@
+import AsyncHTTPClient
+import Foundation
+import Keybound
+import KeyboundAudit
+import KeyboundHummingbird
+import KeyboundMail
+import Logging
+import ServiceLifecycle
+
+/// Keybound Mail as a resource server of its own, trusting its issuers over HTTP as any validator
+/// in another process must: keys from each issuer's discovery and JWKS (``RemoteTrustStore``),
+/// key revocations and new keys over the key-event push channel, and token revocations over each
+/// issuer's token-event stream where it holds server-client credentials. `keybound mail serve` and
+/// the drill's mail edge are built here.
+public struct RemoteMail: Sendable {
+    /// The service; serve it with ``KeyboundMail/MailService/application(host:port:logger:)``.
+    public let service: MailService
+    /// What it trusts, kept current by ``subscribers``.
+    public let trust: RemoteTrustStore
+    /// The key-event stream, then the token-event stream when any issuer has credentials: run them
+    /// beside the service (a `ServiceGroup`), or on their own.
+    public let subscribers: [any Service]
+
+    /// Keybound Mail over `store` and `audit`, trusting `trust`'s issuers (loaded, or loading).
+    ///
+    /// - Parameters:
+    ///   - credentials: server-client credentials by issuer URL (exactly as trusted), for the
+    ///     authenticated streams; an issuer without them has its token revocations unfollowed.
+    ///   - cache: the cache of verified tokens (the one `trust` evicts from on revocations).
+    ///   - now: the service's clock (audit times); `clock` the verifier's.
+    public static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, cache: VerifiedTokenCache,
+                            credentials: [String: StreamCredentials] = [:], logger: Logger, alerts: AlertCenter? = nil,
+                            now: @escaping @Sendable () -> Date = { Date() }, clock: VerificationClock = .system,
+                            onKeyEvent: @escaping @Sendable (KeyEventNotice) -> Void = { _ in },
+                            onTokenRevoked: @escaping @Sendable (TokenEventNotice) -> Void = { _ in }) throws -> RemoteMail {
+        let keyEvents = KeyEventSubscriber(store: trust, credentials: credentials, onEvent: onKeyEvent)
+        return try make(store: store, audit: audit, trust: trust, cache: cache, credentials: credentials, logger: logger, alerts: alerts,
+                        now: now, clock: clock, keyEvents: keyEvents, onTokenRevoked: onTokenRevoked)
+    }
+
+    /// As above, the key-event stream going through `client` (which must not follow redirects;
+    /// the drill's, so that it can be shut down before the servers).
+    package static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, cache: VerifiedTokenCache, client: HTTPClient,
+                             logger: Logger, alerts: AlertCenter?, now: @escaping @Sendable () -> Date,
+                             clock: VerificationClock) throws -> RemoteMail {
+        try make(store: store, audit: audit, trust: trust, cache: cache, credentials: [:], logger: logger, alerts: alerts, now: now,
+                 clock: clock, keyEvents: KeyEventSubscriber(store: trust, client: client), onTokenRevoked: { _ in })
+    }
+
+    private static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, cache: VerifiedTokenCache,
+                             credentials: [String: StreamCredentials], logger: Logger, alerts: AlertCenter?,
+                             now: @escaping @Sendable () -> Date, clock: VerificationClock, keyEvents: KeyEventSubscriber,
+                             onTokenRevoked: @escaping @Sendable (TokenEventNotice) -> Void) throws -> RemoteMail {
+        let issuers = trust.configuration.issuers.map(\.url)
+        let revoked = RevokedTokens()
+        let policy = MailService.policy(additionalChecks: [RevokedTokenCheck(revoked)])
+        let service = MailService(
+            store: store, audit: audit, configuration: try MailConfiguration(allowedIssuers: Set(issuers)), cache: cache,
+            logger: logger, now: now, alerts: alerts,
+            onRejection: { rejection in
+                // A kid this store does not know may be a fresh key: refresh (rate-limited per issuer).
+                guard rejection.code == .unknownKey, let issuer = rejection.tokenIssuer, let kid = rejection.keyID else { return }
+                Task { _ = await trust.refreshForUnknownKey(issuer: issuer, keyID: kid) }
+            },
+            verifier: { TokenVerifier(trust: trust.trustStore(), policy: policy, clock: clock) })
+        var subscribers: [any Service] = [keyEvents]
+        let followed = issuers.compactMap { url in credentials[url].map { TokenEventSubscriber.Issuer(url: url, credentials: $0) } }
+        if !followed.isEmpty {
+            subscribers.append(TokenEventSubscriber(issuers: followed, revoked: revoked, cache: cache, onEvent: onTokenRevoked))
+        }
+        return RemoteMail(service: service, trust: trust, subscribers: subscribers)
+    }
+}
