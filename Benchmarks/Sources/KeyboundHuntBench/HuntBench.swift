@@ -20,6 +20,9 @@ struct HuntBench {
             await exit(try HuntBenchMeasure.run(options, directory: directory))
         case "floor":
             try HuntBenchFloor.run(directory: directory, cacheKiB: options.cacheKiB)
+        case "chain":
+            guard let target = options.chainTarget else { HuntBenchChain.fail("chain needs --to DIR2") }
+            try await HuntBenchChain.run(from: directory, to: URL(fileURLWithPath: target))
         default:
             let existing = try? JSONDecoder().decode(Planted.self, from: Data(contentsOf: Planted.file(in: directory)))
             if existing?.records != options.records {

@@ -21,6 +21,8 @@ struct HuntBenchOptions: Sendable {
     var keep = false
     /// Where to write the JSON results.
     var jsonPath: String?
+    /// `chain`: the directory to write the chained copy into.
+    var chainTarget: String?
 
     static let usage = """
         usage: KeyboundHuntBench [run|generate|measure|floor] [--records N] [--dir DIR] [--repetitions R] [--no-trace]
@@ -29,6 +31,7 @@ struct HuntBenchOptions: Sendable {
           generate     only generate: keys, ledger and an audit log of N records (the real schemas)
           measure      only measure hunts over DIR (reports records/s, CPU time and peak RSS of this process)
           floor        only step the hunt's SELECT over DIR, reading the same columns and doing nothing else
+          chain        copy DIR to --to DIR2 with a real hash chain and a signed checkpoint (for audit verify and migrate)
           --records N  audit records (default 5000000)
           --dir DIR    data directory (default: a temporary directory, removed unless --keep)
           --repetitions R  hunts per measurement (default 3)
@@ -47,7 +50,8 @@ struct HuntBenchOptions: Sendable {
         }
         while let argument = iterator.next() {
             switch argument {
-            case "run", "generate", "measure", "floor": options.mode = argument
+            case "run", "generate", "measure", "floor", "chain": options.mode = argument
+            case "--to": options.chainTarget = value(argument)
             case "--records":
                 guard let count = Int(value(argument)), count >= 1_000 else { fail("--records must be at least 1000") }
                 options.records = count

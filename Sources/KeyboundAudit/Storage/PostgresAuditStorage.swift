@@ -295,26 +295,33 @@ final class PostgresAuditStorage: AuditStorage {
     static func storedRows(after sequence: Int64, limit: Int, _ connection: PostgresConnection, logger: Logger) async throws -> [StoredRecordRow] {
         try await rows(PostgresQuery(unsafeSQL: "\(selectSQL) WHERE sequence > $1 ORDER BY sequence LIMIT $2", binds: bindings(sequence, Int64(limit))),
                        connection, logger: logger).map { row in
-            StoredRecordRow(sequence: try row["sequence"].decode(Int64?.self), fields: try fields(row),
-                            hash: (try row["hash"].decode(ByteBuffer?.self)).map(bytes) ?? [])
+            StoredRecordRow(sequence: try row[0].decode(Int64?.self), fields: try fields(row),
+                            hash: (try row[hashColumn].decode(ByteBuffer?.self)).map(bytes) ?? [])
         }
     }
 
+    /// Where `hash` is in a row of ``selectSQL`` (`sequence`, the fields in ``AuditColumns/all``
+    /// order, then `hash`): cells are read by position, since reading one by name hashes the name.
+    private static let hashColumn = AuditColumns.all.count + 1
+
+    /// The fields of a row of ``selectSQL``, by position.
     static func fields(_ row: PostgresRandomAccessRow) throws -> [CanonicalField] {
         var fields: [CanonicalField] = []
         fields.reserveCapacity(AuditColumns.all.count)
-        for column in AuditColumns.all {
+        for (index, column) in AuditColumns.all.enumerated() {
+            let cell = row[index + 1]
             switch column.kind {
-            case .text: fields.append(try row[column.name].decode(String?.self).map(CanonicalField.text) ?? .absent)
-            case .integer: fields.append(try row[column.name].decode(Int64?.self).map(CanonicalField.integer) ?? .absent)
-            case .list: fields.append(try row[column.name].decode(String?.self).map(AuditStoredFields.listField) ?? .absent)
+            case .text: fields.append(try cell.decode(String?.self).map(CanonicalField.text) ?? .absent)
+            case .integer: fields.append(try cell.decode(Int64?.self).map(CanonicalField.integer) ?? .absent)
+            case .list: fields.append(try cell.decode(String?.self).map(AuditStoredFields.listField) ?? .absent)
             }
         }
         return fields
     }
 
+    /// A record from a row of ``selectSQL``.
     static func record(from row: PostgresRandomAccessRow) throws -> AuditRecord {
-        AuditRecord(sequence: try row["sequence"].decode(Int64.self), fields: try fields(row), hash: bytes(try row["hash"].decode(ByteBuffer.self)))
+        AuditRecord(sequence: try row[0].decode(Int64.self), fields: try fields(row), hash: bytes(try row[hashColumn].decode(ByteBuffer.self)))
     }
 
     static func checkpoint(from row: PostgresRandomAccessRow) throws -> AuditCheckpoint {

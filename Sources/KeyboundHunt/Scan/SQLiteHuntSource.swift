@@ -46,17 +46,7 @@ enum SQLiteHuntSource {
     /// The single pass over `audit_record`.
     static func run(_ db: Database, scanner: AuditScanner, tracing: Bool) throws {
         let format2 = try db.columns(in: "audit_record").contains { $0.name == "tenant_issuer" }
-        let statement = try db.makeStatement(sql: selectSQL(format2: format2, tracing: tracing))
-        let handle = statement.sqliteStatement
-        defer { sqlite3_reset(handle) }
-        while true {
-            let code = sqlite3_step(handle)
-            if code == SQLITE_DONE { break }
-            guard code == SQLITE_ROW else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-            }
-            scanner.consume(SQLiteScanRow(handle: handle))
-        }
+        try db.stepRows(selectSQL(format2: format2, tracing: tracing)) { handle in scanner.consume(SQLiteScanRow(handle: handle)) }
         // The last row is gone once stepped past; read the last sequence number directly.
         scanner.finish(lastSequence: try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM audit_record"))
     }

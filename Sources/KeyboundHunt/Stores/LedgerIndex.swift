@@ -50,15 +50,7 @@ final class LedgerIndex: @unchecked Sendable {
             let digests = try queue.read { db -> DigestSet in
                 let estimate = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM issuance") ?? 0
                 let set = DigestSet(seed: seed, capacity: max(1_024, estimate))
-                let statement = try db.makeStatement(sql: "SELECT claims_digest FROM issuance WHERE kind <> 'refresh'")
-                let handle = statement.sqliteStatement
-                defer { sqlite3_reset(handle) }
-                while true {
-                    let code = sqlite3_step(handle)
-                    if code == SQLITE_DONE { break }
-                    guard code == SQLITE_ROW else {
-                        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                    }
+                try db.stepRows("SELECT claims_digest FROM issuance WHERE kind <> 'refresh'") { handle in
                     if let text = sqlite3_column_text(handle, 0),
                        let key = DigestKey.parse(UnsafeRawPointer(text), Int(sqlite3_column_bytes(handle, 0))) {
                         set.insert(key)

@@ -84,13 +84,13 @@ package enum StoreMigration {
                         throw StoreError(.invariantViolated, "the key store has a sealed \(name.rawValue) already, and the directory another")
                     }
                     try await session.setMetadata(name.metadataName, Data(try KeySealer(kek: kek).seal(secret, as: name)).base64EncodedString())
-                    report.copied.append(("sealed secret \(name.rawValue)", 1))
                 }
                 for (table, expected) in [("issuer", source.issuers.count), ("signing_key", source.keys.count), ("key_event", source.events.count)] {
                     let found = try await connection.single(Int64.self, PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger)
                     try check(table, expected: expected, found: Int(found ?? 0))
                     report.copied.append((table, expected))
                 }
+                for (name, _) in sealing { report.copied.append(("sealed secret \(name.rawValue)", 1)) }
                 for (table, read) in tables {
                     try await table.write(read.rows, connection, logger: logger)
                     try check(table.target, expected: read.rows.count, found: try await table.count(connection, logger: logger))
