@@ -127,7 +127,7 @@ struct StormDrillTests {
         }
     }
 
-    @Test("keybound demo storm-0558 --days 3 --keep DIR: exit 0, a readable report, and the notices where it says")
+    @Test("keybound demo storm-0558 --days 3 --keep DIR: exit 0, a readable report, the notices where it says; migrated to PostgreSQL, every row and a log that verifies")
     func command() async throws {
         let directory = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -161,6 +161,27 @@ struct StormDrillTests {
             #expect(!feed.isEmpty)
             #expect(feed.allSatisfy { $0.tokenIssuer?.isExactly(tenant.issuer) == true }, "\(tenant)")
         }
+
+        // The drill's data moved to PostgreSQL with keybound migrate: every store's rows, and a log that verifies there.
+        let records = try await audit.lastSequence()
+        let checkpoints = try await audit.checkpoints().count
+        let database = try await TestPostgres.shared.makeDatabase("drill_migrate")
+        let url = database.settings.description
+        let environment = CLIServer.environment(database.environment.merging(
+            ["KEYBOUND_KEK_FILE": KEKSource.developmentFile(in: kept).path]) { _, new in new })
+        let migrated = try await CLIRunner.run(["migrate", "--from", "sqlite:\(kept.path)", "--to", url, "--json"], environment: environment)
+        try #require(migrated.status == 0, "\(migrated.stderr)")
+        let copied = try #require(try StrictJSONParser.parseObject(Array(migrated.stdout.utf8))["copied"]?.objectValue)
+        #expect(copied["audit_record"] == .number(Double(records)) && records > 0, "\(copied)")
+        #expect(copied["audit_checkpoint"] == .number(Double(checkpoints)) && checkpoints > 0)
+        #expect(copied["mailbox"] == .number(9))
+        #expect(copied["incident"] == .number(1))
+        #expect(copied["incident_document"] == .number(Double(notices.count + 5)), "timeline, summary, affected, hunt.md, hunt.json and the notices")
+        let verified = try await CLIRunner.run(["audit", "verify", "--database", url, "--json"], environment: environment)
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(try StrictJSONParser.parseObject(Array(verified.stdout.utf8))["records_checked"] == .number(Double(records)))
+        let listed = try await CLIRunner.run(["incident", "list", "--database", url], environment: environment)
+        #expect(listed.stdout.contains(incident) && listed.stdout.contains("closed"), "\(listed.stdout)")
     }
 
     @Test("keybound demo storm-0558 --database postgres://…: every claim holds with the stores in PostgreSQL, whose audit log verifies and which keeps the incident",
