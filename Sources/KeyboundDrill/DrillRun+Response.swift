@@ -65,7 +65,7 @@ extension DrillRun {
     func response() async throws {
         clock.advance(5 * 60)
         heading("Act 7. Response (\(label(clock.now())))")
-        say("  $ keybound incident respond --issuer consumers --kid \(stolenKeyID) --reason \"consumer signing key stolen\"")
+        say("  $ keybound incident respond --issuer consumers --kid=\(stolenKeyID) --reason \"consumer signing key stolen\"")
         // Watch the edge while the command runs: the revocation reaches it over the key-event push channel.
         let moments = Moments()
         let world = self.world, consumersURL = world.tenant(DrillCast.consumers).url, kid = stolenKeyID

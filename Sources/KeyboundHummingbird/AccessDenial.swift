@@ -17,6 +17,9 @@ public struct AccessDenial: Sendable, CustomStringConvertible {
         /// A consumer-realm token that carries roles: a consumer realm has no tenant-wide roles, so
         /// such a token was never issued by a sound provider, whatever its signature. 403 `insufficient_scope`.
         public static let consumerRealmRole = Code(rawValue: "consumer_realm_role")
+
+        /// Every code, as `docs/errors.md` documents them.
+        public static let all: [Code] = [.unauthenticated, .issuerNotAllowed, .wrongPrincipal, .insufficientScope, .consumerRealmRole]
     }
 
     /// The code.

@@ -142,27 +142,49 @@ struct AdminEndpoints: Sendable {
         }
     }
 
-    /// A store error as the admin API answers it: `*_not_found` → 404, `*_exists` → 409,
-    /// `invalid_*` (settings) → 400 `invalid_settings`, a database that cannot be used (`storage`)
-    /// → 503 `temporarily_unavailable`, anything else → 500 `server_error` with no detail (logged).
+    /// How the admin API answers a store error (``answer(for:)``).
+    enum StoreErrorAnswer: Equatable {
+        /// 404 `not_found`: the issuer, key, client, user or resource does not exist.
+        case notFound
+        /// 409 `conflict`: one with that id or name exists.
+        case conflict
+        /// 400 `invalid_settings`: the request matched the document; the store refused its values.
+        case invalidSettings
+        /// 503 `temporarily_unavailable`: the database cannot be used right now.
+        case unavailable
+        /// 500 `server_error`, with no detail (logged): nothing the caller could have done.
+        case serverError
+    }
+
+    /// The admin API's table of store errors, exhaustive: a new code does not compile until it has
+    /// its answer here (docs/admin-api.md).
+    static func answer(for code: StoreError.Code) -> StoreErrorAnswer {
+        switch code {
+        case .issuerNotFound, .keyNotFound, .clientNotFound, .userNotFound, .resourceNotFound: .notFound
+        case .issuerExists, .clientExists, .userExists: .conflict
+        case .invalidIssuer, .invalidClient, .invalidUser, .invalidResource: .invalidSettings
+        case .storage: .unavailable
+        case .wrongKEK, .missingKEK, .invalidKEK, .invariantViolated, .duplicateToken, .chainRevoked, .directoryChanged, .noActiveKey:
+            .serverError
+        }
+    }
+
+    /// A store error as the admin API answers it (``answer(for:)``).
     static func map(_ error: StoreError, logger: Logger) -> OAuthError {
-        let code = error.code.rawValue
-        if error.code == .storage {
+        switch answer(for: error.code) {
+        case .notFound:
+            return OAuthError(status: .notFound, error: "not_found", description: error.message)
+        case .conflict:
+            return OAuthError(status: .conflict, error: "conflict", description: error.message)
+        case .invalidSettings:
+            return OAuthError.invalidSettings(error.message)
+        case .unavailable:
             LogThrottle.storeUnavailable.error(logger, "admin API: store unavailable", metadata: ["error": "\(error.message)"])
             return OAuthError.storeUnavailable()
+        case .serverError:
+            logger.error("admin API: store error", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
+            return OAuthError.serverError("the store failed")
         }
-        if code.hasSuffix("_not_found") {
-            return OAuthError(status: .notFound, error: "not_found", description: error.message)
-        }
-        if code.hasSuffix("_exists") {
-            return OAuthError(status: .conflict, error: "conflict", description: error.message)
-        }
-        if code.hasPrefix("invalid_"), error.code != .invalidKEK {
-            // The request matched the document; the store refused its values (docs/admin-api.md).
-            return OAuthError.invalidSettings(error.message)
-        }
-        logger.error("admin API: store error", metadata: ["code": "\(code)", "error": "\(error.message)"])
-        return OAuthError.serverError("the store failed")
     }
 }
 

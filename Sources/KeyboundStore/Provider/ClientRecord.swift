@@ -66,15 +66,15 @@ public struct ClientRecord: Sendable, Equatable {
         self.isDisabled = isDisabled
     }
 
-    /// Grant types Keybound implements.
-    public static let supportedGrantTypes = ["authorization_code", "client_credentials", "refresh_token"]
+    /// Grant types Keybound implements (``GrantType``), by name.
+    public static let supportedGrantTypes = GrantType.allCases.map(\.rawValue)
 
     /// Throws ``StoreError/Code/invalidClient`` when the settings do not hold together.
     public func validate() throws(StoreError) {
         guard Self.isValidClientID(clientID) else {
             throw StoreError(.invalidClient, "a client id is 1–128 characters of a-z, A-Z, 0-9, '-' and '_'")
         }
-        for grant in grantTypes where !Self.supportedGrantTypes.contains(grant) {
+        for grant in grantTypes where GrantType(exactly: grant) == nil {
             throw StoreError(.invalidClient, "unsupported grant type '\(grant)'")
         }
         switch authenticationMethod {
@@ -83,7 +83,7 @@ public struct ClientRecord: Sendable, Equatable {
         case .privateKeyJWT:
             guard jwks != nil else { throw StoreError(.invalidClient, "a private_key_jwt client needs a key set") }
         case .none:
-            guard !grantTypes.contains("client_credentials") else {
+            guard !grantTypes.containsExactly(GrantType.clientCredentials.rawValue) else {
                 throw StoreError(.invalidClient, "a public client cannot use client_credentials")
             }
             guard roles.isEmpty else { throw StoreError(.invalidClient, "a public client cannot hold application roles") }

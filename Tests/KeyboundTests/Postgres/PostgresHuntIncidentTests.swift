@@ -80,7 +80,7 @@ struct PostgresHuntIncidentTests {
 
         // An incident on PostgreSQL: the key revoked there, its documents in the database.
         let now = "\(Int(HuntScenario.day(HuntScenario.days).timeIntervalSince1970))"
-        let responded = try await CLIRunner.run(["incident", "respond", "--database", url, "--issuer", "consumers", "--kid", scenario.stolenKeyID,
+        let responded = try await CLIRunner.run(["incident", "respond", "--database", url, "--issuer", "consumers", "--kid=\(scenario.stolenKeyID)",
                                                  "--reason", "consumer key stolen", "--now", now, "--json"], environment: environment)
         try #require(responded.status == 0, "\(responded.stderr)")
         let incident = try StrictJSONParser.parseObject(Array(responded.stdout.utf8))
@@ -97,7 +97,7 @@ struct PostgresHuntIncidentTests {
         #expect(listed.stdout.contains(id) && listed.stdout.contains(opened.id), "\(listed.stdout)")
         let timeline = try await CLIRunner.run(["incident", "show", id, "--database", url, "--document", "timeline.md"], environment: noKEK)
         #expect(timeline.status == 0 && timeline.stdout.contains("# Incident \(id): timeline"), "\(timeline.stdout)\(timeline.stderr)")
-        let again = try await CLIRunner.run(["incident", "respond", "--database", url, "--issuer", "consumers", "--kid", scenario.stolenKeyID,
+        let again = try await CLIRunner.run(["incident", "respond", "--database", url, "--issuer", "consumers", "--kid=\(scenario.stolenKeyID)",
                                              "--reason", "consumer key stolen", "--now", now, "--json"], environment: environment)
         #expect(try StrictJSONParser.parseObject(Array(again.stdout.utf8))["id"] == .string(id), "a second run resumes the same incident")
         let exportRoot = scenario.directory.appendingPathComponent("export")

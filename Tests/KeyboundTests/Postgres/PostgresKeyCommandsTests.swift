@@ -36,7 +36,7 @@ struct PostgresKeyCommandsTests {
         #expect(keys.filter { $0.state == .pending }.count == 2, "one pending key per purpose after the rotation")
         #expect(keys.allSatisfy { $0.kekFingerprint == kek.fingerprint })
 
-        let revoked = try await CLIRunner.run(["keys", "revoke", "--database", url, "--issuer", "contoso", "--kid", active.keyID,
+        let revoked = try await CLIRunner.run(["keys", "revoke", "--database", url, "--issuer", "contoso", "--kid=\(active.keyID)",
                                                "--reason", "drill"], environment: environment)
         #expect(revoked.status == 0, "\(revoked.stderr)")
         let after = try await CLIRunner.run(["keys", "list", "--database", url, "--issuer", "contoso", "--json"], environment: environment)

@@ -168,7 +168,7 @@ struct PostgresServeNodesTests {
         // A key revoked on A (by its admin CLI): B's key-event stream tells the validator at once.
         let header = try #require(TokenInspection(token: keptToken, now: Date(), tokenType: .accessToken).header)
         let kid = try #require(header["kid"]?.stringValue)
-        let keyRevoked = try await CLIRunner.run(["keys", "revoke", "--database", url, "--issuer", "contoso", "--kid", kid, "--reason", "drill"],
+        let keyRevoked = try await CLIRunner.run(["keys", "revoke", "--database", url, "--issuer", "contoso", "--kid=\(kid)", "--reason", "drill"],
                                                  environment: environment)
         #expect(keyRevoked.status == 0, "\(keyRevoked.stderr)")
         #expect(await eventually(within: 8) {

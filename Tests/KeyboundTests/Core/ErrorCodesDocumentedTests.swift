@@ -1,0 +1,30 @@
+import Foundation
+import Keybound
+import KeyboundHummingbird
+import KeyboundStore
+import Testing
+
+/// Every code a token or a request can be refused with, and every store error code, is
+/// documented in `docs/errors.md` (as `` `code` ``), so an operator who reads one in a log or a
+/// response finds what it means.
+@Suite("docs/errors.md documents every code")
+struct ErrorCodesDocumentedTests {
+    static func errorsDocument() throws -> String {
+        try String(contentsOf: VectorFiles.repositoryRoot().appendingPathComponent("docs/errors.md"), encoding: .utf8)
+    }
+
+    @Test("every token rejection code", arguments: RejectionCode.all)
+    func rejectionCode(code: RejectionCode) throws {
+        #expect(try Self.errorsDocument().contains("`\(code.rawValue)`"), "docs/errors.md does not document \(code.rawValue)")
+    }
+
+    @Test("every access denial code of a protected resource", arguments: AccessDenial.Code.all.map(\.rawValue))
+    func accessDenial(code: String) throws {
+        #expect(try Self.errorsDocument().contains("`\(code)`"), "docs/errors.md does not document \(code)")
+    }
+
+    @Test("every store error code", arguments: StoreError.Code.allCases)
+    func storeError(code: StoreError.Code) throws {
+        #expect(try Self.errorsDocument().contains("`\(code.rawValue)`"), "docs/errors.md does not document \(code.rawValue)")
+    }
+}
