@@ -63,56 +63,54 @@ final class SQLiteVerificationSource: AuditVerificationSource {
     }
 }
 
-/// The log on PostgreSQL, read in pages of records by sequence number (the primary key). Its
-/// calls wait for the database on the verifier's own thread, never on the concurrency pool.
+/// The log on PostgreSQL, read in pages of records by sequence number (the primary key), all in
+/// one read-only `REPEATABLE READ` transaction on one connection: one snapshot, so a record
+/// appended or pruned while the walk runs neither appears nor goes missing half-way. Its calls
+/// wait for the database on the verifier's own thread, never on the concurrency pool; ``close()``
+/// ends the transaction.
 final class PostgresVerificationSource: AuditVerificationSource {
     static let pageSize = 2_000
-    private let database: PostgresBackend
+    private let snapshot: SnapshotSession
     private var page: [StoredRecordRow] = []
     private var index = 0
     private var after: Int64 = .min
     private var exhausted = false
 
-    init(database: PostgresBackend) { self.database = database }
+    init(database: PostgresBackend) { snapshot = SnapshotSession(database: database) }
+
+    /// Ends the snapshot's transaction (the walk is over).
+    func close() { snapshot.finish() }
 
     func missingTable() throws -> String? {
-        try wait { database, logger in
-            try await database.withConnection { connection in
-                for table in ["audit_record", "audit_checkpoint", "audit_prune", "audit_key"] {
-                    if try await connection.single(Bool.self, "SELECT to_regclass(\(table)) IS NOT NULL", logger: logger) != true { return table }
-                }
-                return nil
+        try snapshot.run { connection, logger in
+            for table in ["audit_record", "audit_checkpoint", "audit_prune", "audit_key"] {
+                if try await connection.single(Bool.self, "SELECT to_regclass(\(table)) IS NOT NULL", logger: logger) != true { return table }
             }
+            return nil
         }
     }
 
     func keys() throws -> [AuditKeyRow] {
-        try wait { database, logger in
-            try await database.withConnection { connection in
-                try await connection.query("SELECT key_id, algorithm, public_key FROM audit_key", logger: logger).collect().map { row in
-                    let row = row.makeRandomAccess()
-                    return AuditKeyRow(keyID: try row["key_id"].decode(String?.self), algorithm: try row["algorithm"].decode(String?.self),
-                                       publicKey: (try row["public_key"].decode(ByteBuffer?.self)).map { Array($0.readableBytesView) } ?? [])
-                }
+        try snapshot.run { connection, logger in
+            try await connection.query("SELECT key_id, algorithm, public_key FROM audit_key", logger: logger).collect().map { row in
+                let row = row.makeRandomAccess()
+                return AuditKeyRow(keyID: try row["key_id"].decode(String?.self), algorithm: try row["algorithm"].decode(String?.self),
+                                   publicKey: (try row["public_key"].decode(ByteBuffer?.self)).map { Array($0.readableBytesView) } ?? [])
             }
         }
     }
 
     func checkpoints() throws -> [AuditCheckpoint] {
-        try wait { database, logger in
-            try await database.withConnection { connection in
-                try await PostgresAuditStorage.rows("SELECT * FROM audit_checkpoint ORDER BY segment", connection, logger: logger)
-                    .map(PostgresAuditStorage.checkpoint(from:))
-            }
+        try snapshot.run { connection, logger in
+            try await PostgresAuditStorage.rows("SELECT * FROM audit_checkpoint ORDER BY segment", connection, logger: logger)
+                .map(PostgresAuditStorage.checkpoint(from:))
         }
     }
 
     func pruneRecords() throws -> [AuditPruneRecord] {
-        try wait { database, logger in
-            try await database.withConnection { connection in
-                try await PostgresAuditStorage.rows("SELECT * FROM audit_prune ORDER BY id", connection, logger: logger)
-                    .map(PostgresAuditStorage.pruneRecord(from:))
-            }
+        try snapshot.run { connection, logger in
+            try await PostgresAuditStorage.rows("SELECT * FROM audit_prune ORDER BY id", connection, logger: logger)
+                .map(PostgresAuditStorage.pruneRecord(from:))
         }
     }
 
@@ -120,10 +118,8 @@ final class PostgresVerificationSource: AuditVerificationSource {
         if index == page.count {
             guard !exhausted else { return nil }
             let after = self.after
-            page = try wait { database, logger in
-                try await database.withConnection { connection in
-                    try await PostgresAuditStorage.storedRows(after: after, limit: Self.pageSize, connection, logger: logger)
-                }
+            page = try snapshot.run { connection, logger in
+                try await PostgresAuditStorage.storedRows(after: after, limit: Self.pageSize, connection, logger: logger)
             }
             index = 0
             exhausted = page.count < Self.pageSize
@@ -133,20 +129,57 @@ final class PostgresVerificationSource: AuditVerificationSource {
         defer { index += 1 }
         return page[index]
     }
+}
 
-    /// Runs `body` and waits for it on this thread (a thread of the verifier's own, never one of
-    /// the concurrency pool's, which would then have one thread fewer for the work it waits for).
-    private func wait<T: Sendable>(_ body: @escaping @Sendable (PostgresBackend, Logger) async throws -> T) throws -> T {
-        let database = self.database
+/// One read-only `REPEATABLE READ` transaction on one connection, serving a synchronous caller's
+/// queries one at a time until ``finish()``. The caller waits on its own thread (never one of the
+/// concurrency pool's, which would then have one thread fewer for the work it waits for).
+final class SnapshotSession: Sendable {
+    private typealias Job = @Sendable (Result<PostgresConnection, any Error>, Logger) async -> Void
+    private let jobs: AsyncStream<Job>.Continuation
+    private let finished = Mutex(false)
+
+    init(database: PostgresBackend) {
+        let (stream, continuation) = AsyncStream<Job>.makeStream()
+        jobs = continuation
+        let logger = database.logger
+        Task {
+            do {
+                try await database.withLongConnection { connection in
+                    try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+                    for await job in stream { await job(.success(connection), logger) }
+                    try await connection.query("ROLLBACK", logger: logger)
+                }
+            } catch {
+                // No connection, or it broke: every job still waiting, and every later one, fails.
+                for await job in stream { await job(.failure(error), logger) }
+            }
+        }
+    }
+
+    /// Runs `body` in the snapshot and waits for it.
+    func run<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) throws -> T {
+        guard !finished.withLock({ $0 }) else { throw AuditError(.storage, "the verification's snapshot is closed") }
         let outcome = Mutex<Result<T, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
-        Task {
+        jobs.yield { connection, logger in
             let result: Result<T, any Error>
-            do { result = .success(try await body(database, database.logger)) } catch { result = .failure(error) }
+            switch connection {
+            case .success(let connection):
+                do { result = .success(try await body(connection, logger)) } catch { result = .failure(error) }
+            case .failure(let error):
+                result = .failure(error)
+            }
             outcome.withLock { $0 = result }
             done.signal()
         }
         done.wait()
         return try outcome.withLock { $0! }.get()
+    }
+
+    /// Ends the transaction once the jobs sent have run.
+    func finish() {
+        finished.withLock { $0 = true }
+        jobs.finish()
     }
 }

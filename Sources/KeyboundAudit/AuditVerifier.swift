@@ -38,14 +38,17 @@ public enum AuditVerifier {
     }
 
     /// Verifies the log kept in `database` (PostgreSQL), as ``verify(directory:trustedKeyID:anchor:)``
-    /// does a file: in pages, on a thread of its own (the walk is synchronous and CPU-bound).
+    /// does a file: in pages of one snapshot, on a thread of its own (the walk is synchronous and
+    /// CPU-bound).
     package static func verify(database: PostgresBackend, trustedKeyID: String? = nil,
                                anchor: AuditCheckpoint? = nil) async throws(AuditError) -> AuditVerificationReport {
         let result: Result<AuditVerificationReport, AuditError> = await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .utility).async {
                 continuation.resume(returning: Result { () throws(AuditError) in
                     do {
-                        return try verify(PostgresVerificationSource(database: database), trustedKeyID: trustedKeyID, anchor: anchor)
+                        let source = PostgresVerificationSource(database: database)
+                        defer { source.close() }
+                        return try verify(source, trustedKeyID: trustedKeyID, anchor: anchor)
                     } catch {
                         throw AuditLog.storageError(error)
                     }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Keybound
 @testable import KeyboundAudit
@@ -118,5 +119,46 @@ struct PostgresHuntIncidentTests {
         let tampered = try await CLIRunner.run(["audit", "verify", "--database", url], environment: noKEK)
         #expect(tampered.status == 1)
         #expect(tampered.stderr.contains("record 5 was changed"), "\(tampered.stderr)")
+    }
+
+    @Test("audit verify on PostgreSQL walks one snapshot: records appended during the walk are not half-seen, and the next walk checks them")
+    func verifyWalksOneSnapshot() async throws {
+        let fixture = try await StoreFixture(.postgres)
+        defer { fixture.remove() }
+        let database = try #require(fixture.postgresDatabase)
+        let log = try await AuditStorageContractTests.openLog(fixture)
+        for batch in 0..<5 { _ = try await log.appendAlone((0..<500).map { AuditFixture.record(batch * 500 + $0) }) }
+        // The walk runs as in production, on a thread of its own that waits for the database. Its
+        // snapshot starts with its first read; more than a page (2,000) remains to read after it.
+        let walk: Result<(missing: String?, sequences: [Int64?]), any Error> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Result {
+                    let source = PostgresVerificationSource(database: database)
+                    defer { source.close() }
+                    let missing = try source.missingTable()
+                    var sequences: [Int64?] = []
+                    while let row = try source.nextRecord() {
+                        sequences.append(row.sequence)
+                        if sequences.count == 1 {
+                            // Another writer appends meanwhile; the walk waits for it to commit.
+                            let appended = DispatchSemaphore(value: 0)
+                            Task {
+                                _ = try? await log.appendAlone((0..<300).map { AuditFixture.record(10_000 + $0) })
+                                appended.signal()
+                            }
+                            appended.wait()
+                        }
+                    }
+                    return (missing, sequences)
+                })
+            }
+        }
+        let (missing, sequences) = try walk.get()
+        #expect(missing == nil)
+        #expect(sequences == (1...2_500).map { Optional(Int64($0)) }, "every record of the snapshot, in order")
+        let walked = sequences.count
+        #expect(walked == 2_500, "the walk saw its snapshot, not the 300 appended during it")
+        let report = try await AuditVerifier.verify(database: database)
+        #expect(report.problem == nil && report.recordsChecked == 2_800, "\(report.summary)")
     }
 }
