@@ -84,7 +84,7 @@ final class PostgresVerificationSource: AuditVerificationSource {
     func missingTable() throws -> String? {
         try snapshot.run { connection, logger in
             for table in ["audit_record", "audit_checkpoint", "audit_prune", "audit_key"] {
-                if try await connection.single(Bool.self, "SELECT to_regclass(\(table)) IS NOT NULL", logger: logger) != true { return table }
+                if try await !connection.tableExists(table, logger: logger) { return table }
             }
             return nil
         }

@@ -20,10 +20,10 @@ public struct PostgresIncidentStore: IncidentStore {
         let logger = database.logger
         let present = try await call {
             try await database.withConnection { connection in
-                try await connection.single(Bool.self, "SELECT to_regclass('incident_document') IS NOT NULL", logger: logger)
+                try await connection.tableExists("incident_document", logger: logger)
             }
         }
-        guard present == true else {
+        guard present else {
             throw IncidentError("the database at \(database.settings) has no incident tables: open it through the key store first, which migrates it (schema version 8)")
         }
         return PostgresIncidentStore(database: database)

@@ -13,4 +13,10 @@ extension PostgresConnection {
         let rows = try await self.query(query, logger: logger).collect()
         return try rows.first?.decode(Value.self)
     }
+
+    /// Whether the table `name` exists (in the search path), as a schema check before a store
+    /// uses the database.
+    package func tableExists(_ name: String, logger: Logger) async throws -> Bool {
+        try await single(Bool.self, "SELECT to_regclass(\(name)) IS NOT NULL", logger: logger) == true
+    }
 }

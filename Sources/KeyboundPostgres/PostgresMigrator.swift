@@ -114,7 +114,7 @@ package struct PostgresMigrator: Sendable {
     }
 
     private static func version(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
-        guard try await connection.single(Bool.self, "SELECT to_regclass('keybound_schema_version') IS NOT NULL", logger: logger) == true else {
+        guard try await connection.tableExists("keybound_schema_version", logger: logger) else {
             return 0
         }
         return try await connection.single(Int.self, "SELECT COALESCE(MAX(version), 0) FROM keybound_schema_version", logger: logger) ?? 0

@@ -39,10 +39,7 @@ struct AuditOptions: ParsableArguments {
 
     /// The database of a PostgreSQL location (a small pool; the schema brought up to date).
     func openDatabase(_ settings: PostgresConnectionSettings) async throws(CLIError) -> PostgresStores {
-        try await storeCall { () async throws(StoreError) in
-            try await PostgresStores.open(settings, environment: ProcessInfo.processInfo.environment,
-                                          logger: KeyboundCLI.databaseLogger, maximumConnections: 2)
-        }
+        try await storeCall { () async throws(StoreError) in try await KeyboundCLI.openDatabase(settings) }
     }
 
     /// Opens the existing log (never creates one). On SQLite with its key file; on PostgreSQL with

@@ -18,11 +18,7 @@ extension StoreOptions {
         case .sqlite(let directory):
             return try storeCall { () throws(StoreError) in try SQLiteProviderStore(directory: directory) }
         case .postgres(let settings):
-            let environment = ProcessInfo.processInfo.environment
-            return try await storeCall { () async throws(StoreError) in
-                try await PostgresStores.open(settings, environment: environment, logger: KeyboundCLI.databaseLogger,
-                                              maximumConnections: 2).provider
-            }
+            return try await storeCall { () async throws(StoreError) in try await KeyboundCLI.openDatabase(settings).provider }
         }
     }
 

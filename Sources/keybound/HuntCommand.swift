@@ -114,8 +114,7 @@ struct HuntCommand: AsyncParsableCommand {
             return (try SQLiteKeyStore(directory: data), try SQLiteProviderStore(directory: data), .sqliteDirectory(audit))
         case .postgres(let settings):
             guard auditDirectory == nil else { throw CLIError("--audit names an SQLite directory; on PostgreSQL the audit log is in the database") }
-            let stores = try await PostgresStores.open(settings, environment: ProcessInfo.processInfo.environment,
-                                                       logger: KeyboundCLI.databaseLogger, maximumConnections: 2)
+            let stores = try await KeyboundCLI.openDatabase(settings)
             return (stores.keys, stores.provider, .log(try await AuditLog.openForReading(database: stores.database)))
         }
     }

@@ -138,8 +138,7 @@ extension StoreOptions {
             return FolderIncidentStore(dataDirectory: directory)
         case .postgres(let settings):
             do {
-                let stores = try await PostgresStores.open(settings, environment: ProcessInfo.processInfo.environment,
-                                                           logger: KeyboundCLI.databaseLogger, maximumConnections: 2)
+                let stores = try await KeyboundCLI.openDatabase(settings)
                 return try await PostgresIncidentStore.open(database: stores.database)
             } catch let error as StoreError {
                 throw CLIError(error)

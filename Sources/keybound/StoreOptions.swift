@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Keybound
+import KeyboundPostgres
 import KeyboundStore
 import Logging
 
@@ -61,8 +62,7 @@ struct StoreOptions: ParsableArguments {
             switch try location() {
             case .postgres(let settings):
                 let kek = try KEKSource.resolveForDatabase(environment: environment)
-                let stores = try await PostgresStores.open(settings, environment: environment, logger: KeyboundCLI.databaseLogger,
-                                                           maximumConnections: 2)
+                let stores = try await KeyboundCLI.openDatabase(settings)
                 return (try await KeyManager(store: stores.keys, kek: kek), stores)
             case .sqlite(let directory):
                 if !allowDevelopmentKEK {
@@ -91,6 +91,13 @@ struct StoreOptions: ParsableArguments {
 /// The storage setting from `--database`, `--data`, then the environment (``DatabaseLocation``),
 /// for every command; a namespace, so option groups can name it without shadowing.
 enum KeyboundCLI {
+    /// The database at `settings` as a command-line tool opens it: a pool of 2, the password from
+    /// the environment, the schema brought up to date (a newer one refused), the tool's logger.
+    static func openDatabase(_ settings: PostgresConnectionSettings) async throws(StoreError) -> PostgresStores {
+        try await PostgresStores.open(settings, environment: ProcessInfo.processInfo.environment, logger: databaseLogger,
+                                      maximumConnections: 2)
+    }
+
     /// The database logger of a command-line tool: warnings and errors only (the pool's routine
     /// notes, such as each failed connection attempt, are for servers' logs, not a tool's output).
     static var databaseLogger: Logger {

@@ -44,7 +44,7 @@ final class PostgresAuditStorage: AuditStorage {
         let logger = database.logger
         let present = try await auditCall {
             try await database.withConnection { connection in
-                try await connection.single(Bool.self, "SELECT to_regclass('audit_record') IS NOT NULL", logger: logger) == true
+                try await connection.tableExists("audit_record", logger: logger)
             }
         }
         guard present else {
@@ -55,12 +55,10 @@ final class PostgresAuditStorage: AuditStorage {
     /// Records `key` as the log's signing key, or refuses a key the log does not know when it has
     /// one already (one key per log: every node opens the same sealed key).
     static func register(_ key: AuditSigningKey, in database: PostgresBackend) async throws(AuditError) {
+        try await requireTables(in: database)
         let logger = database.logger
         try await auditCall {
             try await database.withTransaction { connection in
-                guard try await connection.single(Bool.self, "SELECT to_regclass('audit_record') IS NOT NULL", logger: logger) == true else {
-                    throw AuditError(.storage, "the database at \(database.settings) has no audit tables: open it through the key store first, which migrates it (schema version 6)")
-                }
                 try await connection.query("SELECT pg_advisory_xact_lock(\(writeLock))", logger: logger)
                 let known = try await connection.query("SELECT key_id FROM audit_key ORDER BY key_id", logger: logger)
                     .collect().map { try $0.makeRandomAccess()["key_id"].decode(String.self) }

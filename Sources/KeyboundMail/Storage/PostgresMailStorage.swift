@@ -22,10 +22,10 @@ final class PostgresMailStorage: MailStorage {
         let logger = database.logger
         let present = try await call {
             try await database.withConnection { connection in
-                try await connection.single(Bool.self, "SELECT to_regclass('mail_message') IS NOT NULL", logger: logger)
+                try await connection.tableExists("mail_message", logger: logger)
             }
         }
-        guard present == true else {
+        guard present else {
             throw MailStoreError("the database at \(database.settings) has no mail tables: open it through the key store first, which migrates it (schema version 7)")
         }
     }
