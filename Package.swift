@@ -14,6 +14,11 @@ let package = Package(
         .library(name: "KeyboundMail", targets: ["KeyboundMail"]),
         .library(name: "KeyboundHunt", targets: ["KeyboundHunt"]),
         .library(name: "KeyboundIncident", targets: ["KeyboundIncident"]),
+        // For people who build on Keybound, in the manner of HummingbirdTesting: a fake issuer that
+        // mints tokens, its trust store and a test clock (core only), and a router-or-live harness
+        // for a protected resource.
+        .library(name: "KeyboundTesting", targets: ["KeyboundTesting"]),
+        .library(name: "KeyboundHummingbirdTesting", targets: ["KeyboundHummingbirdTesting"]),
         .executable(name: "keybound", targets: ["keybound"]),
         .executable(name: "KeyboundFuzz", targets: ["KeyboundFuzz"]),
     ],
@@ -229,8 +234,113 @@ let package = Package(
             name: "KeyboundFuzz",
             dependencies: ["Keybound", "CKeyboundFuzzReplay"]
         ),
+        // Testing products. KeyboundTesting depends on the core alone: a fake issuer, its trust
+        // store and a test clock (public); the process, port and PostgreSQL harness of Keybound's
+        // own test targets (package access).
+        .target(
+            name: "KeyboundTesting",
+            dependencies: ["Keybound"]
+        ),
+        .target(
+            name: "KeyboundHummingbirdTesting",
+            dependencies: [
+                "KeyboundTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // One test target per library, each depending only on its module and the testing products
+        // (`ModuleWallTests` checks it against `swift package describe`). Fixtures that a module's
+        // tests and the tests of a module above it share are one source file, linked into both
+        // target directories, never a dependency between test targets.
         .testTarget(
             name: "KeyboundTests",
+            dependencies: [
+                "Keybound",
+                "KeyboundTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        .testTarget(
+            name: "KeyboundStoreTests",
+            dependencies: [
+                "KeyboundStore",
+                "KeyboundTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "KeyboundHummingbirdTests",
+            dependencies: [
+                "KeyboundHummingbird",
+                "KeyboundTesting",
+                "KeyboundHummingbirdTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "KeyboundAuditTests",
+            dependencies: [
+                "KeyboundAudit",
+                "KeyboundTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "KeyboundServerTests",
+            dependencies: [
+                "KeyboundServer",
+                "KeyboundTesting",
+                "KeyboundHummingbirdTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "KeyboundMailTests",
+            dependencies: [
+                "KeyboundMail",
+                "KeyboundTesting",
+                "KeyboundHummingbirdTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Detection: the hunt and incident response.
+        .testTarget(
+            name: "KeyboundDetectionTests",
+            dependencies: [
+                "KeyboundHunt",
+                "KeyboundIncident",
+                "KeyboundTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The only test target that may depend on several libraries and on the executable:
+        // cross-process, crash, interop, multi-node and drill tests, and the command line.
+        .testTarget(
+            name: "KeyboundEndToEndTests",
             dependencies: [
                 "KeyboundDrill",
                 "KeyboundSQLite",
@@ -244,6 +354,8 @@ let package = Package(
                 "KeyboundMail",
                 "KeyboundHunt",
                 "KeyboundIncident",
+                "KeyboundTesting",
+                "KeyboundHummingbirdTesting",
                 "keybound",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -14,13 +14,13 @@ import KeyboundStore
 /// tokens with perfect signatures (refused by the ledger check; the delegated ones served by the
 /// validator without it and found by the hunt). It compares every forged token with what a kid-only validator would have accepted, runs
 /// the hunt and `incident respond`, and checks that legitimate users keep working.
-public enum StormDrill {
+package enum StormDrill {
     /// Runs the drill, calling `output` with each line of the report as it happens.
     ///
     /// Throws only when the drill cannot run (``StormDrillError`` for a port or a directory, or the
     /// error of a store or request that failed); an expectation that does not hold is reported in
     /// ``StormDrillResult/expectations`` instead.
-    public static func run(_ options: StormDrillOptions = StormDrillOptions(),
+    package static func run(_ options: StormDrillOptions = StormDrillOptions(),
                            output: @escaping (String) -> Void = { _ in }) async throws -> StormDrillResult {
         guard StormDrillOptions.dayRange.contains(options.days) else {
             throw StormDrillError("days must be between \(StormDrillOptions.dayRange.lowerBound) and \(StormDrillOptions.dayRange.upperBound)")

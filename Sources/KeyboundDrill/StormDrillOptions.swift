@@ -1,26 +1,26 @@
 import Foundation
 
 /// How to run ``StormDrill``.
-public struct StormDrillOptions: Sendable {
+package struct StormDrillOptions: Sendable {
     /// Days of ordinary traffic before the attack (3 to 90; default 30, a month).
-    public var days: Int
+    package var days: Int
     /// Keep the data directory here instead of a temporary one that is removed at the end. It must
     /// not exist yet, or be empty.
-    public var keepDirectory: URL?
+    package var keepDirectory: URL?
     /// Let the services' own log lines (alerts included) through to the logging system.
-    public var verbose: Bool
+    package var verbose: Bool
     /// Run the provider's stores (keys, ledger, mail, the audit log, incidents) in this PostgreSQL
     /// database instead of the data directory (`postgres://…`); it must hold no issuer yet.
-    public var databaseURL: String?
+    package var databaseURL: String?
     /// Where the database password (`KEYBOUND_DATABASE_PASSWORD_FILE`, `PGPASSFILE`) and the KEK
     /// (`KEYBOUND_KEK_FILE`, `KEYBOUND_KEK`) come from, for ``databaseURL``.
-    public var environment: [String: String]
+    package var environment: [String: String]
 
     /// The allowed range of ``days``.
-    public static let dayRange = 3...90
+    package static let dayRange = 3...90
 
     /// Options; a month of traffic in a temporary directory by default.
-    public init(days: Int = 30, keepDirectory: URL? = nil, verbose: Bool = false, databaseURL: String? = nil,
+    package init(days: Int = 30, keepDirectory: URL? = nil, verbose: Bool = false, databaseURL: String? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.days = days
         self.keepDirectory = keepDirectory
@@ -32,8 +32,8 @@ public struct StormDrillOptions: Sendable {
 
 /// Why the drill could not run at all (as opposed to an expectation that did not hold, which is
 /// reported in ``StormDrillResult/expectations``).
-public struct StormDrillError: Error, Sendable, CustomStringConvertible {
+package struct StormDrillError: Error, Sendable, CustomStringConvertible {
     /// One line for humans.
-    public let description: String
+    package let description: String
     init(_ description: String) { self.description = description }
 }

@@ -3,7 +3,7 @@ import Keybound
 
 extension StormDrillResult {
     /// The result as JSON (`keybound demo storm-0558 --json`).
-    public var jsonObject: JSONObject {
+    package var jsonObject: JSONObject {
         func time(_ date: Date) -> JSONValue { .string(date.formatted(Date.ISO8601FormatStyle())) }
         func number(_ value: Int) -> JSONValue { .number(Double(value)) }
         func counts(_ values: [String: Int]) -> JSONValue {

@@ -1,191 +1,191 @@
 import Foundation
 
 /// What the drill did and saw, for tests and `--json`. ``passed`` says whether every expectation held.
-public struct StormDrillResult: Sendable {
+package struct StormDrillResult: Sendable {
     /// One thing the drill expects of Keybound, and whether it held.
-    public struct Expectation: Sendable {
+    package struct Expectation: Sendable {
         /// What is expected.
-        public let name: String
+        package let name: String
         /// Whether it held.
-        public let held: Bool
+        package let held: Bool
         /// The numbers behind it.
-        public let detail: String
+        package let detail: String
     }
 
     /// One organisation's ordinary traffic over the simulated month.
-    public struct Traffic: Sendable {
+    package struct Traffic: Sendable {
         /// The issuer id.
-        public let tenant: String
+        package let tenant: String
         /// Tokens the provider issued to its people and applications.
-        public var tokensIssued = 0
+        package var tokensIssued = 0
         /// Mail requests served.
-        public var requestsServed = 0
+        package var requestsServed = 0
         /// Mail requests refused (none expected).
-        public var requestsRefused = 0
+        package var requestsRefused = 0
         /// Messages listed in served requests.
-        public var itemsRead = 0
+        package var itemsRead = 0
     }
 
     /// One attacker request and the answer of one front end.
-    public struct Attempt: Sendable {
+    package struct Attempt: Sendable {
         /// The token's label (`A1`…: cross-issuer, `T1`…: the consumer issuer naming an enterprise
         /// tenant, `B1`…: same issuer, `C1`: after the response).
-        public let token: String
+        package let token: String
         /// The token's `jti`.
-        public let tokenID: String
+        package let tokenID: String
         /// The issuer id the token claims (`iss`).
-        public let claimedIssuer: String
+        package let claimedIssuer: String
         /// The organisation whose tenant id the token carries (`tid`): the claimed issuer's own,
         /// except for the tenant-crossing tokens `T…`.
-        public let claimedTenant: String
+        package let claimedTenant: String
         /// The existing mailbox aimed at, or `nil` (the audit feed, or a mailbox first use would create).
-        public let mailbox: String?
+        package let mailbox: String?
         /// The request's path (`/users/…/messages`, `/me/messages`, `/audit/records`), query included.
-        public let path: String
+        package let path: String
         /// `keybound_mail` or `mail_edge`.
-        public let frontEnd: String
+        package let frontEnd: String
         /// The HTTP status.
-        public let status: Int
+        package let status: Int
         /// The refusal code (`keybound_code`), or `nil` when served.
-        public let code: String?
+        package let code: String?
         /// Messages (or audit records) returned.
-        public let itemsRead: Int
+        package let itemsRead: Int
         /// Simulated time of the request.
-        public let at: Date
+        package let at: Date
         /// Whether the request was served.
-        public var served: Bool { status == 200 }
+        package var served: Bool { status == 200 }
     }
 
     /// One attacker token as three validators judge it.
-    public struct Verdict: Sendable {
+    package struct Verdict: Sendable {
         /// The token's label.
-        public let token: String
+        package let token: String
         /// The issuer id the token claims.
-        public let claimedIssuer: String
+        package let claimedIssuer: String
         /// Whether the kid-only validator (the 2023 anti-pattern) accepted it.
-        public let kidOnlyAccepted: Bool
+        package let kidOnlyAccepted: Bool
         /// Keybound's verifier with the provider's per-issuer trust and no ledger: `verified` or the code.
-        public let keyboundSignatureCheck: String
+        package let keyboundSignatureCheck: String
         /// Keybound Mail's answer: `served` or the code.
-        public let keyboundMail: String
+        package let keyboundMail: String
         /// The mail edge's answer: `served` or the code.
-        public let mailEdge: String
+        package let mailEdge: String
     }
 
     /// A first-time-access lead of the hunt (a lead, not a verdict).
-    public struct Lead: Sendable {
+    package struct Lead: Sendable {
         /// The application.
-        public let clientID: String
+        package let clientID: String
         /// The mailbox it read for the first time.
-        public let mailbox: String
+        package let mailbox: String
         /// Whether the request came from the attacker.
-        public let isAttacker: Bool
+        package let isAttacker: Bool
     }
 
     /// What the incident response did.
-    public struct Incident: Sendable {
+    package struct Incident: Sendable {
         /// The incident id.
-        public let id: String
+        package let id: String
         /// Whether every step completed.
-        public let closed: Bool
+        package let closed: Bool
         /// The steps completed, in order.
-        public let steps: [String]
+        package let steps: [String]
         /// The incident folder (gone when the data directory was removed).
-        public let folder: String
+        package let folder: String
         /// Notice files written, by issuer id of the organisation (`notices/<tid>.md`).
-        public let notices: [String: [String]]
+        package let notices: [String: [String]]
         /// The organisations (issuer ids) whose data the attacker reached or that a verified
         /// attacker token targeted, from the audit log: those a notice must go to.
-        public let mustNotify: [String]
+        package let mustNotify: [String]
         /// From the first malicious request to the key's revocation, simulated seconds.
-        public let containmentSeconds: Double?
+        package let containmentSeconds: Double?
         /// Tokens signed with the key that were revoked, and refresh chains cut.
-        public let tokensRevoked: Int, chainsRevoked: Int
+        package let tokensRevoked: Int, chainsRevoked: Int
         /// The issuer's new active key.
-        public let freshKeyID: String?
+        package let freshKeyID: String?
         /// Real time the command took.
-        public let commandSeconds: Double
+        package let commandSeconds: Double
         /// Real time until the mail edge held the key as revoked (push channel).
-        public let edgePropagationSeconds: Double?
+        package let edgePropagationSeconds: Double?
     }
 
     /// What the tenant-crossing forgeries (`T…`) left behind, read from the stores themselves.
-    public struct TenantBoundary: Sendable {
+    package struct TenantBoundary: Sendable {
         /// Mailboxes of the consumer issuer filed under an enterprise tenant's id (addresses; none expected).
-        public let squattedMailboxes: [String]
+        package let squattedMailboxes: [String]
         /// Per enterprise issuer id: the records of that tenant's own audit feed, (issuer, tid),
         /// after the act (its month of traffic).
-        public let feedRecords: [String: Int]
+        package let feedRecords: [String: Int]
         /// Per enterprise issuer id: records of that tenant's own audit feed that carry the `jti`
         /// of a tenant-crossing forgery (0 expected).
-        public let attemptsInFeeds: [String: Int]
+        package let attemptsInFeeds: [String: Int]
         /// Per enterprise issuer id: the records a feed selected by `tid` alone would have held when
         /// the forgery asked for it (what the pair keeps from the consumer key).
-        public let tidOnlyFeedRecords: [String: Int]
+        package let tidOnlyFeedRecords: [String: Int]
     }
 
     /// One check after the response.
-    public struct Aftermath: Sendable {
+    package struct Aftermath: Sendable {
         /// The issuer id.
-        public let tenant: String
+        package let tenant: String
         /// The daemon's fresh token was served; `nil` when the organisation has no daemon (a
         /// consumer realm has no tenant-wide roles).
-        public let applicationWorks: Bool?
+        package let applicationWorks: Bool?
         /// The daemon's answer: `served`, the refusal code, or `none` (no daemon).
-        public let applicationAnswer: String
+        package let applicationAnswer: String
         /// People whose mail app still refreshed its token.
-        public let peopleRefreshed: Int
+        package let peopleRefreshed: Int
         /// People who had to sign in again (their refresh chain came from the stolen key).
-        public let peopleSignedInAgain: Int
+        package let peopleSignedInAgain: Int
         /// People whose own mail was served afterwards.
-        public let peopleServed: Int
+        package let peopleServed: Int
         /// People.
-        public let people: Int
+        package let people: Int
     }
 
     /// Days of ordinary traffic.
-    public let days: Int
+    package let days: Int
     /// The simulated start and the attack's first request.
-    public let simulatedStart: Date, attackStart: Date
+    package let simulatedStart: Date, attackStart: Date
     /// The kept data directory, or `nil` when it was removed.
-    public let dataDirectory: String?
+    package let dataDirectory: String?
     /// The stolen key's `kid` (of the `consumers` issuer).
-    public let stolenKeyID: String
+    package let stolenKeyID: String
     /// Ordinary traffic per organisation.
-    public let traffic: [Traffic]
+    package let traffic: [Traffic]
     /// Key rotations completed during the month (one per issuer expected).
-    public let rotations: Int
+    package let rotations: Int
     /// Every attacker request.
-    public let attempts: [Attempt]
+    package let attempts: [Attempt]
     /// Every attacker token before the response, judged three ways.
-    public let verdicts: [Verdict]
+    package let verdicts: [Verdict]
     /// What the tenant-crossing forgeries left behind.
-    public let tenantBoundary: TenantBoundary
+    package let tenantBoundary: TenantBoundary
     /// Alerts raised, per front end (`keybound_mail`, `mail_edge`) and code.
-    public let alerts: [String: [String: Int]]
+    package let alerts: [String: [String: Int]]
     /// The hunt's malicious findings per kind (`forged_token`, `cross_issuer_key`, …).
-    public let findings: [String: Int]
+    package let findings: [String: Int]
     /// `jti`s the hunt reported as forged tokens.
-    public let forgedTokenIDs: [String]
+    package let forgedTokenIDs: [String]
     /// `jti`s the hunt reported as cross-issuer keys.
-    public let crossIssuerTokenIDs: [String]
+    package let crossIssuerTokenIDs: [String]
     /// Findings about requests that were not the attacker's (false positives; 0 expected).
-    public let falsePositives: Int
+    package let falsePositives: Int
     /// First-time-access leads.
-    public let leads: [Lead]
+    package let leads: [Lead]
     /// The hunt's first-time look-back, in days.
-    public let lookbackDays: Int
+    package let lookbackDays: Int
     /// The incident response.
-    public let incident: Incident
+    package let incident: Incident
     /// After the response, per organisation.
-    public let aftermath: [Aftermath]
+    package let aftermath: [Aftermath]
     /// Every expectation and whether it held.
-    public let expectations: [Expectation]
+    package let expectations: [Expectation]
     /// Real seconds the whole drill took.
-    public let runtimeSeconds: Double
+    package let runtimeSeconds: Double
 
     /// Whether every expectation held.
-    public var passed: Bool { expectations.allSatisfy(\.held) }
+    package var passed: Bool { expectations.allSatisfy(\.held) }
     /// The expectations that did not hold.
-    public var failures: [Expectation] { expectations.filter { !$0.held } }
+    package var failures: [Expectation] { expectations.filter { !$0.held } }
 }

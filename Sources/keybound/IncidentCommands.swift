@@ -32,19 +32,15 @@ struct IncidentRespondCommand: AsyncParsableCommand {
     @Option(name: .customLong("kid"), help: "The compromised key's kid.") var keyID: String
     @Option(help: "Why (recorded with the revocation).") var reason: String
     @Option(name: .customLong("audit"), help: "SQLite only: directory of audit.sqlite (default: the data directory).") var auditDirectory: String?
-    @Option(name: .customLong("kill-after"), help: ArgumentHelp("Exit abruptly after this step's effect, before recording it (tests).", visibility: .hidden))
-    var killAfter: String?
 
     func validate() throws {
         guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("--reason must not be empty") }
-        if let killAfter, IncidentStep(rawValue: killAfter) == nil {
-            throw ValidationError("--kill-after must be one of \(IncidentStep.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        _ = try IncidentKillHook.step(in: ProcessInfo.processInfo.environment)
     }
 
     func run() async throws {
+        let kill = try IncidentKillHook.step(in: ProcessInfo.processInfo.environment)
         let (manager, stores) = try await store.openIncidentStores(auditDirectory: auditDirectory)
-        let kill = killAfter.flatMap(IncidentStep.init(rawValue:))
         let now = store.now
         let responder = IncidentResponder(manager: manager, stores: stores, now: { now }) { step in
             if step == kill { Foundation.exit(137) }

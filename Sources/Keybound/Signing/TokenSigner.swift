@@ -56,8 +56,11 @@ public struct TokenSigner: Sendable {
         return SignedToken(token: try sign(encodedHeader: header, payload: payload), payload: payload)
     }
 
-    /// Signs an arbitrary header and payload (tests use it to build hostile tokens).
-    func sign(header: JSONObject, payload: [UInt8]) throws(SigningError) -> String {
+    /// Signs an arbitrary header and payload, with none of the checks of ``sign(claims:type:)``.
+    ///
+    /// For tests only (`@_spi(Testing) import Keybound`): they build hostile tokens with it, such
+    /// as a token claiming another issuer than its key's.
+    @_spi(Testing) public func sign(header: JSONObject, payload: [UInt8]) throws(SigningError) -> String {
         try sign(encodedHeader: Base64URL.encodedBytes(JSONWriter().bytes(.object(header))), payload: payload)
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+@_spi(Testing) @testable import Keybound
 
 /// Keys generated once per test process (RSA generation is slow), one per algorithm.
 ///

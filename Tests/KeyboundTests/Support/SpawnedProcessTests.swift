@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import KeyboundTesting
 
 /// The tests' process spawner: what the child gets, and what the test learns of its end.
 @Suite("Test support: spawned processes")

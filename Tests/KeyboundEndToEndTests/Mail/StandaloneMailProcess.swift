@@ -1,0 +1,94 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Hummingbird
+import Keybound
+import KeyboundServer
+import Logging
+import Testing
+import KeyboundTesting
+import KeyboundHummingbirdTesting
+
+/// A provider served in this process on a real port, and `keybound mail serve` in a process of
+/// its own trusting it over HTTP, as an operator runs a standalone validator.
+final class StandaloneMail: Sendable {
+    let fixture: ProviderFixture
+    let base: String
+    let mailBase: String
+    let dataDirectory: URL
+    let log: URL
+    private let server: GracefulServer
+    let process: SpawnedProcess
+
+    /// Starts the provider and the mail process with `trust` (`--trust` values, built from the
+    /// provider's base URL); `prepare` gets the provider's base URL and the mail data directory
+    /// before the mail process starts (it loads its mailboxes when it starts).
+    init(trust: (String) -> [String], extraArguments: [String] = [],
+         prepare: (_ base: String, _ dataDirectory: URL) throws -> Void = { _, _ in }) async throws {
+        let providerPort = try FreePort.next()
+        base = "http://127.0.0.1:\(providerPort)"
+        fixture = try await ProviderFixture(publicURL: base)
+        var quiet = Logger(label: "standalone-mail")
+        quiet.logLevel = .critical
+        let provider = Application(router: KeyboundApplication.router(context: fixture.context),
+                                   configuration: .init(address: .hostname("127.0.0.1", port: providerPort)), logger: quiet)
+        server = GracefulServer(provider)
+        // The mail process needs the provider's discovery documents: start it once they answer.
+        var providerUp = false
+        for _ in 0..<600 where !providerUp {
+            providerUp = await Self.get(base + "/health", token: nil)?.status == 200
+            if !providerUp { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        try #require(providerUp, "the provider at \(base) never answered /health")
+        dataDirectory = fixture.directory.appendingPathComponent("mail-process")
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        try prepare(base, dataDirectory)
+        let mailPort = try FreePort.next()
+        mailBase = "http://127.0.0.1:\(mailPort)"
+        log = dataDirectory.appendingPathComponent("mail-serve.log")
+        process = try SpawnedProcess(CLIRunner.executable.path, ["mail", "serve"] + trust(base).flatMap { ["--trust", $0] }
+                                         + ["--port", "\(mailPort)", "--data", dataDirectory.path] + extraArguments,
+                                     stdout: .file(log.path), stderr: .standardOutput)
+    }
+
+    /// Waits until the mail process answers `/health`, or it exits; returns whether it answers.
+    func waitUntilListening(seconds: Int = 40) async -> Bool {
+        for _ in 0..<(seconds * 10) {
+            if !process.isRunning { return false }
+            if await Self.get(mailBase + "/health", token: nil)?.status == 200 { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    /// What the mail process printed so far.
+    var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    /// Stops the mail process and waits until it has exited (its data stays for inspection).
+    func stopMail() async {
+        process.send(SIGTERM)
+        await process.wait()
+    }
+
+    /// Stops both processes' servers and removes all their data.
+    func stop() async {
+        await stopMail()
+        _ = await server.result
+        fixture.remove()
+    }
+
+    struct Reply {
+        let status: Int
+        let challenge: String?
+        let body: String
+    }
+
+    static func get(_ url: String, token: String?) async -> Reply? {
+        var request = URLRequest(url: URL(string: url)!, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: 5)
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        guard let (data, response) = try? await URLSession.shared.data(for: request), let http = response as? HTTPURLResponse else { return nil }
+        return Reply(status: http.statusCode, challenge: http.value(forHTTPHeaderField: "WWW-Authenticate"),
+                     body: String(decoding: data, as: UTF8.self))
+    }
+}

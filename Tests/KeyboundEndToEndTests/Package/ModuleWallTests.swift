@@ -1,0 +1,105 @@
+import Foundation
+import KeyboundTesting
+import Testing
+
+/// The module walls, read from the package as SwiftPM sees it (`swift package describe`): each
+/// library's tests depend on that library and the testing products alone, so that a module is
+/// compiled and tested against only what it depends on.
+@Suite("Package: module walls")
+struct ModuleWallTests {
+    /// What each test target may depend on inside the package: the modules it tests, and the
+    /// testing products. The core's and the store's tests get only KeyboundTesting.
+    static let allowed: [String: Set<String>] = [
+        "KeyboundTests": ["Keybound", "KeyboundTesting"],
+        "KeyboundStoreTests": ["KeyboundStore", "KeyboundTesting"],
+        "KeyboundHummingbirdTests": ["KeyboundHummingbird", "KeyboundTesting", "KeyboundHummingbirdTesting"],
+        "KeyboundAuditTests": ["KeyboundAudit", "KeyboundTesting"],
+        "KeyboundServerTests": ["KeyboundServer", "KeyboundTesting", "KeyboundHummingbirdTesting"],
+        "KeyboundMailTests": ["KeyboundMail", "KeyboundTesting", "KeyboundHummingbirdTesting"],
+        "KeyboundDetectionTests": ["KeyboundHunt", "KeyboundIncident", "KeyboundTesting"],
+    ]
+    /// The one test target that may depend on several libraries and on the executable.
+    static let endToEnd = "KeyboundEndToEndTests"
+    /// Test-support products of other packages a test target may use beside its modules' own.
+    static let testingProducts: Set<String> = ["HummingbirdTesting"]
+
+    struct Target {
+        let name: String
+        let type: String
+        let targets: [String]
+        let products: [String]
+    }
+
+    /// The package's targets, as `swift package describe --type json` lists them.
+    static func describe() async throws -> [String: Target] {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        // A scratch path of its own: the running `swift test` holds the package's `.build` lock,
+        // and `describe` reads only the manifest (it neither resolves nor writes anything there).
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-describe-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outcome = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), [
+            "swift", "package", "--package-path", root.path, "--scratch-path", scratch.path, "describe", "--type", "json"])
+        try #require(outcome.status == 0, "swift package describe failed: \(outcome.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any])
+        let list = try #require(json["targets"] as? [[String: Any]])
+        var targets: [String: Target] = [:]
+        for entry in list {
+            let name = try #require(entry["name"] as? String)
+            targets[name] = Target(name: name, type: try #require(entry["type"] as? String),
+                                   targets: entry["target_dependencies"] as? [String] ?? [],
+                                   products: entry["product_dependencies"] as? [String] ?? [])
+        }
+        return targets
+    }
+
+    /// The external products `name` uses, directly or through the package's targets it depends on.
+    static func products(of name: String, in targets: [String: Target]) -> Set<String> {
+        var seen: Set<String> = [], products: Set<String> = [], queue = [name]
+        while let next = queue.popLast() {
+            guard seen.insert(next).inserted, let target = targets[next] else { continue }
+            products.formUnion(target.products)
+            queue.append(contentsOf: target.targets)
+        }
+        return products
+    }
+
+    @Test("every test target but the end-to-end one depends only on its modules and the testing products")
+    func testTargetsStayInsideTheirWalls() async throws {
+        let targets = try await Self.describe()
+        let tests = targets.values.filter { $0.type == "test" }
+        #expect(Set(tests.map(\.name)) == Set(Self.allowed.keys).union([Self.endToEnd]),
+                "a test target was added or removed: give it its allowed dependencies here")
+        for test in tests where test.name != Self.endToEnd {
+            let allowed = try #require(Self.allowed[test.name])
+            let extra = Set(test.targets).subtracting(allowed)
+            #expect(extra.isEmpty, "\(test.name) depends on \(extra.sorted()) beside its modules and the testing products")
+            let missing = allowed.subtracting(["KeyboundTesting", "KeyboundHummingbirdTesting"]).subtracting(test.targets)
+            #expect(missing.isEmpty, "\(test.name) does not depend on its module \(missing.sorted())")
+            // External products: only what the modules under test and the testing products use themselves.
+            let reachable = allowed.reduce(into: Self.testingProducts) { $0.formUnion(Self.products(of: $1, in: targets)) }
+            let foreign = Set(test.products).subtracting(reachable)
+            #expect(foreign.isEmpty, "\(test.name) uses \(foreign.sorted()), which its modules do not depend on")
+        }
+    }
+
+    @Test("KeyboundTesting depends on the core alone, so the core's tests compile no storage or HTTP module")
+    func coreTestingProductIsCoreOnly() async throws {
+        let targets = try await Self.describe()
+        let testing = try #require(targets["KeyboundTesting"])
+        #expect(testing.targets == ["Keybound"])
+        #expect(testing.products.isEmpty)
+        let core = try #require(targets["Keybound"])
+        #expect(Self.products(of: "KeyboundTests", in: targets).isSubset(of: Set(core.products)),
+                "the core's tests reach \(Self.products(of: "KeyboundTests", in: targets).subtracting(core.products).sorted())")
+    }
+
+    @Test("only the end-to-end tests depend on the executable")
+    func onlyEndToEndRunsTheExecutable() async throws {
+        let targets = try await Self.describe()
+        let executables = Set(targets.values.filter { $0.type == "executable" }.map(\.name))
+        for test in targets.values where test.type == "test" && test.name != Self.endToEnd {
+            #expect(Set(test.targets).isDisjoint(with: executables), "\(test.name) depends on an executable")
+        }
+    }
+}

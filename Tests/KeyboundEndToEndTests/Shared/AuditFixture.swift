@@ -1,0 +1,1 @@
+../../KeyboundAuditTests/Audit/AuditFixture.swift

@@ -1,0 +1,1 @@
+../../KeyboundAuditTests/Audit/AuditLog+SQLiteTesting.swift

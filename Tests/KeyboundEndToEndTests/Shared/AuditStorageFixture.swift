@@ -1,0 +1,1 @@
+../../KeyboundDetectionTests/Audit/AuditStorageFixture.swift

@@ -1,0 +1,1 @@
+../../KeyboundDetectionTests/Hunt/HuntScenario.swift

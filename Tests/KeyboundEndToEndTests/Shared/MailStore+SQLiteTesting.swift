@@ -1,0 +1,1 @@
+../../KeyboundMailTests/Mail/MailStore+SQLiteTesting.swift

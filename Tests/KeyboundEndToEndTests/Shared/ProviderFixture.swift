@@ -1,0 +1,1 @@
+../../KeyboundServerTests/Provider/ProviderFixture.swift

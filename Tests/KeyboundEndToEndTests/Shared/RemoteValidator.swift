@@ -1,0 +1,1 @@
+../../KeyboundServerTests/Remote/RemoteValidator.swift

@@ -1,0 +1,1 @@
+../../KeyboundStoreTests/Support/TestPostgres+Backend.swift

@@ -1,0 +1,1 @@
+../../KeyboundTests/Vectors/VectorFiles.swift

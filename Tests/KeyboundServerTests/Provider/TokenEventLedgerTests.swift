@@ -1,0 +1,115 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Keybound
+@testable import KeyboundServer
+import KeyboundStore
+import Synchronization
+import Testing
+
+/// The token events the provider store records with each revocation: one sequence per issuer,
+/// assigned in the revocation's own write transaction, access tokens only, public facts only.
+@Suite("Provider store: token events")
+struct TokenEventLedgerTests {
+    static func jti(_ token: String) throws -> String {
+        try #require(ProviderFixture.claims(token)["jti"]?.stringValue)
+    }
+
+    @Test("RFC 7009 revocation, refresh reuse and code replay each record events of the revoked access tokens, numbered per issuer")
+    func eventsPerReason() async throws {
+        let fixture = try await ProviderFixture()
+        defer { fixture.remove() }
+        let store = fixture.store
+        let observed = Mutex<[TokenEvent]>([])
+        store.tokenRevocations.observe { events in observed.withLock { $0 += events } }
+        try await fixture.app.test(.router) { client in
+            let app = try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)
+            // A consumer realm issues no application tokens: a user's access token, issued to daemon.
+            let consumersApp = try #require(try await ProviderFixture.codeFlow(client, issuer: "consumers", clientID: "daemon",
+                                                                               authorization: ProviderRequests.daemon)["access_token"]?.stringValue)
+            try await ProviderRequests.revoke(client, app, as: [], authorization: ProviderRequests.daemon)
+            try await ProviderRequests.revoke(client, app, as: [], authorization: ProviderRequests.daemon)
+
+            // A refresh chain with two access tokens, then the spent refresh token is reused.
+            let first = try await ProviderFixture.codeFlow(client, issuer: "contoso")
+            let refresh = try #require(first["refresh_token"]?.stringValue)
+            let rotated = try ProviderFixture.json(try await ProviderRequests.refresh(client, refresh))
+            #expect(try await ProviderRequests.refresh(client, refresh).status == .badRequest)
+
+            // A replayed code.
+            let code = try await ProviderRequests.code(client)
+            let redeemed = try ProviderFixture.json(try await ProviderRequests.exchange(client, code: code))
+            #expect(try await ProviderRequests.exchange(client, code: code).status == .badRequest)
+
+            let events = try await store.tokenEvents(issuerID: "contoso", after: 0)
+            #expect(events.map(\.sequence) == [1, 2, 3, 4], "one sequence, no gaps, nothing twice: \(events.map(\.sequence))")
+            #expect(events.map(\.reason) == [.clientRequest, .refreshTokenReuse, .refreshTokenReuse, .authorizationCodeReplay])
+            let expected = [try Self.jti(app), try Self.jti(try #require(first["access_token"]?.stringValue)),
+                            try Self.jti(try #require(rotated["access_token"]?.stringValue)),
+                            try Self.jti(try #require(redeemed["access_token"]?.stringValue))]
+            #expect(events.map(\.tokenID) == expected, "access tokens only: no ID token or refresh token events")
+            #expect(events[0].audience == ["api://mail"])
+            #expect(events[1].audience == ["api://mail", "https://id.keybound.test/contoso"])
+            let appExp = try #require(ProviderFixture.claims(app)["exp"]?.numberValue)
+            #expect(events[0].expiresAt.timeIntervalSince1970 == appExp)
+            // The ID tokens were revoked too (the ledger check refuses them), without an event.
+            let idJTI = try Self.jti(try #require(rotated["id_token"]?.stringValue))
+            #expect(try store.revocation(issuerID: "contoso", tokenID: idJTI) != nil)
+            // This process's observers were told of exactly the committed events.
+            #expect(observed.withLock { $0.map(\.sequence) } == events.map(\.sequence))
+            #expect(observed.withLock { $0.map(\.tokenID) } == events.map(\.tokenID))
+            // The other issuer's sequence is its own.
+            await #expect(try store.tokenEvents(issuerID: "consumers", after: 0).isEmpty)
+            try await ProviderRequests.revoke(client, consumersApp, as: [],
+                                                                      authorization: ProviderRequests.daemon, issuer: "consumers")
+            await #expect(try store.tokenEvents(issuerID: "consumers", after: 0).map(\.sequence) == [1])
+            #expect(try store.latestTokenEventSequence(issuerID: "contoso") == 4)
+            await #expect(try store.tokenEvents(issuerID: "contoso", after: 2).map(\.sequence) == [3, 4])
+        }
+    }
+
+    @Test("concurrent revocations get distinct, gapless sequence numbers in commit order")
+    func concurrentRevocations() async throws {
+        let fixture = try await ProviderFixture()
+        defer { fixture.remove() }
+        let store = fixture.store
+        let count = 40
+        let tokens = try await fixture.app.test(.router) { client in
+            var tokens: [String] = []
+            for _ in 0..<count {
+                tokens.append(try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue))
+            }
+            return tokens
+        }
+        let ids = try tokens.map(Self.jti)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for id in ids {
+                group.addTask { try store.revokeToken(issuerID: "contoso", tokenID: id, reason: "test", kind: .administrative, now: Date()) }
+            }
+            try await group.waitForAll()
+        }
+        let events = try store.tokenEvents(issuerID: "contoso", after: 0, limit: 1_000)
+        #expect(events.map(\.sequence) == Array(1...Int64(count)))
+        #expect(Set(events.map(\.tokenID)) == Set(ids))
+        // Commit order: each later event was revoked no earlier than the one before.
+        #expect(zip(events, events.dropFirst()).allSatisfy { $0.at <= $1.at })
+    }
+
+    @Test("an expired or unknown token's revocation records no event; a fresh stream starts at the first live revocation")
+    func expiredAndLive() async throws {
+        let fixture = try await ProviderFixture()
+        defer { fixture.remove() }
+        let store = fixture.store
+        let tokens = try await fixture.app.test(.router) { client in
+            [try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue),
+             try #require(try await ProviderFixture.clientCredentials(client, issuer: "contoso")["access_token"]?.stringValue)]
+        }
+        try store.revokeToken(issuerID: "contoso", tokenID: "no-such-token", reason: "test", kind: .administrative, now: Date())
+        try store.revokeToken(issuerID: "contoso", tokenID: try Self.jti(tokens[0]), reason: "test", kind: .administrative, now: Date().addingTimeInterval(3_600))
+        await #expect(try store.tokenEvents(issuerID: "contoso", after: 0).isEmpty)
+        #expect(try store.firstLiveTokenEventSequence(issuerID: "contoso", now: Date()) == 1)
+        try store.revokeToken(issuerID: "contoso", tokenID: try Self.jti(tokens[1]), reason: "test", kind: .administrative, now: Date())
+        #expect(try store.firstLiveTokenEventSequence(issuerID: "contoso", now: Date()) == 1)
+        #expect(try store.firstLiveTokenEventSequence(issuerID: "contoso", now: Date().addingTimeInterval(3_600)) == 2)
+    }
+}

@@ -1,0 +1,1 @@
+../../KeyboundHummingbirdTests/Remote/RemoteTrustFixture.swift

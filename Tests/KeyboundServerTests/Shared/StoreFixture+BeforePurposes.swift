@@ -1,0 +1,1 @@
+../../KeyboundStoreTests/KeyStore/StoreFixture+BeforePurposes.swift
