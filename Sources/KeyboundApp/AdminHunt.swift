@@ -17,7 +17,7 @@ struct AdminHunt: Sendable {
 
     /// The route, for the admin API's extension point.
     var route: AdminExtensionRoute {
-        AdminExtensionRoute(.get, "/admin/hunt") { request, route in try await run(request, route: route) }
+        AdminExtensionRoute(.get, "hunt") { request, route in try await run(request, route: route) }
     }
 
     static let parameters = ["issuer", "kid", "since", "until", "lookback_days", "max_listed"]

@@ -14,18 +14,19 @@ import KeyboundStore
 struct IssuerEndpoints: Sendable {
     let context: ProviderContext
 
-    func register(on router: Router<ProviderRequestContext>) {
-        router.get("/:issuer/.well-known/openid-configuration") { request, routeContext in
-            try await discovery(issuerID: try routeContext.parameters.require("issuer"))
+    /// The routes under `/<issuer>/`, on the issuer's route group.
+    func register(on issuerRoutes: RouterGroup<ProviderRequestContext>) {
+        issuerRoutes.get(".well-known/openid-configuration") { _, routeContext in try await discovery(issuer: try routeContext.issuer()) }
+        issuerRoutes.get(".well-known/oauth-authorization-server") { _, routeContext in
+            try await discovery(issuer: try routeContext.issuer())
         }
-        router.get("/:issuer/.well-known/oauth-authorization-server") { request, routeContext in
-            try await discovery(issuerID: try routeContext.parameters.require("issuer"))
-        }
-        router.get("/.well-known/oauth-authorization-server/**") { request, routeContext in
-            try await discovery(issuerID: try Self.issuerID(insertedPath: routeContext.parameters.getCatchAll(), context: context))
-        }
-        router.get("/:issuer/jwks") { request, routeContext in
-            try await keySet(issuerID: try routeContext.parameters.require("issuer"))
+        issuerRoutes.get("jwks") { _, routeContext in try await keySet(issuer: try routeContext.issuer()) }
+    }
+
+    /// The RFC 8414 location, where the well-known segment comes before the issuer's path.
+    func registerInsertedWellKnown(on router: Router<ProviderRequestContext>) {
+        router.get("/.well-known/oauth-authorization-server/**") { _, routeContext in
+            try await discovery(issuer: try Self.issuer(insertedPath: routeContext.parameters.getCatchAll(), context: context))
         }
     }
 
@@ -33,7 +34,7 @@ struct IssuerEndpoints: Sendable {
     /// be exactly the issuer URL's own path (`<id>`, or `<prefix>/<id>` when the public URL has a
     /// path). Anything else is 404: RFC 8414 §3.3 makes the document's `issuer` exactly the URL the
     /// well-known segment was inserted into, so no other spelling may answer it.
-    static func issuerID(insertedPath segments: [Substring], context: ProviderContext) async throws -> String {
+    static func issuer(insertedPath segments: [Substring], context: ProviderContext) async throws -> IssuerRecord {
         guard let last = segments.last, !last.isEmpty else { throw OAuthError.notFound("the well-known URI names no issuer") }
         let id = String(last)
         let issuer = try await context.issuer(id)
@@ -42,12 +43,11 @@ struct IssuerEndpoints: Sendable {
         guard requested.isExactly(issuerPath) else {
             throw OAuthError.notFound("no issuer at '\(AdminBody.shown(requested))'")
         }
-        return id
+        return issuer
     }
 
     /// OpenID Connect Discovery 1.0 / RFC 8414 metadata.
-    func discovery(issuerID: String) async throws -> Response {
-        let issuer = try await context.issuer(issuerID)
+    func discovery(issuer: IssuerRecord) async throws -> Response {
         func endpoint(_ name: String) -> JSONValue { .string(context.endpoint(issuer, name)) }
         func strings(_ values: [String]) -> JSONValue { .array(values.map(JSONValue.string)) }
         let resources = try await context.directory.resourcesForDiscovery(issuerID: issuer.id)
@@ -94,8 +94,7 @@ struct IssuerEndpoints: Sendable {
 
     /// The issuer's pending, active and verify-only keys. Cached no longer than the publish lead
     /// time (and at most an hour), so every validator has seen a key before it signs.
-    func keySet(issuerID: String) async throws -> Response {
-        let issuer = try await context.issuer(issuerID)
+    func keySet(issuer: IssuerRecord) async throws -> Response {
         let bytes = try await context.keys.keySetBytes(issuerID: issuer.id)
         let maxAge = Int(min(issuer.publishLeadTime / 2, 3_600))
         return Response(status: .ok, headers: [.cacheControl: "public, max-age=\(maxAge)", .contentType: "application/jwk-set+json"],

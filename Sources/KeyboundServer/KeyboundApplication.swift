@@ -24,12 +24,21 @@ public enum KeyboundApplication {
         }
         router.add(middleware: OAuthErrorMiddleware())
         HealthEndpoints(readiness: context.readiness).register(on: router)
-        IssuerEndpoints(context: context).register(on: router)
-        KeyEventStream(context: context).register(on: router)
-        TokenEventStream(context: context).register(on: router)
-        ProviderEndpoints(context: context).register(on: router)
         AdminEndpoints(context: context, extensions: adminExtensions).register(on: router)
+        registerIssuerRoutes(on: router, context: context)
         return HeadAnsweringRouter(router)
+    }
+
+    /// Every route under `/<issuer>/`, on one route group whose middleware resolves the issuer
+    /// once (404 for no such issuer), and the RFC 8414 well-known location.
+    static func registerIssuerRoutes(on router: Router<ProviderRequestContext>, context: ProviderContext) {
+        let issuerRoutes = router.group(":issuer").add(middleware: IssuerResolution(context: context))
+        let issuerEndpoints = IssuerEndpoints(context: context)
+        issuerEndpoints.register(on: issuerRoutes)
+        issuerEndpoints.registerInsertedWellKnown(on: router)
+        KeyEventStream(context: context).register(on: issuerRoutes)
+        TokenEventStream(context: context).register(on: issuerRoutes)
+        ProviderEndpoints(context: context).register(on: issuerRoutes)
     }
 
     /// The metrics listener's router: `GET /metrics` (Prometheus text format, and `HEAD`) and nothing else.

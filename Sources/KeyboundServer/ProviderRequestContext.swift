@@ -1,4 +1,5 @@
 import Hummingbird
+import KeyboundStore
 import NIOCore
 
 /// The request context of Keybound's provider routes: Hummingbird's own values and the connected
@@ -9,11 +10,20 @@ public struct ProviderRequestContext: RequestContext, RemoteAddressRequestContex
     public var coreContext: CoreRequestContextStorage
     /// The TCP peer (`nil` for requests that came through no socket, as in-process tests).
     public let remoteAddress: SocketAddress?
+    /// The issuer named by the path, set once by ``IssuerResolution`` on the issuer's route group.
+    var resolvedIssuer: IssuerRecord?
 
     /// The context of a new request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
+    }
+
+    /// The issuer of this request's route group (``IssuerResolution``). A route outside the group
+    /// that asks fails closed.
+    func issuer() throws -> IssuerRecord {
+        guard let resolvedIssuer else { throw OAuthError.serverError("the route has no issuer") }
+        return resolvedIssuer
     }
 
     /// The peer's IP address, if it has one.

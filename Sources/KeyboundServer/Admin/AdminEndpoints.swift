@@ -21,124 +21,102 @@ struct AdminEndpoints: Sendable {
         + "KEYBOUND_ADMIN_TOKEN or KEYBOUND_ADMIN_TOKEN_FILE (admin.token or admin.token_file in the config file) to enable it"
 
     func register(on router: Router<ProviderRequestContext>) {
+        // Every route, the catch-all included, is in one group behind one authentication middleware.
+        let router = router.group("admin").add(middleware: AdminAuthentication<ProviderRequestContext>(
+            token: context.configuration.adminToken))
         let issuers = AdminIssuers(context: context)
         let clients = AdminClients(context: context)
         let users = AdminUsers(context: context)
 
-        route(router, .get, "/admin/issuers") { _, _ in try await issuers.list() }
-        route(router, .post, "/admin/issuers") { request, route in try await issuers.create(request, route: route) }
-        route(router, .get, "/admin/issuers/:issuer") { _, route in try await issuers.show(try route.issuer()) }
-        route(router, .get, "/admin/issuers/:issuer/keys") { _, route in try await issuers.keys(try route.issuer()) }
-        route(router, .post, "/admin/issuers/:issuer/keys/rotate") { request, route in
+        route(router, .get, "issuers") { _, _ in try await issuers.list() }
+        route(router, .post, "issuers") { request, route in try await issuers.create(request, route: route) }
+        route(router, .get, "issuers/:issuer") { _, route in try await issuers.show(try route.issuer()) }
+        route(router, .get, "issuers/:issuer/keys") { _, route in try await issuers.keys(try route.issuer()) }
+        route(router, .post, "issuers/:issuer/keys/rotate") { request, route in
             try await issuers.rotate(request, issuerID: try route.issuer(), route: route)
         }
-        route(router, .post, "/admin/issuers/:issuer/keys/:kid/revoke") { request, route in
+        route(router, .post, "issuers/:issuer/keys/:kid/revoke") { request, route in
             try await issuers.revoke(request, issuerID: try route.issuer(), keyID: try route.decoded("kid"), route: route)
         }
 
-        route(router, .get, "/admin/issuers/:issuer/clients") { _, route in try await clients.list(issuerID: try route.issuer()) }
-        route(router, .post, "/admin/issuers/:issuer/clients") { request, route in
+        route(router, .get, "issuers/:issuer/clients") { _, route in try await clients.list(issuerID: try route.issuer()) }
+        route(router, .post, "issuers/:issuer/clients") { request, route in
             try await clients.create(request, issuerID: try route.issuer(), route: route)
         }
-        route(router, .get, "/admin/issuers/:issuer/clients/:client") { _, route in
+        route(router, .get, "issuers/:issuer/clients/:client") { _, route in
             try await clients.show(issuerID: try route.issuer(), clientID: try route.decoded("client"))
         }
-        route(router, .post, "/admin/issuers/:issuer/clients/:client/secret") { request, route in
+        route(router, .post, "issuers/:issuer/clients/:client/secret") { request, route in
             try await clients.rotateSecret(request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
         }
-        route(router, .post, "/admin/issuers/:issuer/clients/:client/disable") { request, route in
+        route(router, .post, "issuers/:issuer/clients/:client/disable") { request, route in
             try await clients.setDisabled(true, request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
         }
-        route(router, .post, "/admin/issuers/:issuer/clients/:client/enable") { request, route in
+        route(router, .post, "issuers/:issuer/clients/:client/enable") { request, route in
             try await clients.setDisabled(false, request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
         }
-        route(router, .post, "/admin/issuers/:issuer/clients/:client/roles") { request, route in
+        route(router, .post, "issuers/:issuer/clients/:client/roles") { request, route in
             try await clients.grantRoles(request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
         }
 
         let resources = AdminResources(context: context)
-        route(router, .get, "/admin/issuers/:issuer/resources") { _, route in try await resources.list(issuerID: try route.issuer()) }
-        route(router, .post, "/admin/issuers/:issuer/resources/roles") { request, route in
+        route(router, .get, "issuers/:issuer/resources") { _, route in try await resources.list(issuerID: try route.issuer()) }
+        route(router, .post, "issuers/:issuer/resources/roles") { request, route in
             try await resources.addRole(request, issuerID: try route.issuer(), route: route)
         }
 
-        route(router, .post, "/admin/issuers/:issuer/resources") { request, route in
+        route(router, .post, "issuers/:issuer/resources") { request, route in
             try await resources.upsert(request, issuerID: try route.issuer(), route: route)
         }
-        route(router, .get, "/admin/issuers/:issuer/resources/:audience") { _, route in
+        route(router, .get, "issuers/:issuer/resources/:audience") { _, route in
             try await resources.show(issuerID: try route.issuer(), audience: try route.decoded("audience"))
         }
-        route(router, .post, "/admin/issuers/:issuer/resources/:audience/server-clients") { request, route in
+        route(router, .post, "issuers/:issuer/resources/:audience/server-clients") { request, route in
             try await resources.setServerClients(request, issuerID: try route.issuer(), audience: try route.decoded("audience"), route: route)
         }
 
-        route(router, .get, "/admin/issuers/:issuer/users") { _, route in try await users.list(issuerID: try route.issuer()) }
-        route(router, .post, "/admin/issuers/:issuer/users") { request, route in
+        route(router, .get, "issuers/:issuer/users") { _, route in try await users.list(issuerID: try route.issuer()) }
+        route(router, .post, "issuers/:issuer/users") { request, route in
             try await users.create(request, issuerID: try route.issuer(), route: route)
         }
-        route(router, .get, "/admin/issuers/:issuer/users/:username") { _, route in
+        route(router, .get, "issuers/:issuer/users/:username") { _, route in
             try await users.show(issuerID: try route.issuer(), username: try route.decoded("username"))
         }
-        route(router, .post, "/admin/issuers/:issuer/users/:username/disable") { request, route in
+        route(router, .post, "issuers/:issuer/users/:username/disable") { request, route in
             try await users.setDisabled(true, request, issuerID: try route.issuer(), username: try route.decoded("username"), route: route)
         }
-        route(router, .post, "/admin/issuers/:issuer/users/:username/enable") { request, route in
+        route(router, .post, "issuers/:issuer/users/:username/enable") { request, route in
             try await users.setDisabled(false, request, issuerID: try route.issuer(), username: try route.decoded("username"), route: route)
         }
 
-        route(router, .get, "/admin/events") { request, _ in try await issuers.events(request) }
+        route(router, .get, "events") { request, _ in try await issuers.events(request) }
         for extensionRoute in extensions {
             route(router, extensionRoute.method, extensionRoute.path, extensionRoute.handler)
         }
         let alerts = AdminAlerts(context: context)
-        route(router, .get, "/admin/alerts") { request, _ in try await alerts.list(request) }
-        route(router, .get, "/admin/alerts/stream") { request, _ in try await alerts.stream(request) }
+        route(router, .get, "alerts") { request, _ in try await alerts.list(request) }
+        route(router, .get, "alerts/stream") { request, _ in try await alerts.stream(request) }
 
         // Anything else under /admin: the same disabled / unauthorized answers first, then 404.
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
-            route(router, method, "/admin/**") { request, _ in
+            route(router, method, "**") { request, _ in
                 throw OAuthError.notFound("no admin route \(request.method.rawValue) \(request.uri.path)")
             }
         }
-        route(router, .get, "/admin") { _, _ in throw OAuthError.notFound("the admin API's routes are under /admin/issuers and /admin/events") }
+        route(router, .get, "") { _, _ in throw OAuthError.notFound("the admin API's routes are under /admin/issuers and /admin/events") }
     }
 
-    /// Registers `handler` behind the disabled check, the bearer check and the store error mapping.
-    private func route(_ router: Router<ProviderRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
+    /// Registers `handler` at `path` under `/admin/` (behind the group's ``AdminAuthentication``),
+    /// with the store error mapping.
+    private func route(_ router: RouterGroup<ProviderRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
                        _ handler: @escaping @Sendable (Request, AdminRoute) async throws -> Response) {
-        let context = self.context
         router.on(path, method: method) { request, routeContext -> Response in
-            try Self.authorize(request, token: context.configuration.adminToken)
             let route = AdminRoute(parameters: routeContext.parameters, logger: routeContext.logger)
             do {
                 return try await handler(request, route)
             } catch let error as StoreError {
                 throw Self.map(error, logger: routeContext.logger)
             }
-        }
-    }
-
-    /// Checks `Authorization: Bearer <token>` against the configured admin token, or answers 404 when
-    /// the admin API is disabled. The comparison is of SHA-256 digests, in constant time, so neither
-    /// the token's content nor its length leaks through timing.
-    static func authorize(_ request: Request, token expected: String?) throws(OAuthError) {
-        // An empty token (possible only when the configuration is built in code) never authenticates.
-        guard let expected, !expected.isEmpty else { throw OAuthError.notFound(disabledMessage) }
-        let headers = request.headers[values: .authorization]
-        guard let header = headers.first else {
-            throw OAuthError.bearer(.unauthorized, "", "the admin API needs 'Authorization: Bearer <admin token>'")
-        }
-        guard headers.count == 1 else {
-            throw OAuthError.bearer(.badRequest, "invalid_request", "more than one Authorization header")
-        }
-        let trimmed = header.trimmingCharacters(in: .whitespaces)
-        let scheme = trimmed.prefix(while: { $0 != " " })
-        guard scheme.lowercased() == "bearer" else {
-            throw OAuthError.bearer(.unauthorized, "", "the admin API needs 'Authorization: Bearer <admin token>'")
-        }
-        let presented = trimmed.dropFirst(scheme.count).trimmingCharacters(in: .whitespaces)
-        guard !presented.isEmpty, Secrets.constantTimeEquals(Secrets.hexDigest(presented), Secrets.hexDigest(expected)) else {
-            throw OAuthError.bearer(.unauthorized, "invalid_token", "the admin token is not valid")
         }
     }
 
@@ -191,8 +169,12 @@ struct AdminEndpoints: Sendable {
 /// An admin route another module adds (the extension point of the admin API): served behind the
 /// admin token and the store error mapping, like every admin route, before the catch-all 404.
 package struct AdminExtensionRoute: Sendable {
+    /// The method.
+
     package let method: HTTPRequest.Method
+    /// The path under `/admin/` (`hunt` is `/admin/hunt`).
     package let path: RouterPath
+    /// The handler, called once the admin token is checked.
     package let handler: @Sendable (Request, AdminRoute) async throws -> Response
 
     package init(_ method: HTTPRequest.Method, _ path: RouterPath, handler: @escaping @Sendable (Request, AdminRoute) async throws -> Response) {

@@ -11,8 +11,7 @@ import Synchronization
 struct AuthorizeEndpoint: Sendable {
     let context: ProviderContext
 
-    func show(_ request: Request, issuerID: String) async throws -> Response {
-        let issuer = try await context.issuer(issuerID)
+    func show(_ request: Request, issuer: IssuerRecord) async throws -> Response {
         let form: FormBody
         do { form = try FormBody.query(request) } catch { return LoginPage.error(error.errorDescription) }
         switch await AuthorizationRequest.result(form, issuer: issuer, context: context) {
@@ -27,8 +26,7 @@ struct AuthorizeEndpoint: Sendable {
     }
 
     /// `peer` is the TCP peer's address (`nil` without a socket).
-    func submit(_ request: Request, issuerID: String, peer: IPAddress?) async throws -> Response {
-        let issuer = try await context.issuer(issuerID)
+    func submit(_ request: Request, issuer: IssuerRecord, peer: IPAddress?) async throws -> Response {
         let form: FormBody
         do { form = try await FormBody.read(request) } catch let error as OAuthError { return LoginPage.error(error.errorDescription, status: error.status) }
         let authorization: AuthorizationRequest

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import KeyboundHummingbird
 import Keybound
 import KeyboundStore
 
@@ -10,8 +11,7 @@ import KeyboundStore
 struct IntrospectionEndpoint: Sendable {
     let context: ProviderContext
 
-    func handle(_ request: Request, issuerID: String) async throws -> Response {
-        let issuer = try await context.issuer(issuerID)
+    func handle(_ request: Request, issuer: IssuerRecord) async throws -> Response {
         let form = try await FormBody.read(request)
         let caller = try await ClientAuthenticator(context: context).authenticate(request, form: form, issuer: issuer, allowPublic: false)
         let token = try form.require("token")
@@ -58,8 +58,7 @@ extension IntrospectionEndpoint {
 struct RevocationEndpoint: Sendable {
     let context: ProviderContext
 
-    func handle(_ request: Request, issuerID: String) async throws -> Response {
-        let issuer = try await context.issuer(issuerID)
+    func handle(_ request: Request, issuer: IssuerRecord) async throws -> Response {
         let form = try await FormBody.read(request)
         let client = try await ClientAuthenticator(context: context).authenticate(request, form: form, issuer: issuer, allowPublic: true)
         let token = try form.require("token")
@@ -85,17 +84,16 @@ struct RevocationEndpoint: Sendable {
 struct UserinfoEndpoint: Sendable {
     let context: ProviderContext
 
-    func handle(_ request: Request, issuerID: String) async throws -> Response {
-        let issuer = try await context.issuer(issuerID)
-        guard let header = request.headers[.authorization] else {
-            throw OAuthError.bearer(.unauthorized, "", "a bearer access token is required")
-        }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
-            throw OAuthError.bearer(.badRequest, "invalid_request", "use the Bearer scheme")
+    func handle(_ request: Request, issuer: IssuerRecord) async throws -> Response {
+        let token: String
+        switch BearerCredentials.read(request.headers) {
+        case .token(let presented): token = presented
+        // No header, or another scheme: the client did not know a bearer token was needed (RFC 6750 §3.1).
+        case .missing: throw OAuthError.bearer(.unauthorized, "", "a bearer access token is required")
+        case .malformed(let why): throw OAuthError.bearer(.badRequest, "invalid_request", why)
         }
         let outcome = try await IssuedTokenCheck(context: context)
-            .check(String(parts[1]), issuer: issuer, audience: issuer.url, tokenType: .accessToken)
+            .check(token, issuer: issuer, audience: issuer.url, tokenType: .accessToken)
         guard case .active(let verified, let record) = outcome else {
             if case .inactive(let why) = outcome { throw OAuthError.bearer(.unauthorized, "invalid_token", why) }
             throw OAuthError.bearer(.unauthorized, "invalid_token", "the token is not active")

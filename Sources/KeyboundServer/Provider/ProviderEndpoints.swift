@@ -6,28 +6,28 @@ import KeyboundStore
 struct ProviderEndpoints: Sendable {
     let context: ProviderContext
 
-    func register(on router: Router<ProviderRequestContext>) {
-        router.post("/:issuer/token") { request, routeContext in
-            try await TokenEndpoint(context: context).handle(request, issuerID: try routeContext.parameters.require("issuer"))
+    /// The routes under `/<issuer>/`, on the issuer's route group.
+    func register(on issuerRoutes: RouterGroup<ProviderRequestContext>) {
+        issuerRoutes.post("token") { request, routeContext in
+            try await TokenEndpoint(context: context).handle(request, issuer: try routeContext.issuer())
         }
-        router.get("/:issuer/authorize") { request, routeContext in
-            try await AuthorizeEndpoint(context: context).show(request, issuerID: try routeContext.parameters.require("issuer"))
+        issuerRoutes.get("authorize") { request, routeContext in
+            try await AuthorizeEndpoint(context: context).show(request, issuer: try routeContext.issuer())
         }
-        router.post("/:issuer/authorize") { request, routeContext in
-            try await AuthorizeEndpoint(context: context).submit(request, issuerID: try routeContext.parameters.require("issuer"),
-                                                                 peer: routeContext.peerAddress)
+        issuerRoutes.post("authorize") { request, routeContext in
+            try await AuthorizeEndpoint(context: context).submit(request, issuer: try routeContext.issuer(), peer: routeContext.peerAddress)
         }
-        router.post("/:issuer/introspect") { request, routeContext in
-            try await IntrospectionEndpoint(context: context).handle(request, issuerID: try routeContext.parameters.require("issuer"))
+        issuerRoutes.post("introspect") { request, routeContext in
+            try await IntrospectionEndpoint(context: context).handle(request, issuer: try routeContext.issuer())
         }
-        router.post("/:issuer/revoke") { request, routeContext in
-            try await RevocationEndpoint(context: context).handle(request, issuerID: try routeContext.parameters.require("issuer"))
+        issuerRoutes.post("revoke") { request, routeContext in
+            try await RevocationEndpoint(context: context).handle(request, issuer: try routeContext.issuer())
         }
-        router.get("/:issuer/userinfo") { request, routeContext in
-            try await UserinfoEndpoint(context: context).handle(request, issuerID: try routeContext.parameters.require("issuer"))
+        issuerRoutes.get("userinfo") { request, routeContext in
+            try await UserinfoEndpoint(context: context).handle(request, issuer: try routeContext.issuer())
         }
-        router.post("/:issuer/userinfo") { request, routeContext in
-            try await UserinfoEndpoint(context: context).handle(request, issuerID: try routeContext.parameters.require("issuer"))
+        issuerRoutes.post("userinfo") { request, routeContext in
+            try await UserinfoEndpoint(context: context).handle(request, issuer: try routeContext.issuer())
         }
     }
 }

@@ -16,8 +16,7 @@ struct TokenEndpoint: Sendable {
     /// out, and the request runs again on fresh reads; so does a request the copy refuses (the
     /// copy may predate a new secret, client or role). The other grants read fresh: their codes
     /// and refresh tokens are spent before the commit, so they could not run again.
-    func handle(_ request: Request, issuerID: String) async throws -> Response {
-        let issuer = try await context.issuer(issuerID)
+    func handle(_ request: Request, issuer: IssuerRecord) async throws -> Response {
         do {
             let form = try await FormBody.read(request)
             let grantType = try form.require("grant_type")

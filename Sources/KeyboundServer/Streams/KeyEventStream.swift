@@ -18,17 +18,17 @@ import KeyboundStore
 struct KeyEventStream: Sendable {
     let context: ProviderContext
 
-    func register(on router: Router<ProviderRequestContext>) {
-        router.get("/:issuer/key-events") { request, routeContext in
-            try await stream(request, issuerID: try routeContext.parameters.require("issuer"), address: routeContext.clientAddress)
+    /// `key-events` on the issuer's route group.
+    func register(on issuerRoutes: RouterGroup<ProviderRequestContext>) {
+        issuerRoutes.get("key-events") { request, routeContext in
+            try await stream(request, issuer: try routeContext.issuer(), address: routeContext.clientAddress)
         }
-        router.post("/:issuer/key-events") { request, routeContext in
-            try await stream(request, issuerID: try routeContext.parameters.require("issuer"), address: routeContext.clientAddress)
+        issuerRoutes.post("key-events") { request, routeContext in
+            try await stream(request, issuer: try routeContext.issuer(), address: routeContext.clientAddress)
         }
     }
 
-    func stream(_ request: Request, issuerID: String, address: String?) async throws -> Response {
-        let issuer = try await context.issuer(issuerID)
+    func stream(_ request: Request, issuer: IssuerRecord, address: String?) async throws -> Response {
         let query = try FormBody.query(request)
         let resume = try ServerSentEventsResponse.resumePoint(request, query: query)
         let follow = query["follow"] != "false"

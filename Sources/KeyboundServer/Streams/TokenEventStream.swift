@@ -19,17 +19,13 @@ import KeyboundStore
 struct TokenEventStream: Sendable {
     let context: ProviderContext
 
-    func register(on router: Router<ProviderRequestContext>) {
-        router.get("/:issuer/token-events") { request, routeContext in
-            try await stream(request, issuerID: try routeContext.parameters.require("issuer"))
-        }
-        router.post("/:issuer/token-events") { request, routeContext in
-            try await stream(request, issuerID: try routeContext.parameters.require("issuer"))
-        }
+    /// `token-events` on the issuer's route group.
+    func register(on issuerRoutes: RouterGroup<ProviderRequestContext>) {
+        issuerRoutes.get("token-events") { request, routeContext in try await stream(request, issuer: try routeContext.issuer()) }
+        issuerRoutes.post("token-events") { request, routeContext in try await stream(request, issuer: try routeContext.issuer()) }
     }
 
-    func stream(_ request: Request, issuerID: String) async throws -> Response {
-        let issuer = try await context.issuer(issuerID)
+    func stream(_ request: Request, issuer: IssuerRecord) async throws -> Response {
         let query = try FormBody.query(request)
         let resume = try ServerSentEventsResponse.resumePoint(request, query: query)
         let follow = query["follow"] != "false"

@@ -37,10 +37,7 @@ private struct AdminFixture {
         let router = Router(context: ProviderRequestContext.self)
         router.add(middleware: OAuthErrorMiddleware())
         AdminEndpoints(context: context).register(on: router)
-        if withProvider {
-            IssuerEndpoints(context: context).register(on: router)
-            ProviderEndpoints(context: context).register(on: router)
-        }
+        if withProvider { KeyboundApplication.registerIssuerRoutes(on: router, context: context) }
         return Application(router: router)
     }
 
@@ -125,7 +122,14 @@ struct AdminAPITests {
             #expect(basicScheme.status == .unauthorized)
             #expect(basicScheme.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
 
-            for wrong in [String(repeating: "a", count: 39), String(repeating: "a", count: 41), String(repeating: "b", count: 40), ""] {
+            // Credentials that are not one token (none, two, a space inside) are malformed: 400 (RFC 6750 §3.1).
+            for malformed in ["Bearer ", "Bearer a b", "Bearer \(AdminFixture.token) \(AdminFixture.token)"] {
+                let response = try await client.execute(uri: "/admin/issuers", method: .get, headers: [.authorization: malformed])
+                #expect(response.status == .badRequest, "\(malformed.prefix(10))")
+                #expect(try body(response)["error"] == .string("invalid_request"))
+                #expect(!text(response).contains("consumers"))
+            }
+            for wrong in [String(repeating: "a", count: 39), String(repeating: "a", count: 41), String(repeating: "b", count: 40)] {
                 let response = try await admin(client, .get, "/admin/issuers", token: wrong)
                 #expect(response.status == .unauthorized, "token of \(wrong.count) characters")
                 #expect(response.headers[.wwwAuthenticate]?.contains(#"error="invalid_token""#) == true)

@@ -58,7 +58,10 @@ extension MalformedRequestRows {
               status: .unauthorized, expect: .error("invalid_token"), challenge: bearerChallenge, challengeNamesError: true),
         .init(name: "userinfo with a 20 KB token", method: .get, path: userinfo, contentType: nil, authorization: "Bearer " + hugeToken,
               status: .unauthorized, expect: .error("invalid_token"), challenge: bearerChallenge, challengeNamesError: true),
+        // Another scheme is no bearer credentials at all: 401, and the challenge names no error (RFC 6750 §3.1).
         .init(name: "userinfo with the Basic scheme", method: .get, path: userinfo, contentType: nil, authorization: daemon,
+              status: .unauthorized, expect: .error("invalid_request"), challenge: bearerChallenge, challengeNamesError: false),
+        .init(name: "userinfo with two tokens", method: .get, path: userinfo, contentType: nil, authorization: "Bearer a b",
               status: .badRequest, expect: .error("invalid_request"), challenge: bearerChallenge, challengeNamesError: true),
         .init(name: "userinfo with 'Bearer' and no token", method: .get, path: userinfo, contentType: nil, authorization: "Bearer",
               status: .badRequest, expect: .error("invalid_request"), challenge: bearerChallenge, challengeNamesError: true),
