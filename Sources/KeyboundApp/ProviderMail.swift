@@ -4,7 +4,7 @@ import KeyboundAudit
 import KeyboundHummingbird
 import KeyboundMail
 import KeyboundPostgres
-import KeyboundServer
+@_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 import Logging
 

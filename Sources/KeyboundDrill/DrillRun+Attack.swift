@@ -1,6 +1,7 @@
 import Foundation
 import Keybound
 import KeyboundMail
+@_spi(Plumbing) import KeyboundServer
 
 /// Acts 2, 3 and 5: the theft, the cross-issuer forgeries, the same-issuer forgeries, and what a
 /// kid-only validator would have made of them. (Act 4, the tenant-crossing forgeries, is in

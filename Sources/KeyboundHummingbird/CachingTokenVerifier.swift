@@ -85,7 +85,7 @@ public struct CachingTokenVerifier: Sendable {
         guard case .success(let identity) = result, !onlineChecks.isEmpty else { return result }
         let now = verifier.clock.now()
         for check in onlineChecks {
-            if let rejection = await check.check(identity.token, now: now) { return .failure(rejection) }
+            if case .reject(let rejection) = await check.check(identity.token, now: now) { return .failure(rejection) }
         }
         return result
     }

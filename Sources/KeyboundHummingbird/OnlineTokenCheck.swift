@@ -11,6 +11,6 @@ import Keybound
 ///
 /// A check that cannot reach what it needs must refuse (for example `ledger_unavailable`): fail closed.
 public protocol OnlineTokenCheck: Sendable {
-    /// Judges a token whose signature, key and claims already passed; `nil` accepts it.
-    func check(_ token: VerifiedToken, now: Date) async -> TokenRejection?
+    /// Judges a token whose signature, key and claims already passed.
+    func check(_ token: VerifiedToken, now: Date) async -> TokenCheckVerdict
 }

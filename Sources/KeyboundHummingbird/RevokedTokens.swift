@@ -53,8 +53,8 @@ public struct RevokedTokenCheck: TokenCheck {
     /// A check against `revoked`.
     public init(_ revoked: RevokedTokens) { self.revoked = revoked }
 
-    public func check(_ token: VerifiedToken, now: Date) -> TokenRejection? {
-        guard let tokenID = token.tokenID, revoked.isRevoked(issuer: token.issuer, tokenID: tokenID, now: now) else { return nil }
-        return TokenRejection(.tokenRevoked, "the provider revoked this token", tokenIssuer: token.issuer, keyID: token.keyID)
+    public func check(_ token: VerifiedToken, now: Date) -> TokenCheckVerdict {
+        guard let tokenID = token.tokenID, revoked.isRevoked(issuer: token.issuer, tokenID: tokenID, now: now) else { return .accept }
+        return .reject(TokenRejection(.tokenRevoked, "the provider revoked this token", tokenIssuer: token.issuer, keyID: token.keyID))
     }
 }

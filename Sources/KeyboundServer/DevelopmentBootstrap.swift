@@ -5,7 +5,7 @@ import KeyboundStore
 /// The development setup `keybound serve` creates on an empty store: two separate identity
 /// systems, like MSA and an Azure AD tenant, each with its own keys, a test user, a confidential
 /// client, a public client, and the Keybound Mail resource (`api://mail`) with its server client.
-public enum DevelopmentBootstrap {
+@_spi(Plumbing) public enum DevelopmentBootstrap {
     /// The consumer realm's id.
     public static let consumerIssuerID = "consumers"
     /// The enterprise tenant's id.

@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 import Keybound
 import KeyboundApp
-import KeyboundServer
+@_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 import KeyboundHummingbird
 import KeyboundMail

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Keybound
-import KeyboundServer
+@_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 
 /// `keybound user ...`: an issuer's users, with the admin API's rules (shared code).

@@ -5,7 +5,7 @@ import KeyboundApp
 import KeyboundAudit
 import KeyboundHummingbird
 @_spi(Benchmarking) import KeyboundMail
-import KeyboundServer
+@_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 import Logging
 import ServiceLifecycle

@@ -1,6 +1,6 @@
 import Foundation
 import Keybound
-import KeyboundServer
+@_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import KeyboundServer
+@_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 import Logging
 import ServiceLifecycle

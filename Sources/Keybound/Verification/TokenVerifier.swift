@@ -139,7 +139,7 @@ public struct TokenVerifier: Sendable {
         let verified = VerifiedToken(header: jws.header, payload: payload, issuer: issuerContext.identifier, keyID: keyID,
                                      algorithm: jws.algorithm, keyThumbprint: key.thumbprint, registered: registered, tenant: tenant)
         for check in policy.additionalChecks {
-            if let rejection = check.check(verified, now: now) {
+            if case .reject(let rejection) = check.check(verified, now: now) {
                 return .failure(TokenRejection(rejection.code, rejection.reason, tokenIssuer: issuer, keyID: keyID, keyIssuer: rejection.keyIssuer))
             }
         }

@@ -79,9 +79,18 @@ public struct PolicyError: Error, Sendable, CustomStringConvertible {
 
 /// An extra check a verifier runs on a token that passed every built-in check.
 ///
-/// Return `nil` to accept, or a ``TokenRejection`` to refuse (for example, a ledger lookup that
-/// refuses tokens with no issuance record).
+/// It answers ``TokenCheckVerdict/accept`` or ``TokenCheckVerdict/reject(_:)`` with the
+/// rejection's reason (for example, a revocation list that refuses a revoked token).
 public protocol TokenCheck: Sendable {
     /// Judges a token whose signature, key and claims already passed.
-    func check(_ token: VerifiedToken, now: Date) -> TokenRejection?
+    func check(_ token: VerifiedToken, now: Date) -> TokenCheckVerdict
+}
+
+/// What an extra check decided about a token: accept it, or refuse it with a reason. An explicit
+/// answer, so that a check cannot accept by forgetting to return a rejection.
+public enum TokenCheckVerdict: Sendable {
+    /// The token passes this check.
+    case accept
+    /// The token is refused, with its reason (a code of docs/errors.md).
+    case reject(TokenRejection)
 }

@@ -14,7 +14,7 @@ public struct ProviderContext: Sendable {
     /// Settings.
     public let configuration: ServerConfiguration
     /// Unsealed signing keys and the trust projection, refreshed when the key store changes.
-    public let keys: KeyCache
+    @_spi(Plumbing) public let keys: KeyCache
     /// Clients and resources, cached briefly for the token endpoint.
     public let directory: DirectoryCache
     /// The current time (injectable for tests and drills).
@@ -128,7 +128,7 @@ public struct ProviderContext: Sendable {
 /// cache's generation, read before the build began, is still current: a reload or
 /// ``invalidate()`` bumps the generation, so a value read before a key event is never stored after
 /// it (the pattern of `VerifiedTokenCache`). A reload never replaces newer state with older.
-public final class KeyCache: Sendable {
+@_spi(Plumbing) public final class KeyCache: Sendable {
     private struct State {
         var generation: UInt64 = 0
         var sequence: Int64 = -1

@@ -3,7 +3,7 @@ import Foundation
 import Keybound
 
 /// Random identifiers and secrets, and their stored digests.
-public enum Secrets {
+@_spi(Plumbing) public enum Secrets {
     /// A random 256-bit value, base64url without padding (43 characters), with an optional prefix
     /// that secret scanners can match (`kbs_` client secrets, `kbr_` refresh tokens).
     public static func random256(prefix: String = "") -> String {

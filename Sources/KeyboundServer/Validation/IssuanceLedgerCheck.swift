@@ -26,31 +26,31 @@ public struct IssuanceLedgerCheck: OnlineTokenCheck {
         self.issuerIDs = issuerIDs
     }
 
-    public func check(_ token: VerifiedToken, now: Date) async -> TokenRejection? {
+    public func check(_ token: VerifiedToken, now: Date) async -> TokenCheckVerdict {
         let issuer = token.issuer
         guard let tokenID = token.tokenID else {
-            return TokenRejection(.tokenNotIssued, "the token has no jti, so it cannot be in the issuance ledger",
-                                  tokenIssuer: issuer, keyID: token.keyID)
+            return .reject(TokenRejection(.tokenNotIssued, "the token has no jti, so it cannot be in the issuance ledger",
+                                          tokenIssuer: issuer, keyID: token.keyID))
         }
         guard let issuerID = issuerIDs()[ExactString(issuer)] else {
-            return TokenRejection(.tokenNotIssued, "the issuer has no issuance ledger here: a forgery with a real key",
-                                  tokenIssuer: issuer, keyID: token.keyID)
+            return .reject(TokenRejection(.tokenNotIssued, "the issuer has no issuance ledger here: a forgery with a real key",
+                                          tokenIssuer: issuer, keyID: token.keyID))
         }
         let status: IssuanceStatus?
         do { status = try await store.issuanceStatus(issuerID: issuerID, tokenID: tokenID) } catch {
-            return TokenRejection(.ledgerUnavailable, "the issuance ledger could not be read", tokenIssuer: issuer, keyID: token.keyID)
+            return .reject(TokenRejection(.ledgerUnavailable, "the issuance ledger could not be read", tokenIssuer: issuer, keyID: token.keyID))
         }
         guard let status, status.record.issuerID.isExactly(issuerID), status.record.kind == .access else {
-            return TokenRejection(.tokenNotIssued, "the issuer's ledger has no access token with this jti: a forgery with a real key",
-                                  tokenIssuer: issuer, keyID: token.keyID)
+            return .reject(TokenRejection(.tokenNotIssued, "the issuer's ledger has no access token with this jti: a forgery with a real key",
+                                          tokenIssuer: issuer, keyID: token.keyID))
         }
         guard Secrets.constantTimeEquals(Secrets.hexDigest(bytes: token.payload), status.record.claimsDigest) else {
-            return TokenRejection(.tokenClaimsMismatch, "the claims differ from the token issued with this jti",
-                                  tokenIssuer: issuer, keyID: token.keyID)
+            return .reject(TokenRejection(.tokenClaimsMismatch, "the claims differ from the token issued with this jti",
+                                          tokenIssuer: issuer, keyID: token.keyID))
         }
         if let reason = status.revocationReason {
-            return TokenRejection(.tokenRevoked, "the token was revoked: \(reason)", tokenIssuer: issuer, keyID: token.keyID)
+            return .reject(TokenRejection(.tokenRevoked, "the token was revoked: \(reason)", tokenIssuer: issuer, keyID: token.keyID))
         }
-        return nil
+        return .accept
     }
 }

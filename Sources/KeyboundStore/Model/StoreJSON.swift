@@ -3,14 +3,14 @@ import Keybound
 
 /// JSON renderings of store records, shared by the CLI's `--json` output and the admin API.
 /// Private key material, password hashes and secret hashes are never among them.
-public enum StoreJSON {
+package enum StoreJSON {
     /// An ISO 8601 time, or `null`.
-    public static func time(_ date: Date?) -> JSONValue {
+    package static func time(_ date: Date?) -> JSONValue {
         date.map { .string($0.formatted(.iso8601)) } ?? .null
     }
 
     /// An issuer and its lifecycle settings.
-    public static func json(_ issuer: IssuerRecord) -> JSONObject {
+    package static func json(_ issuer: IssuerRecord) -> JSONObject {
         JSONObject([
             "id": .string(issuer.id), "url": .string(issuer.url), "kind": .string(issuer.kind.rawValue),
             "tenant_id": issuer.tenantID.map(JSONValue.string) ?? .null, "algorithm": .string(issuer.algorithm.rawValue),
@@ -23,7 +23,7 @@ public enum StoreJSON {
     }
 
     /// A key's state and dates (never its private half).
-    public static func json(_ key: KeyRecord, now: Date) -> JSONObject {
+    package static func json(_ key: KeyRecord, now: Date) -> JSONObject {
         var object = JSONObject([
             "issuer": .string(key.issuerID), "kid": .string(key.keyID), "alg": .string(key.algorithm.rawValue),
             "purpose": .string(key.purpose.rawValue), "state": .string(key.state.rawValue), "created_at": time(key.createdAt),
@@ -41,7 +41,7 @@ public enum StoreJSON {
     }
 
     /// One line describing a lifecycle transition.
-    public static func json(_ transition: KeyTransition) -> JSONValue {
+    package static func json(_ transition: KeyTransition) -> JSONValue {
         let key = transition.purpose.keyName
         return switch transition {
         case .createInitialKey(let issuer, _): .string("\(issuer): initial \(key) created and active")
@@ -53,7 +53,7 @@ public enum StoreJSON {
     }
 
     /// A client's registration; only whether it has a secret, never the secret or its hash.
-    public static func json(_ client: ClientRecord) -> JSONObject {
+    package static func json(_ client: ClientRecord) -> JSONObject {
         JSONObject([
             "issuer": .string(client.issuerID), "client_id": .string(client.clientID), "name": .string(client.name),
             "token_endpoint_auth_method": .string(client.authenticationMethod.rawValue),
@@ -66,7 +66,7 @@ public enum StoreJSON {
     }
 
     /// A resource: its audience, scopes, roles and server clients.
-    public static func json(_ resource: ResourceRecord) -> JSONObject {
+    package static func json(_ resource: ResourceRecord) -> JSONObject {
         JSONObject([
             "issuer": .string(resource.issuerID), "audience": .string(resource.audience),
             "scopes": .array(resource.scopes.map(JSONValue.string)), "roles": .array(resource.roles.map(JSONValue.string)),
@@ -75,7 +75,7 @@ public enum StoreJSON {
     }
 
     /// A user's profile; never the password hash.
-    public static func json(_ user: UserRecord) -> JSONObject {
+    package static func json(_ user: UserRecord) -> JSONObject {
         JSONObject([
             "issuer": .string(user.issuerID), "sub": .string(user.subject), "username": .string(user.username),
             "name": .string(user.displayName), "email": user.email.map(JSONValue.string) ?? .null,
@@ -84,7 +84,7 @@ public enum StoreJSON {
     }
 
     /// A key event.
-    public static func json(_ event: KeyEvent) -> JSONObject {
+    package static func json(_ event: KeyEvent) -> JSONObject {
         JSONObject([
             "sequence": .number(Double(event.sequence)), "issuer": .string(event.issuerID), "kid": .string(event.keyID),
             "kind": .string(event.kind.rawValue), "at": time(event.at), "actor": .string(event.actor), "reason": .string(event.reason),

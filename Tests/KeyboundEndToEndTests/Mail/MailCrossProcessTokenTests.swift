@@ -7,7 +7,7 @@ import Hummingbird
 import KeyboundAudit
 import KeyboundHummingbird
 import KeyboundMail
-@testable import KeyboundServer
+@_spi(Plumbing) @testable import KeyboundServer
 import Logging
 import Testing
 

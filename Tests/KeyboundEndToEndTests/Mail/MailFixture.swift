@@ -5,7 +5,7 @@ import HummingbirdTesting
 import KeyboundApp
 import KeyboundAudit
 @testable import KeyboundMail
-@testable import KeyboundServer
+@_spi(Plumbing) @testable import KeyboundServer
 import KeyboundStore
 import Logging
 import Testing

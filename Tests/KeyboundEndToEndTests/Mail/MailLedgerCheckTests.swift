@@ -5,7 +5,7 @@ import HummingbirdTesting
 @_spi(Testing) @testable import Keybound
 import KeyboundAudit
 @testable import KeyboundMail
-@testable import KeyboundServer
+@_spi(Plumbing) @testable import KeyboundServer
 import KeyboundStore
 import Testing
 

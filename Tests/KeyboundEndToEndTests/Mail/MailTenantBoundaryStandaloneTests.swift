@@ -2,7 +2,7 @@ import Foundation
 @_spi(Testing) @testable import Keybound
 import KeyboundAudit
 @testable import KeyboundMail
-@testable import KeyboundServer
+@_spi(Plumbing) @testable import KeyboundServer
 import KeyboundStore
 import Testing
 

@@ -2,7 +2,7 @@ import Foundation
 import Keybound
 @testable import KeyboundDrill
 import KeyboundHummingbird
-import KeyboundServer
+@_spi(Plumbing) import KeyboundServer
 @testable import KeyboundStore
 @testable import KeyboundAudit
 import KeyboundPostgres

@@ -3,7 +3,7 @@ import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Keybound
-@testable import KeyboundServer
+@_spi(Plumbing) @testable import KeyboundServer
 @testable import KeyboundStore
 import KeyboundPostgres
 import Testing

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Keybound
 import KeyboundApp
-@testable import KeyboundServer
+@_spi(Plumbing) @testable import KeyboundServer
 import KeyboundStore
 import Logging
 import Testing

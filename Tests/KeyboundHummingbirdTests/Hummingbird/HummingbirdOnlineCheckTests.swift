@@ -17,11 +17,11 @@ struct HummingbirdOnlineCheckTests {
         let calls = Atomic<Int>(0)
         let refused = Mutex<Set<String>>([])
 
-        func check(_ token: VerifiedToken, now: Date) async -> TokenRejection? {
+        func check(_ token: VerifiedToken, now: Date) async -> TokenCheckVerdict {
             calls.add(1, ordering: .relaxed)
             try? await Task.sleep(for: .milliseconds(5))
-            guard let id = token.tokenID, refused.withLock({ $0.contains(id) }) else { return nil }
-            return TokenRejection(.tokenNotIssued, "not in the stand-in ledger", tokenIssuer: token.issuer, keyID: token.keyID)
+            guard let id = token.tokenID, refused.withLock({ $0.contains(id) }) else { return .accept }
+            return .reject(TokenRejection(.tokenNotIssued, "not in the stand-in ledger", tokenIssuer: token.issuer, keyID: token.keyID))
         }
     }
 

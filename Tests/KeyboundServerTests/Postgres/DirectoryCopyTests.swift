@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 @testable import Keybound
-@testable import KeyboundServer
+@_spi(Plumbing) @testable import KeyboundServer
 @testable import KeyboundStore
 import Testing
 

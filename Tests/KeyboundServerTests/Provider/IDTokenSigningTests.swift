@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 @_spi(Testing) @testable import Keybound
-@testable import KeyboundServer
+@_spi(Plumbing) @testable import KeyboundServer
 @testable import KeyboundStore
 import Testing
 

@@ -1,5 +1,5 @@
 import Foundation
-@testable import KeyboundServer
+@_spi(Plumbing) @testable import KeyboundServer
 import KeyboundStore
 import Synchronization
 import Testing

@@ -3,7 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import HTTPTypes
 import Keybound
-@testable import KeyboundServer
+@_spi(Plumbing) @testable import KeyboundServer
 import KeyboundStore
 import Testing
 

@@ -3,7 +3,7 @@ import Hummingbird
 @_spi(Testing) @testable import Keybound
 @testable import KeyboundHummingbird
 import KeyboundHummingbirdTesting
-@testable import KeyboundServer
+@_spi(Plumbing) @testable import KeyboundServer
 import KeyboundStore
 import KeyboundTesting
 import Logging

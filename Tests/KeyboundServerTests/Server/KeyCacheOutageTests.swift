@@ -1,6 +1,6 @@
 import Foundation
 import Keybound
-@testable import KeyboundServer
+@_spi(Plumbing) @testable import KeyboundServer
 import KeyboundStore
 import Synchronization
 import Testing

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Keybound
-import KeyboundServer
+@_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 import Testing
 
