@@ -70,6 +70,7 @@ let package = Package(
         .target(
             name: "KeyboundPostgres",
             dependencies: [
+                "Keybound",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -251,8 +252,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // One test target per library, each depending only on its module and the testing products
-        // (`ModuleWallTests` checks it against `swift package describe`). Fixtures that a module's
+        // One test target per library, each depending only on its module, the modules that module
+        // depends on (declared where a test imports them: a module imported only transitively is
+        // not rebuilt against), and the testing products. `ModuleWallTests` checks it against
+        // `swift package describe`. Fixtures that a module's
         // tests and the tests of a module above it share are one source file, linked into both
         // target directories, never a dependency between test targets.
         .testTarget(
@@ -270,6 +273,9 @@ let package = Package(
             name: "KeyboundStoreTests",
             dependencies: [
                 "KeyboundStore",
+                "KeyboundSQLite",
+                "KeyboundPostgres",
+                "Keybound",
                 "KeyboundTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -281,6 +287,7 @@ let package = Package(
             name: "KeyboundHummingbirdTests",
             dependencies: [
                 "KeyboundHummingbird",
+                "Keybound",
                 "KeyboundTesting",
                 "KeyboundHummingbirdTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -293,6 +300,7 @@ let package = Package(
             name: "KeyboundAuditTests",
             dependencies: [
                 "KeyboundAudit",
+                "Keybound",
                 "KeyboundTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -302,6 +310,10 @@ let package = Package(
             name: "KeyboundServerTests",
             dependencies: [
                 "KeyboundServer",
+                "KeyboundHummingbird",
+                "KeyboundStore",
+                "KeyboundPostgres",
+                "Keybound",
                 "KeyboundTesting",
                 "KeyboundHummingbirdTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -317,6 +329,8 @@ let package = Package(
             name: "KeyboundMailTests",
             dependencies: [
                 "KeyboundMail",
+                "KeyboundAudit",
+                "Keybound",
                 "KeyboundTesting",
                 "KeyboundHummingbirdTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -329,6 +343,10 @@ let package = Package(
             name: "KeyboundDetectionTests",
             dependencies: [
                 "KeyboundHunt",
+                "KeyboundAudit",
+                "KeyboundStore",
+                "KeyboundPostgres",
+                "Keybound",
                 "KeyboundIncident",
                 "KeyboundTesting",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -35,7 +35,7 @@ public struct FolderIncidentStore: IncidentStore {
     public func save(_ record: IncidentRecord) async throws(IncidentError) { try folder(id: record.id).save(record) }
 
     public func write(_ text: String, named name: String, incidentID: String) async throws(IncidentError) {
-        guard Self.isDocumentName(name) else { throw IncidentError("'\(name)' cannot name an incident document") }
+        guard Self.isDocumentName(name) else { throw IncidentError(.invalidDocumentName, "'\(name)' cannot name an incident document") }
         try folder(id: incidentID).write(text, named: name)
     }
 
@@ -61,7 +61,7 @@ public struct FolderIncidentStore: IncidentStore {
         guard Self.isIncidentID(incidentID), Self.isDocumentName(name) else { return nil }
         let file = folder(id: incidentID).url.appendingPathComponent(name)
         guard FileManager.default.fileExists(atPath: file.path) else { return nil }
-        do { return try String(contentsOf: file, encoding: .utf8) } catch { throw IncidentError("cannot read '\(file.path)': \(error)") }
+        do { return try String(contentsOf: file, encoding: .utf8) } catch { throw IncidentError(.storage, "cannot read '\(file.path)': \(error)") }
     }
 
     /// Every incident under `root`, oldest first.
@@ -71,7 +71,7 @@ public struct FolderIncidentStore: IncidentStore {
             guard FileManager.default.fileExists(atPath: root.path) else { return [] }
             names = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasPrefix("INC-") }
         } catch {
-            throw IncidentError("cannot list '\(root.path)': \(error)")
+            throw IncidentError(.storage, "cannot list '\(root.path)': \(error)")
         }
         var records: [IncidentRecord] = []
         for name in names.sorted() {

@@ -21,14 +21,14 @@ public struct IncidentFolder: Sendable {
         do {
             return try Self.decoder.decode(IncidentRecord.self, from: Data(contentsOf: stateFile))
         } catch {
-            throw IncidentError("cannot read '\(stateFile.path)': \(error)")
+            throw IncidentError(.storage, "cannot read '\(stateFile.path)': \(error)")
         }
     }
 
     /// Writes the state atomically.
     public func save(_ record: IncidentRecord) throws(IncidentError) {
         let data: Data
-        do { data = try Self.encoder.encode(record) } catch { throw IncidentError("cannot encode the incident state: \(error)") }
+        do { data = try Self.encoder.encode(record) } catch { throw IncidentError(.storage, "cannot encode the incident state: \(error)") }
         try write(data, to: stateFile)
     }
 
@@ -43,7 +43,7 @@ public struct IncidentFolder: Sendable {
                                                     attributes: [.posixPermissions: 0o700])
             let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(UUID().uuidString).tmp")
             guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-                throw IncidentError("cannot create '\(temporary.path)'")
+                throw IncidentError(.storage, "cannot create '\(temporary.path)'")
             }
             let handle = try FileHandle(forWritingTo: temporary)
             try handle.synchronize()
@@ -51,12 +51,12 @@ public struct IncidentFolder: Sendable {
             // rename(2) replaces the old file atomically: a reader sees the old or the new, never half.
             guard rename(temporary.path, file.path) == 0 else {
                 try? FileManager.default.removeItem(at: temporary)
-                throw IncidentError("cannot move the new '\(file.lastPathComponent)' into place (errno \(errno))")
+                throw IncidentError(.storage, "cannot move the new '\(file.lastPathComponent)' into place (errno \(errno))")
             }
         } catch let error as IncidentError {
             throw error
         } catch {
-            throw IncidentError("cannot write '\(file.path)': \(error)")
+            throw IncidentError(.storage, "cannot write '\(file.path)': \(error)")
         }
     }
 

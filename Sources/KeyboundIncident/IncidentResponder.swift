@@ -73,7 +73,7 @@ public struct IncidentResponder: Sendable {
     public func respond(_ request: Request) async throws -> IncidentRecord {
         let issuer = try await manager.issuer(id: request.issuerID)
         guard try await manager.keys(issuerID: issuer.id).contains(where: { $0.keyID == request.keyID }) else {
-            throw IncidentError("issuer '\(issuer.id)' has no key '\(request.keyID)'")
+            throw IncidentError(.keyNotFound, "issuer '\(issuer.id)' has no key '\(request.keyID)'")
         }
         let opened = now()
         var record = try await stores.incidents.open(IncidentRecord(
@@ -114,7 +114,7 @@ public struct IncidentResponder: Sendable {
             // The fresh key takes over the revoked key's purpose (access tokens or ID tokens).
             let keys = try await manager.keys(issuerID: request.issuerID)
             guard let purpose = keys.first(where: { $0.keyID == request.keyID })?.purpose else {
-                throw IncidentError("issuer '\(request.issuerID)' has no key '\(request.keyID)'")
+                throw IncidentError(.keyNotFound, "issuer '\(request.issuerID)' has no key '\(request.keyID)'")
             }
             func freshKey() async throws -> KeyRecord? {
                 try await manager.keys(issuerID: request.issuerID).first { $0.state == .active && $0.purpose == purpose && $0.keyID != request.keyID }
@@ -124,7 +124,7 @@ public struct IncidentResponder: Sendable {
                 _ = try await manager.tick(now: now(), actor: request.actor)
                 active = try await freshKey()
             }
-            guard let active else { throw IncidentError("issuer '\(request.issuerID)' has no active \(purpose.keyName) after the revocation") }
+            guard let active else { throw IncidentError(.noActiveKey, "issuer '\(request.issuerID)' has no active \(purpose.keyName) after the revocation") }
             record.freshKeyID = active.keyID
             return "issuer \(request.issuerID) signs with \(purpose.keyName) \(active.keyID)"
         case .revokeTokens:

@@ -24,7 +24,7 @@ public struct PostgresIncidentStore: IncidentStore {
             }
         }
         guard present else {
-            throw IncidentError("the database at \(database.settings) has no incident tables: open it through the key store first, which migrates it (schema version 8)")
+            throw IncidentError(.storage, "the database at \(database.settings) has no incident tables: open it through the key store first, which migrates it (schema version 8)")
         }
         return PostgresIncidentStore(database: database)
     }
@@ -62,7 +62,7 @@ public struct PostgresIncidentStore: IncidentStore {
                 guard let stored = try await connection.single(String.self, """
                     SELECT state FROM incident WHERE issuer_id = \(record.issuerID) AND kid = \(record.keyID)
                     """, logger: logger) else {
-                    throw IncidentError("the incident of key \(record.keyID) of issuer \(record.issuerID) vanished while it was opened")
+                    throw IncidentError(.storage, "the incident of key \(record.keyID) of issuer \(record.issuerID) vanished while it was opened")
                 }
                 return try Self.record(stored)
             }
@@ -81,11 +81,11 @@ public struct PostgresIncidentStore: IncidentStore {
                     """, logger: logger) ?? 0
             }
         }
-        guard updated == 1 else { throw IncidentError("no incident \(record.id) of key \(record.keyID) of issuer \(record.issuerID) to update") }
+        guard updated == 1 else { throw IncidentError(.incidentNotFound, "no incident \(record.id) of key \(record.keyID) of issuer \(record.issuerID) to update") }
     }
 
     public func write(_ text: String, named name: String, incidentID: String) async throws(IncidentError) {
-        guard Self.isDocumentName(name) else { throw IncidentError("'\(name)' cannot name an incident document") }
+        guard Self.isDocumentName(name) else { throw IncidentError(.invalidDocumentName, "'\(name)' cannot name an incident document") }
         let logger = database.logger
         try await Self.call {
             try await database.withTransaction { connection in
@@ -122,7 +122,7 @@ public struct PostgresIncidentStore: IncidentStore {
 
     static func text(_ record: IncidentRecord) throws(IncidentError) -> String {
         do { return String(decoding: try IncidentFolder.encoder.encode(record), as: UTF8.self) } catch {
-            throw IncidentError("cannot encode the incident state: \(error)")
+            throw IncidentError(.storage, "cannot encode the incident state: \(error)")
         }
     }
 
@@ -133,11 +133,11 @@ public struct PostgresIncidentStore: IncidentStore {
     /// Runs `body`, turning a database error into one line (no password: the settings print without it).
     static func call<T>(_ body: () async throws -> T) async throws(IncidentError) -> T {
         do { return try await body() } catch let error as IncidentError { throw error } catch let error as PostgresStorageError {
-            throw IncidentError("the incident store is unavailable: \(error.message)")
+            throw IncidentError(.storage, "the incident store is unavailable: \(error.message)")
         } catch let error as PSQLError {
-            throw IncidentError("the incident store refused the change: \(error.serverInfo?[.message] ?? "\(error.code)")")
+            throw IncidentError(.storage, "the incident store refused the change: \(error.serverInfo?[.message] ?? "\(error.code)")")
         } catch {
-            throw IncidentError("the incident store is unavailable: \(error)")
+            throw IncidentError(.storage, "the incident store is unavailable: \(error)")
         }
     }
 }

@@ -153,7 +153,7 @@ struct MailRoutes: Sendable {
                               displayName: subject, createdAt: service.now())
         do {
             return try await service.store.provision(created, messages: MailSeed.messages(for: created, now: service.now()))
-        } catch where error.isAddressTaken {
+        } catch where error.code == .addressTaken {
             // Someone else's mailbox has this address: never hand it over, never overwrite it.
             throw MailRefusal(.accessDenied("mailbox_address_taken", "the address '\(created.address)' belongs to another mailbox"), target)
         } catch {

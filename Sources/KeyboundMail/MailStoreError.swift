@@ -1,12 +1,12 @@
-/// Why the mail store refused or failed an operation.
-public struct MailStoreError: Error, Sendable, CustomStringConvertible {
-    /// One line, without message contents.
-    public let description: String
-    /// Whether the operation was refused because an address belongs to another mailbox.
-    public let isAddressTaken: Bool
+import Keybound
 
-    init(_ description: String, addressTaken: Bool = false) {
-        self.description = description
-        self.isAddressTaken = addressTaken
-    }
+/// Why the mail store refused or failed an operation: a code and one line, without message contents.
+public typealias MailStoreError = CodedError<MailStoreErrorCode>
+
+/// The codes of ``MailStoreError``.
+public enum MailStoreErrorCode: String, ErrorCode, CaseIterable {
+    /// The database or the file system failed, or could not be reached.
+    case storage = "mail_storage_error"
+    /// The address belongs to another mailbox.
+    case addressTaken = "address_taken"
 }

@@ -26,7 +26,7 @@ final class PostgresMailStorage: MailStorage {
             }
         }
         guard present else {
-            throw MailStoreError("the database at \(database.settings) has no mail tables: open it through the key store first, which migrates it (schema version 7)")
+            throw MailStoreError(.storage, "the database at \(database.settings) has no mail tables: open it through the key store first, which migrates it (schema version 7)")
         }
     }
 
@@ -56,7 +56,7 @@ final class PostgresMailStorage: MailStorage {
                     return try Self.mailbox(from: existing)
                 }
                 guard try await Self.rows("SELECT 1 FROM mailbox WHERE address = \(mailbox.address)", connection, logger: logger).isEmpty else {
-                    throw MailStoreError("the address '\(mailbox.address)' belongs to another mailbox", addressTaken: true)
+                    throw MailStoreError(.addressTaken, "the address '\(mailbox.address)' belongs to another mailbox")
                 }
                 try await connection.query("""
                     INSERT INTO mailbox (address, issuer, tenant_id, subject, display_name, created_at_ms)
@@ -117,10 +117,10 @@ final class PostgresMailStorage: MailStorage {
         } catch let error as MailStoreError {
             throw error
         } catch let error as PSQLError {
-            if let message = error.serverInfo?[.message] { throw MailStoreError("the mail store's database refused: \(message)") }
-            throw MailStoreError("the mail store's database cannot be reached")
+            if let message = error.serverInfo?[.message] { throw MailStoreError(.storage, "the mail store's database refused: \(message)") }
+            throw MailStoreError(.storage, "the mail store's database cannot be reached")
         } catch {
-            throw MailStoreError("the mail store's database cannot be reached")
+            throw MailStoreError(.storage, "the mail store's database cannot be reached")
         }
     }
 

@@ -15,13 +15,13 @@ final class SQLiteMailStorage: MailStorage {
         do {
             try SQLiteDatabase.createDataDirectory(directory)
         } catch {
-            throw MailStoreError("cannot create the data directory '\(directory.path)'")
+            throw MailStoreError(.storage, "cannot create the data directory '\(directory.path)'")
         }
         path = directory.appendingPathComponent(MailStore.fileName).path
         do {
             pool = try SQLiteDatabase.openPool(path: path, migrator: Self.migrator)
         } catch {
-            throw MailStoreError("cannot open the mail store at '\(path)': \(error)")
+            throw MailStoreError(.storage, "cannot open the mail store at '\(path)': \(error)")
         }
     }
 
@@ -93,7 +93,7 @@ final class SQLiteMailStorage: MailStorage {
                 return existing
             }
             guard try Row.fetchOne(try db.cachedStatement(sql: "SELECT 1 FROM mailbox WHERE address = ?"), arguments: [mailbox.address]) == nil else {
-                throw MailStoreError("the address '\(mailbox.address)' belongs to another mailbox", addressTaken: true)
+                throw MailStoreError(.addressTaken, "the address '\(mailbox.address)' belongs to another mailbox")
             }
             try db.execute(sql: """
                 INSERT INTO mailbox (address, issuer, tenant_id, subject, display_name, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)
@@ -124,13 +124,13 @@ final class SQLiteMailStorage: MailStorage {
 
     private func read<T>(_ body: (Database) throws -> T) throws(MailStoreError) -> T {
         do { return try pool.read(body) } catch let error as MailStoreError { throw error } catch {
-            throw MailStoreError("mail store read failed: \(error)")
+            throw MailStoreError(.storage, "mail store read failed: \(error)")
         }
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws(MailStoreError) -> T {
         do { return try pool.writeImmediate(body) } catch let error as MailStoreError { throw error } catch {
-            throw MailStoreError("mail store write failed: \(error)")
+            throw MailStoreError(.storage, "mail store write failed: \(error)")
         }
     }
 

@@ -1,6 +1,11 @@
 import Foundation
 import Keybound
 import KeyboundHummingbird
+import KeyboundAudit
+import KeyboundHunt
+import KeyboundIncident
+import KeyboundMail
+@testable import KeyboundPostgres
 import KeyboundStore
 import Testing
 
@@ -26,5 +31,13 @@ struct ErrorCodesDocumentedTests {
     @Test("every store error code", arguments: StoreError.Code.allCases)
     func storeError(code: StoreError.Code) throws {
         #expect(try Self.errorsDocument().contains("`\(code.rawValue)`"), "docs/errors.md does not document \(code.rawValue)")
+    }
+
+    @Test("every error code of the audit log, the hunt, incident response, Keybound Mail's store and PostgreSQL",
+          arguments: AuditError.Code.allCases.map(\.rawValue) + HuntError.Code.allCases.map(\.rawValue)
+            + IncidentError.Code.allCases.map(\.rawValue) + MailStoreError.Code.allCases.map(\.rawValue)
+            + PostgresStorageError.Code.allCases.map(\.rawValue))
+    func moduleError(code: String) throws {
+        #expect(try Self.errorsDocument().contains("`\(code)`"), "docs/errors.md does not document \(code)")
     }
 }

@@ -7,21 +7,25 @@ import Testing
 /// compiled and tested against only what it depends on.
 @Suite("Package: module walls")
 struct ModuleWallTests {
-    /// What each test target may depend on inside the package: the modules it tests, and the
-    /// testing products. The core's and the store's tests get only KeyboundTesting.
-    static let allowed: [String: Set<String>] = [
-        "KeyboundTests": ["Keybound", "KeyboundTesting"],
-        "KeyboundStoreTests": ["KeyboundStore", "KeyboundTesting"],
-        "KeyboundHummingbirdTests": ["KeyboundHummingbird", "KeyboundTesting", "KeyboundHummingbirdTesting"],
-        "KeyboundAuditTests": ["KeyboundAudit", "KeyboundTesting"],
-        "KeyboundServerTests": ["KeyboundServer", "KeyboundTesting", "KeyboundHummingbirdTesting"],
-        "KeyboundMailTests": ["KeyboundMail", "KeyboundTesting", "KeyboundHummingbirdTesting"],
-        "KeyboundDetectionTests": ["KeyboundHunt", "KeyboundIncident", "KeyboundTesting"],
+    /// The modules each test target tests. It may depend on them, on what they depend on inside
+    /// the package, and on its testing products.
+    static let modulesUnderTest: [String: Set<String>] = [
+        "KeyboundTests": ["Keybound"],
+        "KeyboundStoreTests": ["KeyboundStore"],
+        "KeyboundHummingbirdTests": ["KeyboundHummingbird"],
+        "KeyboundAuditTests": ["KeyboundAudit"],
+        "KeyboundServerTests": ["KeyboundServer"],
+        "KeyboundMailTests": ["KeyboundMail"],
+        "KeyboundDetectionTests": ["KeyboundHunt", "KeyboundIncident"],
     ]
+    /// The core's and the store's tests may use only KeyboundTesting.
+    static func testingProducts(of test: String) -> Set<String> {
+        ["KeyboundTests", "KeyboundStoreTests"].contains(test) ? ["KeyboundTesting"] : ["KeyboundTesting", "KeyboundHummingbirdTesting"]
+    }
     /// The one test target that may depend on several libraries and on the executable.
     static let endToEnd = "KeyboundEndToEndTests"
     /// Test-support products of other packages a test target may use beside its modules' own.
-    static let testingProducts: Set<String> = ["HummingbirdTesting"]
+    static let externalTestingProducts: Set<String> = ["HummingbirdTesting"]
 
     struct Target {
         let name: String
@@ -53,6 +57,16 @@ struct ModuleWallTests {
         return targets
     }
 
+    /// `names` and every target of the package they depend on, directly or not.
+    static func closure(of names: Set<String>, in targets: [String: Target]) -> Set<String> {
+        var seen: Set<String> = [], queue = Array(names)
+        while let next = queue.popLast() {
+            guard seen.insert(next).inserted, let target = targets[next] else { continue }
+            queue.append(contentsOf: target.targets)
+        }
+        return seen
+    }
+
     /// The external products `name` uses, directly or through the package's targets it depends on.
     static func products(of name: String, in targets: [String: Target]) -> Set<String> {
         var seen: Set<String> = [], products: Set<String> = [], queue = [name]
@@ -64,20 +78,22 @@ struct ModuleWallTests {
         return products
     }
 
-    @Test("every test target but the end-to-end one depends only on its modules and the testing products")
+    @Test("every test target but the end-to-end one depends only on its modules, their dependencies and its testing products")
     func testTargetsStayInsideTheirWalls() async throws {
         let targets = try await Self.describe()
         let tests = targets.values.filter { $0.type == "test" }
-        #expect(Set(tests.map(\.name)) == Set(Self.allowed.keys).union([Self.endToEnd]),
-                "a test target was added or removed: give it its allowed dependencies here")
+        #expect(Set(tests.map(\.name)) == Set(Self.modulesUnderTest.keys).union([Self.endToEnd]),
+                "a test target was added or removed: name the modules it tests here")
         for test in tests where test.name != Self.endToEnd {
-            let allowed = try #require(Self.allowed[test.name])
+            let modules = try #require(Self.modulesUnderTest[test.name])
+            let testing = Self.testingProducts(of: test.name)
+            let allowed = Self.closure(of: modules, in: targets).union(testing)
             let extra = Set(test.targets).subtracting(allowed)
-            #expect(extra.isEmpty, "\(test.name) depends on \(extra.sorted()) beside its modules and the testing products")
-            let missing = allowed.subtracting(["KeyboundTesting", "KeyboundHummingbirdTesting"]).subtracting(test.targets)
+            #expect(extra.isEmpty, "\(test.name) depends on \(extra.sorted()) beside its modules, their dependencies and \(testing.sorted())")
+            let missing = modules.subtracting(test.targets)
             #expect(missing.isEmpty, "\(test.name) does not depend on its module \(missing.sorted())")
             // External products: only what the modules under test and the testing products use themselves.
-            let reachable = allowed.reduce(into: Self.testingProducts) { $0.formUnion(Self.products(of: $1, in: targets)) }
+            let reachable = allowed.reduce(into: Self.externalTestingProducts) { $0.formUnion(Self.products(of: $1, in: targets)) }
             let foreign = Set(test.products).subtracting(reachable)
             #expect(foreign.isEmpty, "\(test.name) uses \(foreign.sorted()), which its modules do not depend on")
         }
