@@ -3,7 +3,7 @@ import Keybound
 import KeyboundAudit
 import KeyboundHummingbird
 import KeyboundMail
-import KeyboundPostgres
+package import KeyboundPostgres
 @_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 import Logging

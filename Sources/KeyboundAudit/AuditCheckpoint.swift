@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 import Keybound
 
 /// A signed checkpoint: it closes segment ``segment`` (records ``firstSequence`` through

@@ -1,8 +1,8 @@
 import Foundation
-import GRDB
-import KeyboundPostgres
-import KeyboundSQLite
-import PostgresNIO
+internal import GRDB
+package import KeyboundPostgres
+package import KeyboundSQLite
+internal import PostgresNIO
 
 /// The append-only, hash-chained audit log of a protected resource, with checkpoints signed by
 /// the log's own audit key.

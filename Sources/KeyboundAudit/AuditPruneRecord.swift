@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 /// A signed record of one pruning: every segment up to ``throughSegment`` (records up to
 /// ``throughSequence``) was removed because its newest record was older than ``cutoff``.

@@ -1,9 +1,9 @@
 import Dispatch
 import Foundation
-import GRDB
-import KeyboundPostgres
+internal import GRDB
+package import KeyboundPostgres
 import Logging
-import PostgresNIO
+internal import PostgresNIO
 import Synchronization
 
 /// One row of `audit_key`, as stored.

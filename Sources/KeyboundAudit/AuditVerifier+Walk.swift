@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 /// One stored record as the verifier sees it: whatever the row holds.
 struct StoredRecordRow: Sendable {

@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
-import KeyboundPostgres
-import KeyboundSQLite
+internal import GRDB
+package import KeyboundPostgres
+package import KeyboundSQLite
 
 /// Verifies an audit log offline: recomputes the hash chain from the first retained record,
 /// checks that sequence numbers are contiguous, that every checkpoint and prune record is signed by

@@ -1,7 +1,7 @@
 import Foundation
-import KeyboundPostgres
+package import KeyboundPostgres
 import Logging
-import PostgresNIO
+internal import PostgresNIO
 
 /// `keybound migrate`'s copy of a data directory's incidents into PostgreSQL: each incident's
 /// state and every document of its folder.

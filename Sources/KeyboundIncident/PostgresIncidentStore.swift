@@ -1,7 +1,7 @@
 import Foundation
-import KeyboundPostgres
+package import KeyboundPostgres
 import Logging
-import PostgresNIO
+internal import PostgresNIO
 
 /// Incidents in the shared PostgreSQL database (schema version 8: `incident`,
 /// `incident_document`), so every node and every operator's tool sees the same incidents, and a

@@ -1,6 +1,6 @@
 import Foundation
 import Keybound
-import KeyboundPostgres
+package import KeyboundPostgres
 import Synchronization
 
 /// Keybound Mail's mailboxes and messages, in a ``MailStorage``: `mail.sqlite` in a data directory

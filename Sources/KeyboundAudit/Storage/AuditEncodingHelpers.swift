@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 /// Typed reads of a row that never trap on a value of the wrong type (a tampered row): a wrong
 /// type reads as `Int64.min`, empty bytes or an empty string, which no honest row holds.

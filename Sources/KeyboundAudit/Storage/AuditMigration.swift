@@ -1,9 +1,9 @@
 import Foundation
-import GRDB
-import KeyboundPostgres
-import KeyboundSQLite
+internal import GRDB
+package import KeyboundPostgres
+package import KeyboundSQLite
 import Logging
-import PostgresNIO
+internal import PostgresNIO
 
 /// `keybound migrate`'s copy of a data directory's audit log into PostgreSQL: the log is verified
 /// first (a log that fails `audit verify` is not copied), then its keys, records, checkpoints and

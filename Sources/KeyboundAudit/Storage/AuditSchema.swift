@@ -1,4 +1,4 @@
-import GRDB
+internal import GRDB
 
 /// The audit database's tables and the triggers that keep it append-only.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 import Keybound
 
 /// Canonical fields to and from SQLite values. Lists are stored as compact JSON arrays of strings.

@@ -1,8 +1,8 @@
 import Foundation
 import Keybound
-import KeyboundPostgres
+package import KeyboundPostgres
 import Logging
-import PostgresNIO
+internal import PostgresNIO
 
 /// The audit log on PostgreSQL, shared by every node: the tables of schema version 6, which the
 /// key store's migrator creates (``AuditLog/open(database:signingKey:configuration:onBatch:)``

@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
+internal import GRDB
 import Keybound
-import KeyboundSQLite
+package import KeyboundSQLite
 
 /// The audit log in `audit.sqlite` (WAL, one `DatabasePool`): appends from concurrent requests
 /// are gathered into one `BEGIN IMMEDIATE` transaction by the SQLite core's group-commit writer,

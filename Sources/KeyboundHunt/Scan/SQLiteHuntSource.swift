@@ -1,8 +1,8 @@
 import Foundation
-import GRDB
-import GRDBSQLite
+internal import GRDB
+internal import GRDBSQLite
 import KeyboundAudit
-import KeyboundSQLite
+internal import KeyboundSQLite
 
 /// The SQLite fast path of the hunt's audit source: one `SELECT` of the columns the rules need
 /// over `audit.sqlite`, read-only, stepped with the SQLite C API on a thread of its own (the pass

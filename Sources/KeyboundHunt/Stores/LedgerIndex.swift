@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
-import GRDBSQLite
-import KeyboundSQLite
+internal import GRDB
+internal import GRDBSQLite
+internal import KeyboundSQLite
 import KeyboundStore
 
 /// The issuance ledger as the hunt needs it: the set of issued claims digests (access and ID

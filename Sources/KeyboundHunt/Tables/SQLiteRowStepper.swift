@@ -1,5 +1,5 @@
-import GRDB
-import GRDBSQLite
+internal import GRDB
+internal import GRDBSQLite
 
 extension Database {
     /// Steps the `SELECT` `sql` with the SQLite C API, calling `body` with the statement's handle

@@ -1,9 +1,9 @@
 import Foundation
-import GRDB
-import KeyboundPostgres
-import KeyboundSQLite
+internal import GRDB
+package import KeyboundPostgres
+package import KeyboundSQLite
 import Logging
-import PostgresNIO
+internal import PostgresNIO
 
 /// `keybound migrate`'s copy of a data directory's `mail.sqlite` into PostgreSQL: every mailbox
 /// and message, exactly as stored (`mailbox`, `mail_message`).

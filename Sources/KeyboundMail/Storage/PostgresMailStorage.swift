@@ -1,7 +1,7 @@
 import Foundation
-import KeyboundPostgres
+package import KeyboundPostgres
 import Logging
-import PostgresNIO
+internal import PostgresNIO
 
 /// Keybound Mail's rows on PostgreSQL, shared by every node: the tables of schema version 7
 /// (`mailbox`, `mail_message`), which the key store's migrator creates. Provisions take the mail

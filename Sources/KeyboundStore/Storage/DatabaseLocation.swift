@@ -1,5 +1,5 @@
 import Foundation
-import KeyboundPostgres
+package import KeyboundPostgres
 
 /// Where a node keeps its stores: the one storage setting, resolved in one place for every command.
 ///

@@ -1,6 +1,7 @@
 import Foundation
-import GRDB
-import PostgresNIO
+internal import GRDB
+internal import PostgresNIO
+import Logging
 
 /// One provider-store table as `keybound migrate` copies it, row by row, from the SQLite file to
 /// PostgreSQL: the same column names (the SQLite `user` table is `app_user` there), with each

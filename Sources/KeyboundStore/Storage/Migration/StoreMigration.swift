@@ -1,7 +1,8 @@
 import Foundation
-import GRDB
-import KeyboundPostgres
-import PostgresNIO
+internal import GRDB
+package import KeyboundPostgres
+internal import PostgresNIO
+import Logging
 
 /// `keybound migrate`: copies a SQLite data directory's key store and provider store into an
 /// empty PostgreSQL database, in one transaction (all of it, or nothing).

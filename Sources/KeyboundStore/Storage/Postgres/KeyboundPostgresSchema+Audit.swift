@@ -1,4 +1,4 @@
-import KeyboundPostgres
+internal import KeyboundPostgres
 
 extension KeyboundPostgresSchema {
     /// Version 6: the audit log of a protected resource (KeyboundAudit's PostgreSQL storage), the

@@ -1,4 +1,4 @@
-import KeyboundPostgres
+internal import KeyboundPostgres
 
 extension KeyboundPostgresSchema {
     /// Version 8: incidents and their documents (KeyboundIncident's PostgreSQL store), shared by

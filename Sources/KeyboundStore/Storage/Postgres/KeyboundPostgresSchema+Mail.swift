@@ -1,4 +1,4 @@
-import KeyboundPostgres
+internal import KeyboundPostgres
 
 extension KeyboundPostgresSchema {
     /// Version 7: Keybound Mail's mailboxes and messages (KeyboundMail's PostgreSQL storage), as in

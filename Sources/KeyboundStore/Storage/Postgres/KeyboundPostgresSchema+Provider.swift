@@ -1,4 +1,4 @@
-import KeyboundPostgres
+internal import KeyboundPostgres
 
 extension KeyboundPostgresSchema {
     /// Version 2: the provider's directory, grants and issuance ledger (``PostgresProviderStore``).

@@ -1,4 +1,4 @@
-import KeyboundPostgres
+package import KeyboundPostgres
 
 /// Keybound's schema on PostgreSQL: one list of versioned migrations for every store that lives
 /// there, applied at start by ``migrate(_:)`` (one node at a time; a newer schema is refused).

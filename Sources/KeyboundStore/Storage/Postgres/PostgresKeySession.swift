@@ -1,8 +1,9 @@
 import Foundation
 import Keybound
-import KeyboundPostgres
+internal import KeyboundPostgres
 import NIOCore
-import PostgresNIO
+internal import PostgresNIO
+import Logging
 
 /// Rows ↔ records for ``PostgresKeyStore``, on the connection of one transaction.
 struct PostgresKeySession: KeyStoreSession {

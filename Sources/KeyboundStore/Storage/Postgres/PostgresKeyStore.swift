@@ -1,6 +1,6 @@
 import Foundation
-import KeyboundPostgres
-import PostgresNIO
+package import KeyboundPostgres
+internal import PostgresNIO
 import Synchronization
 
 /// The key store on PostgreSQL, shared by every node of a deployment.

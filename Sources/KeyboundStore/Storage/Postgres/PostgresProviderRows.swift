@@ -1,6 +1,6 @@
 import Foundation
 import Keybound
-import PostgresNIO
+internal import PostgresNIO
 
 /// Rows ↔ records for ``PostgresProviderStore`` (the columns have the SQLite file's names).
 enum PostgresProviderRows {

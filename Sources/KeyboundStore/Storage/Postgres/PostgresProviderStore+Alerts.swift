@@ -1,6 +1,6 @@
 import Foundation
-import KeyboundPostgres
-import PostgresNIO
+internal import KeyboundPostgres
+internal import PostgresNIO
 
 extension PostgresProviderStore {
     /// The recent alerts: numbered in commit order across nodes.

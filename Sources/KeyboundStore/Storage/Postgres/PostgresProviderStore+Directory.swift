@@ -1,6 +1,6 @@
 import Foundation
 import Keybound
-import PostgresNIO
+internal import PostgresNIO
 
 extension PostgresProviderStore {
     // MARK: Clients

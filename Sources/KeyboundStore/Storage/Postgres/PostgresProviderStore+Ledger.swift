@@ -1,6 +1,7 @@
 import Foundation
-import KeyboundPostgres
-import PostgresNIO
+internal import KeyboundPostgres
+internal import PostgresNIO
+import Logging
 
 extension PostgresProviderStore {
     package func commit(_ entry: IssuanceEntry) async throws(StoreError) {

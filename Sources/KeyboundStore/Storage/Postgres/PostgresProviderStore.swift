@@ -1,6 +1,7 @@
 import Foundation
-import KeyboundPostgres
-import PostgresNIO
+package import KeyboundPostgres
+internal import PostgresNIO
+import Logging
 
 /// The ``ProviderStore`` on PostgreSQL, shared by every node of a deployment.
 ///

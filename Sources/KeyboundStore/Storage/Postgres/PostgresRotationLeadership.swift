@@ -1,6 +1,6 @@
 import Foundation
-import KeyboundPostgres
-import PostgresNIO
+package import KeyboundPostgres
+internal import PostgresNIO
 
 /// The rotation engine's leadership on PostgreSQL: one row (`rotation_leader`) naming the node that
 /// holds the lease and when it last renewed it (its heartbeat), by the database's clock, so the

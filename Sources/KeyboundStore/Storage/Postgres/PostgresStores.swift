@@ -1,5 +1,5 @@
 import Foundation
-import KeyboundPostgres
+package import KeyboundPostgres
 import Logging
 
 /// Every store Keybound keeps on one PostgreSQL database, opened by a server node: one pool,

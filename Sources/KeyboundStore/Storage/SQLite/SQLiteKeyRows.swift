@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 import Keybound
 
 /// Rows ↔ records for ``SQLiteKeyStore``: the statements of one session step, on the store's connection.

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 /// A ``KeyStoreSession`` on ``SQLiteKeyStore``'s connection, inside the transaction the store opened.
 ///

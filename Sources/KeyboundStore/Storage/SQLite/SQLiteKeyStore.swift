@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
-import KeyboundSQLite
+internal import GRDB
+internal import KeyboundSQLite
 import Synchronization
 import Keybound
 

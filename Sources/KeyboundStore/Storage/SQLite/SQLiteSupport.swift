@@ -1,5 +1,5 @@
 import Foundation
-import KeyboundSQLite
+package import KeyboundSQLite
 
 /// What the key store and the provider store share about their SQLite files (the rest is the
 /// SQLite core's `SQLiteDatabase` and `writeImmediate`).

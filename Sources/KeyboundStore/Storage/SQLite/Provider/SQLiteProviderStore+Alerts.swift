@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 extension SQLiteProviderStore {
     /// Appends `alert` inside one `BEGIN IMMEDIATE` transaction: the next number follows commit order.

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
-import KeyboundSQLite
+internal import GRDB
+internal import KeyboundSQLite
 
 extension SQLiteProviderStore {
     /// The ledger's writer: the SQLite core's `GroupCommitWriter`. Commits run on a dedicated

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 /// What one pruning pass deleted.
 public struct PruneReport: Sendable, Equatable {

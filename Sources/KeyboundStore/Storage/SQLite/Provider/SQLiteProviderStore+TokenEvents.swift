@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+internal import GRDB
 
 extension SQLiteProviderStore {
     /// Records the revocation of issuer `issuerID`'s `tokenID` (once) and, for an access token of

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
-import KeyboundSQLite
+internal import GRDB
+internal import KeyboundSQLite
 
 /// The ``ProviderStore`` on SQLite, the embedded default: one file (`provider.sqlite`, WAL) next
 /// to the key store, through a GRDB pool so reads never wait for the ledger's writes.
