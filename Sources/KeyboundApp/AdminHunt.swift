@@ -9,7 +9,7 @@ import KeyboundStore
 /// `GET /admin/hunt`: the hunt (see `docs/hunt.md`) over the provider's audit log (Keybound
 /// Mail's, with `keybound serve --with-mail`: `audit.sqlite` in the data directory, or the shared
 /// log on PostgreSQL), the issuance ledger and the key store. Answers the report as JSON
-/// (`HuntReport.jsonObject`). Mounted on the admin API by ``KeyboundApp`` (``route``).
+/// (`HuntReport.jsonObject`). Mounted on the admin API by ``ProviderAssembly`` (``route``).
 struct AdminHunt: Sendable {
     let context: ProviderContext
     /// The audit log on PostgreSQL (the in-process mail's); `nil` when the provider runs none there.

@@ -22,7 +22,7 @@ public enum ProviderMail {
     /// Keybound Mail over `mail.sqlite` and `audit.sqlite` in `directory`, trusting every issuer the
     /// provider runs now, with mailboxes for every user who has none.
     ///
-    /// `ledgerCheck` (on by default) adds ``IssuanceLedgerCheck``: a token must be in the issuance
+    /// `ledgerCheck` (on by default) adds `IssuanceLedgerCheck`: a token must be in the issuance
     /// ledger with the same claims, so a forgery with a stolen key of the right issuer is refused
     /// (`token_not_issued`) rather than only found later by a hunt.
     ///

@@ -8,12 +8,12 @@ import Logging
 import ServiceLifecycle
 
 /// Keybound Mail as a resource server of its own, trusting its issuers over HTTP as any validator
-/// in another process must: keys from each issuer's discovery and JWKS (``RemoteTrustStore``),
+/// in another process must: keys from each issuer's discovery and JWKS (`RemoteTrustStore`),
 /// key revocations and new keys over the key-event push channel, and token revocations over each
 /// issuer's token-event stream where it holds server-client credentials. `keybound mail serve` and
 /// the drill's mail edge are built here.
 public struct RemoteMail: Sendable {
-    /// The service; serve it with ``KeyboundMail/MailService/application(host:port:logger:)``.
+    /// The service; serve it with `MailService/application(host:port:logger:)`.
     public let service: MailService
     /// What it trusts, kept current by ``subscribers``.
     public let trust: RemoteTrustStore
@@ -24,10 +24,18 @@ public struct RemoteMail: Sendable {
     /// Keybound Mail over `store` and `audit`, trusting `trust`'s issuers (loaded, or loading).
     ///
     /// - Parameters:
+    ///   - store: the mailboxes.
+    ///   - audit: where every access attempt is recorded.
+    ///   - trust: the issuers trusted, with their keys, kept current by the key-event stream.
+    ///   - cache: the cache of verified tokens (the one `trust` evicts from on revocations).
     ///   - credentials: server-client credentials by issuer URL (exactly as trusted), for the
     ///     authenticated streams; an issuer without them has its token revocations unfollowed.
-    ///   - cache: the cache of verified tokens (the one `trust` evicts from on revocations).
-    ///   - now: the service's clock (audit times); `clock` the verifier's.
+    ///   - logger: the service's and the streams' logger.
+    ///   - alerts: where alerts of refused tokens are raised.
+    ///   - now: the service's clock (audit times).
+    ///   - clock: the verifier's clock.
+    ///   - onKeyEvent: called for each key event received (after `trust` applied it).
+    ///   - onTokenRevoked: called for each token revocation received (after the cache evicted it).
     public static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, cache: VerifiedTokenCache,
                             credentials: [String: StreamCredentials] = [:], logger: Logger, alerts: AlertCenter? = nil,
                             now: @escaping @Sendable () -> Date = { Date() }, clock: VerificationClock = .system,

@@ -1,13 +1,13 @@
 import Foundation
 internal import GRDB
 package import KeyboundPostgres
-package import KeyboundSQLite
+internal import KeyboundSQLite
 internal import PostgresNIO
 
 /// The append-only, hash-chained audit log of a protected resource, with checkpoints signed by
 /// the log's own audit key.
 ///
-/// Its rows live in an ``AuditStorage``: `audit.sqlite` in a data directory (the embedded
+/// Its rows live in an `AuditStorage`: `audit.sqlite` in a data directory (the embedded
 /// default, its key in `audit-signing-key.json` beside it), or PostgreSQL for many nodes (its key
 /// sealed under the KEK in the database). Appends from concurrent requests are gathered into one
 /// transaction (group commit), so a burst costs one durable commit, not one each. Sequence

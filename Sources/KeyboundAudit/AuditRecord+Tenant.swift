@@ -5,7 +5,7 @@ extension AuditRecord {
     /// format 1 record that was allowed (only verified tokens were ever served). `nil` for a record
     /// of a refused or missing token, whose `tenant` is only what the token claimed: such a record
     /// is evidence for a hunt, never a tenant's feed or a notice. The kind is not recorded and
-    /// reads as `.tenant`; a ``Keybound/Tenant`` compares by (issuer, tid) only.
+    /// reads as `.tenant`; a `Tenant` compares by (issuer, tid) only.
     public var verifiedTenant: Tenant? {
         guard let tenant else { return nil }
         switch attribution {

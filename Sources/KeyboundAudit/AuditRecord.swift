@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Token fields are `nil` when the request carried no parsable token (and may be `nil` one by one
 /// when a parsable token lacked the claim). ``sequence`` and ``hash`` are assigned by
-/// ``AuditLog/append(_:)``; they are `0` and empty until then.
+/// `AuditLog/append(_:)`; they are `0` and empty until then.
 ///
 /// Times are kept to the millisecond: ``AuditLog`` rounds them before hashing and returns the
 /// rounded record. Strings have NUL characters replaced by U+FFFD and are cut to

@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 internal import GRDB
-package import KeyboundPostgres
+internal import KeyboundPostgres
 import Logging
 internal import PostgresNIO
 import Synchronization

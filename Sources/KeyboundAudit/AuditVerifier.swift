@@ -1,7 +1,7 @@
 import Foundation
 internal import GRDB
 package import KeyboundPostgres
-package import KeyboundSQLite
+internal import KeyboundSQLite
 
 /// Verifies an audit log offline: recomputes the hash chain from the first retained record,
 /// checks that sequence numbers are contiguous, that every checkpoint and prune record is signed by
@@ -16,6 +16,7 @@ public enum AuditVerifier {
     /// Verifies the log in `directory` (`audit.sqlite`).
     ///
     /// - Parameters:
+    ///   - directory: the folder that holds `audit.sqlite`.
     ///   - trustedKeyID: pin the signing key (its ``AuditPublicKey/keyID``); otherwise the keys recorded
     ///     in the database are trusted, which proves integrity against anyone without the key file.
     ///   - anchor: a checkpoint exported earlier; the log must still hold it unchanged, which also

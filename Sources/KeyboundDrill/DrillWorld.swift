@@ -16,7 +16,7 @@ import Synchronization
 
 /// Everything the drill runs, in this process, on 127.0.0.1:
 ///
-/// - the provider (`KeyboundApp.router`) over a key store and provider store in the data
+/// - the provider (`ProviderAssembly.router`) over a key store and provider store in the data
 ///   directory, or in a PostgreSQL database, on the simulated clock;
 /// - Keybound Mail as `keybound serve --with-mail` runs it (``KeyboundApp/ProviderMail``): the
 ///   provider's own trust and the issuance-ledger check;
@@ -122,7 +122,7 @@ final class DrillWorld: Sendable {
         }
         let edge = remote.service
 
-        let provider = Application(router: KeyboundApp.router(context: context, auditLog: stores.postgres == nil ? nil : mail.audit),
+        let provider = Application(router: ProviderAssembly.router(context: context, auditLog: stores.postgres == nil ? nil : mail.audit),
                                    configuration: .init(address: .hostname("127.0.0.1", port: ports[0]), serverName: "keybound"),
                                    logger: logger)
         let group = ServiceGroup(configuration: .init(

@@ -40,7 +40,7 @@ public struct AccessDenial: Sendable, CustomStringConvertible {
     /// The refusal to answer: 401 without error for `unauthenticated`, 401 `invalid_token` for
     /// `issuer_not_allowed`, 403 `insufficient_scope` (with the required scopes in `scope`) otherwise;
     /// the body's `keybound_code` is the denial's code.
-    public func error(requirement: IdentityRequirement, realm: String = KeyboundHummingbird.defaultRealm) -> BearerError {
+    public func error(requirement: IdentityRequirement, realm: String = Bearer.defaultRealm) -> BearerError {
         switch code {
         case .unauthenticated:
             return .missingToken(realm: realm)

@@ -4,7 +4,7 @@ import Keybound
 /// Middleware that authenticates requests by an RFC 6750 bearer token verified with Keybound.
 ///
 /// For each request it reads `Authorization` (the `Bearer` scheme in any letter case, exactly one
-/// b64token), verifies the token with the ``Keybound/TokenVerifier`` the provider returns for this
+/// b64token), verifies the token with the `TokenVerifier` the provider returns for this
 /// request (through a ``VerifiedTokenCache`` when one is given), runs the ``OnlineTokenCheck``s on
 /// a token the cache did not hold, records the
 /// ``AuthenticationOutcome`` (and on success the ``KeyboundIdentity``) in the context, calls
@@ -42,7 +42,7 @@ public struct BearerAuthenticator<Context: KeyboundAuthenticatedContext>: Router
     ///     cache did not hold (``OnlineTokenCheck``).
     ///   - onOutcome: Called once per request with its outcome, for audit logs.
     public init(
-        realm: String = KeyboundHummingbird.defaultRealm, required: Bool = true, cache: VerifiedTokenCache? = nil,
+        realm: String = Bearer.defaultRealm, required: Bool = true, cache: VerifiedTokenCache? = nil,
         verifier provider: @escaping @Sendable () async -> TokenVerifier, onlineChecks: [any OnlineTokenCheck] = [],
         onOutcome: OutcomeHook? = nil
     ) {
@@ -59,7 +59,7 @@ public struct BearerAuthenticator<Context: KeyboundAuthenticatedContext>: Router
 
     /// An authenticator over one fixed verifier.
     public init(
-        realm: String = KeyboundHummingbird.defaultRealm, required: Bool = true, cache: VerifiedTokenCache? = nil,
+        realm: String = Bearer.defaultRealm, required: Bool = true, cache: VerifiedTokenCache? = nil,
         verifier: TokenVerifier, onOutcome: OutcomeHook? = nil
     ) {
         self.init(realm: realm, required: required, cache: cache, verifier: { verifier }, onOutcome: onOutcome)

@@ -14,7 +14,7 @@ public struct BearerError: HTTPResponseError, CustomStringConvertible {
     public let error: String?
     /// One line for the developer; never contains the token.
     public let errorDescription: String?
-    /// The Keybound code: the verifier's ``Keybound/RejectionCode`` for a refused token, or the
+    /// The Keybound code: the verifier's `RejectionCode` for a refused token, or the
     /// ``AccessDenial/Code`` of a refused identity (`docs/errors.md`, `docs/middleware.md`).
     public let keyboundCode: String?
     /// The scopes that would have been enough, for `insufficient_scope`.
@@ -24,7 +24,7 @@ public struct BearerError: HTTPResponseError, CustomStringConvertible {
 
     /// A refusal.
     public init(status: HTTPResponse.Status, error: String?, description: String?, keyboundCode: String? = nil,
-                scope: String? = nil, realm: String = KeyboundHummingbird.defaultRealm) {
+                scope: String? = nil, realm: String = Bearer.defaultRealm) {
         self.status = status
         self.error = error
         self.errorDescription = description
@@ -34,17 +34,17 @@ public struct BearerError: HTTPResponseError, CustomStringConvertible {
     }
 
     /// 401 without an error code: the request carried no bearer credentials.
-    public static func missingToken(realm: String = KeyboundHummingbird.defaultRealm) -> BearerError {
+    public static func missingToken(realm: String = Bearer.defaultRealm) -> BearerError {
         BearerError(status: .unauthorized, error: nil, description: nil, realm: realm)
     }
 
     /// 400 `invalid_request`: the `Authorization` header is malformed.
-    public static func invalidRequest(_ why: String, realm: String = KeyboundHummingbird.defaultRealm) -> BearerError {
+    public static func invalidRequest(_ why: String, realm: String = Bearer.defaultRealm) -> BearerError {
         BearerError(status: .badRequest, error: "invalid_request", description: why, realm: realm)
     }
 
     /// 401 `invalid_token` for a verifier's rejection; the description is `<code>: <reason>`.
-    public static func invalidToken(_ rejection: TokenRejection, realm: String = KeyboundHummingbird.defaultRealm) -> BearerError {
+    public static func invalidToken(_ rejection: TokenRejection, realm: String = Bearer.defaultRealm) -> BearerError {
         BearerError(status: .unauthorized, error: "invalid_token", description: "\(rejection.code.rawValue): \(rejection.reason)",
                     keyboundCode: rejection.code.rawValue, realm: realm)
     }

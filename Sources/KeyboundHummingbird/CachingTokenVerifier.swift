@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import Keybound
 
-/// A ``Keybound/TokenVerifier`` in front of which sits a ``VerifiedTokenCache``.
+/// A `TokenVerifier` in front of which sits a ``VerifiedTokenCache``.
 ///
 /// Each call obtains the current verifier from the provider, reads its clock once, and answers from
 /// the cache when the token's entry exists, has not expired at that time and was stored under the

@@ -99,7 +99,7 @@ public struct IdentityRequirement: Sendable {
 
     /// The context's identity if it meets the requirement; otherwise throws the refusal to answer
     /// (401 or 403, see ``AccessDenial/error(requirement:realm:)``). For use inside a route.
-    public func enforce(on context: some KeyboundAuthenticatedContext, realm: String = KeyboundHummingbird.defaultRealm) throws(BearerError) -> KeyboundIdentity {
+    public func enforce(on context: some KeyboundAuthenticatedContext, realm: String = Bearer.defaultRealm) throws(BearerError) -> KeyboundIdentity {
         if let denial = evaluate(context.identity) { throw denial.error(requirement: self, realm: realm) }
         return context.identity!
     }

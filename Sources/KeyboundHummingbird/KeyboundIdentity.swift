@@ -3,9 +3,9 @@ import Foundation
 import Keybound
 
 /// Who a verified bearer token speaks for: the fields a resource server decides on, read once from
-/// a ``Keybound/VerifiedToken``.
+/// a `VerifiedToken`.
 ///
-/// Only a ``Keybound/TokenVerifier`` makes a `VerifiedToken`, so an identity always stands for a
+/// Only a `TokenVerifier` makes a `VerifiedToken`, so an identity always stands for a
 /// token that passed every check.
 public struct KeyboundIdentity: Sendable {
     /// The token, with its header and exact payload bytes.

@@ -17,7 +17,7 @@ public struct RequireIdentity<Context: KeyboundAuthenticatedContext>: RouterMidd
     private let onDenied: DenialHook?
 
     /// Middleware enforcing `requirement`.
-    public init(_ requirement: IdentityRequirement, realm: String = KeyboundHummingbird.defaultRealm, onDenied: DenialHook? = nil) {
+    public init(_ requirement: IdentityRequirement, realm: String = Bearer.defaultRealm, onDenied: DenialHook? = nil) {
         self.requirement = requirement
         self.realm = realm
         self.onDenied = onDenied
@@ -27,7 +27,7 @@ public struct RequireIdentity<Context: KeyboundAuthenticatedContext>: RouterMidd
     /// empty (see ``IdentityRequirement/init(allowedIssuers:anyOfScopes:anyOfRoles:principal:)``).
     public init(
         allowedIssuers: Set<String>, anyOfScopes: Set<String> = [], anyOfRoles: Set<String> = [],
-        principal: PrincipalRequirement = .any, realm: String = KeyboundHummingbird.defaultRealm, onDenied: DenialHook? = nil
+        principal: PrincipalRequirement = .any, realm: String = Bearer.defaultRealm, onDenied: DenialHook? = nil
     ) throws(IdentityRequirementError) {
         self.init(try IdentityRequirement(allowedIssuers: allowedIssuers, anyOfScopes: anyOfScopes, anyOfRoles: anyOfRoles,
                                           principal: principal),

@@ -45,7 +45,7 @@ public final class RevokedTokens: Sendable {
     public var count: Int { state.withLock { $0.tokens.count } }
 }
 
-/// A ``Keybound/TokenCheck`` that refuses a token of ``RevokedTokens`` with `token_revoked`. Add
+/// A `TokenCheck` that refuses a token of ``RevokedTokens`` with `token_revoked`. Add
 /// it to the policy of a validator that follows `/<issuer>/token-events`.
 public struct RevokedTokenCheck: TokenCheck {
     let revoked: RevokedTokens

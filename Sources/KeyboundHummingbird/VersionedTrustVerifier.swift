@@ -2,7 +2,7 @@ import Keybound
 import Synchronization
 
 /// A verifier provider over a trust source that reports a version with its trust store (for
-/// example the provider's key-event sequence): the ``Keybound/TokenVerifier`` is rebuilt only when
+/// example the provider's key-event sequence): the `TokenVerifier` is rebuilt only when
 /// the version changes, and at that moment the ``VerifiedTokenCache`` is emptied, so no token
 /// verified under the old trust (a key since revoked or retired) is answered from the cache.
 ///

@@ -94,7 +94,7 @@ public struct HuntConfiguration: Sendable {
         self.now = now
     }
 
-    /// Throws ``HuntError/Code/invalidConfiguration`` for settings that cannot describe a hunt
+    /// Throws ``HuntErrorCode/invalidConfiguration`` for settings that cannot describe a hunt
     /// (checked before any store is read).
     public func validate() throws(HuntError) {
         if let since, let until, since > until {

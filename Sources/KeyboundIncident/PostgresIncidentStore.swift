@@ -87,7 +87,7 @@ public struct PostgresIncidentStore: IncidentStore {
     public func write(_ text: String, named name: String, incidentID: String) async throws(IncidentError) {
         guard Self.isDocumentName(name) else { throw IncidentError(.invalidDocumentName, "'\(name)' cannot name an incident document") }
         let logger = database.logger
-        try await Self.call {
+        _ = try await Self.call {
             try await database.withTransaction { connection in
                 try await connection.query("""
                     INSERT INTO incident_document (incident_id, name, body, written_at)

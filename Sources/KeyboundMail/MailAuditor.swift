@@ -42,7 +42,7 @@ struct MailAuditor: Sendable {
             fields = AuditedTokenFields(identity)
             (tenantID, tenantIssuer, attribution) = (target.tenant?.tenantID, target.tenant?.issuer, .verified)
         } else {
-            if let token = KeyboundHummingbird.bearerToken(in: request.headers), token.utf8.count <= 65_536 {
+            if let token = Bearer.token(in: request.headers), token.utf8.count <= 65_536 {
                 fields = AuditedTokenFields(unverified: token)
             } else {
                 fields = AuditedTokenFields(unverified: "")

@@ -38,7 +38,7 @@ public struct MailError: HTTPResponseError, CustomStringConvertible {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
         if error == "insufficient_scope" {
-            var challenge = "Bearer realm=\"\(KeyboundMail.realm)\", error=\"insufficient_scope\""
+            var challenge = "Bearer realm=\"\(MailAPI.realm)\", error=\"insufficient_scope\""
             if let scope { challenge += ", scope=\"\(scope)\"" }
             headers[.wwwAuthenticate] = challenge
         }

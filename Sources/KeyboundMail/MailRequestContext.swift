@@ -7,7 +7,7 @@ import NIOCore
 public struct MailRequestContext: KeyboundAuthenticatedContext, RemoteAddressRequestContext {
     /// Hummingbird's own per-request values.
     public var coreContext: CoreRequestContextStorage
-    /// The verified identity, once ``KeyboundHummingbird/BearerAuthenticator`` accepted a token.
+    /// The verified identity, once `BearerAuthenticator` accepted a token.
     public var identity: KeyboundIdentity?
     /// What the authenticator concluded.
     public var authenticationOutcome: AuthenticationOutcome?

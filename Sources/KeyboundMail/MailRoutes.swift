@@ -19,11 +19,11 @@ struct MailRoutes: Sendable {
         self.auditor = auditor
         let issuers = service.configuration.allowedIssuers
         // The issuer set is validated non-empty by MailConfiguration and the names are constants.
-        readMine = try! IdentityRequirement(allowedIssuers: issuers, anyOfScopes: [KeyboundMail.readScope], principal: .delegated)
-        sendMine = try! IdentityRequirement(allowedIssuers: issuers, anyOfScopes: [KeyboundMail.sendScope], principal: .delegated)
-        readUser = try! IdentityRequirement(allowedIssuers: issuers, anyOfScopes: [KeyboundMail.readScope],
-                                            anyOfRoles: [KeyboundMail.readAllRole])
-        readAudit = try! IdentityRequirement(allowedIssuers: issuers, anyOfRoles: [KeyboundMail.auditReadRole], principal: .application)
+        readMine = try! IdentityRequirement(allowedIssuers: issuers, anyOfScopes: [MailAPI.readScope], principal: .delegated)
+        sendMine = try! IdentityRequirement(allowedIssuers: issuers, anyOfScopes: [MailAPI.sendScope], principal: .delegated)
+        readUser = try! IdentityRequirement(allowedIssuers: issuers, anyOfScopes: [MailAPI.readScope],
+                                            anyOfRoles: [MailAPI.readAllRole])
+        readAudit = try! IdentityRequirement(allowedIssuers: issuers, anyOfRoles: [MailAPI.auditReadRole], principal: .application)
     }
 
     func register(on group: RouterGroup<MailRequestContext>) {
@@ -100,11 +100,11 @@ struct MailRoutes: Sendable {
                        requirement: IdentityRequirement,
                        _ body: (KeyboundIdentity) async throws -> (Response, AuditTarget)) async throws -> Response {
         let classified = MailOperation.classify(request)
-        guard let identity = context.identity else { throw BearerError.missingToken(realm: KeyboundMail.realm) }
+        guard let identity = context.identity else { throw BearerError.missingToken(realm: MailAPI.realm) }
         if let denial = requirement.evaluate(identity) {
             let target = AuditTarget(tenant: identity.tenant, mailbox: classified.mailbox, items: classified.items)
             try await auditor.record(request, context, operation: operation, target: target, verdict: .denied, code: denial.code.rawValue)
-            throw denial.error(requirement: requirement, realm: KeyboundMail.realm)
+            throw denial.error(requirement: requirement, realm: MailAPI.realm)
         }
         do {
             let (response, target) = try await body(identity)
@@ -168,17 +168,17 @@ struct MailRoutes: Sendable {
         let candidates = try await store { try await service.store.mailboxes(named: user) }
         let target = AuditTarget(tenant: tenant, mailbox: user)
         if identity.isApplication {
-            guard identity.hasRole(KeyboundMail.readAllRole) else {
-                throw MailRefusal(.insufficientScope("insufficient_scope", "application tokens need the role \(KeyboundMail.readAllRole)", scope: nil), target)
+            guard identity.hasRole(MailAPI.readAllRole) else {
+                throw MailRefusal(.insufficientScope("insufficient_scope", "application tokens need the role \(MailAPI.readAllRole)", scope: nil), target)
             }
             if let mailbox = candidates.first(where: { $0.tenant == tenant }) { return mailbox }
             if !candidates.isEmpty {
                 throw MailRefusal(.accessDenied("cross_tenant", "the mailbox '\(user)' is not in the application's tenant"), target)
             }
         } else {
-            guard identity.hasScope(KeyboundMail.readScope) else {
-                throw MailRefusal(.insufficientScope("insufficient_scope", "delegated tokens need the scope \(KeyboundMail.readScope)",
-                                                     scope: KeyboundMail.readScope), target)
+            guard identity.hasScope(MailAPI.readScope) else {
+                throw MailRefusal(.insufficientScope("insufficient_scope", "delegated tokens need the scope \(MailAPI.readScope)",
+                                                     scope: MailAPI.readScope), target)
             }
             if let subject = identity.subject,
                let mailbox = candidates.first(where: { $0.isOwned(byIssuer: tenant.issuer, subject: subject) && $0.tenant == tenant }) {

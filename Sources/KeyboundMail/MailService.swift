@@ -9,7 +9,7 @@ import Logging
 ///
 /// The verifier comes from a closure called per request, so trust can change while the service
 /// runs: inside `keybound serve` it reads the provider's own key store, in `keybound mail serve`
-/// a ``KeyboundHummingbird/RemoteTrustStore`` kept current by the push channel.
+/// a `RemoteTrustStore` kept current by the push channel.
 public struct MailService: Sendable {
     /// Mailboxes and messages.
     public let store: MailStore
@@ -32,16 +32,21 @@ public struct MailService: Sendable {
     /// A service over `store` and `audit`.
     ///
     /// - Parameters:
-    ///   - cache: A verified-token cache (recommended; see ``KeyboundHummingbird/VerifiedTokenCache``).
+    ///   - store: Mailboxes and messages.
+    ///   - audit: Where every access attempt is recorded.
+    ///   - configuration: Settings (the issuers allowed, the limits of refused-attempt records).
+    ///   - cache: A verified-token cache (recommended; see `VerifiedTokenCache`).
     ///     Whoever revokes keys must clear it (the remote trust store and the provider adapter do).
-    ///   - alerts: Where alerts are raised (``Keybound/TokenRejection/isAlert`` codes), with
+    ///   - alerts: Where alerts are raised (`TokenRejection/isAlert` codes), with
     ///     the attempt's tenant, mailbox, client and address.
     ///   - onRejection: Called for every refused token after its audit record is written (an
     ///     `unknown_key` rejection is the moment to refresh a remote trust store).
     ///   - onlineChecks: Checks that may wait, run after the verifier on tokens the cache did not
-    ///     hold (``KeyboundHummingbird/OnlineTokenCheck``), for example the issuance-ledger check.
+    ///     hold (`OnlineTokenCheck`), for example the issuance-ledger check.
+    ///   - logger: The service's logger.
+    ///   - now: The service's clock (audit record times).
     ///   - verifier: Returns the verifier for this moment; its policy's audience should be
-    ///     ``KeyboundMail/audience`` (``MailService/policy()``).
+    ///     ``MailAPI/audience`` (`MailService/policy()`).
     public init(store: MailStore, audit: AuditLog, configuration: MailConfiguration, cache: VerifiedTokenCache? = VerifiedTokenCache(),
                 logger: Logger = Logger(label: "keybound.mail"), now: @escaping @Sendable () -> Date = { Date() },
                 alerts: AlertCenter? = nil, onRejection: @escaping @Sendable (TokenRejection) -> Void = { _ in },
@@ -64,24 +69,23 @@ public struct MailService: Sendable {
     /// The verification policy Keybound Mail expects: an RFC 9068 access token for `api://mail`.
     public static func policy(additionalChecks: [any TokenCheck] = []) -> VerificationPolicy {
         // The audience is a non-empty constant and the other values are defaults: this cannot throw.
-        try! VerificationPolicy(audience: KeyboundMail.audience, additionalChecks: additionalChecks)
+        try! VerificationPolicy(audience: MailAPI.audience, additionalChecks: additionalChecks)
     }
 
     /// The router: bearer authentication on every route, each refusal and each served request
     /// recorded in the audit log. Every `GET` route also answers `HEAD` (RFC 9110 §9.3.2,
-    /// ``HeadAnsweringRouter``): the same status and headers, no body; a `HEAD` is authenticated
+    /// `HeadAnsweringRouter`): the same status and headers, no body; a `HEAD` is authenticated
     /// and audited as the read it is.
     public func router() -> HeadAnsweringRouter<MailRequestContext> { HeadAnsweringRouter(router(auditor: auditor)) }
 
     func router(auditor: MailAuditor) -> Router<MailRequestContext> {
         let router = Router(context: MailRequestContext.self)
         router.get("/health") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}"))) }
-        let logger = self.logger
         let onRejection = self.onRejection
         let alerts = self.alerts
         let protected = router.group()
             .add(middleware: BearerAuthenticator<MailRequestContext>(
-                realm: KeyboundMail.realm, required: true, cache: cache, verifier: verifier, onlineChecks: onlineChecks,
+                realm: MailAPI.realm, required: true, cache: cache, verifier: verifier, onlineChecks: onlineChecks,
                 onOutcome: { request, context, outcome in
                     guard let record = auditor.refusalRecord(request, context, outcome) else { return }
                     await auditor.appendUnverified(record)

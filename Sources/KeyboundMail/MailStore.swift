@@ -3,7 +3,7 @@ import Keybound
 package import KeyboundPostgres
 import Synchronization
 
-/// Keybound Mail's mailboxes and messages, in a ``MailStorage``: `mail.sqlite` in a data directory
+/// Keybound Mail's mailboxes and messages, in a `MailStorage`: `mail.sqlite` in a data directory
 /// (the embedded default), or PostgreSQL shared by every node.
 ///
 /// Mailboxes are never changed or deleted, so the store remembers every mailbox it has read or

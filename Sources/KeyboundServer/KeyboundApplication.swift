@@ -6,11 +6,11 @@ import KeyboundStore
 import Logging
 import ServiceLifecycle
 
-/// Builds the Keybound HTTP application: health (``HealthEndpoints``) and per issuer discovery, JWKS and the OAuth 2 /
+/// Builds the Keybound HTTP application: health (`HealthEndpoints`) and per issuer discovery, JWKS and the OAuth 2 /
 /// OpenID Connect endpoints on the public listener; `/metrics` on a listener of its own.
 public enum KeyboundApplication {
     /// The router with every public Keybound route. Every `GET` route also answers `HEAD` (RFC 9110
-    /// §9.3.2, ``HeadAnsweringRouter``): status and headers of the `GET`, no body. It never serves
+    /// §9.3.2, `HeadAnsweringRouter`): status and headers of the `GET`, no body. It never serves
     /// `/metrics` (404 there): the scrape route is on ``metricsRouter()``, served on the metrics listener.
     public static func router(context: ProviderContext) -> HeadAnsweringRouter<ProviderRequestContext> {
         router(context: context, adminExtensions: [])

@@ -3,7 +3,7 @@ import KeyboundStore
 import NIOCore
 
 /// The request context of Keybound's provider routes: Hummingbird's own values and the connected
-/// peer's address, which sign-in throttling (behind ``ClientAddressResolver``'s trusted proxies) and
+/// peer's address, which sign-in throttling (behind `ClientAddressResolver`'s trusted proxies) and
 /// the event streams' caps (never from a header) key on.
 public struct ProviderRequestContext: RequestContext, RemoteAddressRequestContext {
     /// Hummingbird's own per-request values.

@@ -3,7 +3,7 @@ import KeyboundStore
 import Logging
 import ServiceLifecycle
 
-/// Runs ``KeyboundStore/GrantStore/prune(now:margin:)`` periodically until graceful shutdown:
+/// Runs `GrantStore/prune(now:margin:)` periodically until graceful shutdown:
 /// expired authorization codes, expired client-assertion ids and dead refresh chains.
 public struct PruningService: Service {
     let store: any ProviderStore

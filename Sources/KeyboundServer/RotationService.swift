@@ -6,10 +6,10 @@ import ServiceLifecycle
 
 /// Runs the rotation engine periodically until graceful shutdown.
 ///
-/// Before each tick it claims the leadership (``KeyboundStore/RotationLeadership``): on several
+/// Before each tick it claims the leadership (`RotationLeadership`): on several
 /// nodes only the holder ticks, and its claim is its heartbeat; a lease of three intervals lets
 /// another node take over from a holder that stopped. Every node, leader or not, then judges each
-/// issuer's keys (``KeyboundStore/KeyStatusReport``), sets the rotation gauges (``RotationMetrics``)
+/// issuer's keys (`KeyStatusReport`), sets the rotation gauges (`RotationMetrics`)
 /// and raises a `rotation_overdue` alert when an issuer turns unhealthy: a rotation that stopped
 /// must never stop silently, least of all because its leader hangs.
 public struct RotationService: Service {

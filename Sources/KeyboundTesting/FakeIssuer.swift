@@ -2,10 +2,10 @@ import Foundation
 @_spi(Testing) import Keybound
 
 /// An issuer for tests of code that validates Keybound tokens: it holds its own signing key,
-/// mints access tokens with the RFC 9068 claims, and describes itself as a ``TrustedIssuer``.
+/// mints access tokens with the RFC 9068 claims, and describes itself as a `TrustedIssuer`.
 ///
 /// No provider, store or network is involved. Trust is built from several fake issuers with
-/// ``TrustStore/init(trusting:)``, so that a test can show that one issuer's key is refused for
+/// `TrustStore/init(trusting:)`, so that a test can show that one issuer's key is refused for
 /// another issuer's token:
 ///
 /// ```swift

@@ -128,12 +128,12 @@ struct ServeCommand: AsyncParsableCommand {
                 throw CLIError("--with-mail needs a data directory or a PostgreSQL database")
             }
         }
-        services.append(KeyboundApp.make(context: context, logger: logger, auditLog: stores.postgres == nil ? nil : mail?.audit))
+        services.append(ProviderAssembly.make(context: context, logger: logger, auditLog: stores.postgres == nil ? nil : mail?.audit))
         if let metrics = KeyboundApplication.metricsApplication(configuration: configuration, logger: logger) {
             services.append(metrics)
         }
         if let mail {
-            say("  Keybound Mail: http://\(configuration.host):\(mailPort) (audience \(KeyboundMail.audience); audit log \(mail.audit.location))")
+            say("  Keybound Mail: http://\(configuration.host):\(mailPort) (audience \(MailAPI.audience); audit log \(mail.audit.location))")
             services.append(mail.application(host: configuration.host, port: mailPort, logger: logger))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

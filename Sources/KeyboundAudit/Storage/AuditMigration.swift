@@ -1,7 +1,7 @@
 import Foundation
 internal import GRDB
 package import KeyboundPostgres
-package import KeyboundSQLite
+internal import KeyboundSQLite
 import Logging
 internal import PostgresNIO
 

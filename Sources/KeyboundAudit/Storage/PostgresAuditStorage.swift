@@ -1,6 +1,6 @@
 import Foundation
 import Keybound
-package import KeyboundPostgres
+internal import KeyboundPostgres
 import Logging
 internal import PostgresNIO
 

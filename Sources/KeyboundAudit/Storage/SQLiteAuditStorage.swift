@@ -1,7 +1,7 @@
 import Foundation
 internal import GRDB
 import Keybound
-package import KeyboundSQLite
+internal import KeyboundSQLite
 
 /// The audit log in `audit.sqlite` (WAL, one `DatabasePool`): appends from concurrent requests
 /// are gathered into one `BEGIN IMMEDIATE` transaction by the SQLite core's group-commit writer,

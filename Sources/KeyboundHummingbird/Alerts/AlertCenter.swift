@@ -44,7 +44,7 @@ public final class AlertCenter: Sendable {
     /// Calls `observer` with every alert raised from now on (tests, metrics).
     public func observe(_ observer: @escaping @Sendable (SecurityAlert) -> Void) { onAlert.withLock { $0.append(observer) } }
 
-    /// Raises an alert for `rejection` if it is one (``Keybound/TokenRejection/isAlert``); returns it,
+    /// Raises an alert for `rejection` if it is one (`TokenRejection/isAlert`); returns it,
     /// or `nil` when the rejection is not an alert or was folded into the next one.
     @discardableResult
     public func raise(_ rejection: TokenRejection, context: AlertContext = AlertContext()) -> SecurityAlert? {

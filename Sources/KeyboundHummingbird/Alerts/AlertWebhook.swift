@@ -8,7 +8,7 @@ import Synchronization
 /// request path. A failed delivery (no 2xx) is retried 3 times with 0.5 s, 1 s and 2 s pauses,
 /// then logged and dropped; at most ``maximumQueued`` alerts wait (the oldest is dropped beyond).
 /// Each attempt has 5 s; redirects are never followed (a 3xx is a failed delivery) and at most
-/// 64 KiB of the answer is read. Sent with the process-wide ``OutgoingHTTP/client``.
+/// 64 KiB of the answer is read. Sent with the process-wide `OutgoingHTTP/client`.
 public final class AlertWebhook: Sendable {
     /// The endpoint.
     public let url: URL

@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 
-/// ``HTTPFetching`` over AsyncHTTPClient (the process-wide ``OutgoingHTTP/client``).
+/// ``HTTPFetching`` over AsyncHTTPClient (the process-wide `OutgoingHTTP/client`).
 ///
 /// - Redirects are never followed: a 3xx is returned as its status (``RemoteTrustStore`` refuses
 ///   it), so a document is only ever read from the URL asked for.

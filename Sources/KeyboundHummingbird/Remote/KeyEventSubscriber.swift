@@ -17,7 +17,7 @@ import ServiceLifecycle
 /// (no `Last-Event-ID`), and only once the stream has answered 200 is the JWKS loaded, so a key
 /// revoked before that is absent from it and one revoked after arrives as an event. A reconnect
 /// sends `Last-Event-ID` (the provider replays what was missed) and refreshes the JWKS again.
-/// Reconnects back off exponentially (``EventStreamConfiguration``); see ``EventStreamFollower``.
+/// Reconnects back off exponentially (``EventStreamConfiguration``); see `EventStreamFollower`.
 ///
 /// With `credentials` for an issuer (a server client of it), the stream is authenticated and uses
 /// the provider's reserved slots, which anonymous streams cannot fill.

@@ -4,7 +4,7 @@ import Synchronization
 
 /// Trust for validators in other processes than the provider: the issuers they trust are
 /// configured by URL (never "any issuer"); their keys are fetched from each issuer's discovery
-/// document and JWKS and kept as a ``TrustStore`` with only that issuer's keys.
+/// document and JWKS and kept as a `TrustStore` with only that issuer's keys.
 ///
 /// - The JWKS is refreshed when its `Cache-Control: max-age` runs out (bounded by
 ///   ``Configuration/maximumMaxAge``), and early when a token names an unknown `kid` — but at most

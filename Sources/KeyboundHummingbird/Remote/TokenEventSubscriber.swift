@@ -15,7 +15,7 @@ import ServiceLifecycle
 /// above the last one applied), is ignored. The first connection has no `Last-Event-ID`, so the
 /// provider replays every revocation of a token that has not expired; reconnects resume after the
 /// last event id. Reconnection and back-off are those of ``KeyEventSubscriber``
-/// (``EventStreamFollower``).
+/// (`EventStreamFollower`).
 ///
 /// Run it as a ServiceLifecycle `Service`, or call ``run()`` in a task, until cancelled.
 public final class TokenEventSubscriber: Service, Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 internal import GRDB
 package import KeyboundPostgres
-package import KeyboundSQLite
+internal import KeyboundSQLite
 import Logging
 internal import PostgresNIO
 
@@ -18,7 +18,7 @@ package enum MailMigration {
         return MigrationPart(name: "mail", tables: ["mailbox", "mail_message"]) { connection, logger in
             let queue = try SQLiteDatabase.openReadOnly(path: path)
             defer { try? queue.close() }
-            let mailboxes = try await queue.read { db in
+            let mailboxes = try queue.read { db in
                 try Row.fetchAll(db, sql: "SELECT address, issuer, tenant_id, subject, display_name, created_at_ms FROM mailbox ORDER BY address")
             }
             for row in mailboxes {
@@ -31,7 +31,7 @@ package enum MailMigration {
             var after = "", copied = 0
             while true {
                 let from = after
-                let page = try await queue.read { db in
+                let page = try queue.read { db in
                     try Row.fetchAll(db, sql: """
                         SELECT id, mailbox, folder, sender, recipients, subject, body, received_at_ms FROM message
                         WHERE id > ? ORDER BY id LIMIT ?

@@ -1,5 +1,5 @@
 import Foundation
-package import KeyboundPostgres
+internal import KeyboundPostgres
 import Logging
 internal import PostgresNIO
 

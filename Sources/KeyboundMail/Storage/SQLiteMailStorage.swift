@@ -1,6 +1,6 @@
 import Foundation
 internal import GRDB
-package import KeyboundSQLite
+internal import KeyboundSQLite
 
 /// Keybound Mail's rows in `mail.sqlite` (WAL, `synchronous = FULL`): reads run concurrently,
 /// writes are single `BEGIN IMMEDIATE` transactions.

@@ -4,8 +4,8 @@ import KeyboundStore
 
 /// The operations on an issuer's clients, users and resources that the admin API and the CLI
 /// (`keybound client|user|resource`) share: one implementation, so one set of rules — roles are
-/// checked by ``KeyboundStore/ClientRoles/check(_:issuer:resources:)`` (a consumer realm's clients
-/// hold none), secrets are random and stored only as SHA-256. Every failure is a ``StoreError``
+/// checked by `ClientRoles/check(_:issuer:resources:)` (a consumer realm's clients
+/// hold none), secrets are random and stored only as SHA-256. Every failure is a `StoreError`
 /// (`invalid_*` → 400 / exit 2, `*_not_found` → 404, `*_exists` → 409).
 public struct DirectoryAdministration: Sendable {
     let manager: KeyManager

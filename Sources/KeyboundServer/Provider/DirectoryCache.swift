@@ -8,9 +8,9 @@ import Synchronization
 /// changes by another process are seen within `lifetime`.
 ///
 /// On a store shared by nodes `lifetime` is 0 (every read goes to the database), with one
-/// exception: copies of an issuer's directory tagged with its version (``copiedClient(issuerID:clientID:)``,
-/// ``copiedResources(issuerID:)``), for a request whose ledger commit checks that version and is
-/// refused if the directory changed since (``KeyboundStore/IssuanceEntry/directoryVersion``).
+/// exception: copies of an issuer's directory tagged with its version (`copiedClient(issuerID:clientID:)`,
+/// `copiedResources(issuerID:)`), for a request whose ledger commit checks that version and is
+/// refused if the directory changed since (`IssuanceEntry/directoryVersion`).
 /// A change on any node is announced (`directory <issuer>`) and drops the issuer's copy here.
 public final class DirectoryCache: Sendable {
     private struct Entry<Value> {

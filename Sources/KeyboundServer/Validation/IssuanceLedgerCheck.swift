@@ -3,7 +3,7 @@ import Keybound
 import KeyboundHummingbird
 import KeyboundStore
 
-/// Online forgery detection: an ``KeyboundHummingbird/OnlineTokenCheck`` that accepts a token only
+/// Online forgery detection: an `OnlineTokenCheck` that accepts a token only
 /// if the issuance ledger holds, for the token's issuer, a token with its `jti` and the same claims digest
 /// (SHA-256 of the exact payload bytes, compared in constant time), and not revoked.
 ///
@@ -14,7 +14,7 @@ import KeyboundStore
 /// A ledger that cannot be read refuses the token (`ledger_unavailable`): fail closed.
 ///
 /// On by default for validators in the provider's process (Keybound Mail in
-/// `keybound serve --with-mail`); with a ``KeyboundHummingbird/VerifiedTokenCache`` in front it
+/// `keybound serve --with-mail`); with a `VerifiedTokenCache` in front it
 /// runs once per token, not once per request.
 public struct IssuanceLedgerCheck: OnlineTokenCheck {
     let store: any ProviderStore

@@ -14,7 +14,7 @@ public struct KeyManager: Sendable {
 
     static let kekFingerprintName = "kek_fingerprint"
 
-    /// A manager over `store` with `kek`. Throws ``StoreError/Code/wrongKEK`` if the store's keys
+    /// A manager over `store` with `kek`. Throws ``StoreErrorCode/wrongKEK`` if the store's keys
     /// were sealed under another KEK; nothing is changed then.
     public init(store: any KeyStore, kek: KeyEncryptionKey) async throws(StoreError) {
         self.store = store
@@ -71,7 +71,7 @@ public struct KeyManager: Sendable {
         try await read { try await $0.issuers() }
     }
 
-    /// One issuer, or ``StoreError/Code/issuerNotFound``.
+    /// One issuer, or ``StoreErrorCode/issuerNotFound``.
     public func issuer(id: String) async throws(StoreError) -> IssuerRecord {
         try await read { session in
             guard let issuer = try await session.issuer(id: id) else { throw StoreError(.issuerNotFound, "no issuer '\(id)'") }

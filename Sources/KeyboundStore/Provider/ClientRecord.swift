@@ -69,7 +69,7 @@ public struct ClientRecord: Sendable, Equatable {
     /// Grant types Keybound implements (``GrantType``), by name.
     public static let supportedGrantTypes = GrantType.allCases.map(\.rawValue)
 
-    /// Throws ``StoreError/Code/invalidClient`` when the settings do not hold together.
+    /// Throws ``StoreErrorCode/invalidClient`` when the settings do not hold together.
     public func validate() throws(StoreError) {
         guard Self.isValidClientID(clientID) else {
             throw StoreError(.invalidClient, "a client id is 1–128 characters of a-z, A-Z, 0-9, '-' and '_'")

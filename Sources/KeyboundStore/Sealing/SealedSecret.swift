@@ -45,7 +45,7 @@ extension KeySealer {
 extension KeyManager {
     /// The sealed secret `name`, unsealed; a store without one first gets `make()`'s, sealed, in
     /// a write transaction (serialised across nodes), so every node ends up with the same secret.
-    /// A secret this KEK cannot open is ``StoreError/Code/wrongKEK``, never replaced.
+    /// A secret this KEK cannot open is ``StoreErrorCode/wrongKEK``, never replaced.
     public func sealedSecret(_ name: SealedSecret, orCreate make: @escaping @Sendable () -> [UInt8]) async throws(StoreError) -> [UInt8] {
         if let sealed = try await read({ session in try await session.metadata(name.metadataName) }) {
             return try sealer.open(try Self.decodeSealed(sealed, name), as: name)

@@ -17,7 +17,7 @@ struct HuntAdminTests {
         let configuration = ServerConfiguration(publicURL: HuntScenario.publicURL, adminToken: token, passwordHashCost: 4)
         let context = ProviderContext(manager: scenario.manager, store: scenario.provider, configuration: configuration,
                                       now: { HuntScenario.day(HuntScenario.days) })
-        return Application(router: KeyboundApp.router(context: context))
+        return Application(router: ProviderAssembly.router(context: context))
     }
 
     static func get(_ client: some TestClientProtocol, _ uri: String, token: String? = HuntAdminTests.token) async throws -> TestResponse {

@@ -47,7 +47,7 @@ struct AdminAPIFuzzTests {
         try await DevelopmentBootstrap.run(context: context, now: Date())
         var quiet = Logger(label: "fuzz")
         quiet.logLevel = .critical
-        let app = Application(router: KeyboundApp.router(context: context),
+        let app = Application(router: ProviderAssembly.router(context: context),
                               configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: quiet)
         let server = GracefulServer(app)
         defer { server.cancel() }

@@ -75,7 +75,7 @@ struct HeadRequestTests {
         defer { fixture.remove() }
         let admin: HTTPFields = [.authorization: "Bearer \(Self.adminToken)"]
         let daemon = ProviderFixture.basic("daemon", ProviderFixture.secret)
-        let router = KeyboundApp.router(context: fixture.context)
+        let router = ProviderAssembly.router(context: fixture.context)
         let routes = Self.getRoutes(router)
         try await Application(router: router).test(.live) { client in
             let user = try #require(try await ProviderFixture.codeFlow(client, issuer: "contoso")["access_token"]?.stringValue)

@@ -11,7 +11,7 @@ import Testing
 /// Keybound Mail alone, without a provider: two fake issuers (KeyboundTesting) whose users have the
 /// same subject, `alice`, and one mailbox each, behind the service's own router.
 struct MailOnFakeIssuers {
-    static let audience = KeyboundMail.audience
+    static let audience = MailAPI.audience
 
     let clock: TestClock
     let contoso: FakeIssuer

@@ -1,4 +1,4 @@
-/// What a node announces to the others after a commit (``KeyboundPostgres/PostgresChangeChannel``).
+/// What a node announces to the others after a commit (`PostgresChangeChannel`).
 public enum PostgresStoreChange: Sendable, Equatable {
     /// The key store changed: keys, issuers or key events.
     case keys

@@ -7,7 +7,7 @@ public struct IssuanceEntry: Sendable {
     /// The refresh token state to store, if the grant issued one.
     public var refreshToken: RefreshTokenRecord?
     /// When the tokens were minted from a copy of the issuer's directory: that copy's version.
-    /// The commit is refused with ``StoreError/Code/directoryChanged`` when the issuer's
+    /// The commit is refused with ``StoreErrorCode/directoryChanged`` when the issuer's
     /// directory has changed since (see ``ProviderDirectory/directoryVersion(issuerID:)``).
     public var directoryVersion: DirectoryVersion?
 
@@ -68,8 +68,8 @@ public struct IssuanceStatus: Sendable, Equatable {
 /// ``commit(_:)`` is a group commit: concurrent requests share one transaction, so a burst of
 /// grants costs one durable commit, not one each.
 public protocol IssuanceLedgerStore: Sendable {
-    /// Commits `entry`; returns once it is durable. Throws ``StoreError/Code/duplicateToken`` for
-    /// a `jti` the issuer already used and ``StoreError/Code/chainRevoked`` when the entry's refresh
+    /// Commits `entry`; returns once it is durable. Throws ``StoreErrorCode/duplicateToken`` for
+    /// a `jti` the issuer already used and ``StoreErrorCode/chainRevoked`` when the entry's refresh
     /// chain was revoked while it waited; the caller must then not hand out the tokens. One bad
     /// entry fails only its own caller, never the others of its batch.
     func commit(_ entry: IssuanceEntry) async throws(StoreError)

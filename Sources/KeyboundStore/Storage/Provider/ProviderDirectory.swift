@@ -7,20 +7,20 @@ public protocol ProviderDirectory: Sendable {
     /// rows a copy is made of, so that a change between the two shows as a newer version.
     func directoryVersion(issuerID: String) async throws(StoreError) -> Int64
 
-    /// Registers a client. Throws ``StoreError/Code/clientExists`` if the issuer has one with that id.
+    /// Registers a client. Throws ``StoreErrorCode/clientExists`` if the issuer has one with that id.
     func insert(_ client: ClientRecord) async throws(StoreError)
     /// Replaces a client's settings (secret, roles, redirect URIs, disabled flag…); throws
-    /// ``StoreError/Code/clientNotFound`` when the issuer has no such client.
+    /// ``StoreErrorCode/clientNotFound`` when the issuer has no such client.
     func update(_ client: ClientRecord) async throws(StoreError)
     /// The client `clientID` of issuer `issuerID`, or `nil`. Never another issuer's client.
     func client(issuerID: String, clientID: String) async throws(StoreError) -> ClientRecord?
     /// Every client of an issuer, ordered by the bytes of its id.
     func clients(issuerID: String) async throws(StoreError) -> [ClientRecord]
 
-    /// Creates a user. Throws ``StoreError/Code/userExists`` if the issuer has one with that name.
+    /// Creates a user. Throws ``StoreErrorCode/userExists`` if the issuer has one with that name.
     func insert(_ user: UserRecord) async throws(StoreError)
     /// Replaces a user's settings (password hash, names, disabled flag); throws
-    /// ``StoreError/Code/userNotFound`` when the issuer has no such user.
+    /// ``StoreErrorCode/userNotFound`` when the issuer has no such user.
     func update(_ user: UserRecord) async throws(StoreError)
     /// The user signing in as `username` at issuer `issuerID`, or `nil`.
     func user(issuerID: String, username: String) async throws(StoreError) -> UserRecord?
@@ -31,7 +31,7 @@ public protocol ProviderDirectory: Sendable {
 
     /// Registers (or replaces, server clients included) a resource of an issuer. Every server
     /// client must be a confidential client of the same issuer, looked up inside the write
-    /// transaction; otherwise ``StoreError/Code/invalidResource``.
+    /// transaction; otherwise ``StoreErrorCode/invalidResource``.
     func upsert(_ resource: ResourceRecord) async throws(StoreError)
     /// Every resource of an issuer, ordered by the bytes of the audience.
     func resources(issuerID: String) async throws(StoreError) -> [ResourceRecord]

@@ -5,7 +5,7 @@ import Foundation
 /// the recent security alerts.
 ///
 /// Two backends implement it: ``SQLiteProviderStore`` (one file next to the key store, the embedded
-/// default) and ``PostgresProviderStore`` (shared by every node). Every identifier is looked up
+/// default) and `PostgresProviderStore` (shared by every node). Every identifier is looked up
 /// as (issuer, value) by exact bytes: no call reaches another issuer's rows.
 ///
 /// Storage knows rows, not rules. The few checks that protect the rows themselves (a client's

@@ -46,7 +46,7 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
         try await session(begin: "BEGIN DEFERRED TRANSACTION", body)
     }
 
-    /// Runs `body` in one `BEGIN IMMEDIATE` transaction (the counter and observers as ``KeyStoreCommits``).
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction (the counter and observers as `KeyStoreCommits`).
     public func write<T: Sendable>(_ body: @escaping @Sendable (any KeyStoreSession) async throws -> T) async throws -> T {
         try await recorder.recording { try await session(begin: "BEGIN IMMEDIATE TRANSACTION", body) }
     }

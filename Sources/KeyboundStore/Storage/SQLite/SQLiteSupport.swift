@@ -1,5 +1,5 @@
 import Foundation
-package import KeyboundSQLite
+internal import KeyboundSQLite
 
 /// What the key store and the provider store share about their SQLite files (the rest is the
 /// SQLite core's `SQLiteDatabase` and `writeImmediate`).

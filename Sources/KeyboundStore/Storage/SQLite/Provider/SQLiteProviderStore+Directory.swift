@@ -5,7 +5,7 @@ import Keybound
 extension SQLiteProviderStore {
     // MARK: Clients
 
-    /// Registers a client. Throws ``StoreError/Code/clientExists`` if the issuer has one with that id.
+    /// Registers a client. Throws ``StoreErrorCode/clientExists`` if the issuer has one with that id.
     public func insert(_ client: ClientRecord) throws(StoreError) {
         try client.validate()
         try write { db in
@@ -83,7 +83,7 @@ extension SQLiteProviderStore {
 
     // MARK: Users
 
-    /// Creates a user. Throws ``StoreError/Code/userExists`` if the issuer has one with that name.
+    /// Creates a user. Throws ``StoreErrorCode/userExists`` if the issuer has one with that name.
     public func insert(_ user: UserRecord) throws(StoreError) {
         try ProviderRecordRules.validate(user)
         try write { db in
@@ -143,7 +143,7 @@ extension SQLiteProviderStore {
 
     /// Registers (or replaces, server clients included) a resource of an issuer. Every server
     /// client must be a confidential client of the same issuer (looked up by exact bytes inside the
-    /// write transaction), each named once; otherwise ``StoreError/Code/invalidResource``.
+    /// write transaction), each named once; otherwise ``StoreErrorCode/invalidResource``.
     public func upsert(_ resource: ResourceRecord) throws(StoreError) {
         try ProviderRecordRules.validate(resource)
         try write { db in

@@ -1,3 +1,5 @@
+/// The names Keybound Mail publishes (its audience, scopes, roles and challenge realm).
+///
 /// Keybound Mail: a realistic protected resource — mailboxes per tenant with messages — behind the
 /// Keybound bearer middleware, recording every access attempt, allowed or denied, in the
 /// hash-chained audit log. It is the Exchange Online of the Storm-0558 story, done right: a token
@@ -12,7 +14,7 @@
 /// | `POST /me/sendMail` | delegated | scope `Mail.Send` |
 /// | `GET /users/{user}/messages` | application, same tenant | role `Mail.Read.All` (or a delegated token for its own mailbox) |
 /// | `GET /audit/records` | application of the tenant | role `AuditLog.Read.All` |
-public enum KeyboundMail {
+public enum MailAPI {
     /// The audience Keybound Mail's tokens must carry.
     public static let audience = "api://mail"
     /// Delegated scope: read the signed-in user's mail.

@@ -6,8 +6,8 @@
 /// - ``AuditVerifier``: recomputes the chain and the checkpoints and names the first problem.
 ///
 /// The format, the chain and the limits are described in `docs/audit.md`.
-public enum KeyboundAudit {
+public enum AuditFormat {
     /// The version of the record encoding and the database layout this library writes (it reads
     /// format 1 records too).
-    public static let formatVersion = 2
+    public static let currentVersion = 2
 }

@@ -7,15 +7,15 @@ import Logging
 /// The composition root: the provider as Keybound ships it, with the admin routes of the modules
 /// above the server (the hunt). `keybound serve`, the drill, the tests and the benchmarks build
 /// the provider here, so that `KeyboundServer` itself depends on no resource, hunt or audit module.
-public enum KeyboundApp {
-    /// The provider's router (``KeyboundServer/KeyboundApplication/router(context:)``) with
+public enum ProviderAssembly {
+    /// The provider's router (`KeyboundApplication/router(context:)`) with
     /// `GET /admin/hunt`. `auditLog` is the in-process mail's log on PostgreSQL, which the hunt
     /// reads (on SQLite it reads `audit.sqlite` in the data directory).
     public static func router(context: ProviderContext, auditLog: AuditLog? = nil) -> HeadAnsweringRouter<ProviderRequestContext> {
         KeyboundApplication.router(context: context, adminExtensions: adminExtensions(context, auditLog))
     }
 
-    /// The provider's application with its services (``KeyboundServer/KeyboundApplication/make(context:logger:)``)
+    /// The provider's application with its services (`KeyboundApplication/make(context:logger:)`)
     /// and `GET /admin/hunt` (see ``router(context:auditLog:)``).
     public static func make(context: ProviderContext, logger: Logger, auditLog: AuditLog? = nil) -> some ApplicationProtocol {
         KeyboundApplication.make(context: context, logger: logger, adminExtensions: adminExtensions(context, auditLog))
