@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "KeyboundStore", targets: ["KeyboundStore"]),
         .library(name: "KeyboundServer", targets: ["KeyboundServer"]),
         .library(name: "KeyboundApp", targets: ["KeyboundApp"]),
+        .library(name: "KeyboundValidation", targets: ["KeyboundValidation"]),
         .library(name: "KeyboundHummingbird", targets: ["KeyboundHummingbird"]),
         .library(name: "KeyboundAudit", targets: ["KeyboundAudit"]),
         .library(name: "KeyboundMail", targets: ["KeyboundMail"]),
@@ -96,6 +97,7 @@ let package = Package(
             name: "KeyboundServer",
             dependencies: [
                 "KeyboundHummingbird",
+                "KeyboundValidation",
                 "Keybound",
                 "KeyboundStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -118,6 +120,7 @@ let package = Package(
                 "KeyboundStore",
                 "KeyboundServer",
                 "KeyboundHummingbird",
+                "KeyboundValidation",
                 "KeyboundMail",
                 "KeyboundAudit",
                 "KeyboundHunt",
@@ -128,17 +131,30 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // The resource side without a web framework: remote trust (discovery, JWKS, the key-event
+        // and token-event streams), the verified-token cache, revocations, online checks, alerts
+        // and identity requirements.
+        .target(
+            name: "KeyboundValidation",
+            dependencies: [
+                "Keybound",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Bearer-token authentication for Hummingbird resource servers: the verifier as middleware,
         // a typed identity in the request context, enforcement of scopes, roles and issuers.
         .target(
             name: "KeyboundHummingbird",
             dependencies: [
                 "Keybound",
+                "KeyboundValidation",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // The tamper-evident audit log: hash-chained records, signed checkpoints, verification.
@@ -163,6 +179,7 @@ let package = Package(
                 "KeyboundSQLite",
                 "KeyboundPostgres",
                 "KeyboundHummingbird",
+                "KeyboundValidation",
                 "KeyboundAudit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -200,6 +217,7 @@ let package = Package(
                 "KeyboundApp",
                 "KeyboundAudit",
                 "KeyboundHummingbird",
+                "KeyboundValidation",
                 "KeyboundMail",
                 "KeyboundHunt",
                 "KeyboundIncident",
@@ -221,6 +239,7 @@ let package = Package(
                 "KeyboundApp",
                 "KeyboundAudit",
                 "KeyboundHummingbird",
+                "KeyboundValidation",
                 "KeyboundMail",
                 "KeyboundHunt",
                 "KeyboundIncident",
@@ -285,9 +304,10 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "KeyboundHummingbirdTests",
+            name: "KeyboundValidationTests",
             dependencies: [
                 "KeyboundHummingbird",
+                "KeyboundValidation",
                 "Keybound",
                 "KeyboundTesting",
                 "KeyboundHummingbirdTesting",
@@ -312,6 +332,7 @@ let package = Package(
             dependencies: [
                 "KeyboundServer",
                 "KeyboundHummingbird",
+                "KeyboundValidation",
                 "KeyboundStore",
                 "KeyboundPostgres",
                 "Keybound",
@@ -369,6 +390,7 @@ let package = Package(
                 "KeyboundServer",
                 "KeyboundApp",
                 "KeyboundHummingbird",
+                "KeyboundValidation",
                 "KeyboundAudit",
                 "KeyboundMail",
                 "KeyboundHunt",

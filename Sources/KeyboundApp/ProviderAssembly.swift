@@ -1,6 +1,7 @@
 import Hummingbird
 import KeyboundAudit
 import KeyboundHummingbird
+import KeyboundValidation
 import KeyboundServer
 import Logging
 

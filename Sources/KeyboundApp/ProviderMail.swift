@@ -2,6 +2,7 @@ import Foundation
 import Keybound
 import KeyboundAudit
 import KeyboundHummingbird
+import KeyboundValidation
 import KeyboundMail
 package import KeyboundPostgres
 @_spi(Plumbing) import KeyboundServer

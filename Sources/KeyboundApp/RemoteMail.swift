@@ -3,6 +3,7 @@ import Foundation
 import Keybound
 import KeyboundAudit
 import KeyboundHummingbird
+import KeyboundValidation
 import KeyboundMail
 import Logging
 import ServiceLifecycle

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Keybound
 import KeyboundHummingbird
+import KeyboundValidation
 import NIOCore
 
 /// Real HTTP over loopback with AsyncHTTPClient: no cookies kept (the client has no cookie jar), no

@@ -4,6 +4,7 @@ import Keybound
 import KeyboundApp
 import KeyboundAudit
 import KeyboundHummingbird
+import KeyboundValidation
 import KeyboundHunt
 import KeyboundIncident
 import KeyboundMail

@@ -1,3 +1,4 @@
+import KeyboundValidation
 import Hummingbird
 
 /// The bearer defaults of the middleware, and the one way to read a request's bearer token.
@@ -5,11 +6,11 @@ import Hummingbird
 /// Bearer-token authentication for Hummingbird resource servers, built on `TokenVerifier`.
 ///
 /// - ``BearerAuthenticator`` reads `Authorization: Bearer …`, verifies the token and records a
-///   ``KeyboundIdentity`` and an ``AuthenticationOutcome`` in a ``KeyboundAuthenticatedContext``.
-/// - ``RequireIdentity`` (or ``IdentityRequirement`` in a route) enforces issuers, scopes, roles and
+///   `KeyboundIdentity` and an `AuthenticationOutcome` in a ``KeyboundAuthenticatedContext``.
+/// - ``RequireIdentity`` (or `IdentityRequirement` in a route) enforces issuers, scopes, roles and
 ///   the kind of principal.
-/// - ``VerifiedTokenCache`` with ``CachingTokenVerifier`` skips re-verifying a token seen recently,
-///   never beyond its `exp`, and forgets a key's tokens the moment ``VerifiedTokenCache/invalidate(issuer:keyID:)``
+/// - `VerifiedTokenCache` with `CachingTokenVerifier` skips re-verifying a token seen recently,
+///   never beyond its `exp`, and forgets a key's tokens the moment `VerifiedTokenCache/invalidate(issuer:keyID:)`
 ///   is called for it.
 ///
 /// See `docs/middleware.md`.

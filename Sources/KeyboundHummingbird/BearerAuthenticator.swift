@@ -1,13 +1,14 @@
 import Hummingbird
 import Keybound
+import KeyboundValidation
 
 /// Middleware that authenticates requests by an RFC 6750 bearer token verified with Keybound.
 ///
 /// For each request it reads `Authorization` (the `Bearer` scheme in any letter case, exactly one
 /// b64token), verifies the token with the `TokenVerifier` the provider returns for this
-/// request (through a ``VerifiedTokenCache`` when one is given), runs the ``OnlineTokenCheck``s on
+/// request (through a `VerifiedTokenCache` when one is given), runs the `OnlineTokenCheck`s on
 /// a token the cache did not hold, records the
-/// ``AuthenticationOutcome`` (and on success the ``KeyboundIdentity``) in the context, calls
+/// `AuthenticationOutcome` (and on success the `KeyboundIdentity`) in the context, calls
 /// `onOutcome` exactly once, and then:
 ///
 /// | Outcome | Response |
@@ -36,10 +37,10 @@ public struct BearerAuthenticator<Context: KeyboundAuthenticatedContext>: Router
     /// - Parameters:
     ///   - realm: The realm of `WWW-Authenticate` challenges.
     ///   - required: `false` lets requests without bearer credentials through unauthenticated.
-    ///   - cache: Verified tokens to reuse; see ``VerifiedTokenCache`` for its rules. `nil` verifies every time.
+    ///   - cache: Verified tokens to reuse; see `VerifiedTokenCache` for its rules. `nil` verifies every time.
     ///   - provider: Returns the verifier to use now.
     ///   - onlineChecks: Checks that may wait (a ledger lookup), run after the verifier on tokens the
-    ///     cache did not hold (``OnlineTokenCheck``).
+    ///     cache did not hold (`OnlineTokenCheck`).
     ///   - onOutcome: Called once per request with its outcome, for audit logs.
     public init(
         realm: String = Bearer.defaultRealm, required: Bool = true, cache: VerifiedTokenCache? = nil,

@@ -1,3 +1,4 @@
+import KeyboundValidation
 import Hummingbird
 
 /// What a request's `Authorization` header holds, read per RFC 6750 §2.1:

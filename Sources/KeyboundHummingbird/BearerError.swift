@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Keybound
+import KeyboundValidation
 
 /// A refused bearer-authenticated request: an RFC 6750 §3 challenge in `WWW-Authenticate` and an
 /// OAuth-style JSON body.
@@ -15,7 +16,7 @@ public struct BearerError: HTTPResponseError, CustomStringConvertible {
     /// One line for the developer; never contains the token.
     public let errorDescription: String?
     /// The Keybound code: the verifier's `RejectionCode` for a refused token, or the
-    /// ``AccessDenial/Code`` of a refused identity (`docs/errors.md`, `docs/middleware.md`).
+    /// `AccessDenial/Code` of a refused identity (`docs/errors.md`, `docs/middleware.md`).
     public let keyboundCode: String?
     /// The scopes that would have been enough, for `insufficient_scope`.
     public let scope: String?

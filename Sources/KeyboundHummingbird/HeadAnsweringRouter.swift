@@ -1,3 +1,4 @@
+import KeyboundValidation
 import Hummingbird
 
 /// A router whose every `GET` route also answers `HEAD` (RFC 9110 §9.3.2): the request is routed as

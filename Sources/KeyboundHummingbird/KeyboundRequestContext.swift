@@ -1,3 +1,4 @@
+import KeyboundValidation
 import Hummingbird
 
 /// A request context that can carry a bearer token's identity and the authentication outcome.

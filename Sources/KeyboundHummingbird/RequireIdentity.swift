@@ -1,7 +1,8 @@
+import KeyboundValidation
 import Hummingbird
 
 /// Middleware that lets a request through only if the identity set by ``BearerAuthenticator``
-/// meets an ``IdentityRequirement``. Place it after the authenticator.
+/// meets an `IdentityRequirement`. Place it after the authenticator.
 ///
 /// Refusals: no identity → 401 with a bare challenge; an issuer not allowed → 401 `invalid_token`;
 /// the wrong kind of principal, or none of the scopes or roles → 403 `insufficient_scope` with
@@ -24,7 +25,7 @@ public struct RequireIdentity<Context: KeyboundAuthenticatedContext>: RouterMidd
     }
 
     /// Middleware enforcing a requirement built from these values; throws when `allowedIssuers` is
-    /// empty (see ``IdentityRequirement/init(allowedIssuers:anyOfScopes:anyOfRoles:principal:)``).
+    /// empty (see `IdentityRequirement/init(allowedIssuers:anyOfScopes:anyOfRoles:principal:)`).
     public init(
         allowedIssuers: Set<String>, anyOfScopes: Set<String> = [], anyOfRoles: Set<String> = [],
         principal: PrincipalRequirement = .any, realm: String = Bearer.defaultRealm, onDenied: DenialHook? = nil

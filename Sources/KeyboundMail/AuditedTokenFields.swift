@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Keybound
 import KeyboundHummingbird
+import KeyboundValidation
 
 /// The token fields an audit record keeps: read from a verified identity, or — for a refused
 /// token — decoded without trust, so a forged or cross-issuer token is still described (its `iss`,

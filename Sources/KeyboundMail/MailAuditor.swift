@@ -3,6 +3,7 @@ import Hummingbird
 import Keybound
 import KeyboundAudit
 import KeyboundHummingbird
+import KeyboundValidation
 import Logging
 
 /// Where an access attempt was aimed: the tenant (issuer, tid) and mailbox addressed and the items touched.

@@ -1,5 +1,6 @@
 import Hummingbird
 import KeyboundHummingbird
+import KeyboundValidation
 import NIOCore
 
 /// Keybound Mail's request context: the bearer identity and outcome, and the peer address for

@@ -3,6 +3,7 @@ import Hummingbird
 import Keybound
 import KeyboundAudit
 import KeyboundHummingbird
+import KeyboundValidation
 
 /// Keybound Mail's protected routes. Every handler runs through ``serve(_:_:_:requirement:_:)``,
 /// which enforces the route's requirement and records exactly one audit record per request.

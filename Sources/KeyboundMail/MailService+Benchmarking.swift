@@ -1,5 +1,6 @@
 import Hummingbird
 import KeyboundHummingbird
+import KeyboundValidation
 
 extension MailService {
     /// For the load benchmark only (`Benchmarks/load/wrk-mail.sh`), never for serving: the same

@@ -3,6 +3,7 @@ import Hummingbird
 import Keybound
 import KeyboundAudit
 import KeyboundHummingbird
+import KeyboundValidation
 import Logging
 
 /// Keybound Mail: the routes, the bearer middleware in front of them, and the audit log behind.

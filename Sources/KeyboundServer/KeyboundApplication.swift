@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Keybound
 import KeyboundHummingbird
+import KeyboundValidation
 import KeyboundStore
 import Logging
 import ServiceLifecycle

@@ -1,5 +1,6 @@
 import Foundation
 import KeyboundHummingbird
+import KeyboundValidation
 import KeyboundStore
 import Logging
 import ServiceLifecycle

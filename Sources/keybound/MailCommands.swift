@@ -5,6 +5,7 @@ import Keybound
 import KeyboundApp
 import KeyboundAudit
 import KeyboundHummingbird
+import KeyboundValidation
 import KeyboundMail
 import Logging
 import ServiceLifecycle

@@ -1,6 +1,7 @@
 import Foundation
 import Keybound
 import KeyboundHummingbird
+import KeyboundValidation
 
 /// The server client credentials `keybound mail serve` follows each trusted issuer's
 /// `/<issuer>/token-events` with: a JSON object from a file (`--credentials-file`, or

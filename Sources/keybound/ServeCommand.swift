@@ -6,6 +6,7 @@ import KeyboundApp
 @_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 import KeyboundHummingbird
+import KeyboundValidation
 import KeyboundMail
 import Logging
 import ServiceLifecycle

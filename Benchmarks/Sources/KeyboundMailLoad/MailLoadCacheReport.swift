@@ -1,5 +1,6 @@
 import Hummingbird
 import KeyboundHummingbird
+import KeyboundValidation
 
 /// The verified-token caches' hit and miss counts, served as text on `GET /cache` (one line per
 /// cached configuration: `NAME HITS MISSES`), so the load script can take the difference over

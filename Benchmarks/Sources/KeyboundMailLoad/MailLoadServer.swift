@@ -4,6 +4,7 @@ import Keybound
 import KeyboundApp
 import KeyboundAudit
 import KeyboundHummingbird
+import KeyboundValidation
 @_spi(Benchmarking) import KeyboundMail
 @_spi(Plumbing) import KeyboundServer
 import KeyboundStore

@@ -1,6 +1,7 @@
 import Foundation
 import Keybound
 import KeyboundHummingbird
+import KeyboundValidation
 import Synchronization
 
 /// How fast a revocation reaches connected validators: a provider in this process, N validators

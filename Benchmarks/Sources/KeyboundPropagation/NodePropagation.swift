@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Keybound
 import KeyboundHummingbird
+import KeyboundValidation
 
 /// Key revocation across nodes: each key is revoked on node A (its admin API), and the validators
 /// follow node B's key-events, so a sample is the time from A's answer to a validator having the

@@ -1,6 +1,7 @@
 import Foundation
 import Keybound
 import KeyboundHummingbird
+import KeyboundValidation
 import KeyboundStore
 import Synchronization
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Keybound
 import KeyboundHummingbird
+import KeyboundValidation
 
 /// `GET /admin/alerts` (the recent security alerts as JSON, `?after=SEQ`) and
 /// `GET /admin/alerts/stream` (the same as Server-Sent Events, live: `id` = alert sequence,

@@ -1,5 +1,6 @@
 import Hummingbird
 import KeyboundHummingbird
+import KeyboundValidation
 import KeyboundStore
 
 /// The admin API's one authentication: a middleware on the `/admin` route group, in front of

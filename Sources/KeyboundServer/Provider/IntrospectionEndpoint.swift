@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KeyboundHummingbird
+import KeyboundValidation
 import Keybound
 import KeyboundStore
 

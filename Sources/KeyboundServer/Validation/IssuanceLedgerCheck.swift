@@ -1,6 +1,7 @@
 import Foundation
 import Keybound
 import KeyboundHummingbird
+import KeyboundValidation
 import KeyboundStore
 
 /// Online forgery detection: an `OnlineTokenCheck` that accepts a token only

@@ -1,6 +1,7 @@
 import Foundation
 @testable import keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 import Testing
 
 /// `keybound mail serve`'s server client credentials: from a file or an environment variable,

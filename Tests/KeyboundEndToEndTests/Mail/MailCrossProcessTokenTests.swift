@@ -6,6 +6,7 @@ import Hummingbird
 @testable import Keybound
 import KeyboundAudit
 import KeyboundHummingbird
+import KeyboundValidation
 import KeyboundMail
 @_spi(Plumbing) @testable import KeyboundServer
 import Logging

@@ -12,7 +12,7 @@ struct ModuleWallTests {
     static let modulesUnderTest: [String: Set<String>] = [
         "KeyboundTests": ["Keybound"],
         "KeyboundStoreTests": ["KeyboundStore"],
-        "KeyboundHummingbirdTests": ["KeyboundHummingbird"],
+        "KeyboundValidationTests": ["KeyboundValidation", "KeyboundHummingbird"],
         "KeyboundAuditTests": ["KeyboundAudit"],
         "KeyboundServerTests": ["KeyboundServer"],
         "KeyboundMailTests": ["KeyboundMail"],

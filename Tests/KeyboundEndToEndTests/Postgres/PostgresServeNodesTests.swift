@@ -2,6 +2,7 @@ import Foundation
 import Keybound
 @testable import KeyboundDrill
 import KeyboundHummingbird
+import KeyboundValidation
 @_spi(Plumbing) import KeyboundServer
 @testable import KeyboundStore
 @testable import KeyboundAudit

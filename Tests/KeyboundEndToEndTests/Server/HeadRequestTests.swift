@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Keybound
 import KeyboundApp
 import KeyboundHummingbird
+import KeyboundValidation
 @testable import KeyboundMail
 @testable import KeyboundServer
 import KeyboundStore

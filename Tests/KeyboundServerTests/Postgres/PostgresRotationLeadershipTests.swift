@@ -1,6 +1,7 @@
 import Foundation
 import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 @testable import KeyboundServer
 @testable import KeyboundStore
 import KeyboundPostgres

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 @testable import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 @testable import KeyboundServer
 @testable import KeyboundStore
 import Logging

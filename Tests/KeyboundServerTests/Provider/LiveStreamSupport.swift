@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 @testable import KeyboundServer
 import Logging
 import Synchronization

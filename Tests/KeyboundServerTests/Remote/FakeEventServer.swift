@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 @testable import KeyboundServer
 import Synchronization
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 @_spi(Testing) @testable import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 import KeyboundHummingbirdTesting
 @_spi(Plumbing) @testable import KeyboundServer
 import KeyboundStore

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 import Synchronization
 
 /// The notices a token-event subscriber reported, in order.

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 @testable import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 @testable import KeyboundServer
 import KeyboundStore
 import Logging

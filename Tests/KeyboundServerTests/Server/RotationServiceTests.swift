@@ -1,6 +1,7 @@
 import Foundation
 import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 @testable import KeyboundServer
 import KeyboundStore
 import Logging

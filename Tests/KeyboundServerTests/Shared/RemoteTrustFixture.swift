@@ -1,1 +1,1 @@
-../../KeyboundHummingbirdTests/Remote/RemoteTrustFixture.swift
+../../KeyboundValidationTests/Remote/RemoteTrustFixture.swift

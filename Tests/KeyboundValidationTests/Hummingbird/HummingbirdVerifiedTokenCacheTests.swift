@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 @testable import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 import Testing
 
 /// `VerifiedTokenCache` and `CachingTokenVerifier`: invalidation on revocation, the size bound,

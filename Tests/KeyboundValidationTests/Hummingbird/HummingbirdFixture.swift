@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 @testable import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 import Synchronization
 
 /// Keys, trust, tokens and a small app for the Hummingbird middleware tests.

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 @testable import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 import Testing
 
 /// `RequireIdentity` and `IdentityRequirement`: issuers by exact bytes, scopes or roles, the kind

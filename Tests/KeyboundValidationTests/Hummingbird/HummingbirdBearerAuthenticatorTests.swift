@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 @_spi(Testing) @testable import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 import Testing
 
 /// `BearerAuthenticator` in-process: RFC 6750 header parsing, 401/400 answers with the Keybound

@@ -5,7 +5,7 @@ import Keybound
 /// for example the issuance-ledger check (`token_not_issued`, `token_claims_mismatch`).
 ///
 /// The core verifier stays synchronous and pure; these checks run after it, in the middleware
-/// (``BearerAuthenticator``), in the order given, and the first rejection wins. With a
+/// (`BearerAuthenticator`), in the order given, and the first rejection wins. With a
 /// ``VerifiedTokenCache`` they run once per token: a token is cached only after it passed them,
 /// and a rejection is never cached. A cache should therefore serve one set of online checks.
 ///

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 import Testing
 
 /// What the push channel relies on in `RemoteTrustStore`: revoked keys stay revoked, refreshes on demand.

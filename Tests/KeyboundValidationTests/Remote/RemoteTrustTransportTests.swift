@@ -1,6 +1,7 @@
 import Foundation
 @testable import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 import Testing
 
 /// Where a remote validator fetches trust from: https only (plain http on loopback, or with the

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 import Testing
 
 /// `VerifiedTokenCache.statistics`: what the mail load benchmark reports as the cache hit rate.

@@ -96,11 +96,4 @@ public struct IdentityRequirement: Sendable {
         if !anyOfRoles.isEmpty { wanted.append("one of the roles [\(anyOfRoles.joined(separator: " "))]") }
         return AccessDenial(.insufficientScope, "this resource requires \(wanted.joined(separator: " or "))", identity: identity)
     }
-
-    /// The context's identity if it meets the requirement; otherwise throws the refusal to answer
-    /// (401 or 403, see ``AccessDenial/error(requirement:realm:)``). For use inside a route.
-    public func enforce(on context: some KeyboundAuthenticatedContext, realm: String = Bearer.defaultRealm) throws(BearerError) -> KeyboundIdentity {
-        if let denial = evaluate(context.identity) { throw denial.error(requirement: self, realm: realm) }
-        return context.identity!
-    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 import Synchronization
 
 /// The remote-trust tests' issuer, tokens and fake provider (one file, linked into the server's

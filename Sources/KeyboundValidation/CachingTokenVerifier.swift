@@ -79,7 +79,7 @@ public struct CachingTokenVerifier: Sendable {
     }
 
     /// A full verification and then `onlineChecks`, as an identity.
-    static func verify(_ token: String, with verifier: TokenVerifier,
+    package static func verify(_ token: String, with verifier: TokenVerifier,
                        onlineChecks: [any OnlineTokenCheck]) async -> Result<KeyboundIdentity, TokenRejection> {
         let result = verify(token, with: verifier)
         guard case .success(let identity) = result, !onlineChecks.isEmpty else { return result }
@@ -91,7 +91,7 @@ public struct CachingTokenVerifier: Sendable {
     }
 
     /// A full verification, as an identity.
-    static func verify(_ token: String, with verifier: TokenVerifier) -> Result<KeyboundIdentity, TokenRejection> {
+    package static func verify(_ token: String, with verifier: TokenVerifier) -> Result<KeyboundIdentity, TokenRejection> {
         switch verifier.verify(token) {
         case .verified(let verified): .success(KeyboundIdentity(verified))
         case .rejected(let rejection): .failure(rejection)

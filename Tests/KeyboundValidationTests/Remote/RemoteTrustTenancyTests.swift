@@ -1,6 +1,7 @@
 import Foundation
 @testable import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 import Testing
 
 /// A remote validator binds each issuer to the tenant its discovery document publishes

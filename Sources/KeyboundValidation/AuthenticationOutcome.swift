@@ -1,6 +1,6 @@
 import Keybound
 
-/// What ``BearerAuthenticator`` concluded about one request, recorded in the context and passed to
+/// What `BearerAuthenticator` concluded about one request, recorded in the context and passed to
 /// its `onOutcome` hook, so an audit step can record every attempt, allowed or not.
 public enum AuthenticationOutcome: Sendable {
     /// A bearer token verified.

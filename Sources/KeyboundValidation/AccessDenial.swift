@@ -36,20 +36,4 @@ public struct AccessDenial: Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(code.rawValue): \(reason)" }
-
-    /// The refusal to answer: 401 without error for `unauthenticated`, 401 `invalid_token` for
-    /// `issuer_not_allowed`, 403 `insufficient_scope` (with the required scopes in `scope`) otherwise;
-    /// the body's `keybound_code` is the denial's code.
-    public func error(requirement: IdentityRequirement, realm: String = Bearer.defaultRealm) -> BearerError {
-        switch code {
-        case .unauthenticated:
-            return .missingToken(realm: realm)
-        case .issuerNotAllowed:
-            return BearerError(status: .unauthorized, error: "invalid_token", description: reason, keyboundCode: code.rawValue, realm: realm)
-        default:
-            let scope = requirement.anyOfScopes.isEmpty ? nil : requirement.anyOfScopes.joined(separator: " ")
-            return BearerError(status: .forbidden, error: "insufficient_scope", description: reason, keyboundCode: code.rawValue,
-                               scope: scope, realm: realm)
-        }
-    }
 }

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 @testable import Keybound
 @testable import KeyboundHummingbird
+@testable import KeyboundValidation
 import Synchronization
 import Testing
 
