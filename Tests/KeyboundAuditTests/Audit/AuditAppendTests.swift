@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Keybound
+@testable import Keybound
 import Synchronization
 import Testing
 @testable import KeyboundAudit

@@ -1,5 +1,5 @@
 import Foundation
-import Keybound
+@testable import Keybound
 @testable import KeyboundAudit
 @testable import KeyboundStore
 import Synchronization

@@ -1,5 +1,5 @@
 import Foundation
-import Keybound
+@testable import Keybound
 @testable import KeyboundIncident
 @testable import KeyboundStore
 import Testing

@@ -6,7 +6,7 @@ import KeyboundAudit
 import KeyboundHunt
 import KeyboundIncident
 import KeyboundMail
-@testable import KeyboundPostgres
+import KeyboundPostgres
 import KeyboundStore
 import Testing
 

@@ -1,5 +1,5 @@
 import Foundation
-@testable import Keybound
+import Keybound
 import KeyboundStore
 
 /// What the crash test has seen of the store after a kill: every key (by kid) and every event.

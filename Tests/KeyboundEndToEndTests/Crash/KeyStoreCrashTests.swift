@@ -1,6 +1,6 @@
 import Foundation
 @testable import keybound
-import KeyboundStore
+@testable import KeyboundStore
 import Testing
 
 /// Crash safety of the SQLite key store, with a real process and a real SIGKILL.

@@ -4,7 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Keybound
 import KeyboundApp
-@testable import KeyboundServer
+import KeyboundServer
 import KeyboundStore
 import Testing
 

@@ -1,5 +1,5 @@
 import Foundation
-@testable import Keybound
+import Keybound
 import KeyboundAudit
 import KeyboundStore
 import Testing

@@ -1,8 +1,8 @@
 import Foundation
 import HummingbirdTesting
-@testable import Keybound
-@testable import KeyboundIncident
-@testable import KeyboundServer
+import Keybound
+import KeyboundIncident
+import KeyboundServer
 import KeyboundStore
 import Testing
 

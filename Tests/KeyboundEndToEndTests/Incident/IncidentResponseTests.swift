@@ -2,10 +2,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-@testable import Keybound
+import Keybound
 import KeyboundAudit
-@testable import KeyboundIncident
-@testable import KeyboundServer
+import KeyboundIncident
+import KeyboundServer
 import KeyboundStore
 import Testing
 

@@ -2,10 +2,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-@testable import Keybound
-@testable import KeyboundHummingbird
-@testable import KeyboundValidation
-@testable import KeyboundServer
+import Keybound
+import KeyboundHummingbird
+import KeyboundValidation
+import KeyboundServer
 import Logging
 import ServiceLifecycle
 import Synchronization

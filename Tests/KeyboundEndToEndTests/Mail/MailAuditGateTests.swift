@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 @testable import Keybound
-import KeyboundAudit
+@testable import KeyboundAudit
 @testable import KeyboundMail
 @testable import KeyboundServer
 import Testing

@@ -4,10 +4,10 @@ import FoundationNetworking
 #endif
 import Hummingbird
 @testable import Keybound
-import KeyboundAudit
-import KeyboundHummingbird
-import KeyboundValidation
-import KeyboundMail
+@testable import KeyboundAudit
+@testable import KeyboundHummingbird
+@testable import KeyboundValidation
+@testable import KeyboundMail
 @_spi(Plumbing) @testable import KeyboundServer
 import Logging
 import Testing

@@ -3,12 +3,12 @@ import Foundation
 import FoundationNetworking
 #endif
 import Hummingbird
-@testable import Keybound
+import Keybound
 import KeyboundAudit
 import KeyboundHummingbird
 import KeyboundValidation
 import KeyboundMail
-@_spi(Plumbing) @testable import KeyboundServer
+@_spi(Plumbing) import KeyboundServer
 import Logging
 import Testing
 

@@ -1,11 +1,11 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@_spi(Testing) @testable import Keybound
+@_spi(Testing) import Keybound
 import KeyboundApp
 import KeyboundAudit
-@testable import KeyboundMail
-@_spi(Plumbing) @testable import KeyboundServer
+import KeyboundMail
+@_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 import Logging
 import Testing

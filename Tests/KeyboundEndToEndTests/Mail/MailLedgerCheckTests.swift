@@ -3,10 +3,10 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 @_spi(Testing) @testable import Keybound
-import KeyboundAudit
+@testable import KeyboundAudit
 @testable import KeyboundMail
 @_spi(Plumbing) @testable import KeyboundServer
-import KeyboundStore
+@testable import KeyboundStore
 import Testing
 
 /// The online forgery check in the provider's process: a token signed by its own issuer's real key

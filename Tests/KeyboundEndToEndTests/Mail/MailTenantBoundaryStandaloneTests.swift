@@ -1,8 +1,8 @@
 import Foundation
-@_spi(Testing) @testable import Keybound
+@_spi(Testing) import Keybound
 import KeyboundAudit
-@testable import KeyboundMail
-@_spi(Plumbing) @testable import KeyboundServer
+import KeyboundMail
+@_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 import Testing
 

@@ -2,10 +2,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-@testable import Keybound
+import Keybound
 import KeyboundAudit
-@testable import KeyboundMail
-@testable import KeyboundServer
+import KeyboundMail
+import KeyboundServer
 import Testing
 
 /// Token revocations inside the provider's process (`keybound serve --with-mail`): a token that

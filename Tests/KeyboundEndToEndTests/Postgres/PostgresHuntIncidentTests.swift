@@ -1,11 +1,11 @@
 import Dispatch
 import Foundation
-import Keybound
+@testable import Keybound
 @testable import KeyboundAudit
-import KeyboundHunt
+@testable import KeyboundHunt
 @testable import KeyboundIncident
-import KeyboundMail
-import KeyboundPostgres
+@testable import KeyboundMail
+@testable import KeyboundPostgres
 @testable import KeyboundStore
 import PostgresNIO
 import Testing

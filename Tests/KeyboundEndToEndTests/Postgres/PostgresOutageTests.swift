@@ -1,7 +1,7 @@
 import Foundation
-import Keybound
+@testable import Keybound
 @testable import KeyboundDrill
-import KeyboundPostgres
+@testable import KeyboundPostgres
 @testable import KeyboundStore
 import Synchronization
 import Testing

@@ -1,12 +1,12 @@
 import Foundation
-import Keybound
+@testable import Keybound
 @testable import KeyboundDrill
-import KeyboundHummingbird
-import KeyboundValidation
-@_spi(Plumbing) import KeyboundServer
+@testable import KeyboundHummingbird
+@testable import KeyboundValidation
+@_spi(Plumbing) @testable import KeyboundServer
 @testable import KeyboundStore
 @testable import KeyboundAudit
-import KeyboundPostgres
+@testable import KeyboundPostgres
 import Testing
 import KeyboundTesting
 

@@ -2,10 +2,10 @@ import Foundation
 import GRDB
 import Hummingbird
 import HummingbirdTesting
-import Keybound
+@testable import Keybound
 @_spi(Plumbing) @testable import KeyboundServer
 @testable import KeyboundStore
-import KeyboundPostgres
+@testable import KeyboundPostgres
 import Testing
 import KeyboundTesting
 

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Keybound
 import KeyboundApp
-@_spi(Plumbing) @testable import KeyboundServer
+@_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 import Logging
 import Testing

@@ -6,8 +6,8 @@ import Keybound
 import KeyboundApp
 import KeyboundHummingbird
 import KeyboundValidation
-@testable import KeyboundMail
-@testable import KeyboundServer
+import KeyboundMail
+import KeyboundServer
 import KeyboundStore
 import Testing
 

@@ -2,9 +2,9 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Keybound
-@testable import KeyboundAudit
+import KeyboundAudit
 import KeyboundHummingbirdTesting
-@testable import KeyboundMail
+import KeyboundMail
 import KeyboundTesting
 import Testing
 

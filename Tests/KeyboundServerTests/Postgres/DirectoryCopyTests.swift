@@ -2,9 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-@testable import Keybound
-@_spi(Plumbing) @testable import KeyboundServer
-@testable import KeyboundStore
+import Keybound
+@_spi(Plumbing) import KeyboundServer
+import KeyboundStore
 import Testing
 
 /// On a shared store, `client_credentials` reads the client and resources from a copy of the

@@ -1,10 +1,10 @@
 import Foundation
-import Keybound
+@testable import Keybound
 @testable import KeyboundHummingbird
 @testable import KeyboundValidation
 @testable import KeyboundServer
 @testable import KeyboundStore
-import KeyboundPostgres
+@testable import KeyboundPostgres
 import Logging
 import Synchronization
 import Testing

@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Keybound
+@testable import Keybound
 @_spi(Plumbing) @testable import KeyboundServer
-import KeyboundStore
+@testable import KeyboundStore
 import Testing
 
 /// A provider with the admin API (and, for end-to-end checks, the issuer and OAuth endpoints) over

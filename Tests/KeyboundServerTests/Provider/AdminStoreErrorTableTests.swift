@@ -1,5 +1,5 @@
 @testable import KeyboundServer
-import KeyboundStore
+@testable import KeyboundStore
 import Logging
 import Testing
 

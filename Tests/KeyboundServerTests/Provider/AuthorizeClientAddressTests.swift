@@ -2,9 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Keybound
+@testable import Keybound
 @testable import KeyboundServer
-import KeyboundStore
+@testable import KeyboundStore
 import Testing
 import KeyboundTesting
 

@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Keybound
+@testable import Keybound
 @_spi(Plumbing) @testable import KeyboundServer
-import KeyboundStore
+@testable import KeyboundStore
 import Testing
 
 /// The sign-in page and the authorization request rules: what is shown as a page (never

@@ -2,9 +2,9 @@ import Dispatch
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Keybound
+@testable import Keybound
 @testable import KeyboundServer
-import KeyboundStore
+@testable import KeyboundStore
 import Synchronization
 import Testing
 import KeyboundTesting

@@ -4,7 +4,7 @@ import Hummingbird
 @testable import KeyboundHummingbird
 @testable import KeyboundValidation
 @testable import KeyboundServer
-import KeyboundStore
+@testable import KeyboundStore
 import Testing
 import KeyboundTesting
 

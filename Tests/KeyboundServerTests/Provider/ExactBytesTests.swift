@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Keybound
+@testable import Keybound
 @_spi(Plumbing) @testable import KeyboundServer
-import KeyboundStore
+@testable import KeyboundStore
 import Testing
 
 /// Redirect URIs, audiences, roles and client and issuer ids are compared by exact bytes: a string

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Keybound
-@_spi(Plumbing) @testable import KeyboundServer
+@_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 import Testing
 

@@ -1,7 +1,7 @@
 import Foundation
-import Keybound
+@testable import Keybound
 @_spi(Plumbing) @testable import KeyboundServer
-import KeyboundStore
+@testable import KeyboundStore
 import Synchronization
 import Testing
 #if canImport(Glibc)

@@ -3,7 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import HTTPTypes
 import Keybound
-@testable import KeyboundServer
+import KeyboundServer
 import KeyboundStore
 import Testing
 

@@ -1,6 +1,6 @@
 import Foundation
 @_spi(Plumbing) @testable import KeyboundServer
-import KeyboundStore
+@testable import KeyboundStore
 import Synchronization
 import Testing
 

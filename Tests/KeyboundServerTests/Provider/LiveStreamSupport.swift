@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Keybound
+@testable import Keybound
 @testable import KeyboundHummingbird
 @testable import KeyboundValidation
 @testable import KeyboundServer

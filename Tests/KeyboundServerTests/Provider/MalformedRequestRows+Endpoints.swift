@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import Keybound
-@testable import KeyboundServer
+import KeyboundServer
 
 extension MalformedRequestRows {
     static let introspect = "/contoso/introspect"

@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Keybound
+@testable import Keybound
 @testable import KeyboundServer
 
 /// The rows of ``MalformedRequestTableTests``. Placeholders (`$REFRESH`, `$APP`, `$USERTOKEN`) are

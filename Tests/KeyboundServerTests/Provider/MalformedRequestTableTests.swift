@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Keybound
+@testable import Keybound
 @testable import KeyboundServer
-import KeyboundStore
+@testable import KeyboundStore
 import Testing
 
 /// One hostile or malformed request and what the provider must answer. The rows are in

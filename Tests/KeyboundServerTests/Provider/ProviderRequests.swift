@@ -2,8 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-@testable import Keybound
-@testable import KeyboundServer
+import Keybound
+import KeyboundServer
 import KeyboundStore
 import Testing
 

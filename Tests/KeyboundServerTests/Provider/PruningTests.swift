@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Keybound
+@testable import Keybound
 @testable import KeyboundServer
 @testable import KeyboundStore
 import Logging

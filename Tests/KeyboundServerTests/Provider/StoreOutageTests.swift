@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Hummingbird
 import HummingbirdTesting
-import Keybound
+@testable import Keybound
 @testable import KeyboundServer
 @testable import KeyboundStore
 import Testing

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Keybound
-@testable import KeyboundServer
+import KeyboundServer
 import KeyboundStore
 import Synchronization
 import Testing

@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Keybound
+@testable import Keybound
 @_spi(Plumbing) @testable import KeyboundServer
-import KeyboundStore
+@testable import KeyboundStore
 import Testing
 
 /// The token endpoint's grants end to end, in-process: what the tokens say, that each is in the

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Keybound
+@testable import Keybound
 @testable import KeyboundHummingbird
 @testable import KeyboundValidation
 @testable import KeyboundServer

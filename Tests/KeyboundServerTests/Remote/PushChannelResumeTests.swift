@@ -5,7 +5,7 @@ import Hummingbird
 @testable import KeyboundHummingbird
 @testable import KeyboundValidation
 @testable import KeyboundServer
-import KeyboundStore
+@testable import KeyboundStore
 import Logging
 import Synchronization
 import Testing

@@ -1,10 +1,10 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-@testable import Keybound
-@testable import KeyboundHummingbird
-@testable import KeyboundValidation
-@testable import KeyboundServer
+import Keybound
+import KeyboundHummingbird
+import KeyboundValidation
+import KeyboundServer
 import KeyboundStore
 import Logging
 import Synchronization

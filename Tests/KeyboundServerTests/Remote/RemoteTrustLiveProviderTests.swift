@@ -1,10 +1,10 @@
 import Foundation
 import Hummingbird
-@_spi(Testing) @testable import Keybound
-@testable import KeyboundHummingbird
-@testable import KeyboundValidation
+@_spi(Testing) import Keybound
+import KeyboundHummingbird
+import KeyboundValidation
 import KeyboundHummingbirdTesting
-@_spi(Plumbing) @testable import KeyboundServer
+@_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 import KeyboundTesting
 import Logging

@@ -1,5 +1,5 @@
 import Foundation
-@testable import KeyboundServer
+import KeyboundServer
 import Testing
 
 /// The config file's `database` key and `KEYBOUND_DATABASE`: checked when read, below the flags.

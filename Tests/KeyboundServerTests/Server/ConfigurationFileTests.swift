@@ -1,5 +1,5 @@
 import Foundation
-@testable import KeyboundServer
+import KeyboundServer
 import Testing
 
 /// `keybound serve`'s config file and environment overrides: precedence, the public URL following the

@@ -1,5 +1,5 @@
 import Foundation
-@testable import KeyboundServer
+import KeyboundServer
 import Testing
 
 /// The event-stream caps in the config file and the environment (`streams.*`).

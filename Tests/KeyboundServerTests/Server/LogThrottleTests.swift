@@ -1,4 +1,4 @@
-@testable import KeyboundServer
+import KeyboundServer
 import Testing
 
 /// "store unavailable" during an outage: one line per interval, with how many were held back.

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import KeyboundServer
+import KeyboundServer
 import KeyboundStore
 import Testing
 

@@ -1,9 +1,9 @@
 import Foundation
-import Keybound
+@testable import Keybound
 @testable import KeyboundHummingbird
 @testable import KeyboundValidation
 @testable import KeyboundServer
-import KeyboundStore
+@testable import KeyboundStore
 import Logging
 import Synchronization
 import Testing

@@ -1,5 +1,5 @@
 import Foundation
-@testable import KeyboundStore
+import KeyboundStore
 import Testing
 
 /// The recent-alerts log, on both backends: numbered in commit order across nodes with no gap,

@@ -1,5 +1,5 @@
 import Foundation
-@testable import KeyboundStore
+import KeyboundStore
 import Testing
 
 /// The one storage setting: `--database`, `--data`, `KEYBOUND_DATABASE`, `KEYBOUND_DATA`.

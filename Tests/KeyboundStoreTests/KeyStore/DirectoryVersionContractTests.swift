@@ -1,5 +1,5 @@
 import Foundation
-@testable import KeyboundStore
+import KeyboundStore
 import Testing
 
 /// Each issuer's directory version, on both backends: every change to its clients, users and

@@ -1,5 +1,5 @@
 import Foundation
-@testable import KeyboundStore
+import KeyboundStore
 import Synchronization
 import Testing
 

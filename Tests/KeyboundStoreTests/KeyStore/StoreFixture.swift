@@ -1,6 +1,6 @@
 import Foundation
 import Keybound
-@testable import KeyboundStore
+import KeyboundStore
 import KeyboundPostgres
 import GRDB
 import PostgresNIO

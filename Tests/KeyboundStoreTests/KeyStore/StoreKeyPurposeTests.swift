@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Keybound
-@testable import KeyboundStore
+import KeyboundStore
 import Testing
 
 /// Key purposes: each issuer has an access-token key (its own algorithm) and an RS256 ID-token key,

@@ -1,6 +1,6 @@
 import Foundation
 import Keybound
-@testable import KeyboundStore
+import KeyboundStore
 import Testing
 
 /// What each backend's schema refuses by itself, whichever code writes (a bug, another tool, a

@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-@testable import KeyboundPostgres
+import KeyboundPostgres
 import Testing
 
 /// `abandoning(after:)`: the caller gets the work's result, or the expiry error at the deadline

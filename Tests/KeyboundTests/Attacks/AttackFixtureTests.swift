@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// The attack fixture's legitimate tokens verify, so every rejection in the attack suites is
 /// caused by the one thing each test changes.

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Attack catalog row 2: HMAC/RSA (or EC) key confusion. The "signature" is an HMAC keyed with
 /// the verifier's public key bytes. With `HS256` it stops at the algorithm check

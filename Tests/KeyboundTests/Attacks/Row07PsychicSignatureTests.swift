@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Attack catalog row 7 (CVE-2022-21449, "psychic signatures"): ES256/ES384 signatures with r or
 /// s equal to 0, 1, n−1 or n. Only 1 ≤ r, s ≤ n−1 can verify; none of these does: `bad_signature`.

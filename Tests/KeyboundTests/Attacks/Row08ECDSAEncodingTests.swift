@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Attack catalog row 8: ECDSA encoding and malleability. Only raw r‖s of exactly 64 (ES256) or
 /// 96 (ES384) bytes is accepted: DER, extra bytes, trailing zeros and out-of-range scalars are

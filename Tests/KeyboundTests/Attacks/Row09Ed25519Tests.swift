@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Attack catalog row 9: Ed25519 malleability and small-order points. S + L (S ≥ L) and
 /// non-canonical R are `bad_signature`; small-order public keys are refused at import

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Attack catalog row 10: Bleichenbacher's e=3 forgery needs a key with a small exponent.
 /// Keybound refuses e ≠ 65537 at import (`weak_key`); a key set entry holding such a key is kept

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Attack catalog row 14: a JWE handed to a JWS/JWT verifier. The verifier takes signed compact
 /// tokens only; five segments are `malformed_token`, and a JWE-style `alg` in a three-segment

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Attack catalog row 18: trailing dots and extra or missing segments. A compact JWS has exactly
 /// three segments and a non-empty header: everything else is `malformed_token`. An empty payload

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Attack catalog row 27: a key whose `use`/`key_ops` forbid signature verification. The key
 /// imports, but a token naming it is `key_not_usable`, even with a valid signature.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Attack catalog row 28: weak or invalid keys are refused at import. RSA below 2048 bits and
 /// e = 1 are `weak_key`; EC points off the curve are `invalid_key`; a key set containing an

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Attack catalog row 30: empty or truncated signatures (CVE-2020-28042). A zero-length or short
 /// signature never verifies: `bad_signature` for every asymmetric algorithm; the HS256 form stops

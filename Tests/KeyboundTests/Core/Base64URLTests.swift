@@ -1,5 +1,5 @@
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Canonical unpadded base64url (RFC 4648 §5): one accepted encoding per byte string.
 @Suite("Base64URL")

@@ -1,5 +1,5 @@
 import Testing
-@testable import Keybound
+import Keybound
 
 /// RFC 7638 thumbprints and JWK import basics.
 @Suite("JWK import and thumbprints")

@@ -1,5 +1,5 @@
 import Testing
-@testable import Keybound
+import Keybound
 
 /// The strict JSON reader refuses what lenient parsers disagree about.
 @Suite("StrictJSONParser")

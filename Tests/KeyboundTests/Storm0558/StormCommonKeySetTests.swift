@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Storm-0558 (b): one "common" JWKS publishing consumer and enterprise keys, each with a per-key
 /// `issuer` member. Loaded with ``TrustStore/addCommonKeySet(_:tenancies:maximumTokenLifetime:)``, each key

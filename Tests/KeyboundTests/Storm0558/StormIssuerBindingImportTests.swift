@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Storm-0558 (f): a key that names its issuer can only be trusted for that issuer. Trusting the
 /// consumer key (or a key set holding it) for the enterprise issuer is refused with `issuer_binding`.

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Storm-0558 (h): the real 2016 consumer (MSA) signing key, as Microsoft published it. It must load
 /// as a consumer-issuer key with its `x5c`, and its certificate (2016-04-05 to 2021-04-04) must make

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Storm-0558 (a): with per-issuer trust, a token claiming the enterprise tenant but signed by the
 /// consumer key (under the consumer `kid`) is `issuer_key_mismatch`, naming the consumer issuer as

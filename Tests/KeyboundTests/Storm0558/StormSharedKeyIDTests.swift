@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Storm-0558 (e): keys are found by (issuer, kid), never by kid alone, so two issuers using the
 /// same `kid` never confuse each other.

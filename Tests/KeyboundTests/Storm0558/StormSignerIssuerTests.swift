@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Storm-0558 (g): a signing key signs only for its own issuer. `TokenSigner` refuses claims whose
 /// `iss` is missing, not a string, or any other issuer (exact comparison).

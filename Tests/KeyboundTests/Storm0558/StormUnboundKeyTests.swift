@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Storm-0558 (d): a key in a common set with no `issuer` member is bound to no one and verifies
 /// nothing (`key_not_usable`): validation fails closed, unlike the 2023 SDK default.

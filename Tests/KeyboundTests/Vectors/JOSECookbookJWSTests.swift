@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Proves Keybound's verdict on every JWS example of the JOSE cookbook (RFC 7520 §4, RFC 8037's
 /// Ed25519 example, RFC 7797): RS256 (4.1) and Ed25519 verify with `JWSVerifier(key:)`; PS384,

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Proves the JWS wiring end to end for each of the five algorithms, with freshly generated keys
 /// (the Wycheproof messages are raw messages, not JWS signing inputs, so they cannot be wrapped as

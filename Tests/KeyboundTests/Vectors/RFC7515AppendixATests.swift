@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Proves Keybound's verdict on every RFC 7515 Appendix A example: A.2 (RS256) and A.3 (ES256)
 /// verify with `JWSVerifier(key:)` (the tokens carry no `kid`) and stop verifying when a signature

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Locates the public conformance vectors, `Tests/Test Vectors/` in the repository, found from this
 /// file's `#filePath` as swift-crypto finds its Wycheproof files (the repository needs nothing beside it).

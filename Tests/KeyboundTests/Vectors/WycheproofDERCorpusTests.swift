@@ -1,5 +1,5 @@
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Proves that DER-encoded ECDSA signatures are never accepted as ES256 JWS signatures
 /// (RFC 7518 §3.4 requires the 64-byte r ‖ s form): every signature of Wycheproof's DER P-256 file,

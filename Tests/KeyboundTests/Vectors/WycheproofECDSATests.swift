@@ -1,5 +1,5 @@
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Proves that ES256 and ES384 signature checks (`JWSPublicKey.isValidSignature` with keys
 /// imported as JWKs) agree with every Wycheproof ECDSA P1363 vector (raw r ‖ s, the JWS form):

@@ -1,5 +1,5 @@
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Proves that EdDSA (Ed25519) signature checks agree with every Wycheproof Ed25519 vector:
 /// `valid` verifies, `invalid` (including S ≥ L malleability, truncated and trailing-garbage

@@ -1,5 +1,5 @@
 import Testing
-@testable import Keybound
+import Keybound
 
 /// Proves that RS256 and PS256 signature checks agree with every Wycheproof RSA vector for
 /// 2048-bit keys with SHA-256: padding, DigestInfo and PSS forgeries are rejected, genuine

@@ -1,5 +1,5 @@
 import Foundation
-@testable import Keybound
+import Keybound
 
 /// Runs a Wycheproof signature file through Keybound's JWS-level API: each group's key is imported
 /// as a JWK (built from the raw form when the group has none), and each test's signature is checked

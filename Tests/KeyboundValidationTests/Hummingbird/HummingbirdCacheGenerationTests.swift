@@ -1,7 +1,7 @@
 import Foundation
-@testable import Keybound
-@testable import KeyboundHummingbird
-@testable import KeyboundValidation
+import Keybound
+import KeyboundHummingbird
+import KeyboundValidation
 import Synchronization
 import Testing
 

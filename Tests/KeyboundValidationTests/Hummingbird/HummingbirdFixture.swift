@@ -2,9 +2,9 @@ import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import Keybound
-@testable import KeyboundHummingbird
-@testable import KeyboundValidation
+import Keybound
+import KeyboundHummingbird
+import KeyboundValidation
 import Synchronization
 
 /// Keys, trust, tokens and a small app for the Hummingbird middleware tests.

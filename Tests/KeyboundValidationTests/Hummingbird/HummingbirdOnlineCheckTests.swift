@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import Keybound
-@testable import KeyboundHummingbird
-@testable import KeyboundValidation
+import Keybound
+import KeyboundHummingbird
+import KeyboundValidation
 import Synchronization
 import Testing
 

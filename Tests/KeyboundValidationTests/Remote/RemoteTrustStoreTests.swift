@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
-@testable import Keybound
-@testable import KeyboundHummingbird
-@testable import KeyboundValidation
+import Keybound
+import KeyboundHummingbird
+import KeyboundValidation
 import Logging
 import Synchronization
 import Testing

@@ -1,5 +1,5 @@
-@testable import KeyboundHummingbird
-@testable import KeyboundValidation
+import KeyboundHummingbird
+import KeyboundValidation
 import Testing
 
 /// The WHATWG `text/event-stream` parser, against inputs that trip naive parsers.
