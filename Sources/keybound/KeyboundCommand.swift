@@ -1,4 +1,5 @@
 import ArgumentParser
+import KeyboundServer
 import Foundation
 
 /// `keybound`: issuer-bound token tooling. Exit codes: 0 success or valid, 1 token rejected,
@@ -13,6 +14,9 @@ struct KeyboundCommand: AsyncParsableCommand {
     )
 
     static func main() async {
+        for warning in EnvironmentVariables.warnings(for: ProcessInfo.processInfo.environment) {
+            FileHandle.standardError.write(Data((warning + "\n").utf8))
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
