@@ -1,5 +1,5 @@
 import Foundation
-@_spi(Testing) import Keybound
+import Keybound
 
 /// An issuer for tests of code that validates Keybound tokens: it holds its own signing key,
 /// mints access tokens with the RFC 9068 claims, and describes itself as a `TrustedIssuer`.
@@ -33,7 +33,9 @@ public struct FakeIssuer: Sendable {
     ///   - tenantID: the issuer's fixed tenant id (its tokens carry it as `tid`); nil for an issuer
     ///     without one.
     ///   - algorithm: the key's algorithm.
-    ///   - clock: the clock for `iat` and `exp` (a new one at the current time by default).
+    ///   - clock: the clock for `iat` and `exp`. The default is a new ``TestClock`` reading the time
+    ///     of this call; it stands still, so tokens minted later carry that time until the test
+    ///     moves it. Share one clock with the verifier under test (``TestClock/verificationClock``).
     public init(_ identifier: String, tenantID: String? = nil, algorithm: JWSAlgorithm = .es256,
                 clock: TestClock = TestClock()) throws {
         self.identifier = identifier
@@ -52,8 +54,8 @@ public struct FakeIssuer: Sendable {
         return issuer
     }
 
-    /// Access-token claims: `iss`, `sub`, `aud`, `iat`, `exp`, `jti`, `client_id`, and `tid`,
-    /// `scope` and `roles` when given. `extra` claims are added last and replace any of these.
+    /// Access-token claims: `iss`, `sub`, `aud`, `iat`, `exp`, `jti`, `client_id`, `idtyp` (`app`
+    /// for roles without a scope, else `user`), and `tid`, `scope` and `roles` when given. `extra` claims are added last and replace any of these.
     public func claims(
         subject: String = "alice", audience: String, scope: String? = nil, roles: [String]? = nil,
         clientID: String = "test-client", lifetime: TimeInterval = 600, tokenID: String = UUID().uuidString,
@@ -71,6 +73,8 @@ public struct FakeIssuer: Sendable {
         if let tenantID { claims["tid"] = .string(tenantID) }
         if let scope { claims["scope"] = .string(scope) }
         if let roles { claims["roles"] = .array(roles.map(JSONValue.string)) }
+        // As the provider marks its tokens: an application's carries roles and no scope.
+        claims["idtyp"] = .string(roles != nil && scope == nil ? "app" : "user")
         for member in extra.members { claims[member.name] = member.value }
         return claims
     }

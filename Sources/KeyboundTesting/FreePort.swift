@@ -2,6 +2,8 @@ import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Loopback ports for the servers tests start.
@@ -25,7 +27,11 @@ package enum FreePort {
 
     /// A loopback port the kernel says is free right now.
     private static func unusedPort() -> Int? {
+        #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var address = sockaddr_in()

@@ -58,9 +58,10 @@ public struct TokenSigner: Sendable {
 
     /// Signs an arbitrary header and payload, with none of the checks of ``sign(claims:type:)``.
     ///
-    /// For tests only (`@_spi(Testing) import Keybound`): they build hostile tokens with it, such
-    /// as a token claiming another issuer than its key's.
-    @_spi(Testing) public func sign(header: JSONObject, payload: [UInt8]) throws(SigningError) -> String {
+    /// For Keybound's own tests and its testing product only (package access): they build hostile
+    /// tokens with it, such as a token claiming another issuer than its key's. Not SPI: no program
+    /// outside this package can opt into skipping the issuer check.
+    package func sign(header: JSONObject, payload: [UInt8]) throws(SigningError) -> String {
         try sign(encodedHeader: Base64URL.encodedBytes(JSONWriter().bytes(.object(header))), payload: payload)
     }
 

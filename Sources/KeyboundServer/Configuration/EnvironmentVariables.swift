@@ -25,7 +25,8 @@ package enum EnvironmentVariables {
         return environment.keys.filter { $0.hasPrefix("KEYBOUND_") && !known.contains($0) }.sorted().map { name in
             let closest = known.map { ($0, ConfigurationSetting.editDistance($0, name)) }.min { $0.1 < $1.1 }
             let hint = closest.flatMap { $0.1 <= 3 ? " (did you mean \($0.0)?)" : nil } ?? ""
-            return "keybound: warning: no command reads the environment variable \(name)\(hint); it is ignored"
+            let shown = name.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? String($0) : "?" }.joined()
+            return "keybound: warning: no command reads the environment variable \(shown)\(hint); it is ignored"
         }
     }
 }

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-@_spi(Testing) import Keybound
+import Keybound
 import KeyboundAudit
 import KeyboundHunt
 import KeyboundStore

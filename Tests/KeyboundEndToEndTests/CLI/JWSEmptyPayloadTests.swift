@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// RFC 7515 allows an empty payload: a correctly signed JWS whose payload segment is empty is a
 /// valid JWS at the signature level (`JWSVerifier`, `keybound jws verify`). It is no token, though:

@@ -21,6 +21,14 @@ struct IncidentCLITests {
         let environment = ["KEYBOUND_KEK": kek.base64Text]
         let base = ["incident", "respond", "--data", directory.path, "--issuer", "consumers", "--kid=\(kid)", "--reason", "drill"]
 
+        #if !DEBUG
+        // A release build (`swift test -c release`) has no hook: it refuses to run while the variable is set.
+        let refused = try await StoreCLI.run(base, environment: environment.merging(["KEYBOUND_TEST_KILL_AFTER": "revoke_key"]) { $1 })
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("test hook of debug builds"), "\(refused.stderr)")
+        await #expect(try manager.keys(issuerID: "consumers").first { $0.keyID == kid }?.state == .active, "nothing was done")
+        return
+        #endif
         let killed = try await StoreCLI.run(base, environment: environment.merging(["KEYBOUND_TEST_KILL_AFTER": "revoke_key"]) { $1 })
         #expect(killed.status == 137)
         let open = try await StoreCLI.run(["incident", "list", "--data", directory.path], environment: environment)

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@_spi(Testing) import Keybound
+import Keybound
 import KeyboundApp
 import KeyboundAudit
 import KeyboundMail

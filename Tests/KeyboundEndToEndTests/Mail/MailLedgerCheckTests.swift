@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-@_spi(Testing) @testable import Keybound
+@testable import Keybound
 @testable import KeyboundAudit
 @testable import KeyboundMail
 @_spi(Plumbing) @testable import KeyboundServer

@@ -1,5 +1,5 @@
 import Foundation
-@_spi(Testing) import Keybound
+import Keybound
 import KeyboundAudit
 import KeyboundMail
 @_spi(Plumbing) import KeyboundServer

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@_spi(Testing) @testable import Keybound
+@testable import Keybound
 @_spi(Plumbing) @testable import KeyboundServer
 @testable import KeyboundStore
 import Testing

@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-@_spi(Testing) import Keybound
+import Keybound
 import KeyboundHummingbird
 import KeyboundValidation
 import KeyboundHummingbirdTesting

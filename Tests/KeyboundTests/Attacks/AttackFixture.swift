@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) @testable import Keybound
+@testable import Keybound
 
 /// Keys generated once per test process (RSA generation is slow), one per algorithm.
 ///

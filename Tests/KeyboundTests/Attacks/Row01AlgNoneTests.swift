@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 1: `alg:none` in any casing, with the signature empty or kept, and `alg`
 /// missing, null, empty or not a string. Keybound has no unsecured mode: `unsupported_algorithm`.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) @testable import Keybound
+@testable import Keybound
 
 /// Attack catalog row 3: a `kid` that selects a key of the wrong type in a mixed key set. Each
 /// key is bound to one algorithm (`algorithm_mismatch`), HMAC is never accepted, and key sets

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 4 (CVE-2018-0114): the attacker signs with their own key and embeds its
 /// public key in the header (`jwk`, or a certificate in `x5c`). Keybound never takes a trust

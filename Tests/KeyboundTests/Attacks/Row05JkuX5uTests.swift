@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 5: `jku`/`x5u` pointing at an attacker's key set or an internal host.
 /// Keybound never dereferences a URL from a token; a token carrying one is `forbidden_header`.

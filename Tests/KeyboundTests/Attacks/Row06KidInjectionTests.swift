@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 6: `kid` path traversal, SQL or command injection. `kid` is an opaque
 /// lookup into the in-memory trust store; an unknown `kid` is `unknown_key` and never falls back

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 11: duplicate JSON member names, which parsers resolve differently
 /// (first-wins vs last-wins). Keybound rejects them: `malformed_header` in the header,

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 12: `crit` naming extensions the verifier may not understand. Keybound
 /// understands no extension and never issues `crit`, so any `crit` (empty, unknown, standard

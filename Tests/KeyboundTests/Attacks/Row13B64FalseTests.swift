@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 13: RFC 7797 unencoded payloads (`b64:false`). A JWT never uses them:
 /// `b64` in any form is `forbidden_header`; a raw payload containing `.` breaks the three-segment

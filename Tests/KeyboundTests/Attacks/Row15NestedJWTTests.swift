@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 15: nested JWTs. Keybound has no nested path: an outer JWE is five
 /// segments (`malformed_token`); an unsecured inner token on its own is `unsupported_algorithm`;

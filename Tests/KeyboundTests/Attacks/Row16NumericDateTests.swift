@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 16: exotic NumericDate values. Anything that is not a finite JSON number
 /// within ±2^53 is `malformed_claims` (never "claim absent", never saturated); fractional

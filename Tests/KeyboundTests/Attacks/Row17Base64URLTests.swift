@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 17: non-canonical base64url and Unicode tricks. Only the unpadded RFC 4648
 /// §5 alphabet in its one canonical form is accepted (`malformed_token`); decoded headers and

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 19: token length and dot-flood denial of service. Input above the limit
 /// (16 KiB by default) is `token_too_large` before any splitting or decoding; a flood of dots

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 20: deep-JSON, decompression and PBES2 denial of service. Nesting deeper
 /// than 32 levels is `malformed_claims` (or `malformed_header`), without recursion blow-up;

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 21: `exp`/`nbf`/`iat` boundaries with an explicit skew. Rejected at
 /// now ≥ exp + skew (`token_expired`), now < nbf − skew (`token_not_yet_valid`), iat > now + skew

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 22: `aud` as array vs string. Accepted if any element equals the expected
 /// audience exactly; empty arrays, non-string members and non-array/non-string values are

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 23: `iss` mismatch or partial match (CVE-2024-53861). The issuer is compared
 /// by exact string equality. A variant iss signed by a key no trusted issuer knows is

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 24 (Storm-0558): a token claiming issuer B signed by a key published for
 /// issuer A. Keys are bound to their issuer, so it is `issuer_key_mismatch` whether the keys come

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 25: `typ` confusion. An access-token policy accepts only `at+jwt` /
 /// `application/at+jwt` (case-insensitive); ID tokens, DPoP proofs, security event tokens and

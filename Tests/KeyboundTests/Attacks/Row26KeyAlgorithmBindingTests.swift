@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) @testable import Keybound
+@testable import Keybound
 
 /// Attack catalog row 26: the JWK's `alg` differs from the header's. A key is bound to one
 /// algorithm (its `alg`, or the one implied by its type): any other header `alg` is

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Attack catalog row 29: JSON serialization, unprotected headers and compact/JSON polyglots
 /// (CVE-2022-39227). Keybound accepts the compact form only: `malformed_token`.

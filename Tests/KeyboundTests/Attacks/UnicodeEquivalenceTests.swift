@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Rows 6, 22 and 23 under Unicode: RFC 7519 §2 compares StringOrURI values "as case-sensitive
 /// strings with no transformations or canonicalizations applied", so `aud`, `iss` and `kid` must

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// The Storm-0558 cast: a consumer issuer (think MSA) and an enterprise tenant issuer, each with
 /// its own RSA signing key, plus helpers to sign tokens for either issuer with any key.

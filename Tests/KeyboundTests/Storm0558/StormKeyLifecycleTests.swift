@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Storm-0558 (j): the key's lifecycle bounds what it can vouch for. Revoked → `key_revoked`;
 /// pending, retired, or `iat` outside the active window (which ends at the maximum age) →

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Testing) import Keybound
+import Keybound
 
 /// Storm-0558 (c): Microsoft-style multi-tenant keys whose per-key `issuer` is a template,
 /// `https://login.microsoftonline.com/{tenantid}/v2.0`. Such a key verifies a token only when its

@@ -3,7 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-@_spi(Testing) @testable import Keybound
+@testable import Keybound
 @testable import KeyboundHummingbird
 @testable import KeyboundValidation
 import Testing

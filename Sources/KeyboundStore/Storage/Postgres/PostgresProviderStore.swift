@@ -93,6 +93,7 @@ package final class PostgresProviderStore: ProviderStore {
     /// pool's own errors, a deadline) as a database that cannot be reached, also `storage`.
     static func storeError(_ error: any Error, conflict: StoreError? = nil) -> StoreError {
         if let error = error as? StoreError { return error }
+        if let error = error as? PostgresStorageError { return StoreError(.storage, error.message) }
         if let error = error as? PSQLError {
             if let conflict, error.serverInfo?[.sqlState] == "23505" { return conflict }
             return StoreError(.storage, "the database refused: \(error.serverInfo?[.message] ?? "\(error.code)")")

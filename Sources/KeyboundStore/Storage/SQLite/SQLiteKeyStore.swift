@@ -47,9 +47,29 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
     }
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction (the counter and observers as `KeyStoreCommits`).
+    ///
+    /// Writers of this process to the same file take turns first, in arrival order
+    /// (``writerTurns(for:)``): SQLite's busy handler is no queue, and a writer that sleeps in it
+    /// while others of the process write back to back can wait past the busy timeout. (Writers in
+    /// other processes still meet on SQLite's lock.)
     public func write<T: Sendable>(_ body: @escaping @Sendable (any KeyStoreSession) async throws -> T) async throws -> T {
-        try await recorder.recording { try await session(begin: "BEGIN IMMEDIATE TRANSACTION", body) }
+        try await Self.writerTurns(for: path).withLock {
+            try await recorder.recording { try await session(begin: "BEGIN IMMEDIATE TRANSACTION", body) }
+        }
     }
+
+    /// The writers' turns of one database file, shared by every instance of this process that opens it.
+    private static func writerTurns(for path: String) -> AsyncSerialLock {
+        let file = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        return writerTurnsByFile.withLock { turns in
+            if let existing = turns[file] { return existing }
+            let created = AsyncSerialLock()
+            turns[file] = created
+            return created
+        }
+    }
+
+    private static let writerTurnsByFile = Mutex<[String: AsyncSerialLock]>([:])
 
     /// One transaction made of steps on the store's one connection, with awaits between them (the
     /// lifecycle's code in between is async). GRDB runs a transaction inside one synchronous
