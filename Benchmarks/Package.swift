@@ -38,6 +38,7 @@ let package = Package(
                 .product(name: "KeyboundStore", package: root),
                 .product(name: "KeyboundServer", package: root),
                 .product(name: "KeyboundHummingbird", package: root),
+                .product(name: "KeyboundValidation", package: root),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -50,6 +51,7 @@ let package = Package(
                 .product(name: "KeyboundStore", package: root),
                 .product(name: "KeyboundServer", package: root),
                 .product(name: "KeyboundHummingbird", package: root),
+                .product(name: "KeyboundValidation", package: root),
                 .product(name: "KeyboundMail", package: root),
                 .product(name: "KeyboundAudit", package: root),
                 .product(name: "Hummingbird", package: "hummingbird"),
