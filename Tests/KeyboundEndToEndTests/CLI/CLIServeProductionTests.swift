@@ -99,9 +99,9 @@ struct CLIServeProductionTests {
         let server = try CLIServer(["serve", "--data", directory.appendingPathComponent("data").path, "--port", "\(port)",
                                     "--metrics-listen", "127.0.0.1:\(metricsPort)"], environment: CLIServer.environment())
         defer { server.stop() }
-        let started = try await server.waitFor("Keybound listening", seconds: 120)
-        try #require(started, "serve did not start:\n\(server.text)")
-        #expect(server.text.contains("http://127.0.0.1:\(metricsPort)/metrics"))
+        // The metrics line comes a few lines after "Keybound listening": wait for it, not the first.
+        let started = try await server.waitFor("metrics: http://127.0.0.1:\(metricsPort)/metrics", seconds: 120)
+        try #require(started, "serve did not start, or did not name its metrics listener:\n\(server.text)")
         let health = try await Self.get("http://127.0.0.1:\(port)/health")
         #expect(health.status == 200)
         let publicMetrics = try await Self.get("http://127.0.0.1:\(port)/metrics")
