@@ -12,7 +12,9 @@ let package = Package(
         .library(name: "KeyboundValidation", targets: ["KeyboundValidation"]),
         .library(name: "KeyboundHummingbird", targets: ["KeyboundHummingbird"]),
         .library(name: "KeyboundAudit", targets: ["KeyboundAudit"]),
+        .library(name: "KeyboundResourceKit", targets: ["KeyboundResourceKit"]),
         .library(name: "KeyboundMail", targets: ["KeyboundMail"]),
+        .library(name: "KeyboundFiles", targets: ["KeyboundFiles"]),
         .library(name: "KeyboundHunt", targets: ["KeyboundHunt"]),
         .library(name: "KeyboundIncident", targets: ["KeyboundIncident"]),
         // For people who build on Keybound, in the manner of HummingbirdTesting: a fake issuer that
@@ -122,6 +124,8 @@ let package = Package(
                 "KeyboundHummingbird",
                 "KeyboundValidation",
                 "KeyboundMail",
+                "KeyboundFiles",
+                "KeyboundResourceKit",
                 "KeyboundAudit",
                 "KeyboundHunt",
                 "KeyboundPostgres",
@@ -170,8 +174,27 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Keybound Mail: the protected resource (mailboxes per tenant) behind the bearer middleware,
-        // recording every access attempt in the audit log.
+        // The resource-server kit: what every protected resource needs around its routes (bearer
+        // authentication, one audit record per attempt or 503, bounded records of refused tokens,
+        // alerts, local or remote trust), and a host serving several resources on one listener.
+        .target(
+            name: "KeyboundResourceKit",
+            dependencies: [
+                "Keybound",
+                "KeyboundPostgres",
+                "KeyboundHummingbird",
+                "KeyboundValidation",
+                "KeyboundAudit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Keybound Mail: the protected resource (mailboxes per tenant), written on the kit.
         .target(
             name: "KeyboundMail",
             dependencies: [
@@ -181,11 +204,26 @@ let package = Package(
                 "KeyboundHummingbird",
                 "KeyboundValidation",
                 "KeyboundAudit",
+                "KeyboundResourceKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // Keybound Files: a drive per user, the resource kit's worked example (docs/resource-kit.md).
+        .target(
+            name: "KeyboundFiles",
+            dependencies: [
+                "Keybound",
+                "KeyboundSQLite",
+                "KeyboundPostgres",
+                "KeyboundAudit",
+                "KeyboundValidation",
+                "KeyboundResourceKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         // The hunt: the audit log joined with the issuance ledger and the key store (forged tokens,
@@ -241,6 +279,8 @@ let package = Package(
                 "KeyboundHummingbird",
                 "KeyboundValidation",
                 "KeyboundMail",
+                "KeyboundFiles",
+                "KeyboundResourceKit",
                 "KeyboundHunt",
                 "KeyboundIncident",
                 "KeyboundPostgres",
@@ -362,6 +402,20 @@ let package = Package(
         ),
         // Detection: the hunt and incident response.
         .testTarget(
+            name: "KeyboundResourceTests",
+            dependencies: [
+                "KeyboundResourceKit",
+                "KeyboundFiles",
+                "KeyboundAudit",
+                "KeyboundValidation",
+                "Keybound",
+                "KeyboundTesting",
+                "KeyboundHummingbirdTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
             name: "KeyboundDetectionTests",
             dependencies: [
                 "KeyboundHunt",
@@ -393,6 +447,8 @@ let package = Package(
                 "KeyboundValidation",
                 "KeyboundAudit",
                 "KeyboundMail",
+                "KeyboundFiles",
+                "KeyboundResourceKit",
                 "KeyboundHunt",
                 "KeyboundIncident",
                 "KeyboundTesting",

@@ -5,6 +5,7 @@ import KeyboundAudit
 import KeyboundHummingbird
 import KeyboundValidation
 import KeyboundMail
+import KeyboundResourceKit
 import Logging
 import ServiceLifecycle
 
@@ -42,9 +43,9 @@ public struct RemoteMail: Sendable {
                             now: @escaping @Sendable () -> Date = { Date() }, clock: VerificationClock = .system,
                             onKeyEvent: @escaping @Sendable (KeyEventNotice) -> Void = { _ in },
                             onTokenRevoked: @escaping @Sendable (TokenEventNotice) -> Void = { _ in }) throws -> RemoteMail {
-        let keyEvents = KeyEventSubscriber(store: trust, credentials: credentials, onEvent: onKeyEvent)
-        return try make(store: store, audit: audit, trust: trust, cache: cache, credentials: credentials, logger: logger, alerts: alerts,
-                        now: now, clock: clock, keyEvents: keyEvents, onTokenRevoked: onTokenRevoked)
+        try make(store: store, audit: audit, trust: trust, logger: logger, alerts: alerts, now: now,
+                 resourceTrust: try RemoteResourceTrust.make(audience: MailAPI.audience, trust: trust, cache: cache, credentials: credentials,
+                                                             clock: clock, onKeyEvent: onKeyEvent, onTokenRevoked: onTokenRevoked))
     }
 
     /// As above, the key-event stream going through `client` (which must not follow redirects;
@@ -52,31 +53,15 @@ public struct RemoteMail: Sendable {
     package static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, cache: VerifiedTokenCache, client: HTTPClient,
                              logger: Logger, alerts: AlertCenter?, now: @escaping @Sendable () -> Date,
                              clock: VerificationClock) throws -> RemoteMail {
-        try make(store: store, audit: audit, trust: trust, cache: cache, credentials: [:], logger: logger, alerts: alerts, now: now,
-                 clock: clock, keyEvents: KeyEventSubscriber(store: trust, client: client), onTokenRevoked: { _ in })
+        try make(store: store, audit: audit, trust: trust, logger: logger, alerts: alerts, now: now,
+                 resourceTrust: try RemoteResourceTrust.make(audience: MailAPI.audience, trust: trust, cache: cache, client: client, clock: clock))
     }
 
-    private static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, cache: VerifiedTokenCache,
-                             credentials: [String: StreamCredentials], logger: Logger, alerts: AlertCenter?,
-                             now: @escaping @Sendable () -> Date, clock: VerificationClock, keyEvents: KeyEventSubscriber,
-                             onTokenRevoked: @escaping @Sendable (TokenEventNotice) -> Void) throws -> RemoteMail {
-        let issuers = trust.configuration.issuers.map(\.url)
-        let revoked = RevokedTokens()
-        let policy = MailService.policy(additionalChecks: [RevokedTokenCheck(revoked)])
-        let service = MailService(
-            store: store, audit: audit, configuration: try MailConfiguration(allowedIssuers: Set(issuers)), cache: cache,
-            logger: logger, now: now, alerts: alerts,
-            onRejection: { rejection in
-                // A kid this store does not know may be a fresh key: refresh (rate-limited per issuer).
-                guard rejection.code == .unknownKey, let issuer = rejection.tokenIssuer, let kid = rejection.keyID else { return }
-                Task { _ = await trust.refreshForUnknownKey(issuer: issuer, keyID: kid) }
-            },
-            verifier: { TokenVerifier(trust: trust.trustStore(), policy: policy, clock: clock) })
-        var subscribers: [any Service] = [keyEvents]
-        let followed = issuers.compactMap { url in credentials[url].map { TokenEventSubscriber.Issuer(url: url, credentials: $0) } }
-        if !followed.isEmpty {
-            subscribers.append(TokenEventSubscriber(issuers: followed, revoked: revoked, cache: cache, onEvent: onTokenRevoked))
-        }
-        return RemoteMail(service: service, trust: trust, subscribers: subscribers)
+    private static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, logger: Logger, alerts: AlertCenter?,
+                             now: @escaping @Sendable () -> Date, resourceTrust: ResourceTrust) throws -> RemoteMail {
+        let configuration = try MailConfiguration(allowedIssuers: Set(trust.configuration.issuers.map(\.url)))
+        let service = MailService(store: store, audit: audit, configuration: configuration, trust: resourceTrust, alerts: alerts,
+                                  logger: logger, now: now)
+        return RemoteMail(service: service, trust: trust, subscribers: resourceTrust.subscribers)
     }
 }

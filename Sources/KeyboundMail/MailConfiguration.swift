@@ -1,4 +1,5 @@
 import Foundation
+import KeyboundResourceKit
 
 /// Keybound Mail's settings.
 public struct MailConfiguration: Sendable {

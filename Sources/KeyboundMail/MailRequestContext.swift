@@ -1,25 +1,7 @@
-import Hummingbird
-import KeyboundHummingbird
-import KeyboundValidation
-import NIOCore
+import KeyboundResourceKit
 
-/// Keybound Mail's request context: the bearer identity and outcome, and the peer address for
-/// the audit log.
-public struct MailRequestContext: KeyboundAuthenticatedContext, RemoteAddressRequestContext {
-    /// Hummingbird's own per-request values.
-    public var coreContext: CoreRequestContextStorage
-    /// The verified identity, once `BearerAuthenticator` accepted a token.
-    public var identity: KeyboundIdentity?
-    /// What the authenticator concluded.
-    public var authenticationOutcome: AuthenticationOutcome?
-    /// The client's address as the server saw it (`nil` in tests without a socket).
-    public let remoteAddress: SocketAddress?
+/// Keybound Mail's request context: the kit's (the bearer identity and outcome, the peer address).
+public typealias MailRequestContext = ResourceRequestContext
 
-    /// The context of a new request.
-    public init(source: ApplicationRequestContextSource) {
-        self.coreContext = .init(source: source)
-        self.identity = nil
-        self.authenticationOutcome = nil
-        self.remoteAddress = source.channel.remoteAddress
-    }
-}
+/// A refusal by Keybound Mail: the kit's, with Keybound Mail's codes (`docs/mail.md` lists them).
+public typealias MailError = ResourceError

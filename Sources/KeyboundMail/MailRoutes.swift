@@ -3,21 +3,22 @@ import Hummingbird
 import Keybound
 import KeyboundAudit
 import KeyboundHummingbird
+import KeyboundResourceKit
 import KeyboundValidation
 
-/// Keybound Mail's protected routes. Every handler runs through ``serve(_:_:_:requirement:_:)``,
+/// Keybound Mail's protected routes. Every handler runs through the kit's `ResourceGuard/serve`,
 /// which enforces the route's requirement and records exactly one audit record per request.
 struct MailRoutes: Sendable {
     let service: MailService
-    let auditor: MailAuditor
+    let resourceGuard: ResourceGuard
     private let readMine: IdentityRequirement
     private let sendMine: IdentityRequirement
     private let readUser: IdentityRequirement
     private let readAudit: IdentityRequirement
 
-    init(service: MailService, auditor: MailAuditor) {
+    init(service: MailService, resourceGuard: ResourceGuard) {
         self.service = service
-        self.auditor = auditor
+        self.resourceGuard = resourceGuard
         let issuers = service.configuration.allowedIssuers
         // The issuer set is validated non-empty by MailConfiguration and the names are constants.
         readMine = try! IdentityRequirement(allowedIssuers: issuers, anyOfScopes: [MailAPI.readScope], principal: .delegated)
@@ -29,41 +30,41 @@ struct MailRoutes: Sendable {
 
     func register(on group: RouterGroup<MailRequestContext>) {
         group.get("/me/messages") { request, context in
-            try await serve(request, context, .listMessages, requirement: readMine) { identity in
+            try await resourceGuard.serve(request, context, operation: MailOperation.listMessages.rawValue, requirement: readMine) { identity in
                 let mailbox = try await ownMailbox(identity)
                 let size = try listSize(request)
                 let messages = try await store { try await service.store.messages(in: mailbox, limit: size) }
-                return (MailJSON.list(messages), AuditTarget(tenant: mailbox.tenant, mailbox: mailbox.address, items: messages.map(\.id)))
+                return (MailJSON.list(messages), ResourceTarget(tenant: mailbox.tenant, resource: mailbox.address, items: messages.map(\.id)))
             }
         }
         group.get("/me/messages/:id") { request, context in
             let id = try context.parameters.require("id")
-            return try await serve(request, context, .readMessage, requirement: readMine) { identity in
+            return try await resourceGuard.serve(request, context, operation: MailOperation.readMessage.rawValue, requirement: readMine) { identity in
                 let mailbox = try await ownMailbox(identity)
-                let target = AuditTarget(tenant: mailbox.tenant, mailbox: mailbox.address, items: [id])
+                let target = ResourceTarget(tenant: mailbox.tenant, resource: mailbox.address, items: [id])
                 guard let message = try await store({ try await service.store.message(id: id) }) else {
-                    throw MailRefusal(.notFound("message_not_found", "no message '\(id)' in this mailbox"), target)
+                    throw ResourceRefusal(.notFound("message_not_found", "no message '\(id)' in this mailbox"), target)
                 }
                 // Another mailbox's message answers exactly like a missing one; only the audit log tells them apart.
                 guard message.mailbox == mailbox.address else {
-                    throw MailRefusal(.notFound("message_not_owned", "no message '\(id)' in this mailbox"), target)
+                    throw ResourceRefusal(.notFound("message_not_owned", "no message '\(id)' in this mailbox"), target)
                 }
                 return (MailJSON.message(message), target)
             }
         }
         group.post("/me/sendMail") { request, context in
-            try await serve(request, context, .sendMail, requirement: sendMine) { identity in
+            try await resourceGuard.serve(request, context, operation: MailOperation.sendMail.rawValue, requirement: sendMine) { identity in
                 let mailbox = try await ownMailbox(identity)
-                var target = AuditTarget(tenant: mailbox.tenant, mailbox: mailbox.address)
+                var target = ResourceTarget(tenant: mailbox.tenant, resource: mailbox.address)
                 let limit = service.configuration.maximumRequestBytes
                 let body: ByteBuffer
                 do { body = try await request.body.collect(upTo: limit) } catch {
-                    throw MailRefusal(MailError(.contentTooLarge, error: "invalid_request", code: "request_too_large",
+                    throw ResourceRefusal(MailError(.contentTooLarge, error: "invalid_request", code: "request_too_large",
                                                 "the request body is larger than \(limit) bytes"), target)
                 }
                 let draft: SendMailRequest
                 do { draft = try SendMailRequest.parse(Array(buffer: body), maximumRecipients: service.configuration.maximumRecipients) } catch {
-                    throw MailRefusal(.invalidRequest("\(error)"), target)
+                    throw ResourceRefusal(.invalidRequest("\(error)"), target)
                 }
                 let sent = try await send(draft, from: mailbox)
                 target.items = [sent.id]
@@ -72,18 +73,18 @@ struct MailRoutes: Sendable {
         }
         group.get("/users/:user/messages") { request, context in
             let user = try context.parameters.require("user")
-            return try await serve(request, context, .listMessages, requirement: readUser) { identity in
+            return try await resourceGuard.serve(request, context, operation: MailOperation.listMessages.rawValue, requirement: readUser) { identity in
                 let mailbox = try await addressedMailbox(user, identity)
                 let size = try listSize(request)
                 let messages = try await store { try await service.store.messages(in: mailbox, limit: size) }
-                return (MailJSON.list(messages), AuditTarget(tenant: mailbox.tenant, mailbox: mailbox.address, items: messages.map(\.id)))
+                return (MailJSON.list(messages), ResourceTarget(tenant: mailbox.tenant, resource: mailbox.address, items: messages.map(\.id)))
             }
         }
         group.get("/audit/records") { request, context in
-            try await serve(request, context, .readAudit, requirement: readAudit) { identity in
+            try await resourceGuard.serve(request, context, operation: MailOperation.readAudit.rawValue, requirement: readAudit) { identity in
                 // The tenant is (issuer, tid) as verified: a tid claimed under another issuer's key reads nothing.
                 let tenant = try servedTenant(identity)
-                let target = AuditTarget(tenant: tenant)
+                let target = ResourceTarget(tenant: tenant)
                 let (after, limit) = try auditPage(request, target)
                 let records: [AuditRecord]
                 do { records = try await service.audit.records(of: tenant, after: after, limit: limit) } catch {
@@ -94,40 +95,13 @@ struct MailRoutes: Sendable {
         }
     }
 
-    /// Enforces `requirement`, runs `body`, and records the attempt: denied with its code when the
-    /// requirement or `body` refuses, allowed (with the target `body` reports) otherwise. The
-    /// response is returned only once its record is durable.
-    private func serve(_ request: Request, _ context: MailRequestContext, _ operation: MailOperation,
-                       requirement: IdentityRequirement,
-                       _ body: (KeyboundIdentity) async throws -> (Response, AuditTarget)) async throws -> Response {
-        let classified = MailOperation.classify(request)
-        guard let identity = context.identity else { throw BearerError.missingToken(realm: MailAPI.realm) }
-        if let denial = requirement.evaluate(identity) {
-            let target = AuditTarget(tenant: identity.tenant, mailbox: classified.mailbox, items: classified.items)
-            try await auditor.record(request, context, operation: operation, target: target, verdict: .denied, code: denial.code.rawValue)
-            throw denial.error(requirement: requirement, realm: MailAPI.realm)
-        }
-        do {
-            let (response, target) = try await body(identity)
-            try await auditor.record(request, context, operation: operation, target: target, verdict: .allowed, code: nil)
-            return response
-        } catch let refusal as MailRefusal {
-            try await auditor.record(request, context, operation: operation, target: refusal.target, verdict: .denied, code: refusal.error.code)
-            throw refusal.error
-        } catch let error as MailError {
-            let target = AuditTarget(tenant: identity.tenant, mailbox: classified.mailbox, items: classified.items)
-            try await auditor.record(request, context, operation: operation, target: target, verdict: .denied, code: error.code)
-            throw error
-        }
-    }
-
     /// The tenant (issuer, tid) a verified token speaks in, if Keybound Mail serves it: an
     /// enterprise tenant or a consumer realm. A token of an issuer without tenants (or of a
     /// templated one) reaches no mailbox and no feed.
     private func servedTenant(_ identity: KeyboundIdentity) throws -> Tenant {
         guard let tenant = identity.tenant, tenant.kind == .tenant || tenant.kind == .consumer else {
-            throw MailRefusal(.accessDenied("tenant_not_served", "Keybound Mail serves enterprise tenants and consumer realms; this token names neither"),
-                              AuditTarget(tenant: identity.tenant))
+            throw ResourceRefusal(.accessDenied("tenant_not_served", "Keybound Mail serves enterprise tenants and consumer realms; this token names neither"),
+                              ResourceTarget(tenant: identity.tenant))
         }
         return tenant
     }
@@ -136,19 +110,19 @@ struct MailRoutes: Sendable {
     /// mailbox is the user's at the token's own issuer, in the tenant that issuer's tokens carry.
     private func ownMailbox(_ identity: KeyboundIdentity) async throws -> Mailbox {
         let tenant = try servedTenant(identity)
-        let target = AuditTarget(tenant: tenant)
+        let target = ResourceTarget(tenant: tenant)
         guard let subject = identity.subject else {
-            throw MailRefusal(.accessDenied("mailbox_not_found", "the token names no user (sub)"), target)
+            throw ResourceRefusal(.accessDenied("mailbox_not_found", "the token names no user (sub)"), target)
         }
         if let mailbox = try await store({ try await service.store.mailbox(issuer: tenant.issuer, subject: subject) }) {
             // A mailbox filed under another tenant of the same issuer is not this tenant's to serve.
             guard mailbox.tenant == tenant else {
-                throw MailRefusal(.accessDenied("cross_tenant", "the user's mailbox is not in the token's tenant"), target)
+                throw ResourceRefusal(.accessDenied("cross_tenant", "the user's mailbox is not in the token's tenant"), target)
             }
             return mailbox
         }
         guard service.configuration.provisionOnFirstUse else {
-            throw MailRefusal(.notFound("mailbox_not_found", "the signed-in user has no mailbox here"), target)
+            throw ResourceRefusal(.notFound("mailbox_not_found", "the signed-in user has no mailbox here"), target)
         }
         let created = Mailbox(issuer: tenant.issuer, tenantID: tenant.tenantID, subject: subject, address: "\(subject)@\(tenant.tenantID)",
                               displayName: subject, createdAt: service.now())
@@ -156,7 +130,7 @@ struct MailRoutes: Sendable {
             return try await service.store.provision(created, messages: MailSeed.messages(for: created, now: service.now()))
         } catch where error.code == .addressTaken {
             // Someone else's mailbox has this address: never hand it over, never overwrite it.
-            throw MailRefusal(.accessDenied("mailbox_address_taken", "the address '\(created.address)' belongs to another mailbox"), target)
+            throw ResourceRefusal(.accessDenied("mailbox_address_taken", "the address '\(created.address)' belongs to another mailbox"), target)
         } catch {
             throw storeFailure(error)
         }
@@ -167,18 +141,18 @@ struct MailRoutes: Sendable {
     private func addressedMailbox(_ user: String, _ identity: KeyboundIdentity) async throws -> Mailbox {
         let tenant = try servedTenant(identity)
         let candidates = try await store { try await service.store.mailboxes(named: user) }
-        let target = AuditTarget(tenant: tenant, mailbox: user)
+        let target = ResourceTarget(tenant: tenant, resource: user)
         if identity.isApplication {
             guard identity.hasRole(MailAPI.readAllRole) else {
-                throw MailRefusal(.insufficientScope("insufficient_scope", "application tokens need the role \(MailAPI.readAllRole)", scope: nil), target)
+                throw ResourceRefusal(.insufficientScope("insufficient_scope", "application tokens need the role \(MailAPI.readAllRole)", scope: nil), target)
             }
             if let mailbox = candidates.first(where: { $0.tenant == tenant }) { return mailbox }
             if !candidates.isEmpty {
-                throw MailRefusal(.accessDenied("cross_tenant", "the mailbox '\(user)' is not in the application's tenant"), target)
+                throw ResourceRefusal(.accessDenied("cross_tenant", "the mailbox '\(user)' is not in the application's tenant"), target)
             }
         } else {
             guard identity.hasScope(MailAPI.readScope) else {
-                throw MailRefusal(.insufficientScope("insufficient_scope", "delegated tokens need the scope \(MailAPI.readScope)",
+                throw ResourceRefusal(.insufficientScope("insufficient_scope", "delegated tokens need the scope \(MailAPI.readScope)",
                                                      scope: MailAPI.readScope), target)
             }
             if let subject = identity.subject,
@@ -186,10 +160,10 @@ struct MailRoutes: Sendable {
                 return mailbox
             }
             if !candidates.isEmpty {
-                throw MailRefusal(.accessDenied("mailbox_not_owned", "a delegated token reads only its own user's mailbox"), target)
+                throw ResourceRefusal(.accessDenied("mailbox_not_owned", "a delegated token reads only its own user's mailbox"), target)
             }
         }
-        throw MailRefusal(.notFound("mailbox_not_found", "no mailbox '\(user)'"), target)
+        throw ResourceRefusal(.notFound("mailbox_not_found", "no mailbox '\(user)'"), target)
     }
 
     /// Stores the sender's copy and delivers a copy to each recipient with a mailbox here.
@@ -217,17 +191,17 @@ struct MailRoutes: Sendable {
         return size
     }
 
-    private func auditPage(_ request: Request, _ target: AuditTarget) throws -> (after: Int64, limit: Int) {
+    private func auditPage(_ request: Request, _ target: ResourceTarget) throws -> (after: Int64, limit: Int) {
         let query = request.uri.queryParameters
         var after: Int64 = 0
         var limit = min(100, service.configuration.maximumAuditPage)
         if let text = query["after"] {
-            guard let value = Int64(String(text)), value >= 0 else { throw MailRefusal(.invalidRequest("after must be a non-negative sequence number"), target) }
+            guard let value = Int64(String(text)), value >= 0 else { throw ResourceRefusal(.invalidRequest("after must be a non-negative sequence number"), target) }
             after = value
         }
         if let text = query["limit"] {
             guard let value = Int(String(text)), (1...service.configuration.maximumAuditPage).contains(value) else {
-                throw MailRefusal(.invalidRequest("limit must be an integer from 1 to \(service.configuration.maximumAuditPage)"), target)
+                throw ResourceRefusal(.invalidRequest("limit must be an integer from 1 to \(service.configuration.maximumAuditPage)"), target)
             }
             limit = value
         }

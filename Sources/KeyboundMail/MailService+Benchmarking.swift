@@ -1,5 +1,6 @@
 import Hummingbird
 import KeyboundHummingbird
+import KeyboundResourceKit
 import KeyboundValidation
 
 extension MailService {
@@ -10,12 +11,14 @@ extension MailService {
     /// authentication or without auditing, in one run.
     @_spi(Benchmarking)
     public func benchmarkRouter(fixedIdentity: KeyboundIdentity?, auditing: Bool) -> HeadAnsweringRouter<MailRequestContext> {
-        guard let fixedIdentity else {
-            return HeadAnsweringRouter(router(auditor: auditing ? auditor : MailAuditor(log: nil, now: now, logger: logger, gate: auditor.gate)))
-        }
+        let resourceGuard = auditing ? self.resourceGuard : self.resourceGuard.withoutAuditing()
         let router = Router(context: MailRequestContext.self)
-        let group = router.group().add(middleware: FixedIdentity(identity: fixedIdentity))
-        MailRoutes(service: self, auditor: auditing ? auditor : MailAuditor(log: nil, now: now, logger: logger, gate: auditor.gate)).register(on: group)
+        let routes = MailRoutes(service: self, resourceGuard: resourceGuard)
+        if let fixedIdentity {
+            routes.register(on: router.group().add(middleware: FixedIdentity(identity: fixedIdentity)))
+        } else {
+            routes.register(on: resourceGuard.protect(router))
+        }
         return HeadAnsweringRouter(router)
     }
 }

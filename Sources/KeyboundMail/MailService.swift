@@ -3,32 +3,48 @@ import Hummingbird
 import Keybound
 import KeyboundAudit
 import KeyboundHummingbird
+import KeyboundResourceKit
 import KeyboundValidation
 import Logging
 
-/// Keybound Mail: the routes, the bearer middleware in front of them, and the audit log behind.
+/// Keybound Mail: the routes, guarded by the resource kit (bearer authentication in front, one
+/// audit record per attempt behind).
 ///
 /// The verifier comes from a closure called per request, so trust can change while the service
 /// runs: inside `keybound serve` it reads the provider's own key store, in `keybound mail serve`
 /// a `RemoteTrustStore` kept current by the push channel.
-public struct MailService: Sendable {
+public struct MailService: ProtectedResource {
+    /// Keybound Mail to the kit: audience `api://mail`, realm `keybound-mail`.
+    public static let resource = ResourceDescription(name: "Keybound Mail", metricsName: "mail", audience: MailAPI.audience,
+                                                     realm: MailAPI.realm, scopes: [MailAPI.readScope, MailAPI.sendScope],
+                                                     tenantRoles: [MailAPI.readAllRole, MailAPI.auditReadRole], classify: MailOperation.classify)
     /// Mailboxes and messages.
     public let store: MailStore
     /// Where every access attempt is recorded.
     public let audit: AuditLog
     /// Settings.
     public let configuration: MailConfiguration
-    /// Verified tokens reused until their `exp` (at most 60 s), cleared per key on revocation.
-    public let cache: VerifiedTokenCache?
-    let verifier: @Sendable () async -> TokenVerifier
-    /// Checks that may wait, run after the verifier (for example the issuance-ledger check).
-    let onlineChecks: [any OnlineTokenCheck]
+    /// Authentication and auditing around the routes.
+    public let resourceGuard: ResourceGuard
     let now: @Sendable () -> Date
     let logger: Logger
-    let auditor: MailAuditor
-    let onRejection: @Sendable (TokenRejection) -> Void
+
+    /// Verified tokens reused until their `exp` (at most 60 s), cleared per key on revocation.
+    public var cache: VerifiedTokenCache? { resourceGuard.trust.cache }
     /// Raises an alert for every refused token that shows a real key used where it does not belong.
-    public let alerts: AlertCenter?
+    public var alerts: AlertCenter? { resourceGuard.alerts }
+
+    /// A service over `store` and `audit`, verifying with `trust` (see `ResourceTrust`).
+    public init(store: MailStore, audit: AuditLog, configuration: MailConfiguration, trust: ResourceTrust,
+                alerts: AlertCenter? = nil, logger: Logger = Logger(label: "keybound.mail"), now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.audit = audit
+        self.configuration = configuration
+        self.now = now
+        self.logger = logger
+        resourceGuard = ResourceGuard(description: Self.resource, audit: audit, trust: trust, alerts: alerts,
+                                      refusedAuditLimits: configuration.refusedAuditLimits, logger: logger, now: now)
+    }
 
     /// A service over `store` and `audit`.
     ///
@@ -52,19 +68,26 @@ public struct MailService: Sendable {
                 logger: Logger = Logger(label: "keybound.mail"), now: @escaping @Sendable () -> Date = { Date() },
                 alerts: AlertCenter? = nil, onRejection: @escaping @Sendable (TokenRejection) -> Void = { _ in },
                 onlineChecks: [any OnlineTokenCheck] = [], verifier: @escaping @Sendable () async -> TokenVerifier) {
-        self.store = store
-        self.audit = audit
-        self.configuration = configuration
-        self.cache = cache
-        self.verifier = verifier
-        self.onlineChecks = onlineChecks
-        self.now = now
-        self.logger = logger
-        self.onRejection = onRejection
-        self.alerts = alerts
-        self.auditor = MailAuditor(log: audit, now: now, logger: logger,
-                                   gate: UnverifiedAuditGate(limits: configuration.refusedAuditLimits, now: now(),
-                                                             onDrop: { MailMetrics.auditRecordDropped() }))
+        self.init(store: store, audit: audit, configuration: configuration,
+                  trust: ResourceTrust(cache: cache, onlineChecks: onlineChecks, onRejection: onRejection, verifier: verifier),
+                  alerts: alerts, logger: logger, now: now)
+    }
+
+    /// Opens the mail store in `environment`'s storage (`mail.sqlite` in the data directory, or
+    /// the shared PostgreSQL database) and builds the service on its audit log and trust.
+    public static func open(_ environment: ResourceEnvironment) async throws -> MailService {
+        let store: MailStore
+        if let database = environment.storage.database {
+            store = try await MailStore.open(database: database)
+        } else if let directory = environment.storage.directory {
+            store = try MailStore(directory: directory)
+        } else {
+            throw MailStoreError(.storage, "Keybound Mail needs a data directory or a PostgreSQL database")
+        }
+        var configuration = try MailConfiguration(allowedIssuers: environment.issuers)
+        configuration.refusedAuditLimits = environment.refusedAuditLimits
+        return MailService(store: store, audit: environment.audit, configuration: configuration, trust: try environment.trust(resource),
+                           alerts: environment.alerts, logger: environment.logger, now: environment.now)
     }
 
     /// The verification policy Keybound Mail expects: an RFC 9068 access token for `api://mail`.
@@ -73,35 +96,19 @@ public struct MailService: Sendable {
         try! VerificationPolicy(audience: MailAPI.audience, additionalChecks: additionalChecks)
     }
 
-    /// The router: bearer authentication on every route, each refusal and each served request
-    /// recorded in the audit log. Every `GET` route also answers `HEAD` (RFC 9110 §9.3.2,
-    /// `HeadAnsweringRouter`): the same status and headers, no body; a `HEAD` is authenticated
-    /// and audited as the read it is.
-    public func router() -> HeadAnsweringRouter<MailRequestContext> { HeadAnsweringRouter(router(auditor: auditor)) }
-
-    func router(auditor: MailAuditor) -> Router<MailRequestContext> {
-        let router = Router(context: MailRequestContext.self)
-        router.get("/health") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}"))) }
-        let onRejection = self.onRejection
-        let alerts = self.alerts
-        let protected = router.group()
-            .add(middleware: BearerAuthenticator<MailRequestContext>(
-                realm: MailAPI.realm, required: true, cache: cache, verifier: verifier, onlineChecks: onlineChecks,
-                onOutcome: { request, context, outcome in
-                    guard let record = auditor.refusalRecord(request, context, outcome) else { return }
-                    await auditor.appendUnverified(record)
-                    guard let rejection = outcome.rejection else { return }
-                    alerts?.raise(rejection, context: AlertContext(tokenID: record.tokenID, tenant: record.tenant, mailbox: record.mailbox,
-                                                                   clientID: record.clientID, clientIP: record.clientIP))
-                    onRejection(rejection)
-                }))
-        MailRoutes(service: self, auditor: auditor).register(on: protected)
-        return router
+    /// Adds Keybound Mail's routes, behind ``resourceGuard``, to `router`.
+    public func register(on router: Router<ResourceRequestContext>) {
+        MailRoutes(service: self, resourceGuard: resourceGuard).register(on: resourceGuard.protect(router))
     }
+
+    /// The router: `/health`, then bearer authentication on every route, each refusal and each
+    /// served request recorded in the audit log. Every `GET` route also answers `HEAD` (RFC 9110
+    /// §9.3.2, `HeadAnsweringRouter`): the same status and headers, no body; a `HEAD` is
+    /// authenticated and audited as the read it is.
+    public func router() -> HeadAnsweringRouter<MailRequestContext> { ResourceHost([self], audit: audit).router() }
 
     /// The application serving ``router()`` on `host`:`port`.
     public func application(host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
-        Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "keybound-mail"),
-                    logger: logger)
+        ResourceHost([self], audit: audit).application(host: host, port: port, serverName: "keybound-mail", logger: logger)
     }
 }

@@ -17,6 +17,25 @@ import KeyboundStore
     /// Redirect URIs the development clients accept (loopback only).
     public static let redirectURIs = ["http://127.0.0.1:8400/callback", "http://localhost:3000/callback"]
 
+    /// A protected resource besides Keybound Mail to register at each development issuer: its
+    /// delegated scopes everywhere, its tenant-wide roles (granted to the daemon client) only in
+    /// an enterprise tenant.
+    public struct Resource: Sendable {
+        /// The `aud` of its tokens.
+        public let audience: String
+        /// Its delegated scopes.
+        public let scopes: [String]
+        /// Its application roles, for enterprise tenants.
+        public let tenantRoles: [String]
+
+        /// A resource.
+        public init(audience: String, scopes: [String], tenantRoles: [String]) {
+            self.audience = audience
+            self.scopes = scopes
+            self.tenantRoles = tenantRoles
+        }
+    }
+
     /// What was created for one issuer, with the only copy of its secrets.
     public struct Credentials: Sendable {
         /// The issuer.
@@ -32,9 +51,10 @@ import KeyboundStore
         public let mailServerClientID: String, mailServerSecret: String
     }
 
-    /// Creates the two issuers and their users and clients if the store has no issuer at all.
+    /// Creates the two issuers and their users and clients if the store has no issuer at all, with
+    /// Keybound Mail and `resources` registered at each.
     @discardableResult
-    public static func run(context: ProviderContext, now: Date) async throws(StoreError) -> [Credentials] {
+    public static func run(context: ProviderContext, now: Date, resources: [Resource] = []) async throws(StoreError) -> [Credentials] {
         guard try await context.manager.issuers().isEmpty else { return [] }
         let configuration = context.configuration
         let issuers = [
@@ -46,7 +66,7 @@ import KeyboundStore
         var created: [Credentials] = []
         for issuer in issuers {
             try await context.manager.createIssuer(issuer, actor: "bootstrap")
-            created.append(try await populate(try await context.manager.issuer(id: issuer.id), context: context, now: now))
+            created.append(try await populate(try await context.manager.issuer(id: issuer.id), context: context, now: now, resources: resources))
         }
         context.keys.invalidate()
         return created
@@ -63,8 +83,9 @@ import KeyboundStore
                        serverClients: serverClients)
     }
 
-    /// Registers Keybound Mail, a test user and two clients at `issuer`.
-    public static func populate(_ issuer: IssuerRecord, context: ProviderContext, now: Date) async throws(StoreError) -> Credentials {
+    /// Registers Keybound Mail and `resources`, a test user and two clients at `issuer`.
+    public static func populate(_ issuer: IssuerRecord, context: ProviderContext, now: Date,
+                                resources: [Resource] = []) async throws(StoreError) -> Credentials {
         let store = context.store
         let mailSecret = Secrets.random256(prefix: "kbs_")
         let mailClientID = "\(issuer.id)-mail"
@@ -72,6 +93,11 @@ import KeyboundStore
             issuerID: issuer.id, clientID: mailClientID, name: "Keybound Mail (resource server)", authenticationMethod: .clientSecretBasic,
             secretHash: Secrets.hexDigest(mailSecret), grantTypes: [], createdAt: now))
         try await store.upsert(mailResource(for: issuer, serverClients: [mailClientID]))
+        for resource in resources {
+            try await store.upsert(ResourceRecord(issuerID: issuer.id, audience: resource.audience, scopes: resource.scopes,
+                                                  roles: issuer.kind == .tenant ? resource.tenantRoles : []))
+        }
+        let resourceRoles = resources.flatMap { resource in resource.tenantRoles.map { "\(resource.audience)/\($0)" } }
         let username = issuer.kind == .consumer ? "alice" : "adele"
         let password = Secrets.random256().prefix(20).description
         try await store.insert(UserRecord(
@@ -84,7 +110,7 @@ import KeyboundStore
             authenticationMethod: .clientSecretBasic, secretHash: Secrets.hexDigest(secret), redirectURIs: redirectURIs,
             grantTypes: ClientRecord.supportedGrantTypes,
             // A consumer realm has no tenant-wide roles (a consumer app reads no one else's mail).
-            roles: issuer.kind == .tenant ? ["\(mailAudience)/Mail.Read.All"] : [], createdAt: now))
+            roles: issuer.kind == .tenant ? ["\(mailAudience)/Mail.Read.All"] + resourceRoles : [], createdAt: now))
         try await store.insert(ClientRecord(
             issuerID: issuer.id, clientID: "\(issuer.id)-web", name: "\(issuer.id.capitalized) web mail",
             authenticationMethod: .none, redirectURIs: redirectURIs, grantTypes: ["authorization_code", "refresh_token"],

@@ -2,12 +2,14 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Keybound
-import KeyboundApp
+@_spi(Plumbing) import KeyboundApp
 @_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 import KeyboundHummingbird
 import KeyboundValidation
 import KeyboundMail
+import KeyboundFiles
+import KeyboundResourceKit
 import Logging
 import ServiceLifecycle
 
@@ -41,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("rotation-interval"), help: "Seconds between rotation checks (default 60).") var rotationInterval: Int?
     @Flag(name: .customLong("no-bootstrap"), help: "Production mode: no development issuers, users or clients, and no generated admin token.")
     var noBootstrap = false
-    @Flag(name: .customLong("with-mail"), help: "Also run Keybound Mail (docs/mail.md) in this process, trusting this provider's issuers.")
+    @Flag(name: .customLong("with-mail"), help: "Also run the protected resources (Keybound Mail, docs/mail.md; Keybound Files, docs/resource-kit.md) on --mail-port in this process, trusting this provider's issuers.")
     var withMail = false
     @Option(name: .customLong("mail-port"), help: "Keybound Mail's port with --with-mail (default 8081).") var mailPort = 8081
     @Option(name: .customLong("metrics-listen"), help: "Where GET /metrics is served: HOST:PORT or off (default 127.0.0.1:9464; never the public port).")
@@ -87,7 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
         // Other nodes' commits wake this node's key cache and event streams (LISTEN/NOTIFY).
         stores.postgres?.listen { change in context.storeChanged(change) }
         if configuration.bootstrap {
-            let created = try await storeCall { () async throws(StoreError) in try await DevelopmentBootstrap.run(context: context, now: Date()) }
+            let created = try await storeCall { () async throws(StoreError) in try await DevelopmentBootstrap.run(context: context, now: Date(), resources: ProviderResources.developmentResources) }
             printDevelopmentCredentials(created)
         }
         _ = try await storeCall { () async throws(StoreError) in try await manager.tick(now: Date()) }
@@ -116,26 +118,27 @@ struct ServeCommand: AsyncParsableCommand {
             say("  security alerts: POSTed to \(webhook.url.absoluteString)")
         }
         var services: [any Service] = []
-        var mail: MailService?
+        var resources: ResourceHost?
         if withMail {
             guard mailPort != configuration.port else { throw CLIError("--mail-port must differ from the provider's port") }
-            let mailLogger = Logger(label: "keybound.mail")
+            let resourceLogger = Logger(label: "keybound.mail")
             if let postgres = stores.postgres {
-                // Mailboxes and the audit log in the shared database; the audit key sealed in the key store.
-                mail = try await ProviderMail.service(context: context, database: postgres.database, logger: mailLogger)
+                // Mailboxes, drives and the audit log in the shared database; the audit key sealed in the key store.
+                resources = try await ProviderResources.host(context: context, database: postgres.database, logger: resourceLogger)
             } else if let directory = stores.directory {
-                mail = try await ProviderMail.service(context: context, directory: directory, logger: mailLogger)
+                resources = try await ProviderResources.host(context: context, directory: directory, logger: resourceLogger)
             } else {
                 throw CLIError("--with-mail needs a data directory or a PostgreSQL database")
             }
         }
-        services.append(ProviderAssembly.make(context: context, logger: logger, auditLog: stores.postgres == nil ? nil : mail?.audit))
+        services.append(ProviderAssembly.make(context: context, logger: logger, auditLog: stores.postgres == nil ? nil : resources?.audit))
         if let metrics = KeyboundApplication.metricsApplication(configuration: configuration, logger: logger) {
             services.append(metrics)
         }
-        if let mail {
-            say("  Keybound Mail: http://\(configuration.host):\(mailPort) (audience \(MailAPI.audience); audit log \(mail.audit.location))")
-            services.append(mail.application(host: configuration.host, port: mailPort, logger: logger))
+        if let resources {
+            say("  Keybound Mail: http://\(configuration.host):\(mailPort) (audience \(MailAPI.audience); audit log \(resources.audit.location))")
+            say("  Keybound Files: http://\(configuration.host):\(mailPort)/me/drive/files (audience \(FilesAPI.audience))")
+            services.append(resources.application(host: configuration.host, port: mailPort, serverName: "keybound-mail", logger: logger))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -5,6 +5,7 @@ import Keybound
 import KeyboundApp
 import KeyboundAudit
 import KeyboundMail
+import KeyboundResourceKit
 @_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 import Logging

@@ -16,6 +16,7 @@ struct ModuleWallTests {
         "KeyboundAuditTests": ["KeyboundAudit"],
         "KeyboundServerTests": ["KeyboundServer"],
         "KeyboundMailTests": ["KeyboundMail"],
+        "KeyboundResourceTests": ["KeyboundResourceKit", "KeyboundFiles"],
         "KeyboundDetectionTests": ["KeyboundHunt", "KeyboundIncident"],
     ]
     /// The core's and the store's tests may use only KeyboundTesting.

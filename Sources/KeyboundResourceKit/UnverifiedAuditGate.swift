@@ -3,7 +3,7 @@ import Keybound
 import KeyboundAudit
 import Synchronization
 
-/// The bounds on audit records of refused, unverified requests (see `docs/mail.md`).
+/// The bounds on audit records of refused, unverified requests (see `docs/resource-kit.md`).
 public struct RefusedAuditLimits: Sendable {
     /// Records per second each client address may cause, on average.
     public var perAddressRate: Double = 5
@@ -29,12 +29,12 @@ public struct RefusedAuditLimits: Sendable {
 /// Anyone can send a resource junk tokens, so the records they cause must not grow without bound:
 /// - a record with an alert code (``Keybound/TokenRejection/alertCodes``: a good signature where it
 ///   does not belong) is never dropped. Repeats of one attempt (same code, token claims, client
-///   address, operation and mailbox) within ``RefusedAuditLimits/foldWindow`` fold into one record: the first
+///   address, operation and resource) within ``RefusedAuditLimits/foldWindow`` fold into one record: the first
 ///   is written at once, and when the window closes one more record carries the number of
 ///   repeats in `attempt_count`;
 /// - any other unverified record (a missing, malformed, expired or unknown token…) is rate-limited
 ///   per client address and overall; the excess is dropped and counted (``droppedCount``, and the
-///   `keybound_mail_audit_dropped_total` metric).
+///   `keybound_<resource>_audit_dropped_total` metric).
 ///
 /// Records of verified tokens never pass through here: every verified attempt is recorded.
 final class UnverifiedAuditGate: Sendable {
@@ -85,7 +85,7 @@ final class UnverifiedAuditGate: Sendable {
         var flushing = false
     }
 
-    /// One alert attempt: its code, token claims, client address, operation and mailbox.
+    /// One alert attempt: its code, token claims, client address, operation and resource.
     private struct FoldKey: Hashable {
         let parts: [ExactString]
 

@@ -6,19 +6,14 @@ import KeyboundHummingbird
 import KeyboundValidation
 import Logging
 
-/// Where an access attempt was aimed: the tenant (issuer, tid) and mailbox addressed and the items touched.
-struct AuditTarget: Sendable {
-    var tenant: Tenant?
-    var mailbox: String?
-    var items: [String] = []
-}
-
-/// Writes one audit record per access attempt to Keybound Mail. A request is answered only after
-/// its record is durable (the log batches concurrent appends into one commit); if the record
+/// Writes one audit record per access attempt to a protected resource. A request is answered only
+/// after its record is durable (the log batches concurrent appends into one commit); if the record
 /// cannot be written the request is refused with 503, never served unrecorded.
-struct MailAuditor: Sendable {
-    /// `nil` only in the benchmark's baseline router (`MailService.benchmarkRouter`).
+struct ResourceAuditor: Sendable {
+    /// `nil` only in a benchmark's baseline router (`MailService.benchmarkRouter`).
     let log: AuditLog?
+    /// The resource's description (how to classify a refused request).
+    let description: ResourceDescription
     let now: @Sendable () -> Date
     let logger: Logger
     /// Bounds the records of refused, unverified requests (rate limits, folded alert repeats).
@@ -26,14 +21,14 @@ struct MailAuditor: Sendable {
 
     /// Records an attempt. `identity` is the verified token, if any; otherwise the request's
     /// bearer token (if it has one) is described from its unverified contents.
-    func record(_ request: Request, _ context: MailRequestContext, operation: MailOperation, target: AuditTarget,
-                verdict: AuditRecord.Verdict, code: String?) async throws(MailError) {
+    func record(_ request: Request, _ context: ResourceRequestContext, operation: String, target: ResourceTarget,
+                verdict: AuditRecord.Verdict, code: String?) async throws(ResourceError) {
         guard log != nil else { return }
         try await append(makeRecord(request, context, operation: operation, target: target, verdict: verdict, code: code))
     }
 
     /// The audit record of an attempt (not yet appended).
-    func makeRecord(_ request: Request, _ context: MailRequestContext, operation: MailOperation, target: AuditTarget,
+    func makeRecord(_ request: Request, _ context: ResourceRequestContext, operation: String, target: ResourceTarget,
                     verdict: AuditRecord.Verdict, code: String?) -> AuditRecord {
         let fields: AuditedTokenFields
         // A verified token's record names the tenant it was verified in; a refused token's names
@@ -51,7 +46,7 @@ struct MailAuditor: Sendable {
             (tenantID, tenantIssuer, attribution) = (fields.tenantID, fields.issuer, .unverified)
         }
         return AuditRecord(
-            time: now(), tenant: tenantID, mailbox: target.mailbox, operation: operation.rawValue,
+            time: now(), tenant: tenantID, mailbox: target.resource, operation: operation,
             itemIDs: target.items, clientID: fields.clientID, clientIP: context.remoteAddress?.ipAddress,
             userAgent: request.headers[.userAgent], sessionID: fields.sessionID, tokenIssuer: fields.issuer,
             tokenKeyID: fields.keyID, tokenID: fields.tokenID, tokenSubject: fields.subject, tokenAudience: fields.audience,
@@ -61,13 +56,13 @@ struct MailAuditor: Sendable {
     }
 
     /// Appends `record`; when that fails, logs it and throws the 503 refusal.
-    func append(_ record: AuditRecord) async throws(MailError) {
+    func append(_ record: AuditRecord) async throws(ResourceError) {
         guard let log else { return }
         do {
             try await log.append(record)
         } catch {
             logger.error("audit append failed; refusing the request", metadata: ["error": "\(error)", "operation": "\(record.operation)"])
-            throw MailError.auditUnavailable
+            throw ResourceError.auditUnavailable
         }
     }
 
@@ -87,7 +82,7 @@ struct MailAuditor: Sendable {
 
     /// The record of a request the bearer authenticator refused (or found without a token), or
     /// `nil` for an authenticated one.
-    func refusalRecord(_ request: Request, _ context: MailRequestContext, _ outcome: AuthenticationOutcome) -> AuditRecord? {
+    func refusalRecord(_ request: Request, _ context: ResourceRequestContext, _ outcome: AuthenticationOutcome) -> AuditRecord? {
         let code: String
         switch outcome {
         case .authenticated: return nil
@@ -95,8 +90,8 @@ struct MailAuditor: Sendable {
         case .missing: code = "missing_token"
         case .malformedHeader: code = "invalid_request"
         }
-        let (operation, mailbox, items) = MailOperation.classify(request)
-        return makeRecord(request, context, operation: operation, target: AuditTarget(tenant: nil, mailbox: mailbox, items: items),
-                          verdict: .denied, code: code)
+        let attempt = description.classify(request)
+        return makeRecord(request, context, operation: attempt.operation,
+                          target: ResourceTarget(resource: attempt.resource, items: attempt.items), verdict: .denied, code: code)
     }
 }

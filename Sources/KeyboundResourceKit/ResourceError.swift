@@ -1,11 +1,12 @@
 import Foundation
 import Hummingbird
 import Keybound
+import KeyboundHummingbird
 
-/// A refusal by Keybound Mail after the token was accepted (or a failure to serve), answered with
-/// an OAuth-style JSON body: `error`, `error_description` and `keybound_code`, the code also
-/// recorded in the audit log (`docs/mail.md` lists them).
-public struct MailError: HTTPResponseError, CustomStringConvertible {
+/// A protected resource's refusal after the token was accepted (or a failure to serve), answered
+/// with an OAuth-style JSON body: `error`, `error_description` and `keybound_code`, the code also
+/// recorded in the audit log (`docs/mail.md` lists Keybound Mail's).
+public struct ResourceError: HTTPResponseError, CustomStringConvertible {
     /// The HTTP status.
     public let status: HTTPResponse.Status
     /// The OAuth-style error (`insufficient_scope`, `access_denied`, `not_found`, `invalid_request`, `temporarily_unavailable`).
@@ -16,6 +17,8 @@ public struct MailError: HTTPResponseError, CustomStringConvertible {
     public let errorDescription: String
     /// For `insufficient_scope`: the scopes that would have sufficed.
     public let scope: String?
+    /// The realm of an `insufficient_scope` challenge; ``ResourceGuard`` sets its resource's.
+    public var realm = Bearer.defaultRealm
 
     /// A refusal.
     public init(_ status: HTTPResponse.Status, error: String, code: String, _ description: String, scope: String? = nil) {
@@ -38,29 +41,34 @@ public struct MailError: HTTPResponseError, CustomStringConvertible {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
         if error == "insufficient_scope" {
-            var challenge = "Bearer realm=\"\(MailAPI.realm)\", error=\"insufficient_scope\""
+            var challenge = "Bearer realm=\"\(realm)\", error=\"insufficient_scope\""
             if let scope { challenge += ", scope=\"\(scope)\"" }
             headers[.wwwAuthenticate] = challenge
         }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: JSONWriter().bytes(.object(body)))))
     }
 
-    static func insufficientScope(_ code: String, _ description: String, scope: String?) -> MailError {
-        MailError(.forbidden, error: "insufficient_scope", code: code, description, scope: scope)
+    /// A refusal with the OAuth error that names it.
+    public static func insufficientScope(_ code: String, _ description: String, scope: String?) -> ResourceError {
+        ResourceError(.forbidden, error: "insufficient_scope", code: code, description, scope: scope)
     }
 
-    static func accessDenied(_ code: String, _ description: String) -> MailError {
-        MailError(.forbidden, error: "access_denied", code: code, description)
+    /// A refusal with the OAuth error that names it.
+    public static func accessDenied(_ code: String, _ description: String) -> ResourceError {
+        ResourceError(.forbidden, error: "access_denied", code: code, description)
     }
 
-    static func notFound(_ code: String, _ description: String) -> MailError {
-        MailError(.notFound, error: "not_found", code: code, description)
+    /// A refusal with the OAuth error that names it.
+    public static func notFound(_ code: String, _ description: String) -> ResourceError {
+        ResourceError(.notFound, error: "not_found", code: code, description)
     }
 
-    static func invalidRequest(_ description: String) -> MailError {
-        MailError(.badRequest, error: "invalid_request", code: "invalid_request", description)
+    /// A refusal with the OAuth error that names it.
+    public static func invalidRequest(_ description: String) -> ResourceError {
+        ResourceError(.badRequest, error: "invalid_request", code: "invalid_request", description)
     }
 
-    static let auditUnavailable = MailError(.serviceUnavailable, error: "temporarily_unavailable", code: "audit_unavailable",
+    /// 503: the attempt could not be recorded, so it is not served.
+    public static let auditUnavailable = ResourceError(.serviceUnavailable, error: "temporarily_unavailable", code: "audit_unavailable",
                                             "the access could not be recorded in the audit log, so it is refused")
 }

@@ -1,0 +1,60 @@
+import AsyncHTTPClient
+import Keybound
+import ServiceLifecycle
+import KeyboundValidation
+
+/// Trust for a protected resource in a process of its own, over HTTP as any validator elsewhere
+/// must: keys from each issuer's discovery and JWKS (`RemoteTrustStore`), key revocations and new
+/// keys over the key-event push channel, and token revocations over each issuer's token-event
+/// stream where it holds server-client credentials. A token with a `kid` the store does not know
+/// makes it refresh that issuer (rate-limited), since the key may be new.
+public enum RemoteResourceTrust {
+    /// Trust in `trust`'s issuers for the resource with `audience`.
+    ///
+    /// - Parameters:
+    ///   - audience: the `aud` the resource's tokens must carry.
+    ///   - trust: the issuers trusted, with their keys, kept current by the key-event stream.
+    ///   - cache: the cache of verified tokens (the one `trust` evicts from on revocations).
+    ///   - credentials: server-client credentials by issuer URL (exactly as trusted), for the
+    ///     authenticated streams; an issuer without them has its token revocations unfollowed.
+    ///   - clock: the verifier's clock.
+    ///   - onKeyEvent: called for each key event received (after `trust` applied it).
+    ///   - onTokenRevoked: called for each token revocation received (after the cache evicted it).
+    public static func make(audience: String, trust: RemoteTrustStore, cache: VerifiedTokenCache,
+                            credentials: [String: StreamCredentials] = [:], clock: VerificationClock = .system,
+                            onKeyEvent: @escaping @Sendable (KeyEventNotice) -> Void = { _ in },
+                            onTokenRevoked: @escaping @Sendable (TokenEventNotice) -> Void = { _ in }) throws(PolicyError) -> ResourceTrust {
+        try make(audience: audience, trust: trust, cache: cache, credentials: credentials, clock: clock,
+                 keyEvents: KeyEventSubscriber(store: trust, credentials: credentials, onEvent: onKeyEvent), onTokenRevoked: onTokenRevoked)
+    }
+
+    /// As above, the key-event stream going through `client` (which must not follow redirects;
+    /// the drill's, so that it can be shut down before the servers), without token events.
+    package static func make(audience: String, trust: RemoteTrustStore, cache: VerifiedTokenCache, client: HTTPClient,
+                             clock: VerificationClock) throws(PolicyError) -> ResourceTrust {
+        try make(audience: audience, trust: trust, cache: cache, credentials: [:], clock: clock,
+                 keyEvents: KeyEventSubscriber(store: trust, client: client), onTokenRevoked: { _ in })
+    }
+
+    private static func make(audience: String, trust: RemoteTrustStore, cache: VerifiedTokenCache,
+                             credentials: [String: StreamCredentials], clock: VerificationClock, keyEvents: KeyEventSubscriber,
+                             onTokenRevoked: @escaping @Sendable (TokenEventNotice) -> Void) throws(PolicyError) -> ResourceTrust {
+        let revoked = RevokedTokens()
+        let policy = try VerificationPolicy(audience: audience, additionalChecks: [RevokedTokenCheck(revoked)])
+        let followed = trust.configuration.issuers.compactMap { issuer in
+            credentials[issuer.url].map { TokenEventSubscriber.Issuer(url: issuer.url, credentials: $0) }
+        }
+        var subscribers: [any Service] = [keyEvents]
+        if !followed.isEmpty {
+            subscribers.append(TokenEventSubscriber(issuers: followed, revoked: revoked, cache: cache, onEvent: onTokenRevoked))
+        }
+        return ResourceTrust(
+            cache: cache, subscribers: subscribers,
+            onRejection: { rejection in
+                // A kid this store does not know may be a fresh key: refresh (rate-limited per issuer).
+                guard rejection.code == .unknownKey, let issuer = rejection.tokenIssuer, let kid = rejection.keyID else { return }
+                Task { _ = await trust.refreshForUnknownKey(issuer: issuer, keyID: kid) }
+            },
+            verifier: { TokenVerifier(trust: trust.trustStore(), policy: policy, clock: clock) })
+    }
+}
