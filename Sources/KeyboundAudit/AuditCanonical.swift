@@ -20,11 +20,15 @@ enum CanonicalField: Sendable, Equatable {
 
 /// The canonical bytes of a record and the hash chain over them.
 ///
-/// `canonical(record) = "KBAUDIT" 0x02 || sequence (8 bytes big-endian) || field_1 || … || field_24`
+/// `canonical(record) = "KBAUDIT" 0x03 || sequence (8 bytes big-endian) || field_1 || … || field_25`
 /// with the fields in ``AuditColumns/all`` order, and `hash_n = SHA-256(hash_{n-1} || canonical(record_n))`
-/// from ``genesis`` (32 zero bytes). A record whose three format 2 fields are all absent (written
-/// before they existed) is `"KBAUDIT" 0x01 || sequence || field_1 || … || field_21`. Writers always
-/// set `attribution`, so no format 2 record has that shape: a record cannot change format unseen.
+/// from ``genesis`` (32 zero bytes). Older records keep the encoding they were written in:
+/// - without `resource_server` (format 2): `"KBAUDIT" 0x02 || sequence || field_1 || … || field_24`;
+/// - without it and the three format 2 fields (format 1): `"KBAUDIT" 0x01 || sequence || field_1 || … || field_21`.
+///
+/// Writers always set `attribution`, and the resource kit always sets `resource_server`, so a
+/// record's version follows from its fields, and the version byte is hashed: a record cannot
+/// change format unseen. One chain may hold all three formats.
 enum AuditCanonical {
     /// The chain hash before record 1.
     static let genesis = [UInt8](repeating: 0, count: 32)
@@ -33,11 +37,18 @@ enum AuditCanonical {
 
     /// The canonical bytes of the record numbered `sequence` with `fields`.
     static func bytes(sequence: Int64, fields: [CanonicalField]) -> [UInt8] {
-        let isFormat1 = fields.dropFirst(AuditColumns.format1Count).allSatisfy { $0 == .absent }
-        var output = magic + [isFormat1 ? 1 : 2]
+        let count: Int, version: UInt8
+        if fields.dropFirst(AuditColumns.format2Count).contains(where: { $0 != .absent }) {
+            (count, version) = (fields.count, 3)
+        } else if fields.dropFirst(AuditColumns.format1Count).contains(where: { $0 != .absent }) {
+            (count, version) = (AuditColumns.format2Count, 2)
+        } else {
+            (count, version) = (AuditColumns.format1Count, 1)
+        }
+        var output = magic + [version]
         output.reserveCapacity(512)
         appendInteger(sequence, to: &output)
-        for field in isFormat1 ? fields.prefix(AuditColumns.format1Count) : fields[...] { append(field, to: &output) }
+        for field in fields.prefix(count) { append(field, to: &output) }
         return output
     }
 

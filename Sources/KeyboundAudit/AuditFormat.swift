@@ -1,4 +1,4 @@
-/// The tamper-evident audit log of Keybound resource servers (Keybound Mail).
+/// The tamper-evident audit log of Keybound resource servers (Keybound Mail, Keybound Files).
 ///
 /// - ``AuditRecord``: one access attempt, allowed or denied.
 /// - ``AuditLog``: the append-only, hash-chained log in `audit.sqlite`, written with group commit,
@@ -8,6 +8,6 @@
 /// The format, the chain and the limits are described in `docs/audit.md`.
 public enum AuditFormat {
     /// The version of the record encoding and the database layout this library writes (it reads
-    /// format 1 records too).
-    public static let currentVersion = 2
+    /// format 1 and 2 records too, in one chain).
+    public static let currentVersion = 3
 }

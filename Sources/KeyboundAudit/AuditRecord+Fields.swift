@@ -6,18 +6,24 @@ enum AuditColumns {
     enum Kind { case text, integer, list }
 
     /// The fields after the sequence number, in the order they are hashed: the 21 of format 1,
-    /// then the 3 format 2 added (``format1Count``).
+    /// then the 3 format 2 added (``format1Count``), then the one format 3 added
+    /// (``format2Count``). Format 3 also renamed the third column from `mailbox` to `resource`;
+    /// the hashed bytes of a field never include its name.
     static let all: [(name: String, kind: Kind)] = [
-        ("time_ms", .integer), ("tenant", .text), ("mailbox", .text), ("operation", .text), ("item_ids", .list),
+        ("time_ms", .integer), ("tenant", .text), ("resource", .text), ("operation", .text), ("item_ids", .list),
         ("client_id", .text), ("client_ip", .text), ("user_agent", .text), ("session_id", .text),
         ("token_iss", .text), ("token_kid", .text), ("token_jti", .text), ("token_sub", .text), ("token_aud", .list),
         ("token_scope", .text), ("token_roles", .list), ("token_iat_ms", .integer), ("token_exp_ms", .integer),
         ("claims_digest", .text), ("verdict", .text), ("rejection_code", .text),
         ("tenant_issuer", .text), ("attribution", .text), ("attempt_count", .integer),
+        ("resource_server", .text),
     ]
 
     /// How many fields a format 1 record hashes.
     static let format1Count = 21
+
+    /// How many fields a format 2 record hashes.
+    static let format2Count = 24
 
     /// `time_ms, tenant, …, rejection_code`.
     static let names = all.map(\.name).joined(separator: ", ")
@@ -59,7 +65,8 @@ extension AuditRecord {
         var record = self
         record.time = AuditTime.date(AuditTime.milliseconds(time))
         record.tenant = optional(tenant)
-        record.mailbox = optional(mailbox)
+        record.resource = optional(resource)
+        record.resourceServer = optional(resourceServer)
         record.operation = text(operation)
         record.itemIDs = list(itemIDs)
         record.clientID = optional(clientID)
@@ -105,12 +112,13 @@ extension AuditRecord {
         func list(_ value: [String]?) -> CanonicalField { value.map(CanonicalField.list) ?? .absent }
         func instant(_ value: Date?) -> CanonicalField { value.map { .integer(AuditTime.milliseconds($0)) } ?? .absent }
         return [
-            instant(time), text(tenant), text(mailbox), .text(operation), .list(itemIDs),
+            instant(time), text(tenant), text(resource), .text(operation), .list(itemIDs),
             text(clientID), text(clientIP), text(userAgent), text(sessionID),
             text(tokenIssuer), text(tokenKeyID), text(tokenID), text(tokenSubject), list(tokenAudience),
             text(tokenScope), list(tokenRoles), instant(tokenIssuedAt), instant(tokenExpiresAt),
             text(claimsDigest), .text(verdict.rawValue), text(rejectionCode),
             text(tenantIssuer), text(attribution?.rawValue), attemptCount.map(CanonicalField.integer) ?? .absent,
+            text(resourceServer),
         ]
     }
 
@@ -123,14 +131,14 @@ extension AuditRecord {
         func list(_ index: Int) -> [String]? { if case .list(let value) = fields[index] { value } else { nil } }
         func time(_ index: Int) -> Date? { if case .integer(let value) = fields[index] { AuditTime.date(value) } else { nil } }
         self.init(
-            time: time(0) ?? Date(timeIntervalSince1970: 0), tenant: text(1), mailbox: text(2), operation: text(3) ?? "",
+            time: time(0) ?? Date(timeIntervalSince1970: 0), tenant: text(1), resource: text(2), operation: text(3) ?? "",
             itemIDs: list(4) ?? [], clientID: text(5), clientIP: text(6), userAgent: text(7), sessionID: text(8),
             tokenIssuer: text(9), tokenKeyID: text(10), tokenID: text(11), tokenSubject: text(12), tokenAudience: list(13),
             tokenScope: text(14), tokenRoles: list(15), tokenIssuedAt: time(16), tokenExpiresAt: time(17),
             claimsDigest: text(18), verdict: text(19).flatMap(Verdict.init(rawValue:)) ?? .denied, rejectionCode: text(20),
             tenantIssuer: text(21), attribution: text(22).flatMap(Attribution.init(rawValue:)),
             attemptCount: { if case .integer(let value) = fields[23] { value } else { nil } }(),
-            sequence: sequence, hash: hash)
+            resourceServer: text(24), sequence: sequence, hash: hash)
     }
 }
 

@@ -16,7 +16,8 @@ extension AuditRecord {
         put("tenant_issuer", tenantIssuer)
         put("attribution", attribution?.rawValue)
         if let attemptCount { object["attempt_count"] = .number(Double(attemptCount)) }
-        put("mailbox", mailbox)
+        put("resource", resource)
+        put("resource_server", resourceServer)
         if !itemIDs.isEmpty { put("item_ids", itemIDs) }
         put("client_id", clientID)
         put("client_ip", clientIP)

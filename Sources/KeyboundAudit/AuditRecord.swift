@@ -45,8 +45,12 @@ public struct AuditRecord: Sendable, Equatable {
     /// How many identical attempts this record stands for, when repeats were folded into it
     /// (`nil` for a single attempt; see `docs/audit.md`).
     public var attemptCount: Int64?
-    /// The mailbox addressed, if any.
-    public var mailbox: String?
+    /// The resource addressed, if any: Keybound Mail's mailbox address, Keybound Files'
+    /// `drive/<sub>`. Stored in column `resource` (`mailbox` before format 3).
+    public var resource: String?
+    /// The audience of the resource server that wrote the record (`api://mail`, `api://files`).
+    /// Set in format 3; `nil` in records of formats 1 and 2, which only Keybound Mail wrote.
+    public var resourceServer: String?
     /// The operation attempted (for example `messages.list`, `messages.read`).
     public var operation: String
     /// The item ids the operation touched or asked for (empty when none).
@@ -85,16 +89,18 @@ public struct AuditRecord: Sendable, Equatable {
     public var rejectionCode: String?
 
     /// A record to append; ``sequence`` and ``hash`` are assigned by the log. Writers set
-    /// ``attribution`` (format 2); a record without it is written in format 1.
+    /// ``attribution`` and ``resourceServer`` (format 3); a record without the resource server is
+    /// written in format 2, and one without attribution either in format 1.
     public init(
-        time: Date, tenant: String?, mailbox: String?, operation: String, itemIDs: [String] = [],
+        time: Date, tenant: String?, resource: String?, operation: String, itemIDs: [String] = [],
         clientID: String?, clientIP: String?, userAgent: String?, sessionID: String?,
         tokenIssuer: String?, tokenKeyID: String?, tokenID: String?, tokenSubject: String?,
         tokenAudience: [String]?, tokenScope: String?, tokenRoles: [String]?,
         tokenIssuedAt: Date?, tokenExpiresAt: Date?, claimsDigest: String?,
         verdict: Verdict, rejectionCode: String?, tenantIssuer: String? = nil, attribution: Attribution? = nil,
-        attemptCount: Int64? = nil, sequence: Int64 = 0, hash: [UInt8] = []
+        attemptCount: Int64? = nil, resourceServer: String? = nil, sequence: Int64 = 0, hash: [UInt8] = []
     ) {
+        self.resourceServer = resourceServer
         self.tenantIssuer = tenantIssuer
         self.attribution = attribution
         self.attemptCount = attemptCount
@@ -102,7 +108,7 @@ public struct AuditRecord: Sendable, Equatable {
         self.hash = hash
         self.time = time
         self.tenant = tenant
-        self.mailbox = mailbox
+        self.resource = resource
         self.operation = operation
         self.itemIDs = itemIDs
         self.clientID = clientID

@@ -58,7 +58,7 @@ final class SQLiteVerificationSource: AuditVerificationSource {
     }
 
     func nextRecord() throws -> StoredRecordRow? {
-        if cursor == nil { cursor = try Row.fetchCursor(db, sql: "\(SQLiteAuditStorage.selectSQL) ORDER BY sequence, rowid") }
+        if cursor == nil { cursor = try Row.fetchCursor(db, sql: "\(try SQLiteAuditStorage.selectSQL(db)) ORDER BY sequence, rowid") }
         return try cursor?.next().map(StoredRecordRow.init)
     }
 }

@@ -26,7 +26,7 @@ struct IncidentNotices {
             if let code = record.rejectionCode { codes[code, default: 0] += 1 }
             if firstSeen.map({ record.time < $0 }) ?? true { firstSeen = record.time }
             if lastSeen.map({ record.time > $0 }) ?? true { lastSeen = record.time }
-            guard let mailbox = record.mailbox else { return }
+            guard let mailbox = record.resource else { return }
             var entry = mailboxes[mailbox] ?? ([], 0, 0)
             if record.verdict == .allowed {
                 entry.allowed += 1
@@ -74,10 +74,10 @@ struct IncidentNotices {
             entries.append(TimelineEntry(at: event.at, event: "key \(event.keyID) \(event.kind.rawValue) (\(event.actor): \(event.reason))"))
         }
         if let first = report.findings.min(by: { $0.record.time < $1.record.time }) {
-            entries.append(TimelineEntry(at: first.record.time, event: "first malicious use: \(first.kind.title) at \(first.record.mailbox ?? "no mailbox") (\(first.reasonCode))"))
+            entries.append(TimelineEntry(at: first.record.time, event: "first malicious use: \(first.kind.title) at \(first.record.resource ?? "no resource") (\(first.reasonCode))"))
         }
         if let last = report.findings.max(by: { $0.record.time < $1.record.time }) {
-            entries.append(TimelineEntry(at: last.record.time, event: "last malicious use: \(last.kind.title) at \(last.record.mailbox ?? "no mailbox") (\(last.reasonCode))"))
+            entries.append(TimelineEntry(at: last.record.time, event: "last malicious use: \(last.kind.title) at \(last.record.resource ?? "no resource") (\(last.reasonCode))"))
         }
         entries.append(TimelineEntry(at: record.openedAt, event: "incident \(record.id) opened: \(record.reason)"))
         for step in record.completed {

@@ -46,13 +46,13 @@ struct ResourceAuditor: Sendable {
             (tenantID, tenantIssuer, attribution) = (fields.tenantID, fields.issuer, .unverified)
         }
         return AuditRecord(
-            time: now(), tenant: tenantID, mailbox: target.resource, operation: operation,
+            time: now(), tenant: tenantID, resource: target.resource, operation: operation,
             itemIDs: target.items, clientID: fields.clientID, clientIP: context.remoteAddress?.ipAddress,
             userAgent: request.headers[.userAgent], sessionID: fields.sessionID, tokenIssuer: fields.issuer,
             tokenKeyID: fields.keyID, tokenID: fields.tokenID, tokenSubject: fields.subject, tokenAudience: fields.audience,
             tokenScope: fields.scope, tokenRoles: fields.roles, tokenIssuedAt: fields.issuedAt, tokenExpiresAt: fields.expiresAt,
             claimsDigest: fields.claimsDigest, verdict: verdict, rejectionCode: code,
-            tenantIssuer: tenantIssuer, attribution: attribution)
+            tenantIssuer: tenantIssuer, attribution: attribution, resourceServer: description.audience)
     }
 
     /// Appends `record`; when that fails, logs it and throws the 503 refusal.

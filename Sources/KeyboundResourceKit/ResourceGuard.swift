@@ -69,7 +69,7 @@ public struct ResourceGuard: Sendable {
                 guard let record = auditor.refusalRecord(request, context, outcome) else { return }
                 await auditor.appendUnverified(record)
                 guard let rejection = outcome.rejection else { return }
-                alerts?.raise(rejection, context: AlertContext(tokenID: record.tokenID, tenant: record.tenant, mailbox: record.mailbox,
+                alerts?.raise(rejection, context: AlertContext(tokenID: record.tokenID, tenant: record.tenant, mailbox: record.resource,
                                                                clientID: record.clientID, clientIP: record.clientIP))
                 onRejection(rejection)
             }))

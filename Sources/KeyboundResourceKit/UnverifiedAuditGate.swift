@@ -90,7 +90,7 @@ final class UnverifiedAuditGate: Sendable {
         let parts: [ExactString]
 
         init(_ record: AuditRecord) {
-            parts = [record.rejectionCode, record.claimsDigest, record.clientIP, record.operation, record.mailbox]
+            parts = [record.rejectionCode, record.claimsDigest, record.clientIP, record.operation, record.resource]
                 .map { ExactString($0 ?? "\u{0}") }
         }
     }

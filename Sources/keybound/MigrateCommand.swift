@@ -3,7 +3,9 @@ import Foundation
 import Keybound
 import KeyboundAudit
 import KeyboundIncident
+import KeyboundApp
 import KeyboundMail
+import KeyboundResourceKit
 import KeyboundPostgres
 import KeyboundStore
 import Logging
@@ -55,7 +57,10 @@ struct MigrateCommand: AsyncParsableCommand {
                 sealing.append((.auditSigningKey, audit.signingKey))
                 kek = try KEKSource.resolveForDatabase(environment: environment)
             }
-            if let mail = MailMigration.part(directory: source) { parts.append(mail) }
+            // Each shipped resource's own file (mail.sqlite, files.sqlite).
+            for case let resource as any MigratingResource.Type in ProviderResources.shipped {
+                if let part = resource.migrationPart(directory: source) { parts.append(part) }
+            }
             if let incidents = try await IncidentMigration.part(dataDirectory: source) { parts.append(incidents) }
         } catch let error as AuditError {
             throw CLIError(error.message)

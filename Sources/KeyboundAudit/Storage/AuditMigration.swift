@@ -62,7 +62,7 @@ package enum AuditMigration {
         while true {
             let from = after
             let page = try await queue.read { db in
-                try Row.fetchAll(db, sql: "\(SQLiteAuditStorage.selectSQL) WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                try Row.fetchAll(db, sql: "\(try SQLiteAuditStorage.selectSQL(db)) WHERE sequence > ? ORDER BY sequence LIMIT ?",
                                  arguments: [from, pageSize]).map(StoredRecordRow.init)
             }
             guard let last = page.last?.sequence else { break }

@@ -92,6 +92,14 @@ enum AuditSchema {
                 ALTER TABLE audit_record ADD COLUMN attempt_count INTEGER;
                 """)
         }
+        // Format 3: a record names any resource, and the resource server that wrote it. The
+        // rename changes no stored value and no hash (names are not hashed).
+        migrator.registerMigration("v3: resource, resource server") { db in
+            try db.execute(sql: """
+                ALTER TABLE audit_record RENAME COLUMN mailbox TO resource;
+                ALTER TABLE audit_record ADD COLUMN resource_server TEXT;
+                """)
+        }
         return migrator
     }
 

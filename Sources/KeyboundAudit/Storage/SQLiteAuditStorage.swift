@@ -33,6 +33,19 @@ final class SQLiteAuditStorage: AuditStorage {
     }
 
     static let selectSQL = "SELECT sequence, \(AuditColumns.names), hash FROM audit_record"
+
+    /// ``selectSQL`` for the file open in `db`, whatever layout it has: a file not yet migrated
+    /// (opened read-only by the verifier, the hunt or `keybound migrate`) has `mailbox` where
+    /// format 3 has `resource`, and lacks the columns later formats added, which read as `NULL`.
+    static func selectSQL(_ db: Database) throws -> String {
+        let present = Set(try db.columns(in: "audit_record").map(\.name))
+        let columns = AuditColumns.all.map { column -> String in
+            if present.contains(column.name) { return column.name }
+            if column.name == "resource", present.contains("mailbox") { return "mailbox AS resource" }
+            return "NULL AS \(column.name)"
+        }
+        return "SELECT sequence, \(columns.joined(separator: ", ")), hash FROM audit_record"
+    }
     static let insertSQL = """
         INSERT INTO audit_record (sequence, \(AuditColumns.names), hash)
         VALUES (?, \(AuditColumns.all.map { _ in "?" }.joined(separator: ", ")), ?)

@@ -70,7 +70,7 @@ extension HuntReport {
             case .crossIssuer: .crossIssuer
             case .revokedOrInactiveKey: .revokedOrInactiveKey
             }
-            let target = [record.tenant.map { "tenant \($0)" }, record.mailbox.map { "mailbox \($0)" }].compactMap { $0 }.joined(separator: ", ")
+            let target = [record.tenant.map { "tenant \($0)" }, record.resource.map { "resource \($0)" }].compactMap { $0 }.joined(separator: ", ")
             let what = "\(finding.kind.title) (\(finding.reasonCode)), \(finding.accepted ? "ACCEPTED" : "refused"): jti \(record.tokenID ?? "-"), iss \(record.tokenIssuer ?? "-"), kid \(record.tokenKeyID ?? "-"), client \(record.clientID ?? "-")"
             events.append(HuntTimelineEvent(time: record.time, count: 1, lane: lane, title: what + (target.isEmpty ? "" : ", \(target)"),
                                             sequence: record.sequence))

@@ -42,7 +42,7 @@ extension HuntReport {
             out.append("<table><tr><th>Record</th><th>Time</th><th>Verdict</th><th>Tenant</th><th>Mailbox</th><th>Client</th><th>jti</th><th>Reason</th></tr>")
             for finding in listed {
                 let record = finding.record
-                let cells = [record.huntTenantText, record.mailbox, record.clientID, record.tokenID, finding.reason].map { "<td>\(e($0 ?? "–"))</td>" }
+                let cells = [record.huntTenantText, record.resource, record.clientID, record.tokenID, finding.reason].map { "<td>\(e($0 ?? "–"))</td>" }
                 out.append("<tr><td class=\"n\">\(record.sequence)</td><td>\(e(HuntTime.iso(record.time)))</td>"
                     + "<td>\(finding.accepted ? "<strong>accepted</strong>" : "refused")</td>\(cells.joined())</tr>")
             }

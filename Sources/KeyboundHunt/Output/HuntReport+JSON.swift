@@ -69,7 +69,7 @@ enum HuntJSON {
             "sequence": .number(Double(record.sequence)), "time": .string(HuntTime.iso(record.time)),
             "tenant": string(record.tenant), "tenant_issuer": string(record.tenantIssuer ?? (record.attribution == nil ? record.tokenIssuer : nil)),
             "attribution": string(record.verifiedTenant == nil ? "unverified" : "verified"),
-            "mailbox": string(record.mailbox), "operation": .string(record.operation),
+            "resource": string(record.resource), "resource_server": string(record.resourceServer), "operation": .string(record.operation),
             "item_ids": strings(record.itemIDs), "client_id": string(record.clientID), "client_ip": string(record.clientIP),
             "user_agent": string(record.userAgent), "session_id": string(record.sessionID), "token_iss": string(record.tokenIssuer),
             "token_kid": string(record.tokenKeyID), "token_jti": string(record.tokenID), "token_sub": string(record.tokenSubject),

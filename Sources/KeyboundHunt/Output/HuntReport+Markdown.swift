@@ -47,7 +47,7 @@ extension HuntReport {
             for finding in listed {
                 let record = finding.record
                 out.append("| \(record.sequence) | \(HuntTime.iso(record.time)) | \(finding.accepted ? "**accepted**" : "refused") | "
-                    + [record.huntTenantText, record.mailbox, record.clientID, record.tokenID, finding.reason].map { Self.md($0 ?? "–") }.joined(separator: " | ")
+                    + [record.huntTenantText, record.resource, record.clientID, record.tokenID, finding.reason].map { Self.md($0 ?? "–") }.joined(separator: " | ")
                     + " |")
             }
         }

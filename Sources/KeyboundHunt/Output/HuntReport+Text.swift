@@ -26,7 +26,7 @@ extension HuntReport {
             for finding in listed.prefix(20) {
                 let record = finding.record
                 lines.append("  #\(record.sequence) \(HuntTime.iso(record.time)) \(record.operation) tenant=\(record.huntTenantText ?? "-") "
-                    + "mailbox=\(record.mailbox ?? "-") client=\(record.clientID ?? "-") jti=\(record.tokenID ?? "-")")
+                    + "resource=\(record.resource ?? "-") client=\(record.clientID ?? "-") jti=\(record.tokenID ?? "-")")
                 lines.append("      \(finding.reason)")
             }
             if listed.count > 20 { lines.append("  … \((findingCounts[kind] ?? 0) - 20) more (see --format json)") }

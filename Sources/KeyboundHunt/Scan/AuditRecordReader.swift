@@ -37,7 +37,7 @@ enum AuditRecordReader {
         var hash: [UInt8] = []
         if case .blob(let data) = (row["hash"] as DatabaseValue).storage { hash = Array(data) }
         return AuditRecord(
-            time: date("time_ms") ?? Date(timeIntervalSince1970: 0), tenant: text("tenant"), mailbox: text("mailbox"),
+            time: date("time_ms") ?? Date(timeIntervalSince1970: 0), tenant: text("tenant"), resource: row.hasColumn("resource") ? text("resource") : text("mailbox"),
             operation: text("operation") ?? "", itemIDs: list("item_ids") ?? [], clientID: text("client_id"),
             clientIP: text("client_ip"), userAgent: text("user_agent"), sessionID: text("session_id"),
             tokenIssuer: text("token_iss"), tokenKeyID: text("token_kid"), tokenID: text("token_jti"),
@@ -46,6 +46,6 @@ enum AuditRecordReader {
             claimsDigest: text("claims_digest"), verdict: text("verdict") == "allowed" ? .allowed : .denied,
             rejectionCode: text("rejection_code"), tenantIssuer: text("tenant_issuer"),
             attribution: text("attribution").flatMap(AuditRecord.Attribution.init(rawValue:)), attemptCount: integer("attempt_count"),
-            sequence: integer("sequence") ?? 0, hash: hash)
+            resourceServer: row.hasColumn("resource_server") ? text("resource_server") : nil, sequence: integer("sequence") ?? 0, hash: hash)
     }
 }

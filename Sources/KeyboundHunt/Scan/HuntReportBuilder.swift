@@ -20,7 +20,7 @@ struct HuntReportBuilder {
         let leads = scanner.leads.compactMap { candidate -> HuntLead? in
             guard let record = records[candidate.sequence] else { return nil }
             return HuntLead(record: record, clientIssuer: record.tokenIssuer, clientID: record.clientID ?? "", tenant: record.tenant,
-                            mailbox: record.mailbox ?? "", previousAccess: candidate.previous.map(HuntTime.date(milliseconds:)))
+                            mailbox: record.resource ?? "", previousAccess: candidate.previous.map(HuntTime.date(milliseconds:)))
         }
         var counts: [HuntFinding.Kind: Int] = [:]
         for (index, kind) in HuntFinding.Kind.allCases.enumerated() where scanner.counts[index] > 0 {

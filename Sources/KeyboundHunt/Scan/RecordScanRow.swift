@@ -45,7 +45,7 @@ final class RecordScanRow: HuntScanRow {
         itemCount = -1
         func size(_ text: String?) -> Int { text?.utf8.count ?? 0 }
         let needed = size(record.rejectionCode) + size(record.claimsDigest) + size(record.tokenIssuer) + size(record.tokenKeyID)
-            + size(record.clientID) + size(record.tenant) + size(record.mailbox) + size(record.tenantIssuer)
+            + size(record.clientID) + size(record.tenant) + size(record.resource) + size(record.tenantIssuer)
         if needed > capacity {
             buffer.deallocate()
             capacity = max(needed, capacity * 2)
@@ -58,7 +58,7 @@ final class RecordScanRow: HuntScanRow {
         put(.keyID, record.tokenKeyID)
         put(.clientID, record.clientID)
         put(.tenant, record.tenant)
-        put(.mailbox, record.mailbox)
+        put(.mailbox, record.resource)
         put(.tenantIssuer, record.tenantIssuer)
     }
 

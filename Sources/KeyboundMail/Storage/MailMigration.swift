@@ -2,6 +2,7 @@ import Foundation
 internal import GRDB
 package import KeyboundPostgres
 internal import KeyboundSQLite
+import KeyboundResourceKit
 import Logging
 internal import PostgresNIO
 
@@ -54,4 +55,9 @@ package enum MailMigration {
             return [("mailbox", mailboxes.count), ("mail_message", copied)]
         }
     }
+}
+
+extension MailService: MigratingResource {
+    /// The copy of `mail.sqlite` in `directory` (``MailMigration``).
+    package static func migrationPart(directory: URL) -> MigrationPart? { MailMigration.part(directory: directory) }
 }

@@ -93,12 +93,12 @@ struct AuditAppendTests {
         let log = try AuditLog(directory: directory, configuration: AuditConfiguration(maximumFieldBytes: 64, maximumListCount: 3))
         var record = AuditFixture.record(1)
         record.userAgent = "evil\u{0}agent"
-        record.mailbox = String(repeating: "é", count: 100)
+        record.resource = String(repeating: "é", count: 100)
         record.itemIDs = (0..<10).map { "item-\($0)" }
         let appended = try await log.append(record)
         #expect(appended.userAgent == "evil\u{FFFD}agent")
-        #expect(appended.mailbox!.utf8.count <= 64)
-        #expect(appended.mailbox!.hasSuffix("…"))
+        #expect(appended.resource!.utf8.count <= 64)
+        #expect(appended.resource!.hasSuffix("…"))
         #expect(appended.itemIDs == ["item-0", "item-1", "…(+8 more)"])
         #expect(try await log.records() == [appended])
         #expect(try AuditFixture.verify(directory).isIntact)
@@ -111,7 +111,7 @@ struct AuditAppendTests {
         var variants: [AuditRecord] = []
         var empty = base; empty.tenant = ""; variants.append(empty)
         var none = base; none.tenant = nil; variants.append(none)
-        var shifted = base; shifted.tenant = base.tenant! + String(base.mailbox!.first!); shifted.mailbox = String(base.mailbox!.dropFirst()); variants.append(shifted)
+        var shifted = base; shifted.tenant = base.tenant! + String(base.resource!.first!); shifted.resource = String(base.resource!.dropFirst()); variants.append(shifted)
         var noAudience = base; noAudience.tokenAudience = nil; variants.append(noAudience)
         var emptyAudience = base; emptyAudience.tokenAudience = []; variants.append(emptyAudience)
         var joined = base; joined.itemIDs = [base.itemIDs.joined()]; variants.append(joined)

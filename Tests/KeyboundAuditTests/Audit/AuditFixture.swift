@@ -27,14 +27,14 @@ enum AuditFixture {
         let time = time ?? baseTime.addingTimeInterval(Double(index))
         if index % 5 == 4 {
             return AuditRecord(
-                time: time, tenant: tenant, mailbox: "mallory@\(tenant).example", operation: "messages.read",
+                time: time, tenant: tenant, resource: "mallory@\(tenant).example", operation: "messages.read",
                 itemIDs: ["msg-\(index)"], clientID: nil, clientIP: "203.0.113.\(index % 250)", userAgent: "curl/8.5",
                 sessionID: nil, tokenIssuer: nil, tokenKeyID: nil, tokenID: nil, tokenSubject: nil, tokenAudience: nil,
                 tokenScope: nil, tokenRoles: nil, tokenIssuedAt: nil, tokenExpiresAt: nil, claimsDigest: nil,
                 verdict: .denied, rejectionCode: "malformed_token", attribution: format1 ? nil : .unverified)
         }
         return AuditRecord(
-            time: time, tenant: tenant, mailbox: "alice@\(tenant).example", operation: "messages.list",
+            time: time, tenant: tenant, resource: "alice@\(tenant).example", operation: "messages.list",
             itemIDs: ["msg-\(index)", "msg-\(index + 1)"], clientID: "mail-app", clientIP: "198.51.100.\(index % 250)",
             userAgent: "KeyboundMail/1.0", sessionID: "sid-\(index / 10)", tokenIssuer: issuer(of: tenant),
             tokenKeyID: "kid-1", tokenID: "jti-\(index)", tokenSubject: "alice", tokenAudience: ["api://mail"],

@@ -311,7 +311,7 @@ final class HuntScenario {
                 items: [String] = [], denied code: String? = nil, ip: String = "198.51.100.7") throws -> Int64 {
         let claims = token?.claims ?? JSONObject()
         let record = AuditRecord(
-            time: time, tenant: tenant ?? claims["tid"]?.stringValue, mailbox: mailbox, operation: operation,
+            time: time, tenant: tenant ?? claims["tid"]?.stringValue, resource: mailbox, operation: operation,
             itemIDs: code == nil ? items : [], clientID: claims["client_id"]?.stringValue, clientIP: ip,
             userAgent: ip == Self.attackerIP ? "python-requests/2.31" : "KeyboundMail-client/1.0", sessionID: claims["sid"]?.stringValue,
             tokenIssuer: claims["iss"]?.stringValue, tokenKeyID: token?.keyID, tokenID: claims["jti"]?.stringValue,

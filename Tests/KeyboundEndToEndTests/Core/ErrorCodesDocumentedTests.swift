@@ -6,6 +6,7 @@ import KeyboundAudit
 import KeyboundHunt
 import KeyboundIncident
 import KeyboundMail
+import KeyboundFiles
 import KeyboundPostgres
 import KeyboundStore
 import Testing
@@ -34,9 +35,10 @@ struct ErrorCodesDocumentedTests {
         #expect(try Self.errorsDocument().contains("`\(code.rawValue)`"), "docs/errors.md does not document \(code.rawValue)")
     }
 
-    @Test("every error code of the audit log, the hunt, incident response, Keybound Mail's store and PostgreSQL",
+    @Test("every error code of the audit log, the hunt, incident response, Keybound Mail's and Files' stores and PostgreSQL",
           arguments: AuditError.Code.allCases.map(\.rawValue) + HuntError.Code.allCases.map(\.rawValue)
             + IncidentError.Code.allCases.map(\.rawValue) + MailStoreError.Code.allCases.map(\.rawValue)
+            + FileStoreError.Code.allCases.map(\.rawValue)
             + PostgresStorageError.Code.allCases.map(\.rawValue))
     func moduleError(code: String) throws {
         #expect(try Self.errorsDocument().contains("`\(code)`"), "docs/errors.md does not document \(code)")

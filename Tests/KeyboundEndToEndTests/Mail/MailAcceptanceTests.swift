@@ -29,7 +29,7 @@ struct MailAcceptanceTests {
         #expect(record.rejectionCode == "untrusted_issuer")
         #expect(record.tokenIssuer == "https://evil.example")
         #expect(record.tokenKeyID == "evil-1")
-        #expect(record.mailbox == MailFixture.otherUserAddress)
+        #expect(record.resource == MailFixture.otherUserAddress)
         #expect(record.userAgent == "keybound-tests")
     }
 
@@ -117,7 +117,7 @@ struct MailAcceptanceTests {
             var record = try fixture.lastAudit()
             #expect(record.verdict == .denied)
             #expect(record.rejectionCode == "mailbox_not_owned")
-            #expect(record.mailbox == MailFixture.otherUserAddress)
+            #expect(record.resource == MailFixture.otherUserAddress)
             #expect(record.tokenSubject == "contoso-user-subject")
 
             let message = try await MailFixture.get(mail, "/me/messages/\(meganMessage.id)", token: token)
@@ -141,7 +141,7 @@ struct MailAcceptanceTests {
         let record = try fixture.lastAudit()
         #expect(record.verdict == .denied)
         #expect(record.rejectionCode == "cross_tenant")
-        #expect(record.mailbox == "user@consumers.example")
+        #expect(record.resource == "user@consumers.example")
         #expect(record.clientID == "daemon")
         #expect(record.tokenRoles == ["Mail.Read.All"])
     }

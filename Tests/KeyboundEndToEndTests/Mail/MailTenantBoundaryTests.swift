@@ -53,7 +53,7 @@ struct MailTenantBoundaryTests {
             #expect(refusal.attribution == .unverified && refusal.tokenIssuer == fixture.issuerURL("consumers"))
             // Contoso's feed has its daemon's read, and not the forged attempt made in its name.
             let feed = try await Self.contosoFeed(provider, mail)
-            #expect(feed.contains { $0["mailbox"]?.stringValue == MailFixture.otherUserAddress })
+            #expect(feed.contains { $0["resource"]?.stringValue == MailFixture.otherUserAddress })
             #expect(!feed.contains { $0["token_iss"]?.stringValue == fixture.issuerURL("consumers") })
         }
     }

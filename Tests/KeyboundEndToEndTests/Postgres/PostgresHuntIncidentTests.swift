@@ -4,6 +4,7 @@ import Foundation
 @testable import KeyboundAudit
 @testable import KeyboundHunt
 @testable import KeyboundIncident
+import KeyboundFiles
 @testable import KeyboundMail
 @testable import KeyboundPostgres
 @testable import KeyboundStore
@@ -34,6 +35,13 @@ struct PostgresHuntIncidentTests {
                     displayName: "Megan", createdAt: HuntScenario.day(0)),
             messages: [MailMessage(id: "m-1", mailbox: "megan@contoso.example", folder: .inbox, from: "a@b.example", to: ["megan@contoso.example"],
                                    subject: "Hello", body: "Hi", receivedAt: HuntScenario.day(1))])
+        // And a drive with two files (one binary), so files.sqlite must travel too.
+        let files = try FileStore(directory: scenario.directory)
+        for (name, content) in [("notes.txt", Array("hello".utf8)), ("blob.bin", [0, 255, 1, 254])] {
+            _ = try await files.write(DriveFile(issuer: scenario.url("contoso"), tenantID: "contoso-tid", owner: "megan", name: name,
+                                                contentType: "application/octet-stream", content: content, modifiedAt: HuntScenario.day(1)),
+                                      maximumFiles: 10)
+        }
         let earlier = FolderIncidentStore(dataDirectory: scenario.directory)
         let opened = try await earlier.open(IncidentRecord(id: "INC-20270115-contoso-earlier", issuerID: "contoso", issuerURL: scenario.url("contoso"),
                                                            keyID: contosoKey.keyID, reason: "drill", openedAt: HuntScenario.day(2), completed: []))
@@ -51,6 +59,14 @@ struct PostgresHuntIncidentTests {
         #expect(copied["sealed secret audit-signing-key"] == .number(1))
         #expect(copied["mailbox"] == .number(1) && copied["mail_message"] == .number(1))
         #expect(copied["incident"] == .number(1) && copied["incident_document"] == .number(1))
+        #expect(copied["drive_file"] == .number(2))
+        let megan = DriveOwner(issuer: scenario.url("contoso"), tenantID: "contoso-tid", subject: "megan")
+        let (blob, names) = try await database.withRunning { backend in
+            let copiedFiles = try await FileStore.open(database: backend)
+            return (try await copiedFiles.file("blob.bin", of: megan)?.content, try await copiedFiles.files(of: megan).map(\.name))
+        }
+        #expect(blob == [0, 255, 1, 254])
+        #expect(names == ["blob.bin", "notes.txt"])
 
         // The copy verifies, with no KEK (public keys only), as the file did.
         let noKEK = CLIServer.environment(database.environment)
@@ -113,7 +129,7 @@ struct PostgresHuntIncidentTests {
         try await database.withRunning { db in
             _ = try await db.withConnection { connection in
                 try await connection.query("ALTER TABLE audit_record DISABLE TRIGGER USER", logger: TestPostgres.logger)
-                try await connection.query("UPDATE audit_record SET mailbox = 'someone-else@contoso.example' WHERE sequence = 5",
+                try await connection.query("UPDATE audit_record SET resource = 'someone-else@contoso.example' WHERE sequence = 5",
                                            logger: TestPostgres.logger)
             }
         }

@@ -279,7 +279,7 @@ struct PostgresServeNodesTests {
         let manager = try await KeyManager(store: stores.keys, kek: kek)
         let secret = try await manager.sealedSecret(.auditSigningKey) { Issue.record("the nodes made the audit key"); return [] }
         let log = try await AuditLog.open(database: stores.database, signingKey: try AuditSigningKey(privateKeyBytes: secret))
-        let reads = try await log.records(after: 0, limit: 100).filter { $0.verdict == .allowed && $0.mailbox == "adele@contoso.example" }
+        let reads = try await log.records(after: 0, limit: 100).filter { $0.verdict == .allowed && $0.resource == "adele@contoso.example" }
         #expect(reads.count == 3, "the three reads, from both nodes, in one log: \(reads.map(\.operation))")
         let walked = try await AuditStorageFixture.expectUnbrokenChain(log)
         let last = try await log.lastSequence()

@@ -167,7 +167,7 @@ struct HeadRequestTests {
         }
         // A HEAD is recorded as the read it is: one GET for the id, then the GET and the HEAD of the check.
         let records = try await fixture.mail.audit.records(after: 0, limit: 10_000)
-        #expect(records.filter { $0.operation == MailOperation.listMessages.rawValue && $0.verdict == .allowed && $0.mailbox != nil
+        #expect(records.filter { $0.operation == MailOperation.listMessages.rawValue && $0.verdict == .allowed && $0.resource != nil
             && $0.tokenSubject == "contoso-user-subject" }.count == 3)
     }
 }

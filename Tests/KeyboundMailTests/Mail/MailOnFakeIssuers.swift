@@ -71,7 +71,7 @@ struct MailOnFakeIssuersTests {
                 #expect(record.tokenIssuer == issuer.identifier)
                 #expect(record.tenantIssuer == issuer.identifier)
                 #expect(record.tenant == issuer.tenantID)
-                #expect(record.mailbox?.hasSuffix(String(issuer.identifier.split(separator: "/").last!) + ".example") == true)
+                #expect(record.resource?.hasSuffix(String(issuer.identifier.split(separator: "/").last!) + ".example") == true)
                 let listed = try StrictJSONParser.parseObject(response.bodyBytes)["value"]?.arrayValue ?? []
                 let ids = Set(listed.compactMap { $0.objectValue?["id"]?.stringValue })
                 #expect(!ids.isEmpty)

@@ -23,7 +23,7 @@ struct FilesRoutesTests {
             #expect(created.status == .created)
             let write = try await fixture.lastAudit()
             #expect(write.operation == "files.write" && write.verdict == .allowed)
-            #expect(write.mailbox == "drive/alice" && write.itemIDs == ["plan.txt"])
+            #expect(write.resource == "drive/alice" && write.resourceServer == FilesAPI.audience && write.itemIDs == ["plan.txt"])
             #expect(write.tenant == "contoso-tid" && write.tenantIssuer == fixture.contoso.identifier)
 
             let replaced = try await client.execute("/me/drive/files/plan.txt", method: .put, bearer: token, body: Array("second".utf8))
@@ -101,7 +101,7 @@ struct FilesRoutesTests {
             let listOthers = try await client.get("/users/bob/drive/files", bearer: reader)
             #expect(listOthers.status == .forbidden)
             let record = try await fixture.lastAudit()
-            #expect(record.mailbox == "drive/bob" && record.verdict == .denied)
+            #expect(record.resource == "drive/bob" && record.verdict == .denied)
         }
     }
 

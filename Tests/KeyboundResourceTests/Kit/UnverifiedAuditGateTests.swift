@@ -12,7 +12,7 @@ struct UnverifiedAuditGateTests {
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     static func refused(_ code: String, ip: String = "203.0.113.7", digest: String = "d1", at time: Date = start) -> AuditRecord {
-        AuditRecord(time: time, tenant: "contoso", mailbox: "megan@contoso.example", operation: "messages.list", clientID: "x",
+        AuditRecord(time: time, tenant: "contoso", resource: "megan@contoso.example", operation: "messages.list", clientID: "x",
                     clientIP: ip, userAgent: nil, sessionID: nil, tokenIssuer: "https://login.example/contoso", tokenKeyID: "k",
                     tokenID: "j", tokenSubject: nil, tokenAudience: nil, tokenScope: nil, tokenRoles: nil, tokenIssuedAt: nil,
                     tokenExpiresAt: nil, claimsDigest: digest, verdict: .denied, rejectionCode: code, attribution: .unverified)

@@ -108,3 +108,13 @@ extension KeyboundPostgresSchema {
         ]
     })
 }
+
+extension KeyboundPostgresSchema {
+    /// Version 10: audit record format 3, as in the SQLite file: column `mailbox` becomes
+    /// `resource`, and `resource_server` names the resource server that wrote the record. No
+    /// stored value changes, so every hash still holds.
+    static let auditResource = PostgresMigration(version: 10, name: "audit resource", statements: [
+        "ALTER TABLE audit_record RENAME COLUMN mailbox TO resource",
+        "ALTER TABLE audit_record ADD COLUMN resource_server text COLLATE \"C\"",
+    ])
+}
