@@ -250,6 +250,7 @@ let package = Package(
             name: "KeyboundDrill",
             dependencies: [
                 "Keybound",
+                "KeyboundLoopback",
                 "KeyboundStore",
                 "KeyboundServer",
                 "KeyboundApp",
@@ -288,6 +289,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Free loopback ports, for the drill and the testing products (no product of its own).
+        .target(name: "KeyboundLoopback"),
         // Fuzz entry point. A plain build links the replay driver in CKeyboundFuzzReplay;
         // `swift build --sanitize fuzzer --product KeyboundFuzz` links libFuzzer's driver instead.
         .target(name: "CKeyboundFuzzReplay"),
@@ -295,12 +298,12 @@ let package = Package(
             name: "KeyboundFuzz",
             dependencies: ["Keybound", "CKeyboundFuzzReplay"]
         ),
-        // Testing products. KeyboundTesting depends on the core alone: a fake issuer, its trust
+        // Testing products. KeyboundTesting depends on the core (and the loopback-port helper): a fake issuer, its trust
         // store and a test clock (public); the process, port and PostgreSQL harness of Keybound's
         // own test targets (package access).
         .target(
             name: "KeyboundTesting",
-            dependencies: ["Keybound"]
+            dependencies: ["Keybound", "KeyboundLoopback"]
         ),
         .target(
             name: "KeyboundHummingbirdTesting",

@@ -33,14 +33,7 @@ public struct FilesService: ProtectedResource {
     /// Opens `files.sqlite` in the data directory (or the files table in PostgreSQL) and guards
     /// the routes with `environment`'s audit log and trust.
     public static func open(_ environment: ResourceEnvironment) async throws -> FilesService {
-        let store: FileStore
-        if let database = environment.storage.database {
-            store = try await FileStore.open(database: database)
-        } else if let directory = environment.storage.directory {
-            store = try FileStore(directory: directory)
-        } else {
-            throw FileStoreError(.storage, "Keybound Files needs a data directory or a PostgreSQL database")
-        }
+        let store = try await environment.storage.open(resource.name, sqlite: FileStore.init(directory:), postgres: FileStore.open(database:))
         return FilesService(store: store, issuers: environment.issuers, resourceGuard: try environment.guardFor(resource), now: environment.now)
     }
 

@@ -17,15 +17,7 @@ public struct PostgresIncidentStore: IncidentStore {
 
     /// The incident store in `database`; refuses a database without the incident tables.
     package static func open(database: PostgresBackend) async throws(IncidentError) -> PostgresIncidentStore {
-        let logger = database.logger
-        let present = try await call {
-            try await database.withConnection { connection in
-                try await connection.tableExists("incident_document", logger: logger)
-            }
-        }
-        guard present else {
-            throw IncidentError(.storage, "the database at \(database.settings) has no incident tables: open it through the key store first, which migrates it (schema version 8)")
-        }
+        try await database.requireTable("incident_document", of: "incident", version: 8) { IncidentError(.storage, $0) }
         return PostgresIncidentStore(database: database)
     }
 

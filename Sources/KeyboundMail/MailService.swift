@@ -76,14 +76,7 @@ public struct MailService: ProtectedResource {
     /// Opens the mail store in `environment`'s storage (`mail.sqlite` in the data directory, or
     /// the shared PostgreSQL database) and builds the service on its audit log and trust.
     public static func open(_ environment: ResourceEnvironment) async throws -> MailService {
-        let store: MailStore
-        if let database = environment.storage.database {
-            store = try await MailStore.open(database: database)
-        } else if let directory = environment.storage.directory {
-            store = try MailStore(directory: directory)
-        } else {
-            throw MailStoreError(.storage, "Keybound Mail needs a data directory or a PostgreSQL database")
-        }
+        let store = try await environment.storage.open(resource.name, sqlite: MailStore.init(directory:), postgres: MailStore.open(database:))
         var configuration = try MailConfiguration(allowedIssuers: environment.issuers)
         configuration.refusedAuditLimits = environment.refusedAuditLimits
         return MailService(store: store, audit: environment.audit, configuration: configuration, trust: try environment.trust(resource),

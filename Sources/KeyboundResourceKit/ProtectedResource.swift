@@ -32,6 +32,19 @@ public struct ResourceStorage: Sendable {
 
     /// Tables in `database`.
     package static func postgres(_ database: PostgresBackend) -> ResourceStorage { ResourceStorage(directory: nil, database: database) }
+
+    /// A resource's store opened here: `sqlite` with the data directory, or `postgres` with the database.
+    package func open<Store>(_ name: String, sqlite: (URL) throws -> Store,
+                             postgres: (PostgresBackend) async throws -> Store) async throws -> Store {
+        if let database { return try await postgres(database) }
+        guard let directory else { throw ResourceStorageError(description: "\(name) needs a data directory or a PostgreSQL database") }
+        return try sqlite(directory)
+    }
+}
+
+/// A ``ResourceStorage`` with neither a directory nor a database.
+struct ResourceStorageError: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// What every resource opened together shares: storage, the audit log, trust, alerts and clocks.

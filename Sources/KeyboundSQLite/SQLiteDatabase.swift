@@ -29,6 +29,19 @@ package enum SQLiteDatabase {
         return pool
     }
 
+    /// Creates `directory` if needed and opens the store `fileName` in it (``openPool(path:migrator:)``);
+    /// `failure` makes the store's own error of a message naming the directory or the file.
+    package static func openStore<Failure: Error>(_ fileName: String, in directory: URL, migrator: DatabaseMigrator, store: String,
+                                                  _ failure: (String) -> Failure) throws(Failure) -> (pool: DatabasePool, path: String) {
+        do { try createDataDirectory(directory) } catch {
+            throw failure("cannot create the data directory '\(directory.path)'")
+        }
+        let path = directory.appendingPathComponent(fileName).path
+        do { return (try openPool(path: path, migrator: migrator), path) } catch {
+            throw failure("cannot open the \(store) at '\(path)': \(error)")
+        }
+    }
+
     /// Opens the existing database at `path` read-only, on one connection that waits
     /// ``busyTimeout`` for locks; `prepare` runs on the connection first (read tuning pragmas).
     package static func openReadOnly(path: String, prepare: (@Sendable (Database) throws -> Void)? = nil) throws -> DatabaseQueue {

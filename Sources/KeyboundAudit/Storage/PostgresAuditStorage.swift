@@ -41,15 +41,7 @@ final class PostgresAuditStorage: AuditStorage {
 
     /// Refuses a database without the audit tables (schema version 6).
     static func requireTables(in database: PostgresBackend) async throws(AuditError) {
-        let logger = database.logger
-        let present = try await auditCall {
-            try await database.withConnection { connection in
-                try await connection.tableExists("audit_record", logger: logger)
-            }
-        }
-        guard present else {
-            throw AuditError(.storage, "the database at \(database.settings) has no audit tables: open it through the key store first, which migrates it (schema version 6)")
-        }
+        try await database.requireTable("audit_record", of: "audit", version: 6) { AuditError(.storage, $0) }
     }
 
     /// Records `key` as the log's signing key, or refuses a key the log does not know when it has

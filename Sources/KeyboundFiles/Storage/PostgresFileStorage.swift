@@ -16,13 +16,7 @@ final class PostgresFileStorage: FileStorage {
 
     /// Refuses a database whose schema has no files table.
     static func checkSchema(_ database: PostgresBackend) async throws(FileStoreError) {
-        let logger = database.logger
-        let present = try await call {
-            try await database.withConnection { connection in try await connection.tableExists("drive_file", logger: logger) }
-        }
-        guard present else {
-            throw FileStoreError(.storage, "the database at \(database.settings) has no files table: open it through the key store first, which migrates it (schema version 9)")
-        }
+        try await database.requireTable("drive_file", of: "files", version: 9) { FileStoreError(.storage, $0) }
     }
 
     func files(of owner: DriveOwner) async throws(FileStoreError) -> [DriveEntry] {
@@ -89,15 +83,6 @@ final class PostgresFileStorage: FileStorage {
 
     /// Runs `body`, turning a database error into a ``FileStoreError`` that names no secret.
     private static func call<T>(_ body: () async throws -> T) async throws(FileStoreError) -> T {
-        do {
-            return try await body()
-        } catch let error as FileStoreError {
-            throw error
-        } catch let error as PSQLError {
-            if let message = error.serverInfo?[.message] { throw FileStoreError(.storage, "the files store's database refused: \(message)") }
-            throw FileStoreError(.storage, "the files store's database cannot be reached")
-        } catch {
-            throw FileStoreError(.storage, "the files store's database cannot be reached")
-        }
+        try await PostgresBackend.storeCall("files store", { FileStoreError(.storage, $0) }, body)
     }
 }

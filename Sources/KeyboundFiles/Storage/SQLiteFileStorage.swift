@@ -9,12 +9,8 @@ final class SQLiteFileStorage: FileStorage {
     let location: String
 
     init(directory: URL) throws(FileStoreError) {
-        do { try SQLiteDatabase.createDataDirectory(directory) } catch {
-            throw FileStoreError(.storage, "cannot create the data directory '\(directory.path)'")
-        }
-        location = directory.appendingPathComponent(FileStore.fileName).path
-        do { pool = try SQLiteDatabase.openPool(path: location, migrator: Self.migrator) } catch {
-            throw FileStoreError(.storage, "cannot open the files store at '\(location)': \(error)")
+        (pool, location) = try SQLiteDatabase.openStore(FileStore.fileName, in: directory, migrator: Self.migrator, store: "files store") {
+            FileStoreError(.storage, $0)
         }
     }
 

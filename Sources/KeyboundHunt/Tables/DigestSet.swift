@@ -11,8 +11,7 @@ final class DigestSet {
 
     init(seed: UInt64, capacity: Int = 1_024) {
         self.seed = seed
-        var size = 16
-        while size < capacity * 2 { size <<= 1 }
+        let size = HuntHash.tableSize(forCapacity: capacity)
         mask = size - 1
         slots = .allocate(capacity: size)
         slots.initialize(repeating: DigestKey(high: 0, low: 0), count: size)

@@ -3,6 +3,14 @@
 /// The seed is random per hunt, so a log full of crafted client ids cannot be made to collide in
 /// every hunt (it could only slow one down: the tables compare the bytes on every match).
 enum HuntHash {
+    /// The slot count of an open-addressing table for `capacity` entries at a load of at most one
+    /// half: a power of two, at least 16. The hunt's tables index with `hash & (size - 1)`.
+    static func tableSize(forCapacity capacity: Int) -> Int {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        return size
+    }
+
     /// A strong 64-bit finalizer (SplitMix64's).
     @inline(__always)
     static func mix(_ value: UInt64) -> UInt64 {

@@ -17,8 +17,7 @@ final class LastSeenMap {
 
     init(seed: UInt64, capacity: Int = 4_096) {
         self.seed = seed
-        var size = 16
-        while size < capacity * 2 { size <<= 1 }
+        let size = HuntHash.tableSize(forCapacity: capacity)
         mask = size - 1
         slots = .allocate(capacity: size)
         slots.initialize(repeating: Slot(key: Self.empty, time: 0), count: size)

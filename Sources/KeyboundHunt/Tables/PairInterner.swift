@@ -27,8 +27,7 @@ final class PairInterner {
 
     init(seed: UInt64, capacity: Int = 1_024) {
         self.seed = seed
-        var size = 16
-        while size < capacity * 2 { size <<= 1 }
+        let size = HuntHash.tableSize(forCapacity: capacity)
         mask = size - 1
         slots = .allocate(capacity: size)
         slots.initialize(repeating: -1, count: size)

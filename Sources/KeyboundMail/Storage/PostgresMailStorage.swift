@@ -19,15 +19,7 @@ final class PostgresMailStorage: MailStorage {
 
     /// Refuses a database whose schema has no mail tables.
     static func checkSchema(_ database: PostgresBackend) async throws(MailStoreError) {
-        let logger = database.logger
-        let present = try await call {
-            try await database.withConnection { connection in
-                try await connection.tableExists("mail_message", logger: logger)
-            }
-        }
-        guard present else {
-            throw MailStoreError(.storage, "the database at \(database.settings) has no mail tables: open it through the key store first, which migrates it (schema version 7)")
-        }
+        try await database.requireTable("mail_message", of: "mail", version: 7) { MailStoreError(.storage, $0) }
     }
 
     func mailbox(issuer: String, subject: String) async throws(MailStoreError) -> Mailbox? {
@@ -112,16 +104,7 @@ final class PostgresMailStorage: MailStorage {
 
     /// Runs `body`, turning a database error into a ``MailStoreError`` that names no secret.
     private static func call<T>(_ body: () async throws -> T) async throws(MailStoreError) -> T {
-        do {
-            return try await body()
-        } catch let error as MailStoreError {
-            throw error
-        } catch let error as PSQLError {
-            if let message = error.serverInfo?[.message] { throw MailStoreError(.storage, "the mail store's database refused: \(message)") }
-            throw MailStoreError(.storage, "the mail store's database cannot be reached")
-        } catch {
-            throw MailStoreError(.storage, "the mail store's database cannot be reached")
-        }
+        try await PostgresBackend.storeCall("mail store", { MailStoreError(.storage, $0) }, body)
     }
 
     static func mailbox(from row: PostgresRandomAccessRow) throws -> Mailbox {

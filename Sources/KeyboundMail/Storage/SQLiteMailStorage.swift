@@ -12,16 +12,8 @@ final class SQLiteMailStorage: MailStorage {
     var location: String { path }
 
     init(directory: URL) throws(MailStoreError) {
-        do {
-            try SQLiteDatabase.createDataDirectory(directory)
-        } catch {
-            throw MailStoreError(.storage, "cannot create the data directory '\(directory.path)'")
-        }
-        path = directory.appendingPathComponent(MailStore.fileName).path
-        do {
-            pool = try SQLiteDatabase.openPool(path: path, migrator: Self.migrator)
-        } catch {
-            throw MailStoreError(.storage, "cannot open the mail store at '\(path)': \(error)")
+        (pool, path) = try SQLiteDatabase.openStore(MailStore.fileName, in: directory, migrator: Self.migrator, store: "mail store") {
+            MailStoreError(.storage, $0)
         }
     }
 

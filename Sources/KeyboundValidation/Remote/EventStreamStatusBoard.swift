@@ -1,7 +1,8 @@
 import Synchronization
 
 /// The state of each issuer's stream of one subscriber, as its public accessors report it.
-final class EventStreamStatusBoard: Sendable {
+/// (Opaque outside the module: read it through ``IssuerStreamSubscriber``'s accessors.)
+public final class EventStreamStatusBoard: Sendable {
     struct Status {
         var state: EventStreamState = .idle
         var lastEventID = ""

@@ -24,7 +24,7 @@ import ServiceLifecycle
 ///
 /// Run it as a ServiceLifecycle `Service` next to the application, or call ``run()`` in a task;
 /// it runs until that task is cancelled (or a graceful shutdown).
-public final class KeyEventSubscriber: Service, Sendable {
+public final class KeyEventSubscriber: IssuerStreamSubscriber, Sendable {
     /// Reconnection and limits.
     public typealias Configuration = EventStreamConfiguration
     /// The push channel of one issuer.
@@ -37,7 +37,8 @@ public final class KeyEventSubscriber: Service, Sendable {
     let opener: any EventStreamOpening
     let onEvent: @Sendable (KeyEventNotice) -> Void
     let credentials: [String: StreamCredentials]
-    let board: EventStreamStatusBoard
+    /// The state of each issuer's push channel (read it through the ``IssuerStreamSubscriber`` accessors).
+    public let board: EventStreamStatusBoard
 
     /// A subscriber for every issuer of `store`. `onEvent` is called after each event of a
     /// configured issuer was applied (for metrics and logs; keep it quick). It may be called
@@ -70,30 +71,9 @@ public final class KeyEventSubscriber: Service, Sendable {
         self.board = EventStreamStatusBoard(issuers: store.configuration.issuers.map(\.url))
     }
 
-    /// The state of `issuer`'s push channel (`nil` for an issuer that is not configured).
-    public func state(of issuer: String) -> ConnectionState? { board.status(of: issuer)?.state }
-
-    /// Whether every issuer's stream is open.
-    public var isConnected: Bool { board.allConnected }
-
-    /// The last event id received from `issuer` (sent as `Last-Event-ID` on the next reconnect).
-    public func lastEventID(of issuer: String) -> String? { board.status(of: issuer)?.lastEventID }
-
-    /// Why `issuer`'s stream last failed or closed, if it did.
-    public func lastError(of issuer: String) -> String? { board.status(of: issuer)?.lastError }
-
-    /// How many times `issuer`'s stream has answered 200 so far.
-    public func connectionCount(of issuer: String) -> Int { board.status(of: issuer)?.connections ?? 0 }
-
     /// Follows every issuer until the task is cancelled or a graceful shutdown begins.
     public func run() async {
-        await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                for issuer in self.store.configuration.issuers {
-                    group.addTask { await self.follow(issuer) }
-                }
-            }
-        }
+        await followEach(self.store.configuration.issuers) { issuer in await self.follow(issuer) }
     }
 
     /// One issuer's stream, until cancelled.

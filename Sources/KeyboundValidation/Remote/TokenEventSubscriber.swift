@@ -18,7 +18,7 @@ import ServiceLifecycle
 /// (`EventStreamFollower`).
 ///
 /// Run it as a ServiceLifecycle `Service`, or call ``run()`` in a task, until cancelled.
-public final class TokenEventSubscriber: Service, Sendable {
+public final class TokenEventSubscriber: IssuerStreamSubscriber, Sendable {
     /// One issuer followed, and the server client credentials used for it.
     public struct Issuer: Sendable {
         /// The issuer URL, exactly as in its tokens' `iss`.
@@ -43,7 +43,8 @@ public final class TokenEventSubscriber: Service, Sendable {
     public let configuration: EventStreamConfiguration
     let opener: any EventStreamOpening
     let onEvent: @Sendable (TokenEventNotice) -> Void
-    let board: EventStreamStatusBoard
+    /// The state of each issuer's stream (read it through the ``IssuerStreamSubscriber`` accessors).
+    public let board: EventStreamStatusBoard
 
     /// A subscriber for `issuers`, filling `revoked` and evicting from `cache`. `onEvent` is called
     /// after each revocation was applied (keep it quick).
@@ -66,30 +67,9 @@ public final class TokenEventSubscriber: Service, Sendable {
         self.board = EventStreamStatusBoard(issuers: issuers.map(\.url))
     }
 
-    /// The state of `issuer`'s stream (`nil` for an issuer that is not configured).
-    public func state(of issuer: String) -> EventStreamState? { board.status(of: issuer)?.state }
-
-    /// Whether every issuer's stream is open.
-    public var isConnected: Bool { board.allConnected }
-
-    /// The last event id received from `issuer`.
-    public func lastEventID(of issuer: String) -> String? { board.status(of: issuer)?.lastEventID }
-
-    /// Why `issuer`'s stream last failed or closed, if it did.
-    public func lastError(of issuer: String) -> String? { board.status(of: issuer)?.lastError }
-
-    /// How many times `issuer`'s stream has answered 200 so far.
-    public func connectionCount(of issuer: String) -> Int { board.status(of: issuer)?.connections ?? 0 }
-
     /// Follows every issuer until the task is cancelled or a graceful shutdown begins.
     public func run() async {
-        await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                for issuer in self.issuers {
-                    group.addTask { await self.follow(issuer) }
-                }
-            }
-        }
+        await followEach(self.issuers) { issuer in await self.follow(issuer) }
     }
 
     private func follow(_ issuer: Issuer) async {

@@ -100,12 +100,14 @@ struct ModuleWallTests {
         }
     }
 
-    @Test("KeyboundTesting depends on the core alone, so the core's tests compile no storage or HTTP module")
+    @Test("KeyboundTesting depends on the core and the dependency-free loopback helper alone, so the core's tests compile no storage or HTTP module")
     func coreTestingProductIsCoreOnly() async throws {
         let targets = try await Self.describe()
         let testing = try #require(targets["KeyboundTesting"])
-        #expect(testing.targets == ["Keybound"])
+        #expect(testing.targets == ["Keybound", "KeyboundLoopback"])
         #expect(testing.products.isEmpty)
+        let loopback = try #require(targets["KeyboundLoopback"])
+        #expect(loopback.targets.isEmpty && loopback.products.isEmpty)
         let core = try #require(targets["Keybound"])
         #expect(Self.products(of: "KeyboundTests", in: targets).isSubset(of: Set(core.products)),
                 "the core's tests reach \(Self.products(of: "KeyboundTests", in: targets).subtracting(core.products).sorted())")
