@@ -58,7 +58,9 @@ final class PostgresFileStorage: FileStorage {
         let owner = file.drive
         return try await Self.call {
             try await database.withTransaction { connection in
-                let drive = owner.issuer + "\u{0}" + owner.tenantID + "\u{0}" + owner.subject
+                // One lock per drive (PostgreSQL text holds no NUL, so the parts are joined by U+001F;
+                // a collision only makes two drives share a lock).
+                let drive = [owner.issuer, owner.tenantID, owner.subject].joined(separator: "\u{1F}")
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(drive), 0))", logger: logger)
                 let exists = try await connection.query("""
                     SELECT 1 FROM drive_file WHERE issuer = \(owner.issuer) AND tenant_id = \(owner.tenantID) AND owner = \(owner.subject) AND name = \(file.name)
