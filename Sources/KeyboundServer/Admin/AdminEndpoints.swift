@@ -170,7 +170,6 @@ struct AdminEndpoints: Sendable {
 /// admin token and the store error mapping, like every admin route, before the catch-all 404.
 package struct AdminExtensionRoute: Sendable {
     /// The method.
-
     package let method: HTTPRequest.Method
     /// The path under `/admin/` (`hunt` is `/admin/hunt`).
     package let path: RouterPath
