@@ -1,0 +1,138 @@
+import Crypto
+import Foundation
+import Keybound
+import Synchronization
+
+/// The remote forgery check: a validator in another process refuses a token with a perfect
+/// signature that its issuer never issued, without a round trip per request. It holds each
+/// issuer's issuance feed in an ``IssuedTokenSet`` and judges a verified token:
+///
+/// - held with the same claims: accepted (revocations are ``RevokedTokenCheck``'s);
+/// - held with other claims: `token_claims_mismatch`, an alert;
+/// - not held: it waits up to ``Limits/raceWindow`` for the feed entry (the token may have
+///   arrived first), then asks the provider once (``IssuanceStatusQuerying``), or, with no status
+///   endpoint, refuses `token_not_issued` (an alert) if the set is complete;
+/// - any issuer whose feed has been silent longer than ``Limits/feedStaleness``: every token
+///   refused, `ledger_unavailable`. So are tokens beyond the bounds on waiting requests and
+///   status calls in flight: the check fails closed.
+public struct IssuanceFeedCheck: OnlineTokenCheck {
+    /// The bounds of the check.
+    public struct Limits: Sendable {
+        /// How long a token not (yet) held waits for its feed entry.
+        public var raceWindow: Duration = .milliseconds(250)
+        /// How long an issuer's feed may be silent before its tokens are all refused.
+        public var feedStaleness: TimeInterval = 30
+        /// Requests that may wait (for a feed entry or a status call) at once.
+        public var maximumWaiting = 1_000
+        /// Status calls in flight at once.
+        public var maximumStatusCalls = 16
+
+        /// The defaults above.
+        public init() {}
+    }
+
+    /// The feed entries held.
+    public let issued: IssuedTokenSet
+    /// When each issuer's feed was last heard from.
+    public let feeds: IssuanceFeedClock
+    let limits: Limits
+    let status: (any IssuanceStatusQuerying)?
+    private let waiting: BoundedCount
+    private let statusCalls: BoundedCount
+
+    /// A check over `issued`, whose feeds report to `feeds`, asking `status` as the last resort.
+    public init(issued: IssuedTokenSet, feeds: IssuanceFeedClock, status: (any IssuanceStatusQuerying)?, limits: Limits = Limits()) {
+        self.issued = issued
+        self.feeds = feeds
+        self.status = status
+        self.limits = limits
+        waiting = BoundedCount(limit: limits.maximumWaiting)
+        statusCalls = BoundedCount(limit: limits.maximumStatusCalls)
+    }
+
+    public func check(_ token: VerifiedToken, now: Date) async -> TokenCheckVerdict {
+        let issuer = token.issuer
+        func reject(_ code: RejectionCode, _ message: String) -> TokenCheckVerdict {
+            .reject(TokenRejection(code, message, tokenIssuer: issuer, keyID: token.keyID))
+        }
+        guard feeds.isFresh(issuer: issuer, now: now, staleness: limits.feedStaleness) else {
+            return reject(.ledgerUnavailable, "the issuance feed of this issuer has been silent too long")
+        }
+        guard let tokenID = token.tokenID else { return reject(.tokenNotIssued, "the token has no jti, so it was not issued") }
+        let digest = Array(SHA256.hash(data: token.payload))
+        switch issued.lookup(issuer: issuer, tokenID: tokenID, claimsDigest: digest) {
+        case .issued: return .accept
+        case .claimsMismatch: return reject(.tokenClaimsMismatch, "the issuer issued this jti with other claims")
+        case .notHeld: break
+        }
+        guard waiting.enter() else {
+            return reject(.ledgerUnavailable, "too many tokens are waiting for the issuance feed")
+        }
+        defer { waiting.leave() }
+        if await issued.waitForEntry(issuer: issuer, tokenID: tokenID, timeout: limits.raceWindow) {
+            switch issued.lookup(issuer: issuer, tokenID: tokenID, claimsDigest: digest) {
+            case .issued: return .accept
+            case .claimsMismatch: return reject(.tokenClaimsMismatch, "the issuer issued this jti with other claims")
+            case .notHeld: break  // the set was full: ask the provider
+            }
+        }
+        guard let status else {
+            return issued.isComplete(now: now)
+                ? reject(.tokenNotIssued, "the issuer's feed has no such token")
+                : reject(.ledgerUnavailable, "the issuance set is full and there is no status endpoint to ask")
+        }
+        guard statusCalls.enter() else {
+            return reject(.ledgerUnavailable, "too many issuance status calls are in flight")
+        }
+        defer { statusCalls.leave() }
+        switch await status.status(issuer: issuer, tokenID: tokenID) {
+        case .issued(let claimsDigest, let expiresAt):
+            guard claimsDigest == digest else { return reject(.tokenClaimsMismatch, "the issuer issued this jti with other claims") }
+            issued.insert(issuer: issuer, tokenID: tokenID, claimsDigest: claimsDigest, expiresAt: expiresAt, now: now)
+            return .accept
+        case .notIssued:
+            return reject(.tokenNotIssued, "the issuer says it never issued this token")
+        case .unavailable:
+            return reject(.ledgerUnavailable, "the issuer's status endpoint did not answer")
+        }
+    }
+}
+
+/// A count of holders that refuses a holder beyond `limit` instead of queueing it.
+final class BoundedCount: Sendable {
+    private let count = Mutex(0)
+    let limit: Int
+
+    init(limit: Int) { self.limit = max(0, limit) }
+
+    /// Takes a place; `false` when all `limit` are taken.
+    func enter() -> Bool {
+        count.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    /// Gives a place back.
+    func leave() { count.withLock { $0 -= 1 } }
+}
+
+/// When each issuer's issuance feed was last heard from (an entry, a revocation or a keep-alive).
+public final class IssuanceFeedClock: Sendable {
+    private let heard = Mutex([ExactBytes: Date]())
+
+    /// A clock that has heard from no feed yet: every issuer's feed is stale until it reports.
+    public init() {}
+
+    /// Records that `issuer`'s feed was heard from at `now`.
+    public func heard(issuer: String, at now: Date) {
+        heard.withLock { $0[ExactBytes(issuer)] = max($0[ExactBytes(issuer)] ?? .distantPast, now) }
+    }
+
+    /// Whether `issuer`'s feed was heard from within `staleness` before `now`.
+    public func isFresh(issuer: String, now: Date, staleness: TimeInterval) -> Bool {
+        guard let last = heard.withLock({ $0[ExactBytes(issuer)] }) else { return false }
+        return now.timeIntervalSince(last) <= staleness
+    }
+}

@@ -1,0 +1,147 @@
+import Crypto
+import Foundation
+import Keybound
+import KeyboundTesting
+import KeyboundValidation
+import Synchronization
+import Testing
+
+/// The remote forgery check's judgement, on tokens of two fake issuers: a feed entry is what
+/// makes a perfectly signed token acceptable, exactly per (issuer, jti) and claims.
+@Suite("Issuance feed check: a validator refuses tokens that were never issued")
+struct IssuanceFeedCheckTests {
+    let clock = TestClock(Date(timeIntervalSince1970: 1_900_000_000))
+    let contoso: FakeIssuer
+    let fabrikam: FakeIssuer
+    let verifier: TokenVerifier
+
+    init() throws {
+        contoso = try FakeIssuer("https://login.example.test/contoso", tenantID: "contoso-tid", clock: clock)
+        fabrikam = try FakeIssuer("https://login.example.test/fabrikam", tenantID: "fabrikam-tid", clock: clock)
+        verifier = TokenVerifier(trust: try TrustStore(trusting: [contoso, fabrikam]),
+                                 policy: try VerificationPolicy(audience: "api://mail"), clock: clock.verificationClock)
+    }
+
+    /// A verified token of `issuer` with `jti`.
+    func token(_ issuer: FakeIssuer, jti: String = UUID().uuidString, scope: String = "Mail.Read") throws -> VerifiedToken {
+        try #require(verifier.verify(try issuer.accessToken(audience: "api://mail", scope: scope, tokenID: jti)).token)
+    }
+
+    /// The feed entry the provider would publish for `token`.
+    func publish(_ token: VerifiedToken, in set: IssuedTokenSet) {
+        set.insert(issuer: token.issuer, tokenID: token.tokenID!, claimsDigest: Array(SHA256.hash(data: token.payload)),
+                   expiresAt: clock.now.addingTimeInterval(600), now: clock.now)
+    }
+
+    func check(_ set: IssuedTokenSet, feeds: IssuanceFeedClock, status: (any IssuanceStatusQuerying)? = nil,
+               raceWindow: Duration = .milliseconds(20)) -> IssuanceFeedCheck {
+        var limits = IssuanceFeedCheck.Limits()
+        limits.raceWindow = raceWindow
+        return IssuanceFeedCheck(issued: set, feeds: feeds, status: status, limits: limits)
+    }
+
+    func feeds(heard issuers: [FakeIssuer]) -> IssuanceFeedClock {
+        let feeds = IssuanceFeedClock()
+        for issuer in issuers { feeds.heard(issuer: issuer.identifier, at: clock.now) }
+        return feeds
+    }
+
+    static func code(_ verdict: TokenCheckVerdict) -> String? {
+        if case .reject(let rejection) = verdict { return rejection.code.rawValue }
+        return nil
+    }
+
+    @Test("issued: accepted; never issued: token_not_issued; the same jti with other claims: token_claims_mismatch")
+    func verdicts() async throws {
+        let set = IssuedTokenSet()
+        let check = check(set, feeds: feeds(heard: [contoso, fabrikam]))
+        let issued = try token(contoso, jti: "jti-1")
+        publish(issued, in: set)
+        #expect(Self.code(await check.check(issued, now: clock.now)) == nil)
+        #expect(Self.code(await check.check(try token(contoso), now: clock.now)) == "token_not_issued")
+        let altered = try token(contoso, jti: "jti-1", scope: "Mail.Read Mail.Send")
+        #expect(Self.code(await check.check(altered, now: clock.now)) == "token_claims_mismatch")
+    }
+
+    @Test("an entry is (issuer, jti): fabrikam's token with a jti contoso issued is not issued")
+    func issuerScoped() async throws {
+        let set = IssuedTokenSet()
+        let check = check(set, feeds: feeds(heard: [contoso, fabrikam]))
+        publish(try token(contoso, jti: "shared-jti"), in: set)
+        #expect(Self.code(await check.check(try token(fabrikam, jti: "shared-jti"), now: clock.now)) == "token_not_issued")
+    }
+
+    @Test("a token that arrives before its feed entry waits for it and is accepted")
+    func raceWindow() async throws {
+        let set = IssuedTokenSet()
+        let check = check(set, feeds: feeds(heard: [contoso]), raceWindow: .seconds(10))
+        let early = try token(contoso)
+        let started = ContinuousClock.now
+        async let verdict = check.check(early, now: clock.now)
+        try await Task.sleep(for: .milliseconds(50))
+        publish(early, in: set)
+        #expect(Self.code(await verdict) == nil)
+        #expect(ContinuousClock.now - started < .seconds(5), "woken by the entry, not by the window's end")
+    }
+
+    @Test("a feed silent past its staleness refuses every token, issued or not: ledger_unavailable")
+    func staleFeed() async throws {
+        let set = IssuedTokenSet()
+        let feeds = feeds(heard: [contoso])
+        let check = check(set, feeds: feeds)
+        let issued = try token(contoso)
+        publish(issued, in: set)
+        #expect(Self.code(await check.check(issued, now: clock.now.addingTimeInterval(31))) == "ledger_unavailable")
+        #expect(Self.code(await check.check(try token(fabrikam), now: clock.now)) == "ledger_unavailable", "never heard from")
+        feeds.heard(issuer: contoso.identifier, at: clock.now.addingTimeInterval(31))
+        #expect(Self.code(await check.check(issued, now: clock.now.addingTimeInterval(31))) == nil)
+    }
+
+    /// A status endpoint that answers from a table and counts its calls.
+    final class Status: IssuanceStatusQuerying {
+        let answers: [String: RemoteIssuanceStatus]
+        let calls = Mutex(0)
+        let delay: Duration
+        init(_ answers: [String: RemoteIssuanceStatus], delay: Duration = .zero) { (self.answers, self.delay) = (answers, delay) }
+        func status(issuer: String, tokenID: String) async -> RemoteIssuanceStatus {
+            calls.withLock { $0 += 1 }
+            if delay > .zero { try? await Task.sleep(for: delay) }
+            return answers[tokenID] ?? .notIssued
+        }
+    }
+
+    @Test("a full set never refuses what it could not hold: it asks the status endpoint, and without one refuses ledger_unavailable")
+    func fullSet() async throws {
+        let set = IssuedTokenSet(maximumEntries: 1)
+        let first = try token(contoso), second = try token(contoso)
+        publish(first, in: set)
+        publish(second, in: set)  // not held: the set is full
+        #expect(set.count == 1 && !set.isComplete(now: clock.now))
+        let withoutStatus = check(set, feeds: feeds(heard: [contoso]))
+        #expect(Self.code(await withoutStatus.check(second, now: clock.now)) == "ledger_unavailable")
+        let status = Status([second.tokenID!: .issued(claimsDigest: Array(SHA256.hash(data: second.payload)), expiresAt: clock.now.addingTimeInterval(600))])
+        let withStatus = check(set, feeds: feeds(heard: [contoso]), status: status)
+        #expect(Self.code(await withStatus.check(second, now: clock.now)) == nil)
+        #expect(Self.code(await withStatus.check(try token(contoso), now: clock.now)) == "token_not_issued")
+        #expect(status.calls.withLock { $0 } == 2)
+        // Once every refused entry has expired, the set is complete again.
+        #expect(set.isComplete(now: clock.now.addingTimeInterval(601)))
+    }
+
+    @Test("beyond the status calls in flight, a token is refused ledger_unavailable rather than queued")
+    func boundedStatusCalls() async throws {
+        let set = IssuedTokenSet()
+        var limits = IssuanceFeedCheck.Limits()
+        (limits.raceWindow, limits.maximumStatusCalls) = (.milliseconds(1), 2)
+        let status = Status([:], delay: .milliseconds(500))
+        let check = IssuanceFeedCheck(issued: set, feeds: feeds(heard: [contoso]), status: status, limits: limits)
+        let tokens = try (0..<6).map { _ in try token(contoso) }
+        let now = clock.now
+        let codes = await withTaskGroup(of: String?.self) { group in
+            for token in tokens { group.addTask { Self.code(await check.check(token, now: now)) } }
+            return await group.reduce(into: [String?]()) { $0.append($1) }
+        }
+        #expect(codes.filter { $0 == "token_not_issued" }.count == 2, "\(codes)")
+        #expect(codes.filter { $0 == "ledger_unavailable" }.count == 4, "\(codes)")
+    }
+}
