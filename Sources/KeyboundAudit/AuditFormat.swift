@@ -10,4 +10,8 @@ public enum AuditFormat {
     /// The version of the record encoding and the database layout this library writes (it reads
     /// format 1 and 2 records too, in one chain).
     public static let currentVersion = 3
+
+    /// The resource server of a record that names none: records of formats 1 and 2 were written
+    /// only by Keybound Mail, before the log was shared with other resources.
+    public static let resourceServerBeforeFormat3 = "api://mail"
 }

@@ -59,9 +59,14 @@ extension AuditLog {
     /// format 1 record, written before records said whether they were verified, counts when it was
     /// allowed, since only verified tokens were served, and its token's issuer is the tenant's.)
     ///
+    /// With `resourceServer`, only the records that resource server wrote: a resource's feed shows
+    /// its own activity, never another resource's that shares the log (a record without a resource
+    /// server counts as ``AuditFormat/resourceServerBeforeFormat3``'s).
+    ///
     /// Found through the index on (tenant, sequence): page with the last sequence number returned.
-    public func records(of tenant: Tenant, after sequence: Int64 = 0, limit: Int = 1_000) async throws(AuditError) -> [AuditRecord] {
-        try await storage.records(of: tenant, after: sequence, limit: max(0, limit))
+    public func records(of tenant: Tenant, resourceServer: String? = nil, after sequence: Int64 = 0,
+                        limit: Int = 1_000) async throws(AuditError) -> [AuditRecord] {
+        try await storage.records(of: tenant, resourceServer: resourceServer, after: sequence, limit: max(0, limit))
     }
 
     /// Calls `body` with every record after `sequence`, in order, reading `batchSize` records per

@@ -7,10 +7,10 @@ enum AuditColumns {
 
     /// The fields after the sequence number, in the order they are hashed: the 21 of format 1,
     /// then the 3 format 2 added (``format1Count``), then the one format 3 added
-    /// (``format2Count``). Format 3 also renamed the third column from `mailbox` to `resource`;
-    /// the hashed bytes of a field never include its name.
+    /// (``format2Count``). The third column keeps its stored name `mailbox` (renaming it would
+    /// break older nodes during a rolling upgrade); the record calls the field `resource`.
     static let all: [(name: String, kind: Kind)] = [
-        ("time_ms", .integer), ("tenant", .text), ("resource", .text), ("operation", .text), ("item_ids", .list),
+        ("time_ms", .integer), ("tenant", .text), ("mailbox", .text), ("operation", .text), ("item_ids", .list),
         ("client_id", .text), ("client_ip", .text), ("user_agent", .text), ("session_id", .text),
         ("token_iss", .text), ("token_kid", .text), ("token_jti", .text), ("token_sub", .text), ("token_aud", .list),
         ("token_scope", .text), ("token_roles", .list), ("token_iat_ms", .integer), ("token_exp_ms", .integer),

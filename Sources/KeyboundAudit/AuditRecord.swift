@@ -46,7 +46,7 @@ public struct AuditRecord: Sendable, Equatable {
     /// (`nil` for a single attempt; see `docs/audit.md`).
     public var attemptCount: Int64?
     /// The resource addressed, if any: Keybound Mail's mailbox address, Keybound Files'
-    /// `drive/<sub>`. Stored in column `resource` (`mailbox` before format 3).
+    /// `drive/<sub>`. Stored in the column `mailbox`, its name since format 1.
     public var resource: String?
     /// The audience of the resource server that wrote the record (`api://mail`, `api://files`).
     /// Set in format 3; `nil` in records of formats 1 and 2, which only Keybound Mail wrote.

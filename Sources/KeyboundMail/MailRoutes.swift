@@ -87,7 +87,7 @@ struct MailRoutes: Sendable {
                 let target = ResourceTarget(tenant: tenant)
                 let (after, limit) = try auditPage(request, target)
                 let records: [AuditRecord]
-                do { records = try await service.audit.records(of: tenant, after: after, limit: limit) } catch {
+                do { records = try await service.audit.records(of: tenant, resourceServer: MailAPI.audience, after: after, limit: limit) } catch {
                     throw MailError.auditUnavailable
                 }
                 return (MailJSON.auditPage(records, limit: limit), target)

@@ -92,13 +92,10 @@ enum AuditSchema {
                 ALTER TABLE audit_record ADD COLUMN attempt_count INTEGER;
                 """)
         }
-        // Format 3: a record names any resource, and the resource server that wrote it. The
-        // rename changes no stored value and no hash (names are not hashed).
-        migrator.registerMigration("v3: resource, resource server") { db in
-            try db.execute(sql: """
-                ALTER TABLE audit_record RENAME COLUMN mailbox TO resource;
-                ALTER TABLE audit_record ADD COLUMN resource_server TEXT;
-                """)
+        // Format 3: the resource server that wrote a record. Only a column is added, so a node
+        // of the previous release still writes (format 2 records) during a rolling upgrade.
+        migrator.registerMigration("v3: resource server") { db in
+            try db.execute(sql: "ALTER TABLE audit_record ADD COLUMN resource_server TEXT")
         }
         return migrator
     }

@@ -26,8 +26,8 @@ package protocol AuditStorage: Sendable {
     /// Records in sequence order after `sequence`, at most `limit`.
     func records(after sequence: Int64, limit: Int) async throws(AuditError) -> [AuditRecord]
 
-    /// The records of `tenant`'s feed (see ``AuditLog/records(of:after:limit:)``).
-    func records(of tenant: Tenant, after sequence: Int64, limit: Int) async throws(AuditError) -> [AuditRecord]
+    /// The records of `tenant`'s feed (see ``AuditLog/records(of:resourceServer:after:limit:)``).
+    func records(of tenant: Tenant, resourceServer: String?, after sequence: Int64, limit: Int) async throws(AuditError) -> [AuditRecord]
 
     /// Every checkpoint, oldest first.
     func checkpoints() async throws(AuditError) -> [AuditCheckpoint]

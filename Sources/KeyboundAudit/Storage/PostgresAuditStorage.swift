@@ -39,9 +39,9 @@ final class PostgresAuditStorage: AuditStorage {
 
     // MARK: Opening
 
-    /// Refuses a database without the audit tables (schema version 6).
+    /// Refuses a database without the audit tables (schema version 6; this build writes the column of version 10).
     static func requireTables(in database: PostgresBackend) async throws(AuditError) {
-        try await database.requireTable("audit_record", of: "audit", version: 6) { AuditError(.storage, $0) }
+        try await database.requireTable("audit_record", of: "audit", version: 10) { AuditError(.storage, $0) }
     }
 
     /// Records `key` as the log's signing key, or refuses a key the log does not know when it has
@@ -200,16 +200,19 @@ final class PostgresAuditStorage: AuditStorage {
         }
     }
 
-    func records(of tenant: Tenant, after sequence: Int64, limit: Int) async throws(AuditError) -> [AuditRecord] {
+    func records(of tenant: Tenant, resourceServer: String?, after sequence: Int64, limit: Int) async throws(AuditError) -> [AuditRecord] {
         try await read { connection, logger in
             var binds = PostgresBindings()
             binds.append(tenant.tenantID)
             binds.append(sequence)
             binds.append(tenant.issuer)
             binds.append(Int64(limit))
+            binds.append(resourceServer)
+            binds.append(AuditFormat.resourceServerBeforeFormat3)
             return try await Self.rows(PostgresQuery(unsafeSQL: """
                 \(Self.selectSQL) WHERE tenant = $1 AND sequence > $2
                 AND ((attribution = 'verified' AND tenant_issuer = $3) OR (attribution IS NULL AND verdict = 'allowed' AND token_iss = $3))
+                AND ($5::text IS NULL OR COALESCE(resource_server, $6) = $5)
                 ORDER BY sequence LIMIT $4
                 """, binds: binds), connection, logger: logger).map(Self.record(from:))
         }

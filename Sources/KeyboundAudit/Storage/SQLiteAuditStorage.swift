@@ -35,14 +35,12 @@ final class SQLiteAuditStorage: AuditStorage {
     static let selectSQL = "SELECT sequence, \(AuditColumns.names), hash FROM audit_record"
 
     /// ``selectSQL`` for the file open in `db`, whatever layout it has: a file not yet migrated
-    /// (opened read-only by the verifier, the hunt or `keybound migrate`) has `mailbox` where
-    /// format 3 has `resource`, and lacks the columns later formats added, which read as `NULL`.
+    /// (opened read-only by the verifier or `keybound migrate`) lacks the columns later formats
+    /// added, which read as `NULL`.
     static func selectSQL(_ db: Database) throws -> String {
         let present = Set(try db.columns(in: "audit_record").map(\.name))
         let columns = AuditColumns.all.map { column -> String in
-            if present.contains(column.name) { return column.name }
-            if column.name == "resource", present.contains("mailbox") { return "mailbox AS resource" }
-            return "NULL AS \(column.name)"
+            present.contains(column.name) ? column.name : "NULL AS \(column.name)"
         }
         return "SELECT sequence, \(columns.joined(separator: ", ")), hash FROM audit_record"
     }
@@ -152,13 +150,15 @@ final class SQLiteAuditStorage: AuditStorage {
         }
     }
 
-    func records(of tenant: Tenant, after sequence: Int64, limit: Int) async throws(AuditError) -> [AuditRecord] {
+    func records(of tenant: Tenant, resourceServer: String?, after sequence: Int64, limit: Int) async throws(AuditError) -> [AuditRecord] {
         try read { db in
             try Row.fetchAll(db, sql: """
                 \(Self.selectSQL) WHERE tenant = ? AND sequence > ?
                 AND ((attribution = 'verified' AND tenant_issuer = ?) OR (attribution IS NULL AND verdict = 'allowed' AND token_iss = ?))
+                AND (? IS NULL OR COALESCE(resource_server, ?) = ?)
                 ORDER BY sequence LIMIT ?
-                """, arguments: [tenant.tenantID, sequence, tenant.issuer, tenant.issuer, max(0, limit)]).map(Self.record)
+                """, arguments: [tenant.tenantID, sequence, tenant.issuer, tenant.issuer, resourceServer,
+                                 AuditFormat.resourceServerBeforeFormat3, resourceServer, max(0, limit)]).map(Self.record)
         }
     }
 

@@ -37,7 +37,7 @@ enum AuditRecordReader {
         var hash: [UInt8] = []
         if case .blob(let data) = (row["hash"] as DatabaseValue).storage { hash = Array(data) }
         return AuditRecord(
-            time: date("time_ms") ?? Date(timeIntervalSince1970: 0), tenant: text("tenant"), resource: row.hasColumn("resource") ? text("resource") : text("mailbox"),
+            time: date("time_ms") ?? Date(timeIntervalSince1970: 0), tenant: text("tenant"), resource: text("mailbox"),
             operation: text("operation") ?? "", itemIDs: list("item_ids") ?? [], clientID: text("client_id"),
             clientIP: text("client_ip"), userAgent: text("user_agent"), sessionID: text("session_id"),
             tokenIssuer: text("token_iss"), tokenKeyID: text("token_kid"), tokenID: text("token_jti"),

@@ -12,13 +12,12 @@ enum SQLiteHuntSource {
     /// or not, so the two that only tracing a key needs (the tenant issuer and the attribution) and
     /// the item ids are selected only then. A log of format 1 (no tenant issuer, no attribution)
     /// reads them as `NULL`, which the scan takes as "the token's issuer" and "verified only if allowed".
-    /// A file not yet migrated to format 3 names the `resource` column `mailbox`.
-    static func selectSQL(format2: Bool, format3: Bool = true, tracing: Bool) -> String {
+    static func selectSQL(format2: Bool, tracing: Bool) -> String {
         let tenantColumns = format2 ? "tenant_issuer, attribution = 'verified' OR (attribution IS NULL AND verdict = 'allowed')"
                                     : "NULL, verdict = 'allowed'"
         return """
             SELECT sequence, time_ms, verdict = 'allowed', rejection_code, claims_digest, token_iss, token_kid, client_id, tenant,
-                   \(format3 ? "resource" : "mailbox"), token_exp_ms\(tracing ? ", \(tenantColumns), item_ids" : "") FROM audit_record ORDER BY sequence
+                   mailbox, token_exp_ms\(tracing ? ", \(tenantColumns), item_ids" : "") FROM audit_record ORDER BY sequence
             """
     }
 
@@ -47,8 +46,7 @@ enum SQLiteHuntSource {
     /// The single pass over `audit_record`.
     static func run(_ db: Database, scanner: AuditScanner, tracing: Bool) throws {
         let format2 = try db.columns(in: "audit_record").contains { $0.name == "tenant_issuer" }
-        let format3 = try db.columns(in: "audit_record").contains { $0.name == "resource" }
-        try db.stepRows(selectSQL(format2: format2, format3: format3, tracing: tracing)) { handle in scanner.consume(SQLiteScanRow(handle: handle)) }
+        try db.stepRows(selectSQL(format2: format2, tracing: tracing)) { handle in scanner.consume(SQLiteScanRow(handle: handle)) }
         // The last row is gone once stepped past; read the last sequence number directly.
         scanner.finish(lastSequence: try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM audit_record"))
     }

@@ -43,7 +43,7 @@ struct AuditFormat3Tests {
         #expect(try AuditFixture.verify(directory).isIntact)
     }
 
-    @Test("A file written before format 3 (column mailbox) is verified read-only as it is, then migrated without a broken hash")
+    @Test("A file written before format 3 (no resource_server column) is verified read-only as it is, then migrated without a broken hash")
     func unmigratedFile() async throws {
         let directory = try AuditFixture.temporaryDirectory()
         defer { AuditFixture.cleanUp(directory) }
@@ -56,8 +56,7 @@ struct AuditFormat3Tests {
         try await queue.write { db in
             try db.execute(sql: """
                 ALTER TABLE audit_record DROP COLUMN resource_server;
-                ALTER TABLE audit_record RENAME COLUMN resource TO mailbox;
-                DELETE FROM grdb_migrations WHERE identifier = 'v3: resource, resource server';
+                DELETE FROM grdb_migrations WHERE identifier = 'v3: resource server';
                 """)
         }
         try queue.close()
@@ -84,5 +83,19 @@ struct AuditFormat3Tests {
         }
         let report = try AuditFixture.verify(directory)
         #expect(report.problem == .recordChanged(sequence: 3))
+    }
+
+    @Test("A tenant's feed for one resource server holds only that server's records; older records count as Keybound Mail's")
+    func feedPerResourceServer() async throws {
+        let directory = try AuditFixture.temporaryDirectory()
+        defer { AuditFixture.cleanUp(directory) }
+        let log = try AuditLog(directory: directory)
+        var mail = AuditFixture.record(1)
+        mail.resourceServer = "api://mail"
+        try await log.appendAlone([AuditFixture.record(0), mail, Self.files(2), Self.files(3)])
+        let contoso = Tenant(issuer: AuditFixture.issuer(of: "contoso"), tenantID: "contoso", kind: .tenant)
+        #expect(try await log.records(of: contoso).map(\.sequence) == [1, 2, 3, 4])
+        #expect(try await log.records(of: contoso, resourceServer: "api://mail").map(\.sequence) == [1, 2])
+        #expect(try await log.records(of: contoso, resourceServer: "api://files").map(\.sequence) == [3, 4])
     }
 }

@@ -171,7 +171,7 @@ struct AuditTamperTests {
         // A record problem before the bad checkpoint is reported first.
         #expect(try problem { db in
             try db.execute(sql: "UPDATE audit_checkpoint SET signature = zeroblob(64) WHERE segment = 3")
-            try db.execute(sql: "UPDATE audit_record SET resource = 'x' WHERE sequence = 4")
+            try db.execute(sql: "UPDATE audit_record SET mailbox = 'x' WHERE sequence = 4")
         } == .recordChanged(sequence: 4))
     }
 

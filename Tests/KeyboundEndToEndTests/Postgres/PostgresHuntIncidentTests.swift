@@ -129,7 +129,7 @@ struct PostgresHuntIncidentTests {
         try await database.withRunning { db in
             _ = try await db.withConnection { connection in
                 try await connection.query("ALTER TABLE audit_record DISABLE TRIGGER USER", logger: TestPostgres.logger)
-                try await connection.query("UPDATE audit_record SET resource = 'someone-else@contoso.example' WHERE sequence = 5",
+                try await connection.query("UPDATE audit_record SET mailbox = 'someone-else@contoso.example' WHERE sequence = 5",
                                            logger: TestPostgres.logger)
             }
         }

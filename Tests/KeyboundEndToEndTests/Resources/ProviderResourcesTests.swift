@@ -21,6 +21,11 @@ struct ProviderResourcesTests {
         let provider = try await ProviderFixture()
         try provider.store.upsert(ResourceRecord(issuerID: "contoso", audience: FilesAPI.audience,
                                                  scopes: [FilesAPI.readScope, FilesAPI.writeScope], roles: [FilesAPI.readAllRole]))
+        try provider.store.upsert(ResourceRecord(issuerID: "contoso", audience: "api://mail", scopes: ["Mail.Read", "Mail.Send"],
+                                                 roles: ["Mail.Read.All", "AuditLog.Read.All"]))
+        try provider.store.insert(ClientRecord(issuerID: "contoso", clientID: "auditor", name: "Mail audit reader", authenticationMethod: .clientSecretBasic,
+                                               secretHash: Secrets.hexDigest(ProviderFixture.secret), grantTypes: ["client_credentials"],
+                                               roles: ["api://mail/AuditLog.Read.All"], createdAt: Date()))
         try provider.store.insert(ClientRecord(issuerID: "contoso", clientID: "archiver", name: "Archiver", authenticationMethod: .clientSecretBasic,
                                                secretHash: Secrets.hexDigest(ProviderFixture.secret), grantTypes: ["client_credentials"],
                                                roles: ["\(FilesAPI.audience)/\(FilesAPI.readAllRole)"], createdAt: Date()))
@@ -55,12 +60,19 @@ struct ProviderResourcesTests {
                 let crossed = try await client.execute(uri: "/users/contoso-user-subject/drive/files", method: .get,
                                                        headers: [.authorization: "Bearer \(mailToken)"])
                 #expect(crossed.status == .unauthorized, "a Keybound Mail token does not open Keybound Files")
+                // Keybound Mail's tenant feed shows Mail's records only, never the drive activity beside them.
+                let auditor = try await Self.token(providerClient, clientID: "auditor", scope: "api://mail/.default")
+                let feed = try await client.execute(uri: "/audit/records", method: .get, headers: [.authorization: "Bearer \(auditor)"])
+                #expect(feed.status == .ok)
+                let servers = try StrictJSONParser.parseObject(Array(feed.body.readableBytesView))["records"]?.arrayValue?
+                    .compactMap { $0.objectValue?["resource_server"]?.stringValue }
+                #expect(servers == ["api://mail"], "the one allowed mail read; no files records")
             }
         }
         let records = try await host.audit.records()
-        #expect(records.map(\.resourceServer) == [FilesAPI.audience, "api://mail", FilesAPI.audience])
-        #expect(records.map(\.verdict) == [.allowed, .allowed, .denied])
-        #expect(records.last?.rejectionCode == RejectionCode.audienceMismatch.rawValue)
+        #expect(records.map(\.resourceServer) == [FilesAPI.audience, "api://mail", FilesAPI.audience, "api://mail"])
+        #expect(records.map(\.verdict) == [.allowed, .allowed, .denied, .allowed])
+        #expect(records[2].rejectionCode == RejectionCode.audienceMismatch.rawValue)
         #expect(records.first?.resource == "drive/contoso-user-subject" && records.first?.tenantIssuer == provider.context.configuration.issuerURL("contoso"))
     }
 

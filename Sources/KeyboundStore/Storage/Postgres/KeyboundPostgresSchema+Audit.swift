@@ -110,11 +110,11 @@ extension KeyboundPostgresSchema {
 }
 
 extension KeyboundPostgresSchema {
-    /// Version 10: audit record format 3, as in the SQLite file: column `mailbox` becomes
-    /// `resource`, and `resource_server` names the resource server that wrote the record. No
-    /// stored value changes, so every hash still holds.
-    static let auditResource = PostgresMigration(version: 10, name: "audit resource", statements: [
-        "ALTER TABLE audit_record RENAME COLUMN mailbox TO resource",
+    /// Version 10: audit record format 3, as in the SQLite file: `resource_server` names the
+    /// resource server that wrote a record. Only a column is added (the record's `resource` stays
+    /// in the column `mailbox`), so nodes of the previous release keep writing during a rolling
+    /// upgrade; their records are format 2, which the chain holds beside format 3.
+    static let auditResource = PostgresMigration(version: 10, name: "audit resource server", statements: [
         "ALTER TABLE audit_record ADD COLUMN resource_server text COLLATE \"C\"",
     ])
 }
