@@ -28,8 +28,8 @@ public struct RemoteMail: Sendable {
     /// - Parameters:
     ///   - store: the mailboxes.
     ///   - audit: where every access attempt is recorded.
-    ///   - trust: the issuers trusted, with their keys, kept current by the key-event stream.
-    ///   - cache: the cache of verified tokens (the one `trust` evicts from on revocations).
+    ///   - trust: the issuers trusted, with their keys, kept current by the key-event stream; its
+    ///     `cache` (the one it evicts from on key revocations) is the service's verified-token cache.
     ///   - credentials: server-client credentials by issuer URL (exactly as trusted), for the
     ///     authenticated streams; an issuer without them has its token revocations unfollowed.
     ///   - logger: the service's and the streams' logger.
@@ -38,23 +38,23 @@ public struct RemoteMail: Sendable {
     ///   - clock: the verifier's clock.
     ///   - onKeyEvent: called for each key event received (after `trust` applied it).
     ///   - onTokenRevoked: called for each token revocation received (after the cache evicted it).
-    public static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, cache: VerifiedTokenCache,
+    public static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore,
                             credentials: [String: StreamCredentials] = [:], logger: Logger, alerts: AlertCenter? = nil,
                             now: @escaping @Sendable () -> Date = { Date() }, clock: VerificationClock = .system,
                             onKeyEvent: @escaping @Sendable (KeyEventNotice) -> Void = { _ in },
                             onTokenRevoked: @escaping @Sendable (TokenEventNotice) -> Void = { _ in }) throws -> RemoteMail {
         try make(store: store, audit: audit, trust: trust, logger: logger, alerts: alerts, now: now,
-                 resourceTrust: try RemoteResourceTrust.make(audience: MailAPI.audience, trust: trust, cache: cache, credentials: credentials,
+                 resourceTrust: try RemoteResourceTrust.make(audience: MailAPI.audience, trust: trust, credentials: credentials,
                                                              clock: clock, onKeyEvent: onKeyEvent, onTokenRevoked: onTokenRevoked))
     }
 
     /// As above, the key-event stream going through `client` (which must not follow redirects;
     /// the drill's, so that it can be shut down before the servers).
-    package static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, cache: VerifiedTokenCache, client: HTTPClient,
+    package static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, client: HTTPClient,
                              logger: Logger, alerts: AlertCenter?, now: @escaping @Sendable () -> Date,
                              clock: VerificationClock) throws -> RemoteMail {
         try make(store: store, audit: audit, trust: trust, logger: logger, alerts: alerts, now: now,
-                 resourceTrust: try RemoteResourceTrust.make(audience: MailAPI.audience, trust: trust, cache: cache, client: client, clock: clock))
+                 resourceTrust: try RemoteResourceTrust.make(audience: MailAPI.audience, trust: trust, client: client, clock: clock))
     }
 
     private static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, logger: Logger, alerts: AlertCenter?,

@@ -31,9 +31,9 @@ struct FilesRoutes: Sendable {
             }
         }
         group.get("/me/drive/files/:name") { request, context in
-            let name = try context.parameters.require("name")
-            return try await resourceGuard.serve(request, context, operation: "files.read", requirement: read) { identity in
+            try await resourceGuard.serve(request, context, operation: "files.read", requirement: read) { identity in
                 let owner = try ownDrive(identity)
+                let name = try pathParameter("name", context, target(owner, []))
                 guard let file = try await store({ try await service.store.file(name, of: owner.owner) }) else {
                     throw ResourceRefusal(.notFound("file_not_found", "no file '\(name)' in this drive"), target(owner, [name]))
                 }
@@ -42,9 +42,9 @@ struct FilesRoutes: Sendable {
             }
         }
         group.put("/me/drive/files/:name") { request, context in
-            let name = try context.parameters.require("name")
-            return try await resourceGuard.serve(request, context, operation: "files.write", requirement: write) { identity in
+            try await resourceGuard.serve(request, context, operation: "files.write", requirement: write) { identity in
                 let owner = try ownDrive(identity)
+                let name = try pathParameter("name", context, target(owner, []))
                 let aimed = target(owner, [name])
                 guard DriveFile.isValidName(name) else {
                     throw ResourceRefusal(.invalidRequest("a file name is 1 to 255 bytes without control characters"), aimed)
@@ -68,14 +68,23 @@ struct FilesRoutes: Sendable {
             }
         }
         group.get("/users/:user/drive/files") { request, context in
-            let user = try context.parameters.require("user")
-            return try await resourceGuard.serve(request, context, operation: "files.list", requirement: readAll) { identity in
+            try await resourceGuard.serve(request, context, operation: "files.list", requirement: readAll) { identity in
                 // The drive is the user's in the application's own (issuer, tenant): never another tenant's.
-                let owner = Drive(tenant: try servedTenant(identity), subject: user)
+                let tenant = try servedTenant(identity)
+                let owner = Drive(tenant: tenant, subject: try pathParameter("user", context, ResourceTarget(tenant: tenant)))
                 let files = try await store { try await service.store.files(of: owner.owner) }
                 return (listing(files), target(owner, files.map(\.name)))
             }
         }
+    }
+
+    /// A path parameter, percent-decoded (as the audit record's `classify` reads it); a segment
+    /// that does not decode to UTF-8 is refused, 400.
+    private func pathParameter(_ name: String, _ context: ResourceRequestContext, _ target: ResourceTarget) throws -> String {
+        guard let raw = context.parameters.get(name), let value = raw.removingPercentEncoding, !value.isEmpty else {
+            throw ResourceRefusal(.invalidRequest("the '\(name)' path segment is not valid percent-encoded UTF-8"), target)
+        }
+        return value
     }
 
     /// The tenant a verified token speaks in, if Keybound Files serves it (an enterprise tenant or

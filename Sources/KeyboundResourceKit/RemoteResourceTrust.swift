@@ -13,30 +13,31 @@ public enum RemoteResourceTrust {
     ///
     /// - Parameters:
     ///   - audience: the `aud` the resource's tokens must carry.
-    ///   - trust: the issuers trusted, with their keys, kept current by the key-event stream.
-    ///   - cache: the cache of verified tokens (the one `trust` evicts from on revocations).
+    ///   - trust: the issuers trusted, with their keys, kept current by the key-event stream. Its
+    ///     `cache` (the one it evicts from on key revocations) is the verified-token cache; without
+    ///     one, no token is cached.
     ///   - credentials: server-client credentials by issuer URL (exactly as trusted), for the
     ///     authenticated streams; an issuer without them has its token revocations unfollowed.
     ///   - clock: the verifier's clock.
     ///   - onKeyEvent: called for each key event received (after `trust` applied it).
     ///   - onTokenRevoked: called for each token revocation received (after the cache evicted it).
-    public static func make(audience: String, trust: RemoteTrustStore, cache: VerifiedTokenCache,
+    public static func make(audience: String, trust: RemoteTrustStore,
                             credentials: [String: StreamCredentials] = [:], clock: VerificationClock = .system,
                             onKeyEvent: @escaping @Sendable (KeyEventNotice) -> Void = { _ in },
                             onTokenRevoked: @escaping @Sendable (TokenEventNotice) -> Void = { _ in }) throws(PolicyError) -> ResourceTrust {
-        try make(audience: audience, trust: trust, cache: cache, credentials: credentials, clock: clock,
+        try make(audience: audience, trust: trust, credentials: credentials, clock: clock,
                  keyEvents: KeyEventSubscriber(store: trust, credentials: credentials, onEvent: onKeyEvent), onTokenRevoked: onTokenRevoked)
     }
 
     /// As above, the key-event stream going through `client` (which must not follow redirects;
     /// the drill's, so that it can be shut down before the servers), without token events.
-    package static func make(audience: String, trust: RemoteTrustStore, cache: VerifiedTokenCache, client: HTTPClient,
+    package static func make(audience: String, trust: RemoteTrustStore, client: HTTPClient,
                              clock: VerificationClock) throws(PolicyError) -> ResourceTrust {
-        try make(audience: audience, trust: trust, cache: cache, credentials: [:], clock: clock,
+        try make(audience: audience, trust: trust, credentials: [:], clock: clock,
                  keyEvents: KeyEventSubscriber(store: trust, client: client), onTokenRevoked: { _ in })
     }
 
-    private static func make(audience: String, trust: RemoteTrustStore, cache: VerifiedTokenCache,
+    private static func make(audience: String, trust: RemoteTrustStore,
                              credentials: [String: StreamCredentials], clock: VerificationClock, keyEvents: KeyEventSubscriber,
                              onTokenRevoked: @escaping @Sendable (TokenEventNotice) -> Void) throws(PolicyError) -> ResourceTrust {
         let revoked = RevokedTokens()
@@ -46,10 +47,10 @@ public enum RemoteResourceTrust {
         }
         var subscribers: [any Service] = [keyEvents]
         if !followed.isEmpty {
-            subscribers.append(TokenEventSubscriber(issuers: followed, revoked: revoked, cache: cache, onEvent: onTokenRevoked))
+            subscribers.append(TokenEventSubscriber(issuers: followed, revoked: revoked, cache: trust.cache, onEvent: onTokenRevoked))
         }
         return ResourceTrust(
-            cache: cache, subscribers: subscribers,
+            cache: trust.cache, subscribers: subscribers,
             onRejection: { rejection in
                 // A kid this store does not know may be a fresh key: refresh (rate-limited per issuer).
                 guard rejection.code == .unknownKey, let issuer = rejection.tokenIssuer, let kid = rejection.keyID else { return }

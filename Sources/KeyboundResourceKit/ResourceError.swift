@@ -68,6 +68,10 @@ public struct ResourceError: HTTPResponseError, CustomStringConvertible {
         ResourceError(.badRequest, error: "invalid_request", code: "invalid_request", description)
     }
 
+    /// 503: the route failed in a way it did not name (logged; recorded as `internal_error`).
+    public static let internalFailure = ResourceError(.serviceUnavailable, error: "temporarily_unavailable", code: "internal_error",
+                                                      "the request could not be served")
+
     /// 503: the attempt could not be recorded, so it is not served.
     public static let auditUnavailable = ResourceError(.serviceUnavailable, error: "temporarily_unavailable", code: "audit_unavailable",
                                             "the access could not be recorded in the audit log, so it is refused")

@@ -100,6 +100,12 @@ public struct ResourceGuard: Sendable {
         } catch let error as ResourceError {
             try await auditor.record(request, context, operation: operation, target: addressed(), verdict: .denied, code: error.code)
             throw error.inRealm(description.realm)
+        } catch {
+            // Anything else a handler throws is a fault of the handler: recorded, and answered 503
+            // without its details (which go to the log), never unrecorded and never a 500.
+            auditor.logger.error("a protected route failed", metadata: ["operation": "\(operation)", "error": "\(error)"])
+            try await auditor.record(request, context, operation: operation, target: addressed(), verdict: .denied, code: "internal_error")
+            throw ResourceError.internalFailure
         }
     }
 }

@@ -5,9 +5,10 @@ import ServiceLifecycle
 /// How a protected resource verifies its tokens: the verifier of the moment, the checks that may
 /// wait, the verified-token cache, and the services that keep trust current.
 ///
-/// Build one per resource, for that resource's policy (its audience): a cache holds tokens
-/// verified for one audience only. `ProviderResourceTrust` (in `KeyboundApp`) builds it inside the
-/// provider's process, ``RemoteResourceTrust`` in another process.
+/// Build one per resource, for that resource's policy (its audience). The cache must be one that
+/// whoever revokes keys and tokens evicts from (its entries carry the audience they were verified
+/// for, so resources may share one). `ProviderResourceTrust` (in `KeyboundApp`) builds it inside
+/// the provider's process, ``RemoteResourceTrust`` in another process.
 public struct ResourceTrust: Sendable {
     /// Verified tokens reused until their `exp` (at most 60 s); whoever revokes must evict from it.
     public let cache: VerifiedTokenCache?

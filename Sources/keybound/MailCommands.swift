@@ -117,7 +117,7 @@ struct MailServeCommand: AsyncParsableCommand {
         let mail: RemoteMail
         do {
             mail = try RemoteMail.make(
-                store: try MailStore(directory: directory), audit: try AuditLog(directory: directory), trust: remote, cache: cache,
+                store: try MailStore(directory: directory), audit: try AuditLog(directory: directory), trust: remote,
                 credentials: credentials, logger: logger, alerts: alerts,
                 onKeyEvent: { notice in
                     eventLogger.info("key event", metadata: ["iss": "\(notice.issuer)", "kid": "\(notice.keyID)", "kind": "\(notice.kind)"])

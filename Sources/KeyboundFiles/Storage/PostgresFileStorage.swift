@@ -7,6 +7,9 @@ internal import PostgresNIO
 /// (`drive_file`), which the key store's migrator creates. A write takes its drive's transaction
 /// advisory lock, so two nodes never push a drive past its file limit.
 final class PostgresFileStorage: FileStorage {
+    /// The class of the drive locks' two-key advisory lock space ("KB" 0x0900).
+    static let lockClass: Int32 = 0x4B42_0900
+
     let database: PostgresBackend
     var location: String { database.settings.description }
 
@@ -58,10 +61,11 @@ final class PostgresFileStorage: FileStorage {
         let owner = file.drive
         return try await Self.call {
             try await database.withTransaction { connection in
-                // One lock per drive (PostgreSQL text holds no NUL, so the parts are joined by U+001F;
-                // a collision only makes two drives share a lock).
+                // One lock per drive, in the two-key lock space of class "KB" 0x0900 so it never
+                // meets another store's lock (PostgreSQL text holds no NUL, so the parts are joined
+                // by U+001F; a collision of the hash only makes two drives share a lock).
                 let drive = [owner.issuer, owner.tenantID, owner.subject].joined(separator: "\u{1F}")
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(drive), 0))", logger: logger)
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockClass), hashtext(\(drive)))", logger: logger)
                 let exists = try await connection.query("""
                     SELECT 1 FROM drive_file WHERE issuer = \(owner.issuer) AND tenant_id = \(owner.tenantID) AND owner = \(owner.subject) AND name = \(file.name)
                     """, logger: logger).collect().isEmpty == false

@@ -95,8 +95,9 @@ public final class RemoteTrustStore: Sendable {
     public let configuration: Configuration
     let fetcher: any HTTPFetching
     let now: @Sendable () -> Date
-    /// Cleared for a key the moment it is revoked or leaves the issuer's JWKS.
-    let cache: VerifiedTokenCache?
+    /// The verified-token cache this store clears for a key the moment it is revoked or leaves the
+    /// issuer's JWKS: the only cache a validator over this store may use.
+    public let cache: VerifiedTokenCache?
     private let states: Mutex<[String: IssuerState]>
     /// Per issuer URL: the push channel's refreshes, coalesced.
     private let pushRefreshes: [String: RefreshCoalescer]

@@ -125,4 +125,26 @@ struct FilesRoutesTests {
             #expect(try await fixture.files.store.files(of: owner).map(\.name) == ["a"])
         }
     }
+
+    @Test("path segments are percent-decoded before use, as the audit reads them; one that does not decode is 400 and audited")
+    func percentDecodedNames() async throws {
+        let fixture = try await FilesOnFakeIssuers()
+        defer { fixture.remove() }
+        let token = try fixture.userToken(fixture.contoso)
+        try await ProtectedResourceTest(fixture.app).run { client in
+            let written = try await client.execute("/me/drive/files/q3%20plan.txt", method: .put, bearer: token, body: Array("x".utf8))
+            #expect(written.status == .created)
+            #expect(try await fixture.lastAudit().itemIDs == ["q3 plan.txt"])
+            let read = try await client.get("/me/drive/files/q3%20plan.txt", bearer: token)
+            #expect(read.status == .ok)
+            let listed = try await client.get("/me/drive/files", bearer: token)
+            #expect(try StrictJSONParser.parseObject(listed.bodyBytes)["value"]?.arrayValue?.first?.objectValue?["name"]?.stringValue == "q3 plan.txt")
+            let control = try await client.execute("/me/drive/files/a%0Ab", method: .put, bearer: token, body: Array("x".utf8))
+            #expect(control.status == .badRequest, "a decoded control character is not a name")
+            let broken = try await client.get("/me/drive/files/%FF", bearer: token)
+            #expect(broken.status == .badRequest)
+            let record = try await fixture.lastAudit()
+            #expect(record.verdict == .denied && record.rejectionCode == "invalid_request" && record.operation == "files.read")
+        }
+    }
 }
