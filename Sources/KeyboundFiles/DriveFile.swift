@@ -61,7 +61,8 @@ public struct DriveEntry: Sendable, Equatable {
     public let modifiedAt: Date
 }
 
-/// A drive's owner: (issuer, tenant id, subject), compared by exact bytes.
+/// A drive's owner: (issuer, tenant id, subject). The stores find it by exact bytes (SQLite's
+/// binary comparison, PostgreSQL's `COLLATE "C"`); this value's own `==` is Swift's string equality.
 public struct DriveOwner: Sendable, Hashable {
     /// The issuer URL.
     public let issuer: String

@@ -37,13 +37,21 @@ public struct MailService: ProtectedResource {
     /// A service over `store` and `audit`, verifying with `trust` (see `ResourceTrust`).
     public init(store: MailStore, audit: AuditLog, configuration: MailConfiguration, trust: ResourceTrust,
                 alerts: AlertCenter? = nil, logger: Logger = Logger(label: "keybound.mail"), now: @escaping @Sendable () -> Date = { Date() }) {
+        self.init(store: store, audit: audit, configuration: configuration,
+                  resourceGuard: ResourceGuard(description: Self.resource, audit: audit, trust: trust, alerts: alerts,
+                                               refusedAuditLimits: configuration.refusedAuditLimits, logger: logger, now: now),
+                  logger: logger, now: now)
+    }
+
+    /// A service over `store` and `audit` behind `resourceGuard` (whose description is ``resource``).
+    init(store: MailStore, audit: AuditLog, configuration: MailConfiguration, resourceGuard: ResourceGuard, logger: Logger,
+         now: @escaping @Sendable () -> Date) {
         self.store = store
         self.audit = audit
         self.configuration = configuration
         self.now = now
         self.logger = logger
-        resourceGuard = ResourceGuard(description: Self.resource, audit: audit, trust: trust, alerts: alerts,
-                                      refusedAuditLimits: configuration.refusedAuditLimits, logger: logger, now: now)
+        self.resourceGuard = resourceGuard
     }
 
     /// A service over `store` and `audit`.
@@ -79,8 +87,8 @@ public struct MailService: ProtectedResource {
         let store = try await environment.storage.open(resource.name, sqlite: MailStore.init(directory:), postgres: MailStore.open(database:))
         var configuration = try MailConfiguration(allowedIssuers: environment.issuers)
         configuration.refusedAuditLimits = environment.refusedAuditLimits
-        return MailService(store: store, audit: environment.audit, configuration: configuration, trust: try environment.trust(resource),
-                           alerts: environment.alerts, logger: environment.logger, now: environment.now)
+        return MailService(store: store, audit: environment.audit, configuration: configuration,
+                           resourceGuard: try environment.guardFor(resource), logger: environment.logger, now: environment.now)
     }
 
     /// The verification policy Keybound Mail expects: an RFC 9068 access token for `api://mail`.

@@ -59,8 +59,13 @@ public struct ResourceEnvironment: Sendable {
     public let trust: @Sendable (ResourceDescription) throws -> ResourceTrust
     /// Where alerts of refused tokens are raised.
     public let alerts: AlertCenter?
-    /// Bounds on records of refused, unverified requests.
-    public var refusedAuditLimits = RefusedAuditLimits()
+    /// Bounds on records of refused, unverified requests, for all the environment's resources
+    /// together (they share one listener). Set it before making guards.
+    public var refusedAuditLimits = RefusedAuditLimits() {
+        didSet { refusedAuditGate = UnverifiedAuditGate(limits: refusedAuditLimits, now: now()) }
+    }
+    /// The one gate the guards of this environment share.
+    private var refusedAuditGate: UnverifiedAuditGate
     /// The resources' logger.
     public let logger: Logger
     /// The clock of audit records and stored times.
@@ -77,11 +82,13 @@ public struct ResourceEnvironment: Sendable {
         self.alerts = alerts
         self.logger = logger
         self.now = now
+        refusedAuditGate = UnverifiedAuditGate(now: now())
     }
 
-    /// The guard of the resource described, on this environment's audit log and trust.
+    /// The guard of the resource described, on this environment's audit log and trust, sharing
+    /// the environment's bounds on records of refused requests.
     public func guardFor(_ description: ResourceDescription) throws -> ResourceGuard {
         ResourceGuard(description: description, audit: audit, trust: try trust(description), alerts: alerts,
-                      refusedAuditLimits: refusedAuditLimits, logger: logger, now: now)
+                      gate: refusedAuditGate, logger: logger, now: now)
     }
 }

@@ -18,6 +18,8 @@ struct ResourceAuditor: Sendable {
     let logger: Logger
     /// Bounds the records of refused, unverified requests (rate limits, folded alert repeats).
     let gate: UnverifiedAuditGate
+    /// The resource's metrics (records of refused requests dropped).
+    let metrics: ResourceMetrics
 
     /// Records an attempt. `identity` is the verified token, if any; otherwise the request's
     /// bearer token (if it has one) is described from its unverified contents.
@@ -69,7 +71,13 @@ struct ResourceAuditor: Sendable {
     /// Appends the record of a refused, unverified request if ``gate`` lets it through. A failure
     /// is logged: the refusal is answered either way.
     func appendUnverified(_ record: AuditRecord) async {
-        guard gate.admit(record, now: now()) == .write else { return }
+        switch gate.admit(record, now: now()) {
+        case .write: break
+        case .folded: return
+        case .dropped:
+            metrics.auditDropped.increment()
+            return
+        }
         await appendLogging(record)
         gate.flushWhileFolding(now: now) { summary in await appendLogging(summary) }
     }

@@ -43,18 +43,26 @@ public struct ResourceGuard: Sendable {
 
     init(description: ResourceDescription, audit: AuditLog?, trust: ResourceTrust, alerts: AlertCenter?,
          refusedAuditLimits: RefusedAuditLimits, logger: Logger, now: @escaping @Sendable () -> Date) {
+        self.init(description: description, audit: audit, trust: trust, alerts: alerts,
+                  gate: UnverifiedAuditGate(limits: refusedAuditLimits, now: now()), logger: logger, now: now)
+    }
+
+    /// A guard whose records of refused, unverified requests pass `gate`, which the resources of
+    /// one environment share: the bounds hold for the listener, not for each resource on it.
+    init(description: ResourceDescription, audit: AuditLog?, trust: ResourceTrust, alerts: AlertCenter?,
+         gate: UnverifiedAuditGate, logger: Logger, now: @escaping @Sendable () -> Date) {
         self.description = description
         self.trust = trust
         self.alerts = alerts
-        let metrics = ResourceMetrics(name: description.metricsName)
-        auditor = ResourceAuditor(log: audit, description: description, now: now, logger: logger,
-                                  gate: UnverifiedAuditGate(limits: refusedAuditLimits, now: now(), onDrop: { metrics.auditDropped.increment() }))
+        auditor = ResourceAuditor(log: audit, description: description, now: now, logger: logger, gate: gate,
+                                  metrics: ResourceMetrics(name: description.metricsName))
     }
 
     /// The same guard, recording nothing: for a benchmark's baseline only.
     package func withoutAuditing() -> ResourceGuard {
         var copy = self
-        copy.auditor = ResourceAuditor(log: nil, description: description, now: auditor.now, logger: auditor.logger, gate: auditor.gate)
+        copy.auditor = ResourceAuditor(log: nil, description: description, now: auditor.now, logger: auditor.logger, gate: auditor.gate,
+                                       metrics: auditor.metrics)
         return copy
     }
 

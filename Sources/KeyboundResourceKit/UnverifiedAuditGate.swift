@@ -97,12 +97,10 @@ final class UnverifiedAuditGate: Sendable {
 
     let limits: RefusedAuditLimits
     private let state: Mutex<State>
-    private let onDrop: @Sendable () -> Void
 
-    /// A gate with `limits`; `onDrop` is called once per dropped record (the metric).
-    init(limits: RefusedAuditLimits = RefusedAuditLimits(), now: Date = Date(), onDrop: @escaping @Sendable () -> Void = {}) {
+    /// A gate with `limits` (the caller counts the records it drops in its metric).
+    init(limits: RefusedAuditLimits = RefusedAuditLimits(), now: Date = Date()) {
         self.limits = limits
-        self.onDrop = onDrop
         state = Mutex(State(overall: Bucket(tokens: limits.overallBurst, updated: now)))
     }
 
@@ -130,7 +128,6 @@ final class UnverifiedAuditGate: Sendable {
             }
             return .write
         }
-        if decision == .dropped { onDrop() }
         return decision
     }
 
