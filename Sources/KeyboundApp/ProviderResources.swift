@@ -10,7 +10,7 @@ import KeyboundValidation
 import Logging
 
 /// The protected resources `keybound serve --with-mail` runs in the provider's process, side by
-/// side on one listener (``ResourceHost``), all recording in one audit log and trusting the
+/// side on one listener (`ResourceHost`), all recording in one audit log and trusting the
 /// provider's own issuers (``ProviderResourceTrust``).
 ///
 /// To ship another resource, write it on `KeyboundResourceKit` and add it to ``shipped``.
