@@ -60,21 +60,22 @@ public struct IssuanceFeedCheck: OnlineTokenCheck {
         }
         guard let tokenID = token.tokenID else { return reject(.tokenNotIssued, "the token has no jti, so it was not issued") }
         let digest = Array(SHA256.hash(data: token.payload))
-        switch issued.lookup(issuer: issuer, tokenID: tokenID, claimsDigest: digest) {
-        case .issued: return .accept
-        case .claimsMismatch: return reject(.tokenClaimsMismatch, "the issuer issued this jti with other claims")
-        case .notHeld: break
+        /// The verdict of the set, `nil` when it does not hold the token.
+        func judged() -> TokenCheckVerdict? {
+            switch issued.lookup(issuer: issuer, tokenID: tokenID, claimsDigest: digest) {
+            case .issued: .accept
+            case .claimsMismatch: reject(.tokenClaimsMismatch, "the issuer issued this jti with other claims")
+            case .notHeld: nil
+            }
         }
+        if let verdict = judged() { return verdict }
         guard waiting.enter() else {
             return reject(.ledgerUnavailable, "too many tokens are waiting for the issuance feed")
         }
         defer { waiting.leave() }
-        if await issued.waitForEntry(issuer: issuer, tokenID: tokenID, timeout: limits.raceWindow) {
-            switch issued.lookup(issuer: issuer, tokenID: tokenID, claimsDigest: digest) {
-            case .issued: return .accept
-            case .claimsMismatch: return reject(.tokenClaimsMismatch, "the issuer issued this jti with other claims")
-            case .notHeld: break  // the set was full: ask the provider
-            }
+        // Held once the wait ends unless the set was full: then ask the provider.
+        if await issued.waitForEntry(issuer: issuer, tokenID: tokenID, timeout: limits.raceWindow), let verdict = judged() {
+            return verdict
         }
         guard let status else {
             return issued.isComplete(now: now)

@@ -21,6 +21,12 @@ public final class IssuedTokenSet: Sendable {
         case notHeld
     }
 
+    /// A request waiting for an entry, and the timer that ends its wait (cancelled when the entry comes).
+    private struct Waiter {
+        let continuation: CheckedContinuation<Bool, Never>
+        var timer: Task<Void, Never>?
+    }
+
     struct Entry: Equatable {
         var expiresAt: Int64
         var digestHigh: UInt64
@@ -32,7 +38,7 @@ public final class IssuedTokenSet: Sendable {
         var sweptAtCount = 1_024
         /// The latest `exp` of an entry refused because the set was full.
         var incompleteUntil: Int64 = .min
-        var waiters: [VerifiedTokenCache.TokenKey: [UInt64: CheckedContinuation<Bool, Never>]] = [:]
+        var waiters: [VerifiedTokenCache.TokenKey: [UInt64: Waiter]] = [:]
         var nextWaiter: UInt64 = 0
     }
 
@@ -52,22 +58,26 @@ public final class IssuedTokenSet: Sendable {
     public func insert(issuer: String, tokenID: String, claimsDigest: [UInt8], expiresAt: Date, now: Date) -> Bool {
         let key = Self.key(issuer, tokenID)
         let entry = Entry(expiresAt: Self.seconds(expiresAt), digestHigh: Self.word(claimsDigest, 0), digestLow: Self.word(claimsDigest, 8))
-        let (held, woken) = state.withLock { state -> (Bool, [CheckedContinuation<Bool, Never>]) in
-            let nowSeconds = Self.seconds(now)
+        let (held, woken) = state.withLock { state -> (Bool, [Waiter]) in
+            let woken = Array((state.waiters.removeValue(forKey: key) ?? [:]).values)
             if state.entries[key] == nil {
+                let nowSeconds = Self.seconds(now)
                 if state.entries.count >= 2 * state.sweptAtCount || state.entries.count >= maximumEntries {
                     state.entries = state.entries.filter { $0.value.expiresAt > nowSeconds }
                     state.sweptAtCount = max(1_024, state.entries.count)
                 }
                 guard state.entries.count < maximumEntries else {
                     state.incompleteUntil = max(state.incompleteUntil, entry.expiresAt)
-                    return (false, Array(state.waiters.removeValue(forKey: key)?.values ?? [:].values))
+                    return (false, woken)
                 }
                 state.entries[key] = entry
             }
-            return (true, Array(state.waiters.removeValue(forKey: key)?.values ?? [:].values))
+            return (true, woken)
         }
-        for waiter in woken { waiter.resume(returning: held) }
+        for waiter in woken {
+            waiter.timer?.cancel()
+            waiter.continuation.resume(returning: held)
+        }
         return held
     }
 
@@ -94,22 +104,29 @@ public final class IssuedTokenSet: Sendable {
         return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             let heldAlready = state.withLock { state -> Bool in
                 if state.entries[key] != nil { return true }
-                state.waiters[key, default: [:]][id] = continuation
+                state.waiters[key, default: [:]][id] = Waiter(continuation: continuation)
                 return false
             }
             if heldAlready {
                 continuation.resume(returning: true)
                 return
             }
-            Task {
+            let timer = Task {
                 try? await Task.sleep(for: timeout)
-                let expired = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+                let expired = state.withLock { state -> Waiter? in
                     let waiter = state.waiters[key]?.removeValue(forKey: id)
                     if state.waiters[key]?.isEmpty == true { state.waiters[key] = nil }
                     return waiter
                 }
-                expired?.resume(returning: false)
+                expired?.continuation.resume(returning: false)
             }
+            // The entry may have come already: then the timer is not needed.
+            let stillWaiting = state.withLock { state -> Bool in
+                guard state.waiters[key]?[id] != nil else { return false }
+                state.waiters[key]?[id]?.timer = timer
+                return true
+            }
+            if !stillWaiting { timer.cancel() }
         }
     }
 
