@@ -30,8 +30,8 @@ public enum ProviderResourceTrust {
         let issuerIDs = Dictionary(issuers.map { (ExactString($0.url), $0.id) }, uniquingKeysWith: { first, _ in first })
         let checks: [any OnlineTokenCheck] = ledgerCheck ? [IssuanceLedgerCheck(store: context.store, issuerIDs: { issuerIDs })] : []
         let issuerURLs = Dictionary(issuers.map { (ExactString($0.id), $0.url) }, uniquingKeysWith: { first, _ in first })
-        context.store.tokenRevocations.observe { [weak cache] events in
-            for event in events {
+        context.store.tokenEventsAppended.observe { [weak cache] events in
+            for event in events where event.reason != nil {
                 guard let url = issuerURLs[ExactString(event.issuerID)] else { continue }
                 cache?.invalidate(issuer: url, tokenID: event.tokenID)
             }

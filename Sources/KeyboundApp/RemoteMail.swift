@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Hummingbird
 import Keybound
 import KeyboundAudit
 import KeyboundHummingbird
@@ -22,6 +23,8 @@ public struct RemoteMail: Sendable {
     /// The key-event stream, then the token-event stream when any issuer has credentials: run them
     /// beside the service (a `ServiceGroup`), or on their own.
     public let subscribers: [any Service]
+    /// The remote forgery check's settings (each issuer's state is in `/health`).
+    public let issuanceCheck: RemoteIssuanceCheck
 
     /// Keybound Mail over `store` and `audit`, trusting `trust`'s issuers (loaded, or loading).
     ///
@@ -32,6 +35,8 @@ public struct RemoteMail: Sendable {
     ///     `cache` (the one it evicts from on key revocations) is the service's verified-token cache.
     ///   - credentials: server-client credentials by issuer URL (exactly as trusted), for the
     ///     authenticated streams; an issuer without them has its token revocations unfollowed.
+    ///   - issuanceCheck: the remote forgery check (on for every issuer that advertises an
+    ///     issuance feed, unless skipped); an issuer it applies to needs credentials.
     ///   - logger: the service's and the streams' logger.
     ///   - alerts: where alerts of refused tokens are raised.
     ///   - now: the service's clock (audit times).
@@ -39,29 +44,44 @@ public struct RemoteMail: Sendable {
     ///   - onKeyEvent: called for each key event received (after `trust` applied it).
     ///   - onTokenRevoked: called for each token revocation received (after the cache evicted it).
     public static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore,
-                            credentials: [String: StreamCredentials] = [:], logger: Logger, alerts: AlertCenter? = nil,
+                            credentials: [String: StreamCredentials] = [:], issuanceCheck: RemoteIssuanceCheck = RemoteIssuanceCheck(),
+                            logger: Logger, alerts: AlertCenter? = nil,
                             now: @escaping @Sendable () -> Date = { Date() }, clock: VerificationClock = .system,
                             onKeyEvent: @escaping @Sendable (KeyEventNotice) -> Void = { _ in },
                             onTokenRevoked: @escaping @Sendable (TokenEventNotice) -> Void = { _ in }) throws -> RemoteMail {
-        try make(store: store, audit: audit, trust: trust, logger: logger, alerts: alerts, now: now,
+        try make(store: store, audit: audit, trust: trust, issuanceCheck: issuanceCheck, logger: logger, alerts: alerts, now: now,
                  resourceTrust: try RemoteResourceTrust.make(audience: MailAPI.audience, trust: trust, credentials: credentials,
-                                                             clock: clock, onKeyEvent: onKeyEvent, onTokenRevoked: onTokenRevoked))
+                                                             issuanceCheck: issuanceCheck, clock: clock, onKeyEvent: onKeyEvent,
+                                                             onTokenRevoked: onTokenRevoked))
     }
 
     /// As above, the key-event stream going through `client` (which must not follow redirects;
-    /// the drill's, so that it can be shut down before the servers).
-    package static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, client: HTTPClient,
-                             logger: Logger, alerts: AlertCenter?, now: @escaping @Sendable () -> Date,
-                             clock: VerificationClock) throws -> RemoteMail {
-        try make(store: store, audit: audit, trust: trust, logger: logger, alerts: alerts, now: now,
-                 resourceTrust: try RemoteResourceTrust.make(audience: MailAPI.audience, trust: trust, client: client, clock: clock))
+    /// the drill's, so that it can be shut down before the servers), with no token-event stream:
+    /// a legacy validator, every issuer's issuance check skipped.
+    package static func makeLegacy(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, client: HTTPClient,
+                                   logger: Logger, alerts: AlertCenter?, now: @escaping @Sendable () -> Date,
+                                   clock: VerificationClock) throws -> RemoteMail {
+        let skipped = RemoteIssuanceCheck(skipped: trust.configuration.issuers.map(\.url))
+        return try make(store: store, audit: audit, trust: trust, issuanceCheck: skipped, logger: logger, alerts: alerts, now: now,
+                        resourceTrust: try RemoteResourceTrust.make(audience: MailAPI.audience, trust: trust, client: client,
+                                                                    issuanceCheck: skipped, clock: clock))
     }
 
-    private static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, logger: Logger, alerts: AlertCenter?,
-                             now: @escaping @Sendable () -> Date, resourceTrust: ResourceTrust) throws -> RemoteMail {
+    /// The application serving the service on `host`:`port`; its `/health` shows each trusted
+    /// issuer's issuance check (`on`, `skipped` or `not_advertised`).
+    public func application(host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
+        let trust = self.trust, issuanceCheck = self.issuanceCheck
+        return ResourceHost([service], audit: service.audit, health: {
+            JSONObject(["issuance_check": .object(issuanceCheck.health(trust))])
+        }).application(host: host, port: port, serverName: "keybound-mail", logger: logger)
+    }
+
+    private static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, issuanceCheck: RemoteIssuanceCheck,
+                             logger: Logger, alerts: AlertCenter?, now: @escaping @Sendable () -> Date,
+                             resourceTrust: ResourceTrust) throws -> RemoteMail {
         let configuration = try MailConfiguration(allowedIssuers: Set(trust.configuration.issuers.map(\.url)))
         let service = MailService(store: store, audit: audit, configuration: configuration, trust: resourceTrust, alerts: alerts,
                                   logger: logger, now: now)
-        return RemoteMail(service: service, trust: trust, subscribers: resourceTrust.subscribers)
+        return RemoteMail(service: service, trust: trust, subscribers: resourceTrust.subscribers, issuanceCheck: issuanceCheck)
     }
 }

@@ -113,8 +113,8 @@ final class DrillWorld: Sendable {
         // The edge is `keybound mail serve`'s assembly (``RemoteMail``) over the same mailboxes and audit log.
         // (A Result, not a `catch` that awaits: see docs/compiler-notes.md.)
         let remote: RemoteMail
-        switch Result(catching: { try RemoteMail.make(store: mail.store, audit: mail.audit, trust: edgeTrust, client: http.edgeClient,
-                                                      logger: logger, alerts: edgeAlerts, now: clock.reader, clock: verification) }) {
+        switch Result(catching: { try RemoteMail.makeLegacy(store: mail.store, audit: mail.audit, trust: edgeTrust, client: http.edgeClient,
+                                                            logger: logger, alerts: edgeAlerts, now: clock.reader, clock: verification) }) {
         case .success(let made):
             remote = made
         case .failure(let error):

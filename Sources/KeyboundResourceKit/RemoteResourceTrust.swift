@@ -7,7 +7,9 @@ import KeyboundValidation
 /// must: keys from each issuer's discovery and JWKS (`RemoteTrustStore`), key revocations and new
 /// keys over the key-event push channel, and token revocations over each issuer's token-event
 /// stream where it holds server-client credentials. A token with a `kid` the store does not know
-/// makes it refresh that issuer (rate-limited), since the key may be new.
+/// makes it refresh that issuer (rate-limited), since the key may be new. For every issuer that
+/// advertises an issuance feed, a token its provider never issued is refused (`IssuanceFeedCheck`,
+/// fed by the token-event stream; docs/issuance-feed.md).
 public enum RemoteResourceTrust {
     /// Trust in `trust`'s issuers for the resource with `audience`.
     ///
@@ -17,40 +19,52 @@ public enum RemoteResourceTrust {
     ///     `cache` (the one it evicts from on key revocations) is the verified-token cache; without
     ///     one, no token is cached.
     ///   - credentials: server-client credentials by issuer URL (exactly as trusted), for the
-    ///     authenticated streams; an issuer without them has its token revocations unfollowed.
+    ///     authenticated streams; an issuer without them has its token revocations unfollowed, and
+    ///     if it advertises an issuance feed, its tokens are refused (`ledger_unavailable`) unless
+    ///     `issuanceCheck` skips it.
+    ///   - issuanceCheck: the remote forgery check: on for every issuer whose discovery advertises
+    ///     `issuance_feed_endpoint`, except those it names as skipped.
     ///   - clock: the verifier's clock.
     ///   - onKeyEvent: called for each key event received (after `trust` applied it).
     ///   - onTokenRevoked: called for each token revocation received (after the cache evicted it).
     public static func make(audience: String, trust: RemoteTrustStore,
-                            credentials: [String: StreamCredentials] = [:], clock: VerificationClock = .system,
+                            credentials: [String: StreamCredentials] = [:], issuanceCheck: RemoteIssuanceCheck = RemoteIssuanceCheck(),
+                            clock: VerificationClock = .system,
                             onKeyEvent: @escaping @Sendable (KeyEventNotice) -> Void = { _ in },
                             onTokenRevoked: @escaping @Sendable (TokenEventNotice) -> Void = { _ in }) throws(PolicyError) -> ResourceTrust {
-        try make(audience: audience, trust: trust, credentials: credentials, clock: clock,
+        try make(audience: audience, trust: trust, credentials: credentials, issuanceCheck: issuanceCheck, clock: clock,
                  keyEvents: KeyEventSubscriber(store: trust, credentials: credentials, onEvent: onKeyEvent), onTokenRevoked: onTokenRevoked)
     }
 
     /// As above, the key-event stream going through `client` (which must not follow redirects;
-    /// the drill's, so that it can be shut down before the servers), without token events.
-    package static func make(audience: String, trust: RemoteTrustStore, client: HTTPClient,
+    /// the drill's, so that it can be shut down before the servers), without token events: a
+    /// legacy validator, whose issuance check must be skipped for every issuer it trusts.
+    package static func make(audience: String, trust: RemoteTrustStore, client: HTTPClient, issuanceCheck: RemoteIssuanceCheck,
                              clock: VerificationClock) throws(PolicyError) -> ResourceTrust {
-        try make(audience: audience, trust: trust, credentials: [:], clock: clock,
+        try make(audience: audience, trust: trust, credentials: [:], issuanceCheck: issuanceCheck, clock: clock,
                  keyEvents: KeyEventSubscriber(store: trust, client: client), onTokenRevoked: { _ in })
     }
 
-    private static func make(audience: String, trust: RemoteTrustStore,
-                             credentials: [String: StreamCredentials], clock: VerificationClock, keyEvents: KeyEventSubscriber,
+    private static func make(audience: String, trust: RemoteTrustStore, credentials: [String: StreamCredentials],
+                             issuanceCheck: RemoteIssuanceCheck, clock: VerificationClock, keyEvents: KeyEventSubscriber,
                              onTokenRevoked: @escaping @Sendable (TokenEventNotice) -> Void) throws(PolicyError) -> ResourceTrust {
         let revoked = RevokedTokens()
         let policy = try VerificationPolicy(audience: audience, additionalChecks: [RevokedTokenCheck(revoked)])
+        let feed = IssuanceFeed(maximumEntries: issuanceCheck.maximumEntries)
+        let check = IssuanceFeedCheck(
+            issued: feed.issued, feeds: feed.feeds,
+            status: HTTPIssuanceStatus(endpoint: { issuer in trust.issuanceFeed(issuer)?.status }, credentials: credentials),
+            limits: issuanceCheck.limits, applies: { issuer in issuanceCheck.state(of: issuer, in: trust) == .on })
         let followed = trust.configuration.issuers.compactMap { issuer in
             credentials[issuer.url].map { TokenEventSubscriber.Issuer(url: issuer.url, credentials: $0) }
         }
         var subscribers: [any Service] = [keyEvents]
         if !followed.isEmpty {
-            subscribers.append(TokenEventSubscriber(issuers: followed, revoked: revoked, cache: trust.cache, onEvent: onTokenRevoked))
+            subscribers.append(TokenEventSubscriber(issuers: followed, revoked: revoked, cache: trust.cache, issuance: feed,
+                                                    onEvent: onTokenRevoked))
         }
         return ResourceTrust(
-            cache: trust.cache, subscribers: subscribers,
+            cache: trust.cache, onlineChecks: [check], subscribers: subscribers,
             onRejection: { rejection in
                 // A kid this store does not know may be a fresh key: refresh (rate-limited per issuer).
                 guard rejection.code == .unknownKey, let issuer = rejection.tokenIssuer, let kid = rejection.keyID else { return }

@@ -1,4 +1,5 @@
 import Hummingbird
+import Keybound
 import KeyboundAudit
 import KeyboundHummingbird
 import Logging
@@ -11,18 +12,25 @@ public struct ResourceHost: Sendable {
     public let resources: [any ProtectedResource]
     /// The audit log they record in.
     public let audit: AuditLog
+    /// Members `/health` adds beside `"status": "ok"` (for example each issuer's issuance check).
+    public let health: @Sendable () -> JSONObject
 
-    /// A host for `resources`, which all record in `audit`.
-    public init(_ resources: [any ProtectedResource], audit: AuditLog) {
+    /// A host for `resources`, which all record in `audit`; `/health` adds what `health` gives.
+    public init(_ resources: [any ProtectedResource], audit: AuditLog, health: @escaping @Sendable () -> JSONObject = { JSONObject() }) {
         self.resources = resources
         self.audit = audit
+        self.health = health
     }
 
     /// The router.
     public func router() -> HeadAnsweringRouter<ResourceRequestContext> {
         let router = Router(context: ResourceRequestContext.self)
+        let health = self.health
         router.get("/health") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
+            var document = JSONObject(["status": .string("ok")])
+            for member in health().members { document[member.name] = member.value }
+            return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(string: JSONWriter().string(.object(document)))))
         }
         for resource in resources { resource.register(on: router) }
         return HeadAnsweringRouter(router)

@@ -63,6 +63,9 @@ struct IssuerEndpoints: Sendable {
             "jwks_uri": endpoint("jwks"),
             "introspection_endpoint": endpoint("introspect"),
             "revocation_endpoint": endpoint("revoke"),
+            // The issuance feed and its status endpoint, for server clients (docs/issuance-feed.md).
+            "issuance_feed_endpoint": endpoint("token-events"),
+            "issuance_status_endpoint": endpoint("token-status"),
             "scopes_supported": strings(scopes),
             "response_types_supported": strings(["code"]),
             "response_modes_supported": strings(["query"]),

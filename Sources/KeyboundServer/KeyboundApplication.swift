@@ -39,6 +39,7 @@ public enum KeyboundApplication {
         issuerEndpoints.registerInsertedWellKnown(on: router)
         KeyEventStream(context: context).register(on: issuerRoutes)
         TokenEventStream(context: context).register(on: issuerRoutes)
+        TokenStatusEndpoint(context: context).register(on: issuerRoutes)
         ProviderEndpoints(context: context).register(on: issuerRoutes)
     }
 

@@ -7,6 +7,7 @@ import KeyboundAudit
 import KeyboundHummingbird
 import KeyboundValidation
 import KeyboundMail
+import KeyboundResourceKit
 import Logging
 import ServiceLifecycle
 
@@ -29,8 +30,12 @@ struct MailServeCommand: AsyncParsableCommand {
             $KEYBOUND_MAIL_CREDENTIALS_FILE or $KEYBOUND_MAIL_CREDENTIALS; never on the command line), token \
             revocations arrive at once over its token-event stream too. Each issuer's tenant (tenant_id, \
             tenant_kind) and maximum token lifetime come from its discovery document: it refuses to start when \
-            a document lacks them or disagrees with a tenant id given as URL#TID. Every access attempt is \
-            recorded in audit.sqlite in the data directory. Stops gracefully on SIGTERM or SIGINT.
+            a document lacks them or disagrees with a tenant id given as URL#TID. For every issuer whose \
+            discovery advertises issuance_feed_endpoint, a token its provider never issued is refused \
+            (token_not_issued): the token-event stream carries the issuance feed, so such an issuer needs \
+            credentials, or its tokens are refused (ledger_unavailable). Only --unsafe-skip-issuance-check \
+            ISSUER turns the check off for one issuer; /health shows it, and --production refuses it. Every \
+            access attempt is recorded in audit.sqlite in the data directory. Stops gracefully on SIGTERM or SIGINT.
             """)
 
     @Option(name: .customLong("trust"), help: ArgumentHelp(
@@ -47,6 +52,14 @@ struct MailServeCommand: AsyncParsableCommand {
     var jwksOrigins: [String] = []
     @Flag(name: .customLong("allow-insecure-http"), help: "Development only: trust plain-http issuers on hosts other than loopback.")
     var allowInsecureHTTP = false
+    @Option(name: .customLong("unsafe-skip-issuance-check"), help: ArgumentHelp(
+        "Serve tokens of this issuer without checking that its provider issued them: a forgery made with its stolen key is served. Shown in /health; refused with --production. Repeatable.",
+        valueName: "issuer-url"))
+    var skippedIssuanceChecks: [String] = []
+    @Option(name: .customLong("issuance-entries"), help: "The most issuance-feed entries held in memory (default 1000000); beyond it, tokens not held go to the status endpoint.")
+    var issuanceEntries = 1_000_000
+    @Flag(name: .customLong("production"), help: "Production mode: refuse --allow-insecure-http and --unsafe-skip-issuance-check.")
+    var production = false
     @Option(name: .customLong("startup-wait"), help: "Seconds to wait for every trusted issuer's discovery document and keys before refusing to start (default 30).")
     var startupWait = 30
     @Option(help: "Address to listen on (default 127.0.0.1).") var host = "127.0.0.1"
@@ -62,6 +75,14 @@ struct MailServeCommand: AsyncParsableCommand {
         guard !trusted.isEmpty else { throw ValidationError("name at least one issuer with --trust; Keybound Mail trusts no issuer by default") }
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard (0...3_600).contains(startupWait) else { throw ValidationError("--startup-wait must be between 0 and 3600 seconds") }
+        guard (1...100_000_000).contains(issuanceEntries) else { throw ValidationError("--issuance-entries must be between 1 and 100000000") }
+        if production {
+            if allowInsecureHTTP { throw ValidationError("--production refuses --allow-insecure-http") }
+            if !skippedIssuanceChecks.isEmpty { throw ValidationError("--production refuses --unsafe-skip-issuance-check") }
+        }
+        for issuer in skippedIssuanceChecks where !trusted.contains(where: { $0.split(separator: "#", maxSplits: 1).first.map(String.init)?.isExactly(issuer) == true }) {
+            throw ValidationError("--unsafe-skip-issuance-check names '\(issuer)', which no --trust names")
+        }
         do { _ = try RemoteTrustStore.Configuration(issuers: try remoteIssuers(), allowingInsecureHTTP: allowInsecureHTTP) } catch let error as RemoteTrustError {
             throw ValidationError(error.description)
         }
@@ -114,11 +135,12 @@ struct MailServeCommand: AsyncParsableCommand {
         let alerts = AlertCenter(logger: logger)
         if let webhook = try alertWebhookSender(alertWebhook, logger: logger) { alerts.setWebhook(webhook) }
         let eventLogger = logger
+        let issuanceCheck = RemoteIssuanceCheck(skipped: skippedIssuanceChecks, maximumEntries: issuanceEntries)
         let mail: RemoteMail
         do {
             mail = try RemoteMail.make(
                 store: try MailStore(directory: directory), audit: try AuditLog(directory: directory), trust: remote,
-                credentials: credentials, logger: logger, alerts: alerts,
+                credentials: credentials, issuanceCheck: issuanceCheck, logger: logger, alerts: alerts,
                 onKeyEvent: { notice in
                     eventLogger.info("key event", metadata: ["iss": "\(notice.issuer)", "kid": "\(notice.keyID)", "kind": "\(notice.kind)"])
                 },
@@ -137,8 +159,15 @@ struct MailServeCommand: AsyncParsableCommand {
             } else {
                 say("    token revocations: NOT followed (no server client credentials): a revoked token stays valid here until it expires")
             }
+            switch issuanceCheck.state(of: issuer.url, in: remote) {
+            case .on where credentials[issuer.url] == nil:
+                say("    issuance check: ON, but without credentials its feed cannot be followed: every token is refused (ledger_unavailable)")
+            case .on: say("    issuance check: on (tokens never issued are refused)")
+            case .skipped: say("    issuance check: SKIPPED (--unsafe-skip-issuance-check): a forgery made with this issuer's own key is served")
+            case .notAdvertised: say("    issuance check: not advertised by this issuer's discovery document")
+            }
         }
-        let app = mail.service.application(host: host, port: port, logger: logger)
+        let app = mail.application(host: host, port: port, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app] + mail.subscribers, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         try await group.run()

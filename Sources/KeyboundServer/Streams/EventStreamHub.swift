@@ -35,7 +35,7 @@ public final class EventStreamHub: Sendable {
         self.store = store
         self.pollInterval = pollInterval
         manager.store.commits.observe { [weak self] in self?.keyStoreCommitted() }
-        store.tokenRevocations.observe { [weak self] events in
+        store.tokenEventsAppended.observe { [weak self] events in
             guard let self else { return }
             var woken: Set<ExactString> = []
             for event in events where woken.insert(ExactString(event.issuerID)).inserted { self.signal(event.issuerID) }

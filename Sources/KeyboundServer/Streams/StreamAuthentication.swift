@@ -32,6 +32,11 @@ struct StreamAuthentication: Sendable {
     /// credentials fail, 403 `unauthorized_client` when the client serves no resource of the issuer.
     func serverClient(_ request: Request, issuer: IssuerRecord) async throws -> ServerClientCaller {
         let form = request.method == .post ? try await FormBody.read(request) : try FormBody(parsing: "")
+        return try await serverClient(request, form: form, issuer: issuer)
+    }
+
+    /// As ``serverClient(_:issuer:)``, with the request's form body already read.
+    func serverClient(_ request: Request, form: FormBody, issuer: IssuerRecord) async throws -> ServerClientCaller {
         let client = try await ClientAuthenticator(context: context).authenticate(request, form: form, issuer: issuer, allowPublic: false)
         guard let caller = try await Self.caller(client, resources: try context.directory.resources(issuerID: issuer.id)) else {
             throw OAuthError(status: .forbidden, error: "unauthorized_client",

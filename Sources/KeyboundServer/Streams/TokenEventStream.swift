@@ -3,19 +3,23 @@ import Hummingbird
 import Keybound
 import KeyboundStore
 
-/// `GET|POST /<issuer>/token-events`: revocations of the issuer's access tokens as Server-Sent
-/// Events, for the validators that cache verified tokens (``KeyboundHummingbird/TokenEventSubscriber``).
+/// `GET|POST /<issuer>/token-events`: the issuer's issuance feed, advertised in discovery as
+/// `issuance_feed_endpoint`. Each access token the issuer issued, and each revocation of one, as
+/// Server-Sent Events, for the validators that refuse tokens never issued and cache verified ones
+/// (`TokenEventSubscriber`).
 ///
 /// Authenticated: the caller is a server client of the issuer (in a resource's `server_clients`),
 /// with `client_secret_basic` (GET or POST) or `private_key_jwt` / `client_secret_post` in a form
 /// body (POST). It receives only revocations of tokens whose `aud` contains an audience it serves,
 /// re-checked at every read (a client removed from `server_clients` or disabled loses the stream).
+/// Another issuer's tokens are never on it: the log is the issuer's own.
 ///
 /// Each event's `id` is the issuer's token-event sequence, assigned in commit order inside the
-/// transaction that recorded the revocation, so `Last-Event-ID` (or `?after=N`) resumes without a
-/// gap. Without either, the stream starts with every revocation of a token that has not expired
-/// yet, then follows. `?follow=false` answers the backlog and closes. The data is public facts
-/// only: `sequence`, `iss`, `jti`, `exp`, `reason` (a code of ``KeyboundStore/TokenRevocationReason``).
+/// transaction that issued or revoked the token, so `Last-Event-ID` (or `?after=N`) resumes without
+/// a gap. Without either, the stream starts with every event of a token that has not expired yet,
+/// then follows. `?follow=false` answers the backlog and closes. The data is public facts only:
+/// `sequence`, `iss`, `jti`, `exp`, and `claims_digest` (`event: issued`: the lowercase hex SHA-256
+/// of the JWS payload) or `reason` (`event: revoked`: a code of ``KeyboundStore/TokenRevocationReason``).
 struct TokenEventStream: Sendable {
     let context: ProviderContext
 
@@ -64,12 +68,22 @@ struct TokenEventStream: Sendable {
         }
     }
 
-    /// One SSE event: `id` = the issuer's token-event sequence, `event: revoked`, one-line JSON data.
+    /// One SSE event: `id` = the issuer's token-event sequence, `event: issued` or `event: revoked`,
+    /// one-line JSON data (`claims_digest` for an issuance, `reason` for a revocation).
     static func format(_ event: TokenEvent, issuerURL: String) -> String {
-        let data = JSONWriter().string(.object(JSONObject([
+        var members = JSONObject([
             "sequence": .number(Double(event.sequence)), "iss": .string(issuerURL), "jti": .string(event.tokenID),
-            "exp": .number(event.expiresAt.timeIntervalSince1970.rounded(.down)), "reason": .string(event.reason.rawValue),
-        ])))
-        return "id: \(event.sequence)\nevent: revoked\ndata: \(data)\n\n"
+            "exp": .number(event.expiresAt.timeIntervalSince1970.rounded(.down)),
+        ])
+        let type: String
+        switch event.change {
+        case .issued(let claimsDigest):
+            type = "issued"
+            members["claims_digest"] = .string(claimsDigest)
+        case .revoked(let reason):
+            type = "revoked"
+            members["reason"] = .string(reason.rawValue)
+        }
+        return "id: \(event.sequence)\nevent: \(type)\ndata: \(JSONWriter().string(.object(members)))\n\n"
     }
 }

@@ -17,34 +17,87 @@ public enum TokenRevocationReason: String, Sendable, CaseIterable {
     case administrative = "administrative"
 }
 
-/// One revoked access token, as `/<issuer>/token-events` publishes it: only public facts (the
-/// token's `jti`, `exp` and audiences, the reason code, when). Numbered by one sequence per
-/// issuer, assigned in commit order inside the transaction that records the revocation.
+/// One entry of an issuer's token-event log, as `/<issuer>/token-events` publishes it: an access
+/// token issued (its `jti`, `exp`, audiences and claims digest) or revoked (its `jti`, `exp`,
+/// audiences and the reason code). Only public facts. Both kinds are numbered by one sequence per
+/// issuer, assigned in commit order inside the transaction that issued or revoked the token, so a
+/// validator that resumes after N misses neither kind.
 public struct TokenEvent: Sendable, Equatable {
+    /// What happened to the token.
+    public enum Change: Sendable, Equatable {
+        /// Issued, with the lowercase hex SHA-256 of its JWS payload (the ledger's claims digest).
+        case issued(claimsDigest: String)
+        /// Revoked, for this reason.
+        case revoked(TokenRevocationReason)
+    }
+
     /// The issuer's id.
     public var issuerID: String
     /// The issuer's own sequence number (1, 2, 3, … in commit order).
     public var sequence: Int64
-    /// The revoked token's `jti`.
+    /// The token's `jti`.
     public var tokenID: String
-    /// The revoked token's audiences (`aud`), as issued.
+    /// The token's audiences (`aud`), as issued.
     public var audience: [String]
-    /// The revoked token's `exp`: after it the token is refused anyway.
+    /// The token's `exp`: after it the token is refused anyway.
     public var expiresAt: Date
-    /// Why.
-    public var reason: TokenRevocationReason
-    /// When it was revoked.
+    /// Issued or revoked.
+    public var change: Change
+    /// When it was issued or revoked.
     public var at: Date
 
     /// An event.
     public init(issuerID: String, sequence: Int64, tokenID: String, audience: [String], expiresAt: Date,
-                reason: TokenRevocationReason, at: Date) {
+                change: Change, at: Date) {
         self.issuerID = issuerID
         self.sequence = sequence
         self.tokenID = tokenID
         self.audience = audience
         self.expiresAt = expiresAt
-        self.reason = reason
+        self.change = change
         self.at = at
+    }
+
+    /// A revocation event.
+    public init(issuerID: String, sequence: Int64, tokenID: String, audience: [String], expiresAt: Date,
+                reason: TokenRevocationReason, at: Date) {
+        self.init(issuerID: issuerID, sequence: sequence, tokenID: tokenID, audience: audience, expiresAt: expiresAt,
+                  change: .revoked(reason), at: at)
+    }
+
+    /// Why the token was revoked, or `nil` for an issuance.
+    public var reason: TokenRevocationReason? {
+        if case .revoked(let reason) = change { reason } else { nil }
+    }
+
+    /// The value of the stored `reason` column: the revocation reason code, or ``issuedMarker``.
+    package var storedReason: String {
+        switch change {
+        case .issued: Self.issuedMarker
+        case .revoked(let reason): reason.rawValue
+        }
+    }
+
+    /// The stored claims digest: the issuance's, `nil` for a revocation.
+    package var storedClaimsDigest: String? {
+        if case .issued(let digest) = change { digest } else { nil }
+    }
+
+    /// What the `reason` column holds for an issuance (no revocation reason is spelled so).
+    package static let issuedMarker = "issued"
+
+    /// The change a stored row describes: an issuance when it has a claims digest and the
+    /// ``issuedMarker``, otherwise a revocation with a known reason; `nil` for anything else.
+    package static func change(storedReason: String, claimsDigest: String?) -> Change? {
+        if let claimsDigest {
+            return storedReason == issuedMarker ? .issued(claimsDigest: claimsDigest) : nil
+        }
+        return TokenRevocationReason(rawValue: storedReason).map(Change.revoked)
+    }
+
+    /// The issuance event of a ledger record (an access token), numbered `sequence`.
+    package static func issued(_ record: IssuanceRecord, sequence: Int64) -> TokenEvent {
+        TokenEvent(issuerID: record.issuerID, sequence: sequence, tokenID: record.tokenID, audience: record.audience,
+                   expiresAt: record.expiresAt, change: .issued(claimsDigest: record.claimsDigest), at: record.issuedAt)
     }
 }

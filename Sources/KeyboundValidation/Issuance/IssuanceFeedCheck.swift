@@ -37,21 +37,27 @@ public struct IssuanceFeedCheck: OnlineTokenCheck {
     public let feeds: IssuanceFeedClock
     let limits: Limits
     let status: (any IssuanceStatusQuerying)?
+    let applies: @Sendable (String) -> Bool
     private let waiting: BoundedCount
     private let statusCalls: BoundedCount
 
     /// A check over `issued`, whose feeds report to `feeds`, asking `status` as the last resort.
-    public init(issued: IssuedTokenSet, feeds: IssuanceFeedClock, status: (any IssuanceStatusQuerying)?, limits: Limits = Limits()) {
+    /// It judges the tokens of the issuers for which `applies` is true (by default every issuer);
+    /// the others pass untouched.
+    public init(issued: IssuedTokenSet, feeds: IssuanceFeedClock, status: (any IssuanceStatusQuerying)?, limits: Limits = Limits(),
+                applies: @escaping @Sendable (String) -> Bool = { _ in true }) {
         self.issued = issued
         self.feeds = feeds
         self.status = status
         self.limits = limits
+        self.applies = applies
         waiting = BoundedCount(limit: limits.maximumWaiting)
         statusCalls = BoundedCount(limit: limits.maximumStatusCalls)
     }
 
     public func check(_ token: VerifiedToken, now: Date) async -> TokenCheckVerdict {
         let issuer = token.issuer
+        guard applies(issuer) else { return .accept }
         func reject(_ code: RejectionCode, _ message: String) -> TokenCheckVerdict {
             .reject(TokenRejection(code, message, tokenIssuer: issuer, keyID: token.keyID))
         }
@@ -91,6 +97,8 @@ public struct IssuanceFeedCheck: OnlineTokenCheck {
             guard claimsDigest == digest else { return reject(.tokenClaimsMismatch, "the issuer issued this jti with other claims") }
             issued.insert(issuer: issuer, tokenID: tokenID, claimsDigest: claimsDigest, expiresAt: expiresAt, now: now)
             return .accept
+        case .revoked:
+            return reject(.tokenRevoked, "the issuer revoked this token")
         case .notIssued:
             return reject(.tokenNotIssued, "the issuer says it never issued this token")
         case .unavailable:

@@ -5,6 +5,8 @@ import Foundation
 public enum RemoteIssuanceStatus: Sendable, Equatable {
     /// Issued, with this claims digest (SHA-256 of the JWS payload) and `exp`.
     case issued(claimsDigest: [UInt8], expiresAt: Date)
+    /// Issued, and revoked since.
+    case revoked
     /// Never issued by this issuer.
     case notIssued
     /// The provider could not be asked, or did not answer in time.

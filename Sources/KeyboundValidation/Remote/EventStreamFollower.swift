@@ -9,6 +9,12 @@ protocol EventStreamConsumer: Sendable {
     /// Called once the stream answered 200, before it is read; the task it returns (if any) is
     /// cancelled when the connection ends.
     func streamOpened() -> Task<Void, Never>?
+    /// Called for every chunk read off the stream, keep-alive comments included (keep it quick).
+    func received()
+}
+
+extension EventStreamConsumer {
+    func received() {}
 }
 
 /// Follows one issuer's Server-Sent Events stream: connect (authenticated if credentials are
@@ -110,6 +116,7 @@ struct EventStreamFollower: Sendable {
             let ending: String
             do {
                 for try await chunk in response.body {
+                    consumer.received()
                     for event in try parser.feed(chunk) {
                         if consumer.apply(event, position: &position, group: &group) { delivered = true }
                     }

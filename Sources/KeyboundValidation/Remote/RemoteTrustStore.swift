@@ -76,6 +76,8 @@ public final class RemoteTrustStore: Sendable {
         var trusted: TrustedIssuer?
         /// The tenancy of the first key set loaded: a later discovery document may not change it.
         var tenancy: Tenancy?
+        /// The first issuance feed the issuer's discovery advertised: kept from then on.
+        var issuanceFeed: AdvertisedIssuanceFeed?
         var freshUntil: Date = .distantPast
         var lastAttempt: Date = .distantPast
         var lastError: String?
@@ -134,6 +136,9 @@ public final class RemoteTrustStore: Sendable {
 
     /// The tenancy `issuer`'s discovery document published, once its keys are loaded.
     public func tenancy(_ issuer: String) -> Tenancy? { states.withLock { $0[issuer]?.tenancy } }
+
+    /// The issuance feed `issuer`'s discovery document advertised (the first one seen), if any.
+    public func issuanceFeed(_ issuer: String) -> AdvertisedIssuanceFeed? { states.withLock { $0[issuer]?.issuanceFeed } }
 
     /// The last refresh error of `issuer`, if its last attempt failed.
     public func lastError(_ issuer: String) -> String? { states.withLock { $0[issuer]?.lastError } }
@@ -201,7 +206,7 @@ public final class RemoteTrustStore: Sendable {
             return states[issuer.url]?.refreshesStarted ?? 0
         }
         do {
-            let (fetched, maxAge) = try await load(issuer)
+            let (fetched, maxAge, feed) = try await load(issuer)
             let lifetime = min(maxAge ?? configuration.defaultMaxAge, configuration.maximumMaxAge)
             let removed: [String] = states.withLock { states in
                 guard let state = states[issuer.url], ticket > state.appliedRefresh else { return [] }  // a newer fetch is in place
@@ -218,6 +223,7 @@ public final class RemoteTrustStore: Sendable {
                 states[issuer.url]?.appliedRefresh = ticket
                 states[issuer.url]?.trusted = trusted
                 states[issuer.url]?.tenancy = trusted.tenancy
+                if state.issuanceFeed == nil { states[issuer.url]?.issuanceFeed = feed }
                 states[issuer.url]?.freshUntil = started.addingTimeInterval(lifetime)
                 states[issuer.url]?.lastError = nil
                 return removed
@@ -230,7 +236,7 @@ public final class RemoteTrustStore: Sendable {
         }
     }
 
-    private func load(_ issuer: Issuer) async throws -> (TrustedIssuer, TimeInterval?) {
+    private func load(_ issuer: Issuer) async throws -> (TrustedIssuer, TimeInterval?, AdvertisedIssuanceFeed?) {
         guard let discoveryURL = URL(string: issuer.url + "/.well-known/openid-configuration") else {
             throw RemoteTrustError("cannot form the discovery URL of '\(issuer.url)'")
         }
@@ -251,11 +257,12 @@ public final class RemoteTrustStore: Sendable {
         if let pinned = states.withLock({ $0[issuer.url]?.tenancy }), pinned != published.tenancy {
             throw RemoteTrustError("the discovery document of '\(issuer.url)' changed its tenancy; the first one seen stays (restart to accept a new one)")
         }
+        let feed = try AdvertisedIssuanceFeed.parse(discovery.object, issuerURL: issuer.url, insecureHTTP: configuration.allowsInsecureHTTP)
         let keys = try await fetchJSON(jwksURL)
         let keySet = try JWKSet(jsonObject: keys.object)
         let trusted = try TrustedIssuer(identifier: issuer.url, tenancy: published.tenancy,
                                         maximumTokenLifetime: published.maximumTokenLifetime, keySet: keySet)
-        return (trusted, keys.maxAge)
+        return (trusted, keys.maxAge, feed)
     }
 
     private func fetchJSON(_ url: URL) async throws -> (object: JSONObject, maxAge: TimeInterval?) {

@@ -2,7 +2,8 @@ import Foundation
 import Keybound
 
 /// A token revocation from an issuer's `/<issuer>/token-events` stream, after
-/// ``TokenEventSubscriber`` applied it.
+/// ``TokenEventSubscriber`` applied it. (Issuance entries go into the ``IssuedTokenSet``
+/// without a notice.)
 public struct TokenEventNotice: Sendable, Equatable {
     /// The issuer, exactly as configured (and as the event's `iss` said).
     public let issuer: String
@@ -27,19 +28,64 @@ public struct TokenEventNotice: Sendable, Equatable {
         self.reason = reason
         self.evicted = evicted
     }
+}
 
-    /// The event's `data`: a JSON object with `sequence`, `iss`, `jti`, `exp` and `reason`; `nil` if
-    /// it is not one, if the SSE `event` type is not `revoked` (or absent), or if the `id` contradicts it.
-    static func parse(_ event: ServerSentEvent) -> (sequence: Int64, issuer: String, tokenID: String, expiresAt: Date, reason: String)? {
-        guard event.type == "revoked" || event.type == "message",
+/// One event of an issuer's `/<issuer>/token-events` stream, as read off the wire: an access token
+/// issued (with its claims digest) or revoked (with the provider's reason code).
+struct ParsedTokenEvent: Equatable {
+    /// Issued, with the SHA-256 of its JWS payload; or revoked, with the reason code.
+    enum Change: Equatable {
+        case issued(claimsDigest: [UInt8])
+        case revoked(reason: String)
+    }
+
+    let sequence: Int64
+    let issuer: String
+    let tokenID: String
+    let expiresAt: Date
+    let change: Change
+
+    /// The event's `data`: a JSON object with `sequence`, `iss`, `jti`, `exp` and, for `event:
+    /// issued`, `claims_digest` (64 lowercase hex digits) or, for `event: revoked` (or an untyped
+    /// event), `reason`; `nil` if it is not one, or if the `id` contradicts it.
+    static func parse(_ event: ServerSentEvent) -> ParsedTokenEvent? {
+        guard event.type == "revoked" || event.type == "issued" || event.type == "message",
               let object = try? StrictJSONParser.parseObject(Array(event.data.utf8)),
               case .number(let number)? = object["sequence"], number >= 0, number <= 9_007_199_254_740_992,
               number == number.rounded(.towardZero),
               case .string(let issuer)? = object["iss"], case .string(let tokenID)? = object["jti"], !tokenID.isEmpty,
-              case .number(let exp)? = object["exp"], exp.isFinite,
-              case .string(let reason)? = object["reason"] else { return nil }
+              case .number(let exp)? = object["exp"], exp.isFinite else { return nil }
         let sequence = Int64(number)
         if let id = Int64(event.lastEventID), id != sequence { return nil }
-        return (sequence, issuer, tokenID, Date(timeIntervalSince1970: exp), reason)
+        let change: Change
+        if event.type == "issued" {
+            guard case .string(let hex)? = object["claims_digest"], let digest = Self.digest(hex) else { return nil }
+            change = .issued(claimsDigest: digest)
+        } else {
+            guard case .string(let reason)? = object["reason"] else { return nil }
+            change = .revoked(reason: reason)
+        }
+        return ParsedTokenEvent(sequence: sequence, issuer: issuer, tokenID: tokenID, expiresAt: Date(timeIntervalSince1970: exp),
+                                change: change)
+    }
+
+    /// The 32 bytes of a SHA-256 digest written as 64 lowercase hex digits, or `nil`.
+    static func digest(_ hex: String) -> [UInt8]? {
+        let text = Array(hex.utf8)
+        guard text.count == 64 else { return nil }
+        func nibble(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        for index in stride(from: 0, to: 64, by: 2) {
+            guard let high = nibble(text[index]), let low = nibble(text[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
     }
 }

@@ -2,8 +2,10 @@ import Foundation
 import Keybound
 import ServiceLifecycle
 
-/// Follows `/<issuer>/token-events` of each configured issuer as one of its server clients and
-/// applies every token revocation at once:
+/// Follows `/<issuer>/token-events` of each configured issuer as one of its server clients. Each
+/// issuance entry goes into the ``IssuanceFeed``'s set (when the remote forgery check is on), and
+/// every byte received (entries, revocations, keep-alives) tells its clock that the feed is alive.
+/// Each token revocation is applied at once:
 ///
 /// - the (`iss`, `jti`) goes into ``RevokedTokens`` until the token's `exp`, so ``RevokedTokenCheck``
 ///   in the verifier's policy refuses it (`token_revoked`) even when no cache held it;
@@ -39,28 +41,35 @@ public final class TokenEventSubscriber: IssuerStreamSubscriber, Sendable {
     public let revoked: RevokedTokens
     /// The cache whose entries revocations remove.
     public let cache: VerifiedTokenCache?
+    /// Where issuance entries go, and where each feed reports that it was heard from; `nil` when
+    /// the remote forgery check is off (issuance entries are then ignored).
+    public let issuance: IssuanceFeed?
     /// The configuration.
     public let configuration: EventStreamConfiguration
+    let now: @Sendable () -> Date
     let opener: any EventStreamOpening
     let onEvent: @Sendable (TokenEventNotice) -> Void
     /// The state of each issuer's stream (read it through the ``IssuerStreamSubscriber`` accessors).
     public let board: EventStreamStatusBoard
 
-    /// A subscriber for `issuers`, filling `revoked` and evicting from `cache`. `onEvent` is called
-    /// after each revocation was applied (keep it quick).
-    public convenience init(issuers: [Issuer], revoked: RevokedTokens, cache: VerifiedTokenCache?,
+    /// A subscriber for `issuers`, filling `revoked`, evicting from `cache` and, with `issuance`,
+    /// holding the issuance feed. `onEvent` is called after each revocation was applied (keep it quick).
+    public convenience init(issuers: [Issuer], revoked: RevokedTokens, cache: VerifiedTokenCache?, issuance: IssuanceFeed? = nil,
                             configuration: EventStreamConfiguration = EventStreamConfiguration(),
                             onEvent: @escaping @Sendable (TokenEventNotice) -> Void = { _ in }) {
-        self.init(issuers: issuers, revoked: revoked, cache: cache, configuration: configuration,
+        self.init(issuers: issuers, revoked: revoked, cache: cache, issuance: issuance, configuration: configuration,
                   opener: AsyncHTTPClientEventStreamOpener(idleTimeout: configuration.idleTimeout, maximumBufferedChunks: 256),
                   onEvent: onEvent)
     }
 
-    init(issuers: [Issuer], revoked: RevokedTokens, cache: VerifiedTokenCache?, configuration: EventStreamConfiguration,
-         opener: any EventStreamOpening, onEvent: @escaping @Sendable (TokenEventNotice) -> Void) {
+    init(issuers: [Issuer], revoked: RevokedTokens, cache: VerifiedTokenCache?, issuance: IssuanceFeed? = nil,
+         configuration: EventStreamConfiguration, opener: any EventStreamOpening, now: @escaping @Sendable () -> Date = { Date() },
+         onEvent: @escaping @Sendable (TokenEventNotice) -> Void) {
         self.issuers = issuers
         self.revoked = revoked
         self.cache = cache
+        self.issuance = issuance
+        self.now = now
         self.configuration = configuration
         self.opener = opener
         self.onEvent = onEvent
@@ -91,22 +100,35 @@ struct TokenEventConsumer: EventStreamConsumer {
     let subscriber: TokenEventSubscriber
     let issuer: String
 
-    func streamOpened() -> Task<Void, Never>? { nil }
+    func streamOpened() -> Task<Void, Never>? {
+        subscriber.issuance?.feeds.heard(issuer: issuer, at: subscriber.now())
+        return nil
+    }
+
+    func received() {
+        subscriber.issuance?.feeds.heard(issuer: issuer, at: subscriber.now())
+    }
 
     func apply(_ event: ServerSentEvent, position: inout StreamPosition, group: inout DiscardingTaskGroup) -> Bool {
-        guard let parsed = TokenEventNotice.parse(event) else {
+        guard let parsed = ParsedTokenEvent.parse(event) else {
             subscriber.board.update(issuer) { $0.lastError = "a malformed token event was ignored" }
             return false
         }
         guard parsed.issuer.isExactly(issuer) else { return false }
         if let through = position.appliedThrough, parsed.sequence <= through { return false }
         position.appliedThrough = parsed.sequence
-        // The list first, then the cache: a verification that misses the list has begun before,
-        // and the eviction's generation bump keeps it from caching its result.
-        subscriber.revoked.revoke(issuer: issuer, tokenID: parsed.tokenID, expiresAt: parsed.expiresAt)
-        let evicted = subscriber.cache?.invalidate(issuer: issuer, tokenID: parsed.tokenID) ?? 0
-        subscriber.onEvent(TokenEventNotice(issuer: issuer, sequence: parsed.sequence, tokenID: parsed.tokenID,
-                                            expiresAt: parsed.expiresAt, reason: parsed.reason, evicted: evicted))
+        switch parsed.change {
+        case .issued(let claimsDigest):
+            subscriber.issuance?.issued.insert(issuer: issuer, tokenID: parsed.tokenID, claimsDigest: claimsDigest,
+                                               expiresAt: parsed.expiresAt, now: subscriber.now())
+        case .revoked(let reason):
+            // The list first, then the cache: a verification that misses the list has begun before,
+            // and the eviction's generation bump keeps it from caching its result.
+            subscriber.revoked.revoke(issuer: issuer, tokenID: parsed.tokenID, expiresAt: parsed.expiresAt)
+            let evicted = subscriber.cache?.invalidate(issuer: issuer, tokenID: parsed.tokenID) ?? 0
+            subscriber.onEvent(TokenEventNotice(issuer: issuer, sequence: parsed.sequence, tokenID: parsed.tokenID,
+                                                expiresAt: parsed.expiresAt, reason: reason, evicted: evicted))
+        }
         return true
     }
 }

@@ -47,7 +47,13 @@ struct MailCrossProcessTests {
     @Test("revoking the key on the provider: the mail process soon refuses its tokens (key_revoked, audited)")
     func revocationReachesMailProcess() async throws {
         // The mail server's data directory holds the contoso test user's mailbox.
-        let mail = try await StandaloneMail(trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)", base + "/consumers"] }) { base, data in
+        // contoso's issuance feed is followed as its server client: without it, contoso's tokens
+        // would be refused (ledger_unavailable) before their key's revocation could matter.
+        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-mail-credentials-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: credentials) }
+        let mail = try await StandaloneMail(trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)", base + "/consumers"] },
+                                            extraArguments: ["--credentials-file", credentials.path]) { base, data in
+            try StandaloneMail.writeContosoCredentials(base: base, to: credentials)
             try MailStore(directory: data).provisionNow(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
                                                              subject: "contoso-user-subject", address: "user@contoso.example",
                                                              displayName: "User", createdAt: Date()))

@@ -29,8 +29,7 @@ struct MailCrossProcessTokenTests {
             try MailStore(directory: data).provisionNow(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
                                                              subject: "contoso-user-subject", address: "user@contoso.example",
                                                              displayName: "User", createdAt: Date()))
-            try Data(#"{"\#(base)/contoso": {"client_id": "daemon", "client_secret": "\#(ProviderFixture.secret)"}}"#.utf8)
-                .write(to: credentials)
+            try StandaloneMail.writeContosoCredentials(base: base, to: credentials)
         }
         let contoso = mail.base + "/contoso"
         let mailData = mail.dataDirectory

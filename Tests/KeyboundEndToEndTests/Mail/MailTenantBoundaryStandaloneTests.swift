@@ -16,7 +16,11 @@ struct MailTenantBoundaryStandaloneTests {
 
     @Test("forged-tid audit read, mailbox squat and consumer-realm tenant-wide read: refused with their codes, audited")
     func attacksRefused() async throws {
-        let mail = try await StandaloneMail(trust: { base in ["\(Self.contoso(base))#\(DevelopmentBootstrap.tenantID)", base + "/consumers"] })
+        // The issuance check is skipped for both issuers: the boundary must hold at a validator that
+        // cannot tell a forgery from an issued token (MailIssuanceCheckTests shows the check itself).
+        let mail = try await StandaloneMail(trust: { base in ["\(Self.contoso(base))#\(DevelopmentBootstrap.tenantID)", base + "/consumers"] },
+                                            extraArguments: ["--unsafe-skip-issuance-check", "{base}/contoso",
+                                                             "--unsafe-skip-issuance-check", "{base}/consumers"])
         let listening = await mail.waitUntilListening()
         let output = mail.output
         guard listening else {

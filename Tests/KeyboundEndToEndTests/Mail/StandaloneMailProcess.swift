@@ -22,7 +22,7 @@ final class StandaloneMail: Sendable {
     let process: SpawnedProcess
 
     /// Starts the provider and the mail process with `trust` (`--trust` values, built from the
-    /// provider's base URL); `prepare` gets the provider's base URL and the mail data directory
+    /// provider's base URL) and `extraArguments` (where `{base}` stands for that URL); `prepare` gets the provider's base URL and the mail data directory
     /// before the mail process starts (it loads its mailboxes when it starts).
     init(trust: (String) -> [String], extraArguments: [String] = [],
          prepare: (_ base: String, _ dataDirectory: URL) throws -> Void = { _, _ in }) async throws {
@@ -48,8 +48,15 @@ final class StandaloneMail: Sendable {
         mailBase = "http://127.0.0.1:\(mailPort)"
         log = dataDirectory.appendingPathComponent("mail-serve.log")
         process = try SpawnedProcess(CLIRunner.executable.path, ["mail", "serve"] + trust(base).flatMap { ["--trust", $0] }
-                                         + ["--port", "\(mailPort)", "--data", dataDirectory.path] + extraArguments,
+                                         + ["--port", "\(mailPort)", "--data", dataDirectory.path]
+                                         + extraArguments.map { [base] in $0.replacingOccurrences(of: "{base}", with: base) },
                                      stdout: .file(log.path), stderr: .standardOutput)
+    }
+
+    /// Writes, at `file`, the credentials of contoso's server client `daemon` (the development
+    /// bootstrap's), as `--credentials-file` reads them.
+    static func writeContosoCredentials(base: String, to file: URL) throws {
+        try Data(#"{"\#(base)/contoso": {"client_id": "daemon", "client_secret": "\#(ProviderFixture.secret)"}}"#.utf8).write(to: file)
     }
 
     /// Waits until the mail process answers `/health`, or it exits; returns whether it answers.

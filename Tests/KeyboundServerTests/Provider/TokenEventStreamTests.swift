@@ -7,8 +7,9 @@ import HTTPTypes
 @testable import KeyboundStore
 import Testing
 
-/// `/<issuer>/token-events`: token revocations for the issuer's server clients, each only of the
-/// audiences it serves, resumable by the issuer's token-event sequence.
+/// `/<issuer>/token-events`: the issuance feed. Issued access tokens and their revocations for the
+/// issuer's server clients, each only of the audiences it serves, resumable by the issuer's
+/// token-event sequence.
 @Suite("Provider: token event stream")
 struct TokenEventStreamTests {
     static func events(_ response: TestResponse) -> [(id: Int64, event: String, data: JSONObject)] {
@@ -30,7 +31,7 @@ struct TokenEventStreamTests {
         #expect(response.status == .ok)
     }
 
-    @Test("a server client receives the revocations of its audiences only, as public facts, numbered by the issuer's sequence")
+    @Test("a server client receives the issuances and revocations of its audiences only, as public facts, numbered by the issuer's sequence")
     func audienceFiltered() async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
@@ -47,9 +48,17 @@ struct TokenEventStreamTests {
             #expect(forDaemon.status == .ok)
             #expect(forDaemon.headers[.contentType] == "text/event-stream")
             let daemonEvents = Self.events(forDaemon)
-            #expect(daemonEvents.map(\.id) == [1, 3], "the calendar revocation (2) is not daemon's business")
-            #expect(daemonEvents.map(\.event) == ["revoked", "revoked"])
-            let first = try #require(daemonEvents.first?.data)
+            // 1-3 the issuances, 4-6 the revocations; the calendar token's (2, 5) are not daemon's business.
+            #expect(daemonEvents.map(\.id) == [1, 3, 4, 6])
+            #expect(daemonEvents.map(\.event) == ["issued", "issued", "revoked", "revoked"])
+            let issued = try #require(daemonEvents.first?.data)
+            #expect(issued.names.sorted() == ["claims_digest", "exp", "iss", "jti", "sequence"])
+            #expect(issued["jti"] == ProviderFixture.claims(mail)["jti"])
+            #expect(issued["exp"] == ProviderFixture.claims(mail)["exp"])
+            let mailJTI = try #require(ProviderFixture.claims(mail)["jti"]?.stringValue)
+            let digest = try #require(try fixture.store.issuance(issuerID: "contoso", tokenID: mailJTI)?.claimsDigest)
+            #expect(issued["claims_digest"] == .string(digest) && digest.utf8.count == 64)
+            let first = try #require(daemonEvents.dropFirst(2).first?.data)
             #expect(first.names.sorted() == ["exp", "iss", "jti", "reason", "sequence"])
             #expect(first["jti"] == ProviderFixture.claims(mail)["jti"])
             #expect(first["exp"] == ProviderFixture.claims(mail)["exp"])
@@ -58,11 +67,11 @@ struct TokenEventStreamTests {
             #expect(!String(buffer: forDaemon.body).contains("revoked by the client"), "the stored free-text reason is not published")
 
             let forCalendar = try await Self.get(client, as: "calendar-server")
-            #expect(Self.events(forCalendar).map(\.id) == [2])
-            // Resume after 1: only 3.
+            #expect(Self.events(forCalendar).map(\.id) == [2, 5])
+            // Resume after 1: 3, 4 and 6.
             let resumed = try await Self.get(client, lastEventID: "1")
-            #expect(Self.events(resumed).map(\.id) == [3])
-            let after = try await Self.get(client, query: "follow=false&after=3")
+            #expect(Self.events(resumed).map(\.id) == [3, 4, 6])
+            let after = try await Self.get(client, query: "follow=false&after=6")
             #expect(Self.events(after).isEmpty)
             // The other issuer's stream has none of contoso's.
             #expect(Self.events(try await Self.get(client, "consumers")).isEmpty)
@@ -101,7 +110,7 @@ struct TokenEventStreamTests {
         }
     }
 
-    @Test("private_key_jwt over POST; a fresh stream starts with every revocation of a token not yet expired")
+    @Test("private_key_jwt over POST; a fresh stream starts with every event of a token not yet expired")
     func privateKeyJWTAndStart() async throws {
         let fixture = try await ProviderFixture()
         defer { fixture.remove() }
@@ -117,7 +126,8 @@ struct TokenEventStreamTests {
             let form = [("client_assertion_type", ClientAuthenticator.assertionType), ("client_assertion", assertion)]
             let response = try await ProviderFixture.post(client, "/contoso/token-events?follow=false", form)
             #expect(response.status == .ok, "\(String(buffer: response.body))")
-            #expect(Self.events(response).map(\.id) == [1])
+            #expect(Self.events(response).map(\.event) == ["issued", "revoked"])
+            #expect(Self.events(response).map(\.id) == [1, 2])
             // The same assertion again is a replay.
             #expect(try await ProviderFixture.post(client, "/contoso/token-events?follow=false", form).status == .unauthorized)
         }

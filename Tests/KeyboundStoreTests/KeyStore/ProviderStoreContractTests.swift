@@ -131,7 +131,7 @@ struct ProviderStoreContractTests {
             let token = Self.access("contoso", chain: "chain-1")
             try await store.commit(IssuanceEntry(records: [token], refreshToken: Self.refresh("contoso", chain: "chain-1")))
             let told = Mutex<[TokenEvent]>([])
-            let observation = store.tokenRevocations.observe { events in told.withLock { $0 += events } }
+            let observation = store.tokenEventsAppended.observe { events in told.withLock { $0 += events } }
             defer { observation.cancel() }
             guard case .replayed = try await store.redeemCode(issuerID: "contoso", codeHash: "code-1", chainID: "chain-2",
                                                             now: Self.now.addingTimeInterval(5)) else {
@@ -140,10 +140,11 @@ struct ProviderStoreContractTests {
             }
             #expect(try await store.revocation(issuerID: "contoso", tokenID: token.tokenID)?.reason == "authorization code replayed")
             #expect(try await store.refreshChain(issuerID: "contoso", chainID: "chain-1").allSatisfy { $0.revokedAt != nil })
+            // The issuance, then the revocation, numbered by the issuer's one sequence.
             let events = try await store.tokenEvents(issuerID: "contoso", after: 0)
-            #expect(events.map(\.tokenID) == [token.tokenID] && events.map(\.sequence) == [1])
-            #expect(events.first?.reason == .authorizationCodeReplay)
-            #expect(told.withLock { $0 } == events, "this process's observers hear of exactly the committed events")
+            #expect(events.map(\.tokenID) == [token.tokenID, token.tokenID] && events.map(\.sequence) == [1, 2])
+            #expect(events.map(\.change) == [.issued(claimsDigest: token.claimsDigest), .revoked(.authorizationCodeReplay)])
+            #expect(told.withLock { $0 } == Array(events.dropFirst()), "this process's observers hear of exactly the committed events")
             // A revoked chain takes no more tokens: a commit still in flight is refused.
             let late = await Self.storeError { try await store.commit(IssuanceEntry(records: [Self.access("contoso", chain: "chain-1")])) }
             #expect(late?.code == .chainRevoked)
@@ -170,7 +171,7 @@ struct ProviderStoreContractTests {
             }
             #expect(try await store.revocation(issuerID: "contoso", tokenID: access.tokenID)?.reason == "refresh token reused")
             #expect(try await store.revocation(issuerID: "fabrikam", tokenID: access.tokenID) == nil)
-            #expect(try await store.tokenEvents(issuerID: "contoso", after: 0).map(\.reason) == [.refreshTokenReuse])
+            #expect(try await store.tokenEvents(issuerID: "contoso", after: 0).map(\.reason) == [nil, .refreshTokenReuse])
             if case .inactive = try await store.spendRefreshToken(issuerID: "contoso", tokenHash: "rt-hash-1",
                                                                    now: Self.now.addingTimeInterval(3)) {} else {
                 Issue.record("a revoked token is inactive")
@@ -234,7 +235,8 @@ struct ProviderStoreContractTests {
         }
     }
 
-    @Test("token events: live access tokens only, one sequence per issuer, the first revocation stands", arguments: StoreBackend.allCases)
+    @Test("token events: issued and revoked live access tokens only, one sequence per issuer, the first revocation stands",
+          arguments: StoreBackend.allCases)
     func tokenEvents(backend: StoreBackend) async throws {
         try await Self.withStore(backend) { fixture, store in
             let live = (0..<3).map { _ in Self.access("contoso") }
@@ -252,18 +254,25 @@ struct ProviderStoreContractTests {
             try await store.revokeToken(issuerID: "fabrikam", tokenID: elsewhere.tokenID, reason: "f", now: Self.now)
             try await store.revokeToken(issuerID: "fabrikam", tokenID: live[1].tokenID, reason: "not fabrikam's token", now: Self.now)
 
+            // Issued: the four access tokens (an expired one too: it was live when issued), not the ID
+            // token; then revoked: the three live ones (the expired one's revocation records no event).
             let contoso = try await store.tokenEvents(issuerID: "contoso", after: 0)
-            #expect(contoso.map(\.tokenID) == live.map(\.tokenID) && contoso.map(\.sequence) == [1, 2, 3])
+            #expect(contoso.map(\.sequence) == Array(1...7))
+            #expect(contoso.prefix(4).map(\.tokenID) == (live + [expired]).map(\.tokenID))
+            #expect(contoso.prefix(4).map(\.change) == (live + [expired]).map { .issued(claimsDigest: $0.claimsDigest) })
+            #expect(contoso.prefix(4).allSatisfy { $0.audience == live[0].audience && $0.at == live[0].issuedAt })
+            #expect(contoso.suffix(3).map(\.tokenID) == live.map(\.tokenID) && contoso.suffix(3).allSatisfy { $0.reason == .administrative })
             #expect(try await store.tokenEvents(issuerID: "contoso", after: 1, limit: 1).map(\.sequence) == [2])
-            #expect(try await store.tokenEvents(issuerID: "fabrikam", after: 0).map(\.tokenID) == [elsewhere.tokenID])
-            #expect(try await store.latestTokenEventSequence(issuerID: "contoso") == 3)
+            #expect(try await store.tokenEvents(issuerID: "fabrikam", after: 0).map(\.tokenID) == [elsewhere.tokenID, elsewhere.tokenID])
+            #expect(try await store.tokenEvents(issuerID: "fabrikam", after: 0).map(\.sequence) == [1, 2])
+            #expect(try await store.latestTokenEventSequence(issuerID: "contoso") == 7)
             #expect(try await store.latestTokenEventSequence(issuerID: "northwind") == 0)
             #expect(try await store.revocation(issuerID: "contoso", tokenID: live[0].tokenID)?.reason == "reason 0")
             #expect(try await store.revocation(issuerID: "contoso", tokenID: idToken.tokenID) != nil)
             #expect(try await store.issuanceStatus(issuerID: "contoso", tokenID: live[2].tokenID)?.revocationReason == "reason 2")
             #expect(try await store.issuanceStatus(issuerID: "fabrikam", tokenID: live[2].tokenID) == nil)
             #expect(try await store.firstLiveTokenEventSequence(issuerID: "contoso", now: Self.now) == 1)
-            #expect(try await store.firstLiveTokenEventSequence(issuerID: "contoso", now: Self.now.addingTimeInterval(3_600)) == 4)
+            #expect(try await store.firstLiveTokenEventSequence(issuerID: "contoso", now: Self.now.addingTimeInterval(3_600)) == 8)
             #expect(try await store.firstLiveTokenEventSequence(issuerID: "northwind", now: Self.now) == 1)
         }
     }
@@ -284,8 +293,9 @@ struct ProviderStoreContractTests {
                 try await group.waitForAll()
             }
             let events = try await store.tokenEvents(issuerID: "contoso", after: 0)
-            #expect(events.map(\.sequence) == Array(1...24))
-            #expect(Set(events.map(\.tokenID)) == Set(tokens.map(\.tokenID)))
+            #expect(events.map(\.sequence) == Array(1...48))
+            #expect(events.prefix(24).map(\.tokenID) == tokens.map(\.tokenID), "issued first, in ledger order")
+            #expect(Set(events.suffix(24).map(\.tokenID)) == Set(tokens.map(\.tokenID)) && events.suffix(24).allSatisfy { $0.reason == .incidentResponse })
         }
     }
 
@@ -328,7 +338,7 @@ struct ProviderStoreContractTests {
                 await #expect(throws: (any Error).self, "\(statement)") { try await fixture.executeRaw(statement, file: SQLiteProviderStore.fileName) }
             }
             #expect(try await store.issuance(issuerID: "contoso", tokenID: token.tokenID)?.subject == "alice")
-            #expect(try await store.tokenEvents(issuerID: "contoso", after: 0).count == 1)
+            #expect(try await store.tokenEvents(issuerID: "contoso", after: 0).count == 2)
             #expect(try await store.refreshChain(issuerID: "contoso", chainID: "chain-a").count == 1)
         }
     }

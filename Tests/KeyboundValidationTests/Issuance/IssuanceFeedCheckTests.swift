@@ -173,4 +173,23 @@ struct IssuanceFeedCheckTests {
         #expect(Array(codes.prefix(4)) == Array(repeating: "ledger_unavailable", count: 4), "\(codes)")
         #expect(Array(codes.suffix(2)) == ["token_not_issued", "token_not_issued"], "\(codes)")
     }
+
+    /// A status endpoint that gives one answer.
+    struct FixedStatus: IssuanceStatusQuerying {
+        let answer: RemoteIssuanceStatus
+        func status(issuer: String, tokenID: String) async -> RemoteIssuanceStatus { answer }
+    }
+
+    @Test("the status endpoint's revoked is token_revoked; an issuer the check does not apply to passes untouched, even with a silent feed")
+    func revokedAndExempt() async throws {
+        let set = IssuedTokenSet()
+        let revoked = IssuanceFeedCheck(issued: set, feeds: feeds(heard: [contoso]), status: FixedStatus(answer: .revoked),
+                                        limits: { var limits = IssuanceFeedCheck.Limits(); limits.raceWindow = .milliseconds(1); return limits }())
+        #expect(Self.code(await revoked.check(try token(contoso), now: clock.now)) == "token_revoked")
+
+        let onlyContoso = IssuanceFeedCheck(issued: set, feeds: IssuanceFeedClock(), status: nil,
+                                            applies: { $0.isExactly(contoso.identifier) })
+        #expect(Self.code(await onlyContoso.check(try token(fabrikam), now: clock.now)) == nil, "fabrikam is exempt")
+        #expect(Self.code(await onlyContoso.check(try token(contoso), now: clock.now)) == "ledger_unavailable", "contoso's feed was never heard")
+    }
 }

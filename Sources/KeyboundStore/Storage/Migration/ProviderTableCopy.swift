@@ -59,7 +59,7 @@ struct ProviderTableCopy: Sendable {
             ("issuer_id", .text), ("client_id", .text), ("jti", .text), ("expires_at", .real)]),
         ProviderTableCopy("token_event", [
             ("issuer_id", .text), ("sequence", .integer), ("jti", .text), ("audience", .text), ("expires_at", .real),
-            ("reason", .text), ("at", .real)]),
+            ("reason", .text), ("at", .real), ("claims_digest", .optionalText)]),
     ]
 
     private var columnList: String { columns.map(\.name).joined(separator: ", ") }

@@ -187,3 +187,12 @@ extension KeyboundPostgresSchema {
         """,
     ] })
 }
+
+extension KeyboundPostgresSchema {
+    /// Version 11: the issuance feed. Issued access tokens join the token-event log, numbered by
+    /// the same per-issuer sequence as revocations: `reason` is `issued` and `claims_digest` the
+    /// ledger's. Only a column is added, as in the SQLite file's "v8: issuance feed".
+    static let issuanceFeed = PostgresMigration(version: 11, name: "issuance feed", statements: [
+        "ALTER TABLE token_event ADD COLUMN claims_digest text",
+    ])
+}

@@ -77,12 +77,13 @@ enum PostgresProviderRows {
 
     static func tokenEvent(from row: PostgresRandomAccessRow) throws -> TokenEvent {
         let sequence = try row["sequence"].decode(Int64.self)
-        guard let reason = TokenRevocationReason(rawValue: try row["reason"].decode(String.self)) else {
+        guard let change = TokenEvent.change(storedReason: try row["reason"].decode(String.self),
+                                             claimsDigest: try row["claims_digest"].decode(String?.self)) else {
             throw StoreError(.storage, "token event \(sequence) has an unknown reason")
         }
         return TokenEvent(issuerID: try row["issuer_id"].decode(String.self), sequence: sequence, tokenID: try row["jti"].decode(String.self),
                           audience: StringList.decode(try row["audience"].decode(String.self)), expiresAt: try date(row, "expires_at"),
-                          reason: reason, at: try date(row, "at"))
+                          change: change, at: try date(row, "at"))
     }
 
     private static func date(_ row: PostgresRandomAccessRow, _ column: String) throws -> Date {

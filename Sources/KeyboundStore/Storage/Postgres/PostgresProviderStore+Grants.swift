@@ -218,7 +218,7 @@ extension PostgresProviderStore {
     /// Tells this process's observers of `events`, after their transaction committed.
     func publish(_ events: [TokenEvent]) {
         guard !events.isEmpty else { return }
-        tokenRevocations.notify(events)
+        tokenEventsAppended.notify(events)
     }
 
     // MARK: Pruning

@@ -5,21 +5,23 @@ import Logging
 
 extension PostgresProviderStore {
     package func commit(_ entry: IssuanceEntry) async throws(StoreError) {
-        let outcome: Result<Void, StoreError>
+        let outcome: Result<[TokenEvent], StoreError>
         do {
             outcome = try await ledgerWriter.submit(entry)
         } catch {
             throw Self.storeError(error)
         }
-        try outcome.get()
+        publish(try outcome.get())
     }
 
     /// Writes one batch of entries in the writer's open transaction. An entry whose chain was
     /// revoked, or that was minted from a copy of a directory that has changed since, gets its own
     /// failure and is left out; the others are written. A duplicate `jti`
-    /// fails the whole transaction, and the writer retries each entry alone.
+    /// fails the whole transaction, and the writer retries each entry alone. A written entry's
+    /// outcome is its access tokens' issuance events, appended to their issuers' token-event logs
+    /// in the same transaction (and announced, so every node's streams wake when it commits).
     static func insertLedgerBatch(_ entries: [IssuanceEntry], connection: PostgresConnection,
-                                  logger: Logger) async throws -> [Result<Void, StoreError>] {
+                                  logger: Logger) async throws -> [Result<[TokenEvent], StoreError>] {
         try await connection.query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED", logger: logger)
         // Every chain of the batch is locked in one order, so two batches never wait on each other
         // in a cycle; a chain's revocation takes the same lock.
@@ -39,7 +41,7 @@ extension PostgresProviderStore {
         // after every change that committed before this statement.
         let expected = entries.compactMap(\.directoryVersion)
         let current = expected.isEmpty ? [:] : try await directoryVersions(expected.map(\.issuerID), connection, logger: logger)
-        var outcomes: [Result<Void, StoreError>] = []
+        var outcomes: [Result<[TokenEvent], StoreError>] = []
         var accepted: [IssuanceEntry] = []
         for entry in entries {
             if let version = entry.directoryVersion, current[Array(version.issuerID.utf8)] != version.version {
@@ -49,7 +51,7 @@ extension PostgresProviderStore {
                 outcomes.append(.failure(StoreError(.chainRevoked,
                                                     "refresh chain '\(chain.chainID)' was revoked before its tokens were committed")))
             } else {
-                outcomes.append(.success(()))
+                outcomes.append(.success([]))
                 accepted.append(entry)
             }
         }
@@ -61,7 +63,57 @@ extension PostgresProviderStore {
         for refresh in accepted.compactMap(\.refreshToken) {
             try await insert(refresh, connection, logger: logger)
         }
+        let events = try await appendIssued(records, connection, logger: logger)
+        try await announce(events, connection, logger: logger)
+        var byToken: [ExactTokenKey: TokenEvent] = [:]
+        for event in events { byToken[ExactTokenKey(event.issuerID, event.tokenID)] = event }
+        for (index, entry) in entries.enumerated() {
+            guard case .success = outcomes[index] else { continue }
+            outcomes[index] = .success(entry.records.compactMap { byToken[ExactTokenKey($0.issuerID, $0.tokenID)] })
+        }
         return outcomes
+    }
+
+    /// An (issuer, `jti`) pair, hashed by exact bytes.
+    private struct ExactTokenKey: Hashable {
+        let bytes: [UInt8]
+        init(_ issuerID: String, _ tokenID: String) { bytes = Array(issuerID.utf8) + [0] + Array(tokenID.utf8) }
+    }
+
+    /// Appends the issuance event of each access token in `records`, numbered on from each
+    /// issuer's latest event under the token-event log's lock (one statement for the batch).
+    private static func appendIssued(_ records: [IssuanceRecord], _ connection: PostgresConnection,
+                                     logger: Logger) async throws -> [TokenEvent] {
+        var next: [[UInt8]: Int64] = [:]
+        var events: [TokenEvent] = []
+        for record in records where record.kind == .access {
+            let issuer = Array(record.issuerID.utf8)
+            let sequence: Int64
+            if let known = next[issuer] {
+                sequence = known
+            } else {
+                sequence = try await tokenEventLog.nextSequence(connection, partition: record.issuerID, logger: logger)
+            }
+            next[issuer] = sequence + 1
+            events.append(TokenEvent.issued(record, sequence: sequence))
+        }
+        guard !events.isEmpty else { return [] }
+        var binds = PostgresBindings(capacity: events.count * 8)
+        for event in events {
+            binds.append(event.issuerID)
+            binds.append(event.sequence)
+            binds.append(event.tokenID)
+            binds.append(StringList.encode(event.audience))
+            binds.append(event.expiresAt.timeIntervalSince1970)
+            binds.append(event.storedReason)
+            binds.append(event.at.timeIntervalSince1970)
+            binds.append(event.storedClaimsDigest)
+        }
+        try await connection.query(PostgresQuery(unsafeSQL: """
+            INSERT INTO token_event (issuer_id, sequence, jti, audience, expires_at, reason, at, claims_digest)
+            VALUES \(valuesPlaceholders(rows: events.count, columns: 8))
+            """, binds: binds), logger: logger)
+        return events
     }
 
     /// A refresh chain of an issuer, hashed and ordered by exact bytes (Swift's `String` equality

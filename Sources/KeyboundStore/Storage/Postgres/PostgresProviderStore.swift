@@ -27,10 +27,10 @@ package final class PostgresProviderStore: ProviderStore {
     /// The database.
     package let database: PostgresBackend
     /// Told, after the commit, of token events this instance appended.
-    package let tokenRevocations = StoreObservers<[TokenEvent]>()
+    package let tokenEventsAppended = StoreObservers<[TokenEvent]>()
     /// Told of each committed ledger batch.
     package let ledgerBatches = StoreObservers<LedgerBatch>()
-    let ledgerWriter: PostgresGroupCommit<IssuanceEntry, Result<Void, StoreError>>
+    let ledgerWriter: PostgresGroupCommit<IssuanceEntry, Result<[TokenEvent], StoreError>>
 
     /// The provider store in `database`, whose schema ``KeyboundPostgresSchema/migrate(_:)`` has
     /// brought up to date. A ledger batch holds at most `maximumLedgerBatch` requests.

@@ -70,7 +70,8 @@ public protocol GrantStore: Sendable {
     /// Records a `private_key_jwt` assertion's `jti`; `false` if it was seen before (a replay).
     func recordAssertion(issuerID: String, clientID: String, tokenID: String, expiresAt: Date) async throws(StoreError) -> Bool
 
-    /// Issuer `issuerID`'s token events after `sequence`, oldest first, at most `limit`.
+    /// Issuer `issuerID`'s token events (issuances and revocations of access tokens) after
+    /// `sequence`, oldest first, at most `limit`.
     func tokenEvents(issuerID: String, after sequence: Int64, limit: Int) async throws(StoreError) -> [TokenEvent]
     /// The sequence number of issuer `issuerID`'s latest token event (0 when it has none).
     func latestTokenEventSequence(issuerID: String) async throws(StoreError) -> Int64
@@ -79,8 +80,9 @@ public protocol GrantStore: Sendable {
     /// resume point starts.
     func firstLiveTokenEventSequence(issuerID: String, now: Date) async throws(StoreError) -> Int64
     /// Told, in this process and after the commit, of every batch of token events this instance
-    /// appended (RFC 7009 revocation, refresh-token reuse, code replay, incident response).
-    var tokenRevocations: StoreObservers<[TokenEvent]> { get }
+    /// appended: issued access tokens (the ledger's commits) and revocations (RFC 7009, refresh-token
+    /// reuse, code replay, incident response).
+    var tokenEventsAppended: StoreObservers<[TokenEvent]> { get }
 
     /// Deletes what can no longer matter as of `now` (docs/provider.md, "Pruning"), keeping rows
     /// `margin` seconds past their expiry. Never the ledger, revocations or token events.

@@ -6,18 +6,18 @@ extension SQLiteProviderStore {
     /// The ledger's writer: the SQLite core's `GroupCommitWriter`. Commits run on a dedicated
     /// queue, never on the caller's thread, so a request waits, it does not block a Swift
     /// concurrency thread.
-    static func makeLedgerWriter(pool: DatabasePool, observers: StoreObservers<LedgerBatch>) -> GroupCommitWriter<IssuanceEntry, Void> {
+    static func makeLedgerWriter(pool: DatabasePool, observers: StoreObservers<LedgerBatch>) -> GroupCommitWriter<IssuanceEntry, [TokenEvent]> {
         GroupCommitWriter(database: pool, label: "keybound.issuance-ledger", maximumBatch: 512, coalescingDelayMicroseconds: 1_000,
                           onBatch: { size, seconds in observers.notify(LedgerBatch(size: size, seconds: seconds)) }) { entries, db in
-            for entry in entries { try insert(entry, into: db) }
-            return Array(repeating: (), count: entries.count)
+            try entries.map { entry in try insert(entry, into: db) }
         }
     }
 
-    /// Commits `entry` with others waiting at the same time; returns once it is durable.
+    /// Commits `entry` with others waiting at the same time; returns once it is durable (and its
+    /// access tokens' issuance events were published).
     public func commit(_ entry: IssuanceEntry) async throws(StoreError) {
         do {
-            try await ledgerWriter.submit(entry)
+            publish(try await ledgerWriter.submit(entry))
         } catch {
             throw Self.storeError(error)
         }
@@ -25,10 +25,12 @@ extension SQLiteProviderStore {
 
     /// Commits `entry` synchronously, in a transaction of its own (for tools and tests outside a server).
     public func commitNow(_ entry: IssuanceEntry) throws(StoreError) {
-        try write { db in try Self.insert(entry, into: db) }
+        publish(try write { db in try Self.insert(entry, into: db) })
     }
 
-    static func insert(_ entry: IssuanceEntry, into db: Database) throws {
+    /// Writes `entry`'s ledger records, its refresh token and its access tokens' issuance events;
+    /// returns the events, to publish once the transaction committed.
+    static func insert(_ entry: IssuanceEntry, into db: Database) throws -> [TokenEvent] {
         // Minted from a copy of the directory that has changed since: never handed out.
         if let expected = entry.directoryVersion, try directoryVersion(db, issuerID: expected.issuerID) != expected.version {
             throw StoreError(.directoryChanged, "issuer '\(expected.issuerID)''s directory changed after the tokens were minted")
@@ -61,6 +63,7 @@ extension SQLiteProviderStore {
             }
         }
         if let refresh = entry.refreshToken { try insert(db, refreshToken: refresh) }
+        return try appendIssued(entry.records, db)
     }
 
     /// The ledger record of issuer `issuerID`'s token `tokenID`, or `nil`.

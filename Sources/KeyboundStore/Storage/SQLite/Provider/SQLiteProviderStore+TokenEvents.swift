@@ -19,22 +19,17 @@ extension SQLiteProviderStore {
                 arguments: [tokenID, issuerID]),
               row["kind"] as String == IssuanceRecord.TokenKind.access.rawValue,
               (row["expires_at"] as Double) > now.timeIntervalSince1970 else { return nil }
-        let issuerID: String = row["issuer_id"]
-        let sequence = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(sequence), 0) + 1 FROM token_event WHERE issuer_id = ?"),
-                                          arguments: [issuerID]) ?? 1
-        let event = TokenEvent(issuerID: issuerID, sequence: sequence, tokenID: tokenID, audience: StringList.decode(row["audience"]),
-                               expiresAt: Date(timeIntervalSince1970: row["expires_at"]), reason: kind, at: now)
-        try db.execute(sql: """
-            INSERT INTO token_event (issuer_id, sequence, jti, audience, expires_at, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [issuerID, sequence, tokenID, row["audience"] as String, row["expires_at"] as Double, kind.rawValue,
-                             now.timeIntervalSince1970])
+        let event = TokenEvent(issuerID: issuerID, sequence: try nextTokenEventSequence(db, issuerID: issuerID), tokenID: tokenID,
+                               audience: StringList.decode(row["audience"]), expiresAt: Date(timeIntervalSince1970: row["expires_at"]),
+                               reason: kind, at: now)
+        try insert(event, db)
         return event
     }
 
     /// Tells this process's observers of `events`, after their transaction committed.
     func publish(_ events: [TokenEvent]) {
         guard !events.isEmpty else { return }
-        tokenRevocations.notify(events)
+        tokenEventsAppended.notify(events)
     }
 
     /// Issuer `issuerID`'s token events after `sequence`, oldest first, at most `limit`.
@@ -68,11 +63,38 @@ extension SQLiteProviderStore {
     }
 
     static func tokenEvent(from row: Row) throws -> TokenEvent {
-        guard let reason = TokenRevocationReason(rawValue: row["reason"]) else {
+        guard let change = TokenEvent.change(storedReason: row["reason"], claimsDigest: row["claims_digest"]) else {
             throw StoreError(.storage, "token event \(row["sequence"] as Int64? ?? 0) has an unknown reason")
         }
         return TokenEvent(issuerID: row["issuer_id"], sequence: row["sequence"], tokenID: row["jti"],
                           audience: StringList.decode(row["audience"]), expiresAt: Date(timeIntervalSince1970: row["expires_at"]),
-                          reason: reason, at: Date(timeIntervalSince1970: row["at"]))
+                          change: change, at: Date(timeIntervalSince1970: row["at"]))
+    }
+
+    /// Appends the issuance event of each access token in `records` (issued and committed in the
+    /// caller's transaction), numbered on from the issuer's latest event.
+    static func appendIssued(_ records: [IssuanceRecord], _ db: Database) throws -> [TokenEvent] {
+        var events: [TokenEvent] = []
+        for record in records where record.kind == .access {
+            let sequence = try nextTokenEventSequence(db, issuerID: record.issuerID)
+            let event = TokenEvent.issued(record, sequence: sequence)
+            try insert(event, db)
+            events.append(event)
+        }
+        return events
+    }
+
+    private static func nextTokenEventSequence(_ db: Database, issuerID: String) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(sequence), 0) + 1 FROM token_event WHERE issuer_id = ?"),
+                           arguments: [issuerID]) ?? 1
+    }
+
+    private static func insert(_ event: TokenEvent, _ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO token_event (issuer_id, sequence, jti, audience, expires_at, reason, at, claims_digest)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [event.issuerID, event.sequence, event.tokenID, StringList.encode(event.audience),
+                                     event.expiresAt.timeIntervalSince1970, event.storedReason, event.at.timeIntervalSince1970,
+                                     event.storedClaimsDigest])
     }
 }

@@ -13,7 +13,7 @@ internal import KeyboundSQLite
 public final class SQLiteProviderStore: ProviderStore, @unchecked Sendable {
     let pool: DatabasePool
     /// The ledger's group-commit writer.
-    let ledgerWriter: GroupCommitWriter<IssuanceEntry, Void>
+    let ledgerWriter: GroupCommitWriter<IssuanceEntry, [TokenEvent]>
     /// The database file.
     public let path: String
 
@@ -21,7 +21,7 @@ public final class SQLiteProviderStore: ProviderStore, @unchecked Sendable {
     public static let fileName = "provider.sqlite"
     /// Told, in this process and after the commit, of every batch of token revocation events
     /// (RFC 7009 revocation, refresh-token reuse, code replay, incident response).
-    public let tokenRevocations = StoreObservers<[TokenEvent]>()
+    public let tokenEventsAppended = StoreObservers<[TokenEvent]>()
     /// Told of each committed ledger batch.
     public let ledgerBatches = StoreObservers<LedgerBatch>()
 
@@ -265,6 +265,11 @@ public final class SQLiteProviderStore: ProviderStore, @unchecked Sendable {
                         """)
                 }
             }
+        }
+        migrator.registerMigration("v8: issuance feed") { db in
+            // Issued access tokens join the token-event log, numbered by the same per-issuer
+            // sequence as revocations: `reason` is 'issued' and `claims_digest` the ledger's.
+            try db.execute(sql: "ALTER TABLE token_event ADD COLUMN claims_digest TEXT")
         }
         return migrator
     }

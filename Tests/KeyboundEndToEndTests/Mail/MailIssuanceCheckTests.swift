@@ -1,0 +1,104 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Keybound
+import KeyboundAudit
+import KeyboundMail
+@_spi(Plumbing) import KeyboundServer
+import Testing
+
+/// The remote forgery check at `keybound mail serve` (its own process, trusting the provider over
+/// HTTP): tokens the provider issued are served, tokens made with the issuer's own stolen key are
+/// refused (`token_not_issued`, `token_claims_mismatch`), and an issuer whose feed the validator
+/// cannot follow has every token refused (`ledger_unavailable`). Deadlines are generous, never
+/// latency targets.
+@Suite("Keybound Mail: a separate mail server refuses tokens its provider never issued", .serialized)
+struct MailIssuanceCheckTests {
+    @Test("issued tokens are served, even used at once; forgeries with contoso's own key are refused; consumers' feed is not followed")
+    func forgeriesRefused() async throws {
+        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-mail-credentials-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: credentials) }
+        let mail = try await StandaloneMail(
+            trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)", base + "/consumers"] },
+            extraArguments: ["--credentials-file", credentials.path]
+        ) { base, data in
+            try MailStore(directory: data).provisionNow(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
+                                                             subject: "contoso-user-subject", address: "user@contoso.example",
+                                                             displayName: "User", createdAt: Date()))
+            try StandaloneMail.writeContosoCredentials(base: base, to: credentials)
+        }
+        let mailbox = mail.mailBase + "/users/user@contoso.example/messages"
+        let first = try await MailCrossProcessTests.token(base: mail.base)
+        var accepted = false
+        for _ in 0..<400 where !accepted {
+            accepted = await StandaloneMail.get(mailbox, token: first)?.status == 200
+            if !accepted { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        guard accepted else {
+            Issue.record("the mail process never accepted an issued token; its output:\n\(mail.output)")
+            await mail.stop()
+            return
+        }
+        #expect(mail.output.contains("issuance check: on (tokens never issued are refused)"), "\(mail.output)")
+        #expect(mail.output.contains("issuance check: ON, but without credentials"), "consumers has no credentials, and says so")
+
+        // /health shows each issuer's check.
+        let health = try #require(await StandaloneMail.get(mail.mailBase + "/health", token: nil))
+        let check = try StrictJSONParser.parseObject(Array(health.body.utf8))["issuance_check"]
+        #expect(check == .object(JSONObject([mail.base + "/contoso": .string("on"), mail.base + "/consumers": .string("on")])), "\(health.body)")
+
+        // A token used the moment the token endpoint returns it: served (its feed entry, or the status call).
+        for _ in 0..<5 {
+            let fresh = try await MailCrossProcessTests.token(base: mail.base)
+            let reply = await StandaloneMail.get(mailbox, token: fresh)
+            #expect(reply?.status == 200, "\(String(describing: reply))")
+        }
+
+        // Forgeries made with contoso's own signing key: perfect signatures, never issued.
+        let stolen = try await mail.fixture.context.manager.signingKey(issuerID: "contoso")
+        let forge = MailFixtureForgery(issuerURL: mail.base + "/contoso", key: stolen)
+        let neverIssued = try forge.token(tid: DevelopmentBootstrap.tenantID, ["roles": .array([.string("Mail.Read.All")]), "idtyp": .string("app")])
+        let refusedForgery = try #require(await StandaloneMail.get(mailbox, token: neverIssued))
+        #expect(refusedForgery.status == 401 && refusedForgery.challenge?.contains("token_not_issued") == true, "\(refusedForgery)")
+
+        // The issued token's jti with other claims (a later exp): the digest differs.
+        let payload = try #require(TokenInspection(token: first, now: Date()).claims)
+        var altered = payload
+        if case .number(let exp)? = payload["exp"] { altered["exp"] = .number(exp + 60) }
+        let header = JSONObject(["alg": .string(stolen.algorithm.rawValue), "kid": .string(stolen.keyID), "typ": .string("at+jwt")])
+        let reused = try TokenSigner(key: stolen).sign(header: header, payload: JSONWriter().bytes(.object(altered)))
+        let refusedReuse = try #require(await StandaloneMail.get(mailbox, token: reused))
+        #expect(refusedReuse.status == 401 && refusedReuse.challenge?.contains("token_claims_mismatch") == true, "\(refusedReuse)")
+
+        // consumers advertises its feed, but this validator has no credentials to follow it.
+        let consumerKey = try await mail.fixture.context.manager.signingKey(issuerID: "consumers")
+        let consumerTID = try #require(try await mail.fixture.context.manager.issuer(id: "consumers").tenantID)
+        let consumerToken = try MailFixtureForgery(issuerURL: mail.base + "/consumers", key: consumerKey)
+            .token(tid: consumerTID, ["scope": .string("Mail.Read")])
+        let refusedConsumer = try #require(await StandaloneMail.get(mail.mailBase + "/me/messages", token: consumerToken))
+        #expect(refusedConsumer.status == 401 && refusedConsumer.challenge?.contains("ledger_unavailable") == true, "\(refusedConsumer)")
+
+        await mail.stopMail()
+        let codes = try await AuditLog(directory: mail.dataDirectory).records(limit: 10_000).compactMap(\.rejectionCode)
+        #expect(codes.suffix(3) == ["token_not_issued", "token_claims_mismatch", "ledger_unavailable"], "\(codes)")
+        await mail.stop()
+    }
+
+    @Test("--unsafe-skip-issuance-check: shown in /health and at start; refused with --production")
+    func skippedCheckIsShownAndRefusedInProduction() async throws {
+        let mail = try await StandaloneMail(trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)"] },
+                                            extraArguments: ["--unsafe-skip-issuance-check", "{base}/contoso"])
+        let listening = await mail.waitUntilListening()
+        #expect(listening, "\(mail.output)")
+        let health = try #require(await StandaloneMail.get(mail.mailBase + "/health", token: nil))
+        let check = try StrictJSONParser.parseObject(Array(health.body.utf8))["issuance_check"]
+        #expect(check == .object(JSONObject([mail.base + "/contoso": .string("skipped")])), "\(health.body)")
+        #expect(mail.output.contains("issuance check: SKIPPED"), "\(mail.output)")
+        await mail.stop()
+
+        let refused = try await CLIRunner.run(["mail", "serve", "--trust", "https://id.example/contoso", "--production",
+                                               "--unsafe-skip-issuance-check", "https://id.example/contoso"])
+        #expect(refused.status != 0 && refused.stderr.contains("--production refuses --unsafe-skip-issuance-check"), "\(refused.stderr)")
+    }
+}
