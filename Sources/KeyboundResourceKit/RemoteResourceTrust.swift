@@ -61,8 +61,12 @@ public enum RemoteResourceTrust {
         var subscribers: [any Service] = [keyEvents]
         if !followed.isEmpty {
             subscribers.append(TokenEventSubscriber(issuers: followed, revoked: revoked, cache: trust.cache, issuance: feed,
-                                                    onEvent: onTokenRevoked))
+                                                    now: { clock.now() }, onEvent: onTokenRevoked))
         }
+        // A stale feed also ends its issuer's cached tokens, so that every token is checked (and refused).
+        subscribers.append(IssuanceFeedWatchdog(feeds: feed.feeds, issuers: trust.configuration.issuers.map(\.url),
+                                                applies: { issuer in issuanceCheck.state(of: issuer, in: trust) == .on },
+                                                staleness: issuanceCheck.limits.feedStaleness, cache: trust.cache))
         return ResourceTrust(
             cache: trust.cache, onlineChecks: [check], subscribers: subscribers,
             onRejection: { rejection in

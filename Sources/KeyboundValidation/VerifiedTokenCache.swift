@@ -139,6 +139,19 @@ public final class VerifiedTokenCache: Sendable {
         }
     }
 
+    /// Removes every entry of `issuer` (exact bytes) and returns how many: for example when its
+    /// issuance feed has gone stale, so that its tokens are checked (and refused) again.
+    @discardableResult
+    public func invalidate(issuer: String) -> Int {
+        let issuer = ExactBytes(issuer)
+        return state.withLock { state in
+            let doomed = state.entries.filter { $0.value.issuer == issuer }.map(\.key)
+            for key in doomed { state.remove(key) }
+            state.generation &+= 1
+            return doomed.count
+        }
+    }
+
     /// Removes every entry (for example when the trust store is replaced).
     public func removeAll() {
         state.withLock { state in

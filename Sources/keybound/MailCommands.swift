@@ -58,6 +58,14 @@ struct MailServeCommand: AsyncParsableCommand {
     var skippedIssuanceChecks: [String] = []
     @Option(name: .customLong("issuance-entries"), help: "The most issuance-feed entries held in memory (default 1000000); beyond it, tokens not held go to the status endpoint.")
     var issuanceEntries = 1_000_000
+    @Option(name: .customLong("issuance-race-window-ms"), help: "How long a token not yet in its issuer's feed waits for its entry before the status call, in milliseconds (default 250).")
+    var issuanceRaceWindow = 250
+    @Option(name: .customLong("issuance-feed-staleness"), help: "Seconds an issuer's feed may be silent before every token of that issuer is refused (default 30).")
+    var issuanceFeedStaleness = 30
+    @Option(name: .customLong("issuance-status-calls"), help: "Status calls in flight at once, per issuer (default 16); beyond it, a token is refused ledger_unavailable.")
+    var issuanceStatusCalls = 16
+    @Option(name: .customLong("issuance-waiting"), help: "Requests that may wait for a feed entry or a status call at once, per issuer (default 1000); beyond it, ledger_unavailable.")
+    var issuanceWaiting = 1_000
     @Flag(name: .customLong("production"), help: "Production mode: refuse --allow-insecure-http and --unsafe-skip-issuance-check.")
     var production = false
     @Option(name: .customLong("startup-wait"), help: "Seconds to wait for every trusted issuer's discovery document and keys before refusing to start (default 30).")
@@ -76,6 +84,10 @@ struct MailServeCommand: AsyncParsableCommand {
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard (0...3_600).contains(startupWait) else { throw ValidationError("--startup-wait must be between 0 and 3600 seconds") }
         guard (1...100_000_000).contains(issuanceEntries) else { throw ValidationError("--issuance-entries must be between 1 and 100000000") }
+        guard (0...5_000).contains(issuanceRaceWindow) else { throw ValidationError("--issuance-race-window-ms must be between 0 and 5000") }
+        guard (1...3_600).contains(issuanceFeedStaleness) else { throw ValidationError("--issuance-feed-staleness must be between 1 and 3600 seconds") }
+        guard (1...1_024).contains(issuanceStatusCalls) else { throw ValidationError("--issuance-status-calls must be between 1 and 1024") }
+        guard (1...100_000).contains(issuanceWaiting) else { throw ValidationError("--issuance-waiting must be between 1 and 100000") }
         if production {
             if allowInsecureHTTP { throw ValidationError("--production refuses --allow-insecure-http") }
             if !skippedIssuanceChecks.isEmpty { throw ValidationError("--production refuses --unsafe-skip-issuance-check") }
@@ -135,7 +147,12 @@ struct MailServeCommand: AsyncParsableCommand {
         let alerts = AlertCenter(logger: logger)
         if let webhook = try alertWebhookSender(alertWebhook, logger: logger) { alerts.setWebhook(webhook) }
         let eventLogger = logger
-        let issuanceCheck = RemoteIssuanceCheck(skipped: skippedIssuanceChecks, maximumEntries: issuanceEntries)
+        var limits = IssuanceFeedCheck.Limits()
+        limits.raceWindow = .milliseconds(issuanceRaceWindow)
+        limits.feedStaleness = TimeInterval(issuanceFeedStaleness)
+        limits.maximumStatusCalls = issuanceStatusCalls
+        limits.maximumWaiting = issuanceWaiting
+        let issuanceCheck = RemoteIssuanceCheck(skipped: skippedIssuanceChecks, limits: limits, maximumEntries: issuanceEntries)
         let mail: RemoteMail
         do {
             mail = try RemoteMail.make(

@@ -15,7 +15,8 @@ struct EventStreamBatch: Sendable {
 
 /// The response of an event stream: `text/event-stream`, one store read at the start and after
 /// every wake-up of the issuer's ``ChangeBeacon`` (never on a timer of its own), a keep-alive
-/// comment after `heartbeat` of silence (``StreamLimits/keepAliveInterval``). The stream's slot and
+/// comment after `heartbeat` of silence (``StreamLimits/keepAliveInterval``), and a `: caught up`
+/// comment once the backlog has been sent (a following stream only). The stream's slot and
 /// its hold on the beacon are released when the body ends (or, should it never run, when the
 /// response is gone); a client that went away is noticed when a write fails. A graceful shutdown
 /// of the server ends every open stream at once, so SIGTERM is never held up by a validator.
@@ -31,6 +32,7 @@ enum ServerSentEventsResponse {
             }
             var position = start
             var lastWrite = ContinuousClock.now
+            var caughtUp = false
             repeat {
                 // Read the version before the store: a change after the read moves it past `seen`.
                 let seen = following.beacon.version
@@ -41,6 +43,13 @@ enum ServerSentEventsResponse {
                 }
                 if batch.end || !follow { break }
                 if batch.more { continue }
+                if !caughtUp {
+                    // The backlog is sent: say so at once, so that a validator hears from a live
+                    // stream even before anything new happens (the issuance feed's staleness).
+                    try await writer.write(ByteBuffer(string: ": caught up\n\n"))
+                    lastWrite = .now
+                    caughtUp = true
+                }
                 let quiet = ContinuousClock.now - lastWrite
                 if quiet >= heartbeat {
                     try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))

@@ -14,7 +14,8 @@ import Synchronization
 ///   endpoint, refuses `token_not_issued` (an alert) if the set is complete;
 /// - any issuer whose feed has been silent longer than ``Limits/feedStaleness``: every token
 ///   refused, `ledger_unavailable`. So are tokens beyond the bounds on waiting requests and
-///   status calls in flight: the check fails closed.
+///   status calls in flight: the check fails closed. Those bounds hold per issuer, so one issuer's
+///   tokens (a stolen key's forgeries) cannot take another issuer's places.
 public struct IssuanceFeedCheck: OnlineTokenCheck {
     /// The bounds of the check.
     public struct Limits: Sendable {
@@ -22,9 +23,9 @@ public struct IssuanceFeedCheck: OnlineTokenCheck {
         public var raceWindow: Duration = .milliseconds(250)
         /// How long an issuer's feed may be silent before its tokens are all refused.
         public var feedStaleness: TimeInterval = 30
-        /// Requests that may wait (for a feed entry or a status call) at once.
+        /// Requests that may wait (for a feed entry or a status call) at once, per issuer.
         public var maximumWaiting = 1_000
-        /// Status calls in flight at once.
+        /// Status calls in flight at once, per issuer.
         public var maximumStatusCalls = 16
 
         /// The defaults above.
@@ -61,7 +62,7 @@ public struct IssuanceFeedCheck: OnlineTokenCheck {
         func reject(_ code: RejectionCode, _ message: String) -> TokenCheckVerdict {
             .reject(TokenRejection(code, message, tokenIssuer: issuer, keyID: token.keyID))
         }
-        guard feeds.isFresh(issuer: issuer, now: now, staleness: limits.feedStaleness) else {
+        guard feeds.isFresh(issuer: issuer, staleness: limits.feedStaleness) else {
             return reject(.ledgerUnavailable, "the issuance feed of this issuer has been silent too long")
         }
         guard let tokenID = token.tokenID else { return reject(.tokenNotIssued, "the token has no jti, so it was not issued") }
@@ -75,10 +76,10 @@ public struct IssuanceFeedCheck: OnlineTokenCheck {
             }
         }
         if let verdict = judged() { return verdict }
-        guard waiting.enter() else {
+        guard waiting.enter(issuer) else {
             return reject(.ledgerUnavailable, "too many tokens are waiting for the issuance feed")
         }
-        defer { waiting.leave() }
+        defer { waiting.leave(issuer) }
         // Held once the wait ends unless the set was full: then ask the provider.
         if await issued.waitForEntry(issuer: issuer, tokenID: tokenID, timeout: limits.raceWindow), let verdict = judged() {
             return verdict
@@ -88,10 +89,10 @@ public struct IssuanceFeedCheck: OnlineTokenCheck {
                 ? reject(.tokenNotIssued, "the issuer's feed has no such token")
                 : reject(.ledgerUnavailable, "the issuance set is full and there is no status endpoint to ask")
         }
-        guard statusCalls.enter() else {
+        guard statusCalls.enter(issuer) else {
             return reject(.ledgerUnavailable, "too many issuance status calls are in flight")
         }
-        defer { statusCalls.leave() }
+        defer { statusCalls.leave(issuer) }
         switch await status.status(issuer: issuer, tokenID: tokenID) {
         case .issued(let claimsDigest, let expiresAt):
             guard claimsDigest == digest else { return reject(.tokenClaimsMismatch, "the issuer issued this jti with other claims") }

@@ -53,13 +53,15 @@ public final class TokenEventSubscriber: IssuerStreamSubscriber, Sendable {
     public let board: EventStreamStatusBoard
 
     /// A subscriber for `issuers`, filling `revoked`, evicting from `cache` and, with `issuance`,
-    /// holding the issuance feed. `onEvent` is called after each revocation was applied (keep it quick).
+    /// holding the issuance feed (whose entries expire by `now`, the verifier's clock). `onEvent` is
+    /// called after each revocation was applied (keep it quick).
     public convenience init(issuers: [Issuer], revoked: RevokedTokens, cache: VerifiedTokenCache?, issuance: IssuanceFeed? = nil,
                             configuration: EventStreamConfiguration = EventStreamConfiguration(),
+                            now: @escaping @Sendable () -> Date = { Date() },
                             onEvent: @escaping @Sendable (TokenEventNotice) -> Void = { _ in }) {
         self.init(issuers: issuers, revoked: revoked, cache: cache, issuance: issuance, configuration: configuration,
                   opener: AsyncHTTPClientEventStreamOpener(idleTimeout: configuration.idleTimeout, maximumBufferedChunks: 256),
-                  onEvent: onEvent)
+                  now: now, onEvent: onEvent)
     }
 
     init(issuers: [Issuer], revoked: RevokedTokens, cache: VerifiedTokenCache?, issuance: IssuanceFeed? = nil,
@@ -100,13 +102,12 @@ struct TokenEventConsumer: EventStreamConsumer {
     let subscriber: TokenEventSubscriber
     let issuer: String
 
-    func streamOpened() -> Task<Void, Never>? {
-        subscriber.issuance?.feeds.heard(issuer: issuer, at: subscriber.now())
-        return nil
-    }
+    /// An answer of 200 is not yet a live feed: it is heard from once bytes arrive (the backlog,
+    /// the provider's `: caught up`, entries, keep-alives), which a stream whose store read fails never sends.
+    func streamOpened() -> Task<Void, Never>? { nil }
 
     func received() {
-        subscriber.issuance?.feeds.heard(issuer: issuer, at: subscriber.now())
+        subscriber.issuance?.feeds.heard(issuer: issuer)
     }
 
     func apply(_ event: ServerSentEvent, position: inout StreamPosition, group: inout DiscardingTaskGroup) -> Bool {

@@ -101,4 +101,41 @@ struct MailIssuanceCheckTests {
                                                "--unsafe-skip-issuance-check", "https://id.example/contoso"])
         #expect(refused.status != 0 && refused.stderr.contains("--production refuses --unsafe-skip-issuance-check"), "\(refused.stderr)")
     }
+
+    @Test("with the provider down longer than the feed staleness, every token of its issuer is refused, cached ones too")
+    func staleFeedRefusesEverything() async throws {
+        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-mail-credentials-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: credentials) }
+        let mail = try await StandaloneMail(
+            trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)"] },
+            extraArguments: ["--credentials-file", credentials.path, "--issuance-feed-staleness", "2"]
+        ) { base, data in
+            try MailStore(directory: data).provisionNow(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
+                                                             subject: "contoso-user-subject", address: "user@contoso.example",
+                                                             displayName: "User", createdAt: Date()))
+            try StandaloneMail.writeContosoCredentials(base: base, to: credentials)
+        }
+        let mailbox = mail.mailBase + "/users/user@contoso.example/messages"
+        let token = try await MailCrossProcessTests.token(base: mail.base)
+        var accepted = false
+        for _ in 0..<400 where !accepted {
+            accepted = await StandaloneMail.get(mailbox, token: token)?.status == 200
+            if !accepted { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        guard accepted else {
+            Issue.record("the mail process never accepted an issued token; its output:\n\(mail.output)")
+            await mail.stop()
+            return
+        }
+        // The token is now in the verified-token cache. The provider goes away.
+        await mail.stopProvider()
+        var refusal: StandaloneMail.Reply?
+        for _ in 0..<300 where refusal == nil {
+            if let reply = await StandaloneMail.get(mailbox, token: token), reply.status == 401 { refusal = reply } else {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        #expect(refusal?.challenge?.contains("ledger_unavailable") == true, "\(String(describing: refusal))\n\(mail.output)")
+        await mail.stop()
+    }
 }

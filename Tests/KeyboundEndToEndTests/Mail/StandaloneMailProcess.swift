@@ -78,6 +78,11 @@ final class StandaloneMail: Sendable {
         await process.wait()
     }
 
+    /// Stops the provider (gracefully: its event streams end), leaving the mail process running.
+    func stopProvider() async {
+        _ = await server.stop(within: .seconds(10))
+    }
+
     /// Stops both processes' servers and removes all their data.
     func stop() async {
         await stopMail()

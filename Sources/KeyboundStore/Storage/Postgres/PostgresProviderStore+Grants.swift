@@ -197,10 +197,13 @@ extension PostgresProviderStore {
 
     package func firstLiveTokenEventSequence(issuerID: String, now: Date) async throws(StoreError) -> Int64 {
         try await read { connection, logger in
-            // One statement: one snapshot for both numbers.
+            // One statement: one snapshot for both numbers. Each half reads an index (the live rows
+            // by (issuer_id, expires_at), the latest by the primary key), not the issuer's whole log.
             try await connection.single(Int64.self, """
-                SELECT COALESCE(MIN(sequence) FILTER (WHERE expires_at > \(now.timeIntervalSince1970)), MAX(sequence) + 1, 1)
-                FROM token_event WHERE issuer_id = \(issuerID)
+                SELECT COALESCE(
+                    (SELECT MIN(sequence) FROM token_event WHERE issuer_id = \(issuerID) AND expires_at > \(now.timeIntervalSince1970)),
+                    (SELECT MAX(sequence) + 1 FROM token_event WHERE issuer_id = \(issuerID)),
+                    1)
                 """, logger: logger) ?? 1
         }
     }

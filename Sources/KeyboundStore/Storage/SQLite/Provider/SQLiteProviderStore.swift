@@ -19,8 +19,8 @@ public final class SQLiteProviderStore: ProviderStore, @unchecked Sendable {
 
     /// The database file name inside a data directory.
     public static let fileName = "provider.sqlite"
-    /// Told, in this process and after the commit, of every batch of token revocation events
-    /// (RFC 7009 revocation, refresh-token reuse, code replay, incident response).
+    /// Told, in this process and after the commit, of every batch of token events: issuances (the
+    /// ledger's commits) and revocations (RFC 7009, refresh-token reuse, code replay, incident response).
     public let tokenEventsAppended = StoreObservers<[TokenEvent]>()
     /// Told of each committed ledger batch.
     public let ledgerBatches = StoreObservers<LedgerBatch>()
