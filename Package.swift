@@ -260,6 +260,7 @@ let package = Package(
                 "KeyboundMail",
                 "KeyboundHunt",
                 "KeyboundIncident",
+                "KeyboundResourceKit",
                 "KeyboundPostgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

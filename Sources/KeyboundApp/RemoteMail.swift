@@ -55,16 +55,25 @@ public struct RemoteMail: Sendable {
                                                              onTokenRevoked: onTokenRevoked))
     }
 
-    /// As above, the key-event stream going through `client` (which must not follow redirects;
-    /// the drill's, so that it can be shut down before the servers), with no token-event stream:
-    /// a legacy validator, every issuer's issuance check skipped.
+    /// As above, every stream and status call going through `client` (which must not follow
+    /// redirects; the drill's, so that it can be shut down before the servers).
+    package static func make(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, client: HTTPClient,
+                             credentials: [String: StreamCredentials], issuanceCheck: RemoteIssuanceCheck,
+                             logger: Logger, alerts: AlertCenter?, now: @escaping @Sendable () -> Date,
+                             clock: VerificationClock) throws -> RemoteMail {
+        try make(store: store, audit: audit, trust: trust, issuanceCheck: issuanceCheck, logger: logger, alerts: alerts, now: now,
+                 resourceTrust: try RemoteResourceTrust.make(audience: MailAPI.audience, trust: trust, client: client,
+                                                             credentials: credentials, issuanceCheck: issuanceCheck, clock: clock))
+    }
+
+    /// A legacy validator, as one that predates the issuance feed: no credentials, no token-event
+    /// stream, every issuer's issuance check skipped; otherwise as above.
     package static func makeLegacy(store: MailStore, audit: AuditLog, trust: RemoteTrustStore, client: HTTPClient,
                                    logger: Logger, alerts: AlertCenter?, now: @escaping @Sendable () -> Date,
                                    clock: VerificationClock) throws -> RemoteMail {
-        let skipped = RemoteIssuanceCheck(skipped: trust.configuration.issuers.map(\.url))
-        return try make(store: store, audit: audit, trust: trust, issuanceCheck: skipped, logger: logger, alerts: alerts, now: now,
-                        resourceTrust: try RemoteResourceTrust.make(audience: MailAPI.audience, trust: trust, client: client,
-                                                                    issuanceCheck: skipped, clock: clock))
+        try make(store: store, audit: audit, trust: trust, client: client, credentials: [:],
+                 issuanceCheck: RemoteIssuanceCheck(skipped: trust.configuration.issuers.map(\.url)),
+                 logger: logger, alerts: alerts, now: now, clock: clock)
     }
 
     /// The application serving the service on `host`:`port`; its `/health` shows each trusted

@@ -9,13 +9,17 @@ enum FrontEnd: String, Sendable, CaseIterable {
     /// trust and the issuance-ledger check.
     case keyboundMail = "keybound_mail"
     /// A second front end run like `keybound mail serve`: keys from the issuers' JWKS and the
-    /// key-event push channel, no access to the ledger.
+    /// key-event push channel, and each issuer's issuance feed, followed as its server client.
     case edge = "mail_edge"
+    /// A third, run like `keybound mail serve --unsafe-skip-issuance-check` for every issuer: a
+    /// validator that predates the issuance feed, and cannot tell a forgery from an issued token.
+    case legacy = "legacy_validator"
 
     var title: String {
         switch self {
         case .keyboundMail: "Keybound Mail"
         case .edge: "Mail edge"
+        case .legacy: "Legacy validator"
         }
     }
 }
@@ -85,10 +89,13 @@ enum DrillCast {
         ]
     }
 
-    /// Creates the issuers (each with its first key, active at once), Keybound Mail's resource,
-    /// the users, the web mail client of every organisation and the daemon of every enterprise,
-    /// through the provider's own stores.
-    static func register(_ tenants: [DrillTenant], context: ProviderContext, now: Date) async throws(StoreError) {
+    /// The mail edge's server client at every issuer (it follows the issuance feeds).
+    static let edgeClientID = "mail-edge"
+
+    /// Creates the issuers (each with its first key, active at once), Keybound Mail's resource
+    /// (with the mail edge's server client, whose secret is `edgeSecret`), the users, the web mail
+    /// client of every organisation and the daemon of every enterprise, through the provider's own stores.
+    static func register(_ tenants: [DrillTenant], context: ProviderContext, edgeSecret: String, now: Date) async throws(StoreError) {
         let cost = context.configuration.passwordHashCost
         let audience = DevelopmentBootstrap.mailAudience
         for tenant in tenants {
@@ -99,7 +106,11 @@ enum DrillCast {
                 throw StoreError(.invalidIssuer, "issuer '\(tenant.id)' did not get the tenant id '\(tenant.tenantID)' the drill expects")
             }
             let store = context.store
-            try await store.upsert(DevelopmentBootstrap.mailResource(for: try await context.manager.issuer(id: tenant.id)))
+            try await store.insert(ClientRecord(issuerID: tenant.id, clientID: edgeClientID, name: "the mail edge",
+                                                authenticationMethod: .clientSecretBasic, secretHash: Secrets.hexDigest(edgeSecret),
+                                                grantTypes: [], createdAt: now))
+            try await store.upsert(DevelopmentBootstrap.mailResource(for: try await context.manager.issuer(id: tenant.id),
+                                                                     serverClients: [edgeClientID]))
             for user in tenant.users {
                 try await store.insert(UserRecord(issuerID: tenant.id, subject: user.subject, username: user.username,
                                             passwordHash: PasswordHasher.hash(user.password, cost: cost), displayName: user.displayName,

@@ -50,15 +50,16 @@ extension DrillRun {
             }
         }
         let crossIssuer = forgeries.filter { $0.label.hasPrefix("A") }
-        table(["Token", "Claims to be", "Aimed at", "Keybound Mail", "Mail edge"], crossIssuer.map { forgery in
-            [forgery.label, forgery.claims, forgery.aimedAt, forgery.answers[.keyboundMail]!.verdict, forgery.answers[.edge]!.verdict]
+        table(["Token", "Claims to be", "Aimed at"] + FrontEnd.allCases.map(\.title), crossIssuer.map { forgery in
+            [forgery.label, forgery.claims, forgery.aimedAt] + FrontEnd.allCases.map { forgery.answers[$0]!.verdict }
         })
-        let mainAlerts = world.context.alerts.alerts().filter { $0.code == "issuer_key_mismatch" }.count
-        let edgeAlerts = world.edgeAlerts.alerts().filter { $0.code == "issuer_key_mismatch" }.count
+        let alerts = FrontEnd.allCases.map { frontEnd in
+            "\(world.alerts(of: frontEnd).filter { $0.code == "issuer_key_mismatch" }.count) at \(frontEnd == .keyboundMail ? "Keybound Mail" : "the \(frontEnd.title.lowercased())")"
+        }
         paragraph("""
-            Refused at both front ends with issuer_key_mismatch: the key belongs to consumers, not to the issuer the token \
-            names, and Keybound finds keys by (issuer, kid), never by kid alone. Each attempt raised an alert within \
-            the request: \(mainAlerts) at Keybound Mail, \(edgeAlerts) at the edge.
+            Refused at every front end with issuer_key_mismatch: the key belongs to consumers, not to the issuer the token \
+            names, and Keybound finds keys by (issuer, kid), never by kid alone; the legacy validator skips only the \
+            issuance check, not this one. Each attempt raised an alert within the request: \(alerts.joined(separator: ", ")).
             """)
     }
 
@@ -66,8 +67,8 @@ extension DrillRun {
         heading("Act 5. Forged consumer tokens: perfect signatures")
         paragraph("""
             The same key where it does belong: consumer tokens for Alice's and Bob's mail, and an application token for \
-            Chloe's. The signatures are genuine, so no signature check can tell them from real tokens. Keybound Mail asks the \
-            issuance ledger whether the provider ever issued them; the edge, like any validator in another process, cannot.
+            Chloe's. The signatures are genuine. Keybound Mail asks the issuance ledger; the edge, in another process, holds the \
+            provider's issuance feed. The legacy validator, its check skipped, cannot tell.
             """)
         let consumers = world.tenant(DrillCast.consumers)
         for (index, user) in consumers.users.enumerated() {
@@ -78,27 +79,31 @@ extension DrillRun {
                           claims: delegated ? "\(user.username) (delegated)" : "a consumers app, Mail.Read.All")
         }
         let sameIssuer = forgeries.filter { $0.label.hasPrefix("B") }
-        table(["Token", "Claims to be", "Aimed at", "Signature", "Keybound Mail", "Mail edge"], sameIssuer.map { forgery in
-            let edge = forgery.answers[.edge]!
-            return [forgery.label, forgery.claims, forgery.aimedAt, forgery.signatureCheck == "verified" ? "valid" : forgery.signatureCheck,
-                    forgery.answers[.keyboundMail]!.verdict, edge.served ? "served (\(edge.items) messages)" : edge.verdict]
+        table(["Token", "Claims to be", "Aimed at", "Signature"] + FrontEnd.allCases.map(\.title), sameIssuer.map { forgery in
+            [forgery.label, forgery.claims, forgery.aimedAt, forgery.signatureCheck == "verified" ? "valid" : forgery.signatureCheck]
+                + FrontEnd.allCases.map { frontEnd in
+                    let answer = forgery.answers[frontEnd]!
+                    return answer.served ? "served (\(answer.items) messages)" : answer.verdict
+                }
         })
-        let served = sameIssuer.filter { $0.answers[.edge]!.served }
-        let refusedAtEdge = sameIssuer.filter { !$0.answers[.edge]!.served }
+        let served = sameIssuer.filter { $0.answers[.legacy]!.served }
+        let refusedAtLegacy = sameIssuer.filter { !$0.answers[.legacy]!.served }
+        let edgeRefused = sameIssuer.filter { $0.answers[.edge]!.code == "token_not_issued" }.count
         paragraph("""
-            Keybound Mail refuses them (token_not_issued, each an alert). The edge served \(served.count) of \(sameIssuer.count), \
-            \(served.reduce(0) { $0 + $1.answers[.edge]!.items }) messages: the damage the hunt has to find.
-            """ + (refusedAtEdge.isEmpty ? "" : " " + Self.edgeRefusals(refusedAtEdge)))
+            Keybound Mail refuses them (token_not_issued, each an alert), and so does the edge (\(edgeRefused) of \(sameIssuer.count)), \
+            without a round trip per request. The legacy validator served \(served.count) of \(sameIssuer.count), \
+            \(served.reduce(0) { $0 + $1.answers[.legacy]!.items }) messages: the damage the hunt has to find.
+            """ + (refusedAtLegacy.isEmpty ? "" : " " + Self.legacyRefusals(refusedAtLegacy)))
     }
 
-    /// Why the edge refused some consumer forgeries although it has no ledger.
-    private static func edgeRefusals(_ refused: [ForgedToken]) -> String {
+    /// Why the legacy validator refused some consumer forgeries although it checks no issuance.
+    private static func legacyRefusals(_ refused: [ForgedToken]) -> String {
         let labels = refused.map(\.label).joined(separator: ", ")
-        let codes = Set(refused.map { $0.answers[.edge]!.verdict }).sorted().joined(separator: ", ")
-        guard codes == "consumer_realm_role" else { return "The edge refused \(labels): \(codes)." }
+        let codes = Set(refused.map { $0.answers[.legacy]!.verdict }).sorted().joined(separator: ", ")
+        guard codes == "consumer_realm_role" else { return "The legacy validator refused \(labels): \(codes)." }
         return """
-            The edge refused \(labels) (consumer_realm_role): a consumer realm has no tenant-wide roles, so no consumer \
-            token may carry Mail.Read.All, however perfect its signature. That rule needs no ledger.
+            The legacy validator refused \(labels) (consumer_realm_role): a consumer realm has no tenant-wide roles, so no \
+            consumer token may carry Mail.Read.All, however perfect its signature. That rule needs no ledger.
             """
     }
 
@@ -109,25 +114,25 @@ extension DrillRun {
             API): every issuer's JWKS merged into one key set, the key found by kid alone, then only the signature and \
             the expiry checked.
             """)
-        table(["Token", "Claims issuer", "Kid-only validator", "Keybound verifier", "Keybound Mail", "Mail edge"], forgeries.map { forgery in
+        table(["Token", "Claims issuer", "Kid-only validator", "Keybound verifier"] + FrontEnd.allCases.map(\.title), forgeries.map { forgery in
             let kidOnly: String = switch forgery.kidOnly {
             case .accepted: "ACCEPTED"
             case .rejected(let why): "rejected (\(why))"
             }
-            return [forgery.label, forgery.claimedIssuer, kidOnly, forgery.signatureCheck, forgery.answers[.keyboundMail]!.verdict,
-                    forgery.answers[.edge]!.verdict]
+            return [forgery.label, forgery.claimedIssuer, kidOnly, forgery.signatureCheck] + FrontEnd.allCases.map { forgery.answers[$0]!.verdict }
         })
         let accepted = forgeries.filter { $0.kidOnly.isAccepted }.count
         let refusedByMail = forgeries.filter { !$0.answers[.keyboundMail]!.served }.count
+        let refusedByEdge = forgeries.filter { !$0.answers[.edge]!.served }.count
         paragraph("""
             The kid-only validator accepts \(accepted) of \(forgeries.count) forged tokens, the enterprise ones included. \
-            Keybound Mail refuses \(refusedByMail) of \(forgeries.count). ("Keybound verifier" is the signature, issuer and \
-            tenant check alone, without the ledger: it lets the consumer forgeries through, as it must.)
+            Keybound Mail refuses \(refusedByMail) of \(forgeries.count), the edge \(refusedByEdge). ("Keybound verifier" is the \
+            signature, issuer and tenant check alone, without the ledger: it lets the consumer forgeries through, as it must.)
             """)
     }
 
     /// Forges one token, judges it with the kid-only validator and Keybound's plain verifier, and
-    /// presents it to both front ends (`GET path`).
+    /// presents it to every front end (`GET path`).
     ///
     /// - Parameters:
     ///   - issuer: The organisation whose `iss` the token claims.

@@ -21,9 +21,9 @@ extension DrillRun {
                 for tenant in world.tenants { try await world.manager.rotate(issuerID: tenant.id, now: clock.now(), actor: "scheduled-rotation") }
             }
             try await world.manager.tick(now: clock.now())
-            // The edge's key sets have expired overnight (max-age): fetch them again. The push channel
+            // The remote front ends' key sets have expired overnight (max-age): fetch them again. The push channel
             // announces every key change too, but a simulated night passes in milliseconds.
-            await world.edgeTrust.refreshAll()
+            await world.refreshRemoteKeys()
             at(day: day, 9)
             try await daemonsRead()
             at(day: day, 10)

@@ -30,7 +30,7 @@ extension DrillRun {
         leads = report.leads.map { lead in
             StormDrillResult.Lead(clientID: lead.clientID, mailbox: lead.mailbox, isAttacker: attackerTokens.contains(lead.record.tokenID ?? ""))
         }
-        let alertCount = world.context.alerts.alerts().count + world.edgeAlerts.alerts().count
+        let alertCount = FrontEnd.allCases.map { world.alerts(of: $0).count }.reduce(0, +)
         paragraph("""
             The on-call engineer answers the first of \(alertCount) alerts \(DrillText.duration(Self.onCallDelay)) later and hunts \
             the key the alerts name, over the audit log (\(report.scan.recordsScanned) records), the issuance ledger \
@@ -40,7 +40,7 @@ extension DrillRun {
         table(["Finding", "Count", "What it means"], HuntFinding.Kind.allCases.compactMap { kind in
             guard let count = report.findingCounts[kind], count > 0 else { return nil }
             let meaning = switch kind {
-            case .forgedToken: "valid signature, never issued (\(forgedServed) served by the edge)"
+            case .forgedToken: "valid signature, never issued (\(forgedServed) served by the legacy validator)"
             case .crossIssuerKey: "a consumer key under an enterprise issuer"
             default: kind.title.lowercased()
             }

@@ -41,8 +41,8 @@ extension DrillRun {
             }
         }
         let crossing = forgeries.filter { $0.label.hasPrefix("T") }
-        table(["Token", "tid of", "Asks for", "Keybound Mail", "Mail edge"], crossing.map { forgery in
-            [forgery.label, forgery.claimedTenant, forgery.aimedAt, forgery.answers[.keyboundMail]!.verdict, forgery.answers[.edge]!.verdict]
+        table(["Token", "tid of", "Asks for"] + FrontEnd.allCases.map(\.title), crossing.map { forgery in
+            [forgery.label, forgery.claimedTenant, forgery.aimedAt] + FrontEnd.allCases.map { forgery.answers[$0]!.verdict }
         })
         tenantBoundary = try await boundary(after: crossing, squatters: squatters, tidOnlyRecords: tidOnlyRecords, enterprises: enterprises)
         await explainTenantCrossing(crossing, consumers: consumers, enterprises: enterprises)
@@ -73,7 +73,7 @@ extension DrillRun {
         let answers = crossing.flatMap { $0.answers.values }
         let mismatches = answers.count { $0.code == "tenant_mismatch" }
         let codes = Set(answers.map(\.verdict)).sorted().joined(separator: ", ")
-        paragraph((mismatches == answers.count ? "Refused at both front ends with tenant_mismatch, before any route ran. "
+        paragraph((mismatches == answers.count ? "Refused at every front end with tenant_mismatch, before any route ran. "
                                                : "\(mismatches) of \(answers.count) answers were tenant_mismatch (seen: \(codes)). ") + """
             The key is consumers' own and the signature is right, so the issuer check of Act 3 has nothing to object to. \
             But a tenant is (issuer, tid), never a tid alone: the consumer realm is (consumers, \(consumers.tenantID)), and a \
@@ -87,7 +87,7 @@ extension DrillRun {
         let squatted = tenantBoundary.squattedMailboxes
         let tidOnly = names.map { "\($0)'s \(tenantBoundary.tidOnlyFeedRecords[$0] ?? 0) records" }.joined(separator: " and ")
         let accepted = crossing.count { $0.kidOnly.isAccepted }
-        let alerts = (world.context.alerts.alerts() + world.edgeAlerts.alerts()).count { $0.code == "tenant_mismatch" }
+        let alerts = FrontEnd.allCases.flatMap(world.alerts(of:)).count { $0.code == "tenant_mismatch" }
         let unverified = (try? await unverifiedRecords(of: Set(crossing.map { ExactString($0.tokenID) }))) ?? 0
         paragraph("""
             In the stores afterwards, the tenants' own audit feeds hold \(held == 0 ? "none" : "\(held)") of these requests \

@@ -58,7 +58,8 @@ final class DrillRun {
         forgeries.map { forgery in
             StormDrillResult.Verdict(token: forgery.label, claimedIssuer: forgery.claimedIssuer, kidOnlyAccepted: forgery.kidOnly.isAccepted,
                                      keyboundSignatureCheck: forgery.signatureCheck,
-                                     keyboundMail: forgery.answers[.keyboundMail]?.verdict ?? "-", mailEdge: forgery.answers[.edge]?.verdict ?? "-")
+                                     keyboundMail: forgery.answers[.keyboundMail]?.verdict ?? "-", mailEdge: forgery.answers[.edge]?.verdict ?? "-",
+                                     legacyValidator: forgery.answers[.legacy]?.verdict ?? "-")
         }
     }
 

@@ -9,7 +9,8 @@ import KeyboundHunt
 import KeyboundIncident
 import KeyboundMail
 import KeyboundPostgres
-import KeyboundServer
+@_spi(Plumbing) import KeyboundServer
+import KeyboundResourceKit
 import KeyboundStore
 import Logging
 import ServiceLifecycle
@@ -23,7 +24,10 @@ import Synchronization
 ///   provider's own trust and the issuance-ledger check;
 /// - the mail edge: a second front end over the same mailboxes and the same audit log, set up as
 ///   `keybound mail serve` is — keys from each issuer's JWKS through ``RemoteTrustStore``,
-///   revocations over the key-event push channel, and no ledger.
+///   revocations over the key-event push channel, and each issuer's issuance feed, followed as its
+///   server client (the remote forgery check);
+/// - the legacy validator: a third, set up the same way but with the issuance check skipped for
+///   every issuer (`--unsafe-skip-issuance-check`), as a validator that predates the feed.
 ///
 /// The rotation service is not run: the drill rotates keys itself, on simulated time.
 final class DrillWorld: Sendable {
@@ -34,24 +38,35 @@ final class DrillWorld: Sendable {
     let ledger: any ProviderStore
     /// Where the stores are: the data directory, or the database (no password).
     let storeDescription: String
-    /// The audit log both front ends write, as the hunt reads it.
+    /// The audit log every front end writes, as the hunt reads it.
     let auditSource: HuntAuditSource
     /// Where incidents are kept: the data directory's `incidents/`, or the database.
     let incidents: any IncidentStore
     let tenants: [DrillTenant]
     let mail: MailService
-    let edge: MailService
-    let edgeTrust: RemoteTrustStore
-    let edgeAlerts: AlertCenter
+    let edge: RemoteFrontEnd
+    let legacy: RemoteFrontEnd
     let providerURL: String
     let mailURL: String
-    let edgeURL: String
     let http: DrillHTTP
     private let services: Task<Void, any Error>
     private let subscriber: Task<Void, Never>
 
+    /// A front end in a process of its own (as `keybound mail serve`), over the shared mailboxes.
+    struct RemoteFrontEnd: Sendable {
+        let service: MailService
+        let trust: RemoteTrustStore
+        let alerts: AlertCenter
+        let subscribers: [any Service]
+        let url: String
+    }
+
+    var edgeTrust: RemoteTrustStore { edge.trust }
+    var edgeAlerts: AlertCenter { edge.alerts }
+    var edgeURL: String { edge.url }
+
     private init(directory: URL, clock: DrillClock, context: ProviderContext, stores: Stores, tenants: [DrillTenant], mail: MailService,
-                 edge: MailService, edgeTrust: RemoteTrustStore, edgeAlerts: AlertCenter, urls: [String], http: DrillHTTP,
+                 edge: RemoteFrontEnd, legacy: RemoteFrontEnd, urls: [String], http: DrillHTTP,
                  services: Task<Void, any Error>, subscriber: Task<Void, Never>) {
         self.directory = directory
         self.clock = clock
@@ -63,9 +78,8 @@ final class DrillWorld: Sendable {
         self.tenants = tenants
         self.mail = mail
         self.edge = edge
-        self.edgeTrust = edgeTrust
-        self.edgeAlerts = edgeAlerts
-        (providerURL, mailURL, edgeURL) = (urls[0], urls[1], urls[2])
+        self.legacy = legacy
+        (providerURL, mailURL) = (urls[0], urls[1])
         self.http = http
         self.services = services
         self.subscriber = subscriber
@@ -74,13 +88,29 @@ final class DrillWorld: Sendable {
     var oauth: DrillOAuth { DrillOAuth(http: http) }
     var manager: KeyManager { context.manager }
     func tenant(_ id: String) -> DrillTenant { tenants.first { $0.id == id }! }
-    func url(of frontEnd: FrontEnd) -> String { frontEnd == .keyboundMail ? mailURL : edgeURL }
+    func url(of frontEnd: FrontEnd) -> String {
+        switch frontEnd {
+        case .keyboundMail: mailURL
+        case .edge: edge.url
+        case .legacy: legacy.url
+        }
+    }
 
-    /// Creates the stores and the cast, starts the three servers and the push channel, and waits
-    /// until all answer and the edge has loaded every issuer's keys.
+    /// The alerts a front end raised.
+    func alerts(of frontEnd: FrontEnd) -> [SecurityAlert] {
+        switch frontEnd {
+        case .keyboundMail: context.alerts.alerts()
+        case .edge: edge.alerts.alerts()
+        case .legacy: legacy.alerts.alerts()
+        }
+    }
+
+    /// Creates the stores and the cast, starts the four servers and the event streams, and waits
+    /// until all answer, the remote front ends have loaded every issuer's keys and the edge hears
+    /// every issuer's issuance feed.
     static func start(directory: URL, clock: DrillClock, verbose: Bool, database: PostgresConnectionSettings? = nil,
                       environment: [String: String] = [:]) async throws -> DrillWorld {
-        let ports = try DrillPorts.free(3)
+        let ports = try DrillPorts.free(4)
         let providerURL = "http://127.0.0.1:\(ports[0])"
         let logger = Self.logger("keybound.drill", verbose: verbose)
         let configuration = ServerConfiguration(host: "127.0.0.1", port: ports[0], publicURL: providerURL, bootstrap: false,
@@ -91,7 +121,8 @@ final class DrillWorld: Sendable {
         stores.postgres?.listen { change in context.storeChanged(change) }
         // The store is new, so the consumer realm, created first, gets the well-known consumer tid.
         let tenants = DrillCast.tenants(configuration: configuration, consumerTenantID: IssuerRecord.wellKnownConsumerTenantID)
-        try await DrillCast.register(tenants, context: context, now: clock.now())
+        let edgeSecret = Secrets.random256(prefix: "kbs_")
+        try await DrillCast.register(tenants, context: context, edgeSecret: edgeSecret, now: clock.now())
 
         let verification = VerificationClock(clock.reader)
         let mail: MailService
@@ -102,40 +133,51 @@ final class DrillWorld: Sendable {
             mail = try await ProviderMail.service(context: context, directory: directory, logger: logger, ledgerCheck: true,
                                                   now: clock.reader, clock: verification)
         }
-        let cache = VerifiedTokenCache()
-        let edgeIssuers = try RemoteTrustStore.Configuration(
-            issuers: tenants.map { RemoteTrustStore.Issuer(url: $0.url, tenantID: $0.tenantID) })
         // Nothing below throws until the world exists, whose stop() shuts the HTTP clients down.
         let http = DrillHTTP()
-        let edgeTrust = RemoteTrustStore(configuration: edgeIssuers, fetcher: AsyncHTTPClientFetcher(timeout: 5, client: http.edgeClient),
-                                         cache: cache, now: clock.reader)
-        let edgeAlerts = AlertCenter(logger: Self.logger("keybound.alerts", verbose: verbose), now: clock.reader)
-        // The edge is `keybound mail serve`'s assembly (``RemoteMail``) over the same mailboxes and audit log.
-        // (A Result, not a `catch` that awaits: see docs/compiler-notes.md.)
-        let remote: RemoteMail
-        switch Result(catching: { try RemoteMail.makeLegacy(store: mail.store, audit: mail.audit, trust: edgeTrust, client: http.edgeClient,
-                                                            logger: logger, alerts: edgeAlerts, now: clock.reader, clock: verification) }) {
+        let credentials = Dictionary(uniqueKeysWithValues: tenants.map {
+            ($0.url, StreamCredentials.clientSecretBasic(clientID: DrillCast.edgeClientID, secret: edgeSecret))
+        })
+        // The edge and the legacy validator are `keybound mail serve`'s assembly (``RemoteMail``)
+        // over the same mailboxes and audit log. (A Result, not a `catch` that awaits: see docs/compiler-notes.md.)
+        let edge: RemoteFrontEnd, legacy: RemoteFrontEnd
+        switch Result(catching: {
+            (try remoteFrontEnd(tenants: tenants, mail: mail, http: http, clock: clock, verification: verification, verbose: verbose,
+                                url: "http://127.0.0.1:\(ports[2])", logger: logger) { trust, alerts in
+                try RemoteMail.make(store: mail.store, audit: mail.audit, trust: trust, client: http.edgeClient, credentials: credentials,
+                                    issuanceCheck: RemoteIssuanceCheck(), logger: logger, alerts: alerts, now: clock.reader, clock: verification)
+            },
+             try remoteFrontEnd(tenants: tenants, mail: mail, http: http, clock: clock, verification: verification, verbose: verbose,
+                                url: "http://127.0.0.1:\(ports[3])", logger: logger) { trust, alerts in
+                try RemoteMail.makeLegacy(store: mail.store, audit: mail.audit, trust: trust, client: http.edgeClient,
+                                          logger: logger, alerts: alerts, now: clock.reader, clock: verification)
+            })
+        }) {
         case .success(let made):
-            remote = made
+            (edge, legacy) = made
         case .failure(let error):
             await http.shutdown()
             throw error
         }
-        let edge = remote.service
 
         let provider = Application(router: ProviderAssembly.router(context: context, auditLog: stores.postgres == nil ? nil : mail.audit),
                                    configuration: .init(address: .hostname("127.0.0.1", port: ports[0]), serverName: "keybound"),
                                    logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [provider, mail.application(host: "127.0.0.1", port: ports[1], logger: logger),
-                       edge.application(host: "127.0.0.1", port: ports[2], logger: logger)],
+                       edge.service.application(host: "127.0.0.1", port: ports[2], logger: logger),
+                       legacy.service.application(host: "127.0.0.1", port: ports[3], logger: logger)],
             logger: logger))
         let services = Task { try await group.run() }
-        // The push channel runs apart from the servers so that it can be stopped first (see ``stop()``).
-        let push = remote.subscribers
-        let subscriber = Task { for channel in push { try? await channel.run() } }
+        // The event streams run apart from the servers so that they can be stopped first (see ``stop()``).
+        let streams = edge.subscribers + legacy.subscribers
+        let subscriber = Task {
+            await withDiscardingTaskGroup { group in
+                for stream in streams { group.addTask { try? await stream.run() } }
+            }
+        }
         let world = DrillWorld(directory: directory, clock: clock, context: context, stores: stores, tenants: tenants, mail: mail, edge: edge,
-                               edgeTrust: edgeTrust, edgeAlerts: edgeAlerts, urls: ports.map { "http://127.0.0.1:\($0)" },
+                               legacy: legacy, urls: ports.map { "http://127.0.0.1:\($0)" },
                                http: http, services: services, subscriber: subscriber)
         do {
             try await world.waitUntilReady()
@@ -146,8 +188,21 @@ final class DrillWorld: Sendable {
         return world
     }
 
+    /// A remote front end: its own trust store (through the drill's HTTP client), alerts and
+    /// service, made by `make`.
+    private static func remoteFrontEnd(tenants: [DrillTenant], mail: MailService, http: DrillHTTP, clock: DrillClock,
+                                       verification: VerificationClock, verbose: Bool, url: String, logger: Logger,
+                                       make: (RemoteTrustStore, AlertCenter) throws -> RemoteMail) throws -> RemoteFrontEnd {
+        let issuers = try RemoteTrustStore.Configuration(issuers: tenants.map { RemoteTrustStore.Issuer(url: $0.url, tenantID: $0.tenantID) })
+        let trust = RemoteTrustStore(configuration: issuers, fetcher: AsyncHTTPClientFetcher(timeout: 5, client: http.edgeClient),
+                                     cache: VerifiedTokenCache(), now: clock.reader)
+        let alerts = AlertCenter(logger: Self.logger("keybound.alerts", verbose: verbose), now: clock.reader)
+        let remote = try make(trust, alerts)
+        return RemoteFrontEnd(service: remote.service, trust: trust, alerts: alerts, subscribers: remote.subscribers, url: url)
+    }
+
     private func waitUntilReady() async throws {
-        for base in [providerURL, mailURL, edgeURL] {
+        for base in [providerURL, mailURL, edge.url, legacy.url] {
             var ready = false
             for _ in 0..<200 where !ready {
                 ready = (try? await http.get(base + "/health"))?.status == 200
@@ -156,19 +211,43 @@ final class DrillWorld: Sendable {
             guard ready else { throw StormDrillError("\(base) did not start") }
         }
         try await waitForEdgeKeys()
+        try await waitForEdgeFeeds()
     }
 
-    /// Waits until the edge has loaded every issuer's key set (the push channel loads it once
-    /// connected); after 5 s it fetches the key sets itself.
-    func waitForEdgeKeys() async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while tenants.contains(where: { !edgeTrust.isLoaded($0.url) }) && ContinuousClock.now < deadline {
+    /// Waits (up to 10 s) until the edge hears every issuer's issuance feed: until then it refuses
+    /// every token (`ledger_unavailable`), as it must.
+    private func waitForEdgeFeeds() async throws {
+        guard let feeds = edge.subscribers.lazy.compactMap({ $0 as? TokenEventSubscriber }).first else {
+            throw StormDrillError("the mail edge follows no issuance feed")
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !tenants.allSatisfy({ feeds.issuance?.feeds.isFresh(issuer: $0.url, staleness: 30) == true }) {
+            guard ContinuousClock.now < deadline else {
+                let missing = tenants.first { feeds.issuance?.feeds.isFresh(issuer: $0.url, staleness: 30) != true }
+                throw StormDrillError("the mail edge never heard the issuance feed of \(missing?.url ?? "?"): \(missing.flatMap { feeds.lastError(of: $0.url) } ?? "?")")
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
-        await edgeTrust.refreshAll()
-        if let missing = tenants.first(where: { !edgeTrust.isLoaded($0.url) }) {
-            throw StormDrillError("the mail edge could not load the keys of \(missing.url): \(edgeTrust.lastError(missing.url) ?? "?")")
+    }
+
+    /// Waits until the edge and the legacy validator have loaded every issuer's key set (the push
+    /// channel loads it once connected); after 5 s they fetch the key sets themselves.
+    func waitForEdgeKeys() async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        for frontEnd in [edge, legacy] {
+            while tenants.contains(where: { !frontEnd.trust.isLoaded($0.url) }) && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            await frontEnd.trust.refreshAll()
+            if let missing = tenants.first(where: { !frontEnd.trust.isLoaded($0.url) }) {
+                throw StormDrillError("\(frontEnd.url) could not load the keys of \(missing.url): \(frontEnd.trust.lastError(missing.url) ?? "?")")
+            }
         }
+    }
+
+    /// Fetches every remote front end's key sets again (they expire overnight on simulated time).
+    func refreshRemoteKeys() async {
+        for frontEnd in [edge, legacy] { await frontEnd.trust.refreshAll() }
     }
 
     /// Whether the edge's trust store already holds `keyID` of `issuer` as revoked.
@@ -176,7 +255,7 @@ final class DrillWorld: Sendable {
         edgeTrust.trustStore().issuer(issuer)?.key(withID: keyID)?.lifecycle.revocation != nil
     }
 
-    /// Stops the push channel, then the servers (a few seconds at most).
+    /// Stops the event streams, then the servers (a few seconds at most).
     ///
     /// Order matters: a server task cancelled while a new connection waits to be accepted traps in
     /// NIO ("Deinited NIOAsyncWriter without calling finish()"). So every client stops first — the

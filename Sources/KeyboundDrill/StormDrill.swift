@@ -11,8 +11,9 @@ import KeyboundStore
 /// traffic, then plays the attacker with the consumer realm's signing key: tokens claiming the
 /// enterprise tenants (refused, `issuer_key_mismatch`, alerted), consumer tokens naming an
 /// enterprise tenant's `tid` (refused, `tenant_mismatch`: a tenant is (issuer, tid)), and consumer
-/// tokens with perfect signatures (refused by the ledger check; the delegated ones served by the
-/// validator without it and found by the hunt). It compares every forged token with what a kid-only validator would have accepted, runs
+/// tokens with perfect signatures (refused by the ledger check and, at the edge, by the issuance
+/// feed; the delegated ones served by the legacy validator, whose check is skipped, and found by
+/// the hunt). It compares every forged token with what a kid-only validator would have accepted, runs
 /// the hunt and `incident respond`, and checks that legitimate users keep working.
 package enum StormDrill {
     /// Runs the drill, calling `output` with each line of the report as it happens.
@@ -137,9 +138,10 @@ package enum StormDrill {
         run.table(["Service", "URL", "What it is"], [
             ["Provider", world.providerURL, "issuers consumers (consumer realm), contoso and fabrikam (enterprise tenants)"],
             ["Keybound Mail", world.mailURL, "inside the provider: its trust, plus the issuance-ledger check"],
-            ["Mail edge", world.edgeURL, "like `keybound mail serve`: keys from JWKS and push, no ledger"],
+            ["Mail edge", world.edgeURL, "like `keybound mail serve`: keys from JWKS and push, the issuers' issuance feeds"],
+            ["Legacy validator", world.legacy.url, "the same with --unsafe-skip-issuance-check for every issuer: no issuance check"],
         ])
-        run.say("  Both mail front ends write one audit log. Data: \(world.storeDescription)"
+        run.say("  The three mail front ends write one audit log. Data: \(world.storeDescription)"
                 + (run.keptDirectory || world.storeDescription != world.directory.path ? "" : " (removed at the end)"))
     }
 
@@ -155,8 +157,8 @@ package enum StormDrill {
 
     private static func alertCounts(_ world: DrillWorld) -> [String: [String: Int]] {
         var counts: [String: [String: Int]] = [:]
-        for (frontEnd, alerts) in [(FrontEnd.keyboundMail, world.context.alerts.alerts()), (.edge, world.edgeAlerts.alerts())] {
-            for alert in alerts { counts[frontEnd.rawValue, default: [:]][alert.code, default: 0] += 1 + alert.suppressed }
+        for frontEnd in FrontEnd.allCases {
+            for alert in world.alerts(of: frontEnd) { counts[frontEnd.rawValue, default: [:]][alert.code, default: 0] += 1 + alert.suppressed }
         }
         return counts
     }

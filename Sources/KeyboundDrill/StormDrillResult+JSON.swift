@@ -39,7 +39,8 @@ extension StormDrillResult {
                 .object(JSONObject(["token": .string(verdict.token), "claimed_issuer": .string(verdict.claimedIssuer),
                                     "kid_only_validator": .string(verdict.kidOnlyAccepted ? "accepted" : "rejected"),
                                     "keybound_verifier_without_ledger": .string(verdict.keyboundSignatureCheck),
-                                    "keybound_mail": .string(verdict.keyboundMail), "mail_edge": .string(verdict.mailEdge)]))
+                                    "keybound_mail": .string(verdict.keyboundMail), "mail_edge": .string(verdict.mailEdge),
+                                    "legacy_validator": .string(verdict.legacyValidator)]))
             }),
             "alerts": .object(alertsObject),
             "tenant_boundary": .object(JSONObject([

@@ -42,7 +42,7 @@ package struct StormDrillResult: Sendable {
         package let mailbox: String?
         /// The request's path (`/users/…/messages`, `/me/messages`, `/audit/records`), query included.
         package let path: String
-        /// `keybound_mail` or `mail_edge`.
+        /// `keybound_mail`, `mail_edge` or `legacy_validator`.
         package let frontEnd: String
         /// The HTTP status.
         package let status: Int
@@ -70,6 +70,8 @@ package struct StormDrillResult: Sendable {
         package let keyboundMail: String
         /// The mail edge's answer: `served` or the code.
         package let mailEdge: String
+        /// The legacy validator's answer (the issuance check skipped): `served` or the code.
+        package let legacyValidator: String
     }
 
     /// A first-time-access lead of the hunt (a lead, not a verdict).
@@ -161,7 +163,7 @@ package struct StormDrillResult: Sendable {
     package let verdicts: [Verdict]
     /// What the tenant-crossing forgeries left behind.
     package let tenantBoundary: TenantBoundary
-    /// Alerts raised, per front end (`keybound_mail`, `mail_edge`) and code.
+    /// Alerts raised, per front end (`keybound_mail`, `mail_edge`, `legacy_validator`) and code.
     package let alerts: [String: [String: Int]]
     /// The hunt's malicious findings per kind (`forged_token`, `cross_issuer_key`, …).
     package let findings: [String: Int]

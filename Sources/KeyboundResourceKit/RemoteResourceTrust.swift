@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import Keybound
 import ServiceLifecycle
 import KeyboundValidation
@@ -36,32 +37,38 @@ public enum RemoteResourceTrust {
                  keyEvents: KeyEventSubscriber(store: trust, credentials: credentials, onEvent: onKeyEvent), onTokenRevoked: onTokenRevoked)
     }
 
-    /// As above, the key-event stream going through `client` (which must not follow redirects;
-    /// the drill's, so that it can be shut down before the servers), without token events: a
-    /// legacy validator, whose issuance check must be skipped for every issuer it trusts.
-    package static func make(audience: String, trust: RemoteTrustStore, client: HTTPClient, issuanceCheck: RemoteIssuanceCheck,
-                             clock: VerificationClock) throws(PolicyError) -> ResourceTrust {
-        try make(audience: audience, trust: trust, credentials: [:], issuanceCheck: issuanceCheck, clock: clock,
-                 keyEvents: KeyEventSubscriber(store: trust, client: client), onTokenRevoked: { _ in })
+    /// As above, every stream and status call going through `client` (which must not follow
+    /// redirects; the drill's, so that it can be shut down before the servers). Key events are
+    /// followed anonymously.
+    package static func make(audience: String, trust: RemoteTrustStore, client: HTTPClient, credentials: [String: StreamCredentials],
+                             issuanceCheck: RemoteIssuanceCheck, clock: VerificationClock) throws(PolicyError) -> ResourceTrust {
+        try make(audience: audience, trust: trust, credentials: credentials, issuanceCheck: issuanceCheck, clock: clock,
+                 keyEvents: KeyEventSubscriber(store: trust, client: client), client: client, onTokenRevoked: { _ in })
     }
 
     private static func make(audience: String, trust: RemoteTrustStore, credentials: [String: StreamCredentials],
                              issuanceCheck: RemoteIssuanceCheck, clock: VerificationClock, keyEvents: KeyEventSubscriber,
+                             client: HTTPClient? = nil,
                              onTokenRevoked: @escaping @Sendable (TokenEventNotice) -> Void) throws(PolicyError) -> ResourceTrust {
         let revoked = RevokedTokens()
         let policy = try VerificationPolicy(audience: audience, additionalChecks: [RevokedTokenCheck(revoked)])
         let feed = IssuanceFeed(maximumEntries: issuanceCheck.maximumEntries)
-        let check = IssuanceFeedCheck(
-            issued: feed.issued, feeds: feed.feeds,
-            status: HTTPIssuanceStatus(endpoint: { issuer in trust.issuanceFeed(issuer)?.status }, credentials: credentials),
-            limits: issuanceCheck.limits, applies: { issuer in issuanceCheck.state(of: issuer, in: trust) == .on })
+        let endpoint: @Sendable (String) -> URL? = { issuer in trust.issuanceFeed(issuer)?.status }
+        let status = client.map { HTTPIssuanceStatus(endpoint: endpoint, credentials: credentials, timeout: .seconds(2), client: $0) }
+            ?? HTTPIssuanceStatus(endpoint: endpoint, credentials: credentials)
+        let check = IssuanceFeedCheck(issued: feed.issued, feeds: feed.feeds, status: status, limits: issuanceCheck.limits,
+                                      applies: { issuer in issuanceCheck.state(of: issuer, in: trust) == .on })
         let followed = trust.configuration.issuers.compactMap { issuer in
             credentials[issuer.url].map { TokenEventSubscriber.Issuer(url: issuer.url, credentials: $0) }
         }
         var subscribers: [any Service] = [keyEvents]
         if !followed.isEmpty {
-            subscribers.append(TokenEventSubscriber(issuers: followed, revoked: revoked, cache: trust.cache, issuance: feed,
-                                                    now: { clock.now() }, onEvent: onTokenRevoked))
+            let now: @Sendable () -> Date = { clock.now() }
+            subscribers.append(client.map {
+                TokenEventSubscriber(issuers: followed, revoked: revoked, cache: trust.cache, issuance: feed, client: $0, now: now,
+                                     onEvent: onTokenRevoked)
+            } ?? TokenEventSubscriber(issuers: followed, revoked: revoked, cache: trust.cache, issuance: feed, now: now,
+                                      onEvent: onTokenRevoked))
         }
         // A stale feed also ends its issuer's cached tokens, so that every token is checked (and refused).
         subscribers.append(IssuanceFeedWatchdog(feeds: feed.feeds, issuers: trust.configuration.issuers.map(\.url),

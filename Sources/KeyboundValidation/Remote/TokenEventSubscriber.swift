@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Keybound
 import ServiceLifecycle
@@ -61,6 +62,17 @@ public final class TokenEventSubscriber: IssuerStreamSubscriber, Sendable {
                             onEvent: @escaping @Sendable (TokenEventNotice) -> Void = { _ in }) {
         self.init(issuers: issuers, revoked: revoked, cache: cache, issuance: issuance, configuration: configuration,
                   opener: AsyncHTTPClientEventStreamOpener(idleTimeout: configuration.idleTimeout, maximumBufferedChunks: 256),
+                  now: now, onEvent: onEvent)
+    }
+
+    /// As the public initializer, the streams going through `client`, which must not follow
+    /// redirects (see ``OutgoingHTTP/makeOwnedClient()``).
+    package convenience init(issuers: [Issuer], revoked: RevokedTokens, cache: VerifiedTokenCache?, issuance: IssuanceFeed?,
+                             client: HTTPClient, now: @escaping @Sendable () -> Date,
+                             onEvent: @escaping @Sendable (TokenEventNotice) -> Void) {
+        let configuration = EventStreamConfiguration()
+        self.init(issuers: issuers, revoked: revoked, cache: cache, issuance: issuance, configuration: configuration,
+                  opener: AsyncHTTPClientEventStreamOpener(idleTimeout: configuration.idleTimeout, maximumBufferedChunks: 256, client: client),
                   now: now, onEvent: onEvent)
     }
 

@@ -35,19 +35,20 @@ struct StormDrillTests {
 
         // (a) Cross-issuer forgeries: refused everywhere with issuer_key_mismatch, each one alerted.
         let crossIssuer = result.attempts.filter { $0.token.hasPrefix("A") }
-        #expect(crossIssuer.count == 8, "4 tokens, each to both front ends")
+        #expect(crossIssuer.count == 12, "4 tokens, each to the three front ends")
         #expect(crossIssuer.allSatisfy { $0.status == 401 && $0.code == "issuer_key_mismatch" && $0.itemsRead == 0 })
         #expect(Set(crossIssuer.map(\.claimedIssuer)) == ["contoso", "fabrikam"])
         #expect(result.alerts["keybound_mail"]?["issuer_key_mismatch"] == 4)
         #expect(result.alerts["mail_edge"]?["issuer_key_mismatch"] == 4)
+        #expect(result.alerts["legacy_validator"]?["issuer_key_mismatch"] == 4)
 
         // The same mistake one level up: consumer-issuer tokens with perfect signatures naming an
         // enterprise tenant's tid, for its audit feed, its executive's mail and a squatted mailbox:
-        // refused with tenant_mismatch at both front ends, and nothing of the enterprises reached.
+        // refused with tenant_mismatch at every front end, and nothing of the enterprises reached.
         let crossing = result.attempts.filter { $0.token.hasPrefix("T") }
-        #expect(crossing.count == 12, "3 tokens per enterprise, each to both front ends")
+        #expect(crossing.count == 18, "3 tokens per enterprise, each to the three front ends")
         #expect(crossing.allSatisfy { $0.status == 401 && $0.code == "tenant_mismatch" && $0.itemsRead == 0 && $0.claimedIssuer == "consumers" })
-        for frontEnd in ["keybound_mail", "mail_edge"] {
+        for frontEnd in ["keybound_mail", "mail_edge", "legacy_validator"] {
             #expect(Set(crossing.filter { $0.frontEnd == frontEnd }.map(\.path)) == [
                 "/audit/records?limit=100", "/me/messages?$top=5",
                 "/users/diego@contoso.example/messages?$top=5", "/users/nestor@fabrikam.example/messages?$top=5",
@@ -63,8 +64,9 @@ struct StormDrillTests {
         #expect(result.tenantBoundary.tidOnlyFeedRecords["contoso"] ?? 0 >= result.tenantBoundary.feedRecords["contoso"] ?? 0,
                 "a feed by tid alone holds at least the tenant's own records")
 
-        // (b) Same-issuer forgeries: cryptographically valid, refused by the ledger check. The
-        // validator without it serves the delegated ones (B1, B2) and refuses the application token
+        // (b) Same-issuer forgeries: cryptographically valid, refused by the ledger check inside the
+        // provider and by the issuance feed at the edge, in another process. The legacy validator,
+        // its check skipped, serves the delegated ones (B1, B2) and refuses the application token
         // (B3): a consumer realm has no tenant-wide roles. The hunt finds them as forged tokens.
         let sameIssuer = result.verdicts.filter { $0.token.hasPrefix("B") }
         #expect(sameIssuer.count == 3)
@@ -73,20 +75,23 @@ struct StormDrillTests {
         #expect(consumer.filter { $0.frontEnd == "keybound_mail" }.allSatisfy { $0.code == "token_not_issued" })
         #expect(result.alerts["keybound_mail"]?["token_not_issued"] == 3)
         let atEdge = consumer.filter { $0.frontEnd == "mail_edge" }
-        let served = atEdge.filter(\.served)
+        #expect(atEdge.map(\.token) == ["B1", "B2", "B3"] && atEdge.allSatisfy { $0.status == 401 && $0.code == "token_not_issued" })
+        #expect(result.alerts["mail_edge"]?["token_not_issued"] == 3)
+        let atLegacy = consumer.filter { $0.frontEnd == "legacy_validator" }
+        let served = atLegacy.filter(\.served)
         #expect(served.map(\.token) == ["B1", "B2"] && served.allSatisfy { $0.itemsRead > 0 })
-        #expect(atEdge.filter { !$0.served }.map { "\($0.token) \($0.status) \($0.code ?? "-")" } == ["B3 403 consumer_realm_role"])
+        #expect(atLegacy.filter { !$0.served }.map { "\($0.token) \($0.status) \($0.code ?? "-")" } == ["B3 403 consumer_realm_role"])
         #expect(Set(served.map(\.tokenID)).isSubset(of: Set(result.forgedTokenIDs)), "every served forgery is a forged-token finding")
         #expect(Set(consumer.map(\.tokenID)).isSubset(of: Set(result.forgedTokenIDs)), "every consumer forgery is a forged-token finding")
-        #expect(result.findings["forged_token"] == 5, "3 ledger refusals at Keybound Mail, 2 served at the edge")
-        #expect(result.findings["cross_issuer_key"] == 8)
+        #expect(result.findings["forged_token"] == 8, "3 refusals each at Keybound Mail and the edge, 2 served at the legacy validator")
+        #expect(result.findings["cross_issuer_key"] == 12)
         #expect(Set(crossIssuer.map(\.tokenID)).isSubset(of: Set(result.crossIssuerTokenIDs)))
         #expect(result.falsePositives == 0)
 
         // (c) The kid-only validator accepts every attacker token.
         #expect(result.verdicts.count == 13)
         #expect(result.verdicts.allSatisfy { $0.kidOnlyAccepted })
-        #expect(result.verdicts.allSatisfy { $0.keyboundMail != "served" })
+        #expect(result.verdicts.allSatisfy { $0.keyboundMail != "served" && $0.mailEdge != "served" })
 
         // First-time access: the legitimately new application is a lead, not a finding.
         #expect(result.leads.contains { $0.clientID == "contoso-archiver" && !$0.isAttacker })
@@ -97,7 +102,7 @@ struct StormDrillTests {
         #expect(incident.closed)
         #expect(incident.steps == ["revoke_key", "activate_fresh_key", "revoke_tokens", "hunt", "write_notices", "close"])
         // A notice goes wherever verified records show the attacker reached or targeted: the consumer
-        // realm, whose mail the edge served. Refused tokens naming contoso or fabrikam prove nothing.
+        // realm, whose mail the legacy validator served. Refused tokens naming contoso or fabrikam prove nothing.
         #expect(incident.mustNotify == ["consumers"])
         #expect(incident.notices.keys.contains("consumers"))
         #expect(incident.notices.values.allSatisfy { $0.count == 2 }, "Markdown and JSON")
@@ -113,7 +118,7 @@ struct StormDrillTests {
         #expect(result.aftermath.first { $0.tenant == "consumers" }.map { $0.applicationWorks == nil && $0.applicationAnswer == "none" } == true)
         #expect(result.aftermath.filter { $0.tenant != "consumers" }.allSatisfy { $0.peopleSignedInAgain == 0 })
         let after = result.attempts.filter { $0.token == "C1" }
-        #expect(after.count == 2 && after.allSatisfy { $0.status == 401 && $0.code == "key_revoked" })
+        #expect(after.count == 3 && after.allSatisfy { $0.status == 401 && $0.code == "key_revoked" })
 
         // The report a newcomer reads.
         let report = lines.all
