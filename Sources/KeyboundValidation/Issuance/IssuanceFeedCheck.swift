@@ -41,6 +41,32 @@ public struct IssuanceFeedCheck: OnlineTokenCheck {
     let applies: @Sendable (String) -> Bool
     private let waiting: BoundedCount
     private let statusCalls: BoundedCount
+    private let counters = Counters()
+
+    /// How the tokens judged so far were judged (for metrics and benchmarks).
+    public struct Statistics: Sendable, Equatable {
+        /// Tokens the set held when they arrived.
+        public var heldAtOnce = 0
+        /// Tokens that waited for their feed entry.
+        public var waited = 0
+        /// Of those, the ones whose entry came within the race window.
+        public var foundAfterWaiting = 0
+        /// Status calls made.
+        public var statusCalls = 0
+
+        /// Counts as given.
+        public init(heldAtOnce: Int = 0, waited: Int = 0, foundAfterWaiting: Int = 0, statusCalls: Int = 0) {
+            (self.heldAtOnce, self.waited, self.foundAfterWaiting, self.statusCalls) = (heldAtOnce, waited, foundAfterWaiting, statusCalls)
+        }
+    }
+
+    private final class Counters: Sendable {
+        let statistics = Mutex(Statistics())
+        func count(_ change: (inout Statistics) -> Void) { statistics.withLock { change(&$0) } }
+    }
+
+    /// How the tokens judged so far were judged.
+    public var statistics: Statistics { counters.statistics.withLock { $0 } }
 
     /// A check over `issued`, whose feeds report to `feeds`, asking `status` as the last resort.
     /// It judges the tokens of the issuers for which `applies` is true (by default every issuer);
@@ -75,13 +101,18 @@ public struct IssuanceFeedCheck: OnlineTokenCheck {
             case .notHeld: nil
             }
         }
-        if let verdict = judged() { return verdict }
+        if let verdict = judged() {
+            counters.count { $0.heldAtOnce += 1 }
+            return verdict
+        }
+        counters.count { $0.waited += 1 }
         guard waiting.enter(issuer) else {
             return reject(.ledgerUnavailable, "too many tokens are waiting for the issuance feed")
         }
         defer { waiting.leave(issuer) }
         // Held once the wait ends unless the set was full: then ask the provider.
         if await issued.waitForEntry(issuer: issuer, tokenID: tokenID, timeout: limits.raceWindow), let verdict = judged() {
+            counters.count { $0.foundAfterWaiting += 1 }
             return verdict
         }
         guard let status else {
@@ -93,6 +124,7 @@ public struct IssuanceFeedCheck: OnlineTokenCheck {
             return reject(.ledgerUnavailable, "too many issuance status calls are in flight")
         }
         defer { statusCalls.leave(issuer) }
+        counters.count { $0.statusCalls += 1 }
         switch await status.status(issuer: issuer, tokenID: tokenID) {
         case .issued(let claimsDigest, let expiresAt):
             guard claimsDigest == digest else { return reject(.tokenClaimsMismatch, "the issuer issued this jti with other claims") }

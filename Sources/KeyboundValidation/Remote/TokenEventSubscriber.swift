@@ -54,12 +54,19 @@ public final class TokenEventSubscriber: IssuerStreamSubscriber, Sendable {
     public let board: EventStreamStatusBoard
 
     /// A subscriber for `issuers`, filling `revoked`, evicting from `cache` and, with `issuance`,
-    /// holding the issuance feed (whose entries expire by `now`, the verifier's clock). `onEvent` is
-    /// called after each revocation was applied (keep it quick).
+    /// holding the issuance feed (whose entries expire by the wall clock). `onEvent` is called after
+    /// each revocation was applied (keep it quick).
     public convenience init(issuers: [Issuer], revoked: RevokedTokens, cache: VerifiedTokenCache?, issuance: IssuanceFeed? = nil,
                             configuration: EventStreamConfiguration = EventStreamConfiguration(),
-                            now: @escaping @Sendable () -> Date = { Date() },
                             onEvent: @escaping @Sendable (TokenEventNotice) -> Void = { _ in }) {
+        self.init(issuers: issuers, revoked: revoked, cache: cache, issuance: issuance, configuration: configuration,
+                  now: { Date() }, onEvent: onEvent)
+    }
+
+    /// As above, the feed's entries expiring by `now` (the verifier's clock).
+    public convenience init(issuers: [Issuer], revoked: RevokedTokens, cache: VerifiedTokenCache?, issuance: IssuanceFeed?,
+                            configuration: EventStreamConfiguration = EventStreamConfiguration(),
+                            now: @escaping @Sendable () -> Date, onEvent: @escaping @Sendable (TokenEventNotice) -> Void) {
         self.init(issuers: issuers, revoked: revoked, cache: cache, issuance: issuance, configuration: configuration,
                   opener: AsyncHTTPClientEventStreamOpener(idleTimeout: configuration.idleTimeout, maximumBufferedChunks: 256),
                   now: now, onEvent: onEvent)

@@ -189,6 +189,10 @@ struct IssuanceFeedCheckTests {
         let revoked = IssuanceFeedCheck(issued: set, feeds: feeds(heard: [contoso]), status: FixedStatus(answer: .revoked),
                                         limits: { var limits = IssuanceFeedCheck.Limits(); limits.raceWindow = .milliseconds(1); return limits }())
         #expect(Self.code(await revoked.check(try token(contoso), now: clock.now)) == "token_revoked")
+        let held = try token(contoso)
+        publish(held, in: set)
+        #expect(Self.code(await revoked.check(held, now: clock.now)) == nil)
+        #expect(revoked.statistics == IssuanceFeedCheck.Statistics(heldAtOnce: 1, waited: 1, foundAfterWaiting: 0, statusCalls: 1))
 
         let onlyContoso = IssuanceFeedCheck(issued: set, feeds: IssuanceFeedClock(), status: nil,
                                             applies: { $0.isExactly(contoso.identifier) })
