@@ -56,6 +56,7 @@ let package = Package(
                 .product(name: "KeyboundValidation", package: root),
                 .product(name: "KeyboundMail", package: root),
                 .product(name: "KeyboundAudit", package: root),
+                .product(name: "KeyboundResourceKit", package: root),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

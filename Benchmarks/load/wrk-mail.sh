@@ -8,6 +8,9 @@
 #   verify+audit   full signature verification and ledger check on every request, audit record per request
 #   cached         its own verified-token cache and the ledger check, no audit
 #   no-auth        no authentication, no audit (a fixed identity): the baseline
+#   edge           the mail edge as `keybound mail serve` builds it: remote trust, its cache, the issuance
+#                  check fed by contoso's issuance feed, audit record per request
+#   edge-skip      the same edge with the issuance check skipped (--unsafe-skip-issuance-check)
 #
 # The server has the provider issue KEYBOUND_MAIL_TOKENS distinct tokens (default 10,000, to 100
 # applications, each in the issuance ledger); every request carries one of them, chosen
@@ -40,7 +43,7 @@ token=$(head -n 1 "$KEYBOUND_TOKENS")
 path="/users/adele@contoso.example/messages"
 
 # Every configuration must answer 200 to the benchmark request, or the numbers mean nothing.
-for offset in 1 2 3 4; do
+for offset in 1 2 3 4 6 7; do
     curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$((base + offset))$path" >/dev/null \
         || { echo "port $((base + offset)) refused the benchmark request" >&2; exit 1; }
 done
@@ -68,11 +71,13 @@ for _ in $(seq 1 "$rounds"); do
     cached_run cached+audit $((base + 1))
     cached_run cached $((base + 3))
     results+=("$(wrk_run verify+audit "http://127.0.0.1:$((base + 2))$path" -s "$root/Benchmarks/load/zipf-tokens.lua")")
+    cached_run edge-skip $((base + 7))
+    cached_run edge $((base + 6))
 done
 
 baseline=$(summary no-auth | awk '{print $1}')
 printf '| Configuration | Median requests/s | ÷ no-auth | Runs (requests/s) | non-2xx | socket errors | cache hits / lookups |\n|---|---|---|---|---|---|---|\n'
-for name in no-auth cached+audit cached verify+audit; do
+for name in no-auth cached+audit cached verify+audit edge-skip edge; do
     read -r median non2xx errors all <<<"$(summary "$name")"
     ratio=$(awk -v a="$median" -v b="$baseline" 'BEGIN { printf "%.2f", a / b }')
     rate="-"
@@ -81,3 +86,5 @@ for name in no-auth cached+audit cached verify+audit; do
     fi
     printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$median" "$ratio" "$all" "$non2xx" "$errors" "$rate"
 done
+edge=$(summary edge | awk '{print $1}'); skip=$(summary edge-skip | awk '{print $1}')
+awk -v a="$edge" -v b="$skip" 'BEGIN { printf "\nthe mail edge with the issuance check ÷ without it: %.3f (target >= 0.9)\n", a / b }'

@@ -5,6 +5,7 @@ import KeyboundApp
 import KeyboundAudit
 import KeyboundHummingbird
 import KeyboundValidation
+import KeyboundResourceKit
 @_spi(Benchmarking) import KeyboundMail
 @_spi(Plumbing) import KeyboundServer
 import KeyboundStore
@@ -24,7 +25,9 @@ import FoundationNetworking
 /// | base+2 | bearer validation with the ledger check on every request (no cache), and auditing |
 /// | base+3 | bearer validation with a cache of its own and the ledger check, no auditing |
 /// | base+4 | no authentication and no auditing: a fixed identity (the baseline) |
-/// | base+5 | `GET /cache`: the two caches' hit and miss counts |
+/// | base+5 | `GET /cache`: the caches' hit and miss counts |
+/// | base+6 | the mail edge, as `keybound mail serve` builds it: remote trust over HTTP, the verified-token cache, the issuance check fed by contoso's issuance feed, and auditing |
+/// | base+7 | the same edge with `--unsafe-skip-issuance-check` for contoso (its own cache) |
 ///
 /// Before serving, it registers `--applications` applications at contoso (default 100) and has the
 /// provider issue `--tokens` distinct access tokens (default 10,000) to them over HTTP, each in the
@@ -50,7 +53,7 @@ struct MailLoadServer {
         // Long enough that no token expires during a run of several minutes.
         configuration.accessTokenLifetime = 3_600
         let context = ProviderContext(manager: manager, store: try SQLiteProviderStore(directory: directory), configuration: configuration)
-        _ = try await DevelopmentBootstrap.run(context: context, now: Date())
+        let bootstrapped = try await DevelopmentBootstrap.run(context: context, now: Date())
         let contoso = try await manager.issuer(id: DevelopmentBootstrap.tenantIssuerID)
         let applications = try await MailLoadTokens.registerApplications(applicationCount, issuer: contoso, store: context.store, now: Date())
         // What ships: Keybound Mail as `keybound serve --with-mail` builds it (cache and ledger check).
@@ -82,7 +85,7 @@ struct MailLoadServer {
         let verifier = await TokenVerifier(trust: try keys.currentTrust().trust, policy: shippedPolicy)
         // Every token must pass the shipped policy, ledger check included, or the load measures refusals.
         for token in tokens {
-            guard case .verified(let verified) = verifier.verify(token), await ledgerCheck.check(verified, now: Date()) == nil else {
+            guard case .verified(let verified) = verifier.verify(token), case .accept = await ledgerCheck.check(verified, now: Date()) else {
                 fatalError("an issued token does not verify with the ledger check")
             }
         }
@@ -90,7 +93,32 @@ struct MailLoadServer {
         guard Set(tokens).count == tokens.count else { fatalError("the provider issued a token twice") }
         try Data(tokens.map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: tokenFile))
         let identity = KeyboundIdentity(verified)
-        let report = MailLoadCacheReport(caches: [("cached+audit", auditedCache), ("cached", ownCache)])
+        // The mail edges, trusting contoso over HTTP as a validator in another process does.
+        guard let mailClient = bootstrapped.first(where: { $0.issuer.id == contoso.id }) else { fatalError("no contoso credentials") }
+        let credentials = [contoso.url: StreamCredentials.clientSecretBasic(clientID: mailClient.mailServerClientID, secret: mailClient.mailServerSecret)]
+        func edge(_ check: RemoteIssuanceCheck) async throws -> (RemoteMail, VerifiedTokenCache) {
+            let cache = VerifiedTokenCache()
+            let trust = RemoteTrustStore(configuration: try .init(issuers: [.init(url: contoso.url)]), cache: cache)
+            let remote = try RemoteMail.make(store: audited.store, audit: audited.audit, trust: trust, credentials: credentials,
+                                             issuanceCheck: check, logger: logger)
+            await trust.refreshAll()
+            guard trust.isLoaded(contoso.url) else { fatalError("the edge could not load contoso's keys: \(trust.lastError(contoso.url) ?? "?")") }
+            return (remote, cache)
+        }
+        let (checkedEdge, checkedCache) = try await edge(RemoteIssuanceCheck())
+        let (skippingEdge, skippingCache) = try await edge(RemoteIssuanceCheck(skipped: [contoso.url]))
+        let edgeStreams = checkedEdge.subscribers + skippingEdge.subscribers
+        let streams = Task { await withDiscardingTaskGroup { group in for stream in edgeStreams { group.addTask { try? await stream.run() } } } }
+        defer { streams.cancel() }
+        // Every token must be in the checked edge's feed before measuring: the backlog is all of them.
+        guard let feed = checkedEdge.subscribers.lazy.compactMap({ $0 as? TokenEventSubscriber }).first?.issuance else {
+            fatalError("the checked edge follows no issuance feed")
+        }
+        let feedDeadline = ContinuousClock.now + .seconds(60)
+        while feed.issued.count < tokens.count && ContinuousClock.now < feedDeadline { try await Task.sleep(for: .milliseconds(50)) }
+        guard feed.issued.count >= tokens.count else { fatalError("the edge's feed holds \(feed.issued.count) of \(tokens.count) tokens") }
+        let report = MailLoadCacheReport(caches: [("cached+audit", auditedCache), ("cached", ownCache),
+                                                  ("edge", checkedCache), ("edge-skip", skippingCache)])
         let routers = [
             audited.router(),
             uncached.router(),
@@ -101,6 +129,8 @@ struct MailLoadServer {
             Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: base + 1 + index)), logger: logger)
         }
         mailApps.append(Application(router: report.router(), configuration: .init(address: .hostname("127.0.0.1", port: base + 5)), logger: logger))
+        mailApps.append(checkedEdge.application(host: "127.0.0.1", port: base + 6, logger: logger))
+        mailApps.append(skippingEdge.application(host: "127.0.0.1", port: base + 7, logger: logger))
         let mailGroup = ServiceGroup(configuration: .init(services: mailApps, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         FileHandle.standardOutput.write(Data("""
             TOKENS \(tokens.count) distinct, \(applicationCount) applications, issued over HTTP in \(issuedIn), each verified with the ledger check
