@@ -138,4 +138,51 @@ struct MailIssuanceCheckTests {
         #expect(refusal?.challenge?.contains("ledger_unavailable") == true, "\(String(describing: refusal))\n\(mail.output)")
         await mail.stop()
     }
+
+    @Test("after the provider went away and came back, the mail process resumes its feed and misses nothing")
+    func resumesAfterDisconnect() async throws {
+        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-mail-credentials-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: credentials) }
+        let mail = try await StandaloneMail(
+            trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)"] },
+            extraArguments: ["--credentials-file", credentials.path]
+        ) { base, data in
+            try MailStore(directory: data).provisionNow(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
+                                                             subject: "contoso-user-subject", address: "user@contoso.example",
+                                                             displayName: "User", createdAt: Date()))
+            try StandaloneMail.writeContosoCredentials(base: base, to: credentials)
+        }
+        let mailbox = mail.mailBase + "/users/user@contoso.example/messages"
+        let cached = try await MailCrossProcessTests.token(base: mail.base)
+        var accepted = false
+        for _ in 0..<400 where !accepted {
+            accepted = await StandaloneMail.get(mailbox, token: cached)?.status == 200
+            if !accepted { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        guard accepted else {
+            Issue.record("the mail process never accepted an issued token; its output:\n\(mail.output)")
+            await mail.stop()
+            return
+        }
+        // The provider goes away. While it is down the token the mail process has cached is revoked
+        // (by another node of the same store, say): only the resumed feed can tell the mail process,
+        // which serves a cached token without asking anyone.
+        await mail.stopProvider()
+        let jti = try #require(TokenInspection(token: cached, now: Date()).claims?["jti"]?.stringValue)
+        try await mail.fixture.store.revokeToken(issuerID: "contoso", tokenID: jti, reason: "while the feed was down",
+                                                 kind: .clientRequest, now: Date())
+        #expect(await StandaloneMail.get(mailbox, token: cached)?.status == 200, "still cached: the mail process has not heard yet")
+        mail.restartProvider()
+        var refusal: StandaloneMail.Reply?
+        for _ in 0..<300 where refusal == nil {
+            if let reply = await StandaloneMail.get(mailbox, token: cached), reply.status == 401 { refusal = reply } else {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        #expect(refusal?.challenge?.contains("token_revoked") == true, "\(String(describing: refusal))\n\(mail.output)")
+        // And a token issued after the return is served.
+        let fresh = try await MailCrossProcessTests.token(base: mail.base)
+        #expect(await StandaloneMail.get(mailbox, token: fresh)?.status == 200)
+        await mail.stop()
+    }
 }

@@ -6,6 +6,7 @@ import Hummingbird
 import Keybound
 import KeyboundServer
 import Logging
+import Synchronization
 import Testing
 import KeyboundTesting
 import KeyboundHummingbirdTesting
@@ -18,7 +19,8 @@ final class StandaloneMail: Sendable {
     let mailBase: String
     let dataDirectory: URL
     let log: URL
-    private let server: GracefulServer
+    private let server: Mutex<GracefulServer>
+    private let providerPort: Int
     let process: SpawnedProcess
 
     /// Starts the provider and the mail process with `trust` (`--trust` values, built from the
@@ -33,7 +35,8 @@ final class StandaloneMail: Sendable {
         quiet.logLevel = .critical
         let provider = Application(router: KeyboundApplication.router(context: fixture.context),
                                    configuration: .init(address: .hostname("127.0.0.1", port: providerPort)), logger: quiet)
-        server = GracefulServer(provider)
+        self.providerPort = providerPort
+        server = Mutex(GracefulServer(provider))
         // The mail process needs the provider's discovery documents: start it once they answer.
         var providerUp = false
         for _ in 0..<600 where !providerUp {
@@ -80,13 +83,22 @@ final class StandaloneMail: Sendable {
 
     /// Stops the provider (gracefully: its event streams end), leaving the mail process running.
     func stopProvider() async {
-        _ = await server.stop(within: .seconds(10))
+        _ = await server.withLock { $0 }.stop(within: .seconds(10))
+    }
+
+    /// Serves the provider again on its port, over the same stores (after ``stopProvider()``).
+    func restartProvider() {
+        var quiet = Logger(label: "standalone-mail")
+        quiet.logLevel = .critical
+        let provider = Application(router: KeyboundApplication.router(context: fixture.context),
+                                   configuration: .init(address: .hostname("127.0.0.1", port: providerPort)), logger: quiet)
+        server.withLock { $0 = GracefulServer(provider) }
     }
 
     /// Stops both processes' servers and removes all their data.
     func stop() async {
         await stopMail()
-        _ = await server.result
+        _ = await server.withLock { $0 }.result
         fixture.remove()
     }
 
