@@ -71,21 +71,6 @@ struct ParsedTokenEvent: Equatable {
 
     /// The 32 bytes of a SHA-256 digest written as 64 lowercase hex digits, or `nil`.
     static func digest(_ hex: String) -> [UInt8]? {
-        let text = Array(hex.utf8)
-        guard text.count == 64 else { return nil }
-        func nibble(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-            default: nil
-            }
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        for index in stride(from: 0, to: 64, by: 2) {
-            guard let high = nibble(text[index]), let low = nibble(text[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return bytes
+        hex.utf8.count == 64 ? Hex.decode(hex) : nil
     }
 }
