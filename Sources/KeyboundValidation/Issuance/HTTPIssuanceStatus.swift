@@ -13,8 +13,9 @@ import NIOCore
 public struct HTTPIssuanceStatus: IssuanceStatusQuerying {
     /// The status endpoint of an issuer, by issuer URL (from its discovery document).
     let endpoint: @Sendable (String) -> URL?
-    /// Server-client credentials by issuer URL, exactly as trusted.
-    let credentials: [String: StreamCredentials]
+    /// Server-client credentials by issuer URL, by exact bytes (never another issuer's for a
+    /// canonically equivalent URL).
+    let credentials: [ExactString: StreamCredentials]
     /// The most one call may take.
     let timeout: Duration
     let client: HTTPClient
@@ -28,13 +29,13 @@ public struct HTTPIssuanceStatus: IssuanceStatusQuerying {
     package init(endpoint: @escaping @Sendable (String) -> URL?, credentials: [String: StreamCredentials], timeout: Duration,
                  client: HTTPClient) {
         self.endpoint = endpoint
-        self.credentials = credentials
+        self.credentials = Dictionary(credentials.map { (ExactString($0.key), $0.value) }, uniquingKeysWith: { first, _ in first })
         self.timeout = timeout
         self.client = client
     }
 
     public func status(issuer: String, tokenID: String) async -> RemoteIssuanceStatus {
-        guard let url = endpoint(issuer), let credentials = credentials[issuer],
+        guard let url = endpoint(issuer), let credentials = credentials[ExactString(issuer)],
               let authentication = try? credentials.authentication(issuer: issuer) else { return .unavailable }
         var form = authentication.body ?? []
         if !form.isEmpty { form.append(UInt8(ascii: "&")) }
