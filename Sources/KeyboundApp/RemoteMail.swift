@@ -76,6 +76,26 @@ public struct RemoteMail: Sendable {
                  logger: logger, alerts: alerts, now: now, clock: clock)
     }
 
+    /// Waits until every followed issuer whose issuance check is on has been heard from on its feed
+    /// (the ``subscribers`` must be running), at most `timeout`; returns the issuers still unheard.
+    /// Until an issuer's feed is heard, its tokens are refused (`ledger_unavailable`), so a server
+    /// opens its listener after this. (An issuer without credentials is never heard; it is not waited for.)
+    public func waitForIssuanceFeeds(timeout: Duration) async -> [String] {
+        guard let subscriber = subscribers.lazy.compactMap({ $0 as? TokenEventSubscriber }).first,
+              let feeds = subscriber.issuance?.feeds else { return [] }
+        let staleness = issuanceCheck.limits.feedStaleness
+        func unheard() -> [String] {
+            subscriber.issuers.map(\.url).filter { issuer in
+                issuanceCheck.state(of: issuer, in: trust) == .on && !feeds.isFresh(issuer: issuer, staleness: staleness)
+            }
+        }
+        let deadline = ContinuousClock.now + timeout
+        while !unheard().isEmpty, ContinuousClock.now < deadline {
+            do { try await Task.sleep(for: .milliseconds(50)) } catch { break }
+        }
+        return unheard()
+    }
+
     /// The application serving the service on `host`:`port`; its `/health` shows each trusted
     /// issuer's issuance check (`on`, `skipped` or `not_advertised`).
     public func application(host: String, port: Int, logger: Logger) -> some ApplicationProtocol {

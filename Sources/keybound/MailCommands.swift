@@ -184,7 +184,13 @@ struct MailServeCommand: AsyncParsableCommand {
             case .notAdvertised: say("    issuance check: not advertised by this issuer's discovery document")
             }
         }
-        let app = mail.application(host: host, port: port, logger: logger)
+        // The listener opens once every checked issuer's feed is heard (or --startup-wait passed):
+        // until then that issuer's tokens would all be refused.
+        let app = GatedService(mail.application(host: host, port: port, logger: logger)) { [startupWait] in
+            for issuer in await mail.waitForIssuanceFeeds(timeout: .seconds(startupWait)) {
+                say("  issuance feed of \(issuer) not heard yet: its tokens are refused (ledger_unavailable) until it is")
+            }
+        }
         let group = ServiceGroup(configuration: .init(services: [app] + mail.subscribers, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         try await group.run()

@@ -37,17 +37,11 @@ extension PostgresProviderStore {
     }
 
     package func client(issuerID: String, clientID: String) async throws(StoreError) -> ClientRecord? {
-        try await read { connection, logger in
-            try await Self.rows("SELECT * FROM client WHERE issuer_id = \(issuerID) AND client_id = \(clientID)", connection, logger: logger)
-                .first.map(PostgresProviderRows.client(from:))
-        }
+        try await fetchOne("SELECT * FROM client WHERE issuer_id = \(issuerID) AND client_id = \(clientID)", PostgresProviderRows.client(from:))
     }
 
     package func clients(issuerID: String) async throws(StoreError) -> [ClientRecord] {
-        try await read { connection, logger in
-            try await Self.rows("SELECT * FROM client WHERE issuer_id = \(issuerID) ORDER BY client_id", connection, logger: logger)
-                .map(PostgresProviderRows.client(from:))
-        }
+        try await fetchAll("SELECT * FROM client WHERE issuer_id = \(issuerID) ORDER BY client_id", PostgresProviderRows.client(from:))
     }
 
     // MARK: Users
@@ -77,24 +71,15 @@ extension PostgresProviderStore {
     }
 
     package func user(issuerID: String, username: String) async throws(StoreError) -> UserRecord? {
-        try await read { connection, logger in
-            try await Self.rows("SELECT * FROM app_user WHERE issuer_id = \(issuerID) AND username = \(username)", connection, logger: logger)
-                .first.map(PostgresProviderRows.user(from:))
-        }
+        try await fetchOne("SELECT * FROM app_user WHERE issuer_id = \(issuerID) AND username = \(username)", PostgresProviderRows.user(from:))
     }
 
     package func user(issuerID: String, subject: String) async throws(StoreError) -> UserRecord? {
-        try await read { connection, logger in
-            try await Self.rows("SELECT * FROM app_user WHERE issuer_id = \(issuerID) AND subject = \(subject)", connection, logger: logger)
-                .first.map(PostgresProviderRows.user(from:))
-        }
+        try await fetchOne("SELECT * FROM app_user WHERE issuer_id = \(issuerID) AND subject = \(subject)", PostgresProviderRows.user(from:))
     }
 
     package func users(issuerID: String) async throws(StoreError) -> [UserRecord] {
-        try await read { connection, logger in
-            try await Self.rows("SELECT * FROM app_user WHERE issuer_id = \(issuerID) ORDER BY username", connection, logger: logger)
-                .map(PostgresProviderRows.user(from:))
-        }
+        try await fetchAll("SELECT * FROM app_user WHERE issuer_id = \(issuerID) ORDER BY username", PostgresProviderRows.user(from:))
     }
 
     // MARK: Resources
@@ -120,16 +105,10 @@ extension PostgresProviderStore {
     }
 
     package func resources(issuerID: String) async throws(StoreError) -> [ResourceRecord] {
-        try await read { connection, logger in
-            try await Self.rows("SELECT * FROM resource WHERE issuer_id = \(issuerID) ORDER BY audience", connection, logger: logger)
-                .map(PostgresProviderRows.resource(from:))
-        }
+        try await fetchAll("SELECT * FROM resource WHERE issuer_id = \(issuerID) ORDER BY audience", PostgresProviderRows.resource(from:))
     }
 
     package func resource(issuerID: String, audience: String) async throws(StoreError) -> ResourceRecord? {
-        try await read { connection, logger in
-            try await Self.rows("SELECT * FROM resource WHERE issuer_id = \(issuerID) AND audience = \(audience)", connection, logger: logger)
-                .first.map(PostgresProviderRows.resource(from:))
-        }
+        try await fetchOne("SELECT * FROM resource WHERE issuer_id = \(issuerID) AND audience = \(audience)", PostgresProviderRows.resource(from:))
     }
 }

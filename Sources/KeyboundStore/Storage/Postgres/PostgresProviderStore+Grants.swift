@@ -76,11 +76,9 @@ extension PostgresProviderStore {
     }
 
     package func refreshChain(issuerID: String, chainID: String) async throws(StoreError) -> [RefreshTokenRecord] {
-        try await read { connection, logger in
-            try await Self.rows("""
+        try await fetchAll("""
                 SELECT * FROM refresh_token WHERE issuer_id = \(issuerID) AND chain_id = \(chainID) ORDER BY issued_at, token_id
-                """, connection, logger: logger).map(PostgresProviderRows.refreshToken(from:))
-        }
+                """, PostgresProviderRows.refreshToken(from:))
     }
 
     package func revokeChain(issuerID: String, chainID: String, reason: String, kind: TokenRevocationReason,
@@ -180,12 +178,10 @@ extension PostgresProviderStore {
     }
 
     package func tokenEvents(issuerID: String, after sequence: Int64, limit: Int) async throws(StoreError) -> [TokenEvent] {
-        try await read { connection, logger in
-            try await Self.rows("""
+        try await fetchAll("""
                 SELECT * FROM token_event WHERE issuer_id = \(issuerID) AND sequence > \(sequence) ORDER BY sequence
                 LIMIT \(Int64(max(0, limit)))
-                """, connection, logger: logger).map(PostgresProviderRows.tokenEvent(from:))
-        }
+                """, PostgresProviderRows.tokenEvent(from:))
     }
 
     package func latestTokenEventSequence(issuerID: String) async throws(StoreError) -> Int64 {

@@ -195,10 +195,7 @@ extension PostgresProviderStore {
     }
 
     package func issuance(issuerID: String, tokenID: String) async throws(StoreError) -> IssuanceRecord? {
-        try await read { connection, logger in
-            try await Self.rows("SELECT * FROM issuance WHERE issuer_id = \(issuerID) AND jti = \(tokenID)", connection, logger: logger)
-                .first.map(PostgresProviderRows.issuance(from:))
-        }
+        try await fetchOne("SELECT * FROM issuance WHERE issuer_id = \(issuerID) AND jti = \(tokenID)", PostgresProviderRows.issuance(from:))
     }
 
     package func issuanceStatus(issuerID: String, tokenID: String) async throws(StoreError) -> IssuanceStatus? {

@@ -62,6 +62,18 @@ package final class PostgresProviderStore: ProviderStore {
         return try await Self.call { try await self.database.withConnection { connection in try await body(connection, logger) } }.get()
     }
 
+    /// The rows of one statement, each decoded by `decode` (one pooled connection, no transaction).
+    func fetchAll<T: Sendable>(_ query: PostgresQuery,
+                               _ decode: @escaping @Sendable (PostgresRandomAccessRow) throws -> T) async throws(StoreError) -> [T] {
+        try await read { connection, logger in try await Self.rows(query, connection, logger: logger).map(decode) }
+    }
+
+    /// The first row of one statement, decoded by `decode`, or `nil` when there is none.
+    func fetchOne<T: Sendable>(_ query: PostgresQuery,
+                               _ decode: @escaping @Sendable (PostgresRandomAccessRow) throws -> T) async throws(StoreError) -> T? {
+        try await read { connection, logger in try await Self.rows(query, connection, logger: logger).first.map(decode) }
+    }
+
     /// Runs `body` in one READ COMMITTED transaction. A unique-key violation becomes `conflict`
     /// when it is given.
     @discardableResult
