@@ -76,17 +76,17 @@ public struct RemoteMail: Sendable {
                  logger: logger, alerts: alerts, now: now, clock: clock)
     }
 
-    /// Waits until every followed issuer whose issuance check is on has been heard from on its feed
-    /// (the ``subscribers`` must be running), at most `timeout`; returns the issuers still unheard.
-    /// Until an issuer's feed is heard, its tokens are refused (`ledger_unavailable`), so a server
-    /// opens its listener after this. (An issuer without credentials is never heard; it is not waited for.)
+    /// Waits until every followed issuer whose issuance check is on has delivered its feed's
+    /// backlog (the provider's `: caught up`; the ``subscribers`` must be running), at most
+    /// `timeout`; returns the issuers not caught up. Until then that issuer's tokens would wait for
+    /// their entries or be refused (`ledger_unavailable`), so a server opens its listener after
+    /// this. (An issuer without credentials is never heard; it is not waited for.)
     public func waitForIssuanceFeeds(timeout: Duration) async -> [String] {
         guard let subscriber = subscribers.lazy.compactMap({ $0 as? TokenEventSubscriber }).first,
-              let feeds = subscriber.issuance?.feeds else { return [] }
-        let staleness = issuanceCheck.limits.feedStaleness
+              subscriber.issuance != nil else { return [] }
         func unheard() -> [String] {
             subscriber.issuers.map(\.url).filter { issuer in
-                issuanceCheck.state(of: issuer, in: trust) == .on && !feeds.isFresh(issuer: issuer, staleness: staleness)
+                issuanceCheck.state(of: issuer, in: trust) == .on && !subscriber.hasCaughtUp(issuer)
             }
         }
         let deadline = ContinuousClock.now + timeout

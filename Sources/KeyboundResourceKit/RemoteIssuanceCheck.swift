@@ -1,7 +1,7 @@
 import Keybound
 import KeyboundValidation
 
-/// How a remote validator runs the issuance check (``IssuanceFeedCheck``): on for every trusted
+/// How a remote validator runs the issuance check (`IssuanceFeedCheck`): on for every trusted
 /// issuer whose discovery document advertises `issuance_feed_endpoint`, except the issuers an
 /// operator skipped explicitly (`--unsafe-skip-issuance-check ISSUER`, refused in production).
 public struct RemoteIssuanceCheck: Sendable {
@@ -19,7 +19,7 @@ public struct RemoteIssuanceCheck: Sendable {
     public var skipped: [String]
     /// The bounds of the check.
     public var limits: IssuanceFeedCheck.Limits
-    /// The most feed entries held (the ``IssuedTokenSet`` cap).
+    /// The most feed entries held (the `IssuedTokenSet` cap).
     public var maximumEntries: Int
 
     /// The check on for every advertising issuer, with the default bounds.

@@ -146,6 +146,7 @@ public final class VerifiedTokenCache: Sendable {
         let issuer = ExactBytes(issuer)
         return state.withLock { state in
             let doomed = state.entries.filter { $0.value.issuer == issuer }.map(\.key)
+            guard !doomed.isEmpty else { return 0 }
             for key in doomed { state.remove(key) }
             state.generation &+= 1
             return doomed.count

@@ -188,7 +188,7 @@ struct MailServeCommand: AsyncParsableCommand {
         // until then that issuer's tokens would all be refused.
         let app = GatedService(mail.application(host: host, port: port, logger: logger)) { [startupWait] in
             for issuer in await mail.waitForIssuanceFeeds(timeout: .seconds(startupWait)) {
-                say("  issuance feed of \(issuer) not heard yet: its tokens are refused (ledger_unavailable) until it is")
+                say("  issuance feed of \(issuer) not caught up within --startup-wait: its tokens may be refused (ledger_unavailable) until it is")
             }
         }
         let group = ServiceGroup(configuration: .init(services: [app] + mail.subscribers, gracefulShutdownSignals: [.sigterm, .sigint],

@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// staleness limit, the watchdog removes that issuer's cached tokens: from then on each of its
 /// tokens is checked again, and refused `ledger_unavailable` until the feed is heard from.
 ///
-/// It looks every ``interval`` (default 1 s), so a cached token is served at most that long after
+/// It looks every `interval` (default 1 s), so a cached token is served at most that long after
 /// its feed went stale. Run it as a ServiceLifecycle `Service` beside the subscriber.
 public struct IssuanceFeedWatchdog: Service {
     /// When each feed was last heard from.
@@ -38,7 +38,7 @@ public struct IssuanceFeedWatchdog: Service {
         return stale
     }
 
-    /// Sweeps every ``interval`` until cancelled or a graceful shutdown begins.
+    /// Sweeps every `interval` until cancelled or a graceful shutdown begins.
     public func run() async {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {

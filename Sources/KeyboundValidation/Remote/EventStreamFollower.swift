@@ -11,10 +11,13 @@ protocol EventStreamConsumer: Sendable {
     func streamOpened() -> Task<Void, Never>?
     /// Called for every chunk read off the stream, keep-alive comments included (keep it quick).
     func received()
+    /// Called for each comment line of the stream (`: text`), after the chunk's events.
+    func comment(_ text: String)
 }
 
 extension EventStreamConsumer {
     func received() {}
+    func comment(_ text: String) {}
 }
 
 /// Follows one issuer's Server-Sent Events stream: connect (authenticated if credentials are
@@ -120,6 +123,7 @@ struct EventStreamFollower: Sendable {
                     for event in try parser.feed(chunk) {
                         if consumer.apply(event, position: &position, group: &group) { delivered = true }
                     }
+                    for comment in parser.comments { consumer.comment(comment) }
                     position.lastEventID = parser.lastEventID
                     if let milliseconds = parser.reconnectionTime { position.retry = .milliseconds(min(milliseconds, 3_600_000)) }
                     let lastEventID = position.lastEventID

@@ -41,6 +41,9 @@ public struct ServerSentEventParser: Sendable {
     public private(set) var lastEventID: String
     /// The reconnection time the stream asked for with `retry:`, in milliseconds, if any.
     public private(set) var reconnectionTime: Int?
+    /// The comments (`: text` lines, without the colon and one leading space) of the bytes given
+    /// to the last ``feed(_:)``, in order.
+    public private(set) var comments: [String] = []
 
     private var line: [UInt8] = []
     private var data: [UInt8] = []
@@ -62,6 +65,7 @@ public struct ServerSentEventParser: Sendable {
     /// Throws ``ServerSentEventError`` when an event grows beyond ``maximumEventBytes``.
     public mutating func feed(_ bytes: some Sequence<UInt8>) throws(ServerSentEventError) -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
+        comments.removeAll(keepingCapacity: true)
         for byte in bytes {
             if atStart {
                 // U+FEFF as UTF-8 (EF BB BF) is skipped once, at the very start of the stream.
@@ -101,7 +105,12 @@ public struct ServerSentEventParser: Sendable {
     private mutating func endLine() -> ServerSentEvent? {
         defer { line.removeAll(keepingCapacity: true) }
         guard !line.isEmpty else { return dispatch() }
-        if line.first == UInt8(ascii: ":") { return nil }  // a comment
+        if line.first == UInt8(ascii: ":") {  // a comment
+            var text = line.dropFirst()
+            if text.first == UInt8(ascii: " ") { text = text.dropFirst() }
+            comments.append(String(decoding: text, as: UTF8.self))
+            return nil
+        }
         let field: ArraySlice<UInt8>
         var value: ArraySlice<UInt8>
         if let colon = line.firstIndex(of: UInt8(ascii: ":")) {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Keybound
 import ServiceLifecycle
+import Synchronization
 
 /// Follows `/<issuer>/token-events` of each configured issuer as one of its server clients. Each
 /// issuance entry goes into the ``IssuanceFeed``'s set (when the remote forgery check is on), and
@@ -52,6 +53,13 @@ public final class TokenEventSubscriber: IssuerStreamSubscriber, Sendable {
     let onEvent: @Sendable (TokenEventNotice) -> Void
     /// The state of each issuer's stream (read it through the ``IssuerStreamSubscriber`` accessors).
     public let board: EventStreamStatusBoard
+    private let caughtUp = Mutex(Set<ExactBytes>())
+
+    /// Whether `issuer`'s stream has once delivered the whole backlog the provider had when it
+    /// opened (the provider's `: caught up` comment): from then on the feed holds every live token.
+    public func hasCaughtUp(_ issuer: String) -> Bool { caughtUp.withLock { $0.contains(ExactBytes(issuer)) } }
+
+    func markCaughtUp(_ issuer: String) { _ = caughtUp.withLock { $0.insert(ExactBytes(issuer)) } }
 
     /// A subscriber for `issuers`, filling `revoked`, evicting from `cache` and, with `issuance`,
     /// holding the issuance feed (whose entries expire by the wall clock). `onEvent` is called after
@@ -127,6 +135,11 @@ struct TokenEventConsumer: EventStreamConsumer {
 
     func received() {
         subscriber.issuance?.feeds.heard(issuer: issuer)
+    }
+
+    /// The provider's `: caught up`: everything it had when the stream opened has been applied.
+    func comment(_ text: String) {
+        if text == "caught up" { subscriber.markCaughtUp(issuer) }
     }
 
     func apply(_ event: ServerSentEvent, position: inout StreamPosition, group: inout DiscardingTaskGroup) -> Bool {

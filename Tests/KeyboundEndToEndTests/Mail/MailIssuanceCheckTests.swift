@@ -106,7 +106,9 @@ struct MailIssuanceCheckTests {
         defer { try? FileManager.default.removeItem(at: credentials) }
         let mail = try await StandaloneMail(
             trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)"] },
-            extraArguments: ["--credentials-file", credentials.path, "--issuance-feed-staleness", "2"]
+            extraArguments: ["--credentials-file", credentials.path, "--issuance-feed-staleness", "2"],
+            // Keep-alives well inside the 2 s staleness: while the provider is up, its feed is live.
+            streamLimits: StreamLimits(keepAliveInterval: .milliseconds(300))
         ) { base, data in
             try MailStore(directory: data).provisionNow(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
                                                              subject: "contoso-user-subject", address: "user@contoso.example",
@@ -125,7 +127,12 @@ struct MailIssuanceCheckTests {
             await mail.stop()
             return
         }
-        // The token is now in the verified-token cache. The provider goes away.
+        // The token is now in the verified-token cache. Past the staleness limit, with the provider
+        // up (its keep-alives keep the feed live), it is still served.
+        try await Task.sleep(for: .seconds(3))
+        let whileUp = await StandaloneMail.get(mailbox, token: token)
+        #expect(whileUp?.status == 200, "a quiet but live feed is not stale: \(String(describing: whileUp))")
+        // The provider goes away.
         await mail.stopProvider()
         var refusal: StandaloneMail.Reply?
         for _ in 0..<300 where refusal == nil {
@@ -181,6 +188,35 @@ struct MailIssuanceCheckTests {
         // And a token issued after the return is served.
         let fresh = try await MailCrossProcessTests.token(base: mail.base)
         #expect(await StandaloneMail.get(mailbox, token: fresh)?.status == 200)
+        await mail.stop()
+    }
+
+    @Test("a feed that cannot be heard (wrong credentials) holds the listener up to --startup-wait, and SIGTERM still stops the process at once")
+    func gateYieldsToShutdown() async throws {
+        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-mail-credentials-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: credentials) }
+        let mail = try await StandaloneMail(
+            trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)"] },
+            extraArguments: ["--credentials-file", credentials.path, "--startup-wait", "600"]
+        ) { base, _ in
+            try Data(#"{"\#(base)/contoso": {"client_id": "daemon", "client_secret": "not-the-secret"}}"#.utf8).write(to: credentials)
+        }
+        var started = false
+        for _ in 0..<400 where !started {
+            started = mail.output.contains("Keybound Mail listening")
+            if !started { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(started, "\(mail.output)")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(await StandaloneMail.get(mail.mailBase + "/health", token: nil) == nil, "the listener waits for the feed")
+        mail.process.send(SIGTERM)
+        // A generous deadline, far below the 600 s the gate would otherwise wait.
+        var stopped = false
+        for _ in 0..<300 where !stopped {
+            stopped = !mail.process.isRunning
+            if !stopped { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(stopped, "SIGTERM ends the wait: \(mail.output)")
         await mail.stop()
     }
 }

@@ -26,11 +26,11 @@ final class StandaloneMail: Sendable {
     /// Starts the provider and the mail process with `trust` (`--trust` values, built from the
     /// provider's base URL) and `extraArguments` (where `{base}` stands for that URL); `prepare` gets the provider's base URL and the mail data directory
     /// before the mail process starts (it loads its mailboxes when it starts).
-    init(trust: (String) -> [String], extraArguments: [String] = [],
+    init(trust: (String) -> [String], extraArguments: [String] = [], streamLimits: StreamLimits = StreamLimits(),
          prepare: (_ base: String, _ dataDirectory: URL) throws -> Void = { _, _ in }) async throws {
         let providerPort = try FreePort.next()
         base = "http://127.0.0.1:\(providerPort)"
-        fixture = try await ProviderFixture(publicURL: base)
+        fixture = try await ProviderFixture(publicURL: base, streamLimits: streamLimits)
         var quiet = Logger(label: "standalone-mail")
         quiet.logLevel = .critical
         let provider = Application(router: KeyboundApplication.router(context: fixture.context),

@@ -42,7 +42,8 @@ struct IssuanceFeedLiveTests {
         let running = Task { await subscriber.run() }
         defer { running.cancel() }
         #expect(await eventually(within: 30) { subscriber.isConnected }, "\(subscriber.lastError(of: issuer) ?? "")")
-        #expect(feed.feeds.isFresh(issuer: issuer, staleness: 30), "an open stream is a live feed")
+        #expect(await eventually(within: 10) { feed.feeds.isFresh(issuer: issuer, staleness: 30) && subscriber.hasCaughtUp(issuer) },
+                "an open stream is a live feed, caught up with the provider's backlog")
 
         let before = Self.record("before")
         try await live.fixture.store.commit(IssuanceEntry(records: [before]))

@@ -74,6 +74,18 @@ struct ServerSentEventParserTests {
         #expect(bytewise == [.init(data: "caf\u{E9} \u{1F511}", lastEventID: "3")])
     }
 
+    @Test("comments are reported per chunk, without the colon and one space, and dispatch nothing")
+    func comments() throws {
+        var parser = ServerSentEventParser()
+        let first = try parser.feed(Array(": caught up\n\nid: 1\ndata: x\n\n:keep-alive\n".utf8))
+        #expect(first.map(\.data) == ["x"])
+        #expect(parser.comments == ["caught up", "keep-alive"])
+        _ = try parser.feed(Array("data: y\n\n".utf8))
+        #expect(parser.comments.isEmpty, "only the last chunk's comments")
+        _ = try parser.feed(Array(":  two spaces\n".utf8))
+        #expect(parser.comments == [" two spaces"])
+    }
+
     @Test("invalid UTF-8 becomes U+FFFD instead of failing the stream")
     func invalidUTF8() throws {
         let (events, _) = try Self.run([Array("data: a".utf8) + [0xFF] + Array("b\n\n".utf8)])
