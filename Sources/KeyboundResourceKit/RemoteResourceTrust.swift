@@ -52,7 +52,9 @@ public enum RemoteResourceTrust {
                              onTokenRevoked: @escaping @Sendable (TokenEventNotice) -> Void) throws(PolicyError) -> ResourceTrust {
         let revoked = RevokedTokens()
         let policy = try VerificationPolicy(audience: audience, additionalChecks: [RevokedTokenCheck(revoked)])
-        let feed = IssuanceFeed(maximumEntries: issuanceCheck.maximumEntries)
+        // A skipped issuer's entries are not kept: they would only take room in the capped set.
+        let feed = IssuanceFeed(maximumEntries: issuanceCheck.maximumEntries,
+                                holds: { issuer in !issuanceCheck.skipped.contains { $0.isExactly(issuer) } })
         let endpoint: @Sendable (String) -> URL? = { issuer in trust.issuanceFeed(issuer)?.status }
         let status = client.map { HTTPIssuanceStatus(endpoint: endpoint, credentials: credentials, timeout: .seconds(2), client: $0) }
             ?? HTTPIssuanceStatus(endpoint: endpoint, credentials: credentials)

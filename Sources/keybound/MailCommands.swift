@@ -60,7 +60,7 @@ struct MailServeCommand: AsyncParsableCommand {
     var issuanceEntries = 1_000_000
     @Option(name: .customLong("issuance-race-window-ms"), help: "How long a token not yet in its issuer's feed waits for its entry before the status call, in milliseconds (default 250).")
     var issuanceRaceWindow = 250
-    @Option(name: .customLong("issuance-feed-staleness"), help: "Seconds an issuer's feed may be silent before every token of that issuer is refused (default 30).")
+    @Option(name: .customLong("issuance-feed-staleness"), help: "Seconds an issuer's feed may be silent before every token of that issuer is refused (default 30; keep it above twice the provider's keep-alive interval, 15 s by default).")
     var issuanceFeedStaleness = 30
     @Option(name: .customLong("issuance-status-calls"), help: "Status calls in flight at once, per issuer (default 16); beyond it, a token is refused ledger_unavailable.")
     var issuanceStatusCalls = 16

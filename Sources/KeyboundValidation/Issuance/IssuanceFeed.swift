@@ -8,15 +8,18 @@ public struct IssuanceFeed: Sendable {
     public let issued: IssuedTokenSet
     /// When each issuer's feed was last heard from.
     public let feeds: IssuanceFeedClock
+    /// Whether the entries of an issuer are kept (not those of an issuer whose check is skipped).
+    public let holds: @Sendable (String) -> Bool
 
-    /// A feed holding at most `maximumEntries` entries.
-    public init(maximumEntries: Int = 1_000_000) {
-        self.init(issued: IssuedTokenSet(maximumEntries: maximumEntries), feeds: IssuanceFeedClock())
+    /// A feed holding at most `maximumEntries` entries, of the issuers for which `holds` is true.
+    public init(maximumEntries: Int = 1_000_000, holds: @escaping @Sendable (String) -> Bool = { _ in true }) {
+        self.init(issued: IssuedTokenSet(maximumEntries: maximumEntries), feeds: IssuanceFeedClock(), holds: holds)
     }
 
     /// A feed over these parts.
-    public init(issued: IssuedTokenSet, feeds: IssuanceFeedClock) {
+    public init(issued: IssuedTokenSet, feeds: IssuanceFeedClock, holds: @escaping @Sendable (String) -> Bool = { _ in true }) {
         self.issued = issued
         self.feeds = feeds
+        self.holds = holds
     }
 }

@@ -59,6 +59,11 @@ public final class RemoteTrustStore: Sendable {
         /// `allowingInsecureHTTP` is set (an explicit development switch; never in production).
         public init(issuers: [Issuer], allowingInsecureHTTP: Bool = false) throws(RemoteTrustError) {
             guard !issuers.isEmpty else { throw RemoteTrustError("configure at least one trusted issuer; there is no 'any issuer'") }
+            // Issuers are told apart by their exact bytes; two URLs that Swift's String equality
+            // would merge (the same, or canonically equivalent) would share one issuer's state and credentials.
+            for (index, issuer) in issuers.enumerated() where issuers[..<index].contains(where: { $0.url == issuer.url }) {
+                throw RemoteTrustError("the issuer URL '\(issuer.url)' is given twice (or as two canonically equivalent spellings)")
+            }
             for issuer in issuers {
                 for (what, text) in [("issuer URL", issuer.url)] + (issuer.jwksOrigin.map { [("JWKS origin", $0)] } ?? []) {
                     guard let url = URL(string: text), url.host != nil else { throw RemoteTrustError("'\(text)' is not an absolute \(what)") }

@@ -152,6 +152,7 @@ struct TokenEventConsumer: EventStreamConsumer {
         position.appliedThrough = parsed.sequence
         switch parsed.change {
         case .issued(let claimsDigest):
+            guard subscriber.issuance?.holds(issuer) == true else { break }
             subscriber.issuance?.issued.insert(issuer: issuer, tokenID: parsed.tokenID, claimsDigest: claimsDigest,
                                                expiresAt: parsed.expiresAt, now: subscriber.now())
         case .revoked(let reason):

@@ -199,4 +199,38 @@ struct IssuanceFeedCheckTests {
         #expect(Self.code(await onlyContoso.check(try token(fabrikam), now: clock.now)) == nil, "fabrikam is exempt")
         #expect(Self.code(await onlyContoso.check(try token(contoso), now: clock.now)) == "ledger_unavailable", "contoso's feed was never heard")
     }
+
+    /// Holds contoso's status calls until opened; answers any other issuer's at once.
+    final class HeldForContoso: IssuanceStatusQuerying {
+        let held = HeldStatus()
+        let contoso: String
+        init(contoso: String) { self.contoso = contoso }
+        func status(issuer: String, tokenID: String) async -> RemoteIssuanceStatus {
+            issuer.isExactly(contoso) ? await held.status(issuer: issuer, tokenID: tokenID) : .notIssued
+        }
+    }
+
+    @Test("the bounds are per issuer: contoso's tokens filling its status calls never take fabrikam's place")
+    func boundsPerIssuer() async throws {
+        var limits = IssuanceFeedCheck.Limits()
+        (limits.raceWindow, limits.maximumStatusCalls) = (.milliseconds(1), 1)
+        let status = HeldForContoso(contoso: contoso.identifier)
+        let check = IssuanceFeedCheck(issued: IssuedTokenSet(), feeds: feeds(heard: [contoso, fabrikam]), status: status, limits: limits)
+        let now = clock.now
+        let held = try token(contoso)
+        async let first = check.check(held, now: now)
+        // Wait until contoso's one status call is in flight (held): a second contoso token is refused.
+        var inFlight = false
+        for _ in 0..<2_000 where !inFlight {
+            inFlight = check.statistics.statusCalls == 1
+            if !inFlight { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        #expect(inFlight)
+        #expect(Self.code(await check.check(try token(contoso), now: now)) == "ledger_unavailable",
+                "contoso's second token finds its one status call taken")
+        // fabrikam's token still gets its own status call: not issued, never "unavailable".
+        #expect(Self.code(await check.check(try token(fabrikam), now: now)) == "token_not_issued")
+        status.held.open()
+        #expect(Self.code(await first) == "token_not_issued")
+    }
 }

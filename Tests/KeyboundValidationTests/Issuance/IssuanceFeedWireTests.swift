@@ -62,4 +62,18 @@ struct IssuanceFeedWireTests {
         }
         #expect(throws: RemoteTrustError.self) { try parse(["issuance_feed_endpoint": .number(1)]) }
     }
+
+    @Test("two trusted issuer URLs that String equality would merge are refused: their state and credentials would mix")
+    func canonicallyEquivalentIssuersRefused() {
+        #expect(throws: RemoteTrustError.self) {
+            try RemoteTrustStore.Configuration(issuers: [.init(url: "https://id.example.test/caf\u{E9}"),
+                                                         .init(url: "https://id.example.test/cafe\u{301}")])
+        }
+        #expect(throws: RemoteTrustError.self) {
+            try RemoteTrustStore.Configuration(issuers: [.init(url: "https://id.example.test/a"), .init(url: "https://id.example.test/a")])
+        }
+        #expect(throws: Never.self) {
+            try RemoteTrustStore.Configuration(issuers: [.init(url: "https://id.example.test/a"), .init(url: "https://id.example.test/b")])
+        }
+    }
 }
