@@ -49,24 +49,11 @@ struct MailCrossProcessTests {
         // The mail server's data directory holds the contoso test user's mailbox.
         // contoso's issuance feed is followed as its server client: without it, contoso's tokens
         // would be refused (ledger_unavailable) before their key's revocation could matter.
-        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-mail-credentials-\(UUID().uuidString).json")
-        defer { try? FileManager.default.removeItem(at: credentials) }
-        let mail = try await StandaloneMail(trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)", base + "/consumers"] },
-                                            extraArguments: ["--credentials-file", credentials.path]) { base, data in
-            try StandaloneMail.writeContosoCredentials(base: base, to: credentials)
-            try MailStore(directory: data).provisionNow(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
-                                                             subject: "contoso-user-subject", address: "user@contoso.example",
-                                                             displayName: "User", createdAt: Date()))
-        }
-        let mailbox = mail.mailBase + "/users/user@contoso.example/messages"
+        let mail = try await StandaloneMail.followingContoso(alsoTrust: { base in [base + "/consumers"] })
+        let mailbox = mail.contosoMailbox
         let token = try await Self.token(base: mail.base)
         // Wait until the mail process has connected and loaded the keys: the token is accepted.
-        var accepted = false
-        for _ in 0..<400 where !accepted {
-            accepted = await StandaloneMail.get(mailbox, token: token)?.status == 200
-            if !accepted { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        guard accepted else {
+        guard try await mail.waitUntilServed(mailbox, token: token) else {
             Issue.record("the mail process never accepted a valid token; its output:\n\(mail.output)")
             await mail.stop()
             return

@@ -20,21 +20,11 @@ struct MailCrossProcessTokenTests {
     func tokenRevocationReachesMailProcess() async throws {
         // The mail server's data directory holds the contoso test user's mailbox and, beside it,
         // the server client credentials file (never on the command line).
-        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-mail-credentials-\(UUID().uuidString).json")
-        defer { try? FileManager.default.removeItem(at: credentials) }
-        let mail = try await StandaloneMail(
-            trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)", base + "/consumers"] },
-            extraArguments: ["--credentials-file", credentials.path]
-        ) { base, data in
-            try MailStore(directory: data).provisionNow(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
-                                                             subject: "contoso-user-subject", address: "user@contoso.example",
-                                                             displayName: "User", createdAt: Date()))
-            try StandaloneMail.writeContosoCredentials(base: base, to: credentials)
-        }
+        let mail = try await StandaloneMail.followingContoso(alsoTrust: { base in [base + "/consumers"] })
         let contoso = mail.base + "/contoso"
         let mailData = mail.dataDirectory
         let log = mail.log
-        let mailbox = mail.mailBase + "/users/user@contoso.example/messages"
+        let mailbox = mail.contosoMailbox
         let token = try await MailCrossProcessTests.token(base: mail.base)
         var accepted = 0
         for _ in 0..<400 where accepted < 3 {

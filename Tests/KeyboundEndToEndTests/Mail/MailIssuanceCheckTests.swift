@@ -17,18 +17,8 @@ import Testing
 struct MailIssuanceCheckTests {
     @Test("issued tokens are served, even used at once; forgeries with contoso's own key are refused; consumers' feed is not followed")
     func forgeriesRefused() async throws {
-        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-mail-credentials-\(UUID().uuidString).json")
-        defer { try? FileManager.default.removeItem(at: credentials) }
-        let mail = try await StandaloneMail(
-            trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)", base + "/consumers"] },
-            extraArguments: ["--credentials-file", credentials.path]
-        ) { base, data in
-            try MailStore(directory: data).provisionNow(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
-                                                             subject: "contoso-user-subject", address: "user@contoso.example",
-                                                             displayName: "User", createdAt: Date()))
-            try StandaloneMail.writeContosoCredentials(base: base, to: credentials)
-        }
-        let mailbox = mail.mailBase + "/users/user@contoso.example/messages"
+        let mail = try await StandaloneMail.followingContoso(alsoTrust: { base in [base + "/consumers"] })
+        let mailbox = mail.contosoMailbox
         // The listener opens once contoso's feed is heard: the first request is served.
         let listening = await mail.waitUntilListening()
         let first = try await MailCrossProcessTests.token(base: mail.base)
@@ -102,27 +92,12 @@ struct MailIssuanceCheckTests {
 
     @Test("with the provider down longer than the feed staleness, every token of its issuer is refused, cached ones too")
     func staleFeedRefusesEverything() async throws {
-        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-mail-credentials-\(UUID().uuidString).json")
-        defer { try? FileManager.default.removeItem(at: credentials) }
-        let mail = try await StandaloneMail(
-            trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)"] },
-            extraArguments: ["--credentials-file", credentials.path, "--issuance-feed-staleness", "2"],
-            // Keep-alives well inside the 2 s staleness: while the provider is up, its feed is live.
-            streamLimits: StreamLimits(keepAliveInterval: .milliseconds(300))
-        ) { base, data in
-            try MailStore(directory: data).provisionNow(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
-                                                             subject: "contoso-user-subject", address: "user@contoso.example",
-                                                             displayName: "User", createdAt: Date()))
-            try StandaloneMail.writeContosoCredentials(base: base, to: credentials)
-        }
-        let mailbox = mail.mailBase + "/users/user@contoso.example/messages"
+        // Keep-alives well inside the 2 s staleness: while the provider is up, its feed is live.
+        let mail = try await StandaloneMail.followingContoso(extraArguments: ["--issuance-feed-staleness", "2"],
+                                                             streamLimits: StreamLimits(keepAliveInterval: .milliseconds(300)))
+        let mailbox = mail.contosoMailbox
         let token = try await MailCrossProcessTests.token(base: mail.base)
-        var accepted = false
-        for _ in 0..<400 where !accepted {
-            accepted = await StandaloneMail.get(mailbox, token: token)?.status == 200
-            if !accepted { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        guard accepted else {
+        guard try await mail.waitUntilServed(mailbox, token: token) else {
             Issue.record("the mail process never accepted an issued token; its output:\n\(mail.output)")
             await mail.stop()
             return
@@ -134,37 +109,17 @@ struct MailIssuanceCheckTests {
         #expect(whileUp?.status == 200, "a quiet but live feed is not stale: \(String(describing: whileUp))")
         // The provider goes away.
         await mail.stopProvider()
-        var refusal: StandaloneMail.Reply?
-        for _ in 0..<300 where refusal == nil {
-            if let reply = await StandaloneMail.get(mailbox, token: token), reply.status == 401 { refusal = reply } else {
-                try await Task.sleep(for: .milliseconds(100))
-            }
-        }
+        let refusal = try await mail.waitUntilRefused(mailbox, token: token)
         #expect(refusal?.challenge?.contains("ledger_unavailable") == true, "\(String(describing: refusal))\n\(mail.output)")
         await mail.stop()
     }
 
     @Test("after the provider went away and came back, the mail process resumes its feed and misses nothing")
     func resumesAfterDisconnect() async throws {
-        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-mail-credentials-\(UUID().uuidString).json")
-        defer { try? FileManager.default.removeItem(at: credentials) }
-        let mail = try await StandaloneMail(
-            trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)"] },
-            extraArguments: ["--credentials-file", credentials.path]
-        ) { base, data in
-            try MailStore(directory: data).provisionNow(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
-                                                             subject: "contoso-user-subject", address: "user@contoso.example",
-                                                             displayName: "User", createdAt: Date()))
-            try StandaloneMail.writeContosoCredentials(base: base, to: credentials)
-        }
-        let mailbox = mail.mailBase + "/users/user@contoso.example/messages"
+        let mail = try await StandaloneMail.followingContoso()
+        let mailbox = mail.contosoMailbox
         let cached = try await MailCrossProcessTests.token(base: mail.base)
-        var accepted = false
-        for _ in 0..<400 where !accepted {
-            accepted = await StandaloneMail.get(mailbox, token: cached)?.status == 200
-            if !accepted { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        guard accepted else {
+        guard try await mail.waitUntilServed(mailbox, token: cached) else {
             Issue.record("the mail process never accepted an issued token; its output:\n\(mail.output)")
             await mail.stop()
             return
@@ -178,12 +133,7 @@ struct MailIssuanceCheckTests {
                                                  kind: .clientRequest, now: Date())
         #expect(await StandaloneMail.get(mailbox, token: cached)?.status == 200, "still cached: the mail process has not heard yet")
         mail.restartProvider()
-        var refusal: StandaloneMail.Reply?
-        for _ in 0..<300 where refusal == nil {
-            if let reply = await StandaloneMail.get(mailbox, token: cached), reply.status == 401 { refusal = reply } else {
-                try await Task.sleep(for: .milliseconds(100))
-            }
-        }
+        let refusal = try await mail.waitUntilRefused(mailbox, token: cached)
         #expect(refusal?.challenge?.contains("token_revoked") == true, "\(String(describing: refusal))\n\(mail.output)")
         // And a token issued after the return is served.
         let fresh = try await MailCrossProcessTests.token(base: mail.base)

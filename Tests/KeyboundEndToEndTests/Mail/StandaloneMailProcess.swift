@@ -4,7 +4,8 @@ import FoundationNetworking
 #endif
 import Hummingbird
 import Keybound
-import KeyboundServer
+@_spi(Plumbing) import KeyboundServer
+import KeyboundMail
 import Logging
 import Synchronization
 import Testing
@@ -24,7 +25,8 @@ final class StandaloneMail: Sendable {
     let process: SpawnedProcess
 
     /// Starts the provider and the mail process with `trust` (`--trust` values, built from the
-    /// provider's base URL) and `extraArguments` (where `{base}` stands for that URL); `prepare` gets the provider's base URL and the mail data directory
+    /// provider's base URL) and `extraArguments` (where `{base}` stands for that URL and `{data}`
+    /// for the mail data directory); `prepare` gets the provider's base URL and the mail data directory
     /// before the mail process starts (it loads its mailboxes when it starts).
     init(trust: (String) -> [String], extraArguments: [String] = [], streamLimits: StreamLimits = StreamLimits(),
          prepare: (_ base: String, _ dataDirectory: URL) throws -> Void = { _, _ in }) async throws {
@@ -52,8 +54,46 @@ final class StandaloneMail: Sendable {
         log = dataDirectory.appendingPathComponent("mail-serve.log")
         process = try SpawnedProcess(CLIRunner.executable.path, ["mail", "serve"] + trust(base).flatMap { ["--trust", $0] }
                                          + ["--port", "\(mailPort)", "--data", dataDirectory.path]
-                                         + extraArguments.map { [base] in $0.replacingOccurrences(of: "{base}", with: base) },
+                                         + extraArguments.map { [base, dataDirectory] in
+                                             $0.replacingOccurrences(of: "{base}", with: base).replacingOccurrences(of: "{data}", with: dataDirectory.path)
+                                         },
                                      stdout: .file(log.path), stderr: .standardOutput)
+    }
+
+    /// The provider and a mail process that trusts contoso (and `alsoTrust`, built from the base
+    /// URL), follows contoso's feed as its server client `daemon` (credentials in a file of the
+    /// mail data directory) and holds contoso's test user's mailbox (``contosoMailbox``).
+    static func followingContoso(alsoTrust: (String) -> [String] = { _ in [] }, extraArguments: [String] = [],
+                                 streamLimits: StreamLimits = StreamLimits()) async throws -> StandaloneMail {
+        try await StandaloneMail(trust: { base in ["\(base)/contoso#\(DevelopmentBootstrap.tenantID)"] + alsoTrust(base) },
+                                 extraArguments: ["--credentials-file", "{data}/credentials.json"] + extraArguments,
+                                 streamLimits: streamLimits) { base, data in
+            try MailStore(directory: data).provisionNow(Mailbox(issuer: base + "/contoso", tenantID: DevelopmentBootstrap.tenantID,
+                                                             subject: "contoso-user-subject", address: "user@contoso.example",
+                                                             displayName: "User", createdAt: Date()))
+            try writeContosoCredentials(base: base, to: data.appendingPathComponent("credentials.json"))
+        }
+    }
+
+    /// The mailbox ``followingContoso(alsoTrust:extraArguments:streamLimits:)`` provisions, as an application reads it.
+    var contosoMailbox: String { mailBase + "/users/user@contoso.example/messages" }
+
+    /// Asks `url` with `token` until it is served (a generous 20 s at most); returns whether it was.
+    func waitUntilServed(_ url: String, token: String) async throws -> Bool {
+        for _ in 0..<400 {
+            if await Self.get(url, token: token)?.status == 200 { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    /// Asks `url` with `token` until it is refused with 401 (a generous 30 s at most); returns that answer.
+    func waitUntilRefused(_ url: String, token: String) async throws -> Reply? {
+        for _ in 0..<300 {
+            if let reply = await Self.get(url, token: token), reply.status == 401 { return reply }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
     }
 
     /// Writes, at `file`, the credentials of contoso's server client `daemon` (the development
