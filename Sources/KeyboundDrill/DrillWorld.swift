@@ -54,11 +54,13 @@ final class DrillWorld: Sendable {
 
     /// A front end in a process of its own (as `keybound mail serve`), over the shared mailboxes.
     struct RemoteFrontEnd: Sendable {
-        let service: MailService
-        let trust: RemoteTrustStore
+        let remote: RemoteMail
         let alerts: AlertCenter
-        let subscribers: [any Service]
         let url: String
+
+        var service: MailService { remote.service }
+        var trust: RemoteTrustStore { remote.trust }
+        var subscribers: [any Service] { remote.subscribers }
     }
 
     var edgeTrust: RemoteTrustStore { edge.trust }
@@ -198,7 +200,7 @@ final class DrillWorld: Sendable {
                                      cache: VerifiedTokenCache(), now: clock.reader)
         let alerts = AlertCenter(logger: Self.logger("keybound.alerts", verbose: verbose), now: clock.reader)
         let remote = try make(trust, alerts)
-        return RemoteFrontEnd(service: remote.service, trust: trust, alerts: alerts, subscribers: remote.subscribers, url: url)
+        return RemoteFrontEnd(remote: remote, alerts: alerts, url: url)
     }
 
     private func waitUntilReady() async throws {
@@ -214,19 +216,16 @@ final class DrillWorld: Sendable {
         try await waitForEdgeFeeds()
     }
 
-    /// Waits (up to 10 s) until the edge hears every issuer's issuance feed: until then it refuses
-    /// every token (`ledger_unavailable`), as it must.
+    /// Waits (up to 10 s) until the edge has caught up with every issuer's issuance feed, as
+    /// `keybound mail serve` does before it listens: until then it refuses every token
+    /// (`ledger_unavailable`), as it must.
     private func waitForEdgeFeeds() async throws {
-        guard let feeds = edge.subscribers.lazy.compactMap({ $0 as? TokenEventSubscriber }).first else {
+        guard edge.subscribers.contains(where: { $0 is TokenEventSubscriber }) else {
             throw StormDrillError("the mail edge follows no issuance feed")
         }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !tenants.allSatisfy({ feeds.issuance?.feeds.isFresh(issuer: $0.url, staleness: 30) == true }) {
-            guard ContinuousClock.now < deadline else {
-                let missing = tenants.first { feeds.issuance?.feeds.isFresh(issuer: $0.url, staleness: 30) != true }
-                throw StormDrillError("the mail edge never heard the issuance feed of \(missing?.url ?? "?"): \(missing.flatMap { feeds.lastError(of: $0.url) } ?? "?")")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        if let missing = await edge.remote.waitForIssuanceFeeds(timeout: .seconds(10)).first {
+            let reason = edge.subscribers.lazy.compactMap { ($0 as? TokenEventSubscriber)?.lastError(of: missing) }.first ?? "?"
+            throw StormDrillError("the mail edge never caught up with the issuance feed of \(missing): \(reason)")
         }
     }
 
