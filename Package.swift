@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "KeyboundFiles", targets: ["KeyboundFiles"]),
         .library(name: "KeyboundHunt", targets: ["KeyboundHunt"]),
         .library(name: "KeyboundIncident", targets: ["KeyboundIncident"]),
+        .library(name: "KeyboundPKCS11", targets: ["KeyboundPKCS11"]),
         // For people who build on Keybound, in the manner of HummingbirdTesting: a fake issuer that
         // mints tokens, its trust store and a test clock (core only), and a router-or-live harness
         // for a protected resource.
@@ -290,6 +291,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The PKCS#11 interface: the standard `pkcs11.h` from Debian's libp11-kit-dev (installed
+        // with it, self-contained) and a loader that `dlopen`s a module by path. Links nothing.
+        .target(name: "CKeyboundPKCS11"),
+        // PKCS#11 key custody: signing keys generated and used inside a token, behind the core's
+        // `SigningCustodian`. Every `C_*` call runs on its own NIO thread pool. The core never imports it.
+        .target(
+            name: "KeyboundPKCS11",
+            dependencies: [
+                "Keybound",
+                "CKeyboundPKCS11",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Free loopback ports, for the drill and the testing products (no product of its own).
         .target(name: "KeyboundLoopback"),
         // Fuzz entry point. A plain build links the replay driver in CKeyboundFuzzReplay;
@@ -332,6 +348,10 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
+        ),
+        .testTarget(
+            name: "KeyboundPKCS11Tests",
+            dependencies: ["KeyboundPKCS11", "Keybound", "KeyboundTesting"]
         ),
         .testTarget(
             name: "KeyboundStoreTests",

@@ -5,7 +5,8 @@
 #   ./test.sh --setup-only    set up only (CI runs this before the release build)
 #
 # What it installs, only when missing: the SQLite headers GRDB links against (apt-get
-# libsqlite3-dev) and, for the interop tests, Python 3 with authlib, PyJWT, requests and
+# libsqlite3-dev), SoftHSM2 and the PKCS#11 header (apt-get softhsm2 libp11-kit-dev: the key
+# custody tests initialise a token in a temporary directory) and, for the interop tests, Python 3 with authlib, PyJWT, requests and
 # cryptography (pip, from Tests/Interop/requirements.txt), and schemathesis for the admin API fuzz
 # (pip, from Tests/AdminFuzz/requirements.txt). Everything else the tests need they
 # start themselves, on loopback, and stop.
@@ -20,6 +21,10 @@ apt_install() {
 if [ ! -f /usr/include/sqlite3.h ]; then
     echo "test.sh: installing libsqlite3-dev (GRDB links the system SQLite)"
     apt_install libsqlite3-dev
+fi
+if [ ! -f /usr/lib/softhsm/libsofthsm2.so ] || [ ! -f /usr/include/p11-kit-1/p11-kit/pkcs11.h ]; then
+    echo "test.sh: installing softhsm2 and libp11-kit-dev (the PKCS#11 custody tests and pkcs11.h)"
+    apt_install softhsm2 libp11-kit-dev
 fi
 if ! command -v python3 >/dev/null; then
     echo "test.sh: installing python3 and pip (interop tests)"

@@ -15,31 +15,20 @@ public struct SigningKey: Sendable, CustomStringConvertible, CustomDebugStringCo
     }
 
     let backing: Backing
+    /// What a signer needs of this key: its `kid`, algorithm, issuer and public half.
+    public let handle: SigningKeyHandle
     /// The `kid` tokens signed with this key carry.
-    public let keyID: String
+    public var keyID: String { handle.keyID }
     /// The algorithm this key signs with.
-    public let algorithm: JWSAlgorithm
+    public var algorithm: JWSAlgorithm { handle.algorithm }
     /// The issuer this key belongs to. It signs no token whose `iss` differs.
-    public let issuer: String
+    public var issuer: String { handle.issuer }
     /// The public half, with `kid`, `alg`, `use: sig` and the per-key `issuer`.
-    public let publicJWK: JWK
+    public var publicJWK: JWK { handle.publicJWK }
 
     init(backing: Backing, keyID: String?, algorithm: JWSAlgorithm, issuer: String) throws(KeyImportError) {
         self.backing = backing
-        self.algorithm = algorithm
-        self.issuer = issuer
-        let publicKey = Self.publicKey(of: backing)
-        guard publicKey.compatibleAlgorithms.contains(algorithm) else {
-            throw KeyImportError(.invalidKey, "alg \(algorithm.rawValue) does not fit this key type")
-        }
-        var members = Self.publicMembers(of: publicKey)
-        let thumbprint = JWK.thumbprint(of: members)
-        let resolvedKeyID = keyID ?? thumbprint
-        members += [("kid", .string(resolvedKeyID)), ("alg", .string(algorithm.rawValue)), ("use", .string("sig")), ("issuer", .string(issuer))]
-        var object = JSONObject()
-        for (name, value) in members { object[name] = value }
-        self.keyID = resolvedKeyID
-        self.publicJWK = try JWK(jsonObject: object)
+        self.handle = try SigningKeyHandle(publicKey: Self.publicKey(of: backing), keyID: keyID, algorithm: algorithm, issuer: issuer)
     }
 
     /// Generates a fresh key (RSA keys are 2048 bits). The `kid` defaults to the RFC 7638 thumbprint.

@@ -6,26 +6,52 @@ import _CryptoExtras
 public struct SigningError: Error, Sendable, Equatable, CustomStringConvertible {
     /// One line for humans.
     public let description: String
-    init(_ description: String) { self.description = description }
+    /// Whether the key's custodian could not sign for now (its token is absent or not answering):
+    /// the request may succeed later, so a server answers 503 rather than 500.
+    public let isUnavailable: Bool
+
+    /// An error saying `description`; `unavailable` when the custodian cannot sign for now.
+    public init(_ description: String, unavailable: Bool = false) {
+        self.description = description
+        self.isUnavailable = unavailable
+    }
 }
 
 /// Signs claims as a compact JWS with one issuer's key.
 ///
 /// It refuses claims whose `iss` is missing or differs from the key's issuer: a key signs only for
-/// the issuer it belongs to.
+/// the issuer it belongs to. The signature comes from the key's ``SigningCustodian``; a signer made
+/// from a ``SigningKey`` (software custody) can also sign synchronously.
 public struct TokenSigner: Sendable {
-    /// The key used.
-    public let key: SigningKey
+    /// The key used: its `kid`, algorithm, issuer and public half.
+    public let key: SigningKeyHandle
+    private let custody: Custody
     /// The encoded header for the default type, computed once.
     private let accessTokenHeader: [UInt8]
 
-    /// A signer for `key`.
-    public init(key: SigningKey) {
-        self.key = key
-        self.accessTokenHeader = Self.encodedHeader(key: key, type: ExpectedTokenType.accessToken.rawValue)
+    private enum Custody: Sendable {
+        case software(SigningKey)
+        case custodian(any SigningCustodian)
     }
 
-    private static func encodedHeader(key: SigningKey, type: String) -> [UInt8] {
+    /// A signer for `key`, held in this process (software custody).
+    public init(key: SigningKey) {
+        self.init(handle: key.handle, custody: .software(key))
+    }
+
+    /// A signer for the key `key` names, held by `custodian`. Only the asynchronous
+    /// ``signedByCustodian(claims:type:)`` can sign with it.
+    public init(key: SigningKeyHandle, custodian: any SigningCustodian) {
+        self.init(handle: key, custody: .custodian(custodian))
+    }
+
+    private init(handle: SigningKeyHandle, custody: Custody) {
+        self.key = handle
+        self.custody = custody
+        self.accessTokenHeader = Self.encodedHeader(key: handle, type: ExpectedTokenType.accessToken.rawValue)
+    }
+
+    private static func encodedHeader(key: SigningKeyHandle, type: String) -> [UInt8] {
         let header = JSONObject(["alg": .string(key.algorithm.rawValue), "kid": .string(key.keyID), "typ": .string(type)])
         return Base64URL.encodedBytes(JSONWriter().bytes(.object(header)))
     }
@@ -44,16 +70,27 @@ public struct TokenSigner: Sendable {
     }
 
     /// Signs exactly `claims` like ``sign(claims:type:)`` and also returns the signed payload bytes.
+    ///
+    /// Synchronous, so for software custody only: a signer of a key held by another custodian
+    /// throws here; use ``signedByCustodian(claims:type:)``.
     public func signed(claims: JSONObject, type: String = ExpectedTokenType.accessToken.rawValue) throws(SigningError) -> SignedToken {
-        guard case .string(let issuer)? = claims["iss"] else {
-            throw SigningError("the claims have no 'iss' string; a key signs only for its own issuer")
+        guard case .software(let signingKey) = custody else {
+            throw SigningError("key '\(key.keyID)' is held by a custodian that signs asynchronously")
         }
-        guard issuer.isExactly(key.issuer) else {
-            throw SigningError("key '\(key.keyID)' belongs to issuer '\(key.issuer)' and will not sign for '\(issuer)'")
+        let (signingInput, payload) = try signingInput(claims: claims, type: type)
+        return finish(signingInput, signature: try signingKey.signature(for: signingInput), payload: payload)
+    }
+
+    /// Signs exactly `claims` like ``signed(claims:type:)``, asking the key's custodian for the
+    /// signature: the one way to sign that works for every custody.
+    public func signedByCustodian(claims: JSONObject, type: String = ExpectedTokenType.accessToken.rawValue) async throws(SigningError) -> SignedToken {
+        let (signingInput, payload) = try signingInput(claims: claims, type: type)
+        let signature: [UInt8]
+        switch custody {
+        case .software(let signingKey): signature = try signingKey.signature(for: signingInput)
+        case .custodian(let custodian): signature = try await custodian.signature(for: signingInput, with: key)
         }
-        let header = type.isExactly(ExpectedTokenType.accessToken.rawValue) ? accessTokenHeader : Self.encodedHeader(key: key, type: type)
-        let payload = JSONWriter().bytes(.object(claims))
-        return SignedToken(token: try sign(encodedHeader: header, payload: payload), payload: payload)
+        return finish(signingInput, signature: signature, payload: payload)
     }
 
     /// Signs an arbitrary header and payload, with none of the checks of ``sign(claims:type:)``.
@@ -62,29 +99,53 @@ public struct TokenSigner: Sendable {
     /// tokens with it, such as a token claiming another issuer than its key's. Not SPI: no program
     /// outside this package can opt into skipping the issuer check.
     package func sign(header: JSONObject, payload: [UInt8]) throws(SigningError) -> String {
-        try sign(encodedHeader: Base64URL.encodedBytes(JSONWriter().bytes(.object(header))), payload: payload)
+        guard case .software(let signingKey) = custody else {
+            throw SigningError("key '\(key.keyID)' is held by a custodian that signs asynchronously")
+        }
+        let signingInput = Self.signingInput(encodedHeader: Base64URL.encodedBytes(JSONWriter().bytes(.object(header))), payload: payload)
+        return finish(signingInput, signature: try signingKey.signature(for: signingInput), payload: payload).token
     }
 
-    private func sign(encodedHeader: [UInt8], payload: [UInt8]) throws(SigningError) -> String {
+    /// The JWS signing input of `claims` under this key's header, after the issuer check, and the payload.
+    private func signingInput(claims: JSONObject, type: String) throws(SigningError) -> (input: [UInt8], payload: [UInt8]) {
+        guard case .string(let issuer)? = claims["iss"] else {
+            throw SigningError("the claims have no 'iss' string; a key signs only for its own issuer")
+        }
+        guard issuer.isExactly(key.issuer) else {
+            throw SigningError("key '\(key.keyID)' belongs to issuer '\(key.issuer)' and will not sign for '\(issuer)'")
+        }
+        let header = type.isExactly(ExpectedTokenType.accessToken.rawValue) ? accessTokenHeader : Self.encodedHeader(key: key, type: type)
+        let payload = JSONWriter().bytes(.object(claims))
+        return (Self.signingInput(encodedHeader: header, payload: payload), payload)
+    }
+
+    /// `header.payload`, with room for the signature that ``finish(_:signature:payload:)`` appends.
+    private static func signingInput(encodedHeader: [UInt8], payload: [UInt8]) -> [UInt8] {
         var token = encodedHeader
-        token.reserveCapacity(encodedHeader.count + payload.count * 4 / 3 + 180)
+        token.reserveCapacity(encodedHeader.count + payload.count * 4 / 3 + 520)
         token.append(UInt8(ascii: "."))
         token.append(contentsOf: Base64URL.encodedBytes(payload))
-        let signature = try signature(for: token)
-        token.append(UInt8(ascii: "."))
-        token.append(contentsOf: Base64URL.encodedBytes(signature))
-        return String(decoding: token, as: UTF8.self)
+        return token
     }
 
-    /// The raw JWS signature of `signingInput` under the key.
+    private func finish(_ signingInput: [UInt8], signature: [UInt8], payload: [UInt8]) -> SignedToken {
+        var token = signingInput
+        token.append(UInt8(ascii: "."))
+        token.append(contentsOf: Base64URL.encodedBytes(signature))
+        return SignedToken(token: String(decoding: token, as: UTF8.self), payload: payload)
+    }
+}
+
+extension SigningKey {
+    /// The raw JWS signature of `signingInput` under this key.
     func signature(for signingInput: [UInt8]) throws(SigningError) -> [UInt8] {
         do {
-            switch key.backing {
+            switch backing {
             case .p256(let privateKey): return Array(try privateKey.signature(for: signingInput).rawRepresentation)
             case .p384(let privateKey): return Array(try privateKey.signature(for: signingInput).rawRepresentation)
             case .ed25519(let privateKey): return Array(try privateKey.signature(for: signingInput))
             case .rsa(let privateKey):
-                let padding: _RSA.Signing.Padding = key.algorithm == .ps256 ? .PSS : .insecurePKCS1v1_5
+                let padding: _RSA.Signing.Padding = algorithm == .ps256 ? .PSS : .insecurePKCS1v1_5
                 return Array(try privateKey.signature(for: SHA256.hash(data: signingInput), padding: padding).rawRepresentation)
             }
         } catch {

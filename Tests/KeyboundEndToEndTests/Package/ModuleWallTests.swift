@@ -18,6 +18,7 @@ struct ModuleWallTests {
         "KeyboundMailTests": ["KeyboundMail"],
         "KeyboundResourceTests": ["KeyboundResourceKit", "KeyboundFiles"],
         "KeyboundDetectionTests": ["KeyboundHunt", "KeyboundIncident"],
+        "KeyboundPKCS11Tests": ["KeyboundPKCS11"],
     ]
     /// The core's and the store's tests may use only KeyboundTesting.
     static func testingProducts(of test: String) -> Set<String> {

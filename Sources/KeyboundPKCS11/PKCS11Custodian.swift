@@ -1,0 +1,23 @@
+import Keybound
+
+/// PKCS#11 custody: a ``SigningCustodian`` whose keys live in a ``PKCS11Token`` and sign there.
+///
+/// A token that is absent or not answering reads as ``SigningError/isUnavailable``, so a server
+/// answers 503 and the next request, once the token is back, signs again.
+public struct PKCS11Custodian: SigningCustodian {
+    /// The token that holds the keys.
+    public let token: PKCS11Token
+
+    /// A custodian of the keys in `token`.
+    public init(token: PKCS11Token) {
+        self.token = token
+    }
+
+    public func signature(for signingInput: [UInt8], with key: SigningKeyHandle) async throws(SigningError) -> [UInt8] {
+        do {
+            return try await token.sign(signingInput, with: key)
+        } catch {
+            throw SigningError(error.message, unavailable: error.code == .unavailable)
+        }
+    }
+}

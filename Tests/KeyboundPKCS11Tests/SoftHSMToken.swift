@@ -1,0 +1,66 @@
+import Foundation
+import KeyboundPKCS11
+import KeyboundTesting
+
+/// One SoftHSM2 token for this test target, in a temporary directory, initialised once.
+///
+/// SoftHSM2 reads its configuration (`SOFTHSM2_CONF`) when the module is initialised, and a
+/// module is initialised once per process, so every test of the target shares the token; tests
+/// stay apart by using issuers of their own. `./test.sh` installs `softhsm2`; without it the
+/// tests fail, they do not skip.
+enum SoftHSMToken {
+    static let modulePath = "/usr/lib/softhsm/libsofthsm2.so"
+    static let label = "keybound-tests"
+    /// A second token that no test logs in to successfully: PKCS#11 login state is shared by
+    /// every session of a process, so a wrong PIN is only noticed on a token not yet logged in.
+    static let loginTestLabel = "keybound-login-tests"
+    static let pinVariable = "KEYBOUND_TEST_PKCS11_PIN"
+
+    /// The token's directory, PIN file and configuration.
+    struct Setup: Sendable {
+        let directory: URL
+        let pinFile: URL
+        var configuration: PKCS11Configuration {
+            PKCS11Configuration(modulePath: SoftHSMToken.modulePath, tokenLabel: SoftHSMToken.label, pin: .file(pinFile.path))
+        }
+    }
+
+    private static let setup = Task { () throws -> Setup in
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-softhsm-\(UUID().uuidString)")
+        let tokens = directory.appendingPathComponent("tokens")
+        try FileManager.default.createDirectory(at: tokens, withIntermediateDirectories: true)
+        let conf = directory.appendingPathComponent("softhsm2.conf")
+        try "directories.tokendir = \(tokens.path)\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n"
+            .write(to: conf, atomically: true, encoding: .utf8)
+        setenv("SOFTHSM2_CONF", conf.path, 1)
+        let pin = "keybound-\(UInt32.random(in: 100_000...999_999))"
+        let soPIN = "so-\(UInt32.random(in: 100_000...999_999))"
+        for tokenLabel in [label, loginTestLabel] {
+            let initialised = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), [
+                "softhsm2-util", "--init-token", "--free", "--label", tokenLabel, "--pin", pin, "--so-pin", soPIN])
+            guard initialised.status == 0 else {
+                throw SetupError("softhsm2-util --init-token failed (is softhsm2 installed? ./test.sh installs it): \(initialised.stderr)")
+            }
+        }
+        let pinFile = directory.appendingPathComponent("pin")
+        try Data(pin.utf8).write(to: pinFile)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: pinFile.path)
+        setenv(pinVariable, pin, 1)
+        return Setup(directory: directory, pinFile: pinFile)
+    }
+
+    /// The shared token's setup, made on first use.
+    static func shared() async throws -> Setup { try await setup.value }
+
+    /// The shared token, opened with `sessions` sessions.
+    static func open(sessions: Int = 4) async throws -> PKCS11Token {
+        var configuration = try await shared().configuration
+        configuration.sessions = sessions
+        return try await PKCS11Token.open(configuration)
+    }
+
+    struct SetupError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
