@@ -287,6 +287,7 @@ let package = Package(
                 "KeyboundHunt",
                 "KeyboundIncident",
                 "KeyboundPostgres",
+                "KeyboundPKCS11",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -460,6 +461,7 @@ let package = Package(
         .testTarget(
             name: "KeyboundEndToEndTests",
             dependencies: [
+                "KeyboundPKCS11",
                 "KeyboundDrill",
                 "KeyboundSQLite",
                 "KeyboundPostgres",

@@ -69,3 +69,47 @@ public struct PKCS11Configuration: Sendable, Equatable {
         return bytes
     }
 }
+
+extension PKCS11Configuration {
+    /// The environment variables every command reads its PKCS#11 configuration from: `keybound
+    /// serve`, `keys rotate`, `keys tick`, `incident respond` and the rest see the same token.
+    public enum Variable {
+        /// The module's path. Unset: no PKCS#11 custody in this process.
+        public static let module = "KEYBOUND_PKCS11_MODULE"
+        /// The token's label.
+        public static let token = "KEYBOUND_PKCS11_TOKEN"
+        /// A file holding the PIN (mode 600).
+        public static let pinFile = "KEYBOUND_PKCS11_PIN_FILE"
+        /// The PIN itself, when no file is named.
+        public static let pin = "KEYBOUND_PKCS11_PIN"
+        /// How many sessions sign at once (1 to 64; 4 when unset).
+        public static let sessions = "KEYBOUND_PKCS11_SESSIONS"
+    }
+
+    /// The configuration in `environment`, or `nil` when ``Variable/module`` is not set. A module
+    /// without a token label or a PIN source is refused: a half-configured token fails loudly.
+    public static func fromEnvironment(_ environment: [String: String]) throws(PKCS11Error) -> PKCS11Configuration? {
+        guard let module = environment[Variable.module], !module.isEmpty else { return nil }
+        guard let label = environment[Variable.token], !label.isEmpty else {
+            throw PKCS11Error(.configuration, "\(Variable.module) is set but \(Variable.token) (the token's label) is not")
+        }
+        let pin: PINSource
+        if let file = environment[Variable.pinFile], !file.isEmpty {
+            pin = .file(file)
+        } else if environment[Variable.pin] != nil {
+            pin = .environment(Variable.pin)
+        } else {
+            throw PKCS11Error(.pin, "\(Variable.module) is set but neither \(Variable.pinFile) nor \(Variable.pin) gives the PIN")
+        }
+        var sessions = 4
+        if let text = environment[Variable.sessions] {
+            guard let value = Int(text) else {
+                throw PKCS11Error(.configuration, "\(Variable.sessions) must be a whole number from 1 to 64, not '\(text.prefix(40))'")
+            }
+            sessions = value
+        }
+        let configuration = PKCS11Configuration(modulePath: module, tokenLabel: label, pin: pin, sessions: sessions)
+        try configuration.validate()
+        return configuration
+    }
+}

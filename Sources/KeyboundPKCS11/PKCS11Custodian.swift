@@ -21,3 +21,21 @@ public struct PKCS11Custodian: SigningCustodian {
         }
     }
 }
+
+extension PKCS11Custodian: KeyGeneratingCustodian {
+    public func generateKey(algorithm: JWSAlgorithm, issuer: String) async throws(SigningError) -> SigningKeyHandle {
+        do {
+            return try await token.generateKey(algorithm: algorithm, issuer: issuer)
+        } catch {
+            throw SigningError(error.message, unavailable: error.code == .unavailable)
+        }
+    }
+
+    public func destroyPrivateKey(issuer: String, keyID: String) async throws(SigningError) -> Bool {
+        do {
+            return try await token.destroyPrivateKey(issuer: issuer, keyID: keyID)
+        } catch {
+            throw SigningError(error.message, unavailable: error.code == .unavailable)
+        }
+    }
+}

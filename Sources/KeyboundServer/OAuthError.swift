@@ -69,6 +69,15 @@ public struct OAuthError: HTTPResponseError, CustomStringConvertible {
         return error
     }
 
+    /// 503 `temporarily_unavailable` with `Retry-After`: the issuer's signing keys are in a
+    /// PKCS#11 token that is absent or not answering. Issuance fails closed until it is back.
+    package static func signingUnavailable() -> OAuthError {
+        var error = OAuthError(status: .serviceUnavailable, error: "temporarily_unavailable",
+                               description: "the issuer's signing key is unavailable; try again shortly")
+        error.headers[.retryAfter] = "5"
+        return error
+    }
+
     package static func serverError(_ why: String) -> OAuthError {
         OAuthError(status: .internalServerError, error: "server_error", description: why)
     }

@@ -4,6 +4,7 @@ import Keybound
 import KeyboundStore
 
 extension IssuerRecord.Kind: ExpressibleByArgument {}
+extension KeyCustody: ExpressibleByArgument {}
 
 /// `keybound issuer ...`
 struct IssuerCommand: ParsableCommand {
@@ -27,6 +28,8 @@ struct IssuerCreateCommand: AsyncParsableCommand {
     @Option(name: .customLong("publish-lead"), help: "How long a new key is published before it signs, e.g. 24h.") var publishLead = "24h"
     @Option(name: .customLong("max-token-lifetime"), help: "e.g. 1h.") var maxTokenLifetime = "1h"
     @Option(name: .customLong("max-key-age"), help: "e.g. 90d.") var maxKeyAge = "90d"
+    @Option(help: ArgumentHelp("Who holds the private keys: software (sealed under the KEK) or pkcs11 (generated and used inside the token that KEYBOUND_PKCS11_MODULE, KEYBOUND_PKCS11_TOKEN and KEYBOUND_PKCS11_PIN_FILE name). Fixed for the issuer's life."))
+    var custody: KeyCustody = .software
 
     func run() async throws {
         func duration(_ text: String, _ option: String) throws(CLIError) -> TimeInterval {
@@ -37,7 +40,7 @@ struct IssuerCreateCommand: AsyncParsableCommand {
             id: id, url: url, kind: kind, tenantID: tenantID, algorithm: alg,
             rotationPeriod: try duration(rotationPeriod, "--rotation-period"), publishLeadTime: try duration(publishLead, "--publish-lead"),
             maximumTokenLifetime: try duration(maxTokenLifetime, "--max-token-lifetime"), maximumKeyAge: try duration(maxKeyAge, "--max-key-age"),
-            createdAt: store.now)
+            createdAt: store.now, custody: custody)
         let manager = try await store.openManager()
         _ = try await storeCall { () async throws(StoreError) in try await manager.createIssuer(issuer, actor: store.actor) }
         let keys = try await storeCall { () async throws(StoreError) in try await manager.keys(issuerID: issuer.id) }
@@ -48,7 +51,8 @@ struct IssuerCreateCommand: AsyncParsableCommand {
             CLIOutput.printJSON(object)
         } else {
             let active = { (purpose: KeyPurpose) in keys.first { $0.purpose == purpose && $0.state == .active }?.keyID ?? "?" }
-            print("created issuer \(issuer.id) (\(issuer.url), tid \(created.tenantID ?? "?")) with active key \(active(.accessToken)) and ID-token key \(active(.idToken)) (RS256)")
+            let where_ = created.custody == .pkcs11 ? ", both inside the PKCS#11 token" : ""
+            print("created issuer \(issuer.id) (\(issuer.url), tid \(created.tenantID ?? "?")) with active key \(active(.accessToken)) and ID-token key \(active(.idToken)) (RS256)\(where_)")
         }
     }
 }

@@ -63,7 +63,7 @@ struct StoreOptions: ParsableArguments {
             case .postgres(let settings):
                 let kek = try KEKSource.resolveForDatabase(environment: environment)
                 let stores = try await KeyboundCLI.openDatabase(settings)
-                return (try await KeyManager(store: stores.keys, kek: kek), stores)
+                return (try await KeyManager(store: stores.keys, kek: kek, custodian: try await KeyCustodySource.custodian()), stores)
             case .sqlite(let directory):
                 if !allowDevelopmentKEK {
                     _ = try KEKSource.resolve(environment: environment, dataDirectory: directory,
@@ -76,7 +76,7 @@ struct StoreOptions: ParsableArguments {
                 ) { warning in
                     FileHandle.standardError.write(Data("keybound: warning: \(warning)\n".utf8))
                 }
-                return (try await KeyManager(store: store, kek: kek), nil)
+                return (try await KeyManager(store: store, kek: kek, custodian: try await KeyCustodySource.custodian()), nil)
             }
         } catch let error as CLIError {
             throw error

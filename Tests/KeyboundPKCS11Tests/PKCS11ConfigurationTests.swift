@@ -35,7 +35,7 @@ struct PKCS11ConfigurationTests {
         let setup = try await SoftHSMToken.shared()
         var configuration = setup.configuration
         configuration.tokenLabel = SoftHSMToken.loginTestLabel
-        let variable = "KEYBOUND_TEST_PKCS11_WRONG_PIN"
+        let variable = "SOFTHSM_TEST_WRONG_PIN"
         setenv(variable, "not-the-pin-0451", 1)
         configuration.pin = .environment(variable)
         let error = await Self.openError(configuration)
@@ -48,7 +48,7 @@ struct PKCS11ConfigurationTests {
         var configuration = try await SoftHSMToken.shared().configuration
         configuration.pin = .environment(SoftHSMToken.pinVariable)
         #expect(await Self.openError(configuration) == nil)
-        configuration.pin = .environment("KEYBOUND_TEST_PKCS11_UNSET_\(UUID().uuidString.prefix(6))")
+        configuration.pin = .environment("SOFTHSM_TEST_UNSET_\(UUID().uuidString.prefix(6))")
         #expect(await Self.openError(configuration)?.code == .pin)
     }
 

@@ -1,11 +1,12 @@
 import Foundation
+import Glibc
 import KeyboundPKCS11
 import KeyboundTesting
 
 /// One SoftHSM2 token for this test target, in a temporary directory, initialised once.
 ///
 /// SoftHSM2 reads its configuration (`SOFTHSM2_CONF`) when the module is initialised, and a
-/// module is initialised once per process, so every test of the target shares the token; tests
+/// module is initialised once per process, so every test of the process shares the token; tests
 /// stay apart by using issuers of their own. `./test.sh` installs `softhsm2`; without it the
 /// tests fail, they do not skip.
 enum SoftHSMToken {
@@ -14,7 +15,7 @@ enum SoftHSMToken {
     /// A second token that no test logs in to successfully: PKCS#11 login state is shared by
     /// every session of a process, so a wrong PIN is only noticed on a token not yet logged in.
     static let loginTestLabel = "keybound-login-tests"
-    static let pinVariable = "KEYBOUND_TEST_PKCS11_PIN"
+    static let pinVariable = "SOFTHSM_TEST_USER_PIN"
 
     /// The token's directory, PIN file and configuration.
     struct Setup: Sendable {
@@ -26,25 +27,45 @@ enum SoftHSMToken {
     }
 
     private static let setup = Task { () throws -> Setup in
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-softhsm-\(UUID().uuidString)")
-        let tokens = directory.appendingPathComponent("tokens")
-        try FileManager.default.createDirectory(at: tokens, withIntermediateDirectories: true)
-        let conf = directory.appendingPathComponent("softhsm2.conf")
-        try "directories.tokendir = \(tokens.path)\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n"
-            .write(to: conf, atomically: true, encoding: .utf8)
-        setenv("SOFTHSM2_CONF", conf.path, 1)
-        let pin = "keybound-\(UInt32.random(in: 100_000...999_999))"
-        let soPIN = "so-\(UInt32.random(in: 100_000...999_999))"
-        for tokenLabel in [label, loginTestLabel] {
-            let initialised = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), [
-                "softhsm2-util", "--init-token", "--free", "--label", tokenLabel, "--pin", pin, "--so-pin", soPIN])
-            guard initialised.status == 0 else {
-                throw SetupError("softhsm2-util --init-token failed (is softhsm2 installed? ./test.sh installs it): \(initialised.stderr)")
-            }
+        // Every test target is linked into one test process, and each that uses this file has its
+        // own copy of it: they share one directory per process, set up once under a file lock.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-softhsm-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let lock = Glibc.open(directory.appendingPathComponent("lock").path, O_CREAT | O_RDWR, 0o600)
+        guard lock >= 0 else { throw SetupError("cannot open the SoftHSM2 setup lock") }
+        defer { Glibc.close(lock) }
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { flock(lock, LOCK_EX); continuation.resume() }
         }
+        defer { flock(lock, LOCK_UN) }
+        let conf = directory.appendingPathComponent("softhsm2.conf")
         let pinFile = directory.appendingPathComponent("pin")
-        try Data(pin.utf8).write(to: pinFile)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: pinFile.path)
+        let ready = directory.appendingPathComponent("ready")
+        if !FileManager.default.fileExists(atPath: ready.path) {
+            let tokens = directory.appendingPathComponent("tokens")
+            try FileManager.default.createDirectory(at: tokens, withIntermediateDirectories: true)
+            try "directories.tokendir = \(tokens.path)\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n"
+                .write(to: conf, atomically: true, encoding: .utf8)
+            let pin = "keybound-\(UInt32.random(in: 100_000...999_999))"
+            let soPIN = "so-\(UInt32.random(in: 100_000...999_999))"
+            var environment = ProcessInfo.processInfo.environment
+            environment["SOFTHSM2_CONF"] = conf.path
+            for tokenLabel in [label, loginTestLabel] {
+                let initialised = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), [
+                    "softhsm2-util", "--init-token", "--free", "--label", tokenLabel, "--pin", pin, "--so-pin", soPIN],
+                    environment: environment)
+                guard initialised.status == 0 else {
+                    throw SetupError("softhsm2-util --init-token failed (is softhsm2 installed? ./test.sh installs it): \(initialised.stderr)")
+                }
+            }
+            try Data(pin.utf8).write(to: pinFile)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: pinFile.path)
+            try Data().write(to: ready)
+        }
+        let pin = try String(contentsOf: pinFile, encoding: .utf8)
+        // Before the module is first initialised in this process (it reads the variable then),
+        // and for every child process (`keybound`) the tests start.
+        setenv("SOFTHSM2_CONF", conf.path, 1)
         setenv(pinVariable, pin, 1)
         return Setup(directory: directory, pinFile: pinFile)
     }

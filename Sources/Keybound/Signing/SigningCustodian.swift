@@ -28,3 +28,14 @@ public struct SoftwareCustodian: SigningCustodian {
         return try signingKey.signature(for: signingInput)
     }
 }
+
+/// A custodian that also makes and destroys keys: what the key store's manager needs for the issuers
+/// whose keys live in a token. `KeyboundPKCS11`'s custodian is one.
+public protocol KeyGeneratingCustodian: SigningCustodian {
+    /// Generates a key pair of `algorithm` for `issuer` inside the custodian; the `kid` is the RFC 7638
+    /// thumbprint of its public half.
+    func generateKey(algorithm: JWSAlgorithm, issuer: String) async throws(SigningError) -> SigningKeyHandle
+    /// Destroys the private half of `issuer`'s key `keyID`, so that it never signs again; `false`
+    /// when it was already gone.
+    func destroyPrivateKey(issuer: String, keyID: String) async throws(SigningError) -> Bool
+}

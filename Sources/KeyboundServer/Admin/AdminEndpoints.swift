@@ -141,7 +141,7 @@ struct AdminEndpoints: Sendable {
         case .issuerNotFound, .keyNotFound, .clientNotFound, .userNotFound, .resourceNotFound: .notFound
         case .issuerExists, .clientExists, .userExists: .conflict
         case .invalidIssuer, .invalidClient, .invalidUser, .invalidResource: .invalidSettings
-        case .storage: .unavailable
+        case .storage, .custodyUnavailable: .unavailable
         case .wrongKEK, .missingKEK, .invalidKEK, .invariantViolated, .duplicateToken, .chainRevoked, .directoryChanged, .noActiveKey:
             .serverError
         }

@@ -8,11 +8,13 @@
 package enum EnvironmentVariables {
     /// The variables read outside ``ConfigurationSetting``: the config file's path, the data
     /// directory of the store commands, the KEK, the
-    /// database password file, the alert webhook, Keybound Mail's stream credentials and the
-    /// debug builds' incident test hook.
+    /// database password file, the alert webhook, Keybound Mail's stream credentials, the
+    /// debug builds' incident test hook and the PKCS#11 token.
     static let others: Set<String> = [
         ConfigurationFile.pathVariable, "KEYBOUND_DATA", "KEYBOUND_KEK", "KEYBOUND_KEK_FILE", "KEYBOUND_DATABASE_PASSWORD_FILE",
         "KEYBOUND_ALERT_WEBHOOK", "KEYBOUND_MAIL_CREDENTIALS", "KEYBOUND_MAIL_CREDENTIALS_FILE", "KEYBOUND_TEST_KILL_AFTER",
+        // The PKCS#11 token (KeyboundPKCS11's `PKCS11Configuration.Variable`).
+        "KEYBOUND_PKCS11_MODULE", "KEYBOUND_PKCS11_TOKEN", "KEYBOUND_PKCS11_PIN_FILE", "KEYBOUND_PKCS11_PIN", "KEYBOUND_PKCS11_SESSIONS",
     ]
 
     /// Every variable some command reads.

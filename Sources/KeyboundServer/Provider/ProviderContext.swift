@@ -191,22 +191,22 @@ public struct ProviderContext: Sendable {
         let cacheKey = SignerID(issuerID: ExactString(id), purpose: purpose)
         let (generation, cached) = state.withLock { ($0.generation, $0.signers[cacheKey]) }
         if let cached { return cached }
-        let signer = TokenSigner(key: try await signingKey(issuerID: id, purpose: purpose))
+        let signer = try await makeSigner(issuerID: id, purpose: purpose)
         await state.withLock { $0.afterLoadForTesting }?()
         state.withLock { if $0.generation == generation { $0.signers[cacheKey] = signer } }
         return signer
     }
 
-    /// The active key of `purpose`, unsealed; for an ID-token key missing from a store made before
-    /// key purposes, after the rotation tick that creates it.
-    private func signingKey(issuerID id: String, purpose: KeyPurpose) async throws(StoreError) -> SigningKey {
-        let first: Result<SigningKey, StoreError>
-        do { first = .success(try await manager.signingKey(issuerID: id, purpose: purpose)) } catch { first = .failure(error) }
+    /// The signer of the active key of `purpose` (unsealed, or held by the PKCS#11 custodian); for
+    /// an ID-token key missing from a store made before key purposes, after the rotation tick that creates it.
+    private func makeSigner(issuerID id: String, purpose: KeyPurpose) async throws(StoreError) -> TokenSigner {
+        let first: Result<TokenSigner, StoreError>
+        do { first = .success(try await manager.signer(issuerID: id, purpose: purpose)) } catch { first = .failure(error) }
         guard case .failure(let error) = first, error.code == .noActiveKey, purpose == .idToken else { return try first.get() }
         // A store from before ID-token keys: the tick creates the issuer's first one.
         try await manager.tick(now: Date())
         try await refreshIfNeeded()
-        return try await manager.signingKey(issuerID: id, purpose: purpose)
+        return try await manager.signer(issuerID: id, purpose: purpose)
     }
 
     /// The issuer's published key set, serialized once per key-store change.

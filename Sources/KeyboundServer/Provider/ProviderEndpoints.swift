@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Keybound
 import KeyboundStore
 
 /// The OAuth 2 / OpenID Connect endpoints of every issuer, each under the issuer's own path.
@@ -35,7 +36,8 @@ struct ProviderEndpoints: Sendable {
 /// Turns every error into an OAuth-style JSON body: Hummingbird's own HTTP errors keep their
 /// status; a store that cannot be used (`storage_error`: the database is down, full or gone)
 /// becomes 503 `temporarily_unavailable` with `Retry-After`, so issuance fails closed and clients
-/// retry; anything else unexpected becomes a 500 `server_error`. Details go to the log only.
+/// retry; so does a PKCS#11 token that is away (`custody_unavailable`, or a signature it could not
+/// make); anything else unexpected becomes a 500 `server_error`. Details go to the log only.
 struct OAuthErrorMiddleware: RouterMiddleware {
     typealias Context = ProviderRequestContext
 
@@ -51,6 +53,12 @@ struct OAuthErrorMiddleware: RouterMiddleware {
             // One line every few seconds during an outage, with how many were held back.
             LogThrottle.storeUnavailable.error(context.logger, "store unavailable", metadata: ["error": "\(error.message)"])
             throw OAuthError.storeUnavailable()
+        } catch let error as StoreError where error.code == .custodyUnavailable {
+            LogThrottle.storeUnavailable.error(context.logger, "signing key custody unavailable", metadata: ["error": "\(error.message)"])
+            throw OAuthError.signingUnavailable()
+        } catch let error as SigningError where error.isUnavailable {
+            LogThrottle.storeUnavailable.error(context.logger, "signing key custody unavailable", metadata: ["error": "\(error.description)"])
+            throw OAuthError.signingUnavailable()
         } catch let error as StoreError {
             context.logger.error("store error", metadata: ["code": "\(error.code.rawValue)", "error": "\(error.message)"])
             throw OAuthError.serverError("the store failed (\(error.code.rawValue))")

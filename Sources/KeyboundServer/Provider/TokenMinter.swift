@@ -66,7 +66,7 @@ struct TokenMinter: Sendable {
             claims["roles"] = .array(grant.scope.roles.map(JSONValue.string))
         }
         let signer = try await context.keys.signer(issuerID: grant.issuer.id)
-        let signed = try signer.signed(claims: claims, type: ExpectedTokenType.accessToken.rawValue)
+        let signed = try await signer.signedByCustodian(claims: claims, type: ExpectedTokenType.accessToken.rawValue)
         let record = IssuanceRecord(
             issuerID: grant.issuer.id, keyID: signer.key.keyID, tokenID: jti, kind: .access,
             subject: grant.user?.subject ?? grant.client.clientID, clientID: grant.client.clientID, audience: audience,
@@ -106,7 +106,7 @@ struct TokenMinter: Sendable {
         if let nonce = grant.nonce { claims["nonce"] = .string(nonce) }
         if let sessionID = grant.sessionID { claims["sid"] = .string(sessionID) }
         for (name, value) in UserClaims.claims(of: user, scopes: grant.scope.openIDScopes) { claims[name] = value }
-        let signed = try signer.signed(claims: claims, type: "JWT")
+        let signed = try await signer.signedByCustodian(claims: claims, type: "JWT")
         let record = IssuanceRecord(
             issuerID: grant.issuer.id, keyID: signer.key.keyID, tokenID: jti, kind: .id, subject: user.subject,
             clientID: grant.client.clientID, audience: [grant.client.clientID], scope: grant.scope.openIDScopes.joined(separator: " "),

@@ -94,8 +94,23 @@ extension KeyManager {
                                 reason: "stopped signing; verifies until \(active.verifyUntil!.formatted(.iso8601))")
     }
 
+    /// A new key of `purpose` for `issuer`, in the issuer's custody: generated and sealed here, or
+    /// generated inside the PKCS#11 token (a key the transaction then does not commit stays in the
+    /// token unused; its `CKA_ID` names an issuer and a `kid` no record has).
     func newKeyRecord(_ issuer: IssuerRecord, purpose: KeyPurpose, session: any KeyStoreSession, now: Date) async throws -> KeyRecord {
         let algorithm = purpose.algorithm(of: issuer)
+        if issuer.custody == .pkcs11 {
+            let custodian = try requireCustodian(for: issuer)
+            let handle: SigningKeyHandle
+            do {
+                handle = try await custodian.generateKey(algorithm: algorithm, issuer: issuer.url)
+            } catch {
+                throw StoreError(.custodyUnavailable, "issuer '\(issuer.id)': the PKCS#11 token did not generate a \(algorithm.rawValue) key: \(error.description)")
+            }
+            return KeyRecord(issuerID: issuer.id, keyID: handle.keyID, algorithm: algorithm, purpose: purpose, state: .pending,
+                             publicJWK: JSONWriter().string(.object(handle.publicJWK.publicJSON)), sealedPrivateKey: [],
+                             kekFingerprint: "", createdAt: now, custody: .pkcs11)
+        }
         let key = try await KeyGeneration.generate(algorithm: algorithm, issuer: issuer.url)
         let sealed = try sealer.seal(key, issuerID: issuer.id)
         if try await session.metadata(Self.kekFingerprintName) == nil {
@@ -106,8 +121,8 @@ extension KeyManager {
                          kekFingerprint: sealer.kek.fingerprint, createdAt: now)
     }
 
-    /// Per (issuer, purpose) that has keys: exactly one active key and at most one pending key; every
-    /// key signs in its purpose's algorithm.
+    /// Per (issuer, purpose) that has keys: exactly one active key (at most one for an issuer in
+    /// PKCS#11 custody) and at most one pending key; every key signs in its purpose's algorithm.
     func checkInvariants(_ session: any KeyStoreSession) async throws {
         let keys = try await session.keys(issuerID: nil)
         for issuer in try await session.issuers() {
@@ -115,14 +130,16 @@ extension KeyManager {
                 let own = keys.filter { $0.issuerID.isExactly(issuer.id) && $0.purpose == purpose }
                 guard !own.isEmpty else { continue }
                 let active = own.filter { $0.state == .active }
-                guard active.count == 1 else {
+                // A PKCS#11 issuer may be left without an active key by a revocation while its
+                // token is away (it then signs nothing); never with two.
+                guard active.count == 1 || (active.isEmpty && issuer.custody == .pkcs11) else {
                     throw StoreError(.invariantViolated, "issuer '\(issuer.id)' would have \(active.count) active \(purpose.keyName)s")
                 }
                 guard own.filter({ $0.state == .pending }).count <= 1 else {
                     throw StoreError(.invariantViolated, "issuer '\(issuer.id)' would have more than one pending \(purpose.keyName)")
                 }
-                if purpose == .idToken, active[0].algorithm != purpose.algorithm(of: issuer) {
-                    throw StoreError(.invariantViolated, "issuer '\(issuer.id)''s active \(purpose.keyName) would sign \(active[0].algorithm.rawValue), not \(purpose.algorithm(of: issuer).rawValue)")
+                if purpose == .idToken, let first = active.first, first.algorithm != purpose.algorithm(of: issuer) {
+                    throw StoreError(.invariantViolated, "issuer '\(issuer.id)''s active \(purpose.keyName) would sign \(first.algorithm.rawValue), not \(purpose.algorithm(of: issuer).rawValue)")
                 }
             }
         }

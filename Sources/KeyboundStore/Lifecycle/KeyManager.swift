@@ -11,19 +11,25 @@ public struct KeyManager: Sendable {
     public let store: any KeyStore
     /// Seals and opens private keys.
     public let sealer: KeySealer
+    /// The custodian of the issuers whose keys are in ``KeyCustody/pkcs11`` custody, if this
+    /// process has one (a PKCS#11 token). Without it, such an issuer's keys can be neither made
+    /// nor used: ``StoreErrorCode/custodyUnavailable``.
+    public let custodian: (any KeyGeneratingCustodian)?
 
     static let kekFingerprintName = "kek_fingerprint"
 
-    /// A manager over `store` with `kek`. Throws ``StoreErrorCode/wrongKEK`` if the store's keys
-    /// were sealed under another KEK; nothing is changed then.
-    public init(store: any KeyStore, kek: KeyEncryptionKey) async throws(StoreError) {
+    /// A manager over `store` with `kek`, and `custodian` for the issuers in PKCS#11 custody.
+    /// Throws ``StoreErrorCode/wrongKEK`` if the store's keys were sealed under another KEK;
+    /// nothing is changed then.
+    public init(store: any KeyStore, kek: KeyEncryptionKey, custodian: (any KeyGeneratingCustodian)? = nil) async throws(StoreError) {
         self.store = store
         self.sealer = KeySealer(kek: kek)
+        self.custodian = custodian
         let fingerprint = kek.fingerprint
         let problem: String? = try await Self.storeCall {
             try await store.read { session in
                 if let mismatch = try await Self.kekMismatch(session, fingerprint: fingerprint) { return mismatch }
-                if let other = try await session.keys(issuerID: nil).first(where: { $0.kekFingerprint != fingerprint }) {
+                if let other = try await session.keys(issuerID: nil).first(where: { $0.custody == .software && $0.kekFingerprint != fingerprint }) {
                     return "key '\(other.keyID)' is sealed under key-encryption key \(other.kekFingerprint), not the one given (\(fingerprint))"
                 }
                 return nil
@@ -110,7 +116,9 @@ public struct KeyManager: Sendable {
     /// Applies every transition due at `now` (the scheduled rotation). Idempotent.
     @discardableResult
     public func tick(now: Date, actor: String = "engine") async throws(StoreError) -> [KeyTransition] {
-        try await write { session in try await applyPlan(session, now: now, actor: actor) }
+        let applied = try await write { session in try await applyPlan(session, now: now, actor: actor) }
+        _ = try? await destroyWithdrawnPrivateKeys(now: now)
+        return applied
     }
 
     /// Starts a rotation on demand, of the `purposes` given (every purpose by default): the next
@@ -142,7 +150,7 @@ public struct KeyManager: Sendable {
         guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw StoreError(.invalidIssuer, "a revocation needs a reason")
         }
-        return try await write { session in
+        let revoked = try await write { session in
             guard let issuer = try await session.issuer(id: issuerID) else { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
             guard var key = try await session.key(issuerID: issuerID, keyID: keyID) else {
                 throw StoreError(.keyNotFound, "issuer '\(issuerID)' has no key '\(keyID)'")
@@ -161,12 +169,24 @@ public struct KeyManager: Sendable {
                 if let pending = try await session.keys(issuerID: issuerID).first(where: { $0.state == .pending && $0.purpose == key.purpose }) {
                     try await promote(pending, issuer: issuer, session: session, now: now, actor: actor, emergencyReason: emergency)
                 } else {
-                    try await createActive(issuer, purpose: key.purpose, session: session, now: now, actor: actor, emergencyReason: emergency, isInitial: false)
+                    do {
+                        try await createActive(issuer, purpose: key.purpose, session: session, now: now, actor: actor, emergencyReason: emergency, isInitial: false)
+                    } catch let error as StoreError where error.code == .custodyUnavailable {
+                        // The issuer's token is away: the revocation stands without a successor,
+                        // and the issuer signs nothing until a tick makes one with the token back.
+                        try await checkInvariants(session)
+                        return key
+                    }
                 }
             }
             _ = try await applyPlan(session, now: now, actor: actor)
             return key
         }
+        if revoked.custody == .pkcs11, let destroyed = try? await destroyWithdrawnPrivateKeys(now: now),
+           let record = destroyed.first(where: { $0.keyID.isExactly(keyID) && $0.issuerID.isExactly(issuerID) }) {
+            return record
+        }
+        return revoked
     }
 
     /// Re-seals every private key, and every ``SealedSecret`` (the audit signing key on
@@ -176,7 +196,7 @@ public struct KeyManager: Sendable {
         let newSealer = KeySealer(kek: newKEK)
         return try await write { session in
             var count = 0
-            for var key in try await session.keys(issuerID: nil) {
+            for var key in try await session.keys(issuerID: nil) where key.custody == .software {
                 let opened = try sealer.open(key.sealedPrivateKey, issuerID: key.issuerID, keyID: key.keyID)
                 key.sealedPrivateKey = try newSealer.seal(opened, issuerID: key.issuerID)
                 key.kekFingerprint = newKEK.fingerprint
@@ -192,14 +212,62 @@ public struct KeyManager: Sendable {
     }
 
     /// The active signing key of an issuer for `purpose` (access tokens by default), unsealed.
+    /// For an issuer in PKCS#11 custody, whose private keys never leave the token, use ``signer(issuerID:purpose:)``.
     public func signingKey(issuerID: String, purpose: KeyPurpose = .accessToken) async throws(StoreError) -> SigningKey {
-        let (issuer, record): (IssuerRecord, KeyRecord) = try await read { session in
+        let (issuer, record) = try await activeKey(issuerID: issuerID, purpose: purpose)
+        guard record.custody == .software else {
+            throw StoreError(.invalidIssuer, "issuer '\(issuerID)''s keys are in \(record.custody.rawValue) custody: they sign inside the token")
+        }
+        return try unsealed(record, issuer: issuer)
+    }
+
+    /// The signer of an issuer's active key for `purpose`, whatever its custody: the unsealed key
+    /// for software custody, the key's handle and this manager's ``custodian`` for PKCS#11.
+    public func signer(issuerID: String, purpose: KeyPurpose = .accessToken) async throws(StoreError) -> TokenSigner {
+        let (issuer, record) = try await activeKey(issuerID: issuerID, purpose: purpose)
+        switch record.custody {
+        case .software:
+            return TokenSigner(key: try unsealed(record, issuer: issuer))
+        case .pkcs11:
+            let custodian = try requireCustodian(for: issuer)
+            return TokenSigner(key: try Self.handle(of: record, issuer: issuer), custodian: custodian)
+        }
+    }
+
+    private func activeKey(issuerID: String, purpose: KeyPurpose) async throws(StoreError) -> (IssuerRecord, KeyRecord) {
+        try await read { session in
             guard let issuer = try await session.issuer(id: issuerID) else { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
             guard let active = try await session.keys(issuerID: issuerID).first(where: { $0.state == .active && $0.purpose == purpose }) else {
                 throw StoreError(.noActiveKey, "issuer '\(issuerID)' has no active \(purpose.keyName) (the next rotation tick creates one)")
             }
             return (issuer, active)
         }
+    }
+
+    /// This manager's custodian, or ``StoreErrorCode/custodyUnavailable`` naming `issuer`.
+    func requireCustodian(for issuer: IssuerRecord) throws(StoreError) -> any KeyGeneratingCustodian {
+        guard let custodian else {
+            throw StoreError(.custodyUnavailable, "issuer '\(issuer.id)' keeps its keys in a PKCS#11 token, and none is configured (KEYBOUND_PKCS11_MODULE)")
+        }
+        return custodian
+    }
+
+    /// The handle of a PKCS#11 key, from its published public JWK, checked against its issuer.
+    static func handle(of record: KeyRecord, issuer: IssuerRecord) throws(StoreError) -> SigningKeyHandle {
+        do {
+            let jwk = try JWK(json: Array(record.publicJWK.utf8))
+            guard let bound = jwk.issuer, bound.isExactly(issuer.url) else {
+                throw StoreError(.invariantViolated, "key '\(record.keyID)' is not bound to issuer '\(issuer.id)' (\(issuer.url))")
+            }
+            return try SigningKeyHandle(publicKey: jwk.publicKey, keyID: record.keyID, algorithm: record.algorithm, issuer: issuer.url)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.storage, "key '\(record.keyID)' of issuer '\(issuer.id)' has an unreadable public JWK: \(error)")
+        }
+    }
+
+    private func unsealed(_ record: KeyRecord, issuer: IssuerRecord) throws(StoreError) -> SigningKey {
         let key = try sealer.open(record.sealedPrivateKey, issuerID: record.issuerID, keyID: record.keyID)
         guard key.issuer == issuer.url else {
             throw StoreError(.invariantViolated, "key '\(record.keyID)' is bound to '\(key.issuer)', not to issuer '\(issuer.id)' (\(issuer.url))")

@@ -32,6 +32,8 @@ public struct IssuerRecord: Sendable, Equatable {
     public var maximumKeyAge: TimeInterval
     /// When the issuer was created.
     public var createdAt: Date
+    /// Who holds its private signing keys. Fixed when the issuer is created.
+    public var custody: KeyCustody
 
     /// Default rotation period: 30 days.
     public static let defaultRotationPeriod: TimeInterval = 30 * 86_400
@@ -47,7 +49,7 @@ public struct IssuerRecord: Sendable, Equatable {
         id: String, url: String, kind: Kind, tenantID: String? = nil, algorithm: JWSAlgorithm = .es256,
         rotationPeriod: TimeInterval = defaultRotationPeriod, publishLeadTime: TimeInterval = defaultPublishLeadTime,
         maximumTokenLifetime: TimeInterval = defaultMaximumTokenLifetime, maximumKeyAge: TimeInterval = defaultMaximumKeyAge,
-        createdAt: Date
+        createdAt: Date, custody: KeyCustody = .software
     ) {
         self.id = id
         self.url = url
@@ -59,6 +61,7 @@ public struct IssuerRecord: Sendable, Equatable {
         self.maximumTokenLifetime = maximumTokenLifetime
         self.maximumKeyAge = maximumKeyAge
         self.createdAt = createdAt
+        self.custody = custody
     }
 
     /// The tenant id Microsoft's consumer realm (MSA) tokens carry. The first consumer realm of a

@@ -29,10 +29,15 @@ public struct KeyRecord: Sendable, Equatable {
     public var state: KeyState
     /// The public JWK (with `kid`, `alg`, `use` and `issuer`), as published.
     public var publicJWK: String
-    /// The private JWK sealed under the key-encryption key (AES-GCM, combined form).
+    /// The private JWK sealed under the key-encryption key (AES-GCM, combined form); empty for a
+    /// key in ``KeyCustody/pkcs11`` custody, whose private half never leaves its token.
     public var sealedPrivateKey: [UInt8]
-    /// The fingerprint of the key-encryption key that sealed it.
+    /// The fingerprint of the key-encryption key that sealed it; empty for a PKCS#11 key.
     public var kekFingerprint: String
+    /// Who holds the private half. Fixed for the key's whole life.
+    public var custody: KeyCustody
+    /// When the private half was destroyed in its token (a retired or revoked PKCS#11 key).
+    public var privateKeyDestroyedAt: Date?
     /// When it was created and published.
     public var createdAt: Date
     /// When a pending key is scheduled to start signing.
@@ -62,7 +67,7 @@ public struct KeyRecord: Sendable, Equatable {
         sealedPrivateKey: [UInt8], kekFingerprint: String, createdAt: Date, scheduledActivation: Date? = nil,
         activatedAt: Date? = nil, deactivatedAt: Date? = nil, verifyUntil: Date? = nil, retiredAt: Date? = nil,
         revokedAt: Date? = nil, revocationReason: String? = nil, revokedBy: String? = nil,
-        emergencyReason: String? = nil, isInitial: Bool = false
+        emergencyReason: String? = nil, isInitial: Bool = false, custody: KeyCustody = .software, privateKeyDestroyedAt: Date? = nil
     ) {
         self.issuerID = issuerID
         self.keyID = keyID
@@ -83,6 +88,8 @@ public struct KeyRecord: Sendable, Equatable {
         self.revokedBy = revokedBy
         self.emergencyReason = emergencyReason
         self.isInitial = isInitial
+        self.custody = custody
+        self.privateKeyDestroyedAt = privateKeyDestroyedAt
     }
 }
 

@@ -50,4 +50,7 @@ public enum StoreErrorCode: String, CaseIterable, ErrorCode {
     case noActiveKey = "no_active_key"
     /// No such resource (audience) at the issuer.
     case resourceNotFound = "resource_not_found"
+    /// The issuer's keys are in PKCS#11 custody, and the token is not configured, absent or not
+    /// answering: nothing is generated or signed until it is back.
+    case custodyUnavailable = "custody_unavailable"
 }

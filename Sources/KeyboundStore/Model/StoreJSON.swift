@@ -18,7 +18,7 @@ package enum StoreJSON {
             "publish_lead_time": .string(DurationText.text(issuer.publishLeadTime)),
             "maximum_token_lifetime": .string(DurationText.text(issuer.maximumTokenLifetime)),
             "maximum_key_age": .string(DurationText.text(issuer.maximumKeyAge)),
-            "created_at": time(issuer.createdAt),
+            "created_at": time(issuer.createdAt), "custody": .string(issuer.custody.rawValue),
         ])
     }
 
@@ -31,7 +31,9 @@ package enum StoreJSON {
             "deactivated_at": time(key.deactivatedAt), "verify_until": time(key.verifyUntil), "retired_at": time(key.retiredAt),
             "age": key.activatedAt.map { .string(DurationText.text(max(0, now.timeIntervalSince($0)))) } ?? .null,
             "initial": .bool(key.isInitial), "emergency_reason": key.emergencyReason.map(JSONValue.string) ?? .null,
+            "custody": .string(key.custody.rawValue),
         ])
+        if key.custody == .pkcs11 { object["private_destroyed_at"] = time(key.privateKeyDestroyedAt) }
         if key.state == .revoked {
             object["revoked_at"] = time(key.revokedAt)
             object["revocation_reason"] = key.revocationReason.map(JSONValue.string) ?? .null

@@ -14,7 +14,7 @@ struct EnvironmentVariablesTests {
         let files = try #require(FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil))
         for case let file as URL in files where file.pathExtension == "swift" {
             let text = try String(contentsOf: file, encoding: .utf8)
-            for match in text.matches(of: /"(KEYBOUND_[A-Z_]+)"/) { named.insert(String(match.1)) }
+            for match in text.matches(of: /"(KEYBOUND_[A-Z0-9_]+)"/) { named.insert(String(match.1)) }
         }
         #expect(named.count > 20, "the sources were not found at \(sources.path)")
         #expect(named.subtracting(EnvironmentVariables.known).isEmpty, "read but not known: \(named.subtracting(EnvironmentVariables.known).sorted())")

@@ -8,6 +8,7 @@ import KeyboundIncident
 import KeyboundMail
 import KeyboundFiles
 import KeyboundPostgres
+import KeyboundPKCS11
 import KeyboundStore
 import Testing
 
@@ -35,11 +36,11 @@ struct ErrorCodesDocumentedTests {
         #expect(try Self.errorsDocument().contains("`\(code.rawValue)`"), "docs/errors.md does not document \(code.rawValue)")
     }
 
-    @Test("every error code of the audit log, the hunt, incident response, Keybound Mail's and Files' stores and PostgreSQL",
+    @Test("every error code of the audit log, the hunt, incident response, Keybound Mail's and Files' stores, PostgreSQL and PKCS#11 custody",
           arguments: AuditError.Code.allCases.map(\.rawValue) + HuntError.Code.allCases.map(\.rawValue)
             + IncidentError.Code.allCases.map(\.rawValue) + MailStoreError.Code.allCases.map(\.rawValue)
             + FileStoreError.Code.allCases.map(\.rawValue)
-            + PostgresStorageError.Code.allCases.map(\.rawValue))
+            + PostgresStorageError.Code.allCases.map(\.rawValue) + PKCS11Error.Code.allCases.map(\.rawValue))
     func moduleError(code: String) throws {
         #expect(try Self.errorsDocument().contains("`\(code)`"), "docs/errors.md does not document \(code)")
     }

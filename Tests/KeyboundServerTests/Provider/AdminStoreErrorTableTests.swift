@@ -15,7 +15,7 @@ struct AdminStoreErrorTableTests {
         case .notFound: #expect(error.status == .notFound && error.error == "not_found" && code.rawValue.hasSuffix("_not_found"))
         case .conflict: #expect(error.status == .conflict && error.error == "conflict" && code.rawValue.hasSuffix("_exists"))
         case .invalidSettings: #expect(error.status == .badRequest && error.error == "invalid_settings")
-        case .unavailable: #expect(error.status == .serviceUnavailable && error.error == "temporarily_unavailable" && code == .storage)
+        case .unavailable: #expect(error.status == .serviceUnavailable && error.error == "temporarily_unavailable" && [.storage, .custodyUnavailable].contains(code))
         case .serverError: #expect(error.status == .internalServerError && error.error == "server_error" && error.errorDescription == "the store failed")
         }
     }

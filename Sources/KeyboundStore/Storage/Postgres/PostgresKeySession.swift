@@ -13,10 +13,11 @@ struct PostgresKeySession: KeyStoreSession {
     private static let keyColumns = """
         issuer_id, kid, algorithm, purpose, state, public_jwk, sealed_private_key, kek_fingerprint, created_at,
         scheduled_activation, activated_at, deactivated_at, verify_until, retired_at, revoked_at, revocation_reason,
-        revoked_by, emergency_reason, is_initial
+        revoked_by, emergency_reason, is_initial, custody, private_destroyed_at
         """
     private static let issuerColumns = """
-        id, url, kind, tenant_id, algorithm, rotation_period, publish_lead_time, maximum_token_lifetime, maximum_key_age, created_at
+        id, url, kind, tenant_id, algorithm, rotation_period, publish_lead_time, maximum_token_lifetime, maximum_key_age, created_at,
+        custody
         """
     private static let eventColumns = "sequence, issuer_id, kid, kind, at, actor, reason"
 
@@ -38,10 +39,10 @@ struct PostgresKeySession: KeyStoreSession {
         guard let tenantID = issuer.tenantID else { throw StoreError(.invariantViolated, "every issuer has a tenant id") }
         try await connection.query("""
             INSERT INTO issuer (id, url, kind, tenant_id, algorithm, rotation_period, publish_lead_time,
-                                maximum_token_lifetime, maximum_key_age, created_at)
+                                maximum_token_lifetime, maximum_key_age, created_at, custody)
             VALUES (\(issuer.id), \(issuer.url), \(issuer.kind.rawValue), \(tenantID), \(issuer.algorithm.rawValue),
                     \(issuer.rotationPeriod), \(issuer.publishLeadTime), \(issuer.maximumTokenLifetime), \(issuer.maximumKeyAge),
-                    \(issuer.createdAt.timeIntervalSince1970))
+                    \(issuer.createdAt.timeIntervalSince1970), \(issuer.custody.rawValue))
             """, logger: logger)
     }
 
@@ -66,13 +67,14 @@ struct PostgresKeySession: KeyStoreSession {
         try await connection.query("""
             INSERT INTO signing_key (issuer_id, kid, algorithm, purpose, state, public_jwk, sealed_private_key, kek_fingerprint,
                 created_at, scheduled_activation, activated_at, deactivated_at, verify_until, retired_at, revoked_at,
-                revocation_reason, revoked_by, emergency_reason, is_initial)
+                revocation_reason, revoked_by, emergency_reason, is_initial, custody, private_destroyed_at)
             VALUES (\(key.issuerID), \(key.keyID), \(key.algorithm.rawValue), \(key.purpose.rawValue), \(key.state.rawValue),
                 \(key.publicJWK), \(ByteBuffer(bytes: key.sealedPrivateKey)), \(key.kekFingerprint), \(key.createdAt.timeIntervalSince1970),
                 \(key.scheduledActivation?.timeIntervalSince1970), \(key.activatedAt?.timeIntervalSince1970),
                 \(key.deactivatedAt?.timeIntervalSince1970), \(key.verifyUntil?.timeIntervalSince1970),
                 \(key.retiredAt?.timeIntervalSince1970), \(key.revokedAt?.timeIntervalSince1970), \(key.revocationReason),
-                \(key.revokedBy), \(key.emergencyReason), \(key.isInitial))
+                \(key.revokedBy), \(key.emergencyReason), \(key.isInitial), \(key.custody.rawValue),
+                \(key.privateKeyDestroyedAt?.timeIntervalSince1970))
             """, logger: logger)
     }
 
@@ -85,7 +87,8 @@ struct PostgresKeySession: KeyStoreSession {
                 activated_at = \(key.activatedAt?.timeIntervalSince1970), deactivated_at = \(key.deactivatedAt?.timeIntervalSince1970),
                 verify_until = \(key.verifyUntil?.timeIntervalSince1970), retired_at = \(key.retiredAt?.timeIntervalSince1970),
                 revoked_at = \(key.revokedAt?.timeIntervalSince1970), revocation_reason = \(key.revocationReason),
-                revoked_by = \(key.revokedBy), emergency_reason = \(key.emergencyReason), is_initial = \(key.isInitial)
+                revoked_by = \(key.revokedBy), emergency_reason = \(key.emergencyReason), is_initial = \(key.isInitial),
+                private_destroyed_at = \(key.privateKeyDestroyedAt?.timeIntervalSince1970)
             WHERE issuer_id = \(key.issuerID) AND kid = \(key.keyID)
             RETURNING kid
             """)
@@ -129,7 +132,8 @@ struct PostgresKeySession: KeyStoreSession {
     private static func issuer(from row: PostgresRandomAccessRow) throws -> IssuerRecord {
         let id = try row["id"].decode(String.self)
         guard let kind = IssuerRecord.Kind(rawValue: try row["kind"].decode(String.self)),
-              let algorithm = JWSAlgorithm(rawValue: try row["algorithm"].decode(String.self)) else {
+              let algorithm = JWSAlgorithm(rawValue: try row["algorithm"].decode(String.self)),
+              let custody = KeyCustody(rawValue: try row["custody"].decode(String.self)) else {
             throw StoreError(.storage, "issuer row '\(id)' is corrupt")
         }
         return IssuerRecord(id: id, url: try row["url"].decode(String.self), kind: kind, tenantID: try row["tenant_id"].decode(String.self),
@@ -137,14 +141,15 @@ struct PostgresKeySession: KeyStoreSession {
                             publishLeadTime: try row["publish_lead_time"].decode(Double.self),
                             maximumTokenLifetime: try row["maximum_token_lifetime"].decode(Double.self),
                             maximumKeyAge: try row["maximum_key_age"].decode(Double.self),
-                            createdAt: Date(timeIntervalSince1970: try row["created_at"].decode(Double.self)))
+                            createdAt: Date(timeIntervalSince1970: try row["created_at"].decode(Double.self)), custody: custody)
     }
 
     private static func key(from row: PostgresRandomAccessRow) throws -> KeyRecord {
         let kid = try row["kid"].decode(String.self)
         guard let state = KeyState(rawValue: try row["state"].decode(String.self)),
               let algorithm = JWSAlgorithm(rawValue: try row["algorithm"].decode(String.self)),
-              let purpose = KeyPurpose(rawValue: try row["purpose"].decode(String.self)) else {
+              let purpose = KeyPurpose(rawValue: try row["purpose"].decode(String.self)),
+              let custody = KeyCustody(rawValue: try row["custody"].decode(String.self)) else {
             throw StoreError(.storage, "key row '\(kid)' is corrupt")
         }
         func date(_ column: String) throws -> Date? { try row[column].decode(Double?.self).map(Date.init(timeIntervalSince1970:)) }
@@ -158,7 +163,7 @@ struct PostgresKeySession: KeyStoreSession {
             deactivatedAt: try date("deactivated_at"), verifyUntil: try date("verify_until"), retiredAt: try date("retired_at"),
             revokedAt: try date("revoked_at"), revocationReason: try row["revocation_reason"].decode(String?.self),
             revokedBy: try row["revoked_by"].decode(String?.self), emergencyReason: try row["emergency_reason"].decode(String?.self),
-            isInitial: try row["is_initial"].decode(Bool.self))
+            isInitial: try row["is_initial"].decode(Bool.self), custody: custody, privateKeyDestroyedAt: try date("private_destroyed_at"))
     }
 
     private static func event(from row: PostgresRandomAccessRow) throws -> KeyEvent {

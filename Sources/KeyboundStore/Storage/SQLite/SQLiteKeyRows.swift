@@ -17,11 +17,11 @@ struct SQLiteKeyRows {
     func insert(_ issuer: IssuerRecord) throws {
         try db.execute(sql: """
             INSERT INTO issuer (id, url, kind, tenant_id, algorithm, rotation_period, publish_lead_time,
-                                maximum_token_lifetime, maximum_key_age, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                maximum_token_lifetime, maximum_key_age, created_at, custody)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [issuer.id, issuer.url, issuer.kind.rawValue, issuer.tenantID, issuer.algorithm.rawValue,
                              issuer.rotationPeriod, issuer.publishLeadTime, issuer.maximumTokenLifetime, issuer.maximumKeyAge,
-                             issuer.createdAt.timeIntervalSince1970])
+                             issuer.createdAt.timeIntervalSince1970, issuer.custody.rawValue])
     }
 
     func keys(issuerID: String?) throws -> [KeyRecord] {
@@ -39,16 +39,17 @@ struct SQLiteKeyRows {
         try db.execute(sql: """
             INSERT INTO signing_key (issuer_id, kid, algorithm, state, public_jwk, sealed_private_key, kek_fingerprint,
                 created_at, scheduled_activation, activated_at, deactivated_at, verify_until, retired_at, revoked_at,
-                revocation_reason, revoked_by, emergency_reason, is_initial, purpose)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: StatementArguments(Self.values(key) + [key.purpose.rawValue]))
+                revocation_reason, revoked_by, emergency_reason, is_initial, private_destroyed_at, purpose, custody)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: StatementArguments(Self.values(key) + [key.purpose.rawValue, key.custody.rawValue]))
     }
 
     func update(_ key: KeyRecord) throws {
         try db.execute(sql: """
             UPDATE signing_key SET algorithm = ?, state = ?, public_jwk = ?, sealed_private_key = ?, kek_fingerprint = ?,
                 created_at = ?, scheduled_activation = ?, activated_at = ?, deactivated_at = ?, verify_until = ?,
-                retired_at = ?, revoked_at = ?, revocation_reason = ?, revoked_by = ?, emergency_reason = ?, is_initial = ?
+                retired_at = ?, revoked_at = ?, revocation_reason = ?, revoked_by = ?, emergency_reason = ?, is_initial = ?,
+                private_destroyed_at = ?
             WHERE issuer_id = ? AND kid = ?
             """, arguments: StatementArguments(Array(Self.values(key).dropFirst(2)) + [key.issuerID, key.keyID]))
         guard db.changesCount == 1 else { throw StoreError(.keyNotFound, "key '\(key.keyID)' of issuer '\(key.issuerID)' does not exist") }
@@ -89,22 +90,23 @@ struct SQLiteKeyRows {
          key.kekFingerprint, key.createdAt.timeIntervalSince1970, key.scheduledActivation?.timeIntervalSince1970,
          key.activatedAt?.timeIntervalSince1970, key.deactivatedAt?.timeIntervalSince1970, key.verifyUntil?.timeIntervalSince1970,
          key.retiredAt?.timeIntervalSince1970, key.revokedAt?.timeIntervalSince1970, key.revocationReason, key.revokedBy,
-         key.emergencyReason, key.isInitial]
+         key.emergencyReason, key.isInitial, key.privateKeyDestroyedAt?.timeIntervalSince1970]
     }
 
     private static func issuer(from row: Row) throws -> IssuerRecord {
-        guard let kind = IssuerRecord.Kind(rawValue: row["kind"]), let algorithm = JWSAlgorithm(rawValue: row["algorithm"]) else {
+        guard let kind = IssuerRecord.Kind(rawValue: row["kind"]), let algorithm = JWSAlgorithm(rawValue: row["algorithm"]),
+              let custody = KeyCustody(rawValue: row["custody"]) else {
             throw StoreError(.storage, "issuer row '\(row["id"] as String? ?? "?")' is corrupt")
         }
         return IssuerRecord(id: row["id"], url: row["url"], kind: kind, tenantID: row["tenant_id"], algorithm: algorithm,
                             rotationPeriod: row["rotation_period"], publishLeadTime: row["publish_lead_time"],
                             maximumTokenLifetime: row["maximum_token_lifetime"], maximumKeyAge: row["maximum_key_age"],
-                            createdAt: Date(timeIntervalSince1970: row["created_at"]))
+                            createdAt: Date(timeIntervalSince1970: row["created_at"]), custody: custody)
     }
 
     private static func key(from row: Row) throws -> KeyRecord {
         guard let state = KeyState(rawValue: row["state"]), let algorithm = JWSAlgorithm(rawValue: row["algorithm"]),
-              let purpose = KeyPurpose(rawValue: row["purpose"]) else {
+              let purpose = KeyPurpose(rawValue: row["purpose"]), let custody = KeyCustody(rawValue: row["custody"]) else {
             throw StoreError(.storage, "key row '\(row["kid"] as String? ?? "?")' is corrupt")
         }
         func date(_ column: String) -> Date? { (row[column] as Double?).map(Date.init(timeIntervalSince1970:)) }
@@ -114,6 +116,7 @@ struct SQLiteKeyRows {
             createdAt: Date(timeIntervalSince1970: row["created_at"]), scheduledActivation: date("scheduled_activation"),
             activatedAt: date("activated_at"), deactivatedAt: date("deactivated_at"), verifyUntil: date("verify_until"),
             retiredAt: date("retired_at"), revokedAt: date("revoked_at"), revocationReason: row["revocation_reason"],
-            revokedBy: row["revoked_by"], emergencyReason: row["emergency_reason"], isInitial: row["is_initial"])
+            revokedBy: row["revoked_by"], emergencyReason: row["emergency_reason"], isInitial: row["is_initial"],
+            custody: custody, privateKeyDestroyedAt: date("private_destroyed_at"))
     }
 }

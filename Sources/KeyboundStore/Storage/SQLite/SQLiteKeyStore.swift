@@ -202,6 +202,18 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
                 BEGIN SELECT RAISE(ABORT, 'issuers are never deleted'); END;
                 """)
         }
+        migrator.registerMigration("v5: key custody") { db in
+            // Every existing issuer and key is in software custody (sealed under the KEK).
+            try db.execute(sql: """
+                ALTER TABLE issuer ADD COLUMN custody TEXT NOT NULL DEFAULT 'software' CHECK (custody IN ('software', 'pkcs11'));
+                ALTER TABLE signing_key ADD COLUMN custody TEXT NOT NULL DEFAULT 'software' CHECK (custody IN ('software', 'pkcs11'));
+                ALTER TABLE signing_key ADD COLUMN private_destroyed_at REAL;
+                CREATE TRIGGER signing_key_custody_fixed BEFORE UPDATE OF custody ON signing_key
+                BEGIN SELECT RAISE(ABORT, 'a key''s custody never changes'); END;
+                CREATE TRIGGER issuer_custody_fixed BEFORE UPDATE OF custody ON issuer
+                BEGIN SELECT RAISE(ABORT, 'an issuer''s custody never changes'); END;
+                """)
+        }
         return migrator
     }
 }

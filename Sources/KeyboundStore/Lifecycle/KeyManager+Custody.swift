@@ -1,0 +1,38 @@
+import Foundation
+import Keybound
+
+extension KeyManager {
+    /// Destroys, inside the PKCS#11 token, the private half of every retired or revoked key in
+    /// PKCS#11 custody whose private half is still there, and records when
+    /// (``KeyRecord/privateKeyDestroyedAt``). Returns the keys destroyed.
+    ///
+    /// ``tick(now:actor:)`` and ``revoke(issuerID:keyID:reason:actor:now:)`` call it after their
+    /// own transaction; a token that is away then leaves the keys for the next tick, and the
+    /// revocation itself stands (a revoked key verifies nothing, whatever the token still holds).
+    @discardableResult
+    public func destroyWithdrawnPrivateKeys(now: Date) async throws(StoreError) -> [KeyRecord] {
+        guard let custodian else { return [] }
+        let withdrawn = try await read { session in
+            try await session.keys(issuerID: nil).filter {
+                $0.custody == .pkcs11 && ($0.state == .retired || $0.state == .revoked) && $0.privateKeyDestroyedAt == nil
+            }
+        }
+        var destroyed: [KeyRecord] = []
+        for key in withdrawn {
+            let issuer = try await issuer(id: key.issuerID)
+            do {
+                _ = try await custodian.destroyPrivateKey(issuer: issuer.url, keyID: key.keyID)
+            } catch {
+                throw StoreError(.custodyUnavailable, "the private half of key '\(key.keyID)' of issuer '\(issuer.id)' could not be destroyed: \(error.description)")
+            }
+            let recorded = try await write { session -> KeyRecord? in
+                guard var current = try await session.key(issuerID: key.issuerID, keyID: key.keyID), current.privateKeyDestroyedAt == nil else { return nil }
+                current.privateKeyDestroyedAt = now
+                try await session.update(current)
+                return current
+            }
+            if let recorded { destroyed.append(recorded) }
+        }
+        return destroyed
+    }
+}

@@ -1,0 +1,1 @@
+../../KeyboundPKCS11Tests/SoftHSMToken.swift
