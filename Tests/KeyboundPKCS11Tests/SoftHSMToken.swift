@@ -85,3 +85,41 @@ enum SoftHSMToken {
         init(_ description: String) { self.description = description }
     }
 }
+
+/// A PKCS#11 module that forwards to SoftHSM2 and can pretend its token was pulled out
+/// (`Tests/Fixtures/PKCS11/removable-token.c`, compiled here with clang into a directory of its
+/// own, so each test has its own switch).
+struct RemovableToken: Sendable {
+    /// The compiled module.
+    let modulePath: URL
+
+    /// Compiles a fresh copy of the module.
+    static func build() async throws -> RemovableToken {
+        // This file's real place (another test target links it): Tests/KeyboundPKCS11Tests.
+        let source = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/PKCS11/removable-token.c")
+        let directory = try await SoftHSMToken.shared().directory.appendingPathComponent("removable-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let module = directory.appendingPathComponent("removable.so")
+        let compiled = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"),
+                                                  ["clang", "-shared", "-fPIC", "-o", module.path, source.path])
+        guard compiled.status == 0 else { throw SoftHSMToken.SetupError("clang could not build the removable PKCS#11 module: \(compiled.stderr)") }
+        return RemovableToken(modulePath: module)
+    }
+
+    /// The shared SoftHSM2 token's configuration, through this module.
+    func configuration(sessions: Int = 2) async throws -> PKCS11Configuration {
+        var configuration = try await SoftHSMToken.shared().configuration
+        configuration.modulePath = modulePath.path
+        configuration.sessions = sessions
+        return configuration
+    }
+
+    private var switchFile: String { modulePath.path + ".removed" }
+
+    /// Pulls the token out: every call that needs it fails from now on.
+    func pullOut() { FileManager.default.createFile(atPath: switchFile, contents: Data()) }
+
+    /// Puts it back.
+    func putBack() { try? FileManager.default.removeItem(atPath: switchFile) }
+}

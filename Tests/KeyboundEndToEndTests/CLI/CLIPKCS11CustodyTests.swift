@@ -23,42 +23,66 @@ struct CLIPKCS11CustodyTests {
         return CLIServer.environment(extra)
     }
 
-    @Test("an issuer created in the token issues client_credentials tokens from serve that verify against its JWKS; rotate, tick and revoke work on it, and a revoked key's private half is destroyed")
-    func serveSignsInsideTheToken() async throws {
-        let data = try CLIRunner.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: data) }
-        let environment = try await Self.environment(data: data)
-        let (port, _) = try CLIServeProductionTests.ports()
-        let base = "http://127.0.0.1:\(port)"
-        let issuerID = "hsm\(UInt16.random(in: 1000...9999))"
+    /// A data directory with a tenant issuer in PKCS#11 custody, `api://mail` and a client-credentials daemon.
+    struct Deployment {
+        let data: URL
+        let environment: [String: String]
+        let port: Int
+        let issuerID: String
+        let secret: String
+        var base: String { "http://127.0.0.1:\(port)" }
 
-        let created = try await CLIRunner.run(["issuer", "create", "--data", data.path, "--json", "--id", issuerID, "--url", "\(base)/\(issuerID)",
-                                               "--kind", "tenant", "--tenant-id", "t-\(issuerID)", "--custody", "pkcs11"], environment: environment)
-        try #require(created.status == 0, "\(created.stderr)")
-        #expect(created.json?["custody"] as? String == "pkcs11")
-        let keys = created.json?["keys"] as? [[String: Any]] ?? []
-        #expect(keys.count == 2 && keys.allSatisfy { $0["custody"] as? String == "pkcs11" })
-        try SQLiteProviderStore(directory: data).upsert(ResourceRecord(issuerID: issuerID, audience: "api://mail", scopes: ["Mail.Read"], roles: ["Mail.Read.All"]))
-        let client = try await CLIRunner.run(["client", "create", "--data", data.path, "--json", "--issuer", issuerID, "--client-id", "daemon",
-                                              "--name", "Daemon", "--auth-method", "client_secret_basic", "--grant-type", "client_credentials",
-                                              "--role", "api://mail/Mail.Read.All"], environment: environment)
-        try #require(client.status == 0, "\(client.stderr)")
-        let secret = try #require(client.json?["client_secret"] as? String)
+        init(moduleOverride: String? = nil) async throws {
+            data = try CLIRunner.temporaryDirectory()
+            var environment = try await CLIPKCS11CustodyTests.environment(data: data)
+            if let moduleOverride { environment["KEYBOUND_PKCS11_MODULE"] = moduleOverride }
+            self.environment = environment
+            (port, _) = try CLIServeProductionTests.ports()
+            issuerID = "hsm\(UInt16.random(in: 1000...9999))"
+            let base = "http://127.0.0.1:\(port)"
+            let created = try await CLIRunner.run(["issuer", "create", "--data", data.path, "--json", "--id", issuerID, "--url", "\(base)/\(issuerID)",
+                                                   "--kind", "tenant", "--tenant-id", "t-\(issuerID)", "--custody", "pkcs11"], environment: environment)
+            try #require(created.status == 0, "\(created.stderr)")
+            #expect(created.json?["custody"] as? String == "pkcs11")
+            let keys = created.json?["keys"] as? [[String: Any]] ?? []
+            #expect(keys.count == 2 && keys.allSatisfy { $0["custody"] as? String == "pkcs11" })
+            try SQLiteProviderStore(directory: data).upsert(ResourceRecord(issuerID: issuerID, audience: "api://mail", scopes: ["Mail.Read"], roles: ["Mail.Read.All"]))
+            let client = try await CLIRunner.run(["client", "create", "--data", data.path, "--json", "--issuer", issuerID, "--client-id", "daemon",
+                                                  "--name", "Daemon", "--auth-method", "client_secret_basic", "--grant-type", "client_credentials",
+                                                  "--role", "api://mail/Mail.Read.All"], environment: environment)
+            try #require(client.status == 0, "\(client.stderr)")
+            secret = try #require(client.json?["client_secret"] as? String)
+        }
 
-        let http = DrillHTTP()
-        defer { Task { await http.shutdown() } }
-        func serve(_ environment: [String: String]) async throws -> CLIServer {
+        func serve(_ environment: [String: String]? = nil) async throws -> CLIServer {
             let server = try CLIServer(["serve", "--data", data.path, "--port", "\(port)", "--public-url", base, "--metrics-listen", "off"],
-                                       environment: environment)
+                                       environment: environment ?? self.environment)
             let started = try await server.waitFor("Keybound listening", seconds: 120)
             if !started { server.stop() }
             try #require(started, "serve did not start:\n\(server.text)")
             return server
         }
-        func token() async throws -> DrillHTTP.Reply {
+
+        func token(_ http: DrillHTTP) async throws -> DrillHTTP.Reply {
             try await http.postForm("\(base)/\(issuerID)/token", [("grant_type", "client_credentials"), ("scope", "api://mail/.default")],
                                     basic: ("daemon", secret))
         }
+
+        func remove() {
+            try? FileManager.default.removeItem(at: data)
+            if let kek = environment["KEYBOUND_KEK_FILE"] { try? FileManager.default.removeItem(atPath: kek) }
+        }
+    }
+
+    @Test("an issuer created in the token issues client_credentials tokens from serve that verify against its JWKS; rotate, tick and revoke work on it, and a revoked key's private half is destroyed")
+    func serveSignsInsideTheToken() async throws {
+        let deployment = try await Deployment()
+        defer { deployment.remove() }
+        let (data, environment, issuerID, base) = (deployment.data, deployment.environment, deployment.issuerID, deployment.base)
+        let http = DrillHTTP()
+        defer { Task { await http.shutdown() } }
+        func serve(_ environment: [String: String]) async throws -> CLIServer { try await deployment.serve(environment) }
+        func token() async throws -> DrillHTTP.Reply { try await deployment.token(http) }
 
         // serve with the token configured: the access token is signed inside it and verifies against the JWKS.
         do {
@@ -99,5 +123,32 @@ struct CLIPKCS11CustodyTests {
         let record = revoked.json?["revoked"] as? [String: Any]
         #expect(record?["state"] as? String == "revoked")
         #expect(record?["private_destroyed_at"] is String, "\(revoked.stdout)")
+    }
+
+    @Test("serve answers 503 while its token is pulled out and issues again once it is back, without a restart")
+    func tokenRemovalFailsClosedAndRecovers() async throws {
+        let removable = try await RemovableToken.build()
+        defer { removable.putBack() }
+        let deployment = try await Deployment(moduleOverride: removable.modulePath.path)
+        defer { deployment.remove() }
+        let http = DrillHTTP()
+        defer { Task { await http.shutdown() } }
+        let server = try await deployment.serve()
+        defer { server.stop() }
+        #expect(try await deployment.token(http).status == 200)
+
+        removable.pullOut()
+        for _ in 0..<3 {
+            let reply = try await deployment.token(http)
+            #expect(reply.status == 503, "\(reply.status) \(reply.text)")
+            #expect(reply.json?["error"]?.stringValue == Optional("temporarily_unavailable"))
+        }
+        let health = try await http.get("\(deployment.base)/health")
+        #expect(health.status == 200, "the server itself is up: \(health.status)")
+
+        removable.putBack()
+        let recovered = try await deployment.token(http)
+        #expect(recovered.status == 200, "\(recovered.status) \(recovered.text)")
+        #expect(server.process.isRunning)
     }
 }
