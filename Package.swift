@@ -288,6 +288,7 @@ let package = Package(
                 "KeyboundIncident",
                 "KeyboundPostgres",
                 "KeyboundPKCS11",
+                "CKeyboundProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -295,6 +296,8 @@ let package = Package(
         // The PKCS#11 interface: the standard `pkcs11.h` from Debian's libp11-kit-dev (installed
         // with it, self-contained) and a loader that `dlopen`s a module by path. Links nothing.
         .target(name: "CKeyboundPKCS11"),
+        // `prctl` for the executable's process hardening (a variadic C function Swift cannot call).
+        .target(name: "CKeyboundProcess"),
         // PKCS#11 key custody: signing keys generated and used inside a token, behind the core's
         // `SigningCustodian`. Every `C_*` call runs on its own NIO thread pool. The core never imports it.
         .target(

@@ -14,6 +14,8 @@ struct KeyboundCommand: AsyncParsableCommand {
     )
 
     static func main() async {
+        // Before any command reads a key, the KEK or the audit signing key.
+        ProcessHardening.forbidCoreDumps()
         for warning in EnvironmentVariables.warnings(for: ProcessInfo.processInfo.environment) {
             FileHandle.standardError.write(Data((warning + "\n").utf8))
         }

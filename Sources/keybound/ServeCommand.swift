@@ -50,6 +50,8 @@ struct ServeCommand: AsyncParsableCommand {
     var metricsListen: String?
     @Option(name: .customLong("alert-webhook"), help: "POST every security alert as JSON to this http(s) URL (default: $KEYBOUND_ALERT_WEBHOOK).")
     var alertWebhook: String?
+    @Flag(name: .customLong("allow-core-dumps"), help: "Debugging only: let the process be dumped (it is not, by default, so that no core file holds its keys). Production mode refuses it.")
+    var allowCoreDumps = false
 
     func validate() throws {
         if let port { guard (1...65_535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") } }
@@ -71,6 +73,12 @@ struct ServeCommand: AsyncParsableCommand {
                                                     configured: configuration.database)
         } catch {
             throw CLIError(error)
+        }
+        if allowCoreDumps {
+            guard configuration.bootstrap else {
+                throw CLIError("--allow-core-dumps is for debugging: production mode (--no-bootstrap, or bootstrap: false) refuses it")
+            }
+            try ProcessHardening.allowCoreDumps()
         }
         // Production mode (--no-bootstrap, or bootstrap: false) never uses a development KEK.
         let stores = try await ServeStores.open(location, allowDevelopmentKEK: configuration.bootstrap)
@@ -102,6 +110,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let metricsURL = configuration.metricsListener.map { "http://\($0.authority)/metrics" }
         say("  health: \(configuration.publicURL)/health   metrics: \(configuration.metricsEnabled ? metricsURL ?? "off" : "off")")
+        say(ProcessHardening.isDumpable ? "  core dumps: ALLOWED (--allow-core-dumps): a dump of this process holds its keys"
+                                        : "  core dumps: off (the process is not dumpable)")
         let proxies = configuration.trustedProxies.ranges.map(\.description)
         say("  sign-in: \(context.passwordHashThreadCount) password-hashing thread(s), "
             + "\(configuration.passwordHashQueue) queued at most; trusted proxies: \(proxies.isEmpty ? "none" : proxies.joined(separator: ", ")); "
