@@ -1,14 +1,23 @@
 import Foundation
 import Keybound
 
-/// The attacker: holds one issuer's private signing key and makes tokens with it.
+/// The attacker: can sign with one issuer's key, and makes tokens with it.
 ///
 /// A ``Keybound/SigningKey`` refuses to sign for an issuer other than its own, but that binding
 /// protects honest code only. Someone holding the key bytes relabels them for any issuer (here:
-/// exports the private JWK and rewrites its `issuer` member). What stops the forgery has to be
-/// the verifier.
+/// exports the private JWK and rewrites its `issuer` member). Someone in control of a provider
+/// whose key is in a PKCS#11 token cannot copy it, but can have the token sign any bytes while
+/// the control lasts. What stops the forgery has to be the verifier.
 struct DrillAttacker {
-    let stolen: SigningKey
+    /// How the attacker signs.
+    enum Means {
+        /// A copy of the private key (software custody).
+        case copiedKey(SigningKey)
+        /// Use of the token that holds the key, through a provider the attacker controls (PKCS#11 custody).
+        case tokenAccess(TokenSigner)
+    }
+
+    let means: Means
     /// The application id the forged tokens name.
     static let clientID = "attacker-app"
 
@@ -40,10 +49,7 @@ struct DrillAttacker {
     ///   - grant: The scope or roles it grants.
     ///   - clientID: The application it names.
     func forge(issuer: DrillTenant, tenantID: String? = nil, grant: Grant, clientID: String = DrillAttacker.clientID,
-               now: Date) throws -> Forgery {
-        var exported = stolen.exportPrivateJWK()
-        exported["issuer"] = .string(issuer.url)
-        let relabelled = try SigningKey(privateJWKObject: exported)
+               now: Date) async throws -> Forgery {
         let issued = now.timeIntervalSince1970.rounded(.down)
         let tokenID = UUID().uuidString.lowercased()
         var claims = JSONObject([
@@ -61,7 +67,17 @@ struct DrillAttacker {
             claims["idtyp"] = .string("app")
             claims["roles"] = .array(roles.map(JSONValue.string))
         }
-        return Forgery(token: try TokenSigner(key: relabelled).sign(claims: claims), tokenID: tokenID)
+        switch means {
+        case .copiedKey(let stolen):
+            var exported = stolen.exportPrivateJWK()
+            exported["issuer"] = .string(issuer.url)
+            let relabelled = try SigningKey(privateJWKObject: exported)
+            return Forgery(token: try TokenSigner(key: relabelled).sign(claims: claims), tokenID: tokenID)
+        case .tokenAccess(let signer):
+            let header = JSONObject(["alg": .string(signer.key.algorithm.rawValue), "kid": .string(signer.key.keyID),
+                                     "typ": .string(ExpectedTokenType.accessToken.rawValue)])
+            return Forgery(token: try await signer.signedByCustodian(header: header, payload: JSONWriter().bytes(.object(claims))), tokenID: tokenID)
+        }
     }
 
     struct Forgery {

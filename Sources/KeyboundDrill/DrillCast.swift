@@ -95,13 +95,14 @@ enum DrillCast {
     /// Creates the issuers (each with its first key, active at once), Keybound Mail's resource
     /// (with the mail edge's server client, whose secret is `edgeSecret`), the users, the web mail
     /// client of every organisation and the daemon of every enterprise, through the provider's own stores.
-    static func register(_ tenants: [DrillTenant], context: ProviderContext, edgeSecret: String, now: Date) async throws(StoreError) {
+    static func register(_ tenants: [DrillTenant], context: ProviderContext, edgeSecret: String, custody: KeyCustody,
+                         now: Date) async throws(StoreError) {
         let cost = context.configuration.passwordHashCost
         let audience = DevelopmentBootstrap.mailAudience
         for tenant in tenants {
             try await context.manager.createIssuer(IssuerRecord(id: tenant.id, url: tenant.url, kind: tenant.kind,
                                                           tenantID: tenant.isEnterprise ? tenant.tenantID : nil,
-                                                          algorithm: .es256, createdAt: now), actor: "drill")
+                                                          algorithm: .es256, createdAt: now, custody: custody), actor: "drill")
             guard try await context.manager.issuer(id: tenant.id).tenantID?.isExactly(tenant.tenantID) == true else {
                 throw StoreError(.invalidIssuer, "issuer '\(tenant.id)' did not get the tenant id '\(tenant.tenantID)' the drill expects")
             }

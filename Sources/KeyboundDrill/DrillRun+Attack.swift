@@ -11,9 +11,11 @@ extension DrillRun {
 
     func theft() async throws {
         at(day: days, 0, 50)
-        let key = try await world.manager.signingKey(issuerID: DrillCast.consumers)
+        let inToken = try await world.manager.issuer(id: DrillCast.consumers).custody == .pkcs11
+        let signer = try await world.manager.signer(issuerID: DrillCast.consumers)
+        let key = signer.key
         stolenKeyID = key.keyID
-        attacker = DrillAttacker(stolen: key)
+        attacker = DrillAttacker(means: inToken ? .tokenAccess(signer) : .copiedKey(try await world.manager.signingKey(issuerID: DrillCast.consumers)))
         var keySets: [JSONObject] = []
         for tenant in world.tenants {
             let reply = try await world.http.get(tenant.url + "/jwks")
@@ -22,6 +24,15 @@ extension DrillRun {
         }
         kidOnly = KidOnlyValidator(keySets: keySets)
         heading("Act 2. The theft (\(label(clock.now())))")
+        if inToken {
+            paragraph("""
+                The consumer realm's active signing key (kid \(key.keyID), \(key.algorithm.rawValue)) is inside a PKCS#11 token \
+                and cannot be copied. So the attacker takes the next best thing: control of a provider host, from which the \
+                token signs whatever it is handed, for as long as the control lasts. The token signs bytes, not issuers: \
+                only the verifier can stop the forgery.
+                """)
+            return
+        }
         paragraph("""
             The attacker obtains the consumer realm's active signing key (kid \(key.keyID), \(key.algorithm.rawValue)). How the 2023 \
             key leaked is still unknown (Microsoft withdrew its crash-dump theory in 2024): assume any key can leak. A Keybound \
@@ -147,7 +158,7 @@ extension DrillRun {
         guard let attacker, let kidOnly else { throw StormDrillError("the attacker has no key") }
         attackStart = min(attackStart, clock.now())
         let named = tenant ?? issuer
-        let forgery = try attacker.forge(issuer: issuer, tenantID: named.tenantID, grant: grant, clientID: clientID, now: clock.now())
+        let forgery = try await attacker.forge(issuer: issuer, tenantID: named.tenantID, grant: grant, clientID: clientID, now: clock.now())
         var answers: [FrontEnd: MailAnswer] = [:]
         for frontEnd in FrontEnd.allCases {
             let answer = try await world.get(path, at: frontEnd, token: forgery.token, userAgent: Self.attackerAgent)

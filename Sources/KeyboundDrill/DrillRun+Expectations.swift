@@ -95,9 +95,16 @@ extension DrillRun {
         expect("enterprise people had nothing to do (their refresh tokens kept working)",
                aftermath.filter { $0.tenant != DrillCast.consumers }.allSatisfy { $0.peopleSignedInAgain == 0 },
                aftermath.map { "\($0.tenant): \($0.peopleSignedInAgain) signed in again" }.joined(separator: "; "))
-        expect("after the response, the stolen key's tokens are refused with key_revoked at every front end",
-               afterResponseAttempts.count == FrontEnd.allCases.count && afterResponseAttempts.allSatisfy { $0.code == "key_revoked" },
-               afterResponseAttempts.map { "\($0.frontEnd): \($0.code ?? "served")" }.joined(separator: ", "))
+        if case .tokenAccess? = attacker?.means {
+            let stolen = consumerKeys.first { $0.keyID == stolenKeyID }
+            expect("after the response, the token signs nothing more with the stolen key: its private half was destroyed there",
+                   afterResponseSigningRefusal != nil && stolen?.privateKeyDestroyedAt != nil,
+                   "\(afterResponseSigningRefusal ?? "the token still signed"); destroyed at \(stolen?.privateKeyDestroyedAt.map { "\($0)" } ?? "never")")
+        } else {
+            expect("after the response, the stolen key's tokens are refused with key_revoked at every front end",
+                   afterResponseAttempts.count == FrontEnd.allCases.count && afterResponseAttempts.allSatisfy { $0.code == "key_revoked" },
+                   afterResponseAttempts.map { "\($0.frontEnd): \($0.code ?? "served")" }.joined(separator: ", "))
+        }
         return list
     }
 

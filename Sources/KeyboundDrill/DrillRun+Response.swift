@@ -175,7 +175,15 @@ extension DrillRun {
         guard let attacker else { return }
         let consumers = world.tenant(DrillCast.consumers)
         let victim = consumers.target
-        let forgery = try attacker.forge(issuer: consumers, grant: .user(victim.subject), now: clock.now())
+        let forgery: DrillAttacker.Forgery
+        do {
+            forgery = try await attacker.forge(issuer: consumers, grant: .user(victim.subject), now: clock.now())
+        } catch let error as SigningError {
+            guard case .tokenAccess = attacker.means else { throw error }
+            afterResponseSigningRefusal = error.description
+            say("  The attacker asks the token to sign a fresh forgery with the stolen key: refused, its private half is destroyed (\(error.description)).")
+            return
+        }
         let path = MailPath.messages(of: nil)
         var answers: [String] = []
         for frontEnd in FrontEnd.allCases {

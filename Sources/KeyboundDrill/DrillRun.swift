@@ -41,6 +41,8 @@ final class DrillRun {
     var incident: StormDrillResult.Incident?
     var aftermath: [StormDrillResult.Aftermath] = []
     var afterResponseAttempts: [StormDrillResult.Attempt] = []
+    /// With PKCS#11 custody: why the token refused the attacker's signature after the response.
+    var afterResponseSigningRefusal: String?
 
     init(world: DrillWorld, days: Int, keptDirectory: Bool, say: @escaping (String) -> Void) {
         self.world = world

@@ -1,4 +1,5 @@
 import Foundation
+import Keybound
 import KeyboundIncident
 import KeyboundPostgres
 import KeyboundStore
@@ -15,12 +16,12 @@ extension DrillWorld {
         let description: String
 
         static func open(directory: URL, database: PostgresConnectionSettings?, environment: [String: String],
-                         logger: Logger) async throws -> Stores {
+                         custodian: (any KeyGeneratingCustodian)?, logger: Logger) async throws -> Stores {
             guard let database else {
                 // A development KEK file in the data directory, as `keybound serve` makes one: with --keep, the
                 // other commands (`keybound keys list --data DIR`, `incident show`, `hunt`) open the store afterwards.
                 let kek = try KEKSource.resolve(environment: [:], dataDirectory: directory, storeHasSealedKeys: false, warn: { _ in })
-                return Stores(manager: try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek),
+                return Stores(manager: try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: kek, custodian: custodian),
                               ledger: try SQLiteProviderStore(directory: directory), incidents: FolderIncidentStore(dataDirectory: directory),
                               postgres: nil, description: directory.path)
             }
@@ -32,7 +33,7 @@ extension DrillWorld {
             guard issuers.isEmpty else {
                 throw StormDrillError("the drill needs an empty database: \(database) has issuers already (\(issuers.map(\.id).prefix(3).joined(separator: ", ")))")
             }
-            return Stores(manager: try await KeyManager(store: postgres.keys, kek: kek), ledger: postgres.provider,
+            return Stores(manager: try await KeyManager(store: postgres.keys, kek: kek, custodian: custodian), ledger: postgres.provider,
                           incidents: try await PostgresIncidentStore.open(database: postgres.database), postgres: postgres,
                           description: database.description)
         }

@@ -111,20 +111,22 @@ final class DrillWorld: Sendable {
     /// until all answer, the remote front ends have loaded every issuer's keys and the edge hears
     /// every issuer's issuance feed.
     static func start(directory: URL, clock: DrillClock, verbose: Bool, database: PostgresConnectionSettings? = nil,
-                      environment: [String: String] = [:]) async throws -> DrillWorld {
+                      environment: [String: String] = [:], custodian: (any KeyGeneratingCustodian)? = nil) async throws -> DrillWorld {
         let ports = try DrillPorts.free(4)
         let providerURL = "http://127.0.0.1:\(ports[0])"
         let logger = Self.logger("keybound.drill", verbose: verbose)
         let configuration = ServerConfiguration(host: "127.0.0.1", port: ports[0], publicURL: providerURL, bootstrap: false,
                                                 passwordHashCost: 4, metricsEnabled: false)
-        let stores = try await Stores.open(directory: directory, database: database, environment: environment, logger: logger)
+        let stores = try await Stores.open(directory: directory, database: database, environment: environment, custodian: custodian,
+                                           logger: logger)
         let context = ProviderContext(manager: stores.manager, store: stores.ledger, configuration: configuration,
                                       now: clock.reader)
         stores.postgres?.listen { change in context.storeChanged(change) }
         // The store is new, so the consumer realm, created first, gets the well-known consumer tid.
         let tenants = DrillCast.tenants(configuration: configuration, consumerTenantID: IssuerRecord.wellKnownConsumerTenantID)
         let edgeSecret = Secrets.random256(prefix: "kbs_")
-        try await DrillCast.register(tenants, context: context, edgeSecret: edgeSecret, now: clock.now())
+        try await DrillCast.register(tenants, context: context, edgeSecret: edgeSecret, custody: custodian == nil ? .software : .pkcs11,
+                                     now: clock.now())
 
         let verification = VerificationClock(clock.reader)
         let mail: MailService

@@ -1,4 +1,5 @@
 import Foundation
+import Keybound
 
 /// How to run ``StormDrill``.
 package struct StormDrillOptions: Sendable {
@@ -15,18 +16,23 @@ package struct StormDrillOptions: Sendable {
     /// Where the database password (`KEYBOUND_DATABASE_PASSWORD_FILE`, `PGPASSFILE`) and the KEK
     /// (`KEYBOUND_KEK_FILE`, `KEYBOUND_KEK`) come from, for ``databaseURL``.
     package var environment: [String: String]
+    /// Keep every issuer's keys inside this PKCS#11 token (`demo storm-0558 --custody pkcs11`)
+    /// instead of sealed in the store: the attacker then cannot copy the consumer key, only have
+    /// the token sign while they control the provider, and the response destroys the key there.
+    package var custodian: (any KeyGeneratingCustodian)?
 
     /// The allowed range of ``days``.
     package static let dayRange = 3...90
 
     /// Options; a month of traffic in a temporary directory by default.
     package init(days: Int = 30, keepDirectory: URL? = nil, verbose: Bool = false, databaseURL: String? = nil,
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+                environment: [String: String] = ProcessInfo.processInfo.environment, custodian: (any KeyGeneratingCustodian)? = nil) {
         self.days = days
         self.keepDirectory = keepDirectory
         self.verbose = verbose
         self.databaseURL = databaseURL
         self.environment = environment
+        self.custodian = custodian
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Keybound
 import KeyboundDrill
+import KeyboundStore
 import Logging
 
 /// `keybound demo ...`: self-contained demonstrations.
@@ -33,6 +34,8 @@ struct StormDemoCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Run the provider's stores (keys, ledger, mail, audit log, incidents) in this empty PostgreSQL database; the KEK from KEYBOUND_KEK_FILE.",
                                valueName: "postgres://…"))
     var database: String?
+    @Option(help: ArgumentHelp("Who holds the issuers' keys: software (sealed in the store) or pkcs11 (inside the token KEYBOUND_PKCS11_MODULE, KEYBOUND_PKCS11_TOKEN and KEYBOUND_PKCS11_PIN_FILE name; see docs/key-custody.md)."))
+    var custody: KeyCustody = .software
     @Flag(help: "Print the result as JSON instead of the report.") var json = false
     @Flag(help: "Let the services' log lines (alerts included) through to stderr.") var verbose = false
 
@@ -52,8 +55,13 @@ struct StormDemoCommand: AsyncParsableCommand {
             handler.logLevel = .error
             return handler
         }
+        var custodian: (any KeyGeneratingCustodian)?
+        if custody == .pkcs11 {
+            custodian = try await KeyCustodySource.custodian()
+            guard custodian != nil else { throw CLIError("--custody pkcs11 needs a token: set KEYBOUND_PKCS11_MODULE, KEYBOUND_PKCS11_TOKEN and KEYBOUND_PKCS11_PIN_FILE") }
+        }
         let options = StormDrillOptions(days: days, keepDirectory: keep.map { URL(fileURLWithPath: $0, isDirectory: true) }, verbose: verbose,
-                                        databaseURL: database)
+                                        databaseURL: database, custodian: custodian)
         let json = self.json
         let result: StormDrillResult
         do {

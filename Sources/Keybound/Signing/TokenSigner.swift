@@ -106,6 +106,19 @@ public struct TokenSigner: Sendable {
         return finish(signingInput, signature: try signingKey.signature(for: signingInput), payload: payload).token
     }
 
+    /// Signs an arbitrary header and payload through the key's custodian, with none of the checks of
+    /// ``sign(claims:type:)``: what someone in control of a provider whose key is in a token can
+    /// make it sign. Package access, for the drill's attacker and Keybound's own tests.
+    package func signedByCustodian(header: JSONObject, payload: [UInt8]) async throws(SigningError) -> String {
+        let signingInput = Self.signingInput(encodedHeader: Base64URL.encodedBytes(JSONWriter().bytes(.object(header))), payload: payload)
+        let signature: [UInt8]
+        switch custody {
+        case .software(let signingKey): signature = try signingKey.signature(for: signingInput)
+        case .custodian(let custodian): signature = try await custodian.signature(for: signingInput, with: key)
+        }
+        return finish(signingInput, signature: signature, payload: payload).token
+    }
+
     /// The JWS signing input of `claims` under this key's header, after the issuer check, and the payload.
     private func signingInput(claims: JSONObject, type: String) throws(SigningError) -> (input: [UInt8], payload: [UInt8]) {
         guard case .string(let issuer)? = claims["iss"] else {
