@@ -83,6 +83,13 @@ struct ServeCommand: AsyncParsableCommand {
         // Production mode (--no-bootstrap, or bootstrap: false) never uses a development KEK.
         let stores = try await ServeStores.open(location, allowDevelopmentKEK: configuration.bootstrap)
         let manager = stores.manager
+        let kek = manager.sealer.kek
+        if !kek.isMemoryLocked {
+            let why = "the key-encryption key could not be locked into memory (mlock: \(kek.memoryLockFailure ?? "refused")): "
+                + "raise RLIMIT_MEMLOCK (ulimit -l; LimitMEMLOCK= in a systemd unit) or grant CAP_IPC_LOCK"
+            guard configuration.bootstrap else { throw CLIError(why + "; production mode does not start with secrets that can be swapped out") }
+            say("  warning: \(why)")
+        }
         var generatedAdminToken: String?
         if configuration.bootstrap && configuration.adminToken == nil {
             // Development only: a random admin token for this process, printed below. Production

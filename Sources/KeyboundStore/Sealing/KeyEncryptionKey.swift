@@ -8,36 +8,60 @@ import Keybound
 /// wrong KEK is recognised before anything is decrypted or changed; the fingerprint reveals nothing
 /// about the KEK itself.
 public struct KeyEncryptionKey: Sendable {
-    let key: SymmetricKey
+    /// The 32 bytes, in memory of their own: locked into RAM, left out of core dumps, zeroed when
+    /// the last copy of this value goes.
+    let secret: LockedBytes
     /// A stable, non-secret identifier of this KEK.
     public let fingerprint: String
 
-    /// A KEK from exactly 32 bytes.
+    /// The KEK for one operation: a `SymmetricKey` built from the locked bytes, whose own copy
+    /// swift-crypto zeroes when it is released.
+    var key: SymmetricKey { secret.withUnsafeBytes { SymmetricKey(data: $0) } }
+
+    /// Whether the kernel locked the KEK's memory into RAM (`mlock`). When it did not
+    /// (`RLIMIT_MEMLOCK` too low, no `CAP_IPC_LOCK`), production mode refuses to start.
+    public var isMemoryLocked: Bool { secret.isLocked }
+
+    /// Why the lock failed, when it did.
+    public var memoryLockFailure: String? { secret.lockFailure }
+
+    /// A KEK from exactly 32 bytes (copied into locked memory; the caller's array stays theirs).
     public init(bytes: [UInt8]) throws(StoreError) {
-        guard bytes.count == 32 else {
-            throw StoreError(.invalidKEK, "a key-encryption key is 32 bytes (base64), not \(bytes.count)")
+        try self.init(secret: bytes.withUnsafeBytes { LockedBytes(copying: $0) })
+    }
+
+    private init(secret: LockedBytes) throws(StoreError) {
+        guard secret.count == 32 else {
+            throw StoreError(.invalidKEK, "a key-encryption key is 32 bytes (base64), not \(secret.count)")
         }
-        self.key = SymmetricKey(data: bytes)
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("keybound-kek-fingerprint-v1".utf8), using: key)
+        self.secret = secret
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("keybound-kek-fingerprint-v1".utf8), using: secret.withUnsafeBytes { SymmetricKey(data: $0) })
         self.fingerprint = Base64URL.encode(Array(mac).prefix(12))
     }
 
     /// A KEK from its base64 text (white space around it is ignored).
     public init(base64 text: String) throws(StoreError) {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let data = Data(base64Encoded: trimmed) else {
+        var bytes = Array(text.utf8)
+        defer { bytes.withUnsafeMutableBytes { LockedBytes.wipe($0) } }
+        try self.init(base64Bytes: bytes.withUnsafeBytes { $0 })
+    }
+
+    /// A KEK from base64 text held in `text` (in locked memory, when read from a file): decoded
+    /// straight into locked memory, with no copy on the ordinary heap.
+    init(base64Bytes text: UnsafeRawBufferPointer) throws(StoreError) {
+        guard let decoded = SecretBase64.decode(text) else {
             throw StoreError(.invalidKEK, "the key-encryption key is not valid base64")
         }
-        try self.init(bytes: Array(data))
+        try self.init(secret: decoded)
     }
 
     /// A fresh random KEK.
     public static func generate() -> KeyEncryptionKey {
-        try! KeyEncryptionKey(bytes: SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+        try! KeyEncryptionKey(secret: SymmetricKey(size: .bits256).withUnsafeBytes { LockedBytes(copying: $0) })
     }
 
-    /// The base64 text to store in a KEK file.
-    public var base64Text: String { key.withUnsafeBytes { Data($0).base64EncodedString() } }
+    /// The base64 text to store in a KEK file (development and tests: the text is an ordinary String).
+    public var base64Text: String { secret.withUnsafeBytes { Data($0).base64EncodedString() } }
 }
 
 /// Where the KEK comes from: `KEYBOUND_KEK_FILE`, `KEYBOUND_KEK`, or a development file beside the data.
@@ -105,12 +129,28 @@ public enum KEKSource {
         return filePath.isExactly(directoryPath) || filePath.utf8.starts(with: prefix.utf8)
     }
 
-    /// Reads a KEK file holding base64 text.
+    /// Reads a KEK file holding base64 text, straight into locked memory: neither the text nor
+    /// the key passes through the ordinary heap.
     public static func read(file: URL) throws(StoreError) -> KeyEncryptionKey {
-        guard let data = FileManager.default.contents(atPath: file.path) else {
-            throw StoreError(.missingKEK, "cannot read the key-encryption key file '\(file.path)'")
+        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw StoreError(.missingKEK, "cannot read the key-encryption key file '\(file.path)'") }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_size <= 4096 else {
+            throw StoreError(.invalidKEK, "the key-encryption key file '\(file.path)' is not a small file of base64 text")
         }
-        return try KeyEncryptionKey(base64: String(decoding: data, as: UTF8.self))
+        let text = LockedBytes(count: Int(info.st_size))
+        let complete = text.withUnsafeMutableBytes { buffer -> Bool in
+            var filled = 0
+            while filled < buffer.count {
+                let got = Glibc.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+                if got <= 0 { return false }
+                filled += got
+            }
+            return true
+        }
+        guard complete else { throw StoreError(.missingKEK, "cannot read the key-encryption key file '\(file.path)'") }
+        return try text.withUnsafeBytes { bytes throws(StoreError) in try KeyEncryptionKey(base64Bytes: bytes) }
     }
 }
 
