@@ -137,6 +137,8 @@ final class PKCS11Module: @unchecked Sendable {
     func attribute(_ session: CK_SESSION_HANDLE, _ object: CK_OBJECT_HANDLE, _ type: CK_ATTRIBUTE_TYPE) throws(PKCS11CallError) -> [UInt8] {
         var attribute = CK_ATTRIBUTE(type: type, pValue: nil, ulValueLen: 0)
         try check(functions.pointee.C_GetAttributeValue!(session, object, &attribute, 1), "C_GetAttributeValue")
+        // CK_UNAVAILABLE_INFORMATION, or a size no attribute Keybound reads has.
+        guard attribute.ulValueLen <= 1 << 16 else { throw PKCS11CallError(function: "C_GetAttributeValue", value: CK_RV(CKR_ATTRIBUTE_VALUE_INVALID)) }
         var bytes = [UInt8](repeating: 0, count: Int(attribute.ulValueLen))
         let value = bytes.withUnsafeMutableBytes { buffer in
             attribute.pValue = buffer.baseAddress

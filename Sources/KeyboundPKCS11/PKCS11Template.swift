@@ -17,6 +17,11 @@ struct PKCS11Template: Sendable {
         entries.append((type, withUnsafeBytes(of: ulong) { Array($0) }))
     }
 
+    /// Adds an array of mechanisms (`CKA_ALLOWED_MECHANISMS`).
+    mutating func add(_ type: CK_ATTRIBUTE_TYPE, mechanisms: [CK_MECHANISM_TYPE]) {
+        entries.append((type, mechanisms.withUnsafeBytes { Array($0) }))
+    }
+
     /// Adds a byte-string attribute.
     mutating func add(_ type: CK_ATTRIBUTE_TYPE, bytes: [UInt8]) {
         entries.append((type, bytes))
@@ -24,7 +29,7 @@ struct PKCS11Template: Sendable {
 
     /// Calls `body` with the `CK_ATTRIBUTE` array and its count; the pointers are valid only inside `body`.
     func withAttributes<R>(_ body: (UnsafeMutablePointer<CK_ATTRIBUTE>?, CK_ULONG) -> R) -> R {
-        let total = entries.reduce(0) { $0 + $1.value.count }
+        let total = entries.reduce(0) { $0 + ($1.value.count + 7) / 8 * 8 }
         let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(total, 1), alignment: 16)
         defer { storage.deallocate() }
         var attributes: [CK_ATTRIBUTE] = []
@@ -36,7 +41,8 @@ struct PKCS11Template: Sendable {
                 if let base = source.baseAddress { start.copyMemory(from: base, byteCount: source.count) }
             }
             attributes.append(CK_ATTRIBUTE(type: entry.type, pValue: start, ulValueLen: CK_ULONG(entry.value.count)))
-            offset += entry.value.count
+            // Each value starts on an 8-byte boundary, as a CK_ULONG needs.
+            offset += (entry.value.count + 7) / 8 * 8
         }
         return attributes.withUnsafeMutableBufferPointer { body($0.baseAddress, CK_ULONG($0.count)) }
     }

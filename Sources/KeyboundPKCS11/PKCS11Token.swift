@@ -16,18 +16,22 @@ import Synchronization
 public final class PKCS11Token: Sendable {
     /// The configuration it was opened with.
     public let configuration: PKCS11Configuration
-    private let module: PKCS11Module
-    private let pool: NIOThreadPool
-    private let state = Mutex(Connection())
+    let module: PKCS11Module
+    let pool: NIOThreadPool
+    let state = Mutex(Connection())
 
     /// What is known of the token while it stays connected; emptied when it goes away.
-    private struct Connection {
+    struct Connection {
         var slot: CK_SLOT_ID?
         var idleSessions: [CK_SESSION_HANDLE] = []
-        /// Bumped on each disconnection: a session of an older generation is closed, not reused.
+        /// Bumped on each disconnection: a session, or a cached handle, of an older generation is
+        /// never used again.
         var generation = 0
-        /// Private key objects by `CKA_ID`.
+        /// Private key objects by `CKA_ID`, found in this generation.
         var privateKeys: [[UInt8]: CK_OBJECT_HANDLE] = [:]
+        /// After the token refused the PIN, no login is tried before this instant: a real HSM
+        /// locks the PIN after a few failures. Kept across disconnections.
+        var loginRefusedUntil: ContinuousClock.Instant?
     }
 
     /// Loads the module, finds the token by its label and logs in once, so that a wrong module,
@@ -36,7 +40,7 @@ public final class PKCS11Token: Sendable {
         try configuration.validate()
         let token = PKCS11Token(configuration: configuration, module: try PKCS11Module.shared(path: configuration.modulePath))
         do {
-            try await token.run { _, _ throws(PKCS11CallError) in }
+            try await token.run { _, _, _ throws(PKCS11CallError) in }
         } catch {
             try? await token.pool.shutdownGracefully()
             throw error
@@ -54,7 +58,7 @@ public final class PKCS11Token: Sendable {
     /// Closes the token's sessions and stops its threads.
     public func close() async {
         let sessions = state.withLock { connection in
-            defer { connection = Connection(generation: connection.generation + 1) }
+            defer { connection = Connection(generation: connection.generation + 1, loginRefusedUntil: connection.loginRefusedUntil) }
             return connection.idleSessions
         }
         _ = try? await pool.runIfActive { [module] in sessions.forEach(module.closeSession) }
@@ -74,6 +78,8 @@ public final class PKCS11Token: Sendable {
         var publicTemplate = spec.publicTemplate
         publicTemplate.add(CK_ATTRIBUTE_TYPE(CKA_TOKEN), true)
         publicTemplate.add(CK_ATTRIBUTE_TYPE(CKA_VERIFY), true)
+        // It verifies and does nothing else: no encryption, wrapping, recovery or derivation.
+        for attribute in [CKA_ENCRYPT, CKA_WRAP, CKA_VERIFY_RECOVER, CKA_DERIVE] { publicTemplate.add(CK_ATTRIBUTE_TYPE(attribute), false) }
         publicTemplate.add(CK_ATTRIBUTE_TYPE(CKA_ID), bytes: provisionalID)
         publicTemplate.add(CK_ATTRIBUTE_TYPE(CKA_LABEL), bytes: label)
         var privateTemplate = PKCS11Template()
@@ -82,13 +88,25 @@ public final class PKCS11Token: Sendable {
         privateTemplate.add(CK_ATTRIBUTE_TYPE(CKA_SENSITIVE), true)
         privateTemplate.add(CK_ATTRIBUTE_TYPE(CKA_EXTRACTABLE), false)
         privateTemplate.add(CK_ATTRIBUTE_TYPE(CKA_SIGN), true)
+        // It signs, with its one mechanism, and does nothing else: an RSA key that could also
+        // decrypt or sign-recover would be a raw RSA oracle.
+        for attribute in [CKA_DECRYPT, CKA_UNWRAP, CKA_SIGN_RECOVER, CKA_DERIVE] { privateTemplate.add(CK_ATTRIBUTE_TYPE(attribute), false) }
+        privateTemplate.add(CK_ATTRIBUTE_TYPE(CKA_ALLOWED_MECHANISMS), mechanisms: [PKCS11KeySpec.signing(algorithm, []).mechanism])
         privateTemplate.add(CK_ATTRIBUTE_TYPE(CKA_ID), bytes: provisionalID)
         privateTemplate.add(CK_ATTRIBUTE_TYPE(CKA_LABEL), bytes: label)
         let (publicTemplateDone, privateTemplateDone) = (publicTemplate, privateTemplate)
 
-        let generated = try await run { module, session throws(PKCS11CallError) in
-            let (publicObject, privateObject) = try module.generateKeyPair(session, mechanism: spec.mechanism,
-                                                                           publicTemplate: publicTemplateDone, privateTemplate: privateTemplateDone)
+        // Not retried after the token went away (it may have made the pair before it did, and a
+        // retry would make a second); a call the token refused outright made nothing, and is
+        // tried once more (SoftHSM2 now and then refuses one of several concurrent generations).
+        let generated = try await run(retrying: false) { module, session, _ throws(PKCS11CallError) in
+            let pair: (CK_OBJECT_HANDLE, CK_OBJECT_HANDLE)
+            do throws(PKCS11CallError) {
+                pair = try module.generateKeyPair(session, mechanism: spec.mechanism, publicTemplate: publicTemplateDone, privateTemplate: privateTemplateDone)
+            } catch where !error.isTokenGone {
+                pair = try module.generateKeyPair(session, mechanism: spec.mechanism, publicTemplate: publicTemplateDone, privateTemplate: privateTemplateDone)
+            }
+            let (publicObject, privateObject) = pair
             return GeneratedPair(publicObject: publicObject, privateObject: privateObject,
                                  members: Result { () throws(PKCS11Error) in
                                      try PKCS11KeySpec.publicMembers(algorithm) { type throws(PKCS11CallError) in try module.attribute(session, publicObject, type) }
@@ -107,12 +125,16 @@ public final class PKCS11Token: Sendable {
             var identifier = PKCS11Template()
             identifier.add(CK_ATTRIBUTE_TYPE(CKA_ID), bytes: objectID)
             let identifierDone = identifier
-            try await run { module, session throws(PKCS11CallError) in
-                try module.setAttributes(session, generated.privateObject, identifierDone)
-                try module.setAttributes(session, generated.publicObject, identifierDone)
+            do {
+                try await run(retrying: false) { module, session, _ throws(PKCS11CallError) in
+                    try module.setAttributes(session, generated.privateObject, identifierDone)
+                    try module.setAttributes(session, generated.publicObject, identifierDone)
+                }
+            } catch {
+                try? await destroy(objects: [generated.privateObject, generated.publicObject])
+                throw error
             }
         }
-        state.withLock { $0.privateKeys[objectID] = generated.privateObject }
         return handle
     }
 
@@ -128,13 +150,14 @@ public final class PKCS11Token: Sendable {
     /// Throws ``PKCS11ErrorCode/keyNotFound`` when the token holds no such key.
     public func key(issuer: String, keyID: String, algorithm: JWSAlgorithm) async throws(PKCS11Error) -> SigningKeyHandle {
         let objectID = PKCS11KeySpec.objectID(issuer: issuer, keyID: keyID)
-        let members = try await run { module, session throws(PKCS11CallError) -> Result<JSONObject, PKCS11Error>? in
-            guard let object = try Self.find(module, session, class: CKO_PUBLIC_KEY, objectID: objectID) else { return nil }
-            return Result { () throws(PKCS11Error) in
-                try PKCS11KeySpec.publicMembers(algorithm) { type throws(PKCS11CallError) in try module.attribute(session, object, type) }
+        let lookup = try await run { module, session, _ throws(PKCS11CallError) -> Lookup<Result<JSONObject, PKCS11Error>> in
+            try Self.find(module, session, class: CKO_PUBLIC_KEY, objectID: objectID).map { object in
+                Result { () throws(PKCS11Error) in
+                    try PKCS11KeySpec.publicMembers(algorithm) { type throws(PKCS11CallError) in try module.attribute(session, object, type) }
+                }
             }
         }
-        guard let members else { throw PKCS11Error(.keyNotFound, "the token holds no public key '\(keyID)' of issuer '\(issuer)'") }
+        let members = try lookup.get(what: "public key '\(keyID)' of issuer '\(issuer)'")
         do {
             let jwk = try JWK(jsonObject: try members.get())
             return try SigningKeyHandle(publicKey: jwk.publicKey, keyID: keyID, algorithm: algorithm, issuer: issuer)
@@ -145,26 +168,31 @@ public final class PKCS11Token: Sendable {
         }
     }
 
-    /// Signs `signingInput` with the private key `key` names: the raw JWS signature.
+    /// Signs `signingInput` with the private key `key` names: the raw JWS signature, checked
+    /// against the key's public half before it is returned, so that an object handle the module
+    /// reused for another object can never put another key's signature on a token.
     public func sign(_ signingInput: [UInt8], with key: SigningKeyHandle) async throws(PKCS11Error) -> [UInt8] {
         let objectID = PKCS11KeySpec.objectID(issuer: key.issuer, keyID: key.keyID)
         let signing = PKCS11KeySpec.signing(key.algorithm, signingInput)
-        let cached = state.withLock { $0.privateKeys[objectID] }
-        let signature = try await run { module, session throws(PKCS11CallError) -> [UInt8]? in
-            if let cached {
+        let lookup = try await run { module, session, generation throws(PKCS11CallError) -> Lookup<[UInt8]> in
+            // A cached handle is used only in the connection it was found in.
+            if let cached = self.state.withLock({ $0.generation == generation ? $0.privateKeys[objectID] : nil }) {
                 do throws(PKCS11CallError) {
-                    return try module.sign(session, key: cached, mechanism: signing.mechanism, parameter: signing.parameter, data: signing.data)
+                    return .found(try module.sign(session, key: cached, mechanism: signing.mechanism, parameter: signing.parameter, data: signing.data))
                 } catch where error.isStaleHandle {
-                    // Destroyed or replaced by another node: look it up again.
+                    // Destroyed by another node, or the token was replaced: look it up again.
+                    self.state.withLock { _ = $0.privateKeys.removeValue(forKey: objectID) }
                 }
             }
-            guard let object = try Self.find(module, session, class: CKO_PRIVATE_KEY, objectID: objectID) else { return nil }
-            self.state.withLock { $0.privateKeys[objectID] = object }
-            return try module.sign(session, key: object, mechanism: signing.mechanism, parameter: signing.parameter, data: signing.data)
+            return try Self.find(module, session, class: CKO_PRIVATE_KEY, objectID: objectID).map { object throws(PKCS11CallError) in
+                self.state.withLock { if $0.generation == generation { $0.privateKeys[objectID] = object } }
+                return try module.sign(session, key: object, mechanism: signing.mechanism, parameter: signing.parameter, data: signing.data)
+            }
         }
-        guard let signature else {
+        let signature = try lookup.get(what: "private key '\(key.keyID)' of issuer '\(key.issuer)'")
+        guard key.publicJWK.publicKey.isValidSignature(signature, for: signingInput, algorithm: key.algorithm) else {
             state.withLock { _ = $0.privateKeys.removeValue(forKey: objectID) }
-            throw PKCS11Error(.keyNotFound, "the token holds no private key '\(key.keyID)' of issuer '\(key.issuer)'")
+            throw PKCS11Error(.failed, "the token's signature for key '\(key.keyID)' of issuer '\(key.issuer)' does not verify under its public key; it was not used")
         }
         return signature
     }
@@ -176,10 +204,17 @@ public final class PKCS11Token: Sendable {
     public func destroyPrivateKey(issuer: String, keyID: String) async throws(PKCS11Error) -> Bool {
         let objectID = PKCS11KeySpec.objectID(issuer: issuer, keyID: keyID)
         state.withLock { _ = $0.privateKeys.removeValue(forKey: objectID) }
-        return try await run { module, session throws(PKCS11CallError) in
-            let objects = try module.findObjects(session, Self.template(class: CKO_PRIVATE_KEY, objectID: objectID))
-            for object in objects { try module.destroyObject(session, object) }
-            return !objects.isEmpty
+        return try await run { module, session, _ throws(PKCS11CallError) in
+            var destroyed = false
+            for object in try module.findObjects(session, Self.template(class: CKO_PRIVATE_KEY, objectID: objectID)) {
+                do throws(PKCS11CallError) {
+                    try module.destroyObject(session, object)
+                    destroyed = true
+                } catch where error.isStaleHandle {
+                    // Another node destroyed it between the search and here.
+                }
+            }
+            return destroyed
         }
     }
 
@@ -189,16 +224,36 @@ public final class PKCS11Token: Sendable {
     public func privateValueReadResult(issuer: String, keyID: String, algorithm: JWSAlgorithm) async throws(PKCS11Error) -> String {
         let objectID = PKCS11KeySpec.objectID(issuer: issuer, keyID: keyID)
         let attribute = CK_ATTRIBUTE_TYPE(algorithm == .rs256 || algorithm == .ps256 ? CKA_PRIVATE_EXPONENT : CKA_VALUE)
-        let value = try await run { module, session throws(PKCS11CallError) -> CK_RV? in
-            guard let object = try Self.find(module, session, class: CKO_PRIVATE_KEY, objectID: objectID) else { return nil }
-            return module.attributeReadResult(session, object, attribute)
+        let lookup = try await run { module, session, _ throws(PKCS11CallError) -> Lookup<CK_RV> in
+            try Self.find(module, session, class: CKO_PRIVATE_KEY, objectID: objectID).map { module.attributeReadResult(session, $0, attribute) }
         }
-        guard let value else { throw PKCS11Error(.keyNotFound, "the token holds no private key '\(keyID)' of issuer '\(issuer)'") }
-        return PKCS11ReturnValue.name(of: value)
+        return PKCS11ReturnValue.name(of: try lookup.get(what: "private key '\(keyID)' of issuer '\(issuer)'"))
+    }
+
+    /// The boolean attributes of the issuer's private key `keyID` that say what it may do and
+    /// whether it can leave the token, by name (`CKA_SENSITIVE`, `CKA_EXTRACTABLE`, …). For tests and audits.
+    public func privateKeyFlags(issuer: String, keyID: String) async throws(PKCS11Error) -> [String: Bool] {
+        let objectID = PKCS11KeySpec.objectID(issuer: issuer, keyID: keyID)
+        let names: [(String, CK_ATTRIBUTE_TYPE)] = [
+            ("CKA_TOKEN", CK_ATTRIBUTE_TYPE(CKA_TOKEN)), ("CKA_PRIVATE", CK_ATTRIBUTE_TYPE(CKA_PRIVATE)),
+            ("CKA_SENSITIVE", CK_ATTRIBUTE_TYPE(CKA_SENSITIVE)), ("CKA_ALWAYS_SENSITIVE", CK_ATTRIBUTE_TYPE(CKA_ALWAYS_SENSITIVE)),
+            ("CKA_EXTRACTABLE", CK_ATTRIBUTE_TYPE(CKA_EXTRACTABLE)), ("CKA_NEVER_EXTRACTABLE", CK_ATTRIBUTE_TYPE(CKA_NEVER_EXTRACTABLE)),
+            ("CKA_SIGN", CK_ATTRIBUTE_TYPE(CKA_SIGN)), ("CKA_DECRYPT", CK_ATTRIBUTE_TYPE(CKA_DECRYPT)),
+            ("CKA_UNWRAP", CK_ATTRIBUTE_TYPE(CKA_UNWRAP)), ("CKA_SIGN_RECOVER", CK_ATTRIBUTE_TYPE(CKA_SIGN_RECOVER)),
+            ("CKA_DERIVE", CK_ATTRIBUTE_TYPE(CKA_DERIVE)),
+        ]
+        let lookup = try await run { module, session, _ throws(PKCS11CallError) -> Lookup<[String: Bool]> in
+            try Self.find(module, session, class: CKO_PRIVATE_KEY, objectID: objectID).map { object throws(PKCS11CallError) in
+                var flags: [String: Bool] = [:]
+                for (name, type) in names { flags[name] = try module.attribute(session, object, type).first.map { $0 != 0 } }
+                return flags
+            }
+        }
+        return try lookup.get(what: "private key '\(keyID)' of issuer '\(issuer)'")
     }
 
     private func destroy(objects: [CK_OBJECT_HANDLE]) async throws(PKCS11Error) {
-        try await run { module, session throws(PKCS11CallError) in
+        try await run(retrying: false) { module, session, _ throws(PKCS11CallError) in
             for object in objects { try module.destroyObject(session, object) }
         }
     }
@@ -210,115 +265,14 @@ public final class PKCS11Token: Sendable {
         return template
     }
 
+    /// The one object of `objectClass` with `objectID`; two are refused rather than guessed between.
     private static func find(_ module: PKCS11Module, _ session: CK_SESSION_HANDLE, class objectClass: some BinaryInteger,
-                             objectID: [UInt8]) throws(PKCS11CallError) -> CK_OBJECT_HANDLE? {
-        try module.findObjects(session, template(class: objectClass, objectID: objectID)).first
-    }
-
-    // MARK: Sessions
-
-    /// Runs `body` on a pool thread with a logged-in session. When the token has gone away it
-    /// drops every session, reconnects once and tries again; if that fails too, it throws
-    /// ``PKCS11ErrorCode/unavailable``.
-    private func run<T: Sendable>(_ body: @escaping @Sendable (PKCS11Module, CK_SESSION_HANDLE) throws(PKCS11CallError) -> T) async throws(PKCS11Error) -> T {
-        let outcome: Result<T, PKCS11Error>
-        do {
-            outcome = try await pool.runIfActive { self.runOnPoolThread(body) }
-        } catch {
-            throw PKCS11Error(.unavailable, "the PKCS#11 token '\(configuration.tokenLabel)' is closed")
+                             objectID: [UInt8]) throws(PKCS11CallError) -> Lookup<CK_OBJECT_HANDLE> {
+        let objects = try module.findObjects(session, template(class: objectClass, objectID: objectID))
+        switch objects.count {
+        case 0: return .missing
+        case 1: return .found(objects[0])
+        default: return .ambiguous(objects.count)
         }
-        return try outcome.get()
-    }
-
-    private func runOnPoolThread<T>(_ body: (PKCS11Module, CK_SESSION_HANDLE) throws(PKCS11CallError) -> T) -> Result<T, PKCS11Error> {
-        var lastFailure: PKCS11CallError?
-        for _ in 0..<2 {
-            let session: CK_SESSION_HANDLE, generation: Int
-            switch checkOutSession() {
-            case .success(let lease): (session, generation) = lease
-            case .failure(let error): return .failure(error)
-            }
-            do {
-                let value = try body(module, session)
-                checkIn(session, generation: generation)
-                return .success(value)
-            } catch where error.isTokenGone {
-                lastFailure = error
-                disconnect(generation: generation, failedSession: session)
-            } catch {
-                checkIn(session, generation: generation)
-                return .failure(PKCS11Error(.failed, "the PKCS#11 token '\(configuration.tokenLabel)': \(error.description)"))
-            }
-        }
-        return .failure(PKCS11Error(.unavailable, "the PKCS#11 token '\(configuration.tokenLabel)' is not available: \(lastFailure?.description ?? "no session")"))
-    }
-
-    /// An idle session, or a new one, logged in. Runs on a pool thread.
-    private func checkOutSession() -> Result<(CK_SESSION_HANDLE, Int), PKCS11Error> {
-        let (idle, slot, generation) = state.withLock { connection in
-            (connection.idleSessions.popLast(), connection.slot, connection.generation)
-        }
-        if let idle { return .success((idle, generation)) }
-        do throws(PKCS11Error) {
-            let resolvedSlot: CK_SLOT_ID
-            if let slot { resolvedSlot = slot } else { resolvedSlot = try findSlot(reconnecting: generation > 0) }
-            let session: CK_SESSION_HANDLE
-            do throws(PKCS11CallError) {
-                session = try module.openSession(slot: resolvedSlot)
-            } catch {
-                state.withLock { if $0.generation == generation { $0.slot = nil } }
-                throw PKCS11Error(error.isTokenGone || error.value == CK_RV(CKR_SLOT_ID_INVALID) ? .unavailable : .failed,
-                                  "the PKCS#11 token '\(configuration.tokenLabel)': \(error.description)")
-            }
-            var pin = try configuration.readPIN()
-            defer { for index in pin.indices { pin[index] = 0 } }
-            do throws(PKCS11CallError) {
-                try module.login(session, pin: &pin)
-            } catch {
-                module.closeSession(session)
-                let code: PKCS11ErrorCode = error.isTokenGone ? .unavailable
-                    : [CK_RV(CKR_PIN_INCORRECT), CK_RV(CKR_PIN_LOCKED), CK_RV(CKR_PIN_INVALID), CK_RV(CKR_PIN_LEN_RANGE)].contains(error.value) ? .login : .failed
-                throw PKCS11Error(code, "cannot log in to the PKCS#11 token '\(configuration.tokenLabel)': \(error.description)")
-            }
-            state.withLock { if $0.generation == generation { $0.slot = resolvedSlot } }
-            return .success((session, generation))
-        } catch {
-            return .failure(error)
-        }
-    }
-
-    private func checkIn(_ session: CK_SESSION_HANDLE, generation: Int) {
-        let keep = state.withLock { connection in
-            guard connection.generation == generation else { return false }
-            connection.idleSessions.append(session)
-            return true
-        }
-        if !keep { module.closeSession(session) }
-    }
-
-    /// The token went away while `generation` was current: forget its slot, sessions and objects.
-    private func disconnect(generation: Int, failedSession: CK_SESSION_HANDLE) {
-        let stale = state.withLock { connection -> [CK_SESSION_HANDLE] in
-            guard connection.generation == generation else { return [] }
-            defer { connection = Connection(generation: generation + 1) }
-            return connection.idleSessions
-        }
-        module.closeSession(failedSession)
-        stale.forEach(module.closeSession)
-    }
-
-    /// The slot whose token carries the configured label.
-    private func findSlot(reconnecting: Bool) throws(PKCS11Error) -> CK_SLOT_ID {
-        let wanted = Array(configuration.tokenLabel.utf8)
-        do throws(PKCS11CallError) {
-            for slot in try module.slotsWithTokens() {
-                if try module.tokenLabel(slot: slot) == wanted { return slot }
-            }
-        } catch {
-            throw PKCS11Error(error.isTokenGone || reconnecting ? .unavailable : .failed,
-                              "cannot list the slots of the PKCS#11 module '\(module.path)': \(error.description)")
-        }
-        throw PKCS11Error(reconnecting ? .unavailable : .tokenNotFound,
-                          "no token labelled '\(configuration.tokenLabel)' in the PKCS#11 module '\(module.path)'")
     }
 }

@@ -70,7 +70,7 @@ struct PKCS11CustodyTests {
         #expect(verified == JWSAlgorithm.allCases.map(\.rawValue))
     }
 
-    @Test("the token refuses to reveal a private key: reading its private value answers CKR_ATTRIBUTE_SENSITIVE",
+    @Test("the token refuses to reveal a private key (CKR_ATTRIBUTE_SENSITIVE), and each key is sensitive, never extractable and good for signing only",
           arguments: [JWSAlgorithm.es256, .edDSA, .rs256])
     func privateValueIsNotExtractable(algorithm: JWSAlgorithm) async throws {
         let token = try await SoftHSMToken.open()
@@ -79,6 +79,15 @@ struct PKCS11CustodyTests {
         let key = try await token.generateKey(algorithm: algorithm, issuer: issuer)
         let answer = try await token.privateValueReadResult(issuer: issuer, keyID: key.keyID, algorithm: algorithm)
         #expect(answer == "CKR_ATTRIBUTE_SENSITIVE")
+        // Each flag on its own, as the token reports it: sensitive and never extractable from the
+        // start, and good for signing only (an RSA key that could decrypt would be a raw RSA oracle).
+        let flags = try await token.privateKeyFlags(issuer: issuer, keyID: key.keyID)
+        for name in ["CKA_TOKEN", "CKA_PRIVATE", "CKA_SENSITIVE", "CKA_ALWAYS_SENSITIVE", "CKA_NEVER_EXTRACTABLE", "CKA_SIGN"] {
+            #expect(flags[name] == true, "\(name): \(String(describing: flags[name]))")
+        }
+        for name in ["CKA_EXTRACTABLE", "CKA_DECRYPT", "CKA_UNWRAP", "CKA_SIGN_RECOVER", "CKA_DERIVE"] {
+            #expect(flags[name] == false, "\(name): \(String(describing: flags[name]))")
+        }
     }
 
     @Test("a second connection finds the same key by (issuer, kid) and signs with it, as another node would")
@@ -135,7 +144,9 @@ struct PKCS11CustodyTests {
         let custodianError = await #expect(throws: SigningError.self) {
             try await PKCS11Custodian(token: second).signature(for: [1, 2, 3], with: key)
         }
-        #expect(custodianError?.isUnavailable == false)
+        // A 503 for the server, never a 500: the token cannot sign with that key.
+        #expect(custodianError?.isUnavailable == true)
+        #expect(custodianError?.description.contains("no private key") == true)
     }
 
     @Test("many concurrent signatures share a small session pool, and each verifies")

@@ -16,6 +16,8 @@ enum SoftHSMToken {
     /// every session of a process, so a wrong PIN is only noticed on a token not yet logged in.
     static let loginTestLabel = "keybound-login-tests"
     static let pinVariable = "SOFTHSM_TEST_USER_PIN"
+    /// The variable that names this process's token directory, for the other test target's copy of this file.
+    static let directoryVariable = "SOFTHSM_TEST_DIRECTORY"
 
     /// The token's directory, PIN file and configuration.
     struct Setup: Sendable {
@@ -28,16 +30,28 @@ enum SoftHSMToken {
 
     private static let setup = Task { () throws -> Setup in
         // Every test target is linked into one test process, and each that uses this file has its
-        // own copy of it: they share one directory per process, set up once under a file lock.
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-softhsm-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let lock = Glibc.open(directory.appendingPathComponent("lock").path, O_CREAT | O_RDWR, 0o600)
+        // own copy of it: the first to take the process's lock makes a fresh directory and names it
+        // in SOFTHSM_TEST_DIRECTORY; the other finds it there. It is removed when the process exits.
+        let lockPath = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-softhsm-\(getpid()).lock").path
+        let lock = Glibc.open(lockPath, O_CREAT | O_RDWR, 0o600)
         guard lock >= 0 else { throw SetupError("cannot open the SoftHSM2 setup lock") }
         defer { Glibc.close(lock) }
         await withCheckedContinuation { continuation in
             Thread.detachNewThread { flock(lock, LOCK_EX); continuation.resume() }
         }
         defer { flock(lock, LOCK_UN) }
+        let directory: URL
+        if let existing = getenv(directoryVariable) {
+            directory = URL(fileURLWithPath: String(cString: existing))
+        } else {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-softhsm-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            setenv(directoryVariable, directory.path, 1)
+            atexit {
+                if let path = getenv("SOFTHSM_TEST_DIRECTORY") { try? FileManager.default.removeItem(atPath: String(cString: path)) }
+                unlink(FileManager.default.temporaryDirectory.appendingPathComponent("keybound-softhsm-\(getpid()).lock").path)
+            }
+        }
         let conf = directory.appendingPathComponent("softhsm2.conf")
         let pinFile = directory.appendingPathComponent("pin")
         let ready = directory.appendingPathComponent("ready")

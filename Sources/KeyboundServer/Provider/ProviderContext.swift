@@ -202,8 +202,9 @@ public struct ProviderContext: Sendable {
     private func makeSigner(issuerID id: String, purpose: KeyPurpose) async throws(StoreError) -> TokenSigner {
         let first: Result<TokenSigner, StoreError>
         do { first = .success(try await manager.signer(issuerID: id, purpose: purpose)) } catch { first = .failure(error) }
-        guard case .failure(let error) = first, error.code == .noActiveKey, purpose == .idToken else { return try first.get() }
-        // A store from before ID-token keys: the tick creates the issuer's first one.
+        guard case .failure(let error) = first, error.code == .noActiveKey, purpose == .idToken,
+              try await !manager.keys(issuerID: id).contains(where: { $0.purpose == .idToken }) else { return try first.get() }
+        // A store from before ID-token keys (the issuer has none at all): the tick creates the issuer's first one.
         try await manager.tick(now: Date())
         try await refreshIfNeeded()
         return try await manager.signer(issuerID: id, purpose: purpose)

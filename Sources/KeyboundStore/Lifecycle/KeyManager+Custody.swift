@@ -18,12 +18,15 @@ extension KeyManager {
             }
         }
         var destroyed: [KeyRecord] = []
+        var firstFailure: StoreError?
         for key in withdrawn {
             let issuer = try await issuer(id: key.issuerID)
             do {
                 _ = try await custodian.destroyPrivateKey(issuer: issuer.url, keyID: key.keyID)
             } catch {
-                throw StoreError(.custodyUnavailable, "the private half of key '\(key.keyID)' of issuer '\(issuer.id)' could not be destroyed: \(error.description)")
+                // The others still go; this one is tried again at the next tick.
+                firstFailure = firstFailure ?? StoreError(.custodyUnavailable, "the private half of key '\(key.keyID)' of issuer '\(issuer.id)' could not be destroyed: \(error.description)")
+                continue
             }
             let recorded = try await write { session -> KeyRecord? in
                 guard var current = try await session.key(issuerID: key.issuerID, keyID: key.keyID), current.privateKeyDestroyedAt == nil else { return nil }
@@ -33,6 +36,7 @@ extension KeyManager {
             }
             if let recorded { destroyed.append(recorded) }
         }
+        if let firstFailure, destroyed.isEmpty { throw firstFailure }
         return destroyed
     }
 }

@@ -4,14 +4,25 @@ import Keybound
 extension KeyManager {
     /// Applies the engine's plan until nothing more is due, then checks the invariants; a
     /// violation throws, which rolls the whole transaction back.
-    func applyPlan(_ session: any KeyStoreSession, now: Date, actor: String) async throws -> [KeyTransition] {
+    ///
+    /// A transition of an issuer in PKCS#11 custody whose token cannot make a key now is left for
+    /// a later tick (it writes nothing before the token has made the key), so one issuer's token
+    /// never holds back another issuer's rotation or revocation.
+    /// `deferring: false` (an issuer's creation) lets such a failure roll everything back instead.
+    func applyPlan(_ session: any KeyStoreSession, now: Date, actor: String, deferring: Bool = true) async throws -> [KeyTransition] {
         var applied: [KeyTransition] = []
+        var deferred = Set<ExactString>()
         for _ in 0..<8 {
             let plan = RotationEngine.plan(now: now, issuers: try await session.issuers(), keys: try await session.keys(issuerID: nil))
+                .filter { !deferred.contains(ExactString($0.issuerID)) }
             if plan.isEmpty { break }
-            for transition in plan {
-                try await apply(transition, session: session, now: now, actor: actor)
-                applied.append(transition)
+            for transition in plan where !deferred.contains(ExactString(transition.issuerID)) {
+                do {
+                    try await apply(transition, session: session, now: now, actor: actor)
+                    applied.append(transition)
+                } catch let error as StoreError where deferring && error.code == .custodyUnavailable {
+                    deferred.insert(ExactString(transition.issuerID))
+                }
             }
         }
         try await checkInvariants(session)
@@ -71,8 +82,9 @@ extension KeyManager {
     /// emergency replacement.
     func createActive(_ issuer: IssuerRecord, purpose: KeyPurpose, session: any KeyStoreSession, now: Date, actor: String,
                       emergencyReason: String?, isInitial: Bool) async throws {
-        try await demoteActive(issuer, purpose: purpose, session: session, now: now, actor: actor)
+        // The key first: when a token cannot make it, nothing has been written.
         var record = try await newKeyRecord(issuer, purpose: purpose, session: session, now: now)
+        try await demoteActive(issuer, purpose: purpose, session: session, now: now, actor: actor)
         record.state = .active
         record.activatedAt = now
         record.isInitial = isInitial
@@ -126,6 +138,11 @@ extension KeyManager {
     func checkInvariants(_ session: any KeyStoreSession) async throws {
         let keys = try await session.keys(issuerID: nil)
         for issuer in try await session.issuers() {
+            for key in keys where key.issuerID.isExactly(issuer.id) {
+                guard key.custody == issuer.custody, (key.custody == .pkcs11) == key.sealedPrivateKey.isEmpty else {
+                    throw StoreError(.invariantViolated, "key '\(key.keyID)' is in \(key.custody.rawValue) custody, its issuer '\(issuer.id)' in \(issuer.custody.rawValue)")
+                }
+            }
             for purpose in KeyPurpose.allCases {
                 let own = keys.filter { $0.issuerID.isExactly(issuer.id) && $0.purpose == purpose }
                 guard !own.isEmpty else { continue }

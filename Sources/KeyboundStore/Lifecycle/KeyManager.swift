@@ -68,7 +68,8 @@ public struct KeyManager: Sendable {
                 throw StoreError(.issuerExists, "issuer '\(other)' already has the tenant id '\(tenantID)'; every issuer's tid is its own")
             }
             try await session.insert(issuer)
-            return try await applyPlan(session, now: issuer.createdAt, actor: actor)
+            // Its first keys, or nothing: an issuer whose token cannot make them is not created.
+            return try await applyPlan(session, now: issuer.createdAt, actor: actor, deferring: false)
         }
     }
 

@@ -150,5 +150,27 @@ struct CLIPKCS11CustodyTests {
         let recovered = try await deployment.token(http)
         #expect(recovered.status == 200, "\(recovered.status) \(recovered.text)")
         #expect(server.process.isRunning)
+
+        // A revocation while the token is out stands without a successor: 503, never a 500 or
+        // the revoked key; once the token is back a tick makes the successor and issuance resumes.
+        let listed = try await CLIRunner.run(["keys", "list", "--data", deployment.data.path, "--issuer", deployment.issuerID, "--json"],
+                                             environment: deployment.environment)
+        let active = try #require((listed.json?["keys"] as? [[String: Any]])?.first {
+            $0["state"] as? String == "active" && $0["purpose"] as? String == "access-token" }?["kid"] as? String)
+        removable.pullOut()
+        let revoked = try await CLIRunner.run(["keys", "revoke", "--data", deployment.data.path, "--issuer", deployment.issuerID, "--kid=\(active)",
+                                               "--reason", "leaked while the token was out"], environment: deployment.environment)
+        #expect(revoked.status == 0, "\(revoked.stderr)")
+        let withoutKey = try await deployment.token(http)
+        #expect(withoutKey.status == 503, "\(withoutKey.status) \(withoutKey.text)")
+        removable.putBack()
+        let tick = try await CLIRunner.run(["keys", "tick", "--data", deployment.data.path], environment: deployment.environment)
+        #expect(tick.status == 0, "\(tick.stderr)")
+        var resumed = try await deployment.token(http)
+        for _ in 0..<50 where resumed.status != 200 {
+            try await Task.sleep(for: .milliseconds(100))
+            resumed = try await deployment.token(http)
+        }
+        #expect(resumed.status == 200, "\(resumed.status) \(resumed.text)")
     }
 }

@@ -118,4 +118,47 @@ struct PKCS11CustodyLifecycleTests {
         #expect(try await manager.keys(issuerID: "consumers").allSatisfy { $0.custody == .software })
         #expect(try await manager.issuer(id: "consumers").custody == .software)
     }
+
+    @Test("while one issuer's token is away, another issuer's key is still revoked and replaced; the away issuer's own revocation stands without a successor until the token is back")
+    func tokenOutageHoldsNoOtherIssuerBack() async throws {
+        let fixture = try await StoreFixture()
+        defer { fixture.remove() }
+        let removable = try await RemovableToken.build()
+        defer { removable.putBack() }
+        let token = try await PKCS11Token.open(try await removable.configuration())
+        defer { Task { await token.close() } }
+        let manager = try await Self.manager(fixture, token: token)
+        let hsm = Self.issuer("away")
+        try await manager.createIssuer(hsm)
+        try await manager.createIssuer(StoreIssuers.tenant())
+        var clock = StoreClock()
+        clock.advance(StoreClock.hour)
+        let hsmKey = try await manager.activeKey(hsm.id)
+        let softwareKey = try await manager.activeKey("contoso")
+
+        removable.pullOut()
+        // The token cannot make a successor: the revocation stands all the same, and the issuer signs nothing.
+        let revoked = try await manager.revoke(issuerID: hsm.id, keyID: hsmKey.keyID, reason: "leaked", actor: "test", now: clock.now)
+        #expect(revoked.state == .revoked)
+        #expect(try await manager.keys(hsm.id, in: .active).isEmpty)
+        let noKey = await #expect(throws: StoreError.self) { try await manager.signer(issuerID: hsm.id) }
+        #expect(noKey?.code == .noActiveKey)
+        // Another issuer's revocation is not held back by the away token (its plan is deferred, not failed).
+        let other = try await manager.revoke(issuerID: "contoso", keyID: softwareKey.keyID, reason: "drill", actor: "test", now: clock.now)
+        #expect(other.state == .revoked)
+        #expect(try await manager.activeKey("contoso").keyID != softwareKey.keyID)
+        try await manager.tick(now: clock.now)
+        #expect(try await manager.keys(hsm.id, in: .active).isEmpty)
+
+        removable.putBack()
+        clock.advance(StoreClock.minute)
+        try await manager.tick(now: clock.now)
+        let successor = try await manager.activeKey(hsm.id)
+        #expect(successor.keyID != hsmKey.keyID && successor.custody == .pkcs11)
+        #expect(successor.emergencyReason != nil)
+        #expect(try await manager.keys(issuerID: hsm.id).first { $0.keyID == hsmKey.keyID }?.privateKeyDestroyedAt != nil,
+                "the revoked key's private half is destroyed once the token is back")
+        let signed = try await manager.signer(issuerID: hsm.id).signedByCustodian(claims: StoreTokens.claims(hsm, iat: clock.now))
+        #expect(try await StoreTokens.verdict(manager, signed.token, now: clock.now) == .verified)
+    }
 }
