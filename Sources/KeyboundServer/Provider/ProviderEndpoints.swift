@@ -37,8 +37,8 @@ struct ProviderEndpoints: Sendable {
 /// status; a store that cannot be used (`storage_error`: the database is down, full or gone)
 /// becomes 503 `temporarily_unavailable` with `Retry-After`, so issuance fails closed and clients
 /// retry; so does a PKCS#11 token that is away (`custody_unavailable`, or a signature it could not
-/// make), and an issuer with no active key to sign with (`no_active_key`: a revocation while its
-/// token was away, until a tick makes the successor); anything else unexpected becomes a 500 `server_error`. Details go to the log only.
+/// make, or an issuer of its left without an active key by a revocation while it was away);
+/// anything else unexpected becomes a 500 `server_error`. Details go to the log only.
 struct OAuthErrorMiddleware: RouterMiddleware {
     typealias Context = ProviderRequestContext
 
@@ -54,7 +54,7 @@ struct OAuthErrorMiddleware: RouterMiddleware {
             // One line every few seconds during an outage, with how many were held back.
             LogThrottle.storeUnavailable.error(context.logger, "store unavailable", metadata: ["error": "\(error.message)"])
             throw OAuthError.storeUnavailable()
-        } catch let error as StoreError where error.code == .custodyUnavailable || error.code == .noActiveKey {
+        } catch let error as StoreError where error.code == .custodyUnavailable {
             LogThrottle.storeUnavailable.error(context.logger, "signing key custody unavailable", metadata: ["error": "\(error.message)"])
             throw OAuthError.signingUnavailable()
         } catch let error as SigningError where error.isUnavailable {

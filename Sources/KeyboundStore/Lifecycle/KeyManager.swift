@@ -239,6 +239,10 @@ public struct KeyManager: Sendable {
         try await read { session in
             guard let issuer = try await session.issuer(id: issuerID) else { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
             guard let active = try await session.keys(issuerID: issuerID).first(where: { $0.state == .active && $0.purpose == purpose }) else {
+                if issuer.custody == .pkcs11 {
+                    // Its key was revoked while its token was away: expected, and over once a tick runs with the token back.
+                    throw StoreError(.custodyUnavailable, "issuer '\(issuerID)' has no active \(purpose.keyName): its token could not make a successor yet")
+                }
                 throw StoreError(.noActiveKey, "issuer '\(issuerID)' has no active \(purpose.keyName) (the next rotation tick creates one)")
             }
             return (issuer, active)

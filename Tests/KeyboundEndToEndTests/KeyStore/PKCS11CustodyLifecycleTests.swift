@@ -142,7 +142,7 @@ struct PKCS11CustodyLifecycleTests {
         #expect(revoked.state == .revoked)
         #expect(try await manager.keys(hsm.id, in: .active).isEmpty)
         let noKey = await #expect(throws: StoreError.self) { try await manager.signer(issuerID: hsm.id) }
-        #expect(noKey?.code == .noActiveKey)
+        #expect(noKey?.code == .custodyUnavailable)
         // Another issuer's revocation is not held back by the away token (its plan is deferred, not failed).
         let other = try await manager.revoke(issuerID: "contoso", keyID: softwareKey.keyID, reason: "drill", actor: "test", now: clock.now)
         #expect(other.state == .revoked)
