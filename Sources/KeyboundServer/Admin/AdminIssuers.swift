@@ -31,6 +31,7 @@ struct AdminIssuers: Sendable {
     func create(_ request: Request, route: AdminRoute) async throws -> Response {
         let body = try await AdminBody.read(request, allowed: [
             "id", "kind", "tenant_id", "algorithm", "rotation_period", "publish_lead_time", "maximum_token_lifetime", "maximum_key_age",
+            "custody",
         ])
         let id = try body.requiredString("id")
         try AdminBody.checkASCII(id, "id", limit: 64, allowed: { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D },
@@ -69,10 +70,20 @@ struct AdminIssuers: Sendable {
         let maximumTokenLifetime = try Self.duration(body, "maximum_token_lifetime", [(UInt8(ascii: "m"), 1...59), (UInt8(ascii: "h"), 1...23)])
             ?? IssuerRecord.defaultMaximumTokenLifetime
         let maximumKeyAge = try Self.duration(body, "maximum_key_age", [(UInt8(ascii: "d"), 30...3_650)]) ?? IssuerRecord.defaultMaximumKeyAge
+        var custody = KeyCustody.software
+        if let name = try body.string("custody") {
+            guard let parsed = KeyCustody.allCases.first(where: { $0.rawValue.isExactly(name) }) else {
+                throw OAuthError.invalidRequest("'custody' must be 'software' or 'pkcs11', not '\(AdminBody.shown(name))'")
+            }
+            custody = parsed
+        }
+        if custody == .pkcs11, context.manager.custodian == nil {
+            throw OAuthError.invalidSettings("this server has no PKCS#11 token (KEYBOUND_PKCS11_MODULE): it cannot create an issuer in pkcs11 custody")
+        }
         let issuer = IssuerRecord(
             id: id, url: context.configuration.issuerURL(id), kind: kind, tenantID: tenantID, algorithm: algorithm,
             rotationPeriod: rotationPeriod, publishLeadTime: publishLeadTime, maximumTokenLifetime: maximumTokenLifetime,
-            maximumKeyAge: maximumKeyAge, createdAt: context.now())
+            maximumKeyAge: maximumKeyAge, createdAt: context.now(), custody: custody)
         let transitions = try await context.manager.createIssuer(issuer, actor: AdminEndpoints.actor)
         let created = try await context.manager.issuer(id: issuer.id)
         try await context.store.upsert(DevelopmentBootstrap.mailResource(for: created))

@@ -4,6 +4,7 @@ import HummingbirdTesting
 @testable import Keybound
 @_spi(Plumbing) @testable import KeyboundServer
 @testable import KeyboundStore
+import Synchronization
 import Testing
 
 /// A provider with the admin API (and, for end-to-end checks, the issuer and OAuth endpoints) over
@@ -16,9 +17,9 @@ private struct AdminFixture {
     let context: ProviderContext
     let store: SQLiteProviderStore
 
-    init(adminToken: String? = AdminFixture.token) async throws {
+    init(adminToken: String? = AdminFixture.token, custodian: (any KeyGeneratingCustodian)? = nil) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-admin-\(UUID().uuidString)")
-        let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate())
+        let manager = try await KeyManager(store: try SQLiteKeyStore(directory: directory), kek: .generate(), custodian: custodian)
         let configuration = ServerConfiguration(publicURL: Self.publicURL, adminToken: adminToken, passwordHashCost: 4)
         store = try SQLiteProviderStore(directory: directory)
         context = ProviderContext(manager: manager, store: store, configuration: configuration)
@@ -175,6 +176,7 @@ struct AdminAPITests {
             #expect(issuer["publish_lead_time"] == .string("12h"))
             #expect(issuer["maximum_key_age"] == .string("90d"))
             #expect(issuer["tenant_id"] == .string("fab-1"))
+            #expect(issuer["custody"] == .string("software"))
             let kid = try #require(issuer["active_kid"]?.stringValue)
             let resources = try #require(issuer["resources"]?.arrayValue)
             #expect(resources.first?.objectValue?["audience"] == .string("api://mail"))
@@ -198,6 +200,9 @@ struct AdminAPITests {
                                      (#"{"id": "x4", "kind": "consumer", "algorithm": "HS256"}"#, "algorithm"),
                                      (#"{"id": "x5", "kind": "consumer", "rotation_period": "soon"}"#, "rotation_period"),
                                      (#"{"id": "x6", "kind": "consumer", "rotation_period": "1d", "publish_lead_time": "2d"}"#, "publish_lead_time"),
+                                     (#"{"id": "x9", "kind": "consumer", "custody": "hsm"}"#, "custody"),
+                                     // This server has no PKCS#11 token: such an issuer cannot be made here.
+                                     (#"{"id": "x10", "kind": "consumer", "custody": "pkcs11"}"#, "PKCS#11"),
                                      (#"{"id": "Upper", "kind": "consumer"}"#, "'id'")] {
                 let bad = try await admin(client, .post, "/admin/issuers", json: json)
                 #expect(bad.status == .badRequest, "\(json)")
@@ -542,5 +547,80 @@ struct AdminAPITests {
             #expect(none.status == .ok)
         }
         await #expect(try fixture.context.manager.issuers().map(\.id) == ["consumers", "contoso", "okay"])
+    }
+}
+
+/// A stand-in for a PKCS#11 token in this process: it makes keys, keeps them to itself, signs
+/// with them by (issuer, kid), and can be made to refuse everything, as a token that went away.
+private final class StandInTokenCustodian: KeyGeneratingCustodian {
+    private let keys = Mutex<[String: SigningKey]>([:])
+    let away = Mutex(false)
+
+    private static func name(_ issuer: String, _ keyID: String) -> String { issuer + "\u{0}" + keyID }
+
+    func generateKey(algorithm: JWSAlgorithm, issuer: String) async throws(SigningError) -> SigningKeyHandle {
+        guard !away.withLock({ $0 }) else { throw SigningError("the stand-in token is away", unavailable: true) }
+        let key: SigningKey
+        do { key = try SigningKey.generate(algorithm: algorithm, issuer: issuer) } catch { throw SigningError("no key") }
+        keys.withLock { $0[Self.name(issuer, key.keyID)] = key }
+        return key.handle
+    }
+
+    func signature(for signingInput: [UInt8], with key: SigningKeyHandle) async throws(SigningError) -> [UInt8] {
+        guard !away.withLock({ $0 }), let signingKey = keys.withLock({ $0[Self.name(key.issuer, key.keyID)] }) else {
+            throw SigningError("the stand-in token cannot sign now", unavailable: true)
+        }
+        return try await SoftwareCustodian(keys: [signingKey]).signature(for: signingInput, with: key)
+    }
+
+    func destroyPrivateKey(issuer: String, keyID: String) async throws(SigningError) -> Bool {
+        keys.withLock { $0.removeValue(forKey: Self.name(issuer, keyID)) != nil }
+    }
+}
+
+@Suite("Admin API: issuers in PKCS#11 custody")
+struct AdminCustodyTests {
+    @Test("an issuer created with custody pkcs11 has its keys made by the custodian and no sealed bytes; its tokens are signed there, and 503 while it is away")
+    func createAndIssue() async throws {
+        let custodian = StandInTokenCustodian()
+        let fixture = try await AdminFixture(custodian: custodian)
+        defer { fixture.remove() }
+        try await fixture.app(withProvider: true).test(.router) { client in
+            let response = try await admin(client, .post, "/admin/issuers", json: #"{"id": "hsm", "kind": "tenant", "tenant_id": "hsm-1", "custody": "pkcs11"}"#)
+            #expect(response.status == .created, "\(text(response))")
+            let issuer = try body(response)
+            #expect(issuer["custody"] == .string("pkcs11"))
+            let keys = try await fixture.context.manager.keys(issuerID: "hsm")
+            #expect(keys.count == 2 && keys.allSatisfy { $0.custody == .pkcs11 && $0.sealedPrivateKey.isEmpty })
+            let listed = try body(try await admin(client, .get, "/admin/issuers/hsm/keys"))
+            let rendered = listed["keys"]?.arrayValue ?? []
+            #expect(!rendered.isEmpty && rendered.allSatisfy { $0.objectValue?["custody"] == .string("pkcs11") && $0.objectValue?["private_destroyed_at"] == .null })
+
+            try fixture.store.upsert(ResourceRecord(issuerID: "hsm", audience: "api://mail", scopes: ["Mail.Read"], roles: ["Mail.Read.All"]))
+            let created = try await admin(client, .post, "/admin/issuers/hsm/clients", json: daemonJSON)
+            let secret = try #require(try body(created)["client_secret"]?.stringValue)
+            let issued = try await clientCredentials(client, issuer: "hsm", id: "reporter", secret: secret)
+            #expect(issued.status == .ok, "\(text(issued))")
+            let token = try #require(try body(issued)["access_token"]?.stringValue)
+            let jwks = try await client.execute(uri: "/hsm/jwks", method: .get)
+            var trust = TrustStore()
+            try trust.add(TrustedIssuer(identifier: fixture.context.configuration.issuerURL("hsm"), tenancy: .tenant("hsm-1"),
+                                        keySet: JWKSet(json: Array(buffer: jwks.body))))
+            #expect(TokenVerifier(trust: trust, policy: try VerificationPolicy(audience: "api://mail")).verify(token).rejection == nil)
+
+            custodian.away.withLock { $0 = true }
+            let refused = try await clientCredentials(client, issuer: "hsm", id: "reporter", secret: secret)
+            #expect(refused.status == .serviceUnavailable, "\(text(refused))")
+            #expect(try body(refused)["error"] == .string("temporarily_unavailable"))
+            #expect(refused.headers[.retryAfter] != nil)
+            // The software issuers beside it are untouched.
+            let other = try await admin(client, .post, "/admin/issuers/contoso/clients", json: daemonJSON)
+            let otherSecret = try #require(try body(other)["client_secret"]?.stringValue)
+            #expect(try await clientCredentials(client, issuer: "contoso", id: "reporter", secret: otherSecret).status == .ok)
+            // A new issuer in that custody cannot be made while the token is away: 503, and nothing is created.
+            let later = try await admin(client, .post, "/admin/issuers", json: #"{"id": "hsm2", "kind": "consumer", "custody": "pkcs11"}"#)
+            #expect(later.status == .serviceUnavailable, "\(text(later))")
+            await #expect(throws: StoreError.self) { try await fixture.context.manager.issuer(id: "hsm2") }
+        }
     }
 }
