@@ -40,7 +40,9 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible, CustomReflecta
     /// The key file's name inside a data directory.
     public static let fileName = "audit-signing-key.json"
 
-    private let privateKey: Curve25519.Signing.PrivateKey
+    /// The 32-byte Ed25519 seed, in locked memory left out of core dumps and zeroed on release.
+    /// A swift-crypto key is built from it for each checkpoint signature and released at once.
+    private let seed: LockedBytes
     /// The public key.
     public let publicKey: AuditPublicKey
 
@@ -50,9 +52,14 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible, CustomReflecta
     }
 
     private init(privateKey: Curve25519.Signing.PrivateKey) {
-        self.privateKey = privateKey
+        var raw = privateKey.rawRepresentation
+        defer { raw.withUnsafeMutableBytes { LockedBytes.wipe($0) } }
+        self.seed = raw.withUnsafeBytes { LockedBytes(copying: $0) }
         self.publicKey = try! AuditPublicKey(rawRepresentation: Array(privateKey.publicKey.rawRepresentation))
     }
+
+    /// Whether the kernel locked the key's memory into RAM (`mlock`).
+    package var isMemoryLocked: Bool { seed.isLocked }
 
     /// The key from its 32 private bytes (a key unsealed from the key store).
     package init(privateKeyBytes: [UInt8]) throws(AuditError) {
@@ -64,7 +71,7 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible, CustomReflecta
 
     /// The 32 private bytes, to be sealed under the KEK (`keybound migrate` moving a key file
     /// into the key store); never logged, never printed.
-    package var privateKeyBytes: [UInt8] { Array(privateKey.rawRepresentation) }
+    package var privateKeyBytes: [UInt8] { seed.withUnsafeBytes { Array($0) } }
 
     /// 32 fresh random private bytes, for a key to be sealed before it is ever used.
     package static func generatePrivateKeyBytes() -> [UInt8] {
@@ -105,7 +112,7 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible, CustomReflecta
         let object = JSONObject([
             "kty": .string("OKP"), "crv": .string("Ed25519"), "use": .string("audit"), "kid": .string(publicKey.keyID),
             "x": .string(Base64URL.encode(publicKey.rawRepresentation)),
-            "d": .string(Base64URL.encode(privateKey.rawRepresentation)),
+            "d": .string(seed.withUnsafeBytes { Base64URL.encode($0) }),
         ])
         let contents = JSONWriter(prettyPrinted: true).bytes(.object(object)) + [UInt8(ascii: "\n")]
         try SecretKeyFile.create(contents, at: url)
@@ -114,6 +121,7 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible, CustomReflecta
     /// The signature of `message`.
     func sign(_ message: [UInt8]) throws(AuditError) -> [UInt8] {
         do {
+            let privateKey = try seed.withUnsafeBytes { try Curve25519.Signing.PrivateKey(rawRepresentation: $0) }
             return Array(try privateKey.signature(for: message))
         } catch {
             throw AuditError(.signingKey, "the audit signing key could not sign")

@@ -83,4 +83,21 @@ struct AuditSigningKeyTests {
             return error.description
         }
     }
+
+    @Test("The key lives in locked memory and is rebuilt for each signature: signatures verify, and the bytes round-trip through the file and the sealed form")
+    func lockedAndRebuiltPerSignature() throws {
+        let key = AuditSigningKey.generate()
+        if getuid() == 0 { #expect(key.isMemoryLocked, "root may always lock memory") }
+        let message = Array("checkpoint 42".utf8)
+        let first = try key.sign(message), second = try key.sign(message)
+        #expect(first == second, "Ed25519 is deterministic: the key rebuilt for each signature is the same key")
+        #expect(key.publicKey.isValidSignature(first, for: message))
+        let reopened = try AuditSigningKey(privateKeyBytes: key.privateKeyBytes)
+        #expect(reopened.publicKey == key.publicKey)
+        let directory = try AuditFixture.temporaryDirectory()
+        defer { AuditFixture.cleanUp(directory) }
+        try key.write(to: AuditSigningKey.file(in: directory))
+        let loaded = try AuditSigningKey.load(from: AuditSigningKey.file(in: directory))
+        #expect(try loaded.sign(message) == first)
+    }
 }
