@@ -48,8 +48,13 @@ public struct PKCS11Custodian: SigningCustodian {
     public func token() async throws(PKCS11Error) -> PKCS11Token { try await source.token() }
 
     public func signature(for signingInput: [UInt8], with key: SigningKeyHandle) async throws(SigningError) -> [UInt8] {
+        try await withToken { token throws(PKCS11Error) in try await token.sign(signingInput, with: key) }
+    }
+
+    /// `body` on the open token, any failure of either as an unavailable ``SigningError``.
+    private func withToken<T>(_ body: (PKCS11Token) async throws(PKCS11Error) -> T) async throws(SigningError) -> T {
         do {
-            return try await source.token().sign(signingInput, with: key)
+            return try await body(try await source.token())
         } catch {
             throw SigningError(error.message, unavailable: true)
         }
@@ -58,18 +63,10 @@ public struct PKCS11Custodian: SigningCustodian {
 
 extension PKCS11Custodian: KeyGeneratingCustodian {
     public func generateKey(algorithm: JWSAlgorithm, issuer: String) async throws(SigningError) -> SigningKeyHandle {
-        do {
-            return try await source.token().generateKey(algorithm: algorithm, issuer: issuer)
-        } catch {
-            throw SigningError(error.message, unavailable: true)
-        }
+        try await withToken { token throws(PKCS11Error) in try await token.generateKey(algorithm: algorithm, issuer: issuer) }
     }
 
     public func destroyPrivateKey(issuer: String, keyID: String) async throws(SigningError) -> Bool {
-        do {
-            return try await source.token().destroyPrivateKey(issuer: issuer, keyID: keyID)
-        } catch {
-            throw SigningError(error.message, unavailable: true)
-        }
+        try await withToken { token throws(PKCS11Error) in try await token.destroyPrivateKey(issuer: issuer, keyID: keyID) }
     }
 }

@@ -43,15 +43,24 @@ enum PKCS11KeySpec {
         }
     }
 
+    /// The signing mechanism of `algorithm`: the one a key of it may use (`CKA_ALLOWED_MECHANISMS`).
+    static func mechanism(_ algorithm: JWSAlgorithm) -> CK_MECHANISM_TYPE {
+        switch algorithm {
+        case .es256, .es384: CK_MECHANISM_TYPE(CKM_ECDSA)
+        case .edDSA: CK_MECHANISM_TYPE(CKM_EDDSA)
+        case .rs256: CK_MECHANISM_TYPE(CKM_SHA256_RSA_PKCS)
+        case .ps256: CK_MECHANISM_TYPE(CKM_SHA256_RSA_PKCS_PSS)
+        }
+    }
+
     /// The mechanism, its parameter block and the bytes to hand to `C_Sign` for `signingInput`.
     static func signing(_ algorithm: JWSAlgorithm, _ signingInput: [UInt8]) -> (mechanism: CK_MECHANISM_TYPE, parameter: [UInt8], data: [UInt8]) {
         switch algorithm {
-        case .es256: (CK_MECHANISM_TYPE(CKM_ECDSA), [], Array(SHA256.hash(data: signingInput)))
-        case .es384: (CK_MECHANISM_TYPE(CKM_ECDSA), [], Array(SHA384.hash(data: signingInput)))
-        case .edDSA: (CK_MECHANISM_TYPE(CKM_EDDSA), [], signingInput)
-        case .rs256: (CK_MECHANISM_TYPE(CKM_SHA256_RSA_PKCS), [], signingInput)
+        case .es256: (mechanism(algorithm), [], Array(SHA256.hash(data: signingInput)))
+        case .es384: (mechanism(algorithm), [], Array(SHA384.hash(data: signingInput)))
+        case .edDSA, .rs256: (mechanism(algorithm), [], signingInput)
         case .ps256:
-            (CK_MECHANISM_TYPE(CKM_SHA256_RSA_PKCS_PSS),
+            (mechanism(algorithm),
              withUnsafeBytes(of: CK_RSA_PKCS_PSS_PARAMS(hashAlg: CK_MECHANISM_TYPE(CKM_SHA256), mgf: CK_RSA_PKCS_MGF_TYPE(CKG_MGF1_SHA256), sLen: 32)) { Array($0) },
              signingInput)
         }

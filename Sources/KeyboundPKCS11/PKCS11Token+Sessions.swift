@@ -88,7 +88,7 @@ extension PKCS11Token {
                                   "the PKCS#11 token '\(configuration.tokenLabel)': \(error.description)")
             }
             var pin = try configuration.readPIN()
-            defer { for index in pin.indices { pin[index] = 0 } }
+            defer { pin.withUnsafeMutableBytes { LockedBytes.wipe($0) } }
             do throws(PKCS11CallError) {
                 try module.login(session, pin: &pin)
             } catch {

@@ -91,7 +91,7 @@ public final class PKCS11Token: Sendable {
         // It signs, with its one mechanism, and does nothing else: an RSA key that could also
         // decrypt or sign-recover would be a raw RSA oracle.
         for attribute in [CKA_DECRYPT, CKA_UNWRAP, CKA_SIGN_RECOVER, CKA_DERIVE] { privateTemplate.add(CK_ATTRIBUTE_TYPE(attribute), false) }
-        privateTemplate.add(CK_ATTRIBUTE_TYPE(CKA_ALLOWED_MECHANISMS), mechanisms: [PKCS11KeySpec.signing(algorithm, []).mechanism])
+        privateTemplate.add(CK_ATTRIBUTE_TYPE(CKA_ALLOWED_MECHANISMS), mechanisms: [PKCS11KeySpec.mechanism(algorithm)])
         privateTemplate.add(CK_ATTRIBUTE_TYPE(CKA_ID), bytes: provisionalID)
         privateTemplate.add(CK_ATTRIBUTE_TYPE(CKA_LABEL), bytes: label)
         let (publicTemplateDone, privateTemplateDone) = (publicTemplate, privateTemplate)

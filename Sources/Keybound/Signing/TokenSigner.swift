@@ -74,9 +74,7 @@ public struct TokenSigner: Sendable {
     /// Synchronous, so for software custody only: a signer of a key held by another custodian
     /// throws here; use ``signedByCustodian(claims:type:)``.
     public func signed(claims: JSONObject, type: String = ExpectedTokenType.accessToken.rawValue) throws(SigningError) -> SignedToken {
-        guard case .software(let signingKey) = custody else {
-            throw SigningError("key '\(key.keyID)' is held by a custodian that signs asynchronously")
-        }
+        let signingKey = try softwareKey()
         let (signingInput, payload) = try signingInput(claims: claims, type: type)
         return finish(signingInput, signature: try signingKey.signature(for: signingInput), payload: payload)
     }
@@ -85,12 +83,7 @@ public struct TokenSigner: Sendable {
     /// signature: the one way to sign that works for every custody.
     public func signedByCustodian(claims: JSONObject, type: String = ExpectedTokenType.accessToken.rawValue) async throws(SigningError) -> SignedToken {
         let (signingInput, payload) = try signingInput(claims: claims, type: type)
-        let signature: [UInt8]
-        switch custody {
-        case .software(let signingKey): signature = try signingKey.signature(for: signingInput)
-        case .custodian(let custodian): signature = try await custodian.signature(for: signingInput, with: key)
-        }
-        return finish(signingInput, signature: signature, payload: payload)
+        return finish(signingInput, signature: try await custodySignature(for: signingInput), payload: payload)
     }
 
     /// Signs an arbitrary header and payload, with none of the checks of ``sign(claims:type:)``.
@@ -99,10 +92,8 @@ public struct TokenSigner: Sendable {
     /// tokens with it, such as a token claiming another issuer than its key's. Not SPI: no program
     /// outside this package can opt into skipping the issuer check.
     package func sign(header: JSONObject, payload: [UInt8]) throws(SigningError) -> String {
-        guard case .software(let signingKey) = custody else {
-            throw SigningError("key '\(key.keyID)' is held by a custodian that signs asynchronously")
-        }
-        let signingInput = Self.signingInput(encodedHeader: Base64URL.encodedBytes(JSONWriter().bytes(.object(header))), payload: payload)
+        let signingKey = try softwareKey()
+        let signingInput = Self.signingInput(header: header, payload: payload)
         return finish(signingInput, signature: try signingKey.signature(for: signingInput), payload: payload).token
     }
 
@@ -110,13 +101,24 @@ public struct TokenSigner: Sendable {
     /// ``sign(claims:type:)``: what someone in control of a provider whose key is in a token can
     /// make it sign. Package access, for the drill's attacker and Keybound's own tests.
     package func signedByCustodian(header: JSONObject, payload: [UInt8]) async throws(SigningError) -> String {
-        let signingInput = Self.signingInput(encodedHeader: Base64URL.encodedBytes(JSONWriter().bytes(.object(header))), payload: payload)
-        let signature: [UInt8]
-        switch custody {
-        case .software(let signingKey): signature = try signingKey.signature(for: signingInput)
-        case .custodian(let custodian): signature = try await custodian.signature(for: signingInput, with: key)
+        let signingInput = Self.signingInput(header: header, payload: payload)
+        return finish(signingInput, signature: try await custodySignature(for: signingInput), payload: payload).token
+    }
+
+    /// The key itself, for the synchronous paths: software custody only.
+    private func softwareKey() throws(SigningError) -> SigningKey {
+        guard case .software(let signingKey) = custody else {
+            throw SigningError("key '\(key.keyID)' is held by a custodian that signs asynchronously")
         }
-        return finish(signingInput, signature: signature, payload: payload).token
+        return signingKey
+    }
+
+    /// The signature of `signingInput`, from the key itself or from its custodian.
+    private func custodySignature(for signingInput: [UInt8]) async throws(SigningError) -> [UInt8] {
+        switch custody {
+        case .software(let signingKey): try signingKey.signature(for: signingInput)
+        case .custodian(let custodian): try await custodian.signature(for: signingInput, with: key)
+        }
     }
 
     /// The JWS signing input of `claims` under this key's header, after the issuer check, and the payload.
@@ -130,6 +132,11 @@ public struct TokenSigner: Sendable {
         let header = type.isExactly(ExpectedTokenType.accessToken.rawValue) ? accessTokenHeader : Self.encodedHeader(key: key, type: type)
         let payload = JSONWriter().bytes(.object(claims))
         return (Self.signingInput(encodedHeader: header, payload: payload), payload)
+    }
+
+    /// The signing input of an arbitrary `header` and `payload`.
+    private static func signingInput(header: JSONObject, payload: [UInt8]) -> [UInt8] {
+        signingInput(encodedHeader: Base64URL.encodedBytes(JSONWriter().bytes(.object(header))), payload: payload)
     }
 
     /// `header.payload`, with room for the signature that ``finish(_:signature:payload:)`` appends.

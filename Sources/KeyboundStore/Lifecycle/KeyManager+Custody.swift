@@ -12,15 +12,18 @@ extension KeyManager {
     @discardableResult
     public func destroyWithdrawnPrivateKeys(now: Date) async throws(StoreError) -> [KeyRecord] {
         guard let custodian else { return [] }
-        let withdrawn = try await read { session in
-            try await session.keys(issuerID: nil).filter {
+        let (withdrawn, issuers) = try await read { session in
+            let keys = try await session.keys(issuerID: nil).filter {
                 $0.custody == .pkcs11 && ($0.state == .retired || $0.state == .revoked) && $0.privateKeyDestroyedAt == nil
             }
+            return (keys, keys.isEmpty ? [] : try await session.issuers())
         }
         var destroyed: [KeyRecord] = []
         var firstFailure: StoreError?
         for key in withdrawn {
-            let issuer = try await issuer(id: key.issuerID)
+            guard let issuer = issuers.first(where: { $0.id.isExactly(key.issuerID) }) else {
+                throw StoreError(.issuerNotFound, "no issuer '\(key.issuerID)'")
+            }
             do {
                 _ = try await custodian.destroyPrivateKey(issuer: issuer.url, keyID: key.keyID)
             } catch {
