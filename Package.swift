@@ -459,6 +459,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The dump test's control (Tests/Fixtures/DumpFixture): loads keys the ordinary way, with
+        // none of Keybound's protections, so that a scan of its core dump finds them.
+        .executableTarget(
+            name: "KeyboundDumpFixture",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Tests/Fixtures/DumpFixture"
+        ),
         // The only test target that may depend on several libraries and on the executable:
         // cross-process, crash, interop, multi-node and drill tests, and the command line.
         .testTarget(
@@ -483,6 +493,8 @@ let package = Package(
                 "KeyboundTesting",
                 "KeyboundHummingbirdTesting",
                 "keybound",
+                "KeyboundDumpFixture",
+                "CKeyboundProcess",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -6,7 +6,8 @@
 #
 # What it installs, only when missing: the SQLite headers GRDB links against (apt-get
 # libsqlite3-dev), SoftHSM2 and the PKCS#11 header (apt-get softhsm2 libp11-kit-dev: the key
-# custody tests initialise a token in a temporary directory) and, for the interop tests, Python 3 with authlib, PyJWT, requests and
+# custody tests initialise a token in a temporary directory), gdb (its `gcore` dumps a running
+# server for the dump test) and, for the interop tests, Python 3 with authlib, PyJWT, requests and
 # cryptography (pip, from Tests/Interop/requirements.txt), and schemathesis for the admin API fuzz
 # (pip, from Tests/AdminFuzz/requirements.txt). Everything else the tests need they
 # start themselves, on loopback, and stop.
@@ -25,6 +26,10 @@ fi
 if [ ! -f /usr/lib/softhsm/libsofthsm2.so ] || [ ! -f /usr/include/p11-kit-1/p11-kit/pkcs11.h ]; then
     echo "test.sh: installing softhsm2 and libp11-kit-dev (the PKCS#11 custody tests and pkcs11.h)"
     apt_install softhsm2 libp11-kit-dev
+fi
+if ! command -v gcore >/dev/null; then
+    echo "test.sh: installing gdb (the dump test takes a core of a running server with gcore)"
+    apt_install gdb
 fi
 if ! command -v python3 >/dev/null; then
     echo "test.sh: installing python3 and pip (interop tests)"

@@ -58,7 +58,10 @@ struct KeyboundBenchmarks {
                                       keybound: samples[0], raw: samples[1], jwtkit: samples[2]))
         }
 
+        let custody = try await CustodyCosts.measure(fixtures, stopwatch: stopwatch, repetitions: options.repetitions, sink: &sink)
+
         print(Report.table(results, repetitions: options.repetitions, timeSource: options.timeSource))
+        print(custody.joined(separator: "\n"))
         print("\n(sink \(sink & 0xFFFF))")
         let json = Report.json(results)
         print(json)

@@ -159,6 +159,11 @@ public struct TokenSigner: Sendable {
 extension SigningKey {
     /// The raw JWS signature of `signingInput` under this key.
     func signature(for signingInput: [UInt8]) throws(SigningError) -> [UInt8] {
+        try Self.signature(of: backing, algorithm: algorithm, for: signingInput)
+    }
+
+    /// The raw JWS signature of `signingInput` under the key `backing`, for `algorithm`.
+    static func signature(of backing: Backing, algorithm: JWSAlgorithm, for signingInput: [UInt8]) throws(SigningError) -> [UInt8] {
         do {
             switch backing {
             case .p256(let privateKey): return Array(try privateKey.signature(for: signingInput).rawRepresentation)

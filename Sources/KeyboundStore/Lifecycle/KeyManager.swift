@@ -222,13 +222,16 @@ public struct KeyManager: Sendable {
         return try unsealed(record, issuer: issuer)
     }
 
-    /// The signer of an issuer's active key for `purpose`, whatever its custody: the unsealed key
-    /// for software custody, the key's handle and this manager's ``custodian`` for PKCS#11.
+    /// The signer of an issuer's active key for `purpose`, whatever its custody: for software
+    /// custody the key unsealed into locked memory (``LockedSigningKey``), rebuilt for each
+    /// signature; for PKCS#11 the key's handle and this manager's ``custodian``.
     public func signer(issuerID: String, purpose: KeyPurpose = .accessToken) async throws(StoreError) -> TokenSigner {
         let (issuer, record) = try await activeKey(issuerID: issuerID, purpose: purpose)
         switch record.custody {
         case .software:
-            return TokenSigner(key: try unsealed(record, issuer: issuer))
+            let handle = try Self.handle(of: record, issuer: issuer)
+            let locked = try await sealer.openLocked(record.sealedPrivateKey, issuerID: record.issuerID, handle: handle)
+            return TokenSigner(key: handle, custodian: locked)
         case .pkcs11:
             let custodian = try requireCustodian(for: issuer)
             return TokenSigner(key: try Self.handle(of: record, issuer: issuer), custodian: custodian)

@@ -46,6 +46,27 @@ public struct KeySealer: Sendable {
         return key
     }
 
+    /// Opens a sealed key of `issuerID` straight into locked memory, for the key `handle` names:
+    /// software custody's signing path. The decryption and the parse run on ``SecretWorkers``
+    /// threads; the decrypted JWK is read in place and wiped, and never becomes a `String`.
+    package func openLocked(_ sealed: [UInt8], issuerID: String, handle: SigningKeyHandle) async throws(StoreError) -> LockedSigningKey {
+        try await SecretWorkers.shared.run { () throws(StoreError) -> LockedSigningKey in
+            var plaintext: Data
+            do {
+                let box = try AES.GCM.SealedBox(combined: sealed)
+                plaintext = try AES.GCM.open(box, using: kek.key, authenticating: Self.associatedData(issuerID: issuerID, keyID: handle.keyID))
+            } catch {
+                throw StoreError(.wrongKEK, "key '\(handle.keyID)' of issuer '\(issuerID)' could not be unsealed: wrong key-encryption key or altered data")
+            }
+            defer { plaintext.withUnsafeMutableBytes { LockedBytes.wipe($0) } }
+            do {
+                return try plaintext.withUnsafeBytes { bytes throws(KeyImportError) in try LockedSigningKey(privateJWK: bytes, handle: handle) }
+            } catch {
+                throw StoreError(.storage, "key '\(handle.keyID)' of issuer '\(issuerID)' unsealed but is not that key (\(error))")
+            }
+        }
+    }
+
     /// Length-prefixed, so no two (issuer, kid) pairs share associated data.
     static func associatedData(issuerID: String, keyID: String) -> [UInt8] {
         var bytes = Array("keybound-sealed-key-v1".utf8)

@@ -1,0 +1,60 @@
+import CKeyboundProcess
+import Crypto
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The executable's allocator hooks (`CKeyboundProcess`), which this test process links as
+/// `keybound` does: BoringSSL's allocations in dump-excluded memory, and zero on free.
+@Suite("Process: BoringSSL's heap is left out of dumps, and freed blocks are zeroed")
+struct SecretHeapTests {
+    /// The `VmFlags` of the mapping that contains `address`, from `/proc/self/smaps`.
+    static func flags(containing address: UInt) throws -> [String] {
+        let handle = try #require(FileHandle(forReadingAtPath: "/proc/self/smaps"))
+        defer { try? handle.close() }
+        var inMapping = false
+        for line in String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self).split(separator: "\n") {
+            if let dash = line.firstIndex(of: "-"), let space = line.firstIndex(of: " "), dash < space,
+               let low = UInt(line[..<dash], radix: 16), let high = UInt(line[line.index(after: dash)..<space], radix: 16) {
+                inMapping = (low..<high).contains(address)
+            } else if inMapping, line.hasPrefix("VmFlags:") {
+                return line.dropFirst("VmFlags:".count).split(separator: " ").map(String.init)
+            }
+        }
+        return []
+    }
+
+    @Test("a swift-crypto key's BoringSSL objects are allocated from the secret heap, whose slab is marked do-not-dump (dd) and locked (lo) when the kernel allows")
+    func boringSSLAllocatesFromTheSecretHeap() throws {
+        let before = keybound_secret_heap_stats()
+        let key = P256.Signing.PrivateKey()
+        _ = try key.signature(for: Data("probe".utf8))
+        let during = keybound_secret_heap_stats()
+        #expect(during.allocations > before.allocations, "an EC key and a signature allocate in BoringSSL")
+        #expect(during.bytes_in_use > 0)
+        var start: UInt = 0, end: UInt = 0
+        keybound_secret_heap_current_slab(&start, &end)
+        try #require(end > start)
+        let flags = try Self.flags(containing: start)
+        #expect(flags.contains("dd"), "VmFlags: \(flags)")
+        if during.locked_bytes > 0 { #expect(flags.contains("lo"), "VmFlags: \(flags)") }
+        _ = key
+    }
+
+    @Test("a block the program frees is zeroed before the allocator takes it back: the same block, handed out again, holds none of what was written")
+    func freedBlocksAreZeroed() throws {
+        let size = 200
+        let first = try #require(malloc(size))
+        memset(first, 0xA5, size)
+        free(first)
+        // glibc's per-thread cache hands the block just freed straight back for the same size.
+        let second = try #require(malloc(size))
+        defer { free(second) }
+        try #require(second == first, "glibc did not hand back the same block; the test cannot look at it")
+        // The allocator keeps its own list pointers in the first 16 bytes of a free block.
+        let bytes = UnsafeRawBufferPointer(start: second + 16, count: size - 16)
+        #expect(!bytes.contains(0xA5), "the freed block still held what was written")
+    }
+}
