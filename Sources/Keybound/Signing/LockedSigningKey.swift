@@ -46,8 +46,8 @@ package final class LockedSigningKey: SigningCustodian {
         var cursor = 0
         for range in encoded {
             let written = material.withUnsafeMutableBytes { output in
-                PrivateJWKScanner.decodeBase64URL(UnsafeRawBufferPointer(rebasing: json[range]),
-                                                  into: UnsafeMutableRawBufferPointer(rebasing: output[cursor...]))
+                SecretBase64.decode(UnsafeRawBufferPointer(rebasing: json[range]), alphabet: .url,
+                                    into: UnsafeMutableRawBufferPointer(rebasing: output[cursor...]))
             }
             guard let written, written > 0 else { throw KeyImportError(.malformed, "a private member of the sealed JWK is not base64url") }
             decoded.append(cursor..<(cursor + written))

@@ -49,7 +49,7 @@ public struct KeyEncryptionKey: Sendable {
     /// A KEK from base64 text held in `text` (in locked memory, when read from a file): decoded
     /// straight into locked memory, with no copy on the ordinary heap.
     init(base64Bytes text: UnsafeRawBufferPointer) throws(StoreError) {
-        guard let decoded = SecretBase64.decode(text) else {
+        guard let decoded = SecretBase64.decodeLocked(text) else {
             throw StoreError(.invalidKEK, "the key-encryption key is not valid base64")
         }
         try self.init(secret: decoded)

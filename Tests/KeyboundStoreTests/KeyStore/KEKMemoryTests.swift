@@ -13,7 +13,7 @@ struct KEKMemoryTests {
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255) }
             let padded = Data(bytes).base64EncodedString()
             for text in [padded, String(padded.drop { _ in false }.trimmingCharacters(in: ["="])), "  \n" + padded + "\r\n"] {
-                let decoded = try #require(Array(text.utf8).withUnsafeBytes { SecretBase64.decode($0) }, "\(text)")
+                let decoded = try #require(Array(text.utf8).withUnsafeBytes { SecretBase64.decodeLocked($0) }, "\(text)")
                 #expect(decoded.withUnsafeBytes { Array($0) } == bytes)
             }
         }
@@ -21,7 +21,7 @@ struct KEKMemoryTests {
 
     @Test("text that is not base64 is refused", arguments: ["", "   ", "A", "AB=C", "ab$d", "QUJD RA==", "QUJDRA===", "-_-_"])
     func refusesWhatIsNotBase64(text: String) {
-        #expect(Array(text.utf8).withUnsafeBytes { SecretBase64.decode($0) } == nil)
+        #expect(Array(text.utf8).withUnsafeBytes { SecretBase64.decodeLocked($0) } == nil)
     }
 
     @Test("a KEK read from its file equals the one from its text, is locked into memory when the kernel allows, and a bad file is refused")

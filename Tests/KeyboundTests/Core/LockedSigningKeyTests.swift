@@ -59,7 +59,7 @@ struct LockedSigningKeyTests {
         func decode(_ text: String, capacity: Int = 16) -> [UInt8]? {
             var output = [UInt8](repeating: 0, count: capacity)
             let written = Array(text.utf8).withUnsafeBytes { source in
-                output.withUnsafeMutableBytes { PrivateJWKScanner.decodeBase64URL(source, into: $0) }
+                output.withUnsafeMutableBytes { SecretBase64.decode(source, alphabet: .url, into: $0) }
             }
             return written.map { Array(output[..<$0]) }
         }
