@@ -1,4 +1,5 @@
 import CKeyboundPKCS11
+import Keybound
 import Synchronization
 
 /// A failed `C_*` call: the function's name and the `CKR_` value it returned.
@@ -194,6 +195,52 @@ final class PKCS11Module: @unchecked Sendable {
         }
         try check(value, "C_Sign")
         return Array(signature.prefix(Int(length)))
+    }
+
+    /// Generates a secret key (`C_GenerateKey`) from `template`.
+    func generateKey(_ session: CK_SESSION_HANDLE, mechanism: CK_MECHANISM_TYPE, template: PKCS11Template) throws(PKCS11CallError) -> CK_OBJECT_HANDLE {
+        guard let generate = functions.pointee.C_GenerateKey else { throw PKCS11CallError(function: "C_GenerateKey", value: CK_RV(CKR_FUNCTION_NOT_SUPPORTED)) }
+        var mechanism = CK_MECHANISM(mechanism: mechanism, pParameter: nil, ulParameterLen: 0)
+        var key = CK_OBJECT_HANDLE(0)
+        try check(template.withAttributes { generate(session, &mechanism, $0, $1, &key) }, "C_GenerateKey")
+        return key
+    }
+
+    /// AES-GCM under `key` with `nonce`, `associatedData` and a 128-bit tag (`CKM_AES_GCM`):
+    /// encrypts `input` into ciphertext ‖ tag, or (`encrypting` false) decrypts and checks
+    /// ciphertext ‖ tag. The output is written straight into locked memory.
+    func aesGCM(_ session: CK_SESSION_HANDLE, key: CK_OBJECT_HANDLE, encrypting: Bool, nonce: [UInt8], associatedData: [UInt8],
+                input: UnsafeRawBufferPointer) throws(PKCS11CallError) -> LockedBytes {
+        let (name, initName) = encrypting ? ("C_Encrypt", "C_EncryptInit") : ("C_Decrypt", "C_DecryptInit")
+        guard encrypting || input.count >= 16 else { throw PKCS11CallError(function: name, value: CK_RV(CKR_ENCRYPTED_DATA_LEN_RANGE)) }
+        guard let initialise = encrypting ? functions.pointee.C_EncryptInit : functions.pointee.C_DecryptInit,
+              let operate = encrypting ? functions.pointee.C_Encrypt : functions.pointee.C_Decrypt else {
+            throw PKCS11CallError(function: initName, value: CK_RV(CKR_FUNCTION_NOT_SUPPORTED))
+        }
+        var nonce = nonce, associatedData = associatedData
+        let initValue = nonce.withUnsafeMutableBufferPointer { iv in
+            associatedData.withUnsafeMutableBufferPointer { aad in
+                var parameters = CK_GCM_PARAMS(pIv: iv.baseAddress, ulIvLen: CK_ULONG(iv.count), ulIvBits: CK_ULONG(iv.count * 8),
+                                               pAAD: aad.baseAddress, ulAADLen: CK_ULONG(aad.count), ulTagBits: 128)
+                return withUnsafeMutableBytes(of: &parameters) { block in
+                    var mechanism = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_AES_GCM), pParameter: block.baseAddress,
+                                                 ulParameterLen: CK_ULONG(block.count))
+                    return initialise(session, &mechanism, key)
+                }
+            }
+        }
+        try check(initValue, initName)
+        // Room for the whole input besides the tag: some modules (SoftHSM2) ask for it when decrypting.
+        let output = LockedBytes(count: input.count + 16)
+        var length = CK_ULONG(output.count)
+        let value = output.withUnsafeMutableBytes { out in
+            operate(session, UnsafeMutablePointer(mutating: input.bindMemory(to: UInt8.self).baseAddress), CK_ULONG(input.count),
+                    out.bindMemory(to: UInt8.self).baseAddress, &length)
+        }
+        try check(value, name)
+        let expected = encrypting ? input.count + 16 : input.count - 16
+        guard Int(length) == expected else { throw PKCS11CallError(function: name, value: CK_RV(CKR_DATA_LEN_RANGE)) }
+        return output.withUnsafeBytes { LockedBytes(copying: UnsafeRawBufferPointer(rebasing: $0.prefix(expected))) }
     }
 
     func destroyObject(_ session: CK_SESSION_HANDLE, _ object: CK_OBJECT_HANDLE) throws(PKCS11CallError) {

@@ -57,8 +57,8 @@ struct AuditOptions: ParsableArguments {
             }
         case .postgres(let settings):
             let stores = try await openDatabase(settings)
+            let kek = try await TokenKEKSource.kekForDatabase()
             do {
-                let kek = try KEKSource.resolveForDatabase(environment: ProcessInfo.processInfo.environment)
                 let manager = try await KeyManager(store: stores.keys, kek: kek)
                 let secret = try await manager.sealedSecret(.auditSigningKey) { AuditSigningKey.generatePrivateKeyBytes() }
                 return try await AuditLog.open(database: stores.database, signingKey: try AuditSigningKey(privateKeyBytes: secret))

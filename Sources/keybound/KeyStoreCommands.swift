@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Keybound
+import KeyboundPKCS11
 import KeyboundStore
 
 extension KeyPurpose: ExpressibleByArgument {}
@@ -167,7 +168,33 @@ struct KeysStatusCommand: AsyncParsableCommand {
 /// `keybound kek ...`
 struct KEKCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "kek", abstract: "Manage the key-encryption key.", subcommands: [KEKRotateCommand.self])
+        commandName: "kek", abstract: "Manage the key-encryption key.", subcommands: [KEKRotateCommand.self, KEKCreateCommand.self])
+}
+
+/// `keybound kek create --pkcs11-label LABEL`
+struct KEKCreateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Generate a key-encryption key inside the PKCS#11 token, which will never export it.",
+        discussion: """
+            The token is the one KEYBOUND_PKCS11_MODULE, KEYBOUND_PKCS11_TOKEN and KEYBOUND_PKCS11_PIN_FILE name. \
+            Then either start a new store with KEYBOUND_KEK_PKCS11_LABEL set to the label, or move an existing \
+            store onto it with `keybound kek rotate --new-kek-pkcs11-label`. A label the token holds already is refused.
+            """
+    )
+    @Option(name: .customLong("pkcs11-label"), help: "The new key's label (CKA_LABEL), 1 to 64 bytes.") var label: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let token = try await TokenKEKSource.token(environment: ProcessInfo.processInfo.environment, purpose: "kek create")
+        let kek: PKCS11KEK
+        do { kek = try await PKCS11KEK.create(label: label, in: token) } catch { throw CLIError("\(error.message) (\(error.code.rawValue))") }
+        if json {
+            CLIOutput.printJSON(JSONObject(["pkcs11_label": .string(kek.label), "kek_fingerprint": .string(kek.fingerprint)]))
+        } else {
+            print("created key-encryption key '\(kek.label)' inside the token (fingerprint \(kek.fingerprint)); name it with \(TokenKEKSource.variable)")
+        }
+    }
 }
 
 /// `keybound kek rotate`
@@ -175,14 +202,30 @@ struct KEKRotateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rotate",
         abstract: "Re-seal every private key under a new key-encryption key, in one transaction.",
-        discussion: "The current KEK comes from KEYBOUND_KEK_FILE / KEYBOUND_KEK (or the development file); afterwards configure the new one."
+        discussion: "The current KEK comes from KEYBOUND_KEK_FILE / KEYBOUND_KEK / KEYBOUND_KEK_PKCS11_LABEL (or the development file); afterwards configure the new one."
     )
     @OptionGroup var store: StoreOptions
-    @Option(name: .customLong("new-kek-file"), help: "File holding the new KEK (base64 of 32 bytes).") var newKEKFile: String
+    @Option(name: .customLong("new-kek-file"), help: "File holding the new KEK (base64 of 32 bytes).") var newKEKFile: String?
+    @Option(name: .customLong("new-kek-pkcs11-label"), help: "The new KEK is the key with this label inside the PKCS#11 token (keybound kek create).")
+    var newKEKLabel: String?
+
+    func validate() throws {
+        guard (newKEKFile == nil) != (newKEKLabel == nil) else { throw ValidationError("give exactly one of --new-kek-file and --new-kek-pkcs11-label") }
+    }
 
     func run() async throws {
         let manager = try await store.openManager()
-        let newKEK = try storeCall { () throws(StoreError) in try KEKSource.read(file: URL(fileURLWithPath: newKEKFile)) }
+        let newKEK: KeyEncryptionKey
+        if let newKEKFile {
+            newKEK = try storeCall { () throws(StoreError) in try KEKSource.read(file: URL(fileURLWithPath: newKEKFile)) }
+        } else {
+            let token = try await TokenKEKSource.token(environment: ProcessInfo.processInfo.environment, purpose: "--new-kek-pkcs11-label")
+            do {
+                newKEK = KeyEncryptionKey(custodian: try await PKCS11KEK.open(label: newKEKLabel ?? "", in: token))
+            } catch {
+                throw CLIError("cannot use the key-encryption key '\(newKEKLabel ?? "")' in the PKCS#11 token: \(error.message) (\(error.code.rawValue))")
+            }
+        }
         let count = try await storeCall { () async throws(StoreError) in try await manager.rotateKEK(to: newKEK, now: store.now, actor: store.actor) }
         if store.json {
             CLIOutput.printJSON(JSONObject(["resealed": .number(Double(count)), "kek_fingerprint": .string(newKEK.fingerprint)]))

@@ -55,7 +55,7 @@ struct MigrateCommand: AsyncParsableCommand {
             if let audit = try AuditMigration.part(directory: source) {
                 parts.append(audit.part)
                 sealing.append((.auditSigningKey, audit.signingKey))
-                kek = try KEKSource.resolveForDatabase(environment: environment)
+                kek = try await TokenKEKSource.kekForDatabase(environment: environment)
             }
             // Each shipped resource's own file (mail.sqlite, files.sqlite).
             for case let resource as any MigratingResource.Type in ProviderResources.shipped {

@@ -117,8 +117,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let metricsURL = configuration.metricsListener.map { "http://\($0.authority)/metrics" }
         say("  health: \(configuration.publicURL)/health   metrics: \(configuration.metricsEnabled ? metricsURL ?? "off" : "off")")
-        say(ProcessHardening.isDumpable ? "  core dumps: ALLOWED (--allow-core-dumps): a dump of this process holds its keys"
+        say(ProcessHardening.isDumpable ? "  core dumps: ALLOWED (--allow-core-dumps), for debugging"
                                         : "  core dumps: off (the process is not dumpable)")
+        say(kek.isHeldByToken ? "  key-encryption key: inside the PKCS#11 token (\(TokenKEKSource.variable); fingerprint \(kek.fingerprint))"
+                              : "  key-encryption key: in locked memory (fingerprint \(kek.fingerprint))")
         let proxies = configuration.trustedProxies.ranges.map(\.description)
         say("  sign-in: \(context.passwordHashThreadCount) password-hashing thread(s), "
             + "\(configuration.passwordHashQueue) queued at most; trusted proxies: \(proxies.isEmpty ? "none" : proxies.joined(separator: ", ")); "

@@ -30,8 +30,8 @@ struct ServeStores {
         case .postgres(let settings):
             let environment = ProcessInfo.processInfo.environment
             let custodian = try await KeyCustodySource.custodian(environment: environment)
+            let kek = try await TokenKEKSource.kekForDatabase(environment: environment)
             let opened = await Result { () async throws(StoreError) -> (PostgresStores, KeyManager) in
-                let kek = try KEKSource.resolveForDatabase(environment: environment)
                 let stores = try await PostgresStores.open(settings, environment: environment, logger: Logger(label: "keybound.database"))
                 return (stores, try await KeyManager(store: stores.keys, kek: kek, custodian: custodian))
             }

@@ -61,10 +61,14 @@ struct StoreOptions: ParsableArguments {
         do {
             switch try location() {
             case .postgres(let settings):
-                let kek = try KEKSource.resolveForDatabase(environment: environment)
+                let kek = try await TokenKEKSource.kekForDatabase(environment: environment)
                 let stores = try await KeyboundCLI.openDatabase(settings)
                 return (try await KeyManager(store: stores.keys, kek: kek, custodian: try await KeyCustodySource.custodian()), stores)
             case .sqlite(let directory):
+                if let kek = try await TokenKEKSource.kek(environment: environment) {
+                    let store = try SQLiteKeyStore(directory: directory)
+                    return (try await KeyManager(store: store, kek: kek, custodian: try await KeyCustodySource.custodian()), nil)
+                }
                 if !allowDevelopmentKEK {
                     _ = try KEKSource.resolve(environment: environment, dataDirectory: directory,
                                               storeHasSealedKeys: true, allowDevelopmentKEK: false, warn: { _ in })

@@ -124,7 +124,7 @@ extension KeyManager {
                              kekFingerprint: "", createdAt: now, custody: .pkcs11)
         }
         let key = try await KeyGeneration.generate(algorithm: algorithm, issuer: issuer.url)
-        let sealed = try sealer.seal(key, issuerID: issuer.id)
+        let sealed = try await sealer.seal(key, issuerID: issuer.id)
         if try await session.metadata(Self.kekFingerprintName) == nil {
             try await session.setMetadata(Self.kekFingerprintName, sealer.kek.fingerprint)
         }

@@ -198,8 +198,8 @@ public struct KeyManager: Sendable {
         return try await write { session in
             var count = 0
             for var key in try await session.keys(issuerID: nil) where key.custody == .software {
-                let opened = try sealer.open(key.sealedPrivateKey, issuerID: key.issuerID, keyID: key.keyID)
-                key.sealedPrivateKey = try newSealer.seal(opened, issuerID: key.issuerID)
+                let opened = try await sealer.open(key.sealedPrivateKey, issuerID: key.issuerID, keyID: key.keyID)
+                key.sealedPrivateKey = try await newSealer.seal(opened, issuerID: key.issuerID)
                 key.kekFingerprint = newKEK.fingerprint
                 try await session.update(key)
                 try await session.appendEvent(issuerID: key.issuerID, keyID: key.keyID, kind: .resealed, at: now, actor: actor,
@@ -219,7 +219,7 @@ public struct KeyManager: Sendable {
         guard record.custody == .software else {
             throw StoreError(.invalidIssuer, "issuer '\(issuerID)''s keys are in \(record.custody.rawValue) custody: they sign inside the token")
         }
-        return try unsealed(record, issuer: issuer)
+        return try await unsealed(record, issuer: issuer)
     }
 
     /// The signer of an issuer's active key for `purpose`, whatever its custody: for software
@@ -275,8 +275,8 @@ public struct KeyManager: Sendable {
         }
     }
 
-    private func unsealed(_ record: KeyRecord, issuer: IssuerRecord) throws(StoreError) -> SigningKey {
-        let key = try sealer.open(record.sealedPrivateKey, issuerID: record.issuerID, keyID: record.keyID)
+    private func unsealed(_ record: KeyRecord, issuer: IssuerRecord) async throws(StoreError) -> SigningKey {
+        let key = try await sealer.open(record.sealedPrivateKey, issuerID: record.issuerID, keyID: record.keyID)
         guard key.issuer == issuer.url else {
             throw StoreError(.invariantViolated, "key '\(record.keyID)' is bound to '\(key.issuer)', not to issuer '\(issuer.id)' (\(issuer.url))")
         }

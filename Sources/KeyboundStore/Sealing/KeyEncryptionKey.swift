@@ -8,22 +8,44 @@ import Keybound
 /// wrong KEK is recognised before anything is decrypted or changed; the fingerprint reveals nothing
 /// about the KEK itself.
 public struct KeyEncryptionKey: Sendable {
-    /// The 32 bytes, in memory of their own: locked into RAM, left out of core dumps, zeroed when
-    /// the last copy of this value goes.
-    let secret: LockedBytes
+    /// Where the key is: in this process's locked memory, or inside a token.
+    enum Holder: Sendable {
+        /// The 32 bytes, in memory of their own: locked into RAM, left out of core dumps, zeroed
+        /// when the last copy of this value goes.
+        case memory(LockedBytes)
+        /// A key that never leaves its PKCS#11 token (`KeyboundPKCS11`'s `PKCS11KEK`).
+        case custodian(any SealingCustodian)
+    }
+
+    let holder: Holder
     /// A stable, non-secret identifier of this KEK.
     public let fingerprint: String
 
-    /// The KEK for one operation: a `SymmetricKey` built from the locked bytes, whose own copy
-    /// swift-crypto zeroes when it is released.
-    var key: SymmetricKey { secret.withUnsafeBytes { SymmetricKey(data: $0) } }
-
     /// Whether the kernel locked the KEK's memory into RAM (`mlock`). When it did not
-    /// (`RLIMIT_MEMLOCK` too low, no `CAP_IPC_LOCK`), production mode refuses to start.
-    public var isMemoryLocked: Bool { secret.isLocked }
+    /// (`RLIMIT_MEMLOCK` too low, no `CAP_IPC_LOCK`), production mode refuses to start. Always
+    /// true for a KEK in a token: none of it is in memory.
+    public var isMemoryLocked: Bool {
+        if case .memory(let secret) = holder { return secret.isLocked }
+        return true
+    }
 
     /// Why the lock failed, when it did.
-    public var memoryLockFailure: String? { secret.lockFailure }
+    public var memoryLockFailure: String? {
+        if case .memory(let secret) = holder { return secret.lockFailure }
+        return nil
+    }
+
+    /// Whether the KEK is inside a token rather than in this process.
+    public var isHeldByToken: Bool {
+        if case .custodian = holder { return true }
+        return false
+    }
+
+    /// A KEK held by `custodian` (a key inside a PKCS#11 token): its bytes never enter this process.
+    package init(custodian: any SealingCustodian) {
+        self.holder = .custodian(custodian)
+        self.fingerprint = custodian.fingerprint
+    }
 
     /// A KEK from exactly 32 bytes (copied into locked memory; the caller's array stays theirs).
     public init(bytes: [UInt8]) throws(StoreError) {
@@ -34,7 +56,7 @@ public struct KeyEncryptionKey: Sendable {
         guard secret.count == 32 else {
             throw StoreError(.invalidKEK, "a key-encryption key is 32 bytes (base64), not \(secret.count)")
         }
-        self.secret = secret
+        self.holder = .memory(secret)
         let mac = HMAC<SHA256>.authenticationCode(for: Array("keybound-kek-fingerprint-v1".utf8), using: secret.withUnsafeBytes { SymmetricKey(data: $0) })
         self.fingerprint = Base64URL.encode(Array(mac).prefix(12))
     }
@@ -60,8 +82,74 @@ public struct KeyEncryptionKey: Sendable {
         try! KeyEncryptionKey(secret: SymmetricKey(size: .bits256).withUnsafeBytes { LockedBytes(copying: $0) })
     }
 
-    /// The base64 text to store in a KEK file (development and tests: the text is an ordinary String).
-    public var base64Text: String { secret.withUnsafeBytes { Data($0).base64EncodedString() } }
+    /// The base64 text to store in a KEK file (development and tests: the text is an ordinary
+    /// String). Empty for a KEK inside a token, whose bytes never leave it.
+    public var base64Text: String {
+        guard case .memory(let secret) = holder else { return "" }
+        return secret.withUnsafeBytes { Data($0).base64EncodedString() }
+    }
+
+    /// AES-256-GCM of `plaintext` with `associatedData` under a fresh nonce: nonce ‖ ciphertext ‖
+    /// tag. In memory it runs on a ``Keybound/SecretWorkers`` thread, building swift-crypto's key
+    /// from the locked bytes for this one call; in a token, the token seals.
+    func seal(_ plaintext: LockedBytes, authenticating associatedData: [UInt8]) async throws(StoreError) -> [UInt8] {
+        switch holder {
+        case .memory(let secret):
+            return try await SecretWorkers.shared.run { () throws(StoreError) -> [UInt8] in
+                do {
+                    let box = try plaintext.withUnsafeBytes { bytes in
+                        try AES.GCM.seal(bytes, using: secret.withUnsafeBytes { SymmetricKey(data: $0) }, authenticating: associatedData)
+                    }
+                    guard let combined = box.combined else { throw StoreError(.storage, "sealing produced no output") }
+                    return Array(combined)
+                } catch let error as StoreError {
+                    throw error
+                } catch {
+                    throw StoreError(.storage, "sealing failed")
+                }
+            }
+        case .custodian(let custodian):
+            do {
+                return try await custodian.seal(plaintext, authenticating: associatedData)
+            } catch {
+                throw StoreError(error.isUnavailable ? .custodyUnavailable : .storage, "sealing under the key-encryption key in the token failed: \(error)")
+            }
+        }
+    }
+
+    /// Opens what ``seal(_:authenticating:)`` made and hands the plaintext to `body`, on a
+    /// ``Keybound/SecretWorkers`` thread, then wipes it; `describe` names the value in the error
+    /// when the KEK is wrong or the bytes were altered (``StoreErrorCode/wrongKEK``).
+    func open<R: Sendable>(_ sealed: [UInt8], authenticating associatedData: [UInt8], describe: @escaping @Sendable () -> String,
+                           _ body: @escaping @Sendable (UnsafeRawBufferPointer) throws(StoreError) -> R) async throws(StoreError) -> R {
+        switch holder {
+        case .memory(let secret):
+            return try await SecretWorkers.shared.run { () throws(StoreError) -> R in
+                var plaintext: Data
+                do {
+                    plaintext = try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: secret.withUnsafeBytes { SymmetricKey(data: $0) },
+                                                 authenticating: associatedData)
+                } catch {
+                    throw StoreError(.wrongKEK, "\(describe()) could not be unsealed: wrong key-encryption key or altered data")
+                }
+                defer { plaintext.withUnsafeMutableBytes { LockedBytes.wipe($0) } }
+                let result = plaintext.withUnsafeBytes { bytes in Result { () throws(StoreError) -> R in try body(bytes) } }
+                return try result.get()
+            }
+        case .custodian(let custodian):
+            let plaintext: LockedBytes
+            do {
+                plaintext = try await custodian.open(sealed, authenticating: associatedData)
+            } catch where error.isUnavailable {
+                throw StoreError(.custodyUnavailable, "\(describe()) could not be unsealed: the token holding the key-encryption key is not available (\(error))")
+            } catch {
+                throw StoreError(.wrongKEK, "\(describe()) could not be unsealed: wrong key-encryption key or altered data (\(error))")
+            }
+            return try await SecretWorkers.shared.run { () throws(StoreError) -> R in
+                try plaintext.withUnsafeBytes { bytes throws(StoreError) in try body(bytes) }
+            }
+        }
+    }
 }
 
 /// Where the KEK comes from: `KEYBOUND_KEK_FILE`, `KEYBOUND_KEK`, or a development file beside the data.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Keybound
 
 /// A secret other than a signing key that the key store keeps sealed under the KEK, one per
 /// store, so every node that opens the store finds the same one: today the audit log's signing
@@ -15,26 +16,13 @@ public enum SealedSecret: String, Sendable, CaseIterable {
 extension KeySealer {
     /// Seals `secret` as ``SealedSecret`` `name`: AES-256-GCM under the KEK, with the name as
     /// authenticated data, so a sealed secret cannot be moved to another name or to a signing key.
-    func seal(_ secret: [UInt8], as name: SealedSecret) throws(StoreError) -> [UInt8] {
-        do {
-            guard let combined = try AES.GCM.seal(secret, using: kek.key, authenticating: Self.associatedData(name)).combined else {
-                throw StoreError(.storage, "sealing produced no output")
-            }
-            return Array(combined)
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError(.storage, "sealing failed")
-        }
+    func seal(_ secret: [UInt8], as name: SealedSecret) async throws(StoreError) -> [UInt8] {
+        try await kek.seal(secret.withUnsafeBytes { LockedBytes(copying: $0) }, authenticating: Self.associatedData(name))
     }
 
     /// Opens the sealed secret `name`.
-    func open(_ sealed: [UInt8], as name: SealedSecret) throws(StoreError) -> [UInt8] {
-        do {
-            return Array(try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: kek.key, authenticating: Self.associatedData(name)))
-        } catch {
-            throw StoreError(.wrongKEK, "the \(name.rawValue) could not be unsealed: wrong key-encryption key or altered data")
-        }
+    func open(_ sealed: [UInt8], as name: SealedSecret) async throws(StoreError) -> [UInt8] {
+        try await kek.open(sealed, authenticating: Self.associatedData(name), describe: { "the \(name.rawValue)" }) { bytes throws(StoreError) in Array(bytes) }
     }
 
     static func associatedData(_ name: SealedSecret) -> [UInt8] {
@@ -48,16 +36,16 @@ extension KeyManager {
     /// A secret this KEK cannot open is ``StoreErrorCode/wrongKEK``, never replaced.
     public func sealedSecret(_ name: SealedSecret, orCreate make: @escaping @Sendable () -> [UInt8]) async throws(StoreError) -> [UInt8] {
         if let sealed = try await read({ session in try await session.metadata(name.metadataName) }) {
-            return try sealer.open(try Self.decodeSealed(sealed, name), as: name)
+            return try await sealer.open(try Self.decodeSealed(sealed, name), as: name)
         }
         let sealer = sealer
         let stored: String = try await write { session in
             if let existing = try await session.metadata(name.metadataName) { return existing }
-            let text = Data(try sealer.seal(make(), as: name)).base64EncodedString()
+            let text = Data(try await sealer.seal(make(), as: name)).base64EncodedString()
             try await session.setMetadata(name.metadataName, text)
             return text
         }
-        return try sealer.open(try Self.decodeSealed(stored, name), as: name)
+        return try await sealer.open(try Self.decodeSealed(stored, name), as: name)
     }
 
     /// Re-seals every sealed secret of the store under `newSealer`, inside `session`; how many.
@@ -65,8 +53,8 @@ extension KeyManager {
         var count = 0
         for name in SealedSecret.allCases {
             guard let text = try await session.metadata(name.metadataName) else { continue }
-            let secret = try sealer.open(try Self.decodeSealed(text, name), as: name)
-            try await session.setMetadata(name.metadataName, Data(try newSealer.seal(secret, as: name)).base64EncodedString())
+            let secret = try await sealer.open(try Self.decodeSealed(text, name), as: name)
+            try await session.setMetadata(name.metadataName, Data(try await newSealer.seal(secret, as: name)).base64EncodedString())
             count += 1
         }
         return count

@@ -64,7 +64,7 @@ struct CLISoftwareKeyDumpTests {
             let sealer = KeySealer(kek: kek)
             var secrets: [DumpSecret] = []
             for record in try await manager.keys() where record.custody == .software && !record.sealedPrivateKey.isEmpty {
-                secrets.append(try DumpSecret.signingKey(try sealer.open(record.sealedPrivateKey, issuerID: record.issuerID, keyID: record.keyID)))
+                secrets.append(try DumpSecret.signingKey(try await sealer.open(record.sealedPrivateKey, issuerID: record.issuerID, keyID: record.keyID)))
             }
             secrets.append(try DumpSecret.auditSigningKey(seed: try auditSeed()))
             secrets.append(DumpSecret.keyEncryptionKey(Array(try #require(Data(base64Encoded: kek.base64Text)))))
@@ -89,13 +89,13 @@ struct CLISoftwareKeyDumpTests {
         try #require(try await server.waitFor("Keybound listening"), "serve did not start:\n\(server.text)")
         #expect(server.text.contains("core dumps: ALLOWED"))
 
-        // Load: eight workers ask every issuer for tokens until told to stop; the dump is taken mid-load.
+        // Load: four workers ask every issuer for tokens until told to stop; the dump is taken mid-load.
         let http = DrillHTTP()
         let issued = Counter()
         let stop = Flag()
         let load = Task {
             await withTaskGroup(of: Void.self) { group in
-                for worker in 0..<8 {
+                for worker in 0..<4 {
                     group.addTask {
                         var index = worker
                         while !stop.value {
@@ -135,6 +135,7 @@ struct CLISoftwareKeyDumpTests {
 
         // The control: the same keys, loaded as text and used through the same swift-crypto types, are all found.
         let control = try await Self.controlDump(deployment: deployment, into: dumpDirectory)
+        defer { try? FileManager.default.removeItem(at: control) }
         for (label, found) in try CoreDumpScanner.findings(in: control, secrets: secrets) {
             #expect(!found.isEmpty, "the control's dump does not hold \(label): the scan would be vacuous")
         }
@@ -146,7 +147,7 @@ struct CLISoftwareKeyDumpTests {
         let sealer = KeySealer(kek: deployment.kek)
         var keys: [String] = []
         for record in try await manager.keys() where record.custody == .software && !record.sealedPrivateKey.isEmpty {
-            let key = try sealer.open(record.sealedPrivateKey, issuerID: record.issuerID, keyID: record.keyID)
+            let key = try await sealer.open(record.sealedPrivateKey, issuerID: record.issuerID, keyID: record.keyID)
             keys.append(String(decoding: JSONWriter().bytes(.object(key.exportPrivateJWK())), as: UTF8.self))
         }
         let audit = try deployment.auditSeed()

@@ -138,7 +138,7 @@ enum CrashStoreCheck {
             // before were opened then, and their sealed bytes are checked unchanged above).
             guard previous.keys[key.keyID] == nil else { continue }
             do {
-                let opened = try manager.sealer.open(key.sealedPrivateKey, issuerID: key.issuerID, keyID: key.keyID)
+                let opened = try await manager.sealer.open(key.sealedPrivateKey, issuerID: key.issuerID, keyID: key.keyID)
                 if opened.issuer != issuerURL[key.issuerID] {
                     problems.append("key '\(key.keyID)' is bound to '\(opened.issuer)', not to issuer '\(key.issuerID)'")
                 }

@@ -161,7 +161,7 @@ struct StoreConcurrencyTests {
         var second = active
         second.keyID = other.keyID
         second.publicJWK = JSONWriter().string(.object(other.publicJWK.publicJSON))
-        second.sealedPrivateKey = try manager.sealer.seal(other, issuerID: issuer.id)
+        second.sealedPrivateKey = try await manager.sealer.seal(other, issuerID: issuer.id)
         second.isInitial = false
 
         let secondRow = second

@@ -63,7 +63,7 @@ struct StoreKEKRefusalTests {
         #expect(records.count == 9, "5 access-token keys and 4 ID-token keys (the rotations rotate both)")
         #expect(records.filter { $0.purpose == .accessToken }.count == 5)
         for record in records {
-            let error = try #require(throws: StoreError.self) { try wrong.open(record.sealedPrivateKey, issuerID: record.issuerID, keyID: record.keyID) }
+            let error = try await #require(throws: StoreError.self) { try await wrong.open(record.sealedPrivateKey, issuerID: record.issuerID, keyID: record.keyID) }
             #expect(error.code == .wrongKEK)
         }
     }

@@ -30,10 +30,10 @@ struct StoreKEKRotationTests {
         for (old, new) in zip(before, after) {
             #expect(new.kekFingerprint == newKEK.fingerprint)
             #expect(new.sealedPrivateKey != old.sealedPrivateKey)
-            let opened = try newSealer.open(new.sealedPrivateKey, issuerID: new.issuerID, keyID: new.keyID)
+            let opened = try await newSealer.open(new.sealedPrivateKey, issuerID: new.issuerID, keyID: new.keyID)
             #expect(opened.keyID == old.keyID)
-            #expect(opened.publicJWK.thumbprint == (try manager.sealer.open(old.sealedPrivateKey, issuerID: old.issuerID, keyID: old.keyID)).publicJWK.thumbprint)
-            #expect(throws: StoreError.self) { try manager.sealer.open(new.sealedPrivateKey, issuerID: new.issuerID, keyID: new.keyID) }
+            #expect(opened.publicJWK.thumbprint == (try await manager.sealer.open(old.sealedPrivateKey, issuerID: old.issuerID, keyID: old.keyID)).publicJWK.thumbprint)
+            await #expect(throws: StoreError.self) { try await manager.sealer.open(new.sealedPrivateKey, issuerID: new.issuerID, keyID: new.keyID) }
         }
         let resealed = try await fixture.open(kek: newKEK).events(after: lastEvent)
         #expect(resealed.count == before.count && resealed.allSatisfy { $0.kind == .resealed && $0.actor == "ops" && $0.at == now })

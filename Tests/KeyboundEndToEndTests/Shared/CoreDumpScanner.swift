@@ -88,13 +88,41 @@ enum CoreDumpScanner {
     }
 
     /// For each secret, the forms found in `file` (an empty list: none).
+    ///
+    /// A core holds every mapping, and most of it is pages of zeros (stacks and heaps reserved but
+    /// never touched): only the runs of pages that are not all zero are searched, each run
+    /// extended by the longest form's length so that nothing at its end is missed.
     static func findings(in file: URL, secrets: [DumpSecret]) throws -> [(label: String, found: [String])] {
         let contents = try Data(contentsOf: file, options: .alwaysMapped)
-        return contents.withUnsafeBytes { haystack in
-            secrets.map { secret in
-                (secret.label, secret.forms.filter { contains(haystack, $0.bytes) }.map(\.name))
+        let longest = secrets.flatMap(\.forms).map(\.bytes.count).max() ?? 0
+        return contents.withUnsafeBytes { whole in
+            let regions = nonZeroRegions(whole, overlap: longest)
+            return secrets.map { secret in
+                (secret.label, secret.forms.filter { form in regions.contains { contains(UnsafeRawBufferPointer(rebasing: whole[$0]), form.bytes) } }.map(\.name))
             }
         }
+    }
+
+    /// The runs of 4 KiB pages of `bytes` that hold anything but zeros, each extended by `overlap`.
+    static func nonZeroRegions(_ bytes: UnsafeRawBufferPointer, overlap: Int) -> [Range<Int>] {
+        guard let base = bytes.baseAddress else { return [] }
+        let page = 4096
+        let zeros = [UInt8](repeating: 0, count: page)
+        var regions: [Range<Int>] = []
+        var start: Int?
+        var offset = 0
+        while offset < bytes.count {
+            let length = min(page, bytes.count - offset)
+            let isZero = zeros.withUnsafeBytes { memcmp(base + offset, $0.baseAddress!, length) == 0 }
+            if !isZero, start == nil { start = offset }
+            if isZero, let begun = start {
+                regions.append(begun..<min(bytes.count, offset + overlap))
+                start = nil
+            }
+            offset += length
+        }
+        if let begun = start { regions.append(begun..<bytes.count) }
+        return regions
     }
 
     private static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {

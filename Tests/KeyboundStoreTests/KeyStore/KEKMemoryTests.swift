@@ -25,7 +25,7 @@ struct KEKMemoryTests {
     }
 
     @Test("a KEK read from its file equals the one from its text, is locked into memory when the kernel allows, and a bad file is refused")
-    func fileAndTextAgree() throws {
+    func fileAndTextAgree() async throws {
         let kek = KeyEncryptionKey.generate()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keybound-kek-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -38,8 +38,8 @@ struct KEKMemoryTests {
         #expect(read.isMemoryLocked == (read.memoryLockFailure == nil))
         // It opens what the other sealed.
         let key = try SigningKeyFixture.key()
-        let sealed = try KeySealer(kek: kek).seal(key, issuerID: "contoso")
-        #expect(try KeySealer(kek: read).open(sealed, issuerID: "contoso", keyID: key.keyID).keyID == key.keyID)
+        let sealed = try await KeySealer(kek: kek).seal(key, issuerID: "contoso")
+        await #expect(try await KeySealer(kek: read).open(sealed, issuerID: "contoso", keyID: key.keyID).keyID == key.keyID)
 
         try Data("not base64!\n".utf8).write(to: file)
         #expect(throws: StoreError.self) { try KEKSource.read(file: file) }

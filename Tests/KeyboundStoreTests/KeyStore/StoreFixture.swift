@@ -235,8 +235,8 @@ extension KeyManager {
     }
 
     /// Unseals any key of the store (pending, verify-only, revoked...) with this manager's KEK.
-    func unsealed(_ record: KeyRecord) throws -> SigningKey {
-        try sealer.open(record.sealedPrivateKey, issuerID: record.issuerID, keyID: record.keyID)
+    func unsealed(_ record: KeyRecord) async throws -> SigningKey {
+        try await sealer.open(record.sealedPrivateKey, issuerID: record.issuerID, keyID: record.keyID)
     }
 
     /// The kids in an issuer's published JWKS.

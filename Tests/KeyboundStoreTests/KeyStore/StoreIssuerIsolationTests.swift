@@ -32,10 +32,10 @@ struct StoreIssuerIsolationTests {
         await #expect(try manager.signingKey(issuerID: Self.alpha.id).keyID == alphaKey.keyID, "the original still opens")
 
         // The associated data binds both halves: neither another issuer nor another kid opens it.
-        #expect(throws: StoreError.self) { try manager.sealer.open(alphaKey.sealedPrivateKey, issuerID: Self.beta.id, keyID: alphaKey.keyID) }
-        #expect(throws: StoreError.self) { try manager.sealer.open(alphaKey.sealedPrivateKey, issuerID: Self.alpha.id, keyID: betaKeyBefore.keyID) }
-        #expect(throws: StoreError.self) { try manager.sealer.open(alphaKey.sealedPrivateKey, issuerID: Self.beta.id, keyID: betaKeyBefore.keyID) }
-        #expect(try manager.sealer.open(alphaKey.sealedPrivateKey, issuerID: Self.alpha.id, keyID: alphaKey.keyID).issuer == Self.alpha.url)
+        await #expect(throws: StoreError.self) { try await manager.sealer.open(alphaKey.sealedPrivateKey, issuerID: Self.beta.id, keyID: alphaKey.keyID) }
+        await #expect(throws: StoreError.self) { try await manager.sealer.open(alphaKey.sealedPrivateKey, issuerID: Self.alpha.id, keyID: betaKeyBefore.keyID) }
+        await #expect(throws: StoreError.self) { try await manager.sealer.open(alphaKey.sealedPrivateKey, issuerID: Self.beta.id, keyID: betaKeyBefore.keyID) }
+        await #expect(try await manager.sealer.open(alphaKey.sealedPrivateKey, issuerID: Self.alpha.id, keyID: alphaKey.keyID).issuer == Self.alpha.url)
     }
 
     @Test("One issuer's kid cannot be attached to another issuer", arguments: StoreBackend.allCases)
@@ -63,7 +63,7 @@ struct StoreIssuerIsolationTests {
         var row = betaActive
         row.keyID = forged.keyID
         row.publicJWK = JSONWriter().string(.object(forged.publicJWK.publicJSON))
-        row.sealedPrivateKey = try manager.sealer.seal(forged, issuerID: Self.beta.id)
+        row.sealedPrivateKey = try await manager.sealer.seal(forged, issuerID: Self.beta.id)
         row.isInitial = false
         betaActive.state = .verifyOnly
         let (demoted, forgedRow) = (betaActive, row)

@@ -57,7 +57,7 @@ struct StoreSealingTests {
         #expect(Set(records.map(\.state)) == [.retired, .active, .revoked, .pending])
         var secrets: [StoreSecret] = []
         for record in records {
-            let key = try manager.unsealed(record)
+            let key = try await manager.unsealed(record)
             let components = StoreSecret.privateComponents(of: key)
             // ID-token keys are RS256 whatever the issuer's algorithm.
             #expect(components.count == ([.rs256, .ps256].contains(record.algorithm) ? 6 : 1), "\(record.keyID)")
@@ -94,15 +94,15 @@ struct StoreSealingTests {
     }
 
     @Test("Each seal uses a fresh nonce: the same key sealed twice gives different bytes that both open")
-    func freshNonce() throws {
+    func freshNonce() async throws {
         let kek = KeyEncryptionKey.generate()
         let sealer = KeySealer(kek: kek)
         let key = try SigningKey.generate(algorithm: .edDSA, issuer: StoreIssuers.url("nonce"))
-        let first = try sealer.seal(key, issuerID: "nonce")
-        let second = try sealer.seal(key, issuerID: "nonce")
+        let first = try await sealer.seal(key, issuerID: "nonce")
+        let second = try await sealer.seal(key, issuerID: "nonce")
         #expect(first != second)
-        #expect(try sealer.open(first, issuerID: "nonce", keyID: key.keyID).publicJWK.thumbprint == key.publicJWK.thumbprint)
-        #expect(try sealer.open(second, issuerID: "nonce", keyID: key.keyID).publicJWK.thumbprint == key.publicJWK.thumbprint)
+        await #expect(try await sealer.open(first, issuerID: "nonce", keyID: key.keyID).publicJWK.thumbprint == key.publicJWK.thumbprint)
+        await #expect(try await sealer.open(second, issuerID: "nonce", keyID: key.keyID).publicJWK.thumbprint == key.publicJWK.thumbprint)
         let secret = try #require(StoreSecret.privateComponents(of: key).first)
         for form in secret.encodings {
             #expect(!StoreSecretScanner.contains(Data(first), form.bytes), "\(form.name)")
@@ -110,12 +110,12 @@ struct StoreSealingTests {
     }
 
     @Test("A tampered sealed key does not open, and the error carries no key material")
-    func tamperedSeal() throws {
+    func tamperedSeal() async throws {
         let sealer = KeySealer(kek: .generate())
         let key = try SigningKey.generate(algorithm: .es256, issuer: StoreIssuers.url("tamper"))
-        var sealed = try sealer.seal(key, issuerID: "tamper")
+        var sealed = try await sealer.seal(key, issuerID: "tamper")
         sealed[sealed.count / 2] ^= 0x01
-        let error = try #require(throws: StoreError.self) { try sealer.open(sealed, issuerID: "tamper", keyID: key.keyID) }
+        let error = try await #require(throws: StoreError.self) { try await sealer.open(sealed, issuerID: "tamper", keyID: key.keyID) }
         #expect(error.code == .wrongKEK)
         let secret = try #require(StoreSecret.privateComponents(of: key).first)
         #expect(secret.encodings.allSatisfy { !StoreSecretScanner.contains(Data(error.message.utf8), $0.bytes) })

@@ -37,7 +37,7 @@ struct StoreTrustProjectionTests {
 
         try await manager.tick(now: rotation.addingTimeInterval(-issuer.publishLeadTime))
         let pending = try await #require(try manager.keys(issuer.id, in: .pending).first)
-        let fromPending = try StoreTokens.sign(try manager.unsealed(pending), issuer, iat: rotation.addingTimeInterval(-600))
+        let fromPending = try StoreTokens.sign(try await manager.unsealed(pending), issuer, iat: rotation.addingTimeInterval(-600))
         await #expect(try StoreTokens.verdict(manager, fromPending, now: rotation.addingTimeInterval(-590)) == .rejected(.keyNotActive))
 
         let lastOld = try StoreTokens.sign(oldKey, issuer, iat: rotation.addingTimeInterval(-600), lifetime: issuer.maximumTokenLifetime)

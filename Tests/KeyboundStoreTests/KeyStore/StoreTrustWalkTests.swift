@@ -70,7 +70,7 @@ struct StoreTrustWalkTests {
 
             // A pending key never signs: anything it signed is forged.
             for pending in try await manager.keys(issuer.id, in: .pending) {
-                let forged = try StoreTokens.sign(try manager.unsealed(pending), issuer, iat: now)
+                let forged = try StoreTokens.sign(try await manager.unsealed(pending), issuer, iat: now)
                 #expect(StoreTokens.verdict(verifier, forged) == .rejected(.keyNotActive), "pending \(pending.keyID) at \(now)")
                 checked["pending", default: 0] += 1
             }

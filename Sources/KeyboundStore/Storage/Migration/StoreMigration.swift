@@ -84,7 +84,7 @@ package enum StoreMigration {
                     guard !source.secrets.contains(where: { $0.0 == name.metadataName }) else {
                         throw StoreError(.invariantViolated, "the key store has a sealed \(name.rawValue) already, and the directory another")
                     }
-                    try await session.setMetadata(name.metadataName, Data(try KeySealer(kek: kek).seal(secret, as: name)).base64EncodedString())
+                    try await session.setMetadata(name.metadataName, Data(try await KeySealer(kek: kek).seal(secret, as: name)).base64EncodedString())
                 }
                 for (table, expected) in [("issuer", source.issuers.count), ("signing_key", source.keys.count), ("key_event", source.events.count)] {
                     let found = try await connection.single(Int64.self, PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger)
