@@ -23,6 +23,20 @@ struct keybound_secret_heap_stats {
     uint64_t mapped_bytes, locked_bytes;
 };
 
+/// Marks the calling thread as a secret worker: from now on its malloc, calloc and realloc come
+/// from the secret heap (out of core dumps, locked, zeroed when freed).
+void keybound_secret_thread_enter(void);
+
+/// Whether the calling thread is a secret worker (1) or not (0).
+int keybound_on_secret_thread(void);
+
+/// `malloc_usable_size` as this executable answers it (the secret heap's, or glibc's), which
+/// Swift's Glibc module does not show.
+size_t keybound_malloc_usable_size(void *pointer);
+
+/// Whether `pointer` lies in the secret heap's region.
+int keybound_secret_heap_contains(const void *pointer);
+
 /// A snapshot of the secret heap's counters.
 struct keybound_secret_heap_stats keybound_secret_heap_stats(void);
 

@@ -10,11 +10,23 @@ import Glibc
 ///
 /// swift-crypto's key objects and BoringSSL's signing code put key material on the stack of the
 /// thread that runs them (a nonce's hash input holds the private scalar, for one). These threads'
-/// stacks are mappings of their own marked `MADV_DONTDUMP`, so none of that reaches a core dump, and no
-/// event-loop or cooperative-pool thread ever carries it. Work is short and never blocks.
+/// stacks are mappings of their own marked `MADV_DONTDUMP`, and in the `keybound` executable their
+/// heap allocations come from its secret heap (``installThreadStartHook(_:)``), so none of that
+/// reaches a core dump, and no event-loop or cooperative-pool thread ever carries it. Work is
+/// short and never blocks.
 package final class SecretWorkers: Sendable {
     /// The process's workers: as many threads as cores, at most four.
     package static let shared = SecretWorkers(threads: min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)))
+
+    private static let threadStartHook = Mutex<(@convention(c) () -> Void)?>(nil)
+
+    /// Has every worker thread call `hook` first, before any work: the `keybound` executable
+    /// installs `keybound_secret_thread_enter`, which moves the thread's allocations to its secret
+    /// heap. Call it before the first use of ``shared``; threads already started keep running
+    /// without it.
+    package static func installThreadStartHook(_ hook: @escaping @convention(c) () -> Void) {
+        threadStartHook.withLock { $0 = hook }
+    }
 
     private let jobs = Mutex<[@Sendable () -> Void]>([])
     private let waiting = DispatchSemaphore(value: 0)
@@ -49,6 +61,7 @@ package final class SecretWorkers: Sendable {
     package var threadsWithStacksOutOfDumps: Int { excludedStacks.load(ordering: .acquiring) }
 
     private func run() {
+        Self.threadStartHook.withLock { $0 }?()
         while true {
             waiting.wait()
             guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }

@@ -8,9 +8,8 @@ import _CryptoExtras
 /// It signs on the ``SecretWorkers`` threads: for each signature it builds a swift-crypto key from
 /// the locked bytes, signs, and releases the key at once. BoringSSL zeroes what it frees, and in
 /// Keybound's executable its allocations live in dump-excluded memory (`CKeyboundProcess`); the
-/// worker threads' stacks are excluded from dumps too. One exception: swift-crypto keeps an
-/// Ed25519 key's 64 bytes in `SecureBytes` on the ordinary heap, for the length of one signature,
-/// and zeroes them when the key is released.
+/// worker threads' stacks are excluded from dumps too, and in that executable everything the
+/// workers allocate (an Ed25519 key's `SecureBytes`, for one) comes from the same memory.
 package final class LockedSigningKey: SigningCustodian {
     /// The key's `kid`, algorithm, issuer and public half.
     package let handle: SigningKeyHandle

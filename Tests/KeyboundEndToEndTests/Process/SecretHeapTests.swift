@@ -57,4 +57,48 @@ struct SecretHeapTests {
         let bytes = UnsafeRawBufferPointer(start: second + 16, count: size - 16)
         #expect(!bytes.contains(0xA5), "the freed block still held what was written")
     }
+
+    final class Box: @unchecked Sendable { var value: (UInt, Int, Bool, UInt)? }
+
+    /// Runs `body` on a fresh thread that has entered the secret heap, and returns its result.
+    static func onSecretThread(_ body: @escaping @Sendable () -> (UInt, Int, Bool, UInt)) -> (UInt, Int, Bool, UInt) {
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            keybound_secret_thread_enter()
+            box.value = body()
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+        return box.value!
+    }
+
+    @Test("on a secret worker thread, malloc, calloc and realloc come from the secret heap (do-not-dump pages), keep their contents, report a usable size, and can be freed from any thread; elsewhere they do not")
+    func secretThreadsAllocateFromTheSecretHeap() throws {
+        let (block, usable, zeroed, grown) = Self.onSecretThread { () -> (UInt, Int, Bool, UInt) in
+            let block = malloc(100)!
+            memset(block, 0x5A, 100)
+            let usable = keybound_malloc_usable_size(block)
+            let cleared = calloc(10, 10)!
+            let zeroed = UnsafeRawBufferPointer(start: cleared, count: 100).allSatisfy { $0 == 0 }
+            free(cleared)
+            let grown = realloc(block, 5000)!
+            let kept = UnsafeRawBufferPointer(start: grown, count: 100).allSatisfy { $0 == 0x5A }
+            return (UInt(bitPattern: grown), kept ? usable : -1, zeroed, UInt(bitPattern: block))
+        }
+        #expect(usable >= 100, "the usable size covers the request, and realloc kept the contents")
+        #expect(zeroed)
+        let grownPointer = try #require(UnsafeMutableRawPointer(bitPattern: block))
+        #expect(keybound_secret_heap_contains(grownPointer) == 1)
+        #expect(keybound_secret_heap_contains(try #require(UnsafeRawPointer(bitPattern: grown))) == 1)
+        let flags = try Self.flags(containing: block)
+        #expect(flags.contains("dd"), "VmFlags: \(flags)")
+        free(grownPointer)   // from another thread than the one that allocated it
+
+        let ordinary = try #require(malloc(100))
+        defer { free(ordinary) }
+        #expect(keybound_secret_heap_contains(ordinary) == 0)
+        #expect(keybound_on_secret_thread() == 0)
+    }
 }
