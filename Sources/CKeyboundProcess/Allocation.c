@@ -1,20 +1,14 @@
-// The malloc family of the `keybound` executable: zero on free everywhere, and the secret heap on
-// the secret worker threads.
+// The malloc family of the `keybound` executable: the secret heap on the secret worker threads.
 //
-// - Zero on free. Swift code, Foundation and swift-crypto allocate with malloc. What they free (a
-//   decrypted key's bytes, an AES context whose key schedule holds the key-encryption key, a
-//   string) would otherwise stay readable in the heap, and in a core dump, until it is reused.
-//   `free` zeroes a block's usable size before glibc takes it back. A block glibc mapped on its
-//   own (IS_MMAPPED in its chunk header) goes back to the kernel, which zeroes pages before it
-//   hands them out again, so it is not zeroed here.
-// - On a secret worker thread (after keybound_secret_thread_enter), malloc, calloc and realloc come
-//   from the secret heap (SecretHeap.c): out of dumps, locked, zeroed when freed, from whichever
-//   thread frees them.
+// On a secret worker thread (after keybound_secret_thread_enter), malloc, calloc and realloc come
+// from the secret heap (SecretHeap.c): out of dumps, locked, zeroed when freed, from whichever
+// thread frees them. Everywhere else glibc's own functions (`__libc_malloc` and the rest) do the
+// work, and freed blocks are left as glibc leaves them: zeroing every freed block of the process
+// made SoftHSM2 (loaded in the same process for PKCS#11 custody) list objects twice and fail key
+// generations, so secrets are kept to the secret threads instead.
 //
-// Defining these in the executable interposes them for every library the process loads; glibc's
-// own (`__libc_malloc` and the rest) do the work elsewhere. Not covered: memalign and its kin
-// (glibc's, used for alignments above 16), blocks glibc frees inside itself, and the old block of
-// a realloc outside the secret heap that moves.
+// Defining these in the executable interposes them for every library the process loads. Not
+// covered: memalign and its kin (glibc's, for alignments above 16).
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <malloc.h>
@@ -37,11 +31,6 @@ __attribute__((constructor)) static void find_libc_usable_size(void) {
 void keybound_secret_thread_enter(void) { on_secret_thread = 1; }
 
 int keybound_on_secret_thread(void) { return on_secret_thread; }
-
-/// glibc's chunk header, one word before the block: its size, with IS_MMAPPED in bit 1.
-static int mapped_on_its_own(void *pointer) {
-    return (((size_t *)pointer)[-1] & 0x2) != 0;
-}
 
 void *malloc(size_t size) {
     return on_secret_thread ? keybound_secret_alloc(size) : __libc_malloc(size);
@@ -68,7 +57,6 @@ void free(void *pointer) {
         keybound_secret_free(pointer);
         return;
     }
-    if (!mapped_on_its_own(pointer) && libc_usable_size != NULL) explicit_bzero(pointer, libc_usable_size(pointer));
     __libc_free(pointer);
 }
 

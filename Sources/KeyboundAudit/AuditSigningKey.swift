@@ -90,7 +90,16 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible, CustomReflecta
         guard status.st_mode & 0o077 == 0 else {
             throw AuditError(.signingKey, "the audit signing key file '\(url.path)' has mode \(String(status.st_mode & 0o777, radix: 8)); it must be 0600")
         }
-        guard let data = FileManager.default.contents(atPath: url.path), data.count <= 4_096 else {
+        // Read and parsed on a secret worker: the file's text and the decoded seed stay off the
+        // threads whose memory a dump keeps.
+        return try SecretWorkers.shared.runBlocking { () throws(AuditError) -> AuditSigningKey in
+            try Self.parse(file: url)
+        }
+    }
+
+    /// The key in the private JWK file at `url` (already checked to be owner-only).
+    private static func parse(file url: URL) throws(AuditError) -> AuditSigningKey {
+        guard var data = FileManager.default.contents(atPath: url.path), data.count <= 4_096 else {
             throw AuditError(.signingKey, "cannot read the audit signing key file '\(url.path)'")
         }
         // Errors below never quote the file: it holds the private key.
@@ -100,6 +109,7 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible, CustomReflecta
               let privateKey = try? Curve25519.Signing.PrivateKey(rawRepresentation: d) else {
             throw AuditError(.signingKey, "the audit signing key file '\(url.path)' is not an Ed25519 private JWK")
         }
+        data.withUnsafeMutableBytes { LockedBytes.wipe($0) }
         let key = AuditSigningKey(privateKey: privateKey)
         if let x = object["x"]?.stringValue, Base64URL.decode(x) != key.publicKey.rawRepresentation {
             throw AuditError(.signingKey, "the audit signing key file '\(url.path)' is inconsistent (its public key does not match its private key)")
@@ -107,24 +117,37 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible, CustomReflecta
         return key
     }
 
-    /// Writes the key to `url` as a private JWK, mode 0600; fails if the file exists.
+    /// Writes the key to `url` as a private JWK, mode 0600; fails if the file exists. The text is
+    /// made on a secret worker.
     public func write(to url: URL) throws(AuditError) {
+        let seed = self.seed, publicKey = self.publicKey
+        try SecretWorkers.shared.runBlocking { () throws(AuditError) in
+            try Self.write(seed: seed, publicKey: publicKey, to: url)
+        }
+    }
+
+    private static func write(seed: LockedBytes, publicKey: AuditPublicKey, to url: URL) throws(AuditError) {
         let object = JSONObject([
             "kty": .string("OKP"), "crv": .string("Ed25519"), "use": .string("audit"), "kid": .string(publicKey.keyID),
             "x": .string(Base64URL.encode(publicKey.rawRepresentation)),
             "d": .string(seed.withUnsafeBytes { Base64URL.encode($0) }),
         ])
-        let contents = JSONWriter(prettyPrinted: true).bytes(.object(object)) + [UInt8(ascii: "\n")]
+        var contents = JSONWriter(prettyPrinted: true).bytes(.object(object)) + [UInt8(ascii: "\n")]
+        defer { contents.withUnsafeMutableBytes { LockedBytes.wipe($0) } }
         try SecretKeyFile.create(contents, at: url)
     }
 
-    /// The signature of `message`.
+    /// The signature of `message`, made on a secret worker (the key is rebuilt from the locked
+    /// seed there, and released at once).
     func sign(_ message: [UInt8]) throws(AuditError) -> [UInt8] {
-        do {
-            let privateKey = try seed.withUnsafeBytes { try Curve25519.Signing.PrivateKey(rawRepresentation: $0) }
-            return Array(try privateKey.signature(for: message))
-        } catch {
-            throw AuditError(.signingKey, "the audit signing key could not sign")
+        let seed = self.seed
+        return try SecretWorkers.shared.runBlocking { () throws(AuditError) -> [UInt8] in
+            do {
+                let privateKey = try seed.withUnsafeBytes { try Curve25519.Signing.PrivateKey(rawRepresentation: $0) }
+                return Array(try privateKey.signature(for: message))
+            } catch {
+                throw AuditError(.signingKey, "the audit signing key could not sign")
+            }
         }
     }
 

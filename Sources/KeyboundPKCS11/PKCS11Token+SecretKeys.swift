@@ -40,7 +40,7 @@ extension PKCS11Token {
     func aesGCM(label: String, encrypting: Bool, nonce: [UInt8], associatedData: [UInt8], input: LockedBytes) async throws(PKCS11Error) -> LockedBytes {
         let objectID = Self.secretKeyID(label: label)
         let lookup = try await run { module, session, _ throws(PKCS11CallError) -> Lookup<LockedBytes> in
-            let objects = try module.findObjects(session, Self.secretKeyTemplate(objectID))
+            let objects = try Self.secretKeys(module, session, objectID)
             guard objects.count == 1 else { return objects.isEmpty ? .missing : .ambiguous(objects.count) }
             return .found(try input.withUnsafeBytes { bytes throws(PKCS11CallError) in
                 try module.aesGCM(session, key: objects[0], encrypting: encrypting, nonce: nonce, associatedData: associatedData, input: bytes)
@@ -56,7 +56,7 @@ extension PKCS11Token {
         let names: [(String, CK_ATTRIBUTE_TYPE)] = [("CKA_SENSITIVE", CK_ATTRIBUTE_TYPE(CKA_SENSITIVE)), ("CKA_EXTRACTABLE", CK_ATTRIBUTE_TYPE(CKA_EXTRACTABLE)),
                                                     ("CKA_WRAP", CK_ATTRIBUTE_TYPE(CKA_WRAP)), ("CKA_UNWRAP", CK_ATTRIBUTE_TYPE(CKA_UNWRAP))]
         let lookup = try await run { module, session, _ throws(PKCS11CallError) -> Lookup<([String: Bool], CK_RV)> in
-            let objects = try module.findObjects(session, Self.secretKeyTemplate(objectID))
+            let objects = try Self.secretKeys(module, session, objectID)
             guard objects.count == 1 else { return objects.isEmpty ? .missing : .ambiguous(objects.count) }
             var flags: [String: Bool] = [:]
             for (name, type) in names { flags[name] = try module.attribute(session, objects[0], type).first.map { $0 != 0 } }
@@ -64,6 +64,13 @@ extension PKCS11Token {
         }
         let (flags, value) = try lookup.get(what: "key-encryption key '\(label)'")
         return (flags, PKCS11ReturnValue.name(of: value))
+    }
+
+    /// The distinct secret key objects with `objectID` (a module may list one handle twice while
+    /// another session adds objects; two different handles stay two, and are refused).
+    private static func secretKeys(_ module: PKCS11Module, _ session: CK_SESSION_HANDLE, _ objectID: [UInt8]) throws(PKCS11CallError) -> [CK_OBJECT_HANDLE] {
+        var seen = Set<CK_OBJECT_HANDLE>()
+        return try module.findObjects(session, secretKeyTemplate(objectID)).filter { seen.insert($0).inserted }
     }
 
     private static func secretKeyTemplate(_ objectID: [UInt8]) -> PKCS11Template {

@@ -18,6 +18,10 @@ package final class SecretWorkers: Sendable {
     /// The process's workers: as many threads as cores, at most four.
     package static let shared = SecretWorkers(threads: min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)))
 
+    /// One thread for making keys, so that an RSA key's search for primes (seconds in a debug
+    /// build) never holds up a signature on ``shared``.
+    package static let keyGeneration = SecretWorkers(threads: 1)
+
     private static let threadStartHook = Mutex<(@convention(c) () -> Void)?>(nil)
 
     /// Has every worker thread call `hook` first, before any work: the `keybound` executable
@@ -55,6 +59,25 @@ package final class SecretWorkers: Sendable {
             waiting.signal()
         }
         return try result.get()
+    }
+
+    /// Runs `body` on one of the workers and waits for it, blocking the calling thread: for the
+    /// synchronous paths that touch a secret (the audit signing key's file and its checkpoint
+    /// signatures). Never call it from a worker.
+    package func runBlocking<R: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> R) throws(E) -> R {
+        let outcome = Mutex<Result<R, E>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        jobs.withLock {
+            $0.append {
+                let result: Result<R, E>
+                do throws(E) { result = .success(try body()) } catch { result = .failure(error) }
+                outcome.withLock { $0 = result }
+                done.signal()
+            }
+        }
+        waiting.signal()
+        done.wait()
+        return try outcome.withLock { $0! }.get()
     }
 
     /// How many worker threads run on `MADV_DONTDUMP` stacks (for tests).

@@ -2,22 +2,23 @@ import Dispatch
 import Foundation
 import Keybound
 
-/// New signing keys, generated off the concurrency pool.
+/// New signing keys, generated off the concurrency pool, on the secret key-generation thread.
 ///
 /// Generating an RSA key searches for two large primes: tens to hundreds of milliseconds in a
 /// release build, seconds in a debug one, and never the same twice. On the concurrency pool (one
 /// thread per core) that would stall every request and stream of the process for as long. A key
-/// is therefore generated on a dispatch thread while the rotation that needs it waits without
-/// holding a pool thread.
+/// is therefore generated on ``Keybound/SecretWorkers/keyGeneration``, a thread of its own whose
+/// stack, and in the `keybound` executable whose allocations, core dumps leave out; its private
+/// JWK is written there straight into locked memory.
 enum KeyGeneration {
-    private static let queue = DispatchQueue(label: "keybound.key-generation", qos: .utility, attributes: .concurrent)
-
-    /// A fresh key for `algorithm`, bound to `issuer`'s URL.
-    static func generate(algorithm: JWSAlgorithm, issuer: String) async throws -> SigningKey {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                continuation.resume(with: Result { try SigningKey.generate(algorithm: algorithm, issuer: issuer) })
-            }
+    /// A fresh key for `algorithm`, bound to `issuer`'s URL, and its private JWK in locked memory
+    /// (what ``KeySealer/seal(privateJWK:issuerID:keyID:)`` seals).
+    static func generate(algorithm: JWSAlgorithm, issuer: String) async throws -> (key: SigningKey, privateJWK: LockedBytes) {
+        try await SecretWorkers.keyGeneration.run { () throws(KeyImportError) -> (key: SigningKey, privateJWK: LockedBytes) in
+            let key = try SigningKey.generate(algorithm: algorithm, issuer: issuer)
+            var json = JSONWriter().bytes(.object(key.exportPrivateJWK()))
+            defer { json.withUnsafeMutableBytes { LockedBytes.wipe($0) } }
+            return (key, json.withUnsafeBytes { LockedBytes(copying: $0) })
         }
     }
 }

@@ -123,8 +123,8 @@ extension KeyManager {
                              publicJWK: JSONWriter().string(.object(handle.publicJWK.publicJSON)), sealedPrivateKey: [],
                              kekFingerprint: "", createdAt: now, custody: .pkcs11)
         }
-        let key = try await KeyGeneration.generate(algorithm: algorithm, issuer: issuer.url)
-        let sealed = try await sealer.seal(key, issuerID: issuer.id)
+        let (key, privateJWK) = try await KeyGeneration.generate(algorithm: algorithm, issuer: issuer.url)
+        let sealed = try await sealer.seal(privateJWK: privateJWK, issuerID: issuer.id, keyID: key.keyID)
         if try await session.metadata(Self.kekFingerprintName) == nil {
             try await session.setMetadata(Self.kekFingerprintName, sealer.kek.fingerprint)
         }

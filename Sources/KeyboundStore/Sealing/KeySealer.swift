@@ -18,7 +18,12 @@ public struct KeySealer: Sendable {
         var json = JSONWriter().bytes(.object(key.exportPrivateJWK()))
         let plaintext = json.withUnsafeBytes { LockedBytes(copying: $0) }
         json.withUnsafeMutableBytes { LockedBytes.wipe($0) }
-        return try await kek.seal(plaintext, authenticating: Self.associatedData(issuerID: issuerID, keyID: key.keyID))
+        return try await seal(privateJWK: plaintext, issuerID: issuerID, keyID: key.keyID)
+    }
+
+    /// Seals the private JWK of `issuerID`'s key `keyID`, already in locked memory.
+    func seal(privateJWK: LockedBytes, issuerID: String, keyID: String) async throws(StoreError) -> [UInt8] {
+        try await kek.seal(privateJWK, authenticating: Self.associatedData(issuerID: issuerID, keyID: keyID))
     }
 
     /// Opens a sealed key of `issuerID`/`keyID` and imports it as a signing key (for export and

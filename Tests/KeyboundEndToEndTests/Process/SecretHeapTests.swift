@@ -7,8 +7,9 @@ import Glibc
 #endif
 
 /// The executable's allocator hooks (`CKeyboundProcess`), which this test process links as
-/// `keybound` does: BoringSSL's allocations in dump-excluded memory, and zero on free.
-@Suite("Process: BoringSSL's heap is left out of dumps, and freed blocks are zeroed")
+/// `keybound` does: BoringSSL's allocations, and the secret threads', in dump-excluded memory
+/// that is zeroed when freed.
+@Suite("Process: the secret heap is left out of dumps, and zeroes what is freed")
 struct SecretHeapTests {
     /// The `VmFlags` of the mapping that contains `address`, from `/proc/self/smaps`.
     static func flags(containing address: UInt) throws -> [String] {
@@ -43,19 +44,20 @@ struct SecretHeapTests {
         _ = key
     }
 
-    @Test("a block the program frees is zeroed before the allocator takes it back: the same block, handed out again, holds none of what was written")
-    func freedBlocksAreZeroed() throws {
-        let size = 200
-        let first = try #require(malloc(size))
-        memset(first, 0xA5, size)
-        free(first)
-        // glibc's per-thread cache hands the block just freed straight back for the same size.
-        let second = try #require(malloc(size))
-        defer { free(second) }
-        try #require(second == first, "glibc did not hand back the same block; the test cannot look at it")
-        // The allocator keeps its own list pointers in the first 16 bytes of a free block.
-        let bytes = UnsafeRawBufferPointer(start: second + 16, count: size - 16)
-        #expect(!bytes.contains(0xA5), "the freed block still held what was written")
+    @Test("a block freed on the secret heap is zeroed: the same block, handed out again, holds none of what was written")
+    func freedSecretBlocksAreZeroed() throws {
+        let (first, second, clean, _) = Self.onSecretThread { () -> (UInt, Int, Bool, UInt) in
+            let first = malloc(200)!
+            memset(first, 0xA5, 200)
+            free(first)
+            // The secret heap's free lists hand the block just freed straight back for the same size.
+            let second = malloc(200)!
+            defer { free(second) }
+            let clean = !UnsafeRawBufferPointer(start: second, count: 200).contains(0xA5)
+            return (UInt(bitPattern: first), Int(bitPattern: UInt(bitPattern: second)), clean, 0)
+        }
+        try #require(UInt(bitPattern: second) == first, "the secret heap did not hand back the same block; the test cannot look at it")
+        #expect(clean, "the freed block still held what was written")
     }
 
     final class Box: @unchecked Sendable { var value: (UInt, Int, Bool, UInt)? }

@@ -52,17 +52,20 @@ struct DumpSecret {
         return DumpSecret(label: "\(key.algorithm.rawValue) key \(key.keyID) of \(key.issuer)", forms: forms)
     }
 
-    /// The key-encryption key: raw both ways, hex, and the base64 of its file.
+    /// The key-encryption key: raw both ways, hex, the base64 of its file, and base64url.
     static func keyEncryptionKey(_ bytes: [UInt8]) -> DumpSecret {
-        DumpSecret(label: "key-encryption key", forms: integerForms("key", bytes) + [("base64", Array(Data(bytes).base64EncodedString().utf8))])
+        DumpSecret(label: "key-encryption key", forms: integerForms("key", bytes) + [("base64", Array(Data(bytes).base64EncodedString().utf8)),
+                                                                                    ("base64url", Array(Base64URL.encode(bytes).utf8))])
     }
 
-    /// The audit signing key (Ed25519): its seed both ways and in hex, and the 64-byte private key.
+    /// The audit signing key (Ed25519): its seed both ways, in hex, base64 and its file's base64url,
+    /// and the 64-byte private key.
     static func auditSigningKey(seed: [UInt8]) throws -> DumpSecret {
         let publicKey = try Curve25519.Signing.PrivateKey(rawRepresentation: seed).publicKey.rawRepresentation
         return DumpSecret(label: "audit signing key",
                           forms: integerForms("seed", seed) + [("seed ‖ public key", seed + Array(publicKey)),
-                                                               ("base64", Array(Data(seed).base64EncodedString().utf8))])
+                                                               ("base64", Array(Data(seed).base64EncodedString().utf8)),
+                                                               ("JWK d base64url", Array(Base64URL.encode(seed).utf8))])
     }
 
     /// `bytes` as stored big-endian, little-endian (a BIGNUM's words on this machine), and in hex.
