@@ -29,7 +29,7 @@ extension PKCS11Token {
         template.add(CK_ATTRIBUTE_TYPE(CKA_LABEL), bytes: Array(label.utf8))
         let finished = template
         let created = try await run(retrying: false) { module, session, _ throws(PKCS11CallError) -> Bool in
-            guard try module.findObjects(session, Self.secretKeyTemplate(objectID)).isEmpty else { return false }
+            guard try module.findObjects(session, Self.template(class: CKO_SECRET_KEY, objectID: objectID)).isEmpty else { return false }
             _ = try module.generateKey(session, mechanism: CK_MECHANISM_TYPE(CKM_AES_KEY_GEN), template: finished)
             return true
         }
@@ -40,11 +40,11 @@ extension PKCS11Token {
     func aesGCM(label: String, encrypting: Bool, nonce: [UInt8], associatedData: [UInt8], input: LockedBytes) async throws(PKCS11Error) -> LockedBytes {
         let objectID = Self.secretKeyID(label: label)
         let lookup = try await run { module, session, _ throws(PKCS11CallError) -> Lookup<LockedBytes> in
-            let objects = try Self.secretKeys(module, session, objectID)
-            guard objects.count == 1 else { return objects.isEmpty ? .missing : .ambiguous(objects.count) }
-            return .found(try input.withUnsafeBytes { bytes throws(PKCS11CallError) in
-                try module.aesGCM(session, key: objects[0], encrypting: encrypting, nonce: nonce, associatedData: associatedData, input: bytes)
-            })
+            try Self.find(module, session, class: CKO_SECRET_KEY, objectID: objectID).map { key throws(PKCS11CallError) in
+                try input.withUnsafeBytes { bytes throws(PKCS11CallError) in
+                    try module.aesGCM(session, key: key, encrypting: encrypting, nonce: nonce, associatedData: associatedData, input: bytes)
+                }
+            }
         }
         return try lookup.get(what: "key-encryption key '\(label)'")
     }
@@ -56,27 +56,13 @@ extension PKCS11Token {
         let names: [(String, CK_ATTRIBUTE_TYPE)] = [("CKA_SENSITIVE", CK_ATTRIBUTE_TYPE(CKA_SENSITIVE)), ("CKA_EXTRACTABLE", CK_ATTRIBUTE_TYPE(CKA_EXTRACTABLE)),
                                                     ("CKA_WRAP", CK_ATTRIBUTE_TYPE(CKA_WRAP)), ("CKA_UNWRAP", CK_ATTRIBUTE_TYPE(CKA_UNWRAP))]
         let lookup = try await run { module, session, _ throws(PKCS11CallError) -> Lookup<([String: Bool], CK_RV)> in
-            let objects = try Self.secretKeys(module, session, objectID)
-            guard objects.count == 1 else { return objects.isEmpty ? .missing : .ambiguous(objects.count) }
-            var flags: [String: Bool] = [:]
-            for (name, type) in names { flags[name] = try module.attribute(session, objects[0], type).first.map { $0 != 0 } }
-            return .found((flags, module.attributeReadResult(session, objects[0], CK_ATTRIBUTE_TYPE(CKA_VALUE))))
+            try Self.find(module, session, class: CKO_SECRET_KEY, objectID: objectID).map { key throws(PKCS11CallError) in
+                var flags: [String: Bool] = [:]
+                for (name, type) in names { flags[name] = try module.attribute(session, key, type).first.map { $0 != 0 } }
+                return (flags, module.attributeReadResult(session, key, CK_ATTRIBUTE_TYPE(CKA_VALUE)))
+            }
         }
         let (flags, value) = try lookup.get(what: "key-encryption key '\(label)'")
         return (flags, PKCS11ReturnValue.name(of: value))
-    }
-
-    /// The distinct secret key objects with `objectID` (a module may list one handle twice while
-    /// another session adds objects; two different handles stay two, and are refused).
-    private static func secretKeys(_ module: PKCS11Module, _ session: CK_SESSION_HANDLE, _ objectID: [UInt8]) throws(PKCS11CallError) -> [CK_OBJECT_HANDLE] {
-        var seen = Set<CK_OBJECT_HANDLE>()
-        return try module.findObjects(session, secretKeyTemplate(objectID)).filter { seen.insert($0).inserted }
-    }
-
-    private static func secretKeyTemplate(_ objectID: [UInt8]) -> PKCS11Template {
-        var template = PKCS11Template()
-        template.add(CK_ATTRIBUTE_TYPE(CKA_CLASS), ulong: CK_ULONG(CKO_SECRET_KEY))
-        template.add(CK_ATTRIBUTE_TYPE(CKA_ID), bytes: objectID)
-        return template
     }
 }

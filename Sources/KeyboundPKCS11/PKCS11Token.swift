@@ -258,7 +258,7 @@ public final class PKCS11Token: Sendable {
         }
     }
 
-    private static func template(class objectClass: some BinaryInteger, objectID: [UInt8]) -> PKCS11Template {
+    static func template(class objectClass: some BinaryInteger, objectID: [UInt8]) -> PKCS11Template {
         var template = PKCS11Template()
         template.add(CK_ATTRIBUTE_TYPE(CKA_CLASS), ulong: CK_ULONG(objectClass))
         template.add(CK_ATTRIBUTE_TYPE(CKA_ID), bytes: objectID)
@@ -266,7 +266,7 @@ public final class PKCS11Token: Sendable {
     }
 
     /// The one object of `objectClass` with `objectID`; two are refused rather than guessed between.
-    private static func find(_ module: PKCS11Module, _ session: CK_SESSION_HANDLE, class objectClass: some BinaryInteger,
+    static func find(_ module: PKCS11Module, _ session: CK_SESSION_HANDLE, class objectClass: some BinaryInteger,
                              objectID: [UInt8]) throws(PKCS11CallError) -> Lookup<CK_OBJECT_HANDLE> {
         let objects = try module.findObjects(session, template(class: objectClass, objectID: objectID))
         switch objects.count {

@@ -69,12 +69,9 @@ package final class LockedSigningKey: SigningCustodian {
         }
     }
 
-    /// A locked copy of `key`. The private JWK passes through ordinary memory on the way, and is
-    /// wiped there: for keys made in this process, before they are sealed.
-    package convenience init(copying key: SigningKey) throws(KeyImportError) {
-        var json = JSONWriter().bytes(.object(key.exportPrivateJWK()))
-        defer { json.withUnsafeMutableBytes { LockedBytes.wipe($0) } }
-        try self.init(privateJWK: json.withUnsafeBytes { UnsafeRawBufferPointer($0) }, handle: key.handle)
+    /// A locked copy of `key`, made from its private JWK (``SigningKey/lockedPrivateJWK()``).
+    package static func copying(_ key: SigningKey) throws(KeyImportError) -> LockedSigningKey {
+        try key.lockedPrivateJWK().withUnsafeBytes { json throws(KeyImportError) in try LockedSigningKey(privateJWK: json, handle: key.handle) }
     }
 
     package func signature(for signingInput: [UInt8], with key: SigningKeyHandle) async throws(SigningError) -> [UInt8] {

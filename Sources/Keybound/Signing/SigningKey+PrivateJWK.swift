@@ -58,6 +58,14 @@ extension SigningKey {
         }
     }
 
+    /// The private JWK's JSON, copied into locked memory; the ordinary-memory copy it is written in
+    /// first is wiped. What the key store seals, and what ``LockedSigningKey`` is made from.
+    package func lockedPrivateJWK() -> LockedBytes {
+        var json = JSONWriter().bytes(.object(exportPrivateJWK()))
+        defer { json.withUnsafeMutableBytes { LockedBytes.wipe($0) } }
+        return json.withUnsafeBytes { LockedBytes(copying: $0) }
+    }
+
     /// The private JWK, for writing to a protected file.
     ///
     /// - Warning: This is the only way private key material leaves a `SigningKey`. Write it only to

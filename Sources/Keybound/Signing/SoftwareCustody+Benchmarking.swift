@@ -7,7 +7,7 @@ extension SigningKey {
     /// rebuilding the key from the cost of the hop to a worker.
     @_spi(Benchmarking)
     public func lockedForBenchmarking() throws(KeyImportError) -> (signer: TokenSigner, signatureRebuildingKey: @Sendable ([UInt8]) throws(SigningError) -> [UInt8]) {
-        let locked = try LockedSigningKey(copying: self)
+        let locked = try LockedSigningKey.copying(self)
         return (TokenSigner(key: handle, custodian: locked), { input throws(SigningError) in try locked.signatureNow(for: input) })
     }
 }

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Keybound
 
@@ -16,9 +15,7 @@ enum KeyGeneration {
     static func generate(algorithm: JWSAlgorithm, issuer: String) async throws -> (key: SigningKey, privateJWK: LockedBytes) {
         try await SecretWorkers.keyGeneration.run { () throws(KeyImportError) -> (key: SigningKey, privateJWK: LockedBytes) in
             let key = try SigningKey.generate(algorithm: algorithm, issuer: issuer)
-            var json = JSONWriter().bytes(.object(key.exportPrivateJWK()))
-            defer { json.withUnsafeMutableBytes { LockedBytes.wipe($0) } }
-            return (key, json.withUnsafeBytes { LockedBytes(copying: $0) })
+            return (key, key.lockedPrivateJWK())
         }
     }
 }

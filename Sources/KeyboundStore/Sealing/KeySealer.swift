@@ -15,10 +15,7 @@ public struct KeySealer: Sendable {
 
     /// Seals a signing key's private JWK.
     public func seal(_ key: SigningKey, issuerID: String) async throws(StoreError) -> [UInt8] {
-        var json = JSONWriter().bytes(.object(key.exportPrivateJWK()))
-        let plaintext = json.withUnsafeBytes { LockedBytes(copying: $0) }
-        json.withUnsafeMutableBytes { LockedBytes.wipe($0) }
-        return try await seal(privateJWK: plaintext, issuerID: issuerID, keyID: key.keyID)
+        try await seal(privateJWK: key.lockedPrivateJWK(), issuerID: issuerID, keyID: key.keyID)
     }
 
     /// Seals the private JWK of `issuerID`'s key `keyID`, already in locked memory.
