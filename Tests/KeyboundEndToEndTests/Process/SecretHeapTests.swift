@@ -11,22 +11,6 @@ import Glibc
 /// that is zeroed when freed.
 @Suite("Process: the secret heap is left out of dumps, and zeroes what is freed")
 struct SecretHeapTests {
-    /// The `VmFlags` of the mapping that contains `address`, from `/proc/self/smaps`.
-    static func flags(containing address: UInt) throws -> [String] {
-        let handle = try #require(FileHandle(forReadingAtPath: "/proc/self/smaps"))
-        defer { try? handle.close() }
-        var inMapping = false
-        for line in String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self).split(separator: "\n") {
-            if let dash = line.firstIndex(of: "-"), let space = line.firstIndex(of: " "), dash < space,
-               let low = UInt(line[..<dash], radix: 16), let high = UInt(line[line.index(after: dash)..<space], radix: 16) {
-                inMapping = (low..<high).contains(address)
-            } else if inMapping, line.hasPrefix("VmFlags:") {
-                return line.dropFirst("VmFlags:".count).split(separator: " ").map(String.init)
-            }
-        }
-        return []
-    }
-
     @Test("a swift-crypto key's BoringSSL objects are allocated from the secret heap, whose slab is marked do-not-dump (dd) and locked (lo) when the kernel allows")
     func boringSSLAllocatesFromTheSecretHeap() throws {
         let before = keybound_secret_heap_stats()
@@ -38,7 +22,7 @@ struct SecretHeapTests {
         var start: UInt = 0, end: UInt = 0
         keybound_secret_heap_current_slab(&start, &end)
         try #require(end > start)
-        let flags = try Self.flags(containing: start)
+        let flags = try MemoryMappingFlags.of(start)
         #expect(flags.contains("dd"), "VmFlags: \(flags)")
         if during.locked_bytes > 0 { #expect(flags.contains("lo"), "VmFlags: \(flags)") }
         _ = key
@@ -78,7 +62,8 @@ struct SecretHeapTests {
 
     @Test("on a secret worker thread, malloc, calloc and realloc come from the secret heap (do-not-dump pages), keep their contents, report a usable size, and can be freed from any thread; elsewhere they do not")
     func secretThreadsAllocateFromTheSecretHeap() throws {
-        let (block, usable, zeroed, grown) = Self.onSecretThread { () -> (UInt, Int, Bool, UInt) in
+        // (grown block, usable size of the first block or -1 if realloc lost its contents, calloc zeroed, first block)
+        let (grown, usable, zeroed, first) = Self.onSecretThread { () -> (UInt, Int, Bool, UInt) in
             let block = malloc(100)!
             memset(block, 0x5A, 100)
             let usable = keybound_malloc_usable_size(block)
@@ -91,10 +76,10 @@ struct SecretHeapTests {
         }
         #expect(usable >= 100, "the usable size covers the request, and realloc kept the contents")
         #expect(zeroed)
-        let grownPointer = try #require(UnsafeMutableRawPointer(bitPattern: block))
+        let grownPointer = try #require(UnsafeMutableRawPointer(bitPattern: grown))
         #expect(keybound_secret_heap_contains(grownPointer) == 1)
-        #expect(keybound_secret_heap_contains(try #require(UnsafeRawPointer(bitPattern: grown))) == 1)
-        let flags = try Self.flags(containing: block)
+        #expect(keybound_secret_heap_contains(try #require(UnsafeRawPointer(bitPattern: first))) == 1)
+        let flags = try MemoryMappingFlags.of(grown)
         #expect(flags.contains("dd"), "VmFlags: \(flags)")
         free(grownPointer)   // from another thread than the one that allocated it
 

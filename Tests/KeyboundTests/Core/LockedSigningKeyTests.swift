@@ -12,7 +12,7 @@ struct LockedSigningKeyTests {
           arguments: [JWSAlgorithm.es256, .es384, .edDSA, .rs256, .ps256])
     func signsEveryAlgorithm(algorithm: JWSAlgorithm) async throws {
         let key = try SigningKey.generate(algorithm: algorithm, issuer: Self.issuer)
-        let locked = try LockedSigningKey(copying: key)
+        let locked = try LockedSigningKey.copying(key)
         #expect(locked.handle == key.handle)
         let signer = TokenSigner(key: locked.handle, custodian: locked)
         let now = Int(Date().timeIntervalSince1970)
@@ -37,7 +37,7 @@ struct LockedSigningKeyTests {
         #expect(throws: KeyImportError.self) {
             _ = try json.withUnsafeBytes { try LockedSigningKey(privateJWK: $0, handle: other.handle) }
         }
-        let locked = try LockedSigningKey(copying: key)
+        let locked = try LockedSigningKey.copying(key)
         await #expect(throws: SigningError.self) { _ = try await locked.signature(for: [1, 2, 3], with: other.handle) }
         let sameKeyOtherIssuer = try SigningKeyHandle(publicKey: key.publicJWK.publicKey, keyID: key.keyID, algorithm: .es256,
                                                       issuer: "https://login.example/tenant-b")
@@ -78,9 +78,9 @@ struct LockedSigningKeyTests {
             return withUnsafeMutablePointer(to: &local) { UInt(bitPattern: $0) }
         }
         #expect(SecretWorkers.shared.threadsWithStacksOutOfDumps > 0)
-        #expect(try LockedBytesTests.flags(containing: address).contains("dd"), "the worker's stack")
+        #expect(try MemoryMappingFlags.of(address).contains("dd"), "the worker's stack")
         var local = 0
         let callerStack = withUnsafeMutablePointer(to: &local) { UInt(bitPattern: $0) }
-        #expect(try !LockedBytesTests.flags(containing: callerStack).contains("dd"), "the caller's own stack stays dumpable")
+        #expect(try !MemoryMappingFlags.of(callerStack).contains("dd"), "the caller's own stack stays dumpable")
     }
 }

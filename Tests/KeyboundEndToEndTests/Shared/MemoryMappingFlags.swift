@@ -1,0 +1,1 @@
+../../KeyboundTests/Support/MemoryMappingFlags.swift
