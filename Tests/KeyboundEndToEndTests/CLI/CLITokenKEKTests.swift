@@ -9,14 +9,36 @@ import Testing
 /// `kek rotate --new-kek-pkcs11-label`, on the shared SoftHSM2 token.
 @Suite("CLI: the KEK inside the PKCS#11 token", .serialized)
 struct CLITokenKEKTests {
+    /// A SoftHSM2 token of this suite's own, in `directory`, and the variables that name it and a
+    /// KEK file. Only `keybound` child processes use it: SoftHSM2 processes that read a token
+    /// directory while another process writes objects into it can see `CKR_GENERAL_ERROR`, so
+    /// these tests keep out of the token the in-process tests share.
+    static func environment(data: URL) async throws -> [String: String] {
+        let directory = data.appendingPathComponent("softhsm")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("tokens"), withIntermediateDirectories: true)
+        let conf = directory.appendingPathComponent("softhsm2.conf")
+        try Data("directories.tokendir = \(directory.appendingPathComponent("tokens").path)\nobjectstore.backend = file\nlog.level = ERROR\n".utf8).write(to: conf)
+        let initialised = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/softhsm2-util"),
+                                                     ["--init-token", "--free", "--label", "kek-cli", "--pin", "4242", "--so-pin", "5353"],
+                                                     environment: ["SOFTHSM2_CONF": conf.path, "PATH": "/usr/bin:/bin"])
+        try #require(initialised.status == 0, "\(initialised.stderr)")
+        let pin = directory.appendingPathComponent("pin")
+        try Data("4242".utf8).write(to: pin)
+        _ = chmod(pin.path, 0o600)
+        let kekFile = directory.appendingPathComponent("file.kek")
+        try Data((KeyEncryptionKey.generate().base64Text + "\n").utf8).write(to: kekFile)
+        return CLIServer.environment(["SOFTHSM2_CONF": conf.path, "KEYBOUND_PKCS11_MODULE": SoftHSMToken.modulePath,
+                                      "KEYBOUND_PKCS11_TOKEN": "kek-cli", "KEYBOUND_PKCS11_PIN_FILE": pin.path,
+                                      "KEYBOUND_KEK_FILE": kekFile.path])
+    }
+
     @Test("kek create makes the key in the token (a second time is refused); a store made with KEYBOUND_KEK_PKCS11_LABEL serves tokens and says where its KEK is; KEYBOUND_KEK_FILE beside the label is refused")
     func storeOnTheTokenKEK() async throws {
         let data = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: data) }
-        var environment = try await CLIPKCS11CustodyTests.environment(data: data)
+        var environment = try await Self.environment(data: data.appendingPathComponent("home"))
         let kekFile = try #require(environment["KEYBOUND_KEK_FILE"])
         environment.removeValue(forKey: "KEYBOUND_KEK_FILE")
-        defer { try? FileManager.default.removeItem(atPath: kekFile) }
         let label = "cli-kek-\(UUID().uuidString.prefix(8))"
 
         let created = try await CLIRunner.run(["kek", "create", "--pkcs11-label", label, "--json"], environment: environment)
@@ -63,8 +85,7 @@ struct CLITokenKEKTests {
     func rotateOntoTheToken() async throws {
         let data = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: data) }
-        let environment = try await CLIPKCS11CustodyTests.environment(data: data)
-        defer { if let file = environment["KEYBOUND_KEK_FILE"] { try? FileManager.default.removeItem(atPath: file) } }
+        let environment = try await Self.environment(data: data.appendingPathComponent("home"))
         let created = try await CLIRunner.run(["issuer", "create", "--data", data.path, "--id", "rk", "--url", "https://login.example/rk",
                                                "--kind", "tenant", "--tenant-id", "t-rk"], environment: environment)
         try #require(created.status == 0, "\(created.stderr)")
