@@ -187,6 +187,18 @@ package final class SpawnedProcess: Sendable {
         }
     }
 
+    /// Blocks until every captured stream has reached its end, or `seconds` pass; whether they all
+    /// did. After the exit, the last bytes may still be in the pipe: read them before judging output.
+    @discardableResult
+    package func waitForCapturedOutput(seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if (stdoutCapture?.ended ?? true) && (stderrCapture?.ended ?? true) { return true }
+            usleep(2_000)
+        }
+        return false
+    }
+
     /// What the child wrote to a captured standard output so far.
     package var capturedOutput: String { stdoutCapture?.text ?? "" }
     /// What the child wrote to a captured standard error so far.
@@ -251,6 +263,9 @@ private final class Capture: Sendable {
     }
 
     package var text: String { String(decoding: state.withLock { $0.bytes }, as: UTF8.self) }
+
+    /// Whether the child closed the stream and every byte has been read.
+    package var ended: Bool { state.withLock { $0.ended } }
 
     package func finished() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

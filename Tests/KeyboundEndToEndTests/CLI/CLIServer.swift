@@ -21,13 +21,17 @@ final class CLIServer: Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if text.contains(marker) { return true }
-            if !process.isRunning { return text.contains(marker) }
+            if !process.isRunning {
+                await process.wait()  // the last lines may still be in the pipe
+                return text.contains(marker)
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         return false
     }
 
-    /// Sends SIGTERM and waits for the exit; returns the status (128 + the signal if a signal ended it).
+    /// Sends SIGTERM and waits for the exit and for the rest of its output; returns the status
+    /// (128 + the signal if a signal ended it).
     /// A server still running after `grace` seconds is killed (SIGKILL, status 137), so a stuck
     /// child never holds the test's thread for good (this wait blocks it: `defer` cannot await).
     @discardableResult
@@ -35,11 +39,16 @@ final class CLIServer: Sendable {
         process.send(SIGTERM)
         let deadline = Date().addingTimeInterval(grace)
         while Date() < deadline {
-            if let termination = process.termination { return termination.status }
+            if let termination = process.termination {
+                process.waitForCapturedOutput(seconds: 5)
+                return termination.status
+            }
             usleep(5_000)
         }
         process.send(SIGKILL)
-        return process.waitBlocking().status
+        let status = process.waitBlocking().status
+        process.waitForCapturedOutput(seconds: 5)
+        return status
     }
 
     /// A minimal environment for a child: PATH and HOME only, plus `extra` (no inherited KEK or token).

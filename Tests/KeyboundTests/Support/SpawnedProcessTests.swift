@@ -30,4 +30,15 @@ struct SpawnedProcessTests {
         #expect(!sleeper.isRunning && sleeper.termination?.status == 128 + SIGKILL)
         #expect(throws: SpawnedProcess.SpawnFailure.self) { try SpawnedProcess("/nonexistent/program", []) }
     }
+
+    @Test("output still in the pipe when the child is reaped is read before the test judges it")
+    func outputAfterTheExit() throws {
+        // The child exits at once; a grandchild holding its standard output writes 0.3 s later, as
+        // the last bytes of a real child can still be in the pipe when waitpid returns.
+        let child = try SpawnedProcess("/bin/sh", ["-c", "(sleep 0.3; echo late) & exit 4"], stderr: .null)
+        #expect(child.waitBlocking() == .exited(4))
+        #expect(child.capturedOutput.isEmpty, "the grandchild wrote before the child was reaped")
+        #expect(child.waitForCapturedOutput(seconds: 10))
+        #expect(child.capturedOutput == "late\n")
+    }
 }
