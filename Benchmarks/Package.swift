@@ -22,9 +22,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
+        // The executable's malloc family with a per-thread allocation count (`--allocations`).
+        .target(name: "CAllocationCounter"),
         .executableTarget(
             name: "KeyboundBenchmarks",
             dependencies: [
+                "CAllocationCounter",
                 .product(name: "Keybound", package: root),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),

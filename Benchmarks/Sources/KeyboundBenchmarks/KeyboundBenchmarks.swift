@@ -15,6 +15,10 @@ struct KeyboundBenchmarks {
                                      tokenCount: options.tokenCount)
             return
         }
+        if options.allocations {
+            try AllocationCount.run(tokenCount: options.tokenCount)
+            return
+        }
         try await run(options)
     }
 

@@ -21,6 +21,8 @@ struct BenchmarkOptions: Sendable {
     var profile: (caseName: String, label: String, operations: Int)?
     /// For callgrind: run only this Keybound or raw contender this many times, synchronously.
     var instructionCount: (caseName: String, label: String, operations: Int)?
+    /// Count heap allocations per operation instead of timing (`--allocations`).
+    var allocations = false
 
     static let usage = """
         usage: KeyboundBenchmarks [--quick] [--json FILE] [--repetitions N] [--seconds S] [--cpu-time]
@@ -37,6 +39,8 @@ struct BenchmarkOptions: Sendable {
                            prepare only CASE's algorithm and run one contender OPS times on
                            the main thread, without the concurrency runtime or jwt-kit, for
                            valgrind --tool=callgrind (see README)
+          --allocations    heap allocations per operation, Keybound and raw, each case on
+                           the main thread after a warm-up (see README)
         """
 
     /// Parses `arguments` (without the program name); exits with status 2 on a usage error.
@@ -72,6 +76,7 @@ struct BenchmarkOptions: Sendable {
                     fail("--instructions needs CASE:keybound|raw:OPS")
                 }
                 options.instructionCount = (parts[0], parts[1], operations)
+            case "--allocations": options.allocations = true
             case "-h", "--help":
                 print(usage)
                 exit(0)

@@ -27,28 +27,39 @@ public enum Base64URL {
 
     /// Encodes raw bytes as unpadded base64url ASCII bytes.
     public static func encodedBytes(_ input: UnsafeRawBufferPointer) -> [UInt8] {
-        let outputCount = (input.count * 4 + 2) / 3
+        let outputCount = encodedLength(of: input.count)
+        return [UInt8](unsafeUninitializedCapacity: outputCount) { out, initialized in
+            initialized = encode(input, into: UnsafeMutableRawBufferPointer(out))
+        }
+    }
+
+    /// The length of the unpadded base64url encoding of `count` bytes.
+    static func encodedLength(of count: Int) -> Int { (count * 4 + 2) / 3 }
+
+    /// Writes the unpadded base64url encoding of `input` at the start of `output`, which must hold
+    /// at least ``encodedLength(of:)`` bytes, and returns the number of bytes written.
+    static func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int {
+        let outputCount = encodedLength(of: input.count)
+        precondition(output.count >= outputCount, "the base64url output buffer is too small")
         return alphabet.withUnsafeBufferPointer { alphabet in
-            [UInt8](unsafeUninitializedCapacity: outputCount) { out, initialized in
-                var index = 0, position = 0
-                while index + 3 <= input.count {
-                    let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
-                    out[position] = alphabet[Int(chunk >> 18 & 0x3F)]
-                    out[position + 1] = alphabet[Int(chunk >> 12 & 0x3F)]
-                    out[position + 2] = alphabet[Int(chunk >> 6 & 0x3F)]
-                    out[position + 3] = alphabet[Int(chunk & 0x3F)]
-                    index += 3
-                    position += 4
-                }
-                let remaining = input.count - index
-                if remaining > 0 {
-                    let chunk = UInt32(input[index]) << 16 | (remaining == 2 ? UInt32(input[index + 1]) << 8 : 0)
-                    out[position] = alphabet[Int(chunk >> 18 & 0x3F)]
-                    out[position + 1] = alphabet[Int(chunk >> 12 & 0x3F)]
-                    if remaining == 2 { out[position + 2] = alphabet[Int(chunk >> 6 & 0x3F)] }
-                }
-                initialized = outputCount
+            var index = 0, position = 0
+            while index + 3 <= input.count {
+                let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+                output[position] = alphabet[Int(chunk >> 18 & 0x3F)]
+                output[position + 1] = alphabet[Int(chunk >> 12 & 0x3F)]
+                output[position + 2] = alphabet[Int(chunk >> 6 & 0x3F)]
+                output[position + 3] = alphabet[Int(chunk & 0x3F)]
+                index += 3
+                position += 4
             }
+            let remaining = input.count - index
+            if remaining > 0 {
+                let chunk = UInt32(input[index]) << 16 | (remaining == 2 ? UInt32(input[index + 1]) << 8 : 0)
+                output[position] = alphabet[Int(chunk >> 18 & 0x3F)]
+                output[position + 1] = alphabet[Int(chunk >> 12 & 0x3F)]
+                if remaining == 2 { output[position + 2] = alphabet[Int(chunk >> 6 & 0x3F)] }
+            }
+            return outputCount
         }
     }
 

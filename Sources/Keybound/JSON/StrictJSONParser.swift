@@ -47,6 +47,7 @@ struct Reader {
 
     init(buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
 
+    @inline(__always)
     mutating func skipWhitespace() {
         while index < buffer.count {
             switch buffer[index] {
@@ -56,6 +57,7 @@ struct Reader {
         }
     }
 
+    @inline(__always)
     func peek() throws(JSONParseError) -> UInt8 {
         guard index < buffer.count else { throw JSONParseError(.unexpectedEnd, at: index) }
         return buffer[index]

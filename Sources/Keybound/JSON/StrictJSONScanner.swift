@@ -13,14 +13,16 @@ import Darwin
 /// top-level member's name and value lie, so a verifier can read the few claims it checks without
 /// materializing the whole object. Anything it accepts, the parser accepts, and vice versa.
 package struct ScannedObject {
-    /// One top-level member's name: a byte range into the scanned buffer.
-    struct Member {
-        let nameStart: Int
-        let nameEnd: Int
-        let nameIsEscaped: Bool
+    /// A member name: a byte range into the scanned buffer, and its bytes with escapes resolved
+    /// when it had any (decoded once, on the slow path).
+    struct Name {
+        let start: Int
+        let end: Int
+        let decoded: [UInt8]?
     }
 
-    let members: [Member]
+    /// The top-level members' names, in document order.
+    let members: [Name]
     /// The registered claims among the top-level members, read in the same pass.
     let registered: [(name: RegisteredClaimName, value: JSONValue)]
 
@@ -29,12 +31,8 @@ package struct ScannedObject {
         var wanted = name
         return wanted.withUTF8 { wantedBytes in
             members.contains { member in
-                if member.nameIsEscaped {
-                    var reader = Reader(buffer: buffer)
-                    reader.index = member.nameStart - 1
-                    return (try? reader.readString())?.isExactly(name) == true
-                }
-                let raw = UnsafeRawBufferPointer(rebasing: buffer[member.nameStart..<member.nameEnd])
+                if let decoded = member.decoded { return decoded.elementsEqual(wantedBytes) }
+                let raw = UnsafeRawBufferPointer(rebasing: buffer[member.start..<member.end])
                 return raw.elementsEqual(UnsafeRawBufferPointer(wantedBytes))
             }
         }
@@ -51,7 +49,8 @@ package struct ScannedObject {
             try scanner.skipObject(depth: 1, topLevel: true)
             scanner.reader.skipWhitespace()
             if scanner.reader.index != buffer.count { throw JSONParseError(.trailingData, at: scanner.reader.index) }
-            return .success(ScannedObject(members: scanner.topLevel, registered: scanner.registered))
+            // The top-level object leaves its names on the stack: they are its members.
+            return .success(ScannedObject(members: scanner.nameStack, registered: scanner.registered))
         } catch {
             return .failure(error)
         }
@@ -60,18 +59,21 @@ package struct ScannedObject {
 
 private struct Scanner {
     var reader: Reader
-    var topLevel: [ScannedObject.Member] = []
     var registered: [(name: RegisteredClaimName, value: JSONValue)] = []
-    /// Names of the objects being scanned, innermost last: raw range, and the decoded bytes of
-    /// names that contain escapes (decoded once).
-    var nameStack: [(start: Int, end: Int, decoded: [UInt8]?)] = []
+    /// Names of the objects being scanned, innermost last. A nested object's names are removed when
+    /// it ends; the top-level object's stay, and become ``ScannedObject/members``.
+    var nameStack: [ScannedObject.Name] = []
+
+    /// How many registered claim names there are.
+    static let registeredClaimCount = RegisteredClaimName.allCases.count
 
     /// Objects with more members than this switch from pairwise comparison to a set.
     static let pairwiseLimit = 16
 
     init(reader: Reader) {
         self.reader = reader
-        topLevel.reserveCapacity(16)
+        // Member names are unique, so each registered claim appears once at most: one allocation.
+        registered.reserveCapacity(Self.registeredClaimCount)
         nameStack.reserveCapacity(32)
     }
 
@@ -92,7 +94,7 @@ private struct Scanner {
         if depth > StrictJSONParser.maximumDepth { throw JSONParseError(.tooDeep, at: reader.index) }
         reader.index += 1
         let base = nameStack.count
-        defer { nameStack.removeSubrange(base...) }
+        defer { if !isTopLevel { nameStack.removeLast(nameStack.count - base) } }
         var nameSet: Set<[UInt8]>? = nil
         reader.skipWhitespace()
         if try reader.peek() == UInt8(ascii: "}") {
@@ -104,7 +106,7 @@ private struct Scanner {
             guard try reader.peek() == UInt8(ascii: "\"") else { throw JSONParseError(.unexpectedCharacter, at: reader.index) }
             let nameOffset = reader.index
             let raw = try skipString()
-            let name = (start: raw.start, end: raw.end, decoded: raw.escaped ? try decodedName(raw) : nil)
+            let name = ScannedObject.Name(start: raw.start, end: raw.end, decoded: raw.escaped ? try decodedName(raw) : nil)
             let isDuplicate: Bool
             if nameStack.count - base < Self.pairwiseLimit {
                 isDuplicate = nameStack[base...].contains { sameName($0, name) }
@@ -128,9 +130,6 @@ private struct Scanner {
                 registered.append((claim, try reader.readValue(depth: depth + 1)))
             } else {
                 try skipValue(depth: depth + 1)
-            }
-            if isTopLevel {
-                topLevel.append(ScannedObject.Member(nameStart: name.start, nameEnd: name.end, nameIsEscaped: raw.escaped))
             }
             reader.skipWhitespace()
             switch try reader.peek() {
@@ -201,7 +200,7 @@ private struct Scanner {
         }
     }
 
-    func sameName(_ a: (start: Int, end: Int, decoded: [UInt8]?), _ b: (start: Int, end: Int, decoded: [UInt8]?)) -> Bool {
+    func sameName(_ a: ScannedObject.Name, _ b: ScannedObject.Name) -> Bool {
         if a.decoded == nil && b.decoded == nil {
             let count = a.end - a.start
             guard count == b.end - b.start else { return false }
@@ -211,7 +210,7 @@ private struct Scanner {
     }
 
     /// A name's exact bytes: decoded if it had escapes, raw otherwise.
-    func bytes(of name: (start: Int, end: Int, decoded: [UInt8]?)) -> [UInt8] {
+    func bytes(of name: ScannedObject.Name) -> [UInt8] {
         name.decoded ?? Array(UnsafeRawBufferPointer(rebasing: reader.buffer[name.start..<name.end]))
     }
 

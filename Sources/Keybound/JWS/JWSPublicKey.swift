@@ -33,6 +33,17 @@ public enum JWSPublicKey: Sendable {
         }
     }
 
+    /// The length of this key's raw JWS signatures in bytes: r ‖ s for ECDSA, 64 for Ed25519, the
+    /// modulus length for RSA.
+    var signatureLength: Int {
+        switch self {
+        case .p256: 64
+        case .p384: 96
+        case .ed25519: 64
+        case .rsa(let key): (key.keySizeInBits + 7) / 8
+        }
+    }
+
     /// Whether `signature` is a valid `algorithm` signature of `signingInput` under this key.
     ///
     /// Returns `false` (never throws) for a signature of the wrong length or encoding, and for an

@@ -75,15 +75,21 @@ public struct TokenSigner: Sendable {
     /// throws here; use ``signedByCustodian(claims:type:)``.
     public func signed(claims: JSONObject, type: String = ExpectedTokenType.accessToken.rawValue) throws(SigningError) -> SignedToken {
         let signingKey = try softwareKey()
-        let (signingInput, payload) = try signingInput(claims: claims, type: type)
-        return finish(signingInput, signature: try signingKey.signature(for: signingInput), payload: payload)
+        let header = try encodedHeader(checking: claims, type: type)
+        let payload = JSONWriter().bytes(.object(claims))
+        let token = try compactToken(encodedHeader: header, payload: payload) { signingInput in
+            Result { () throws(SigningError) in try signingKey.signatureData(for: signingInput) }
+        }
+        return SignedToken(token: token, payload: payload)
     }
 
     /// Signs exactly `claims` like ``signed(claims:type:)``, asking the key's custodian for the
     /// signature: the one way to sign that works for every custody.
     public func signedByCustodian(claims: JSONObject, type: String = ExpectedTokenType.accessToken.rawValue) async throws(SigningError) -> SignedToken {
-        let (signingInput, payload) = try signingInput(claims: claims, type: type)
-        return finish(signingInput, signature: try await custodySignature(for: signingInput), payload: payload)
+        let header = try encodedHeader(checking: claims, type: type)
+        let payload = JSONWriter().bytes(.object(claims))
+        let signingInput = Self.signingInput(encodedHeader: header, payload: payload)
+        return SignedToken(token: try finish(signingInput, signature: try await custodySignature(for: signingInput)), payload: payload)
     }
 
     /// Signs an arbitrary header and payload, with none of the checks of ``sign(claims:type:)``.
@@ -94,7 +100,7 @@ public struct TokenSigner: Sendable {
     package func sign(header: JSONObject, payload: [UInt8]) throws(SigningError) -> String {
         let signingKey = try softwareKey()
         let signingInput = Self.signingInput(header: header, payload: payload)
-        return finish(signingInput, signature: try signingKey.signature(for: signingInput), payload: payload).token
+        return try finish(signingInput, signature: try signingKey.signature(for: signingInput))
     }
 
     /// Signs an arbitrary header and payload through the key's custodian, with none of the checks of
@@ -102,7 +108,7 @@ public struct TokenSigner: Sendable {
     /// make it sign. Package access, for the drill's attacker and Keybound's own tests.
     package func signedByCustodian(header: JSONObject, payload: [UInt8]) async throws(SigningError) -> String {
         let signingInput = Self.signingInput(header: header, payload: payload)
-        return finish(signingInput, signature: try await custodySignature(for: signingInput), payload: payload).token
+        return try finish(signingInput, signature: try await custodySignature(for: signingInput))
     }
 
     /// The key itself, for the synchronous paths: software custody only.
@@ -121,17 +127,51 @@ public struct TokenSigner: Sendable {
         }
     }
 
-    /// The JWS signing input of `claims` under this key's header, after the issuer check, and the payload.
-    private func signingInput(claims: JSONObject, type: String) throws(SigningError) -> (input: [UInt8], payload: [UInt8]) {
+    /// The encoded header for tokens of `type`, after the issuer check of `claims`.
+    private func encodedHeader(checking claims: JSONObject, type: String) throws(SigningError) -> [UInt8] {
         guard case .string(let issuer)? = claims["iss"] else {
             throw SigningError("the claims have no 'iss' string; a key signs only for its own issuer")
         }
         guard issuer.isExactly(key.issuer) else {
             throw SigningError("key '\(key.keyID)' belongs to issuer '\(key.issuer)' and will not sign for '\(issuer)'")
         }
-        let header = type.isExactly(ExpectedTokenType.accessToken.rawValue) ? accessTokenHeader : Self.encodedHeader(key: key, type: type)
-        let payload = JSONWriter().bytes(.object(claims))
-        return (Self.signingInput(encodedHeader: header, payload: payload), payload)
+        return type.isExactly(ExpectedTokenType.accessToken.rawValue) ? accessTokenHeader : Self.encodedHeader(key: key, type: type)
+    }
+
+    /// The compact token, written once into the string's own storage: the header, `.`, the
+    /// payload in base64url, then `sign`'s signature of those bytes (read in place) after a `.`.
+    private func compactToken(
+        encodedHeader: [UInt8], payload: [UInt8], sign: (UnsafeRawBufferPointer) -> Result<Data, SigningError>
+    ) throws(SigningError) -> String {
+        let signingInputLength = encodedHeader.count + 1 + Base64URL.encodedLength(of: payload.count)
+        let capacity = signingInputLength + 1 + Base64URL.encodedLength(of: signatureLength)
+        var failure: SigningError?
+        let token = String(unsafeUninitializedCapacity: capacity) { buffer in
+            let output = UnsafeMutableRawBufferPointer(buffer)
+            var position = encodedHeader.withUnsafeBytes { header in
+                output.copyMemory(from: header)
+                return header.count
+            }
+            output[position] = UInt8(ascii: ".")
+            position += 1
+            position += payload.withUnsafeBytes { Base64URL.encode($0, into: UnsafeMutableRawBufferPointer(rebasing: output[position...])) }
+            switch sign(UnsafeRawBufferPointer(rebasing: output[..<position])) {
+            case .failure(let error):
+                failure = error
+                return 0
+            case .success(let signature):
+                guard signature.count == signatureLength else {
+                    failure = SigningError("the signature has \(signature.count) bytes where key '\(key.keyID)' makes \(signatureLength)")
+                    return 0
+                }
+                output[position] = UInt8(ascii: ".")
+                position += 1
+                position += signature.withUnsafeBytes { Base64URL.encode($0, into: UnsafeMutableRawBufferPointer(rebasing: output[position...])) }
+                return position
+            }
+        }
+        if let failure { throw failure }
+        return token
     }
 
     /// The signing input of an arbitrary `header` and `payload`.
@@ -139,21 +179,36 @@ public struct TokenSigner: Sendable {
         signingInput(encodedHeader: Base64URL.encodedBytes(JSONWriter().bytes(.object(header))), payload: payload)
     }
 
-    /// `header.payload`, with room for the signature that ``finish(_:signature:payload:)`` appends.
+    /// `header.payload`, written once into an array of exactly its length.
     private static func signingInput(encodedHeader: [UInt8], payload: [UInt8]) -> [UInt8] {
-        var token = encodedHeader
-        token.reserveCapacity(encodedHeader.count + payload.count * 4 / 3 + 520)
-        token.append(UInt8(ascii: "."))
-        token.append(contentsOf: Base64URL.encodedBytes(payload))
-        return token
+        let count = encodedHeader.count + 1 + Base64URL.encodedLength(of: payload.count)
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let output = UnsafeMutableRawBufferPointer(buffer)
+            encodedHeader.withUnsafeBytes { output.copyMemory(from: $0) }
+            output[encodedHeader.count] = UInt8(ascii: ".")
+            initialized = encodedHeader.count + 1
+                + payload.withUnsafeBytes { Base64URL.encode($0, into: UnsafeMutableRawBufferPointer(rebasing: output[(encodedHeader.count + 1)...])) }
+        }
     }
 
-    private func finish(_ signingInput: [UInt8], signature: [UInt8], payload: [UInt8]) -> SignedToken {
-        var token = signingInput
-        token.append(UInt8(ascii: "."))
-        token.append(contentsOf: Base64URL.encodedBytes(signature))
-        return SignedToken(token: String(decoding: token, as: UTF8.self), payload: payload)
+    /// The compact token of `signingInput` and a custodian's `signature`, written once into the
+    /// string's storage. A signature of another length than the key's is refused, not written.
+    private func finish(_ signingInput: [UInt8], signature: [UInt8]) throws(SigningError) -> String {
+        guard signature.count == signatureLength else {
+            throw SigningError("the signature has \(signature.count) bytes where key '\(key.keyID)' makes \(signatureLength)")
+        }
+        let capacity = signingInput.count + 1 + Base64URL.encodedLength(of: signature.count)
+        return String(unsafeUninitializedCapacity: capacity) { buffer in
+            let output = UnsafeMutableRawBufferPointer(buffer)
+            signingInput.withUnsafeBytes { output.copyMemory(from: $0) }
+            output[signingInput.count] = UInt8(ascii: ".")
+            let start = signingInput.count + 1
+            return start + signature.withUnsafeBytes { Base64URL.encode($0, into: UnsafeMutableRawBufferPointer(rebasing: output[start...])) }
+        }
     }
+
+    /// The length of this key's raw signatures.
+    private var signatureLength: Int { key.publicJWK.publicKey.signatureLength }
 }
 
 extension SigningKey {
@@ -162,16 +217,27 @@ extension SigningKey {
         try Self.signature(of: backing, algorithm: algorithm, for: signingInput)
     }
 
+    /// The raw JWS signature of `signingInput` under this key, as swift-crypto returns it.
+    func signatureData(for signingInput: UnsafeRawBufferPointer) throws(SigningError) -> Data {
+        try Self.signatureData(of: backing, algorithm: algorithm, for: signingInput)
+    }
+
     /// The raw JWS signature of `signingInput` under the key `backing`, for `algorithm`.
     static func signature(of backing: Backing, algorithm: JWSAlgorithm, for signingInput: [UInt8]) throws(SigningError) -> [UInt8] {
+        Array(try signatureData(of: backing, algorithm: algorithm, for: signingInput))
+    }
+
+    /// The raw JWS signature of `signingInput` under the key `backing`, for `algorithm`, as
+    /// swift-crypto returns it.
+    static func signatureData(of backing: Backing, algorithm: JWSAlgorithm, for signingInput: some DataProtocol) throws(SigningError) -> Data {
         do {
             switch backing {
-            case .p256(let privateKey): return Array(try privateKey.signature(for: signingInput).rawRepresentation)
-            case .p384(let privateKey): return Array(try privateKey.signature(for: signingInput).rawRepresentation)
-            case .ed25519(let privateKey): return Array(try privateKey.signature(for: signingInput))
+            case .p256(let privateKey): return try privateKey.signature(for: signingInput).rawRepresentation
+            case .p384(let privateKey): return try privateKey.signature(for: signingInput).rawRepresentation
+            case .ed25519(let privateKey): return try privateKey.signature(for: signingInput)
             case .rsa(let privateKey):
                 let padding: _RSA.Signing.Padding = algorithm == .ps256 ? .PSS : .insecurePKCS1v1_5
-                return Array(try privateKey.signature(for: SHA256.hash(data: signingInput), padding: padding).rawRepresentation)
+                return try privateKey.signature(for: SHA256.hash(data: signingInput), padding: padding).rawRepresentation
             }
         } catch {
             throw SigningError("the signature could not be computed")

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The claim names Keybound reads with their types enforced, matched by exact bytes without
 /// allocating (this runs for every member of every token).
 enum RegisteredClaimName: Int, CaseIterable {
@@ -55,15 +63,20 @@ enum RegisteredClaimName: Int, CaseIterable {
                 default: return nil
                 }
             case 5:
-                return bytes.elementsEqual("scope".utf8) ? .scope : nil
+                return Self.equal(bytes, "scope") ? .scope : nil
             case 9:
-                return bytes.elementsEqual("client_id".utf8) ? .clientID : nil
+                return Self.equal(bytes, "client_id") ? .clientID : nil
             default:
                 return nil
             }
         }()
         guard let match else { return nil }
         self = match
+    }
+
+    /// Whether `bytes` are exactly `text`'s bytes (compared in place, not through a `String`).
+    private static func equal(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
+        bytes.count == text.utf8CodeUnitCount && memcmp(bytes.baseAddress!, text.utf8Start, bytes.count) == 0
     }
 
     private static func packed(_ text: StaticString) -> UInt32 {

@@ -5,7 +5,8 @@
 /// that names one. So no key of one issuer can make a token that counts in another issuer's tenant.
 enum TenancyCheck {
     static func evaluate(_ issuer: TrustStore.IssuerContext, tokenTenantID: String?) -> Result<Tenant?, TokenRejection> {
-        let shown = tokenTenantID.map { "'\($0.prefix(64))'" } ?? "absent"
+        // The reason's text is built only for a rejection: an accepted token pays for none of it.
+        var shown: String { tokenTenantID.map { "'\($0.prefix(64))'" } ?? "absent" }
         func fixed(_ expected: String, _ kind: Tenant.Kind) -> Result<Tenant?, TokenRejection> {
             guard let tokenTenantID, tokenTenantID.isExactly(expected) else {
                 return .failure(TokenRejection(.tenantMismatch, "tid is \(shown); issuer '\(issuer.identifier)' is tenant '\(expected)'"))
