@@ -17,8 +17,8 @@ struct PropagationReport: Sendable {
     let revokeCalls: [Double]
     /// The verdict on a token of the revoked key at each validator once it applied the revocation.
     let verdicts: [String: Int]
-    /// Target: p99 under this many milliseconds.
-    static let targetMilliseconds = 1_000.0
+    /// Target: p99 under this many milliseconds (issue 16: revocations in milliseconds; it was 1 s).
+    static let targetMilliseconds = 20.0
 
     init(kind: String, expectedVerdict: String, subscribers: Int, revocations: Int, samples: [Double], missed: Int,
          revokeCalls: [Double], verdicts: [String: Int]) {

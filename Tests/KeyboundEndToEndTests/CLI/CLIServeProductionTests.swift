@@ -22,6 +22,7 @@ struct CLIServeProductionTests {
         let server = try CLIServer(["serve"] + arguments, environment: environment)
         let started = try await server.waitFor("Keybound listening", seconds: 120)
         let status = server.stop()
+        await server.drainOutput()
         return (started, status, server.text)
     }
 

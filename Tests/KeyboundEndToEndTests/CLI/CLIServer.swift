@@ -30,8 +30,9 @@ final class CLIServer: Sendable {
         return false
     }
 
-    /// Sends SIGTERM and waits for the exit and for the rest of its output; returns the status
-    /// (128 + the signal if a signal ended it).
+    /// Sends SIGTERM and waits for the exit; returns the status (128 + the signal if a signal ended it).
+    /// Output the child wrote just before it ended may still be in the pipe: a test that reads
+    /// ``text`` after a stop calls ``drainOutput()`` first.
     /// A server still running after `grace` seconds is killed (SIGKILL, status 137), so a stuck
     /// child never holds the test's thread for good (this wait blocks it: `defer` cannot await).
     @discardableResult
@@ -39,17 +40,15 @@ final class CLIServer: Sendable {
         process.send(SIGTERM)
         let deadline = Date().addingTimeInterval(grace)
         while Date() < deadline {
-            if let termination = process.termination {
-                process.waitForCapturedOutput(seconds: 5)
-                return termination.status
-            }
+            if let termination = process.termination { return termination.status }
             usleep(5_000)
         }
         process.send(SIGKILL)
-        let status = process.waitBlocking().status
-        process.waitForCapturedOutput(seconds: 5)
-        return status
+        return process.waitBlocking().status
     }
+
+    /// Waits until everything the child wrote has been read (its pipe reached its end).
+    func drainOutput() async { await process.wait() }
 
     /// A minimal environment for a child: PATH and HOME only, plus `extra` (no inherited KEK or token).
     static func environment(_ extra: [String: String] = [:]) -> [String: String] {
