@@ -19,7 +19,7 @@ struct StormDrillTests {
     }
 
     @Test("In-process, 5 days: forgeries refused or found, the kid-only validator fooled, the incident closed, users unaffected",
-          .timeLimit(.minutes(3)))
+          .timeLimit(.minutes(6)))
     func endToEnd() async throws {
         let lines = Lines()
         let result = try await StormDrill.run(StormDrillOptions(days: 5)) { lines.append($0) }
