@@ -14,16 +14,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${KEYBOUND_PROFILE_DIR:-$(mktemp -d)}
 command -v perf >/dev/null || { echo "perf is not installed (apt-get install linux-perf)" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
-[ -n "${KEYBOUND_SKIP_BUILD:-}" ] || swift build -c release --product keybound --package-path "$root" >/dev/null
-
-data=$(mktemp -d)
-"$root/.build/release/keybound" serve --data "$data" --port "$port" >"$data/serve.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
-secret=$(awk '/confidential client: contoso-daemon/ {print $5}' "$data/serve.log")
-[ -n "$secret" ] || { echo "no development client secret in the server output" >&2; exit 1; }
-export KEYBOUND_BASIC=$(printf 'contoso-daemon:%s' "$secret" | base64 -w0)
+source "$root/Benchmarks/load/wrk-common.sh"
+start_development_server
 url="http://127.0.0.1:$port/contoso/token"
 
 wrk -t1 -c128 -d3s -s "$root/Benchmarks/load/token.lua" "$url" >/dev/null   # warm up

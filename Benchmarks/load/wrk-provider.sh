@@ -16,19 +16,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$root/Benchmarks/load/wrk-common.sh"
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
-[ -n "${KEYBOUND_SKIP_BUILD:-}" ] || swift build -c release --product keybound --package-path "$root" >/dev/null
-data=$(mktemp -d)
-"$root/.build/release/keybound" serve --data "$data" --port "$port" >"$data/serve.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
-
-for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
-    sleep 0.1
-done
-secret=$(awk '/confidential client: contoso-daemon/ {print $5}' "$data/serve.log")
-[ -n "$secret" ] || { echo "no development client secret in the server output" >&2; cat "$data/serve.log" >&2; exit 1; }
-export KEYBOUND_BASIC=$(printf 'contoso-daemon:%s' "$secret" | base64 -w0)
+start_development_server
+secret=$KEYBOUND_SECRET
 
 # One token request by hand first: it must succeed, or the numbers mean nothing.
 curl -sf -u "contoso-daemon:$secret" -d grant_type=client_credentials -d scope=api://mail/.default \
