@@ -26,21 +26,26 @@ summary() {
 
 # start_development_server: builds keybound in release (unless KEYBOUND_SKIP_BUILD is set), starts
 # `keybound serve` on a fresh temporary data directory at $port, stops it and removes the directory
-# on exit, waits for /health, and exports KEYBOUND_BASIC (the development client contoso-daemon's
-# HTTP Basic credentials, for token.lua). Expects $root and $port; sets $data and $server.
+# on exit, and waits for its development client (await_development_client). Expects $root and
+# $port; sets $data and $server.
 start_development_server() {
     [ -n "${KEYBOUND_SKIP_BUILD:-}" ] || swift build -c release --product keybound --package-path "$root" >/dev/null
     data=$(mktemp -d)
     "$root/.build/release/keybound" serve --data "$data" --port "$port" >"$data/serve.log" 2>&1 &
     server=$!
     trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
-    for _ in $(seq 1 100); do
+    await_development_client "$data/serve.log"
+}
+
+# await_development_client LOG: waits (up to 20 s) for /health at $port, then reads the
+# development client contoso-daemon's secret from the server's LOG into $KEYBOUND_SECRET and
+# exports its HTTP Basic credentials as KEYBOUND_BASIC (for token.lua); exits if there is none.
+await_development_client() {
+    for _ in $(seq 1 200); do
         curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
         sleep 0.1
     done
-    local secret
-    secret=$(awk '/confidential client: contoso-daemon/ {print $5}' "$data/serve.log")
-    [ -n "$secret" ] || { echo "no development client secret in the server output" >&2; cat "$data/serve.log" >&2; exit 1; }
-    KEYBOUND_SECRET=$secret
-    export KEYBOUND_BASIC=$(printf 'contoso-daemon:%s' "$secret" | base64 -w0)
+    KEYBOUND_SECRET=$(awk '/confidential client: contoso-daemon/ {print $5}' "$1")
+    [ -n "$KEYBOUND_SECRET" ] || { echo "no development client secret in the server output" >&2; cat "$1" >&2; exit 1; }
+    export KEYBOUND_BASIC=$(printf 'contoso-daemon:%s' "$KEYBOUND_SECRET" | base64 -w0)
 }

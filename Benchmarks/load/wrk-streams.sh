@@ -42,15 +42,8 @@ start_server() {
     KEYBOUND_STREAMS_ANONYMOUS_PER_ADDRESS=$1 KEYBOUND_STREAMS_ANONYMOUS_TOTAL=$2 \
         "$binary" serve --data "$data/run" --port "$port" >"$data/run/serve.log" 2>&1 &
     server=$!
-    for _ in $(seq 1 200); do
-        curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
-        sleep 0.1
-    done
-    local secret
-    secret=$(awk '/confidential client: contoso-daemon/ {print $5}' "$data/run/serve.log")
-    [ -n "$secret" ] || { echo "no development client secret in the server output" >&2; cat "$data/run/serve.log" >&2; exit 1; }
-    export KEYBOUND_BASIC=$(printf 'contoso-daemon:%s' "$secret" | base64 -w0)
-    curl -sf -u "contoso-daemon:$secret" -d grant_type=client_credentials -d scope=api://mail/.default \
+    await_development_client "$data/run/serve.log"
+    curl -sf -u "contoso-daemon:$KEYBOUND_SECRET" -d grant_type=client_credentials -d scope=api://mail/.default \
         "http://127.0.0.1:$port/contoso/token" >/dev/null || { echo "the token endpoint refused the benchmark client" >&2; exit 1; }
 }
 
