@@ -33,6 +33,8 @@ package final class PostgresBackend: Sendable {
     /// abandoned with ``PostgresStorageError/Code/unavailable``: while the database is down,
     /// requests fail (503) instead of waiting for the pool's own circuit breaker (a minute).
     package let operationDeadline: Duration
+    /// ``operationDeadline`` unless the caller or the URL's `operation_timeout` sets another.
+    package static let defaultOperationDeadline: Duration = .seconds(5)
     /// Fails operations fast while the database is unreachable (see ``withDeadline(_:_:)``).
     private let breaker = Mutex(Breaker())
     /// While the database is unreachable, one operation a second tries it; the others fail at once.
@@ -62,8 +64,10 @@ package final class PostgresBackend: Sendable {
     }
 
     /// A pool for `settings`, with the password from `environment` (see ``PostgresPasswordSource``).
+    /// Each operation may take `operationDeadline`, else the URL's `operation_timeout`, else
+    /// ``defaultOperationDeadline``.
     package init(settings: PostgresConnectionSettings, environment: [String: String], logger: Logger,
-                 maximumConnections: Int = 20, operationDeadline: Duration = .seconds(5)) throws(PostgresStorageError) {
+                 maximumConnections: Int = 20, operationDeadline: Duration? = nil) throws(PostgresStorageError) {
         let password = try PostgresPasswordSource.password(for: settings, environment: environment)
         let tls = try Self.tls(for: settings)
         var configuration = PostgresClient.Configuration(
@@ -88,7 +92,7 @@ package final class PostgresBackend: Sendable {
         }
         self.settings = settings
         self.logger = logger
-        self.operationDeadline = operationDeadline
+        self.operationDeadline = operationDeadline ?? settings.operationTimeout ?? Self.defaultOperationDeadline
         self.configuration = configuration
         probeConfiguration = probe
         pool = Mutex(PostgresClient(configuration: configuration, backgroundLogger: logger))
@@ -169,7 +173,7 @@ package final class PostgresBackend: Sendable {
     /// Runs `body` with a database whose pool runs for the call's duration.
     package static func withRunning<T: Sendable>(
         _ settings: PostgresConnectionSettings, environment: [String: String], logger: Logger,
-        operationDeadline: Duration = .seconds(5), _ body: @Sendable (PostgresBackend) async throws -> T
+        operationDeadline: Duration? = nil, _ body: @Sendable (PostgresBackend) async throws -> T
     ) async throws -> T {
         let database = try PostgresBackend(settings: settings, environment: environment, logger: logger,
                                            operationDeadline: operationDeadline)
@@ -309,12 +313,20 @@ package final class PostgresBackend: Sendable {
         let lease = LeaseSignal()
         let settings = settings
         return try await abandoning(after: limit, expired: {
-            lease.wasGranted
-                ? PostgresStorageError(.database, "the database \(settings) did not finish within \(limit)")
-                : PostgresStorageError(.unavailable, "no connection to the database \(settings) within \(limit)")
+            Self.expired(after: limit, leaseGranted: lease.wasGranted, settings: settings)
         }) {
             try await body(lease)
         }
+    }
+
+    /// The error of an operation abandoned at `limit`: no connection yet (unavailable), or a
+    /// connection whose statements overran (naming the URL parameter that sets the limit).
+    private static func expired(after limit: Duration, leaseGranted: Bool, settings: PostgresConnectionSettings) -> PostgresStorageError {
+        guard leaseGranted else {
+            return PostgresStorageError(.unavailable, "no connection to the database \(settings) within \(limit)")
+        }
+        return PostgresStorageError(.database,
+            "the database \(settings) did not finish within \(limit) (the URL's operation_timeout=SECONDS sets this limit)")
     }
 
     /// Runs `body` under a structured deadline: at `limit` it is cancelled, and the caller waits for
@@ -334,10 +346,7 @@ package final class PostgresBackend: Sendable {
                 case .finished(let value)?:
                     return value
                 case .expired?, nil:
-                    guard lease.wasGranted else {
-                        throw PostgresStorageError(.unavailable, "no connection to the database \(settings) within \(limit)")
-                    }
-                    throw PostgresStorageError(.database, "the database \(settings) did not finish within \(limit)")
+                    throw Self.expired(after: limit, leaseGranted: lease.wasGranted, settings: settings)
                 }
             }
         }

@@ -3,7 +3,7 @@ import Foundation
 /// Where and how to reach one PostgreSQL database, read from a `postgres://` URL.
 ///
 /// ```
-/// postgres://USER@HOST[:PORT]/DATABASE[?sslmode=verify-full&sslrootcert=/path/ca.pem]
+/// postgres://USER@HOST[:PORT]/DATABASE[?sslmode=verify-full&sslrootcert=/path/ca.pem&operation_timeout=SECONDS]
 /// ```
 ///
 /// - The URL never carries the password: it comes from ``PostgresPasswordSource`` (a file), so it
@@ -11,6 +11,9 @@ import Foundation
 /// - A database that is not on loopback is reached only over TLS with `sslmode=verify-full` (the
 ///   default there): the server's certificate must chain to a trusted root and name the host.
 ///   On loopback `sslmode` defaults to `disable`.
+/// - `operation_timeout` (whole seconds, 1 to 600; Keybound's own, not libpq's) bounds each store
+///   operation, the wait for a connection included (``PostgresBackend/defaultOperationDeadline``
+///   unless given): past it the operation fails (503) and its transaction is rolled back.
 /// - ``description`` is the URL as it may be logged.
 package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConvertible {
     /// How the connection is protected.
@@ -33,16 +36,21 @@ package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConv
     package var tls: TLSMode
     /// A PEM file of the roots that may sign the server's certificate (`nil`: the system's roots).
     package var rootCertificatePath: String?
+    /// How long one store operation may take (`nil`: ``PostgresBackend/defaultOperationDeadline``).
+    package var operationTimeout: Duration?
+    /// The range `operation_timeout` accepts, in seconds.
+    package static let operationTimeoutRange = 1...600
 
     /// Settings for a database (checked as ``init(url:)`` checks a URL's).
     package init(host: String, port: Int = 5432, username: String, database: String, tls: TLSMode? = nil,
-                 rootCertificatePath: String? = nil) throws(PostgresStorageError) {
+                 rootCertificatePath: String? = nil, operationTimeout: Duration? = nil) throws(PostgresStorageError) {
         self.host = host
         self.port = port
         self.username = username
         self.database = database
         self.tls = tls ?? (Self.isLoopback(host) ? .disable : .verifyFull)
         self.rootCertificatePath = rootCertificatePath
+        self.operationTimeout = operationTimeout
         try validate()
     }
 
@@ -69,6 +77,7 @@ package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConv
         }
         var tls: TLSMode?
         var rootCertificatePath: String?
+        var operationTimeout: Duration?
         for item in components.queryItems ?? [] {
             switch item.name {
             case "sslmode":
@@ -82,13 +91,20 @@ package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConv
                     throw PostgresStorageError(.badLocation, "sslrootcert needs a file path")
                 }
                 rootCertificatePath = path
+            case "operation_timeout":
+                guard let seconds = item.value.flatMap({ Int($0) }), Self.operationTimeoutRange.contains(seconds) else {
+                    throw PostgresStorageError(.badLocation,
+                        "operation_timeout '\(item.value ?? "")' must be whole seconds from \(Self.operationTimeoutRange.lowerBound) to \(Self.operationTimeoutRange.upperBound)")
+                }
+                operationTimeout = .seconds(seconds)
             default:
                 throw PostgresStorageError(.badLocation,
-                    "unknown database URL parameter '\(item.name)' (known: sslmode, sslrootcert)")
+                    "unknown database URL parameter '\(item.name)' (known: sslmode, sslrootcert, operation_timeout)")
             }
         }
         try self.init(host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
-                      database: name.removingPercentEncoding ?? name, tls: tls, rootCertificatePath: rootCertificatePath)
+                      database: name.removingPercentEncoding ?? name, tls: tls, rootCertificatePath: rootCertificatePath,
+                      operationTimeout: operationTimeout)
     }
 
     /// Whether the host is this machine (`localhost`, 127.0.0.0/8 or `::1`).
@@ -99,6 +115,7 @@ package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConv
         let shownHost = host.contains(":") ? "[\(host)]" : host
         var text = "postgres://\(username)@\(shownHost):\(port)/\(database)?sslmode=\(tls.rawValue)"
         if let rootCertificatePath { text += "&sslrootcert=\(rootCertificatePath)" }
+        if let operationTimeout { text += "&operation_timeout=\(operationTimeout.components.seconds)" }
         return text
     }
 
@@ -112,6 +129,9 @@ package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConv
         }
         if rootCertificatePath != nil && tls == .disable {
             throw PostgresStorageError(.badLocation, "sslrootcert is only used with sslmode=verify-full")
+        }
+        if let operationTimeout, !(Duration.seconds(Self.operationTimeoutRange.lowerBound)...Duration.seconds(Self.operationTimeoutRange.upperBound)).contains(operationTimeout) {
+            throw PostgresStorageError(.badLocation, "operation_timeout \(operationTimeout) is out of range (1 to 600 seconds)")
         }
     }
 

@@ -172,7 +172,7 @@ struct StormDrillTests {
         let records = try await audit.lastSequence()
         let checkpoints = try await audit.checkpoints().count
         let database = try await TestPostgres.shared.makeDatabase("drill_migrate")
-        let url = database.settings.description
+        let url = database.nodeURL
         let environment = CLIServer.environment(database.environment.merging(
             ["KEYBOUND_KEK_FILE": KEKSource.developmentFile(in: kept).path]) { _, new in new })
         let migrated = try await CLIRunner.run(["migrate", "--from", "sqlite:\(kept.path)", "--to", url, "--json"], environment: environment)
@@ -194,7 +194,7 @@ struct StormDrillTests {
           .timeLimit(.minutes(5)))
     func onPostgres() async throws {
         let database = try await TestPostgres.shared.makeDatabase("drill")
-        let url = database.settings.description
+        let url = database.nodeURL
         let environment = CLIServer.environment(database.environment.merging(["KEYBOUND_KEK": KeyEncryptionKey.generate().base64Text]) { _, new in new })
         let outcome = try await CLIRunner.run(["demo", "storm-0558", "--days", "3", "--database", url, "--json"], environment: environment)
         #expect(outcome.status == 0, "\(outcome.stdout.suffix(2_000))\n\(outcome.stderr)")

@@ -49,7 +49,7 @@ struct PostgresHuntIncidentTests {
 
         let database = try await TestPostgres.shared.makeDatabase("hunt")
         let environment = CLIServer.environment(database.environment.merging(["KEYBOUND_KEK": kek.base64Text]) { _, new in new })
-        let url = database.settings.description
+        let url = database.nodeURL
         let migrated = try await CLIRunner.run(["migrate", "--from", "sqlite:\(scenario.directory.path)", "--to", url, "--json"],
                                                environment: environment)
         try #require(migrated.status == 0, "\(migrated.stderr)")

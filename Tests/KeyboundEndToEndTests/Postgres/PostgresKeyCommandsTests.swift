@@ -12,7 +12,7 @@ struct PostgresKeyCommandsTests {
     @Test("issuer create, keys rotate, keys revoke and keys list on PostgreSQL; every node sees the same keys")
     func keyCommands() async throws {
         let database = try await TestPostgres.shared.makeDatabase("key_commands")
-        let url = database.settings.description
+        let url = database.nodeURL
         let directory = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let kek = KeyEncryptionKey.generate()
@@ -58,7 +58,7 @@ struct PostgresKeyCommandsTests {
     @Test("client, user, resource and prune work on the shared provider store; every node sees what they wrote")
     func directoryCommands() async throws {
         let database = try await TestPostgres.shared.makeDatabase("directory_commands")
-        let url = database.settings.description
+        let url = database.nodeURL
         let environment = CLIServer.environment(database.environment.merging(["KEYBOUND_KEK": KeyEncryptionKey.generate().base64Text]) { _, new in new })
         func run(_ arguments: [String], stdin: String? = nil) async throws -> CLIRunner.Outcome {
             let result = try await CLIRunner.run(arguments + ["--database", url], stdin: stdin, environment: environment)
@@ -90,7 +90,7 @@ struct PostgresKeyCommandsTests {
     @Test("without a configured KEK, or for mail serve (still on SQLite only), a PostgreSQL location is refused in one line; audit, hunt and incident run there")
     func refusals() async throws {
         let database = try await TestPostgres.shared.makeDatabase("key_refusals")
-        let url = database.settings.description
+        let url = database.nodeURL
         let noKEK = try await CLIRunner.run(["issuer", "list", "--database", url], environment: CLIServer.environment(database.environment))
         #expect(noKEK.status == 2 && noKEK.stderr.contains("KEYBOUND_KEK_FILE"), "\(noKEK.stderr)")
         #expect(noKEK.stderr.split(separator: "\n").count == 1, "one line: \(noKEK.stderr)")

@@ -37,7 +37,7 @@ struct PostgresServeNodesTests {
         let database: TestPostgres.Database
         let directory: URL
         let environment: [String: String]
-        var url: String { database.settings.description }
+        var url: String { database.nodeURL }
 
         init(_ label: String, extra: [String: String] = [:]) async throws {
             try self.init(on: try await TestPostgres.shared.makeDatabase(label), extra: extra)
@@ -74,13 +74,13 @@ struct PostgresServeNodesTests {
         let database = deployment.database, environment = deployment.environment
         let (portA, portB) = try CLIServeProductionTests.ports()
 
-        let nodeA = try await Self.node(database.settings.description, port: portA, environment: environment)
+        let nodeA = try await Self.node(database.nodeURL, port: portA, environment: environment)
         defer { nodeA.stop() }
         #expect(!nodeA.text.contains(database.environment["PGPASSWORD"] ?? "\u{0}"), "the password is never printed")
         let printed = Self.credentials(nodeA.text, issuer: "contoso")
         let user = try #require(printed["user"], "node A printed the development credentials:\n\(nodeA.text)")
         let server = try #require(printed["mail server client"])
-        let nodeB = try await Self.node(database.settings.description, port: portB, environment: environment)
+        let nodeB = try await Self.node(database.nodeURL, port: portB, environment: environment)
         defer { nodeB.stop() }
         #expect(!nodeB.text.contains("Development credentials"), "node B found the issuers node A created: no second bootstrap")
 

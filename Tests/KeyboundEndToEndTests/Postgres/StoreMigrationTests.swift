@@ -30,7 +30,7 @@ struct StoreMigrationTests {
 
         let database = try await TestPostgres.shared.makeDatabase("migrate")
         let environment = CLIServer.environment(database.environment)
-        let arguments = ["migrate", "--from", "sqlite:\(fixture.directory.path)", "--to", database.settings.description, "--json"]
+        let arguments = ["migrate", "--from", "sqlite:\(fixture.directory.path)", "--to", database.nodeURL, "--json"]
         let copied = try await CLIRunner.run(arguments, environment: environment)
         try #require(copied.status == 0, "\(copied.stderr)")
         let report = try StrictJSONParser.parseObject(Array(copied.stdout.utf8))

@@ -1,5 +1,8 @@
 import Foundation
 import KeyboundPostgres
+import KeyboundTesting
+import Logging
+import PostgresNIO
 import Testing
 
 /// `postgres://` URLs: what a node accepts, what it refuses, and what it logs.
@@ -55,6 +58,10 @@ struct PostgresConnectionSettingsTests {
         ("postgres://kb@127.0.0.1/a/b", "DATABASE"),
         ("postgres://kb@127.0.0.1/identity?sslmod=disable", "sslmod"),
         ("postgres://kb@127.0.0.1/identity?sslrootcert=/ca.pem", "sslrootcert"),
+        ("postgres://kb@127.0.0.1/identity?operation_timeout=0", "operation_timeout"),
+        ("postgres://kb@127.0.0.1/identity?operation_timeout=601", "operation_timeout"),
+        ("postgres://kb@127.0.0.1/identity?operation_timeout=2.5", "whole seconds"),
+        ("postgres://kb@127.0.0.1/identity?operation_timeout=", "operation_timeout"),
         ("sqlite:/var/lib/keybound", "postgres://"),
     ])
     func refused(url: String, hint: String) {
@@ -67,6 +74,60 @@ struct PostgresConnectionSettingsTests {
     func description() throws {
         let settings = try PostgresConnectionSettings(url: "postgres://kb@db.example:6000/identity?sslrootcert=/ca.pem")
         #expect(settings.description == "postgres://kb@db.example:6000/identity?sslmode=verify-full&sslrootcert=/ca.pem")
+    }
+
+    @Test("operation_timeout sets how long each store operation may take; without it, 5 s; the logged form keeps it")
+    func operationTimeout() throws {
+        let slow = try PostgresConnectionSettings(url: "postgres://kb@127.0.0.1/identity?operation_timeout=90")
+        #expect(slow.operationTimeout == .seconds(90))
+        #expect(slow.description == "postgres://kb@127.0.0.1:5432/identity?sslmode=disable&operation_timeout=90")
+        #expect(try PostgresConnectionSettings(url: slow.description) == slow, "the logged form reads back as the same settings")
+        let plain = try PostgresConnectionSettings(url: "postgres://kb@127.0.0.1/identity")
+        #expect(plain.operationTimeout == nil && !plain.description.contains("operation_timeout"))
+        let environment = ["KEYBOUND_DATABASE_PASSWORD_FILE": try Self.passwordFile()]
+        let logger = Logger(label: "keybound.tests.settings")
+        #expect(try PostgresBackend(settings: slow, environment: environment, logger: logger).operationDeadline == .seconds(90))
+        #expect(try PostgresBackend(settings: plain, environment: environment, logger: logger).operationDeadline == .seconds(5))
+        #expect(try PostgresBackend(settings: slow, environment: environment, logger: logger, operationDeadline: .seconds(2)).operationDeadline
+                == .seconds(2), "a caller's own deadline wins over the URL's")
+    }
+
+    @Test("an operation that overruns the URL's operation_timeout fails at it, and the error names the parameter")
+    func overrunNamesTheParameter() async throws {
+        let database = try await TestPostgres.shared.makeDatabase("operation_timeout")
+        let url = "postgres://\(database.username)@\(database.host):\(database.port)/\(database.name)?operation_timeout=3"
+        let settings = try PostgresConnectionSettings(url: url)
+        let (error, waited) = try await PostgresBackend.withRunning(settings, environment: database.environment, logger: TestPostgres.logger) { backend in
+            // A pooled connection first (a busy machine may be slow to open one), so that what
+            // follows overruns with its connection granted.
+            var connected = false
+            for _ in 0..<20 where !connected {
+                connected = (try? await backend.withTransaction { connection in
+                    try await connection.query("SELECT 1", logger: TestPostgres.logger)
+                }) != nil
+            }
+            #expect(connected, "the test database answers SELECT 1")
+            let started = ContinuousClock.now
+            let error = await #expect(throws: PostgresStorageError.self) {
+                try await backend.withTransaction { connection in
+                    try await connection.query("SELECT pg_sleep(30)", logger: TestPostgres.logger)
+                }
+            }
+            return (error, ContinuousClock.now - started)
+        }
+        #expect(error?.code == .database, "its connection was granted: the statement overran")
+        #expect(error?.message.contains("within 3.0 seconds") == true && error?.message.contains("operation_timeout=SECONDS") == true,
+                "\(error?.message ?? "")")
+        // Far below the statement's 30 s (the suite may keep this task waiting a little).
+        #expect(waited >= .seconds(3) && waited < .seconds(20), "\(waited)")
+    }
+
+    /// A password file as a node reads it (mode 600); the backend reads it without connecting.
+    static func passwordFile() throws -> String {
+        let path = NSTemporaryDirectory() + "kb-pw-\(UUID().uuidString)"
+        try Data("unused\n".utf8).write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o600)
+        return path
     }
 }
 

@@ -18,6 +18,16 @@ extension TestPostgres.Database {
         try! PostgresConnectionSettings(host: host, port: port, username: username, database: name)
     }
 
+    /// The URL the tests' `keybound` processes get: ``settings`` with `operation_timeout` at the
+    /// tests' own deadline (a node's default of 5 s is too short for a debug build on two busy
+    /// cores; a `serve --with-mail` node once failed to start on it). The outage suite, which
+    /// tests the node's own deadline, takes ``settings`` as it is.
+    var nodeURL: String {
+        // As ``settings``: fixed, valid parts, and a deadline within the accepted range.
+        try! PostgresConnectionSettings(host: host, port: port, username: username, database: name,
+                                        operationTimeout: TestPostgres.operationDeadline).description
+    }
+
     /// Runs `body` with the database's pool running.
     func withRunning<T: Sendable>(_ body: @Sendable (PostgresBackend) async throws -> T) async throws -> T {
         try await PostgresBackend.withRunning(settings, environment: environment, logger: TestPostgres.logger,
