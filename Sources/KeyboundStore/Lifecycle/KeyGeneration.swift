@@ -12,9 +12,14 @@ import Keybound
 /// is made on ``Keybound/SecretWorkers/shared`` (secret threads as well): the emergency key of a
 /// revocation never waits behind another issuer's RSA prime search.
 enum KeyGeneration {
+    /// Told of each key about to be made, in the task that asks for it: the tests' way to see
+    /// where a key is made (``PreparedKeys``: never inside a key-store transaction). `nil` outside tests.
+    @TaskLocal package static var willGenerate: (@Sendable (JWSAlgorithm) -> Void)?
+
     /// A fresh key for `algorithm`, bound to `issuer`'s URL, and its private JWK in locked memory
     /// (what ``KeySealer/seal(privateJWK:issuerID:keyID:)`` seals).
     static func generate(algorithm: JWSAlgorithm, issuer: String) async throws -> (key: SigningKey, privateJWK: LockedBytes) {
+        willGenerate?(algorithm)
         let workers = algorithm == .rs256 || algorithm == .ps256 ? SecretWorkers.keyGeneration : SecretWorkers.shared
         return try await workers.run { () throws(KeyImportError) -> (key: SigningKey, privateJWK: LockedBytes) in
             let key = try SigningKey.generate(algorithm: algorithm, issuer: issuer)

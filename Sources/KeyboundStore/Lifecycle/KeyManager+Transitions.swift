@@ -106,7 +106,8 @@ extension KeyManager {
                                 reason: "stopped signing; verifies until \(active.verifyUntil!.formatted(.iso8601))")
     }
 
-    /// A new key of `purpose` for `issuer`, in the issuer's custody: generated and sealed here, or
+    /// A new key of `purpose` for `issuer`, in the issuer's custody: prepared before the
+    /// transaction (``PreparedKeys``) or generated and sealed here, or
     /// generated inside the PKCS#11 token (a key the transaction then does not commit stays in the
     /// token unused; its `CKA_ID` names an issuer and a `kid` no record has).
     func newKeyRecord(_ issuer: IssuerRecord, purpose: KeyPurpose, session: any KeyStoreSession, now: Date) async throws -> KeyRecord {
@@ -123,11 +124,17 @@ extension KeyManager {
                              publicJWK: JSONWriter().string(.object(handle.publicJWK.publicJSON)), sealedPrivateKey: [],
                              kekFingerprint: "", createdAt: now, custody: .pkcs11)
         }
-        let (key, privateJWK) = try await KeyGeneration.generate(algorithm: algorithm, issuer: issuer.url)
-        let sealed = try await sealer.seal(privateJWK: privateJWK, issuerID: issuer.id, keyID: key.keyID)
         if try await session.metadata(Self.kekFingerprintName) == nil {
             try await session.setMetadata(Self.kekFingerprintName, sealer.kek.fingerprint)
         }
+        // Made before the transaction opened (``PreparedKeys``), or, if the state moved since, here.
+        if let key = prepared?.take(issuerID: issuer.id, purpose: purpose, algorithm: algorithm, kekFingerprint: sealer.kek.fingerprint) {
+            return KeyRecord(issuerID: issuer.id, keyID: key.keyID, algorithm: algorithm, purpose: purpose, state: .pending,
+                             publicJWK: key.publicJWK, sealedPrivateKey: key.sealedPrivateKey,
+                             kekFingerprint: key.kekFingerprint, createdAt: now)
+        }
+        let (key, privateJWK) = try await KeyGeneration.generate(algorithm: algorithm, issuer: issuer.url)
+        let sealed = try await sealer.seal(privateJWK: privateJWK, issuerID: issuer.id, keyID: key.keyID)
         return KeyRecord(issuerID: issuer.id, keyID: key.keyID, algorithm: algorithm, purpose: purpose, state: .pending,
                          publicJWK: JSONWriter().string(.object(key.publicJWK.publicJSON)), sealedPrivateKey: sealed,
                          kekFingerprint: sealer.kek.fingerprint, createdAt: now)

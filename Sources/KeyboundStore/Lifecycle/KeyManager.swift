@@ -15,6 +15,9 @@ public struct KeyManager: Sendable {
     /// process has one (a PKCS#11 token). Without it, such an issuer's keys can be neither made
     /// nor used: ``StoreErrorCode/custodyUnavailable``.
     public let custodian: (any KeyGeneratingCustodian)?
+    /// Keys made for the next write transaction before it opened (see ``PreparedKeys``); set on
+    /// the copy of the manager that runs that transaction.
+    var prepared: PreparedKeys?
 
     static let kekFingerprintName = "kek_fingerprint"
 
@@ -52,7 +55,8 @@ public struct KeyManager: Sendable {
             throw StoreError(.invalidIssuer, "a consumer realm's tenant id is generated, not configured")
         }
         try issuer.validate()
-        return try await write { session in
+        let manager = await preparing(KeyPurpose.allCases.map { (issuer, $0) })
+        return try await manager.write { session in
             var issuer = issuer
             if try await session.issuer(id: issuer.id) != nil {
                 throw StoreError(.issuerExists, "issuer '\(issuer.id)' already exists")
@@ -69,7 +73,7 @@ public struct KeyManager: Sendable {
             }
             try await session.insert(issuer)
             // Its first keys, or nothing: an issuer whose token cannot make them is not created.
-            return try await applyPlan(session, now: issuer.createdAt, actor: actor, deferring: false)
+            return try await manager.applyPlan(session, now: issuer.createdAt, actor: actor, deferring: false)
         }
     }
 
@@ -117,7 +121,8 @@ public struct KeyManager: Sendable {
     /// Applies every transition due at `now` (the scheduled rotation). Idempotent.
     @discardableResult
     public func tick(now: Date, actor: String = "engine") async throws(StoreError) -> [KeyTransition] {
-        let applied = try await write { session in try await applyPlan(session, now: now, actor: actor) }
+        let manager = await preparing(try await keysThePlanMakes(now: now))
+        let applied = try await manager.write { session in try await manager.applyPlan(session, now: now, actor: actor) }
         _ = try? await destroyWithdrawnPrivateKeys(now: now)
         return applied
     }
@@ -128,7 +133,8 @@ public struct KeyManager: Sendable {
     @discardableResult
     public func rotate(issuerID: String, purposes: Set<KeyPurpose> = Set(KeyPurpose.allCases), now: Date,
                        actor: String = "admin") async throws(StoreError) -> [KeyTransition] {
-        try await write { session in
+        let manager = await preparing(try await keysARotationMakes(issuerID: issuerID, purposes: purposes))
+        return try await manager.write { session in
             guard let issuer = try await session.issuer(id: issuerID) else { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
             for purpose in purposes.sorted() {
                 let keys = try await session.keys(issuerID: issuerID).filter { $0.purpose == purpose }
@@ -136,11 +142,11 @@ public struct KeyManager: Sendable {
                     pending.scheduledActivation = max(pending.createdAt.addingTimeInterval(issuer.publishLeadTime), now)
                     try await session.update(pending)
                 } else if keys.contains(where: { $0.state == .active }) {
-                    try await publish(issuer, purpose: purpose, session: session, now: now,
+                    try await manager.publish(issuer, purpose: purpose, session: session, now: now,
                                 activateAt: now.addingTimeInterval(issuer.publishLeadTime), actor: actor, reason: "rotation requested")
                 }
             }
-            return try await applyPlan(session, now: now, actor: actor)
+            return try await manager.applyPlan(session, now: now, actor: actor)
         }
     }
 
@@ -151,7 +157,8 @@ public struct KeyManager: Sendable {
         guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw StoreError(.invalidIssuer, "a revocation needs a reason")
         }
-        let revoked = try await write { session in
+        let manager = await preparing(try await keysARevocationMakes(issuerID: issuerID, keyID: keyID))
+        let revoked = try await manager.write { session in
             guard let issuer = try await session.issuer(id: issuerID) else { throw StoreError(.issuerNotFound, "no issuer '\(issuerID)'") }
             guard var key = try await session.key(issuerID: issuerID, keyID: keyID) else {
                 throw StoreError(.keyNotFound, "issuer '\(issuerID)' has no key '\(keyID)'")
@@ -168,19 +175,20 @@ public struct KeyManager: Sendable {
             if wasActive {
                 let emergency = "revocation of key '\(keyID)': \(reason)"
                 if let pending = try await session.keys(issuerID: issuerID).first(where: { $0.state == .pending && $0.purpose == key.purpose }) {
-                    try await promote(pending, issuer: issuer, session: session, now: now, actor: actor, emergencyReason: emergency)
+                    try await manager.promote(pending, issuer: issuer, session: session, now: now, actor: actor, emergencyReason: emergency)
                 } else {
                     do {
-                        try await createActive(issuer, purpose: key.purpose, session: session, now: now, actor: actor, emergencyReason: emergency, isInitial: false)
+                        try await manager.createActive(issuer, purpose: key.purpose, session: session, now: now, actor: actor,
+                                                       emergencyReason: emergency, isInitial: false)
                     } catch let error as StoreError where error.code == .custodyUnavailable {
                         // The issuer's token is away: the revocation stands without a successor,
                         // and the issuer signs nothing until a tick makes one with the token back.
-                        try await checkInvariants(session)
+                        try await manager.checkInvariants(session)
                         return key
                     }
                 }
             }
-            _ = try await applyPlan(session, now: now, actor: actor)
+            _ = try await manager.applyPlan(session, now: now, actor: actor)
             return key
         }
         if revoked.custody == .pkcs11, let destroyed = try? await destroyWithdrawnPrivateKeys(now: now),
