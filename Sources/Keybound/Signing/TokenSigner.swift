@@ -160,8 +160,8 @@ public struct TokenSigner: Sendable {
                 failure = error
                 return 0
             case .success(let signature):
-                guard signature.count == signatureLength else {
-                    failure = SigningError("the signature has \(signature.count) bytes where key '\(key.keyID)' makes \(signatureLength)")
+                if let wrongLength = wrongLength(signature.count) {
+                    failure = wrongLength
                     return 0
                 }
                 output[position] = UInt8(ascii: ".")
@@ -194,9 +194,7 @@ public struct TokenSigner: Sendable {
     /// The compact token of `signingInput` and a custodian's `signature`, written once into the
     /// string's storage. A signature of another length than the key's is refused, not written.
     private func finish(_ signingInput: [UInt8], signature: [UInt8]) throws(SigningError) -> String {
-        guard signature.count == signatureLength else {
-            throw SigningError("the signature has \(signature.count) bytes where key '\(key.keyID)' makes \(signatureLength)")
-        }
+        if let wrongLength = wrongLength(signature.count) { throw wrongLength }
         let capacity = signingInput.count + 1 + Base64URL.encodedLength(of: signature.count)
         return String(unsafeUninitializedCapacity: capacity) { buffer in
             let output = UnsafeMutableRawBufferPointer(buffer)
@@ -209,6 +207,12 @@ public struct TokenSigner: Sendable {
 
     /// The length of this key's raw signatures.
     private var signatureLength: Int { key.publicJWK.publicKey.signatureLength }
+
+    /// The refusal of a signature `count` bytes long, or `nil` when that is this key's length:
+    /// a signature of another length is never written into a token.
+    private func wrongLength(_ count: Int) -> SigningError? {
+        count == signatureLength ? nil : SigningError("the signature has \(count) bytes where key '\(key.keyID)' makes \(signatureLength)")
+    }
 }
 
 extension SigningKey {
