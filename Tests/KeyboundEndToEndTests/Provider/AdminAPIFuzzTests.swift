@@ -31,8 +31,10 @@ struct AdminAPIFuzzTests {
     static let token = "kba_fuzz-token-0123456789abcdefghijklmnopqrstuvwxyz"
     /// Examples per operation in the fuzzing phase (22 operations; about 45 s here).
     static let examplesPerOperation = 60
-    /// The longest the run may take before it is stopped and the test fails.
-    static let timeLimit: Duration = .seconds(240)
+    /// The longest the run may take before it is stopped and the test fails: a guard against a
+    /// hang, not a speed target. Alone the run takes about 45 s; inside the full suite on two busy
+    /// cores it took 193 s of the 240 s this was, too close for a slower CI machine.
+    static let timeLimit: Duration = .seconds(480)
 
     @Test("schemathesis finds no 5xx, no undocumented answer, and no disagreement with the document")
     func fuzz() async throws {
