@@ -35,6 +35,11 @@ package final class PostgresBackend: Sendable {
     package let operationDeadline: Duration
     /// ``operationDeadline`` unless the caller or the URL's `operation_timeout` sets another.
     package static let defaultOperationDeadline: Duration = .seconds(5)
+    /// A server's pool size unless the URL's `pool_size` sets another: mind the database's
+    /// `max_connections` (100 by default) against the number of nodes.
+    package static let defaultMaximumConnections = 20
+    /// The most connections the pool may hold.
+    package var maximumConnections: Int { configuration.options.maximumConnections }
     /// Fails operations fast while the database is unreachable (see ``withDeadline(_:_:)``).
     private let breaker = Mutex(Breaker())
     /// While the database is unreachable, one operation a second tries it; the others fail at once.
@@ -65,15 +70,16 @@ package final class PostgresBackend: Sendable {
 
     /// A pool for `settings`, with the password from `environment` (see ``PostgresPasswordSource``).
     /// Each operation may take `operationDeadline`, else the URL's `operation_timeout`, else
-    /// ``defaultOperationDeadline``.
+    /// ``defaultOperationDeadline``; the pool holds at most `maximumConnections`, else the URL's
+    /// `pool_size`, else ``defaultMaximumConnections``.
     package init(settings: PostgresConnectionSettings, environment: [String: String], logger: Logger,
-                 maximumConnections: Int = 20, operationDeadline: Duration? = nil) throws(PostgresStorageError) {
+                 maximumConnections: Int? = nil, operationDeadline: Duration? = nil) throws(PostgresStorageError) {
         let password = try PostgresPasswordSource.password(for: settings, environment: environment)
         let tls = try Self.tls(for: settings)
         var configuration = PostgresClient.Configuration(
             host: settings.host, port: settings.port, username: settings.username, password: password,
             database: settings.database, tls: tls.map { .require($0) } ?? .disable)
-        configuration.options.maximumConnections = maximumConnections
+        configuration.options.maximumConnections = maximumConnections ?? settings.poolSize ?? Self.defaultMaximumConnections
         configuration.options.connectTimeout = .seconds(5)
         var probe = PostgresConnection.Configuration(
             host: settings.host, port: settings.port, username: settings.username, password: password,

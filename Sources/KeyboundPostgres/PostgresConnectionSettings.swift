@@ -3,7 +3,7 @@ import Foundation
 /// Where and how to reach one PostgreSQL database, read from a `postgres://` URL.
 ///
 /// ```
-/// postgres://USER@HOST[:PORT]/DATABASE[?sslmode=verify-full&sslrootcert=/path/ca.pem&operation_timeout=SECONDS]
+/// postgres://USER@HOST[:PORT]/DATABASE[?sslmode=verify-full&sslrootcert=/path/ca.pem&operation_timeout=SECONDS&pool_size=N]
 /// ```
 ///
 /// - The URL never carries the password: it comes from ``PostgresPasswordSource`` (a file), so it
@@ -14,6 +14,9 @@ import Foundation
 /// - `operation_timeout` (whole seconds, 1 to 600; Keybound's own, not libpq's) bounds each store
 ///   operation, the wait for a connection included (``PostgresBackend/defaultOperationDeadline``
 ///   unless given): past it the operation fails (503) and its transaction is rolled back.
+/// - `pool_size` (1 to 500; Keybound's own) is how many connections a server's pool may hold
+///   (``PostgresBackend/defaultMaximumConnections`` unless given); command-line tools keep their own
+///   small pool. Nodes × `pool_size` must stay below the database's `max_connections`.
 /// - ``description`` is the URL as it may be logged.
 package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConvertible {
     /// How the connection is protected.
@@ -40,10 +43,14 @@ package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConv
     package var operationTimeout: Duration?
     /// The range `operation_timeout` accepts, in seconds.
     package static let operationTimeoutRange = 1...600
+    /// How many connections a server's pool may hold (`nil`: ``PostgresBackend/defaultMaximumConnections``).
+    package var poolSize: Int?
+    /// The range `pool_size` accepts.
+    package static let poolSizeRange = 1...500
 
     /// Settings for a database (checked as ``init(url:)`` checks a URL's).
     package init(host: String, port: Int = 5432, username: String, database: String, tls: TLSMode? = nil,
-                 rootCertificatePath: String? = nil, operationTimeout: Duration? = nil) throws(PostgresStorageError) {
+                 rootCertificatePath: String? = nil, operationTimeout: Duration? = nil, poolSize: Int? = nil) throws(PostgresStorageError) {
         self.host = host
         self.port = port
         self.username = username
@@ -51,6 +58,7 @@ package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConv
         self.tls = tls ?? (Self.isLoopback(host) ? .disable : .verifyFull)
         self.rootCertificatePath = rootCertificatePath
         self.operationTimeout = operationTimeout
+        self.poolSize = poolSize
         try validate()
     }
 
@@ -78,6 +86,7 @@ package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConv
         var tls: TLSMode?
         var rootCertificatePath: String?
         var operationTimeout: Duration?
+        var poolSize: Int?
         for item in components.queryItems ?? [] {
             switch item.name {
             case "sslmode":
@@ -97,14 +106,20 @@ package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConv
                         "operation_timeout '\(item.value ?? "")' must be whole seconds from \(Self.operationTimeoutRange.lowerBound) to \(Self.operationTimeoutRange.upperBound)")
                 }
                 operationTimeout = .seconds(seconds)
+            case "pool_size":
+                guard let size = item.value.flatMap({ Int($0) }), Self.poolSizeRange.contains(size) else {
+                    throw PostgresStorageError(.badLocation,
+                        "pool_size '\(item.value ?? "")' must be a whole number from \(Self.poolSizeRange.lowerBound) to \(Self.poolSizeRange.upperBound)")
+                }
+                poolSize = size
             default:
                 throw PostgresStorageError(.badLocation,
-                    "unknown database URL parameter '\(item.name)' (known: sslmode, sslrootcert, operation_timeout)")
+                    "unknown database URL parameter '\(item.name)' (known: sslmode, sslrootcert, operation_timeout, pool_size)")
             }
         }
         try self.init(host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
                       database: name.removingPercentEncoding ?? name, tls: tls, rootCertificatePath: rootCertificatePath,
-                      operationTimeout: operationTimeout)
+                      operationTimeout: operationTimeout, poolSize: poolSize)
     }
 
     /// Whether the host is this machine (`localhost`, 127.0.0.0/8 or `::1`).
@@ -116,6 +131,7 @@ package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConv
         var text = "postgres://\(username)@\(shownHost):\(port)/\(database)?sslmode=\(tls.rawValue)"
         if let rootCertificatePath { text += "&sslrootcert=\(rootCertificatePath)" }
         if let operationTimeout { text += "&operation_timeout=\(operationTimeout.components.seconds)" }
+        if let poolSize { text += "&pool_size=\(poolSize)" }
         return text
     }
 
@@ -132,6 +148,9 @@ package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConv
         }
         if let operationTimeout, !(Duration.seconds(Self.operationTimeoutRange.lowerBound)...Duration.seconds(Self.operationTimeoutRange.upperBound)).contains(operationTimeout) {
             throw PostgresStorageError(.badLocation, "operation_timeout \(operationTimeout) is out of range (1 to 600 seconds)")
+        }
+        if let poolSize, !Self.poolSizeRange.contains(poolSize) {
+            throw PostgresStorageError(.badLocation, "pool_size \(poolSize) is out of range (1 to 500)")
         }
     }
 

@@ -62,6 +62,9 @@ struct PostgresConnectionSettingsTests {
         ("postgres://kb@127.0.0.1/identity?operation_timeout=601", "operation_timeout"),
         ("postgres://kb@127.0.0.1/identity?operation_timeout=2.5", "whole seconds"),
         ("postgres://kb@127.0.0.1/identity?operation_timeout=", "operation_timeout"),
+        ("postgres://kb@127.0.0.1/identity?pool_size=0", "pool_size"),
+        ("postgres://kb@127.0.0.1/identity?pool_size=501", "pool_size"),
+        ("postgres://kb@127.0.0.1/identity?pool_size=ten", "whole number"),
         ("sqlite:/var/lib/keybound", "postgres://"),
     ])
     func refused(url: String, hint: String) {
@@ -90,6 +93,20 @@ struct PostgresConnectionSettingsTests {
         #expect(try PostgresBackend(settings: plain, environment: environment, logger: logger).operationDeadline == .seconds(5))
         #expect(try PostgresBackend(settings: slow, environment: environment, logger: logger, operationDeadline: .seconds(2)).operationDeadline
                 == .seconds(2), "a caller's own deadline wins over the URL's")
+    }
+
+    @Test("pool_size sets a server's pool (20 without it); a tool's own small pool wins; the logged form keeps it")
+    func poolSize() throws {
+        let sized = try PostgresConnectionSettings(url: "postgres://kb@127.0.0.1/identity?pool_size=8&operation_timeout=9")
+        #expect(sized.poolSize == 8 && sized.operationTimeout == .seconds(9))
+        #expect(sized.description == "postgres://kb@127.0.0.1:5432/identity?sslmode=disable&operation_timeout=9&pool_size=8")
+        #expect(try PostgresConnectionSettings(url: sized.description) == sized)
+        let plain = try PostgresConnectionSettings(url: "postgres://kb@127.0.0.1/identity")
+        let environment = ["KEYBOUND_DATABASE_PASSWORD_FILE": try Self.passwordFile()]
+        let logger = Logger(label: "keybound.tests.settings")
+        #expect(try PostgresBackend(settings: sized, environment: environment, logger: logger).maximumConnections == 8)
+        #expect(try PostgresBackend(settings: plain, environment: environment, logger: logger).maximumConnections == 20)
+        #expect(try PostgresBackend(settings: sized, environment: environment, logger: logger, maximumConnections: 2).maximumConnections == 2)
     }
 
     @Test("an operation that overruns the URL's operation_timeout fails at it, and the error names the parameter")

@@ -16,9 +16,10 @@ package struct PostgresStores: Sendable {
 
     /// Connects to `settings` (the password from `environment`), starts the pool for the rest of
     /// the process, and brings the schema up to date (one node at a time; a newer schema is refused).
-    /// Servers and command-line tools alike open the database here (a tool with a small pool).
+    /// Servers and command-line tools alike open the database here (a tool with a small pool;
+    /// a server with the URL's `pool_size`, else ``PostgresBackend/defaultMaximumConnections``).
     package static func open(_ settings: PostgresConnectionSettings, environment: [String: String], logger: Logger,
-                             maximumConnections: Int = 20) async throws(StoreError) -> PostgresStores {
+                             maximumConnections: Int? = nil) async throws(StoreError) -> PostgresStores {
         let database: PostgresBackend
         do {
             database = try PostgresBackend(settings: settings, environment: environment, logger: logger,
