@@ -317,22 +317,24 @@ package final class PostgresBackend: Sendable {
     /// out, so a caller waits at most `limit` for its 503.
     private func runWithDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable (LeaseSignal) async throws -> T) async throws -> T {
         let lease = LeaseSignal()
-        let settings = settings
+        let settings = settings, isOperationDeadline = limit == operationDeadline
         return try await abandoning(after: limit, expired: {
-            Self.expired(after: limit, leaseGranted: lease.wasGranted, settings: settings)
+            Self.expired(after: limit, leaseGranted: lease.wasGranted, settings: settings, isOperationDeadline: isOperationDeadline)
         }) {
             try await body(lease)
         }
     }
 
     /// The error of an operation abandoned at `limit`: no connection yet (unavailable), or a
-    /// connection whose statements overran (naming the URL parameter that sets the limit).
-    private static func expired(after limit: Duration, leaseGranted: Bool, settings: PostgresConnectionSettings) -> PostgresStorageError {
+    /// connection whose statements overran. When the limit is ``operationDeadline`` (not a
+    /// caller's own), it names the URL parameter that sets it.
+    private static func expired(after limit: Duration, leaseGranted: Bool, settings: PostgresConnectionSettings,
+                                isOperationDeadline: Bool) -> PostgresStorageError {
+        let hint = isOperationDeadline ? " (the URL's operation_timeout=SECONDS sets this limit)" : ""
         guard leaseGranted else {
-            return PostgresStorageError(.unavailable, "no connection to the database \(settings) within \(limit)")
+            return PostgresStorageError(.unavailable, "no connection to the database \(settings) within \(limit)\(hint)")
         }
-        return PostgresStorageError(.database,
-            "the database \(settings) did not finish within \(limit) (the URL's operation_timeout=SECONDS sets this limit)")
+        return PostgresStorageError(.database, "the database \(settings) did not finish within \(limit)\(hint)")
     }
 
     /// Runs `body` under a structured deadline: at `limit` it is cancelled, and the caller waits for
@@ -352,7 +354,8 @@ package final class PostgresBackend: Sendable {
                 case .finished(let value)?:
                     return value
                 case .expired?, nil:
-                    throw Self.expired(after: limit, leaseGranted: lease.wasGranted, settings: settings)
+                    throw Self.expired(after: limit, leaseGranted: lease.wasGranted, settings: settings,
+                                       isOperationDeadline: limit == operationDeadline)
                 }
             }
         }

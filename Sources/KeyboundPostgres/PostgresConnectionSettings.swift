@@ -14,9 +14,12 @@ import Foundation
 /// - `operation_timeout` (whole seconds, 1 to 600; Keybound's own, not libpq's) bounds each store
 ///   operation, the wait for a connection included (``PostgresBackend/defaultOperationDeadline``
 ///   unless given): past it the operation fails (503) and its transaction is rolled back.
-/// - `pool_size` (1 to 500; Keybound's own) is how many connections a server's pool may hold
+/// - `pool_size` (5 to 500; Keybound's own) is how many connections a server's pool may hold
 ///   (``PostgresBackend/defaultMaximumConnections`` unless given); command-line tools keep their own
-///   small pool. Nodes × `pool_size` must stay below the database's `max_connections`.
+///   small pool. Nodes × `pool_size` must stay below the database's `max_connections`. A node
+///   holds up to two connections for as long as it runs (its change listener, and the audit log's
+///   verifier), so fewer than 5 would leave requests too few.
+/// - Each parameter may be given once; a repeated one is refused, never resolved by order.
 /// - ``description`` is the URL as it may be logged.
 package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConvertible {
     /// How the connection is protected.
@@ -46,7 +49,7 @@ package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConv
     /// How many connections a server's pool may hold (`nil`: ``PostgresBackend/defaultMaximumConnections``).
     package var poolSize: Int?
     /// The range `pool_size` accepts.
-    package static let poolSizeRange = 1...500
+    package static let poolSizeRange = 5...500
 
     /// Settings for a database (checked as ``init(url:)`` checks a URL's).
     package init(host: String, port: Int = 5432, username: String, database: String, tls: TLSMode? = nil,
@@ -87,7 +90,11 @@ package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConv
         var rootCertificatePath: String?
         var operationTimeout: Duration?
         var poolSize: Int?
+        var seen = Set<String>()
         for item in components.queryItems ?? [] {
+            guard seen.insert(item.name).inserted else {
+                throw PostgresStorageError(.badLocation, "the database URL names '\(item.name)' more than once")
+            }
             switch item.name {
             case "sslmode":
                 guard let mode = item.value.flatMap(TLSMode.init(rawValue:)) else {
@@ -146,11 +153,12 @@ package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConv
         if rootCertificatePath != nil && tls == .disable {
             throw PostgresStorageError(.badLocation, "sslrootcert is only used with sslmode=verify-full")
         }
-        if let operationTimeout, !(Duration.seconds(Self.operationTimeoutRange.lowerBound)...Duration.seconds(Self.operationTimeoutRange.upperBound)).contains(operationTimeout) {
-            throw PostgresStorageError(.badLocation, "operation_timeout \(operationTimeout) is out of range (1 to 600 seconds)")
+        if let operationTimeout, operationTimeout.components.attoseconds != 0
+            || !Self.operationTimeoutRange.contains(Int(operationTimeout.components.seconds)) {
+            throw PostgresStorageError(.badLocation, "operation_timeout \(operationTimeout) must be whole seconds from \(Self.operationTimeoutRange.lowerBound) to \(Self.operationTimeoutRange.upperBound)")
         }
         if let poolSize, !Self.poolSizeRange.contains(poolSize) {
-            throw PostgresStorageError(.badLocation, "pool_size \(poolSize) is out of range (1 to 500)")
+            throw PostgresStorageError(.badLocation, "pool_size \(poolSize) is out of range (\(Self.poolSizeRange.lowerBound) to \(Self.poolSizeRange.upperBound))")
         }
     }
 

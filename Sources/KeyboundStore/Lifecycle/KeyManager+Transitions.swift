@@ -128,7 +128,7 @@ extension KeyManager {
             try await session.setMetadata(Self.kekFingerprintName, sealer.kek.fingerprint)
         }
         // Made before the transaction opened (``PreparedKeys``), or, if the state moved since, here.
-        if let key = prepared?.take(issuerID: issuer.id, purpose: purpose, algorithm: algorithm, kekFingerprint: sealer.kek.fingerprint) {
+        if let key = prepared?.take(issuer: issuer, purpose: purpose, algorithm: algorithm, kekFingerprint: sealer.kek.fingerprint) {
             return KeyRecord(issuerID: issuer.id, keyID: key.keyID, algorithm: algorithm, purpose: purpose, state: .pending,
                              publicJWK: key.publicJWK, sealedPrivateKey: key.sealedPrivateKey,
                              kekFingerprint: key.kekFingerprint, createdAt: now)

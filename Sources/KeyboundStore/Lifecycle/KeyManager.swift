@@ -55,16 +55,14 @@ public struct KeyManager: Sendable {
             throw StoreError(.invalidIssuer, "a consumer realm's tenant id is generated, not configured")
         }
         try issuer.validate()
+        // The cheap refusals first, so that a create that cannot succeed makes no keys (the
+        // transaction checks again: another process may create the issuer in between).
+        try await read { session in try await Self.refuseTaken(issuer, existing: try await session.issuers()) }
         let manager = await preparing(KeyPurpose.allCases.map { (issuer, $0) })
         return try await manager.write { session in
             var issuer = issuer
-            if try await session.issuer(id: issuer.id) != nil {
-                throw StoreError(.issuerExists, "issuer '\(issuer.id)' already exists")
-            }
             let existing = try await session.issuers()
-            if let other = existing.first(where: { $0.url.isExactly(issuer.url) }) {
-                throw StoreError(.issuerExists, "issuer '\(other.id)' already has the URL '\(issuer.url)'")
-            }
+            try Self.refuseTaken(issuer, existing: existing)
             let taken = Set(existing.compactMap(\.tenantID).map(ExactString.init))
             if issuer.tenantID == nil { issuer.tenantID = IssuerRecord.generatedConsumerTenantID(taken: taken) }
             if let tenantID = issuer.tenantID, taken.contains(ExactString(tenantID)) {
@@ -74,6 +72,16 @@ public struct KeyManager: Sendable {
             try await session.insert(issuer)
             // Its first keys, or nothing: an issuer whose token cannot make them is not created.
             return try await manager.applyPlan(session, now: issuer.createdAt, actor: actor, deferring: false)
+        }
+    }
+
+    /// Refuses `issuer` when its id or URL (by exact bytes) is already one of `existing`'s.
+    private static func refuseTaken(_ issuer: IssuerRecord, existing: [IssuerRecord]) throws(StoreError) {
+        if existing.contains(where: { $0.id.isExactly(issuer.id) }) {
+            throw StoreError(.issuerExists, "issuer '\(issuer.id)' already exists")
+        }
+        if let other = existing.first(where: { $0.url.isExactly(issuer.url) }) {
+            throw StoreError(.issuerExists, "issuer '\(other.id)' already has the URL '\(issuer.url)'")
         }
     }
 

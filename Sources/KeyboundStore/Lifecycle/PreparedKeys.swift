@@ -17,6 +17,8 @@ final class PreparedKeys: Sendable {
     /// One generated key, sealed, ready for its record.
     struct Key: Sendable {
         let issuerID: String
+        /// The issuer URL the key is bound to (``Keybound/SigningKey/issuer``).
+        let issuerURL: String
         let purpose: KeyPurpose
         let algorithm: JWSAlgorithm
         let keyID: String
@@ -36,13 +38,13 @@ final class PreparedKeys: Sendable {
     /// How many keys are left untaken.
     var count: Int { keys.withLock { $0.count } }
 
-    /// Takes the key prepared for `issuerID` (by exact bytes), `purpose` and `algorithm`, sealed
-    /// under `kekFingerprint`; `nil` when there is none.
-    func take(issuerID: String, purpose: KeyPurpose, algorithm: JWSAlgorithm, kekFingerprint: String) -> Key? {
+    /// Takes the key prepared for `issuer` (its id and URL, by exact bytes), `purpose` and
+    /// `algorithm`, sealed under `kekFingerprint`; `nil` when there is none.
+    func take(issuer: IssuerRecord, purpose: KeyPurpose, algorithm: JWSAlgorithm, kekFingerprint: String) -> Key? {
         keys.withLock { keys in
             guard let index = keys.firstIndex(where: {
-                $0.issuerID.isExactly(issuerID) && $0.purpose == purpose && $0.algorithm == algorithm
-                    && $0.kekFingerprint.isExactly(kekFingerprint)
+                $0.issuerID.isExactly(issuer.id) && $0.issuerURL.isExactly(issuer.url) && $0.purpose == purpose
+                    && $0.algorithm == algorithm && $0.kekFingerprint.isExactly(kekFingerprint)
             }) else { return nil }
             return keys.remove(at: index)
         }
@@ -59,7 +61,7 @@ extension KeyManager {
             let algorithm = need.purpose.algorithm(of: need.issuer)
             guard let (key, privateJWK) = try? await KeyGeneration.generate(algorithm: algorithm, issuer: need.issuer.url),
                   let sealed = try? await sealer.seal(privateJWK: privateJWK, issuerID: need.issuer.id, keyID: key.keyID) else { continue }
-            made.append(PreparedKeys.Key(issuerID: need.issuer.id, purpose: need.purpose, algorithm: algorithm, keyID: key.keyID,
+            made.append(PreparedKeys.Key(issuerID: need.issuer.id, issuerURL: need.issuer.url, purpose: need.purpose, algorithm: algorithm, keyID: key.keyID,
                                          publicJWK: JSONWriter().string(.object(key.publicJWK.publicJSON)),
                                          sealedPrivateKey: sealed, kekFingerprint: sealer.kek.fingerprint))
         }

@@ -70,6 +70,23 @@ struct StorePreparedKeysTests {
         #expect(Set(events.map(\.keyID)).count == (try await manager.keys(issuerID: issuer.id)).count, "every key recorded once")
     }
 
+    @Test("a create refused for a taken id or URL makes no key at all")
+    func refusedCreateMakesNothing() async throws {
+        let fixture = try await StoreFixture(issuers: [StoreIssuers.tenant(algorithm: .rs256)])
+        defer { fixture.remove() }
+        let manager = try await KeyManager(store: MarkingKeyStore(base: try fixture.openStore()), kek: fixture.kek)
+        var sameURL = StoreIssuers.tenant("fabrikam", tenantID: "t-fabrikam", algorithm: .rs256)
+        sameURL.url = StoreIssuers.url("contoso")
+        for issuer in [StoreIssuers.tenant(tenantID: "t-other", algorithm: .rs256), sameURL] {
+            var error: StoreError?
+            let counted = try await Self.count {
+                do { try await manager.createIssuer(issuer) } catch let refused as StoreError { error = refused }
+            }
+            #expect(error?.code == .issuerExists, "\(issuer.id)")
+            #expect(counted.inside == 0 && counted.outside == 0, "\(issuer.id): \(counted)")
+        }
+    }
+
     @Test("the counting is real: a plan applied without preparing makes its keys inside the transaction")
     func fallbackIsInside() async throws {
         let fixture = try await StoreFixture()
@@ -84,12 +101,23 @@ struct StorePreparedKeysTests {
             }
         }
         #expect(counted.inside == KeyPurpose.allCases.count && counted.outside == 0, "\(counted)")
-        // A prepared key whose issuer, purpose or KEK does not match is not taken.
-        let prepared = await manager.preparing([(issuer, .accessToken)]).prepared
-        #expect(prepared?.take(issuerID: "contoso ", purpose: .accessToken, algorithm: .es256, kekFingerprint: fixture.kek.fingerprint) == nil)
-        #expect(prepared?.take(issuerID: issuer.id, purpose: .idToken, algorithm: .es256, kekFingerprint: fixture.kek.fingerprint) == nil)
-        #expect(prepared?.take(issuerID: issuer.id, purpose: .accessToken, algorithm: .es256, kekFingerprint: "other") == nil)
-        #expect(prepared?.take(issuerID: issuer.id, purpose: .accessToken, algorithm: .es256, kekFingerprint: fixture.kek.fingerprint) != nil)
+        // A prepared key whose issuer (id or URL, by exact bytes), purpose, algorithm or KEK does
+        // not match is not taken. "café" in NFD is the same String as in NFC to Swift's ==, not
+        // the same bytes.
+        let composed = StoreIssuers.tenant("caf\u{E9}", tenantID: "t-cafe")
+        var decomposed = composed
+        decomposed.id = "cafe\u{301}"
+        #expect(decomposed.id == composed.id, "Swift's == takes the two spellings for one")
+        let prepared = await manager.preparing([(composed, .accessToken)]).prepared
+        let kek = fixture.kek.fingerprint
+        #expect(prepared?.take(issuer: decomposed, purpose: .accessToken, algorithm: .es256, kekFingerprint: kek) == nil)
+        var moved = composed
+        moved.url += "/other"
+        #expect(prepared?.take(issuer: moved, purpose: .accessToken, algorithm: .es256, kekFingerprint: kek) == nil)
+        #expect(prepared?.take(issuer: composed, purpose: .idToken, algorithm: .es256, kekFingerprint: kek) == nil)
+        #expect(prepared?.take(issuer: composed, purpose: .accessToken, algorithm: .edDSA, kekFingerprint: kek) == nil)
+        #expect(prepared?.take(issuer: composed, purpose: .accessToken, algorithm: .es256, kekFingerprint: "other") == nil)
+        #expect(prepared?.take(issuer: composed, purpose: .accessToken, algorithm: .es256, kekFingerprint: kek) != nil)
         #expect(prepared?.count == 0, "taken once")
     }
 }

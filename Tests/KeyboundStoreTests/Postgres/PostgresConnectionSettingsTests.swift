@@ -62,7 +62,9 @@ struct PostgresConnectionSettingsTests {
         ("postgres://kb@127.0.0.1/identity?operation_timeout=601", "operation_timeout"),
         ("postgres://kb@127.0.0.1/identity?operation_timeout=2.5", "whole seconds"),
         ("postgres://kb@127.0.0.1/identity?operation_timeout=", "operation_timeout"),
-        ("postgres://kb@127.0.0.1/identity?pool_size=0", "pool_size"),
+        ("postgres://kb@127.0.0.1/identity?pool_size=4", "pool_size"),
+        ("postgres://kb@127.0.0.1/identity?pool_size=500&pool_size=5", "more than once"),
+        ("postgres://kb@127.0.0.1/identity?sslmode=disable&sslmode=verify-full", "more than once"),
         ("postgres://kb@127.0.0.1/identity?pool_size=501", "pool_size"),
         ("postgres://kb@127.0.0.1/identity?pool_size=ten", "whole number"),
         ("sqlite:/var/lib/keybound", "postgres://"),
@@ -93,6 +95,16 @@ struct PostgresConnectionSettingsTests {
         #expect(try PostgresBackend(settings: plain, environment: environment, logger: logger).operationDeadline == .seconds(5))
         #expect(try PostgresBackend(settings: slow, environment: environment, logger: logger, operationDeadline: .seconds(2)).operationDeadline
                 == .seconds(2), "a caller's own deadline wins over the URL's")
+    }
+
+    @Test("a deadline given in code must be whole seconds in range, as the URL's is")
+    func programmaticTimeout() {
+        for timeout in [Duration.milliseconds(1_500), .seconds(0), .seconds(601)] {
+            let error = #expect(throws: PostgresStorageError.self) {
+                try PostgresConnectionSettings(host: "127.0.0.1", username: "kb", database: "identity", operationTimeout: timeout)
+            }
+            #expect(error?.message.contains("whole seconds") == true, "\(timeout)")
+        }
     }
 
     @Test("pool_size sets a server's pool (20 without it); a tool's own small pool wins; the logged form keeps it")
