@@ -83,27 +83,30 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible, CustomReflecta
 
     /// Reads the key file at `url`. Refuses a file readable or writable by anyone but its owner.
     public static func load(from url: URL) throws(AuditError) -> AuditSigningKey {
-        var status = stat()
-        guard stat(url.path, &status) == 0 else {
-            throw AuditError(.signingKey, "cannot read the audit signing key file '\(url.path)': \(String(cString: strerror(errno)))")
-        }
-        guard status.st_mode & 0o077 == 0 else {
-            throw AuditError(.signingKey, "the audit signing key file '\(url.path)' has mode \(String(status.st_mode & 0o777, radix: 8)); it must be 0600")
-        }
         // Read and parsed on a secret worker: the file's text and the decoded seed stay off the
         // threads whose memory a dump keeps.
-        return try SecretWorkers.shared.runBlocking { () throws(AuditError) -> AuditSigningKey in
+        try SecretWorkers.shared.runBlocking { () throws(AuditError) -> AuditSigningKey in
             try Self.parse(file: url)
         }
     }
 
-    /// The key in the private JWK file at `url` (already checked to be owner-only).
+    /// The key in the private JWK file at `url`, which only its owner may read or write.
     private static func parse(file url: URL) throws(AuditError) -> AuditSigningKey {
-        guard var data = FileManager.default.contents(atPath: url.path), data.count <= 4_096 else {
-            throw AuditError(.signingKey, "cannot read the audit signing key file '\(url.path)'")
+        var data: [UInt8]
+        do {
+            data = try BoundedFileReader.ownerOnlyContents(ofFile: url.path, limit: 4_096)
+        } catch {
+            switch error {
+            case .missing(let reason), .unreadable(let reason):
+                throw AuditError(.signingKey, "cannot read the audit signing key file '\(url.path)': \(reason)")
+            case .readableByOthers(let mode):
+                throw AuditError(.signingKey, "the audit signing key file '\(url.path)' has mode \(String(mode, radix: 8)); it must be 0600")
+            case .notRegularFile, .tooLarge:
+                throw AuditError(.signingKey, "the audit signing key file '\(url.path)' is not a small regular file")
+            }
         }
         // Errors below never quote the file: it holds the private key.
-        guard let object = try? StrictJSONParser.parseObject(Array(data)),
+        guard let object = try? StrictJSONParser.parseObject(data),
               object["kty"]?.stringValue == "OKP", object["crv"]?.stringValue == "Ed25519",
               let d = object["d"]?.stringValue.flatMap(Base64URL.decode), d.count == 32,
               let privateKey = try? Curve25519.Signing.PrivateKey(rawRepresentation: d) else {

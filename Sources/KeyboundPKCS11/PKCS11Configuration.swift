@@ -1,4 +1,5 @@
 import Foundation
+import Keybound
 
 /// Where Keybound finds its PKCS#11 token: the module, the token's label, the PIN's source and
 /// how many sessions sign at once.
@@ -53,15 +54,17 @@ public struct PKCS11Configuration: Sendable, Equatable {
             }
             bytes = Array(value.utf8)
         case .file(let path):
-            var info = stat()
-            guard stat(path, &info) == 0 else { throw PKCS11Error(.pin, "the PKCS#11 PIN file '\(path)' does not exist") }
-            guard info.st_mode & 0o077 == 0 else {
-                throw PKCS11Error(.pin, "the PKCS#11 PIN file '\(path)' may be read by others: chmod 600 it")
+            do {
+                bytes = try BoundedFileReader.ownerOnlyContents(ofFile: path, limit: 4_096)
+            } catch {
+                switch error {
+                case .missing: throw PKCS11Error(.pin, "the PKCS#11 PIN file '\(path)' does not exist")
+                case .readableByOthers: throw PKCS11Error(.pin, "the PKCS#11 PIN file '\(path)' may be read by others: chmod 600 it")
+                case .notRegularFile: throw PKCS11Error(.pin, "the PKCS#11 PIN file '\(path)' is not a regular file")
+                case .tooLarge: throw PKCS11Error(.pin, "the PKCS#11 PIN file '\(path)' is larger than 4 KiB")
+                case .unreadable(let reason): throw PKCS11Error(.pin, "cannot read the PKCS#11 PIN file '\(path)': \(reason)")
+                }
             }
-            guard info.st_size <= 4096, let data = FileManager.default.contents(atPath: path) else {
-                throw PKCS11Error(.pin, "cannot read the PKCS#11 PIN file '\(path)'")
-            }
-            bytes = Array(data)
             if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
             if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
         }

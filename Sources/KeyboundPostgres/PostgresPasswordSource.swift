@@ -1,4 +1,5 @@
 import Foundation
+import Keybound
 
 /// Where a node finds its database password: never the command line or the URL.
 ///
@@ -72,17 +73,25 @@ package enum PostgresPasswordSource {
     }
 
     private static func read(_ path: String, what: String) throws(PostgresStorageError) -> String {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw PostgresStorageError(.passwordFile, "cannot read the password file '\(path)' (\(what)): it does not exist")
+        let bytes: [UInt8]
+        do {
+            bytes = try BoundedFileReader.ownerOnlyContents(ofFile: path, limit: 65_536)
+        } catch {
+            switch error {
+            case .missing:
+                throw PostgresStorageError(.passwordFile, "cannot read the password file '\(path)' (\(what)): it does not exist")
+            case .readableByOthers:
+                throw PostgresStorageError(.passwordFile, "the password file '\(path)' (\(what)) may be read by others: chmod 600 it")
+            case .notRegularFile:
+                throw PostgresStorageError(.passwordFile, "the password file '\(path)' (\(what)) is not a regular file")
+            case .tooLarge:
+                throw PostgresStorageError(.passwordFile, "the password file '\(path)' (\(what)) is larger than 64 KiB")
+            case .unreadable(let reason):
+                throw PostgresStorageError(.passwordFile, "cannot read the password file '\(path)' (\(what)): \(reason)")
+            }
         }
-        guard info.st_mode & 0o077 == 0 else {
-            throw PostgresStorageError(.passwordFile,
-                "the password file '\(path)' (\(what)) may be read by others: chmod 600 it")
-        }
-        guard info.st_size <= 65_536, let data = FileManager.default.contents(atPath: path),
-              let text = String(data: data, encoding: .utf8) else {
-            throw PostgresStorageError(.passwordFile, "cannot read the password file '\(path)' (\(what))")
+        guard let text = String(bytes: bytes, encoding: .utf8) else {
+            throw PostgresStorageError(.passwordFile, "the password file '\(path)' (\(what)) is not UTF-8 text")
         }
         return text
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Keybound
 import KeyboundStore
 import Yams
 

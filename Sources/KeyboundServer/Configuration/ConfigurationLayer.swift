@@ -1,4 +1,5 @@
 import Foundation
+import Keybound
 import KeyboundStore
 
 /// The settings one source (the config file, or the environment) sets, each checked on its own.

@@ -1,4 +1,5 @@
 import Foundation
+import Keybound
 
 /// Reads `signin.csrf_secret_file`: a file holding the secret the sign-in CSRF tokens are derived
 /// from, so that several nodes behind one public URL accept each other's forms. The secret is never
