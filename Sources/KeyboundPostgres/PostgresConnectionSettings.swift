@@ -108,13 +108,14 @@ package struct PostgresConnectionSettings: Sendable, Equatable, CustomStringConv
                 }
                 rootCertificatePath = path
             case "operation_timeout":
-                guard let seconds = item.value.flatMap({ Int($0) }), Self.operationTimeoutRange.contains(seconds) else {
+                // The range is checked with the rest, in validate().
+                guard let seconds = item.value.flatMap({ Int($0) }) else {
                     throw PostgresStorageError(.badLocation,
                         "operation_timeout '\(item.value ?? "")' must be whole seconds from \(Self.operationTimeoutRange.lowerBound) to \(Self.operationTimeoutRange.upperBound)")
                 }
                 operationTimeout = .seconds(seconds)
             case "pool_size":
-                guard let size = item.value.flatMap({ Int($0) }), Self.poolSizeRange.contains(size) else {
+                guard let size = item.value.flatMap({ Int($0) }) else {
                     throw PostgresStorageError(.badLocation,
                         "pool_size '\(item.value ?? "")' must be a whole number from \(Self.poolSizeRange.lowerBound) to \(Self.poolSizeRange.upperBound)")
                 }

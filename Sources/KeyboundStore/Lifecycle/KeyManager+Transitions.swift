@@ -128,16 +128,15 @@ extension KeyManager {
             try await session.setMetadata(Self.kekFingerprintName, sealer.kek.fingerprint)
         }
         // Made before the transaction opened (``PreparedKeys``), or, if the state moved since, here.
-        if let key = prepared?.take(issuer: issuer, purpose: purpose, algorithm: algorithm, kekFingerprint: sealer.kek.fingerprint) {
-            return KeyRecord(issuerID: issuer.id, keyID: key.keyID, algorithm: algorithm, purpose: purpose, state: .pending,
-                             publicJWK: key.publicJWK, sealedPrivateKey: key.sealedPrivateKey,
-                             kekFingerprint: key.kekFingerprint, createdAt: now)
+        let key: PreparedKeys.Key
+        if let ready = prepared?.take(issuer: issuer, purpose: purpose, algorithm: algorithm, kekFingerprint: sealer.kek.fingerprint) {
+            key = ready
+        } else {
+            key = try await makeSoftwareKey(issuer, purpose: purpose)
         }
-        let (key, privateJWK) = try await KeyGeneration.generate(algorithm: algorithm, issuer: issuer.url)
-        let sealed = try await sealer.seal(privateJWK: privateJWK, issuerID: issuer.id, keyID: key.keyID)
         return KeyRecord(issuerID: issuer.id, keyID: key.keyID, algorithm: algorithm, purpose: purpose, state: .pending,
-                         publicJWK: JSONWriter().string(.object(key.publicJWK.publicJSON)), sealedPrivateKey: sealed,
-                         kekFingerprint: sealer.kek.fingerprint, createdAt: now)
+                         publicJWK: key.publicJWK, sealedPrivateKey: key.sealedPrivateKey,
+                         kekFingerprint: key.kekFingerprint, createdAt: now)
     }
 
     /// Per (issuer, purpose) that has keys: exactly one active key (at most one for an issuer in

@@ -58,16 +58,24 @@ extension KeyManager {
     func preparing(_ needs: [(issuer: IssuerRecord, purpose: KeyPurpose)]) async -> KeyManager {
         var made: [PreparedKeys.Key] = []
         for need in needs where need.issuer.custody == .software {
-            let algorithm = need.purpose.algorithm(of: need.issuer)
-            guard let (key, privateJWK) = try? await KeyGeneration.generate(algorithm: algorithm, issuer: need.issuer.url),
-                  let sealed = try? await sealer.seal(privateJWK: privateJWK, issuerID: need.issuer.id, keyID: key.keyID) else { continue }
-            made.append(PreparedKeys.Key(issuerID: need.issuer.id, issuerURL: need.issuer.url, purpose: need.purpose, algorithm: algorithm, keyID: key.keyID,
-                                         publicJWK: JSONWriter().string(.object(key.publicJWK.publicJSON)),
-                                         sealedPrivateKey: sealed, kekFingerprint: sealer.kek.fingerprint))
+            guard let key = try? await makeSoftwareKey(need.issuer, purpose: need.purpose) else { continue }
+            made.append(key)
         }
         var manager = self
         manager.prepared = PreparedKeys(made)
         return manager
+    }
+
+    /// A new software key of `purpose` for `issuer`, generated and sealed under this manager's KEK
+    /// (bound to the issuer's id and the key's kid): before a transaction (``preparing(_:)``) or
+    /// inside it, when nothing prepared fits.
+    func makeSoftwareKey(_ issuer: IssuerRecord, purpose: KeyPurpose) async throws -> PreparedKeys.Key {
+        let algorithm = purpose.algorithm(of: issuer)
+        let (key, privateJWK) = try await KeyGeneration.generate(algorithm: algorithm, issuer: issuer.url)
+        let sealed = try await sealer.seal(privateJWK: privateJWK, issuerID: issuer.id, keyID: key.keyID)
+        return PreparedKeys.Key(issuerID: issuer.id, issuerURL: issuer.url, purpose: purpose, algorithm: algorithm, keyID: key.keyID,
+                                publicJWK: JSONWriter().string(.object(key.publicJWK.publicJSON)),
+                                sealedPrivateKey: sealed, kekFingerprint: sealer.kek.fingerprint)
     }
 
     /// The (issuer, purpose) pairs for which the rotation engine's plan at `now` makes a key.
