@@ -1,6 +1,9 @@
 import CKeyboundPKCS11
 import Keybound
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A failed `C_*` call: the function's name and the `CKR_` value it returned.
 struct PKCS11CallError: Error, Sendable {
@@ -18,6 +21,28 @@ struct PKCS11CallError: Error, Sendable {
     /// Whether the value says an object handle no longer names an object (destroyed elsewhere).
     var isStaleHandle: Bool {
         value == CK_RV(CKR_OBJECT_HANDLE_INVALID) || value == CK_RV(CKR_KEY_HANDLE_INVALID)
+    }
+
+    /// Pauses before a refused generation's second and third attempts: SoftHSM2's refusals come
+    /// from concurrent generations writing its token files, so trying again at once can meet the
+    /// same one.
+    static let generationRetryPauses: [Duration] = [.milliseconds(20), .milliseconds(150)]
+
+    /// Runs a key generation, and again (up to three attempts, after the pauses above) while the
+    /// token refuses it outright: SoftHSM2 now and then refuses one of several concurrent
+    /// generations with `CKR_GENERAL_ERROR`. A refused call made nothing; after the token went away
+    /// nothing is retried, since the call may have made the key before it did, and a retry would
+    /// make a second. Runs on a PKCS#11 pool thread, which the pauses hold.
+    static func retryingRefusedGeneration<T>(_ generate: () throws(PKCS11CallError) -> T) throws(PKCS11CallError) -> T {
+        for pause in generationRetryPauses {
+            do {
+                return try generate()
+            } catch where !error.isTokenGone {
+                let (seconds, attoseconds) = pause.components
+                usleep(useconds_t(seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
+            }
+        }
+        return try generate()
     }
 
     /// `C_Sign returned CKR_DEVICE_REMOVED (0x32)`.

@@ -30,7 +30,9 @@ extension PKCS11Token {
         let finished = template
         let created = try await run(retrying: false) { module, session, _ throws(PKCS11CallError) -> Bool in
             guard try module.findObjects(session, Self.template(class: CKO_SECRET_KEY, objectID: objectID)).isEmpty else { return false }
-            _ = try module.generateKey(session, mechanism: CK_MECHANISM_TYPE(CKM_AES_KEY_GEN), template: finished)
+            _ = try PKCS11CallError.retryingRefusedGeneration { () throws(PKCS11CallError) in
+                try module.generateKey(session, mechanism: CK_MECHANISM_TYPE(CKM_AES_KEY_GEN), template: finished)
+            }
             return true
         }
         guard created else { throw PKCS11Error(.configuration, "the token already holds a key-encryption key labelled '\(label)'") }

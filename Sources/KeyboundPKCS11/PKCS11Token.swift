@@ -96,17 +96,11 @@ public final class PKCS11Token: Sendable {
         privateTemplate.add(CK_ATTRIBUTE_TYPE(CKA_LABEL), bytes: label)
         let (publicTemplateDone, privateTemplateDone) = (publicTemplate, privateTemplate)
 
-        // Not retried after the token went away (it may have made the pair before it did, and a
-        // retry would make a second); a call the token refused outright made nothing, and is
-        // tried once more (SoftHSM2 now and then refuses one of several concurrent generations).
+        // Not reconnected and retried after the token went away; see retryingRefusedGeneration.
         let generated = try await run(retrying: false) { module, session, _ throws(PKCS11CallError) in
-            let pair: (CK_OBJECT_HANDLE, CK_OBJECT_HANDLE)
-            do throws(PKCS11CallError) {
-                pair = try module.generateKeyPair(session, mechanism: spec.mechanism, publicTemplate: publicTemplateDone, privateTemplate: privateTemplateDone)
-            } catch where !error.isTokenGone {
-                pair = try module.generateKeyPair(session, mechanism: spec.mechanism, publicTemplate: publicTemplateDone, privateTemplate: privateTemplateDone)
+            let (publicObject, privateObject) = try PKCS11CallError.retryingRefusedGeneration { () throws(PKCS11CallError) in
+                try module.generateKeyPair(session, mechanism: spec.mechanism, publicTemplate: publicTemplateDone, privateTemplate: privateTemplateDone)
             }
-            let (publicObject, privateObject) = pair
             return GeneratedPair(publicObject: publicObject, privateObject: privateObject,
                                  members: Result { () throws(PKCS11Error) in
                                      try PKCS11KeySpec.publicMembers(algorithm) { type throws(PKCS11CallError) in try module.attribute(session, publicObject, type) }
