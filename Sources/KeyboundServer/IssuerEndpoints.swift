@@ -86,7 +86,7 @@ struct IssuerEndpoints: Sendable {
             "authorization_response_iss_parameter_supported": .bool(true),
             // A tenant is (issuer, tid): validators bind this issuer to exactly this tid.
             "tenant_id": .string(context.tenantID(of: issuer)),
-            "tenant_kind": .string(issuer.kind == .tenant ? "tenant" : "consumer"),
+            "tenant_kind": .string(issuer.kind == .consumer ? "consumer" : "tenant"),
             "max_token_lifetime": .number(issuer.maximumTokenLifetime.rounded(.down)),
             "claims_parameter_supported": .bool(false),
             "request_parameter_supported": .bool(false),

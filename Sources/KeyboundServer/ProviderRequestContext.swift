@@ -12,6 +12,8 @@ public struct ProviderRequestContext: RequestContext, RemoteAddressRequestContex
     public let remoteAddress: SocketAddress?
     /// The issuer named by the path, set once by ``IssuerResolution`` on the issuer's route group.
     var resolvedIssuer: IssuerRecord?
+    /// Who is calling the admin API, set once by ``AdminAuthentication`` on the `/admin` group.
+    var adminCaller: AdminCaller?
 
     /// The context of a new request.
     public init(source: ApplicationRequestContextSource) {

@@ -21,7 +21,7 @@ struct IssuerCreateCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "Short name: a-z, 0-9 and '-'.") var id: String
     @Option(help: "The issuer URL (the tokens' iss).") var url: String
-    @Option(help: "consumer or tenant.") var kind: IssuerRecord.Kind
+    @Option(help: "consumer, tenant, or operator (the one issuer of this store's operators, whose users may hold Console.Operator).") var kind: IssuerRecord.Kind
     @Option(name: .customLong("tenant-id"), help: "The tenant id (tid) of a tenant issuer (a consumer realm's is generated).") var tenantID: String?
     @Option(help: "Signing algorithm.") var alg: JWSAlgorithm = .es256
     @Option(name: .customLong("rotation-period"), help: "e.g. 30d.") var rotationPeriod = "30d"

@@ -21,9 +21,13 @@ struct UserCreateCommand: AsyncParsableCommand {
     @Option(help: "The display name (default: the username).") var name: String?
     @Option(help: "The e-mail address.") var email: String?
     @Option(name: .customLong("bcrypt-cost"), help: "bcrypt cost (10-16, default 12).") var cost: Int = 12
+    @Option(name: .customLong("role"), help: ArgumentHelp(
+        "A role to hold (repeat for several): '<audience>/<role>' of a resource of the issuer, or the console's Console.Operator (operator issuer) or Console.TenantAdmin (tenant issuer).",
+        valueName: "role")) var roles: [String] = []
 
     func run() async throws {
         guard (10...16).contains(cost) else { throw CLIError("--bcrypt-cost must be between 10 and 16") }
+        let roles = roles.map(Self.qualified)
         let input = FileHandle.standardInput.readDataToEndOfFile()
         let password = String(decoding: input, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
         let directory = try await store.openDirectory()
@@ -33,9 +37,17 @@ struct UserCreateCommand: AsyncParsableCommand {
         }
         let hash = PasswordHasher.hash(password, cost: UInt8(cost))
         let user = try await storeCall { () async throws(StoreError) in
-            try await directory.createUser(username: username, passwordHash: hash, name: displayName, email: email, issuerID: issuer, now: store.now)
+            try await directory.createUser(username: username, passwordHash: hash, name: displayName, email: email, roles: roles,
+                                           issuerID: issuer, now: store.now)
         }
         store.emit(StoreJSON.json(user), text: "created user \(user.username) of \(user.issuerID) (sub \(user.subject))")
+    }
+}
+
+extension UserCreateCommand {
+    /// `Console.Operator` and `Console.TenantAdmin` as `keybound://console/<role>`; any other role as given.
+    static func qualified(_ role: String) -> String {
+        [ConsoleResource.operatorRole, ConsoleResource.tenantAdminRole].containsExactly(role) ? "\(ConsoleResource.audience)/\(role)" : role
     }
 }
 

@@ -22,96 +22,104 @@ struct AdminEndpoints: Sendable {
 
     func register(on router: Router<ProviderRequestContext>) {
         // Every route, the catch-all included, is in one group behind one authentication middleware.
-        let router = router.group("admin").add(middleware: AdminAuthentication<ProviderRequestContext>(
-            token: context.configuration.adminToken))
+        let router = router.group("admin").add(middleware: AdminAuthentication(token: context.configuration.adminToken, context: context))
         let issuers = AdminIssuers(context: context)
         let clients = AdminClients(context: context)
         let users = AdminUsers(context: context)
 
-        route(router, .get, "issuers") { _, _ in try await issuers.list() }
-        route(router, .post, "issuers") { request, route in try await issuers.create(request, route: route) }
-        route(router, .get, "issuers/:issuer") { _, route in try await issuers.show(try route.issuer()) }
-        route(router, .get, "issuers/:issuer/keys") { _, route in try await issuers.keys(try route.issuer()) }
-        route(router, .post, "issuers/:issuer/keys/rotate") { request, route in
+        route(router, .get, "issuers", .operatorOnly) { _, _ in try await issuers.list() }
+        route(router, .post, "issuers", .operatorOnly) { request, route in try await issuers.create(request, route: route) }
+        route(router, .get, "issuers/:issuer", .readIssuer) { _, route in try await issuers.show(try route.issuer()) }
+        route(router, .get, "issuers/:issuer/keys", .readIssuer) { _, route in try await issuers.keys(try route.issuer()) }
+        route(router, .post, "issuers/:issuer/keys/rotate", .rotateKeys) { request, route in
             try await issuers.rotate(request, issuerID: try route.issuer(), route: route)
         }
-        route(router, .post, "issuers/:issuer/keys/:kid/revoke") { request, route in
+        route(router, .post, "issuers/:issuer/keys/:kid/revoke", .operatorOnly) { request, route in
             try await issuers.revoke(request, issuerID: try route.issuer(), keyID: try route.decoded("kid"), route: route)
         }
 
-        route(router, .get, "issuers/:issuer/clients") { _, route in try await clients.list(issuerID: try route.issuer()) }
-        route(router, .post, "issuers/:issuer/clients") { request, route in
+        route(router, .get, "issuers/:issuer/clients", .readIssuer) { _, route in try await clients.list(issuerID: try route.issuer()) }
+        route(router, .post, "issuers/:issuer/clients", .manageDirectory) { request, route in
             try await clients.create(request, issuerID: try route.issuer(), route: route)
         }
-        route(router, .get, "issuers/:issuer/clients/:client") { _, route in
+        route(router, .get, "issuers/:issuer/clients/:client", .readIssuer) { _, route in
             try await clients.show(issuerID: try route.issuer(), clientID: try route.decoded("client"))
         }
-        route(router, .post, "issuers/:issuer/clients/:client/secret") { request, route in
+        route(router, .post, "issuers/:issuer/clients/:client/secret", .manageDirectory) { request, route in
             try await clients.rotateSecret(request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
         }
-        route(router, .post, "issuers/:issuer/clients/:client/disable") { request, route in
+        route(router, .post, "issuers/:issuer/clients/:client/disable", .manageDirectory) { request, route in
             try await clients.setDisabled(true, request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
         }
-        route(router, .post, "issuers/:issuer/clients/:client/enable") { request, route in
+        route(router, .post, "issuers/:issuer/clients/:client/enable", .manageDirectory) { request, route in
             try await clients.setDisabled(false, request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
         }
-        route(router, .post, "issuers/:issuer/clients/:client/roles") { request, route in
+        route(router, .post, "issuers/:issuer/clients/:client/roles", .manageDirectory) { request, route in
             try await clients.grantRoles(request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
         }
 
         let resources = AdminResources(context: context)
-        route(router, .get, "issuers/:issuer/resources") { _, route in try await resources.list(issuerID: try route.issuer()) }
-        route(router, .post, "issuers/:issuer/resources/roles") { request, route in
+        route(router, .get, "issuers/:issuer/resources", .readIssuer) { _, route in try await resources.list(issuerID: try route.issuer()) }
+        route(router, .post, "issuers/:issuer/resources/roles", .operatorOnly) { request, route in
             try await resources.addRole(request, issuerID: try route.issuer(), route: route)
         }
 
-        route(router, .post, "issuers/:issuer/resources") { request, route in
+        route(router, .post, "issuers/:issuer/resources", .operatorOnly) { request, route in
             try await resources.upsert(request, issuerID: try route.issuer(), route: route)
         }
-        route(router, .get, "issuers/:issuer/resources/:audience") { _, route in
+        route(router, .get, "issuers/:issuer/resources/:audience", .readIssuer) { _, route in
             try await resources.show(issuerID: try route.issuer(), audience: try route.decoded("audience"))
         }
-        route(router, .post, "issuers/:issuer/resources/:audience/server-clients") { request, route in
+        route(router, .post, "issuers/:issuer/resources/:audience/server-clients", .manageDirectory) { request, route in
             try await resources.setServerClients(request, issuerID: try route.issuer(), audience: try route.decoded("audience"), route: route)
         }
 
-        route(router, .get, "issuers/:issuer/users") { _, route in try await users.list(issuerID: try route.issuer()) }
-        route(router, .post, "issuers/:issuer/users") { request, route in
+        route(router, .get, "issuers/:issuer/users", .readIssuer) { _, route in try await users.list(issuerID: try route.issuer()) }
+        route(router, .post, "issuers/:issuer/users", .manageDirectory) { request, route in
             try await users.create(request, issuerID: try route.issuer(), route: route)
         }
-        route(router, .get, "issuers/:issuer/users/:username") { _, route in
+        route(router, .get, "issuers/:issuer/users/:username", .readIssuer) { _, route in
             try await users.show(issuerID: try route.issuer(), username: try route.decoded("username"))
         }
-        route(router, .post, "issuers/:issuer/users/:username/disable") { request, route in
+        route(router, .post, "issuers/:issuer/users/:username/roles", .manageDirectory) { request, route in
+            try await users.setRoles(request, issuerID: try route.issuer(), username: try route.decoded("username"), route: route)
+        }
+        route(router, .post, "issuers/:issuer/users/:username/disable", .manageDirectory) { request, route in
             try await users.setDisabled(true, request, issuerID: try route.issuer(), username: try route.decoded("username"), route: route)
         }
-        route(router, .post, "issuers/:issuer/users/:username/enable") { request, route in
+        route(router, .post, "issuers/:issuer/users/:username/enable", .manageDirectory) { request, route in
             try await users.setDisabled(false, request, issuerID: try route.issuer(), username: try route.decoded("username"), route: route)
         }
 
-        route(router, .get, "events") { request, _ in try await issuers.events(request) }
+        route(router, .get, "events", .operatorOnly) { request, _ in try await issuers.events(request) }
         for extensionRoute in extensions {
-            route(router, extensionRoute.method, extensionRoute.path, extensionRoute.handler)
+            route(router, extensionRoute.method, extensionRoute.path, .operatorOnly, extensionRoute.handler)
         }
         let alerts = AdminAlerts(context: context)
-        route(router, .get, "alerts") { request, _ in try await alerts.list(request) }
-        route(router, .get, "alerts/stream") { request, _ in try await alerts.stream(request) }
+        route(router, .get, "alerts", .operatorOnly) { request, _ in try await alerts.list(request) }
+        route(router, .get, "alerts/stream", .operatorOnly) { request, _ in try await alerts.stream(request) }
 
         // Anything else under /admin: the same disabled / unauthorized answers first, then 404.
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
-            route(router, method, "**") { request, _ in
+            route(router, method, "**", .anyone) { request, _ in
                 throw OAuthError.notFound("no admin route \(request.method.rawValue) \(request.uri.path)")
             }
         }
-        route(router, .get, "") { _, _ in throw OAuthError.notFound("the admin API's routes are under /admin/issuers and /admin/events") }
+        route(router, .get, "", .anyone) { _, _ in throw OAuthError.notFound("the admin API's routes are under /admin/issuers and /admin/events") }
     }
 
     /// Registers `handler` at `path` under `/admin/` (behind the group's ``AdminAuthentication``),
-    /// with the store error mapping.
+    /// open to the callers `permission` admits on the issuer in the path, with the store error mapping.
     private func route(_ router: RouterGroup<ProviderRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
-                       _ handler: @escaping @Sendable (Request, AdminRoute) async throws -> Response) {
+                       _ permission: AdminPermission, _ handler: @escaping @Sendable (Request, AdminRoute) async throws -> Response) {
         router.on(path, method: method) { request, routeContext -> Response in
-            let route = AdminRoute(parameters: routeContext.parameters, logger: routeContext.logger)
+            guard let caller = routeContext.adminCaller else { throw OAuthError.serverError("the admin route has no authenticated caller") }
+            let issuerID = routeContext.parameters.get("issuer").map { $0.removingPercentEncoding ?? $0 }
+            guard caller.may(permission, issuerID: issuerID) else {
+                throw OAuthError.bearer(.forbidden, "insufficient_scope", issuerID.map { "a tenant admin may do this only on its own issuer, not on '\($0)'" }
+                    ?? "only an operator may do this")
+            }
+            let route = AdminRoute(parameters: routeContext.parameters, logger: routeContext.logger, caller: caller)
             do {
                 return try await handler(request, route)
             } catch let error as StoreError {
@@ -187,6 +195,8 @@ package struct AdminExtensionRoute: Sendable {
 package struct AdminRoute: Sendable {
     let parameters: Parameters
     package let logger: Logger
+    /// Who is calling, as ``AdminAuthentication`` found.
+    package let caller: AdminCaller
 
     /// A path parameter, percent-decoded.
     func decoded(_ name: String) throws -> String {
@@ -203,7 +213,7 @@ package struct AdminRoute: Sendable {
     /// Records an admin change in the log (never a secret).
     package func audit(_ message: String, _ metadata: Logger.Metadata = [:]) {
         var metadata = metadata
-        metadata["actor"] = "\(AdminEndpoints.actor)"
+        metadata["actor"] = "\(caller.actor)"
         logger.notice("admin: \(message)", metadata: metadata)
     }
 }

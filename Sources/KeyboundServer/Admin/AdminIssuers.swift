@@ -40,8 +40,10 @@ struct AdminIssuers: Sendable {
             throw OAuthError.invalidRequest("the issuer id '\(id)' is reserved for the server's own routes")
         }
         let kindText = try body.requiredString("kind")
-        guard let kind = IssuerRecord.Kind.allCases.first(where: { $0.rawValue.isExactly(kindText) }) else {
-            throw OAuthError.invalidRequest("'kind' must be 'consumer' or 'tenant', not '\(AdminBody.shown(kindText))'")
+        guard let kind = IssuerRecord.Kind.allCases.first(where: { $0.rawValue.isExactly(kindText) }), kind != .operator else {
+            throw OAuthError.invalidRequest(kindText.isExactly(IssuerRecord.Kind.operator.rawValue)
+                ? "the operator issuer is made once per store, with 'keybound issuer create --kind operator', not through the API"
+                : "'kind' must be 'consumer' or 'tenant', not '\(AdminBody.shown(kindText))'")
         }
         let tenantID = try body.string("tenant_id")
         switch (kind, tenantID) {
@@ -52,7 +54,7 @@ struct AdminIssuers: Sendable {
                 (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
                     || byte == 0x2E || byte == 0x5F || byte == 0x2D
             }, shape: "1-128 characters of A-Z, a-z, 0-9, '.', '_' and '-'")
-        case (.consumer, nil): break
+        case (.consumer, nil), (.operator, _): break
         }
         var algorithm = JWSAlgorithm.es256
         if let name = try body.string("algorithm") {
@@ -84,7 +86,7 @@ struct AdminIssuers: Sendable {
             id: id, url: context.configuration.issuerURL(id), kind: kind, tenantID: tenantID, algorithm: algorithm,
             rotationPeriod: rotationPeriod, publishLeadTime: publishLeadTime, maximumTokenLifetime: maximumTokenLifetime,
             maximumKeyAge: maximumKeyAge, createdAt: context.now(), custody: custody)
-        let transitions = try await context.manager.createIssuer(issuer, actor: AdminEndpoints.actor)
+        let transitions = try await context.manager.createIssuer(issuer, actor: route.caller.actor)
         let created = try await context.manager.issuer(id: issuer.id)
         try await context.store.upsert(DevelopmentBootstrap.mailResource(for: created))
         context.keys.invalidate()
@@ -137,7 +139,7 @@ struct AdminIssuers: Sendable {
         let body = try await AdminBody.read(request, allowed: ["reason"])
         let reason = try body.string("reason")
         if let reason { try AdminBody.checkLine(reason, "reason", limit: 500) }
-        let transitions = try await context.manager.rotate(issuerID: issuerID, now: context.now(), actor: AdminEndpoints.actor)
+        let transitions = try await context.manager.rotate(issuerID: issuerID, now: context.now(), actor: route.caller.actor)
         context.keys.invalidate()
         route.audit("rotation requested", ["issuer": "\(issuerID)", "reason": "\(reason ?? "")"])
         var object = try await renderKeys(issuerID)
@@ -155,7 +157,7 @@ struct AdminIssuers: Sendable {
             throw OAuthError.invalidRequest("the member 'reason' must not be blank")
         }
         let now = context.now()
-        let key = try await context.manager.revoke(issuerID: issuerID, keyID: keyID, reason: reason, actor: AdminEndpoints.actor, now: now)
+        let key = try await context.manager.revoke(issuerID: issuerID, keyID: keyID, reason: reason, actor: route.caller.actor, now: now)
         context.keys.invalidate()
         route.audit("key revoked", ["issuer": "\(issuerID)", "kid": "\(keyID)", "reason": "\(reason)"])
         return AdminResponse.make(StoreJSON.json(key, now: now))

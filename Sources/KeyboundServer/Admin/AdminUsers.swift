@@ -24,12 +24,14 @@ struct AdminUsers: Sendable {
 
     /// `POST /admin/issuers/{id}/users`
     func create(_ request: Request, issuerID: String, route: AdminRoute) async throws -> Response {
-        let body = try await AdminBody.read(request, allowed: ["username", "password", "name", "email"])
+        let body = try await AdminBody.read(request, allowed: ["username", "password", "name", "email", "roles"])
         let issuer = try await context.manager.issuer(id: issuerID)
         let username = try body.requiredString("username")
         let password = try body.requiredString("password")
         let name = try body.string("name") ?? username
         let email = try body.string("email")
+        let roles = try body.strings("roles") ?? []
+        try UserRoles.check(roles, issuer: issuer, resources: try await context.store.resources(issuerID: issuer.id))
         try DirectoryAdministration.checkNewUser(username: username, password: password, name: name, email: email)
         if try await context.store.user(issuerID: issuer.id, username: username) != nil {
             throw OAuthError(status: .conflict, error: "conflict", description: "issuer '\(issuer.id)' already has a user '\(AdminBody.shown(username))'")
@@ -41,11 +43,25 @@ struct AdminUsers: Sendable {
         } catch {
             throw OAuthError.passwordHashingBusy(retryAfter: error.retryAfter)
         }
-        let user = try await directory.createUser(username: username, passwordHash: hash, name: name, email: email, issuerID: issuer.id,
-                                            now: context.now())
-        route.audit("user created", ["issuer": "\(issuer.id)", "username": "\(username)", "sub": "\(user.subject)"])
+        let user = try await directory.createUser(username: username, passwordHash: hash, name: name, email: email, roles: roles,
+                                                  issuerID: issuer.id, now: context.now())
+        route.audit("user created", ["issuer": "\(issuer.id)", "username": "\(username)", "sub": "\(user.subject)",
+                                     "roles": "\(roles.joined(separator: " "))"])
         return AdminResponse.make(StoreJSON.json(user), status: .created,
                                   location: "/admin/issuers/\(AdminResponse.segment(issuer.id))/users/\(AdminResponse.segment(username))")
+    }
+
+    /// `POST /admin/issuers/{id}/users/{username}/roles`: replaces the user's roles.
+    func setRoles(_ request: Request, issuerID: String, username: String, route: AdminRoute) async throws -> Response {
+        let body = try await AdminBody.read(request, allowed: ["roles"])
+        guard let roles = try body.strings("roles") else {
+            throw OAuthError.invalidRequest("the member 'roles' is required: the '<audience>/<role>' the user is to hold ([] for none)")
+        }
+        let (user, changed) = try await directory.setUserRoles(roles, issuerID: issuerID, username: username)
+        if changed {
+            route.audit("user roles set", ["issuer": "\(issuerID)", "username": "\(username)", "roles": "\(roles.joined(separator: " "))"])
+        }
+        return AdminResponse.make(StoreJSON.json(user))
     }
 
     /// `POST /admin/issuers/{id}/users/{username}/disable` and `…/enable`.

@@ -159,16 +159,28 @@ public struct DirectoryAdministration: Sendable {
     }
 
     /// Creates a user whose password is already hashed (bcrypt) by the caller.
-    public func createUser(username: String, passwordHash: String, name: String, email: String?, issuerID: String,
-                           now: Date) async throws(StoreError) -> UserRecord {
+    public func createUser(username: String, passwordHash: String, name: String, email: String?, roles: [String] = [],
+                           issuerID: String, now: Date) async throws(StoreError) -> UserRecord {
         let issuer = try await manager.issuer(id: issuerID)
         if try await store.user(issuerID: issuer.id, username: username) != nil {
             throw StoreError(.userExists, "issuer '\(issuer.id)' already has a user '\(Self.shown(username))'")
         }
+        try UserRoles.check(roles, issuer: issuer, resources: try await store.resources(issuerID: issuer.id))
         let user = UserRecord(issuerID: issuer.id, subject: Secrets.uuid(), username: username, passwordHash: passwordHash,
-                              displayName: name, email: email, createdAt: now)
+                              displayName: name, email: email, createdAt: now, roles: roles)
         try await store.insert(user)
         return user
+    }
+
+    /// Replaces the roles of user `username` of `issuerID` (``UserRoles``); returns it and whether it changed.
+    public func setUserRoles(_ roles: [String], issuerID: String, username: String) async throws(StoreError) -> (user: UserRecord, changed: Bool) {
+        let issuer = try await manager.issuer(id: issuerID)
+        var user = try await self.user(issuerID: issuer.id, username: username)
+        try UserRoles.check(roles, issuer: issuer, resources: try await store.resources(issuerID: issuer.id))
+        guard !user.roles.elementsEqual(roles, by: { $0.isExactly($1) }) else { return (user, false) }
+        user.roles = roles
+        try await store.update(user)
+        return (user, true)
     }
 
     /// Disables or enables a user; returns it and whether it changed.

@@ -77,7 +77,8 @@ struct AuthorizationRequest: Sendable {
         }
         let scope: GrantedScope
         do {
-            let resources = try await context.store.resources(issuerID: issuer.id)
+            // The console's built-in resource (keybound://console) is every operator and tenant issuer's.
+            let resources = ConsoleResource.adding(to: try await context.store.resources(issuerID: issuer.id), issuer: issuer)
             scope = try GrantedScope.delegated(scope: form["scope"], resourceParameter: form["resource"], resources: resources)
         } catch let error as OAuthError {
             throw fail(error.error, error.errorDescription)

@@ -11,7 +11,7 @@ extension TokenEndpoint {
         guard client.isConfidential else { throw OAuthError.unauthorizedClient("a public client cannot use client_credentials") }
         // Application roles are tenant-wide; a consumer realm has none to grant, whatever its store says.
         guard issuer.kind == .tenant else {
-            throw OAuthError.invalidScope("issuer '\(issuer.id)' is a consumer realm, which has no tenant-wide roles to grant")
+            throw OAuthError.invalidScope("issuer '\(issuer.id)' is \(issuer.kind == .consumer ? "a consumer realm" : "the operator issuer"), which has no tenant-wide roles to grant")
         }
         let resources: [ResourceRecord]
         if let copies {

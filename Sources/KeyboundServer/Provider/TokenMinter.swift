@@ -31,6 +31,14 @@ struct TokenMinter: Sendable {
 
     func tenantID(of issuer: IssuerRecord) -> String { context.tenantID(of: issuer) }
 
+    /// The roles a token of `grant` carries: a user's, on the token's resource, as the user holds
+    /// them now (a role taken away is gone from the next refresh); an application's, as granted.
+    func roles(_ grant: Grant) -> [String] {
+        guard let user = grant.user else { return grant.scope.roles }
+        guard let resource = grant.scope.resource else { return [] }
+        return user.roleNames(on: resource)
+    }
+
     func lifetime(_ issuer: IssuerRecord) -> TimeInterval {
         min(context.configuration.accessTokenLifetime, issuer.maximumTokenLifetime)
     }
@@ -56,21 +64,23 @@ struct TokenMinter: Sendable {
             "tid": .string(tenantID(of: grant.issuer)),
         ])
         let scope = (grant.scope.openIDScopes + grant.scope.shortResourceScopes).joined(separator: " ")
+        let roles = roles(grant)
         if grant.user != nil {
             claims["idtyp"] = .string("user")
             claims["scope"] = .string(scope)
+            if !roles.isEmpty { claims["roles"] = .array(roles.map(JSONValue.string)) }
             if let sessionID = grant.sessionID { claims["sid"] = .string(sessionID) }
             if let authTime = grant.authTime { claims["auth_time"] = .number(authTime.timeIntervalSince1970.rounded(.down)) }
         } else {
             claims["idtyp"] = .string("app")
-            claims["roles"] = .array(grant.scope.roles.map(JSONValue.string))
+            claims["roles"] = .array(roles.map(JSONValue.string))
         }
         let signer = try await context.keys.signer(issuerID: grant.issuer.id)
         let signed = try await signer.signedByCustodian(claims: claims, type: ExpectedTokenType.accessToken.rawValue)
         let record = IssuanceRecord(
             issuerID: grant.issuer.id, keyID: signer.key.keyID, tokenID: jti, kind: .access,
             subject: grant.user?.subject ?? grant.client.clientID, clientID: grant.client.clientID, audience: audience,
-            scope: grant.user != nil ? scope : "", roles: grant.scope.roles, tenantID: tenantID(of: grant.issuer),
+            scope: grant.user != nil ? scope : "", roles: roles, tenantID: tenantID(of: grant.issuer),
             issuedAt: Date(timeIntervalSince1970: issued), expiresAt: Date(timeIntervalSince1970: expires),
             parentTokenID: grant.parentTokenID, sessionID: grant.sessionID, chainID: grant.chainID,
             grantType: grant.grantType, claimsDigest: Secrets.hexDigest(bytes: signed.payload))
@@ -105,12 +115,14 @@ struct TokenMinter: Sendable {
         if let authTime = grant.authTime { claims["auth_time"] = .number(authTime.timeIntervalSince1970.rounded(.down)) }
         if let nonce = grant.nonce { claims["nonce"] = .string(nonce) }
         if let sessionID = grant.sessionID { claims["sid"] = .string(sessionID) }
+        let roles = roles(grant)
+        if !roles.isEmpty { claims["roles"] = .array(roles.map(JSONValue.string)) }
         for (name, value) in UserClaims.claims(of: user, scopes: grant.scope.openIDScopes) { claims[name] = value }
         let signed = try await signer.signedByCustodian(claims: claims, type: "JWT")
         let record = IssuanceRecord(
             issuerID: grant.issuer.id, keyID: signer.key.keyID, tokenID: jti, kind: .id, subject: user.subject,
             clientID: grant.client.clientID, audience: [grant.client.clientID], scope: grant.scope.openIDScopes.joined(separator: " "),
-            roles: [], tenantID: tenantID(of: grant.issuer), issuedAt: Date(timeIntervalSince1970: issued),
+            roles: roles, tenantID: tenantID(of: grant.issuer), issuedAt: Date(timeIntervalSince1970: issued),
             expiresAt: Date(timeIntervalSince1970: expires), parentTokenID: grant.parentTokenID, sessionID: grant.sessionID,
             chainID: grant.chainID, grantType: grant.grantType, claimsDigest: Secrets.hexDigest(bytes: signed.payload))
         return Minted(token: signed.token, record: record)

@@ -51,8 +51,9 @@ public struct KeyManager: Sendable {
     /// Creates an issuer and its initial keys, one per purpose (``KeyPurpose``), active at once.
     @discardableResult
     public func createIssuer(_ issuer: IssuerRecord, actor: String = "admin") async throws(StoreError) -> [KeyTransition] {
-        if issuer.kind == .consumer, issuer.tenantID != nil {
-            throw StoreError(.invalidIssuer, "a consumer realm's tenant id is generated, not configured")
+        if issuer.kind.hasGeneratedTenantID, issuer.tenantID != nil {
+            throw StoreError(.invalidIssuer, issuer.kind == .consumer ? "a consumer realm's tenant id is generated, not configured"
+                                : "the operator issuer's tenant id is generated, not configured")
         }
         try issuer.validate()
         // The cheap refusals first, so that a create that cannot succeed makes no keys (the
@@ -64,7 +65,9 @@ public struct KeyManager: Sendable {
             let existing = try await session.issuers()
             try Self.refuseTaken(issuer, existing: existing)
             let taken = Set(existing.compactMap(\.tenantID).map(ExactString.init))
-            if issuer.tenantID == nil { issuer.tenantID = IssuerRecord.generatedConsumerTenantID(taken: taken) }
+            if issuer.tenantID == nil {
+                issuer.tenantID = issuer.kind == .consumer ? IssuerRecord.generatedConsumerTenantID(taken: taken) : UUID().uuidString.lowercased()
+            }
             if let tenantID = issuer.tenantID, taken.contains(ExactString(tenantID)) {
                 let other = existing.first { $0.tenantID.map { $0.isExactly(tenantID) } ?? false }?.id ?? "?"
                 throw StoreError(.issuerExists, "issuer '\(other)' already has the tenant id '\(tenantID)'; every issuer's tid is its own")
@@ -79,6 +82,9 @@ public struct KeyManager: Sendable {
     private static func refuseTaken(_ issuer: IssuerRecord, existing: [IssuerRecord]) throws(StoreError) {
         if existing.contains(where: { $0.id.isExactly(issuer.id) }) {
             throw StoreError(.issuerExists, "issuer '\(issuer.id)' already exists")
+        }
+        if issuer.kind == .operator, let other = existing.first(where: { $0.kind == .operator }) {
+            throw StoreError(.issuerExists, "issuer '\(other.id)' is already this store's operator issuer; a store has one")
         }
         if let other = existing.first(where: { $0.url.isExactly(issuer.url) }) {
             throw StoreError(.issuerExists, "issuer '\(other.id)' already has the URL '\(issuer.url)'")

@@ -3,12 +3,18 @@ import Keybound
 
 /// A separate identity system: its URL, kind, tenant id, and the settings of its key lifecycle.
 public struct IssuerRecord: Sendable, Equatable {
-    /// Whether an issuer is a consumer realm or an enterprise tenant.
+    /// Whether an issuer is a consumer realm, an enterprise tenant, or the store's operator issuer.
     public enum Kind: String, Sendable, CaseIterable {
         /// A consumer realm (like MSA).
         case consumer
         /// An enterprise tenant (like an Azure AD tenant), with a tenant id.
         case tenant
+        /// The issuer of the people who operate this Keybound (`Console.Operator`): at most one per
+        /// store. Its tenant id is generated, and its tokens name it as a tenant (an organisation).
+        case `operator`
+
+        /// Whether the tenant id is generated when the issuer is created (never configured).
+        public var hasGeneratedTenantID: Bool { self != .tenant }
     }
 
     /// Short name used on the command line and in paths (`[a-z0-9-]`, 1–64 characters).
@@ -78,18 +84,18 @@ public struct IssuerRecord: Sendable, Equatable {
     public var tenancy: Tenancy? {
         guard let tenantID else { return nil }
         switch kind {
-        case .tenant: return .tenant(tenantID)
+        case .tenant, .operator: return .tenant(tenantID)
         case .consumer: return .consumer(tenantID)
         }
     }
 
     /// The tenant of the issuer's tokens, once it has a tenant id.
     public var tenant: Tenant? {
-        tenantID.map { Tenant(issuer: url, tenantID: $0, kind: kind == .tenant ? .tenant : .consumer) }
+        tenantID.map { Tenant(issuer: url, tenantID: $0, kind: kind == .consumer ? .consumer : .tenant) }
     }
 
     /// Ids that would collide with `keybound serve`'s own top-level routes.
-    public static let reservedIDs: Set<String> = ["admin", "health", "metrics"]
+    public static let reservedIDs: Set<String> = ["admin", "console", "health", "metrics"]
 
     /// Whether `tenantID` is 1–128 characters of `A-Z a-z 0-9 . _ -` (a UUID fits).
     public static func isValidTenantID(_ tenantID: String) -> Bool {

@@ -82,6 +82,7 @@ package enum StoreJSON {
             "issuer": .string(user.issuerID), "sub": .string(user.subject), "username": .string(user.username),
             "name": .string(user.displayName), "email": user.email.map(JSONValue.string) ?? .null,
             "disabled": .bool(user.isDisabled), "created_at": time(user.createdAt),
+            "roles": .array(user.roles.map(JSONValue.string)),
         ])
     }
 

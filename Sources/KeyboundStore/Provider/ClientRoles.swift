@@ -11,7 +11,7 @@ public enum ClientRoles {
     public static func check(_ roles: [String], issuer: IssuerRecord, resources: [ResourceRecord]) throws(StoreError) {
         guard !roles.isEmpty else { return }
         guard issuer.kind == .tenant else {
-            throw StoreError(.invalidClient, "issuer '\(issuer.id)' is a consumer realm, which has no tenant-wide roles; a client of it holds none")
+            throw StoreError(.invalidClient, "issuer '\(issuer.id)' is \(issuer.kind == .consumer ? "a consumer realm" : "the operator issuer"), which has no tenant-wide roles; a client of it holds none")
         }
         let available = resources.filter { $0.issuerID.isExactly(issuer.id) }.flatMap { resource in
             resource.roles.map { "\(resource.audience)/\($0)" }

@@ -18,10 +18,14 @@ public struct UserRecord: Sendable, Equatable {
     public var createdAt: Date
     /// A disabled user cannot sign in.
     public var isDisabled: Bool
+    /// Roles the user holds, each `<audience>/<role>` of a resource of the same issuer, as
+    /// `keybound://console/Console.TenantAdmin` (``UserRoles``). A token for that audience carries
+    /// the role names (`Console.TenantAdmin`) in its `roles` claim.
+    public var roles: [String]
 
     /// A user record.
     public init(issuerID: String, subject: String, username: String, passwordHash: String, displayName: String,
-                email: String?, createdAt: Date, isDisabled: Bool = false) {
+                email: String?, createdAt: Date, isDisabled: Bool = false, roles: [String] = []) {
         self.issuerID = issuerID
         self.subject = subject
         self.username = username
@@ -30,5 +34,12 @@ public struct UserRecord: Sendable, Equatable {
         self.email = email
         self.createdAt = createdAt
         self.isDisabled = isDisabled
+        self.roles = roles
+    }
+
+    /// The names of the roles the user holds on `audience` (`Console.Operator` for
+    /// `keybound://console`), compared by exact bytes.
+    public func roleNames(on audience: String) -> [String] {
+        roles.compactMap { $0.droppingExactPrefix(audience + "/") }.filter { !$0.isEmpty }
     }
 }

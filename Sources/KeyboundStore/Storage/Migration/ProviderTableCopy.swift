@@ -32,7 +32,7 @@ struct ProviderTableCopy: Sendable {
             ("created_at", .real), ("disabled", .boolean), ("id_token_signed_response_alg", .optionalText)]),
         ProviderTableCopy("user", as: "app_user", [
             ("issuer_id", .text), ("subject", .text), ("username", .text), ("password_hash", .text), ("display_name", .text),
-            ("email", .optionalText), ("created_at", .real), ("disabled", .boolean)]),
+            ("email", .optionalText), ("created_at", .real), ("disabled", .boolean), ("roles", .text)]),
         ProviderTableCopy("resource", [
             ("issuer_id", .text), ("audience", .text), ("scopes", .text), ("roles", .text), ("server_clients", .text)]),
         ProviderTableCopy("authorization_code", [

@@ -10,7 +10,7 @@ package import KeyboundPostgres
 /// partial unique indexes the forbidden states.
 package enum KeyboundPostgresSchema {
     /// Every migration, in version order.
-    package static let migrations: [PostgresMigration] = [keyStore, providerStore, rotationLeadership, alerts, directoryVersions, auditLog, mail, incidents, files, auditResource, issuanceFeed, keyCustody]
+    package static let migrations: [PostgresMigration] = [keyStore, providerStore, rotationLeadership, alerts, directoryVersions, auditLog, mail, incidents, files, auditResource, issuanceFeed, keyCustody, consoleIdentities]
 
     /// The migrator over ``migrations``.
     package static var migrator: PostgresMigrator { PostgresMigrator(migrations) }

@@ -26,7 +26,8 @@ enum PostgresProviderRows {
         UserRecord(issuerID: try row["issuer_id"].decode(String.self), subject: try row["subject"].decode(String.self),
                    username: try row["username"].decode(String.self), passwordHash: try row["password_hash"].decode(String.self),
                    displayName: try row["display_name"].decode(String.self), email: try row["email"].decode(String?.self),
-                   createdAt: try date(row, "created_at"), isDisabled: try row["disabled"].decode(Bool.self))
+                   createdAt: try date(row, "created_at"), isDisabled: try row["disabled"].decode(Bool.self),
+                   roles: StringList.decode(try row["roles"].decode(String.self)))
     }
 
     static func resource(from row: PostgresRandomAccessRow) throws -> ResourceRecord {

@@ -51,18 +51,19 @@ extension PostgresProviderStore {
         let exists = StoreError(.userExists, "issuer '\(user.issuerID)' already has a user '\(user.username)'")
         try await write(conflict: exists) { connection, logger in
             try await connection.query("""
-                INSERT INTO app_user (issuer_id, subject, username, password_hash, display_name, email, created_at, disabled)
+                INSERT INTO app_user (issuer_id, subject, username, password_hash, display_name, email, created_at, disabled, roles)
                 VALUES (\(user.issuerID), \(user.subject), \(user.username), \(user.passwordHash), \(user.displayName), \(user.email),
-                        \(user.createdAt.timeIntervalSince1970), \(user.isDisabled))
+                        \(user.createdAt.timeIntervalSince1970), \(user.isDisabled), \(StringList.encode(user.roles)))
                 """, logger: logger)
         }
     }
 
     package func update(_ user: UserRecord) async throws(StoreError) {
+        try ProviderRecordRules.validate(user)
         let updated = try await write { connection, logger in
             try await Self.rows("""
                 UPDATE app_user SET password_hash = \(user.passwordHash), display_name = \(user.displayName), email = \(user.email),
-                    disabled = \(user.isDisabled)
+                    disabled = \(user.isDisabled), roles = \(StringList.encode(user.roles))
                 WHERE issuer_id = \(user.issuerID) AND subject = \(user.subject)
                 RETURNING subject
                 """, connection, logger: logger).count

@@ -56,6 +56,9 @@ public enum ProviderRecordRules {
         guard !resource.audience.isEmpty, !resource.audience.contains(" ") else {
             throw StoreError(.invalidResource, "a resource audience is a non-empty URI without spaces")
         }
+        guard !resource.audience.isExactly(ConsoleResource.audience) else {
+            throw StoreError(.invalidResource, "'\(ConsoleResource.audience)' is the console's built-in resource; it cannot be registered")
+        }
         for (index, clientID) in resource.serverClients.enumerated() {
             guard ClientRecord.isValidClientID(clientID) else {
                 throw StoreError(.invalidResource, "server client '\(clientID)' is not a valid client id")

@@ -214,6 +214,45 @@ public final class SQLiteKeyStore: KeyStore, @unchecked Sendable {
                 BEGIN SELECT RAISE(ABORT, 'an issuer''s custody never changes'); END;
                 """)
         }
+        migrator.registerMigration("v6: the operator issuer kind, one per store") { db in
+            // SQLite cannot change a CHECK constraint in place: the issuer table is rebuilt (SQLite's
+            // documented procedure, with foreign keys off for the migration, as GRDB runs it, and
+            // checked afterwards), with its indexes and triggers as v2 and v5 made them.
+            try db.execute(sql: """
+                CREATE TABLE issuer_v6 (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    url TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL CHECK (kind IN ('consumer', 'tenant', 'operator')),
+                    tenant_id TEXT,
+                    algorithm TEXT NOT NULL,
+                    rotation_period REAL NOT NULL,
+                    publish_lead_time REAL NOT NULL,
+                    maximum_token_lifetime REAL NOT NULL,
+                    maximum_key_age REAL NOT NULL,
+                    created_at REAL NOT NULL,
+                    custody TEXT NOT NULL DEFAULT 'software' CHECK (custody IN ('software', 'pkcs11'))
+                );
+                INSERT INTO issuer_v6 (id, url, kind, tenant_id, algorithm, rotation_period, publish_lead_time,
+                                       maximum_token_lifetime, maximum_key_age, created_at, custody)
+                    SELECT id, url, kind, tenant_id, algorithm, rotation_period, publish_lead_time,
+                           maximum_token_lifetime, maximum_key_age, created_at, custody FROM issuer;
+                DROP TABLE issuer;
+                ALTER TABLE issuer_v6 RENAME TO issuer;
+                CREATE UNIQUE INDEX issuer_tenant_id ON issuer(tenant_id);
+                -- At most one operator issuer per store, enforced by the database as well.
+                CREATE UNIQUE INDEX one_operator_issuer ON issuer(kind) WHERE kind = 'operator';
+                CREATE TRIGGER issuer_needs_tenant_id BEFORE INSERT ON issuer WHEN NEW.tenant_id IS NULL
+                BEGIN SELECT RAISE(ABORT, 'every issuer has a tenant id'); END;
+                CREATE TRIGGER issuer_tenant_id_fixed BEFORE UPDATE OF tenant_id ON issuer
+                BEGIN SELECT RAISE(ABORT, 'a tenant id never changes'); END;
+                CREATE TRIGGER issuer_no_delete BEFORE DELETE ON issuer
+                BEGIN SELECT RAISE(ABORT, 'issuers are never deleted'); END;
+                CREATE TRIGGER issuer_custody_fixed BEFORE UPDATE OF custody ON issuer
+                BEGIN SELECT RAISE(ABORT, 'an issuer''s custody never changes'); END;
+                CREATE TRIGGER issuer_kind_fixed BEFORE UPDATE OF kind ON issuer
+                BEGIN SELECT RAISE(ABORT, 'an issuer''s kind never changes'); END;
+                """)
+        }
         return migrator
     }
 }

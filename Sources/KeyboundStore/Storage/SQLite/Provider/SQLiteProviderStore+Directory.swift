@@ -92,19 +92,21 @@ extension SQLiteProviderStore {
                 throw StoreError(.userExists, "issuer '\(user.issuerID)' already has a user '\(user.username)'")
             }
             try db.execute(sql: """
-                INSERT INTO user (issuer_id, subject, username, password_hash, display_name, email, created_at, disabled)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO user (issuer_id, subject, username, password_hash, display_name, email, created_at, disabled, roles)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [user.issuerID, user.subject, user.username, user.passwordHash, user.displayName, user.email,
-                                 user.createdAt.timeIntervalSince1970, user.isDisabled])
+                                 user.createdAt.timeIntervalSince1970, user.isDisabled, StringList.encode(user.roles)])
         }
     }
 
-    /// Replaces a user's settings (password hash, names, disabled flag).
+    /// Replaces a user's settings (password hash, names, disabled flag, roles).
     public func update(_ user: UserRecord) throws(StoreError) {
+        try ProviderRecordRules.validate(user)
         try write { db in
             try db.execute(sql: """
-                UPDATE user SET password_hash = ?, display_name = ?, email = ?, disabled = ? WHERE issuer_id = ? AND subject = ?
-                """, arguments: [user.passwordHash, user.displayName, user.email, user.isDisabled, user.issuerID, user.subject])
+                UPDATE user SET password_hash = ?, display_name = ?, email = ?, disabled = ?, roles = ? WHERE issuer_id = ? AND subject = ?
+                """, arguments: [user.passwordHash, user.displayName, user.email, user.isDisabled, StringList.encode(user.roles),
+                                 user.issuerID, user.subject])
             guard db.changesCount == 1 else { throw StoreError(.userNotFound, "issuer '\(user.issuerID)' has no user '\(user.subject)'") }
         }
     }
@@ -136,7 +138,8 @@ extension SQLiteProviderStore {
     static func user(from row: Row) -> UserRecord {
         UserRecord(issuerID: row["issuer_id"], subject: row["subject"], username: row["username"],
                    passwordHash: row["password_hash"], displayName: row["display_name"], email: row["email"],
-                   createdAt: Date(timeIntervalSince1970: row["created_at"]), isDisabled: row["disabled"])
+                   createdAt: Date(timeIntervalSince1970: row["created_at"]), isDisabled: row["disabled"],
+                   roles: StringList.decode(row["roles"]))
     }
 
     // MARK: Resources

@@ -271,6 +271,10 @@ public final class SQLiteProviderStore: ProviderStore, @unchecked Sendable {
             // sequence as revocations: `reason` is 'issued' and `claims_digest` the ledger's.
             try db.execute(sql: "ALTER TABLE token_event ADD COLUMN claims_digest TEXT")
         }
+        migrator.registerMigration("v9: user roles") { db in
+            // A user holds roles as a client does (`<audience>/<role>`); every existing user holds none.
+            try db.execute(sql: "ALTER TABLE user ADD COLUMN roles TEXT NOT NULL DEFAULT '[]'")
+        }
         return migrator
     }
 }
