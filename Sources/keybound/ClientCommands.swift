@@ -45,6 +45,7 @@ struct ClientCreateCommand: AsyncParsableCommand {
             new.jwks = String(decoding: data, as: UTF8.self)
         }
         let (client, secret) = try await storeCall { () async throws(StoreError) in try await directory.createClient(new, issuerID: issuer, now: store.now) }
+        await store.recordChange("client.create", issuerID: client.issuerID, target: client.clientID)
         var object = StoreJSON.json(client)
         if let secret { object["client_secret"] = .string(secret) }
         store.emit(object, text: "created client \(client.clientID) of \(client.issuerID)" + (secret.map { "\nclient secret (shown once): \($0)" } ?? ""))
@@ -99,6 +100,7 @@ struct ClientDisableCommand: AsyncParsableCommand {
         let (client, _) = try await storeCall { () async throws(StoreError) in
             try await directory.setClientDisabled(true, issuerID: selection.issuer, clientID: selection.clientID)
         }
+        await store.recordChange("client.disable", issuerID: client.issuerID, target: client.clientID)
         store.emit(StoreJSON.json(client), text: "client \(client.clientID) of \(client.issuerID) is disabled")
     }
 }
@@ -114,6 +116,7 @@ struct ClientEnableCommand: AsyncParsableCommand {
         let (client, _) = try await storeCall { () async throws(StoreError) in
             try await directory.setClientDisabled(false, issuerID: selection.issuer, clientID: selection.clientID)
         }
+        await store.recordChange("client.enable", issuerID: client.issuerID, target: client.clientID)
         store.emit(StoreJSON.json(client), text: "client \(client.clientID) of \(client.issuerID) is enabled")
     }
 }
@@ -130,6 +133,7 @@ struct ClientRotateSecretCommand: AsyncParsableCommand {
         let (client, secret) = try await storeCall { () async throws(StoreError) in
             try await directory.rotateSecret(issuerID: selection.issuer, clientID: selection.clientID)
         }
+        await store.recordChange("client.secret.rotate", issuerID: client.issuerID, target: client.clientID)
         var object = StoreJSON.json(client)
         object["client_secret"] = .string(secret)
         store.emit(object, text: "new client secret for \(client.clientID) (shown once): \(secret)")
@@ -149,6 +153,7 @@ struct ClientGrantRoleCommand: AsyncParsableCommand {
         let client = try await storeCall { () async throws(StoreError) in
             try await directory.grantRoles(roles, issuerID: selection.issuer, clientID: selection.clientID)
         }
+        await store.recordChange("client.roles.grant", issuerID: client.issuerID, target: client.clientID)
         store.emit(StoreJSON.json(client), text: "client \(client.clientID) of \(client.issuerID) holds: \(client.roles.joined(separator: ", "))")
     }
 }

@@ -43,6 +43,7 @@ struct IssuerCreateCommand: AsyncParsableCommand {
             createdAt: store.now, custody: custody)
         let manager = try await store.openManager()
         _ = try await storeCall { () async throws(StoreError) in try await manager.createIssuer(issuer, actor: store.actor) }
+        await store.recordChange("issuer.create", issuerID: issuer.id)
         let keys = try await storeCall { () async throws(StoreError) in try await manager.keys(issuerID: issuer.id) }
         let created = try await storeCall { () async throws(StoreError) in try await manager.issuer(id: issuer.id) }
         if store.json {

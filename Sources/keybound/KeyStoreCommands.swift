@@ -59,6 +59,7 @@ struct KeysRotateCommand: AsyncParsableCommand {
         let applied = try await storeCall { () async throws(StoreError) in
             try await manager.rotate(issuerID: issuer, purposes: purposes, now: store.now, actor: store.actor)
         }
+        await store.recordChange("key.rotate", issuerID: issuer, target: purpose?.rawValue ?? "")
         let keys = try await storeCall { () async throws(StoreError) in try await manager.keys(issuerID: issuer) }
         let pending = keys.filter { $0.state == .pending && purposes.contains($0.purpose) }.sorted { $0.purpose < $1.purpose }
         if store.json {
@@ -93,6 +94,7 @@ struct KeysRevokeCommand: AsyncParsableCommand {
         let revoked = try await storeCall { () async throws(StoreError) in
             try await manager.revoke(issuerID: issuer, keyID: kid, reason: reason, actor: store.actor, now: store.now)
         }
+        await store.recordChange("key.revoke", issuerID: issuer, target: kid, reason: reason)
         let active = try await storeCall { () async throws(StoreError) in try await manager.keys(issuerID: issuer) }
             .first { $0.state == .active && $0.purpose == revoked.purpose }
         if store.json {

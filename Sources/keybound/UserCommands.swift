@@ -40,6 +40,7 @@ struct UserCreateCommand: AsyncParsableCommand {
             try await directory.createUser(username: username, passwordHash: hash, name: displayName, email: email, roles: roles,
                                            issuerID: issuer, now: store.now)
         }
+        await store.recordChange("user.create", issuerID: user.issuerID, target: user.username)
         store.emit(StoreJSON.json(user), text: "created user \(user.username) of \(user.issuerID) (sub \(user.subject))")
     }
 }
@@ -76,7 +77,8 @@ struct UserDisableCommand: AsyncParsableCommand {
 
     func run() async throws {
         let directory = try await store.openDirectory()
-        let (user, _) = try await storeCall { () async throws(StoreError) in try await directory.setUserDisabled(true, issuerID: issuer, username: username) }
+        let (user, changed) = try await storeCall { () async throws(StoreError) in try await directory.setUserDisabled(true, issuerID: issuer, username: username) }
+        if changed { await store.recordChange("user.disable", issuerID: user.issuerID, target: user.username) }
         store.emit(StoreJSON.json(user), text: "user \(user.username) of \(user.issuerID) is disabled")
     }
 }

@@ -147,4 +147,24 @@ package struct AdminBody: Sendable {
             throw OAuthError.invalidRequest("'\(name)' must be \(shape), not '\(shown(value))'")
         }
     }
+
+    /// A listing's page from the query: `after` (a sequence number, 0 or more, default 0) and
+    /// `limit` (1–1000, default 100); any other parameter is refused.
+    static func page(_ request: Request) throws -> (after: Int64, limit: Int) {
+        let query = try FormBody.query(request)
+        for name in query.values.keys where !["after", "limit"].contains(name) {
+            throw OAuthError.invalidRequest("unknown query parameter '\(shown(name))'; known: after, limit")
+        }
+        var after: Int64 = 0
+        if let text = query["after"] {
+            guard let value = Int64(text), value >= 0 else { throw OAuthError.invalidRequest("'after' must be a sequence number ≥ 0") }
+            after = value
+        }
+        var limit = 100
+        if let text = query["limit"] {
+            guard let value = Int(text), (1...1_000).contains(value) else { throw OAuthError.invalidRequest("'limit' must be between 1 and 1000") }
+            limit = value
+        }
+        return (after, limit)
+    }
 }

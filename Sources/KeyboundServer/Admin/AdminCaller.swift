@@ -6,15 +6,33 @@ package enum AdminCaller: Sendable, Equatable {
     /// The holder of the static admin token: an operator.
     case adminToken
     /// A console user of the operator issuer holding `Console.Operator`: an operator.
-    case consoleOperator(issuerID: String, subject: String)
+    case consoleOperator(ConsoleUser)
     /// A console user of a tenant issuer holding `Console.TenantAdmin`: that issuer only.
-    case tenantAdmin(issuerID: String, subject: String)
+    case tenantAdmin(ConsoleUser)
 
-    /// The actor recorded with the changes the caller makes (key events, the log).
+    /// A console user: the issuer they signed in at, and their subject there.
+    package struct ConsoleUser: Sendable, Equatable {
+        /// The issuer's id.
+        package let issuerID: String
+        /// The issuer's URL, the token's `iss`.
+        package let issuerURL: String
+        /// The user's `sub`.
+        package let subject: String
+    }
+
+    /// The actor recorded with the changes the caller makes (key events, the log lines).
     package var actor: String {
         switch self {
         case .adminToken: AdminEndpoints.actor
-        case .consoleOperator(let issuerID, let subject), .tenantAdmin(let issuerID, let subject): "console:\(issuerID)/\(subject)"
+        case .consoleOperator(let user), .tenantAdmin(let user): "console:\(user.issuerID)/\(user.subject)"
+        }
+    }
+
+    /// The actor's issuer and subject, as the admin log records them.
+    var logged: (issuer: String, subject: String) {
+        switch self {
+        case .adminToken: ("admin-token", AdminEndpoints.actor)
+        case .consoleOperator(let user), .tenantAdmin(let user): (user.issuerURL, user.subject)
         }
     }
 
@@ -23,10 +41,10 @@ package enum AdminCaller: Sendable, Equatable {
     func may(_ permission: AdminPermission, issuerID: String?) -> Bool {
         switch self {
         case .adminToken, .consoleOperator: return true
-        case .tenantAdmin(let own, _):
+        case .tenantAdmin(let user):
             guard permission != .anyone else { return true }
             guard permission.isOpenToTenantAdmins, let issuerID else { return false }
-            return own.isExactly(issuerID)
+            return user.issuerID.isExactly(issuerID)
         }
     }
 }

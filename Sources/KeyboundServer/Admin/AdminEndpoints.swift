@@ -28,69 +28,72 @@ struct AdminEndpoints: Sendable {
         let users = AdminUsers(context: context)
 
         route(router, .get, "issuers", .operatorOnly) { _, _ in try await issuers.list() }
-        route(router, .post, "issuers", .operatorOnly) { request, route in try await issuers.create(request, route: route) }
+        route(router, .post, "issuers", .operatorOnly, logAs: "issuer.create") { request, route in try await issuers.create(request, route: route) }
         route(router, .get, "issuers/:issuer", .readIssuer) { _, route in try await issuers.show(try route.issuer()) }
         route(router, .get, "issuers/:issuer/keys", .readIssuer) { _, route in try await issuers.keys(try route.issuer()) }
-        route(router, .post, "issuers/:issuer/keys/rotate", .rotateKeys) { request, route in
+        route(router, .post, "issuers/:issuer/keys/rotate", .rotateKeys, logAs: "key.rotate") { request, route in
             try await issuers.rotate(request, issuerID: try route.issuer(), route: route)
         }
-        route(router, .post, "issuers/:issuer/keys/:kid/revoke", .operatorOnly) { request, route in
+        route(router, .post, "issuers/:issuer/keys/:kid/revoke", .operatorOnly, logAs: "key.revoke") { request, route in
             try await issuers.revoke(request, issuerID: try route.issuer(), keyID: try route.decoded("kid"), route: route)
         }
 
         route(router, .get, "issuers/:issuer/clients", .readIssuer) { _, route in try await clients.list(issuerID: try route.issuer()) }
-        route(router, .post, "issuers/:issuer/clients", .manageDirectory) { request, route in
+        route(router, .post, "issuers/:issuer/clients", .manageDirectory, logAs: "client.create") { request, route in
             try await clients.create(request, issuerID: try route.issuer(), route: route)
         }
         route(router, .get, "issuers/:issuer/clients/:client", .readIssuer) { _, route in
             try await clients.show(issuerID: try route.issuer(), clientID: try route.decoded("client"))
         }
-        route(router, .post, "issuers/:issuer/clients/:client/secret", .manageDirectory) { request, route in
+        route(router, .post, "issuers/:issuer/clients/:client/secret", .manageDirectory, logAs: "client.secret.rotate") { request, route in
             try await clients.rotateSecret(request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
         }
-        route(router, .post, "issuers/:issuer/clients/:client/disable", .manageDirectory) { request, route in
+        route(router, .post, "issuers/:issuer/clients/:client/disable", .manageDirectory, logAs: "client.disable") { request, route in
             try await clients.setDisabled(true, request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
         }
-        route(router, .post, "issuers/:issuer/clients/:client/enable", .manageDirectory) { request, route in
+        route(router, .post, "issuers/:issuer/clients/:client/enable", .manageDirectory, logAs: "client.enable") { request, route in
             try await clients.setDisabled(false, request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
         }
-        route(router, .post, "issuers/:issuer/clients/:client/roles", .manageDirectory) { request, route in
+        route(router, .post, "issuers/:issuer/clients/:client/roles", .manageDirectory, logAs: "client.roles.grant") { request, route in
             try await clients.grantRoles(request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
         }
 
         let resources = AdminResources(context: context)
         route(router, .get, "issuers/:issuer/resources", .readIssuer) { _, route in try await resources.list(issuerID: try route.issuer()) }
-        route(router, .post, "issuers/:issuer/resources/roles", .operatorOnly) { request, route in
+        route(router, .post, "issuers/:issuer/resources/roles", .operatorOnly, logAs: "resource.role.add") { request, route in
             try await resources.addRole(request, issuerID: try route.issuer(), route: route)
         }
 
-        route(router, .post, "issuers/:issuer/resources", .operatorOnly) { request, route in
+        route(router, .post, "issuers/:issuer/resources", .operatorOnly, logAs: "resource.register") { request, route in
             try await resources.upsert(request, issuerID: try route.issuer(), route: route)
         }
         route(router, .get, "issuers/:issuer/resources/:audience", .readIssuer) { _, route in
             try await resources.show(issuerID: try route.issuer(), audience: try route.decoded("audience"))
         }
-        route(router, .post, "issuers/:issuer/resources/:audience/server-clients", .manageDirectory) { request, route in
+        route(router, .post, "issuers/:issuer/resources/:audience/server-clients", .manageDirectory, logAs: "resource.server-clients.set") { request, route in
             try await resources.setServerClients(request, issuerID: try route.issuer(), audience: try route.decoded("audience"), route: route)
         }
 
         route(router, .get, "issuers/:issuer/users", .readIssuer) { _, route in try await users.list(issuerID: try route.issuer()) }
-        route(router, .post, "issuers/:issuer/users", .manageDirectory) { request, route in
+        route(router, .post, "issuers/:issuer/users", .manageDirectory, logAs: "user.create") { request, route in
             try await users.create(request, issuerID: try route.issuer(), route: route)
         }
         route(router, .get, "issuers/:issuer/users/:username", .readIssuer) { _, route in
             try await users.show(issuerID: try route.issuer(), username: try route.decoded("username"))
         }
-        route(router, .post, "issuers/:issuer/users/:username/roles", .manageDirectory) { request, route in
+        route(router, .post, "issuers/:issuer/users/:username/roles", .manageDirectory, logAs: "user.roles.set") { request, route in
             try await users.setRoles(request, issuerID: try route.issuer(), username: try route.decoded("username"), route: route)
         }
-        route(router, .post, "issuers/:issuer/users/:username/disable", .manageDirectory) { request, route in
+        route(router, .post, "issuers/:issuer/users/:username/disable", .manageDirectory, logAs: "user.disable") { request, route in
             try await users.setDisabled(true, request, issuerID: try route.issuer(), username: try route.decoded("username"), route: route)
         }
-        route(router, .post, "issuers/:issuer/users/:username/enable", .manageDirectory) { request, route in
+        route(router, .post, "issuers/:issuer/users/:username/enable", .manageDirectory, logAs: "user.enable") { request, route in
             try await users.setDisabled(false, request, issuerID: try route.issuer(), username: try route.decoded("username"), route: route)
         }
 
+        let adminLog = AdminLogRoutes(context: context)
+        route(router, .get, "admin-log", .operatorOnly) { request, _ in try await adminLog.all(request) }
+        route(router, .get, "issuers/:issuer/admin-log", .readIssuer) { request, route in try await adminLog.issuer(try route.issuer(), request) }
         route(router, .get, "events", .operatorOnly) { request, _ in try await issuers.events(request) }
         for extensionRoute in extensions {
             route(router, extensionRoute.method, extensionRoute.path, .operatorOnly, extensionRoute.handler)
@@ -110,20 +113,34 @@ struct AdminEndpoints: Sendable {
 
     /// Registers `handler` at `path` under `/admin/` (behind the group's ``AdminAuthentication``),
     /// open to the callers `permission` admits on the issuer in the path, with the store error mapping.
+    /// With `logAs` (a state-changing route), every attempt an authenticated caller makes, allowed
+    /// or not, is recorded in the admin log under that action name (``AdminLogRecorder``).
     private func route(_ router: RouterGroup<ProviderRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
-                       _ permission: AdminPermission, _ handler: @escaping @Sendable (Request, AdminRoute) async throws -> Response) {
+                       _ permission: AdminPermission, logAs action: String? = nil,
+                       _ handler: @escaping @Sendable (Request, AdminRoute) async throws -> Response) {
+        let context = self.context
         router.on(path, method: method) { request, routeContext -> Response in
             guard let caller = routeContext.adminCaller else { throw OAuthError.serverError("the admin route has no authenticated caller") }
             let issuerID = routeContext.parameters.get("issuer").map { $0.removingPercentEncoding ?? $0 }
-            guard caller.may(permission, issuerID: issuerID) else {
-                throw OAuthError.bearer(.forbidden, "insufficient_scope", issuerID.map { "a tenant admin may do this only on its own issuer, not on '\($0)'" }
-                    ?? "only an operator may do this")
-            }
             let route = AdminRoute(parameters: routeContext.parameters, logger: routeContext.logger, caller: caller)
+            let recorder = action.map { AdminLogRecorder(context: context, route: route, action: $0, issuerID: issuerID) }
+            guard caller.may(permission, issuerID: issuerID) else {
+                let refusal = OAuthError.bearer(.forbidden, "insufficient_scope", issuerID.map { "a tenant admin may do this only on its own issuer, not on '\($0)'" }
+                    ?? "only an operator may do this")
+                await recorder?.record(refusal)
+                throw refusal
+            }
             do {
-                return try await handler(request, route)
+                let response = try await handler(request, route)
+                await recorder?.record(response)
+                return response
             } catch let error as StoreError {
-                throw Self.map(error, logger: routeContext.logger)
+                let answer = Self.map(error, logger: routeContext.logger)
+                await recorder?.record(answer)
+                throw answer
+            } catch {
+                await recorder?.record(error)
+                throw error
             }
         }
     }
@@ -197,6 +214,8 @@ package struct AdminRoute: Sendable {
     package let logger: Logger
     /// Who is calling, as ``AdminAuthentication`` found.
     package let caller: AdminCaller
+    /// What the handler tells the admin log besides the route (the reason given).
+    package let note = AdminActionNote()
 
     /// A path parameter, percent-decoded.
     func decoded(_ name: String) throws -> String {

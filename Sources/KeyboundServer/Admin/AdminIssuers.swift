@@ -139,6 +139,7 @@ struct AdminIssuers: Sendable {
         let body = try await AdminBody.read(request, allowed: ["reason"])
         let reason = try body.string("reason")
         if let reason { try AdminBody.checkLine(reason, "reason", limit: 500) }
+        route.note.reason = reason ?? ""
         let transitions = try await context.manager.rotate(issuerID: issuerID, now: context.now(), actor: route.caller.actor)
         context.keys.invalidate()
         route.audit("rotation requested", ["issuer": "\(issuerID)", "reason": "\(reason ?? "")"])
@@ -153,6 +154,7 @@ struct AdminIssuers: Sendable {
         let body = try await AdminBody.read(request, allowed: ["reason"])
         let reason = try body.requiredString("reason")
         try AdminBody.checkLine(reason, "reason", limit: 500)
+        route.note.reason = reason
         guard reason.unicodeScalars.contains(where: { $0 != " " }) else {
             throw OAuthError.invalidRequest("the member 'reason' must not be blank")
         }
@@ -173,20 +175,7 @@ struct AdminIssuers: Sendable {
 
     /// `GET /admin/events?after=N&limit=M`
     func events(_ request: Request) async throws -> Response {
-        let query = try FormBody.query(request)
-        for name in query.values.keys where !["after", "limit"].contains(name) {
-            throw OAuthError.invalidRequest("unknown query parameter '\(AdminBody.shown(name))'; known: after, limit")
-        }
-        var after: Int64 = 0
-        if let text = query["after"] {
-            guard let value = Int64(text), value >= 0 else { throw OAuthError.invalidRequest("'after' must be a sequence number ≥ 0") }
-            after = value
-        }
-        var limit = 100
-        if let text = query["limit"] {
-            guard let value = Int(text), (1...1_000).contains(value) else { throw OAuthError.invalidRequest("'limit' must be between 1 and 1000") }
-            limit = value
-        }
+        let (after, limit) = try AdminBody.page(request)
         let events = try await context.manager.events(after: after, limit: limit)
         return AdminResponse.make(JSONObject([
             "events": .array(events.map { .object(StoreJSON.json($0)) }),

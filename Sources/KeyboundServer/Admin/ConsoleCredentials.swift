@@ -42,7 +42,7 @@ struct ConsoleCredentials: Sendable {
         guard let role = ConsoleResource.role(of: issuer), user.roleNames(on: ConsoleResource.audience).containsExactly(role) else {
             throw OAuthError.bearer(.forbidden, "insufficient_scope", "the user holds no console role of issuer '\(issuer.id)'")
         }
-        return issuer.kind == .operator ? .consoleOperator(issuerID: issuer.id, subject: user.subject)
-            : .tenantAdmin(issuerID: issuer.id, subject: user.subject)
+        let consoleUser = AdminCaller.ConsoleUser(issuerID: issuer.id, issuerURL: issuer.url, subject: user.subject)
+        return issuer.kind == .operator ? .consoleOperator(consoleUser) : .tenantAdmin(consoleUser)
     }
 }

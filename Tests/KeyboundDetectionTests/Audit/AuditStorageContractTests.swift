@@ -8,7 +8,7 @@ import Testing
 /// The audit log's storage on both backends: the same chain, checkpoints, tenant feed and
 /// retention; two writers (nodes) extending one chain without a fork; a database that refuses
 /// changes itself; on PostgreSQL one signing key per log, sealed under the KEK in the key store.
-@Suite("Audit log storage contract", .timeLimit(.minutes(3)))
+@Suite("Audit log storage contract", .timeLimit(.minutes(10)))
 struct AuditStorageContractTests {
 
     @Test("appends number and chain the records, sign a checkpoint every segment, feed each tenant its verified records, and prune whole segments",

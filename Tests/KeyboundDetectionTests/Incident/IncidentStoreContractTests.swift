@@ -7,7 +7,7 @@ import Testing
 /// The incident store on both backends: one incident per (issuer, key), reopened rather than
 /// duplicated; its state saved after each step; documents written and rewritten by name; names
 /// that could escape the incident refused; and, in the database, no incident or document deleted.
-@Suite("Incident store contract", .timeLimit(.minutes(3)))
+@Suite("Incident store contract", .timeLimit(.minutes(10)))
 struct IncidentStoreContractTests {
     static func store(_ fixture: StoreFixture) async throws -> any IncidentStore {
         if let database = fixture.postgresDatabase { return try await PostgresIncidentStore.open(database: database) }

@@ -25,7 +25,7 @@ struct KeyStoreCrashTests {
     static let kills = 100
 
     @Test("churn killed with SIGKILL at random moments never leaves the store broken or a key lost",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func sigkillDuringChurn() async throws {
         let seed = ProcessInfo.processInfo.environment["KEYBOUND_CRASH_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 1...UInt64.max)
         var random = CrashRandom(seed: seed)

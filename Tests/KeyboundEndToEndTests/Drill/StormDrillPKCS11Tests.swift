@@ -10,7 +10,7 @@ import Testing
 @Suite("Storm-0558 drill on PKCS#11 custody", .serialized)
 struct StormDrillPKCS11Tests {
     @Test("In-process, 3 days, keys in the token: every expectation holds, rotations happen there, and the stolen key is destroyed there",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func drillOnPKCS11() async throws {
         let token = try await SoftHSMToken.open()
         defer { Task { await token.close() } }

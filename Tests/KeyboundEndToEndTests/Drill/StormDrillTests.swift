@@ -19,7 +19,7 @@ struct StormDrillTests {
     }
 
     @Test("In-process, 5 days: forgeries refused or found, the kid-only validator fooled, the incident closed, users unaffected",
-          .timeLimit(.minutes(6)))
+          .timeLimit(.minutes(10)))
     func endToEnd() async throws {
         let lines = Lines()
         let result = try await StormDrill.run(StormDrillOptions(days: 5)) { lines.append($0) }
@@ -191,7 +191,7 @@ struct StormDrillTests {
     }
 
     @Test("keybound demo storm-0558 --database postgres://…: every claim holds with the stores in PostgreSQL, whose audit log verifies and which keeps the incident",
-          .timeLimit(.minutes(5)))
+          .timeLimit(.minutes(10)))
     func onPostgres() async throws {
         let database = try await TestPostgres.shared.makeDatabase("drill")
         let url = database.nodeURL

@@ -6,7 +6,7 @@ import KeyboundTesting
 import Testing
 
 /// Keybound Files on PostgreSQL: two nodes (two stores over one database) writing one drive.
-@Suite("PostgreSQL: Keybound Files' drives", .timeLimit(.minutes(3)))
+@Suite("PostgreSQL: Keybound Files' drives", .timeLimit(.minutes(10)))
 struct PostgresFilesTests {
     static func file(_ issuer: String, _ name: String, _ content: [UInt8]) -> DriveFile {
         DriveFile(issuer: issuer, tenantID: "tid", owner: "alice", name: name, contentType: "application/octet-stream",

@@ -15,7 +15,7 @@ import KeyboundTesting
 /// A data directory moved to PostgreSQL with `keybound migrate` (its audit log, audit key, mail and
 /// incidents too), then the tools an operator runs there: `audit verify`, the hunt and
 /// `keybound incident respond|list|show|export`, which read and write through the database.
-@Suite("PostgreSQL: migrate the audit log, mail and incidents; verify, hunt and respond there", .serialized, .timeLimit(.minutes(5)))
+@Suite("PostgreSQL: migrate the audit log, mail and incidents; verify, hunt and respond there", .serialized, .timeLimit(.minutes(10)))
 struct PostgresHuntIncidentTests {
     @Test("the migrated log verifies; the hunt finds on PostgreSQL exactly what it finds on SQLite; an incident runs there; a changed record is named")
     func migrateHuntRespond() async throws {

@@ -7,7 +7,7 @@ import KeyboundTesting
 
 /// The key commands on PostgreSQL: `keybound issuer` and `keybound keys` with `--database postgres://…`
 /// work on the shared key store; the commands whose stores are still SQLite-only refuse it in one line.
-@Suite("PostgreSQL: the key commands", .timeLimit(.minutes(6)))
+@Suite("PostgreSQL: the key commands", .timeLimit(.minutes(10)))
 struct PostgresKeyCommandsTests {
     @Test("issuer create, keys rotate, keys revoke and keys list on PostgreSQL; every node sees the same keys")
     func keyCommands() async throws {

@@ -13,7 +13,7 @@ import KeyboundTesting
 ///
 /// The outage is the PostgreSQL server itself stopped (a fast shutdown, which ends every session)
 /// and started again: a server of the suite's own, so the suites that share the run's server go on.
-@Suite("PostgreSQL: a serve node through a database outage", .timeLimit(.minutes(5)))
+@Suite("PostgreSQL: a serve node through a database outage", .timeLimit(.minutes(10)))
 struct PostgresOutageTests {
     /// What the load saw.
     final class Load: Sendable {

@@ -12,7 +12,7 @@ import KeyboundTesting
 
 /// `keybound serve --database postgres://…`: two processes on one database act as one provider.
 /// Time limits are generous deadlines for a loaded machine, not latency targets.
-@Suite("PostgreSQL: serve nodes", .timeLimit(.minutes(5)))
+@Suite("PostgreSQL: serve nodes", .timeLimit(.minutes(10)))
 struct PostgresServeNodesTests {
     /// The development credentials node A prints for `issuer`: (label → "id / secret").
     static func credentials(_ output: String, issuer: String) -> [String: (String, String)] {

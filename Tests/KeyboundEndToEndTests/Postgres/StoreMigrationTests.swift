@@ -11,7 +11,7 @@ import KeyboundTesting
 
 /// `keybound migrate --from sqlite:DIR --to postgres://…`: a provider's SQLite data, copied into an
 /// empty database with every row and every sequence number; a database that is not empty is refused.
-@Suite("PostgreSQL: keybound migrate", .timeLimit(.minutes(6)))
+@Suite("PostgreSQL: keybound migrate", .timeLimit(.minutes(10)))
 struct StoreMigrationTests {
     @Test("every row of the key and provider stores is copied with its sequence; a second copy into the same database is refused")
     func migrate() async throws {

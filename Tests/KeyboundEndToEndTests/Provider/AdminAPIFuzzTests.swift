@@ -61,7 +61,7 @@ struct AdminAPIFuzzTests {
             "--header", "Authorization: Bearer \(Self.token)",
             "--max-examples", "\(Self.examplesPerOperation)", "--seed", "20261204", "--workers", "1",
             "--phases", "examples,coverage,fuzzing", "--mode", "all", "--no-shrink", "--suppress-health-check", "all",
-            "--request-timeout", "30",
+            "--request-timeout", "120",
             "--exclude-checks", "positive_data_acceptance,unsupported_method,use_after_free,ensure_resource_availability,"
                 + "missing_required_header,object_level_authorization,allow_header_conformance",
         ])

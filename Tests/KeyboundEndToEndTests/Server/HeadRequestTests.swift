@@ -106,6 +106,8 @@ struct HeadRequestTests {
                 "/admin/issuers/{issuer}/users": Probe(uri: "/admin/issuers/contoso/users", headers: admin),
                 "/admin/issuers/{issuer}/users/{username}": Probe(uri: "/admin/issuers/contoso/users/user", headers: admin),
                 "/admin/events": Probe(uri: "/admin/events", headers: admin),
+                "/admin/admin-log": Probe(uri: "/admin/admin-log", headers: admin),
+                "/admin/issuers/{issuer}/admin-log": Probe(uri: "/admin/issuers/contoso/admin-log", headers: admin),
                 "/admin/hunt": Probe(uri: "/admin/hunt", headers: admin),
                 "/admin/alerts": Probe(uri: "/admin/alerts", headers: admin),
                 "/admin/alerts/stream": Probe(uri: "/admin/alerts/stream", headers: admin, streamErrorURI: "/admin/alerts/stream?after=-1"),

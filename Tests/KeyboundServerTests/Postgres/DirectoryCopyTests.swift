@@ -11,7 +11,7 @@ import Testing
 /// directory and its ledger commit checks the copy's version. These nodes have no change listener,
 /// so node B's copy goes stale the moment node A changes the directory: only the commit's check
 /// (and the fresh reads it leads to) stands between a stale copy and a token handed out.
-@Suite("Server: directory copies checked at the commit", .timeLimit(.minutes(3)))
+@Suite("Server: directory copies checked at the commit", .timeLimit(.minutes(10)))
 struct DirectoryCopyTests {
     static func token(_ client: some TestClientProtocol, id: String, secret: String) async throws -> TestResponse {
         try await ProviderFixture.post(client, "/contoso/token", [("grant_type", "client_credentials"), ("scope", "api://mail/.default")],

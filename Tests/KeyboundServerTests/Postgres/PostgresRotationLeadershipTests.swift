@@ -12,7 +12,7 @@ import KeyboundTesting
 
 /// One rotation engine across nodes: the lease holder ticks, renews at every tick (its heartbeat),
 /// and another node takes over once the heartbeat lapses.
-@Suite("PostgreSQL: the rotation engine's leadership", .timeLimit(.minutes(3)))
+@Suite("PostgreSQL: the rotation engine's leadership", .timeLimit(.minutes(10)))
 struct PostgresRotationLeadershipTests {
     @Test("the holder renews; another node is refused until the heartbeat lapses, then takes over; resigning frees it at once")
     func lease() async throws {

@@ -13,7 +13,7 @@ import KeyboundTesting
 
 /// On a store shared by nodes, `/admin/alerts` on any node lists every node's alerts, each with
 /// the node that raised it; on one node (SQLite) it stays this process's own.
-@Suite("Server: every node's alerts through the shared alert log", .timeLimit(.minutes(3)))
+@Suite("Server: every node's alerts through the shared alert log", .timeLimit(.minutes(10)))
 struct SharedAlertsTests {
     /// A cross-issuer key attempt, as a validator reports it.
     static let mismatch = TokenRejection(.issuerKeyMismatch, "key of another issuer", tokenIssuer: "https://id.test/contoso",

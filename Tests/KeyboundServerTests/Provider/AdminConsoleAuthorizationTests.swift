@@ -206,6 +206,49 @@ struct AdminConsoleAuthorizationTests {
         }
     }
 
+    @Test("the admin log records each change and each refused attempt as (iss, sub), action, target, reason, outcome; a tenant admin reads only its own issuer's")
+    func adminLog() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.base.remove() }
+        try await fixture.base.app.test(.router) { client in
+            let tenant = try await fixture.accessToken(client, issuer: "contoso", username: "tadmin")
+            let root = try await fixture.accessToken(client, issuer: "operators", username: "root")
+            #expect(try await Self.call(client, .post, "/admin/issuers/contoso/keys/rotate", token: tenant, json: #"{"reason": "quarterly"}"#).status == .ok)
+            #expect(try await Self.call(client, .post, "/admin/issuers/fabrikam/users/tadmin/disable", token: tenant, json: "{}").status == .forbidden)
+            let active = try #require(try await fixture.base.context.manager.keys(issuerID: "fabrikam").first { $0.state == .active && $0.purpose == .accessToken })
+            #expect(try await Self.call(client, .post, "/admin/issuers/fabrikam/keys/\(active.keyID)/revoke", token: root,
+                                        json: #"{"reason": "key found on a build server"}"#).status == .ok)
+            #expect(try await Self.call(client, .post, "/admin/issuers/contoso/users", token: Self.adminToken,
+                                        json: #"{"username": "new-admin", "password": "correct horse battery staple"}"#).status == .created)
+            // Reads are not recorded.
+            #expect(try await Self.call(client, .get, "/admin/issuers/contoso/keys", token: tenant).status == .ok)
+
+            let entries = try await fixture.base.context.store.adminLog(issuerID: nil, after: 0, limit: 100)
+            let contosoURL = fixture.base.configuration.issuerURL("contoso")
+            let operatorsURL = fixture.base.configuration.issuerURL("operators")
+            #expect(entries.map(\.action.action) == ["key.rotate", "user.disable", "key.revoke", "user.create"])
+            #expect(entries.map(\.action.outcome) == ["succeeded", "refused 403 insufficient_scope", "succeeded", "succeeded"])
+            #expect(entries.map(\.action.actorIssuer) == [contosoURL, contosoURL, operatorsURL, "admin-token"])
+            #expect(entries.map(\.action.actorSubject) == ["contoso-tadmin", "contoso-tadmin", "operators-root", "admin-api"])
+            #expect(entries.map(\.action.issuerID) == ["contoso", "fabrikam", "fabrikam", "contoso"])
+            #expect(entries.map(\.action.target) == ["", "tadmin", active.keyID, "new-admin"])
+            #expect(entries.map(\.action.reason) == ["quarterly", "", "key found on a build server", ""])
+            #expect(try await fixture.base.context.store.verifyAdminLog() == .intact(entries: 4))
+
+            let own = try await Self.call(client, .get, "/admin/issuers/contoso/admin-log", token: tenant)
+            #expect(own.status == .ok)
+            let listed = try #require(try ProviderFixture.json(own)["entries"]?.arrayValue)
+            #expect(listed.count == 2)
+            #expect(listed.allSatisfy { $0.objectValue?["issuer"] == .string("contoso") })
+            #expect(try await Self.call(client, .get, "/admin/issuers/fabrikam/admin-log", token: tenant).status == .forbidden)
+            #expect(try await Self.call(client, .get, "/admin/admin-log", token: tenant).status == .forbidden)
+            let whole = try ProviderFixture.json(try await Self.call(client, .get, "/admin/admin-log", token: root))
+            #expect(whole["chain"]?.objectValue?["intact"] == .bool(true))
+            // The tenant admin's refused read of another issuer's log is not a change: still four entries.
+            #expect(try await fixture.base.context.store.adminLog(issuerID: nil, after: 0, limit: 100).count == 4)
+        }
+    }
+
     @Test("with no admin token configured the API stays disabled, console tokens included")
     func disabledForConsoleTokens() async throws {
         let fixture = try await Fixture(adminToken: nil)

@@ -7,7 +7,7 @@ import Testing
 import KeyboundTesting
 
 /// A log that readers resume by sequence: rows are numbered in commit order across nodes.
-@Suite("PostgreSQL commit-ordered logs", .timeLimit(.minutes(3)))
+@Suite("PostgreSQL commit-ordered logs", .timeLimit(.minutes(10)))
 struct CommitOrderedLogTests {
     static let log = CommitOrderedLog(table: "test_event", lockKey: 0x4B42_7E57)
     static let logger = Logger(label: "keybound.tests.log")

@@ -5,7 +5,7 @@ import Testing
 import KeyboundTesting
 
 /// Versioned migrations on a real PostgreSQL: applied once, by one node, and never under an older node.
-@Suite("PostgreSQL migrations", .timeLimit(.minutes(3)))
+@Suite("PostgreSQL migrations", .timeLimit(.minutes(10)))
 struct PostgresMigratorTests {
     static let migrations = [
         PostgresMigration(version: 1, name: "notes", statements: ["CREATE TABLE note (id bigint PRIMARY KEY, body text NOT NULL)"]),

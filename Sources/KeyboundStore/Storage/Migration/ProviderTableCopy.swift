@@ -60,6 +60,11 @@ struct ProviderTableCopy: Sendable {
         ProviderTableCopy("token_event", [
             ("issuer_id", .text), ("sequence", .integer), ("jti", .text), ("audience", .text), ("expires_at", .real),
             ("reason", .text), ("at", .real), ("claims_digest", .optionalText)]),
+        // The hash chain is copied as it is: the same numbers, hashes and fields, so it verifies there.
+        ProviderTableCopy("admin_log", [
+            ("sequence", .integer), ("at", .real), ("actor_issuer", .text), ("actor_subject", .text), ("action", .text),
+            ("issuer_id", .optionalText), ("target", .text), ("reason", .text), ("outcome", .text), ("previous_hash", .text),
+            ("hash", .text)]),
     ]
 
     private var columnList: String { columns.map(\.name).joined(separator: ", ") }

@@ -11,7 +11,7 @@ import Foundation
 /// Storage knows rows, not rules. The few checks that protect the rows themselves (a client's
 /// settings, a resource's server clients) run before either backend writes, through
 /// ``ProviderRecordRules``.
-public protocol ProviderStore: ProviderDirectory, GrantStore, IssuanceLedgerStore, AlertLogStore {
+public protocol ProviderStore: ProviderDirectory, GrantStore, IssuanceLedgerStore, AlertLogStore, AdminLogStore {
     /// Reads from the database: throws when it cannot be read (readiness checks). Cheap.
     func probe() async throws(StoreError)
     /// Whether other nodes serve requests from the same rows at the same time (PostgreSQL). A

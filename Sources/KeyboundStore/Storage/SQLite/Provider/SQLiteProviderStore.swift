@@ -271,9 +271,30 @@ public final class SQLiteProviderStore: ProviderStore, @unchecked Sendable {
             // sequence as revocations: `reason` is 'issued' and `claims_digest` the ledger's.
             try db.execute(sql: "ALTER TABLE token_event ADD COLUMN claims_digest TEXT")
         }
-        migrator.registerMigration("v9: user roles") { db in
+        migrator.registerMigration("v9: user roles, the admin log") { db in
             // A user holds roles as a client does (`<audience>/<role>`); every existing user holds none.
             try db.execute(sql: "ALTER TABLE user ADD COLUMN roles TEXT NOT NULL DEFAULT '[]'")
+            // The hash-chained admin log (AdminLogChain), append-only.
+            try db.execute(sql: """
+                CREATE TABLE admin_log (
+                    sequence INTEGER PRIMARY KEY NOT NULL,
+                    at REAL NOT NULL,
+                    actor_issuer TEXT NOT NULL,
+                    actor_subject TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    issuer_id TEXT,
+                    target TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    previous_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                CREATE INDEX admin_log_issuer ON admin_log(issuer_id, sequence);
+                CREATE TRIGGER admin_log_no_update BEFORE UPDATE ON admin_log
+                BEGIN SELECT RAISE(ABORT, 'the admin log is append-only'); END;
+                CREATE TRIGGER admin_log_no_delete BEFORE DELETE ON admin_log
+                BEGIN SELECT RAISE(ABORT, 'the admin log is append-only'); END;
+                """)
         }
         return migrator
     }

@@ -1,0 +1,89 @@
+import Crypto
+import Foundation
+
+/// The admin log's hash chain. Each entry's hash covers its number, the previous entry's hash and
+/// every field of its action, each written as an 8-byte big-endian length and its UTF-8 bytes (the
+/// time as the bit pattern of its seconds since 1970), so no two different entries hash alike.
+/// Changing, removing, inserting or reordering an entry breaks every hash after it.
+public enum AdminLogChain {
+    /// The previous hash of the first entry.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    /// The hash of entry `sequence` holding `action`, after the entry whose hash is `previousHash`.
+    public static func hash(sequence: Int64, previousHash: String, action: AdminAction) -> String {
+        var bytes: [UInt8] = []
+        func field(_ value: some Sequence<UInt8>) {
+            let data = Array(value)
+            withUnsafeBytes(of: UInt64(data.count).bigEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: data)
+        }
+        withUnsafeBytes(of: UInt64(bitPattern: sequence).bigEndian) { field($0) }
+        field(previousHash.utf8)
+        withUnsafeBytes(of: action.at.timeIntervalSince1970.bitPattern.bigEndian) { field($0) }
+        for text in [action.actorIssuer, action.actorSubject, action.action] { field(text.utf8) }
+        // An absent issuer and an empty one differ.
+        field(action.issuerID.map { [1] + Array($0.utf8) } ?? [0])
+        for text in [action.target, action.reason, action.outcome] { field(text.utf8) }
+        return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The entry that follows `last` (or starts the log) with `action`.
+    public static func entry(after last: (sequence: Int64, hash: String)?, action: AdminAction) -> AdminLogEntry {
+        let sequence = (last?.sequence ?? 0) + 1
+        let previous = last?.hash ?? genesis
+        return AdminLogEntry(sequence: sequence, action: action, previousHash: previous,
+                             hash: hash(sequence: sequence, previousHash: previous, action: action))
+    }
+
+    /// What a walk of the whole log found.
+    public enum Verdict: Sendable, Equatable {
+        /// Every entry links to the one before and hashes to its recorded hash; `entries` of them.
+        case intact(entries: Int)
+        /// The first entry that does not: its number and why.
+        case broken(sequence: Int64, reason: String)
+    }
+
+    /// Walks `entries`, the whole log in order.
+    public static func verify(_ entries: [AdminLogEntry]) -> Verdict {
+        var previous = genesis
+        var expected: Int64 = 1
+        for entry in entries {
+            guard entry.sequence == expected else {
+                return .broken(sequence: entry.sequence, reason: "expected entry \(expected): an entry is missing or out of order")
+            }
+            guard entry.previousHash == previous else {
+                return .broken(sequence: entry.sequence, reason: "its previous hash is not the hash of entry \(expected - 1)")
+            }
+            guard hash(sequence: entry.sequence, previousHash: entry.previousHash, action: entry.action) == entry.hash else {
+                return .broken(sequence: entry.sequence, reason: "its fields do not hash to its recorded hash: it was changed")
+            }
+            previous = entry.hash
+            expected += 1
+        }
+        return .intact(entries: entries.count)
+    }
+}
+
+/// The admin log: a hash-chained, append-only record of every state-changing admin action, kept
+/// in the provider's store (so every node of a PostgreSQL deployment writes one chain).
+public protocol AdminLogStore: Sendable {
+    /// Appends `action` as the next entry of the chain, in one transaction, and returns the entry.
+    @discardableResult
+    func appendAdminAction(_ action: AdminAction) async throws(StoreError) -> AdminLogEntry
+    /// Entries after `sequence`, oldest first, at most `limit`: every issuer's, or with `issuerID`
+    /// only those acting on that issuer (exact bytes).
+    func adminLog(issuerID: String?, after sequence: Int64, limit: Int) async throws(StoreError) -> [AdminLogEntry]
+}
+
+extension AdminLogStore {
+    /// Walks the whole chain, a page at a time.
+    public func verifyAdminLog() async throws(StoreError) -> AdminLogChain.Verdict {
+        var entries: [AdminLogEntry] = []
+        while true {
+            let page = try await adminLog(issuerID: nil, after: entries.last?.sequence ?? 0, limit: 1_000)
+            entries += page
+            if page.count < 1_000 { break }
+        }
+        return AdminLogChain.verify(entries)
+    }
+}
