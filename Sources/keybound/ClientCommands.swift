@@ -97,10 +97,10 @@ struct ClientDisableCommand: AsyncParsableCommand {
 
     func run() async throws {
         let directory = try await store.openDirectory()
-        let (client, _) = try await storeCall { () async throws(StoreError) in
+        let (client, changed) = try await storeCall { () async throws(StoreError) in
             try await directory.setClientDisabled(true, issuerID: selection.issuer, clientID: selection.clientID)
         }
-        await store.recordChange("client.disable", issuerID: client.issuerID, target: client.clientID)
+        if changed { await store.recordChange("client.disable", issuerID: client.issuerID, target: client.clientID) }
         store.emit(StoreJSON.json(client), text: "client \(client.clientID) of \(client.issuerID) is disabled")
     }
 }
@@ -113,10 +113,10 @@ struct ClientEnableCommand: AsyncParsableCommand {
 
     func run() async throws {
         let directory = try await store.openDirectory()
-        let (client, _) = try await storeCall { () async throws(StoreError) in
+        let (client, changed) = try await storeCall { () async throws(StoreError) in
             try await directory.setClientDisabled(false, issuerID: selection.issuer, clientID: selection.clientID)
         }
-        await store.recordChange("client.enable", issuerID: client.issuerID, target: client.clientID)
+        if changed { await store.recordChange("client.enable", issuerID: client.issuerID, target: client.clientID) }
         store.emit(StoreJSON.json(client), text: "client \(client.clientID) of \(client.issuerID) is enabled")
     }
 }

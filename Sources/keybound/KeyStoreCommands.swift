@@ -229,6 +229,7 @@ struct KEKRotateCommand: AsyncParsableCommand {
             }
         }
         let count = try await storeCall { () async throws(StoreError) in try await manager.rotateKEK(to: newKEK, now: store.now, actor: store.actor) }
+        await store.recordChange("kek.rotate", issuerID: nil, target: newKEK.fingerprint)
         if store.json {
             CLIOutput.printJSON(JSONObject(["resealed": .number(Double(count)), "kek_fingerprint": .string(newKEK.fingerprint)]))
         } else {

@@ -50,6 +50,7 @@ struct ResourceSetCommand: AsyncParsableCommand {
         let (_, provider) = try await ResourceCommand.open(store, issuer: issuer)
         let resource = ResourceRecord(issuerID: issuer, audience: audience, scopes: scopes, roles: roles, serverClients: serverClients)
         try await storeCall { () async throws(StoreError) in try await provider.upsert(resource) }
+        await store.recordChange("resource.register", issuerID: issuer, target: audience)
         ResourceCommand.report(resource, json: store.json)
     }
 }
@@ -68,6 +69,7 @@ struct ResourceAddRoleCommand: AsyncParsableCommand {
         let (resource, changed) = try await storeCall { () async throws(StoreError) in
             try await directory.addResourceRole(role, audience: audience, issuerID: issuer)
         }
+        if changed { await store.recordChange("resource.role.add", issuerID: issuer, target: audience) }
         store.emit(ResourceCommand.json(resource),
                    text: changed ? "defined \(audience)/\(role) at \(issuer)" : "\(audience)/\(role) was already defined at \(issuer)")
     }
@@ -94,6 +96,7 @@ struct ResourceServerClientsCommand: AsyncParsableCommand {
         }
         resource.serverClients = clients
         try await storeCall { () async throws(StoreError) in try await provider.upsert(resource) }
+        await store.recordChange("resource.server-clients.set", issuerID: issuer, target: audience)
         ResourceCommand.report(resource, json: store.json)
     }
 }

@@ -48,10 +48,16 @@ struct AdminLogRecorder: Sendable {
         let pathTarget = ["kid", "client", "username", "audience"].lazy.compactMap { name in
             route.parameters.get(name).map { $0.removingPercentEncoding ?? $0 }
         }.first
+        var issuer = issuerID ?? (action == "issuer.create" ? createdTarget : nil)
+        var target = pathTarget ?? (action == "issuer.create" ? "" : createdTarget ?? "")
+        // A refusal on an issuer that does not exist is filed under no issuer (operators see it; no
+        // tenant created later inherits it), with the id tried in the target.
+        if let tried = issuer, outcome != AdminAction.succeeded, (try? await context.manager.issuer(id: tried)) == nil {
+            issuer = nil
+            target = target.isEmpty ? tried : "\(tried)/\(target)"
+        }
         let entry = AdminAction(at: context.now(), actorIssuer: actor.issuer, actorSubject: actor.subject, action: action,
-                                issuerID: issuerID ?? (action == "issuer.create" ? createdTarget : nil),
-                                target: pathTarget ?? (action == "issuer.create" ? "" : createdTarget ?? ""),
-                                reason: route.note.reason, outcome: outcome)
+                                issuerID: issuer, target: target, reason: route.note.reason, outcome: outcome)
         do {
             try await context.store.appendAdminAction(entry)
         } catch {

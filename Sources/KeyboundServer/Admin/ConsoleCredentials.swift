@@ -6,10 +6,12 @@ import KeyboundStore
 /// The token names its issuer; that issuer must be one of this store's, found by its URL's exact
 /// bytes, and the token must be one it issued (``IssuedTokenCheck``): signed by one of *that*
 /// issuer's own keys (another issuer's key, however valid, is not in its trust), with the audience
-/// `keybound://console`, in its issuance ledger with the same claims, unexpired and not revoked.
-/// Then the user it names must exist in that issuer, be enabled, and hold that issuer's console
-/// role now (``ConsoleResource``): `Console.Operator` in the operator issuer, `Console.TenantAdmin`
-/// in a tenant. A role taken away, or a user disabled, ends the user's admin access at once.
+/// `keybound://console`, in its issuance ledger with the same claims, unexpired and not revoked;
+/// issued to the console's own client (``ConsoleResource/clientID``), still enabled, for the scope
+/// `Console.Access`. Then the user it names must exist in that issuer, be enabled, and hold that
+/// issuer's console role now (``ConsoleResource``): `Console.Operator` in the operator issuer,
+/// `Console.TenantAdmin` in a tenant. A role taken away, a user or the console client disabled,
+/// ends the user's admin access at once.
 struct ConsoleCredentials: Sendable {
     let context: ProviderContext
 
@@ -35,6 +37,16 @@ struct ConsoleCredentials: Sendable {
         }
         guard verified.claims["idtyp"] == .string("user") else {
             throw OAuthError.bearer(.forbidden, "insufficient_scope", "the console is for people: an application's token has no console role")
+        }
+        guard record.clientID.isExactly(ConsoleResource.clientID) else {
+            throw OAuthError.bearer(.unauthorized, "invalid_token", "the token was issued to client '\(record.clientID)', not to the console ('\(ConsoleResource.clientID)')")
+        }
+        guard let client = try await context.store.client(issuerID: issuer.id, clientID: record.clientID), !client.isDisabled else {
+            throw OAuthError.bearer(.unauthorized, "invalid_token", "the console client of issuer '\(issuer.id)' is disabled or gone")
+        }
+        guard case .string(let scope)? = verified.claims["scope"],
+              scope.split(separator: " ").contains(where: { String($0).isExactly(ConsoleResource.accessScope) }) else {
+            throw OAuthError.bearer(.forbidden, "insufficient_scope", "the token was not granted '\(ConsoleResource.audience)/\(ConsoleResource.accessScope)'")
         }
         guard let user = try await context.store.user(issuerID: issuer.id, subject: record.subject), !user.isDisabled else {
             throw OAuthError.bearer(.unauthorized, "invalid_token", "the token's user is no longer active at issuer '\(issuer.id)'")

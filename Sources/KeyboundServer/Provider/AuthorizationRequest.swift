@@ -77,8 +77,9 @@ struct AuthorizationRequest: Sendable {
         }
         let scope: GrantedScope
         do {
-            // The console's built-in resource (keybound://console) is every operator and tenant issuer's.
-            let resources = ConsoleResource.adding(to: try await context.store.resources(issuerID: issuer.id), issuer: issuer)
+            // The console's built-in resource (keybound://console), for the console's own client only.
+            let resources = ConsoleResource.adding(to: try await context.store.resources(issuerID: issuer.id), issuer: issuer,
+                                                   clientID: client.clientID)
             scope = try GrantedScope.delegated(scope: form["scope"], resourceParameter: form["resource"], resources: resources)
         } catch let error as OAuthError {
             throw fail(error.error, error.errorDescription)

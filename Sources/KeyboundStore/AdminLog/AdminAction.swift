@@ -4,7 +4,7 @@ import Foundation
 /// to what, why, and whether it happened. Through the admin API (the admin token or a console
 /// user's token) or the CLI; refused attempts are recorded too.
 public struct AdminAction: Sendable, Equatable {
-    /// When it was done.
+    /// When it was done, in whole seconds (as the admin API shows it, so anyone can recompute a hash).
     public var at: Date
     /// The actor's issuer: a console user's `iss`; `admin-token` for the admin token, `cli` for the
     /// command line.
@@ -25,7 +25,7 @@ public struct AdminAction: Sendable, Equatable {
     /// An action.
     public init(at: Date, actorIssuer: String, actorSubject: String, action: String, issuerID: String?, target: String = "",
                 reason: String = "", outcome: String) {
-        self.at = at
+        self.at = Date(timeIntervalSince1970: at.timeIntervalSince1970.rounded(.down))
         self.actorIssuer = actorIssuer
         self.actorSubject = actorSubject
         self.action = action

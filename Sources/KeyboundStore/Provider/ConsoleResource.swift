@@ -3,9 +3,10 @@ import Keybound
 /// The console's built-in resource, `keybound://console`, which every operator and tenant issuer
 /// has without registering it (a consumer realm has none: it has no one to administer it).
 ///
-/// The console asks for its one delegated scope, `keybound://console/Console.Access`; the access
-/// token it gets has the audience ``audience`` and, in `roles`, what the user holds on it. The
-/// roles are checked as (issuer, role):
+/// The console signs in as its own client of each issuer, ``clientID`` (registered like any client,
+/// and the only client the resource is offered to), and asks for its one delegated scope,
+/// `keybound://console/Console.Access`; the access token it gets has the audience ``audience`` and,
+/// in `roles`, what the user holds on it. The roles are checked as (issuer, role):
 ///
 /// | Role | Exists in | Grants |
 /// |---|---|---|
@@ -16,6 +17,9 @@ public enum ConsoleResource {
     public static let audience = "keybound://console"
     /// The delegated scope the console asks for.
     public static let accessScope = "Console.Access"
+    /// The console's client id at each issuer: no other client may ask for the console's resource,
+    /// and the admin API accepts console tokens issued to this client only.
+    public static let clientID = "keybound-console"
     /// The role of the people who operate this Keybound, in the operator issuer.
     public static let operatorRole = "Console.Operator"
     /// The role of a tenant's own administrators, in that tenant's issuer.
@@ -35,9 +39,11 @@ public enum ConsoleResource {
         role(of: issuer).map { ResourceRecord(issuerID: issuer.id, audience: audience, scopes: [accessScope], roles: [$0]) }
     }
 
-    /// `resources` with the console's own added for `issuer`.
-    public static func adding(to resources: [ResourceRecord], issuer: IssuerRecord) -> [ResourceRecord] {
-        resources + (record(for: issuer).map { [$0] } ?? [])
+    /// The resources `clientID` may ask for at `issuer`: `resources`, with the console's own added
+    /// when the client is the console (``clientID``, exact bytes).
+    public static func adding(to resources: [ResourceRecord], issuer: IssuerRecord, clientID: String) -> [ResourceRecord] {
+        guard clientID.isExactly(Self.clientID) else { return resources }
+        return resources + (record(for: issuer).map { [$0] } ?? [])
     }
 }
 
@@ -57,7 +63,7 @@ public enum UserRoles {
         }
         let own = issuer.kind == .tenant
             ? resources.filter { $0.issuerID.isExactly(issuer.id) && !$0.audience.isExactly(ConsoleResource.audience) } : []
-        let available = ConsoleResource.adding(to: own, issuer: issuer).flatMap { resource in
+        let available = (own + (ConsoleResource.record(for: issuer).map { [$0] } ?? [])).flatMap { resource in
             resource.roles.map { "\(resource.audience)/\($0)" }
         }
         var seen = Set<ExactString>()

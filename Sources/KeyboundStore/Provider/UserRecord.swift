@@ -40,6 +40,7 @@ public struct UserRecord: Sendable, Equatable {
     /// The names of the roles the user holds on `audience` (`Console.Operator` for
     /// `keybound://console`), compared by exact bytes.
     public func roleNames(on audience: String) -> [String] {
-        roles.compactMap { $0.droppingExactPrefix(audience + "/") }.filter { !$0.isEmpty }
+        // A name with a '/' is a role of a longer audience (`api://x/y/R` is not `y/R` of `api://x`).
+        roles.compactMap { $0.droppingExactPrefix(audience + "/") }.filter { !$0.isEmpty && !$0.contains("/") }
     }
 }

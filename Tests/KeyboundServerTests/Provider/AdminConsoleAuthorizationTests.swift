@@ -36,29 +36,33 @@ struct AdminConsoleAuthorizationTests {
                                                  displayName: username, email: nil, createdAt: created,
                                                  roles: ["\(ConsoleResource.audience)/\(role)"]))
             }
-            for issuer in ["operators", "fabrikam"] {
-                try base.store.insert(ClientRecord(issuerID: issuer, clientID: "web", name: "Web", authenticationMethod: .none,
-                                                   redirectURIs: [ProviderFixture.redirect], grantTypes: ["authorization_code", "refresh_token"],
-                                                   createdAt: created))
+            for issuer in ["operators", "fabrikam", "contoso"] {
+                try base.store.insert(ClientRecord(issuerID: issuer, clientID: ConsoleResource.clientID, name: "Keybound console",
+                                                   authenticationMethod: .none, redirectURIs: [ProviderFixture.redirect],
+                                                   grantTypes: ["authorization_code", "refresh_token"], createdAt: created))
             }
         }
 
-        /// Signs `username` in at `issuer` with the public client and PKCE, asking for `scope`; the token response.
+        /// Signs `username` in at `issuer` with the console's public client (or `clientID`) and PKCE,
+        /// asking for `scope`; the token response.
         func tokens(_ client: some TestClientProtocol, issuer: String, username: String,
-                    scope: String = AdminConsoleAuthorizationTests.consoleScope) async throws -> JSONObject {
-            let login = try await ProviderFixture.signIn(client, issuer: issuer, query: ProviderFixture.authorizeQuery(scope: scope), username: username)
+                    scope: String = AdminConsoleAuthorizationTests.consoleScope, clientID: String = ConsoleResource.clientID,
+                    extra: [(String, String)] = []) async throws -> JSONObject {
+            let query = ProviderFixture.authorizeQuery(clientID: clientID, scope: scope, extra: extra)
+            let login = try await ProviderFixture.signIn(client, issuer: issuer, query: query, username: username)
             #expect(login.status == .seeOther)
             let code = try #require(ProviderFixture.redirectParameters(login)["code"])
             let response = try await ProviderFixture.post(client, "/\(issuer)/token", [
                 ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", ProviderFixture.redirect),
-                ("code_verifier", ProviderFixture.verifier), ("client_id", "web")])
+                ("code_verifier", ProviderFixture.verifier), ("client_id", clientID)])
             #expect(response.status == .ok)
             return try ProviderFixture.json(response)
         }
 
         func accessToken(_ client: some TestClientProtocol, issuer: String, username: String,
-                         scope: String = AdminConsoleAuthorizationTests.consoleScope) async throws -> String {
-            let body = try await tokens(client, issuer: issuer, username: username, scope: scope)
+                         scope: String = AdminConsoleAuthorizationTests.consoleScope, clientID: String = ConsoleResource.clientID,
+                         extra: [(String, String)] = []) async throws -> String {
+            let body = try await tokens(client, issuer: issuer, username: username, scope: scope, clientID: clientID, extra: extra)
             return try #require(body["access_token"]?.stringValue)
         }
     }
@@ -167,6 +171,20 @@ struct AdminConsoleAuthorizationTests {
             // The tenant admin's token for Keybound Mail is not a console token.
             let mail = try await fixture.accessToken(client, issuer: "contoso", username: "tadmin", scope: "openid api://mail/Mail.Read")
             #expect(try await Self.call(client, .get, keys, token: mail).status == .unauthorized)
+            // Only the console's own client is offered the console resource: another client of the
+            // same issuer is refused at sign-in, by scope or by resource.
+            for query in [ProviderFixture.authorizeQuery(clientID: "web", scope: Self.consoleScope),
+                          ProviderFixture.authorizeQuery(clientID: "web", scope: "openid", extra: [("resource", ConsoleResource.audience)])] {
+                let page = try await client.execute(uri: "/contoso/authorize?\(query)", method: .get)
+                #expect(page.status == .seeOther || page.status == .found, "\(query)")
+                #expect(ProviderFixture.redirectParameters(page)["error"] != nil, "\(query)")
+            }
+            // The console's token without the Console.Access scope (the resource alone) is refused.
+            let unscoped = try await fixture.accessToken(client, issuer: "contoso", username: "tadmin", scope: "openid",
+                                                         extra: [("resource", ConsoleResource.audience)])
+            #expect(ProviderFixture.claims(unscoped)["aud"]?.arrayValue?.contains(.string(ConsoleResource.audience)) == true)
+            let refusedUnscoped = try await Self.call(client, .get, keys, token: unscoped)
+            #expect(refusedUnscoped.status == .forbidden && Self.error(refusedUnscoped) == "insufficient_scope")
 
             // Storm-0558: an operator token signed with contoso's key is refused; so is one signed
             // with the operator issuer's own key that the provider never issued.
@@ -191,6 +209,11 @@ struct AdminConsoleAuthorizationTests {
             let restored = try await Self.call(client, .post, "/admin/issuers/contoso/users/tadmin/roles", token: Self.adminToken,
                                                json: #"{"roles": ["keybound://console/Console.TenantAdmin"]}"#)
             #expect(restored.status == .ok)
+            #expect(try await Self.call(client, .get, keys, token: admin).status == .ok)
+            // A disabled console client ends its tokens' admin access too.
+            #expect(try await Self.call(client, .post, "/admin/issuers/contoso/clients/keybound-console/disable", token: Self.adminToken, json: "{}").status == .ok)
+            #expect(try await Self.call(client, .get, keys, token: admin).status == .unauthorized)
+            #expect(try await Self.call(client, .post, "/admin/issuers/contoso/clients/keybound-console/enable", token: Self.adminToken, json: "{}").status == .ok)
             #expect(try await Self.call(client, .get, keys, token: admin).status == .ok)
             #expect(try await Self.call(client, .post, "/admin/issuers/contoso/users/tadmin/disable", token: Self.adminToken, json: "{}").status == .ok)
             #expect(try await Self.call(client, .get, keys, token: admin).status == .unauthorized)
