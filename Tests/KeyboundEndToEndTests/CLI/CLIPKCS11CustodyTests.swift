@@ -79,7 +79,7 @@ struct CLIPKCS11CustodyTests {
         let deployment = try await Deployment()
         defer { deployment.remove() }
         let (data, environment, issuerID, base) = (deployment.data, deployment.environment, deployment.issuerID, deployment.base)
-        let http = DrillHTTP()
+        let http = DrillHTTP(requestTimeout: .seconds(60))  // a deadline for a loaded machine: sign-in hashes at the development cost in a debug build
         defer { Task { await http.shutdown() } }
         func serve(_ environment: [String: String]) async throws -> CLIServer { try await deployment.serve(environment) }
         func token() async throws -> DrillHTTP.Reply { try await deployment.token(http) }
@@ -131,7 +131,7 @@ struct CLIPKCS11CustodyTests {
         defer { removable.putBack() }
         let deployment = try await Deployment(moduleOverride: removable.modulePath.path)
         defer { deployment.remove() }
-        let http = DrillHTTP()
+        let http = DrillHTTP(requestTimeout: .seconds(60))  // a deadline for a loaded machine: sign-in hashes at the development cost in a debug build
         defer { Task { await http.shutdown() } }
         let server = try await deployment.serve()
         defer { server.stop() }

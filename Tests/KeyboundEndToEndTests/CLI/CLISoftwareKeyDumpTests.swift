@@ -90,7 +90,7 @@ struct CLISoftwareKeyDumpTests {
         #expect(server.text.contains("core dumps: ALLOWED"))
 
         // Load: four workers ask every issuer for tokens until told to stop; the dump is taken mid-load.
-        let http = DrillHTTP()
+        let http = DrillHTTP(requestTimeout: .seconds(60))  // a deadline for a loaded machine: sign-in hashes at the development cost in a debug build
         let issued = Counter()
         let stop = Flag()
         let load = Task {

@@ -68,7 +68,7 @@ struct CLITokenKEKTests {
         defer { server.stop() }
         try #require(try await server.waitFor("Keybound listening"), "serve did not start:\n\(server.text)")
         #expect(server.text.contains("key-encryption key: inside the PKCS#11 token (KEYBOUND_KEK_PKCS11_LABEL; fingerprint \(fingerprint))"), "\(server.text)")
-        let http = DrillHTTP()
+        let http = DrillHTTP(requestTimeout: .seconds(60))  // a deadline for a loaded machine: sign-in hashes at the development cost in a debug build
         defer { Task { await http.shutdown() } }
         let reply = try await http.postForm("\(base)/tk/token", [("grant_type", "client_credentials"), ("scope", "api://mail/.default")],
                                             basic: ("daemon", secret))

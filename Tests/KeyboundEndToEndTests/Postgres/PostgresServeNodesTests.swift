@@ -84,7 +84,7 @@ struct PostgresServeNodesTests {
         defer { nodeB.stop() }
         #expect(!nodeB.text.contains("Development credentials"), "node B found the issuers node A created: no second bootstrap")
 
-        let http = DrillHTTP()
+        let http = DrillHTTP(requestTimeout: .seconds(60))  // a deadline for a loaded machine: sign-in hashes at the development cost in a debug build
         defer { Task { await http.shutdown() } }
         let oauth = DrillOAuth(http: http)
         let issuerA = "http://127.0.0.1:\(portA)/contoso", issuerB = "http://127.0.0.1:\(portB)/contoso"
@@ -142,7 +142,7 @@ struct PostgresServeNodesTests {
         defer { for task in running { task.cancel() } }
         #expect(await eventually(within: 30) { keyEvents.isConnected && tokenEvents.isConnected && validator.store.isLoaded(issuerB) })
 
-        let http = DrillHTTP()
+        let http = DrillHTTP(requestTimeout: .seconds(60))  // a deadline for a loaded machine: sign-in hashes at the development cost in a debug build
         defer { Task { await http.shutdown() } }
         let oauth = DrillOAuth(http: http)
         let revokedToken = try await oauth.clientCredentials(issuer: issuerA, clientID: daemon.0, secret: daemon.1)
@@ -190,7 +190,7 @@ struct PostgresServeNodesTests {
         let daemon = try #require(Self.credentials(nodeA.text, issuer: "contoso")["confidential client"])
         let nodeB = try await Self.node(url, port: portB, environment: environment)
         defer { nodeB.stop() }
-        let http = DrillHTTP()
+        let http = DrillHTTP(requestTimeout: .seconds(60))  // a deadline for a loaded machine: sign-in hashes at the development cost in a debug build
         defer { Task { await http.shutdown() } }
 
         let load = PostgresOutageTests.Load()
@@ -252,7 +252,7 @@ struct PostgresServeNodesTests {
         #expect(!nodeA.text.contains(deployment.database.environment["PGPASSWORD"] ?? "\u{0}"), "the password is never printed")
         let daemon = try #require(Self.credentials(nodeA.text, issuer: "contoso")["confidential client"], "\(nodeA.text)")
 
-        let http = DrillHTTP()
+        let http = DrillHTTP(requestTimeout: .seconds(60))  // a deadline for a loaded machine: sign-in hashes at the development cost in a debug build
         defer { Task { await http.shutdown() } }
         let tokenReply = try await http.postForm("http://127.0.0.1:\(portA)/contoso/token",
                                                  [("grant_type", "client_credentials"), ("scope", "api://mail/.default")], basic: daemon)
