@@ -10,7 +10,7 @@ extension StoreOptions {
                                 reason: reason, outcome: AdminAction.succeeded)
         do {
             let store = try await openProviderStore()
-            try await storeCall { () async throws(StoreError) in try await store.appendAdminAction(entry) }
+            _ = try await storeCall { () async throws(StoreError) in try await store.appendAdminAction(entry) }
         } catch {
             FileHandle.standardError.write(Data("warning: \(action) of \(issuerID ?? "-") \(target) was made but not recorded in the admin log: \(error)\n".utf8))
         }

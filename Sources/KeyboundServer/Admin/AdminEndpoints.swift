@@ -121,8 +121,8 @@ struct AdminEndpoints: Sendable {
         let context = self.context
         router.on(path, method: method) { request, routeContext -> Response in
             guard let caller = routeContext.adminCaller else { throw OAuthError.serverError("the admin route has no authenticated caller") }
-            let issuerID = routeContext.parameters.get("issuer").map { $0.removingPercentEncoding ?? $0 }
             let route = AdminRoute(parameters: routeContext.parameters, logger: routeContext.logger, caller: caller)
+            let issuerID = route.parameter("issuer")
             let recorder = action.map { AdminLogRecorder(context: context, route: route, action: $0, issuerID: issuerID) }
             guard caller.may(permission, issuerID: issuerID) else {
                 let refusal = OAuthError.bearer(.forbidden, "insufficient_scope", issuerID.map { "a tenant admin may do this only on its own issuer, not on '\($0)'" }
@@ -228,6 +228,13 @@ package struct AdminRoute: Sendable {
 
     /// The issuer id in the path.
     func issuer() throws -> String { try decoded("issuer") }
+
+    /// The path parameter `name` if the route has one: percent-decoded, or as sent when it does not
+    /// decode (the handler's ``decoded(_:)`` refuses that with 400). For the permission check and
+    /// the admin log, which must not fail before the handler answers.
+    func parameter(_ name: String) -> String? {
+        parameters.get(name).map { $0.removingPercentEncoding ?? $0 }
+    }
 
     /// Records an admin change in the log (never a secret).
     package func audit(_ message: String, _ metadata: Logger.Metadata = [:]) {

@@ -45,9 +45,7 @@ struct AdminLogRecorder: Sendable {
 
     private func append(outcome: String, createdTarget: String?) async {
         let actor = route.caller.logged
-        let pathTarget = ["kid", "client", "username", "audience"].lazy.compactMap { name in
-            route.parameters.get(name).map { $0.removingPercentEncoding ?? $0 }
-        }.first
+        let pathTarget = ["kid", "client", "username", "audience"].lazy.compactMap(route.parameter).first
         var issuer = issuerID ?? (action == "issuer.create" ? createdTarget : nil)
         var target = pathTarget ?? (action == "issuer.create" ? "" : createdTarget ?? "")
         // A refusal on an issuer that does not exist is filed under no issuer (operators see it; no
