@@ -49,6 +49,9 @@ let package = Package(
         // async client on SwiftNIO; TLS through swift-nio-ssl).
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // The console's server-rendered pages: logic-less templates, HTML-escaped by default, from
+        // the Hummingbird project (no dependencies of its own).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -104,6 +107,7 @@ let package = Package(
                 "Keybound",
                 "KeyboundStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

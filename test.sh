@@ -9,7 +9,9 @@
 # custody tests initialise a token in a temporary directory), gdb (its `gcore` dumps a running
 # server for the dump test) and, for the interop tests, Python 3 with authlib, PyJWT, requests and
 # cryptography (pip, from Tests/Interop/requirements.txt), and schemathesis for the admin API fuzz
-# (pip, from Tests/AdminFuzz/requirements.txt). Everything else the tests need they
+# (pip, from Tests/AdminFuzz/requirements.txt), and for the console's browser tests Chromium and
+# its driver (apt-get chromium chromium-driver, without recommends) with Selenium and
+# axe-core-python (pip, from Tests/Console/requirements.txt). Everything else the tests need they
 # start themselves, on loopback, and stop.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -43,6 +45,15 @@ fi
 if ! python3 -c "import schemathesis" 2>/dev/null; then
     echo "test.sh: installing schemathesis (the admin API fuzz)"
     PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet --disable-pip-version-check -r Tests/AdminFuzz/requirements.txt
+fi
+
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    echo "test.sh: installing chromium and chromium-driver (the console's browser tests)"
+    apt_install --no-install-recommends chromium chromium-driver
+fi
+if ! python3 -c "import selenium, axe_core_python" 2>/dev/null; then
+    echo "test.sh: installing Selenium and axe-core-python (the console's browser tests)"
+    PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet --disable-pip-version-check -r Tests/Console/requirements.txt
 fi
 
 if [ "${1:-}" = "--setup-only" ]; then exit 0; fi

@@ -4,7 +4,9 @@ import KeyboundStore
 
 /// The development setup `keybound serve` creates on an empty store: two separate identity
 /// systems, like MSA and an Azure AD tenant, each with its own keys, a test user, a confidential
-/// client, a public client, and the Keybound Mail resource (`api://mail`) with its server client.
+/// client, a public client, and the Keybound Mail resource (`api://mail`) with its server client;
+/// and the console's people: the operator issuer with its operator `root`, and the tenant's own
+/// admin, each signing in through the console's client (``ConsoleResource/clientID``) of their issuer.
 @_spi(Plumbing) public enum DevelopmentBootstrap {
     /// The consumer realm's id.
     public static let consumerIssuerID = "consumers"
@@ -14,6 +16,8 @@ import KeyboundStore
     public static let tenantID = "6f2c3b1e-8a4d-4c2f-9a51-0d7e2b9c4a11"
     /// Keybound Mail's audience.
     public static let mailAudience = "api://mail"
+    /// The operator issuer's id: the issuer of the people who operate this Keybound.
+    public static let operatorIssuerID = "operator"
     /// Redirect URIs the development clients accept (loopback only).
     public static let redirectURIs = ["http://127.0.0.1:8400/callback", "http://localhost:3000/callback"]
 
@@ -51,11 +55,36 @@ import KeyboundStore
         public let mailServerClientID: String, mailServerSecret: String
     }
 
-    /// Creates the two issuers and their users and clients if the store has no issuer at all, with
-    /// Keybound Mail and `resources` registered at each.
+    /// A console user the bootstrap created, with the only copy of their password.
+    public struct ConsoleUser: Sendable {
+        /// The user's issuer: the operator issuer, or a tenant.
+        public let issuer: IssuerRecord
+        /// The sign-in name and password.
+        public let username: String, password: String
+        /// The console role the user holds (``ConsoleResource``).
+        public let role: String
+    }
+
+    /// What the bootstrap created.
+    public struct Created: Sendable {
+        /// The consumer realm and the tenant, with their users and clients.
+        public let issuers: [Credentials]
+        /// The console's people: the operator `root`, and the tenant's own admin.
+        public let consoleUsers: [ConsoleUser]
+        /// Whether anything was created (the store had no issuer).
+        public var isEmpty: Bool { issuers.isEmpty && consoleUsers.isEmpty }
+    }
+
+    /// The console's sign-in callback, the redirect URI of its client at each issuer.
+    public static func consoleRedirectURI(_ configuration: ServerConfiguration) -> String {
+        "\(configuration.publicURL)/console/callback"
+    }
+
+    /// Creates the issuers and their users and clients if the store has no issuer at all, with
+    /// Keybound Mail and `resources` registered at the consumer realm and the tenant.
     @discardableResult
-    public static func run(context: ProviderContext, now: Date, resources: [Resource] = []) async throws(StoreError) -> [Credentials] {
-        guard try await context.manager.issuers().isEmpty else { return [] }
+    public static func run(context: ProviderContext, now: Date, resources: [Resource] = []) async throws(StoreError) -> Created {
+        guard try await context.manager.issuers().isEmpty else { return Created(issuers: [], consoleUsers: []) }
         let configuration = context.configuration
         let issuers = [
             IssuerRecord(id: consumerIssuerID, url: configuration.issuerURL(consumerIssuerID), kind: .consumer,
@@ -68,8 +97,38 @@ import KeyboundStore
             try await context.manager.createIssuer(issuer, actor: "bootstrap")
             created.append(try await populate(try await context.manager.issuer(id: issuer.id), context: context, now: now, resources: resources))
         }
+        try await context.manager.createIssuer(
+            IssuerRecord(id: operatorIssuerID, url: configuration.issuerURL(operatorIssuerID), kind: .operator,
+                         algorithm: .es256, createdAt: now), actor: "bootstrap")
+        var consoleUsers: [ConsoleUser] = []
+        for (issuerID, username) in [(operatorIssuerID, "root"), (tenantIssuerID, "admin")] {
+            consoleUsers.append(try await addConsoleUser(username, to: try await context.manager.issuer(id: issuerID), context: context, now: now))
+        }
         context.keys.invalidate()
-        return created
+        return Created(issuers: created, consoleUsers: consoleUsers)
+    }
+
+    /// Registers the console's client at `issuer` (if it has none) and a user holding the
+    /// issuer's console role.
+    public static func addConsoleUser(_ username: String, to issuer: IssuerRecord, context: ProviderContext,
+                                      now: Date) async throws(StoreError) -> ConsoleUser {
+        guard let role = ConsoleResource.role(of: issuer) else {
+            throw StoreError(.invalidUser, "issuer '\(issuer.id)' is a consumer realm; it has no console role")
+        }
+        let store = context.store
+        if try await store.client(issuerID: issuer.id, clientID: ConsoleResource.clientID) == nil {
+            try await store.insert(ClientRecord(
+                issuerID: issuer.id, clientID: ConsoleResource.clientID, name: "Keybound console", authenticationMethod: .none,
+                redirectURIs: [consoleRedirectURI(context.configuration)], grantTypes: ["authorization_code", "refresh_token"],
+                createdAt: now))
+        }
+        let password = Secrets.random256().prefix(20).description
+        try await store.insert(UserRecord(
+            issuerID: issuer.id, subject: Secrets.uuid(), username: username,
+            passwordHash: PasswordHasher.hash(password, cost: context.configuration.passwordHashCost),
+            displayName: username.capitalized, email: "\(username)@\(issuer.id).example", createdAt: now,
+            roles: ["\(ConsoleResource.audience)/\(role)"]))
+        return ConsoleUser(issuer: issuer, username: username, password: password, role: role)
     }
 
     /// Keybound Mail as a resource of `issuer`: delegated scopes everywhere; the tenant-wide roles

@@ -26,6 +26,8 @@ public enum KeyboundApplication {
         router.add(middleware: OAuthErrorMiddleware())
         HealthEndpoints(readiness: context.readiness).register(on: router)
         AdminEndpoints(context: context, extensions: adminExtensions).register(on: router)
+        // The console, with the admin API: disabled (404) unless an admin token is configured.
+        if context.configuration.adminToken != nil { ConsoleEndpoints(context: context).register(on: router) }
         registerIssuerRoutes(on: router, context: context)
         return HeadAnsweringRouter(router)
     }

@@ -20,6 +20,9 @@ struct ChurnCommand: AsyncParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
 
     func run() async throws {
+        // The parent as the process starts, before the store opens: a parent that exits while the
+        // store is still opening (slow on a loaded machine) must still stop the loop below.
+        let parent = getppid()
         let manager = try await store.openManager()
         var generator = SplitMix64(seed: seed ^ UInt64(ProcessInfo.processInfo.processIdentifier))
         let start = Date(timeIntervalSince1970: 1_800_000_000)
@@ -35,7 +38,6 @@ struct ChurnCommand: AsyncParsableCommand {
         var step = 0
         // Run until killed, but never outlive the process that started it: a test run that died
         // must not leave a churn loop burning a core.
-        let parent = getppid()
         while (steps == 0 || step < steps) && getppid() == parent {
             step += 1
             let last = try await storeCall { () async throws(StoreError) in try await manager.latestEvent() }

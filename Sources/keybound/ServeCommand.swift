@@ -105,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
         stores.postgres?.listen { change in context.storeChanged(change) }
         if configuration.bootstrap {
             let created = try await storeCall { () async throws(StoreError) in try await DevelopmentBootstrap.run(context: context, now: Date(), resources: ProviderResources.developmentResources) }
-            printDevelopmentCredentials(created)
+            printDevelopmentCredentials(created, configuration: configuration)
         }
         _ = try await storeCall { () async throws(StoreError) in try await manager.tick(now: Date()) }
         let issuers = try await storeCall { () async throws(StoreError) in try await manager.issuers() }
@@ -205,14 +205,18 @@ func alertWebhookSender(_ flag: String?, logger: Logger) throws -> AlertWebhook?
 }
 
 /// Prints the development users and clients once, when they are created; the secrets are not stored anywhere.
-func printDevelopmentCredentials(_ created: [DevelopmentBootstrap.Credentials]) {
+func printDevelopmentCredentials(_ created: DevelopmentBootstrap.Created, configuration: ServerConfiguration) {
     guard !created.isEmpty else { return }
     say("Development credentials (shown once; only their hashes are stored):")
-    for item in created {
+    for item in created.issuers {
         say("  \(item.issuer.id) (\(item.issuer.kind.rawValue)) \(item.issuer.url)")
         say("    user:                \(item.username) / \(item.password)")
         say("    confidential client: \(item.confidentialClientID) / \(item.clientSecret)  (client_secret_basic; role api://mail/Mail.Read.All)")
         say("    public client:       \(item.publicClientID)  (PKCE S256; redirect \(DevelopmentBootstrap.redirectURIs.joined(separator: ", ")))")
         say("    mail server client:  \(item.mailServerClientID) / \(item.mailServerSecret)  (serves \(DevelopmentBootstrap.mailAudience): introspection, token-events)")
+    }
+    say("  console (\(configuration.publicURL)/console):")
+    for user in created.consoleUsers {
+        say("    \(user.issuer.id) (\(user.issuer.kind.rawValue)) console user: \(user.username) / \(user.password)  (\(user.role))")
     }
 }

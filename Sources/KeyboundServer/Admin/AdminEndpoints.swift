@@ -121,27 +121,39 @@ struct AdminEndpoints: Sendable {
         let context = self.context
         router.on(path, method: method) { request, routeContext -> Response in
             guard let caller = routeContext.adminCaller else { throw OAuthError.serverError("the admin route has no authenticated caller") }
-            let route = AdminRoute(parameters: routeContext.parameters, logger: routeContext.logger, caller: caller)
-            let issuerID = route.parameter("issuer")
-            let recorder = action.map { AdminLogRecorder(context: context, route: route, action: $0, issuerID: issuerID) }
-            guard caller.may(permission, issuerID: issuerID) else {
-                let refusal = OAuthError.bearer(.forbidden, "insufficient_scope", issuerID.map { "a tenant admin may do this only on its own issuer, not on '\($0)'" }
-                    ?? "only an operator may do this")
-                await recorder?.record(refusal)
-                throw refusal
-            }
-            do {
-                let response = try await handler(request, route)
-                await recorder?.record(response)
-                return response
-            } catch let error as StoreError {
-                let answer = Self.map(error, logger: routeContext.logger)
-                await recorder?.record(answer)
-                throw answer
-            } catch {
-                await recorder?.record(error)
-                throw error
-            }
+            return try await Self.perform(request, context: context, caller: caller, parameters: routeContext.parameters,
+                                          logger: routeContext.logger, permission: permission, logAs: action, handler)
+        }
+    }
+
+    /// Runs `handler` for `caller`, if `permission` admits the caller on the issuer in
+    /// `parameters`, with the store error mapping; with `logAs`, records the attempt in the admin
+    /// log (``AdminLogRecorder``), allowed or refused. The admin routes and the console's forms
+    /// both act through it, so a change made in the console is checked and recorded exactly as the
+    /// same change made through the API.
+    static func perform(_ request: Request, context: ProviderContext, caller: AdminCaller, parameters: Parameters, logger: Logger,
+                        permission: AdminPermission, logAs action: String?,
+                        _ handler: @Sendable (Request, AdminRoute) async throws -> Response) async throws -> Response {
+        let route = AdminRoute(parameters: parameters, logger: logger, caller: caller)
+        let issuerID = route.parameter("issuer")
+        let recorder = action.map { AdminLogRecorder(context: context, route: route, action: $0, issuerID: issuerID) }
+        guard caller.may(permission, issuerID: issuerID) else {
+            let refusal = OAuthError.bearer(.forbidden, "insufficient_scope", issuerID.map { "a tenant admin may do this only on its own issuer, not on '\($0)'" }
+                ?? "only an operator may do this")
+            await recorder?.record(refusal)
+            throw refusal
+        }
+        do {
+            let response = try await handler(request, route)
+            await recorder?.record(response)
+            return response
+        } catch let error as StoreError {
+            let answer = Self.map(error, logger: logger)
+            await recorder?.record(answer)
+            throw answer
+        } catch {
+            await recorder?.record(error)
+            throw error
         }
     }
 

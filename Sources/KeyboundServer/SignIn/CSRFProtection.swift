@@ -85,8 +85,14 @@ struct CSRFCookie: Sendable, Equatable {
     static let developmentName = "kb_csrf"
 
     init(publicURL: String) {
+        self.init(baseName: Self.developmentName, publicURL: publicURL)
+    }
+
+    /// A cookie named `__Host-<baseName>`, or `baseName` when the public URL is plain http on a
+    /// loopback host (development); the console's cookies are made this way too.
+    init(baseName: String, publicURL: String) {
         isSecure = !Self.isLoopbackHTTP(publicURL)
-        name = isSecure ? Self.secureName : Self.developmentName
+        name = isSecure ? "__Host-" + baseName : baseName
     }
 
     /// Whether `url` is `http://` on `localhost`, an address in 127.0.0.0/8, or `::1`.

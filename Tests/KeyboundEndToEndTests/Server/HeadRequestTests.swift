@@ -111,6 +111,15 @@ struct HeadRequestTests {
                 "/admin/hunt": Probe(uri: "/admin/hunt", headers: admin),
                 "/admin/alerts": Probe(uri: "/admin/alerts", headers: admin),
                 "/admin/alerts/stream": Probe(uri: "/admin/alerts/stream", headers: admin, streamErrorURI: "/admin/alerts/stream?after=-1"),
+                // The console: without a session, its pages are the sign-in page.
+                "/console": Probe(uri: "/console"),
+                "/console/console.css": Probe(uri: "/console/console.css"),
+                // contoso has no console client in this fixture: a 400 page, and no cookie.
+                "/console/sign-in": Probe(uri: "/console/sign-in?issuer=contoso"),
+                "/console/callback": Probe(uri: "/console/callback?code=x&state=y"),
+                "/console/issuers/{issuer}": Probe(uri: "/console/issuers/contoso"),
+                "/console/issuers/{issuer}/admin-log": Probe(uri: "/console/issuers/contoso/admin-log"),
+                "/console/issuers/{issuer}/keys/{kid}/revoke": Probe(uri: "/console/issuers/contoso/keys/k1/revoke"),
             ]
             #expect(routes.subtracting(probes.keys).isEmpty, "GET routes without a HEAD probe: \(routes.subtracting(probes.keys).sorted())")
             #expect(Set(probes.keys).subtracting(routes).isEmpty, "probes for routes that are gone: \(Set(probes.keys).subtracting(routes).sorted())")

@@ -26,7 +26,7 @@ struct DirectoryCopyTests {
         let nodeA = ProviderContext(manager: try await fixture.open(), store: try fixture.openProviderStore(), configuration: configuration)
         let nodeB = ProviderContext(manager: try await fixture.open(), store: try fixture.openProviderStore(), configuration: configuration)
         let created = try await DevelopmentBootstrap.run(context: nodeA, now: Date())
-        let contoso = try #require(created.first { $0.issuer.id == "contoso" })
+        let contoso = try #require(created.issuers.first { $0.issuer.id == "contoso" })
         let id = contoso.confidentialClientID, secret = contoso.clientSecret
 
         try await Application(router: KeyboundApplication.router(context: nodeB)).test(.router) { client in

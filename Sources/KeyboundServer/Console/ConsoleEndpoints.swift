@@ -1,0 +1,220 @@
+import Foundation
+import Hummingbird
+import Keybound
+import KeyboundStore
+import Logging
+
+/// The console at `/console`: server-rendered pages for operators and tenant admins
+/// (docs/console.md), served when the admin API is enabled.
+///
+/// Every page resolves its session first (``resolveSession(_:)``): the cookie names a live session
+/// (``ConsoleSessions``), its access token is refreshed when it is about to expire, and the token
+/// must still be a console credential (``ConsoleCredentials``), checked as (issuer, role) on every
+/// request, so a role taken away ends the console access at the next click. What a page shows is
+/// then filtered by the same permissions as the admin API (``AdminCaller/may(_:issuerID:)``).
+struct ConsoleEndpoints: Sendable {
+    let context: ProviderContext
+    let sessions: ConsoleSessions
+    let cookies: ConsoleCookies
+    var signIn: ConsoleSignIn { ConsoleSignIn(context: context, sessions: sessions, cookies: cookies) }
+
+    init(context: ProviderContext, sessions: ConsoleSessions = ConsoleSessions()) {
+        self.context = context
+        self.sessions = sessions
+        cookies = ConsoleCookies(publicURL: context.configuration.publicURL)
+    }
+
+    func register(on router: Router<ProviderRequestContext>) {
+        let console = router.group("console")
+        console.get(RouterPath(ConsoleStylesheet.path.split(separator: "/").last.map(String.init) ?? "console.css")) { _, _ in
+            ConsoleResponses.stylesheet()
+        }
+        console.get("sign-in") { request, _ in try await signIn.start(request) }
+        console.get("callback") { request, _ in try await signIn.callback(request) }
+        console.post("sign-out") { request, _ in try await signIn.signOut(request) }
+        console.get("") { request, _ in try await page(request) { try await home($0) } }
+        console.get("issuers/:issuer") { request, routeContext in
+            try await page(request) { try await issuerPage($0, issuerID: routeContext.parameters.get("issuer") ?? "") }
+        }
+        console.post("issuers/:issuer/rotate") { request, routeContext in
+            try await form(request) { try await rotate($0, form: $1, issuerID: routeContext.parameters.get("issuer") ?? "", logger: routeContext.logger) }
+        }
+        console.get("issuers/:issuer/keys/:kid/revoke") { request, routeContext in
+            try await page(request) {
+                try await revokeForm($0, issuerID: routeContext.parameters.get("issuer") ?? "", keyID: routeContext.parameters.get("kid") ?? "")
+            }
+        }
+        console.post("issuers/:issuer/keys/:kid/revoke") { request, routeContext in
+            try await form(request) {
+                try await revoke($0, form: $1, issuerID: routeContext.parameters.get("issuer") ?? "",
+                                 keyID: routeContext.parameters.get("kid") ?? "", logger: routeContext.logger)
+            }
+        }
+        console.get("issuers/:issuer/admin-log") { request, routeContext in
+            try await page(request) { try await adminLogPage($0, issuerID: routeContext.parameters.get("issuer") ?? "") }
+        }
+    }
+
+    /// Serves a page to a signed-in user; anyone else gets the sign-in page (which comes back here),
+    /// or 403 when their console role is gone. A refused request (a malformed form or query) is an
+    /// HTML page with its status, like every console answer.
+    func page(_ request: Request, _ body: (SignedIn) async throws -> Response) async throws -> Response {
+        switch await resolveSession(request) {
+        case .success(let signedIn):
+            do {
+                return try await body(signedIn)
+            } catch let error as OAuthError {
+                return ConsoleResponses.message("Refused", error.errorDescription, status: error.status, viewer: signedIn.viewer)
+            } catch let error as StoreError {
+                let answer = AdminEndpoints.map(error, logger: Logger(label: "keybound.console"))
+                return ConsoleResponses.message("Refused", answer.errorDescription, status: answer.status, viewer: signedIn.viewer)
+            }
+        case .failure(let refusal):
+            return await refused(refusal, returnTo: request.uri.path)
+        }
+    }
+
+    /// Serves a state-changing form: as ``page(_:_:)``, and only if the form carries the
+    /// session's CSRF token (403 otherwise, with nothing changed).
+    func form(_ request: Request, _ body: @escaping (SignedIn, FormBody) async throws -> Response) async throws -> Response {
+        try await page(request) { signedIn in
+            let form = try await FormBody.read(request)
+            guard let token = form["csrf_token"], Secrets.constantTimeEquals(token, signedIn.session.csrfToken) else {
+                return ConsoleResponses.message("Refused", "The form is missing its CSRF token, or it is not this session's; nothing was changed.",
+                                                status: .forbidden, viewer: signedIn.viewer)
+            }
+            return try await body(signedIn, form)
+        }
+    }
+
+    /// A signed-in request: the session, who it is, and the header shown on its pages.
+    struct SignedIn {
+        let session: ConsoleSessions.Session
+        let caller: AdminCaller
+        let viewer: ConsoleResponses.Viewer
+    }
+
+    /// The request's live session and its caller, or the response to send instead (the sign-in
+    /// page, or 403 when the user's console role is gone).
+    func resolveSession(_ request: Request) async -> Result<SignedIn, ConsoleRefusal> {
+        let now = context.now()
+        guard let cookie = cookies.session.value(in: request), var session = sessions.use(cookie, now: now) else {
+            return .failure(.signInRequired)
+        }
+        if session.accessExpiresAt.timeIntervalSince(now) < 30 {
+            guard let refreshToken = session.refreshToken,
+                  let issuer = try? await context.manager.issuer(id: session.issuerID),
+                  let issued = try? await ConsoleTokens(context: context).refresh(refreshToken, issuer: issuer) else {
+                sessions.end(cookie)
+                return .failure(.signInRequired)
+            }
+            sessions.update(cookie, accessToken: issued.accessToken, accessExpiresAt: issued.accessExpiresAt, refreshToken: issued.refreshToken)
+            session.accessToken = issued.accessToken
+            session.accessExpiresAt = issued.accessExpiresAt
+            session.refreshToken = issued.refreshToken
+        }
+        let caller: AdminCaller
+        do {
+            caller = try await ConsoleCredentials(context: context).caller(session.accessToken)
+        } catch let error as OAuthError {
+            sessions.end(cookie)
+            return .failure(error.status == .forbidden ? .forbidden(error.errorDescription) : .signInRequired)
+        } catch {
+            return .failure(.unavailable)
+        }
+        let role: String
+        switch caller {
+        case .consoleOperator: role = ConsoleResource.operatorRole
+        case .tenantAdmin: role = ConsoleResource.tenantAdminRole
+        case .adminToken: return .failure(.signInRequired)
+        }
+        let viewer = ConsoleResponses.Viewer(username: session.username, issuerID: session.issuerID, role: role, csrfToken: session.csrfToken)
+        return .success(SignedIn(session: session, caller: caller, viewer: viewer))
+    }
+
+    /// Why a console request is not served as asked.
+    enum ConsoleRefusal: Error {
+        case signInRequired
+        case forbidden(String)
+        case unavailable
+
+        /// The response: the sign-in page with `returnTo` kept, 403, or 503.
+        func response(operatorIssuerID: String?, returnTo: String?, cookies: ConsoleCookies) -> Response {
+            switch self {
+            case .signInRequired:
+                var context: [String: Any] = ["operatorIssuerID": operatorIssuerID ?? ""]
+                if let returnTo = ConsoleSignIn.consolePath(returnTo), returnTo != "/console" { context["returnTo"] = returnTo }
+                return ConsoleResponses.page("signIn", title: "Sign in", context: context, viewer: nil, cookies: [cookies.session.clearing])
+            case .forbidden(let why):
+                return ConsoleResponses.message("Forbidden", why, status: .forbidden, cookies: [cookies.session.clearing])
+            case .unavailable:
+                return ConsoleResponses.message("Unavailable", "The store could not be read; try again.", status: .serviceUnavailable)
+            }
+        }
+    }
+
+    private func refused(_ refusal: ConsoleRefusal, returnTo: String?) async -> Response {
+        let operatorIssuer = try? await context.manager.issuers().first(where: { $0.kind == .operator })
+        return refusal.response(operatorIssuerID: operatorIssuer?.id, returnTo: returnTo, cookies: cookies)
+    }
+
+    /// `GET /console`: the issuers the user may see, with their keys at a glance.
+    func home(_ signedIn: SignedIn) async throws -> Response {
+        let now = context.now()
+        let visible = try await context.manager.issuers().filter { signedIn.caller.may(.readIssuer, issuerID: $0.id) }
+        let keys = try await context.manager.keys()
+        let rows: [[String: Any]] = visible.map { issuer in
+            let own = keys.filter { $0.issuerID.isExactly(issuer.id) }
+            let view = ConsoleKeyTimeline(issuer: issuer, keys: own, now: now)
+            var row: [String: Any] = ["id": issuer.id, "kind": issuer.kind.rawValue, "url": issuer.url, "keySummary": view.summary]
+            if let warning = view.warnings.first { row["warning"] = warning }
+            return row
+        }
+        let note = signedIn.caller.may(.operatorOnly, issuerID: nil) ? "As an operator you see every issuer of this Keybound."
+                                                                     : "As a tenant admin you see your own issuer only."
+        return ConsoleResponses.page("home", title: "Issuers", context: ["issuers": rows, "scopeNote": note], viewer: signedIn.viewer)
+    }
+
+    /// `GET /console/issuers/{issuer}`: one issuer's keys on their lifecycle. A tenant admin gets
+    /// 403 for any other issuer, whether it exists or not.
+    func issuerPage(_ signedIn: SignedIn, issuerID: String) async throws -> Response {
+        let issuer: IssuerRecord
+        switch try await visibleIssuer(signedIn, issuerID: issuerID, .readIssuer) {
+        case .success(let found): issuer = found
+        case .failure(let refusal): return refusal.response
+        }
+        let view = ConsoleKeyTimeline(issuer: issuer, keys: try await context.manager.keys(issuerID: issuer.id), now: context.now())
+        var page = view.context
+        page["jwksURL"] = "/\(issuer.id)/jwks"
+        page["csrfToken"] = signedIn.session.csrfToken
+        page["canRotate"] = signedIn.caller.may(.rotateKeys, issuerID: issuer.id)
+        let canRevoke = signedIn.caller.may(.operatorOnly, issuerID: issuer.id)
+        page["keys"] = view.ordered.map { key -> [String: Any] in
+            var row = view.row(key)
+            if canRevoke, [.pending, .active, .verifyOnly].contains(key.state) { row["revokeURL"] = "/console/issuers/\(issuer.id)/keys/\(key.keyID)/revoke" }
+            return row
+        }
+        return ConsoleResponses.page("issuer", title: "Issuer \(issuer.id)", context: page, viewer: signedIn.viewer)
+    }
+
+    /// The issuer `issuerID`, if the user may do `permission` on it; otherwise the page to answer
+    /// with: 403 (a tenant admin, for any other issuer, existing or not), or 404.
+    func visibleIssuer(_ signedIn: SignedIn, issuerID: String, _ permission: AdminPermission) async throws -> Result<IssuerRecord, ConsolePageAnswer> {
+        guard signedIn.caller.may(permission, issuerID: issuerID) else {
+            let why = permission.isOpenToTenantAdmins ? "Your console role is for issuer '\(signedIn.session.issuerID)' only."
+                                                      : "Only an operator may do this."
+            return .failure(ConsolePageAnswer(ConsoleResponses.message("Forbidden", why, status: .forbidden, viewer: signedIn.viewer)))
+        }
+        guard let issuer = try await context.manager.issuers().first(where: { $0.id.isExactly(issuerID) }) else {
+            return .failure(ConsolePageAnswer(ConsoleResponses.message("Not found", "There is no issuer with that id.", status: .notFound, viewer: signedIn.viewer)))
+        }
+        return .success(issuer)
+    }
+}
+
+/// A page sent instead of what was asked (403, 404), as a `Result` failure.
+struct ConsolePageAnswer: Error, @unchecked Sendable {
+    // A Response is not Sendable; this one is made and returned on the same task.
+    let response: Response
+    init(_ response: Response) { self.response = response }
+}

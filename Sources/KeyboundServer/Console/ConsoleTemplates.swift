@@ -1,0 +1,151 @@
+import Mustache
+
+/// The console's page templates (Mustache: `{{name}}` is HTML-escaped, and no template uses the
+/// unescaped forms except `layout`'s `{{{content}}}`, which is another template's output).
+///
+/// Each page is a template rendered into ``layout``. No page has an inline script or style: the
+/// console's CSP (``ConsoleResponses/contentSecurityPolicy``) would refuse them.
+enum ConsoleTemplates {
+    /// Every template, parsed once.
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, text) in sources {
+            // The templates are constants of this file; a test renders each one.
+            do { library.register(try MustacheTemplate(string: text), named: name) } catch { preconditionFailure("console template \(name): \(error)") }
+        }
+        return library
+    }()
+
+    static let sources: [(String, String)] = [
+        ("layout", layout), ("signIn", signIn), ("home", home), ("issuer", issuer), ("revoke", revoke), ("adminLog", adminLog),
+        ("message", message),
+    ]
+
+    static let layout = """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · Keybound console</title>
+        <link rel="stylesheet" href="/console/console.css">
+        </head><body>
+        <header>
+        <a class="brand" href="/console">Keybound console</a>
+        {{#user}}
+        <span>Signed in as <strong>{{username}}</strong> at <code>{{issuerID}}</code> ({{role}})</span>
+        <form method="post" action="/console/sign-out"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><button type="submit">Sign out</button></form>
+        {{/user}}
+        </header>
+        <main>
+        {{{content}}}
+        </main>
+        </body></html>
+
+        """
+
+    static let signIn = """
+        <div class="signin">
+        <h1>Sign in to the console</h1>
+        {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+        <section>
+        <h2>Operators</h2>
+        <p>People who run this Keybound sign in at the operator issuer.</p>
+        <form method="get" action="/console/sign-in">
+        <input type="hidden" name="issuer" value="{{operatorIssuerID}}">
+        {{#returnTo}}<input type="hidden" name="return_to" value="{{returnTo}}">{{/returnTo}}
+        <button type="submit">Sign in as an operator</button>
+        </form>
+        </section>
+        <section>
+        <h2>Tenant administrators</h2>
+        <p>A tenant's administrators sign in at their tenant's own issuer.</p>
+        <form method="get" action="/console/sign-in">
+        {{#returnTo}}<input type="hidden" name="return_to" value="{{returnTo}}">{{/returnTo}}
+        <label for="issuer">Your tenant's issuer id</label>
+        <input id="issuer" name="issuer" type="text" autocomplete="organization" required>
+        <button type="submit">Sign in</button>
+        </form>
+        </section>
+        </div>
+
+        """
+
+    static let home = """
+        <h1>Issuers</h1>
+        <p class="muted">{{scopeNote}}</p>
+        <table>
+        <thead><tr><th scope="col">Issuer</th><th scope="col">Kind</th><th scope="col">URL</th><th scope="col">Keys</th></tr></thead>
+        <tbody>
+        {{#issuers}}
+        <tr><td><a href="/console/issuers/{{id}}">{{id}}</a></td><td>{{kind}}</td><td><code>{{url}}</code></td><td>{{keySummary}}{{#warning}} <span class="warning">{{warning}}</span>{{/warning}}</td></tr>
+        {{/issuers}}
+        </tbody>
+        </table>
+
+        """
+
+    static let issuer = """
+        <h1>Issuer <code>{{id}}</code></h1>
+        <p><span class="muted">{{kind}}</span> · <code>{{url}}</code>{{#tenantID}} · tenant id <code>{{tenantID}}</code>{{/tenantID}}</p>
+        <p>Rotation every {{rotationDays}} days; a key may be at most {{maximumKeyAgeDays}} days old. {{#nextRotation}}Next rotation: {{nextRotation}}.{{/nextRotation}}</p>
+        {{#warnings}}<p class="warning" role="status">{{.}}</p>{{/warnings}}
+        <h2>Keys</h2>
+        <table>
+        <thead><tr><th scope="col">Key id</th><th scope="col">Purpose</th><th scope="col">Algorithm</th><th scope="col">State</th><th scope="col">Created</th><th scope="col">Active from</th><th scope="col">Signing ended</th><th scope="col">Verifies until</th><th scope="col">Retired or revoked</th></tr></thead>
+        <tbody>
+        {{#keys}}
+        <tr><td><code>{{kid}}</code></td><td>{{purpose}}</td><td>{{algorithm}}</td><td><span class="state state-{{state}}">{{state}}</span></td><td>{{created}}</td><td>{{activated}}</td><td>{{deactivated}}</td><td>{{verifyUntil}}</td><td>{{ended}}{{#reason}}<br><span class="muted">{{reason}}</span>{{/reason}}{{#revokeURL}}<a href="{{revokeURL}}">Revoke…</a>{{/revokeURL}}</td></tr>
+        {{/keys}}
+        </tbody>
+        </table>
+        {{#canRotate}}
+        <h2>Rotate</h2>
+        <form method="post" action="/console/issuers/{{id}}/rotate">
+        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
+        <label for="rotate-reason">Reason (optional)</label>
+        <input id="rotate-reason" name="reason" type="text" maxlength="500">
+        <button type="submit">Publish the next keys and rotate</button>
+        </form>
+        {{/canRotate}}
+        <p><a href="{{jwksURL}}">The JWKS as published</a> · <a href="/console/issuers/{{id}}/admin-log">Admin log</a></p>
+
+        """
+
+    static let revoke = """
+        <h1>Revoke key <code>{{kid}}</code></h1>
+        <p>Issuer <code>{{issuerID}}</code> · {{purpose}} · now {{state}}.</p>
+        <p class="warning">A revoked key verifies nothing from this moment: every token it signed is refused everywhere, and it cannot be undone.</p>
+        {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+        <form method="post" action="{{action}}">
+        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
+        <label for="reason">Reason</label>
+        <input id="reason" name="reason" type="text" maxlength="500" required>
+        <label for="confirm-kid">Type the key id again to confirm</label>
+        <input id="confirm-kid" name="confirm_kid" type="text" autocomplete="off" required>
+        <button type="submit">Revoke this key</button>
+        </form>
+        <p><a href="/console/issuers/{{issuerID}}">Cancel</a></p>
+
+        """
+
+    static let adminLog = """
+        <h1>Admin log of <code>{{issuerID}}</code></h1>
+        <p class="muted">Every change to this issuer, from the console, the admin API or the CLI, allowed or refused; newest first ({{count}} entries).</p>
+        <table>
+        <thead><tr><th scope="col">#</th><th scope="col">Time</th><th scope="col">Actor (iss · sub)</th><th scope="col">Action</th><th scope="col">Target</th><th scope="col">Reason</th><th scope="col">Outcome</th></tr></thead>
+        <tbody>
+        {{#entries}}
+        <tr><td>{{sequence}}</td><td>{{at}}</td><td class="mono">{{actor}}</td><td>{{action}}</td><td class="mono">{{target}}</td><td>{{reason}}</td><td{{^succeeded}} class="warning"{{/succeeded}}>{{outcome}}</td></tr>
+        {{/entries}}
+        </tbody>
+        </table>
+        <p><a href="/console/issuers/{{issuerID}}">Back to the issuer</a></p>
+
+        """
+
+    static let message = """
+        <h1>{{heading}}</h1>
+        <p{{#isError}} class="error" role="alert"{{/isError}}>{{text}}</p>
+        <p><a href="/console">Back to the console</a></p>
+
+        """
+}

@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""Walks the Keybound console in a real browser (headless Chromium through Selenium).
+
+Run by ConsoleBrowserTests against a live `keybound serve` (development bootstrap). It signs in
+as the operator and as a tenant admin, walks the pages of docs/console.md with axe-core on each,
+rotates and revokes a key through the forms, posts every form without its CSRF token, and fails
+on any Content-Security-Policy violation. It prints one line per check and exits non-zero on the
+first failure, with the reason.
+
+    browser_walk.py --base http://localhost:PORT --operator root:PASSWORD \
+        --tenant contoso:admin:PASSWORD --screenshots DIR
+"""
+import argparse
+import os
+import sys
+
+from axe_core_python.selenium import Axe
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+# Records every CSP violation in the page, before any of the page's own content runs.
+CSP_RECORDER = (
+    "window.__cspViolations = [];"
+    "document.addEventListener('securitypolicyviolation', function (e) {"
+    "  window.__cspViolations.push(e.violatedDirective + ' blocked ' + e.blockedURI);"
+    "});"
+)
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+    print(f"ok: {message}", flush=True)
+
+
+class Console:
+    def __init__(self, base, screenshots):
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900", "--disable-gpu"):
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        self.driver.set_page_load_timeout(120)
+        self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CSP_RECORDER})
+        self.base = base
+        self.screenshots = screenshots
+        self.axe = Axe()
+        self.axe_pages = 0
+
+    def close(self):
+        self.driver.quit()
+
+    # Navigation and checks
+
+    def visit(self, path):
+        self.driver.get(self.base + path)
+        self.assert_no_csp_violation(path)
+
+    def assert_no_csp_violation(self, where):
+        violations = self.driver.execute_script("return window.__cspViolations || [];")
+        logged = [entry["message"] for entry in self.driver.get_log("browser") if "Content Security Policy" in entry["message"]]
+        if violations or logged:
+            raise Failure(f"CSP violation on {where}: {violations + logged}")
+
+    def title(self):
+        return self.driver.title
+
+    def wait_for_path(self, path):
+        WebDriverWait(self.driver, 60).until(lambda driver: driver.current_url == self.base + path)
+
+    def submit(self, form_css):
+        self.driver.find_element(By.CSS_SELECTOR, form_css + " button[type=submit]").click()
+
+    def screenshot(self, name):
+        if self.screenshots:
+            self.driver.save_screenshot(os.path.join(self.screenshots, name + ".png"))
+
+    def audit(self, name):
+        """axe-core (WCAG 2 A and AA) on the current page: no serious or critical violation."""
+        result = self.axe.run(self.driver, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}})
+        check(len(result.get("passes", [])) > 0, f"axe ran its rules on {name} ({len(result.get('passes', []))} passed)")
+        serious = [f"{v['id']} ({v['impact']}): {v['help']}" for v in result.get("violations", []) if v.get("impact") in ("serious", "critical")]
+        check(not serious, f"axe finds no serious or critical violation on {name}: {serious}")
+        self.axe_pages += 1
+
+    # Sign-in
+
+    def sign_in(self, issuer, username, password, operator):
+        self.visit("/console")
+        check("Sign in to the console" in self.driver.page_source, "signed out, /console is the sign-in page")
+        self.audit("the sign-in page")
+        self.screenshot("sign-in")
+        if operator:
+            self.driver.find_element(By.XPATH, "//button[normalize-space()='Sign in as an operator']").click()
+        else:
+            self.driver.find_element(By.ID, "issuer").send_keys(issuer)
+            self.driver.find_element(By.XPATH, "//button[normalize-space()='Sign in']").click()
+        WebDriverWait(self.driver, 60).until(expected_conditions.presence_of_element_located((By.ID, "username")))
+        check(f"/{issuer}/authorize" in self.driver.current_url, f"the console sent the browser to {issuer}'s authorization endpoint")
+        self.assert_no_csp_violation("the issuer's sign-in page")
+        self.driver.find_element(By.ID, "username").send_keys(username)
+        self.driver.find_element(By.ID, "password").send_keys(password)
+        self.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        self.wait_for_path("/console")
+        self.assert_no_csp_violation("/console after sign-in")
+        check(f"Signed in as {username}" in self.driver.find_element(By.TAG_NAME, "header").text, f"{username} is signed in at {issuer}")
+
+    def sign_out(self):
+        self.driver.find_element(By.XPATH, "//header//button[normalize-space()='Sign out']").click()
+        self.wait_for_path("/console")
+        check("Sign in to the console" in self.driver.page_source, "sign-out ends the session")
+
+    # Forms
+
+    def post_without_csrf(self, form_css, name):
+        """Removes the form's CSRF token and submits it: 403, nothing changed."""
+        self.driver.execute_script(
+            "document.querySelector(arguments[0] + ' input[name=csrf_token]').remove();", form_css)
+        self.submit(form_css)
+        WebDriverWait(self.driver, 60).until(lambda driver: "Refused" in driver.title)
+        check("CSRF" in self.driver.page_source, f"{name} without its CSRF token is refused")
+
+    def key_rows(self):
+        return self.driver.find_elements(By.CSS_SELECTOR, "main table tbody tr")
+
+
+def walk_tenant_admin(console, issuer, username, password, other_issuer):
+    console.sign_in(issuer, username, password, operator=False)
+    header = console.driver.find_element(By.TAG_NAME, "header").text
+    check("Console.TenantAdmin" in header, "the tenant admin's role is shown")
+    links = [a.get_attribute("href") for a in console.driver.find_elements(By.CSS_SELECTOR, "main a")]
+    check(links == [console.base + f"/console/issuers/{issuer}"], f"the tenant admin's home lists its own issuer only: {links}")
+    console.audit("home (tenant admin)")
+
+    console.visit(f"/console/issuers/{issuer}")
+    console.audit("issuer (tenant admin)")
+    console.screenshot("issuer-tenant-admin")
+    check(not console.driver.find_elements(By.PARTIAL_LINK_TEXT, "Revoke"), "no revoke link for a tenant admin")
+    before = len(console.key_rows())
+    console.post_without_csrf("form[action$='/rotate']", "the rotate form")
+    console.visit(f"/console/issuers/{issuer}")
+    check(len(console.key_rows()) == before, "nothing was rotated without the CSRF token")
+    console.driver.find_element(By.ID, "rotate-reason").send_keys("browser test")
+    console.submit("form[action$='/rotate']")
+    console.wait_for_path(f"/console/issuers/{issuer}")
+    console.assert_no_csp_violation("the issuer page after a rotation")
+    check(len(console.key_rows()) > before, "a rotation from the console publishes the next keys on the timeline")
+    check(console.driver.find_elements(By.CSS_SELECTOR, ".state-pending"), "the timeline shows the pending keys")
+
+    console.visit(f"/console/issuers/{issuer}/admin-log")
+    console.audit("admin log (tenant admin)")
+    check("key.rotate" in console.driver.page_source and "browser test" in console.driver.page_source,
+          "the rotation is in the issuer's admin log")
+
+    for path in (f"/console/issuers/{other_issuer}", f"/console/issuers/{other_issuer}/admin-log", "/console/issuers/no-such-issuer"):
+        console.visit(path)
+        check(console.title().startswith("Forbidden"), f"a tenant admin gets Forbidden at {path}")
+    console.visit("/console")
+    console.post_without_csrf("header form", "the sign-out form")
+    console.visit("/console")
+    check("Signed in as" in console.driver.page_source, "still signed in after the refused sign-out")
+    console.sign_out()
+
+
+def walk_operator(console, username, password, tenant):
+    console.sign_in("operator", username, password, operator=True)
+    links = [a.text for a in console.driver.find_elements(By.CSS_SELECTOR, "main table a")]
+    check(tenant in links and "operator" in links and "consumers" in links, f"the operator sees every issuer: {links}")
+    console.audit("home (operator)")
+    console.screenshot("home-operator")
+
+    console.visit(f"/console/issuers/{tenant}")
+    console.audit("issuer (operator)")
+    revoke_links = console.driver.find_elements(By.PARTIAL_LINK_TEXT, "Revoke")
+    check(revoke_links, "the operator sees revoke links")
+    active = console.driver.find_element(By.XPATH, "//tr[td/span[contains(@class,'state-active')]][td[2][normalize-space()='access-token']]")
+    kid = active.find_element(By.CSS_SELECTOR, "td code").text
+    active.find_element(By.PARTIAL_LINK_TEXT, "Revoke").click()
+    WebDriverWait(console.driver, 60).until(expected_conditions.presence_of_element_located((By.ID, "confirm-kid")))
+    console.assert_no_csp_violation("the revoke form")
+    console.audit("revoke form")
+    console.screenshot("revoke")
+
+    console.post_without_csrf("main form", "the revoke form")
+    console.driver.back()
+    console.driver.refresh()
+    WebDriverWait(console.driver, 60).until(expected_conditions.presence_of_element_located((By.ID, "confirm-kid")))
+    console.driver.find_element(By.ID, "reason").send_keys("browser test: key stolen")
+    console.driver.find_element(By.ID, "confirm-kid").send_keys(kid + "x")
+    console.submit("main form")
+    WebDriverWait(console.driver, 60).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "p.error")))
+    check("Type the key id exactly" in console.driver.page_source, "a mistyped key id revokes nothing")
+    console.driver.find_element(By.ID, "reason").send_keys("browser test: key stolen")
+    console.driver.find_element(By.ID, "confirm-kid").send_keys(kid)
+    console.submit("main form")
+    console.wait_for_path(f"/console/issuers/{tenant}")
+    console.assert_no_csp_violation("the issuer page after a revocation")
+    row = console.driver.find_element(By.XPATH, f"//tr[td/code[normalize-space()='{kid}']]")
+    check("revoked" in row.text and "browser test: key stolen" in row.text, f"the timeline shows {kid} revoked, with its reason")
+    console.screenshot("issuer-operator")
+
+    console.visit(f"/console/issuers/{tenant}/admin-log")
+    check("key.revoke" in console.driver.page_source, "the revocation is in the admin log")
+    console.screenshot("admin-log")
+    console.sign_out()
+
+
+def axe_reports_a_known_violation(console):
+    """The fixture: a page with an image without alt text must be reported."""
+    console.driver.get("data:text/html;charset=utf-8,<!doctype html><html lang=en><head><title>fixture</title></head>"
+                       "<body><main><img src='x.png'></main></body></html>")
+    result = console.axe.run(console.driver, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}})
+    ids = [v["id"] for v in result.get("violations", [])]
+    check("image-alt" in ids, f"axe reports the fixture's known violation (image-alt): {ids}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--operator", required=True, help="username:password")
+    parser.add_argument("--tenant", required=True, help="issuer:username:password")
+    parser.add_argument("--other-issuer", default="consumers")
+    parser.add_argument("--screenshots")
+    arguments = parser.parse_args()
+    operator_user, operator_password = arguments.operator.split(":", 1)
+    tenant_issuer, tenant_user, tenant_password = arguments.tenant.split(":", 2)
+    console = Console(arguments.base.rstrip("/"), arguments.screenshots)
+    try:
+        axe_reports_a_known_violation(console)
+        walk_tenant_admin(console, tenant_issuer, tenant_user, tenant_password, arguments.other_issuer)
+        walk_operator(console, operator_user, operator_password, tenant_issuer)
+        print(f"done: {console.axe_pages} pages checked with axe", flush=True)
+    except Failure as failure:
+        print(f"FAILED: {failure}", flush=True)
+        print(f"at {console.driver.current_url}: {console.driver.page_source[:2000]}", flush=True)
+        sys.exit(1)
+    finally:
+        console.close()
+
+
+if __name__ == "__main__":
+    main()

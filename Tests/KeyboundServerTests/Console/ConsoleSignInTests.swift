@@ -1,0 +1,272 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Keybound
+@_spi(Plumbing) @testable import KeyboundServer
+import KeyboundStore
+import KeyboundTesting
+import Testing
+
+/// The console's sign-in (authorization code with PKCE against the operator issuer or a tenant's
+/// own issuer), its sessions (8 h absolute, 30 min idle, sign-out), its CSP, and the first pages
+/// filtered by (issuer, role).
+@Suite("Console: sign-in, sessions and the issuer pages")
+struct ConsoleSignInTests {
+    static let adminToken = String(repeating: "k", count: 40)
+    static let csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    /// ``ProviderFixture`` (consumers, contoso) with the admin API on, the operator issuer
+    /// `operator` (console user `root`), a second tenant `fabrikam`, and a tenant admin `admin` in
+    /// contoso and in fabrikam, all made by the development bootstrap's console helper.
+    struct Fixture {
+        let base: ProviderFixture
+        let clock: TestClock
+        var users: [String: DevelopmentBootstrap.ConsoleUser] = [:]
+
+        init() async throws {
+            clock = TestClock()
+            base = try await ProviderFixture(clock: clock.function, adminToken: ConsoleSignInTests.adminToken)
+            let manager = base.context.manager
+            let created = clock.now.addingTimeInterval(-60)
+            try await manager.createIssuer(IssuerRecord(id: "operator", url: base.configuration.issuerURL("operator"), kind: .operator,
+                                                        algorithm: .es256, createdAt: created))
+            try await manager.createIssuer(IssuerRecord(id: "fabrikam", url: base.configuration.issuerURL("fabrikam"), kind: .tenant,
+                                                        tenantID: "fabrikam-tid", algorithm: .es256, createdAt: created))
+            for (issuer, username) in [("operator", "root"), ("contoso", "admin"), ("fabrikam", "admin")] {
+                users[issuer] = try await DevelopmentBootstrap.addConsoleUser(username, to: try await manager.issuer(id: issuer),
+                                                                              context: base.context, now: created)
+            }
+        }
+
+        /// Signs `username` in at `issuer` through the console; the callback's response.
+        func signIn(_ client: some TestClientProtocol, issuer: String, username: String? = nil, password: String? = nil,
+                    returnTo: String? = nil) async throws -> TestResponse {
+            var uri = "/console/sign-in?issuer=\(issuer)"
+            if let returnTo { uri += "&return_to=\(returnTo)" }
+            let start = try await client.execute(uri: uri, method: .get)
+            #expect(start.status == .seeOther)
+            #expect(start.headers[.contentSecurityPolicy] == ConsoleSignInTests.csp)
+            let location = try #require(start.headers[.location])
+            let prefix = base.configuration.issuerURL(issuer) + "/authorize?"
+            #expect(location.hasPrefix(prefix), "\(location)")
+            let signInCookie = try #require(ConsoleSignInTests.cookie(start, named: "__Host-kb_console_signin"))
+            let user = users[issuer]
+            let login = try await ProviderFixture.signIn(client, issuer: issuer, query: String(location.dropFirst(prefix.count)),
+                                                         username: username ?? user?.username ?? "user",
+                                                         password: password ?? user?.password ?? ProviderFixture.password)
+            #expect(login.status == .seeOther)
+            let callback = try #require(login.headers[.location])
+            let callbackPrefix = base.configuration.publicURL + "/console/callback?"
+            #expect(callback.hasPrefix(callbackPrefix), "\(callback)")
+            return try await client.execute(uri: String(callback.dropFirst(base.configuration.publicURL.count)), method: .get,
+                                            headers: [.cookie: signInCookie])
+        }
+
+        /// Signs in and returns the session's `Cookie` header value.
+        func session(_ client: some TestClientProtocol, issuer: String) async throws -> String {
+            let callback = try await signIn(client, issuer: issuer)
+            #expect(callback.status == .seeOther, "\(String(buffer: callback.body))")
+            #expect(callback.headers[.location] == "/console")
+            return try #require(ConsoleSignInTests.cookie(callback, named: "__Host-kb_console"))
+        }
+    }
+
+    /// `name=value` of the `Set-Cookie` named `name` with a value, if `response` sets it.
+    static func cookie(_ response: TestResponse, named name: String) -> String? {
+        for header in response.headers[values: .setCookie] {
+            let pair = header.split(separator: ";").first.map(String.init) ?? ""
+            if pair.hasPrefix(name + "="), pair.count > name.count + 1 { return pair }
+        }
+        return nil
+    }
+
+    static func get(_ client: some TestClientProtocol, _ uri: String, cookie: String) async throws -> TestResponse {
+        try await client.execute(uri: uri, method: .get, headers: [.cookie: cookie])
+    }
+
+    @Test("an operator signs in with PKCE at the operator issuer, gets a __Host- session cookie, and sees every issuer")
+    func operatorSignsIn() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.base.remove() }
+        try await fixture.base.app.test(.router) { client in
+            let callback = try await fixture.signIn(client, issuer: "operator")
+            #expect(callback.status == .seeOther)
+            let setCookies = callback.headers[values: .setCookie]
+            let session = try #require(setCookies.first { $0.hasPrefix("__Host-kb_console=") && !$0.hasPrefix("__Host-kb_console=;") })
+            #expect(session.hasSuffix("; Path=/; Secure; HttpOnly; SameSite=Strict"), "\(session)")
+            #expect(setCookies.contains { $0.hasPrefix("__Host-kb_console_signin=; Max-Age=0") }, "the sign-in cookie is cleared: \(setCookies)")
+            let cookie = try #require(Self.cookie(callback, named: "__Host-kb_console"))
+
+            let home = try await Self.get(client, "/console", cookie: cookie)
+            #expect(home.status == .ok)
+            #expect(home.headers[.contentSecurityPolicy] == Self.csp)
+            #expect(home.headers[.cacheControl] == "no-store")
+            let html = String(buffer: home.body)
+            #expect(html.contains("Signed in as <strong>root</strong> at <code>operator</code> (Console.Operator)"), "\(html)")
+            for issuer in ["operator", "consumers", "contoso", "fabrikam"] {
+                #expect(html.contains("href=\"/console/issuers/\(issuer)\""), "\(issuer) is listed")
+            }
+            #expect(!html.contains("<script") && !html.contains("style="), "no inline script or style")
+            let css = try await client.execute(uri: "/console/console.css", method: .get)
+            #expect(css.status == .ok && css.headers[.contentType] == "text/css; charset=utf-8")
+            #expect(css.headers[.contentSecurityPolicy] == Self.csp)
+        }
+    }
+
+    @Test("a tenant admin sees its own issuer only: another issuer's page, existing or not, is 403")
+    func tenantAdminSeesOwnIssuerOnly() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.base.remove() }
+        try await fixture.base.app.test(.router) { client in
+            let cookie = try await fixture.session(client, issuer: "contoso")
+            let home = String(buffer: try await Self.get(client, "/console", cookie: cookie).body)
+            #expect(home.contains("href=\"/console/issuers/contoso\""))
+            for other in ["operator", "consumers", "fabrikam"] { #expect(!home.contains("/console/issuers/\(other)\""), "\(other) is hidden") }
+
+            let own = try await Self.get(client, "/console/issuers/contoso", cookie: cookie)
+            #expect(own.status == .ok)
+            let active = try #require(try await fixture.base.context.manager.keys(issuerID: "contoso").first { $0.state == .active })
+            #expect(String(buffer: own.body).contains("<code>\(active.keyID)</code>"), "the page lists the active key")
+            #expect(String(buffer: own.body).contains("state-active"))
+            for other in ["fabrikam", "operator", "no-such-issuer"] {
+                let page = try await Self.get(client, "/console/issuers/\(other)", cookie: cookie)
+                #expect(page.status == .forbidden, "\(other): \(page.status)")
+                #expect(page.headers[.contentSecurityPolicy] == Self.csp)
+                #expect(!String(buffer: page.body).contains("<code>\(other)</code>"))
+            }
+            // An operator gets 404 for an issuer that does not exist.
+            let root = try await fixture.session(client, issuer: "operator")
+            #expect(try await Self.get(client, "/console/issuers/no-such-issuer", cookie: root).status == .notFound)
+            #expect(try await Self.get(client, "/console/issuers/fabrikam", cookie: root).status == .ok)
+        }
+    }
+
+    @Test("a user without the issuer's console role gets no session; a role taken away ends the session at the next request")
+    func roleIsCheckedAtSignInAndEveryRequest() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.base.remove() }
+        try await fixture.base.app.test(.router) { client in
+            let plain = try await fixture.signIn(client, issuer: "contoso", username: "user", password: ProviderFixture.password)
+            #expect(plain.status == .forbidden)
+            #expect(Self.cookie(plain, named: "__Host-kb_console") == nil)
+
+            let cookie = try await fixture.session(client, issuer: "contoso")
+            #expect(try await Self.get(client, "/console", cookie: cookie).status == .ok)
+            var admin = try #require(try fixture.base.store.user(issuerID: "contoso", username: "admin"))
+            admin.roles = []
+            try fixture.base.store.update(admin)
+            #expect(try await Self.get(client, "/console", cookie: cookie).status == .forbidden)
+            let after = try await Self.get(client, "/console", cookie: cookie)
+            #expect(after.status == .ok && String(buffer: after.body).contains("Sign in to the console"), "the session ended")
+        }
+    }
+
+    @Test("the callback needs the sign-in cookie of this browser and its state; a code is redeemed once")
+    func callbackIsBoundToTheBrowser() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.base.remove() }
+        try await fixture.base.app.test(.router) { client in
+            let start = try await client.execute(uri: "/console/sign-in?issuer=operator", method: .get)
+            let location = try #require(start.headers[.location])
+            let prefix = fixture.base.configuration.issuerURL("operator") + "/authorize?"
+            let signInCookie = try #require(Self.cookie(start, named: "__Host-kb_console_signin"))
+            let root = try #require(fixture.users["operator"])
+            let login = try await ProviderFixture.signIn(client, issuer: "operator", query: String(location.dropFirst(prefix.count)),
+                                                         username: root.username, password: root.password)
+            let callback = String(try #require(login.headers[.location]).dropFirst(fixture.base.configuration.publicURL.count))
+
+            // Another browser (no sign-in cookie, or another one's) cannot complete it.
+            let noCookie = try await client.execute(uri: callback, method: .get)
+            #expect(noCookie.status == .badRequest && Self.cookie(noCookie, named: "__Host-kb_console") == nil)
+            let other = try await client.execute(uri: "/console/sign-in?issuer=operator", method: .get)
+            let otherCookie = try #require(Self.cookie(other, named: "__Host-kb_console_signin"))
+            let wrongState = try await client.execute(uri: callback, method: .get, headers: [.cookie: otherCookie])
+            #expect(wrongState.status == .badRequest && Self.cookie(wrongState, named: "__Host-kb_console") == nil)
+
+            let done = try await client.execute(uri: callback, method: .get, headers: [.cookie: signInCookie])
+            #expect(done.status == .seeOther && Self.cookie(done, named: "__Host-kb_console") != nil)
+            let again = try await client.execute(uri: callback, method: .get, headers: [.cookie: signInCookie])
+            #expect(again.status == .badRequest && Self.cookie(again, named: "__Host-kb_console") == nil, "a sign-in completes once")
+
+            // No consumer realm, no unknown issuer; return_to stays inside the console.
+            #expect(try await client.execute(uri: "/console/sign-in?issuer=consumers", method: .get).status == .badRequest)
+            #expect(try await client.execute(uri: "/console/sign-in?issuer=nobody", method: .get).status == .badRequest)
+        }
+        #expect(ConsoleSignIn.consolePath("/console/issuers/contoso") == "/console/issuers/contoso")
+        for hostile in ["//evil.example/console", "https://evil.example", "/console/../admin", "/consolex", "/console/%2e%2e", "/console//x", "/admin"] {
+            #expect(ConsoleSignIn.consolePath(hostile) == nil, "\(hostile)")
+        }
+    }
+
+    @Test("sign-in returns to the console page it was asked from, and never elsewhere")
+    func returnTo() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.base.remove() }
+        try await fixture.base.app.test(.router) { client in
+            let kept = try await fixture.signIn(client, issuer: "contoso", returnTo: "/console/issuers/contoso")
+            #expect(kept.headers[.location] == "/console/issuers/contoso")
+            let hostile = try await fixture.signIn(client, issuer: "contoso", returnTo: "https://evil.example/")
+            #expect(hostile.headers[.location] == "/console")
+        }
+    }
+
+    @Test("sign-out needs the session's CSRF token; without it nothing changes, with it the session ends")
+    func signOut() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.base.remove() }
+        try await fixture.base.app.test(.router) { client in
+            let cookie = try await fixture.session(client, issuer: "operator")
+            let html = String(buffer: try await Self.get(client, "/console", cookie: cookie).body)
+            let token = try #require(ProviderFixture.hiddenFields(html.replacingOccurrences(of: "><", with: ">\n<"))
+                .first { $0.0 == "csrf_token" }?.1)
+            var headers: HTTPFields = [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"]
+            for body in ["", "csrf_token=\(String(repeating: "A", count: 43))"] {
+                let refused = try await client.execute(uri: "/console/sign-out", method: .post, headers: headers, body: ByteBuffer(string: body))
+                #expect(refused.status == .forbidden, "csrf '\(body)'")
+                #expect(try await Self.get(client, "/console", cookie: cookie).status == .ok, "still signed in")
+            }
+            headers[.cookie] = cookie
+            let out = try await client.execute(uri: "/console/sign-out", method: .post, headers: headers,
+                                               body: ByteBuffer(string: "csrf_token=\(token)"))
+            #expect(out.status == .seeOther && out.headers[.location] == "/console")
+            #expect(out.headers[values: .setCookie].contains { $0.hasPrefix("__Host-kb_console=; Max-Age=0") })
+            let after = String(buffer: try await Self.get(client, "/console", cookie: cookie).body)
+            #expect(after.contains("Sign in to the console"), "the old cookie no longer works")
+        }
+    }
+
+    @Test("a session ends after 30 idle minutes and 8 hours after sign-in; access tokens are refreshed in between")
+    func sessionLifetimes() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.base.remove() }
+        try await fixture.base.app.test(.router) { client in
+            let idle = try await fixture.session(client, issuer: "operator")
+            fixture.clock.advance(29 * 60)
+            #expect(try await Self.get(client, "/console", cookie: idle).status == .ok, "29 idle minutes; the expired access token was refreshed")
+            fixture.clock.advance(31 * 60)
+            #expect(String(buffer: try await Self.get(client, "/console", cookie: idle).body).contains("Sign in to the console"), "31 idle minutes")
+
+            let busy = try await fixture.session(client, issuer: "operator")
+            var elapsed: TimeInterval = 0
+            while elapsed + 25 * 60 < 8 * 3_600 {
+                fixture.clock.advance(25 * 60)
+                elapsed += 25 * 60
+                #expect(try await Self.get(client, "/console", cookie: busy).status == .ok, "after \(elapsed / 60) minutes")
+            }
+            fixture.clock.advance(25 * 60)
+            #expect(String(buffer: try await Self.get(client, "/console", cookie: busy).body).contains("Sign in to the console"), "past 8 hours")
+        }
+    }
+
+    @Test("every console template renders, with its values HTML-escaped")
+    func templatesRenderEscaped() {
+        for (name, _) in ConsoleTemplates.sources {
+            #expect(ConsoleTemplates.library.getTemplate(named: name) != nil, "\(name)")
+        }
+        let response = ConsoleResponses.message("Title", "<script>alert(1)</script>", status: .badRequest)
+        #expect(response.headers[.contentSecurityPolicy] == Self.csp)
+        let page = ConsoleTemplates.library.render(["heading": "h", "text": "<script>\"'&"], withTemplate: "message") ?? ""
+        #expect(page.contains("&lt;script&gt;&quot;&#39;&amp;") && !page.contains("<script>"), "\(page)")
+    }
+}
