@@ -77,7 +77,15 @@ class Console:
         WebDriverWait(self.driver, 60).until(lambda driver: driver.current_url == self.base + path)
 
     def submit(self, form_css):
-        self.driver.find_element(By.CSS_SELECTOR, form_css + " button[type=submit]").click()
+        """Submits the form and waits until the next page has replaced this one."""
+        self.click_and_wait(self.driver.find_element(By.CSS_SELECTOR, form_css + " button[type=submit]"))
+
+    def click_and_wait(self, element):
+        """Clicks and waits until a new page has replaced this one (a page that answers with the
+        same URL would otherwise look loaded at once)."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        WebDriverWait(self.driver, 60).until(expected_conditions.staleness_of(old))
 
     def screenshot(self, name):
         if self.screenshots:
@@ -114,7 +122,7 @@ class Console:
         check(f"Signed in as {username}" in self.driver.find_element(By.TAG_NAME, "header").text, f"{username} is signed in at {issuer}")
 
     def sign_out(self):
-        self.driver.find_element(By.XPATH, "//header//button[normalize-space()='Sign out']").click()
+        self.click_and_wait(self.driver.find_element(By.XPATH, "//header//button[normalize-space()='Sign out']"))
         self.wait_for_path("/console")
         check("Sign in to the console" in self.driver.page_source, "sign-out ends the session")
 
@@ -189,9 +197,16 @@ def walk_operator(console, username, password, tenant):
     console.audit("revoke form")
     console.screenshot("revoke")
 
+    revoke_url = console.driver.current_url
+    # Filled in (the browser does not submit a form with its required fields empty), then posted
+    # without its token.
+    console.driver.find_element(By.ID, "reason").send_keys("browser test: no token")
+    console.driver.find_element(By.ID, "confirm-kid").send_keys(kid)
     console.post_without_csrf("main form", "the revoke form")
-    console.driver.back()
-    console.driver.refresh()
+    console.visit(f"/console/issuers/{tenant}")
+    row = console.driver.find_element(By.XPATH, f"//tr[td/code[normalize-space()='{kid}']]")
+    check("state-active" in row.get_attribute("innerHTML"), f"{kid} is still active after the refused revocation")
+    console.driver.get(revoke_url)
     WebDriverWait(console.driver, 60).until(expected_conditions.presence_of_element_located((By.ID, "confirm-kid")))
     console.driver.find_element(By.ID, "reason").send_keys("browser test: key stolen")
     console.driver.find_element(By.ID, "confirm-kid").send_keys(kid + "x")
@@ -211,6 +226,18 @@ def walk_operator(console, username, password, tenant):
     check("key.revoke" in console.driver.page_source, "the revocation is in the admin log")
     console.screenshot("admin-log")
     console.sign_out()
+
+
+def csp_check_catches_a_violation(console):
+    """The CSP check itself: an inline style added to a console page is refused and reported."""
+    console.visit("/console")
+    console.driver.execute_script(
+        "var style = document.createElement('style'); style.textContent = 'body { color: red }'; document.head.appendChild(style);")
+    WebDriverWait(console.driver, 30).until(lambda driver: driver.execute_script("return window.__cspViolations.length") > 0)
+    violations = console.driver.execute_script("return window.__cspViolations")
+    check(any(v.startswith("style-src") for v in violations), f"the CSP check sees a refused inline style: {violations}")
+    console.driver.get_log("browser")  # read, so the next page starts clean
+    console.driver.execute_script("window.__cspViolations = [];")
 
 
 def axe_reports_a_known_violation(console):
@@ -235,6 +262,7 @@ def main():
     console = Console(arguments.base.rstrip("/"), arguments.screenshots)
     try:
         axe_reports_a_known_violation(console)
+        csp_check_catches_a_violation(console)
         walk_tenant_admin(console, tenant_issuer, tenant_user, tenant_password, arguments.other_issuer)
         walk_operator(console, operator_user, operator_password, tenant_issuer)
         print(f"done: {console.axe_pages} pages checked with axe", flush=True)

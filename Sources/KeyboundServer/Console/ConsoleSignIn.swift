@@ -124,7 +124,8 @@ struct ConsoleSignIn: Sendable {
         }
         let form = try await FormBody.read(request)
         guard let token = form["csrf_token"], Secrets.constantTimeEquals(token, session.csrfToken) else {
-            return ConsoleResponses.message("Sign-out", "The form is missing its CSRF token; nothing was changed.", status: .forbidden)
+            return ConsoleResponses.message("Refused", "The form is missing its CSRF token, or it is not this session's; nothing was changed.",
+                                            status: .forbidden)
         }
         sessions.end(cookie)
         return ConsoleResponses.redirect(to: "/console", cookies: [cookies.session.clearing])

@@ -32,6 +32,7 @@ enum ConsoleStylesheet {
         label { display: block; margin: .8rem 0 .2rem; }
         input[type=text], input[type=password] { width: 100%; max-width: 26rem; padding: .4rem; }
         button { padding: .45rem 1.1rem; font: inherit; cursor: pointer; }
+        .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
         .signin { max-width: 30rem; }
         .signin section { margin: 1.5rem 0; padding: 1rem; border: 1px solid var(--line); border-radius: .4rem; }
 

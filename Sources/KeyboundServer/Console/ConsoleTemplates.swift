@@ -90,10 +90,10 @@ enum ConsoleTemplates {
         {{#warnings}}<p class="warning" role="status">{{.}}</p>{{/warnings}}
         <h2>Keys</h2>
         <table>
-        <thead><tr><th scope="col">Key id</th><th scope="col">Purpose</th><th scope="col">Algorithm</th><th scope="col">State</th><th scope="col">Created</th><th scope="col">Active from</th><th scope="col">Signing ended</th><th scope="col">Verifies until</th><th scope="col">Retired or revoked</th></tr></thead>
+        <thead><tr><th scope="col">Key id</th><th scope="col">Purpose</th><th scope="col">Algorithm</th><th scope="col">State</th><th scope="col">Created</th><th scope="col">Active from</th><th scope="col">Signing ended</th><th scope="col">Verifies until</th><th scope="col">Retired or revoked</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
         {{#keys}}
-        <tr><td><code>{{kid}}</code></td><td>{{purpose}}</td><td>{{algorithm}}</td><td><span class="state state-{{state}}">{{state}}</span></td><td>{{created}}</td><td>{{activated}}</td><td>{{deactivated}}</td><td>{{verifyUntil}}</td><td>{{ended}}{{#reason}}<br><span class="muted">{{reason}}</span>{{/reason}}{{#revokeURL}}<a href="{{revokeURL}}">Revoke…</a>{{/revokeURL}}</td></tr>
+        <tr><td><code>{{kid}}</code></td><td>{{purpose}}</td><td>{{algorithm}}</td><td><span class="state state-{{state}}">{{state}}</span></td><td>{{created}}</td><td>{{activated}}</td><td>{{deactivated}}</td><td>{{verifyUntil}}</td><td>{{ended}}{{#reason}}<br><span class="muted">{{reason}}</span>{{/reason}}</td><td>{{#revokeURL}}<a href="{{revokeURL}}">Revoke…</a>{{/revokeURL}}</td></tr>
         {{/keys}}
         </tbody>
         </table>
