@@ -163,6 +163,8 @@ def walk_tenant_admin(console, issuer, username, password, other_issuer):
     check(len(console.key_rows()) > before, "a rotation from the console publishes the next keys on the timeline")
     check(console.driver.find_elements(By.CSS_SELECTOR, ".state-pending"), "the timeline shows the pending keys")
 
+    walk_directory(console, issuer, "tenant admin", create=True)
+
     console.visit(f"/console/issuers/{issuer}/admin-log")
     console.audit("admin log (tenant admin)")
     check("key.rotate" in console.driver.page_source and "browser test" in console.driver.page_source,
@@ -176,6 +178,27 @@ def walk_tenant_admin(console, issuer, username, password, other_issuer):
     console.visit("/console")
     check("Signed in as" in console.driver.page_source, "still signed in after the refused sign-out")
     console.sign_out()
+
+
+def walk_directory(console, issuer, role, create):
+    """The clients and users pages; with `create`, a confidential client made through the form,
+    whose secret is shown once, on the page the form answers with."""
+    console.visit(f"/console/issuers/{issuer}/clients")
+    console.audit(f"clients ({role})")
+    if create:
+        console.screenshot("clients")
+        console.driver.find_element(By.ID, "client-name").send_keys("Browser test app")
+        console.driver.find_element(By.ID, "client-id").send_keys("browser-test-app")
+        console.driver.find_element(By.CSS_SELECTOR, "input[name=grant_client_credentials]").click()
+        console.submit("form[action$='/clients']")
+        console.assert_no_csp_violation("the new client's secret page")
+        secret = console.driver.find_element(By.CSS_SELECTOR, "code.secret").text
+        check(secret.startswith("kbs_") and secret not in console.driver.current_url, "the new client's secret is shown once, not in the URL")
+        console.audit(f"client secret ({role})")
+    console.visit(f"/console/issuers/{issuer}/users")
+    console.audit(f"users ({role})")
+    if create:
+        console.screenshot("users")
 
 
 def walk_operator(console, username, password, tenant):
@@ -222,6 +245,7 @@ def walk_operator(console, username, password, tenant):
     check("revoked" in row.text and "browser test: key stolen" in row.text, f"the timeline shows {kid} revoked, with its reason")
     console.screenshot("issuer-operator")
 
+    walk_directory(console, tenant, "operator", create=False)
     console.visit(f"/console/issuers/{tenant}/admin-log")
     check("key.revoke" in console.driver.page_source, "the revocation is in the admin log")
     console.screenshot("admin-log")

@@ -50,9 +50,45 @@ struct ConsoleEndpoints: Sendable {
                                  keyID: routeContext.parameters.get("kid") ?? "", logger: routeContext.logger)
             }
         }
+        registerDirectory(on: console)
         console.get("issuers/:issuer/admin-log") { request, routeContext in
             try await page(request) { try await adminLogPage($0, issuerID: routeContext.parameters.get("issuer") ?? "") }
         }
+    }
+
+    /// The clients and users pages and their forms.
+    private func registerDirectory(on console: RouterGroup<ProviderRequestContext>) {
+        let parameter = Self.parameter
+        console.get("issuers/:issuer/clients") { request, routeContext in
+            try await page(request) { try await clientsPage($0, issuerID: parameter(routeContext, "issuer")) }
+        }
+        console.post("issuers/:issuer/clients") { request, routeContext in
+            try await form(request) { try await createClient($0, form: $1, issuerID: parameter(routeContext, "issuer"), logger: routeContext.logger) }
+        }
+        console.post("issuers/:issuer/clients/:client/:action") { request, routeContext in
+            try await form(request) {
+                try await clientAction($0, form: $1, issuerID: parameter(routeContext, "issuer"), clientID: parameter(routeContext, "client"),
+                                       action: parameter(routeContext, "action"), logger: routeContext.logger)
+            }
+        }
+        console.get("issuers/:issuer/users") { request, routeContext in
+            try await page(request) { try await usersPage($0, issuerID: parameter(routeContext, "issuer")) }
+        }
+        console.post("issuers/:issuer/users") { request, routeContext in
+            try await form(request) { try await createUser($0, form: $1, issuerID: parameter(routeContext, "issuer"), logger: routeContext.logger) }
+        }
+        console.post("issuers/:issuer/users/:username/:action") { request, routeContext in
+            try await form(request) {
+                try await userAction($0, form: $1, issuerID: parameter(routeContext, "issuer"), username: parameter(routeContext, "username"),
+                                     action: parameter(routeContext, "action"), logger: routeContext.logger)
+            }
+        }
+    }
+
+    /// The path parameter `name`, percent-decoded (as sent when it does not decode; the handlers
+    /// refuse what they cannot use), or empty.
+    @Sendable static func parameter(_ routeContext: ProviderRequestContext, _ name: String) -> String {
+        routeContext.parameters.get(name).map { $0.removingPercentEncoding ?? $0 } ?? ""
     }
 
     /// Serves a page to a signed-in user; anyone else gets the sign-in page (which comes back here),

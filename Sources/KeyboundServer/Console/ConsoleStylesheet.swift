@@ -31,6 +31,13 @@ enum ConsoleStylesheet {
         .error { color: var(--bad); }
         label { display: block; margin: .8rem 0 .2rem; }
         input[type=text], input[type=password] { width: 100%; max-width: 26rem; padding: .4rem; }
+        select, textarea { width: 100%; max-width: 26rem; padding: .4rem; font: inherit; }
+        fieldset { max-width: 26rem; margin: .8rem 0; border: 1px solid var(--line); }
+        fieldset label { display: inline-block; margin: .2rem 1rem .2rem 0; }
+        td form { margin: .2rem 0; }
+        td label { display: inline; margin: 0 .4rem 0 0; }
+        td input[type=text] { width: 14rem; }
+        .secret { font-size: 1.1rem; padding: .3rem .5rem; background: var(--band); }
         button { padding: .45rem 1.1rem; font: inherit; cursor: pointer; }
         .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
         .signin { max-width: 30rem; }

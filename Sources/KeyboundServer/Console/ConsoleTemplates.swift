@@ -18,6 +18,7 @@ enum ConsoleTemplates {
 
     static let sources: [(String, String)] = [
         ("layout", layout), ("signIn", signIn), ("home", home), ("issuer", issuer), ("revoke", revoke), ("adminLog", adminLog),
+        ("clients", clients), ("users", users), ("secret", secret),
         ("message", message),
     ]
 
@@ -106,7 +107,7 @@ enum ConsoleTemplates {
         <button type="submit">Publish the next keys and rotate</button>
         </form>
         {{/canRotate}}
-        <p><a href="{{jwksURL}}">The JWKS as published</a> · <a href="/console/issuers/{{id}}/admin-log">Admin log</a></p>
+        <p><a href="/console/issuers/{{id}}/clients">Clients</a> · <a href="/console/issuers/{{id}}/users">Users</a> · <a href="{{jwksURL}}">The JWKS as published</a> · <a href="/console/issuers/{{id}}/admin-log">Admin log</a></p>
 
         """
 
@@ -139,6 +140,86 @@ enum ConsoleTemplates {
         </tbody>
         </table>
         <p><a href="/console/issuers/{{issuerID}}">Back to the issuer</a></p>
+
+        """
+
+    static let clients = """
+        <h1>Clients of <code>{{issuerID}}</code></h1>
+        <table>
+        <thead><tr><th scope="col">Client id</th><th scope="col">Name</th><th scope="col">Authentication</th><th scope="col">Grant types</th><th scope="col">Roles</th><th scope="col">Status</th>{{#canManage}}<th scope="col">Change</th>{{/canManage}}</tr></thead>
+        <tbody>
+        {{#clients}}
+        <tr><td><code>{{clientID}}</code></td><td>{{name}}</td><td>{{method}}</td><td>{{grantTypes}}</td><td class="mono">{{roles}}</td><td>{{status}}</td>
+        {{#canManage}}<td>
+        <form method="post" action="{{path}}/{{toggle}}"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><button type="submit">{{toggleLabel}} {{clientID}}</button></form>
+        {{#hasSecret}}<form method="post" action="{{path}}/secret"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><button type="submit">New secret for {{clientID}}</button></form>{{/hasSecret}}
+        <form method="post" action="{{path}}/roles"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><label for="roles-{{clientID}}">Grant roles to {{clientID}}</label><input id="roles-{{clientID}}" name="roles" type="text" required><button type="submit">Grant</button></form>
+        </td>{{/canManage}}</tr>
+        {{/clients}}
+        </tbody>
+        </table>
+        {{#canManage}}
+        <h2>New client</h2>
+        <form method="post" action="/console/issuers/{{issuerID}}/clients">
+        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
+        <label for="client-name">Name</label><input id="client-name" name="name" type="text" required>
+        <label for="client-id">Client id (optional; generated when empty)</label><input id="client-id" name="client_id" type="text">
+        <label for="client-method">Authentication</label>
+        <select id="client-method" name="token_endpoint_auth_method">
+        <option value="client_secret_basic">client_secret_basic (confidential)</option>
+        <option value="client_secret_post">client_secret_post (confidential)</option>
+        <option value="none">none (public, PKCE)</option>
+        </select>
+        <fieldset><legend>Grant types</legend>
+        <label><input type="checkbox" name="grant_authorization_code"> authorization_code</label>
+        <label><input type="checkbox" name="grant_refresh_token"> refresh_token</label>
+        <label><input type="checkbox" name="grant_client_credentials"> client_credentials</label>
+        </fieldset>
+        <label for="client-redirects">Redirect URIs (one per line)</label><textarea id="client-redirects" name="redirect_uris" rows="3"></textarea>
+        <label for="client-roles">Roles (<code>audience/role</code>, separated by spaces)</label><input id="client-roles" name="roles" type="text">
+        <button type="submit">Create the client</button>
+        </form>
+        {{/canManage}}
+        <p><a href="/console/issuers/{{issuerID}}">Back to the issuer</a></p>
+
+        """
+
+    static let users = """
+        <h1>Users of <code>{{issuerID}}</code></h1>
+        <table>
+        <thead><tr><th scope="col">Username</th><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Roles</th><th scope="col">Status</th>{{#canManage}}<th scope="col">Change</th>{{/canManage}}</tr></thead>
+        <tbody>
+        {{#users}}
+        <tr><td><code>{{username}}</code></td><td>{{name}}</td><td>{{email}}</td><td class="mono">{{roles}}</td><td>{{status}}</td>
+        {{#canManage}}<td>
+        <form method="post" action="{{path}}/{{toggle}}"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><button type="submit">{{toggleLabel}} {{username}}</button></form>
+        <form method="post" action="{{path}}/roles"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><label for="roles-{{username}}">Roles of {{username}}</label><input id="roles-{{username}}" name="roles" type="text" value="{{roles}}"><button type="submit">Set roles</button></form>
+        </td>{{/canManage}}</tr>
+        {{/users}}
+        </tbody>
+        </table>
+        {{#canManage}}
+        <h2>New user</h2>
+        <form method="post" action="/console/issuers/{{issuerID}}/users">
+        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
+        <label for="user-username">Username</label><input id="user-username" name="username" type="text" autocomplete="off" required>
+        <label for="user-name">Name</label><input id="user-name" name="name" type="text">
+        <label for="user-email">Email</label><input id="user-email" name="email" type="email">
+        <label for="user-password">Password</label><input id="user-password" name="password" type="password" autocomplete="new-password" required>
+        <label for="user-roles">Roles (separated by spaces; this issuer's: {{roleChoices}})</label><input id="user-roles" name="roles" type="text">
+        <button type="submit">Create the user</button>
+        </form>
+        {{/canManage}}
+        <p><a href="/console/issuers/{{issuerID}}">Back to the issuer</a></p>
+
+        """
+
+    static let secret = """
+        <h1>{{heading}}</h1>
+        <p>The secret of client <code>{{clientID}}</code> at <code>{{issuerID}}</code>:</p>
+        <p><code class="secret">{{secret}}</code></p>
+        <p class="warning">It is shown this once: only its hash is stored. Copy it now.</p>
+        <p><a href="/console/issuers/{{issuerID}}/clients">Back to the clients</a></p>
 
         """
 
