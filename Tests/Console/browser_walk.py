@@ -11,8 +11,12 @@ first failure, with the reason.
         --tenant contoso:admin:PASSWORD --screenshots DIR
 """
 import argparse
+import base64
+import json
 import os
 import sys
+import urllib.error
+import urllib.request
 
 from axe_core_python.selenium import Axe
 from selenium import webdriver
@@ -32,6 +36,21 @@ CSP_RECORDER = (
 
 class Failure(Exception):
     pass
+
+
+def http(method, url, headers=None, body=None):
+    """One request outside the browser (the admin API, the token endpoint, Mail); (status, body)."""
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def token_kid(token):
+    header = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
 
 
 def check(condition, message):
@@ -201,20 +220,43 @@ def walk_directory(console, issuer, role, create):
         console.screenshot("users")
 
 
-def walk_operator(console, username, password, tenant):
+def walk_operator(console, username, password, tenant, services):
     console.sign_in("operator", username, password, operator=True)
     links = [a.text for a in console.driver.find_elements(By.CSS_SELECTOR, "main table a")]
     check(tenant in links and "operator" in links and "consumers" in links, f"the operator sees every issuer: {links}")
     console.audit("home (operator)")
     console.screenshot("home-operator")
 
-    console.visit(f"/console/issuers/{tenant}")
+    # The live key-event view: a rotation made elsewhere (the admin API) appears while the page is
+    # open. On the consumer realm, which has no next keys pending yet (the tenant admin rotated the
+    # tenant's keys above).
+    live_issuer = services.other_issuer
+    console.visit(f"/console/issuers/{live_issuer}")
     console.audit("issuer (operator)")
-    revoke_links = console.driver.find_elements(By.PARTIAL_LINK_TEXT, "Revoke")
-    check(revoke_links, "the operator sees revoke links")
-    active = console.driver.find_element(By.XPATH, "//tr[td/span[contains(@class,'state-active')]][td[2][normalize-space()='access-token']]")
-    kid = active.find_element(By.CSS_SELECTOR, "td code").text
-    active.find_element(By.PARTIAL_LINK_TEXT, "Revoke").click()
+    WebDriverWait(console.driver, 60).until(lambda d: d.find_element(By.ID, "key-events-status").text.startswith("Live"))
+    status, body = http("POST", f"{console.base}/admin/issuers/{live_issuer}/keys/rotate",
+                        {"Authorization": f"Bearer {services.admin_token}", "Content-Type": "application/json"}, b'{"reason":"live view"}')
+    check(status == 200, f"the admin API rotated {live_issuer}'s keys ({status})")
+    WebDriverWait(console.driver, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#key-events li"))
+    events = [item.text for item in console.driver.find_elements(By.CSS_SELECTOR, "#key-events li")]
+    check(any("created" in event for event in events), f"the live key-event view shows the rotation as it happens: {events}")
+    console.assert_no_csp_violation("the issuer page's live view")
+
+    # A token of the key about to be revoked, accepted by Mail now.
+    status, body = http("POST", f"{console.base}/{tenant}/token",
+                        {"Authorization": "Basic " + base64.b64encode(services.daemon.encode()).decode(),
+                         "Content-Type": "application/x-www-form-urlencoded"},
+                        b"grant_type=client_credentials&scope=api%3A%2F%2Fmail%2F.default")
+    check(status == 200, f"the daemon got a token ({status})")
+    token = json.loads(body)["access_token"]
+    kid = token_kid(token)
+    mail = f"{services.mail}/users/{services.mailbox}/messages"
+    check(http("GET", mail, {"Authorization": f"Bearer {token}"})[0] == 200, "Mail accepts the token before the revocation")
+
+    console.visit(f"/console/issuers/{tenant}")
+    check(console.driver.find_elements(By.PARTIAL_LINK_TEXT, "Revoke"), "the operator sees revoke links")
+    row = console.driver.find_element(By.XPATH, f"//tr[td/code[normalize-space()='{kid}']]")
+    row.find_element(By.PARTIAL_LINK_TEXT, "Revoke").click()
     WebDriverWait(console.driver, 60).until(expected_conditions.presence_of_element_located((By.ID, "confirm-kid")))
     console.assert_no_csp_violation("the revoke form")
     console.audit("revoke form")
@@ -244,6 +286,19 @@ def walk_operator(console, username, password, tenant):
     row = console.driver.find_element(By.XPATH, f"//tr[td/code[normalize-space()='{kid}']]")
     check("revoked" in row.text and "browser test: key stolen" in row.text, f"the timeline shows {kid} revoked, with its reason")
     console.screenshot("issuer-operator")
+
+    # The same token presented to Mail now: refused, and the key_revoked alert appears live.
+    console.visit("/console/alerts")
+    console.audit("alerts (operator)")
+    WebDriverWait(console.driver, 60).until(lambda d: d.find_element(By.ID, "alerts-status").text.startswith("Live"))
+    check(http("GET", mail, {"Authorization": f"Bearer {token}"})[0] == 401, "Mail refuses the revoked key's token")
+    WebDriverWait(console.driver, 60).until(
+        lambda d: any("key_revoked" in item.text and kid in item.text for item in d.find_elements(By.CSS_SELECTOR, "#live-alerts li")))
+    alert = next(item for item in console.driver.find_elements(By.CSS_SELECTOR, "#live-alerts li") if "key_revoked" in item.text)
+    check(alert.find_element(By.TAG_NAME, "a").get_attribute("href") == f"{console.base}/console/issuers/{tenant}",
+          "the live key_revoked alert names the key and links to its issuer")
+    console.assert_no_csp_violation("the alerts page's live view")
+    console.screenshot("alerts")
 
     walk_directory(console, tenant, "operator", create=False)
     console.visit(f"/console/issuers/{tenant}/admin-log")
@@ -280,6 +335,10 @@ def main():
     parser.add_argument("--tenant", required=True, help="issuer:username:password")
     parser.add_argument("--other-issuer", default="consumers")
     parser.add_argument("--screenshots")
+    parser.add_argument("--admin-token", required=True)
+    parser.add_argument("--daemon", required=True, help="client_id:secret of a confidential client of the tenant")
+    parser.add_argument("--mail", required=True, help="Keybound Mail's base URL")
+    parser.add_argument("--mailbox", required=True)
     arguments = parser.parse_args()
     operator_user, operator_password = arguments.operator.split(":", 1)
     tenant_issuer, tenant_user, tenant_password = arguments.tenant.split(":", 2)
@@ -288,7 +347,9 @@ def main():
         axe_reports_a_known_violation(console)
         csp_check_catches_a_violation(console)
         walk_tenant_admin(console, tenant_issuer, tenant_user, tenant_password, arguments.other_issuer)
-        walk_operator(console, operator_user, operator_password, tenant_issuer)
+        services = argparse.Namespace(other_issuer=arguments.other_issuer, admin_token=arguments.admin_token, daemon=arguments.daemon, mail=arguments.mail.rstrip("/"),
+                                      mailbox=arguments.mailbox)
+        walk_operator(console, operator_user, operator_password, tenant_issuer, services)
         print(f"done: {console.axe_pages} pages checked with axe", flush=True)
     except Failure as failure:
         print(f"FAILED: {failure}", flush=True)

@@ -29,6 +29,9 @@ struct ConsoleEndpoints: Sendable {
         console.get(RouterPath(ConsoleStylesheet.path.split(separator: "/").last.map(String.init) ?? "console.css")) { _, _ in
             ConsoleResponses.stylesheet()
         }
+        console.get(RouterPath(ConsoleScript.path.split(separator: "/").last.map(String.init) ?? "console.js")) { _, _ in
+            ConsoleResponses.script()
+        }
         console.get("sign-in") { request, _ in try await signIn.start(request) }
         console.get("callback") { request, _ in try await signIn.callback(request) }
         console.post("sign-out") { request, _ in try await signIn.signOut(request) }
@@ -51,6 +54,8 @@ struct ConsoleEndpoints: Sendable {
             }
         }
         registerDirectory(on: console)
+        console.get("alerts") { request, _ in try await page(request) { try await alertsPage($0) } }
+        console.get("alerts/stream") { request, _ in try await page(request) { try await alertStream($0, request) } }
         console.get("issuers/:issuer/admin-log") { request, routeContext in
             try await page(request) { try await adminLogPage($0, issuerID: routeContext.parameters.get("issuer") ?? "") }
         }
@@ -164,7 +169,8 @@ struct ConsoleEndpoints: Sendable {
         case .tenantAdmin: role = ConsoleResource.tenantAdminRole
         case .adminToken: return .failure(.signInRequired)
         }
-        let viewer = ConsoleResponses.Viewer(username: session.username, issuerID: session.issuerID, role: role, csrfToken: session.csrfToken)
+        let viewer = ConsoleResponses.Viewer(username: session.username, issuerID: session.issuerID, role: role, csrfToken: session.csrfToken,
+                                             isOperator: role == ConsoleResource.operatorRole)
         return .success(SignedIn(session: session, caller: caller, viewer: viewer))
     }
 
@@ -225,12 +231,13 @@ struct ConsoleEndpoints: Sendable {
         page["csrfToken"] = signedIn.session.csrfToken
         page["canRotate"] = signedIn.caller.may(.rotateKeys, issuerID: issuer.id)
         let canRevoke = signedIn.caller.may(.operatorOnly, issuerID: issuer.id)
+        page["keyEventKinds"] = KeyEvent.Kind.allCases.map(\.rawValue).joined(separator: " ")
         page["keys"] = view.ordered.map { key -> [String: Any] in
             var row = view.row(key)
             if canRevoke, [.pending, .active, .verifyOnly].contains(key.state) { row["revokeURL"] = "/console/issuers/\(issuer.id)/keys/\(key.keyID)/revoke" }
             return row
         }
-        return ConsoleResponses.page("issuer", title: "Issuer \(issuer.id)", context: page, viewer: signedIn.viewer)
+        return ConsoleResponses.page("issuer", title: "Issuer \(issuer.id)", context: page, viewer: signedIn.viewer, live: true)
     }
 
     /// The issuer `issuerID`, if the user may do `permission` on it; otherwise the page to answer

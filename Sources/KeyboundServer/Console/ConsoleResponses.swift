@@ -22,18 +22,20 @@ enum ConsoleResponses {
         let issuerID: String
         let role: String
         let csrfToken: String
+        let isOperator: Bool
 
         var context: [String: Any] {
-            ["username": username, "issuerID": issuerID, "role": role, "csrfToken": csrfToken]
+            ["username": username, "issuerID": issuerID, "role": role, "csrfToken": csrfToken, "isOperator": isOperator]
         }
     }
 
     /// The page `template` with `context`, inside the layout.
+    /// A page with a live view (`live`) loads the console's script.
     static func page(_ template: String, title: String, context: [String: Any], viewer: Viewer?,
-                     status: HTTPResponse.Status = .ok, cookies: [String] = []) -> Response {
+                     status: HTTPResponse.Status = .ok, cookies: [String] = [], live: Bool = false) -> Response {
         let library = ConsoleTemplates.library
         let content = library.render(context, withTemplate: template) ?? ""
-        var layout: [String: Any] = ["title": title, "content": content]
+        var layout: [String: Any] = ["title": title, "content": content, "live": live]
         if let viewer { layout["user"] = viewer.context }
         let html = library.render(layout, withTemplate: "layout") ?? ""
         var headers = headers(contentType: "text/html; charset=utf-8")
@@ -57,9 +59,14 @@ enum ConsoleResponses {
     }
 
     /// The stylesheet.
-    static func stylesheet() -> Response {
-        var headers = headers(contentType: "text/css; charset=utf-8")
+    static func stylesheet() -> Response { asset(ConsoleStylesheet.css, contentType: "text/css; charset=utf-8") }
+
+    /// The script of the live views.
+    static func script() -> Response { asset(ConsoleScript.javaScript, contentType: "text/javascript; charset=utf-8") }
+
+    private static func asset(_ text: String, contentType: String) -> Response {
+        var headers = headers(contentType: contentType)
         headers[.cacheControl] = "no-cache"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: ConsoleStylesheet.css)))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

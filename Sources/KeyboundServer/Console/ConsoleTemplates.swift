@@ -18,7 +18,7 @@ enum ConsoleTemplates {
 
     static let sources: [(String, String)] = [
         ("layout", layout), ("signIn", signIn), ("home", home), ("issuer", issuer), ("revoke", revoke), ("adminLog", adminLog),
-        ("clients", clients), ("users", users), ("secret", secret),
+        ("clients", clients), ("users", users), ("secret", secret), ("alerts", alerts),
         ("message", message),
     ]
 
@@ -28,10 +28,12 @@ enum ConsoleTemplates {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · Keybound console</title>
         <link rel="stylesheet" href="/console/console.css">
+        {{#live}}<script src="/console/console.js" defer></script>{{/live}}
         </head><body>
         <header>
         <a class="brand" href="/console">Keybound console</a>
         {{#user}}
+        {{#isOperator}}<nav aria-label="Operator"><a href="/console/alerts">Alerts</a></nav>{{/isOperator}}
         <span>Signed in as <strong>{{username}}</strong> at <code>{{issuerID}}</code> ({{role}})</span>
         <form method="post" action="/console/sign-out"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><button type="submit">Sign out</button></form>
         {{/user}}
@@ -107,6 +109,9 @@ enum ConsoleTemplates {
         <button type="submit">Publish the next keys and rotate</button>
         </form>
         {{/canRotate}}
+        <h2>Key events, live</h2>
+        <p id="key-events-status" role="status" class="muted">Connecting…</p>
+        <ol id="key-events" class="live" data-stream="/{{id}}/key-events" data-kind="key" data-events="{{keyEventKinds}}" data-status="key-events-status"></ol>
         <p><a href="/console/issuers/{{id}}/clients">Clients</a> · <a href="/console/issuers/{{id}}/users">Users</a> · <a href="{{jwksURL}}">The JWKS as published</a> · <a href="/console/issuers/{{id}}/admin-log">Admin log</a></p>
 
         """
@@ -220,6 +225,23 @@ enum ConsoleTemplates {
         <p><code class="secret">{{secret}}</code></p>
         <p class="warning">It is shown this once: only its hash is stored. Copy it now.</p>
         <p><a href="/console/issuers/{{issuerID}}/clients">Back to the clients</a></p>
+
+        """
+
+    static let alerts = """
+        <h1>Security alerts</h1>
+        <p class="muted">What the validators of this deployment refused and why, newest first: a forged or replayed token, a revoked key still in use, an overdue rotation.</p>
+        <p id="alerts-status" role="status" class="muted">Connecting…</p>
+        <ol id="live-alerts" class="live" data-stream="/console/alerts/stream" data-kind="alert" data-events="alert" data-status="alerts-status" data-issuers="{{issuersJSON}}"></ol>
+        <h2>Recent</h2>
+        <table>
+        <thead><tr><th scope="col">#</th><th scope="col">Time</th><th scope="col">Alert</th><th scope="col">Key</th><th scope="col">Token (jti)</th><th scope="col">Client, tenant, resource</th></tr></thead>
+        <tbody>
+        {{#alerts}}
+        <tr><td>{{sequence}}</td><td>{{time}}</td><td><strong>{{code}}</strong><br>{{summary}}</td><td>{{#issuerPath}}<a href="{{issuerPath}}">{{/issuerPath}}<code>{{kid}}</code>{{#issuerPath}}</a>{{/issuerPath}}</td><td class="mono">{{jti}}</td><td>{{context}}</td></tr>
+        {{/alerts}}
+        </tbody>
+        </table>
 
         """
 

@@ -114,6 +114,11 @@ struct HeadRequestTests {
                 // The console: without a session, its pages are the sign-in page.
                 "/console": Probe(uri: "/console"),
                 "/console/console.css": Probe(uri: "/console/console.css"),
+                "/console/console.js": Probe(uri: "/console/console.js"),
+                "/console/alerts": Probe(uri: "/console/alerts"),
+                "/console/alerts/stream": Probe(uri: "/console/alerts/stream"),
+                "/console/issuers/{issuer}/clients": Probe(uri: "/console/issuers/contoso/clients"),
+                "/console/issuers/{issuer}/users": Probe(uri: "/console/issuers/contoso/users"),
                 // contoso has no console client in this fixture: a 400 page, and no cookie.
                 "/console/sign-in": Probe(uri: "/console/sign-in?issuer=contoso"),
                 "/console/callback": Probe(uri: "/console/callback?code=x&state=y"),

@@ -150,4 +150,32 @@ struct ConsoleKeyActionTests {
             #expect(try await Self.get(client, path, cookie: fresh).status == .ok)
         }
     }
+
+    @Test("the alerts page and its live stream are for operators; the issuer page subscribes to its key events with the console's own script")
+    func alertsAndLiveViews() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.base.remove() }
+        try await fixture.base.app.test(.router) { client in
+            let root = try await fixture.session(client, issuer: "operator")
+            let alerts = try await Self.get(client, "/console/alerts", cookie: root)
+            #expect(alerts.status == .ok)
+            let html = String(buffer: alerts.body)
+            #expect(html.contains("data-stream=\"/console/alerts/stream\"") && html.contains("<script src=\"/console/console.js\" defer></script>"))
+            #expect(html.contains("href=\"/console/alerts\""), "operators get the alerts link")
+
+            let tenant = try await fixture.session(client, issuer: "contoso")
+            #expect(try await Self.get(client, "/console/alerts", cookie: tenant).status == .forbidden)
+            let stream = try await Self.get(client, "/console/alerts/stream", cookie: tenant)
+            #expect(stream.status == .forbidden && stream.headers[.contentType] != "text/event-stream")
+            let page = String(buffer: try await Self.get(client, "/console/issuers/contoso", cookie: tenant).body)
+            #expect(page.contains("data-stream=\"/contoso/key-events\"") && page.contains("data-events=\"created activated verify-only retired revoked resealed\""))
+            #expect(!page.contains("href=\"/console/alerts\""), "no alerts link for a tenant admin")
+
+            let script = try await client.execute(uri: "/console/console.js", method: .get)
+            #expect(script.status == .ok && script.headers[.contentType] == "text/javascript; charset=utf-8")
+            #expect(script.headers[.contentSecurityPolicy] == ConsoleSignInTests.csp)
+            let code = String(buffer: script.body)
+            #expect(code.contains("new EventSource") && !code.contains("innerHTML"), "events are written as text only")
+        }
+    }
 }

@@ -1,0 +1,46 @@
+import Foundation
+import Hummingbird
+import Keybound
+import KeyboundStore
+
+/// The console's alert view, for operators (alerts concern every issuer: ``AdminPermission/operatorOnly``):
+/// the recent security alerts, each linked to the key's issuer, and the live stream of new ones.
+extension ConsoleEndpoints {
+    /// `GET /console/alerts`.
+    func alertsPage(_ signedIn: SignedIn) async throws -> Response {
+        guard signedIn.caller.may(.operatorOnly, issuerID: nil) else {
+            return ConsoleResponses.message("Forbidden", "Only an operator may read the alerts.", status: .forbidden, viewer: signedIn.viewer)
+        }
+        let alerts: [JSONObject]
+        if let shared = context.sharedAlerts { alerts = try await shared.list(after: 0) } else { alerts = context.alerts.alerts(after: 0).map(\.jsonObject) }
+        let issuers = try await context.manager.issuers()
+        func issuerID(_ url: String?) -> String? { url.flatMap { url in issuers.first { $0.url.isExactly(url) }?.id } }
+        let rows: [[String: Any]] = alerts.suffix(200).reversed().map { alert in
+            func field(_ name: String) -> String { alert[name]?.stringValue ?? "" }
+            var row: [String: Any] = [
+                "sequence": alert["sequence"]?.numberValue.map { String(Int64($0)) } ?? "", "time": field("time"), "code": field("code"),
+                "summary": field("summary"), "kid": field("kid"), "jti": field("jti"),
+                "context": ["client_id", "tenant", "mailbox", "client_ip"].compactMap { name in alert[name]?.stringValue.map { "\(name) \($0)" } }
+                    .joined(separator: ", "),
+            ]
+            if let id = issuerID(alert["key_issuer"]?.stringValue) ?? issuerID(alert["iss"]?.stringValue) { row["issuerPath"] = "/console/issuers/\(id)" }
+            return row
+        }
+        var issuerMap = JSONObject()
+        for issuer in issuers { issuerMap[issuer.url] = .string(issuer.id) }
+        return ConsoleResponses.page("alerts", title: "Alerts", context: ["alerts": rows, "issuersJSON": JSONWriter().string(.object(issuerMap))],
+                                     viewer: signedIn.viewer, live: true)
+    }
+
+    /// `GET /console/alerts/stream`: the admin API's alert stream (Server-Sent Events), for a
+    /// signed-in operator; `EventSource` sends the session cookie, never a bearer token.
+    func alertStream(_ signedIn: SignedIn, _ request: Request) async throws -> Response {
+        guard signedIn.caller.may(.operatorOnly, issuerID: nil) else {
+            return ConsoleResponses.message("Forbidden", "Only an operator may read the alerts.", status: .forbidden, viewer: signedIn.viewer)
+        }
+        var response = try await AdminAlerts(context: context).stream(request)
+        response.headers[.contentSecurityPolicy] = ConsoleResponses.contentSecurityPolicy
+        response.headers[.xContentTypeOptions] = "nosniff"
+        return response
+    }
+}
