@@ -14,11 +14,7 @@ extension ConsoleEndpoints {
 
     /// `GET /console/issuers/{issuer}/clients`.
     func clientsPage(_ signedIn: SignedIn, issuerID: String) async throws -> Response {
-        let issuer: IssuerRecord
-        switch try await visibleIssuer(signedIn, issuerID: issuerID, .readIssuer) {
-        case .success(let found): issuer = found
-        case .failure(let refusal): return refusal.response
-        }
+        let issuer = try await visibleIssuer(signedIn, issuerID: issuerID, .readIssuer)
         let base = "/console/issuers/\(issuer.id)/clients/"
         let rows: [[String: Any]] = try await context.store.clients(issuerID: issuer.id).map { client in
             let path = base + AdminResponse.segment(client.clientID)
@@ -98,11 +94,7 @@ extension ConsoleEndpoints {
 
     /// `GET /console/issuers/{issuer}/users`.
     func usersPage(_ signedIn: SignedIn, issuerID: String) async throws -> Response {
-        let issuer: IssuerRecord
-        switch try await visibleIssuer(signedIn, issuerID: issuerID, .readIssuer) {
-        case .success(let found): issuer = found
-        case .failure(let refusal): return refusal.response
-        }
+        let issuer = try await visibleIssuer(signedIn, issuerID: issuerID, .readIssuer)
         let rows: [[String: Any]] = try await context.store.users(issuerID: issuer.id).map { user in
             [
                 "username": user.username, "name": user.displayName, "email": user.email ?? "", "roles": user.roles.joined(separator: " "),

@@ -104,6 +104,8 @@ struct ConsoleEndpoints: Sendable {
         case .success(let signedIn):
             do {
                 return try await body(signedIn)
+            } catch let answer as ConsolePageAnswer {
+                return answer.response
             } catch let error as OAuthError {
                 return ConsoleResponses.message("Refused", error.errorDescription, status: error.status, viewer: signedIn.viewer)
             } catch let error as StoreError {
@@ -220,11 +222,7 @@ struct ConsoleEndpoints: Sendable {
     /// `GET /console/issuers/{issuer}`: one issuer's keys on their lifecycle. A tenant admin gets
     /// 403 for any other issuer, whether it exists or not.
     func issuerPage(_ signedIn: SignedIn, issuerID: String) async throws -> Response {
-        let issuer: IssuerRecord
-        switch try await visibleIssuer(signedIn, issuerID: issuerID, .readIssuer) {
-        case .success(let found): issuer = found
-        case .failure(let refusal): return refusal.response
-        }
+        let issuer = try await visibleIssuer(signedIn, issuerID: issuerID, .readIssuer)
         let view = ConsoleKeyTimeline(issuer: issuer, keys: try await context.manager.keys(issuerID: issuer.id), now: context.now())
         var page = view.context
         page["jwksURL"] = "/\(issuer.id)/jwks"
@@ -240,22 +238,23 @@ struct ConsoleEndpoints: Sendable {
         return ConsoleResponses.page("issuer", title: "Issuer \(issuer.id)", context: page, viewer: signedIn.viewer, live: true)
     }
 
-    /// The issuer `issuerID`, if the user may do `permission` on it; otherwise the page to answer
-    /// with: 403 (a tenant admin, for any other issuer, existing or not), or 404.
-    func visibleIssuer(_ signedIn: SignedIn, issuerID: String, _ permission: AdminPermission) async throws -> Result<IssuerRecord, ConsolePageAnswer> {
+    /// The issuer `issuerID`, if the user may do `permission` on it; otherwise throws the page to
+    /// answer with (``ConsolePageAnswer``, which ``page(_:_:)`` sends): 403 (a tenant admin, for
+    /// any other issuer, existing or not), or 404.
+    func visibleIssuer(_ signedIn: SignedIn, issuerID: String, _ permission: AdminPermission) async throws -> IssuerRecord {
         guard signedIn.caller.may(permission, issuerID: issuerID) else {
             let why = permission.isOpenToTenantAdmins ? "Your console role is for issuer '\(signedIn.session.issuerID)' only."
                                                       : "Only an operator may do this."
-            return .failure(ConsolePageAnswer(ConsoleResponses.message("Forbidden", why, status: .forbidden, viewer: signedIn.viewer)))
+            throw ConsolePageAnswer(ConsoleResponses.message("Forbidden", why, status: .forbidden, viewer: signedIn.viewer))
         }
         guard let issuer = try await context.manager.issuers().first(where: { $0.id.isExactly(issuerID) }) else {
-            return .failure(ConsolePageAnswer(ConsoleResponses.message("Not found", "There is no issuer with that id.", status: .notFound, viewer: signedIn.viewer)))
+            throw ConsolePageAnswer(ConsoleResponses.message("Not found", "There is no issuer with that id.", status: .notFound, viewer: signedIn.viewer))
         }
-        return .success(issuer)
+        return issuer
     }
 }
 
-/// A page sent instead of what was asked (403, 404), as a `Result` failure.
+/// A page sent instead of what was asked (403, 404), thrown to ``ConsoleEndpoints/page(_:_:)``.
 struct ConsolePageAnswer: Error, @unchecked Sendable {
     // A Response is not Sendable; this one is made and returned on the same task.
     let response: Response

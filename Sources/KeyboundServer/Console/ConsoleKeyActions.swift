@@ -30,11 +30,7 @@ extension ConsoleEndpoints {
     /// `GET /console/issuers/{issuer}/keys/{kid}/revoke`: the confirmation form, after a fresh sign-in.
     func revokeForm(_ signedIn: SignedIn, issuerID: String, keyID: String, error: String? = nil,
                     status: HTTPResponse.Status = .ok) async throws -> Response {
-        let issuer: IssuerRecord
-        switch try await visibleIssuer(signedIn, issuerID: issuerID, .operatorOnly) {
-        case .success(let found): issuer = found
-        case .failure(let refusal): return refusal.response
-        }
+        let issuer = try await visibleIssuer(signedIn, issuerID: issuerID, .operatorOnly)
         guard let key = try await context.manager.keys(issuerID: issuer.id).first(where: { $0.keyID.isExactly(keyID) }) else {
             return ConsoleResponses.message("Not found", "Issuer '\(issuer.id)' has no key with that id.", status: .notFound, viewer: signedIn.viewer)
         }
@@ -93,11 +89,7 @@ extension ConsoleEndpoints {
 
     /// `GET /console/issuers/{issuer}/admin-log`: the latest entries acting on the issuer, newest first.
     func adminLogPage(_ signedIn: SignedIn, issuerID: String) async throws -> Response {
-        let issuer: IssuerRecord
-        switch try await visibleIssuer(signedIn, issuerID: issuerID, .readIssuer) {
-        case .success(let found): issuer = found
-        case .failure(let refusal): return refusal.response
-        }
+        let issuer = try await visibleIssuer(signedIn, issuerID: issuerID, .readIssuer)
         var entries: [AdminLogEntry] = []
         var after: Int64 = 0
         while true {
