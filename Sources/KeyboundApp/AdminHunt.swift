@@ -39,7 +39,7 @@ struct AdminHunt: Sendable {
 
     /// `GET /admin/hunt?issuer=&kid=&since=&until=&lookback_days=&max_listed=`
     func run(_ request: Request, route: AdminRoute) async throws -> Response {
-        let configuration = try configuration(FormBody.query(request))
+        let configuration = try configuration(FormBody.query(request).values)
         let result: Result<HuntReport, HuntError>
         do { result = .success(try await Hunt.run(configuration)) } catch { result = .failure(error) }
         switch result {
@@ -72,8 +72,10 @@ struct AdminHunt: Sendable {
         return true
     }
 
-    private func configuration(_ query: FormBody) throws -> HuntConfiguration {
-        for name in query.values.keys where !Self.parameters.contains(name) {
+    /// The hunt the query asks for (the parameters of ``parameters``), checked as the admin API
+    /// documents; the console's hunt page reads its form through it too.
+    func configuration(_ query: [String: String]) throws -> HuntConfiguration {
+        for name in query.keys where !Self.parameters.contains(name) {
             throw OAuthError.invalidRequest("unknown query parameter '\(AdminBody.shown(name))'; known: \(Self.parameters.joined(separator: ", "))")
         }
         for name in ["issuer", "kid"] {

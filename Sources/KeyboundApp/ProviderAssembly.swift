@@ -1,28 +1,59 @@
+import Foundation
 import Hummingbird
 import KeyboundAudit
 import KeyboundHummingbird
+import KeyboundHunt
+import KeyboundIncident
 import KeyboundValidation
 import KeyboundServer
+import KeyboundStore
 import Logging
 
 /// The composition root: the provider as Keybound ships it, with the admin routes of the modules
 /// above the server (the hunt). `keybound serve`, the drill, the tests and the benchmarks build
 /// the provider here, so that `KeyboundServer` itself depends on no resource, hunt or audit module.
 public enum ProviderAssembly {
-    /// The provider's router (`KeyboundApplication/router(context:)`) with
-    /// `GET /admin/hunt`. `auditLog` is the in-process mail's log on PostgreSQL, which the hunt
-    /// reads (on SQLite it reads `audit.sqlite` in the data directory).
-    public static func router(context: ProviderContext, auditLog: AuditLog? = nil) -> HeadAnsweringRouter<ProviderRequestContext> {
-        KeyboundApplication.router(context: context, adminExtensions: adminExtensions(context, auditLog))
+    /// The provider's router (`KeyboundApplication/router(context:)`) with `GET /admin/hunt` and
+    /// the console's hunt, incident and notice pages. `auditLog` is the in-process mail's log on
+    /// PostgreSQL, which the hunt reads (on SQLite it reads `audit.sqlite` in the data directory);
+    /// `incidents` is where the console's incident responses are kept (default: the data
+    /// directory's `incidents/` folder beside an SQLite store).
+    public static func router(context: ProviderContext, auditLog: AuditLog? = nil,
+                              incidents: (any IncidentStore)? = nil) -> HeadAnsweringRouter<ProviderRequestContext> {
+        KeyboundApplication.router(context: context, adminExtensions: adminExtensions(context, auditLog),
+                                   consoleExtensions: consoleExtensions(context, auditLog, incidents))
     }
 
-    /// The provider's application with its services (`KeyboundApplication/make(context:logger:)`)
-    /// and `GET /admin/hunt` (see ``router(context:auditLog:)``).
-    public static func make(context: ProviderContext, logger: Logger, auditLog: AuditLog? = nil) -> some ApplicationProtocol {
-        KeyboundApplication.make(context: context, logger: logger, adminExtensions: adminExtensions(context, auditLog))
+    /// The provider's application with its services (`KeyboundApplication/make(context:logger:)`),
+    /// `GET /admin/hunt` and the console's pages (see ``router(context:auditLog:incidents:)``).
+    public static func make(context: ProviderContext, logger: Logger, auditLog: AuditLog? = nil,
+                            incidents: (any IncidentStore)? = nil) -> some ApplicationProtocol {
+        KeyboundApplication.make(context: context, logger: logger, adminExtensions: adminExtensions(context, auditLog),
+                                 consoleExtensions: consoleExtensions(context, auditLog, incidents))
     }
 
     static func adminExtensions(_ context: ProviderContext, _ auditLog: AuditLog?) -> [AdminExtensionRoute] {
         [AdminHunt(context: context, sharedAuditLog: auditLog).route]
+    }
+
+    /// The console's hunt page, and its incident and notice pages where there is an incident store.
+    static func consoleExtensions(_ context: ProviderContext, _ auditLog: AuditLog?, _ incidents: (any IncidentStore)?) -> [ConsoleExtension] {
+        let hunt = AdminHunt(context: context, sharedAuditLog: auditLog)
+        let huntPage = ConsoleHuntPage(hunt: hunt)
+        var links = [ConsoleExtension.Link(title: "Hunt", path: "/console/hunt", operatorsOnly: true)]
+        var keyLinks: [ConsoleExtension.Link] = []
+        let store = incidents ?? (context.store as? SQLiteProviderStore).map {
+            FolderIncidentStore(dataDirectory: URL(fileURLWithPath: $0.path).deletingLastPathComponent())
+        }
+        let incidentPages = store.map { ConsoleIncidentPages(context: context, incidents: $0, audit: { try hunt.auditSource() }) }
+        if store != nil {
+            links += [ConsoleExtension.Link(title: "Incidents", path: "/console/incidents", operatorsOnly: true),
+                      ConsoleExtension.Link(title: "Notices", path: "/console/notices", operatorsOnly: false)]
+            keyLinks.append(ConsoleExtension.Link(title: "Incident response…", path: "respond", operatorsOnly: true))
+        }
+        return [ConsoleExtension(links: links, keyLinks: keyLinks, stylesheet: HuntReport.stylesheet + "\n" + ConsoleAppTemplates.stylesheet) { pages, console in
+            huntPage.register(pages, console)
+            incidentPages?.register(pages, console)
+        }]
     }
 }

@@ -71,14 +71,26 @@ public struct IncidentResponder: Sendable {
     /// Runs (or resumes) the response; returns the final state (its documents are in
     /// `stores.incidents`).
     public func respond(_ request: Request) async throws -> IncidentRecord {
+        try await complete(try await open(request), request)
+    }
+
+    /// Opens the incident of the request's key, or finds the one already open or closed for it,
+    /// and runs no step: the console shows the incident's page while ``complete(_:_:)`` runs.
+    public func open(_ request: Request) async throws -> IncidentRecord {
         let issuer = try await manager.issuer(id: request.issuerID)
         guard try await manager.keys(issuerID: issuer.id).contains(where: { $0.keyID == request.keyID }) else {
             throw IncidentError(.keyNotFound, "issuer '\(issuer.id)' has no key '\(request.keyID)'")
         }
         let opened = now()
-        var record = try await stores.incidents.open(IncidentRecord(
+        return try await stores.incidents.open(IncidentRecord(
             id: Self.identifier(issuerID: request.issuerID, keyID: request.keyID, at: opened), issuerID: request.issuerID,
             issuerURL: issuer.url, keyID: request.keyID, reason: request.reason, openedAt: opened, completed: []))
+    }
+
+    /// Runs the steps of `record` (from ``open(_:)``) that are not done yet, recording each; the
+    /// final state.
+    public func complete(_ opened: IncidentRecord, _ request: Request) async throws -> IncidentRecord {
+        var record = opened
         var report: HuntReport?
         while let step = record.nextStep {
             let detail = try await perform(step, &record, report: &report, request: request)

@@ -14,11 +14,13 @@ public enum KeyboundApplication {
     /// §9.3.2, `HeadAnsweringRouter`): status and headers of the `GET`, no body. It never serves
     /// `/metrics` (404 there): the scrape route is on ``metricsRouter()``, served on the metrics listener.
     public static func router(context: ProviderContext) -> HeadAnsweringRouter<ProviderRequestContext> {
-        router(context: context, adminExtensions: [])
+        router(context: context, adminExtensions: [], consoleExtensions: [])
     }
 
-    /// As ``router(context:)``, with the admin routes other modules add (`KeyboundApp`'s hunt).
-    package static func router(context: ProviderContext, adminExtensions: [AdminExtensionRoute]) -> HeadAnsweringRouter<ProviderRequestContext> {
+    /// As ``router(context:)``, with the admin routes and console pages other modules add
+    /// (`KeyboundApp`'s hunt and incidents).
+    package static func router(context: ProviderContext, adminExtensions: [AdminExtensionRoute],
+                               consoleExtensions: [ConsoleExtension]) -> HeadAnsweringRouter<ProviderRequestContext> {
         let router = Router(context: ProviderRequestContext.self)
         if context.configuration.metricsEnabled {
             KeyboundMetrics.addMetricsMiddleware(to: router)
@@ -27,7 +29,7 @@ public enum KeyboundApplication {
         HealthEndpoints(readiness: context.readiness).register(on: router)
         AdminEndpoints(context: context, extensions: adminExtensions).register(on: router)
         // The console, with the admin API: disabled (404) unless an admin token is configured.
-        if context.configuration.adminToken != nil { ConsoleEndpoints(context: context).register(on: router) }
+        if context.configuration.adminToken != nil { ConsoleEndpoints(context: context, extensions: consoleExtensions).register(on: router) }
         registerIssuerRoutes(on: router, context: context)
         return HeadAnsweringRouter(router)
     }
@@ -55,11 +57,12 @@ public enum KeyboundApplication {
     /// The application with the rotation and pruning services (and, on a shared store, the writer
     /// of the shared alert log), listening as configured.
     public static func make(context: ProviderContext, logger: Logger) -> some ApplicationProtocol {
-        make(context: context, logger: logger, adminExtensions: [])
+        make(context: context, logger: logger, adminExtensions: [], consoleExtensions: [])
     }
 
     /// As ``make(context:logger:)``, with the admin routes other modules add.
-    package static func make(context: ProviderContext, logger: Logger, adminExtensions: [AdminExtensionRoute]) -> some ApplicationProtocol {
+    package static func make(context: ProviderContext, logger: Logger, adminExtensions: [AdminExtensionRoute],
+                             consoleExtensions: [ConsoleExtension]) -> some ApplicationProtocol {
         let configuration = context.configuration
         var services: [any Service] = [
             RotationService(manager: context.manager, interval: configuration.rotationInterval, logger: logger,
@@ -69,7 +72,7 @@ public enum KeyboundApplication {
         ]
         if let sharedAlerts = context.sharedAlerts { services.append(SharedAlertLogService(log: sharedAlerts, logger: logger)) }
         return Application(
-            router: router(context: context, adminExtensions: adminExtensions),
+            router: router(context: context, adminExtensions: adminExtensions, consoleExtensions: consoleExtensions),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "keybound"),
             services: services,
             logger: logger

@@ -6,6 +6,7 @@ import Keybound
 @_spi(Plumbing) import KeyboundServer
 import KeyboundStore
 import KeyboundHummingbird
+import KeyboundIncident
 import KeyboundValidation
 import KeyboundMail
 import KeyboundFiles
@@ -150,7 +151,10 @@ struct ServeCommand: AsyncParsableCommand {
                 throw CLIError("--with-mail needs a data directory or a PostgreSQL database")
             }
         }
-        services.append(ProviderAssembly.make(context: context, logger: logger, auditLog: stores.postgres == nil ? nil : resources?.audit))
+        // The console's incidents: in the shared database on PostgreSQL, else the data directory's incidents/ folder.
+        let incidents: (any IncidentStore)? = if let postgres = stores.postgres { try await PostgresIncidentStore.open(database: postgres.database) } else { nil }
+        services.append(ProviderAssembly.make(context: context, logger: logger, auditLog: stores.postgres == nil ? nil : resources?.audit,
+                                              incidents: incidents))
         if let metrics = KeyboundApplication.metricsApplication(configuration: configuration, logger: logger) {
             services.append(metrics)
         }

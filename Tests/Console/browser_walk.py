@@ -3,7 +3,8 @@
 
 Run by ConsoleBrowserTests against a live `keybound serve` (development bootstrap). It signs in
 as the operator and as a tenant admin, walks the pages of docs/console.md with axe-core on each,
-rotates and revokes a key through the forms, posts every form without its CSRF token, and fails
+rotates and revokes a key through the forms, runs a hunt and an incident response end to end,
+posts every form without its CSRF token, and fails
 on any Content-Security-Policy violation. It prints one line per check and exits non-zero on the
 first failure, with the reason.
 
@@ -23,7 +24,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 # Records every CSP violation in the page, before any of the page's own content runs.
 CSP_RECORDER = (
@@ -189,7 +190,11 @@ def walk_tenant_admin(console, issuer, username, password, other_issuer):
     check("key.rotate" in console.driver.page_source and "browser test" in console.driver.page_source,
           "the rotation is in the issuer's admin log")
 
-    for path in (f"/console/issuers/{other_issuer}", f"/console/issuers/{other_issuer}/admin-log", "/console/issuers/no-such-issuer"):
+    console.visit("/console/notices")
+    console.audit("notices (tenant admin)")
+    check("The notices addressed to your organisation" in console.driver.page_source, "a tenant admin's notices page is its organisation's")
+    for path in (f"/console/issuers/{other_issuer}", f"/console/issuers/{other_issuer}/admin-log", "/console/issuers/no-such-issuer",
+                 "/console/hunt", "/console/incidents", f"/console/issuers/{issuer}/keys/any/respond"):
         console.visit(path)
         check(console.title().startswith("Forbidden"), f"a tenant admin gets Forbidden at {path}")
     console.visit("/console")
@@ -300,11 +305,104 @@ def walk_operator(console, username, password, tenant, services):
     console.assert_no_csp_violation("the alerts page's live view")
     console.screenshot("alerts")
 
+    walk_hunt(console, tenant, kid)
+    walk_incident(console, tenant, services, password)
+
     walk_directory(console, tenant, "operator", create=False)
     console.visit(f"/console/issuers/{tenant}/admin-log")
     check("key.revoke" in console.driver.page_source, "the revocation is in the admin log")
     console.screenshot("admin-log")
     console.sign_out()
+
+
+def walk_hunt(console, tenant, kid):
+    """The hunt page: trace the key revoked above; its token presented afterwards is a finding."""
+    console.visit("/console/hunt")
+    console.audit("hunt form")
+    Select(console.driver.find_element(By.ID, "hunt-issuer")).select_by_value(tenant)
+    console.driver.find_element(By.ID, "hunt-kid").send_keys(kid)
+    console.submit("main form")
+    WebDriverWait(console.driver, 60).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "section.hunt-report")))
+    console.assert_no_csp_violation("the hunt report")
+    report = console.driver.find_element(By.CSS_SELECTOR, "section.hunt-report")
+    check("Malicious activity found" in report.text and kid in report.text,
+          "the hunt report traces the revoked key and finds its token used after the revocation")
+    check(report.find_elements(By.TAG_NAME, "svg"), "the report has its timeline chart")
+    console.audit("hunt report")
+    console.screenshot("hunt")
+
+
+def reauthenticate_if_asked(console, password):
+    """A fresh sign-in (max_age): the issuer's sign-in page asks for the password again."""
+    WebDriverWait(console.driver, 60).until(lambda d: d.find_elements(By.ID, "incident-confirm-kid") or d.find_elements(By.ID, "password"))
+    if console.driver.find_elements(By.ID, "password"):
+        username = console.driver.find_element(By.ID, "username")
+        if not username.get_attribute("value"):
+            username.send_keys("root")
+        console.driver.find_element(By.ID, "password").send_keys(password)
+        console.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        WebDriverWait(console.driver, 60).until(expected_conditions.presence_of_element_located((By.ID, "incident-confirm-kid")))
+        print("ok: the incident form asked for the password again (fresh sign-in)", flush=True)
+
+
+def walk_incident(console, tenant, services, password):
+    """The incident flow end to end: a token of the tenant's active key works at Mail; the operator
+    starts `incident respond` for that key from its row, watches the steps complete live, reads the
+    documents; the token is refused afterwards."""
+    status, body = http("POST", f"{console.base}/{tenant}/token",
+                        {"Authorization": "Basic " + base64.b64encode(services.daemon.encode()).decode(),
+                         "Content-Type": "application/x-www-form-urlencoded"},
+                        b"grant_type=client_credentials&scope=api%3A%2F%2Fmail%2F.default")
+    check(status == 200, f"the daemon got a token of the fresh key ({status})")
+    token = json.loads(body)["access_token"]
+    kid = token_kid(token)
+    mail = f"{services.mail}/users/{services.mailbox}/messages"
+    check(http("GET", mail, {"Authorization": f"Bearer {token}"})[0] == 200, "Mail accepts it before the incident")
+
+    console.visit(f"/console/issuers/{tenant}")
+    row = console.driver.find_element(By.XPATH, f"//tr[td/code[normalize-space()='{kid}']]")
+    row.find_element(By.PARTIAL_LINK_TEXT, "Incident response").click()
+    reauthenticate_if_asked(console, password)
+    console.assert_no_csp_violation("the incident response form")
+    console.audit("incident response form")
+    form_url = console.driver.current_url
+    console.driver.find_element(By.ID, "incident-reason").send_keys("browser test: no token")
+    console.driver.find_element(By.ID, "incident-confirm-kid").send_keys(kid)
+    console.post_without_csrf("main form", "the incident response form")
+    console.visit(f"/console/issuers/{tenant}")
+    row = console.driver.find_element(By.XPATH, f"//tr[td/code[normalize-space()='{kid}']]")
+    check("state-active" in row.get_attribute("innerHTML"), f"{kid} is still active after the refused incident form")
+
+    console.driver.get(form_url)
+    reauthenticate_if_asked(console, password)
+    console.driver.find_element(By.ID, "incident-reason").send_keys("browser test: key stolen")
+    console.driver.find_element(By.ID, "incident-confirm-kid").send_keys(kid)
+    console.screenshot("incident-respond")
+    console.submit("main form")
+    WebDriverWait(console.driver, 60).until(lambda d: "/console/incidents/INC-" in d.current_url)
+    incident_url = console.driver.current_url
+    # The page polls the incident's state and reloads once every step is done.
+    WebDriverWait(console.driver, 120).until(
+        lambda d: d.find_element(By.ID, "incident-status").text.startswith(("Closed", "The response stopped", "The response is not running")))
+    console.assert_no_csp_violation("the incident page's live steps")
+    status_text = console.driver.find_element(By.ID, "incident-status").text
+    check(status_text.startswith("Closed"), f"the incident response ran every step: {status_text}")
+    steps = [item.text for item in console.driver.find_elements(By.CSS_SELECTOR, "#incident-steps li")]
+    check(len(steps) == 6 and all(step.startswith("done: ") for step in steps), f"the page shows each step done: {steps}")
+    console.audit("incident")
+    console.screenshot("incident")
+    check(http("GET", mail, {"Authorization": f"Bearer {token}"})[0] == 401, "Mail refuses the token after the incident response")
+
+    console.click_and_wait(console.driver.find_element(By.LINK_TEXT, "timeline.md"))
+    console.assert_no_csp_violation("an incident document")
+    check(incident_url.rsplit("/", 1)[1] in console.driver.find_element(By.CSS_SELECTOR, "pre.document").text,
+          "the incident's timeline is readable in the console")
+    console.audit("incident document")
+    console.visit("/console/incidents")
+    console.audit("incidents")
+    check(incident_url.rsplit("/", 1)[1] in console.driver.page_source, "the incident is listed")
+    console.visit("/console/notices")
+    console.audit("notices (operator)")
 
 
 def csp_check_catches_a_violation(console):

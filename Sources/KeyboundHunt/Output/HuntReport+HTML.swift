@@ -1,18 +1,30 @@
 import Foundation
 
 extension HuntReport {
-    /// A self-contained HTML report: the verdict, a timeline chart (inline SVG), the timeline,
-    /// the findings, the traced key's use and the leads. No scripts and no external assets;
-    /// every value from the log is escaped.
+    /// A self-contained HTML report (``htmlSection`` in a page of its own, with ``stylesheet``
+    /// inline): for a file an operator opens or sends. No scripts and no external assets.
     public var html: String {
         let e = HTMLText.escape
+        return [
+            "<!DOCTYPE html>",
+            "<html lang=\"en\"><head><meta charset=\"utf-8\">",
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+            "<title>Keybound hunt report \(e(HuntTime.iso(generatedAt)))</title>",
+            "<style>body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1d1d1f;max-width:1100px}\n\(Self.stylesheet)</style></head><body>",
+            "<h1>Keybound hunt report</h1>",
+            htmlSection,
+            "</body></html>",
+        ].joined(separator: "\n")
+    }
+
+    /// The report as one `<section class="hunt-report">`: the verdict, a timeline chart (inline
+    /// SVG), the timeline, the findings, the traced key's use and the leads. No script, no inline
+    /// style (the console shows it under a CSP that allows neither, with ``stylesheet`` in its CSS
+    /// file); every value from the log is escaped.
+    public var htmlSection: String {
+        let e = HTMLText.escape
         var out: [String] = []
-        out.append("<!DOCTYPE html>")
-        out.append("<html lang=\"en\"><head><meta charset=\"utf-8\">")
-        out.append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">")
-        out.append("<title>Keybound hunt report \(e(HuntTime.iso(generatedAt)))</title>")
-        out.append("<style>\(Self.css)</style></head><body>")
-        out.append("<h1>Keybound hunt report</h1>")
+        out.append("<section class=\"hunt-report\" aria-label=\"Hunt report\">")
         out.append("<p>Generated \(e(HuntTime.iso(generatedAt))). Window: \(e(since.map(HuntTime.iso) ?? "beginning of the log")) to "
             + "\(e(until.map(HuntTime.iso) ?? "end of the log")). \(scan.recordsScanned) records scanned (\(scan.recordsInWindow) in the window); "
             + "\(scan.ledgerTokens) tokens in the ledger.</p>")
@@ -70,18 +82,24 @@ extension HuntReport {
             out += notes.map { "<li>\(e($0))</li>" }
             out.append("</ul>")
         }
-        out.append("</body></html>")
+        out.append("</section>")
         return out.joined(separator: "\n")
     }
 
-    static let css = """
-        body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1d1d1f;max-width:1100px}
-        table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
-        td.n{text-align:right}code,pre{font:12px ui-monospace,monospace}pre{background:#f5f5f7;padding:.8em;overflow:auto}
-        .verdict{font-weight:bold;padding:.5em .8em;border-radius:4px}.bad{background:#fde2e1;color:#9b1c1c}.good{background:#e3f7e6;color:#14532d}
-        .timeline{font-size:13px}.timeline time{font-family:ui-monospace,monospace}.lead-note{font-style:italic}
-        svg .lane{font-size:12px;fill:#333}svg .tick{font-size:11px;fill:#555}svg .rule{stroke:#e3e3e3}svg .axis{stroke:#888}
-        svg .mark{stroke:#fff;stroke-width:1}svg .key_event{fill:#6b7280}svg .key_use{fill:#2563eb}svg .forged_token{fill:#dc2626}
-        svg .cross_issuer{fill:#b91c1c}svg .revoked_or_inactive_key{fill:#ea580c}svg .first_time_access{fill:#ca8a04}
+    /// The report's CSS, every rule under `.hunt-report`: inline in ``html``, and in the
+    /// console's stylesheet file.
+    public static let stylesheet = """
+        .hunt-report table{border-collapse:collapse;margin:.5em 0 1.5em}
+        .hunt-report td,.hunt-report th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
+        .hunt-report td.n{text-align:right}.hunt-report code,.hunt-report pre{font:12px ui-monospace,monospace}
+        .hunt-report pre{background:#f5f5f7;padding:.8em;overflow:auto}
+        .hunt-report .verdict{font-weight:bold;padding:.5em .8em;border-radius:4px}
+        .hunt-report .bad{background:#fde2e1;color:#9b1c1c}.hunt-report .good{background:#e3f7e6;color:#14532d}
+        .hunt-report .timeline{font-size:13px}.hunt-report .timeline time{font-family:ui-monospace,monospace}.hunt-report .lead-note{font-style:italic}
+        .hunt-report .timeline-chart{max-width:960px}
+        .hunt-report svg .lane{font-size:12px;fill:#333}.hunt-report svg .tick{font-size:11px;fill:#555}
+        .hunt-report svg .rule{stroke:#e3e3e3}.hunt-report svg .axis{stroke:#888}.hunt-report svg .mark{stroke:#fff;stroke-width:1}
+        .hunt-report svg .key_event{fill:#6b7280}.hunt-report svg .key_use{fill:#2563eb}.hunt-report svg .forged_token{fill:#dc2626}
+        .hunt-report svg .cross_issuer{fill:#b91c1c}.hunt-report svg .revoked_or_inactive_key{fill:#ea580c}.hunt-report svg .first_time_access{fill:#ca8a04}
         """
 }

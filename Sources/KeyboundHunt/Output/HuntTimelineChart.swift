@@ -21,7 +21,7 @@ enum HuntTimelineChart {
             left + (width - left - right) * min(1, max(0, date.timeIntervalSince(first) / span))
         }
         var svg = ["<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"Timeline of notable events\" "
-            + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" style=\"max-width:\(Int(width))px\">"]
+            + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" class=\"timeline-chart\">"]
         svg.append("<title>Timeline of notable events</title>")
         for (index, lane) in lanes.enumerated() {
             let y = top + laneHeight * Double(index) + laneHeight / 2

@@ -16,18 +16,22 @@ struct ConsoleEndpoints: Sendable {
     let context: ProviderContext
     let sessions: ConsoleSessions
     let cookies: ConsoleCookies
+    /// Pages other modules add (the hunt and incidents).
+    let extensions: [ConsoleExtension]
     var signIn: ConsoleSignIn { ConsoleSignIn(context: context, sessions: sessions, cookies: cookies) }
 
-    init(context: ProviderContext, sessions: ConsoleSessions = ConsoleSessions()) {
+    init(context: ProviderContext, sessions: ConsoleSessions = ConsoleSessions(), extensions: [ConsoleExtension] = []) {
         self.context = context
         self.sessions = sessions
+        self.extensions = extensions
         cookies = ConsoleCookies(publicURL: context.configuration.publicURL)
     }
 
     func register(on router: Router<ProviderRequestContext>) {
         let console = router.group("console")
+        let extensionStyles = extensions.map(\.stylesheet).joined(separator: "\n")
         console.get(RouterPath(ConsoleStylesheet.path.split(separator: "/").last.map(String.init) ?? "console.css")) { _, _ in
-            ConsoleResponses.stylesheet()
+            ConsoleResponses.stylesheet(extensionStyles)
         }
         console.get(RouterPath(ConsoleScript.path.split(separator: "/").last.map(String.init) ?? "console.js")) { _, _ in
             ConsoleResponses.script()
@@ -59,6 +63,12 @@ struct ConsoleEndpoints: Sendable {
         console.get("issuers/:issuer/admin-log") { request, routeContext in
             try await page(request) { try await adminLogPage($0, issuerID: routeContext.parameters.get("issuer") ?? "") }
         }
+        for consoleExtension in extensions { consoleExtension.register(ConsolePages(endpoints: self), console) }
+    }
+
+    /// The header's links: the alerts (operators), then the extensions'.
+    var links: [ConsoleExtension.Link] {
+        [ConsoleExtension.Link(title: "Alerts", path: "/console/alerts", operatorsOnly: true)] + extensions.flatMap(\.links)
     }
 
     /// The clients and users pages and their forms.
@@ -172,7 +182,7 @@ struct ConsoleEndpoints: Sendable {
         case .adminToken: return .failure(.signInRequired)
         }
         let viewer = ConsoleResponses.Viewer(username: session.username, issuerID: session.issuerID, role: role, csrfToken: session.csrfToken,
-                                             isOperator: role == ConsoleResource.operatorRole)
+                                             isOperator: role == ConsoleResource.operatorRole, links: links)
         return .success(SignedIn(session: session, caller: caller, viewer: viewer))
     }
 
@@ -233,6 +243,11 @@ struct ConsoleEndpoints: Sendable {
         page["keys"] = view.ordered.map { key -> [String: Any] in
             var row = view.row(key)
             if canRevoke, [.pending, .active, .verifyOnly].contains(key.state) { row["revokeURL"] = "/console/issuers/\(issuer.id)/keys/\(key.keyID)/revoke" }
+            if key.state != .retired {
+                row["keyLinks"] = extensions.flatMap(\.keyLinks).filter { !$0.operatorsOnly || canRevoke }.map {
+                    ["title": $0.title, "path": "/console/issuers/\(issuer.id)/keys/\(key.keyID)/\($0.path)"]
+                }
+            }
             return row
         }
         return ConsoleResponses.page("issuer", title: "Issuer \(issuer.id)", context: page, viewer: signedIn.viewer, live: true)

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Keybound
 import NIOCore
 
 /// How every console response is made: the exact CSP, no caching, no framing, no referrer.
@@ -23,9 +24,13 @@ enum ConsoleResponses {
         let role: String
         let csrfToken: String
         let isOperator: Bool
+        /// The header's links (``ConsoleExtension/Link``), those this user may follow.
+        var links: [ConsoleExtension.Link] = []
 
         var context: [String: Any] {
-            ["username": username, "issuerID": issuerID, "role": role, "csrfToken": csrfToken, "isOperator": isOperator]
+            let shown = links.filter { isOperator || !$0.operatorsOnly }.map { ["title": $0.title, "path": $0.path] }
+            return ["username": username, "issuerID": issuerID, "role": role, "csrfToken": csrfToken, "isOperator": isOperator,
+                    "links": shown, "hasLinks": !shown.isEmpty]
         }
     }
 
@@ -33,11 +38,16 @@ enum ConsoleResponses {
     /// A page with a live view (`live`) loads the console's script.
     static func page(_ template: String, title: String, context: [String: Any], viewer: Viewer?,
                      status: HTTPResponse.Status = .ok, cookies: [String] = [], live: Bool = false) -> Response {
-        let library = ConsoleTemplates.library
-        let content = library.render(context, withTemplate: template) ?? ""
+        let content = ConsoleTemplates.library.render(context, withTemplate: template) ?? ""
+        return page(content: content, title: title, viewer: viewer, status: status, cookies: cookies, live: live)
+    }
+
+    /// `content` (a rendered page, every value in it escaped) inside the layout.
+    static func page(content: String, title: String, viewer: Viewer?, status: HTTPResponse.Status = .ok,
+                     cookies: [String] = [], live: Bool = false) -> Response {
         var layout: [String: Any] = ["title": title, "content": content, "live": live]
         if let viewer { layout["user"] = viewer.context }
-        let html = library.render(layout, withTemplate: "layout") ?? ""
+        let html = ConsoleTemplates.library.render(layout, withTemplate: "layout") ?? ""
         var headers = headers(contentType: "text/html; charset=utf-8")
         for cookie in cookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
@@ -58,8 +68,21 @@ enum ConsoleResponses {
         return Response(status: .seeOther, headers: headers)
     }
 
-    /// The stylesheet.
-    static func stylesheet() -> Response { asset(ConsoleStylesheet.css, contentType: "text/css; charset=utf-8") }
+    /// JSON for a live view's polling, with the console's headers.
+    static func json(_ object: JSONObject) -> Response {
+        Response(status: .ok, headers: headers(contentType: "application/json"), body: .init(byteBuffer: ByteBuffer(string: JSONWriter().string(.object(object)))))
+    }
+
+    /// A text document to save, not to open in the console's origin.
+    static func download(_ text: String, fileName: String, contentType: String) -> Response {
+        var headers = headers(contentType: contentType)
+        let safe = String(fileName.unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) ? Character($0) : "_" })
+        headers[.contentDisposition] = "attachment; filename=\"\(safe)\""
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// The stylesheet, with what extensions add.
+    static func stylesheet(_ extra: String = "") -> Response { asset(ConsoleStylesheet.css + extra, contentType: "text/css; charset=utf-8") }
 
     /// The script of the live views.
     static func script() -> Response { asset(ConsoleScript.javaScript, contentType: "text/javascript; charset=utf-8") }

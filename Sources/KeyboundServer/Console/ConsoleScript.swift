@@ -2,7 +2,9 @@
 /// console's own origin only, never inline): the live views. Each element with `data-stream`
 /// subscribes to that Server-Sent Events URL with `EventSource` (which reconnects by itself, with
 /// `Last-Event-ID`) and prepends one line per event, written with `textContent` only, so nothing
-/// an event carries is ever parsed as HTML. Pages work without it; it only adds the live lines.
+/// an event carries is ever parsed as HTML. Each element with `data-poll` reads that JSON URL every
+/// second while a job runs (an incident response) and lists its steps the same way. Pages work
+/// without it; it only adds the live lines.
 enum ConsoleScript {
     static let path = "/console/console.js"
 
@@ -53,7 +55,37 @@ enum ConsoleScript {
             });
           }
 
+          // A running job (an incident response): its state as JSON every second, one line per
+          // step; reloads the page once it is done, stops when it stopped.
+          function poll(list) {
+            var status = document.getElementById(list.getAttribute("data-status"));
+            function say(message) { if (status) { status.textContent = message; } }
+            function render(state) {
+              while (list.firstChild) { list.removeChild(list.firstChild); }
+              (state.steps || []).forEach(function (step) {
+                var item = document.createElement("li");
+                item.setAttribute("data-step", text(step.step));
+                item.className = step.done ? "done" : "pending";
+                item.textContent = (step.done ? "done: " : "to do: ") + text(step.step) + (step.detail ? " (" + text(step.detail) + ")" : "");
+                list.appendChild(item);
+              });
+            }
+            function tick() {
+              fetch(list.getAttribute("data-poll"), { credentials: "same-origin", cache: "no-store" })
+                .then(function (response) { if (!response.ok) { throw new Error(String(response.status)); } return response.json(); })
+                .then(function (state) {
+                  render(state);
+                  if (state.closed) { say("Done."); window.location.reload(); }
+                  else if (state.stopped) { say(text(state.error) || "Stopped."); }
+                  else { say("Running: the steps below update as they complete."); setTimeout(tick, 1000); }
+                })
+                .catch(function () { say("Could not read the state; retrying…"); setTimeout(tick, 3000); });
+            }
+            tick();
+          }
+
           document.querySelectorAll("[data-stream]").forEach(subscribe);
+          document.querySelectorAll("[data-poll]").forEach(poll);
         })();
 
         """

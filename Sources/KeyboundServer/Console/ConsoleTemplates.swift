@@ -33,7 +33,7 @@ enum ConsoleTemplates {
         <header>
         <a class="brand" href="/console">Keybound console</a>
         {{#user}}
-        {{#isOperator}}<nav aria-label="Operator"><a href="/console/alerts">Alerts</a></nav>{{/isOperator}}
+        {{#hasLinks}}<nav aria-label="Console">{{#links}}<a href="{{path}}">{{title}}</a> {{/links}}</nav>{{/hasLinks}}
         <span>Signed in as <strong>{{username}}</strong> at <code>{{issuerID}}</code> ({{role}})</span>
         <form method="post" action="/console/sign-out"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><button type="submit">Sign out</button></form>
         {{/user}}
@@ -96,7 +96,7 @@ enum ConsoleTemplates {
         <thead><tr><th scope="col">Key id</th><th scope="col">Purpose</th><th scope="col">Algorithm</th><th scope="col">State</th><th scope="col">Created</th><th scope="col">Active from</th><th scope="col">Signing ended</th><th scope="col">Verifies until</th><th scope="col">Retired or revoked</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
         {{#keys}}
-        <tr><td><code>{{kid}}</code></td><td>{{purpose}}</td><td>{{algorithm}}</td><td><span class="state state-{{state}}">{{state}}</span></td><td>{{created}}</td><td>{{activated}}</td><td>{{deactivated}}</td><td>{{verifyUntil}}</td><td>{{ended}}{{#reason}}<br><span class="muted">{{reason}}</span>{{/reason}}</td><td>{{#revokeURL}}<a href="{{revokeURL}}">Revoke…</a>{{/revokeURL}}</td></tr>
+        <tr><td><code>{{kid}}</code></td><td>{{purpose}}</td><td>{{algorithm}}</td><td><span class="state state-{{state}}">{{state}}</span></td><td>{{created}}</td><td>{{activated}}</td><td>{{deactivated}}</td><td>{{verifyUntil}}</td><td>{{ended}}{{#reason}}<br><span class="muted">{{reason}}</span>{{/reason}}</td><td>{{#revokeURL}}<a href="{{revokeURL}}">Revoke…</a>{{/revokeURL}}{{#keyLinks}} <a href="{{path}}">{{title}}</a>{{/keyLinks}}</td></tr>
         {{/keys}}
         </tbody>
         </table>

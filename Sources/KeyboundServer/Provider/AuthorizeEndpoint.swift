@@ -102,7 +102,8 @@ struct AuthorizeEndpoint: Sendable {
         LoginPage.render(.init(
             issuerName: issuer.id, issuerURL: issuer.url, clientName: authorization.client.name,
             scopes: GrantedScope.items(authorization.requestedScope), needsConsent: !authorization.client.isFirstParty,
-            hiddenFields: authorization.hiddenFields, csrfToken: csrf, action: "/\(issuer.id)/authorize", error: error),
+            hiddenFields: authorization.hiddenFields, csrfToken: csrf, action: "/\(issuer.id)/authorize", error: error,
+            stylesheetPath: "/\(issuer.id)/sign-in.css"),
             status: status, setCookie: setCookie)
     }
 

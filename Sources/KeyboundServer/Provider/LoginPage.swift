@@ -1,8 +1,10 @@
 import Foundation
 import Hummingbird
 
-/// The sign-in page: plain HTML, no scripts, no external assets. It says which issuer the user
-/// is signing in to and, for third-party clients, what the client asks for.
+/// The sign-in page: plain HTML, no scripts, one stylesheet from the issuer's own path
+/// (`/{issuer}/sign-in.css`, ``stylesheet``), no inline style, so that its CSP allows styles from
+/// its own origin only. It says which issuer the user is signing in to and, for third-party
+/// clients, what the client asks for.
 enum LoginPage {
     struct Content {
         var issuerName: String
@@ -14,6 +16,26 @@ enum LoginPage {
         var csrfToken: String
         var action: String
         var error: String?
+        /// The stylesheet's path: `/{issuer}/sign-in.css`.
+        var stylesheetPath: String
+    }
+
+    /// The page's CSS, served at `/{issuer}/sign-in.css`.
+    static let stylesheet = """
+        body{font-family:system-ui,sans-serif;max-width:26rem;margin:4rem auto;padding:0 1rem}
+        label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.4rem}
+        .error{color:#a40000}.issuer{color:#555;font-size:.9rem}button{margin-top:1rem;padding:.5rem 1.2rem}
+
+        """
+
+    /// The page's Content-Security-Policy: nothing but its own stylesheet and its form.
+    static let contentSecurityPolicy = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    /// `GET /{issuer}/sign-in.css`.
+    static func stylesheetResponse() -> Response {
+        Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600",
+                                        .xContentTypeOptions: "nosniff"],
+                 body: .init(byteBuffer: ByteBuffer(string: stylesheet)))
     }
 
     static func render(_ content: Content, status: HTTPResponse.Status = .ok, setCookie: String?) -> Response {
@@ -21,9 +43,7 @@ enum LoginPage {
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>Sign in to \(escape(content.issuerName))</title>
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <style>body{font-family:system-ui,sans-serif;max-width:26rem;margin:4rem auto;padding:0 1rem}
-            label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.4rem}
-            .error{color:#a40000}.issuer{color:#555;font-size:.9rem}button{margin-top:1rem;padding:.5rem 1.2rem}</style>
+            <link rel="stylesheet" href="\(escape(content.stylesheetPath))">
             </head><body>
             <h1>Sign in</h1>
             <p class="issuer">Identity system: <strong>\(escape(content.issuerName))</strong><br>\(escape(content.issuerURL))</p>
@@ -49,7 +69,7 @@ enum LoginPage {
         html += "<button type=\"submit\">Sign in</button>\n</form>\n</body></html>\n"
         var headers: HTTPFields = [
             .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-            .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+            .contentSecurityPolicy: contentSecurityPolicy,
             .xFrameOptions: "DENY", .referrerPolicy: "no-referrer",
         ]
         if let setCookie { headers[.setCookie] = setCookie }

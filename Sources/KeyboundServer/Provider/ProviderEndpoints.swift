@@ -15,6 +15,7 @@ struct ProviderEndpoints: Sendable {
         issuerRoutes.get("authorize") { request, routeContext in
             try await AuthorizeEndpoint(context: context).show(request, issuer: try routeContext.issuer())
         }
+        issuerRoutes.get("sign-in.css") { _, _ in LoginPage.stylesheetResponse() }
         issuerRoutes.post("authorize") { request, routeContext in
             try await AuthorizeEndpoint(context: context).submit(request, issuer: try routeContext.issuer(), peer: routeContext.peerAddress)
         }

@@ -23,8 +23,13 @@ struct MailFixture {
 
     /// `ledgerCheck: false` runs Keybound Mail as a validator without the issuance ledger (like
     /// `keybound mail serve`), so a forgery with a real key reaches the checks behind the verifier.
-    init(ledgerCheck: Bool = true, refusedAuditLimits: RefusedAuditLimits = RefusedAuditLimits()) async throws {
-        provider = try await ProviderFixture()
+    ///
+    /// `adminToken` enables the admin API and the console; `clock` is the provider's clock;
+    /// `mailInDataDirectory` puts Mail's files (its `audit.sqlite`) in the provider's data directory,
+    /// as `keybound serve --with-mail` does, where the admin hunt and the console's incidents read them.
+    init(ledgerCheck: Bool = true, refusedAuditLimits: RefusedAuditLimits = RefusedAuditLimits(), adminToken: String? = nil,
+         clock: (@Sendable () -> Date)? = nil, mailInDataDirectory: Bool = false) async throws {
+        provider = try await ProviderFixture(clock: clock, adminToken: adminToken)
         let store = provider.store
         try store.insert(UserRecord(issuerID: "contoso", subject: "contoso-megan-subject", username: "megan",
                                     passwordHash: PasswordHasher.hash(ProviderFixture.password, cost: 4), displayName: "Megan",
@@ -36,7 +41,7 @@ struct MailFixture {
                                         roles: ["Mail.Read.All", "AuditLog.Read.All"]))
         var audit = AuditConfiguration()
         audit.checkpointInterval = 1_000
-        mail = try await ProviderMail.service(context: provider.context, directory: provider.directory.appendingPathComponent("mail"),
+        mail = try await ProviderMail.service(context: provider.context, directory: mailInDataDirectory ? provider.directory : provider.directory.appendingPathComponent("mail"),
                                         logger: Logger(label: "test.mail"), auditConfiguration: audit, ledgerCheck: ledgerCheck,
                                         refusedAuditLimits: refusedAuditLimits)
     }

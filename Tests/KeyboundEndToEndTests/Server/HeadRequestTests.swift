@@ -88,6 +88,7 @@ struct HeadRequestTests {
                 "/{issuer}/.well-known/oauth-authorization-server": Probe(uri: "/contoso/.well-known/oauth-authorization-server"),
                 "/.well-known/oauth-authorization-server/**": Probe(uri: "/.well-known/oauth-authorization-server/contoso"),
                 "/{issuer}/jwks": Probe(uri: "/contoso/jwks"),
+                "/{issuer}/sign-in.css": Probe(uri: "/contoso/sign-in.css"),
                 "/{issuer}/key-events": Probe(uri: "/contoso/key-events?after=0&follow=false"),
                 // daemon serves contoso's api://mail, so it may read contoso's token events.
                 "/{issuer}/token-events": Probe(uri: "/contoso/token-events?after=0&follow=false", headers: [.authorization: daemon]),
@@ -125,6 +126,14 @@ struct HeadRequestTests {
                 "/console/issuers/{issuer}": Probe(uri: "/console/issuers/contoso"),
                 "/console/issuers/{issuer}/admin-log": Probe(uri: "/console/issuers/contoso/admin-log"),
                 "/console/issuers/{issuer}/keys/{kid}/revoke": Probe(uri: "/console/issuers/contoso/keys/k1/revoke"),
+                // KeyboundApp's pages: the hunt, incidents and notices.
+                "/console/hunt": Probe(uri: "/console/hunt"),
+                "/console/notices": Probe(uri: "/console/notices"),
+                "/console/incidents": Probe(uri: "/console/incidents"),
+                "/console/incidents/{incident}": Probe(uri: "/console/incidents/INC-1"),
+                "/console/incidents/{incident}/state": Probe(uri: "/console/incidents/INC-1/state"),
+                "/console/incidents/{incident}/document": Probe(uri: "/console/incidents/INC-1/document?name=timeline.md"),
+                "/console/issuers/{issuer}/keys/{kid}/respond": Probe(uri: "/console/issuers/contoso/keys/k1/respond"),
             ]
             #expect(routes.subtracting(probes.keys).isEmpty, "GET routes without a HEAD probe: \(routes.subtracting(probes.keys).sorted())")
             #expect(Set(probes.keys).subtracting(routes).isEmpty, "probes for routes that are gone: \(Set(probes.keys).subtracting(routes).sorted())")

@@ -209,4 +209,22 @@ struct AuthorizeEndpointTests {
             }
         }
     }
+
+    @Test("the login page has no inline style: its CSS is the issuer's /sign-in.css, and its CSP allows styles from its own origin only")
+    func stylesheetFile() async throws {
+        let fixture = try await ProviderFixture()
+        defer { fixture.remove() }
+        try await fixture.app.test(.router) { client in
+            let page = try await client.execute(uri: "/contoso/authorize?" + ProviderFixture.authorizeQuery(), method: .get)
+            let html = Self.page(page)
+            #expect(page.status == .ok)
+            #expect(!html.contains("<style") && !html.contains("style="), "no inline style")
+            #expect(html.contains("<link rel=\"stylesheet\" href=\"/contoso/sign-in.css\">"))
+            #expect(page.headers[.contentSecurityPolicy] == "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+            let css = try await client.execute(uri: "/contoso/sign-in.css", method: .get)
+            #expect(css.status == .ok && css.headers[.contentType] == "text/css; charset=utf-8")
+            #expect(String(buffer: css.body).contains("label{display:block"))
+            #expect(try await client.execute(uri: "/no-such-issuer/sign-in.css", method: .get).status == .notFound)
+        }
+    }
 }
