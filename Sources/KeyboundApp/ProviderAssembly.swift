@@ -14,8 +14,9 @@ import Logging
 /// the provider here, so that `KeyboundServer` itself depends on no resource, hunt or audit module.
 public enum ProviderAssembly {
     /// The provider's router (`KeyboundApplication/router(context:)`) with `GET /admin/hunt` and
-    /// the console's hunt, incident and notice pages. `auditLog` is the in-process mail's log on
-    /// PostgreSQL, which the hunt reads (on SQLite it reads `audit.sqlite` in the data directory);
+    /// the console's hunt, incident, notice and audit pages. `auditLog` is the in-process mail's
+    /// log: the console's audit pages read it, and on PostgreSQL the hunt does (on SQLite the hunt
+    /// reads `audit.sqlite` in the data directory);
     /// `incidents` is where the console's incident responses are kept (default: the data
     /// directory's `incidents/` folder beside an SQLite store).
     public static func router(context: ProviderContext, auditLog: AuditLog? = nil,
@@ -51,9 +52,18 @@ public enum ProviderAssembly {
                       ConsoleExtension.Link(title: "Notices", path: "/console/notices", operatorsOnly: false)]
             keyLinks.append(ConsoleExtension.Link(title: "Incident response…", path: "respond", operatorsOnly: true))
         }
-        return [ConsoleExtension(links: links, keyLinks: keyLinks, stylesheet: HuntReport.stylesheet + "\n" + ConsoleAppTemplates.stylesheet) { pages, console in
+        // The audit pages read the in-process mail's log, on either backend.
+        let auditPages = auditLog.map { ConsoleAuditPages(context: context, log: $0) }
+        var issuerLinks: [ConsoleExtension.Link] = []
+        if auditPages != nil {
+            links.append(ConsoleExtension.Link(title: "Audit", path: "/console/audit", operatorsOnly: true))
+            issuerLinks.append(ConsoleExtension.Link(title: "Audit records", path: "audit", operatorsOnly: false))
+        }
+        return [ConsoleExtension(links: links, keyLinks: keyLinks, issuerLinks: issuerLinks, alertRecordsPath: auditPages == nil ? nil : "/console/audit",
+                                 stylesheet: HuntReport.stylesheet + "\n" + ConsoleAppTemplates.stylesheet) { pages, console in
             huntPage.register(pages, console)
             incidentPages?.register(pages, console)
+            auditPages?.register(pages, console)
         }]
     }
 }

@@ -132,3 +132,24 @@ public enum AuditVerifier {
         return nil
     }
 }
+
+extension AuditLog {
+    /// Verifies this log where it is kept (``AuditVerifier``: the SQLite file read-only, or the
+    /// PostgreSQL tables), on a thread of its own, trusting only this log's own signing key when it
+    /// has one (so a checkpoint signed by any other key is a problem, not a pass).
+    public func verify() async throws(AuditError) -> AuditVerificationReport {
+        let pinned = publicKey?.keyID
+        if let postgres = storage as? PostgresAuditStorage {
+            return try await AuditVerifier.verify(database: postgres.database, trustedKeyID: pinned)
+        }
+        guard let directory else { throw AuditError(.storage, "the audit log at \(location) cannot be verified here") }
+        let result: Result<AuditVerificationReport, AuditError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(returning: Result { () throws(AuditError) in
+                    try AuditVerifier.verify(directory: directory, trustedKeyID: pinned)
+                })
+            }
+        }
+        return try result.get()
+    }
+}

@@ -153,8 +153,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // The console's incidents: in the shared database on PostgreSQL, else the data directory's incidents/ folder.
         let incidents: (any IncidentStore)? = if let postgres = stores.postgres { try await PostgresIncidentStore.open(database: postgres.database) } else { nil }
-        services.append(ProviderAssembly.make(context: context, logger: logger, auditLog: stores.postgres == nil ? nil : resources?.audit,
-                                              incidents: incidents))
+        services.append(ProviderAssembly.make(context: context, logger: logger, auditLog: resources?.audit, incidents: incidents))
         if let metrics = KeyboundApplication.metricsApplication(configuration: configuration, logger: logger) {
             services.append(metrics)
         }

@@ -190,6 +190,10 @@ def walk_tenant_admin(console, issuer, username, password, other_issuer):
     check("key.rotate" in console.driver.page_source and "browser test" in console.driver.page_source,
           "the rotation is in the issuer's admin log")
 
+    console.visit(f"/console/issuers/{issuer}/audit")
+    console.audit("audit records (tenant admin)")
+    check(console.driver.find_element(By.ID, "audit-chain").text.startswith("The chain verified at"),
+          "the tenant admin's audit page shows the chain verified")
     console.visit("/console/notices")
     console.audit("notices (tenant admin)")
     check("The notices addressed to your organisation" in console.driver.page_source, "a tenant admin's notices page is its organisation's")
@@ -304,6 +308,13 @@ def walk_operator(console, username, password, tenant, services):
           "the live key_revoked alert names the key and links to its issuer")
     console.assert_no_csp_violation("the alerts page's live view")
     console.screenshot("alerts")
+    console.click_and_wait(alert.find_element(By.PARTIAL_LINK_TEXT, "audit records"))
+    console.assert_no_csp_violation("the alert's audit records")
+    rows = [row.text for row in console.driver.find_elements(By.CSS_SELECTOR, "#audit-records tbody tr")]
+    check(len(rows) == 2 and "denied (key_revoked), claimed" in rows[0] and " allowed " in rows[1],
+          f"the live alert links to its token's audit records: refused after the revocation, served before: {rows}")
+    console.audit("audit records (operator)")
+    console.screenshot("audit")
 
     walk_hunt(console, tenant, kid)
     walk_incident(console, tenant, services, password)

@@ -15,7 +15,7 @@ enum ConsoleAppTemplates {
     }()
 
     static let sources: [(String, String)] = [
-        ("hunt", hunt), ("incidents", incidents), ("incidentNew", incidentNew), ("incident", incident), ("document", document), ("notices", notices),
+        ("hunt", hunt), ("incidents", incidents), ("incidentNew", incidentNew), ("incident", incident), ("document", document), ("notices", notices), ("audit", audit),
     ]
 
     /// Renders `template` with `context`.
@@ -136,9 +136,44 @@ enum ConsoleAppTemplates {
 
         """
 
+    static let audit = """
+        <h1>{{title}}</h1>
+        <p class="muted">{{scopeNote}}</p>
+        <form method="get" action="{{action}}">
+        <label for="audit-mailbox">Mailbox</label><input id="audit-mailbox" name="mailbox" type="text" value="{{mailbox}}">
+        <label for="audit-application">Application (client id)</label><input id="audit-application" name="application" type="text" value="{{application}}">
+        {{#allowsTokenID}}<label for="audit-jti">Token id (jti)</label><input id="audit-jti" name="jti" type="text" value="{{jti}}">{{/allowsTokenID}}
+        <label for="audit-result">Result</label>
+        <select id="audit-result" name="result">
+        <option value=""{{#anyResult}} selected{{/anyResult}}>allowed or refused</option>
+        <option value="allowed"{{#allowedResult}} selected{{/allowedResult}}>allowed</option>
+        <option value="denied"{{#deniedResult}} selected{{/deniedResult}}>refused</option>
+        </select>
+        <button type="submit">Filter</button>
+        </form>
+        <h2>The audit chain</h2>
+        <p id="audit-chain" class="{{#chainIntact}}good{{/chainIntact}}{{^chainIntact}}error{{/chainIntact}}">{{chainSummary}}</p>
+        {{#checkpoint}}<p id="audit-checkpoint">Last signed checkpoint: segment {{segment}}, records {{first}} to {{last}}, signed {{createdAt}} with key <code>{{keyID}}</code>.</p>{{/checkpoint}}
+        {{^checkpoint}}<p id="audit-checkpoint">No signed checkpoint yet.</p>{{/checkpoint}}
+        <h2>Records</h2>
+        <p class="muted">{{countNote}}</p>
+        {{^hasRecords}}<p>No matching records.</p>{{/hasRecords}}
+        {{#hasRecords}}
+        <table id="audit-records">
+        <thead><tr><th scope="col">#</th><th scope="col">Time</th><th scope="col">Mailbox</th><th scope="col">Operation</th><th scope="col">Application</th><th scope="col">Result</th><th scope="col">Token (jti)</th><th scope="col">Key</th><th scope="col">Client IP</th></tr></thead>
+        <tbody>
+        {{#records}}
+        <tr><td>{{sequence}}</td><td>{{time}}</td><td class="mono">{{mailbox}}</td><td>{{operation}}</td><td class="mono">{{application}}</td><td{{^allowed}} class="warning"{{/allowed}}>{{result}}{{#code}} ({{code}}){{/code}}{{#attribution}}, {{attribution}}{{/attribution}}</td><td class="mono">{{jti}}</td><td class="mono">{{kid}}</td><td class="mono">{{clientIP}}</td></tr>
+        {{/records}}
+        </tbody>
+        </table>
+        {{/hasRecords}}
+
+        """
+
     /// The CSS of these pages, served in the console's stylesheet file.
     static let stylesheet = """
-        .steps li.done { color: var(--good); }
+        .steps li.done, p.good { color: var(--good); }
         .steps li.pending { color: var(--muted); }
         pre.document { background: var(--band); padding: 1rem; overflow: auto; white-space: pre-wrap; }
         .hunt-report { overflow-wrap: anywhere; }

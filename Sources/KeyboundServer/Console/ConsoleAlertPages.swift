@@ -11,6 +11,7 @@ extension ConsoleEndpoints {
         guard signedIn.caller.may(.operatorOnly, issuerID: nil) else {
             return ConsoleResponses.message("Forbidden", "Only an operator may read the alerts.", status: .forbidden, viewer: signedIn.viewer)
         }
+        let recordsPath = extensions.lazy.compactMap(\.alertRecordsPath).first
         let alerts: [JSONObject]
         if let shared = context.sharedAlerts { alerts = try await shared.list(after: 0) } else { alerts = context.alerts.alerts(after: 0).map(\.jsonObject) }
         let issuers = try await context.manager.issuers()
@@ -24,11 +25,14 @@ extension ConsoleEndpoints {
                     .joined(separator: ", "),
             ]
             if let id = issuerID(alert["key_issuer"]?.stringValue) ?? issuerID(alert["iss"]?.stringValue) { row["issuerPath"] = "/console/issuers/\(id)" }
+            if let recordsPath, let jti = alert["jti"]?.stringValue, !jti.isEmpty { row["recordsURL"] = recordsPath + "?jti=" + ConsoleTokens.formEncode(jti) }
             return row
         }
         var issuerMap = JSONObject()
         for issuer in issuers { issuerMap[issuer.url] = .string(issuer.id) }
-        return ConsoleResponses.page("alerts", title: "Alerts", context: ["alerts": rows, "issuersJSON": JSONWriter().string(.object(issuerMap))],
+        var page: [String: Any] = ["alerts": rows, "issuersJSON": JSONWriter().string(.object(issuerMap))]
+        if let recordsPath { page["recordsPath"] = recordsPath }
+        return ConsoleResponses.page("alerts", title: "Alerts", context: page,
                                      viewer: signedIn.viewer, live: true)
     }
 

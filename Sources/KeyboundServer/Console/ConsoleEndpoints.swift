@@ -240,6 +240,9 @@ struct ConsoleEndpoints: Sendable {
         page["canRotate"] = signedIn.caller.may(.rotateKeys, issuerID: issuer.id)
         let canRevoke = signedIn.caller.may(.operatorOnly, issuerID: issuer.id)
         page["keyEventKinds"] = KeyEvent.Kind.allCases.map(\.rawValue).joined(separator: " ")
+        page["issuerLinks"] = extensions.flatMap(\.issuerLinks).filter { !$0.operatorsOnly || canRevoke }.map {
+            ["title": $0.title, "path": "/console/issuers/\(issuer.id)/\($0.path)"]
+        }
         page["keys"] = view.ordered.map { key -> [String: Any] in
             var row = view.row(key)
             if canRevoke, [.pending, .active, .verifyOnly].contains(key.state) { row["revokeURL"] = "/console/issuers/\(issuer.id)/keys/\(key.keyID)/revoke" }

@@ -31,16 +31,23 @@ package struct ConsoleExtension: Sendable {
     /// Links on each key's row of an issuer's page (not for retired keys): `path` is appended to
     /// `/console/issuers/{issuer}/keys/{kid}/`.
     package let keyLinks: [Link]
+    /// Links at the foot of an issuer's page: `path` is appended to `/console/issuers/{issuer}/`.
+    package let issuerLinks: [Link]
+    /// Where the alerts page links an alert's token: this path with `?jti=` and the token's id
+    /// (the audit records of that token, when the audit log is in this deployment).
+    package let alertRecordsPath: String?
     /// CSS served as part of `/console/console.css` (the CSP allows no inline style).
     package let stylesheet: String
     /// Adds the routes to the console's group (`/console`).
     package let register: @Sendable (ConsolePages, RouterGroup<ProviderRequestContext>) -> Void
 
     /// An extension.
-    package init(links: [Link], keyLinks: [Link] = [], stylesheet: String,
+    package init(links: [Link], keyLinks: [Link] = [], issuerLinks: [Link] = [], alertRecordsPath: String? = nil, stylesheet: String,
                  register: @escaping @Sendable (ConsolePages, RouterGroup<ProviderRequestContext>) -> Void) {
         self.links = links
         self.keyLinks = keyLinks
+        self.issuerLinks = issuerLinks
+        self.alertRecordsPath = alertRecordsPath
         self.stylesheet = stylesheet
         self.register = register
     }

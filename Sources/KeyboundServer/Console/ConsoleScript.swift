@@ -47,6 +47,14 @@ enum ConsoleScript {
                     link.textContent = "the issuer's keys";
                     item.appendChild(link);
                   }
+                  var records = list.getAttribute("data-records");
+                  if (records && data.jti) {
+                    var recordsLink = document.createElement("a");
+                    recordsLink.href = records + "?jti=" + encodeURIComponent(data.jti);
+                    recordsLink.textContent = "its audit records";
+                    item.appendChild(document.createTextNode(" "));
+                    item.appendChild(recordsLink);
+                  }
                 } else {
                   item.textContent = keyEventLine(name, data);
                 }

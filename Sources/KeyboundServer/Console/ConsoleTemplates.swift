@@ -112,7 +112,7 @@ enum ConsoleTemplates {
         <h2>Key events, live</h2>
         <p id="key-events-status" role="status" class="muted">Connecting…</p>
         <ol id="key-events" class="live" data-stream="/{{id}}/key-events" data-kind="key" data-events="{{keyEventKinds}}" data-status="key-events-status"></ol>
-        <p><a href="/console/issuers/{{id}}/clients">Clients</a> · <a href="/console/issuers/{{id}}/users">Users</a> · <a href="{{jwksURL}}">The JWKS as published</a> · <a href="/console/issuers/{{id}}/admin-log">Admin log</a></p>
+        <p><a href="/console/issuers/{{id}}/clients">Clients</a> · <a href="/console/issuers/{{id}}/users">Users</a> · <a href="{{jwksURL}}">The JWKS as published</a> · <a href="/console/issuers/{{id}}/admin-log">Admin log</a>{{#issuerLinks}} · <a href="{{path}}">{{title}}</a>{{/issuerLinks}}</p>
 
         """
 
@@ -232,13 +232,13 @@ enum ConsoleTemplates {
         <h1>Security alerts</h1>
         <p class="muted">What the validators of this deployment refused and why, newest first: a forged or replayed token, a revoked key still in use, an overdue rotation.</p>
         <p id="alerts-status" role="status" class="muted">Connecting…</p>
-        <ol id="live-alerts" class="live" data-stream="/console/alerts/stream" data-kind="alert" data-events="alert" data-status="alerts-status" data-issuers="{{issuersJSON}}"></ol>
+        <ol id="live-alerts" class="live" data-stream="/console/alerts/stream" data-kind="alert" data-events="alert" data-status="alerts-status" data-issuers="{{issuersJSON}}"{{#recordsPath}} data-records="{{recordsPath}}"{{/recordsPath}}></ol>
         <h2>Recent</h2>
         <table>
         <thead><tr><th scope="col">#</th><th scope="col">Time</th><th scope="col">Alert</th><th scope="col">Key</th><th scope="col">Token (jti)</th><th scope="col">Client, tenant, resource</th></tr></thead>
         <tbody>
         {{#alerts}}
-        <tr><td>{{sequence}}</td><td>{{time}}</td><td><strong>{{code}}</strong><br>{{summary}}</td><td>{{#issuerPath}}<a href="{{issuerPath}}">{{/issuerPath}}<code>{{kid}}</code>{{#issuerPath}}</a>{{/issuerPath}}</td><td class="mono">{{jti}}</td><td>{{context}}</td></tr>
+        <tr><td>{{sequence}}</td><td>{{time}}</td><td><strong>{{code}}</strong><br>{{summary}}</td><td>{{#issuerPath}}<a href="{{issuerPath}}">{{/issuerPath}}<code>{{kid}}</code>{{#issuerPath}}</a>{{/issuerPath}}</td><td class="mono">{{#recordsURL}}<a href="{{recordsURL}}">{{/recordsURL}}{{jti}}{{#recordsURL}}</a>{{/recordsURL}}</td><td>{{context}}</td></tr>
         {{/alerts}}
         </tbody>
         </table>

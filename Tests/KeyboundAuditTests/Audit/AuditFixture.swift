@@ -75,6 +75,17 @@ enum AuditFixture {
         return copy
     }
 
+    /// Tampers with the log in `directory` in place, under a log that is open (WAL), its
+    /// append-only triggers dropped first.
+    static func tamperInPlace(_ directory: URL, _ body: (Database) throws -> Void) throws {
+        let queue = try DatabaseQueue(path: directory.appendingPathComponent(AuditLog.fileName).path)
+        try queue.writeWithoutTransaction { db in
+            for trigger in AuditSchema.triggerNames { try db.execute(sql: "DROP TRIGGER IF EXISTS \(trigger)") }
+            try body(db)
+        }
+        try queue.close()
+    }
+
     /// Runs `sql` in its own transaction (synchronously, whatever the caller's context).
     static func execute(_ queue: DatabaseQueue, _ sql: String) throws {
         try queue.write { db in try db.execute(sql: sql) }

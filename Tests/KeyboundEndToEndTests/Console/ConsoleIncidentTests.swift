@@ -14,8 +14,9 @@ import Testing
 /// level, over a provider whose Keybound Mail (without the ledger check, as a validator in another
 /// process runs) served a forgery made with contoso's stolen key: an operator runs the incident
 /// response from the console and watches it close; contoso's tenant admin reads the notice
-/// addressed to contoso, and no one else's; fabrikam's reads nothing.
-@Suite("Console: hunt, incidents and notices", .serialized)
+/// addressed to contoso, and no one else's; fabrikam's reads nothing. The audit pages show a
+/// tenant its own records, every record to operators, and the chain's state.
+@Suite("Console: hunt, incidents, notices and audit records", .serialized)
 struct ConsoleIncidentTests {
     static let adminToken = String(repeating: "c", count: 40)
     static let csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -42,7 +43,7 @@ struct ConsoleIncidentTests {
             }
         }
 
-        var app: some ApplicationProtocol { Application(router: ProviderAssembly.router(context: mail.context)) }
+        var app: some ApplicationProtocol { Application(router: ProviderAssembly.router(context: mail.context, auditLog: mail.mail.audit)) }
 
         /// Signs the console user of `issuer` in; the session's `Cookie` value.
         func session(_ client: some TestClientProtocol, issuer: String) async throws -> String {
@@ -241,6 +242,69 @@ struct ConsoleIncidentTests {
             #expect(bad.status == .badRequest && String(buffer: bad.body).contains("UNIX seconds"))
             let lone = try await Self.get(client, "/console/hunt?kid=\(kid)&run=1", cookie: cookie)
             #expect(lone.status == .badRequest, "a kid without its issuer names no key")
+        }
+    }
+
+    @Test("audit pages: a tenant admin reads its tenant's verified records, filtered, never another's; operators search every record by jti from an alert")
+    func auditPages() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.mail.remove() }
+        _ = try await Self.attack(fixture)
+        // A token signed with the consumers key but claiming contoso: refused, and only *claimed* contoso.
+        let consumersKey = try await fixture.context.manager.signingKey(issuerID: "consumers")
+        let crossIssuer = try fixture.mail.forge(with: consumersKey, issuer: fixture.mail.issuerURL("contoso"), tenant: MailFixture.contosoTenant,
+                                                 extra: ["roles": .array([.string("Mail.Read.All")]), "idtyp": .string("app"), "jti": .string("cross-issuer-jti")])
+        try await fixture.mail.withClients { provider, mail in
+            let daemon = try await MailFixture.appToken(provider, issuer: "contoso")
+            let served = try await MailFixture.get(mail, "/users/\(MailFixture.otherUserAddress)/messages", token: daemon)
+            #expect(served.status == .ok)
+            let refused = try await MailFixture.get(mail, "/users/\(MailFixture.otherUserAddress)/messages", token: crossIssuer)
+            #expect(refused.status == .unauthorized)
+        }
+        try await fixture.app.test(.router) { client in
+            let admin = try await fixture.session(client, issuer: "contoso")
+            let page = try await Self.get(client, "/console/issuers/contoso/audit", cookie: admin)
+            let html = String(buffer: page.body)
+            #expect(page.status == .ok && page.headers[.contentSecurityPolicy] == Self.csp)
+            #expect(html.contains("The chain verified at"), "\(html)")
+            #expect(html.contains("No signed checkpoint yet."))
+            #expect(html.contains(">daemon<"))
+            #expect(html.contains("<td>allowed</td>") && !html.contains("allowed ("), "an allowed record shows no refusal code")
+            #expect(html.components(separatedBy: "<tr><td>").count - 1 == 2, "the forgery and the daemon's read: both verified for contoso")
+            #expect(!html.contains("cross-issuer-jti"), "a refused token that only claimed contoso is not in contoso's records")
+
+            let daemonOnly = String(buffer: try await Self.get(client, "/console/issuers/contoso/audit?application=daemon", cookie: admin).body)
+            #expect(daemonOnly.components(separatedBy: "<tr><td>").count - 1 == 1)
+            let refusedOnly = String(buffer: try await Self.get(client, "/console/issuers/contoso/audit?result=denied", cookie: admin).body)
+            #expect(refusedOnly.contains("No matching records."))
+            let otherMailbox = String(buffer: try await Self.get(client, "/console/issuers/contoso/audit?mailbox=nobody%40contoso.example", cookie: admin).body)
+            #expect(otherMailbox.contains("No matching records."))
+            #expect(try await Self.get(client, "/console/issuers/contoso/audit?result=maybe", cookie: admin).status == .badRequest)
+            #expect(try await Self.get(client, "/console/issuers/contoso/audit?jti=x", cookie: admin).status == .badRequest, "jti is the operators' filter")
+            #expect(try await Self.get(client, "/console/issuers/fabrikam/audit", cookie: admin).status == .forbidden)
+            #expect(try await Self.get(client, "/console/audit", cookie: admin).status == .forbidden)
+
+            // A record changed behind the log's back: once the minute's verification is over, the page says so.
+            try AuditFixture.tamperInPlace(fixture.mail.provider.directory) { db in
+                try db.execute(sql: "UPDATE audit_record SET client_id = 'someone-else' WHERE sequence = 1")
+            }
+            let cached = String(buffer: try await Self.get(client, "/console/issuers/contoso/audit", cookie: admin).body)
+            #expect(cached.contains("The chain verified at"), "the verification is reused for a minute")
+            fixture.clock.advance(61)
+            let tampered = String(buffer: try await Self.get(client, "/console/issuers/contoso/audit", cookie: admin).body)
+            #expect(tampered.contains("The chain does NOT verify"), "\(tampered)")
+
+            let root = try await fixture.session(client, issuer: "operator")
+            let alerts = String(buffer: try await Self.get(client, "/console/alerts", cookie: root).body)
+            #expect(alerts.contains("href=\"/console/audit?jti=cross-issuer-jti\""), "the alert links to its token's audit records")
+            #expect(alerts.contains("data-records=\"/console/audit\""), "and so do the live alert lines")
+            let byToken = String(buffer: try await Self.get(client, "/console/audit?jti=cross-issuer-jti", cookie: root).body)
+            #expect(byToken.components(separatedBy: "<tr><td>").count - 1 == 1)
+            #expect(byToken.contains("denied (issuer_key_mismatch), claimed"), "\(byToken)")
+            let everything = String(buffer: try await Self.get(client, "/console/audit", cookie: root).body)
+            #expect(everything.components(separatedBy: "<tr><td>").count - 1 == 3)
+            let issuerPage = String(buffer: try await Self.get(client, "/console/issuers/contoso", cookie: root).body)
+            #expect(issuerPage.contains("href=\"/console/issuers/contoso/audit\""))
         }
     }
 }
