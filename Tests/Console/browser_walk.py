@@ -190,6 +190,11 @@ def walk_tenant_admin(console, issuer, username, password, other_issuer):
     check("key.rotate" in console.driver.page_source and "browser test" in console.driver.page_source,
           "the rotation is in the issuer's admin log")
 
+    console.visit(f"/console/issuers/{issuer}/resources")
+    console.audit("resources (tenant admin)")
+    check(console.driver.find_elements(By.CSS_SELECTOR, "form[action$='/server-clients']"), "the tenant admin may name server clients")
+    console.visit(f"/console/issuers/{issuer}/alerts")
+    console.audit("alerts of the issuer (tenant admin)")
     console.visit(f"/console/issuers/{issuer}/audit")
     console.audit("audit records (tenant admin)")
     check(console.driver.find_element(By.ID, "audit-chain").text.startswith("The chain verified at"),

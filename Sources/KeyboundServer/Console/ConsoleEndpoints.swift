@@ -60,6 +60,9 @@ struct ConsoleEndpoints: Sendable {
         registerDirectory(on: console)
         console.get("alerts") { request, _ in try await page(request) { try await alertsPage($0) } }
         console.get("alerts/stream") { request, _ in try await page(request) { try await alertStream($0, request) } }
+        console.get("issuers/:issuer/alerts") { request, routeContext in
+            try await page(request) { try await issuerAlertsPage($0, issuerID: Self.parameter(routeContext, "issuer")) }
+        }
         console.get("issuers/:issuer/admin-log") { request, routeContext in
             try await page(request) { try await adminLogPage($0, issuerID: routeContext.parameters.get("issuer") ?? "") }
         }
@@ -84,6 +87,15 @@ struct ConsoleEndpoints: Sendable {
             try await form(request) {
                 try await clientAction($0, form: $1, issuerID: parameter(routeContext, "issuer"), clientID: parameter(routeContext, "client"),
                                        action: parameter(routeContext, "action"), logger: routeContext.logger)
+            }
+        }
+        console.get("issuers/:issuer/resources") { request, routeContext in
+            try await page(request) { try await resourcesPage($0, issuerID: parameter(routeContext, "issuer")) }
+        }
+        console.post("issuers/:issuer/resources/:audience/server-clients") { request, routeContext in
+            try await form(request) {
+                try await setServerClients($0, form: $1, issuerID: parameter(routeContext, "issuer"), audience: parameter(routeContext, "audience"),
+                                           logger: routeContext.logger)
             }
         }
         console.get("issuers/:issuer/users") { request, routeContext in

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import Keybound
 import KeyboundStore
 
@@ -128,6 +129,15 @@ struct ConsoleSignIn: Sendable {
                                             status: .forbidden)
         }
         sessions.end(cookie)
+        // The tokens the session held die with it (best effort: the session is over either way,
+        // and the access token expires within minutes).
+        if let issuer = try? await context.manager.issuer(id: session.issuerID) {
+            do {
+                try await ConsoleTokens(context: context).revoke(accessToken: session.accessToken, refreshToken: session.refreshToken, issuer: issuer)
+            } catch {
+                Logger(label: "keybound.console").warning("console: sign-out could not revoke the session's tokens", metadata: ["issuer": "\(issuer.id)"])
+            }
+        }
         return ConsoleResponses.redirect(to: "/console", cookies: [cookies.session.clearing])
     }
 

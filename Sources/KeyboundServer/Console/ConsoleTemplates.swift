@@ -18,7 +18,7 @@ enum ConsoleTemplates {
 
     static let sources: [(String, String)] = [
         ("layout", layout), ("signIn", signIn), ("home", home), ("issuer", issuer), ("revoke", revoke), ("adminLog", adminLog),
-        ("clients", clients), ("users", users), ("secret", secret), ("alerts", alerts),
+        ("clients", clients), ("users", users), ("resources", resources), ("secret", secret), ("alerts", alerts), ("issuerAlerts", issuerAlerts),
         ("message", message),
     ]
 
@@ -112,7 +112,7 @@ enum ConsoleTemplates {
         <h2>Key events, live</h2>
         <p id="key-events-status" role="status" class="muted">Connecting…</p>
         <ol id="key-events" class="live" data-stream="/{{id}}/key-events" data-kind="key" data-events="{{keyEventKinds}}" data-status="key-events-status"></ol>
-        <p><a href="/console/issuers/{{id}}/clients">Clients</a> · <a href="/console/issuers/{{id}}/users">Users</a> · <a href="{{jwksURL}}">The JWKS as published</a> · <a href="/console/issuers/{{id}}/admin-log">Admin log</a>{{#issuerLinks}} · <a href="{{path}}">{{title}}</a>{{/issuerLinks}}</p>
+        <p><a href="/console/issuers/{{id}}/clients">Clients</a> · <a href="/console/issuers/{{id}}/users">Users</a> · <a href="/console/issuers/{{id}}/resources">Resources</a> · <a href="/console/issuers/{{id}}/alerts">Alerts</a> · <a href="{{jwksURL}}">The JWKS as published</a> · <a href="/console/issuers/{{id}}/admin-log">Admin log</a>{{#issuerLinks}} · <a href="{{path}}">{{title}}</a>{{/issuerLinks}}</p>
 
         """
 
@@ -219,6 +219,27 @@ enum ConsoleTemplates {
 
         """
 
+    static let resources = """
+        <h1>Resources of <code>{{issuerID}}</code></h1>
+        <p class="muted">The APIs this issuer issues tokens for. A resource's server clients are clients of this issuer that may read its token-event stream (the revocations of tokens for that resource), as a validator in another process does.</p>
+        {{^hasResources}}<p>No resources.</p>{{/hasResources}}
+        {{#hasResources}}
+        <table>
+        <thead><tr><th scope="col">Audience</th><th scope="col">Scopes</th><th scope="col">Roles</th><th scope="col">Server clients</th></tr></thead>
+        <tbody>
+        {{#resources}}
+        <tr><td><code>{{audience}}</code></td><td class="mono">{{scopes}}</td><td class="mono">{{roles}}</td><td>
+        {{#canManage}}<form method="post" action="{{path}}"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><label for="server-clients-{{index}}">Server clients of {{audience}}</label><input id="server-clients-{{index}}" name="server_clients" type="text" value="{{serverClients}}"><button type="submit">Save</button></form>{{/canManage}}
+        {{^canManage}}<span class="mono">{{serverClients}}</span>{{/canManage}}
+        </td></tr>
+        {{/resources}}
+        </tbody>
+        </table>
+        {{/hasResources}}
+        <p><a href="/console/issuers/{{issuerID}}">Back to the issuer</a></p>
+
+        """
+
     static let secret = """
         <h1>{{heading}}</h1>
         <p>The secret of client <code>{{clientID}}</code> at <code>{{issuerID}}</code>:</p>
@@ -242,6 +263,24 @@ enum ConsoleTemplates {
         {{/alerts}}
         </tbody>
         </table>
+
+        """
+
+    static let issuerAlerts = """
+        <h1>Alerts of <code>{{issuerID}}</code></h1>
+        <p class="muted">Refused tokens that only a holder of a real signing key could have made, about this issuer's keys or naming this issuer, newest first. The fields of a refused token are what it claimed.</p>
+        {{^hasAlerts}}<p>No alerts.</p>{{/hasAlerts}}
+        {{#hasAlerts}}
+        <table>
+        <thead><tr><th scope="col">#</th><th scope="col">Time</th><th scope="col">Alert</th><th scope="col">Concerns</th><th scope="col">Key</th><th scope="col">Token (jti)</th><th scope="col">Client, tenant, resource</th></tr></thead>
+        <tbody>
+        {{#alerts}}
+        <tr><td>{{sequence}}</td><td>{{time}}</td><td><strong>{{code}}</strong><br>{{summary}}</td><td>{{concerns}}</td><td><code>{{kid}}</code></td><td class="mono">{{jti}}</td><td>{{context}}</td></tr>
+        {{/alerts}}
+        </tbody>
+        </table>
+        {{/hasAlerts}}
+        <p><a href="/console/issuers/{{issuerID}}">Back to the issuer</a></p>
 
         """
 

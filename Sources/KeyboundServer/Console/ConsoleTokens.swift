@@ -40,11 +40,26 @@ struct ConsoleTokens: Sendable {
         ])
     }
 
-    private func call(_ issuer: IssuerRecord, form: [(String, String)]) async throws -> Issued {
-        var head = HTTPRequest(method: .post, scheme: "http", authority: "console.internal", path: "/\(issuer.id)/token")
+    /// RFC 7009 revocation at sign-out: the refresh token (which revokes its whole chain and the
+    /// access tokens issued in it), else the access token, so that nothing the session held stays
+    /// usable after it ends.
+    func revoke(accessToken: String, refreshToken: String?, issuer: IssuerRecord) async throws {
+        let token = refreshToken ?? accessToken
+        let response = try await RevocationEndpoint(context: context).handle(
+            Self.formRequest(path: "/\(issuer.id)/revoke", form: [("token", token), ("client_id", ConsoleResource.clientID)]), issuer: issuer)
+        guard response.status == .ok else { throw OAuthError.serverError("the revocation endpoint refused the console's token") }
+    }
+
+    /// An in-process form POST to `path`.
+    private static func formRequest(path: String, form: [(String, String)]) -> Request {
+        var head = HTTPRequest(method: .post, scheme: "http", authority: "console.internal", path: path)
         head.headerFields[.contentType] = "application/x-www-form-urlencoded"
         let body = form.map { "\(Self.formEncode($0.0))=\(Self.formEncode($0.1))" }.joined(separator: "&")
-        let request = Request(head: head, body: RequestBody(buffer: ByteBuffer(string: body)))
+        return Request(head: head, body: RequestBody(buffer: ByteBuffer(string: body)))
+    }
+
+    private func call(_ issuer: IssuerRecord, form: [(String, String)]) async throws -> Issued {
+        let request = Self.formRequest(path: "/\(issuer.id)/token", form: form)
         let response = try await TokenEndpoint(context: context).handle(request, issuer: issuer)
         let object = try StrictJSONParser.parseObject(try await Self.collect(response))
         guard response.status == .ok, let access = object["access_token"]?.stringValue,

@@ -86,7 +86,8 @@ struct CLISoftwareKeyDumpTests {
         let server = try CLIServer(["serve", "--data", deployment.store.path, "--port", "\(deployment.port)", "--public-url", deployment.base,
                                     "--metrics-listen", "off", "--allow-core-dumps", "--with-mail", "--mail-port", "\(deployment.mailPort)"], environment: deployment.environment)
         defer { server.stop() }
-        try #require(try await server.waitFor("Keybound listening"), "serve did not start:\n\(server.text)")
+        // The start-up lines arrive one by one: wait for the one the check reads.
+        try #require(try await server.waitFor("core dumps:"), "serve did not start:\n\(server.text)")
         #expect(server.text.contains("core dumps: ALLOWED"))
 
         // Load: four workers ask every issuer for tokens until told to stop; the dump is taken mid-load.

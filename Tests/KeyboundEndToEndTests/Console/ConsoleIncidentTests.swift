@@ -245,7 +245,7 @@ struct ConsoleIncidentTests {
         }
     }
 
-    @Test("audit pages: a tenant admin reads its tenant's verified records, filtered, never another's; operators search every record by jti from an alert")
+    @Test("audit and alert pages: a tenant admin reads its tenant's verified records and its issuer's alerts, never another's; operators search every record by jti from an alert")
     func auditPages() async throws {
         let fixture = try await Fixture()
         defer { fixture.mail.remove() }
@@ -284,6 +284,11 @@ struct ConsoleIncidentTests {
             #expect(try await Self.get(client, "/console/issuers/fabrikam/audit", cookie: admin).status == .forbidden)
             #expect(try await Self.get(client, "/console/audit", cookie: admin).status == .forbidden)
 
+            // The tenant admin's own alerts: the token that named contoso, signed with another issuer's key.
+            let contosoAlerts = String(buffer: try await Self.get(client, "/console/issuers/contoso/alerts", cookie: admin).body)
+            #expect(contosoAlerts.contains("issuer_key_mismatch") && contosoAlerts.contains("a token naming this issuer"), "\(contosoAlerts)")
+            #expect(try await Self.get(client, "/console/issuers/fabrikam/alerts", cookie: admin).status == .forbidden)
+
             // A record changed behind the log's back: once the minute's verification is over, the page says so.
             try AuditFixture.tamperInPlace(fixture.mail.provider.directory) { db in
                 try db.execute(sql: "UPDATE audit_record SET client_id = 'someone-else' WHERE sequence = 1")
@@ -303,6 +308,10 @@ struct ConsoleIncidentTests {
             #expect(byToken.contains("denied (issuer_key_mismatch), claimed"), "\(byToken)")
             let everything = String(buffer: try await Self.get(client, "/console/audit", cookie: root).body)
             #expect(everything.components(separatedBy: "<tr><td>").count - 1 == 3)
+            let consumersAlerts = String(buffer: try await Self.get(client, "/console/issuers/consumers/alerts", cookie: root).body)
+            #expect(consumersAlerts.contains("issuer_key_mismatch") && consumersAlerts.contains("a key of this issuer"))
+            let fabrikamAlerts = String(buffer: try await Self.get(client, "/console/issuers/fabrikam/alerts", cookie: root).body)
+            #expect(fabrikamAlerts.contains("No alerts."), "another issuer's alerts are not fabrikam's")
             let issuerPage = String(buffer: try await Self.get(client, "/console/issuers/contoso", cookie: root).body)
             #expect(issuerPage.contains("href=\"/console/issuers/contoso/audit\""))
         }

@@ -120,6 +120,8 @@ struct HeadRequestTests {
                 "/console/alerts/stream": Probe(uri: "/console/alerts/stream"),
                 "/console/issuers/{issuer}/clients": Probe(uri: "/console/issuers/contoso/clients"),
                 "/console/issuers/{issuer}/users": Probe(uri: "/console/issuers/contoso/users"),
+                "/console/issuers/{issuer}/resources": Probe(uri: "/console/issuers/contoso/resources"),
+                "/console/issuers/{issuer}/alerts": Probe(uri: "/console/issuers/contoso/alerts"),
                 // contoso has no console client in this fixture: a 400 page, and no cookie.
                 "/console/sign-in": Probe(uri: "/console/sign-in?issuer=contoso"),
                 "/console/callback": Probe(uri: "/console/callback?code=x&state=y"),

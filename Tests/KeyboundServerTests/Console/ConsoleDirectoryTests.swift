@@ -110,4 +110,42 @@ struct ConsoleDirectoryTests {
             #expect(log.contains { $0.action == "user.roles.set" && $0.outcome.hasPrefix("refused 400") })
         }
     }
+
+    @Test("a tenant admin names its resource's server clients from the console: validated and admin-logged by the API's handler; another tenant's is 403")
+    func serverClients() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.base.remove() }
+        let store = fixture.base.store
+        let path = "/console/issuers/contoso/resources/api%3A%2F%2Fmail/server-clients"
+        try await fixture.base.app.test(.router) { client in
+            let cookie = try await fixture.session(client, issuer: "contoso")
+            let token = try await Actions.csrfToken(client, cookie: cookie)
+            let page = String(buffer: try await Actions.get(client, "/console/issuers/contoso/resources", cookie: cookie).body)
+            #expect(page.contains("<code>api://mail</code>") && page.contains("action=\"\(path)\""), "\(page)")
+
+            let before = try store.resource(issuerID: "contoso", audience: "api://mail")?.serverClients
+            #expect(before != ["daemon", "poster"])
+            let noToken = try await Actions.post(client, path, cookie: cookie, [("server_clients", "daemon poster")])
+            #expect(noToken.status == .forbidden)
+            #expect(try store.resource(issuerID: "contoso", audience: "api://mail")?.serverClients == before, "nothing changed")
+
+            let saved = try await Actions.post(client, path, cookie: cookie, [("csrf_token", token), ("server_clients", "daemon poster")])
+            #expect(saved.status == .seeOther && saved.headers[.location] == "/console/issuers/contoso/resources")
+            #expect(try store.resource(issuerID: "contoso", audience: "api://mail")?.serverClients == ["daemon", "poster"])
+            let shown = String(buffer: try await Actions.get(client, "/console/issuers/contoso/resources", cookie: cookie).body)
+            #expect(shown.contains("value=\"daemon poster\""))
+
+            let unknown = try await Actions.post(client, path, cookie: cookie, [("csrf_token", token), ("server_clients", "no-such-client")])
+            #expect(unknown.status == .badRequest, "the admin API refuses a client the issuer does not have: \(unknown.status)")
+            #expect(try store.resource(issuerID: "contoso", audience: "api://mail")?.serverClients == ["daemon", "poster"])
+
+            let elsewhere = try await Actions.post(client, "/console/issuers/fabrikam/resources/api%3A%2F%2Fmail/server-clients", cookie: cookie,
+                                                   [("csrf_token", token), ("server_clients", "daemon")])
+            #expect(elsewhere.status == .forbidden)
+            #expect(try await Actions.get(client, "/console/issuers/fabrikam/resources", cookie: cookie).status == .forbidden)
+
+            let log = try await store.adminLog(issuerID: "contoso", after: 0, limit: 100)
+            #expect(log.contains { $0.action.action == "resource.server-clients.set" && $0.action.outcome == AdminAction.succeeded })
+        }
+    }
 }

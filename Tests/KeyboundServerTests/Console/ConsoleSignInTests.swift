@@ -211,7 +211,7 @@ struct ConsoleSignInTests {
         }
     }
 
-    @Test("sign-out needs the session's CSRF token; without it nothing changes, with it the session ends")
+    @Test("sign-out needs the session's CSRF token; without it nothing changes, with it the session ends and its tokens are revoked")
     func signOut() async throws {
         let fixture = try await Fixture()
         defer { fixture.base.remove() }
@@ -226,9 +226,24 @@ struct ConsoleSignInTests {
                 #expect(refused.status == .forbidden, "csrf '\(body)'")
                 #expect(try await Self.get(client, "/console", cookie: cookie).status == .ok, "still signed in")
             }
+            // The console's tokens of this session, in the operator issuer's ledger.
+            let manager = fixture.base.context.manager
+            let store = fixture.base.store
+            var issued: [IssuanceRecord] = []
+            for key in try await manager.keys(issuerID: "operator") {
+                issued += try await store.issuances(issuerID: "operator", keyID: key.keyID).filter { $0.clientID == ConsoleResource.clientID }
+            }
+            #expect(!issued.isEmpty)
+            for record in issued {
+                #expect(try await store.issuanceStatus(issuerID: "operator", tokenID: record.tokenID)?.revocationReason == nil)
+            }
             headers[.cookie] = cookie
             let out = try await client.execute(uri: "/console/sign-out", method: .post, headers: headers,
                                                body: ByteBuffer(string: "csrf_token=\(token)"))
+            for record in issued {
+                #expect(try await store.issuanceStatus(issuerID: "operator", tokenID: record.tokenID)?.revocationReason != nil,
+                        "sign-out revokes the session's tokens (\(record.kind))")
+            }
             #expect(out.status == .seeOther && out.headers[.location] == "/console")
             #expect(out.headers[values: .setCookie].contains { $0.hasPrefix("__Host-kb_console=; Max-Age=0") })
             let after = String(buffer: try await Self.get(client, "/console", cookie: cookie).body)
