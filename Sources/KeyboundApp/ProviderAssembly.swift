@@ -8,6 +8,7 @@ import KeyboundValidation
 import KeyboundServer
 import KeyboundStore
 import Logging
+import ServiceLifecycle
 
 /// The composition root: the provider as Keybound ships it, with the admin routes of the modules
 /// above the server (the hunt). `keybound serve`, the drill, the tests and the benchmarks build
@@ -31,6 +32,22 @@ public enum ProviderAssembly {
                             incidents: (any IncidentStore)? = nil) -> some ApplicationProtocol {
         KeyboundApplication.make(context: context, logger: logger, adminExtensions: adminExtensions(context, auditLog),
                                  consoleExtensions: consoleExtensions(context, auditLog, incidents))
+    }
+
+    /// The admin listener (the admin API and the console, with the same pages as
+    /// ``make(context:logger:auditLog:incidents:)``), when `admin.listen` names one of their own and
+    /// an admin token is set; `nil` when they are on the public listener.
+    public static func adminApplication(context: ProviderContext, logger: Logger, auditLog: AuditLog? = nil,
+                                        incidents: (any IncidentStore)? = nil) -> (any Service)? {
+        KeyboundApplication.adminApplication(context: context, logger: logger, adminExtensions: adminExtensions(context, auditLog),
+                                             consoleExtensions: consoleExtensions(context, auditLog, incidents))
+    }
+
+    /// The admin listener's router (for tests): everything, the admin API and the console included.
+    public static func adminRouter(context: ProviderContext, auditLog: AuditLog? = nil,
+                                   incidents: (any IncidentStore)? = nil) -> HeadAnsweringRouter<ProviderRequestContext> {
+        KeyboundApplication.router(context: context, adminExtensions: adminExtensions(context, auditLog),
+                                   consoleExtensions: consoleExtensions(context, auditLog, incidents), surface: .admin)
     }
 
     static func adminExtensions(_ context: ProviderContext, _ auditLog: AuditLog?) -> [AdminExtensionRoute] {

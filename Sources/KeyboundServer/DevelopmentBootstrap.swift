@@ -77,7 +77,7 @@ import KeyboundStore
 
     /// The console's sign-in callback, the redirect URI of its client at each issuer.
     public static func consoleRedirectURI(_ configuration: ServerConfiguration) -> String {
-        "\(configuration.publicURL)/console/callback"
+        "\(configuration.consoleBaseURL)/console/callback"
     }
 
     /// Creates the issuers and their users and clients if the store has no issuer at all, with

@@ -19,17 +19,22 @@ public enum KeyboundApplication {
 
     /// As ``router(context:)``, with the admin routes and console pages other modules add
     /// (`KeyboundApp`'s hunt and incidents).
-    package static func router(context: ProviderContext, adminExtensions: [AdminExtensionRoute],
-                               consoleExtensions: [ConsoleExtension]) -> HeadAnsweringRouter<ProviderRequestContext> {
+    ///
+    /// On the public listener (`surface` `.public`) the admin API and the console are served only
+    /// when `admin.listen` is `public`; on the admin listener of their own (`.admin`) everything is.
+    package static func router(context: ProviderContext, adminExtensions: [AdminExtensionRoute], consoleExtensions: [ConsoleExtension],
+                               surface: Surface = .public) -> HeadAnsweringRouter<ProviderRequestContext> {
         let router = Router(context: ProviderRequestContext.self)
         if context.configuration.metricsEnabled {
             KeyboundMetrics.addMetricsMiddleware(to: router)
         }
         router.add(middleware: OAuthErrorMiddleware())
         HealthEndpoints(readiness: context.readiness).register(on: router)
-        AdminEndpoints(context: context, extensions: adminExtensions).register(on: router)
-        // The console, with the admin API: disabled (404) unless an admin token is configured.
-        if context.configuration.adminToken != nil { ConsoleEndpoints(context: context, extensions: consoleExtensions).register(on: router) }
+        if surface == .admin || context.configuration.adminListener == .publicListener {
+            AdminEndpoints(context: context, extensions: adminExtensions).register(on: router)
+            // The console, with the admin API: disabled (404) unless an admin token is configured.
+            if context.configuration.adminToken != nil { ConsoleEndpoints(context: context, extensions: consoleExtensions).register(on: router) }
+        }
         registerIssuerRoutes(on: router, context: context)
         return HeadAnsweringRouter(router)
     }
@@ -45,6 +50,24 @@ public enum KeyboundApplication {
         TokenEventStream(context: context).register(on: issuerRoutes)
         TokenStatusEndpoint(context: context).register(on: issuerRoutes)
         ProviderEndpoints(context: context).register(on: issuerRoutes)
+    }
+
+    /// Which listener a router serves.
+    package enum Surface: Sendable {
+        /// The public listener: the issuers, and the admin API and console only when `admin.listen` is `public`.
+        case `public`
+        /// The admin listener of their own (`admin.listen` `HOST:PORT`): everything.
+        case admin
+    }
+
+    /// The admin listener, when the admin API is enabled and `admin.listen` names a listener of its
+    /// own: the admin API, the console and (for the console's live views) the issuers' routes.
+    package static func adminApplication(context: ProviderContext, logger: Logger, adminExtensions: [AdminExtensionRoute],
+                                         consoleExtensions: [ConsoleExtension]) -> (any Service)? {
+        let configuration = context.configuration
+        guard configuration.adminToken != nil, case .own(let host, let port) = configuration.adminListener else { return nil }
+        return Application(router: router(context: context, adminExtensions: adminExtensions, consoleExtensions: consoleExtensions, surface: .admin),
+                           configuration: .init(address: .hostname(host, port: port), serverName: "keybound-admin"), logger: logger)
     }
 
     /// The metrics listener's router: `GET /metrics` (Prometheus text format, and `HEAD`) and nothing else.

@@ -51,6 +51,12 @@ public struct ServerConfiguration: Sendable {
     /// The storage setting from the config file or `KEYBOUND_DATABASE` (`sqlite:DIR` or
     /// `postgres://…`), below `--database` and `--data`; `nil`: not set there.
     public var database: String?
+    /// `admin.listen`: where the admin API and the console are served; `nil`: the mode's default
+    /// (see ``adminListener``).
+    public var adminListen: AdminListener?
+    /// `admin.public_url`: the URL browsers reach the admin listener at (behind a proxy, with
+    /// https); `nil`: `http://` and its address.
+    public var adminPublicURL: String?
     /// How often expired codes, client-assertion ids and dead refresh tokens are pruned.
     public var pruneInterval: Duration = .seconds(300)
 

@@ -49,6 +49,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("mail-port"), help: "Keybound Mail's port with --with-mail (default 8081).") var mailPort = 8081
     @Option(name: .customLong("metrics-listen"), help: "Where GET /metrics is served: HOST:PORT or off (default 127.0.0.1:9464; never the public port).")
     var metricsListen: String?
+    @Option(name: .customLong("admin-listen"), help: "Where the admin API and the console are served: public, or HOST:PORT (default: public in development, 127.0.0.1:9465 with --no-bootstrap).")
+    var adminListen: String?
     @Option(name: .customLong("alert-webhook"), help: "POST every security alert as JSON to this http(s) URL (default: $KEYBOUND_ALERT_WEBHOOK).")
     var alertWebhook: String?
     @Flag(name: .customLong("allow-core-dumps"), help: "Debugging only: let the process be dumped (it is not, by default, so that no core file holds its keys). Production mode refuses it.")
@@ -111,10 +113,13 @@ struct ServeCommand: AsyncParsableCommand {
         _ = try await storeCall { () async throws(StoreError) in try await manager.tick(now: Date()) }
         let issuers = try await storeCall { () async throws(StoreError) in try await manager.issuers() }
         say("Keybound listening on http://\(configuration.host):\(configuration.port) (data: \(stores.description))")
+        let adminWhere = configuration.adminListener.authority == nil ? "on the public listener" : "on its own listener, never the public one"
         if let generatedAdminToken {
-            say("  admin API: \(configuration.publicURL)/admin (development token for this run: \(generatedAdminToken))")
+            say("  admin API: \(configuration.consoleBaseURL)/admin (\(adminWhere); development token for this run: \(generatedAdminToken))")
         } else if configuration.adminToken == nil {
             say("  admin API: disabled (set KEYBOUND_ADMIN_TOKEN or admin.token to enable it)")
+        } else {
+            say("  admin API and console: \(configuration.consoleBaseURL)/admin, \(configuration.consoleBaseURL)/console (\(adminWhere))")
         }
         let metricsURL = configuration.metricsListener.map { "http://\($0.authority)/metrics" }
         say("  health: \(configuration.publicURL)/health   metrics: \(configuration.metricsEnabled ? metricsURL ?? "off" : "off")")
@@ -154,6 +159,9 @@ struct ServeCommand: AsyncParsableCommand {
         // The console's incidents: in the shared database on PostgreSQL, else the data directory's incidents/ folder.
         let incidents: (any IncidentStore)? = if let postgres = stores.postgres { try await PostgresIncidentStore.open(database: postgres.database) } else { nil }
         services.append(ProviderAssembly.make(context: context, logger: logger, auditLog: resources?.audit, incidents: incidents))
+        if let admin = ProviderAssembly.adminApplication(context: context, logger: logger, auditLog: resources?.audit, incidents: incidents) {
+            services.append(admin)
+        }
         if let metrics = KeyboundApplication.metricsApplication(configuration: configuration, logger: logger) {
             services.append(metrics)
         }
@@ -196,6 +204,17 @@ extension ServeCommand {
             throw CLIError("the metrics listener (\(listener.authority)) must not use the public port \(configuration.port)")
         }
         if noBootstrap { configuration.bootstrap = false }
+        if let adminListen {
+            do { configuration.adminListen = try AdminListener.parse(adminListen) } catch { throw CLIError("--admin-listen \(error.message)") }
+        }
+        if case .own(_, let adminPort) = configuration.adminListener, configuration.adminToken != nil {
+            var taken = [("the public port", configuration.port)]
+            if configuration.metricsEnabled, let metrics = configuration.metricsListener { taken.append(("the metrics listener's port", metrics.port)) }
+            if withMail { taken.append(("--mail-port", mailPort)) }
+            if let clash = taken.first(where: { $0.1 == adminPort }) {
+                throw CLIError("the admin listener (\(configuration.adminListener.authority ?? "")) must not use \(clash.0) \(adminPort)")
+            }
+        }
         return configuration
     }
 }
@@ -218,7 +237,7 @@ func printDevelopmentCredentials(_ created: DevelopmentBootstrap.Created, config
         say("    public client:       \(item.publicClientID)  (PKCE S256; redirect \(DevelopmentBootstrap.redirectURIs.joined(separator: ", ")))")
         say("    mail server client:  \(item.mailServerClientID) / \(item.mailServerSecret)  (serves \(DevelopmentBootstrap.mailAudience): introspection, token-events)")
     }
-    say("  console (\(configuration.publicURL)/console):")
+    say("  console (\(configuration.consoleBaseURL)/console):")
     for user in created.consoleUsers {
         say("    \(user.issuer.id) (\(user.issuer.kind.rawValue)) console user: \(user.username) / \(user.password)  (\(user.role))")
     }

@@ -100,6 +100,8 @@ public enum ConfigurationFile {
             streamLimits: streamLimits
         )
         configuration.metricsListener = layer.metricsListen ?? base.metricsListener
+        configuration.adminListen = layer.adminListen ?? base.adminListen
+        configuration.adminPublicURL = layer.adminPublicURL ?? base.adminPublicURL
         configuration.database = layer.database ?? base.database
         configuration.pruneInterval = layer.pruneInterval.map { .seconds($0) } ?? base.pruneInterval
         return configuration

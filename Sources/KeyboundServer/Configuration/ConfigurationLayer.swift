@@ -22,6 +22,9 @@ struct ConfigurationLayer {
     var csrfSecret: [UInt8]?
     /// `metrics.listen`: the metrics listener's address, or `nil` inside for `off`.
     var metricsListen: MetricsListener??
+    /// `admin.listen` and `admin.public_url`.
+    var adminListen: AdminListener?
+    var adminPublicURL: String?
     /// The storage setting (``DatabaseLocation``), checked; a relative `sqlite:` path from a file is
     /// made relative to the file's directory.
     var database: String?
@@ -98,6 +101,10 @@ struct ConfigurationLayer {
                 let path = try raw.string()
                 guard !path.isEmpty else { throw source.error("is empty; give the path of a file holding the secret") }
                 csrfSecret = try CSRFSecretFile.read(path, directory: directory, source: source)
+            case .adminListen:
+                let text = try raw.string()
+                do { adminListen = try AdminListener.parse(text) } catch { throw source.error(error.message) }
+            case .adminPublicURL: adminPublicURL = try Self.publicURL(raw).trimmingTrailingSlashes
             case .metricsListen:
                 let text = try raw.string()
                 do { metricsListen = .some(try MetricsListener.parse(text)) } catch { throw source.error(error.message) }
@@ -155,6 +162,8 @@ struct ConfigurationLayer {
         result.trustedProxies = higher.trustedProxies ?? trustedProxies
         result.csrfSecret = higher.csrfSecret ?? csrfSecret
         result.metricsListen = higher.metricsListen ?? metricsListen
+        result.adminListen = higher.adminListen ?? adminListen
+        result.adminPublicURL = higher.adminPublicURL ?? adminPublicURL
         result.database = higher.database ?? database
         result.pruneInterval = higher.pruneInterval ?? pruneInterval
         result.streamsAnonymousPerAddress = higher.streamsAnonymousPerAddress ?? streamsAnonymousPerAddress

@@ -24,7 +24,7 @@ struct ConsoleEndpoints: Sendable {
         self.context = context
         self.sessions = sessions
         self.extensions = extensions
-        cookies = ConsoleCookies(publicURL: context.configuration.publicURL)
+        cookies = ConsoleCookies(publicURL: context.configuration.consoleBaseURL)
     }
 
     func register(on router: Router<ProviderRequestContext>) {

@@ -5,8 +5,8 @@ import FoundationNetworking
 import Testing
 import KeyboundTesting
 
-/// `keybound serve` through the built binary: production mode and its key-encryption key, and
-/// `/metrics` on its own listener, never on the public one.
+/// `keybound serve` through the built binary: production mode and its key-encryption key,
+/// `/metrics` on its own listener, and the admin API and console on theirs, never on the public one.
 @Suite("CLI: keybound serve in production mode, and its metrics listener", .serialized)
 struct CLIServeProductionTests {
     /// A base64 KEK (32 random bytes) written to `url`.
@@ -116,12 +116,44 @@ struct CLIServeProductionTests {
         #expect(other.status == 404)
     }
 
+    @Test("in production mode the admin API and the console answer on their own listener only: 404 on the public port")
+    func adminListener() async throws {
+        let directory = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kek = directory.appendingPathComponent("production.kek")
+        try Self.writeKEK(to: kek)
+        let (port, adminPort) = try Self.ports()
+        let token = String(repeating: "t", count: 40)
+        let server = try CLIServer(["serve", "--no-bootstrap", "--data", directory.appendingPathComponent("data").path, "--port", "\(port)",
+                                    "--metrics-listen", "off", "--admin-listen", "127.0.0.1:\(adminPort)"],
+                                   environment: CLIServer.environment(["KEYBOUND_KEK_FILE": kek.path, "KEYBOUND_ADMIN_TOKEN": token]))
+        defer { server.stop() }
+        let started = try await server.waitFor("admin API and console: http://127.0.0.1:\(adminPort)/admin", seconds: 120)
+        try #require(started, "serve did not start, or did not name its admin listener:\n\(server.text)")
+        let bearer = ["Authorization": "Bearer \(token)"]
+        #expect(try await Self.get("http://127.0.0.1:\(port)/health").status == 200)
+        #expect(try await Self.get("http://127.0.0.1:\(port)/admin/issuers", headers: bearer).status == 404, "no admin API on the public port")
+        #expect(try await Self.get("http://127.0.0.1:\(port)/console").status == 404, "no console on the public port")
+        let issuers = try await Self.get("http://127.0.0.1:\(adminPort)/admin/issuers", headers: bearer)
+        #expect(issuers.status == 200, "\(issuers.body)")
+        #expect(try await Self.get("http://127.0.0.1:\(adminPort)/admin/issuers").status == 401, "the admin listener still needs the token")
+        let console = try await Self.get("http://127.0.0.1:\(adminPort)/console")
+        #expect(console.status == 200 && console.body.contains("Sign in to the console"))
+
+        let clash = try await Self.serve(["--no-bootstrap", "--data", directory.appendingPathComponent("other").path, "--port", "\(port)",
+                                          "--metrics-listen", "off", "--admin-listen", "127.0.0.1:\(port)"],
+                                         environment: CLIServer.environment(["KEYBOUND_KEK_FILE": kek.path, "KEYBOUND_ADMIN_TOKEN": token]))
+        #expect(!clash.started && clash.output.contains("must not use the public port"), "\(clash.output)")
+    }
+
     /// A GET over loopback, retried briefly while the listener comes up.
-    static func get(_ url: String) async throws -> (status: Int, body: String) {
+    static func get(_ url: String, headers: [String: String] = [:]) async throws -> (status: Int, body: String) {
         var lastError: (any Error)?
         for _ in 0..<40 {
             do {
-                let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
+                var request = URLRequest(url: URL(string: url)!)
+                for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+                let (data, response) = try await URLSession.shared.data(for: request)
                 return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
             } catch {
                 lastError = error

@@ -486,4 +486,27 @@ struct ConfigurationFileTests {
         let path = try scratch.write(text)
         #expect(try ConfigurationFile.load(path: path, environment: [:], base: .init()).port == 9123)
     }
+
+    @Test("admin.listen: public in development, 127.0.0.1:9465 in production unless set; from the file or the variable; the console's URL follows")
+    func adminListen() throws {
+        let development = try Self.load(nil)
+        #expect(development.adminListener == .publicListener && development.consoleBaseURL == development.publicURL)
+        let production = try Self.load("bootstrap: false\n")
+        #expect(production.adminListener == .own(host: "127.0.0.1", port: 9465))
+        #expect(production.consoleBaseURL == "http://127.0.0.1:9465")
+
+        let file = try Self.load("bootstrap: false\nadmin:\n  listen: \"[::1]:9500\"\n  public_url: https://admin.example.com/\n")
+        #expect(file.adminListener == .own(host: "::1", port: 9500))
+        #expect(file.consoleBaseURL == "https://admin.example.com")
+        let shared = try Self.load("bootstrap: false\n", ["KEYBOUND_ADMIN_LISTEN": "public"])
+        #expect(shared.adminListener == .publicListener && shared.consoleBaseURL == shared.publicURL, "production may choose the public listener")
+        let variable = try Self.load(nil, ["KEYBOUND_ADMIN_LISTEN": "10.0.0.5:9465"])
+        #expect(variable.adminListener == .own(host: "10.0.0.5", port: 9465) && variable.consoleBaseURL == "http://10.0.0.5:9465")
+
+        for bad in ["off", "9465", "host:99999"] {
+            let error = Self.failure(nil, ["KEYBOUND_ADMIN_LISTEN": bad])
+            #expect(error?.description.contains("public, HOST:PORT") == true, "\(bad): \(error?.description ?? "-")")
+        }
+        #expect(Self.failure("admin:\n  public_url: ftp://admin.example.com\n")?.description.contains("http") == true)
+    }
 }
