@@ -40,7 +40,7 @@ struct ConsoleHuntPage: Sendable {
             }
             page["report"] = report.htmlSection
             page["hasReport"] = true
-            var json = parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.formEncode($0.value))" }
+            var json = parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\(ConsolePages.formEncode($0.value))" }
             json += ["run=1", "format=json"]
             page["jsonURL"] = "/console/hunt?" + json.joined(separator: "&")
         } catch let error as OAuthError {
@@ -57,10 +57,5 @@ struct ConsoleHuntPage: Sendable {
             }
         }
         return pages.render(ConsoleAppTemplates.render("hunt", page), title: "Hunt", user: user, status: status)
-    }
-
-    /// `value` for a query string: unreserved bytes as they are, everything else percent-encoded.
-    static func formEncode(_ value: String) -> String {
-        value.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? ""
     }
 }

@@ -49,7 +49,7 @@ struct ConsoleIncidentPages: Sendable {
         user.may(.operatorOnly, issuerID: nil) ? nil : pages.message("Forbidden", "Only an operator may \(what).", status: .forbidden, user: user)
     }
 
-    private func record(_ id: String, _ user: ConsoleUser, _ pages: ConsolePages) async throws -> IncidentRecord {
+    private func record(_ id: String) async throws -> IncidentRecord {
         let found: IncidentRecord?
         do { found = id.hasPrefix("INC-") ? try await incidents.incident(id: id) : nil } catch {
             throw OAuthError.storeUnavailable()
@@ -166,7 +166,7 @@ struct ConsoleIncidentPages: Sendable {
     /// `GET /console/incidents/{id}` (operators): the steps (live while they run) and the documents.
     func show(_ user: ConsoleUser, _ pages: ConsolePages, id: String) async throws -> Response {
         if let refused = operatorOnly(user, pages, "read an incident") { return refused }
-        let record = try await record(id, user, pages)
+        let record = try await record(id)
         let (running, error) = progress(record)
         let names: [String]
         do { names = try await incidents.documentNames(incidentID: record.id) } catch { throw OAuthError.storeUnavailable() }
@@ -176,8 +176,8 @@ struct ConsoleIncidentPages: Sendable {
             "steps": steps(record), "live": running, "canResume": !record.isClosed && !running, "csrfToken": user.csrfToken,
             "status": record.isClosed ? "Closed: every step is done." : running ? "Running: the steps below update as they complete." : error ?? "",
             "statusClass": error == nil ? "muted" : "error",
-            "documents": names.map { ["name": $0, "readURL": base + ConsoleHuntPage.formEncode($0),
-                                      "downloadURL": base + ConsoleHuntPage.formEncode($0) + "&download=1"] },
+            "documents": names.map { ["name": $0, "readURL": base + ConsolePages.formEncode($0),
+                                      "downloadURL": base + ConsolePages.formEncode($0) + "&download=1"] },
         ]
         if let fresh = record.freshKeyID { page["freshKid"] = fresh }
         if let tokens = record.tokensRevoked { page["tokensRevoked"] = String(tokens); page["chainsRevoked"] = String(record.chainsRevoked ?? 0) }
@@ -187,7 +187,7 @@ struct ConsoleIncidentPages: Sendable {
     /// `GET /console/incidents/{id}/state` (operators): the steps as JSON, for the page's polling.
     func state(_ user: ConsoleUser, _ pages: ConsolePages, id: String) async throws -> Response {
         if let refused = operatorOnly(user, pages, "read an incident") { return refused }
-        let record = try await record(id, user, pages)
+        let record = try await record(id)
         let (running, error) = progress(record)
         var object = JSONObject([
             "id": .string(record.id), "closed": .bool(record.isClosed), "stopped": .bool(!record.isClosed && !running),
@@ -206,7 +206,7 @@ struct ConsoleIncidentPages: Sendable {
     func document(_ user: ConsoleUser, _ pages: ConsolePages, id: String, request: Request) async throws -> Response {
         let query = try FormBody.query(request)
         guard let name = query["name"], !name.isEmpty else { throw OAuthError.invalidRequest("the 'name' parameter is missing") }
-        let record = try await record(id, user, pages)
+        let record = try await record(id)
         if !user.may(.operatorOnly, issuerID: nil) {
             guard try await ownNotices(user, in: record).contains(where: { $0.documents.contains(name) }) else {
                 return pages.message("Forbidden", "A tenant admin reads the notices addressed to its own organisation only.", status: .forbidden, user: user)
@@ -225,7 +225,7 @@ struct ConsoleIncidentPages: Sendable {
             let type = name.hasSuffix(".json") ? "application/json" : "text/markdown; charset=utf-8"
             return pages.download(text, fileName: "\(record.id)-\(name.replacingOccurrences(of: "/", with: "-"))", contentType: type)
         }
-        let base = "/console/incidents/\(record.id)/document?name=\(ConsoleHuntPage.formEncode(name))"
+        let base = "/console/incidents/\(record.id)/document?name=\(ConsolePages.formEncode(name))"
         let page: [String: Any] = ["name": name, "incidentID": record.id, "text": text, "downloadURL": base + "&download=1",
                                    "incidentURL": user.may(.operatorOnly, issuerID: nil) ? "/console/incidents/\(record.id)" : "/console/notices"]
         return pages.render(ConsoleAppTemplates.render("document", page), title: name, user: user)
@@ -271,9 +271,9 @@ struct ConsoleIncidentPages: Sendable {
             for notice in listed {
                 let base = "/console/incidents/\(record.id)/document?name="
                 rows.append(["incidentID": record.id, "tenant": notice.tenant, "tenantIssuer": notice.tenantIssuer,
-                             "readURL": base + ConsoleHuntPage.formEncode(notice.documents[0]),
-                             "downloadURL": base + ConsoleHuntPage.formEncode(notice.documents[0]) + "&download=1",
-                             "jsonURL": base + ConsoleHuntPage.formEncode(notice.documents[1]) + "&download=1"])
+                             "readURL": base + ConsolePages.formEncode(notice.documents[0]),
+                             "downloadURL": base + ConsolePages.formEncode(notice.documents[0]) + "&download=1",
+                             "jsonURL": base + ConsolePages.formEncode(notice.documents[1]) + "&download=1"])
             }
         }
         let note = isOperator ? "Every organisation's notice, from every incident." : "The notices addressed to your organisation."

@@ -128,6 +128,9 @@ package struct ConsolePages: Sendable {
             .run(permission, logAs: action, parameters: parameters, body: body, handler)
     }
 
+    /// `text` encoded for a query string (everything but the unreserved characters escaped).
+    package static func formEncode(_ text: String) -> String { ConsoleTokens.formEncode(text) }
+
     /// The path parameter `name`, percent-decoded, or empty.
     package static func parameter(_ routeContext: ProviderRequestContext, _ name: String) -> String {
         ConsoleEndpoints.parameter(routeContext, name)
