@@ -1,3 +1,4 @@
+import KeyboundServer
 import Mustache
 
 /// The templates of the console pages this module adds (the hunt, incidents and notices), rendered
@@ -5,14 +6,7 @@ import Mustache
 /// report's section (`{{{report}}}`), which `HuntReport.htmlSection` escapes value by value.
 enum ConsoleAppTemplates {
     /// Every template, parsed once.
-    static let library: MustacheLibrary = {
-        var library = MustacheLibrary()
-        for (name, text) in sources {
-            // The templates are constants of this file; a test renders each one.
-            do { library.register(try MustacheTemplate(string: text), named: name) } catch { preconditionFailure("console template \(name): \(error)") }
-        }
-        return library
-    }()
+    static let library = MustacheLibrary(consoleTemplates: sources)
 
     static let sources: [(String, String)] = [
         ("hunt", hunt), ("incidents", incidents), ("incidentNew", incidentNew), ("incident", incident), ("document", document), ("notices", notices), ("audit", audit),

@@ -7,14 +7,7 @@ import Mustache
 /// console's CSP (``ConsoleResponses/contentSecurityPolicy``) would refuse them.
 enum ConsoleTemplates {
     /// Every template, parsed once.
-    static let library: MustacheLibrary = {
-        var library = MustacheLibrary()
-        for (name, text) in sources {
-            // The templates are constants of this file; a test renders each one.
-            do { library.register(try MustacheTemplate(string: text), named: name) } catch { preconditionFailure("console template \(name): \(error)") }
-        }
-        return library
-    }()
+    static let library = MustacheLibrary(consoleTemplates: sources)
 
     static let sources: [(String, String)] = [
         ("layout", layout), ("signIn", signIn), ("home", home), ("issuer", issuer), ("revoke", revoke), ("adminLog", adminLog),
@@ -290,4 +283,15 @@ enum ConsoleTemplates {
         <p><a href="/console">Back to the console</a></p>
 
         """
+}
+
+extension MustacheLibrary {
+    /// The console's templates `sources` (name, text), parsed. They are constants of the source, and
+    /// a test renders each one, so a template that does not parse stops the process at once.
+    package init(consoleTemplates sources: [(String, String)]) {
+        self.init()
+        for (name, text) in sources {
+            do { register(try MustacheTemplate(string: text), named: name) } catch { preconditionFailure("console template \(name): \(error)") }
+        }
+    }
 }

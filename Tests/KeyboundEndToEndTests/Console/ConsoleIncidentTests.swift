@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Keybound
-import KeyboundApp
+@testable import KeyboundApp
 import KeyboundIncident
 @_spi(Plumbing) import KeyboundServer
 import KeyboundStore
@@ -210,6 +210,15 @@ struct ConsoleIncidentTests {
             #expect(try await Self.get(client, "/console/incidents/\(incidentID)/document?name=..%2Fincident.json", cookie: fresh).status == .notFound)
             #expect(try await Self.get(client, "/console/incidents/INC-none/document?name=timeline.md", cookie: fresh).status == .notFound)
         }
+    }
+
+    @Test("every template of the hunt, incident, notice and audit pages parses and renders, its values HTML-escaped")
+    func templatesRender() {
+        for (name, _) in ConsoleAppTemplates.sources {
+            #expect(!ConsoleAppTemplates.render(name, [:]).isEmpty, "\(name)")
+        }
+        let page = ConsoleAppTemplates.render("document", ["name": "<script>", "text": "\"'&<b>"])
+        #expect(page.contains("&lt;script&gt;") && page.contains("&quot;&#39;&amp;&lt;b&gt;") && !page.contains("<script>") && !page.contains("<b>"))
     }
 
     @Test("the hunt page: operators only; the report as the hunt's HTML section with its CSS in the console's file, or JSON to download")
