@@ -234,6 +234,20 @@ def walk_directory(console, issuer, role, create):
         console.screenshot("users")
 
 
+def mail_token(console, tenant, services, when):
+    """A client_credentials token of the tenant's daemon for Mail, which Mail accepts now:
+    (token, its kid, the mailbox URL it reads)."""
+    status, body = http("POST", f"{console.base}/{tenant}/token",
+                        {"Authorization": "Basic " + base64.b64encode(services.daemon.encode()).decode(),
+                         "Content-Type": "application/x-www-form-urlencoded"},
+                        b"grant_type=client_credentials&scope=api%3A%2F%2Fmail%2F.default")
+    check(status == 200, f"the daemon got a token ({status})")
+    token = json.loads(body)["access_token"]
+    mail = f"{services.mail}/users/{services.mailbox}/messages"
+    check(http("GET", mail, {"Authorization": f"Bearer {token}"})[0] == 200, f"Mail accepts the token {when}")
+    return token, token_kid(token), mail
+
+
 def walk_operator(console, username, password, tenant, services):
     console.sign_in("operator", username, password, operator=True)
     links = [a.text for a in console.driver.find_elements(By.CSS_SELECTOR, "main table a")]
@@ -257,15 +271,7 @@ def walk_operator(console, username, password, tenant, services):
     console.assert_no_csp_violation("the issuer page's live view")
 
     # A token of the key about to be revoked, accepted by Mail now.
-    status, body = http("POST", f"{console.base}/{tenant}/token",
-                        {"Authorization": "Basic " + base64.b64encode(services.daemon.encode()).decode(),
-                         "Content-Type": "application/x-www-form-urlencoded"},
-                        b"grant_type=client_credentials&scope=api%3A%2F%2Fmail%2F.default")
-    check(status == 200, f"the daemon got a token ({status})")
-    token = json.loads(body)["access_token"]
-    kid = token_kid(token)
-    mail = f"{services.mail}/users/{services.mailbox}/messages"
-    check(http("GET", mail, {"Authorization": f"Bearer {token}"})[0] == 200, "Mail accepts the token before the revocation")
+    token, kid, mail = mail_token(console, tenant, services, "before the revocation")
 
     console.visit(f"/console/issuers/{tenant}")
     check(console.driver.find_elements(By.PARTIAL_LINK_TEXT, "Revoke"), "the operator sees revoke links")
@@ -365,15 +371,7 @@ def walk_incident(console, tenant, services, password):
     """The incident flow end to end: a token of the tenant's active key works at Mail; the operator
     starts `incident respond` for that key from its row, watches the steps complete live, reads the
     documents; the token is refused afterwards."""
-    status, body = http("POST", f"{console.base}/{tenant}/token",
-                        {"Authorization": "Basic " + base64.b64encode(services.daemon.encode()).decode(),
-                         "Content-Type": "application/x-www-form-urlencoded"},
-                        b"grant_type=client_credentials&scope=api%3A%2F%2Fmail%2F.default")
-    check(status == 200, f"the daemon got a token of the fresh key ({status})")
-    token = json.loads(body)["access_token"]
-    kid = token_kid(token)
-    mail = f"{services.mail}/users/{services.mailbox}/messages"
-    check(http("GET", mail, {"Authorization": f"Bearer {token}"})[0] == 200, "Mail accepts it before the incident")
+    token, kid, mail = mail_token(console, tenant, services, "before the incident")
 
     console.visit(f"/console/issuers/{tenant}")
     row = console.driver.find_element(By.XPATH, f"//tr[td/code[normalize-space()='{kid}']]")
