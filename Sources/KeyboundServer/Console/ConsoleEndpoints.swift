@@ -40,6 +40,9 @@ struct ConsoleEndpoints: Sendable {
         console.get("callback") { request, _ in try await signIn.callback(request) }
         console.post("sign-out") { request, _ in try await signIn.signOut(request) }
         console.get("") { request, _ in try await page(request) { try await home($0) } }
+        console.post("issuers") { request, routeContext in
+            try await form(request) { try await createIssuer($0, form: $1, logger: routeContext.logger) }
+        }
         console.get("issuers/:issuer") { request, routeContext in
             try await page(request) { try await issuerPage($0, issuerID: routeContext.parameters.get("issuer") ?? "") }
         }
@@ -91,6 +94,15 @@ struct ConsoleEndpoints: Sendable {
         }
         console.get("issuers/:issuer/resources") { request, routeContext in
             try await page(request) { try await resourcesPage($0, issuerID: parameter(routeContext, "issuer")) }
+        }
+        console.post("issuers/:issuer/resources") { request, routeContext in
+            try await form(request) { try await registerResource($0, form: $1, issuerID: parameter(routeContext, "issuer"), logger: routeContext.logger) }
+        }
+        console.post("issuers/:issuer/resources/:audience/roles") { request, routeContext in
+            try await form(request) {
+                try await addResourceRole($0, form: $1, issuerID: parameter(routeContext, "issuer"), audience: parameter(routeContext, "audience"),
+                                          logger: routeContext.logger)
+            }
         }
         console.post("issuers/:issuer/resources/:audience/server-clients") { request, routeContext in
             try await form(request) {
@@ -238,7 +250,13 @@ struct ConsoleEndpoints: Sendable {
         }
         let note = signedIn.caller.may(.operatorOnly, issuerID: nil) ? "As an operator you see every issuer of this Keybound."
                                                                      : "As a tenant admin you see your own issuer only."
-        return ConsoleResponses.page("home", title: "Issuers", context: ["issuers": rows, "scopeNote": note], viewer: signedIn.viewer)
+        var page: [String: Any] = ["issuers": rows, "scopeNote": note]
+        if signedIn.caller.may(.operatorOnly, issuerID: nil) {
+            page["canCreateIssuers"] = true
+            page["csrfToken"] = signedIn.session.csrfToken
+            page["algorithms"] = JWSAlgorithm.allCases.map { ["name": $0.rawValue, "selected": $0 == .es256] }
+        }
+        return ConsoleResponses.page("home", title: "Issuers", context: page, viewer: signedIn.viewer)
     }
 
     /// `GET /console/issuers/{issuer}`: one issuer's keys on their lifecycle. A tenant admin gets

@@ -7,7 +7,8 @@ import Logging
 /// The console's resources of one issuer: each resource's scopes, roles and server clients (the
 /// clients of the issuer that may read its token-event stream, docs/remote-validation.md), and a
 /// form to name the server clients. Open to operators and to the issuer's own tenant admins
-/// (``AdminPermission/manageDirectory``); registering a resource stays with operators and the API.
+/// (``AdminPermission/manageDirectory``); registering a resource or a role on it is for operators
+/// (``ConsoleEndpoints/registerResource(_:form:issuerID:logger:)``).
 extension ConsoleEndpoints {
     /// `GET /console/issuers/{issuer}/resources`.
     func resourcesPage(_ signedIn: SignedIn, issuerID: String) async throws -> Response {
@@ -16,12 +17,13 @@ extension ConsoleEndpoints {
             [
                 "audience": resource.audience, "scopes": resource.scopes.joined(separator: " "), "roles": resource.roles.joined(separator: " "),
                 "serverClients": resource.serverClients.joined(separator: " "), "index": String(index),
-                "path": "/console/issuers/\(issuer.id)/resources/\(AdminResponse.segment(resource.audience))/server-clients",
+                "path": "/console/issuers/\(issuer.id)/resources/\(AdminResponse.segment(resource.audience))",
             ]
         }
         return ConsoleResponses.page("resources", title: "Resources of \(issuer.id)", context: [
             "issuerID": issuer.id, "resources": rows, "hasResources": !rows.isEmpty, "csrfToken": signedIn.session.csrfToken,
             "canManage": signedIn.caller.may(.manageDirectory, issuerID: issuer.id),
+            "canRegister": signedIn.caller.may(.operatorOnly, issuerID: issuer.id),
         ], viewer: signedIn.viewer)
     }
 

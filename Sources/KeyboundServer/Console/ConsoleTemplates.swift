@@ -76,6 +76,28 @@ enum ConsoleTemplates {
         {{/issuers}}
         </tbody>
         </table>
+        {{#canCreateIssuers}}
+        <h2>New issuer</h2>
+        <form method="post" action="/console/issuers">
+        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
+        <label for="issuer-id">Issuer id (1–64 characters of a-z, 0-9 and '-')</label><input id="issuer-id" name="id" type="text" maxlength="64" autocomplete="off" required>
+        <label for="issuer-kind">Kind</label>
+        <select id="issuer-kind" name="kind">
+        <option value="tenant">tenant (an organisation)</option>
+        <option value="consumer">consumer (a consumer realm)</option>
+        </select>
+        <label for="issuer-tenant-id">Tenant id (a tenant's only; a consumer realm's is generated)</label><input id="issuer-tenant-id" name="tenant_id" type="text" maxlength="128" autocomplete="off">
+        <label for="issuer-algorithm">Signing algorithm</label>
+        <select id="issuer-algorithm" name="algorithm">{{#algorithms}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/algorithms}}</select>
+        <fieldset><legend>Key lifecycle (empty for the defaults)</legend>
+        <label for="issuer-rotation-period">Rotation period (1d to 30d)</label><input id="issuer-rotation-period" name="rotation_period" type="text" maxlength="6">
+        <label for="issuer-publish-lead-time">Publish lead time (1h to 23h)</label><input id="issuer-publish-lead-time" name="publish_lead_time" type="text" maxlength="6">
+        <label for="issuer-maximum-token-lifetime">Maximum token lifetime (1m to 59m, or 1h to 23h)</label><input id="issuer-maximum-token-lifetime" name="maximum_token_lifetime" type="text" maxlength="6">
+        <label for="issuer-maximum-key-age">Maximum key age (30d to 3650d)</label><input id="issuer-maximum-key-age" name="maximum_key_age" type="text" maxlength="6">
+        </fieldset>
+        <button type="submit">Create the issuer</button>
+        </form>
+        {{/canCreateIssuers}}
 
         """
 
@@ -218,17 +240,27 @@ enum ConsoleTemplates {
         {{^hasResources}}<p>No resources.</p>{{/hasResources}}
         {{#hasResources}}
         <table>
-        <thead><tr><th scope="col">Audience</th><th scope="col">Scopes</th><th scope="col">Roles</th><th scope="col">Server clients</th></tr></thead>
+        <thead><tr><th scope="col">Audience</th><th scope="col">Scopes</th><th scope="col">Roles</th><th scope="col">Server clients</th>{{#canRegister}}<th scope="col">New role</th>{{/canRegister}}</tr></thead>
         <tbody>
         {{#resources}}
         <tr><td><code>{{audience}}</code></td><td class="mono">{{scopes}}</td><td class="mono">{{roles}}</td><td>
-        {{#canManage}}<form method="post" action="{{path}}"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><label for="server-clients-{{index}}">Server clients of {{audience}}</label><input id="server-clients-{{index}}" name="server_clients" type="text" value="{{serverClients}}"><button type="submit">Save</button></form>{{/canManage}}
+        {{#canManage}}<form method="post" action="{{path}}/server-clients"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><label for="server-clients-{{index}}">Server clients of {{audience}}</label><input id="server-clients-{{index}}" name="server_clients" type="text" value="{{serverClients}}"><button type="submit">Save</button></form>{{/canManage}}
         {{^canManage}}<span class="mono">{{serverClients}}</span>{{/canManage}}
-        </td></tr>
+        </td>{{#canRegister}}<td><form method="post" action="{{path}}/roles"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><label for="role-{{index}}">New role on {{audience}}</label><input id="role-{{index}}" name="role" type="text" maxlength="128" required><button type="submit">Add the role</button></form></td>{{/canRegister}}</tr>
         {{/resources}}
         </tbody>
         </table>
         {{/hasResources}}
+        {{#canRegister}}
+        <h2>Register a resource</h2>
+        <form method="post" action="/console/issuers/{{issuerID}}/resources">
+        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
+        <label for="resource-audience">Audience (the API's identifier, as tokens name it in <code>aud</code>)</label><input id="resource-audience" name="audience" type="text" maxlength="512" autocomplete="off" required>
+        <label for="resource-scopes">Delegated scopes (separated by spaces)</label><input id="resource-scopes" name="scopes" type="text">
+        <label for="resource-roles">Roles (separated by spaces)</label><input id="resource-roles" name="roles" type="text">
+        <button type="submit">Register the resource</button>
+        </form>
+        {{/canRegister}}
         <p><a href="/console/issuers/{{issuerID}}">Back to the issuer</a></p>
 
         """

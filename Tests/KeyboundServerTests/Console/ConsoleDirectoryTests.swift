@@ -148,4 +148,81 @@ struct ConsoleDirectoryTests {
             #expect(log.contains { $0.action.action == "resource.server-clients.set" && $0.action.outcome == AdminAction.succeeded })
         }
     }
+
+    @Test("an operator creates an issuer, registers a resource and adds a role from the console; a tenant admin's posts are 403, logged and change nothing")
+    func operatorForms() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.base.remove() }
+        let store = fixture.base.store
+        let manager = fixture.base.context.manager
+        try await fixture.base.app.test(.router) { client in
+            let root = try await fixture.session(client, issuer: "operator")
+            let rootToken = try await Actions.csrfToken(client, cookie: root)
+            let admin = try await fixture.session(client, issuer: "contoso")
+            let adminToken = try await Actions.csrfToken(client, cookie: admin)
+            #expect(String(buffer: try await Actions.get(client, "/console", cookie: root).body).contains("action=\"/console/issuers\""))
+            #expect(!String(buffer: try await Actions.get(client, "/console", cookie: admin).body).contains("action=\"/console/issuers\""),
+                    "a tenant admin's home has no new-issuer form")
+
+            // A new issuer.
+            let fields = [("id", "northwind"), ("kind", "tenant"), ("tenant_id", "northwind-tid"), ("algorithm", "EdDSA"),
+                          ("rotation_period", "7d"), ("publish_lead_time", ""), ("maximum_token_lifetime", ""), ("maximum_key_age", "")]
+            #expect(try await Actions.post(client, "/console/issuers", cookie: root, fields).status == .forbidden, "no CSRF token")
+            let byTenant = try await Actions.post(client, "/console/issuers", cookie: admin, [("csrf_token", adminToken)] + fields)
+            #expect(byTenant.status == .forbidden)
+            #expect(try await manager.issuers().allSatisfy { $0.id != "northwind" }, "nothing was created")
+            let created = try await Actions.post(client, "/console/issuers", cookie: root, [("csrf_token", rootToken)] + fields)
+            #expect(created.status == .seeOther && created.headers[.location] == "/console/issuers/northwind", "\(String(buffer: created.body))")
+            let northwind = try await manager.issuer(id: "northwind")
+            #expect(northwind.kind == .tenant && northwind.tenantID == "northwind-tid" && northwind.algorithm == .edDSA
+                && northwind.rotationPeriod == 7 * 86_400)
+            #expect(String(buffer: try await Actions.get(client, "/console/issuers/northwind", cookie: root).body).contains("EdDSA"))
+            for (id, kind) in [("console", "tenant"), ("North Wind", "tenant"), ("realm", "operator")] {
+                let refused = try await Actions.post(client, "/console/issuers", cookie: root,
+                                                     [("csrf_token", rootToken), ("id", id), ("kind", kind), ("tenant_id", "x")])
+                #expect(refused.status == .badRequest && String(buffer: refused.body).contains("Refused"), "\(id) \(kind): \(refused.status)")
+            }
+
+            // A resource and a role on it.
+            let resources = "/console/issuers/northwind/resources"
+            #expect(String(buffer: try await Actions.get(client, resources, cookie: root).body).contains("action=\"\(resources)\""))
+            #expect(!String(buffer: try await Actions.get(client, "/console/issuers/contoso/resources", cookie: admin).body)
+                .contains("action=\"/console/issuers/contoso/resources\""), "a tenant admin's resources page has no register form")
+            let calendar = [("audience", "api://calendar"), ("scopes", "Calendars.Read Calendars.Write"), ("roles", "Calendars.Read.All")]
+            #expect(try await Actions.post(client, resources, cookie: root, calendar).status == .forbidden, "no CSRF token")
+            #expect(try store.resource(issuerID: "northwind", audience: "api://calendar") == nil)
+            let registered = try await Actions.post(client, resources, cookie: root, [("csrf_token", rootToken)] + calendar)
+            #expect(registered.status == .seeOther && registered.headers[.location] == resources)
+            let record = try #require(try store.resource(issuerID: "northwind", audience: "api://calendar"))
+            #expect(record.scopes == ["Calendars.Read", "Calendars.Write"] && record.roles == ["Calendars.Read.All"])
+            let again = try await Actions.post(client, resources, cookie: root, [("csrf_token", rootToken), ("audience", "api://calendar"), ("scopes", "Other")])
+            #expect(again.status == .conflict)
+            #expect(try store.resource(issuerID: "northwind", audience: "api://calendar")?.scopes == ["Calendars.Read", "Calendars.Write"],
+                    "registering an audience again replaces nothing")
+            let builtIn = try await Actions.post(client, resources, cookie: root, [("csrf_token", rootToken), ("audience", "keybound://console")])
+            #expect(builtIn.status == .badRequest, "the console's resource cannot be registered: \(builtIn.status)")
+            let role = try await Actions.post(client, resources + "/api%3A%2F%2Fcalendar/roles", cookie: root,
+                                              [("csrf_token", rootToken), ("role", "Calendars.Write.All")])
+            #expect(role.status == .seeOther)
+            #expect(try store.resource(issuerID: "northwind", audience: "api://calendar")?.roles == ["Calendars.Read.All", "Calendars.Write.All"])
+
+            // A tenant admin on its own issuer: operators only.
+            let mailBefore = try store.resource(issuerID: "contoso", audience: "api://mail")
+            let tenantRegister = try await Actions.post(client, "/console/issuers/contoso/resources", cookie: admin,
+                                                        [("csrf_token", adminToken), ("audience", "api://files")])
+            let tenantRole = try await Actions.post(client, "/console/issuers/contoso/resources/api%3A%2F%2Fmail/roles", cookie: admin,
+                                                    [("csrf_token", adminToken), ("role", "Mail.Everything")])
+            #expect(tenantRegister.status == .forbidden && tenantRole.status == .forbidden)
+            #expect(try store.resource(issuerID: "contoso", audience: "api://files") == nil)
+            #expect(try store.resource(issuerID: "contoso", audience: "api://mail") == mailBefore)
+
+            let log = try await store.adminLog(issuerID: nil, after: 0, limit: 500).map(\.action)
+            #expect(log.contains { $0.action == "issuer.create" && $0.outcome == AdminAction.succeeded && $0.issuerID == "northwind" })
+            #expect(log.contains { $0.action == "issuer.create" && $0.outcome.hasPrefix("refused 403") })
+            #expect(log.contains { $0.action == "resource.register" && $0.outcome == AdminAction.succeeded && $0.issuerID == "northwind" })
+            #expect(log.contains { $0.action == "resource.register" && $0.outcome.hasPrefix("refused 409") })
+            #expect(log.contains { $0.action == "resource.role.add" && $0.outcome == AdminAction.succeeded })
+            #expect(log.filter { $0.issuerID == "contoso" && $0.outcome.hasPrefix("refused 403") }.count == 2, "both of the tenant admin's posts are logged")
+        }
+    }
 }
