@@ -3,8 +3,9 @@
 
 Run by ConsoleBrowserTests against a live `keybound serve` (development bootstrap). It signs in
 as the operator and as a tenant admin, walks the pages of docs/console.md with axe-core on each,
-rotates and revokes a key through the forms, runs a hunt and an incident response end to end,
-posts every form without its CSRF token, and fails
+walks each row of its permission table (clients, users, server clients, rotation, revocation, new
+issuers and resources, and the 403s), runs a hunt and an incident response end to end, posts each
+of the 17 state-changing forms without its CSRF token first (nothing may change), and fails
 on any Content-Security-Policy violation. It prints one line per check and exits non-zero on the
 first failure, with the reason.
 
@@ -183,16 +184,15 @@ def walk_tenant_admin(console, issuer, username, password, other_issuer):
     check(len(console.key_rows()) > before, "a rotation from the console publishes the next keys on the timeline")
     check(console.driver.find_elements(By.CSS_SELECTOR, ".state-pending"), "the timeline shows the pending keys")
 
-    walk_directory(console, issuer, "tenant admin", create=True)
+    walk_clients(console, issuer)
+    walk_users(console, issuer)
 
     console.visit(f"/console/issuers/{issuer}/admin-log")
     console.audit("admin log (tenant admin)")
     check("key.rotate" in console.driver.page_source and "browser test" in console.driver.page_source,
           "the rotation is in the issuer's admin log")
 
-    console.visit(f"/console/issuers/{issuer}/resources")
-    console.audit("resources (tenant admin)")
-    check(console.driver.find_elements(By.CSS_SELECTOR, "form[action$='/server-clients']"), "the tenant admin may name server clients")
+    walk_server_clients(console, issuer)
     console.visit(f"/console/issuers/{issuer}/alerts")
     console.audit("alerts of the issuer (tenant admin)")
     console.visit(f"/console/issuers/{issuer}/audit")
@@ -202,8 +202,13 @@ def walk_tenant_admin(console, issuer, username, password, other_issuer):
     console.visit("/console/notices")
     console.audit("notices (tenant admin)")
     check("The notices addressed to your organisation" in console.driver.page_source, "a tenant admin's notices page is its organisation's")
+    console.visit("/console")
+    check(not console.driver.find_elements(By.CSS_SELECTOR, "form[action='/console/issuers']"), "a tenant admin has no form to create issuers")
+    kid = console_active_kid(console, issuer)
     for path in (f"/console/issuers/{other_issuer}", f"/console/issuers/{other_issuer}/admin-log", "/console/issuers/no-such-issuer",
-                 "/console/hunt", "/console/incidents", f"/console/issuers/{issuer}/keys/any/respond"):
+                 f"/console/issuers/{other_issuer}/clients", f"/console/issuers/{other_issuer}/users", f"/console/issuers/{other_issuer}/resources",
+                 f"/console/issuers/{other_issuer}/audit", f"/console/issuers/{issuer}/keys/{kid}/revoke", "/console/alerts", "/console/audit",
+                 "/console/hunt", "/console/incidents", f"/console/issuers/{issuer}/keys/{kid}/respond"):
         console.visit(path)
         check(console.title().startswith("Forbidden"), f"a tenant admin gets Forbidden at {path}")
     console.visit("/console")
@@ -213,25 +218,207 @@ def walk_tenant_admin(console, issuer, username, password, other_issuer):
     console.sign_out()
 
 
-def walk_directory(console, issuer, role, create):
-    """The clients and users pages; with `create`, a confidential client made through the form,
-    whose secret is shown once, on the page the form answers with."""
+def row_of(console, code):
+    """The table row whose first cells hold `<code>code</code>`."""
+    return console.driver.find_element(By.XPATH, f"//tr[td/code[normalize-space()='{code}']]")
+
+
+def console_active_kid(console, issuer):
+    """The kid of the issuer's first active key on its console page."""
+    console.visit(f"/console/issuers/{issuer}")
+    return console.driver.find_element(By.XPATH, "//tr[td/span[contains(@class,'state-active')]]/td/code").text
+
+
+def client_token(console, issuer, client_id, secret):
+    """The token endpoint's answer to the client's client_credentials request for Mail: (status, body)."""
+    return http("POST", f"{console.base}/{issuer}/token",
+                {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode(),
+                 "Content-Type": "application/x-www-form-urlencoded"},
+                b"grant_type=client_credentials&scope=api%3A%2F%2Fmail%2F.default")
+
+
+def token_roles(body):
+    payload = json.loads(body)["access_token"].split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("roles", [])
+
+
+def walk_clients(console, issuer):
+    """Permission rows "create, disable, enable clients; rotate a client secret; grant client roles":
+    each form posted without its CSRF token first (refused, nothing changed), then with it, and the
+    effect checked at the token endpoint, not only on the page."""
+    client_id = "browser-test-app"
     console.visit(f"/console/issuers/{issuer}/clients")
-    console.audit(f"clients ({role})")
-    if create:
-        console.screenshot("clients")
-        console.driver.find_element(By.ID, "client-name").send_keys("Browser test app")
-        console.driver.find_element(By.ID, "client-id").send_keys("browser-test-app")
-        console.driver.find_element(By.CSS_SELECTOR, "input[name=grant_client_credentials]").click()
-        console.submit("form[action$='/clients']")
-        console.assert_no_csp_violation("the new client's secret page")
-        secret = console.driver.find_element(By.CSS_SELECTOR, "code.secret").text
-        check(secret.startswith("kbs_") and secret not in console.driver.current_url, "the new client's secret is shown once, not in the URL")
-        console.audit(f"client secret ({role})")
+    console.audit("clients (tenant admin)")
+    console.screenshot("clients")
+    console.driver.find_element(By.ID, "client-name").send_keys("Browser test app")
+    console.driver.find_element(By.ID, "client-id").send_keys(client_id)
+    console.driver.find_element(By.CSS_SELECTOR, "input[name=grant_client_credentials]").click()
+    console.post_without_csrf("form[action$='/clients']", "the new-client form")
+    console.audit("a refused form")
+    console.visit(f"/console/issuers/{issuer}/clients")
+    check(not console.driver.find_elements(By.XPATH, f"//td/code[normalize-space()='{client_id}']"), "no client was created without the CSRF token")
+    console.driver.find_element(By.ID, "client-name").send_keys("Browser test app")
+    console.driver.find_element(By.ID, "client-id").send_keys(client_id)
+    console.driver.find_element(By.CSS_SELECTOR, "input[name=grant_client_credentials]").click()
+    console.submit("form[action$='/clients']")
+    console.assert_no_csp_violation("the new client's secret page")
+    secret = console.driver.find_element(By.CSS_SELECTOR, "code.secret").text
+    check(secret.startswith("kbs_") and secret not in console.driver.current_url, "the new client's secret is shown once, not in the URL")
+    console.audit("client secret (tenant admin)")
+    check(client_token(console, issuer, client_id, secret)[0] != 401, "the new client authenticates with its secret")
+
+    base = f"/console/issuers/{issuer}/clients/{client_id}"
+    console.visit(f"/console/issuers/{issuer}/clients")
+    console.driver.find_element(By.ID, f"roles-{client_id}").send_keys("api://mail/Mail.Read.All")
+    console.post_without_csrf(f"form[action='{base}/roles']", "the grant-roles form")
+    console.visit(f"/console/issuers/{issuer}/clients")
+    check("Mail.Read.All" not in row_of(console, client_id).text, "no role was granted without the CSRF token")
+    console.driver.find_element(By.ID, f"roles-{client_id}").send_keys("api://mail/Mail.Read.All")
+    console.submit(f"form[action='{base}/roles']")
+    check("api://mail/Mail.Read.All" in row_of(console, client_id).text, "the granted role is on the client's row")
+    status, body = client_token(console, issuer, client_id, secret)
+    check(status == 200 and token_roles(body) == ["Mail.Read.All"], f"the client's token carries the granted role ({status})")
+
+    console.post_without_csrf(f"form[action='{base}/disable']", "the disable-client form")
+    console.visit(f"/console/issuers/{issuer}/clients")
+    check("enabled" in row_of(console, client_id).text, "the client is still enabled after the refused form")
+    console.submit(f"form[action='{base}/disable']")
+    check("disabled" in row_of(console, client_id).text, "the client's row shows it disabled")
+    check(client_token(console, issuer, client_id, secret)[0] == 401, "a disabled client is refused at the token endpoint")
+    console.post_without_csrf(f"form[action='{base}/enable']", "the enable-client form")
+    console.visit(f"/console/issuers/{issuer}/clients")
+    check("disabled" in row_of(console, client_id).text, "the client is still disabled after the refused form")
+    console.submit(f"form[action='{base}/enable']")
+    check(client_token(console, issuer, client_id, secret)[0] == 200, "the client, enabled again, gets tokens")
+
+    console.post_without_csrf(f"form[action='{base}/secret']", "the new-secret form")
+    check(client_token(console, issuer, client_id, secret)[0] == 200, "the secret is unchanged after the refused form")
+    console.visit(f"/console/issuers/{issuer}/clients")
+    console.submit(f"form[action='{base}/secret']")
+    rotated = console.driver.find_element(By.CSS_SELECTOR, "code.secret").text
+    check(rotated != secret and rotated not in console.driver.current_url, "a new secret is shown once, not in the URL")
+    check(client_token(console, issuer, client_id, secret)[0] == 401 and client_token(console, issuer, client_id, rotated)[0] == 200,
+          "the old secret is refused and the new one accepted")
+
+
+def walk_users(console, issuer):
+    """Permission rows "create, disable, enable users; set users' roles", each form posted without
+    its CSRF token first."""
+    username = "browser-user"
     console.visit(f"/console/issuers/{issuer}/users")
-    console.audit(f"users ({role})")
-    if create:
-        console.screenshot("users")
+    console.audit("users (tenant admin)")
+    console.screenshot("users")
+
+    def fill():
+        console.driver.find_element(By.ID, "user-username").send_keys(username)
+        console.driver.find_element(By.ID, "user-name").send_keys("Browser User")
+        console.driver.find_element(By.ID, "user-password").send_keys("a browser test password 1")
+    fill()
+    console.post_without_csrf("form[action$='/users']", "the new-user form")
+    console.visit(f"/console/issuers/{issuer}/users")
+    check(not console.driver.find_elements(By.XPATH, f"//td/code[normalize-space()='{username}']"), "no user was created without the CSRF token")
+    fill()
+    console.submit("form[action$='/users']")
+    check("Browser User" in row_of(console, username).text, "the new user is listed")
+
+    base = f"/console/issuers/{issuer}/users/{username}"
+    field = console.driver.find_element(By.ID, f"roles-{username}")
+    field.clear()
+    field.send_keys("api://mail/Mail.Read.All")
+    console.post_without_csrf(f"form[action='{base}/roles']", "the set-roles form")
+    console.visit(f"/console/issuers/{issuer}/users")
+    check("Mail.Read.All" not in row_of(console, username).text, "no role was set without the CSRF token")
+    field = console.driver.find_element(By.ID, f"roles-{username}")
+    field.clear()
+    field.send_keys("api://mail/Mail.Read.All")
+    console.submit(f"form[action='{base}/roles']")
+    check("api://mail/Mail.Read.All" in row_of(console, username).text, "the user's row shows the role set")
+    field = console.driver.find_element(By.ID, f"roles-{username}")
+    field.clear()
+    field.send_keys("keybound://console/Console.Operator")
+    console.submit(f"form[action='{base}/roles']")
+    check(console.title().startswith("Refused") and "Console.Operator" in console.driver.page_source,
+          "a tenant admin cannot grant Console.Operator (it exists only in the operator issuer)")
+
+    console.visit(f"/console/issuers/{issuer}/users")
+    console.post_without_csrf(f"form[action='{base}/disable']", "the disable-user form")
+    console.visit(f"/console/issuers/{issuer}/users")
+    check("enabled" in row_of(console, username).text, "the user is still enabled after the refused form")
+    console.submit(f"form[action='{base}/disable']")
+    check("disabled" in row_of(console, username).text, "the user's row shows them disabled")
+    console.post_without_csrf(f"form[action='{base}/enable']", "the enable-user form")
+    console.visit(f"/console/issuers/{issuer}/users")
+    check("disabled" in row_of(console, username).text, "the user is still disabled after the refused form")
+    console.submit(f"form[action='{base}/enable']")
+    check("enabled" in row_of(console, username).text and "disabled" not in row_of(console, username).text, "the user is enabled again")
+
+
+def walk_server_clients(console, issuer):
+    """Permission row "name a resource's server clients" (and "register resources": no)."""
+    console.visit(f"/console/issuers/{issuer}/resources")
+    console.audit("resources (tenant admin)")
+    check(not console.driver.find_elements(By.CSS_SELECTOR, "form[action$='/roles'], form[action$='/resources']"),
+          "a tenant admin has no form to register resources or define roles")
+    form = "form[action$='/api%3A%2F%2Fmail/server-clients']"
+    field = console.driver.find_element(By.CSS_SELECTOR, form + " input[name=server_clients]")
+    before = field.get_attribute("value")
+    field.send_keys(" browser-test-app")
+    console.post_without_csrf(form, "the server-clients form")
+    console.visit(f"/console/issuers/{issuer}/resources")
+    check(console.driver.find_element(By.CSS_SELECTOR, form + " input[name=server_clients]").get_attribute("value") == before,
+          "the server clients are unchanged after the refused form")
+    console.driver.find_element(By.CSS_SELECTOR, form + " input[name=server_clients]").send_keys(" browser-test-app")
+    console.submit(form)
+    value = console.driver.find_element(By.CSS_SELECTOR, form + " input[name=server_clients]").get_attribute("value")
+    check(value.split() == before.split() + ["browser-test-app"], f"the resource's server clients are saved: {value}")
+
+
+def walk_operator_forms(console):
+    """Permission rows "list or create issuers" and "register resources and define their roles",
+    for an operator: a new tenant issuer, a resource on it and a role on that resource."""
+    issuer = "browser-tenant"
+    console.visit("/console")
+
+    def fill():
+        console.driver.find_element(By.ID, "issuer-id").send_keys(issuer)
+        Select(console.driver.find_element(By.ID, "issuer-kind")).select_by_value("tenant")
+        console.driver.find_element(By.ID, "issuer-tenant-id").send_keys("browser-tenant-tid")
+        Select(console.driver.find_element(By.ID, "issuer-algorithm")).select_by_value("EdDSA")
+    fill()
+    console.post_without_csrf("form[action='/console/issuers']", "the new-issuer form")
+    console.visit("/console")
+    check(issuer not in [a.text for a in console.driver.find_elements(By.CSS_SELECTOR, "main table a")], "no issuer was created without the CSRF token")
+    fill()
+    console.submit("form[action='/console/issuers']")
+    console.wait_for_path(f"/console/issuers/{issuer}")
+    console.assert_no_csp_violation("the new issuer's page")
+    keys = [[cell.text for cell in key.find_elements(By.TAG_NAME, "td")[1:4]] for key in console.key_rows()]
+    check(any(purpose.startswith("access") and algorithm == "EdDSA" and state == "active" for purpose, algorithm, state in keys),
+          f"the new issuer's timeline has its active EdDSA access-token key: {keys}")
+
+    resources = f"/console/issuers/{issuer}/resources"
+    console.visit(resources)
+    console.driver.find_element(By.ID, "resource-audience").send_keys("api://calendar")
+    console.driver.find_element(By.ID, "resource-scopes").send_keys("Calendars.Read")
+    console.driver.find_element(By.ID, "resource-roles").send_keys("Calendars.Read.All")
+    console.post_without_csrf(f"form[action='{resources}']", "the register-resource form")
+    console.visit(resources)
+    check(not console.driver.find_elements(By.XPATH, "//td/code[normalize-space()='api://calendar']"), "no resource was registered without the CSRF token")
+    console.driver.find_element(By.ID, "resource-audience").send_keys("api://calendar")
+    console.driver.find_element(By.ID, "resource-scopes").send_keys("Calendars.Read")
+    console.driver.find_element(By.ID, "resource-roles").send_keys("Calendars.Read.All")
+    console.submit(f"form[action='{resources}']")
+    check("Calendars.Read.All" in row_of(console, "api://calendar").text, "the registered resource is listed with its role")
+    role_form = f"form[action='{resources}/api%3A%2F%2Fcalendar/roles']"
+    console.driver.find_element(By.CSS_SELECTOR, role_form + " input[name=role]").send_keys("Calendars.Write.All")
+    console.post_without_csrf(role_form, "the new-role form")
+    console.visit(resources)
+    check("Calendars.Write.All" not in row_of(console, "api://calendar").text, "no role was added without the CSRF token")
+    console.driver.find_element(By.CSS_SELECTOR, role_form + " input[name=role]").send_keys("Calendars.Write.All")
+    console.submit(role_form)
+    check("Calendars.Write.All" in row_of(console, "api://calendar").text, "the new role is on the resource's row")
+    console.audit("resources (operator)")
+    console.screenshot("resources")
 
 
 def mail_token(console, tenant, services, when):
@@ -330,7 +517,15 @@ def walk_operator(console, username, password, tenant, services):
     walk_hunt(console, tenant, kid)
     walk_incident(console, tenant, services, password)
 
-    walk_directory(console, tenant, "operator", create=False)
+    walk_operator_forms(console)
+    console.visit(f"/console/issuers/{tenant}/clients")
+    console.audit("clients (operator)")
+    console.submit("form[action$='/clients/browser-test-app/disable']")
+    check("disabled" in row_of(console, "browser-test-app").text, "an operator disables a tenant's client")
+    console.visit(f"/console/issuers/{tenant}/users")
+    console.audit("users (operator)")
+    console.submit("form[action$='/users/browser-user/disable']")
+    check("disabled" in row_of(console, "browser-user").text, "an operator disables a tenant's user")
     console.visit(f"/console/issuers/{tenant}/admin-log")
     check("key.revoke" in console.driver.page_source, "the revocation is in the admin log")
     console.screenshot("admin-log")
