@@ -1,13 +1,20 @@
+import Crypto
 import Foundation
 import Keybound
 import Synchronization
 
-/// The console's sign-ins in progress and its sessions, in this process's memory, bounded.
+/// The console's sign-ins in progress and its sessions.
 ///
-/// A browser holds only a random cookie value; the store keys everything by the value's SHA-256,
-/// so no cookie value is kept. A session lasts at most ``ConsoleSessionPolicy/absoluteLifetime``
-/// from its sign-in, and ends after ``ConsoleSessionPolicy/idleLifetime`` without a request;
-/// sign-out ends it at once. A sign-in in progress lasts ``ConsoleSessionPolicy/signInLifetime``.
+/// **Sessions** live in this process's memory, bounded. A browser holds only a random cookie
+/// value; the store keys each session by the value's SHA-256, so no cookie value is kept. A
+/// session lasts at most ``ConsoleSessionPolicy/absoluteLifetime`` from its sign-in, and ends
+/// after ``ConsoleSessionPolicy/idleLifetime`` without a request; sign-out ends it at once.
+///
+/// **A sign-in in progress** is held by the browser, not here: its cookie is the sign-in sealed
+/// with AES-GCM under a key this process draws at start-up, so an anonymous flood of sign-in starts
+/// holds no memory and can push no one's sign-in out. It lasts
+/// ``ConsoleSessionPolicy/signInLifetime`` and completes once: a completed cookie's hash is kept
+/// until its lifetime is over.
 ///
 /// Sessions are per node: on many nodes, the console's listener needs sticky routing (a session
 /// on another node is simply not found, and the user signs in again).
@@ -41,11 +48,15 @@ final class ConsoleSessions: Sendable {
     }
 
     private struct State {
-        var pending: [String: PendingSignIn] = [:]
+        /// The hashes of completed sign-in cookies, with when each was started.
+        var completed: [String: Date] = [:]
         var sessions: [String: Session] = [:]
     }
 
     private let state = Mutex(State())
+    /// Seals the sign-ins in progress; drawn for this process (a restart asks a browser that was
+    /// signing in to start again).
+    private let signInKey = SymmetricKey(size: .bits256)
     let policy: ConsoleSessionPolicy
 
     init(policy: ConsoleSessionPolicy = ConsoleSessionPolicy()) {
@@ -54,27 +65,49 @@ final class ConsoleSessions: Sendable {
 
     // MARK: Sign-ins in progress
 
-    /// Records `signIn` under a new cookie value, which it returns. The oldest sign-in in
-    /// progress gives way when there are ``ConsoleSessionPolicy/maximumPendingSignIns``.
+    /// The additional data of every sealed sign-in, so that no other sealed value of this
+    /// process can pass for one.
+    private static let signInContext = Array("keybound console sign-in v1".utf8)
+    /// The longest sign-in cookie opened (a sealed sign-in is a few hundred bytes).
+    static let maximumSignInCookie = 2_048
+
+    /// `signIn` sealed into a cookie value.
     func start(_ signIn: PendingSignIn) -> String {
-        let cookie = Secrets.random256()
-        state.withLock { state in
-            state.pending = state.pending.filter { signIn.startedAt.timeIntervalSince($0.value.startedAt) < policy.signInLifetime }
-            if state.pending.count >= policy.maximumPendingSignIns,
-               let oldest = state.pending.min(by: { $0.value.startedAt < $1.value.startedAt })?.key {
-                state.pending[oldest] = nil
-            }
-            state.pending[Self.key(cookie)] = signIn
-        }
-        return cookie
+        let plain = JSONWriter().string(.object(JSONObject([
+            "issuer": .string(signIn.issuerID), "state": .string(signIn.state), "verifier": .string(signIn.codeVerifier),
+            "nonce": .string(signIn.nonce), "return_to": .string(signIn.returnTo), "started": .number(signIn.startedAt.timeIntervalSince1970),
+        ])))
+        // AES-GCM with a fresh random nonce does not fail for a key of the right size.
+        let sealed = try? AES.GCM.seal(Array(plain.utf8), using: signInKey, authenticating: Self.signInContext).combined
+        return Base64URL.encode(sealed.map { Array($0) } ?? [])
     }
 
-    /// The sign-in of `cookie`, taken out (a sign-in completes once), if it has not expired.
+    /// The sign-in sealed in `cookie`, if this process sealed it, it has not expired, and it has not
+    /// completed before; it is then marked completed.
     func finish(_ cookie: String, now: Date) -> PendingSignIn? {
-        state.withLock { state in
-            guard let signIn = state.pending.removeValue(forKey: Self.key(cookie)) else { return nil }
-            return now.timeIntervalSince(signIn.startedAt) < policy.signInLifetime ? signIn : nil
+        guard cookie.utf8.count <= Self.maximumSignInCookie, let bytes = Base64URL.decode(cookie),
+              let box = try? AES.GCM.SealedBox(combined: bytes),
+              let plain = try? AES.GCM.open(box, using: signInKey, authenticating: Self.signInContext),
+              let object = try? StrictJSONParser.parseObject(Array(plain)),
+              let issuerID = object["issuer"]?.stringValue, let signInState = object["state"]?.stringValue,
+              let verifier = object["verifier"]?.stringValue, let nonce = object["nonce"]?.stringValue,
+              let returnTo = object["return_to"]?.stringValue, let started = object["started"]?.numberValue else { return nil }
+        let startedAt = Date(timeIntervalSince1970: started)
+        guard now.timeIntervalSince(startedAt) < policy.signInLifetime else { return nil }
+        let firstTime: Bool = state.withLock { state in
+            let key = Self.key(cookie)
+            guard state.completed[key] == nil else { return false }
+            if state.completed.count >= policy.maximumCompletedSignIns {
+                state.completed = state.completed.filter { now.timeIntervalSince($0.value) < policy.signInLifetime }
+                if state.completed.count >= policy.maximumCompletedSignIns, let oldest = state.completed.min(by: { $0.value < $1.value })?.key {
+                    state.completed[oldest] = nil
+                }
+            }
+            state.completed[key] = startedAt
+            return true
         }
+        guard firstTime else { return nil }
+        return PendingSignIn(issuerID: issuerID, state: signInState, codeVerifier: verifier, nonce: nonce, returnTo: returnTo, startedAt: startedAt)
     }
 
     // MARK: Sessions
@@ -145,8 +178,10 @@ struct ConsoleSessionPolicy: Sendable {
     var freshSignIn: TimeInterval = 300
     /// A sign-in must come back from the authorization endpoint within this long: 10 minutes.
     var signInLifetime: TimeInterval = 600
-    /// Sign-ins in progress held at once; the oldest gives way.
-    var maximumPendingSignIns = 1_000
+    /// Completed sign-ins remembered (so that each completes once) until their lifetime is over;
+    /// past it, the oldest is forgotten. Its code was redeemed already, so it cannot complete again
+    /// anyway: this is a second lock.
+    var maximumCompletedSignIns = 10_000
     /// Live sessions held at once; past it, a new sign-in is refused with 503.
     var maximumSessions = 10_000
 

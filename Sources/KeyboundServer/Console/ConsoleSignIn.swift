@@ -163,6 +163,6 @@ struct ConsoleCookies: Sendable {
 
     init(publicURL: String) {
         session = CSRFCookie(baseName: "kb_console", publicURL: publicURL)
-        signIn = CSRFCookie(baseName: "kb_console_signin", publicURL: publicURL)
+        signIn = CSRFCookie(baseName: "kb_console_signin", publicURL: publicURL, valueLength: 43...ConsoleSessions.maximumSignInCookie)
     }
 }

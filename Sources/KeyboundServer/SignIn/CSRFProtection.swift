@@ -78,6 +78,9 @@ struct CSRFCookie: Sendable, Equatable {
     let name: String
     /// Whether it carries `Secure` (and the `__Host-` prefix).
     let isSecure: Bool
+    /// How many base64url characters a well-formed value has: 43 for a random value
+    /// (``Secrets/random256(prefix:)``); more for a sealed one (the console's sign-in).
+    var valueLength: ClosedRange<Int> = 43...43
 
     /// The name of the secure cookie.
     static let secureName = "__Host-kb_csrf"
@@ -90,9 +93,10 @@ struct CSRFCookie: Sendable, Equatable {
 
     /// A cookie named `__Host-<baseName>`, or `baseName` when the public URL is plain http on a
     /// loopback host (development); the console's cookies are made this way too.
-    init(baseName: String, publicURL: String) {
+    init(baseName: String, publicURL: String, valueLength: ClosedRange<Int> = 43...43) {
         isSecure = !Self.isLoopbackHTTP(publicURL)
         name = isSecure ? "__Host-" + baseName : baseName
+        self.valueLength = valueLength
     }
 
     /// Whether `url` is `http://` on `localhost`, an address in 127.0.0.0/8, or `::1`.
@@ -120,16 +124,16 @@ struct CSRFCookie: Sendable, Equatable {
                 let parts = pair.trimmingASCIISpaces.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 if parts.count == 2, String(parts[0]).isExactly(name) {
                     let value = String(parts[1])
-                    return Self.isWellFormed(value) ? value : nil
+                    return Self.isWellFormed(value, length: valueLength) ? value : nil
                 }
             }
         }
         return nil
     }
 
-    /// 43 base64url characters: what ``Secrets/random256(prefix:)`` makes.
-    static func isWellFormed(_ value: String) -> Bool {
-        value.utf8.count == 43 && value.utf8.allSatisfy {
+    /// `length` base64url characters (43 by default: what ``Secrets/random256(prefix:)`` makes).
+    static func isWellFormed(_ value: String, length: ClosedRange<Int> = 43...43) -> Bool {
+        length.contains(value.utf8.count) && value.utf8.allSatisfy {
             (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D || $0 == 0x5F
         }
     }

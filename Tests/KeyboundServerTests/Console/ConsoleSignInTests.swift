@@ -199,6 +199,41 @@ struct ConsoleSignInTests {
         }
     }
 
+    @Test("a flood of anonymous sign-in starts holds no memory and pushes no one's sign-in out; an altered sign-in cookie is refused")
+    func signInFlood() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.base.remove() }
+        try await fixture.base.app.test(.router) { client in
+            let start = try await client.execute(uri: "/console/sign-in?issuer=operator", method: .get)
+            let location = try #require(start.headers[.location])
+            let prefix = fixture.base.configuration.issuerURL("operator") + "/authorize?"
+            let signInCookie = try #require(Self.cookie(start, named: "__Host-kb_console_signin"))
+            #expect(signInCookie.utf8.count < 1_024, "the sealed sign-in fits a cookie: \(signInCookie.utf8.count) bytes")
+
+            // More starts than the server ever held in memory (1,000 before the cookie was sealed).
+            for _ in 0..<1_100 {
+                #expect(try await client.execute(uri: "/console/sign-in?issuer=operator", method: .get).status == .seeOther)
+            }
+
+            let root = try #require(fixture.users["operator"])
+            let login = try await ProviderFixture.signIn(client, issuer: "operator", query: String(location.dropFirst(prefix.count)),
+                                                         username: root.username, password: root.password)
+            let callback = String(try #require(login.headers[.location]).dropFirst(fixture.base.configuration.publicURL.count))
+
+            // One character of the sealed value changed: refused, and the real one still completes.
+            let (name, value) = try #require(signInCookie.split(separator: "=", maxSplits: 1).map(String.init).splitPair)
+            let middle = value.index(value.startIndex, offsetBy: value.count / 2)
+            let altered = value.replacingCharacters(in: middle...middle, with: value[middle] == "A" ? "B" : "A")
+            let refused = try await client.execute(uri: callback, method: .get, headers: [.cookie: "\(name)=\(altered)"])
+            #expect(refused.status == .badRequest && Self.cookie(refused, named: "__Host-kb_console") == nil)
+            let tooLong = try await client.execute(uri: callback, method: .get, headers: [.cookie: "\(name)=\(String(repeating: value, count: 8))"])
+            #expect(tooLong.status == .badRequest)
+
+            let done = try await client.execute(uri: callback, method: .get, headers: [.cookie: signInCookie])
+            #expect(done.status == .seeOther && Self.cookie(done, named: "__Host-kb_console") != nil, "\(String(buffer: done.body))")
+        }
+    }
+
     @Test("sign-in returns to the console page it was asked from, and never elsewhere")
     func returnTo() async throws {
         let fixture = try await Fixture()
@@ -284,4 +319,9 @@ struct ConsoleSignInTests {
         let page = ConsoleTemplates.library.render(["heading": "h", "text": "<script>\"'&"], withTemplate: "message") ?? ""
         #expect(page.contains("&lt;script&gt;&quot;&#39;&amp;") && !page.contains("<script>"), "\(page)")
     }
+}
+
+private extension Array where Element == String {
+    /// The two halves of a `name=value` split, if there are two.
+    var splitPair: (String, String)? { count == 2 ? (self[0], self[1]) : nil }
 }
