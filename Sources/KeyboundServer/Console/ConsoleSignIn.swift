@@ -83,20 +83,35 @@ struct ConsoleSignIn: Sendable {
         guard let idToken = issued.idToken, let claims = TokenInspection(token: idToken, now: now, tokenType: .jwt).claims,
               case .string(let nonce)? = claims["nonce"], Secrets.constantTimeEquals(nonce, pending.nonce),
               case .number(let authTime)? = claims["auth_time"] else {
+            await discard(issued, issuer: issuer)
             return ConsoleResponses.message("Sign-in", "The ID token does not match this sign-in (nonce).", status: .forbidden, cookies: [clear])
         }
         let caller: AdminCaller
         do {
             caller = try await ConsoleCredentials(context: context).caller(issued.accessToken)
         } catch let error as OAuthError {
+            await discard(issued, issuer: issuer)
             return ConsoleResponses.message("Not a console user", error.errorDescription, status: .forbidden, cookies: [clear])
         }
         switch caller {
         case .consoleOperator(let user), .tenantAdmin(let user):
-            return session(for: user, issued: issued, authTime: authTime, claims: claims, returnTo: pending.returnTo, clear: clear,
-                           replacing: cookies.session.value(in: request))
+            let response = session(for: user, issued: issued, authTime: authTime, claims: claims, returnTo: pending.returnTo, clear: clear,
+                                   replacing: cookies.session.value(in: request))
+            if response.status != .seeOther { await discard(issued, issuer: issuer) }
+            return response
         case .adminToken:
+            await discard(issued, issuer: issuer)
             return ConsoleResponses.message("Not a console user", "The admin token is not a console sign-in.", status: .forbidden, cookies: [clear])
+        }
+    }
+
+    /// Revokes the tokens of a sign-in the console refused (RFC 7009, in process), so that none
+    /// stays live with no session to end it. Best effort: they expire soon anyway.
+    private func discard(_ issued: ConsoleTokens.Issued, issuer: IssuerRecord) async {
+        do {
+            try await ConsoleTokens(context: context).revoke(accessToken: issued.accessToken, refreshToken: issued.refreshToken, issuer: issuer)
+        } catch {
+            Logger(label: "keybound.console").warning("console: could not revoke the tokens of a refused sign-in", metadata: ["issuer": "\(issuer.id)"])
         }
     }
 

@@ -42,6 +42,14 @@ struct ConsoleSignInTests {
         /// Signs `username` in at `issuer` through the console; the callback's response.
         func signIn(_ client: some TestClientProtocol, issuer: String, username: String? = nil, password: String? = nil,
                     returnTo: String? = nil) async throws -> TestResponse {
+            let pending = try await pendingSignIn(client, issuer: issuer, username: username, password: password, returnTo: returnTo)
+            return try await client.execute(uri: pending.callback, method: .get, headers: [.cookie: pending.cookie])
+        }
+
+        /// A sign-in started at `issuer` and its password typed, not yet completed: the sign-in
+        /// cookie this browser got, and the callback URI (a path) the issuer sent it to.
+        func pendingSignIn(_ client: some TestClientProtocol, issuer: String, username: String? = nil, password: String? = nil,
+                           returnTo: String? = nil) async throws -> (cookie: String, callback: String) {
             var uri = "/console/sign-in?issuer=\(issuer)"
             if let returnTo { uri += "&return_to=\(returnTo)" }
             let start = try await client.execute(uri: uri, method: .get)
@@ -50,17 +58,15 @@ struct ConsoleSignInTests {
             let location = try #require(start.headers[.location])
             let prefix = base.configuration.issuerURL(issuer) + "/authorize?"
             #expect(location.hasPrefix(prefix), "\(location)")
-            let signInCookie = try #require(ConsoleSignInTests.cookie(start, named: "__Host-kb_console_signin"))
+            let cookie = try #require(ConsoleSignInTests.cookie(start, named: "__Host-kb_console_signin"))
             let user = users[issuer]
             let login = try await ProviderFixture.signIn(client, issuer: issuer, query: String(location.dropFirst(prefix.count)),
                                                          username: username ?? user?.username ?? "user",
                                                          password: password ?? user?.password ?? ProviderFixture.password)
             #expect(login.status == .seeOther)
             let callback = try #require(login.headers[.location])
-            let callbackPrefix = base.configuration.publicURL + "/console/callback?"
-            #expect(callback.hasPrefix(callbackPrefix), "\(callback)")
-            return try await client.execute(uri: String(callback.dropFirst(base.configuration.publicURL.count)), method: .get,
-                                            headers: [.cookie: signInCookie])
+            #expect(callback.hasPrefix(base.configuration.publicURL + "/console/callback?"), "\(callback)")
+            return (cookie, String(callback.dropFirst(base.configuration.publicURL.count)))
         }
 
         /// Signs in and returns the session's `Cookie` header value.
@@ -79,6 +85,15 @@ struct ConsoleSignInTests {
             if pair.hasPrefix(name + "="), pair.count > name.count + 1 { return pair }
         }
         return nil
+    }
+
+    /// Every token the console's client was issued at `issuer`, from its ledger.
+    static func consoleIssuances(_ fixture: Fixture, issuer: String) async throws -> [IssuanceRecord] {
+        var issued: [IssuanceRecord] = []
+        for key in try await fixture.base.context.manager.keys(issuerID: issuer) {
+            issued += try await fixture.base.store.issuances(issuerID: issuer, keyID: key.keyID).filter { $0.clientID == ConsoleResource.clientID }
+        }
+        return issued
     }
 
     static func get(_ client: some TestClientProtocol, _ uri: String, cookie: String) async throws -> TestResponse {
@@ -150,6 +165,13 @@ struct ConsoleSignInTests {
             let plain = try await fixture.signIn(client, issuer: "contoso", username: "user", password: ProviderFixture.password)
             #expect(plain.status == .forbidden)
             #expect(Self.cookie(plain, named: "__Host-kb_console") == nil)
+            // The tokens the refused sign-in was issued are revoked, not left live without a session.
+            let refusedTokens = try await Self.consoleIssuances(fixture, issuer: "contoso")
+            #expect(!refusedTokens.isEmpty)
+            for record in refusedTokens {
+                #expect(try await fixture.base.store.issuanceStatus(issuerID: "contoso", tokenID: record.tokenID)?.revocationReason != nil,
+                        "the refused sign-in's \(record.kind) is revoked")
+            }
 
             let cookie = try await fixture.session(client, issuer: "contoso")
             #expect(try await Self.get(client, "/console", cookie: cookie).status == .ok)
@@ -167,14 +189,7 @@ struct ConsoleSignInTests {
         let fixture = try await Fixture()
         defer { fixture.base.remove() }
         try await fixture.base.app.test(.router) { client in
-            let start = try await client.execute(uri: "/console/sign-in?issuer=operator", method: .get)
-            let location = try #require(start.headers[.location])
-            let prefix = fixture.base.configuration.issuerURL("operator") + "/authorize?"
-            let signInCookie = try #require(Self.cookie(start, named: "__Host-kb_console_signin"))
-            let root = try #require(fixture.users["operator"])
-            let login = try await ProviderFixture.signIn(client, issuer: "operator", query: String(location.dropFirst(prefix.count)),
-                                                         username: root.username, password: root.password)
-            let callback = String(try #require(login.headers[.location]).dropFirst(fixture.base.configuration.publicURL.count))
+            let (signInCookie, callback) = try await fixture.pendingSignIn(client, issuer: "operator")
 
             // Another browser (no sign-in cookie, or another one's) cannot complete it.
             let noCookie = try await client.execute(uri: callback, method: .get)
@@ -204,21 +219,13 @@ struct ConsoleSignInTests {
         let fixture = try await Fixture()
         defer { fixture.base.remove() }
         try await fixture.base.app.test(.router) { client in
-            let start = try await client.execute(uri: "/console/sign-in?issuer=operator", method: .get)
-            let location = try #require(start.headers[.location])
-            let prefix = fixture.base.configuration.issuerURL("operator") + "/authorize?"
-            let signInCookie = try #require(Self.cookie(start, named: "__Host-kb_console_signin"))
+            let (signInCookie, callback) = try await fixture.pendingSignIn(client, issuer: "operator")
             #expect(signInCookie.utf8.count < 1_024, "the sealed sign-in fits a cookie: \(signInCookie.utf8.count) bytes")
 
             // More starts than the server ever held in memory (1,000 before the cookie was sealed).
             for _ in 0..<1_100 {
                 #expect(try await client.execute(uri: "/console/sign-in?issuer=operator", method: .get).status == .seeOther)
             }
-
-            let root = try #require(fixture.users["operator"])
-            let login = try await ProviderFixture.signIn(client, issuer: "operator", query: String(location.dropFirst(prefix.count)),
-                                                         username: root.username, password: root.password)
-            let callback = String(try #require(login.headers[.location]).dropFirst(fixture.base.configuration.publicURL.count))
 
             // One character of the sealed value changed: refused, and the real one still completes.
             let (name, value) = try #require(signInCookie.split(separator: "=", maxSplits: 1).map(String.init).splitPair)
@@ -262,12 +269,8 @@ struct ConsoleSignInTests {
                 #expect(try await Self.get(client, "/console", cookie: cookie).status == .ok, "still signed in")
             }
             // The console's tokens of this session, in the operator issuer's ledger.
-            let manager = fixture.base.context.manager
             let store = fixture.base.store
-            var issued: [IssuanceRecord] = []
-            for key in try await manager.keys(issuerID: "operator") {
-                issued += try await store.issuances(issuerID: "operator", keyID: key.keyID).filter { $0.clientID == ConsoleResource.clientID }
-            }
+            let issued = try await Self.consoleIssuances(fixture, issuer: "operator")
             #expect(!issued.isEmpty)
             for record in issued {
                 #expect(try await store.issuanceStatus(issuerID: "operator", tokenID: record.tokenID)?.revocationReason == nil)
