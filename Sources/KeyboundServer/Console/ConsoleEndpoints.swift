@@ -36,9 +36,9 @@ struct ConsoleEndpoints: Sendable {
         console.get(RouterPath(ConsoleScript.path.split(separator: "/").last.map(String.init) ?? "console.js")) { _, _ in
             ConsoleResponses.script()
         }
-        console.get("sign-in") { request, _ in try await signIn.start(request) }
-        console.get("callback") { request, _ in try await signIn.callback(request) }
-        console.post("sign-out") { request, _ in try await signIn.signOut(request) }
+        console.get("sign-in") { request, _ in await Self.withoutSession { try await signIn.start(request) } }
+        console.get("callback") { request, _ in await Self.withoutSession { try await signIn.callback(request) } }
+        console.post("sign-out") { request, _ in await Self.withoutSession { try await signIn.signOut(request) } }
         console.get("") { request, _ in try await page(request) { try await home($0) } }
         console.post("issuers") { request, routeContext in
             try await form(request) { try await createIssuer($0, form: $1, logger: routeContext.logger) }
@@ -128,6 +128,22 @@ struct ConsoleEndpoints: Sendable {
     /// refuse what they cannot use), or empty.
     @Sendable static func parameter(_ routeContext: ProviderRequestContext, _ name: String) -> String {
         routeContext.parameters.get(name).map { $0.removingPercentEncoding ?? $0 } ?? ""
+    }
+
+    /// Serves a route that needs no session (sign-in, its callback, sign-out): a refusal (a
+    /// malformed query or form, the database unavailable) is a console page with its status, not
+    /// the API's JSON.
+    static func withoutSession(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let error as OAuthError {
+            return ConsoleResponses.message("Sign-in", error.errorDescription, status: error.status)
+        } catch let error as StoreError {
+            let answer = AdminEndpoints.map(error, logger: Logger(label: "keybound.console"))
+            return ConsoleResponses.message("Sign-in", answer.errorDescription, status: answer.status)
+        } catch {
+            return ConsoleResponses.message("Sign-in", "The request could not be read.", status: .badRequest)
+        }
     }
 
     /// Serves a page to a signed-in user; anyone else gets the sign-in page (which comes back here),

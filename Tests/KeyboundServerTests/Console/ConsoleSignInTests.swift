@@ -241,6 +241,28 @@ struct ConsoleSignInTests {
         }
     }
 
+    @Test("a malformed query or form on the sign-in routes is answered as a console page with its status, not as JSON")
+    func malformedSignInRequests() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.base.remove() }
+        try await fixture.base.app.test(.router) { client in
+            func expectPage(_ response: TestResponse, _ what: String) {
+                #expect(response.status == .badRequest, "\(what): \(response.status)")
+                #expect(response.headers[.contentType]?.hasPrefix("text/html") == true, "\(what): \(response.headers[.contentType] ?? "")")
+                #expect(response.headers[.contentSecurityPolicy] == Self.csp, "\(what)")
+            }
+            expectPage(try await client.execute(uri: "/console/sign-in?issuer=%zz", method: .get), "sign-in")
+            let (signInCookie, callback) = try await fixture.pendingSignIn(client, issuer: "operator")
+            expectPage(try await client.execute(uri: callback + "&state=%zz", method: .get, headers: [.cookie: signInCookie]), "callback")
+            let cookie = try await fixture.session(client, issuer: "operator")
+            let signOut = try await client.execute(uri: "/console/sign-out", method: .post,
+                                                   headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                                   body: ByteBuffer(string: "csrf_token=%zz"))
+            expectPage(signOut, "sign-out")
+            #expect(try await Self.get(client, "/console", cookie: cookie).status == .ok, "still signed in")
+        }
+    }
+
     @Test("sign-in returns to the console page it was asked from, and never elsewhere")
     func returnTo() async throws {
         let fixture = try await Fixture()
