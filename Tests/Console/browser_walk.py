@@ -528,7 +528,16 @@ def walk_operator(console, username, password, tenant, services):
     check("disabled" in row_of(console, "browser-user").text, "an operator disables a tenant's user")
     console.visit(f"/console/issuers/{tenant}/admin-log")
     check("key.revoke" in console.driver.page_source, "the revocation is in the admin log")
+    check("issuer.create" not in console.driver.page_source, "the tenant's admin log holds its own entries only")
+    console.audit("admin log (operator)")
     console.screenshot("admin-log")
+    console.visit(f"/console/issuers/{tenant}/alerts")
+    check("key_revoked" in console.driver.page_source, "the issuer's alerts page lists the key_revoked alert")
+    console.audit("alerts of the issuer (operator)")
+    console.visit(f"/console/issuers/{tenant}/audit")
+    check(console.driver.find_element(By.ID, "audit-chain").text.startswith("The chain verified at"),
+          "the operator's view of the tenant's audit page shows the chain verified")
+    console.audit("audit records of the issuer (operator)")
     console.sign_out()
 
 
