@@ -22,16 +22,16 @@ public enum ProviderAssembly {
     /// directory's `incidents/` folder beside an SQLite store).
     public static func router(context: ProviderContext, auditLog: AuditLog? = nil,
                               incidents: (any IncidentStore)? = nil) -> HeadAnsweringRouter<ProviderRequestContext> {
-        KeyboundApplication.router(context: context, adminExtensions: adminExtensions(context, auditLog),
-                                   consoleExtensions: consoleExtensions(context, auditLog, incidents))
+        let extensions = Extensions(context, auditLog, incidents)
+        return KeyboundApplication.router(context: context, adminExtensions: extensions.admin, consoleExtensions: extensions.console)
     }
 
     /// The provider's application with its services (`KeyboundApplication/make(context:logger:)`),
     /// `GET /admin/hunt` and the console's pages (see ``router(context:auditLog:incidents:)``).
     public static func make(context: ProviderContext, logger: Logger, auditLog: AuditLog? = nil,
                             incidents: (any IncidentStore)? = nil) -> some ApplicationProtocol {
-        KeyboundApplication.make(context: context, logger: logger, adminExtensions: adminExtensions(context, auditLog),
-                                 consoleExtensions: consoleExtensions(context, auditLog, incidents))
+        let extensions = Extensions(context, auditLog, incidents)
+        return KeyboundApplication.make(context: context, logger: logger, adminExtensions: extensions.admin, consoleExtensions: extensions.console)
     }
 
     /// The admin listener (the admin API and the console, with the same pages as
@@ -39,32 +39,42 @@ public enum ProviderAssembly {
     /// an admin token is set; `nil` when they are on the public listener.
     public static func adminApplication(context: ProviderContext, logger: Logger, auditLog: AuditLog? = nil,
                                         incidents: (any IncidentStore)? = nil) -> (any Service)? {
-        KeyboundApplication.adminApplication(context: context, logger: logger, adminExtensions: adminExtensions(context, auditLog),
-                                             consoleExtensions: consoleExtensions(context, auditLog, incidents))
+        let extensions = Extensions(context, auditLog, incidents)
+        return KeyboundApplication.adminApplication(context: context, logger: logger, adminExtensions: extensions.admin,
+                                                    consoleExtensions: extensions.console)
     }
 
     /// The admin listener's router (for tests): everything, the admin API and the console included.
     public static func adminRouter(context: ProviderContext, auditLog: AuditLog? = nil,
                                    incidents: (any IncidentStore)? = nil) -> HeadAnsweringRouter<ProviderRequestContext> {
-        KeyboundApplication.router(context: context, adminExtensions: adminExtensions(context, auditLog),
-                                   consoleExtensions: consoleExtensions(context, auditLog, incidents), surface: .admin)
+        let extensions = Extensions(context, auditLog, incidents)
+        return KeyboundApplication.router(context: context, adminExtensions: extensions.admin, consoleExtensions: extensions.console, surface: .admin)
     }
 
-    static func adminExtensions(_ context: ProviderContext, _ auditLog: AuditLog?) -> [AdminExtensionRoute] {
-        [AdminHunt(context: context, sharedAuditLog: auditLog).route]
+    /// What the modules above the server add to the admin API and the console, built once per
+    /// application so that the console and the API share one ``IncidentDesk``.
+    struct Extensions {
+        let admin: [AdminExtensionRoute]
+        let console: [ConsoleExtension]
+
+        init(_ context: ProviderContext, _ auditLog: AuditLog?, _ incidents: (any IncidentStore)?) {
+            let hunt = AdminHunt(context: context, sharedAuditLog: auditLog)
+            let store = incidents ?? (context.store as? SQLiteProviderStore).map {
+                FolderIncidentStore(dataDirectory: URL(fileURLWithPath: $0.path).deletingLastPathComponent())
+            }
+            let desk = store.map { IncidentDesk(context: context, incidents: $0, audit: { try hunt.auditSource() }) }
+            admin = [hunt.route] + (desk.map { AdminIncidents(desk: $0).routes } ?? [])
+            console = ProviderAssembly.consoleExtensions(context, auditLog, hunt: hunt, desk: desk)
+        }
     }
 
     /// The console's hunt page, and its incident and notice pages where there is an incident store.
-    static func consoleExtensions(_ context: ProviderContext, _ auditLog: AuditLog?, _ incidents: (any IncidentStore)?) -> [ConsoleExtension] {
-        let hunt = AdminHunt(context: context, sharedAuditLog: auditLog)
+    static func consoleExtensions(_ context: ProviderContext, _ auditLog: AuditLog?, hunt: AdminHunt, desk: IncidentDesk?) -> [ConsoleExtension] {
         let huntPage = ConsoleHuntPage(hunt: hunt)
         var links = [ConsoleExtension.Link(title: "Hunt", path: "/console/hunt", operatorsOnly: true)]
         var keyLinks: [ConsoleExtension.Link] = []
-        let store = incidents ?? (context.store as? SQLiteProviderStore).map {
-            FolderIncidentStore(dataDirectory: URL(fileURLWithPath: $0.path).deletingLastPathComponent())
-        }
-        let incidentPages = store.map { ConsoleIncidentPages(context: context, incidents: $0, audit: { try hunt.auditSource() }) }
-        if store != nil {
+        let incidentPages = desk.map { ConsoleIncidentPages(desk: $0) }
+        if desk != nil {
             links += [ConsoleExtension.Link(title: "Incidents", path: "/console/incidents", operatorsOnly: true),
                       ConsoleExtension.Link(title: "Notices", path: "/console/notices", operatorsOnly: false)]
             keyLinks.append(ConsoleExtension.Link(title: "Incident response…", path: "respond", operatorsOnly: true))

@@ -13,11 +13,8 @@ import Logging
 /// - an operator reads and downloads every document of an incident;
 /// - a tenant admin reads and downloads the notices addressed to its own organisation, and nothing else.
 struct ConsoleIncidentPages: Sendable {
-    let context: ProviderContext
-    let incidents: any IncidentStore
-    /// Where the hunt step reads the audit log; throws (404) when this deployment has none.
-    let audit: @Sendable () throws -> HuntAuditSource
-    let runs = ConsoleIncidentRuns()
+    let desk: IncidentDesk
+    var context: ProviderContext { desk.context }
 
     func register(_ pages: ConsolePages, _ console: RouterGroup<ProviderRequestContext>) {
         let parameter = ConsolePages.parameter
@@ -49,21 +46,10 @@ struct ConsoleIncidentPages: Sendable {
         user.may(.operatorOnly, issuerID: nil) ? nil : pages.message("Forbidden", "Only an operator may \(what).", status: .forbidden, user: user)
     }
 
-    private func record(_ id: String) async throws -> IncidentRecord {
-        let found: IncidentRecord?
-        do { found = id.hasPrefix("INC-") ? try await incidents.incident(id: id) : nil } catch {
-            throw OAuthError.storeUnavailable()
-        }
-        guard let found else { throw OAuthError.notFound("there is no incident with that id") }
-        return found
-    }
-
     /// `GET /console/incidents` (operators).
     func list(_ user: ConsoleUser, _ pages: ConsolePages) async throws -> Response {
         if let refused = operatorOnly(user, pages, "read the incidents") { return refused }
-        let records: [IncidentRecord]
-        do { records = try await incidents.incidents() } catch { throw OAuthError.storeUnavailable() }
-        let rows: [[String: Any]] = records.reversed().map { record in
+        let rows: [[String: Any]] = try await desk.all().reversed().map { record in
             ["id": record.id, "issuerID": record.issuerID, "kid": record.keyID, "opened": Self.time(record.openedAt), "reason": record.reason,
              "state": record.isClosed ? "closed" : "open at \(record.nextStep?.rawValue ?? "?")"]
         }
@@ -102,15 +88,14 @@ struct ConsoleIncidentPages: Sendable {
             return try await respondForm(user, pages, issuerID: issuerID, keyID: keyID, error: "Type the key id exactly to confirm; nothing was done.",
                                          status: .badRequest)
         }
-        let reason = form["reason"]?.trimmingCharacters(in: .whitespaces) ?? ""
-        guard !reason.isEmpty, reason.utf8.count <= 500, !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard let reason = IncidentDesk.checkedReason(form["reason"]) else {
             return try await respondForm(user, pages, issuerID: issuerID, keyID: keyID,
                                          error: "Give a reason of one line, at most 500 bytes; nothing was done.", status: .badRequest)
         }
         let result = await pages.adminCall(user, .operatorOnly, logAs: "incident.respond", parameters: parameters,
                                            body: JSONObject(["reason": .string(reason)]), logger: logger) { _, route in
             route.note.reason = reason
-            let record = try await start(issuerID: issuerID, keyID: keyID, reason: reason, actor: user.caller.actor, logger: logger)
+            let record = try await desk.start(issuerID: issuerID, keyID: keyID, reason: reason, actor: user.caller.actor, logger: logger)
             route.audit("incident response started", ["incident": "\(record.id)", "issuer": "\(issuerID)", "kid": "\(keyID)"])
             return AdminResponse.make(JSONObject(["incident": .string(record.id)]))
         }
@@ -123,27 +108,6 @@ struct ConsoleIncidentPages: Sendable {
         }
     }
 
-    /// Opens the incident and starts its remaining steps on this node.
-    func start(issuerID: String, keyID: String, reason: String, actor: String, logger: Logger) async throws -> IncidentRecord {
-        let request = IncidentResponder.Request(issuerID: issuerID, keyID: keyID, reason: reason, actor: actor)
-        let context = self.context
-        let responder = IncidentResponder(
-            manager: context.manager,
-            stores: .init(keyStore: context.manager.store, ledger: context.store, audit: try audit(), incidents: incidents),
-            now: { context.now() },
-            afterEffect: { _ in
-                // The provider signs with the fresh key and its streams tell the validators at once.
-                context.storeChanged(.keys)
-                context.storeChanged(.tokenEvents(issuerID: issuerID))
-            })
-        let record: IncidentRecord
-        do { record = try await responder.open(request) } catch let error as IncidentError {
-            throw error.code == .keyNotFound ? OAuthError.notFound("issuer '\(issuerID)' has no key with that id") : OAuthError.storeUnavailable()
-        }
-        runs.start(record, request, responder: responder, logger: logger)
-        return record
-    }
-
     /// The steps of `record`, done and to do, for the page and its polling.
     func steps(_ record: IncidentRecord) -> [[String: Any]] {
         IncidentStep.allCases.map { step in
@@ -154,22 +118,12 @@ struct ConsoleIncidentPages: Sendable {
         }
     }
 
-    /// Whether incident `id`'s steps are still running here, and why they stopped when they did.
-    func progress(_ record: IncidentRecord) -> (running: Bool, error: String?) {
-        switch runs.state(record.id) {
-        case .running: (true, nil)
-        case .failed(let why): (false, "The response stopped: \(why). Resume it to run the remaining steps.")
-        case nil: (false, record.isClosed ? nil : "The response is not running on this node. Resume it to run the remaining steps.")
-        }
-    }
-
     /// `GET /console/incidents/{id}` (operators): the steps (live while they run) and the documents.
     func show(_ user: ConsoleUser, _ pages: ConsolePages, id: String) async throws -> Response {
         if let refused = operatorOnly(user, pages, "read an incident") { return refused }
-        let record = try await record(id)
-        let (running, error) = progress(record)
-        let names: [String]
-        do { names = try await incidents.documentNames(incidentID: record.id) } catch { throw OAuthError.storeUnavailable() }
+        let record = try await desk.record(id)
+        let (running, error) = desk.progress(record)
+        let names = try await desk.documentNames(record)
         let base = "/console/incidents/\(record.id)/document?name="
         var page: [String: Any] = [
             "id": record.id, "issuerID": record.issuerID, "kid": record.keyID, "reason": record.reason, "opened": Self.time(record.openedAt),
@@ -187,18 +141,7 @@ struct ConsoleIncidentPages: Sendable {
     /// `GET /console/incidents/{id}/state` (operators): the steps as JSON, for the page's polling.
     func state(_ user: ConsoleUser, _ pages: ConsolePages, id: String) async throws -> Response {
         if let refused = operatorOnly(user, pages, "read an incident") { return refused }
-        let record = try await record(id)
-        let (running, error) = progress(record)
-        var object = JSONObject([
-            "id": .string(record.id), "closed": .bool(record.isClosed), "stopped": .bool(!record.isClosed && !running),
-            "steps": .array(steps(record).map { row in
-                var step = JSONObject(["step": .string(row["step"] as? String ?? ""), "done": .bool(row["done"] as? Bool ?? false)])
-                if let detail = row["detail"] as? String { step["detail"] = .string(detail) }
-                return .object(step)
-            }),
-        ])
-        if let error { object["error"] = .string(error) }
-        return pages.json(object)
+        return pages.json(try await desk.state(try await desk.record(id)))
     }
 
     /// `GET /console/incidents/{id}/document?name=…[&download=1]`: one document, shown or downloaded.
@@ -206,21 +149,13 @@ struct ConsoleIncidentPages: Sendable {
     func document(_ user: ConsoleUser, _ pages: ConsolePages, id: String, request: Request) async throws -> Response {
         let query = try FormBody.query(request)
         guard let name = query["name"], !name.isEmpty else { throw OAuthError.invalidRequest("the 'name' parameter is missing") }
-        let record = try await record(id)
+        let record = try await desk.record(id)
         if !user.may(.operatorOnly, issuerID: nil) {
             guard try await ownNotices(user, in: record).contains(where: { $0.documents.contains(name) }) else {
                 return pages.message("Forbidden", "A tenant admin reads the notices addressed to its own organisation only.", status: .forbidden, user: user)
             }
         }
-        let text: String?
-        do {
-            // Only a name the incident lists: never a path made up by the request.
-            text = try await incidents.documentNames(incidentID: record.id).contains(name)
-                ? try await incidents.document(named: name, incidentID: record.id) : nil
-        } catch {
-            throw OAuthError.storeUnavailable()
-        }
-        guard let text else { throw OAuthError.notFound("incident \(record.id) has no document with that name") }
+        let text = try await desk.document(name, of: record)
         if query["download"] == "1" {
             let type = name.hasSuffix(".json") ? "application/json" : "text/markdown; charset=utf-8"
             return pages.download(text, fileName: "\(record.id)-\(name.replacingOccurrences(of: "/", with: "-"))", contentType: type)
@@ -243,7 +178,7 @@ struct ConsoleIncidentPages: Sendable {
     /// The notices of `record` (from its `summary.json`).
     func notices(of record: IncidentRecord) async throws -> [Notice] {
         let text: String?
-        do { text = try await incidents.document(named: "summary.json", incidentID: record.id) } catch { throw OAuthError.storeUnavailable() }
+        do { text = try await desk.incidents.document(named: "summary.json", incidentID: record.id) } catch { throw OAuthError.storeUnavailable() }
         guard let text, let summary = try? StrictJSONParser.parseObject(Array(text.utf8)) else { return [] }
         return (summary["organisations"]?.arrayValue ?? []).compactMap { entry in
             guard let object = entry.objectValue, let tenant = object["tenant"]?.stringValue, let issuer = object["tenant_issuer"]?.stringValue,
@@ -262,8 +197,7 @@ struct ConsoleIncidentPages: Sendable {
 
     /// `GET /console/notices`: every notice (operators), or the tenant admin's organisation's.
     func notices(_ user: ConsoleUser, _ pages: ConsolePages) async throws -> Response {
-        let records: [IncidentRecord]
-        do { records = try await incidents.incidents() } catch { throw OAuthError.storeUnavailable() }
+        let records = try await desk.all()
         let isOperator = user.may(.operatorOnly, issuerID: nil)
         var rows: [[String: Any]] = []
         for record in records.reversed() {

@@ -24,7 +24,7 @@ package struct AdminBody: Sendable {
     }
 
     /// Reads and checks the body of `request`.
-    static func read(_ request: Request, allowed: Set<String>) async throws -> AdminBody {
+    package static func read(_ request: Request, allowed: Set<String>) async throws -> AdminBody {
         let contentType = request.headers[.contentType]
         if let contentType { try checkContentType(contentType) }
         let buffer: ByteBuffer
@@ -73,7 +73,7 @@ package struct AdminBody: Sendable {
     }
 
     /// A string member that must be present and non-empty.
-    func requiredString(_ name: String) throws(OAuthError) -> String {
+    package func requiredString(_ name: String) throws(OAuthError) -> String {
         guard let value = try string(name) else { throw OAuthError.invalidRequest("the member '\(name)' is required") }
         guard !value.isEmpty else { throw OAuthError.invalidRequest("the member '\(name)' must not be empty") }
         return value

@@ -96,7 +96,7 @@ struct AdminEndpoints: Sendable {
         route(router, .get, "issuers/:issuer/admin-log", .readIssuer) { request, route in try await adminLog.issuer(try route.issuer(), request) }
         route(router, .get, "events", .operatorOnly) { request, _ in try await issuers.events(request) }
         for extensionRoute in extensions {
-            route(router, extensionRoute.method, extensionRoute.path, .operatorOnly, extensionRoute.handler)
+            route(router, extensionRoute.method, extensionRoute.path, .operatorOnly, logAs: extensionRoute.logAs, extensionRoute.handler)
         }
         let alerts = AdminAlerts(context: context)
         route(router, .get, "alerts", .operatorOnly) { request, _ in try await alerts.list(request) }
@@ -203,19 +203,25 @@ struct AdminEndpoints: Sendable {
     }
 }
 
-/// An admin route another module adds (the extension point of the admin API): served behind the
-/// admin token and the store error mapping, like every admin route, before the catch-all 404.
+/// An admin route another module adds (the extension point of the admin API): for operators only,
+/// served behind the same authentication and store error mapping as every admin route, before the
+/// catch-all 404.
 package struct AdminExtensionRoute: Sendable {
     /// The method.
     package let method: HTTPRequest.Method
     /// The path under `/admin/` (`hunt` is `/admin/hunt`).
     package let path: RouterPath
-    /// The handler, called once the admin token is checked.
+    /// The admin log's action for a route that changes state (every attempt is recorded, allowed
+    /// or refused); `nil` for a read.
+    package let logAs: String?
+    /// The handler, called once the caller is authenticated and allowed.
     package let handler: @Sendable (Request, AdminRoute) async throws -> Response
 
-    package init(_ method: HTTPRequest.Method, _ path: RouterPath, handler: @escaping @Sendable (Request, AdminRoute) async throws -> Response) {
+    package init(_ method: HTTPRequest.Method, _ path: RouterPath, logAs: String? = nil,
+                 handler: @escaping @Sendable (Request, AdminRoute) async throws -> Response) {
         self.method = method
         self.path = path
+        self.logAs = logAs
         self.handler = handler
     }
 }
@@ -230,7 +236,7 @@ package struct AdminRoute: Sendable {
     package let note = AdminActionNote()
 
     /// A path parameter, percent-decoded.
-    func decoded(_ name: String) throws -> String {
+    package func decoded(_ name: String) throws -> String {
         let raw = try parameters.require(name)
         guard let value = raw.removingPercentEncoding, !value.isEmpty else {
             throw OAuthError.invalidRequest("the '\(name)' path segment is not valid percent-encoded UTF-8")
@@ -239,7 +245,7 @@ package struct AdminRoute: Sendable {
     }
 
     /// The issuer id in the path.
-    func issuer() throws -> String { try decoded("issuer") }
+    package func issuer() throws -> String { try decoded("issuer") }
 
     /// The path parameter `name` if the route has one: percent-decoded, or as sent when it does not
     /// decode (the handler's ``decoded(_:)`` refuses that with 400). For the permission check and

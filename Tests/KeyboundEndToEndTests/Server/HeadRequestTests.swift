@@ -110,6 +110,9 @@ struct HeadRequestTests {
                 "/admin/admin-log": Probe(uri: "/admin/admin-log", headers: admin),
                 "/admin/issuers/{issuer}/admin-log": Probe(uri: "/admin/issuers/contoso/admin-log", headers: admin),
                 "/admin/hunt": Probe(uri: "/admin/hunt", headers: admin),
+                "/admin/incidents": Probe(uri: "/admin/incidents", headers: admin),
+                "/admin/incidents/{incident}": Probe(uri: "/admin/incidents/INC-1", headers: admin),
+                "/admin/incidents/{incident}/document": Probe(uri: "/admin/incidents/INC-1/document?name=timeline.md", headers: admin),
                 "/admin/alerts": Probe(uri: "/admin/alerts", headers: admin),
                 "/admin/alerts/stream": Probe(uri: "/admin/alerts/stream", headers: admin, streamErrorURI: "/admin/alerts/stream?after=-1"),
                 // The console: without a session, its pages are the sign-in page.

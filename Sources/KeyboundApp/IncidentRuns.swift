@@ -6,11 +6,11 @@ import KeyboundStore
 import Logging
 import Synchronization
 
-/// The incident responses this node is running for the console: at most one run per incident, and
-/// why the last run of an incident stopped, if it failed. A response is resumable (its state is in
-/// the incident store after every step), so a run cut short by a restart is finished by starting
-/// it again.
-final class ConsoleIncidentRuns: Sendable {
+/// The incident responses this node is running, started from the console or the admin API: at
+/// most one run per incident, and why the last run of an incident stopped, if it failed. A
+/// response is resumable (its state is in the incident store after every step), so a run cut
+/// short by a restart is finished by starting it again.
+final class IncidentRuns: Sendable {
     enum State: Sendable, Equatable {
         case running
         case failed(String)
@@ -34,11 +34,11 @@ final class ConsoleIncidentRuns: Sendable {
             do {
                 let done = try await responder.complete(record, request)
                 states.withLock { $0[record.id] = nil }
-                logger.notice("console: incident response finished", metadata: ["incident": "\(done.id)", "closed": "\(done.isClosed)"])
+                logger.notice("incident response finished", metadata: ["incident": "\(done.id)", "closed": "\(done.isClosed)"])
             } catch {
                 let why = (error as? IncidentError)?.description ?? (error as? StoreError)?.description ?? (error as? HuntError)?.description ?? "the response stopped: \(type(of: error))"
                 states.withLock { $0[record.id] = .failed(why) }
-                logger.error("console: incident response stopped", metadata: ["incident": "\(record.id)", "error": "\(why)"])
+                logger.error("incident response stopped", metadata: ["incident": "\(record.id)", "error": "\(why)"])
             }
         }
     }
