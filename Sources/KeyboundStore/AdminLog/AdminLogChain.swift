@@ -45,22 +45,40 @@ public enum AdminLogChain {
 
     /// Walks `entries`, the whole log in order.
     public static func verify(_ entries: [AdminLogEntry]) -> Verdict {
-        var previous = genesis
-        var expected: Int64 = 1
+        var walk = Walk()
         for entry in entries {
+            if let broken = walk.next(entry) { return broken }
+        }
+        return .intact(entries: walk.count)
+    }
+
+    /// A walk of the log in order, an entry at a time, so that a long log is checked a page at a
+    /// time without holding it.
+    public struct Walk: Sendable {
+        private var previous = AdminLogChain.genesis
+        private var expected: Int64 = 1
+        /// The entries checked so far.
+        public private(set) var count = 0
+
+        public init() {}
+
+        /// Checks the next entry: `nil` when it links to the one before and hashes to its recorded
+        /// hash, else why not.
+        public mutating func next(_ entry: AdminLogEntry) -> Verdict? {
             guard entry.sequence == expected else {
                 return .broken(sequence: entry.sequence, reason: "expected entry \(expected): an entry is missing or out of order")
             }
             guard entry.previousHash == previous else {
                 return .broken(sequence: entry.sequence, reason: "its previous hash is not the hash of entry \(expected - 1)")
             }
-            guard hash(sequence: entry.sequence, previousHash: entry.previousHash, action: entry.action) == entry.hash else {
+            guard AdminLogChain.hash(sequence: entry.sequence, previousHash: entry.previousHash, action: entry.action) == entry.hash else {
                 return .broken(sequence: entry.sequence, reason: "its fields do not hash to its recorded hash: it was changed")
             }
             previous = entry.hash
             expected += 1
+            count += 1
+            return nil
         }
-        return .intact(entries: entries.count)
     }
 }
 
@@ -76,14 +94,18 @@ public protocol AdminLogStore: Sendable {
 }
 
 extension AdminLogStore {
-    /// Walks the whole chain, a page at a time.
+    /// Walks the whole chain, a page of 1,000 entries at a time, holding one page.
     public func verifyAdminLog() async throws(StoreError) -> AdminLogChain.Verdict {
-        var entries: [AdminLogEntry] = []
+        var walk = AdminLogChain.Walk()
+        var after: Int64 = 0
         while true {
-            let page = try await adminLog(issuerID: nil, after: entries.last?.sequence ?? 0, limit: 1_000)
-            entries += page
-            if page.count < 1_000 { break }
+            let page = try await adminLog(issuerID: nil, after: after, limit: 1_000)
+            for entry in page {
+                if let broken = walk.next(entry) { return broken }
+            }
+            guard let last = page.last, page.count == 1_000 else { break }
+            after = last.sequence
         }
-        return AdminLogChain.verify(entries)
+        return .intact(entries: walk.count)
     }
 }

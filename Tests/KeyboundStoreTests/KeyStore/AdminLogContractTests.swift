@@ -44,6 +44,17 @@ struct AdminLogContractTests {
         #expect(try await store.verifyAdminLog() == .intact(entries: 4))
     }
 
+    @Test("the walk of a log longer than a page (1,000 entries) goes a page at a time and checks every entry", arguments: StoreBackend.allCases)
+    func longLog(backend: StoreBackend) async throws {
+        let fixture = try await StoreFixture(backend)
+        defer { fixture.remove() }
+        let store = try fixture.openProviderStore()
+        for index in 0..<1_003 {
+            try await store.appendAdminAction(Self.action("client.disable", issuer: "contoso", target: "c\(index)", at: Double(index)))
+        }
+        #expect(try await store.verifyAdminLog() == .intact(entries: 1_003))
+    }
+
     @Test("PostgreSQL: two nodes appending at once make one chain without a gap")
     func concurrentNodes() async throws {
         let fixture = try await StoreFixture(.postgres)
