@@ -93,6 +93,9 @@ struct AdminClients: Sendable {
     /// `POST /admin/issuers/{id}/clients/{client_id}/disable` and `…/enable`.
     func setDisabled(_ disabled: Bool, _ request: Request, issuerID: String, clientID: String, route: AdminRoute) async throws -> Response {
         _ = try await AdminBody.read(request, allowed: [])
+        if disabled, case .tenantAdmin = route.caller, clientID.isExactly(ConsoleResource.clientID) {
+            throw AdminLockout.refusal("disabling '\(ConsoleResource.clientID)' would shut every admin of this tenant out of the console, this one included")
+        }
         let (client, changed) = try await directory.setClientDisabled(disabled, issuerID: issuerID, clientID: clientID)
         if changed {
             context.directory.invalidate()

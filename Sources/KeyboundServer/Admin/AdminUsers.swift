@@ -57,6 +57,11 @@ struct AdminUsers: Sendable {
         guard let roles = try body.strings("roles") else {
             throw OAuthError.invalidRequest("the member 'roles' is required: the '<audience>/<role>' the user is to hold ([] for none)")
         }
+        if case .tenantAdmin(let caller) = route.caller, let issuer = try? await context.manager.issuer(id: issuerID),
+           let role = ConsoleResource.role(of: issuer), !roles.containsExactly("\(ConsoleResource.audience)/\(role)"),
+           try await AdminLockout.isCaller(caller, issuerID: issuerID, username: username, directory: directory) {
+            throw AdminLockout.refusal("these roles would take away your own console role")
+        }
         let (user, changed) = try await directory.setUserRoles(roles, issuerID: issuerID, username: username)
         if changed {
             route.audit("user roles set", ["issuer": "\(issuerID)", "username": "\(username)", "roles": "\(roles.joined(separator: " "))"])
@@ -67,6 +72,10 @@ struct AdminUsers: Sendable {
     /// `POST /admin/issuers/{id}/users/{username}/disable` and `…/enable`.
     func setDisabled(_ disabled: Bool, _ request: Request, issuerID: String, username: String, route: AdminRoute) async throws -> Response {
         _ = try await AdminBody.read(request, allowed: [])
+        if disabled, case .tenantAdmin(let caller) = route.caller,
+           try await AdminLockout.isCaller(caller, issuerID: issuerID, username: username, directory: directory) {
+            throw AdminLockout.refusal("disabling yourself would end your own console access")
+        }
         let (user, changed) = try await directory.setUserDisabled(disabled, issuerID: issuerID, username: username)
         if changed {
             route.audit(disabled ? "user disabled" : "user enabled", ["issuer": "\(issuerID)", "username": "\(username)"])

@@ -225,4 +225,43 @@ struct ConsoleDirectoryTests {
             #expect(log.filter { $0.issuerID == "contoso" && $0.outcome.hasPrefix("refused 403") }.count == 2, "both of the tenant admin's posts are logged")
         }
     }
+
+    @Test("a tenant admin cannot shut its tenant or itself out of the console (409, nothing changed); another tenant admin or an operator can")
+    func noSelfLockout() async throws {
+        let fixture = try await Fixture()
+        defer { fixture.base.remove() }
+        let store = fixture.base.store
+        try await fixture.base.app.test(.router) { client in
+            let admin = try await fixture.session(client, issuer: "contoso")
+            let token = try await Actions.csrfToken(client, cookie: admin)
+            let users = "/console/issuers/contoso/users"
+            let consoleClient = "/console/issuers/contoso/clients/\(ConsoleResource.clientID)"
+            let adminBefore = try #require(try store.user(issuerID: "contoso", username: "admin"))
+
+            let clientOff = try await Actions.post(client, consoleClient + "/disable", cookie: admin, [("csrf_token", token)])
+            #expect(clientOff.status == .conflict && String(buffer: clientOff.body).contains("shut every admin of this tenant out"))
+            #expect(try store.client(issuerID: "contoso", clientID: ConsoleResource.clientID)?.isDisabled == false)
+            let selfOff = try await Actions.post(client, users + "/admin/disable", cookie: admin, [("csrf_token", token)])
+            #expect(selfOff.status == .conflict)
+            let selfDemoted = try await Actions.post(client, users + "/admin/roles", cookie: admin, [("csrf_token", token), ("roles", "api://mail/Mail.Read.All")])
+            #expect(selfDemoted.status == .conflict)
+            #expect(try store.user(issuerID: "contoso", username: "admin") == adminBefore, "nothing changed")
+            #expect(try await Actions.get(client, "/console", cookie: admin).status == .ok, "still signed in")
+
+            // Another tenant admin of contoso is fair game, and an operator may do all of it.
+            let created = try await Actions.post(client, users, cookie: admin, [
+                ("csrf_token", token), ("username", "megan"), ("password", "a long enough password 1"),
+                ("roles", "\(ConsoleResource.audience)/Console.TenantAdmin")])
+            #expect(created.status == .seeOther)
+            #expect(try await Actions.post(client, users + "/megan/disable", cookie: admin, [("csrf_token", token)]).status == .seeOther)
+            let root = try await fixture.session(client, issuer: "operator")
+            let rootToken = try await Actions.csrfToken(client, cookie: root)
+            #expect(try await Actions.post(client, consoleClient + "/disable", cookie: root, [("csrf_token", rootToken)]).status == .seeOther)
+            #expect(try store.client(issuerID: "contoso", clientID: ConsoleResource.clientID)?.isDisabled == true)
+            #expect(try await Actions.post(client, consoleClient + "/enable", cookie: root, [("csrf_token", rootToken)]).status == .seeOther)
+
+            let log = try await store.adminLog(issuerID: "contoso", after: 0, limit: 100).map(\.action)
+            #expect(log.filter { $0.outcome.hasPrefix("refused 409") }.map(\.action).sorted() == ["client.disable", "user.disable", "user.roles.set"])
+        }
+    }
 }
