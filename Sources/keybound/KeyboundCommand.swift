@@ -10,7 +10,7 @@ struct KeyboundCommand: AsyncParsableCommand {
         commandName: "keybound",
         abstract: "Issuer-bound identity tokens: keys, signing, strict verification.",
         discussion: "Exit codes: 0 = success or valid token, 1 = token rejected, 2 = bad flags, unreadable files or refused input.",
-        subcommands: [ServeCommand.self, IssuerCommand.self, KeysCommand.self, KEKCommand.self, TokenCommand.self, JWSCommand.self, DevCommand.self, AuditCommand.self, MailCommand.self, IncidentCommand.self, HuntCommand.self, DemoCommand.self, ClientCommand.self, UserCommand.self, ResourceCommand.self, PruneCommand.self, MigrateCommand.self]
+        subcommands: [ServeCommand.self, IssuerCommand.self, KeysCommand.self, KEKCommand.self, TokenCommand.self, JWSCommand.self, DevCommand.self, AuditCommand.self, MailCommand.self, IncidentCommand.self, HuntCommand.self, AdminLogCommand.self, DemoCommand.self, ClientCommand.self, UserCommand.self, ResourceCommand.self, PruneCommand.self, MigrateCommand.self]
     )
 
     static func main() async {

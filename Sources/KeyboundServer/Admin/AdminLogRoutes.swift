@@ -5,7 +5,7 @@ import KeyboundStore
 
 /// The admin log over the admin API: every issuer's entries for operators, one issuer's for its
 /// tenant admins, and the chain's verification.
-struct AdminLogRoutes: Sendable {
+package struct AdminLogRoutes: Sendable {
     let context: ProviderContext
 
     /// `GET /admin/admin-log?after=N&limit=M`: every entry, and whether the whole chain verifies.
@@ -14,8 +14,15 @@ struct AdminLogRoutes: Sendable {
         let entries = try await context.store.adminLog(issuerID: nil, after: after, limit: limit)
         var object = JSONObject(["entries": .array(entries.map { .object(Self.json($0)) }),
                                  "next_after": .number(Double(entries.last?.sequence ?? after))])
-        switch try await context.store.verifyAdminLog() {
-        case .intact(let count): object["chain"] = .object(JSONObject(["intact": .bool(true), "entries": .number(Double(count))]))
+        let (verdict, head) = try await context.store.walkAdminLog()
+        switch verdict {
+        case .intact(let count):
+            var chain = JSONObject(["intact": .bool(true), "entries": .number(Double(count))])
+            if let head {
+                let anchor = AdminLogAnchor(sequence: head.sequence, hash: head.hash)
+                chain["head"] = .object(JSONObject(["sequence": .number(Double(head.sequence)), "hash": .string(head.hash), "anchor": .string(anchor.text)]))
+            }
+            object["chain"] = .object(chain)
         case .broken(let sequence, let reason):
             object["chain"] = .object(JSONObject(["intact": .bool(false), "broken_at": .number(Double(sequence)), "reason": .string(reason)]))
         }
@@ -31,7 +38,8 @@ struct AdminLogRoutes: Sendable {
                                               "next_after": .number(Double(entries.last?.sequence ?? after))]))
     }
 
-    static func json(_ entry: AdminLogEntry) -> JSONObject {
+    /// An entry as the admin API and `keybound admin-log list --json` show it.
+    package static func json(_ entry: AdminLogEntry) -> JSONObject {
         let action = entry.action
         return JSONObject([
             "sequence": .number(Double(entry.sequence)), "at": StoreJSON.time(action.at),

@@ -59,6 +59,8 @@ public enum AdminLogChain {
         private var expected: Int64 = 1
         /// The entries checked so far.
         public private(set) var count = 0
+        /// The last entry checked: the head of the log once the walk is over.
+        public private(set) var last: AdminLogEntry?
 
         public init() {}
 
@@ -77,9 +79,39 @@ public enum AdminLogChain {
             previous = entry.hash
             expected += 1
             count += 1
+            last = entry
             return nil
         }
     }
+}
+
+/// An entry's number and hash, kept outside the database (`keybound admin-log head`, or the
+/// `head` of `GET /admin/admin-log`): a later walk checks that the log still holds that entry,
+/// unchanged. The chain alone cannot tell a log cut back at its end from a shorter one; an anchor
+/// can.
+public struct AdminLogAnchor: Sendable, Equatable {
+    /// The entry's number.
+    public let sequence: Int64
+    /// Its hash (64 lowercase hex digits).
+    public let hash: String
+
+    /// An anchor.
+    public init(sequence: Int64, hash: String) {
+        self.sequence = sequence
+        self.hash = hash
+    }
+
+    /// `N:HASH`, as `keybound admin-log head` prints it; `nil` when `text` is not that.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].utf8.count <= 18, parts[0].utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+              let sequence = Int64(parts[0]), sequence >= 1, parts[1].utf8.count == 64,
+              parts[1].utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return nil }
+        self.init(sequence: sequence, hash: String(parts[1]))
+    }
+
+    /// `N:HASH`.
+    public var text: String { "\(sequence):\(hash)" }
 }
 
 /// The admin log: a hash-chained, append-only record of every state-changing admin action, kept
@@ -96,16 +128,28 @@ public protocol AdminLogStore: Sendable {
 extension AdminLogStore {
     /// Walks the whole chain, a page of 1,000 entries at a time, holding one page.
     public func verifyAdminLog() async throws(StoreError) -> AdminLogChain.Verdict {
+        try await walkAdminLog().verdict
+    }
+
+    /// Walks the whole chain a page at a time, and checks that each anchor's entry is still there
+    /// with its hash: the verdict, and the head (the last entry) when the chain is intact.
+    public func walkAdminLog(anchors: [AdminLogAnchor] = []) async throws(StoreError) -> (verdict: AdminLogChain.Verdict, head: AdminLogEntry?) {
         var walk = AdminLogChain.Walk()
         var after: Int64 = 0
         while true {
             let page = try await adminLog(issuerID: nil, after: after, limit: 1_000)
             for entry in page {
-                if let broken = walk.next(entry) { return broken }
+                if let broken = walk.next(entry) { return (broken, nil) }
+                if let anchor = anchors.first(where: { $0.sequence == entry.sequence }), anchor.hash != entry.hash {
+                    return (.broken(sequence: entry.sequence, reason: "its hash is not the anchor's: the log was rewritten from here or before"), nil)
+                }
             }
             guard let last = page.last, page.count == 1_000 else { break }
             after = last.sequence
         }
-        return .intact(entries: walk.count)
+        if let missing = anchors.filter({ $0.sequence > Int64(walk.count) }).min(by: { $0.sequence < $1.sequence }) {
+            return (.broken(sequence: missing.sequence, reason: "the log ends at entry \(walk.count): it was cut back before this anchored entry"), nil)
+        }
+        return (.intact(entries: walk.count), walk.last)
     }
 }

@@ -55,6 +55,36 @@ struct AdminLogContractTests {
         #expect(try await store.verifyAdminLog() == .intact(entries: 1_003))
     }
 
+    @Test("an anchor kept outside catches what the chain alone cannot: the log cut back at its end, or rewritten and rehashed",
+          arguments: StoreBackend.allCases)
+    func anchors(backend: StoreBackend) async throws {
+        let fixture = try await StoreFixture(backend)
+        defer { fixture.remove() }
+        let store = try fixture.openProviderStore()
+        for index in 0..<4 {
+            try await store.appendAdminAction(Self.action("key.rotate", issuer: "contoso", at: Double(index)))
+        }
+        let (verdict, head) = try await store.walkAdminLog()
+        #expect(verdict == .intact(entries: 4))
+        let anchor = try #require(head.map { AdminLogAnchor(sequence: $0.sequence, hash: $0.hash) })
+        #expect(anchor.sequence == 4 && AdminLogAnchor(anchor.text) == anchor)
+        #expect(try await store.walkAdminLog(anchors: [anchor]).verdict == .intact(entries: 4))
+        let wrong = AdminLogAnchor(sequence: 2, hash: String(repeating: "a", count: 64))
+        #expect(try await store.walkAdminLog(anchors: [wrong]).verdict
+            == .broken(sequence: 2, reason: "its hash is not the anchor's: the log was rewritten from here or before"))
+
+        // Someone with write access drops the guard and cuts the last entry: the rest still chains.
+        let dropGuard = backend == .sqlite ? "DROP TRIGGER admin_log_no_delete" : "DROP TRIGGER admin_log_append_only ON admin_log"
+        try await fixture.executeRaw(dropGuard, file: SQLiteProviderStore.fileName)
+        try await fixture.executeRaw("DELETE FROM admin_log WHERE sequence = 4", file: SQLiteProviderStore.fileName)
+        #expect(try await store.verifyAdminLog() == .intact(entries: 3), "without an anchor the shorter log verifies")
+        #expect(try await store.walkAdminLog(anchors: [anchor]).verdict
+            == .broken(sequence: 4, reason: "the log ends at entry 3: it was cut back before this anchored entry"))
+        for text in ["", "4", "0:\(anchor.hash)", "4:\(anchor.hash.uppercased())", "4:\(anchor.hash.dropLast())", "-1:\(anchor.hash)", "x:\(anchor.hash)"] {
+            #expect(AdminLogAnchor(text) == nil, "\(text)")
+        }
+    }
+
     @Test("PostgreSQL: two nodes appending at once make one chain without a gap")
     func concurrentNodes() async throws {
         let fixture = try await StoreFixture(.postgres)
