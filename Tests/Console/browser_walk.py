@@ -5,7 +5,7 @@ Run by ConsoleBrowserTests against a live `keybound serve` (development bootstra
 as the operator and as a tenant admin, walks the pages of docs/console.md with axe-core on each,
 walks each row of its permission table (clients, users, server clients, rotation, revocation, new
 issuers and resources, and the 403s), runs a hunt and an incident response end to end, posts each
-of the 17 state-changing forms without its CSRF token first (nothing may change), and fails
+of the 18 state-changing forms without its CSRF token first (nothing may change), and fails
 on any Content-Security-Policy violation. It prints one line per check and exits non-zero on the
 first failure, with the reason.
 
@@ -23,6 +23,7 @@ import urllib.request
 from axe_core_python.selenium import Axe
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -106,7 +107,20 @@ class Console:
         same URL would otherwise look loaded at once)."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        WebDriverWait(self.driver, 60).until(expected_conditions.staleness_of(old))
+
+        def replaced(_):
+            # Chrome may answer a check of the old page's node, while the next page replaces it,
+            # with "Node with given id does not belong to the document" instead of a stale element.
+            try:
+                old.is_enabled()
+                return False
+            except StaleElementReferenceException:
+                return True
+            except WebDriverException as error:
+                if "does not belong to the document" in str(error):
+                    return True
+                raise
+        WebDriverWait(self.driver, 60).until(replaced)
 
     def screenshot(self, name):
         if self.screenshots:
@@ -395,6 +409,13 @@ def walk_operator_forms(console):
     keys = [[cell.text for cell in key.find_elements(By.TAG_NAME, "td")[1:4]] for key in console.key_rows()]
     check(any(purpose.startswith("access") and algorithm == "EdDSA" and state == "active" for purpose, algorithm, state in keys),
           f"the new issuer's timeline has its active EdDSA access-token key: {keys}")
+    enable = f"form[action='/console/issuers/{issuer}/console-client']"
+    console.post_without_csrf(enable, "the enable-console-sign-in form")
+    console.visit(f"/console/issuers/{issuer}")
+    check(console.driver.find_elements(By.CSS_SELECTOR, enable), "console sign-in is still off after the refused form")
+    console.submit(enable)
+    console.wait_for_path(f"/console/issuers/{issuer}")
+    check(not console.driver.find_elements(By.CSS_SELECTOR, enable), "the new issuer's console client is registered")
 
     resources = f"/console/issuers/{issuer}/resources"
     console.visit(resources)

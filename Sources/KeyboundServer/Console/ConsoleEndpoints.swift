@@ -40,6 +40,9 @@ struct ConsoleEndpoints: Sendable {
         console.get("callback") { request, _ in await Self.withoutSession { try await signIn.callback(request) } }
         console.post("sign-out") { request, _ in await Self.withoutSession { try await signIn.signOut(request) } }
         console.get("") { request, _ in try await page(request) { try await home($0) } }
+        console.post("issuers/:issuer/console-client") { request, routeContext in
+            try await form(request) { signedIn, _ in try await enableConsoleSignIn(signedIn, issuerID: Self.parameter(routeContext, "issuer"), logger: routeContext.logger) }
+        }
         console.post("issuers") { request, routeContext in
             try await form(request) { try await createIssuer($0, form: $1, logger: routeContext.logger) }
         }
@@ -298,6 +301,13 @@ struct ConsoleEndpoints: Sendable {
                 }
             }
             return row
+        }
+        // An operator or tenant issuer without the console's client: its people cannot sign in to
+        // the console yet; an operator may register the client here.
+        if ConsoleResource.role(of: issuer) != nil, try await context.store.client(issuerID: issuer.id, clientID: ConsoleResource.clientID) == nil {
+            page["consoleClientMissing"] = true
+            page["canEnableConsole"] = signedIn.caller.may(.manageDirectory, issuerID: issuer.id)
+            page["consoleRedirectURI"] = DevelopmentBootstrap.consoleRedirectURI(context.configuration)
         }
         return ConsoleResponses.page("issuer", title: "Issuer \(issuer.id)", context: page, viewer: signedIn.viewer, live: true)
     }

@@ -33,6 +33,24 @@ extension ConsoleEndpoints {
         return ConsoleResponses.redirect(to: "/console/issuers/\(AdminResponse.segment(id))")
     }
 
+    /// `POST /console/issuers/{issuer}/console-client`: registers the console's public client
+    /// (``ConsoleResource/clientID``: PKCE, `authorization_code` and `refresh_token`, first-party so
+    /// that no consent page is asked, the console's callback as its one redirect URI) at an issuer that has none, so that its console users can
+    /// sign in; through the admin API's client creation, admin-logged as `client.create`.
+    func enableConsoleSignIn(_ signedIn: SignedIn, issuerID: String, logger: Logger) async throws -> Response {
+        let body = JSONObject([
+            "client_id": .string(ConsoleResource.clientID), "name": .string("Keybound console"), "token_endpoint_auth_method": .string("none"),
+            "grant_types": .array([.string("authorization_code"), .string("refresh_token")]), "first_party": .bool(true),
+            "redirect_uris": .array([.string(DevelopmentBootstrap.consoleRedirectURI(context.configuration))]),
+        ])
+        let clients = AdminClients(context: context)
+        let result = await ConsoleAdminCall(context: context, caller: signedIn.caller, logger: logger)
+            .run(.manageDirectory, logAs: "client.create", parameters: [("issuer", issuerID)], body: body) { request, route in
+                try await clients.create(request, issuerID: try route.issuer(), route: route)
+            }
+        return back(result, signedIn: signedIn, to: "/console/issuers/\(issuerID)")
+    }
+
     /// `POST /console/issuers/{issuer}/resources`: registers a new resource. An audience the issuer
     /// already has is refused (409) rather than replaced, so the form never drops a resource's
     /// roles or server clients; roles are added one by one on the resource's row.

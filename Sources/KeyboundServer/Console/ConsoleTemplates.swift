@@ -115,6 +115,17 @@ enum ConsoleTemplates {
         {{/keys}}
         </tbody>
         </table>
+        {{#consoleClientMissing}}
+        <h2>Console sign-in</h2>
+        <p class="warning">This issuer has no console client (<code>keybound-console</code>): its console users cannot sign in yet.</p>
+        {{#canEnableConsole}}
+        <form method="post" action="/console/issuers/{{id}}/console-client">
+        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
+        <p class="muted">Registers the public client <code>keybound-console</code> (PKCE) with the redirect URI <code>{{consoleRedirectURI}}</code>. Then give a user the console role on the Users page.</p>
+        <button type="submit">Enable console sign-in</button>
+        </form>
+        {{/canEnableConsole}}
+        {{/consoleClientMissing}}
         {{#canRotate}}
         <h2>Rotate</h2>
         <form method="post" action="/console/issuers/{{id}}/rotate">

@@ -176,7 +176,26 @@ struct ConsoleDirectoryTests {
             let northwind = try await manager.issuer(id: "northwind")
             #expect(northwind.kind == .tenant && northwind.tenantID == "northwind-tid" && northwind.algorithm == .edDSA
                 && northwind.rotationPeriod == 7 * 86_400)
-            #expect(String(buffer: try await Actions.get(client, "/console/issuers/northwind", cookie: root).body).contains("EdDSA"))
+            let northwindPage = String(buffer: try await Actions.get(client, "/console/issuers/northwind", cookie: root).body)
+            #expect(northwindPage.contains("EdDSA") && northwindPage.contains("action=\"/console/issuers/northwind/console-client\""))
+
+            // Console sign-in for the new tenant: the console's client, then a tenant admin, then a sign-in.
+            let enabled = try await Actions.post(client, "/console/issuers/northwind/console-client", cookie: root, [("csrf_token", rootToken)])
+            #expect(enabled.status == .seeOther && enabled.headers[.location] == "/console/issuers/northwind")
+            let consoleClient = try #require(try store.client(issuerID: "northwind", clientID: ConsoleResource.clientID))
+            #expect(consoleClient.authenticationMethod == .none && consoleClient.isFirstParty && consoleClient.grantTypes == ["authorization_code", "refresh_token"]
+                && consoleClient.redirectURIs == [DevelopmentBootstrap.consoleRedirectURI(fixture.base.configuration)])
+            #expect(!String(buffer: try await Actions.get(client, "/console/issuers/northwind", cookie: root).body).contains("/console-client\""),
+                    "the form is gone once the client exists")
+            let enabledTwice = try await Actions.post(client, "/console/issuers/northwind/console-client", cookie: root, [("csrf_token", rootToken)])
+            #expect(enabledTwice.status == .conflict)
+            let password = "northwind admin password 1"
+            let madeAdmin = try await Actions.post(client, "/console/issuers/northwind/users", cookie: root, [
+                ("csrf_token", rootToken), ("username", "nadmin"), ("password", password), ("roles", "keybound://console/Console.TenantAdmin")])
+            #expect(madeAdmin.status == .seeOther)
+            let signedIn = try await fixture.signIn(client, issuer: "northwind", username: "nadmin", password: password)
+            #expect(signedIn.status == .seeOther && ConsoleSignInTests.cookie(signedIn, named: "__Host-kb_console") != nil,
+                    "northwind's new tenant admin signs in: \(String(buffer: signedIn.body))")
             for (id, kind) in [("console", "tenant"), ("North Wind", "tenant"), ("realm", "operator")] {
                 let refused = try await Actions.post(client, "/console/issuers", cookie: root,
                                                      [("csrf_token", rootToken), ("id", id), ("kind", kind), ("tenant_id", "x")])

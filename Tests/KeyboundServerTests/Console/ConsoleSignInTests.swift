@@ -63,7 +63,7 @@ struct ConsoleSignInTests {
             let login = try await ProviderFixture.signIn(client, issuer: issuer, query: String(location.dropFirst(prefix.count)),
                                                          username: username ?? user?.username ?? "user",
                                                          password: password ?? user?.password ?? ProviderFixture.password)
-            #expect(login.status == .seeOther)
+            #expect(login.status == .seeOther, "the issuer's sign-in page answered: \(String(buffer: login.body).prefix(3_000))")
             let callback = try #require(login.headers[.location])
             #expect(callback.hasPrefix(base.configuration.publicURL + "/console/callback?"), "\(callback)")
             return (cookie, String(callback.dropFirst(base.configuration.publicURL.count)))
