@@ -13,7 +13,7 @@ public enum AdminListener: Sendable, Equatable {
     case own(host: String, port: Int)
 
     /// Production mode's default: loopback, port 9465 (beside the metrics listener's 9464).
-    public static let productionDefault = AdminListener.own(host: "127.0.0.1", port: 9465)
+    package static let productionDefault = AdminListener.own(host: "127.0.0.1", port: 9465)
 
     /// Parses `public`, `HOST:PORT` or `[IPv6]:PORT`.
     public static func parse(_ text: String) throws(MetricsListener.ParseError) -> AdminListener {
