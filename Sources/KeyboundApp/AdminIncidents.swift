@@ -23,7 +23,7 @@ struct AdminIncidents: Sendable {
             },
             AdminExtensionRoute(.get, "incidents") { _, _ in try await list() },
             AdminExtensionRoute(.get, "incidents/:incident") { _, route in
-                AdminResponse.make(try await desk.state(try await desk.record(try route.decoded("incident"))))
+                AdminResponse.make(try await desk.state(try await desk.record(try route.decoded("incident")), documents: true))
             },
             AdminExtensionRoute(.get, "incidents/:incident/document") { request, route in
                 try await document(request, id: try route.decoded("incident"))
@@ -34,27 +34,15 @@ struct AdminIncidents: Sendable {
     func respond(_ request: Request, route: AdminRoute) async throws -> Response {
         let issuerID = try route.issuer()
         let keyID = try route.decoded("kid")
-        // The same reason as a revocation's (docs/admin-api.openapi.yaml, RevocationReason).
-        let body = try await AdminBody.read(request, allowed: ["reason"])
-        let reason = try body.requiredString("reason")
-        try AdminBody.checkLine(reason, "reason", limit: 500)
-        guard reason.unicodeScalars.contains(where: { $0 != " " }) else { throw OAuthError.invalidRequest("the member 'reason' must not be blank") }
-        route.note.reason = reason
+        let reason = try await AdminBody.read(request, allowed: ["reason"]).revocationReason(noting: route.note)
         let issuer = try await desk.context.manager.issuer(id: issuerID)
         let record = try await desk.start(issuerID: issuer.id, keyID: keyID, reason: reason, actor: route.caller.actor, logger: route.logger)
         route.audit("incident response started", ["incident": "\(record.id)", "issuer": "\(issuer.id)", "kid": "\(keyID)"])
-        return AdminResponse.make(try await desk.state(record), status: .accepted, location: "/admin/incidents/\(record.id)")
+        return AdminResponse.make(try await desk.state(record, documents: true), status: .accepted, location: "/admin/incidents/\(record.id)")
     }
 
     func list() async throws -> Response {
-        var rows: [JSONValue] = []
-        for record in try await desk.all().reversed() {
-            rows.append(.object(JSONObject([
-                "id": .string(record.id), "issuer": .string(record.issuerID), "kid": .string(record.keyID), "reason": .string(record.reason),
-                "opened_at": .string(record.openedAt.formatted(Date.ISO8601FormatStyle())), "closed": .bool(record.isClosed),
-                "running": .bool(desk.progress(record).running),
-            ])))
-        }
+        let rows = try await desk.all().reversed().map { JSONValue.object(desk.summary($0)) }
         return AdminResponse.make(JSONObject(["incidents": .array(rows)]))
     }
 

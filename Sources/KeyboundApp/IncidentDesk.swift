@@ -90,22 +90,31 @@ struct IncidentDesk: Sendable {
         return text
     }
 
-    /// `record`'s state as JSON: its key, reason and times, each step (done, with its detail),
-    /// whether it is closed, running here or stopped (and why), and its documents.
-    func state(_ record: IncidentRecord) async throws -> JSONObject {
-        let (running, error) = progress(record)
-        var object = JSONObject([
+    /// `record` as the incident list shows it: its key, reason, when it was opened, whether it is
+    /// closed and whether it runs here.
+    func summary(_ record: IncidentRecord) -> JSONObject {
+        JSONObject([
             "id": .string(record.id), "issuer": .string(record.issuerID), "kid": .string(record.keyID), "reason": .string(record.reason),
-            "opened_at": .string(record.openedAt.formatted(Date.ISO8601FormatStyle())),
-            "closed": .bool(record.isClosed), "running": .bool(running), "stopped": .bool(!record.isClosed && !running),
-            "steps": .array(IncidentStep.allCases.map { step in
-                let done = record.completed.first { $0.step == step }
-                var object = JSONObject(["step": .string(step.rawValue), "done": .bool(done != nil)])
-                if let done { object["detail"] = .string(done.detail) }
-                return .object(object)
-            }),
-            "documents": .array(try await documentNames(record).map(JSONValue.string)),
+            "opened_at": .string(record.openedAt.formatted(Date.ISO8601FormatStyle())), "closed": .bool(record.isClosed),
+            "running": .bool(progress(record).running),
         ])
+    }
+
+    /// `record`'s state as JSON: its ``summary(_:)``, each step (done, with its detail), whether it
+    /// stopped (and why), and with `documents` its document names (the admin API's answer; the
+    /// console's page polls without them, so its polling reads no document list).
+    func state(_ record: IncidentRecord, documents: Bool) async throws -> JSONObject {
+        let (running, error) = progress(record)
+        var object = summary(record)
+        object["running"] = .bool(running)  // the same reading of the run as `stopped` and `error`
+        object["stopped"] = .bool(!record.isClosed && !running)
+        object["steps"] = .array(IncidentStep.allCases.map { step in
+            let done = record.completed.first { $0.step == step }
+            var object = JSONObject(["step": .string(step.rawValue), "done": .bool(done != nil)])
+            if let done { object["detail"] = .string(done.detail) }
+            return .object(object)
+        })
+        if documents { object["documents"] = .array(try await documentNames(record).map(JSONValue.string)) }
         if let error { object["error"] = .string(error) }
         if let fresh = record.freshKeyID { object["fresh_kid"] = .string(fresh) }
         if let tokens = record.tokensRevoked {

@@ -141,7 +141,7 @@ struct ConsoleIncidentPages: Sendable {
     /// `GET /console/incidents/{id}/state` (operators): the steps as JSON, for the page's polling.
     func state(_ user: ConsoleUser, _ pages: ConsolePages, id: String) async throws -> Response {
         if let refused = operatorOnly(user, pages, "read an incident") { return refused }
-        return pages.json(try await desk.state(try await desk.record(id)))
+        return pages.json(try await desk.state(try await desk.record(id), documents: false))
     }
 
     /// `GET /console/incidents/{id}/document?name=…[&download=1]`: one document, shown or downloaded.

@@ -72,6 +72,19 @@ package struct AdminBody: Sendable {
         }
     }
 
+    /// The required member `reason` of a revocation or an incident response (the document's
+    /// `RevocationReason`): one line of 1–500 characters, not only spaces. Once it is one line it is
+    /// given to `note`, so that a refused blank reason is in the admin log as it was sent.
+    package func revocationReason(noting note: AdminActionNote) throws(OAuthError) -> String {
+        let reason = try requiredString("reason")
+        try Self.checkLine(reason, "reason", limit: 500)
+        note.reason = reason
+        guard reason.unicodeScalars.contains(where: { $0 != " " }) else {
+            throw OAuthError.invalidRequest("the member 'reason' must not be blank")
+        }
+        return reason
+    }
+
     /// A string member that must be present and non-empty.
     package func requiredString(_ name: String) throws(OAuthError) -> String {
         guard let value = try string(name) else { throw OAuthError.invalidRequest("the member '\(name)' is required") }

@@ -152,12 +152,7 @@ struct AdminIssuers: Sendable {
     /// `POST /admin/issuers/{id}/keys/{kid}/revoke`
     func revoke(_ request: Request, issuerID: String, keyID: String, route: AdminRoute) async throws -> Response {
         let body = try await AdminBody.read(request, allowed: ["reason"])
-        let reason = try body.requiredString("reason")
-        try AdminBody.checkLine(reason, "reason", limit: 500)
-        route.note.reason = reason
-        guard reason.unicodeScalars.contains(where: { $0 != " " }) else {
-            throw OAuthError.invalidRequest("the member 'reason' must not be blank")
-        }
+        let reason = try body.revocationReason(noting: route.note)
         let now = context.now()
         let key = try await context.manager.revoke(issuerID: issuerID, keyID: keyID, reason: reason, actor: route.caller.actor, now: now)
         context.keys.invalidate()

@@ -80,7 +80,7 @@ struct CSRFCookie: Sendable, Equatable {
     let isSecure: Bool
     /// How many base64url characters a well-formed value has: 43 for a random value
     /// (``Secrets/random256(prefix:)``); more for a sealed one (the console's sign-in).
-    var valueLength: ClosedRange<Int> = 43...43
+    let valueLength: ClosedRange<Int>
 
     /// The name of the secure cookie.
     static let secureName = "__Host-kb_csrf"
