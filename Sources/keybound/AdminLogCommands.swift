@@ -64,9 +64,9 @@ struct AdminLogVerifyCommand: AsyncParsableCommand {
         switch verdict {
         case .intact(let count):
             var object = JSONObject(["intact": .bool(true), "entries": .number(Double(count)), "anchors_checked": .number(Double(parsed.count))])
-            if let head { object["head"] = .string(AdminLogAnchor(sequence: head.sequence, hash: head.hash).text) }
+            if let head { object["head"] = .string(head.anchor.text) }
             store.emit(object, text: "admin log intact: \(count) entries"
-                + (head.map { "; head \(AdminLogAnchor(sequence: $0.sequence, hash: $0.hash).text)" } ?? "")
+                + (head.map { "; head \($0.anchor.text)" } ?? "")
                 + (parsed.isEmpty ? "" : "; \(parsed.count) anchor\(parsed.count == 1 ? "" : "s") matched"))
         case .broken(let sequence, let reason):
             if store.json {
@@ -95,7 +95,7 @@ struct AdminLogHeadCommand: AsyncParsableCommand {
             store.emit(JSONObject(["entries": .number(0)]), text: "the admin log is empty")
             return
         }
-        let anchor = AdminLogAnchor(sequence: head.sequence, hash: head.hash)
+        let anchor = head.anchor
         store.emit(JSONObject(["sequence": .number(Double(head.sequence)), "hash": .string(head.hash), "anchor": .string(anchor.text),
                                "at": StoreJSON.time(head.action.at)]),
                    text: anchor.text)

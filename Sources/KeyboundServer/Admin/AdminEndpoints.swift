@@ -190,7 +190,7 @@ struct AdminEndpoints: Sendable {
         case .notFound:
             return OAuthError(status: .notFound, error: "not_found", description: error.message)
         case .conflict:
-            return OAuthError(status: .conflict, error: "conflict", description: error.message)
+            return OAuthError.conflict(error.message)
         case .invalidSettings:
             return OAuthError.invalidSettings(error.message)
         case .unavailable:

@@ -8,8 +8,7 @@ import KeyboundStore
 enum AdminLockout {
     /// 409 `conflict`, saying why and who may.
     static func refusal(_ why: String) -> OAuthError {
-        OAuthError(status: .conflict, error: "conflict",
-                   description: "\(why); another tenant admin or an operator may make this change")
+        OAuthError.conflict("\(why); another tenant admin or an operator may make this change")
     }
 
     /// Whether `username` of `issuerID` is the signed-in tenant admin `caller` (same issuer, same

@@ -19,8 +19,7 @@ package struct AdminLogRoutes: Sendable {
         case .intact(let count):
             var chain = JSONObject(["intact": .bool(true), "entries": .number(Double(count))])
             if let head {
-                let anchor = AdminLogAnchor(sequence: head.sequence, hash: head.hash)
-                chain["head"] = .object(JSONObject(["sequence": .number(Double(head.sequence)), "hash": .string(head.hash), "anchor": .string(anchor.text)]))
+                chain["head"] = .object(JSONObject(["sequence": .number(Double(head.sequence)), "hash": .string(head.hash), "anchor": .string(head.anchor.text)]))
             }
             object["chain"] = .object(chain)
         case .broken(let sequence, let reason):

@@ -34,7 +34,7 @@ struct AdminUsers: Sendable {
         try UserRoles.check(roles, issuer: issuer, resources: try await context.store.resources(issuerID: issuer.id))
         try DirectoryAdministration.checkNewUser(username: username, password: password, name: name, email: email)
         if try await context.store.user(issuerID: issuer.id, username: username) != nil {
-            throw OAuthError(status: .conflict, error: "conflict", description: "issuer '\(issuer.id)' already has a user '\(AdminBody.shown(username))'")
+            throw OAuthError.conflict("issuer '\(issuer.id)' already has a user '\(AdminBody.shown(username))'")
         }
         let cost = context.configuration.passwordHashCost
         let hash: String

@@ -7,4 +7,10 @@ extension OAuthError {
     package static func invalidSettings(_ why: String) -> OAuthError {
         OAuthError(status: .badRequest, error: "invalid_settings", description: why)
     }
+
+    /// 409 `conflict`: the change collides with what the store holds (an id or name that exists,
+    /// a resource already registered) or would lock a tenant admin out (``AdminLockout``).
+    package static func conflict(_ why: String) -> OAuthError {
+        OAuthError(status: .conflict, error: "conflict", description: why)
+    }
 }

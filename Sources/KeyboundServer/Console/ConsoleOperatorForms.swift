@@ -35,8 +35,9 @@ extension ConsoleEndpoints {
 
     /// `POST /console/issuers/{issuer}/console-client`: registers the console's public client
     /// (``ConsoleResource/clientID``: PKCE, `authorization_code` and `refresh_token`, first-party so
-    /// that no consent page is asked, the console's callback as its one redirect URI) at an issuer that has none, so that its console users can
-    /// sign in; through the admin API's client creation, admin-logged as `client.create`.
+    /// that no consent page is asked, the console's callback as its one redirect URI) at an issuer
+    /// that has none, so that its console users can sign in; through the admin API's client
+    /// creation, admin-logged as `client.create`.
     func enableConsoleSignIn(_ signedIn: SignedIn, issuerID: String, logger: Logger) async throws -> Response {
         let body = JSONObject([
             "client_id": .string(ConsoleResource.clientID), "name": .string("Keybound console"), "token_endpoint_auth_method": .string("none"),
@@ -66,8 +67,7 @@ extension ConsoleEndpoints {
             .run(.operatorOnly, logAs: "resource.register", parameters: [("issuer", issuerID)], body: body) { request, route in
                 let issuer = try route.issuer()
                 if try await store.resource(issuerID: issuer, audience: audience) != nil {
-                    throw OAuthError(status: .conflict, error: "conflict",
-                                     description: "issuer '\(issuer)' already has the resource '\(AdminBody.shown(audience))'; add roles on its row")
+                    throw OAuthError.conflict("issuer '\(issuer)' already has the resource '\(AdminBody.shown(audience))'; add roles on its row")
                 }
                 return try await resources.upsert(request, issuerID: issuer, route: route)
             }

@@ -114,6 +114,11 @@ public struct AdminLogAnchor: Sendable, Equatable {
     public var text: String { "\(sequence):\(hash)" }
 }
 
+extension AdminLogEntry {
+    /// This entry as an anchor, to keep outside the database.
+    public var anchor: AdminLogAnchor { AdminLogAnchor(sequence: sequence, hash: hash) }
+}
+
 /// The admin log: a hash-chained, append-only record of every state-changing admin action, kept
 /// in the provider's store (so every node of a PostgreSQL deployment writes one chain).
 public protocol AdminLogStore: Sendable {
