@@ -75,6 +75,19 @@ struct ClientSelection: ParsableArguments {
     @Option(name: .customLong("client"), help: "The client id.") var clientID: String
 }
 
+extension ClientSelection {
+    /// Disables (or enables again) the selected client, records the change in the admin log when
+    /// there was one (`client.disable` / `client.enable`), and prints the client.
+    func setDisabled(_ disabled: Bool, store: StoreOptions) async throws(CLIError) {
+        let directory = try await store.openDirectory()
+        let (client, changed) = try await storeCall { () async throws(StoreError) in
+            try await directory.setClientDisabled(disabled, issuerID: issuer, clientID: clientID)
+        }
+        if changed { await store.recordChange(disabled ? "client.disable" : "client.enable", issuerID: client.issuerID, target: client.clientID) }
+        store.emit(StoreJSON.json(client), text: "client \(client.clientID) of \(client.issuerID) is \(disabled ? "disabled" : "enabled")")
+    }
+}
+
 /// `keybound client show`
 struct ClientShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one client (never its secret).")
@@ -95,14 +108,7 @@ struct ClientDisableCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var selection: ClientSelection
 
-    func run() async throws {
-        let directory = try await store.openDirectory()
-        let (client, changed) = try await storeCall { () async throws(StoreError) in
-            try await directory.setClientDisabled(true, issuerID: selection.issuer, clientID: selection.clientID)
-        }
-        if changed { await store.recordChange("client.disable", issuerID: client.issuerID, target: client.clientID) }
-        store.emit(StoreJSON.json(client), text: "client \(client.clientID) of \(client.issuerID) is disabled")
-    }
+    func run() async throws { try await selection.setDisabled(true, store: store) }
 }
 
 /// `keybound client enable`
@@ -111,14 +117,7 @@ struct ClientEnableCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var selection: ClientSelection
 
-    func run() async throws {
-        let directory = try await store.openDirectory()
-        let (client, changed) = try await storeCall { () async throws(StoreError) in
-            try await directory.setClientDisabled(false, issuerID: selection.issuer, clientID: selection.clientID)
-        }
-        if changed { await store.recordChange("client.enable", issuerID: client.issuerID, target: client.clientID) }
-        store.emit(StoreJSON.json(client), text: "client \(client.clientID) of \(client.issuerID) is enabled")
-    }
+    func run() async throws { try await selection.setDisabled(false, store: store) }
 }
 
 /// `keybound client rotate-secret`

@@ -22,4 +22,13 @@ extension HuntReport {
         case .html: html + "\n"
         }
     }
+
+    /// The listed findings grouped by kind, in ``HuntFinding/Kind`` order, leaving out kinds with
+    /// none listed: the findings sections of the text, Markdown and HTML reports.
+    var listedFindingsByKind: [(kind: HuntFinding.Kind, findings: [HuntFinding])] {
+        HuntFinding.Kind.allCases.compactMap { kind in
+            let listed = findings.filter { $0.kind == kind }
+            return listed.isEmpty ? nil : (kind: kind, findings: listed)
+        }
+    }
 }

@@ -47,9 +47,7 @@ extension HuntReport {
         }
         out.append("</ol>")
         if events.count > Self.maximumTimelineLines { out.append("<p>… \(events.count - Self.maximumTimelineLines) more in the JSON report.</p>") }
-        for kind in HuntFinding.Kind.allCases {
-            let listed = findings.filter { $0.kind == kind }
-            guard !listed.isEmpty else { continue }
+        for (kind, listed) in listedFindingsByKind {
             out.append("<h2>\(e(kind.title)) (\(findingCounts[kind] ?? 0))</h2>")
             out.append("<table><tr><th>Record</th><th>Time</th><th>Verdict</th><th>Tenant</th><th>Mailbox</th><th>Client</th><th>jti</th><th>Reason</th></tr>")
             for finding in listed {

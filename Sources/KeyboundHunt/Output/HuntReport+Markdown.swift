@@ -36,9 +36,7 @@ extension HuntReport {
         if events.count > Self.maximumTimelineLines {
             out.append("- … \(events.count - Self.maximumTimelineLines) more (see the JSON report)")
         }
-        for kind in HuntFinding.Kind.allCases {
-            let listed = findings.filter { $0.kind == kind }
-            guard !listed.isEmpty else { continue }
+        for (kind, listed) in listedFindingsByKind {
             out.append("")
             out.append("## \(kind.title) (\(findingCounts[kind] ?? 0))")
             out.append("")

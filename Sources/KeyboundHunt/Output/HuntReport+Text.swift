@@ -18,9 +18,7 @@ extension HuntReport {
         lines.append("  cross-issuer keys:         \(count(.crossIssuer))")
         lines.append("  revoked or inactive keys:  \(count(.revokedOrInactiveKey))")
         lines.append("  first-time access:         \(leadCount) (\(HuntLead.pluralLabel))")
-        for kind in HuntFinding.Kind.allCases {
-            let listed = findings.filter { $0.kind == kind }
-            guard !listed.isEmpty else { continue }
+        for (kind, listed) in listedFindingsByKind {
             lines.append("")
             lines.append("\(kind.title) (\(findingCounts[kind] ?? 0)):")
             for finding in listed.prefix(20) {

@@ -13,8 +13,7 @@ final class DigestSet {
         self.seed = seed
         let size = HuntHash.tableSize(forCapacity: capacity)
         mask = size - 1
-        slots = .allocate(capacity: size)
-        slots.initialize(repeating: DigestKey(high: 0, low: 0), count: size)
+        slots = HuntHash.allocateTable(size: size, empty: DigestKey(high: 0, low: 0))
     }
 
     deinit { slots.deallocate() }
@@ -60,8 +59,7 @@ final class DigestSet {
         let oldSize = mask + 1
         let old = slots
         mask = oldSize * 2 - 1
-        slots = .allocate(capacity: mask + 1)
-        slots.initialize(repeating: DigestKey(high: 0, low: 0), count: mask + 1)
+        slots = HuntHash.allocateTable(size: mask + 1, empty: DigestKey(high: 0, low: 0))
         count = hasZero ? 1 : 0
         for index in 0..<oldSize where old[index].high != 0 || old[index].low != 0 { insert(old[index]) }
         old.deallocate()

@@ -11,6 +11,14 @@ enum HuntHash {
         return size
     }
 
+    /// A new open-addressing table of `size` slots, each set to `empty` (the value that marks a free
+    /// slot). The caller owns it and deallocates it.
+    static func allocateTable<Slot>(size: Int, empty: Slot) -> UnsafeMutablePointer<Slot> {
+        let slots = UnsafeMutablePointer<Slot>.allocate(capacity: size)
+        slots.initialize(repeating: empty, count: size)
+        return slots
+    }
+
     /// A strong 64-bit finalizer (SplitMix64's).
     @inline(__always)
     static func mix(_ value: UInt64) -> UInt64 {

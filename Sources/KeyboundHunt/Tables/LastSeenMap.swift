@@ -19,8 +19,7 @@ final class LastSeenMap {
         self.seed = seed
         let size = HuntHash.tableSize(forCapacity: capacity)
         mask = size - 1
-        slots = .allocate(capacity: size)
-        slots.initialize(repeating: Slot(key: Self.empty, time: 0), count: size)
+        slots = HuntHash.allocateTable(size: size, empty: Slot(key: Self.empty, time: 0))
     }
 
     deinit { slots.deallocate() }
@@ -49,8 +48,7 @@ final class LastSeenMap {
         let oldSize = mask + 1
         let old = slots
         mask = oldSize * 2 - 1
-        slots = .allocate(capacity: mask + 1)
-        slots.initialize(repeating: Slot(key: Self.empty, time: 0), count: mask + 1)
+        slots = HuntHash.allocateTable(size: mask + 1, empty: Slot(key: Self.empty, time: 0))
         for index in 0..<oldSize where old[index].key != Self.empty {
             var target = Int(truncatingIfNeeded: HuntHash.mix(old[index].key ^ seed)) & mask
             while slots[target].key != Self.empty { target = (target + 1) & mask }

@@ -29,10 +29,8 @@ final class PairInterner {
         self.seed = seed
         let size = HuntHash.tableSize(forCapacity: capacity)
         mask = size - 1
-        slots = .allocate(capacity: size)
-        slots.initialize(repeating: -1, count: size)
-        slotHashes = .allocate(capacity: size)
-        slotHashes.initialize(repeating: 0, count: size)
+        slots = HuntHash.allocateTable(size: size, empty: -1)
+        slotHashes = HuntHash.allocateTable(size: size, empty: 0)
         arenaCapacity = 64 * 1_024
         arena = .allocate(byteCount: arenaCapacity, alignment: 8)
     }
@@ -119,10 +117,8 @@ final class PairInterner {
         let oldSlots = slots, oldHashes = slotHashes
         let size = oldSize * 2
         mask = size - 1
-        slots = .allocate(capacity: size)
-        slots.initialize(repeating: -1, count: size)
-        slotHashes = .allocate(capacity: size)
-        slotHashes.initialize(repeating: 0, count: size)
+        slots = HuntHash.allocateTable(size: size, empty: -1)
+        slotHashes = HuntHash.allocateTable(size: size, empty: 0)
         for old in 0..<oldSize where oldSlots[old] >= 0 {
             var index = Int(truncatingIfNeeded: oldHashes[old]) & mask
             while slots[index] >= 0 { index = (index + 1) & mask }

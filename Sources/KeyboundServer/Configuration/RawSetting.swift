@@ -111,25 +111,10 @@ struct RawSetting {
             }
             text = scalar.string
         }
-        guard let seconds = Self.parseDuration(text) else {
+        guard let seconds = DurationText.wholeSeconds(text) else {
             throw source.error("must be a duration: whole seconds, or a whole number with s, m, h or d such as 90s, 10m, 1h or 14d; got \(shown(text))")
         }
         return seconds
-    }
-
-    /// `600`, `90s`, `10m`, `1h`, `14d` in seconds; `nil` for anything else. Up to ten digits, so no overflow.
-    static func parseDuration(_ text: String) -> Int? {
-        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400]
-        var digits = Substring(text)
-        var multiplier = 1
-        if let last = digits.last, let unit = units[last] {
-            multiplier = unit
-            digits = digits.dropLast()
-        }
-        guard !digits.isEmpty, digits.count <= 10, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(digits) else {
-            return nil
-        }
-        return number * multiplier
     }
 
     /// `text` quoted for a message, or a placeholder for a secret.

@@ -55,29 +55,18 @@ extension ConsoleEndpoints {
     func clientAction(_ signedIn: SignedIn, form: FormBody, issuerID: String, clientID: String, action: String, logger: Logger) async throws -> Response {
         let clients = AdminClients(context: context)
         let call = ConsoleAdminCall(context: context, caller: signedIn.caller, logger: logger)
-        let parameters = [("issuer", issuerID), ("client", clientID)]
-        let result: Result<JSONObject, OAuthError>
-        switch action {
-        case "disable", "enable":
-            let disable = action == "disable"
-            result = await call.run(.manageDirectory, logAs: "client.\(action)", parameters: parameters) { request, route in
-                try await clients.setDisabled(disable, request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
-            }
-        case "secret":
-            result = await call.run(.manageDirectory, logAs: "client.secret.rotate", parameters: parameters) { request, route in
+        if action == "secret" {
+            let result = await call.run(.manageDirectory, logAs: "client.secret.rotate", parameters: [("issuer", issuerID), ("client", clientID)]) { request, route in
                 try await clients.rotateSecret(request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
             }
             return secretOrBack(result, signedIn: signedIn, issuerID: issuerID, heading: "New client secret")
-        case "roles":
-            let roles = Self.words(form["roles"]).map(JSONValue.string)
-            result = await call.run(.manageDirectory, logAs: "client.roles.grant", parameters: parameters,
-                                    body: JSONObject(["roles": .array(roles)])) { request, route in
-                try await clients.grantRoles(request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
-            }
-        default:
-            return ConsoleResponses.message("Not found", "No such client action.", status: .notFound, viewer: signedIn.viewer)
         }
-        return back(result, signedIn: signedIn, to: "/console/issuers/\(issuerID)/clients")
+        let row = DirectoryRow(noun: "client", parameter: ("client", clientID), rolesAction: "client.roles.grant", setDisabled: { disable, request, route in
+            try await clients.setDisabled(disable, request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
+        }, setRoles: { request, route in
+            try await clients.grantRoles(request, issuerID: try route.issuer(), clientID: try route.decoded("client"), route: route)
+        })
+        return await change(row, action: action, form: form, signedIn: signedIn, call: call, issuerID: issuerID)
     }
 
     /// The secret page (shown once) when the answer carries a `client_secret`, else back to the list.
@@ -131,28 +120,50 @@ extension ConsoleEndpoints {
     /// `POST /console/issuers/{issuer}/users/{username}/{disable|enable|roles}`.
     func userAction(_ signedIn: SignedIn, form: FormBody, issuerID: String, username: String, action: String, logger: Logger) async throws -> Response {
         let users = AdminUsers(context: context)
+        let row = DirectoryRow(noun: "user", parameter: ("username", username), rolesAction: "user.roles.set", setDisabled: { disable, request, route in
+            try await users.setDisabled(disable, request, issuerID: try route.issuer(), username: try route.decoded("username"), route: route)
+        }, setRoles: { request, route in
+            try await users.setRoles(request, issuerID: try route.issuer(), username: try route.decoded("username"), route: route)
+        })
         let call = ConsoleAdminCall(context: context, caller: signedIn.caller, logger: logger)
-        let parameters = [("issuer", issuerID), ("username", username)]
+        return await change(row, action: action, form: form, signedIn: signedIn, call: call, issuerID: issuerID)
+    }
+
+    // MARK: Shared
+
+    /// A row of the clients or users page: what the admin log calls it, its route parameter, and the
+    /// admin API's handlers for the changes both pages offer.
+    struct DirectoryRow: Sendable {
+        /// `client` or `user`: the admin log's action prefix, and the list page's path segment.
+        let noun: String
+        /// The route parameter naming the row (`client` or `username`) and its value.
+        let parameter: (String, String)
+        /// The admin log's action for the roles form.
+        let rolesAction: String
+        let setDisabled: @Sendable (Bool, Request, AdminRoute) async throws -> Response
+        let setRoles: @Sendable (Request, AdminRoute) async throws -> Response
+    }
+
+    /// Disables, enables or sets the roles of `row` through the admin API, then back to the list;
+    /// 404 for an action the page does not offer.
+    func change(_ row: DirectoryRow, action: String, form: FormBody, signedIn: SignedIn, call: ConsoleAdminCall, issuerID: String) async -> Response {
+        let parameters = [("issuer", issuerID), row.parameter]
         let result: Result<JSONObject, OAuthError>
         switch action {
         case "disable", "enable":
             let disable = action == "disable"
-            result = await call.run(.manageDirectory, logAs: "user.\(action)", parameters: parameters) { request, route in
-                try await users.setDisabled(disable, request, issuerID: try route.issuer(), username: try route.decoded("username"), route: route)
+            result = await call.run(.manageDirectory, logAs: "\(row.noun).\(action)", parameters: parameters) { request, route in
+                try await row.setDisabled(disable, request, route)
             }
         case "roles":
             let roles = Self.words(form["roles"]).map(JSONValue.string)
-            result = await call.run(.manageDirectory, logAs: "user.roles.set", parameters: parameters,
-                                    body: JSONObject(["roles": .array(roles)])) { request, route in
-                try await users.setRoles(request, issuerID: try route.issuer(), username: try route.decoded("username"), route: route)
-            }
+            result = await call.run(.manageDirectory, logAs: row.rolesAction, parameters: parameters,
+                                    body: JSONObject(["roles": .array(roles)]), row.setRoles)
         default:
-            return ConsoleResponses.message("Not found", "No such user action.", status: .notFound, viewer: signedIn.viewer)
+            return ConsoleResponses.message("Not found", "No such \(row.noun) action.", status: .notFound, viewer: signedIn.viewer)
         }
-        return back(result, signedIn: signedIn, to: "/console/issuers/\(issuerID)/users")
+        return back(result, signedIn: signedIn, to: "/console/issuers/\(issuerID)/\(row.noun)s")
     }
-
-    // MARK: Shared
 
     /// Back to `path` after a change, or the admin API's refusal as a page with its status.
     func back(_ result: Result<JSONObject, OAuthError>, signedIn: SignedIn, to path: String) -> Response {

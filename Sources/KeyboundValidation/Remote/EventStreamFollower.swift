@@ -35,6 +35,23 @@ struct EventStreamFollower: Sendable {
     let credentials: StreamCredentials?
     let board: EventStreamStatusBoard
 
+    /// Follows `issuer`'s stream at `issuer` + `path` (`/key-events`, `/token-events`) until
+    /// cancelled. An issuer URL that cannot form the stream's URL stops at once, with the reason on
+    /// the board.
+    static func follow(_ issuer: String, path: String, configuration: EventStreamConfiguration, opener: any EventStreamOpening,
+                       credentials: StreamCredentials?, board: EventStreamStatusBoard, consumer: some EventStreamConsumer) async {
+        guard let url = URL(string: issuer + path) else {
+            board.update(issuer) {
+                $0.lastError = "cannot form the \(path.dropFirst()) URL of '\(issuer)'"
+                $0.state = .stopped
+            }
+            return
+        }
+        let follower = EventStreamFollower(issuer: issuer, url: url, configuration: configuration, opener: opener,
+                                           credentials: credentials, board: board)
+        await follower.run(consumer)
+    }
+
     /// Connects, reads, backs off and reconnects until cancelled.
     func run(_ consumer: some EventStreamConsumer) async {
         var position = StreamPosition()

@@ -78,16 +78,8 @@ public final class KeyEventSubscriber: IssuerStreamSubscriber, Sendable {
 
     /// One issuer's stream, until cancelled.
     private func follow(_ issuer: RemoteTrustStore.Issuer) async {
-        guard let url = URL(string: issuer.url + "/key-events") else {
-            board.update(issuer.url) {
-                $0.lastError = "cannot form the key-events URL of '\(issuer.url)'"
-                $0.state = .stopped
-            }
-            return
-        }
-        let follower = EventStreamFollower(issuer: issuer.url, url: url, configuration: configuration, opener: opener,
-                                           credentials: credentials[issuer.url], board: board)
-        await follower.run(KeyEventConsumer(subscriber: self, issuer: issuer))
+        await EventStreamFollower.follow(issuer.url, path: "/key-events", configuration: configuration, opener: opener,
+                                         credentials: credentials[issuer.url], board: board, consumer: KeyEventConsumer(subscriber: self, issuer: issuer))
     }
 
     /// The delay before the next attempt (see ``EventStreamFollower/backoff(failures:base:maximum:)``).

@@ -111,16 +111,8 @@ public final class TokenEventSubscriber: IssuerStreamSubscriber, Sendable {
     }
 
     private func follow(_ issuer: Issuer) async {
-        guard let url = URL(string: issuer.url + "/token-events") else {
-            board.update(issuer.url) {
-                $0.lastError = "cannot form the token-events URL of '\(issuer.url)'"
-                $0.state = .stopped
-            }
-            return
-        }
-        let follower = EventStreamFollower(issuer: issuer.url, url: url, configuration: configuration, opener: opener,
-                                           credentials: issuer.credentials, board: board)
-        await follower.run(TokenEventConsumer(subscriber: self, issuer: issuer.url))
+        await EventStreamFollower.follow(issuer.url, path: "/token-events", configuration: configuration, opener: opener,
+                                         credentials: issuer.credentials, board: board, consumer: TokenEventConsumer(subscriber: self, issuer: issuer.url))
     }
 }
 
