@@ -21,8 +21,12 @@ public struct ExactString: Hashable, Sendable, CustomStringConvertible {
     public static func == (lhs: ExactString, rhs: ExactString) -> Bool { lhs.value.isExactly(rhs.value) }
 
     public func hash(into hasher: inout Hasher) {
-        var copy = value
-        copy.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        // Native and small strings hand out their UTF-8 without a copy; others are copied once.
+        let hashed: Void? = value.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if hashed == nil {
+            var copy = value
+            copy.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
     }
 
     public var description: String { value }
@@ -31,12 +35,17 @@ public struct ExactString: Hashable, Sendable, CustomStringConvertible {
 extension String {
     /// Whether the two strings have exactly the same UTF-8 bytes (no Unicode normalization).
     public func isExactly(_ other: String) -> Bool {
-        var lhs = self, rhs = other
-        return lhs.withUTF8 { left in
-            rhs.withUTF8 { right in
-                left.count == right.count && (left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0)
-            }
+        // The common case, native or small strings, reads both without copying either.
+        let direct: Bool?? = utf8.withContiguousStorageIfAvailable { left in
+            other.utf8.withContiguousStorageIfAvailable { right in Self.sameBytes(left, right) }
         }
+        if let direct, let same = direct { return same }
+        var lhs = self, rhs = other
+        return lhs.withUTF8 { left in rhs.withUTF8 { right in Self.sameBytes(left, right) } }
+    }
+
+    private static func sameBytes(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {
+        left.count == right.count && (left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0)
     }
 
 }

@@ -200,6 +200,8 @@ struct Reader {
         let start = index
         var isPlainASCII = true
         // Fast path: find the closing quote; fall back to the slow path on escapes or non-ASCII.
+        // Eight plain bytes at a time first, then byte by byte from the first word that is not.
+        index = JSONStringRun.skipPlainWords(buffer, from: index)
         while index < buffer.count {
             let byte = buffer[index]
             if byte == UInt8(ascii: "\"") { break }

@@ -19,12 +19,28 @@ package struct ScannedObject {
         let start: Int
         let end: Int
         let decoded: [UInt8]?
+        /// The first eight raw bytes (fewer for a shorter name, the rest zero): most names differ
+        /// there, so the duplicate check rarely needs a `memcmp`.
+        let prefix: UInt64
+
+        init(start: Int, end: Int, decoded: [UInt8]?, in buffer: UnsafeRawBufferPointer) {
+            self.start = start
+            self.end = end
+            self.decoded = decoded
+            if end - start >= 8 {
+                prefix = buffer.loadUnaligned(fromByteOffset: start, as: UInt64.self)
+            } else {
+                var word: UInt64 = 0
+                for offset in 0..<(end - start) { word |= UInt64(buffer[start + offset]) << (8 * offset) }
+                prefix = word
+            }
+        }
     }
 
     /// The top-level members' names, in document order.
     let members: [Name]
     /// The registered claims among the top-level members, read in the same pass.
-    let registered: [(name: RegisteredClaimName, value: JSONValue)]
+    let registered: RegisteredClaimValues
 
     /// Whether a top-level member is named exactly `name`.
     func contains(_ name: String, in buffer: UnsafeRawBufferPointer) -> Bool {
@@ -59,21 +75,16 @@ package struct ScannedObject {
 
 private struct Scanner {
     var reader: Reader
-    var registered: [(name: RegisteredClaimName, value: JSONValue)] = []
+    var registered = RegisteredClaimValues()
     /// Names of the objects being scanned, innermost last. A nested object's names are removed when
     /// it ends; the top-level object's stay, and become ``ScannedObject/members``.
     var nameStack: [ScannedObject.Name] = []
-
-    /// How many registered claim names there are.
-    static let registeredClaimCount = RegisteredClaimName.allCases.count
 
     /// Objects with more members than this switch from pairwise comparison to a set.
     static let pairwiseLimit = 16
 
     init(reader: Reader) {
         self.reader = reader
-        // Member names are unique, so each registered claim appears once at most: one allocation.
-        registered.reserveCapacity(Self.registeredClaimCount)
         nameStack.reserveCapacity(32)
     }
 
@@ -106,10 +117,16 @@ private struct Scanner {
             guard try reader.peek() == UInt8(ascii: "\"") else { throw JSONParseError(.unexpectedCharacter, at: reader.index) }
             let nameOffset = reader.index
             let raw = try skipString()
-            let name = ScannedObject.Name(start: raw.start, end: raw.end, decoded: raw.escaped ? try decodedName(raw) : nil)
+            let name = ScannedObject.Name(start: raw.start, end: raw.end, decoded: raw.escaped ? try decodedName(raw) : nil, in: reader.buffer)
             let isDuplicate: Bool
             if nameStack.count - base < Self.pairwiseLimit {
-                isDuplicate = nameStack[base...].contains { sameName($0, name) }
+                // By index, not through a slice: a slice would retain the stack's storage.
+                var found = false
+                for index in base..<nameStack.count where sameName(nameStack[index], name) {
+                    found = true
+                    break
+                }
+                isDuplicate = found
             } else {
                 if nameSet == nil { nameSet = Set(nameStack[base...].map(bytes(of:))) }
                 isDuplicate = !nameSet!.insert(bytes(of: name)).inserted
@@ -127,7 +144,7 @@ private struct Scanner {
                 : nil
             if let claim {
                 // A registered claim is read (and so validated) right away: no second pass over it.
-                registered.append((claim, try reader.readValue(depth: depth + 1)))
+                registered[claim] = try reader.readValue(depth: depth + 1)
             } else {
                 try skipValue(depth: depth + 1)
             }
@@ -168,7 +185,7 @@ private struct Scanner {
         let buffer = reader.buffer
         while true {
             // Fast path: printable ASCII other than the quote and the backslash.
-            var position = reader.index
+            var position = JSONStringRun.skipPlainWords(buffer, from: reader.index)
             while position < buffer.count {
                 let byte = buffer[position]
                 if byte < 0x20 || byte >= 0x80 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { break }
@@ -203,8 +220,9 @@ private struct Scanner {
     func sameName(_ a: ScannedObject.Name, _ b: ScannedObject.Name) -> Bool {
         if a.decoded == nil && b.decoded == nil {
             let count = a.end - a.start
-            guard count == b.end - b.start else { return false }
-            return count == 0 || memcmp(reader.buffer.baseAddress! + a.start, reader.buffer.baseAddress! + b.start, count) == 0
+            guard count == b.end - b.start, a.prefix == b.prefix else { return false }
+            // Equal lengths and equal first eight bytes: a name of eight bytes or fewer is equal.
+            return count <= 8 || memcmp(reader.buffer.baseAddress! + a.start + 8, reader.buffer.baseAddress! + b.start + 8, count - 8) == 0
         }
         return bytes(of: a) == bytes(of: b)
     }

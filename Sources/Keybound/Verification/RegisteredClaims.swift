@@ -23,46 +23,44 @@ struct RegisteredClaims: Sendable {
 
     /// Reads the registered claims the scanner collected.
     init(_ scanned: ScannedObject) throws(TokenRejection) {
-        for (name, value) in scanned.registered {
-            try read(name, JSONObject.Member(name: name.text, value: value))
-        }
+        try scanned.registered.forEachPresent { (name, value) throws(TokenRejection) in try read(name, value) }
     }
 
-    private mutating func read(_ name: RegisteredClaimName, _ member: JSONObject.Member) throws(TokenRejection) {
+    private mutating func read(_ name: RegisteredClaimName, _ value: borrowing JSONValue) throws(TokenRejection) {
         present.insert(name.bit)
         switch name {
-        case .iss: issuer = try Self.string(member)
-        case .sub: subject = try Self.string(member)
-        case .jti: tokenID = try Self.string(member)
-        case .tid: tenantID = try Self.string(member)
-        case .clientID: clientID = try Self.string(member)
-        case .scope: scope = try Self.string(member)
-        case .exp: expiresAt = try Self.numericDate(member)
-        case .nbf: notBefore = try Self.numericDate(member)
-        case .iat: issuedAt = try Self.numericDate(member)
-        case .aud: audience = try Self.audience(member)
+        case .iss: issuer = try Self.string(name, value)
+        case .sub: subject = try Self.string(name, value)
+        case .jti: tokenID = try Self.string(name, value)
+        case .tid: tenantID = try Self.string(name, value)
+        case .clientID: clientID = try Self.string(name, value)
+        case .scope: scope = try Self.string(name, value)
+        case .exp: expiresAt = try Self.numericDate(name, value)
+        case .nbf: notBefore = try Self.numericDate(name, value)
+        case .iat: issuedAt = try Self.numericDate(name, value)
+        case .aud: audience = try Self.audience(name, value)
         }
     }
 
-    private static func string(_ member: JSONObject.Member) throws(TokenRejection) -> String {
-        guard case .string(let value) = member.value else {
-            throw TokenRejection(.malformedClaims, "claim '\(member.name)' must be a string, not \(member.value.typeName)")
+    private static func string(_ name: RegisteredClaimName, _ value: borrowing JSONValue) throws(TokenRejection) -> String {
+        guard case .string(let text) = copy value else {
+            throw TokenRejection(.malformedClaims, "claim '\(name.text)' must be a string, not \((copy value).typeName)")
         }
-        return value
+        return text
     }
 
-    private static func numericDate(_ member: JSONObject.Member) throws(TokenRejection) -> Double {
-        guard case .number(let value) = member.value else {
-            throw TokenRejection(.malformedClaims, "claim '\(member.name)' must be a NumericDate (a JSON number), not \(member.value.typeName)")
+    private static func numericDate(_ name: RegisteredClaimName, _ value: borrowing JSONValue) throws(TokenRejection) -> Double {
+        guard case .number(let number) = copy value else {
+            throw TokenRejection(.malformedClaims, "claim '\(name.text)' must be a NumericDate (a JSON number), not \((copy value).typeName)")
         }
-        guard abs(value) <= numericDateLimit else {
-            throw TokenRejection(.malformedClaims, "claim '\(member.name)' overflows the NumericDate range")
+        guard abs(number) <= numericDateLimit else {
+            throw TokenRejection(.malformedClaims, "claim '\(name.text)' overflows the NumericDate range")
         }
-        return value
+        return number
     }
 
-    private static func audience(_ member: JSONObject.Member) throws(TokenRejection) -> [String] {
-        switch member.value {
+    private static func audience(_ name: RegisteredClaimName, _ value: borrowing JSONValue) throws(TokenRejection) -> [String] {
+        switch copy value {
         case .string(let value):
             return [value]
         case .array(let elements):
@@ -77,7 +75,7 @@ struct RegisteredClaims: Sendable {
             }
             return audiences
         default:
-            throw TokenRejection(.malformedClaims, "claim 'aud' must be a string or an array of strings, not \(member.value.typeName)")
+            throw TokenRejection(.malformedClaims, "claim 'aud' must be a string or an array of strings, not \((copy value).typeName)")
         }
     }
 }

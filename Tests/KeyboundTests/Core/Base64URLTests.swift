@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Keybound
 
@@ -30,6 +31,29 @@ struct Base64URLTests {
         for length in 0...64 {
             let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
             #expect(Base64URL.decode(Base64URL.encode(bytes)) == bytes)
+        }
+    }
+
+    /// The decoder takes eight characters at a time where it can and four at a time after: each
+    /// length and each position of a bad character must come out as Foundation's decoder says.
+    @Test("agrees with Foundation's decoder at every length to 300, and refuses a bad character anywhere")
+    func wideSteps() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0...300 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let standard = Data(bytes).base64EncodedString()
+            let text = standard.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.decode(text) == bytes, "length \(length)")
+            #expect(Base64URL.decode(text).map { Data($0) } == Data(base64Encoded: standard), "length \(length)")
+        }
+        let valid = Base64URL.encode((0..<60).map { UInt8($0) })
+        for position in valid.indices {
+            for bad in ["+", "/", "=", " ", "\u{0}", "é"] {
+                var broken = valid
+                broken.replaceSubrange(position...position, with: bad)
+                #expect(Base64URL.decode(broken) == nil, "\(bad) at \(valid.distance(from: valid.startIndex, to: position))")
+            }
         }
     }
 }
