@@ -36,10 +36,10 @@ struct Base64URLTests {
 
     /// The decoder takes eight characters at a time where it can and four at a time after: each
     /// length and each position of a bad character must come out as Foundation's decoder says.
-    @Test("agrees with Foundation's decoder at every length to 300, and refuses a bad character anywhere")
+    @Test("agrees with Foundation's decoder at every length to 520 (an RSA-4096 modulus is 512 bytes), and refuses a bad character anywhere")
     func wideSteps() {
         var generator = SystemRandomNumberGenerator()
-        for length in 0...300 {
+        for length in 0...520 {
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
             let standard = Data(bytes).base64EncodedString()
             let text = standard.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
