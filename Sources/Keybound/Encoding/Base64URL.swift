@@ -24,6 +24,14 @@ public enum Base64URL {
         return table
     }()
 
+    /// The encode table for the six-byte steps: each 12-bit value's two characters, the first in
+    /// the low byte, so a step of 48 bits is four lookups and one eight-byte store.
+    private static let pairTable: [UInt16] = {
+        var table = [UInt16](repeating: 0, count: 4096)
+        for value in 0..<4096 { table[value] = UInt16(alphabet[value >> 6]) | UInt16(alphabet[value & 0x3F]) << 8 }
+        return table
+    }()
+
     /// Encodes bytes as unpadded base64url.
     public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         String(decoding: encodedBytes(bytes), as: UTF8.self)
@@ -53,8 +61,22 @@ public enum Base64URL {
     static func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int {
         let outputCount = encodedLength(of: input.count)
         precondition(output.count >= outputCount, "the base64url output buffer is too small")
+        var index = 0, position = 0
+        // Six bytes (48 bits) at a time, read as one eight-byte word: only while the word's last two
+        // bytes are inside the input. Eight characters from six bytes never pass `outputCount`.
+        pairTable.withUnsafeBufferPointer { pairs in
+            while index + 8 <= input.count {
+                let word = UInt64(bigEndian: input.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                let characters = UInt64(pairs[Int(truncatingIfNeeded: word >> 52)])
+                    | UInt64(pairs[Int(truncatingIfNeeded: word >> 40 & 0xFFF)]) << 16
+                    | UInt64(pairs[Int(truncatingIfNeeded: word >> 28 & 0xFFF)]) << 32
+                    | UInt64(pairs[Int(truncatingIfNeeded: word >> 16 & 0xFFF)]) << 48
+                output.storeBytes(of: characters.littleEndian, toByteOffset: position, as: UInt64.self)
+                index += 6
+                position += 8
+            }
+        }
         return alphabet.withUnsafeBufferPointer { alphabet in
-            var index = 0, position = 0
             while index + 3 <= input.count {
                 let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
                 output[position] = alphabet[Int(chunk >> 18 & 0x3F)]

@@ -28,7 +28,7 @@ public struct JSONWriter: Sendable {
         switch value {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .number(let number): output.append(contentsOf: Self.numberText(number).utf8)
+        case .number(let number): Self.writeNumber(number, into: &output)
         case .string(let string): Self.writeString(string, into: &output)
         case .array(let elements):
             output.append(UInt8(ascii: "["))
@@ -61,20 +61,42 @@ public struct JSONWriter: Sendable {
         output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: level * 2))
     }
 
-    /// Integers up to 2^53 are written without a fraction; other numbers in Swift's shortest form.
-    static func numberText(_ number: Double) -> String {
-        if number == number.rounded(), abs(number) <= SecondsText.safeIntegerLimit {
-            return String(Int64(number))
+    /// Integers up to 2^53 are written without a fraction, their digits straight into `output`;
+    /// other numbers in Swift's shortest form.
+    static func writeNumber(_ number: Double, into output: inout [UInt8]) {
+        guard number == number.rounded(), abs(number) <= SecondsText.safeIntegerLimit else {
+            output.append(contentsOf: "\(number)".utf8)
+            return
         }
-        return "\(number)"
+        var magnitude = UInt64(abs(number))
+        if number < 0 { output.append(UInt8(ascii: "-")) }
+        // 2^53 has 16 digits: written backwards into a 16-byte tuple on the stack.
+        var digits: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
+        }
     }
 
     static func writeString(_ string: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         var text = string
         let appendedWhole: Bool = text.withUTF8 { bytes in
-            // Fast path: nothing to escape, append the bytes at once.
-            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            // Fast path: nothing to escape, append the bytes at once. A long string's plain words
+            // are passed eight bytes at a time; a word with anything else (even a non-ASCII byte,
+            // which needs no escape) is looked at byte by byte.
+            let raw = UnsafeRawBufferPointer(bytes)
+            var index = raw.count >= 16 ? JSONStringRun.skipPlainWords(raw, from: 0) : 0
+            while index < raw.count {
+                let byte = raw[index]
+                if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+                index += 1
+            }
             output.append(contentsOf: bytes)
             return true
         }

@@ -34,6 +34,31 @@ struct Base64URLTests {
         }
     }
 
+    /// The encoder takes six bytes at a time where it can and three at a time after: each length
+    /// must come out as Foundation's encoder says, and every 12-bit group's pair of characters too.
+    @Test("agrees with Foundation's encoder at every length to 520, and for every 12-bit group")
+    func wideEncodeSteps() {
+        func foundation(_ bytes: [UInt8]) -> String {
+            Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+        var generator = SystemRandomNumberGenerator()
+        for length in 0...520 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            #expect(Base64URL.encode(bytes) == foundation(bytes), "length \(length)")
+        }
+        // Two 12-bit groups in each three bytes: 0 and 1, 2 and 3, … 4094 and 4095.
+        var groups: [UInt8] = []
+        for first in stride(from: 0, to: 4096, by: 2) {
+            let pair = UInt32(first) << 12 | UInt32(first + 1)
+            groups += [UInt8(pair >> 16), UInt8(truncatingIfNeeded: pair >> 8), UInt8(truncatingIfNeeded: pair)]
+        }
+        for shift in 0..<6 {
+            let bytes = Array(groups.dropFirst(shift))
+            #expect(Base64URL.encode(bytes) == foundation(bytes), "shift \(shift)")
+        }
+    }
+
     /// The decoder takes eight characters at a time where it can and four at a time after: each
     /// length and each position of a bad character must come out as Foundation's decoder says.
     @Test("agrees with Foundation's decoder at every length to 520 (an RSA-4096 modulus is 512 bytes), and refuses a bad character anywhere")
