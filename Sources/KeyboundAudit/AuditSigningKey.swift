@@ -137,7 +137,16 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible, CustomReflecta
         ])
         var contents = JSONWriter(prettyPrinted: true).bytes(.object(object)) + [UInt8(ascii: "\n")]
         defer { contents.withUnsafeMutableBytes { LockedBytes.wipe($0) } }
-        try SecretKeyFile.create(contents, at: url)
+        do throws(OwnerOnlyFile.Failure) {
+            try OwnerOnlyFile.create(contents, atPath: url.path)
+        } catch {
+            switch error {
+            case .cannotCreate(let reason):
+                throw AuditError(.signingKey, "cannot create '\(url.path)': \(reason); an existing key file is never overwritten")
+            case .cannotWrite(let reason):
+                throw AuditError(.signingKey, "cannot write '\(url.path)': \(reason)")
+            }
+        }
     }
 
     /// The signature of `message`, made on a secret worker (the key is rebuilt from the locked
@@ -159,20 +168,4 @@ public struct AuditSigningKey: Sendable, CustomStringConvertible, CustomReflecta
 
     /// Only the public key id, so `dump` and debuggers never show the private key.
     public var customMirror: Mirror { Mirror(self, children: ["keyID": publicKey.keyID]) }
-}
-
-/// Files holding a private key: created owner-only (0600) from the first byte, never overwritten.
-enum SecretKeyFile {
-    /// Creates `url` with `contents`, mode 0600, and flushes it; fails if it exists.
-    static func create(_ contents: [UInt8], at url: URL) throws(AuditError) {
-        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw AuditError(.signingKey, "cannot create '\(url.path)': \(String(cString: strerror(errno))); an existing key file is never overwritten")
-        }
-        defer { close(descriptor) }
-        let written = contents.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == contents.count, fsync(descriptor) == 0 else {
-            throw AuditError(.signingKey, "cannot write '\(url.path)'")
-        }
-    }
 }

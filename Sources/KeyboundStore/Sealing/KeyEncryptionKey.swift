@@ -244,16 +244,18 @@ public enum KEKSource {
 
 /// Files holding secrets: created owner-only (0600) from the first byte, never overwritten.
 public enum SecretFile {
-    /// Creates `url` with `contents`, mode 0600; fails if it exists.
+    /// Creates `url` with `contents`, mode 0600, flushed to disk; fails if it exists (see
+    /// `OwnerOnlyFile` in the core).
     public static func create(_ contents: [UInt8], at url: URL) throws(StoreError) {
-        let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard descriptor >= 0 else {
-            throw StoreError(.storage, "cannot create '\(url.path)': \(String(cString: strerror(errno))); an existing secret file is never overwritten")
-        }
-        defer { close(descriptor) }
-        let written = contents.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == contents.count, fsync(descriptor) == 0 else {
-            throw StoreError(.storage, "cannot write '\(url.path)'")
+        do throws(OwnerOnlyFile.Failure) {
+            try OwnerOnlyFile.create(contents, atPath: url.path)
+        } catch {
+            switch error {
+            case .cannotCreate(let reason):
+                throw StoreError(.storage, "cannot create '\(url.path)': \(reason); an existing secret file is never overwritten")
+            case .cannotWrite(let reason):
+                throw StoreError(.storage, "cannot write '\(url.path)': \(reason)")
+            }
         }
     }
 }
