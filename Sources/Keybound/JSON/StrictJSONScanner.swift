@@ -27,13 +27,23 @@ package struct ScannedObject {
             self.start = start
             self.end = end
             self.decoded = decoded
-            if end - start >= 8 {
-                prefix = buffer.loadUnaligned(fromByteOffset: start, as: UInt64.self)
+            // Byte i at bits 8i on every host, however the word was read.
+            let count = end - start
+            if start + 8 <= buffer.count {
+                let word = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+                prefix = count >= 8 ? word : word & ((1 << (8 * UInt64(count))) &- 1)
             } else {
                 var word: UInt64 = 0
-                for offset in 0..<(end - start) { word |= UInt64(buffer[start + offset]) << (8 * offset) }
+                for offset in 0..<min(count, 8) { word |= UInt64(buffer[start + offset]) << (8 * offset) }
                 prefix = word
             }
+        }
+
+        /// One bit of 64 chosen by the name's length and first eight bytes: two equal raw names
+        /// always choose the same bit.
+        var filterBit: UInt64 {
+            let hash = (prefix ^ UInt64(truncatingIfNeeded: end - start) << 56) &* 0x9E37_79B9_7F4A_7C15
+            return 1 << (hash >> 58)
         }
     }
 
@@ -107,6 +117,11 @@ private struct Scanner {
         let base = nameStack.count
         defer { if !isTopLevel { nameStack.removeLast(nameStack.count - base) } }
         var nameSet: Set<[UInt8]>? = nil
+        // The filter bits of this object's raw names so far. A raw name whose bit is not set
+        // cannot be a duplicate of one of them, and the comparisons are skipped. An escaped name
+        // turns the filter off for the rest of the object: its raw bytes are not its name.
+        var seenBits: UInt64 = 0
+        var filterUsable = true
         reader.skipWhitespace()
         if try reader.peek() == UInt8(ascii: "}") {
             reader.index += 1
@@ -119,7 +134,11 @@ private struct Scanner {
             let raw = try skipString()
             let name = ScannedObject.Name(start: raw.start, end: raw.end, decoded: raw.escaped ? try decodedName(raw) : nil, in: reader.buffer)
             let isDuplicate: Bool
-            if nameStack.count - base < Self.pairwiseLimit {
+            let bit = name.filterBit
+            if name.decoded != nil { filterUsable = false }
+            if filterUsable, seenBits & bit == 0, nameStack.count - base < Self.pairwiseLimit {
+                isDuplicate = false
+            } else if nameStack.count - base < Self.pairwiseLimit {
                 // By index, not through a slice: a slice would retain the stack's storage.
                 var found = false
                 for index in base..<nameStack.count where sameName(nameStack[index], name) {
@@ -135,6 +154,7 @@ private struct Scanner {
                 throw JSONParseError(.duplicateMember, at: nameOffset, detail: String(decoding: bytes(of: name), as: UTF8.self))
             }
             nameStack.append(name)
+            seenBits |= bit
             reader.skipWhitespace()
             guard try reader.peek() == UInt8(ascii: ":") else { throw JSONParseError(.unexpectedCharacter, at: reader.index) }
             reader.index += 1

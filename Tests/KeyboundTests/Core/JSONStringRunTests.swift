@@ -1,3 +1,4 @@
+import Foundation
 @testable import Keybound
 import Testing
 
@@ -65,6 +66,38 @@ struct JSONStringRunTests {
         broken[broken.firstIndex(of: UInt8(ascii: "!"))!] = 0xC3
         #expect(throws: JSONParseError.self) { try StrictJSONParser.parse(broken) }
         #expect(broken.withUnsafeBytes { if case .failure(let error) = ScannedObject.scan($0) { error.kind == .invalidUTF8 } else { false } })
+    }
+
+    /// The scanner skips the comparisons for a name whose filter bit no earlier raw name set; an
+    /// escaped name turns the filter off. A duplicate must be found wherever the pair stands, in
+    /// small and large objects, and whichever of the two is escaped.
+    @Test("a duplicate is found at every pair of places, raw or escaped, in objects of 2 to 20 members")
+    func duplicatesAtEveryPlace() {
+        func scanKind(_ names: [String]) -> JSONParseError.Kind? {
+            let members = names.enumerated().map { "\"\($0.element)\":\($0.offset)" }.joined(separator: ",")
+            let bytes = Array("{\(members)}".utf8)
+            if case .failure(let error) = bytes.withUnsafeBytes({ ScannedObject.scan($0) }) { return error.kind }
+            return nil
+        }
+        let pool = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "tid", "scp", "roles", "client_id", "azp", "ver",
+                    "a", "", "abcdefgh", "abcdefghi", "https://claims.example/tenant", "x-long-custom-claim", "oid"]
+        for count in 2...pool.count {
+            let names = Array(pool.prefix(count))
+            #expect(scanKind(names) == nil, "\(count) distinct names")
+            for first in 0..<count {
+                for second in 0..<count where second != first {
+                    for escapedSecond in [false, true] {
+                        var copy = names
+                        let name = names[first]
+                        // "\u0069ss" is "iss"; a name escaped in full has the same value.
+                        copy[second] = escapedSecond
+                            ? name.unicodeScalars.map { String(format: "\\u%04x", $0.value) }.joined()
+                            : name
+                        #expect(scanKind(copy) == .duplicateMember, "\(count): \(name) at \(first) and \(second), escaped \(escapedSecond)")
+                    }
+                }
+            }
+        }
     }
 
     @Test("duplicate names are found by length, first eight bytes and the rest")
