@@ -111,7 +111,8 @@ final class DrillWorld: Sendable {
     /// until all answer, the remote front ends have loaded every issuer's keys and the edge hears
     /// every issuer's issuance feed.
     static func start(directory: URL, clock: DrillClock, verbose: Bool, database: PostgresConnectionSettings? = nil,
-                      environment: [String: String] = [:], custodian: (any KeyGeneratingCustodian)? = nil) async throws -> DrillWorld {
+                      environment: [String: String] = [:], custodian: (any KeyGeneratingCustodian)? = nil,
+                      requestTimeout: Duration = .seconds(10)) async throws -> DrillWorld {
         let ports = try DrillPorts.free(4)
         let providerURL = "http://127.0.0.1:\(ports[0])"
         let logger = Self.logger("keybound.drill", verbose: verbose)
@@ -138,7 +139,8 @@ final class DrillWorld: Sendable {
                                                   now: clock.reader, clock: verification)
         }
         // Nothing below throws until the world exists, whose stop() shuts the HTTP clients down.
-        let http = DrillHTTP()
+        let http = DrillHTTP(requestTimeout: .nanoseconds(requestTimeout.components.seconds * 1_000_000_000
+                                                          + requestTimeout.components.attoseconds / 1_000_000_000))
         let credentials = Dictionary(uniqueKeysWithValues: tenants.map {
             ($0.url, StreamCredentials.clientSecretBasic(clientID: DrillCast.edgeClientID, secret: edgeSecret))
         })

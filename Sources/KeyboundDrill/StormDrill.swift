@@ -62,7 +62,8 @@ package enum StormDrill {
             }
         }
         let world = try await DrillWorld.start(directory: directory, clock: clock, verbose: options.verbose, database: database,
-                                               environment: options.environment, custodian: options.custodian)
+                                               environment: options.environment, custodian: options.custodian,
+                                               requestTimeout: options.requestTimeout)
         let run = DrillRun(world: world, days: options.days, keptDirectory: options.keepDirectory != nil, say: output)
         let acts = await capture { try await play(run) }
         // Read while the world runs; an empty list fails the incident's expectation, as it should.

@@ -20,6 +20,10 @@ package struct StormDrillOptions: Sendable {
     /// instead of sealed in the store: the attacker then cannot copy the consumer key, only have
     /// the token sign while they control the provider, and the response destroys the key there.
     package var custodian: (any KeyGeneratingCustodian)?
+    /// How long one of the drill's own HTTP requests may take, answer included (10 s by default).
+    /// The tests give more: they run beside two hundred other suites on two cores, where a token
+    /// request once took longer than 10 s.
+    package var requestTimeout: Duration = .seconds(10)
 
     /// The allowed range of ``days``.
     package static let dayRange = 3...90

@@ -15,7 +15,9 @@ struct StormDrillPKCS11Tests {
         let token = try await SoftHSMToken.open()
         defer { Task { await token.close() } }
         let lines = StormDrillTests.Lines()
-        let result = try await StormDrill.run(StormDrillOptions(days: 3, custodian: PKCS11Custodian(token: token))) { lines.append($0) }
+        var options = StormDrillOptions(days: 3, custodian: PKCS11Custodian(token: token))
+        options.requestTimeout = .seconds(60)
+        let result = try await StormDrill.run(options) { lines.append($0) }
         #expect(result.passed, "\(result.failures.map { "\($0.name): \($0.detail)" })")
         #expect(result.rotations == 3)
         let names = result.expectations.map(\.name)

@@ -22,7 +22,9 @@ struct StormDrillTests {
           .timeLimit(.minutes(10)))
     func endToEnd() async throws {
         let lines = Lines()
-        let result = try await StormDrill.run(StormDrillOptions(days: 5)) { lines.append($0) }
+        var options = StormDrillOptions(days: 5)
+        options.requestTimeout = .seconds(60)
+        let result = try await StormDrill.run(options) { lines.append($0) }
         #expect(result.passed, "\(result.failures.map { "\($0.name): \($0.detail)" })")
 
         // A month (here 5 days) of ordinary traffic, all served, one rotation per issuer. Only the
