@@ -13,6 +13,7 @@ import KeyboundPostgres
 import KeyboundResourceKit
 import KeyboundStore
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
@@ -139,8 +140,7 @@ final class DrillWorld: Sendable {
                                                   now: clock.reader, clock: verification)
         }
         // Nothing below throws until the world exists, whose stop() shuts the HTTP clients down.
-        let http = DrillHTTP(requestTimeout: .nanoseconds(requestTimeout.components.seconds * 1_000_000_000
-                                                          + requestTimeout.components.attoseconds / 1_000_000_000))
+        let http = DrillHTTP(requestTimeout: TimeAmount(requestTimeout))
         let credentials = Dictionary(uniqueKeysWithValues: tenants.map {
             ($0.url, StreamCredentials.clientSecretBasic(clientID: DrillCast.edgeClientID, secret: edgeSecret))
         })

@@ -12,7 +12,7 @@ package enum OwnerOnlyFile {
         case cannotWrite(String)
     }
 
-    /// Creates `path` with `contents`, mode 0600 whatever the umask allows more, and flushes it.
+    /// Creates `path` with `contents`, mode 0600 (the umask can only take bits away), and flushes it.
     package static func create(_ contents: [UInt8], atPath path: String) throws(Failure) {
         // O_CLOEXEC: a process started by another thread while the file is open cannot keep it.
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
