@@ -66,7 +66,8 @@ struct CLITokenKEKTests {
         let server = try CLIServer(["serve", "--data", data.path, "--port", "\(port)", "--public-url", base, "--metrics-listen", "off"],
                                    environment: environment)
         defer { server.stop() }
-        try #require(try await server.waitFor("Keybound listening"), "serve did not start:\n\(server.text)")
+        // The start-up lines arrive one by one: wait for the one the check reads.
+        try #require(try await server.waitFor("key-encryption key:"), "serve did not start:\n\(server.text)")
         #expect(server.text.contains("key-encryption key: inside the PKCS#11 token (KEYBOUND_KEK_PKCS11_LABEL; fingerprint \(fingerprint))"), "\(server.text)")
         let http = DrillHTTP(requestTimeout: .seconds(60))  // a deadline for a loaded machine: sign-in hashes at the development cost in a debug build
         defer { Task { await http.shutdown() } }
