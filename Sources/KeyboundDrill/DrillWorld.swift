@@ -113,7 +113,7 @@ final class DrillWorld: Sendable {
     /// every issuer's issuance feed.
     static func start(directory: URL, clock: DrillClock, verbose: Bool, database: PostgresConnectionSettings? = nil,
                       environment: [String: String] = [:], custodian: (any KeyGeneratingCustodian)? = nil,
-                      requestTimeout: Duration = .seconds(10)) async throws -> DrillWorld {
+                      requestTimeout: Duration) async throws -> DrillWorld {
         let ports = try DrillPorts.free(4)
         let providerURL = "http://127.0.0.1:\(ports[0])"
         let logger = Self.logger("keybound.drill", verbose: verbose)
